@@ -1,0 +1,1 @@
+"""mmplug's command line: one module per command, parsing and rendering only."""

@@ -1,0 +1,42 @@
+"""The one place where the CLI turns exceptions into messages and exit codes."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+
+def run_app(app: typer.Typer, argv: list[str] | None = None) -> int:
+    """Run the typer app; mmplug errors become a clean message, never a traceback.
+
+    Usage errors and ``--help`` are handled by typer itself (standalone mode) and leave
+    through ``SystemExit`` with their own code.
+    """
+    from mmplug.errors import MmplugError
+
+    try:
+        app(args=argv, prog_name="mmplug")
+    except SystemExit as exc:
+        code = exc.code
+        return code if isinstance(code, int) else (0 if code is None else 1)
+    except MmplugError as exc:
+        print_error(exc.render())
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print_error("interrupted")
+        return 130
+    return 0
+
+
+def print_error(message: str) -> None:
+    """Print an error message on stderr, in red where the terminal allows."""
+    try:
+        from rich.console import Console
+        from rich.text import Text
+
+        Console(stderr=True, highlight=False, soft_wrap=True).print(
+            Text.assemble(("error: ", "bold red"), message)
+        )
+    except Exception:  # pragma: no cover - rendering must never hide the message
+        print(f"error: {message}", file=sys.stderr)
