@@ -24,7 +24,6 @@ import difflib
 import json
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -33,7 +32,9 @@ ROOT = Path(__file__).resolve().parent.parent
 PROTO_DIR = ROOT / "mmplug" / "protocol"
 DEFAULT_CONTRACT = ROOT.parent / "shared" / "reference" / "wire-contract.json"
 PACKAGE = "mattermost.pluginapi.v1"
-GO_PACKAGE = "github.com/mattermost/mattermost/server/public/pluginapi/grpc/generated/go/pluginapiv1"
+GO_PACKAGE = (
+    "github.com/mattermost/mattermost/server/public/pluginapi/grpc/generated/go/pluginapiv1"
+)
 EXCLUDED = {"bootstrap.proto"}
 EXTRA_FILE = "hooks_extra.proto"
 
@@ -43,43 +44,66 @@ _CTX = [("context", "RequestContext", ""), ("plugin_context", "PluginContext", "
 _REJECT = ("rejection_reason", "string", "")
 EXTRA_MESSAGES: dict[str, list[tuple[str, str, str]]] = {
     "Draft": [
-        ("create_at", "int64", ""), ("update_at", "int64", ""), ("delete_at", "int64", ""),
-        ("user_id", "string", ""), ("channel_id", "string", ""), ("root_id", "string", ""),
-        ("message", "string", ""), ("props", "google.protobuf.Struct", ""),
-        ("file_ids", "string", "repeated"), ("priority", "google.protobuf.Struct", ""),
+        ("create_at", "int64", ""),
+        ("update_at", "int64", ""),
+        ("delete_at", "int64", ""),
+        ("user_id", "string", ""),
+        ("channel_id", "string", ""),
+        ("root_id", "string", ""),
+        ("message", "string", ""),
+        ("props", "google.protobuf.Struct", ""),
+        ("file_ids", "string", "repeated"),
+        ("priority", "google.protobuf.Struct", ""),
         ("type", "string", ""),
     ],
     "ScheduledPost": [
-        ("draft", "Draft", ""), ("id", "string", ""), ("scheduled_at", "int64", ""),
-        ("processed_at", "int64", ""), ("error_code", "string", ""),
+        ("draft", "Draft", ""),
+        ("id", "string", ""),
+        ("scheduled_at", "int64", ""),
+        ("processed_at", "int64", ""),
+        ("error_code", "string", ""),
     ],
 }
 EXTRA_HOOKS: dict[str, tuple[list[tuple[str, str, str]], list[tuple[str, str, str]]]] = {
     "MessagesWillBeConsumedWithContext": (
-        _CTX + [("posts", "Post", "repeated")], [("posts", "Post", "repeated")]),
-    "ChannelWillBeArchived": (_CTX + [("channel", "Channel", "")], [_REJECT]),
-    "ChannelWillBeRestored": (_CTX + [("channel", "Channel", "")], [_REJECT]),
+        [*_CTX, ("posts", "Post", "repeated")],
+        [("posts", "Post", "repeated")],
+    ),
+    "ChannelWillBeArchived": ([*_CTX, ("channel", "Channel", "")], [_REJECT]),
+    "ChannelWillBeRestored": ([*_CTX, ("channel", "Channel", "")], [_REJECT]),
     "ChannelWillBeUpdated": (
-        _CTX + [("new_channel", "Channel", ""), ("old_channel", "Channel", "")],
-        [("modified_channel", "Channel", ""), _REJECT]),
+        [*_CTX, ("new_channel", "Channel", ""), ("old_channel", "Channel", "")],
+        [("modified_channel", "Channel", ""), _REJECT],
+    ),
     "ChannelMemberWillBeAdded": (
-        _CTX + [("channel_member", "ChannelMember", "")],
-        [("modified_channel_member", "ChannelMember", ""), _REJECT]),
+        [*_CTX, ("channel_member", "ChannelMember", "")],
+        [("modified_channel_member", "ChannelMember", ""), _REJECT],
+    ),
     "TeamMemberWillBeAdded": (
-        _CTX + [("team_member", "TeamMember", "")],
-        [("modified_team_member", "TeamMember", ""), _REJECT]),
+        [*_CTX, ("team_member", "TeamMember", "")],
+        [("modified_team_member", "TeamMember", ""), _REJECT],
+    ),
     "FileWillBeDownloaded": (
-        _CTX + [("file_info", "FileInfo", ""), ("user_id", "string", ""),
-                ("download_type", "string", "")],
-        [_REJECT]),
+        [
+            *_CTX,
+            ("file_info", "FileInfo", ""),
+            ("user_id", "string", ""),
+            ("download_type", "string", ""),
+        ],
+        [_REJECT],
+    ),
     "ScheduledPostWillBeCreated": (
-        _CTX + [("scheduled_post", "ScheduledPost", "")],
-        [("modified_scheduled_post", "ScheduledPost", ""), _REJECT]),
+        [*_CTX, ("scheduled_post", "ScheduledPost", "")],
+        [("modified_scheduled_post", "ScheduledPost", ""), _REJECT],
+    ),
     "DraftWillBeUpserted": (
-        _CTX + [("draft", "Draft", "")], [("modified_draft", "Draft", ""), _REJECT]),
+        [*_CTX, ("draft", "Draft", "")],
+        [("modified_draft", "Draft", ""), _REJECT],
+    ),
     "UserWillBeUpdated": (
-        _CTX + [("new_user", "User", ""), ("old_user", "User", "")],
-        [("modified_user", "User", ""), _REJECT]),
+        [*_CTX, ("new_user", "User", ""), ("old_user", "User", "")],
+        [("modified_user", "User", ""), _REJECT],
+    ),
 }
 # ServeMetrics streams exactly like ServeHTTP and reuses its messages.
 EXTRA_STREAMING = {"ServeMetrics": ("ServeHTTPRequest", "ServeHTTPResponse")}
@@ -130,9 +154,17 @@ def _render_file(name: str, spec: dict) -> str:
 
 def _render_extra() -> str:
     out = [HEADER, 'syntax = "proto3";', "", f"package {PACKAGE};", ""]
-    for imp in ["google/protobuf/struct.proto", "common.proto", "hooks_common.proto",
-                "post.proto", "channel.proto", "team.proto", "user.proto", "file.proto",
-                "api_channel_post.proto"]:
+    for imp in [
+        "google/protobuf/struct.proto",
+        "common.proto",
+        "hooks_common.proto",
+        "post.proto",
+        "channel.proto",
+        "team.proto",
+        "user.proto",
+        "file.proto",
+        "api_channel_post.proto",
+    ]:
         out.append(f'import "{imp}";')
     out += ["", f'option go_package = "{GO_PACKAGE}";', ""]
 
@@ -151,8 +183,11 @@ def _render_extra() -> str:
 
 
 def render_protos(contract: dict) -> dict[str, str]:
-    files = {name: _render_file(name, spec) for name, spec in contract["files"].items()
-             if name not in EXCLUDED}
+    files = {
+        name: _render_file(name, spec)
+        for name, spec in contract["files"].items()
+        if name not in EXCLUDED
+    }
     files[EXTRA_FILE] = _render_extra()
     return files
 
@@ -166,6 +201,12 @@ def _relativize(text: str) -> str:
     return _FROM_RE.sub(r"from .\1 import", text)
 
 
+def _tool(name: str) -> str | None:
+    """A console script from PATH or from the running interpreter's own bin directory."""
+    local = Path(sys.executable).parent / name
+    return str(local) if local.exists() else shutil.which(name)
+
+
 def compile_protos(src: Path, dest: Path) -> dict[str, str]:
     """Run protoc (grpcio-tools) with mypy-protobuf; return generated file texts."""
     try:
@@ -173,16 +214,26 @@ def compile_protos(src: Path, dest: Path) -> dict[str, str]:
         from grpc_tools import protoc
     except ImportError:
         sys.exit("genproto: grpcio-tools is missing; run: pip install -e '.[dev]'")
-    plugin = shutil.which("protoc-gen-mypy")
+    plugin = _tool("protoc-gen-mypy")
     if plugin is None:
-        sys.exit("genproto: mypy-protobuf (protoc-gen-mypy) is missing; run: pip install -e '.[dev]'")
-    grpc_plugin = shutil.which("protoc-gen-mypy_grpc")
+        sys.exit(
+            "genproto: mypy-protobuf (protoc-gen-mypy) is missing; run: pip install -e '.[dev]'"
+        )
+    grpc_plugin = _tool("protoc-gen-mypy_grpc")
     include = str(Path(protoc.__file__).parent / "_proto")
     protos = sorted(p.name for p in src.glob("*.proto"))
-    args = ["protoc", f"-I{src}", f"-I{include}", f"--python_out={dest}",
-            f"--grpc_python_out={dest}", f"--plugin=protoc-gen-mypy={plugin}",
-            f"--mypy_out={dest}",
-            f"--plugin=protoc-gen-mypy_grpc={grpc_plugin}", f"--mypy_grpc_out={dest}", *protos]
+    args = [
+        "protoc",
+        f"-I{src}",
+        f"-I{include}",
+        f"--python_out={dest}",
+        f"--grpc_python_out={dest}",
+        f"--plugin=protoc-gen-mypy={plugin}",
+        f"--mypy_out={dest}",
+        f"--plugin=protoc-gen-mypy_grpc={grpc_plugin}",
+        f"--mypy_grpc_out={dest}",
+        *protos,
+    ]
     if protoc.main(args) != 0:
         sys.exit("genproto: protoc failed (see above)")
     out: dict[str, str] = {}
@@ -202,11 +253,13 @@ def render_catalog(gen: Path, reference: Path) -> str:
     """The hook and API table every part of mmplug reads (generated, never hand-kept)."""
     sys.path.insert(0, str(gen))
     try:
-        import hooks_pb2  # type: ignore[import-not-found]
         import api_pb2  # type: ignore[import-not-found]
+        import hooks_pb2  # type: ignore[import-not-found]
     finally:
         sys.path.pop(0)
-    hooks_ref = {h["name"]: h for h in json.loads((reference / "mattermost-hooks.json").read_text())}
+    hooks_ref = {
+        h["name"]: h for h in json.loads((reference / "mattermost-hooks.json").read_text())
+    }
     api_ref = {a["name"]: a for a in json.loads((reference / "mattermost-api.json").read_text())}
     hook_svc = hooks_pb2.DESCRIPTOR.services_by_name["PluginHooks"]
     api_svc = api_pb2.DESCRIPTOR.services_by_name["PluginAPI"]
@@ -253,13 +306,15 @@ def render_catalog(gen: Path, reference: Path) -> str:
     ]
     for m in hook_svc.methods:
         ref = hooks_ref.get(m.name, {})
+        upstream = m.name not in EXTRA_HOOKS and m.name not in EXTRA_STREAMING
         params = tuple((p[0], p[1]) for p in ref.get("params", []))
         lines.append(
             f"    HookSpec({m.name!r}, {snake(m.name)!r}, {m.input_type.name!r}, "
             f"{m.output_type.name!r}, {m.client_streaming!r}, "
             f"{ref.get('min_server_version', '')!r}, {params!r}, "
-            f"{tuple(ref.get('returns', []))!r}, {m.name not in EXTRA_HOOKS and m.name not in EXTRA_STREAMING!r}, "
-            f"{ref.get('doc', '')!r}),")
+            f"{tuple(ref.get('returns', []))!r}, {upstream!r}, "
+            f"{ref.get('doc', '')!r}),"
+        )
     lines += [")", "", "API: tuple[ApiSpec, ...] = ("]
     for m in api_svc.methods:
         ref = api_ref.get(m.name, {})
@@ -267,7 +322,8 @@ def render_catalog(gen: Path, reference: Path) -> str:
         lines.append(
             f"    ApiSpec({m.name!r}, {snake(m.name)!r}, {m.input_type.name!r}, "
             f"{m.output_type.name!r}, {ref.get('min_server_version', '')!r}, {area!r}, "
-            f"{ref.get('doc', '')!r}),")
+            f"{ref.get('doc', '')!r}),"
+        )
     lines += [
         ")",
         "",
@@ -295,8 +351,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.contract.exists():
             protos = render_protos(json.loads(args.contract.read_text()))
         else:
-            print(f"genproto: {args.contract} not found; using the committed .proto files",
-                  file=sys.stderr)
+            print(
+                f"genproto: {args.contract} not found; using the committed .proto files",
+                file=sys.stderr,
+            )
             protos = {p.name: p.read_text() for p in PROTO_DIR.glob("*.proto")}
         for name, text in protos.items():
             (src / name).write_text(text)
@@ -306,22 +364,32 @@ def main(argv: list[str] | None = None) -> int:
         if (reference / "mattermost-hooks.json").exists():
             for name, text in wanted.items():
                 if name.endswith(".py"):
-                    (gen / name).write_text(text.replace("from . import", "import")
-                                            .replace("from .", "from "))
+                    (gen / name).write_text(
+                        text.replace("from . import", "import").replace("from .", "from ")
+                    )
             wanted["catalog.py"] = render_catalog(gen, reference)
         elif (PROTO_DIR / "catalog.py").exists():
             wanted["catalog.py"] = (PROTO_DIR / "catalog.py").read_text()
 
-    existing = {p.name for p in PROTO_DIR.iterdir()
-                if p.suffix in {".proto", ".pyi"} or p.name.endswith(("_pb2.py", "_pb2_grpc.py"))
-                or p.name == "catalog.py"}
-    stale = sorted(n for n, t in wanted.items()
-                   if not (PROTO_DIR / n).exists() or (PROTO_DIR / n).read_text() != t)
+    existing = {
+        p.name
+        for p in PROTO_DIR.iterdir()
+        if p.suffix in {".proto", ".pyi"}
+        or p.name.endswith(("_pb2.py", "_pb2_grpc.py"))
+        or p.name == "catalog.py"
+    }
+    stale = sorted(
+        n
+        for n, t in wanted.items()
+        if not (PROTO_DIR / n).exists() or (PROTO_DIR / n).read_text() != t
+    )
     extra = sorted(existing - set(wanted))
     if args.check:
         for name in stale:
             old = (PROTO_DIR / name).read_text().splitlines() if (PROTO_DIR / name).exists() else []
-            diff = list(difflib.unified_diff(old, wanted[name].splitlines(), name, name, lineterm=""))
+            diff = list(
+                difflib.unified_diff(old, wanted[name].splitlines(), name, name, lineterm="")
+            )
             print(f"stale: mmplug/protocol/{name}\n" + "\n".join(diff[:20]))
         for name in extra:
             print(f"not generated any more: mmplug/protocol/{name}")
@@ -334,7 +402,10 @@ def main(argv: list[str] | None = None) -> int:
         (PROTO_DIR / name).unlink()
     for name in stale:
         (PROTO_DIR / name).write_text(wanted[name])
-    print(f"genproto: {len(stale)} written, {len(extra)} removed, {len(wanted) - len(stale)} unchanged")
+    print(
+        f"genproto: {len(stale)} written, {len(extra)} removed, "
+        f"{len(wanted) - len(stale)} unchanged"
+    )
     return 0
 
 

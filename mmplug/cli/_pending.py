@@ -32,5 +32,6 @@ def register(app: typer.Typer, name: str) -> None:
         raise typer.Exit(2)
 
     not_yet.__doc__ = f"{summary} [not available yet]"
-    app.command(name, context_settings={"ignore_unknown_options": True,
-                                        "allow_extra_args": True})(not_yet)
+    app.command(name, context_settings={"ignore_unknown_options": True, "allow_extra_args": True})(
+        not_yet
+    )
