@@ -1,0 +1,127 @@
+"""How an area module declares that it emulates a PluginAPI rpc.
+
+An emulation is a plain function ``(ctx: ApiContext, req: <Request>) -> <Response>`` decorated
+with ``@emulates("KVSet")``. It raises :class:`ApiFailure` for the errors the server would
+return as ``AppError`` (the server turns it into ``response.error``); the request/response
+classes come from the catalog, so a handler never names wire types it does not use.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
+
+from mmplug.protocol.catalog import API_BY_GO_NAME
+
+if TYPE_CHECKING:
+    from google.protobuf.message import Message
+
+    from mmplug.host.store import Store
+    from mmplug.manifest import Manifest
+
+
+class HookDispatcher(Protocol):
+    """Fires hooks at the session's plugins (provided by the Session)."""
+
+    def fire(
+        self, hook: str, request: Message, *, plugin_id: str | None = None
+    ) -> list[tuple[str, Message]]:
+        """Run ``hook`` on every plugin that implements it (or just ``plugin_id``).
+
+        Returns ``(plugin_id, response)`` pairs in order; plugins that do not implement the
+        hook are skipped silently, as the server does.
+        """
+        ...
+
+
+class ApiFailure(Exception):
+    """An error the server would report as ``AppError`` in the response's ``error`` field."""
+
+    def __init__(
+        self,
+        status_code: int,
+        error_id: str,
+        message: str,
+        *,
+        detailed_error: str = "",
+        where: str = "",
+        params: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+        self.error_id = error_id
+        self.message = message
+        self.detailed_error = detailed_error
+        self.where = where
+        self.params = params or {}
+
+
+@dataclass
+class ApiContext:
+    """What an emulated rpc may use: the store, ids, time, the calling plugin, side effects."""
+
+    store: Store
+    plugin_id: str
+    manifest: Manifest | None = None
+    hooks: HookDispatcher | None = None
+    # Captured side effects (WebSocket events, cluster events, ...): (kind, payload dict).
+    emit: Callable[[str, dict[str, Any]], None] = lambda kind, payload: None
+    # The Log* rpcs: (level, message, key/values).
+    log: Callable[[str, str, dict[str, Any]], None] = lambda level, msg, kv: None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def new_id(self) -> str:
+        """A fresh 26-character Mattermost id (deterministic per world seed)."""
+        return self.store.new_id()
+
+    def now(self) -> int:
+        """Milliseconds since the epoch from the store's clock (injectable)."""
+        return self.store.now_ms()
+
+
+@dataclass
+class ApiCall:
+    """One PluginAPI call as observed by the host (for fire output, tests and cassettes)."""
+
+    plugin_id: str
+    method: str
+    request: Message
+    response: Message | None
+    error: dict[str, Any] | None  # AppError fields, or {"grpc_code": ..., "message": ...}
+    duration_s: float
+    emulated: bool = True
+
+
+Handler = Callable[[ApiContext, Any], Any]
+_EMULATED: dict[str, Handler] = {}
+_LOADED = False
+
+
+def emulates(go_name: str) -> Callable[[Handler], Handler]:
+    """Register the decorated function as the emulation of PluginAPI rpc ``go_name``."""
+    if go_name not in API_BY_GO_NAME:
+        raise ValueError(f"{go_name!r} is not a PluginAPI rpc (see mmplug.protocol.catalog)")
+
+    def register(fn: Handler) -> Handler:
+        if go_name in _EMULATED and _EMULATED[go_name] is not fn:
+            raise ValueError(f"PluginAPI.{go_name} is emulated twice")
+        _EMULATED[go_name] = fn
+        return fn
+
+    return register
+
+
+def emulated() -> dict[str, Handler]:
+    """Every emulated rpc, after importing all area modules of this package."""
+    global _LOADED
+    if not _LOADED:
+        import mmplug.host.api as package
+
+        for info in pkgutil.iter_modules(package.__path__):
+            if not info.name.startswith("_") and info.name not in ("server", "stubs"):
+                importlib.import_module(f"mmplug.host.api.{info.name}")
+        _LOADED = True
+    return dict(_EMULATED)

@@ -1,0 +1,228 @@
+"""ApiServer: the PluginAPI gRPC server of one plugin, bound to loopback.
+
+Every rpc of the contract is registered through one generic path: a stub if one is set,
+else the area module's emulation, else UNIMPLEMENTED with a message that names the method
+and how to stub it. Reflection and health are on. Each call is reported to the observer as
+an :class:`ApiCall`.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import traceback
+from collections.abc import Callable
+from concurrent import futures
+from typing import TYPE_CHECKING, Any
+
+import grpc
+from google.protobuf import symbol_database
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from mmplug.host.api._registry import (
+    ApiCall,
+    ApiContext,
+    ApiFailure,
+    Handler,
+    HookDispatcher,
+    emulated,
+)
+from mmplug.host.api.stubs import Stubs, resolve
+from mmplug.protocol import api_pb2, common_pb2
+from mmplug.protocol.catalog import API, ApiSpec
+
+if TYPE_CHECKING:
+    from google.protobuf.message import Message
+
+    from mmplug.host.store import Store
+    from mmplug.manifest import Manifest
+
+SERVICE = "mattermost.pluginapi.v1.PluginAPI"
+PACKAGE = "mattermost.pluginapi.v1"
+MAX_MESSAGE = 100 * 1024 * 1024
+_log = logging.getLogger("mmplug.host.api")
+
+
+def message_class(name: str) -> type[Message]:
+    """The generated class of ``mattermost.pluginapi.v1.<name>``."""
+    assert api_pb2.DESCRIPTOR  # the import registers every contract message
+    cls: type[Message] = symbol_database.Default().GetSymbol(f"{PACKAGE}.{name}")
+    return cls
+
+
+def not_emulated_message(go_name: str) -> str:
+    return (
+        f"PluginAPI.{go_name} is not emulated by mmplug's fake host. Stub it: "
+        f'add "{go_name}": {{...response JSON...}} to mmplug.stubs.json next to plugin.json, '
+        f'or call session.stub("{go_name}", ...) in a test (see docs/api-coverage.md).'
+    )
+
+
+def app_error(failure: ApiFailure, where: str) -> common_pb2.AppError:
+    err = common_pb2.AppError(
+        id=failure.error_id,
+        message=failure.message,
+        detailed_error=failure.detailed_error,
+        status_code=failure.status_code,
+        where=failure.where or where,
+    )
+    if failure.params:
+        err.params.update(failure.params)
+    return err
+
+
+class ApiServer:
+    """The PluginAPI server for one plugin: ``start()``, ``address``, ``stop()``."""
+
+    def __init__(
+        self,
+        store: Store,
+        plugin_id: str,
+        manifest: Manifest | None = None,
+        *,
+        hooks: HookDispatcher | None = None,
+        observer: Callable[[ApiCall], None] | None = None,
+        log_sink: Callable[[str, str, dict[str, Any]], None] | None = None,
+        emit: Callable[[str, dict[str, Any]], None] | None = None,
+        stubs: Stubs | None = None,
+        host: str = "127.0.0.1",
+        max_workers: int = 32,
+    ) -> None:
+        """``log_sink(level, message, key_values)`` receives the Log* rpcs;
+        ``emit(kind, payload)`` receives captured side effects (WebSocket/cluster events)."""
+        self.ctx = ApiContext(store, plugin_id, manifest, hooks)
+        if log_sink is not None:
+            self.ctx.log = log_sink
+        if emit is not None:
+            self.ctx.emit = emit
+        self.stubs = stubs or Stubs()
+        self.observer = observer
+        self._host = host
+        self._handlers: dict[str, Handler] = emulated()
+        self._server = grpc.server(
+            futures.ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="mmplug-api"),
+            options=[
+                ("grpc.max_receive_message_length", MAX_MESSAGE),
+                ("grpc.max_send_message_length", MAX_MESSAGE),
+                ("grpc.so_reuseport", 0),
+            ],
+        )
+        methods = {spec.go_name: self._method_handler(spec) for spec in API}
+        self._server.add_generic_rpc_handlers(
+            (grpc.method_handlers_generic_handler(SERVICE, methods),)
+        )
+        self._health = health.HealthServicer()
+        health_pb2_grpc.add_HealthServicer_to_server(self._health, self._server)
+        reflection.enable_server_reflection(
+            (SERVICE, health.SERVICE_NAME, reflection.SERVICE_NAME), self._server
+        )
+        self.port = 0
+
+    @property
+    def address(self) -> str:
+        return f"{self._host}:{self.port}"
+
+    def start(self) -> None:
+        self.port = self._server.add_insecure_port(f"{self._host}:0")
+        self._server.start()
+        self._health.set("", health_pb2.HealthCheckResponse.SERVING)
+        self._health.set(SERVICE, health_pb2.HealthCheckResponse.SERVING)
+
+    def stop(self, grace: float | None = 0.5) -> None:
+        self._health.enter_graceful_shutdown()
+        self._server.stop(grace).wait()
+
+    def is_emulated(self, go_name: str) -> bool:
+        return go_name in self._handlers
+
+    # -- the one generic rpc path -----------------------------------------------------------
+    def _method_handler(self, spec: ApiSpec) -> grpc.RpcMethodHandler:
+        req_cls = message_class(spec.request)
+        rsp_cls = message_class(spec.response)
+
+        def handle(request: Any, context: grpc.ServicerContext) -> Any:
+            return self._call(spec.go_name, request, rsp_cls, context)
+
+        return grpc.unary_unary_rpc_method_handler(
+            handle,
+            request_deserializer=req_cls.FromString,
+            response_serializer=rsp_cls.SerializeToString,
+        )
+
+    def _call(
+        self, go_name: str, request: Any, rsp_cls: type[Message], context: grpc.ServicerContext
+    ) -> Any:
+        started = time.perf_counter()
+        stub = self.stubs.get(go_name)
+        handler = self._handlers.get(go_name)
+        response: Any = None
+        error: dict[str, Any] | None = None
+        if stub is None and handler is None:
+            message = not_emulated_message(go_name)
+            self._observe(
+                go_name,
+                request,
+                None,
+                {"grpc_code": "UNIMPLEMENTED", "message": message},
+                started,
+                False,
+            )
+            context.abort(grpc.StatusCode.UNIMPLEMENTED, message)
+        try:
+            if stub is not None:
+                response = resolve(stub, request, rsp_cls)
+            else:
+                assert handler is not None
+                response = handler(self.ctx, request)
+        except ApiFailure as failure:
+            response = rsp_cls()
+            response.error.CopyFrom(app_error(failure, go_name))  # type: ignore[attr-defined]
+        except Exception as exc:  # a bug in the emulation must not look like the plugin's fault
+            from mmplug.errors import MmplugError
+
+            detail = exc.render() if isinstance(exc, MmplugError) else traceback.format_exc()
+            _log.error("emulation of %s failed: %s", go_name, detail)
+            response = rsp_cls()
+            response.error.CopyFrom(  # type: ignore[attr-defined]
+                app_error(
+                    ApiFailure(
+                        500,
+                        "mmplug.fake_host.internal_error",
+                        f"mmplug's fake host failed in {go_name}: {exc}",
+                        detailed_error=detail,
+                    ),
+                    go_name,
+                )
+            )
+        if response.HasField("error") and response.error.id:
+            from google.protobuf import json_format
+
+            error = json_format.MessageToDict(response.error, preserving_proto_field_name=True)
+        self._observe(go_name, request, response, error, started, stub is None)
+        return response
+
+    def _observe(
+        self,
+        go_name: str,
+        request: Any,
+        response: Any,
+        error: dict[str, Any] | None,
+        started: float,
+        is_emulated: bool,
+    ) -> None:
+        if self.observer is None:
+            return
+        call = ApiCall(
+            self.ctx.plugin_id,
+            go_name,
+            request,
+            response,
+            error,
+            time.perf_counter() - started,
+            is_emulated,
+        )
+        try:
+            self.observer(call)
+        except Exception:  # an observer must never break the plugin's call
+            _log.exception("API call observer failed")

@@ -1,0 +1,191 @@
+"""Plugin log records: parsing the plugin's stderr the way go-plugin's client does, and rendering.
+
+Each stderr line becomes one :class:`LogRecord`:
+
+* a JSON object line in hclog's shape (``@level``, ``@message``, ``@timestamp``, ``@module``,
+  any other key is a field) keeps its level, message, time, module and key/values;
+* any other line is kept verbatim as a plain record. Its level comes from an hclog-style
+  ``[INFO]`` prefix or Python's default ``WARNING:name:msg`` logging format; a Python traceback
+  is marked ``error`` from its first line to the exception line; anything else is ``info``
+  (go-plugin would log it at debug; a developer wants to see a stray ``print(file=stderr)``).
+
+Records from the host itself (module ``mmplug.host``) and from the plugin's ``Log*`` API calls
+(source ``api``) use the same type, so one renderer and one level filter serve them all.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rich.text import Text
+
+LEVELS: tuple[str, ...] = ("trace", "debug", "info", "warn", "error")
+_ALIASES = {"warning": "warn", "critical": "error", "fatal": "error", "err": "error"}
+_BRACKET = re.compile(r"^\s*\[(TRACE|DEBUG|INFO|WARN|WARNING|ERROR)\]\s*", re.IGNORECASE)
+_PYLOG = re.compile(r"^(DEBUG|INFO|WARNING|ERROR|CRITICAL):")
+_TRACEBACK_START = "Traceback (most recent call last):"
+
+
+def normalize_level(level: str) -> str | None:
+    """The canonical level name for ``level`` (case-insensitive), or None if unknown."""
+    name = level.strip().lower()
+    name = _ALIASES.get(name, name)
+    return name if name in LEVELS else None
+
+
+def level_at_least(level: str, threshold: str) -> bool:
+    """True when ``level`` is as severe as ``threshold`` or more."""
+    return LEVELS.index(level) >= LEVELS.index(threshold)
+
+
+@dataclass
+class LogRecord:
+    """One log line of a plugin (or of the host about a plugin)."""
+
+    level: str
+    message: str
+    plugin_id: str = ""
+    fields: dict[str, Any] = field(default_factory=dict)
+    time: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    module: str = ""
+    source: str = "stderr"  # "stderr" | "api" | "host"
+    raw: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "level": self.level,
+            "message": self.message,
+            "plugin_id": self.plugin_id,
+            "fields": dict(self.fields),
+            "time": self.time.isoformat(),
+            "module": self.module,
+            "source": self.source,
+        }
+
+
+def _parse_time(value: Any) -> datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    text = value[:-1] + "+00:00" if value.endswith("Z") else value
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def _parse_json(line: str, plugin_id: str) -> LogRecord | None:
+    try:
+        data = json.loads(line)
+    except ValueError:
+        return None
+    if not isinstance(data, dict):
+        return None
+    level = data.pop("@level", None)
+    level_name = normalize_level(level) if isinstance(level, str) else None
+    message = data.pop("@message", "")
+    if level_name is None or not isinstance(message, str):
+        return None
+    when = _parse_time(data.pop("@timestamp", None))
+    module = data.pop("@module", "")
+    record = LogRecord(
+        level=level_name,
+        message=message,
+        plugin_id=plugin_id,
+        fields=data,
+        module=module if isinstance(module, str) else str(module),
+        raw=line,
+    )
+    if when is not None:
+        record.time = when
+    return record
+
+
+class StderrParser:
+    """Turns stderr lines of one plugin into records; keeps the little state tracebacks need."""
+
+    def __init__(self, plugin_id: str = "") -> None:
+        self.plugin_id = plugin_id
+        self._in_traceback = False
+
+    def parse(self, line: str) -> LogRecord:
+        line = line.rstrip("\r\n")
+        if line.lstrip().startswith("{"):
+            record = _parse_json(line, self.plugin_id)
+            if record is not None:
+                self._in_traceback = False
+                return record
+        return self._plain(line)
+
+    def _plain(self, line: str) -> LogRecord:
+        level = "info"
+        message = line
+        if line.startswith(_TRACEBACK_START):
+            self._in_traceback = True
+            level = "error"
+        elif self._in_traceback:
+            level = "error"
+            if line and not line[0].isspace():
+                self._in_traceback = False  # the exception line ends the traceback
+        elif (match := _BRACKET.match(line)) is not None:
+            level = normalize_level(match.group(1)) or "info"
+            message = line[match.end() :]
+        elif (match := _PYLOG.match(line)) is not None:
+            level = normalize_level(match.group(1)) or "info"
+        return LogRecord(level=level, message=message, plugin_id=self.plugin_id, raw=line)
+
+
+def parse_stderr_line(line: str, plugin_id: str = "") -> LogRecord:
+    """Parse one stderr line without traceback state (see :class:`StderrParser`)."""
+    return StderrParser(plugin_id).parse(line)
+
+
+def host_record(plugin_id: str, level: str, message: str, **fields: Any) -> LogRecord:
+    """A record the host writes about a plugin (launch, shutdown, faults)."""
+    return LogRecord(
+        level=level,
+        message=message,
+        plugin_id=plugin_id,
+        fields=fields,
+        module="mmplug.host",
+        source="host",
+    )
+
+
+def filter_logs(records: list[LogRecord], level: str) -> list[LogRecord]:
+    """The records at ``level`` or above."""
+    threshold = normalize_level(level) or "trace"
+    return [r for r in records if level_at_least(r.level, threshold)]
+
+
+_STYLES = {
+    "trace": "dim",
+    "debug": "dim cyan",
+    "info": "green",
+    "warn": "bold yellow",
+    "error": "bold red",
+}
+
+
+def render_log(record: LogRecord) -> Text:
+    """The one place a log record is turned into terminal output (a rich ``Text``)."""
+    from rich.text import Text
+
+    local = record.time.astimezone()
+    text = Text()
+    text.append(local.strftime("%H:%M:%S.") + f"{local.microsecond // 1000:03d} ", style="dim")
+    text.append(f"{record.level.upper():<5} ", style=_STYLES.get(record.level, ""))
+    origin = record.plugin_id or "host"
+    if record.source == "host":
+        origin = f"mmplug:{origin}"
+    text.append(f"[{origin}] ", style="magenta" if record.source != "host" else "blue")
+    text.append(record.message)
+    for key, value in record.fields.items():
+        shown = value if isinstance(value, str) else json.dumps(value, default=str)
+        text.append(f" {key}=", style="cyan")
+        text.append(shown)
+    return text

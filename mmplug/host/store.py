@@ -1,0 +1,224 @@
+"""The fake host's state: one SQLite database (WAL), the only owner of state.
+
+Tables are declared in ``mmplug/host/schema/*.sql`` (one file per area, applied in name
+order, every statement ``CREATE ... IF NOT EXISTS``). All access goes through
+:meth:`Store.tx` (a serialised ``BEGIN IMMEDIATE`` transaction) or :meth:`Store.read`; those
+are the one boundary where ``sqlite3.Error`` becomes :class:`~mmplug.errors.StoreError`.
+
+Snapshots are whole-database copies made with SQLite's online backup API.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+import sqlite3
+import threading
+from collections.abc import Iterator
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from mmplug.errors import StoreError
+from mmplug.host.clock import Clock, SystemClock
+from mmplug.host.ids import IdGenerator
+
+SCHEMA_VERSION = 1
+MEMORY = ":memory:"
+_SNAPSHOT_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+
+
+def _schema_sql() -> list[str]:
+    folder = resources.files("mmplug.host") / "schema"
+    files = sorted((f for f in folder.iterdir() if f.name.endswith(".sql")), key=lambda f: f.name)
+    return [f.read_text(encoding="utf-8") for f in files]
+
+
+class Store:
+    """A SQLite database with the fake host's schema.
+
+    Use ``Store.open(path)``; ``path`` is a file (created with its parent directories) or
+    ``":memory:"``. Safe to share between threads: writes are serialised by a lock.
+    """
+
+    def __init__(self, conn: sqlite3.Connection, path: str) -> None:
+        self._conn = conn
+        self.path = path
+        self._lock = threading.RLock()
+        self.clock: Clock = SystemClock()
+        self._ids = IdGenerator("mmplug")
+
+    # -- opening and closing -------------------------------------------------------------
+    @classmethod
+    def open(cls, path: str | Path = MEMORY) -> Store:
+        target = str(path)
+        try:
+            if target != MEMORY:
+                Path(target).parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(
+                target, check_same_thread=False, isolation_level=None, timeout=30.0
+            )
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA foreign_keys = ON")
+            conn.execute("PRAGMA busy_timeout = 30000")
+            if target != MEMORY:
+                conn.execute("PRAGMA journal_mode = WAL")
+                conn.execute("PRAGMA synchronous = NORMAL")
+            store = cls(conn, target)
+            store._migrate()
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(
+                f"cannot open the state database {target}: {exc}",
+                hint="start over with `--fresh`, or delete the file if it is not a database",
+            ) from None
+        return store
+
+    def close(self) -> None:
+        with self._lock:
+            with contextlib.suppress(sqlite3.Error):
+                self._conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _migrate(self) -> None:
+        with self._lock:
+            for script in _schema_sql():
+                self._conn.executescript(script)
+            row = self._conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+            if row is None:
+                self._conn.execute(
+                    "INSERT INTO meta(key, value) VALUES('schema_version', ?)", (SCHEMA_VERSION,)
+                )
+            elif int(row[0]) > SCHEMA_VERSION:
+                raise StoreError(
+                    f"{self.path} was written by a newer mmplug (schema {row[0]})",
+                    hint="upgrade mmplug, or start over with `--fresh`",
+                )
+
+    # -- ids and time ------------------------------------------------------------------------
+    def seed_ids(self, seed: str) -> None:
+        """Use the deterministic id sequence of ``seed``, continuing from the stored counter."""
+        with self._lock:
+            self._ids = IdGenerator(seed, int(self.get_meta(f"id_counter:{seed}", 0)))
+
+    def new_id(self) -> str:
+        """The next 26-character id; the counter is saved with the current transaction."""
+        with self._lock:
+            value = self._ids.new_id()
+            self._conn.execute(
+                "INSERT INTO meta(key, value) VALUES(?, ?) "
+                "ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+                (f"id_counter:{self._ids.seed}", str(self._ids.counter)),
+            )
+        return value
+
+    def now_ms(self) -> int:
+        return self.clock.now_ms()
+
+    # -- transactions ----------------------------------------------------------------------
+    @contextlib.contextmanager
+    def tx(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction; commits on success, rolls back on any exception.
+
+        Never call into a plugin (fire a hook) while holding a transaction: the plugin may
+        call the API back, which needs the store.
+        """
+        with self._lock:
+            try:
+                self._conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                raise StoreError(f"state database busy or unusable: {exc}") from None
+            try:
+                yield self._conn
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            else:
+                try:
+                    self._conn.execute("COMMIT")
+                except sqlite3.Error as exc:
+                    self._conn.execute("ROLLBACK")
+                    raise StoreError(f"could not save state: {exc}") from None
+
+    @contextlib.contextmanager
+    def read(self) -> Iterator[sqlite3.Connection]:
+        """Read access (serialised with writers; SQLite reads are cheap)."""
+        with self._lock:
+            yield self._conn
+
+    # -- meta values -------------------------------------------------------------------------
+    def get_meta(self, key: str, default: Any = None) -> Any:
+        with self.read() as db:
+            row = db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return default if row is None else json.loads(row[0])
+
+    def set_meta(self, key: str, value: Any, db: sqlite3.Connection | None = None) -> None:
+        sql = (
+            "INSERT INTO meta(key, value) VALUES(?, ?) "
+            "ON CONFLICT(key) DO UPDATE SET value=excluded.value"
+        )
+        if db is not None:
+            db.execute(sql, (key, json.dumps(value)))
+            return
+        with self.tx() as conn:
+            conn.execute(sql, (key, json.dumps(value)))
+
+    # -- reset and snapshots -------------------------------------------------------------
+    def tables(self) -> list[str]:
+        with self.read() as db:
+            rows = db.execute(
+                "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'"
+            ).fetchall()
+        return sorted(r[0] for r in rows)
+
+    def reset(self) -> None:
+        """Empty every table (``--fresh``); the schema stays."""
+        with self.tx() as db:
+            db.execute("PRAGMA defer_foreign_keys = ON")
+            for name in self.tables():
+                db.execute(f'DELETE FROM "{name}"')
+            db.execute(
+                "INSERT INTO meta(key, value) VALUES('schema_version', ?)", (SCHEMA_VERSION,)
+            )
+
+    def snapshot(self, dest: str | Path) -> Path:
+        """Copy the whole database to ``dest`` (online backup; consistent)."""
+        dest = Path(dest)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        tmp = dest.with_suffix(dest.suffix + ".tmp")
+        with self._lock:
+            target = sqlite3.connect(tmp)
+            try:
+                self._conn.backup(target)
+            finally:
+                target.close()
+        tmp.replace(dest)
+        return dest
+
+    def restore(self, src: str | Path) -> None:
+        """Replace the whole database with a snapshot made by :meth:`snapshot`."""
+        src = Path(src)
+        if not src.is_file():
+            raise StoreError(
+                f"no snapshot at {src}", hint="list snapshots with `mmplug run --help`"
+            )
+        with self._lock:
+            source = sqlite3.connect(src)
+            try:
+                source.backup(self._conn)
+            finally:
+                source.close()
+
+    @staticmethod
+    def check_snapshot_name(name: str) -> str:
+        if not _SNAPSHOT_NAME.match(name):
+            raise StoreError(
+                f"invalid snapshot name {name!r}",
+                hint="use letters, digits, '-', '_' and '.' (at most 64 characters)",
+            )
+        return name
