@@ -1,0 +1,22 @@
+# Shared set-up for scripts/demo and scripts/test: a project virtualenv with mmplug installed.
+# Sourced, not run. Works on a fresh machine that has only Python 3 (>= 3.10).
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="${MMPLUG_VENV:-$ROOT/.venv}"
+PYTHON="${PYTHON:-python3}"
+
+ensure_venv() {
+    local extra="$1"
+    local stamp="$VENV/.mmplug-installed-$extra"
+    if [ ! -x "$VENV/bin/python" ]; then
+        echo "==> creating virtualenv $VENV" >&2
+        "$PYTHON" -m venv "$VENV"
+    fi
+    if [ ! -f "$stamp" ] || [ "$ROOT/pyproject.toml" -nt "$stamp" ]; then
+        echo "==> installing mmplug and its dependencies ($extra)" >&2
+        "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip >&2
+        "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e "$ROOT[$extra]" >&2
+        touch "$stamp"
+    fi
+    export PATH="$VENV/bin:$PATH"
+}

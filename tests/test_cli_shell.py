@@ -1,0 +1,52 @@
+"""The mmplug command itself: help, version, fast start, clean errors."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from mmplug.cli.main import COMMAND_MODULES
+
+
+def _mmplug(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "mmplug.cli.main", *args],
+        capture_output=True, text=True, timeout=60, check=False,
+    )
+
+
+def test_help_lists_every_command() -> None:
+    result = _mmplug("--help")
+    assert result.returncode == 0
+    for name in ("new", "dev", "fire", "replay", "bundle"):
+        assert f" {name} " in result.stdout, name
+
+
+def test_version() -> None:
+    from mmplug import __version__
+
+    result = _mmplug("--version")
+    assert result.returncode == 0
+    assert result.stdout.strip() == f"mmplug {__version__}"
+
+
+def test_unknown_command_is_a_usage_error() -> None:
+    result = _mmplug("frobnicate")
+    assert result.returncode == 2
+    assert "No such command" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_cli_start_imports_nothing_heavy() -> None:
+    code = (
+        "import sys, mmplug.cli.main; "
+        "heavy = [m for m in ('grpc', 'rich', 'watchfiles', 'cookiecutter', 'google.protobuf',"
+        " 'mmplug.host.session', 'sqlite3') if m in sys.modules]; print(heavy)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=60, check=True)
+    assert result.stdout.strip() == "[]"
+
+
+def test_every_command_module_is_registered() -> None:
+    assert set(COMMAND_MODULES) >= {"new", "dev", "fire", "replay", "bundle"}
