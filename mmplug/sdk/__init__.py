@@ -1,0 +1,57 @@
+"""mmplug's plugin SDK: write a Mattermost server plugin in Python.
+
+    from mmplug.sdk import Plugin, serve
+
+    class Hello(Plugin):
+        def on_activate(self):
+            self.logger.info("hello")
+
+    if __name__ == "__main__":
+        serve(Hello)
+
+Depends only on grpcio, grpcio-health-checking, protobuf and ``mmplug.protocol``.
+"""
+
+from ._client import APIClient
+from ._http import Headers, Request, ResponseWriter
+from ._logging import TRACE, HclogFormatter
+from ._plugin import Plugin
+from ._registry import hook
+from ._router import Response, Router
+from ._server import serve
+from .errors import (
+    AlreadyExistsError,
+    HookRegistrationError,
+    InvalidArgumentError,
+    NotFoundError,
+    NotImplementedAPIError,
+    PermissionDeniedError,
+    PluginAPIError,
+    PluginError,
+    UnavailableError,
+    ValidationError,
+)
+
+__all__ = [
+    "TRACE",
+    "APIClient",
+    "AlreadyExistsError",
+    "HclogFormatter",
+    "Headers",
+    "HookRegistrationError",
+    "InvalidArgumentError",
+    "NotFoundError",
+    "NotImplementedAPIError",
+    "PermissionDeniedError",
+    "Plugin",
+    "PluginAPIError",
+    "PluginError",
+    "Request",
+    "Response",
+    "ResponseWriter",
+    "Router",
+    "UnavailableError",
+    "ValidationError",
+    "hook",
+    "serve",
+]

@@ -1,0 +1,101 @@
+"""Conversions between protocol messages and Python values, one place per kind."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from google.protobuf import json_format, struct_pb2
+from google.protobuf.message import Message
+
+from mmplug.protocol.catalog import HookSpec
+
+from ._proto import message_class
+from .errors import PluginAPIError, error_for_status
+
+
+def make_app_error(spec: HookSpec, problem: BaseException | str) -> Message:
+    """An AppError describing a failed hook (``plugin.<snake_hook>.error``, 500)."""
+    if isinstance(problem, BaseException):
+        text = f"Hook '{spec.go_name}' raised {type(problem).__name__}: {problem}"
+    else:
+        text = f"Hook '{spec.go_name}' failed: {problem}"
+    return message_class("AppError")(
+        id=f"plugin.{spec.py_name}.error", message=text, status_code=500, where=spec.go_name
+    )
+
+
+def app_error_to_exception(error: Any, method: str) -> PluginAPIError:
+    """The SDK exception for a response's AppError."""
+    cls = error_for_status(error.status_code)
+    return cls(
+        error.status_code,
+        error.id,
+        error.message,
+        error.where or method,
+        detailed_error=error.detailed_error,
+    )
+
+
+def to_bytes(value: bytes | bytearray | str) -> bytes:
+    """KV values: bytes as they are, text as UTF-8."""
+    if isinstance(value, str):
+        return value.encode("utf-8")
+    if isinstance(value, bytes | bytearray | memoryview):
+        return bytes(value)
+    raise TypeError(f"expected bytes or str, got {type(value).__name__}")
+
+
+def to_json_bytes(value: Any) -> bytes:
+    return json.dumps(value, separators=(",", ":")).encode("utf-8")
+
+
+def dict_to_struct(data: Mapping[str, Any] | None) -> struct_pb2.Struct:
+    struct = struct_pb2.Struct()
+    if data:
+        struct.update(dict(data))
+    return struct
+
+
+def struct_to_dict(struct: Any) -> dict[str, Any]:
+    result: dict[str, Any] = json_format.MessageToDict(struct)
+    return result
+
+
+def to_value(value: Any) -> struct_pb2.Value:
+    """A google.protobuf.Value for a Python value (unknown types as their str())."""
+    proto = struct_pb2.Value()
+    try:
+        json_format.ParseDict(value, proto)
+    except (json_format.ParseError, TypeError, ValueError):
+        proto.string_value = str(value)
+    return proto
+
+
+def key_value_pairs(values: Mapping[str, Any]) -> list[Message]:
+    """Log key/values as repeated KeyValuePair."""
+    cls = message_class("KeyValuePair")
+    return [cls(key=str(k), value=to_value(v)) for k, v in values.items()]
+
+
+def entity(name: str, value: Message | Mapping[str, Any] | None, **fields: Any) -> Message:
+    """An entity message (Post, User, ...) from a message, a dict and/or keyword fields."""
+    cls = message_class(name)
+    result = cls()
+    if isinstance(value, Message):
+        result.CopyFrom(value)
+    elif value is not None:
+        json_format.ParseDict(dict(value), result)
+    for key, item in fields.items():
+        if item is None:
+            continue
+        target = getattr(result, key)
+        if isinstance(target, Message):
+            if isinstance(item, Mapping):
+                json_format.ParseDict(dict(item), target)
+            else:
+                target.CopyFrom(item)
+        else:
+            setattr(result, key, item)
+    return result

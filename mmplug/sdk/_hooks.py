@@ -1,0 +1,229 @@
+"""The PluginHooks service, plugin side: one generic path for every hook, driven by the catalog."""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import traceback
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import grpc  # type: ignore[import-untyped]
+from google.protobuf.message import Message
+
+from mmplug.protocol.catalog import HOOKS, HOOKS_BY_GO_NAME, HookSpec
+
+from ._async import LoopRunner
+from ._convert import make_app_error
+from ._http import Request, ResponseWriter, body_reader
+from ._plugin import Plugin
+from ._proto import HOOKS_SERVICE, load_hooks, message_class
+from ._registry import hook_params
+from ._returns import LIFECYCLE, ReturnTypeError, build_response
+
+log = logging.getLogger("mmplug.sdk.hooks")
+
+STATUS_FOR: tuple[tuple[type[BaseException], grpc.StatusCode], ...] = (
+    (ValueError, grpc.StatusCode.INVALID_ARGUMENT),
+    (PermissionError, grpc.StatusCode.PERMISSION_DENIED),
+    (FileNotFoundError, grpc.StatusCode.NOT_FOUND),
+    (LookupError, grpc.StatusCode.NOT_FOUND),
+    (NotImplementedError, grpc.StatusCode.UNIMPLEMENTED),
+    (TimeoutError, grpc.StatusCode.DEADLINE_EXCEEDED),
+)
+
+
+def status_for(exc: BaseException) -> tuple[grpc.StatusCode, str]:
+    """gRPC status for a hook exception."""
+    for kind, code in STATUS_FOR:
+        if isinstance(exc, kind):
+            return code, f"{type(exc).__name__}: {exc}"
+    return grpc.StatusCode.INTERNAL, f"Hook execution failed: {type(exc).__name__}: {exc}"
+
+
+class HooksService:
+    """Dispatches PluginHooks rpcs to a Plugin instance."""
+
+    def __init__(self, plugin: Plugin, runner: LoopRunner | None = None) -> None:
+        load_hooks()
+        self.plugin = plugin
+        self.runner = runner or LoopRunner()
+
+    def generic_handler(self) -> grpc.GenericRpcHandler:
+        handlers: dict[str, grpc.RpcMethodHandler] = {}
+        for spec in HOOKS:
+            req = message_class(spec.request)
+            resp = message_class(spec.response)
+            if spec.streaming:
+                handlers[spec.go_name] = grpc.stream_stream_rpc_method_handler(
+                    self._streaming(spec), req.FromString, resp.SerializeToString
+                )
+            else:
+                handlers[spec.go_name] = grpc.unary_unary_rpc_method_handler(
+                    self._unary(spec), req.FromString, resp.SerializeToString
+                )
+        return grpc.method_handlers_generic_handler(HOOKS_SERVICE, handlers)
+
+    # -- unary -----------------------------------------------------------------------------
+    def _unary(self, spec: HookSpec) -> Callable[[Message, grpc.ServicerContext], Message]:
+        def handle(request: Message, context: grpc.ServicerContext) -> Message:
+            return self.call_unary(spec, request, context)
+
+        return handle
+
+    def call_unary(
+        self, spec: HookSpec, request: Message, context: grpc.ServicerContext
+    ) -> Message:
+        if spec.go_name == "Implemented":
+            return message_class(spec.response)(hooks=self.plugin.implemented_hooks())
+        if spec.go_name == "OnActivate":
+            return self._activate(spec, context)
+        handler = self.plugin.handler(spec.go_name)
+        if handler is None:
+            _unimplemented(context, spec.go_name)
+        assert handler is not None
+        try:
+            result = self.runner.call(handler, *hook_arguments(spec, request))
+        except Exception as exc:
+            return self._failed(spec, exc, context)
+        return self._respond(spec, result, context)
+
+    def _activate(self, spec: HookSpec, context: grpc.ServicerContext) -> Any:
+        """OnActivate runs on_configuration_change first, then on_activate (as Go plugins do)."""
+        configure = self.plugin.handler("OnConfigurationChange")
+        activate = self.plugin.handler("OnActivate")
+        if configure is None and activate is None:
+            context.abort(grpc.StatusCode.UNIMPLEMENTED, "plugin does not implement OnActivate")
+        for name, handler in (("OnConfigurationChange", configure), ("OnActivate", activate)):
+            if handler is None:
+                continue
+            step = HOOKS_BY_GO_NAME[name]
+            try:
+                result = self.runner.call(handler)
+            except Exception as exc:
+                return self._failed(step, exc, context, reply_as=spec)
+            outcome: Any = self._respond(step, result, context)
+            if outcome.HasField("error"):
+                response: Any = message_class(spec.response)()
+                response.error.CopyFrom(outcome.error)
+                return response  # type: ignore[no-any-return]
+        return message_class(spec.response)()
+
+    def _respond(self, spec: HookSpec, result: Any, context: grpc.ServicerContext) -> Any:
+        try:
+            return build_response(spec, result)
+        except ReturnTypeError as exc:
+            log.error("hook %s: %s", spec.go_name, exc)
+            context.abort(grpc.StatusCode.INTERNAL, str(exc))
+            raise  # unreachable: abort raises
+
+    def _failed(
+        self,
+        spec: HookSpec,
+        exc: Exception,
+        context: grpc.ServicerContext,
+        reply_as: HookSpec | None = None,
+    ) -> Message:
+        log.error(
+            "hook %s raised %s: %s",
+            spec.go_name,
+            type(exc).__name__,
+            exc,
+            exc_info=exc,
+            extra={"hook": spec.go_name},
+        )
+        if spec.go_name in LIFECYCLE:
+            response = message_class((reply_as or spec).response)()
+            response.error.CopyFrom(make_app_error(spec, exc))  # type: ignore[attr-defined]
+            return response
+        code, message = status_for(exc)
+        context.abort(code, message)
+        raise exc  # unreachable: abort raises
+
+    # -- streaming (ServeHTTP, ServeMetrics) -------------------------------------------------
+    def _streaming(
+        self, spec: HookSpec
+    ) -> Callable[[Iterator[Message], grpc.ServicerContext], Iterator[Message]]:
+        def handle(requests: Iterator[Message], context: grpc.ServicerContext) -> Iterator[Message]:
+            return self.call_streaming(spec, requests, context)
+
+        return handle
+
+    def call_streaming(
+        self, spec: HookSpec, requests: Iterator[Message], context: grpc.ServicerContext
+    ) -> Iterator[Message]:
+        handler = self.plugin.handler(spec.go_name)
+        if handler is None:
+            _unimplemented(context, spec.go_name)
+        assert handler is not None
+        first = next(requests, None)
+        if first is None:
+            return
+        out: queue.Queue[Message | None] = queue.Queue()
+        writer = ResponseWriter(out.put)
+        request = Request(first.init, body_reader(first, requests))  # type: ignore[attr-defined]
+        worker = threading.Thread(
+            target=self._run_http,
+            args=(spec, handler, writer, request, out),
+            name=f"mmplug-{spec.go_name}",
+            daemon=True,
+        )
+        worker.start()
+        while True:
+            message = out.get()
+            if message is None:
+                return
+            yield message
+
+    def _run_http(
+        self,
+        spec: HookSpec,
+        handler: Callable[..., Any],
+        writer: ResponseWriter,
+        request: Request,
+        out: queue.Queue[Message | None],
+    ) -> None:
+        try:
+            self.runner.call(handler, request.plugin_context, writer, request)
+        except Exception as exc:
+            log.error(
+                "%s handler raised %s: %s\n%s",
+                spec.go_name,
+                type(exc).__name__,
+                exc,
+                traceback.format_exc(),
+                extra={"hook": spec.go_name, "path": request.path},
+            )
+            if not writer.started:
+                writer.set_header("Content-Type", "text/plain; charset=utf-8")
+                writer.write_header(500)
+                writer.write(b"Internal Server Error\n")
+        finally:
+            try:
+                writer.finish()
+            finally:
+                out.put(None)
+
+
+def _unimplemented(context: grpc.ServicerContext, go_name: str) -> None:
+    context.abort(grpc.StatusCode.UNIMPLEMENTED, f"plugin does not implement {go_name}")
+
+
+def hook_arguments(spec: HookSpec, request: Message) -> list[Any]:
+    """The positional arguments of a handler of ``spec``: request fields in order, without
+    ``context`` (RequestContext); ``plugin_context`` travels as the parameter ``context``.
+    Unset entity fields arrive as None."""
+    args: list[Any] = []
+    for name in hook_params(spec):
+        field = "plugin_context" if name == "context" else name
+        descriptor = request.DESCRIPTOR.fields_by_name[field]
+        if field == "plugin_context":
+            args.append(getattr(request, field))
+        elif descriptor.message_type is not None and not descriptor.is_repeated:
+            args.append(getattr(request, field) if request.HasField(field) else None)
+        elif descriptor.is_repeated:
+            args.append(list(getattr(request, field)))
+        else:
+            args.append(getattr(request, field))
+    return args

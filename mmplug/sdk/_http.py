@@ -1,0 +1,173 @@
+"""ServeHTTP on the plugin side: the request object and the streaming response writer."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from ._proto import message_class
+
+USER_ID_HEADER = "Mattermost-User-Id"
+CHUNK = 64 * 1024
+
+
+class Headers:
+    """Multi-value HTTP headers with case-insensitive lookup; keeps the first spelling seen."""
+
+    def __init__(self, items: Iterable[tuple[str, Iterable[str]]] = ()) -> None:
+        self._data: dict[str, tuple[str, list[str]]] = {}
+        for key, values in items:
+            for value in values:
+                self.add(key, value)
+
+    def add(self, key: str, value: str) -> None:
+        entry = self._data.setdefault(key.lower(), (key, []))
+        entry[1].append(value)
+
+    def set(self, key: str, value: str) -> None:
+        self._data[key.lower()] = (key, [value])
+
+    def get(self, key: str, default: str | None = None) -> str | None:
+        entry = self._data.get(key.lower())
+        return entry[1][0] if entry and entry[1] else default
+
+    def get_all(self, key: str) -> list[str]:
+        entry = self._data.get(key.lower())
+        return list(entry[1]) if entry else []
+
+    def __getitem__(self, key: str) -> str:
+        value = self.get(key)
+        if value is None:
+            raise KeyError(key)
+        return value
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and key.lower() in self._data
+
+    def __iter__(self) -> Iterator[str]:
+        return (spelling for spelling, _ in self._data.values())
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def items(self) -> list[tuple[str, list[str]]]:
+        return [(spelling, list(values)) for spelling, values in self._data.values()]
+
+    def __repr__(self) -> str:
+        return f"Headers({dict(self.items())!r})"
+
+
+class Request:
+    """An HTTP request routed to the plugin (``/plugins/<id>`` already stripped from the path)."""
+
+    def __init__(self, init: Any, body: Iterator[bytes]) -> None:
+        self.plugin_context = init.plugin_context
+        self.method: str = init.method or "GET"
+        self.url: str = init.url
+        parts = urlsplit(init.url)
+        self.path: str = parts.path or "/"
+        self.raw_query: str = parts.query
+        self.query: dict[str, list[str]] = parse_qs(parts.query, keep_blank_values=True)
+        self.proto: str = init.proto
+        self.headers = Headers((h.key, h.values) for h in init.headers)
+        self.host: str = init.host
+        self.remote_addr: str = init.remote_addr
+        self.request_uri: str = init.request_uri
+        self.content_length: int = init.content_length
+        self.path_params: dict[str, str] = {}
+        self._body = body
+        self._consumed: bytes | None = None
+
+    @property
+    def user_id(self) -> str:
+        """The Mattermost user making the request ('' when not logged in)."""
+        return self.headers.get(USER_ID_HEADER) or ""
+
+    @property
+    def body(self) -> Iterator[bytes]:
+        """The body as chunks, read as they arrive. Can be iterated once (or use read_all())."""
+        if self._consumed is not None:
+            return iter([self._consumed])
+        return self._body
+
+    def read_all(self) -> bytes:
+        """The whole body."""
+        if self._consumed is None:
+            self._consumed = b"".join(self._body)
+        return self._consumed
+
+    def text(self) -> str:
+        return self.read_all().decode("utf-8", errors="replace")
+
+    def json(self) -> Any:
+        return json.loads(self.read_all() or b"null")
+
+    def __repr__(self) -> str:
+        return f"<Request {self.method} {self.url}>"
+
+
+class ResponseWriter:
+    """Writes the response; every write is streamed to the server as it happens."""
+
+    def __init__(self, send: Callable[[Any], None]) -> None:
+        self._send = send
+        self._response_cls = message_class("ServeHTTPResponse")
+        self._init_cls = message_class("ServeHTTPResponseInit")
+        self.headers = Headers()
+        self.status: int | None = None
+
+    @property
+    def started(self) -> bool:
+        """True once the status line and headers have been sent."""
+        return self.status is not None
+
+    def set_header(self, key: str, value: str) -> None:
+        self.headers.set(key, value)
+
+    def add_header(self, key: str, value: str) -> None:
+        self.headers.add(key, value)
+
+    def write_header(self, status: int) -> None:
+        """Send the status and headers. Later calls are ignored (as in Go)."""
+        if self.status is not None:
+            return
+        self.status = status
+        header_cls = message_class("HTTPHeader")
+        headers = [header_cls(key=k, values=v) for k, v in self.headers.items()]
+        self._send(self._response_cls(init=self._init_cls(status_code=status, headers=headers)))
+
+    def write(self, data: bytes | str) -> int:
+        """Send body bytes (sends a 200 status first if none was sent)."""
+        if isinstance(data, str):
+            data = data.encode("utf-8")
+        if self.status is None:
+            self.write_header(200)
+        for start in range(0, len(data), CHUNK):
+            self._send(self._response_cls(body_chunk=data[start : start + CHUNK]))
+        return len(data)
+
+    def flush(self) -> None:
+        """Ask the server to flush what was written so far to the client."""
+        if self.status is None:
+            self.write_header(200)
+        self._send(self._response_cls(flush=True))
+
+    def finish(self) -> None:
+        if self.status is None:
+            self.write_header(200)
+        self._send(self._response_cls(body_complete=True))
+
+
+def body_reader(first: Any, rest: Iterator[Any]) -> Iterator[bytes]:
+    """Body chunks from the first request message and the following ones, up to body_complete."""
+    if first.body_chunk:
+        yield first.body_chunk
+    if first.body_complete:
+        return
+    for message in rest:
+        if message.body_chunk:
+            yield message.body_chunk
+        if message.body_complete:
+            return

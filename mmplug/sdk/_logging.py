@@ -1,0 +1,84 @@
+"""Python logging as hclog JSON lines on stderr, so levels survive into the server log."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import traceback
+from datetime import datetime, timezone
+from typing import Any, TextIO
+
+from . import _env
+
+TRACE = 5
+logging.addLevelName(TRACE, "TRACE")
+
+_STANDARD = frozenset(
+    vars(logging.LogRecord("x", logging.INFO, "x", 0, "x", None, None)).keys()
+    | {"message", "asctime", "taskName"}
+)
+_LEVEL_NAMES = {"trace": TRACE, "debug": logging.DEBUG, "info": logging.INFO,
+                "warn": logging.WARNING, "warning": logging.WARNING, "error": logging.ERROR}
+
+
+def hclog_level(levelno: int) -> str:
+    """hclog's name for a Python level (hclog knows trace, debug, info, warn, error)."""
+    if levelno < logging.DEBUG:
+        return "trace"
+    if levelno < logging.INFO:
+        return "debug"
+    if levelno < logging.WARNING:
+        return "info"
+    if levelno < logging.ERROR:
+        return "warn"
+    return "error"
+
+
+def format_timestamp(created: float) -> str:
+    """Layout 2006-01-02T15:04:05.000000Z07:00 (six fractional digits)."""
+    stamp = datetime.fromtimestamp(created, tz=timezone.utc).isoformat(timespec="microseconds")
+    return stamp.replace("+00:00", "Z")
+
+
+class HclogFormatter(logging.Formatter):
+    """One JSON object per record: @level, @message, @timestamp, @module, plus ``extra`` keys."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "@level": hclog_level(record.levelno),
+            "@message": str(record.getMessage()),
+            "@timestamp": format_timestamp(record.created),
+            "@module": record.name,
+        }
+        for key, value in vars(record).items():
+            if key not in _STANDARD and not key.startswith(("@", "_")):
+                entry[key] = value
+        if record.exc_info and record.exc_info[0] is not None:
+            entry["exception"] = "".join(traceback.format_exception(*record.exc_info)).rstrip()
+        elif record.exc_text:
+            entry["exception"] = record.exc_text
+        if record.stack_info:
+            entry["stack"] = record.stack_info
+        return json.dumps(entry, default=str, ensure_ascii=False)
+
+
+def parse_level(text: str | None, default: int = logging.DEBUG) -> int:
+    if not text:
+        return default
+    return _LEVEL_NAMES.get(text.strip().lower(), default)
+
+
+def configure(stream: TextIO | None = None, level: str | None = None) -> logging.Handler:
+    """Send all Python logging to ``stream`` (the real stderr) as hclog JSON; idempotent."""
+    root = logging.getLogger()
+    for existing in list(root.handlers):
+        if getattr(existing, "_mmplug", False):
+            root.removeHandler(existing)
+    handler = logging.StreamHandler(stream or sys.__stderr__ or sys.stderr)
+    handler.setFormatter(HclogFormatter())
+    handler._mmplug = True  # type: ignore[attr-defined]
+    root.addHandler(handler)
+    root.setLevel(parse_level(_env.resolve(_env.LOG_LEVEL, level)))
+    logging.captureWarnings(True)
+    return handler

@@ -1,0 +1,81 @@
+"""The ``Plugin`` base class."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from mmplug.protocol.catalog import HOOKS_BY_GO_NAME
+
+from ._registry import Handler, collect
+from ._router import Router
+
+if TYPE_CHECKING:
+    from ._client import APIClient
+
+ROUTER_ATTR = "_mmplug_serve_router"
+
+
+class Plugin:
+    """Base class of a Mattermost server plugin.
+
+    Define hooks as methods named after them (``on_activate``, ``message_will_be_posted``) or
+    mark any method with ``@hook("GoHookName")``. ``self.api`` talks to the server,
+    ``self.logger`` logs to the server log. Set ``http = Router()`` to serve HTTP routes.
+    """
+
+    http: ClassVar[Router | None] = None
+    _mmplug_own: ClassVar[dict[str, Handler]] = {}
+    _mmplug_handlers: ClassVar[dict[str, Handler]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._mmplug_own = collect(cls, dict(vars(cls)))
+        merged: dict[str, Handler] = {}
+        for klass in reversed(cls.__mro__):
+            merged.update(vars(klass).get("_mmplug_own", {}))
+        if isinstance(cls.http, Router) and cls.http.routes and "ServeHTTP" not in merged:
+            spec = HOOKS_BY_GO_NAME["ServeHTTP"]
+            merged["ServeHTTP"] = Handler(spec, ROUTER_ATTR, Plugin._mmplug_serve_router)
+        cls._mmplug_handlers = merged
+
+    # -- discovery ---------------------------------------------------------------------------
+    @classmethod
+    def implemented_hooks(cls) -> list[str]:
+        """Go names of the hooks this class handles, sorted (what ``Implemented`` returns)."""
+        return sorted(cls._mmplug_handlers)
+
+    def handler(self, go_name: str) -> Callable[..., Any] | None:
+        """The bound handler of hook ``go_name``, or None if the class does not handle it."""
+        entry = self._mmplug_handlers.get(go_name)
+        if entry is None:
+            return None
+        bound: Callable[..., Any] = getattr(self, entry.attr)
+        return bound
+
+    # -- services ----------------------------------------------------------------------------
+    @property
+    def api(self) -> APIClient:
+        """The PluginAPI client (connects on first use to MATTERMOST_PLUGIN_API_TARGET)."""
+        client: APIClient | None = self.__dict__.get("_mmplug_api")
+        if client is None:
+            from ._client import APIClient
+
+            client = APIClient()
+            self.__dict__["_mmplug_api"] = client
+        return client
+
+    @api.setter
+    def api(self, client: APIClient) -> None:
+        self.__dict__["_mmplug_api"] = client
+
+    @property
+    def logger(self) -> logging.Logger:
+        """A logger whose records reach the server log with their level."""
+        return logging.getLogger(f"plugin.{type(self).__name__}")
+
+    def _mmplug_serve_router(self, context: Any, response: Any, request: Any) -> None:
+        router = type(self).http
+        assert router is not None
+        router.dispatch(self, context, response, request)

@@ -1,0 +1,206 @@
+"""``serve(PluginClass)``: the plugin side of go-plugin's handshake and lifecycle."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import sys
+import threading
+import uuid
+from collections.abc import Mapping
+from concurrent import futures
+from dataclasses import dataclass, field
+from typing import NoReturn
+
+from . import _env
+
+MAX_MESSAGE = 64 * 1024 * 1024
+PARENT_POLL_SECONDS = 0.25
+EXIT_WATCHDOG_SECONDS = 1.5
+NOT_A_PLUGIN = (
+    "This binary is a plugin. These are not meant to be executed directly.\n"
+    "Mattermost (or `mmplug dev` / `mmplug fire`) starts it and sets "
+    f"{_env.MAGIC_COOKIE_KEY}. To attach a debugger, run it with "
+    f"{_env.DEBUG_LISTEN}=127.0.0.1:PORT instead.\n"
+)
+
+log = logging.getLogger("mmplug.sdk.serve")
+
+
+class ServeError(Exception):
+    """The plugin cannot start serving (bad port range, unusable socket dir)."""
+
+
+@dataclass
+class Listener:
+    network: str  # "tcp" or "unix"
+    address: str
+    cleanup: list[str] = field(default_factory=list)
+
+    def handshake(self, app_version: int) -> str:
+        return f"{_env.CORE_PROTOCOL_VERSION}|{app_version}|{self.network}|{self.address}|grpc"
+
+
+def cookie_ok(environ: Mapping[str, str]) -> bool:
+    return environ.get(_env.MAGIC_COOKIE_KEY) == _env.MAGIC_COOKIE_VALUE
+
+
+def negotiate_version(environ: Mapping[str, str]) -> int:
+    """The highest version we speak that the host offers; else our lowest (the host rejects it)."""
+    offered: set[int] = set()
+    for part in (_env.resolve(_env.PROTOCOL_VERSIONS, environ=environ) or "").split(","):
+        if part.strip().isdigit():
+            offered.add(int(part))
+    common = [v for v in _env.APP_PROTOCOL_VERSIONS if v in offered]
+    return max(common) if common else min(_env.APP_PROTOCOL_VERSIONS)
+
+
+def bind(server: object, environ: Mapping[str, str], debug_listen: str | None) -> Listener:
+    """Add a listening port: the debug address, a unix socket in PLUGIN_UNIX_SOCKET_DIR, or
+    127.0.0.1 on the first free port in PLUGIN_MIN_PORT..PLUGIN_MAX_PORT (0 = any)."""
+    add = server.add_insecure_port  # type: ignore[attr-defined]
+    if debug_listen:
+        port = _try_add(add, debug_listen)
+        if not port:
+            raise ServeError(f"cannot listen on {_env.DEBUG_LISTEN}={debug_listen}")
+        host = debug_listen.rsplit(":", 1)[0]
+        return Listener("tcp", f"{host}:{port}")
+    socket_dir = _env.resolve(_env.UNIX_SOCKET_DIR, environ=environ)
+    if socket_dir:
+        if not os.path.isdir(socket_dir):
+            raise ServeError(f"{_env.UNIX_SOCKET_DIR}={socket_dir} is not a directory")
+        path = os.path.join(os.path.abspath(socket_dir), f"plugin{uuid.uuid4().hex[:12]}")
+        if not _try_add(add, f"unix:{path}"):
+            raise ServeError(f"cannot create a unix socket in {socket_dir}")
+        return Listener("unix", path, [path])
+    low = _port(environ, _env.MIN_PORT)
+    high = _port(environ, _env.MAX_PORT)
+    if low == 0 and high == 0:
+        candidates: range = range(0, 1)
+    elif low > high or high > 65535:
+        raise ServeError(f"bad port range {_env.MIN_PORT}={low} {_env.MAX_PORT}={high}")
+    else:
+        candidates = range(low, high + 1)
+    for candidate in candidates:
+        port = _try_add(add, f"127.0.0.1:{candidate}")
+        if port:
+            return Listener("tcp", f"127.0.0.1:{port}")
+    raise ServeError(f"no free port in {low}..{high} ({_env.MIN_PORT}/{_env.MAX_PORT})")
+
+
+def _port(environ: Mapping[str, str], name: str) -> int:
+    text = _env.resolve(name, environ=environ, default="0") or "0"
+    try:
+        return int(text)
+    except ValueError:
+        raise ServeError(f"{name}={text!r} is not a port number") from None
+
+
+def _try_add(add: object, address: str) -> int:
+    try:
+        port: int = add(address)  # type: ignore[operator]
+    except RuntimeError:
+        return 0
+    return port
+
+
+def serve(plugin_class: type, *, environ: Mapping[str, str] | None = None) -> NoReturn:
+    """Run ``plugin_class`` as a go-plugin plugin process; never returns."""
+    env = os.environ if environ is None else environ
+    debug_listen = _env.resolve(_env.DEBUG_LISTEN, environ=env)
+    if not debug_listen and not cookie_ok(env):
+        sys.stderr.write(NOT_A_PLUGIN)
+        sys.stderr.flush()
+        raise SystemExit(1)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    from ._logging import configure
+
+    configure()
+    code = _run(plugin_class, env, debug_listen)
+    _exit(code)
+
+
+def _run(plugin_class: type, env: Mapping[str, str], debug_listen: str | None) -> int:
+    import grpc  # type: ignore[import-untyped]
+
+    from ._async import LoopRunner
+    from ._hooks import HooksService
+    from ._services import add_health, controller_handler, stdio_handler
+
+    stopping = threading.Event()
+    try:
+        plugin = plugin_class()
+    except Exception:
+        log.exception("creating %s failed", plugin_class.__name__)
+        return 1
+    runner = LoopRunner()
+    options = [
+        ("grpc.max_receive_message_length", MAX_MESSAGE),
+        ("grpc.max_send_message_length", MAX_MESSAGE),
+        ("grpc.so_reuseport", 0),
+    ]
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=32), options=options)
+    not_serving = add_health(server)
+    server.add_generic_rpc_handlers(
+        (
+            controller_handler(stopping.set),
+            stdio_handler(stopping),
+            HooksService(plugin, runner).generic_handler(),
+        )
+    )
+    try:
+        listener = bind(server, env, debug_listen)
+    except ServeError as exc:
+        log.error("cannot serve: %s", exc)
+        return 1
+    server.start()
+    line = listener.handshake(negotiate_version(env))
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+    sys.stdout = sys.stderr  # nothing but the handshake ever goes to stdout
+    if debug_listen:
+        log.info("debug mode: plugin listening; attach with handshake %s", line)
+    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    _wait(stopping)
+    not_serving()
+    server.stop(grace=0.5).wait(2)
+    runner.close()
+    _close_api(plugin)
+    for path in listener.cleanup:
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
+    return 0
+
+
+def _wait(stopping: threading.Event) -> None:
+    """Block until asked to stop, or until the host process (our parent) goes away."""
+    parent = os.getppid()
+    while not stopping.wait(PARENT_POLL_SECONDS):
+        if os.getppid() != parent:
+            log.warning("host process went away; stopping")
+            return
+
+
+def _close_api(plugin: object) -> None:
+    client = vars(plugin).get("_mmplug_api")
+    if client is not None:
+        client.close()
+
+
+def _exit(code: int) -> NoReturn:
+    """Exit promptly even if a plugin thread is stuck."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    timer = threading.Timer(EXIT_WATCHDOG_SECONDS, os._exit, (code,))
+    timer.daemon = True
+    timer.start()
+    raise SystemExit(code)
+
+
+__all__ = ["ServeError", "serve"]
