@@ -67,14 +67,14 @@ class HooksService:
 
     # -- unary -----------------------------------------------------------------------------
     def _unary(self, spec: HookSpec) -> Callable[[Message, grpc.ServicerContext], Message]:
-        def handle(request: Message, context: grpc.ServicerContext) -> Message:
+        def handle(request: Message, context: grpc.ServicerContext) -> Any:
             return self.call_unary(spec, request, context)
 
         return handle
 
     def call_unary(
         self, spec: HookSpec, request: Message, context: grpc.ServicerContext
-    ) -> Message:
+    ) -> Any:
         if spec.go_name == "Implemented":
             return message_class(spec.response)(hooks=self.plugin.implemented_hooks())
         if spec.go_name == "OnActivate":
@@ -107,7 +107,7 @@ class HooksService:
             if outcome.HasField("error"):
                 response: Any = message_class(spec.response)()
                 response.error.CopyFrom(outcome.error)
-                return response  # type: ignore[no-any-return]
+                return response
         return message_class(spec.response)()
 
     def _respond(self, spec: HookSpec, result: Any, context: grpc.ServicerContext) -> Any:
