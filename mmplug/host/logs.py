@@ -15,11 +15,18 @@ Records from the host itself (module ``mmplug.host``) and from the plugin's ``Lo
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
 import re
+import struct
+import termios
+import threading
+from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from rich.text import Text
@@ -29,6 +36,7 @@ _ALIASES = {"warning": "warn", "critical": "error", "fatal": "error", "err": "er
 _BRACKET = re.compile(r"^\s*\[(TRACE|DEBUG|INFO|WARN|WARNING|ERROR)\]\s*", re.IGNORECASE)
 _PYLOG = re.compile(r"^(DEBUG|INFO|WARNING|ERROR|CRITICAL):")
 _TRACEBACK_START = "Traceback (most recent call last):"
+TAIL_LINES = 20
 
 
 def normalize_level(level: str) -> str | None:
@@ -160,6 +168,82 @@ def filter_logs(records: list[LogRecord], level: str) -> list[LogRecord]:
     """The records at ``level`` or above."""
     threshold = normalize_level(level) or "trace"
     return [r for r in records if level_at_least(r.level, threshold)]
+
+
+class StderrPump:
+    """Parses stderr lines into records for ``sink`` and keeps the last raw lines."""
+
+    def __init__(
+        self, stream: IO[bytes], plugin_id: str, sink: Callable[[LogRecord], None]
+    ) -> None:
+        self._fd = stream.fileno()
+        self._stream = stream
+        self._sink = sink
+        self._parser = StderrParser(plugin_id)
+        self._tail: deque[str] = deque(maxlen=TAIL_LINES)
+        self._partial = b""
+        self._busy = False
+        self._eof = False
+        self._cond = threading.Condition()
+        self._thread = threading.Thread(target=self._run, name=f"{plugin_id}-stderr", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            try:
+                chunk = os.read(self._fd, 65536)
+            except OSError:
+                chunk = b""
+            with self._cond:
+                self._busy = True
+            try:
+                self._feed(chunk)
+            finally:
+                with self._cond:
+                    self._busy = False
+                    self._eof = not chunk
+                    self._cond.notify_all()
+            if not chunk:
+                return
+
+    def _feed(self, chunk: bytes) -> None:
+        data = self._partial + chunk
+        *lines, self._partial = data.split(b"\n")
+        if not chunk and self._partial:
+            lines.append(self._partial)
+            self._partial = b""
+        for raw in lines:
+            text = raw.decode("utf-8", "replace").rstrip("\r")
+            if not text.strip():
+                continue
+            self._tail.append(text)
+            try:
+                self._sink(self._parser.parse(text))
+            except Exception:  # a failing observer must not stop log collection
+                pass
+
+    def _pending(self) -> int:
+        try:
+            buf = fcntl.ioctl(self._fd, termios.FIONREAD, b"\0\0\0\0")
+        except OSError:
+            return 0
+        return int(struct.unpack("i", buf)[0])
+
+    def drain(self, timeout: float = 1.0) -> None:
+        """Wait until everything written to stderr so far has been parsed (or EOF)."""
+        with self._cond:
+            self._cond.wait_for(lambda: self._eof or (not self._busy and not self._pending()),
+                                timeout)
+
+    def tail(self, count: int = TAIL_LINES) -> list[str]:
+        return list(self._tail)[-count:]
+
+    def join(self, timeout: float) -> None:
+        self._thread.join(timeout)
+
+    def close(self) -> None:
+        self.join(1.0)
+        self._stream.close()
 
 
 _STYLES = {

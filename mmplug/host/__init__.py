@@ -1,0 +1,39 @@
+"""The fake Mattermost host: everything on the server side of a plugin.
+
+    session.py        Session: owns the store, API servers, plugin processes, hook pipeline
+    launcher.py       the server's go-plugin client, emulated (spawn, handshake, health, stop)
+    plugin_client.py  host side of PluginHooks (hook calls, ServeHTTP stream)
+    logs.py           plugin stderr -> LogRecord, render_log
+    faults.py         the named catalogue of launch/crash faults and their messages
+    api/              the PluginAPI server and its emulation, by area
+    store.py          the SQLite state store (the only owner of state)
+
+Importing this package is cheap; ``Session`` and friends load on first use.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+# Our children exec right after fork, so grpc's fork handlers have nothing to protect; with
+# them on, every spawn while grpc threads run prints "skipping fork() handlers" on stderr.
+# Set only if the user did not choose; the launcher keeps it out of the plugin's environment.
+FORK_SUPPORT_ENV = "GRPC_ENABLE_FORK_SUPPORT"
+FORK_SUPPORT_SET_BY_US = FORK_SUPPORT_ENV not in os.environ
+if FORK_SUPPORT_SET_BY_US:
+    os.environ[FORK_SUPPORT_ENV] = "false"
+
+__all__ = ["HookResult", "LogRecord", "PluginHandle", "Session"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("Session", "HookResult", "PluginHandle"):
+        from mmplug.host import session
+
+        return getattr(session, name)
+    if name == "LogRecord":
+        from mmplug.host.logs import LogRecord
+
+        return LogRecord
+    raise AttributeError(name)

@@ -1,0 +1,155 @@
+"""The named catalogue of ways a plugin can fail to start or stop, with what to do about each.
+
+Every launch fault has a name, a one-line cause and a hint. :func:`fault` turns one into the
+exception the tool raises: a single paragraph naming the plugin and the cause, the last lines
+the plugin wrote on stderr, and what to fix. Tests refer to faults by name (``err.fault``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from mmplug.errors import HookTimeoutError, MmplugError, PluginCrashError, PluginLaunchError
+
+_HANDSHAKE = "1|1|tcp|127.0.0.1:PORT|grpc"
+_SERVE_HINT = (
+    f"the plugin must start its gRPC server, then print exactly `{_HANDSHAKE}` as the first line "
+    "on stdout and flush it (the mmplug SDK's serve() does this for you)"
+)
+
+# name -> (cause template, hint). Templates are filled with str.format(**info).
+FAULTS: dict[str, tuple[str, str]] = {
+    "no-python": (
+        "no Python interpreter found (checked venv/, .venv/ in {plugin_dir} and python3/python "
+        "on PATH)",
+        "create a virtualenv in the plugin directory (`python3 -m venv venv`) or pass --python",
+    ),
+    "spawn-failed": (
+        "could not start `{command}`: {error}",
+        "check that the interpreter exists and is executable",
+    ),
+    "exited-early": (
+        "the plugin exited with code {code} before printing its handshake",
+        "fix the error in the plugin's stderr shown above; " + _SERVE_HINT,
+    ),
+    "timeout": (
+        "the plugin printed no handshake within {timeout:g} s",
+        _SERVE_HINT + "; if it is just slow to import, raise --start-timeout",
+    ),
+    "stdout-noise": (
+        "the plugin printed {line!r} on stdout before its handshake {next!r}; the host reads only "
+        "the first stdout line, so the handshake was lost",
+        "write logs and banners to stderr (logging, print(..., file=sys.stderr)); stdout belongs "
+        "to the handshake",
+    ),
+    "not-handshake": (
+        "the first line the plugin printed on stdout is not a go-plugin handshake: {line!r}",
+        _SERVE_HINT,
+    ),
+    "short-line": (
+        "the handshake {line!r} has {count} fields; at least 4 are needed "
+        "(CORE|APP|NETWORK|ADDRESS|PROTOCOL)",
+        _SERVE_HINT,
+    ),
+    "bad-core": (
+        "the handshake {line!r} has core protocol version {value!r}; the host speaks core "
+        "version 1",
+        "print 1 as the first handshake field (go-plugin's core protocol)",
+    ),
+    "bad-app": (
+        "the handshake {line!r} has app protocol version {value!r}; Mattermost accepts [1] "
+        "(PLUGIN_PROTOCOL_VERSIONS=1)",
+        "print 1 as the second handshake field",
+    ),
+    "bad-network": (
+        "the handshake {line!r} names network {value!r}; only tcp and unix are supported",
+        "serve on 127.0.0.1:PORT and print tcp, or on a unix socket and print unix",
+    ),
+    "bad-address": (
+        "the handshake {line!r} has an unusable {network} address {value!r}",
+        "print 127.0.0.1:PORT for tcp, or an absolute socket path for unix",
+    ),
+    "bad-protocol": (
+        "the handshake {line!r} asks for the {value!r} protocol{implied}; Mattermost runs Python "
+        "plugins over grpc only",
+        "end the handshake with |grpc",
+    ),
+    "unexpected-cert": (
+        "the handshake {line!r} carries a TLS certificate, but the host did not ask for AutoMTLS "
+        "(PLUGIN_CLIENT_CERT is not set)",
+        "serve plaintext and leave the sixth field empty when PLUGIN_CLIENT_CERT is unset",
+    ),
+    "dead-port": (
+        "the plugin announced {address} in its handshake, but nothing answers there ({error})",
+        "start the gRPC server and bind the port before printing the handshake, and print the "
+        "port it actually bound",
+    ),
+    "exited-after-handshake": (
+        "the plugin exited with code {code} right after its handshake, before the host could "
+        "connect",
+        "keep serving after printing the handshake (block in server.wait_for_termination())",
+    ),
+    "no-health": (
+        "the plugin does not serve the gRPC health service (grpc.health.v1.Health/Check "
+        "answered {error})",
+        "register grpc_health's HealthServicer and set service \"plugin\" to SERVING; the server "
+        "pings it and restarts plugins that fail",
+    ),
+    "health-not-serving": (
+        "the plugin's health service does not know service \"plugin\" ({error})",
+        "call health.set(\"plugin\", SERVING) before printing the handshake",
+    ),
+    "health-failed": (
+        "the health check of the plugin failed: {error}",
+        "make grpc.health.v1.Health/Check answer for service \"plugin\"",
+    ),
+    "implemented-failed": (
+        "the plugin's Implemented hook failed: {error}",
+        "serve mattermost.pluginapi.v1.PluginHooks and answer Implemented with the hook names",
+    ),
+    "activate-failed": (
+        "OnActivate failed, so the server would not activate the plugin: {error}",
+        "fix the error OnActivate returned (see the plugin's logs above)",
+    ),
+    "no-controller": (
+        "the plugin does not serve plugin.GRPCController/Shutdown; the server would wait 2 s "
+        "and then kill it (\"plugin failed to exit gracefully\")",
+        "serve plugin.GRPCController with a Shutdown that stops the server and exits "
+        "(the mmplug SDK does this)",
+    ),
+    "crashed": (
+        "the plugin process exited with code {code} during {hook}",
+        "look at the traceback in the plugin's stderr above",
+    ),
+    "hook-timeout": (
+        "{hook} did not answer within {timeout:g} s (the server's deadline per hook call)",
+        "make the hook return sooner (move slow work to a thread), or raise --hook-timeout",
+    ),
+}
+
+_CLASSES: dict[str, type[MmplugError]] = {
+    "crashed": PluginCrashError,
+    "no-controller": PluginCrashError,
+    "hook-timeout": HookTimeoutError,
+}
+
+
+def fault(
+    name: str, plugin_id: str, stderr_tail: Sequence[str] = (), **info: object
+) -> MmplugError:
+    """The exception for fault ``name`` of plugin ``plugin_id``: cause, stderr tail, hint."""
+    cause, hint = FAULTS[name]
+    message = f"plugin {plugin_id}: {cause.format(**info)}"
+    details = ""
+    if stderr_tail:
+        shown = "\n".join(f"  | {line}" for line in stderr_tail)
+        details = f"last lines of the plugin's stderr:\n{shown}"
+    error = _CLASSES.get(name, PluginLaunchError)(message, hint=hint, details=details)
+    error.fault = name  # type: ignore[attr-defined]
+    return error
+
+
+def fault_name(error: BaseException) -> str | None:
+    """The catalogue name of an error raised through :func:`fault`, if any."""
+    name = getattr(error, "fault", None)
+    return name if isinstance(name, str) else None

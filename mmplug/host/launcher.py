@@ -1,0 +1,463 @@
+"""The server's go-plugin client, emulated: start a Python plugin, handshake, connect, stop.
+
+``launch()`` does what Mattermost's Python supervisor and go-plugin's client do together:
+
+1. pick the interpreter (``venv/bin/python`` ... in the plugin dir, then ``python3``/``python``
+   on PATH, unless one is given), run ``<python> <executable>`` in the plugin directory with
+   the host environment plus the magic cookie, ``PLUGIN_*`` variables and
+   ``MATTERMOST_PLUGIN_API_TARGET``;
+2. read the first stdout line within the start timeout and parse it by go-plugin's rules;
+3. dial the announced address and check ``grpc.health.v1.Health`` for service ``"plugin"``.
+
+Every failure is a named fault (:mod:`mmplug.host.faults`) raised only after the child and its
+process group are gone. The child runs in its own process group (Ctrl-C in a terminal does not
+reach it) and, on Linux, dies with us even when we are SIGKILLed (``PR_SET_PDEATHSIG``).
+"""
+
+from __future__ import annotations
+
+import atexit
+import ctypes
+import os
+import queue
+import shutil
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+from mmplug.host.faults import fault
+from mmplug.host.logs import LogRecord, StderrPump
+from mmplug.manifest import Manifest
+
+COOKIE_KEY = "MATTERMOST_PLUGIN"
+COOKIE_VALUE = "Securely message teams, anywhere."
+ENV_API_TARGET = "MATTERMOST_PLUGIN_API_TARGET"
+ENV_PROTOCOL_VERSIONS = "PLUGIN_PROTOCOL_VERSIONS"
+ENV_MIN_PORT = "PLUGIN_MIN_PORT"
+ENV_MAX_PORT = "PLUGIN_MAX_PORT"
+CORE_PROTOCOL_VERSION = 1
+APP_PROTOCOL_VERSIONS = (1,)
+MIN_PORT, MAX_PORT = 10000, 25000
+DEFAULT_START_TIMEOUT = 10.0
+KILL_GRACE = 2.0
+NOISE_WAIT = 0.5  # how long to look for a real handshake after a bad first line
+MAX_MESSAGE = 2**31 - 1
+VENV_PYTHONS = ("venv/bin/python", "venv/bin/python3", ".venv/bin/python", ".venv/bin/python3")
+KEPT_STDOUT_LINES = 4
+
+
+def find_python(plugin_dir: Path, override: str | None = None) -> str | None:
+    """The interpreter the server would use for the plugin in ``plugin_dir``."""
+    if override:
+        return override
+    for relative in VENV_PYTHONS:
+        candidate = plugin_dir / relative
+        if candidate.is_file() and os.access(candidate, os.X_OK):
+            return str(candidate.absolute())
+    return shutil.which("python3") or shutil.which("python")
+
+
+def plugin_env(api_target: str | None, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The child's environment: ours, then ``extra``, then the go-plugin variables (last wins)."""
+    from mmplug.host import FORK_SUPPORT_ENV, FORK_SUPPORT_SET_BY_US
+
+    env = dict(os.environ)
+    if FORK_SUPPORT_SET_BY_US:
+        env.pop(FORK_SUPPORT_ENV, None)
+    env.update(extra or {})
+    env[COOKIE_KEY] = COOKIE_VALUE
+    env[ENV_PROTOCOL_VERSIONS] = ",".join(str(v) for v in APP_PROTOCOL_VERSIONS)
+    env[ENV_MIN_PORT] = str(MIN_PORT)
+    env[ENV_MAX_PORT] = str(MAX_PORT)
+    if api_target:
+        env[ENV_API_TARGET] = api_target
+    return env
+
+
+@dataclass(frozen=True)
+class Handshake:
+    """A parsed go-plugin handshake line."""
+
+    line: str
+    core: int
+    app: int
+    network: str
+    address: str
+    protocol: str
+
+    @property
+    def target(self) -> str:
+        """The address in grpc's target syntax."""
+        return f"unix:{self.address}" if self.network == "unix" else self.address
+
+
+class HandshakeFault(Exception):
+    """A handshake line broke a rule: ``name`` is the fault, ``info`` fills its message."""
+
+    def __init__(self, name: str, **info: object) -> None:
+        super().__init__(name)
+        self.name = name
+        self.info = info
+
+
+def _int_field(line: str, value: str, name: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise HandshakeFault(name, line=line, value=value) from None
+
+
+def parse_handshake(line: str) -> Handshake:
+    """Parse ``CORE|APP|NETWORK|ADDR[|PROTOCOL[|CERT]]`` by go-plugin's rules."""
+    line = line.strip()
+    parts = line.split("|")
+    if len(parts) < 4:
+        name = "short-line" if len(parts) > 1 else "not-handshake"
+        raise HandshakeFault(name, line=line, count=len(parts))
+    core = _int_field(line, parts[0], "bad-core")
+    if core != CORE_PROTOCOL_VERSION:
+        raise HandshakeFault("bad-core", line=line, value=parts[0])
+    app = _int_field(line, parts[1], "bad-app")
+    if app not in APP_PROTOCOL_VERSIONS:
+        raise HandshakeFault("bad-app", line=line, value=parts[1])
+    network, address = parts[2], parts[3]
+    if network not in ("tcp", "unix"):
+        raise HandshakeFault("bad-network", line=line, value=network)
+    _check_address(line, network, address)
+    protocol = parts[4] if len(parts) > 4 else "netrpc"
+    if protocol != "grpc":
+        implied = " (no fifth field means netrpc)" if len(parts) == 4 else ""
+        raise HandshakeFault("bad-protocol", line=line, value=protocol, implied=implied)
+    if len(parts) > 5 and len(parts[5]) > 50:
+        raise HandshakeFault("unexpected-cert", line=line)
+    return Handshake(line, core, app, network, address, protocol)
+
+
+def _check_address(line: str, network: str, address: str) -> None:
+    if network == "unix":
+        ok = address.startswith("/")
+    else:
+        host, sep, port = address.rpartition(":")
+        ok = bool(sep and host and port.isdigit() and 0 < int(port) < 65536)
+    if not ok:
+        raise HandshakeFault("bad-address", line=line, network=network, value=address)
+
+
+class StdoutReader:
+    """Keeps the first few stdout lines (then None at EOF) on a queue; discards the rest."""
+
+    def __init__(self, stream: IO[bytes], name: str) -> None:
+        self.lines: queue.Queue[str | None] = queue.Queue()
+        self._stream = stream
+        self._thread = threading.Thread(target=self._run, name=f"{name}-stdout", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        kept = 0
+        try:
+            for raw in iter(self._stream.readline, b""):
+                if kept < KEPT_STDOUT_LINES:
+                    self.lines.put(raw.decode("utf-8", "replace").rstrip("\r\n"))
+                    kept += 1
+        except (OSError, ValueError):
+            pass
+        finally:
+            self.lines.put(None)
+
+    def next_line(self, timeout: float) -> str | None:
+        """The next kept line, None at EOF; raises ``queue.Empty`` on timeout."""
+        return self.lines.get(timeout=max(timeout, 0.0))
+
+    def close(self) -> None:
+        self._thread.join(1.0)
+        self._stream.close()
+
+
+class PluginProcess:
+    """One running plugin process: the child, its pipes, its gRPC channel."""
+
+    def __init__(
+        self, manifest: Manifest, popen: subprocess.Popen[bytes], pump: StderrPump
+    ) -> None:
+        assert popen.stdout is not None
+        self.manifest = manifest
+        self.popen = popen
+        self.pump = pump
+        self.stdout = StdoutReader(popen.stdout, manifest.id)
+        self.handshake: Handshake | None = None
+        self.channel: object | None = None  # grpc.Channel once connected
+        self._closed = False
+
+    @property
+    def plugin_id(self) -> str:
+        return self.manifest.id
+
+    @property
+    def pid(self) -> int:
+        return self.popen.pid
+
+    def exit_code(self, wait: float = 0.0) -> int | None:
+        """The exit code if the process has ended (waiting up to ``wait`` seconds)."""
+        try:
+            return self.popen.wait(timeout=wait) if wait > 0 else self.popen.poll()
+        except subprocess.TimeoutExpired:
+            return None
+
+    def stderr_tail(self) -> list[str]:
+        self.pump.drain(0.5)
+        return self.pump.tail()
+
+    def fail(self, name: str, **info: object) -> Exception:
+        """Kill the process, then build fault ``name`` with its last stderr lines."""
+        self.kill()
+        return fault(name, self.plugin_id, self.pump.tail(), **info)
+
+    def kill(self) -> None:
+        """SIGKILL the whole process group, reap the child, close pipes and channel."""
+        if self._closed:
+            return
+        self._closed = True
+        close = getattr(self.channel, "close", None)
+        if close is not None:
+            close()
+        kill_group(self.popen)
+        self.pump.close()
+        self.stdout.close()
+        _LIVE.discard(self)
+
+    def stop(self, grace: float = KILL_GRACE) -> str | None:
+        """go-plugin's Kill(): Shutdown rpc, wait ``grace`` s, then SIGKILL.
+
+        Returns the fault name ``"no-controller"`` when the plugin has no GRPCController
+        (it is then killed at once: waiting would only cost time).
+        """
+        if self._closed:
+            return None
+        problem = None
+        if self.channel is not None and self.exit_code() is None:
+            problem = _call_shutdown(self.channel, grace)
+            if problem is None:
+                self.exit_code(wait=grace)
+        self.kill()
+        return problem
+
+
+def _call_shutdown(channel: object, timeout: float) -> str | None:
+    import grpc
+
+    assert isinstance(channel, grpc.Channel)
+    shutdown = channel.unary_unary(
+        "/plugin.GRPCController/Shutdown",
+        request_serializer=lambda _: b"",
+        response_deserializer=lambda data: data,
+    )
+    try:
+        shutdown(None, timeout=timeout)
+    except grpc.RpcError as exc:
+        if exc.code() == grpc.StatusCode.UNIMPLEMENTED:  # type: ignore[attr-defined]
+            return "no-controller"
+    return None
+
+
+def launch(
+    manifest: Manifest,
+    *,
+    python: str | None = None,
+    api_target: str | None = None,
+    env: Mapping[str, str] | None = None,
+    start_timeout: float = DEFAULT_START_TIMEOUT,
+    log_sink: Callable[[LogRecord], None] = lambda record: None,
+) -> PluginProcess:
+    """Start the plugin, read and check its handshake, connect and health-check it."""
+    deadline = time.monotonic() + start_timeout
+    interpreter = find_python(manifest.plugin_dir, python)
+    if interpreter is None:
+        raise fault("no-python", manifest.id, plugin_dir=manifest.plugin_dir)
+    command = [interpreter, manifest.executable]
+    try:
+        popen = spawn(command, cwd=manifest.plugin_dir, env=plugin_env(api_target, env))
+    except OSError as exc:
+        raise fault("spawn-failed", manifest.id, command=" ".join(command), error=exc) from None
+    assert popen.stderr is not None
+    process = PluginProcess(manifest, popen, StderrPump(popen.stderr, manifest.id, log_sink))
+    _LIVE.add(process)
+    try:
+        process.handshake = _read_handshake(process, deadline, start_timeout)
+        _connect(process, deadline)
+    except BaseException:
+        process.kill()
+        raise
+    return process
+
+
+def _read_handshake(process: PluginProcess, deadline: float, timeout: float) -> Handshake:
+    try:
+        line = process.stdout.next_line(deadline - time.monotonic())
+    except queue.Empty:
+        raise process.fail("timeout", timeout=timeout) from None
+    if line is None:
+        code = process.exit_code(wait=1.0)
+        raise process.fail("exited-early", code="unknown" if code is None else code)
+    try:
+        return parse_handshake(line)
+    except HandshakeFault as bad:
+        if bad.name in ("not-handshake", "short-line"):
+            _check_noise(process, line, deadline)
+        raise process.fail(bad.name, **bad.info) from None
+
+
+def _check_noise(process: PluginProcess, line: str, deadline: float) -> None:
+    """A bad first line followed by a valid handshake is stdout noise: say so."""
+    try:
+        following = process.stdout.next_line(min(NOISE_WAIT, deadline - time.monotonic()))
+    except queue.Empty:
+        return
+    if following is None:
+        return
+    try:
+        parse_handshake(following)
+    except HandshakeFault:
+        return
+    raise process.fail("stdout-noise", line=line, next=following)
+
+
+def _connect(process: PluginProcess, deadline: float) -> None:
+    import grpc
+    from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+    assert process.handshake is not None
+    channel = grpc.insecure_channel(
+        process.handshake.target,
+        options=[
+            ("grpc.max_send_message_length", MAX_MESSAGE),
+            ("grpc.max_receive_message_length", MAX_MESSAGE),
+        ],
+    )
+    process.channel = channel
+    check = health_pb2_grpc.HealthStub(channel).Check
+    try:
+        check(
+            health_pb2.HealthCheckRequest(service="plugin"),
+            timeout=max(deadline - time.monotonic(), 0.5),
+        )
+    except grpc.RpcError as exc:
+        raise _health_fault(process, exc) from None
+
+
+def _health_fault(process: PluginProcess, exc: object) -> Exception:
+    import grpc
+
+    code = exc.code() if isinstance(exc, grpc.Call) else None
+    error = f"{code.name if code else 'ERROR'}: {getattr(exc, 'details', lambda: '')()}"
+    if code == grpc.StatusCode.UNIMPLEMENTED:
+        return process.fail("no-health", error=error)
+    if code == grpc.StatusCode.NOT_FOUND:
+        return process.fail("health-not-serving", error=error)
+    if code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
+        exited = process.exit_code(wait=0.5)
+        if exited is not None:
+            return process.fail("exited-after-handshake", code=exited)
+        assert process.handshake is not None
+        return process.fail("dead-port", address=process.handshake.address, error=error)
+    return process.fail("health-failed", error=error)
+
+
+# --- child processes: own process group, die with us, reaped on exit ---------------------------
+
+_PR_SET_PDEATHSIG = 1
+_LIVE: set[PluginProcess] = set()
+
+
+def _libc_prctl() -> Callable[..., int] | None:
+    if not os.uname().sysname == "Linux":
+        return None
+    try:
+        return ctypes.CDLL(None, use_errno=True).prctl  # type: ignore[no-any-return]
+    except (OSError, AttributeError):
+        return None
+
+
+class _Spawner:
+    """Forks every plugin from one long-lived thread.
+
+    ``PR_SET_PDEATHSIG`` fires when the *thread* that forked the child ends, not the process,
+    so children must not be forked from short-lived threads (a reload from a watcher thread).
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._jobs: queue.Queue[tuple[Callable[[], object], queue.Queue[object]]] = queue.Queue()
+        self._thread: threading.Thread | None = None
+
+    def run(self, job: Callable[[], object]) -> object:
+        with self._lock:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._loop, name="mmplug-spawner",
+                                                daemon=True)
+                self._thread.start()
+        answer: queue.Queue[object] = queue.Queue(maxsize=1)
+        self._jobs.put((job, answer))
+        result = answer.get()
+        if isinstance(result, BaseException):
+            raise result
+        return result
+
+    def _loop(self) -> None:
+        while True:
+            job, answer = self._jobs.get()
+            try:
+                answer.put(job())
+            except BaseException as exc:  # handed back to the caller
+                answer.put(exc)
+
+
+_SPAWNER = _Spawner()
+
+
+def spawn(command: list[str], *, cwd: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    """Start ``command`` in its own process group; on Linux it is killed when we die."""
+    prctl = _libc_prctl()
+    parent = os.getpid()
+
+    def child_setup() -> None:  # runs in the child between fork and exec
+        if prctl is not None:
+            prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+            if os.getppid() != parent:  # we died before prctl took effect
+                os._exit(1)
+
+    def start() -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
+            command,
+            cwd=cwd,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+            preexec_fn=child_setup,
+        )
+
+    popen = _SPAWNER.run(start)
+    assert isinstance(popen, subprocess.Popen)
+    return popen
+
+
+def kill_group(popen: subprocess.Popen[bytes]) -> None:
+    """SIGKILL the child's process group (it is the group leader) and reap the child."""
+    for target in (lambda: os.killpg(popen.pid, signal.SIGKILL), popen.kill):
+        try:
+            target()
+        except (ProcessLookupError, PermissionError):
+            pass
+    popen.wait()
+
+
+@atexit.register
+def _kill_leftovers() -> None:
+    for process in list(_LIVE):
+        process.kill()

@@ -1,0 +1,262 @@
+"""The host side of the PluginHooks service: call a plugin's hooks over its gRPC channel.
+
+Names, request and response types come from the catalog (``mmplug.protocol.catalog``); the
+message classes are looked up by name in the protobuf descriptor pool. ``grpc.RpcError`` is
+translated here, at this one boundary: a deadline becomes ``HookTimeoutError``, a plugin that
+died during the call becomes ``PluginCrashError``, and any other status (the plugin's handler
+raised, the hook is not served) comes back as data: ``HookCall.error``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import grpc
+from google.protobuf import message_factory
+from google.protobuf.descriptor_pool import Default as default_pool
+from google.protobuf.message import Message
+
+from mmplug.errors import UsageError
+from mmplug.host.faults import fault
+from mmplug.host.launcher import PluginProcess
+from mmplug.protocol import hooks_pb2, hooks_pb2_grpc  # noqa: F401  (registers the messages)
+from mmplug.protocol.catalog import HOOKS, HOOKS_BY_GO_NAME, HookSpec
+
+PACKAGE = "mattermost.pluginapi.v1"
+SERVICE = f"{PACKAGE}.PluginHooks"
+BODY_CHUNK = 64 * 1024
+
+
+def message_class(name: str) -> type[Message]:
+    """The generated class of message ``name`` (short name, package implied)."""
+    full = name if "." in name else f"{PACKAGE}.{name}"
+    return message_factory.GetMessageClass(default_pool().FindMessageTypeByName(full))
+
+
+def _key(name: str) -> str:
+    return name.replace("_", "").replace("-", "").lower()
+
+
+_BY_KEY: dict[str, HookSpec] = {_key(h.go_name): h for h in HOOKS}
+
+
+def find_hook(name: str) -> HookSpec | None:
+    """The hook called ``name``: Go name, snake_case name, any case."""
+    return HOOKS_BY_GO_NAME.get(name) or _BY_KEY.get(_key(name))
+
+
+@dataclass
+class HookCall:
+    """The raw outcome of one hook call."""
+
+    response: Message | None
+    error: str | None
+    duration_s: float
+
+
+@dataclass
+class HttpResponse:
+    """A plugin's answer to ServeHTTP: status, headers and the body as it streams."""
+
+    status: int
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    body: Iterator[bytes] = field(default_factory=lambda: iter(()))
+
+    def read(self) -> bytes:
+        return b"".join(self.body)
+
+
+def app_error_text(response: Message | None) -> str | None:
+    """``"<id>: <message>"`` when the response carries an AppError with an id."""
+    if response is None or "error" not in response.DESCRIPTOR.fields_by_name:
+        return None
+    if not response.HasField("error"):
+        return None
+    error = response.error  # type: ignore[attr-defined]
+    if not error.id:
+        return None
+    return f"{error.id}: {error.message}" if error.message else str(error.id)
+
+
+class PluginClient:
+    """Calls the hooks of one plugin process."""
+
+    def __init__(self, process: PluginProcess, hook_timeout: float = 30.0) -> None:
+        assert isinstance(process.channel, grpc.Channel)
+        self.process = process
+        self.hook_timeout = hook_timeout
+        self._channel: grpc.Channel = process.channel
+        self._stub = hooks_pb2_grpc.PluginHooksStub(self._channel)
+
+    def new_request(self, hook: str) -> Message:
+        spec = HOOKS_BY_GO_NAME[hook]
+        return message_class(spec.request)()
+
+    def implemented(self) -> list[str]:
+        call = self.call("Implemented", self.new_request("Implemented"))
+        if call.error is not None or call.response is None:
+            raise fault("implemented-failed", self.process.plugin_id, self.process.stderr_tail(),
+                        error=call.error)
+        return list(call.response.hooks)  # type: ignore[attr-defined]
+
+    def call(self, hook: str, request: Message, timeout: float | None = None) -> HookCall:
+        """Call unary hook ``hook`` (Go name); raises on crash or deadline only."""
+        method = getattr(self._stub, hook)
+        limit = self.hook_timeout if timeout is None else timeout
+        started = time.perf_counter()
+        try:
+            response = method(request, timeout=limit)
+        except grpc.RpcError as exc:
+            duration = time.perf_counter() - started
+            self._raise_if_broken(hook, exc, limit)
+            return HookCall(None, _status_text(exc), duration)
+        duration = time.perf_counter() - started
+        self.process.pump.drain(0.5)
+        return HookCall(response, app_error_text(response), duration)
+
+    def _raise_if_broken(self, hook: str, exc: grpc.RpcError, limit: float) -> None:
+        code = exc.code() if isinstance(exc, grpc.Call) else None
+        if code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED, None):
+            exit_code = self.process.exit_code(wait=1.0)
+            if exit_code is not None:
+                raise self.process.fail("crashed", code=exit_code, hook=hook) from None
+        if code == grpc.StatusCode.DEADLINE_EXCEEDED:
+            if self.process.exit_code() is not None:
+                raise self.process.fail("crashed", code=self.process.exit_code(), hook=hook)
+            raise fault("hook-timeout", self.process.plugin_id, self.process.stderr_tail(),
+                        hook=hook, timeout=limit) from None
+
+    def serve_http(
+        self,
+        init: Message,
+        body: Iterable[bytes],
+        timeout: float | None = None,
+    ) -> HttpResponse:
+        """Stream one HTTP request to ServeHTTP; the answer's body streams back lazily."""
+        request_cls = message_class("ServeHTTPRequest")
+        responses = self._stub.ServeHTTP(
+            _http_requests(request_cls, init, body),
+            timeout=self.hook_timeout if timeout is None else timeout,
+        )
+        try:
+            first = next(responses, None)
+        except grpc.RpcError as exc:
+            self._raise_if_broken("ServeHTTP", exc, self.hook_timeout)
+            return HttpResponse(502, [], iter([_status_text(exc).encode()]))
+        if first is None:
+            return HttpResponse(502, [], iter([b"Bad Gateway"]))
+        status = int(first.init.status_code) or 200
+        if not 100 <= status <= 999:
+            return HttpResponse(500, [], iter([b"Internal Server Error"]))
+        headers = [(h.key, v) for h in first.init.headers for v in h.values]
+        return HttpResponse(status, headers, _http_body(first, responses))
+
+
+def _http_requests(cls: type[Message], init: Message, body: Iterable[bytes]) -> Iterator[Message]:
+    """Init with the first chunk, then 64 KiB chunks, then body_complete (as the server does)."""
+    pending = b""
+    sent_init = False
+    for piece in body:
+        pending += piece
+        while len(pending) >= BODY_CHUNK:
+            chunk, pending = pending[:BODY_CHUNK], pending[BODY_CHUNK:]
+            yield cls(init=None if sent_init else init, body_chunk=chunk)
+            sent_init = True
+    yield cls(init=None if sent_init else init, body_chunk=pending, body_complete=True)
+
+
+def _http_body(first: Any, rest: Iterator[Any]) -> Iterator[bytes]:
+    if first.body_chunk:
+        yield bytes(first.body_chunk)
+    if first.body_complete:
+        return
+    try:
+        for message in rest:
+            if message.body_chunk:
+                yield bytes(message.body_chunk)
+            if message.body_complete:
+                return
+    except grpc.RpcError:
+        return
+
+
+def _status_text(exc: grpc.RpcError) -> str:
+    if isinstance(exc, grpc.Call):
+        return f"{exc.code().name}: {exc.details()}"
+    return str(exc)
+
+
+def build_request(
+    spec: HookSpec, request: Message | None, fields: Mapping[str, Any]
+) -> Message:
+    """The request for ``spec``: ``request`` (copied) and/or ``fields`` parsed as proto JSON."""
+    from google.protobuf import json_format
+
+    cls = message_class(spec.request)
+    message = cls()
+    if request is not None:
+        if request.DESCRIPTOR.full_name != cls.DESCRIPTOR.full_name:
+            raise UsageError(
+                f"{spec.go_name} takes a {cls.DESCRIPTOR.name}, not a {request.DESCRIPTOR.name}"
+            )
+        message.CopyFrom(request)
+    if fields:
+        try:
+            json_format.ParseDict(dict(fields), message)
+        except json_format.ParseError as exc:
+            names = ", ".join(f.name for f in cls.DESCRIPTOR.fields)
+            raise UsageError(
+                f"cannot build {cls.DESCRIPTOR.name} from the given fields: {exc}",
+                hint=f"{cls.DESCRIPTOR.name} has the fields: {names}",
+            ) from None
+    return message
+
+
+def fill_context(request: Message, plugin_id: str, request_id: str) -> None:
+    """Fill ``context`` (RequestContext) and ``plugin_context`` (PluginContext) where empty."""
+    names = request.DESCRIPTOR.fields_by_name
+    if "context" in names and names["context"].message_type is not None:
+        context = request.context  # type: ignore[attr-defined]
+        if names["context"].message_type.name == "RequestContext":
+            context.plugin_id = context.plugin_id or plugin_id
+            context.request_id = context.request_id or request_id
+    if "plugin_context" in names and names["plugin_context"].message_type is not None:
+        plugin_context = request.plugin_context  # type: ignore[attr-defined]
+        if names["plugin_context"].message_type.name == "PluginContext":
+            plugin_context.request_id = plugin_context.request_id or request_id
+
+
+def http_init(
+    plugin_id: str,
+    method: str,
+    path: str,
+    headers: Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
+    *,
+    site_url: str = "http://localhost:8065",
+) -> Message:
+    """The ServeHTTPRequestInit the server sends for ``/plugins/<id><path>``."""
+    from mmplug.host.ids import random_id
+
+    pairs = list(headers.items()) if isinstance(headers, Mapping) else list(headers or [])
+    grouped: dict[str, list[str]] = {}
+    for key, value in pairs:
+        grouped.setdefault(key, []).append(value)
+    header_cls = message_class("HTTPHeader")
+    init = message_class("ServeHTTPRequestInit")(
+        method=method.upper(),
+        url=path,
+        proto="HTTP/1.1",
+        proto_major=1,
+        proto_minor=1,
+        headers=[header_cls(key=k, values=v) for k, v in grouped.items()],
+        host=site_url.split("://", 1)[-1],
+        remote_addr="127.0.0.1:0",
+        request_uri=path,
+        content_length=int(grouped.get("Content-Length", ["-1"])[0]),
+    )
+    init.plugin_context.request_id = random_id()  # type: ignore[attr-defined]
+    init.plugin_context.ip_address = "127.0.0.1"  # type: ignore[attr-defined]
+    return init

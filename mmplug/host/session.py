@@ -1,0 +1,482 @@
+"""Session: the one object that owns a fake-host run.
+
+A session owns the state store, one PluginAPI server per plugin, the plugin processes and the
+hook-call pipeline. Every command and the pytest fixtures go through it; nothing else launches
+plugin processes or opens sockets. It is a context manager that always cleans up::
+
+    with Session(plugin_dirs=[path], store=":memory:") as s:
+        result = s.fire("MessageWillBePosted", post={"message": "hi"})
+        print(result.response, result.api_calls, result.logs)
+
+Observers (recorders, tracers, the CLI's log printer) attach with :meth:`Session.add_observer`
+and receive ``on_hook_call(HookResult)``, ``on_api_call(ApiCall)``, ``on_log(LogRecord)`` and
+``on_event(kind, payload)``; each method is optional. They are called from the thread that saw
+the event (hook caller, API server worker, stderr reader) and must not block.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from mmplug.errors import MmplugError, UsageError
+from mmplug.host.logs import LogRecord, host_record
+
+if TYPE_CHECKING:
+    from google.protobuf.message import Message
+
+    from mmplug.host.api import ApiCall
+    from mmplug.host.plugin_client import HttpResponse, PluginClient
+    from mmplug.host.store import Store
+    from mmplug.manifest import Manifest
+
+STATE_DIR = ".mmplug"
+STATE_DB = "state.db"
+
+
+@dataclass
+class HookResult:
+    """One hook call: what went in, what came back, and what the plugin did meanwhile."""
+
+    hook: str
+    plugin_id: str
+    request: Message
+    response: Message | None
+    error: str | None
+    api_calls: list[ApiCall] = field(default_factory=list)
+    logs: list[LogRecord] = field(default_factory=list)
+    duration_s: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+@dataclass
+class PluginHandle:
+    """A plugin under the session: its manifest, process and the hooks it implements."""
+
+    id: str
+    manifest: Manifest
+    pid: int = 0
+    implemented: list[str] = field(default_factory=list)
+    state: str = "stopped"  # starting | active | crashed | stopped
+    shutdown_problem: MmplugError | None = None
+    client: PluginClient | None = field(default=None, repr=False)
+    api: Any = field(default=None, repr=False)
+
+    @property
+    def api_target(self) -> str | None:
+        return str(self.api.address) if self.api is not None else None
+
+
+class _Collector:
+    """Gathers the API calls and logs of one plugin while one hook call is in flight."""
+
+    def __init__(self) -> None:
+        self.api_calls: list[ApiCall] = []
+        self.logs: list[LogRecord] = []
+
+
+class Session:
+    """A fake Mattermost host running one or more plugins. See the module docstring."""
+
+    def __init__(
+        self,
+        plugin_dirs: Iterable[str | Path],
+        *,
+        store: str | Path | Store | None = None,
+        world: Any = None,
+        fresh: bool = False,
+        python: str | None = None,
+        start_timeout: float = 10.0,
+        hook_timeout: float = 30.0,
+        env: Mapping[str, str] | None = None,
+        deterministic_clock: bool = False,
+    ) -> None:
+        self.plugin_dirs = [Path(d).resolve() for d in plugin_dirs]
+        if not self.plugin_dirs:
+            raise UsageError("a session needs at least one plugin directory")
+        self.world = world
+        self.fresh = fresh
+        self.python = python
+        self.start_timeout = start_timeout
+        self.hook_timeout = hook_timeout
+        self.env = dict(env or {})
+        self.deterministic_clock = deterministic_clock
+        self.plugins: dict[str, PluginHandle] = {}
+        self.logs: list[LogRecord] = []
+        self.events: list[tuple[str, dict[str, Any]]] = []
+        self.hooks = _Dispatcher(self)
+        self._store_arg = store
+        self._owns_store = not _is_store(store)
+        self._store: Store | None = store if _is_store(store) else None  # type: ignore[assignment]
+        self._observers: list[object] = []
+        self._collectors: dict[str, list[_Collector]] = {}
+        self._lock = threading.RLock()
+        self._started = False
+
+    # -- lifecycle ----------------------------------------------------------------------------
+    def __enter__(self) -> Session:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def start(self) -> None:
+        """Open the store, then start and activate every plugin; on failure undo everything."""
+        from mmplug.manifest import load_manifest
+
+        if self._started:
+            return
+        self._started = True
+        try:
+            manifests = [load_manifest(d) for d in self.plugin_dirs]
+            self._open_store()
+            for manifest in manifests:
+                if manifest.id in self.plugins:
+                    raise UsageError(f"plugin {manifest.id} is given twice")
+                handle = PluginHandle(manifest.id, manifest)
+                self.plugins[manifest.id] = handle
+                self._start_plugin(handle)
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        """Deactivate and stop every plugin, stop the API servers, close the store."""
+        for handle in reversed(list(self.plugins.values())):
+            self._stop_plugin(handle)
+        if self._store is not None and self._owns_store:
+            self._store.close()
+            self._store = None
+        self._started = False
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            raise MmplugError("the session is not started", hint="use `with Session(...) as s:`")
+        return self._store
+
+    def _open_store(self) -> None:
+        if self._store is not None:
+            return
+        from mmplug.host.store import MEMORY, Store
+
+        target = self._store_arg
+        if target is None:
+            target = self.plugin_dirs[0] / STATE_DIR / STATE_DB
+        if self.fresh and str(target) != MEMORY:
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{target}{suffix}").unlink(missing_ok=True)
+        self._store = Store.open(target)
+        self._seed_world()
+
+    def _seed_world(self) -> None:
+        """Seed an empty store from the world (a name, a .json path or a World; default)."""
+        try:
+            from mmplug.host.world import World, load_world, seed_store
+        except ImportError:  # the world module is optional for a bare store
+            return
+        world = self.world if isinstance(self.world, World) else load_world(self.world or "default")
+        seed_store(self.store, world, deterministic_clock=self.deterministic_clock)
+
+    # -- one plugin ---------------------------------------------------------------------------
+    def _start_plugin(self, handle: PluginHandle) -> None:
+        from mmplug.host.launcher import launch
+        from mmplug.host.plugin_client import PluginClient
+
+        handle.state = "starting"
+        handle.shutdown_problem = None
+        handle.api = self._start_api(handle)
+        process = launch(
+            handle.manifest,
+            python=self.python,
+            api_target=handle.api_target,
+            env=self.env,
+            start_timeout=self.start_timeout,
+            log_sink=self._on_log,
+        )
+        handle.client = PluginClient(process, self.hook_timeout)
+        handle.pid = process.pid
+        self._emit_log(host_record(handle.id, "debug", "plugin started", pid=process.pid))
+        handle.implemented = handle.client.implemented()
+        handle.state = "active"
+        if "OnActivate" in handle.implemented:
+            result = self._invoke(handle, "OnActivate", handle.client.new_request("OnActivate"))
+            if result.error is not None:
+                from mmplug.host.faults import fault
+
+                handle.state = "stopped"
+                tail = process.stderr_tail()
+                process.kill()
+                raise fault("activate-failed", handle.id, tail, error=result.error)
+        self._emit_log(host_record(handle.id, "info", "plugin activated",
+                                   hooks=len(handle.implemented)))
+
+    def _start_api(self, handle: PluginHandle) -> Any:
+        try:
+            from mmplug.host.api.server import ApiServer
+        except ImportError:
+            return None
+        api = ApiServer(
+            self.store,
+            handle.id,
+            handle.manifest,
+            hooks=self.hooks,
+            observer=self._on_api_call,
+            log_sink=lambda level, message, kv: self._on_api_log(handle.id, level, message, kv),
+            emit=self._on_event,
+        )
+        api.start()
+        return api
+
+    def _stop_plugin(self, handle: PluginHandle) -> None:
+        client = handle.client
+        if client is not None:
+            if handle.state == "active" and "OnDeactivate" in handle.implemented:
+                try:
+                    result = self._invoke(handle, "OnDeactivate",
+                                          client.new_request("OnDeactivate"))
+                    if result.error:
+                        self._emit_log(host_record(handle.id, "warn",
+                                                   f"OnDeactivate failed: {result.error}"))
+                except MmplugError as exc:
+                    self._emit_log(host_record(handle.id, "warn", exc.message))
+            problem = client.process.stop()
+            if problem is not None:
+                from mmplug.host.faults import fault
+
+                handle.shutdown_problem = fault(problem, handle.id)
+                self._emit_log(host_record(handle.id, "warn", handle.shutdown_problem.message,
+                                           hint=handle.shutdown_problem.hint))
+            handle.client = None
+        if handle.api is not None:
+            handle.api.stop()
+            handle.api = None
+        if handle.state != "crashed":
+            handle.state = "stopped"
+
+    def reload(self, plugin_id: str) -> PluginHandle:
+        """Stop the plugin, re-read its manifest, relaunch and activate it (the dev loop)."""
+        from mmplug.manifest import load_manifest
+
+        handle = self.plugin(plugin_id)
+        self._stop_plugin(handle)
+        handle.manifest = load_manifest(handle.manifest.plugin_dir)
+        try:
+            self._start_plugin(handle)
+        except BaseException:
+            self._stop_plugin(handle)
+            raise
+        return handle
+
+    def plugin(self, plugin_id: str | None = None) -> PluginHandle:
+        """The plugin ``plugin_id``; with None, the only plugin of the session."""
+        if plugin_id is None:
+            if len(self.plugins) != 1:
+                raise UsageError("this session runs several plugins; name one with plugin_id",
+                                 hint=f"plugins: {', '.join(self.plugins)}")
+            return next(iter(self.plugins.values()))
+        try:
+            return self.plugins[plugin_id.lower()]
+        except KeyError:
+            raise UsageError(f"no plugin {plugin_id!r} in this session",
+                             hint=f"plugins: {', '.join(self.plugins) or '(none)'}") from None
+
+    # -- hooks ---------------------------------------------------------------------------------
+    def fire(
+        self,
+        hook: str,
+        request: Message | None = None,
+        plugin_id: str | None = None,
+        **fields: Any,
+    ) -> HookResult:
+        """Call ``hook`` (Go or snake_case name, any case) on one plugin and report it all."""
+        from mmplug.host.plugin_client import build_request, find_hook
+
+        spec = find_hook(hook)
+        if spec is None:
+            raise UsageError(f"{hook!r} is not a Mattermost plugin hook",
+                             hint="hook names are listed by `mmplug fire --list`")
+        if spec.streaming:
+            raise UsageError(f"{spec.go_name} is a stream; use serve_http() for it")
+        handle = self._pick(spec.go_name, plugin_id)
+        message = build_request(spec, request, fields)
+        return self._invoke(handle, spec.go_name, message)
+
+    def _pick(self, hook: str, plugin_id: str | None) -> PluginHandle:
+        if plugin_id is None and len(self.plugins) > 1:
+            having = [h for h in self.plugins.values() if hook in h.implemented]
+            if len(having) == 1:
+                return having[0]
+        handle = self.plugin(plugin_id)
+        if handle.state != "active":
+            raise MmplugError(f"plugin {handle.id} is not running (state: {handle.state})",
+                              hint="reload it, or start a new session")
+        if hook != "Implemented" and hook not in handle.implemented:
+            raise MmplugError(
+                f"plugin {handle.id} does not implement {hook}",
+                hint="it implements: " + (", ".join(sorted(handle.implemented)) or "no hooks"),
+            )
+        return handle
+
+    def _invoke(
+        self, handle: PluginHandle, hook: str, request: Message, timeout: float | None = None
+    ) -> HookResult:
+        """The hook-call pipeline: context, call, collect API calls and logs, notify."""
+        from mmplug.host.ids import random_id
+        from mmplug.host.plugin_client import fill_context
+
+        client = handle.client
+        if client is None:
+            raise MmplugError(f"plugin {handle.id} is not running")
+        fill_context(request, handle.id, random_id())
+        collector = _Collector()
+        with self._lock:
+            self._collectors.setdefault(handle.id, []).append(collector)
+        started = time.perf_counter()
+        try:
+            call = client.call(hook, request, timeout)
+        except MmplugError as exc:
+            if client.process.exit_code() is not None:
+                handle.state = "crashed"
+            result = HookResult(hook, handle.id, request, None, exc.message,
+                                collector.api_calls, collector.logs,
+                                time.perf_counter() - started)
+            self._notify("on_hook_call", result)
+            raise
+        finally:
+            with self._lock:
+                self._collectors[handle.id].remove(collector)
+        result = HookResult(hook, handle.id, request, call.response, call.error,
+                            collector.api_calls, collector.logs, call.duration_s)
+        self._notify("on_hook_call", result)
+        return result
+
+    def serve_http(
+        self,
+        plugin_id: str | None,
+        method: str,
+        path: str,
+        headers: Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
+        body_iter: Iterable[bytes] = (),
+    ) -> HttpResponse:
+        """Send one HTTP request to the plugin's ServeHTTP (the front door uses this)."""
+        from mmplug.host.plugin_client import HttpResponse
+        from mmplug.host.plugin_client import http_init as make_init
+
+        handle = self.plugin(plugin_id)
+        if handle.client is None or "ServeHTTP" not in handle.implemented:
+            return HttpResponse(404, [("Content-Type", "text/plain")],
+                                iter([f"plugin {handle.id} does not serve HTTP".encode()]))
+        init = make_init(handle.id, method, path, headers)
+        started = time.perf_counter()
+        response = handle.client.serve_http(init, body_iter)
+        self._notify("on_hook_call", HookResult("ServeHTTP", handle.id, init, None, None,
+                                                duration_s=time.perf_counter() - started))
+        return response
+
+    # -- events from the plugin side -------------------------------------------------------------
+    def add_observer(self, observer: object) -> None:
+        self._observers.append(observer)
+
+    def remove_observer(self, observer: object) -> None:
+        if observer in self._observers:
+            self._observers.remove(observer)
+
+    def _notify(self, method: str, *args: Any) -> None:
+        for observer in list(self._observers):
+            callback = getattr(observer, method, None)
+            if callback is not None:
+                try:
+                    callback(*args)
+                except Exception as exc:  # an observer must not break the session
+                    self.logs.append(host_record("", "error", f"observer {method} failed: {exc}"))
+
+    def _collectors_of(self, plugin_id: str) -> list[_Collector]:
+        with self._lock:
+            return list(self._collectors.get(plugin_id, ()))
+
+    def _on_log(self, record: LogRecord) -> None:
+        self._emit_log(record)
+
+    def _emit_log(self, record: LogRecord) -> None:
+        self.logs.append(record)
+        for collector in self._collectors_of(record.plugin_id):
+            collector.logs.append(record)
+        self._notify("on_log", record)
+
+    def _on_api_log(self, plugin_id: str, level: str, message: str, kv: dict[str, Any]) -> None:
+        from mmplug.host.logs import normalize_level
+
+        self._emit_log(LogRecord(level=normalize_level(level) or "info", message=message,
+                                 plugin_id=plugin_id, fields=dict(kv), source="api"))
+
+    def _on_api_call(self, call: ApiCall) -> None:
+        for collector in self._collectors_of(call.plugin_id):
+            collector.api_calls.append(call)
+        self._notify("on_api_call", call)
+
+    def _on_event(self, kind: str, payload: dict[str, Any]) -> None:
+        self.events.append((kind, payload))
+        self._notify("on_event", kind, payload)
+
+    def logs_for(self, plugin_id: str, level: str = "trace") -> list[LogRecord]:
+        from mmplug.host.logs import filter_logs
+
+        return filter_logs([r for r in self.logs if r.plugin_id == plugin_id], level)
+
+
+class _Dispatcher:
+    """What the API server uses to run hooks for side effects (CreatePost, slash commands).
+
+    Like the server: plugins that do not implement the hook are skipped silently; Will* hooks
+    are chained (a modified post goes to the next plugin; a rejection stops the chain); a
+    plugin that breaks is logged and skipped (the server fails open).
+    """
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def fire(
+        self, hook: str, request: Message, *, plugin_id: str | None = None
+    ) -> list[tuple[str, Message]]:
+        session = self._session
+        handles = [session.plugin(plugin_id)] if plugin_id else list(session.plugins.values())
+        answers: list[tuple[str, Message]] = []
+        for handle in handles:
+            if handle.state != "active" or hook not in handle.implemented:
+                continue
+            try:
+                result = session._invoke(handle, hook, request)
+            except MmplugError as exc:
+                session._emit_log(host_record(handle.id, "error", exc.message))
+                continue
+            if result.response is None:
+                continue
+            answers.append((handle.id, result.response))
+            if _chain(hook, request, result.response):
+                break
+        return answers
+
+
+def _chain(hook: str, request: Any, response: Any) -> bool:
+    """Apply a Will* answer to the request for the next plugin; True when the chain stops."""
+    if hook not in ("MessageWillBePosted", "MessageWillBeUpdated"):
+        return False
+    if response.rejection_reason:
+        return True
+    if response.HasField("modified_post"):
+        target = request.post if hook == "MessageWillBePosted" else request.new_post
+        target.CopyFrom(response.modified_post)
+    return False
+
+
+def _is_store(value: object) -> bool:
+    return value is not None and not isinstance(value, (str, Path))
