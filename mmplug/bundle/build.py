@@ -1,0 +1,177 @@
+"""Building ``dist/<id>-<version>.tar.gz``: validate, collect, vendor, shim, pack.
+
+Bundle layout (one top-level directory, as the server installs it)::
+
+    <id>/plugin.json                         server.executable -> mmplug_entry.py, runtime python
+    <id>/mmplug_entry.py                     the entry shim (see ``shim.py``)
+    <id>/mmplug_vendor/common/mmplug/...     the SDK runtime (sdk + protocol)
+    <id>/mmplug_vendor/<os>-<arch>-cpXY/...  the wheels installed for one target
+    <id>/<the plugin's own files>            executable, packages, assets/, public/, webapp/dist/
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mmplug.bundle import files as _files
+from mmplug.bundle.requirements import Requirements, plugin_requirements, sdk_requirements
+from mmplug.bundle.shim import COMMON_DIR, SHIM_NAME, VENDOR_DIR, shim_source
+from mmplug.bundle.tarball import Entry, archive_mtime, write_tarball
+from mmplug.bundle.targets import Target, make_targets
+from mmplug.bundle.validate import Finding, errors_only, validate_manifest
+from mmplug.bundle.vendor import Reporter, install_target
+from mmplug.errors import BundleError, ManifestError, UsageError
+from mmplug.manifest import MANIFEST_NAMES, find_manifest
+
+
+@dataclass
+class BundleOptions:
+    project: Path
+    out_dir: Path | None = None
+    platforms: list[str] | None = None
+    pythons: list[str] | None = None
+    wheelhouse: Path | None = None
+    force: bool = False
+    reporter: Reporter | None = None
+
+
+@dataclass
+class BundleResult:
+    path: Path
+    size: int
+    sha256: str
+    plugin_id: str
+    version: str
+    targets: list[str]
+    files: int
+    requirements: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"path": str(self.path), "size": self.size, "sha256": self.sha256,
+                "id": self.plugin_id, "version": self.version, "targets": self.targets,
+                "files": self.files, "requirements": self.requirements,
+                "warnings": self.warnings}
+
+
+def read_manifest(root: Path) -> tuple[Path, dict[str, Any]]:
+    path = find_manifest(root)
+    if path.name != "plugin.json":
+        raise ManifestError(f"{path.name}: mmplug bundle reads plugin.json only",
+                            hint="convert the manifest to plugin.json (the server reads either)")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise ManifestError(
+            f"{path}: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}",
+            hint="fix the syntax; `python -m json.tool plugin.json` shows the spot",
+        ) from None
+    return path, data
+
+
+def check_manifest(path: Path, data: dict[str, Any]) -> list[Finding]:
+    """All findings; raise one ManifestError listing every error if there are any."""
+    findings = validate_manifest(data)
+    if isinstance(data, dict) and not data.get("version"):
+        findings.append(Finding("version", "is required to name the bundle file",
+                                'add "version": "0.1.0"'))
+    errors = errors_only(findings)
+    if errors:
+        raise ManifestError(
+            f"{path}: {len(errors)} problem(s) in the manifest",
+            details="\n".join(f"  {f}" for f in errors),
+            hint="fix every field listed above, then run mmplug bundle again",
+        )
+    return findings
+
+
+def build_bundle(options: BundleOptions) -> BundleResult:
+    root = options.project.resolve()
+    if not root.is_dir():
+        raise UsageError(f"{options.project} is not a directory", hint="pass a plugin project")
+    targets = make_targets(options.platforms, options.pythons)
+    if options.wheelhouse is not None and not options.wheelhouse.is_dir():
+        raise UsageError(f"--wheelhouse {options.wheelhouse} is not a directory",
+                         hint="fill one with `pip download -d DIR ...` or drop the option")
+    manifest_path, data = read_manifest(root)
+    findings = check_manifest(manifest_path, data)
+    collection = _files.collect_files(root, force=options.force, skip=MANIFEST_NAMES)
+    server = data["server"]
+    executables = dict(server.get("executables") or {})
+    _check_entry_points(collection, server["executable"], executables)
+    requirements = plugin_requirements(root)
+    plugin_id = str(data["id"]).lower()
+    entries = [Entry(f"{plugin_id}/{f.arcname}", source=f.path, executable=f.executable)
+               for f in collection.files]
+    entries.append(Entry(f"{plugin_id}/plugin.json", data=_bundled_manifest(data)))
+    entries.append(Entry(f"{plugin_id}/{SHIM_NAME}", data=shim_source(
+        server["executable"], executables, [t.tag for t in targets])))
+    out_dir = (options.out_dir or root / "dist").resolve()
+    dest = out_dir / f"{plugin_id}-{data['version']}.tar.gz"
+    with tempfile.TemporaryDirectory(prefix="mmplug-bundle-") as tmp:
+        entries += _vendor(Path(tmp), plugin_id, targets, requirements, options)
+        sha = write_tarball(entries, dest, mtime=archive_mtime())
+    warnings = [str(f) for f in findings] + collection.warnings + requirements.dropped
+    return BundleResult(
+        path=dest, size=dest.stat().st_size, sha256=sha, plugin_id=plugin_id,
+        version=str(data["version"]), targets=[t.tag for t in targets],
+        files=len(entries), requirements=requirements.lines, warnings=warnings,
+    )
+
+
+def _check_entry_points(collection: _files.Collection, executable: str,
+                        executables: dict[str, str]) -> None:
+    bundled = {f.arcname for f in collection.files}
+    reserved = [name for name in bundled
+                if name == SHIM_NAME or name.split("/")[0] == VENDOR_DIR]
+    if reserved:
+        raise BundleError(f"{reserved[0]} is a name mmplug bundle reserves for itself",
+                          hint="rename it, or list it in .mmplugignore")
+    wanted = {"server.executable": executable}
+    wanted |= {f"server.executables.{k}": v for k, v in executables.items()}
+    for field_name, rel in wanted.items():
+        clean = Path(rel).as_posix().removeprefix("./")
+        if clean not in bundled:
+            raise BundleError(
+                f"{field_name} {rel!r} is not in the bundle",
+                hint="create the file, fix the path in plugin.json, or remove the rule in "
+                ".mmplugignore (or the default exclusion) that leaves it out",
+            )
+
+
+def _bundled_manifest(data: dict[str, Any]) -> bytes:
+    manifest = dict(data)
+    server = dict(manifest["server"])
+    server.pop("executables", None)  # the shim picks the per-platform executable itself
+    server["executable"] = SHIM_NAME
+    server["runtime"] = "python"
+    manifest["server"] = server
+    return (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode()
+
+
+def _vendor(tmp: Path, plugin_id: str, targets: list[Target], requirements: Requirements,
+            options: BundleOptions) -> list[Entry]:
+    from mmplug.bundle.sdk_runtime import sdk_entries
+
+    prefix = f"{plugin_id}/{VENDOR_DIR}"
+    entries = sdk_entries(f"{prefix}/{COMMON_DIR}")
+    req_file = tmp / "requirements.txt"
+    req_file.write_text(requirements.text(), encoding="utf-8")
+    for index, target in enumerate(targets):
+        dest = tmp / target.tag
+        if options.reporter is not None:
+            options.reporter.target_started(target, index, len(targets))
+        install_target(target, dest, req_file, sdk_requirements(), options.wheelhouse,
+                       options.reporter)
+        if options.reporter is not None:
+            options.reporter.target_finished(target)
+        for path in sorted(dest.rglob("*")):
+            if path.is_file():
+                rel = path.relative_to(dest).as_posix()
+                entries.append(Entry(f"{prefix}/{target.tag}/{rel}", source=path,
+                                     executable=bool(path.stat().st_mode & 0o111)))
+    return entries

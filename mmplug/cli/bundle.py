@@ -1,0 +1,125 @@
+"""``mmplug bundle [PATH]`` and ``mmplug bundle inspect FILE``: parse options, render results."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from typer.core import TyperGroup
+
+if TYPE_CHECKING:
+    import click
+
+_OUTPUTS = ("text", "json")
+
+
+class _DefaultBuild(TyperGroup):
+    """A group whose default sub-command is ``build``: ``bundle [PATH]`` means ``bundle build``."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if not args or (args[0] not in self.commands and args[0] not in ("-h", "--help")):
+            args = ["build", *args]
+        return super().parse_args(ctx, args)
+
+
+bundle_app = typer.Typer(
+    cls=_DefaultBuild,
+    help="Pack a plugin into a server-installable tarball (`bundle [PATH]`), or check one "
+    "(`bundle inspect FILE`).",
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _check_output(output: str) -> str:
+    if output not in _OUTPUTS:
+        raise typer.BadParameter(f"use one of: {', '.join(_OUTPUTS)}")
+    return output
+
+
+@bundle_app.command("build")
+def build(
+    path: Annotated[Path, typer.Argument(
+        help="The plugin project (with plugin.json).")] = Path("."),
+    out_dir: Annotated[Path | None, typer.Option(
+        "-o", "--out-dir", help="Where to write (default: PATH/dist).")] = None,
+    platform: Annotated[list[str] | None, typer.Option(
+        "--platform", help="Target server platform, repeatable (linux-amd64, linux-arm64, "
+        "darwin-amd64, darwin-arm64). Default: linux-amd64 and linux-arm64.")] = None,
+    python: Annotated[list[str] | None, typer.Option(
+        "--python", help="Target CPython version, repeatable, e.g. 3.11. "
+        "Default: the Python running mmplug.")] = None,
+    wheelhouse: Annotated[Path | None, typer.Option(
+        "--wheelhouse", help="Install wheels only from this directory (offline build).")] = None,
+    force: Annotated[bool, typer.Option(
+        "--force", help="Bundle files that look like secrets.")] = False,
+    output: Annotated[str, typer.Option(
+        "--output", callback=_check_output, help="text or json.")] = "text",
+) -> None:
+    """Build dist/<id>-<version>.tar.gz with vendored dependencies (the default command)."""
+    from mmplug.bundle import BundleOptions, build_bundle
+
+    options = BundleOptions(project=path, out_dir=out_dir, platforms=platform or None,
+                            pythons=python or None, wheelhouse=wheelhouse, force=force)
+    if output == "text":
+        from mmplug.bundle.progress import RichReporter
+
+        with RichReporter() as reporter:
+            options.reporter = reporter
+            result = build_bundle(options)
+    else:
+        result = build_bundle(options)
+    if output == "json":
+        typer.echo(json.dumps(result.as_dict(), indent=2))
+        return
+    for warning in result.warnings:
+        typer.echo(f"warning: {warning}", err=True)
+    typer.echo(f"{result.path}")
+    typer.echo(f"  size    {result.size} bytes ({result.size / 1048576:.1f} MiB)")
+    typer.echo(f"  sha256  {result.sha256}")
+    typer.echo(f"  targets {', '.join(result.targets)}")
+
+
+@bundle_app.command("inspect")
+def inspect(
+    file: Annotated[Path, typer.Argument(help="A plugin bundle (.tar.gz).")],
+    output: Annotated[str, typer.Option(
+        "--output", callback=_check_output, help="text or json.")] = "text",
+    max_member_size: Annotated[int, typer.Option(
+        "--max-member-size", help="Refuse members larger than this (bytes).")] = 100 * 1024 * 1024,
+) -> None:
+    """List a bundle's contents and check it is safe and valid, without extracting it."""
+    from mmplug.bundle import inspect_bundle
+
+    report = inspect_bundle(file, max_member_size=max_member_size)
+    if output == "json":
+        typer.echo(json.dumps(report.as_dict(), indent=2))
+    else:
+        _render_report(report)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+def _render_report(report: Any) -> None:
+    for member in report.members:
+        size = "" if member.kind == "dir" else str(member.size)
+        typer.echo(f"{member.mode:04o} {size:>10} {member.name}"
+                   + ("" if member.kind in ("file", "dir") else f"  [{member.kind}]"))
+    manifest = report.manifest or {}
+    typer.echo(f"\n{report.path}: {len(report.members)} members, {report.size} bytes, "
+               f"sha256 {report.sha256}")
+    if manifest:
+        typer.echo(f"plugin {manifest.get('id')} {manifest.get('version')}")
+    for warning in report.warnings:
+        typer.echo(f"warning: {warning}", err=True)
+    for finding in report.findings:
+        typer.echo(f"{finding.severity}: {finding}", err=True)
+    for problem in report.problems:
+        typer.echo(f"refused: {problem}", err=True)
+    typer.echo("OK" if report.ok else "NOT OK: this bundle must not be installed",
+               err=not report.ok)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(bundle_app, name="bundle")
