@@ -15,10 +15,10 @@ from typing import Any
 
 import grpc
 
+from mmplug.protocol.catalog import HOOKS_BY_GO_NAME
 from mmplug.sdk import Plugin
 from mmplug.sdk._hooks import HooksService
 from mmplug.sdk._proto import HOOKS_SERVICE, message_class
-from mmplug.protocol.catalog import HOOKS_BY_GO_NAME
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = REPO / "tests" / "fixtures" / "sdk_plugins"

@@ -81,7 +81,8 @@ def test_request_fields_body_chunks_and_response_headers() -> None:
     assert headers["X-Chunks"] == ["3", "again"]
     assert kinds[0] == "init" and kinds[-1] == "complete"
     assert Echo.seen == {
-        "session": "sess", "user": "user1", "path": "/echo/x", "query": {"a": ["1", "2"], "b": [""]},
+        "session": "sess", "user": "user1", "path": "/echo/x",
+        "query": {"a": ["1", "2"], "b": [""]},
         "method": "POST", "accept": "text/plain", "multi": ["1", "2"], "host": "mm.example",
         "remote": "10.0.0.1:5", "proto": "HTTP/1.1",
     }

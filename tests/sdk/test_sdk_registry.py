@@ -37,7 +37,7 @@ def test_go_style_method_name_is_rejected_with_the_python_name() -> None:
     with pytest.raises(HookRegistrationError, match="'on_activate'"):
 
         class Bad(Plugin):
-            def OnActivate(self) -> None:  # noqa: N802
+            def OnActivate(self) -> None:
                 pass
 
 
