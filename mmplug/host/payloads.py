@@ -1,0 +1,203 @@
+"""Realistic hook payloads, synthesized from the world.
+
+``mmplug fire`` needs a complete request for every hook without the user typing one. A
+:class:`Scene` holds the world values a payload is made of (the acting user, a channel, its
+team, another user, the time); :func:`scene_from_store` reads them from a seeded store and
+:func:`synthesize` turns a scene into the request message of any hook. Entities are filled by
+their message type (every ``Post`` field gets a post, every ``User`` field a user, ...), so the
+whole catalog is covered without a hand-kept list of hooks.
+
+Synthesis never writes to the store: the ids of new entities (the post being posted, a file,
+a websocket connection) come from a private generator seeded by the scene, so the same scene
+always gives the same payload.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
+
+from mmplug.errors import UsageError
+from mmplug.host.ids import encode_id
+from mmplug.protocol.catalog import HOOKS, HookSpec
+
+if TYPE_CHECKING:
+    from google.protobuf.message import Message
+
+    from mmplug.host.store import Store
+
+DEFAULT_CHANNEL = "town-square"
+DEFAULT_MESSAGE = "Hello from mmplug fire"
+DEFAULT_COMMAND = "/hello"
+SITE_URL = "http://localhost:8065"
+
+
+def _key(name: str) -> str:
+    return name.replace("_", "").replace("-", "").lower()
+
+
+_BY_KEY: dict[str, HookSpec] = {_key(h.go_name): h for h in HOOKS}
+
+
+def resolve_hook(name: str) -> HookSpec:
+    """The hook called ``name`` (Go or snake_case name, any case); a typo lists the closest."""
+    spec = _BY_KEY.get(_key(name))
+    if spec is not None:
+        return spec
+    names = [h.go_name for h in HOOKS]
+    close = difflib.get_close_matches(_key(name), list(_BY_KEY), n=3, cutoff=0.6)
+    suggestions = [_BY_KEY[c].go_name for c in close]
+    hint = (
+        f"did you mean {' or '.join(suggestions)}?"
+        if suggestions
+        else f"hooks are: {', '.join(names)}"
+    )
+    raise UsageError(f"{name!r} is not a Mattermost plugin hook", hint=hint)
+
+
+@dataclass
+class Scene:
+    """The world values payloads are made of (entities in protobuf JSON, proto field names)."""
+
+    now_ms: int
+    user: dict[str, Any]
+    channel: dict[str, Any]
+    team: dict[str, Any]
+    other_user: dict[str, Any]
+    seed: str = "mmplug"
+    message: str = DEFAULT_MESSAGE
+    command: str = DEFAULT_COMMAND
+    preferences: list[dict[str, Any]] = field(default_factory=list)
+    _counter: list[int] = field(default_factory=lambda: [0], repr=False)
+
+    def new_id(self) -> str:
+        """A fresh id for an entity that does not exist yet (deterministic per scene)."""
+        self._counter[0] += 1
+        digest = hashlib.sha256(f"{self.seed}:payload:{self._counter[0]}".encode()).digest()
+        return encode_id(digest)
+
+    @property
+    def user_id(self) -> str:
+        return str(self.user.get("id", ""))
+
+    @property
+    def channel_id(self) -> str:
+        return str(self.channel.get("id", ""))
+
+    @property
+    def team_id(self) -> str:
+        return str(self.team.get("id", ""))
+
+
+def _fixed_id(name: str) -> str:
+    return encode_id(hashlib.sha256(f"mmplug-scene:{name}".encode()).digest())
+
+
+def default_scene(now_ms: int = 1767225600000) -> Scene:
+    """A scene that needs no store (used when the store holds no world)."""
+    team = {"id": _fixed_id("team"), "name": "acme", "display_name": "Acme Inc.",
+            "type": "TEAM_TYPE_OPEN", "create_at": now_ms, "update_at": now_ms}
+    user = {"id": _fixed_id("alice"), "username": "alice", "email": "alice@example.com",
+            "first_name": "Alice", "last_name": "Liddell", "roles": "system_user",
+            "locale": "en", "create_at": now_ms, "update_at": now_ms}
+    other = {"id": _fixed_id("bob"), "username": "bob", "email": "bob@example.com",
+             "first_name": "Bob", "last_name": "Builder", "roles": "system_user",
+             "locale": "en", "create_at": now_ms, "update_at": now_ms}
+    channel = {"id": _fixed_id("town-square"), "team_id": team["id"], "name": DEFAULT_CHANNEL,
+               "display_name": "Town Square", "type": "CHANNEL_TYPE_OPEN",
+               "create_at": now_ms, "update_at": now_ms}
+    return Scene(now_ms, user, channel, team, other, seed="mmplug-scene")
+
+
+def _rows(store: Store, sql: str, *args: Any) -> list[dict[str, Any]]:
+    with store.read() as db:
+        return [json.loads(r["data"]) for r in db.execute(sql, args).fetchall()]
+
+
+def _pick_user(store: Store, as_user: str | None) -> dict[str, Any]:
+    users = _rows(store, "SELECT data FROM users WHERE delete_at = 0 ORDER BY username")
+    if as_user:
+        wanted = as_user.lstrip("@").lower()
+        for user in users:
+            if user.get("username", "").lower() == wanted or user.get("id") == as_user:
+                return user
+        known = ", ".join(u.get("username", "?") for u in users) or "(none)"
+        raise UsageError(f"--as: no user {as_user!r} in the world", hint=f"users: {known}")
+    people = [u for u in users if not u.get("is_bot")]
+    plain = [u for u in people if "system_admin" not in str(u.get("roles", ""))]
+    chosen = plain or people or users
+    if not chosen:
+        raise UsageError("the world has no users", hint="seed the store from a world first")
+    return chosen[0]
+
+
+def _pick_channel(store: Store, name: str | None) -> dict[str, Any]:
+    wanted = (name or DEFAULT_CHANNEL).lstrip("~")
+    team_name, _, channel_name = wanted.rpartition("/")
+    rows = _rows(store, "SELECT data FROM channels WHERE name = ? OR id = ? ORDER BY team_id",
+                 channel_name, wanted)
+    if team_name:
+        team_ids = {t.get("id") for t in _rows(store, "SELECT data FROM teams WHERE name = ?",
+                                                 team_name)}
+        rows = [r for r in rows if r.get("team_id") in team_ids]
+    if rows:
+        return rows[0]
+    if name is None:
+        rows = _rows(store, "SELECT data FROM channels WHERE type = 'O' ORDER BY name")
+        if rows:
+            return rows[0]
+    known = _rows(store, "SELECT data FROM channels WHERE type IN ('O', 'P') ORDER BY name")
+    listed = ", ".join(c.get("name", "?") for c in known) or "(none)"
+    raise UsageError(f"--channel: no channel {wanted!r} in the world", hint=f"channels: {listed}")
+
+
+def scene_from_store(
+    store: Store, *, as_user: str | None = None, channel: str | None = None
+) -> Scene:
+    """The scene of a seeded store: ``as_user`` (default: the first plain user) posting in
+    ``channel`` (default: town-square). Falls back to :func:`default_scene` for an empty store
+    when neither is asked for."""
+    count = _rows(store, "SELECT json_object('n', count(*)) AS data FROM users")[0]["n"]
+    world = store.get_meta("world") or {}
+    now = int(world.get("epoch_ms") or store.now_ms())
+    if not count:
+        if as_user or channel:
+            raise UsageError("the state database holds no world to pick users or channels from")
+        return default_scene(now)
+    user = _pick_user(store, as_user)
+    chan = _pick_channel(store, channel)
+    teams = _rows(store, "SELECT data FROM teams WHERE id = ?", chan.get("team_id", ""))
+    if not teams:
+        teams = _rows(store, "SELECT data FROM teams ORDER BY name")
+    others = [u for u in _rows(store, "SELECT data FROM users WHERE delete_at = 0 "
+                                      "AND is_bot = 0 ORDER BY username")
+              if u.get("id") != user.get("id")]
+    prefs = _rows(store, "SELECT data FROM preferences WHERE user_id = ?", user.get("id", ""))
+    return Scene(now, user, chan, teams[0] if teams else {}, others[0] if others else user,
+                 seed=str(world.get("seed") or "mmplug"), preferences=prefs)
+
+
+def synthesize(
+    spec: HookSpec | str,
+    scene: Scene,
+    *,
+    message: str | None = None,
+    command: str | None = None,
+) -> Message:
+    """A complete, realistic request for hook ``spec`` built from ``scene``."""
+    from google.protobuf import json_format
+
+    from mmplug.host import _payload_entities as entities
+    from mmplug.host.plugin_client import message_class
+
+    hook = spec if isinstance(spec, HookSpec) else resolve_hook(spec)
+    scene = replace(scene, message=message if message is not None else scene.message,
+                    command=command if command is not None else scene.command,
+                    _counter=[0])
+    request = message_class(hook.request)()
+    data = entities.request_dict(hook.go_name, request.DESCRIPTOR, scene)
+    json_format.ParseDict(data, request)
+    return request
