@@ -1,0 +1,200 @@
+"""serve(): the plugin process as go-plugin's host sees it (real subprocesses, real gRPC)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import grpc
+import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from sdk_support import SAMPLE, HookCaller, plugin_env, read_line, start_plugin, stop
+
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX process semantics")
+
+
+def target(line: str) -> str:
+    core, app, network, address, protocol = line.strip().split("|")
+    assert (core, app, protocol) == ("1", "1", "grpc")
+    return f"127.0.0.1:{address.split(':')[1]}" if network == "tcp" else f"unix:{address}"
+
+
+def shutdown(channel: grpc.Channel) -> None:
+    call = channel.unary_unary("/plugin.GRPCController/Shutdown",
+                               request_serializer=lambda b: b, response_deserializer=lambda b: b)
+    assert call(b"", timeout=5) == b""
+
+
+def test_without_cookie_exits_1_with_a_friendly_message() -> None:
+    env = plugin_env()
+    del env["MATTERMOST_PLUGIN"]
+    result = subprocess.run([sys.executable, str(SAMPLE)], env=env, capture_output=True,
+                            timeout=30, stdin=subprocess.DEVNULL, check=False)
+    assert result.returncode == 1
+    assert result.stdout == b""
+    assert b"This binary is a plugin" in result.stderr
+    assert b"MATTERMOST_PLUGIN" in result.stderr
+    assert b"Traceback" not in result.stderr
+
+
+def test_tcp_handshake_health_hooks_and_graceful_shutdown() -> None:
+    proc, line = start_plugin()
+    try:
+        assert line.startswith("1|1|tcp|127.0.0.1:") and line.endswith("|grpc\n")
+        with grpc.insecure_channel(target(line)) as channel:
+            health = health_pb2_grpc.HealthStub(channel)
+            for service in ("plugin", ""):
+                status = health.Check(health_pb2.HealthCheckRequest(service=service), timeout=5)
+                assert status.status == health_pb2.HealthCheckResponse.SERVING
+            hooks = HookCaller(channel)
+            assert list(hooks("Implemented").hooks) == [
+                "ExecuteCommand", "MessageHasBeenPosted", "MessageWillBePosted", "OnActivate",
+                "ServeHTTP"]
+            assert hooks("ExecuteCommand", args={"command": "/x"}).response.text == "you said /x"
+            started = time.monotonic()
+            shutdown(channel)
+        assert proc.wait(5) == 0
+        assert time.monotonic() - started < 2.0
+        assert proc.stdout is not None and proc.stdout.read() == b""
+    finally:
+        stop(proc)
+
+
+def test_logs_reach_stderr_as_hclog_json() -> None:
+    proc, line = start_plugin()
+    try:
+        with grpc.insecure_channel(target(line)) as channel:
+            assert not HookCaller(channel)("OnActivate").HasField("error")
+            HookCaller(channel)("MessageHasBeenPosted", post={"id": "p7"})
+            shutdown(channel)
+        proc.wait(5)
+        assert proc.stderr is not None
+        entries = [json.loads(x) for x in proc.stderr.read().decode().splitlines()
+                   if x.startswith("{")]
+    finally:
+        stop(proc)
+    activated = next(e for e in entries if e["@message"] == "activated")
+    assert activated["@level"] == "info" and activated["sample"] is True
+    posted = next(e for e in entries if e["@message"] == "posted")
+    assert posted["post_id"] == "p7"
+
+
+def test_unix_socket_in_plugin_unix_socket_dir(tmp_path: Path) -> None:
+    proc, line = start_plugin(env=plugin_env(PLUGIN_UNIX_SOCKET_DIR=str(tmp_path)))
+    try:
+        _, _, network, address, _ = line.strip().split("|")
+        assert network == "unix"
+        assert Path(address).parent == tmp_path
+        with grpc.insecure_channel(target(line)) as channel:
+            assert "OnActivate" in HookCaller(channel)("Implemented").hooks
+            shutdown(channel)
+        assert proc.wait(5) == 0
+        assert not Path(address).exists()
+    finally:
+        stop(proc)
+
+
+def test_port_range_is_honoured() -> None:
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        taken = busy.getsockname()[1]
+        env = plugin_env(PLUGIN_MIN_PORT=str(taken), PLUGIN_MAX_PORT=str(taken + 1))
+        proc, line = start_plugin(env=env)
+        try:
+            assert line.strip().split("|")[3] == f"127.0.0.1:{taken + 1}"
+        finally:
+            stop(proc)
+
+
+def test_sigint_is_ignored_and_sigterm_stops() -> None:
+    proc, line = start_plugin()
+    try:
+        proc.send_signal(signal.SIGINT)
+        with grpc.insecure_channel(target(line)) as channel:
+            assert HookCaller(channel)("Implemented").hooks  # still serving after SIGINT
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(5) == 0
+    finally:
+        stop(proc)
+
+
+def test_exits_when_the_host_goes_away() -> None:
+    launcher = (
+        "import subprocess, sys, os\n"
+        f"p = subprocess.Popen([sys.executable, {str(SAMPLE)!r}], stdout=subprocess.PIPE,"
+        " stdin=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\n"
+        "sys.stdout.write(str(p.pid) + ' ' + p.stdout.readline().decode())\n"
+        "sys.stdout.flush()\n"
+        "os._exit(0)\n"
+    )
+    host = subprocess.Popen([sys.executable, "-c", launcher], env=plugin_env(),
+                            stdout=subprocess.PIPE, stdin=subprocess.DEVNULL)
+    try:
+        pid_text, handshake = read_line(host, 15).split(" ", 1)
+        assert handshake.startswith("1|1|tcp|")
+        host.wait(10)
+        pid = int(pid_text)
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and _alive(pid):
+            time.sleep(0.05)
+        assert not _alive(pid), "plugin outlived its host"
+    finally:
+        stop(host)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # a zombie reparented to init is gone for our purposes
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().split(") ")[1][0] != "Z"
+    except OSError:
+        return False
+
+
+def test_stray_print_after_handshake_goes_to_stderr(tmp_path: Path) -> None:
+    script = tmp_path / "printer.py"
+    script.write_text(
+        "from mmplug.sdk import Plugin, serve\n"
+        "class P(Plugin):\n"
+        "    def on_activate(self):\n"
+        "        print('stray print from a hook')\n"
+        "serve(P)\n"
+    )
+    proc, line = start_plugin(script)
+    try:
+        with grpc.insecure_channel(target(line)) as channel:
+            HookCaller(channel)("OnActivate")
+            shutdown(channel)
+        proc.wait(5)
+        assert proc.stdout is not None and proc.stderr is not None
+        assert proc.stdout.read() == b""
+        assert b"stray print from a hook" in proc.stderr.read()
+    finally:
+        stop(proc)
+
+
+def test_debug_listen_runs_without_cookie() -> None:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = plugin_env(MMPLUG_DEBUG_LISTEN=f"127.0.0.1:{port}")
+    del env["MATTERMOST_PLUGIN"]
+    proc, line = start_plugin(env=env)
+    try:
+        assert line.strip() == f"1|1|tcp|127.0.0.1:{port}|grpc"
+    finally:
+        stop(proc)

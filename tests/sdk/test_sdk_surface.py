@@ -1,0 +1,41 @@
+"""The SDK's public surface is explicit and its imports stay lean."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import mmplug.sdk as sdk
+
+SDK_DIR = Path(sdk.__file__).parent
+PUBLIC_MODULES = {"__init__.py", "errors.py"}
+
+
+def test_all_is_exactly_the_public_names() -> None:
+    public = {name for name in vars(sdk) if not name.startswith("_")}
+    modules = {p.stem for p in SDK_DIR.glob("*.py")} | {"annotations"}
+    assert set(sdk.__all__) == public - modules
+    for name in sdk.__all__:
+        assert getattr(sdk, name) is not None
+
+
+def test_modules_other_than_errors_are_private() -> None:
+    names = {p.name for p in SDK_DIR.glob("*.py")}
+    assert {n for n in names if not n.startswith("_")} == PUBLIC_MODULES - {"__init__.py"}
+
+
+def test_errors_share_one_base() -> None:
+    errors = [getattr(sdk, n) for n in sdk.__all__ if n.endswith("Error")]
+    assert errors and all(issubclass(e, sdk.PluginError) for e in errors)
+
+
+def test_import_pulls_no_tool_dependencies_nor_grpc_server_code() -> None:
+    code = (
+        "import sys, mmplug.sdk; print(sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('typer', 'rich', 'watchfiles', 'cookiecutter', 'click', 'grpc') "
+        "or m.startswith(('mmplug.host', 'mmplug.cli', 'mmplug.errors', 'mmplug.manifest'))))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=60, check=True)
+    assert result.stdout.strip() == "[]"
