@@ -1,0 +1,87 @@
+"""Firing hooks from emulated rpcs, the way the server does.
+
+Never call these while holding ``store.tx()``: the plugin may call the API back.
+
+"Will" hooks (MessageWillBePosted, ...) are chained: each plugin sees the previous plugin's
+modified object and a non-empty rejection reason stops the chain. True chaining needs the
+ordered plugin ids; a dispatcher that has a ``plugin_ids`` attribute (a list, or a callable
+returning one) gets one call per plugin. Otherwise all plugins are fired with the same
+request and their answers are applied in order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from google.protobuf.message import Message
+
+from mmplug.host.api._registry import ApiContext
+from mmplug.protocol import common_pb2
+
+
+def request_context(ctx: ApiContext, user_id: str = "") -> common_pb2.RequestContext:
+    return common_pb2.RequestContext(plugin_id=ctx.plugin_id, user_id=user_id)
+
+
+def fire(
+    ctx: ApiContext, hook: str, request: Message, *, plugin_id: str | None = None
+) -> list[tuple[str, Message]]:
+    """Fire ``hook`` (no-op without a dispatcher, e.g. in unit tests of the store only)."""
+    if ctx.hooks is None:
+        return []
+    return ctx.hooks.fire(hook, request, plugin_id=plugin_id)
+
+
+@dataclass
+class ChainResult:
+    subject: Any
+    rejection: str = ""
+    rejected_by: str = ""
+
+
+def _plugin_ids(ctx: ApiContext) -> list[str] | None:
+    ids = getattr(ctx.hooks, "plugin_ids", None)
+    if callable(ids):
+        ids = ids()
+    return None if ids is None else list(ids)
+
+
+def chain(
+    ctx: ApiContext,
+    hook: str,
+    subject: Any,
+    make_request: Callable[[Any], Message],
+    modified_field: str,
+) -> ChainResult:
+    """Run a "Will" hook over every plugin; returns the final subject or the rejection."""
+    result = ChainResult(subject)
+    if ctx.hooks is None:
+        return result
+    ids = _plugin_ids(ctx)
+    if ids is None:
+        answers = fire(ctx, hook, make_request(subject))
+        return _apply(result, answers, modified_field)
+    for plugin_id in ids:
+        answers = fire(ctx, hook, make_request(result.subject), plugin_id=plugin_id)
+        _apply(result, answers, modified_field)
+        if result.rejection:
+            break
+    return result
+
+
+def _apply(
+    result: ChainResult, answers: list[tuple[str, Message]], modified_field: str
+) -> ChainResult:
+    for plugin_id, response in answers:
+        reason = getattr(response, "rejection_reason", "")
+        if reason:
+            result.rejection, result.rejected_by = reason, plugin_id
+            return result
+        if response.HasField(modified_field):
+            modified = getattr(response, modified_field)
+            copy = type(modified)()
+            copy.CopyFrom(modified)
+            result.subject = copy
+    return result
