@@ -121,6 +121,10 @@ FAULTS: dict[str, tuple[str, str]] = {
         "the plugin process exited with code {code} during {hook}",
         "look at the traceback in the plugin's stderr above",
     ),
+    "exited": (
+        "the plugin process exited with code {code} while the host was running it",
+        "look at the plugin's stderr above; a plugin must keep serving until Shutdown",
+    ),
     "hook-timeout": (
         "{hook} did not answer within {timeout:g} s (the server's deadline per hook call)",
         "make the hook return sooner (move slow work to a thread), or raise --hook-timeout",
@@ -129,6 +133,7 @@ FAULTS: dict[str, tuple[str, str]] = {
 
 _CLASSES: dict[str, type[MmplugError]] = {
     "crashed": PluginCrashError,
+    "exited": PluginCrashError,
     "no-controller": PluginCrashError,
     "hook-timeout": HookTimeoutError,
 }

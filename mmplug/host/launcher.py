@@ -20,6 +20,7 @@ import atexit
 import ctypes
 import os
 import queue
+import select
 import shutil
 import signal
 import subprocess
@@ -203,10 +204,9 @@ class PluginProcess:
 
     def exit_code(self, wait: float = 0.0) -> int | None:
         """The exit code if the process has ended (waiting up to ``wait`` seconds)."""
-        try:
-            return self.popen.wait(timeout=wait) if wait > 0 else self.popen.poll()
-        except subprocess.TimeoutExpired:
-            return None
+        if wait > 0 and self.popen.poll() is None:
+            _wait_exit(self.popen, wait)
+        return self.popen.poll()
 
     def stderr_tail(self) -> list[str]:
         self.pump.drain(0.5)
@@ -222,13 +222,17 @@ class PluginProcess:
         if self._closed:
             return
         self._closed = True
-        close = getattr(self.channel, "close", None)
-        if close is not None:
-            close()
+        self._close_channel()
         kill_group(self.popen)
         self.pump.close()
         self.stdout.close()
         _LIVE.discard(self)
+
+    def _close_channel(self) -> None:
+        close = getattr(self.channel, "close", None)
+        if close is not None:
+            close()
+        self.channel = None
 
     def stop(self, grace: float = KILL_GRACE) -> str | None:
         """go-plugin's Kill(): Shutdown rpc, wait ``grace`` s, then SIGKILL.
@@ -242,9 +246,29 @@ class PluginProcess:
         if self.channel is not None and self.exit_code() is None:
             problem = _call_shutdown(self.channel, grace)
             if problem is None:
+                self._close_channel()  # as go-plugin does: Shutdown, close the conn, then wait
                 self.exit_code(wait=grace)
         self.kill()
         return problem
+
+
+def _wait_exit(popen: subprocess.Popen[bytes], timeout: float) -> None:
+    """Block until the child exits or ``timeout`` passes; a pidfd wakes us at the exit itself
+    (``Popen.wait(timeout)`` polls with sleeps of up to 50 ms)."""
+    try:
+        pidfd = os.pidfd_open(popen.pid)
+    except (AttributeError, OSError):
+        try:
+            popen.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            pass
+        return
+    try:
+        poller = select.poll()
+        poller.register(pidfd, select.POLLIN)
+        poller.poll(timeout * 1000)
+    finally:
+        os.close(pidfd)
 
 
 def _call_shutdown(channel: object, timeout: float) -> str | None:

@@ -276,6 +276,21 @@ class Session:
             raise
         return handle
 
+    def poll(self) -> None:
+        """Raise ``PluginCrashError`` if a running plugin's process has exited on its own."""
+        from mmplug.host.faults import fault
+
+        for handle in self.plugins.values():
+            client = handle.client
+            if handle.state != "active" or client is None:
+                continue
+            code = client.process.exit_code()
+            if code is not None:
+                handle.state = "crashed"
+                tail = client.process.stderr_tail()
+                client.process.kill()
+                raise fault("exited", handle.id, tail, code=code)
+
     def plugin(self, plugin_id: str | None = None) -> PluginHandle:
         """The plugin ``plugin_id``; with None, the only plugin of the session."""
         if plugin_id is None:
