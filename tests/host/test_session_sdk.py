@@ -1,0 +1,55 @@
+"""A plugin written with mmplug.sdk runs under the Session like under the server."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from mmplug.host.session import Session
+from mmplug.host.store import Store
+
+SAMPLE = Path(__file__).resolve().parents[1] / "fixtures" / "sdk_plugins" / "sample_plugin.py"
+
+
+@pytest.fixture
+def session(tmp_path: Path) -> Iterator[Session]:
+    if not SAMPLE.exists():
+        pytest.skip("the SDK sample plugin is not available")
+    shutil.copy(SAMPLE, tmp_path / "plugin.py")
+    manifest = {"id": "com.example.sample", "version": "1.0.0",
+                "server": {"executable": "plugin.py"}}
+    (tmp_path / "plugin.json").write_text(json.dumps(manifest))
+    store = Store.open(":memory:")
+    with Session([tmp_path], store=store, python=sys.executable) as s:
+        yield s
+    store.close()
+
+
+def test_sdk_plugin_activates_and_answers_hooks(session: Session) -> None:
+    handle = session.plugins["com.example.sample"]
+    assert {"OnActivate", "MessageWillBePosted", "ExecuteCommand", "ServeHTTP"} <= set(
+        handle.implemented
+    )
+    activated = next(r for r in session.logs if r.message == "activated")
+    assert activated.level == "info"
+    rejected = session.fire("MessageWillBePosted", post={"message": "a forbidden word"})
+    assert rejected.response.rejection_reason == "forbidden word"  # type: ignore[union-attr]
+    allowed = session.fire("MessageWillBePosted", post={"message": "fine"})
+    assert allowed.ok and not allowed.response.rejection_reason  # type: ignore[union-attr]
+    response = session.serve_http(None, "GET", "/hello")
+    assert response.status == 200
+    assert b"hello from the sample plugin" in response.read()
+
+
+def test_sdk_plugin_exits_gracefully(session: Session) -> None:
+    pid = session.plugins["com.example.sample"].pid
+    session.close()
+    assert session.plugins["com.example.sample"].shutdown_problem is None
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
