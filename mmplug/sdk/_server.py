@@ -11,9 +11,13 @@ import uuid
 from collections.abc import Mapping
 from concurrent import futures
 from dataclasses import dataclass, field
-from typing import NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from . import _env
+
+if TYPE_CHECKING:
+    from ._async import LoopRunner
+    from ._plugin import Plugin
 
 MAX_MESSAGE = 64 * 1024 * 1024
 PARENT_POLL_SECONDS = 0.25
@@ -43,7 +47,7 @@ class Listener:
 
 
 def cookie_ok(environ: Mapping[str, str]) -> bool:
-    return environ.get(_env.MAGIC_COOKIE_KEY) == _env.MAGIC_COOKIE_VALUE
+    return _env.resolve(_env.MAGIC_COOKIE_KEY, environ=environ) == _env.MAGIC_COOKIE_VALUE
 
 
 def negotiate_version(environ: Mapping[str, str]) -> int:
@@ -105,7 +109,7 @@ def _try_add(add: object, address: str) -> int:
     return port
 
 
-def serve(plugin_class: type, *, environ: Mapping[str, str] | None = None) -> NoReturn:
+def serve(plugin_class: type[Plugin], *, environ: Mapping[str, str] | None = None) -> NoReturn:
     """Run ``plugin_class`` as a go-plugin plugin process; never returns."""
     env = os.environ if environ is None else environ
     debug_listen = _env.resolve(_env.DEBUG_LISTEN, environ=env)
@@ -121,12 +125,8 @@ def serve(plugin_class: type, *, environ: Mapping[str, str] | None = None) -> No
     _exit(code)
 
 
-def _run(plugin_class: type, env: Mapping[str, str], debug_listen: str | None) -> int:
-    import grpc  # type: ignore[import-untyped]
-
+def _run(plugin_class: type[Plugin], env: Mapping[str, str], debug_listen: str | None) -> int:
     from ._async import LoopRunner
-    from ._hooks import HooksService
-    from ._services import add_health, controller_handler, stdio_handler
 
     stopping = threading.Event()
     try:
@@ -135,32 +135,14 @@ def _run(plugin_class: type, env: Mapping[str, str], debug_listen: str | None) -
         log.exception("creating %s failed", plugin_class.__name__)
         return 1
     runner = LoopRunner()
-    options = [
-        ("grpc.max_receive_message_length", MAX_MESSAGE),
-        ("grpc.max_send_message_length", MAX_MESSAGE),
-        ("grpc.so_reuseport", 0),
-    ]
-    server = grpc.server(futures.ThreadPoolExecutor(max_workers=32), options=options)
-    not_serving = add_health(server)
-    server.add_generic_rpc_handlers(
-        (
-            controller_handler(stopping.set),
-            stdio_handler(stopping),
-            HooksService(plugin, runner).generic_handler(),
-        )
-    )
+    server, not_serving = _build_server(plugin, runner, stopping)
     try:
         listener = bind(server, env, debug_listen)
     except ServeError as exc:
         log.error("cannot serve: %s", exc)
         return 1
     server.start()
-    line = listener.handshake(negotiate_version(env))
-    sys.stdout.write(line + "\n")
-    sys.stdout.flush()
-    sys.stdout = sys.stderr  # nothing but the handshake ever goes to stdout
-    if debug_listen:
-        log.info("debug mode: plugin listening; attach with handshake %s", line)
+    _announce(listener, env, debug_listen, plugin_class.__name__)
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     _wait(stopping)
     not_serving()
@@ -173,6 +155,50 @@ def _run(plugin_class: type, env: Mapping[str, str], debug_listen: str | None) -
         except OSError:
             pass
     return 0
+
+
+def _build_server(
+    plugin: Plugin, runner: LoopRunner, stopping: threading.Event
+) -> tuple[Any, Any]:
+    """A grpc server with health, controller, stdio and the plugin's hooks."""
+    import grpc  # type: ignore[import-untyped]
+
+    from ._hooks import HooksService
+    from ._services import add_health, controller_handler, stdio_handler
+
+    options = [
+        ("grpc.max_receive_message_length", MAX_MESSAGE),
+        ("grpc.max_send_message_length", MAX_MESSAGE),
+        ("grpc.so_reuseport", 0),  # so a taken port in the range counts as taken
+    ]
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=32), options=options)
+    not_serving = add_health(server)
+    hooks = HooksService(plugin, runner)
+    server.add_generic_rpc_handlers(
+        (controller_handler(stopping.set), stdio_handler(stopping), hooks.generic_handler())
+    )
+    return server, not_serving
+
+
+def _announce(
+    listener: Listener, env: Mapping[str, str], debug_listen: str | None, name: str
+) -> None:
+    """Print the handshake line; from then on stdout is stderr."""
+    if _env.resolve(_env.CLIENT_CERT, environ=env):
+        log.warning(
+            "the host asked for AutoMTLS (%s); this SDK serves plaintext on loopback, so the "
+            "host will refuse the connection. Mattermost does not use AutoMTLS.",
+            _env.CLIENT_CERT,
+        )
+    line = listener.handshake(negotiate_version(env))
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+    sys.stdout = sys.stderr  # nothing but the handshake ever goes to stdout
+    if debug_listen:
+        sys.stderr.write(
+            f"mmplug: debug mode, {name} is serving on {listener.address}.\n"
+            f"Attach a host to it with the handshake line: {line}\n"
+        )
 
 
 def _wait(stopping: threading.Event) -> None:
