@@ -1,0 +1,76 @@
+"""Server information: version, install date, diagnostic/telemetry id, license, edition.
+
+Values come from the world (meta key ``server``). A store without a world gets the default
+version and, on first use, an install date and a diagnostic id that are then kept.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from mmplug.host.api._registry import ApiContext, emulates
+from mmplug.protocol import api_remaining_pb2 as pb
+
+SERVER_META = "server"
+DEFAULT_SERVER_VERSION = "10.5.0"
+
+
+def server_meta(ctx: ApiContext) -> dict[str, Any]:
+    """The server facts, filling (and keeping) an install date and diagnostic id if absent."""
+    info: dict[str, Any] = dict(ctx.store.get_meta(SERVER_META) or {})
+    if "install_date" in info and "diagnostic_id" in info:
+        return info
+    with ctx.store.tx() as db:
+        row = db.execute("SELECT value FROM meta WHERE key=?", (SERVER_META,)).fetchone()
+        info = json.loads(row[0]) if row else {}
+        info.setdefault("version", DEFAULT_SERVER_VERSION)
+        info.setdefault("install_date", ctx.now())
+        info.setdefault("diagnostic_id", ctx.new_id())
+        ctx.store.set_meta(SERVER_META, info, db)
+    return info
+
+
+@emulates("GetServerVersion")
+def get_server_version(
+    ctx: ApiContext, req: pb.GetServerVersionRequest
+) -> pb.GetServerVersionResponse:
+    version = (ctx.store.get_meta(SERVER_META) or {}).get("version", DEFAULT_SERVER_VERSION)
+    return pb.GetServerVersionResponse(version=str(version))
+
+
+@emulates("GetSystemInstallDate")
+def get_system_install_date(
+    ctx: ApiContext, req: pb.GetSystemInstallDateRequest
+) -> pb.GetSystemInstallDateResponse:
+    return pb.GetSystemInstallDateResponse(install_date=int(server_meta(ctx)["install_date"]))
+
+
+@emulates("GetDiagnosticId")
+def get_diagnostic_id(
+    ctx: ApiContext, req: pb.GetDiagnosticIdRequest
+) -> pb.GetDiagnosticIdResponse:
+    return pb.GetDiagnosticIdResponse(diagnostic_id=str(server_meta(ctx)["diagnostic_id"]))
+
+
+@emulates("GetTelemetryId")
+def get_telemetry_id(ctx: ApiContext, req: pb.GetTelemetryIdRequest) -> pb.GetTelemetryIdResponse:
+    # The server's telemetry id is its diagnostic id.
+    return pb.GetTelemetryIdResponse(telemetry_id=str(server_meta(ctx)["diagnostic_id"]))
+
+
+@emulates("GetLicense")
+def get_license(ctx: ApiContext, req: pb.GetLicenseRequest) -> pb.GetLicenseResponse:
+    """No license (nil), like a Team Edition server, unless the world carries one."""
+    license_doc = (ctx.store.get_meta(SERVER_META) or {}).get("license")
+    if not license_doc:
+        return pb.GetLicenseResponse()
+    return pb.GetLicenseResponse(license_json=json.dumps(license_doc, sort_keys=True).encode())
+
+
+@emulates("IsEnterpriseReady")
+def is_enterprise_ready(
+    ctx: ApiContext, req: pb.IsEnterpriseReadyRequest
+) -> pb.IsEnterpriseReadyResponse:
+    edition = (ctx.store.get_meta(SERVER_META) or {}).get("edition", "team")
+    return pb.IsEnterpriseReadyResponse(is_enterprise_ready=edition == "enterprise")

@@ -1,0 +1,1 @@
+"""Built-in worlds (``<name>.json``) and the code that validates and seeds them."""
