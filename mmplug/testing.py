@@ -1,5 +1,349 @@
-"""mmplug's pytest plugin (registered through the ``pytest11`` entry point).
+"""mmplug's pytest plugin: test a plugin under the fake host (registered through ``pytest11``).
 
-The fixtures for plugin authors (a fake-host session per test) are added by the
-``mmplug new`` / testing work; this module must stay importable and cheap meanwhile.
+    def test_blocks_bad_words(plugin):
+        result = plugin.fire("MessageWillBePosted", post={"message": "badword", "user_id": "x"})
+        assert result.response.rejection_reason
+        assert plugin.kv_get_json("blocked") == 1
+
+Fixtures (all lazy: nothing of the fake host is imported until a test asks for them):
+
+- ``plugin`` -> :class:`PluginHarness`: the plugin under test, freshly reset for each test;
+- ``mmplug_session``: the module's :class:`~mmplug.host.session.Session` (one plugin process
+  per test module, activated once; the store is restored to its state right after activation
+  before every test, and stubs are removed);
+- ``mmplug_plugin_dir``, ``mmplug_world``, ``mmplug_python``: override them (session or module
+  scope) in a ``conftest.py``, or use ``--mmplug-plugin-dir``, ``--mmplug-world``,
+  ``--mmplug-python`` or the ini keys ``mmplug_plugin_dir`` / ``mmplug_world``.
+
+The plugin directory defaults to the nearest directory with ``plugin.json`` from the rootdir
+upwards. See docs/testing.md.
 """
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from mmplug.host.session import HookResult, PluginHandle, Session
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("mmplug", "mmplug fake host")
+    group.addoption("--mmplug-plugin-dir", default=None,
+                    help="plugin directory (with plugin.json) the `plugin` fixture runs")
+    group.addoption("--mmplug-world", default=None,
+                    help="world (name or .json path) seeded into each test store")
+    group.addoption("--mmplug-python", default=None,
+                    help="interpreter for the plugin process (default: the one running pytest)")
+    parser.addini("mmplug_plugin_dir", "plugin directory for the `plugin` fixture", default="")
+    parser.addini("mmplug_world", "world seeded into each test store", default="")
+
+
+def _find_plugin_dir(start: Path) -> Path | None:
+    for folder in (start, *start.parents):
+        if (folder / "plugin.json").is_file():
+            return folder
+    return None
+
+
+@pytest.fixture(scope="session")
+def mmplug_plugin_dir(pytestconfig: pytest.Config) -> Path:
+    """The plugin under test: option, ini key, else plugin.json from the rootdir upwards."""
+    given = pytestconfig.getoption("mmplug_plugin_dir") or pytestconfig.getini("mmplug_plugin_dir")
+    if given:
+        path = Path(str(given))
+        path = path if path.is_absolute() else pytestconfig.rootpath / path
+        return path.resolve()
+    found = _find_plugin_dir(pytestconfig.rootpath)
+    if found is None:
+        pytest.fail(f"mmplug: no plugin.json in {pytestconfig.rootpath} or above; pass "
+                    "--mmplug-plugin-dir or override the mmplug_plugin_dir fixture",
+                    pytrace=False)
+    return found
+
+
+@pytest.fixture(scope="session")
+def mmplug_world(pytestconfig: pytest.Config) -> str | None:
+    """The world seeded into the store (None: the default world)."""
+    value = pytestconfig.getoption("mmplug_world") or pytestconfig.getini("mmplug_world")
+    return str(value) if value else None
+
+
+@pytest.fixture(scope="session")
+def mmplug_python(pytestconfig: pytest.Config) -> str:
+    """The interpreter that runs the plugin (default: the one running pytest)."""
+    return str(pytestconfig.getoption("mmplug_python") or sys.executable)
+
+
+@pytest.fixture(scope="module")
+def mmplug_session(
+    mmplug_plugin_dir: Path, mmplug_world: str | None, mmplug_python: str,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Session]:
+    """One fake-host session per test module, in memory; always closed, even on failures."""
+    from mmplug.errors import MmplugError
+    from mmplug.host.session import Session
+
+    try:
+        world = _load_world(mmplug_world)
+        session = Session([mmplug_plugin_dir], store=":memory:", world=world,
+                          python=mmplug_python)
+        recorder = _Recorder()
+        session.add_observer(recorder)
+        session.start()
+    except MmplugError as exc:
+        pytest.fail(f"mmplug: the plugin in {mmplug_plugin_dir} did not start:\n{exc.render()}",
+                    pytrace=False)
+    try:
+        snapshot = tmp_path_factory.mktemp("mmplug") / "activated.db"
+        session.store.snapshot(snapshot)
+        session.__dict__["_mmplug_testing"] = (recorder, snapshot)
+        yield session
+    finally:
+        session.close()
+
+
+def _load_world(name: str | None) -> Any:
+    if name is None:
+        return None
+    from mmplug.host.world import load_world
+
+    return load_world(name)
+
+
+class _Recorder:
+    """Session observer keeping every API call and log record in order."""
+
+    def __init__(self) -> None:
+        self.api_calls: list[Any] = []
+        self.logs: list[Any] = []
+        self.hook_calls: list[Any] = []
+
+    def on_api_call(self, call: Any) -> None:
+        self.api_calls.append(call)
+
+    def on_log(self, record: Any) -> None:
+        self.logs.append(record)
+
+    def on_hook_call(self, result: Any) -> None:
+        self.hook_calls.append(result)
+
+
+@pytest.fixture
+def plugin(mmplug_session: Session) -> Iterator[PluginHarness]:
+    """The plugin under test, with the store as it was right after activation."""
+    harness = PluginHarness(mmplug_session)
+    harness.reset()
+    try:
+        yield harness
+    finally:
+        harness.remove_stubs()
+
+
+class PluginHarness:
+    """What a test sees of the plugin under test. See the module docstring."""
+
+    def __init__(self, session: Session, plugin_id: str | None = None) -> None:
+        self.session = session
+        self.id = session.plugin(plugin_id).id
+        self._recorder, self._snapshot = session.__dict__["_mmplug_testing"]
+        self._marks = (0, 0, 0)
+        self._stubbed: list[str] = []
+
+    # -- per-test state ------------------------------------------------------------------------
+    def reset(self) -> None:
+        """Restore the store to its state after activation; start recording afresh."""
+        handle = self.handle
+        if handle.state != "active":  # a crash in an earlier test: start the process again
+            self.session.reload(self.id)
+            self.session.store.snapshot(self._snapshot)
+        store = self.session.store
+        store.restore(self._snapshot)
+        seed = getattr(getattr(store, "_ids", None), "seed", None)
+        if seed:
+            store.seed_ids(seed)
+        self._marks = (len(self._recorder.api_calls), len(self._recorder.logs),
+                       len(self._recorder.hook_calls))
+
+    def reload(self) -> PluginHandle:
+        """Stop the plugin process, start it again and activate it (fresh in-process state)."""
+        handle = self.session.reload(self.id)
+        self.session.store.snapshot(self._snapshot)
+        return handle
+
+    @property
+    def handle(self) -> PluginHandle:
+        return self.session.plugin(self.id)
+
+    @property
+    def implemented(self) -> list[str]:
+        """Go names of the hooks the plugin implements."""
+        return list(self.handle.implemented)
+
+    # -- hooks ---------------------------------------------------------------------------------
+    def fire(self, hook: str, request: Any = None, **fields: Any) -> HookResult:
+        """Fire ``hook`` (Go or snake_case name) with the request's fields as keywords."""
+        return self.session.fire(hook, request, plugin_id=self.id, **fields)
+
+    def http(self, method: str, path: str, body: bytes | str = b"", *,
+             headers: dict[str, str] | None = None, user_id: str | None = None,
+             ) -> tuple[int, dict[str, str], bytes]:
+        """Send one request to ServeHTTP; returns (status, headers, whole body)."""
+        all_headers = dict(headers or {})
+        if user_id is not None:
+            all_headers["Mattermost-User-Id"] = user_id
+        data = body.encode() if isinstance(body, str) else body
+        response = self.session.serve_http(self.id, method, path, all_headers,
+                                           iter([data]) if data else iter(()))
+        status, raw_headers, chunks = _unpack(response)
+        return status, {k: v for k, v in raw_headers}, b"".join(chunks)
+
+    @property
+    def api_calls(self) -> list[Any]:
+        """Every PluginAPI call the plugin made during this test, in order."""
+        return self._recorder.api_calls[self._marks[0]:]
+
+    def calls(self, method: str) -> list[Any]:
+        """The API calls of one method (Go name), e.g. ``plugin.calls("CreatePost")``."""
+        return [c for c in self.api_calls if c.method == method]
+
+    @property
+    def logs(self) -> list[Any]:
+        """Every log record (plugin stderr and Log* API calls) during this test."""
+        return [r for r in self._recorder.logs[self._marks[1]:]
+                if getattr(r, "plugin_id", self.id) in (self.id, "")]
+
+    @property
+    def hook_calls(self) -> list[Any]:
+        return self._recorder.hook_calls[self._marks[2]:]
+
+    # -- stubs ---------------------------------------------------------------------------------
+    def stub(self, method: str, value: Any) -> None:
+        """Answer the API method ``method`` with ``value`` (response dict/message, or a
+        callable(request) -> either) for the rest of this test."""
+        stubs = getattr(self.session, "stubs", None) or self.handle.api.stubs
+        stubs.add(method, value)
+        self._stubbed.append(method)
+
+    def remove_stubs(self) -> None:
+        if not self._stubbed:
+            return
+        stubs = getattr(self.session, "stubs", None) or self.handle.api.stubs
+        for method in self._stubbed:
+            stubs.remove(method)
+        self._stubbed.clear()
+
+    # -- the store -----------------------------------------------------------------------------
+    def kv_get(self, key: str) -> bytes | None:
+        """The plugin's KV value under ``key`` (None when missing)."""
+        with self.session.store.read() as db:
+            row = db.execute("SELECT value FROM kv WHERE plugin_id=? AND key=?",
+                             (self.id, key)).fetchone()
+        return None if row is None else bytes(row[0])
+
+    def kv_get_json(self, key: str, default: Any = None) -> Any:
+        raw = self.kv_get(key)
+        return default if raw is None else json.loads(raw)
+
+    def kv_set(self, key: str, value: bytes | str | Any) -> None:
+        """Seed the plugin's KV store (str/bytes as is, anything else as JSON)."""
+        data = value if isinstance(value, bytes) else (
+            value.encode() if isinstance(value, str) else json.dumps(value).encode())
+        with self.session.store.tx() as db:
+            db.execute("INSERT INTO kv(plugin_id, key, value, expire_at) VALUES(?, ?, ?, 0) "
+                       "ON CONFLICT(plugin_id, key) DO UPDATE SET value=excluded.value, "
+                       "expire_at=0", (self.id, key, data))
+
+    def kv_keys(self) -> list[str]:
+        with self.session.store.read() as db:
+            rows = db.execute("SELECT key FROM kv WHERE plugin_id=? ORDER BY key", (self.id,))
+            return [r[0] for r in rows]
+
+    def configure(self, **settings: Any) -> dict[str, Any]:
+        """Save plugin settings (as an admin would in the System Console); returns them all.
+
+        Fire ``OnConfigurationChange`` afterwards to let the plugin read them."""
+        from mmplug.host.api.config import save_plugin_settings
+
+        with self.session.store.tx() as db:
+            row = db.execute("SELECT data FROM plugin_config WHERE plugin_id=?",
+                             (self.id,)).fetchone()
+            current: dict[str, Any] = json.loads(row[0]) if row else {}
+            current.update(settings)
+            save_plugin_settings(db, self.id, current)
+        return current
+
+    def posts(self, channel_id: str | None = None) -> list[Any]:
+        """Stored posts (Post messages), oldest first; ephemeral ones are in ``ephemeral``."""
+        return self._posts(channel_id, ephemeral=False)
+
+    def ephemeral_posts(self, channel_id: str | None = None) -> list[Any]:
+        return self._posts(channel_id, ephemeral=True)
+
+    def _posts(self, channel_id: str | None, ephemeral: bool) -> list[Any]:
+        from mmplug.host.api._convert import post_from_row
+
+        sql = "SELECT * FROM posts WHERE ephemeral=?"
+        args: list[Any] = [int(ephemeral)]
+        if channel_id is not None:
+            sql += " AND channel_id=?"
+            args.append(channel_id)
+        with self.session.store.read() as db:
+            rows = db.execute(sql + " ORDER BY create_at, rowid", args).fetchall()
+        return [post_from_row(r) for r in rows]
+
+    @property
+    def world(self) -> WorldView:
+        """Look up the seeded world: ``plugin.world.user("alice").id``."""
+        return WorldView(self.session)
+
+
+class WorldView:
+    """Users, teams and channels of the session's world, by name."""
+
+    def __init__(self, session: Session) -> None:
+        from mmplug.host.world import world_info
+
+        self._session = session
+        self.info = world_info(session.store)
+
+    def _lookup(self, kind: str, table: dict[str, str], name: str) -> str:
+        try:
+            return table[name]
+        except KeyError:
+            raise KeyError(f"the world has no {kind} {name!r}; it has: "
+                           f"{', '.join(sorted(table))}") from None
+
+    def user(self, username: str) -> Any:
+        from mmplug.host.api._entities import get_user
+
+        user_id = self._lookup("user", self.info.users, username)
+        with self._session.store.read() as db:
+            return get_user(db, user_id)
+
+    def team(self, name: str) -> Any:
+        from mmplug.host.api._entities import get_team
+
+        team_id = self._lookup("team", self.info.teams, name)
+        with self._session.store.read() as db:
+            return get_team(db, team_id)
+
+    def channel(self, name: str) -> Any:
+        """A channel by name (``"town-square"`` or ``"acme/town-square"``; DMs ``"alice__bob"``)."""
+        from mmplug.host.api._entities import get_channel
+
+        channel_id = self._lookup("channel", self.info.channels, name)
+        with self._session.store.read() as db:
+            return get_channel(db, channel_id)
+
+
+def _unpack(response: Any) -> tuple[int, list[tuple[str, str]], Any]:
+    if isinstance(response, tuple):
+        return response[0], list(response[1]), response[2]
+    return response.status, list(response.headers), response.body

@@ -1,0 +1,126 @@
+"""``mmplug new``: scaffold a plugin project from a template."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from mmplug.cli._errors import print_error
+
+_HERE = Path(".")
+
+
+def _parse_sets(values: list[str]) -> dict[str, str]:
+    from mmplug.errors import UsageError
+
+    answers: dict[str, str] = {}
+    for item in values:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(f"--set {item!r}: expected key=value",
+                             hint="e.g. --set author='Jane Doe' --set description='Moderates'")
+        answers[key.strip()] = value
+    return answers
+
+
+def _print_list() -> None:
+    from mmplug.scaffold import DEFAULT_TEMPLATE, list_templates
+
+    templates = list_templates()
+    width = max((len(t.name) for t in templates), default=0)
+    for template in templates:
+        mark = " (default)" if template.name == DEFAULT_TEMPLATE else ""
+        typer.echo(f"{template.name.ljust(width)}  {template.description}{mark}")
+    typer.echo("\nAlso accepted by --template: a template directory or a git URL.")
+
+
+def _interactive() -> bool:
+    return sys.stdin.isatty() and sys.stdout.isatty()
+
+
+def _prompt(plugin_id: str | None, template: str | None,
+            answers: dict[str, Any]) -> tuple[str, str, dict[str, Any]]:
+    """Ask for display name, id, description, author and template, with defaults."""
+    from mmplug.scaffold import DEFAULT_TEMPLATE, check_plugin_id, default_answers, list_templates
+    from mmplug.scaffold._ids import display_name
+
+    name_default = answers.get("plugin_name") or (display_name(plugin_id) if plugin_id
+                                                  else "My Plugin")
+    name = typer.prompt("Display name", default=name_default)
+    slug = "-".join(name.lower().split()) or "myplugin"
+    while True:
+        plugin_id = typer.prompt("Plugin id", default=plugin_id or f"com.example.{slug}")
+        try:
+            for warning in check_plugin_id(plugin_id):
+                typer.echo(f"warning: {warning}", err=True)
+            break
+        except Exception as exc:  # the UsageError from the check: ask again
+            print_error(getattr(exc, "message", str(exc)))
+    defaults = default_answers(plugin_id)
+    answers.setdefault("plugin_name", name)
+    answers["description"] = typer.prompt(
+        "Description", default=answers.get("description") or defaults["description"])
+    answers["author"] = typer.prompt("Author", default=answers.get("author")
+                                     or defaults["author"] or "", show_default=True)
+    names = ", ".join(t.name for t in list_templates())
+    template = typer.prompt(f"Template ({names})", default=template or DEFAULT_TEMPLATE)
+    return plugin_id, template, answers
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("new")
+    def new(
+        plugin_id: Annotated[str | None, typer.Argument(
+            help="Plugin id, e.g. com.example.hello.", show_default=False)] = None,
+        template: Annotated[str | None, typer.Option(
+            "--template", "-t", show_default=False,
+            help="Built-in template name, template directory or git URL. [default: minimal]",
+        )] = None,
+        no_input: Annotated[bool, typer.Option(
+            "--no-input", help="Never prompt; use the defaults.")] = False,
+        output: Annotated[Path, typer.Option(
+            "--output", "-o", help="Parent directory of the new project.")] = _HERE,
+        sets: Annotated[list[str] | None, typer.Option(
+            "--set", help="Template answer key=value (repeatable).")] = None,
+        force: Annotated[bool, typer.Option(
+            "--force", help="Render over an existing non-empty directory.")] = False,
+        checkout: Annotated[str | None, typer.Option(
+            "--checkout", help="Git ref (tag, branch, commit) of a template URL.")] = None,
+        list_: Annotated[bool, typer.Option(
+            "--list", help="List the built-in templates and exit.")] = False,
+    ) -> None:
+        """Scaffold a plugin project from a template."""
+        from mmplug.errors import UsageError
+        from mmplug.scaffold import DEFAULT_TEMPLATE, create_project
+
+        if list_:
+            _print_list()
+            return
+        answers: dict[str, Any] = _parse_sets(sets or [])
+        if not no_input and _interactive():
+            plugin_id, template, answers = _prompt(plugin_id, template, answers)
+        if not plugin_id:
+            raise UsageError("a plugin id is needed", hint="mmplug new com.example.hello")
+        project = create_project(plugin_id, template=template or DEFAULT_TEMPLATE,
+                                 parent=output, answers=answers, force=force, ref=checkout)
+        for warning in project.warnings:
+            typer.echo(f"warning: {warning}", err=True)
+        _report(project)
+
+
+def _report(project: Any) -> None:
+    import os
+
+    where = os.path.relpath(project.path)
+    where = where if not where.startswith("..") else str(project.path)
+    typer.echo(f"Created {where} from template {project.template.name!r} "
+               f"({len(project.files)} files).")
+    typer.echo("\nNext steps:")
+    typer.echo(f"  cd {where}")
+    typer.echo("  python -m pytest              # the plugin's tests, under the fake host")
+    typer.echo("  mmplug fire OnActivate        # fire a hook and see what the plugin did")
+    typer.echo("  mmplug dev                    # run it, reload on every save")
+    typer.echo("  mmplug bundle                 # a tarball the server installs")
