@@ -255,8 +255,15 @@ def http_init(
         host=site_url.split("://", 1)[-1],
         remote_addr="127.0.0.1:0",
         request_uri=path,
-        content_length=int(grouped.get("Content-Length", ["-1"])[0]),
+        content_length=_content_length(grouped),
     )
     init.plugin_context.request_id = random_id()  # type: ignore[attr-defined]
     init.plugin_context.ip_address = "127.0.0.1"  # type: ignore[attr-defined]
     return init
+
+
+def _content_length(headers: Mapping[str, list[str]]) -> int:
+    for key, values in headers.items():
+        if key.lower() == "content-length" and values and values[0].strip().isdigit():
+            return int(values[0])
+    return -1

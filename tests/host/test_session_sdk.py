@@ -17,16 +17,22 @@ from mmplug.host.store import Store
 SAMPLE = Path(__file__).resolve().parents[1] / "fixtures" / "sdk_plugins" / "sample_plugin.py"
 
 
-@pytest.fixture
-def session(tmp_path: Path) -> Iterator[Session]:
+def sample_dir(tmp_path: Path) -> Path:
     if not SAMPLE.exists():
         pytest.skip("the SDK sample plugin is not available")
-    shutil.copy(SAMPLE, tmp_path / "plugin.py")
+    plugin_dir = tmp_path / "sample"
+    plugin_dir.mkdir()
+    shutil.copy(SAMPLE, plugin_dir / "plugin.py")
     manifest = {"id": "com.example.sample", "version": "1.0.0",
                 "server": {"executable": "plugin.py"}}
-    (tmp_path / "plugin.json").write_text(json.dumps(manifest))
+    (plugin_dir / "plugin.json").write_text(json.dumps(manifest))
+    return plugin_dir
+
+
+@pytest.fixture
+def session(tmp_path: Path) -> Iterator[Session]:
     store = Store.open(":memory:")
-    with Session([tmp_path], store=store, python=sys.executable) as s:
+    with Session([sample_dir(tmp_path)], store=store, python=sys.executable) as s:
         yield s
     store.close()
 
@@ -53,3 +59,17 @@ def test_sdk_plugin_exits_gracefully(session: Session) -> None:
     assert session.plugins["com.example.sample"].shutdown_problem is None
     with pytest.raises(ProcessLookupError):
         os.kill(pid, 0)
+
+
+def test_sdk_plugin_over_a_unix_socket(tmp_path: Path) -> None:
+    sockets = tmp_path / "sockets"
+    sockets.mkdir()
+    store = Store.open(":memory:")
+    with Session([sample_dir(tmp_path)], store=store, python=sys.executable,
+                 env={"PLUGIN_UNIX_SOCKET_DIR": str(sockets)}) as s:
+        client = s.plugins["com.example.sample"].client
+        assert client is not None and client.process.handshake is not None
+        assert client.process.handshake.network == "unix"
+        assert client.process.handshake.address.startswith(str(sockets))
+        assert s.fire("MessageWillBePosted", post={"message": "fine"}).ok
+    store.close()
