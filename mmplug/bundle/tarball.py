@@ -22,7 +22,7 @@ from mmplug.errors import BundleError
 
 SOURCE_DATE_EPOCH = "SOURCE_DATE_EPOCH"
 DEFAULT_MTIME = 315532800  # 1980-01-01T00:00:00Z, the earliest time zip tools accept
-COMPRESS_LEVEL = 9
+COMPRESS_LEVEL = 6  # level 9 is twice as slow for 0.5% less
 
 
 @dataclass(frozen=True)

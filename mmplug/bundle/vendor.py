@@ -72,6 +72,8 @@ def install_target(
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+        if proc.stdout is not None:
+            proc.stdout.close()
     if code != 0:
         raise _pip_error(target, list(tail), wheelhouse)
     normalize_tree(dest)

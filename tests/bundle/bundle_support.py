@@ -1,0 +1,49 @@
+"""Helpers shared by the bundle tests (the fixtures live in conftest.py)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from mmplug.bundle import BundleOptions, BundleResult, build_bundle
+from mmplug.bundle.requirements import plugin_requirements, sdk_requirements
+from mmplug.bundle.targets import Target
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+SAMPLE = FIXTURES / "bundle_sample"
+
+
+@dataclass(frozen=True)
+class Wheelhouse:
+    path: Path
+    platform: str
+    python: str
+
+
+def download(dest: Path, target: Target, offline: bool) -> subprocess.CompletedProcess[str]:
+    cmd = [sys.executable, "-m", "pip", "download", "-d", str(dest), *target.pip_args(),
+           "--disable-pip-version-check", "--no-input", "--progress-bar", "off"]
+    if offline:
+        cmd += ["--no-index", "--find-links", str(dest)]
+    cmd += [*sdk_requirements(), *plugin_requirements(SAMPLE).lines]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=110, check=False)
+
+
+def copy_sample(dest: Path) -> Path:
+    project = dest / "bundle_sample"
+    shutil.copytree(SAMPLE, project)
+    return project
+
+
+def build(project: Path, wheelhouse: Wheelhouse, out_dir: Path | None = None,
+          **kwargs: object) -> BundleResult:
+    options = BundleOptions(project=project, out_dir=out_dir, platforms=[wheelhouse.platform],
+                            pythons=[wheelhouse.python], wheelhouse=wheelhouse.path)
+    for key, value in kwargs.items():
+        setattr(options, key, value)
+    return build_bundle(options)
+
+

@@ -1,0 +1,32 @@
+"""Fixtures for the bundle tests: one wheelhouse per session, a sample project, one bundle."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from bundle_support import Wheelhouse, build, copy_sample, download
+
+from mmplug.bundle import BundleResult
+from mmplug.bundle.targets import Target, current_platform, current_python
+
+
+@pytest.fixture(scope="session")
+def wheelhouse(request: pytest.FixtureRequest) -> Wheelhouse:
+    """Wheels for this machine's platform, downloaded once and kept in the pytest cache."""
+    platform, python = current_platform(), current_python()
+    target = Target(platform, python)
+    dest = Path(request.config.cache.mkdir(f"mmplug-bundle-wheelhouse-{target.tag}"))
+    if download(dest, target, offline=True).returncode != 0:
+        result = download(dest, target, offline=False)
+        if result.returncode != 0:
+            pytest.skip(f"cannot download wheels for {target.tag}: {result.stderr[-500:]}")
+    return Wheelhouse(dest, platform, python)
+
+
+@pytest.fixture(scope="session")
+def sample_bundle(wheelhouse: Wheelhouse, tmp_path_factory: pytest.TempPathFactory
+                  ) -> BundleResult:
+    """The sample plugin, bundled once for the session (offline, from the wheelhouse)."""
+    project = copy_sample(tmp_path_factory.mktemp("sample"))
+    return build(project, wheelhouse)

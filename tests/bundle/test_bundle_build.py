@@ -1,0 +1,205 @@
+"""Building bundles: layout, vendoring, reproducibility, exclusions and refusals."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import tarfile
+from pathlib import Path
+
+import pytest
+from bundle_support import Wheelhouse, build, copy_sample
+
+from mmplug.bundle import BundleResult
+from mmplug.errors import BundleError, ManifestError
+
+
+def _names(result: BundleResult) -> list[str]:
+    with tarfile.open(result.path) as tar:
+        return tar.getnames()
+
+
+def _manifest(result: BundleResult) -> dict[str, object]:
+    with tarfile.open(result.path) as tar:
+        handle = tar.extractfile(f"{result.plugin_id}/plugin.json")
+        assert handle is not None
+        data: dict[str, object] = json.load(handle)
+        return data
+
+
+def test_bundle_is_named_after_id_and_version(sample_bundle: BundleResult) -> None:
+    assert sample_bundle.path.name == "com.example.bundle-sample-1.2.3.tar.gz"
+    assert sample_bundle.path.parent.name == "dist"
+    assert sample_bundle.size == sample_bundle.path.stat().st_size
+    assert len(sample_bundle.sha256) == 64
+
+
+def test_layout_is_one_directory_with_manifest_shim_and_plugin_files(
+    sample_bundle: BundleResult,
+) -> None:
+    names = _names(sample_bundle)
+    assert {n.split("/")[0] for n in names} == {"com.example.bundle-sample"}
+    top = "com.example.bundle-sample/"
+    for expected in ("plugin.json", "mmplug_entry.py", "plugin.py", "greeter.py",
+                     "requirements.txt", "assets/icon.svg", "webapp/dist/main.js",
+                     "mmplug_vendor/common/mmplug/__init__.py",
+                     "mmplug_vendor/common/mmplug/sdk/__init__.py",
+                     "mmplug_vendor/common/mmplug/protocol/hooks_pb2.py"):
+        assert top + expected in names, expected
+    manifest = _manifest(sample_bundle)
+    assert manifest["server"] == {"executable": "mmplug_entry.py", "runtime": "python"}
+
+
+def test_vendored_dependencies_cover_sdk_runtime_and_plugin_requirements(
+    sample_bundle: BundleResult,
+) -> None:
+    tag = sample_bundle.targets[0]
+    vendored = {n.split("/")[3] for n in _names(sample_bundle)
+                if n.startswith(f"com.example.bundle-sample/mmplug_vendor/{tag}/")}
+    assert {"grpc", "grpc_health", "google", "inflection.py"} <= vendored
+    assert not [n for n in _names(sample_bundle) if "/cli/" in n or "typer" in n or "rich/" in n]
+    assert sample_bundle.requirements == ["inflection==0.5.1"]
+    assert any("mmplug" in w and "vendors the SDK" in w for w in sample_bundle.warnings)
+
+
+def test_default_exclusions_and_mmplugignore(sample_bundle: BundleResult) -> None:
+    names = _names(sample_bundle)
+    unwanted = ("tests/", "NOTES.md", "webapp/src", ".mmplugignore", "__pycache__", ".pyc",
+                "direct_url.json", "/bin/")
+    assert not [n for n in names for u in unwanted if u in n]
+
+
+def test_members_are_normalised(sample_bundle: BundleResult) -> None:
+    with tarfile.open(sample_bundle.path) as tar:
+        members = tar.getmembers()
+    assert {(m.uid, m.gid, m.uname, m.gname) for m in members} == {(0, 0, "", "")}
+    assert {m.mode for m in members} <= {0o644, 0o755}
+    assert len({m.mtime for m in members}) == 1
+    assert [m.name for m in members] == sorted((m.name for m in members),
+                                               key=lambda n: n.split("/"))
+    header = sample_bundle.path.read_bytes()[:10]
+    assert header[3] & 0x08 == 0, "no file name in the gzip header"
+    assert header[4:8] == b"\0\0\0\0", "gzip mtime is 0"
+
+
+def test_bundling_twice_gives_the_same_sha256(
+    sample_bundle: BundleResult, wheelhouse: Wheelhouse, tmp_path: Path
+) -> None:
+    project = copy_sample(tmp_path)  # fresh copy: different mtimes, inode order, directory
+    (project / "plugin.py").touch()
+    again = build(project, wheelhouse, out_dir=tmp_path / "out")
+    assert again.sha256 == sample_bundle.sha256
+    assert again.path.read_bytes() == sample_bundle.path.read_bytes()
+
+
+def test_source_date_epoch_sets_member_mtimes(
+    wheelhouse: Wheelhouse, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = copy_sample(tmp_path)
+    (project / "requirements.txt").write_text("mmplug\n")
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    result = build(project, wheelhouse)
+    with tarfile.open(result.path) as tar:
+        assert {m.mtime for m in tar.getmembers()} == {1700000000}
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "yesterday")
+    with pytest.raises(BundleError, match="SOURCE_DATE_EPOCH"):
+        build(project, wheelhouse)
+
+
+def test_missing_wheel_names_the_package_and_leaves_no_file(
+    wheelhouse: Wheelhouse, tmp_path: Path
+) -> None:
+    project = copy_sample(tmp_path)
+    (project / "requirements.txt").write_text("no-such-package-mmplug-test==1.0\n")
+    with pytest.raises(BundleError) as info:
+        build(project, wheelhouse)
+    assert "no-such-package-mmplug-test" in info.value.message
+    assert wheelhouse.platform in info.value.message
+    assert "wheel" in info.value.hint
+    assert not list((project / "dist").glob("*")) if (project / "dist").exists() else True
+
+
+def test_pyproject_dependencies_are_vendored(wheelhouse: Wheelhouse, tmp_path: Path) -> None:
+    project = copy_sample(tmp_path)
+    (project / "requirements.txt").unlink()
+    (project / "pyproject.toml").write_text(
+        '[project]\nname = "sample"\nversion = "1.2.3"\ndependencies = ["inflection==0.5.1"]\n')
+    result = build(project, wheelhouse)
+    assert result.requirements == ["inflection==0.5.1"]
+    assert any(n.endswith("/inflection.py") for n in _names(result))
+
+
+@pytest.mark.parametrize("name", [".env", "deploy.pem", "id_rsa", "credentials.json", ".netrc"])
+def test_secret_files_are_refused_unless_forced(
+    wheelhouse: Wheelhouse, tmp_path: Path, name: str
+) -> None:
+    project = copy_sample(tmp_path)
+    (project / "conf").mkdir()
+    (project / "conf" / name).write_text("TOKEN=hunter2\n")
+    with pytest.raises(BundleError) as info:
+        build(project, wheelhouse)
+    assert f"conf/{name}" in info.value.details
+    assert "--force" in info.value.hint and ".mmplugignore" in info.value.hint
+
+
+def test_forced_secret_is_bundled_with_a_warning(wheelhouse: Wheelhouse, tmp_path: Path) -> None:
+    project = copy_sample(tmp_path)
+    (project / ".env").write_text("TOKEN=hunter2\n")
+    result = build(project, wheelhouse, force=True)
+    assert "com.example.bundle-sample/.env" in _names(result)
+    assert any(".env" in w for w in result.warnings)
+
+
+def test_ignored_secret_is_fine(wheelhouse: Wheelhouse, tmp_path: Path) -> None:
+    project = copy_sample(tmp_path)
+    (project / "server.key").write_text("secret")
+    (project / ".mmplugignore").write_text("*.key\n")
+    result = build(project, wheelhouse)
+    assert not [n for n in _names(result) if n.endswith("server.key")]
+
+
+def test_symlink_outside_the_project_is_refused(wheelhouse: Wheelhouse, tmp_path: Path) -> None:
+    project = copy_sample(tmp_path)
+    outside = tmp_path / "elsewhere.txt"
+    outside.write_text("not yours")
+    os.symlink(outside, project / "linked.txt")
+    with pytest.raises(BundleError, match=r"linked\.txt is a symlink .* outside the project"):
+        build(project, wheelhouse)
+
+
+def test_invalid_manifest_lists_every_error_before_any_work(
+    wheelhouse: Wheelhouse, tmp_path: Path
+) -> None:
+    project = copy_sample(tmp_path)
+    data = json.loads((project / "plugin.json").read_text())
+    data.update(id="x", version="v1.0", homepage_url="ftp://example.com")
+    (project / "plugin.json").write_text(json.dumps(data))
+    with pytest.raises(ManifestError) as info:
+        build(project, wheelhouse)
+    for field in ("id:", "version:", "homepage_url:"):
+        assert field in info.value.details
+    assert not (project / "dist").exists()
+
+
+def test_executable_left_out_by_ignore_rules_is_an_error(
+    wheelhouse: Wheelhouse, tmp_path: Path
+) -> None:
+    project = copy_sample(tmp_path)
+    (project / ".mmplugignore").write_text("plugin.py\n")
+    with pytest.raises(BundleError, match=r"server\.executable .plugin\.py. is not in the bundle"):
+        build(project, wheelhouse)
+
+
+def test_failed_build_keeps_the_previous_bundle_intact(
+    sample_bundle: BundleResult, wheelhouse: Wheelhouse, tmp_path: Path
+) -> None:
+    project = copy_sample(tmp_path)
+    out = tmp_path / "out"
+    good = build(project, wheelhouse, out_dir=out)
+    (project / "requirements.txt").write_text("no-such-package-mmplug-test==1.0\n")
+    with pytest.raises(BundleError):
+        build(project, wheelhouse, out_dir=out)
+    assert sorted(p.name for p in out.iterdir()) == [good.path.name]
+    with gzip.open(good.path) as fh:
+        assert fh.read(1)

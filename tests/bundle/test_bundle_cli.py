@@ -1,0 +1,98 @@
+"""`mmplug bundle [PATH]` and `mmplug bundle inspect FILE` as a user runs them."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from bundle_support import Wheelhouse, copy_sample
+
+from mmplug.bundle import BundleResult
+
+
+def _mmplug(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "mmplug.cli.main", *args], cwd=cwd,
+                          capture_output=True, text=True, timeout=110, check=False)
+
+
+def _target_args(wheelhouse: Wheelhouse) -> list[str]:
+    return ["--platform", wheelhouse.platform, "--python", wheelhouse.python,
+            "--wheelhouse", str(wheelhouse.path)]
+
+
+def test_bundle_prints_path_size_and_sha256(
+    sample_bundle: BundleResult, wheelhouse: Wheelhouse, tmp_path: Path
+) -> None:
+    project = copy_sample(tmp_path)
+    result = _mmplug("bundle", *_target_args(wheelhouse), cwd=project)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    path = project / "dist" / "com.example.bundle-sample-1.2.3.tar.gz"
+    assert lines[0] == str(path)
+    assert f"sha256  {sample_bundle.sha256}" in result.stdout
+    assert f"size    {path.stat().st_size} bytes" in result.stdout
+
+
+def test_bundle_json_output_and_out_dir(wheelhouse: Wheelhouse, tmp_path: Path) -> None:
+    project = copy_sample(tmp_path)
+    out = tmp_path / "release"
+    result = _mmplug("bundle", str(project), "-o", str(out), "--output", "json",
+                     *_target_args(wheelhouse))
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["path"] == str(out / "com.example.bundle-sample-1.2.3.tar.gz")
+    assert data["size"] == Path(data["path"]).stat().st_size
+    assert data["targets"] == [f"{wheelhouse.platform}-cp{wheelhouse.python.replace('.', '')}"]
+    inspected = _mmplug("bundle", "inspect", data["path"], "--output", "json")
+    assert inspected.returncode == 0, inspected.stderr
+    report = json.loads(inspected.stdout)
+    assert report["ok"] and report["sha256"] == data["sha256"]
+
+
+def test_inspect_text_lists_members_and_says_ok(sample_bundle: BundleResult) -> None:
+    result = _mmplug("bundle", "inspect", str(sample_bundle.path))
+    assert result.returncode == 0, result.stderr
+    assert "com.example.bundle-sample/mmplug_entry.py" in result.stdout
+    assert "plugin com.example.bundle-sample 1.2.3" in result.stdout
+    assert result.stdout.rstrip().endswith("OK")
+
+
+def test_inspect_of_a_hostile_file_fails_cleanly(tmp_path: Path) -> None:
+    junk = tmp_path / "junk.tar.gz"
+    junk.write_bytes(b"not a tarball")
+    result = _mmplug("bundle", "inspect", str(junk))
+    assert result.returncode == 1
+    assert "refused: the archive is damaged" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_invalid_manifest_is_a_clean_error_listing_every_field(tmp_path: Path) -> None:
+    project = copy_sample(tmp_path)
+    data = json.loads((project / "plugin.json").read_text())
+    data["version"] = "v2"
+    data["settings_schema"]["settings"][1]["type"] = "colour"
+    (project / "plugin.json").write_text(json.dumps(data))
+    result = _mmplug("bundle", str(project))
+    assert result.returncode == 1
+    assert "version: 'v2' is not a strict semantic version" in result.stderr
+    assert "settings_schema.settings[1].type: invalid setting type ('colour')" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (project / "dist").exists()
+
+
+def test_bad_options_are_usage_errors(tmp_path: Path) -> None:
+    project = copy_sample(tmp_path)
+    result = _mmplug("bundle", str(project), "--platform", "amiga-m68k")
+    assert result.returncode == 2
+    assert "unsupported --platform 'amiga-m68k'" in result.stderr
+    result = _mmplug("bundle", str(project), "--python", "2.7")
+    assert result.returncode == 2
+    assert "unsupported --python '2.7'" in result.stderr
+
+
+def test_help_shows_both_forms() -> None:
+    result = _mmplug("bundle", "--help")
+    assert result.returncode == 0
+    assert "inspect" in result.stdout and "build" in result.stdout
