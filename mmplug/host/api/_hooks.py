@@ -39,6 +39,7 @@ class ChainResult:
     subject: Any
     rejection: str = ""
     rejected_by: str = ""
+    rejected: bool = False
 
 
 def _plugin_ids(ctx: ApiContext) -> list[str] | None:
@@ -54,30 +55,38 @@ def chain(
     subject: Any,
     make_request: Callable[[Any], Message],
     modified_field: str,
+    *,
+    nil_rejects: bool = False,
 ) -> ChainResult:
-    """Run a "Will" hook over every plugin; returns the final subject or the rejection."""
+    """Run a "Will" hook over every plugin; returns the final subject or the rejection.
+
+    With ``nil_rejects`` (MessageWillBeUpdated) an answer without the modified object rejects,
+    whatever the reason (which may be empty)."""
     result = ChainResult(subject)
     if ctx.hooks is None:
         return result
     ids = _plugin_ids(ctx)
     if ids is None:
         answers = fire(ctx, hook, make_request(subject))
-        return _apply(result, answers, modified_field)
+        return _apply(result, answers, modified_field, nil_rejects)
     for plugin_id in ids:
         answers = fire(ctx, hook, make_request(result.subject), plugin_id=plugin_id)
-        _apply(result, answers, modified_field)
-        if result.rejection:
+        _apply(result, answers, modified_field, nil_rejects)
+        if result.rejected:
             break
     return result
 
 
 def _apply(
-    result: ChainResult, answers: list[tuple[str, Message]], modified_field: str
+    result: ChainResult,
+    answers: list[tuple[str, Message]],
+    modified_field: str,
+    nil_rejects: bool = False,
 ) -> ChainResult:
     for plugin_id, response in answers:
         reason = getattr(response, "rejection_reason", "")
-        if reason:
-            result.rejection, result.rejected_by = reason, plugin_id
+        if reason or (nil_rejects and not response.HasField(modified_field)):
+            result.rejection, result.rejected_by, result.rejected = reason, plugin_id, True
             return result
         if response.HasField(modified_field):
             modified = getattr(response, modified_field)

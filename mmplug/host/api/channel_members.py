@@ -76,7 +76,7 @@ def add_member(
         ),
         "modified_channel_member",
     )
-    if outcome.rejection:
+    if outcome.rejected:
         raise ApiFailure(
             403,
             "app.channel.add_member.rejected_by_plugin",

@@ -1,0 +1,61 @@
+"""FileInfo rows: conversions, and attaching files to posts (shared by files and posts)."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from mmplug.host.api._pbjson import dump, load
+from mmplug.host.api._registry import ApiFailure
+from mmplug.protocol import file_pb2, post_pb2
+
+
+def file_from_row(row: sqlite3.Row) -> file_pb2.FileInfo:
+    return load(file_pb2.FileInfo, row["data"])
+
+
+def insert_file(db: sqlite3.Connection, info: file_pb2.FileInfo, path: str, content: bytes) -> None:
+    db.execute(
+        "INSERT INTO files(id, creator_id, post_id, channel_id, path, content, data) "
+        "VALUES(?,?,?,?,?,?,?)",
+        (info.id, info.creator_id, info.post_id, info.channel_id, path, content, dump(info)),
+    )
+
+
+def update_file(db: sqlite3.Connection, info: file_pb2.FileInfo) -> None:
+    db.execute(
+        "UPDATE files SET post_id=?, channel_id=?, data=? WHERE id=?",
+        (info.post_id, info.channel_id, dump(info), info.id),
+    )
+
+
+def get_file(db: sqlite3.Connection, file_id: str) -> tuple[file_pb2.FileInfo, sqlite3.Row]:
+    row = db.execute("SELECT * FROM files WHERE id=?", (file_id,)).fetchone()
+    if row is None or file_from_row(row).delete_at:
+        raise ApiFailure(
+            404,
+            "app.file_info.get.app_error",
+            "Unable to get the file info.",
+            detailed_error=f"file_id={file_id}",
+        )
+    return file_from_row(row), row
+
+
+def attach_to_post(db: sqlite3.Connection, post: post_pb2.Post, now: int) -> None:
+    """Attach the post's files (unattached, same channel) to it, as the server does on save."""
+    for file_id in post.file_ids:
+        row = db.execute("SELECT * FROM files WHERE id=?", (file_id,)).fetchone()
+        if row is None:
+            continue
+        info = file_from_row(row)
+        if info.post_id or info.delete_at or info.channel_id not in ("", post.channel_id):
+            continue
+        info.post_id, info.channel_id, info.update_at = post.id, post.channel_id, now
+        update_file(db, info)
+
+
+def delete_for_post(db: sqlite3.Connection, post_id: str, now: int) -> None:
+    for row in db.execute("SELECT * FROM files WHERE post_id=?", (post_id,)).fetchall():
+        info = file_from_row(row)
+        if not info.delete_at:
+            info.delete_at = info.update_at = now
+            update_file(db, info)
