@@ -10,19 +10,15 @@
 3. dial the announced address and check ``grpc.health.v1.Health`` for service ``"plugin"``.
 
 Every failure is a named fault (:mod:`mmplug.host.faults`) raised only after the child and its
-process group are gone. The child runs in its own process group (Ctrl-C in a terminal does not
-reach it) and, on Linux, dies with us even when we are SIGKILLed (``PR_SET_PDEATHSIG``).
+process group are gone. How children are spawned so that they never outlive us is in
+:mod:`mmplug.host._process`.
 """
 
 from __future__ import annotations
 
-import atexit
-import ctypes
 import os
 import queue
-import select
 import shutil
-import signal
 import subprocess
 import threading
 import time
@@ -31,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from mmplug.host._process import LIVE, kill_group, spawn, wait_exit
 from mmplug.host.faults import fault
 from mmplug.host.logs import LogRecord, StderrPump
 from mmplug.manifest import Manifest
@@ -205,7 +202,7 @@ class PluginProcess:
     def exit_code(self, wait: float = 0.0) -> int | None:
         """The exit code if the process has ended (waiting up to ``wait`` seconds)."""
         if wait > 0 and self.popen.poll() is None:
-            _wait_exit(self.popen, wait)
+            wait_exit(self.popen, wait)
         return self.popen.poll()
 
     def stderr_tail(self) -> list[str]:
@@ -226,7 +223,7 @@ class PluginProcess:
         kill_group(self.popen)
         self.pump.close()
         self.stdout.close()
-        _LIVE.discard(self)
+        LIVE.discard(self)
 
     def _close_channel(self) -> None:
         close = getattr(self.channel, "close", None)
@@ -250,25 +247,6 @@ class PluginProcess:
                 self.exit_code(wait=grace)
         self.kill()
         return problem
-
-
-def _wait_exit(popen: subprocess.Popen[bytes], timeout: float) -> None:
-    """Block until the child exits or ``timeout`` passes; a pidfd wakes us at the exit itself
-    (``Popen.wait(timeout)`` polls with sleeps of up to 50 ms)."""
-    try:
-        pidfd = os.pidfd_open(popen.pid)
-    except (AttributeError, OSError):
-        try:
-            popen.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            pass
-        return
-    try:
-        poller = select.poll()
-        poller.register(pidfd, select.POLLIN)
-        poller.poll(timeout * 1000)
-    finally:
-        os.close(pidfd)
 
 
 def _call_shutdown(channel: object, timeout: float) -> str | None:
@@ -309,7 +287,7 @@ def launch(
         raise fault("spawn-failed", manifest.id, command=" ".join(command), error=exc) from None
     assert popen.stderr is not None
     process = PluginProcess(manifest, popen, StderrPump(popen.stderr, manifest.id, log_sink))
-    _LIVE.add(process)
+    LIVE.add(process)
     try:
         process.handshake = _read_handshake(process, deadline, start_timeout)
         _connect(process, deadline)
@@ -389,99 +367,3 @@ def _health_fault(process: PluginProcess, exc: object) -> Exception:
         assert process.handshake is not None
         return process.fail("dead-port", address=process.handshake.address, error=error)
     return process.fail("health-failed", error=error)
-
-
-# --- child processes: own process group, die with us, reaped on exit ---------------------------
-
-_PR_SET_PDEATHSIG = 1
-_LIVE: set[PluginProcess] = set()
-
-
-def _libc_prctl() -> Callable[..., int] | None:
-    if not os.uname().sysname == "Linux":
-        return None
-    try:
-        return ctypes.CDLL(None, use_errno=True).prctl  # type: ignore[no-any-return]
-    except (OSError, AttributeError):
-        return None
-
-
-class _Spawner:
-    """Forks every plugin from one long-lived thread.
-
-    ``PR_SET_PDEATHSIG`` fires when the *thread* that forked the child ends, not the process,
-    so children must not be forked from short-lived threads (a reload from a watcher thread).
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._jobs: queue.Queue[tuple[Callable[[], object], queue.Queue[object]]] = queue.Queue()
-        self._thread: threading.Thread | None = None
-
-    def run(self, job: Callable[[], object]) -> object:
-        with self._lock:
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._loop, name="mmplug-spawner",
-                                                daemon=True)
-                self._thread.start()
-        answer: queue.Queue[object] = queue.Queue(maxsize=1)
-        self._jobs.put((job, answer))
-        result = answer.get()
-        if isinstance(result, BaseException):
-            raise result
-        return result
-
-    def _loop(self) -> None:
-        while True:
-            job, answer = self._jobs.get()
-            try:
-                answer.put(job())
-            except BaseException as exc:  # handed back to the caller
-                answer.put(exc)
-
-
-_SPAWNER = _Spawner()
-
-
-def spawn(command: list[str], *, cwd: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
-    """Start ``command`` in its own process group; on Linux it is killed when we die."""
-    prctl = _libc_prctl()
-    parent = os.getpid()
-
-    def child_setup() -> None:  # runs in the child between fork and exec
-        if prctl is not None:
-            prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-            if os.getppid() != parent:  # we died before prctl took effect
-                os._exit(1)
-
-    def start() -> subprocess.Popen[bytes]:
-        return subprocess.Popen(
-            command,
-            cwd=cwd,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            start_new_session=True,
-            preexec_fn=child_setup,
-        )
-
-    popen = _SPAWNER.run(start)
-    assert isinstance(popen, subprocess.Popen)
-    return popen
-
-
-def kill_group(popen: subprocess.Popen[bytes]) -> None:
-    """SIGKILL the child's process group (it is the group leader) and reap the child."""
-    for target in (lambda: os.killpg(popen.pid, signal.SIGKILL), popen.kill):
-        try:
-            target()
-        except (ProcessLookupError, PermissionError):
-            pass
-    popen.wait()
-
-
-@atexit.register
-def _kill_leftovers() -> None:
-    for process in list(_LIVE):
-        process.kill()

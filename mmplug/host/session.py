@@ -16,7 +16,6 @@ the event (hook caller, API server worker, stderr reader) and must not block.
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -25,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from mmplug.errors import MmplugError, UsageError
 from mmplug.host.logs import LogRecord, host_record
+from mmplug.host.pipeline import Dispatcher, Observers
 
 if TYPE_CHECKING:
     from google.protobuf.message import Message
@@ -74,14 +74,6 @@ class PluginHandle:
         return str(self.api.address) if self.api is not None else None
 
 
-class _Collector:
-    """Gathers the API calls and logs of one plugin while one hook call is in flight."""
-
-    def __init__(self) -> None:
-        self.api_calls: list[ApiCall] = []
-        self.logs: list[LogRecord] = []
-
-
 class Session:
     """A fake Mattermost host running one or more plugins. See the module docstring."""
 
@@ -111,13 +103,11 @@ class Session:
         self.plugins: dict[str, PluginHandle] = {}
         self.logs: list[LogRecord] = []
         self.events: list[tuple[str, dict[str, Any]]] = []
-        self.hooks = _Dispatcher(self)
+        self.hooks = Dispatcher(self)
         self._store_arg = store
         self._owns_store = not _is_store(store)
         self._store: Store | None = store if _is_store(store) else None  # type: ignore[assignment]
-        self._observers: list[object] = []
-        self._collectors: dict[str, list[_Collector]] = {}
-        self._lock = threading.RLock()
+        self._observers = Observers()
         self._started = False
 
     # -- lifecycle ----------------------------------------------------------------------------
@@ -352,23 +342,17 @@ class Session:
         if client is None:
             raise MmplugError(f"plugin {handle.id} is not running")
         fill_context(request, handle.id, random_id())
-        collector = _Collector()
-        with self._lock:
-            self._collectors.setdefault(handle.id, []).append(collector)
         started = time.perf_counter()
-        try:
-            call = client.call(hook, request, timeout)
-        except MmplugError as exc:
-            if client.process.exit_code() is not None:
-                handle.state = "crashed"
-            result = HookResult(hook, handle.id, request, None, exc.message,
-                                collector.api_calls, collector.logs,
-                                time.perf_counter() - started)
-            self._notify("on_hook_call", result)
-            raise
-        finally:
-            with self._lock:
-                self._collectors[handle.id].remove(collector)
+        with self._observers.collect(handle.id) as collector:
+            try:
+                call = client.call(hook, request, timeout)
+            except MmplugError as exc:
+                if client.process.exit_code() is not None:
+                    handle.state = "crashed"
+                self._notify("on_hook_call", HookResult(
+                    hook, handle.id, request, None, exc.message, collector.api_calls,
+                    collector.logs, time.perf_counter() - started))
+                raise
         result = HookResult(hook, handle.id, request, call.response, call.error,
                             collector.api_calls, collector.logs, call.duration_s)
         self._notify("on_hook_call", result)
@@ -399,31 +383,21 @@ class Session:
 
     # -- events from the plugin side -------------------------------------------------------------
     def add_observer(self, observer: object) -> None:
-        self._observers.append(observer)
+        self._observers.add(observer)
 
     def remove_observer(self, observer: object) -> None:
-        if observer in self._observers:
-            self._observers.remove(observer)
+        self._observers.remove(observer)
 
     def _notify(self, method: str, *args: Any) -> None:
-        for observer in list(self._observers):
-            callback = getattr(observer, method, None)
-            if callback is not None:
-                try:
-                    callback(*args)
-                except Exception as exc:  # an observer must not break the session
-                    self.logs.append(host_record("", "error", f"observer {method} failed: {exc}"))
-
-    def _collectors_of(self, plugin_id: str) -> list[_Collector]:
-        with self._lock:
-            return list(self._collectors.get(plugin_id, ()))
+        for failure in self._observers.notify(method, *args):
+            self.logs.append(host_record("", "error", failure))
 
     def _on_log(self, record: LogRecord) -> None:
         self._emit_log(record)
 
     def _emit_log(self, record: LogRecord) -> None:
         self.logs.append(record)
-        for collector in self._collectors_of(record.plugin_id):
+        for collector in self._observers.collectors_of(record.plugin_id):
             collector.logs.append(record)
         self._notify("on_log", record)
 
@@ -434,7 +408,7 @@ class Session:
                                  plugin_id=plugin_id, fields=dict(kv), source="api"))
 
     def _on_api_call(self, call: ApiCall) -> None:
-        for collector in self._collectors_of(call.plugin_id):
+        for collector in self._observers.collectors_of(call.plugin_id):
             collector.api_calls.append(call)
         self._notify("on_api_call", call)
 
@@ -446,51 +420,6 @@ class Session:
         from mmplug.host.logs import filter_logs
 
         return filter_logs([r for r in self.logs if r.plugin_id == plugin_id], level)
-
-
-class _Dispatcher:
-    """What the API server uses to run hooks for side effects (CreatePost, slash commands).
-
-    Like the server: plugins that do not implement the hook are skipped silently; Will* hooks
-    are chained (a modified post goes to the next plugin; a rejection stops the chain); a
-    plugin that breaks is logged and skipped (the server fails open).
-    """
-
-    def __init__(self, session: Session) -> None:
-        self._session = session
-
-    def fire(
-        self, hook: str, request: Message, *, plugin_id: str | None = None
-    ) -> list[tuple[str, Message]]:
-        session = self._session
-        handles = [session.plugin(plugin_id)] if plugin_id else list(session.plugins.values())
-        answers: list[tuple[str, Message]] = []
-        for handle in handles:
-            if handle.state != "active" or hook not in handle.implemented:
-                continue
-            try:
-                result = session._invoke(handle, hook, request)
-            except MmplugError as exc:
-                session._emit_log(host_record(handle.id, "error", exc.message))
-                continue
-            if result.response is None:
-                continue
-            answers.append((handle.id, result.response))
-            if _chain(hook, request, result.response):
-                break
-        return answers
-
-
-def _chain(hook: str, request: Any, response: Any) -> bool:
-    """Apply a Will* answer to the request for the next plugin; True when the chain stops."""
-    if hook not in ("MessageWillBePosted", "MessageWillBeUpdated"):
-        return False
-    if response.rejection_reason:
-        return True
-    if response.HasField("modified_post"):
-        target = request.post if hook == "MessageWillBePosted" else request.new_post
-        target.CopyFrom(response.modified_post)
-    return False
 
 
 def _is_store(value: object) -> bool:

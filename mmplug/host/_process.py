@@ -1,0 +1,138 @@
+"""Plugin child processes: own process group, die with us, reaped on exit, exact exit waits.
+
+Every plugin is forked from one long-lived thread with ``PR_SET_PDEATHSIG`` (Linux) so it is
+SIGKILLed when the host process dies, even by SIGKILL; it runs in its own session/process
+group so a terminal's Ctrl-C reaches only the host, which then stops it in order. Processes
+still registered at interpreter exit are killed by an ``atexit`` hook.
+"""
+
+from __future__ import annotations
+
+import atexit
+import ctypes
+import os
+import queue
+import select
+import signal
+import subprocess
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Protocol
+
+
+class Killable(Protocol):
+    def kill(self) -> None: ...
+
+
+_PR_SET_PDEATHSIG = 1
+LIVE: set[Killable] = set()
+
+
+def _libc_prctl() -> Callable[..., int] | None:
+    if not os.uname().sysname == "Linux":
+        return None
+    try:
+        return ctypes.CDLL(None, use_errno=True).prctl  # type: ignore[no-any-return]
+    except (OSError, AttributeError):
+        return None
+
+
+class _Spawner:
+    """Forks every plugin from one long-lived thread.
+
+    ``PR_SET_PDEATHSIG`` fires when the *thread* that forked the child ends, not the process,
+    so children must not be forked from short-lived threads (a reload from a watcher thread).
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._jobs: queue.Queue[tuple[Callable[[], object], queue.Queue[object]]] = queue.Queue()
+        self._thread: threading.Thread | None = None
+
+    def run(self, job: Callable[[], object]) -> object:
+        with self._lock:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._loop, name="mmplug-spawner",
+                                                daemon=True)
+                self._thread.start()
+        answer: queue.Queue[object] = queue.Queue(maxsize=1)
+        self._jobs.put((job, answer))
+        result = answer.get()
+        if isinstance(result, BaseException):
+            raise result
+        return result
+
+    def _loop(self) -> None:
+        while True:
+            job, answer = self._jobs.get()
+            try:
+                answer.put(job())
+            except BaseException as exc:  # handed back to the caller
+                answer.put(exc)
+
+
+_SPAWNER = _Spawner()
+
+
+def spawn(command: list[str], *, cwd: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    """Start ``command`` in its own process group; on Linux it is killed when we die."""
+    prctl = _libc_prctl()
+    parent = os.getpid()
+
+    def child_setup() -> None:  # runs in the child between fork and exec
+        if prctl is not None:
+            prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+            if os.getppid() != parent:  # we died before prctl took effect
+                os._exit(1)
+
+    def start() -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
+            command,
+            cwd=cwd,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+            preexec_fn=child_setup,
+        )
+
+    popen = _SPAWNER.run(start)
+    assert isinstance(popen, subprocess.Popen)
+    return popen
+
+
+def kill_group(popen: subprocess.Popen[bytes]) -> None:
+    """SIGKILL the child's process group (it is the group leader) and reap the child."""
+    for target in (lambda: os.killpg(popen.pid, signal.SIGKILL), popen.kill):
+        try:
+            target()
+        except (ProcessLookupError, PermissionError):
+            pass
+    popen.wait()
+
+
+@atexit.register
+def _kill_leftovers() -> None:
+    for process in list(LIVE):
+        process.kill()
+
+
+def wait_exit(popen: subprocess.Popen[bytes], timeout: float) -> None:
+    """Block until the child exits or ``timeout`` passes; a pidfd wakes us at the exit itself
+    (``Popen.wait(timeout)`` polls with sleeps of up to 50 ms)."""
+    try:
+        pidfd = os.pidfd_open(popen.pid)
+    except (AttributeError, OSError):
+        try:
+            popen.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            pass
+        return
+    try:
+        poller = select.poll()
+        poller.register(pidfd, select.POLLIN)
+        poller.poll(timeout * 1000)
+    finally:
+        os.close(pidfd)
