@@ -99,7 +99,9 @@ def build_bundle(options: BundleOptions) -> BundleResult:
                          hint="fill one with `pip download -d DIR ...` or drop the option")
     manifest_path, data = read_manifest(root)
     findings = check_manifest(manifest_path, data)
-    collection = _files.collect_files(root, force=options.force, skip=MANIFEST_NAMES)
+    out_dir = (options.out_dir or root / "dist").resolve()
+    collection = _files.collect_files(root, force=options.force, skip=MANIFEST_NAMES,
+                                      skip_dirs=(out_dir,))
     server = data["server"]
     executables = dict(server.get("executables") or {})
     _check_entry_points(collection, server["executable"], executables)
@@ -110,7 +112,6 @@ def build_bundle(options: BundleOptions) -> BundleResult:
     entries.append(Entry(f"{plugin_id}/plugin.json", data=_bundled_manifest(data)))
     entries.append(Entry(f"{plugin_id}/{SHIM_NAME}", data=shim_source(
         server["executable"], executables, [t.tag for t in targets])))
-    out_dir = (options.out_dir or root / "dist").resolve()
     dest = out_dir / f"{plugin_id}-{data['version']}.tar.gz"
     with tempfile.TemporaryDirectory(prefix="mmplug-bundle-") as tmp:
         entries += _vendor(Path(tmp), plugin_id, targets, requirements, options)

@@ -12,7 +12,7 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mmplug.bundle.ignore import IGNORE_FILE, IgnoreRules
+from mmplug.bundle.ignore import IGNORE_FILE, IgnoreRules, parse_rules
 from mmplug.errors import BundleError
 
 SECRET_PATTERNS = (
@@ -50,14 +50,20 @@ def is_virtualenv(path: Path) -> bool:
     return (path / "pyvenv.cfg").is_file()
 
 
-def collect_files(root: Path, *, force: bool = False, skip: tuple[str, ...] = ()) -> Collection:
+def collect_files(root: Path, *, force: bool = False, skip: tuple[str, ...] = (),
+                  skip_dirs: tuple[Path, ...] = ()) -> Collection:
     """Every file of the project at ``root`` that belongs in the bundle, sorted by name.
 
-    ``skip`` names top-level files handled elsewhere (the manifest, which is rewritten).
+    ``skip`` names top-level files handled elsewhere (the manifest, which is rewritten);
+    ``skip_dirs`` are directories never to enter (the output directory, when inside).
     """
     root = root.resolve()
     ignore_file = root / IGNORE_FILE
     rules = IgnoreRules(ignore_file.read_text(encoding="utf-8") if ignore_file.is_file() else "")
+    for directory in skip_dirs:
+        if directory.resolve().is_relative_to(root) and directory.resolve() != root:
+            rules.rules.extend(parse_rules("/" + directory.resolve().relative_to(root).as_posix()
+                                           + "/"))
     result = Collection()
     _walk(root, root, "", rules, result, {root})
     result.files = sorted((f for f in result.files if f.arcname not in skip),

@@ -111,7 +111,7 @@ def _load_toml(path: Path) -> dict[str, Any]:
         import tomllib
     else:  # pragma: no cover - Python 3.10
         try:
-            import tomli as tomllib
+            import tomli as tomllib  # type: ignore[import-not-found,no-redef,unused-ignore]
         except ImportError:
             raise BundleError(
                 f"reading {path.name} needs Python 3.11 or the tomli package",
@@ -119,6 +119,7 @@ def _load_toml(path: Path) -> dict[str, Any]:
             ) from None
     try:
         with path.open("rb") as fh:
-            return tomllib.load(fh)
+            data: dict[str, Any] = tomllib.load(fh)
+            return data
     except tomllib.TOMLDecodeError as exc:
         raise BundleError(f"{path.name}: invalid TOML: {exc}", hint="fix the syntax") from None

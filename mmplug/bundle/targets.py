@@ -37,7 +37,7 @@ PLATFORM_TAGS: dict[str, tuple[str, ...]] = {
 }
 DEFAULT_PLATFORMS = ("linux-amd64", "linux-arm64")
 _PYTHON = re.compile(r"^3\.(\d{1,2})$")
-OLDEST_PYTHON_MINOR = 9
+OLDEST_PYTHON_MINOR = 10  # the SDK runtime needs 3.10
 
 
 @dataclass(frozen=True, order=True)

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 from typer.core import TyperGroup
-
-if TYPE_CHECKING:
-    import click
 
 _OUTPUTS = ("text", "json")
 
@@ -18,7 +15,7 @@ _OUTPUTS = ("text", "json")
 class _DefaultBuild(TyperGroup):
     """A group whose default sub-command is ``build``: ``bundle [PATH]`` means ``bundle build``."""
 
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
         if not args or (args[0] not in self.commands and args[0] not in ("-h", "--help")):
             args = ["build", *args]
         return super().parse_args(ctx, args)

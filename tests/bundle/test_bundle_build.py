@@ -203,3 +203,13 @@ def test_failed_build_keeps_the_previous_bundle_intact(
     assert sorted(p.name for p in out.iterdir()) == [good.path.name]
     with gzip.open(good.path) as fh:
         assert fh.read(1)
+
+
+def test_output_directory_inside_the_project_is_never_bundled(
+    wheelhouse: Wheelhouse, tmp_path: Path
+) -> None:
+    project = copy_sample(tmp_path)
+    first = build(project, wheelhouse, out_dir=project / "release")
+    second = build(project, wheelhouse, out_dir=project / "release")
+    assert not [n for n in _names(second) if "release" in n]
+    assert first.sha256 == second.sha256
