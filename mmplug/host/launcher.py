@@ -274,15 +274,21 @@ def launch(
     env: Mapping[str, str] | None = None,
     start_timeout: float = DEFAULT_START_TIMEOUT,
     log_sink: Callable[[LogRecord], None] = lambda record: None,
+    spawner: Callable[..., subprocess.Popen[bytes]] | None = None,
 ) -> PluginProcess:
-    """Start the plugin, read and check its handshake, connect and health-check it."""
+    """Start the plugin, read and check its handshake, connect and health-check it.
+
+    ``spawner`` replaces :func:`spawn` (same signature), e.g. the dev loop's warm spares.
+    """
     deadline = time.monotonic() + start_timeout
     interpreter = find_python(manifest.plugin_dir, python)
     if interpreter is None:
         raise fault("no-python", manifest.id, plugin_dir=manifest.plugin_dir)
     command = [interpreter, manifest.executable]
     try:
-        popen = spawn(command, cwd=manifest.plugin_dir, env=plugin_env(api_target, env))
+        popen = (spawner or spawn)(
+            command, cwd=manifest.plugin_dir, env=plugin_env(api_target, env)
+        )
     except OSError as exc:
         raise fault("spawn-failed", manifest.id, command=" ".join(command), error=exc) from None
     assert popen.stderr is not None

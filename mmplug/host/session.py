@@ -109,6 +109,8 @@ class Session:
         self._store: Store | None = store if _is_store(store) else None  # type: ignore[assignment]
         self._observers = Observers()
         self._started = False
+        # launcher.spawn replacement for plugin launches (the dev loop's warm spares)
+        self.spawner: Any = None
 
     # -- lifecycle ----------------------------------------------------------------------------
     def __enter__(self) -> Session:
@@ -191,6 +193,7 @@ class Session:
             env=self.env,
             start_timeout=self.start_timeout,
             log_sink=self._on_log,
+            spawner=self.spawner,
         )
         handle.client = PluginClient(process, self.hook_timeout)
         handle.pid = process.pid
