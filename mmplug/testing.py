@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -90,6 +90,7 @@ def mmplug_session(
     from mmplug.errors import MmplugError
     from mmplug.host.session import Session
 
+    problem: str | None = None
     try:
         world = _load_world(mmplug_world)
         session = Session([mmplug_plugin_dir], store=":memory:", world=world,
@@ -98,7 +99,9 @@ def mmplug_session(
         session.add_observer(recorder)
         session.start()
     except MmplugError as exc:
-        pytest.fail(f"mmplug: the plugin in {mmplug_plugin_dir} did not start:\n{exc.render()}",
+        problem = exc.render()
+    if problem is not None:  # outside the except block: no chained traceback in the report
+        pytest.fail(f"mmplug: the plugin in {mmplug_plugin_dir} did not start:\n{problem}",
                     pytrace=False)
     try:
         snapshot = tmp_path_factory.mktemp("mmplug") / "activated.db"
@@ -191,18 +194,25 @@ class PluginHarness:
         """Fire ``hook`` (Go or snake_case name) with the request's fields as keywords."""
         return self.session.fire(hook, request, plugin_id=self.id, **fields)
 
-    def http(self, method: str, path: str, body: bytes | str = b"", *,
+    def http(self, method: str, path: str, body: bytes | str | Iterable[bytes] = b"", *,
              headers: dict[str, str] | None = None, user_id: str | None = None,
              ) -> tuple[int, dict[str, str], bytes]:
-        """Send one request to ServeHTTP; returns (status, headers, whole body)."""
+        """Send one request to ServeHTTP (``path`` after ``/plugins/<id>``); ``body`` may be
+        an iterable of chunks, streamed as they come. Returns (status, headers, body)."""
         all_headers = dict(headers or {})
         if user_id is not None:
             all_headers["Mattermost-User-Id"] = user_id
-        data = body.encode() if isinstance(body, str) else body
-        response = self.session.serve_http(self.id, method, path, all_headers,
-                                           iter([data]) if data else iter(()))
-        status, raw_headers, chunks = _unpack(response)
-        return status, {k: v for k, v in raw_headers}, b"".join(chunks)
+        if isinstance(body, str):
+            body = body.encode()
+        if isinstance(body, bytes):
+            if body and not any(k.lower() == "content-length" for k in all_headers):
+                all_headers["Content-Length"] = str(len(body))
+            chunks: Iterable[bytes] = [body] if body else []
+        else:
+            chunks = body
+        response = self.session.serve_http(self.id, method, path, all_headers, iter(chunks))
+        status, raw_headers, parts = _unpack(response)
+        return status, dict(raw_headers), b"".join(parts)
 
     @property
     def api_calls(self) -> list[Any]:
@@ -279,6 +289,23 @@ class PluginHarness:
             save_plugin_settings(db, self.id, current)
         return current
 
+    def post_as(self, username: str, channel: str, message: str, *, root_id: str = "",
+                **fields: Any) -> Any:
+        """A world user posts in a channel (by name), as through the web app: the plugins'
+        MessageWillBePosted and MessageHasBeenPosted run. Returns the saved Post; raises
+        :class:`PostRejected` when a plugin rejects it."""
+        from mmplug.host.api._registry import ApiFailure
+        from mmplug.host.api.posts import create_post
+        from mmplug.protocol import post_pb2
+
+        world = self.world
+        post = post_pb2.Post(user_id=world.user(username).id, channel_id=world.channel(channel).id,
+                             message=message, root_id=root_id, **fields)
+        try:
+            return create_post(self.handle.api.ctx, post)
+        except ApiFailure as exc:
+            raise PostRejected(exc.message) from None
+
     def posts(self, channel_id: str | None = None) -> list[Any]:
         """Stored posts (Post messages), oldest first; ephemeral ones are in ``ephemeral``."""
         return self._posts(channel_id, ephemeral=False)
@@ -302,6 +329,14 @@ class PluginHarness:
     def world(self) -> WorldView:
         """Look up the seeded world: ``plugin.world.user("alice").id``."""
         return WorldView(self.session)
+
+
+class PostRejected(Exception):
+    """A plugin rejected a post in MessageWillBePosted (``reason`` is its message)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 class WorldView:
