@@ -33,7 +33,8 @@ def _libc_prctl() -> Callable[..., int] | None:
     if not os.uname().sysname == "Linux":
         return None
     try:
-        return ctypes.CDLL(None, use_errno=True).prctl  # type: ignore[no-any-return]
+        prctl: Callable[..., int] = ctypes.CDLL(None, use_errno=True).prctl
+        return prctl
     except (OSError, AttributeError):
         return None
 
@@ -105,11 +106,14 @@ def spawn(command: list[str], *, cwd: Path, env: dict[str, str]) -> subprocess.P
 
 def kill_group(popen: subprocess.Popen[bytes]) -> None:
     """SIGKILL the child's process group (it is the group leader) and reap the child."""
-    for target in (lambda: os.killpg(popen.pid, signal.SIGKILL), popen.kill):
-        try:
-            target()
-        except (ProcessLookupError, PermissionError):
-            pass
+    try:
+        os.killpg(popen.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    try:
+        popen.kill()
+    except (ProcessLookupError, PermissionError):
+        pass
     popen.wait()
 
 

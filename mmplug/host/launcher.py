@@ -250,7 +250,7 @@ class PluginProcess:
 
 
 def _call_shutdown(channel: object, timeout: float) -> str | None:
-    import grpc
+    import grpc  # type: ignore[import-untyped]
 
     assert isinstance(channel, grpc.Channel)
     shutdown = channel.unary_unary(
@@ -261,7 +261,7 @@ def _call_shutdown(channel: object, timeout: float) -> str | None:
     try:
         shutdown(None, timeout=timeout)
     except grpc.RpcError as exc:
-        if exc.code() == grpc.StatusCode.UNIMPLEMENTED:  # type: ignore[attr-defined]
+        if exc.code() == grpc.StatusCode.UNIMPLEMENTED:
             return "no-controller"
     return None
 
@@ -336,7 +336,7 @@ def _check_noise(process: PluginProcess, line: str, deadline: float) -> None:
 
 def _connect(process: PluginProcess, deadline: float) -> None:
     import grpc
-    from grpc_health.v1 import health_pb2, health_pb2_grpc
+    from grpc_health.v1 import health_pb2, health_pb2_grpc  # type: ignore[import-untyped]
 
     assert process.handshake is not None
     channel = grpc.insecure_channel(

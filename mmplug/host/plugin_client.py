@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import grpc
+import grpc  # type: ignore[import-untyped]
 from google.protobuf import message_factory
 from google.protobuf.descriptor_pool import Default as default_pool
 from google.protobuf.message import Message

@@ -161,6 +161,7 @@ class Session:
         from mmplug.host.store import MEMORY, Store
 
         target = self._store_arg
+        assert not isinstance(target, Store)
         if target is None:
             target = self.plugin_dirs[0] / STATE_DIR / STATE_DB
         if self.fresh and str(target) != MEMORY:
