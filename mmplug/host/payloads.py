@@ -113,8 +113,17 @@ def default_scene(now_ms: int = 1767225600000) -> Scene:
 
 
 def _rows(store: Store, sql: str, *args: Any) -> list[dict[str, Any]]:
-    with store.read() as db:
-        return [json.loads(r["data"]) for r in db.execute(sql, args).fetchall()]
+    """Rows as dicts: the entity JSON of a ``data`` column, else the columns themselves."""
+    import sqlite3
+
+    from mmplug.errors import StoreError
+
+    try:
+        with store.read() as db:
+            rows = db.execute(sql, args).fetchall()
+    except sqlite3.Error as exc:
+        raise StoreError(f"cannot read the world from the state database: {exc}") from None
+    return [json.loads(r["data"]) if "data" in r.keys() else dict(r) for r in rows]
 
 
 def _pick_user(store: Store, as_user: str | None) -> dict[str, Any]:
@@ -175,7 +184,8 @@ def scene_from_store(
     others = [u for u in _rows(store, "SELECT data FROM users WHERE delete_at = 0 "
                                       "AND is_bot = 0 ORDER BY username")
               if u.get("id") != user.get("id")]
-    prefs = _rows(store, "SELECT data FROM preferences WHERE user_id = ?", user.get("id", ""))
+    prefs = _rows(store, "SELECT user_id, category, name, value FROM preferences "
+                         "WHERE user_id = ? ORDER BY category, name", user.get("id", ""))
     return Scene(now, user, chan, teams[0] if teams else {}, others[0] if others else user,
                  seed=str(world.get("seed") or "mmplug"), preferences=prefs)
 
@@ -201,3 +211,54 @@ def synthesize(
     data = entities.request_dict(hook.go_name, request.DESCRIPTOR, scene)
     json_format.ParseDict(data, request)
     return request
+
+
+def build_payload(
+    spec: HookSpec,
+    scene: Scene,
+    *,
+    message: str | None = None,
+    command: str | None = None,
+    document: Any = None,
+    source: str = "--json",
+    sets: tuple[str, ...] | list[str] = (),
+) -> Message:
+    """The request ``mmplug fire`` sends: synthesized, then ``document`` merged, then ``sets``."""
+    from mmplug.host.payload_fields import apply_json, set_field
+
+    request = synthesize(spec, scene, message=message, command=command)
+    if document is not None:
+        apply_json(request, document, source)
+    for expr in sets:
+        set_field(request, expr)
+    return request
+
+
+HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def http_payload(
+    scene: Scene, method: str = "GET", path: str = "/", headers: list[tuple[str, str]] = ()
+) -> Message:
+    """A ServeHTTPRequestInit for ``method path`` as the scene's user, logged in."""
+    from google.protobuf import json_format
+
+    from mmplug.host import _payload_entities as entities
+    from mmplug.host.plugin_client import message_class
+
+    verb = method.upper()
+    if verb not in HTTP_METHODS:
+        raise UsageError(f"{method!r} is not an HTTP method", hint=f"use {', '.join(HTTP_METHODS)}")
+    if not path.startswith("/"):
+        path = "/" + path
+    data = entities.http_init(replace(scene, _counter=[0]), "init")
+    data.update(method=verb, url=path, request_uri=path)
+    names = {k.lower() for k, _ in headers}
+    data["headers"] = [h for h in data["headers"] if h["key"].lower() not in names]
+    grouped: dict[str, list[str]] = {}
+    for key, value in headers:
+        grouped.setdefault(key, []).append(value)
+    data["headers"] += [{"key": k, "values": v} for k, v in grouped.items()]
+    init = message_class("ServeHTTPRequestInit")()
+    json_format.ParseDict(data, init)
+    return init

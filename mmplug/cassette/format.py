@@ -1,0 +1,290 @@
+"""The cassette file format: JSON Lines, a versioned header, then one line per hook call.
+
+    {"format": "mmplug-cassette", "version": 1, "plugin_id": ..., "mmplug_version": ...,
+     "world": {"name": ..., "seed": ..., "epoch_ms": ...}, "created_at": ...}
+    {"seq": 1, "hook": "MessageWillBePosted", "plugin_id": ..., "request": {...},
+     "response": {...}, "error": null, "api_calls": [...], "logs": [...],
+     "duration_s": 0.0011, "at_ms": 1767225600042}
+
+Messages use protobuf's JSON mapping with the proto field names. The full description is in
+``docs/cassettes.md``. Reading checks every line and reports the first problem with its line
+number; writing a whole cassette is atomic (temporary file, then rename).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+from mmplug.errors import UsageError
+
+if TYPE_CHECKING:
+    from google.protobuf.message import Message
+
+    from mmplug.host.api import ApiCall
+    from mmplug.host.logs import LogRecord
+    from mmplug.host.session import HookResult
+
+FORMAT = "mmplug-cassette"
+VERSION = 1
+_ENTRY_KEYS: dict[str, tuple[type, ...]] = {
+    "hook": (str,),
+    "request": (dict,),
+    "response": (dict, type(None)),
+    "error": (str, type(None)),
+    "api_calls": (list,),
+    "logs": (list,),
+}
+_CALL_KEYS: dict[str, tuple[type, ...]] = {
+    "method": (str,),
+    "request": (dict,),
+    "response": (dict, type(None)),
+    "error": (dict, type(None)),
+}
+
+
+class CassetteError(UsageError):
+    """A cassette that cannot be read (names the file and line)."""
+
+
+def to_json(message: Message | None) -> dict[str, Any] | None:
+    """A message in protobuf's JSON mapping (proto field names), or None."""
+    from google.protobuf import json_format
+
+    if message is None:
+        return None
+    return json_format.MessageToDict(message, preserving_proto_field_name=True)
+
+
+def from_json(cls: type[Message], data: dict[str, Any], where: str) -> Message:
+    """Parse ``data`` as a ``cls``; a bad document is a CassetteError naming ``where``."""
+    from google.protobuf import json_format
+
+    message = cls()
+    try:
+        json_format.ParseDict(data, message)
+    except json_format.ParseError as exc:
+        raise CassetteError(f"{where}: not a valid {cls.DESCRIPTOR.name}: {exc}") from None
+    return message
+
+
+def api_call_dict(call: ApiCall) -> dict[str, Any]:
+    return {
+        "method": call.method,
+        "request": to_json(call.request) or {},
+        "response": to_json(call.response),
+        "error": call.error,
+        "duration_s": round(call.duration_s, 6),
+        "emulated": call.emulated,
+    }
+
+
+def log_dict(record: LogRecord) -> dict[str, Any]:
+    return {
+        "level": record.level,
+        "message": record.message,
+        "fields": _jsonable(record.fields),
+        "module": record.module,
+        "source": record.source,
+    }
+
+
+def _jsonable(value: Any) -> Any:
+    try:
+        json.dumps(value)
+    except (TypeError, ValueError):
+        return json.loads(json.dumps(value, default=str))
+    return value
+
+
+def entry_dict(result: HookResult, seq: int, at_ms: int | None = None) -> dict[str, Any]:
+    """The cassette line of one hook call."""
+    entry: dict[str, Any] = {
+        "seq": seq,
+        "hook": result.hook,
+        "plugin_id": result.plugin_id,
+        "request": to_json(result.request) or {},
+        "response": to_json(result.response),
+        "error": result.error,
+        "api_calls": [api_call_dict(c) for c in result.api_calls],
+        "logs": [log_dict(r) for r in result.logs],
+        "duration_s": round(result.duration_s, 6),
+    }
+    if at_ms is not None:
+        entry["at_ms"] = at_ms
+    http = getattr(result, "http", None)
+    if http is not None:
+        entry["http"] = http
+    return entry
+
+
+def http_dict(status: int, headers: list[tuple[str, str]], body: bytes,
+              request_body: bytes = b"") -> dict[str, Any]:
+    """The ``http`` part of a ServeHTTP line: the request body and the whole answer."""
+    return {
+        "request_body_b64": base64.b64encode(request_body).decode(),
+        "status": status,
+        "headers": [[k, v] for k, v in headers],
+        "body_b64": base64.b64encode(body).decode(),
+    }
+
+
+def header_dict(plugin_id: str, world: dict[str, Any] | None) -> dict[str, Any]:
+    from datetime import datetime, timezone
+
+    from mmplug import __version__
+
+    return {
+        "format": FORMAT,
+        "version": VERSION,
+        "plugin_id": plugin_id,
+        "mmplug_version": __version__,
+        "world": world,
+        "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+
+
+@dataclass
+class Entry:
+    """One recorded hook call and the line it came from."""
+
+    line: int
+    data: dict[str, Any]
+
+    @property
+    def hook(self) -> str:
+        return str(self.data["hook"])
+
+
+@dataclass
+class Cassette:
+    path: Path
+    header: dict[str, Any]
+    entries: list[Entry] = field(default_factory=list)
+
+    @property
+    def plugin_id(self) -> str:
+        return str(self.header.get("plugin_id", ""))
+
+    @property
+    def world(self) -> dict[str, Any]:
+        return dict(self.header.get("world") or {})
+
+
+def _check_header(header: Any, where: str) -> dict[str, Any]:
+    if not isinstance(header, dict) or header.get("format") != FORMAT:
+        raise CassetteError(f"{where}: not an mmplug cassette (the first line must be a header "
+                            f"with \"format\": \"{FORMAT}\")",
+                            hint="record one with `mmplug fire HOOK --record FILE`")
+    version = header.get("version")
+    if version != VERSION:
+        raise CassetteError(f"{where}: cassette format version {version!r} is not supported "
+                            f"(this mmplug reads version {VERSION})",
+                            hint="re-record the cassette, or use the mmplug that wrote it")
+    if not isinstance(header.get("plugin_id"), str):
+        raise CassetteError(f"{where}: the header has no plugin_id")
+    return header
+
+
+def _check_entry(data: Any, where: str) -> dict[str, Any]:
+    if not isinstance(data, dict):
+        raise CassetteError(f"{where}: a hook call must be a JSON object")
+    _check_keys(data, _ENTRY_KEYS, where)
+    from mmplug.protocol.catalog import HOOKS_BY_GO_NAME
+
+    if data["hook"] not in HOOKS_BY_GO_NAME:
+        raise CassetteError(f"{where}: {data['hook']!r} is not a Mattermost plugin hook")
+    for i, call in enumerate(data["api_calls"]):
+        if not isinstance(call, dict):
+            raise CassetteError(f"{where}: api_calls[{i}] must be a JSON object")
+        _check_keys(call, _CALL_KEYS, f"{where}: api_calls[{i}]")
+    return data
+
+
+def _check_keys(data: dict[str, Any], keys: dict[str, tuple[type, ...]], where: str) -> None:
+    for key, types in keys.items():
+        if key not in data:
+            raise CassetteError(f"{where}: missing {key!r}")
+        if not isinstance(data[key], types):
+            wanted = " or ".join("null" if t is type(None) else t.__name__ for t in types)
+            raise CassetteError(f"{where}: {key!r} must be {wanted}")
+
+
+def read_cassette(path: str | Path) -> Cassette:
+    """Read and check a whole cassette; the first bad line raises a CassetteError."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise CassetteError(f"no cassette at {path}",
+                            hint="record one with `mmplug fire HOOK --record FILE`") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CassetteError(f"cannot read cassette {path}: {exc}") from None
+    cassette: Cassette | None = None
+    for number, raw in enumerate(text.splitlines(), start=1):
+        if not raw.strip():
+            continue
+        where = f"{path}:{number}"
+        try:
+            data = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            raise CassetteError(f"{where}: malformed line (column {exc.colno}: {exc.msg})",
+                                hint="each line of a cassette is one JSON object") from None
+        if cassette is None:
+            cassette = Cassette(path, _check_header(data, where))
+        else:
+            cassette.entries.append(Entry(number, _check_entry(data, where)))
+    if cassette is None:
+        raise CassetteError(f"{path} is empty", hint="a cassette starts with its header line")
+    return cassette
+
+
+def dump_line(data: dict[str, Any]) -> str:
+    return json.dumps(data, sort_keys=True, separators=(",", ":")) + "\n"
+
+
+def write_cassette(path: str | Path, header: dict[str, Any],
+                   entries: list[dict[str, Any]]) -> None:
+    """Write a whole cassette atomically (readers see the old file or the new one)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(dump_line(header))
+            for entry in entries:
+                out.write(dump_line(entry))
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def open_for_append(path: str | Path, header: dict[str, Any]) -> tuple[IO[str], int]:
+    """Open ``path`` to append lines, writing ``header`` if the file is new or empty.
+
+    Returns the open file and the last ``seq`` already in it. An existing cassette must be
+    valid and belong to the same plugin.
+    """
+    path = Path(path)
+    last = 0
+    if path.is_file() and path.stat().st_size > 0:
+        existing = read_cassette(path)
+        if existing.plugin_id != header["plugin_id"]:
+            raise CassetteError(
+                f"{path} records plugin {existing.plugin_id!r}, not {header['plugin_id']!r}",
+                hint="record into a new file")
+        last = max((int(e.data.get("seq", 0)) for e in existing.entries), default=0)
+        return path.open("a", encoding="utf-8"), last
+    path.parent.mkdir(parents=True, exist_ok=True)
+    out = path.open("w", encoding="utf-8")
+    out.write(dump_line(header))
+    out.flush()
+    return out, last

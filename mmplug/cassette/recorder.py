@@ -1,0 +1,129 @@
+"""CassetteRecorder: a session observer that appends every hook call to a cassette.
+
+    recorder = CassetteRecorder("session.jsonl")
+    recorder.attach(session)            # before session.start() to catch OnActivate too
+    ...
+    recorder.close()
+
+Each call is written and flushed as it completes, so a cassette survives a crash of the tool
+with every finished call in it. Calls of other plugins are skipped when ``plugin_id`` is given.
+A hook the host ran because of an API call of another hook in flight (a CreatePost that runs
+MessageWillBePosted) is written with ``"nested": true``: a replay does not fire it again, it
+happens again as a consequence of its parent.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+from mmplug.cassette.format import dump_line, entry_dict, header_dict, open_for_append
+
+if TYPE_CHECKING:
+    from mmplug.host.session import HookResult, Session
+    from mmplug.host.store import Store
+
+
+class CassetteRecorder:
+    """Appends one JSON line per hook call to ``path`` (see ``docs/cassettes.md``)."""
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        plugin_id: str | None = None,
+        store: Store | None = None,
+        world: dict[str, Any] | None = None,
+    ) -> None:
+        self.path = Path(path)
+        self.plugin_id = plugin_id
+        self.store = store
+        self.world = world
+        self.count = 0
+        self._file: IO[str] | None = None
+        self._seq = 0
+        self._lock = threading.Lock()
+        self._pending: tuple[int | None, int | None] = (None, None)
+        self.session: Session | None = None
+
+    def attach(self, session: Session) -> CassetteRecorder:
+        """Observe ``session`` (call before or after it starts)."""
+        self.session = session
+        session.add_observer(self)
+        store = getattr(session, "_store", None)
+        if store is not None:
+            self.bind(store)
+        return self
+
+    def bind(self, store: Store) -> None:
+        """Read the clock and id sequence from ``store`` (a session's store)."""
+        from mmplug.cassette._session import id_counter, peek_clock, world_summary
+
+        self.store = store
+        if self.world is None:
+            self.world = world_summary(store)
+        self._pending = (peek_clock(store), id_counter(store))
+
+    def _nested(self, plugin_id: str) -> bool:
+        collectors = getattr(self.session, "_collectors_of", None)
+        return bool(collectors(plugin_id)) if collectors is not None else False
+
+    # -- observer interface --------------------------------------------------------------
+    def on_hook_call(self, result: HookResult) -> None:
+        self.record(result)
+
+    def record(self, result: HookResult, *, http: dict[str, Any] | None = None) -> None:
+        """Write ``result`` as the next line (``http``: the body and answer of a ServeHTTP)."""
+        if self.plugin_id is not None and result.plugin_id != self.plugin_id:
+            return
+        if self.store is None and self.session is not None:
+            store = getattr(self.session, "_store", None)
+            if store is not None:
+                self.bind(store)
+        nested = self._nested(result.plugin_id)
+        with self._lock:
+            out = self._open(result.plugin_id)
+            self._seq += 1
+            at_ms, ids = self._pending if not nested else (None, None)
+            entry = entry_dict(result, self._seq, at_ms)
+            if ids is not None:
+                entry["ids"] = ids
+            if nested:
+                entry["nested"] = True
+            if http is not None:
+                entry["http"] = http
+            out.write(dump_line(entry))
+            out.flush()
+            self.count += 1
+            if not nested:
+                self._mark()
+
+    def mark(self) -> None:
+        """Note the clock and id sequence now: the next call recorded starts from here."""
+        with self._lock:
+            self._mark()
+
+    def _mark(self) -> None:
+        if self.store is not None:
+            from mmplug.cassette._session import id_counter, peek_clock
+
+            self._pending = (peek_clock(self.store), id_counter(self.store))
+
+    def _open(self, plugin_id: str) -> IO[str]:
+        if self._file is None:
+            header = header_dict(self.plugin_id or plugin_id, self.world)
+            self._file, self._seq = open_for_append(self.path, header)
+        return self._file
+
+    def close(self) -> None:
+        with self._lock:
+            if self._file is not None:
+                self._file.close()
+                self._file = None
+
+    def __enter__(self) -> CassetteRecorder:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,175 @@
+"""Where ``mmplug fire`` sends a hook: the one seam between the command and a running host.
+
+A target knows the world (to synthesize payloads), the hooks the plugin implements, and fires
+one hook, answering with a :class:`FireOutcome`: the call as a cassette line (see
+``docs/cassettes.md``), which is also what ``--output json`` prints. :class:`LocalTarget` runs
+its own short deterministic session; a target that forwards to a running ``mmplug dev``
+implements the same four members.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from mmplug.errors import MmplugError, UsageError
+
+if TYPE_CHECKING:
+    from google.protobuf.message import Message
+
+    from mmplug.cassette.recorder import CassetteRecorder
+    from mmplug.host.payloads import Scene
+    from mmplug.host.session import HookResult, Session
+    from mmplug.protocol.catalog import HookSpec
+
+
+@dataclass
+class FireOutcome:
+    """One fired hook: the cassette line and the exit code the CLI should end with."""
+
+    entry: dict[str, Any]
+
+    @property
+    def ok(self) -> bool:
+        return self.entry.get("error") is None
+
+    @property
+    def exit_code(self) -> int:
+        return 0 if self.ok else 1
+
+
+class FireTarget(Protocol):
+    plugin_id: str
+
+    def scene(self, as_user: str | None, channel: str | None) -> Scene: ...
+
+    def implemented(self) -> list[str]: ...
+
+    def fire(self, spec: HookSpec, request: Message) -> FireOutcome: ...
+
+    def fire_http(self, init: Message, body: bytes) -> FireOutcome: ...
+
+
+class _Capture:
+    """Keeps the OnActivate / OnDeactivate results the session runs on its own."""
+
+    def __init__(self) -> None:
+        self.results: dict[str, HookResult] = {}
+
+    def on_hook_call(self, result: HookResult) -> None:
+        if result.hook in ("OnActivate", "OnDeactivate"):
+            self.results.setdefault(result.hook, result)
+
+
+class LocalTarget:
+    """A short session of its own over a fresh world (no side effects on project state)."""
+
+    def __init__(
+        self,
+        plugin_dir: str | Path,
+        *,
+        world: str | None = None,
+        python: str | None = None,
+        hook_timeout: float = 30.0,
+        record: str | Path | None = None,
+    ) -> None:
+        from mmplug.cassette._session import deterministic_session
+
+        self._capture = _Capture()
+        self.session: Session = deterministic_session(
+            plugin_dir, world=world, python=python, hook_timeout=hook_timeout,
+            observers=(self._capture,))
+        # Only the fired hook is recorded (not the start and stop around it), so that the
+        # lines of several `fire --record` runs replay one after another in one session.
+        self.recorder: CassetteRecorder | None = None
+        if record is not None:
+            from mmplug.cassette.recorder import CassetteRecorder
+
+            self.recorder = CassetteRecorder(record)
+            self.recorder.bind(self.session.store)
+        self.store = self.session.store
+        self.plugin_id = ""
+        self._failed: MmplugError | None = None
+
+    def __enter__(self) -> LocalTarget:
+        try:
+            self.session.start()
+        except MmplugError as exc:
+            activation = self._capture.results.get("OnActivate")
+            if activation is None or activation.error is None:
+                self._close()
+                raise
+            self._failed = exc  # OnActivate failed: a result for `fire OnActivate`
+            self.plugin_id = activation.plugin_id
+            return self
+        except BaseException:
+            self._close()
+            raise
+        self.plugin_id = self.session.plugin().id
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            self.session.close()
+        finally:
+            self._close()
+
+    def _close(self) -> None:
+        self.store.close()
+        self._close_recorder()
+
+    def _close_recorder(self) -> None:
+        if self.recorder is not None:
+            self.recorder.close()
+
+    def scene(self, as_user: str | None, channel: str | None) -> Scene:
+        from mmplug.host.payloads import scene_from_store
+
+        return scene_from_store(self.store, as_user=as_user, channel=channel)
+
+    def implemented(self) -> list[str]:
+        if self._failed is not None:
+            return ["OnActivate"]
+        return sorted(self.session.plugin().implemented)
+
+    def fire(self, spec: HookSpec, request: Message) -> FireOutcome:
+        from mmplug.cassette.format import entry_dict
+
+        if self._failed is not None and spec.go_name != "OnActivate":
+            raise self._failed
+        self._check_implemented(spec.go_name)
+        if spec.go_name == "OnActivate":
+            result = self._capture.results.pop("OnActivate")
+        elif spec.go_name == "OnDeactivate":
+            self.session.close()  # the host calls OnDeactivate itself when it stops a plugin
+            result = self._capture.results.pop("OnDeactivate")
+        else:
+            if self.recorder is not None:
+                self.recorder.mark()
+            result = self.session.fire(spec.go_name, request)
+        if self.recorder is not None:
+            self.recorder.record(result)
+        return FireOutcome(entry_dict(result, 1))
+
+    def fire_http(self, init: Message, body: bytes) -> FireOutcome:
+        from mmplug.cassette.http import call_http
+
+        if self._failed is not None:
+            raise self._failed
+        self._check_implemented("ServeHTTP")
+        if self.recorder is not None:
+            self.recorder.mark()
+        outcome = call_http(self.session, init, body)
+        if self.recorder is not None:
+            self.recorder.record(outcome.result, http=outcome.http)
+        return FireOutcome(outcome.entry)
+
+    def _check_implemented(self, hook: str) -> None:
+        have = self.implemented()
+        if hook not in have:
+            raise UsageError(
+                f"plugin {self.plugin_id} does not implement {hook}",
+                hint="it implements: " + (", ".join(have) or "no hooks")
+                + "; add the hook to the plugin class to fire it",
+            )

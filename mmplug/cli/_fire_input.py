@@ -1,0 +1,167 @@
+"""What ``mmplug fire`` was asked to do, turned into a request and sent to a target.
+
+Kept apart from the command module so that the command stays parsing and rendering; the
+interactive loop (no HOOK on a terminal) lives here too.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from mmplug.errors import UsageError
+
+if TYPE_CHECKING:
+    from mmplug.cassette.target import FireOutcome, FireTarget
+    from mmplug.protocol.catalog import HookSpec
+
+
+@dataclass
+class FirePlan:
+    hook: str | None
+    args: list[str] = field(default_factory=list)
+    document: Any = None
+    source: str = "--json"
+    sets: list[str] = field(default_factory=list)
+    as_user: str | None = None
+    channel: str | None = None
+    message: str | None = None
+    data: str | None = None
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    world: str | None = None
+    python: str | None = None
+    hook_timeout: float = 30.0
+    record: Path | None = None
+
+
+def read_document(json_text: str | None, file: Path | None) -> Any:
+    from mmplug.host.payload_fields import parse_json_text
+
+    if json_text is not None and file is not None:
+        raise UsageError("give the payload with --json or --file, not both")
+    if file is not None:
+        try:
+            return parse_json_text(file.read_text(encoding="utf-8"), f"--file {file}")
+        except OSError as exc:
+            raise UsageError(f"--file: cannot read {file}: {exc.strerror or exc}") from None
+    return None if json_text is None else parse_json_text(json_text, "--json")
+
+
+def parse_headers(values: list[str]) -> list[tuple[str, str]]:
+    pairs = []
+    for value in values:
+        name, sep, text = value.partition(":")
+        if not sep or not name.strip():
+            raise UsageError(f"--header {value!r}: write it as 'Name: value'")
+        pairs.append((name.strip(), text.strip()))
+    return pairs
+
+
+def _is_plugin_dir(value: str) -> bool:
+    from mmplug.manifest import MANIFEST_NAMES
+
+    folder = Path(value)
+    return folder.is_dir() and any((folder / name).is_file() for name in MANIFEST_NAMES)
+
+
+def split_args(spec: HookSpec, args: list[str]) -> tuple[Path, list[str]]:
+    """The plugin directory and the shortcut arguments among the positional arguments."""
+    plugin_dirs = [a for a in args if _is_plugin_dir(a)]
+    rest = [a for a in args if a not in plugin_dirs]
+    if len(plugin_dirs) > 1:
+        raise UsageError("fire takes one plugin directory", hint=f"got {', '.join(plugin_dirs)}")
+    folder = Path(plugin_dirs[0]) if plugin_dirs else Path(".")
+    allowed = {"ExecuteCommand": 1, "ServeHTTP": 2, "ServeMetrics": 2}.get(spec.go_name, 0)
+    if len(rest) > allowed:
+        extra = rest[allowed:]
+        if not Path(extra[0]).exists() or allowed:
+            hint = ('shortcuts: mmplug fire ExecuteCommand "/cmd args", '
+                    "mmplug fire ServeHTTP GET /path")
+        else:
+            hint = "that directory holds no plugin.json"
+        raise UsageError(f"unexpected argument {extra[0]!r} for {spec.go_name}", hint=hint)
+    return folder, rest
+
+
+def _http_shortcut(rest: list[str]) -> tuple[str, str]:
+    from mmplug.host.payloads import HTTP_METHODS
+
+    if not rest:
+        return "GET", "/"
+    if len(rest) == 1:
+        if rest[0].upper() in HTTP_METHODS:
+            return rest[0], "/"
+        return "GET", rest[0]
+    return rest[0], rest[1]
+
+
+def run_plan(plan: FirePlan) -> FireOutcome:
+    """Resolve the hook, open the target, build the request, fire."""
+    from mmplug.host.payloads import resolve_hook
+
+    spec = resolve_hook(plan.hook or "")
+    folder, rest = split_args(spec, plan.args)
+    with open_target(folder, plan) as target:
+        return fire_on(target, spec, rest, plan)
+
+
+def open_target(folder: Path, plan: FirePlan) -> Any:
+    """The seam: where the hook goes. Today a short local session of its own."""
+    from mmplug.cassette.target import LocalTarget
+
+    return LocalTarget(folder, world=plan.world, python=plan.python,
+                       hook_timeout=plan.hook_timeout, record=plan.record)
+
+
+def fire_on(target: FireTarget, spec: HookSpec, rest: list[str], plan: FirePlan
+            ) -> FireOutcome:
+    from mmplug.host.payloads import build_payload, http_payload
+
+    scene = target.scene(plan.as_user, plan.channel)
+    if spec.streaming:
+        method, path = _http_shortcut(rest)
+        request = build_payload(spec, scene, document=plan.document, source=plan.source,
+                                sets=plan.sets)
+        request.init.CopyFrom(http_payload(scene, method, path, plan.headers))  # type: ignore[attr-defined]
+        body = plan.data.encode() if plan.data is not None else bytes(request.body_chunk)  # type: ignore[attr-defined]
+        _reapply(request, plan)
+        return target.fire_http(request.init, body)  # type: ignore[attr-defined]
+    command = rest[0] if rest else None
+    if command is not None and not command.startswith("/"):
+        command = "/" + command
+    request = build_payload(spec, scene, message=plan.message, command=command,
+                            document=plan.document, source=plan.source, sets=plan.sets)
+    return target.fire(spec, request)
+
+
+def _reapply(request: Any, plan: FirePlan) -> None:
+    """--json/--set win over the HTTP shortcut (applied again after it)."""
+    from mmplug.host.payload_fields import apply_json, set_field
+
+    if plan.document is not None:
+        apply_json(request, plan.document, plan.source)
+    for expr in plan.sets:
+        set_field(request, expr)
+
+
+def list_hooks(folder: Path | None) -> None:
+    from rich.console import Console
+
+    from mmplug.cli._render import print_hooks
+    from mmplug.protocol.catalog import HOOKS
+
+    print_hooks(Console(highlight=False), [h for h in HOOKS if h.go_name != "Implemented"])
+
+
+def interactive(plan: FirePlan) -> None:
+    """Pick a hook, edit its fields, fire, see the result; repeat until Ctrl-D or 'q'."""
+    if not sys.stdin.isatty():
+        raise UsageError("no HOOK given", hint="name a hook (`mmplug fire --list` lists them), "
+                         "or run on a terminal to pick one interactively")
+    from mmplug.cli._fire_loop import loop
+
+    folder = Path(plan.args[0]) if plan.args else Path(".")
+    with open_target(folder, plan) as target:
+        loop(target, plan)

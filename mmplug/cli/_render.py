@@ -1,0 +1,194 @@
+"""Rendering of hook results, API calls, log lines and replay reports (rich), in one place.
+
+Everything here takes the JSON shape of a cassette line (``docs/cassettes.md``), so a result
+renders the same whether it came from a local session, a running ``mmplug dev`` or a cassette.
+Imported inside command bodies only (rich is not loaded by ``mmplug --help``).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from rich.console import Console, Group
+from rich.panel import Panel
+from rich.syntax import Syntax
+from rich.table import Table
+from rich.text import Text
+
+if TYPE_CHECKING:
+    from mmplug.cassette.replay import ReplayReport
+    from mmplug.protocol.catalog import HookSpec
+
+_LEVEL_STYLE = {"trace": "dim", "debug": "dim cyan", "info": "green", "warn": "yellow",
+                "error": "bold red"}
+MAX_JSON_LINES = 60
+
+
+def _json(value: Any) -> Syntax | Text:
+    if value is None or value == {}:
+        return Text("(empty)", style="dim")
+    text = json.dumps(value, indent=2, sort_keys=False, ensure_ascii=False)
+    lines = text.splitlines()
+    if len(lines) > MAX_JSON_LINES:
+        text = "\n".join([*lines[:MAX_JSON_LINES], f"... {len(lines) - MAX_JSON_LINES} more "
+                          "lines (use --output json for everything)"])
+    return Syntax(text, "json", theme="ansi_dark", background_color="default", word_wrap=True)
+
+
+def _ms(seconds: Any) -> str:
+    return f"{float(seconds or 0) * 1000:.1f} ms"
+
+
+def verdict(entry: dict[str, Any]) -> Text:
+    """One line saying what the hook decided."""
+    if entry.get("error"):
+        return Text(f"✗ failed: {entry['error']}", style="bold red")
+    response = entry.get("response") or {}
+    hook = entry.get("hook", "")
+    if response.get("rejection_reason"):
+        return Text(f"⊘ rejected: {response['rejection_reason']}", style="bold yellow")
+    if hook in ("MessageWillBePosted", "MessageWillBeUpdated"):
+        if response.get("modified_post"):
+            return Text("✎ post modified", style="bold cyan")
+        return Text("✔ allowed unchanged", style="bold green")
+    http = entry.get("http")
+    if isinstance(http, dict):
+        style = "bold green" if int(http.get("status", 0)) < 400 else "bold yellow"
+        return Text(f"✔ HTTP {http.get('status')}", style=style)
+    return Text("✔ completed", style="bold green")
+
+
+def _http_panel(http: dict[str, Any]) -> Panel:
+    body = base64.b64decode(http.get("body_b64", "") or "")
+    headers = "\n".join(f"{k}: {v}" for k, v in http.get("headers", []))
+    try:
+        shown: Any = body.decode("utf-8")
+        try:
+            shown = _json(json.loads(shown))
+        except ValueError:
+            shown = Text(shown or "(empty body)")
+    except UnicodeDecodeError:
+        shown = Text(f"({len(body)} bytes of binary data)", style="dim")
+    return Panel(Group(Text(f"HTTP {http.get('status')}", style="bold"), Text(headers),
+                       Text(""), shown), title="response", title_align="left")
+
+
+def _api_table(calls: list[dict[str, Any]]) -> Panel:
+    table = Table(show_header=True, header_style="bold", expand=True, show_lines=True)
+    table.add_column("#", justify="right", width=3)
+    table.add_column("method", style="cyan", no_wrap=True)
+    table.add_column("request")
+    table.add_column("response / error")
+    for i, call in enumerate(calls, start=1):
+        answer: Any = (Text(json.dumps(call["error"]), style="red") if call.get("error")
+                       else _compact(call.get("response")))
+        table.add_row(str(i), str(call.get("method")), _compact(call.get("request")), answer)
+    return Panel(table, title=f"API calls ({len(calls)})", title_align="left")
+
+
+def _compact(value: Any) -> Text:
+    if value is None or value == {}:
+        return Text("-", style="dim")
+    text = json.dumps(value, ensure_ascii=False, sort_keys=False)
+    return Text(text if len(text) <= 400 else text[:397] + "...")
+
+
+def log_lines(logs: Iterable[dict[str, Any]]) -> Text:
+    out = Text()
+    for record in logs:
+        level = str(record.get("level", "info"))
+        out.append(f"{level.upper():5} ", style=_LEVEL_STYLE.get(level, ""))
+        out.append(str(record.get("message", "")))
+        fields = record.get("fields") or {}
+        inline = {k: v for k, v in fields.items() if not (isinstance(v, str) and "\n" in v)}
+        if inline:
+            out.append("  " + " ".join(f"{k}={json.dumps(v)}" for k, v in inline.items()),
+                       style="dim")
+        out.append("\n")
+        for key, value in fields.items():
+            if key not in inline:
+                out.append(f"      {key}:\n", style="dim")
+                out.append("".join(f"      {line}\n" for line in value.rstrip().splitlines()),
+                           style="dim")
+    out.rstrip()
+    return out
+
+
+def print_outcome(console: Console, entry: dict[str, Any], *, show_request: bool = False
+                  ) -> None:
+    """The pretty form of one fired hook."""
+    took = _ms(entry.get("duration_s"))
+    title = Text.assemble((entry.get("hook", "?"), "bold"), " → ",
+                          (entry.get("plugin_id", ""), "magenta"), f"  ({took})")
+    console.print(title)
+    console.print(verdict(entry))
+    if show_request:
+        console.print(Panel(_json(entry.get("request")), title="request", title_align="left"))
+    if isinstance(entry.get("http"), dict):
+        console.print(_http_panel(entry["http"]))
+    elif not entry.get("error"):
+        console.print(Panel(_json(entry.get("response")), title="response", title_align="left"))
+    calls = entry.get("api_calls") or []
+    if calls:
+        console.print(_api_table(calls))
+    else:
+        console.print(Text("no API calls", style="dim"))
+    logs = entry.get("logs") or []
+    if logs:
+        console.print(Panel(log_lines(logs), title=f"logs ({len(logs)})", title_align="left"))
+
+
+def outcome_json(entry: dict[str, Any]) -> str:
+    """The ``--output json`` document of one fired hook."""
+    document = {"ok": entry.get("error") is None, **entry}
+    return json.dumps(document, indent=2, ensure_ascii=False)
+
+
+def print_hooks(console: Console, specs: Iterable[HookSpec], implemented: Iterable[str] = ()
+                ) -> None:
+    have = set(implemented)
+    table = Table(show_header=True, header_style="bold", box=None)
+    table.add_column("hook", style="bold")
+    table.add_column("python name", style="cyan")
+    table.add_column("since")
+    table.add_column("")
+    for spec in specs:
+        mark = Text("implemented", style="green") if spec.go_name in have else Text("")
+        table.add_row(spec.go_name, spec.py_name, spec.min_server_version, mark)
+    console.print(table)
+
+
+def print_report(console: Console, report: ReplayReport) -> None:
+    """A replay report: one line when all matched, else a diff of every mismatch."""
+    from mmplug.cassette.compare import absent
+
+    summary = (f"{report.calls} calls replayed in {_ms(report.duration_s)}"
+               + (f", {report.skipped} nested skipped" if report.skipped else ""))
+    if report.ok:
+        console.print(Text(f"✔ {report.cassette}: {summary}, all match", style="bold green"))
+        return
+    console.print(Text(f"✗ {report.cassette}: {summary}, {len(report.mismatches)} mismatched",
+                       style="bold red"))
+    for m in report.mismatches:
+        body = Text()
+        if m.problem:
+            body.append(m.problem + "\n", style="red")
+        for d in m.differences:
+            body.append(f"{d.path}\n", style="bold")
+            if not absent(d.expected):
+                body.append(f"  - {json.dumps(d.expected, ensure_ascii=False)}\n", style="red")
+            else:
+                body.append("  - (not recorded)\n", style="dim red")
+            if not absent(d.actual):
+                body.append(f"  + {json.dumps(d.actual, ensure_ascii=False)}\n", style="green")
+            else:
+                body.append("  + (missing in the replay)\n", style="dim green")
+        body.rstrip()
+        console.print(Panel(body, title=f"line {m.line}: #{m.seq} {m.hook}", title_align="left",
+                            border_style="red"))
+    if report.updated:
+        console.print(Text(f"cassette rewritten with the new results: {report.cassette}",
+                           style="bold yellow"))
