@@ -201,6 +201,7 @@ BY_NAME: dict[str, Builder] = {
     "now_time": lambda scene, name: scene.now_ms,
     "batch_size": lambda scene, name: 1000,
     "download_type": lambda scene, name: "file",
+    "body_complete": lambda scene, name: True,
     "file_content": lambda scene, name: base64.b64encode(b"Quarterly numbers: 42\n").decode(),
 }
 
