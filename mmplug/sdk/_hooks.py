@@ -23,6 +23,7 @@ from ._registry import hook_params
 from ._returns import LIFECYCLE, ReturnTypeError, build_response
 
 log = logging.getLogger("mmplug.sdk.hooks")
+STREAM_POLL_SECONDS = 0.5
 
 STATUS_FOR: tuple[tuple[type[BaseException], grpc.StatusCode], ...] = (
     (ValueError, grpc.StatusCode.INVALID_ARGUMENT),
@@ -171,7 +172,12 @@ class HooksService:
         )
         worker.start()
         while True:
-            message = out.get()
+            try:
+                message = out.get(timeout=STREAM_POLL_SECONDS)
+            except queue.Empty:
+                if context.is_active():
+                    continue
+                return  # the server gave up on the request; the handler finishes on its own
             if message is None:
                 return
             yield message
