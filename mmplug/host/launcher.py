@@ -29,7 +29,7 @@ from typing import IO
 
 from mmplug.host._process import LIVE, kill_group, spawn, wait_exit
 from mmplug.host.faults import fault
-from mmplug.host.logs import LogRecord, StderrPump
+from mmplug.host.logs import LogRecord, StderrPump, host_record
 from mmplug.manifest import Manifest
 
 COOKIE_KEY = "MATTERMOST_PLUGIN"
@@ -147,11 +147,15 @@ def _check_address(line: str, network: str, address: str) -> None:
 
 
 class StdoutReader:
-    """Keeps the first few stdout lines (then None at EOF) on a queue; discards the rest."""
+    """The plugin's stdout: the first lines go on a queue for the handshake; once the handshake
+    is accepted, ``forward()`` hands every later line to a sink (the server discards them; we
+    show them, so a stray ``print`` is not a mystery)."""
 
     def __init__(self, stream: IO[bytes], name: str) -> None:
         self.lines: queue.Queue[str | None] = queue.Queue()
         self._stream = stream
+        self._sink: Callable[[str], None] | None = None
+        self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._run, name=f"{name}-stdout", daemon=True)
         self._thread.start()
 
@@ -159,9 +163,14 @@ class StdoutReader:
         kept = 0
         try:
             for raw in iter(self._stream.readline, b""):
-                if kept < KEPT_STDOUT_LINES:
-                    self.lines.put(raw.decode("utf-8", "replace").rstrip("\r\n"))
-                    kept += 1
+                line = raw.decode("utf-8", "replace").rstrip("\r\n")
+                with self._lock:
+                    sink = self._sink
+                    if sink is None and kept < KEPT_STDOUT_LINES:
+                        self.lines.put(line)
+                        kept += 1
+                if sink is not None:
+                    sink(line)
         except (OSError, ValueError):
             pass
         finally:
@@ -170,6 +179,18 @@ class StdoutReader:
     def next_line(self, timeout: float) -> str | None:
         """The next kept line, None at EOF; raises ``queue.Empty`` on timeout."""
         return self.lines.get(timeout=max(timeout, 0.0))
+
+    def forward(self, sink: Callable[[str], None]) -> None:
+        """Send the lines after the handshake (those queued already, then new ones) to ``sink``."""
+        with self._lock:
+            self._sink = sink
+            pending = []
+            while not self.lines.empty():
+                line = self.lines.get_nowait()
+                if line is not None:
+                    pending.append(line)
+        for line in pending:
+            sink(line)
 
     def close(self) -> None:
         self._thread.join(1.0)
@@ -296,11 +317,29 @@ def launch(
     LIVE.add(process)
     try:
         process.handshake = _read_handshake(process, deadline, start_timeout)
+        process.stdout.forward(_stdout_sink(manifest.id, log_sink))
         _connect(process, deadline)
     except BaseException:
         process.kill()
         raise
     return process
+
+
+def _stdout_sink(plugin_id: str, log_sink: Callable[[LogRecord], None]) -> Callable[[str], None]:
+    warned = False
+
+    def sink(line: str) -> None:
+        nonlocal warned
+        if not warned:
+            warned = True
+            log_sink(host_record(plugin_id, "warn", "the plugin writes to stdout after its "
+                                 "handshake; the server discards stdout, so log to stderr "
+                                 "(logging) instead"))
+        if line.strip():
+            log_sink(LogRecord(level="info", message=line, plugin_id=plugin_id,
+                               source="stdout", raw=line))
+
+    return sink
 
 
 def _read_handshake(process: PluginProcess, deadline: float, timeout: float) -> Handshake:

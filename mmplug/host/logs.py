@@ -61,7 +61,7 @@ class LogRecord:
     fields: dict[str, Any] = field(default_factory=dict)
     time: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
     module: str = ""
-    source: str = "stderr"  # "stderr" | "api" | "host"
+    source: str = "stderr"  # "stderr" | "stdout" | "api" | "host"
     raw: str = ""
 
     def as_dict(self) -> dict[str, Any]:
@@ -266,6 +266,8 @@ def render_log(record: LogRecord) -> Text:
     origin = record.plugin_id or "host"
     if record.source == "host":
         origin = f"mmplug:{origin}"
+    elif record.source == "stdout":
+        origin = f"{origin} stdout"
     text.append(f"[{origin}] ", style="magenta" if record.source != "host" else "blue")
     text.append(record.message)
     for key, value in record.fields.items():

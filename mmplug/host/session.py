@@ -199,7 +199,7 @@ class Session:
         handle.client = PluginClient(process, self.hook_timeout)
         handle.pid = process.pid
         self._emit_log(host_record(handle.id, "debug", "plugin started", pid=process.pid))
-        handle.implemented = handle.client.implemented()
+        handle.implemented = self._known_hooks(handle.id, handle.client.implemented())
         handle.state = "active"
         if "OnActivate" in handle.implemented:
             result = self._invoke(handle, "OnActivate", handle.client.new_request("OnActivate"))
@@ -212,6 +212,16 @@ class Session:
                 raise fault("activate-failed", handle.id, tail, error=result.error)
         self._emit_log(host_record(handle.id, "info", "plugin activated",
                                    hooks=len(handle.implemented)))
+
+    def _known_hooks(self, plugin_id: str, names: list[str]) -> list[str]:
+        """Like the server: hook names it does not know are dropped with a warning."""
+        from mmplug.protocol.catalog import HOOKS_BY_GO_NAME
+
+        for name in names:
+            if name not in HOOKS_BY_GO_NAME:
+                self._emit_log(host_record(plugin_id, "warn", f"Implemented lists {name!r}, "
+                                           "which is not a Mattermost hook; it is ignored"))
+        return [name for name in names if name in HOOKS_BY_GO_NAME]
 
     def _start_api(self, handle: PluginHandle) -> Any:
         try:

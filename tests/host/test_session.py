@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -58,6 +59,7 @@ def test_start_activates_and_lists_implemented_hooks(session: Session) -> None:
     activating = next(r for r in session.logs if r.message == "activating")
     assert activating.fields == {"plugin_id": PLUGIN_ID}  # OnActivate got a filled context
     assert activating.module == "plain"
+    assert any("'OnTypo', which is not a Mattermost hook" in r.message for r in session.logs)
 
 
 def test_plugin_sees_the_servers_environment(session: Session) -> None:
@@ -243,3 +245,18 @@ def test_plugin_dies_with_a_killed_host() -> None:
         host.wait()
         if host.stdout is not None:
             host.stdout.close()
+
+
+def test_stdout_after_the_handshake_is_shown_with_a_warning(session: Session) -> None:
+    printed = threading.Event()
+
+    class Watcher:
+        def on_log(self, record: LogRecord) -> None:
+            if record.source == "stdout" and record.message == "printed by a hook":
+                printed.set()
+
+    session.add_observer(Watcher())
+    session.fire("MessageWillBePosted", post={"message": "print"})
+    assert printed.wait(5), "the printed line never showed up"
+    warning = next(r for r in session.logs if "writes to stdout" in r.message)
+    assert warning.level == "warn" and warning.source == "host"
