@@ -128,6 +128,8 @@ def serve(plugin_class: type[Plugin], *, environ: Mapping[str, str] | None = Non
 def _run(plugin_class: type[Plugin], env: Mapping[str, str], debug_listen: str | None) -> int:
     from ._async import LoopRunner
 
+    parent = os.getppid()  # before the handshake: the host may exit right after reading it
+
     stopping = threading.Event()
     try:
         plugin = plugin_class()
@@ -144,7 +146,7 @@ def _run(plugin_class: type[Plugin], env: Mapping[str, str], debug_listen: str |
     server.start()
     _announce(listener, env, debug_listen, plugin_class.__name__)
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
-    _wait(stopping)
+    _wait(stopping, parent)
     not_serving()
     server.stop(grace=0.5).wait(2)
     runner.close()
@@ -201,9 +203,8 @@ def _announce(
         )
 
 
-def _wait(stopping: threading.Event) -> None:
+def _wait(stopping: threading.Event, parent: int) -> None:
     """Block until asked to stop, or until the host process (our parent) goes away."""
-    parent = os.getppid()
     while not stopping.wait(PARENT_POLL_SECONDS):
         if os.getppid() != parent:
             log.warning("host process went away; stopping")
