@@ -97,6 +97,8 @@ def create_project(
         files = sorted(read_tree(project))
         _move_into_place(project, target)
     except BaseException:
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
         _remove_created(created)
         raise
     finally:

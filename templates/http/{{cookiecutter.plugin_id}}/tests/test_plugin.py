@@ -11,6 +11,12 @@ def get_json(plugin, method, path, body=b"", user=None):
     return status, json.loads(data)
 
 
+def test_logs_its_routes_on_activation(plugin):
+    result = plugin.fire("OnActivate")
+    [record] = [r for r in result.logs if r.message == "serving HTTP"]
+    assert "POST /plugins/{{cookiecutter.plugin_id}}/api/v1/upload" in record.fields["routes"]
+
+
 def test_status_is_public(plugin):
     status, body = get_json(plugin, "GET", "/api/v1/status")
     assert status == 200

@@ -25,6 +25,11 @@ class {{cookiecutter.__class_name}}(Plugin):
         config = self.api.get_plugin_config()
         self.max_upload_bytes = int(config.get("max_upload_mb", 10)) * MB
 
+    def on_activate(self) -> None:
+        base = "/plugins/{{cookiecutter.plugin_id}}"
+        routes = sorted({f"{r.method} {base}{r.path}" for r in self.http.routes})
+        self.logger.info("serving HTTP", extra={"routes": routes})
+
     @http.get("/api/v1/status")
     def status(self, request: Any) -> dict[str, Any]:
         return {"ok": True, "plugin": "{{cookiecutter.plugin_id}}", "version": "{{cookiecutter.version}}"}

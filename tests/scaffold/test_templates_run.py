@@ -1,0 +1,68 @@
+"""Every template, end to end: generate with --no-input, its own tests pass, OnActivate
+succeeds under the fake host, and the real go-plugin client accepts the plugin."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from scaffold_support import REPO, TEMPLATE_NAMES
+
+CONFORMANCE = REPO / ".." / "shared" / "conformance"
+
+
+@pytest.fixture(scope="module", params=TEMPLATE_NAMES)
+def project(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from mmplug.scaffold import create_project
+
+    parent = tmp_path_factory.mktemp(f"tpl-{request.param}")
+    return create_project("com.example.demo", template=request.param, parent=parent,
+                          answers={"author": "Test"}).path
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    env.pop("PYTEST_ADDOPTS", None)
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    return env
+
+
+def test_generated_tests_pass(project: Path) -> None:
+    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+                          cwd=project, capture_output=True, text=True, timeout=110, env=_env())
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+    assert " passed" in done.stdout and "failed" not in done.stdout
+
+
+def test_on_activate_succeeds(project: Path) -> None:
+    if importlib.util.find_spec("mmplug.cli.fire") is not None:
+        done = subprocess.run(
+            [sys.executable, "-m", "mmplug.cli.main", "fire", "OnActivate", "--python",
+             sys.executable],
+            cwd=project, capture_output=True, text=True, timeout=60, env=_env())
+        assert done.returncode == 0, done.stdout + done.stderr
+        return
+    from mmplug.host.session import Session
+
+    with Session([project], store=":memory:", python=sys.executable) as session:
+        handle = session.plugin()
+        assert handle.state == "active"
+        assert "OnActivate" in handle.implemented
+        assert session.fire("OnActivate").ok
+
+
+@pytest.mark.conformance
+def test_the_real_go_plugin_client_accepts_it(project: Path) -> None:
+    run_sh = CONFORMANCE / "run.sh"
+    if not run_sh.is_file():
+        pytest.skip(f"the go-plugin conformance harness is not here ({CONFORMANCE})")
+    done = subprocess.run(
+        [str(run_sh), "-method", "/mattermost.pluginapi.v1.PluginHooks/Implemented",
+         "-payload-hex", "", "--",
+         sys.executable, "plugin.py"],
+        cwd=project, capture_output=True, text=True, timeout=110, env=_env())
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
