@@ -74,12 +74,12 @@ def _serve(path: Path, level: str, fresh: bool, store: str | None, start_timeout
     session.add_observer(Printer())
     stop = threading.Event()
     with session:
-        for handle in session.plugins.values():
-            console.print(_banner(handle, session), style="bold")
-        console.print("Press Ctrl-C to stop.", style="dim")
         previous = {sig: signal.signal(sig, lambda *_: stop.set())
                     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
         try:
+            for handle in session.plugins.values():
+                console.print(_banner(handle, session), style="bold")
+            console.print("Press Ctrl-C to stop.", style="dim")
             while not stop.wait(0.25):
                 session.poll()
         finally:
