@@ -36,15 +36,20 @@ def _capture(ctx: ApiContext, action: str, user_id: str, post: post_pb2.Post) ->
     )
 
 
+def send_ephemeral(ctx: ApiContext, user_id: str, post: post_pb2.Post) -> post_pb2.Post:
+    """SendEphemeralPost as the server runs it (also used for slash command answers)."""
+    ready = _prepare(ctx, user_id, post)
+    ready.create_at = ready.create_at or ctx.now()
+    ready.update_at = ready.update_at or ready.create_at
+    _capture(ctx, "posted", user_id, ready)
+    return ready
+
+
 @emulates("SendEphemeralPost")
 def send_ephemeral_post(
     ctx: ApiContext, req: cp.SendEphemeralPostRequest
 ) -> cp.SendEphemeralPostResponse:
-    post = _prepare(ctx, req.user_id, req.post)
-    post.create_at = post.create_at or ctx.now()
-    post.update_at = post.update_at or post.create_at
-    _capture(ctx, "posted", req.user_id, post)
-    return cp.SendEphemeralPostResponse(post=post)
+    return cp.SendEphemeralPostResponse(post=send_ephemeral(ctx, req.user_id, req.post))
 
 
 @emulates("UpdateEphemeralPost")
