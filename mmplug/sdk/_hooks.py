@@ -88,7 +88,7 @@ class HooksService:
             result = self.runner.call(handler, *hook_arguments(spec, request))
         except Exception as exc:
             return self._failed(spec, exc, context)
-        return self._respond(spec, result, context)
+        return self._respond(spec, result, context, request)
 
     def _activate(self, spec: HookSpec, context: grpc.ServicerContext) -> Any:
         """OnActivate runs on_configuration_change first, then on_activate (as Go plugins do)."""
@@ -111,9 +111,15 @@ class HooksService:
                 return response
         return message_class(spec.response)()
 
-    def _respond(self, spec: HookSpec, result: Any, context: grpc.ServicerContext) -> Any:
+    def _respond(
+        self,
+        spec: HookSpec,
+        result: Any,
+        context: grpc.ServicerContext,
+        request: Message | None = None,
+    ) -> Any:
         try:
-            return build_response(spec, result)
+            return build_response(spec, result, request)
         except ReturnTypeError as exc:
             log.error("hook %s: %s", spec.go_name, exc)
             context.abort(grpc.StatusCode.INTERNAL, str(exc))

@@ -19,7 +19,7 @@ class ReturnTypeError(TypeError):
     """A handler returned something its hook cannot carry."""
 
 
-def build_response(spec: HookSpec, result: Any) -> Any:
+def build_response(spec: HookSpec, result: Any, request: Message | None = None) -> Any:
     """The response of ``spec`` for a handler that returned ``result``.
 
     None -> empty response; the response message itself -> as is; an Exception (or, for the
@@ -29,8 +29,10 @@ def build_response(spec: HookSpec, result: Any) -> Any:
     """
     cls = message_class(spec.response)
     response: Any = cls()
-    if result is None or isinstance(result, cls):
-        return response if result is None else result
+    if result is None:
+        return _unchanged(response, request)
+    if isinstance(result, cls):
+        return result
     fields = [f for f in cls.DESCRIPTOR.fields if f.name != "error"]
     has_error = "error" in cls.DESCRIPTOR.fields_by_name
     if has_error and (
@@ -99,3 +101,19 @@ def _assign(response: Message, field: Any, value: Any, spec: HookSpec) -> None:
         raise ReturnTypeError(
             f"{spec.go_name} handler returned {type(value).__name__} for '{name}': {exc}"
         ) from exc
+
+
+def _unchanged(response: Any, request: Message | None) -> Any:
+    """None means 'unchanged': response fields that echo a request field (MessagesWillBeConsumed's
+    ``posts``) get the request's value, so returning None never drops data."""
+    if request is None:
+        return response
+    for field in response.DESCRIPTOR.fields:
+        theirs = request.DESCRIPTOR.fields_by_name.get(field.name)
+        if theirs is None or theirs.message_type != field.message_type:
+            continue
+        if field.is_repeated:
+            getattr(response, field.name).extend(getattr(request, field.name))
+        elif field.message_type is not None and request.HasField(field.name):
+            getattr(response, field.name).CopyFrom(getattr(request, field.name))
+    return response

@@ -202,3 +202,17 @@ def test_hook_exception_is_logged_with_traceback(caplog: pytest.LogCaptureFixtur
         call("MessageWillBePosted", post={"message": "boom"})
     record = next(r for r in caplog.records if "MessageWillBePosted" in r.getMessage())
     assert record.exc_info is not None
+
+
+def test_none_from_messages_will_be_consumed_keeps_the_posts() -> None:
+    class Filter(Plugin):
+        def messages_will_be_consumed(self, posts: list[Any]) -> Any:
+            if len(posts) == 3:
+                return [p for p in posts if p.message != "secret"]
+            return None
+
+    with hooks_server(Filter()) as call:
+        two = [{"id": "a", "message": "x"}, {"id": "b", "message": "y"}]
+        assert [p.id for p in call("MessagesWillBeConsumed", posts=two).posts] == ["a", "b"]
+        three = [*two, {"id": "c", "message": "secret"}]
+        assert [p.id for p in call("MessagesWillBeConsumed", posts=three).posts] == ["a", "b"]
