@@ -11,10 +11,10 @@ from google.protobuf import json_format
 
 from mmplug.host.api import _convert as conv
 from mmplug.host.api.teams import new_team_member
+from mmplug.host.api.teams_members import new_channel_member
 from mmplug.host.api.users import fill_new_user
 from mmplug.host.worlds._check import CHANNEL_EXTRAS, TEAM_EXTRAS, USER_EXTRAS
 from mmplug.protocol import (
-    api_channel_post_pb2,
     api_file_bot_pb2,
     api_user_team_pb2,
     channel_pb2,
@@ -25,15 +25,6 @@ from mmplug.protocol import (
 if TYPE_CHECKING:
     from mmplug.host.store import Store
     from mmplug.host.world import World
-
-CHANNEL_NOTIFY_DEFAULTS = {
-    "desktop": "default",
-    "email": "default",
-    "push": "default",
-    "mark_unread": "all",
-    "ignore_channel_mentions": "default",
-    "channel_auto_follow_threads": "off",
-}
 
 
 def _parse(cls: Any, item: dict[str, Any], extras: set[str]) -> Any:
@@ -163,15 +154,6 @@ def _seed_channels(
         channel.creator_id = users.get(item.get("creator", ""), "")
         db.execute(*conv.insert_sql("channels", conv.channel_to_row(channel)))
         for (_name, admin), uid in zip(members, member_ids, strict=True):
-            member = api_channel_post_pb2.ChannelMember(
-                channel_id=channel.id,
-                user_id=uid,
-                roles="channel_user channel_admin" if admin else "channel_user",
-                last_viewed_at=now,
-                last_update_at=now,
-                scheme_user=True,
-                scheme_admin=admin,
-                notify_props=CHANNEL_NOTIFY_DEFAULTS,
-            )
+            member = new_channel_member(channel.id, uid, now, admin=admin)
             db.execute(*conv.insert_sql("channel_members", conv.channel_member_to_row(member)))
     return labels
