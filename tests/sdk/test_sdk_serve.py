@@ -198,3 +198,25 @@ def test_debug_listen_runs_without_cookie() -> None:
         assert line.strip() == f"1|1|tcp|127.0.0.1:{port}|grpc"
     finally:
         stop(proc)
+
+
+def test_plugin_calls_the_server_back_through_the_api_target() -> None:
+    from sdk_fakeapi import api_server
+
+    script = SAMPLE.parent / "api_plugin.py"
+    with api_server() as (address, fake):
+        proc, line = start_plugin(script, env=plugin_env(MATTERMOST_PLUGIN_API_TARGET=address))
+        try:
+            with grpc.insecure_channel(target(line)) as channel:
+                hooks = HookCaller(channel)
+                assert not hooks("OnActivate").HasField("error")
+                replies = {word: hooks("ExecuteCommand", args={"command": f"/t {word}"})
+                           .response.text for word in ("kv", "user", "teams", "version")}
+                shutdown(channel)
+            assert proc.wait(5) == 0
+        finally:
+            stop(proc)
+    assert fake.kv == {"activated": b"yes"}
+    assert fake.logs == [("info", "activated through the API", {"plugin": "api_plugin"})]
+    assert replies == {"kv": "yes", "user": "not found: app.user.missing.app_error",
+                       "teams": "teams not emulated", "version": "10.5.0"}
