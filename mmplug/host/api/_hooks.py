@@ -57,21 +57,23 @@ def chain(
     modified_field: str,
     *,
     nil_rejects: bool = False,
+    merge: Callable[[Any, Message], Any] | None = None,
 ) -> ChainResult:
     """Run a "Will" hook over every plugin; returns the final subject or the rejection.
 
     With ``nil_rejects`` (MessageWillBeUpdated) an answer without the modified object rejects,
-    whatever the reason (which may be empty)."""
+    whatever the reason (which may be empty). ``merge(subject, response)`` replaces the default
+    "take the modified field when set" step (e.g. FileWillBeUploaded: info and content)."""
     result = ChainResult(subject)
     if ctx.hooks is None:
         return result
     ids = _plugin_ids(ctx)
     if ids is None:
         answers = fire(ctx, hook, make_request(subject))
-        return _apply(result, answers, modified_field, nil_rejects)
+        return _apply(result, answers, modified_field, nil_rejects, merge)
     for plugin_id in ids:
         answers = fire(ctx, hook, make_request(result.subject), plugin_id=plugin_id)
-        _apply(result, answers, modified_field, nil_rejects)
+        _apply(result, answers, modified_field, nil_rejects, merge)
         if result.rejected:
             break
     return result
@@ -82,13 +84,16 @@ def _apply(
     answers: list[tuple[str, Message]],
     modified_field: str,
     nil_rejects: bool = False,
+    merge: Callable[[Any, Message], Any] | None = None,
 ) -> ChainResult:
     for plugin_id, response in answers:
         reason = getattr(response, "rejection_reason", "")
         if reason or (nil_rejects and not response.HasField(modified_field)):
             result.rejection, result.rejected_by, result.rejected = reason, plugin_id, True
             return result
-        if response.HasField(modified_field):
+        if merge is not None:
+            result.subject = merge(result.subject, response)
+        elif response.HasField(modified_field):
             modified = getattr(response, modified_field)
             copy = type(modified)()
             copy.CopyFrom(modified)
