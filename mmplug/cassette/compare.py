@@ -113,7 +113,7 @@ def comparable(entry: dict[str, Any]) -> dict[str, Any]:
 def _http_answer(http: Any) -> Any:
     if not isinstance(http, dict):
         return None
-    return {k: http.get(k) for k in ("status", "headers", "body_b64")}
+    return {k: http.get(k) for k in ("status", "headers", "body", "body_b64") if k in http}
 
 
 def compare_entries(recorded: dict[str, Any], replayed: dict[str, Any], ignore: Ignore

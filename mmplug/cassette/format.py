@@ -125,13 +125,29 @@ def entry_dict(result: HookResult, seq: int, at_ms: int | None = None) -> dict[s
 
 def http_dict(status: int, headers: list[tuple[str, str]], body: bytes,
               request_body: bytes = b"") -> dict[str, Any]:
-    """The ``http`` part of a ServeHTTP line: the request body and the whole answer."""
-    return {
-        "request_body_b64": base64.b64encode(request_body).decode(),
-        "status": status,
-        "headers": [[k, v] for k, v in headers],
-        "body_b64": base64.b64encode(body).decode(),
-    }
+    """The ``http`` part of a ServeHTTP line: the request body and the whole answer.
+
+    A body that is UTF-8 text is kept as text (``body``), anything else as base64
+    (``body_b64``); the same for the request body (``request_body``/``request_body_b64``).
+    """
+    data: dict[str, Any] = {"status": status, "headers": [[k, v] for k, v in headers]}
+    data.update(_body("request_body", request_body))
+    data.update(_body("body", body))
+    return data
+
+
+def _body(key: str, raw: bytes) -> dict[str, str]:
+    try:
+        return {key: raw.decode("utf-8")}
+    except UnicodeDecodeError:
+        return {f"{key}_b64": base64.b64encode(raw).decode()}
+
+
+def http_body(http: dict[str, Any], key: str = "body") -> bytes:
+    """The bytes of ``body`` or ``request_body`` of an ``http`` part."""
+    if isinstance(http.get(key), str):
+        return str(http[key]).encode("utf-8")
+    return base64.b64decode(str(http.get(f"{key}_b64", "")))
 
 
 def header_dict(plugin_id: str, world: dict[str, Any] | None) -> dict[str, Any]:

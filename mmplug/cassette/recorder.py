@@ -91,6 +91,8 @@ class CassetteRecorder:
                 entry["ids"] = ids
             if nested:
                 entry["nested"] = True
+            if self.count == 0:
+                entry["session_start"] = True
             if http is not None:
                 entry["http"] = http
             out.write(dump_line(entry))

@@ -12,7 +12,6 @@ are compared with the recorded ones (see :mod:`mmplug.cassette.compare`). With
 
 from __future__ import annotations
 
-import base64
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -114,15 +113,20 @@ def replay_cassette(
     cassette = read_cassette(path)
     folder = _plugin_dir(plugin_dir, cassette.plugin_id)
     report = ReplayReport(cassette.path, cassette.plugin_id)
-    activation = _Activation()
     started = time.perf_counter()
     world = cassette.world.get("name") or None
-    session = deterministic_session(folder, world=world, python=python,
-                                    hook_timeout=hook_timeout, observers=(activation,))
-    with session:
-        matcher = Ignore(ignore)
-        for entry in cassette.entries:
-            _replay_one(session, entry, activation, matcher, report)
+    matcher = Ignore(ignore)
+    runs = _runs(cassette.entries)
+    for run in runs:
+        activation = _Activation()
+        session = deterministic_session(folder, world=world, python=python,
+                                        hook_timeout=hook_timeout, observers=(activation,))
+        try:
+            with session:
+                for entry in run:
+                    _replay_one(session, entry, activation, matcher, report)
+        finally:
+            session.store.close()
     report.duration_s = time.perf_counter() - started
     if update and not report.ok:
         header = dict(cassette.header)
@@ -132,6 +136,16 @@ def replay_cassette(
         write_cassette(cassette.path, header, report.entries)
         report.updated = True
     return report
+
+
+def _runs(entries: list[Entry]) -> list[list[Entry]]:
+    """The entries split where the recording started a new session (``session_start``)."""
+    runs: list[list[Entry]] = [[]]
+    for entry in entries:
+        if entry.data.get("session_start") and runs[-1]:
+            runs.append([])
+        runs[-1].append(entry)
+    return [run for run in runs if run] or [[]]
 
 
 def _replay_one(session: Session, entry: Entry, activation: _Activation, matcher: Ignore,
@@ -186,13 +200,12 @@ def report_where(entry: Entry) -> str:
 
 
 def _fire_http(session: Session, entry: Entry) -> dict[str, Any]:
-    from mmplug.cassette.format import from_json
+    from mmplug.cassette.format import from_json, http_body
     from mmplug.cassette.http import call_http
     from mmplug.host.plugin_client import message_class
 
     data = entry.data
     init = from_json(message_class("ServeHTTPRequestInit"), data["request"].get("init", {}),
                      f"{report_where(entry)} request")
-    http = data.get("http") or {}
-    body = base64.b64decode(http.get("request_body_b64", "") or "")
+    body = http_body(data.get("http") or {}, "request_body")
     return call_http(session, init, body, plugin_id=data.get("plugin_id") or None).entry

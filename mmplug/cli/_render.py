@@ -7,7 +7,6 @@ Imported inside command bodies only (rich is not loaded by ``mmplug --help``).
 
 from __future__ import annotations
 
-import base64
 import json
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
@@ -62,7 +61,9 @@ def verdict(entry: dict[str, Any]) -> Text:
 
 
 def _http_panel(http: dict[str, Any]) -> Panel:
-    body = base64.b64decode(http.get("body_b64", "") or "")
+    from mmplug.cassette.format import http_body
+
+    body = http_body(http)
     headers = "\n".join(f"{k}: {v}" for k, v in http.get("headers", []))
     try:
         shown: Any = body.decode("utf-8")

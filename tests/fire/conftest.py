@@ -1,0 +1,43 @@
+"""Helpers for the fire and replay tests: the parrot sample plugin and running the CLI."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+PARROT = FIXTURES / "parrot_plugin"
+
+
+@pytest.fixture()
+def parrot_plugin(tmp_path: Path) -> Path:
+    """A private copy of the parrot plugin (tests edit it)."""
+    target = tmp_path / "parrot"
+    shutil.copytree(PARROT, target, ignore=shutil.ignore_patterns(".mmplug", "__pycache__"))
+    return target
+
+
+@pytest.fixture()
+def cli() -> Callable[..., subprocess.CompletedProcess[str]]:
+    """``cli("fire", ...)``: the real CLI in a subprocess, plugins under this interpreter."""
+    return mmplug
+
+
+def mmplug(*args: str, cwd: Path | None = None, timeout: float = 60.0
+           ) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "mmplug.cli.main", *args]
+    if args and args[0] in ("fire", "replay"):
+        command += ["--python", sys.executable]
+    return subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=timeout,
+                          env={**_env(), "COLUMNS": "200", "NO_COLOR": "1"})
+
+
+def _env() -> dict[str, str]:
+    import os
+
+    return {k: v for k, v in os.environ.items() if k not in ("FORCE_COLOR",)}

@@ -1,0 +1,99 @@
+"""`mmplug fire` end to end: a real plugin process, real gRPC, the CLI's output and exit codes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+Cli = Callable[..., subprocess.CompletedProcess[str]]
+
+
+def fire_json(cli: Cli, plugin: Path, *args: str) -> tuple[int, dict]:
+    result = cli("fire", *args, "--output", "json", cwd=plugin)
+    assert result.stdout.strip(), result.stderr
+    return result.returncode, json.loads(result.stdout)
+
+
+def test_execute_command_shortcut_shows_response_api_calls_and_logs(
+    cli: Cli, parrot_plugin: Path
+) -> None:
+    code, doc = fire_json(cli, parrot_plugin, "ExecuteCommand", "/parrot hi there")
+    assert code == 0 and doc["ok"] is True
+    assert doc["request"]["args"]["command"] == "/parrot hi there"
+    assert doc["response"]["response"] == {"response_type": "ephemeral",
+                                           "text": "repeated 8 characters"}
+    methods = [c["method"] for c in doc["api_calls"]]
+    assert "GetUser" in methods and "CreatePost" in methods
+    post = next(c for c in doc["api_calls"] if c["method"] == "CreatePost")
+    assert post["request"]["post"]["message"] == "Hello @alice: hi there"
+    assert doc["duration_s"] > 0
+
+
+def test_a_rejected_post_is_a_result_not_a_failure(cli: Cli, parrot_plugin: Path) -> None:
+    result = cli("fire", "message_will_be_posted", "--message", "a badword here",
+                    cwd=parrot_plugin)
+    assert result.returncode == 0, result.stderr
+    assert "rejected: Message blocked: contains prohibited content" in result.stdout
+    assert "rejected a post" in result.stdout  # the plugin's log line
+
+
+def test_as_user_and_channel_shape_the_payload(cli: Cli, parrot_plugin: Path) -> None:
+    code, doc = fire_json(cli, parrot_plugin, "ExecuteCommand", "/parrot x", "--as", "bob",
+                          "--channel", "off-topic")
+    assert code == 0
+    user = next(c for c in doc["api_calls"] if c["method"] == "GetUser")
+    assert user["response"]["user"]["username"] == "bob"
+
+
+def test_set_and_json_override_fields(cli: Cli, parrot_plugin: Path) -> None:
+    code, doc = fire_json(cli, parrot_plugin, "MessageWillBePosted", "--json",
+                          '{"post": {"message": "badword"}}', "--set", "post.props.k=v")
+    assert code == 0
+    assert doc["request"]["post"]["props"] == {"k": "v"}
+    assert doc["response"]["rejection_reason"]
+
+
+def test_serve_http_shortcut(cli: Cli, parrot_plugin: Path) -> None:
+    code, doc = fire_json(cli, parrot_plugin, "ServeHTTP", "GET", "/status")
+    assert code == 0
+    assert doc["http"]["status"] == 200
+    assert json.loads(doc["http"]["body"])["posts"] == 0
+
+
+def test_on_activate_reports_the_activation(cli: Cli, parrot_plugin: Path) -> None:
+    code, doc = fire_json(cli, parrot_plugin, "OnActivate")
+    assert code == 0
+    assert [c["method"] for c in doc["api_calls"]] == ["EnsureBotUser", "RegisterCommand"]
+    assert any(r["message"] == "activated" for r in doc["logs"])
+
+
+def test_hook_that_raises_exits_1(cli: Cli, parrot_plugin: Path) -> None:
+    source = parrot_plugin / "plugin.py"
+    source.write_text(source.read_text().replace(
+        'text = args.command.partition(" ")[2].strip()', 'raise RuntimeError("kaput")'))
+    result = cli("fire", "ExecuteCommand", "/parrot x", cwd=parrot_plugin)
+    assert result.returncode == 1
+    assert "kaput" in result.stdout
+
+
+def test_usage_errors_exit_2_with_a_clear_message(cli: Cli, parrot_plugin: Path) -> None:
+    typo = cli("fire", "MessageWillBePostd", cwd=parrot_plugin)
+    assert typo.returncode == 2 and "did you mean MessageWillBePosted" in typo.stderr
+    missing = cli("fire", "UserHasBeenCreated", cwd=parrot_plugin)
+    assert missing.returncode == 2
+    assert "does not implement UserHasBeenCreated" in missing.stderr
+    assert "ExecuteCommand" in missing.stderr  # lists what it does implement
+    field = cli("fire", "MessageWillBePosted", "--set", "post.mesage=x", cwd=parrot_plugin)
+    assert field.returncode == 2 and "post.mesage" in field.stderr
+    wrong = cli("fire", "MessageWillBePosted", "--json", '{"post": {"create_at": "x"}}',
+                   cwd=parrot_plugin)
+    assert wrong.returncode == 2 and "'post.create_at' wants an integer" in wrong.stderr
+    for result in (typo, missing, field, wrong):
+        assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_no_hook_without_a_terminal_is_a_usage_error(cli: Cli, parrot_plugin: Path) -> None:
+    result = cli("fire", cwd=parrot_plugin)
+    assert result.returncode == 2 and "no HOOK given" in result.stderr
