@@ -32,6 +32,8 @@ import pytest
 if TYPE_CHECKING:
     from mmplug.host.session import HookResult, PluginHandle, Session
 
+__all__ = ["PluginHarness", "PostRejected", "WorldView"]
+
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("mmplug", "mmplug fake host")

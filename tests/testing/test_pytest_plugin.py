@@ -1,0 +1,181 @@
+"""The pytest plugin (mmplug.testing), driven the way a plugin author uses it: a pytest run
+in a plugin project, as a subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+PLUGIN = '''
+from mmplug.sdk import Plugin, serve
+
+
+class Probe(Plugin):
+    def on_activate(self):
+        self.logger.info("probe up")
+        self.api.kv_set("activated", b"yes")
+
+    def message_has_been_posted(self, context, post):
+        version = self.api.get_server_version()
+        self.api.kv_set("last", post.message.encode())
+        self.logger.info("seen", extra={"version": version})
+
+
+if __name__ == "__main__":
+    serve(Probe)
+'''
+
+TESTS = '''
+import os
+from pathlib import Path
+
+
+def test_fire_stub_kv_and_logs(plugin):
+    plugin.stub("GetServerVersion", {"version": "9.9.9"})
+    result = plugin.fire("MessageHasBeenPosted", post={"message": "hi"})
+    assert result.ok, result.error
+    assert [c.method for c in plugin.api_calls] == ["GetServerVersion", "KVSet"]
+    assert plugin.kv_get("last") == b"hi"
+    assert [r.fields["version"] for r in plugin.logs if r.message == "seen"] == ["9.9.9"]
+
+
+def test_store_is_reset_but_activation_state_kept(plugin):
+    assert plugin.kv_get("last") is None          # written by the previous test
+    assert plugin.kv_get("activated") == b"yes"   # written during activation
+    assert plugin.api_calls == [] and plugin.logs == []
+
+
+def test_stubs_do_not_leak(plugin):
+    assert plugin.fire("MessageHasBeenPosted", post={"message": "x"}).ok
+    assert [r.fields["version"] for r in plugin.logs if r.message == "seen"] == ["10.5.0"]
+
+
+def test_seed_and_world(plugin):
+    plugin.kv_set("counter", {"n": 1})
+    assert plugin.kv_get_json("counter") == {"n": 1}
+    assert plugin.world.user("alice").username == "alice"
+    assert plugin.world.channel("town-square").name == "town-square"
+    assert plugin.world.team("acme").name == "acme"
+    post = plugin.post_as("alice", "town-square", "hello")
+    assert [p.id for p in plugin.posts()] == [post.id]
+
+
+def test_fails_on_purpose(plugin):
+    Path(os.environ["PROBE_PID_FILE"]).write_text(str(plugin.handle.pid))
+    assert False, "this test fails on purpose"
+'''
+
+
+def _write_plugin(root: Path) -> None:
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "plugin.json").write_text(json.dumps({
+        "id": "com.example.probe", "name": "Probe", "version": "0.1.0",
+        "server": {"executable": "plugin.py", "runtime": "python"},
+    }))
+    (root / "plugin.py").write_text(PLUGIN)
+
+
+def _pytest(cwd: Path, *args: str, env: dict[str, str] | None = None,
+            ) -> subprocess.CompletedProcess[str]:
+    full_env = {k: v for k, v in os.environ.items() if k != "PYTEST_ADDOPTS"}
+    full_env.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args],
+        cwd=cwd, capture_output=True, text=True, timeout=110, env=full_env,
+    )
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    stat = Path(f"/proc/{pid}/stat")
+    return not (stat.exists() and stat.read_text().split()[2] == "Z")
+
+
+def test_fixtures_end_to_end_and_cleanup_after_a_failure(tmp_path: Path) -> None:
+    project = tmp_path / "probe"
+    _write_plugin(project)
+    (project / "tests").mkdir()
+    (project / "tests" / "test_probe.py").write_text(TESTS)
+    pid_file = tmp_path / "pid"
+    done = _pytest(project, env={"PROBE_PID_FILE": str(pid_file)})
+    assert "1 failed, 4 passed" in done.stdout, done.stdout[-3000:] + done.stderr[-2000:]
+    assert "this test fails on purpose" in done.stdout
+    pid = int(pid_file.read_text())
+    assert not _alive(pid), "the plugin process outlived the pytest run"
+
+
+def test_plugin_dir_option_and_fixture_override(tmp_path: Path) -> None:
+    _write_plugin(tmp_path / "somewhere" / "probe")
+    tests = tmp_path / "suite"
+    tests.mkdir()
+    (tests / "test_it.py").write_text(
+        "def test_id(plugin):\n    assert plugin.id == 'com.example.probe'\n")
+    by_option = _pytest(tests, "--mmplug-plugin-dir", str(tmp_path / "somewhere" / "probe"))
+    assert "1 passed" in by_option.stdout, by_option.stdout[-2000:]
+    (tests / "conftest.py").write_text(textwrap.dedent(f"""
+        import pytest
+        from pathlib import Path
+
+        @pytest.fixture(scope="session")
+        def mmplug_plugin_dir():
+            return Path({str(tmp_path / "somewhere" / "probe")!r})
+    """))
+    by_fixture = _pytest(tests)
+    assert "1 passed" in by_fixture.stdout, by_fixture.stdout[-2000:]
+
+
+def test_missing_plugin_json_is_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "test_it.py").write_text("def test_it(plugin):\n    pass\n")
+    done = _pytest(tmp_path)
+    assert done.returncode == 1
+    assert "mmplug: no plugin.json in" in done.stdout and "--mmplug-plugin-dir" in done.stdout
+
+
+def test_a_plugin_that_does_not_activate_is_a_clear_error(tmp_path: Path) -> None:
+    _write_plugin(tmp_path)
+    (tmp_path / "plugin.py").write_text(PLUGIN.replace(
+        'self.logger.info("probe up")', 'raise RuntimeError("no database configured")'))
+    (tmp_path / "test_it.py").write_text("def test_it(plugin):\n    pass\n")
+    done = _pytest(tmp_path)
+    assert done.returncode == 1
+    assert "did not start" in done.stdout and "no database configured" in done.stdout
+    assert "mmplug/host" not in done.stdout  # our internals stay out of the report
+
+
+def test_a_custom_world(tmp_path: Path) -> None:
+    from mmplug.host.world import available_worlds
+
+    assert "default" in available_worlds()
+    import mmplug.host
+
+    default = Path(mmplug.host.__file__).parent / "worlds" / "default.json"
+    world = json.loads(default.read_text().replace('"alice"', '"carol"'))
+    (tmp_path / "world.json").write_text(json.dumps(world))
+    _write_plugin(tmp_path)
+    (tmp_path / "test_it.py").write_text(
+        "def test_it(plugin):\n    assert plugin.world.user('carol').username == 'carol'\n")
+    done = _pytest(tmp_path, "--mmplug-world", str(tmp_path / "world.json"))
+    assert "1 passed" in done.stdout, done.stdout[-3000:]
+
+
+def test_importing_the_plugin_loads_nothing_heavy() -> None:
+    code = ("import sys, mmplug.testing; "
+            "print([m for m in sys.modules if m.startswith(('grpc', 'google', 'mmplug.host'))])")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60)
+    assert done.stdout.strip() == "[]", done.stdout + done.stderr
+
+
+@pytest.mark.parametrize("name", ["plugin", "mmplug_session", "mmplug_plugin_dir",
+                                  "mmplug_world", "mmplug_python"])
+def test_fixtures_are_registered(name: str, request: pytest.FixtureRequest) -> None:
+    assert request.session._fixturemanager.getfixturedefs(name, request.node)
