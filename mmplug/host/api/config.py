@@ -229,3 +229,16 @@ def load_plugin_configuration(
 @emulates("GetPluginID")
 def get_plugin_id(ctx: ApiContext, req: pb.GetPluginIDRequest) -> pb.GetPluginIDResponse:
     return pb.GetPluginIDResponse(plugin_id=ctx.plugin_id)
+
+
+@emulates("GetBundlePath")
+def get_bundle_path(ctx: ApiContext, req: pb.GetBundlePathRequest) -> pb.GetBundlePathResponse:
+    """The plugin's directory (where plugin.json and its assets are)."""
+    if ctx.manifest is None:
+        raise ApiFailure(
+            500,
+            "app.plugin.get_bundle_path.app_error",
+            "Unable to find the plugin's bundle path.",
+            detailed_error="the fake host was started without the plugin's manifest",
+        )
+    return pb.GetBundlePathResponse(path=str(ctx.manifest.plugin_dir.resolve()))
