@@ -1,0 +1,78 @@
+"""``mmplug dev``: run plugins under the fake host, reload on save, serve their HTTP."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+LEVELS = ("trace", "debug", "info", "warn", "error")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("dev")(dev)
+
+
+def dev(
+    paths: Annotated[
+        Optional[list[Path]],  # noqa: UP045 (typer needs Optional on Python 3.10)
+        typer.Argument(help="Plugin projects (directories with plugin.json). Default: ."),
+    ] = None,
+    port: Annotated[int, typer.Option("--port", "-p", help="Front door HTTP port.")] = 8065,
+    metrics_port: Annotated[
+        Optional[int],  # noqa: UP045
+        typer.Option("--metrics-port", help="Also serve /plugins/<id>/metrics on this port."),
+    ] = None,
+    world: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--world", help="World (seed state) name or .json file for a new store."),
+    ] = None,
+    fresh: Annotated[bool, typer.Option("--fresh", help="Reset the store first.")] = False,
+    store: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--store", help="State database file or :memory:. Default .mmplug/state.db."),
+    ] = None,
+    record: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option("--record", help="Append every hook call to this cassette file."),
+    ] = None,
+    log_level: Annotated[
+        str, typer.Option("--log-level", "-l", help="Show this level and up: " + "|".join(LEVELS))
+    ] = "info",
+    attach: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--attach", help="Attach to a plugin started with MMPLUG_DEBUG_LISTEN "
+                     "at this HOST:PORT instead of launching it."),
+    ] = None,
+    as_user: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--as", help="Front door requests are made as this user (username or id)."),
+    ] = None,
+    python: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--python", help="Interpreter for the plugin (default: its venv, python3)."),
+    ] = None,
+    no_warm: Annotated[
+        bool, typer.Option("--no-warm", help="Cold-start every reload (no warm spare).")
+    ] = False,
+) -> None:
+    """Run plugins, reload them on save, serve /plugins/<id>/... until Ctrl-C."""
+    from mmplug.errors import UsageError
+    from mmplug.host.logs import normalize_level
+
+    level = normalize_level(log_level)
+    if level is None:
+        raise UsageError(f"unknown log level {log_level!r}", hint="use one of " + ", ".join(LEVELS))
+    for name, value in (("--port", port), ("--metrics-port", metrics_port)):
+        if value is not None and not 0 <= value <= 65535:
+            raise UsageError(f"{name} must be a port number (0-65535), not {value}")
+    dirs = paths or [Path(".")]
+    if attach is not None and len(dirs) != 1:
+        raise UsageError("--attach works with exactly one plugin directory")
+    from mmplug.devloop.loop import DevLoop
+    from mmplug.devloop.terminal import run_dev
+
+    loop = DevLoop(dirs, port=port, metrics_port=metrics_port, as_user=as_user, attach=attach,
+                   warm=not no_warm, store=store, world=world, fresh=fresh, python=python)
+    run_dev(loop, level, record)

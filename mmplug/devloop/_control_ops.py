@@ -1,0 +1,35 @@
+"""The operations the control channel offers, bound to a running DevLoop."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mmplug.devloop.loop import DevLoop
+
+
+def handlers(loop: DevLoop) -> dict[str, Any]:
+    def fire(request: dict[str, Any]) -> Any:
+        from mmplug.devloop._wire import message_from_json, result_to_json
+
+        message = message_from_json(request.get("request"))
+        result = loop.fire(str(request["hook"]), message, request.get("plugin_id"),
+                           **dict(request.get("fields") or {}))
+        return result_to_json(result)
+
+    def status(_request: dict[str, Any]) -> Any:
+        return {
+            "plugins": [s.as_dict() for s in loop.status.values()],
+            "front_door": loop.front_door.url if loop.front_door else None,
+            "store": str(getattr(loop.session.store, "path", "")) if loop.session else None,
+        }
+
+    def reload(request: dict[str, Any]) -> Any:
+        session = loop._session()
+        handle = session.plugin(request.get("plugin_id"))
+        return loop.reload(handle.id, "requested from the control channel").as_dict()
+
+    def ping(_request: dict[str, Any]) -> Any:
+        return "pong"
+
+    return {"fire": fire, "status": status, "reload": reload, "ping": ping}

@@ -1,0 +1,235 @@
+"""One HTTP request <-> one ServeHTTP (or ServeMetrics) gRPC stream, on the front door's loop."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator, Callable
+from typing import TYPE_CHECKING, Any
+
+from mmplug.devloop._http_map import (
+    plugin_headers,
+    response_headers,
+    response_status,
+    split_plugin_path,
+)
+
+if TYPE_CHECKING:
+    from aiohttp import web
+
+    from mmplug.devloop.frontdoor import Exchange, Resolver, Route
+
+BODY_CHUNK = 64 * 1024
+MAX_MESSAGE = 2**31 - 1
+
+
+class _Failed(Exception):
+    """The plugin's stream broke after the response started: drop the client connection."""
+
+
+class Bridge:
+    """Forwards requests to plugins; keeps one grpc.aio channel per plugin process."""
+
+    def __init__(self, resolve: Resolver, user_id: Callable[[], str | None],
+                 on_exchange: Callable[[Exchange], None]) -> None:
+        self.resolve = resolve
+        self.user_id = user_id
+        self.on_exchange = on_exchange
+        self.active = 0
+        self._channels: dict[str, Any] = {}  # plugin id -> ((target, generation), channel)
+
+    async def close(self) -> None:
+        channels = list(self._channels.values())
+        self._channels.clear()
+        for _target, channel in channels:
+            await channel.close(grace=None)
+
+    async def serve(self, request: web.BaseRequest) -> web.StreamResponse:
+        return await self._handle(request, "ServeHTTP")
+
+    async def metrics(self, request: web.BaseRequest) -> web.StreamResponse:
+        return await self._handle(request, "ServeMetrics")
+
+    async def _channel(self, route: Route) -> Any:
+        import grpc
+
+        key = (route.target, route.generation)
+        known = self._channels.get(route.plugin_id)
+        if known is not None and known[0] == key:
+            return known[1]
+        if known is not None:  # the plugin was reloaded: its old process is gone
+            await known[1].close(grace=None)
+        channel = grpc.aio.insecure_channel(route.target, options=[
+            ("grpc.max_send_message_length", MAX_MESSAGE),
+            ("grpc.max_receive_message_length", MAX_MESSAGE),
+        ])
+        self._channels[route.plugin_id] = (key, channel)
+        return channel
+
+    async def _handle(self, request: web.BaseRequest, rpc: str) -> web.StreamResponse:
+        started = time.perf_counter()
+        status, error = 0, None
+        target = split_plugin_path(request.path, metrics=rpc == "ServeMetrics")
+        plugin_id = target.plugin_id if target else ""
+        self.active += 1
+        try:
+            response = await self._forward(request, rpc)
+            status = response.status
+            return response
+        except _Failed as exc:
+            status, error = 502, str(exc)
+            _drop(request)
+            raise asyncio.CancelledError from None
+        except asyncio.CancelledError:
+            status, error = 499, "client went away"
+            raise
+        finally:
+            self.active -= 1
+            self._report(plugin_id, request, status, started, error)
+
+    def _report(self, plugin_id: str, request: web.BaseRequest, status: int, started: float,
+                error: str | None) -> None:
+        from mmplug.devloop.frontdoor import Exchange
+
+        with contextlib.suppress(Exception):
+            self.on_exchange(Exchange(plugin_id, request.method, request.path_qs, status,
+                                      time.perf_counter() - started, error))
+
+    async def _forward(self, request: web.BaseRequest, rpc: str) -> web.StreamResponse:
+        from aiohttp import web
+
+        target = split_plugin_path(request.path, metrics=rpc == "ServeMetrics")
+        if target is None:
+            return _text(404, "Not Found")
+        route = self.resolve(target.plugin_id)
+        if route is None or rpc not in route.implemented:
+            return _text(404, "Not Found")
+        channel = await self._channel(route)
+        init = _init(request, target.path, self.user_id())
+        call = channel.stream_stream(
+            f"/mattermost.pluginapi.v1.PluginHooks/{rpc}",
+            request_serializer=lambda m: m.SerializeToString(),
+            response_deserializer=_response_class().FromString,
+        )(_requests(init, request))
+        try:
+            first = await _first(call)
+            if isinstance(first, web.StreamResponse):
+                return first
+            return await _relay(request, call, first)
+        finally:
+            call.cancel()  # no-op when done; stops the plugin's side when we leave early
+
+
+async def _first(call: Any) -> Any:
+    """The first response message, or the error response the server would send."""
+    import grpc
+
+    try:
+        first = await call.read()
+    except grpc.aio.AioRpcError as exc:
+        if exc.code() == grpc.StatusCode.UNAVAILABLE:
+            return _text(503, "Service Unavailable")
+        return _text(502, "Bad Gateway")
+    if first is grpc.aio.EOF:
+        return _text(502, "Bad Gateway")
+    return first
+
+
+async def _relay(request: web.BaseRequest, call: Any, first: Any) -> web.StreamResponse:
+    import grpc
+    from aiohttp import web
+
+    response = web.StreamResponse(status=response_status(first.init.status_code))
+    length: int | None = None
+    for key, value in response_headers((h.key, h.values) for h in first.init.headers):
+        if key.lower() == "content-length" and value.isdigit():
+            length = int(value)
+            continue
+        response.headers.add(key, value)
+    if length is not None:
+        response.content_length = length
+    await response.prepare(request)
+    message = first
+    while True:
+        if message.body_chunk:
+            await response.write(bytes(message.body_chunk))
+        if message.body_complete:
+            break
+        try:
+            message = await call.read()
+        except grpc.aio.AioRpcError as exc:
+            raise _Failed(f"{exc.code().name}: {exc.details()}") from None
+        if message is grpc.aio.EOF:
+            break
+    await response.write_eof()
+    return response
+
+
+async def _requests(init: Any, request: web.BaseRequest) -> AsyncIterator[Any]:
+    """ServeHTTPRequest messages: init with the first chunk, then chunks, then complete."""
+    cls = _request_class()
+    content = request.content
+    pending_init: Any = init
+    while True:
+        chunk = await content.read(BODY_CHUNK)
+        if not chunk:
+            break
+        yield cls(init=pending_init, body_chunk=chunk)
+        pending_init = None
+    yield cls(init=pending_init, body_complete=True)
+
+
+def _init(request: web.BaseRequest, path: str, user_id: str | None) -> Any:
+    from mmplug.host.ids import random_id
+    from mmplug.host.plugin_client import message_class
+
+    major, minor = request.version.major, request.version.minor
+    url = path + (f"?{request.query_string}" if request.query_string else "")
+    header_cls = message_class("HTTPHeader")
+    headers = [header_cls(key=k, values=v)
+               for k, v in plugin_headers(request.headers.items(), user_id)]
+    init = message_class("ServeHTTPRequestInit")(
+        method=request.method, url=url, proto=f"HTTP/{major}.{minor}",
+        proto_major=major, proto_minor=minor, headers=headers,
+        host=request.host, remote_addr=_remote(request), request_uri=request.path_qs,
+        content_length=request.content_length if request.content_length is not None else -1,
+    )
+    context = init.plugin_context
+    context.request_id = random_id()
+    context.ip_address = request.remote or "127.0.0.1"
+    context.accept_language = request.headers.get("Accept-Language", "")
+    context.user_agent = request.headers.get("User-Agent", "")
+    return init
+
+
+def _remote(request: web.BaseRequest) -> str:
+    peer = request.transport.get_extra_info("peername") if request.transport else None
+    if isinstance(peer, tuple) and len(peer) >= 2:
+        return f"{peer[0]}:{peer[1]}"
+    return "127.0.0.1:0"
+
+
+def _text(status: int, text: str) -> web.StreamResponse:
+    from aiohttp import web
+
+    return web.Response(status=status, text=text + "\n", content_type="text/plain")
+
+
+def _drop(request: web.BaseRequest) -> None:
+    """Close the client's connection mid-answer, so it sees a broken response, not a short one."""
+    transport = request.transport
+    if transport is not None:
+        transport.abort()
+
+
+def _request_class() -> Any:
+    from mmplug.host.plugin_client import message_class
+
+    return message_class("ServeHTTPRequest")
+
+
+def _response_class() -> Any:
+    from mmplug.host.plugin_client import message_class
+
+    return message_class("ServeHTTPResponse")

@@ -1,0 +1,126 @@
+"""JSON forms of hook results, API calls, log records and errors for the control channel.
+
+Protobuf messages travel as ``{"type": <full name>, "json": <proto JSON>}`` so the client can
+rebuild the very message class the session used.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from google.protobuf.message import Message
+
+    from mmplug.errors import MmplugError
+    from mmplug.host.api import ApiCall
+    from mmplug.host.logs import LogRecord
+    from mmplug.host.session import HookResult
+
+
+def message_to_json(message: Message | None) -> dict[str, Any] | None:
+    from google.protobuf import json_format
+
+    if message is None:
+        return None
+    body = json_format.MessageToDict(message, preserving_proto_field_name=True)
+    return {"type": message.DESCRIPTOR.full_name, "json": body}
+
+
+def message_from_json(data: dict[str, Any] | None) -> Message | None:
+    from google.protobuf import json_format
+
+    from mmplug.host.plugin_client import message_class
+
+    if data is None:
+        return None
+    message = message_class(str(data["type"]))()
+    json_format.ParseDict(data["json"], message, ignore_unknown_fields=True)
+    return message
+
+
+def log_to_json(record: LogRecord) -> dict[str, Any]:
+    data = record.as_dict()
+    data["fields"] = {k: _plain(v) for k, v in data["fields"].items()}
+    data["raw"] = record.raw
+    return data
+
+
+def log_from_json(data: dict[str, Any]) -> LogRecord:
+    from mmplug.host.logs import LogRecord
+
+    return LogRecord(
+        level=data["level"], message=data["message"], plugin_id=data.get("plugin_id", ""),
+        fields=dict(data.get("fields") or {}), time=datetime.fromisoformat(data["time"]),
+        module=data.get("module", ""), source=data.get("source", "stderr"),
+        raw=data.get("raw", ""),
+    )
+
+
+def api_call_to_json(call: ApiCall) -> dict[str, Any]:
+    return {
+        "plugin_id": call.plugin_id, "method": call.method,
+        "request": message_to_json(call.request), "response": message_to_json(call.response),
+        "error": call.error, "duration_s": call.duration_s, "emulated": call.emulated,
+    }
+
+
+def api_call_from_json(data: dict[str, Any]) -> ApiCall:
+    from mmplug.host.api import ApiCall
+
+    request = message_from_json(data["request"])
+    assert request is not None
+    return ApiCall(data["plugin_id"], data["method"], request,
+                   message_from_json(data["response"]), data["error"], data["duration_s"],
+                   data.get("emulated", True))
+
+
+def result_to_json(result: HookResult) -> dict[str, Any]:
+    return {
+        "hook": result.hook, "plugin_id": result.plugin_id,
+        "request": message_to_json(result.request), "response": message_to_json(result.response),
+        "error": result.error, "duration_s": result.duration_s,
+        "api_calls": [api_call_to_json(c) for c in result.api_calls],
+        "logs": [log_to_json(r) for r in result.logs],
+    }
+
+
+def result_from_json(data: dict[str, Any]) -> HookResult:
+    from mmplug.host.session import HookResult
+
+    request = message_from_json(data["request"])
+    assert request is not None
+    return HookResult(
+        data["hook"], data["plugin_id"], request, message_from_json(data["response"]),
+        data["error"], [api_call_from_json(c) for c in data["api_calls"]],
+        [log_from_json(r) for r in data["logs"]], data["duration_s"],
+    )
+
+
+def error_to_json(error: MmplugError) -> dict[str, Any]:
+    return {"type": type(error).__name__, "message": error.message, "hint": error.hint,
+            "details": getattr(error, "details", "")}
+
+
+def error_from_json(data: dict[str, Any]) -> MmplugError:
+    from mmplug import errors
+
+    cls = getattr(errors, str(data.get("type", "")), None)
+    if not (isinstance(cls, type) and issubclass(cls, errors.MmplugError)):
+        cls = errors.MmplugError
+    message = str(data.get("message") or "error")
+    hint, details = str(data.get("hint") or ""), str(data.get("details") or "")
+    try:
+        return cls(message, hint=hint, details=details)  # type: ignore[no-any-return]
+    except TypeError:
+        return errors.MmplugError(message, hint=hint, details=details)
+
+
+def _plain(value: Any) -> Any:
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    return str(value)

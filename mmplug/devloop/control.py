@@ -1,0 +1,265 @@
+"""The control channel: other terminals act on a running ``mmplug dev`` session.
+
+``mmplug dev`` listens on a unix socket (``<project>/.mmplug/dev.sock``, mode 0600, peers must
+have our uid) and writes ``<project>/.mmplug/dev.json`` (mode 0600: pid, socket, front door,
+plugin ids) into every plugin directory it runs. The protocol is one JSON object per line
+each way: ``{"op": "fire" | "status" | "reload" | "ping", ...}`` answered by
+``{"ok": true, "result": ...}`` or ``{"ok": false, "error": {type, message, hint}}``.
+
+Clients use :func:`connect`::
+
+    client = connect(project_dir)          # None when no dev session runs there
+    if client is not None:
+        with client:
+            result = client.fire("MessageWillBePosted", post={"message": "hi"})
+
+``fire`` returns the same :class:`~mmplug.host.session.HookResult` a local Session would.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import socket
+import struct
+import tempfile
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from google.protobuf.message import Message
+
+    from mmplug.host.session import HookResult
+
+STATE_DIR = ".mmplug"
+SOCKET_NAME = "dev.sock"
+POINTER_NAME = "dev.json"
+MAX_SOCKET_PATH = 100  # sun_path is 108 bytes on Linux, 104 on macOS
+MAX_LINE = 256 * 1024 * 1024
+
+Handler = Callable[[dict[str, Any]], Any]
+
+
+def pointer_path(project_dir: str | Path) -> Path:
+    return Path(project_dir).resolve() / STATE_DIR / POINTER_NAME
+
+
+class ControlServer:
+    """Serves the control protocol; ``handlers[op](request) -> result`` (JSON-able)."""
+
+    def __init__(self, project_dirs: list[Path], handlers: dict[str, Handler],
+                 info: dict[str, Any]) -> None:
+        self.project_dirs = [Path(d).resolve() for d in project_dirs]
+        self.handlers = handlers
+        self.info = info
+        self.path: Path | None = None
+        self._tmpdir: Path | None = None
+        self._sock: socket.socket | None = None
+        self._thread: threading.Thread | None = None
+        self._conns: set[socket.socket] = set()
+        self._lock = threading.Lock()
+        self._closed = threading.Event()
+
+    def start(self) -> Path:
+        state = self.project_dirs[0] / STATE_DIR
+        state.mkdir(parents=True, exist_ok=True)
+        path = state / SOCKET_NAME
+        if len(str(path)) > MAX_SOCKET_PATH:
+            self._tmpdir = Path(tempfile.mkdtemp(prefix="mmplug-dev-"))
+            path = self._tmpdir / SOCKET_NAME
+        self._take_over(path)
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        old = os.umask(0o177)
+        try:
+            sock.bind(str(path))
+        finally:
+            os.umask(old)
+        os.chmod(path, 0o600)
+        sock.listen(16)
+        self._sock, self.path = sock, path
+        self._write_pointers()
+        self._thread = threading.Thread(target=self._accept, name="mmplug-control", daemon=True)
+        self._thread.start()
+        return path
+
+    def _take_over(self, path: Path) -> None:
+        """Refuse a live session on ``path``; remove a stale socket."""
+        if not path.exists():
+            return
+        probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            probe.connect(str(path))
+        except OSError:
+            path.unlink(missing_ok=True)
+            return
+        finally:
+            probe.close()
+        from mmplug.errors import UsageError
+
+        raise UsageError(f"another `mmplug dev` is already running for {self.project_dirs[0]}",
+                         hint="stop it (Ctrl-C in its terminal) or use `mmplug fire` against it")
+
+    def _write_pointers(self) -> None:
+        data = dict(self.info, pid=os.getpid(), socket=str(self.path))
+        for directory in self.project_dirs:
+            target = directory / STATE_DIR / POINTER_NAME
+            target.parent.mkdir(parents=True, exist_ok=True)
+            temp = target.with_name(f".{POINTER_NAME}.{os.getpid()}")
+            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w") as handle:
+                json.dump(data, handle)
+            os.replace(temp, target)
+
+    def close(self) -> None:
+        self._closed.set()
+        if self._sock is not None:
+            with contextlib.suppress(OSError):
+                self._sock.shutdown(socket.SHUT_RDWR)
+            self._sock.close()
+        with self._lock:
+            conns = list(self._conns)
+        for conn in conns:
+            with contextlib.suppress(OSError):
+                conn.shutdown(socket.SHUT_RDWR)
+        if self._thread is not None:
+            self._thread.join(2.0)
+        for directory in self.project_dirs:
+            pointer = directory / STATE_DIR / POINTER_NAME
+            with contextlib.suppress(OSError, ValueError):
+                if json.loads(pointer.read_text()).get("pid") == os.getpid():
+                    pointer.unlink()
+        if self.path is not None:
+            self.path.unlink(missing_ok=True)
+        if self._tmpdir is not None:
+            with contextlib.suppress(OSError):
+                self._tmpdir.rmdir()
+
+    def _accept(self) -> None:
+        assert self._sock is not None
+        while not self._closed.is_set():
+            try:
+                conn, _ = self._sock.accept()
+            except OSError:
+                return
+            if not _same_user(conn):
+                conn.close()
+                continue
+            with self._lock:
+                self._conns.add(conn)
+            threading.Thread(target=self._serve, args=(conn,), daemon=True,
+                             name="mmplug-control-conn").start()
+
+    def _serve(self, conn: socket.socket) -> None:
+        try:
+            with conn, conn.makefile("rb") as reader:
+                for line in reader:
+                    answer = self._answer(line)
+                    conn.sendall(json.dumps(answer).encode() + b"\n")
+        except OSError:
+            pass
+        finally:
+            with self._lock:
+                self._conns.discard(conn)
+
+    def _answer(self, line: bytes) -> dict[str, Any]:
+        from mmplug.devloop._wire import error_to_json
+        from mmplug.errors import MmplugError, UsageError
+
+        try:
+            request = json.loads(line)
+            handler = self.handlers.get(str(request.get("op")))
+            if handler is None:
+                raise UsageError(f"unknown control operation {request.get('op')!r}")
+            return {"ok": True, "result": handler(request)}
+        except MmplugError as exc:
+            return {"ok": False, "error": error_to_json(exc)}
+        except Exception as exc:  # report, never kill the session
+            return {"ok": False, "error": {"type": "MmplugError",
+                                           "message": f"{type(exc).__name__}: {exc}"}}
+
+
+def _same_user(conn: socket.socket) -> bool:
+    option = getattr(socket, "SO_PEERCRED", None)
+    if option is None:
+        return True  # not Linux: the socket's 0600 mode is the guard
+    try:
+        creds = conn.getsockopt(socket.SOL_SOCKET, option, struct.calcsize("3i"))
+    except OSError:
+        return False
+    _pid, uid, _gid = struct.unpack("3i", creds)
+    return bool(uid == os.getuid())
+
+
+class ControlClient:
+    """A connection to a running dev session (see the module docstring)."""
+
+    def __init__(self, sock: socket.socket, info: dict[str, Any]) -> None:
+        self.info = info
+        self._sock = sock
+        self._reader = sock.makefile("rb")
+        self._lock = threading.Lock()
+
+    def __enter__(self) -> ControlClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._reader.close()
+        self._sock.close()
+
+    def request(self, op: str, **fields: Any) -> Any:
+        from mmplug.devloop._wire import error_from_json
+        from mmplug.errors import MmplugError
+
+        with self._lock:
+            try:
+                self._sock.sendall(json.dumps(dict(fields, op=op)).encode() + b"\n")
+                line = self._reader.readline(MAX_LINE)
+            except OSError as exc:
+                raise MmplugError(f"lost the connection to the dev session: {exc}") from None
+        if not line:
+            raise MmplugError("the dev session closed the control connection",
+                              hint="it was probably stopped; run `mmplug dev` again")
+        answer = json.loads(line)
+        if not answer.get("ok"):
+            raise error_from_json(answer.get("error") or {})
+        return answer.get("result")
+
+    def fire(self, hook: str, request: Message | None = None, plugin_id: str | None = None,
+             **fields: Any) -> HookResult:
+        """Fire ``hook`` in the live session; same arguments and result as ``Session.fire``."""
+        from mmplug.devloop._wire import message_to_json, result_from_json
+
+        data = self.request("fire", hook=hook, request=message_to_json(request),
+                            plugin_id=plugin_id, fields=fields)
+        return result_from_json(data)
+
+    def status(self) -> dict[str, Any]:
+        return dict(self.request("status"))
+
+    def reload(self, plugin_id: str | None = None) -> dict[str, Any]:
+        return dict(self.request("reload", plugin_id=plugin_id))
+
+
+def connect(project_dir: str | Path = ".", timeout: float = 5.0) -> ControlClient | None:
+    """A client for the dev session running ``project_dir``; None if there is none."""
+    pointer = pointer_path(project_dir)
+    try:
+        info = json.loads(pointer.read_text())
+        path = str(info["socket"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.settimeout(timeout)
+    try:
+        sock.connect(path)
+    except OSError:
+        sock.close()
+        return None
+    sock.settimeout(None)
+    return ControlClient(sock, info)

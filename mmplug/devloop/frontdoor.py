@@ -1,0 +1,174 @@
+"""The front door: a loopback HTTP server that forwards ``/plugins/<id>/...`` to ServeHTTP.
+
+aiohttp serves HTTP on its own event loop thread; each request becomes one ServeHTTP stream
+(a grpc.aio channel per plugin process). Bodies stream both ways in chunks of at most 64 KiB
+without being buffered whole; ``flush`` from the plugin is honoured; a client that goes away
+cancels the plugin's stream and a plugin that fails mid-answer closes the client's connection.
+Status mapping as the server does it: unknown or inactive plugin 404, status 0 -> 200, out of
+range -> 500, failure before the first response message -> 502, stream cannot open -> 503.
+ServeMetrics works the same way on the metrics listener (``/plugins/<id>/metrics``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from mmplug.errors import UsageError
+
+DEFAULT_PORT = 8065
+DEFAULT_METRICS_PORT = 8067
+START_TIMEOUT = 10.0
+
+
+@dataclass(frozen=True)
+class Route:
+    """A running plugin the front door can reach: its id, gRPC target and hooks."""
+
+    plugin_id: str
+    target: str
+    implemented: frozenset[str]
+    generation: int = 0  # changes with every plugin process (a reload may reuse the address)
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """One request through the front door, for the status line and the log."""
+
+    plugin_id: str
+    method: str
+    path: str
+    status: int
+    duration_s: float
+    error: str | None = None
+
+
+Resolver = Callable[[str], "Route | None"]
+
+
+class FrontDoor:
+    """Owns the HTTP listener(s), their event loop thread and the grpc.aio channels."""
+
+    def __init__(
+        self,
+        resolve: Resolver,
+        *,
+        host: str = "127.0.0.1",
+        port: int = DEFAULT_PORT,
+        metrics_port: int | None = None,
+        user_id: Callable[[], str | None] = lambda: None,
+        on_exchange: Callable[[Exchange], None] = lambda exchange: None,
+    ) -> None:
+        self.resolve = resolve
+        self.host = host
+        self.port = port
+        self.metrics_port = metrics_port
+        self.user_id = user_id
+        self.on_exchange = on_exchange
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._runners: list[Any] = []
+        self._bridge: Any = None
+        self._started = threading.Event()
+        self._error: BaseException | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def metrics_url(self) -> str | None:
+        return None if self.metrics_port is None else f"http://{self.host}:{self.metrics_port}"
+
+    def start(self) -> None:
+        """Bind and serve; raises UsageError when a port is taken."""
+        self._thread = threading.Thread(target=self._run, name="mmplug-frontdoor", daemon=True)
+        self._thread.start()
+        self._started.wait(START_TIMEOUT)
+        if self._error is not None:
+            self._thread.join(5.0)
+            self._thread = None
+            raise self._error
+
+    def stop(self) -> None:
+        loop, thread = self.loop, self._thread
+        if loop is None or thread is None:
+            return
+        with contextlib.suppress(RuntimeError):
+            asyncio.run_coroutine_threadsafe(self._shutdown(), loop).result(10.0)
+        with contextlib.suppress(RuntimeError):
+            loop.call_soon_threadsafe(loop.stop)
+        thread.join(10.0)
+        self._thread = None
+
+    def active_streams(self) -> int:
+        return 0 if self._bridge is None else int(self._bridge.active)
+
+    # -- the loop thread ---------------------------------------------------------------------
+    def _run(self) -> None:
+        loop = asyncio.new_event_loop()
+        self.loop = loop
+        asyncio.set_event_loop(loop)
+        try:
+            loop.run_until_complete(self._startup())
+        except BaseException as exc:
+            self._error = exc
+            self._started.set()
+            loop.run_until_complete(self._shutdown())
+            loop.close()
+            return
+        self._started.set()
+        try:
+            loop.run_forever()
+        finally:
+            loop.run_until_complete(loop.shutdown_asyncgens())
+            loop.close()
+            self.loop = None
+
+    async def _startup(self) -> None:
+        from aiohttp import web
+
+        from mmplug.devloop._http_bridge import Bridge
+
+        self._bridge = Bridge(self.resolve, self.user_id, self.on_exchange)
+        listeners = [(self.port, False)]
+        if self.metrics_port is not None:
+            listeners.append((self.metrics_port, True))
+        for port, metrics in listeners:
+            handler = self._bridge.metrics if metrics else self._bridge.serve
+            runner = web.ServerRunner(web.Server(handler, handler_cancellation=True),
+                                      handle_signals=False, shutdown_timeout=1.0)
+            await runner.setup()
+            self._runners.append(runner)
+            site = web.TCPSite(runner, self.host, port, reuse_address=True)
+            try:
+                await site.start()
+            except OSError as exc:
+                raise UsageError(
+                    f"cannot listen on {self.host}:{port}: {exc.strerror or exc}",
+                    hint="another program (or `mmplug dev`) uses that port; pick another with "
+                    + ("--metrics-port" if metrics else "--port"),
+                ) from None
+            if port == 0:  # let tests ask for any free port
+                bound = runner.addresses[-1][1]
+                if metrics:
+                    self.metrics_port = bound
+                else:
+                    self.port = bound
+
+    async def _shutdown(self) -> None:
+        for runner in reversed(self._runners):
+            with contextlib.suppress(Exception):
+                await runner.cleanup()
+        self._runners.clear()
+        if self._bridge is not None:
+            await self._bridge.close()
+
+
+def timed(started: float) -> float:
+    return time.perf_counter() - started

@@ -1,0 +1,356 @@
+"""The dev loop: one Session kept alive across saves, crashes and broken code.
+
+:class:`DevLoop` owns, besides the session: the warm spare pool, the file watcher, a reload
+worker (saves are coalesced: however many arrive during a reload, one more reload follows), a
+supervisor thread (exit and health checks, restarts with backoff, gives up after 3 crashes),
+the front door and the control channel. Everything it starts it stops in :meth:`close`.
+
+Observers get, on top of the session's ``on_log``/``on_hook_call``/...: ``on_status()`` when a
+plugin's status changes, ``on_reload(plugin_id, Reload)`` and ``on_problem(plugin_id, text)``.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from mmplug.devloop.status import PluginStatus, Reload
+from mmplug.devloop.supervise import HEALTH_EVERY_S, POLL_EVERY_S, CrashPolicy, health_check
+from mmplug.errors import MmplugError, UsageError
+
+if TYPE_CHECKING:
+    from mmplug.devloop.frontdoor import Exchange, FrontDoor, Route
+    from mmplug.devloop.watch import Save
+    from mmplug.host.session import HookResult, PluginHandle, Session
+
+
+class DevLoop:
+    """See the module docstring. Use as a context manager or call start()/close()."""
+
+    def __init__(
+        self,
+        plugin_dirs: Iterable[str | Path],
+        *,
+        port: int | None = 8065,
+        metrics_port: int | None = None,
+        as_user: str | None = None,
+        watch: bool = True,
+        warm: bool = True,
+        control: bool = True,
+        attach: str | None = None,
+        **session_args: Any,
+    ) -> None:
+        self.plugin_dirs = [Path(d).resolve() for d in plugin_dirs]
+        if not self.plugin_dirs:
+            raise UsageError("mmplug dev needs at least one plugin directory")
+        self.port, self.metrics_port = port, metrics_port
+        self.as_user = as_user
+        self.options = {"watch": watch, "warm": warm, "control": control}
+        self.attach = attach
+        self.session_args = session_args
+        self.session: Session | None = None
+        self.front_door: FrontDoor | None = None
+        self.status: dict[str, PluginStatus] = {}
+        self.start_errors: dict[str, MmplugError] = {}
+        self._observers: list[object] = []
+        self._lock = threading.RLock()
+        self._pending: dict[str, str] = {}
+        self._wake = threading.Condition()
+        self._stopping = threading.Event()
+        self._policies: dict[str, CrashPolicy] = {}
+        self._threads: list[threading.Thread] = []
+        self._closers: list[Any] = []
+        self._user_id: str | None = None
+        self.pool: Any = None
+
+    # -- lifecycle ----------------------------------------------------------------------------
+    def __enter__(self) -> DevLoop:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def start(self) -> None:
+        try:
+            self._start_session()
+            self._start_services()
+        except BaseException:
+            self.close()
+            raise
+
+    def _start_session(self) -> None:
+        from mmplug.devloop._session import DevSession
+
+        session = DevSession(self.plugin_dirs, attach=self.attach, **self.session_args)
+        self.session = session
+        if self.options["warm"] and self.attach is None:
+            from mmplug.devloop.warm import WarmPool
+
+            self.pool = WarmPool()
+            session.spawner = self.pool.spawn
+        for observer in self._observers:
+            session.add_observer(observer)
+        started = time.perf_counter()
+        session.start()
+        for handle in session.plugins.values():
+            self.status[handle.id] = PluginStatus(handle.id, str(handle.manifest.plugin_dir))
+            self._policies[handle.id] = CrashPolicy()
+            error = session.start_errors.get(handle.id)
+            self._finish(handle, Reload("start", duration_s=time.perf_counter() - started),
+                         error)
+        if self.as_user:
+            self._user_id = _find_user(session, self.as_user)
+
+    def _start_services(self) -> None:
+        assert self.session is not None
+        if self.port is not None:
+            from mmplug.devloop.frontdoor import FrontDoor
+
+            self.front_door = FrontDoor(self._route, port=self.port,
+                                        metrics_port=self.metrics_port,
+                                        user_id=lambda: self._user_id,
+                                        on_exchange=self._on_exchange)
+            self.front_door.start()
+            self._closers.append(self.front_door.stop)
+        if self.options["control"]:
+            from mmplug.devloop.control import ControlServer
+
+            server = ControlServer(self.plugin_dirs, self._control_handlers(), self._info())
+            server.start()
+            self._closers.append(server.close)
+        self._spawn_thread(self._reload_worker, "mmplug-reload")
+        self._spawn_thread(self._supervise, "mmplug-supervise")
+        if self.options["watch"]:
+            from mmplug.devloop.watch import Watcher
+
+            watcher = Watcher(self.plugin_dirs, self._on_save)
+            watcher.start()
+            self._closers.append(watcher.stop)
+
+    def _spawn_thread(self, target: Any, name: str) -> None:
+        thread = threading.Thread(target=target, name=name, daemon=True)
+        thread.start()
+        self._threads.append(thread)
+
+    def close(self) -> None:
+        """Stop watching, serving and supervising; deactivate and stop every plugin."""
+        self._stopping.set()
+        with self._wake:
+            self._wake.notify_all()
+        for closer in reversed(self._closers):
+            try:
+                closer()
+            except Exception as exc:  # keep closing the rest
+                self._notify("on_problem", "", f"closing: {exc}")
+        self._closers.clear()
+        for thread in self._threads:
+            thread.join(10.0)
+        self._threads.clear()
+        with self._lock:
+            if self.session is not None:
+                self.session.close()
+        if self.pool is not None:
+            self.pool.close()
+            self.pool = None
+
+    def add_observer(self, observer: object) -> None:
+        self._observers.append(observer)
+        if self.session is not None:
+            self.session.add_observer(observer)
+
+    # -- reloads ------------------------------------------------------------------------------
+    def request_reload(self, plugin_id: str, why: str) -> None:
+        """Queue a reload of ``plugin_id`` (coalesced with any already queued)."""
+        with self._wake:
+            self._pending[plugin_id] = why
+            self._wake.notify_all()
+
+    def reload(self, plugin_id: str, why: str = "requested") -> Reload:
+        """Reload now: OnDeactivate, stop, start (warm), OnActivate. Never raises plugin errors."""
+        session = self._session()
+        with self._lock:
+            handle = session.plugin(plugin_id)
+            self._set(handle.id, state="starting")
+            started = time.perf_counter()
+            hits = self.pool.hits if self.pool is not None else 0
+            error: MmplugError | None = None
+            try:
+                session.reload(handle.id)
+            except MmplugError as exc:
+                error = exc
+            record = Reload(why, duration_s=time.perf_counter() - started)
+            record.warm = self.pool is not None and self.pool.hits > hits
+            self._finish(handle, record, error)
+        return record
+
+    def _finish(self, handle: PluginHandle, record: Reload, error: MmplugError | None) -> None:
+        """Update the status after a (re)start and warm a spare for the next one."""
+        if error is not None:
+            record.ok, record.error = False, error.render()
+            self._set(handle.id, state="failed", pid=0, problem=error.message,
+                      last_reload=record)
+            self._notify("on_problem", handle.id, error.render())
+        else:
+            self._set(handle.id, state="attached" if self.attach else "active", pid=handle.pid,
+                      implemented=list(handle.implemented), problem=None, last_reload=record)
+        self._notify("on_reload", handle.id, record)
+        self._prepare_spare(handle)
+
+    def _prepare_spare(self, handle: PluginHandle) -> None:
+        if self.pool is None or self._stopping.is_set():
+            return
+        from mmplug.host.launcher import find_python, plugin_env
+
+        session = self._session()
+        python = find_python(handle.manifest.plugin_dir, session.python)
+        if python is not None:
+            self.pool.prepare_async([python, handle.manifest.executable],
+                                    cwd=handle.manifest.plugin_dir,
+                                    env=plugin_env(None, session.env))
+
+    def _on_save(self, save: Save) -> None:
+        for status in self.status.values():
+            if Path(status.directory) == save.root:
+                self._policies[status.id].reset()
+                self.request_reload(status.id, f"{save.trigger} changed")
+
+    def _reload_worker(self) -> None:
+        while not self._stopping.is_set():
+            with self._wake:
+                while not self._pending and not self._stopping.is_set():
+                    self._wake.wait()
+                if self._stopping.is_set():
+                    return
+                plugin_id, why = next(iter(self._pending.items()))
+                del self._pending[plugin_id]
+            self._notify("on_reloading", plugin_id, why)
+            self.reload(plugin_id, why)
+
+    # -- supervision --------------------------------------------------------------------------
+    def _supervise(self) -> None:
+        last_health = time.monotonic()
+        while not self._stopping.wait(POLL_EVERY_S):
+            check_health = time.monotonic() - last_health >= HEALTH_EVERY_S
+            if check_health:
+                last_health = time.monotonic()
+            for plugin_id in list(self.status):
+                problem = self._check(plugin_id, check_health)
+                if problem is not None:
+                    self._crashed(plugin_id, problem)
+
+    def _check(self, plugin_id: str, check_health: bool) -> str | None:
+        session = self._session()
+        handle = session.plugins.get(plugin_id)
+        status = self.status[plugin_id]
+        if handle is None or status.state not in ("active", "attached"):
+            return None
+        client = handle.client
+        if handle.state == "crashed" or client is None:
+            return "the plugin crashed"
+        code = client.process.exit_code()
+        if code is not None:
+            return f"the plugin process exited with code {code}"
+        if check_health and not self._lock_busy():
+            return health_check(client.process.channel)
+        return None
+
+    def _lock_busy(self) -> bool:
+        if self._lock.acquire(blocking=False):
+            self._lock.release()
+            return False
+        return True
+
+    def _crashed(self, plugin_id: str, problem: str) -> None:
+        session = self._session()
+        handle = session.plugin(plugin_id)
+        if handle.client is not None:
+            problem = _with_tail(problem, handle.client.process.stderr_tail())
+        delay = self._policies[plugin_id].crashed()
+        crashes = self._policies[plugin_id].count
+        if delay is None:
+            with self._lock:
+                session.stop_plugin(handle)
+            text = (f"{problem}; it crashed {crashes} times within a minute, so it is not "
+                    "restarted again (the server deactivates such plugins). Fix it and save.")
+            self._set(plugin_id, state="given-up", pid=0, problem=text, crashes=crashes)
+            self._notify("on_problem", plugin_id, text)
+            return
+        self._set(plugin_id, state="crashed", problem=problem, crashes=crashes)
+        self._notify("on_problem", plugin_id, f"{problem}; restarting in {delay:g} s")
+        if not self._stopping.wait(delay):
+            self.request_reload(plugin_id, f"restart after crash {crashes}")
+
+    # -- hooks and HTTP -----------------------------------------------------------------------
+    def fire(self, hook: str, request: Any = None, plugin_id: str | None = None,
+             **fields: Any) -> HookResult:
+        session = self._session()
+        with self._lock:
+            return session.fire(hook, request, plugin_id, **fields)
+
+    def _route(self, plugin_id: str) -> Route | None:
+        from mmplug.devloop.frontdoor import Route
+
+        session = self.session
+        handle = session.plugins.get(plugin_id.lower()) if session else None
+        if handle is None or handle.state != "active" or handle.client is None:
+            return None
+        handshake = handle.client.process.handshake
+        if handshake is None:
+            return None
+        return Route(handle.id, handshake.target, frozenset(handle.implemented), handle.pid)
+
+    def _on_exchange(self, exchange: Exchange) -> None:
+        self._notify("on_exchange", exchange)
+
+    # -- control channel ----------------------------------------------------------------------
+    def _control_handlers(self) -> dict[str, Any]:
+        from mmplug.devloop._control_ops import handlers
+
+        return handlers(self)
+
+    def _info(self) -> dict[str, Any]:
+        return {"plugins": list(self.status), "directories": [str(d) for d in self.plugin_dirs],
+                "front_door": self.front_door.url if self.front_door else None}
+
+    # -- helpers ------------------------------------------------------------------------------
+    def _session(self) -> Session:
+        if self.session is None:
+            raise MmplugError("the dev loop is not running")
+        return self.session
+
+    def _set(self, plugin_id: str, **changes: Any) -> None:
+        status = self.status[plugin_id]
+        for key, value in changes.items():
+            setattr(status, key, value)
+        self._notify("on_status")
+
+    def _notify(self, method: str, *args: Any) -> None:
+        for observer in list(self._observers):
+            callback = getattr(observer, method, None)
+            if callback is not None:
+                try:
+                    callback(*args)
+                except Exception:  # a broken observer must not break the loop
+                    pass
+
+
+def _with_tail(problem: str, tail: list[str]) -> str:
+    lines = [line for line in tail if line.strip()][-12:]
+    return problem + ("\n" + "\n".join(lines) if lines else "")
+
+
+def _find_user(session: Session, who: str) -> str:
+    """The id of the user ``who`` (username, @username or id) in the session's store."""
+    name = who.lstrip("@")
+    with session.store.read() as db:
+        row = db.execute("SELECT id FROM users WHERE id = ? OR username = ?",
+                         (name, name)).fetchone()
+    if row is None:
+        raise UsageError(f"no user {who!r} in the fake host's store",
+                         hint="use a username of the world (e.g. from `mmplug fire --list-users`)"
+                         " or an id")
+    return str(row[0])

@@ -1,0 +1,61 @@
+"""Crash policy for the dev loop: notice dead or unhealthy plugins, restart with backoff, give up.
+
+Like the server, a plugin that crashes 3 times within a short window is not restarted again
+(the server deactivates it); the next save tries again. Between restarts the delay doubles.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from dataclasses import dataclass, field
+
+CRASH_LIMIT = 3
+CRASH_WINDOW_S = 60.0
+BACKOFF_START_S = 0.25
+BACKOFF_MAX_S = 4.0
+HEALTH_EVERY_S = 2.0
+HEALTH_TIMEOUT_S = 2.0
+POLL_EVERY_S = 0.1
+
+
+@dataclass
+class CrashPolicy:
+    """Counts crashes of one plugin; says how long to wait before the restart, or to give up."""
+
+    limit: int = CRASH_LIMIT
+    window_s: float = CRASH_WINDOW_S
+    crashes: deque[float] = field(default_factory=deque)
+
+    def crashed(self, now: float | None = None) -> float | None:
+        """Record a crash; the delay before restarting, or None to stop restarting."""
+        now = time.monotonic() if now is None else now
+        self.crashes.append(now)
+        while self.crashes and now - self.crashes[0] > self.window_s:
+            self.crashes.popleft()
+        if len(self.crashes) >= self.limit:
+            return None
+        return min(BACKOFF_START_S * 2 ** (len(self.crashes) - 1), BACKOFF_MAX_S)
+
+    def reset(self) -> None:
+        self.crashes.clear()
+
+    @property
+    def count(self) -> int:
+        return len(self.crashes)
+
+
+def health_check(channel: object, timeout: float = HEALTH_TIMEOUT_S) -> str | None:
+    """go-plugin's health check on a plugin channel: None when serving, else the problem."""
+    import grpc
+    from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+    stub = health_pb2_grpc.HealthStub(channel)
+    try:
+        answer = stub.Check(health_pb2.HealthCheckRequest(service="plugin"), timeout=timeout)
+    except grpc.RpcError as exc:
+        code = exc.code() if isinstance(exc, grpc.Call) else None
+        return f"health check failed: {code.name if code else exc}"
+    if answer.status != health_pb2.HealthCheckResponse.SERVING:
+        return f"health check: {health_pb2.HealthCheckResponse.ServingStatus.Name(answer.status)}"
+    return None

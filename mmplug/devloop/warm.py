@@ -1,0 +1,173 @@
+"""Warm spare interpreters: a reload only imports the plugin and handshakes.
+
+A spare is a fresh Python process started ahead of time, with the plugin's interpreter, working
+directory, ``sys.path`` and environment, that has already imported grpc, protobuf and the SDK
+(not a line of plugin code). It blocks reading a FIFO. On "go" it takes the launch's
+environment, working directory and ``sys.argv`` as ``python plugin.py`` would have them and
+runs the executable with :mod:`runpy` as ``__main__``. Every launch uses a new process, so the
+plugin sees the state of a cold start, minus the import time.
+
+The pool plugs into the launcher as its ``spawner``: it answers the launcher's spawn request
+with a matching spare when one is ready, and with an ordinary cold spawn otherwise.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+# Runs in the spare: ``python -c BOOT <fifo> <script>``. Kept free of anything but the stdlib
+# until the warm imports, and it leaves no names behind in the plugin's ``__main__``.
+BOOT = r"""
+import os, sys
+sys.path[0] = os.path.dirname(os.path.abspath(sys.argv[2]))
+for _name in ("grpc", "google.protobuf.message", "grpc_health.v1.health_pb2_grpc",
+              "mmplug.sdk", "mmplug.protocol.hooks_pb2_grpc", "mmplug.protocol.api_pb2_grpc"):
+    try:
+        __import__(_name)
+    except Exception:
+        pass
+def _go():
+    import json, runpy
+    with open(sys.argv[1], "rb") as fifo:
+        data = fifo.read()
+    if not data:
+        os._exit(0)
+    go = json.loads(data)
+    os.environ.clear()
+    os.environ.update(go["env"])
+    os.chdir(go["cwd"])
+    script = os.path.join(go["cwd"], go["script"])
+    sys.argv = [go["script"], *go["args"]]
+    sys.path[0] = os.path.dirname(os.path.abspath(script))
+    runpy.run_path(script, run_name="__main__")
+_go()
+"""
+READY_TIMEOUT = 10.0
+
+
+@dataclass
+class _Spare:
+    key: tuple[str, str, str]
+    popen: subprocess.Popen[bytes]
+    fifo: Path
+    started: float
+
+
+class WarmPool:
+    """Keeps one warm spare per (interpreter, directory, script); see the module docstring."""
+
+    def __init__(self) -> None:
+        self._dir = Path(tempfile.mkdtemp(prefix="mmplug-warm-"))
+        self._spares: dict[tuple[str, str, str], _Spare] = {}
+        self._lock = threading.Lock()
+        self._closed = False
+        self.hits = 0
+        self.misses = 0
+
+    # -- the launcher's spawner ------------------------------------------------------------------
+    def spawn(
+        self, command: list[str], *, cwd: Path, env: dict[str, str]
+    ) -> subprocess.Popen[bytes]:
+        """Start ``command`` (``[python, script, *args]``): a spare when one is ready."""
+        from mmplug.host.launcher import spawn
+
+        key = _key(command, cwd)
+        with self._lock:
+            spare = self._spares.pop(key, None)
+        if spare is not None and self._go(spare, command, cwd, env):
+            self.hits += 1
+            return spare.popen
+        self.misses += 1
+        return spawn(command, cwd=cwd, env=env)
+
+    def prepare(self, command: list[str], *, cwd: Path, env: Mapping[str, str]) -> None:
+        """Start a spare for the next launch of ``command`` (no-op if one is waiting)."""
+        from mmplug.host.launcher import spawn
+
+        key = _key(command, cwd)
+        with self._lock:
+            if self._closed or key in self._spares:
+                return
+        fifo = self._dir / f"go-{os.getpid()}-{time.monotonic_ns()}"
+        os.mkfifo(fifo, 0o600)
+        boot = [command[0], "-c", BOOT, str(fifo), command[1]]
+        try:
+            popen = spawn(boot, cwd=cwd, env=dict(env))
+        except OSError:
+            fifo.unlink(missing_ok=True)
+            return
+        spare = _Spare(key, popen, fifo, time.monotonic())
+        with self._lock:
+            if self._closed or key in self._spares:
+                stale: _Spare | None = spare
+            else:
+                self._spares[key] = spare
+                stale = None
+        if stale is not None:
+            _discard(stale)
+
+    def prepare_async(self, command: list[str], *, cwd: Path, env: Mapping[str, str]) -> None:
+        threading.Thread(target=self.prepare, args=(command,), kwargs={"cwd": cwd, "env": env},
+                         name="mmplug-warm", daemon=True).start()
+
+    def pids(self) -> list[int]:
+        with self._lock:
+            return [s.popen.pid for s in self._spares.values()]
+
+    def close(self) -> None:
+        """Kill every waiting spare and remove the FIFOs."""
+        with self._lock:
+            self._closed = True
+            spares = list(self._spares.values())
+            self._spares.clear()
+        for spare in spares:
+            _discard(spare)
+        shutil.rmtree(self._dir, ignore_errors=True)
+
+    # -- internals -----------------------------------------------------------------------------
+    def _go(self, spare: _Spare, command: list[str], cwd: Path, env: Mapping[str, str]) -> bool:
+        """Hand the launch to ``spare``; False (spare discarded) when it cannot take it."""
+        message = json.dumps({"env": dict(env), "cwd": str(cwd), "script": command[1],
+                              "args": command[2:]}).encode()
+        deadline = time.monotonic() + READY_TIMEOUT
+        while spare.popen.poll() is None:
+            try:
+                fd = os.open(spare.fifo, os.O_WRONLY | os.O_NONBLOCK)
+            except OSError as exc:  # ENXIO: the spare is still importing
+                if exc.errno != errno.ENXIO or time.monotonic() > deadline:
+                    break
+                time.sleep(0.002)
+                continue
+            try:
+                os.set_blocking(fd, True)
+                os.write(fd, message)
+            finally:
+                os.close(fd)
+            spare.fifo.unlink(missing_ok=True)
+            return True
+        _discard(spare)
+        return False
+
+
+def _key(command: list[str], cwd: Path) -> tuple[str, str, str]:
+    return (command[0], str(Path(cwd).resolve()), command[1] if len(command) > 1 else "")
+
+
+def _discard(spare: _Spare) -> None:
+    from mmplug.host.launcher import kill_group
+
+    kill_group(spare.popen)
+    for stream in (spare.popen.stdout, spare.popen.stderr):
+        if stream is not None:
+            stream.close()
+    spare.fifo.unlink(missing_ok=True)
