@@ -49,15 +49,18 @@ def start(args: list[str]) -> tuple[subprocess.Popen[bytes], str]:
     return proc, address
 
 
-def measure(call: Callable[[], Any], calls: int) -> float:
-    for _ in range(min(200, calls)):
-        call()  # warm up: connection, thread pool, caches
-    samples = []
+def measure(cases: dict[str, Callable[[], Any]], calls: int) -> dict[str, float]:
+    """Median µs per call of each case; cases are interleaved so load spikes hit all alike."""
+    for call in cases.values():
+        for _ in range(min(200, calls)):
+            call()  # warm up: connection, thread pool, caches
+    samples: dict[str, list[float]] = {name: [] for name in cases}
     for _ in range(calls):
-        start = time.perf_counter()
-        call()
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples) * 1e6
+        for name, call in cases.items():
+            start = time.perf_counter()
+            call()
+            samples[name].append(time.perf_counter() - start)
+    return {name: statistics.median(values) * 1e6 for name, values in samples.items()}
 
 
 def raw(channel: grpc.Channel, method: str) -> Callable[[bytes], bytes]:
@@ -71,22 +74,22 @@ def main() -> None:
 
     posted = message_class("MessageHasBeenPostedRequest")(post={"id": "p1", "message": "hi"})
     will = message_class("MessageWillBePostedRequest")(post={"message": "a forbidden word"})
-    results: dict[str, float] = {}
     echo_proc, echo_addr = start(["-c", ECHO_SERVER])
     plugin_proc, plugin_addr = start([str(SAMPLE)])
     try:
         with grpc.insecure_channel(echo_addr) as echo, grpc.insecure_channel(plugin_addr) as plug:
             echo_call = raw(echo, "/bench.Echo/Echo")
-            payload = posted.SerializeToString()
-            results["bare grpcio echo (base)"] = measure(lambda: echo_call(payload), calls)
             impl = raw(plug, f"{HOOKS}/Implemented")
-            results["Implemented"] = measure(lambda: impl(b""), calls)
             mwbp = raw(plug, f"{HOOKS}/MessageWillBePosted")
-            body = will.SerializeToString()
-            results["MessageWillBePosted (sync handler)"] = measure(lambda: mwbp(body), calls)
             mhbp = raw(plug, f"{HOOKS}/MessageHasBeenPosted")
-            results["MessageHasBeenPosted (async handler)"] = measure(
-                lambda: mhbp(payload), calls)
+            payload = posted.SerializeToString()
+            body = will.SerializeToString()
+            results = measure({
+                "bare grpcio echo (base)": lambda: echo_call(payload),
+                "Implemented": lambda: impl(b""),
+                "MessageWillBePosted (sync handler)": lambda: mwbp(body),
+                "MessageHasBeenPosted (async handler)": lambda: mhbp(payload),
+            }, calls)
     finally:
         for proc in (echo_proc, plugin_proc):
             proc.terminate()
