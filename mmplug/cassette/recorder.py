@@ -66,7 +66,10 @@ class CassetteRecorder:
         self._pending = (peek_clock(store), id_counter(store))
 
     def _nested(self, plugin_id: str) -> bool:
-        collectors = getattr(self.session, "_collectors_of", None)
+        """True while another hook call of the plugin is in flight (its collector is open)."""
+        hub = getattr(self.session, "_observers", None)
+        collectors = getattr(hub, "collectors_of", None) or getattr(
+            self.session, "_collectors_of", None)
         return bool(collectors(plugin_id)) if collectors is not None else False
 
     # -- observer interface --------------------------------------------------------------

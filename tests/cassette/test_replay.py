@@ -1,0 +1,113 @@
+"""Record a real session, replay it: passes; change the plugin: fails naming the field;
+--update; passes again. Real plugin processes over real gRPC throughout."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from mmplug.cassette import CassetteRecorder, read_cassette, replay_cassette
+from mmplug.cassette._session import deterministic_session
+from mmplug.host.payloads import build_payload, resolve_hook, scene_from_store
+
+
+def record_session(plugin: Path, cassette: Path) -> None:
+    """What `mmplug dev --record` does: a recorder on a session, a few hooks fired."""
+    session = deterministic_session(plugin, python=sys.executable)
+    recorder = CassetteRecorder(cassette).attach(session)
+    try:
+        with session:
+            scene = scene_from_store(session.store)
+            for hook, kwargs in (("ExecuteCommand", {"command": "/parrot hello"}),
+                                 ("MessageWillBePosted", {"message": "a badword"}),
+                                 ("MessageHasBeenPosted", {"message": "counted"})):
+                spec = resolve_hook(hook)
+                recorder.mark()
+                session.fire(hook, build_payload(spec, scene, **kwargs))
+    finally:
+        recorder.close()
+        session.store.close()
+
+
+def replay_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "mmplug.cli.main", "replay", *args, "--python", sys.executable],
+        cwd=cwd, capture_output=True, text=True, timeout=60,
+        env={"COLUMNS": "200", "NO_COLOR": "1", "PATH": "/usr/bin:/bin"})
+
+
+def test_record_replay_change_update(parrot: Path) -> None:
+    cassette = parrot / "session.jsonl"
+    record_session(parrot, cassette)
+    recorded = read_cassette(cassette)
+    hooks = [e.hook for e in recorded.entries]
+    assert hooks[0] == "OnActivate"
+    assert "ExecuteCommand" in hooks and "MessageWillBePosted" in hooks
+    nested = [e for e in recorded.entries if e.data.get("nested")]
+    assert nested, "CreatePost inside /parrot runs MessageWillBePosted: recorded as nested"
+
+    report = replay_cassette(cassette, parrot, python=sys.executable)
+    assert report.ok, report.render()
+    assert report.calls == len(recorded.entries) - len(nested)
+
+    passing = replay_cli(str(cassette), "--check", cwd=parrot)
+    assert passing.returncode == 0, passing.stdout + passing.stderr
+    assert "all match" in passing.stdout
+
+    source = parrot / "plugin.py"
+    source.write_text(source.read_text().replace('GREETING = "Hello"', 'GREETING = "Howdy"'))
+    failing = replay_cli(str(cassette), "--check", cwd=parrot)
+    assert failing.returncode == 1
+    assert re.search(r"api_calls\[\d+\]\.request\.post\.message", failing.stdout)
+    assert '"Hello @alice: hello"' in failing.stdout and '"Howdy @alice: hello"' in failing.stdout
+    assert "Traceback" not in failing.stdout + failing.stderr
+
+    ignored = replay_cli(str(cassette), "--check", "--ignore", "message", cwd=parrot)
+    assert ignored.returncode == 0, ignored.stdout
+
+    before = cassette.read_text()
+    updated = replay_cli(str(cassette), "--update", cwd=parrot)
+    assert updated.returncode == 0 and "rewritten" in updated.stdout
+    assert cassette.read_text() != before
+    assert "Howdy @alice: hello" in cassette.read_text()
+    assert replay_cli(str(cassette), "--check", cwd=parrot).returncode == 0
+
+
+def test_fire_record_then_replay(parrot: Path) -> None:
+    cassette = parrot / "fired.jsonl"
+    for args in (["OnActivate"], ["ExecuteCommand", "/parrot hi"], ["ServeHTTP", "/status"]):
+        result = subprocess.run(
+            [sys.executable, "-m", "mmplug.cli.main", "fire", *args, "--record", str(cassette),
+             "--python", sys.executable, "--output", "json"],
+            cwd=parrot, capture_output=True, text=True, timeout=60)
+        assert result.returncode == 0, result.stderr
+    lines = cassette.read_text().splitlines()
+    assert json.loads(lines[0])["format"] == "mmplug-cassette"
+    assert [json.loads(x)["hook"] for x in lines[1:]] == ["OnActivate", "ExecuteCommand",
+                                                         "ServeHTTP"]
+    report = replay_cassette(cassette, parrot, python=sys.executable)
+    assert report.ok, report.render()
+
+
+def test_replay_refuses_another_plugin_and_bad_cassettes(parrot: Path, tmp_path: Path) -> None:
+    cassette = tmp_path / "other.jsonl"
+    cassette.write_text(json.dumps({"format": "mmplug-cassette", "version": 1,
+                                    "plugin_id": "com.example.other", "world": None}) + "\n")
+    result = replay_cli(str(cassette), cwd=parrot)
+    assert result.returncode == 2
+    assert "records plugin 'com.example.other'" in result.stderr
+    cassette.write_text('{"format": "mmplug-cassette", "version": 7, "plugin_id": "x"}\n')
+    result = replay_cli(str(cassette), cwd=parrot)
+    assert result.returncode == 2 and "version 7 is not supported" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("flags", [["--check", "--update"]])
+def test_check_and_update_exclude_each_other(parrot: Path, flags: list[str]) -> None:
+    result = replay_cli("missing.jsonl", *flags, cwd=parrot)
+    assert result.returncode == 2 and "exclude each other" in result.stderr
