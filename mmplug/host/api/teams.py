@@ -242,6 +242,11 @@ def get_team_stats(ctx: ApiContext, req: pb.GetTeamStatsRequest) -> pb.GetTeamSt
     return pb.GetTeamStatsResponse(team_stats=stats)
 
 
+def _num(table: str, field: str) -> str:
+    """An int64 field of a row's ``data`` (protobuf JSON writes int64 as a string)."""
+    return f"CAST(coalesce(json_extract({table}.data, '$.{field}'), 0) AS INTEGER)"
+
+
 @emulates("GetTeamsUnreadForUser")
 def get_teams_unread_for_user(
     ctx: ApiContext, req: pb.GetTeamsUnreadForUserRequest
@@ -249,13 +254,11 @@ def get_teams_unread_for_user(
     """Per team: messages and mentions the user has not read in its channels."""
     with ctx.store.read() as db:
         rows = db.execute(
-            "SELECT c.team_id AS team_id,"
-            " sum(max(coalesce(json_extract(c.data,'$.total_msg_count'),0)"
-            "  - coalesce(json_extract(cm.data,'$.msg_count'),0), 0)) AS msgs,"
-            " sum(coalesce(json_extract(cm.data,'$.mention_count'),0)) AS mentions,"
-            " sum(max(coalesce(json_extract(c.data,'$.total_msg_count_root'),0)"
-            "  - coalesce(json_extract(cm.data,'$.msg_count_root'),0), 0)) AS msgs_root,"
-            " sum(coalesce(json_extract(cm.data,'$.mention_count_root'),0)) AS mentions_root"
+            f"SELECT c.team_id AS team_id,"
+            f" sum(max({_num('c', 'total_msg_count')} - {_num('cm', 'msg_count')}, 0)) AS msgs,"
+            f" sum({_num('cm', 'mention_count')}) AS mentions,"
+            f" sum(max({_num('c', 'total_msg_count_root')} - {_num('cm', 'msg_count_root')}, 0))"
+            f" AS msgs_root, sum({_num('cm', 'mention_count_root')}) AS mentions_root"
             " FROM channel_members cm JOIN channels c ON c.id=cm.channel_id"
             " JOIN team_members tm ON tm.team_id=c.team_id AND tm.user_id=cm.user_id"
             " WHERE cm.user_id=? AND c.team_id != '' AND tm.delete_at=0 AND c.delete_at=0"

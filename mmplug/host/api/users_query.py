@@ -20,8 +20,9 @@ SEARCH_LIMIT = 100
 _SORTS = {
     "": "u.username",
     "username": "u.username",
-    "create_at": "json_extract(u.data, '$.create_at') DESC, u.username",
-    "last_activity_at": "json_extract(u.data, '$.last_activity_at') DESC, u.username",
+    "create_at": "CAST(json_extract(u.data, '$.create_at') AS INTEGER) DESC, u.username",
+    "last_activity_at": "CAST(json_extract(u.data, '$.last_activity_at') AS INTEGER) DESC, "
+    "u.username",
     "status": "CASE json_extract(s.data, '$.status') WHEN 'online' THEN 0 WHEN 'away' THEN 1 "
     "WHEN 'dnd' THEN 2 ELSE 3 END, u.username",
 }
@@ -183,7 +184,7 @@ def get_users(ctx: ApiContext, req: pb.GetUsersRequest) -> pb.GetUsersResponse:
     elif req.active and not req.inactive:
         where.append("u.delete_at = 0")
     if req.updated_after:
-        where.append("json_extract(u.data, '$.update_at') > ?")
+        where.append("CAST(json_extract(u.data, '$.update_at') AS INTEGER) > ?")
         args.append(req.updated_after)
     limit, offset = paging(req.page, req.per_page)
     cond = " AND ".join(where) or "1"
