@@ -34,9 +34,19 @@ def env(**extra: str) -> dict[str, str]:
     return result
 
 
+def harness_ready() -> bool:
+    """run.sh builds gohost into its cache; without a built binary it needs Go to build one."""
+    cache = os.environ.get("MM_CONFORMANCE_CACHE") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "mm-conformance")
+    return Path(cache, "gohost").is_file() or shutil.which("go") is not None
+
+
 def gohost(*flags: str, extra_env: dict[str, str] | None = None) -> str:
     if shutil.which("bash") is None:
         pytest.skip("bash is not available")
+    if not harness_ready():
+        pytest.skip("gohost is not built and Go is missing: run ../shared/conformance/run.sh "
+                    "--setup")
     result = subprocess.run(
         [str(RUN), *flags, "--", sys.executable, str(SAMPLE)],
         env=env(**(extra_env or {})), capture_output=True, text=True, timeout=90,
