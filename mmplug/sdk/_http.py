@@ -77,6 +77,8 @@ class Request:
         self.request_uri: str = init.request_uri
         self.content_length: int = init.content_length
         self.path_params: dict[str, str] = {}
+        self.context = init.plugin_context  # same as plugin_context; set for router handlers
+        self.response: ResponseWriter | None = None  # set by the router for its handlers
         self._body = body
         self._consumed: bytes | None = None
 
