@@ -202,3 +202,25 @@ def test_router(method: str, url: str, status: int, body: bytes,
         assert headers["Allow"] == ["GET, HEAD"]
     if status == 202:
         assert headers["X-Created"] == ["yes"]
+
+
+def test_route_may_stream_through_request_response() -> None:
+    streaming = Router()
+
+    @streaming.get("/events")
+    def events(plugin: Any, request: Request) -> None:
+        assert request.response is not None
+        request.response.set_header("Content-Type", "text/event-stream")
+        for n in range(3):
+            request.response.write(f"data: {n}\n\n")
+            request.response.flush()
+
+    class Streams(Plugin):
+        http = streaming
+
+    with hooks_server(Streams()) as call:
+        status, headers, body, kinds = collect(call.stream("ServeHTTP", http_request(
+            "GET", "/events")))
+    assert (status, headers["Content-Type"]) == (200, ["text/event-stream"])
+    assert body == b"data: 0\n\ndata: 1\n\ndata: 2\n\n"
+    assert kinds.count("flush") == 3
