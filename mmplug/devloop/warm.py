@@ -5,7 +5,8 @@ directory, ``sys.path`` and environment, that has already imported grpc, protobu
 (not a line of plugin code). It blocks reading a FIFO. On "go" it takes the launch's
 environment, working directory and ``sys.argv`` as ``python plugin.py`` would have them and
 runs the executable with :mod:`runpy` as ``__main__``. Every launch uses a new process, so the
-plugin sees the state of a cold start, minus the import time.
+plugin sees the state of a cold start, minus the import time (one visible difference: runpy
+puts the script's absolute path in ``sys.argv[0]``, the path ``__file__`` holds anyway).
 
 The pool plugs into the launcher as its ``spawner``: it answers the launcher's spawn request
 with a matching spare when one is ready, and with an ordinary cold spawn otherwise.

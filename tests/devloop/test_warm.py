@@ -1,0 +1,71 @@
+"""A warm spare runs the plugin exactly as a cold `python plugin.py` would."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from mmplug.devloop.warm import WarmPool
+from mmplug.host.launcher import kill_group, plugin_env, spawn
+
+PROBE = '''
+import json, os, sys
+import helper
+print(json.dumps({
+    "name": __name__, "file": os.path.basename(__file__), "argv": sys.argv,
+    "path0": sys.path[0], "cwd": os.getcwd(), "marker": os.environ.get("PROBE_MARKER"),
+    "helper": helper.VALUE, "main_is_module": sys.modules["__main__"].__dict__ is globals(),
+    "plugin_modules": sorted(m for m in sys.modules if m.startswith("helper")),
+}), flush=True)
+'''
+
+
+def _run(popen: object) -> dict[str, object]:
+    line = popen.stdout.readline()  # type: ignore[attr-defined]
+    kill_group(popen)  # type: ignore[arg-type]
+    for stream in (popen.stdout, popen.stderr):  # type: ignore[attr-defined]
+        stream.close()
+    return json.loads(line)  # type: ignore[no-any-return]
+
+
+def test_warm_start_sees_what_a_cold_start_sees(tmp_path: Path) -> None:
+    (tmp_path / "probe.py").write_text(PROBE)
+    (tmp_path / "helper.py").write_text("VALUE = 'from the plugin dir'\n")
+    command = [sys.executable, "probe.py"]
+    env = plugin_env(None, {"PROBE_MARKER": "spare-time"})
+    cold = _run(spawn(command, cwd=tmp_path, env=dict(env, PROBE_MARKER="go")))
+    pool = WarmPool()
+    try:
+        pool.prepare(command, cwd=tmp_path, env=env)
+        warm = _run(pool.spawn(command, cwd=tmp_path, env=dict(env, PROBE_MARKER="go")))
+        assert pool.hits == 1
+    finally:
+        pool.close()
+    # runpy puts the script's absolute path in sys.argv[0] (what __file__ holds either way)
+    assert Path(str(warm.pop("argv")[0])) == tmp_path / str(cold.pop("argv")[0])  # type: ignore[index]
+    assert warm == cold
+    assert cold["name"] == "__main__" and cold["marker"] == "go"
+    assert cold["path0"] == str(tmp_path) and cold["main_is_module"] is True
+
+
+def test_without_a_spare_it_starts_cold(tmp_path: Path) -> None:
+    (tmp_path / "probe.py").write_text(PROBE)
+    (tmp_path / "helper.py").write_text("VALUE = 1\n")
+    pool = WarmPool()
+    try:
+        result = _run(pool.spawn([sys.executable, "probe.py"], cwd=tmp_path,
+                                 env=plugin_env(None)))
+        assert (pool.hits, pool.misses) == (0, 1)
+        assert result["helper"] == 1
+    finally:
+        pool.close()
+
+
+def test_close_kills_waiting_spares(tmp_path: Path) -> None:
+    (tmp_path / "probe.py").write_text(PROBE)
+    pool = WarmPool()
+    pool.prepare([sys.executable, "probe.py"], cwd=tmp_path, env=plugin_env(None))
+    (pid,) = pool.pids()
+    pool.close()
+    assert not Path(f"/proc/{pid}").exists() or "Z" in Path(f"/proc/{pid}/stat").read_text()
