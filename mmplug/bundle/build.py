@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from mmplug.bundle import files as _files
+from mmplug.bundle.inspect import UPLOAD_LIMIT
 from mmplug.bundle.requirements import Requirements, plugin_requirements, sdk_requirements
 from mmplug.bundle.shim import COMMON_DIR, SHIM_NAME, VENDOR_DIR, shim_source
 from mmplug.bundle.tarball import Entry, archive_mtime, write_tarball
@@ -117,6 +118,9 @@ def build_bundle(options: BundleOptions) -> BundleResult:
         entries += _vendor(Path(tmp), plugin_id, targets, requirements, options)
         sha = write_tarball(entries, dest, mtime=archive_mtime())
     warnings = [str(f) for f in findings] + collection.warnings + requirements.dropped
+    if dest.stat().st_size > UPLOAD_LIMIT:
+        warnings.append(f"{dest.name} is over 100 MiB, the server's default upload limit "
+                        "(FileSettings.MaxFileSize): ship fewer targets or raise the limit")
     return BundleResult(
         path=dest, size=dest.stat().st_size, sha256=sha, plugin_id=plugin_id,
         version=str(data["version"]), targets=[t.tag for t in targets],

@@ -106,12 +106,20 @@ def _scan(tar: tarfile.TarFile, report: Report, manifests: dict[str, bytes],
             report.problems.append(f"members add up to more than {max_total_size} bytes "
                                    "uncompressed; stopped reading here")
             return
-        base = posixpath.basename(info.name)
-        if info.isreg() and base == "plugin.json" and info.name.count("/") <= 1 and not problem:
+        name = _clean(info.name)
+        if info.isreg() and posixpath.basename(name) == "plugin.json" and name.count("/") <= 1 \
+                and not problem:
             if info.size <= MAX_MANIFEST_SIZE:
                 handle = tar.extractfile(info)
                 if handle is not None:
-                    manifests[info.name] = handle.read(MAX_MANIFEST_SIZE)
+                    manifests[name] = handle.read(MAX_MANIFEST_SIZE)
+
+
+def _clean(name: str) -> str:
+    """A member name without a leading ``./`` (as `tar czf x.tgz -C dir .` writes)."""
+    while name.startswith("./"):
+        name = name[2:]
+    return name
 
 
 def _member_problem(info: tarfile.TarInfo, kind: str, seen: set[str]) -> str:
@@ -130,12 +138,14 @@ def _member_problem(info: tarfile.TarInfo, kind: str, seen: set[str]) -> str:
 
 
 def _judge_layout(report: Report, manifests: dict[str, bytes]) -> None:
-    tops = {m.name.split("/")[0] for m in report.members if m.name.strip("/")}
-    if not report.members:
+    names = [_clean(m.name).strip("/") for m in report.members]
+    names = [n for n in names if n and n != "."]
+    if not names:
         report.problems.append("the archive is empty")
         return
+    tops = {n.split("/")[0] for n in names}
     prefix = ""
-    if len(tops) == 1 and any("/" in m.name.strip("/") for m in report.members):
+    if len(tops) == 1 and any("/" in n for n in names):
         prefix = next(iter(tops)) + "/"
     elif len(tops) > 1:
         report.warnings.append("no single top-level directory; the server accepts this, but "
@@ -153,7 +163,7 @@ def _judge_layout(report: Report, manifests: dict[str, bytes]) -> None:
     report.findings = validate_manifest(data)
     if report.manifest is None:
         return
-    files = {m.name for m in report.members if m.kind == "file"}
+    files = {_clean(m.name) for m in report.members if m.kind == "file"}
     server = report.manifest.get("server")
     exe = server.get("executable") if isinstance(server, dict) else None
     if isinstance(exe, str) and exe and prefix + posixpath.normpath(exe) not in files:

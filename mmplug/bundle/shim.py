@@ -63,7 +63,9 @@ def main():
     if not os.path.isfile(executable):
         _fail("the plugin executable {{}} is missing from the bundle.".format(executable))
     vendored = [os.path.join(here, VENDOR_DIR, tag), os.path.join(here, VENDOR_DIR, COMMON_DIR)]
-    sys.path[0:1] = [os.path.dirname(executable)] + vendored
+    if sys.path and os.path.abspath(sys.path[0] or os.curdir) == here:
+        del sys.path[0]  # the shim's own directory, put there by `python mmplug_entry.py`
+    sys.path[0:0] = [os.path.dirname(executable)] + vendored
     sys.argv[0] = executable
     runpy.run_path(executable, run_name="__main__")
 

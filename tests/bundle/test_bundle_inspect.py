@@ -131,3 +131,14 @@ def test_warns_above_the_servers_upload_limit(tmp_path: Path) -> None:
         fh.truncate(101 * 1024 * 1024)
     report = inspect_bundle(path)
     assert any("100 MiB" in w for w in report.warnings)
+
+
+def test_hand_made_tarball_with_dot_slash_names_is_understood(tmp_path: Path) -> None:
+    root = tarfile.TarInfo("./")
+    root.type = tarfile.DIRTYPE
+    path = _tarball(tmp_path / "flat.tar.gz", [
+        (root, None), _file("./plugin.json", MANIFEST), _file("./plugin.py")])
+    report = inspect_bundle(path)
+    assert report.ok, report.problems
+    assert report.manifest is not None and report.manifest["id"] == "com.example.evil"
+    assert any("no single top-level directory" in w for w in report.warnings)
