@@ -167,6 +167,28 @@ def test_a_custom_world(tmp_path: Path) -> None:
     assert "1 passed" in done.stdout, done.stdout[-3000:]
 
 
+def test_a_crash_in_one_test_does_not_break_the_next(tmp_path: Path) -> None:
+    _write_plugin(tmp_path)
+    (tmp_path / "plugin.py").write_text(PLUGIN.replace(
+        "    def message_has_been_posted(self, context, post):\n",
+        "    def message_has_been_posted(self, context, post):\n"
+        "        if post.message == 'die':\n            import os; os._exit(3)\n"))
+    (tmp_path / "test_it.py").write_text(textwrap.dedent("""
+        import pytest
+        from mmplug.errors import MmplugError
+
+        def test_crash(plugin):
+            with pytest.raises(MmplugError):
+                plugin.fire("MessageHasBeenPosted", post={"message": "die"})
+
+        def test_next(plugin):
+            assert plugin.fire("MessageHasBeenPosted", post={"message": "ok"}).ok
+            assert plugin.kv_get("activated") == b"yes"
+    """))
+    done = _pytest(tmp_path)
+    assert "2 passed" in done.stdout, done.stdout[-3000:]
+
+
 def test_importing_the_plugin_loads_nothing_heavy() -> None:
     code = ("import sys, mmplug.testing; "
             "print([m for m in sys.modules if m.startswith(('grpc', 'google', 'mmplug.host'))])")
