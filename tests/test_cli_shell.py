@@ -11,7 +11,10 @@ from mmplug.cli.main import COMMAND_MODULES
 def _mmplug(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "mmplug.cli.main", *args],
-        capture_output=True, text=True, timeout=60, check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
 
 
@@ -43,8 +46,9 @@ def test_cli_start_imports_nothing_heavy() -> None:
         "heavy = [m for m in ('grpc', 'rich', 'watchfiles', 'cookiecutter', 'google.protobuf',"
         " 'mmplug.host.session', 'sqlite3') if m in sys.modules]; print(heavy)"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            timeout=60, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
     assert result.stdout.strip() == "[]"
 
 

@@ -1,4 +1,4 @@
-"""The code gates: ruff over the repository, mypy --strict over the SDK runtime, lean SDK imports."""
+"""Code gates: ruff over the repository, mypy --strict over the SDK, lean SDK imports."""
 
 from __future__ import annotations
 
@@ -19,7 +19,11 @@ def test_ruff_is_clean(repo_root: Path) -> None:
     _need("ruff")
     result = subprocess.run(
         [sys.executable, "-m", "ruff", "check", "--output-format", "concise", str(repo_root)],
-        capture_output=True, text=True, timeout=120, check=False, cwd=repo_root,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        cwd=repo_root,
     )
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -30,7 +34,11 @@ def test_sdk_passes_mypy_strict(repo_root: Path) -> None:
         pytest.skip("mmplug/sdk has not landed")
     result = subprocess.run(
         [sys.executable, "-m", "mypy", "--strict", "mmplug/sdk"],
-        capture_output=True, text=True, timeout=300, check=False, cwd=repo_root,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        cwd=repo_root,
     )
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -45,6 +53,12 @@ def test_sdk_imports_no_tool_dependencies(repo_root: Path) -> None:
         "m.startswith(('mmplug.host', 'mmplug.cli', 'mmplug.bundle', 'mmplug.scaffold', "
         "'mmplug.cassette', 'mmplug.devloop'))); print(bad)"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            timeout=60, check=True, cwd=repo_root)
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+        cwd=repo_root,
+    )
     assert result.stdout.strip() == "[]"

@@ -18,7 +18,10 @@ def test_generated_protocol_is_not_stale(repo_root: Path) -> None:
             pytest.skip(f"{module} is not installed (pip install -e '.[dev]')")
     result = subprocess.run(
         [sys.executable, str(repo_root / "scripts" / "genproto.py"), "--check"],
-        capture_output=True, text=True, timeout=120, check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
 

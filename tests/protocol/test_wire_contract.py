@@ -47,11 +47,18 @@ def _type_name(fd: FieldDescriptor) -> str:
 def _describe(fd: FieldDescriptor) -> dict[str, Any]:
     if fd.message_type is not None and fd.message_type.GetOptions().map_entry:
         key, value = fd.message_type.fields_by_name["key"], fd.message_type.fields_by_name["value"]
-        return {"label": "map", "map_key_type": _type_name(key),
-                "map_value_type": _type_name(value)}
+        return {
+            "label": "map",
+            "map_key_type": _type_name(key),
+            "map_value_type": _type_name(value),
+        }
     if fd.is_repeated:
         label = "repeated"
-    elif fd.has_presence and fd.containing_oneof is not None and fd.containing_oneof.name.startswith("_"):
+    elif (
+        fd.has_presence
+        and fd.containing_oneof is not None
+        and fd.containing_oneof.name.startswith("_")
+    ):
         label = "optional"
     else:
         label = "singular"
@@ -78,7 +85,9 @@ def test_every_contract_message_and_field_is_identical(contract: dict[str, Any])
             desc = pool.FindMessageTypeByName(f"{PACKAGE}.{msg['name']}")
             ours = {f.name: f for f in desc.fields}
             if len(ours) != len(msg["fields"]):
-                problems.append(f"{msg['name']}: {len(ours)} fields, contract has {len(msg['fields'])}")
+                problems.append(
+                    f"{msg['name']}: {len(ours)} fields, contract has {len(msg['fields'])}"
+                )
             for field in msg["fields"]:
                 fields += 1
                 fd = ours.get(field["name"])
@@ -88,18 +97,23 @@ def test_every_contract_message_and_field_is_identical(contract: dict[str, Any])
                 got = _describe(fd)
                 want = {"label": field["label"]}
                 if field["label"] == "map":
-                    want |= {"map_key_type": field["map_key_type"],
-                             "map_value_type": field["map_value_type"]}
+                    want |= {
+                        "map_key_type": field["map_key_type"],
+                        "map_value_type": field["map_value_type"],
+                    }
                 else:
                     want["type"] = field["type"]
                 if fd.number != field["number"]:
-                    problems.append(f"{msg['name']}.{field['name']}: number {fd.number} != "
-                                    f"{field['number']}")
+                    problems.append(
+                        f"{msg['name']}.{field['name']}: number {fd.number} != {field['number']}"
+                    )
                 if got != want:
                     problems.append(f"{msg['name']}.{field['name']}: {got} != {want}")
     assert problems == []
     assert (messages, fields) == (
-        contract["summary"]["messages_top_level"], contract["summary"]["fields"])
+        contract["summary"]["messages_top_level"],
+        contract["summary"]["fields"],
+    )
     assert (messages, fields) == (648, 1614)
 
 
@@ -111,7 +125,8 @@ def test_every_contract_enum_is_identical(contract: dict[str, Any]) -> None:
             count += 1
             desc = pool.FindEnumTypeByName(f"{PACKAGE}.{enum['name']}")
             assert [(v.name, v.number) for v in desc.values] == [
-                (v["name"], v["number"]) for v in enum["values"]]
+                (v["name"], v["number"]) for v in enum["values"]
+            ]
     assert count == contract["summary"]["enums"]
 
 
@@ -137,7 +152,7 @@ def test_additions_are_new_rpcs_and_messages_only(contract: dict[str, Any]) -> N
     contract_hooks = contract["summary"]["hook_rpc_names"]
     # The contract's rpcs come first, in order; ours follow.
     assert [m.name for m in hooks.methods][: len(contract_hooks)] == contract_hooks
-    added = [m for m in hooks.methods][len(contract_hooks):]
+    added = [m for m in hooks.methods][len(contract_hooks) :]
     contract_messages = {m["name"] for s in contract["files"].values() for m in s["messages"]}
     for method in added:
         for msg in (method.input_type, method.output_type):
