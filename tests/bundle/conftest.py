@@ -30,3 +30,18 @@ def sample_bundle(wheelhouse: Wheelhouse, tmp_path_factory: pytest.TempPathFacto
     """The sample plugin, bundled once for the session (offline, from the wheelhouse)."""
     project = copy_sample(tmp_path_factory.mktemp("sample"))
     return build(project, wheelhouse)
+
+
+@pytest.fixture(scope="session")
+def cross_wheelhouse(request: pytest.FixtureRequest) -> tuple[Path, list[Target]]:
+    """Wheels for this machine and for the other Linux architecture, in one directory."""
+    here = Target(current_platform(), current_python())
+    other = "linux-arm64" if here.platform == "linux-amd64" else "linux-amd64"
+    targets = [here, Target(other, here.python)]
+    dest = Path(request.config.cache.mkdir("mmplug-bundle-wheelhouse-cross"))
+    for target in targets:
+        if download(dest, target, offline=True).returncode != 0:
+            result = download(dest, target, offline=False)
+            if result.returncode != 0:
+                pytest.skip(f"cannot download wheels for {target.tag}: {result.stderr[-500:]}")
+    return dest, targets

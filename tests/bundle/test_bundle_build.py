@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 from bundle_support import Wheelhouse, build, copy_sample
 
-from mmplug.bundle import BundleResult
+from mmplug.bundle import BundleOptions, BundleResult, build_bundle
+from mmplug.bundle.targets import Target
 from mmplug.errors import BundleError, ManifestError
 
 
@@ -215,3 +216,26 @@ def test_output_directory_inside_the_project_is_never_bundled(
     result = build(project, wheelhouse, out_dir=project / "release")
     assert not [n for n in _names(result) if "release" in n]
     assert result.sha256 == sample_bundle.sha256
+
+
+def test_one_bundle_carries_wheels_for_two_architectures(
+    cross_wheelhouse: tuple[Path, list[Target]], tmp_path: Path
+) -> None:
+    wheels, targets = cross_wheelhouse
+    project = copy_sample(tmp_path)
+    result = build_bundle(BundleOptions(
+        project=project, platforms=[t.platform for t in targets], pythons=[targets[0].python],
+        wheelhouse=wheels))
+    assert result.targets == sorted(t.tag for t in targets)
+    names = _names(result)
+    for target in targets:
+        arch = {"linux-amd64": "x86_64", "linux-arm64": "aarch64"}[target.platform]
+        native = [n for n in names if n.startswith(
+            f"com.example.bundle-sample/mmplug_vendor/{target.tag}/grpc/_cython/")
+            and n.endswith(".so")]
+        assert native and all(arch in n for n in native), native
+    with tarfile.open(result.path) as tar:
+        handle = tar.extractfile("com.example.bundle-sample/mmplug_entry.py")
+        assert handle is not None
+        shim = handle.read().decode()
+    assert all(t.tag in shim for t in targets)
