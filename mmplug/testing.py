@@ -157,7 +157,8 @@ class PluginHarness:
     def __init__(self, session: Session, plugin_id: str | None = None) -> None:
         self.session = session
         self.id = session.plugin(plugin_id).id
-        self._recorder, self._snapshot = session.__dict__["_mmplug_testing"]
+        self._recorder: _Recorder = session.__dict__["_mmplug_testing"][0]
+        self._snapshot: Path = session.__dict__["_mmplug_testing"][1]
         self._marks = (0, 0, 0)
         self._stubbed: list[str] = []
 

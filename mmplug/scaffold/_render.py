@@ -44,9 +44,9 @@ def check_answers(template: Template, answers: dict[str, Any]) -> None:
 
 def build_context(template: Template, answers: dict[str, Any]) -> dict[str, Any]:
     """Cookiecutter's context with ``answers`` applied and derived defaults rendered."""
-    from cookiecutter.exceptions import CookiecutterException
-    from cookiecutter.generate import generate_context
-    from cookiecutter.prompt import prompt_for_config
+    from cookiecutter.exceptions import CookiecutterException  # type: ignore[import-untyped]
+    from cookiecutter.generate import generate_context  # type: ignore[import-untyped]
+    from cookiecutter.prompt import prompt_for_config  # type: ignore[import-untyped]
     from jinja2 import TemplateError
 
     check_answers(template, answers)
@@ -57,7 +57,8 @@ def build_context(template: Template, answers: dict[str, Any]) -> dict[str, Any]
         raise MmplugError(f"template {template.name!r}: cannot work out its variables: {exc}",
                           hint="check the template's cookiecutter.json") from None
     context["cookiecutter"]["_template"] = template.source
-    return context
+    result: dict[str, Any] = context
+    return result
 
 
 def render(template: Template, context: dict[str, Any], out_dir: Path) -> Path:
