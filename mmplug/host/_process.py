@@ -3,7 +3,8 @@
 Every plugin is forked from one long-lived thread with ``PR_SET_PDEATHSIG`` (Linux) so it is
 SIGKILLed when the host process dies, even by SIGKILL; it runs in its own session/process
 group so a terminal's Ctrl-C reaches only the host, which then stops it in order. Processes
-still registered at interpreter exit are killed by an ``atexit`` hook.
+still running at interpreter exit are killed by an ``atexit`` hook, and on SIGTERM/SIGHUP (when
+their action is the default) before the host dies.
 """
 
 from __future__ import annotations
@@ -27,6 +28,9 @@ class Killable(Protocol):
 
 _PR_SET_PDEATHSIG = 1
 LIVE: set[Killable] = set()
+_SPAWNED: set[subprocess.Popen[bytes]] = set()
+_SPAWNED_LOCK = threading.Lock()
+_SIGNALS_INSTALLED = False
 
 
 def _libc_prctl() -> Callable[..., int] | None:
@@ -99,13 +103,18 @@ def spawn(command: list[str], *, cwd: Path, env: dict[str, str]) -> subprocess.P
             preexec_fn=child_setup,
         )
 
+    _install_signal_cleanup()
     popen = _SPAWNER.run(start)
     assert isinstance(popen, subprocess.Popen)
+    with _SPAWNED_LOCK:
+        _SPAWNED.add(popen)
     return popen
 
 
 def kill_group(popen: subprocess.Popen[bytes]) -> None:
     """SIGKILL the child's process group (it is the group leader) and reap the child."""
+    with _SPAWNED_LOCK:
+        _SPAWNED.discard(popen)
     try:
         os.killpg(popen.pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
@@ -121,6 +130,31 @@ def kill_group(popen: subprocess.Popen[bytes]) -> None:
 def _kill_leftovers() -> None:
     for process in list(LIVE):
         process.kill()
+    with _SPAWNED_LOCK:
+        leftovers = list(_SPAWNED)
+    for popen in leftovers:
+        kill_group(popen)
+
+
+def _install_signal_cleanup() -> None:
+    """On SIGTERM/SIGHUP with the default action, kill our children first, then die as before.
+
+    Only from the main thread and only where nobody installed a handler; on Linux the
+    death signal covers this anyway, elsewhere this is what keeps plugins from lingering.
+    """
+    global _SIGNALS_INSTALLED
+    if _SIGNALS_INSTALLED or threading.current_thread() is not threading.main_thread():
+        return
+    _SIGNALS_INSTALLED = True
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        if signal.getsignal(signum) == signal.SIG_DFL:
+            signal.signal(signum, _die_with_children)
+
+
+def _die_with_children(signum: int, frame: object) -> None:
+    _kill_leftovers()
+    signal.signal(signum, signal.SIG_DFL)
+    os.kill(os.getpid(), signum)
 
 
 def wait_exit(popen: subprocess.Popen[bytes], timeout: float) -> None:

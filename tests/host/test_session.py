@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -227,15 +228,16 @@ time.sleep(60)
 """
 
 
-def test_plugin_dies_with_a_killed_host() -> None:
+@pytest.mark.parametrize("signum", [signal.SIGKILL, signal.SIGTERM], ids=["SIGKILL", "SIGTERM"])
+def test_plugin_dies_with_a_killed_host(signum: int) -> None:
     host = subprocess.Popen([sys.executable, "-c", HOST_SCRIPT, str(PLAIN_DIR)],
                             stdout=subprocess.PIPE, text=True)
     try:
         assert host.stdout is not None
         pid = int(host.stdout.readline())
         assert not pid_gone(pid)
-        host.kill()
-        host.wait()
+        host.send_signal(signum)
+        assert host.wait() == -signum  # the host still dies of the signal
         deadline = time.monotonic() + 5
         while not pid_gone(pid) and time.monotonic() < deadline:
             time.sleep(0.02)  # polling the kernel, not synchronising with the plugin
