@@ -76,9 +76,11 @@ def id_counter(store: Store) -> int | None:
 
 def rewind(store: Store, at_ms: int | None, ids: int | None) -> None:
     """Put the clock and the id sequence where a recorded call found them."""
-    if at_ms is not None and hasattr(store.clock, "set"):
+    if at_ms is not None and peek_clock(store) != at_ms and hasattr(store.clock, "set"):
         store.clock.set(at_ms)
+    if ids is None or getattr(getattr(store, "_ids", None), "counter", None) == ids:
+        return  # already there (the usual case): no database round trip
     meta = store.get_meta("world")
-    if ids is not None and isinstance(meta, dict) and "seed" in meta:
+    if isinstance(meta, dict) and "seed" in meta:
         store.set_meta(f"id_counter:{meta['seed']}", ids)
         store.seed_ids(str(meta["seed"]))

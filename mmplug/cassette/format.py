@@ -102,13 +102,14 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def entry_dict(result: HookResult, seq: int, at_ms: int | None = None) -> dict[str, Any]:
-    """The cassette line of one hook call."""
+def entry_dict(result: HookResult, seq: int, at_ms: int | None = None,
+               request: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The cassette line of one hook call (``request``: its JSON, when already known)."""
     entry: dict[str, Any] = {
         "seq": seq,
         "hook": result.hook,
         "plugin_id": result.plugin_id,
-        "request": to_json(result.request) or {},
+        "request": request if request is not None else (to_json(result.request) or {}),
         "response": to_json(result.response),
         "error": result.error,
         "api_calls": [api_call_dict(c) for c in result.api_calls],

@@ -23,6 +23,8 @@ from mmplug.cassette.format import CassetteError, Entry, read_cassette, write_ca
 from mmplug.errors import MmplugError
 
 if TYPE_CHECKING:
+    from google.protobuf.message import Message
+
     from mmplug.host.session import HookResult, Session
 
 
@@ -45,7 +47,8 @@ class ReplayReport:
     skipped: int = 0
     mismatches: list[Mismatch] = field(default_factory=list)
     updated: bool = False
-    duration_s: float = 0.0
+    duration_s: float = 0.0  # the whole replay, sessions started and stopped included
+    calls_s: float = 0.0  # the time spent replaying calls alone
     entries: list[dict[str, Any]] = field(default_factory=list, repr=False)
 
     @property
@@ -108,25 +111,14 @@ def replay_cassette(
     """Replay every call of the cassette at ``path`` against the plugin in ``plugin_dir``."""
     import time
 
-    from mmplug.cassette._session import deterministic_session
-
     cassette = read_cassette(path)
     folder = _plugin_dir(plugin_dir, cassette.plugin_id)
     report = ReplayReport(cassette.path, cassette.plugin_id)
     started = time.perf_counter()
-    world = cassette.world.get("name") or None
-    matcher = Ignore(ignore)
-    runs = _runs(cassette.entries)
-    for run in runs:
-        activation = _Activation()
-        session = deterministic_session(folder, world=world, python=python,
-                                        hook_timeout=hook_timeout, observers=(activation,))
-        try:
-            with session:
-                for entry in run:
-                    _replay_one(session, entry, activation, matcher, report)
-        finally:
-            session.store.close()
+    replayer = _Replayer(folder, cassette.world.get("name") or None, python, hook_timeout,
+                         Ignore(ignore), report)
+    for run in _runs(cassette.entries):
+        replayer.run(run)
     report.duration_s = time.perf_counter() - started
     if update and not report.ok:
         header = dict(cassette.header)
@@ -145,67 +137,114 @@ def _runs(entries: list[Entry]) -> list[list[Entry]]:
         if entry.data.get("session_start") and runs[-1]:
             runs.append([])
         runs[-1].append(entry)
-    return [run for run in runs if run] or [[]]
+    return [run for run in runs if run]
 
 
-def _replay_one(session: Session, entry: Entry, activation: _Activation, matcher: Ignore,
-                report: ReplayReport) -> None:
-    from mmplug.cassette._session import rewind
-
-    data = entry.data
-    if data.get("nested"):
-        report.skipped += 1
-        report.entries.append(data)
-        return
-    report.calls += 1
-    rewind(session.store, data.get("at_ms"), data.get("ids"))
-    try:
-        replayed = _fire(session, entry, activation)
-    except MmplugError as exc:
-        report.mismatches.append(Mismatch(entry.line, int(data.get("seq", 0)), entry.hook,
-                                          problem=exc.message))
-        report.entries.append(data)
-        return
-    replayed["seq"] = data.get("seq", report.calls)
-    for key in ("at_ms", "ids"):
-        if key in data:
-            replayed[key] = data[key]
-    report.entries.append(replayed)
-    differences = compare_entries(data, replayed, matcher)
-    if differences:
-        report.mismatches.append(Mismatch(entry.line, int(data.get("seq", 0)), entry.hook,
-                                          differences))
+def _where(entry: Entry) -> str:
+    return f"line {entry.line} ({entry.hook}) request"
 
 
-def _fire(session: Session, entry: Entry, activation: _Activation) -> dict[str, Any]:
-    from mmplug.cassette.format import entry_dict, from_json
+def _parse_requests(run: list[Entry]) -> list[Message | CassetteError | None]:
+    """Each entry's request message (None for nested lines, an error for a bad request)."""
+    from mmplug.cassette.format import from_json
     from mmplug.host.plugin_client import message_class
     from mmplug.protocol.catalog import HOOKS_BY_GO_NAME
 
-    data = entry.data
-    spec = HOOKS_BY_GO_NAME[entry.hook]
-    where = f"{report_where(entry)} request"
-    if spec.streaming:
-        return _fire_http(session, entry)
-    if entry.hook == "OnActivate" and activation.result is not None:
-        result, activation.result = activation.result, None
-        return entry_dict(result, 0)
-    request = from_json(message_class(spec.request), data["request"], where)
-    result = session.fire(entry.hook, request, plugin_id=data.get("plugin_id") or None)
-    return entry_dict(result, 0)
+    parsed: list[Message | CassetteError | None] = []
+    for entry in run:
+        if entry.data.get("nested"):
+            parsed.append(None)
+            continue
+        spec = HOOKS_BY_GO_NAME[entry.hook]
+        try:
+            if spec.streaming:
+                parsed.append(from_json(message_class("ServeHTTPRequestInit"),
+                                        entry.data["request"].get("init", {}), _where(entry)))
+            else:
+                parsed.append(from_json(message_class(spec.request), entry.data["request"],
+                                        _where(entry)))
+        except CassetteError as exc:
+            parsed.append(exc)
+    return parsed
 
 
-def report_where(entry: Entry) -> str:
-    return f"line {entry.line} ({entry.hook})"
+class _Replayer:
+    """Replays runs of entries, each in a fresh session, into one report."""
 
+    def __init__(self, folder: Path, world: str | None, python: str | None,
+                 hook_timeout: float, matcher: Ignore, report: ReplayReport) -> None:
+        self.folder, self.world, self.python = folder, world, python
+        self.hook_timeout, self.matcher, self.report = hook_timeout, matcher, report
 
-def _fire_http(session: Session, entry: Entry) -> dict[str, Any]:
-    from mmplug.cassette.format import from_json, http_body
-    from mmplug.cassette.http import call_http
-    from mmplug.host.plugin_client import message_class
+    def run(self, run: list[Entry]) -> None:
+        """Start a session while another thread parses the requests; then replay in order."""
+        import threading
+        import time
 
-    data = entry.data
-    init = from_json(message_class("ServeHTTPRequestInit"), data["request"].get("init", {}),
-                     f"{report_where(entry)} request")
-    body = http_body(data.get("http") or {}, "request_body")
-    return call_http(session, init, body, plugin_id=data.get("plugin_id") or None).entry
+        from mmplug.cassette._session import deterministic_session
+
+        parsed: list[Message | CassetteError | None] = []
+        parser = threading.Thread(target=lambda: parsed.extend(_parse_requests(run)),
+                                  name="mmplug-replay-parse", daemon=True)
+        parser.start()
+        activation = _Activation()
+        session = deterministic_session(self.folder, world=self.world, python=self.python,
+                                        hook_timeout=self.hook_timeout,
+                                        observers=(activation,))
+        try:
+            with session:
+                parser.join()
+                begun = time.perf_counter()
+                for entry, request in zip(run, parsed, strict=True):
+                    self._one(session, entry, request, activation)
+                self.report.calls_s += time.perf_counter() - begun
+        finally:
+            parser.join()
+            session.store.close()
+
+    def _one(self, session: Session, entry: Entry, request: Message | CassetteError | None,
+             activation: _Activation) -> None:
+        from mmplug.cassette._session import rewind
+
+        data, report = entry.data, self.report
+        if data.get("nested"):
+            report.skipped += 1
+            report.entries.append(data)
+            return
+        report.calls += 1
+        rewind(session.store, data.get("at_ms"), data.get("ids"))
+        try:
+            if isinstance(request, CassetteError):
+                raise request
+            assert request is not None
+            replayed = self._fire(session, entry, request, activation)
+        except MmplugError as exc:
+            report.mismatches.append(Mismatch(entry.line, int(data.get("seq", 0)), entry.hook,
+                                              problem=exc.message))
+            report.entries.append(data)
+            return
+        for key in ("seq", "at_ms", "ids", "session_start"):
+            if key in data:
+                replayed[key] = data[key]
+        report.entries.append(replayed)
+        differences = compare_entries(data, replayed, self.matcher)
+        if differences:
+            report.mismatches.append(Mismatch(entry.line, int(data.get("seq", 0)), entry.hook,
+                                              differences))
+
+    def _fire(self, session: Session, entry: Entry, request: Message,
+              activation: _Activation) -> dict[str, Any]:
+        from mmplug.cassette.format import entry_dict, http_body
+        from mmplug.cassette.http import call_http
+        from mmplug.protocol.catalog import HOOKS_BY_GO_NAME
+
+        data = entry.data
+        plugin_id = data.get("plugin_id") or None
+        if HOOKS_BY_GO_NAME[entry.hook].streaming:
+            body = http_body(data.get("http") or {}, "request_body")
+            return call_http(session, request, body, plugin_id=plugin_id).entry
+        if entry.hook == "OnActivate" and activation.result is not None:
+            result, activation.result = activation.result, None
+            return entry_dict(result, 0, request=data["request"])
+        result = session.fire(entry.hook, request, plugin_id=plugin_id)
+        return entry_dict(result, 0, request=data["request"])
