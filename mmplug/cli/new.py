@@ -44,6 +44,7 @@ def _interactive() -> bool:
 def _prompt(plugin_id: str | None, template: str | None,
             answers: dict[str, Any]) -> tuple[str, str, dict[str, Any]]:
     """Ask for display name, id, description, author and template, with defaults."""
+    from mmplug.errors import UsageError
     from mmplug.scaffold import DEFAULT_TEMPLATE, check_plugin_id, default_answers, list_templates
     from mmplug.scaffold._ids import display_name
 
@@ -57,8 +58,8 @@ def _prompt(plugin_id: str | None, template: str | None,
             for warning in check_plugin_id(plugin_id):
                 typer.echo(f"warning: {warning}", err=True)
             break
-        except Exception as exc:  # the UsageError from the check: ask again
-            print_error(getattr(exc, "message", str(exc)))
+        except UsageError as exc:  # ask again
+            print_error(exc.message)
     defaults = default_answers(plugin_id)
     answers.setdefault("plugin_name", name)
     answers["description"] = typer.prompt(

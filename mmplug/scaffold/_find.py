@@ -98,7 +98,8 @@ def find_template(spec: str, workdir: Path, ref: str | None = None) -> Template:
     if spec in builtin_names():
         raise UsageError(
             f"built-in template {spec!r} has no versions to choose from",
-            hint="built-in templates come with mmplug; drop --template-version",
+            hint="built-in templates come with mmplug (upgrade mmplug for newer ones); "
+            "drop --template-version / --checkout",
         )
     known = ", ".join(builtin_names()) or "(none installed)"
     raise UsageError(
