@@ -172,10 +172,8 @@ class Session:
 
     def _seed_world(self) -> None:
         """Seed an empty store from the world (a name, a .json path or a World; default)."""
-        try:
-            from mmplug.host.world import World, load_world, seed_store
-        except ImportError:  # the world module is optional for a bare store
-            return
+        from mmplug.host.world import World, load_world, seed_store
+
         world = self.world if isinstance(self.world, World) else load_world(self.world or "default")
         seed_store(self.store, world, deterministic_clock=self.deterministic_clock)
 
@@ -200,8 +198,7 @@ class Session:
         handle.pid = process.pid
         self._emit_log(host_record(handle.id, "debug", "plugin started", pid=process.pid))
         handle.implemented = self._known_hooks(handle.id, handle.client.implemented())
-        handle.state = "active"
-        if "OnActivate" in handle.implemented:
+        if "OnActivate" in handle.implemented:  # while it runs, the plugin is not yet active
             result = self._invoke(handle, "OnActivate", handle.client.new_request("OnActivate"))
             if result.error is not None:
                 from mmplug.host.faults import fault
@@ -210,6 +207,7 @@ class Session:
                 tail = process.stderr_tail()
                 process.kill()
                 raise fault("activate-failed", handle.id, tail, error=result.error)
+        handle.state = "active"
         self._emit_log(host_record(handle.id, "info", "plugin activated",
                                    hooks=len(handle.implemented)))
 
@@ -224,10 +222,8 @@ class Session:
         return [name for name in names if name in HOOKS_BY_GO_NAME]
 
     def _start_api(self, handle: PluginHandle) -> Any:
-        try:
-            from mmplug.host.api.server import ApiServer
-        except ImportError:
-            return None
+        from mmplug.host.api.server import ApiServer
+
         api = ApiServer(
             self.store,
             handle.id,
