@@ -1,0 +1,108 @@
+"""Property fields and values: validation, rows, lookups (shared by the property areas)."""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import TypeVar
+
+from google.protobuf.message import Message
+
+from mmplug.host.api._pbjson import dump, load
+from mmplug.host.api._registry import ApiFailure
+from mmplug.host.ids import is_valid_id
+from mmplug.protocol import api_remaining_pb2 as rem
+
+M = TypeVar("M", bound=Message)
+FIELD_TYPES = ("text", "select", "multiselect", "date", "user", "multiuser")
+NAME_MAX = 255
+
+
+def invalid(kind: str, field: str, reason: str) -> ApiFailure:
+    return ApiFailure(
+        400,
+        f"model.property_{kind}.is_valid.app_error",
+        f"Invalid property {kind}: {field} {reason}.",
+        params={"FieldName": field, "Reason": reason},
+    )
+
+
+def validate_field(field: rem.PropertyField) -> None:
+    if not is_valid_id(field.group_id):
+        raise invalid("field", "group_id", "must be a 26-character id")
+    if not 1 <= len(field.name) <= NAME_MAX:
+        raise invalid("field", "name", f"must be 1-{NAME_MAX} characters")
+    if field.type not in FIELD_TYPES:
+        raise invalid("field", "type", f"must be one of {', '.join(FIELD_TYPES)}")
+
+
+def validate_value(value: rem.PropertyValue) -> None:
+    for name in ("group_id", "field_id", "target_id"):
+        if not is_valid_id(getattr(value, name)):
+            raise invalid("value", name, "must be a 26-character id")
+    if not value.target_type:
+        raise invalid("value", "target_type", "is required")
+
+
+def unique_failure(kind: str, exc: sqlite3.IntegrityError) -> ApiFailure:
+    what = "name for this target" if kind == "field" else "field and target"
+    return ApiFailure(
+        400,
+        f"app.property_{kind}.save.unique.app_error",
+        f"A property {kind} with the same {what} already exists.",
+        detailed_error=str(exc),
+    )
+
+
+def save_field(db: sqlite3.Connection, field: rem.PropertyField) -> None:
+    try:
+        db.execute(
+            "INSERT INTO property_fields(id, group_id, target_id, name, delete_at, data) "
+            "VALUES(?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET name=excluded.name, "
+            "target_id=excluded.target_id, delete_at=excluded.delete_at, "
+            "data=excluded.data",
+            (field.id, field.group_id, field.target_id, field.name, field.delete_at, dump(field)),
+        )
+    except sqlite3.IntegrityError as exc:
+        raise unique_failure("field", exc) from None
+
+
+def save_value(db: sqlite3.Connection, value: rem.PropertyValue) -> None:
+    try:
+        db.execute(
+            "INSERT INTO property_values(id, group_id, field_id, target_id, delete_at, "
+            "data) VALUES(?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET "
+            "delete_at=excluded.delete_at, data=excluded.data",
+            (
+                value.id,
+                value.group_id,
+                value.field_id,
+                value.target_id,
+                value.delete_at,
+                dump(value),
+            ),
+        )
+    except sqlite3.IntegrityError as exc:
+        raise unique_failure("value", exc) from None
+
+
+def get_one(db: sqlite3.Connection, kind: str, group_id: str, item_id: str, cls: type[M]) -> M:
+    table = "property_fields" if kind == "field" else "property_values"
+    row = db.execute(
+        f"SELECT data FROM {table} WHERE id=? AND group_id=?", (item_id, group_id)
+    ).fetchone()
+    if row is None:
+        raise ApiFailure(
+            404,
+            f"app.property_{kind}.get.app_error",
+            f"Unable to find the property {kind}.",
+            detailed_error=f"group_id={group_id} id={item_id}",
+        )
+    return load(cls, row["data"])
+
+
+def select(
+    db: sqlite3.Connection, kind: str, where: str, args: tuple[object, ...], cls: type[M]
+) -> list[M]:
+    table = "property_fields" if kind == "field" else "property_values"
+    rows = db.execute(f"SELECT data FROM {table} WHERE {where}", args).fetchall()
+    return [load(cls, r["data"]) for r in rows]
