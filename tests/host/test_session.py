@@ -262,3 +262,20 @@ def test_stdout_after_the_handshake_is_shown_with_a_warning(session: Session) ->
     assert printed.wait(5), "the printed line never showed up"
     warning = next(r for r in session.logs if "writes to stdout" in r.message)
     assert warning.level == "warn" and warning.source == "host"
+
+
+def test_default_store_lives_in_the_project_and_fresh_starts_over(tmp_path: Path) -> None:
+    from mmplug.errors import StoreError
+
+    project = tmp_path / "plain"
+    shutil.copytree(PLAIN_DIR, project)
+    database = project / ".mmplug" / "state.db"
+    database.parent.mkdir()
+    database.write_bytes(b"this is not a database" * 100)
+    with pytest.raises(StoreError) as caught:
+        Session([project], python=sys.executable).start()
+    assert "--fresh" in caught.value.hint
+    with Session([project], python=sys.executable, fresh=True) as s:
+        assert s.store.path == str(database)
+        assert s.plugins["com.example.plain"].state == "active"
+    assert database.read_bytes().startswith(b"SQLite format 3")
