@@ -215,3 +215,10 @@ def test_package_data_covers_the_templates():
     assert "_templates/**/*" in patterns and "_templates/**/.*" in patterns
     link = Path(__file__).resolve().parents[2] / "mmplug" / "scaffold" / "_templates"
     assert link.resolve() == (Path(__file__).resolve().parents[2] / "templates")
+
+
+def test_version_must_be_semantic(mmplug, tmp_path):
+    result = mmplug("new", "com.example.hello", "--no-input", "-o", str(tmp_path),
+                    "--set", "version=1.0")
+    assert result.code == 2 and "invalid version '1.0'" in result.err
+    assert listing(tmp_path) == []

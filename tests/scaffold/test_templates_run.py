@@ -21,7 +21,19 @@ def project(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
 
     parent = tmp_path_factory.mktemp(f"tpl-{request.param}")
     return create_project("com.example.demo", template=request.param, parent=parent,
-                          answers={"author": "Test"}).path
+                          answers={"author": "Test", **TRICKY}).path
+
+
+# quotes, a backslash, markup and non-ASCII: must stay valid JSON and Python everywhere
+TRICKY = {"plugin_name": 'O\'Brien "Demo"', "description": 'Says "hi" \\ to <b>café</b>'}
+
+
+def test_answers_with_quotes_are_kept_exactly(project: Path) -> None:
+    import json
+
+    manifest = json.loads((project / "plugin.json").read_text())
+    assert (manifest["name"], manifest["description"]) == (TRICKY["plugin_name"],
+                                                            TRICKY["description"])
 
 
 def _env() -> dict[str, str]:

@@ -12,7 +12,7 @@ SEEN, BLOCKED = "stats:seen", "stats:blocked"
 
 
 class {{cookiecutter.__class_name}}(Plugin):
-    """{{cookiecutter.description}}"""
+    """{{ cookiecutter.description|replace('\\', '/')|replace('"', "'") }}"""
 
     bot_id = ""
     blocked_words: tuple[str, ...] = ("badword",)
@@ -26,8 +26,8 @@ class {{cookiecutter.__class_name}}(Plugin):
 
     def on_activate(self) -> None:
         self.bot_id = self.api.ensure_bot_user(
-            BOT_USERNAME, display_name="{{cookiecutter.plugin_name}}",
-            description="{{cookiecutter.description}}")
+            BOT_USERNAME, display_name={{ cookiecutter.plugin_name|tojson }},
+            description={{ cookiecutter.description|tojson }})
         self.logger.info("bot ready", extra={"bot_id": self.bot_id})
 
     # -- hooks ---------------------------------------------------------------------------------

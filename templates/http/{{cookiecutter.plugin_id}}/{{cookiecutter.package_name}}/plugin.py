@@ -16,7 +16,7 @@ def unauthorized() -> Response:
 
 
 class {{cookiecutter.__class_name}}(Plugin):
-    """{{cookiecutter.description}}"""
+    """{{ cookiecutter.description|replace('\\', '/')|replace('"', "'") }}"""
 
     http = Router()
     max_upload_bytes = 10 * MB

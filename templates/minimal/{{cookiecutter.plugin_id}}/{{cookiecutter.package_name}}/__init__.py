@@ -1,3 +1,3 @@
-"""{{cookiecutter.plugin_name}}: {{cookiecutter.description}}"""
+"""{{ cookiecutter.plugin_name|replace('\\', '/')|replace('"', "'") }}: {{ cookiecutter.description|replace('\\', '/')|replace('"', "'") }}"""
 
 __version__ = "{{cookiecutter.version}}"

@@ -31,7 +31,7 @@ class Settings:
 
 
 class {{cookiecutter.__class_name}}(Plugin):
-    """{{cookiecutter.description}}"""
+    """{{ cookiecutter.description|replace('\\', '/')|replace('"', "'") }}"""
 
     settings = Settings()
 

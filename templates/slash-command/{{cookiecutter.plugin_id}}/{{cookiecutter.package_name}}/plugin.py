@@ -25,16 +25,16 @@ def in_channel(text: str) -> dict[str, Any]:
 
 
 class {{cookiecutter.__class_name}}(Plugin):
-    """{{cookiecutter.description}}"""
+    """{{ cookiecutter.description|replace('\\', '/')|replace('"', "'") }}"""
 
     def on_activate(self) -> None:
         self.api.register_command(
             TRIGGER,
             auto_complete=True,
-            auto_complete_desc="{{cookiecutter.plugin_name}}: echo, announce, whoami",
+            auto_complete_desc="Echo, announce, whoami",
             auto_complete_hint="[echo|announce|whoami|help]",
-            display_name="{{cookiecutter.plugin_name}}",
-            description="{{cookiecutter.description}}",
+            display_name={{ cookiecutter.plugin_name|tojson }},
+            description={{ cookiecutter.description|tojson }},
         )
         self.logger.info("command registered", extra={"trigger": TRIGGER})
 
