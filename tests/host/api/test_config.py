@@ -137,10 +137,39 @@ def test_saved_plugin_config_overlays_the_defaults(host: Host) -> None:
     assert host.hooks.named("OnConfigurationChange")
 
 
-def test_load_plugin_configuration_returns_the_same_settings_as_json(host: Host) -> None:
+def test_load_plugin_configuration_lower_cases_keys_like_the_server(host: Host) -> None:
     save_plugin_config(host, {"Greeting": "hey"})
     rsp = host.api.LoadPluginConfiguration(pb.LoadPluginConfigurationRequest())
-    assert json.loads(rsp.config_json) == plugin_config(host)
+    assert json.loads(rsp.config_json) == {
+        "greeting": "hey",
+        "enabled": True,
+        "apisecret": "",
+        "nodefault": None,
+    }
+
+
+def test_plugin_config_masks_secret_settings(host: Host) -> None:
+    save_plugin_config(host, {"ApiSecret": "s3cret"})
+    assert plugin_config(host)["ApiSecret"] == "********"
+    rsp = host.api.LoadPluginConfiguration(pb.LoadPluginConfigurationRequest())
+    assert json.loads(rsp.config_json)["apisecret"] == "s3cret"
+
+
+def test_saving_a_masked_plugin_config_keeps_the_secret(host: Host) -> None:
+    save_plugin_config(host, {"ApiSecret": "s3cret", "Greeting": "a"})
+    values = plugin_config(host)
+    values["Greeting"] = "b"
+    save_plugin_config(host, values)
+    mine = config(host, sanitized=False)["PluginSettings"]["Plugins"][PLUGIN_ID]
+    assert mine["ApiSecret"] == "s3cret" and mine["Greeting"] == "b"
+
+
+def test_saving_a_sanitized_config_keeps_the_secrets(host: Host) -> None:
+    before = config(host, sanitized=False)["SqlSettings"]["DataSource"]
+    cfg = config(host)
+    assert cfg["SqlSettings"]["DataSource"] == "********"
+    host.api.SaveConfig(pb.SaveConfigRequest(config_json=json.dumps(cfg).encode()))
+    assert config(host, sanitized=False)["SqlSettings"]["DataSource"] == before
 
 
 def test_plugin_settings_appear_in_the_server_config(host: Host) -> None:

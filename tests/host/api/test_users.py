@@ -360,3 +360,11 @@ def test_user_access_token_lifecycle(host: Host) -> None:
         )
     again = host.api.RevokeUserAccessToken(pb.RevokeUserAccessTokenRequest(token_id=token.id))
     assert error_of(again)[0] == 404
+
+
+def test_users_in_channel_need_a_sort_option(host: Host) -> None:
+    req = pb.GetUsersInChannelRequest(channel_id=host.info.channels["town-square"], per_page=10)
+    assert error_of(host.api.GetUsersInChannel(req)) == (400, "plugin.api.get_users_in_channel")
+    req.sort_by = "username"
+    names = [u.username for u in host.api.GetUsersInChannel(req).users]
+    assert names == ["admin", "alice", "bob", "helper-bot"]
