@@ -22,6 +22,7 @@ import sys
 import tarfile
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from mmplug.bundle import BundleOptions, build_bundle
@@ -35,13 +36,15 @@ COOKIE = {"MATTERMOST_PLUGIN": "Securely message teams, anywhere.",
           "PLUGIN_PROTOCOL_VERSIONS": "1"}
 
 
-def _median_ms(fn: object, runs: int) -> float:
-    times = []
+def _interleaved_ms(fns: list[Callable[[], object]], runs: int) -> list[float]:
+    """Median wall time of each function, alternating them so load hits all alike."""
+    times: list[list[float]] = [[] for _ in fns]
     for _ in range(runs):
-        start = time.perf_counter()
-        fn()  # type: ignore[operator]
-        times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times)
+        for i, fn in enumerate(fns):
+            start = time.perf_counter()
+            fn()
+            times[i].append((time.perf_counter() - start) * 1000)
+    return [statistics.median(t) for t in times]
 
 
 def _wheelhouse(tmp: Path, target: Target) -> Path:
@@ -93,8 +96,8 @@ def main(runs: int) -> None:
         wheels = _wheelhouse(tmp, target)
         options = BundleOptions(project=SAMPLE, out_dir=tmp / "dist", platforms=[target.platform],
                                 pythons=[target.python], wheelhouse=wheels)
-        hand = _median_ms(lambda: _by_hand(tmp, target, wheels), runs)
-        ours = _median_ms(lambda: build_bundle(options), runs)
+        hand, ours = _interleaved_ms(
+            [lambda: _by_hand(tmp, target, wheels), lambda: build_bundle(options)], runs)
         result = build_bundle(options)
         print(f"build, 1 target ({target.tag}), median of {runs}")
         print(f"  pip install --target + tar czf (baseline) {hand:8.0f} ms  1.00")
@@ -108,9 +111,10 @@ def main(runs: int) -> None:
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), **COOKIE}
         direct_env = {**env, "PYTHONPATH": f"{vendor / target.tag}:{vendor / 'common'}"}
         python = _server_python(target)
-        direct = _median_ms(lambda: _handshake([python, "plugin.py"], plugin, direct_env), runs)
-        shim = _median_ms(lambda: _handshake([python, "mmplug_entry.py"], plugin, env), runs)
-        print(f"start-up to handshake with {python}, median of {runs}")
+        direct, shim = _interleaved_ms(
+            [lambda: _handshake([python, "plugin.py"], plugin, direct_env),
+             lambda: _handshake([python, "mmplug_entry.py"], plugin, env)], runs * 4)
+        print(f"start-up to handshake with {python}, median of {runs * 4}")
         print(f"  python3 plugin.py + PYTHONPATH (baseline) {direct:8.1f} ms  1.00")
         print(f"  python3 mmplug_entry.py (shim)            {shim:8.1f} ms  {shim / direct:.2f}")
 
