@@ -19,31 +19,16 @@ from google.protobuf import json_format, struct_pb2
 
 from mmplug.host.api._hooks import fire, request_context
 from mmplug.host.api._registry import ApiContext, ApiFailure, emulates
+from mmplug.host.api._secrets import (
+    desanitize,
+    mask_plugin_settings,
+    sanitize,
+    unmask_plugin_settings,
+)
 from mmplug.protocol import api_kv_config_pb2 as pb
 from mmplug.protocol import hooks_lifecycle_pb2 as hooks
 
-FAKE_SETTING = "********"
 _log = logging.getLogger("mmplug.host.api")
-
-# Settings the server masks in GetConfig: (section, key, always) - ``always`` masks even an
-# empty value; otherwise only a non-empty one is masked.
-SECRET_SETTINGS: tuple[tuple[str, str, bool], ...] = (
-    ("SqlSettings", "DataSource", True),
-    ("SqlSettings", "AtRestEncryptKey", True),
-    ("FileSettings", "PublicLinkSalt", True),
-    ("FileSettings", "AmazonS3SecretAccessKey", False),
-    ("FileSettings", "ExportAmazonS3SecretAccessKey", False),
-    ("EmailSettings", "SMTPPassword", False),
-    ("GitLabSettings", "Secret", False),
-    ("GoogleSettings", "Secret", False),
-    ("Office365Settings", "Secret", False),
-    ("OpenIdSettings", "Secret", False),
-    ("LdapSettings", "BindPassword", False),
-    ("ElasticsearchSettings", "Password", False),
-    ("ServiceSettings", "GiphySdkKey", False),
-    ("ServiceSettings", "SplitKey", False),
-)
-SECRET_LISTS = (("SqlSettings", "DataSourceReplicas"), ("SqlSettings", "DataSourceSearchReplicas"))
 
 
 # -- storage ---------------------------------------------------------------------------
@@ -81,41 +66,31 @@ def load_server_config(db: sqlite3.Connection) -> dict[str, Any]:
     return config
 
 
-def plugin_settings(ctx: ApiContext) -> dict[str, Any]:
-    """The calling plugin's settings: manifest defaults overlaid with the saved values."""
-    settings: dict[str, Any] = ctx.manifest.setting_defaults() if ctx.manifest else {}
+def secret_keys(ctx: ApiContext) -> list[str]:
+    """The calling plugin's settings marked ``"secret": true`` in its manifest."""
+    if ctx.manifest is None:
+        return []
+    return [str(s["key"]) for s in ctx.manifest.settings if s.get("secret") and "key" in s]
+
+
+def _saved_settings(ctx: ApiContext) -> dict[str, Any]:
     with ctx.store.read() as db:
         row = db.execute(
             "SELECT data FROM plugin_config WHERE plugin_id=?", (ctx.plugin_id,)
         ).fetchone()
-    if row is not None:
-        saved = json.loads(row["data"])
-        lowered = {k.lower(): k for k in settings}
-        for key, value in saved.items():  # the server's config loader lower-cases keys
-            settings.pop(lowered.get(key.lower(), key), None)
-            settings[key] = value
+    saved: dict[str, Any] = json.loads(row["data"]) if row is not None else {}
+    return saved
+
+
+def plugin_settings(ctx: ApiContext) -> dict[str, Any]:
+    """The calling plugin's settings: manifest defaults overlaid with the saved values
+    (a saved key replaces a default whose key differs only in case)."""
+    settings: dict[str, Any] = ctx.manifest.setting_defaults() if ctx.manifest else {}
+    lowered = {k.lower(): k for k in settings}
+    for key, value in _saved_settings(ctx).items():
+        settings.pop(lowered.get(key.lower(), key), None)
+        settings[key] = value
     return settings
-
-
-def sanitize(config: dict[str, Any], ctx: ApiContext | None = None) -> dict[str, Any]:
-    """A copy with every secret replaced by ``********``, as the server's GetConfig does."""
-    clean = copy.deepcopy(config)
-    for section, key, always in SECRET_SETTINGS:
-        block = clean.get(section)
-        if isinstance(block, dict) and key in block and (always or block[key]):
-            block[key] = FAKE_SETTING
-    for section, key in SECRET_LISTS:
-        block = clean.get(section)
-        if isinstance(block, dict) and isinstance(block.get(key), list):
-            block[key] = [FAKE_SETTING for _ in block[key]]
-    if ctx is not None and ctx.manifest is not None:
-        mine = clean.get("PluginSettings", {}).get("Plugins", {}).get(ctx.plugin_id)
-        for setting in ctx.manifest.settings:
-            key = str(setting.get("key", "")).lower()
-            if setting.get("secret") and isinstance(mine, dict):
-                for name in [n for n in mine if n.lower() == key and mine[n]]:
-                    mine[name] = FAKE_SETTING
-    return clean
 
 
 def _notify_change(ctx: ApiContext) -> None:
@@ -139,7 +114,9 @@ def _dump(config: dict[str, Any]) -> bytes:
 def get_config(ctx: ApiContext, req: pb.GetConfigRequest) -> pb.GetConfigResponse:
     with ctx.store.read() as db:
         config = load_server_config(db)
-    return pb.GetConfigResponse(config_json=_dump(sanitize(config, ctx)))
+    return pb.GetConfigResponse(
+        config_json=_dump(sanitize(config, {ctx.plugin_id: secret_keys(ctx)}))
+    )
 
 
 @emulates("GetUnsanitizedConfig")
@@ -194,6 +171,7 @@ def save_config(ctx: ApiContext, req: pb.SaveConfigRequest) -> pb.SaveConfigResp
         if modified is not None and modified.config_json:
             config = _parse_config(modified.config_json)
     with ctx.store.tx() as db:
+        config = desanitize(config, load_server_config(db), {ctx.plugin_id: secret_keys(ctx)})
         save_server_config(db, config)
     _notify_change(ctx)
     return pb.SaveConfigResponse()
@@ -204,7 +182,7 @@ def get_plugin_config(
     ctx: ApiContext, req: pb.GetPluginConfigRequest
 ) -> pb.GetPluginConfigResponse:
     config = struct_pb2.Struct()
-    json_format.ParseDict(plugin_settings(ctx), config)
+    json_format.ParseDict(mask_plugin_settings(plugin_settings(ctx), secret_keys(ctx)), config)
     return pb.GetPluginConfigResponse(config=config)
 
 
@@ -212,7 +190,9 @@ def get_plugin_config(
 def save_plugin_config(
     ctx: ApiContext, req: pb.SavePluginConfigRequest
 ) -> pb.SavePluginConfigResponse:
-    settings = json_format.MessageToDict(req.config)
+    settings = unmask_plugin_settings(
+        json_format.MessageToDict(req.config), _saved_settings(ctx), secret_keys(ctx)
+    )
     with ctx.store.tx() as db:
         save_plugin_settings(db, ctx.plugin_id, settings)
     _notify_change(ctx)
@@ -223,7 +203,15 @@ def save_plugin_config(
 def load_plugin_configuration(
     ctx: ApiContext, req: pb.LoadPluginConfigurationRequest
 ) -> pb.LoadPluginConfigurationResponse:
-    return pb.LoadPluginConfigurationResponse(config_json=_dump(plugin_settings(ctx)))
+    # As the server: every schema key (null without a default), then the saved values, all
+    # keys lower-cased (Go's JSON decoding into the plugin's struct ignores case).
+    final: dict[str, Any] = {}
+    for setting in ctx.manifest.settings if ctx.manifest else []:
+        if "key" in setting:
+            final[str(setting["key"]).lower()] = setting.get("default")
+    for key, value in _saved_settings(ctx).items():
+        final[key.lower()] = value
+    return pb.LoadPluginConfigurationResponse(config_json=_dump(final))
 
 
 @emulates("GetPluginID")

@@ -23,8 +23,8 @@ USERNAME_MAX = 64
 EMAIL_MAX = 128
 NAME_MAX = 64
 POSITION_MAX = 128
-RESTRICTED_USERNAMES = {"all", "channel", "matterbot", "system", "here"}
-_USERNAME = re.compile(r"^[a-z][a-z0-9.\-_]*$")
+RESTRICTED_USERNAMES = {"all", "channel", "matterbot", "system"}
+_USERNAME = re.compile(r"^[a-z0-9.\-_]+$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
 DEFAULT_NOTIFY_PROPS = {
     "email": "true",
@@ -103,7 +103,7 @@ def validate_user(user: user_pb2.User) -> None:
     if not 1 <= len(name) <= USERNAME_MAX or not _USERNAME.match(name):
         raise bad(
             "username",
-            f"username={name!r}: 1-{USERNAME_MAX} characters a-z 0-9 . - _, starting with a letter",
+            f"username={name!r}: 1-{USERNAME_MAX} characters a-z 0-9 . - _",
         )
     if name in RESTRICTED_USERNAMES:
         raise bad("username", f"username={name!r} is reserved")

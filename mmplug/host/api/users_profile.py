@@ -141,7 +141,7 @@ def update_user_status(
     status = pb.Status(
         user_id=req.user_id,
         status=req.status,
-        manual=req.status != "online",
+        manual=True,
         last_activity_at=ctx.now(),
     )
     return pb.UpdateUserStatusResponse(status=set_status(ctx, status))

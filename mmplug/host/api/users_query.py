@@ -104,7 +104,7 @@ def get_users_in_team(ctx: ApiContext, req: pb.GetUsersInTeamRequest) -> pb.GetU
 def get_users_in_channel(
     ctx: ApiContext, req: pb.GetUsersInChannelRequest
 ) -> pb.GetUsersInChannelResponse:
-    if req.sort_by not in ("", "username", "status"):
+    if req.sort_by not in ("username", "status"):
         raise ApiFailure(
             400,
             "plugin.api.get_users_in_channel",
