@@ -127,7 +127,8 @@ def store_upload(ctx: ApiContext, info: file_pb2.FileInfo, data: bytes) -> file_
             f"File rejected by plugin. {outcome.rejection}",
             params={"Reason": outcome.rejection},
         )
-    final, content = outcome.subject
+    final: file_pb2.FileInfo = outcome.subject[0]
+    content: bytes = outcome.subject[1]
     final.id, final.size = info.id, len(content)  # the server fixes the size itself
     with ctx.store.tx() as db:
         insert_file(db, final, storage_path(final), content)

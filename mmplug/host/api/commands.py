@@ -211,6 +211,7 @@ def execute_slash_command(
             "running and does it implement ExecuteCommand?).",
         )
     response = answers[0][1]
+    assert isinstance(response, hc.ExecuteCommandResponse)
     if response.HasField("error") and (response.error.id or response.error.message):
         err = response.error
         raise ApiFailure(

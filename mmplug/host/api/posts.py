@@ -124,8 +124,7 @@ def _edited(old: post_pb2.Post, received: post_pb2.Post, now: int) -> post_pb2.P
     new.is_pinned, new.has_reactions = received.is_pinned, received.has_reactions
     del new.file_ids[:]
     new.file_ids.extend(received.file_ids)
-    new.props.Clear()
-    new.props.update(received.props)
+    new.props.CopyFrom(received.props)
     return new
 
 

@@ -157,7 +157,7 @@ def delete_property_field(
 def _filters(
     group_id: str, include_deleted: bool, target_type: str, target_id: str
 ) -> tuple[str, list[object]]:
-    where, args = "group_id=?", [group_id]
+    where, args = "group_id=?", list[object]([group_id])
     if not include_deleted:
         where += " AND delete_at=0"
     if target_type:
