@@ -62,6 +62,28 @@ class _Capture:
             self.results.setdefault(result.hook, result)
 
 
+def _warm_spare(plugin_dir: Path, python: str | None) -> Any:
+    """Start the plugin's interpreter now (grpc and the SDK imported, waiting to be told to
+    run the plugin), so that its start overlaps the host's; None when that is not possible."""
+    from mmplug.errors import MmplugError
+
+    try:
+        from mmplug.devloop.warm import WarmPool
+        from mmplug.host.launcher import find_python, plugin_env
+        from mmplug.manifest import load_manifest
+
+        manifest = load_manifest(plugin_dir)
+        interpreter = find_python(manifest.plugin_dir, python)
+    except (ImportError, MmplugError):
+        return None  # the launch reports a bad manifest or interpreter properly
+    if interpreter is None:
+        return None
+    pool = WarmPool()
+    pool.prepare([interpreter, manifest.executable], cwd=manifest.plugin_dir,
+                 env=plugin_env(None))
+    return pool
+
+
 class LocalTarget:
     """A short session of its own over a fresh world (no side effects on project state)."""
 
@@ -76,10 +98,18 @@ class LocalTarget:
     ) -> None:
         from mmplug.cassette._session import deterministic_session
 
+        self._pool = _warm_spare(Path(plugin_dir), python)  # imports while we set up
         self._capture = _Capture()
-        self.session: Session = deterministic_session(
-            plugin_dir, world=world, python=python, hook_timeout=hook_timeout,
-            observers=(self._capture,))
+        try:
+            self.session: Session = deterministic_session(
+                plugin_dir, world=world, python=python, hook_timeout=hook_timeout,
+                observers=(self._capture,))
+        except BaseException:
+            if self._pool is not None:
+                self._pool.close()
+            raise
+        if self._pool is not None:
+            self.session.spawner = self._pool.spawn
         # Only the fired hook is recorded (not the start and stop around it), so that the
         # lines of several `fire --record` runs replay one after another in one session.
         self.recorder: CassetteRecorder | None = None
@@ -117,6 +147,8 @@ class LocalTarget:
 
     def _close(self) -> None:
         self.store.close()
+        if self._pool is not None:
+            self._pool.close()
         self._close_recorder()
 
     def _close_recorder(self) -> None:

@@ -1,0 +1,95 @@
+"""Cold `mmplug fire OnActivate` (its own session) vs the genuine go-plugin client.
+
+    python benchmarks/fire_cold.py [RUNS]
+
+Both sides run the same small SDK plugin (written to a temporary directory; its OnActivate
+logs one line) with the same interpreter, in alternating runs, each as a fresh process timed
+from spawn to exit:
+
+* mmplug: ``python -m mmplug.cli.main fire OnActivate DIR --output json`` (CLI start, world
+  seeding, plugin launch and handshake, OnActivate, OnDeactivate and stop);
+* go-plugin v1.0.1 (../shared/conformance gohost): handshake, ping, one OnActivate call,
+  Kill().
+
+Prints medians and the ratio mmplug / go-plugin (target <= 1.3).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CONFORMANCE = ROOT / ".." / "shared" / "conformance"
+PLUGIN_SOURCE = '''
+from mmplug.sdk import Plugin, serve
+
+
+class Cold(Plugin):
+    def on_activate(self):
+        self.logger.info("activated")
+
+
+if __name__ == "__main__":
+    serve(Cold)
+'''
+MANIFEST = {"id": "com.example.cold", "name": "Cold", "version": "0.1.0",
+            "server": {"executable": "plugin.py", "runtime": "python"}}
+
+
+def gohost_binary() -> Path | None:
+    cache = os.environ.get("MM_CONFORMANCE_CACHE") or str(
+        Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "mm-conformance")
+    binary = Path(cache) / "gohost"
+    if not binary.exists() and (CONFORMANCE / "run.sh").exists():
+        subprocess.run([str(CONFORMANCE / "run.sh"), "--setup"], check=True)
+    return binary if binary.exists() else None
+
+
+def timed(command: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, str]:
+    started = time.perf_counter()
+    done = subprocess.run(command, cwd=cwd, capture_output=True, text=True, env=env, check=False)
+    elapsed = (time.perf_counter() - started) * 1000
+    if done.returncode != 0:
+        raise SystemExit(f"{command[:4]} failed ({done.returncode}):\n{done.stdout}{done.stderr}")
+    return elapsed, done.stdout
+
+
+def main() -> None:
+    runs = int(sys.argv[1]) if len(sys.argv) > 1 else 10
+    binary = gohost_binary()
+    if binary is None:
+        raise SystemExit("the go-plugin conformance host is not available (../shared/conformance)")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    with tempfile.TemporaryDirectory() as tmp:
+        plugin = Path(tmp)
+        (plugin / "plugin.py").write_text(PLUGIN_SOURCE, encoding="utf-8")
+        (plugin / "plugin.json").write_text(json.dumps(MANIFEST), encoding="utf-8")
+        fire = [sys.executable, "-m", "mmplug.cli.main", "fire", "OnActivate", str(plugin),
+                "--output", "json", "--python", sys.executable]
+        go = [str(binary), "-method", "/mattermost.pluginapi.v1.PluginHooks/OnActivate",
+              "-payload-hex", "", "--", sys.executable, "plugin.py"]
+        timed(fire, plugin, env)  # warm both once (bytecode, page cache)
+        timed(go, plugin, env)
+        ours, theirs = [], []
+        for _ in range(runs):
+            elapsed, out = timed(fire, plugin, env)
+            assert json.loads(out)["ok"] is True
+            ours.append(elapsed)
+            elapsed, out = timed(go, plugin, env)
+            assert "RESULT PASS" in out
+            theirs.append(elapsed)
+    a, b = statistics.median(ours), statistics.median(theirs)
+    print(f"median of {runs} runs, spawn to exit")
+    print(f"go-plugin client: launch, OnActivate, Kill (baseline): {b:7.1f} ms  1.00")
+    print(f"mmplug fire OnActivate (own session):                  {a:7.1f} ms  {a / b:.2f}")
+
+
+if __name__ == "__main__":
+    main()
