@@ -7,6 +7,7 @@ the plugin wrote on stderr, and what to fix. Tests refer to faults by name (``er
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Sequence
 
 from mmplug.errors import HookTimeoutError, MmplugError, PluginCrashError, PluginLaunchError
@@ -29,7 +30,7 @@ FAULTS: dict[str, tuple[str, str]] = {
         "check that the interpreter exists and is executable",
     ),
     "exited-early": (
-        "the plugin exited with code {code} before printing its handshake",
+        "the plugin {exit} before printing its handshake",
         "fix the error in the plugin's stderr shown above; " + _SERVE_HINT,
     ),
     "timeout": (
@@ -85,7 +86,7 @@ FAULTS: dict[str, tuple[str, str]] = {
         "port it actually bound",
     ),
     "exited-after-handshake": (
-        "the plugin exited with code {code} right after its handshake, before the host could "
+        "the plugin {exit} right after its handshake, before the host could "
         "connect",
         "keep serving after printing the handshake (block in server.wait_for_termination())",
     ),
@@ -118,11 +119,11 @@ FAULTS: dict[str, tuple[str, str]] = {
         "(the mmplug SDK does this)",
     ),
     "crashed": (
-        "the plugin process exited with code {code} during {hook}",
+        "the plugin process {exit} during {hook}",
         "look at the traceback in the plugin's stderr above",
     ),
     "exited": (
-        "the plugin process exited with code {code} while the host was running it",
+        "the plugin process {exit} while the host was running it",
         "look at the plugin's stderr above; a plugin must keep serving until Shutdown",
     ),
     "hook-timeout": (
@@ -144,6 +145,8 @@ def fault(
 ) -> MmplugError:
     """The exception for fault ``name`` of plugin ``plugin_id``: cause, stderr tail, hint."""
     cause, hint = FAULTS[name]
+    if "code" in info:
+        info["exit"] = describe_exit(info["code"])
     message = f"plugin {plugin_id}: {cause.format(**info)}"
     details = ""
     if stderr_tail:
@@ -152,6 +155,17 @@ def fault(
     error = _CLASSES.get(name, PluginLaunchError)(message, hint=hint, details=details)
     error.fault = name  # type: ignore[attr-defined]
     return error
+
+
+def describe_exit(code: object) -> str:
+    """``exited with code 3``, or ``was killed by SIGKILL`` for a negative return code."""
+    if isinstance(code, int) and code < 0:
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = f"signal {-code}"
+        return f"was killed by {name}"
+    return f"exited with code {code}"
 
 
 def fault_name(error: BaseException) -> str | None:

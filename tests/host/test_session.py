@@ -279,3 +279,21 @@ def test_default_store_lives_in_the_project_and_fresh_starts_over(tmp_path: Path
         assert s.store.path == str(database)
         assert s.plugins["com.example.plain"].state == "active"
     assert database.read_bytes().startswith(b"SQLite format 3")
+
+
+def test_poll_reports_a_plugin_that_died_on_its_own(store: Store) -> None:
+    from mmplug.errors import PluginCrashError
+
+    with Session([PLAIN_DIR], store=store, python=sys.executable) as s:
+        s.poll()  # alive: nothing to report
+        handle = s.plugins[PLUGIN_ID]
+        os.kill(handle.pid, signal.SIGKILL)
+        assert handle.client is not None
+        handle.client.process.exit_code(wait=5)
+        with pytest.raises(PluginCrashError, match="was killed by SIGKILL") as caught:
+            s.poll()
+        assert handle.state == "crashed"
+        assert "activating" in caught.value.details
+        with pytest.raises(MmplugError, match="not running"):
+            s.fire("MessageWillBePosted", post={"message": "x"})
+    assert pid_gone(handle.pid)
