@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 BODY_CHUNK = 64 * 1024
 MAX_MESSAGE = 2**31 - 1
+CONNECT_TIMEOUT = 2.0
 
 
 class _Failed(Exception):
@@ -106,6 +107,8 @@ class Bridge:
         if route is None or rpc not in route.implemented:
             return _text(404, "Not Found")
         channel = await self._channel(route)
+        if not await _ready(channel):
+            return _text(503, "Service Unavailable")
         init = _init(request, target.path, self.user_id())
         call = channel.stream_stream(
             f"/mattermost.pluginapi.v1.PluginHooks/{rpc}",
@@ -121,15 +124,22 @@ class Bridge:
             call.cancel()  # no-op when done; stops the plugin's side when we leave early
 
 
+async def _ready(channel: Any) -> bool:
+    """Whether a stream can be opened: the plugin's channel connects (at once when it is up)."""
+    try:
+        await asyncio.wait_for(channel.channel_ready(), CONNECT_TIMEOUT)
+    except asyncio.TimeoutError:
+        return False
+    return True
+
+
 async def _first(call: Any) -> Any:
     """The first response message, or the error response the server would send."""
     import grpc
 
     try:
         first = await call.read()
-    except grpc.aio.AioRpcError as exc:
-        if exc.code() == grpc.StatusCode.UNAVAILABLE:
-            return _text(503, "Service Unavailable")
+    except grpc.aio.AioRpcError:
         return _text(502, "Bad Gateway")
     if first is grpc.aio.EOF:
         return _text(502, "Bad Gateway")

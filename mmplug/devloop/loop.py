@@ -107,6 +107,12 @@ class DevLoop:
 
     def _start_services(self) -> None:
         assert self.session is not None
+        if self.options["watch"]:  # first: once the URL answers, every save is seen
+            from mmplug.devloop.watch import Watcher
+
+            watcher = Watcher(self.plugin_dirs, self._on_save)
+            watcher.start()
+            self._closers.append(watcher.stop)
         if self.port is not None:
             from mmplug.devloop.frontdoor import FrontDoor
 
@@ -124,12 +130,6 @@ class DevLoop:
             self._closers.append(server.close)
         self._spawn_thread(self._reload_worker, "mmplug-reload")
         self._spawn_thread(self._supervise, "mmplug-supervise")
-        if self.options["watch"]:
-            from mmplug.devloop.watch import Watcher
-
-            watcher = Watcher(self.plugin_dirs, self._on_save)
-            watcher.start()
-            self._closers.append(watcher.stop)
 
     def _spawn_thread(self, target: Any, name: str) -> None:
         thread = threading.Thread(target=target, name=name, daemon=True)
@@ -349,8 +349,8 @@ def _find_user(session: Session, who: str) -> str:
     with session.store.read() as db:
         row = db.execute("SELECT id FROM users WHERE id = ? OR username = ?",
                          (name, name)).fetchone()
+        known = [r[0] for r in db.execute("SELECT username FROM users ORDER BY username LIMIT 8")]
     if row is None:
-        raise UsageError(f"no user {who!r} in the fake host's store",
-                         hint="use a username of the world (e.g. from `mmplug fire --list-users`)"
-                         " or an id")
+        raise UsageError(f"--as {who}: no such user in the fake host's store",
+                         hint="users: " + (", ".join(known) or "none") + " (or give a user id)")
     return str(row[0])

@@ -1,0 +1,68 @@
+"""A plugin for the front door tests: echoes, streams, odd statuses, crashes, thread counts."""
+
+import hashlib
+import json
+import os
+import threading
+import time
+
+from mmplug.sdk import Plugin, serve
+
+MiB = 1024 * 1024
+
+
+def _busy() -> int:
+    return sum(1 for t in threading.enumerate() if t.name.startswith("mmplug-ServeHTTP"))
+
+
+class HttpTest(Plugin):
+    def serve_http(self, context, response, request):
+        path = request.path
+        if path == "/echo":
+            sizes, digest, total = [], hashlib.sha256(), 0
+            for chunk in request.body:
+                sizes.append(len(chunk))
+                digest.update(chunk)
+                total += len(chunk)
+            response.set_header("Content-Type", "application/json")
+            response.write(json.dumps({
+                "sizes": sizes, "total": total, "sha256": digest.hexdigest(),
+                "headers": dict(request.headers.items()), "url": request.url,
+                "method": request.method, "user": request.user_id,
+            }))
+        elif path == "/raw":
+            response.set_header("Content-Type", "application/octet-stream")
+            response.write(request.read_all())
+        elif path == "/headers":
+            response.add_header("Set-Cookie", "a=1")
+            response.add_header("Set-Cookie", "b=2")
+            response.set_header("X-Utf8", "\u00e9t\u00e9 \u2603")
+            response.write_header(201)
+        elif path == "/status":
+            response.write_header(int(request.query["code"][0]))
+            response.write(b"odd")
+        elif path == "/download":
+            size = int(request.query["mib"][0])
+            block = bytes(range(256)) * 4096  # 1 MiB
+            for _ in range(size):
+                response.write(block)
+        elif path == "/drip":
+            for index in range(3):
+                response.write(f"part{index}\n")
+                response.flush()
+                time.sleep(0.3)
+        elif path == "/die-before":
+            os._exit(7)
+        elif path == "/die-during":
+            response.write(b"partial")
+            response.flush()
+            time.sleep(0.2)
+            os._exit(7)
+        elif path == "/busy":
+            response.write(str(_busy() - 1).encode())  # not counting this request
+        else:
+            response.write_header(404)
+
+
+if __name__ == "__main__":
+    serve(HttpTest)

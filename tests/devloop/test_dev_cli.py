@@ -1,0 +1,83 @@
+"""`mmplug dev` as a user runs it: serves, reloads, and Ctrl-C leaves nothing behind."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+
+import pytest
+from devloop_support import PLUGIN_ID, processes_in, wait_for, write_plugin, write_source
+
+pytestmark = pytest.mark.slow
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _get(url: str) -> bytes | None:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.read()  # type: ignore[no-any-return]
+    except OSError:
+        return None
+
+
+def test_ctrl_c_deactivates_and_leaves_nothing_behind(tmp_path: Path) -> None:
+    project = write_plugin(tmp_path / "p")
+    port = _free_port()
+    command = [sys.executable, "-m", "mmplug.cli.main", "dev", str(project), "--port", str(port),
+               "--python", sys.executable]
+    env = dict(os.environ, COLUMNS="120")
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env,
+                            cwd=tmp_path)
+    url = f"http://127.0.0.1:{port}/plugins/{PLUGIN_ID}/"
+    try:
+        wait_for(lambda: _get(url) == b"v1", what="the front door")
+        write_source(project, "v2", atomic=True)
+        try:
+            wait_for(lambda: _get(url) == b"v2", what="the reload")
+        except AssertionError:
+            proc.send_signal(signal.SIGINT)
+            raise AssertionError(proc.communicate(timeout=30)[0].decode()) from None
+        assert (project / ".mmplug" / "dev.sock").exists()
+        proc.send_signal(signal.SIGINT)
+        out, _ = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    text = out.decode()
+    assert proc.returncode == 0, text
+    assert "plugin.py changed" in text and "stopped; nothing left running." in text
+    assert "Traceback" not in text
+    assert processes_in(tmp_path) == []
+    assert not (project / ".mmplug" / "dev.sock").exists()
+    assert not (project / ".mmplug" / "dev.json").exists()
+    with socket.socket() as sock:  # nobody listens on the port any more (TIME_WAIT is fine)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("127.0.0.1", port))
+        sock.listen(1)
+
+
+def test_a_taken_port_is_a_clear_error(tmp_path: Path) -> None:
+    project = write_plugin(tmp_path / "p")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "-m", "mmplug.cli.main", "dev", str(project), "--port", str(port),
+             "--python", sys.executable, "--store", ":memory:"],
+            capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0
+    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr + result.stdout
+    assert "Traceback" not in result.stderr + result.stdout
+    assert processes_in(tmp_path) == []

@@ -1,0 +1,176 @@
+"""The front door against a real plugin: mapping, streaming, statuses, disconnects."""
+
+from __future__ import annotations
+
+import hashlib
+import http.client
+import json
+import shutil
+import socket
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from devloop_support import dev_loop, processes_in, wait_for
+
+PLUGIN = "com.example.http"
+HERE = Path(__file__).resolve().parent
+MiB = 1024 * 1024
+
+
+@pytest.fixture(scope="module")
+def loop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    project = tmp_path_factory.mktemp("http") / "p"
+    project.mkdir()
+    shutil.copy(HERE / "http_plugin.py", project / "plugin.py")
+    (project / "plugin.json").write_text(json.dumps({
+        "id": PLUGIN, "name": "HTTP test", "version": "0.1.0",
+        "server": {"executable": "plugin.py"}}))
+    with dev_loop(project, watch=False, as_user="alice", metrics_port=0) as running:
+        yield running
+    assert processes_in(project) == []
+
+
+def _conn(loop: Any) -> http.client.HTTPConnection:
+    return http.client.HTTPConnection("127.0.0.1", loop.front_door.port, timeout=30)
+
+
+def _request(loop: Any, method: str, path: str, body: Any = None,
+             headers: list[tuple[str, str]] | None = None) -> tuple[int, Any, bytes]:
+    conn = _conn(loop)
+    try:
+        conn.putrequest(method, f"/plugins/{PLUGIN}{path}")
+        for key, value in headers or []:
+            conn.putheader(key, value)
+        if isinstance(body, bytes):
+            conn.putheader("Content-Length", str(len(body)))
+        elif body is not None:
+            conn.putheader("Transfer-Encoding", "chunked")
+        conn.endheaders()
+        if isinstance(body, bytes):
+            conn.send(body)
+        elif body is not None:
+            for piece in body:
+                conn.send(f"{len(piece):x}\r\n".encode() + piece + b"\r\n")
+            conn.send(b"0\r\n\r\n")
+        response = conn.getresponse()
+        return response.status, response.headers, response.read()
+    finally:
+        conn.close()
+
+
+def test_prefix_stripped_query_kept_identity_replaced(loop: Any) -> None:
+    status, _, body = _request(loop, "GET", "/echo?x=1&x=2", headers=[
+        ("Mattermost-User-Id", "forged"), ("X-Multi", "a"), ("X-Multi", "b")])
+    data = json.loads(body)
+    assert status == 200 and data["url"] == "/echo?x=1&x=2"
+    assert data["headers"]["X-Multi"] == ["a", "b"]
+    assert data["user"] != "forged" and len(data["user"]) == 26  # the --as user's id
+    assert data["sizes"] == [] and data["total"] == 0
+
+
+def test_chunks_are_at_most_64k_and_in_order(loop: Any) -> None:
+    pieces = [bytes([i]) * size for i, size in enumerate([10, 70_000, 1, 200_000, 65_536])]
+    status, _, body = _request(loop, "POST", "/echo", body=iter(pieces))
+    data = json.loads(body)
+    whole = b"".join(pieces)
+    assert status == 200 and data["total"] == len(whole)
+    assert data["sha256"] == hashlib.sha256(whole).hexdigest()
+    assert max(data["sizes"]) <= 64 * 1024
+
+
+def test_binary_bodies_and_multi_value_headers_pass_unchanged(loop: Any) -> None:
+    blob = bytes(range(256)) * 1000
+    status, _, body = _request(loop, "PUT", "/raw", body=blob)
+    assert status == 200 and body == blob
+    status, headers, body = _request(loop, "GET", "/headers")
+    assert status == 201 and body == b""
+    assert headers.get_all("Set-Cookie") == ["a=1", "b=2"]
+    raw = headers["X-Utf8"].encode("latin-1").decode("utf-8")
+    assert raw == "\u00e9t\u00e9 \u2603"
+
+
+def test_a_100_mb_upload_and_download(loop: Any) -> None:
+    block = bytes(range(256)) * 4096
+    status, _, body = _request(loop, "POST", "/echo", body=(block for _ in range(100)))
+    data = json.loads(body)
+    assert status == 200 and data["total"] == 100 * MiB
+    status, _, body = _request(loop, "GET", "/download?mib=100")
+    assert status == 200 and len(body) == 100 * MiB and body[:MiB] == block
+
+
+@pytest.mark.parametrize(("code", "expected"), [(0, 200), (418, 418), (1000, 500)])
+def test_status_mapping(loop: Any, code: int, expected: int) -> None:
+    status, _, _ = _request(loop, "GET", f"/status?code={code}")
+    assert status == expected
+
+
+def test_unknown_plugin_is_404(loop: Any) -> None:
+    conn = _conn(loop)
+    conn.request("GET", "/plugins/com.nobody/x")
+    assert conn.getresponse().status == 404
+    conn.close()
+
+
+def test_flush_reaches_the_client_before_the_handler_ends(loop: Any) -> None:
+    conn = _conn(loop)
+    conn.request("GET", f"/plugins/{PLUGIN}/drip")
+    response = conn.getresponse()
+    started = time.monotonic()
+    first = response.fp.readline()  # chunk size line
+    first += response.fp.readline()
+    assert b"part0" in first
+    assert time.monotonic() - started < 0.5  # the rest takes 0.6 s more
+    conn.close()
+
+
+def _busy(loop: Any) -> int:
+    return int(_request(loop, "GET", "/busy")[2])
+
+
+def test_client_disconnect_mid_upload_cancels_the_stream(loop: Any) -> None:
+    sock = socket.create_connection(("127.0.0.1", loop.front_door.port))
+    sock.sendall(f"POST /plugins/{PLUGIN}/echo HTTP/1.1\r\nHost: x\r\n"
+                 f"Content-Length: {100 * MiB}\r\n\r\n".encode())
+    sock.sendall(b"x" * MiB)
+    wait_for(lambda: loop.front_door.active_streams() == 1, what="the upload to start")
+    sock.close()
+    wait_for(lambda: loop.front_door.active_streams() == 0, what="the host side to stop")
+    wait_for(lambda: _busy(loop) == 0, what="the plugin handler to stop")
+
+
+def test_client_disconnect_mid_download_cancels_the_stream(loop: Any) -> None:
+    sock = socket.create_connection(("127.0.0.1", loop.front_door.port))
+    sock.sendall(f"GET /plugins/{PLUGIN}/download?mib=50 HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+    assert sock.recv(65536)
+    sock.close()
+    wait_for(lambda: loop.front_door.active_streams() == 0, what="the host side to stop")
+    wait_for(lambda: _busy(loop) == 0, what="the plugin handler to stop")
+
+
+def test_metrics_port_maps_to_serve_metrics(loop: Any) -> None:
+    conn = http.client.HTTPConnection("127.0.0.1", loop.front_door.metrics_port, timeout=10)
+    conn.request("GET", f"/plugins/{PLUGIN}/metrics")
+    assert conn.getresponse().status == 404  # the plugin does not implement ServeMetrics
+    conn.close()
+
+
+def test_plugin_death_before_and_during_the_answer(loop: Any) -> None:
+    from devloop_support import Events
+
+    events = Events()
+    loop.add_observer(events)
+    status, _, _ = _request(loop, "GET", "/die-before")
+    assert status == 502
+    events.wait(lambda: any(r.why.startswith("restart") for r in events.reloads))
+    wait_for(lambda: loop.status[PLUGIN].state == "active", what="restart")
+    conn = _conn(loop)
+    conn.request("GET", f"/plugins/{PLUGIN}/die-during")
+    response = conn.getresponse()
+    assert response.status == 200
+    with pytest.raises(http.client.IncompleteRead):
+        response.read()
+    conn.close()
+    events.wait(lambda: sum(r.why.startswith("restart") for r in events.reloads) >= 2)

@@ -1,0 +1,170 @@
+"""The dev loop with real plugin processes: edits, state, bursts, broken code, crashes."""
+
+from __future__ import annotations
+
+import urllib.request
+from pathlib import Path
+
+import pytest
+from devloop_support import (
+    PLUGIN_ID,
+    Events,
+    dev_loop,
+    processes_in,
+    wait_for,
+    write_plugin,
+    write_source,
+)
+
+pytestmark = pytest.mark.slow
+
+
+def _get(loop: object, path: str) -> bytes:
+    url = f"{loop.front_door.url}/plugins/{PLUGIN_ID}{path}"  # type: ignore[attr-defined]
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return response.read()  # type: ignore[no-any-return]
+
+
+def _command(loop: object) -> str:
+    result = loop.fire("ExecuteCommand", args={"command": "/hi"})  # type: ignore[attr-defined]
+    return str(result.response.response.text)
+
+
+def test_an_edit_changes_behaviour_and_state_survives(tmp_path: Path) -> None:
+    project = write_plugin(tmp_path / "p")
+    events = Events()
+    loop = dev_loop(project)
+    loop.add_observer(events)
+    with loop:
+        assert _get(loop, "/") == b"v1"
+        write_source(project, "v2", atomic=True)
+        events.wait(lambda: any(r.why == "plugin.py changed" for r in events.reloads))
+        assert _get(loop, "/") == b"v2"
+        assert _command(loop) == "v2"
+        assert _get(loop, "/activations") == b"2"  # the store outlived the old process
+        reload = events.reloads[-1]
+        assert reload.ok and reload.warm
+        assert loop.status[PLUGIN_ID].last_reload is reload
+    assert processes_in(tmp_path) == []
+
+
+def test_the_store_survives_dev_runs_unless_fresh(tmp_path: Path) -> None:
+    project = write_plugin(tmp_path / "p")
+    for expected, fresh in ((b"1", False), (b"2", False), (b"1", True)):
+        with dev_loop(project, store=None, fresh=fresh, watch=False) as loop:
+            assert _get(loop, "/activations") == expected
+    assert (project / ".mmplug" / "state.db").is_file()
+
+
+def test_a_hundred_saves_end_with_the_latest_code(tmp_path: Path) -> None:
+    project = write_plugin(tmp_path / "p")
+    events = Events()
+    loop = dev_loop(project)
+    loop.add_observer(events)
+    with loop:
+        for index in range(100):
+            write_source(project, f"v{index}", atomic=index % 2 == 0)
+        wait_for(lambda: _command(loop) == "v99", timeout=30, what="the last version")
+        pids = {r for r in processes_in(tmp_path)}
+        assert len(pids) <= 2  # the plugin and at most one warm spare
+    assert processes_in(tmp_path) == []
+
+
+def test_a_syntax_error_waits_for_the_fix(tmp_path: Path) -> None:
+    project = write_plugin(tmp_path / "p")
+    events = Events()
+    loop = dev_loop(project)
+    loop.add_observer(events)
+    with loop:
+        (project / "plugin.py").write_text("def broken(:\n")
+        events.wait(lambda: any(not r.ok for r in events.reloads))
+        failed = [r for r in events.reloads if not r.ok][-1]
+        assert "SyntaxError" in (failed.error or "")
+        assert loop.status[PLUGIN_ID].state == "failed"
+        count = len(events.reloads)
+        write_source(project, "v3")
+        events.wait(lambda: len(events.reloads) > count and events.reloads[-1].ok)
+        assert _get(loop, "/") == b"v3"
+    assert processes_in(tmp_path) == []
+
+
+def test_an_exception_in_on_activate_is_shown_and_the_loop_lives(tmp_path: Path) -> None:
+    extra = "        raise RuntimeError('activation exploded')\n"
+    project = write_plugin(tmp_path / "p", extra=extra)
+    events = Events()
+    loop = dev_loop(project)
+    loop.add_observer(events)
+    with loop:
+        assert loop.status[PLUGIN_ID].state == "failed"
+        assert "activation exploded" in " ".join(events.problems)
+        write_source(project, "v4")
+        events.wait(lambda: events.reloads[-1].ok)
+        assert _get(loop, "/") == b"v4"
+
+
+def test_a_crash_in_a_hook_restarts_then_gives_up(tmp_path: Path) -> None:
+    from mmplug.errors import PluginCrashError
+
+    project = write_plugin(tmp_path / "p")
+    events = Events()
+    loop = dev_loop(project, watch=False)
+    loop.add_observer(events)
+    with loop:
+        for crash in (1, 2):
+            with pytest.raises(PluginCrashError):
+                loop.fire("ExecuteCommand", args={"command": "/crash"})
+            events.wait(lambda n=crash: sum(r.why.startswith("restart") for r in events.reloads)
+                        >= n)
+            assert _command(loop) == "v1"
+        with pytest.raises(PluginCrashError):
+            loop.fire("ExecuteCommand", args={"command": "/crash"})
+        events.wait(lambda: loop.status[PLUGIN_ID].state == "given-up")
+        assert "3 times" in (loop.status[PLUGIN_ID].problem or "")
+    assert processes_in(tmp_path) == []
+
+
+def test_a_killed_plugin_is_noticed_and_restarted(tmp_path: Path) -> None:
+    import os
+    import signal
+
+    project = write_plugin(tmp_path / "p")
+    events = Events()
+    loop = dev_loop(project, watch=False)
+    loop.add_observer(events)
+    with loop:
+        os.kill(loop.status[PLUGIN_ID].pid, signal.SIGKILL)
+        events.wait(lambda: any(r.why.startswith("restart") for r in events.reloads))
+        assert _get(loop, "/") == b"v1"
+
+
+def test_a_changed_manifest_reloads_settings(tmp_path: Path) -> None:
+    import json
+
+    project = write_plugin(tmp_path / "p")
+    events = Events()
+    loop = dev_loop(project)
+    loop.add_observer(events)
+    with loop:
+        manifest = json.loads((project / "plugin.json").read_text())
+        manifest["version"] = "0.2.0"
+        (project / "plugin.json").write_text(json.dumps(manifest))
+        events.wait(lambda: any("plugin.json" in r.why for r in events.reloads))
+        assert loop.session.plugin(PLUGIN_ID).manifest.version == "0.2.0"
+
+
+def test_the_control_channel_fires_into_the_live_session(tmp_path: Path) -> None:
+    from mmplug.devloop.control import connect
+
+    project = write_plugin(tmp_path / "p")
+    with dev_loop(project, watch=False) as loop:
+        client = connect(project)
+        assert client is not None
+        with client:
+            result = client.fire("ExecuteCommand", args={"command": "/hi"})
+            assert result.ok and result.response.response.text == "v1"
+            assert result.plugin_id == PLUGIN_ID
+            status = client.status()
+            assert status["plugins"][0]["state"] == "active"
+            assert client.reload()["ok"] is True
+        assert loop.status[PLUGIN_ID].last_reload.why.startswith("requested")
+    assert connect(project) is None
