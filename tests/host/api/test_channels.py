@@ -195,3 +195,40 @@ def test_channel_stats_count_members(world: World) -> None:
         cp.GetChannelStatsRequest(channel_id=world.channels["town-square"])
     )
     assert rsp.channel_stats.member_count == 3
+
+
+def test_plugin_can_modify_or_reject_a_channel_update(world: World) -> None:
+    from mmplug.protocol import hooks_extra_pb2 as hx
+
+    def shout(req: hx.ChannelWillBeUpdatedRequest) -> hx.ChannelWillBeUpdatedResponse:
+        changed = channel_pb2.Channel()
+        changed.CopyFrom(req.new_channel)
+        changed.header = req.new_channel.header.upper()
+        return hx.ChannelWillBeUpdatedResponse(modified_channel=changed)
+
+    made = create(world, "hooked-update").channel
+    world.hooks.respond("ChannelWillBeUpdated", shout)
+    made.header = "quiet"
+    rsp = world.api.UpdateChannel(cp.UpdateChannelRequest(channel=made))
+    assert rsp.channel.header == "QUIET"
+    (fired,) = world.hooks.named("ChannelWillBeUpdated")
+    assert fired.old_channel.header == "" and fired.new_channel.header == "quiet"
+    world.hooks.respond(
+        "ChannelWillBeUpdated", hx.ChannelWillBeUpdatedResponse(rejection_reason="frozen")
+    )
+    rejected = world.api.UpdateChannel(cp.UpdateChannelRequest(channel=made))
+    assert rejected.error.id == "app.channel.update_channel.rejected_by_plugin"
+    assert "frozen" in rejected.error.message
+
+
+def test_plugin_can_veto_archiving(world: World) -> None:
+    from mmplug.protocol import hooks_extra_pb2 as hx
+
+    made = create(world, "kept-alive").channel
+    world.hooks.respond(
+        "ChannelWillBeArchived", hx.ChannelWillBeArchivedResponse(rejection_reason="needed")
+    )
+    rsp = world.api.DeleteChannel(cp.DeleteChannelRequest(channel_id=made.id))
+    assert rsp.error.id == "app.channel.delete_channel.rejected_by_plugin"
+    still = world.api.GetChannel(cp.GetChannelRequest(channel_id=made.id)).channel
+    assert still.delete_at == 0
