@@ -199,20 +199,25 @@ def test_legacy_hashed_entry_is_read_and_replaced(host: Host) -> None:
 
 WORKERS, INCREMENTS = 8, 1000
 INCREMENTER = """
-import sys, grpc
+import random, sys, time
+import grpc
 from mmplug.protocol import api_kv_config_pb2 as pb, api_pb2_grpc
 api = api_pb2_grpc.PluginAPIStub(grpc.insecure_channel(sys.argv[1]))
 old = api.KVGet(pb.KVGetRequest(key="counter")).value
 for _ in range(int(sys.argv[2])):
+    failures = 0
     while True:
         new = str(int(old) + 1).encode()
-        req = pb.KVCompareAndSetRequest(key="counter", old_value=old, new_value=new)
-        rsp = api.KVCompareAndSet(req)
+        rsp = api.KVCompareAndSet(
+            pb.KVCompareAndSetRequest(key="counter", old_value=old, new_value=new))
         if rsp.error.id:
             sys.exit(rsp.error.message)
         if rsp.success:
             old = new
             break
+        # the usual compare-and-set retry: randomised exponential backoff, then re-read
+        failures += 1
+        time.sleep(random.random() * min(0.0005 * 2**failures, 0.01))
         old = api.KVGet(pb.KVGetRequest(key="counter")).value
 """
 
