@@ -20,7 +20,7 @@ from mmplug.host.session import Session
 from mmplug.host.store import Store
 
 FAULT_DIR = Path(__file__).resolve().parents[1] / "fixtures" / "fault_plugins"
-START_TIMEOUT = 5.0
+START_TIMEOUT = 10.0  # the default; no fault may take it
 
 
 @pytest.fixture
@@ -99,7 +99,7 @@ def test_hang_times_out_with_the_configured_timeout(tmp_path: Path, store: Store
     started = time.monotonic()
     error = launch_fails("hang", tmp_path, store, start_timeout=1.0)
     elapsed = time.monotonic() - started
-    assert 1.0 <= elapsed < 4.0
+    assert 1.0 <= elapsed < 6.0
     assert fault_name(error) == "timeout"
     assert "no handshake within 1 s" in error.message
     assert "--start-timeout" in error.hint
@@ -114,7 +114,7 @@ def test_missing_controller_is_reported_at_stop_and_the_process_is_killed(
         handle = session.plugin()
         assert handle.state == "active"
         started = time.monotonic()
-    assert time.monotonic() - started < 1.5, "no need to wait 2 s for a plugin without controller"
+    assert time.monotonic() - started < 1.9, "no need to wait 2 s for a plugin without controller"
     assert pid_gone(int(pid_file.read_text()))
     problem = handle.shutdown_problem
     assert isinstance(problem, PluginCrashError)
@@ -143,7 +143,7 @@ def test_hook_past_its_deadline_is_a_timeout(tmp_path: Path, store: Store) -> No
         started = time.monotonic()
         with pytest.raises(HookTimeoutError) as caught:
             session.fire("MessageWillBePosted", post={"message": "hi"})
-        assert time.monotonic() - started < 2.0
+        assert time.monotonic() - started < 5.0
     assert pid_gone(int(pid_file.read_text()))
     assert "did not answer within 0.5 s" in caught.value.message
     assert "--hook-timeout" in caught.value.hint
