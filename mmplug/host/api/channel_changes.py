@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from mmplug.host.api import _hooks
 from mmplug.host.api._entities import get_channel, save_channel
-from mmplug.host.api._pbjson import require_id
+from mmplug.host.api._pbjson import require_id, to_dict
 from mmplug.host.api._registry import ApiContext, ApiFailure, emulates
 from mmplug.host.api.channels import DEFAULT_CHANNEL, name_taken, validate_channel
+from mmplug.host.api.events import server_event
 from mmplug.protocol import api_channel_post_pb2 as cp
 from mmplug.protocol import channel_pb2, hooks_extra_pb2
 
@@ -77,6 +78,7 @@ def update_channel(ctx: ApiContext, req: cp.UpdateChannelRequest) -> cp.UpdateCh
             )
         final.update_at = ctx.now()
         save_channel(db, final)
+    server_event(ctx, "channel_updated", {"channel": to_dict(final)}, channel_id=final.id)
     return cp.UpdateChannelResponse(channel=final)
 
 
@@ -119,4 +121,7 @@ def delete_channel(ctx: ApiContext, req: cp.DeleteChannelRequest) -> cp.DeleteCh
         _check_archivable(ch)
         ch.delete_at = ch.update_at = ctx.now()
         save_channel(db, ch)
+    server_event(
+        ctx, "channel_deleted", {"channel_id": ch.id, "delete_at": ch.delete_at}, team_id=ch.team_id
+    )
     return cp.DeleteChannelResponse()

@@ -16,6 +16,7 @@ from mmplug.host.api._entities import (
 from mmplug.host.api._members import apply_roles, merge_notify_props, new_member
 from mmplug.host.api._pbjson import paging, require_id
 from mmplug.host.api._registry import ApiContext, ApiFailure, emulates
+from mmplug.host.api.events import server_event
 from mmplug.protocol import api_channel_post_pb2 as cp
 from mmplug.protocol import channel_pb2, hooks_extra_pb2, user_pb2
 from mmplug.protocol import hooks_user_channel_pb2 as huc
@@ -96,6 +97,9 @@ def add_member(
     )
     if actor is not None:
         joined.actor.CopyFrom(actor)
+    server_event(
+        ctx, "user_added", {"user_id": user_id, "team_id": ch.team_id}, channel_id=channel_id
+    )
     _hooks.fire(ctx, "UserHasJoinedChannel", joined)
     return member
 
@@ -155,6 +159,7 @@ def delete_channel_member(
     left = huc.UserHasLeftChannelRequest(
         context=_hooks.request_context(ctx, user.id), channel_member=member, actor=user
     )
+    server_event(ctx, "user_removed", {"user_id": user.id, "channel_id": ch.id}, channel_id=ch.id)
     _hooks.fire(ctx, "UserHasLeftChannel", left)
     return cp.DeleteChannelMemberResponse()
 

@@ -130,3 +130,8 @@ def send_push(
     require_id(req.user_id, "user_id")
     capture(ctx, PUSH, {"user_id": req.user_id, "notification": to_dict(req.notification)})
     return rem.SendPushNotificationResponse()
+
+
+def server_event(ctx: ApiContext, event: str, data: dict[str, Any], **broadcast: str) -> None:
+    """A WebSocket event the server itself sends (``posted``, ``user_added``, ...)."""
+    capture(ctx, WEBSOCKET, {"event": event, "data": data, "broadcast": broadcast})

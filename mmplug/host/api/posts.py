@@ -11,9 +11,10 @@ import sqlite3
 from mmplug.host.api import _files, _hooks
 from mmplug.host.api._entities import find_post, get_channel, get_post, get_user, save_channel
 from mmplug.host.api._entities import save_post as store_post
-from mmplug.host.api._pbjson import require_id
+from mmplug.host.api._pbjson import require_id, to_dict
 from mmplug.host.api._posts import check_message, check_root, parse_hashtags, rejected
 from mmplug.host.api._registry import ApiContext, ApiFailure, emulates
+from mmplug.host.api.events import server_event
 from mmplug.protocol import api_channel_post_pb2 as cp
 from mmplug.protocol import hooks_message_pb2 as hm
 from mmplug.protocol import post_pb2
@@ -98,6 +99,7 @@ def create_post(ctx: ApiContext, post: post_pb2.Post) -> post_pb2.Post:
             context=_hooks.request_context(ctx, final.user_id), post=final
         ),
     )
+    server_event(ctx, "posted", {"post": to_dict(final)}, channel_id=final.channel_id)
     return final
 
 
@@ -184,6 +186,7 @@ def update_post(ctx: ApiContext, req: cp.UpdatePostRequest) -> cp.UpdatePostResp
             context=_hooks.request_context(ctx, old.user_id), new_post=final, old_post=old
         ),
     )
+    server_event(ctx, "post_edited", {"post": to_dict(final)}, channel_id=final.channel_id)
     return cp.UpdatePostResponse(post=final)
 
 
@@ -215,4 +218,5 @@ def delete_post(ctx: ApiContext, req: cp.DeletePostRequest) -> cp.DeletePostResp
             context=_hooks.request_context(ctx, post.user_id), post=post
         ),
     )
+    server_event(ctx, "post_deleted", {"post": to_dict(post)}, channel_id=post.channel_id)
     return cp.DeletePostResponse()

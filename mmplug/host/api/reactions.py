@@ -8,8 +8,9 @@ import sqlite3
 
 from mmplug.host.api import _hooks
 from mmplug.host.api._entities import get_channel, get_post, get_user, save_post
-from mmplug.host.api._pbjson import dump, load, require_id
+from mmplug.host.api._pbjson import dump, load, require_id, to_dict
 from mmplug.host.api._registry import ApiContext, ApiFailure, emulates
+from mmplug.host.api.events import server_event
 from mmplug.protocol import api_channel_post_pb2 as cp
 from mmplug.protocol import hooks_message_pb2 as hm
 from mmplug.protocol import post_pb2
@@ -75,6 +76,9 @@ def add_reaction(ctx: ApiContext, req: cp.AddReactionRequest) -> cp.AddReactionR
             context=_hooks.request_context(ctx, reaction.user_id), reaction=reaction
         ),
     )
+    server_event(
+        ctx, "reaction_added", {"reaction": to_dict(reaction)}, channel_id=reaction.channel_id
+    )
     return cp.AddReactionResponse(reaction=reaction)
 
 
@@ -103,6 +107,9 @@ def remove_reaction(ctx: ApiContext, req: cp.RemoveReactionRequest) -> cp.Remove
         hm.ReactionHasBeenRemovedRequest(
             context=_hooks.request_context(ctx, removed.user_id), reaction=removed
         ),
+    )
+    server_event(
+        ctx, "reaction_removed", {"reaction": to_dict(removed)}, channel_id=removed.channel_id
     )
     return cp.RemoveReactionResponse()
 

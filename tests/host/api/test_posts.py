@@ -170,3 +170,11 @@ def test_delete_post_soft_deletes_thread_and_fires_hook(world: World) -> None:
     assert deleted.post.id == root.id and deleted.post.delete_at > 0
     again = world.api.DeletePost(cp.DeletePostRequest(post_id=root.id))
     assert again.error.status_code == 404
+
+
+def test_server_websocket_events_are_captured(world: World) -> None:
+    made = post(world, "broadcast me").post
+    kind, payload = world.emitted[-1]
+    assert kind == "websocket_event" and payload["event"] == "posted"
+    assert payload["data"]["post"]["id"] == made.id
+    assert payload["broadcast"] == {"channel_id": made.channel_id}
