@@ -15,6 +15,7 @@ happens again as a consequence of its parent.
 from __future__ import annotations
 
 import threading
+from collections import deque
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -46,11 +47,14 @@ class CassetteRecorder:
         self._lock = threading.Lock()
         self._pending: tuple[int | None, int | None] = (None, None)
         self.session: Session | None = None
+        self._recent: deque[HookResult] = deque(maxlen=32)
 
-    def attach(self, session: Session) -> CassetteRecorder:
-        """Observe ``session`` (call before or after it starts)."""
+    def attach(self, session: Session, *, observe: bool = True) -> CassetteRecorder:
+        """Bind to ``session`` (its store, its in-flight calls) and, with ``observe``, add the
+        recorder as its observer. Call before or after the session starts."""
         self.session = session
-        session.add_observer(self)
+        if observe:
+            session.add_observer(self)
         store = getattr(session, "_store", None)
         if store is not None:
             self.bind(store)
@@ -80,6 +84,10 @@ class CassetteRecorder:
         """Write ``result`` as the next line (``http``: the body and answer of a ServeHTTP)."""
         if self.plugin_id is not None and result.plugin_id != self.plugin_id:
             return
+        with self._lock:  # the same call delivered twice (two observer paths): once
+            if any(seen is result for seen in self._recent):
+                return
+            self._recent.append(result)
         if self.store is None and self.session is not None:
             store = getattr(self.session, "_store", None)
             if store is not None:

@@ -34,6 +34,7 @@ class FirePlan:
     python: str | None = None
     hook_timeout: float = 30.0
     record: Path | None = None
+    local: bool = False
 
 
 def read_document(json_text: str | None, file: Path | None) -> Any:
@@ -108,9 +109,16 @@ def run_plan(plan: FirePlan) -> FireOutcome:
 
 
 def open_target(folder: Path, plan: FirePlan) -> Any:
-    """The seam: where the hook goes. Today a short local session of its own."""
+    """The seam: where the hook goes. Into the running `mmplug dev` of the project when there
+    is one (unless --local), else a short local session of its own."""
     from mmplug.cassette.target import LocalTarget
 
+    if not plan.local:
+        from mmplug.cassette.dev_target import DevTarget, connect_dev
+
+        client = connect_dev(folder)
+        if client is not None:
+            return DevTarget(client, folder, record=plan.record)
     return LocalTarget(folder, world=plan.world, python=plan.python,
                        hook_timeout=plan.hook_timeout, record=plan.record)
 

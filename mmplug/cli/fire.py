@@ -47,12 +47,17 @@ def fire(
         "--python", help="Interpreter for the plugin (default: its venv, python3).")] = None,
     hook_timeout: Annotated[float, typer.Option(
         "--hook-timeout", help="Deadline in seconds for the hook call.")] = 30.0,
+    local: Annotated[bool, typer.Option(
+        "--local", help="Use a short session of its own even when `mmplug dev` runs.")] = False,
     list_hooks: Annotated[bool, typer.Option("--list", help="List every hook and exit.")] = False,
 ) -> None:
     """Fire a hook at the plugin with realistic data and show its response, the API calls
-    it made, its logs and the duration. Exit 0 when the hook completed, 1 when it failed."""
+    it made, its logs and the duration. Goes into the running `mmplug dev` of the project if
+    there is one. Exit 0 when the hook completed, 1 when it failed, 2 for usage errors."""
     from mmplug.errors import UsageError
 
+    if python and "/" in python:
+        python = str(Path(python).absolute())  # the plugin starts in its own directory
     if output not in OUTPUTS:
         raise UsageError(f"--output must be pretty or json, not {output!r}")
     if hook_timeout <= 0:
@@ -68,7 +73,7 @@ def fire(
         source="--file" if file is not None else "--json", sets=list(sets or []),
         as_user=as_user, channel=channel, message=message, data=data,
         headers=inputs.parse_headers(headers or []), world=world, python=python,
-        hook_timeout=hook_timeout, record=record)
+        hook_timeout=hook_timeout, record=record, local=local)
     if hook is None:
         inputs.interactive(plan)
         return

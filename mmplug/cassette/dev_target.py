@@ -1,0 +1,139 @@
+"""Firing into a running ``mmplug dev`` session through its control channel.
+
+:class:`DevTarget` is the second implementation of :class:`~mmplug.cassette.target.FireTarget`:
+payloads are synthesized from the dev session's own store (so ids match its world), hooks go
+through the control channel, and ServeHTTP goes through the session's front door, as a browser
+request would.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from mmplug.cassette.target import FireOutcome
+from mmplug.errors import MmplugError, UsageError
+
+if TYPE_CHECKING:
+    from google.protobuf.message import Message
+
+    from mmplug.cassette.recorder import CassetteRecorder
+    from mmplug.devloop.control import ControlClient
+    from mmplug.host.payloads import Scene
+    from mmplug.protocol.catalog import HookSpec
+
+
+def connect_dev(folder: Path) -> ControlClient | None:
+    """A control-channel client when a dev session runs ``folder``; else None."""
+    try:
+        from mmplug.devloop.control import connect
+    except ImportError:
+        return None
+    return connect(folder)
+
+
+class DevTarget:
+    """Hooks fired into the dev session that runs the plugin in ``folder``."""
+
+    def __init__(self, client: ControlClient, folder: Path,
+                 record: str | Path | None = None) -> None:
+        self.client = client
+        status = client.status()
+        plugins = list(status.get("plugins") or [])
+        here = str(Path(folder).resolve())
+        mine = [p for p in plugins if str(Path(p.get("directory", "")).resolve()) == here]
+        chosen = mine or (plugins if len(plugins) == 1 else [])
+        if not chosen:
+            client.close()
+            raise UsageError(f"the running dev session does not run the plugin in {folder}",
+                             hint="run fire from the plugin's directory, or add --local")
+        self.plugin = chosen[0]
+        self.plugin_id = str(self.plugin["id"])
+        self.store_path = status.get("store") or ""
+        self.front_door = status.get("front_door") or ""
+        self.recorder: CassetteRecorder | None = None
+        if record is not None:
+            from mmplug.cassette.recorder import CassetteRecorder
+
+            self.recorder = CassetteRecorder(record, plugin_id=self.plugin_id)
+
+    def __enter__(self) -> DevTarget:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.client.close()
+        if self.recorder is not None:
+            self.recorder.close()
+
+    def scene(self, as_user: str | None, channel: str | None) -> Scene:
+        from mmplug.host.payloads import default_scene, scene_from_store
+        from mmplug.host.store import Store
+
+        if not self.store_path or not Path(self.store_path).is_file():
+            return default_scene()
+        store = Store.open(self.store_path)
+        try:
+            return scene_from_store(store, as_user=as_user, channel=channel)
+        finally:
+            store.close()
+
+    def implemented(self) -> list[str]:
+        return sorted(self.plugin.get("implemented") or [])
+
+    def _check(self, hook: str) -> None:
+        if self.plugin.get("state") not in ("active", "attached"):
+            raise MmplugError(f"plugin {self.plugin_id} is {self.plugin.get('state')} in the "
+                              "dev session", hint=str(self.plugin.get("problem") or ""))
+        if hook not in self.implemented():
+            raise UsageError(f"plugin {self.plugin_id} does not implement {hook}",
+                             hint="it implements: " + (", ".join(self.implemented()) or "none"))
+
+    def fire(self, spec: HookSpec, request: Message) -> FireOutcome:
+        from mmplug.cassette.format import entry_dict
+
+        self._check(spec.go_name)
+        result = self.client.fire(spec.go_name, request, plugin_id=self.plugin_id)
+        if self.recorder is not None:
+            self.recorder.record(result)
+        return FireOutcome(entry_dict(result, 1))
+
+    def fire_http(self, init: Message, body: bytes) -> FireOutcome:
+        """Through the front door, like a browser (API calls are not reported this way)."""
+        import time
+
+        from mmplug.cassette.format import entry_dict, http_dict
+        from mmplug.cassette.http import _wrap
+        from mmplug.host.session import HookResult
+
+        self._check("ServeHTTP")
+        if not self.front_door:
+            raise MmplugError("the dev session has no front door to send HTTP requests to")
+        started = time.perf_counter()
+        status, headers, answer = _http(self.front_door, self.plugin_id, init, body)
+        result = HookResult("ServeHTTP", self.plugin_id, _wrap(init), None, None,
+                            duration_s=time.perf_counter() - started)
+        http = http_dict(status, headers, answer, body)
+        if self.recorder is not None:
+            self.recorder.record(result, http=http)
+        entry = entry_dict(result, 1)
+        entry["http"] = http
+        return FireOutcome(entry)
+
+
+def _http(base: str, plugin_id: str, init: Any, body: bytes
+          ) -> tuple[int, list[tuple[str, str]], bytes]:
+    import urllib.error
+    import urllib.request
+
+    url = f"{base.rstrip('/')}/plugins/{plugin_id}{init.url or '/'}"
+    request = urllib.request.Request(url, data=body or None, method=init.method or "GET")
+    for header in init.headers:
+        for value in header.values:
+            request.add_header(header.key, value)
+    try:
+        with urllib.request.urlopen(request, timeout=30) as reply:
+            return reply.status, list(reply.headers.items()), reply.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, list(exc.headers.items()), exc.read()
+    except OSError as exc:
+        raise MmplugError(f"cannot reach the dev session's front door at {base}: {exc}") from None
