@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import queue
+import re
 import shutil
 import subprocess
 import threading
@@ -47,6 +48,7 @@ NOISE_WAIT = 0.5  # how long to look for a real handshake after a bad first line
 MAX_MESSAGE = 2**31 - 1
 VENV_PYTHONS = ("venv/bin/python", "venv/bin/python3", ".venv/bin/python", ".venv/bin/python3")
 KEPT_STDOUT_LINES = 4
+_ATOI = re.compile(r"[+-]?[0-9]+")
 
 
 def find_python(plugin_dir: Path, override: str | None = None) -> str | None:
@@ -104,10 +106,10 @@ class HandshakeFault(Exception):
 
 
 def _int_field(line: str, value: str, name: str) -> int:
-    try:
-        return int(value)
-    except ValueError:
-        raise HandshakeFault(name, line=line, value=value) from None
+    """Go's strconv.Atoi: digits with an optional sign, no spaces (Python's int() allows them)."""
+    if not _ATOI.fullmatch(value):
+        raise HandshakeFault(name, line=line, value=value)
+    return int(value)
 
 
 def parse_handshake(line: str) -> Handshake:
