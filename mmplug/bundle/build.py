@@ -116,6 +116,8 @@ def build_bundle(options: BundleOptions) -> BundleResult:
     dest = out_dir / f"{plugin_id}-{data['version']}.tar.gz"
     with tempfile.TemporaryDirectory(prefix="mmplug-bundle-") as tmp:
         entries += _vendor(Path(tmp), plugin_id, targets, requirements, options)
+        if options.reporter is not None:
+            options.reporter.stage("writing the tarball")
         sha = write_tarball(entries, dest, mtime=archive_mtime())
     warnings = [str(f) for f in findings] + collection.warnings + requirements.dropped
     if dest.stat().st_size > UPLOAD_LIMIT:

@@ -40,8 +40,16 @@ class RichReporter:
 
     def pip_line(self, target: Target, line: str) -> None:
         if self.task is not None and _INTERESTING.match(line):
-            self.progress.update(self.task, description=line.strip()[:70])
+            words = line.split()
+            if words[0] == "Processing" and len(words) > 1:  # a wheel path: keep its name
+                words[1] = words[1].rsplit("/", 1)[-1]
+            text = " ".join(words)
+            self.progress.update(self.task, description=text[:47] + "…" if len(text) > 48 else text)
 
     def target_finished(self, target: Target) -> None:
         if self.task is not None:
             self.progress.update(self.task, advance=1, description="done")
+
+    def stage(self, message: str) -> None:
+        if self.task is not None:
+            self.progress.update(self.task, description=message)

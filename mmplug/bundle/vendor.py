@@ -37,6 +37,8 @@ class Reporter(Protocol):
 
     def target_finished(self, target: Target) -> None: ...
 
+    def stage(self, message: str) -> None: ...
+
 
 def pip_command(target: Target, dest: Path, requirement_file: Path,
                 extra: list[str], wheelhouse: Path | None) -> list[str]:
