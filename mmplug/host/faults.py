@@ -52,6 +52,11 @@ FAULTS: dict[str, tuple[str, str]] = {
         "(CORE|APP|NETWORK|ADDRESS|PROTOCOL)",
         _SERVE_HINT,
     ),
+    "spaces": (
+        "the handshake {line!r} has spaces around its fields; go-plugin does not trim them, so "
+        "the server rejects it",
+        "print the fields joined by a bare '|', e.g. " + f"`{_HANDSHAKE}`",
+    ),
     "bad-core": (
         "the handshake {line!r} has core protocol version {value!r}; the host speaks core "
         "version 1",

@@ -119,6 +119,8 @@ def parse_handshake(line: str) -> Handshake:
     if len(parts) < 4:
         name = "short-line" if len(parts) > 1 else "not-handshake"
         raise HandshakeFault(name, line=line, count=len(parts))
+    if any(part != part.strip() for part in parts):
+        raise HandshakeFault("spaces", line=line)
     core = _int_field(line, parts[0], "bad-core")
     if core != CORE_PROTOCOL_VERSION:
         raise HandshakeFault("bad-core", line=line, value=parts[0])

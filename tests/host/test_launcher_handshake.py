@@ -28,7 +28,8 @@ def test_valid_handshakes(line: str, network: str, target: str) -> None:
     [
         ("hello", "not-handshake"),
         ("1|1|tcp", "short-line"),
-        ("1 | 1 | tcp | 127.0.0.1:1 | grpc", "bad-core"),  # fields are not trimmed
+        ("1 | 1 | tcp | 127.0.0.1:1 | grpc", "spaces"),  # go-plugin does not trim fields
+        ("1|1|tcp|127.0.0.1:1| grpc", "spaces"),
         ("x|1|tcp|127.0.0.1:1|grpc", "bad-core"),
         ("1|2|tcp|127.0.0.1:1|grpc", "bad-app"),
         ("1|1|udp|127.0.0.1:1|grpc", "bad-network"),
