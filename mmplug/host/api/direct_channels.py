@@ -23,7 +23,9 @@ def direct_channel_name(user_a: str, user_b: str) -> str:
 
 
 def group_channel_name(user_ids: list[str]) -> str:
-    return hashlib.sha1(",".join(sorted(user_ids)).encode()).hexdigest()
+    """SHA-1 (hex) of the sorted member ids written one after the other, as the server names
+    group channels (worlds seed theirs the same way)."""
+    return hashlib.sha1("".join(sorted(user_ids)).encode(), usedforsecurity=False).hexdigest()
 
 
 def _existing(db: sqlite3.Connection, name: str) -> channel_pb2.Channel | None:
