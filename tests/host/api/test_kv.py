@@ -280,3 +280,10 @@ def test_kill_9_during_writes_keeps_every_committed_write(tmp_path: Path) -> Non
         assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         keys = {r[0] for r in db.execute("SELECT key FROM kv WHERE plugin_id='p'")}
     assert {f"key-{n:06d}" for n in range(1, last + 1)} <= keys
+
+
+def test_set_with_options_atomic_nil_value_deletes_on_match(host: Host) -> None:
+    host.api.KVSet(pb.KVSetRequest(key="k", value=b"1"))
+    assert not set_opts(host, "k", b"", atomic=True, old_value=b"2").success
+    assert set_opts(host, "k", b"", atomic=True, old_value=b"1").success
+    assert get(host, "k") == b""
