@@ -186,6 +186,7 @@ def create_user(ctx: ApiContext, req: pb.CreateUserRequest) -> pb.CreateUserResp
             user.password = hash_password(user.password, user.id)
         db.execute(*conv.insert_sql("users", conv.user_to_row(user)))
     created = conv.sanitize_user(user)
+    capture(ctx, WEBSOCKET, {"event": "new_user", "data": {"user_id": user.id}, "broadcast": {}})
     fire(
         ctx,
         "UserHasBeenCreated",

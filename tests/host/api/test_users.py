@@ -64,6 +64,9 @@ def test_create_user_fires_user_has_been_created(host: Host) -> None:
     user = new_user(host)
     (req,) = host.hooks.named("UserHasBeenCreated")
     assert req.user.id == user.id and req.user.password == ""  # type: ignore[attr-defined]
+    assert host.events("new_user") == [
+        {"event": "new_user", "data": {"user_id": user.id}, "broadcast": {}}
+    ]
 
 
 @pytest.mark.parametrize(
