@@ -22,7 +22,7 @@ def project(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
 
     parent = tmp_path_factory.mktemp(f"tpl-{request.param}")
     return create_project("com.example.demo", template=request.param, parent=parent,
-                          answers={"author": "Test", **TRICKY}).path
+                          answers={"author": "Test", "version": "1.2.3", **TRICKY}).path
 
 
 # quotes, a backslash, markup and non-ASCII: must stay valid JSON and Python everywhere
