@@ -80,11 +80,16 @@ def default_avatar(seed: str, size: int = 64) -> bytes:
 
 # -- status ----------------------------------------------------------------------------
 def _get_status(ctx: ApiContext, user_id: str) -> pb.Status:
+    """The stored status; like the server, a user who never had one is a 404."""
     with ctx.store.read() as db:
-        get_user(db, user_id)
         row = db.execute("SELECT data FROM statuses WHERE user_id=?", (user_id,)).fetchone()
     if row is None:
-        return pb.Status(user_id=user_id, status="offline")
+        raise ApiFailure(
+            404,
+            "app.status.get.missing.app_error",
+            "Unable to find the status.",
+            detailed_error=f"user_id={user_id} has no status yet (set one with UpdateUserStatus)",
+        )
     return conv.status_from_row(row)
 
 
@@ -113,17 +118,18 @@ def get_user_status(ctx: ApiContext, req: pb.GetUserStatusRequest) -> pb.GetUser
 def get_user_statuses_by_ids(
     ctx: ApiContext, req: pb.GetUserStatusesByIdsRequest
 ) -> pb.GetUserStatusesByIdsResponse:
+    """Stored statuses, then ``offline`` for every other id asked for (as the server)."""
     marks = ", ".join("?" for _ in req.user_ids) or "NULL"
     with ctx.store.read() as db:
         rows = db.execute(
-            f"SELECT u.id, s.data FROM users u LEFT JOIN statuses s ON s.user_id=u.id "
-            f"WHERE u.id IN ({marks}) ORDER BY u.id",
+            f"SELECT data FROM statuses WHERE user_id IN ({marks}) ORDER BY user_id",
             tuple(req.user_ids),
         ).fetchall()
-    statuses = [
-        conv.status_from_row(r) if r["data"] else pb.Status(user_id=r["id"], status="offline")
-        for r in rows
-    ]
+    statuses = [conv.status_from_row(r) for r in rows]
+    found = {s.user_id for s in statuses}
+    for user_id in dict.fromkeys(req.user_ids):
+        if user_id not in found:
+            statuses.append(pb.Status(user_id=user_id, status="offline"))
     return pb.GetUserStatusesByIdsResponse(statuses=statuses)
 
 

@@ -248,19 +248,22 @@ def test_ldap_attributes_are_unavailable_on_team_edition(host: Host) -> None:
 # -- status and custom status ------------------------------------------------------------
 def test_status_from_the_world_and_updates(host: Host) -> None:
     user = new_user(host)
-    assert (
-        host.api.GetUserStatus(pb.GetUserStatusRequest(user_id=user.id)).status.status == "offline"
-    )
+    missing = host.api.GetUserStatus(pb.GetUserStatusRequest(user_id=user.id))
+    assert error_of(missing) == (404, "app.status.get.missing.app_error")
     rsp = host.api.UpdateUserStatus(pb.UpdateUserStatusRequest(user_id=user.id, status="dnd"))
     assert rsp.status.status == "dnd" and rsp.status.manual
     assert host.api.GetUserStatus(pb.GetUserStatusRequest(user_id=user.id)).status.status == "dnd"
     assert host.events("status_change")
 
 
-def test_statuses_by_ids(host: Host) -> None:
-    ids = [host.user("admin"), host.user("bob")]
+def test_statuses_by_ids_fill_in_offline(host: Host) -> None:
+    ids = [host.user("admin"), host.user("bob"), "x" * 26]
     statuses = host.api.GetUserStatusesByIds(pb.GetUserStatusesByIdsRequest(user_ids=ids)).statuses
-    assert {s.user_id: s.status for s in statuses} == {ids[0]: "online", ids[1]: "away"}
+    assert {s.user_id: s.status for s in statuses} == {
+        ids[0]: "online",
+        ids[1]: "away",
+        ids[2]: "offline",
+    }
 
 
 def test_unknown_status_is_rejected(host: Host) -> None:
