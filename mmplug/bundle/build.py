@@ -95,6 +95,7 @@ def build_bundle(options: BundleOptions) -> BundleResult:
     if not root.is_dir():
         raise UsageError(f"{options.project} is not a directory", hint="pass a plugin project")
     targets = make_targets(options.platforms, options.pythons)
+    mtime = archive_mtime()
     if options.wheelhouse is not None and not options.wheelhouse.is_dir():
         raise UsageError(f"--wheelhouse {options.wheelhouse} is not a directory",
                          hint="fill one with `pip download -d DIR ...` or drop the option")
@@ -118,7 +119,7 @@ def build_bundle(options: BundleOptions) -> BundleResult:
         entries += _vendor(Path(tmp), plugin_id, targets, requirements, options)
         if options.reporter is not None:
             options.reporter.stage("writing the tarball")
-        sha = write_tarball(entries, dest, mtime=archive_mtime())
+        sha = write_tarball(entries, dest, mtime=mtime)
     warnings = [str(f) for f in findings] + collection.warnings + requirements.dropped
     if dest.stat().st_size > UPLOAD_LIMIT:
         warnings.append(f"{dest.name} is over 100 MiB, the server's default upload limit "

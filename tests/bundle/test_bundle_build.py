@@ -94,18 +94,30 @@ def test_bundling_twice_gives_the_same_sha256(
     assert again.path.read_bytes() == sample_bundle.path.read_bytes()
 
 
-def test_source_date_epoch_sets_member_mtimes(
+def test_source_date_epoch_and_pyproject_dependencies(
     wheelhouse: Wheelhouse, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     project = copy_sample(tmp_path)
-    (project / "requirements.txt").write_text("mmplug\n")
+    (project / "requirements.txt").unlink()
+    (project / "pyproject.toml").write_text(
+        '[project]\nname = "sample"\nversion = "1.2.3"\n'
+        'dependencies = ["inflection==0.5.1", "mmplug>=0.1"]\n')
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
     result = build(project, wheelhouse)
     with tarfile.open(result.path) as tar:
         assert {m.mtime for m in tar.getmembers()} == {1700000000}
+    assert result.requirements == ["inflection==0.5.1"]
+    assert any(n.endswith("/inflection.py") for n in _names(result))
+
+
+def test_invalid_source_date_epoch_fails_before_any_work(
+    wheelhouse: Wheelhouse, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = copy_sample(tmp_path)
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "yesterday")
     with pytest.raises(BundleError, match="SOURCE_DATE_EPOCH"):
         build(project, wheelhouse)
+    assert not (project / "dist").exists()
 
 
 def test_missing_wheel_names_the_package_and_leaves_no_file(
@@ -121,16 +133,6 @@ def test_missing_wheel_names_the_package_and_leaves_no_file(
     assert not list((project / "dist").glob("*")) if (project / "dist").exists() else True
 
 
-def test_pyproject_dependencies_are_vendored(wheelhouse: Wheelhouse, tmp_path: Path) -> None:
-    project = copy_sample(tmp_path)
-    (project / "requirements.txt").unlink()
-    (project / "pyproject.toml").write_text(
-        '[project]\nname = "sample"\nversion = "1.2.3"\ndependencies = ["inflection==0.5.1"]\n')
-    result = build(project, wheelhouse)
-    assert result.requirements == ["inflection==0.5.1"]
-    assert any(n.endswith("/inflection.py") for n in _names(result))
-
-
 @pytest.mark.parametrize("name", [".env", "deploy.pem", "id_rsa", "credentials.json", ".netrc"])
 def test_secret_files_are_refused_unless_forced(
     wheelhouse: Wheelhouse, tmp_path: Path, name: str
@@ -144,20 +146,19 @@ def test_secret_files_are_refused_unless_forced(
     assert "--force" in info.value.hint and ".mmplugignore" in info.value.hint
 
 
-def test_forced_secret_is_bundled_with_a_warning(wheelhouse: Wheelhouse, tmp_path: Path) -> None:
+def test_forced_secret_is_bundled_with_a_warning_and_ignored_one_is_not(
+    wheelhouse: Wheelhouse, tmp_path: Path
+) -> None:
     project = copy_sample(tmp_path)
     (project / ".env").write_text("TOKEN=hunter2\n")
-    result = build(project, wheelhouse, force=True)
-    assert "com.example.bundle-sample/.env" in _names(result)
-    assert any(".env" in w for w in result.warnings)
-
-
-def test_ignored_secret_is_fine(wheelhouse: Wheelhouse, tmp_path: Path) -> None:
-    project = copy_sample(tmp_path)
     (project / "server.key").write_text("secret")
     (project / ".mmplugignore").write_text("*.key\n")
-    result = build(project, wheelhouse)
-    assert not [n for n in _names(result) if n.endswith("server.key")]
+    result = build(project, wheelhouse, force=True)
+    names = _names(result)
+    assert "com.example.bundle-sample/.env" in names
+    assert not [n for n in names if n.endswith("server.key")]
+    assert [w for w in result.warnings if "looks like a secret" in w] == [
+        "bundling .env, which looks like a secret (--force)"]
 
 
 def test_symlink_outside_the_project_is_refused(wheelhouse: Wheelhouse, tmp_path: Path) -> None:
