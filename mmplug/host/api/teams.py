@@ -160,10 +160,11 @@ def get_team_by_name(ctx: ApiContext, req: pb.GetTeamByNameRequest) -> pb.GetTea
 
 @emulates("GetTeams")
 def get_teams(ctx: ApiContext, req: pb.GetTeamsRequest) -> pb.GetTeamsResponse:
+    """Every team, archived ones included (their delete_at is set), by display name."""
     with ctx.store.read() as db:
         teams = _teams(
             db,
-            "SELECT * FROM teams WHERE delete_at=0 "
+            "SELECT * FROM teams "
             "ORDER BY json_extract(data, '$.display_name'), name",
         )
     return pb.GetTeamsResponse(teams=teams)
