@@ -12,6 +12,7 @@ Bundle layout (one top-level directory, as the server installs it)::
 from __future__ import annotations
 
 import json
+import posixpath
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -142,7 +143,7 @@ def _check_entry_points(collection: _files.Collection, executable: str,
     wanted = {"server.executable": executable}
     wanted |= {f"server.executables.{k}": v for k, v in executables.items()}
     for field_name, rel in wanted.items():
-        clean = Path(rel).as_posix().removeprefix("./")
+        clean = posixpath.normpath(rel.replace("\\", "/"))
         if clean not in bundled:
             raise BundleError(
                 f"{field_name} {rel!r} is not in the bundle",

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mmplug.bundle.shim import COMMON_DIR, VENDOR_DIR
 from mmplug.bundle.tarball import sha256_file
 from mmplug.bundle.validate import Finding, errors_only, validate_manifest
 from mmplug.errors import BundleError
@@ -51,6 +52,7 @@ class Report:
     findings: list[Finding] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    targets: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -61,7 +63,7 @@ class Report:
                 "problems": self.problems, "warnings": self.warnings,
                 "findings": [f.as_dict() for f in self.findings],
                 "id": (self.manifest or {}).get("id"),
-                "version": (self.manifest or {}).get("version"),
+                "version": (self.manifest or {}).get("version"), "targets": self.targets,
                 "members": [m.as_dict() for m in self.members]}
 
 
@@ -150,6 +152,10 @@ def _judge_layout(report: Report, manifests: dict[str, bytes]) -> None:
     elif len(tops) > 1:
         report.warnings.append("no single top-level directory; the server accepts this, but "
                                "`mmplug bundle` always writes <id>/")
+    vendor = f"{prefix}{VENDOR_DIR}/"
+    report.targets = sorted({n[len(vendor):].split("/")[0] for n in names
+                             if n.startswith(vendor) and n.count("/") > vendor.count("/")}
+                            - {COMMON_DIR})
     raw = manifests.get(prefix + "plugin.json")
     if raw is None:
         report.problems.append(f"no {prefix}plugin.json in the bundle")

@@ -108,6 +108,8 @@ def _render_report(report: Any) -> None:
                f"sha256 {report.sha256}")
     if manifest:
         typer.echo(f"plugin {manifest.get('id')} {manifest.get('version')}")
+    if report.targets:
+        typer.echo(f"vendored targets {', '.join(report.targets)}")
     for warning in report.warnings:
         typer.echo(f"warning: {warning}", err=True)
     for finding in report.findings:

@@ -56,6 +56,7 @@ def test_inspect_text_lists_members_and_says_ok(sample_bundle: BundleResult) -> 
     assert result.returncode == 0, result.stderr
     assert "com.example.bundle-sample/mmplug_entry.py" in result.stdout
     assert "plugin com.example.bundle-sample 1.2.3" in result.stdout
+    assert f"vendored targets {sample_bundle.targets[0]}" in result.stdout
     assert result.stdout.rstrip().endswith("OK")
 
 

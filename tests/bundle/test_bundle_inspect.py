@@ -49,6 +49,7 @@ def test_a_built_bundle_passes(sample_bundle: BundleResult) -> None:
     assert report.manifest is not None and report.manifest["id"] == "com.example.bundle-sample"
     names = {m.name for m in report.members}
     assert "com.example.bundle-sample/mmplug_entry.py" in names
+    assert report.targets == sample_bundle.targets
 
 
 def test_a_plain_good_tarball_passes(tmp_path: Path) -> None:
