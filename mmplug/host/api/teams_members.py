@@ -259,25 +259,58 @@ def get_team_members_for_user(
     return pb.GetTeamMembersForUserResponse(team_members=members)
 
 
+SCHEME_MANAGED_ROLES = {
+    f"{scope}_{kind}"
+    for scope in ("system", "team", "channel")
+    for kind in ("guest", "user", "admin")
+}
+
+
+def apply_team_roles(member: team_pb2.TeamMember, roles: list[str], known: set[str]) -> None:
+    """The server's UpdateTeamMemberRoles: team scheme roles become the scheme flags, other
+    existing roles become explicit roles; unknown or foreign scheme roles are a 400."""
+    explicit: list[str] = []
+    flags = dict.fromkeys(TEAM_SCHEME_ROLES.values(), False)
+    for name in roles:
+        if known and name not in known:
+            raise ApiFailure(
+                400,
+                "app.role.get_by_name.app_error",
+                "Unable to get role.",
+                detailed_error=f"role_name={name}",
+            )
+        if name in TEAM_SCHEME_ROLES:
+            flags[TEAM_SCHEME_ROLES[name]] = True
+        elif name in SCHEME_MANAGED_ROLES:
+            raise ApiFailure(
+                400,
+                "api.channel.update_team_member_roles.scheme_role.app_error",
+                "The provided role is managed by a Scheme and therefore cannot be "
+                "applied directly to a Team Member.",
+                detailed_error=f"role_name={name}",
+            )
+        else:
+            explicit.append(name)
+    if flags["scheme_guest"] and flags["scheme_user"]:
+        raise ApiFailure(
+            400,
+            "api.team.update_team_member_roles.guest_and_user.app_error",
+            "Invalid team member update: A user must be a guest or a user but not both.",
+        )
+    for flag, value in flags.items():
+        setattr(member, flag, value)
+    scheme = [role for role, flag in TEAM_SCHEME_ROLES.items() if flags[flag]]
+    member.roles = " ".join(explicit + scheme)
+
+
 @emulates("UpdateTeamMemberRoles")
 def update_team_member_roles(
     ctx: ApiContext, req: pb.UpdateTeamMemberRolesRequest
 ) -> pb.UpdateTeamMemberRolesResponse:
-    roles = req.new_roles.split()
     with ctx.store.tx() as db:
         member = find_team_member(db, req.team_id, req.user_id)
         known = {r["name"] for r in db.execute("SELECT name FROM roles")}
-        bad = [r for r in roles if r not in TEAM_SCHEME_ROLES and known and r not in known]
-        if bad or not roles:
-            raise ApiFailure(
-                400,
-                "api.team.update_team_member_roles.bad_role",
-                "Invalid team member roles.",
-                detailed_error=f"unknown role(s): {', '.join(bad) or '(none given)'}",
-            )
-        for role, flag in TEAM_SCHEME_ROLES.items():
-            setattr(member, flag, role in roles)
-        member.roles = " ".join(roles)
+        apply_team_roles(member, req.new_roles.split(), known)
         db.execute(
             *conv.update_sql(
                 "team_members", conv.team_member_to_row(member), ["team_id", "user_id"]

@@ -253,9 +253,9 @@ def update_user_roles(
         if unknown:
             raise ApiFailure(
                 400,
-                "api.user.update_user_roles.bad_parameter",
-                "Invalid or missing roles parameter.",
-                detailed_error=f"unknown role(s): {', '.join(unknown)}",
+                "app.role.check_roles_exist.role_not_found",
+                "The provided role does not exist.",
+                detailed_error=f"role={unknown[0]}",
             )
         user.roles = " ".join(roles)
         user.update_at = ctx.now()

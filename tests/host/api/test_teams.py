@@ -235,10 +235,7 @@ def test_update_team_member_roles_sets_scheme_flags(host: Host) -> None:
     bad = pb.UpdateTeamMemberRolesRequest(
         team_id=acme, user_id=host.user("bob"), new_roles="team_emperor"
     )
-    assert error_of(host.api.UpdateTeamMemberRoles(bad)) == (
-        400,
-        "api.team.update_team_member_roles.bad_role",
-    )
+    assert error_of(host.api.UpdateTeamMemberRoles(bad)) == (400, "app.role.get_by_name.app_error")
     host.api.UpdateTeamMemberRoles(
         pb.UpdateTeamMemberRolesRequest(
             team_id=acme, user_id=host.user("bob"), new_roles="team_user"
@@ -311,3 +308,20 @@ def test_team_icon_lifecycle(host: Host) -> None:
 def test_team_icon_must_be_an_image(host: Host) -> None:
     req = pb.SetTeamIconRequest(team_id=host.info.teams["acme"], data=b"<svg/>")
     assert error_of(host.api.SetTeamIcon(req)) == (400, "api.team.set_team_icon.decode.app_error")
+
+
+def test_team_member_roles_reject_foreign_scheme_roles_and_guest_plus_user(host: Host) -> None:
+    acme, bob = host.info.teams["acme"], host.user("bob")
+    req = pb.UpdateTeamMemberRolesRequest
+    foreign = host.api.UpdateTeamMemberRoles(
+        req(team_id=acme, user_id=bob, new_roles="channel_admin")
+    )
+    assert error_of(foreign) == (400, "api.channel.update_team_member_roles.scheme_role.app_error")
+    both = host.api.UpdateTeamMemberRoles(
+        req(team_id=acme, user_id=bob, new_roles="team_guest team_user")
+    )
+    assert error_of(both) == (400, "api.team.update_team_member_roles.guest_and_user.app_error")
+    assert (
+        host.api.GetTeamMember(pb.GetTeamMemberRequest(team_id=acme, user_id=bob)).team_member.roles
+        == "team_user"
+    )

@@ -228,7 +228,7 @@ def test_update_user_roles(host: Host) -> None:
     bad = pb.UpdateUserRolesRequest(user_id=user.id, new_roles="system_overlord")
     assert error_of(host.api.UpdateUserRoles(bad)) == (
         400,
-        "api.user.update_user_roles.bad_parameter",
+        "app.role.check_roles_exist.role_not_found",
     )
 
 
