@@ -6,7 +6,7 @@ import sqlite3
 
 from mmplug.host.api._entities import get_channel, get_post, post_from_row
 from mmplug.host.api._pbjson import paging, require_id
-from mmplug.host.api._posts import matches_terms, post_list, split_terms
+from mmplug.host.api._posts import matches_terms, post_list, split_terms, terms_prefilter
 from mmplug.host.api._registry import ApiContext, emulates
 from mmplug.protocol import api_channel_post_pb2 as cp
 from mmplug.protocol import post_pb2
@@ -114,13 +114,9 @@ def _parse_modifiers(terms: list[str]) -> tuple[list[str], list[str], list[str]]
     return words, users, channels
 
 
-def search(
-    db: sqlite3.Connection, team_id: str, params: cp.SearchParams, member_id: str = ""
-) -> list[post_pb2.Post]:
-    """Posts of the team's channels (or, with ``member_id``, of that user's channels)."""
-    words, users, channels = _parse_modifiers(split_terms(params.terms))
-    users += list(params.from_users)
-    channels += list(params.in_channels)
+def _search_sql(
+    team_id: str, params: cp.SearchParams, words: list[str], member_id: str
+) -> tuple[str, list[object]]:
     sql = (
         "SELECT p.*, c.name AS channel_name, u.username AS username FROM posts p "
         "JOIN channels c ON c.id=p.channel_id LEFT JOIN users u ON u.id=p.user_id "
@@ -138,20 +134,34 @@ def search(
         args.append(team_id)
     if not params.include_deleted_channels:
         sql += " AND c.delete_at=0"
-    found = []
-    for row in db.execute(sql + " ORDER BY p.create_at DESC", args).fetchall():
+    prefilter, more = terms_prefilter(words, params.is_or_search)
+    if prefilter:
+        sql, args = f"{sql} AND {prefilter}", [*args, *more]
+    return sql + " ORDER BY p.create_at DESC, p.id DESC", args
+
+
+def search(
+    db: sqlite3.Connection, team_id: str, params: cp.SearchParams, member_id: str = ""
+) -> list[post_pb2.Post]:
+    """Posts of the team's channels (or, with ``member_id``, of that user's channels),
+    newest first, one page of them."""
+    words, users, channels = _parse_modifiers(split_terms(params.terms))
+    users += list(params.from_users)
+    channels += list(params.in_channels)
+    limit, offset = paging(params.page, params.per_page)
+    found: list[post_pb2.Post] = []
+    for row in db.execute(*_search_sql(team_id, params, words, member_id)):
         if channels and row["channel_name"] not in channels and row["channel_id"] not in channels:
             continue
         if row["channel_name"] in params.excluded_channels:
             continue
-        if users and row["username"] not in users:
-            continue
-        if row["username"] in params.excluded_users:
+        if (users and row["username"] not in users) or row["username"] in params.excluded_users:
             continue
         post = post_from_row(row)
         if matches_terms(post.message, post.hashtags, words, params.is_or_search):
             found.append(post)
-    limit, offset = paging(params.page, params.per_page)
+            if len(found) >= offset + limit:
+                break
     return found[offset : offset + limit]
 
 

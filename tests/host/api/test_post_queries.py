@@ -100,6 +100,9 @@ def test_search_in_team_matches_words_hashtags_and_users(world: World, channel: 
     assert search("zebrac*") == [by_bob, hit]
     assert search("zebracorn from:bob") == [by_bob]
     assert search("nothing-like-this") == []
+    assert search("zebracorn nothing-like-this", is_or_search=True) == [by_bob, hit]
+    assert search("zebracorn nothing-like-this") == []
+    assert search("ZEBRACORN Release") == [hit]
 
 
 def test_search_for_user_only_sees_their_channels(world: World) -> None:
