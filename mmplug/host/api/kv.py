@@ -3,7 +3,8 @@ KVSetWithExpiry, KVCompareAndSet, KVCompareAndDelete, KVSetWithOptions.
 
 Semantics follow the server:
 
-* each plugin has its own namespace (``ctx.plugin_id``); keys are 1..150 characters;
+* each plugin has its own namespace (``ctx.plugin_id``); a key that is written must be 1..150
+  characters (reads and deletes do not check, as on the server: such a key is just absent);
 * a nil value deletes (on the wire an empty ``bytes`` field is nil: proto3 cannot tell them
   apart, so an empty value is never stored);
 * ``expire_at`` is milliseconds (0 = never); expired keys are invisible to every call and are
@@ -176,18 +177,17 @@ def kv_compare_and_set(
 def kv_compare_and_delete(
     ctx: ApiContext, req: pb.KVCompareAndDeleteRequest
 ) -> pb.KVCompareAndDeleteResponse:
-    _check_key(ctx, req.key)
     return pb.KVCompareAndDeleteResponse(success=compare_and_delete(ctx, req.key, req.old_value))
 
 
 @emulates("KVGet")
 def kv_get(ctx: ApiContext, req: pb.KVGetRequest) -> pb.KVGetResponse:
-    _check_key(ctx, req.key)
+    now = ctx.now()
     with ctx.store.read() as db:
         for key in (req.key, legacy_key(req.key)):
             row = db.execute(
                 f"SELECT value FROM kv WHERE plugin_id=? AND key=? AND {_LIVE}",
-                (ctx.plugin_id, key, ctx.now()),
+                (ctx.plugin_id, key, now),
             ).fetchone()
             if row is not None:
                 return pb.KVGetResponse(value=bytes(row["value"]))
@@ -196,7 +196,6 @@ def kv_get(ctx: ApiContext, req: pb.KVGetRequest) -> pb.KVGetResponse:
 
 @emulates("KVDelete")
 def kv_delete(ctx: ApiContext, req: pb.KVDeleteRequest) -> pb.KVDeleteResponse:
-    _check_key(ctx, req.key)
     with ctx.store.tx() as db:
         _delete(db, ctx.plugin_id, req.key)
     return pb.KVDeleteResponse()

@@ -61,6 +61,11 @@ def test_invalid_key_is_a_400_app_error(host: Host, key: str) -> None:
     assert (err.status_code, err.id) == (400, "model.plugin_key_value.is_valid.key.app_error")
 
 
+def test_reading_or_deleting_an_overlong_key_is_not_an_error(host: Host) -> None:
+    assert host.api.KVGet(pb.KVGetRequest(key="x" * 151)) == pb.KVGetResponse()
+    assert not host.api.KVDelete(pb.KVDeleteRequest(key="x" * 151)).error.id
+
+
 def test_key_of_150_characters_is_accepted(host: Host) -> None:
     host.api.KVSet(pb.KVSetRequest(key="k" * 150, value=b"v"))
     assert get(host, "k" * 150) == b"v"
