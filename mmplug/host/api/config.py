@@ -23,7 +23,6 @@ from mmplug.host.api._secrets import (
     desanitize,
     mask_plugin_settings,
     sanitize,
-    unmask_plugin_settings,
 )
 from mmplug.protocol import api_kv_config_pb2 as pb
 from mmplug.protocol import hooks_lifecycle_pb2 as hooks
@@ -150,7 +149,13 @@ def _parse_config(raw: bytes) -> dict[str, Any]:
 
 @emulates("SaveConfig")
 def save_config(ctx: ApiContext, req: pb.SaveConfigRequest) -> pb.SaveConfigResponse:
-    config = _parse_config(req.config_json)
+    save_whole_config(ctx, _parse_config(req.config_json))
+    return pb.SaveConfigResponse()
+
+
+def save_whole_config(ctx: ApiContext, config: dict[str, Any]) -> None:
+    """The server's SaveConfig: ConfigurationWillBeSaved may change or reject the config;
+    masked secrets are restored; then every plugin gets OnConfigurationChange."""
     results = fire(
         ctx,
         "ConfigurationWillBeSaved",
@@ -174,7 +179,6 @@ def save_config(ctx: ApiContext, req: pb.SaveConfigRequest) -> pb.SaveConfigResp
         config = desanitize(config, load_server_config(db), {ctx.plugin_id: secret_keys(ctx)})
         save_server_config(db, config)
     _notify_change(ctx)
-    return pb.SaveConfigResponse()
 
 
 @emulates("GetPluginConfig")
@@ -190,12 +194,12 @@ def get_plugin_config(
 def save_plugin_config(
     ctx: ApiContext, req: pb.SavePluginConfigRequest
 ) -> pb.SavePluginConfigResponse:
-    settings = unmask_plugin_settings(
-        json_format.MessageToDict(req.config), _saved_settings(ctx), secret_keys(ctx)
-    )
-    with ctx.store.tx() as db:
-        save_plugin_settings(db, ctx.plugin_id, settings)
-    _notify_change(ctx)
+    """As the server: the sanitised config with this plugin's settings replaced, saved
+    through the same path as SaveConfig (hooks included)."""
+    with ctx.store.read() as db:
+        config = sanitize(load_server_config(db), {ctx.plugin_id: secret_keys(ctx)})
+    config["PluginSettings"]["Plugins"][ctx.plugin_id] = json_format.MessageToDict(req.config)
+    save_whole_config(ctx, config)
     return pb.SavePluginConfigResponse()
 
 

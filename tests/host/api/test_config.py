@@ -208,3 +208,11 @@ def test_team_edition_has_no_license_and_is_not_enterprise_ready(host: Host) -> 
     rsp = host.api.GetLicense(rem.GetLicenseRequest())
     assert rsp.license_json == b"" and not rsp.error.id
     assert not host.api.IsEnterpriseReady(rem.IsEnterpriseReadyRequest()).is_enterprise_ready
+
+
+def test_save_plugin_config_goes_through_the_config_save_hooks(host: Host) -> None:
+    secret = config(host, sanitized=False)["SqlSettings"]["DataSource"]
+    save_plugin_config(host, {"Greeting": "via save"})
+    assert host.hooks.named("ConfigurationWillBeSaved")
+    assert host.hooks.named("OnConfigurationChange")
+    assert config(host, sanitized=False)["SqlSettings"]["DataSource"] == secret
