@@ -105,9 +105,9 @@ def build_bundle(options: BundleOptions) -> BundleResult:
     out_dir = (options.out_dir or root / "dist").resolve()
     collection = _files.collect_files(root, force=options.force, skip=MANIFEST_NAMES,
                                       skip_dirs=(out_dir,))
+    _check_referenced_files(collection, data)
     server = data["server"]
     executables = dict(server.get("executables") or {})
-    _check_entry_points(collection, server["executable"], executables)
     requirements = plugin_requirements(root)
     plugin_id = str(data["id"]).lower()
     entries = [Entry(f"{plugin_id}/{f.arcname}", source=f.path, executable=f.executable)
@@ -132,23 +132,32 @@ def build_bundle(options: BundleOptions) -> BundleResult:
     )
 
 
-def _check_entry_points(collection: _files.Collection, executable: str,
-                        executables: dict[str, str]) -> None:
+def _check_referenced_files(collection: _files.Collection, data: dict[str, Any]) -> None:
+    """Every file plugin.json points at must be in the bundle; reserved names must not."""
     bundled = {f.arcname for f in collection.files}
     reserved = [name for name in bundled
                 if name == SHIM_NAME or name.split("/")[0] == VENDOR_DIR]
     if reserved:
         raise BundleError(f"{reserved[0]} is a name mmplug bundle reserves for itself",
                           hint="rename it, or list it in .mmplugignore")
-    wanted = {"server.executable": executable}
-    wanted |= {f"server.executables.{k}": v for k, v in executables.items()}
+    server = data["server"]
+    wanted = {"server.executable": server["executable"]}
+    wanted |= {f"server.executables.{k}": v
+               for k, v in (server.get("executables") or {}).items()}
+    webapp = data.get("webapp")
+    if isinstance(webapp, dict) and isinstance(webapp.get("bundle_path"), str):
+        wanted["webapp.bundle_path"] = webapp["bundle_path"]
+    if isinstance(data.get("icon_path"), str):
+        wanted["icon_path"] = data["icon_path"]
+    wanted = {k: v for k, v in wanted.items() if v}
     for field_name, rel in wanted.items():
         clean = posixpath.normpath(rel.replace("\\", "/"))
         if clean not in bundled:
             raise BundleError(
                 f"{field_name} {rel!r} is not in the bundle",
-                hint="create the file, fix the path in plugin.json, or remove the rule in "
-                ".mmplugignore (or the default exclusion) that leaves it out",
+                hint="create the file (build the webapp first if it is webapp/dist), fix the "
+                "path in plugin.json, or remove the .mmplugignore rule (or default "
+                "exclusion) that leaves it out",
             )
 
 

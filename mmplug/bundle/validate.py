@@ -67,6 +67,7 @@ def validate_manifest(data: dict[str, Any]) -> list[Finding]:
     _check_semver(data, "version", out)
     _check_semver(data, "min_server_version", out)
     _check_server(data.get("server"), out)
+    _check_icon(data.get("icon_path"), out)
     _check_webapp(data.get("webapp"), out)
     _check_schema(data.get("settings_schema"), out)
     return out
@@ -157,6 +158,16 @@ def _check_relpath(where: str, value: Any, out: list[Finding]) -> None:
         out.append(Finding(where, f"{value!r} is an absolute path", hint))
     elif clean == ".." or clean.startswith("../"):
         out.append(Finding(where, f"{value!r} points outside the plugin directory", hint))
+
+
+def _check_icon(value: Any, out: list[Finding]) -> None:
+    if value is None or value == "":
+        return
+    _check_relpath("icon_path", value, out)
+    if isinstance(value, str) and not value.lower().endswith(".svg"):
+        out.append(Finding("icon_path", f"{value!r} is not an SVG file",
+                           "the Marketplace shows SVG icons only; convert it to .svg",
+                           "warning"))
 
 
 def _check_webapp(webapp: Any, out: list[Finding]) -> None:

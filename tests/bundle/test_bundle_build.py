@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import tarfile
 from pathlib import Path
@@ -240,3 +241,21 @@ def test_one_bundle_carries_wheels_for_two_architectures(
         assert handle is not None
         shim = handle.read().decode()
     assert all(t.tag in shim for t in targets)
+
+
+@pytest.mark.parametrize(("change", "field"), [
+    ({"webapp": {"bundle_path": "webapp/dist/missing.js"}}, "webapp.bundle_path"),
+    ({"icon_path": "assets/logo.svg"}, "icon_path"),
+    ({"server": {"executable": "plugin.py",
+                 "executables": {"linux-amd64": "server/plugin-amd64.py"}}},
+     "server.executables.linux-amd64"),
+])
+def test_every_file_the_manifest_names_must_be_bundled(
+    wheelhouse: Wheelhouse, tmp_path: Path, change: dict[str, object], field: str
+) -> None:
+    project = copy_sample(tmp_path)
+    data = json.loads((project / "plugin.json").read_text())
+    data.update(change)
+    (project / "plugin.json").write_text(json.dumps(data))
+    with pytest.raises(BundleError, match=rf"^{re.escape(field)} '.*' is not in the bundle"):
+        build(project, wheelhouse)

@@ -68,6 +68,7 @@ BAD: list[tuple[str, dict[str, Any], str]] = [
      "server.executables.linux-amd64"),
     ("runtime not python", _with(server={"executable": "plugin.py", "runtime": "go"}),
      "server.runtime"),
+    ("icon_path climbs out", _with(icon_path="../icon.svg"), "icon_path"),
     ("webapp bundle path dot", _with(webapp={"bundle_path": "../main.js"}),
      "webapp.bundle_path"),
     ("settings_schema not object", _with(settings_schema=[]), "settings_schema"),
@@ -140,3 +141,8 @@ def test_warnings_do_not_block() -> None:
 
 def test_not_an_object() -> None:
     assert [f.path for f in validate_manifest([])] == ["$"]  # type: ignore[arg-type]
+
+
+def test_bitmap_icon_is_a_warning() -> None:
+    assert [(f.path, f.severity) for f in validate_manifest(_with(icon_path="assets/i.png"))] == [
+        ("icon_path", "warning")]
