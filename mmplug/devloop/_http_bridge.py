@@ -22,7 +22,9 @@ if TYPE_CHECKING:
 
 BODY_CHUNK = 64 * 1024
 MAX_MESSAGE = 2**31 - 1
-CONNECT_TIMEOUT = 2.0
+RELOAD_WAIT = 10.0  # how long a request waits for a plugin that is being (re)started
+READY_SLICE_S = 0.1
+POLL_S = 0.005
 
 
 class _Failed(Exception):
@@ -33,8 +35,10 @@ class Bridge:
     """Forwards requests to plugins; keeps one grpc.aio channel per plugin process."""
 
     def __init__(self, resolve: Resolver, user_id: Callable[[], str | None],
-                 on_exchange: Callable[[Exchange], None]) -> None:
+                 on_exchange: Callable[[Exchange], None],
+                 waiting: Callable[[str], bool] = lambda plugin_id: False) -> None:
         self.resolve = resolve
+        self.waiting = waiting
         self.user_id = user_id
         self.on_exchange = on_exchange
         self.active = 0
@@ -62,6 +66,9 @@ class Bridge:
         if known is not None:  # the plugin was reloaded: its old process is gone
             await known[1].close(grace=None)
         channel = grpc.aio.insecure_channel(route.target, options=[
+            # a reloaded plugin may reuse the old port: do not inherit the old connection's
+            # reconnect backoff from grpc's global subchannel pool
+            ("grpc.use_local_subchannel_pool", 1),
             ("grpc.max_send_message_length", MAX_MESSAGE),
             ("grpc.max_receive_message_length", MAX_MESSAGE),
         ])
@@ -98,39 +105,89 @@ class Bridge:
                                       time.perf_counter() - started, error))
 
     async def _forward(self, request: web.BaseRequest, rpc: str) -> web.StreamResponse:
+        """Open the stream and relay it. A request that meets a reload (the old process going,
+        the new one starting) waits for the new process, and is retried on it if the old one
+        went away before answering and no body byte was read yet."""
         from aiohttp import web
 
         target = split_plugin_path(request.path, metrics=rpc == "ServeMetrics")
         if target is None:
             return _text(404, "Not Found")
-        route = self.resolve(target.plugin_id)
-        if route is None or rpc not in route.implemented:
-            return _text(404, "Not Found")
-        channel = await self._channel(route)
-        if not await _ready(channel):
-            return _text(503, "Service Unavailable")
-        init = _init(request, target.path, self.user_id())
-        call = channel.stream_stream(
-            f"/mattermost.pluginapi.v1.PluginHooks/{rpc}",
-            request_serializer=lambda m: m.SerializeToString(),
-            response_deserializer=_response_class().FromString,
-        )(_requests(init, request))
-        try:
-            first = await _first(call)
-            if isinstance(first, web.StreamResponse):
-                return first
-            return await _relay(request, call, first)
-        finally:
-            call.cancel()  # no-op when done; stops the plugin's side when we leave early
+        deadline = time.monotonic() + RELOAD_WAIT
+        body = _Body(request)
+        stale: Route | None = None
+        while True:
+            route = await self._route(target.plugin_id, deadline, stale)
+            if route is None or rpc not in route.implemented:
+                return _text(404, "Not Found")
+            channel = await self._channel(route)
+            if not await self._ready(channel, route, deadline):
+                if time.monotonic() < deadline:
+                    stale = route
+                    continue
+                return _text(503, "Service Unavailable")
+            init = _init(request, target.path, self.user_id())
+            call = channel.stream_stream(
+                f"/mattermost.pluginapi.v1.PluginHooks/{rpc}",
+                request_serializer=lambda m: m.SerializeToString(),
+                response_deserializer=_response_class().FromString,
+            )(_requests(init, body))
+            try:
+                first = await _first(call)
+                if first is _RETRY:
+                    if not body.started and self._replaced(route, deadline):
+                        stale = route
+                        continue
+                    return _text(502, "Bad Gateway")
+                if isinstance(first, web.StreamResponse):
+                    return first
+                return await _relay(request, call, first)
+            finally:
+                call.cancel()  # no-op when done; stops the plugin's side when we leave early
 
+    def _replaced(self, route: Route, deadline: float) -> bool:
+        """Whether the process behind ``route`` is being replaced by a reload (not a crash)."""
+        if time.monotonic() >= deadline:
+            return False
+        return self.waiting(route.plugin_id) or self.resolve(route.plugin_id) != route
 
-async def _ready(channel: Any) -> bool:
-    """Whether a stream can be opened: the plugin's channel connects (at once when it is up)."""
-    try:
-        await asyncio.wait_for(channel.channel_ready(), CONNECT_TIMEOUT)
-    except asyncio.TimeoutError:
+    async def _route(self, plugin_id: str, deadline: float, stale: Route | None) -> Route | None:
+        """The plugin's current route; while it is being (re)started, wait for it."""
+        while True:
+            route = self.resolve(plugin_id)
+            fresh = route is not None and route != stale
+            if fresh or time.monotonic() >= deadline:
+                return route
+            if route is None and not self.waiting(plugin_id):
+                return None
+            await asyncio.sleep(POLL_S)
+
+    async def _ready(self, channel: Any, route: Route, deadline: float) -> bool:
+        """Whether the channel connects; gives up early when the plugin's route changes."""
+        while time.monotonic() < deadline:
+            try:
+                await asyncio.wait_for(channel.channel_ready(), READY_SLICE_S)
+                return True
+            except asyncio.TimeoutError:
+                if self.resolve(route.plugin_id) != route:
+                    return False
         return False
-    return True
+
+
+class _Body:
+    """The request body as read by the stream; remembers whether any byte was consumed."""
+
+    def __init__(self, request: web.BaseRequest) -> None:
+        self.content = request.content
+        self.started = False
+
+    async def read(self, size: int) -> bytes:
+        chunk = await self.content.read(size)
+        self.started = self.started or bool(chunk)
+        return chunk
+
+
+_RETRY = object()
 
 
 async def _first(call: Any) -> Any:
@@ -139,7 +196,9 @@ async def _first(call: Any) -> Any:
 
     try:
         first = await call.read()
-    except grpc.aio.AioRpcError:
+    except grpc.aio.AioRpcError as exc:
+        if exc.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED):
+            return _RETRY  # the process went away: a reload (retry) or a crash (502)
         return _text(502, "Bad Gateway")
     if first is grpc.aio.EOF:
         return _text(502, "Bad Gateway")
@@ -176,13 +235,12 @@ async def _relay(request: web.BaseRequest, call: Any, first: Any) -> web.StreamR
     return response
 
 
-async def _requests(init: Any, request: web.BaseRequest) -> AsyncIterator[Any]:
+async def _requests(init: Any, body: _Body) -> AsyncIterator[Any]:
     """ServeHTTPRequest messages: init with the first chunk, then chunks, then complete."""
     cls = _request_class()
-    content = request.content
     pending_init: Any = init
     while True:
-        chunk = await content.read(BODY_CHUNK)
+        chunk = await body.read(BODY_CHUNK)
         if not chunk:
             break
         yield cls(init=pending_init, body_chunk=chunk)

@@ -6,6 +6,8 @@ without being buffered whole; ``flush`` from the plugin is honoured; a client th
 cancels the plugin's stream and a plugin that fails mid-answer closes the client's connection.
 Status mapping as the server does it: unknown or inactive plugin 404, status 0 -> 200, out of
 range -> 500, failure before the first response message -> 502, stream cannot open -> 503.
+Unlike the server, a request that arrives while a plugin is being reloaded waits (up to 10 s)
+for the new process instead of failing: saving and reloading the browser must just work.
 ServeMetrics works the same way on the metrics listener (``/plugins/<id>/metrics``).
 """
 
@@ -63,8 +65,10 @@ class FrontDoor:
         metrics_port: int | None = None,
         user_id: Callable[[], str | None] = lambda: None,
         on_exchange: Callable[[Exchange], None] = lambda exchange: None,
+        waiting: Callable[[str], bool] = lambda plugin_id: False,
     ) -> None:
         self.resolve = resolve
+        self.waiting = waiting
         self.host = host
         self.port = port
         self.metrics_port = metrics_port
@@ -135,7 +139,7 @@ class FrontDoor:
 
         from mmplug.devloop._http_bridge import Bridge
 
-        self._bridge = Bridge(self.resolve, self.user_id, self.on_exchange)
+        self._bridge = Bridge(self.resolve, self.user_id, self.on_exchange, self.waiting)
         listeners = [(self.port, False)]
         if self.metrics_port is not None:
             listeners.append((self.metrics_port, True))

@@ -58,6 +58,7 @@ class DevLoop:
         self._observers: list[object] = []
         self._lock = threading.RLock()
         self._pending: dict[str, str] = {}
+        self._reloading: set[str] = set()
         self._wake = threading.Condition()
         self._stopping = threading.Event()
         self._policies: dict[str, CrashPolicy] = {}
@@ -119,7 +120,8 @@ class DevLoop:
             self.front_door = FrontDoor(self._route, port=self.port,
                                         metrics_port=self.metrics_port,
                                         user_id=lambda: self._user_id,
-                                        on_exchange=self._on_exchange)
+                                        on_exchange=self._on_exchange,
+                                        waiting=self._restarting)
             self.front_door.start()
             self._closers.append(self.front_door.stop)
         if self.options["control"]:
@@ -178,10 +180,14 @@ class DevLoop:
             started = time.perf_counter()
             hits = self.pool.hits if self.pool is not None else 0
             error: MmplugError | None = None
+            if not _after_crash(why):
+                self._reloading.add(handle.id)
             try:
                 session.reload(handle.id)
             except MmplugError as exc:
                 error = exc
+            finally:
+                self._reloading.discard(handle.id)
             record = Reload(why, duration_s=time.perf_counter() - started)
             record.warm = self.pool is not None and self.pool.hits > hits
             self._finish(handle, record, error)
@@ -282,7 +288,7 @@ class DevLoop:
         self._set(plugin_id, state="crashed", problem=problem, crashes=crashes)
         self._notify("on_problem", plugin_id, f"{problem}; restarting in {delay:g} s")
         if not self._stopping.wait(delay):
-            self.request_reload(plugin_id, f"restart after crash {crashes}")
+            self.request_reload(plugin_id, f"{CRASH_RESTART} {crashes}")
 
     # -- hooks and HTTP -----------------------------------------------------------------------
     def fire(self, hook: str, request: Any = None, plugin_id: str | None = None,
@@ -302,6 +308,13 @@ class DevLoop:
         if handshake is None:
             return None
         return Route(handle.id, handshake.target, frozenset(handle.implemented), handle.pid)
+
+    def _restarting(self, plugin_id: str) -> bool:
+        """Whether ``plugin_id`` is being reloaded (after a save or on request, not after a
+        crash), so an HTTP request should wait for the new process."""
+        key = plugin_id.lower()
+        pending = self._pending.get(key)
+        return key in self._reloading or (pending is not None and not _after_crash(pending))
 
     def _on_exchange(self, exchange: Exchange) -> None:
         self._notify("on_exchange", exchange)
@@ -336,6 +349,13 @@ class DevLoop:
                     callback(*args)
                 except Exception:  # a broken observer must not break the loop
                     pass
+
+
+CRASH_RESTART = "restart after crash"
+
+
+def _after_crash(why: str) -> bool:
+    return why.startswith(CRASH_RESTART)
 
 
 def _with_tail(problem: str, tail: list[str]) -> str:

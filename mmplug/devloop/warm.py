@@ -31,8 +31,10 @@ from pathlib import Path
 BOOT = r"""
 import os, sys
 sys.path[0] = os.path.dirname(os.path.abspath(sys.argv[2]))
-for _name in ("grpc", "google.protobuf.message", "grpc_health.v1.health_pb2_grpc",
-              "mmplug.sdk", "mmplug.protocol.hooks_pb2_grpc", "mmplug.protocol.api_pb2_grpc"):
+for _name in ("grpc", "google.protobuf.message", "grpc_health.v1.health", "concurrent.futures",
+              "mmplug.sdk", "mmplug.protocol.hooks_pb2_grpc", "mmplug.protocol.api_pb2_grpc",
+              "mmplug.protocol.catalog", "mmplug.sdk._server", "mmplug.sdk._hooks",
+              "mmplug.sdk._services", "mmplug.sdk._client", "mmplug.sdk._async"):
     try:
         __import__(_name)
     except Exception:
