@@ -49,6 +49,8 @@ def record(template: str) -> Path:
             subprocess.run([sys.executable, "-m", "mmplug.cli.main", "fire", *call, "--record",
                             str(out), "--python", sys.executable],
                            cwd=project, check=True, capture_output=True, timeout=120)
+        one_session(out)
+        check(out, project)
         text = templated(out.read_text(encoding="utf-8"))
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -56,6 +58,24 @@ def record(template: str) -> Path:
     dest.parent.mkdir(parents=True, exist_ok=True)
     dest.write_text(text, encoding="utf-8")
     return dest
+
+
+def one_session(path: Path) -> None:
+    """Each `mmplug fire` recorded its own session; replay them as one (one plugin start)."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    entries = [json.loads(line) for line in lines[1:]]
+    for entry in entries[1:]:
+        entry["session_start"] = False
+    body = [json.dumps(e, sort_keys=True, separators=(",", ":")) for e in entries]
+    path.write_text("\n".join([lines[0], *body]) + "\n", encoding="utf-8")
+
+
+def check(path: Path, project: Path) -> None:
+    from mmplug.cassette import replay_cassette
+
+    report = replay_cassette(path, project, python=sys.executable)
+    if not report.ok:
+        raise SystemExit(f"the recorded cassette does not replay:\n{report.render()}")
 
 
 def templated(text: str) -> str:
