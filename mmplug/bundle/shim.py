@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 
+from mmplug.bundle.targets import OLDEST_PYTHON_MINOR
+
 SHIM_NAME = "mmplug_entry.py"
 VENDOR_DIR = "mmplug_vendor"
 COMMON_DIR = "common"
@@ -31,6 +33,7 @@ EXECUTABLES = {executables}
 TARGETS = {targets}
 VENDOR_DIR = {vendor_dir}
 COMMON_DIR = {common_dir}
+MIN_PYTHON = ({min_major}, {min_minor})
 
 
 def _platform():
@@ -51,9 +54,14 @@ def main():
     plat = _platform()
     version = "{{}}.{{}}".format(sys.version_info[0], sys.version_info[1])
     tag = "{{}}-cp{{}}{{}}".format(plat, sys.version_info[0], sys.version_info[1])
-    if sys.implementation.name != "cpython":
+    if sys.version_info[:2] < MIN_PYTHON:
+        _fail("this plugin needs Python {{}}.{{}} or newer, but the server runs {{}} ({{}}). "
+              "Make a newer python3 the first on the server's PATH.".format(
+                  MIN_PYTHON[0], MIN_PYTHON[1], version, sys.executable))
+    implementation = getattr(sys, "implementation", None)
+    if implementation is None or implementation.name != "cpython":
         _fail("this bundle needs CPython, but the server runs {{}} ({{}}).".format(
-            sys.implementation.name, sys.executable))
+            getattr(implementation, "name", "?"), sys.executable))
     if tag not in TARGETS:
         _fail("this bundle has no dependencies for {{}} with Python {{}} ({{}}); it was "
               "built for: {{}}. Rebuild it with `mmplug bundle --platform {{}} --python {{}}` "
@@ -83,4 +91,5 @@ def shim_source(executable: str, executables: dict[str, str], tags: list[str]) -
         targets=json.dumps(sorted(tags)),
         vendor_dir=json.dumps(VENDOR_DIR),
         common_dir=json.dumps(COMMON_DIR),
+        min_major=3, min_minor=OLDEST_PYTHON_MINOR,
     ).encode()

@@ -47,3 +47,11 @@ def build(project: Path, wheelhouse: Wheelhouse, out_dir: Path | None = None,
     return build_bundle(options)
 
 
+
+
+def ensure_wheels(dest: Path, target: Target) -> str:
+    """Fill ``dest`` with the sample's wheels for ``target``; return an error text or ""."""
+    if download(dest, target, offline=True).returncode == 0:
+        return ""
+    result = download(dest, target, offline=False)
+    return "" if result.returncode == 0 else result.stderr[-500:]

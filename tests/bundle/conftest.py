@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from bundle_support import Wheelhouse, build, copy_sample, download
+from bundle_support import Wheelhouse, build, copy_sample, ensure_wheels
 
 from mmplug.bundle import BundleResult
 from mmplug.bundle.targets import Target, current_platform, current_python
@@ -17,10 +17,9 @@ def wheelhouse(request: pytest.FixtureRequest) -> Wheelhouse:
     platform, python = current_platform(), current_python()
     target = Target(platform, python)
     dest = Path(request.config.cache.mkdir(f"mmplug-bundle-wheelhouse-{target.tag}"))
-    if download(dest, target, offline=True).returncode != 0:
-        result = download(dest, target, offline=False)
-        if result.returncode != 0:
-            pytest.skip(f"cannot download wheels for {target.tag}: {result.stderr[-500:]}")
+    error = ensure_wheels(dest, target)
+    if error:
+        pytest.skip(f"cannot download wheels for {target.tag}: {error}")
     return Wheelhouse(dest, platform, python)
 
 
@@ -40,8 +39,7 @@ def cross_wheelhouse(request: pytest.FixtureRequest) -> tuple[Path, list[Target]
     targets = [here, Target(other, here.python)]
     dest = Path(request.config.cache.mkdir("mmplug-bundle-wheelhouse-cross"))
     for target in targets:
-        if download(dest, target, offline=True).returncode != 0:
-            result = download(dest, target, offline=False)
-            if result.returncode != 0:
-                pytest.skip(f"cannot download wheels for {target.tag}: {result.stderr[-500:]}")
+        error = ensure_wheels(dest, target)
+        if error:
+            pytest.skip(f"cannot download wheels for {target.tag}: {error}")
     return dest, targets

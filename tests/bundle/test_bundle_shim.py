@@ -64,3 +64,14 @@ def test_generated_shim_is_stable_and_standalone() -> None:
     imports = {line.split()[1] for line in one.decode().splitlines()
                if line.startswith("import ")}
     assert imports == {"os", "platform", "runpy", "sys"}
+
+
+def test_shim_explains_an_interpreter_that_is_too_old(tmp_path: Path) -> None:
+    root = _layout(tmp_path, "plugin.py", {})
+    shim = root / SHIM_NAME
+    shim.write_text(shim.read_text().replace("MIN_PYTHON = (3, 10)", "MIN_PYTHON = (3, 99)"))
+    result = subprocess.run([sys.executable, SHIM_NAME], cwd=root, capture_output=True,
+                            text=True, timeout=30, check=False)
+    assert result.returncode == 1
+    assert result.stderr.startswith("mmplug bundle: this plugin needs Python 3.99 or newer")
+    assert "Traceback" not in result.stderr
