@@ -66,12 +66,14 @@ class DevTarget:
             self.recorder.close()
 
     def scene(self, as_user: str | None, channel: str | None) -> Scene:
-        from mmplug.host.payloads import default_scene, scene_from_store
+        from mmplug.cassette._session import open_world_store
+        from mmplug.host.payloads import scene_from_store
         from mmplug.host.store import Store
 
-        if not self.store_path or not Path(self.store_path).is_file():
-            return default_scene()
-        store = Store.open(self.store_path)
+        if self.store_path and Path(self.store_path).is_file():
+            store = Store.open(self.store_path)
+        else:  # an in-memory dev store: the default world gives the same ids (same seed)
+            store = open_world_store()
         try:
             return scene_from_store(store, as_user=as_user, channel=channel)
         finally:
@@ -90,6 +92,7 @@ class DevTarget:
 
     def fire(self, spec: HookSpec, request: Message) -> FireOutcome:
         from mmplug.cassette.format import entry_dict
+        from mmplug.protocol import api_pb2  # noqa: F401  (the API calls' message types)
 
         self._check(spec.go_name)
         result = self.client.fire(spec.go_name, request, plugin_id=self.plugin_id)

@@ -1,0 +1,70 @@
+"""`mmplug fire` goes into a running `mmplug dev` through its control channel."""
+
+from __future__ import annotations
+
+import json
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+Cli = Callable[..., subprocess.CompletedProcess[str]]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture()
+def dev_session(parrot_plugin: Path, tmp_path: Path) -> Iterator[Path]:
+    pointer = parrot_plugin / ".mmplug" / "dev.json"
+    log = (tmp_path / "dev.log").open("w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mmplug.cli.main", "dev", str(parrot_plugin), "--port",
+         str(free_port()), "--python", sys.executable, "--store", ":memory:"],
+        stdout=log, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while not pointer.is_file():
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"mmplug dev did not start:\n{(tmp_path / 'dev.log').read_text()}")
+            time.sleep(0.05)
+        yield parrot_plugin
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
+
+
+def test_fire_goes_into_the_running_dev_session(cli: Cli, dev_session: Path,
+                                                tmp_path: Path) -> None:
+    cassette = tmp_path / "dev.jsonl"
+    deadline = time.monotonic() + 30
+    while True:  # the plugin may still be activating right after the pointer appears
+        result = cli("fire", "ExecuteCommand", "/parrot from dev", "--output", "json",
+                     "--record", str(cassette), cwd=dev_session)
+        if result.returncode == 0 or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    doc = json.loads(result.stdout) if result.stdout.startswith("{") else {}
+    assert result.returncode == 0, doc.get("error") or result.stderr
+    assert doc["response"]["response"]["text"] == "repeated 8 characters"
+    # the dev session's state: the post counter its own MessageHasBeenPosted keeps
+    status = cli("fire", "ServeHTTP", "GET", "/status", "--output", "json", cwd=dev_session)
+    assert status.returncode == 0, status.stderr
+    assert json.loads(status.stdout)["http"]["status"] == 200
+    lines = cassette.read_text().splitlines()
+    assert json.loads(lines[1])["hook"] == "ExecuteCommand"
+    local = cli("fire", "OnActivate", "--local", "--output", "json", cwd=dev_session)
+    assert local.returncode == 0 and json.loads(local.stdout)["hook"] == "OnActivate"
