@@ -262,7 +262,7 @@ def read_cassette(path: str | Path) -> Cassette:
 
 
 def dump_line(data: dict[str, Any]) -> str:
-    return json.dumps(data, sort_keys=True, separators=(",", ":")) + "\n"
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n"
 
 
 def write_cassette(path: str | Path, header: dict[str, Any],
