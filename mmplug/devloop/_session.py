@@ -7,10 +7,12 @@ whole session; the next save reloads it.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from mmplug.devloop._reaper import Reaper
 from mmplug.errors import MmplugError, UsageError
 from mmplug.host.session import PluginHandle, Session
 
@@ -23,6 +25,7 @@ class DevSession(Session):
         super().__init__(plugin_dirs, **kwargs)
         self.attach = attach
         self.start_errors: dict[str, MmplugError] = {}
+        self.reaper: Reaper | None = None  # set: old processes exit in the background
 
     def start(self) -> None:
         from mmplug.manifest import load_manifest
@@ -49,6 +52,16 @@ class DevSession(Session):
             except BaseException:
                 self.close()
                 raise
+
+    def _stop_plugin(self, handle: PluginHandle) -> None:
+        client = handle.client
+        if client is not None and self.reaper is not None:
+            client.process.stop = functools.partial(self.reaper.stop, client.process)
+        super()._stop_plugin(handle)
+
+    def close(self) -> None:
+        self.reaper = None  # the last stop waits for the exit, as go-plugin does
+        super().close()
 
     def stop_plugin(self, handle: PluginHandle) -> None:
         """Deactivate (if it still runs) and stop one plugin; it stays in the session."""

@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mmplug.devloop._reaper import Reaper
 from mmplug.devloop.status import PluginStatus, Reload
 from mmplug.devloop.supervise import HEALTH_EVERY_S, POLL_EVERY_S, CrashPolicy, health_check
 from mmplug.errors import MmplugError, UsageError
@@ -66,6 +67,7 @@ class DevLoop:
         self._closers: list[Any] = []
         self._user_id: str | None = None
         self.pool: Any = None
+        self.reaper: Reaper | None = None
 
     # -- lifecycle ----------------------------------------------------------------------------
     def __enter__(self) -> DevLoop:
@@ -88,6 +90,8 @@ class DevLoop:
 
         session = DevSession(self.plugin_dirs, attach=self.attach, **self.session_args)
         self.session = session
+        self.reaper = Reaper()
+        session.reaper = self.reaper
         if self.options["warm"] and self.attach is None:
             from mmplug.devloop.warm import WarmPool
 
@@ -155,6 +159,8 @@ class DevLoop:
         with self._lock:
             if self.session is not None:
                 self.session.close()
+        if self.reaper is not None:
+            self.reaper.join()
         if self.pool is not None:
             self.pool.close()
             self.pool = None

@@ -1,0 +1,63 @@
+"""Stopping old plugin processes without waiting for them to exit.
+
+go-plugin's Kill() sends Shutdown, then waits up to 2 s for the process to exit before it
+SIGKILLs it. On a reload only the first part has to happen before the new process starts: the
+old one has been deactivated and told to shut down; it may take its time to exit while the new
+one is already starting. The reaper does the waiting (and the SIGKILL if needed) on its own
+threads and is joined when the dev loop closes, so nothing outlives it.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+SHUTDOWN_RPC = "/plugin.GRPCController/Shutdown"
+
+
+class Reaper:
+    """Stops plugin processes: Shutdown now, wait for the exit in the background."""
+
+    def __init__(self, grace: float = 2.0) -> None:
+        self.grace = grace
+        self._threads: set[threading.Thread] = set()
+        self._lock = threading.Lock()
+
+    def stop(self, process: Any, grace: float | None = None) -> str | None:
+        """A drop-in for ``PluginProcess.stop``: same answer, but returns before the exit."""
+        import grpc
+
+        limit = self.grace if grace is None else grace
+        channel = process.channel
+        if channel is None or process.exit_code() is not None:
+            process.kill()
+            return None
+        shutdown = channel.unary_unary(SHUTDOWN_RPC, request_serializer=lambda _: b"",
+                                       response_deserializer=lambda data: data)
+        try:
+            shutdown(None, timeout=limit)
+        except grpc.RpcError as exc:
+            if isinstance(exc, grpc.Call) and exc.code() == grpc.StatusCode.UNIMPLEMENTED:
+                process.kill()
+                return "no-controller"
+        thread = threading.Thread(target=self._reap, args=(process, limit), daemon=True,
+                                  name=f"mmplug-reap-{process.pid}")
+        with self._lock:
+            self._threads.add(thread)
+        thread.start()
+        return None
+
+    def _reap(self, process: Any, grace: float) -> None:
+        try:
+            process.exit_code(wait=grace)
+            process.kill()
+        finally:
+            with self._lock:
+                self._threads.discard(threading.current_thread())
+
+    def join(self) -> None:
+        """Wait for every process being reaped (each is SIGKILLed after its grace)."""
+        with self._lock:
+            threads = list(self._threads)
+        for thread in threads:
+            thread.join()
