@@ -87,14 +87,17 @@ def loop(target: FireTarget, plan: FirePlan, ask: Ask = _rich_ask,
     implemented = [h for h in target.implemented() if h not in _SKIP]
     specs = ordered_hooks(implemented)
     fired = 0
+    _menu(out, specs, implemented)
     while True:
-        _menu(out, specs, implemented)
         try:
-            answer = ask("hook (number or name, q to quit)", "1").strip()
+            answer = ask("hook (number or name, ? for the list, q to quit)", "1").strip()
         except (EOFError, KeyboardInterrupt):
             break
         if answer.lower() in ("q", "quit", "exit"):
             break
+        if answer in ("?", "l", "list"):
+            _menu(out, specs, implemented)
+            continue
         try:
             spec = _choose(answer, specs)
             rest = _edit(spec, plan, ask, out)
