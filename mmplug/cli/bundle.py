@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from typer.core import TyperGroup
+
+if TYPE_CHECKING:
+    from mmplug.bundle.inspect import Report
 
 _OUTPUTS = ("text", "json")
 
@@ -98,24 +101,29 @@ def inspect(
         raise typer.Exit(1)
 
 
-def _render_report(report: Any) -> None:
+def _safe(text: str) -> str:
+    """Names from a hostile archive may carry terminal escapes: show them escaped."""
+    return "".join(c if c.isprintable() or c == "\n" else f"\\x{ord(c):02x}" for c in text)
+
+
+def _render_report(report: Report) -> None:
     for member in report.members:
         size = "" if member.kind == "dir" else str(member.size)
-        typer.echo(f"{member.mode:04o} {size:>10} {member.name}"
-                   + ("" if member.kind in ("file", "dir") else f"  [{member.kind}]"))
+        kind = "" if member.kind in ("file", "dir") else f"  [{member.kind}]"
+        typer.echo(f"{member.mode:04o} {size:>10} {_safe(member.name)}{kind}")
     manifest = report.manifest or {}
     typer.echo(f"\n{report.path}: {len(report.members)} members, {report.size} bytes, "
                f"sha256 {report.sha256}")
     if manifest:
-        typer.echo(f"plugin {manifest.get('id')} {manifest.get('version')}")
+        typer.echo(_safe(f"plugin {manifest.get('id')} {manifest.get('version')}"))
     if report.targets:
-        typer.echo(f"vendored targets {', '.join(report.targets)}")
+        typer.echo(_safe(f"vendored targets {', '.join(report.targets)}"))
     for warning in report.warnings:
-        typer.echo(f"warning: {warning}", err=True)
+        typer.echo(f"warning: {_safe(warning)}", err=True)
     for finding in report.findings:
-        typer.echo(f"{finding.severity}: {finding}", err=True)
+        typer.echo(f"{finding.severity}: {_safe(str(finding))}", err=True)
     for problem in report.problems:
-        typer.echo(f"refused: {problem}", err=True)
+        typer.echo(f"refused: {_safe(problem)}", err=True)
     typer.echo("OK" if report.ok else "NOT OK: this bundle must not be installed",
                err=not report.ok)
 

@@ -97,3 +97,17 @@ def test_help_shows_both_forms() -> None:
     result = _mmplug("bundle", "--help")
     assert result.returncode == 0
     assert "inspect" in result.stdout and "build" in result.stdout
+
+
+def test_inspect_never_prints_terminal_escapes_from_member_names(tmp_path: Path) -> None:
+    import io
+    import tarfile
+
+    path = tmp_path / "escape.tar.gz"
+    with tarfile.open(path, "w:gz") as tar:
+        info = tarfile.TarInfo("p/\x1b]0;owned\x07name")
+        info.size = 1
+        tar.addfile(info, io.BytesIO(b"x"))
+    result = _mmplug("bundle", "inspect", str(path))
+    assert "\x1b" not in result.stdout + result.stderr
+    assert "p/\\x1b]0;owned\\x07name" in result.stdout
