@@ -15,12 +15,12 @@ import base64
 import difflib
 import json
 import re
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from mmplug.errors import UsageError
 
 if TYPE_CHECKING:
-    from google.protobuf.descriptor import Descriptor, FieldDescriptor
+    from google.protobuf.descriptor import Descriptor, EnumDescriptor, FieldDescriptor
     from google.protobuf.message import Message
 
 _INT_TYPES = {3, 4, 5, 6, 7, 13, 15, 16, 17, 18}  # int64, uint64, int32, fixed..., sint...
@@ -33,6 +33,25 @@ _WRAPPERS = {"google.protobuf.Int64Value", "google.protobuf.Int32Value",
              "google.protobuf.DoubleValue", "google.protobuf.FloatValue",
              "google.protobuf.BytesValue"}
 _INDEX = re.compile(r"\[(\d+)\]")
+
+
+def _msg(fd: FieldDescriptor) -> Descriptor:
+    """The message type of a message field."""
+    assert fd.message_type is not None
+    return fd.message_type
+
+
+def _enum(fd: FieldDescriptor) -> EnumDescriptor:
+    assert fd.enum_type is not None
+    return fd.enum_type
+
+
+def _is_map(fd: FieldDescriptor) -> bool:
+    return fd.type == _MESSAGE and bool(_msg(fd).GetOptions().map_entry)
+
+
+def descriptor_of(message: Message) -> Descriptor:
+    return cast("Descriptor", message.DESCRIPTOR)
 
 
 def _field(descriptor: Descriptor, name: str, path: str) -> FieldDescriptor:
@@ -50,9 +69,9 @@ def _field(descriptor: Descriptor, name: str, path: str) -> FieldDescriptor:
 
 def _type_name(fd: FieldDescriptor) -> str:
     if fd.type == _MESSAGE:
-        return fd.message_type.name
+        return _msg(fd).name
     if fd.type == _ENUM:
-        return "one of " + ", ".join(v.name for v in fd.enum_type.values)
+        return "one of " + ", ".join(v.name for v in _enum(fd).values)
     if fd.type in _INT_TYPES:
         return "an integer"
     if fd.type in _FLOAT_TYPES:
@@ -74,7 +93,7 @@ def _check_scalar(fd: FieldDescriptor, value: Any, path: str) -> None:
     elif fd.type == _BOOL:
         ok = isinstance(value, bool)
     elif fd.type == _ENUM:
-        ok = (isinstance(value, str) and value in fd.enum_type.values_by_name) or (
+        ok = (isinstance(value, str) and value in _enum(fd).values_by_name) or (
             isinstance(value, int) and not isinstance(value, bool))
     else:
         ok = isinstance(value, str)
@@ -84,7 +103,7 @@ def _check_scalar(fd: FieldDescriptor, value: Any, path: str) -> None:
 
 def check_value(fd: FieldDescriptor, value: Any, path: str) -> None:
     """Raise a UsageError naming ``path`` when ``value`` does not fit field ``fd``."""
-    if fd.is_repeated and not (fd.message_type and fd.message_type.GetOptions().map_entry):
+    if fd.is_repeated and not _is_map(fd):
         if not isinstance(value, list):
             raise UsageError(f"field {path!r} is a list; give a JSON array")
         for i, item in enumerate(value):
@@ -97,19 +116,19 @@ def _check_single(fd: FieldDescriptor, value: Any, path: str) -> None:
     if fd.type != _MESSAGE:
         _check_scalar(fd, value, path)
         return
-    full = fd.message_type.full_name
+    full = _msg(fd).full_name
     if full in _FREE_FORM or full in _WRAPPERS or full.startswith("google.protobuf."):
         return
-    if fd.message_type.GetOptions().map_entry:
+    if _is_map(fd):
         if not isinstance(value, dict):
             raise UsageError(f"field {path!r} is a map; give a JSON object")
-        value_fd = fd.message_type.fields_by_name["value"]
+        value_fd = _msg(fd).fields_by_name["value"]
         for key, item in value.items():
             _check_single(value_fd, item, f"{path}.{key}")
         return
     if not isinstance(value, dict):
         raise _wrong(path, fd, value)
-    check_document(fd.message_type, value, path)
+    check_document(_msg(fd), value, path)
 
 
 def check_document(descriptor: Descriptor, data: dict[str, Any], prefix: str = "") -> None:
@@ -131,7 +150,7 @@ def apply_json(message: Message, data: Any, source: str = "--json") -> None:
                          f"got {type(data).__name__}",
                          hint=f"give the fields of {message.DESCRIPTOR.name} as an object")
     try:
-        check_document(message.DESCRIPTOR, data)
+        check_document(descriptor_of(message), data)
     except UsageError as exc:
         raise UsageError(f"{source}: {exc.message}", hint=exc.hint) from None
     try:
@@ -160,7 +179,7 @@ def _coerce(fd: FieldDescriptor, text: str, path: str) -> Any:
     """The protobuf JSON value of ``text`` for field ``fd`` (the ``--set`` value syntax)."""
     structured = fd.is_repeated or fd.type == _MESSAGE
     if structured:
-        if fd.type == _MESSAGE and fd.message_type.full_name == "google.protobuf.Value":
+        if fd.type == _MESSAGE and _msg(fd).full_name == "google.protobuf.Value":
             return _loose(text)
         value = parse_json_text(text, f"--set {path}")
     elif fd.type == _BOOL:
@@ -192,7 +211,7 @@ def set_field(message: Message, expr: str) -> None:
         raise UsageError(f"--set {expr!r}: missing '='", hint="write --set post.message=hello")
     document: dict[str, Any] = {}
     try:
-        _build(message.DESCRIPTOR, _segments(path.strip()), text, document, message, "")
+        _build(descriptor_of(message), _segments(path.strip()), text, document, message, "")
     except UsageError as exc:
         if exc.message.startswith("--set"):
             raise
@@ -212,8 +231,8 @@ def _build(descriptor: Descriptor, parts: list[str], text: str, out: dict[str, A
         out[fd.name] = _coerce(fd, text, path)
         return
     sub = getattr(current, fd.name) if current is not None else None
-    is_map = fd.type == _MESSAGE and fd.message_type.GetOptions().map_entry
-    if fd.type == _MESSAGE and fd.message_type.full_name in _FREE_FORM | {"google.protobuf.Struct"}:
+    is_map = _is_map(fd)
+    if fd.type == _MESSAGE and _msg(fd).full_name in _FREE_FORM:
         existing = json_format.MessageToDict(sub) if sub is not None else {}
         _set_nested(existing, rest, _loose(text))
         out[fd.name] = existing
@@ -221,14 +240,14 @@ def _build(descriptor: Descriptor, parts: list[str], text: str, out: dict[str, A
         out[fd.name] = _build_list(fd, rest, text, sub, path)
     elif is_map:
         key = rest[0]
-        value_fd = fd.message_type.fields_by_name["value"]
+        value_fd = _msg(fd).fields_by_name["value"]
         if len(rest) > 1:
             raise UsageError(f"--set: {path}.{key} is a map value and has no fields")
         out[fd.name] = {key: _coerce(value_fd, text, f"{path}.{key}")}
     elif fd.type == _MESSAGE:
         child: dict[str, Any] = {}
         out[fd.name] = child
-        _build(fd.message_type, rest, text, child, sub, path)
+        _build(_msg(fd), rest, text, child, sub, path)
     else:
         raise UsageError(f"--set: {path} is {_type_name(fd)} and has no fields")
 
@@ -254,7 +273,7 @@ def _build_list(fd: FieldDescriptor, rest: list[str], text: str, current: Any,
         else:
             child = values[index]
             existing = items[index] if index < len(items) else None
-            _build(fd.message_type, rest[1:], text, child, existing, f"{path}[{index}]")
+            _build(_msg(fd), rest[1:], text, child, existing, f"{path}[{index}]")
         return values
     if len(rest) > 1:
         raise UsageError(f"--set: {path}[{index}] is {_type_name(fd)} and has no fields")

@@ -207,8 +207,10 @@ def synthesize(
     scene = replace(scene, message=message if message is not None else scene.message,
                     command=command if command is not None else scene.command,
                     _counter=[0])
+    from mmplug.host.payload_fields import descriptor_of
+
     request = message_class(hook.request)()
-    data = entities.request_dict(hook.go_name, request.DESCRIPTOR, scene)
+    data = entities.request_dict(hook.go_name, descriptor_of(request), scene)
     json_format.ParseDict(data, request)
     return request
 
@@ -238,7 +240,8 @@ HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
 
 def http_payload(
-    scene: Scene, method: str = "GET", path: str = "/", headers: list[tuple[str, str]] = ()
+    scene: Scene, method: str = "GET", path: str = "/",
+    headers: list[tuple[str, str]] | tuple[()] = (),
 ) -> Message:
     """A ServeHTTPRequestInit for ``method path`` as the scene's user, logged in."""
     from google.protobuf import json_format
