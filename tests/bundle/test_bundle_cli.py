@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import sys
+import tarfile
 from pathlib import Path
 
 from bundle_support import Wheelhouse, copy_sample
@@ -100,9 +102,6 @@ def test_help_shows_both_forms() -> None:
 
 
 def test_inspect_never_prints_terminal_escapes_from_member_names(tmp_path: Path) -> None:
-    import io
-    import tarfile
-
     path = tmp_path / "escape.tar.gz"
     with tarfile.open(path, "w:gz") as tar:
         info = tarfile.TarInfo("p/\x1b]0;owned\x07name")
