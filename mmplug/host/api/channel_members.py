@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from mmplug.host.api import _hooks
 from mmplug.host.api._entities import (
     find_member,
@@ -18,10 +20,11 @@ from mmplug.host.api._pbjson import paging, require_id
 from mmplug.host.api._registry import ApiContext, ApiFailure, emulates
 from mmplug.host.api.events import server_event
 from mmplug.protocol import api_channel_post_pb2 as cp
-from mmplug.protocol import channel_pb2, hooks_extra_pb2, user_pb2
+from mmplug.protocol import channel_pb2, hooks_extra_pb2, post_pb2, user_pb2
 from mmplug.protocol import hooks_user_channel_pb2 as huc
 
 T = channel_pb2.ChannelType
+_log = logging.getLogger("mmplug.host.api")
 DEFAULT_CHANNEL = "town-square"
 
 
@@ -52,6 +55,26 @@ def _check_can_join(ch: channel_pb2.Channel, user: user_pb2.User, in_team: bool)
             "the channel's team.",
             detailed_error=f"team_id={ch.team_id}",
         )
+
+
+def system_post(
+    ctx: ApiContext,
+    channel_id: str,
+    user_id: str,
+    kind: str,
+    message: str,
+    props: dict[str, str],
+) -> None:
+    """The server's join/leave message: a real post (it runs MessageWillBePosted too); a
+    failure, e.g. a plugin rejecting it, is logged and the membership change stands."""
+    from mmplug.host.api.posts import create_post
+
+    post = post_pb2.Post(channel_id=channel_id, user_id=user_id, type=kind, message=message)
+    post.props.update(props)
+    try:
+        create_post(ctx, post)
+    except ApiFailure as failure:
+        _log.warning("the %s message was not posted: %s", kind, failure.message)
 
 
 def add_member(
@@ -101,6 +124,29 @@ def add_member(
         ctx, "user_added", {"user_id": user_id, "team_id": ch.team_id}, channel_id=channel_id
     )
     _hooks.fire(ctx, "UserHasJoinedChannel", joined)
+    if actor is None or actor.id == user.id:
+        system_post(
+            ctx,
+            ch.id,
+            user.id,
+            "system_join_channel",
+            f"{user.username} joined the channel.",
+            {"username": user.username},
+        )
+    else:
+        system_post(
+            ctx,
+            ch.id,
+            actor.id,
+            "system_add_to_channel",
+            f"{user.username} added to the channel by {actor.username}.",
+            {
+                "userId": actor.id,
+                "username": actor.username,
+                "addedUserId": user.id,
+                "addedUsername": user.username,
+            },
+        )
     return member
 
 
@@ -161,6 +207,14 @@ def delete_channel_member(
     )
     server_event(ctx, "user_removed", {"user_id": user.id, "channel_id": ch.id}, channel_id=ch.id)
     _hooks.fire(ctx, "UserHasLeftChannel", left)
+    system_post(
+        ctx,
+        ch.id,
+        user.id,
+        "system_leave_channel",
+        f"{user.username} left the channel.",
+        {"username": user.username},
+    )
     return cp.DeleteChannelMemberResponse()
 
 

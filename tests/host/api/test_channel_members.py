@@ -176,3 +176,39 @@ def test_notify_props_are_merged_and_validated(world: World) -> None:
         cp.GetChannelMemberRequest(channel_id=cid, user_id=world.users["carol"])
     )
     assert got.channel_member.notify_props["push"] == "none"
+
+
+def test_join_and_leave_post_system_messages_through_the_hooks(world: World) -> None:
+    cid = fresh_channel(world)
+    add(world, cid, "carol")
+    (will,) = world.hooks.named("MessageWillBePosted")
+    assert will.post.type == "system_join_channel"
+    assert will.post.message == "carol joined the channel."
+    world.api.AddUserToChannel(
+        cp.AddUserToChannelRequest(
+            channel_id=cid, user_id=world.users["dave"], as_user_id=world.users["carol"]
+        )
+    )
+    world.api.DeleteChannelMember(
+        cp.DeleteChannelMemberRequest(channel_id=cid, user_id=world.users["carol"])
+    )
+    page = world.api.GetPostsForChannel(cp.GetPostsForChannelRequest(channel_id=cid))
+    posts = [page.post_list.posts[i] for i in page.post_list.order]
+    assert [p.type for p in posts] == [
+        "system_leave_channel",
+        "system_add_to_channel",
+        "system_join_channel",
+    ]
+    assert posts[1].message == "dave added to the channel by carol."
+
+
+def test_rejected_join_message_keeps_the_membership(world: World) -> None:
+    from mmplug.protocol import hooks_message_pb2 as hm
+
+    world.hooks.respond(
+        "MessageWillBePosted", hm.MessageWillBePostedResponse(rejection_reason="quiet please")
+    )
+    cid = fresh_channel(world)
+    assert not add(world, cid, "carol").HasField("error")
+    page = world.api.GetPostsForChannel(cp.GetPostsForChannelRequest(channel_id=cid))
+    assert list(page.post_list.order) == []
