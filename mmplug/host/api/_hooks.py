@@ -11,14 +11,18 @@ request and their answers are applied in order.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from google.protobuf.message import Message
 
+from mmplug.errors import MmplugError
 from mmplug.host.api._registry import ApiContext
 from mmplug.protocol import common_pb2
+
+_log = logging.getLogger("mmplug.host.api")
 
 
 def request_context(ctx: ApiContext, user_id: str = "") -> common_pb2.RequestContext:
@@ -31,7 +35,11 @@ def fire(
     """Fire ``hook`` (no-op without a dispatcher, e.g. in unit tests of the store only)."""
     if ctx.hooks is None:
         return []
-    return ctx.hooks.fire(hook, request, plugin_id=plugin_id)
+    try:
+        return ctx.hooks.fire(hook, request, plugin_id=plugin_id)
+    except MmplugError as exc:  # e.g. the plugin named is not part of this session
+        _log.warning("could not run %s: %s", hook, exc.message)
+        return []
 
 
 @dataclass

@@ -154,3 +154,17 @@ def test_server_owned_command_needs_url_and_method(world: World) -> None:
     assert world.api.CreateCommand(rem.CreateCommandRequest(cmd=cmd)).error.id == (
         "model.command.is_valid.method.app_error"
     )
+
+
+def test_command_of_a_plugin_that_is_not_running(world: World) -> None:
+    from mmplug.errors import UsageError
+
+    register(world, "orphaned")
+
+    def gone(_req: object) -> None:
+        raise UsageError("no plugin 'com.example.tester' in this session")
+
+    world.hooks.respond("ExecuteCommand", gone)
+    rsp = run(world, "/orphaned")
+    assert rsp.error.status_code == 500
+    assert rsp.error.id == "model.plugin_command_error.error.app_error"
