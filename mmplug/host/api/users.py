@@ -195,6 +195,44 @@ def create_user(ctx: ApiContext, req: pb.CreateUserRequest) -> pb.CreateUserResp
     return pb.CreateUserResponse(user=created)
 
 
+KEPT_ON_UPDATE = (
+    "create_at",
+    "auth_data",
+    "auth_service",
+    "password",
+    "last_password_update",
+    "last_picture_update",
+    "email_verified",
+    "failed_attempts",
+    "mfa_secret",
+    "mfa_active",
+    "roles",
+    "delete_at",
+)
+OAUTH_SERVICES = {"gitlab", "google", "office365", "openid"}
+
+
+def keep_server_owned_fields(user: user_pb2.User, old: user_pb2.User) -> None:
+    """What the server's user store keeps from the stored user on UpdateUser (an untrusted
+    update): password, auth, MFA, roles and deactivation are not a plugin's to change here."""
+    for name in KEPT_ON_UPDATE:
+        if name == "auth_data" and not old.HasField("auth_data"):
+            user.ClearField("auth_data")
+        else:
+            setattr(user, name, getattr(old, name))
+    if old.auth_service in OAUTH_SERVICES:
+        user.email = old.email
+    elif user.email != old.email:
+        user.email_verified = False
+    if user.username != old.username:
+        keys = [
+            k
+            for k in user.notify_props.get("mention_keys", "").split(",")
+            if k and k not in (old.username, f"@{old.username}")
+        ]
+        user.notify_props["mention_keys"] = ",".join([*keys, user.username, f"@{user.username}"])
+
+
 @emulates("UpdateUser")
 def update_user(ctx: ApiContext, req: pb.UpdateUserRequest) -> pb.UpdateUserResponse:
     with ctx.store.tx() as db:
@@ -204,9 +242,7 @@ def update_user(ctx: ApiContext, req: pb.UpdateUserRequest) -> pb.UpdateUserResp
         user.username, user.email = user.username.lower(), user.email.lower()
         validate_user(user)
         check_unique(db, user)
-        # Never changed by UpdateUser: password, creation time, auth and deactivation.
-        user.password, user.create_at = old.password, old.create_at
-        user.delete_at, user.mfa_secret = old.delete_at, old.mfa_secret
+        keep_server_owned_fields(user, old)
         user.update_at = ctx.now()
         save_user(db, user)
     user_updated_event(ctx, user)

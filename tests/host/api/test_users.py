@@ -135,6 +135,16 @@ def test_update_user_changes_fields_but_not_the_password(host: Host) -> None:
     assert host.events("user_updated")
 
 
+def test_update_user_keeps_roles_and_deactivation_and_follows_renames(host: Host) -> None:
+    user = new_user(host, "renamed", email_verified=True)
+    user.roles, user.delete_at = "system_admin system_user", 5
+    user.username, user.email = f"{user.username}x", f"x{user.email}"
+    updated = host.api.UpdateUser(pb.UpdateUserRequest(user=user)).user
+    assert (updated.roles, updated.delete_at) == ("system_user", 0)
+    assert updated.email_verified is False
+    assert updated.notify_props["mention_keys"] == f"{user.username},@{user.username}"
+
+
 def test_update_user_to_a_taken_username_fails(host: Host) -> None:
     user = new_user(host)
     user.username = "bob"
