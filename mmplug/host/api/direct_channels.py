@@ -6,7 +6,13 @@ import hashlib
 import sqlite3
 
 from mmplug.host.api import _hooks
-from mmplug.host.api._entities import channels_where, get_user, save_channel, save_member
+from mmplug.host.api._entities import (
+    channels_where,
+    find_user,
+    get_user,
+    save_channel,
+    save_member,
+)
 from mmplug.host.api._members import new_member
 from mmplug.host.api._pbjson import require_id
 from mmplug.host.api._registry import ApiContext, ApiFailure, emulates
@@ -91,17 +97,16 @@ def get_group_channel(
         found = _existing(db, name)
         if found is not None:
             return cp.GetGroupChannelResponse(channel=found)
-        users = []
-        for uid in ids:
-            user = db.execute("SELECT 1 FROM users WHERE id=?", (uid,)).fetchone()
-            if user is None:
-                raise ApiFailure(
-                    400,
-                    "api.channel.create_group.bad_user.app_error",
-                    "One of the provided users does not exist.",
-                    detailed_error=f"user_id={uid}",
-                )
-            users.append(get_user(db, uid))
+        found = {uid: find_user(db, uid) for uid in ids}
+    missing = [uid for uid, user in found.items() if user is None]
+    if missing:
+        raise ApiFailure(
+            400,
+            "api.channel.create_group.bad_user.app_error",
+            "One of the provided users does not exist.",
+            detailed_error=f"user_ids={missing}",
+        )
+    users = [u for u in found.values() if u is not None]
     display = ", ".join(sorted(u.username for u in users))
     ch = channel_pb2.Channel(
         name=name, display_name=display, type=T.CHANNEL_TYPE_GROUP, creator_id=ids[0]

@@ -232,3 +232,9 @@ def test_plugin_can_veto_archiving(world: World) -> None:
     assert rsp.error.id == "app.channel.delete_channel.rejected_by_plugin"
     still = world.api.GetChannel(cp.GetChannelRequest(channel_id=made.id)).channel
     assert still.delete_at == 0
+
+
+def test_group_channel_with_unknown_user_is_rejected(world: World) -> None:
+    ids = [world.users["alice"], world.users["bob"], world.channels["secret"]]
+    rsp = world.api.GetGroupChannel(cp.GetGroupChannelRequest(user_ids=ids))
+    assert rsp.error.id == "api.channel.create_group.bad_user.app_error"
