@@ -27,7 +27,7 @@ IGNORED_FILES = (
     "*___jb_tmp___", "*___jb_old___", ".*.kate-swp", "4913", "sed??????", ".DS_Store",
     "*.crswap", "*.db", "*.db-wal", "*.db-shm", "*.db-journal", "*.sock",
 )
-DEFAULT_STEP_MS = 20
+DEFAULT_STEP_MS = 10
 DEFAULT_DEBOUNCE_MS = 500
 
 
