@@ -2,9 +2,11 @@
 
     python benchmarks/new_scaffold.py [RUNS]
 
-Baselines measured in the same run: plain cookiecutter rendering the same template (what
-mmplug adds on top: id checks, answers record, atomic move), and pytest running one empty test
-(what the generated suites add on top: the plugin process under the fake host).
+Baselines measured in the same run, interleaved round by round with what they are compared
+to (so machine load hits both alike): plain cookiecutter rendering the same template (what
+mmplug adds on top: id checks, answers and base records, the atomic move, CLI start-up), and
+pytest running one empty test (what the generated suites add: the plugin process under the
+fake host, the cassette replay).
 """
 
 from __future__ import annotations
@@ -16,11 +18,13 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 TEMPLATES = ["minimal", "slash-command", "http", "bot"]
 ENV = {k: v for k, v in os.environ.items() if k != "PYTEST_ADDOPTS"}
+Case = tuple[str, Callable[[int], list[str]], Path]
 
 
 def timed(args: list[str], cwd: Path) -> float:
@@ -29,11 +33,20 @@ def timed(args: list[str], cwd: Path) -> float:
     return time.perf_counter() - started
 
 
-def median_of(runs: int, make_args, cwd: Path) -> float:
-    samples = []
+def measure(cases: list[Case], runs: int) -> dict[str, list[float]]:
+    samples: dict[str, list[float]] = {name: [] for name, _, _ in cases}
     for i in range(runs):
-        samples.append(timed(make_args(i), cwd))
-    return statistics.median(samples)
+        for name, make_args, cwd in cases:
+            samples[name].append(timed(make_args(i), cwd))
+    return samples
+
+
+def table(title: str, samples: dict[str, list[float]], baseline: str) -> None:
+    base = statistics.median(samples[baseline])
+    print(f"\n{title}\n{'what':<46} {'median':>9} {'min':>9} {'ratio':>6}")
+    for name, values in samples.items():
+        med = statistics.median(values)
+        print(f"{name:<46} {med * 1000:>7.0f}ms {min(values) * 1000:>7.0f}ms {med / base:>6.2f}")
 
 
 def main() -> None:
@@ -41,28 +54,25 @@ def main() -> None:
     mmplug = str(Path(sys.executable).with_name("mmplug"))
     work = Path(tempfile.mkdtemp(prefix="mmplug-bench-"))
     try:
-        rows = []
-        base_new = median_of(runs, lambda i: [
+        baseline = "cookiecutter --no-input -t minimal (baseline)"
+        cases: list[Case] = [(baseline, lambda i: [
             sys.executable, "-m", "cookiecutter", "--no-input", "-o", str(work / f"cc{i}"),
-            str(REPO / "templates" / "minimal"), "plugin_id=com.example.cc"], work)
-        rows.append(("cookiecutter --no-input (minimal) (baseline)", base_new, 1.0))
+            str(REPO / "templates" / "minimal"), "plugin_id=com.example.cc"], work)]
         for name in TEMPLATES:
-            value = median_of(runs, lambda i, n=name: [
+            cases.append((f"mmplug new --no-input -t {name}", lambda i, n=name: [
                 mmplug, "new", f"com.example.b{i}", "--no-input", "-t", n,
-                "-o", str(work / f"new-{n}")], work)
-            rows.append((f"mmplug new --no-input -t {name}", value, value / base_new))
+                "-o", str(work / f"new-{n}")], work))
+        table("mmplug new", measure(cases, runs), baseline)
+
         (work / "empty").mkdir()
         (work / "empty" / "test_empty.py").write_text("def test_nothing():\n    pass\n")
         pytest_args = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
-        base_suite = median_of(runs, lambda i: pytest_args, work / "empty")
-        rows.append(("pytest, one empty test (baseline)", base_suite, 1.0))
+        baseline = "pytest, one empty test (baseline)"
+        suites: list[Case] = [(baseline, lambda i: pytest_args, work / "empty")]
         for name in TEMPLATES:
-            project = work / f"new-{name}" / "com.example.b0"
-            value = median_of(runs, lambda i: pytest_args, project)
-            rows.append((f"generated suite of {name}", value, value / base_suite))
-        print(f"{'what':<48} {'median':>10} {'ratio':>7}")
-        for what, value, ratio in rows:
-            print(f"{what:<48} {value * 1000:>8.0f}ms {ratio:>7.2f}")
+            suites.append((f"generated suite of {name}", lambda i: pytest_args,
+                           work / f"new-{name}" / "com.example.b0"))
+        table("generated test suites", measure(suites, runs), baseline)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
