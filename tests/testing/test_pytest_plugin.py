@@ -64,6 +64,10 @@ def test_seed_and_world(plugin):
     assert plugin.world.team("acme").name == "acme"
     post = plugin.post_as("alice", "town-square", "hello")
     assert [p.id for p in plugin.posts()] == [post.id]
+    carol = plugin.add_user("carol", teams=["acme"], channels=["town-square"], nickname="cc")
+    assert plugin.world.user("carol").nickname == "cc"
+    assert plugin.post_as("carol", "town-square", "hi").user_id == carol.id
+    assert "CreateUser" not in [c.method for c in plugin.api_calls]  # seeding is not the plugin's
 
 
 def test_fails_on_purpose(plugin):

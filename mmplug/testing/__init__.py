@@ -1,0 +1,134 @@
+"""mmplug's pytest plugin: test a plugin under the fake host (registered through ``pytest11``).
+
+    def test_blocks_bad_words(plugin):
+        result = plugin.fire("MessageWillBePosted", post={"message": "badword", "user_id": "x"})
+        assert result.response.rejection_reason
+        assert plugin.kv_get_json("blocked") == 1
+
+Fixtures (all lazy: nothing of the fake host is imported until a test asks for them):
+
+- ``plugin`` -> :class:`PluginHarness`: the plugin under test, freshly reset for each test;
+- ``mmplug_session``: the module's :class:`~mmplug.host.session.Session` (one plugin process
+  per test module, activated once; the store is restored to its state right after activation
+  before every test, and stubs are removed);
+- ``mmplug_plugin_dir``, ``mmplug_world``, ``mmplug_python``: override them (session or module
+  scope) in a ``conftest.py``, or use ``--mmplug-plugin-dir``, ``--mmplug-world``,
+  ``--mmplug-python`` or the ini keys ``mmplug_plugin_dir`` / ``mmplug_world``.
+
+The plugin directory defaults to the nearest directory with ``plugin.json`` from the rootdir
+upwards. See docs/testing.md.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from mmplug.testing._harness import PluginHarness, PostRejected, Recorder, WorldView
+
+if TYPE_CHECKING:
+    from mmplug.host.session import Session
+
+__all__ = ["PluginHarness", "PostRejected", "WorldView"]
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("mmplug", "mmplug fake host")
+    group.addoption("--mmplug-plugin-dir", default=None,
+                    help="plugin directory (with plugin.json) the `plugin` fixture runs")
+    group.addoption("--mmplug-world", default=None,
+                    help="world (name or .json path) seeded into each test store")
+    group.addoption("--mmplug-python", default=None,
+                    help="interpreter for the plugin process (default: the one running pytest)")
+    parser.addini("mmplug_plugin_dir", "plugin directory for the `plugin` fixture", default="")
+    parser.addini("mmplug_world", "world seeded into each test store", default="")
+
+
+def _find_plugin_dir(start: Path) -> Path | None:
+    for folder in (start, *start.parents):
+        if (folder / "plugin.json").is_file():
+            return folder
+    return None
+
+
+@pytest.fixture(scope="session")
+def mmplug_plugin_dir(pytestconfig: pytest.Config) -> Path:
+    """The plugin under test: option, ini key, else plugin.json from the rootdir upwards."""
+    given = pytestconfig.getoption("mmplug_plugin_dir") or pytestconfig.getini("mmplug_plugin_dir")
+    if given:
+        path = Path(str(given))
+        path = path if path.is_absolute() else pytestconfig.rootpath / path
+        return path.resolve()
+    found = _find_plugin_dir(pytestconfig.rootpath)
+    if found is None:
+        pytest.fail(f"mmplug: no plugin.json in {pytestconfig.rootpath} or above; pass "
+                    "--mmplug-plugin-dir or override the mmplug_plugin_dir fixture",
+                    pytrace=False)
+    return found
+
+
+@pytest.fixture(scope="session")
+def mmplug_world(pytestconfig: pytest.Config) -> str | None:
+    """The world seeded into the store (None: the default world)."""
+    value = pytestconfig.getoption("mmplug_world") or pytestconfig.getini("mmplug_world")
+    return str(value) if value else None
+
+
+@pytest.fixture(scope="session")
+def mmplug_python(pytestconfig: pytest.Config) -> str:
+    """The interpreter that runs the plugin (default: the one running pytest)."""
+    return str(pytestconfig.getoption("mmplug_python") or sys.executable)
+
+
+@pytest.fixture(scope="module")
+def mmplug_session(
+    mmplug_plugin_dir: Path, mmplug_world: str | None, mmplug_python: str,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Session]:
+    """One fake-host session per test module, in memory; always closed, even on failures."""
+    from mmplug.errors import MmplugError
+    from mmplug.host.session import Session
+
+    problem: str | None = None
+    try:
+        world = _load_world(mmplug_world)
+        session = Session([mmplug_plugin_dir], store=":memory:", world=world,
+                          python=mmplug_python)
+        recorder = Recorder()
+        session.add_observer(recorder)
+        session.start()
+    except MmplugError as exc:
+        problem = exc.render()
+    if problem is not None:  # outside the except block: no chained traceback in the report
+        pytest.fail(f"mmplug: the plugin in {mmplug_plugin_dir} did not start:\n{problem}",
+                    pytrace=False)
+    try:
+        snapshot = tmp_path_factory.mktemp("mmplug") / "activated.db"
+        session.store.snapshot(snapshot)
+        session.__dict__["_mmplug_testing"] = (recorder, snapshot)
+        yield session
+    finally:
+        session.close()
+
+
+def _load_world(name: str | None) -> Any:
+    if name is None:
+        return None
+    from mmplug.host.world import load_world
+
+    return load_world(name)
+
+
+@pytest.fixture
+def plugin(mmplug_session: Session) -> Iterator[PluginHarness]:
+    """The plugin under test, with the store as it was right after activation."""
+    harness = PluginHarness(mmplug_session)
+    harness.reset()
+    try:
+        yield harness
+    finally:
+        harness.remove_stubs()

@@ -1,0 +1,302 @@
+"""The ``plugin`` fixture's object: fire hooks, read what the plugin did, seed the store."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mmplug.host.session import HookResult, PluginHandle, Session
+
+
+class Recorder:
+    """Session observer keeping every API call and log record in order."""
+
+    def __init__(self) -> None:
+        self.api_calls: list[Any] = []
+        self.logs: list[Any] = []
+        self.hook_calls: list[Any] = []
+
+    def on_api_call(self, call: Any) -> None:
+        self.api_calls.append(call)
+
+    def on_log(self, record: Any) -> None:
+        self.logs.append(record)
+
+    def on_hook_call(self, result: Any) -> None:
+        self.hook_calls.append(result)
+
+
+class PluginHarness:
+    """What a test sees of the plugin under test. See the module docstring."""
+
+    def __init__(self, session: Session, plugin_id: str | None = None) -> None:
+        self.session = session
+        self.id = session.plugin(plugin_id).id
+        self._recorder: Recorder = session.__dict__["_mmplug_testing"][0]
+        self._snapshot: Path = session.__dict__["_mmplug_testing"][1]
+        self._marks = (0, 0, 0)
+        self._stubbed: list[str] = []
+
+    # -- per-test state ------------------------------------------------------------------------
+    def reset(self) -> None:
+        """Restore the store to its state after activation; start recording afresh."""
+        handle = self.handle
+        if handle.state != "active":  # a crash in an earlier test: start the process again
+            self.session.reload(self.id)
+            self.session.store.snapshot(self._snapshot)
+        store = self.session.store
+        store.restore(self._snapshot)
+        seed = getattr(getattr(store, "_ids", None), "seed", None)
+        if seed:
+            store.seed_ids(seed)
+        self._marks = (len(self._recorder.api_calls), len(self._recorder.logs),
+                       len(self._recorder.hook_calls))
+
+    def reload(self) -> PluginHandle:
+        """Stop the plugin process, start it again and activate it (fresh in-process state)."""
+        handle = self.session.reload(self.id)
+        self.session.store.snapshot(self._snapshot)
+        return handle
+
+    @property
+    def handle(self) -> PluginHandle:
+        return self.session.plugin(self.id)
+
+    @property
+    def implemented(self) -> list[str]:
+        """Go names of the hooks the plugin implements."""
+        return list(self.handle.implemented)
+
+    # -- hooks ---------------------------------------------------------------------------------
+    def fire(self, hook: str, request: Any = None, **fields: Any) -> HookResult:
+        """Fire ``hook`` (Go or snake_case name) with the request's fields as keywords."""
+        return self.session.fire(hook, request, plugin_id=self.id, **fields)
+
+    def http(self, method: str, path: str, body: bytes | str | Iterable[bytes] = b"", *,
+             headers: dict[str, str] | None = None, user_id: str | None = None,
+             ) -> tuple[int, dict[str, str], bytes]:
+        """Send one request to ServeHTTP (``path`` after ``/plugins/<id>``); ``body`` may be
+        an iterable of chunks, streamed as they come. Returns (status, headers, body)."""
+        all_headers = dict(headers or {})
+        if user_id is not None:
+            all_headers["Mattermost-User-Id"] = user_id
+        if isinstance(body, str):
+            body = body.encode()
+        if isinstance(body, bytes):
+            if body and not any(k.lower() == "content-length" for k in all_headers):
+                all_headers["Content-Length"] = str(len(body))
+            chunks: Iterable[bytes] = [body] if body else []
+        else:
+            chunks = body
+        response = self.session.serve_http(self.id, method, path, all_headers, iter(chunks))
+        status, raw_headers, parts = _unpack(response)
+        return status, dict(raw_headers), b"".join(parts)
+
+    @property
+    def api_calls(self) -> list[Any]:
+        """Every PluginAPI call the plugin made during this test, in order."""
+        return self._recorder.api_calls[self._marks[0]:]
+
+    def calls(self, method: str) -> list[Any]:
+        """The API calls of one method (Go name), e.g. ``plugin.calls("CreatePost")``."""
+        return [c for c in self.api_calls if c.method == method]
+
+    @property
+    def logs(self) -> list[Any]:
+        """Every log record (plugin stderr and Log* API calls) during this test."""
+        return [r for r in self._recorder.logs[self._marks[1]:]
+                if getattr(r, "plugin_id", self.id) in (self.id, "")]
+
+    @property
+    def hook_calls(self) -> list[Any]:
+        return self._recorder.hook_calls[self._marks[2]:]
+
+    # -- stubs ---------------------------------------------------------------------------------
+    def stub(self, method: str, value: Any) -> None:
+        """Answer the API method ``method`` with ``value`` (response dict/message, or a
+        callable(request) -> either) for the rest of this test."""
+        stubs = getattr(self.session, "stubs", None) or self.handle.api.stubs
+        stubs.add(method, value)
+        self._stubbed.append(method)
+
+    def remove_stubs(self) -> None:
+        if not self._stubbed:
+            return
+        stubs = getattr(self.session, "stubs", None) or self.handle.api.stubs
+        for method in self._stubbed:
+            stubs.remove(method)
+        self._stubbed.clear()
+
+    # -- the store -----------------------------------------------------------------------------
+    def kv_get(self, key: str) -> bytes | None:
+        """The plugin's KV value under ``key`` (None when missing)."""
+        with self.session.store.read() as db:
+            row = db.execute("SELECT value FROM kv WHERE plugin_id=? AND key=?",
+                             (self.id, key)).fetchone()
+        return None if row is None else bytes(row[0])
+
+    def kv_get_json(self, key: str, default: Any = None) -> Any:
+        raw = self.kv_get(key)
+        return default if raw is None else json.loads(raw)
+
+    def kv_set(self, key: str, value: bytes | str | Any) -> None:
+        """Seed the plugin's KV store (str/bytes as is, anything else as JSON)."""
+        data = value if isinstance(value, bytes) else (
+            value.encode() if isinstance(value, str) else json.dumps(value).encode())
+        with self.session.store.tx() as db:
+            db.execute("INSERT INTO kv(plugin_id, key, value, expire_at) VALUES(?, ?, ?, 0) "
+                       "ON CONFLICT(plugin_id, key) DO UPDATE SET value=excluded.value, "
+                       "expire_at=0", (self.id, key, data))
+
+    def kv_keys(self) -> list[str]:
+        with self.session.store.read() as db:
+            rows = db.execute("SELECT key FROM kv WHERE plugin_id=? ORDER BY key", (self.id,))
+            return [r[0] for r in rows]
+
+    def configure(self, **settings: Any) -> dict[str, Any]:
+        """Save plugin settings (as an admin would in the System Console); returns them all.
+
+        Fire ``OnConfigurationChange`` afterwards to let the plugin read them."""
+        from mmplug.host.api.config import save_plugin_settings
+
+        with self.session.store.tx() as db:
+            row = db.execute("SELECT data FROM plugin_config WHERE plugin_id=?",
+                             (self.id,)).fetchone()
+            current: dict[str, Any] = json.loads(row[0]) if row else {}
+            current.update(settings)
+            save_plugin_settings(db, self.id, current)
+        return current
+
+    def post_as(self, username: str, channel: str, message: str, *, root_id: str = "",
+                **fields: Any) -> Any:
+        """A world user posts in a channel (by name), as through the web app: the plugins'
+        MessageWillBePosted and MessageHasBeenPosted run. Returns the saved Post; raises
+        :class:`PostRejected` when a plugin rejects it."""
+        from mmplug.host.api._registry import ApiFailure
+        from mmplug.host.api.posts import create_post
+        from mmplug.protocol import post_pb2
+
+        world = self.world
+        post = post_pb2.Post(user_id=world.user(username).id, channel_id=world.channel(channel).id,
+                             message=message, root_id=root_id, **fields)
+        try:
+            return create_post(self.handle.api.ctx, post)
+        except ApiFailure as exc:
+            raise PostRejected(exc.message) from None
+
+    def seed(self, method: str, request: Any = None, **fields: Any) -> Any:
+        """Run a PluginAPI method on the fake host directly (not as a call of the plugin, so
+        it is not in ``api_calls``) to set up state; returns the response message. Fields
+        are the request's, messages as dicts: ``plugin.seed("CreateTeam", team={...})``."""
+        from google.protobuf import json_format
+
+        from mmplug.host.api._registry import ApiFailure, emulated
+        from mmplug.host.api.server import message_class
+        from mmplug.protocol.catalog import API_BY_GO_NAME
+
+        spec = API_BY_GO_NAME.get(method)
+        handler = emulated().get(method)
+        if spec is None or handler is None:
+            raise ValueError(f"{method!r} is not an emulated PluginAPI method")
+        message = request if request is not None else json_format.ParseDict(
+            fields, message_class(spec.request)())
+        try:
+            response = handler(self.handle.api.ctx, message)
+        except ApiFailure as exc:
+            raise ValueError(f"{method} failed: {exc.message} ({exc.error_id})") from None
+        return response
+
+    def add_user(self, username: str, *, teams: Iterable[str] = (),
+                 channels: Iterable[str] = (), **fields: Any) -> Any:
+        """Create a user (as the server does, UserHasBeenCreated included) and add it to
+        teams and channels of the world by name; returns the User."""
+        user = {"username": username, "email": f"{username}@example.com",
+                "password": "passw0rd-for-tests", **fields}
+        created = self.seed("CreateUser", user=user).user
+        world = self.world
+        for team in teams:
+            self.seed("CreateTeamMember", team_id=world.team(team).id, user_id=created.id)
+        for channel in channels:
+            self.seed("AddChannelMember", channel_id=world.channel(channel).id,
+                      user_id=created.id)
+        return created
+
+    def posts(self, channel_id: str | None = None) -> list[Any]:
+        """Stored posts (Post messages), oldest first; ephemeral ones are in ``ephemeral``."""
+        return self._posts(channel_id, ephemeral=False)
+
+    def ephemeral_posts(self, channel_id: str | None = None) -> list[Any]:
+        return self._posts(channel_id, ephemeral=True)
+
+    def _posts(self, channel_id: str | None, ephemeral: bool) -> list[Any]:
+        from mmplug.host.api._convert import post_from_row
+
+        sql = "SELECT * FROM posts WHERE ephemeral=?"
+        args: list[Any] = [int(ephemeral)]
+        if channel_id is not None:
+            sql += " AND channel_id=?"
+            args.append(channel_id)
+        with self.session.store.read() as db:
+            rows = db.execute(sql + " ORDER BY create_at, rowid", args).fetchall()
+        return [post_from_row(r) for r in rows]
+
+    @property
+    def world(self) -> WorldView:
+        """Look up the seeded world: ``plugin.world.user("alice").id``."""
+        return WorldView(self.session)
+
+
+class PostRejected(Exception):
+    """A plugin rejected a post in MessageWillBePosted (``reason`` is its message)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class WorldView:
+    """Users, teams and channels of the session's world, by name."""
+
+    def __init__(self, session: Session) -> None:
+        from mmplug.host.world import world_info
+
+        self._session = session
+        self.info = world_info(session.store)
+
+    def _lookup(self, kind: str, table: dict[str, str], name: str) -> str:
+        try:
+            return table[name]
+        except KeyError:
+            raise KeyError(f"the world has no {kind} {name!r}; it has: "
+                           f"{', '.join(sorted(table))}") from None
+
+    def user(self, username: str) -> Any:
+        from mmplug.host.api._entities import get_user
+
+        user_id = self._lookup("user", self.info.users, username)
+        with self._session.store.read() as db:
+            return get_user(db, user_id)
+
+    def team(self, name: str) -> Any:
+        from mmplug.host.api._entities import get_team
+
+        team_id = self._lookup("team", self.info.teams, name)
+        with self._session.store.read() as db:
+            return get_team(db, team_id)
+
+    def channel(self, name: str) -> Any:
+        """A channel by name (``"town-square"`` or ``"acme/town-square"``; DMs ``"alice__bob"``)."""
+        from mmplug.host.api._entities import get_channel
+
+        channel_id = self._lookup("channel", self.info.channels, name)
+        with self._session.store.read() as db:
+            return get_channel(db, channel_id)
+
+
+def _unpack(response: Any) -> tuple[int, list[tuple[str, str]], Any]:
+    if isinstance(response, tuple):
+        return response[0], list(response[1]), response[2]
+    return response.status, list(response.headers), response.body
