@@ -14,8 +14,14 @@ ensure_venv() {
     fi
     if [ ! -f "$stamp" ] || [ "$ROOT/pyproject.toml" -nt "$stamp" ]; then
         echo "==> installing mmplug and its dependencies ($extra)" >&2
-        "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip >&2
-        "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e "$ROOT[$extra]" >&2
+        local log="$VENV/pip-install.log"
+        if ! { "$VENV/bin/python" -m pip install --disable-pip-version-check --upgrade pip &&
+               "$VENV/bin/python" -m pip install --disable-pip-version-check -e "$ROOT[$extra]"; } \
+               >"$log" 2>&1; then
+            tail -n 40 "$log" >&2
+            echo "error: installing mmplug failed (full log: $log)" >&2
+            exit 1
+        fi
         touch "$stamp"
     fi
     export PATH="$VENV/bin:$PATH"
