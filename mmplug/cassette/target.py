@@ -95,10 +95,14 @@ class LocalTarget:
         python: str | None = None,
         hook_timeout: float = 30.0,
         record: str | Path | None = None,
+        pool: Any = None,
     ) -> None:
+        """``pool``: a warm pool already preparing the plugin's interpreter (else one is
+        started here)."""
         from mmplug.cassette._session import deterministic_session
 
-        self._pool = _warm_spare(Path(plugin_dir), python)  # imports while we set up
+        # the plugin's interpreter imports grpc and the SDK while we set up the host
+        self._pool = pool if pool is not None else _warm_spare(Path(plugin_dir), python)
         self._capture = _Capture()
         try:
             self.session: Session = deterministic_session(

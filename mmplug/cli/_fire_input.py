@@ -112,15 +112,19 @@ def open_target(folder: Path, plan: FirePlan) -> Any:
     """The seam: where the hook goes. Into the running `mmplug dev` of the project when there
     is one (unless --local), else a short local session of its own."""
     from mmplug.cassette.target import LocalTarget
+    from mmplug.cli._fire_prefetch import take
 
+    pool = take()
     if not plan.local:
         from mmplug.cassette.dev_target import DevTarget, connect_dev
 
         client = connect_dev(folder)
         if client is not None:
+            if pool is not None:
+                pool.close()
             return DevTarget(client, folder, record=plan.record)
     return LocalTarget(folder, world=plan.world, python=plan.python,
-                       hook_timeout=plan.hook_timeout, record=plan.record)
+                       hook_timeout=plan.hook_timeout, record=plan.record, pool=pool)
 
 
 def fire_on(target: FireTarget, spec: HookSpec, rest: list[str], plan: FirePlan

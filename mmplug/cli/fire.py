@@ -11,7 +11,13 @@ OUTPUTS = ("pretty", "json")
 
 
 def register(app: typer.Typer) -> None:
+    import sys
+
     app.command("fire", context_settings={"allow_interspersed_args": True})(fire)
+    if sys.argv[1:2] == ["fire"]:  # this run is a fire: start the plugin's interpreter now
+        from mmplug.cli import _fire_prefetch
+
+        _fire_prefetch.start(sys.argv[2:])
 
 
 def fire(
@@ -78,7 +84,16 @@ def fire(
         inputs.interactive(plan)
         return
     code = _fire_once(plan, output, show_request)
+    _quick_exit()
     raise typer.Exit(code)
+
+
+def _quick_exit() -> None:
+    """The process ends next: spare it a last garbage collection of everything imported
+    (grpc, protobuf, the catalog), about 80 ms of a cold fire."""
+    import gc
+
+    gc.freeze()
 
 
 def _fire_once(plan: Any, output: str, show_request: bool) -> int:
