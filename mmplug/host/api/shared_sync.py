@@ -1,0 +1,171 @@
+"""Syncing a shared channel to its plugin remotes: SyncSharedChannel sends the posts changed
+since each remote's cursor (with their users and reactions) to the remote plugin's
+OnSharedChannelsSyncMsg hook and moves the cursor on; UpdateSharedChannelCursor sets it."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+from typing import Any
+
+from google.protobuf import json_format
+from google.protobuf.descriptor import FieldDescriptor
+from google.protobuf.message import Message
+
+from mmplug.host.api import _convert as conv
+from mmplug.host.api import _hooks
+from mmplug.host.api._entities import post_from_row
+from mmplug.host.api._pbjson import load, require_id
+from mmplug.host.api._registry import ApiContext, ApiFailure, emulates
+from mmplug.host.api._shared import get_remote, get_shared
+from mmplug.protocol import api_remaining_pb2 as rem
+from mmplug.protocol import hooks_command_pb2 as hc
+from mmplug.protocol import post_pb2
+
+BATCH = 100
+MAX_BATCHES = 50
+_INT64 = (FieldDescriptor.TYPE_INT64, FieldDescriptor.TYPE_UINT64, FieldDescriptor.TYPE_SINT64)
+_log = logging.getLogger("mmplug.host.api")
+
+
+def go_json(msg: Message) -> dict[str, Any]:
+    """The entity as the server's JSON (int64 as numbers, not protobuf's strings)."""
+    out: dict[str, Any] = {}
+    for field, value in msg.ListFields():
+        out[field.name] = _value(field, value)
+    return out
+
+
+def _value(field: FieldDescriptor, value: Any) -> Any:
+    kind = field.message_type
+    if kind is not None and kind.GetOptions().map_entry:
+        inner = kind.fields_by_name["value"]
+        return {k: _single(inner, v) for k, v in value.items()}
+    if field.is_repeated:
+        return [_single(field, v) for v in value]
+    return _single(field, value)
+
+
+def _single(field: FieldDescriptor, value: Any) -> Any:
+    if field.message_type is None:
+        return int(value) if field.type in _INT64 else value
+    if field.message_type.full_name.startswith("google.protobuf."):
+        return json_format.MessageToDict(value)
+    return go_json(value)
+
+
+@emulates("UpdateSharedChannelCursor")
+def update_cursor(
+    ctx: ApiContext, req: rem.UpdateSharedChannelCursorRequest
+) -> rem.UpdateSharedChannelCursorResponse:
+    with ctx.store.tx() as db:
+        moved = db.execute(
+            "UPDATE shared_channel_remotes SET last_post_update_at=?, last_post_id=? "
+            "WHERE channel_id=? AND remote_id=?",
+            (
+                req.cursor.last_post_update_at,
+                req.cursor.last_post_id,
+                req.channel_id,
+                req.remote_id,
+            ),
+        ).rowcount
+    if not moved:
+        raise ApiFailure(
+            404,
+            "app.shared_channel.cursor.not_invited.app_error",
+            "That remote is not invited to this shared channel.",
+            detailed_error=f"channel_id={req.channel_id} remote_id={req.remote_id}",
+        )
+    return rem.UpdateSharedChannelCursorResponse()
+
+
+def _batch(
+    db: sqlite3.Connection, channel_id: str, remote_id: str, since: int, after_id: str
+) -> list[post_pb2.Post]:
+    rows = db.execute(
+        "SELECT * FROM posts WHERE channel_id=? AND ephemeral=0 AND "
+        "(update_at>? OR (update_at=? AND id>?)) ORDER BY update_at, id LIMIT ?",
+        (channel_id, since, since, after_id, BATCH),
+    ).fetchall()
+    posts = [post_from_row(r) for r in rows]
+    return [p for p in posts if p.remote_id != remote_id]  # not back to where it came from
+
+
+def _sync_msg(
+    db: sqlite3.Connection, msg_id: str, channel_id: str, posts: list[post_pb2.Post]
+) -> bytes:
+    users: dict[str, Any] = {}
+    for uid in {p.user_id for p in posts}:
+        row = db.execute("SELECT * FROM users WHERE id=?", (uid,)).fetchone()
+        if row is not None:
+            users[uid] = go_json(conv.sanitize_user(conv.user_from_row(row)))
+    marks = ",".join("?" for _ in posts)
+    reactions = [
+        go_json(load(post_pb2.Reaction, r["data"]))
+        for r in db.execute(
+            f"SELECT data FROM reactions WHERE post_id IN ({marks})", [p.id for p in posts]
+        )
+    ]
+    doc = {
+        "id": msg_id,
+        "channel_id": channel_id,
+        "users": users,
+        "posts": [go_json(p) for p in posts],
+        "reactions": reactions,
+    }
+    return json.dumps(doc).encode()
+
+
+def _sync_remote(ctx: ApiContext, channel_id: str, remote: hc.RemoteCluster) -> None:
+    for _ in range(MAX_BATCHES):
+        with ctx.store.read() as db:
+            row = db.execute(
+                "SELECT last_post_update_at, last_post_id FROM "
+                "shared_channel_remotes WHERE channel_id=? AND remote_id=?",
+                (channel_id, remote.remote_id),
+            ).fetchone()
+            posts = _batch(db, channel_id, remote.remote_id, row[0], row[1])
+            if not posts:
+                return
+            payload = _sync_msg(db, ctx.new_id(), channel_id, posts)
+        request = hc.OnSharedChannelsSyncMsgRequest(
+            context=_hooks.request_context(ctx),
+            sync_msg=hc.SyncMsgJson(sync_msg_json=payload),
+            remote_cluster=remote,
+        )
+        answers = _hooks.fire(ctx, "OnSharedChannelsSyncMsg", request, plugin_id=remote.plugin_id)
+        if not answers or answers[0][1].HasField("error"):  # the server retries later
+            _log.warning(
+                "sync of channel %s to remote %s did not complete", channel_id, remote.remote_id
+            )
+            return
+        last = posts[-1]
+        with ctx.store.tx() as db:
+            db.execute(
+                "UPDATE shared_channel_remotes SET last_post_update_at=?, last_post_id=? "
+                "WHERE channel_id=? AND remote_id=?",
+                (last.update_at, last.id, channel_id, remote.remote_id),
+            )
+
+
+@emulates("SyncSharedChannel")
+def sync_shared_channel(
+    ctx: ApiContext, req: rem.SyncSharedChannelRequest
+) -> rem.SyncSharedChannelResponse:
+    require_id(req.channel_id, "channel_id")
+    with ctx.store.read() as db:
+        get_shared(db, req.channel_id)
+        ids = [
+            r[0]
+            for r in db.execute(
+                "SELECT remote_id FROM shared_channel_remotes WHERE "
+                "channel_id=? ORDER BY create_at",
+                (req.channel_id,),
+            )
+        ]
+        remotes = [get_remote(db, rid) for rid in ids]
+    for remote in remotes:
+        if remote.plugin_id:
+            _sync_remote(ctx, req.channel_id, remote)
+    return rem.SyncSharedChannelResponse()
