@@ -97,8 +97,8 @@ def get_group_channel(
         found = _existing(db, name)
         if found is not None:
             return cp.GetGroupChannelResponse(channel=found)
-        found = {uid: find_user(db, uid) for uid in ids}
-    missing = [uid for uid, user in found.items() if user is None]
+        members = {uid: find_user(db, uid) for uid in ids}
+    missing = [uid for uid, user in members.items() if user is None]
     if missing:
         raise ApiFailure(
             400,
@@ -106,7 +106,7 @@ def get_group_channel(
             "One of the provided users does not exist.",
             detailed_error=f"user_ids={missing}",
         )
-    users = [u for u in found.values() if u is not None]
+    users = [u for u in members.values() if u is not None]
     display = ", ".join(sorted(u.username for u in users))
     ch = channel_pb2.Channel(
         name=name, display_name=display, type=T.CHANNEL_TYPE_GROUP, creator_id=ids[0]
