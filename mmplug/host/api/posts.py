@@ -171,6 +171,9 @@ def update_post(ctx: ApiContext, req: cp.UpdatePostRequest) -> cp.UpdatePostResp
         raise rejected(outcome.rejection, "UpdatePost")
     final: post_pb2.Post = outcome.subject
     final.id, final.channel_id, final.create_at = old.id, old.channel_id, old.create_at
+    if final.message != new.message:  # a plugin rewrote it
+        check_message(final)
+        final.hashtags = parse_hashtags(final.message)
     if old.HasField("metadata"):  # the server puts the last good metadata back
         final.metadata.CopyFrom(old.metadata)
     else:
