@@ -52,14 +52,15 @@ def _prompt(plugin_id: str | None, template: str | None,
                                                   else "My Plugin")
     name = typer.prompt("Display name", default=name_default)
     slug = "-".join(name.lower().split()) or "myplugin"
+    suggested = plugin_id or f"com.example.{slug}"
     while True:
-        plugin_id = typer.prompt("Plugin id", default=plugin_id or f"com.example.{slug}")
+        plugin_id = typer.prompt("Plugin id", default=suggested)
         try:
             for warning in check_plugin_id(plugin_id):
                 typer.echo(f"warning: {warning}", err=True)
             break
         except UsageError as exc:  # ask again
-            print_error(exc.message)
+            print_error(exc.render())
     defaults = default_answers(plugin_id)
     answers.setdefault("plugin_name", name)
     answers["description"] = typer.prompt(

@@ -169,9 +169,10 @@ def test_prompts_on_a_terminal(mmplug, tmp_path, monkeypatch):
 
     monkeypatch.setattr("mmplug.cli.new._interactive", lambda: True)
     monkeypatch.setattr("sys.stdin", io.StringIO(
-        "Weather Bot\n\nTells the weather\nJane\nbot\n"))
+        "Weather Bot\nbad id!\n\nTells the weather\nJane\nbot\n"))
     result = mmplug("new", "-o", str(tmp_path))
     assert result.code == 0, result.err
+    assert "invalid plugin id 'bad id!'" in result.err  # asked again, same default
     project = tmp_path / "com.example.weather-bot"
     record = json.loads((project / ".mmplug-answers.json").read_text())
     assert record["template"] == "bot"
