@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from mmplug.devloop._reaper import Reaper
-from mmplug.errors import MmplugError, UsageError
+from mmplug.devloop.attach import AttachSpawner
+from mmplug.errors import MmplugError, PluginLaunchError, UsageError
 from mmplug.host.session import PluginHandle, Session
 
 
@@ -26,6 +27,11 @@ class DevSession(Session):
         self.attach = attach
         self.start_errors: dict[str, MmplugError] = {}
         self.reaper: Reaper | None = None  # set: old processes exit in the background
+        self.attach_spawner: AttachSpawner | None = None
+        self._attach_api: Any = None  # one PluginAPI server for the whole run when attached
+        if attach is not None:
+            self.attach_spawner = AttachSpawner(attach)
+            self.spawner = self.attach_spawner
 
     def start(self) -> None:
         from mmplug.manifest import load_manifest
@@ -44,6 +50,11 @@ class DevSession(Session):
             self.close()
             raise
         for handle in self.plugins.values():
+            if self.attach_spawner is not None and not self.attach_spawner.reachable():
+                self._start_api(handle)  # its address goes into the command to start the plugin
+                self.start_errors[handle.id] = PluginLaunchError(
+                    f"nothing listens on {self.attach_spawner.address} yet")
+                continue
             try:
                 self._start_plugin(handle)
             except MmplugError as exc:
@@ -55,14 +66,45 @@ class DevSession(Session):
 
     def _stop_plugin(self, handle: PluginHandle) -> None:
         client = handle.client
-        if client is not None and self.reaper is not None:
+        if client is not None and self.attach_spawner is not None:
+            client.process.stop = functools.partial(self.attach_spawner.stop, client.process)
+        elif client is not None and self.reaper is not None:
             client.process.stop = functools.partial(self.reaper.stop, client.process)
         super()._stop_plugin(handle)
+
+    def _start_api(self, handle: PluginHandle) -> Any:
+        if self.attach is None:
+            return super()._start_api(handle)
+        if self._attach_api is None:  # the attached plugin keeps its API address across restarts
+            self._attach_api = _Lasting(super()._start_api(handle))
+        return self._attach_api
+
+    @property
+    def api_target(self) -> str | None:
+        """The PluginAPI address of the attached plugin (stable for the whole run)."""
+        return str(self._attach_api.address) if self._attach_api is not None else None
 
     def close(self) -> None:
         self.reaper = None  # the last stop waits for the exit, as go-plugin does
         super().close()
+        if self._attach_api is not None:
+            self._attach_api.server.stop()
+            self._attach_api = None
 
     def stop_plugin(self, handle: PluginHandle) -> None:
         """Deactivate (if it still runs) and stop one plugin; it stays in the session."""
         self._stop_plugin(handle)
+
+
+class _Lasting:
+    """An API server that outlives the plugin processes: stop() is left to the session."""
+
+    def __init__(self, server: Any) -> None:
+        self.server = server
+
+    @property
+    def address(self) -> str:
+        return str(self.server.address)
+
+    def stop(self, grace: float | None = 0.5) -> None:
+        """Not now: the next process of the attached plugin uses the same server."""

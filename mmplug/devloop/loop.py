@@ -112,7 +112,7 @@ class DevLoop:
 
     def _start_services(self) -> None:
         assert self.session is not None
-        if self.options["watch"]:  # first: once the URL answers, every save is seen
+        if self.options["watch"] and self.attach is None:  # first: then every save is seen
             from mmplug.devloop.watch import Watcher
 
             watcher = Watcher(self.plugin_dirs, self._on_save)
@@ -153,6 +153,9 @@ class DevLoop:
             except Exception as exc:  # keep closing the rest
                 self._notify("on_problem", "", f"closing: {exc}")
         self._closers.clear()
+        spawner = getattr(self.session, "attach_spawner", None)
+        if spawner is not None:
+            spawner.cancel()  # a reattach waiting for the plugin gives up at once
         for thread in self._threads:
             thread.join(10.0)
         self._threads.clear()
@@ -182,7 +185,8 @@ class DevLoop:
         session = self._session()
         with self._lock:
             handle = session.plugin(plugin_id)
-            self._set(handle.id, state="starting")
+            if why != REATTACH:  # attempts to reattach keep saying "waiting"
+                self._set(handle.id, state="starting")
             started = time.perf_counter()
             hits = self.pool.hits if self.pool is not None else 0
             error: MmplugError | None = None
@@ -201,6 +205,9 @@ class DevLoop:
 
     def _finish(self, handle: PluginHandle, record: Reload, error: MmplugError | None) -> None:
         """Update the status after a (re)start and warm a spare for the next one."""
+        if error is not None and self.attach is not None:
+            self._wait_for_attach(handle.id, record)
+            return
         if error is not None:
             record.ok, record.error = False, error.render()
             self._set(handle.id, state="failed", pid=0, problem=error.message,
@@ -208,9 +215,24 @@ class DevLoop:
             self._notify("on_problem", handle.id, error.render())
         else:
             self._set(handle.id, state="attached" if self.attach else "active", pid=handle.pid,
-                      implemented=list(handle.implemented), problem=None, last_reload=record)
+                      implemented=list(handle.implemented), problem=None, last_reload=record,
+                      attached_to=self.attach)
         self._notify("on_reload", handle.id, record)
         self._prepare_spare(handle)
+
+    def _wait_for_attach(self, plugin_id: str, record: Reload) -> None:
+        """The attached plugin is not (or no longer) there: keep waiting for it."""
+        from mmplug.devloop.attach import start_command
+
+        session = self._session()
+        if self.status[plugin_id].state != "waiting":
+            api = getattr(session, "api_target", None)
+            text = (f"waiting for the plugin at {self.attach}; start it with: "
+                    f"{start_command(str(self.attach), api)}")
+            self._set(plugin_id, state="waiting", pid=0, problem=text)
+            self._notify("on_problem", "", text)
+        if not self._stopping.wait(ATTACH_RETRY_S):
+            self.request_reload(plugin_id, REATTACH)
 
     def _prepare_spare(self, handle: PluginHandle) -> None:
         if self.pool is None or self._stopping.is_set():
@@ -281,6 +303,10 @@ class DevLoop:
         handle = session.plugin(plugin_id)
         if handle.client is not None:
             problem = _with_tail(problem, handle.client.process.stderr_tail())
+        if self.attach is not None:
+            self._set(plugin_id, state="crashed", problem=problem)
+            self._wait_for_attach(plugin_id, Reload(REATTACH))
+            return
         delay = self._policies[plugin_id].crashed()
         crashes = self._policies[plugin_id].count
         if delay is None:
@@ -358,6 +384,8 @@ class DevLoop:
 
 
 CRASH_RESTART = "restart after crash"
+REATTACH = "reattach"
+ATTACH_RETRY_S = 0.2
 
 
 def _after_crash(why: str) -> bool:

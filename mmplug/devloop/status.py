@@ -36,7 +36,7 @@ class PluginStatus:
 
     id: str
     directory: str
-    state: str = "starting"  # starting | active | failed | crashed | given-up | attached
+    state: str = "starting"  # starting | active | failed | crashed | given-up | attached | waiting
     pid: int = 0
     implemented: list[str] = field(default_factory=list)
     last_reload: Reload | None = None
@@ -55,7 +55,7 @@ class PluginStatus:
 
 _STATE_STYLE = {"active": "bold green", "attached": "bold green", "starting": "yellow",
                 "failed": "bold red", "crashed": "bold red", "given-up": "bold red",
-                "stopped": "dim"}
+                "stopped": "dim", "waiting": "yellow"}
 
 
 def describe_reload(reload: Reload, now: datetime | None = None) -> str:
