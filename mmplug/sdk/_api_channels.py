@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ._api_base import APIBase
@@ -11,7 +11,7 @@ from ._convert import entity
 if TYPE_CHECKING:
     from mmplug.protocol.api_channel_post_pb2 import ChannelMember
     from mmplug.protocol.channel_pb2 import Channel
-    from mmplug.protocol.post_pb2 import Post, Reaction
+    from mmplug.protocol.post_pb2 import Post, PostList, Reaction
 
 
 class ChannelsMixin(APIBase):
@@ -54,6 +54,28 @@ class ChannelsMixin(APIBase):
         ).channel_member
         return member
 
+    def get_channel_members(
+        self, channel_id: str, page: int = 0, per_page: int = 100
+    ) -> list[ChannelMember]:
+        return self._list("GetChannelMembers", "channel_members", channel_id=channel_id,
+                          page=page, per_page=per_page)
+
+    def delete_channel_member(self, channel_id: str, user_id: str) -> None:
+        """Remove a user from a channel."""
+        self._call("DeleteChannelMember", channel_id=channel_id, user_id=user_id)
+
+    def get_channels_for_team_for_user(
+        self, team_id: str, user_id: str, include_deleted: bool = False
+    ) -> list[Channel]:
+        """The channels of a team the user is a member of."""
+        return self._list("GetChannelsForTeamForUser", "channels", team_id=team_id,
+                          user_id=user_id, include_deleted=include_deleted)
+
+    def get_group_channel(self, user_ids: Iterable[str]) -> Channel:
+        """The group message channel of these users (3 to 8), created if needed."""
+        channel: Channel = self._field("GetGroupChannel", "channel", user_ids=list(user_ids))
+        return channel
+
     # -- posts -----------------------------------------------------------------------------
     def create_post(
         self,
@@ -77,6 +99,17 @@ class ChannelsMixin(APIBase):
         )
         created: Post = self._call("CreatePost", post=built).post
         return created
+
+    def get_post_thread(self, post_id: str) -> list[Post]:
+        """The thread containing ``post_id``: its posts in the server's order."""
+        return posts_in_order(self._field("GetPostThread", "post_list", post_id=post_id))
+
+    def get_posts_for_channel(
+        self, channel_id: str, page: int = 0, per_page: int = 60
+    ) -> list[Post]:
+        """A page of a channel's posts, newest first."""
+        return posts_in_order(self._field("GetPostsForChannel", "post_list",
+                                          channel_id=channel_id, page=page, per_page=per_page))
 
     def get_post(self, post_id: str) -> Post:
         post: Post = self._call("GetPost", post_id=post_id).post
@@ -107,3 +140,15 @@ class ChannelsMixin(APIBase):
         reaction = entity("Reaction", None, post_id=post_id, emoji_name=emoji_name, user_id=user_id)
         added: Reaction = self._call("AddReaction", reaction=reaction).reaction
         return added
+
+    def remove_reaction(self, post_id: str, emoji_name: str, user_id: str) -> None:
+        reaction = entity("Reaction", None, post_id=post_id, emoji_name=emoji_name, user_id=user_id)
+        self._call("RemoveReaction", reaction=reaction)
+
+    def get_reactions(self, post_id: str) -> list[Reaction]:
+        return self._list("GetReactions", "reactions", post_id=post_id)
+
+
+def posts_in_order(post_list: PostList) -> list[Post]:
+    """The posts of a PostList in its ``order`` (ids missing from ``posts`` are skipped)."""
+    return [post_list.posts[i] for i in post_list.order if i in post_list.posts]

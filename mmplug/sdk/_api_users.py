@@ -9,6 +9,7 @@ from ._api_base import APIBase
 from ._convert import entity
 
 if TYPE_CHECKING:
+    from mmplug.protocol.api_user_team_pb2 import Status
     from mmplug.protocol.team_pb2 import Team, TeamMember
     from mmplug.protocol.user_pb2 import User
 
@@ -40,6 +41,48 @@ class UsersMixin(APIBase):
         """Users matching GetUsers options (``in_team_id=``, ``in_channel_id=``, ...)."""
         return list(self._call("GetUsers", page=page, per_page=per_page, **options).users)
 
+    def get_users_in_team(self, team_id: str, page: int = 0, per_page: int = 100) -> list[User]:
+        return self._list("GetUsersInTeam", "users", team_id=team_id, page=page,
+                          per_page=per_page)
+
+    def get_users_in_channel(
+        self, channel_id: str, sort_by: str = "username", page: int = 0, per_page: int = 100
+    ) -> list[User]:
+        """Members of a channel, sorted by ``"username"`` or ``"status"``."""
+        return self._list("GetUsersInChannel", "users", channel_id=channel_id, sort_by=sort_by,
+                          page=page, per_page=per_page)
+
+    def search_users(self, term: str, limit: int = 100, **options: Any) -> list[User]:
+        """Users matching ``term`` (username, names, nickname, email), with UserSearchOptions
+        filters as keywords (``team_id=``, ``in_channel_id=``, ``allow_inactive=``, ...)."""
+        return self._list("SearchUsers", "users", term=term, limit=limit, **options)
+
+    def get_user_status(self, user_id: str) -> Status:
+        status: Status = self._field("GetUserStatus", "status", user_id=user_id)
+        return status
+
+    def update_user_status(self, user_id: str, status: str) -> Status:
+        """Set ``"online"``, ``"away"``, ``"dnd"`` or ``"offline"``; returns the new status."""
+        updated: Status = self._field("UpdateUserStatus", "status", user_id=user_id,
+                                      status=status)
+        return updated
+
+    # -- permissions -----------------------------------------------------------------------
+    def has_permission_to(self, user_id: str, permission_id: str) -> bool:
+        """Whether the user has a system-wide permission (``"manage_system"``, ...)."""
+        return bool(self._field("HasPermissionTo", "has_permission", user_id=user_id,
+                                permission_id=permission_id))
+
+    def has_permission_to_team(self, user_id: str, team_id: str, permission_id: str) -> bool:
+        return bool(self._field("HasPermissionToTeam", "has_permission", user_id=user_id,
+                                team_id=team_id, permission_id=permission_id))
+
+    def has_permission_to_channel(
+        self, user_id: str, channel_id: str, permission_id: str
+    ) -> bool:
+        return bool(self._field("HasPermissionToChannel", "has_permission", user_id=user_id,
+                                channel_id=channel_id, permission_id=permission_id))
+
     # -- teams -----------------------------------------------------------------------------
     def get_team(self, team_id: str) -> Team:
         team: Team = self._call("GetTeam", team_id=team_id).team
@@ -51,6 +94,9 @@ class UsersMixin(APIBase):
 
     def get_teams(self) -> list[Team]:
         return list(self._call("GetTeams").teams)
+
+    def get_teams_for_user(self, user_id: str) -> list[Team]:
+        return self._list("GetTeamsForUser", "teams", user_id=user_id)
 
     def create_team(self, team: Team | Mapping[str, Any] | None = None, **fields: Any) -> Team:
         created: Team = self._call("CreateTeam", team=entity("Team", team, **fields)).team

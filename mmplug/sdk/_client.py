@@ -13,6 +13,7 @@ from mmplug.protocol.catalog import API_BY_GO_NAME, API_BY_PY_NAME, ApiSpec
 
 from . import _env
 from ._api_channels import ChannelsMixin
+from ._api_files import FilesMixin
 from ._api_kv import KVMixin
 from ._api_misc import MiscMixin
 from ._api_users import UsersMixin
@@ -52,7 +53,7 @@ _BY_GRPC_CODE = {
 }
 
 
-class APIClient(KVMixin, UsersMixin, ChannelsMixin, MiscMixin):
+class APIClient(KVMixin, UsersMixin, ChannelsMixin, FilesMixin, MiscMixin):
     """Calls the server's PluginAPI. Connects lazily to ``target`` (default:
     ``MATTERMOST_PLUGIN_API_TARGET``). Failed calls raise ``PluginAPIError`` subclasses."""
 

@@ -79,15 +79,16 @@ def key_value_pairs(values: Mapping[str, Any]) -> list[Message]:
     return [cls(key=str(k), value=to_value(v)) for k, v in values.items()]
 
 
-def entity(name: str, value: Message | Mapping[str, Any] | None, **fields: Any) -> Message:
-    """An entity message (Post, User, ...) from a message, a dict and/or keyword fields."""
+def entity(name: str, value: Message | Mapping[str, Any] | None, /, **fields: Any) -> Message:
+    """An entity message (Post, User, ...) from a message, a dict and/or keyword fields.
+    Enum fields also take Mattermost's letters (channel ``type="O"``, team ``type="I"``)."""
     cls = message_class(name)
     result = cls()
     if isinstance(value, Message):
         result.CopyFrom(value)
     elif value is not None:
-        json_format.ParseDict(dict(value), result)
-    for key, item in fields.items():
+        json_format.ParseDict(_enum_labels(result, dict(value)), result)
+    for key, item in _enum_labels(result, fields).items():
         if item is None:
             continue
         target = getattr(result, key)
@@ -98,4 +99,26 @@ def entity(name: str, value: Message | Mapping[str, Any] | None, **fields: Any) 
                 target.CopyFrom(item)
         else:
             setattr(result, key, item)
+    return result
+
+
+# Mattermost's one-letter type codes, by the end of our enum labels.
+_LETTERS = {"O": "OPEN", "P": "PRIVATE", "D": "DIRECT", "G": "GROUP", "I": "INVITE"}
+
+
+def _enum_labels(message: Message, values: Mapping[str, Any]) -> dict[str, Any]:
+    """``values`` with letter codes or short names (``"O"``, ``"open"``) of enum fields
+    replaced by their labels (``"CHANNEL_TYPE_OPEN"``)."""
+    result = dict(values)
+    for key, item in values.items():
+        field = message.DESCRIPTOR.fields_by_name.get(key)
+        if field is None or field.enum_type is None or not isinstance(item, str):
+            continue
+        labels = field.enum_type.values_by_name
+        if item in labels:
+            continue
+        suffix = "_" + _LETTERS.get(item, item).upper()
+        found = [label for label in labels if label.endswith(suffix)]
+        if len(found) == 1:
+            result[key] = found[0]
     return result
