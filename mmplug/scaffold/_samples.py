@@ -20,7 +20,7 @@ from pathlib import Path
 from mmplug.scaffold._create import create_project
 from mmplug.scaffold._find import builtin_names, builtin_root
 
-SAMPLE = Path("fixtures") / "sample.cassette.jsonl"
+SAMPLE = Path("fixtures") / "cassettes" / "sample.jsonl"
 PROBE_ID = "com.example.zzq"  # every name derived from it contains "zzq"
 CALLS: dict[str, list[list[str]]] = {
     "minimal": [["OnActivate"], ["OnConfigurationChange"]],
