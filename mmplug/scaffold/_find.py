@@ -94,6 +94,12 @@ def find_template(spec: str, workdir: Path, ref: str | None = None) -> Template:
         return clone_template(spec, workdir, ref)
     candidate = Path(spec).expanduser()
     if candidate.is_dir():
+        if ref is not None:  # a version of a local template: it must be a git repository
+            if _git(["rev-parse", "--git-dir"], cwd=candidate).returncode != 0:
+                raise UsageError(
+                    f"{candidate} is not a git repository, so it has no version {ref!r}",
+                    hint="drop --template-version / --checkout, or put the template in git")
+            return clone_template(str(candidate.resolve()), workdir, ref)
         return _local_template(candidate.resolve(), spec)
     if spec in builtin_names():
         raise UsageError(

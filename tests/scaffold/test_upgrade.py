@@ -147,3 +147,26 @@ def test_difflib_merge_handles_insertions_and_deletions():
     theirs = "1\n2\n3\n4\n5\n6\n7\n"     # appended 7
     assert diff3_merge(ours, base, theirs) == ("0\n1\n2\n3\n5\n6\n7\n", 0)
     assert diff3_merge("", "", "new\n") == ("new\n", 0)
+
+
+def test_a_version_of_a_local_git_template(mmplug, tmp_path, local_template):
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed")
+    git(local_template, "init", "-q")
+    git(local_template, "add", ".")
+    git(local_template, "commit", "-qm", "v1")
+    git(local_template, "tag", "v1")
+    assert mmplug("new", "com.example.hello", "--no-input", "-o", str(tmp_path / "p"),
+                  "-t", str(local_template)).code == 0
+    edit(local_template / README, "What it shows:", "What v2 shows:")
+    git(local_template, "commit", "-qam", "v2")
+    project = tmp_path / "p" / "com.example.hello"
+    assert "up to date" in mmplug("upgrade", str(project), "--template-version", "v1").out
+    result = mmplug("upgrade", str(project), "--template-version", "HEAD")
+    assert result.code == 0, result.err
+    assert "What v2 shows:" in (project / "README.md").read_text()
+
+
+def test_a_version_of_a_plain_directory_is_refused(mmplug, made, local_template):
+    result = mmplug("upgrade", str(made), "--template-version", "v2")
+    assert result.code == 2 and "is not a git repository" in result.err
