@@ -124,24 +124,27 @@ class LocalTarget:
             self.recorder.bind(self.session.store)
         self.store = self.session.store
         self.plugin_id = ""
+        self._started = False
         self._failed: MmplugError | None = None
 
     def __enter__(self) -> LocalTarget:
+        return self
+
+    def _start(self) -> None:
+        """Start the session on first use, so that a bad payload fails before any launch."""
+        if self._started:
+            return
+        self._started = True
         try:
             self.session.start()
         except MmplugError as exc:
             activation = self._capture.results.get("OnActivate")
             if activation is None or activation.error is None:
-                self._close()
                 raise
             self._failed = exc  # OnActivate failed: a result for `fire OnActivate`
             self.plugin_id = activation.plugin_id
-            return self
-        except BaseException:
-            self._close()
-            raise
+            return
         self.plugin_id = self.session.plugin().id
-        return self
 
     def __exit__(self, *exc: object) -> None:
         try:
@@ -165,6 +168,7 @@ class LocalTarget:
         return scene_from_store(self.store, as_user=as_user, channel=channel)
 
     def implemented(self) -> list[str]:
+        self._start()
         if self._failed is not None:
             return ["OnActivate"]
         return sorted(self.session.plugin().implemented)
@@ -172,6 +176,7 @@ class LocalTarget:
     def fire(self, spec: HookSpec, request: Message) -> FireOutcome:
         from mmplug.cassette.format import entry_dict
 
+        self._start()
         if self._failed is not None and spec.go_name != "OnActivate":
             raise self._failed
         self._check_implemented(spec.go_name)
@@ -191,6 +196,7 @@ class LocalTarget:
     def fire_http(self, init: Message, body: bytes) -> FireOutcome:
         from mmplug.cassette.http import call_http
 
+        self._start()
         if self._failed is not None:
             raise self._failed
         self._check_implemented("ServeHTTP")
