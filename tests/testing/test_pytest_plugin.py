@@ -193,6 +193,42 @@ def test_a_crash_in_one_test_does_not_break_the_next(tmp_path: Path) -> None:
     assert "2 passed" in done.stdout, done.stdout[-3000:]
 
 
+def test_ctrl_c_leaves_no_plugin_process(tmp_path: Path) -> None:
+    import signal
+    import time
+
+    _write_plugin(tmp_path)
+    pid_file = tmp_path / "pid"
+    (tmp_path / "test_it.py").write_text(textwrap.dedent(f"""
+        import time
+        from pathlib import Path
+
+        def test_waits(plugin):
+            Path({str(pid_file)!r}).write_text(str(plugin.handle.pid))
+            time.sleep(60)
+    """))
+    env = {k: v for k, v in os.environ.items() if k != "PYTEST_ADDOPTS"}
+    proc = subprocess.Popen([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+                            cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True, env=env)
+    try:
+        deadline = time.monotonic() + 60
+        while not (pid_file.exists() and pid_file.read_text()):  # the test is running
+            assert time.monotonic() < deadline and proc.poll() is None, proc.stdout
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGINT)
+        out, _ = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert "KeyboardInterrupt" in out
+    pid, deadline = int(pid_file.read_text()), time.monotonic() + 5
+    while _alive(pid) and time.monotonic() < deadline:  # reaping may trail pytest's exit
+        time.sleep(0.05)
+    assert not _alive(pid), "the plugin outlived Ctrl-C"
+
+
 def test_importing_the_plugin_loads_nothing_heavy() -> None:
     code = ("import sys, mmplug.testing; "
             "print([m for m in sys.modules if m.startswith(('grpc', 'google', 'mmplug.host'))])")
