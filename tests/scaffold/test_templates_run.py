@@ -4,6 +4,7 @@ succeeds under the fake host, and the real go-plugin client accepts the plugin."
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import shlex
 import subprocess
@@ -30,8 +31,6 @@ TRICKY = {"plugin_name": 'O\'Brien "Demo"', "description": 'Says "hi" \\ to <b>c
 
 
 def test_answers_with_quotes_are_kept_exactly(project: Path) -> None:
-    import json
-
     manifest = json.loads((project / "plugin.json").read_text())
     assert (manifest["name"], manifest["description"]) == (TRICKY["plugin_name"],
                                                             TRICKY["description"])
@@ -77,3 +76,20 @@ def test_the_real_go_plugin_client_accepts_it(project: Path) -> None:
          sys.executable, "plugin.py"],
         cwd=project, capture_output=True, text=True, timeout=110, env=_env())
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+
+
+def test_the_docs_testing_example_runs_on_the_bot_template(project: Path) -> None:
+    """The first example of docs/testing.md, run in a project made from the bot template."""
+    if json.loads((project / ".mmplug-answers.json").read_text())["template"] != "bot":
+        pytest.skip("the example is written for the bot template")
+    docs = (REPO / "docs" / "testing.md").read_text()
+    example = docs.split("```python\n", 1)[1].split("```", 1)[0]
+    (project / "tests" / "test_docs_example.py").write_text(example)
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+             "tests/test_docs_example.py"],
+            cwd=project, capture_output=True, text=True, timeout=110, env=_env())
+    finally:
+        (project / "tests" / "test_docs_example.py").unlink()
+    assert done.returncode == 0, done.stdout[-3000:]
