@@ -16,11 +16,12 @@ from mmplug.protocol.catalog import HOOKS, HOOKS_BY_GO_NAME, HookSpec
 
 from ._async import LoopRunner
 from ._convert import make_app_error
-from ._http import Request, ResponseWriter, body_reader
+from ._http import Request, ResponseWriter
 from ._plugin import Plugin
 from ._proto import HOOKS_SERVICE, load_hooks, message_class
 from ._registry import hook_params
 from ._returns import LIFECYCLE, ReturnTypeError, build_response
+from ._stream import BodyStream, ClientDisconnected, Connection, Outbox
 
 log = logging.getLogger("mmplug.sdk.hooks")
 STREAM_POLL_SECONDS = 0.5
@@ -167,23 +168,27 @@ class HooksService:
         first = next(requests, None)
         if first is None:
             return
-        out: queue.Queue[Message | None] = queue.Queue()
-        writer = ResponseWriter(out.put)
-        request = Request(first.init, body_reader(first, requests))  # type: ignore[attr-defined]
+        connection = Connection()
+        context.add_callback(connection.close)  # runs when the rpc ends, cancelled or not
+        outbox = Outbox(connection)
+        writer = ResponseWriter(outbox.put, outbox.room)
+        body = BodyStream(first, requests)
+        request = Request(first.init, body, connection)  # type: ignore[attr-defined]
         worker = threading.Thread(
             target=self._run_http,
-            args=(spec, handler, writer, request, out),
+            args=(spec, handler, writer, request, outbox),
             name=f"mmplug-{spec.go_name}",
             daemon=True,
         )
         worker.start()
         while True:
             try:
-                message = out.get(timeout=STREAM_POLL_SECONDS)
+                message = outbox.get(timeout=STREAM_POLL_SECONDS)
             except queue.Empty:
                 if context.is_active():
                     continue
-                return  # the server gave up on the request; the handler finishes on its own
+                connection.close()  # the server gave up: the handler's next write raises
+                return
             if message is None:
                 return
             yield message
@@ -194,11 +199,18 @@ class HooksService:
         handler: Callable[..., Any],
         writer: ResponseWriter,
         request: Request,
-        out: queue.Queue[Message | None],
+        outbox: Outbox,
     ) -> None:
         try:
             self.runner.call(handler, request.plugin_context, writer, request)
+            writer.finish()
+        except ClientDisconnected as exc:
+            log.debug("%s %s: %s", spec.go_name, request.path, exc)
         except Exception as exc:
+            if request.is_disconnected():
+                log.debug("%s %s: client gone, handler raised %r", spec.go_name, request.path,
+                          exc)
+                return
             log.error(
                 "%s handler raised %s: %s\n%s",
                 spec.go_name,
@@ -207,15 +219,21 @@ class HooksService:
                 traceback.format_exc(),
                 extra={"hook": spec.go_name, "path": request.path},
             )
-            if not writer.started:
-                writer.set_header("Content-Type", "text/plain; charset=utf-8")
-                writer.write_header(500)
-                writer.write(b"Internal Server Error\n")
+            _fail(writer)
         finally:
-            try:
-                writer.finish()
-            finally:
-                out.put(None)
+            outbox.end()
+
+
+def _fail(writer: ResponseWriter) -> None:
+    """End a response whose handler raised: 500 if nothing was sent yet."""
+    try:
+        if not writer.started:
+            writer.set_header("Content-Type", "text/plain; charset=utf-8")
+            writer.write_header(500)
+            writer.write(b"Internal Server Error\n")
+        writer.finish()
+    except ClientDisconnected:
+        pass
 
 
 def _unimplemented(context: grpc.ServicerContext, go_name: str) -> None:

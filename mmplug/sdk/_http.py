@@ -8,6 +8,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from ._proto import message_class
+from ._stream import BodyStream, Connection
 
 USER_ID_HEADER = "Mattermost-User-Id"
 CHUNK = 64 * 1024
@@ -62,7 +63,9 @@ class Headers:
 class Request:
     """An HTTP request routed to the plugin (``/plugins/<id>`` already stripped from the path)."""
 
-    def __init__(self, init: Any, body: Iterator[bytes]) -> None:
+    def __init__(
+        self, init: Any, body: Iterator[bytes], connection: Connection | None = None
+    ) -> None:
         self.plugin_context = init.plugin_context
         self.method: str = init.method or "GET"
         self.url: str = init.url
@@ -81,6 +84,19 @@ class Request:
         self.response: ResponseWriter | None = None  # set by the router for its handlers
         self._body = body
         self._consumed: bytes | None = None
+        self.connection = connection or Connection()
+
+    def is_disconnected(self) -> bool:
+        """True once the server stopped waiting for the response (client gone, cancelled)."""
+        return self.connection.closed
+
+    def next_chunk(self) -> tuple[bytes, bool]:
+        """The next body chunk and whether more may follow (``(b"", False)`` at the end).
+        Blocks until the chunk arrives; raises ClientDisconnected if the request is cancelled."""
+        if isinstance(self._body, BodyStream):
+            return self._body.next_chunk()
+        chunk = next(self._body, None)  # plain iterators: an empty last chunk ends the body
+        return (chunk, True) if chunk is not None else (b"", False)
 
     @property
     def user_id(self) -> str:
@@ -113,8 +129,11 @@ class Request:
 class ResponseWriter:
     """Writes the response; every write is streamed to the server as it happens."""
 
-    def __init__(self, send: Callable[[Any], None]) -> None:
+    def __init__(
+        self, send: Callable[[Any], None], room: Callable[[], int] | None = None
+    ) -> None:
         self._send = send
+        self._room = room
         self._response_cls = message_class("ServeHTTPResponse")
         self._init_cls = message_class("ServeHTTPResponseInit")
         self.headers = Headers()
@@ -140,6 +159,12 @@ class ResponseWriter:
         headers = [header_cls(key=k, values=v) for k, v in self.headers.items()]
         self._send(self._response_cls(init=self._init_cls(status_code=status, headers=headers)))
 
+    def would_block(self, nbytes: int) -> bool:
+        """Whether writing ``nbytes`` now may wait for the client to read."""
+        if self._room is None:
+            return False
+        return self._room() < nbytes // CHUNK + 3  # chunks, a status line and a flush
+
     def write(self, data: bytes | str) -> int:
         """Send body bytes (sends a 200 status first if none was sent)."""
         if isinstance(data, str):
@@ -160,16 +185,3 @@ class ResponseWriter:
         if self.status is None:
             self.write_header(200)
         self._send(self._response_cls(body_complete=True))
-
-
-def body_reader(first: Any, rest: Iterator[Any]) -> Iterator[bytes]:
-    """Body chunks from the first request message and the following ones, up to body_complete."""
-    if first.body_chunk:
-        yield first.body_chunk
-    if first.body_complete:
-        return
-    for message in rest:
-        if message.body_chunk:
-            yield message.body_chunk
-        if message.body_complete:
-            return
