@@ -7,6 +7,8 @@ import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 Cli = Callable[..., subprocess.CompletedProcess[str]]
 
 
@@ -97,3 +99,25 @@ def test_usage_errors_exit_2_with_a_clear_message(cli: Cli, parrot_plugin: Path)
 def test_no_hook_without_a_terminal_is_a_usage_error(cli: Cli, parrot_plugin: Path) -> None:
     result = cli("fire", cwd=parrot_plugin)
     assert result.returncode == 2 and "no HOOK given" in result.stderr
+
+
+@pytest.mark.parametrize(("code", "says"), [
+    ("import os; os._exit(3)", "exited"),
+    ("import time; time.sleep(5)", "did not answer within 1 s"),
+])
+def test_crash_and_timeout_exit_1_with_a_clear_message(cli: Cli, parrot_plugin: Path,
+                                                       code: str, says: str) -> None:
+    source = parrot_plugin / "plugin.py"
+    source.write_text(source.read_text().replace(
+        'text = args.command.partition(" ")[2].strip()', code))
+    result = cli("fire", "ExecuteCommand", "/parrot x", "--hook-timeout", "1", cwd=parrot_plugin)
+    assert result.returncode == 1
+    assert says in result.stderr.lower(), result.stderr
+    assert "Traceback (most recent call last)" not in result.stderr.split("last lines")[0]
+
+
+def test_bad_user_fails_before_any_launch(cli: Cli, parrot_plugin: Path) -> None:
+    (parrot_plugin / "plugin.py").write_text("raise SystemExit('must not start')\n")
+    result = cli("fire", "MessageWillBePosted", "--as", "carol", cwd=parrot_plugin)
+    assert result.returncode == 2
+    assert "no user 'carol'" in result.stderr and "alice" in result.stderr
