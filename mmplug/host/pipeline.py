@@ -114,6 +114,11 @@ class Dispatcher:
                 break
         return answers
 
+    def serve_http(self, plugin_id: str, method: str, path: str,
+                   headers: list[tuple[str, str]], body: bytes) -> Any:
+        """One HTTP request to ``plugin_id``'s ServeHTTP (inter-plugin ``PluginHTTP``)."""
+        return self._session.serve_http(plugin_id, method, path, headers, iter([body]))
+
 
 def _chain(hook: str, request: Any, response: Any) -> bool:
     """Apply a Will* answer to the request for the next plugin; True when the chain stops."""
