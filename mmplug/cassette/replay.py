@@ -194,6 +194,9 @@ class _Replayer:
         try:
             with session:
                 parser.join()
+                bad = next((p for p in parsed if isinstance(p, CassetteError)), None)
+                if bad is not None:
+                    raise bad  # a request that is not a valid message: bad input, not a diff
                 begun = time.perf_counter()
                 for entry, request in zip(run, parsed, strict=True):
                     self._one(session, entry, request, activation)

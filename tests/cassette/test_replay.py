@@ -111,3 +111,16 @@ def test_replay_refuses_another_plugin_and_bad_cassettes(parrot: Path, tmp_path:
 def test_check_and_update_exclude_each_other(parrot: Path, flags: list[str]) -> None:
     result = replay_cli("missing.jsonl", *flags, cwd=parrot)
     assert result.returncode == 2 and "exclude each other" in result.stderr
+
+
+def test_a_request_that_is_not_a_valid_message_names_the_line(parrot: Path) -> None:
+    cassette = parrot / "bad.jsonl"
+    header = {"format": "mmplug-cassette", "version": 1, "plugin_id": "com.example.parrot",
+              "world": {"name": "default"}}
+    line = {"seq": 1, "hook": "MessageWillBePosted", "request": {"post": {"mesage": "x"}},
+            "response": {}, "error": None, "api_calls": [], "logs": []}
+    cassette.write_text(json.dumps(header) + "\n" + json.dumps(line) + "\n")
+    result = replay_cli(str(cassette), "--check", cwd=parrot)
+    assert result.returncode == 2
+    assert "line 2 (MessageWillBePosted) request" in result.stderr
+    assert "mesage" in result.stderr and "Traceback" not in result.stderr
