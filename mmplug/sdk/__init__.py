@@ -12,6 +12,7 @@
 Depends only on grpcio, grpcio-health-checking, protobuf and ``mmplug.protocol``.
 """
 
+from ._asgi import AsgiMount, mount_asgi
 from ._client import APIClient
 from ._http import Headers, Request, ResponseWriter
 from ._logging import TRACE, HclogFormatter
@@ -19,6 +20,7 @@ from ._plugin import Plugin
 from ._registry import hook
 from ._router import Response, Router
 from ._server import serve
+from ._stream import ClientDisconnected
 from .errors import (
     AlreadyExistsError,
     HookRegistrationError,
@@ -36,6 +38,8 @@ __all__ = [
     "TRACE",
     "APIClient",
     "AlreadyExistsError",
+    "AsgiMount",
+    "ClientDisconnected",
     "HclogFormatter",
     "Headers",
     "HookRegistrationError",
@@ -53,5 +57,6 @@ __all__ = [
     "UnavailableError",
     "ValidationError",
     "hook",
+    "mount_asgi",
     "serve",
 ]

@@ -12,6 +12,7 @@ from ._registry import Handler, collect
 from ._router import Router
 
 if TYPE_CHECKING:
+    from ._asgi import AsgiMount
     from ._client import APIClient
 
 ROUTER_ATTR = "_mmplug_serve_router"
@@ -22,10 +23,11 @@ class Plugin:
 
     Define hooks as methods named after them (``on_activate``, ``message_will_be_posted``) or
     mark any method with ``@hook("GoHookName")``. ``self.api`` talks to the server,
-    ``self.logger`` logs to the server log. Set ``http = Router()`` to serve HTTP routes.
+    ``self.logger`` logs to the server log. Set ``http = Router()`` to serve HTTP routes, or
+    ``http = mount_asgi(app)`` to serve an ASGI app.
     """
 
-    http: ClassVar[Router | None] = None
+    http: ClassVar[Router | AsgiMount | None] = None
     _mmplug_own: ClassVar[dict[str, Handler]] = {}
     _mmplug_handlers: ClassVar[dict[str, Handler]] = {}
 
@@ -35,7 +37,7 @@ class Plugin:
         merged: dict[str, Handler] = {}
         for klass in reversed(cls.__mro__):
             merged.update(vars(klass).get("_mmplug_own", {}))
-        if isinstance(cls.http, Router) and cls.http.routes and "ServeHTTP" not in merged:
+        if _serves_http(cls.http) and "ServeHTTP" not in merged:
             spec = HOOKS_BY_GO_NAME["ServeHTTP"]
             merged["ServeHTTP"] = Handler(spec, ROUTER_ATTR, Plugin._mmplug_serve_router)
         cls._mmplug_handlers = merged
@@ -75,7 +77,14 @@ class Plugin:
         """A logger whose records reach the server log with their level."""
         return logging.getLogger(f"plugin.{type(self).__name__}")
 
-    def _mmplug_serve_router(self, context: Any, response: Any, request: Any) -> None:
+    def _mmplug_serve_router(self, context: Any, response: Any, request: Any) -> Any:
         router = type(self).http
         assert router is not None
-        router.dispatch(self, context, response, request)
+        return router.dispatch(self, context, response, request)  # a coroutine for ASGI
+
+
+def _serves_http(http: object) -> bool:
+    """A Router with routes, or a mounted ASGI app."""
+    if isinstance(http, Router):
+        return bool(http.routes)
+    return bool(getattr(http, "_mmplug_mount", False))
