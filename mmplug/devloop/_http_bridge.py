@@ -257,7 +257,7 @@ def _init(request: web.BaseRequest, path: str, user_id: str | None) -> Any:
     header_cls = message_class("HTTPHeader")
     headers = [header_cls(key=k, values=v)
                for k, v in plugin_headers(request.headers.items(), user_id)]
-    init = message_class("ServeHTTPRequestInit")(
+    init: Any = message_class("ServeHTTPRequestInit")(
         method=request.method, url=url, proto=f"HTTP/{major}.{minor}",
         proto_major=major, proto_minor=minor, headers=headers,
         host=request.host, remote_addr=_remote(request), request_uri=request.path_qs,

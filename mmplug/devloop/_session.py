@@ -67,9 +67,11 @@ class DevSession(Session):
     def _stop_plugin(self, handle: PluginHandle) -> None:
         client = handle.client
         if client is not None and self.attach_spawner is not None:
-            client.process.stop = functools.partial(self.attach_spawner.stop, client.process)
+            setattr(client.process, "stop",  # noqa: B010 (replacing a bound method)
+                    functools.partial(self.attach_spawner.stop, client.process))
         elif client is not None and self.reaper is not None:
-            client.process.stop = functools.partial(self.reaper.stop, client.process)
+            setattr(client.process, "stop",  # noqa: B010
+                    functools.partial(self.reaper.stop, client.process))
         super()._stop_plugin(handle)
 
     def _start_api(self, handle: PluginHandle) -> Any:

@@ -111,7 +111,7 @@ def error_from_json(data: dict[str, Any]) -> MmplugError:
     message = str(data.get("message") or "error")
     hint, details = str(data.get("hint") or ""), str(data.get("details") or "")
     try:
-        return cls(message, hint=hint, details=details)  # type: ignore[no-any-return]
+        return cls(message, hint=hint, details=details)
     except TypeError:
         return errors.MmplugError(message, hint=hint, details=details)
 

@@ -66,7 +66,7 @@ class AttachSpawner:
     def __call__(
         self, command: list[str], *, cwd: Path, env: dict[str, str]
     ) -> subprocess.Popen[bytes]:
-        from mmplug.host.launcher import spawn
+        from mmplug.host._process import spawn
 
         relay = [sys.executable, "-I", "-S", "-c", RELAY, self.host, str(self.port)]
         popen = spawn(relay, cwd=cwd, env=env)
@@ -85,7 +85,7 @@ class AttachSpawner:
 
     def cancel(self) -> None:
         """End every relay still waiting for the plugin (so a pending attach gives up now)."""
-        from mmplug.host.launcher import kill_group
+        from mmplug.host._process import kill_group
 
         for popen in self._relays:
             if popen.poll() is None:

@@ -23,6 +23,7 @@ from mmplug.devloop.supervise import HEALTH_EVERY_S, POLL_EVERY_S, CrashPolicy, 
 from mmplug.errors import MmplugError, UsageError
 
 if TYPE_CHECKING:
+    from mmplug.devloop._session import DevSession
     from mmplug.devloop.frontdoor import Exchange, FrontDoor, Route
     from mmplug.devloop.watch import Save
     from mmplug.host.session import HookResult, PluginHandle, Session
@@ -52,7 +53,7 @@ class DevLoop:
         self.options = {"watch": watch, "warm": warm, "control": control}
         self.attach = attach
         self.session_args = session_args
-        self.session: Session | None = None
+        self.session: DevSession | None = None
         self.front_door: FrontDoor | None = None
         self.status: dict[str, PluginStatus] = {}
         self.start_errors: dict[str, MmplugError] = {}
@@ -362,7 +363,7 @@ class DevLoop:
                 "front_door": self.front_door.url if self.front_door else None}
 
     # -- helpers ------------------------------------------------------------------------------
-    def _session(self) -> Session:
+    def _session(self) -> DevSession:
         if self.session is None:
             raise MmplugError("the dev loop is not running")
         return self.session

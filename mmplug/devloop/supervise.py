@@ -35,7 +35,7 @@ class CrashPolicy:
             self.crashes.popleft()
         if len(self.crashes) >= self.limit:
             return None
-        return min(BACKOFF_START_S * 2 ** (len(self.crashes) - 1), BACKOFF_MAX_S)
+        return float(min(BACKOFF_START_S * 2.0 ** (len(self.crashes) - 1), BACKOFF_MAX_S))
 
     def reset(self) -> None:
         self.crashes.clear()

@@ -82,7 +82,7 @@ class WarmPool:
         self, command: list[str], *, cwd: Path, env: dict[str, str]
     ) -> subprocess.Popen[bytes]:
         """Start ``command`` (``[python, script, *args]``): a spare when one is ready."""
-        from mmplug.host.launcher import spawn
+        from mmplug.host._process import spawn
 
         key = _key(command, cwd)
         with self._lock:
@@ -95,7 +95,7 @@ class WarmPool:
 
     def prepare(self, command: list[str], *, cwd: Path, env: Mapping[str, str]) -> None:
         """Start a spare for the next launch of ``command`` (no-op if one is waiting)."""
-        from mmplug.host.launcher import spawn
+        from mmplug.host._process import spawn
 
         key = _key(command, cwd)
         with self._lock:
@@ -167,7 +167,7 @@ def _key(command: list[str], cwd: Path) -> tuple[str, str, str]:
 
 
 def _discard(spare: _Spare) -> None:
-    from mmplug.host.launcher import kill_group
+    from mmplug.host._process import kill_group
 
     kill_group(spare.popen)
     for stream in (spare.popen.stdout, spare.popen.stderr):

@@ -122,10 +122,10 @@ class Watcher:
             self._ready.set()  # the OS watch is in place: saves from now on are seen
             while not self._stop.is_set():
                 raw = notify.watch(self.debounce_ms, self.step_ms, 200, self._stop)
-                if raw in ("timeout", "signal"):
-                    continue
                 if raw == "stop":
                     return
+                if isinstance(raw, str):  # "timeout" or "signal": nothing changed
+                    continue
                 for root in self.roots:
                     paths = relevant(raw, root)
                     if paths:
