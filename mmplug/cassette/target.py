@@ -52,14 +52,17 @@ class FireTarget(Protocol):
 
 
 class _Capture:
-    """Keeps the OnActivate / OnDeactivate results the session runs on its own."""
+    """Keeps the OnActivate / OnDeactivate results the session runs on its own, and the
+    last result of each hook (a call that crashed or timed out is reported, then raised)."""
 
     def __init__(self) -> None:
         self.results: dict[str, HookResult] = {}
+        self.last: dict[str, HookResult] = {}
 
     def on_hook_call(self, result: HookResult) -> None:
         if result.hook in ("OnActivate", "OnDeactivate"):
             self.results.setdefault(result.hook, result)
+        self.last[result.hook] = result
 
 
 def _warm_spare(plugin_dir: Path, python: str | None) -> Any:
@@ -188,7 +191,18 @@ class LocalTarget:
         else:
             if self.recorder is not None:
                 self.recorder.mark()
-            result = self.session.fire(spec.go_name, request)
+            self._capture.last.pop(spec.go_name, None)
+            try:
+                result = self.session.fire(spec.go_name, request)
+            except MmplugError as exc:  # crashed or timed out: show what it did until then
+                broken = self._capture.last.get(spec.go_name)
+                if broken is None:
+                    raise
+                entry = entry_dict(broken, 1)
+                entry["error"], entry["hint"] = exc.message, exc.hint
+                if exc.details:
+                    entry["details"] = exc.details
+                return FireOutcome(entry)
         if self.recorder is not None:
             self.recorder.record(result)
         return FireOutcome(entry_dict(result, 1))

@@ -126,6 +126,10 @@ def print_outcome(console: Console, entry: dict[str, Any], *, show_request: bool
                           (entry.get("plugin_id", ""), "magenta"), f"  ({took})")
     console.print(title)
     console.print(verdict(entry))
+    if entry.get("details"):
+        console.print(Text(str(entry["details"]), style="dim"))
+    if entry.get("hint"):
+        console.print(Text(f"hint: {entry['hint']}", style="yellow"))
     if show_request:
         console.print(Panel(_json(entry.get("request")), title="request", title_align="left"))
     if isinstance(entry.get("http"), dict):

@@ -102,8 +102,9 @@ def test_no_hook_without_a_terminal_is_a_usage_error(cli: Cli, parrot_plugin: Pa
 
 
 @pytest.mark.parametrize(("code", "says"), [
-    ("import os; os._exit(3)", "exited"),
-    ("import time; time.sleep(5)", "did not answer within 1 s"),
+    ("import os; self.api.get_user(args.user_id); os._exit(3)", "exited"),
+    ("import time; self.api.get_user(args.user_id); time.sleep(5)",
+     "did not answer within 1 s"),
 ])
 def test_crash_and_timeout_exit_1_with_a_clear_message(cli: Cli, parrot_plugin: Path,
                                                        code: str, says: str) -> None:
@@ -112,8 +113,10 @@ def test_crash_and_timeout_exit_1_with_a_clear_message(cli: Cli, parrot_plugin: 
         'text = args.command.partition(" ")[2].strip()', code))
     result = cli("fire", "ExecuteCommand", "/parrot x", "--hook-timeout", "1", cwd=parrot_plugin)
     assert result.returncode == 1
-    assert says in result.stderr.lower(), result.stderr
-    assert "Traceback (most recent call last)" not in result.stderr.split("last lines")[0]
+    assert says in result.stdout.lower(), result.stdout + result.stderr
+    assert "hint:" in result.stdout
+    assert "GetUser" in result.stdout  # the API call it made before it broke
+    assert "Traceback" not in result.stderr
 
 
 def test_bad_user_fails_before_any_launch(cli: Cli, parrot_plugin: Path) -> None:
