@@ -73,7 +73,26 @@ class PluginHarness:
     # -- hooks ---------------------------------------------------------------------------------
     def fire(self, hook: str, request: Any = None, **fields: Any) -> HookResult:
         """Fire ``hook`` (Go or snake_case name) with the request's fields as keywords."""
-        return self.session.fire(hook, request, plugin_id=self.id, **fields)
+        mark = len(self._recorder.logs)
+        result = self.session.fire(hook, request, plugin_id=self.id, **fields)
+        self._settle_logs(result, mark)
+        return result
+
+    def _settle_logs(self, result: HookResult, mark: int) -> None:
+        """Add the plugin's stderr lines written during the call but parsed just after it.
+
+        The host drains the plugin's stderr when a hook returns; a line the reader thread has
+        read but not yet parsed can still slip past that drain, so drain again (the reader
+        has had its turn by then) and take late records from the recorder."""
+        client = self.handle.client
+        pump = getattr(getattr(client, "process", None), "pump", None)
+        if pump is not None:
+            pump.drain(0.5)
+        known = {id(r) for r in result.logs}
+        late = [r for r in self._recorder.logs[mark:]
+                if id(r) not in known and getattr(r, "plugin_id", self.id) == self.id
+                and getattr(r, "source", "stderr") == "stderr"]
+        result.logs.extend(late)
 
     def http(self, method: str, path: str, body: bytes | str | Iterable[bytes] = b"", *,
              headers: dict[str, str] | None = None, user_id: str | None = None,
