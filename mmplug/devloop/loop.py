@@ -5,8 +5,10 @@ worker (saves are coalesced: however many arrive during a reload, one more reloa
 supervisor thread (exit and health checks, restarts with backoff, gives up after 3 crashes),
 the front door and the control channel. Everything it starts it stops in :meth:`close`.
 
-Observers get, on top of the session's ``on_log``/``on_hook_call``/...: ``on_status()`` when a
-plugin's status changes, ``on_reload(plugin_id, Reload)`` and ``on_problem(plugin_id, text)``.
+Observers get, on top of the session's ``on_log``/``on_hook_call``/...: ``on_session(session)``
+before it starts, ``on_status()`` when a plugin's status changes, ``on_reloading(plugin_id,
+why)``, ``on_reload(plugin_id, Reload)``, ``on_problem(plugin_id, text)`` and
+``on_exchange(Exchange)`` per front door request.
 """
 
 from __future__ import annotations
@@ -100,6 +102,7 @@ class DevLoop:
             session.spawner = self.pool.spawn
         for observer in self._observers:
             session.add_observer(observer)
+        self._notify("on_session", session)  # before start: recorders see OnActivate
         started = time.perf_counter()
         session.start()
         for handle in session.plugins.values():
@@ -359,8 +362,13 @@ class DevLoop:
         return handlers(self)
 
     def _info(self) -> dict[str, Any]:
-        return {"plugins": list(self.status), "directories": [str(d) for d in self.plugin_dirs],
-                "front_door": self.front_door.url if self.front_door else None}
+        info: dict[str, Any] = {
+            "plugins": list(self.status), "directories": [str(d) for d in self.plugin_dirs],
+            "front_door": self.front_door.url if self.front_door else None}
+        api = getattr(self.session, "api_target", None)
+        if self.attach is not None and api:  # where an attached plugin finds the PluginAPI
+            info["api_targets"] = {plugin_id: api for plugin_id in self.status}
+        return info
 
     # -- helpers ------------------------------------------------------------------------------
     def _session(self) -> DevSession:

@@ -91,11 +91,9 @@ def run_dev(loop: DevLoop, level: str, record: Path | None) -> None:
             from mmplug.cassette.recorder import CassetteRecorder
 
             recorder = CassetteRecorder(record)
-            loop.add_observer(recorder)
+            loop.add_observer(_RecorderBinding(recorder))
         console.print("starting…", style="dim")
         loop.start()
-        if recorder is not None and loop.session is not None:
-            recorder.attach(loop.session)
         _banner(console, loop)
         if console.is_terminal:
             with Live(printer.renderable(), console=console, auto_refresh=False,
@@ -114,6 +112,16 @@ def run_dev(loop: DevLoop, level: str, record: Path | None) -> None:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     console.print("stopped; nothing left running.", style="dim")
+
+
+class _RecorderBinding:
+    """Attaches the cassette recorder to the session before it starts."""
+
+    def __init__(self, recorder: Any) -> None:
+        self.recorder = recorder
+
+    def on_session(self, session: Any) -> None:
+        self.recorder.attach(session)
 
 
 def _banner(console: Console, loop: DevLoop) -> None:

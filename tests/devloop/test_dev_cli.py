@@ -34,7 +34,7 @@ def test_ctrl_c_deactivates_and_leaves_nothing_behind(tmp_path: Path) -> None:
     project = write_plugin(tmp_path / "p")
     port = _free_port()
     command = [sys.executable, "-m", "mmplug.cli.main", "dev", str(project), "--port", str(port),
-               "--python", sys.executable]
+               "--python", sys.executable, "--record", str(tmp_path / "dev.jsonl")]
     env = dict(os.environ, COLUMNS="120")
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env,
                             cwd=tmp_path)
@@ -59,6 +59,8 @@ def test_ctrl_c_deactivates_and_leaves_nothing_behind(tmp_path: Path) -> None:
     assert "plugin.py changed" in text and "stopped; nothing left running." in text
     assert "Traceback" not in text
     assert processes_in(tmp_path) == []
+    recorded = (tmp_path / "dev.jsonl").read_text().splitlines()
+    assert sum('"hook":"OnActivate"' in line for line in recorded) == 2  # start and reload
     assert not (project / ".mmplug" / "dev.sock").exists()
     assert not (project / ".mmplug" / "dev.json").exists()
     with socket.socket() as sock:  # nobody listens on the port any more (TIME_WAIT is fine)
