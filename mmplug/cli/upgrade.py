@@ -24,11 +24,14 @@ def register(app: typer.Typer) -> None:
         )] = None,
         dry_run: Annotated[bool, typer.Option(
             "--dry-run", help="Show what would change; write nothing.")] = False,
+        allow_dirty: Annotated[bool, typer.Option(
+            "--allow-dirty", help="Upgrade even with uncommitted changes in git.")] = False,
     ) -> None:
         """Re-render a project from a newer template with a three-way merge."""
         from mmplug.scaffold import upgrade_project
 
-        result = upgrade_project(path, template_version=template_version, dry_run=dry_run)
+        result = upgrade_project(path, template_version=template_version, dry_run=dry_run,
+                                 allow_dirty=allow_dirty)
         verb = "would be" if dry_run else "is"
         if result.up_to_date:
             typer.echo(f"{result.project.name} {verb} up to date with template "

@@ -14,6 +14,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from mmplug.errors import UsageError
 from mmplug.scaffold._answers import AnswersRecord, read_record, write_record
 from mmplug.scaffold._find import Template, clone_template, find_template
 from mmplug.scaffold._merge import Labels, merge
@@ -37,10 +38,13 @@ class UpgradeResult:
 
 
 def upgrade_project(path: Path | str = ".", *, template_version: str | None = None,
-                    dry_run: bool = False, use_git: bool = True) -> UpgradeResult:
+                    dry_run: bool = False, use_git: bool = True,
+                    allow_dirty: bool = False) -> UpgradeResult:
     """Re-render the project's template (at ``template_version``) and merge it in."""
     project = Path(path).expanduser().resolve()
     record, base = read_record(project)
+    if not dry_run and not allow_dirty:
+        _refuse_uncommitted(project)
     scratch = Path(tempfile.mkdtemp(prefix="mmplug-upgrade-"))
     try:
         template = find_template(_spec(record), scratch / "new", template_version)
@@ -60,6 +64,30 @@ def upgrade_project(path: Path | str = ".", *, template_version: str | None = No
         _apply(project, writes)
         write_record(project, _new_record(record, template, answers), theirs)
     return result
+
+
+def _refuse_uncommitted(project: Path) -> None:
+    """In a git work tree, upgrade only a clean project, so the upgrade can be reviewed with
+    `git diff` and undone with `git checkout` (as copier does)."""
+    import subprocess
+
+    git = shutil.which("git")
+    if git is None:
+        return
+    try:
+        done = subprocess.run([git, "status", "--porcelain", "--", "."], cwd=project,
+                              capture_output=True, text=True, timeout=30,
+                              stdin=subprocess.DEVNULL)
+    except (OSError, subprocess.TimeoutExpired):
+        return
+    if done.returncode == 0 and done.stdout.strip():
+        changed = [line[3:] for line in done.stdout.splitlines()][:5]
+        raise UsageError(
+            f"{project} has uncommitted changes ({', '.join(changed)}"
+            f"{', ...' if len(done.stdout.splitlines()) > 5 else ''})",
+            hint="commit or stash them first, so you can review the upgrade with `git diff` "
+            "and undo it; or pass --allow-dirty",
+        )
 
 
 def _spec(record: AnswersRecord) -> str:

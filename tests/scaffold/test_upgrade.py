@@ -170,3 +170,19 @@ def test_a_version_of_a_local_git_template(mmplug, tmp_path, local_template):
 def test_a_version_of_a_plain_directory_is_refused(mmplug, made, local_template):
     result = mmplug("upgrade", str(made), "--template-version", "v2")
     assert result.code == 2 and "is not a git repository" in result.err
+
+
+def test_uncommitted_changes_in_git_are_protected(mmplug, made, local_template):
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed")
+    git(made, "init", "-q")
+    git(made, "add", ".")
+    git(made, "commit", "-qm", "generated")
+    edit(local_template / README, "What it shows:", "What it really shows:")
+    (made / "hello" / "plugin.py").write_text("# work in progress\n")
+    result = mmplug("upgrade", str(made))
+    assert result.code == 2
+    assert "uncommitted changes (hello/plugin.py)" in result.err and "--allow-dirty" in result.err
+    assert "What it shows:" in (made / "README.md").read_text()
+    assert mmplug("upgrade", str(made), "--allow-dirty").code == 0
+    assert "What it really shows:" in (made / "README.md").read_text()
