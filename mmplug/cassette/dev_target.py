@@ -79,6 +79,18 @@ class DevTarget:
         finally:
             store.close()
 
+    def commands(self) -> list[str]:
+        from mmplug.cassette.target import registered_commands
+        from mmplug.host.store import Store
+
+        if not self.store_path or not Path(self.store_path).is_file():
+            return []
+        store = Store.open(self.store_path)
+        try:
+            return registered_commands(store, self.plugin_id)
+        finally:
+            store.close()
+
     def implemented(self) -> list[str]:
         return sorted(self.plugin.get("implemented") or [])
 

@@ -46,6 +46,8 @@ class FireTarget(Protocol):
 
     def implemented(self) -> list[str]: ...
 
+    def commands(self) -> list[str]: ...
+
     def fire(self, spec: HookSpec, request: Message) -> FireOutcome: ...
 
     def fire_http(self, init: Message, body: bytes) -> FireOutcome: ...
@@ -63,6 +65,19 @@ class _Capture:
         if result.hook in ("OnActivate", "OnDeactivate"):
             self.results.setdefault(result.hook, result)
         self.last[result.hook] = result
+
+
+def registered_commands(store: Any, plugin_id: str) -> list[str]:
+    import sqlite3
+
+    try:
+        with store.read() as db:
+            rows = db.execute("SELECT DISTINCT trigger FROM plugin_commands WHERE plugin_id = ? "
+                              "ORDER BY trigger",
+                              (plugin_id,)).fetchall()
+    except sqlite3.Error:
+        return []
+    return [str(r[0]) for r in rows]
 
 
 def _warm_spare(plugin_dir: Path, python: str | None) -> Any:
@@ -169,6 +184,11 @@ class LocalTarget:
         from mmplug.host.payloads import scene_from_store
 
         return scene_from_store(self.store, as_user=as_user, channel=channel)
+
+    def commands(self) -> list[str]:
+        """The slash-command triggers the plugin registered (after its activation)."""
+        self._start()
+        return registered_commands(self.store, self.plugin_id)
 
     def implemented(self) -> list[str]:
         self._start()

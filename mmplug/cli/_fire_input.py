@@ -143,6 +143,9 @@ def fire_on(target: FireTarget, spec: HookSpec, rest: list[str], plan: FirePlan
     command = rest[0] if rest else None
     if command is not None and not command.startswith("/"):
         command = "/" + command
+    if command is None and spec.go_name == "ExecuteCommand":
+        triggers = target.commands()  # default: the first command the plugin registered
+        command = f"/{triggers[0]}" if triggers else None
     request = build_payload(spec, scene, message=plan.message, command=command,
                             document=plan.document, source=plan.source, sets=plan.sets)
     return target.fire(spec, request)

@@ -55,11 +55,13 @@ def _choose(answer: str, specs: list[HookSpec]) -> HookSpec:
     return resolve_hook(answer)
 
 
-def _edit(spec: HookSpec, plan: FirePlan, ask: Ask, console: Console) -> list[str]:
+def _edit(spec: HookSpec, target: FireTarget, plan: FirePlan, ask: Ask, console: Console
+          ) -> list[str]:
     """Ask for the main field of the hook, then any ``path=value`` edits."""
     rest: list[str] = []
     if spec.go_name == "ExecuteCommand":
-        rest.append(ask("command", "/hello"))
+        triggers = target.commands()
+        rest.append(ask("command", f"/{triggers[0]} " if triggers else "/hello"))
     elif spec.streaming:
         rest += [ask("method", "GET"), ask("path", "/")]
     elif "post" in spec.request.lower() or spec.go_name.startswith("Message"):
@@ -100,7 +102,7 @@ def loop(target: FireTarget, plan: FirePlan, ask: Ask = _rich_ask,
             continue
         try:
             spec = _choose(answer, specs)
-            rest = _edit(spec, plan, ask, out)
+            rest = _edit(spec, target, plan, ask, out)
             outcome = fire_on(target, spec, rest, plan)
         except MmplugError as exc:
             out.print(f"[bold red]error:[/bold red] {exc.render()}")

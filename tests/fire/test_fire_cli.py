@@ -33,6 +33,13 @@ def test_execute_command_shortcut_shows_response_api_calls_and_logs(
     assert doc["duration_s"] > 0
 
 
+def test_execute_command_defaults_to_the_registered_command(cli: Cli, parrot_plugin: Path
+                                                            ) -> None:
+    code, doc = fire_json(cli, parrot_plugin, "ExecuteCommand")
+    assert code == 0
+    assert doc["request"]["args"]["command"] == "/parrot"
+
+
 def test_a_rejected_post_is_a_result_not_a_failure(cli: Cli, parrot_plugin: Path) -> None:
     result = cli("fire", "message_will_be_posted", "--message", "a badword here",
                     cwd=parrot_plugin)
