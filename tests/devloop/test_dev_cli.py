@@ -83,3 +83,23 @@ def test_a_taken_port_is_a_clear_error(tmp_path: Path) -> None:
     assert f"cannot listen on 127.0.0.1:{port}" in result.stderr + result.stdout
     assert "Traceback" not in result.stderr + result.stdout
     assert processes_in(tmp_path) == []
+
+
+def test_sigkill_of_mmplug_dev_takes_the_plugin_and_spare_along(tmp_path: Path) -> None:
+    from mmplug.devloop.control import connect
+
+    project = write_plugin(tmp_path / "p")
+    port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mmplug.cli.main", "dev", str(project), "--port", str(port),
+         "--python", sys.executable, "--store", ":memory:"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=tmp_path)
+    try:
+        wait_for(lambda: _get(f"http://127.0.0.1:{port}/plugins/{PLUGIN_ID}/") == b"v1",
+                 what="the front door")
+        wait_for(lambda: len(processes_in(project)) == 2, what="the plugin and its warm spare")
+    finally:
+        proc.kill()
+        proc.wait()
+    wait_for(lambda: processes_in(tmp_path) == [], timeout=10, what="the children to die")
+    assert connect(project) is None  # a stale pointer is not a session
