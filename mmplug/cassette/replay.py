@@ -107,16 +107,18 @@ def replay_cassette(
     update: bool = False,
     python: str | None = None,
     hook_timeout: float = 30.0,
+    world: str | Path | None = None,
 ) -> ReplayReport:
-    """Replay every call of the cassette at ``path`` against the plugin in ``plugin_dir``."""
+    """Replay every call of the cassette at ``path`` against the plugin in ``plugin_dir``
+    (``world``: a world name or file instead of the one the header names)."""
     import time
 
     cassette = read_cassette(path)
     folder = _plugin_dir(plugin_dir, cassette.plugin_id)
     report = ReplayReport(cassette.path, cassette.plugin_id)
     started = time.perf_counter()
-    replayer = _Replayer(folder, cassette.world.get("name") or None, python, hook_timeout,
-                         Ignore(ignore), report)
+    seed_world = world or cassette.world.get("name") or None
+    replayer = _Replayer(folder, seed_world, python, hook_timeout, Ignore(ignore), report)
     for run in _runs(cassette.entries):
         replayer.run(run)
     report.duration_s = time.perf_counter() - started
@@ -171,7 +173,7 @@ def _parse_requests(run: list[Entry]) -> list[Message | CassetteError | None]:
 class _Replayer:
     """Replays runs of entries, each in a fresh session, into one report."""
 
-    def __init__(self, folder: Path, world: str | None, python: str | None,
+    def __init__(self, folder: Path, world: str | Path | None, python: str | None,
                  hook_timeout: float, matcher: Ignore, report: ReplayReport) -> None:
         self.folder, self.world, self.python = folder, world, python
         self.hook_timeout, self.matcher, self.report = hook_timeout, matcher, report

@@ -24,6 +24,9 @@ def replay(
     ignore: Annotated[Optional[list[str]], typer.Option(  # noqa: UP045 (typer on 3.10)
         "--ignore", help="A field to leave out of the comparison: a name (update_at) or a "
                          "path (response.post.update_at); repeatable.")] = None,
+    world: Annotated[Optional[str], typer.Option(  # noqa: UP045
+        "--world", help="World name or .json file (default: the one the cassette names).")
+    ] = None,
     python: Annotated[Optional[str], typer.Option(  # noqa: UP045
         "--python", help="Interpreter for the plugin (default: its venv, python3).")] = None,
     hook_timeout: Annotated[float, typer.Option(
@@ -40,8 +43,10 @@ def replay(
     if check and update:
         raise UsageError("--check and --update exclude each other",
                          hint="--check reports differences; --update accepts them")
+    if python and "/" in python:
+        python = str(Path(python).absolute())  # the plugin starts in its own directory
     report = replay_cassette(cassette, path, ignore=ignore or (), update=update,
-                             python=python, hook_timeout=hook_timeout)
+                             python=python, hook_timeout=hook_timeout, world=world)
     print_report(Console(highlight=False), report)
     if check and not report.ok:
         raise typer.Exit(1)
