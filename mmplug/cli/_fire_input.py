@@ -74,7 +74,9 @@ def split_args(spec: HookSpec, args: list[str]) -> tuple[Path, list[str]]:
     if len(plugin_dirs) > 1:
         raise UsageError("fire takes one plugin directory", hint=f"got {', '.join(plugin_dirs)}")
     folder = Path(plugin_dirs[0]) if plugin_dirs else Path(".")
-    allowed = {"ExecuteCommand": 1, "ServeHTTP": 2, "ServeMetrics": 2}.get(spec.go_name, 0)
+    if spec.go_name == "ExecuteCommand" and rest:
+        return folder, [" ".join(rest)]  # `fire ExecuteCommand /cmd some args`, unquoted
+    allowed = {"ServeHTTP": 2, "ServeMetrics": 2}.get(spec.go_name, 0)
     if len(rest) > allowed:
         extra = rest[allowed:]
         if not Path(extra[0]).exists() or allowed:
