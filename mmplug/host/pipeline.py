@@ -85,13 +85,18 @@ class Observers:
 class Dispatcher:
     """What the API server uses to run hooks for side effects (CreatePost, slash commands).
 
-    Like the server: plugins that do not implement the hook are skipped silently; Will* hooks
-    are chained (a modified post goes to the next plugin; a rejection stops the chain); a
-    plugin that breaks is logged and skipped (the server fails open).
+    Like the server: plugins that do not implement the hook are skipped silently, and a
+    plugin that breaks is logged and skipped (the server fails open). Chaining Will* hooks
+    (each plugin sees the previous one's modification; a rejection stops) is done by the API
+    side, one plugin at a time over :meth:`plugin_ids` (``mmplug.host.api._hooks.chain``).
     """
 
     def __init__(self, session: Session) -> None:
         self._session = session
+
+    def plugin_ids(self) -> list[str]:
+        """The active plugins, in the order the session loaded them."""
+        return [h.id for h in self._session.plugins.values() if h.state == "active"]
 
     def fire(
         self, hook: str, request: Message, *, plugin_id: str | None = None
@@ -110,23 +115,9 @@ class Dispatcher:
             if result.response is None:
                 continue
             answers.append((handle.id, result.response))
-            if _chain(hook, request, result.response):
-                break
         return answers
 
     def serve_http(self, plugin_id: str, method: str, path: str,
                    headers: list[tuple[str, str]], body: bytes) -> Any:
         """One HTTP request to ``plugin_id``'s ServeHTTP (inter-plugin ``PluginHTTP``)."""
         return self._session.serve_http(plugin_id, method, path, headers, iter([body]))
-
-
-def _chain(hook: str, request: Any, response: Any) -> bool:
-    """Apply a Will* answer to the request for the next plugin; True when the chain stops."""
-    if hook not in ("MessageWillBePosted", "MessageWillBeUpdated"):
-        return False
-    if response.rejection_reason:
-        return True
-    if response.HasField("modified_post"):
-        target = request.post if hook == "MessageWillBePosted" else request.new_post
-        target.CopyFrom(response.modified_post)
-    return False
