@@ -42,21 +42,29 @@ class PluginHarness:
 
     # -- per-test state ------------------------------------------------------------------------
     def reset(self) -> None:
-        """Restore the store to its state after activation; start recording afresh."""
-        handle = self.handle
-        if handle.state != "active":  # a crash in an earlier test: start the process again
-            self.session.reload(self.id)
-            self.session.store.snapshot(self._snapshot)
+        """Restore the store to its state after activation; start recording afresh.
+
+        A plugin that crashed in an earlier test is started again; one whose settings an
+        earlier test changed with :meth:`configure` gets ``OnConfigurationChange`` so its
+        in-memory settings match the restored store again."""
         store = self.session.store
         store.restore(self._snapshot)
         seed = getattr(getattr(store, "_ids", None), "seed", None)
         if seed:
             store.seed_ids(seed)
+        state = self.session.__dict__
+        if self.handle.state != "active":
+            self.reload()
+        elif state.pop("_mmplug_reconfigured", False) and \
+                "OnConfigurationChange" in self.handle.implemented:
+            self.session.fire("OnConfigurationChange", plugin_id=self.id)
         self._marks = (len(self._recorder.api_calls), len(self._recorder.logs),
                        len(self._recorder.hook_calls))
 
     def reload(self) -> PluginHandle:
-        """Stop the plugin process, start it again and activate it (fresh in-process state)."""
+        """Stop the plugin process, start it again and activate it (fresh in-process state),
+        on the store as it was after the first activation."""
+        self.session.store.restore(self._snapshot)
         handle = self.session.reload(self.id)
         self.session.store.snapshot(self._snapshot)
         return handle
@@ -187,6 +195,7 @@ class PluginHarness:
             current: dict[str, Any] = json.loads(row[0]) if row else {}
             current.update(settings)
             save_plugin_settings(db, self.id, current)
+        self.session.__dict__["_mmplug_reconfigured"] = True
         return current
 
     def post_as(self, username: str, channel: str, message: str, *, root_id: str = "",
