@@ -118,6 +118,8 @@ def _http_answer(http: Any) -> Any:
 
 def compare_entries(recorded: dict[str, Any], replayed: dict[str, Any], ignore: Ignore
                     ) -> list[Difference]:
+    if recorded.get("hook") in ("ServeHTTP", "ServeMetrics") and "http" not in recorded:
+        return []  # recorded without its answer (a dev session's front door): nothing to check
     expected, actual = comparable(recorded), comparable(replayed)
     if expected["http"] is None or actual["http"] is None:
         expected.pop("http")

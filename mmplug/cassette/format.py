@@ -105,11 +105,15 @@ def _jsonable(value: Any) -> Any:
 def entry_dict(result: HookResult, seq: int, at_ms: int | None = None,
                request: dict[str, Any] | None = None) -> dict[str, Any]:
     """The cassette line of one hook call (``request``: its JSON, when already known)."""
+    if request is None:
+        request = to_json(result.request) or {}
+        if result.request.DESCRIPTOR.name == "ServeHTTPRequestInit":
+            request = {"init": request}  # the session reports ServeHTTP by its init alone
     entry: dict[str, Any] = {
         "seq": seq,
         "hook": result.hook,
         "plugin_id": result.plugin_id,
-        "request": request if request is not None else (to_json(result.request) or {}),
+        "request": request,
         "response": to_json(result.response),
         "error": result.error,
         "api_calls": [api_call_dict(c) for c in result.api_calls],
