@@ -12,6 +12,7 @@ from mmplug.devloop._http_map import (
     plugin_headers,
     response_headers,
     response_status,
+    sniff_content_type,
     split_plugin_path,
 )
 
@@ -206,7 +207,6 @@ async def _first(call: Any) -> Any:
 
 
 async def _relay(request: web.BaseRequest, call: Any, first: Any) -> web.StreamResponse:
-    import grpc
     from aiohttp import web
 
     response = web.StreamResponse(status=response_status(first.init.status_code))
@@ -216,23 +216,59 @@ async def _relay(request: web.BaseRequest, call: Any, first: Any) -> web.StreamR
             length = int(value)
             continue
         response.headers.add(key, value)
+    pending = [first]
+    if "Content-Type" not in response.headers:
+        # as Go's net/http: the headers go out with the first body bytes, typed by sniffing
+        pending += await _until_body(call, first)
+        data = next((_chunk(m) for m in pending if _chunk(m)), b"")
+        if data:
+            response.headers["Content-Type"] = sniff_content_type(data)
+        elif length is None and _complete(pending[-1]):
+            length = 0  # nothing was written: no body, no type
     if length is not None:
         response.content_length = length
     await response.prepare(request)
-    message = first
-    while True:
-        if message.body_chunk:
-            await response.write(bytes(message.body_chunk))
-        if message.body_complete:
-            break
-        try:
-            message = await call.read()
-        except grpc.aio.AioRpcError as exc:
-            raise _Failed(f"{exc.code().name}: {exc.details()}") from None
-        if message is grpc.aio.EOF:
-            break
+    for message in pending:
+        if _chunk(message):
+            await response.write(_chunk(message))
+    message = pending[-1]
+    while not _complete(message):
+        message = await _next(call)
+        if _chunk(message):
+            await response.write(_chunk(message))
     await response.write_eof()
     return response
+
+
+async def _until_body(call: Any, message: Any) -> list[Any]:
+    """Messages up to the first with body bytes, a flush, or the end."""
+    read = []
+    while not (_complete(message) or message.body_chunk or message.flush):
+        message = await _next(call)
+        read.append(message)
+    return read
+
+
+_END = object()
+
+
+def _complete(message: Any) -> bool:
+    return message is _END or bool(message.body_complete)
+
+
+def _chunk(message: Any) -> bytes:
+    return b"" if message is _END else bytes(message.body_chunk)
+
+
+async def _next(call: Any) -> Any:
+    """The next response message (``_END`` at the stream's end); a broken stream raises."""
+    import grpc
+
+    try:
+        message = await call.read()
+    except grpc.aio.AioRpcError as exc:
+        raise _Failed(f"{exc.code().name}: {exc.details()}") from None
+    return _END if message is grpc.aio.EOF else message
 
 
 async def _requests(init: Any, body: _Body) -> AsyncIterator[Any]:

@@ -80,3 +80,37 @@ def response_headers(headers: Iterable[tuple[str, Iterable[str]]]) -> list[tuple
     """The plugin's response headers as (key, value) pairs, hop-by-hop ones left out."""
     return [(key, value) for key, values in headers if key.lower() not in HOP_BY_HOP
             for value in values]
+
+
+_HTML_TAGS = (b"<!DOCTYPE HTML", b"<HTML", b"<HEAD", b"<SCRIPT", b"<IFRAME", b"<H1", b"<DIV",
+              b"<FONT", b"<TABLE", b"<A", b"<STYLE", b"<TITLE", b"<B", b"<BODY", b"<BR", b"<P",
+              b"<!--")
+_SIGNATURES = ((b"%PDF-", "application/pdf"), (b"\x89PNG\r\n\x1a\n", "image/png"),
+               (b"\xff\xd8\xff", "image/jpeg"), (b"GIF87a", "image/gif"),
+               (b"GIF89a", "image/gif"), (b"PK\x03\x04", "application/zip"),
+               (b"\x1f\x8b\x08", "application/x-gzip"),
+               (b"\xfe\xff", "text/plain; charset=utf-16be"),
+               (b"\xff\xfe", "text/plain; charset=utf-16le"),
+               (b"\xef\xbb\xbf", "text/plain; charset=utf-8"))
+_BINARY = frozenset([*range(0x00, 0x09), 0x0B, *range(0x0E, 0x1B), *range(0x1C, 0x20)])
+
+
+def sniff_content_type(data: bytes) -> str:
+    """The Content-Type Go's net/http picks for a body starting with ``data`` when the handler
+    set none (a subset of ``http.DetectContentType``: HTML, XML, common binary signatures,
+    text, else ``application/octet-stream``)."""
+    head = data[:512]
+    stripped = head.lstrip(b"\t\n\x0c\r ")
+    upper = stripped.upper()
+    for tag in _HTML_TAGS:
+        end = upper[len(tag):len(tag) + 1]
+        if upper.startswith(tag) and end in (b" ", b">"):
+            return "text/html; charset=utf-8"
+    if stripped.startswith(b"<?xml"):
+        return "text/xml; charset=utf-8"
+    for signature, mime in _SIGNATURES:
+        if head.startswith(signature):
+            return mime
+    if not any(byte in _BINARY for byte in head):
+        return "text/plain; charset=utf-8"
+    return "application/octet-stream"

@@ -86,7 +86,7 @@ def test_binary_bodies_and_multi_value_headers_pass_unchanged(loop: Any) -> None
     status, _, body = _request(loop, "PUT", "/raw", body=blob)
     assert status == 200 and body == blob
     status, headers, body = _request(loop, "GET", "/headers")
-    assert status == 201 and body == b""
+    assert status == 201 and body == b"" and "Content-Type" not in headers
     assert headers.get_all("Set-Cookie") == ["a=1", "b=2"]
     raw = headers["X-Utf8"].encode("latin-1").decode("utf-8")
     assert raw == "\u00e9t\u00e9 \u2603"
@@ -105,6 +105,13 @@ def test_a_100_mb_upload_and_download(loop: Any) -> None:
 def test_status_mapping(loop: Any, code: int, expected: int) -> None:
     status, _, _ = _request(loop, "GET", f"/status?code={code}")
     assert status == expected
+
+
+def test_an_untyped_answer_is_sniffed_like_go(loop: Any) -> None:
+    _, headers, body = _request(loop, "GET", "/status?code=0")
+    assert body == b"odd" and headers["Content-Type"] == "text/plain; charset=utf-8"
+    _, headers, _ = _request(loop, "GET", "/download?mib=1")
+    assert headers["Content-Type"] == "application/octet-stream"
 
 
 def test_unknown_plugin_is_404(loop: Any) -> None:

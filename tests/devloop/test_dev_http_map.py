@@ -57,3 +57,18 @@ def test_response_headers_keep_every_value_but_not_hop_by_hop() -> None:
                ("X-Bin", ["\u00e9\u00e8"])]
     assert response_headers(headers) == [("Set-Cookie", "a=1"), ("Set-Cookie", "b=2"),
                                          ("X-Bin", "\u00e9\u00e8")]
+
+
+@pytest.mark.parametrize(("data", "expected"), [
+    (b"hello", "text/plain; charset=utf-8"),
+    (b'{"ok": true}', "text/plain; charset=utf-8"),
+    (b"  <!DOCTYPE html><html>", "text/html; charset=utf-8"),
+    (b"<p>x</p>", "text/html; charset=utf-8"),
+    (b"<?xml version='1.0'?>", "text/xml; charset=utf-8"),
+    (b"\x89PNG\r\n\x1a\n....", "image/png"),
+    (bytes(range(256)), "application/octet-stream"),
+])
+def test_content_type_is_sniffed_like_go(data: bytes, expected: str) -> None:
+    from mmplug.devloop._http_map import sniff_content_type
+
+    assert sniff_content_type(data) == expected
