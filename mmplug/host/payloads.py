@@ -32,7 +32,6 @@ if TYPE_CHECKING:
 DEFAULT_CHANNEL = "town-square"
 DEFAULT_MESSAGE = "Hello from mmplug fire"
 DEFAULT_COMMAND = "/hello"
-SITE_URL = "http://localhost:8065"
 
 
 def _key(name: str) -> str:
