@@ -46,7 +46,14 @@ class Template:
 
 
 def builtin_root() -> Path:
-    return Path(__file__).resolve().parent / "_templates"
+    """``_templates`` next to this module: the link into ``templates/`` in a checkout, the
+    packaged copy in an install. Where git wrote the link as a plain file (Windows without
+    symlink support), the checkout's ``templates/`` is used directly."""
+    here = Path(__file__).resolve().parent
+    packaged = here / "_templates"
+    if not packaged.is_dir() and (here.parents[1] / "templates").is_dir():
+        return here.parents[1] / "templates"
+    return packaged
 
 
 def builtin_names() -> list[str]:

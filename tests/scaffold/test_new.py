@@ -223,3 +223,16 @@ def test_version_must_be_semantic(mmplug, tmp_path):
                     "--set", "version=1.0")
     assert result.code == 2 and "invalid version '1.0'" in result.err
     assert listing(tmp_path) == []
+
+
+def test_templates_are_found_where_the_link_is_a_plain_file(tmp_path, monkeypatch):
+    """A checkout without symlink support: _templates is a text file naming the target."""
+    import mmplug.scaffold._find as find
+
+    fake = tmp_path / "repo" / "mmplug" / "scaffold"
+    fake.mkdir(parents=True)
+    (fake / "_templates").write_text("../../templates")
+    shutil.copytree(find.builtin_root(), tmp_path / "repo" / "templates")
+    monkeypatch.setattr(find, "__file__", str(fake / "_find.py"))
+    assert find.builtin_root() == tmp_path / "repo" / "templates"
+    assert [t.name for t in find.list_templates()] == TEMPLATE_NAMES
