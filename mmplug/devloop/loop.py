@@ -197,6 +197,7 @@ class DevLoop:
             if not _after_crash(why):
                 self._reloading.add(handle.id)
             try:
+                _check_same_id(handle)
                 session.reload(handle.id)
             except MmplugError as exc:
                 error = exc
@@ -399,6 +400,16 @@ ATTACH_RETRY_S = 0.2
 
 def _after_crash(why: str) -> bool:
     return why.startswith(CRASH_RESTART)
+
+
+def _check_same_id(handle: PluginHandle) -> None:
+    """A plugin.json whose id changed cannot be reloaded into the same slot."""
+    from mmplug.manifest import load_manifest
+
+    manifest = load_manifest(handle.manifest.plugin_dir)
+    if manifest.id != handle.id:
+        raise UsageError(f"plugin.json now says id {manifest.id!r}; this session runs it as "
+                         f"{handle.id!r}", hint="change the id back, or restart `mmplug dev`")
 
 
 def _with_tail(problem: str, tail: list[str]) -> str:

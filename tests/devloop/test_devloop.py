@@ -168,3 +168,24 @@ def test_the_control_channel_fires_into_the_live_session(tmp_path: Path) -> None
             assert client.reload()["ok"] is True
         assert loop.status[PLUGIN_ID].last_reload.why.startswith("requested")
     assert connect(project) is None
+
+
+def test_a_broken_or_renamed_manifest_waits_for_the_fix(tmp_path: Path) -> None:
+    import json
+
+    project = write_plugin(tmp_path / "p")
+    events = Events()
+    loop = dev_loop(project)
+    loop.add_observer(events)
+    with loop:
+        good = (project / "plugin.json").read_text()
+        (project / "plugin.json").write_text("{not json")
+        events.wait(lambda: any(not r.ok for r in events.reloads))
+        manifest = json.loads(good)
+        manifest["id"] = "com.example.renamed"
+        (project / "plugin.json").write_text(json.dumps(manifest))
+        events.wait(lambda: "now says id 'com.example.renamed'" in " ".join(events.problems))
+        count = len(events.reloads)
+        (project / "plugin.json").write_text(good)
+        events.wait(lambda: len(events.reloads) > count and events.reloads[-1].ok)
+        assert _get(loop, "/") == b"v1"
