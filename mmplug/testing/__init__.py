@@ -1,9 +1,11 @@
 """mmplug's pytest plugin: test a plugin under the fake host (registered through ``pytest11``).
 
     def test_blocks_bad_words(plugin):
-        result = plugin.fire("MessageWillBePosted", post={"message": "badword", "user_id": "x"})
+        alice = plugin.world.user("alice")
+        result = plugin.fire("MessageWillBePosted", post={"message": "badword",
+                                                          "user_id": alice.id})
         assert result.response.rejection_reason
-        assert plugin.kv_get_json("blocked") == 1
+        assert plugin.kv_get_json("stats:blocked") == 1
 
 Fixtures (all lazy: nothing of the fake host is imported until a test asks for them):
 
