@@ -15,7 +15,10 @@ from typing import Any
 from mmplug.devloop._reaper import Reaper
 from mmplug.devloop.attach import AttachSpawner
 from mmplug.errors import MmplugError, PluginLaunchError, UsageError
+from mmplug.host.logs import host_record
 from mmplug.host.session import PluginHandle, Session
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
 class DevSession(Session):
@@ -79,17 +82,43 @@ class DevSession(Session):
             return super()._start_api(handle)
         if self._attach_api is None:  # the attached plugin keeps its API address across restarts
             self._attach_api = _Lasting(super()._start_api(handle))
+            self._forward_api()
         return self._attach_api
+
+    def _forward_api(self) -> None:
+        """Also offer the PluginAPI on the debug port + 1, the same address every run."""
+        from mmplug.devloop._forward import Forwarder
+
+        spawner, api = self.attach_spawner, self._attach_api
+        if spawner is None or api is None or spawner.host not in LOOPBACK:
+            return
+        host, _, port = api.address.rpartition(":")
+        forwarder = Forwarder((spawner.host, spawner.port + 1), (host, int(port)))
+        try:
+            forwarder.start()
+        except MmplugError as exc:
+            self._emit_log(host_record("", "warn", exc.message, hint=exc.hint))
+            return
+        api.forwarder = forwarder
 
     @property
     def api_target(self) -> str | None:
-        """The PluginAPI address of the attached plugin (stable for the whole run)."""
-        return str(self._attach_api.address) if self._attach_api is not None else None
+        """The PluginAPI address of the attached plugin (stable for the whole run; the debug
+        port + 1 when that port was free, stable across runs too)."""
+        api = self._attach_api
+        if api is None:
+            return None
+        if api.forwarder is not None:
+            host, port = api.forwarder.listen
+            return f"{host}:{port}"
+        return str(api.address)
 
     def close(self) -> None:
         self.reaper = None  # the last stop waits for the exit, as go-plugin does
         super().close()
         if self._attach_api is not None:
+            if self._attach_api.forwarder is not None:
+                self._attach_api.forwarder.stop()
             self._attach_api.server.stop()
             self._attach_api = None
 
@@ -103,6 +132,7 @@ class _Lasting:
 
     def __init__(self, server: Any) -> None:
         self.server = server
+        self.forwarder: Any = None
 
     @property
     def address(self) -> str:

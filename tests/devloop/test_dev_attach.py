@@ -20,9 +20,17 @@ pytestmark = pytest.mark.slow
 
 
 def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    """A free port whose successor is free too (the PluginAPI goes there)."""
+    for _ in range(50):
+        with socket.socket() as first, socket.socket() as second:
+            first.bind(("127.0.0.1", 0))
+            port = int(first.getsockname()[1])
+            try:
+                second.bind(("127.0.0.1", port + 1))
+            except OSError:
+                continue
+            return port
+    raise AssertionError("no two free ports in a row")
 
 
 def _start_plugin(project: Path, address: str, api_target: str) -> subprocess.Popen[bytes]:
@@ -54,6 +62,7 @@ def test_attach_follows_the_plugin_through_restarts(tmp_path: Path) -> None:
         assert loop.status[PLUGIN_ID].state == "waiting"
         assert f"MMPLUG_DEBUG_LISTEN={address}" in (loop.status[PLUGIN_ID].problem or "")
         api = loop.session.api_target
+        assert api == f"127.0.0.1:{int(address.rsplit(':', 1)[1]) + 1}"  # debug port + 1
         plugin = _start_plugin(project, address, api)
         try:
             wait_for(lambda: loop.status[PLUGIN_ID].state == "attached", what="attach")
