@@ -9,7 +9,9 @@ hands out the body as it arrives from the server, ``send()`` streams the respons
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Awaitable, Callable, MutableMapping
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
@@ -25,6 +27,20 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 ASGI_VERSION = {"version": "3.0", "spec_version": "2.3"}
+IO_THREADS = 64  # body reads and writes to slow clients waiting at once, beyond the loop
+
+_io_pool: ThreadPoolExecutor | None = None
+_io_lock = threading.Lock()
+
+
+def io_pool() -> ThreadPoolExecutor:
+    """Threads for the blocking side of receive()/send(), apart from asyncio's default
+    executor so that stalled clients never starve ``asyncio.to_thread`` in hooks."""
+    global _io_pool
+    with _io_lock:
+        if _io_pool is None:
+            _io_pool = ThreadPoolExecutor(IO_THREADS, thread_name_prefix="mmplug-asgi-io")
+        return _io_pool
 
 
 class AsgiMount:
@@ -161,7 +177,7 @@ class _Exchange:
     async def receive(self) -> Message:
         if not self.body_done and not self.request.is_disconnected():
             try:
-                chunk, more = await self.loop.run_in_executor(None, self.request.next_chunk)
+                chunk, more = await self.loop.run_in_executor(io_pool(), self.request.next_chunk)
             except ClientDisconnected:
                 return {"type": "http.disconnect"}
             self.body_done = not more
@@ -209,6 +225,6 @@ class _Exchange:
         """Run a writer call inline when the outbox has room, else off the loop."""
         *call_args, nbytes = args
         if self.response.would_block(nbytes):
-            await self.loop.run_in_executor(None, func, *call_args)
+            await self.loop.run_in_executor(io_pool(), func, *call_args)
         else:
             func(*call_args)
