@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -95,6 +96,7 @@ class PluginHarness:
         client = self.handle.client
         pump = getattr(getattr(client, "process", None), "pump", None)
         if pump is not None:
+            time.sleep(0.001)  # let the reader thread take the GIL and mark itself busy
             pump.drain(0.5)
         known = {id(r) for r in result.logs}
         late = [r for r in self._recorder.logs[mark:]
