@@ -344,3 +344,20 @@ def test_app_status_and_body_pass_through(call: Any) -> None:
     got = serve(call, "GET", "/nothing-here")
     assert (got.status, got.body) == (404, b"no route /nothing-here")
     assert got.header("content-type") == ["text/plain"]
+
+
+def test_the_docs_asgi_example_serves_over_grpc() -> None:
+    import re
+    from pathlib import Path
+
+    doc = Path(__file__).resolve().parents[2] / "docs" / "sdk.md"
+    blocks = [b for b in re.findall(r"```python\n(.*?)```", doc.read_text(), re.S)
+              if "mount_asgi(app)" in b]
+    assert len(blocks) == 1
+    namespace: dict[str, Any] = {"__name__": "docs_asgi_example"}
+    exec(compile(blocks[0], f"{doc}:asgi", "exec"), namespace)
+    with hooks_server(namespace["WithApp"]()) as caller:
+        assert not caller("OnActivate").HasField("error")
+        got = serve(caller, "POST", "/upload/here", chunks=[b"abc", b"def"])
+        assert (got.status, got.body) == (200, b"/upload/here: 6 bytes")
+        assert not caller("OnDeactivate").HasField("error")
