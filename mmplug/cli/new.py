@@ -62,7 +62,7 @@ def _prompt(plugin_id: str | None, template: str | None,
         except UsageError as exc:  # ask again
             print_error(exc.render())
     defaults = default_answers(plugin_id)
-    answers.setdefault("plugin_name", name)
+    answers["plugin_name"] = name
     answers["description"] = typer.prompt(
         "Description", default=answers.get("description") or defaults["description"])
     answers["author"] = typer.prompt("Author", default=answers.get("author")
@@ -102,12 +102,14 @@ def register(app: typer.Typer) -> None:
             _print_list()
             return
         answers: dict[str, Any] = _parse_sets(sets or [])
+        suggested: dict[str, Any] = {}
         if not no_input and _interactive():
-            plugin_id, template, answers = _prompt(plugin_id, template, answers)
+            plugin_id, template, suggested = _prompt(plugin_id, template, dict(answers))
         if not plugin_id:
             raise UsageError("a plugin id is needed", hint="mmplug new com.example.hello")
         project = create_project(plugin_id, template=template or DEFAULT_TEMPLATE,
-                                 parent=output, answers=answers, force=force, ref=checkout)
+                                 parent=output, answers=answers, force=force, ref=checkout,
+                                 suggested=suggested)
         for warning in project.warnings:
             typer.echo(f"warning: {warning}", err=True)
         _report(project)

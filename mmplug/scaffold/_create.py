@@ -80,8 +80,13 @@ def create_project(
     answers: dict[str, Any] | None = None,
     force: bool = False,
     ref: str | None = None,
+    suggested: dict[str, Any] | None = None,
 ) -> NewProject:
-    """Render ``template`` for ``plugin_id`` into ``parent/<plugin_id>``."""
+    """Render ``template`` for ``plugin_id`` into ``parent/<plugin_id>``.
+
+    ``answers`` must name variables of the template (an unknown one is an error);
+    ``suggested`` answers (what the prompts gathered, the user's last word) win over
+    ``answers`` and apply where the template has the variable."""
     warnings = check_plugin_id(plugin_id)
     parent = Path(parent).expanduser().resolve()
     target = parent / plugin_id
@@ -91,7 +96,9 @@ def create_project(
     try:
         scratch = Path(tempfile.mkdtemp(prefix=".mmplug-new-", dir=parent))
         found = find_template(template, scratch, ref)
-        given = {"plugin_id": plugin_id, **(answers or {})}
+        names = public_names(found)
+        soft = {k: v for k, v in (suggested or {}).items() if k in names}
+        given = {"plugin_id": plugin_id, **(answers or {}), **soft}
         final = _answers_for(found, plugin_id, given)
         project = render(found, build_context(found, final), scratch / "out")
         base = read_tree(project)

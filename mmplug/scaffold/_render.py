@@ -69,11 +69,20 @@ def render(template: Template, context: dict[str, Any], out_dir: Path) -> Path:
     try:
         project = generate_files(template, context, out_dir)
     except (CookiecutterException, TemplateError) as exc:
-        raise MmplugError(f"template {template.name!r} failed to render: {exc}",
+        raise MmplugError(f"template {template.name!r} failed to render: {_reason(exc)}",
                           hint="fix the template; nothing was written") from None
     except OSError as exc:
         raise MmplugError(f"could not write the rendered project: {exc}") from None
     return Path(project)
+
+
+def _reason(exc: Exception) -> str:
+    """The message of a render error, without the whole context cookiecutter appends."""
+    inner = getattr(exc, "error", None)
+    outer = getattr(exc, "message", None)
+    if outer and inner is not None:
+        return f"{outer}: {getattr(inner, 'message', inner)}"
+    return str(exc)
 
 
 def generate_files(template: Template, context: dict[str, Any], out_dir: Path) -> str:

@@ -236,3 +236,25 @@ def test_templates_are_found_where_the_link_is_a_plain_file(tmp_path, monkeypatc
     monkeypatch.setattr(find, "__file__", str(fake / "_find.py"))
     assert find.builtin_root() == tmp_path / "repo" / "templates"
     assert [t.name for t in find.list_templates()] == TEMPLATE_NAMES
+
+
+def test_prompts_with_a_foreign_template_keep_only_its_variables(mmplug, tmp_path, monkeypatch,
+                                                                  local_template):
+    import io
+
+    context = local_template / "cookiecutter.json"
+    data = json.loads(context.read_text())
+    del data["author"]  # a template without an author variable
+    context.write_text(json.dumps(data))
+    readme = local_template / "{{cookiecutter.plugin_id}}" / "README.md"
+    text = readme.read_text()
+    start, end = text.index("{%- if cookiecutter.author"), text.index("{%- endif %}")
+    readme.write_text(text[:start] + text[end + len("{%- endif %}"):])
+    monkeypatch.setattr("mmplug.cli.new._interactive", lambda: True)
+    monkeypatch.setattr("sys.stdin", io.StringIO("Demo\n\nA demo\nJane\n\n"))
+    result = mmplug("new", "-o", str(tmp_path), "-t", str(local_template),
+                    "--set", "description=from set")
+    assert result.code == 0, result.err
+    record = json.loads((tmp_path / "com.example.demo" / ".mmplug-answers.json").read_text())
+    assert "author" not in record["answers"]
+    assert record["answers"]["description"] == "A demo"  # typed at the prompt: the last word
