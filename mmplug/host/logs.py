@@ -19,6 +19,7 @@ import fcntl
 import json
 import os
 import re
+import select
 import struct
 import termios
 import threading
@@ -189,13 +190,22 @@ class StderrPump:
         self._thread.start()
 
     def _run(self) -> None:
+        poller = select.poll()
+        poller.register(self._fd, select.POLLIN | select.POLLHUP | select.POLLERR)
         while True:
+            # Wait until there is something to read, then mark the pump busy *before* taking
+            # the bytes out of the pipe: drain() sees either bytes pending or a busy pump,
+            # never a moment where a read chunk is in flight unaccounted for.
+            try:
+                poller.poll()
+            except OSError:
+                pass
+            with self._cond:
+                self._busy = True
             try:
                 chunk = os.read(self._fd, 65536)
             except OSError:
                 chunk = b""
-            with self._cond:
-                self._busy = True
             try:
                 self._feed(chunk)
             finally:
