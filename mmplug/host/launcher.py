@@ -54,12 +54,27 @@ _ATOI = re.compile(r"[+-]?[0-9]+")
 def find_python(plugin_dir: Path, override: str | None = None) -> str | None:
     """The interpreter the server would use for the plugin in ``plugin_dir``."""
     if override:
-        return override
+        return _absolute(override)
     for relative in VENV_PYTHONS:
         candidate = plugin_dir / relative
         if candidate.is_file() and os.access(candidate, os.X_OK):
             return str(candidate.absolute())
-    return shutil.which("python3") or shutil.which("python")
+    for name in ("python3", "python"):
+        found = shutil.which(name)
+        if found:
+            return _absolute(found)
+    return None
+
+
+def _absolute(command: str) -> str:
+    """An interpreter path that still works from the plugin directory (the child's cwd).
+
+    A relative PATH entry or ``--python .venv/bin/python`` is relative to *our* working
+    directory; symlinks are kept (a virtualenv's python finds its pyvenv.cfg through them).
+    """
+    if os.sep not in command:
+        command = shutil.which(command) or command
+    return os.path.abspath(command) if os.sep in command else command
 
 
 def plugin_env(api_target: str | None, extra: Mapping[str, str] | None = None) -> dict[str, str]:

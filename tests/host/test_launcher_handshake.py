@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from mmplug.host.launcher import HandshakeFault, parse_handshake, plugin_env
@@ -59,3 +61,21 @@ def test_environment_has_the_cookie_versions_ports_and_api_target(
     assert env["MATTERMOST_PLUGIN_API_TARGET"] == "127.0.0.1:5555"
     assert env["FROM_THE_HOST"] == "1" and env["EXTRA"] == "2"
     assert "MATTERMOST_PLUGIN_API_TARGET" not in plugin_env(None)
+
+
+def test_interpreter_from_a_relative_path_entry_is_made_absolute(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mmplug.host.launcher import find_python
+
+    bin_dir = tmp_path / "tools" / "bin"
+    bin_dir.mkdir(parents=True)
+    fake = bin_dir / "python3"
+    fake.write_text("#!/bin/sh\n")
+    fake.chmod(0o755)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("PATH", "tools/bin")
+    plugin_dir = tmp_path / "plugin"
+    plugin_dir.mkdir()
+    assert find_python(plugin_dir) == str(fake)
+    assert find_python(plugin_dir, "tools/bin/python3") == str(fake)
