@@ -307,7 +307,11 @@ class DevLoop:
         session = self._session()
         handle = session.plugin(plugin_id)
         if handle.client is not None:
-            problem = _with_tail(problem, handle.client.process.stderr_tail())
+            process = handle.client.process
+            if self.attach is None and process.exit_code() is None:
+                process.kill()  # alive but failing its health check: hung, no OnDeactivate
+            problem = _with_tail(problem, process.stderr_tail())
+        handle.state = "crashed"  # so the restart does not call OnDeactivate on it
         if self.attach is not None:
             self._set(plugin_id, state="crashed", problem=problem)
             self._wait_for_attach(plugin_id, Reload(REATTACH))

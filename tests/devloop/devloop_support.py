@@ -34,6 +34,9 @@ class DevTest(Plugin):
         if request.path == "/activations":
             response.write(self.api.kv_get("activations") or b"")
             return
+        if request.path == "/greeting":
+            response.write(str(self.api.get_plugin_config().get("greeting")).encode())
+            return
         response.write(VERSION.encode())
 
 if __name__ == "__main__":

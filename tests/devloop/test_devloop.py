@@ -145,11 +145,15 @@ def test_a_changed_manifest_reloads_settings(tmp_path: Path) -> None:
     loop = dev_loop(project)
     loop.add_observer(events)
     with loop:
+        assert _get(loop, "/greeting") == b"None"
         manifest = json.loads((project / "plugin.json").read_text())
         manifest["version"] = "0.2.0"
+        manifest["settings_schema"] = {"settings": [
+            {"key": "greeting", "type": "text", "display_name": "Greeting", "default": "howdy"}]}
         (project / "plugin.json").write_text(json.dumps(manifest))
         events.wait(lambda: any("plugin.json" in r.why for r in events.reloads))
         assert loop.session.plugin(PLUGIN_ID).manifest.version == "0.2.0"
+        assert _get(loop, "/greeting") == b"howdy"  # the new setting default applies
 
 
 def test_the_control_channel_fires_into_the_live_session(tmp_path: Path) -> None:
@@ -189,3 +193,21 @@ def test_a_broken_or_renamed_manifest_waits_for_the_fix(tmp_path: Path) -> None:
         (project / "plugin.json").write_text(good)
         events.wait(lambda: len(events.reloads) > count and events.reloads[-1].ok)
         assert _get(loop, "/") == b"v1"
+
+
+def test_a_hung_plugin_fails_its_health_check_and_is_restarted(tmp_path: Path) -> None:
+    import os
+    import signal
+
+    project = write_plugin(tmp_path / "p")
+    events = Events()
+    loop = dev_loop(project, watch=False, hook_timeout=5.0)
+    loop.add_observer(events)
+    with loop:
+        hung = loop.status[PLUGIN_ID].pid
+        os.kill(hung, signal.SIGSTOP)  # alive, but answers nothing
+        events.wait(lambda: any(r.why.startswith("restart") for r in events.reloads))
+        assert any("health check" in problem for problem in events.problems)
+        assert loop.status[PLUGIN_ID].pid != hung
+        assert _get(loop, "/") == b"v1"
+    assert processes_in(tmp_path) == []
