@@ -122,6 +122,30 @@ class DevSession(Session):
             self._attach_api.server.stop()
             self._attach_api = None
 
+    def reload(self, plugin_id: str) -> PluginHandle:
+        """As Session.reload; a plugin.json whose id changed is refused (it has this slot)."""
+        from mmplug.manifest import load_manifest
+
+        handle = self.plugin(plugin_id)
+        manifest = load_manifest(handle.manifest.plugin_dir)
+        if manifest.id != handle.id:
+            raise UsageError(f"plugin.json now says id {manifest.id!r}; this session runs it as "
+                             f"{handle.id!r}", hint="change the id back, or restart `mmplug dev`")
+        return super().reload(plugin_id)
+
+    def find_user(self, who: str) -> str:
+        """The id of the user ``who`` (username, @username or id) in the store."""
+        name = who.lstrip("@")
+        with self.store.read() as db:
+            row = db.execute("SELECT id FROM users WHERE id = ? OR username = ?",
+                             (name, name)).fetchone()
+            known = [r[0] for r in
+                     db.execute("SELECT username FROM users ORDER BY username LIMIT 8")]
+        if row is None:
+            raise UsageError(f"--as {who}: no such user in the fake host's store",
+                             hint="users: " + (", ".join(known) or "none") + " (or give a user id)")
+        return str(row[0])
+
     def stop_plugin(self, handle: PluginHandle) -> None:
         """Deactivate (if it still runs) and stop one plugin; it stays in the session."""
         self._stop_plugin(handle)

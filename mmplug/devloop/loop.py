@@ -21,14 +21,20 @@ from typing import TYPE_CHECKING, Any
 
 from mmplug.devloop._reaper import Reaper
 from mmplug.devloop.status import PluginStatus, Reload
-from mmplug.devloop.supervise import HEALTH_EVERY_S, POLL_EVERY_S, CrashPolicy, health_check
+from mmplug.devloop.supervise import (
+    HEALTH_EVERY_S,
+    POLL_EVERY_S,
+    CrashPolicy,
+    check_handle,
+    with_tail,
+)
 from mmplug.errors import MmplugError, UsageError
 
 if TYPE_CHECKING:
     from mmplug.devloop._session import DevSession
     from mmplug.devloop.frontdoor import Exchange, FrontDoor, Route
     from mmplug.devloop.watch import Save
-    from mmplug.host.session import HookResult, PluginHandle, Session
+    from mmplug.host.session import HookResult, PluginHandle
 
 
 class DevLoop:
@@ -112,7 +118,7 @@ class DevLoop:
             self._finish(handle, Reload("start", duration_s=time.perf_counter() - started),
                          error)
         if self.as_user:
-            self._user_id = _find_user(session, self.as_user)
+            self._user_id = session.find_user(self.as_user)
 
     def _start_services(self) -> None:
         assert self.session is not None
@@ -197,7 +203,6 @@ class DevLoop:
             if not _after_crash(why):
                 self._reloading.add(handle.id)
             try:
-                _check_same_id(handle)
                 session.reload(handle.id)
             except MmplugError as exc:
                 error = exc
@@ -282,20 +287,10 @@ class DevLoop:
                     self._crashed(plugin_id, problem)
 
     def _check(self, plugin_id: str, check_health: bool) -> str | None:
-        session = self._session()
-        handle = session.plugins.get(plugin_id)
-        status = self.status[plugin_id]
-        if handle is None or status.state not in ("active", "attached"):
+        handle = self._session().plugins.get(plugin_id)
+        if handle is None or self.status[plugin_id].state not in ("active", "attached"):
             return None
-        client = handle.client
-        if handle.state == "crashed" or client is None:
-            return "the plugin crashed"
-        code = client.process.exit_code()
-        if code is not None:
-            return f"the plugin process exited with code {code}"
-        if check_health and not self._lock_busy():
-            return health_check(client.process.channel)
-        return None
+        return check_handle(handle, check_health and not self._lock_busy())
 
     def _lock_busy(self) -> bool:
         if self._lock.acquire(blocking=False):
@@ -310,7 +305,7 @@ class DevLoop:
             process = handle.client.process
             if self.attach is None and process.exit_code() is None:
                 process.kill()  # alive but failing its health check: hung, no OnDeactivate
-            problem = _with_tail(problem, process.stderr_tail())
+            problem = with_tail(problem, process.stderr_tail())
         handle.state = "crashed"  # so the restart does not call OnDeactivate on it
         if self.attach is not None:
             self._set(plugin_id, state="crashed", problem=problem)
@@ -404,31 +399,3 @@ ATTACH_RETRY_S = 0.2
 
 def _after_crash(why: str) -> bool:
     return why.startswith(CRASH_RESTART)
-
-
-def _check_same_id(handle: PluginHandle) -> None:
-    """A plugin.json whose id changed cannot be reloaded into the same slot."""
-    from mmplug.manifest import load_manifest
-
-    manifest = load_manifest(handle.manifest.plugin_dir)
-    if manifest.id != handle.id:
-        raise UsageError(f"plugin.json now says id {manifest.id!r}; this session runs it as "
-                         f"{handle.id!r}", hint="change the id back, or restart `mmplug dev`")
-
-
-def _with_tail(problem: str, tail: list[str]) -> str:
-    lines = [line for line in tail if line.strip()][-12:]
-    return problem + ("\n" + "\n".join(lines) if lines else "")
-
-
-def _find_user(session: Session, who: str) -> str:
-    """The id of the user ``who`` (username, @username or id) in the session's store."""
-    name = who.lstrip("@")
-    with session.store.read() as db:
-        row = db.execute("SELECT id FROM users WHERE id = ? OR username = ?",
-                         (name, name)).fetchone()
-        known = [r[0] for r in db.execute("SELECT username FROM users ORDER BY username LIMIT 8")]
-    if row is None:
-        raise UsageError(f"--as {who}: no such user in the fake host's store",
-                         hint="users: " + (", ".join(known) or "none") + " (or give a user id)")
-    return str(row[0])

@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from collections import deque
 from dataclasses import dataclass, field
+from typing import Any
 
 CRASH_LIMIT = 3
 CRASH_WINDOW_S = 60.0
@@ -43,6 +44,25 @@ class CrashPolicy:
     @property
     def count(self) -> int:
         return len(self.crashes)
+
+
+def check_handle(handle: Any, check_health: bool) -> str | None:
+    """What is wrong with a running plugin (a PluginHandle), or None."""
+    client = handle.client
+    if handle.state == "crashed" or client is None:
+        return "the plugin crashed"
+    code = client.process.exit_code()
+    if code is not None:
+        return f"the plugin process exited with code {code}"
+    if check_health:
+        return health_check(client.process.channel)
+    return None
+
+
+def with_tail(problem: str, tail: list[str]) -> str:
+    """``problem`` followed by the last non-empty stderr lines."""
+    lines = [line for line in tail if line.strip()][-12:]
+    return problem + ("\n" + "\n".join(lines) if lines else "")
 
 
 def health_check(channel: object, timeout: float = HEALTH_TIMEOUT_S) -> str | None:
