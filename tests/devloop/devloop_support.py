@@ -24,6 +24,9 @@ class DevTest(Plugin):
         self.api.kv_set("activations", str(count))
         self.logger.info("activated", extra={{"version": VERSION, "count": count}})
 {extra}
+    def on_deactivate(self):
+        self.logger.info("deactivating", extra={{"version": VERSION}})
+
     def execute_command(self, context, args):
         if args.command.startswith("/crash"):
             import os

@@ -57,6 +57,7 @@ def test_ctrl_c_deactivates_and_leaves_nothing_behind(tmp_path: Path) -> None:
     text = out.decode()
     assert proc.returncode == 0, text
     assert "plugin.py changed" in text and "stopped; nothing left running." in text
+    assert "deactivating version=v2" in text  # Ctrl-C ran OnDeactivate on the new code
     assert "Traceback" not in text
     assert processes_in(tmp_path) == []
     recorded = (tmp_path / "dev.jsonl").read_text().splitlines()
