@@ -179,10 +179,16 @@ class _Body:
     """The request body as read by the stream; remembers whether any byte was consumed."""
 
     def __init__(self, request: web.BaseRequest) -> None:
+        self.request = request
         self.content = request.content
         self.started = False
+        self._continue = request.headers.get("Expect", "").lower() == "100-continue"
 
     async def read(self, size: int) -> bytes:
+        if self._continue:  # as Go's server: "100 Continue" when the body is first read
+            self._continue = False
+            if self.request.version >= (1, 1):
+                await self.request.writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
         chunk = await self.content.read(size)
         self.started = self.started or bool(chunk)
         return chunk

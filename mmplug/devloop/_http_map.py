@@ -16,7 +16,8 @@ from dataclasses import dataclass
 
 USER_ID_HEADER = "Mattermost-User-Id"
 PLUGIN_ID_HEADER = "Mattermost-Plugin-Id"
-DROPPED = frozenset({USER_ID_HEADER.lower(), PLUGIN_ID_HEADER.lower()})
+# identity headers only the server sets; Expect is answered by the server itself
+DROPPED = frozenset({USER_ID_HEADER.lower(), PLUGIN_ID_HEADER.lower(), "expect"})
 # hop-by-hop headers that belong to the front door's connection, not to the plugin's answer
 HOP_BY_HOP = frozenset({"connection", "keep-alive", "transfer-encoding", "upgrade",
                         "proxy-connection", "te", "trailer"})

@@ -114,6 +114,22 @@ def test_an_untyped_answer_is_sniffed_like_go(loop: Any) -> None:
     assert headers["Content-Type"] == "application/octet-stream"
 
 
+def test_expect_100_continue_is_answered_when_the_body_is_read(loop: Any) -> None:
+    sock = socket.create_connection(("127.0.0.1", loop.front_door.port), timeout=10)
+    with sock, sock.makefile("rb") as reader:
+        sock.sendall(f"POST /plugins/{PLUGIN}/echo HTTP/1.1\r\nHost: x\r\n"
+                     "Content-Length: 5\r\nExpect: 100-continue\r\n\r\n".encode())
+        assert reader.readline() == b"HTTP/1.1 100 Continue\r\n"
+        assert reader.readline() == b"\r\n"
+        sock.sendall(b"hello")
+        assert reader.readline().startswith(b"HTTP/1.1 200")
+        while reader.readline() not in (b"\r\n", b""):
+            pass
+        size = int(reader.readline(), 16)
+        data = json.loads(reader.read(size))
+    assert data["total"] == 5 and "Expect" not in data["headers"]
+
+
 def test_unknown_plugin_is_404(loop: Any) -> None:
     conn = _conn(loop)
     conn.request("GET", "/plugins/com.nobody/x")
