@@ -73,6 +73,8 @@ def dev(
     from mmplug.devloop.loop import DevLoop
     from mmplug.devloop.terminal import run_dev
 
+    env = {"MMPLUG_LOG_LEVEL": "trace"} if level == "trace" else {}  # the SDK stops at debug
     loop = DevLoop(dirs, port=port, metrics_port=metrics_port, as_user=as_user, attach=attach,
-                   warm=not no_warm, store=store, world=world, fresh=fresh, python=python)
+                   warm=not no_warm, store=store, world=world, fresh=fresh, python=python,
+                   env=env)
     run_dev(loop, level, record)
