@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from ._client import APIClient
 
 ROUTER_ATTR = "_mmplug_serve_router"
+LIFESPAN_HOOKS = (("OnActivate", "_mmplug_asgi_startup"), ("OnDeactivate", "_mmplug_asgi_shutdown"))
 
 
 class Plugin:
@@ -40,6 +41,10 @@ class Plugin:
         if _serves_http(cls.http) and "ServeHTTP" not in merged:
             spec = HOOKS_BY_GO_NAME["ServeHTTP"]
             merged["ServeHTTP"] = Handler(spec, ROUTER_ATTR, Plugin._mmplug_serve_router)
+        if getattr(cls.http, "_mmplug_mount", False):  # ASGI lifespan unless the class has
+            for go_name, attr in LIFESPAN_HOOKS:      # its own (which then call it)
+                if go_name not in merged:
+                    merged[go_name] = Handler(HOOKS_BY_GO_NAME[go_name], attr, getattr(cls, attr))
         cls._mmplug_handlers = merged
 
     # -- discovery ---------------------------------------------------------------------------
@@ -81,6 +86,12 @@ class Plugin:
         router = type(self).http
         assert router is not None
         return router.dispatch(self, context, response, request)  # a coroutine for ASGI
+
+    async def _mmplug_asgi_startup(self) -> None:
+        await type(self).http.startup()  # type: ignore[union-attr]
+
+    async def _mmplug_asgi_shutdown(self) -> None:
+        await type(self).http.shutdown()  # type: ignore[union-attr]
 
 
 def _serves_http(http: object) -> bool:

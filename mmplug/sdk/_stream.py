@@ -104,9 +104,8 @@ class BodyStream:
             self._pending = None
             if message is None:
                 message = self._next_message()
-            if message is None:  # the server closed its side without body_complete
-                self.complete = True
-                return b"", False
+            if message is None:  # the stream ended without body_complete: cut short
+                raise ClientDisconnected("the request ended before its body was complete")
             self.complete = bool(message.body_complete)
             if message.body_chunk or self.complete:
                 return bytes(message.body_chunk), not self.complete
@@ -115,7 +114,7 @@ class BodyStream:
     def _next_message(self) -> Any:
         try:
             return next(self._rest)
-        except StopIteration:
+        except StopIteration:  # grpc also ends the iterator when the rpc is cancelled
             return None
         except Exception as exc:  # grpc raises RpcError when the request is cancelled
             raise ClientDisconnected("the request was cancelled while reading its body") from exc

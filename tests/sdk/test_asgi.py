@@ -361,3 +361,33 @@ def test_the_docs_asgi_example_serves_over_grpc() -> None:
         got = serve(caller, "POST", "/upload/here", chunks=[b"abc", b"def"])
         assert (got.status, got.body) == (200, b"/upload/here: 6 bytes")
         assert not caller("OnDeactivate").HasField("error")
+
+
+def test_lifespan_runs_with_activation_when_the_class_has_no_hooks_of_its_own() -> None:
+    LIFESPAN_LOG.clear()
+
+    class Auto(Plugin):
+        http = mount_asgi(app)
+
+    assert Auto.implemented_hooks() == ["OnActivate", "OnDeactivate", "ServeHTTP"]
+    with hooks_server(Auto()) as caller:
+        assert not caller("OnActivate").HasField("error")
+        got = serve(caller, "GET", "/scope")
+        assert json.loads(got.body)["state"] == {"ready": "yes"}
+        assert not caller("OnDeactivate").HasField("error")
+    assert LIFESPAN_LOG == ["shutdown"]
+
+
+def test_a_failing_lifespan_startup_fails_activation() -> None:
+    async def failing(scope: Scope, receive: Any, send: Any) -> None:
+        assert scope["type"] == "lifespan"
+        await receive()
+        await send({"type": "lifespan.startup.failed", "message": "no database"})
+
+    class Failing(Plugin):
+        http = mount_asgi(failing)
+
+    with hooks_server(Failing()) as caller:
+        error = caller("OnActivate").error
+    assert error.id == "plugin.on_activate.error"
+    assert "ASGI lifespan startup failed: no database" in error.message

@@ -84,7 +84,10 @@ def port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
     loop = DevLoop([project], port=0, store=":memory:", python=sys.executable, watch=False,
                    as_user="alice")
     with loop as running:
-        yield running.front_door.port
+        port = running.front_door.port
+        # the plugin starts in the background: wait until it answers (a busy machine is slow)
+        wait_for(lambda: request(port, "GET", "/stats")[0] == 200, "the plugin to serve", 30)
+        yield port
 
 
 def request(port: int, method: str, path: str, chunks: list[bytes] | None = None,

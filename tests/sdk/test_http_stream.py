@@ -187,6 +187,16 @@ def test_cancel_mid_upload_ends_the_handler(recorder: tuple[Recorder, HookCaller
         resume.set()
 
 
+def test_a_body_cut_short_is_not_taken_as_complete(recorder: tuple[Recorder, HookCaller]) -> None:
+    plugin, call = recorder
+    messages = list(request_messages(request_init("POST", "/echo"), [b"a" * 10, b"b" * 10]))
+    messages[-1].body_complete = False  # the client half-closes without body_complete
+    collect(open_stream(call, iter(messages)))
+    assert plugin.ended.wait(10)
+    assert plugin.outcome == "disconnected"
+    assert plugin.chunks == [b"a" * 10, b"b" * 10]
+
+
 def test_cancel_mid_download_ends_the_handler(recorder: tuple[Recorder, HookCaller]) -> None:
     plugin, call = recorder
     stream = open_stream(call, request_messages(request_init("GET", "/download?mib=1000")))
