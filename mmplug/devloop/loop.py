@@ -206,6 +206,8 @@ class DevLoop:
                 session.reload(handle.id)
             except MmplugError as exc:
                 error = exc
+            except Exception as exc:  # not the plugin's fault: say what broke, keep looping
+                error = MmplugError(f"reloading failed: {type(exc).__name__}: {exc}")
             finally:
                 self._reloading.discard(handle.id)
             record = Reload(why, duration_s=time.perf_counter() - started)
@@ -272,7 +274,10 @@ class DevLoop:
                 plugin_id, why = next(iter(self._pending.items()))
                 del self._pending[plugin_id]
             self._notify("on_reloading", plugin_id, why)
-            self.reload(plugin_id, why)
+            try:
+                self.reload(plugin_id, why)
+            except Exception as exc:  # a bug must not end reloading for the session
+                self._notify("on_problem", plugin_id, f"reload failed: {exc!r}")
 
     # -- supervision --------------------------------------------------------------------------
     def _supervise(self) -> None:
@@ -282,9 +287,12 @@ class DevLoop:
             if check_health:
                 last_health = time.monotonic()
             for plugin_id in list(self.status):
-                problem = self._check(plugin_id, check_health)
-                if problem is not None:
-                    self._crashed(plugin_id, problem)
+                try:
+                    problem = self._check(plugin_id, check_health)
+                    if problem is not None:
+                        self._crashed(plugin_id, problem)
+                except Exception as exc:  # keep supervising the others
+                    self._notify("on_problem", plugin_id, f"supervision failed: {exc!r}")
 
     def _check(self, plugin_id: str, check_health: bool) -> str | None:
         handle = self._session().plugins.get(plugin_id)
