@@ -92,6 +92,7 @@ class CassetteRecorder:
             store = getattr(self.session, "_store", None)
             if store is not None:
                 self.bind(store)
+                self._pending = (None, None)  # bound during this call: its start is unknown
         nested = self._nested(result.plugin_id)
         with self._lock:
             out = self._open(result.plugin_id)
