@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
 BODY_CHUNK = 64 * 1024
 MAX_MESSAGE = 2**31 - 1
+INIT_KEY = "mmplug.init"
 RELOAD_WAIT = 10.0  # how long a request waits for a plugin that is being (re)started
 READY_SLICE_S = 0.1
 POLL_S = 0.005
@@ -95,15 +96,16 @@ class Bridge:
             raise
         finally:
             self.active -= 1
-            self._report(plugin_id, request, status, started, error)
+            self._report(plugin_id, rpc, request, status, started, error)
 
-    def _report(self, plugin_id: str, request: web.BaseRequest, status: int, started: float,
-                error: str | None) -> None:
+    def _report(self, plugin_id: str, rpc: str, request: web.BaseRequest, status: int,
+                started: float, error: str | None) -> None:
         from mmplug.devloop.frontdoor import Exchange
 
         with contextlib.suppress(Exception):
             self.on_exchange(Exchange(plugin_id, request.method, request.path_qs, status,
-                                      time.perf_counter() - started, error))
+                                      time.perf_counter() - started, error, rpc,
+                                      request.get(INIT_KEY)))
 
     async def _forward(self, request: web.BaseRequest, rpc: str) -> web.StreamResponse:
         """Open the stream and relay it. A request that meets a reload (the old process going,
@@ -128,6 +130,7 @@ class Bridge:
                     continue
                 return _text(503, "Service Unavailable")
             init = _init(request, target.path, self.user_id())
+            request[INIT_KEY] = init  # what the plugin was sent, for the observers
             call = channel.stream_stream(
                 f"/mattermost.pluginapi.v1.PluginHooks/{rpc}",
                 request_serializer=lambda m: m.SerializeToString(),

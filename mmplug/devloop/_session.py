@@ -146,6 +146,14 @@ class DevSession(Session):
                              hint="users: " + (", ".join(known) or "none") + " (or give a user id)")
         return str(row[0])
 
+    def notify_http(self, exchange: Any) -> None:
+        """Tell the observers about a front door request, as ``serve_http`` does for its own."""
+        from mmplug.host.session import HookResult
+
+        self._notify("on_hook_call", HookResult(exchange.rpc, exchange.plugin_id,
+                                                exchange.request, None, exchange.error,
+                                                duration_s=exchange.duration_s))
+
     def stop_plugin(self, handle: PluginHandle) -> None:
         """Deactivate (if it still runs) and stop one plugin; it stays in the session."""
         self._stop_plugin(handle)

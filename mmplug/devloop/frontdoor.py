@@ -48,6 +48,8 @@ class Exchange:
     status: int
     duration_s: float
     error: str | None = None
+    rpc: str = "ServeHTTP"
+    request: Any = None  # the ServeHTTPRequestInit sent to the plugin (None: it got nothing)
 
 
 Resolver = Callable[[str], "Route | None"]

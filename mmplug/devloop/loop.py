@@ -362,6 +362,8 @@ class DevLoop:
 
     def _on_exchange(self, exchange: Exchange) -> None:
         self._notify("on_exchange", exchange)
+        if exchange.request is not None and self.session is not None:
+            self.session.notify_http(exchange)  # recorders see front door requests too
 
     # -- control channel ----------------------------------------------------------------------
     def _control_handlers(self) -> dict[str, Any]:

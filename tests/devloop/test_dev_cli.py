@@ -62,6 +62,7 @@ def test_ctrl_c_deactivates_and_leaves_nothing_behind(tmp_path: Path) -> None:
     assert processes_in(tmp_path) == []
     recorded = (tmp_path / "dev.jsonl").read_text().splitlines()
     assert sum('"hook":"OnActivate"' in line for line in recorded) == 2  # start and reload
+    assert any('"hook":"ServeHTTP"' in line for line in recorded)  # front door requests too
     assert not (project / ".mmplug" / "dev.sock").exists()
     assert not (project / ".mmplug" / "dev.json").exists()
     with socket.socket() as sock:  # nobody listens on the port any more (TIME_WAIT is fine)
