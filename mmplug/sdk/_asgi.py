@@ -70,16 +70,19 @@ class AsgiMount:
             await exchange.send({"type": "http.response.body", "body": b""})
 
     async def startup(self) -> None:
-        """Run the app's lifespan startup (call it from ``on_activate``). Apps without
-        lifespan support are left alone. Raises RuntimeError if startup fails."""
+        """Run the app's lifespan startup (done with OnActivate unless the class defines
+        ``on_activate``). Apps without lifespan support are left alone. Raises RuntimeError
+        if startup fails; a later call tries again."""
         from ._lifespan import Lifespan
 
         if self._lifespan is None:
-            self._lifespan = Lifespan(self.app, self.state)
-            await self._lifespan.startup()
+            lifespan = Lifespan(self.app, self.state)
+            await lifespan.startup()  # raises if the app reports a failed startup
+            self._lifespan = lifespan
 
     async def shutdown(self) -> None:
-        """Run the app's lifespan shutdown (call it from ``on_deactivate``)."""
+        """Run the app's lifespan shutdown (done with OnDeactivate unless the class defines
+        ``on_deactivate``)."""
         lifespan, self._lifespan = self._lifespan, None
         if lifespan is not None:
             await lifespan.shutdown()
