@@ -14,7 +14,9 @@ import typer
 
 # Command modules, in the order ``mmplug --help`` lists them. A command whose work has not
 # landed yet is registered by ``_pending`` and says so plainly when run.
-COMMAND_MODULES: tuple[str, ...] = ("new", "dev", "run", "fire", "replay", "bundle", "upgrade")
+COMMAND_MODULES: tuple[str, ...] = (
+    "new", "dev", "run", "fire", "replay", "bundle", "state", "upgrade",
+)
 
 app = typer.Typer(
     name="mmplug",
