@@ -23,7 +23,6 @@ if TYPE_CHECKING:
 
 BODY_CHUNK = 64 * 1024
 MAX_MESSAGE = 2**31 - 1
-INIT_KEY = "mmplug.init"
 RELOAD_WAIT = 10.0  # how long a request waits for a plugin that is being (re)started
 READY_SLICE_S = 0.1
 POLL_S = 0.005
@@ -82,9 +81,10 @@ class Bridge:
         status, error = 0, None
         target = split_plugin_path(request.path, metrics=rpc == "ServeMetrics")
         plugin_id = target.plugin_id if target else ""
+        sent: list[Any] = []
         self.active += 1
         try:
-            response = await self._forward(request, rpc)
+            response = await self._forward(request, rpc, sent)
             status = response.status
             return response
         except _Failed as exc:
@@ -96,18 +96,19 @@ class Bridge:
             raise
         finally:
             self.active -= 1
-            self._report(plugin_id, rpc, request, status, started, error)
+            self._report(plugin_id, rpc, request, status, started, error, sent)
 
     def _report(self, plugin_id: str, rpc: str, request: web.BaseRequest, status: int,
-                started: float, error: str | None) -> None:
+                started: float, error: str | None, sent: list[Any]) -> None:
         from mmplug.devloop.frontdoor import Exchange
 
         with contextlib.suppress(Exception):
             self.on_exchange(Exchange(plugin_id, request.method, request.path_qs, status,
                                       time.perf_counter() - started, error, rpc,
-                                      request.get(INIT_KEY)))
+                                      sent[0] if sent else None))
 
-    async def _forward(self, request: web.BaseRequest, rpc: str) -> web.StreamResponse:
+    async def _forward(self, request: web.BaseRequest, rpc: str,
+                       sent: list[Any]) -> web.StreamResponse:
         """Open the stream and relay it. A request that meets a reload (the old process going,
         the new one starting) waits for the new process, and is retried on it if the old one
         went away before answering and no body byte was read yet."""
@@ -130,7 +131,7 @@ class Bridge:
                     continue
                 return _text(503, "Service Unavailable")
             init = _init(request, target.path, self.user_id())
-            request[INIT_KEY] = init  # what the plugin was sent, for the observers
+            sent[:] = [init]  # what the plugin was sent, for the observers
             call = channel.stream_stream(
                 f"/mattermost.pluginapi.v1.PluginHooks/{rpc}",
                 request_serializer=lambda m: m.SerializeToString(),
