@@ -169,6 +169,7 @@ class _Exchange:
         self.response_done = False
         self.status: int | None = None
         self.gone = asyncio.Event()
+        self.reading = asyncio.Lock()
         request.connection.on_close(self._closed)
 
     def _closed(self) -> None:  # any thread
@@ -178,13 +179,15 @@ class _Exchange:
             pass
 
     async def receive(self) -> Message:
-        if not self.body_done and not self.request.is_disconnected():
-            try:
-                chunk, more = await self.loop.run_in_executor(io_pool(), self.request.next_chunk)
-            except ClientDisconnected:
-                return {"type": "http.disconnect"}
-            self.body_done = not more
-            return {"type": "http.request", "body": chunk, "more_body": more}
+        async with self.reading:  # one body read at a time, even from concurrent tasks
+            if not self.body_done and not self.request.is_disconnected():
+                try:
+                    chunk, more = await self.loop.run_in_executor(
+                        io_pool(), self.request.next_chunk)
+                except ClientDisconnected:
+                    return {"type": "http.disconnect"}
+                self.body_done = not more
+                return {"type": "http.request", "body": chunk, "more_body": more}
         await self.gone.wait()  # the body is read: nothing more until the request ends
         return {"type": "http.disconnect"}
 

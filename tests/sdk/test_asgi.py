@@ -392,3 +392,33 @@ def test_a_failing_lifespan_startup_fails_activation() -> None:
         assert error.id == "plugin.on_activate.error"
         assert "ASGI lifespan startup failed: no database" in error.message
         assert caller("OnActivate").error.id  # tried again, failed again
+
+
+def test_a_disconnect_listener_beside_the_body_reader() -> None:
+    """Like Starlette's StreamingResponse: one task waits for http.disconnect while the
+    endpoint reads the body and streams the answer."""
+    seen: list[str] = []
+
+    async def listening(scope: Scope, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        body = b"".join(await read_body(receive))
+
+        async def listen() -> None:
+            seen.append((await receive())["type"])
+
+        listener = asyncio.ensure_future(listen())
+        await start(send, 200, [])
+        for piece in (body[:3], body[3:]):
+            await send({"type": "http.response.body", "body": piece, "more_body": True})
+        await send({"type": "http.response.body", "body": b""})
+        assert not listener.done()  # nothing to report while the request is alive
+        listener.cancel()
+
+    class Listening(Plugin):
+        http = mount_asgi(listening)
+
+    with hooks_server(Listening()) as caller:
+        got = serve(caller, "POST", "/", chunks=[b"abc", b"defg"])
+    assert (got.status, got.chunks) == (200, [b"abc", b"defg"])
+    assert seen == []
