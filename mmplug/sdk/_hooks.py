@@ -165,7 +165,10 @@ class HooksService:
         if handler is None:
             _unimplemented(context, spec.go_name)
         assert handler is not None
-        first = next(requests, None)
+        try:
+            first = next(requests, None)
+        except grpc.RpcError:  # cancelled before the request arrived
+            return
         if first is None:
             return
         connection = Connection()
