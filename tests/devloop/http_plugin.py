@@ -63,6 +63,10 @@ class HttpTest(Plugin):
         else:
             response.write_header(404)
 
+    def serve_metrics(self, context, response, request):
+        response.set_header("Content-Type", "text/plain; version=0.0.4")
+        response.write(f"requests_total 1 # {request.path}\n".encode())
+
 
 if __name__ == "__main__":
     serve(HttpTest)

@@ -175,8 +175,13 @@ def test_client_disconnect_mid_download_cancels_the_stream(loop: Any) -> None:
 
 def test_metrics_port_maps_to_serve_metrics(loop: Any) -> None:
     conn = http.client.HTTPConnection("127.0.0.1", loop.front_door.metrics_port, timeout=10)
-    conn.request("GET", f"/plugins/{PLUGIN}/metrics")
-    assert conn.getresponse().status == 404  # the plugin does not implement ServeMetrics
+    conn.request("GET", f"/plugins/{PLUGIN}/metrics/prom")
+    response = conn.getresponse()
+    assert response.status == 200
+    assert response.read() == b"requests_total 1 # /prom\n"
+    assert response.headers["Content-Type"] == "text/plain; version=0.0.4"
+    conn.request("GET", "/plugins/com.nobody/metrics")
+    assert conn.getresponse().status == 404
     conn.close()
 
 
