@@ -76,5 +76,5 @@ def dev(
     env = {"MMPLUG_LOG_LEVEL": "trace"} if level == "trace" else {}  # the SDK stops at debug
     loop = DevLoop(dirs, port=port, metrics_port=metrics_port, as_user=as_user, attach=attach,
                    warm=not no_warm, store=store, world=world, fresh=fresh, python=python,
-                   env=env)
+                   env=env, ignore=(record,) if record is not None else ())
     run_dev(loop, level, record)

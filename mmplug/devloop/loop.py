@@ -51,6 +51,7 @@ class DevLoop:
         warm: bool = True,
         control: bool = True,
         attach: str | None = None,
+        ignore: tuple[Path, ...] = (),
         **session_args: Any,
     ) -> None:
         self.plugin_dirs = [Path(d).resolve() for d in plugin_dirs]
@@ -60,6 +61,7 @@ class DevLoop:
         self.as_user = as_user
         self.options = {"watch": watch, "warm": warm, "control": control}
         self.attach = attach
+        self.ignore = ignore  # files we write into the project (a cassette): not saves
         self.session_args = session_args
         self.session: DevSession | None = None
         self.front_door: FrontDoor | None = None
@@ -125,7 +127,7 @@ class DevLoop:
         if self.options["watch"] and self.attach is None:  # first: then every save is seen
             from mmplug.devloop.watch import Watcher
 
-            watcher = Watcher(self.plugin_dirs, self._on_save)
+            watcher = Watcher(self.plugin_dirs, self._on_save, ignore=self.ignore)
             watcher.start()
             self._closers.append(watcher.stop)
         if self.port is not None:

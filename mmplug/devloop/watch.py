@@ -94,8 +94,10 @@ class Watcher:
         *,
         step_ms: int = DEFAULT_STEP_MS,
         debounce_ms: int = DEFAULT_DEBOUNCE_MS,
+        ignore: Iterable[Path] = (),
     ) -> None:
         self.roots = [Path(r).resolve() for r in roots]
+        self.ignore = {Path(p).resolve() for p in ignore}  # files we write ourselves
         self.on_save = on_save
         self.step_ms = step_ms
         self.debounce_ms = debounce_ms
@@ -127,6 +129,6 @@ class Watcher:
                 if isinstance(raw, str):  # "timeout" or "signal": nothing changed
                     continue
                 for root in self.roots:
-                    paths = relevant(raw, root)
+                    paths = [p for p in relevant(raw, root) if p not in self.ignore]
                     if paths:
                         self.on_save(Save(root, tuple(paths)))

@@ -34,7 +34,7 @@ def test_ctrl_c_deactivates_and_leaves_nothing_behind(tmp_path: Path) -> None:
     project = write_plugin(tmp_path / "p")
     port = _free_port()
     command = [sys.executable, "-m", "mmplug.cli.main", "dev", str(project), "--port", str(port),
-               "--python", sys.executable, "--record", str(tmp_path / "dev.jsonl")]
+               "--python", sys.executable, "--record", "p/dev.jsonl"]  # inside the project
     env = dict(os.environ, COLUMNS="120")
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env,
                             cwd=tmp_path)
@@ -60,7 +60,7 @@ def test_ctrl_c_deactivates_and_leaves_nothing_behind(tmp_path: Path) -> None:
     assert "deactivating version=v2" in text  # Ctrl-C ran OnDeactivate on the new code
     assert "Traceback" not in text
     assert processes_in(tmp_path) == []
-    recorded = (tmp_path / "dev.jsonl").read_text().splitlines()
+    recorded = (project / "dev.jsonl").read_text().splitlines()
     assert sum('"hook":"OnActivate"' in line for line in recorded) == 2  # start and reload
     assert any('"hook":"ServeHTTP"' in line for line in recorded)  # front door requests too
     assert not (project / ".mmplug" / "dev.sock").exists()
