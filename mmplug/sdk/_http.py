@@ -11,7 +11,11 @@ from ._proto import message_class
 from ._stream import BodyStream, Connection
 
 USER_ID_HEADER = "Mattermost-User-Id"
-CHUNK = 64 * 1024
+CHUNK = 64 * 1024  # request bodies arrive in chunks of at most this size (the server's)
+# A response write goes out in messages of at most this size. The server copies each message
+# to the client as it comes and takes messages far larger than this; fewer, larger messages
+# cost less per byte in gRPC (measured: 64 KiB ~0.4-0.55 GiB/s, 1 MiB ~0.8-1 GiB/s).
+RESPONSE_CHUNK = 1024 * 1024
 
 
 class Headers:
@@ -163,7 +167,7 @@ class ResponseWriter:
         """Whether writing ``nbytes`` now may wait for the client to read."""
         if self._room is None:
             return False
-        return self._room() < nbytes // CHUNK + 3  # chunks, a status line and a flush
+        return self._room() < nbytes // RESPONSE_CHUNK + 3  # chunks, a status line, a flush
 
     def write(self, data: bytes | str) -> int:
         """Send body bytes (sends a 200 status first if none was sent)."""
@@ -171,8 +175,8 @@ class ResponseWriter:
             data = data.encode("utf-8")
         if self.status is None:
             self.write_header(200)
-        for start in range(0, len(data), CHUNK):
-            self._send(self._response_cls(body_chunk=data[start : start + CHUNK]))
+        for start in range(0, len(data), RESPONSE_CHUNK):
+            self._send(self._response_cls(body_chunk=data[start : start + RESPONSE_CHUNK]))
         return len(data)
 
     def flush(self) -> None:

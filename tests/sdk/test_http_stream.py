@@ -16,6 +16,7 @@ import pytest
 from sdk_support import HookCaller, hooks_server, plugin_env, start_plugin, stop
 from test_http_stream_helpers import (
     CHUNK,
+    RESPONSE_CHUNK,
     collect,
     handler_threads,
     open_stream,
@@ -75,7 +76,7 @@ class Recorder(Plugin):
         response.write(str(size))
 
     def do_sizes(self, response: ResponseWriter, request: Request) -> None:
-        for size in (1, 3, 200 * 1024, 5):
+        for size in (1, 3, 2 * RESPONSE_CHUNK + 200 * 1024, 5):
             response.write(bytes([size % 251]) * size)
 
     def do_download(self, response: ResponseWriter, request: Request) -> None:
@@ -98,15 +99,16 @@ def test_chunk_boundaries_and_order_are_kept(recorder: tuple[Recorder, HookCalle
     sent = [b"a", b"bb" * 1000, b"", b"\x00\xff" * 30000, b"tail"]
     got = collect(open_stream(call, request_messages(request_init("POST", "/echo"), sent)))
     assert plugin.chunks == [c for c in sent if c]  # empty chunks carry nothing
-    assert got.chunks == plugin.chunks  # each write up to 64 KiB is one message
+    assert got.chunks == plugin.chunks  # each write up to 1 MiB is one message
     assert got.kinds == ["init"] + ["chunk", "flush"] * 4 + ["complete"]
 
 
-def test_large_writes_are_split_into_64k_messages(recorder: tuple[Recorder, HookCaller]) -> None:
+def test_large_writes_are_split_into_1mib_messages(recorder: tuple[Recorder, HookCaller]) -> None:
     _, call = recorder
     got = collect(open_stream(call, request_messages(request_init("GET", "/sizes"))))
-    assert [len(c) for c in got.chunks] == [1, 3, CHUNK, CHUNK, CHUNK, 200 * 1024 - 3 * CHUNK, 5]
-    assert got.body == b"\x01" + b"\x03" * 3 + bytes([200 * 1024 % 251]) * 200 * 1024 + b"\x05" * 5
+    big = 2 * RESPONSE_CHUNK + 200 * 1024
+    assert [len(c) for c in got.chunks] == [1, 3, RESPONSE_CHUNK, RESPONSE_CHUNK, 200 * 1024, 5]
+    assert got.body == b"\x01" + b"\x03" * 3 + bytes([big % 251]) * big + b"\x05" * 5
 
 
 def test_multi_value_and_non_ascii_headers(recorder: tuple[Recorder, HookCaller]) -> None:

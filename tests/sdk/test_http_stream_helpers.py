@@ -11,9 +11,8 @@ from typing import Any
 
 from sdk_support import HookCaller
 
+from mmplug.sdk._http import CHUNK, RESPONSE_CHUNK  # noqa: F401  (re-exported for the tests)
 from mmplug.sdk._proto import HOOKS_SERVICE, message_class
-
-CHUNK = 64 * 1024
 
 
 def request_init(
