@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
 BODY_CHUNK = 64 * 1024
 MAX_MESSAGE = 2**31 - 1
+RECEIVE_WINDOW = 2 * 1024 * 1024
 RELOAD_WAIT = 10.0  # how long a request waits for a plugin that is being (re)started
 READY_SLICE_S = 0.1
 POLL_S = 0.005
@@ -70,6 +71,10 @@ class Bridge:
             # a reloaded plugin may reuse the old port: do not inherit the old connection's
             # reconnect backoff from grpc's global subchannel pool
             ("grpc.use_local_subchannel_pool", 1),
+            # a fixed 2 MiB receive window: full speed for 1 MiB response messages, while
+            # BDP probing would let a fast plugin park tens of MiB of a download in the host
+            ("grpc.http2.bdp_probe", 0),
+            ("grpc.http2.lookahead_bytes", RECEIVE_WINDOW),
             ("grpc.max_send_message_length", MAX_MESSAGE),
             ("grpc.max_receive_message_length", MAX_MESSAGE),
         ])
