@@ -117,12 +117,24 @@ def serve(plugin_class: type[Plugin], *, environ: Mapping[str, str] | None = Non
         sys.stderr.write(NOT_A_PLUGIN)
         sys.stderr.flush()
         raise SystemExit(1)
+    if debug_listen and environ is None:
+        default_debug_api_target(debug_listen)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     from ._logging import configure
 
     configure()
     code = _run(plugin_class, env, debug_listen)
     _exit(code)
+
+
+def default_debug_api_target(debug_listen: str) -> None:
+    """Debug mode: unless MATTERMOST_PLUGIN_API_TARGET is set, use the debug port + 1, where
+    ``mmplug dev --attach HOST:PORT`` offers the fake host's PluginAPI."""
+    if _env.resolve(_env.API_TARGET):
+        return
+    host, _, port = debug_listen.rpartition(":")
+    if port.isdigit():
+        os.environ[_env.API_TARGET] = f"{host or '127.0.0.1'}:{int(port) + 1}"
 
 
 def _run(plugin_class: type[Plugin], env: Mapping[str, str], debug_listen: str | None) -> int:
