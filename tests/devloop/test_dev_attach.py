@@ -33,9 +33,12 @@ def _free_port() -> int:
     raise AssertionError("no two free ports in a row")
 
 
-def _start_plugin(project: Path, address: str, api_target: str) -> subprocess.Popen[bytes]:
-    env = dict(os.environ, MMPLUG_DEBUG_LISTEN=address, MATTERMOST_PLUGIN_API_TARGET=api_target)
+def _start_plugin(project: Path, address: str, api_target: str | None) -> subprocess.Popen[bytes]:
+    env = dict(os.environ, MMPLUG_DEBUG_LISTEN=address)
     env.pop("MATTERMOST_PLUGIN", None)
+    env.pop("MATTERMOST_PLUGIN_API_TARGET", None)
+    if api_target is not None:  # else the SDK's debug mode uses the debug port + 1
+        env["MATTERMOST_PLUGIN_API_TARGET"] = api_target
     return subprocess.Popen([sys.executable, "plugin.py"], cwd=project, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
 
@@ -63,7 +66,7 @@ def test_attach_follows_the_plugin_through_restarts(tmp_path: Path) -> None:
         assert f"MMPLUG_DEBUG_LISTEN={address}" in (loop.status[PLUGIN_ID].problem or "")
         api = loop.session.api_target
         assert api == f"127.0.0.1:{int(address.rsplit(':', 1)[1]) + 1}"  # debug port + 1
-        plugin = _start_plugin(project, address, api)
+        plugin = _start_plugin(project, address, None)  # no settings copied by hand
         try:
             wait_for(lambda: loop.status[PLUGIN_ID].state == "attached", what="attach")
             assert loop.status[PLUGIN_ID].attached_to == address
