@@ -52,12 +52,13 @@ class BundleResult:
     files: int
     requirements: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # informational, e.g. requirements replaced
 
     def as_dict(self) -> dict[str, Any]:
         return {"path": str(self.path), "size": self.size, "sha256": self.sha256,
                 "id": self.plugin_id, "version": self.version, "targets": self.targets,
                 "files": self.files, "requirements": self.requirements,
-                "warnings": self.warnings}
+                "warnings": self.warnings, "notes": self.notes}
 
 
 def read_manifest(root: Path) -> tuple[Path, dict[str, Any]]:
@@ -121,7 +122,7 @@ def build_bundle(options: BundleOptions) -> BundleResult:
         if options.reporter is not None:
             options.reporter.stage("writing the tarball")
         sha = write_tarball(entries, dest, mtime=mtime)
-    warnings = [str(f) for f in findings] + collection.warnings + requirements.dropped
+    warnings = [str(f) for f in findings] + collection.warnings
     if dest.stat().st_size > UPLOAD_LIMIT:
         warnings.append(f"{dest.name} is over 100 MiB, the server's default upload limit "
                         "(FileSettings.MaxFileSize): ship fewer targets or raise the limit")
@@ -129,6 +130,7 @@ def build_bundle(options: BundleOptions) -> BundleResult:
         path=dest, size=dest.stat().st_size, sha256=sha, plugin_id=plugin_id,
         version=str(data["version"]), targets=[t.tag for t in targets],
         files=len(entries), requirements=requirements.lines, warnings=warnings,
+        notes=list(requirements.dropped),
     )
 
 

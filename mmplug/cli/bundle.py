@@ -75,6 +75,8 @@ def build(
         return
     for warning in result.warnings:
         typer.echo(f"warning: {warning}", err=True)
+    for note in result.notes:
+        typer.echo(f"note: {note}", err=True)
     typer.echo(f"{result.path}")
     typer.echo(f"  size    {result.size} bytes ({result.size / 1048576:.1f} MiB)")
     typer.echo(f"  sha256  {result.sha256}")
