@@ -104,15 +104,10 @@ def get_user(db: sqlite3.Connection, user_id: str) -> user_pb2.User:
 
 
 def get_team(db: sqlite3.Connection, team_id: str) -> team_pb2.Team:
-    row = db.execute("SELECT data FROM teams WHERE id=?", (team_id,)).fetchone()
-    if row is None:
-        raise ApiFailure(
-            404,
-            "app.team.get.find.app_error",
-            "Unable to find the existing team.",
-            detailed_error=f"team_id={team_id}",
-        )
-    return cv.team_from_row(row)
+    """The team, or the server's 404 AppError (one definition: the teams area's)."""
+    from mmplug.host.api.teams import get_team as teams_get_team
+
+    return teams_get_team(db, team_id)
 
 
 def get_team_by_name(db: sqlite3.Connection, name: str) -> team_pb2.Team:
