@@ -1,11 +1,14 @@
 """JSON forms of hook results, API calls, log records and errors for the control channel.
 
-Protobuf messages travel as ``{"type": <full name>, "json": <proto JSON>}`` so the client can
-rebuild the very message class the session used.
+Protobuf messages travel as ``{"type": <full name>, "b64": <serialized bytes, base64>}`` so
+the client can rebuild the very message class the session used; the binary form costs a few
+microseconds where protobuf's JSON mapping costs tens per message. ``{"type", "json"}`` (the
+JSON mapping) is still read.
 """
 
 from __future__ import annotations
 
+import base64
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -19,22 +22,23 @@ if TYPE_CHECKING:
 
 
 def message_to_json(message: Message | None) -> dict[str, Any] | None:
-    from google.protobuf import json_format
-
     if message is None:
         return None
-    body = json_format.MessageToDict(message, preserving_proto_field_name=True)
-    return {"type": message.DESCRIPTOR.full_name, "json": body}
+    body = base64.b64encode(message.SerializeToString()).decode("ascii")
+    return {"type": message.DESCRIPTOR.full_name, "b64": body}
 
 
 def message_from_json(data: dict[str, Any] | None) -> Message | None:
-    from google.protobuf import json_format
-
     from mmplug.host.plugin_client import message_class
 
     if data is None:
         return None
-    message = message_class(str(data["type"]))()
+    cls = message_class(str(data["type"]))
+    if "b64" in data:
+        return cls.FromString(base64.b64decode(data["b64"]))
+    from google.protobuf import json_format
+
+    message = cls()
     json_format.ParseDict(data["json"], message, ignore_unknown_fields=True)
     return message
 
