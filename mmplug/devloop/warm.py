@@ -58,6 +58,35 @@ _go()
 READY_TIMEOUT = 10.0
 
 
+DIR_PREFIX = "mmplug-warm-"
+
+
+def sweep_stale_dirs() -> int:
+    """Remove FIFO folders left by pools whose process died without closing them (SIGKILL).
+
+    Folders are named ``mmplug-warm-<pid>-<random>``; one whose pid is gone is stale.
+    """
+    removed = 0
+    for folder in Path(tempfile.gettempdir()).glob(f"{DIR_PREFIX}*-*"):
+        pid_text = folder.name[len(DIR_PREFIX):].split("-", 1)[0]
+        if not pid_text.isdigit() or not folder.is_dir() or folder.owner() != _me():
+            continue
+        try:
+            os.kill(int(pid_text), 0)
+        except ProcessLookupError:
+            shutil.rmtree(folder, ignore_errors=True)
+            removed += 1
+        except OSError:
+            continue
+    return removed
+
+
+def _me() -> str:
+    import pwd
+
+    return pwd.getpwuid(os.getuid()).pw_name
+
+
 @dataclass
 class _Spare:
     key: tuple[str, str, str]
@@ -70,7 +99,8 @@ class WarmPool:
     """Keeps one warm spare per (interpreter, directory, script); see the module docstring."""
 
     def __init__(self) -> None:
-        self._dir = Path(tempfile.mkdtemp(prefix="mmplug-warm-"))
+        sweep_stale_dirs()
+        self._dir_path: Path | None = None  # made on the first spare: most pools never need one
         self._spares: dict[tuple[str, str, str], _Spare] = {}
         self._lock = threading.Lock()
         self._closed = False
@@ -101,7 +131,7 @@ class WarmPool:
         with self._lock:
             if self._closed or key in self._spares:
                 return
-        fifo = self._dir / f"go-{os.getpid()}-{time.monotonic_ns()}"
+        fifo = self._dir() / f"go-{os.getpid()}-{time.monotonic_ns()}"
         os.mkfifo(fifo, 0o600)
         boot = [command[0], "-c", BOOT, str(fifo), command[1]]
         try:
@@ -135,7 +165,16 @@ class WarmPool:
             self._spares.clear()
         for spare in spares:
             _discard(spare)
-        shutil.rmtree(self._dir, ignore_errors=True)
+        with self._lock:
+            folder, self._dir_path = self._dir_path, None
+        if folder is not None:
+            shutil.rmtree(folder, ignore_errors=True)
+
+    def _dir(self) -> Path:
+        with self._lock:
+            if self._dir_path is None:
+                self._dir_path = Path(tempfile.mkdtemp(prefix=f"{DIR_PREFIX}{os.getpid()}-"))
+            return self._dir_path
 
     # -- internals -----------------------------------------------------------------------------
     def _go(self, spare: _Spare, command: list[str], cwd: Path, env: Mapping[str, str]) -> bool:
