@@ -30,28 +30,7 @@ from mmplug.host.world import load_world, seed_store  # noqa: E402
 from mmplug.protocol import api_kv_config_pb2 as pb  # noqa: E402
 from mmplug.protocol import api_pb2_grpc  # noqa: E402
 
-INCREMENTER = """
-import random, sys, time
-import grpc
-from mmplug.protocol import api_kv_config_pb2 as pb, api_pb2_grpc
-api = api_pb2_grpc.PluginAPIStub(grpc.insecure_channel(sys.argv[1]))
-old = api.KVGet(pb.KVGetRequest(key="counter")).value
-for _ in range(int(sys.argv[2])):
-    failures = 0
-    while True:
-        new = str(int(old) + 1).encode()
-        rsp = api.KVCompareAndSet(
-            pb.KVCompareAndSetRequest(key="counter", old_value=old, new_value=new))
-        if rsp.error.id:
-            sys.exit(rsp.error.message)
-        if rsp.success:
-            old = new
-            break
-        # the usual compare-and-set retry: randomised exponential backoff, then re-read
-        failures += 1
-        time.sleep(random.random() * min(0.0005 * 2**failures, 0.01))
-        old = api.KVGet(pb.KVGetRequest(key="counter")).value
-"""
+INCREMENTER = str(ROOT / "tests" / "fixtures" / "kv_incrementer.py")
 
 
 def main() -> None:
@@ -103,7 +82,7 @@ def contention(api: Any, address: str, workers: int = 8, increments: int = 1000)
     api.KVSet(pb.KVSetRequest(key="counter", value=b"0"))
     started = time.perf_counter()
     procs = [
-        subprocess.Popen([sys.executable, "-c", INCREMENTER, address, str(increments)])
+        subprocess.Popen([sys.executable, INCREMENTER, address, str(increments)])
         for _ in range(workers)
     ]
     for proc in procs:

@@ -203,28 +203,7 @@ def test_legacy_hashed_entry_is_read_and_replaced(host: Host) -> None:
 
 
 WORKERS, INCREMENTS = 8, 1000
-INCREMENTER = """
-import random, sys, time
-import grpc
-from mmplug.protocol import api_kv_config_pb2 as pb, api_pb2_grpc
-api = api_pb2_grpc.PluginAPIStub(grpc.insecure_channel(sys.argv[1]))
-old = api.KVGet(pb.KVGetRequest(key="counter")).value
-for _ in range(int(sys.argv[2])):
-    failures = 0
-    while True:
-        new = str(int(old) + 1).encode()
-        rsp = api.KVCompareAndSet(
-            pb.KVCompareAndSetRequest(key="counter", old_value=old, new_value=new))
-        if rsp.error.id:
-            sys.exit(rsp.error.message)
-        if rsp.success:
-            old = new
-            break
-        # the usual compare-and-set retry: randomised exponential backoff, then re-read
-        failures += 1
-        time.sleep(random.random() * min(0.0005 * 2**failures, 0.01))
-        old = api.KVGet(pb.KVGetRequest(key="counter")).value
-"""
+INCREMENTER = str(Path(__file__).resolve().parents[2] / "fixtures" / "kv_incrementer.py")
 
 
 @pytest.mark.slow
@@ -235,7 +214,7 @@ def test_compare_and_set_increments_are_exact_under_contention(tmp_path: Path) -
         h.api.KVSet(pb.KVSetRequest(key="counter", value=b"0"))
         procs = [
             subprocess.Popen(
-                [sys.executable, "-c", INCREMENTER, h.server.address, str(INCREMENTS)],
+                [sys.executable, INCREMENTER, h.server.address, str(INCREMENTS)],
                 stderr=subprocess.PIPE,
                 text=True,
             )
