@@ -29,12 +29,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mmplug.host import STATE_DIR
+
 if TYPE_CHECKING:
     from google.protobuf.message import Message
 
     from mmplug.host.session import HookResult
 
-STATE_DIR = ".mmplug"
 SOCKET_NAME = "dev.sock"
 POINTER_NAME = "dev.json"
 MAX_SOCKET_PATH = 100  # sun_path is 108 bytes on Linux, 104 on macOS

@@ -26,6 +26,10 @@ FORK_SUPPORT_SET_BY_US = FORK_SUPPORT_ENV not in os.environ
 if FORK_SUPPORT_SET_BY_US:
     os.environ[FORK_SUPPORT_ENV] = "false"
 
+# Where a plugin project keeps the fake host's files: state.db, snapshots/, the dev socket.
+STATE_DIR = ".mmplug"
+STATE_DB = "state.db"
+
 __all__ = ["HookResult", "LogRecord", "PluginHandle", "Session"]
 
 

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mmplug.errors import MmplugError, UsageError
+from mmplug.host import STATE_DB, STATE_DIR
 from mmplug.host.logs import LogRecord, host_record
 from mmplug.host.pipeline import Dispatcher, Observers
 
@@ -34,8 +35,6 @@ if TYPE_CHECKING:
     from mmplug.host.store import Store
     from mmplug.manifest import Manifest
 
-STATE_DIR = ".mmplug"
-STATE_DB = "state.db"
 
 
 @dataclass

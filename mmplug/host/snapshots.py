@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mmplug.errors import StoreError
-from mmplug.host.session import STATE_DB, STATE_DIR
+from mmplug.host import STATE_DB, STATE_DIR
 from mmplug.host.store import Store
 
 SNAPSHOT_DIR = "snapshots"
