@@ -12,8 +12,7 @@ import sys
 
 import typer
 
-# Command modules, in the order ``mmplug --help`` lists them. A command whose work has not
-# landed yet is registered by ``_pending`` and says so plainly when run.
+# Command modules, in the order ``mmplug --help`` lists them.
 COMMAND_MODULES: tuple[str, ...] = (
     "new", "dev", "run", "fire", "replay", "bundle", "state", "upgrade",
 )
@@ -49,17 +48,8 @@ def _root(
 
 
 def _register_all() -> None:
-    from mmplug.cli import _pending
-
     for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(f"mmplug.cli.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"mmplug.cli.{name}":
-                raise
-            _pending.register(app, name)
-        else:
-            module.register(app)
+        importlib.import_module(f"mmplug.cli.{name}").register(app)
 
 
 _register_all()
