@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
-PARROT = Path(__file__).resolve().parents[1] / "fixtures" / "parrot_plugin"
-
 
 @pytest.fixture()
-def parrot(tmp_path: Path) -> Path:
-    target = tmp_path / "parrot"
-    shutil.copytree(PARROT, target, ignore=shutil.ignore_patterns(".mmplug", "__pycache__"))
-    return target
+def parrot(parrot_plugin: Path) -> Path:
+    """The shared ``parrot_plugin`` copy under the name these tests use."""
+    return parrot_plugin

@@ -2,24 +2,12 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
-PARROT = FIXTURES / "parrot_plugin"
-
-
-@pytest.fixture()
-def parrot_plugin(tmp_path: Path) -> Path:
-    """A private copy of the parrot plugin (tests edit it)."""
-    target = tmp_path / "parrot"
-    shutil.copytree(PARROT, target, ignore=shutil.ignore_patterns(".mmplug", "__pycache__"))
-    return target
 
 
 @pytest.fixture()

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import shutil
 import sys
 from pathlib import Path
 
 from mmplug.host.session import Session
 
-PARROT = Path(__file__).resolve().parents[1] / "fixtures" / "parrot_plugin"
 
-
-def test_no_hook_call_loses_its_log_line(tmp_path: Path) -> None:
-    plugin = tmp_path / "parrot"
-    shutil.copytree(PARROT, plugin)
+def test_no_hook_call_loses_its_log_line(parrot_plugin: Path) -> None:
+    plugin = parrot_plugin
     missing = 0
     with Session([plugin], store=":memory:", python=sys.executable) as session:
         for _ in range(300):

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import shutil
 import sys
 from pathlib import Path
 
 from mmplug.host.session import Session
 from mmplug.host.store import Store
 from mmplug.host.world import world_info
-
-PARROT = Path(__file__).resolve().parents[1] / "fixtures" / "parrot_plugin"
 
 
 def _commands(store_path: Path) -> list[str]:
@@ -19,18 +16,20 @@ def _commands(store_path: Path) -> list[str]:
     return [row[0] for row in rows]
 
 
-def test_commands_are_dropped_when_the_plugin_deactivates(tmp_path: Path) -> None:
-    plugin = tmp_path / "parrot"
-    shutil.copytree(PARROT, plugin)
+def test_commands_are_dropped_when_the_plugin_deactivates(
+    tmp_path: Path, parrot_plugin: Path
+) -> None:
+    plugin = parrot_plugin
     state = tmp_path / "state.db"
     with Session([plugin], store=state, python=sys.executable):
         assert _commands(state) == ["parrot"]
     assert _commands(state) == []
 
 
-def test_command_registered_in_on_activate_is_routed_while_active(tmp_path: Path) -> None:
-    plugin = tmp_path / "parrot"
-    shutil.copytree(PARROT, plugin)
+def test_command_registered_in_on_activate_is_routed_while_active(
+    tmp_path: Path, parrot_plugin: Path
+) -> None:
+    plugin = parrot_plugin
     state = tmp_path / "state.db"
     with Session([plugin], store=state, python=sys.executable) as session:
         assert _commands(state) == ["parrot"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -10,8 +9,6 @@ from pathlib import Path
 import pytest
 
 from mmplug.host.session import Session
-
-PARROT = Path(__file__).resolve().parents[1] / "fixtures" / "parrot_plugin"
 
 
 def _state(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -31,10 +28,8 @@ def _kv_posts(project: Path) -> int | None:
 
 
 @pytest.fixture()
-def project(tmp_path: Path) -> Path:
-    target = tmp_path / "parrot"
-    shutil.copytree(PARROT, target)
-    return target
+def project(parrot_plugin: Path) -> Path:
+    return parrot_plugin
 
 
 def test_snapshot_then_restore_returns_to_the_saved_state(project: Path) -> None:
