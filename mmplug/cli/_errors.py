@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-import typer
+if TYPE_CHECKING:
+    import typer
 
 
 def run_app(app: typer.Typer, argv: list[str] | None = None) -> int:
@@ -13,10 +16,15 @@ def run_app(app: typer.Typer, argv: list[str] | None = None) -> int:
     Usage errors and ``--help`` are handled by typer itself (standalone mode) and leave
     through ``SystemExit`` with their own code.
     """
+    return guard(lambda: app(args=argv, prog_name="mmplug"))
+
+
+def guard(command: Callable[[], object]) -> int:
+    """Run ``command``; its exit code, or a clean message and the code for an mmplug error."""
     from mmplug.errors import MmplugError
 
     try:
-        app(args=argv, prog_name="mmplug")
+        result = command()
     except SystemExit as exc:
         code = exc.code
         return code if isinstance(code, int) else (0 if code is None else 1)
@@ -26,7 +34,7 @@ def run_app(app: typer.Typer, argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print_error("interrupted")
         return 130
-    return 0
+    return result if isinstance(result, int) else 0
 
 
 def print_error(message: str) -> None:

@@ -146,12 +146,6 @@ def print_outcome(console: Console, entry: dict[str, Any], *, show_request: bool
         console.print(Panel(log_lines(logs), title=f"logs ({len(logs)})", title_align="left"))
 
 
-def outcome_json(entry: dict[str, Any]) -> str:
-    """The ``--output json`` document of one fired hook."""
-    document = {"ok": entry.get("error") is None, **entry}
-    return json.dumps(document, indent=2, ensure_ascii=False)
-
-
 def print_hooks(console: Console, specs: Iterable[HookSpec], implemented: Iterable[str] = ()
                 ) -> None:
     have = set(implemented)

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Optional
 
 import typer
-
-OUTPUTS = ("pretty", "json")
 
 
 def register(app: typer.Typer) -> None:
@@ -60,51 +58,12 @@ def fire(
     """Fire a hook at the plugin with realistic data and show its response, the API calls
     it made, its logs and the duration. Goes into the running `mmplug dev` of the project if
     there is one. Exit 0 when the hook completed, 1 when it failed, 2 for usage errors."""
-    from mmplug.errors import UsageError
+    from mmplug.cli._fire_run import execute
 
-    if python and "/" in python:
-        python = str(Path(python).absolute())  # the plugin starts in its own directory
-    if output not in OUTPUTS:
-        raise UsageError(f"--output must be pretty or json, not {output!r}")
-    if hook_timeout <= 0:
-        raise UsageError(f"--hook-timeout must be a positive number of seconds, not "
-                         f"{hook_timeout:g}")
-    from mmplug.cli import _fire_input as inputs
-
-    if list_hooks:
-        inputs.list_hooks(Path(args[0]) if args else None)
-        return
-    plan = inputs.FirePlan(
-        hook=hook, args=list(args or []), document=inputs.read_document(json_text, file),
-        source="--file" if file is not None else "--json", sets=list(sets or []),
-        as_user=as_user, channel=channel, message=message, data=data,
-        headers=inputs.parse_headers(headers or []), world=world, python=python,
-        hook_timeout=hook_timeout, record=record, local=local)
-    if hook is None:
-        inputs.interactive(plan)
-        return
-    code = _fire_once(plan, output, show_request)
-    _quick_exit()
-    raise typer.Exit(code)
-
-
-def _quick_exit() -> None:
-    """The process ends next: spare it a last garbage collection of everything imported
-    (grpc, protobuf, the catalog), about 80 ms of a cold fire."""
-    import gc
-
-    gc.freeze()
-
-
-def _fire_once(plan: Any, output: str, show_request: bool) -> int:
-    from rich.console import Console
-
-    from mmplug.cli import _render
-    from mmplug.cli._fire_input import run_plan
-
-    outcome = run_plan(plan)
-    if output == "json":
-        typer.echo(_render.outcome_json(outcome.entry))
-    else:
-        _render.print_outcome(Console(highlight=False), outcome.entry, show_request=show_request)
-    return outcome.exit_code
+    code = execute(
+        hook=hook, args=args, json_text=json_text, file=file, sets=sets, as_user=as_user,
+        channel=channel, message=message, data=data, headers=headers, output=output,
+        record=record, show_request=show_request, world=world, python=python,
+        hook_timeout=hook_timeout, local=local, list_hooks=list_hooks)
+    if code:
+        raise typer.Exit(code)

@@ -2,64 +2,83 @@
 
 Each command lives in its own module with a ``register(app)`` function. Modules import only
 typer and the standard library at the top; everything heavy (grpc, the fake host, rich
-rendering) is imported inside the command body, so ``mmplug --help`` starts fast.
+rendering) is imported inside the command body, so ``mmplug --help`` starts fast. The typer app
+is built on first use: ``mmplug fire HOOK ...`` usually runs without it (see
+:mod:`mmplug.cli._fire_fast`).
 """
 
 from __future__ import annotations
 
 import importlib
 import sys
+from typing import TYPE_CHECKING, Any
 
-import typer
+if TYPE_CHECKING:
+    import typer
 
 # Command modules, in the order ``mmplug --help`` lists them.
 COMMAND_MODULES: tuple[str, ...] = (
     "new", "dev", "run", "fire", "replay", "bundle", "state", "upgrade",
 )
 
-app = typer.Typer(
-    name="mmplug",
-    help=(
-        "Develop Mattermost server plugins in Python without a Mattermost server: scaffold a "
-        "plugin, run it under the built-in fake host, fire hooks at it, bundle it."
-    ),
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
-)
 
+def build_app() -> typer.Typer:
+    """The typer app with every command registered."""
+    import typer
 
-def _version_callback(value: bool) -> None:
-    if value:
-        from mmplug import __version__
+    app = typer.Typer(
+        name="mmplug",
+        help=(
+            "Develop Mattermost server plugins in Python without a Mattermost server: scaffold "
+            "a plugin, run it under the built-in fake host, fire hooks at it, bundle it."
+        ),
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+        context_settings={"help_option_names": ["-h", "--help"]},
+    )
 
-        typer.echo(f"mmplug {__version__}")
-        raise typer.Exit()
+    def version_callback(value: bool) -> None:
+        if value:
+            from mmplug import __version__
 
+            typer.echo(f"mmplug {__version__}")
+            raise typer.Exit()
 
-@app.callback()
-def _root(
-    version: bool = typer.Option(
-        False, "--version", callback=_version_callback, is_eager=True, help="Show the version."
-    ),
-) -> None:
-    """Develop Mattermost server plugins in Python without a Mattermost server."""
+    @app.callback()
+    def _root(
+        version: bool = typer.Option(
+            False, "--version", callback=version_callback, is_eager=True,
+            help="Show the version."),
+    ) -> None:
+        """Develop Mattermost server plugins in Python without a Mattermost server."""
 
-
-def _register_all() -> None:
     for name in COMMAND_MODULES:
         importlib.import_module(f"mmplug.cli.{name}").register(app)
+    return app
 
 
-_register_all()
+def __getattr__(name: str) -> Any:
+    """``app``: the typer app, built when first asked for."""
+    if name == "app":
+        app = build_app()
+        globals()["app"] = app
+        return app
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def run() -> None:
     """Console-script entry point: run the app, turning mmplug errors into clean messages."""
+    argv = sys.argv[1:]
+    if argv[:1] == ["fire"]:
+        from mmplug.cli import _fire_fast
+
+        code = _fire_fast.run(argv[1:])
+        if code is not None:
+            sys.exit(code)
     from mmplug.cli._errors import run_app
 
-    sys.exit(run_app(app))
+    sys.exit(run_app(build_app()))
 
 
 if __name__ == "__main__":

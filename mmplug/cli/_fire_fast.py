@@ -1,0 +1,98 @@
+"""A fast path for ``mmplug fire HOOK ...``: parse the command line without typer.
+
+A cold fire is timed against a compiled go-plugin client launching the same plugin, and typer
+(with the pydantic it imports to build a command) costs ~200 ms before the first line of fire
+runs. So ``mmplug fire`` with a hook and options this parser knows goes straight to
+:func:`mmplug.cli._fire_run.execute`; anything else (``--help``, no hook: the interactive loop,
+an unknown option, a value that does not parse) returns None and typer handles the command line,
+with its usage errors. ``tests/fire/test_fire_fast.py`` keeps this table equal to the options of
+the typer command in :mod:`mmplug.cli.fire`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+# option → (keyword of execute(), kind); kinds: str, path, float, list (repeatable), flag
+OPTIONS: dict[str, tuple[str, str]] = {
+    "--json": ("json_text", "str"),
+    "--file": ("file", "path"),
+    "--set": ("sets", "list"),
+    "--as": ("as_user", "str"),
+    "--channel": ("channel", "str"),
+    "--message": ("message", "str"),
+    "-m": ("message", "str"),
+    "--data": ("data", "str"),
+    "-d": ("data", "str"),
+    "--header": ("headers", "list"),
+    "-H": ("headers", "list"),
+    "--output": ("output", "str"),
+    "-o": ("output", "str"),
+    "--record": ("record", "path"),
+    "--show-request": ("show_request", "flag"),
+    "--world": ("world", "str"),
+    "--python": ("python", "str"),
+    "--hook-timeout": ("hook_timeout", "float"),
+    "--local": ("local", "flag"),
+    "--list": ("list_hooks", "flag"),
+}
+
+
+def parse(argv: list[str]) -> dict[str, Any] | None:
+    """Keyword arguments for ``execute`` from the words after ``fire``; None to let typer
+    parse them (help, interactive, anything unusual)."""
+    options: dict[str, Any] = {}
+    positional: list[str] = []
+    words = iter(argv)
+    for word in words:
+        if word == "--":
+            positional.extend(words)
+            break
+        if not word.startswith("-") or word == "-":
+            positional.append(word)
+            continue
+        name, attached = word, None
+        if word.startswith("--") and "=" in word:
+            name, attached = word.split("=", 1)
+        elif not word.startswith("--") and len(word) > 2:
+            name, attached = word[:2], word[2:]  # -mhello, as click reads it
+        spec = OPTIONS.get(name)
+        if spec is None:
+            return None
+        key, kind = spec
+        if kind == "flag":
+            if attached is not None:
+                return None
+            options[key] = True
+            continue
+        value = attached if attached is not None else next(words, None)
+        if value is None:
+            return None
+        if kind == "list":
+            options.setdefault(key, []).append(value)
+        elif kind == "path":
+            options[key] = Path(value)
+        elif kind == "float":
+            try:
+                options[key] = float(value)
+            except ValueError:
+                return None
+        else:
+            options[key] = value
+    if not positional or options.get("list_hooks"):
+        return None
+    return {"hook": positional[0], "args": positional[1:] or None, **options}
+
+
+def run(argv: list[str]) -> int | None:
+    """Run ``mmplug fire ARGV`` on the fast path: the exit code, or None when typer must."""
+    options = parse(argv)
+    if options is None:
+        return None
+    from mmplug.cli import _fire_prefetch
+    from mmplug.cli._errors import guard
+    from mmplug.cli._fire_run import execute
+
+    _fire_prefetch.start(argv)
+    return guard(lambda: execute(**options))

@@ -1,0 +1,123 @@
+"""The fast command-line path of ``mmplug fire`` (no typer): same options, same results."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from mmplug.cli._fire_fast import OPTIONS, parse
+
+
+def _typer_options() -> dict[str, tuple[str, str]]:
+    import typer
+
+    from mmplug.cli.main import build_app
+
+    group = typer.main.get_command(build_app())
+    command = group.commands["fire"]  # type: ignore[attr-defined]
+    table: dict[str, tuple[str, str]] = {}
+    for param in command.params:
+        if param.param_type_name != "option":
+            continue
+        if param.is_flag:
+            kind = "flag"
+        elif param.multiple:
+            kind = "list"
+        elif _annotation(param) is float:
+            kind = "float"
+        elif _annotation(param) is Path:
+            kind = "path"
+        else:
+            kind = "str"
+        for name in param.opts:
+            if name not in ("-h", "--help"):
+                table[name] = (str(param.name), kind)
+    return table
+
+
+def _annotation(param: object) -> object:
+    """The parameter's Python type (typer >= 0.2x keeps it; older ones have click types)."""
+    descriptor = getattr(param, "type_descriptor", None)
+    if descriptor is not None:
+        return descriptor.annotation
+    name = getattr(getattr(param, "type", None), "name", "")
+    return {"float": float, "path": Path}.get(name, str)
+
+
+def test_fast_table_equals_the_typer_command() -> None:
+    assert _typer_options() == OPTIONS
+
+
+def test_fast_defaults_equal_the_typer_command() -> None:
+    import inspect
+
+    from mmplug.cli._fire_run import execute
+    from mmplug.cli.fire import fire
+
+    typer_defaults = {n: p.default for n, p in inspect.signature(fire).parameters.items()}
+    fast_defaults = {n: p.default for n, p in inspect.signature(execute).parameters.items()}
+    assert typer_defaults == fast_defaults
+
+
+@pytest.mark.parametrize(("argv", "expected"), [
+    (["OnActivate"], {"hook": "OnActivate", "args": None}),
+    (["ExecuteCommand", "/echo", "hi", "-mhello", "--output=json"],
+     {"hook": "ExecuteCommand", "args": ["/echo", "hi"], "message": "hello", "output": "json"}),
+    (["--set", "a=1", "MessageWillBePosted", "--set", "b=2", "--local"],
+     {"hook": "MessageWillBePosted", "args": None, "sets": ["a=1", "b=2"], "local": True}),
+    (["ServeHTTP", "GET", "/x", "-H", "A: b", "--hook-timeout", "2.5", "--", "--odd"],
+     {"hook": "ServeHTTP", "args": ["GET", "/x", "--odd"], "headers": ["A: b"],
+      "hook_timeout": 2.5}),
+    (["OnActivate", "--record", "c.jsonl"],
+     {"hook": "OnActivate", "args": None, "record": Path("c.jsonl")}),
+])
+def test_parse(argv: list[str], expected: dict[str, object]) -> None:
+    assert parse(argv) == expected
+
+
+@pytest.mark.parametrize("argv", [
+    [],  # interactive loop
+    ["--help"], ["OnActivate", "-h"],
+    ["OnActivate", "--unknown"],
+    ["OnActivate", "--hook-timeout", "soon"],  # typer reports the bad value
+    ["OnActivate", "--json"],  # missing value
+    ["--list"],
+    ["OnActivate", "--local=yes"],
+])
+def test_unusual_command_lines_go_to_typer(argv: list[str]) -> None:
+    assert parse(argv) is None
+
+
+def test_a_cold_fire_does_not_import_typer(parrot_plugin: Path) -> None:
+    code = (
+        "import atexit, sys\n"
+        "atexit.register(lambda: print('typer loaded:', 'typer' in sys.modules, file=sys.stderr))\n"
+        f"sys.argv = ['mmplug', 'fire', 'OnActivate', {str(parrot_plugin)!r}, '--output', 'json',"
+        f" '--python', {sys.executable!r}]\n"
+        "import mmplug.cli.main as m\n"
+        "m.run()\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert '"ok": true' in done.stdout
+    assert "typer loaded: False" in done.stderr
+
+
+def test_fallback_to_typer_keeps_its_usage_errors(parrot_plugin: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "mmplug.cli.main", "fire", "OnActivate", str(parrot_plugin),
+         "--hook-timeout", "soon"], capture_output=True, text=True, timeout=60,
+        env={"COLUMNS": "200", "NO_COLOR": "1", **_env()})
+    assert done.returncode == 2
+    assert "--hook-timeout" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def _env() -> dict[str, str]:
+    import os
+
+    return {k: v for k, v in os.environ.items() if k != "FORCE_COLOR"}
