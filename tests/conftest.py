@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -32,3 +34,16 @@ def parrot_plugin(tmp_path: Path) -> Path:
     target = tmp_path / "parrot"
     shutil.copytree(PARROT, target, ignore=shutil.ignore_patterns(".mmplug", "__pycache__"))
     return target
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _private_world_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Seeded-world images (mmplug.host.world_cache) go to a folder of this test run, not to
+    the user's cache; processes the tests start inherit it."""
+    before = os.environ.get("MMPLUG_CACHE_DIR")
+    os.environ["MMPLUG_CACHE_DIR"] = str(tmp_path_factory.mktemp("world-cache"))
+    yield
+    if before is None:
+        os.environ.pop("MMPLUG_CACHE_DIR", None)
+    else:
+        os.environ["MMPLUG_CACHE_DIR"] = before

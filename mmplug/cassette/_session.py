@@ -26,17 +26,11 @@ def world_summary(store: Store) -> dict[str, Any] | None:
 
 
 def open_world_store(world: str | Path | None = None) -> Store:
-    """An in-memory store seeded from ``world`` (name or path) with a stepping clock."""
-    from mmplug.host.store import MEMORY, Store
-    from mmplug.host.world import load_world, seed_store
+    """An in-memory store seeded from ``world`` (name or path) with a stepping clock (from the
+    seeded-image cache when it holds the world: see :mod:`mmplug.host.world_cache`)."""
+    from mmplug.host.world_cache import seeded_memory_store
 
-    store = Store.open(MEMORY)
-    try:
-        seed_store(store, load_world(world or DEFAULT_WORLD), deterministic_clock=True)
-    except BaseException:
-        store.close()
-        raise
-    return store
+    return seeded_memory_store(world or DEFAULT_WORLD)
 
 
 def deterministic_session(

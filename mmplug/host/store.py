@@ -74,6 +74,31 @@ class Store:
             ) from None
         return store
 
+    @classmethod
+    def open_image(cls, image: bytes) -> Store:
+        """An in-memory store holding a copy of :meth:`image` (sqlite3 serialize format).
+
+        Raises ``sqlite3.DatabaseError`` when ``image`` is not such a database of this schema.
+        """
+        conn = sqlite3.connect(MEMORY, check_same_thread=False, isolation_level=None,
+                               timeout=30.0)
+        try:
+            conn.deserialize(image)
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA foreign_keys = ON")
+            row = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+            if row is None or int(row[0]) != SCHEMA_VERSION:
+                raise sqlite3.DatabaseError("image of another schema version")
+        except BaseException:
+            conn.close()
+            raise
+        return cls(conn, MEMORY)
+
+    def image(self) -> bytes:
+        """The whole database as bytes (sqlite3 serialize format), see :meth:`open_image`."""
+        with self._lock:
+            return bytes(self._conn.serialize())
+
     def close(self) -> None:
         with self._lock:
             with contextlib.suppress(sqlite3.Error):
