@@ -6,8 +6,9 @@ Both sides run the same small SDK plugin (written to a temporary directory; its 
 logs one line) with the same interpreter, in alternating runs, each as a fresh process timed
 from spawn to exit:
 
-* mmplug: ``python -m mmplug.cli.main fire OnActivate DIR --output json`` (CLI start, world
-  seeding, plugin launch and handshake, OnActivate, OnDeactivate and stop);
+* mmplug: ``mmplug fire OnActivate DIR --output json`` (the console script next to the
+  interpreter, else ``python -m mmplug.cli.main``: CLI start, world, plugin launch and
+  handshake, OnActivate, OnDeactivate and stop);
 * go-plugin v1.0.1 (../shared/conformance gohost): handshake, ping, one OnActivate call,
   Kill().
 
@@ -66,13 +67,18 @@ def main() -> None:
     binary = gohost_binary()
     if binary is None:
         raise SystemExit("the go-plugin conformance host is not available (../shared/conformance)")
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    # Bytecode is cached as on a user's machine (a shell with PYTHONDONTWRITEBYTECODE=1 would
+    # make every run recompile each module edited since the last cache write).
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPATH"] = str(ROOT)
     with tempfile.TemporaryDirectory() as tmp:
         plugin = Path(tmp)
         (plugin / "plugin.py").write_text(PLUGIN_SOURCE, encoding="utf-8")
         (plugin / "plugin.json").write_text(json.dumps(MANIFEST), encoding="utf-8")
-        fire = [sys.executable, "-m", "mmplug.cli.main", "fire", "OnActivate", str(plugin),
-                "--output", "json", "--python", sys.executable]
+        script = Path(sys.executable).with_name("mmplug")  # the console script users run
+        entry = [str(script)] if script.is_file() else [sys.executable, "-m", "mmplug.cli.main"]
+        fire = [*entry, "fire", "OnActivate", str(plugin), "--output", "json",
+                "--python", sys.executable]
         go = [str(binary), "-method", "/mattermost.pluginapi.v1.PluginHooks/OnActivate",
               "-payload-hex", "", "--", sys.executable, "plugin.py"]
         timed(fire, plugin, env)  # warm both once (bytecode, page cache)

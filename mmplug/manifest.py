@@ -9,7 +9,7 @@ of every manifest rule (ids, versions, URLs, settings schema) lives in
 from __future__ import annotations
 
 import json
-import platform
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -87,12 +87,22 @@ def _parse(path: Path) -> dict[str, Any]:
     return data
 
 
+def _system_and_machine() -> tuple[str, str]:
+    """("linux", "x86_64") and the like; os.uname where there is one (the platform module
+    costs a few milliseconds of every command's start)."""
+    if hasattr(os, "uname"):
+        info = os.uname()
+        return info.sysname.lower(), info.machine.lower()
+    import platform
+
+    return platform.system().lower(), platform.machine().lower()
+
+
 def executable_for_platform(server: dict[str, Any]) -> str:
     """``server.executables[<os>-<arch>]`` if present, else ``server.executable``."""
-    machine = {"x86_64": "amd64", "aarch64": "arm64", "arm64": "arm64"}.get(
-        platform.machine().lower(), platform.machine().lower()
-    )
-    key = f"{platform.system().lower()}-{machine}"
+    system, arch = _system_and_machine()
+    machine = {"x86_64": "amd64", "aarch64": "arm64", "arm64": "arm64"}.get(arch, arch)
+    key = f"{system}-{machine}"
     executables = server.get("executables") or {}
     if isinstance(executables, dict) and isinstance(executables.get(key), str):
         return str(executables[key])
