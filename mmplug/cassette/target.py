@@ -86,7 +86,7 @@ def _warm_spare(plugin_dir: Path, python: str | None) -> Any:
     from mmplug.errors import MmplugError
 
     try:
-        from mmplug.devloop.warm import WarmPool
+        from mmplug.devloop.warm import LEAN_PRELOAD, WarmPool
         from mmplug.host.launcher import find_python, plugin_env
         from mmplug.manifest import load_manifest
 
@@ -96,7 +96,7 @@ def _warm_spare(plugin_dir: Path, python: str | None) -> Any:
         return None  # the launch reports a bad manifest or interpreter properly
     if interpreter is None:
         return None
-    pool = WarmPool()
+    pool = WarmPool(LEAN_PRELOAD)
     pool.prepare([interpreter, manifest.executable], cwd=manifest.plugin_dir,
                  env=plugin_env(None))
     return pool

@@ -38,7 +38,7 @@ def start(args: list[str]) -> None:
         folder = folders[0] if folders else Path(".")
         if "--local" not in args and (folder / ".mmplug" / "dev.json").is_file():
             return  # fire goes into the running dev session
-        from mmplug.devloop.warm import WarmPool
+        from mmplug.devloop.warm import LEAN_PRELOAD, WarmPool
         from mmplug.host.launcher import find_python, plugin_env
         from mmplug.manifest import load_manifest
 
@@ -49,7 +49,7 @@ def start(args: list[str]) -> None:
         interpreter = find_python(manifest.plugin_dir, python)
         if interpreter is None:
             return
-        pool = WarmPool()
+        pool = WarmPool(LEAN_PRELOAD)
         atexit.register(pool.close)
         pool.prepare([interpreter, manifest.executable], cwd=manifest.plugin_dir,
                      env=plugin_env(None))

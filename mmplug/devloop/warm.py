@@ -31,10 +31,7 @@ from pathlib import Path
 BOOT = r"""
 import os, sys
 sys.path[0] = os.path.dirname(os.path.abspath(sys.argv[2]))
-for _name in ("grpc", "google.protobuf.message", "grpc_health.v1.health", "concurrent.futures",
-              "mmplug.sdk", "mmplug.protocol.hooks_pb2_grpc", "mmplug.protocol.api_pb2_grpc",
-              "mmplug.protocol.catalog", "mmplug.sdk._server", "mmplug.sdk._hooks",
-              "mmplug.sdk._services", "mmplug.sdk._client", "mmplug.sdk._async"):
+for _name in sys.argv[3].split(","):
     try:
         __import__(_name)
     except Exception:
@@ -56,6 +53,18 @@ def _go():
 _go()
 """
 READY_TIMEOUT = 10.0
+
+# What a spare imports before it waits: what the SDK's serve() imports for any plugin...
+LEAN_PRELOAD: tuple[str, ...] = (
+    "grpc", "google.protobuf.message", "grpc_health.v1.health", "concurrent.futures",
+    "mmplug.sdk", "mmplug.protocol.catalog", "mmplug.sdk._server", "mmplug.sdk._hooks",
+    "mmplug.sdk._services", "mmplug.sdk._client", "mmplug.sdk._async",
+)
+# ...and, for the dev loop's reloads, the generated stubs a plugin may use directly as well.
+# A one-off launch (a cold `mmplug fire`) waits for its spare, so it takes the lean list.
+DEV_PRELOAD: tuple[str, ...] = (
+    *LEAN_PRELOAD, "mmplug.protocol.hooks_pb2_grpc", "mmplug.protocol.api_pb2_grpc",
+)
 
 
 DIR_PREFIX = "mmplug-warm-"
@@ -98,8 +107,9 @@ class _Spare:
 class WarmPool:
     """Keeps one warm spare per (interpreter, directory, script); see the module docstring."""
 
-    def __init__(self) -> None:
-        sweep_stale_dirs()
+    def __init__(self, preload: tuple[str, ...] = DEV_PRELOAD) -> None:
+        self._preload = ",".join(preload)
+        self._swept = False  # stale FIFO folders are swept after the first spare is started
         self._dir_path: Path | None = None  # made on the first spare: most pools never need one
         self._spares: dict[tuple[str, str, str], _Spare] = {}
         self._lock = threading.Lock()
@@ -133,12 +143,15 @@ class WarmPool:
                 return
         fifo = self._dir() / f"go-{os.getpid()}-{time.monotonic_ns()}"
         os.mkfifo(fifo, 0o600)
-        boot = [command[0], "-c", BOOT, str(fifo), command[1]]
+        boot = [command[0], "-c", BOOT, str(fifo), command[1], self._preload]
         try:
             popen = spawn(boot, cwd=cwd, env=dict(env))
         except OSError:
             fifo.unlink(missing_ok=True)
             return
+        if not self._swept:  # while the spare boots
+            self._swept = True
+            sweep_stale_dirs()
         spare = _Spare(key, popen, fifo, time.monotonic())
         with self._lock:
             if self._closed or key in self._spares:
@@ -169,6 +182,9 @@ class WarmPool:
             folder, self._dir_path = self._dir_path, None
         if folder is not None:
             shutil.rmtree(folder, ignore_errors=True)
+        if not self._swept:
+            self._swept = True
+            sweep_stale_dirs()
 
     def _dir(self) -> Path:
         with self._lock:
