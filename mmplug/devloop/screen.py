@@ -165,7 +165,10 @@ class LiveScreen:
                 return
             live = self._live
             if live is not None:
-                live.refresh()
+                try:
+                    live.refresh()
+                except Exception:  # a broken frame must not freeze the screen for good
+                    pass
                 self.redraws += 1
             last = time.monotonic()
 
