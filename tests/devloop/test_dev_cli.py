@@ -60,6 +60,8 @@ def test_ctrl_c_deactivates_and_leaves_nothing_behind(tmp_path: Path) -> None:
     assert "deactivating version=v2" in text  # Ctrl-C ran OnDeactivate on the new code
     assert "Traceback" not in text
     assert processes_in(tmp_path) == []
+    log = (project / ".mmplug" / "dev.log").read_text()  # a pipe gets the file too
+    assert "plugin.py changed, reloading" in log and "deactivating version=v2" in log
     recorded = (project / "dev.jsonl").read_text().splitlines()
     assert sum('"hook":"OnActivate"' in line for line in recorded) == 2  # start and reload
     assert any('"hook":"ServeHTTP"' in line for line in recorded)  # front door requests too
