@@ -56,8 +56,16 @@ def dev(
     no_warm: Annotated[
         bool, typer.Option("--no-warm", help="Cold-start every reload (no warm spare).")
     ] = False,
+    plain: Annotated[
+        bool, typer.Option("--plain", help="Print plain scrolling lines on a terminal too, "
+                           "instead of the live status above the newest logs.")
+    ] = False,
 ) -> None:
-    """Run plugins, reload them on save, serve /plugins/<id>/... until Ctrl-C."""
+    """Run plugins, reload them on save, serve /plugins/<id>/... until Ctrl-C.
+
+    On a terminal the live status (plugins, hooks, URLs, last reload) stays on top and the newest
+    log lines stream below it; every line also goes to .mmplug/dev.log.
+    """
     from mmplug.errors import UsageError
     from mmplug.host.logs import normalize_level
 
@@ -77,4 +85,4 @@ def dev(
     loop = DevLoop(dirs, port=port, metrics_port=metrics_port, as_user=as_user, attach=attach,
                    warm=not no_warm, store=store, world=world, fresh=fresh, python=python,
                    env=env, ignore=(record,) if record is not None else ())
-    run_dev(loop, level, record)
+    run_dev(loop, level, record, plain=plain)

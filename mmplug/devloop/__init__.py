@@ -9,6 +9,7 @@
     _http_map.py   the server's request/response mapping rules, as pure functions
     control.py     the unix-socket control channel and its client: connect(project_dir)
     status.py      status data and its rendering; terminal.py: the command's terminal UI
+    screen.py      the live screen (status on top, newest logs below) and .mmplug/dev.log
 
 Importing this package is cheap; the parts load on use.
 """

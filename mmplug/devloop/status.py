@@ -71,9 +71,13 @@ def describe_reload(reload: Reload, now: datetime | None = None) -> str:
 
 def render_status(
     plugins: list[PluginStatus], url: str | None, metrics_url: str | None = None,
-    now: datetime | None = None,
+    now: datetime | None = None, log_path: str | None = None,
+    problem_lines: int | None = None,
 ) -> RenderableType:
-    """A compact table: one block per plugin."""
+    """A compact table: one block per plugin, then where the full log is.
+
+    ``problem_lines`` crops a long problem (a crash with its stderr tail) to that many lines.
+    """
     from rich.table import Table
     from rich.text import Text
 
@@ -96,5 +100,14 @@ def render_status(
         if status.last_reload is not None:
             table.add_row("reload", describe_reload(status.last_reload, now))
         if status.problem:
-            table.add_row("problem", Text(status.problem, style="red"))
+            table.add_row("problem", Text(_crop(status.problem, problem_lines), style="red"))
+    if log_path:
+        table.add_row("log", Text(log_path, style="dim"))
     return table
+
+
+def _crop(text: str, lines: int | None) -> str:
+    parts = text.splitlines()
+    if lines is None or len(parts) <= lines:
+        return text
+    return "\n".join(parts[:lines]) + f"\n… {len(parts) - lines} more lines in the log"

@@ -1,117 +1,227 @@
-"""The ``mmplug dev`` terminal: logs scroll, the live status stays pinned, Ctrl-C stops cleanly.
+"""The ``mmplug dev`` terminal: the live status on top, the plugin logs streaming below it.
 
-On a terminal the status (plugin state, hooks, front door URL, last reload) is a rich ``Live``
-region that stays put while logs scroll; elsewhere (a pipe, CI) status changes are printed as
-plain lines. Logs and events go through one printer in the order they happen.
+On a terminal, :class:`~mmplug.devloop.screen.LiveScreen` fills the screen: the status (plugin
+state, hooks, front door URL, last reload, where the log file is) on top and the newest log lines
+below it. Elsewhere (a pipe, CI) or with ``--plain``, logs, events and status changes are printed
+as plain lines. Either way every line also goes to ``.mmplug/dev.log``. Logs and events go
+through one printer in the order they happen; Ctrl-C leaves the final status and the last log
+lines on the terminal.
 """
 
 from __future__ import annotations
 
+import contextlib
 import signal
+import sys
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from rich.console import Console
+    from rich.console import Console, RenderableType
+    from rich.text import Text
 
     from mmplug.devloop.frontdoor import Exchange
     from mmplug.devloop.loop import DevLoop
+    from mmplug.devloop.screen import DevLog, LiveScreen
     from mmplug.devloop.status import Reload
     from mmplug.host.logs import LogRecord
 
+LOG_NAME = "dev.log"
+FINAL_RESERVE = 4  # lines left free under the final frame for the "stopping" lines
+
 
 class Printer:
-    """Observer of the loop and its session: prints logs and events, refreshes the status."""
+    """Observer of the loop and its session: shows logs and events, refreshes the status.
 
-    def __init__(self, console: Console, loop: DevLoop, level: str) -> None:
+    With a ``screen`` (a terminal) lines go to its log area; without, they are printed. With a
+    ``log`` every line is also appended to it.
+    """
+
+    def __init__(self, console: Console, loop: DevLoop, level: str,
+                 log: DevLog | None = None, log_shown: str | None = None) -> None:
         self.console = console
         self.loop = loop
         self.level = level
-        self.live: Any = None
+        self.log = log
+        self.log_shown = log_shown  # how the status names the log file
+        self.screen: LiveScreen | None = None
         self._lock = threading.Lock()
 
-    def _print(self, *items: Any, style: str | None = None) -> None:
-        with self._lock:
-            self.console.print(*items, style=style)
+    def emit(self, item: str | Text, style: str | None = None, stamp: bool = True) -> None:
+        """Show one event or log entry (any number of lines) and append it to the log."""
+        from rich.text import Text
+
+        text = Text(item, style=style or "") if isinstance(item, str) else item
+        with self._lock:  # the file and the screen see the same order
+            if self.log is not None:
+                self.log.write(text.plain, stamp=stamp)
+            if self.screen is not None:
+                self.screen.append(text)
+            else:
+                self.console.print(text)
 
     def on_log(self, record: LogRecord) -> None:
         from mmplug.host.logs import level_at_least, render_log
 
         if level_at_least(record.level, self.level):
-            self._print(render_log(record))
+            self.emit(render_log(record), stamp=False)  # it starts with its own time
 
     def on_reloading(self, plugin_id: str, why: str) -> None:
-        self._print(f"↻ {plugin_id}: {why}, reloading", style="yellow")
+        self.emit(f"↻ {plugin_id}: {why}, reloading", style="yellow")
 
     def on_reload(self, plugin_id: str, reload: Reload) -> None:
         if reload.ok:
             how = "warm" if reload.warm else "cold"
-            self._print(f"✓ {plugin_id} active ({reload.why}: {reload.duration_s * 1000:.0f} ms,"
-                        f" {how})", style="green")
+            self.emit(f"✓ {plugin_id} active ({reload.why}: {reload.duration_s * 1000:.0f} ms,"
+                      f" {how})", style="green")
         self.on_status()
 
     def on_problem(self, plugin_id: str, text: str) -> None:
-        self._print(f"✗ {plugin_id}: {text}", style="red")
+        self.emit(f"✗ {plugin_id}: {text}", style="red")
         if plugin_id:
-            self._print("  waiting for the next save…", style="dim")
+            self.emit("  waiting for the next save…", style="dim")
 
     def on_exchange(self, exchange: Exchange) -> None:
         if self.level in ("trace", "debug") or exchange.status >= 500:
             style = "red" if exchange.status >= 500 else "dim"
-            self._print(f"{exchange.method} /plugins/{exchange.plugin_id}… {exchange.path} → "
-                        f"{exchange.status} ({exchange.duration_s * 1000:.0f} ms)", style=style)
+            self.emit(f"{exchange.method} /plugins/{exchange.plugin_id}… {exchange.path} → "
+                      f"{exchange.status} ({exchange.duration_s * 1000:.0f} ms)", style=style)
 
     def on_status(self) -> None:
-        if self.live is not None:
-            self.live.update(self.renderable(), refresh=True)
+        if self.screen is not None:
+            self.screen.changed()
 
-    def renderable(self) -> Any:
+    def renderable(self) -> RenderableType:
+        """The status panel drawn on top of the screen."""
+        from rich.panel import Panel
+        from rich.text import Text
+
         from mmplug.devloop.status import render_status
 
         door = self.loop.front_door
-        return render_status(list(self.loop.status.values()), door.url if door else None,
-                             door.metrics_url if door else None)
+        plugins = list(self.loop.status.values())
+        body: RenderableType = Text("starting…", style="dim")
+        if plugins:
+            body = render_status(plugins, door.url if door else None,
+                                 door.metrics_url if door else None, log_path=self.log_shown,
+                                 problem_lines=3)
+        return Panel(body, title="[bold]mmplug dev[/]", title_align="left",
+                     subtitle="watching for saves · Ctrl-C to stop", subtitle_align="right",
+                     border_style="dim")
 
 
-def run_dev(loop: DevLoop, level: str, record: Path | None) -> None:
-    """Start ``loop``, show it until SIGINT/SIGTERM/SIGHUP, then close everything."""
+def run_dev(loop: DevLoop, level: str, record: Path | None, plain: bool = False) -> None:
+    """Start ``loop``, show it until SIGINT/SIGTERM/SIGHUP, then close everything.
+
+    ``plain`` prints lines even on a terminal (as in a pipe) instead of the live screen.
+    """
     from rich.console import Console
-    from rich.live import Live
+
+    from mmplug.devloop.screen import LiveScreen
+    from mmplug.errors import MmplugError
 
     console = Console(highlight=False, soft_wrap=True)
-    printer = Printer(console, loop, level)
+    live = console.is_terminal and not console.is_dumb_terminal and not plain
+    log, log_problem = _open_log(loop)
+    printer = Printer(console, loop, level, log, _shown(log.path) if log else log_problem)
     loop.add_observer(printer)
     stop = threading.Event()
     previous = {sig: signal.signal(sig, lambda *_: stop.set())
                 for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
     recorder = None
+    screen: LiveScreen | None = None
     try:
-        if record is not None:
-            from mmplug.cassette.recorder import CassetteRecorder
+        with _quiet_input(live):
+            if record is not None:
+                from mmplug.cassette.recorder import CassetteRecorder
 
-            recorder = CassetteRecorder(record)
-            loop.add_observer(_RecorderBinding(recorder))
-        console.print("starting…", style="dim")
-        loop.start()
-        _banner(console, loop)
-        if console.is_terminal:
-            with Live(printer.renderable(), console=console, auto_refresh=False,
-                      transient=True) as live:
-                printer.live = live
-                while not stop.wait(1.0):
-                    printer.on_status()  # keeps "n s ago" fresh
-                printer.live = None
-        else:
+                recorder = CassetteRecorder(record)
+                loop.add_observer(_RecorderBinding(recorder))
+            if live:
+                screen = LiveScreen(console, printer.renderable)
+                previous[signal.SIGWINCH] = signal.signal(signal.SIGWINCH,
+                                                          lambda *_: printer.on_status())
+                printer.screen = screen
+                screen.start()
+            else:
+                printer.emit("starting…", style="dim")
+            try:
+                loop.start()
+            except MmplugError as exc:
+                if log is not None:
+                    log.write(exc.render(), stamp=True)
+                raise
+            if screen is None:
+                _banner(printer, loop)
             stop.wait()
-        console.print("stopping: deactivating plugins…", style="dim")
+            if screen is not None:
+                printer.screen = None
+                screen.stop(FINAL_RESERVE)
+                screen = None
+            printer.emit("stopping: deactivating plugins…", style="dim")
     finally:
+        if screen is not None:  # start failed or an error: leave the terminal readable
+            printer.screen = None
+            screen.stop(FINAL_RESERVE)
         loop.close()
         if recorder is not None:
             recorder.close()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+        if log is not None:
+            log.write("stopped", stamp=True)
+            log.close()
     console.print("stopped; nothing left running.", style="dim")
+
+
+def _open_log(loop: DevLoop) -> tuple[DevLog | None, str | None]:
+    """The session's log file in the first project's ``.mmplug/``, or why there is none."""
+    from mmplug.devloop.screen import DevLog
+    from mmplug.host import STATE_DIR
+
+    path = loop.plugin_dirs[0] / STATE_DIR / LOG_NAME
+    try:
+        log = DevLog(path)
+    except OSError as exc:
+        return None, f"not written: {exc.strerror or exc}"
+    log.write(f"mmplug dev: {', '.join(str(d) for d in loop.plugin_dirs)}", stamp=True)
+    return log, None
+
+
+def _shown(path: Path) -> str:
+    """``path`` relative to the working directory when it is inside it (shorter)."""
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+@contextlib.contextmanager
+def _quiet_input(live: bool) -> Iterator[None]:
+    """While the live screen runs, keys typed (and the ``^C`` of Ctrl-C) are not echoed into
+    it; the terminal's settings are restored afterwards."""
+    fd = sys.stdin.fileno() if live and sys.stdin is not None and sys.stdin.isatty() else -1
+    saved = None
+    if fd >= 0:
+        import termios
+
+        try:
+            saved = termios.tcgetattr(fd)
+            quiet = termios.tcgetattr(fd)
+            quiet[3] &= ~(termios.ECHO | termios.ECHOCTL)
+            termios.tcsetattr(fd, termios.TCSANOW, quiet)
+        except (termios.error, OSError):
+            saved = None
+    try:
+        yield
+    finally:
+        if saved is not None:
+            import termios
+
+            with contextlib.suppress(termios.error, OSError):
+                termios.tcsetattr(fd, termios.TCSANOW, saved)
 
 
 class _RecorderBinding:
@@ -124,11 +234,13 @@ class _RecorderBinding:
         self.recorder.attach(session)
 
 
-def _banner(console: Console, loop: DevLoop) -> None:
+def _banner(printer: Printer, loop: DevLoop) -> None:
     for status in loop.status.values():
         hooks = ", ".join(status.implemented) or "none"
-        console.print(f"{status.id}: {status.state}; hooks: {hooks}", style="bold")
+        printer.emit(f"{status.id}: {status.state}; hooks: {hooks}", style="bold")
     if loop.front_door is not None:
         for status in loop.status.values():
-            console.print(f"  {loop.front_door.url}/plugins/{status.id}/", style="cyan")
-    console.print("watching for saves; Ctrl-C to stop.", style="dim")
+            printer.emit(f"  {loop.front_door.url}/plugins/{status.id}/", style="cyan")
+    if printer.log_shown:
+        printer.emit(f"log: {printer.log_shown}", style="dim")
+    printer.emit("watching for saves; Ctrl-C to stop.", style="dim")

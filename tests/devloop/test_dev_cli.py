@@ -60,6 +60,8 @@ def test_ctrl_c_deactivates_and_leaves_nothing_behind(tmp_path: Path) -> None:
     assert "deactivating version=v2" in text  # Ctrl-C ran OnDeactivate on the new code
     assert "Traceback" not in text
     assert processes_in(tmp_path) == []
+    log = (project / ".mmplug" / "dev.log").read_text()  # a pipe gets the file too
+    assert "plugin.py changed, reloading" in log and "deactivating version=v2" in log
     recorded = (project / "dev.jsonl").read_text().splitlines()
     assert sum('"hook":"OnActivate"' in line for line in recorded) == 2  # start and reload
     assert any('"hook":"ServeHTTP"' in line for line in recorded)  # front door requests too
@@ -105,3 +107,97 @@ def test_sigkill_of_mmplug_dev_takes_the_plugin_and_spare_along(tmp_path: Path) 
         proc.wait()
     wait_for(lambda: processes_in(tmp_path) == [], timeout=10, what="the children to die")
     assert connect(project) is None  # a stale pointer is not a session
+
+
+def _set_size(fd: int, rows: int, columns: int) -> None:
+    import fcntl
+    import struct
+    import termios
+
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))
+
+
+def test_on_a_terminal_the_status_is_on_top_and_ctrl_c_leaves_it_readable(
+        tmp_path: Path) -> None:
+    import pty
+    import termios
+    import threading
+
+    project = write_plugin(tmp_path / "p")
+    port = _free_port()
+    master, slave = pty.openpty()
+    _set_size(slave, 24, 100)
+    echo_before = termios.tcgetattr(slave)[3] & termios.ECHO
+    env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES", "NO_COLOR")}
+    env["TERM"] = "xterm-256color"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mmplug.cli.main", "dev", str(project), "--port", str(port),
+         "--python", sys.executable, "--store", ":memory:"],
+        stdin=slave, stdout=slave, stderr=slave, env=env, cwd=tmp_path)
+    output = bytearray()
+
+    def read() -> None:  # keep draining, or the child blocks on a full terminal
+        while True:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:
+                return
+            if not chunk:
+                return
+            output.extend(chunk)
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    url = f"http://127.0.0.1:{port}/plugins/{PLUGIN_ID}/"
+    try:
+        wait_for(lambda: _get(url) == b"v1", what="the front door")
+        wait_for(lambda: termios.tcgetattr(slave)[3] & termios.ECHO == 0,
+                 what="typing not echoed into the screen")
+        write_source(project, "v2", atomic=True)
+        wait_for(lambda: _get(url) == b"v2", what="the reload")
+        wait_for(lambda: "version=v2" in _plain(output), what="the new log line on the screen")
+        assert _border_widths(output)[-1] == 100
+        _set_size(slave, 24, 70)
+        proc.send_signal(signal.SIGWINCH)
+        wait_for(lambda: _border_widths(output)[-1] == 70, what="a redraw at 70 columns")
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=30) == 0
+        echo_after = termios.tcgetattr(slave)[3] & termios.ECHO
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        os.close(slave)
+        reader.join(5)
+        os.close(master)
+    text = bytes(output).decode(errors="replace")
+    final = text.rsplit("\x1b[2K", 1)[-1]  # the last frame, after the erasures before it
+    lines = [line.rstrip() for line in _plain(final.encode()).splitlines()]
+    top = next(i for i, line in enumerate(lines) if "mmplug dev" in line)
+    state = next(i for i, line in enumerate(lines) if PLUGIN_ID in line and "active" in line)
+    logged = next(i for i, line in enumerate(lines) if "activated version=v2" in line)
+    stopped = next(i for i, line in enumerate(lines) if "stopped; nothing left running." in line)
+    assert top < state < logged < stopped  # the status above the logs, still on the terminal
+    assert "deactivating version=v2" in "\n".join(lines)  # printed after the final frame
+    assert text.rfind("\x1b[?25h") > text.rfind("\x1b[?25l")  # the cursor is shown again
+    assert "Traceback" not in text
+    assert echo_before and echo_after == echo_before  # typing echoes again
+    log = (project / ".mmplug" / "dev.log").read_text()
+    for line in ("activated version=v1", "plugin.py changed, reloading",
+                 "activated version=v2", "deactivating version=v2", "stopped"):
+        assert line in log
+    assert processes_in(tmp_path) == []
+
+
+def _plain(output: bytes | bytearray) -> str:
+    """Terminal output without its escape sequences."""
+    import re
+
+    return re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", bytes(output).decode(errors="replace"))
+
+
+def _border_widths(output: bytes | bytearray) -> list[int]:
+    """The widths of the status panel's bottom borders drawn so far."""
+    import re
+
+    return [len(match) for match in re.findall(r"╰[─ A-Za-z·\-]*╯", _plain(output))] or [0]
