@@ -9,15 +9,14 @@ of every manifest rule (ids, versions, URLs, settings schema) lives in
 from __future__ import annotations
 
 import json
-import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mmplug._plugin_files import MANIFEST_NAMES, executable_for_platform
 from mmplug.errors import ManifestError
 
-MANIFEST_NAMES = ("plugin.yaml", "plugin.yml", "plugin.json")  # the server prefers YAML
 ID_PATTERN = re.compile(r"^[a-zA-Z0-9-_.]+$")
 ID_MIN, ID_MAX = 3, 190
 
@@ -85,29 +84,6 @@ def _parse(path: Path) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ManifestError(f"{path}: the manifest must be a JSON object")
     return data
-
-
-def _system_and_machine() -> tuple[str, str]:
-    """("linux", "x86_64") and the like; os.uname where there is one (the platform module
-    costs a few milliseconds of every command's start)."""
-    if hasattr(os, "uname"):
-        info = os.uname()
-        return info.sysname.lower(), info.machine.lower()
-    import platform
-
-    return platform.system().lower(), platform.machine().lower()
-
-
-def executable_for_platform(server: dict[str, Any]) -> str:
-    """``server.executables[<os>-<arch>]`` if present, else ``server.executable``."""
-    system, arch = _system_and_machine()
-    machine = {"x86_64": "amd64", "aarch64": "arm64", "arm64": "arm64"}.get(arch, arch)
-    key = f"{system}-{machine}"
-    executables = server.get("executables") or {}
-    if isinstance(executables, dict) and isinstance(executables.get(key), str):
-        return str(executables[key])
-    value = server.get("executable") or ""
-    return value if isinstance(value, str) else ""
 
 
 def load_manifest(plugin_dir: str | Path) -> Manifest:

@@ -29,30 +29,33 @@ def start(args: list[str]) -> None:
     """Prepare a warm spare for ``mmplug fire ARGS`` (best effort, never raises)."""
     global _POOL
     try:
-        from mmplug.manifest import MANIFEST_NAMES
+        import os
+
+        from mmplug._plugin_files import MANIFEST_NAMES, quick_launch_target
 
         if not args or args[0].startswith("-") or "--list" in args:
             return
-        folders = [Path(a) for a in args[1:] if not a.startswith("-") and Path(a).is_dir()
-                   and any((Path(a) / n).is_file() for n in MANIFEST_NAMES)]
-        folder = folders[0] if folders else Path(".")
-        if "--local" not in args and (folder / ".mmplug" / "dev.json").is_file():
+        folders = [a for a in args[1:] if not a.startswith("-") and os.path.isdir(a)
+                   and any(os.path.isfile(os.path.join(a, n)) for n in MANIFEST_NAMES)]
+        folder = folders[0] if folders else "."
+        if "--local" not in args and os.path.isfile(os.path.join(folder, ".mmplug", "dev.json")):
             return  # fire goes into the running dev session
+        target = quick_launch_target(folder)
+        if target is None:
+            return
+        plugin_dir, executable = target
         from mmplug.devloop.warm import LEAN_PRELOAD, WarmPool
-        from mmplug.host.launcher import find_python, plugin_env
-        from mmplug.manifest import load_manifest
+        from mmplug.host._child_env import find_python, plugin_env
 
-        manifest = load_manifest(folder)
         python = _option(args, "--python")
         if python and "/" in python:
-            python = str(Path(python).absolute())
-        interpreter = find_python(manifest.plugin_dir, python)
+            python = str(Path(python).absolute())  # as the command does
+        interpreter = find_python(Path(plugin_dir), python)
         if interpreter is None:
             return
         pool = WarmPool(LEAN_PRELOAD)
         atexit.register(pool.close)
-        pool.prepare([interpreter, manifest.executable], cwd=manifest.plugin_dir,
-                     env=plugin_env(None))
+        pool.prepare([interpreter, executable], cwd=Path(plugin_dir), env=plugin_env(None))
         _POOL = pool
     except Exception:  # a prefetch must never be the reason a command fails
         return

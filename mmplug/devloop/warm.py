@@ -17,13 +17,11 @@ from __future__ import annotations
 import errno
 import json
 import os
-import shutil
 import subprocess
 import tempfile
 import threading
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
 # Runs in the spare: ``python -c BOOT <fifo> <script>``. Kept free of anything but the stdlib
@@ -70,6 +68,12 @@ DEV_PRELOAD: tuple[str, ...] = (
 DIR_PREFIX = "mmplug-warm-"
 
 
+def _rmtree(folder: Path) -> None:
+    import shutil
+
+    shutil.rmtree(folder, ignore_errors=True)
+
+
 def sweep_stale_dirs() -> int:
     """Remove FIFO folders left by pools whose process died without closing them (SIGKILL).
 
@@ -83,7 +87,7 @@ def sweep_stale_dirs() -> int:
         try:
             os.kill(int(pid_text), 0)
         except ProcessLookupError:
-            shutil.rmtree(folder, ignore_errors=True)
+            _rmtree(folder)
             removed += 1
         except OSError:
             continue
@@ -96,12 +100,17 @@ def _me() -> str:
     return pwd.getpwuid(os.getuid()).pw_name
 
 
-@dataclass
 class _Spare:
-    key: tuple[str, str, str]
-    popen: subprocess.Popen[bytes]
-    fifo: Path
-    started: float
+    """One waiting interpreter (a plain class: dataclasses cost a cold fire ~13 ms to import)."""
+
+    __slots__ = ("fifo", "key", "popen", "started")
+
+    def __init__(self, key: tuple[str, str, str], popen: subprocess.Popen[bytes], fifo: Path,
+                 started: float) -> None:
+        self.key = key
+        self.popen = popen
+        self.fifo = fifo
+        self.started = started
 
 
 class WarmPool:
@@ -181,7 +190,7 @@ class WarmPool:
         with self._lock:
             folder, self._dir_path = self._dir_path, None
         if folder is not None:
-            shutil.rmtree(folder, ignore_errors=True)
+            _rmtree(folder)
         if not self._swept:
             self._swept = True
             sweep_stale_dirs()

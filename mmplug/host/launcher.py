@@ -16,82 +16,41 @@ process group are gone. How children are spawned so that they never outlive us i
 
 from __future__ import annotations
 
-import os
 import queue
 import re
-import shutil
 import subprocess
 import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import IO
 
+from mmplug.host._child_env import (  # noqa: F401 (re-exported: the launcher's public names)
+    APP_PROTOCOL_VERSIONS,
+    COOKIE_KEY,
+    COOKIE_VALUE,
+    ENV_API_TARGET,
+    ENV_MAX_PORT,
+    ENV_MIN_PORT,
+    ENV_PROTOCOL_VERSIONS,
+    MAX_PORT,
+    MIN_PORT,
+    VENV_PYTHONS,
+    find_python,
+    plugin_env,
+)
 from mmplug.host._process import LIVE, kill_group, spawn, wait_exit
 from mmplug.host.faults import fault
 from mmplug.host.logs import LogRecord, StderrPump, host_record
 from mmplug.manifest import Manifest
 
-COOKIE_KEY = "MATTERMOST_PLUGIN"
-COOKIE_VALUE = "Securely message teams, anywhere."
-ENV_API_TARGET = "MATTERMOST_PLUGIN_API_TARGET"
-ENV_PROTOCOL_VERSIONS = "PLUGIN_PROTOCOL_VERSIONS"
-ENV_MIN_PORT = "PLUGIN_MIN_PORT"
-ENV_MAX_PORT = "PLUGIN_MAX_PORT"
 CORE_PROTOCOL_VERSION = 1
-APP_PROTOCOL_VERSIONS = (1,)
-MIN_PORT, MAX_PORT = 10000, 25000
 DEFAULT_START_TIMEOUT = 10.0
 KILL_GRACE = 2.0
 NOISE_WAIT = 0.5  # how long to look for a real handshake after a bad first line
 MAX_MESSAGE = 2**31 - 1
-VENV_PYTHONS = ("venv/bin/python", "venv/bin/python3", ".venv/bin/python", ".venv/bin/python3")
 KEPT_STDOUT_LINES = 4
 _ATOI = re.compile(r"[+-]?[0-9]+")
-
-
-def find_python(plugin_dir: Path, override: str | None = None) -> str | None:
-    """The interpreter the server would use for the plugin in ``plugin_dir``."""
-    if override:
-        return _absolute(override)
-    for relative in VENV_PYTHONS:
-        candidate = plugin_dir / relative
-        if candidate.is_file() and os.access(candidate, os.X_OK):
-            return str(candidate.absolute())
-    for name in ("python3", "python"):
-        found = shutil.which(name)
-        if found:
-            return _absolute(found)
-    return None
-
-
-def _absolute(command: str) -> str:
-    """An interpreter path that still works from the plugin directory (the child's cwd).
-
-    A relative PATH entry or ``--python .venv/bin/python`` is relative to *our* working
-    directory; symlinks are kept (a virtualenv's python finds its pyvenv.cfg through them).
-    """
-    if os.sep not in command:
-        command = shutil.which(command) or command
-    return os.path.abspath(command) if os.sep in command else command
-
-
-def plugin_env(api_target: str | None, extra: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The child's environment: ours, then ``extra``, then the go-plugin variables (last wins)."""
-    from mmplug.host import FORK_SUPPORT_ENV, FORK_SUPPORT_SET_BY_US
-
-    env = dict(os.environ)
-    if FORK_SUPPORT_SET_BY_US:
-        env.pop(FORK_SUPPORT_ENV, None)
-    env.update(extra or {})
-    env[COOKIE_KEY] = COOKIE_VALUE
-    env[ENV_PROTOCOL_VERSIONS] = ",".join(str(v) for v in APP_PROTOCOL_VERSIONS)
-    env[ENV_MIN_PORT] = str(MIN_PORT)
-    env[ENV_MAX_PORT] = str(MAX_PORT)
-    if api_target:
-        env[ENV_API_TARGET] = api_target
-    return env
 
 
 @dataclass(frozen=True)
