@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
@@ -114,14 +115,39 @@ def emulates(go_name: str) -> Callable[[Handler], Handler]:
     return register
 
 
+_IMPORT_LOCK = threading.Lock()
+
+
+def handler_for(go_name: str) -> Handler | None:
+    """The emulation of ``go_name`` (its area module is imported on first use), or None."""
+    handler = _EMULATED.get(go_name)
+    if handler is not None:
+        return handler
+    from mmplug.host.api._index import AREA_OF
+
+    area = AREA_OF.get(go_name)
+    if area is None:
+        return None
+    with _IMPORT_LOCK:
+        importlib.import_module(f"mmplug.host.api.{area}")
+    return _EMULATED.get(go_name)
+
+
+def is_emulated(go_name: str) -> bool:
+    from mmplug.host.api._index import AREA_OF
+
+    return go_name in AREA_OF
+
+
 def emulated() -> dict[str, Handler]:
     """Every emulated rpc, after importing all area modules of this package."""
     global _LOADED
-    if not _LOADED:
-        import mmplug.host.api as package
+    with _IMPORT_LOCK:
+        if not _LOADED:
+            import mmplug.host.api as package
 
-        for info in pkgutil.iter_modules(package.__path__):
-            if not info.name.startswith("_") and info.name not in ("server", "stubs"):
-                importlib.import_module(f"mmplug.host.api.{info.name}")
-        _LOADED = True
+            for info in pkgutil.iter_modules(package.__path__):
+                if not info.name.startswith("_") and info.name not in ("server", "stubs"):
+                    importlib.import_module(f"mmplug.host.api.{info.name}")
+            _LOADED = True
     return dict(_EMULATED)

@@ -24,9 +24,9 @@ from mmplug.host.api._registry import (
     ApiCall,
     ApiContext,
     ApiFailure,
-    Handler,
     HookDispatcher,
-    emulated,
+    handler_for,
+    is_emulated,
 )
 from mmplug.host.api.stubs import Stubs, resolve
 from mmplug.protocol import api_pb2, common_pb2
@@ -99,7 +99,6 @@ class ApiServer:
         self.stubs = stubs or Stubs()
         self.observer = observer
         self._host = host
-        self._handlers: dict[str, Handler] = emulated()
         self._server = grpc.server(
             futures.ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="mmplug-api"),
             options=[
@@ -134,7 +133,7 @@ class ApiServer:
         self._server.stop(grace).wait()
 
     def is_emulated(self, go_name: str) -> bool:
-        return go_name in self._handlers
+        return is_emulated(go_name)
 
     # -- the one generic rpc path -----------------------------------------------------------
     def _method_handler(self, spec: ApiSpec) -> grpc.RpcMethodHandler:
@@ -155,7 +154,7 @@ class ApiServer:
     ) -> Any:
         started = time.perf_counter()
         stub = self.stubs.get(go_name)
-        handler = self._handlers.get(go_name)
+        handler = handler_for(go_name)
         response: Any = None
         error: dict[str, Any] | None = None
         if stub is None and handler is None:

@@ -36,3 +36,29 @@ def test_every_emulation_is_a_catalog_rpc() -> None:
 
 def test_at_least_120_rpcs_are_emulated() -> None:
     assert len(emulated()) >= 120
+
+
+def test_area_modules_load_when_their_first_rpc_is_called() -> None:
+    """A fresh host imports no area module until an rpc of it is called (a cold fire of a hook
+    that calls no API skips them all); the first call then answers as usual."""
+    code = (
+        "import sys, grpc\n"
+        "from mmplug.host.api.server import ApiServer\n"
+        "from mmplug.host.store import Store\n"
+        "from mmplug.protocol import api_kv_config_pb2 as pb, api_pb2_grpc\n"
+        "server = ApiServer(Store.open(), 'com.example.lazy')\n"
+        "server.start()\n"
+        "areas = lambda: sorted(m for m in sys.modules if m.startswith('mmplug.host.api.')\n"
+        "                       and not m.rsplit('.', 1)[1].startswith('_')\n"
+        "                       and m.rsplit('.', 1)[1] not in ('server', 'stubs'))\n"
+        "print('before', areas(), server.is_emulated('KVSet'))\n"
+        "api = api_pb2_grpc.PluginAPIStub(grpc.insecure_channel(server.address))\n"
+        "api.KVSet(pb.KVSetRequest(key='k', value=b'v'))\n"
+        "print('after', areas(), api.KVGet(pb.KVGetRequest(key='k')).value)\n"
+        "server.stop(None)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "before [] True" in done.stdout
+    assert "after ['mmplug.host.api.kv'] b'v'" in done.stdout
