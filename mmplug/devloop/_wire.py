@@ -28,12 +28,18 @@ def message_to_json(message: Message | None) -> dict[str, Any] | None:
     return {"type": message.DESCRIPTOR.full_name, "b64": body}
 
 
-def message_from_json(data: dict[str, Any] | None) -> Message | None:
-    from mmplug.host.plugin_client import message_class
+_CLASSES: dict[str, type[Message]] = {}
 
+
+def message_from_json(data: dict[str, Any] | None) -> Message | None:
     if data is None:
         return None
-    cls = message_class(str(data["type"]))
+    name = str(data["type"])
+    cls = _CLASSES.get(name)
+    if cls is None:
+        from mmplug.host.plugin_client import message_class
+
+        cls = _CLASSES[name] = message_class(name)
     if "b64" in data:
         return cls.FromString(base64.b64decode(data["b64"]))
     from google.protobuf import json_format

@@ -29,6 +29,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mmplug.devloop._wire import (
+    error_from_json,
+    error_to_json,
+    message_to_json,
+    result_from_json,
+)
+from mmplug.errors import MmplugError, UsageError
 from mmplug.host import STATE_DIR
 
 if TYPE_CHECKING:
@@ -98,8 +105,6 @@ class ControlServer:
             return
         finally:
             probe.close()
-        from mmplug.errors import UsageError
-
         raise UsageError(f"another `mmplug dev` is already running for {self.project_dirs[0]}",
                          hint="stop it (Ctrl-C in its terminal) or use `mmplug fire` against it")
 
@@ -166,9 +171,6 @@ class ControlServer:
                 self._conns.discard(conn)
 
     def _answer(self, line: bytes) -> dict[str, Any]:
-        from mmplug.devloop._wire import error_to_json
-        from mmplug.errors import MmplugError, UsageError
-
         try:
             request = json.loads(line)
             handler = self.handlers.get(str(request.get("op")))
@@ -214,9 +216,6 @@ class ControlClient:
         self._sock.close()
 
     def request(self, op: str, **fields: Any) -> Any:
-        from mmplug.devloop._wire import error_from_json
-        from mmplug.errors import MmplugError
-
         with self._lock:
             try:
                 self._sock.sendall(json.dumps(dict(fields, op=op)).encode() + b"\n")
@@ -234,8 +233,6 @@ class ControlClient:
     def fire(self, hook: str, request: Message | None = None, plugin_id: str | None = None,
              **fields: Any) -> HookResult:
         """Fire ``hook`` in the live session; same arguments and result as ``Session.fire``."""
-        from mmplug.devloop._wire import message_to_json, result_from_json
-
         data = self.request("fire", hook=hook, request=message_to_json(request),
                             plugin_id=plugin_id, fields=fields)
         return result_from_json(data)
