@@ -31,7 +31,8 @@ if FORK_SUPPORT_SET_BY_US:
 # polls the socket itself: a hook or health call then takes ~50-80 µs less here. The host
 # chooses the older client (still selectable as a grpcio experiment) when the user did not set
 # any, and only in the grpcio versions this was tried with: an experiment grpcio no longer
-# knows makes it log an error. Like the fork setting, it stays out of plugins' environments.
+# knows makes it log an error. It stays out of plugins' environments, also when inherited
+# from an mmplug parent process (the very value is taken as ours).
 EXPERIMENTS_ENV = "GRPC_EXPERIMENTS"
 EXPERIMENTS_VALUE = "-event_engine_client"
 TRIED_GRPCIO = ((1, 85),)
@@ -53,9 +54,9 @@ def _grpcio_version() -> tuple[int, ...]:
     return (int(found[1]), int(found[2])) if found else ()
 
 
-EXPERIMENTS_SET_BY_US = EXPERIMENTS_ENV not in os.environ and _grpcio_version() in TRIED_GRPCIO
-if EXPERIMENTS_SET_BY_US:
+if EXPERIMENTS_ENV not in os.environ and _grpcio_version() in TRIED_GRPCIO:
     os.environ[EXPERIMENTS_ENV] = EXPERIMENTS_VALUE
+EXPERIMENTS_SET_BY_US = os.environ.get(EXPERIMENTS_ENV) == EXPERIMENTS_VALUE
 
 # Where a plugin project keeps the fake host's files: state.db, snapshots/, the dev socket.
 STATE_DIR = ".mmplug"

@@ -34,6 +34,11 @@ def test_host_picks_the_older_grpc_client_but_plugins_do_not_inherit_it() -> Non
     assert shown == {"ours": "-event_engine_client", "set": True, "child": None, "tried": True}
 
 
+def test_inherited_from_an_mmplug_parent_it_still_stays_out_of_plugins() -> None:
+    shown = _show(GRPC_EXPERIMENTS="-event_engine_client")
+    assert shown["ours"] == "-event_engine_client" and shown["child"] is None
+
+
 def test_a_users_grpc_experiments_are_kept_for_host_and_plugins() -> None:
     shown = _show(GRPC_EXPERIMENTS="-some_experiment")
     assert shown["ours"] == shown["child"] == "-some_experiment"
