@@ -193,14 +193,14 @@ def build_request(
     spec: HookSpec, request: Message | None, fields: Mapping[str, Any]
 ) -> Message:
     """The request for ``spec``: ``request`` (copied) and/or ``fields`` parsed as proto JSON."""
-    from google.protobuf import json_format
-
     cls = message_class(spec.request)
     if request is None and fields and _plain(cls.DESCRIPTOR, fields):
         try:  # the constructor gives plain fields the meaning ParseDict gives them, 30x faster
             return cls(**fields)
         except (TypeError, ValueError):
             pass  # ParseDict says what is wrong
+    from google.protobuf import json_format  # not above: it goes through importlib each time
+
     message = cls()
     if request is not None:
         if request.DESCRIPTOR.full_name != cls.DESCRIPTOR.full_name:
