@@ -122,7 +122,7 @@ def test_binary_frames_and_json_lines_on_one_connection(tmp_path: Path) -> None:
             with pytest.raises(MmplugError, match="unencodable answer"):  # bytes are not JSON
                 client.request("raw")
             client.binary = True  # a class in an answer: the client refuses to unpickle it
-            with pytest.raises(MmplugError, match="plain data only, not builtins.object"):
+            with pytest.raises(MmplugError, match=r"plain data only, not builtins\.object"):
                 client.request("unencodable")
             with pytest.raises(UsageError) as caught:
                 client.request("fail")
