@@ -15,7 +15,7 @@ def handlers(loop: DevLoop) -> dict[str, Any]:
         message = message_from_json(request.get("request"))
         result = loop.fire(str(request["hook"]), message, request.get("plugin_id"),
                            **dict(request.get("fields") or {}))
-        return result_to_json(result)
+        return result_to_json(result, raw=bool(request.get("binary")))
 
     def status(_request: dict[str, Any]) -> Any:
         return {

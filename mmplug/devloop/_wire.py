@@ -3,7 +3,8 @@
 Protobuf messages travel as ``{"type": <full name>, "b64": <serialized bytes, base64>}`` so
 the client can rebuild the very message class the session used; the binary form costs a few
 microseconds where protobuf's JSON mapping costs tens per message. ``{"type", "json"}`` (the
-JSON mapping) is still read.
+JSON mapping) is still read. In the control channel's binary frames (``raw=True``) messages
+are ``{"type", "bytes": <serialized bytes>}``.
 """
 
 from __future__ import annotations
@@ -21,19 +22,29 @@ if TYPE_CHECKING:
     from mmplug.host.session import HookResult
 
 
-def message_to_json(message: Message | None) -> dict[str, Any] | None:
+def message_to_json(message: Message | None, raw: bool = False) -> dict[str, Any] | None:
     if message is None:
         return None
+    if raw:
+        return {"type": message.DESCRIPTOR.full_name, "bytes": message.SerializeToString()}
     body = base64.b64encode(message.SerializeToString()).decode("ascii")
     return {"type": message.DESCRIPTOR.full_name, "b64": body}
 
 
-def message_from_json(data: dict[str, Any] | None) -> Message | None:
-    from mmplug.host.plugin_client import message_class
+_CLASSES: dict[str, type[Message]] = {}
 
+
+def message_from_json(data: dict[str, Any] | None) -> Message | None:
     if data is None:
         return None
-    cls = message_class(str(data["type"]))
+    name = str(data["type"])
+    cls = _CLASSES.get(name)
+    if cls is None:
+        from mmplug.host.plugin_client import message_class
+
+        cls = _CLASSES[name] = message_class(name)
+    if "bytes" in data:
+        return cls.FromString(data["bytes"])
     if "b64" in data:
         return cls.FromString(base64.b64decode(data["b64"]))
     from google.protobuf import json_format
@@ -61,10 +72,11 @@ def log_from_json(data: dict[str, Any]) -> LogRecord:
     )
 
 
-def api_call_to_json(call: ApiCall) -> dict[str, Any]:
+def api_call_to_json(call: ApiCall, raw: bool = False) -> dict[str, Any]:
     return {
         "plugin_id": call.plugin_id, "method": call.method,
-        "request": message_to_json(call.request), "response": message_to_json(call.response),
+        "request": message_to_json(call.request, raw),
+        "response": message_to_json(call.response, raw),
         "error": call.error, "duration_s": call.duration_s, "emulated": call.emulated,
     }
 
@@ -79,12 +91,13 @@ def api_call_from_json(data: dict[str, Any]) -> ApiCall:
                    data.get("emulated", True))
 
 
-def result_to_json(result: HookResult) -> dict[str, Any]:
+def result_to_json(result: HookResult, raw: bool = False) -> dict[str, Any]:
     return {
         "hook": result.hook, "plugin_id": result.plugin_id,
-        "request": message_to_json(result.request), "response": message_to_json(result.response),
+        "request": message_to_json(result.request, raw),
+        "response": message_to_json(result.response, raw),
         "error": result.error, "duration_s": result.duration_s,
-        "api_calls": [api_call_to_json(c) for c in result.api_calls],
+        "api_calls": [api_call_to_json(c, raw) for c in result.api_calls],
         "logs": [log_to_json(r) for r in result.logs],
     }
 

@@ -26,6 +26,38 @@ FORK_SUPPORT_SET_BY_US = FORK_SUPPORT_ENV not in os.environ
 if FORK_SUPPORT_SET_BY_US:
     os.environ[FORK_SUPPORT_ENV] = "false"
 
+# grpcio's EventEngine client hands each response from its poller thread over to the thread
+# waiting for it, one more wake-up per call than its older client, in which the waiting thread
+# polls the socket itself: a hook or health call then takes ~50-80 µs less here. The host
+# chooses the older client (still selectable as a grpcio experiment) when the user did not set
+# any, and only in the grpcio versions this was tried with: an experiment grpcio no longer
+# knows makes it log an error. It stays out of plugins' environments, also when inherited
+# from an mmplug parent process (the very value is taken as ours).
+EXPERIMENTS_ENV = "GRPC_EXPERIMENTS"
+EXPERIMENTS_VALUE = "-event_engine_client"
+TRIED_GRPCIO = ((1, 85),)
+
+
+def _grpcio_version() -> tuple[int, ...]:
+    """grpcio's version without importing grpc (it reads the environment on import)."""
+    import importlib.util
+    import re
+
+    try:
+        spec = importlib.util.find_spec("grpc")
+        folders = list(spec.submodule_search_locations or []) if spec else []
+        with open(os.path.join(folders[0], "_grpcio_metadata.py")) as handle:
+            text = handle.read()
+    except (ImportError, OSError, ValueError, IndexError):
+        return ()
+    found = re.search(r"""__version__\s*=\s*['"]+(\d+)\.(\d+)""", text)
+    return (int(found[1]), int(found[2])) if found else ()
+
+
+if EXPERIMENTS_ENV not in os.environ and _grpcio_version() in TRIED_GRPCIO:
+    os.environ[EXPERIMENTS_ENV] = EXPERIMENTS_VALUE
+EXPERIMENTS_SET_BY_US = os.environ.get(EXPERIMENTS_ENV) == EXPERIMENTS_VALUE
+
 # Where a plugin project keeps the fake host's files: state.db, snapshots/, the dev socket.
 STATE_DIR = ".mmplug"
 STATE_DB = "state.db"

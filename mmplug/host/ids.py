@@ -10,11 +10,17 @@ import threading
 # Mattermost encodes 16 random bytes with this base32 alphabet and drops the padding.
 _ALPHABET = b"ybndrfg8ejkmcpqxot1uwisza345h769"
 _TRANSLATE = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", _ALPHABET)
+# Two characters (10 bits) at a time: 16 bytes are 128 bits, 26 characters 130 (2 padding bits).
+_PAIRS = [chr(_ALPHABET[i >> 5]) + chr(_ALPHABET[i & 31]) for i in range(1024)]
+_SHIFTS = tuple(range(120, -1, -10))
 
 
 def encode_id(raw: bytes) -> str:
     """Encode 16 bytes the way the server does (26 lower-case base32 characters)."""
-    return base64.b32encode(raw[:16]).translate(_TRANSLATE).decode()[:26]
+    if len(raw) < 16:
+        return base64.b32encode(raw).translate(_TRANSLATE).decode()[:26]
+    bits = int.from_bytes(raw[:16], "big") << 2
+    return "".join([_PAIRS[(bits >> shift) & 1023] for shift in _SHIFTS])
 
 
 def random_id() -> str:

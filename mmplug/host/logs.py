@@ -241,6 +241,10 @@ class StderrPump:
 
     def drain(self, timeout: float = 1.0) -> None:
         """Wait until everything written to stderr so far has been parsed (or EOF)."""
+        # Fast path, the usual case after a hook call: nothing in the pipe and, checked after
+        # that, the pump not busy (it marks itself busy before taking bytes out of the pipe).
+        if self._eof or (not self._pending() and not self._busy):
+            return
         with self._cond:
             self._cond.wait_for(lambda: self._eof or (not self._busy and not self._pending()),
                                 timeout)

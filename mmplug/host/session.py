@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from mmplug.errors import MmplugError, UsageError
 from mmplug.host import STATE_DB, STATE_DIR
+from mmplug.host.ids import random_id
 from mmplug.host.logs import LogRecord, host_record
 from mmplug.host.pipeline import Dispatcher, Observers
 
@@ -348,7 +349,6 @@ class Session:
         self, handle: PluginHandle, hook: str, request: Message, timeout: float | None = None
     ) -> HookResult:
         """The hook-call pipeline: context, call, collect API calls and logs, notify."""
-        from mmplug.host.ids import random_id
         from mmplug.host.plugin_client import fill_context
 
         client = handle.client
@@ -356,16 +356,19 @@ class Session:
             raise MmplugError(f"plugin {handle.id} is not running")
         fill_context(request, handle.id, random_id())
         started = time.perf_counter()
-        with self._observers.collect(handle.id) as collector:
-            try:
-                call = client.call(hook, request, timeout)
-            except MmplugError as exc:
-                if client.process.exit_code() is not None:
-                    handle.state = "crashed"
-                self._notify("on_hook_call", HookResult(
-                    hook, handle.id, request, None, exc.message, collector.api_calls,
-                    collector.logs, time.perf_counter() - started))
-                raise
+        observers = self._observers
+        collector = observers.open(handle.id)
+        try:
+            call = client.call(hook, request, timeout)
+        except MmplugError as exc:
+            if client.process.exit_code() is not None:
+                handle.state = "crashed"
+            self._notify("on_hook_call", HookResult(
+                hook, handle.id, request, None, exc.message, collector.api_calls,
+                collector.logs, time.perf_counter() - started))
+            raise
+        finally:
+            observers.close(handle.id, collector)
         result = HookResult(hook, handle.id, request, call.response, call.error,
                             collector.api_calls, collector.logs, call.duration_s)
         self._notify("on_hook_call", result)

@@ -90,3 +90,64 @@ def test_long_project_paths_get_a_short_socket(tmp_path: Path) -> None:
             assert client.request("echo", value=1) == 1
     finally:
         server.close()
+
+
+def _raw_frame(sock: socket.socket, payload: bytes) -> Any:
+    import struct
+
+    from mmplug.devloop.control import plain_loads
+
+    sock.sendall(b"\0" + struct.pack(">I", len(payload)) + payload)
+    reader = sock.makefile("rb")
+    assert reader.read(1) == b"\0"
+    (size,) = struct.unpack(">I", reader.read(4))
+    return plain_loads(reader.read(size))
+
+
+def test_binary_frames_and_json_lines_on_one_connection(tmp_path: Path) -> None:
+    import pickle
+
+    server = _server(tmp_path, raw=lambda request: {"binary": request["binary"],
+                                                    "bytes": b"\x00\xff"},
+                     unencodable=lambda request: object())
+    try:
+        client = connect(tmp_path)
+        assert client is not None
+        with client:
+            assert client.binary  # the pointer says the session reads frames
+            assert client.request("echo", value={"a": [1, 2]}) == {"a": [1, 2]}
+            assert client.request("raw") == {"binary": True, "bytes": b"\x00\xff"}
+            client.binary = False  # as a client that only speaks JSON lines
+            assert client.request("echo", value="line") == "line"
+            with pytest.raises(MmplugError, match="unencodable answer"):  # bytes are not JSON
+                client.request("raw")
+            client.binary = True  # a class in an answer: the client refuses to unpickle it
+            with pytest.raises(MmplugError, match=r"plain data only, not builtins\.object"):
+                client.request("unencodable")
+            with pytest.raises(UsageError) as caught:
+                client.request("fail")
+            assert caught.value.hint == "try another"
+        assert server.path is not None
+        with socket.socket(socket.AF_UNIX) as sock:  # a frame carrying a class is refused
+            sock.connect(str(server.path))
+            answer = _raw_frame(sock, pickle.dumps({"op": "echo", "value": Path("/x")}))
+        assert answer["ok"] is False
+        assert "plain data only" in answer["error"]["message"]
+    finally:
+        server.close()
+
+
+def test_a_pointer_without_frames_means_json_lines(tmp_path: Path) -> None:
+    server = _server(tmp_path)
+    try:
+        pointer = pointer_path(tmp_path)
+        info = json.loads(pointer.read_text())
+        del info["frames"]  # what a session of an earlier version writes
+        pointer.write_text(json.dumps(info))
+        client = connect(tmp_path)
+        assert client is not None
+        with client:
+            assert not client.binary
+            assert client.request("echo", value=[1, "two"]) == [1, "two"]
+    finally:
+        server.close()
