@@ -16,7 +16,7 @@ from mmplug.protocol.catalog import HOOKS, HOOKS_BY_GO_NAME, HookSpec
 
 from ._async import LoopRunner
 from ._convert import make_app_error
-from ._http import Request, ResponseWriter
+from ._http import Request, ResponseWriter, serialize_response
 from ._plugin import Plugin
 from ._proto import HOOKS_SERVICE, load_hooks, message_class
 from ._registry import hook_params
@@ -59,7 +59,7 @@ class HooksService:
             resp = message_class(spec.response)
             if spec.streaming:
                 handlers[spec.go_name] = grpc.stream_stream_rpc_method_handler(
-                    self._streaming(spec), req.FromString, resp.SerializeToString
+                    self._streaming(spec), req.FromString, serialize_response
                 )
             else:
                 handlers[spec.go_name] = grpc.unary_unary_rpc_method_handler(

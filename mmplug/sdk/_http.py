@@ -16,6 +16,29 @@ CHUNK = 64 * 1024  # request bodies arrive in chunks of at most this size (the s
 # to the client as it comes and takes messages far larger than this; fewer, larger messages
 # cost less per byte in gRPC (measured: 64 KiB ~0.4-0.55 GiB/s, 1 MiB ~0.8-1 GiB/s).
 RESPONSE_CHUNK = 1024 * 1024
+# ServeHTTPResponse.body_chunk is field 2, length-delimited: a message holding only body bytes
+# is this tag, the length as a varint, then the bytes (what SerializeToString would produce)
+_BODY_CHUNK_TAG = b"\x12"
+
+
+def encode_body_chunk(data: bytes | bytearray | memoryview) -> bytes:
+    """The serialized ``ServeHTTPResponse(body_chunk=data)`` for non-empty ``data``, built
+    with one copy (constructing and serializing the message would copy ``data`` twice)."""
+    length = len(data)
+    varint = bytearray()
+    while length > 0x7F:
+        varint.append((length & 0x7F) | 0x80)
+        length >>= 7
+    varint.append(length)
+    return b"".join((_BODY_CHUNK_TAG, varint, data))
+
+
+def serialize_response(message: Any) -> bytes:
+    """Serializer of streamed responses: pre-encoded body chunks (bytes) pass unchanged."""
+    if isinstance(message, bytes):
+        return message
+    data: bytes = message.SerializeToString()
+    return data
 
 
 class Headers:
@@ -175,8 +198,9 @@ class ResponseWriter:
             data = data.encode("utf-8")
         if self.status is None:
             self.write_header(200)
+        view = memoryview(data) if len(data) > RESPONSE_CHUNK else data
         for start in range(0, len(data), RESPONSE_CHUNK):
-            self._send(self._response_cls(body_chunk=data[start : start + RESPONSE_CHUNK]))
+            self._send(encode_body_chunk(view[start : start + RESPONSE_CHUNK]))
         return len(data)
 
     def flush(self) -> None:
