@@ -139,7 +139,7 @@ class Bridge:
             sent[:] = [init]  # what the plugin was sent, for the observers
             call = channel.stream_stream(
                 f"/mattermost.pluginapi.v1.PluginHooks/{rpc}",
-                request_serializer=lambda m: m.SerializeToString(),
+                request_serializer=_serialize,
                 response_deserializer=_ResponseReader(_response_class().FromString),
             )(_requests(init, body))
             try:
@@ -267,7 +267,7 @@ async def _until_body(call: Any, message: Any) -> list[Any]:
 
 
 _END = object()
-_BODY_CHUNK_TAG = 0x12  # ServeHTTPResponse.body_chunk: field 2, length-delimited
+_BODY_CHUNK_TAG = 0x12  # body_chunk of ServeHTTPRequest/Response: field 2, length-delimited
 
 
 class _Chunk:
@@ -305,6 +305,25 @@ class _ResponseReader:
         return self.parse(data)
 
 
+def _encode_chunk(chunk: bytes) -> bytes:
+    """The serialized ``ServeHTTPRequest(body_chunk=chunk)`` (non-empty), built with one copy."""
+    length = len(chunk)
+    varint = bytearray()
+    while length > 0x7F:
+        varint.append((length & 0x7F) | 0x80)
+        length >>= 7
+    varint.append(length)
+    return b"".join((bytes((_BODY_CHUNK_TAG,)), varint, chunk))
+
+
+def _serialize(message: Any) -> bytes:
+    """Request serializer: body chunks come encoded already (bytes), the rest is protobuf."""
+    if isinstance(message, bytes):
+        return message
+    data: bytes = message.SerializeToString()
+    return data
+
+
 def _complete(message: Any) -> bool:
     return message is _END or bool(message.body_complete)
 
@@ -328,13 +347,17 @@ async def _next(call: Any) -> Any:
 
 
 async def _requests(init: Any, body: _Body) -> AsyncIterator[Any]:
-    """ServeHTTPRequest messages: init with the first chunk, then chunks, then complete."""
+    """ServeHTTPRequest messages: init with the first chunk, then chunks (encoded here, see
+    ``_encode_chunk``), then complete."""
     cls = _request_class()
     pending_init: Any = init
     while True:
         chunk = await body.read(BODY_CHUNK)
         if not chunk:
             break
+        if pending_init is None:
+            yield _encode_chunk(chunk)
+            continue
         yield cls(init=pending_init, body_chunk=chunk)
         pending_init = None
     yield cls(init=pending_init, body_complete=True)

@@ -1,16 +1,17 @@
-"""Response body messages on both sides of the ServeHTTP stream, without protobuf for the bytes.
+"""Body messages on both sides of the ServeHTTP stream, without protobuf for the bytes.
 
-The SDK encodes a body chunk by hand and the front door reads one as a view into the received
-bytes; both must agree byte for byte with protobuf, and anything else must still go through it.
+Each side encodes the body chunks it sends by hand and reads the ones it receives as views
+into the received bytes (the front door: responses; the SDK: requests); both must agree byte
+for byte with protobuf, and every other message must still go through protobuf.
 """
 
 from __future__ import annotations
 
 import pytest
 
-from mmplug.devloop._http_bridge import _Chunk, _ResponseReader
+from mmplug.devloop._http_bridge import _Chunk, _encode_chunk, _ResponseReader, _serialize
 from mmplug.host.plugin_client import message_class
-from mmplug.sdk._http import encode_body_chunk, serialize_response
+from mmplug.sdk._http import BodyChunk, chunk_parser, encode_body_chunk, serialize_response
 
 # lengths on both sides of each varint width (1..4 bytes of length)
 LENGTHS = [1, 127, 128, 16383, 16384, 65536, 1024 * 1024, 2**21 - 1, 2**21 + 5]
@@ -67,3 +68,36 @@ def test_front_door_parses_a_chunk_followed_by_more_fields() -> None:
     read = _ResponseReader(cls.FromString)(data)
     assert isinstance(read, cls)
     assert read.body_chunk == b"second"
+
+
+@pytest.mark.parametrize("length", LENGTHS)
+def test_front_door_encodes_request_chunks_as_protobuf_would(length: int) -> None:
+    body = _body(length)
+    expected = message_class("ServeHTTPRequest")(body_chunk=body).SerializeToString()
+    assert _encode_chunk(body) == expected
+    assert _serialize(_encode_chunk(body)) == expected
+    message = message_class("ServeHTTPRequest")(body_complete=True)
+    assert _serialize(message) == message.SerializeToString()
+
+
+@pytest.mark.parametrize("length", LENGTHS)
+def test_sdk_reads_a_request_chunk_as_a_view(length: int) -> None:
+    body = _body(length)
+    cls = message_class("ServeHTTPRequest")
+    read = chunk_parser(cls.FromString)(cls(body_chunk=body).SerializeToString())
+    assert isinstance(read, BodyChunk)
+    assert read.body_chunk == body
+    assert read.init is None and not read.body_complete
+
+
+@pytest.mark.parametrize("fields", [
+    {"init": {"method": "POST", "url": "/x"}, "body_chunk": b"abc"},
+    {"body_chunk": b"abc", "body_complete": True},
+    {"body_complete": True},
+])
+def test_sdk_parses_every_other_request(fields: dict[str, object]) -> None:
+    cls = message_class("ServeHTTPRequest")
+    sent = cls(**fields)
+    read = chunk_parser(cls.FromString)(sent.SerializeToString())
+    assert isinstance(read, cls)
+    assert read == sent
