@@ -15,6 +15,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -206,9 +207,16 @@ def main(mib: int) -> None:
         host_rss, plugin_rss = peak_rss_mib(procs[0].pid), peak_rss_mib(plugin_pid)
         base_rss = peak_rss_mib(procs[1].pid)
     finally:
+        procs[0].send_signal(2)  # Ctrl-C for mmplug dev: it stops its plugin
+        for proc in procs[1:]:
+            proc.terminate()  # SIGINT is ignored when this script runs in the background
         for proc in procs:
-            proc.send_signal(2)
-            proc.wait(30)
+            try:
+                proc.wait(30)
+            except subprocess.TimeoutExpired:  # never leave a server behind
+                proc.kill()
+                proc.wait()
+        shutil.rmtree(root, ignore_errors=True)
     print(f"{mib} MiB through the front door vs plain local servers "
           f"({os.cpu_count()} cores, Python {sys.version.split()[0]})")
     for name, base_rate, std_rate, our_rate in rows:
