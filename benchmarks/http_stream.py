@@ -7,7 +7,9 @@ ServeHTTP counts the uploaded bytes / writes the download in 1 MiB pieces. The b
 plain servers doing the same in one process, no plugin behind them: aiohttp (what the front door
 is built on) and the standard library's ThreadingHTTPServer. The client streams
 from/to memory with a 1 MiB buffer. Prints throughput, the ratio to the baseline, and the peak
-RSS (VmHWM) of the host (`mmplug dev`) and of the plugin process.
+RSS (VmHWM) of the host (`mmplug dev`) and of the plugin process, and the CPU time (user +
+system, all threads) each of them spent per GiB through the front door: throughput on a shared
+machine swings with the load, CPU per GiB much less.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -162,6 +165,11 @@ def peak_rss_mib(pid: int) -> float:
     return float("nan")
 
 
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _plugin_pid(project: Path) -> int:
     from mmplug.devloop.control import connect
 
@@ -201,20 +209,31 @@ def main(mib: int) -> None:
         for name, run in (("upload", upload), ("download", download)):
             path = "/up" if name == "upload" else "/down"
             base, std = run(plain, path, mib), run(stdlib, path, mib)
+            before = cpu_seconds(procs[0].pid), cpu_seconds(plugin_pid)
             ours = run(door, f"{prefix}{path}", mib)
-            rows.append((name, mib / base, mib / std, mib / ours))
+            used = [(cpu_seconds(pid) - was) * 1024 / mib
+                    for pid, was in zip((procs[0].pid, plugin_pid), before, strict=True)]
+            rows.append((name, mib / base, mib / std, mib / ours, *used))
         host_rss, plugin_rss = peak_rss_mib(procs[0].pid), peak_rss_mib(plugin_pid)
         base_rss = peak_rss_mib(procs[1].pid)
     finally:
+        procs[0].send_signal(2)  # Ctrl-C for mmplug dev: it stops its plugin
+        for proc in procs[1:]:
+            proc.terminate()  # SIGINT is ignored when this script runs in the background
         for proc in procs:
-            proc.send_signal(2)
-            proc.wait(30)
+            try:
+                proc.wait(30)
+            except subprocess.TimeoutExpired:  # never leave a server behind
+                proc.kill()
+                proc.wait()
+        shutil.rmtree(root, ignore_errors=True)
     print(f"{mib} MiB through the front door vs plain local servers "
           f"({os.cpu_count()} cores, Python {sys.version.split()[0]})")
-    for name, base_rate, std_rate, our_rate in rows:
+    for name, base_rate, std_rate, our_rate, host_cpu, plugin_cpu in rows:
         print(f"  {name:<9} front door {our_rate:7.1f} MiB/s | plain aiohttp {base_rate:7.1f} MiB/s"
               f" (ratio {our_rate / base_rate:4.2f}) | stdlib http.server {std_rate:7.1f} MiB/s"
-              f" (ratio {our_rate / std_rate:4.2f})")
+              f" (ratio {our_rate / std_rate:4.2f}) | CPU s/GiB host {host_cpu:.2f},"
+              f" plugin {plugin_cpu:.2f}")
     print(f"  peak RSS: host (mmplug dev) {host_rss:.0f} MiB, plugin {plugin_rss:.0f} MiB, "
           f"plain server {base_rss:.0f} MiB")
 

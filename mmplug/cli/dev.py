@@ -78,8 +78,11 @@ def dev(
     dirs = paths or [Path(".")]
     if attach is not None and len(dirs) != 1:
         raise UsageError("--attach works with exactly one plugin directory")
+    from mmplug.devloop._memory import tune_for_streaming
     from mmplug.devloop.loop import DevLoop
     from mmplug.devloop.terminal import run_dev
+
+    tune_for_streaming()  # before the fake host's threads start
 
     env = {"MMPLUG_LOG_LEVEL": "trace"} if level == "trace" else {}  # the SDK stops at debug
     loop = DevLoop(dirs, port=port, metrics_port=metrics_port, as_user=as_user, attach=attach,

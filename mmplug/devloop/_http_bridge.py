@@ -139,8 +139,8 @@ class Bridge:
             sent[:] = [init]  # what the plugin was sent, for the observers
             call = channel.stream_stream(
                 f"/mattermost.pluginapi.v1.PluginHooks/{rpc}",
-                request_serializer=lambda m: m.SerializeToString(),
-                response_deserializer=_response_class().FromString,
+                request_serializer=_serialize,
+                response_deserializer=_ResponseReader(_response_class().FromString),
             )(_requests(init, body))
             try:
                 first = await _first(call)
@@ -235,22 +235,24 @@ async def _relay(request: web.BaseRequest, call: Any, first: Any) -> web.StreamR
     if "Content-Type" not in response.headers:
         # as Go's net/http: the headers go out with the first body bytes, typed by sniffing
         pending += await _until_body(call, first)
-        data = next((_chunk(m) for m in pending if _chunk(m)), b"")
+        data = next((chunk for chunk in map(_chunk, pending) if chunk), b"")
         if data:
-            response.headers["Content-Type"] = sniff_content_type(data)
+            response.headers["Content-Type"] = sniff_content_type(bytes(data[:512]))
         elif length is None and _complete(pending[-1]):
             length = 0  # nothing was written: no body, no type
     if length is not None:
         response.content_length = length
     await response.prepare(request)
     for message in pending:
-        if _chunk(message):
-            await response.write(_chunk(message))
+        data = _chunk(message)
+        if data:
+            await response.write(data)
     message = pending[-1]
     while not _complete(message):
         message = await _next(call)
-        if _chunk(message):
-            await response.write(_chunk(message))
+        data = _chunk(message)
+        if data:
+            await response.write(data)
     await response.write_eof()
     return response
 
@@ -265,14 +267,72 @@ async def _until_body(call: Any, message: Any) -> list[Any]:
 
 
 _END = object()
+_BODY_CHUNK_TAG = 0x12  # body_chunk of ServeHTTPRequest/Response: field 2, length-delimited
+
+
+class _Chunk:
+    """A response message that holds nothing but body bytes, as a view into the bytes grpc
+    received (parsing it as protobuf would copy a large body twice more)."""
+
+    __slots__ = ("body_chunk",)
+    init = None
+    body_complete = False
+    flush = False
+
+    def __init__(self, body: memoryview) -> None:
+        self.body_chunk = body
+
+
+class _ResponseReader:
+    """The stream's deserializer: a message that is exactly one ``body_chunk`` field (what
+    plugins send for body bytes) becomes a ``_Chunk``; anything else is parsed as protobuf."""
+
+    def __init__(self, parse: Callable[[bytes], Any]) -> None:
+        self.parse = parse
+
+    def __call__(self, data: bytes) -> Any:
+        if len(data) > 2 and data[0] == _BODY_CHUNK_TAG:
+            length, shift, at = 0, 0, 1
+            while at < len(data) and at <= 5:
+                byte = data[at]
+                at += 1
+                length |= (byte & 0x7F) << shift
+                shift += 7
+                if not byte & 0x80:
+                    if at + length == len(data):
+                        return _Chunk(memoryview(data)[at:])
+                    break
+        return self.parse(data)
+
+
+def _encode_chunk(chunk: bytes) -> bytes:
+    """The serialized ``ServeHTTPRequest(body_chunk=chunk)`` (non-empty), built with one copy."""
+    length = len(chunk)
+    varint = bytearray()
+    while length > 0x7F:
+        varint.append((length & 0x7F) | 0x80)
+        length >>= 7
+    varint.append(length)
+    return b"".join((bytes((_BODY_CHUNK_TAG,)), varint, chunk))
+
+
+def _serialize(message: Any) -> bytes:
+    """Request serializer: body chunks come encoded already (bytes), the rest is protobuf."""
+    if isinstance(message, bytes):
+        return message
+    data: bytes = message.SerializeToString()
+    return data
 
 
 def _complete(message: Any) -> bool:
     return message is _END or bool(message.body_complete)
 
 
-def _chunk(message: Any) -> bytes:
-    return b"" if message is _END else bytes(message.body_chunk)
+def _chunk(message: Any) -> bytes | memoryview:
+    if message is _END:
+        return b""
+    chunk = message.body_chunk
+    return chunk if isinstance(chunk, memoryview) else bytes(chunk)
 
 
 async def _next(call: Any) -> Any:
@@ -287,13 +347,17 @@ async def _next(call: Any) -> Any:
 
 
 async def _requests(init: Any, body: _Body) -> AsyncIterator[Any]:
-    """ServeHTTPRequest messages: init with the first chunk, then chunks, then complete."""
+    """ServeHTTPRequest messages: init with the first chunk, then chunks (encoded here, see
+    ``_encode_chunk``), then complete."""
     cls = _request_class()
     pending_init: Any = init
     while True:
         chunk = await body.read(BODY_CHUNK)
         if not chunk:
             break
+        if pending_init is None:
+            yield _encode_chunk(chunk)
+            continue
         yield cls(init=pending_init, body_chunk=chunk)
         pending_init = None
     yield cls(init=pending_init, body_complete=True)

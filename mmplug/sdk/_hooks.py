@@ -16,7 +16,7 @@ from mmplug.protocol.catalog import HOOKS, HOOKS_BY_GO_NAME, HookSpec
 
 from ._async import LoopRunner
 from ._convert import make_app_error
-from ._http import Request, ResponseWriter
+from ._http import Request, ResponseWriter, chunk_parser, serialize_response
 from ._plugin import Plugin
 from ._proto import HOOKS_SERVICE, load_hooks, message_class
 from ._registry import hook_params
@@ -59,7 +59,7 @@ class HooksService:
             resp = message_class(spec.response)
             if spec.streaming:
                 handlers[spec.go_name] = grpc.stream_stream_rpc_method_handler(
-                    self._streaming(spec), req.FromString, resp.SerializeToString
+                    self._streaming(spec), chunk_parser(req.FromString), serialize_response
                 )
             else:
                 handlers[spec.go_name] = grpc.unary_unary_rpc_method_handler(
@@ -176,7 +176,10 @@ class HooksService:
         outbox = Outbox(connection)
         writer = ResponseWriter(outbox.put, outbox.room)
         body = BodyStream(first, requests)
-        request = Request(first.init, body, connection)  # type: ignore[attr-defined]
+        init = first.init  # type: ignore[attr-defined]
+        if init is None:  # the first message held only body bytes: an empty init, as protobuf
+            init = message_class(spec.request)().init  # type: ignore[attr-defined]
+        request = Request(init, body, connection)
         worker = threading.Thread(
             target=self._run_http,
             args=(spec, handler, writer, request, outbox),

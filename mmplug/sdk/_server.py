@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from ._plugin import Plugin
 
 MAX_MESSAGE = 64 * 1024 * 1024
+RECEIVE_WINDOW = 2 * 1024 * 1024
 PARENT_POLL_SECONDS = 0.25
 EXIT_WATCHDOG_SECONDS = 1.5
 NOT_A_PLUGIN = (
@@ -184,6 +185,10 @@ def _build_server(
         ("grpc.max_receive_message_length", MAX_MESSAGE),
         ("grpc.max_send_message_length", MAX_MESSAGE),
         ("grpc.so_reuseport", 0),  # so a taken port in the range counts as taken
+        # a fixed 2 MiB receive window per stream: BDP probing grew it on a loaded machine
+        # (slow round trips) and a fast upload parked 10-30 MiB more of itself in the plugin
+        ("grpc.http2.bdp_probe", 0),
+        ("grpc.http2.lookahead_bytes", RECEIVE_WINDOW),
     ]
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=32), options=options)
     not_serving = add_health(server)

@@ -10,7 +10,7 @@ from typing import Any
 
 from .errors import PluginError
 
-OUTBOX_LIMIT = 16  # response messages (of at most 64 KiB each) waiting for the server
+OUTBOX_LIMIT = 16  # response messages (of at most 1 MiB each) waiting for the server
 PUT_POLL_SECONDS = 0.1
 
 

@@ -88,6 +88,16 @@ def test_request_fields_body_chunks_and_response_headers() -> None:
     }
 
 
+def test_a_first_message_with_only_body_bytes_reads_as_an_empty_init() -> None:
+    # protobuf gives a missing init as an empty one; the fast path for body-only messages too
+    req_cls = message_class("ServeHTTPRequest")
+    messages = [req_cls(body_chunk=b"abc"), req_cls(body_chunk=b"def", body_complete=True)]
+    with hooks_server(Echo()) as call:
+        status, _headers, body, _kinds = collect(call.stream("ServeHTTP", messages))
+    assert (status, body) == (201, b"abcdef")
+    assert Echo.seen["method"] == "GET" and Echo.seen["path"] == "/"
+
+
 def test_response_streams_while_the_handler_is_still_running() -> None:
     release = threading.Event()
 
