@@ -25,6 +25,10 @@ if TYPE_CHECKING:
 
 def connect_dev(folder: Path) -> ControlClient | None:
     """A control-channel client when a dev session runs ``folder``; else None."""
+    from mmplug.host import STATE_DIR
+
+    if not (Path(folder) / STATE_DIR / "dev.json").is_file():
+        return None  # no session: spare a local fire the control channel's imports
     try:
         from mmplug.devloop.control import connect
     except ImportError:

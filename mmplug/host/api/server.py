@@ -9,6 +9,7 @@ an :class:`ApiCall`.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 import traceback
 from collections.abc import Callable
@@ -17,8 +18,6 @@ from typing import TYPE_CHECKING, Any
 
 import grpc
 from google.protobuf import symbol_database
-from grpc_health.v1 import health, health_pb2, health_pb2_grpc
-from grpc_reflection.v1alpha import reflection
 
 from mmplug.host.api._registry import (
     ApiCall,
@@ -49,6 +48,63 @@ def message_class(name: str) -> type[Message]:
     assert api_pb2.DESCRIPTOR  # the import registers every contract message
     cls: type[Message] = symbol_database.Default().GetSymbol(f"{PACKAGE}.{name}")
     return cls
+
+
+HEALTH_SERVICE = "grpc.health.v1.Health"
+REFLECTION_SERVICE = "grpc.reflection.v1alpha.ServerReflection"
+_BUILD_LOCK = threading.Lock()
+
+
+class _OnFirstCall(grpc.GenericRpcHandler):  # type: ignore[misc]
+    """A service whose handlers are built on its first call: health and reflection are there
+    for tools (grpcurl, grpc_health_probe) and cost a short session ~15 ms of imports."""
+
+    def __init__(self, service: str, build: Callable[[], grpc.GenericRpcHandler]) -> None:
+        self._prefix = f"/{service}/"
+        self._build = build
+        self._handler: grpc.GenericRpcHandler | None = None
+
+    def service(self, details: grpc.HandlerCallDetails) -> grpc.RpcMethodHandler | None:
+        if not details.method.startswith(self._prefix):
+            return None
+        with _BUILD_LOCK:
+            if self._handler is None:
+                self._handler = self._build()
+        return self._handler.service(details)
+
+
+class _Collected(grpc.GenericRpcHandler):  # type: ignore[misc]
+    """The handlers an ``add_*_to_server`` function registered, as one generic handler."""
+
+    def __init__(self) -> None:
+        self.handlers: list[grpc.GenericRpcHandler] = []
+
+    # the two methods of grpc.Server that generated add_*_to_server functions call
+    def add_generic_rpc_handlers(self, handlers: Any) -> None:
+        self.handlers.extend(handlers)
+
+    def add_registered_method_handlers(self, service: str, methods: Any) -> None:
+        self.handlers.append(grpc.method_handlers_generic_handler(service, methods))
+
+    def service(self, details: grpc.HandlerCallDetails) -> grpc.RpcMethodHandler | None:
+        for handler in self.handlers:
+            found = handler.service(details)
+            if found is not None:
+                return found
+        return None
+
+
+def _collect(register: Callable[[Any], None]) -> grpc.GenericRpcHandler:
+    collected = _Collected()
+    register(collected)
+    return collected
+
+
+def _build_reflection() -> grpc.GenericRpcHandler:
+    from grpc_reflection.v1alpha import reflection
+
+    names = (SERVICE, HEALTH_SERVICE, REFLECTION_SERVICE)
+    return _collect(lambda server: reflection.enable_server_reflection(names, server))
 
 
 def not_emulated_message(go_name: str) -> str:
@@ -111,11 +167,12 @@ class ApiServer:
         self._server.add_generic_rpc_handlers(
             (grpc.method_handlers_generic_handler(SERVICE, methods),)
         )
-        self._health = health.HealthServicer()
-        health_pb2_grpc.add_HealthServicer_to_server(self._health, self._server)
-        reflection.enable_server_reflection(
-            (SERVICE, health.SERVICE_NAME, reflection.SERVICE_NAME), self._server
-        )
+        self._stopping = False
+        self._health: Any = None
+        self._server.add_generic_rpc_handlers((
+            _OnFirstCall(HEALTH_SERVICE, self._build_health),
+            _OnFirstCall(REFLECTION_SERVICE, _build_reflection),
+        ))
         self.port = 0
 
     @property
@@ -125,12 +182,26 @@ class ApiServer:
     def start(self) -> None:
         self.port = self._server.add_insecure_port(f"{self._host}:0")
         self._server.start()
-        self._health.set("", health_pb2.HealthCheckResponse.SERVING)
-        self._health.set(SERVICE, health_pb2.HealthCheckResponse.SERVING)
 
     def stop(self, grace: float | None = 0.5) -> None:
-        self._health.enter_graceful_shutdown()
+        with _BUILD_LOCK:
+            self._stopping = True
+            if self._health is not None:
+                self._health.enter_graceful_shutdown()
         self._server.stop(grace).wait()
+
+    def _build_health(self) -> grpc.GenericRpcHandler:
+        from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+
+        servicer = health.HealthServicer()
+        status = health_pb2.HealthCheckResponse.SERVING
+        servicer.set("", status)
+        servicer.set(SERVICE, status)
+        if self._stopping:
+            servicer.enter_graceful_shutdown()
+        self._health = servicer
+        return _collect(lambda server: health_pb2_grpc.add_HealthServicer_to_server(servicer,
+                                                                                    server))
 
     def is_emulated(self, go_name: str) -> bool:
         return is_emulated(go_name)
