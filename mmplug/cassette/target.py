@@ -115,8 +115,9 @@ class LocalTarget:
         record: str | Path | None = None,
         pool: Any = None,
     ) -> None:
-        """``pool``: a warm pool already preparing the plugin's interpreter (else one is
-        started here)."""
+        """``pool``: a warm pool already preparing the plugin's interpreter, or a plugin process
+        started early (:class:`~mmplug.host._prelaunch.Prelaunch`); else a warm pool is
+        started here."""
         from mmplug.cassette._session import deterministic_session
 
         # the plugin's interpreter imports grpc and the SDK while we set up the host
@@ -132,6 +133,7 @@ class LocalTarget:
             raise
         if self._pool is not None:
             self.session.spawner = self._pool.spawn
+            self.session.api_port = getattr(self._pool, "api_port", 0)
         # Only the fired hook is recorded (not the start and stop around it), so that the
         # lines of several `fire --record` runs replay one after another in one session.
         self.recorder: CassetteRecorder | None = None

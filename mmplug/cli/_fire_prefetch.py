@@ -1,10 +1,11 @@
-"""Start the plugin's interpreter the moment `mmplug fire` starts, before the CLI has parsed
-its arguments and imported the host (about 100 ms of typer and 100 ms of grpc).
+"""Start the plugin the moment `mmplug fire` starts, before the host has imported grpc and
+started its API server (about 100 ms), as go-plugin's client starts a plugin at once.
 
-``register`` calls :func:`start` only when the command line is ``mmplug fire ...``. It reads
-just enough of the arguments to know the plugin directory and interpreter; on anything
-unusual it does nothing and the launch is an ordinary cold one. The spare waits for the
-launcher (see :mod:`mmplug.devloop.warm`); an unused spare is killed at exit.
+The fast path (and ``register`` for typer's) calls :func:`start` only when the command line is
+``mmplug fire ...``. It reads just enough of the arguments to know the plugin directory and
+interpreter; on anything unusual it does nothing and the launch is an ordinary cold one. The
+session adopts the early process (see :mod:`mmplug.host._prelaunch`); an unused one is killed
+at exit.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ def _option(args: list[str], name: str) -> str | None:
 
 
 def start(args: list[str]) -> None:
-    """Prepare a warm spare for ``mmplug fire ARGS`` (best effort, never raises)."""
+    """Start the plugin for ``mmplug fire ARGS`` early (best effort, never raises)."""
     global _POOL
     try:
         import os
@@ -44,8 +45,8 @@ def start(args: list[str]) -> None:
         if target is None:
             return
         plugin_dir, executable = target
-        from mmplug.devloop.warm import LEAN_PRELOAD, WarmPool
-        from mmplug.host._child_env import find_python, plugin_env
+        from mmplug.host._child_env import find_python
+        from mmplug.host._prelaunch import Prelaunch
 
         python = _option(args, "--python")
         if python and "/" in python:
@@ -53,16 +54,15 @@ def start(args: list[str]) -> None:
         interpreter = find_python(Path(plugin_dir), python)
         if interpreter is None:
             return
-        pool = WarmPool(LEAN_PRELOAD)
+        pool = Prelaunch([interpreter, executable], Path(plugin_dir))
         atexit.register(pool.close)
-        pool.prepare([interpreter, executable], cwd=Path(plugin_dir), env=plugin_env(None))
         _POOL = pool
     except Exception:  # a prefetch must never be the reason a command fails
         return
 
 
 def take() -> Any:
-    """The prepared pool (once), or None."""
+    """The early plugin process (a :class:`~mmplug.host._prelaunch.Prelaunch`), once, or None."""
     global _POOL
     pool, _POOL = _POOL, None
     return pool

@@ -111,6 +111,9 @@ class Session:
         self._started = False
         # launcher.spawn replacement for plugin launches (the dev loop's warm spares)
         self.spawner: Any = None
+        # The loopback port of the next plugin's PluginAPI server (0: any free one); a plugin
+        # started early was told this address (see mmplug.host._prelaunch).
+        self.api_port = 0
 
     # -- lifecycle ----------------------------------------------------------------------------
     def __enter__(self) -> Session:
@@ -232,7 +235,9 @@ class Session:
             observer=self._on_api_call,
             log_sink=lambda level, message, kv: self._on_api_log(handle.id, level, message, kv),
             emit=self._on_event,
+            port=self.api_port,
         )
+        self.api_port = 0
         api.start()
         return api
 

@@ -107,19 +107,18 @@ def test_a_cold_fire_does_not_import_typer(parrot_plugin: Path) -> None:
     assert "typer loaded: False" in done.stderr
 
 
-def test_a_cold_fire_launches_the_plugin_in_the_spare_started_first(parrot_plugin: Path
-                                                                   ) -> None:
+def test_a_cold_fire_adopts_the_plugin_process_it_started_first(parrot_plugin: Path) -> None:
     code = (
         "import atexit, sys\n"
-        "from mmplug.devloop import warm\n"
-        "pools = []\n"
-        "original = warm.WarmPool.__init__\n"
+        "from mmplug.host import _prelaunch\n"
+        "early = []\n"
+        "original = _prelaunch.Prelaunch.__init__\n"
         "def init(self, *a, **k):\n"
-        "    pools.append(self)\n"
+        "    early.append(self)\n"
         "    original(self, *a, **k)\n"
-        "warm.WarmPool.__init__ = init\n"
-        "atexit.register(lambda: print('pools', len(pools), 'hits', sum(p.hits for p in pools),"
-        " 'misses', sum(p.misses for p in pools), file=sys.stderr))\n"
+        "_prelaunch.Prelaunch.__init__ = init\n"
+        "atexit.register(lambda: print('early', len(early), 'hits', sum(p.hits for p in early),"
+        " 'misses', sum(p.misses for p in early), file=sys.stderr))\n"
         f"sys.argv = ['mmplug', 'fire', 'OnActivate', {str(parrot_plugin)!r}, '--output', 'json',"
         f" '--python', {sys.executable!r}]\n"
         "import mmplug.cli.main as m\n"
@@ -128,7 +127,8 @@ def test_a_cold_fire_launches_the_plugin_in_the_spare_started_first(parrot_plugi
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           timeout=60, cwd=parrot_plugin.parent)
     assert done.returncode == 0, done.stderr
-    assert "pools 1 hits 1 misses 0" in done.stderr
+    assert "early 1 hits 1 misses 0" in done.stderr
+    assert '"ok": true' in done.stdout
 
 
 def test_fallback_to_typer_keeps_its_usage_errors(parrot_plugin: Path) -> None:

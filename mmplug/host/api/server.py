@@ -144,9 +144,12 @@ class ApiServer:
         stubs: Stubs | None = None,
         host: str = "127.0.0.1",
         max_workers: int = 32,
+        port: int = 0,
     ) -> None:
         """``log_sink(level, message, key_values)`` receives the Log* rpcs;
-        ``emit(kind, payload)`` receives captured side effects (WebSocket/cluster events)."""
+        ``emit(kind, payload)`` receives captured side effects (WebSocket/cluster events).
+        ``port``: listen there (a port held for us with SO_REUSEPORT; if it cannot be bound,
+        any free port), else on any free port."""
         self.ctx = ApiContext(store, plugin_id, manifest, hooks)
         if log_sink is not None:
             self.ctx.log = log_sink
@@ -160,9 +163,10 @@ class ApiServer:
             options=[
                 ("grpc.max_receive_message_length", MAX_MESSAGE),
                 ("grpc.max_send_message_length", MAX_MESSAGE),
-                ("grpc.so_reuseport", 0),
+                ("grpc.so_reuseport", 1 if port else 0),
             ],
         )
+        self._wanted_port = port
         methods = {spec.go_name: self._method_handler(spec) for spec in API}
         self._server.add_generic_rpc_handlers(
             (grpc.method_handlers_generic_handler(SERVICE, methods),)
@@ -180,7 +184,14 @@ class ApiServer:
         return f"{self._host}:{self.port}"
 
     def start(self) -> None:
-        self.port = self._server.add_insecure_port(f"{self._host}:0")
+        self.port = 0
+        if self._wanted_port:
+            try:
+                self.port = self._server.add_insecure_port(f"{self._host}:{self._wanted_port}")
+            except RuntimeError:
+                self.port = 0
+        if not self.port:
+            self.port = self._server.add_insecure_port(f"{self._host}:0")
         self._server.start()
 
     def stop(self, grace: float | None = 0.5) -> None:
