@@ -15,6 +15,7 @@ from mmplug.devloop._http_map import (
     sniff_content_type,
     split_plugin_path,
 )
+from mmplug.sdk._http import chunk_parser, encode_body_chunk, serialize_response
 
 if TYPE_CHECKING:
     from aiohttp import web
@@ -139,8 +140,8 @@ class Bridge:
             sent[:] = [init]  # what the plugin was sent, for the observers
             call = channel.stream_stream(
                 f"/mattermost.pluginapi.v1.PluginHooks/{rpc}",
-                request_serializer=_serialize,
-                response_deserializer=_ResponseReader(_response_class().FromString),
+                request_serializer=serialize_response,
+                response_deserializer=chunk_parser(_response_class().FromString),
             )(_requests(init, body))
             try:
                 first = await _first(call)
@@ -267,63 +268,6 @@ async def _until_body(call: Any, message: Any) -> list[Any]:
 
 
 _END = object()
-_BODY_CHUNK_TAG = 0x12  # body_chunk of ServeHTTPRequest/Response: field 2, length-delimited
-
-
-class _Chunk:
-    """A response message that holds nothing but body bytes, as a view into the bytes grpc
-    received (parsing it as protobuf would copy a large body twice more)."""
-
-    __slots__ = ("body_chunk",)
-    init = None
-    body_complete = False
-    flush = False
-
-    def __init__(self, body: memoryview) -> None:
-        self.body_chunk = body
-
-
-class _ResponseReader:
-    """The stream's deserializer: a message that is exactly one ``body_chunk`` field (what
-    plugins send for body bytes) becomes a ``_Chunk``; anything else is parsed as protobuf."""
-
-    def __init__(self, parse: Callable[[bytes], Any]) -> None:
-        self.parse = parse
-
-    def __call__(self, data: bytes) -> Any:
-        if len(data) > 2 and data[0] == _BODY_CHUNK_TAG:
-            length, shift, at = 0, 0, 1
-            while at < len(data) and at <= 5:
-                byte = data[at]
-                at += 1
-                length |= (byte & 0x7F) << shift
-                shift += 7
-                if not byte & 0x80:
-                    if at + length == len(data):
-                        return _Chunk(memoryview(data)[at:])
-                    break
-        return self.parse(data)
-
-
-def _encode_chunk(chunk: bytes) -> bytes:
-    """The serialized ``ServeHTTPRequest(body_chunk=chunk)`` (non-empty), built with one copy."""
-    length = len(chunk)
-    varint = bytearray()
-    while length > 0x7F:
-        varint.append((length & 0x7F) | 0x80)
-        length >>= 7
-    varint.append(length)
-    return b"".join((bytes((_BODY_CHUNK_TAG,)), varint, chunk))
-
-
-def _serialize(message: Any) -> bytes:
-    """Request serializer: body chunks come encoded already (bytes), the rest is protobuf."""
-    if isinstance(message, bytes):
-        return message
-    data: bytes = message.SerializeToString()
-    return data
-
-
 def _complete(message: Any) -> bool:
     return message is _END or bool(message.body_complete)
 
@@ -348,7 +292,7 @@ async def _next(call: Any) -> Any:
 
 async def _requests(init: Any, body: _Body) -> AsyncIterator[Any]:
     """ServeHTTPRequest messages: init with the first chunk, then chunks (encoded here, see
-    ``_encode_chunk``), then complete."""
+    ``encode_body_chunk``), then complete."""
     cls = _request_class()
     pending_init: Any = init
     while True:
@@ -356,7 +300,7 @@ async def _requests(init: Any, body: _Body) -> AsyncIterator[Any]:
         if not chunk:
             break
         if pending_init is None:
-            yield _encode_chunk(chunk)
+            yield encode_body_chunk(chunk)
             continue
         yield cls(init=pending_init, body_chunk=chunk)
         pending_init = None

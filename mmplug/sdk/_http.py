@@ -23,8 +23,9 @@ _BODY_CHUNK_TAG = b"\x12"
 
 
 def encode_body_chunk(data: bytes | bytearray | memoryview) -> bytes:
-    """The serialized ``ServeHTTPResponse(body_chunk=data)`` for non-empty ``data``, built
-    with one copy (constructing and serializing the message would copy ``data`` twice)."""
+    """The serialized ``ServeHTTPResponse(body_chunk=data)`` (the same bytes as a
+    ``ServeHTTPRequest``'s) for non-empty ``data``, built with one copy (constructing and
+    serializing the message would copy ``data`` twice). The host's front door uses it too."""
     length = len(data)
     varint = bytearray()
     while length > 0x7F:

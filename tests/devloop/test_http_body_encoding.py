@@ -1,15 +1,15 @@
 """Body messages on both sides of the ServeHTTP stream, without protobuf for the bytes.
 
-Each side encodes the body chunks it sends by hand and reads the ones it receives as views
-into the received bytes (the front door: responses; the SDK: requests); both must agree byte
-for byte with protobuf, and every other message must still go through protobuf.
+Each side (the SDK and the front door share mmplug.sdk._http for this) encodes the body chunks
+it sends by hand and reads the ones it receives as views into the received bytes; that must
+agree byte for byte with protobuf for both message types, and every other message must still
+go through protobuf.
 """
 
 from __future__ import annotations
 
 import pytest
 
-from mmplug.devloop._http_bridge import _Chunk, _encode_chunk, _ResponseReader, _serialize
 from mmplug.host.plugin_client import message_class
 from mmplug.sdk._http import BodyChunk, chunk_parser, encode_body_chunk, serialize_response
 
@@ -39,8 +39,8 @@ def test_serializer_passes_encoded_chunks_and_serializes_messages() -> None:
 @pytest.mark.parametrize("length", LENGTHS)
 def test_front_door_reads_a_body_chunk_as_a_view(length: int) -> None:
     body = _body(length)
-    read = _ResponseReader(message_class("ServeHTTPResponse").FromString)(encode_body_chunk(body))
-    assert isinstance(read, _Chunk)
+    read = chunk_parser(message_class("ServeHTTPResponse").FromString)(encode_body_chunk(body))
+    assert isinstance(read, BodyChunk)
     assert isinstance(read.body_chunk, memoryview)
     assert read.body_chunk == body
     assert not read.body_complete and not read.flush and read.init is None
@@ -56,7 +56,7 @@ def test_front_door_reads_a_body_chunk_as_a_view(length: int) -> None:
 def test_front_door_parses_every_other_message(fields: dict[str, object]) -> None:
     cls = message_class("ServeHTTPResponse")
     sent = cls(**fields)
-    read = _ResponseReader(cls.FromString)(sent.SerializeToString())
+    read = chunk_parser(cls.FromString)(sent.SerializeToString())
     assert isinstance(read, cls)
     assert read == sent
 
@@ -65,7 +65,7 @@ def test_front_door_parses_a_chunk_followed_by_more_fields() -> None:
     cls = message_class("ServeHTTPResponse")
     # two body_chunk fields in one message: protobuf keeps the last one
     data = encode_body_chunk(b"first") + encode_body_chunk(b"second")
-    read = _ResponseReader(cls.FromString)(data)
+    read = chunk_parser(cls.FromString)(data)
     assert isinstance(read, cls)
     assert read.body_chunk == b"second"
 
@@ -74,10 +74,10 @@ def test_front_door_parses_a_chunk_followed_by_more_fields() -> None:
 def test_front_door_encodes_request_chunks_as_protobuf_would(length: int) -> None:
     body = _body(length)
     expected = message_class("ServeHTTPRequest")(body_chunk=body).SerializeToString()
-    assert _encode_chunk(body) == expected
-    assert _serialize(_encode_chunk(body)) == expected
+    assert encode_body_chunk(body) == expected
+    assert serialize_response(encode_body_chunk(body)) == expected
     message = message_class("ServeHTTPRequest")(body_complete=True)
-    assert _serialize(message) == message.SerializeToString()
+    assert serialize_response(message) == message.SerializeToString()
 
 
 @pytest.mark.parametrize("length", LENGTHS)
