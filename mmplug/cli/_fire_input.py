@@ -7,6 +7,7 @@ interactive loop (no HOOK on a terminal) lives here too.
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -100,14 +101,18 @@ def _http_shortcut(rest: list[str]) -> tuple[str, str]:
     return rest[0], rest[1]
 
 
-def run_plan(plan: FirePlan) -> FireOutcome:
-    """Resolve the hook, open the target, build the request, fire."""
+def run_plan(plan: FirePlan, before_close: Callable[[], object] | None = None) -> FireOutcome:
+    """Resolve the hook, open the target, build the request, fire. ``before_close`` runs once
+    the hook has answered, before the target stops the plugin (and waits for its exit)."""
     from mmplug.host.payloads import resolve_hook
 
     spec = resolve_hook(plan.hook or "")
     folder, rest = split_args(spec, plan.args)
     with open_target(folder, plan) as target:
-        return fire_on(target, spec, rest, plan)
+        outcome = fire_on(target, spec, rest, plan)
+        if before_close is not None:
+            before_close()
+        return outcome
 
 
 def open_target(folder: Path, plan: FirePlan) -> Any:
