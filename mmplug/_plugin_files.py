@@ -14,6 +14,12 @@ from typing import Any
 MANIFEST_NAMES = ("plugin.yaml", "plugin.yml", "plugin.json")  # the server prefers YAML
 
 
+def is_plugin_dir(folder: str) -> bool:
+    """Whether ``folder`` is a directory with a plugin manifest in it."""
+    return os.path.isdir(folder) and any(os.path.isfile(os.path.join(folder, name))
+                                         for name in MANIFEST_NAMES)
+
+
 def system_and_machine() -> tuple[str, str]:
     """("linux", "x86_64") and the like; os.uname where there is one (the platform module
     costs a few milliseconds of every command's start)."""

@@ -94,5 +94,5 @@ def run(argv: list[str]) -> int | None:
     from mmplug.cli._errors import guard
     from mmplug.cli._fire_run import execute
 
-    _fire_prefetch.start(argv)
+    _fire_prefetch.start(options)
     return guard(lambda: execute(**options))

@@ -61,16 +61,11 @@ def parse_headers(values: list[str]) -> list[tuple[str, str]]:
     return pairs
 
 
-def _is_plugin_dir(value: str) -> bool:
-    from mmplug.manifest import MANIFEST_NAMES
-
-    folder = Path(value)
-    return folder.is_dir() and any((folder / name).is_file() for name in MANIFEST_NAMES)
-
-
 def split_args(spec: HookSpec, args: list[str]) -> tuple[Path, list[str]]:
     """The plugin directory and the shortcut arguments among the positional arguments."""
-    plugin_dirs = [a for a in args if _is_plugin_dir(a)]
+    from mmplug._plugin_files import is_plugin_dir
+
+    plugin_dirs = [a for a in args if is_plugin_dir(a)]
     rest = [a for a in args if a not in plugin_dirs]
     if len(plugin_dirs) > 1:
         raise UsageError("fire takes one plugin directory", hint=f"got {', '.join(plugin_dirs)}")

@@ -1,45 +1,36 @@
 """Start the plugin the moment `mmplug fire` starts, before the host has imported grpc and
 started its API server (about 100 ms), as go-plugin's client starts a plugin at once.
 
-The fast path (and ``register`` for typer's) calls :func:`start` only when the command line is
-``mmplug fire ...``. It reads just enough of the arguments to know the plugin directory and
-interpreter; on anything unusual it does nothing and the launch is an ordinary cold one. The
-session adopts the early process (see :mod:`mmplug.host._prelaunch`); an unused one is killed
-at exit.
+The fast path (:mod:`mmplug.cli._fire_fast`) calls :func:`start` with the options it parsed;
+when it could not parse them, typer handles the command line and nothing is started early.
+On anything unusual (no plugin.json, no interpreter) it does nothing and the launch is an
+ordinary cold one. The session adopts the early process (see :mod:`mmplug.host._prelaunch`);
+an unused one is killed at exit.
 """
 
 from __future__ import annotations
 
 import atexit
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 _POOL: Any = None
 
 
-def _option(args: list[str], name: str) -> str | None:
-    for i, arg in enumerate(args):
-        if arg == name and i + 1 < len(args):
-            return args[i + 1]
-        if arg.startswith(name + "="):
-            return arg.split("=", 1)[1]
-    return None
-
-
-def start(args: list[str]) -> None:
-    """Start the plugin for ``mmplug fire ARGS`` early (best effort, never raises)."""
+def start(options: Mapping[str, Any]) -> None:
+    """Start the plugin for a ``mmplug fire`` whose command line parsed into ``options`` (the
+    keywords of :func:`mmplug.cli._fire_run.execute`) early; best effort, never raises."""
     global _POOL
     try:
         import os
 
-        from mmplug._plugin_files import MANIFEST_NAMES, quick_launch_target
+        from mmplug._plugin_files import is_plugin_dir, quick_launch_target
 
-        if not args or args[0].startswith("-") or "--list" in args:
-            return
-        folders = [a for a in args[1:] if not a.startswith("-") and os.path.isdir(a)
-                   and any(os.path.isfile(os.path.join(a, n)) for n in MANIFEST_NAMES)]
+        folders = [a for a in options.get("args") or () if is_plugin_dir(a)]
         folder = folders[0] if folders else "."
-        if "--local" not in args and os.path.isfile(os.path.join(folder, ".mmplug", "dev.json")):
+        if not options.get("local") and os.path.isfile(os.path.join(folder, ".mmplug",
+                                                                    "dev.json")):
             return  # fire goes into the running dev session
         target = quick_launch_target(folder)
         if target is None:
@@ -48,7 +39,7 @@ def start(args: list[str]) -> None:
         from mmplug.host._child_env import find_python
         from mmplug.host._prelaunch import Prelaunch
 
-        python = _option(args, "--python")
+        python = options.get("python")
         if python and "/" in python:
             python = str(Path(python).absolute())  # as the command does
         interpreter = find_python(Path(plugin_dir), python)

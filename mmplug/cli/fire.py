@@ -9,13 +9,7 @@ import typer
 
 
 def register(app: typer.Typer) -> None:
-    import sys
-
     app.command("fire", context_settings={"allow_interspersed_args": True})(fire)
-    if sys.argv[1:2] == ["fire"]:  # this run is a fire: start the plugin's interpreter now
-        from mmplug.cli import _fire_prefetch
-
-        _fire_prefetch.start(sys.argv[2:])
 
 
 def fire(
