@@ -9,9 +9,7 @@
 
 from __future__ import annotations
 
-import contextlib
 import threading
-from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from mmplug.errors import MmplugError
@@ -68,15 +66,6 @@ class Observers:
             except Exception as exc:  # an observer must not break the session
                 failures.append(f"observer {type(observer).__name__}.{method} failed: {exc}")
         return failures
-
-    @contextlib.contextmanager
-    def collect(self, plugin_id: str) -> Iterator[Collector]:
-        """Collect what ``plugin_id`` does (API calls, logs) until the block ends."""
-        collector = self.open(plugin_id)
-        try:
-            yield collector
-        finally:
-            self.close(plugin_id, collector)
 
     def open(self, plugin_id: str) -> Collector:
         """Start collecting for one hook call of ``plugin_id``; end with :meth:`close`."""
