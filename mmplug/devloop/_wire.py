@@ -31,18 +31,12 @@ def message_to_json(message: Message | None, raw: bool = False) -> dict[str, Any
     return {"type": message.DESCRIPTOR.full_name, "b64": body}
 
 
-_CLASSES: dict[str, type[Message]] = {}
-
-
 def message_from_json(data: dict[str, Any] | None) -> Message | None:
+    from mmplug.host.plugin_client import message_class
+
     if data is None:
         return None
-    name = str(data["type"])
-    cls = _CLASSES.get(name)
-    if cls is None:
-        from mmplug.host.plugin_client import message_class
-
-        cls = _CLASSES[name] = message_class(name)
+    cls = message_class(str(data["type"]))
     if "bytes" in data:
         return cls.FromString(data["bytes"])
     if "b64" in data:

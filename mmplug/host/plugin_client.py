@@ -9,6 +9,7 @@ raised, the hook is not served) comes back as data: ``HookCall.error``.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -30,8 +31,10 @@ SERVICE = f"{PACKAGE}.PluginHooks"
 BODY_CHUNK = 64 * 1024
 
 
+@functools.cache
 def message_class(name: str) -> type[Message]:
-    """The generated class of message ``name`` (short name, package implied)."""
+    """The generated class of message ``name`` (short name, package implied); cached, as it is
+    looked up on every hook call and control-channel message."""
     full = name if "." in name else f"{PACKAGE}.{name}"
     return message_factory.GetMessageClass(default_pool().FindMessageTypeByName(full))
 
