@@ -35,6 +35,22 @@ def _schema_sql() -> list[str]:
     return [f.read_text(encoding="utf-8") for f in files]
 
 
+def _connect(target: str, image: bytes | None = None) -> sqlite3.Connection:
+    """A connection to ``target`` (holding ``image`` when given, see :meth:`Store.image`) with
+    the settings every store uses: rows by name, foreign keys, waiting for locks."""
+    conn = sqlite3.connect(target, check_same_thread=False, isolation_level=None, timeout=30.0)
+    try:
+        if image is not None:
+            conn.deserialize(image)
+        conn.row_factory = sqlite3.Row
+        conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute("PRAGMA busy_timeout = 30000")
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
 class Store:
     """A SQLite database with the fake host's schema.
 
@@ -56,12 +72,7 @@ class Store:
         try:
             if target != MEMORY:
                 Path(target).parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(
-                target, check_same_thread=False, isolation_level=None, timeout=30.0
-            )
-            conn.row_factory = sqlite3.Row
-            conn.execute("PRAGMA foreign_keys = ON")
-            conn.execute("PRAGMA busy_timeout = 30000")
+            conn = _connect(target)
             if target != MEMORY:
                 conn.execute("PRAGMA journal_mode = WAL")
                 conn.execute("PRAGMA synchronous = NORMAL")
@@ -80,12 +91,8 @@ class Store:
 
         Raises ``sqlite3.DatabaseError`` when ``image`` is not such a database of this schema.
         """
-        conn = sqlite3.connect(MEMORY, check_same_thread=False, isolation_level=None,
-                               timeout=30.0)
+        conn = _connect(MEMORY, image)
         try:
-            conn.deserialize(image)
-            conn.row_factory = sqlite3.Row
-            conn.execute("PRAGMA foreign_keys = ON")
             row = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
             if row is None or int(row[0]) != SCHEMA_VERSION:
                 raise sqlite3.DatabaseError("image of another schema version")
