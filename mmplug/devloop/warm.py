@@ -158,9 +158,7 @@ class WarmPool:
         except OSError:
             fifo.unlink(missing_ok=True)
             return
-        if not self._swept:  # while the spare boots
-            self._swept = True
-            sweep_stale_dirs()
+        self._sweep_once()  # while the spare boots
         spare = _Spare(key, popen, fifo, time.monotonic())
         with self._lock:
             if self._closed or key in self._spares:
@@ -191,6 +189,11 @@ class WarmPool:
             folder, self._dir_path = self._dir_path, None
         if folder is not None:
             _rmtree(folder)
+        self._sweep_once()
+
+    def _sweep_once(self) -> None:
+        """Sweep the FIFO folders of dead pools, once per pool (after its first spare started,
+        or when it closes)."""
         if not self._swept:
             self._swept = True
             sweep_stale_dirs()
