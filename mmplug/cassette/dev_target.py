@@ -65,6 +65,10 @@ class DevTarget:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Hang up on the dev session; idempotent."""
         self.client.close()
         if self.recorder is not None:
             self.recorder.close()

@@ -9,7 +9,6 @@ implements the same four members.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -24,14 +23,37 @@ if TYPE_CHECKING:
     from mmplug.protocol.catalog import HookSpec
 
 
-@dataclass
 class FireOutcome:
-    """One fired hook: the cassette line and the exit code the CLI should end with."""
+    """One fired hook: the cassette line and the exit code the CLI should end with.
 
-    entry: dict[str, Any]
+    Made from the line itself or from the hook's result (:meth:`of`), whose line is built on
+    first use: a cold ``mmplug fire`` builds it while the plugin is being stopped.
+    """
+
+    def __init__(self, entry: dict[str, Any] | None = None, *,
+                 result: HookResult | None = None) -> None:
+        if (entry is None) == (result is None):
+            raise TypeError("FireOutcome takes an entry or a result")
+        self._entry = entry
+        self._result = result
+
+    @classmethod
+    def of(cls, result: HookResult) -> FireOutcome:
+        return cls(result=result)
+
+    @property
+    def entry(self) -> dict[str, Any]:
+        if self._entry is None:
+            from mmplug.cassette.format import entry_dict
+
+            assert self._result is not None
+            self._entry = entry_dict(self._result, 1)
+        return self._entry
 
     @property
     def ok(self) -> bool:
+        if self._entry is None and self._result is not None:
+            return self._result.error is None
         return self.entry.get("error") is None
 
     @property
@@ -51,6 +73,9 @@ class FireTarget(Protocol):
     def fire(self, spec: HookSpec, request: Message) -> FireOutcome: ...
 
     def fire_http(self, init: Message, body: bytes) -> FireOutcome: ...
+
+    def close(self) -> None:
+        """Let go of the host; safe to call twice (also what leaving the ``with`` does)."""
 
 
 class _Capture:
@@ -145,6 +170,7 @@ class LocalTarget:
         self.store = self.session.store
         self.plugin_id = ""
         self._started = False
+        self._closed = False
         self._failed: MmplugError | None = None
 
     def __enter__(self) -> LocalTarget:
@@ -167,6 +193,13 @@ class LocalTarget:
         self.plugin_id = self.session.plugin().id
 
     def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Stop the plugin (OnDeactivate, shutdown), the session and the store; idempotent."""
+        if self._closed:
+            return
+        self._closed = True
         try:
             self.session.close()
         finally:
@@ -199,8 +232,6 @@ class LocalTarget:
         return sorted(self.session.plugin().implemented)
 
     def fire(self, spec: HookSpec, request: Message) -> FireOutcome:
-        from mmplug.cassette.format import entry_dict
-
         self._start()
         if self._failed is not None and spec.go_name != "OnActivate":
             raise self._failed
@@ -220,6 +251,8 @@ class LocalTarget:
                 broken = self._capture.last.get(spec.go_name)
                 if broken is None:
                     raise
+                from mmplug.cassette.format import entry_dict
+
                 entry = entry_dict(broken, 1)
                 entry["error"], entry["hint"] = exc.message, exc.hint
                 if exc.details:
@@ -227,7 +260,7 @@ class LocalTarget:
                 return FireOutcome(entry)
         if self.recorder is not None:
             self.recorder.record(result)
-        return FireOutcome(entry_dict(result, 1))
+        return FireOutcome.of(result)
 
     def fire_http(self, init: Message, body: bytes) -> FireOutcome:
         from mmplug.cassette.http import call_http

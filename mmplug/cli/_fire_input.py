@@ -96,16 +96,44 @@ def _http_shortcut(rest: list[str]) -> tuple[str, str]:
     return rest[0], rest[1]
 
 
-def run_plan(plan: FirePlan, before_fire: Callable[[], object] | None = None) -> FireOutcome:
+def run_plan(plan: FirePlan, before_fire: Callable[[], object] | None = None,
+             emit: Callable[[FireOutcome], object] | None = None) -> FireOutcome:
     """Resolve the hook, open the target, build the request, fire. ``before_fire`` runs when
     the request is built, just before the target starts the plugin (if it must) and fires:
-    from there on the host mostly waits for the plugin."""
+    from there on the host mostly waits for the plugin. ``emit`` (the output) runs while the
+    target closes: a local session's plugin takes tens of milliseconds to exit."""
     from mmplug.host.payloads import resolve_hook
 
     spec = resolve_hook(plan.hook or "")
     folder, rest = split_args(spec, plan.args)
     with open_target(folder, plan) as target:
-        return fire_on(target, spec, rest, plan, before_fire)
+        outcome = fire_on(target, spec, rest, plan, before_fire)
+        if emit is not None:
+            while_closing(target, lambda: emit(outcome))
+    return outcome
+
+
+def while_closing(target: FireTarget, work: Callable[[], object]) -> None:
+    """Run ``work`` while ``target.close()`` runs on a thread; then wait for the close and
+    raise what it raised, if ``work`` did not raise first."""
+    import threading
+
+    failure: list[BaseException] = []
+
+    def close() -> None:
+        try:
+            target.close()
+        except BaseException as exc:  # handed to the caller below
+            failure.append(exc)
+
+    closer = threading.Thread(target=close, name="mmplug-fire-close")
+    closer.start()
+    try:
+        work()
+    finally:
+        closer.join()
+    if failure:
+        raise failure[0]
 
 
 def open_target(folder: Path, plan: FirePlan) -> Any:

@@ -90,14 +90,18 @@ def _import_rendering() -> None:
 def _fire_once(plan: Any, output: str, show_request: bool) -> int:
     from mmplug.cli._fire_input import run_plan
 
-    outcome = run_plan(plan, before_fire=None if output == "json" else _import_rendering)
-    if output == "json":
-        sys.stdout.write(outcome_json(outcome.entry) + "\n")
-        sys.stdout.flush()
-    else:
-        from rich.console import Console
+    def emit(outcome: Any) -> None:
+        if output == "json":
+            sys.stdout.write(outcome_json(outcome.entry) + "\n")
+            sys.stdout.flush()
+        else:
+            from rich.console import Console
 
-        from mmplug.cli import _render
+            from mmplug.cli import _render
 
-        _render.print_outcome(Console(highlight=False), outcome.entry, show_request=show_request)
+            _render.print_outcome(Console(highlight=False), outcome.entry,
+                                  show_request=show_request)
+
+    outcome = run_plan(plan, before_fire=None if output == "json" else _import_rendering,
+                       emit=emit)
     return outcome.exit_code
