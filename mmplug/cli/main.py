@@ -67,6 +67,22 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
+def _exit_now(code: int) -> None:
+    """End a finished ``mmplug fire`` at once: flush, run the exit handlers, and skip the
+    interpreter's teardown of grpc, protobuf and the catalog (~7 ms of a cold fire). The
+    command's threads are joined by then; grpc's are daemon threads."""
+    import atexit
+    import os
+
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe: nothing more can reach it
+            pass
+    atexit._run_exitfuncs()
+    os._exit(code)
+
+
 def run() -> None:
     """Console-script entry point: run the app, turning mmplug errors into clean messages."""
     argv = sys.argv[1:]
@@ -75,7 +91,7 @@ def run() -> None:
 
         code = _fire_fast.run(argv[1:])
         if code is not None:
-            sys.exit(code)
+            _exit_now(code)
     from mmplug.cli._errors import run_app
 
     sys.exit(run_app(build_app()))

@@ -145,3 +145,69 @@ def _env() -> dict[str, str]:
     import os
 
     return {k: v for k, v in os.environ.items() if k != "FORCE_COLOR"}
+
+
+class _SlowClose:
+    """A target whose close waits (like a plugin taking its time to exit) until told."""
+
+    def __init__(self, failure: BaseException | None = None) -> None:
+        import threading
+
+        self.may_finish = threading.Event()
+        self.closed = False
+        self.failure = failure
+
+    def close(self) -> None:
+        if not self.may_finish.wait(timeout=10):
+            raise AssertionError("close was not overlapped with the output")
+        self.closed = True
+        if self.failure is not None:
+            raise self.failure
+
+
+def test_the_output_is_written_while_the_target_closes() -> None:
+    from mmplug.cli._fire_input import while_closing
+
+    target = _SlowClose()
+    seen: list[bool] = []
+
+    def output() -> None:
+        seen.append(target.closed)  # the close is still waiting: we run alongside it
+        target.may_finish.set()
+
+    while_closing(target, output)  # type: ignore[arg-type]
+    assert seen == [False]
+    assert target.closed  # and it was waited for before returning
+
+
+def test_a_failing_close_is_raised_after_the_output() -> None:
+    from mmplug.cli._fire_input import while_closing
+    from mmplug.errors import MmplugError
+
+    target = _SlowClose(MmplugError("the plugin did not stop"))
+    written: list[str] = []
+
+    def output() -> None:
+        written.append("result")
+        target.may_finish.set()
+
+    with pytest.raises(MmplugError, match="did not stop"):
+        while_closing(target, output)  # type: ignore[arg-type]
+    assert written == ["result"]
+
+
+def test_a_cold_fire_exits_with_the_hook_exit_code_and_runs_exit_handlers(
+        parrot_plugin: Path) -> None:
+    code = (
+        "import atexit, sys\n"
+        "atexit.register(lambda: print('handlers ran', file=sys.stderr))\n"
+        f"sys.argv = ['mmplug', 'fire', 'NoSuchHookAnywhere', {str(parrot_plugin)!r},"
+        f" '--python', {sys.executable!r}]\n"
+        "import mmplug.cli.main as m\n"
+        "m.run()\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 2, done.stderr
+    assert "NoSuchHookAnywhere" in done.stderr
+    assert "handlers ran" in done.stderr
