@@ -261,10 +261,10 @@ class Session:
                 self._emit_log(host_record(handle.id, "warn", handle.shutdown_problem.message,
                                            hint=handle.shutdown_problem.hint))
             handle.client = None
-            # The server forgets a plugin's slash commands when it deactivates.
-            from mmplug.host.api.commands import drop_plugin_commands
-
-            drop_plugin_commands(self.store, handle.id)
+            # The server forgets a plugin's slash commands when it deactivates (inline SQL:
+            # the commands module's imports would add ~10 ms to every stop).
+            with self.store.tx() as db:
+                db.execute("DELETE FROM plugin_commands WHERE plugin_id=?", (handle.id,))
         if handle.api is not None:
             handle.api.stop()
             handle.api = None

@@ -20,7 +20,6 @@ from mmplug.host.api._pbjson import dump, require_id, to_dict
 from mmplug.host.api._registry import ApiContext, ApiFailure, emulates
 from mmplug.host.api.ephemeral import send_ephemeral
 from mmplug.host.api.posts import create_post
-from mmplug.host.store import Store
 from mmplug.protocol import api_remaining_pb2 as rem
 from mmplug.protocol import hooks_command_pb2 as hc
 from mmplug.protocol import post_pb2
@@ -33,12 +32,6 @@ _KEPT = (
     "auto_complete_hint",
     "display_name",
 )
-
-
-def drop_plugin_commands(store: Store, plugin_id: str) -> int:
-    """Forget a plugin's registered commands (the server does this when it deactivates)."""
-    with store.tx() as db:
-        return db.execute("DELETE FROM plugin_commands WHERE plugin_id=?", (plugin_id,)).rowcount
 
 
 @emulates("RegisterCommand")
