@@ -197,8 +197,6 @@ def synthesize(
     command: str | None = None,
 ) -> Message:
     """A complete, realistic request for hook ``spec`` built from ``scene``."""
-    from google.protobuf import json_format
-
     from mmplug.host import _payload_entities as entities
     from mmplug.host.plugin_client import message_class
 
@@ -210,7 +208,10 @@ def synthesize(
 
     request = message_class(hook.request)()
     data = entities.request_dict(hook.go_name, descriptor_of(request), scene)
-    json_format.ParseDict(data, request)
+    if data:  # OnActivate and friends have no fields: spare the json_format import
+        from google.protobuf import json_format
+
+        json_format.ParseDict(data, request)
     return request
 
 

@@ -20,7 +20,6 @@ import hashlib
 import json
 import os
 import sqlite3
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -123,6 +122,8 @@ def _save(store: Store, folder: Path, key: str) -> None:
     if not isinstance(clock_next, int) or seed is None:
         return
     header = json.dumps({"format": _FORMAT, "seed": seed, "clock_next": clock_next})
+    import tempfile
+
     try:
         folder.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=folder, prefix=".img-", suffix=".tmp")
