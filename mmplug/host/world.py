@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +24,9 @@ if TYPE_CHECKING:
     from mmplug.host.store import Store
 
 WORLD_META = "world"
+# The built-in worlds, beside this module (a plain path: importlib.resources would import
+# tempfile, shutil and the compression modules, ~5 ms of every cold fire).
+WORLDS_DIR = Path(__file__).parent / "worlds"
 _REQUIRED: dict[str, type] = {
     "seed": str,
     "epoch_ms": int,
@@ -85,8 +87,7 @@ class WorldError(UsageError):
 
 
 def available_worlds() -> list[str]:
-    folder = resources.files("mmplug.host") / "worlds"
-    return sorted(f.name[: -len(".json")] for f in folder.iterdir() if f.name.endswith(".json"))
+    return sorted(f.name[: -len(".json")] for f in WORLDS_DIR.iterdir() if f.name.endswith(".json"))
 
 
 def _read(name_or_path: str | Path) -> tuple[str, str]:
@@ -109,8 +110,8 @@ def _read(name_or_path: str | Path) -> tuple[str, str]:
             hint=f"built-in worlds: {', '.join(available_worlds())}; "
             "or give a path to a .json file",
         )
-    res = resources.files("mmplug.host") / "worlds" / f"{text_name}.json"
-    return f"mmplug/host/worlds/{text_name}.json", res.read_text(encoding="utf-8")
+    return (f"mmplug/host/worlds/{text_name}.json",
+            (WORLDS_DIR / f"{text_name}.json").read_text(encoding="utf-8"))
 
 
 def load_world(name_or_path: str | Path = "default") -> World:
