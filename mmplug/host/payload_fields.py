@@ -12,7 +12,6 @@ of ``Struct`` fields are plain segments (``post.props.from_bot``).
 from __future__ import annotations
 
 import base64
-import difflib
 import json
 import re
 from typing import TYPE_CHECKING, Any, cast
@@ -61,6 +60,8 @@ def _field(descriptor: Descriptor, name: str, path: str) -> FieldDescriptor:
     if fd is not None:
         return fd
     names = [f.name for f in descriptor.fields]
+    import difflib
+
     close = difflib.get_close_matches(name, names, n=3, cutoff=0.5)
     hint = f"did you mean {' or '.join(close)}?" if close else ""
     hint = (hint + " " if hint else "") + f"{descriptor.name} has: {', '.join(names)}"

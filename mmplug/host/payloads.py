@@ -14,7 +14,6 @@ always gives the same payload.
 
 from __future__ import annotations
 
-import difflib
 import hashlib
 import json
 from dataclasses import dataclass, field, replace
@@ -47,6 +46,8 @@ def resolve_hook(name: str) -> HookSpec:
     if spec is not None:
         return spec
     names = [h.go_name for h in HOOKS]
+    import difflib
+
     close = difflib.get_close_matches(_key(name), list(_BY_KEY), n=3, cutoff=0.6)
     suggestions = [_BY_KEY[c].go_name for c in close]
     hint = (
