@@ -73,6 +73,25 @@ class _OnFirstCall(grpc.GenericRpcHandler):  # type: ignore[misc]
         return self._handler.service(details)
 
 
+class _ApiService(grpc.GenericRpcHandler):  # type: ignore[misc]
+    """The PluginAPI service, each method's handler built on its first call (building all 261
+    up front costs a short session ~4 ms)."""
+
+    def __init__(self, build: Callable[[ApiSpec], grpc.RpcMethodHandler]) -> None:
+        self._specs = {f"/{SERVICE}/{spec.go_name}": spec for spec in API}
+        self._build = build
+        self._handlers: dict[str, grpc.RpcMethodHandler] = {}
+
+    def service(self, details: grpc.HandlerCallDetails) -> grpc.RpcMethodHandler | None:
+        handler = self._handlers.get(details.method)
+        if handler is None:
+            spec = self._specs.get(details.method)
+            if spec is None:
+                return None
+            handler = self._handlers.setdefault(details.method, self._build(spec))
+        return handler
+
+
 class _Collected(grpc.GenericRpcHandler):  # type: ignore[misc]
     """The handlers an ``add_*_to_server`` function registered, as one generic handler."""
 
@@ -167,10 +186,7 @@ class ApiServer:
             ],
         )
         self._wanted_port = port
-        methods = {spec.go_name: self._method_handler(spec) for spec in API}
-        self._server.add_generic_rpc_handlers(
-            (grpc.method_handlers_generic_handler(SERVICE, methods),)
-        )
+        self._server.add_generic_rpc_handlers((_ApiService(self._method_handler),))
         self._stopping = False
         self._health: Any = None
         self._server.add_generic_rpc_handlers((
