@@ -16,7 +16,6 @@ import re
 import sqlite3
 import threading
 from collections.abc import Iterator
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +29,8 @@ _SNAPSHOT_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 
 
 def _schema_sql() -> list[str]:
-    folder = resources.files("mmplug.host") / "schema"
+    # a plain path beside this module (importlib.resources imports tempfile and shutil)
+    folder = Path(__file__).parent / "schema"
     files = sorted((f for f in folder.iterdir() if f.name.endswith(".sql")), key=lambda f: f.name)
     return [f.read_text(encoding="utf-8") for f in files]
 
