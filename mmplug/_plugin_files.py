@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any
+
+TYPE_CHECKING = False  # typing is imported after a cold fire has started the plugin
+if TYPE_CHECKING:
+    from typing import Any
 
 MANIFEST_NAMES = ("plugin.yaml", "plugin.yml", "plugin.json")  # the server prefers YAML
 

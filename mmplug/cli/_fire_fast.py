@@ -11,8 +11,9 @@ the typer command in :mod:`mmplug.cli.fire`.
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
+TYPE_CHECKING = False  # typing and pathlib are imported after the plugin has been started
+if TYPE_CHECKING:
+    from typing import Any
 
 # option → (keyword of execute(), kind); kinds: str, path, float, list (repeatable), flag
 OPTIONS: dict[str, tuple[str, str]] = {
@@ -72,6 +73,8 @@ def parse(argv: list[str]) -> dict[str, Any] | None:
         if kind == "list":
             options.setdefault(key, []).append(value)
         elif kind == "path":
+            from pathlib import Path
+
             options[key] = Path(value)
         elif kind == "float":
             try:
@@ -91,8 +94,9 @@ def run(argv: list[str]) -> int | None:
     if options is None:
         return None
     from mmplug.cli import _fire_prefetch
+
+    _fire_prefetch.start(options)  # first: the plugin starts while we import the rest
     from mmplug.cli._errors import guard
     from mmplug.cli._fire_run import execute
 
-    _fire_prefetch.start(options)
     return guard(lambda: execute(**options))

@@ -11,9 +11,11 @@ an unused one is killed at exit.
 from __future__ import annotations
 
 import atexit
-from collections.abc import Mapping
-from pathlib import Path
-from typing import Any
+
+TYPE_CHECKING = False  # typing and pathlib load after the plugin has been started
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import Any
 
 _POOL: Any = None
 
@@ -41,11 +43,11 @@ def start(options: Mapping[str, Any]) -> None:
 
         python = options.get("python")
         if python and "/" in python:
-            python = str(Path(python).absolute())  # as the command does
-        interpreter = find_python(Path(plugin_dir), python)
+            python = os.path.abspath(python)  # as the command does
+        interpreter = find_python(plugin_dir, python)
         if interpreter is None:
             return
-        pool = Prelaunch([interpreter, executable], Path(plugin_dir))
+        pool = Prelaunch([interpreter, executable], plugin_dir)
         atexit.register(pool.close)
         _POOL = pool
     except Exception:  # a prefetch must never be the reason a command fails

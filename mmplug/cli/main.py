@@ -9,11 +9,14 @@ is built on first use: ``mmplug fire HOOK ...`` usually runs without it (see
 
 from __future__ import annotations
 
-import importlib
 import sys
-from typing import TYPE_CHECKING, Any
 
+# Not `from typing import ...`: `mmplug fire` starts the plugin before importing more than it
+# needs for that (see mmplug.cli._fire_prefetch); type checkers know this spelling too.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     import typer
 
 # Command modules, in the order ``mmplug --help`` lists them.
@@ -52,6 +55,8 @@ def build_app() -> typer.Typer:
             help="Show the version."),
     ) -> None:
         """Develop Mattermost server plugins in Python without a Mattermost server."""
+
+    import importlib
 
     for name in COMMAND_MODULES:
         importlib.import_module(f"mmplug.cli.{name}").register(app)

@@ -16,7 +16,10 @@ Importing this package is cheap; ``Session`` and friends load on first use.
 from __future__ import annotations
 
 import os
-from typing import Any
+
+TYPE_CHECKING = False  # typing is imported after a cold fire has started the plugin
+if TYPE_CHECKING:
+    from typing import Any
 
 # Our children exec right after fork, so grpc's fork handlers have nothing to protect; with
 # them on, every spawn while grpc threads run prints "skipping fork() handlers" on stderr.

@@ -8,8 +8,11 @@ re-exports every name.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
-from pathlib import Path
+
+TYPE_CHECKING = False  # typing, pathlib: imported after a cold fire has started the plugin
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from pathlib import Path
 
 COOKIE_KEY = "MATTERMOST_PLUGIN"
 COOKIE_VALUE = "Securely message teams, anywhere."
@@ -22,14 +25,14 @@ MIN_PORT, MAX_PORT = 10000, 25000
 VENV_PYTHONS = ("venv/bin/python", "venv/bin/python3", ".venv/bin/python", ".venv/bin/python3")
 
 
-def find_python(plugin_dir: Path, override: str | None = None) -> str | None:
+def find_python(plugin_dir: Path | str, override: str | None = None) -> str | None:
     """The interpreter the server would use for the plugin in ``plugin_dir``."""
     if override:
         return _absolute(override)
     for relative in VENV_PYTHONS:
-        candidate = plugin_dir / relative
-        if candidate.is_file() and os.access(candidate, os.X_OK):
-            return str(candidate.absolute())
+        candidate = os.path.join(plugin_dir, relative)
+        if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
+            return _joined_absolute(candidate)
     import shutil
 
     for name in ("python3", "python"):
@@ -37,6 +40,11 @@ def find_python(plugin_dir: Path, override: str | None = None) -> str | None:
         if found:
             return _absolute(found)
     return None
+
+
+def _joined_absolute(path: str) -> str:
+    """``path`` made absolute without resolving ``..`` or symlinks (as Path.absolute())."""
+    return path if os.path.isabs(path) else os.path.join(os.getcwd(), path)
 
 
 def _absolute(command: str) -> str:

@@ -17,12 +17,16 @@ happens instead; an unused early process is killed by :meth:`close`.
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import threading
-from pathlib import Path
 
 from mmplug.host._child_env import plugin_env
+
+TYPE_CHECKING = False  # pathlib is imported after the plugin has been started
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 def _placeholder() -> socket.socket:
@@ -41,14 +45,14 @@ class Prelaunch:
     """One plugin process started early; pass :meth:`spawn` as the session's spawner and
     :attr:`api_port` as the session's API port."""
 
-    def __init__(self, command: list[str], cwd: Path) -> None:
+    def __init__(self, command: list[str], cwd: Path | str) -> None:
         """Start ``command`` in ``cwd`` now (raises OSError when it cannot be started)."""
         from mmplug.host._process import spawn
 
         self._placeholder: socket.socket | None = _placeholder()
         self.api_port = int(self._placeholder.getsockname()[1])
         self.command = list(command)
-        self.cwd = Path(cwd)
+        self.cwd = os.fspath(cwd)
         self.env = plugin_env(f"127.0.0.1:{self.api_port}")
         self._lock = threading.Lock()
         self._used = False
@@ -70,7 +74,8 @@ class Prelaunch:
             fresh = not self._used
             self._used = True
         self._release_port()  # the API server is bound by now
-        if fresh and list(command) == self.command and Path(cwd) == self.cwd and env == self.env:
+        same_dir = os.path.normpath(os.fspath(cwd)) == os.path.normpath(self.cwd)
+        if fresh and list(command) == self.command and same_dir and env == self.env:
             self.hits += 1
             return self.popen
         self.misses += 1

@@ -17,13 +17,15 @@ import select
 import signal
 import subprocess
 import threading
-from collections.abc import Callable
-from pathlib import Path
-from typing import Protocol
 
+TYPE_CHECKING = False  # typing, pathlib: imported after a cold fire has started the plugin
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from pathlib import Path
+    from typing import Protocol
 
-class Killable(Protocol):
-    def kill(self) -> None: ...
+    class Killable(Protocol):
+        def kill(self) -> None: ...
 
 
 _PR_SET_PDEATHSIG = 1
@@ -80,7 +82,8 @@ class _Spawner:
 _SPAWNER = _Spawner()
 
 
-def spawn(command: list[str], *, cwd: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
+def spawn(command: list[str], *, cwd: Path | str, env: dict[str, str]
+          ) -> subprocess.Popen[bytes]:
     """Start ``command`` in its own process group; on Linux it is killed when we die."""
     prctl = _libc_prctl()
     parent = os.getpid()

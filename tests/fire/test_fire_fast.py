@@ -211,3 +211,25 @@ def test_a_cold_fire_exits_with_the_hook_exit_code_and_runs_exit_handlers(
     assert done.returncode == 2, done.stderr
     assert "NoSuchHookAnywhere" in done.stderr
     assert "handlers ran" in done.stderr
+
+
+def test_a_cold_fire_starts_the_plugin_before_its_heavy_imports(parrot_plugin: Path) -> None:
+    code = (
+        "import sys\n"
+        "from mmplug.host import _prelaunch\n"
+        "original = _prelaunch.Prelaunch.__init__\n"
+        "def init(self, *a, **k):\n"
+        "    heavy = [m for m in ('grpc', 'google.protobuf', 'typing', 'pathlib', 'dataclasses',"
+        " 'sqlite3') if m in sys.modules]\n"
+        "    print('loaded at the early start:', heavy, file=sys.stderr)\n"
+        "    original(self, *a, **k)\n"
+        "_prelaunch.Prelaunch.__init__ = init\n"
+        f"sys.argv = ['mmplug', 'fire', 'OnActivate', {str(parrot_plugin)!r}, '--output', 'json',"
+        f" '--python', {sys.executable!r}]\n"
+        "import mmplug.cli.main as m\n"
+        "m.run()\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "loaded at the early start: []" in done.stderr
