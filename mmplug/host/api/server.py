@@ -28,7 +28,6 @@ from mmplug.host.api._registry import (
     is_emulated,
 )
 from mmplug.host.api.stubs import Stubs, resolve
-from mmplug.protocol import api_pb2, common_pb2
 from mmplug.protocol.catalog import API, ApiSpec
 
 if TYPE_CHECKING:
@@ -36,6 +35,7 @@ if TYPE_CHECKING:
 
     from mmplug.host.store import Store
     from mmplug.manifest import Manifest
+    from mmplug.protocol import common_pb2
 
 SERVICE = "mattermost.pluginapi.v1.PluginAPI"
 PACKAGE = "mattermost.pluginapi.v1"
@@ -44,7 +44,10 @@ _log = logging.getLogger("mmplug.host.api")
 
 
 def message_class(name: str) -> type[Message]:
-    """The generated class of ``mattermost.pluginapi.v1.<name>``."""
+    """The generated class of ``mattermost.pluginapi.v1.<name>``; the contract's API messages
+    are imported with the first one asked for (a plugin's first API call), not at start."""
+    from mmplug.protocol import api_pb2
+
     assert api_pb2.DESCRIPTOR  # the import registers every contract message
     cls: type[Message] = symbol_database.Default().GetSymbol(f"{PACKAGE}.{name}")
     return cls
@@ -135,6 +138,8 @@ def not_emulated_message(go_name: str) -> str:
 
 
 def app_error(failure: ApiFailure, where: str) -> common_pb2.AppError:
+    from mmplug.protocol import common_pb2
+
     err = common_pb2.AppError(
         id=failure.error_id,
         message=failure.message,
