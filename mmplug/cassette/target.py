@@ -26,8 +26,8 @@ if TYPE_CHECKING:
 class FireOutcome:
     """One fired hook: the cassette line and the exit code the CLI should end with.
 
-    Made from the line itself or from the hook's result (:meth:`of`), whose line is built on
-    first use: a cold ``mmplug fire`` builds it while the plugin is being stopped.
+    Made from the line itself or from the hook's ``result``, whose line is built on first use:
+    a cold ``mmplug fire`` builds it while the plugin is being stopped.
     """
 
     def __init__(self, entry: dict[str, Any] | None = None, *,
@@ -36,10 +36,6 @@ class FireOutcome:
             raise TypeError("FireOutcome takes an entry or a result")
         self._entry = entry
         self._result = result
-
-    @classmethod
-    def of(cls, result: HookResult) -> FireOutcome:
-        return cls(result=result)
 
     @property
     def entry(self) -> dict[str, Any]:
@@ -260,7 +256,7 @@ class LocalTarget:
                 return FireOutcome(entry)
         if self.recorder is not None:
             self.recorder.record(result)
-        return FireOutcome.of(result)
+        return FireOutcome(result=result)
 
     def fire_http(self, init: Message, body: bytes) -> FireOutcome:
         from mmplug.cassette.http import call_http
