@@ -91,41 +91,44 @@ def test_unusual_command_lines_go_to_typer(argv: list[str]) -> None:
     assert parse(argv) is None
 
 
+def _cold_fire(prelude: str, *args: str, cwd: Path | None = None
+               ) -> subprocess.CompletedProcess[str]:
+    """``mmplug fire ARGS --python <this interpreter>`` through the console script's entry
+    point, in a fresh interpreter that first runs ``prelude``."""
+    argv = ["mmplug", "fire", *args, "--python", sys.executable]
+    code = f"{prelude}\nimport sys\nsys.argv = {argv!r}\nimport mmplug.cli.main as m\nm.run()\n"
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60, cwd=cwd)
+
+
+def _at_early_start(*lines: str) -> str:
+    """A prelude running ``lines`` (with ``self``, the Prelaunch) as the plugin is started."""
+    body = "".join(f"    {line}\n" for line in lines)
+    return ("import sys\n"
+            "from mmplug.host import _prelaunch\n"
+            "original = _prelaunch.Prelaunch.__init__\n"
+            "def init(self, *a, **k):\n"
+            f"{body}"
+            "    original(self, *a, **k)\n"
+            "_prelaunch.Prelaunch.__init__ = init\n")
+
+
 def test_a_cold_fire_does_not_import_typer(parrot_plugin: Path) -> None:
-    code = (
+    done = _cold_fire(
         "import atexit, sys\n"
-        "atexit.register(lambda: print('typer loaded:', 'typer' in sys.modules, file=sys.stderr))\n"
-        f"sys.argv = ['mmplug', 'fire', 'OnActivate', {str(parrot_plugin)!r}, '--output', 'json',"
-        f" '--python', {sys.executable!r}]\n"
-        "import mmplug.cli.main as m\n"
-        "m.run()\n"
-    )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=60)
+        "atexit.register(lambda: print('typer loaded:', 'typer' in sys.modules, file=sys.stderr))",
+        "OnActivate", str(parrot_plugin), "--output", "json")
     assert done.returncode == 0, done.stderr
     assert '"ok": true' in done.stdout
     assert "typer loaded: False" in done.stderr
 
 
 def test_a_cold_fire_adopts_the_plugin_process_it_started_first(parrot_plugin: Path) -> None:
-    code = (
-        "import atexit, sys\n"
-        "from mmplug.host import _prelaunch\n"
-        "early = []\n"
-        "original = _prelaunch.Prelaunch.__init__\n"
-        "def init(self, *a, **k):\n"
-        "    early.append(self)\n"
-        "    original(self, *a, **k)\n"
-        "_prelaunch.Prelaunch.__init__ = init\n"
-        "atexit.register(lambda: print('early', len(early), 'hits', sum(p.hits for p in early),"
-        " 'misses', sum(p.misses for p in early), file=sys.stderr))\n"
-        f"sys.argv = ['mmplug', 'fire', 'OnActivate', {str(parrot_plugin)!r}, '--output', 'json',"
-        f" '--python', {sys.executable!r}]\n"
-        "import mmplug.cli.main as m\n"
-        "m.run()\n"
-    )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=60, cwd=parrot_plugin.parent)
+    done = _cold_fire(
+        "import atexit\nearly = []\n" + _at_early_start("early.append(self)")
+        + "atexit.register(lambda: print('early', len(early), 'hits', sum(p.hits for p in early),"
+        " 'misses', sum(p.misses for p in early), file=sys.stderr))",
+        "OnActivate", str(parrot_plugin), "--output", "json", cwd=parrot_plugin.parent)
     assert done.returncode == 0, done.stderr
     assert "early 1 hits 1 misses 0" in done.stderr
     assert '"ok": true' in done.stdout
@@ -198,38 +201,20 @@ def test_a_failing_close_is_raised_after_the_output() -> None:
 
 def test_a_cold_fire_exits_with_the_hook_exit_code_and_runs_exit_handlers(
         parrot_plugin: Path) -> None:
-    code = (
-        "import atexit, sys\n"
-        "atexit.register(lambda: print('handlers ran', file=sys.stderr))\n"
-        f"sys.argv = ['mmplug', 'fire', 'NoSuchHookAnywhere', {str(parrot_plugin)!r},"
-        f" '--python', {sys.executable!r}]\n"
-        "import mmplug.cli.main as m\n"
-        "m.run()\n"
-    )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=60)
+    done = _cold_fire(
+        "import atexit, sys\natexit.register(lambda: print('handlers ran', file=sys.stderr))",
+        "NoSuchHookAnywhere", str(parrot_plugin))
     assert done.returncode == 2, done.stderr
     assert "NoSuchHookAnywhere" in done.stderr
     assert "handlers ran" in done.stderr
 
 
 def test_a_cold_fire_starts_the_plugin_before_its_heavy_imports(parrot_plugin: Path) -> None:
-    code = (
-        "import sys\n"
-        "from mmplug.host import _prelaunch\n"
-        "original = _prelaunch.Prelaunch.__init__\n"
-        "def init(self, *a, **k):\n"
-        "    heavy = [m for m in ('grpc', 'google.protobuf', 'typing', 'pathlib', 'dataclasses',"
-        " 'sqlite3') if m in sys.modules]\n"
-        "    print('loaded at the early start:', heavy, file=sys.stderr)\n"
-        "    original(self, *a, **k)\n"
-        "_prelaunch.Prelaunch.__init__ = init\n"
-        f"sys.argv = ['mmplug', 'fire', 'OnActivate', {str(parrot_plugin)!r}, '--output', 'json',"
-        f" '--python', {sys.executable!r}]\n"
-        "import mmplug.cli.main as m\n"
-        "m.run()\n"
-    )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=60)
+    done = _cold_fire(
+        _at_early_start(
+            "heavy = [m for m in ('grpc', 'google.protobuf', 'typing', 'pathlib', 'dataclasses',"
+            " 'sqlite3') if m in sys.modules]",
+            "print('loaded at the early start:', heavy, file=sys.stderr)"),
+        "OnActivate", str(parrot_plugin), "--output", "json")
     assert done.returncode == 0, done.stderr
     assert "loaded at the early start: []" in done.stderr
