@@ -96,18 +96,17 @@ def _http_shortcut(rest: list[str]) -> tuple[str, str]:
     return rest[0], rest[1]
 
 
-def run_plan(plan: FirePlan, before_fire: Callable[[], object] | None = None,
-             emit: Callable[[FireOutcome], object] | None = None) -> FireOutcome:
-    """Resolve the hook, open the target, build the request, fire. ``before_fire`` runs when
-    the request is built, just before the target starts the plugin (if it must) and fires:
-    from there on the host mostly waits for the plugin. ``emit`` (the output) runs while the
-    target closes: a local session's plugin takes tens of milliseconds to exit."""
+def run_plan(plan: FirePlan, emit: Callable[[FireOutcome], object] | None = None
+             ) -> FireOutcome:
+    """Resolve the hook, open the target, build the request, fire. ``emit`` (the output, with
+    its imports: rich for the panels, protobuf's JSON mapping) runs while the target closes: a
+    local session's plugin takes tens of milliseconds to exit."""
     from mmplug.host.payloads import resolve_hook
 
     spec = resolve_hook(plan.hook or "")
     folder, rest = split_args(spec, plan.args)
     with open_target(folder, plan) as target:
-        outcome = fire_on(target, spec, rest, plan, before_fire)
+        outcome = fire_on(target, spec, rest, plan)
         if emit is not None:
             while_closing(target, lambda: emit(outcome))
     return outcome
@@ -155,8 +154,8 @@ def open_target(folder: Path, plan: FirePlan) -> Any:
                        hook_timeout=plan.hook_timeout, record=plan.record, pool=pool)
 
 
-def fire_on(target: FireTarget, spec: HookSpec, rest: list[str], plan: FirePlan,
-            before_fire: Callable[[], object] | None = None) -> FireOutcome:
+def fire_on(target: FireTarget, spec: HookSpec, rest: list[str], plan: FirePlan
+            ) -> FireOutcome:
     from mmplug.host.payloads import build_payload, http_payload
 
     scene = target.scene(plan.as_user, plan.channel)
@@ -167,8 +166,6 @@ def fire_on(target: FireTarget, spec: HookSpec, rest: list[str], plan: FirePlan,
         request.init.CopyFrom(http_payload(scene, method, path, plan.headers))  # type: ignore[attr-defined]
         body = plan.data.encode() if plan.data is not None else bytes(request.body_chunk)  # type: ignore[attr-defined]
         _reapply(request, plan)
-        if before_fire is not None:
-            before_fire()
         return target.fire_http(request.init, body)  # type: ignore[attr-defined]
     command = rest[0] if rest else None
     if command is not None and not command.startswith("/"):
@@ -178,8 +175,6 @@ def fire_on(target: FireTarget, spec: HookSpec, rest: list[str], plan: FirePlan,
         command = f"/{triggers[0]}" if triggers else None
     request = build_payload(spec, scene, message=plan.message, command=command,
                             document=plan.document, source=plan.source, sets=plan.sets)
-    if before_fire is not None:
-        before_fire()
     return target.fire(spec, request)
 
 

@@ -75,18 +75,6 @@ def outcome_json(entry: dict[str, Any]) -> str:
     return json.dumps(document, indent=2, ensure_ascii=False)
 
 
-def _import_rendering() -> None:
-    """Import rich and the renderer on a thread while the host waits for the plugin (its
-    handshake, the hook, its exit), so that the pretty output does not wait for ~50 ms of
-    imports."""
-    import threading
-
-    def load() -> None:
-        import mmplug.cli._render  # noqa: F401
-
-    threading.Thread(target=load, name="mmplug-render-import", daemon=True).start()
-
-
 def _fire_once(plan: Any, output: str, show_request: bool) -> int:
     from mmplug.cli._fire_input import run_plan
 
@@ -102,6 +90,5 @@ def _fire_once(plan: Any, output: str, show_request: bool) -> int:
             _render.print_outcome(Console(highlight=False), outcome.entry,
                                   show_request=show_request)
 
-    outcome = run_plan(plan, before_fire=None if output == "json" else _import_rendering,
-                       emit=emit)
+    outcome = run_plan(plan, emit=emit)
     return outcome.exit_code
