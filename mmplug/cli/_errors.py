@@ -34,7 +34,27 @@ def guard(command: Callable[[], object]) -> int:
     except KeyboardInterrupt:
         print_error("interrupted")
         return 130
+    except BrokenPipeError:
+        return _stdout_gone()
     return result if isinstance(result, int) else 0
+
+
+# The exit code of a process that a closed pipe ended (128 + SIGPIPE), as for `yes | head -1`.
+PIPE_CLOSED = 141
+
+
+def _stdout_gone() -> int:
+    """Whoever read our output stopped reading (``mmplug fire ... | head -1``): end quietly,
+    with the rest of the output going nowhere instead of failing again at exit."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
+    return PIPE_CLOSED
 
 
 def print_error(message: str) -> None:

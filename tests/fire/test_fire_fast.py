@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -218,3 +219,17 @@ def test_a_cold_fire_starts_the_plugin_before_its_heavy_imports(parrot_plugin: P
         "OnActivate", str(parrot_plugin), "--output", "json")
     assert done.returncode == 0, done.stderr
     assert "loaded at the early start: []" in done.stderr
+
+
+def test_a_reader_that_stops_reading_ends_fire_quietly(parrot_plugin: Path) -> None:
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # like `mmplug fire ... | head -0`: nobody reads what fire prints
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "mmplug.cli.main", "fire", "MessageWillBePosted",
+             str(parrot_plugin), "--output", "json", "--python", sys.executable],
+            stdout=write_end, stderr=subprocess.PIPE, text=True, timeout=60)
+    finally:
+        os.close(write_end)
+    assert "Traceback" not in done.stderr, done.stderr
+    assert done.returncode == 141  # as a process ended by SIGPIPE
