@@ -189,12 +189,11 @@ def _reapply(request: Any, plan: FirePlan) -> None:
 
 
 def list_hooks(folder: Path | None) -> None:
-    from rich.console import Console
-
+    from mmplug.cli._console import output_console
     from mmplug.cli._render import print_hooks
     from mmplug.protocol.catalog import HOOKS
 
-    print_hooks(Console(highlight=False), [h for h in HOOKS if h.go_name != "Implemented"])
+    print_hooks(output_console(), [h for h in HOOKS if h.go_name != "Implemented"])
 
 
 def interactive(plan: FirePlan) -> None:

@@ -80,12 +80,11 @@ def _edit(spec: HookSpec, target: FireTarget, plan: FirePlan, ask: Ask, console:
 def loop(target: FireTarget, plan: FirePlan, ask: Ask = _rich_ask,
          console: Console | None = None) -> int:
     """Run the loop until the user quits; returns the number of hooks fired."""
-    from rich.console import Console as RichConsole
-
     from mmplug.cli import _render
+    from mmplug.cli._console import output_console
     from mmplug.cli._fire_input import fire_on
 
-    out = console or RichConsole(highlight=False)
+    out = console or output_console()
     implemented = [h for h in target.implemented() if h not in _SKIP]
     specs = ordered_hooks(implemented)
     fired = 0

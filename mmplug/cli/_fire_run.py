@@ -83,11 +83,10 @@ def _fire_once(plan: Any, output: str, show_request: bool) -> int:
             sys.stdout.write(outcome_json(outcome.entry) + "\n")
             sys.stdout.flush()
         else:
-            from rich.console import Console
-
             from mmplug.cli import _render
+            from mmplug.cli._console import output_console
 
-            _render.print_outcome(Console(highlight=False), outcome.entry,
+            _render.print_outcome(output_console(), outcome.entry,
                                   show_request=show_request)
 
     outcome = run_plan(plan, emit=emit)

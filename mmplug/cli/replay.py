@@ -34,9 +34,8 @@ def replay(
 ) -> None:
     """Replay the calls of a cassette in order against a fresh deterministic session (same
     world, seeded ids, recorded clock) and report every difference."""
-    from rich.console import Console
-
     from mmplug.cassette import replay_cassette
+    from mmplug.cli._console import output_console
     from mmplug.cli._render import print_report
     from mmplug.errors import UsageError
 
@@ -47,6 +46,6 @@ def replay(
         python = str(Path(python).absolute())  # the plugin starts in its own directory
     report = replay_cassette(cassette, path, ignore=ignore or (), update=update,
                              python=python, hook_timeout=hook_timeout, world=world)
-    print_report(Console(highlight=False), report)
+    print_report(output_console(), report)
     if check and not report.ok:
         raise typer.Exit(1)

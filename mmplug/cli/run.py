@@ -57,12 +57,11 @@ def _serve(path: Path, level: str, fresh: bool, store: str | None, start_timeout
     import signal
     import threading
 
-    from rich.console import Console
-
+    from mmplug.cli._console import output_console
     from mmplug.host.logs import LogRecord, level_at_least, render_log
     from mmplug.host.session import Session
 
-    console = Console(highlight=False, soft_wrap=True)
+    console = output_console(soft_wrap=True)
 
     class Printer:
         def on_log(self, record: LogRecord) -> None:

@@ -221,13 +221,14 @@ def test_a_cold_fire_starts_the_plugin_before_its_heavy_imports(parrot_plugin: P
     assert "loaded at the early start: []" in done.stderr
 
 
-def test_a_reader_that_stops_reading_ends_fire_quietly(parrot_plugin: Path) -> None:
+@pytest.mark.parametrize("output", ["json", "pretty"])
+def test_a_reader_that_stops_reading_ends_fire_quietly(parrot_plugin: Path, output: str) -> None:
     read_end, write_end = os.pipe()
     os.close(read_end)  # like `mmplug fire ... | head -0`: nobody reads what fire prints
     try:
         done = subprocess.run(
             [sys.executable, "-m", "mmplug.cli.main", "fire", "MessageWillBePosted",
-             str(parrot_plugin), "--output", "json", "--python", sys.executable],
+             str(parrot_plugin), "--output", output, "--python", sys.executable],
             stdout=write_end, stderr=subprocess.PIPE, text=True, timeout=60)
     finally:
         os.close(write_end)
