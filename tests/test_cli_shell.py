@@ -54,3 +54,14 @@ def test_cli_start_imports_nothing_heavy() -> None:
 
 def test_every_command_module_is_registered() -> None:
     assert set(COMMAND_MODULES) >= {"new", "dev", "fire", "replay", "bundle"}
+
+
+def test_each_command_is_summed_up_in_one_line_in_the_command_list() -> None:
+    import typer
+
+    from mmplug.cli.main import build_app
+
+    group = typer.main.get_command(build_app())
+    for name, command in group.commands.items():  # type: ignore[attr-defined]
+        summary = (command.short_help or command.help or "").split("\n\n")[0]
+        assert summary and "\n" not in summary.strip(), (name, summary)

@@ -9,7 +9,9 @@ import typer
 
 
 def register(app: typer.Typer) -> None:
-    app.command("fire", context_settings={"allow_interspersed_args": True})(fire)
+    # short_help: typer keeps a docstring's line breaks in the command list
+    app.command("fire", context_settings={"allow_interspersed_args": True},
+                short_help="Fire a hook at a plugin with realistic data; show what it did.")(fire)
 
 
 def fire(

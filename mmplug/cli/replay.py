@@ -9,7 +9,9 @@ import typer
 
 
 def register(app: typer.Typer) -> None:
-    app.command("replay")(replay)
+    # short_help: typer keeps a docstring's line breaks in the command list
+    app.command("replay", short_help="Replay a cassette against a fresh session; report "
+                                     "every difference.")(replay)
 
 
 def replay(
