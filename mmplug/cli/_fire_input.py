@@ -74,13 +74,15 @@ def split_args(spec: HookSpec, args: list[str]) -> tuple[Path, list[str]]:
         return folder, [" ".join(rest)]  # `fire ExecuteCommand /cmd some args`, unquoted
     allowed = {"ServeHTTP": 2, "ServeMetrics": 2}.get(spec.go_name, 0)
     if len(rest) > allowed:
-        extra = rest[allowed:]
-        if not Path(extra[0]).exists() or allowed:
+        word = rest[allowed]
+        if Path(word).exists() and not allowed:
+            hint = "that directory holds no plugin.json"
+        else:
             hint = ('shortcuts: mmplug fire ExecuteCommand "/cmd args", '
                     "mmplug fire ServeHTTP GET /path")
-        else:
-            hint = "that directory holds no plugin.json"
-        raise UsageError(f"unexpected argument {extra[0]!r} for {spec.go_name}", hint=hint)
+            if "/" in word.strip("/") or word.startswith("."):  # meant as a plugin directory
+                hint = f"there is no directory {word}; {hint}"
+        raise UsageError(f"unexpected argument {word!r} for {spec.go_name}", hint=hint)
     return folder, rest
 
 

@@ -99,7 +99,10 @@ def test_usage_errors_exit_2_with_a_clear_message(cli: Cli, parrot_plugin: Path)
     wrong = cli("fire", "MessageWillBePosted", "--json", '{"post": {"create_at": "x"}}',
                    cwd=parrot_plugin)
     assert wrong.returncode == 2 and "'post.create_at' wants an integer" in wrong.stderr
-    for result in (typo, missing, field, wrong):
+    nowhere = cli("fire", "OnActivate", "./no-such-plugin", cwd=parrot_plugin)
+    assert nowhere.returncode == 2
+    assert "there is no directory ./no-such-plugin" in nowhere.stderr
+    for result in (typo, missing, field, wrong, nowhere):
         assert "Traceback" not in result.stderr + result.stdout
 
 
