@@ -9,6 +9,7 @@ from typing import Any
 import grpc
 import pytest
 from apiworld import PLUGIN_ID, FakeHooks, World, seed_small_world
+from worldhost import Host, start_host
 
 from mmplug.host.api.server import ApiServer
 from mmplug.host.store import Store
@@ -49,3 +50,19 @@ def world(module_world: World) -> World:
     module_world.hooks.reset()
     module_world.emitted.clear()
     return module_world
+
+
+@pytest.fixture(scope="module")
+def host() -> Iterator[Host]:
+    """A host on a fresh default world for the test module (a module that needs another
+    world or manifest defines its own)."""
+    with start_host() as h:
+        yield h
+
+
+@pytest.fixture
+def quiet_host(host: Host) -> Host:
+    """The module's host with no hooks fired and no events emitted yet in this test."""
+    host.hooks.fired.clear()
+    host.emitted.clear()
+    return host

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import grpc
@@ -16,12 +15,6 @@ from mmplug.host.api.server import ApiServer
 from mmplug.host.store import Store
 from mmplug.protocol import api_kv_config_pb2 as pb
 from mmplug.protocol import api_pb2_grpc
-
-
-@pytest.fixture(scope="module")
-def host() -> Iterator[Host]:
-    with start_host() as h:
-        yield h
 
 
 @pytest.fixture(autouse=True)

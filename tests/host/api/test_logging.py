@@ -2,19 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from google.protobuf import struct_pb2
-from worldhost import Host, start_host
+from worldhost import Host
 
 from mmplug.protocol import api_kv_config_pb2 as pb
-
-
-@pytest.fixture(scope="module")
-def host() -> Iterator[Host]:
-    with start_host() as h:
-        yield h
 
 
 def pair(key: str, value: object) -> pb.KeyValuePair:

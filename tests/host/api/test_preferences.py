@@ -2,24 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
-from worldhost import Host, start_host
+from worldhost import Host
 
 from mmplug.protocol import api_remaining_pb2 as pb
 
-
-@pytest.fixture(scope="module")
-def host() -> Iterator[Host]:
-    with start_host() as h:
-        yield h
-
-
-@pytest.fixture(autouse=True)
-def _reset(host: Host) -> None:
-    host.hooks.fired.clear()
-    host.emitted.clear()
+pytestmark = pytest.mark.usefixtures("quiet_host")
 
 
 def pref(user_id: str, name: str, value: str = "v", category: str = "plugin") -> pb.Preference:

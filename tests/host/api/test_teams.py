@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Iterator
 
 import pytest
 from worldhost import Host, start_host
@@ -19,16 +18,7 @@ OPEN = team_pb2.TEAM_TYPE_OPEN
 _n = itertools.count()
 
 
-@pytest.fixture(scope="module")
-def host() -> Iterator[Host]:
-    with start_host() as h:
-        yield h
-
-
-@pytest.fixture(autouse=True)
-def _reset(host: Host) -> None:
-    host.hooks.fired.clear()
-    host.emitted.clear()
+pytestmark = pytest.mark.usefixtures("quiet_host")
 
 
 def error_of(rsp: object) -> tuple[int, str]:

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Iterator
 
 import pytest
-from worldhost import Host, start_host
+from worldhost import Host
 
 from mmplug.host.api.users_profile import default_avatar
 from mmplug.protocol import api_user_team_pb2 as pb
@@ -17,16 +16,7 @@ from mmplug.protocol import user_pb2
 _n = itertools.count()
 
 
-@pytest.fixture(scope="module")
-def host() -> Iterator[Host]:
-    with start_host() as h:
-        yield h
-
-
-@pytest.fixture(autouse=True)
-def _reset(host: Host) -> None:
-    host.hooks.fired.clear()
-    host.emitted.clear()
+pytestmark = pytest.mark.usefixtures("quiet_host")
 
 
 def new_user(host: Host, prefix: str = "user", **fields: object) -> user_pb2.User:
