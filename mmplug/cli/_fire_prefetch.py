@@ -41,10 +41,7 @@ def start(options: Mapping[str, Any]) -> None:
         from mmplug.host._child_env import find_python
         from mmplug.host._prelaunch import Prelaunch
 
-        python = options.get("python")
-        if python and "/" in python:
-            python = os.path.abspath(python)  # as the command does
-        interpreter = find_python(plugin_dir, python)
+        interpreter = find_python(plugin_dir, options.get("python"))
         if interpreter is None:
             return
         pool = Prelaunch([interpreter, executable], plugin_dir)

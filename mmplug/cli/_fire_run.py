@@ -33,8 +33,6 @@ def execute(
     """Run one ``mmplug fire``; the exit code (0 hook completed, 1 it failed)."""
     from mmplug.errors import UsageError
 
-    if python and "/" in python:
-        python = str(Path(python).absolute())  # the plugin starts in its own directory
     if output not in OUTPUTS:
         raise UsageError(f"--output must be pretty or json, not {output!r}")
     if hook_timeout <= 0:

@@ -44,8 +44,6 @@ def replay(
     if check and update:
         raise UsageError("--check and --update exclude each other",
                          hint="--check reports differences; --update accepts them")
-    if python and "/" in python:
-        python = str(Path(python).absolute())  # the plugin starts in its own directory
     report = replay_cassette(cassette, path, ignore=ignore or (), update=update,
                              python=python, hook_timeout=hook_timeout, world=world)
     print_report(output_console(), report)

@@ -92,11 +92,11 @@ def test_unusual_command_lines_go_to_typer(argv: list[str]) -> None:
     assert parse(argv) is None
 
 
-def _cold_fire(prelude: str, *args: str, cwd: Path | None = None
-               ) -> subprocess.CompletedProcess[str]:
-    """``mmplug fire ARGS --python <this interpreter>`` through the console script's entry
-    point, in a fresh interpreter that first runs ``prelude``."""
-    argv = ["mmplug", "fire", *args, "--python", sys.executable]
+def _cold_fire(prelude: str, *args: str, cwd: Path | None = None,
+               python: str = sys.executable) -> subprocess.CompletedProcess[str]:
+    """``mmplug fire ARGS --python PYTHON`` (default: this interpreter) through the console
+    script's entry point, in a fresh interpreter that first runs ``prelude``."""
+    argv = ["mmplug", "fire", *args, "--python", python]
     code = f"{prelude}\nimport sys\nsys.argv = {argv!r}\nimport mmplug.cli.main as m\nm.run()\n"
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           timeout=60, cwd=cwd)
@@ -133,6 +133,19 @@ def test_a_cold_fire_adopts_the_plugin_process_it_started_first(parrot_plugin: P
     assert done.returncode == 0, done.stderr
     assert "early 1 hits 1 misses 0" in done.stderr
     assert '"ok": true' in done.stdout
+
+
+def test_a_relative_python_is_resolved_alike_for_the_early_start_and_the_launch(
+        parrot_plugin: Path) -> None:
+    cwd = parrot_plugin.parent
+    done = _cold_fire(
+        "import atexit\nearly = []\n" + _at_early_start("early.append(self)")
+        + "atexit.register(lambda: print('hits', sum(p.hits for p in early), file=sys.stderr))",
+        "OnActivate", str(parrot_plugin), "--output", "json", cwd=cwd,
+        python=os.path.relpath(sys.executable, cwd))  # the plugin runs in its own directory
+    assert done.returncode == 0, done.stderr
+    assert '"ok": true' in done.stdout
+    assert "hits 1" in done.stderr
 
 
 def test_fallback_to_typer_keeps_its_usage_errors(parrot_plugin: Path) -> None:
