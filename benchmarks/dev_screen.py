@@ -34,7 +34,7 @@ import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from reload import PAUSE_S, _get, _port, _write
+from reload import PAUSE_S, _get, _port, _write, interrupt
 
 PLUGIN = '''from mmplug.sdk import Plugin, serve
 
@@ -144,12 +144,7 @@ class Dev:
         self.idle_cpu = _cpu_s(self.proc.pid) - cpu
 
     def stop(self) -> None:
-        self.proc.send_signal(2)
-        try:
-            self.proc.wait(20)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        interrupt(self.proc)
         self.reader.join(5)
         if self.proc.stdout is None:
             os.close(self.out)

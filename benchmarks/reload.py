@@ -96,12 +96,18 @@ class Server:
 
     def stop(self) -> None:
         if self.proc is not None:
-            self.proc.send_signal(2)
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+            interrupt(self.proc)
+
+
+def interrupt(proc: subprocess.Popen[bytes]) -> None:
+    """Ctrl-C for a server under test (mmplug dev stops its plugin on it), then SIGKILL if it
+    has not ended in 20 s."""
+    proc.send_signal(2)
+    try:
+        proc.wait(20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 def main(rounds: int) -> None:
