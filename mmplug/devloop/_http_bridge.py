@@ -268,6 +268,8 @@ async def _until_body(call: Any, message: Any) -> list[Any]:
 
 
 _END = object()
+
+
 def _complete(message: Any) -> bool:
     return message is _END or bool(message.body_complete)
 
