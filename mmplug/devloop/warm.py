@@ -43,6 +43,9 @@ def _go():
     go = json.loads(data)
     os.environ.clear()
     os.environ.update(go["env"])
+    grpc_env = sys.modules.get("mmplug.protocol.grpc_env")
+    if grpc_env is not None and grpc_env.CHOSEN_HERE:  # what grpc was imported with, as the SDK
+        os.environ.setdefault(grpc_env.EXPERIMENTS_ENV, grpc_env.OLDER_IO)  # leaves it set
     os.chdir(go["cwd"])
     script = os.path.join(go["cwd"], go["script"])
     sys.argv = [go["script"], *go["args"]]
@@ -52,11 +55,12 @@ _go()
 """
 READY_TIMEOUT = 10.0
 
-# What a spare imports before it waits: what the SDK's serve() imports for any plugin...
+# What a spare imports before it waits: what the SDK's serve() imports for any plugin (grpc's
+# I/O chosen first, as the SDK does)...
 LEAN_PRELOAD: tuple[str, ...] = (
-    "grpc", "google.protobuf.message", "grpc_health.v1.health", "concurrent.futures",
-    "mmplug.sdk", "mmplug.protocol.catalog", "mmplug.sdk._server", "mmplug.sdk._hooks",
-    "mmplug.sdk._services", "mmplug.sdk._client", "mmplug.sdk._async",
+    "mmplug.protocol.grpc_env", "grpc", "google.protobuf.message", "grpc_health.v1.health",
+    "concurrent.futures", "mmplug.sdk", "mmplug.protocol.catalog", "mmplug.sdk._server",
+    "mmplug.sdk._hooks", "mmplug.sdk._services", "mmplug.sdk._client", "mmplug.sdk._async",
 )
 # ...and, for the dev loop's reloads, the generated stubs a plugin may use directly as well.
 # A one-off launch (a cold `mmplug fire`) waits for its spare, so it takes the lean list.

@@ -29,39 +29,9 @@ FORK_SUPPORT_SET_BY_US = FORK_SUPPORT_ENV not in os.environ
 if FORK_SUPPORT_SET_BY_US:
     os.environ[FORK_SUPPORT_ENV] = "false"
 
-# grpcio's EventEngine client hands each response from its poller thread over to the thread
-# waiting for it, one more wake-up per call than its older client, in which the waiting thread
-# polls the socket itself: a hook or health call then takes ~50-80 µs less here. The host
-# chooses the older client (still selectable as a grpcio experiment) when the user did not set
-# any, and only in the grpcio versions this was tried with: an experiment grpcio no longer
-# knows makes it log an error. It stays out of plugins' environments, also when inherited
-# from an mmplug parent process (the very value is taken as ours).
-EXPERIMENTS_ENV = "GRPC_EXPERIMENTS"
-EXPERIMENTS_VALUE = "-event_engine_client"
-TRIED_GRPCIO = ((1, 85),)
-
-
-def _grpcio_version() -> tuple[int, ...]:
-    """grpcio's version without importing grpc (it reads the environment on import): from the
-    first grpc package on sys.path, as an import would find it (importlib.util's find_spec
-    costs a cold fire ~2 ms of imports before it can start the plugin)."""
-    import re
-    import sys
-
-    for folder in sys.path:
-        try:
-            with open(os.path.join(folder or os.curdir, "grpc", "_grpcio_metadata.py")) as handle:
-                text = handle.read()
-        except (OSError, ValueError):
-            continue
-        found = re.search(r"""__version__\s*=\s*['"]+(\d+)\.(\d+)""", text)
-        return (int(found[1]), int(found[2])) if found else ()
-    return ()
-
-
-if EXPERIMENTS_ENV not in os.environ and _grpcio_version() in TRIED_GRPCIO:
-    os.environ[EXPERIMENTS_ENV] = EXPERIMENTS_VALUE
-EXPERIMENTS_SET_BY_US = os.environ.get(EXPERIMENTS_ENV) == EXPERIMENTS_VALUE
+# grpcio's older I/O (fewer thread wake-ups per call), chosen on import unless the user chose;
+# kept out of the plugins' environment when chosen here (see mmplug/protocol/grpc_env.py).
+from mmplug.protocol import grpc_env  # noqa: E402, F401
 
 # Where a plugin project keeps the fake host's files: state.db, snapshots/, the dev socket.
 STATE_DIR = ".mmplug"

@@ -62,17 +62,13 @@ def _absolute(command: str) -> str:
 
 def plugin_env(api_target: str | None, extra: Mapping[str, str] | None = None) -> dict[str, str]:
     """The child's environment: ours, then ``extra``, then the go-plugin variables (last wins)."""
-    from mmplug.host import (
-        EXPERIMENTS_ENV,
-        EXPERIMENTS_SET_BY_US,
-        FORK_SUPPORT_ENV,
-        FORK_SUPPORT_SET_BY_US,
-    )
+    from mmplug.host import FORK_SUPPORT_ENV, FORK_SUPPORT_SET_BY_US
+    from mmplug.protocol.grpc_env import CHOSEN_HERE, EXPERIMENTS_ENV
 
     env = dict(os.environ)
     if FORK_SUPPORT_SET_BY_US:
         env.pop(FORK_SUPPORT_ENV, None)
-    if EXPERIMENTS_SET_BY_US:
+    if CHOSEN_HERE:
         env.pop(EXPERIMENTS_ENV, None)
     env.update(extra or {})
     env[COOKIE_KEY] = COOKIE_VALUE

@@ -12,6 +12,9 @@
 Depends only on grpcio, grpcio-health-checking, protobuf and ``mmplug.protocol``.
 """
 
+# First, before anything below imports grpc: grpcio's older I/O, ~10 % faster per call.
+from mmplug.protocol import grpc_env as _grpc_env  # noqa: F401
+
 from ._asgi import AsgiMount, mount_asgi
 from ._client import APIClient
 from ._http import Headers, Request, ResponseWriter

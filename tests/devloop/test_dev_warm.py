@@ -8,15 +8,18 @@ from pathlib import Path
 
 from mmplug.devloop.warm import WarmPool
 from mmplug.host.launcher import kill_group, plugin_env, spawn
+from mmplug.protocol.grpc_env import OLDER_IO, TRIED_GRPCIO, grpcio_version
 
 PROBE = '''
 import json, os, sys
+import mmplug.sdk
 import helper
 print(json.dumps({
     "name": __name__, "file": os.path.basename(__file__), "argv": sys.argv,
     "path0": sys.path[0], "cwd": os.getcwd(), "marker": os.environ.get("PROBE_MARKER"),
     "helper": helper.VALUE, "main_is_module": sys.modules["__main__"].__dict__ is globals(),
     "plugin_modules": sorted(m for m in sys.modules if m.startswith("helper")),
+    "grpc_experiments": os.environ.get("GRPC_EXPERIMENTS"),
 }), flush=True)
 '''
 
@@ -47,6 +50,8 @@ def test_warm_start_sees_what_a_cold_start_sees(tmp_path: Path) -> None:
     assert warm == cold
     assert cold["name"] == "__main__" and cold["marker"] == "go"
     assert cold["path0"] == str(tmp_path) and cold["main_is_module"] is True
+    if grpcio_version() in TRIED_GRPCIO:  # the SDK's choice of grpc I/O, in the spare as well
+        assert cold["grpc_experiments"] == OLDER_IO
 
 
 def test_without_a_spare_it_starts_cold(tmp_path: Path) -> None:

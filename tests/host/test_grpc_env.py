@@ -1,5 +1,6 @@
-"""The grpc settings the host chooses for itself: set only when the user did not choose, and
-kept out of the plugins' environment."""
+"""grpcio's older I/O: the host and the SDK choose it for themselves when the user did not
+choose, and the host keeps its own choice out of the plugins' environment (a plugin built with
+another SDK runs with grpc's defaults, as under the server)."""
 
 from __future__ import annotations
 
@@ -7,16 +8,32 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
+from mmplug.host.session import Session
+from mmplug.host.store import Store
+from mmplug.protocol.grpc_env import OLDER_IO, TRIED_GRPCIO, grpcio_version
+
+TRIED = grpcio_version() in TRIED_GRPCIO
 SHOW = """
 import json, os
-import mmplug.host as host
+import mmplug.host
 from mmplug.host.launcher import plugin_env
+from mmplug.protocol import grpc_env
 child = plugin_env(None)
-print(json.dumps({"ours": os.environ.get("GRPC_EXPERIMENTS"), "set": host.EXPERIMENTS_SET_BY_US,
-                  "child": child.get("GRPC_EXPERIMENTS"), "tried": host._grpcio_version()
-                  in host.TRIED_GRPCIO}))
+print(json.dumps({"ours": os.environ.get("GRPC_EXPERIMENTS"), "set": grpc_env.CHOSEN_HERE,
+                  "child": child.get("GRPC_EXPERIMENTS")}))
 """
+REPORTER = '''from mmplug.sdk import Plugin, serve
+import os
+
+class Reporter(Plugin):
+    def on_activate(self):
+        self.logger.info("grpc", extra={"experiments": os.environ.get("GRPC_EXPERIMENTS")})
+
+if __name__ == "__main__":
+    serve(Reporter)
+'''
 
 
 def _show(**env: str) -> dict[str, object]:
@@ -26,20 +43,40 @@ def _show(**env: str) -> dict[str, object]:
     return dict(json.loads(done.stdout))
 
 
-def test_host_picks_the_older_grpc_client_but_plugins_do_not_inherit_it() -> None:
+def test_host_picks_the_older_grpc_io_but_plugins_do_not_inherit_it() -> None:
     shown = _show()
-    if not shown["tried"]:  # another grpcio: left at its defaults
-        assert shown == {"ours": None, "set": False, "child": None, "tried": False}
+    if not TRIED:  # another grpcio: left at its defaults
+        assert shown == {"ours": None, "set": False, "child": None}
         return
-    assert shown == {"ours": "-event_engine_client", "set": True, "child": None, "tried": True}
+    assert shown == {"ours": OLDER_IO, "set": True, "child": None}
 
 
 def test_inherited_from_an_mmplug_parent_it_still_stays_out_of_plugins() -> None:
-    shown = _show(GRPC_EXPERIMENTS="-event_engine_client")
-    assert shown["ours"] == "-event_engine_client" and shown["child"] is None
+    shown = _show(GRPC_EXPERIMENTS=OLDER_IO)
+    assert shown["ours"] == OLDER_IO and shown["child"] is None
 
 
 def test_a_users_grpc_experiments_are_kept_for_host_and_plugins() -> None:
     shown = _show(GRPC_EXPERIMENTS="-some_experiment")
     assert shown["ours"] == shown["child"] == "-some_experiment"
     assert shown["set"] is False
+
+
+def _plugin_sees(tmp_path: Path, env: dict[str, str]) -> object:
+    (tmp_path / "plugin.py").write_text(REPORTER)
+    (tmp_path / "plugin.json").write_text(json.dumps(
+        {"id": "com.example.reporter", "version": "0.1.0", "server": {"executable": "plugin.py"}}))
+    store = Store.open(tmp_path / "state.db")
+    try:
+        with Session([tmp_path], store=store, python=sys.executable, env=env) as session:
+            return next(r.fields["experiments"] for r in session.logs if r.message == "grpc")
+    finally:
+        store.close()
+
+
+def test_an_sdk_plugin_chooses_the_older_grpc_io_itself(tmp_path: Path) -> None:
+    assert _plugin_sees(tmp_path, {}) == (OLDER_IO if TRIED else None)
+
+
+def test_an_sdk_plugin_keeps_the_users_grpc_experiments(tmp_path: Path) -> None:
+    assert _plugin_sees(tmp_path, {"GRPC_EXPERIMENTS": "-some_experiment"}) == "-some_experiment"
