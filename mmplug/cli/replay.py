@@ -33,6 +33,11 @@ def replay(
         "--python", help="Interpreter for the plugin (default: its venv, python3).")] = None,
     hook_timeout: Annotated[float, typer.Option(
         "--hook-timeout", help="Deadline in seconds per hook call.")] = 30.0,
+    one_cpu: Annotated[bool, typer.Option(
+        "--one-cpu/--any-cpu", help="Run the fake host and the plugin on one CPU (Linux; "
+                                    "calls wait on each other, and a replay of small hooks "
+                                    "takes ~30 % less time) or let the system place them.")
+    ] = True,
 ) -> None:
     """Replay the calls of a cassette in order against a fresh deterministic session (same
     world, seeded ids, recorded clock) and report every difference."""
@@ -40,12 +45,14 @@ def replay(
     from mmplug.cli._console import output_console
     from mmplug.cli._render import print_report
     from mmplug.errors import UsageError
+    from mmplug.host.affinity import one_cpu as pinned
 
     if check and update:
         raise UsageError("--check and --update exclude each other",
                          hint="--check reports differences; --update accepts them")
-    report = replay_cassette(cassette, path, ignore=ignore or (), update=update,
-                             python=python, hook_timeout=hook_timeout, world=world)
+    with pinned(one_cpu):
+        report = replay_cassette(cassette, path, ignore=ignore or (), update=update,
+                                 python=python, hook_timeout=hook_timeout, world=world)
     print_report(output_console(), report)
     if check and not report.ok:
         raise typer.Exit(1)

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -124,3 +125,27 @@ def test_a_request_that_is_not_a_valid_message_names_the_line(parrot: Path) -> N
     assert result.returncode == 2
     assert "line 2 (MessageWillBePosted) request" in result.stderr
     assert "mesage" in result.stderr and "Traceback" not in result.stderr
+
+
+CPUS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
+
+
+@pytest.mark.skipif(CPUS < 2, reason="placing on one CPU needs Linux and several CPUs")
+def test_replay_runs_host_and_plugin_on_one_cpu_unless_told_otherwise(parrot: Path) -> None:
+    source = parrot / "plugin.py"
+    source.write_text(source.read_text().replace(
+        'GREETING = "Hello"', 'import os\nGREETING = f"cpus={len(os.sched_getaffinity(0))}"'))
+    cassette = parrot / "cpus.jsonl"
+    fired = subprocess.run(
+        [sys.executable, "-m", "mmplug.cli.main", "fire", "ExecuteCommand", "/parrot hi",
+         "--record", str(cassette), "--python", sys.executable, "--output", "json"],
+        cwd=parrot, capture_output=True, text=True, timeout=60)
+    assert fired.returncode == 0, fired.stderr
+    assert f"cpus={CPUS} @" in cassette.read_text()  # fire: placed by the system
+
+    pinned = replay_cli(str(cassette), "--check", cwd=parrot)
+    assert pinned.returncode == 1
+    assert f'"cpus={CPUS} @alice: hi"' in pinned.stdout and '"cpus=1 @alice: hi"' in pinned.stdout
+
+    anywhere = replay_cli(str(cassette), "--check", "--any-cpu", cwd=parrot)
+    assert anywhere.returncode == 0, anywhere.stdout
