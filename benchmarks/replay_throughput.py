@@ -1,22 +1,29 @@
 """Replay throughput: 1,000 small hook calls replayed from a cassette, against bare grpcio.
 
-    python benchmarks/replay_throughput.py [N]
+    python benchmarks/replay_throughput.py [N] [ROUNDS]
 
 Records N MessageWillBePosted calls of the parrot sample plugin (no API calls: a small hook),
-then measures, in the same run:
+then measures, in the same run, each case in a fresh process, the cases interleaved round by
+round so load spikes hit them alike:
 
 * baseline: a bare grpcio sequential unary loop, N calls of the same request to the same
-  plugin process through a plain stub (no mmplug code on the client side);
+  plugin process through a plain stub (no mmplug code on the client side), the processes
+  placed by the system as usual; and the same loop with this process and the plugin on one
+  CPU, for comparison;
 * replay: ``replay_cassette`` of the N calls with comparison (the loop over calls alone, and
-  the whole replay with the session's start and stop).
+  the whole replay with the session's start and stop), on one CPU as ``mmplug replay`` runs it
+  (``--one-cpu``, the default), and placed by the system (``--any-cpu``).
 
-Prints calls per second and the ratio of replay to the baseline. Targets: replay >= 2,000
-hooks/s and >= 0.6x the baseline.
+Prints calls per second and the ratio to the baseline. Targets: replay >= 2,000 hooks/s and
+>= 0.6x the baseline.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -77,24 +84,51 @@ def replay(cassette: Path) -> tuple[float, float, int]:
     return report.calls / report.calls_s, report.calls / report.duration_s, report.calls
 
 
+def case(name: str, cassette: Path, n: int) -> None:
+    """One measurement in this (fresh) process; prints its figures as JSON."""
+    from mmplug.host.affinity import one_cpu
+
+    with one_cpu(name.endswith("one CPU")):
+        if name.startswith("bare"):
+            print(json.dumps([bare_loop(n)]))
+        else:
+            print(json.dumps(replay(cassette)))
+
+
+CASES = ("bare, any CPU", "bare, one CPU", "replay, one CPU", "replay, any CPU")
+
+
 def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
     rounds = int(sys.argv[2]) if len(sys.argv) > 2 else 3
+    figures: dict[str, list[list[float]]] = {name: [] for name in CASES}
     with tempfile.TemporaryDirectory() as tmp:
         cassette = Path(tmp) / "bench.jsonl"
         record(cassette, n)
-        bare, loop, whole = [], [], []
-        for _ in range(rounds):  # interleaved, so load spikes hit both alike
-            bare.append(bare_loop(n))
-            rate, total, calls = replay(cassette)
-            loop.append(rate)
-            whole.append(total)
-    b, r, w = statistics.median(bare), statistics.median(loop), statistics.median(whole)
-    print(f"{calls} calls (OnActivate + {n} MessageWillBePosted), median of {rounds} rounds")
-    print(f"bare grpcio sequential unary loop (baseline): {b:8.0f} calls/s  1.00")
-    print(f"replay, loop over calls (with comparison):    {r:8.0f} hooks/s  {r / b:.2f}")
-    print(f"replay, whole (session start and stop):       {w:8.0f} hooks/s  {w / b:.2f}")
+        for _ in range(rounds):
+            for name in CASES:
+                done = subprocess.run([sys.executable, __file__, "--case", name, str(cassette),
+                                       str(n)], capture_output=True, text=True, check=True)
+                figures[name].append(json.loads(done.stdout))
+
+    def median(name: str, index: int = 0) -> float:
+        return statistics.median(values[index] for values in figures[name])
+
+    base, calls = median("bare, any CPU"), int(figures["replay, one CPU"][0][2])
+    print(f"{calls} calls (OnActivate + {n} MessageWillBePosted), median of {rounds} rounds;"
+          f" load average {os.getloadavg()[0]:.1f}")
+    rows = [("bare grpcio sequential unary loop (baseline)", median("bare, any CPU")),
+            ("bare loop, this process and plugin on one CPU", median("bare, one CPU"))]
+    for where in ("one CPU", "any CPU"):
+        rows += [(f"replay, {where}: loop over calls", median(f"replay, {where}")),
+                 (f"replay, {where}: whole (start and stop)", median(f"replay, {where}", 1))]
+    for label, rate in rows:
+        unit = "calls/s" if label.startswith("bare") else "hooks/s"
+        print(f"  {label:<46} {rate:7.0f} {unit}  {rate / base:.2f}")
 
 
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:2] == ["--case"]:
+        case(sys.argv[2], Path(sys.argv[3]), int(sys.argv[4]))
+    else:
+        main()
