@@ -44,8 +44,8 @@ def _go():
     os.environ.clear()
     os.environ.update(go["env"])
     grpc_env = sys.modules.get("mmplug.protocol.grpc_env")
-    if grpc_env is not None and grpc_env.CHOSEN_HERE:  # what grpc was imported with, as the SDK
-        os.environ.setdefault(grpc_env.EXPERIMENTS_ENV, grpc_env.OLDER_IO)  # leaves it set
+    if grpc_env is not None and grpc_env.CHOSEN_HERE:  # grpc here runs with the SDK's choice:
+        os.environ.setdefault(grpc_env.EXPERIMENTS_ENV, grpc_env.OLDER_IO)  # as a cold start has
     os.chdir(go["cwd"])
     script = os.path.join(go["cwd"], go["script"])
     sys.argv = [go["script"], *go["args"]]

@@ -4,9 +4,10 @@ Both sides of the plugin protocol import this first: the fake host (``mmplug.hos
 plugin SDK (``mmplug.sdk``), so a bundle ships it too. grpcio's EventEngine hands every
 received message from a poller thread to the thread that waits for it, and every accepted
 call from its listener's threads to the server's: one more thread wake-up per call than its
-older I/O, in which the waiting thread polls the socket itself. On a two-core virtual machine
-a wake-up on another core costs ~45 µs, so the older I/O makes a hook or API call ~10 % faster
-(docs/benchmarks.md). Both are still selectable as grpcio experiments; they are chosen only
+older I/O, in which the waiting thread polls the socket itself. Waking a thread on another
+CPU costs tens of microseconds on a virtual machine, so the older I/O makes a hook or an API
+call ~10 % faster on the two-core machine of docs/benchmarks.md. Both are still selectable
+as grpcio experiments; they are chosen only
 
 - when the user has not set ``GRPC_EXPERIMENTS`` (theirs is always kept),
 - in the grpcio versions this was measured with (an experiment grpcio no longer knows makes it
