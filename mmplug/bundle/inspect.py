@@ -79,6 +79,8 @@ def inspect_bundle(path: Path, *, max_member_size: int = MAX_MEMBER_SIZE,
             _scan(tar, report, manifests, max_member_size, max_total_size)
     except (tarfile.TarError, EOFError, OSError, zlib.error) as exc:
         report.problems.append(f"the archive is damaged or not a tar.gz: {exc}")
+        if not report.members:
+            return report  # nothing was read: "empty" or "no plugin.json" would only repeat it
     if report.size > UPLOAD_LIMIT:
         report.warnings.append(
             f"the bundle is {report.size / 1048576:.1f} MiB, above the server's default upload "

@@ -114,7 +114,8 @@ def _render_report(report: Report) -> None:
         kind = "" if member.kind in ("file", "dir") else f"  [{member.kind}]"
         typer.echo(f"{member.mode:04o} {size:>10} {_safe(member.name)}{kind}")
     manifest = report.manifest or {}
-    typer.echo(f"\n{report.path}: {len(report.members)} members, {report.size} bytes, "
+    gap = "\n" if report.members else ""  # a blank line after the listing, if there is one
+    typer.echo(f"{gap}{report.path}: {len(report.members)} members, {report.size} bytes, "
                f"sha256 {report.sha256}")
     if manifest:
         typer.echo(_safe(f"plugin {manifest.get('id')} {manifest.get('version')}"))
