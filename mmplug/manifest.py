@@ -60,6 +60,13 @@ def find_manifest(plugin_dir: Path) -> Path:
         candidate = plugin_dir / name
         if candidate.is_file():
             return candidate
+    if not plugin_dir.is_dir():
+        raise ManifestError(
+            f"{plugin_dir} is not a directory" if plugin_dir.exists()
+            else f"there is no directory {plugin_dir}",
+            hint="give the directory of a plugin project (the one with plugin.json), "
+            "or create one with `mmplug new <plugin-id>`",
+        )
     raise ManifestError(
         f"no plugin.json in {plugin_dir}",
         hint="run mmplug in a plugin project (a directory with plugin.json), "
@@ -89,8 +96,6 @@ def _parse(path: Path) -> dict[str, Any]:
 def load_manifest(plugin_dir: str | Path) -> Manifest:
     """Load and check the manifest of the plugin in ``plugin_dir`` for launching."""
     plugin_dir = Path(plugin_dir).resolve()
-    if not plugin_dir.is_dir():
-        raise ManifestError(f"{plugin_dir} is not a directory", hint="pass a plugin project dir")
     path = find_manifest(plugin_dir)
     data = _parse(path)
     plugin_id = data.get("id")

@@ -82,3 +82,10 @@ def test_run_rejects_bad_options_and_missing_manifest(tmp_path: Path) -> None:
     assert proc.returncode == 1
     assert "no plugin.json" in errors
     assert "Traceback" not in errors
+    for where, says in ((tmp_path / "typo", f"there is no directory {tmp_path / 'typo'}"),
+                        (PLAIN_DIR / "plugin.json", f"{PLAIN_DIR / 'plugin.json'} is not a "
+                                                    "directory")):
+        proc = mmplug("run", str(where), "--store", ":memory:")
+        _, errors = proc.communicate(timeout=30)
+        assert proc.returncode == 1
+        assert f"error: {says}\nhint: give the directory" in errors
