@@ -78,6 +78,10 @@ def dev(
     dirs = paths or [Path(".")]
     if attach is not None and len(dirs) != 1:
         raise UsageError("--attach works with exactly one plugin directory")
+    from mmplug.manifest import find_manifest
+
+    for folder in dirs:  # a mistyped path fails here, before .mmplug/ is made in it
+        find_manifest(folder.resolve())
     from mmplug.devloop._memory import tune_for_streaming
     from mmplug.devloop.loop import DevLoop
     from mmplug.devloop.terminal import run_dev

@@ -89,6 +89,18 @@ def test_a_taken_port_is_a_clear_error(tmp_path: Path) -> None:
     assert processes_in(tmp_path) == []
 
 
+def test_a_mistyped_directory_is_a_clear_error_and_is_not_created(tmp_path: Path) -> None:
+    project = write_plugin(tmp_path / "p")
+    for folder, says in ((tmp_path / "typo", "there is no directory"),
+                         (tmp_path, "no plugin.json in")):  # a project next to a typo
+        result = subprocess.run(
+            [sys.executable, "-m", "mmplug.cli.main", "dev", str(project), str(folder),
+             "--python", sys.executable], capture_output=True, text=True, timeout=60)
+        assert result.returncode == 1
+        assert f"error: {says} {folder}" in result.stderr
+        assert not (tmp_path / "typo").exists() and not (project / ".mmplug").exists()
+
+
 def test_sigkill_of_mmplug_dev_takes_the_plugin_and_spare_along(tmp_path: Path) -> None:
     from mmplug.devloop.control import connect
 
