@@ -104,6 +104,11 @@ def build_bundle(options: BundleOptions) -> BundleResult:
     manifest_path, data = read_manifest(root)
     findings = check_manifest(manifest_path, data)
     out_dir = (options.out_dir or root / "dist").resolve()
+    try:  # before the long part: a bad -o fails at once
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"cannot make the output directory {out_dir}: {exc.strerror or exc}",
+                         hint="pass a directory you can write to with -o") from None
     collection = _files.collect_files(root, force=options.force, skip=MANIFEST_NAMES,
                                       skip_dirs=(out_dir,))
     _check_referenced_files(collection, data)

@@ -95,6 +95,18 @@ def test_bad_options_are_usage_errors(tmp_path: Path) -> None:
     assert "unsupported --python '2.7'" in result.stderr
 
 
+def test_an_output_directory_that_cannot_be_made_fails_at_once(tmp_path: Path) -> None:
+    project = copy_sample(tmp_path)
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    result = _mmplug("bundle", str(project), "-o", str(blocker / "dist"))
+    assert result.returncode == 2
+    assert f"error: cannot make the output directory {blocker / 'dist'}: Not a directory" \
+        in result.stderr
+    assert "hint: pass a directory you can write to with -o" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_help_shows_both_forms() -> None:
     result = _mmplug("bundle", "--help")
     assert result.returncode == 0
