@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 from mmplug.cli.main import COMMAND_MODULES
 
 
@@ -65,3 +67,17 @@ def test_each_command_is_summed_up_in_one_line_in_the_command_list() -> None:
     for name, command in group.commands.items():  # type: ignore[attr-defined]
         summary = (command.short_help or command.help or "").split("\n\n")[0]
         assert summary and "\n" not in summary.strip(), (name, summary)
+
+
+def test_an_error_of_the_system_is_a_message_not_a_traceback(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from mmplug.cli._errors import guard
+
+    def refused() -> None:
+        raise PermissionError(13, "Permission denied", "/srv/plugins/out.tar.gz")
+
+    assert guard(refused) == 1
+    errors = capsys.readouterr().err
+    assert errors.startswith("error: Permission denied: /srv/plugins/out.tar.gz\nhint: ")
+    assert "Traceback" not in errors

@@ -36,6 +36,11 @@ def guard(command: Callable[[], object]) -> int:
         return 130
     except BrokenPipeError:
         return _stdout_gone()
+    except OSError as exc:  # the system refused something (permissions, disk full, ...)
+        where = f": {exc.filename}" if exc.filename else ""
+        print_error(f"{exc.strerror or exc}{where}\nhint: check that path, its permissions "
+                    "and the free space, then run the command again")
+        return 1
     return result if isinstance(result, int) else 0
 
 
