@@ -289,6 +289,23 @@ def write_cassette(path: str | Path, header: dict[str, Any],
         raise
 
 
+def check_cassette_path(path: Path, option: str = "--record") -> None:
+    """Refuse, before anything runs, a cassette path that cannot be written: a directory, or a
+    place whose nearest existing folder we may not write in (missing folders are made)."""
+    if path.is_dir():
+        raise UsageError(f"{option}: {path} is a directory", hint="give a file name, e.g. "
+                         f"{path / 'session.jsonl'}")
+    target = path if path.exists() else path.parent
+    while not target.exists() and target != target.parent:
+        target = target.parent
+    if not target.is_dir() and not path.exists():
+        raise UsageError(f"{option}: {target} is not a directory",
+                         hint="record to a file in a directory")
+    if not os.access(target, os.W_OK):
+        raise UsageError(f"{option}: cannot write to {path} ({target} is not writable)",
+                         hint="record to a file in a directory you can write to")
+
+
 def open_for_append(path: str | Path, header: dict[str, Any]) -> tuple[IO[str], int]:
     """Open ``path`` to append lines, writing ``header`` if the file is new or empty.
 

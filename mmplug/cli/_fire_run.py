@@ -40,6 +40,10 @@ def execute(
                          f"{hook_timeout:g}")
     from mmplug.cli import _fire_input as inputs
 
+    if record is not None:
+        from mmplug.cassette.format import check_cassette_path
+
+        check_cassette_path(record)
     if list_hooks:
         inputs.list_hooks(Path(args[0]) if args else None)
         return 0

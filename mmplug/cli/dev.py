@@ -82,6 +82,10 @@ def dev(
 
     for folder in dirs:  # a mistyped path fails here, before .mmplug/ is made in it
         find_manifest(folder.resolve())
+    if record is not None:
+        from mmplug.cassette.format import check_cassette_path
+
+        check_cassette_path(record)
     from mmplug.devloop._memory import tune_for_streaming
     from mmplug.devloop.loop import DevLoop
     from mmplug.devloop.terminal import run_dev

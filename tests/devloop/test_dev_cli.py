@@ -99,6 +99,11 @@ def test_a_mistyped_directory_is_a_clear_error_and_is_not_created(tmp_path: Path
         assert result.returncode == 1
         assert f"error: {says} {folder}" in result.stderr
         assert not (tmp_path / "typo").exists() and not (project / ".mmplug").exists()
+    result = subprocess.run([sys.executable, "-m", "mmplug.cli.main", "dev", str(project),
+                             "--record", str(project)], capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 2 and f"--record: {project} is a directory" in result.stderr
+    assert not (project / ".mmplug").exists()
 
 
 def test_sigkill_of_mmplug_dev_takes_the_plugin_and_spare_along(tmp_path: Path) -> None:

@@ -134,3 +134,19 @@ def test_bad_user_fails_before_any_launch(cli: Cli, parrot_plugin: Path) -> None
     result = cli("fire", "MessageWillBePosted", "--as", "carol", cwd=parrot_plugin)
     assert result.returncode == 2
     assert "no user 'carol'" in result.stderr and "alice" in result.stderr
+
+
+def test_a_record_path_that_cannot_be_a_cassette_is_refused_before_firing(
+    cli: Cli, parrot_plugin: Path
+) -> None:
+    (parrot_plugin / "notes.txt").write_text("a file")
+    for record, says in ((parrot_plugin, f"--record: {parrot_plugin} is a directory"),
+                         (parrot_plugin / "notes.txt" / "x.jsonl",
+                          f"--record: {parrot_plugin / 'notes.txt'} is not a directory")):
+        result = cli("fire", "OnActivate", "--record", str(record), cwd=parrot_plugin)
+        assert result.returncode == 2
+        assert result.stderr.startswith(f"error: {says}\nhint: ")
+        assert result.stdout == ""  # nothing was fired
+    made = parrot_plugin / "recordings" / "new" / "on.jsonl"  # missing folders are made
+    assert cli("fire", "OnActivate", "--record", str(made), cwd=parrot_plugin).returncode == 0
+    assert made.read_text().count("\n") == 2  # header and the call
