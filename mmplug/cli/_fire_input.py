@@ -29,7 +29,7 @@ class FirePlan:
     as_user: str | None = None
     channel: str | None = None
     message: str | None = None
-    data: str | None = None
+    data: bytes | None = None
     headers: list[tuple[str, str]] = field(default_factory=list)
     world: str | None = None
     python: str | None = None
@@ -49,6 +49,21 @@ def read_document(json_text: str | None, file: Path | None) -> Any:
         except OSError as exc:
             raise UsageError(f"--file: cannot read {file}: {exc.strerror or exc}") from None
     return None if json_text is None else parse_json_text(json_text, "--json")
+
+
+def read_body(data: str | None) -> bytes | None:
+    """``--data``: the body itself, or with ``@FILE`` the bytes of FILE (``@-``: standard
+    input), as curl reads it."""
+    if data is None or not data.startswith("@"):
+        return None if data is None else data.encode()
+    name = data[1:]
+    if name == "-":
+        return sys.stdin.buffer.read()
+    try:
+        return Path(name).read_bytes()
+    except OSError as exc:
+        raise UsageError(f"--data: cannot read {name}: {exc.strerror or exc}",
+                         hint="give an existing file after @, or - for standard input") from None
 
 
 def parse_headers(values: list[str]) -> list[tuple[str, str]]:
@@ -166,7 +181,7 @@ def fire_on(target: FireTarget, spec: HookSpec, rest: list[str], plan: FirePlan
         request = build_payload(spec, scene, document=plan.document, source=plan.source,
                                 sets=plan.sets)
         request.init.CopyFrom(http_payload(scene, method, path, plan.headers))  # type: ignore[attr-defined]
-        body = plan.data.encode() if plan.data is not None else bytes(request.body_chunk)  # type: ignore[attr-defined]
+        body = plan.data if plan.data is not None else bytes(request.body_chunk)  # type: ignore[attr-defined]
         _reapply(request, plan)
         return target.fire_http(request.init, body)  # type: ignore[attr-defined]
     command = rest[0] if rest else None

@@ -50,7 +50,7 @@ def execute(
     plan = inputs.FirePlan(
         hook=hook, args=list(args or []), document=inputs.read_document(json_text, file),
         source="--file" if file is not None else "--json", sets=list(sets or []),
-        as_user=as_user, channel=channel, message=message, data=data,
+        as_user=as_user, channel=channel, message=message, data=inputs.read_body(data),
         headers=inputs.parse_headers(headers or []), world=world, python=python,
         hook_timeout=hook_timeout, record=record, local=local)
     if hook is None:

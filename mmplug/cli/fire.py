@@ -33,7 +33,8 @@ def fire(
     message: Annotated[Optional[str], typer.Option(  # noqa: UP045
         "--message", "-m", help="The post text (post hooks).")] = None,
     data: Annotated[Optional[str], typer.Option(  # noqa: UP045
-        "--data", "-d", help="ServeHTTP request body.")] = None,
+        "--data", "-d", help="ServeHTTP request body; @FILE reads it from FILE, @- from "
+                             "standard input.")] = None,
     headers: Annotated[Optional[list[str]], typer.Option(  # noqa: UP045
         "--header", "-H", help="ServeHTTP request header 'Name: value' (repeatable).")] = None,
     output: Annotated[str, typer.Option("--output", "-o", help="pretty | json")] = "pretty",

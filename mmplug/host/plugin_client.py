@@ -163,11 +163,14 @@ def _http_requests(cls: type[Message], init: Message, body: Iterable[bytes]) -> 
     pending = b""
     sent_init = False
     for piece in body:
-        pending += piece
-        while len(pending) >= BODY_CHUNK:
-            chunk, pending = pending[:BODY_CHUNK], pending[BODY_CHUNK:]
+        data = pending + piece if pending else piece  # each byte is copied a bounded number
+        offset = 0  # of times, however large a piece (slicing off the front would not be)
+        while len(data) - offset >= BODY_CHUNK:
+            chunk = bytes(data[offset:offset + BODY_CHUNK])
             yield cls(init=None if sent_init else init, body_chunk=chunk)
+            offset += BODY_CHUNK
             sent_init = True
+        pending = bytes(data[offset:])
     yield cls(init=None if sent_init else init, body_chunk=pending, body_complete=True)
 
 

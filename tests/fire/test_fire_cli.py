@@ -150,3 +150,47 @@ def test_a_record_path_that_cannot_be_a_cassette_is_refused_before_firing(
     made = parrot_plugin / "recordings" / "new" / "on.jsonl"  # missing folders are made
     assert cli("fire", "OnActivate", "--record", str(made), cwd=parrot_plugin).returncode == 0
     assert made.read_text().count("\n") == 2  # header and the call
+
+
+HTTP_PLUGIN = Path(__file__).resolve().parents[1] / "devloop" / "http_plugin.py"
+
+
+@pytest.fixture()
+def echo_plugin(tmp_path: Path) -> Path:
+    """The front door tests' HTTP plugin: POST /echo answers the sizes and digest of the body."""
+    project = tmp_path / "echo"
+    project.mkdir()
+    (project / "plugin.py").write_bytes(HTTP_PLUGIN.read_bytes())
+    (project / "plugin.json").write_text(json.dumps({
+        "id": "com.example.echo", "version": "0.1.0", "server": {"executable": "plugin.py"}}))
+    return project
+
+
+def test_serve_http_data_from_a_file_or_stdin_arrives_byte_for_byte(
+    cli: Cli, echo_plugin: Path
+) -> None:
+    import hashlib
+    import sys
+
+    body = bytes(range(256)) * 1200 + b"\x00end"  # 300 KiB and a bit: several 64 KiB chunks
+    (echo_plugin / "body.bin").write_bytes(body)
+    code, doc = fire_json(cli, echo_plugin, "ServeHTTP", "POST", "/echo", "--data", "@body.bin")
+    assert code == 0, doc
+    seen = json.loads(doc["http"]["body"])
+    assert seen["total"] == len(body) and seen["sha256"] == hashlib.sha256(body).hexdigest()
+    assert seen["sizes"][:-1] == [65536] * (len(seen["sizes"]) - 1)
+
+    piped = subprocess.run(
+        [sys.executable, "-m", "mmplug.cli.main", "fire", "ServeHTTP", "POST", "/echo",
+         "--data", "@-", "--output", "json", "--python", sys.executable],
+        cwd=echo_plugin, input=body, capture_output=True, timeout=60)
+    assert piped.returncode == 0, piped.stderr
+    assert json.loads(json.loads(piped.stdout)["http"]["body"])["sha256"] == seen["sha256"]
+
+    literal = json.loads(fire_json(cli, echo_plugin, "ServeHTTP", "POST", "/echo", "--data",
+                                   "plain text")[1]["http"]["body"])
+    assert literal["total"] == len("plain text")
+
+    missing = cli("fire", "ServeHTTP", "POST", "/echo", "--data", "@nope.bin", cwd=echo_plugin)
+    assert missing.returncode == 2
+    assert missing.stderr.startswith("error: --data: cannot read nope.bin: No such file")
