@@ -35,8 +35,9 @@ def replay(
         "--hook-timeout", help="Deadline in seconds per hook call.")] = 30.0,
     one_cpu: Annotated[bool, typer.Option(
         "--one-cpu/--any-cpu", help="Run the fake host and the plugin on one CPU (Linux; "
-                                    "calls wait on each other, and a replay of small hooks "
-                                    "takes ~30 % less time) or let the system place them.")
+                                    "a replay's calls wait on each other, and waking another "
+                                    "CPU is dear on virtual machines) or let the system place "
+                                    "them.")
     ] = True,
 ) -> None:
     """Replay the calls of a cassette in order against a fresh deterministic session (same
