@@ -4,10 +4,10 @@ A replay is a strict sequence: the host sends a hook call, the plugin answers, t
 compares and sends the next. Every step wakes a thread in the other process, and on a virtual
 machine waking one on another CPU is dear: on the two-core machine of docs/benchmarks.md a
 one-byte ping-pong between two processes takes 36-40 µs across the CPUs and 10-14 µs on one
-(benchmarks/grpc_io.py). With
-the host's threads and the plugin on the CPU the host runs on, `mmplug replay --check` of
-1,000 small hooks took 3-29 % less time there (benchmarks/replay_cli.py). Linux only;
-elsewhere, or with a single allowed CPU, nothing changes.
+(benchmarks/grpc_io.py). With the host's threads and the plugin on the CPU the host runs on,
+`mmplug replay --check` of 1,000 small hooks took 3-29 % less time there
+(benchmarks/replay_cli.py). Linux only; elsewhere, or with a single allowed CPU, nothing
+changes.
 """
 
 from __future__ import annotations
