@@ -302,8 +302,9 @@ def check_cassette_path(path: Path, option: str = "--record") -> None:
         raise UsageError(f"{option}: {target} is not a directory",
                          hint="record to a file in a directory")
     if not os.access(target, os.W_OK):
-        raise UsageError(f"{option}: cannot write to {path} ({target} is not writable)",
-                         hint="record to a file in a directory you can write to")
+        why = "" if target == path else f" ({target} is not writable)"
+        raise UsageError(f"{option}: cannot write to {path}{why}",
+                         hint="record to a file you can write to")
 
 
 def open_for_append(path: str | Path, header: dict[str, Any]) -> tuple[IO[str], int]:
