@@ -33,6 +33,12 @@ def test_version() -> None:
     result = _mmplug("--version")
     assert result.returncode == 0
     assert result.stdout.strip() == f"mmplug {__version__}"
+    shown = subprocess.run(  # without typer, click or rich: it answers at once
+        [sys.executable, "-c", "import atexit, sys; from mmplug.cli import main; "
+         "atexit.register(lambda: print(sorted({'typer', 'click', 'rich'} & set(sys.modules)),"
+         " file=sys.stderr)); sys.argv = ['mmplug', '--version']; main.run()"],
+        capture_output=True, text=True, timeout=60)
+    assert (shown.returncode, shown.stdout, shown.stderr) == (0, f"mmplug {__version__}\n", "[]\n")
 
 
 def test_unknown_command_is_a_usage_error() -> None:

@@ -91,6 +91,11 @@ def _exit_now(code: int) -> None:
 def run() -> None:
     """Console-script entry point: run the app, turning mmplug errors into clean messages."""
     argv = sys.argv[1:]
+    if argv == ["--version"]:  # what bug reports ask for: without typer, rich and click
+        from mmplug import __version__
+        from mmplug.cli._errors import guard
+
+        sys.exit(guard(lambda: print(f"mmplug {__version__}", flush=True)))
     if argv[:1] == ["fire"]:
         import gc
 
