@@ -17,6 +17,7 @@ from mmplug.protocol.catalog import HOOKS, HOOKS_BY_GO_NAME, HookSpec
 from ._async import LoopRunner
 from ._convert import make_app_error
 from ._http import Request, ResponseWriter, chunk_parser, serialize_response
+from ._logging import hook_exc_info
 from ._plugin import Plugin
 from ._proto import HOOKS_SERVICE, load_hooks, message_class
 from ._registry import hook_params
@@ -138,7 +139,7 @@ class HooksService:
             spec.go_name,
             type(exc).__name__,
             exc,
-            exc_info=exc,
+            exc_info=hook_exc_info(exc),
             extra={"hook": spec.go_name},
         )
         if spec.go_name in LIFECYCLE:
@@ -222,7 +223,7 @@ class HooksService:
                 spec.go_name,
                 type(exc).__name__,
                 exc,
-                traceback.format_exc(),
+                "".join(traceback.format_exception(*hook_exc_info(exc))).rstrip(),
                 extra={"hook": spec.go_name, "path": request.path},
             )
             _fail(writer)

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
+import sysconfig
 import traceback
 from datetime import datetime, timezone
+from types import TracebackType
 from typing import Any, TextIO
 
 from . import _env
@@ -20,6 +23,29 @@ _STANDARD = frozenset(
 )
 _LEVEL_NAMES = {"trace": TRACE, "debug": logging.DEBUG, "info": logging.INFO,
                 "warn": logging.WARNING, "warning": logging.WARNING, "error": logging.ERROR}
+
+
+_SDK_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+_STDLIB_DIR = sysconfig.get_paths()["stdlib"] + os.sep
+
+
+def _carrier(filename: str) -> bool:
+    """A frame of the SDK, or of the standard library (asyncio, concurrent.futures) on the way
+    from the SDK to the plugin's code."""
+    if filename.startswith(_SDK_DIR):
+        return True
+    return filename.startswith(_STDLIB_DIR) and os.sep + "site-packages" + os.sep not in filename
+
+
+def hook_exc_info(exc: BaseException) -> tuple[type[BaseException], BaseException,
+                                               TracebackType | None]:
+    """``exc_info`` for an exception a plugin's handler raised, its traceback starting at the
+    plugin's own code: the SDK's frames that called it say nothing to the plugin's author.
+    The whole traceback when no frame is the plugin's (a fault of the SDK itself)."""
+    first = exc.__traceback__
+    while first is not None and _carrier(first.tb_frame.f_code.co_filename):
+        first = first.tb_next
+    return type(exc), exc, first if first is not None else exc.__traceback__
 
 
 def hclog_level(levelno: int) -> str:
@@ -80,5 +106,10 @@ def configure(stream: TextIO | None = None, level: str | None = None) -> logging
     handler._mmplug = True  # type: ignore[attr-defined]
     root.addHandler(handler)
     root.setLevel(parse_level(_env.resolve(_env.LOG_LEVEL, level)))
+    # asyncio logs "Using selector: EpollSelector" at debug each time a loop starts (the first
+    # async hook): noise at the default level; shown at trace, with everything else.
+    asyncio_log = logging.getLogger("asyncio")
+    if asyncio_log.level in (logging.NOTSET, logging.INFO):  # not the plugin's own choice
+        asyncio_log.setLevel(logging.NOTSET if root.level <= TRACE else logging.INFO)
     logging.captureWarnings(True)
     return handler

@@ -6,8 +6,10 @@ import io
 import json
 import logging
 import re
+import traceback
 from collections.abc import Iterator
 
+import grpc
 import pytest
 
 from mmplug.sdk import TRACE, Plugin
@@ -75,3 +77,48 @@ def test_exception_carries_traceback_and_values_stay_json(stream: io.StringIO) -
 def test_one_line_per_record_even_with_newlines(stream: io.StringIO) -> None:
     logging.getLogger("x").warning("two\nlines")
     assert len(stream.getvalue().splitlines()) == 1
+
+
+@pytest.mark.parametrize(("level", "shown"), [("debug", []), ("trace", ["Using selector"])])
+def test_asyncios_start_up_line_only_at_trace(level: str, shown: list[str]) -> None:
+    import asyncio
+
+    buffer = io.StringIO()
+    root, asyncio_log = logging.getLogger(), logging.getLogger("asyncio")
+    before = root.level, asyncio_log.level
+    handler = configure(buffer, level=level)
+    try:
+        asyncio.new_event_loop().close()  # logs "Using selector: ..." at debug
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(before[0])
+        asyncio_log.setLevel(before[1])
+        logging.captureWarnings(False)
+    assert [str(e["@message"]).split(":")[0] for e in lines(buffer)] == shown
+
+
+def test_a_hooks_traceback_starts_at_the_plugins_code() -> None:
+    from sdk_support import hooks_server
+
+    class Failing(Plugin):
+        def message_will_be_posted(self, context: object, post: object) -> None:
+            raise ValueError("boom")
+
+    records: list[logging.LogRecord] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(record)
+
+    keep = Keep()
+    logging.getLogger().addHandler(keep)
+    try:
+        with hooks_server(Failing()) as call, pytest.raises(grpc.RpcError):
+            call("MessageWillBePosted", post={"message": "x"})
+    finally:
+        logging.getLogger().removeHandler(keep)
+    (failed,) = [r for r in records if r.exc_info]
+    text = "".join(traceback.format_exception(*failed.exc_info))
+    frames = re.findall(r'File "([^"]+)"', text)
+    assert frames == [__file__]  # no frame of the SDK before the plugin's own
+    assert text.rstrip().endswith("ValueError: boom")
