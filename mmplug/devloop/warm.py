@@ -25,7 +25,9 @@ from collections.abc import Mapping
 from pathlib import Path
 
 # Runs in the spare: ``python -c BOOT <fifo> <script>``. Kept free of anything but the stdlib
-# until the warm imports, and it leaves no names behind in the plugin's ``__main__``.
+# until the warm imports, and it leaves no names behind in the plugin's ``__main__``. Taking
+# the launch's environment, it keeps GRPC_EXPERIMENTS as the SDK chose it when it imported grpc
+# here, as a cold start's environment has it. (No comments inside: `ps` shows the script.)
 BOOT = r"""
 import os, sys
 sys.path[0] = os.path.dirname(os.path.abspath(sys.argv[2]))
@@ -44,8 +46,8 @@ def _go():
     os.environ.clear()
     os.environ.update(go["env"])
     grpc_env = sys.modules.get("mmplug.protocol.grpc_env")
-    if grpc_env is not None and grpc_env.CHOSEN_HERE:  # grpc here runs with the SDK's choice:
-        os.environ.setdefault(grpc_env.EXPERIMENTS_ENV, grpc_env.OLDER_IO)  # as a cold start has
+    if grpc_env is not None and grpc_env.CHOSEN_HERE:
+        os.environ.setdefault(grpc_env.EXPERIMENTS_ENV, grpc_env.OLDER_IO)
     os.chdir(go["cwd"])
     script = os.path.join(go["cwd"], go["script"])
     sys.argv = [go["script"], *go["args"]]
