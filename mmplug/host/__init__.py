@@ -9,6 +9,7 @@
     faults.py         the named catalogue of launch/crash faults and their messages
     api/              the PluginAPI server and its emulation, by area
     store.py          the SQLite state store (the only owner of state)
+    affinity.py       one_cpu(): a chain of round trips (a replay) on one CPU
 
 Importing this package is cheap; ``Session`` and friends load on first use.
 """
