@@ -11,8 +11,8 @@ round so load spikes hit them alike:
   placed by the system as usual; and the same loop with this process and the plugin on one
   CPU, for comparison;
 * replay: ``replay_cassette`` of the N calls with comparison (the loop over calls alone, and
-  the whole replay with the session's start and stop), on one CPU as ``mmplug replay`` runs it
-  (``--one-cpu``, the default), and placed by the system (``--any-cpu``).
+  the whole replay with the session's start and stop), its calls on one CPU as ``mmplug
+  replay`` runs them (``--one-cpu``, the default), and placed by the system (``--any-cpu``).
 
 Prints calls per second and the ratio to the baseline. Targets: replay >= 2,000 hooks/s and
 >= 0.6x the baseline.
@@ -76,10 +76,10 @@ def bare_loop(n: int) -> float:
         session.store.close()
 
 
-def replay(cassette: Path) -> tuple[float, float, int]:
+def replay(cassette: Path, one_cpu: bool = False) -> tuple[float, float, int]:
     from mmplug.cassette import replay_cassette
 
-    report = replay_cassette(cassette, PLUGIN, python=sys.executable)
+    report = replay_cassette(cassette, PLUGIN, python=sys.executable, one_cpu=one_cpu)
     assert report.ok, report.render()
     return report.calls / report.calls_s, report.calls / report.duration_s, report.calls
 
@@ -88,11 +88,12 @@ def case(name: str, cassette: Path, n: int) -> None:
     """One measurement in this (fresh) process; prints its figures as JSON."""
     from mmplug.host.affinity import one_cpu
 
-    with one_cpu(name.endswith("one CPU")):
-        if name.startswith("bare"):
+    pinned = name.endswith("one CPU")
+    if name.startswith("bare"):
+        with one_cpu(enabled=pinned):  # the plugin, started inside, inherits the one CPU
             print(json.dumps([bare_loop(n)]))
-        else:
-            print(json.dumps(replay(cassette)))
+    else:
+        print(json.dumps(replay(cassette, one_cpu=pinned)))  # as `mmplug replay` does
 
 
 CASES = ("bare, any CPU", "bare, one CPU", "replay, one CPU", "replay, any CPU")

@@ -108,9 +108,11 @@ def replay_cassette(
     python: str | None = None,
     hook_timeout: float = 30.0,
     world: str | Path | None = None,
+    one_cpu: bool = False,
 ) -> ReplayReport:
     """Replay every call of the cassette at ``path`` against the plugin in ``plugin_dir``
-    (``world``: a world name or file instead of the one the header names)."""
+    (``world``: a world name or file instead of the one the header names; ``one_cpu``: the
+    calls with this process and the plugin on one CPU, see :mod:`mmplug.host.affinity`)."""
     import time
 
     cassette = read_cassette(path)
@@ -118,9 +120,15 @@ def replay_cassette(
     report = ReplayReport(cassette.path, cassette.plugin_id)
     started = time.perf_counter()
     seed_world = world or cassette.world.get("name") or None
-    replayer = _Replayer(folder, seed_world, python, hook_timeout, Ignore(ignore), report)
-    for run in _runs(cassette.entries):
-        replayer.run(run)
+    replayer = _Replayer(folder, seed_world, python, hook_timeout, Ignore(ignore), report,
+                         one_cpu)
+    runs = _runs(cassette.entries)
+    replayer.start_spares(len(runs))
+    try:
+        for run in runs:
+            replayer.run(run)
+    finally:
+        replayer.close()
     report.duration_s = time.perf_counter() - started
     if update and not report.ok:
         header = dict(cassette.header)
@@ -130,6 +138,28 @@ def replay_cassette(
         write_cassette(cassette.path, header, report.entries)
         report.updated = True
     return report
+
+
+# Pinning every thread of both processes costs about a millisecond; a call on one CPU saves
+# tens of microseconds: a run of fewer calls (one `mmplug fire --record` each) is not pinned.
+ONE_CPU_FROM = 32
+
+
+class _Spares:
+    """Warm spares of the plugin's interpreter (grpc and the SDK imported, waiting to be told
+    to run the plugin): the first starts while the host sets up; each launch takes the waiting
+    one and, when another run follows, starts the next while this run replays."""
+
+    def __init__(self, pool: Any) -> None:
+        self.pool = pool
+
+    def spawner(self, ahead: bool) -> Any:
+        def spawn(command: list[str], *, cwd: Path, env: dict[str, str]) -> Any:
+            popen = self.pool.spawn(command, cwd=cwd, env=env)
+            if ahead:
+                self.pool.prepare_async(command, cwd=cwd, env=env)
+            return popen
+        return spawn
 
 
 def _runs(entries: list[Entry]) -> list[list[Entry]]:
@@ -174,9 +204,25 @@ class _Replayer:
     """Replays runs of entries, each in a fresh session, into one report."""
 
     def __init__(self, folder: Path, world: str | Path | None, python: str | None,
-                 hook_timeout: float, matcher: Ignore, report: ReplayReport) -> None:
+                 hook_timeout: float, matcher: Ignore, report: ReplayReport,
+                 one_cpu: bool = False) -> None:
         self.folder, self.world, self.python = folder, world, python
         self.hook_timeout, self.matcher, self.report = hook_timeout, matcher, report
+        self.one_cpu = one_cpu
+        self.spares: _Spares | None = None
+        self.runs_left = 0
+
+    def start_spares(self, runs: int) -> None:
+        """Start the plugin's interpreter now, while the host sets up (see _Spares)."""
+        from mmplug.cassette.target import warm_spare
+
+        pool = warm_spare(self.folder, self.python)
+        self.spares = _Spares(pool) if pool is not None else None
+        self.runs_left = runs
+
+    def close(self) -> None:
+        if self.spares is not None:
+            self.spares.pool.close()
 
     def run(self, run: list[Entry]) -> None:
         """Start a session while another thread parses the requests; then replay in order."""
@@ -184,6 +230,7 @@ class _Replayer:
         import time
 
         from mmplug.cassette._session import deterministic_session
+        from mmplug.host.affinity import one_cpu
 
         parsed: list[Message | CassetteError | None] = []
         parser = threading.Thread(target=lambda: parsed.extend(_parse_requests(run)),
@@ -193,6 +240,9 @@ class _Replayer:
         session = deterministic_session(self.folder, world=self.world, python=self.python,
                                         hook_timeout=self.hook_timeout,
                                         observers=(activation,))
+        self.runs_left -= 1
+        if self.spares is not None:
+            session.spawner = self.spares.spawner(ahead=self.runs_left > 0)
         try:
             with session:
                 parser.join()
@@ -200,8 +250,10 @@ class _Replayer:
                 if bad is not None:
                     raise bad  # a request that is not a valid message: bad input, not a diff
                 begun = time.perf_counter()
-                for entry, request in zip(run, parsed, strict=True):
-                    self._one(session, entry, request, activation)
+                with one_cpu([h.pid for h in session.plugins.values() if h.pid],
+                             enabled=self.one_cpu and len(run) >= ONE_CPU_FROM):
+                    for entry, request in zip(run, parsed, strict=True):
+                        self._one(session, entry, request, activation)
                 self.report.calls_s += time.perf_counter() - begun
         finally:
             parser.join()

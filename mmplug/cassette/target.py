@@ -101,7 +101,7 @@ def registered_commands(store: Any, plugin_id: str) -> list[str]:
     return [str(r[0]) for r in rows]
 
 
-def _warm_spare(plugin_dir: Path, python: str | None) -> Any:
+def warm_spare(plugin_dir: Path, python: str | None) -> Any:
     """Start the plugin's interpreter now (grpc and the SDK imported, waiting to be told to
     run the plugin), so that its start overlaps the host's; None when that is not possible."""
     from mmplug.errors import MmplugError
@@ -142,7 +142,7 @@ class LocalTarget:
         from mmplug.cassette._session import deterministic_session
 
         # the plugin's interpreter imports grpc and the SDK while we set up the host
-        self._pool = pool if pool is not None else _warm_spare(Path(plugin_dir), python)
+        self._pool = pool if pool is not None else warm_spare(Path(plugin_dir), python)
         self._capture = _Capture()
         try:
             self.session: Session = deterministic_session(

@@ -34,8 +34,8 @@ def replay(
     hook_timeout: Annotated[float, typer.Option(
         "--hook-timeout", help="Deadline in seconds per hook call.")] = 30.0,
     one_cpu: Annotated[bool, typer.Option(
-        "--one-cpu/--any-cpu", help="Run the fake host and the plugin on one CPU (Linux; "
-                                    "a replay's calls wait on each other, and waking another "
+        "--one-cpu/--any-cpu", help="Replay the calls with the fake host and the plugin on one "
+                                    "CPU (Linux; they wait on each other, and waking another "
                                     "CPU is dear on virtual machines) or let the system place "
                                     "them.")
     ] = True,
@@ -46,14 +46,12 @@ def replay(
     from mmplug.cli._console import output_console
     from mmplug.cli._render import print_report
     from mmplug.errors import UsageError
-    from mmplug.host.affinity import one_cpu as pinned
 
     if check and update:
         raise UsageError("--check and --update exclude each other",
                          hint="--check reports differences; --update accepts them")
-    with pinned(one_cpu):
-        report = replay_cassette(cassette, path, ignore=ignore or (), update=update,
-                                 python=python, hook_timeout=hook_timeout, world=world)
+    report = replay_cassette(cassette, path, ignore=ignore or (), update=update, python=python,
+                             hook_timeout=hook_timeout, world=world, one_cpu=one_cpu)
     print_report(output_console(), report)
     if check and not report.ok:
         raise typer.Exit(1)

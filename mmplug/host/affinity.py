@@ -1,19 +1,19 @@
-"""One CPU for a chain of round trips: ``mmplug replay`` runs its host and plugin on one.
+"""One CPU for a chain of round trips: ``mmplug replay`` replays calls with its host and the
+plugin on one CPU.
 
 A replay is a strict sequence: the host sends a hook call, the plugin answers, the host
 compares and sends the next. Every step wakes a thread in the other process, and on a virtual
 machine waking one on another CPU is dear: on the two-core machine of docs/benchmarks.md a
 one-byte ping-pong between two processes takes 36-40 µs across the CPUs and 10-14 µs on one
-(benchmarks/grpc_io.py). With the host's threads and the plugin on the CPU the host runs on,
-`mmplug replay --check` of 1,000 small hooks took 3-29 % less time there
-(benchmarks/replay_cli.py). Linux only; elsewhere, or with a single allowed CPU, nothing
-changes.
+(benchmarks/grpc_io.py). The processes' starts are not pinned: they run in parallel (the next
+run's plugin interpreter starts while this run replays). Linux only; elsewhere, or with a
+single allowed CPU, nothing changes.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
 
@@ -28,17 +28,31 @@ def current_cpu() -> int | None:
 
 
 @contextmanager
-def one_cpu(enabled: bool = True) -> Iterator[int | None]:
-    """Run the calling thread, and the threads and processes it starts meanwhile, on the CPU it
-    is on (the one the system just found free for it); yield that CPU, or None when nothing was
-    pinned. On exit the thread's own CPUs are restored; what it started keeps the one CPU."""
+def one_cpu(pids: Iterable[int] = (), enabled: bool = True) -> Iterator[int | None]:
+    """Run every thread of this process and of the processes ``pids`` (and the threads they
+    start meanwhile) on the CPU the calling thread is on, for the block; yield that CPU, or
+    None when nothing was pinned. On exit all their threads may use this thread's CPUs again."""
     allowed = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else set()
     cpu = current_cpu() if enabled and len(allowed) > 1 else None
     if cpu is None or cpu not in allowed:
         yield None
         return
-    os.sched_setaffinity(0, {cpu})
+    processes = [os.getpid(), *pids]
+    _pin(processes, {cpu})
     try:
         yield cpu
     finally:
-        os.sched_setaffinity(0, allowed)
+        _pin(processes, allowed)
+
+
+def _pin(pids: list[int], cpus: set[int]) -> None:
+    for pid in pids:
+        try:
+            tids = os.listdir(f"/proc/{pid}/task")
+        except OSError:
+            continue  # the process is gone
+        for tid in tids:
+            try:
+                os.sched_setaffinity(int(tid), cpus)
+            except (OSError, ValueError):
+                pass  # the thread ended meanwhile

@@ -91,8 +91,28 @@ def test_fire_record_then_replay(parrot: Path) -> None:
     assert json.loads(lines[0])["format"] == "mmplug-cassette"
     assert [json.loads(x)["hook"] for x in lines[1:]] == ["OnActivate", "ExecuteCommand",
                                                          "ServeHTTP"]
+    before = _children()
     report = replay_cassette(cassette, parrot, python=sys.executable)
     assert report.ok, report.render()
+    assert report.calls == 3  # three sessions: the next one's interpreter starts early
+    assert _children() == before  # no plugin, no spare left behind
+
+
+def _children() -> set[int]:
+    """This process's live (not zombie) child processes."""
+    found: set[int] = set()
+    for task in os.listdir("/proc/self/task"):
+        with open(f"/proc/self/task/{task}/children") as handle:
+            found.update(int(pid) for pid in handle.read().split())
+    return {pid for pid in found if _alive(pid)}
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
 
 
 def test_replay_refuses_another_plugin_and_bad_cassettes(parrot: Path, tmp_path: Path) -> None:
@@ -127,25 +147,57 @@ def test_a_request_that_is_not_a_valid_message_names_the_line(parrot: Path) -> N
     assert "mesage" in result.stderr and "Traceback" not in result.stderr
 
 
+def test_a_failed_replay_leaves_no_plugin_and_no_spare_behind(parrot: Path) -> None:
+    from mmplug.cassette.format import CassetteError
+
+    cassette = parrot / "two.jsonl"
+    header = {"format": "mmplug-cassette", "version": 1, "plugin_id": "com.example.parrot",
+              "world": {"name": "default"}}
+    bad = {"seq": 1, "hook": "MessageWillBePosted", "request": {"post": {"mesage": "x"}},
+           "response": {}, "error": None, "api_calls": [], "logs": [], "session_start": True}
+    good = dict(bad, seq=2, request={"post": {"message": "x"}})
+    cassette.write_text("".join(json.dumps(x) + "\n" for x in (header, bad, good)))
+    before = _children()
+    with pytest.raises(CassetteError, match="line 2"):  # after the second run's spare started
+        replay_cassette(cassette, parrot, python=sys.executable)
+    assert _children() == before
+
+
 CPUS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
 
 
 @pytest.mark.skipif(CPUS < 2, reason="placing on one CPU needs Linux and several CPUs")
-def test_replay_runs_host_and_plugin_on_one_cpu_unless_told_otherwise(parrot: Path) -> None:
-    source = parrot / "plugin.py"
-    source.write_text(source.read_text().replace(
-        'GREETING = "Hello"', 'import os\nGREETING = f"cpus={len(os.sched_getaffinity(0))}"'))
-    cassette = parrot / "cpus.jsonl"
-    fired = subprocess.run(
-        [sys.executable, "-m", "mmplug.cli.main", "fire", "ExecuteCommand", "/parrot hi",
-         "--record", str(cassette), "--python", sys.executable, "--output", "json"],
-        cwd=parrot, capture_output=True, text=True, timeout=60)
-    assert fired.returncode == 0, fired.stderr
-    assert f"cpus={CPUS} @" in cassette.read_text()  # fire: placed by the system
+def test_replay_runs_the_calls_on_one_cpu_unless_told_otherwise(parrot: Path) -> None:
+    from mmplug.cassette.replay import ONE_CPU_FROM
 
-    pinned = replay_cli(str(cassette), "--check", cwd=parrot)
+    source = parrot / "plugin.py"
+    source.write_text("import os\n" + source.read_text().replace(  # CPUs at the call
+        'f"{GREETING} @', 'f"cpus={len(os.sched_getaffinity(0))} @'))
+    long_run = parrot / "long.jsonl"
+    session = deterministic_session(parrot, python=sys.executable)
+    recorder = CassetteRecorder(long_run).attach(session)
+    try:
+        with session:
+            request = build_payload(resolve_hook("ExecuteCommand"),
+                                    scene_from_store(session.store), command="/parrot hi")
+            for _ in range(ONE_CPU_FROM):
+                recorder.mark()
+                session.fire("ExecuteCommand", request)
+    finally:
+        recorder.close()
+        session.store.close()
+    assert f"cpus={CPUS} @" in long_run.read_text()  # recorded as the system placed it
+
+    pinned = replay_cli(str(long_run), "--check", cwd=parrot)
     assert pinned.returncode == 1
     assert f'"cpus={CPUS} @alice: hi"' in pinned.stdout and '"cpus=1 @alice: hi"' in pinned.stdout
-
-    anywhere = replay_cli(str(cassette), "--check", "--any-cpu", cwd=parrot)
+    anywhere = replay_cli(str(long_run), "--check", "--any-cpu", cwd=parrot)
     assert anywhere.returncode == 0, anywhere.stdout
+
+    short_run = parrot / "short.jsonl"  # one call: not worth pinning, so it matches as recorded
+    fired = subprocess.run(
+        [sys.executable, "-m", "mmplug.cli.main", "fire", "ExecuteCommand", "/parrot hi",
+         "--record", str(short_run), "--python", sys.executable, "--output", "json"],
+        cwd=parrot, capture_output=True, text=True, timeout=60)
+    assert fired.returncode == 0, fired.stderr
+    assert replay_cli(str(short_run), "--check", cwd=parrot).returncode == 0

@@ -1,4 +1,5 @@
-"""one_cpu: what starts inside runs on the CPU the caller was on; the caller gets its CPUs back."""
+"""one_cpu: every thread of this process and of the given processes runs on one CPU for the
+block, and on the CPUs it could use before after it."""
 
 from __future__ import annotations
 
@@ -13,34 +14,49 @@ import pytest
 from mmplug.host.affinity import current_cpu, one_cpu
 
 CPUS = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else set()
-REPORT = "import json, os; print(json.dumps(sorted(os.sched_getaffinity(0))))"
+# Reports the CPUs of each of its threads when asked (a line on stdin), with a second thread.
+CHILD = """
+import json, os, sys, threading
+threading.Thread(target=lambda: threading.Event().wait(), daemon=True).start()
+for _ in sys.stdin:
+    print(json.dumps(sorted({tuple(sorted(os.sched_getaffinity(int(t))))
+                             for t in os.listdir("/proc/self/task")})), flush=True)
+"""
 
 
-def _child_cpus() -> list[int]:
-    done = subprocess.run([sys.executable, "-c", REPORT], capture_output=True, text=True,
-                          check=True, timeout=30)
-    return list(json.loads(done.stdout))
+def _ask(child: subprocess.Popen[str]) -> list[list[int]]:
+    assert child.stdin is not None and child.stdout is not None
+    child.stdin.write("?\n")
+    child.stdin.flush()
+    return [list(cpus) for cpus in json.loads(child.stdout.readline())]
 
 
 @pytest.mark.skipif(len(CPUS) < 2, reason="needs Linux and several CPUs")
-def test_threads_and_processes_started_inside_share_one_cpu() -> None:
-    seen: list[set[int]] = []
-    with one_cpu() as cpu:
-        assert cpu in CPUS
-        assert os.sched_getaffinity(0) == {cpu}
-        thread = threading.Thread(target=lambda: seen.append(os.sched_getaffinity(0)))
-        thread.start()
-        thread.join()
-        assert _child_cpus() == [cpu]
-    assert seen == [{cpu}]
-    assert os.sched_getaffinity(0) == CPUS
-    assert _child_cpus() == sorted(CPUS)
+def test_this_process_and_the_given_ones_share_one_cpu_for_the_block() -> None:
+    child = subprocess.Popen([sys.executable, "-c", CHILD], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, text=True)
+    try:
+        assert _ask(child) == [sorted(CPUS)]
+        worker = threading.Thread(target=threading.Event().wait, args=(30,), daemon=True)
+        worker.start()  # a thread that exists before the block is pinned too
+        with one_cpu([child.pid]) as cpu:
+            assert cpu in CPUS
+            assert os.sched_getaffinity(0) == {cpu}
+            assert os.sched_getaffinity(worker.native_id) == {cpu}  # type: ignore[arg-type]
+            assert _ask(child) == [[cpu]]  # both of its threads
+        assert os.sched_getaffinity(0) == CPUS
+        assert os.sched_getaffinity(worker.native_id) == CPUS  # type: ignore[arg-type]
+        assert _ask(child) == [sorted(CPUS)]
+    finally:
+        child.kill()
+        child.communicate()  # closes its pipes
 
 
-def test_disabled_or_single_cpu_changes_nothing() -> None:
+def test_disabled_changes_nothing() -> None:
     with one_cpu(enabled=False) as cpu:
         assert cpu is None
-        assert _child_cpus() == sorted(CPUS)
+        if CPUS:
+            assert os.sched_getaffinity(0) == CPUS
 
 
 @pytest.mark.skipif(not CPUS, reason="Linux only")
