@@ -16,17 +16,22 @@ from mmplug.cassette import CassetteRecorder, read_cassette, replay_cassette
 from mmplug.cassette._session import deterministic_session
 from mmplug.host.payloads import build_payload, resolve_hook, scene_from_store
 
+SAMPLE_CALLS: list[tuple[str, dict[str, str]]] = [
+    ("ExecuteCommand", {"command": "/parrot hello"}),
+    ("MessageWillBePosted", {"message": "a badword"}),
+    ("MessageHasBeenPosted", {"message": "counted"}),
+]
 
-def record_session(plugin: Path, cassette: Path) -> None:
-    """What `mmplug dev --record` does: a recorder on a session, a few hooks fired."""
+
+def record_session(plugin: Path, cassette: Path,
+                   calls: list[tuple[str, dict[str, str]]] = SAMPLE_CALLS) -> None:
+    """What `mmplug dev --record` does: a recorder on a session, the ``calls`` fired."""
     session = deterministic_session(plugin, python=sys.executable)
     recorder = CassetteRecorder(cassette).attach(session)
     try:
         with session:
             scene = scene_from_store(session.store)
-            for hook, kwargs in (("ExecuteCommand", {"command": "/parrot hello"}),
-                                 ("MessageWillBePosted", {"message": "a badword"}),
-                                 ("MessageHasBeenPosted", {"message": "counted"})):
+            for hook, kwargs in calls:
                 spec = resolve_hook(hook)
                 recorder.mark()
                 session.fire(hook, build_payload(spec, scene, **kwargs))
@@ -174,18 +179,7 @@ def test_replay_runs_the_calls_on_one_cpu_unless_told_otherwise(parrot: Path) ->
     source.write_text("import os\n" + source.read_text().replace(  # CPUs at the call
         'f"{GREETING} @', 'f"cpus={len(os.sched_getaffinity(0))} @'))
     long_run = parrot / "long.jsonl"
-    session = deterministic_session(parrot, python=sys.executable)
-    recorder = CassetteRecorder(long_run).attach(session)
-    try:
-        with session:
-            request = build_payload(resolve_hook("ExecuteCommand"),
-                                    scene_from_store(session.store), command="/parrot hi")
-            for _ in range(ONE_CPU_FROM):
-                recorder.mark()
-                session.fire("ExecuteCommand", request)
-    finally:
-        recorder.close()
-        session.store.close()
+    record_session(parrot, long_run, [("ExecuteCommand", {"command": "/parrot hi"})] * ONE_CPU_FROM)
     assert f"cpus={CPUS} @" in long_run.read_text()  # recorded as the system placed it
 
     pinned = replay_cli(str(long_run), "--check", cwd=parrot)
