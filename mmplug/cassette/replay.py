@@ -123,10 +123,10 @@ def replay_cassette(
     replayer = _Replayer(folder, seed_world, python, hook_timeout, Ignore(ignore), report,
                          one_cpu)
     runs = _runs(cassette.entries)
-    replayer.start_spares(len(runs))
+    replayer.start_spare()
     try:
-        for run in runs:
-            replayer.run(run)
+        for index, run in enumerate(runs):
+            replayer.run(run, another_follows=index < len(runs) - 1)
     finally:
         replayer.close()
     report.duration_s = time.perf_counter() - started
@@ -143,23 +143,6 @@ def replay_cassette(
 # Pinning every thread of both processes costs about a millisecond; a call on one CPU saves
 # tens of microseconds: a run of fewer calls (one `mmplug fire --record` each) is not pinned.
 ONE_CPU_FROM = 32
-
-
-class _Spares:
-    """Warm spares of the plugin's interpreter (grpc and the SDK imported, waiting to be told
-    to run the plugin): the first starts while the host sets up; each launch takes the waiting
-    one and, when another run follows, starts the next while this run replays."""
-
-    def __init__(self, pool: Any) -> None:
-        self.pool = pool
-
-    def spawner(self, ahead: bool) -> Any:
-        def spawn(command: list[str], *, cwd: Path, env: dict[str, str]) -> Any:
-            popen = self.pool.spawn(command, cwd=cwd, env=env)
-            if ahead:
-                self.pool.prepare_async(command, cwd=cwd, env=env)
-            return popen
-        return spawn
 
 
 def _runs(entries: list[Entry]) -> list[list[Entry]]:
@@ -209,22 +192,27 @@ class _Replayer:
         self.folder, self.world, self.python = folder, world, python
         self.hook_timeout, self.matcher, self.report = hook_timeout, matcher, report
         self.one_cpu = one_cpu
-        self.spares: _Spares | None = None
-        self.runs_left = 0
+        self.pool: Any = None  # warm spares of the plugin's interpreter
 
-    def start_spares(self, runs: int) -> None:
-        """Start the plugin's interpreter now, while the host sets up (see _Spares)."""
+    def start_spare(self) -> None:
+        """Start the plugin's interpreter now (grpc and the SDK imported, waiting to be told
+        to run the plugin), while the host sets up the first session."""
         from mmplug.cassette.target import warm_spare
 
-        pool = warm_spare(self.folder, self.python)
-        self.spares = _Spares(pool) if pool is not None else None
-        self.runs_left = runs
+        self.pool = warm_spare(self.folder, self.python)
 
     def close(self) -> None:
-        if self.spares is not None:
-            self.spares.pool.close()
+        if self.pool is not None:
+            self.pool.close()
 
-    def run(self, run: list[Entry]) -> None:
+    def _spawn_and_prepare(self, command: list[str], *, cwd: Path, env: dict[str, str]
+                           ) -> Any:
+        """Launch from the waiting spare and start the next one, for the next session."""
+        popen = self.pool.spawn(command, cwd=cwd, env=env)
+        self.pool.prepare_async(command, cwd=cwd, env=env)
+        return popen
+
+    def run(self, run: list[Entry], another_follows: bool = False) -> None:
         """Start a session while another thread parses the requests; then replay in order."""
         import threading
         import time
@@ -240,9 +228,8 @@ class _Replayer:
         session = deterministic_session(self.folder, world=self.world, python=self.python,
                                         hook_timeout=self.hook_timeout,
                                         observers=(activation,))
-        self.runs_left -= 1
-        if self.spares is not None:
-            session.spawner = self.spares.spawner(ahead=self.runs_left > 0)
+        if self.pool is not None:
+            session.spawner = self._spawn_and_prepare if another_follows else self.pool.spawn
         try:
             with session:
                 parser.join()
