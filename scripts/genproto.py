@@ -336,6 +336,21 @@ def render_catalog(gen: Path, reference: Path) -> str:
     return "\n".join(lines)
 
 
+# Lines in which the generators stamp their own versions. They differ between generator releases
+# that produce the same code, so staleness ignores them; tests/test_pins.py checks instead that
+# the stamps agree with the grpcio and protobuf floors in pyproject.toml.
+_STAMPS = re.compile(
+    r"^(GRPC_GENERATED_VERSION = .*|# Protobuf Python Version: .*"
+    r"|    _runtime_version\.Domain\.PUBLIC,\n(?:    \d+,\n){3})",
+    re.MULTILINE,
+)
+
+
+def substance(text: str) -> str:
+    """A generated file without the generators' version stamps."""
+    return _STAMPS.sub("<stamp>", text)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--contract", type=Path, default=DEFAULT_CONTRACT)
@@ -381,7 +396,7 @@ def main(argv: list[str] | None = None) -> int:
     stale = sorted(
         n
         for n, t in wanted.items()
-        if not (PROTO_DIR / n).exists() or (PROTO_DIR / n).read_text() != t
+        if not (PROTO_DIR / n).exists() or substance((PROTO_DIR / n).read_text()) != substance(t)
     )
     extra = sorted(existing - set(wanted))
     if args.check:
@@ -402,11 +417,26 @@ def main(argv: list[str] | None = None) -> int:
         (PROTO_DIR / name).unlink()
     for name in stale:
         (PROTO_DIR / name).write_text(wanted[name])
+    _warn_about_stamp(wanted)
     print(
         f"genproto: {len(stale)} written, {len(extra)} removed, "
         f"{len(wanted) - len(stale)} unchanged"
     )
     return 0
+
+
+def _warn_about_stamp(files: dict[str, str]) -> None:
+    """Say so when the generator is not the pinned one: its stamp must match the grpcio floor."""
+    floor = re.search(r'"grpcio>=([\d.]+)"', (ROOT / "pyproject.toml").read_text())
+    stamp = re.compile(r"GRPC_GENERATED_VERSION = '(.*)'")
+    stamps = {m[1] for text in files.values() for m in stamp.finditer(text)}
+    if floor and stamps and stamps != {floor[1]}:
+        print(
+            f"genproto: note: this grpcio-tools stamps {', '.join(sorted(stamps))}, but "
+            f"pyproject.toml's grpcio floor is {floor[1]}; install the pinned generator "
+            "(pip install -e '.[dev]' -c constraints.txt) or raise the floor with it",
+            file=sys.stderr,
+        )
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ from google.protobuf.message import Message
 
 from mmplug.protocol.catalog import HookSpec
 
-from ._proto import message_class
+from ._proto import message_class, message_factory
 from .errors import PluginAPIError, error_for_status
 
 
@@ -21,7 +21,7 @@ def make_app_error(spec: HookSpec, problem: BaseException | str) -> Message:
         text = f"Hook '{spec.go_name}' raised {type(problem).__name__}: {problem}"
     else:
         text = f"Hook '{spec.go_name}' failed: {problem}"
-    return message_class("AppError")(
+    return message_factory("AppError")(
         id=f"plugin.{spec.py_name}.error", message=text, status_code=500, where=spec.go_name
     )
 
@@ -75,7 +75,7 @@ def to_value(value: Any) -> struct_pb2.Value:
 
 def key_value_pairs(values: Mapping[str, Any]) -> list[Message]:
     """Log key/values as repeated KeyValuePair."""
-    cls = message_class("KeyValuePair")
+    cls = message_factory("KeyValuePair")
     return [cls(key=str(k), value=to_value(v)) for k, v in values.items()]
 
 

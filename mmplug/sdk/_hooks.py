@@ -19,7 +19,7 @@ from ._convert import make_app_error
 from ._http import Request, ResponseWriter, chunk_parser, serialize_response
 from ._logging import hook_exc_info
 from ._plugin import Plugin
-from ._proto import HOOKS_SERVICE, load_hooks, message_class
+from ._proto import HOOKS_SERVICE, load_hooks, message_class, message_factory
 from ._registry import hook_params
 from ._returns import LIFECYCLE, ReturnTypeError, build_response
 from ._stream import BodyStream, ClientDisconnected, Connection, Outbox
@@ -79,7 +79,7 @@ class HooksService:
         self, spec: HookSpec, request: Message, context: grpc.ServicerContext
     ) -> Any:
         if spec.go_name == "Implemented":
-            return message_class(spec.response)(hooks=self.plugin.implemented_hooks())
+            return message_factory(spec.response)(hooks=self.plugin.implemented_hooks())
         if spec.go_name == "OnActivate":
             return self._activate(spec, context)
         handler = self.plugin.handler(spec.go_name)

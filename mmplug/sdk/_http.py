@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from ._proto import message_class
+from ._proto import message_factory
 from ._stream import BodyStream, Connection
 
 USER_ID_HEADER = "Mattermost-User-Id"
@@ -204,8 +204,8 @@ class ResponseWriter:
     ) -> None:
         self._send = send
         self._room = room
-        self._response_cls = message_class("ServeHTTPResponse")
-        self._init_cls = message_class("ServeHTTPResponseInit")
+        self._response_cls = message_factory("ServeHTTPResponse")
+        self._init_cls = message_factory("ServeHTTPResponseInit")
         self.headers = Headers()
         self.status: int | None = None
 
@@ -225,7 +225,7 @@ class ResponseWriter:
         if self.status is not None:
             return
         self.status = status
-        header_cls = message_class("HTTPHeader")
+        header_cls = message_factory("HTTPHeader")
         headers = [header_cls(key=k, values=v) for k, v in self.headers.items()]
         self._send(self._response_cls(init=self._init_cls(status_code=status, headers=headers)))
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
+from typing import cast
 
 from google.protobuf import message as _message
 from google.protobuf import symbol_database
@@ -33,3 +35,9 @@ def message_class(name: str) -> type[_message.Message]:
         cls = symbol_database.Default().GetSymbol(f"{PACKAGE}.{name}")
     result: type[_message.Message] = cls
     return result
+
+
+def message_factory(name: str) -> Callable[..., _message.Message]:
+    """The class of message ``name`` as a constructor taking its fields as keywords (protobuf's
+    type stubs give the base class ``Message`` no fields to take)."""
+    return cast("Callable[..., _message.Message]", message_class(name))
