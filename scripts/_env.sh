@@ -17,8 +17,9 @@ _pip_progress() {
                          else printf "    resolved %s\n", name > "/dev/stderr"
                          fflush("/dev/stderr"); next }
         /^Installing collected packages/ { if (tty) printf "\r\033[K" > "/dev/stderr"
-                         printf "    installing %d packages ...\n", n > "/dev/stderr"; fflush("/dev/stderr") }
-        /^Successfully installed/ { printf "    done\n" > "/dev/stderr" }
+                         printf "    installing %d package%s ...\n", n, (n == 1 ? "" : "s") > "/dev/stderr"
+                         fflush("/dev/stderr") }
+        /^Successfully installed/ { printf "    done\n" > "/dev/stderr"; n = 0 }
     '
 }
 

@@ -115,6 +115,24 @@ def emulates(go_name: str) -> Callable[[Handler], Handler]:
     return register
 
 
+_DIFFERENCES: dict[str, list[str]] = {}
+
+
+def differs(go_name: str, text: str) -> None:
+    """Declare a known difference of the emulation of ``go_name`` from the real server, in one
+    sentence a plugin author understands (what the server does, what mmplug does instead).
+    docs/parity.md lists them (scripts/gen_parity.py)."""
+    if go_name not in API_BY_GO_NAME:
+        raise ValueError(f"{go_name!r} is not a PluginAPI rpc (see mmplug.protocol.catalog)")
+    _DIFFERENCES.setdefault(go_name, []).append(text)
+
+
+def differences() -> dict[str, list[str]]:
+    """Every declared difference, after importing all area modules of this package."""
+    emulated()
+    return {name: list(texts) for name, texts in sorted(_DIFFERENCES.items())}
+
+
 _IMPORT_LOCK = threading.Lock()
 
 
