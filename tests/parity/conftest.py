@@ -1,11 +1,12 @@
 """Server parity: one test per server behaviour of the emulated PluginAPI.
 
-Each test is marked ``@pytest.mark.parity(method, source)``: ``method`` is the PluginAPI rpc
-(or a tuple of them), ``source`` the Go function(s) of mattermost/mattermost the behaviour comes
-from (``server/channels/app/post.go: (*App).CreatePost``). The test's docstring states the behaviour
-in one sentence a plugin author understands. ``scripts/gen_parity.py`` builds docs/parity.md
-from these marks and from the known differences the emulations declare (``differs(...)`` in
-``mmplug.host.api._registry``).
+Files are named test_parity_<area>.py (test basenames must be unique in this suite). Each
+test is marked ``@pytest.mark.parity(method, source)``: ``method`` is the PluginAPI rpc (or a
+tuple of them), ``source`` the Go function(s) of mattermost/mattermost the behaviour comes from
+(``server/channels/app/post.go: (*App).CreatePost``). The test's docstring states the
+behaviour in one sentence a plugin author understands. ``scripts/gen_parity.py`` builds
+docs/parity.md from these marks and from the known differences the emulations declare
+(``differs(...)`` in ``mmplug.host.api._registry``).
 
 The fixtures are the world-seeded API host of tests/host/api: a real ApiServer over real gRPC
 on an in-memory store seeded from the default world.
