@@ -18,6 +18,8 @@ from rich.text import Text
 
 if TYPE_CHECKING:
     from mmplug.cassette.replay import ReplayReport
+    from mmplug.check import Finding
+    from mmplug.check import Report as CheckReport
     from mmplug.protocol.catalog import HookSpec
 
 _LEVEL_STYLE = {"trace": "dim", "debug": "dim cyan", "info": "green", "warn": "yellow",
@@ -196,3 +198,41 @@ def print_report(console: Console, report: ReplayReport) -> None:
     if report.updated:
         console.print(Text(f"cassette rewritten with the new results: {report.cassette}",
                            style="bold yellow"))
+
+
+_SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "note": "dim"}
+
+
+def check_findings(findings: Iterable[Finding]) -> Text:
+    """Findings of ``mmplug check`` (also printed once by dev and fire), one block each."""
+    out = Text()
+    for finding in findings:
+        out.append(f"{finding.severity:<8}", style=_SEVERITY_STYLE[finding.severity])
+        out.append(f"{finding.subject}", style="bold")
+        if finding.where:
+            out.append(f"  ({finding.where})", style="dim")
+        out.append(f"\n        {finding.message}\n")
+        if finding.hint:
+            out.append(f"        fix: {finding.hint}\n", style="dim")
+    return out
+
+
+def print_check_report(console: Console, report: CheckReport, *, as_json: bool = False) -> None:
+    if as_json:
+        data = {"plugin_id": report.plugin_id, "server_version": report.server_version,
+                "version_source": report.version_source, "implemented": report.implemented,
+                "failed": report.failed, "findings": [f.as_dict() for f in report.findings]}
+        console.print_json(json.dumps(data))
+        return
+    counts = {s: sum(f.severity == s for f in report.findings) for s in _SEVERITY_STYLE}
+    summary = ", ".join(f"{n} {s}{'s' if n != 1 else ''}" for s, n in counts.items() if n)
+    against = (f"against Mattermost {report.server_version} ({report.version_source})"
+               if report.server_version else "without a server version")
+    head = Text.assemble((report.plugin_id, "bold"),
+                         f": {summary or 'nothing to report'}, checked {against}")
+    console.print(head)
+    if report.findings:
+        console.print(check_findings(report.findings), end="")
+    verdict_line = ("✗ works under mmplug but not as shown on a real server"
+                    if report.failed else "✔ nothing that works only under mmplug")
+    console.print(Text(verdict_line, style="bold red" if report.failed else "bold green"))

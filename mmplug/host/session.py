@@ -64,7 +64,7 @@ class PluginHandle:
     manifest: Manifest
     pid: int = 0
     implemented: list[str] = field(default_factory=list)
-    state: str = "stopped"  # starting | active | crashed | stopped
+    state: str = "stopped"  # starting | loaded (not activated) | active | crashed | stopped
     shutdown_problem: MmplugError | None = None
     client: PluginClient | None = field(default=None, repr=False)
     api: Any = field(default=None, repr=False)
@@ -89,6 +89,7 @@ class Session:
         hook_timeout: float = 30.0,
         env: Mapping[str, str] | None = None,
         deterministic_clock: bool = False,
+        activate: bool = True,
     ) -> None:
         self.plugin_dirs = [Path(d).resolve() for d in plugin_dirs]
         if not self.plugin_dirs:
@@ -100,6 +101,8 @@ class Session:
         self.hook_timeout = hook_timeout
         self.env = dict(env or {})
         self.deterministic_clock = deterministic_clock
+        # False: start each plugin and ask Implemented, but never activate it (mmplug check)
+        self.activate = activate
         self.plugins: dict[str, PluginHandle] = {}
         self.logs: list[LogRecord] = []
         self.events: list[tuple[str, dict[str, Any]]] = []
@@ -201,6 +204,9 @@ class Session:
         handle.pid = process.pid
         self._emit_log(host_record(handle.id, "debug", "plugin started", pid=process.pid))
         handle.implemented = self._known_hooks(handle.id, handle.client.implemented())
+        if not self.activate:
+            handle.state = "loaded"
+            return
         if "OnActivate" in handle.implemented:  # while it runs, the plugin is not yet active
             result = self._invoke(handle, "OnActivate", handle.client.new_request("OnActivate"))
             if result.error is not None:

@@ -1,0 +1,263 @@
+"""What works under mmplug but not on a real server: the findings of ``mmplug check``.
+
+The fake host is built to behave like the server, but some things a plugin can do under mmplug
+silently do nothing in production. This module names them, from three sources:
+
+* the manifest, validated as the server validates it (``mmplug.bundle.validate``);
+* the hooks the plugin implements (it is started and asked ``Implemented``, as the server does):
+  extension hooks that the wire contract of Python plugins lacks, so a real server never calls
+  them; hooks newer than the server versions the plugin declares (``min_server_version``, or
+  ``--server-version``); answers the server ignores;
+* the PluginAPI methods the plugin's code calls through the SDK (read from its source, not run):
+  methods newer than the declared server version, and methods the fake host only stubs.
+
+``mmplug check`` reports them all with exit 1 for CI; ``mmplug dev`` and ``mmplug fire`` print
+the same findings once as warnings. docs/parity.md lists the hook-side facts too.
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+Severity = Literal["error", "warning", "note"]
+
+# Answers a plugin may give under mmplug that the real server throws away.
+IGNORED_ANSWERS: dict[str, str] = {
+    "MessagesWillBeConsumed": (
+        "the server keeps every post unchanged when the returned list is empty (its Go client "
+        "replaces the posts only with a non-empty list), so returning [] hides nothing"
+    ),
+}
+
+# Folders of a project that are not the plugin's own code.
+_SKIP_DIRS = {
+    ".git", ".mmplug", ".venv", "venv", "env", "node_modules", "build", "dist", "tests", "test",
+    "vendor", "__pycache__", ".tox", ".mypy_cache", ".ruff_cache", ".pytest_cache",
+}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One thing that works under mmplug but not (or not the same) on a real server."""
+
+    kind: str  # manifest | extension-hook | hook-version | ignored-answer | api-version | ...
+    subject: str  # the hook, rpc or manifest field it is about
+    message: str
+    hint: str = ""
+    severity: Severity = "warning"
+    where: str = ""  # file:line of a use in the plugin's code, when known
+
+    def as_dict(self) -> dict[str, str]:
+        return {"kind": self.kind, "subject": self.subject, "message": self.message,
+                "hint": self.hint, "severity": self.severity, "where": self.where}
+
+
+@dataclass
+class Report:
+    plugin_id: str
+    server_version: str  # the version checked against ("" when none is known)
+    version_source: str  # "min_server_version", "--server-version" or ""
+    implemented: list[str] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def failed(self) -> bool:
+        """Whether CI should fail: any error or warning (notes do not count)."""
+        return any(f.severity != "note" for f in self.findings)
+
+
+def parse_version(text: str) -> tuple[int, ...] | None:
+    """``"9.3"``, ``"v11.00.1"`` or ``">=9.5.0"`` as a tuple of ints; None if it is none."""
+    found = re.match(r"^\s*(?:>=|=)?\s*v?(\d+(?:\.\d+)*)", text or "")
+    if not found:
+        return None
+    return tuple(int(part) for part in found[1].split("."))
+
+
+def _newer(needed: str, have: tuple[int, ...]) -> bool:
+    version = parse_version(needed)
+    if version is None:
+        return False
+    width = max(len(version), len(have))
+    return version + (0,) * (width - len(version)) > have + (0,) * (width - len(have))
+
+
+def hook_findings(
+    implemented: Iterable[str], server_version: tuple[int, ...] | None, shown_version: str
+) -> list[Finding]:
+    """Findings about the hooks a plugin implements."""
+    from mmplug.protocol.catalog import HOOKS_BY_GO_NAME
+
+    out: list[Finding] = []
+    for name in implemented:
+        spec = HOOKS_BY_GO_NAME.get(name)
+        if spec is None or name == "Implemented":
+            continue
+        if not spec.upstream:
+            out.append(Finding(
+                "extension-hook", name,
+                f"a real server never calls {name} on a Python plugin: the wire contract of "
+                "Python plugins has no such rpc (mmplug adds it so it can be tried)",
+                "keep it for experiments, or do the work in a hook the server calls"))
+        elif server_version is not None and _newer(spec.min_server_version, server_version):
+            out.append(Finding(
+                "hook-version", name,
+                f"{name} needs Mattermost {spec.min_server_version}; on {shown_version} it is "
+                "never called",
+                f"raise min_server_version in plugin.json to {spec.min_server_version}, or do "
+                "not rely on this hook"))
+        if name in IGNORED_ANSWERS:
+            out.append(Finding("ignored-answer", name, f"{name}: {IGNORED_ANSWERS[name]}",
+                               "to hide a post, return it with its message replaced",
+                               severity="note"))
+    return out
+
+
+@functools.cache
+def sdk_method_rpcs() -> dict[str, frozenset[str]]:
+    """Each method of the SDK's API client, with the PluginAPI rpcs it calls (read from the
+    SDK's source, following calls between its methods)."""
+    from mmplug.protocol.catalog import API_BY_GO_NAME
+
+    sdk = Path(__file__).resolve().parent / "sdk"
+    direct: dict[str, set[str]] = {}
+    calls: dict[str, set[str]] = {}
+    for path in [*sorted(sdk.glob("_api_*.py")), sdk / "_client.py"]:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for cls in (n for n in tree.body if isinstance(n, ast.ClassDef)):
+            for fn in (n for n in cls.body if isinstance(n, ast.FunctionDef)):
+                if fn.name.startswith("_"):
+                    continue
+                rpcs, methods = direct.setdefault(fn.name, set()), calls.setdefault(fn.name, set())
+                for node in ast.walk(fn):
+                    if isinstance(node, ast.Constant) and node.value in API_BY_GO_NAME:
+                        rpcs.add(str(node.value))
+                    elif (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
+                          and node.value.id == "self"):
+                        methods.add(node.attr)
+    resolved: dict[str, frozenset[str]] = {}
+
+    def resolve(name: str, seen: frozenset[str]) -> set[str]:
+        out = set(direct.get(name, ()))
+        for other in calls.get(name, ()):
+            if other in direct and other not in seen:
+                out |= resolve(other, seen | {other})
+        return out
+
+    for name in direct:
+        resolved[name] = frozenset(resolve(name, frozenset({name})))
+    return {name: rpcs for name, rpcs in resolved.items() if rpcs}
+
+
+def plugin_sources(plugin_dir: Path) -> Iterator[Path]:
+    """The plugin's own Python files (not its tests, venvs or build output)."""
+    for path in sorted(plugin_dir.rglob("*.py")):
+        parts = path.relative_to(plugin_dir).parts[:-1]
+        if not any(part in _SKIP_DIRS or part.startswith(".") for part in parts):
+            yield path
+
+
+def api_uses(plugin_dir: Path) -> list[tuple[str, str]]:
+    """``(rpc, "file:line")`` for every PluginAPI call the plugin's code makes through the SDK:
+    ``<...>.api.<method>(...)`` or ``api.<method>(...)``, and ``api.call("Rpc", ...)``."""
+    from mmplug.protocol.catalog import API_BY_GO_NAME
+
+    methods = sdk_method_rpcs()
+    uses: list[tuple[str, str]] = []
+    for path in plugin_sources(plugin_dir):
+        try:
+            tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        except (SyntaxError, UnicodeDecodeError, ValueError):
+            continue  # the launch reports a plugin that does not parse
+        where = str(path.relative_to(plugin_dir))
+        for node in ast.walk(tree):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+                continue
+            owner = node.func.value
+            on_api = (isinstance(owner, ast.Attribute) and owner.attr == "api") or (
+                isinstance(owner, ast.Name) and owner.id == "api")
+            if not on_api:
+                continue
+            name = node.func.attr
+            if name == "call" and node.args and isinstance(node.args[0], ast.Constant):
+                rpc = node.args[0].value
+                if isinstance(rpc, str) and rpc in API_BY_GO_NAME:
+                    uses.append((rpc, f"{where}:{node.lineno}"))
+            for rpc in sorted(methods.get(name, ())):
+                uses.append((rpc, f"{where}:{node.lineno}"))
+    return uses
+
+
+def api_findings(
+    uses: list[tuple[str, str]], server_version: tuple[int, ...] | None, shown_version: str
+) -> list[Finding]:
+    """Findings about the PluginAPI methods the plugin's code calls (one per method)."""
+    from mmplug.host.api._registry import is_emulated
+    from mmplug.protocol.catalog import API_BY_GO_NAME
+
+    out: list[Finding] = []
+    first: dict[str, str] = {}
+    for rpc, where in uses:
+        first.setdefault(rpc, where)
+    for rpc, where in sorted(first.items()):
+        spec = API_BY_GO_NAME[rpc]
+        if server_version is not None and _newer(spec.min_server_version, server_version):
+            out.append(Finding(
+                "api-version", rpc,
+                f"{rpc} needs Mattermost {spec.min_server_version}; on {shown_version} the "
+                "call fails",
+                f"raise min_server_version in plugin.json to {spec.min_server_version}, or "
+                "guard the call", where=where))
+        if not is_emulated(rpc):
+            out.append(Finding(
+                "api-stub", rpc,
+                f"the fake host does not emulate {rpc}: under mmplug it answers only what you "
+                "stub", "stub it in mmplug.stubs.json (docs/api-coverage.md)",
+                severity="note", where=where))
+    return out
+
+
+def manifest_findings(raw: object) -> list[Finding]:
+    """The manifest's problems, as the server (and bundle) would find them."""
+    from mmplug.bundle.validate import validate_manifest
+
+    found = validate_manifest(raw)  # type: ignore[arg-type]  # it reports a non-object too
+    return [Finding("manifest", f.path, f.message, f.hint,
+                    "error" if f.severity == "error" else "warning", "plugin.json")
+            for f in found]
+
+
+def check_project(
+    plugin_dir: Path,
+    implemented: Iterable[str],
+    raw_manifest: dict[str, object],
+    server_version: str | None = None,
+) -> Report:
+    """Every finding for a plugin whose hooks are known (``implemented``)."""
+    declared = str(raw_manifest.get("min_server_version") or "")
+    shown, source = "", ""
+    if server_version:
+        shown, source = f"Mattermost {server_version}", "--server-version"
+    elif declared:
+        shown = f"Mattermost {declared} (plugin.json's min_server_version)"
+        source = "min_server_version"
+    version = parse_version(server_version or declared)
+    report = Report(str(raw_manifest.get("id") or ""), server_version or declared, source,
+                    sorted(implemented))
+    report.findings += manifest_findings(raw_manifest)
+    if version is None:
+        report.findings.append(Finding(
+            "no-version", "min_server_version",
+            "plugin.json declares no min_server_version, so any server may load the plugin and "
+            "no hook or method can be checked against a version",
+            'add "min_server_version": "X.Y.Z", or pass --server-version', severity="note",
+            where="plugin.json"))
+    report.findings += hook_findings(report.implemented, version, shown)
+    report.findings += api_findings(api_uses(plugin_dir), version, shown)
+    return report
