@@ -9,7 +9,7 @@ silently do nothing in production. This module names them, from three sources:
   them; hooks newer than the server versions the plugin declares (``min_server_version``, or
   ``--server-version``); answers the server ignores;
 * the PluginAPI methods the plugin's code calls through the SDK (read from its source, not run):
-  methods newer than the declared server version, and methods the fake host only stubs.
+  methods newer than the declared server version.
 
 ``mmplug check`` reports them all with exit 1 for CI; ``mmplug dev`` and ``mmplug fire`` print
 the same findings once as warnings. docs/parity.md lists the hook-side facts too.
@@ -46,7 +46,8 @@ _SKIP_DIRS = {
 class Finding:
     """One thing that works under mmplug but not (or not the same) on a real server."""
 
-    kind: str  # manifest | extension-hook | hook-version | ignored-answer | api-version | ...
+    # manifest | extension-hook | hook-version | ignored-answer | api-version | no-version
+    kind: str
     subject: str  # the hook, rpc or manifest field it is about
     message: str
     hint: str = ""
@@ -198,7 +199,6 @@ def api_findings(
     uses: list[tuple[str, str]], server_version: tuple[int, ...] | None, shown_version: str
 ) -> list[Finding]:
     """Findings about the PluginAPI methods the plugin's code calls (one per method)."""
-    from mmplug.host.api._registry import is_emulated
     from mmplug.protocol.catalog import API_BY_GO_NAME
 
     out: list[Finding] = []
@@ -214,12 +214,6 @@ def api_findings(
                 "call fails",
                 f"raise min_server_version in plugin.json to {spec.min_server_version}, or "
                 "guard the call", where=where))
-        if not is_emulated(rpc):
-            out.append(Finding(
-                "api-stub", rpc,
-                f"the fake host does not emulate {rpc}: under mmplug it answers only what you "
-                "stub", "stub it in mmplug.stubs.json (docs/api-coverage.md)",
-                severity="note", where=where))
     return out
 
 

@@ -5,20 +5,25 @@
   happen during each call.
 * :class:`Dispatcher` is what the PluginAPI server uses to fire hooks for side effects
   (CreatePost -> MessageWillBePosted, slash commands): ``ApiServer(hooks=session.hooks)``.
+* :class:`Plugins` is what it uses for the plugin rpcs (GetPlugins, EnablePlugin, ...).
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from mmplug.errors import MmplugError
 from mmplug.host.logs import host_record
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from google.protobuf.message import Message
 
     from mmplug.host.api import ApiCall
+    from mmplug.host.api._registry import PluginInfo
     from mmplug.host.logs import LogRecord
     from mmplug.host.session import Session
 
@@ -125,3 +130,53 @@ class Dispatcher:
                    headers: list[tuple[str, str]], body: bytes) -> Any:
         """One HTTP request to ``plugin_id``'s ServeHTTP (inter-plugin ``PluginHTTP``)."""
         return self._session.serve_http(plugin_id, method, path, headers, iter([body]))
+
+
+_STATE_OF = {"active": 2, "starting": 1, "failed": 3, "crashed": 4, "stopping": 5}
+
+
+class Plugins:
+    """The session's plugins as the PluginAPI's plugin rpcs see them (GetPlugins, EnablePlugin,
+    DisablePlugin, RemovePlugin, InstallPlugin): ``ApiServer(plugins=session.plugin_control)``.
+    """
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+        self._lock = threading.Lock()
+
+    def plugin_infos(self) -> list[PluginInfo]:
+        from mmplug.host.api._registry import PluginInfo
+
+        return [PluginInfo(h.id, dict(h.manifest.raw), str(h.manifest.plugin_dir),
+                           _STATE_OF.get(h.state, 0))
+                for h in list(self._session.plugins.values())]
+
+    def set_enabled(self, plugin_id: str, enabled: bool, *, caller: str) -> None:
+        def change() -> None:
+            with self._lock:
+                self._session.set_plugin_enabled(plugin_id, enabled)
+
+        self._run(change, wait=plugin_id != caller)
+
+    def install(self, plugin_dir: Path) -> None:
+        with self._lock:
+            self._session.add_plugin(plugin_dir, start=False)
+
+    def remove(self, plugin_id: str, *, caller: str) -> None:
+        def change() -> None:
+            with self._lock:
+                self._session.remove_plugin(plugin_id)
+
+        self._run(change, wait=plugin_id != caller)
+
+    def install_root(self) -> Path:
+        return self._session.install_root()
+
+    @staticmethod
+    def _run(change: Callable[[], None], *, wait: bool) -> None:
+        """Now, or (a plugin stopping itself) once the API call that asks has returned: the
+        host cannot wait for the plugin's OnDeactivate while the plugin waits for the host."""
+        if wait:
+            change()
+        else:
+            threading.Thread(target=change, name="mmplug-plugin-change", daemon=True).start()

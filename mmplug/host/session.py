@@ -26,7 +26,7 @@ from mmplug.errors import MmplugError, UsageError
 from mmplug.host import STATE_DB, STATE_DIR
 from mmplug.host.ids import random_id
 from mmplug.host.logs import LogRecord, host_record
-from mmplug.host.pipeline import Dispatcher, Observers
+from mmplug.host.pipeline import Dispatcher, Observers, Plugins
 
 if TYPE_CHECKING:
     from google.protobuf.message import Message
@@ -64,7 +64,8 @@ class PluginHandle:
     manifest: Manifest
     pid: int = 0
     implemented: list[str] = field(default_factory=list)
-    state: str = "stopped"  # starting | loaded (not activated) | active | crashed | stopped
+    # starting | loaded (not activated) | active | failed (to start) | crashed | stopped
+    state: str = "stopped"
     shutdown_problem: MmplugError | None = None
     client: PluginClient | None = field(default=None, repr=False)
     api: Any = field(default=None, repr=False)
@@ -107,6 +108,8 @@ class Session:
         self.logs: list[LogRecord] = []
         self.events: list[tuple[str, dict[str, Any]]] = []
         self.hooks = Dispatcher(self)
+        self.plugin_control = Plugins(self)
+        self._install_tmp: Path | None = None  # InstallPlugin's folder for an in-memory store
         self._store_arg = store
         self._owns_store = not _is_store(store)
         self._store: Store | None = store if _is_store(store) else None  # type: ignore[assignment]
@@ -153,6 +156,11 @@ class Session:
         if self._store is not None and self._owns_store:
             self._store.close()
             self._store = None
+        if self._install_tmp is not None:
+            import shutil
+
+            shutil.rmtree(self._install_tmp, ignore_errors=True)
+            self._install_tmp = None
         self._started = False
 
     @property
@@ -238,6 +246,7 @@ class Session:
             handle.id,
             handle.manifest,
             hooks=self.hooks,
+            plugins=self.plugin_control,
             observer=self._on_api_call,
             log_sink=lambda level, message, kv: self._on_api_log(handle.id, level, message, kv),
             emit=self._on_event,
@@ -290,6 +299,63 @@ class Session:
             self._stop_plugin(handle)
             raise
         return handle
+
+    # -- plugins added, enabled, disabled and removed while the session runs ------------------
+    # (the PluginAPI's InstallPlugin, EnablePlugin, DisablePlugin, RemovePlugin)
+    def add_plugin(self, plugin_dir: str | Path, *, start: bool = True) -> PluginHandle:
+        """Load another plugin into the running session; start and activate it if ``start``."""
+        from mmplug.manifest import load_manifest
+
+        manifest = load_manifest(plugin_dir)
+        if manifest.id in self.plugins:
+            raise UsageError(f"plugin {manifest.id} is already in this session")
+        handle = PluginHandle(manifest.id, manifest)
+        self.plugins[manifest.id] = handle
+        if start:
+            self.set_plugin_enabled(manifest.id, True)
+        return handle
+
+    def set_plugin_enabled(self, plugin_id: str, enabled: bool) -> None:
+        """Start and activate a stopped plugin, or deactivate and stop a running one. A plugin
+        that fails to start is left in state ``failed`` with the fault logged (as the server
+        logs "Unable to activate plugin")."""
+        handle = self.plugin(plugin_id)
+        if not enabled:
+            self._stop_plugin(handle)
+            return
+        if handle.state == "active":
+            return
+        try:
+            self._start_plugin(handle)
+        except MmplugError as exc:
+            self._stop_plugin(handle)
+            handle.state = "failed"
+            self._emit_log(host_record(handle.id, "error", f"unable to activate the plugin: "
+                                       f"{exc.message}", hint=exc.hint))
+
+    def remove_plugin(self, plugin_id: str) -> None:
+        """Stop the plugin and forget it; a plugin InstallPlugin unpacked is deleted too (a
+        project's own files never are)."""
+        handle = self.plugin(plugin_id)
+        self._stop_plugin(handle)
+        del self.plugins[handle.id]
+        plugin_dir = handle.manifest.plugin_dir
+        if plugin_dir.parent == self.install_root():
+            import shutil
+
+            shutil.rmtree(plugin_dir, ignore_errors=True)
+
+    def install_root(self) -> Path:
+        """Where InstallPlugin unpacks bundles: ``.mmplug/plugins`` beside a state file, or a
+        folder of the session's own for an in-memory store."""
+        store = self.store
+        if store.path != ":memory:":
+            return Path(store.path).resolve().parent / "plugins"
+        if self._install_tmp is None:
+            import tempfile
+
+            self._install_tmp = Path(tempfile.mkdtemp(prefix="mmplug-installed-"))
+        return self._install_tmp
 
     def poll(self) -> None:
         """Raise ``PluginCrashError`` if a running plugin's process has exited on its own."""

@@ -28,7 +28,7 @@ class Risky(Plugin):
         return posts
 
     def on_configuration_change(self):
-        self.api.call("GetCloudLimits")  # not emulated by the fake host
+        self.api.call("GetPostsSince", channel_id="c", time=0)  # Mattermost 5.6
 
 
 if __name__ == "__main__":
@@ -76,7 +76,7 @@ def test_reports_what_a_real_server_would_not_do_and_fails_for_ci(tmp_path: Path
     api = found[("api-version", "KVSetWithOptions")]
     assert api["where"] == "plugin.py:13" and "5.20" in api["message"]
     assert found[("ignored-answer", "MessagesWillBeConsumed")]["severity"] == "note"
-    assert found[("api-stub", "GetCloudLimits")]["severity"] == "note"
+    assert ("api-version", "GetPostsSince") not in found  # 5.6 <= 5.12
     # Hooks the server calls on 5.12 are not findings.
     assert not any(subject == "OnConfigurationChange" for _, subject in found)
 

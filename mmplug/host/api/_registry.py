@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 from mmplug.protocol.catalog import API_BY_GO_NAME
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from google.protobuf.message import Message
 
     from mmplug.host.store import Store
@@ -35,6 +37,47 @@ class HookDispatcher(Protocol):
         Returns ``(plugin_id, response)`` pairs in order; plugins that do not implement the
         hook are skipped silently, as the server does.
         """
+        ...
+
+
+# The server's plugin states (model.PluginState*), as GetPluginStatus reports them.
+PLUGIN_NOT_RUNNING, PLUGIN_STARTING, PLUGIN_RUNNING = 0, 1, 2
+PLUGIN_FAILED_TO_START, PLUGIN_FAILED_TO_STAY_RUNNING, PLUGIN_STOPPING = 3, 4, 5
+
+
+@dataclass(frozen=True)
+class PluginInfo:
+    """A plugin the host knows: running, stopped, or installed through InstallPlugin."""
+
+    id: str
+    manifest: dict[str, Any]
+    path: str
+    state: int  # PLUGIN_* above
+
+
+class PluginControl(Protocol):
+    """The session's plugins, for GetPlugins, EnablePlugin, InstallPlugin, ... (provided by
+    the Session; the server's plugins environment)."""
+
+    def plugin_infos(self) -> list[PluginInfo]:
+        """Every plugin the host knows, in the order it loaded them."""
+        ...
+
+    def set_enabled(self, plugin_id: str, enabled: bool, *, caller: str) -> None:
+        """Start and activate, or deactivate and stop, a known plugin (``caller``: the plugin
+        whose API call asks; a plugin stopping itself is stopped after its call returns)."""
+        ...
+
+    def install(self, plugin_dir: Path) -> None:
+        """Make an unpacked plugin known to the host, not running (InstallPlugin)."""
+        ...
+
+    def remove(self, plugin_id: str, *, caller: str) -> None:
+        """Stop a plugin (if it runs) and forget it (RemovePlugin)."""
+        ...
+
+    def install_root(self) -> Path:
+        """Where InstallPlugin unpacks bundles (one folder per plugin id)."""
         ...
 
 
@@ -68,6 +111,8 @@ class ApiContext:
     plugin_id: str
     manifest: Manifest | None = None
     hooks: HookDispatcher | None = None
+    # The session's plugins (GetPlugins, EnablePlugin, ...); None: a host with plugins off.
+    plugins: PluginControl | None = None
     # Captured side effects (WebSocket events, cluster events, ...): (kind, payload dict).
     emit: Callable[[str, dict[str, Any]], None] = lambda kind, payload: None
     # The Log* rpcs: (level, message, key/values).

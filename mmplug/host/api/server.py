@@ -24,6 +24,7 @@ from mmplug.host.api._registry import (
     ApiContext,
     ApiFailure,
     HookDispatcher,
+    PluginControl,
     handler_for,
     is_emulated,
 )
@@ -162,6 +163,7 @@ class ApiServer:
         manifest: Manifest | None = None,
         *,
         hooks: HookDispatcher | None = None,
+        plugins: PluginControl | None = None,
         observer: Callable[[ApiCall], None] | None = None,
         log_sink: Callable[[str, str, dict[str, Any]], None] | None = None,
         emit: Callable[[str, dict[str, Any]], None] | None = None,
@@ -174,7 +176,7 @@ class ApiServer:
         ``emit(kind, payload)`` receives captured side effects (WebSocket/cluster events).
         ``port``: listen there (a port held for us with SO_REUSEPORT; if it cannot be bound,
         any free port), else on any free port."""
-        self.ctx = ApiContext(store, plugin_id, manifest, hooks)
+        self.ctx = ApiContext(store, plugin_id, manifest, hooks, plugins)
         if log_sink is not None:
             self.ctx.log = log_sink
         if emit is not None:
