@@ -4,7 +4,7 @@ Files are named test_parity_<area>.py (test basenames must be unique in this sui
 test is marked ``@pytest.mark.parity(method, source)``: ``method`` is the PluginAPI rpc (or a
 tuple of them), ``source`` the Go function(s) of mattermost/mattermost the behaviour comes from
 (``server/channels/app/post.go: (*App).CreatePost``). The test's docstring states the
-behaviour in one sentence a plugin author understands. ``scripts/gen_parity.py`` builds
+behaviour in one sentence a plugin author understands. ``scripts/gen_api_docs.py`` builds
 docs/parity.md from these marks and from the known differences the emulations declare
 (``differs(...)`` in ``mmplug.host.api._registry``).
 

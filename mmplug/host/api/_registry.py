@@ -166,7 +166,7 @@ _DIFFERENCES: dict[str, list[str]] = {}
 def differs(go_name: str, text: str) -> None:
     """Declare a known difference of the emulation of ``go_name`` from the real server, in one
     sentence a plugin author understands (what the server does, what mmplug does instead).
-    docs/parity.md lists them (scripts/gen_parity.py)."""
+    docs/parity.md lists them (scripts/gen_api_docs.py)."""
     if go_name not in API_BY_GO_NAME:
         raise ValueError(f"{go_name!r} is not a PluginAPI rpc (see mmplug.protocol.catalog)")
     _DIFFERENCES.setdefault(go_name, []).append(text)

@@ -1,5 +1,6 @@
-"""docs/api-coverage.md is generated from the catalog and the emulation registry; a stale
-document fails here (regenerate with `python scripts/gen_api_coverage.py`)."""
+"""docs/api-coverage.md and docs/parity.md are generated from the catalog, the emulation
+registry and the parity tests; a stale document fails here (regenerate with
+`python scripts/gen_api_docs.py`)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from mmplug.host.api import emulated
 from mmplug.protocol.catalog import API
 
 ROOT = Path(__file__).resolve().parents[3]
-SCRIPT = ROOT / "scripts" / "gen_api_coverage.py"
+SCRIPT = ROOT / "scripts" / "gen_api_docs.py"
 
 
 def test_coverage_doc_is_up_to_date() -> None:
@@ -19,6 +20,21 @@ def test_coverage_doc_is_up_to_date() -> None:
         [sys.executable, str(SCRIPT), "--check"], capture_output=True, text=True, timeout=60
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_parity_doc_lists_every_parity_test_with_its_source() -> None:
+    """Every test of tests/parity/ appears in docs/parity.md with the Go function it cites."""
+    sys.path.insert(0, str(SCRIPT.parent))
+    try:
+        from gen_api_docs import parity_behaviours
+    finally:
+        sys.path.remove(str(SCRIPT.parent))
+    text = (ROOT / "docs" / "parity.md").read_text(encoding="utf-8")
+    behaviours = parity_behaviours()
+    assert len(behaviours) >= 10
+    for item in behaviours:
+        assert f"*{item.source}* (`{item.test}`)" in text
+    assert f"**{len(behaviours)} behaviours of " in text
 
 
 def test_coverage_doc_counts_every_rpc() -> None:
