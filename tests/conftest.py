@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +15,15 @@ SHARED = (REPO.parent / "shared").resolve()
 CONTRACT = SHARED / "reference" / "wire-contract.json"
 CONFORMANCE = SHARED / "conformance"
 PARROT = REPO / "tests" / "fixtures" / "parrot_plugin"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """A suite started as a background job (``./scripts/test &``) inherits an ignored SIGINT,
+    and so would every process the tests start: a test that interrupts a child (as Ctrl-C
+    does) would wait in vain. Python handlers become the default on exec, so restoring ours
+    gives every child the default again."""
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(scope="session")

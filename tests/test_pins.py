@@ -129,3 +129,4 @@ def test_generated_code_stamps_agree_with_the_runtime_floors(repo_root: Path) ->
     assert len(pb_stamps) == 1, pb_stamps
     generated_for = next(iter(pb_stamps))
     assert _floor(repo_root, "protobuf") >= generated_for
+
