@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
+from mmplug._json import JSONDepthError, loads
 from mmplug.errors import UsageError
 
 if TYPE_CHECKING:
@@ -31,19 +32,62 @@ if TYPE_CHECKING:
 
 FORMAT = "mmplug-cassette"
 VERSION = 1
-_ENTRY_KEYS: dict[str, tuple[type, ...]] = {
-    "hook": (str,),
-    "request": (dict,),
-    "response": (dict, type(None)),
-    "error": (str, type(None)),
-    "api_calls": (list,),
-    "logs": (list,),
+# What each field of a cassette line may hold: (types, required). Checked field by field, so a
+# cassette that parses but holds a wrong value is refused with its line and the field's path,
+# before a replay would trip over it.
+_Field = tuple[tuple[type, ...], bool]
+_NUMBER = (int, float)
+_HEADER: dict[str, _Field] = {
+    "plugin_id": ((str,), True),
+    "mmplug_version": ((str,), False),
+    "created_at": ((str,), False),
+    "world": ((dict, type(None)), False),
 }
-_CALL_KEYS: dict[str, tuple[type, ...]] = {
-    "method": (str,),
-    "request": (dict,),
-    "response": (dict, type(None)),
-    "error": (dict, type(None)),
+_WORLD: dict[str, _Field] = {
+    "name": ((str,), False),
+    "seed": ((str, int), False),
+    "epoch_ms": ((int,), False),
+}
+_ENTRY: dict[str, _Field] = {
+    "hook": ((str,), True),
+    "request": ((dict,), True),
+    "response": ((dict, type(None)), True),
+    "error": ((str, type(None)), True),
+    "api_calls": ((list,), True),
+    "logs": ((list,), True),
+    "seq": ((int,), False),
+    "plugin_id": ((str,), False),
+    "duration_s": (_NUMBER, False),
+    "at_ms": ((int,), False),
+    "ids": ((int,), False),
+    "http": ((dict,), False),
+    "hint": ((str,), False),
+    "details": ((str,), False),
+    "nested": ((bool,), False),
+    "session_start": ((bool,), False),
+}
+_CALL: dict[str, _Field] = {
+    "method": ((str,), True),
+    "request": ((dict,), True),
+    "response": ((dict, type(None)), True),
+    "error": ((dict, type(None)), True),
+    "duration_s": (_NUMBER, False),
+    "emulated": ((bool,), False),
+}
+_LOG: dict[str, _Field] = {
+    "level": ((str,), True),
+    "message": ((str,), True),
+    "fields": ((dict,), False),
+    "module": ((str, type(None)), False),
+    "source": ((str, type(None)), False),
+}
+_HTTP: dict[str, _Field] = {
+    "status": ((int,), True),
+    "headers": ((list,), True),
+    "body": ((str,), False),
+    "body_b64": ((str,), False),
+    "request_body": ((str,), False),
+    "request_body_b64": ((str,), False),
 }
 
 
@@ -65,9 +109,12 @@ def from_json(cls: type[Message], data: dict[str, Any], where: str) -> Message:
     from google.protobuf import json_format
 
     message = cls()
+    if not isinstance(data, dict):
+        raise CassetteError(f"{where}: not a valid {cls.DESCRIPTOR.name}: it must be a JSON "
+                            "object")
     try:
         json_format.ParseDict(data, message)
-    except json_format.ParseError as exc:
+    except (json_format.ParseError, TypeError, ValueError, RecursionError) as exc:
         raise CassetteError(f"{where}: not a valid {cls.DESCRIPTOR.name}: {exc}") from None
     return message
 
@@ -202,37 +249,75 @@ def _check_header(header: Any, where: str) -> dict[str, Any]:
                             f"with \"format\": \"{FORMAT}\")",
                             hint="record one with `mmplug fire HOOK --record FILE`")
     version = header.get("version")
-    if version != VERSION:
+    if version != VERSION or isinstance(version, bool):
         raise CassetteError(f"{where}: cassette format version {version!r} is not supported "
                             f"(this mmplug reads version {VERSION})",
                             hint="re-record the cassette, or use the mmplug that wrote it")
-    if not isinstance(header.get("plugin_id"), str):
-        raise CassetteError(f"{where}: the header has no plugin_id")
+    _check_fields(header, _HEADER, where, "")
+    if not header["plugin_id"]:
+        raise CassetteError(f"{where}: plugin_id is empty", hint="name the plugin the calls "
+                            "were recorded from")
+    if isinstance(header.get("world"), dict):
+        _check_fields(header["world"], _WORLD, where, "world.")
     return header
 
 
 def _check_entry(data: Any, where: str) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise CassetteError(f"{where}: a hook call must be a JSON object")
-    _check_keys(data, _ENTRY_KEYS, where)
-    from mmplug.protocol.catalog import HOOKS_BY_GO_NAME
+    _check_fields(data, _ENTRY, where, "")
+    from mmplug.protocol.catalog import API_BY_GO_NAME, HOOKS_BY_GO_NAME
 
     if data["hook"] not in HOOKS_BY_GO_NAME:
         raise CassetteError(f"{where}: {data['hook']!r} is not a Mattermost plugin hook")
     for i, call in enumerate(data["api_calls"]):
-        if not isinstance(call, dict):
-            raise CassetteError(f"{where}: api_calls[{i}] must be a JSON object")
-        _check_keys(call, _CALL_KEYS, f"{where}: api_calls[{i}]")
+        path = f"api_calls[{i}]"
+        _check_object(call, _CALL, where, path)
+        if call["method"] not in API_BY_GO_NAME:
+            raise CassetteError(f"{where}: {path}.method: {call['method']!r} is not a "
+                                "PluginAPI method")
+    for i, log in enumerate(data["logs"]):
+        _check_object(log, _LOG, where, f"logs[{i}]")
+    http = data.get("http")
+    if http is not None:
+        _check_fields(http, _HTTP, where, "http.")
+        for i, pair in enumerate(http["headers"]):
+            if not (isinstance(pair, list) and len(pair) == 2
+                    and all(isinstance(part, str) for part in pair)):
+                raise CassetteError(f"{where}: http.headers[{i}] must be a [name, value] pair "
+                                    "of strings")
+        for key in ("body_b64", "request_body_b64"):
+            if key in http:
+                try:
+                    base64.b64decode(http[key], validate=True)
+                except ValueError:
+                    raise CassetteError(f"{where}: http.{key} is not base64") from None
     return data
 
 
-def _check_keys(data: dict[str, Any], keys: dict[str, tuple[type, ...]], where: str) -> None:
-    for key, types in keys.items():
+def _check_object(value: Any, fields: dict[str, _Field], where: str, path: str) -> None:
+    if not isinstance(value, dict):
+        raise CassetteError(f"{where}: {path} must be a JSON object")
+    _check_fields(value, fields, where, f"{path}.")
+
+
+def _check_fields(data: dict[str, Any], fields: dict[str, _Field], where: str,
+                  prefix: str) -> None:
+    for key, (types, required) in fields.items():
         if key not in data:
-            raise CassetteError(f"{where}: missing {key!r}")
-        if not isinstance(data[key], types):
-            wanted = " or ".join("null" if t is type(None) else t.__name__ for t in types)
-            raise CassetteError(f"{where}: {key!r} must be {wanted}")
+            if required:
+                raise CassetteError(f"{where}: missing {prefix}{key}")
+            continue
+        value = data[key]
+        # JSON true/false are not numbers here, although Python's bool is an int
+        if not isinstance(value, types) or (isinstance(value, bool) and bool not in types):
+            wanted = " or ".join(_TYPE_NAMES.get(t, t.__name__) for t in types)
+            raise CassetteError(f"{where}: {prefix}{key} must be {wanted}, not "
+                                f"{_TYPE_NAMES.get(type(value), type(value).__name__)}")
+
+
+_TYPE_NAMES = {type(None): "null", dict: "an object", list: "a list", str: "a string",
+               int: "an integer", float: "a number", bool: "true or false"}
 
 
 def read_cassette(path: str | Path) -> Cassette:
@@ -251,10 +336,13 @@ def read_cassette(path: str | Path) -> Cassette:
             continue
         where = f"{path}:{number}"
         try:
-            data = json.loads(raw)
+            data = loads(raw)
         except json.JSONDecodeError as exc:
             raise CassetteError(f"{where}: malformed line (column {exc.colno}: {exc.msg})",
                                 hint="each line of a cassette is one JSON object") from None
+        except JSONDepthError as exc:
+            raise CassetteError(f"{where}: the line is {exc}",
+                                hint="a cassette holds recorded calls; re-record it") from None
         if cassette is None:
             cassette = Cassette(path, _check_header(data, where))
         else:

@@ -57,9 +57,9 @@ def test_unknown_format_version(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("line", "says"), [
     ({**ENTRY, "hook": "MessageWillBePostd"}, "'MessageWillBePostd' is not a Mattermost"),
-    ({k: v for k, v in ENTRY.items() if k != "request"}, "missing 'request'"),
-    ({**ENTRY, "api_calls": [{"method": "KVGet"}]}, "api_calls[0]: missing 'request'"),
-    ({**ENTRY, "error": 3}, "'error' must be str or null"),
+    ({k: v for k, v in ENTRY.items() if k != "request"}, ": missing request"),
+    ({**ENTRY, "api_calls": [{"method": "KVGet"}]}, ": missing api_calls[0].request"),
+    ({**ENTRY, "error": 3}, ": error must be a string or null, not an integer"),
     ([1, 2], "must be a JSON object"),
 ])
 def test_bad_entries_name_the_line(tmp_path: Path, line: object, says: str) -> None:
