@@ -155,8 +155,7 @@ def test_create_keeps_the_id_of_a_shared_channel(host: Host) -> None:
 
 @pytest.mark.parity("CreateChannel", CREATE)
 def test_create_refuses_a_taken_name(host: Host) -> None:
-    """A name already used in the team is a 400 `store.sql_channel.save_channel.exists.app_error`.
-    """
+    """A name used in the team is a 400 `store.sql_channel.save_channel.exists.app_error`."""
     assert error(create(host, name="off-topic")) == (
         400,
         "store.sql_channel.save_channel.exists.app_error",
@@ -610,8 +609,7 @@ def test_town_square_cannot_be_archived(host: Host) -> None:
 
 @pytest.mark.parity("DeleteChannel", DELETE)
 def test_a_plugin_may_archive_a_direct_channel(host: Host) -> None:
-    """Only the REST API refuses to archive direct and group channels; the plugin API archives them.
-    """
+    """Only the REST API refuses to archive direct and group channels; a plugin may."""
     dm = host.api.GetDirectChannel(
         cp.GetDirectChannelRequest(user_id_1=make_user(host), user_id_2=host.user("bob"))
     ).channel
