@@ -22,6 +22,7 @@ from mmplug.host.api._entities import (
     save_channel,
 )
 from mmplug.host.api._registry import ApiContext, ApiFailure, differs, emulates
+from mmplug.host.api.config import load_server_config
 from mmplug.host.ids import is_valid_id
 from mmplug.protocol import api_channel_post_pb2 as cp
 from mmplug.protocol import channel_pb2, hooks_user_channel_pb2
@@ -59,10 +60,10 @@ def sanitize_unicode(text: str) -> str:
 
 def server_setting(db: sqlite3.Connection, path: str, default: Any) -> Any:
     """A value of the server configuration (``"TeamSettings.MaxChannelsPerTeam"``)."""
-    row = db.execute(
-        "SELECT json_extract(data, ?) AS v FROM config WHERE key='server'", (f"$.{path}",)
-    ).fetchone()
-    return default if row is None or row["v"] is None else row["v"]
+    value: Any = load_server_config(db)
+    for part in path.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    return default if value is None else value
 
 
 def window(page: int, per_page: int, error_id: str, where: str) -> tuple[int, int]:
