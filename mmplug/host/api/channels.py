@@ -82,6 +82,11 @@ def window(page: int, per_page: int, error_id: str, where: str) -> tuple[int, in
     return per_page, offset
 
 
+def is_channel_identifier(name: str) -> bool:
+    """The server's ``IsValidChannelIdentifier`` (channel and share names)."""
+    return bool(_NAME.match(name))
+
+
 def _invalid(what: str, message: str, detail: str = "") -> ApiFailure:
     return ApiFailure(
         400,
@@ -133,7 +138,7 @@ def validate_channel(ch: channel_pb2.Channel) -> None:
             f"Invalid display name: at most {DISPLAY_NAME_MAX} characters.",
             f"length={len(ch.display_name)}",
         )
-    if not _NAME.match(ch.name):
+    if not is_channel_identifier(ch.name):
         raise _invalid(
             "1_or_more",
             "The name must be lowercase letters, digits, '-' and '_', starting with a letter "
