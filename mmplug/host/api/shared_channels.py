@@ -42,11 +42,6 @@ differs(
     "The server refuses to share a direct or group channel (unless its "
     "EnableSharedChannelsDMs feature flag is on); mmplug shares it.",
 )
-differs(
-    "InviteRemoteToChannel",
-    "The server sends the invitation to the remote cluster and waits for it to be accepted; "
-    "mmplug has only plugin remotes and records the invitation as accepted at once.",
-)
 
 
 @emulates("RegisterPluginForSharedChannels")
