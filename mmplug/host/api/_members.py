@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 
 from mmplug.host.api._registry import ApiContext, ApiFailure
@@ -9,6 +10,13 @@ from mmplug.protocol import api_channel_post_pb2 as cp
 from mmplug.protocol import user_pb2
 
 SCHEME_ROLES = ("channel_user", "channel_admin", "channel_guest")
+# Roles the server manages through permission schemes: they are flags on a membership, not
+# explicit roles, and only the channel scheme's three may be given to a channel member.
+SCHEME_MANAGED = frozenset(
+    f"{scope}_{kind}"
+    for scope in ("system", "team", "channel")
+    for kind in ("guest", "user", "admin")
+)
 DEFAULT_NOTIFY_PROPS = {
     "desktop": "default",
     "email": "default",
@@ -17,15 +25,34 @@ DEFAULT_NOTIFY_PROPS = {
     "ignore_channel_mentions": "default",
     "channel_auto_follow_threads": "off",
 }
-# notify prop -> (allowed values, the server's error id fragment)
+# The notify props UpdateChannelMemberNotifications keeps; the server drops any other key.
+UPDATABLE_NOTIFY_PROPS = (
+    "mark_unread",
+    "desktop",
+    "desktop_sound",
+    "desktop_notification_sound",
+    "desktop_threads",
+    "email",
+    "push",
+    "push_threads",
+    "ignore_channel_mentions",
+    "channel_auto_follow_threads",
+)
+_LEVELS = {"default", "all", "mention", "none"}
+# notify prop -> (allowed values, the longest value the server accepts, error id fragment)
 _NOTIFY_RULES = {
-    "desktop": ({"default", "all", "mention", "none"}, "notify_level"),
-    "push": ({"default", "all", "mention", "none"}, "push_level"),
-    "email": ({"default", "true", "false"}, "email_value"),
-    "mark_unread": ({"all", "mention"}, "unread_level"),
-    "ignore_channel_mentions": ({"default", "off", "on"}, "ignore_channel_mentions_value"),
-    "channel_auto_follow_threads": ({"on", "off"}, "channel_auto_follow_threads_value"),
+    "desktop": (_LEVELS, 20, "notify_level"),
+    "mark_unread": ({"all", "mention"}, 20, "unread_level"),
+    "push": (_LEVELS, 20, "push_level"),
+    "email": ({"default", "true", "false"}, 20, "email_value"),
+    "ignore_channel_mentions": ({"default", "off", "on"}, 40, "ignore_channel_mentions_value"),
+    "channel_auto_follow_threads": ({"on", "off"}, 3, "channel_auto_follow_threads_value"),
 }
+NOTIFY_PROPS_MAX_RUNES = 800_000
+
+
+def is_guest(user: user_pb2.User) -> bool:
+    return "system_guest" in user.roles.split()
 
 
 def scheme_roles(member: cp.ChannelMember, explicit: list[str]) -> str:
@@ -39,7 +66,7 @@ def scheme_roles(member: cp.ChannelMember, explicit: list[str]) -> str:
 
 
 def new_member(ctx: ApiContext, channel_id: str, user: user_pb2.User) -> cp.ChannelMember:
-    guest = "system_guest" in user.roles.split()
+    guest = is_guest(user)
     member = cp.ChannelMember(
         channel_id=channel_id,
         user_id=user.id,
@@ -53,51 +80,77 @@ def new_member(ctx: ApiContext, channel_id: str, user: user_pb2.User) -> cp.Chan
 
 
 def apply_roles(db: sqlite3.Connection, member: cp.ChannelMember, new_roles: str) -> None:
-    """Set ``member``'s roles from a space-separated list, like UpdateChannelMemberRoles."""
-    names = new_roles.split()
-    for name in names:
-        if name in SCHEME_ROLES:
-            continue
-        if db.execute("SELECT 1 FROM roles WHERE name=?", (name,)).fetchone() is None:
+    """Set ``member``'s roles from a space-separated list, like UpdateChannelMemberRoles:
+    the channel scheme's roles become flags, other known roles explicit roles."""
+    was_guest = member.scheme_guest
+    guest = user = admin = False
+    explicit: list[str] = []
+    for name in new_roles.split():
+        known = name in SCHEME_MANAGED  # built into every server
+        if not known and db.execute("SELECT 1 FROM roles WHERE name=?", (name,)).fetchone() is None:
             raise ApiFailure(
-                404,
+                400,
                 "app.role.get_by_name.app_error",
                 f"Unable to find the role {name!r}.",
                 detailed_error=f"new_roles={new_roles!r}",
             )
-    if member.scheme_guest:
-        if "channel_user" in names or "channel_admin" in names:
+        if name not in SCHEME_MANAGED:
+            explicit.append(name)
+        elif name == "channel_admin":
+            admin = True
+        elif name == "channel_user":
+            user = True
+        elif name == "channel_guest":
+            guest = True
+        else:
             raise ApiFailure(
                 400,
-                "api.channel.update_channel_member_roles.guest_and_user.app_error",
-                "A guest cannot be given the channel_user or channel_admin role.",
+                "api.channel.update_channel_member_roles.scheme_role.app_error",
+                f"{name!r} is a scheme role of another scope: a channel member takes "
+                "channel_user, channel_admin or channel_guest.",
+                detailed_error=f"role_name={name}",
             )
-    elif "channel_user" not in names:
+    if user and guest:
         raise ApiFailure(
             400,
-            "api.channel.update_channel_member_roles.unset_user_scheme.app_error",
-            "The channel_user role cannot be removed from a regular member; "
-            "include 'channel_user' in the new roles.",
-            detailed_error=f"new_roles={new_roles!r}",
+            "api.channel.update_channel_member_roles.guest_and_user.app_error",
+            "A member cannot be both channel_user and channel_guest.",
         )
-    elif "channel_guest" in names:
+    if guest != was_guest:
         raise ApiFailure(
             400,
-            "api.channel.update_channel_member_roles.scheme_role.app_error",
-            "The channel_guest role cannot be given to a regular member.",
+            "api.channel.update_channel_member_roles.changing_guest_role.app_error",
+            "channel_guest follows the user's account: keep it for a guest, leave it out "
+            "for anyone else.",
         )
-    if not member.scheme_guest:
-        member.scheme_admin = "channel_admin" in names
-    member.roles = scheme_roles(member, names)
+    member.scheme_guest, member.scheme_user, member.scheme_admin = guest, user, admin
+    member.roles = scheme_roles(member, explicit)
+
+
+def check_notify_props(props: dict[str, str], *, allow_missing: bool) -> None:
+    """The server's ``IsChannelMemberNotifyPropsValid``."""
+    for key, (allowed, longest, fragment) in _NOTIFY_RULES.items():
+        required = key in ("desktop", "mark_unread") and not allow_missing
+        if key not in props and not required:
+            continue
+        value = props.get(key, "")
+        if len(value) > longest or value not in allowed:
+            raise ApiFailure(
+                400,
+                f"model.channel_member.is_valid.{fragment}.app_error",
+                f"Invalid {key} notify prop {value!r}: use one of {sorted(allowed)}.",
+                detailed_error=f"{key}={value}",
+                where="ChannelMember.IsValid",
+            )
+    if len(json.dumps(props, ensure_ascii=False)) > NOTIFY_PROPS_MAX_RUNES:
+        raise ApiFailure(
+            400,
+            "model.channel_member.is_valid.notify_props.app_error",
+            f"The notify props are limited to {NOTIFY_PROPS_MAX_RUNES} characters of JSON.",
+            where="ChannelMember.IsValid",
+        )
 
 
 def merge_notify_props(member: cp.ChannelMember, props: dict[str, str]) -> None:
-    for key, value in props.items():
-        rule = _NOTIFY_RULES.get(key)
-        if rule is not None and value not in rule[0]:
-            raise ApiFailure(
-                400,
-                f"model.channel_member.is_valid.{rule[1]}.app_error",
-                f"Invalid {key} notify prop {value!r}: use one of {sorted(rule[0])}.",
-            )
+    check_notify_props(props, allow_missing=True)
     member.notify_props.update(props)

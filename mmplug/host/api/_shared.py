@@ -21,8 +21,9 @@ def find_remote(
 
 
 def get_remote(db: sqlite3.Connection, remote_id: str) -> hc.RemoteCluster:
+    """The remote, unless unknown or unregistered (the server keeps those, deleted)."""
     remote = find_remote(db, "remote_id=?", (remote_id,))
-    if remote is None:
+    if remote is None or remote.delete_at:
         raise ApiFailure(
             404,
             "app.remote_cluster.get.app_error",

@@ -1,9 +1,16 @@
 """Channel membership: add (with ChannelMemberWillBeAdded/UserHasJoinedChannel), remove
-(UserHasLeftChannel), read, roles and notification preferences."""
+(UserHasLeftChannel), read, roles and notification preferences.
+
+As on the server's plugin API path: adding checks the user's team membership (a direct or
+group channel has no team, so nobody is added there), not whether the channel is archived
+or the user deactivated; listings page in the database as given; a missing membership in a
+batch notify-props patch is skipped.
+"""
 
 from __future__ import annotations
 
 import logging
+import sqlite3
 
 from mmplug.host.api import _hooks
 from mmplug.host.api._entities import (
@@ -11,13 +18,20 @@ from mmplug.host.api._entities import (
     get_channel,
     get_member,
     get_user,
-    is_team_member,
     member_from_row,
     save_member,
 )
-from mmplug.host.api._members import apply_roles, merge_notify_props, new_member
-from mmplug.host.api._pbjson import paging, require_id
+from mmplug.host.api._members import (
+    UPDATABLE_NOTIFY_PROPS,
+    apply_roles,
+    check_notify_props,
+    is_guest,
+    merge_notify_props,
+    new_member,
+)
+from mmplug.host.api._pbjson import to_dict
 from mmplug.host.api._registry import ApiContext, ApiFailure, emulates
+from mmplug.host.api.channels import DEFAULT_CHANNEL, DM_TYPES, server_setting, window
 from mmplug.host.api.events import server_event
 from mmplug.protocol import api_channel_post_pb2 as cp
 from mmplug.protocol import channel_pb2, hooks_extra_pb2, post_pb2, user_pb2
@@ -25,35 +39,32 @@ from mmplug.protocol import hooks_user_channel_pb2 as huc
 
 T = channel_pb2.ChannelType
 _log = logging.getLogger("mmplug.host.api")
-DEFAULT_CHANNEL = "town-square"
+PATCH_NOTIFY_MAX = 200
 
 
-def _check_can_join(ch: channel_pb2.Channel, user: user_pb2.User, in_team: bool) -> None:
-    if ch.delete_at:
+def _check_can_join(ch: channel_pb2.Channel, team_member_delete_at: int | None) -> None:
+    if team_member_delete_at is None:
+        raise ApiFailure(
+            404,
+            "app.team.get_member.missing.app_error",
+            "The user is not a member of the channel's team: add them to the team first "
+            "(direct and group channels take no new members).",
+            detailed_error=f"team_id={ch.team_id}",
+            where="AddUserToChannel",
+        )
+    if team_member_delete_at:
         raise ApiFailure(
             400,
             "api.channel.add_user.to.channel.failed.deleted.app_error",
-            "Failed to add the user to the channel: the channel is archived.",
+            "The user has left the channel's team: add them to the team again first.",
+            detailed_error=f"team_id={ch.team_id}",
+            where="AddUserToChannel",
         )
-    if ch.type in (T.CHANNEL_TYPE_DIRECT, T.CHANNEL_TYPE_GROUP):
+    if ch.type not in (T.CHANNEL_TYPE_OPEN, T.CHANNEL_TYPE_PRIVATE):
         raise ApiFailure(
             400,
             "api.channel.add_user_to_channel.type.app_error",
             "Users cannot be added to direct or group message channels.",
-        )
-    if user.delete_at:
-        raise ApiFailure(
-            400,
-            "api.channel.add_user.to.channel.failed.deleted.app_error",
-            "Failed to add the user to the channel: the user is deactivated.",
-        )
-    if not in_team:
-        raise ApiFailure(
-            403,
-            "api.channel.add_user.to.channel.failed.app_error",
-            "Failed to add the user to the channel: the user is not a member of "
-            "the channel's team.",
-            detailed_error=f"team_id={ch.team_id}",
         )
 
 
@@ -64,9 +75,9 @@ def system_post(
     kind: str,
     message: str,
     props: dict[str, str],
-) -> None:
-    """The server's join/leave message: a real post (it runs MessageWillBePosted too); a
-    failure, e.g. a plugin rejecting it, is logged and the membership change stands."""
+) -> ApiFailure | None:
+    """The server's join/leave message: a real post (it runs MessageWillBePosted too).
+    Returns the failure (e.g. a plugin rejecting the post); the membership change stands."""
     from mmplug.host.api.posts import create_post
 
     post = post_pb2.Post(channel_id=channel_id, user_id=user_id, type=kind, message=message)
@@ -75,22 +86,63 @@ def system_post(
         create_post(ctx, post)
     except ApiFailure as failure:
         _log.warning("the %s message was not posted: %s", kind, failure.message)
+        return failure
+    return None
+
+
+def _join_post(ctx: ApiContext, ch: channel_pb2.Channel, user: user_pb2.User) -> None:
+    kind, text = "system_join_channel", "{} joined the channel."
+    if is_guest(user):
+        kind, text = "system_guest_join_channel", "{} joined the channel as a guest."
+    failure = system_post(
+        ctx, ch.id, user.id, kind, text.format(user.username), {"username": user.username}
+    )
+    if failure is not None:  # the server reports it, although the user has joined
+        raise ApiFailure(
+            500,
+            "api.channel.post_user_add_remove_message_and_forget.error",
+            f"The user joined, but the join message was not posted: {failure.message}",
+            detailed_error=failure.detailed_error,
+        )
+
+
+def _added_post(
+    ctx: ApiContext, ch: channel_pb2.Channel, actor: user_pb2.User, user: user_pb2.User
+) -> None:
+    kind, text = "system_add_to_channel", "{} added to the channel by {}."
+    if is_guest(user):
+        kind, text = "system_add_guest_to_chan", "{} added to the channel as a guest by {}."
+    system_post(
+        ctx,
+        ch.id,
+        actor.id,
+        kind,
+        text.format(user.username, actor.username),
+        {
+            "userId": actor.id,
+            "username": actor.username,
+            "addedUserId": user.id,
+            "addedUsername": user.username,
+        },
+    )
 
 
 def add_member(
     ctx: ApiContext, channel_id: str, user_id: str, actor_id: str = ""
 ) -> cp.ChannelMember:
     """Add ``user_id`` to the channel like the server's AddChannelMember; idempotent."""
-    require_id(channel_id, "channel_id")
-    require_id(user_id, "user_id")
     with ctx.store.read() as db:
         ch = get_channel(db, channel_id)
-        user = get_user(db, user_id)
         existing = find_member(db, channel_id, user_id)
         if existing is not None:
             return existing
-        _check_can_join(ch, user, is_team_member(db, ch.team_id, user_id))
+        user = get_user(db, user_id)
         actor = get_user(db, actor_id) if actor_id else None
+        row = db.execute(
+            "SELECT delete_at FROM team_members WHERE team_id=? AND user_id=?",
+            (ch.team_id, user_id),
+        ).fetchone()
+        _check_can_join(ch, None if row is None else int(row["delete_at"]))
     outcome = _hooks.chain(
         ctx,
         "ChannelMemberWillBeAdded",
@@ -125,28 +177,9 @@ def add_member(
     )
     _hooks.fire(ctx, "UserHasJoinedChannel", joined)
     if actor is None or actor.id == user.id:
-        system_post(
-            ctx,
-            ch.id,
-            user.id,
-            "system_join_channel",
-            f"{user.username} joined the channel.",
-            {"username": user.username},
-        )
+        _join_post(ctx, ch, user)
     else:
-        system_post(
-            ctx,
-            ch.id,
-            actor.id,
-            "system_add_to_channel",
-            f"{user.username} added to the channel by {actor.username}.",
-            {
-                "userId": actor.id,
-                "username": actor.username,
-                "addedUserId": user.id,
-                "addedUsername": user.username,
-            },
-        )
+        _added_post(ctx, ch, actor, user)
     return member
 
 
@@ -161,60 +194,72 @@ def add_channel_member(
 def add_user_to_channel(
     ctx: ApiContext, req: cp.AddUserToChannelRequest
 ) -> cp.AddUserToChannelResponse:
-    if req.as_user_id:
-        require_id(req.as_user_id, "as_user_id")
     member = add_member(ctx, req.channel_id, req.user_id, req.as_user_id)
     return cp.AddUserToChannelResponse(channel_member=member)
+
+
+def _active_members(db: sqlite3.Connection, channel_id: str) -> int:
+    return int(
+        db.execute(
+            "SELECT count(*) FROM channel_members m JOIN users u ON u.id=m.user_id "
+            "WHERE m.channel_id=? AND u.delete_at=0",
+            (channel_id,),
+        ).fetchone()[0]
+    )
 
 
 @emulates("DeleteChannelMember")
 def delete_channel_member(
     ctx: ApiContext, req: cp.DeleteChannelMemberRequest
 ) -> cp.DeleteChannelMemberResponse:
-    require_id(req.channel_id, "channel_id")
-    require_id(req.user_id, "user_id")
     with ctx.store.tx() as db:
         ch = get_channel(db, req.channel_id)
         user = get_user(db, req.user_id)
-        if ch.type in (T.CHANNEL_TYPE_DIRECT, T.CHANNEL_TYPE_GROUP):
+        if ch.type in DM_TYPES:
             raise ApiFailure(
                 400,
                 "api.channel.leave.direct.app_error",
                 "Users cannot leave a direct or group message channel.",
             )
-        if ch.name == DEFAULT_CHANNEL:
+        if ch.type == T.CHANNEL_TYPE_PRIVATE and _active_members(db, ch.id) == 1:
+            raise ApiFailure(
+                400,
+                "api.channel.leave.last_member.app_error",
+                "This is the private channel's last member: archive the channel instead.",
+                detailed_error=f"userId={user.id}",
+            )
+        if ch.name == DEFAULT_CHANNEL and not is_guest(user):
             raise ApiFailure(
                 400,
                 "api.channel.remove.default.app_error",
                 f"Unable to remove a user from the default channel {DEFAULT_CHANNEL}.",
+                params={"Channel": DEFAULT_CHANNEL},
             )
         member = get_member(db, req.channel_id, req.user_id)
-        count = db.execute(
-            "SELECT count(*) FROM channel_members WHERE channel_id=?", (ch.id,)
-        ).fetchone()[0]
-        if ch.type == T.CHANNEL_TYPE_PRIVATE and count == 1:
-            raise ApiFailure(
-                400,
-                "api.channel.leave.last_member.app_error",
-                "You're the only member left; archive the private channel instead.",
-            )
         db.execute(
             "DELETE FROM channel_members WHERE channel_id=? AND user_id=?",
             (req.channel_id, req.user_id),
         )
+        leave_message = ch.name != DEFAULT_CHANNEL or bool(
+            server_setting(
+                db, "ServiceSettings.ExperimentalEnableDefaultChannelLeaveJoinMessages", True
+            )
+        )
     left = huc.UserHasLeftChannelRequest(
         context=_hooks.request_context(ctx, user.id), channel_member=member, actor=user
     )
-    server_event(ctx, "user_removed", {"user_id": user.id, "channel_id": ch.id}, channel_id=ch.id)
     _hooks.fire(ctx, "UserHasLeftChannel", left)
-    system_post(
-        ctx,
-        ch.id,
-        user.id,
-        "system_leave_channel",
-        f"{user.username} left the channel.",
-        {"username": user.username},
-    )
+    server_event(ctx, "user_removed", {"user_id": user.id, "remover_id": user.id}, channel_id=ch.id)
+    server_event(ctx, "user_removed", {"channel_id": ch.id, "remover_id": user.id}, user_id=user.id)
+    if leave_message:
+        system_post(
+            ctx,
+            ch.id,
+            user.id,
+            "system_leave_channel",
+            f"@{user.username} left the channel.",
+            {"username": user.username},
+        )
     return cp.DeleteChannelMemberResponse()
 
 
@@ -222,8 +267,6 @@ def delete_channel_member(
 def get_channel_member(
     ctx: ApiContext, req: cp.GetChannelMemberRequest
 ) -> cp.GetChannelMemberResponse:
-    require_id(req.channel_id, "channel_id")
-    require_id(req.user_id, "user_id")
     with ctx.store.read() as db:
         return cp.GetChannelMemberResponse(
             channel_member=get_member(db, req.channel_id, req.user_id)
@@ -234,11 +277,12 @@ def get_channel_member(
 def get_channel_members(
     ctx: ApiContext, req: cp.GetChannelMembersRequest
 ) -> cp.GetChannelMembersResponse:
-    require_id(req.channel_id, "channel_id")
-    limit, offset = paging(req.page, req.per_page)
+    limit, offset = window(
+        req.page, req.per_page, "app.channel.get_members.app_error", "GetChannelMembersPage"
+    )
     with ctx.store.read() as db:
         rows = db.execute(
-            "SELECT data FROM channel_members WHERE channel_id=? ORDER BY user_id LIMIT ? OFFSET ?",
+            "SELECT data FROM channel_members WHERE channel_id=? ORDER BY rowid LIMIT ? OFFSET ?",
             (req.channel_id, limit, offset),
         ).fetchall()
     return cp.GetChannelMembersResponse(channel_members=[member_from_row(r) for r in rows])
@@ -248,7 +292,6 @@ def get_channel_members(
 def get_channel_members_by_ids(
     ctx: ApiContext, req: cp.GetChannelMembersByIdsRequest
 ) -> cp.GetChannelMembersByIdsResponse:
-    require_id(req.channel_id, "channel_id")
     with ctx.store.read() as db:
         found = [find_member(db, req.channel_id, uid) for uid in dict.fromkeys(req.user_ids)]
     return cp.GetChannelMembersByIdsResponse(channel_members=[m for m in found if m])
@@ -258,29 +301,37 @@ def get_channel_members_by_ids(
 def get_channel_members_for_user(
     ctx: ApiContext, req: cp.GetChannelMembersForUserRequest
 ) -> cp.GetChannelMembersForUserResponse:
-    require_id(req.user_id, "user_id")
-    limit, offset = paging(req.page, req.per_page)
-    sql = (
-        "SELECT m.data FROM channel_members m JOIN channels c ON c.id=m.channel_id "
-        "WHERE m.user_id=? AND (c.team_id=? OR c.team_id='') AND c.delete_at=0 "
-        "ORDER BY c.name LIMIT ? OFFSET ?"
+    # The server ignores team_id here: every membership of the user, archived channels too.
+    limit, offset = window(
+        req.page,
+        req.per_page,
+        "app.channel.get_members.app_error",
+        "GetChannelMembersForUserWithPagination",
     )
     with ctx.store.read() as db:
-        rows = db.execute(sql, (req.user_id, req.team_id, limit, offset)).fetchall()
+        rows = db.execute(
+            "SELECT data FROM channel_members WHERE user_id=? ORDER BY channel_id LIMIT ? OFFSET ?",
+            (req.user_id, limit, offset),
+        ).fetchall()
     return cp.GetChannelMembersForUserResponse(channel_members=[member_from_row(r) for r in rows])
+
+
+def _member_updated(ctx: ApiContext, member: cp.ChannelMember) -> None:
+    server_event(
+        ctx, "channel_member_updated", {"channelMember": to_dict(member)}, user_id=member.user_id
+    )
 
 
 @emulates("UpdateChannelMemberRoles")
 def update_channel_member_roles(
     ctx: ApiContext, req: cp.UpdateChannelMemberRolesRequest
 ) -> cp.UpdateChannelMemberRolesResponse:
-    require_id(req.channel_id, "channel_id")
-    require_id(req.user_id, "user_id")
     with ctx.store.tx() as db:
         member = get_member(db, req.channel_id, req.user_id)
         apply_roles(db, member, req.new_roles)
         member.last_update_at = ctx.now()
         save_member(db, member)
+    _member_updated(ctx, member)
     return cp.UpdateChannelMemberRolesResponse(channel_member=member)
 
 
@@ -288,13 +339,12 @@ def update_channel_member_roles(
 def update_channel_member_notifications(
     ctx: ApiContext, req: cp.UpdateChannelMemberNotificationsRequest
 ) -> cp.UpdateChannelMemberNotificationsResponse:
-    require_id(req.channel_id, "channel_id")
-    require_id(req.user_id, "user_id")
+    kept = {k: v for k, v in req.notifications.items() if k in UPDATABLE_NOTIFY_PROPS}
     with ctx.store.tx() as db:
         member = get_member(db, req.channel_id, req.user_id)
-        merge_notify_props(member, dict(req.notifications))
-        member.last_update_at = ctx.now()
+        merge_notify_props(member, kept)
         save_member(db, member)
+    _member_updated(ctx, member)
     return cp.UpdateChannelMemberNotificationsResponse(channel_member=member)
 
 
@@ -302,10 +352,26 @@ def update_channel_member_notifications(
 def patch_channel_members_notifications(
     ctx: ApiContext, req: cp.PatchChannelMembersNotificationsRequest
 ) -> cp.PatchChannelMembersNotificationsResponse:
-    with ctx.store.tx() as db:  # all or nothing
+    if len(req.members) > PATCH_NOTIFY_MAX:
+        raise ApiFailure(
+            400,
+            "app.channel.patch_channel_members_notify_props.too_many",
+            f"At most {PATCH_NOTIFY_MAX} members per call: split the list.",
+            detailed_error=f"members={len(req.members)}",
+            params={"Max": PATCH_NOTIFY_MAX},
+        )
+    props = dict(req.notify_props)
+    check_notify_props(props, allow_missing=True)
+    updated: list[cp.ChannelMember] = []
+    with ctx.store.tx() as db:  # one statement on the server: all or nothing
         for ident in req.members:
-            member = get_member(db, ident.channel_id, ident.user_id)
-            merge_notify_props(member, dict(req.notify_props))
+            member = find_member(db, ident.channel_id, ident.user_id)
+            if member is None:  # the server's UPDATE simply matches no row
+                continue
+            member.notify_props.update(props)
             member.last_update_at = ctx.now()
             save_member(db, member)
+            updated.append(member)
+    for member in updated:
+        _member_updated(ctx, member)
     return cp.PatchChannelMembersNotificationsResponse()

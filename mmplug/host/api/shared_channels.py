@@ -1,13 +1,18 @@
 """Shared channels: plugins register as remotes, channels are shared and remotes invited.
-Syncing content to a plugin remote lives in ``shared_sync.py``."""
+Syncing content to a plugin remote lives in ``shared_sync.py``.
+
+As on the server: registering again (even after unregistering) gives back the plugin's
+remote; unregistering removes its invitations and unshares the channels left without a
+remote; sharing an already shared channel answers the existing share; the share's name,
+display name, purpose, header, team and type default to the channel's.
+"""
 
 from __future__ import annotations
 
 import sqlite3
 
-from mmplug.host.api._entities import TYPE_LETTER, get_channel
-from mmplug.host.api._pbjson import require_id
-from mmplug.host.api._registry import ApiContext, ApiFailure, emulates
+from mmplug.host.api._entities import get_channel
+from mmplug.host.api._registry import ApiContext, ApiFailure, differs, emulates
 from mmplug.host.api._shared import (
     SITE_URL_PLUGIN_PREFIX,
     find_remote,
@@ -18,12 +23,25 @@ from mmplug.host.api._shared import (
     save_shared,
     set_channel_shared,
 )
-from mmplug.host.api.channels import validate_channel
+from mmplug.host.api.channels import (
+    DISPLAY_NAME_MAX,
+    HEADER_MAX,
+    PURPOSE_MAX,
+    is_channel_identifier,
+    sanitize_unicode,
+)
+from mmplug.host.ids import is_valid_id
 from mmplug.protocol import api_remaining_pb2 as rem
 from mmplug.protocol import channel_pb2
 from mmplug.protocol import hooks_command_pb2 as hc
 
-DISPLAY_NAME_MAX, PURPOSE_MAX, HEADER_MAX = 64, 250, 1024
+_NAME_CHECK = "model.channel.is_valid.{}.app_error"
+
+differs(
+    "ShareChannel",
+    "The server refuses to share a direct or group channel (unless its "
+    "EnableSharedChannelsDMs feature flag is on); mmplug shares it.",
+)
 
 
 @emulates("RegisterPluginForSharedChannels")
@@ -39,66 +57,103 @@ def register_plugin(
         )
     with ctx.store.tx() as db:
         remote = find_remote(db, "plugin_id=?", (opts.plugin_id,))
-        if remote is None:  # idempotent: the same plugin always gets the same remote
+        if remote is None:
             remote = hc.RemoteCluster(
                 remote_id=ctx.new_id(),
                 name=opts.plugin_id,
-                display_name=opts.display_name or opts.plugin_id,
                 site_url=SITE_URL_PLUGIN_PREFIX + opts.plugin_id,
                 plugin_id=opts.plugin_id,
                 token=ctx.new_id(),
                 create_at=ctx.now(),
             )
-            save_remote(db, remote)
+        remote.delete_at = 0  # a registration that was removed comes back
+        remote.display_name = opts.display_name
+        save_remote(db, remote)
     return rem.RegisterPluginForSharedChannelsResponse(remote_id=remote.remote_id)
+
+
+def _unshare(db: sqlite3.Connection, channel_id: str, now: int) -> bool:
+    if find_shared(db, channel_id) is None:
+        return False
+    db.execute("DELETE FROM shared_channels WHERE channel_id=?", (channel_id,))
+    set_channel_shared(db, channel_id, False, now)
+    return True
 
 
 @emulates("UnregisterPluginForSharedChannels")
 def unregister_plugin(
     ctx: ApiContext, req: rem.UnregisterPluginForSharedChannelsRequest
 ) -> rem.UnregisterPluginForSharedChannelsResponse:
-    with ctx.store.tx() as db:  # its invitations go with it (ON DELETE CASCADE)
-        db.execute(
-            "DELETE FROM remote_clusters WHERE plugin_id=? AND plugin_id<>''", (req.plugin_id,)
-        )
+    with ctx.store.tx() as db:
+        remote = find_remote(db, "plugin_id=? AND plugin_id<>''", (req.plugin_id,))
+        if remote is None or remote.delete_at:
+            return rem.UnregisterPluginForSharedChannelsResponse()
+        invited = [
+            r[0]
+            for r in db.execute(
+                "SELECT channel_id FROM shared_channel_remotes WHERE remote_id=?",
+                (remote.remote_id,),
+            )
+        ]
+        db.execute("DELETE FROM shared_channel_remotes WHERE remote_id=?", (remote.remote_id,))
+        remote.delete_at = ctx.now()
+        save_remote(db, remote)
+        for channel_id in invited:  # channels left without any remote are unshared
+            if not db.execute(
+                "SELECT 1 FROM shared_channel_remotes WHERE channel_id=?", (channel_id,)
+            ).fetchone():
+                _unshare(db, channel_id, ctx.now())
     return rem.UnregisterPluginForSharedChannelsResponse()
 
 
-def _validate(shared: rem.SharedChannel, channel: channel_pb2.Channel) -> None:
-    def bad(field: str, message: str) -> ApiFailure:
-        return ApiFailure(
-            400, f"model.channel.is_valid.{field}.app_error", message, where="SharedChannel.IsValid"
-        )
+def is_home(shared: rem.SharedChannel) -> bool:
+    """``home`` is a string on the wire: the server reads exactly "true" as true."""
+    return shared.home == "true"
 
-    probe = channel_pb2.Channel(name=shared.share_name, display_name="x", type=channel.type)
-    if channel.type in (channel_pb2.CHANNEL_TYPE_OPEN, channel_pb2.CHANNEL_TYPE_PRIVATE):
-        validate_channel(probe)  # share_name follows the channel name rules
+
+def _validate(shared: rem.SharedChannel, channel: channel_pb2.Channel) -> None:
+    """The server's ``SharedChannel.IsValid``."""
+
+    def bad(field: str, message: str) -> ApiFailure:
+        return ApiFailure(400, _NAME_CHECK.format(field), message, where="SharedChannel.IsValid")
+
+    if channel.type != channel_pb2.CHANNEL_TYPE_DIRECT and not is_valid_id(shared.team_id):
+        raise bad("id", f"The share needs the channel's team id, not {shared.team_id!r}.")
     if len(shared.share_display_name) > DISPLAY_NAME_MAX:
         raise bad("display_name", f"share_display_name: at most {DISPLAY_NAME_MAX} characters.")
-    if len(shared.share_purpose) > PURPOSE_MAX:
-        raise bad("purpose", f"share_purpose: at most {PURPOSE_MAX} characters.")
+    if not is_channel_identifier(shared.share_name):
+        raise bad(
+            "1_or_more",
+            "share_name must be lowercase letters, digits, '-' and '_'.",
+        )
     if len(shared.share_header) > HEADER_MAX:
         raise bad("header", f"share_header: at most {HEADER_MAX} characters.")
-    require_id(shared.creator_id, "creator_id")
+    if len(shared.share_purpose) > PURPOSE_MAX:
+        raise bad("purpose", f"share_purpose: at most {PURPOSE_MAX} characters.")
+    if not is_valid_id(shared.creator_id):
+        raise bad("creator_id", "creator_id must be the id of the user sharing the channel.")
+    if not is_home(shared) and not is_valid_id(shared.remote_id):
+        raise bad(
+            "id",
+            'A share homed here needs home="true"; one homed on a remote needs its remote_id.',
+        )
 
 
 def share(ctx: ApiContext, db: sqlite3.Connection, given: rem.SharedChannel) -> rem.SharedChannel:
-    require_id(given.channel_id, "channel_id")
     channel = get_channel(db, given.channel_id)
-    if find_shared(db, channel.id) is not None:
-        raise ApiFailure(
-            400,
-            "store.sql_shared_channel.save.exists.app_error",
-            "The channel is already shared.",
-            detailed_error=f"channel_id={channel.id}",
-        )
+    existing = find_shared(db, channel.id)
+    if existing is not None:  # already shared: nothing to do
+        return existing
     shared = rem.SharedChannel()
     shared.CopyFrom(given)
-    shared.share_name = (shared.share_name or channel.name).lower()
-    shared.team_id = channel.team_id
-    shared.type = TYPE_LETTER.get(channel.type, "O")
-    _validate(shared, channel)
+    shared.team_id = shared.team_id or channel.team_id
+    shared.type = ""  # the server neither stores nor returns the type
+    shared.share_name = sanitize_unicode(shared.share_name or channel.name)
+    shared.share_display_name = sanitize_unicode(shared.share_display_name or channel.display_name)
+    shared.share_purpose = shared.share_purpose or channel.purpose
+    shared.share_header = shared.share_header or channel.header
     shared.create_at = shared.update_at = ctx.now()
+    _validate(shared, channel)
     save_shared(db, shared)
     set_channel_shared(db, channel.id, True, shared.create_at)
     return shared
@@ -115,8 +170,8 @@ def update_shared_channel(
     ctx: ApiContext, req: rem.UpdateSharedChannelRequest
 ) -> rem.UpdateSharedChannelResponse:
     new = req.shared_channel
-    require_id(new.channel_id, "channel_id")
     with ctx.store.tx() as db:
+        channel = get_channel(db, new.channel_id)
         shared = get_shared(db, new.channel_id)
         for name in (
             "share_name",
@@ -126,8 +181,9 @@ def update_shared_channel(
             "read_only",
         ):
             setattr(shared, name, getattr(new, name))
-        shared.share_name = shared.share_name.lower()
-        _validate(shared, get_channel(db, shared.channel_id))
+        shared.share_name = sanitize_unicode(shared.share_name)
+        shared.share_display_name = sanitize_unicode(shared.share_display_name)
+        _validate(shared, channel)
         shared.update_at = ctx.now()
         save_shared(db, shared)
     return rem.UpdateSharedChannelResponse(shared_channel=shared)
@@ -135,34 +191,76 @@ def update_shared_channel(
 
 @emulates("UnshareChannel")
 def unshare_channel(ctx: ApiContext, req: rem.UnshareChannelRequest) -> rem.UnshareChannelResponse:
-    require_id(req.channel_id, "channel_id")
     with ctx.store.tx() as db:
-        if find_shared(db, req.channel_id) is None:
-            return rem.UnshareChannelResponse(unshared=False)
-        db.execute("DELETE FROM shared_channels WHERE channel_id=?", (req.channel_id,))
-        set_channel_shared(db, req.channel_id, False, ctx.now())
-    return rem.UnshareChannelResponse(unshared=True)
+        get_channel(db, req.channel_id)
+        return rem.UnshareChannelResponse(unshared=_unshare(db, req.channel_id, ctx.now()))
+
+
+def _share_failure(status: int, error_id: str, message: str, channel_id: str) -> ApiFailure:
+    return ApiFailure(
+        status,
+        error_id,
+        message,
+        detailed_error=f"channel_id={channel_id}",
+        where="InviteRemoteToChannel",
+    )
 
 
 @emulates("InviteRemoteToChannel")
 def invite_remote(
     ctx: ApiContext, req: rem.InviteRemoteToChannelRequest
 ) -> rem.InviteRemoteToChannelResponse:
-    require_id(req.channel_id, "channel_id")
-    require_id(req.remote_id, "remote_id")
     with ctx.store.tx() as db:
-        get_remote(db, req.remote_id)
-        if find_shared(db, req.channel_id) is None:
-            if not req.share_if_not_shared:
-                get_shared(db, req.channel_id)  # raises: not shared
-            share(
-                ctx,
-                db,
-                rem.SharedChannel(channel_id=req.channel_id, creator_id=req.user_id),
+        invited = db.execute(
+            "SELECT 1 FROM shared_channel_remotes WHERE channel_id=? AND remote_id=?",
+            (req.channel_id, req.remote_id),
+        ).fetchone()
+        if invited is not None:  # already invited: nothing to do
+            return rem.InviteRemoteToChannelResponse()
+        if req.share_if_not_shared:
+            try:
+                share(
+                    ctx,
+                    db,
+                    rem.SharedChannel(
+                        channel_id=req.channel_id, creator_id=req.user_id, home="true"
+                    ),
+                )
+            except ApiFailure as failure:
+                raise _share_failure(
+                    400,
+                    "api.command_share.share_channel.error",
+                    f"The channel could not be shared: {failure.message}",
+                    req.channel_id,
+                ) from failure
+        shared = find_shared(db, req.channel_id)
+        if shared is None:
+            raise _share_failure(
+                400,
+                "api.command_share.channel_not_shared.error",
+                "The channel is not shared: share it first (ShareChannel, or share_if_not_shared).",
+                req.channel_id,
+            )
+        try:
+            get_remote(db, req.remote_id)
+        except ApiFailure as failure:
+            raise _share_failure(
+                500,
+                "api.command_share.remote_id_invalid.error",
+                f"There is no remote {req.remote_id!r}: use the id "
+                "RegisterPluginForSharedChannels returned.",
+                req.channel_id,
+            ) from failure
+        if not is_home(shared):
+            raise _share_failure(
+                400,
+                "api.command_share.channel_invite_not_home.error",
+                "The channel is homed on a remote: only its home invites remotes.",
+                req.channel_id,
             )
         db.execute(
             "INSERT INTO shared_channel_remotes(channel_id, remote_id, creator_id, "
-            "create_at) VALUES(?,?,?,?) ON CONFLICT(channel_id, remote_id) DO NOTHING",
+            "create_at) VALUES(?,?,?,?)",
             (req.channel_id, req.remote_id, req.user_id, ctx.now()),
         )
     return rem.InviteRemoteToChannelResponse()
@@ -179,9 +277,10 @@ def uninvite_remote(
         ).rowcount
     if not gone:
         raise ApiFailure(
-            404,
-            "app.shared_channel.uninvite.not_invited.app_error",
+            500,
+            "api.command_share.channel_remote_id_not_exists",
             "That remote is not invited to this channel.",
             detailed_error=f"channel_id={req.channel_id} remote_id={req.remote_id}",
+            params={"RemoteId": req.remote_id},
         )
     return rem.UninviteRemoteFromChannelResponse()

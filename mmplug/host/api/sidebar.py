@@ -1,13 +1,20 @@
 """Sidebar categories: the default Favorites / Channels / Direct Messages of each user and
-team (created on first use), custom categories, and moving channels between them."""
+team (created on first use), custom categories, and moving channels between them.
+
+As on the server, a user has categories only on a team they are an active member of
+(elsewhere the answer is empty), the Channels and Direct Messages categories also list the
+user's channels no category holds (first, by display name), and a category is updated by
+its id alone.
+"""
 
 from __future__ import annotations
 
 import sqlite3
 
-from mmplug.host.api._entities import get_team, get_user
-from mmplug.host.api._pbjson import dump, load, require_id
+from mmplug.host.api._entities import find_member, save_member
+from mmplug.host.api._pbjson import dump, load
 from mmplug.host.api._registry import ApiContext, ApiFailure, emulates
+from mmplug.host.api.events import server_event
 from mmplug.protocol import api_channel_post_pb2 as cp
 
 Category = cp.SidebarCategoryWithChannels
@@ -16,7 +23,13 @@ DEFAULTS = (
     ("channels", "Channels"),
     ("direct_messages", "Direct Messages"),
 )
-DISPLAY_NAME_MAX = 64
+FILLED = {"channels": ("O", "P"), "direct_messages": ("D", "G")}
+
+
+def _failure(status: int, message: str, detail: str) -> ApiFailure:
+    return ApiFailure(
+        status, "app.channel.sidebar_categories.app_error", message, detailed_error=detail
+    )
 
 
 def _rows(db: sqlite3.Connection, user_id: str, team_id: str) -> list[Category]:
@@ -37,11 +50,20 @@ def _write(db: sqlite3.Connection, cats: list[Category]) -> None:
         )
 
 
+def _in_team(db: sqlite3.Connection, user_id: str, team_id: str) -> bool:
+    row = db.execute(
+        "SELECT 1 FROM team_members tm JOIN teams t ON t.id=tm.team_id "
+        "WHERE tm.user_id=? AND tm.team_id=? AND tm.delete_at=0 "
+        "AND coalesce(json_extract(t.data, '$.delete_at'), 0)=0",
+        (user_id, team_id),
+    ).fetchone()
+    return row is not None
+
+
 def _ensure(db: sqlite3.Connection, user_id: str, team_id: str) -> list[Category]:
-    require_id(user_id, "user_id")
-    require_id(team_id, "team_id")
-    get_user(db, user_id)
-    get_team(db, team_id)
+    """The user's categories on the team, the defaults made on first use; none off-team."""
+    if not _in_team(db, user_id, team_id):
+        return []
     cats = _rows(db, user_id, team_id)
     if not cats:
         cats = [
@@ -59,25 +81,32 @@ def _ensure(db: sqlite3.Connection, user_id: str, team_id: str) -> list[Category
 
 
 def _filled(db: sqlite3.Connection, cats: list[Category]) -> list[Category]:
-    """Put every channel of the user that no category holds into Channels / Direct Messages."""
-    if not cats:
-        return cats
-    user_id, team_id = cats[0].user_id, cats[0].team_id
-    placed = {cid for cat in cats for cid in cat.channel_ids}
-    rows = db.execute(
-        "SELECT c.id, c.type FROM channels c JOIN channel_members m ON "
-        "m.channel_id=c.id WHERE m.user_id=? AND c.delete_at=0 AND "
-        "(c.team_id=? OR c.team_id='') ORDER BY c.name",
-        (user_id, team_id),
-    )
+    """Copies of ``cats``; Channels and Direct Messages lead with the user's channels that no
+    category holds, by display name."""
     out = [Category() for _ in cats]
     for copy, cat in zip(out, cats, strict=True):
         copy.CopyFrom(cat)
-    by_type = {cat.type: cat for cat in out}
-    for row in rows.fetchall():
-        kind = "direct_messages" if row["type"] in ("D", "G") else "channels"
-        if row["id"] not in placed and kind in by_type:
-            by_type[kind].channel_ids.append(row["id"])
+    if not cats:
+        return out
+    user_id, team_id = cats[0].user_id, cats[0].team_id
+    placed = {cid for cat in cats for cid in cat.channel_ids}
+    for cat in out:
+        types = FILLED.get(cat.type)
+        if types is None:
+            continue
+        sql = (
+            "SELECT c.id FROM channels c JOIN channel_members m ON m.channel_id=c.id "
+            "WHERE m.user_id=? AND c.delete_at=0 AND c.type IN (?,?)"
+        )
+        args: tuple[object, ...] = (user_id, *types)
+        if cat.type == "channels":
+            sql += " AND c.team_id=?"
+            args += (team_id,)
+        sql += " ORDER BY json_extract(c.data, '$.display_name'), c.name"
+        loose = [r["id"] for r in db.execute(sql, args) if r["id"] not in placed]
+        explicit = list(cat.channel_ids)
+        del cat.channel_ids[:]
+        cat.channel_ids.extend(loose + explicit)
     return out
 
 
@@ -105,51 +134,98 @@ def get_categories(
 def create_category(
     ctx: ApiContext, req: cp.CreateChannelSidebarCategoryRequest
 ) -> cp.CreateChannelSidebarCategoryResponse:
-    new = Category()
-    new.CopyFrom(req.new_category)
-    if not new.display_name.strip() or len(new.display_name) > DISPLAY_NAME_MAX:
-        raise ApiFailure(
-            400,
-            "model.sidebar.is_valid.display_name.app_error",
-            f"A category needs a display name of 1-{DISPLAY_NAME_MAX} characters.",
-        )
+    given = req.new_category
     with ctx.store.tx() as db:
         cats = _ensure(db, req.user_id, req.team_id)
-        new.id, new.user_id, new.team_id, new.type = (
-            ctx.new_id(),
-            req.user_id,
-            req.team_id,
-            "custom",
+        if not cats:
+            raise _failure(
+                404,
+                "The user has no sidebar on this team: add them to the team first.",
+                f"userId={req.user_id},teamId={req.team_id}",
+            )
+        new = Category(
+            id=ctx.new_id(),
+            user_id=req.user_id,
+            team_id=req.team_id,
+            type="custom",
+            display_name=given.display_name,
+            muted=given.muted,
+            channel_ids=list(given.channel_ids),
         )
         _move(cats, new)
-        cats.insert(1, new)  # below Favorites
+        cats.insert(1 if cats[0].type == "favorites" else 0, new)
         _write(db, cats)
-        (filled,) = [c for c in _filled(db, cats) if c.id == new.id]
-    return cp.CreateChannelSidebarCategoryResponse(category=filled)
+    server_event(
+        ctx,
+        "sidebar_category_created",
+        {"category_id": new.id},
+        team_id=req.team_id,
+        user_id=req.user_id,
+    )
+    return cp.CreateChannelSidebarCategoryResponse(category=new)
+
+
+def _find(db: sqlite3.Connection, category_id: str) -> Category:
+    row = db.execute("SELECT data FROM sidebar_categories WHERE id=?", (category_id,)).fetchone()
+    if row is None:
+        raise _failure(
+            500,
+            f"There is no sidebar category {category_id!r}: read the ids with "
+            "GetChannelSidebarCategories.",
+            f"category_id={category_id}",
+        )
+    return load(Category, row["data"])
+
+
+def _mute(db: sqlite3.Connection, user_id: str, channel_ids: list[str], muted: bool) -> None:
+    """Muting a category mutes its channels for the user (mark_unread), and the reverse."""
+    for channel_id in channel_ids:
+        member = find_member(db, channel_id, user_id)
+        if member is not None:
+            member.notify_props["mark_unread"] = "mention" if muted else "all"
+            save_member(db, member)
 
 
 @emulates("UpdateChannelSidebarCategories")
 def update_categories(
     ctx: ApiContext, req: cp.UpdateChannelSidebarCategoriesRequest
 ) -> cp.UpdateChannelSidebarCategoriesResponse:
+    result: list[Category] = []
     with ctx.store.tx() as db:
-        cats = _ensure(db, req.user_id, req.team_id)
-        by_id = {c.id: c for c in cats}
         for update in req.categories:
-            cat = by_id.get(update.id)
-            if cat is None:
-                raise ApiFailure(
-                    400,
-                    "app.channel.sidebar_categories.app_error",
-                    f"Category {update.id!r} is not one of this user's categories on this team.",
-                )
-            if cat.type == "custom" and update.display_name:
+            found = _find(db, update.id)
+            cats = _rows(db, found.user_id, found.team_id)
+            (cat,) = [c for c in cats if c.id == found.id]
+            before = {c.id: (c.muted, set(c.channel_ids)) for c in cats}
+            if cat.type == "custom":
                 cat.display_name = update.display_name
-            cat.sorting, cat.muted, cat.collapsed = update.sorting, update.muted, update.collapsed
-            del cat.channel_ids[:]
-            cat.channel_ids.extend(dict.fromkeys(update.channel_ids))
-            _move(cats, cat)
-        _write(db, cats)
-        wanted = {u.id for u in req.categories}
-        result = [c for c in _filled(db, cats) if c.id in wanted]
+            cat.sorting, cat.collapsed = update.sorting, update.collapsed
+            if cat.type != "direct_messages":
+                cat.muted = update.muted
+                del cat.channel_ids[:]
+                cat.channel_ids.extend(dict.fromkeys(update.channel_ids))
+                _move(cats, cat)
+            _write(db, cats)
+            was_muted, had = before[cat.id]
+            if cat.muted != was_muted:
+                _mute(db, cat.user_id, list(cat.channel_ids), cat.muted)
+            else:
+                moved_in = [c for c in cat.channel_ids if c not in had]
+                origin = {cid: before[o][0] for o in before for cid in before[o][1]}
+                _mute(
+                    db,
+                    cat.user_id,
+                    [c for c in moved_in if origin.get(c, cat.muted) != cat.muted],
+                    cat.muted,
+                )
+            if cat.type == "direct_messages":
+                (cat,) = [c for c in _filled(db, cats) if c.id == cat.id]
+            result.append(cat)
+    server_event(
+        ctx,
+        "sidebar_category_updated",
+        {"updatedCategories": [c.id for c in result]},
+        team_id=req.team_id,
+        user_id=req.user_id,
+    )
     return cp.UpdateChannelSidebarCategoriesResponse(categories=result)

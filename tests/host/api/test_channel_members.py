@@ -56,8 +56,8 @@ def test_add_user_to_channel_reports_the_actor(world: World) -> None:
 
 def test_user_outside_the_team_cannot_join(world: World) -> None:
     rsp = add(world, fresh_channel(world), "outsider")
-    assert rsp.error.status_code == 403
-    assert rsp.error.id == "api.channel.add_user.to.channel.failed.app_error"
+    assert rsp.error.status_code == 404
+    assert rsp.error.id == "app.team.get_member.missing.app_error"
 
 
 def test_plugin_can_reject_a_new_member(world: World) -> None:
@@ -137,16 +137,16 @@ def test_update_roles_makes_a_channel_admin(world: World) -> None:
     )
     bad = world.api.UpdateChannelMemberRoles(
         cp.UpdateChannelMemberRolesRequest(
-            channel_id=cid, user_id=world.users["carol"], new_roles="channel_admin"
+            channel_id=cid, user_id=world.users["carol"], new_roles="team_admin"
         )
     )
-    assert bad.error.id == "api.channel.update_channel_member_roles.unset_user_scheme.app_error"
+    assert bad.error.id == "api.channel.update_channel_member_roles.scheme_role.app_error"
     unknown = world.api.UpdateChannelMemberRoles(
         cp.UpdateChannelMemberRolesRequest(
             channel_id=cid, user_id=world.users["carol"], new_roles="channel_user wizard"
         )
     )
-    assert unknown.error.status_code == 404
+    assert (unknown.error.status_code, unknown.error.id) == (400, "app.role.get_by_name.app_error")
 
 
 def test_notify_props_are_merged_and_validated(world: World) -> None:
@@ -209,6 +209,11 @@ def test_rejected_join_message_keeps_the_membership(world: World) -> None:
         "MessageWillBePosted", hm.MessageWillBePostedResponse(rejection_reason="quiet please")
     )
     cid = fresh_channel(world)
-    assert not add(world, cid, "carol").HasField("error")
+    rsp = add(world, cid, "carol")
+    assert rsp.error.id == "api.channel.post_user_add_remove_message_and_forget.error"
+    member = world.api.GetChannelMember(
+        cp.GetChannelMemberRequest(channel_id=cid, user_id=world.users["carol"])
+    )
+    assert member.channel_member.user_id == world.users["carol"]
     page = world.api.GetPostsForChannel(cp.GetPostsForChannelRequest(channel_id=cid))
     assert list(page.post_list.order) == []

@@ -192,7 +192,9 @@ def test_constrained_channel_loses_members_outside_its_groups(world: World) -> N
     )
     world.hooks.reset()
     world.api.DeleteGroupConstrainedMemberships(rem.DeleteGroupConstrainedMembershipsRequest())
-    members = world.api.GetChannelMembers(cp.GetChannelMembersRequest(channel_id=ch.id))
+    members = world.api.GetChannelMembers(
+        cp.GetChannelMembersRequest(channel_id=ch.id, per_page=100)
+    )
     assert [m.user_id for m in members.channel_members] == [world.users["alice"]]
     (left,) = world.hooks.named("UserHasLeftChannel")
     assert left.channel_member.user_id == world.users["bob"]

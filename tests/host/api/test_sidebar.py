@@ -37,14 +37,15 @@ def test_custom_category_takes_channels_from_the_others(world: World) -> None:
     cats = categories(world, "alice")
     assert list(cats) == ["favorites", "Work", "channels", "direct_messages"]
     assert world.channels["off-topic"] not in cats["channels"].channel_ids
-    bad = world.api.CreateChannelSidebarCategory(
+    off_team = world.api.CreateChannelSidebarCategory(
         cp.CreateChannelSidebarCategoryRequest(
-            user_id=world.users["alice"],
-            team_id=world.team_id,
-            new_category=cp.SidebarCategoryWithChannels(),
+            user_id=world.users["outsider"], team_id=world.team_id, new_category=new
         )
     )
-    assert bad.error.status_code == 400
+    assert (off_team.error.status_code, off_team.error.id) == (
+        404,
+        "app.channel.sidebar_categories.app_error",
+    )
 
 
 def test_update_moves_a_channel_to_favorites(world: World) -> None:
@@ -61,9 +62,13 @@ def test_update_moves_a_channel_to_favorites(world: World) -> None:
     cats = categories(world, "admin")
     assert cats["favorites"].collapsed
     assert world.channels["secret"] not in cats["channels"].channel_ids
-    other = world.api.UpdateChannelSidebarCategories(
+    unknown = cp.SidebarCategoryWithChannels(id=f"favorites_{world.users['outsider']}_x")
+    missing = world.api.UpdateChannelSidebarCategories(
         cp.UpdateChannelSidebarCategoriesRequest(
-            user_id=world.users["bob"], team_id=world.team_id, categories=[fav]
+            user_id=world.users["bob"], team_id=world.team_id, categories=[unknown]
         )
     )
-    assert other.error.status_code == 400
+    assert (missing.error.status_code, missing.error.id) == (
+        500,
+        "app.channel.sidebar_categories.app_error",
+    )

@@ -1,0 +1,213 @@
+"""Server parity of sidebar categories: GetChannelSidebarCategories,
+CreateChannelSidebarCategory, UpdateChannelSidebarCategories."""
+
+from __future__ import annotations
+
+import pytest
+from parity_channel_world import channel, error, join, make_user, team
+from worldhost import Host
+
+from mmplug.protocol import api_channel_post_pb2 as cp
+
+APP = "server/channels/app/channel_category.go"
+STORE = "server/channels/store/sqlstore/channel_store_categories.go"
+GET = (
+    f"{APP}: (*App).GetSidebarCategoriesForTeamForUser; "
+    f"{STORE}: (SqlChannelStore).getSidebarCategoriesT"
+)
+CREATE = f"{APP}: (*App).CreateSidebarCategory; {STORE}: (SqlChannelStore).CreateSidebarCategory"
+UPDATE = (
+    f"{APP}: (*App).UpdateSidebarCategories; {STORE}: (SqlChannelStore).UpdateSidebarCategories"
+)
+Category = cp.SidebarCategoryWithChannels
+
+
+def categories(host: Host, user_id: str) -> cp.OrderedSidebarCategories:
+    rsp = host.api.GetChannelSidebarCategories(
+        cp.GetChannelSidebarCategoriesRequest(user_id=user_id, team_id=team(host))
+    )
+    assert not rsp.HasField("error"), rsp.error
+    return rsp.categories
+
+
+def by_type(host: Host, user_id: str) -> dict[str, Category]:
+    return {c.type: c for c in categories(host, user_id).categories if c.type != "custom"}
+
+
+def create(host: Host, user_id: str, **fields: object) -> cp.CreateChannelSidebarCategoryResponse:
+    return host.api.CreateChannelSidebarCategory(
+        cp.CreateChannelSidebarCategoryRequest(
+            user_id=user_id, team_id=team(host), new_category=Category(**fields)
+        )
+    )
+
+
+def update(host: Host, user_id: str, *cats: Category) -> cp.UpdateChannelSidebarCategoriesResponse:
+    return host.api.UpdateChannelSidebarCategories(
+        cp.UpdateChannelSidebarCategoriesRequest(
+            user_id=user_id, team_id=team(host), categories=list(cats)
+        )
+    )
+
+
+# -- GetChannelSidebarCategories -------------------------------------------------------------
+@pytest.mark.parity(
+    "GetChannelSidebarCategories",
+    f"{GET}; {STORE}: (SqlChannelStore).CreateInitialSidebarCategories",
+)
+def test_defaults_are_favorites_channels_direct_messages(host: Host) -> None:
+    """A team member starts with Favorites, Channels and Direct Messages, ids
+    `<type>_<user>_<team>`."""
+    user = make_user(host)
+    cats = categories(host, user)
+    assert [(c.type, c.display_name) for c in cats.categories] == [
+        ("favorites", "Favorites"),
+        ("channels", "Channels"),
+        ("direct_messages", "Direct Messages"),
+    ]
+    assert list(cats.order) == [
+        f"{t}_{user}_{team(host)}" for t in ("favorites", "channels", "direct_messages")
+    ]
+
+
+@pytest.mark.parity("GetChannelSidebarCategories", GET)
+def test_a_user_outside_the_team_has_no_categories(host: Host) -> None:
+    """Off the team (or for an unknown user) the answer is empty, not an error."""
+    for user in (make_user(host, in_team=False), make_user(host, left_team=True), "nobody"):
+        cats = categories(host, user)
+        assert (list(cats.categories), list(cats.order)) == ([], [])
+
+
+@pytest.mark.parity(
+    "GetChannelSidebarCategories", f"{STORE}: (SqlChannelStore).completePopulatingCategoryChannelsT"
+)
+def test_unplaced_channels_fill_channels_and_direct_messages_by_display_name(host: Host) -> None:
+    """Channels no category holds are listed in Channels (this team's) and Direct Messages,
+    ordered by display name; archived channels are left out."""
+    user = make_user(host)
+    late, early, gone = (channel(host, display_name=n) for n in ("Zulu", "Alpha", "Gone"))
+    for ch in (late, early, gone):
+        join(host, ch.id, user)
+    host.api.DeleteChannel(cp.DeleteChannelRequest(channel_id=gone.id))
+    direct = host.api.GetDirectChannel(
+        cp.GetDirectChannelRequest(user_id_1=user, user_id_2=host.user("bob"))
+    ).channel
+    cats = by_type(host, user)
+    assert list(cats["channels"].channel_ids) == [early.id, late.id]
+    assert list(cats["direct_messages"].channel_ids) == [direct.id]
+    assert list(cats["favorites"].channel_ids) == []
+
+
+# -- CreateChannelSidebarCategory ------------------------------------------------------------
+@pytest.mark.parity("CreateChannelSidebarCategory", CREATE)
+def test_create_places_the_category_after_favorites(host: Host) -> None:
+    """A new category comes right after Favorites and takes its channels out of the others."""
+    user = make_user(host)
+    room = channel(host)
+    join(host, room.id, user)
+    made = create(host, user, display_name="Work", channel_ids=[room.id]).category
+    cats = categories(host, user)
+    assert [c.type for c in cats.categories] == [
+        "favorites",
+        "custom",
+        "channels",
+        "direct_messages",
+    ]
+    assert cats.order[1] == made.id and list(made.channel_ids) == [room.id]
+    assert room.id not in by_type(host, user)["channels"].channel_ids
+
+
+@pytest.mark.parity("CreateChannelSidebarCategory", CREATE)
+def test_create_takes_no_display_name_check_and_resets_sorting(host: Host) -> None:
+    """The category is custom with the given name (even empty) and muted flag; sorting and
+    collapsed start at their defaults."""
+    made = create(host, make_user(host), display_name="", muted=True, sorting=3, collapsed=True)
+    assert not made.HasField("error")
+    got = made.category
+    assert (got.type, got.display_name, got.muted, got.sorting, got.collapsed) == (
+        "custom",
+        "",
+        True,
+        0,
+        False,
+    )
+
+
+@pytest.mark.parity("CreateChannelSidebarCategory", CREATE)
+def test_create_for_a_user_outside_the_team_is_404(host: Host) -> None:
+    """Without categories (the user is not on the team) creating one is a 404
+    `app.channel.sidebar_categories.app_error`."""
+    rsp = create(host, make_user(host, in_team=False), display_name="Nope")
+    assert error(rsp) == (404, "app.channel.sidebar_categories.app_error")
+
+
+# -- UpdateChannelSidebarCategories ----------------------------------------------------------
+@pytest.mark.parity("UpdateChannelSidebarCategories", UPDATE)
+def test_update_of_an_unknown_category_is_a_500(host: Host) -> None:
+    """An unknown category id is a 500 `app.channel.sidebar_categories.app_error`."""
+    rsp = update(host, host.user("alice"), Category(id="no-such-category"))
+    assert error(rsp) == (500, "app.channel.sidebar_categories.app_error")
+
+
+@pytest.mark.parity("UpdateChannelSidebarCategories", UPDATE)
+def test_update_keeps_default_names_and_type(host: Host) -> None:
+    """Only custom categories can be renamed; the type cannot change."""
+    user = make_user(host)
+    fav = by_type(host, user)["favorites"]
+    fav.display_name, fav.type, fav.collapsed = "Best", "custom", True
+    done = update(host, user, fav).categories[0]
+    assert (done.display_name, done.type, done.collapsed) == ("Favorites", "favorites", True)
+
+
+@pytest.mark.parity("UpdateChannelSidebarCategories", UPDATE)
+def test_update_moves_channels_between_categories(host: Host) -> None:
+    """Putting a channel in Favorites takes it out of Channels."""
+    user = make_user(host)
+    room = channel(host)
+    join(host, room.id, user)
+    fav = by_type(host, user)["favorites"]
+    fav.channel_ids.append(room.id)
+    assert list(update(host, user, fav).categories[0].channel_ids) == [room.id]
+    cats = by_type(host, user)
+    assert list(cats["favorites"].channel_ids) == [room.id]
+    assert room.id not in cats["channels"].channel_ids
+
+
+@pytest.mark.parity("UpdateChannelSidebarCategories", UPDATE)
+def test_update_leaves_the_direct_messages_category_alone(host: Host) -> None:
+    """Direct Messages keeps its channels and its muted flag; sorting and collapsed change."""
+    user = make_user(host)
+    direct = host.api.GetDirectChannel(
+        cp.GetDirectChannelRequest(user_id_1=user, user_id_2=host.user("bob"))
+    ).channel
+    dms = by_type(host, user)["direct_messages"]
+    del dms.channel_ids[:]
+    dms.muted, dms.collapsed = True, True
+    update(host, user, dms)
+    again = by_type(host, user)["direct_messages"]
+    assert (list(again.channel_ids), again.muted, again.collapsed) == ([direct.id], False, True)
+
+
+@pytest.mark.parity(
+    "UpdateChannelSidebarCategories", f"{APP}: (*App).muteChannelsForUpdatedCategories"
+)
+def test_muting_a_category_mutes_its_channels(host: Host) -> None:
+    """Muting a category sets its channels' `mark_unread` to `mention` for the user; unmuting
+    sets it back to `all`."""
+    user = make_user(host)
+    room = channel(host)
+    join(host, room.id, user)
+    work = create(host, user, display_name="Muted", channel_ids=[room.id]).category
+    work.muted = True
+    update(host, user, work)
+
+    def mark_unread() -> str:
+        got = host.api.GetChannelMember(
+            cp.GetChannelMemberRequest(channel_id=room.id, user_id=user)
+        )
+        return got.channel_member.notify_props["mark_unread"]
+
+    assert mark_unread() == "mention"
+    work.muted = False
+    update(host, user, work)
+    assert mark_unread() == "all"
