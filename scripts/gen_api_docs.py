@@ -99,11 +99,37 @@ def _mark_args(decorator: ast.expr) -> list[ast.expr] | None:
     return None
 
 
+def _value(node: ast.expr, names: dict[str, object], where: str) -> object:
+    """A mark argument: literals, module-level string constants, f-strings and ``+`` of them
+    (what parity tests write to name their Go sources); anything else is refused."""
+    if isinstance(node, ast.Constant):
+        return node.value
+    if isinstance(node, ast.Name) and node.id in names:
+        return names[node.id]
+    if isinstance(node, (ast.Tuple, ast.List)):
+        return tuple(_value(item, names, where) for item in node.elts)
+    if isinstance(node, ast.JoinedStr):
+        return "".join(str(_value(part.value if isinstance(part, ast.FormattedValue) else part,
+                                      names, where)) for part in node.values)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        return str(_value(node.left, names, where)) + str(_value(node.right, names, where))
+    raise SystemExit(f"{where}: a parity mark's arguments must be strings, module constants "
+                     f"or f-strings of them, not {ast.dump(node)[:60]}")
+
+
 def parity_behaviours(folder: Path = PARITY_TESTS) -> list[Behaviour]:
     """Every ``@pytest.mark.parity(method, source)`` test of tests/parity/, read from the code."""
     found: list[Behaviour] = []
     for path in sorted(folder.glob("test_*.py")):
         tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        names: dict[str, object] = {}
+        for statement in tree.body:  # module-level NAME = "..." constants, in order
+            if (isinstance(statement, ast.Assign) and len(statement.targets) == 1
+                    and isinstance(statement.targets[0], ast.Name)):
+                try:
+                    names[statement.targets[0].id] = _value(statement.value, names, str(path))
+                except SystemExit:
+                    continue
         for node in ast.walk(tree):
             if not isinstance(node, ast.FunctionDef):
                 continue
@@ -114,12 +140,12 @@ def parity_behaviours(folder: Path = PARITY_TESTS) -> list[Behaviour]:
                 where = f"{path.relative_to(ROOT).as_posix()}::{node.name}"
                 if len(args) != 2:
                     raise SystemExit(f"{where}: parity marks take (method, source)")
-                methods = ast.literal_eval(args[0])
-                methods = (methods,) if isinstance(methods, str) else tuple(methods)
+                methods = _value(args[0], names, where)
+                methods = (methods,) if isinstance(methods, str) else tuple(methods)  # type: ignore[arg-type]
                 doc = " ".join((ast.get_docstring(node) or "").split())
                 if not doc:
                     raise SystemExit(f"{where}: a parity test states its behaviour in a docstring")
-                found.append(Behaviour(methods, str(ast.literal_eval(args[1])), doc, where))
+                found.append(Behaviour(methods, str(_value(args[1], names, where)), doc, where))
     return found
 
 
