@@ -194,7 +194,10 @@ def test_update_bot_active_of_a_missing_user_is_404_missing_account(host: Host) 
     assert error(rsp) == (404, "app.user.missing_account.const")
 
 
-@pytest.mark.parity("UpdateBotActive", f"{BOT_GO}: (*App).UpdateBotActive; server/channels/app/user.go: (*App).UpdateActive")
+@pytest.mark.parity(
+    "UpdateBotActive",
+    f"{BOT_GO}: (*App).UpdateBotActive; server/channels/app/user.go: (*App).UpdateActive",
+)
 def test_deactivating_a_bot_fires_user_has_been_deactivated(quiet_host: Host) -> None:
     """Deactivating a bot deactivates its user the server's way, hook included."""
     host = quiet_host
@@ -221,7 +224,10 @@ def test_ensure_bot_user_without_a_username_is_an_internal_error(host: Host) -> 
     assert ensure(host).error.status_code == 500
 
 
-@pytest.mark.parity("EnsureBotUser", f"{BOT_GO}: (*App).EnsureBot; {MODEL_BOT_GO}: (*Bot).IsValidCreate")
+@pytest.mark.parity(
+    "EnsureBotUser",
+    f"{BOT_GO}: (*App).EnsureBot; {MODEL_BOT_GO}: (*Bot).IsValidCreate",
+)
 def test_ensure_bot_user_with_an_upper_case_username_fails(host: Host) -> None:
     """A new bot named in upper case cannot be created: a 500 that carries the cause,
     `model.bot.is_valid.username.app_error`."""

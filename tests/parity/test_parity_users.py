@@ -301,7 +301,10 @@ def test_create_user_always_makes_a_system_user(host: Host) -> None:
     assert user.roles == "system_user"
 
 
-@pytest.mark.parity("CreateUser", "server/channels/app/users/password.go: IsPasswordValidWithSettings")
+@pytest.mark.parity(
+    "CreateUser",
+    "server/channels/app/users/password.go: IsPasswordValidWithSettings",
+)
 def test_create_user_short_password_is_pwd_min_length(host: Host) -> None:
     """A password under `PasswordSettings.MinimumLength` is a 400
     `model.user.is_valid.pwd_min_length.app_error` with the minimum as `Min`."""
@@ -311,13 +314,17 @@ def test_create_user_short_password_is_pwd_min_length(host: Host) -> None:
     assert rsp.error.params["Min"] == 8
 
 
-@pytest.mark.parity("CreateUser", "server/channels/app/users/password.go: IsPasswordValidWithSettings")
+@pytest.mark.parity(
+    "CreateUser",
+    "server/channels/app/users/password.go: IsPasswordValidWithSettings",
+)
 def test_create_user_password_policy_names_what_is_missing(host: Host) -> None:
     """With `Uppercase` and `Number` required, a lower-case password is a 400
     `model.user.is_valid.pwd_uppercase_number.app_error`."""
     user = user_pb2.User(username="policy", email="policy@example.com", password="lowercase")
-    with setting(host, "PasswordSettings.Uppercase", True), setting(
-        host, "PasswordSettings.Number", True
+    with (
+        setting(host, "PasswordSettings.Uppercase", True),
+        setting(host, "PasswordSettings.Number", True),
     ):
         rsp = host.api.CreateUser(pb.CreateUserRequest(user=user))
     assert error(rsp) == (400, "model.user.is_valid.pwd_uppercase_number.app_error")
@@ -334,8 +341,9 @@ def test_create_user_checks_the_password_before_the_username(host: Host) -> None
 @pytest.mark.parity("CreateUser", f"{STORE_GO}: (SqlUserStore).Save; {USER_GO}: createUserOrGuest")
 def test_create_user_with_an_id_is_app_user_save_existing(host: Host) -> None:
     """A user that already has an id is a 400 `app.user.save.existing.app_error`."""
-    user = user_pb2.User(id="x" * 26, username="withid", email="withid@example.com",
-                         password="Passw0rd!")
+    user = user_pb2.User(
+        id="x" * 26, username="withid", email="withid@example.com", password="Passw0rd!"
+    )
     assert error(host.api.CreateUser(pb.CreateUserRequest(user=user))) == (
         400,
         "app.user.save.existing.app_error",
@@ -380,7 +388,10 @@ def test_create_user_named_like_a_group_is_username_exists(host: Host) -> None:
     )
 
 
-@pytest.mark.parity("CreateUser", f"{USER_GO}: createUserOrGuest; app/users/utils.go: CheckEmailDomain")
+@pytest.mark.parity(
+    "CreateUser",
+    f"{USER_GO}: createUserOrGuest; app/users/utils.go: CheckEmailDomain",
+)
 def test_create_user_outside_the_allowed_domains_is_refused(host: Host) -> None:
     """With `TeamSettings.RestrictCreationToDomains` set, another domain is a 400
     `api.user.create_user.accepted_domain.app_error`."""
@@ -475,8 +486,11 @@ def test_delete_user_deactivates_fires_the_hook_and_ends_sessions(quiet_host: Ho
     assert (status.status, status.manual) == ("offline", False)
 
 
-@pytest.mark.parity("UpdateUserActive", "server/channels/app/user.go: (*App).userDeactivated; "
-                    "server/channels/app/bot.go: (*App).disableUserBots")
+@pytest.mark.parity(
+    "UpdateUserActive",
+    "server/channels/app/user.go: (*App).userDeactivated; "
+    "server/channels/app/bot.go: (*App).disableUserBots",
+)
 def test_deactivating_an_owner_deactivates_their_bots(host: Host) -> None:
     """With `DisableBotsWhenOwnerIsDeactivated` (the default) the owner's bots are
     deactivated too."""
@@ -533,7 +547,10 @@ def test_update_user_auth_clears_the_password(host: Host) -> None:
     assert (stored.password, stored.auth_service, stored.auth_data) == ("", "gitlab", "uid-7")
 
 
-@pytest.mark.parity("GetLDAPUserAttributes", "server/channels/app/plugin_api.go: GetLDAPUserAttributes")
+@pytest.mark.parity(
+    "GetLDAPUserAttributes",
+    "server/channels/app/plugin_api.go: GetLDAPUserAttributes",
+)
 def test_ldap_attributes_are_501_before_the_user_is_looked_up(host: Host) -> None:
     """Without LDAP the answer is a 501 `ent.ldap.disabled.app_error`, even for a missing
     user."""

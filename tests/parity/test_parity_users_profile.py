@@ -77,7 +77,10 @@ def test_away_keeps_the_last_activity_time(host: Host) -> None:
     assert set_status(host, user.id, "offline").status.last_activity_at > first
 
 
-@pytest.mark.parity("SetUserStatusTimedDND", f"{STATUS_GO}: (*PlatformService).SetStatusDoNotDisturbTimed")
+@pytest.mark.parity(
+    "SetUserStatusTimedDND",
+    f"{STATUS_GO}: (*PlatformService).SetStatusDoNotDisturbTimed",
+)
 def test_timed_dnd_takes_any_end_time_cut_to_the_minute(host: Host) -> None:
     """The end time (unix seconds) is not checked, even one in the past; it is cut down to
     the whole minute."""
@@ -127,7 +130,10 @@ def test_custom_status_needs_an_emoji_or_a_text(host: Host) -> None:
     assert error(rsp) == (400, "api.custom_status.set_custom_statuses.update.app_error")
 
 
-@pytest.mark.parity("UpdateUserCustomStatus", "server/public/model/custom_status.go: (*CustomStatus).PreSave")
+@pytest.mark.parity(
+    "UpdateUserCustomStatus",
+    "server/public/model/custom_status.go: (*CustomStatus).PreSave",
+)
 def test_custom_status_text_is_cut_to_100_characters(host: Host) -> None:
     """A longer text is cut to 100 characters, not refused; an unknown duration is kept."""
     user = create(host)
@@ -147,7 +153,10 @@ def test_custom_status_gets_no_default_emoji(host: Host) -> None:
     )
 
 
-@pytest.mark.parity("UpdateUserCustomStatus", "server/channels/app/emoji.go: (*App).confirmEmojiExists")
+@pytest.mark.parity(
+    "UpdateUserCustomStatus",
+    "server/channels/app/emoji.go: (*App).confirmEmojiExists",
+)
 def test_custom_status_emoji_must_be_a_valid_name(host: Host) -> None:
     """An emoji name with other characters is a 400
     `api.custom_status.set_custom_statuses.emoji_not_found`."""
@@ -190,7 +199,7 @@ def test_set_profile_image_looks_up_the_user_first(host: Host) -> None:
     assert error(host.api.SetProfileImage(req)) == (404, "app.user.missing_account.const")
 
 
-@pytest.mark.parity("SetProfileImage", f"server/channels/app/user.go: (*App).AdjustImage")
+@pytest.mark.parity("SetProfileImage", "server/channels/app/user.go: (*App).AdjustImage")
 def test_set_profile_image_refuses_what_is_not_an_image(host: Host) -> None:
     """Bytes that are no image are a 400 `api.user.upload_profile_user.decode.app_error`."""
     req = pb.SetProfileImageRequest(user_id=host.user("bob"), data=b"not an image")
@@ -200,7 +209,10 @@ def test_set_profile_image_refuses_what_is_not_an_image(host: Host) -> None:
     )
 
 
-@pytest.mark.parity("SetProfileImage", f"server/channels/app/user.go: (*App).SetProfileImageFromFile")
+@pytest.mark.parity(
+    "SetProfileImage",
+    "server/channels/app/user.go: (*App).SetProfileImageFromFile",
+)
 def test_the_same_profile_image_again_changes_nothing(host: Host) -> None:
     """Setting the picture the user already has leaves `last_picture_update` alone."""
     user = create(host)

@@ -16,7 +16,9 @@ def new_session(host: Host, **fields: object) -> pb.CreateSessionResponse:
     return host.api.CreateSession(pb.CreateSessionRequest(session=pb.Session(**fields)))  # type: ignore[arg-type]
 
 
-def new_token(host: Host, user_id: str, description: str = "ci") -> pb.CreateUserAccessTokenResponse:
+def new_token(
+    host: Host, user_id: str, description: str = "ci"
+) -> pb.CreateUserAccessTokenResponse:
     token = pb.UserAccessToken(user_id=user_id, description=description)
     return host.api.CreateUserAccessToken(pb.CreateUserAccessTokenRequest(token=token))
 
@@ -28,7 +30,10 @@ def test_get_session_of_an_unknown_id_is_400(host: Host) -> None:
     assert error(rsp) == (400, "app.session.get.app_error")
 
 
-@pytest.mark.parity("GetSession", "server/channels/store/sqlstore/session_store.go: (SqlSessionStore).Get")
+@pytest.mark.parity(
+    "GetSession",
+    "server/channels/store/sqlstore/session_store.go: (SqlSessionStore).Get",
+)
 def test_get_session_finds_a_session_by_its_token(host: Host) -> None:
     """GetSession accepts the session's token as well as its id, and lists the user's team
     memberships."""
@@ -38,7 +43,10 @@ def test_get_session_finds_a_session_by_its_token(host: Host) -> None:
     assert [m.team_id for m in got.team_members] == [host.info.teams["acme"]]
 
 
-@pytest.mark.parity("CreateSession", "server/channels/app/platform/session.go: (*PlatformService).CreateSession")
+@pytest.mark.parity(
+    "CreateSession",
+    "server/channels/app/platform/session.go: (*PlatformService).CreateSession",
+)
 def test_create_session_makes_its_own_token_and_keeps_the_roles_given(host: Host) -> None:
     """A token the plugin sets is replaced by a new one; roles stay as given (none here)."""
     rsp = new_session(host, user_id=host.user("bob"), token="mine")
@@ -47,14 +55,20 @@ def test_create_session_makes_its_own_token_and_keeps_the_roles_given(host: Host
     assert rsp.session.roles == "" and rsp.session.create_at > 0
 
 
-@pytest.mark.parity("CreateSession", "server/channels/store/sqlstore/session_store.go: (SqlSessionStore).Save")
+@pytest.mark.parity(
+    "CreateSession",
+    "server/channels/store/sqlstore/session_store.go: (SqlSessionStore).Save",
+)
 def test_create_session_with_an_id_is_save_existing(host: Host) -> None:
     """A session that already has an id is a 400 `app.session.save.existing.app_error`."""
     rsp = new_session(host, id="x" * 26, user_id=host.user("bob"))
     assert error(rsp) == (400, "app.session.save.existing.app_error")
 
 
-@pytest.mark.parity("CreateSession", f"{SESSION_GO}: (*App).CreateSession; server/public/model/session.go: (*Session).IsValid")
+@pytest.mark.parity(
+    "CreateSession",
+    f"{SESSION_GO}: (*App).CreateSession; server/public/model/session.go: (*Session).IsValid",
+)
 def test_create_session_with_a_malformed_user_id_is_a_500(host: Host) -> None:
     """A user id that is not a 26-character id fails validation in the store: a 500
     `app.session.save.app_error`."""
@@ -102,7 +116,10 @@ def test_access_tokens_switched_off_are_501_except_for_bots(host: Host) -> None:
     assert not bot.error.id and bot.token.is_active
 
 
-@pytest.mark.parity("CreateUserAccessToken", "server/public/model/user_access_token.go: (*UserAccessToken).IsValid")
+@pytest.mark.parity(
+    "CreateUserAccessToken",
+    "server/public/model/user_access_token.go: (*UserAccessToken).IsValid",
+)
 def test_access_token_description_is_at_most_255_bytes(host: Host) -> None:
     """A description over 255 bytes (not characters) is a 400
     `model.user_access_token.is_valid.description.app_error`."""

@@ -195,10 +195,7 @@ def get_bots(ctx: ApiContext, req: fb.GetBotsRequest) -> fb.GetBotsResponse:
         args.append(opts.owner_id)
     if where:
         sql += " WHERE " + " AND ".join(where)
-    sql += (
-        " ORDER BY coalesce(json_extract(b.data, '$.create_at'), 0), u.username "
-        "LIMIT ? OFFSET ?"
-    )
+    sql += " ORDER BY coalesce(json_extract(b.data, '$.create_at'), 0), u.username LIMIT ? OFFSET ?"
     with ctx.store.read() as db:
         rows = db.execute(sql, (*args, opts.per_page, opts.page * opts.per_page)).fetchall()
         return fb.GetBotsResponse(bots=[get_bot(db, r[0]) for r in rows])

@@ -518,9 +518,7 @@ def set_active(ctx: ApiContext, user: user_pb2.User, active: bool) -> user_pb2.U
         fire(
             ctx,
             "UserHasBeenDeactivated",
-            hooks.UserHasBeenDeactivatedRequest(
-                context=request_context(ctx), user=sanitized(user)
-            ),
+            hooks.UserHasBeenDeactivatedRequest(context=request_context(ctx), user=sanitized(user)),
         )
     return user
 
@@ -582,9 +580,7 @@ def update_user_roles(
         for row in db.execute("SELECT id, data FROM sessions WHERE user_id=?", (user.id,)):
             session = conv.from_json(pb.Session, row["data"])
             session.roles = req.new_roles
-            db.execute(
-                "UPDATE sessions SET data=? WHERE id=?", (conv.to_json(session), row["id"])
-            )
+            db.execute("UPDATE sessions SET data=? WHERE id=?", (conv.to_json(session), row["id"]))
     capture(
         ctx,
         WEBSOCKET,
@@ -603,10 +599,13 @@ def update_user_auth(ctx: ApiContext, req: pb.UpdateUserAuthRequest) -> pb.Updat
     (password cleared); auth data is unique; the answer is the auth data as given."""
     auth = req.user_auth
     with ctx.store.tx() as db:
-        if auth.auth_data and db.execute(
-            "SELECT 1 FROM users WHERE json_extract(data, '$.auth_data')=? AND id != ?",
-            (auth.auth_data, req.user_id),
-        ).fetchone():
+        if (
+            auth.auth_data
+            and db.execute(
+                "SELECT 1 FROM users WHERE json_extract(data, '$.auth_data')=? AND id != ?",
+                (auth.auth_data, req.user_id),
+            ).fetchone()
+        ):
             raise ApiFailure(
                 400,
                 "app.user.update_auth_data.email_exists.app_error",
