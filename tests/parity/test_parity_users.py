@@ -427,6 +427,18 @@ def test_create_user_answers_without_the_password_and_adds_preferences(host: Hos
     }
 
 
+@pytest.mark.parity("CreateUser", f"{STORE_GO}: newSqlUserStore (IsBot comes from the Bots table)")
+def test_create_user_never_makes_a_bot(host: Host) -> None:
+    """`is_bot` is not the plugin's to set: only CreateBot makes bots, and UpdateUser keeps
+    a bot a bot."""
+    user = create(host, is_bot=True, bot_description="sneaky")
+    assert (user.is_bot, user.bot_description) == (False, "")
+    bot = host.api.GetUser(pb.GetUserRequest(user_id=host.user("helper-bot"))).user
+    bot.is_bot, bot.nickname = False, "still a bot"
+    updated = host.api.UpdateUser(pb.UpdateUserRequest(user=bot)).user
+    assert (updated.is_bot, updated.nickname) == (True, "still a bot")
+
+
 # -- update ------------------------------------------------------------------------------
 @pytest.mark.parity("UpdateUser", f"{USER_GO}: (*App).UpdateUser")
 def test_update_user_of_a_missing_user_is_404(host: Host) -> None:

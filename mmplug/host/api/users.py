@@ -305,6 +305,8 @@ def create_user(ctx: ApiContext, req: pb.CreateUserRequest) -> pb.CreateUserResp
     user = user_pb2.User()
     user.CopyFrom(req.user)
     remote = bool(user.remote_id)
+    for derived in ("is_bot", "bot_description", "bot_last_icon_update", "last_activity_at"):
+        user.ClearField(derived)  # a user made here is no bot (CreateBot makes bots)
     with ctx.store.tx() as db:
         check_not_a_group_name(db, user.username)
         config = load_server_config(db)
@@ -397,6 +399,11 @@ def store_update(
         "mfa_secret",
         "mfa_active",
         "last_login",
+        # Not columns of the server's Users table: the bot fields come from the Bots table.
+        "last_activity_at",
+        "is_bot",
+        "bot_description",
+        "bot_last_icon_update",
     ):
         setattr(user, name, getattr(old, name))
     if old.HasField("auth_data"):
