@@ -133,6 +133,22 @@ def admin_profile(user: user_pb2.User) -> user_pb2.User:
     return clean
 
 
+def public_profile(user: user_pb2.User, privacy: dict[str, Any]) -> user_pb2.User:
+    """The server's ``SanitizeProfile`` for a non-admin: no secrets, auth or notification
+    settings; email and full name only as ``PrivacySettings`` shows them (both by default)."""
+    clean = admin_profile(user)
+    clean.auth_data = ""
+    clean.auth_service = ""
+    clean.failed_attempts = 0
+    clean.notify_props.clear()
+    if not privacy.get("ShowEmailAddress", True):
+        clean.email = ""
+        clean.props.pop("RemoteEmail", None)
+    if not privacy.get("ShowFullName", True):
+        clean.first_name = clean.last_name = ""
+    return clean
+
+
 def server_settings(db: sqlite3.Connection, section: str) -> dict[str, Any]:
     """One section of the server configuration (``{}`` when the world does not set it)."""
     value = load_server_config(db).get(section)
