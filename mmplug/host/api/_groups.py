@@ -6,11 +6,12 @@ import re
 import sqlite3
 
 from mmplug.host.api._pbjson import dump, load
-from mmplug.host.api._registry import ApiFailure
+from mmplug.host.api._registry import ApiContext, ApiFailure
 from mmplug.protocol import api_remaining_pb2 as rem
 
-NAME = re.compile(r"^[a-z0-9.\-_]{1,64}$")
-DISPLAY_NAME_MAX, DESCRIPTION_MAX = 128, 1024
+NAME = re.compile(r"^[a-z0-9.\-_]+$")
+NAME_MAX, DISPLAY_NAME_MAX, DESCRIPTION_MAX, REMOTE_ID_MAX = 64, 128, 1024, 48
+RESERVED_NAMES = ("all", "channel", "here")
 SOURCES = ("ldap", "custom")
 PLUGIN_SOURCE_PREFIX = "plugin_"
 
@@ -26,9 +27,24 @@ def _invalid(field: str, message: str, detail: str = "") -> ApiFailure:
 
 
 def validate_group(group: rem.Group) -> None:
-    if not 1 <= len(group.display_name) <= DISPLAY_NAME_MAX:
+    """The server's ``Group.IsValidForCreate``, in its order (lengths in bytes; an empty name
+    is no name)."""
+    if not group.name:
+        if group.allow_reference:
+            raise _invalid("name", "A group that can be mentioned needs a name.")
+    elif len(group.name.encode()) > NAME_MAX:
+        raise _invalid("name.invalid_length", f"Invalid name: at most {NAME_MAX} characters.")
+    elif group.name in RESERVED_NAMES:
+        raise _invalid("name.reserved_name", f"The name {group.name!r} is reserved.")
+    elif not NAME.match(group.name):
+        raise _invalid(
+            "name.invalid_chars",
+            "Invalid name: use a-z 0-9 . - _ only.",
+            f"name={group.name!r}",
+        )
+    if not 1 <= len(group.display_name.encode()) <= DISPLAY_NAME_MAX:
         raise _invalid("display_name", f"Invalid display name: 1-{DISPLAY_NAME_MAX} characters.")
-    if len(group.description) > DESCRIPTION_MAX:
+    if len(group.description.encode()) > DESCRIPTION_MAX:
         raise _invalid("description", f"Invalid description: at most {DESCRIPTION_MAX} characters.")
     if group.source not in SOURCES and not group.source.startswith(PLUGIN_SOURCE_PREFIX):
         raise _invalid(
@@ -36,21 +52,39 @@ def validate_group(group: rem.Group) -> None:
             f"Invalid source {group.source!r}: use 'ldap', 'custom' or "
             f"'{PLUGIN_SOURCE_PREFIX}<plugin id>'.",
         )
-    if group.source == "ldap" and not group.remote_id:
-        raise _invalid("remote_id", "LDAP groups need a remote_id.")
-    if group.source == "custom" and group.remote_id:
-        raise _invalid("remote_id", "Custom groups must not have a remote_id.")
-    needs_name = group.allow_reference or group.source == "custom"
-    if (needs_name or group.name) and not NAME.match(group.name):
+    needs_remote = group.source == "ldap" or group.source.startswith(PLUGIN_SOURCE_PREFIX)
+    if (needs_remote and not group.remote_id) or len(group.remote_id) > REMOTE_ID_MAX:
         raise _invalid(
-            "name.invalid_chars" if group.name else "name",
-            "Invalid name: 1-64 characters a-z 0-9 . - _ (required for custom or "
-            "referenceable groups).",
-            f"name={group.name!r}",
+            "remote_id",
+            f"LDAP and plugin groups need a remote_id of at most {REMOTE_ID_MAX} characters.",
+            f"remote_id={group.remote_id!r}",
         )
 
 
-def save_group(db: sqlite3.Connection, group: rem.Group) -> None:
+def require_ldap_groups_license(ctx: ApiContext) -> None:
+    """The plugin API's ``checkLDAPLicense``: group changes need a license with LDAP groups
+    (a Team Edition server, mmplug's default world, has none: 403)."""
+    from mmplug.host.api.server_info import SERVER_META
+
+    license_doc = (ctx.store.get_meta(SERVER_META) or {}).get("license") or {}
+    features = license_doc.get("features") or {}
+    if not license_doc or not features.get("ldap_groups", features.get("future_features", True)):
+        raise ApiFailure(
+            403,
+            "app.group.license_error",
+            "Your license does not support groups.",
+            detailed_error="give the world a license with LDAP groups: "
+            '"server": {"license": {"features": {"ldap_groups": true}}}',
+        )
+
+
+def save_group(
+    db: sqlite3.Connection,
+    group: rem.Group,
+    conflict: tuple[int, str] = (400, "store.sql_group.unique_constraint"),
+) -> None:
+    """Insert or update the group; a taken name or remote id is ``conflict`` (the status
+    and id the calling server function reports)."""
     try:
         db.execute(
             "INSERT INTO user_groups(id, name, source, remote_id, delete_at, data) "
@@ -61,8 +95,8 @@ def save_group(db: sqlite3.Connection, group: rem.Group) -> None:
         )
     except sqlite3.IntegrityError as exc:
         raise ApiFailure(
-            400,
-            "store.sql_group.unique_constraint",
+            conflict[0],
+            conflict[1],
             "A group with that name or remote id already exists.",
             detailed_error=f"name={group.name!r} remote_id={group.remote_id!r}: {exc}",
         ) from None

@@ -1,4 +1,5 @@
-"""Group syncables (a group linked to a team or channel) and the memberships they drive:
+"""Group syncables (a group linked to a team or channel) and the memberships they drive
+(all need a license with LDAP groups, as the plugin API checks: 403 without one):
 CreateDefaultSyncableMemberships adds group members to auto-add teams/channels,
 DeleteGroupConstrainedMemberships removes non-members from group-constrained ones."""
 
@@ -8,7 +9,7 @@ import sqlite3
 
 from mmplug.host.api import _hooks
 from mmplug.host.api._entities import get_channel, get_member, get_team
-from mmplug.host.api._groups import get_group, no_group
+from mmplug.host.api._groups import get_group, no_group, require_ldap_groups_license
 from mmplug.host.api._pbjson import dump, load, require_id
 from mmplug.host.api._registry import ApiContext, ApiFailure, emulates
 from mmplug.host.api.channel_members import add_member
@@ -62,6 +63,7 @@ def _save(db: sqlite3.Connection, gs: rem.GroupSyncable) -> None:
 def get_group_syncable(
     ctx: ApiContext, req: rem.GetGroupSyncableRequest
 ) -> rem.GetGroupSyncableResponse:
+    require_ldap_groups_license(ctx)
     with ctx.store.read() as db:
         found = _get(db, req.group_id, req.syncable_id, req.syncable_type)
     return rem.GetGroupSyncableResponse(group_syncable=found)
@@ -71,6 +73,7 @@ def get_group_syncable(
 def get_group_syncables(
     ctx: ApiContext, req: rem.GetGroupSyncablesRequest
 ) -> rem.GetGroupSyncablesResponse:
+    require_ldap_groups_license(ctx)
     _check_type(req.syncable_type)
     with ctx.store.read() as db:
         get_group(db, req.group_id)
@@ -97,6 +100,7 @@ def _upsert(ctx: ApiContext, db: sqlite3.Connection, gs: rem.GroupSyncable) -> r
 def upsert_group_syncable(
     ctx: ApiContext, req: rem.UpsertGroupSyncableRequest
 ) -> rem.UpsertGroupSyncableResponse:
+    require_ldap_groups_license(ctx)
     gs = rem.GroupSyncable()
     gs.CopyFrom(req.group_syncable)
     require_id(gs.group_id, "group_id")
@@ -124,6 +128,7 @@ def upsert_group_syncable(
 def update_group_syncable(
     ctx: ApiContext, req: rem.UpdateGroupSyncableRequest
 ) -> rem.UpdateGroupSyncableResponse:
+    require_ldap_groups_license(ctx)
     new = req.group_syncable
     with ctx.store.tx() as db:
         gs = _get(db, new.group_id, new.syncable_id, new.syncable_type)
@@ -136,6 +141,7 @@ def update_group_syncable(
 def delete_group_syncable(
     ctx: ApiContext, req: rem.DeleteGroupSyncableRequest
 ) -> rem.DeleteGroupSyncableResponse:
+    require_ldap_groups_license(ctx)
     with ctx.store.tx() as db:
         gs = _get(db, req.group_id, req.syncable_id, req.syncable_type)
         gs.delete_at = gs.update_at = ctx.now()
@@ -178,6 +184,7 @@ def _pending(db: sqlite3.Connection, kind: str, since: int, readd: bool) -> list
 def create_default_syncable_memberships(
     ctx: ApiContext, req: rem.CreateDefaultSyncableMembershipsRequest
 ) -> rem.CreateDefaultSyncableMembershipsResponse:
+    require_ldap_groups_license(ctx)
     params = req.params
     both = not params.scope_teams and not params.scope_channels
     if both or params.scope_teams:
@@ -220,6 +227,7 @@ def _outsiders(db: sqlite3.Connection, kind: str) -> list[tuple[str, str]]:
 def delete_group_constrained_memberships(
     ctx: ApiContext, req: rem.DeleteGroupConstrainedMembershipsRequest
 ) -> rem.DeleteGroupConstrainedMembershipsResponse:
+    require_ldap_groups_license(ctx)
     with ctx.store.read() as db:
         teams, channels = _outsiders(db, "Team"), _outsiders(db, "Channel")
     for team_id, user_id in teams:

@@ -1,57 +1,84 @@
-"""User groups: create/get/update/delete/restore, lookups, members."""
+"""User groups: create/get/update/delete/restore, lookups, members, as the plugin API and
+``server/channels/app/group.go`` do them. Changing groups (and GetGroups, GetGroupByRemoteID)
+needs a license with LDAP groups, as on the server: the default world has none (403)."""
 
 from __future__ import annotations
 
 import sqlite3
 
 from mmplug.host.api import _convert as conv
-from mmplug.host.api._entities import get_user
 from mmplug.host.api._groups import (
     find_group,
     get_group,
     groups_where,
     no_group,
+    require_ldap_groups_license,
     save_group,
     validate_group,
 )
-from mmplug.host.api._pbjson import paging, require_id
+from mmplug.host.api._pbjson import paging
 from mmplug.host.api._registry import ApiContext, ApiFailure, emulates
+from mmplug.host.api.events import WEBSOCKET, capture
+from mmplug.host.api.users import public_profile, server_settings
 from mmplug.protocol import api_remaining_pb2 as rem
 
 _ORDER = " ORDER BY json_extract(data, '$.display_name'), id"
 
 
 def _check_username(db: sqlite3.Connection, group: rem.Group) -> None:
-    if group.name and db.execute("SELECT 1 FROM users WHERE username=?", (group.name,)).fetchone():
+    """The server's ``isUniqueToUsernames``: group names share the @mention namespace."""
+    name = group.name.lower()
+    if name and db.execute("SELECT 1 FROM users WHERE username=?", (name,)).fetchone():
         raise ApiFailure(
             400,
             "app.group.username_conflict",
             f"A user with the username {group.name!r} already exists; group "
             "names share the @mention namespace with usernames.",
+            params={"Username": group.name},
         )
+
+
+def _group_event(ctx: ApiContext, group: rem.Group) -> None:
+    capture(
+        ctx,
+        WEBSOCKET,
+        {"event": "received_group", "data": {"group": conv.to_json(group)}, "broadcast": {}},
+    )
+
+
+def _member_event(ctx: ApiContext, event: str, member: rem.GroupMember) -> None:
+    capture(
+        ctx,
+        WEBSOCKET,
+        {
+            "event": event,
+            "data": {"group_member": conv.to_json(member)},
+            "broadcast": {"user_id": member.user_id},
+        },
+    )
 
 
 @emulates("CreateGroup")
 def create_group(ctx: ApiContext, req: rem.CreateGroupRequest) -> rem.CreateGroupResponse:
+    require_ldap_groups_license(ctx)
     group = rem.Group()
     group.CopyFrom(req.group)
-    if group.id:
-        raise ApiFailure(400, "model.group.id.app_error", "A new group must not have an id.")
-    validate_group(group)
     with ctx.store.tx() as db:
         _check_username(db, group)
+        if group.id:
+            raise ApiFailure(400, "app.group.id.app_error", "A new group must not have an id.")
+        validate_group(group)
         group.id = ctx.new_id()
         group.create_at = group.update_at = ctx.now()
-        group.delete_at = 0
-        save_group(db, group)
+        save_group(db, group, conflict=(500, "app.insert_error"))
     return rem.CreateGroupResponse(group=group)
 
 
 @emulates("GetGroup")
 def get_group_rpc(ctx: ApiContext, req: rem.GetGroupRequest) -> rem.GetGroupResponse:
-    require_id(req.group_id, "group_id")
+    """Any group with that id, deleted ones too; otherwise 404 `app.group.no_rows`."""
     with ctx.store.read() as db:
-        return rem.GetGroupResponse(group=get_group(db, req.group_id))
+        return rem.GetGroupResponse(group=get_group(db, req.group_id, include_deleted=True))
 
 
 @emulates("GetGroupByName")
@@ -59,7 +86,7 @@ def get_group_by_name(
     ctx: ApiContext, req: rem.GetGroupByNameRequest
 ) -> rem.GetGroupByNameResponse:
     with ctx.store.read() as db:
-        group = find_group(db, "name=? AND delete_at=0", (req.name,))
+        group = find_group(db, "name=?", (req.name,))  # deleted groups too
     if group is None or not req.name:
         raise no_group(f"name={req.name!r}")
     return rem.GetGroupByNameResponse(group=group)
@@ -69,6 +96,7 @@ def get_group_by_name(
 def get_group_by_remote_id(
     ctx: ApiContext, req: rem.GetGroupByRemoteIDRequest
 ) -> rem.GetGroupByRemoteIDResponse:
+    require_ldap_groups_license(ctx)
     with ctx.store.read() as db:
         group = find_group(db, "remote_id=? AND source=?", (req.remote_id, req.group_source))
     if group is None or not req.remote_id:
@@ -93,12 +121,12 @@ def get_groups_by_source(
 def get_groups_for_user(
     ctx: ApiContext, req: rem.GetGroupsForUserRequest
 ) -> rem.GetGroupsForUserResponse:
-    require_id(req.user_id, "user_id")
+    """The groups the user is a member of, deleted groups included (as the server's store)."""
     with ctx.store.read() as db:
         found = groups_where(
             db,
             "SELECT g.data FROM user_groups g JOIN group_members m ON m.group_id=g.id "
-            "WHERE m.user_id=? AND m.delete_at=0 AND g.delete_at=0 "
+            "WHERE m.user_id=? AND m.delete_at=0 "
             "ORDER BY json_extract(g.data, '$.display_name'), g.id",
             (req.user_id,),
         )
@@ -107,6 +135,7 @@ def get_groups_for_user(
 
 @emulates("GetGroups")
 def get_groups(ctx: ApiContext, req: rem.GetGroupsRequest) -> rem.GetGroupsResponse:
+    require_ldap_groups_license(ctx)
     opts = req.opts
     limit, offset = paging(req.page, req.per_page)
     sql = "SELECT data FROM user_groups WHERE " + (
@@ -129,23 +158,30 @@ def get_groups(ctx: ApiContext, req: rem.GetGroupsRequest) -> rem.GetGroupsRespo
 
 @emulates("UpdateGroup")
 def update_group(ctx: ApiContext, req: rem.UpdateGroupRequest) -> rem.UpdateGroupResponse:
-    require_id(req.group.id, "group_id")
+    """The server's ``UpdateGroup``: the fields as given (a deleted group too, and `delete_at`
+    may only go back to 0), `create_at` kept."""
+    require_ldap_groups_license(ctx)
     with ctx.store.tx() as db:
-        old = get_group(db, req.group.id)
         group = rem.Group()
         group.CopyFrom(req.group)
-        group.create_at, group.delete_at = old.create_at, old.delete_at
-        group.source = group.source or old.source
+        _check_username(db, group)
+        old = get_group(db, group.id, include_deleted=True)
+        if group.delete_at not in (old.delete_at, 0):
+            raise ApiFailure(
+                500,
+                "app.select_error",
+                "DeleteAt should be 0 when updating.",
+                detailed_error="use DeleteGroup to delete a group",
+            )
+        group.create_at, group.update_at = old.create_at, ctx.now()
         validate_group(group)
-        if group.name != old.name:
-            _check_username(db, group)
-        group.update_at = ctx.now()
-        save_group(db, group)
+        save_group(db, group, conflict=(400, "app.custom_group.unique_name"))
+    _group_event(ctx, group)
     return rem.UpdateGroupResponse(group=group)
 
 
 def _set_deleted(ctx: ApiContext, group_id: str, deleted: bool) -> rem.Group:
-    require_id(group_id, "group_id")
+    require_ldap_groups_license(ctx)
     with ctx.store.tx() as db:
         group = get_group(db, group_id, include_deleted=True)
         if bool(group.delete_at) == deleted:
@@ -153,6 +189,7 @@ def _set_deleted(ctx: ApiContext, group_id: str, deleted: bool) -> rem.Group:
         group.delete_at = ctx.now() if deleted else 0
         group.update_at = ctx.now()
         save_group(db, group)
+    _group_event(ctx, group)
     return group
 
 
@@ -166,31 +203,49 @@ def restore_group(ctx: ApiContext, req: rem.RestoreGroupRequest) -> rem.RestoreG
     return rem.RestoreGroupResponse(group=_set_deleted(ctx, req.group_id, False))
 
 
-def _upsert_member(
-    ctx: ApiContext, db: sqlite3.Connection, group_id: str, user_id: str
-) -> rem.GroupMember:
-    require_id(user_id, "user_id")
-    get_user(db, user_id)
-    now = ctx.now()
-    db.execute(
-        "INSERT INTO group_members(group_id, user_id, create_at) VALUES(?,?,?) "
-        "ON CONFLICT(group_id, user_id) DO UPDATE SET delete_at=0",
-        (group_id, user_id, now),
-    )
-    row = db.execute(
-        "SELECT create_at FROM group_members WHERE group_id=? AND user_id=?", (group_id, user_id)
-    ).fetchone()
-    return rem.GroupMember(group_id=group_id, user_id=user_id, create_at=row[0])
+def _upsert_members(ctx: ApiContext, group_id: str, user_ids: list[str]) -> list[rem.GroupMember]:
+    """The server's ``buildUpsertMembersQuery``: the group must exist (else a 500), every user
+    must be an active user (else a 400); a member again gets a new `create_at`."""
+    require_ldap_groups_license(ctx)
+    with ctx.store.tx() as db:  # all or nothing
+        if find_group(db, "id=?", (group_id,)) is None:
+            raise ApiFailure(
+                500,
+                "app.update_error",
+                "We encountered an error updating the group members.",
+                detailed_error=f"group_id={group_id}: no such group",
+            )
+        for user_id in user_ids:
+            if not db.execute(
+                "SELECT 1 FROM users WHERE id=? AND delete_at=0", (user_id,)
+            ).fetchone():
+                raise ApiFailure(
+                    400,
+                    "app.group.user_not_found",
+                    "Unable to find the user.",
+                    detailed_error=f"user_id={user_id} (missing or deactivated)",
+                    params={"Username": user_id},
+                )
+        now = ctx.now()
+        members = []
+        for user_id in user_ids:
+            db.execute(
+                "INSERT INTO group_members(group_id, user_id, create_at) VALUES(?,?,?) "
+                "ON CONFLICT(group_id, user_id) DO UPDATE SET create_at=excluded.create_at, "
+                "delete_at=0",
+                (group_id, user_id, now),
+            )
+            members.append(rem.GroupMember(group_id=group_id, user_id=user_id, create_at=now))
+    for member in members:
+        _member_event(ctx, "group_member_add", member)
+    return members
 
 
 @emulates("UpsertGroupMember")
 def upsert_group_member(
     ctx: ApiContext, req: rem.UpsertGroupMemberRequest
 ) -> rem.UpsertGroupMemberResponse:
-    require_id(req.group_id, "group_id")
-    with ctx.store.tx() as db:
-        get_group(db, req.group_id)
-        member = _upsert_member(ctx, db, req.group_id, req.user_id)
+    (member,) = _upsert_members(ctx, req.group_id, [req.user_id])
     return rem.UpsertGroupMemberResponse(group_member=member)
 
 
@@ -198,12 +253,7 @@ def upsert_group_member(
 def upsert_group_members(
     ctx: ApiContext, req: rem.UpsertGroupMembersRequest
 ) -> rem.UpsertGroupMembersResponse:
-    require_id(req.group_id, "group_id")
-    with ctx.store.tx() as db:  # all or nothing
-        get_group(db, req.group_id)
-        members = [
-            _upsert_member(ctx, db, req.group_id, uid) for uid in dict.fromkeys(req.user_ids)
-        ]
+    members = _upsert_members(ctx, req.group_id, list(dict.fromkeys(req.user_ids)))
     return rem.UpsertGroupMembersResponse(group_members=members)
 
 
@@ -211,8 +261,7 @@ def upsert_group_members(
 def delete_group_member(
     ctx: ApiContext, req: rem.DeleteGroupMemberRequest
 ) -> rem.DeleteGroupMemberResponse:
-    require_id(req.group_id, "group_id")
-    require_id(req.user_id, "user_id")
+    require_ldap_groups_license(ctx)
     with ctx.store.tx() as db:
         row = db.execute(
             "SELECT create_at FROM group_members WHERE group_id=? AND user_id=? AND delete_at=0",
@@ -228,6 +277,7 @@ def delete_group_member(
     member = rem.GroupMember(
         group_id=req.group_id, user_id=req.user_id, create_at=row[0], delete_at=now
     )
+    _member_event(ctx, "group_member_deleted", member)
     return rem.DeleteGroupMemberResponse(group_member=member)
 
 
@@ -235,15 +285,22 @@ def delete_group_member(
 def get_group_member_users(
     ctx: ApiContext, req: rem.GetGroupMemberUsersRequest
 ) -> rem.GetGroupMemberUsersResponse:
-    require_id(req.group_id, "group_id")
-    limit, offset = paging(req.page, req.per_page)
+    """Active members by username, as public profiles; an unknown group has no members (no
+    error); `per_page` goes to the database as is (0 gives none)."""
+    if req.page < 0 or req.per_page < 0:
+        raise ApiFailure(
+            500,
+            "app.select_error",
+            "We encountered an error finding the group members.",
+            detailed_error=f"page={req.page} per_page={req.per_page}: negative",
+        )
     with ctx.store.read() as db:
-        get_group(db, req.group_id)
         rows = db.execute(
             "SELECT u.* FROM users u JOIN group_members m ON m.user_id=u.id "
-            "WHERE m.group_id=? AND m.delete_at=0 ORDER BY u.username "
+            "WHERE m.group_id=? AND m.delete_at=0 AND u.delete_at=0 ORDER BY u.username "
             "LIMIT ? OFFSET ?",
-            (req.group_id, limit, offset),
+            (req.group_id, req.per_page, req.page * req.per_page),
         ).fetchall()
-    users = [conv.sanitize_user(conv.user_from_row(r)) for r in rows]
+        privacy = server_settings(db, "PrivacySettings")
+    users = [public_profile(conv.user_from_row(r), privacy) for r in rows]
     return rem.GetGroupMemberUsersResponse(users=users)

@@ -1,8 +1,10 @@
 """Sessions and personal access tokens: CreateSession, GetSession, ExtendSessionExpiry,
-RevokeSession, CreateUserAccessToken, RevokeUserAccessToken.
+RevokeSession, CreateUserAccessToken, RevokeUserAccessToken, as the server's session code
+does them (``server/channels/app/session.go``, ``app/platform/session.go``).
 
-An access token is backed by a session whose token is the access token, as on the server;
-revoking the token revokes that session. Tokens need ``ServiceSettings.EnableUserAccessTokens``.
+A session is found by its id or by its token. A personal access token gets its session
+when it is first used to sign in; revoking the token revokes that session. Tokens need
+``ServiceSettings.EnableUserAccessTokens`` unless the user is a bot.
 """
 
 from __future__ import annotations
@@ -10,56 +12,93 @@ from __future__ import annotations
 import sqlite3
 
 from mmplug.host.api import _convert as conv
-from mmplug.host.api._registry import ApiContext, ApiFailure, emulates
-from mmplug.host.api.users import get_user
+from mmplug.host.api._registry import ApiContext, ApiFailure, differs, emulates
+from mmplug.host.api.users import find_user, missing_user, server_settings
 from mmplug.protocol import api_user_team_pb2 as pb
 
-TOKEN_DESCRIPTION_MAX = 255
+TOKEN_DESCRIPTION_MAX = 255  # bytes
+
+differs(
+    "CreateSession",
+    "The server also creates a session for a user id that has no user; mmplug refuses it "
+    "with the 404 of a missing user.",
+)
+
+
+def find_session(db: sqlite3.Connection, id_or_token: str) -> pb.Session | None:
+    row = db.execute(
+        "SELECT data FROM sessions WHERE id=? OR token=? LIMIT 1", (id_or_token, id_or_token)
+    ).fetchone()
+    return None if row is None else conv.from_json(pb.Session, row["data"])
 
 
 def _get_session(db: sqlite3.Connection, session_id: str) -> pb.Session:
-    row = db.execute("SELECT data FROM sessions WHERE id=?", (session_id,)).fetchone()
-    if row is None:
+    """The session with its user's current team memberships (as the server's store)."""
+    session = find_session(db, session_id)
+    if session is None:
         raise ApiFailure(
-            404,
+            400,
             "app.session.get.app_error",
-            "Unable to find the session.",
-            detailed_error=f"session_id={session_id}",
+            "We encountered an error finding the session.",
+            detailed_error=f"session_id={session_id}: no session with that id or token",
         )
-    return conv.from_json(pb.Session, row["data"])
+    members = db.execute(
+        "SELECT * FROM team_members WHERE user_id=? AND delete_at=0 ORDER BY team_id",
+        (session.user_id,),
+    ).fetchall()
+    del session.team_members[:]
+    session.team_members.extend(conv.team_member_from_row(r) for r in members)
+    return session
 
 
 def _save_session(db: sqlite3.Connection, session: pb.Session) -> None:
+    stored = pb.Session()
+    stored.CopyFrom(session)
+    del stored.team_members[:]
     db.execute(
         "INSERT INTO sessions(id, user_id, token, expires_at, data) VALUES(?, ?, ?, ?, ?) "
         "ON CONFLICT(id) DO UPDATE SET expires_at=excluded.expires_at, data=excluded.data",
-        (session.id, session.user_id, session.token, session.expires_at, conv.to_json(session)),
+        (stored.id, stored.user_id, stored.token, stored.expires_at, conv.to_json(stored)),
     )
-
-
-def new_session(ctx: ApiContext, db: sqlite3.Connection, template: pb.Session) -> pb.Session:
-    user = get_user(db, template.user_id)
-    session = pb.Session()
-    session.CopyFrom(template)
-    session.id = ctx.new_id()
-    session.token = session.token or ctx.new_id()
-    session.create_at = session.last_activity_at = ctx.now()
-    session.roles = session.roles or user.roles
-    _save_session(db, session)
-    return session
 
 
 @emulates("CreateSession")
 def create_session(ctx: ApiContext, req: pb.CreateSessionRequest) -> pb.CreateSessionResponse:
-    if req.session.id:
-        raise ApiFailure(
-            400,
-            "model.session.is_valid.id.app_error",
-            "Invalid session id.",
-            detailed_error="leave id empty: the server assigns it",
-        )
+    """The server's ``CreateSession``: a new id and token (a given token is replaced), the
+    creation time, and the roles as given."""
+    session = pb.Session()
+    session.CopyFrom(req.session)
     with ctx.store.tx() as db:
-        return pb.CreateSessionResponse(session=new_session(ctx, db, req.session))
+        user = find_user(db, session.user_id)
+        if user is not None and user.remote_id:
+            raise ApiFailure(
+                401,
+                "api.user.login.remote_users.login.error",
+                "Remote users cannot sign in.",
+                detailed_error=f"user_id={user.id}",
+            )
+        if session.id:
+            raise ApiFailure(
+                400,
+                "app.session.save.existing.app_error",
+                "Unable to update existing session.",
+                detailed_error="leave id empty: the server assigns it",
+            )
+        if len(session.user_id) != 26 or len(session.roles) > 256:
+            raise ApiFailure(
+                500,
+                "app.session.save.app_error",
+                "Unable to save the session.",
+                detailed_error=f"user_id={session.user_id!r}: not a 26-character id, or roles "
+                "longer than 256 characters",
+            )
+        if user is None:
+            raise missing_user(session.user_id)
+        session.id, session.token = ctx.new_id(), ctx.new_id()
+        session.create_at = session.last_activity_at = ctx.now()
+        del session.team_members[:]
+        _save_session(db, session)
+    return pb.CreateSessionResponse(session=session)
 
 
 @emulates("GetSession")
@@ -72,8 +111,16 @@ def get_session(ctx: ApiContext, req: pb.GetSessionRequest) -> pb.GetSessionResp
 def extend_session_expiry(
     ctx: ApiContext, req: pb.ExtendSessionExpiryRequest
 ) -> pb.ExtendSessionExpiryResponse:
+    """Sets ``expires_at`` as given (no check); an unknown session is the server's 500."""
     with ctx.store.tx() as db:
-        session = _get_session(db, req.session_id)
+        session = find_session(db, req.session_id)
+        if session is None:
+            raise ApiFailure(
+                500,
+                "app.session.get_sessions.app_error",
+                "We encountered an error while finding user sessions.",
+                detailed_error=f"session_id={req.session_id}: no such session",
+            )
         session.expires_at = req.new_expiry
         _save_session(db, session)
     return pb.ExtendSessionExpiryResponse()
@@ -84,43 +131,34 @@ def revoke_session(ctx: ApiContext, req: pb.RevokeSessionRequest) -> pb.RevokeSe
     with ctx.store.tx() as db:
         session = _get_session(db, req.session_id)
         db.execute("DELETE FROM sessions WHERE id=?", (session.id,))
-        db.execute("DELETE FROM access_tokens WHERE token=?", (session.token,))
     return pb.RevokeSessionResponse()
-
-
-def _tokens_enabled(db: sqlite3.Connection) -> bool:
-    row = db.execute(
-        "SELECT json_extract(data, '$.ServiceSettings.EnableUserAccessTokens') AS v "
-        "FROM config WHERE key='server'"
-    ).fetchone()
-    return bool(row is not None and row["v"])
 
 
 @emulates("CreateUserAccessToken")
 def create_user_access_token(
     ctx: ApiContext, req: pb.CreateUserAccessTokenRequest
 ) -> pb.CreateUserAccessTokenResponse:
-    if len(req.token.description) > TOKEN_DESCRIPTION_MAX:
-        raise ApiFailure(
-            400,
-            "model.user_access_token.is_valid.description.app_error",
-            f"Invalid description, must be {TOKEN_DESCRIPTION_MAX} or less characters.",
-        )
+    """The server's ``CreateUserAccessToken``: the user must exist; tokens must be enabled
+    unless the user is a bot; the description is at most 255 bytes; the answer carries the
+    token string (the only time it is seen)."""
     with ctx.store.tx() as db:
-        if not _tokens_enabled(db):
+        user = find_user(db, req.token.user_id)
+        if user is None:
+            raise missing_user(req.token.user_id)
+        enabled = server_settings(db, "ServiceSettings").get("EnableUserAccessTokens", False)
+        if not enabled and not user.is_bot:
             raise ApiFailure(
                 501,
                 "app.user_access_token.disabled",
-                "User access tokens are disabled on this server.",
+                "Personal access tokens are disabled on this server.",
                 detailed_error="set ServiceSettings.EnableUserAccessTokens to true",
             )
-        user = get_user(db, req.token.user_id)
-        if user.delete_at:
+        if len(req.token.description.encode()) > TOKEN_DESCRIPTION_MAX:
             raise ApiFailure(
                 400,
-                "app.user_access_token.inactive_user",
-                "The user is deactivated.",
-                detailed_error=f"user_id={user.id}",
+                "model.user_access_token.is_valid.description.app_error",
+                f"Invalid description, must be {TOKEN_DESCRIPTION_MAX} or less characters.",
+                where="UserAccessToken.IsValid",
             )
         token = pb.UserAccessToken(
             id=ctx.new_id(),
@@ -132,15 +170,6 @@ def create_user_access_token(
         db.execute(
             "INSERT INTO access_tokens(id, user_id, token, data) VALUES(?, ?, ?, ?)",
             (token.id, token.user_id, token.token, conv.to_json(token)),
-        )
-        new_session(
-            ctx,
-            db,
-            pb.Session(
-                user_id=user.id,
-                token=token.token,
-                props={"type": "UserAccessToken", "user_access_token_id": token.id},
-            ),
         )
     return pb.CreateUserAccessTokenResponse(token=token)
 
@@ -154,8 +183,8 @@ def revoke_user_access_token(
         if row is None:
             raise ApiFailure(
                 404,
-                "app.user_access_token.get_by_token.app_error",
-                "Unable to find the personal access token.",
+                "app.user_access_token.get_by_user.app_error",
+                "Unable to get the personal access tokens by user.",
                 detailed_error=f"token_id={req.token_id}",
             )
         db.execute("DELETE FROM access_tokens WHERE id=?", (req.token_id,))

@@ -6,6 +6,7 @@ from apiworld import PLUGIN_ID, World
 
 from mmplug.protocol import api_file_bot_pb2 as fb
 from mmplug.protocol import api_user_team_pb2 as ut
+from mmplug.protocol.user_pb2 import User as ut_user
 
 
 def make(world: World, username: str, **fields: object) -> fb.CreateBotResponse:
@@ -13,7 +14,7 @@ def make(world: World, username: str, **fields: object) -> fb.CreateBotResponse:
 
 
 def test_create_bot_makes_a_bot_user_owned_by_the_plugin(world: World) -> None:
-    rsp = make(world, "Builder-Bot", display_name="Builder", description="builds")
+    rsp = make(world, "builder-bot", display_name="Builder", description="builds")
     assert not rsp.HasField("error")
     bot = rsp.bot
     assert bot.username == "builder-bot" and bot.owner_id == PLUGIN_ID and bot.create_at > 0
@@ -26,7 +27,8 @@ def test_bot_username_must_be_valid_and_free(world: World) -> None:
     assert make(world, "has space").error.id == "model.bot.is_valid.username.app_error"
     assert make(world, "alice").error.id == "app.user.save.username_exists.app_error"
     long_name = make(world, "okname", display_name="x" * 65)
-    assert long_name.error.id == "model.bot.is_valid.display_name.app_error"
+    assert long_name.error.id == "model.bot.is_valid.user_id.app_error"  # sic: the server's id
+    assert make(world, "Upper").error.id == "model.bot.is_valid.username.app_error"
 
 
 def test_unknown_bot_is_404(world: World) -> None:
@@ -64,17 +66,25 @@ def test_deactivated_bots_are_hidden_unless_asked(world: World) -> None:
 
 
 def test_get_bots_filters_by_owner_and_orphans(world: World) -> None:
+    owner = world.api.CreateUser(
+        ut.CreateUserRequest(
+            user=ut_user(username="bot-owner", email="owner@example.com", password="Passw0rd!")
+        )
+    ).user
     mine = make(world, "mine-bot").bot
-    other = make(world, "owned-bot", owner_id=world.users["alice"]).bot
+    other = make(world, "owned-bot", owner_id=owner.id).bot
     by_owner = world.api.GetBots(
-        fb.GetBotsRequest(options=fb.BotGetOptions(owner_id=world.users["alice"]))
+        fb.GetBotsRequest(options=fb.BotGetOptions(owner_id=owner.id, per_page=50))
     )
     assert [b.user_id for b in by_owner.bots] == [other.user_id]
+    world.api.UpdateUserActive(ut.UpdateUserActiveRequest(user_id=owner.id, active=False))
     orphans = world.api.GetBots(
-        fb.GetBotsRequest(options=fb.BotGetOptions(only_orphaned=True, per_page=200))
+        fb.GetBotsRequest(
+            options=fb.BotGetOptions(only_orphaned=True, include_deleted=True, per_page=200)
+        )
     )
     ids = [b.user_id for b in orphans.bots]
-    assert mine.user_id in ids and other.user_id not in ids
+    assert other.user_id in ids and mine.user_id not in ids  # a plugin is never a lost owner
 
 
 def test_permanent_delete_removes_bot_and_user(world: World) -> None:
@@ -109,4 +119,4 @@ def test_ensure_bot_user_adopts_an_existing_bot_and_returns_a_user(world: World)
     plain = world.api.EnsureBotUser(fb.EnsureBotUserRequest(bot=fb.Bot(username="bob")))
     assert plain.bot_user_id == world.users["bob"]
     missing = world.api.EnsureBotUser(fb.EnsureBotUserRequest(bot=fb.Bot()))
-    assert missing.error.status_code == 400
+    assert missing.error.status_code == 500  # a plain Go error on the server
