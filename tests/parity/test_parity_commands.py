@@ -8,9 +8,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from parity_settings import server_setting
 from worldhost import PLUGIN_ID, Host
 
-from mmplug.host.api.config import load_server_config, save_server_config
 from mmplug.protocol import api_remaining_pb2 as rem
 from mmplug.protocol import common_pb2
 from mmplug.protocol import hooks_command_pb2 as hc
@@ -74,14 +74,8 @@ def plugin_triggers(host: Host, team_id: str) -> list[str]:
 
 @pytest.fixture
 def commands_disabled(quiet_host: Host) -> Iterator[Host]:
-    with quiet_host.store.tx() as db:
-        saved = load_server_config(db)
-        changed = load_server_config(db)
-        changed["ServiceSettings"]["EnableCommands"] = False
-        save_server_config(db, changed)
-    yield quiet_host
-    with quiet_host.store.tx() as db:
-        save_server_config(db, saved)
+    with server_setting(quiet_host, "ServiceSettings", "EnableCommands", False):
+        yield quiet_host
 
 
 # -- RegisterCommand / UnregisterCommand ----------------------------------------------------
