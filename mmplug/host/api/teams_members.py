@@ -160,8 +160,7 @@ def _join(
     _check_email_allowed(db, team, user)
     guest = _is_guest(user)
     member = new_team_member(
-        team_id, user_id, ctx.now(), admin=bool(team.email) and team.email == user.email,
-        guest=guest,
+        team_id, user_id, ctx.now(), admin=team.email == user.email, guest=guest
     )
     max_users = int(
         server_setting(db, "TeamSettings", "MaxUsersPerTeam", DEFAULT_MAX_USERS_PER_TEAM)
