@@ -93,8 +93,8 @@ def registered_commands(store: Any, plugin_id: str) -> list[str]:
 
     try:
         with store.read() as db:
-            rows = db.execute("SELECT DISTINCT trigger FROM plugin_commands WHERE plugin_id = ? "
-                              "ORDER BY trigger",
+            rows = db.execute("SELECT DISTINCT trigger FROM plugin_slash_commands "
+                              "WHERE plugin_id = ? ORDER BY trigger",
                               (plugin_id,)).fetchall()
     except sqlite3.Error:
         return []

@@ -279,7 +279,7 @@ class Session:
             # The server forgets a plugin's slash commands when it deactivates (inline SQL:
             # the commands module's imports would add ~10 ms to every stop).
             with self.store.tx() as db:
-                db.execute("DELETE FROM plugin_commands WHERE plugin_id=?", (handle.id,))
+                db.execute("DELETE FROM plugin_slash_commands WHERE plugin_id=?", (handle.id,))
         if handle.api is not None:
             handle.api.stop()
             handle.api = None

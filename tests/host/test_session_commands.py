@@ -12,7 +12,7 @@ from mmplug.host.world import world_info
 
 def _commands(store_path: Path) -> list[str]:
     with Store.open(store_path) as store, store.read() as db:
-        rows = db.execute("SELECT trigger FROM plugin_commands ORDER BY trigger").fetchall()
+        rows = db.execute("SELECT trigger FROM plugin_slash_commands ORDER BY trigger").fetchall()
     return [row[0] for row in rows]
 
 

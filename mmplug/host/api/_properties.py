@@ -1,4 +1,9 @@
-"""Property fields and values: validation, rows, lookups (shared by the property areas)."""
+"""Property fields and values: validation, rows, lookups (shared by the property areas).
+
+Missing fields and values are the server's 404s as its App layer maps the property store's
+errors: one id not found is `app.property.not_found.app_error`; some of several field ids not
+found is `app.property_field.not_found.app_error`.
+"""
 
 from __future__ import annotations
 
@@ -27,20 +32,23 @@ def invalid(kind: str, field: str, reason: str) -> ApiFailure:
 
 
 def validate_field(field: rem.PropertyField) -> None:
+    """The server's PropertyField.IsValid (reasons as its params say them)."""
     if not is_valid_id(field.group_id):
-        raise invalid("field", "group_id", "must be a 26-character id")
-    if not 1 <= len(field.name) <= NAME_MAX:
-        raise invalid("field", "name", f"must be 1-{NAME_MAX} characters")
+        raise invalid("field", "group_id", "invalid id")
+    if not field.name:
+        raise invalid("field", "name", "value cannot be empty")
+    if len(field.name) > NAME_MAX:
+        raise invalid("field", "name", f"value exceeds {NAME_MAX} characters")
     if field.type not in FIELD_TYPES:
-        raise invalid("field", "type", f"must be one of {', '.join(FIELD_TYPES)}")
+        raise invalid("field", "type", "unknown value")
 
 
 def validate_value(value: rem.PropertyValue) -> None:
     for name in ("group_id", "field_id", "target_id"):
         if not is_valid_id(getattr(value, name)):
-            raise invalid("value", name, "must be a 26-character id")
+            raise invalid("value", name, "invalid id")
     if not value.target_type:
-        raise invalid("value", "target_type", "is required")
+        raise invalid("value", "target_type", "value cannot be empty")
 
 
 def unique_failure(kind: str, exc: sqlite3.IntegrityError) -> ApiFailure:
@@ -93,11 +101,23 @@ def get_one(db: sqlite3.Connection, kind: str, group_id: str, item_id: str, cls:
     if row is None:
         raise ApiFailure(
             404,
-            f"app.property_{kind}.get.app_error",
+            "app.property.not_found.app_error",
             f"Unable to find the property {kind}.",
             detailed_error=f"group_id={group_id} id={item_id}",
         )
     return load(cls, row["data"])
+
+
+def get_many(
+    db: sqlite3.Connection, kind: str, group_id: str, ids: list[str], cls: type[M]
+) -> list[M]:
+    """Every one of ``ids`` (each once), or a 404 when any is missing."""
+    try:
+        return [get_one(db, kind, group_id, item_id, cls) for item_id in dict.fromkeys(ids)]
+    except ApiFailure as failure:
+        if kind == "field":
+            failure.error_id = "app.property_field.not_found.app_error"
+        raise
 
 
 def select(

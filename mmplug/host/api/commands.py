@@ -1,23 +1,34 @@
 """Slash commands registered by plugins (RegisterCommand/UnregisterCommand), the command
 listings, and ExecuteSlashCommand routed to the owning plugin's ExecuteCommand hook.
 
+As on the server, registration checks only that the trigger is not empty: any text is kept
+(lower-cased), a built-in trigger or another plugin's trigger may be registered too (a plugin
+command runs before built-in and custom commands; of several plugins the first to register
+runs it), and a plugin registering its own trigger again replaces it. The server keeps only the
+trigger, team, auto-complete fields and display name, and no plugin id.
+
 Server-owned commands (CreateCommand and friends) live in ``custom_commands.py``.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from mmplug.host.api import _hooks
 from mmplug.host.api._commands import (
     BUILT_IN_TRIGGERS,
+    TRIGGER_ECHO_MAX,
     built_in_commands,
-    check_trigger,
+    command_trigger,
     custom_commands,
-    duplicate_trigger,
+    plain_error,
     plugin_commands,
+    plugin_trigger,
 )
-from mmplug.host.api._entities import get_channel, get_user
-from mmplug.host.api._pbjson import dump, require_id, to_dict
-from mmplug.host.api._registry import ApiContext, ApiFailure, emulates
+from mmplug.host.api._entities import find_member, get_channel, get_team, get_user
+from mmplug.host.api._pbjson import dump, to_dict
+from mmplug.host.api._registry import ApiContext, ApiFailure, differs, emulates
+from mmplug.host.api.config import load_server_config
 from mmplug.host.api.ephemeral import send_ephemeral
 from mmplug.host.api.posts import create_post
 from mmplug.protocol import api_remaining_pb2 as rem
@@ -33,32 +44,40 @@ _KEPT = (
     "display_name",
 )
 
+differs(
+    "RegisterCommand",
+    "An empty trigger is a plain Go error on the server (the plugin sees an INTERNAL error "
+    "without an id); mmplug answers AppError 500 `mmplug.fake_host.plain_error`.",
+)
+differs(
+    "ExecuteSlashCommand",
+    "The server runs built-in commands (/join, /echo, ...) and calls the URL of custom "
+    "commands (CreateCommand); mmplug runs only plugin commands and answers 501 "
+    "`mmplug.fake_host.command_not_emulated` for the others.",
+)
+differs(
+    "ExecuteSlashCommand",
+    "The server fills CommandArgs user and channel mentions and converts Slack-style markup "
+    "(`<url|text>`, `<!channel>`) in the answer's text; mmplug leaves both as they are.",
+)
+
 
 @emulates("RegisterCommand")
 def register_command(
     ctx: ApiContext, req: rem.RegisterCommandRequest
 ) -> rem.RegisterCommandResponse:
-    trigger = check_trigger(req.command.trigger)
-    if req.command.team_id:
-        require_id(req.command.team_id, "team_id")
-    if trigger in BUILT_IN_TRIGGERS:
-        raise duplicate_trigger(trigger, "it is a built-in command")
-    kept = rem.Command(plugin_id=ctx.plugin_id)
+    if not req.command.trigger:
+        raise plain_error("invalid command", "RegisterCommand")
+    kept = rem.Command()
     for name in _KEPT:
         setattr(kept, name, getattr(req.command, name))
-    kept.trigger = trigger
+    kept.trigger = kept.trigger.lower()
     with ctx.store.tx() as db:
-        row = db.execute(
-            "SELECT plugin_id FROM plugin_commands WHERE team_id=? AND trigger=?",
-            (kept.team_id, trigger),
-        ).fetchone()
-        if row is not None and row["plugin_id"] != ctx.plugin_id:
-            raise duplicate_trigger(trigger, f"registered by plugin {row['plugin_id']}")
         db.execute(
-            "INSERT INTO plugin_commands(plugin_id, team_id, trigger, data) "
-            "VALUES(?,?,?,?) ON CONFLICT(team_id, trigger) DO UPDATE SET "
+            "INSERT INTO plugin_slash_commands(plugin_id, team_id, trigger, data) "
+            "VALUES(?,?,?,?) ON CONFLICT(plugin_id, team_id, trigger) DO UPDATE SET "
             "data=excluded.data",
-            (ctx.plugin_id, kept.team_id, trigger, dump(kept)),
+            (ctx.plugin_id, kept.team_id, kept.trigger, dump(kept)),
         )
     return rem.RegisterCommandResponse()
 
@@ -67,113 +86,193 @@ def register_command(
 def unregister_command(
     ctx: ApiContext, req: rem.UnregisterCommandRequest
 ) -> rem.UnregisterCommandResponse:
+    """Removes the team's command with that trigger whichever plugin registered it (the
+    server's UnregisterPluginCommand does not look at the plugin); never an error."""
     with ctx.store.tx() as db:
         db.execute(
-            "DELETE FROM plugin_commands WHERE plugin_id=? AND team_id=? AND trigger=?",
-            (ctx.plugin_id, req.team_id, req.trigger.lower()),
+            "DELETE FROM plugin_slash_commands WHERE team_id=? AND trigger=?",
+            (req.team_id, req.trigger.lower()),
         )
     return rem.UnregisterCommandResponse()
+
+
+def _config(ctx: ApiContext) -> dict[str, Any]:
+    with ctx.store.read() as db:
+        return load_server_config(db)
 
 
 @emulates("ListBuiltInCommands")
 def list_built_in(
     ctx: ApiContext, req: rem.ListBuiltInCommandsRequest
 ) -> rem.ListBuiltInCommandsResponse:
-    return rem.ListBuiltInCommandsResponse(commands=built_in_commands())
+    return rem.ListBuiltInCommandsResponse(commands=built_in_commands(_config(ctx)))
+
+
+def _plugin_commands_for(ctx: ApiContext, team_id: str) -> list[rem.Command]:
+    """The team's plugin commands, one per trigger (the first registered)."""
+    seen: set[str] = set()
+    found = []
+    with ctx.store.read() as db:
+        for _, cmd in plugin_commands(db, team_id):
+            if cmd.trigger not in seen:
+                seen.add(cmd.trigger)
+                found.append(cmd)
+    return found
 
 
 @emulates("ListPluginCommands")
 def list_plugin_commands(
     ctx: ApiContext, req: rem.ListPluginCommandsRequest
 ) -> rem.ListPluginCommandsResponse:
-    with ctx.store.read() as db:
-        found = [cmd for _, cmd in plugin_commands(db, req.team_id)]
-    return rem.ListPluginCommandsResponse(commands=found)
+    return rem.ListPluginCommandsResponse(commands=_plugin_commands_for(ctx, req.team_id))
 
 
 @emulates("ListCustomCommands")
 def list_custom_commands(
     ctx: ApiContext, req: rem.ListCustomCommandsRequest
 ) -> rem.ListCustomCommandsResponse:
-    require_id(req.team_id, "team_id")
     with ctx.store.read() as db:
         return rem.ListCustomCommandsResponse(commands=custom_commands(db, req.team_id))
 
 
 @emulates("ListCommands")
 def list_commands(ctx: ApiContext, req: rem.ListCommandsRequest) -> rem.ListCommandsResponse:
-    require_id(req.team_id, "team_id")
+    """Plugin commands, then built-ins, then the team's custom commands (not de-duplicated
+    across the three, as on the server)."""
+    found = _plugin_commands_for(ctx, req.team_id) + built_in_commands(_config(ctx))
     with ctx.store.read() as db:
-        found = built_in_commands() + [c for _, c in plugin_commands(db, req.team_id)]
         found += custom_commands(db, req.team_id)
     return rem.ListCommandsResponse(commands=found)
 
 
-def _owner(ctx: ApiContext, args: rem.CommandArgs, trigger: str) -> str:
-    """The plugin that registered ``trigger`` for the team (team-specific first)."""
+# -- ExecuteSlashCommand ------------------------------------------------------------------
+def _owner(ctx: ApiContext, args: rem.CommandArgs) -> str | None:
+    """The plugin whose command the line names: the first registered for the args' team (as
+    given: the server does not take it from the channel) or for every team."""
+    trigger = plugin_trigger(args.command)
     with ctx.store.read() as db:
-        get_user(db, args.user_id)
-        if args.channel_id and not args.team_id:
-            args.team_id = get_channel(db, args.channel_id).team_id
-        owners = sorted(
-            (
-                (cmd.team_id == "", pid)
-                for pid, cmd in plugin_commands(db, args.team_id)
-                if cmd.trigger == trigger
-            )
-        )
-        custom = (
-            [c for c in custom_commands(db, args.team_id) if c.trigger == trigger]
-            if (args.team_id)
-            else []
-        )
-    if owners:
-        return owners[0][1]
-    if trigger in BUILT_IN_TRIGGERS or custom:
-        kind = "built-in" if trigger in BUILT_IN_TRIGGERS else "custom (outgoing webhook)"
-        raise ApiFailure(
-            501,
-            "mmplug.fake_host.command_not_emulated",
-            f"/{trigger} is a {kind} command; mmplug's fake host only runs "
-            "commands registered by plugins.",
-            detailed_error=f"command={args.command!r}",
-        )
-    raise ApiFailure(
-        404,
-        "api.command.execute_command.not_found.app_error",
-        f"No command with the trigger /{trigger} is registered for this team. Plugins "
-        "register theirs with RegisterCommand (usually in OnActivate).",
-        params={"Trigger": trigger},
-    )
+        for plugin_id, cmd in plugin_commands(db, args.team_id):
+            if cmd.trigger == trigger:
+                return plugin_id
+    return None
 
 
-def _new_trigger_id(ctx: ApiContext, user_id: str) -> str:
-    trigger_id = ctx.new_id() + ":" + user_id
+def _new_trigger_id(ctx: ApiContext, user_id: str) -> tuple[str, str]:
+    """``(client trigger id, trigger id)``: the plugin gets the second in CommandArgs (and
+    OpenInteractiveDialog accepts it); the answer carries the first."""
+    client_id = ctx.new_id()
+    trigger_id = client_id + ":" + user_id
     with ctx.store.tx() as db:
         db.execute(
             "INSERT INTO trigger_ids(id, user_id, created_at) VALUES(?,?,?)",
             (trigger_id, user_id, ctx.now()),
         )
-    return trigger_id
+    return client_id, trigger_id
 
 
-def _deliver(ctx: ApiContext, args: rem.CommandArgs, rsp: rem.CommandResponse) -> None:
-    """Post the command's answer like the server: in the channel, or ephemeral (default)."""
-    if not rsp.text and not rsp.attachments:
-        return
+def _run_plugin(
+    ctx: ApiContext, args: rem.CommandArgs, owner: str, trigger: str
+) -> rem.CommandResponse | None:
+    request = hc.ExecuteCommandRequest(context=_hooks.request_context(ctx, args.user_id), args=args)
+    answers = _hooks.fire(ctx, "ExecuteCommand", request, plugin_id=owner)
+    if not answers:
+        raise ApiFailure(
+            500,
+            "model.plugin_command_error.error.app_error",
+            f"Unable to run /{trigger}: plugin {owner} did not answer (is it running and does "
+            "it implement ExecuteCommand?).",
+            detailed_error=f"err= Plugin has recently crashed: {owner}",
+            params={"Command": trigger},
+        )
+    response = answers[0][1]
+    assert isinstance(response, hc.ExecuteCommandResponse)
+    if response.HasField("error") and (response.error.id or response.error.message):
+        err = response.error
+        # the server buckets a status code it cannot use under 500
+        status = err.status_code if 100 <= err.status_code <= 999 else 500
+        raise ApiFailure(
+            status,
+            err.id or "plugin.execute_command.app_error",
+            err.message,
+            detailed_error=err.detailed_error,
+            where=err.where or "ExecuteCommand",
+        )
+    return response.response if response.HasField("response") else None
+
+
+def deliver_response(
+    ctx: ApiContext, args: rem.CommandArgs, rsp: rem.CommandResponse, config: dict[str, Any]
+) -> None:
+    """Post one command answer as the server's HandleCommandResponsePost does for a plugin
+    command: in the channel (``in_channel``), as an ephemeral post (no type or ``ephemeral``,
+    with text), or not at all (any other type). Raises the AppError that made it fail."""
     post = post_pb2.Post(
-        channel_id=rsp.channel_id or args.channel_id,
-        user_id=args.user_id,
-        message=rsp.text,
-        type=rsp.type,
-        root_id=args.root_id,
+        channel_id=args.channel_id, user_id=args.user_id, root_id=args.root_id, type=rsp.type
     )
     if rsp.HasField("props"):
         post.props.update(to_dict(rsp.props))
+    if rsp.channel_id:
+        with ctx.store.read() as db:
+            member = find_member(db, rsp.channel_id, args.user_id)
+        if member is None:
+            raise ApiFailure(
+                403,
+                "api.command.command_post.forbidden.app_error",
+                "Specified user is not a member of specified channel.",
+                detailed_error=f"channel_id={rsp.channel_id} user_id={args.user_id}",
+            )
+        post.channel_id = rsp.channel_id
+    overrides = config.get("ServiceSettings") or {}
+    if overrides.get("EnablePostUsernameOverride") and rsp.username:
+        post.props.update({"override_username": rsp.username, "from_webhook": "true"})
+    if overrides.get("EnablePostIconOverride") and rsp.icon_url:
+        post.props.update({"override_icon_url": rsp.icon_url, "from_webhook": "true"})
+    post.message = rsp.text
+    if post.type.startswith("system_"):
+        raise ApiFailure(
+            400,
+            "api.context.invalid_param.app_error",
+            "Invalid post.type parameter: a command answer cannot be a system message.",
+            params={"Name": "post.type"},
+        )
     if rsp.response_type == "in_channel":
         create_post(ctx, post)
-    elif post.channel_id:
+    elif rsp.response_type in ("", "ephemeral") and (rsp.text or rsp.attachments):
         send_ephemeral(ctx, args.user_id, post)
+
+
+def _not_a_plugin_command(ctx: ApiContext, args: rem.CommandArgs, trigger: str) -> ApiFailure:
+    """The server's next steps for a line no plugin command takes: custom commands (which
+    need the team, user and channel to exist), then built-ins, else 404."""
+    with ctx.store.read() as db:
+        config = load_server_config(db)
+        if not (config.get("ServiceSettings") or {}).get("EnableCommands", True):
+            return ApiFailure(
+                501,
+                "api.command.disabled.app_error",
+                "Commands have been disabled by the system admin "
+                "(ServiceSettings.EnableCommands).",
+            )
+        get_team(db, args.team_id)
+        get_channel(db, args.channel_id)
+        custom = [c for c in custom_commands(db, args.team_id) if c.trigger == trigger]
+    if custom or trigger in BUILT_IN_TRIGGERS:
+        kind = "custom (CreateCommand)" if custom else "built-in"
+        return ApiFailure(
+            501,
+            "mmplug.fake_host.command_not_emulated",
+            f"/{trigger} is a {kind} command; mmplug's fake host only runs commands registered "
+            "by plugins.",
+            detailed_error=f"command={args.command!r}",
+        )
+    shown = trigger if len(trigger) <= TRIGGER_ECHO_MAX else trigger[:TRIGGER_ECHO_MAX] + "..."
+    return ApiFailure(
+        404,
+        "api.command.execute_command.not_found.app_error",
+        f"Command with a trigger of '/{shown}' not found. Plugins register theirs with "
+        "RegisterCommand (usually in OnActivate).",
+        params={"Trigger": shown},
+    )
 
 
 @emulates("ExecuteSlashCommand")
@@ -182,37 +281,34 @@ def execute_slash_command(
 ) -> rem.ExecuteSlashCommandResponse:
     args = rem.CommandArgs()
     args.CopyFrom(req.command_args)
-    require_id(args.user_id, "user_id")
-    words = args.command.strip().split(maxsplit=1)
-    if not words or not words[0].startswith("/") or len(words[0]) < 2:
+    with ctx.store.read() as db:
+        get_user(db, args.user_id)
+    word, _ = command_trigger(args.command)
+    if not word.startswith("/"):
         raise ApiFailure(
             400,
             "api.command.execute_command.format.app_error",
-            "A command must start with '/' followed by its trigger word.",
+            "Command trigger is missing the leading slash character: a command line starts "
+            "with '/' and its trigger word.",
             detailed_error=f"command={args.command!r}",
+            params={"Trigger": word},
         )
-    trigger = words[0][1:].lower()
-    owner = _owner(ctx, args, trigger)
-    args.trigger_id = _new_trigger_id(ctx, args.user_id)
-    request = hc.ExecuteCommandRequest(context=_hooks.request_context(ctx, args.user_id), args=args)
-    answers = _hooks.fire(ctx, "ExecuteCommand", request, plugin_id=owner)
-    if not answers:
+    trigger = word[1:]
+    client_id, args.trigger_id = _new_trigger_id(ctx, args.user_id)
+    owner = _owner(ctx, args)
+    response = None if owner is None else _run_plugin(ctx, args, owner, trigger)
+    if response is None:
+        raise _not_a_plugin_command(ctx, args, trigger)
+    response.trigger_id = client_id
+    try:
+        deliver_response(ctx, args, response, _config(ctx))
+    except ApiFailure as failure:
         raise ApiFailure(
             500,
-            "model.plugin_command_error.error.app_error",
-            f"Unable to run /{trigger}: plugin {owner} did not answer (is it "
-            "running and does it implement ExecuteCommand?).",
-        )
-    response = answers[0][1]
-    assert isinstance(response, hc.ExecuteCommandResponse)
-    if response.HasField("error") and (response.error.id or response.error.message):
-        err = response.error
-        raise ApiFailure(
-            err.status_code or 500,
-            err.id or "plugin.execute_command.app_error",
-            err.message,
-            detailed_error=err.detailed_error,
-            where=err.where or "ExecuteCommand",
-        )
-    _deliver(ctx, args, response.response)
-    return rem.ExecuteSlashCommandResponse(response=response.response)
+            "api.command.execute_command.create_post_failed.app_error",
+            f"Command '/{plugin_trigger(args.command)}' failed to post response. Please "
+            "contact your System Administrator.",
+            detailed_error=f"{failure.error_id}: {failure.message}",
+            params={"Trigger": plugin_trigger(args.command)},
+        ) from None
+    return rem.ExecuteSlashCommandResponse(response=response)

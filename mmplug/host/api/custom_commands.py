@@ -1,27 +1,44 @@
 """Server-owned slash commands (CreateCommand/GetCommand/UpdateCommand/DeleteCommand).
 
-The server stores these with CreatorId "" and the plugin's id; they call out to their URL
-when used (not through ExecuteCommand), so the fake host stores them but does not run them.
+The server stores these with CreatorId "" and the calling plugin's id; they call out to their
+URL when used (not through ExecuteCommand), so the fake host stores them but does not run them.
+
+The plugin API reaches the command store directly for Get, Update and Delete, so those answer
+with plain Go errors (no AppError id) for a missing command, Update does not check that the
+trigger is free, and Delete of an unknown id succeeds.
 """
 
 from __future__ import annotations
 
+import re
 import sqlite3
-from urllib.parse import urlparse
+from urllib.parse import urlsplit
 
-from mmplug.host.api._commands import BUILT_IN_TRIGGERS, check_trigger, duplicate_trigger
-from mmplug.host.api._entities import get_team
-from mmplug.host.api._pbjson import dump, load, require_id
-from mmplug.host.api._registry import ApiContext, ApiFailure, emulates
+from mmplug.host.api._commands import (
+    BUILT_IN_TRIGGERS,
+    custom_commands,
+    duplicate_trigger,
+    plain_error,
+)
+from mmplug.host.api._pbjson import dump, load
+from mmplug.host.api._registry import ApiContext, ApiFailure, differs, emulates
+from mmplug.host.ids import is_valid_id
 from mmplug.protocol import api_remaining_pb2 as rem
 
-_LIMITS = (
-    ("display_name", 64),
-    ("description", 128),
-    ("auto_complete_desc", 1024),
-    ("auto_complete_hint", 1024),
-    ("username", 64),
-    ("icon_url", 1024),
+TRIGGER_MIN, TRIGGER_MAX, URL_MAX, DISPLAY_NAME_MAX, DESCRIPTION_MAX = 1, 128, 1024, 64, 128
+_PLUGIN_ID = re.compile(r"^[a-zA-Z0-9._-]{3,190}$")
+
+for _method in ("GetCommand", "UpdateCommand"):
+    differs(
+        _method,
+        "A missing or deleted command id is a plain Go error from the server's command store "
+        "(the plugin sees an INTERNAL error without an id, not a 404); mmplug answers AppError "
+        "500 `mmplug.fake_host.plain_error`.",
+    )
+differs(
+    "CreateCommand",
+    "A command that already has an id is a plain Go error from the server's command store; "
+    "mmplug answers AppError 500 `mmplug.fake_host.plain_error`.",
 )
 
 
@@ -31,56 +48,79 @@ def _invalid(field: str, message: str) -> ApiFailure:
     )
 
 
+def _is_http_url(url: str) -> bool:
+    if not url.startswith(("http://", "https://")) or any(c.isspace() for c in url):
+        return False
+    try:
+        return bool(urlsplit(url).netloc)
+    except ValueError:
+        return False
+
+
 def validate_command(cmd: rem.Command) -> None:
-    require_id(cmd.team_id, "team_id")
-    cmd.trigger = check_trigger(cmd.trigger)
-    url = urlparse(cmd.url)
-    if not cmd.url or len(cmd.url) > 1024 or url.scheme not in ("http", "https") or not url.netloc:
-        raise _invalid("url", f"Invalid URL {cmd.url!r}: an absolute http(s) URL is required.")
+    """The server's Command.IsValid, in its order (lengths in bytes, as Go counts them)."""
+    if not is_valid_id(cmd.id):
+        raise _invalid("id", "Invalid Id.")
+    if len(cmd.token) != 26:
+        raise _invalid("token", "Invalid token: 26 characters.")
+    if not cmd.create_at:
+        raise _invalid("create_at", "Create at must be a valid time.")
+    if not cmd.update_at:
+        raise _invalid("update_at", "Update at must be a valid time.")
+    if not cmd.creator_id and not _PLUGIN_ID.match(cmd.plugin_id):
+        raise _invalid("plugin_id", "Invalid plugin id.")
+    if not cmd.plugin_id and not is_valid_id(cmd.creator_id):
+        raise _invalid("user_id", "Invalid user id.")
+    if cmd.creator_id and cmd.plugin_id:
+        raise _invalid("plugin_id", "A command cannot have both a creator_id and a plugin_id.")
+    if not is_valid_id(cmd.team_id):
+        raise _invalid("team_id", f"Invalid team id {cmd.team_id!r}: a 26-character id.")
+    size = len(cmd.trigger.encode())
+    if not TRIGGER_MIN <= size <= TRIGGER_MAX or cmd.trigger.startswith("/") or (
+        " " in cmd.trigger
+    ):
+        raise _invalid(
+            "trigger",
+            f"Invalid trigger {cmd.trigger!r}: {TRIGGER_MIN}-{TRIGGER_MAX} characters, "
+            "without a leading '/' and without spaces.",
+        )
+    if not cmd.url or len(cmd.url.encode()) > URL_MAX:
+        raise _invalid("url", f"Invalid URL: 1-{URL_MAX} characters are required.")
+    if not _is_http_url(cmd.url):
+        raise _invalid("url_http", f"Invalid URL {cmd.url!r}: an absolute http(s) URL.")
     if cmd.method not in ("P", "G"):
         raise _invalid("method", f"Invalid method {cmd.method!r}: use 'P' (POST) or 'G' (GET).")
-    for field, limit in _LIMITS:
-        if len(getattr(cmd, field)) > limit:
-            raise _invalid(field, f"Invalid {field}: at most {limit} characters.")
+    if len(cmd.display_name.encode()) > DISPLAY_NAME_MAX:
+        raise _invalid("display_name", f"Invalid display name: at most {DISPLAY_NAME_MAX}.")
+    if len(cmd.description.encode()) > DESCRIPTION_MAX:
+        raise _invalid("description", f"Invalid description: at most {DESCRIPTION_MAX}.")
 
 
-def _check_free(db: sqlite3.Connection, cmd: rem.Command) -> None:
-    if cmd.trigger in BUILT_IN_TRIGGERS:
-        raise duplicate_trigger(cmd.trigger, "it is a built-in command")
-    taken = db.execute(
-        "SELECT 1 FROM commands WHERE team_id=? AND trigger=? AND id<>? AND "
-        "coalesce(json_extract(data, '$.delete_at'), 0)=0",
-        (cmd.team_id, cmd.trigger, cmd.id),
-    ).fetchone()
-    plugin = db.execute(
-        "SELECT 1 FROM plugin_commands WHERE (team_id=? OR team_id='') AND trigger=?",
-        (cmd.team_id, cmd.trigger),
-    ).fetchone()
-    if taken or plugin:
-        raise duplicate_trigger(cmd.trigger, f"team_id={cmd.team_id}")
+def _check_free(db: sqlite3.Connection, team_id: str, trigger: str) -> None:
+    """A new command's trigger may not be a built-in's or another custom command's of the team
+    (plugin-registered commands are not looked at)."""
+    if trigger in BUILT_IN_TRIGGERS:
+        raise duplicate_trigger(trigger, "it is a built-in command")
+    if any(c.trigger.lower() == trigger for c in custom_commands(db, team_id)):
+        raise duplicate_trigger(trigger, f"a command of team {team_id} has it")
 
 
 def _save(db: sqlite3.Connection, cmd: rem.Command) -> None:
-    # A deleted command frees its trigger: its row keeps the data under a tombstone trigger.
-    trigger = cmd.trigger if not cmd.delete_at else f"{cmd.trigger}#deleted:{cmd.id}"
+    # The trigger column holds the id: the server has no unique (team, trigger) constraint
+    # (UpdateCommand can give two commands one trigger); lookups read the trigger from data.
     db.execute(
         "INSERT INTO commands(id, plugin_id, team_id, trigger, data) VALUES(?,?,?,?,?) "
-        "ON CONFLICT(id) DO UPDATE SET team_id=excluded.team_id, "
-        "trigger=excluded.trigger, data=excluded.data",
-        (cmd.id, cmd.plugin_id, cmd.team_id, trigger, dump(cmd)),
+        "ON CONFLICT(id) DO UPDATE SET plugin_id=excluded.plugin_id, "
+        "team_id=excluded.team_id, trigger=excluded.trigger, data=excluded.data",
+        (cmd.id, cmd.plugin_id, cmd.team_id, cmd.id, dump(cmd)),
     )
 
 
-def _get(db: sqlite3.Connection, command_id: str) -> rem.Command:
+def _get(db: sqlite3.Connection, command_id: str, where: str) -> rem.Command:
     row = db.execute("SELECT data FROM commands WHERE id=?", (command_id,)).fetchone()
     cmd = None if row is None else load(rem.Command, row["data"])
     if cmd is None or cmd.delete_at:
-        raise ApiFailure(
-            404,
-            "app.command.getcommand.app_error",
-            "Unable to get the command.",
-            detailed_error=f"command_id={command_id}",
-        )
+        raise plain_error(f"resource \"Command\" not found, id: {command_id}", where)
     return cmd
 
 
@@ -88,60 +128,55 @@ def _get(db: sqlite3.Connection, command_id: str) -> rem.Command:
 def create_command(ctx: ApiContext, req: rem.CreateCommandRequest) -> rem.CreateCommandResponse:
     cmd = rem.Command()
     cmd.CopyFrom(req.cmd)
-    if cmd.id:
-        raise ApiFailure(
-            400,
-            "api.command.create_command.id.app_error",
-            "A new command must not have an id.",
-            detailed_error=f"id={cmd.id}",
-        )
     cmd.creator_id, cmd.plugin_id = "", ctx.plugin_id
-    validate_command(cmd)
+    cmd.trigger = cmd.trigger.lower()
     with ctx.store.tx() as db:
-        get_team(db, cmd.team_id)
-        _check_free(db, cmd)
-        cmd.id, cmd.token = ctx.new_id(), ctx.new_id()
+        _check_free(db, cmd.team_id, cmd.trigger)
+        if cmd.id:
+            raise plain_error(
+                f"invalid input: entity: Command field: CommandId value: {cmd.id}",
+                "CreateCommand",
+            )
+        cmd.id = ctx.new_id()
+        cmd.token = cmd.token or ctx.new_id()
         cmd.create_at = cmd.update_at = ctx.now()
-        cmd.delete_at = 0
+        validate_command(cmd)
         _save(db, cmd)
     return rem.CreateCommandResponse(command=cmd)
 
 
 @emulates("GetCommand")
 def get_command(ctx: ApiContext, req: rem.GetCommandRequest) -> rem.GetCommandResponse:
-    require_id(req.command_id, "command_id")
     with ctx.store.read() as db:
-        return rem.GetCommandResponse(command=_get(db, req.command_id))
+        return rem.GetCommandResponse(command=_get(db, req.command_id, "GetCommand"))
 
 
 @emulates("UpdateCommand")
 def update_command(ctx: ApiContext, req: rem.UpdateCommandRequest) -> rem.UpdateCommandResponse:
-    require_id(req.command_id, "command_id")
+    """The plugin API's UpdateCommand: the calling plugin becomes the owner, the team may
+    change (empty keeps it), creator_id is taken as sent, the trigger is not checked for
+    duplicates; the store validates the result."""
     with ctx.store.tx() as db:
-        old = _get(db, req.command_id)
+        old = _get(db, req.command_id, "UpdateCommand")
         new = rem.Command()
         new.CopyFrom(req.updated_cmd)
+        new.trigger = new.trigger.lower()
         new.id, new.token, new.create_at = old.id, old.token, old.create_at
-        new.creator_id, new.plugin_id = old.creator_id, old.plugin_id
+        new.delete_at, new.plugin_id = old.delete_at, ctx.plugin_id
         new.team_id = new.team_id or old.team_id
-        if new.team_id != old.team_id:
-            raise ApiFailure(
-                400,
-                "api.command.team_mismatch.app_error",
-                "A command cannot be moved to another team.",
-            )
-        validate_command(new)
-        _check_free(db, new)
         new.update_at = ctx.now()
+        validate_command(new)
         _save(db, new)
     return rem.UpdateCommandResponse(command=new)
 
 
 @emulates("DeleteCommand")
 def delete_command(ctx: ApiContext, req: rem.DeleteCommandRequest) -> rem.DeleteCommandResponse:
-    require_id(req.command_id, "command_id")
+    """Marks the command deleted; an unknown or already deleted id is not an error."""
     with ctx.store.tx() as db:
-        cmd = _get(db, req.command_id)
-        cmd.delete_at = cmd.update_at = ctx.now()
-        _save(db, cmd)
+        row = db.execute("SELECT data FROM commands WHERE id=?", (req.command_id,)).fetchone()
+        if row is not None:
+            cmd = load(rem.Command, row["data"])
+            cmd.delete_at = cmd.update_at = ctx.now()
+            _save(db, cmd)
     return rem.DeleteCommandResponse()

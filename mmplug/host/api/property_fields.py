@@ -5,12 +5,19 @@ from __future__ import annotations
 
 import sqlite3
 
-from mmplug.host.api._pbjson import paging, require_id
-from mmplug.host.api._properties import get_one, save_field, select, validate_field
-from mmplug.host.api._registry import ApiContext, ApiFailure, emulates
+from mmplug.host.api._pbjson import paging
+from mmplug.host.api._properties import get_many, get_one, save_field, select, validate_field
+from mmplug.host.api._registry import ApiContext, ApiFailure, differs, emulates
 from mmplug.protocol import api_remaining_pb2 as rem
 
 Field = rem.PropertyField
+
+differs(
+    "CreatePropertyField",
+    "Recent servers also enforce field limits, protected fields, access-control permissions "
+    "and name conflicts across target levels, and publish property_field_* WebSocket events; "
+    "mmplug checks the field's own rules and a unique name per group and target only.",
+)
 _ORDER = " ORDER BY json_extract(data, '$.create_at'), id"
 
 
@@ -51,6 +58,7 @@ def create_property_field(
 ) -> rem.CreatePropertyFieldResponse:
     field = Field()
     field.CopyFrom(req.field)
+    field.name = field.name.strip()  # the server trims the name for every caller
     validate_field(field)
     with ctx.store.tx() as db:
         field.id = ctx.new_id()
@@ -64,7 +72,6 @@ def create_property_field(
 def get_property_field(
     ctx: ApiContext, req: rem.GetPropertyFieldRequest
 ) -> rem.GetPropertyFieldResponse:
-    require_id(req.field_id, "field_id")
     with ctx.store.read() as db:
         return rem.GetPropertyFieldResponse(
             field=get_one(db, "field", req.group_id, req.field_id, Field)
@@ -76,7 +83,7 @@ def get_property_fields(
     ctx: ApiContext, req: rem.GetPropertyFieldsRequest
 ) -> rem.GetPropertyFieldsResponse:
     with ctx.store.read() as db:
-        found = [get_one(db, "field", req.group_id, fid, Field) for fid in dict.fromkeys(req.ids)]
+        found = get_many(db, "field", req.group_id, list(req.ids), Field)
     return rem.GetPropertyFieldsResponse(fields=found)
 
 
@@ -95,7 +102,7 @@ def get_property_field_by_name(
     if not found:
         raise ApiFailure(
             404,
-            "app.property_field.get.app_error",
+            "app.property.not_found.app_error",
             f"No property field named {req.name!r} in this group/target.",
         )
     return rem.GetPropertyFieldByNameResponse(field=found[0])
@@ -111,6 +118,7 @@ def _update(ctx: ApiContext, db: sqlite3.Connection, group_id: str, new: Field) 
         )
     field = Field()
     field.CopyFrom(new)
+    field.name = field.name.strip()
     field.group_id, field.create_at, field.delete_at = old.group_id, old.create_at, 0
     validate_field(field)
     field.update_at = ctx.now()
@@ -130,6 +138,12 @@ def update_property_field(
 def update_property_fields(
     ctx: ApiContext, req: rem.UpdatePropertyFieldsRequest
 ) -> rem.UpdatePropertyFieldsResponse:
+    if not req.fields:
+        raise ApiFailure(
+            400,
+            "app.property_field.invalid_input.app_error",
+            "UpdatePropertyFields needs at least one field.",
+        )
     with ctx.store.tx() as db:  # all or nothing
         fields = [_update(ctx, db, req.group_id, f) for f in req.fields]
     return rem.UpdatePropertyFieldsResponse(fields=fields)

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import sqlite3
 
-from mmplug.host.api._pbjson import paging, require_id
-from mmplug.host.api._properties import get_one, save_value, select, validate_value
+from mmplug.host.api._pbjson import paging
+from mmplug.host.api._properties import get_many, get_one, save_value, select, validate_value
 from mmplug.host.api._registry import ApiContext, ApiFailure, emulates
 from mmplug.protocol import api_remaining_pb2 as rem
 
@@ -76,7 +76,6 @@ def create_property_value(
 def get_property_value(
     ctx: ApiContext, req: rem.GetPropertyValueRequest
 ) -> rem.GetPropertyValueResponse:
-    require_id(req.value_id, "value_id")
     with ctx.store.read() as db:
         return rem.GetPropertyValueResponse(
             value=get_one(db, "value", req.group_id, req.value_id, Value)
@@ -88,7 +87,7 @@ def get_property_values(
     ctx: ApiContext, req: rem.GetPropertyValuesRequest
 ) -> rem.GetPropertyValuesResponse:
     with ctx.store.read() as db:
-        found = [get_one(db, "value", req.group_id, vid, Value) for vid in dict.fromkeys(req.ids)]
+        found = get_many(db, "value", req.group_id, list(req.ids), Value)
     return rem.GetPropertyValuesResponse(values=found)
 
 

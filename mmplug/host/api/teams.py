@@ -1,21 +1,33 @@
 """Teams: create, get (by id, name), list, search, update, delete (soft), for a user,
-unread counts, stats, icons. Team members live in ``teams_members.py``."""
+unread counts, stats, icons. Team members live in ``teams_members.py``.
+
+As on the server: a new team's name is not lower-cased or trimmed (it must already be a valid
+lower-case name), its type follows ``allow_open_invite`` (open only when open invites are
+allowed), and it gets its default channels. GetTeams and SearchTeams include archived teams;
+GetTeamStats does not check that the team exists; RemoveTeamIcon only clears the team's
+``last_team_icon_update`` (and, like the server's store, its ``update_at``): GetTeamIcon still
+returns the last icon.
+"""
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
+from typing import Any
 
 from mmplug.host.api import _convert as conv
-from mmplug.host.api._registry import ApiContext, ApiFailure, emulates
+from mmplug.host.api._registry import ApiContext, ApiFailure, differs, emulates
 from mmplug.host.api.events import WEBSOCKET, capture
 from mmplug.host.api.users_profile import check_image
 from mmplug.protocol import api_user_team_pb2 as pb
-from mmplug.protocol import team_pb2
+from mmplug.protocol import channel_pb2, team_pb2
 
 NAME_MIN, NAME_MAX, DISPLAY_MAX, DESCRIPTION_MAX = 2, 64, 64, 255
-_TEAM_NAME = re.compile(r"^[a-z0-9]+([a-z0-9-]*[a-z0-9])?$")
-RESERVED_TEAM_NAMES = {
+EMAIL_MAX, COMPANY_MAX, DOMAINS_MAX = 128, 64, 500
+_TEAM_NAME = re.compile(r"[a-z0-9]+([a-z\-0-9]+|(__)?)[a-z0-9]+")
+# A name starting with one of these is reserved (the server compares prefixes).
+RESERVED_TEAM_NAMES = (
     "admin",
     "api",
     "channel",
@@ -33,23 +45,77 @@ RESERVED_TEAM_NAMES = {
     "signup",
     "boards",
     "playbooks",
-}
+)
+DEFAULT_CHANNEL_DISPLAY_NAMES = {"town-square": "Town Square", "off-topic": "Off-Topic"}
+# Characters the server's SanitizeUnicode drops from names and texts.
+_DROPPED = frozenset(
+    "\u0340\u0341\u17a3\u17d3\u2028\u2029\u202a\u202b\u202c\u202d\u202e"
+    "\u206a\u206b\u206c\u206d\u206e\u206f\ufff9\ufffa\ufffb\ufeff\ufffc"
+)
+
+differs(
+    "SetTeamIcon",
+    "The server decodes the image and stores it as a 128x128 PNG (GetTeamIcon returns that); "
+    "mmplug checks that the bytes are an image and stores them as given.",
+)
 
 
-def new_team_member(
-    team_id: str, user_id: str, now: int, *, admin: bool = False
-) -> team_pb2.TeamMember:
-    return team_pb2.TeamMember(
-        team_id=team_id,
-        user_id=user_id,
-        roles="team_user team_admin" if admin else "team_user",
-        scheme_user=True,
-        scheme_admin=admin,
-        create_at=now,
+def sanitize_unicode(text: str) -> str:
+    """The server's SanitizeUnicode: drops bidi controls, deprecated and annotation
+    characters, the byte order mark, musical scoping and language tags."""
+    return "".join(
+        c
+        for c in text
+        if c not in _DROPPED
+        and not 0x1D173 <= ord(c) <= 0x1D17A
+        and not 0xE0000 <= ord(c) <= 0xE007F
     )
 
 
+def is_valid_email(email: str) -> bool:
+    """Close to the server's IsValidEmail: lower-case, one '@', no display name or spaces."""
+    local, _, domain = email.partition("@")
+    return (
+        email == email.lower()
+        and email.count("@") == 1
+        and bool(local)
+        and bool(domain)
+        and not any(c.isspace() or c in "<>()[],;:\"" for c in email)
+    )
+
+
+def new_team_member(
+    team_id: str, user_id: str, now: int, *, admin: bool = False, guest: bool = False
+) -> team_pb2.TeamMember:
+    member = team_pb2.TeamMember(
+        team_id=team_id,
+        user_id=user_id,
+        scheme_guest=guest,
+        scheme_user=not guest,
+        scheme_admin=admin,
+        create_at=now,
+    )
+    member.roles = member_roles(member, [])
+    return member
+
+
+def member_roles(member: team_pb2.TeamMember, explicit: list[str]) -> str:
+    """A member's roles as the server's store shows them: explicit roles, then the roles its
+    scheme flags imply (guest, user, admin)."""
+    implied = [
+        role
+        for role, flag in (
+            ("team_guest", member.scheme_guest),
+            ("team_user", member.scheme_user),
+            ("team_admin", member.scheme_admin),
+        )
+        if flag
+    ]
+    return " ".join(explicit + [r for r in implied if r not in explicit])
+
+
 def get_team(db: sqlite3.Connection, team_id: str) -> team_pb2.Team:
+    """The team (archived ones too), or the server's 404 ``app.team.get.find.app_error``."""
     row = db.execute("SELECT * FROM teams WHERE id=?", (team_id,)).fetchone()
     if row is None:
         raise ApiFailure(
@@ -65,37 +131,86 @@ def save_team(db: sqlite3.Connection, team: team_pb2.Team) -> None:
     db.execute(*conv.update_sql("teams", conv.team_to_row(team), ["id"]))
 
 
+def server_setting(db: sqlite3.Connection, section: str, key: str, default: Any) -> Any:
+    """One value of the server configuration (``default`` when it is not set)."""
+    row = db.execute(
+        f"SELECT json_extract(data, '$.{section}.{key}') AS v FROM config WHERE key='server'"
+    ).fetchone()
+    return default if row is None or row["v"] is None else row["v"]
+
+
+def default_channel_names(db: sqlite3.Connection) -> list[str]:
+    """town-square, then off-topic, or instead of off-topic the channels of
+    TeamSettings.ExperimentalDefaultChannels."""
+    raw = server_setting(db, "TeamSettings", "ExperimentalDefaultChannels", None)
+    extra = json.loads(raw) if isinstance(raw, str) and raw else []
+    if not extra:
+        return ["town-square", "off-topic"]
+    names = ["town-square"]
+    names += [n for i, n in enumerate(extra) if n not in names and n not in extra[:i]]
+    return names
+
+
+def normalize_domains(domains: str) -> list[str]:
+    """The server's reading of a domain list: commas and '@' optional, lower-cased."""
+    return domains.replace("@", " ").replace(",", " ").lower().split()
+
+
+def sync_type(team: team_pb2.Team) -> None:
+    """The server keeps type and allow_open_invite in step: an invite-only type closes open
+    invites, and without open invites a team is invite-only."""
+    if team.type == team_pb2.TEAM_TYPE_INVITE:
+        team.allow_open_invite = False
+    if team.allow_open_invite:
+        team.type = team_pb2.TEAM_TYPE_OPEN
+    else:
+        team.type = team_pb2.TEAM_TYPE_INVITE
+
+
+def _sanitize_texts(team: team_pb2.Team) -> None:
+    team.name = sanitize_unicode(team.name)
+    team.display_name = sanitize_unicode(team.display_name)
+    team.description = sanitize_unicode(team.description)
+    team.company_name = sanitize_unicode(team.company_name)
+
+
 def validate_team(team: team_pb2.Team) -> None:
-    def bad(which: str, message: str, detail: str) -> ApiFailure:
+    """The server's Team.IsValid, in its order (name and text lengths in bytes, the display
+    name in characters)."""
+
+    def bad(which: str, message: str) -> ApiFailure:
         return ApiFailure(
-            400, f"model.team.is_valid.{which}.app_error", message, detailed_error=detail
+            400,
+            f"model.team.is_valid.{which}.app_error",
+            message,
+            detailed_error=f"id={team.id}",
+            where="Team.IsValid",
         )
 
-    if not team.display_name or len(team.display_name) > DISPLAY_MAX:
-        raise bad("name", "Invalid name.", f"display_name must be 1-{DISPLAY_MAX} characters")
-    if not NAME_MIN <= len(team.name) <= NAME_MAX or not _TEAM_NAME.match(team.name):
+    if len(team.email.encode()) > EMAIL_MAX or (team.email and not is_valid_email(team.email)):
+        raise bad("email", f"Invalid email {team.email!r}.")
+    if not 1 <= len(team.display_name) <= DISPLAY_MAX:
+        raise bad("name", f"Invalid name: a display name of 1-{DISPLAY_MAX} characters.")
+    if len(team.name.encode()) > NAME_MAX:
+        raise bad("url", f"Invalid URL Identifier: at most {NAME_MAX} characters.")
+    if len(team.description.encode()) > DESCRIPTION_MAX:
+        raise bad("description", f"Invalid description: at most {DESCRIPTION_MAX} characters.")
+    if not team.invite_id:
+        raise bad("invite_id", "Invalid invite id.")
+    if team.name.lower().startswith(RESERVED_TEAM_NAMES):
+        raise bad("reserved", f"This URL is unavailable: {team.name!r} is a reserved word.")
+    if len(team.name) < NAME_MIN or not _TEAM_NAME.fullmatch(team.name):
         raise bad(
-            "url",
-            "Invalid URL Identifier.",
-            f"name={team.name!r}: {NAME_MIN}-{NAME_MAX} characters a-z 0-9 and '-', "
-            "not starting or ending with '-'",
-        )
-    if team.name in RESERVED_TEAM_NAMES:
-        raise bad(
-            "reserved",
-            "This URL is unavailable. Please try another.",
-            f"name={team.name!r} is reserved",
+            "characters",
+            f"Name {team.name!r} must be {NAME_MIN} or more lowercase alphanumeric characters "
+            "(and '-'), starting and ending with a letter or digit.",
         )
     if team.type not in (team_pb2.TEAM_TYPE_OPEN, team_pb2.TEAM_TYPE_INVITE):
-        raise bad("type", "Invalid type.", "type must be TEAM_TYPE_OPEN or TEAM_TYPE_INVITE")
-    if len(team.description) > DESCRIPTION_MAX:
-        raise bad(
-            "description",
-            "Invalid description.",
-            f"description longer than {DESCRIPTION_MAX} characters",
-        )
-    if team.email and "@" not in team.email:
-        raise bad("email", "Invalid email.", f"email={team.email!r}")
+        raise bad("type", "Invalid type.")
+    if len(team.company_name.encode()) > COMPANY_MAX:
+        raise bad("company", f"Invalid company name: at most {COMPANY_MAX} characters.")
+    if len(team.allowed_domains.encode()) > DOMAINS_MAX:
+        raise bad("domains", f"Invalid allowed domains: at most {DOMAINS_MAX} characters.")
 
 
 def _teams(db: sqlite3.Connection, sql: str, args: tuple[object, ...] = ()) -> list[team_pb2.Team]:
@@ -103,10 +218,38 @@ def _teams(db: sqlite3.Connection, sql: str, args: tuple[object, ...] = ()) -> l
 
 
 def team_event(ctx: ApiContext, event: str, team: team_pb2.Team) -> None:
+    """The server's team events carry the team without its email and invite id."""
+    shown = team_pb2.Team()
+    shown.CopyFrom(team)
+    shown.email = shown.invite_id = ""
     capture(
         ctx,
         WEBSOCKET,
-        {"event": event, "data": {"team": conv.to_dict(team)}, "broadcast": {"team_id": team.id}},
+        {"event": event, "data": {"team": conv.to_dict(shown)}, "broadcast": {"team_id": team.id}},
+    )
+
+
+def _create_default_channels(ctx: ApiContext, db: sqlite3.Connection, team_id: str) -> None:
+    now = ctx.now()
+    for name in default_channel_names(db):
+        channel = channel_pb2.Channel(
+            id=ctx.new_id(),
+            team_id=team_id,
+            name=name,
+            display_name=DEFAULT_CHANNEL_DISPLAY_NAMES.get(name, name),
+            type=channel_pb2.CHANNEL_TYPE_OPEN,
+            create_at=now,
+            update_at=now,
+        )
+        db.execute(*conv.insert_sql("channels", conv.channel_to_row(channel)))
+
+
+def _save_failed(name: str) -> ApiFailure:
+    return ApiFailure(
+        400,
+        "app.team.save.existing.app_error",
+        "A team with that name already exists.",
+        detailed_error=f"name={name!r}",
     )
 
 
@@ -114,27 +257,19 @@ def team_event(ctx: ApiContext, event: str, team: team_pb2.Team) -> None:
 def create_team(ctx: ApiContext, req: pb.CreateTeamRequest) -> pb.CreateTeamResponse:
     team = team_pb2.Team()
     team.CopyFrom(req.team)
-    if team.id:
-        raise ApiFailure(
-            400,
-            "model.team.is_valid.id.app_error",
-            "Invalid Id.",
-            detailed_error="leave id empty: the server assigns it",
-        )
-    team.name = team.name.lower()
+    if team.id:  # the store refuses to save a team that has an id
+        raise _save_failed(team.name)
+    team.id = ctx.new_id()
+    team.create_at = team.update_at = ctx.now()
+    team.invite_id = ctx.new_id()
+    _sanitize_texts(team)
+    sync_type(team)
     validate_team(team)
     with ctx.store.tx() as db:
         if db.execute("SELECT 1 FROM teams WHERE name=?", (team.name,)).fetchone():
-            raise ApiFailure(
-                400,
-                "app.team.save.existing.app_error",
-                "A team with that name already exists.",
-                detailed_error=f"name={team.name!r}",
-            )
-        team.id = ctx.new_id()
-        team.create_at = team.update_at = ctx.now()
-        team.invite_id = ctx.new_id()
+            raise _save_failed(team.name)
         db.execute(*conv.insert_sql("teams", conv.team_to_row(team)))
+        _create_default_channels(ctx, db, team.id)
     return pb.CreateTeamResponse(team=team)
 
 
@@ -146,8 +281,9 @@ def get_team_rpc(ctx: ApiContext, req: pb.GetTeamRequest) -> pb.GetTeamResponse:
 
 @emulates("GetTeamByName")
 def get_team_by_name(ctx: ApiContext, req: pb.GetTeamByNameRequest) -> pb.GetTeamByNameResponse:
+    """The name must match exactly (the server does not lower-case it)."""
     with ctx.store.read() as db:
-        teams = _teams(db, "SELECT * FROM teams WHERE name=?", (req.name.lower(),))
+        teams = _teams(db, "SELECT * FROM teams WHERE name=?", (req.name,))
     if not teams:
         raise ApiFailure(
             404,
@@ -158,26 +294,28 @@ def get_team_by_name(ctx: ApiContext, req: pb.GetTeamByNameRequest) -> pb.GetTea
     return pb.GetTeamByNameResponse(team=teams[0])
 
 
+_BY_DISPLAY_NAME = "ORDER BY json_extract(data, '$.display_name'), name"
+
+
 @emulates("GetTeams")
 def get_teams(ctx: ApiContext, req: pb.GetTeamsRequest) -> pb.GetTeamsResponse:
     """Every team, archived ones included (their delete_at is set), by display name."""
     with ctx.store.read() as db:
-        teams = _teams(
-            db,
-            "SELECT * FROM teams "
-            "ORDER BY json_extract(data, '$.display_name'), name",
-        )
+        teams = _teams(db, f"SELECT * FROM teams {_BY_DISPLAY_NAME}")
     return pb.GetTeamsResponse(teams=teams)
 
 
 @emulates("SearchTeams")
 def search_teams(ctx: ApiContext, req: pb.SearchTeamsRequest) -> pb.SearchTeamsResponse:
-    like = req.term.strip().lower().replace("%", "").replace("_", "\\_") + "%"
+    """Teams whose name or display name contains the term (any case; '%' and '_' are plain
+    characters), archived ones included, by display name; an empty term finds all."""
+    term = req.term.replace("\\", "").replace("%", "\\%").replace("_", "\\_")
+    like = f"%{term.lower()}%"
     with ctx.store.read() as db:
         teams = _teams(
             db,
-            "SELECT * FROM teams WHERE delete_at=0 AND (name LIKE ? ESCAPE '\\' OR "
-            "lower(json_extract(data, '$.display_name')) LIKE ? ESCAPE '\\') ORDER BY name",
+            "SELECT * FROM teams WHERE (lower(name) LIKE ? ESCAPE '\\' OR "
+            f"lower(json_extract(data, '$.display_name')) LIKE ? ESCAPE '\\') {_BY_DISPLAY_NAME}",
             (like, like),
         )
     return pb.SearchTeamsResponse(teams=teams)
@@ -187,6 +325,7 @@ def search_teams(ctx: ApiContext, req: pb.SearchTeamsRequest) -> pb.SearchTeamsR
 def get_teams_for_user(
     ctx: ApiContext, req: pb.GetTeamsForUserRequest
 ) -> pb.GetTeamsForUserResponse:
+    """The user's teams (not archived, membership not left); an unknown user has none."""
     with ctx.store.read() as db:
         teams = _teams(
             db,
@@ -197,18 +336,41 @@ def get_teams_for_user(
     return pb.GetTeamsForUserResponse(teams=teams)
 
 
+def check_domains(db: sqlite3.Connection, team: team_pb2.Team) -> None:
+    """A team's allowed domains must be among TeamSettings.RestrictCreationToDomains (when
+    that is set)."""
+    valid = normalize_domains(server_setting(db, "TeamSettings", "RestrictCreationToDomains", ""))
+    if not valid:
+        return
+    for domain in normalize_domains(team.allowed_domains):
+        if domain not in valid:
+            raise ApiFailure(
+                400,
+                "api.team.update_restricted_domains.mismatch.app_error",
+                f"Restricting team to {domain} is not allowed by the system admin "
+                "(TeamSettings.RestrictCreationToDomains).",
+                params={"Domain": domain},
+            )
+
+
 @emulates("UpdateTeam")
 def update_team(ctx: ApiContext, req: pb.UpdateTeamRequest) -> pb.UpdateTeamResponse:
+    """Copies display name, description, open invites, company name, allowed domains, icon
+    time and group constraint onto the stored team (name, email and ids stay)."""
     new = req.team
     with ctx.store.tx() as db:
         team = get_team(db, new.id)
-        # The fields the server's UpdateTeam copies; name, type and ids stay.
+        check_domains(db, new)
         team.display_name, team.description = new.display_name, new.description
         team.allow_open_invite, team.company_name = new.allow_open_invite, new.company_name
         team.allowed_domains = new.allowed_domains
-        team.last_team_icon_update = new.last_team_icon_update or team.last_team_icon_update
+        team.last_team_icon_update = new.last_team_icon_update
         if new.HasField("group_constrained"):
             team.group_constrained = new.group_constrained
+        else:
+            team.ClearField("group_constrained")
+        _sanitize_texts(team)
+        sync_type(team)
         validate_team(team)
         team.update_at = ctx.now()
         save_team(db, team)
@@ -218,6 +380,7 @@ def update_team(ctx: ApiContext, req: pb.UpdateTeamRequest) -> pb.UpdateTeamResp
 
 @emulates("DeleteTeam")
 def delete_team(ctx: ApiContext, req: pb.DeleteTeamRequest) -> pb.DeleteTeamResponse:
+    """Archives the team (again, if it already is)."""
     with ctx.store.tx() as db:
         team = get_team(db, req.team_id)
         team.delete_at = team.update_at = ctx.now()
@@ -228,8 +391,8 @@ def delete_team(ctx: ApiContext, req: pb.DeleteTeamRequest) -> pb.DeleteTeamResp
 
 @emulates("GetTeamStats")
 def get_team_stats(ctx: ApiContext, req: pb.GetTeamStatsRequest) -> pb.GetTeamStatsResponse:
+    """Member counts (active: the user is not deactivated); an unknown team has zeros."""
     with ctx.store.read() as db:
-        get_team(db, req.team_id)
         row = db.execute(
             "SELECT count(*) AS total, sum(u.delete_at = 0) AS active FROM team_members tm "
             "JOIN users u ON u.id=tm.user_id WHERE tm.team_id=? AND tm.delete_at=0",
@@ -252,17 +415,21 @@ def _num(table: str, field: str) -> str:
 def get_teams_unread_for_user(
     ctx: ApiContext, req: pb.GetTeamsUnreadForUserRequest
 ) -> pb.GetTeamsUnreadForUserResponse:
-    """Per team: messages and mentions the user has not read in its channels."""
+    """Per team: messages and mentions the user has not read in the team's live channels
+    they are a member of; messages of channels set to mark unread on mentions only are not
+    counted (their mentions are)."""
+    counted = "coalesce(json_extract(cm.data, '$.notify_props.mark_unread'), '') != 'mention'"
     with ctx.store.read() as db:
         rows = db.execute(
             f"SELECT c.team_id AS team_id,"
-            f" sum(max({_num('c', 'total_msg_count')} - {_num('cm', 'msg_count')}, 0)) AS msgs,"
+            f" sum(CASE WHEN {counted} THEN {_num('c', 'total_msg_count')}"
+            f" - {_num('cm', 'msg_count')} ELSE 0 END) AS msgs,"
             f" sum({_num('cm', 'mention_count')}) AS mentions,"
-            f" sum(max({_num('c', 'total_msg_count_root')} - {_num('cm', 'msg_count_root')}, 0))"
-            f" AS msgs_root, sum({_num('cm', 'mention_count_root')}) AS mentions_root"
+            f" sum(CASE WHEN {counted} THEN {_num('c', 'total_msg_count_root')}"
+            f" - {_num('cm', 'msg_count_root')} ELSE 0 END) AS msgs_root,"
+            f" sum({_num('cm', 'mention_count_root')}) AS mentions_root"
             " FROM channel_members cm JOIN channels c ON c.id=cm.channel_id"
-            " JOIN team_members tm ON tm.team_id=c.team_id AND tm.user_id=cm.user_id"
-            " WHERE cm.user_id=? AND c.team_id != '' AND tm.delete_at=0 AND c.delete_at=0"
+            " WHERE cm.user_id=? AND c.team_id != '' AND c.delete_at=0"
             " GROUP BY c.team_id ORDER BY c.team_id",
             (req.user_id,),
         ).fetchall()
@@ -284,6 +451,12 @@ def get_teams_unread_for_user(
 def get_team_icon(ctx: ApiContext, req: pb.GetTeamIconRequest) -> pb.GetTeamIconResponse:
     with ctx.store.read() as db:
         get_team(db, req.team_id)
+        if not server_setting(db, "FileSettings", "DriverName", "local"):
+            raise ApiFailure(
+                501,
+                "api.team.get_team_icon.filesettings_no_driver.app_error",
+                "Invalid driver name for file settings (FileSettings.DriverName is empty).",
+            )
         row = db.execute(
             "SELECT content FROM team_icons WHERE team_id=?", (req.team_id,)
         ).fetchone()
@@ -299,6 +472,8 @@ def get_team_icon(ctx: ApiContext, req: pb.GetTeamIconRequest) -> pb.GetTeamIcon
 
 @emulates("SetTeamIcon")
 def set_team_icon(ctx: ApiContext, req: pb.SetTeamIconRequest) -> pb.SetTeamIconResponse:
+    with ctx.store.read() as db:
+        get_team(db, req.team_id)
     check_image(req.data, "api.team.set_team_icon")
     with ctx.store.tx() as db:
         team = get_team(db, req.team_id)
@@ -315,11 +490,13 @@ def set_team_icon(ctx: ApiContext, req: pb.SetTeamIconRequest) -> pb.SetTeamIcon
 
 @emulates("RemoveTeamIcon")
 def remove_team_icon(ctx: ApiContext, req: pb.RemoveTeamIconRequest) -> pb.RemoveTeamIconResponse:
+    """Clears last_team_icon_update; the icon file stays (GetTeamIcon still returns it). The
+    server's store writes the same 0 to update_at; the event shows the team before that."""
     with ctx.store.tx() as db:
         team = get_team(db, req.team_id)
-        db.execute("DELETE FROM team_icons WHERE team_id=?", (team.id,))
-        team.last_team_icon_update = 0
-        team.update_at = ctx.now()
+        shown_update_at = team.update_at
+        team.last_team_icon_update = team.update_at = 0
         save_team(db, team)
+    team.update_at = shown_update_at
     team_event(ctx, "update_team", team)
     return pb.RemoveTeamIconResponse()

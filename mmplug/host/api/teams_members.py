@@ -1,26 +1,37 @@
 """Team members: add (one, many, gracefully), get, list (by team, by user), update roles,
-remove. Joining a team also joins its default channels (town-square, off-topic and
-``TeamSettings.ExperimentalDefaultChannels``); leaving removes the user from the team's
-channels. UserHasJoinedTeam / UserHasLeftTeam fire after the change is saved."""
+remove.
+
+As on the server: joining checks the team's and the server's allowed email domains and
+``TeamSettings.MaxUsersPerTeam``, gives a fresh membership (a user who left and comes back
+starts over), and joins the team's open default channels (town-square and off-topic, or
+``TeamSettings.ExperimentalDefaultChannels``) unless the user is a guest. Leaving keeps the
+membership row with ``delete_at`` set: GetTeamMember and GetTeamMembersForUser still return it,
+and removing the user again is not an error. UserHasJoinedTeam / UserHasLeftTeam fire after
+the change is saved.
+"""
 
 from __future__ import annotations
 
-import json
 import sqlite3
 
 from mmplug.host.api import _convert as conv
 from mmplug.host.api._hooks import fire, request_context
-from mmplug.host.api._pbjson import paging
-from mmplug.host.api._registry import ApiContext, ApiFailure, emulates
+from mmplug.host.api._registry import ApiContext, ApiFailure, differs, emulates
 from mmplug.host.api.events import WEBSOCKET, capture
-from mmplug.host.api.teams import get_team, new_team_member
-from mmplug.host.api.users import get_user
+from mmplug.host.api.teams import (
+    default_channel_names,
+    get_team,
+    member_roles,
+    new_team_member,
+    normalize_domains,
+    server_setting,
+)
+from mmplug.host.api.users import get_user, save_user
 from mmplug.protocol import api_channel_post_pb2 as cp
 from mmplug.protocol import api_user_team_pb2 as pb
 from mmplug.protocol import hooks_user_channel_pb2 as hooks
-from mmplug.protocol import team_pb2
+from mmplug.protocol import team_pb2, user_pb2
 
-DEFAULT_CHANNELS = ("town-square", "off-topic")
 TEAM_SCHEME_ROLES = {
     "team_user": "scheme_user",
     "team_admin": "scheme_admin",
@@ -34,6 +45,13 @@ CHANNEL_NOTIFY_DEFAULTS = {
     "ignore_channel_mentions": "default",
     "channel_auto_follow_threads": "off",
 }
+DEFAULT_MAX_USERS_PER_TEAM = 50
+
+differs(
+    "CreateTeamMember",
+    "The server also makes a user a team admin when an LDAP/SAML group synced to the team "
+    "says so; mmplug only does it when the team's email is the user's.",
+)
 
 
 def new_channel_member(
@@ -51,115 +69,182 @@ def new_channel_member(
     )
 
 
-def find_team_member(db: sqlite3.Connection, team_id: str, user_id: str) -> team_pb2.TeamMember:
-    """The active membership; 404 AppError otherwise."""
+def _member_row(db: sqlite3.Connection, team_id: str, user_id: str) -> team_pb2.TeamMember | None:
     row = db.execute(
-        "SELECT * FROM team_members WHERE team_id=? AND user_id=? AND delete_at=0",
-        (team_id, user_id),
+        "SELECT * FROM team_members WHERE team_id=? AND user_id=?", (team_id, user_id)
     ).fetchone()
-    if row is None:
+    return None if row is None else conv.team_member_from_row(row)
+
+
+def find_team_member(db: sqlite3.Connection, team_id: str, user_id: str) -> team_pb2.TeamMember:
+    """The membership, also one the user left (its delete_at is set); 404 AppError if the user
+    was never a member."""
+    member = _member_row(db, team_id, user_id)
+    if member is None:
         raise ApiFailure(
             404,
             "app.team.get_member.missing.app_error",
             "No team member found for that user ID and team ID.",
             detailed_error=f"team_id={team_id} user_id={user_id}",
         )
-    return conv.team_member_from_row(row)
+    return member
 
 
-def _max_users(db: sqlite3.Connection) -> int:
-    row = db.execute(
-        "SELECT json_extract(data, '$.TeamSettings.MaxUsersPerTeam') AS n "
-        "FROM config WHERE key='server'"
-    ).fetchone()
-    return int(row["n"]) if row is not None and row["n"] is not None else 50
+def _save_member(db: sqlite3.Connection, member: team_pb2.TeamMember) -> None:
+    db.execute(
+        *conv.upsert_sql("team_members", conv.team_member_to_row(member), ["team_id", "user_id"])
+    )
 
 
-def _default_channels(db: sqlite3.Connection) -> list[str]:
-    row = db.execute(
-        "SELECT json_extract(data, '$.TeamSettings.ExperimentalDefaultChannels') "
-        "AS c FROM config WHERE key='server'"
-    ).fetchone()
-    extra = json.loads(row["c"]) if row is not None and row["c"] else []
-    return [*DEFAULT_CHANNELS, *(c for c in extra if c not in DEFAULT_CHANNELS)]
+def _active_members(db: sqlite3.Connection, team_id: str) -> int:
+    count: int = db.execute(
+        "SELECT count(*) FROM team_members tm JOIN users u ON u.id=tm.user_id "
+        "WHERE tm.team_id=? AND tm.delete_at=0 AND u.delete_at=0",
+        (team_id,),
+    ).fetchone()[0]
+    return count
+
+
+def _is_guest(user: user_pb2.User) -> bool:
+    return "system_guest" in user.roles.split()
+
+
+def _check_email_allowed(db: sqlite3.Connection, team: team_pb2.Team, user: user_pb2.User) -> None:
+    """Every domain restriction (the team's allowed domains and the server's, or for a guest
+    the guest accounts' one) must accept the user's email; bots are exempt."""
+    if user.is_bot:
+        return
+    if _is_guest(user):
+        restrictions = [
+            server_setting(db, "GuestAccountsSettings", "RestrictCreationToDomains", "")
+        ]
+    else:
+        restrictions = [
+            team.allowed_domains,
+            server_setting(db, "TeamSettings", "RestrictCreationToDomains", ""),
+        ]
+    email = user.email.lower()
+    for restriction in restrictions:
+        domains = normalize_domains(restriction or "")
+        if domains and not any(email.endswith("@" + d) for d in domains):
+            raise ApiFailure(
+                400,
+                "api.team.join_user_to_team.allowed_domains.app_error",
+                "The user's email domain is not allowed in this team (the team's allowed "
+                "domains or TeamSettings.RestrictCreationToDomains).",
+                detailed_error=f"email={user.email} restriction={restriction!r}",
+            )
+
+
+def _join_default_channels(
+    ctx: ApiContext, db: sqlite3.Connection, team_id: str, user_id: str, admin: bool
+) -> None:
+    names = default_channel_names(db)
+    marks = ", ".join("?" for _ in names)
+    now = ctx.now()
+    for ch in db.execute(
+        f"SELECT id FROM channels WHERE team_id=? AND name IN ({marks}) AND type='O'",
+        (team_id, *names),
+    ).fetchall():
+        channel_member = new_channel_member(ch["id"], user_id, now, admin=admin)
+        sql, params = conv.insert_sql("channel_members", conv.channel_member_to_row(channel_member))
+        db.execute(sql + " ON CONFLICT(channel_id, user_id) DO NOTHING", params)
 
 
 def _join(
     ctx: ApiContext, db: sqlite3.Connection, team_id: str, user_id: str
 ) -> tuple[team_pb2.TeamMember, bool]:
-    """Add or reactivate; returns (member, joined_now)."""
-    get_team(db, team_id)
-    get_user(db, user_id)
-    row = db.execute(
-        "SELECT * FROM team_members WHERE team_id=? AND user_id=?", (team_id, user_id)
-    ).fetchone()
-    if row is not None and row["delete_at"] == 0:
-        return conv.team_member_from_row(row), False
-    active = db.execute(
-        "SELECT count(*) FROM team_members tm JOIN users u ON u.id=tm.user_id "
-        "WHERE tm.team_id=? AND tm.delete_at=0 AND u.delete_at=0",
-        (team_id,),
-    ).fetchone()[0]
-    if active >= _max_users(db):
+    """Add or re-add the user; returns (member, joined now)."""
+    team = get_team(db, team_id)
+    user = get_user(db, user_id)
+    _check_email_allowed(db, team, user)
+    guest = _is_guest(user)
+    member = new_team_member(
+        team_id, user_id, ctx.now(), admin=team.email == user.email, guest=guest
+    )
+    max_users = int(
+        server_setting(db, "TeamSettings", "MaxUsersPerTeam", DEFAULT_MAX_USERS_PER_TEAM)
+    )
+    existing = _member_row(db, team_id, user_id)
+    if existing is not None and existing.delete_at == 0:
+        return existing, False
+    if existing is None and 0 <= max_users < _active_members(db, team_id) + 1:
+        raise ApiFailure(
+            400,
+            "app.team.join_user_to_team.save_member.max_accounts.app_error",
+            "This team has reached the maximum number of allowed accounts. Contact your "
+            "System Administrator to set a higher limit (TeamSettings.MaxUsersPerTeam).",
+            detailed_error=f"team_id={team_id}",
+        )
+    if existing is not None and _active_members(db, team_id) >= max_users:
         raise ApiFailure(
             400,
             "app.team.join_user_to_team.max_accounts.app_error",
-            "This team has reached the maximum number of allowed accounts.",
-            detailed_error="raise TeamSettings.MaxUsersPerTeam in the config",
+            "This team has reached the maximum number of allowed accounts. Contact your "
+            "System Administrator to set a higher limit (TeamSettings.MaxUsersPerTeam).",
+            detailed_error=f"teamId={team_id}",
         )
-    now = ctx.now()
-    member = new_team_member(team_id, user_id, now)
-    if row is not None:
-        member = conv.team_member_from_row(row)
-        member.delete_at = 0
-    db.execute(
-        *conv.upsert_sql("team_members", conv.team_member_to_row(member), ["team_id", "user_id"])
-    )
-    names = _default_channels(db)
-    marks = ", ".join("?" for _ in names)
-    for ch in db.execute(
-        f"SELECT id FROM channels WHERE team_id=? AND name IN ({marks}) AND delete_at=0",
-        (team_id, *names),
-    ).fetchall():
-        channel_member = new_channel_member(ch["id"], user_id, now)
-        sql, params = conv.insert_sql("channel_members", conv.channel_member_to_row(channel_member))
-        db.execute(sql + " ON CONFLICT(channel_id, user_id) DO NOTHING", params)
+    _save_member(db, member)
+    user.update_at = ctx.now()
+    save_user(db, user)
+    if not guest:
+        _join_default_channels(ctx, db, team_id, user_id, member.scheme_admin)
     return member, True
 
 
-def _joined(ctx: ApiContext, member: team_pb2.TeamMember, actor_id: str = "") -> None:
+def _added_event(ctx: ApiContext, team_id: str, user_id: str) -> None:
     capture(
         ctx,
         WEBSOCKET,
         {
             "event": "added_to_team",
-            "data": {"team_id": member.team_id, "user_id": member.user_id},
-            "broadcast": {"user_id": member.user_id},
+            "data": {"team_id": team_id, "user_id": user_id},
+            "broadcast": {"user_id": user_id},
         },
     )
+
+
+def _joined(ctx: ApiContext, member: team_pb2.TeamMember, actor_id: str = "") -> None:
     request = hooks.UserHasJoinedTeamRequest(context=request_context(ctx), team_member=member)
     if actor_id:
         with ctx.store.read() as db:
-            request.actor.CopyFrom(get_user(db, actor_id))
+            row = db.execute("SELECT * FROM users WHERE id=?", (actor_id,)).fetchone()
+        if row is not None:  # an unknown requestor is no actor, not an error
+            request.actor.CopyFrom(conv.user_from_row(row))
     fire(ctx, "UserHasJoinedTeam", request)
+    _added_event(ctx, member.team_id, member.user_id)
+
+
+def add_member(
+    ctx: ApiContext, team_id: str, user_id: str, actor_id: str = ""
+) -> team_pb2.TeamMember:
+    """The server's AddUserToTeam: one user, saved in its own transaction; the hook and the
+    event when the user was not already a member."""
+    with ctx.store.tx() as db:
+        member, joined = _join(ctx, db, team_id, user_id)
+    if joined:
+        _joined(ctx, member, actor_id)
+    return member
 
 
 def add_members(
     ctx: ApiContext, team_id: str, user_ids: list[str], actor_id: str = ""
 ) -> list[team_pb2.TeamMember]:
-    with ctx.store.tx() as db:
-        results = [_join(ctx, db, team_id, uid) for uid in user_ids]
-    for member, joined in results:
-        if joined:
-            _joined(ctx, member, actor_id)
-    return [m for m, _ in results]
+    """Adds the users one by one; the first failure stops (the users before it stay added)."""
+    members = []
+    for user_id in user_ids:
+        members.append(add_member(ctx, team_id, user_id, actor_id))
+        _added_event(ctx, team_id, user_id)
+    return members
 
 
 @emulates("CreateTeamMember")
 def create_team_member(
     ctx: ApiContext, req: pb.CreateTeamMemberRequest
 ) -> pb.CreateTeamMemberResponse:
-    return pb.CreateTeamMemberResponse(team_member=add_members(ctx, req.team_id, [req.user_id])[0])
+    member = add_member(ctx, req.team_id, req.user_id)
+    _added_event(ctx, req.team_id, req.user_id)
+    return pb.CreateTeamMemberResponse(team_member=member)
 
 
 @emulates("CreateTeamMembers")
@@ -179,48 +264,82 @@ def create_team_members_gracefully(
     out = []
     for uid in req.user_ids:
         try:
-            member = add_members(ctx, req.team_id, [uid], req.requestor_id)[0]
-            out.append(pb.TeamMemberWithError(user_id=uid, member=member))
+            member = add_member(ctx, req.team_id, uid, req.requestor_id)
         except ApiFailure as failure:
-            out.append(
-                pb.TeamMemberWithError(
-                    user_id=uid, error=app_error(failure, "CreateTeamMembersGracefully")
-                )
-            )
+            error = app_error(failure, "CreateTeamMembersGracefully")
+            out.append(pb.TeamMemberWithError(user_id=uid, error=error))
+            continue
+        _added_event(ctx, req.team_id, uid)
+        out.append(pb.TeamMemberWithError(user_id=uid, member=member))
     return pb.CreateTeamMembersGracefullyResponse(team_members=out)
+
+
+def _removed_events(ctx: ApiContext, team_id: str, user_id: str) -> None:
+    data = {"team_id": team_id, "user_id": user_id}
+    capture(
+        ctx,
+        WEBSOCKET,
+        {
+            "event": "leave_team",
+            "data": data,
+            "broadcast": {"team_id": team_id, "omit_users": {user_id: True}},
+        },
+    )
+    to_user = {"event": "leave_team", "data": data, "broadcast": {"user_id": user_id}}
+    capture(ctx, WEBSOCKET, to_user)
+
+
+def remove_member(ctx: ApiContext, team_id: str, user_id: str, requestor_id: str = "") -> None:
+    """The server's RemoveUserFromTeam."""
+    with ctx.store.tx() as db:
+        if db.execute("SELECT 1 FROM teams WHERE id=?", (team_id,)).fetchone() is None:
+            raise ApiFailure(
+                404,
+                "app.team.get_by_invite_id.finding.app_error",
+                "Unable to find the existing team.",
+                detailed_error=f"team_id={team_id}",
+            )
+        get_user(db, user_id)
+        member = _member_row(db, team_id, user_id)
+        if member is None:
+            raise ApiFailure(
+                400,
+                "api.team.remove_user_from_team.missing.app_error",
+                "The user does not appear to be part of this team.",
+                detailed_error=f"team_id={team_id} user_id={user_id}",
+            )
+        db.execute(
+            "DELETE FROM channel_members WHERE user_id=? AND channel_id IN "
+            "(SELECT id FROM channels WHERE team_id=?)",
+            (user_id, team_id),
+        )
+        member.delete_at = ctx.now()
+        _save_member(db, member)
+        user = get_user(db, user_id)
+        user.update_at = ctx.now()
+        save_user(db, user)
+        db.execute(
+            "DELETE FROM sidebar_categories WHERE user_id=? AND team_id=?", (user_id, team_id)
+        )
+        db.execute("DELETE FROM preferences WHERE user_id=? AND category=?", (user_id, team_id))
+        actor_row = (
+            db.execute("SELECT * FROM users WHERE id=?", (requestor_id,)).fetchone()
+            if requestor_id
+            else None
+        )
+    _removed_events(ctx, team_id, user_id)
+    member.roles = ""  # the member the hook gets has its roles cleared
+    request = hooks.UserHasLeftTeamRequest(context=request_context(ctx), team_member=member)
+    if actor_row is not None:
+        request.actor.CopyFrom(conv.user_from_row(actor_row))
+    fire(ctx, "UserHasLeftTeam", request)
 
 
 @emulates("DeleteTeamMember")
 def delete_team_member(
     ctx: ApiContext, req: pb.DeleteTeamMemberRequest
 ) -> pb.DeleteTeamMemberResponse:
-    with ctx.store.tx() as db:
-        member = find_team_member(db, req.team_id, req.user_id)
-        member.delete_at = ctx.now()
-        db.execute(
-            *conv.update_sql(
-                "team_members", conv.team_member_to_row(member), ["team_id", "user_id"]
-            )
-        )
-        db.execute(
-            "DELETE FROM channel_members WHERE user_id=? AND channel_id IN "
-            "(SELECT id FROM channels WHERE team_id=?)",
-            (req.user_id, req.team_id),
-        )
-        actor = get_user(db, req.requestor_id) if req.requestor_id else None
-    capture(
-        ctx,
-        WEBSOCKET,
-        {
-            "event": "leave_team",
-            "data": {"team_id": req.team_id, "user_id": req.user_id},
-            "broadcast": {"team_id": req.team_id},
-        },
-    )
-    request = hooks.UserHasLeftTeamRequest(context=request_context(ctx), team_member=member)
-    if actor is not None:
-        request.actor.CopyFrom(actor)
-    fire(ctx, "UserHasLeftTeam", request)
+    remove_member(ctx, req.team_id, req.user_id, req.requestor_id)
     return pb.DeleteTeamMemberResponse()
 
 
@@ -230,11 +349,26 @@ def get_team_member(ctx: ApiContext, req: pb.GetTeamMemberRequest) -> pb.GetTeam
         return pb.GetTeamMemberResponse(team_member=find_team_member(db, req.team_id, req.user_id))
 
 
+def _page(page: int, per_page: int, where: str) -> tuple[int, int]:
+    """``(limit, offset)`` exactly as the server's store takes them: ``per_page`` rows (none for
+    0, no cap) from ``page * per_page``; a negative value is a database error (500)."""
+    if page < 0 or per_page < 0:
+        raise ApiFailure(
+            500,
+            "app.team.get_members.app_error",
+            "We couldn't get the team members.",
+            detailed_error=f"page={page} per_page={per_page}: the server's query fails on "
+            "a negative LIMIT/OFFSET",
+            where=where,
+        )
+    return per_page, page * per_page
+
+
 @emulates("GetTeamMembers")
 def get_team_members(ctx: ApiContext, req: pb.GetTeamMembersRequest) -> pb.GetTeamMembersResponse:
-    limit, offset = paging(req.page, req.per_page)
+    """A page of the team's current members by user id (an unknown team has none)."""
+    limit, offset = _page(req.page, req.per_page, "GetTeamMembers")
     with ctx.store.read() as db:
-        get_team(db, req.team_id)
         rows = db.execute(
             "SELECT * FROM team_members WHERE team_id=? AND delete_at=0 "
             "ORDER BY user_id LIMIT ? OFFSET ?",
@@ -248,11 +382,11 @@ def get_team_members(ctx: ApiContext, req: pb.GetTeamMembersRequest) -> pb.GetTe
 def get_team_members_for_user(
     ctx: ApiContext, req: pb.GetTeamMembersForUserRequest
 ) -> pb.GetTeamMembersForUserResponse:
-    limit, offset = paging(req.page, req.per_page)
+    """A page of the user's memberships, the ones left included."""
+    limit, offset = _page(req.page, req.per_page, "GetTeamMembersForUser")
     with ctx.store.read() as db:
         rows = db.execute(
-            "SELECT * FROM team_members WHERE user_id=? AND delete_at=0 "
-            "ORDER BY team_id LIMIT ? OFFSET ?",
+            "SELECT * FROM team_members WHERE user_id=? ORDER BY team_id LIMIT ? OFFSET ?",
             (req.user_id, limit, offset),
         )
         members = [conv.team_member_from_row(r) for r in rows]
@@ -268,7 +402,9 @@ SCHEME_MANAGED_ROLES = {
 
 def apply_team_roles(member: team_pb2.TeamMember, roles: list[str], known: set[str]) -> None:
     """The server's UpdateTeamMemberRoles: team scheme roles become the scheme flags, other
-    existing roles become explicit roles; unknown or foreign scheme roles are a 400."""
+    existing roles become explicit roles; unknown or foreign scheme roles are a 400, and so is
+    making a guest a non-guest or the reverse."""
+    was_guest = member.scheme_guest
     explicit: list[str] = []
     flags = dict.fromkeys(TEAM_SCHEME_ROLES.values(), False)
     for name in roles:
@@ -297,10 +433,15 @@ def apply_team_roles(member: team_pb2.TeamMember, roles: list[str], known: set[s
             "api.team.update_team_member_roles.guest_and_user.app_error",
             "Invalid team member update: A user must be a guest or a user but not both.",
         )
+    if flags["scheme_guest"] != was_guest:
+        raise ApiFailure(
+            400,
+            "api.channel.update_team_member_roles.changing_guest_role.app_error",
+            "Invalid team member update: You can't add or remove the guest role manually.",
+        )
     for flag, value in flags.items():
         setattr(member, flag, value)
-    scheme = [role for role, flag in TEAM_SCHEME_ROLES.items() if flags[flag]]
-    member.roles = " ".join(explicit + scheme)
+    member.roles = member_roles(member, explicit)
 
 
 @emulates("UpdateTeamMemberRoles")
@@ -311,11 +452,7 @@ def update_team_member_roles(
         member = find_team_member(db, req.team_id, req.user_id)
         known = {r["name"] for r in db.execute("SELECT name FROM roles")}
         apply_team_roles(member, req.new_roles.split(), known)
-        db.execute(
-            *conv.update_sql(
-                "team_members", conv.team_member_to_row(member), ["team_id", "user_id"]
-            )
-        )
+        _save_member(db, member)
     capture(
         ctx,
         WEBSOCKET,
