@@ -241,7 +241,7 @@ def test_first_chunk_is_the_whole_file_or_5_mib(host: Host) -> None:
     )
 
 
-@pytest.mark.parity("UploadData", DATA)
+@pytest.mark.parity(("UploadData", "GetUploadSession"), f"{DATA}; (*App).GetUploadSession")
 def test_a_finished_upload_drops_extra_bytes_and_its_session(host: Host) -> None:
     """Bytes past file_size are dropped; once complete, the session is gone (404
     ``app.upload.get.app_error``)."""
