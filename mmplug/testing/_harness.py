@@ -206,14 +206,14 @@ class PluginHarness:
         MessageWillBePosted and MessageHasBeenPosted run. Returns the saved Post; raises
         :class:`PostRejected` when a plugin rejects it."""
         from mmplug.host.api._registry import ApiFailure
-        from mmplug.host.api.posts import create_post
+        from mmplug.host.api.posts import Origin, create_post
         from mmplug.protocol import post_pb2
 
         world = self.world
         post = post_pb2.Post(user_id=world.user(username).id, channel_id=world.channel(channel).id,
                              message=message, root_id=root_id, **fields)
         try:
-            return create_post(self.handle.api.ctx, post)
+            return create_post(self.handle.api.ctx, post, origin=Origin.USER)
         except ApiFailure as exc:
             raise PostRejected(exc.message) from None
 

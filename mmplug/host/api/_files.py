@@ -40,17 +40,25 @@ def get_file(db: sqlite3.Connection, file_id: str) -> tuple[file_pb2.FileInfo, s
     return file_from_row(row), row
 
 
-def attach_to_post(db: sqlite3.Connection, post: post_pb2.Post, now: int) -> None:
-    """Attach the post's files (unattached, same channel) to it, as the server does on save."""
+def attach_to_post(db: sqlite3.Connection, post: post_pb2.Post) -> list[str]:
+    """Attach the post's files as the server's store does: only a file not yet attached to a
+    post and uploaded by the poster or by a plugin (creator ``nouser``). Returns the ids that
+    are attached to the post now."""
+    attached: list[str] = []
     for file_id in post.file_ids:
         row = db.execute("SELECT * FROM files WHERE id=?", (file_id,)).fetchone()
         if row is None:
             continue
         info = file_from_row(row)
-        if info.post_id or info.delete_at or info.channel_id not in ("", post.channel_id):
+        if info.post_id == post.id:
+            attached.append(file_id)
             continue
-        info.post_id, info.channel_id, info.update_at = post.id, post.channel_id, now
+        if info.post_id or info.creator_id not in (post.user_id, "nouser"):
+            continue
+        info.post_id, info.channel_id = post.id, post.channel_id
         update_file(db, info)
+        attached.append(file_id)
+    return attached
 
 
 def delete_for_post(db: sqlite3.Connection, post_id: str, now: int) -> None:

@@ -2,18 +2,52 @@
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
+from typing import Any
 
-from mmplug.host.api._entities import find_post, post_from_row
-from mmplug.host.api._registry import ApiFailure
-from mmplug.protocol import post_pb2
+from google.protobuf import json_format
 
-MESSAGE_MAX = 16383
+from mmplug.host.api._entities import channel_from_row, find_member, find_post, post_from_row
+from mmplug.host.api._registry import ApiContext, ApiFailure
+from mmplug.protocol import channel_pb2, post_pb2
+
+MESSAGE_MAX = 16383  # model.PostMessageMaxRunesV2, the limit of every current database
 HASHTAGS_MAX = 1000
+FILE_IDS_JSON_MAX = 300  # model.PostFileidsMaxRunes: the JSON array of ids, so 10 files
+PROPS_JSON_MAX = 800000
 EPHEMERAL_TYPE = "system_ephemeral"
 _HASHTAG = re.compile(r"^#[^\W\d_][\w.-]*[^\W_]$")
 _WORD = re.compile(r"[\w#@.-]+")
+_CHANNEL_MENTION = re.compile(r"\B~([a-zA-Z0-9_-]+)")
+# The types Post.IsValid accepts besides "" and the "custom_" prefix of plugin post types.
+KNOWN_TYPES = frozenset(
+    {
+        "slack_attachment", "system_generic", "system_join_leave", "system_join_channel",
+        "system_guest_join_channel", "system_leave_channel", "system_join_team",
+        "system_leave_team", "system_auto_responder", "system_autotranslation",
+        "system_add_remove", "system_add_to_channel", "system_add_guest_to_chan",
+        "system_remove_from_channel", "system_move_channel", "system_add_to_team",
+        "system_remove_from_team", "system_team_abac_removal", "system_team_abac_addition",
+        "system_header_change", "system_displayname_change", "system_convert_channel",
+        "system_purpose_change", "system_channel_deleted", "system_channel_restored",
+        "system_change_chan_privacy", "system_wrangler", "system_gm_to_channel",
+        "system_shared_chan_state", "add_bot_teams_channels", "me", "reminder",
+        "burn_on_read", "card",
+    }
+)  # fmt: skip
+# Posts that do not count in a channel's message totals (Post.IsJoinLeaveMessage).
+JOIN_LEAVE_TYPES = frozenset(
+    {
+        "system_join_leave", "system_add_remove", "system_join_channel",
+        "system_leave_channel", "system_join_team", "system_leave_team",
+        "system_add_to_channel", "system_remove_from_channel", "system_add_to_team",
+        "system_remove_from_team",
+    }
+)  # fmt: skip
+# Props only the server may set: dropped from what a caller sends (Post.SanitizeProps).
+_SANITIZED_PROPS = ("add_channel_member", "force_notification")
 
 
 def parse_hashtags(message: str) -> str:
@@ -32,31 +66,133 @@ def parse_hashtags(message: str) -> str:
     return text
 
 
-def check_message(post: post_pb2.Post) -> None:
+def setting(ctx: ApiContext, section: str, key: str, default: Any) -> Any:
+    """One server setting (``ServiceSettings.EnablePostSearch``), or the server's default."""
+    with ctx.store.read() as db:
+        row = db.execute("SELECT data FROM config WHERE key='server'").fetchone()
+    config = json.loads(row["data"]) if row is not None else {}
+    value = (config.get(section) or {}).get(key)
+    return default if value is None else value
+
+
+def for_plugin(post: post_pb2.Post) -> post_pb2.Post:
+    """A copy as the server hands posts to plugins (``Post.ForPlugin``): no metadata."""
+    copy = post_pb2.Post()
+    copy.CopyFrom(post)
+    copy.ClearField("metadata")
+    return copy
+
+
+def sanitize_props(post: post_pb2.Post) -> None:
+    for key in _SANITIZED_PROPS:
+        if key in post.props:
+            del post.props[key]
+
+
+def _invalid(field: str, message: str, post: post_pb2.Post, **params: Any) -> ApiFailure:
+    return ApiFailure(
+        400,
+        f"model.post.is_valid.{field}.app_error",
+        message,
+        detailed_error=f"id={post.id}",
+        where="Post.IsValid",
+        params=params,
+    )
+
+
+def validate_post(post: post_pb2.Post) -> None:
+    """``Post.IsValid`` for what a caller controls: message length (runes), hashtags, type,
+    file ids and props size. The server runs it when it saves, after the Will hooks."""
     if len(post.message) > MESSAGE_MAX:
-        raise ApiFailure(
-            400,
-            "model.post.is_valid.message_length.app_error",
-            f"Message is too long: at most {MESSAGE_MAX} characters.",
-            detailed_error=f"length={len(post.message)}",
-            where="Post.IsValid",
+        raise _invalid(
+            "message_length",
+            f"Message is too long: {len(post.message)} characters, at most {MESSAGE_MAX}.",
+            post,
+            Length=len(post.message),
+            MaxLength=MESSAGE_MAX,
         )
+    if len(post.hashtags) > HASHTAGS_MAX:
+        raise _invalid("hashtags", f"Hashtags are over {HASHTAGS_MAX} characters.", post)
+    if post.type and post.type not in KNOWN_TYPES and not post.type.startswith("custom_"):
+        raise _invalid(
+            "type",
+            f"Invalid post type {post.type!r}: a plugin's own post types start with "
+            "'custom_' (e.g. 'custom_poll').",
+            post,
+        )
+    if len(json.dumps(list(post.file_ids), separators=(",", ":"))) > FILE_IDS_JSON_MAX:
+        raise _invalid("file_ids", "Too many file ids: a post holds at most 10 files.", post)
+    props = json.dumps(json_format.MessageToDict(post.props), separators=(",", ":"))
+    if len(props) > PROPS_JSON_MAX:
+        raise _invalid("props", f"Props are over {PROPS_JSON_MAX} characters as JSON.", post)
 
 
-def check_root(db: sqlite3.Connection, post: post_pb2.Post) -> post_pb2.Post | None:
-    """The thread root of a reply: it must exist, be a root, and be in the same channel."""
+def dedupe_file_ids(post: post_pb2.Post) -> None:
+    """``Post.PreCommit``: a file id listed twice is kept once."""
+    unique = list(dict.fromkeys(post.file_ids))
+    if len(unique) != len(post.file_ids):
+        del post.file_ids[:]
+        post.file_ids.extend(unique)
+
+
+def check_root(
+    db: sqlite3.Connection, post: post_pb2.Post, *, as_user: bool = False
+) -> post_pb2.Post | None:
+    """The thread root of a reply: it must exist (not deleted), be a root, and be in the
+    same channel. A root in another channel is a 500 for plugins (the server's CreatePost);
+    only the web app's path (``as_user``) turns it into a 400."""
     if not post.root_id:
         return None
     root = find_post(db, post.root_id)
-    if root is None or root.channel_id != post.channel_id or root.root_id:
+    if root is None or root.root_id:
         raise ApiFailure(
             400,
             "api.post.create_post.root_id.app_error",
-            "Invalid RootId parameter: the root post must exist, be a thread root, and be in "
-            "the same channel.",
+            "Invalid RootId parameter: the root post must exist and be a thread root "
+            "(reply to the root, not to a reply).",
             detailed_error=f"root_id={post.root_id}",
         )
+    if root.channel_id != post.channel_id:
+        raise ApiFailure(
+            400 if as_user else 500,
+            "api.post.create_post.channel_root_id.app_error",
+            "Invalid ChannelId for RootId parameter: the root post is in another channel.",
+            detailed_error=f"root_id={post.root_id} channel_id={post.channel_id}",
+        )
     return root
+
+
+def fill_in_post_props(
+    db: sqlite3.Connection, post: post_pb2.Post, channel: channel_pb2.Channel
+) -> None:
+    """``FillInPostProps``: ``channel_mentions`` for the ``~channel`` mentions the poster may
+    resolve (public channels of the team, private ones they belong to); a caller's own
+    ``channel_mentions`` prop is replaced (or dropped when nothing resolves)."""
+    names = list(dict.fromkeys(m.lower() for m in _CHANNEL_MENTION.findall(post.message)))
+    mentions: dict[str, Any] = {}
+    for name in names:
+        sql = "SELECT c.data, t.name AS team_name FROM channels c JOIN teams t ON t.id=c.team_id "
+        sql += "WHERE c.name=? AND c.delete_at=0"
+        args: list[object] = [name]
+        if channel.team_id:
+            sql, args = sql + " AND c.team_id=?", [*args, channel.team_id]
+        for row in db.execute(sql + " ORDER BY c.id", args):
+            mentioned = channel_from_row(row)
+            if (
+                mentioned.type != channel_pb2.CHANNEL_TYPE_OPEN
+                and find_member(db, mentioned.id, post.user_id) is None
+            ):
+                continue
+            mentions[mentioned.name] = {
+                "display_name": mentioned.display_name,
+                "team_name": row["team_name"],
+                "id": mentioned.id,
+            }
+            break
+    if mentions:
+        post.props["channel_mentions"] = mentions
+    elif "channel_mentions" in post.props:
+        del post.props["channel_mentions"]
 
 
 def rejected(reason: str, where: str) -> ApiFailure:
@@ -67,20 +203,46 @@ def rejected(reason: str, where: str) -> ApiFailure:
 
 
 def post_list(
-    db: sqlite3.Connection, rows: list[sqlite3.Row], *, with_roots: bool = True
+    db: sqlite3.Connection,
+    rows: list[sqlite3.Row],
+    *,
+    threads_of: str = "",
 ) -> post_pb2.PostList:
-    """A PostList: ``order`` as given (newest first), ``posts`` also holding reply roots."""
+    """A PostList as plugins get it: ``order`` as given (newest first) and ``posts`` also
+    holding the roots of replies (deleted or not). With ``threads_of`` the server's channel
+    pages instead add whole live threads (root and every reply, not in ``order``): of the
+    listed replies (``"replies"``, GetPostsForChannel) or of every listed post (``"all"``,
+    GetPostsBefore/After)."""
     result = post_pb2.PostList()
     for row in rows:
-        post = post_from_row(row)
+        post = for_plugin(post_from_row(row))
         result.order.append(post.id)
         result.posts[post.id].CopyFrom(post)
-    if with_roots:
-        for post in list(result.posts.values()):
+    listed = list(result.posts.values())
+    if threads_of:
+        ids = sorted({p.root_id for p in listed if p.root_id})
+        if threads_of == "all":
+            ids = sorted(set(ids) | {p.id for p in listed})
+        marks = ",".join("?" * len(ids))
+        channel_id = listed[0].channel_id if listed else ""
+        thread_rows = (
+            db.execute(
+                f"SELECT * FROM posts WHERE (id IN ({marks}) OR root_id IN ({marks})) "
+                "AND channel_id=? AND delete_at=0 AND ephemeral=0",
+                (*ids, *ids, channel_id),
+            ).fetchall()
+            if ids
+            else []
+        )
+        for row in thread_rows:
+            if row["id"] not in result.posts:
+                result.posts[row["id"]].CopyFrom(for_plugin(post_from_row(row)))
+    else:
+        for post in listed:
             if post.root_id and post.root_id not in result.posts:
                 root = find_post(db, post.root_id, include_deleted=True)
                 if root is not None:
-                    result.posts[root.id].CopyFrom(root)
+                    result.posts[root.id].CopyFrom(for_plugin(root))
     return result
 
 

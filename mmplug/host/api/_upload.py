@@ -1,5 +1,9 @@
 """Storing an uploaded file like the server: FileInfo (name, extension, size, MIME type,
-image size), the FileWillBeUploaded hook chain, limits from FileSettings."""
+image size), the FileWillBeUploaded hook chain, the image resolution limit.
+
+A plugin's uploads (UploadFile, upload sessions) skip the checks of the REST API: neither
+``FileSettings.MaxFileSize`` nor ``EnableFileAttachments`` applies to them.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,6 @@ import json
 import mimetypes
 import struct
 import time
-from pathlib import PurePosixPath
 from typing import Any
 
 from mmplug.host.api import _hooks
@@ -16,7 +19,8 @@ from mmplug.host.api._registry import ApiContext, ApiFailure
 from mmplug.protocol import file_pb2
 from mmplug.protocol import hooks_message_pb2 as hm
 
-DEFAULT_MAX_FILE_SIZE = 100 * 1024 * 1024
+MAX_IMAGE_RESOLUTION = 7680 * 4320  # FileSettings.MaxImageResolution's default (pixels)
+_JPEG_SOF = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
 
 
 def file_settings(ctx: ApiContext) -> dict[str, Any]:
@@ -26,51 +30,53 @@ def file_settings(ctx: ApiContext) -> dict[str, Any]:
     return dict(config.get("FileSettings") or {})
 
 
-def check_upload(ctx: ApiContext, filename: str, size: int) -> str:
-    """The file's base name, after the server's checks (attachments on, name, size)."""
-    settings = file_settings(ctx)
-    if settings.get("EnableFileAttachments") is False:
-        raise ApiFailure(
-            501,
-            "api.file.attachments.disabled.app_error",
-            "File attachments have been disabled on this server "
-            "(FileSettings.EnableFileAttachments).",
-        )
-    name = PurePosixPath(filename.replace("\\", "/")).name
-    if not name or name in (".", ".."):
-        raise ApiFailure(
-            400,
-            "api.file.upload_file.bad_filename.app_error",
-            "The file needs a name.",
-            detailed_error=f"filename={filename!r}",
-        )
-    limit = int(settings.get("MaxFileSize") or DEFAULT_MAX_FILE_SIZE)
-    if size > limit:
-        raise ApiFailure(
-            413,
-            "api.file.upload_file.too_large_detailed.app_error",
-            f"Unable to upload {name}: {size} bytes is over the limit of {limit} "
-            "bytes (FileSettings.MaxFileSize).",
-            params={"Filename": name, "Length": size, "Limit": limit},
-        )
-    return name
+def base_name(path: str) -> str:
+    """Go's ``filepath.Base`` on the server's Linux: the last ``/`` element, trailing slashes
+    ignored; ``""`` gives ``"."`` and ``"///"`` gives ``"/"``."""
+    if not path:
+        return "."
+    stripped = path.rstrip("/")
+    if not stripped:
+        return "/"
+    return stripped.rsplit("/", 1)[-1]
 
 
-def _image_size(data: bytes) -> tuple[int, int] | None:
+def mime_type(name: str) -> str:
+    """``mime.TypeByExtension`` of the lower-cased extension: "" when unknown, and text types
+    carry ``; charset=utf-8`` as Go adds it."""
+    ext = name[name.rfind(".") :].lower() if "." in name else ""
+    if not ext:
+        return ""
+    guessed = mimetypes.guess_type("f" + ext, strict=False)[0] or ""
+    if guessed.startswith("text/"):
+        guessed += "; charset=utf-8"
+    return guessed
+
+
+def image_size(data: bytes) -> tuple[int, int] | None:
+    """Width and height of a PNG, GIF or JPEG, or None."""
     if data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) >= 24:
         width, height = struct.unpack(">II", data[16:24])
         return width, height
     if data[:6] in (b"GIF87a", b"GIF89a") and len(data) >= 10:
         width, height = struct.unpack("<HH", data[6:10])
         return width, height
+    if data[:2] == b"\xff\xd8":
+        i = 2
+        while i + 9 <= len(data) and data[i] == 0xFF:
+            marker, length = data[i + 1], struct.unpack(">H", data[i + 2 : i + 4])[0]
+            if marker in _JPEG_SOF:
+                height, width = struct.unpack(">HH", data[i + 5 : i + 9])
+                return width, height
+            i += 2 + length
     return None
 
 
 def describe(
     ctx: ApiContext, name: str, data: bytes, channel_id: str, creator_id: str
 ) -> file_pb2.FileInfo:
-    ext = PurePosixPath(name).suffix.lower().lstrip(".")
-    mime = mimetypes.guess_type(name, strict=False)[0] or "application/octet-stream"
+    """The FileInfo the server makes of an upload (before FileWillBeUploaded)."""
+    ext = name[name.rfind(".") + 1 :].lower() if "." in name else ""
     info = file_pb2.FileInfo(
         id=ctx.new_id(),
         creator_id=creator_id,
@@ -78,26 +84,47 @@ def describe(
         name=name,
         extension=ext,
         size=len(data),
-        mime_type=mime,
+        mime_type=mime_type(name),
     )
     info.create_at = info.update_at = ctx.now()
-    dims = _image_size(data)
+    dims = image_size(data) if info.mime_type.startswith("image/") else None
     if dims is not None:
         info.width, info.height = dims
         info.has_preview_image = True
     return info
 
 
-def storage_path(info: file_pb2.FileInfo, team: str = "noteam") -> str:
+def check_resolution(ctx: ApiContext, info: file_pb2.FileInfo, error_id: str) -> None:
+    limit = int(file_settings(ctx).get("MaxImageResolution") or MAX_IMAGE_RESOLUTION)
+    if info.width * info.height > limit:
+        raise ApiFailure(
+            400,
+            error_id,
+            f"Unable to upload {info.name}: {info.width}x{info.height} pixels is over the "
+            f"limit of {limit} (FileSettings.MaxImageResolution).",
+            params={"Filename": info.name, "Width": info.width, "Height": info.height},
+        )
+
+
+def storage_path(info: file_pb2.FileInfo, channel_id: str, team: str = "noteam") -> str:
     day = time.strftime("%Y%m%d", time.gmtime(info.create_at / 1000))
-    return (
-        f"{day}/teams/{team}/channels/{info.channel_id}/users/{info.creator_id}/"
-        f"{info.id}/{info.name}"
-    )
+    return f"{day}/teams/{team}/channels/{channel_id}/users/{info.creator_id}/{info.id}/{info.name}"
 
 
-def store_upload(ctx: ApiContext, info: file_pb2.FileInfo, data: bytes) -> file_pb2.FileInfo:
-    """Run FileWillBeUploaded (it may change the info or the bytes, or reject), then store."""
+def store_upload(
+    ctx: ApiContext,
+    info: file_pb2.FileInfo,
+    data: bytes,
+    path: str,
+    *,
+    rejection_id: str = "",
+    resolution_error: str = "",
+) -> file_pb2.FileInfo:
+    """Run FileWillBeUploaded (it may change the info or the bytes, or reject), then store.
+    A rejection's error id is ``rejection_id`` (upload sessions) or, by default, the
+    server's ``"File rejected by plugin. " + reason`` (UploadFile). With
+    ``resolution_error`` the image resolution limit is checked after the hook (upload
+    sessions; UploadFile checks it before)."""
 
     def merge(
         current: tuple[file_pb2.FileInfo, bytes], rsp: Any
@@ -121,15 +148,19 @@ def store_upload(ctx: ApiContext, info: file_pb2.FileInfo, data: bytes) -> file_
         merge=merge,
     )
     if outcome.rejected:
+        reason = outcome.rejection
+        error_id = rejection_id or f"File rejected by plugin. {reason}"
         raise ApiFailure(
             400,
-            f"File rejected by plugin. {outcome.rejection}",
-            f"File rejected by plugin. {outcome.rejection}",
-            params={"Reason": outcome.rejection},
+            error_id,
+            f"A plugin rejected the upload of {info.name}: {reason}",
+            params={"Filename": info.name, "Reason": reason},
         )
     final: file_pb2.FileInfo = outcome.subject[0]
     content: bytes = outcome.subject[1]
     final.id, final.size = info.id, len(content)  # the server fixes the size itself
+    if resolution_error and final.width and final.height:
+        check_resolution(ctx, final, resolution_error)
     with ctx.store.tx() as db:
-        insert_file(db, final, storage_path(final), content)
+        insert_file(db, final, path, content)
     return final

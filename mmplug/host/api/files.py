@@ -1,5 +1,11 @@
 """Files: UploadFile (FileWillBeUploaded), GetFile/GetFileInfo/GetFileInfos, GetFileLink
-(public links), ReadFile by storage path, CopyFileInfos, SetFileSearchableContent."""
+(public links), ReadFile by storage path, CopyFileInfos, SetFileSearchableContent, as the
+server's UploadFile, GetFileInfo, GetFileInfos (through the gRPC options), CopyFileInfos and
+ReadFile answer a plugin.
+
+UploadFile keeps the channel only in the storage path: the FileInfo's channel_id stays empty
+until a post attaches the file. Ids are not checked for their form: an unknown id is a 404.
+"""
 
 from __future__ import annotations
 
@@ -8,22 +14,34 @@ import hashlib
 
 from mmplug.host.api._entities import get_channel
 from mmplug.host.api._files import file_from_row, get_file, insert_file
-from mmplug.host.api._pbjson import paging, require_id
-from mmplug.host.api._registry import ApiContext, ApiFailure, emulates
-from mmplug.host.api._upload import check_upload, describe, file_settings, store_upload
+from mmplug.host.api._registry import ApiContext, ApiFailure, differs, emulates
+from mmplug.host.api._upload import (
+    base_name,
+    check_resolution,
+    describe,
+    file_settings,
+    storage_path,
+    store_upload,
+)
+from mmplug.host.ids import is_valid_id
 from mmplug.protocol import api_file_bot_pb2 as fb
 from mmplug.protocol import file_pb2
 
-_SORTS = {"": "create_at", "create_at": "create_at", "size": "size"}
+_SORTS = {"": "create_at", "CreateAt": "create_at", "Size": "size"}
+
+differs(
+    "UploadFile",
+    "The server reads width and height of every image format Go decodes (and turns previews "
+    "off for animated GIFs); mmplug reads them for PNG, GIF and JPEG only.",
+)
 
 
 @emulates("UploadFile")
 def upload_file(ctx: ApiContext, req: fb.UploadFileRequest) -> fb.UploadFileResponse:
     if req.channel_id:
-        require_id(req.channel_id, "channel_id")
         with ctx.store.read() as db:
             try:
-                get_channel(db, req.channel_id)
+                get_channel(db, req.channel_id)  # archived channels are fine
             except ApiFailure:
                 raise ApiFailure(
                     400,
@@ -31,38 +49,55 @@ def upload_file(ctx: ApiContext, req: fb.UploadFileRequest) -> fb.UploadFileResp
                     f"Unable to upload the file: channel {req.channel_id} does not exist.",
                     params={"channelId": req.channel_id},
                 ) from None
-    name = check_upload(ctx, req.filename, len(req.data))
-    info = describe(ctx, name, req.data, req.channel_id, "nouser")
-    return fb.UploadFileResponse(file_info=store_upload(ctx, info, req.data))
+    name = base_name(req.filename)
+    info = describe(ctx, name, req.data, "", "nouser")
+    if info.has_preview_image:
+        check_resolution(ctx, info, "api.file.upload_file.large_image.app_error")
+    path = storage_path(info, req.channel_id)
+    return fb.UploadFileResponse(file_info=store_upload(ctx, info, req.data, path))
 
 
 @emulates("GetFileInfo")
 def get_file_info(ctx: ApiContext, req: fb.GetFileInfoRequest) -> fb.GetFileInfoResponse:
-    require_id(req.file_id, "file_id")
     with ctx.store.read() as db:
         return fb.GetFileInfoResponse(file_info=get_file(db, req.file_id)[0])
 
 
 @emulates("GetFile")
 def get_file_rpc(ctx: ApiContext, req: fb.GetFileRequest) -> fb.GetFileResponse:
-    require_id(req.file_id, "file_id")
     with ctx.store.read() as db:
         return fb.GetFileResponse(data=bytes(get_file(db, req.file_id)[1]["content"]))
 
 
+def _bad_options(message: str, detail: str) -> ApiFailure:
+    return ApiFailure(
+        400,
+        "app.file_info.get_with_options.app_error",
+        message,
+        detailed_error=detail,
+        where="GetFileInfos",
+    )
+
+
 @emulates("GetFileInfos")
 def get_file_infos(ctx: ApiContext, req: fb.GetFileInfosRequest) -> fb.GetFileInfosResponse:
+    """A page of FileInfos, oldest first unless ``sort_order`` is "desc"; ``sort_by`` is
+    "CreateAt" (the default) or "Size"; per_page 0 is an empty page."""
     opts = req.options
-    limit, offset = paging(req.page, req.per_page)
-    column = _SORTS.get(opts.sort_by)
-    if column is None or opts.sort_order.lower() not in ("", "asc", "desc"):
-        raise ApiFailure(
-            400,
-            "api.file.get_file_infos.sort.app_error",
-            "sort_by must be 'create_at' or 'size', sort_order 'asc' or 'desc'.",
-            detailed_error=f"sort_by={opts.sort_by!r} sort_order={opts.sort_order!r}",
+    if req.page < 0 or req.per_page < 0:
+        raise _bad_options(
+            "page and per_page must not be negative.",
+            f"page={req.page} per_page={req.per_page}",
         )
-    order = "ASC" if opts.sort_order.lower() == "asc" else "DESC"
+    column = _SORTS.get(opts.sort_by)
+    if column is None:
+        raise _bad_options(
+            f"Invalid sort_by {opts.sort_by!r}: use 'CreateAt' or 'Size'.",
+            f"sort_by={opts.sort_by!r}",
+        )
+    if req.per_page == 0:
+        return fb.GetFileInfosResponse()
+    order = "DESC" if opts.sort_order == "desc" else "ASC"
     sql = "SELECT * FROM files WHERE 1=1"
     args: list[object] = []
     if opts.user_id:
@@ -71,15 +106,16 @@ def get_file_infos(ctx: ApiContext, req: fb.GetFileInfosRequest) -> fb.GetFileIn
         sql, args = sql + " AND channel_id=?", [*args, opts.channel_id]
     if not opts.include_deleted:
         sql += " AND coalesce(json_extract(data, '$.delete_at'), 0)=0"
-    sql += f" ORDER BY json_extract(data, '$.{column}') {order}, id {order} LIMIT ? OFFSET ?"
+    sql += f" ORDER BY json_extract(data, '$.{column}') {order}, id ASC LIMIT ? OFFSET ?"
     with ctx.store.read() as db:
-        rows = db.execute(sql, (*args, limit, offset)).fetchall()
+        rows = db.execute(sql, (*args, req.per_page, req.page * req.per_page)).fetchall()
     return fb.GetFileInfosResponse(file_infos=[file_from_row(r) for r in rows])
 
 
 @emulates("GetFileLink")
 def get_file_link(ctx: ApiContext, req: fb.GetFileLinkRequest) -> fb.GetFileLinkResponse:
-    require_id(req.file_id, "file_id")
+    """``{SiteURL}/files/{id}/public?h={hash}``: public links must be on
+    (FileSettings.EnablePublicLink, off by default) and the file attached to a post."""
     settings = file_settings(ctx)
     if not settings.get("EnablePublicLink"):
         raise ApiFailure(
@@ -101,35 +137,52 @@ def get_file_link(ctx: ApiContext, req: fb.GetFileLinkRequest) -> fb.GetFileLink
     salt = str(settings.get("PublicLinkSalt") or "")
     digest = hashlib.sha256((salt + info.id).encode()).digest()
     token = base64.urlsafe_b64encode(digest).decode().rstrip("=")
-    site = (row[0] if row and row[0] else "http://localhost:8065").rstrip("/")
+    site = (row[0] if row and row[0] else "").rstrip("/")
     return fb.GetFileLinkResponse(link=f"{site}/files/{info.id}/public?h={token}")
 
 
 @emulates("ReadFile")
 def read_file(ctx: ApiContext, req: fb.ReadFileRequest) -> fb.ReadFileResponse:
+    """The bytes at a path of the file store (FileInfo paths are not sent to plugins; the
+    server's layout is ``YYYYMMDD/teams/noteam/channels/<channel>/users/<user>/<id>/<name>``).
+    A missing file is the server's 500, not a 404."""
     with ctx.store.read() as db:
         row = db.execute("SELECT content FROM files WHERE path=?", (req.path,)).fetchone()
     if row is None:
         raise ApiFailure(
-            404,
-            "api.file.read_file.reading_local.app_error",
-            "Encountered an error reading from local server file storage.",
-            detailed_error=f"no file at path {req.path!r}",
+            500,
+            "api.file.read_file.app_error",
+            f"Encountered an error reading from the server file storage: no file at {req.path!r}.",
+            detailed_error=f"path={req.path!r}",
         )
     return fb.ReadFileResponse(data=bytes(row["content"]))
 
 
 @emulates("CopyFileInfos")
 def copy_file_infos(ctx: ApiContext, req: fb.CopyFileInfosRequest) -> fb.CopyFileInfosResponse:
-    require_id(req.user_id, "user_id")
+    """New FileInfos for the same stored bytes, created by ``user_id`` and attached to no
+    post and no channel (for a new post to attach)."""
     new_ids: list[str] = []
     with ctx.store.tx() as db:
         for file_id in req.file_ids:
             info, row = get_file(db, file_id)
             copy = file_pb2.FileInfo()
             copy.CopyFrom(info)
-            copy.id, copy.creator_id, copy.post_id = ctx.new_id(), req.user_id, ""
+            copy.id, copy.creator_id, copy.post_id, copy.channel_id = (
+                ctx.new_id(),
+                req.user_id,
+                "",
+                "",
+            )
             copy.create_at = copy.update_at = ctx.now()
+            if not (is_valid_id(copy.creator_id) or copy.creator_id == "nouser"):
+                raise ApiFailure(
+                    400,
+                    "model.file_info.is_valid.user_id.app_error",
+                    f"Invalid user_id {req.user_id!r}: the copies need a user id.",
+                    detailed_error=f"id={copy.id}",
+                    where="FileInfo.IsValid",
+                )
             insert_file(db, copy, row["path"], bytes(row["content"]))
             new_ids.append(copy.id)
     return fb.CopyFileInfosResponse(file_ids=new_ids)
@@ -139,7 +192,6 @@ def copy_file_infos(ctx: ApiContext, req: fb.CopyFileInfosRequest) -> fb.CopyFil
 def set_file_searchable_content(
     ctx: ApiContext, req: fb.SetFileSearchableContentRequest
 ) -> fb.SetFileSearchableContentResponse:
-    require_id(req.file_id, "file_id")
     with ctx.store.tx() as db:
         get_file(db, req.file_id)
         db.execute(

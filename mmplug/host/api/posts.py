@@ -1,5 +1,13 @@
 """Posts: create (MessageWillBePosted chain, MessageHasBeenPosted), update (MessageWillBe/
-HasBeenUpdated), delete (with replies; MessageHasBeenDeleted) and get.
+HasBeenUpdated), delete (with replies; MessageHasBeenDeleted) and get, as the server's
+CreatePostMissingChannel, UpdatePost, DeletePost and GetSinglePost run them for a plugin.
+
+What a plugin may do differs from a user of the web app: a plugin's post gets the
+``from_plugin`` prop and may go to an archived channel or carry a ``system_`` type (the
+server checks neither on this path), while editing or deleting in an archived channel is
+refused for everyone. Validation that the server runs when it saves (message length, type,
+an id given by the caller) comes after the Will hooks, as on the server. Posts handed back
+have no ``metadata`` (the server's ``Post.ForPlugin``).
 
 Hooks fire outside the store transaction: the plugins may call the API back.
 """
@@ -7,74 +15,127 @@ Hooks fire outside the store transaction: the plugins may call the API back.
 from __future__ import annotations
 
 import sqlite3
+from enum import Enum
 
 from mmplug.host.api import _files, _hooks
-from mmplug.host.api._entities import find_post, get_channel, get_post, get_user, save_channel
+from mmplug.host.api._entities import (
+    find_post,
+    find_user,
+    get_channel,
+    post_from_row,
+    save_channel,
+)
 from mmplug.host.api._entities import save_post as store_post
-from mmplug.host.api._pbjson import require_id, to_dict
-from mmplug.host.api._posts import check_message, check_root, parse_hashtags, rejected
+from mmplug.host.api._pbjson import to_dict
+from mmplug.host.api._posts import (
+    JOIN_LEAVE_TYPES,
+    check_root,
+    dedupe_file_ids,
+    fill_in_post_props,
+    for_plugin,
+    parse_hashtags,
+    rejected,
+    sanitize_props,
+    validate_post,
+)
 from mmplug.host.api._registry import ApiContext, ApiFailure, emulates
 from mmplug.host.api.events import server_event
 from mmplug.protocol import api_channel_post_pb2 as cp
+from mmplug.protocol import channel_pb2, post_pb2
 from mmplug.protocol import hooks_message_pb2 as hm
-from mmplug.protocol import post_pb2
 
 
-def _check_new_post(ctx: ApiContext, post: post_pb2.Post) -> None:
-    require_id(post.channel_id, "channel_id", "CreatePost")
-    if not post.user_id:
+class Origin(Enum):
+    """Who creates a post; the server's entry points check different things."""
+
+    PLUGIN = "plugin"  # PluginAPI.CreatePost: from_plugin prop, archived channels allowed
+    USER = "user"  # the web app (CreatePostAsUser): no archived channel, no system_ type
+    SERVER = "server"  # the server itself (join/leave messages, command answers)
+
+
+def _post_channel(
+    db: sqlite3.Connection, post: post_pb2.Post, origin: Origin
+) -> channel_pb2.Channel:
+    if origin is not Origin.USER:
+        return get_channel(db, post.channel_id)  # archived channels included
+    try:
+        channel = get_channel(db, post.channel_id)
+    except ApiFailure:
         raise ApiFailure(
             400,
-            "model.post.is_valid.user_id.app_error",
-            "Invalid user id: a post needs a user_id (e.g. your bot's id).",
-            where="Post.IsValid",
+            "api.context.invalid_param.app_error",
+            "Invalid post.channel_id parameter: no such channel.",
+            detailed_error=f"channel_id={post.channel_id}",
+            params={"Name": "post.channel_id"},
+        ) from None
+    if post.type.startswith("system_"):
+        raise ApiFailure(
+            400,
+            "api.context.invalid_param.app_error",
+            f"Invalid post.type parameter: users cannot post {post.type!r} messages.",
+            params={"Name": "post.type"},
         )
-    require_id(post.user_id, "user_id", "CreatePost")
-    check_message(post)
+    if channel.delete_at:
+        raise ApiFailure(
+            400,
+            "api.post.create_post.can_not_post_to_deleted.error",
+            "Can not post to an archived channel.",
+            detailed_error=f"channel_id={channel.id}",
+        )
+    return channel
+
+
+def _prepare_new_post(ctx: ApiContext, post: post_pb2.Post, origin: Origin) -> None:
+    """The server's checks and fills before MessageWillBePosted."""
     with ctx.store.read() as db:
-        channel = get_channel(db, post.channel_id)
-        if channel.delete_at:
+        channel = _post_channel(db, post, origin)
+        sanitize_props(post)
+        user = find_user(db, post.user_id)
+        if user is None:
             raise ApiFailure(
-                400,
-                "api.post.create_post.can_not_post_to_deleted.error",
-                "Can not post to an archived channel.",
-                detailed_error=f"channel_id={channel.id}",
+                404,
+                "app.user.missing_account.const",
+                f"Unable to find the user {post.user_id!r} the post is from: set user_id to "
+                "an existing user (e.g. your bot's id).",
+                detailed_error=f"user_id={post.user_id}",
             )
-        get_user(db, post.user_id)
-        check_root(db, post)
-        if post.id and find_post(db, post.id, include_deleted=True) is not None:
-            raise ApiFailure(
-                400,
-                "store.sql_post.save.existing.app_error",
-                "You cannot update an existing post: use UpdatePost.",
-                detailed_error=f"id={post.id}",
-            )
+        if user.is_bot:
+            post.props["from_bot"] = "true"
+        check_root(db, post, as_user=origin is Origin.USER)
+        post.hashtags = parse_hashtags(post.message)
+        fill_in_post_props(db, post, channel)
 
 
-def _save_new_post(ctx: ApiContext, db: sqlite3.Connection, post: post_pb2.Post) -> None:
-    post.id = post.id or ctx.new_id()
-    post.create_at = post.create_at or ctx.now()
-    post.update_at = post.create_at
-    post.hashtags = parse_hashtags(post.message)
+def _save_new_post(db: sqlite3.Connection, post: post_pb2.Post) -> None:
     root = check_root(db, post)  # again, inside the transaction
     store_post(db, post)
-    _files.attach_to_post(db, post, post.create_at)
+    attached = _files.attach_to_post(db, post)
+    if list(attached) != list(post.file_ids):  # files that could not be attached are dropped
+        del post.file_ids[:]
+        post.file_ids.extend(attached)
+        store_post(db, post)
     if root is not None:
         root.reply_count += 1
         root.last_reply_at = root.update_at = post.create_at
         store_post(db, root)
     channel = get_channel(db, post.channel_id)
     channel.last_post_at = max(channel.last_post_at, post.create_at)
-    channel.total_msg_count += 1
+    counted = 0 if post.type in JOIN_LEAVE_TYPES else 1
+    channel.total_msg_count += counted
     if not post.root_id:
-        channel.total_msg_count_root += 1
+        channel.total_msg_count_root += counted
         channel.last_root_post_at = max(channel.last_root_post_at, post.create_at)
     save_channel(db, channel)
 
 
-def create_post(ctx: ApiContext, post: post_pb2.Post) -> post_pb2.Post:
-    """CreatePost as the server runs it (usable by other areas, e.g. bots' welcome DMs)."""
-    _check_new_post(ctx, post)
+def create_post(
+    ctx: ApiContext, post: post_pb2.Post, *, origin: Origin = Origin.SERVER
+) -> post_pb2.Post:
+    """Create a post as the server does for ``origin`` (usable by other areas: the test
+    harness posts as a user, join/leave messages come from the server)."""
+    if origin is Origin.PLUGIN:
+        post.props["from_plugin"] = "true"
+    _prepare_new_post(ctx, post, origin)
     outcome = _hooks.chain(
         ctx,
         "MessageWillBePosted",
@@ -88,81 +149,148 @@ def create_post(ctx: ApiContext, post: post_pb2.Post) -> post_pb2.Post:
         raise rejected(outcome.rejection, "CreatePost")
     final: post_pb2.Post = outcome.subject
     if final is not post:
-        check_message(final)
         final.channel_id, final.user_id, final.root_id = post.channel_id, post.user_id, post.root_id
+    final.create_at = final.create_at or ctx.now()
+    if final.id:
+        raise ApiFailure(
+            400,
+            "app.post.save.existing.app_error",
+            "You cannot update an existing post: leave id empty to create a post (the server "
+            "assigns it), or use UpdatePost.",
+            detailed_error=f"id={final.id}",
+        )
+    final.id, final.original_id, final.update_at = ctx.new_id(), "", final.create_at
+    dedupe_file_ids(final)
+    validate_post(final)
     with ctx.store.tx() as db:
-        _save_new_post(ctx, db, final)
+        _save_new_post(db, final)
     _hooks.fire(
         ctx,
         "MessageHasBeenPosted",
         hm.MessageHasBeenPostedRequest(
-            context=_hooks.request_context(ctx, final.user_id), post=final
+            context=_hooks.request_context(ctx, final.user_id), post=for_plugin(final)
         ),
     )
     server_event(ctx, "posted", {"post": to_dict(final)}, channel_id=final.channel_id)
-    return final
+    return for_plugin(final)
 
 
 @emulates("CreatePost")
 def create_post_rpc(ctx: ApiContext, req: cp.CreatePostRequest) -> cp.CreatePostResponse:
     post = post_pb2.Post()
     post.CopyFrom(req.post)
-    return cp.CreatePostResponse(post=create_post(ctx, post))
+    return cp.CreatePostResponse(post=create_post(ctx, post, origin=Origin.PLUGIN))
+
+
+def _no_post(post_id: str, where: str, status: int = 404) -> ApiFailure:
+    return ApiFailure(
+        status,
+        "app.post.get.app_error",
+        f"Unable to get the post {post_id!r}: it does not exist or was deleted.",
+        detailed_error=f"post_id={post_id}",
+        where=where,
+    )
 
 
 @emulates("GetPost")
 def get_post_rpc(ctx: ApiContext, req: cp.GetPostRequest) -> cp.GetPostResponse:
-    require_id(req.post_id, "post_id")
     with ctx.store.read() as db:
-        return cp.GetPostResponse(post=get_post(db, req.post_id))
+        post = find_post(db, req.post_id)
+    if post is None:
+        raise _no_post(req.post_id, "GetSinglePost")
+    return cp.GetPostResponse(post=for_plugin(post))
 
 
 def _edited(old: post_pb2.Post, received: post_pb2.Post, now: int) -> post_pb2.Post:
+    """The server's non-safe update: message (with edit_at and hashtags), pinned, reactions
+    flag, props and file ids come from the caller; everything else stays."""
     new = post_pb2.Post()
     new.CopyFrom(old)
     if received.message != old.message:
         new.message, new.edit_at = received.message, now
         new.hashtags = parse_hashtags(received.message)
     new.is_pinned, new.has_reactions = received.is_pinned, received.has_reactions
+    new.props.Clear()
+    new.props.update(to_dict(received.props) if received.HasField("props") else {})
     del new.file_ids[:]
     new.file_ids.extend(received.file_ids)
-    new.props.CopyFrom(received.props)
+    dedupe_file_ids(new)
+    files_changed = list(new.file_ids) != list(old.file_ids)
+    attachments_changed = _attachments(new) != _attachments(old)
+    if new.edit_at == old.edit_at and (files_changed or attachments_changed):
+        new.edit_at = now
     return new
+
+
+def _attachments(post: post_pb2.Post) -> object:
+    return to_dict(post.props).get("attachments") if post.HasField("props") else None
+
+
+def _editable(ctx: ApiContext, post_id: str) -> tuple[post_pb2.Post, channel_pb2.Channel]:
+    if not post_id:
+        raise _no_post(post_id, "UpdatePost", 400)
+    with ctx.store.read() as db:
+        old = find_post(db, post_id)
+        if old is None:
+            raise _no_post(post_id, "UpdatePost")
+        if old.type.startswith("system_"):
+            raise ApiFailure(
+                400,
+                "api.post.update_post.system_message.app_error",
+                "Unable to update a system message.",
+                detailed_error=f"id={post_id} type={old.type}",
+            )
+        channel = get_channel(db, old.channel_id)
+    if channel.delete_at:
+        raise ApiFailure(
+            400,
+            "api.post.update_post.can_not_update_post_in_deleted.error",
+            "Can not update a post in an archived channel.",
+            detailed_error=f"channel_id={channel.id}",
+        )
+    return old, channel
+
+
+def _store_edit(
+    ctx: ApiContext, db: sqlite3.Connection, final: post_pb2.Post, old: post_pb2.Post
+) -> None:
+    """Save the edit like the server's store: the old version is kept as a deleted copy with
+    a new id and ``original_id`` (the edit history GetPostsSince shows), and the channel's
+    (and a reply's root's) last activity moves to now."""
+    final.update_at = ctx.now()
+    store_post(db, final)
+    _files.attach_to_post(db, final)
+    history = post_pb2.Post()
+    history.CopyFrom(old)
+    history.id, history.original_id = ctx.new_id(), old.id
+    history.delete_at = history.update_at = final.update_at
+    store_post(db, history)
+    channel = get_channel(db, final.channel_id)
+    channel.last_post_at = max(channel.last_post_at, final.update_at)
+    save_channel(db, channel)
+    root = find_post(db, final.root_id) if final.root_id else None
+    if root is not None and root.update_at < final.update_at:
+        root.update_at = final.update_at
+        store_post(db, root)
 
 
 @emulates("UpdatePost")
 def update_post(ctx: ApiContext, req: cp.UpdatePostRequest) -> cp.UpdatePostResponse:
-    require_id(req.post.id, "post_id")
-    check_message(req.post)
+    received = post_pb2.Post()
+    received.CopyFrom(req.post)
+    sanitize_props(received)
+    old, channel = _editable(ctx, received.id)
+    new = _edited(old, received, ctx.now())
     with ctx.store.read() as db:
-        old = find_post(db, req.post.id, include_deleted=True)
-        if old is None or old.delete_at:
-            raise ApiFailure(
-                400 if old else 404,
-                "api.post.update_post.find.app_error",
-                "We couldn't find the existing post or comment to update.",
-                detailed_error=f"post_id={req.post.id}",
-            )
-        if get_channel(db, old.channel_id).delete_at:
-            raise ApiFailure(
-                400,
-                "api.post.update_post.can_not_update_post_in_deleted.error",
-                "Can not update a post in an archived channel.",
-            )
-    if old.type.startswith("system_"):
-        raise ApiFailure(
-            400,
-            "api.post.update_post.system_message.app_error",
-            "Unable to update a system message.",
-            detailed_error=f"type={old.type}",
-        )
-    new = _edited(old, req.post, ctx.now())
+        fill_in_post_props(db, new, channel)
     outcome = _hooks.chain(
         ctx,
         "MessageWillBeUpdated",
         new,
         lambda p: hm.MessageWillBeUpdatedRequest(
-            context=_hooks.request_context(ctx, old.user_id), new_post=p, old_post=old
+            context=_hooks.request_context(ctx, old.user_id),
+            new_post=for_plugin(p),
+            old_post=for_plugin(old),
         ),
         "modified_post",
         nil_rejects=True,
@@ -171,54 +299,62 @@ def update_post(ctx: ApiContext, req: cp.UpdatePostRequest) -> cp.UpdatePostResp
         raise rejected(outcome.rejection, "UpdatePost")
     final: post_pb2.Post = outcome.subject
     final.id, final.channel_id, final.create_at = old.id, old.channel_id, old.create_at
-    if final.message != new.message:  # a plugin rewrote it
-        check_message(final)
-        final.hashtags = parse_hashtags(final.message)
     if old.HasField("metadata"):  # the server puts the last good metadata back
         final.metadata.CopyFrom(old.metadata)
     else:
         final.ClearField("metadata")
+    validate_post(final)
     with ctx.store.tx() as db:
-        final.update_at = ctx.now()
-        store_post(db, final)
-        _files.attach_to_post(db, final, final.update_at)
+        _store_edit(ctx, db, final, old)
     _hooks.fire(
         ctx,
         "MessageHasBeenUpdated",
         hm.MessageHasBeenUpdatedRequest(
-            context=_hooks.request_context(ctx, old.user_id), new_post=final, old_post=old
+            context=_hooks.request_context(ctx, old.user_id),
+            new_post=for_plugin(final),
+            old_post=for_plugin(old),
         ),
     )
     server_event(ctx, "post_edited", {"post": to_dict(final)}, channel_id=final.channel_id)
-    return cp.UpdatePostResponse(post=final)
+    return cp.UpdatePostResponse(post=for_plugin(final))
 
 
 @emulates("DeletePost")
 def delete_post(ctx: ApiContext, req: cp.DeletePostRequest) -> cp.DeletePostResponse:
-    require_id(req.post_id, "post_id")
     with ctx.store.tx() as db:
-        post = get_post(db, req.post_id)
+        post = find_post(db, req.post_id)
+        if post is None:  # the server answers 400 here, not 404
+            raise _no_post(req.post_id, "DeletePost", 400)
+        if get_channel(db, post.channel_id).delete_at:
+            raise ApiFailure(
+                400,
+                "api.post.delete_post.can_not_delete_post_in_deleted.error",
+                "Can not delete a post in an archived channel.",
+                detailed_error=f"channel_id={post.channel_id}",
+            )
         now = ctx.now()
-        replies = db.execute(
-            "SELECT id FROM posts WHERE root_id=? AND delete_at=0 AND ephemeral=0", (post.id,)
-        ).fetchall()
-        for pid in [post.id, *(r["id"] for r in replies)]:
-            target = get_post(db, pid)
+        # The post and every row of its thread (replies, deleted ones and old versions too).
+        for row in db.execute(
+            "SELECT data, delete_at, update_at FROM posts WHERE (id=? OR root_id=?) "
+            "AND ephemeral=0",
+            (post.id, post.id),
+        ).fetchall():
+            target = post_from_row(row)
             target.delete_at = target.update_at = now
             target.props["deleteBy"] = ctx.plugin_id
             store_post(db, target)
-            _files.delete_for_post(db, pid, now)
+        _files.delete_for_post(db, post.id, now)
         if post.root_id:
             root = find_post(db, post.root_id)
             if root is not None and root.reply_count > 0:
                 root.reply_count -= 1
                 store_post(db, root)
-        post.delete_at = post.update_at = now
+    # The hook and the event carry the post as it was read before the delete.
     _hooks.fire(
         ctx,
         "MessageHasBeenDeleted",
         hm.MessageHasBeenDeletedRequest(
-            context=_hooks.request_context(ctx, post.user_id), post=post
+            context=_hooks.request_context(ctx, post.user_id), post=for_plugin(post)
         ),
     )
     server_event(ctx, "post_deleted", {"post": to_dict(post)}, channel_id=post.channel_id)

@@ -1,5 +1,11 @@
 """Reactions: add/remove (ReactionHasBeenAdded/Removed hooks, the post's has_reactions flag)
-and list."""
+and list, as the server's SaveReactionForPost, DeleteReactionForPost and
+GetReactionsForPost run them.
+
+The post must exist and not be deleted (404); an archived channel refuses both changes with
+a 403. The user is not looked up (any well-formed id is accepted). Removing a reaction that
+is not there is no error, and the hook and event still go out.
+"""
 
 from __future__ import annotations
 
@@ -7,44 +13,125 @@ import re
 import sqlite3
 
 from mmplug.host.api import _hooks
-from mmplug.host.api._entities import get_channel, get_post, get_user, save_post
-from mmplug.host.api._pbjson import dump, load, require_id, to_dict
-from mmplug.host.api._registry import ApiContext, ApiFailure, emulates
+from mmplug.host.api._entities import find_post, get_channel, save_post
+from mmplug.host.api._pbjson import dump, load, to_dict
+from mmplug.host.api._posts import setting
+from mmplug.host.api._registry import ApiContext, ApiFailure, differs, emulates
 from mmplug.host.api.events import server_event
+from mmplug.host.ids import is_valid_id
 from mmplug.protocol import api_channel_post_pb2 as cp
 from mmplug.protocol import hooks_message_pb2 as hm
 from mmplug.protocol import post_pb2
 
 EMOJI_NAME = re.compile(r"^[a-zA-Z0-9_+-]{1,64}$")
+UNIQUE_REACTIONS_DEFAULT = 50  # ServiceSettings.UniqueEmojiReactionLimitPerPost
+
+differs(
+    "AddReaction",
+    "The server accepts only system emoji names (thumbsup, +1, white_check_mark, ...) and "
+    "existing custom emoji, answering 404 app.emoji.get_by_name.no_result for any other name; "
+    "mmplug takes any well-formed name (1-64 of a-z A-Z 0-9 _ - +) for a system emoji.",
+)
 
 
-def _validate(db: sqlite3.Connection, reaction: post_pb2.Reaction) -> post_pb2.Post:
-    require_id(reaction.user_id, "user_id")
-    require_id(reaction.post_id, "post_id")
-    if not EMOJI_NAME.match(reaction.emoji_name):
+def _live_post(db: sqlite3.Connection, post_id: str) -> post_pb2.Post:
+    post = find_post(db, post_id)
+    if post is None:
         raise ApiFailure(
-            400,
-            "model.reaction.is_valid.emoji_name.app_error",
-            "Invalid emoji name: 1-64 letters, digits, '_', '-' or '+'.",
-            detailed_error=f"emoji_name={reaction.emoji_name!r}",
-            where="Reaction.IsValid",
-        )
-    post = get_post(db, reaction.post_id)
-    get_user(db, reaction.user_id)
-    if get_channel(db, post.channel_id).delete_at:
-        raise ApiFailure(
-            400,
-            "api.reaction.save.archived_channel.app_error",
-            "You cannot react to a post in an archived channel.",
+            404,
+            "app.post.get.app_error",
+            f"Unable to get the post {post_id!r} to react to: it does not exist or was deleted.",
+            detailed_error=f"post_id={post_id}",
+            where="GetSinglePost",
         )
     return post
 
 
-def _set_flag(db: sqlite3.Connection, post: post_pb2.Post, now: int) -> None:
+def _archived(db: sqlite3.Connection, post: post_pb2.Post, action: str) -> None:
+    if get_channel(db, post.channel_id).delete_at:
+        raise ApiFailure(
+            403,
+            f"api.reaction.{action}.archived_channel.app_error",
+            "You cannot react to a post in an archived channel (or remove a reaction there).",
+            detailed_error=f"channel_id={post.channel_id}",
+        )
+
+
+def _check_emoji(ctx: ApiContext, db: sqlite3.Connection, name: str) -> None:
+    """A system emoji or an existing custom one. A name no emoji can have (``:thumbsup:``,
+    spaces) is looked up as a custom emoji and not found, as on the server."""
+    if db.execute("SELECT 1 FROM emoji WHERE name=? AND delete_at=0", (name,)).fetchone():
+        return
+    if EMOJI_NAME.match(name):
+        return  # taken for a system emoji (see differs above)
+    if not setting(ctx, "ServiceSettings", "EnableCustomEmoji", True):
+        raise ApiFailure(
+            501,
+            "api.emoji.disabled.app_error",
+            f"{name!r} is not a system emoji, and custom emoji are disabled "
+            "(ServiceSettings.EnableCustomEmoji).",
+            where="GetEmojiByName",
+        )
+    raise ApiFailure(
+        404,
+        "app.emoji.get_by_name.no_result",
+        f"No emoji is named {name!r}: use an emoji's name without colons (thumbsup, not "
+        ":thumbsup:).",
+        detailed_error=f"emoji_name={name}",
+        where="GetEmojiByName",
+    )
+
+
+def _check_valid(reaction: post_pb2.Reaction) -> None:
+    """``Reaction.IsValid``: the ids' format and the emoji name (1-64 of a-z A-Z 0-9 _ - +)."""
+    for field, value in (("user_id", reaction.user_id), ("post_id", reaction.post_id)):
+        if not is_valid_id(value):
+            raise ApiFailure(
+                400,
+                f"model.reaction.is_valid.{field}.app_error",
+                f"Invalid {field}: {value!r} is not a 26-character id.",
+                detailed_error=f"{field}={value}",
+                where="Reaction.IsValid",
+            )
+    if not EMOJI_NAME.match(reaction.emoji_name):
+        raise ApiFailure(
+            400,
+            "model.reaction.is_valid.emoji_name.app_error",
+            "Invalid emoji name: 1-64 letters, digits, '_', '-' or '+', without colons "
+            "(thumbsup, not :thumbsup:).",
+            detailed_error=f"emoji_name={reaction.emoji_name}",
+            where="Reaction.IsValid",
+        )
+
+
+def _check_limit(ctx: ApiContext, db: sqlite3.Connection, reaction: post_pb2.Reaction) -> None:
+    """A new emoji on a post that already has the limit of distinct emoji is refused."""
+    if db.execute(
+        "SELECT 1 FROM reactions WHERE post_id=? AND emoji_name=?",
+        (reaction.post_id, reaction.emoji_name),
+    ).fetchone():
+        return
+    distinct = db.execute(
+        "SELECT count(DISTINCT emoji_name) FROM reactions WHERE post_id=?", (reaction.post_id,)
+    ).fetchone()[0]
+    limit = int(
+        setting(ctx, "ServiceSettings", "UniqueEmojiReactionLimitPerPost", UNIQUE_REACTIONS_DEFAULT)
+    )
+    if distinct >= limit:
+        raise ApiFailure(
+            400,
+            "app.reaction.save.save.too_many_reactions",
+            f"The post already has {distinct} different emoji reactions, the limit "
+            "(ServiceSettings.UniqueEmojiReactionLimitPerPost).",
+            detailed_error=f"post_id={reaction.post_id}",
+        )
+
+
+def _touch_post(db: sqlite3.Connection, post: post_pb2.Post, now: int) -> None:
+    """Any reaction change moves the post's update_at and recomputes has_reactions."""
     count = db.execute("SELECT count(*) FROM reactions WHERE post_id=?", (post.id,)).fetchone()[0]
-    if post.has_reactions != bool(count):
-        post.has_reactions, post.update_at = bool(count), now
-        save_post(db, post)
+    post.has_reactions, post.update_at = bool(count), now
+    save_post(db, post)
 
 
 @emulates("AddReaction")
@@ -52,23 +139,31 @@ def add_reaction(ctx: ApiContext, req: cp.AddReactionRequest) -> cp.AddReactionR
     reaction = post_pb2.Reaction()
     reaction.CopyFrom(req.reaction)
     with ctx.store.tx() as db:
-        post = _validate(db, reaction)
+        post = _live_post(db, reaction.post_id)
+        _check_emoji(ctx, db, reaction.emoji_name)
+        _check_limit(ctx, db, reaction)
+        _archived(db, post, "save")
         reaction.channel_id = post.channel_id
-        reaction.create_at = reaction.update_at = ctx.now()
-        reaction.delete_at = 0
+        now = ctx.now()
+        reaction.create_at = reaction.create_at or now
+        reaction.update_at, reaction.delete_at = now, 0
+        reaction.remote_id = reaction.remote_id or ""
+        _check_valid(reaction)
+        stored = db.execute(
+            "SELECT data FROM reactions WHERE user_id=? AND post_id=? AND emoji_name=?",
+            (reaction.user_id, reaction.post_id, reaction.emoji_name),
+        ).fetchone()
+        row = post_pb2.Reaction()
+        row.CopyFrom(reaction)
+        if stored is not None:  # the same reaction again: its first create_at stays
+            row.create_at = load(post_pb2.Reaction, stored["data"]).create_at
         db.execute(
             "INSERT INTO reactions(user_id, post_id, emoji_name, create_at, data) "
             "VALUES(?,?,?,?,?) ON CONFLICT(user_id, post_id, emoji_name) DO UPDATE SET "
             "data=excluded.data",
-            (
-                reaction.user_id,
-                reaction.post_id,
-                reaction.emoji_name,
-                reaction.create_at,
-                dump(reaction),
-            ),
+            (row.user_id, row.post_id, row.emoji_name, row.create_at, dump(row)),
         )
-        _set_flag(db, post, reaction.create_at)
+        _touch_post(db, post, now)
     _hooks.fire(
         ctx,
         "ReactionHasBeenAdded",
@@ -87,36 +182,31 @@ def remove_reaction(ctx: ApiContext, req: cp.RemoveReactionRequest) -> cp.Remove
     reaction = post_pb2.Reaction()
     reaction.CopyFrom(req.reaction)
     with ctx.store.tx() as db:
-        post = _validate(db, reaction)
-        row = db.execute(
-            "SELECT data FROM reactions WHERE user_id=? AND post_id=? AND emoji_name=?",
-            (reaction.user_id, reaction.post_id, reaction.emoji_name),
-        ).fetchone()
-        if row is None:
-            return cp.RemoveReactionResponse()  # the server's delete is a no-op then
+        post = _live_post(db, reaction.post_id)
+        _archived(db, post, "delete")
+        reaction.update_at = ctx.now()
+        reaction.remote_id = reaction.remote_id or ""
         db.execute(
             "DELETE FROM reactions WHERE user_id=? AND post_id=? AND emoji_name=?",
             (reaction.user_id, reaction.post_id, reaction.emoji_name),
         )
-        removed = load(post_pb2.Reaction, row["data"])
-        removed.delete_at = removed.update_at = ctx.now()
-        _set_flag(db, post, removed.delete_at)
+        _touch_post(db, post, reaction.update_at)
     _hooks.fire(
         ctx,
         "ReactionHasBeenRemoved",
         hm.ReactionHasBeenRemovedRequest(
-            context=_hooks.request_context(ctx, removed.user_id), reaction=removed
+            context=_hooks.request_context(ctx, reaction.user_id), reaction=reaction
         ),
     )
     server_event(
-        ctx, "reaction_removed", {"reaction": to_dict(removed)}, channel_id=removed.channel_id
+        ctx, "reaction_removed", {"reaction": to_dict(reaction)}, channel_id=post.channel_id
     )
     return cp.RemoveReactionResponse()
 
 
 @emulates("GetReactions")
 def get_reactions(ctx: ApiContext, req: cp.GetReactionsRequest) -> cp.GetReactionsResponse:
-    require_id(req.post_id, "post_id")
+    """The post's reactions, oldest first; an unknown post has none (no error)."""
     with ctx.store.read() as db:
         rows = db.execute(
             "SELECT data FROM reactions WHERE post_id=? ORDER BY create_at, user_id, emoji_name",

@@ -192,7 +192,7 @@ def test_join_and_leave_post_system_messages_through_the_hooks(world: World) -> 
     world.api.DeleteChannelMember(
         cp.DeleteChannelMemberRequest(channel_id=cid, user_id=world.users["carol"])
     )
-    page = world.api.GetPostsForChannel(cp.GetPostsForChannelRequest(channel_id=cid))
+    page = world.api.GetPostsForChannel(cp.GetPostsForChannelRequest(channel_id=cid, per_page=60))
     posts = [page.post_list.posts[i] for i in page.post_list.order]
     assert [p.type for p in posts] == [
         "system_leave_channel",
@@ -215,5 +215,5 @@ def test_rejected_join_message_keeps_the_membership(world: World) -> None:
         cp.GetChannelMemberRequest(channel_id=cid, user_id=world.users["carol"])
     )
     assert member.channel_member.user_id == world.users["carol"]
-    page = world.api.GetPostsForChannel(cp.GetPostsForChannelRequest(channel_id=cid))
+    page = world.api.GetPostsForChannel(cp.GetPostsForChannelRequest(channel_id=cid, per_page=60))
     assert list(page.post_list.order) == []

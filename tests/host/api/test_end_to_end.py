@@ -103,7 +103,7 @@ def test_slash_command_posts_through_the_plugins_own_hook(
     rsp = api.ExecuteSlashCommand(rem.ExecuteSlashCommandRequest(command_args=args))
     assert not rsp.HasField("error"), rsp.error
     assert rsp.response.text == "shouted"
-    page = api.GetPostsForChannel(cp.GetPostsForChannelRequest(channel_id=channel))
+    page = api.GetPostsForChannel(cp.GetPostsForChannelRequest(channel_id=channel, per_page=1))
     newest = page.post_list.posts[page.post_list.order[0]]
     assert newest.message == "HELLO THERE (checked)"
 

@@ -73,7 +73,9 @@ def test_ephemeral_post_is_captured_and_never_stored(world: World) -> None:
     event = stored(world, "ephemeral_post")[-1]
     assert event["action"] == "posted" and event["user_id"] == world.users["alice"]
     assert world.api.GetPost(cp.GetPostRequest(post_id=rsp.post.id)).error.status_code == 404
-    page = world.api.GetPostsForChannel(cp.GetPostsForChannelRequest(channel_id=channel))
+    page = world.api.GetPostsForChannel(
+        cp.GetPostsForChannelRequest(channel_id=channel, per_page=60)
+    )
     assert rsp.post.id not in page.post_list.posts
     edited = rsp.post
     edited.message = "psst, edited"

@@ -46,7 +46,7 @@ def test_thread_holds_root_and_replies(world: World, channel: str) -> None:
     replies = [say(world, channel, f"r{i}", root=root) for i in range(2)]
     say(world, channel, "unrelated")
     thread = world.api.GetPostThread(cp.GetPostThreadRequest(post_id=replies[0])).post_list
-    assert list(thread.order) == [replies[1], replies[0], root]
+    assert list(thread.order) == [replies[0], root, replies[1]]
     assert thread.posts[root].message == "root"
 
 
@@ -80,6 +80,7 @@ def test_reply_roots_are_included_in_channel_pages(world: World, channel: str) -
         cp.GetPostsForChannelRequest(channel_id=channel, per_page=1)
     ).post_list
     assert len(page.order) == 1 and root in page.posts
+    assert len(page.posts) == 4  # the reply's whole thread comes along
 
 
 def test_search_in_team_matches_words_hashtags_and_users(world: World, channel: str) -> None:
@@ -98,7 +99,7 @@ def test_search_in_team_matches_words_hashtags_and_users(world: World, channel: 
     assert search("zebracorn release") == [hit]
     assert search("#zebra") == [hit]
     assert search("zebrac*") == [by_bob, hit]
-    assert search("zebracorn from:bob") == [by_bob]
+    assert search("zebracorn", from_users=["bob"]) == [by_bob]
     assert search("nothing-like-this") == []
     assert search("zebracorn nothing-like-this", is_or_search=True) == [by_bob, hit]
     assert search("zebracorn nothing-like-this") == []

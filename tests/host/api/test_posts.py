@@ -86,7 +86,10 @@ def test_reply_needs_a_root_in_the_same_channel(world: World) -> None:
     reply = post(world, "reply", root_id=root.id)
     assert not reply.HasField("error")
     elsewhere = post(world, "reply", channel="town-square", root_id=root.id)
-    assert elsewhere.error.id == "api.post.create_post.root_id.app_error"
+    assert (elsewhere.error.status_code, elsewhere.error.id) == (
+        500,
+        "api.post.create_post.channel_root_id.app_error",
+    )
     missing = post(world, "reply", root_id=world.users["bob"])
     assert missing.error.id == "api.post.create_post.root_id.app_error"
     nested = post(world, "reply", root_id=reply.post.id)
@@ -107,12 +110,12 @@ def test_post_updates_channel_counters(world: World) -> None:
 
 def test_invalid_posts_are_rejected(world: World) -> None:
     assert post(world, "x" * 16384).error.id == "model.post.is_valid.message_length.app_error"
-    assert post(world, "no user", user_id="").error.id == "model.post.is_valid.user_id.app_error"
+    assert post(world, "no user", user_id="").error.id == "app.user.missing_account.const"
     unknown = post(world, "where", channel_id=world.users["bob"])
     assert unknown.error.status_code == 404
 
 
-def test_archived_channel_refuses_posts(world: World) -> None:
+def test_archived_channel_takes_plugin_posts_but_no_edits(world: World) -> None:
     from mmplug.protocol import channel_pb2
 
     ch = world.api.CreateChannel(
@@ -125,9 +128,13 @@ def test_archived_channel_refuses_posts(world: World) -> None:
             )
         )
     ).channel
+    made = post(world, "before", channel_id=ch.id).post
     world.api.DeleteChannel(cp.DeleteChannelRequest(channel_id=ch.id))
     rsp = post(world, "hello?", channel_id=ch.id)
-    assert rsp.error.id == "api.post.create_post.can_not_post_to_deleted.error"
+    assert not rsp.HasField("error") and rsp.post.channel_id == ch.id
+    made.message = "edited"
+    edit = world.api.UpdatePost(cp.UpdatePostRequest(post=made))
+    assert edit.error.id == "api.post.update_post.can_not_update_post_in_deleted.error"
 
 
 def test_update_post_sets_edit_at_and_runs_update_hooks(world: World) -> None:
@@ -167,9 +174,9 @@ def test_delete_post_soft_deletes_thread_and_fires_hook(world: World) -> None:
     for pid in (root.id, reply.id):
         assert world.api.GetPost(cp.GetPostRequest(post_id=pid)).error.status_code == 404
     (deleted,) = world.hooks.named("MessageHasBeenDeleted")
-    assert deleted.post.id == root.id and deleted.post.delete_at > 0
+    assert deleted.post.id == root.id and deleted.post.delete_at == 0  # as read before
     again = world.api.DeletePost(cp.DeletePostRequest(post_id=root.id))
-    assert again.error.status_code == 404
+    assert (again.error.status_code, again.error.id) == (400, "app.post.get.app_error")
 
 
 def test_server_websocket_events_are_captured(world: World) -> None:

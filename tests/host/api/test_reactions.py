@@ -54,7 +54,7 @@ def test_same_reaction_twice_is_stored_once(world: World) -> None:
 def test_bad_emoji_name_and_unknown_post_are_errors(world: World) -> None:
     pid = new_post(world)
     bad = world.api.AddReaction(cp.AddReactionRequest(reaction=react(world, pid, "no spaces")))
-    assert bad.error.id == "model.reaction.is_valid.emoji_name.app_error"
+    assert (bad.error.status_code, bad.error.id) == (404, "app.emoji.get_by_name.no_result")
     missing = world.api.AddReaction(
         cp.AddReactionRequest(reaction=react(world, world.users["carol"]))
     )
