@@ -40,6 +40,11 @@ differs(
     "manifest, so it masks every value of other plugins' settings.",
 )
 differs(
+    "SaveConfig",
+    "The server checks the whole configuration (Config.IsValid) and refuses an invalid one "
+    "with a 500 app.save_config.app_error; mmplug saves any JSON object.",
+)
+differs(
     "GetBundlePath",
     "The server answers <PluginSettings.Directory>/<plugin id> (where it unpacked the bundle); "
     "mmplug answers the plugin project's directory, which holds the same plugin.json and assets.",
