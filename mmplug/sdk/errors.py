@@ -5,14 +5,17 @@ The tree::
     PluginError                      base of everything the SDK raises
     ├── HookRegistrationError        a Plugin class is wrong (misspelled hook, bad signature)
     └── PluginAPIError               a PluginAPI call failed (AppError or transport error)
-        ├── InvalidArgumentError     400 / INVALID_ARGUMENT  (alias: ValidationError)
+        ├── InvalidArgumentError     400, 413, 422 / INVALID_ARGUMENT  (alias: ValidationError)
         ├── PermissionDeniedError    401, 403 / PERMISSION_DENIED, UNAUTHENTICATED
         ├── NotFoundError            404 / NOT_FOUND
         ├── AlreadyExistsError       409 / ALREADY_EXISTS
         ├── UnavailableError         429, 503 / UNAVAILABLE, RESOURCE_EXHAUSTED, DEADLINE_EXCEEDED
-        └── NotImplementedAPIError   UNIMPLEMENTED (the host does not provide this rpc)
+        └── NotImplementedAPIError   501 / UNIMPLEMENTED (a feature turned off on the server,
+                                     or an rpc the host does not provide)
 
-Plugin code never sees a raw ``grpc.RpcError``: the API client translates them here.
+Any other status (500 above all) is a plain ``PluginAPIError``; ``status_code`` and
+``error_id`` always carry the server's AppError. Plugin code never sees a raw
+``grpc.RpcError``: the API client translates them here.
 """
 
 from __future__ import annotations
@@ -80,7 +83,7 @@ class PluginAPIError(PluginError):
 
 
 class InvalidArgumentError(PluginAPIError):
-    """The server rejected the arguments (HTTP 400)."""
+    """The server rejected the arguments (HTTP 400; 413 when too large, 422)."""
 
 
 ValidationError = InvalidArgumentError
@@ -103,7 +106,8 @@ class UnavailableError(PluginAPIError):
 
 
 class NotImplementedAPIError(PluginAPIError):
-    """The host does not implement this rpc (gRPC UNIMPLEMENTED)."""
+    """The feature is turned off on the server (HTTP 501, e.g. public file links or custom
+    emoji disabled), or the host does not implement this rpc (gRPC UNIMPLEMENTED)."""
 
 
 _BY_STATUS: dict[int, type[PluginAPIError]] = {
@@ -112,6 +116,8 @@ _BY_STATUS: dict[int, type[PluginAPIError]] = {
     403: PermissionDeniedError,
     404: NotFoundError,
     409: AlreadyExistsError,
+    413: InvalidArgumentError,
+    422: InvalidArgumentError,
     429: UnavailableError,
     501: NotImplementedAPIError,
     503: UnavailableError,

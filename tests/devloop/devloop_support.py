@@ -14,6 +14,8 @@ from typing import Any
 PLUGIN_ID = "com.example.devtest"
 
 PLUGIN_SOURCE = '''
+import json
+
 from mmplug.sdk import Plugin, serve
 
 VERSION = "{version}"
@@ -38,7 +40,9 @@ class DevTest(Plugin):
             response.write(self.api.kv_get("activations") or b"")
             return
         if request.path == "/greeting":
-            response.write(str(self.api.get_plugin_config().get("greeting")).encode())
+            # LoadPluginConfiguration fills in the settings_schema defaults (as the server).
+            raw = self.api.call("LoadPluginConfiguration").config_json
+            response.write(str(json.loads(raw).get("greeting")).encode())
             return
         response.write(VERSION.encode())
 

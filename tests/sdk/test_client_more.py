@@ -193,10 +193,11 @@ def test_websocket_and_cluster_events(world: World) -> None:
     assert second["broadcast"]["omit_users"] == [world.user("alice")]
     assert world.emitted[2][1]["send_type"] == "best_effort"
     assert world.emitted[3][1]["send_type"] == "reliable"
-    with pytest.raises(InvalidArgumentError):
-        api.publish_websocket_event("")
-    with pytest.raises(InvalidArgumentError):
-        api.publish_plugin_cluster_event("")
+    # As the server: neither checks the event name or id.
+    api.publish_websocket_event("")
+    api.publish_plugin_cluster_event("")
+    assert world.emitted[4][1]["event"] == f"custom_{PLUGIN_ID}_"
+    assert world.emitted[5][1]["id"] == ""
 
 
 def test_preferences(world: World) -> None:

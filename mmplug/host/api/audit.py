@@ -1,11 +1,14 @@
 """Audit records (LogAuditRec / LogAuditRecWithLevel): the server writes them to its audit
-log; the fake host captures each as an ``audit`` event. RegisterCollectionAndTopic is no
-longer supported by the server: it succeeds and does nothing (a warning says so)."""
+log; the fake host captures each as an ``audit`` event. As on the server (the Go methods
+return nothing) they never fail: a record without an event name or with a level the audit
+log does not know is still recorded, with a warning in the plugin's log.
+RegisterCollectionAndTopic is no longer supported by the server: it succeeds and does nothing
+(a warning says so)."""
 
 from __future__ import annotations
 
 from mmplug.host.api._pbjson import to_dict
-from mmplug.host.api._registry import ApiContext, ApiFailure, emulates
+from mmplug.host.api._registry import ApiContext, emulates
 from mmplug.host.api.events import capture
 from mmplug.protocol import api_remaining_pb2 as rem
 
@@ -26,11 +29,7 @@ LEVELS = (
 
 def _record(ctx: ApiContext, record: rem.AuditRecord, level: str) -> None:
     if not record.event:
-        raise ApiFailure(
-            400,
-            "api.plugin.log_audit_rec.missing_event",
-            "An audit record needs its event name (AuditRecord.event).",
-        )
+        ctx.log("warn", "audit record without an event name (AuditRecord.event)", {})
     entry = to_dict(record)
     entry.setdefault("create_at", str(ctx.now()))
     capture(ctx, AUDIT, {"level": level, "record": entry})
@@ -48,10 +47,10 @@ def log_audit_rec_with_level(
 ) -> rem.LogAuditRecWithLevelResponse:
     level = req.level.lower()
     if level not in LEVELS:
-        raise ApiFailure(
-            400,
-            "api.plugin.log_audit_rec.level.app_error",
-            f"Unknown audit level {req.level!r}: use one of {', '.join(LEVELS)}.",
+        ctx.log(
+            "warn",
+            f"unknown audit level {req.level!r} (the audit log knows {', '.join(LEVELS)})",
+            {},
         )
     _record(ctx, req.record, level)
     return rem.LogAuditRecWithLevelResponse()

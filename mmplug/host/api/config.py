@@ -1,10 +1,14 @@
 """Server and plugin configuration: GetConfig, GetUnsanitizedConfig, SaveConfig,
-GetPluginConfig, SavePluginConfig, LoadPluginConfiguration, GetPluginID.
+GetPluginConfig, SavePluginConfig, LoadPluginConfiguration, GetPluginID, GetBundlePath.
 
 The server configuration lives in ``config`` (key ``server``) without
 ``PluginSettings.Plugins``; each plugin's settings map is a row of ``plugin_config``. Reading
-merges them back, so there is one source of truth for a plugin's settings. A plugin sees its
-settings as the manifest's ``settings_schema`` defaults overlaid with the saved values.
+merges them back, so there is one source of truth for a plugin's settings.
+
+As on the server: GetConfig and GetPluginConfig answer the sanitised config (secrets are 32
+asterisks, see ``_secrets``); GetPluginConfig answers only the settings saved for the plugin
+(no manifest defaults: a plugin that was never configured gets ``{}``); only
+LoadPluginConfiguration fills in the ``settings_schema`` defaults (with keys lower-cased).
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from typing import Any
 from google.protobuf import json_format, struct_pb2
 
 from mmplug.host.api._hooks import fire, request_context
-from mmplug.host.api._registry import ApiContext, ApiFailure, emulates
+from mmplug.host.api._registry import ApiContext, ApiFailure, differs, emulates
 from mmplug.host.api._secrets import (
     desanitize,
     mask_plugin_settings,
@@ -28,6 +32,23 @@ from mmplug.protocol import api_kv_config_pb2 as pb
 from mmplug.protocol import hooks_lifecycle_pb2 as hooks
 
 _log = logging.getLogger("mmplug.host.api")
+
+differs(
+    "GetConfig",
+    "The server masks only the secret settings of other installed plugins and leaves out the "
+    "settings of plugins that are not installed; mmplug knows only the calling plugin's "
+    "manifest, so it masks every value of other plugins' settings.",
+)
+differs(
+    "SaveConfig",
+    "The server checks the whole configuration (Config.IsValid) and refuses an invalid one "
+    "with a 500 app.save_config.app_error; mmplug saves any JSON object.",
+)
+differs(
+    "GetBundlePath",
+    "The server answers <PluginSettings.Directory>/<plugin id> (where it unpacked the bundle); "
+    "mmplug answers the plugin project's directory, which holds the same plugin.json and assets.",
+)
 
 
 # -- storage ---------------------------------------------------------------------------
@@ -79,17 +100,6 @@ def _saved_settings(ctx: ApiContext) -> dict[str, Any]:
         ).fetchone()
     saved: dict[str, Any] = json.loads(row["data"]) if row is not None else {}
     return saved
-
-
-def plugin_settings(ctx: ApiContext) -> dict[str, Any]:
-    """The calling plugin's settings: manifest defaults overlaid with the saved values
-    (a saved key replaces a default whose key differs only in case)."""
-    settings: dict[str, Any] = ctx.manifest.setting_defaults() if ctx.manifest else {}
-    lowered = {k.lower(): k for k in settings}
-    for key, value in _saved_settings(ctx).items():
-        settings.pop(lowered.get(key.lower(), key), None)
-        settings[key] = value
-    return settings
 
 
 def _notify_change(ctx: ApiContext) -> None:
@@ -176,7 +186,7 @@ def save_whole_config(ctx: ApiContext, config: dict[str, Any]) -> None:
         if modified is not None and modified.config_json:
             config = _parse_config(modified.config_json)
     with ctx.store.tx() as db:
-        config = desanitize(config, load_server_config(db), {ctx.plugin_id: secret_keys(ctx)})
+        config = desanitize(config, load_server_config(db))
         save_server_config(db, config)
     _notify_change(ctx)
 
@@ -185,8 +195,9 @@ def save_whole_config(ctx: ApiContext, config: dict[str, Any]) -> None:
 def get_plugin_config(
     ctx: ApiContext, req: pb.GetPluginConfigRequest
 ) -> pb.GetPluginConfigResponse:
+    # The server reads PluginSettings.Plugins[<id>] of the sanitised config: saved values only.
     config = struct_pb2.Struct()
-    json_format.ParseDict(mask_plugin_settings(plugin_settings(ctx), secret_keys(ctx)), config)
+    json_format.ParseDict(mask_plugin_settings(_saved_settings(ctx), secret_keys(ctx)), config)
     return pb.GetPluginConfigResponse(config=config)
 
 

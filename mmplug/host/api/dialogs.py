@@ -1,13 +1,20 @@
 """OpenInteractiveDialog: needs a fresh trigger id (handed to ExecuteCommand or an
-interactive action); the dialog is validated and captured as an ``open_dialog`` event for
-the user who triggered it."""
+interactive action); the dialog is captured as an ``open_dialog`` event for the user who
+triggered it.
+
+As on the server, only the trigger id can make the call fail (400; an expired one is
+``interactive_message.decode_trigger_id.expired`` after
+ServiceSettings.OutgoingIntegrationRequestsTimeout seconds). A dialog that is not valid
+(no URL, no title, duplicate element names, unknown element types) is still opened: the
+server only logs a warning, so mmplug logs that warning too.
+"""
 
 from __future__ import annotations
 
 import json
 
 from mmplug.host.api._pbjson import to_dict
-from mmplug.host.api._registry import ApiContext, ApiFailure, emulates
+from mmplug.host.api._registry import ApiContext, ApiFailure, differs, emulates
 from mmplug.host.api.events import capture
 from mmplug.protocol import api_remaining_pb2 as rem
 
@@ -15,6 +22,14 @@ OPEN_DIALOG = "open_dialog"
 DEFAULT_TIMEOUT_S = 30
 ELEMENT_TYPES = ("text", "textarea", "select", "bool", "radio", "date", "datetime")
 TITLE_MAX = 24
+
+differs(
+    "OpenInteractiveDialog",
+    "The server's trigger id is a signed, timestamped token (a malformed one fails with "
+    "interactive_message.decode_trigger_id.base64_decode_failed, missing_data or a signature "
+    "error); mmplug's trigger ids are the opaque ids it handed out, and any other value fails "
+    "with interactive_message.decode_trigger_id.base64_decode_failed.",
+)
 
 
 def _timeout_ms(ctx: ApiContext) -> int:
@@ -47,29 +62,23 @@ def _trigger_user(ctx: ApiContext, trigger_id: str) -> str:
     return str(row["user_id"])
 
 
-def _check_dialog(req: rem.OpenDialogRequest) -> None:
-    def bad(what: str, message: str) -> ApiFailure:
-        return ApiFailure(
-            400,
-            f"model.dialog.is_valid.{what}.app_error",
-            message,
-            where="OpenDialogRequest.IsValid",
-        )
-
+def dialog_problems(req: rem.OpenDialogRequest) -> list[str]:
+    """What would make the server log "Interactive dialog is invalid" for this dialog."""
+    problems = []
     if not req.url:
-        raise bad("url", "The dialog needs the url its submission is posted to.")
+        problems.append("the dialog needs the url its submission is posted to")
     if not req.dialog.title or len(req.dialog.title) > TITLE_MAX:
-        raise bad("title", f"The dialog needs a title of 1-{TITLE_MAX} characters.")
+        problems.append(f"the dialog needs a title of 1-{TITLE_MAX} characters")
     names = [e.name for e in req.dialog.elements]
     if len(names) != len(set(names)) or not all(names):
-        raise bad("elements", "Every dialog element needs a unique, non-empty name.")
-    for element in req.dialog.elements:
-        if element.type not in ELEMENT_TYPES:
-            raise bad(
-                "element_type",
-                f"Element {element.name!r} has the unknown type "
-                f"{element.type!r}: use one of {ELEMENT_TYPES}.",
-            )
+        problems.append("every dialog element needs a unique, non-empty name")
+    problems += [
+        f"element {element.name!r} has the unknown type {element.type!r} "
+        f"(use one of {', '.join(ELEMENT_TYPES)})"
+        for element in req.dialog.elements
+        if element.type not in ELEMENT_TYPES
+    ]
+    return problems
 
 
 @emulates("OpenInteractiveDialog")
@@ -77,6 +86,8 @@ def open_interactive_dialog(
     ctx: ApiContext, req: rem.OpenInteractiveDialogRequest
 ) -> rem.OpenInteractiveDialogResponse:
     user_id = _trigger_user(ctx, req.dialog.trigger_id)
-    _check_dialog(req.dialog)
+    problems = dialog_problems(req.dialog)
+    if problems:  # the server opens it anyway and only logs a warning
+        ctx.log("warn", "Interactive dialog is invalid", {"problems": problems})
     capture(ctx, OPEN_DIALOG, {"user_id": user_id, "dialog": to_dict(req.dialog)})
     return rem.OpenInteractiveDialogResponse()

@@ -1,12 +1,21 @@
-"""Custom emoji: list, by id, by name, image. Custom emoji must be enabled
-(ServiceSettings.EnableCustomEmoji); :func:`add_emoji` seeds them (no rpc creates one)."""
+"""Custom emoji: list, by id, by name, image; :func:`add_emoji` seeds them (no rpc creates
+one).
+
+As on the server: GetEmoji and GetEmojiByName need custom emoji enabled
+(ServiceSettings.EnableCustomEmoji, else 403 ``api.emoji.disabled.app_error``) and a file
+store (FileSettings.DriverName, else 403 ``api.emoji.storage.app_error``); GetEmojiList and
+GetEmojiImage check neither. An id is not checked for its form: an unknown one is a 404.
+GetEmojiList sorts by name for ``sort_by="name"`` and by creation for anything else; it uses
+``per_page`` as it is (0 answers nothing) and a negative page or per_page fails as the
+server's database does (500).
+"""
 
 from __future__ import annotations
 
 import json
 import re
 
-from mmplug.host.api._pbjson import dump, load, paging, require_id
+from mmplug.host.api._pbjson import dump, load
 from mmplug.host.api._registry import ApiContext, ApiFailure, emulates
 from mmplug.host.store import Store
 from mmplug.protocol import api_channel_post_pb2 as cp
@@ -32,17 +41,22 @@ def add_emoji(store: Store, name: str, creator_id: str, image: bytes) -> cp.Emoj
 def _check_enabled(ctx: ApiContext) -> None:
     with ctx.store.read() as db:
         row = db.execute("SELECT data FROM config WHERE key='server'").fetchone()
-    settings = (json.loads(row["data"]) if row else {}).get("ServiceSettings") or {}
-    if settings.get("EnableCustomEmoji") is False:
+    config = json.loads(row["data"]) if row else {}
+    if (config.get("ServiceSettings") or {}).get("EnableCustomEmoji") is False:
         raise ApiFailure(
-            501,
+            403,
             "api.emoji.disabled.app_error",
             "Custom emoji have been disabled (ServiceSettings.EnableCustomEmoji).",
+        )
+    if (config.get("FileSettings") or {}).get("DriverName") == "":
+        raise ApiFailure(
+            403,
+            "api.emoji.storage.app_error",
+            "Custom emoji need a file store (FileSettings.DriverName).",
         )
 
 
 def _one(ctx: ApiContext, column: str, value: str, error_id: str) -> tuple[cp.Emoji, bytes]:
-    _check_enabled(ctx)
     with ctx.store.read() as db:
         row = db.execute(
             f"SELECT data, image FROM emoji WHERE {column}=? AND delete_at=0", (value,)
@@ -56,13 +70,14 @@ def _one(ctx: ApiContext, column: str, value: str, error_id: str) -> tuple[cp.Em
 
 @emulates("GetEmojiList")
 def get_emoji_list(ctx: ApiContext, req: cp.GetEmojiListRequest) -> cp.GetEmojiListResponse:
-    if req.sort_by not in ("", "name"):
+    if req.page < 0 or req.per_page < 0:  # the server's database refuses a negative LIMIT
         raise ApiFailure(
-            400,
-            "api.emoji.get_list.sort_by.app_error",
-            f"Invalid sort_by {req.sort_by!r}: use '' (creation) or 'name'.",
+            500,
+            "app.emoji.get_list.internal_error",
+            "Unable to get the emoji: page and per_page must be 0 or more.",
+            detailed_error=f"page={req.page} per_page={req.per_page}",
         )
-    limit, offset = paging(req.page, req.per_page)
+    limit, offset = req.per_page, req.page * req.per_page
     order = "name" if req.sort_by == "name" else "json_extract(data, '$.create_at'), id"
     with ctx.store.read() as db:
         rows = db.execute(
@@ -74,19 +89,28 @@ def get_emoji_list(ctx: ApiContext, req: cp.GetEmojiListRequest) -> cp.GetEmojiL
 
 @emulates("GetEmoji")
 def get_emoji(ctx: ApiContext, req: cp.GetEmojiRequest) -> cp.GetEmojiResponse:
-    require_id(req.emoji_id, "emoji_id")
+    _check_enabled(ctx)
     return cp.GetEmojiResponse(emoji=_one(ctx, "id", req.emoji_id, "app.emoji.get.no_result")[0])
 
 
 @emulates("GetEmojiByName")
 def get_emoji_by_name(ctx: ApiContext, req: cp.GetEmojiByNameRequest) -> cp.GetEmojiByNameResponse:
+    _check_enabled(ctx)
     emoji = _one(ctx, "name", req.name, "app.emoji.get_by_name.no_result")[0]
     return cp.GetEmojiByNameResponse(emoji=emoji)
 
 
 @emulates("GetEmojiImage")
 def get_emoji_image(ctx: ApiContext, req: cp.GetEmojiImageRequest) -> cp.GetEmojiImageResponse:
-    require_id(req.emoji_id, "emoji_id")
     image = _one(ctx, "id", req.emoji_id, "app.emoji.get.no_result")[1]
     kind = next((name for magic, name in _FORMATS if image.startswith(magic)), "")
+    if image[:4] == b"RIFF" and image[8:12] == b"WEBP":
+        kind = "webp"
+    if not kind:
+        raise ApiFailure(
+            500,
+            "api.emoji.get_image.decode.app_error",
+            "Unable to decode the emoji's image (PNG, GIF, JPEG or WebP expected).",
+            detailed_error=f"emoji_id={req.emoji_id}",
+        )
     return cp.GetEmojiImageResponse(image=image, content_type=kind)

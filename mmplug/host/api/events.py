@@ -1,6 +1,12 @@
 """Side effects a plugin asks the server to send: WebSocket events, cluster events, typing,
 mail, push notifications. The fake host delivers none of them; each is captured as an event
 (``ctx.emit`` for live observers, and a row of the ``events`` table for later inspection).
+
+As on the server, none of these validates what the plugin sends (an empty event name or id,
+an unknown user or channel are not errors), except SendMail (a recipient, a subject and a
+body are required: AppError 400 ``plugin_api.send_mail.missing_*``) and SendPushNotification
+(a notification is required). SendPushNotification first runs every plugin's
+NotificationWillBePushed, which may replace or reject it (a rejection is not an error).
 """
 
 from __future__ import annotations
@@ -9,11 +15,14 @@ import base64
 import json
 from typing import Any
 
-from mmplug.host.api._pbjson import require_id, to_dict
-from mmplug.host.api._registry import ApiContext, ApiFailure, emulates
+from mmplug.host.api._hooks import chain, request_context
+from mmplug.host.api._pbjson import to_dict
+from mmplug.host.api._registry import ApiContext, ApiFailure, differs, emulates
+from mmplug.host.api.config import load_server_config
 from mmplug.protocol import api_kv_config_pb2 as kvc
 from mmplug.protocol import api_remaining_pb2 as rem
 from mmplug.protocol import api_user_team_pb2 as ut
+from mmplug.protocol import hooks_message_pb2 as hooks
 
 # Event kinds written by this package (the ``kind`` column of ``events``).
 WEBSOCKET = "websocket_event"
@@ -22,6 +31,24 @@ TYPING = "typing"
 MAIL = "mail"
 PUSH = "push_notification"
 EPHEMERAL = "ephemeral_post"
+
+differs(
+    "PublishPluginClusterEvent",
+    "The server sends the event to the same plugin on the other cluster nodes (and does nothing "
+    "without a cluster); mmplug has one node, so it only records a cluster_event.",
+)
+differs(
+    "SendMail",
+    "The server sends the mail over SMTP (nothing when EmailSettings.SendEmailNotifications is "
+    "false; an SMTP failure is a 500); mmplug records a mail event (its 'sent' field says "
+    "whether the server would have sent it) and never fails after validation.",
+)
+differs(
+    "SendPushNotification",
+    "The server sends the notification through the push proxy to each of the user's mobile-app "
+    "sessions (none when the user has no mobile session); mmplug records one push_notification "
+    "event.",
+)
 
 
 def capture(ctx: ApiContext, kind: str, payload: dict[str, Any]) -> None:
@@ -49,12 +76,6 @@ def captured(ctx: ApiContext, kind: str | None = None) -> list[dict[str, Any]]:
 def publish_websocket_event(
     ctx: ApiContext, req: kvc.PublishWebSocketEventRequest
 ) -> kvc.PublishWebSocketEventResponse:
-    if not req.event:
-        raise ApiFailure(
-            400,
-            "api.plugin.publish_websocket_event.missing_event",
-            "PublishWebSocketEvent needs a non-empty event name.",
-        )
     capture(
         ctx,
         WEBSOCKET,
@@ -72,12 +93,6 @@ def publish_cluster_event(
     ctx: ApiContext, req: rem.PublishPluginClusterEventRequest
 ) -> rem.PublishPluginClusterEventResponse:
     # The server sends it to the same plugin on the OTHER nodes; a one-node host has none.
-    if not req.event.id:
-        raise ApiFailure(
-            400,
-            "api.plugin.publish_cluster_event.missing_id",
-            "PublishPluginClusterEvent needs an event id.",
-        )
     capture(
         ctx,
         CLUSTER,
@@ -95,8 +110,7 @@ def publish_cluster_event(
 def publish_user_typing(
     ctx: ApiContext, req: ut.PublishUserTypingRequest
 ) -> ut.PublishUserTypingResponse:
-    require_id(req.user_id, "user_id")
-    require_id(req.channel_id, "channel_id")
+    # The server publishes a "typing" WebSocket event to the channel (not to the typing user).
     capture(
         ctx,
         TYPING,
@@ -112,23 +126,53 @@ def publish_user_typing(
 
 @emulates("SendMail")
 def send_mail(ctx: ApiContext, req: rem.SendMailRequest) -> rem.SendMailResponse:
-    for value, what in ((req.to, "to"), (req.subject, "subject"), (req.html_body, "htmlbody")):
+    for value, what, name in (
+        (req.to, "to", "recipient (to)"),
+        (req.subject, "subject", "subject"),
+        (req.html_body, "htmlbody", "HTML body"),
+    ):
         if not value:
             raise ApiFailure(
                 400,
-                f"api.plugin.send_mail.missing_{what}",
-                f"SendMail needs a non-empty {what.replace('htmlbody', 'HTML body')}.",
+                f"plugin_api.send_mail.missing_{what}",
+                f"SendMail needs a non-empty {name}.",
+                where="SendMail",
             )
-    capture(ctx, MAIL, {"to": req.to, "subject": req.subject, "html_body": req.html_body})
+    payload = {"to": req.to, "subject": req.subject, "html_body": req.html_body}
+    capture(ctx, MAIL, {**payload, "sent": _email_notifications_on(ctx)})
     return rem.SendMailResponse()
+
+
+def _email_notifications_on(ctx: ApiContext) -> bool:
+    with ctx.store.read() as db:
+        email = load_server_config(db).get("EmailSettings") or {}
+    return bool(email.get("SendEmailNotifications"))
 
 
 @emulates("SendPushNotification")
 def send_push(
     ctx: ApiContext, req: rem.SendPushNotificationRequest
 ) -> rem.SendPushNotificationResponse:
-    require_id(req.user_id, "user_id")
-    capture(ctx, PUSH, {"user_id": req.user_id, "notification": to_dict(req.notification)})
+    if not req.HasField("notification"):
+        raise ApiFailure(
+            400,
+            "api.push_notifications.message.parse.app_error",
+            "SendPushNotification needs a notification.",
+            where="pushNotification",
+        )
+    outcome = chain(
+        ctx,
+        "NotificationWillBePushed",
+        req.notification,
+        lambda notification: hooks.NotificationWillBePushedRequest(
+            context=request_context(ctx),
+            push_notification=notification,
+            user_id=req.user_id,
+        ),
+        "modified_notification",
+    )
+    if not outcome.rejected:  # a rejection only stops the notification, as on the server
+        capture(ctx, PUSH, {"user_id": req.user_id, "notification": to_dict(outcome.subject)})
     return rem.SendPushNotificationResponse()
 
 

@@ -3,17 +3,23 @@ KVSetWithExpiry, KVCompareAndSet, KVCompareAndDelete, KVSetWithOptions.
 
 Semantics follow the server:
 
-* each plugin has its own namespace (``ctx.plugin_id``); a key that is written must be 1..150
-  characters (reads and deletes do not check, as on the server: such a key is just absent);
+* each plugin has its own namespace (``ctx.plugin_id``); every call that writes or compares
+  (KVSet, KVSetWithExpiry, KVSetWithOptions, KVCompareAndSet, KVCompareAndDelete) checks
+  that the key is 1..150 characters (runes) and answers AppError 400
+  ``model.plugin_key_value.is_valid.key.app_error`` otherwise; KVGet and KVDelete do not
+  check, as on the server: such a key is just absent;
 * a nil value deletes (on the wire an empty ``bytes`` field is nil: proto3 cannot tell them
   apart, so an empty value is never stored);
-* ``expire_at`` is milliseconds (0 = never); expired keys are invisible to every call and are
-  deleted lazily when touched or listed;
+* ``expire_at`` is milliseconds: any non-zero ``expire_in_seconds`` counts from now, so a
+  negative one stores a value that has already expired; 0 never expires; expired keys are
+  invisible to every call and are deleted lazily when touched or listed;
+* KVList pages with offset ``page * per_page``; a ``per_page`` of 0 or less means 10 and a
+  negative offset means 0 (never an error); keys come sorted;
 * compare-and-set runs inside one serialised write transaction, so it is atomic against every
   other call of every plugin;
-* ``OldValue`` without ``Atomic`` is AppError 400;
-* like the server, a set or delete also removes a legacy entry stored under the key's
-  SHA-256/base64 hash, and a get falls back to it;
+* ``OldValue`` without ``Atomic`` is AppError 400 (checked before the key);
+* like the server, every set, compare-and-set, compare-and-delete and delete also removes a
+  legacy entry stored under the key's SHA-256/base64 hash, and a get falls back to it;
 * the prefix ``mmi_`` is reserved by convention for helper code (``EnsureBotUser`` keeps
   ``mmi_botid`` here); the server does not forbid it, so neither do we.
 """
@@ -24,12 +30,20 @@ import base64
 import hashlib
 import sqlite3
 
-from mmplug.host.api._registry import ApiContext, ApiFailure, emulates
+from mmplug.host.api._registry import ApiContext, ApiFailure, differs, emulates
 from mmplug.protocol import api_kv_config_pb2 as pb
 
 MAX_KEY_RUNES = 150
 MAX_PLUGIN_ID = 190
+# The server's store answers this many keys when KVList asks for 0 or fewer per page.
+DEFAULT_LIST_LIMIT = 10
 _LIVE = "(expire_at = 0 OR expire_at > ?)"
+
+differs(
+    "KVList",
+    "The server sorts keys with its database's collation (PostgreSQL with an en_US locale puts "
+    "'a' before 'B'); mmplug sorts by code point, so upper-case keys come before lower-case.",
+)
 
 
 def legacy_key(key: str) -> str:
@@ -38,32 +52,42 @@ def legacy_key(key: str) -> str:
 
 
 def _check_key(ctx: ApiContext, key: str) -> None:
+    # The server's PluginKeyValue.IsValid: the same params (Min 0) for both checks.
+    params = {"Min": 0, "Max": MAX_KEY_RUNES}
     if not ctx.plugin_id or len(ctx.plugin_id) > MAX_PLUGIN_ID:
         raise ApiFailure(
             400,
             "model.plugin_key_value.is_valid.plugin_id.app_error",
             f"Invalid plugin ID, must be between 1 and {MAX_PLUGIN_ID} characters long.",
-            detailed_error=f"plugin_id={ctx.plugin_id!r}",
+            detailed_error=f"key={key}",
+            params=params,
         )
     if not key or len(key) > MAX_KEY_RUNES:
         raise ApiFailure(
             400,
             "model.plugin_key_value.is_valid.key.app_error",
-            f"Invalid key, must be between 1 and {MAX_KEY_RUNES} characters long.",
-            detailed_error=f"key length {len(key)}",
-            params={"Min": 1, "Max": MAX_KEY_RUNES},
+            f"Invalid key, must be between 1 and {MAX_KEY_RUNES} characters long "
+            f"(this one has {len(key)}).",
+            detailed_error=f"key={key}",
+            params=params,
         )
 
 
 def _expire_at(ctx: ApiContext, seconds: int) -> int:
-    return ctx.now() + seconds * 1000 if seconds > 0 else 0
+    # As the server: any non-zero count is relative to now, a negative one lies in the past.
+    return ctx.now() + seconds * 1000 if seconds != 0 else 0
 
 
 def _drop_expired(db: sqlite3.Connection, plugin_id: str, key: str, now: int) -> None:
+    # Strictly before now, as the server's insert-if-absent does.
     db.execute(
-        "DELETE FROM kv WHERE plugin_id=? AND key=? AND expire_at != 0 AND expire_at <= ?",
+        "DELETE FROM kv WHERE plugin_id=? AND key=? AND expire_at != 0 AND expire_at < ?",
         (plugin_id, key, now),
     )
+
+
+def _drop_legacy(db: sqlite3.Connection, plugin_id: str, key: str) -> None:
+    db.execute("DELETE FROM kv WHERE plugin_id=? AND key=?", (plugin_id, legacy_key(key)))
 
 
 def _delete(db: sqlite3.Connection, plugin_id: str, key: str) -> int:
@@ -74,7 +98,7 @@ def _delete(db: sqlite3.Connection, plugin_id: str, key: str) -> int:
 
 
 def _upsert(db: sqlite3.Connection, plugin_id: str, key: str, value: bytes, expire: int) -> None:
-    db.execute("DELETE FROM kv WHERE plugin_id=? AND key=?", (plugin_id, legacy_key(key)))
+    _drop_legacy(db, plugin_id, key)
     db.execute(
         "INSERT INTO kv(plugin_id, key, value, expire_at) VALUES(?, ?, ?, ?) "
         "ON CONFLICT(plugin_id, key) DO UPDATE SET value=excluded.value, "
@@ -105,18 +129,22 @@ def compare_and_set(
                 f"AND {_LIVE}",
                 (new, expire, ctx.plugin_id, key, old, now),
             )
-        return cur.rowcount == 1
+        done = cur.rowcount == 1
+        _drop_legacy(db, ctx.plugin_id, key)  # the server cleans it up whatever the outcome
+        return done
 
 
 def compare_and_delete(ctx: ApiContext, key: str, old: bytes) -> bool:
-    if not old:  # nil is never stored, so nothing can match it
-        return False
     with ctx.store.tx() as db:
-        cur = db.execute(
-            f"DELETE FROM kv WHERE plugin_id=? AND key=? AND value=? AND {_LIVE}",
-            (ctx.plugin_id, key, old, ctx.now()),
-        )
-        return cur.rowcount == 1
+        done = False
+        if old:  # nil is never stored, so nothing can match it
+            cur = db.execute(
+                f"DELETE FROM kv WHERE plugin_id=? AND key=? AND value=? AND {_LIVE}",
+                (ctx.plugin_id, key, old, ctx.now()),
+            )
+            done = cur.rowcount == 1
+        _drop_legacy(db, ctx.plugin_id, key)
+        return done
 
 
 def set_value(ctx: ApiContext, key: str, value: bytes, expire_in_seconds: int = 0) -> None:
@@ -177,6 +205,7 @@ def kv_compare_and_set(
 def kv_compare_and_delete(
     ctx: ApiContext, req: pb.KVCompareAndDeleteRequest
 ) -> pb.KVCompareAndDeleteResponse:
+    _check_key(ctx, req.key)
     return pb.KVCompareAndDeleteResponse(success=compare_and_delete(ctx, req.key, req.old_value))
 
 
@@ -210,13 +239,9 @@ def kv_delete_all(ctx: ApiContext, req: pb.KVDeleteAllRequest) -> pb.KVDeleteAll
 
 @emulates("KVList")
 def kv_list(ctx: ApiContext, req: pb.KVListRequest) -> pb.KVListResponse:
-    if req.page < 0 or req.per_page < 0:
-        raise ApiFailure(
-            400,
-            "api.context.invalid_url_param.app_error",
-            "Invalid page or per_page parameter: both must be 0 or more.",
-            detailed_error=f"page={req.page} per_page={req.per_page}",
-        )
+    # The server computes the offset first, then defaults each bound on its own.
+    offset = max(req.page * req.per_page, 0)
+    limit = req.per_page if req.per_page > 0 else DEFAULT_LIST_LIMIT
     now = ctx.now()
     with ctx.store.tx() as db:
         db.execute(
@@ -225,6 +250,6 @@ def kv_list(ctx: ApiContext, req: pb.KVListRequest) -> pb.KVListResponse:
         )
         rows = db.execute(
             "SELECT key FROM kv WHERE plugin_id=? ORDER BY key LIMIT ? OFFSET ?",
-            (ctx.plugin_id, req.per_page, req.page * req.per_page),
+            (ctx.plugin_id, limit, offset),
         ).fetchall()
     return pb.KVListResponse(keys=[r["key"] for r in rows])

@@ -14,11 +14,20 @@ import sqlite3
 from collections.abc import Iterable
 from typing import Any
 
-from mmplug.host.api._registry import ApiContext, emulates
+from mmplug.host.api._registry import ApiContext, differs, emulates
 from mmplug.protocol import api_remaining_pb2 as rem
 from mmplug.protocol import api_user_team_pb2 as pb
 
 ALL_PERMISSIONS_ROLE = "system_admin"
+
+for _method in ("HasPermissionTo", "HasPermissionToTeam", "HasPermissionToChannel",
+                "RolesGrantPermission"):
+    differs(
+        _method,
+        "The server's system_admin role lists every permission the server defines, so a "
+        "permission id no role lists (a typo) is false even for an admin; mmplug's "
+        "system_admin grants any permission id, defined or not.",
+    )
 _SCHEME_FLAGS = {
     "team": (
         ("scheme_guest", "team_guest"),

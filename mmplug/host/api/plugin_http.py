@@ -1,17 +1,41 @@
 """PluginHTTP: one plugin calls another plugin's HTTP API through the server.
 
-As the server does: the URL is ``/<destination plugin id>/<path>``; the destination's
-ServeHTTP sees ``/<path>`` with ``Mattermost-Plugin-Id`` set to the calling plugin's id (any
-such header from the caller is replaced); an unknown or inactive destination is a 404 answer,
-not an error; the answer's headers are flattened to one value per key.
+As the server does (``PluginAPI.PluginHTTP``, ``ServeInterPluginRequest``): the URL's path
+must be ``/<destination plugin id>/<rest>``, otherwise the answer is an HTTP 400 response
+(not an AppError) whose body says the form; the destination's ServeHTTP sees ``/<rest>``
+with the query string re-encoded (keys sorted), ``Mattermost-Plugin-ID`` set to the calling
+plugin's id and ``Mattermost-User-Id`` emptied (whatever the caller sent in those headers);
+an unknown or inactive destination is a 404 response ``404 page not found``, not an error;
+the answer's headers are flattened to one value per key.
 """
 
 from __future__ import annotations
 
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+from mmplug.errors import MmplugError
 from mmplug.host.api._registry import ApiContext, ApiFailure, emulates
 from mmplug.protocol import api_remaining_pb2 as pb
 
-PLUGIN_ID_HEADER = "Mattermost-Plugin-Id"
+PLUGIN_ID_HEADER = "Mattermost-Plugin-ID"
+USER_ID_HEADER = "Mattermost-User-Id"
+# The server's answers for a URL not of the form /<plugin id>/<path> (HTTP 400 bodies).
+NOT_ENOUGH_URL = "Not enough URL. Form of URL should be /<pluginid>/*"
+NO_PLUGIN = "No plugin specified. Form of URL should be /<pluginid>/*"
+NOT_FOUND = b"404 page not found\n"  # Go's http.NotFound body
+_SET_BY_SERVER = {PLUGIN_ID_HEADER.lower(), USER_ID_HEADER.lower()}
+
+
+def _reencoded(query: str) -> str:
+    # Go's url.Values.Encode: keys sorted, each key's values in their order, '+' for spaces.
+    pairs = parse_qsl(query, keep_blank_values=True)
+    return urlencode(sorted(pairs, key=lambda pair: pair[0]))
+
+
+def _answer(status: int, body: bytes) -> pb.PluginHTTPResponse:
+    return pb.PluginHTTPResponse(
+        status_code=status, headers={"Content-Type": "text/plain; charset=utf-8"}, body=body
+    )
 
 
 @emulates("PluginHTTP")
@@ -20,18 +44,26 @@ def plugin_http(ctx: ApiContext, req: pb.PluginHTTPRequest) -> pb.PluginHTTPResp
     if serve is None:
         raise ApiFailure(501, "api.plugin.http.not_available",
                          "inter-plugin HTTP needs a session with the destination plugin")
-    url = req.url if req.url.startswith("/") else "/" + req.url
-    destination, _, rest = url[1:].partition("/")
+    url = urlsplit(req.url)
+    parts = url.path.split("/", 2)
+    if len(parts) != 3:
+        return _answer(400, NOT_ENOUGH_URL.encode())
+    destination, rest = parts[1], "/" + parts[2]
     if not destination:
-        raise ApiFailure(400, "api.plugin.http.bad_url",
-                         f"PluginHTTP url {req.url!r} must start with /<plugin id>/")
-    headers = [(k, v) for k, v in req.headers.items() if k.lower() != PLUGIN_ID_HEADER.lower()]
-    headers.append((PLUGIN_ID_HEADER, ctx.plugin_id))
+        return _answer(400, NO_PLUGIN.encode())
+    query = _reencoded(url.query)
+    headers = [(k, v) for k, v in req.headers.items() if k.lower() not in _SET_BY_SERVER]
+    headers += [(USER_ID_HEADER, ""), (PLUGIN_ID_HEADER, ctx.plugin_id)]
     try:
-        answer = serve(destination, req.method or "GET", "/" + rest, headers, bytes(req.body))
-    except Exception as exc:  # an unknown destination: the server answers 404
-        message = getattr(exc, "message", str(exc))
-        return pb.PluginHTTPResponse(status_code=404, body=message.encode())
+        answer = serve(
+            destination,
+            req.method or "GET",
+            rest + ("?" + query if query else ""),
+            headers,
+            bytes(req.body),
+        )
+    except MmplugError:  # an unknown or inactive destination: the server's http.NotFound
+        return _answer(404, NOT_FOUND)
     body = answer.read()
     flat: dict[str, str] = {}
     for key, value in answer.headers:

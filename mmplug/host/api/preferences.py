@@ -1,54 +1,119 @@
 """User preferences: GetPreferenceForUser, GetPreferencesForUser, UpdatePreferencesForUser,
-DeletePreferencesForUser. Changes fire PreferencesHaveChanged and a WebSocket event."""
+DeletePreferencesForUser.
+
+As on the server: no call checks that the user exists (an unknown user simply has no
+preferences); every preference must belong to the user named (403, before anything else);
+an update checks each preference (``Preference.IsValid``: user id, category 1-32 bytes,
+name up to 32 bytes, value up to 20000 characters, a ``theme`` value a JSON object of
+strings whose invalid colours become ``#ffffff``, ``sidebar_settings``/
+``limit_visible_dms_gms`` a number 1-40) and saves all or none; a delete checks nothing
+else. Both publish ``sidebar_category_updated`` then ``preferences_changed`` /
+``preferences_deleted`` (data ``preferences``: the JSON text of the list) to the user; an
+update then runs every plugin's PreferencesHaveChanged. A missing single preference is a
+400 ``app.preference.get.app_error`` (the server wraps the store's not-found as a 400).
+"""
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Sequence
 
 from mmplug.host.api import _convert as conv
 from mmplug.host.api._hooks import fire, request_context
-from mmplug.host.api._registry import ApiContext, ApiFailure, emulates
+from mmplug.host.api._registry import ApiContext, ApiFailure, differs, emulates
 from mmplug.host.api.events import WEBSOCKET, capture
-from mmplug.host.api.users import get_user
+from mmplug.host.ids import is_valid_id
 from mmplug.protocol import api_remaining_pb2 as pb
 from mmplug.protocol import hooks_message_pb2 as hooks
 
-CATEGORY_MAX, NAME_MAX, VALUE_MAX = 32, 32, 2000
+CATEGORY_MAX, NAME_MAX, VALUE_MAX = 32, 32, 20000
+VISIBLE_DMS_GMS_MAX = 40
+_COLOUR = re.compile(r"^#[0-9a-fA-F]{3}([0-9a-fA-F]{3})?$")
+_THEME_NON_COLOURS = ("image", "type", "codeTheme")
+
+for _method in ("UpdatePreferencesForUser", "DeletePreferencesForUser"):
+    differs(
+        _method,
+        "The server also moves the channel into (or out of) the user's Favorites sidebar "
+        "category for a favorite_channel preference; mmplug only stores the preference.",
+    )
 
 
-def _check(user_id: str, prefs: Sequence[pb.Preference]) -> None:
+def _owned(user_id: str, prefs: Sequence[pb.Preference], action: str) -> None:
     for pref in prefs:
         if pref.user_id != user_id:
+            error_id = (
+                "api.preference.update_preferences.set.app_error"
+                if action == "update"
+                else "api.preference.delete_preferences.delete.app_error"
+            )
             raise ApiFailure(
                 403,
-                "api.preference.update_preferences.set_details.app_error",
-                "Unable to save the preferences of another user.",
-                detailed_error=f"user_id={user_id} preference.user_id={pref.user_id}",
+                error_id,
+                f"Unable to {action} the preferences of another user: every preference's "
+                "user_id must be the user_id of the request.",
+                detailed_error=f"userId={user_id}, preference.UserId={pref.user_id}",
             )
-        for field, value, limit in (
-            ("category", pref.category, CATEGORY_MAX),
-            ("name", pref.name, NAME_MAX),
-            ("value", pref.value, VALUE_MAX),
-        ):
-            if len(value) > limit or (field == "category" and not value):
-                raise ApiFailure(
-                    400,
-                    f"model.preference.is_valid.{field}.app_error",
-                    f"Invalid {field}.",
-                    detailed_error=f"{field} must be 1-{limit} characters",
-                )
 
 
-def _changed(ctx: ApiContext, event: str, user_id: str, prefs: Sequence[pb.Preference]) -> None:
-    capture(
-        ctx,
-        WEBSOCKET,
-        {
-            "event": event,
-            "data": {"preferences": [conv.to_dict(p) for p in prefs]},
-            "broadcast": {"user_id": user_id},
-        },
+def _invalid(field: str, detail: str) -> ApiFailure:
+    return ApiFailure(
+        400,
+        f"model.preference.is_valid.{field}.app_error",
+        f"Invalid preference {field}.",
+        detailed_error=detail,
+        where="Preference.IsValid",
     )
+
+
+def _theme(value: str) -> dict[str, str] | None:
+    try:
+        theme = json.loads(value)
+    except ValueError:
+        return None
+    if not isinstance(theme, dict) or not all(isinstance(v, str) for v in theme.values()):
+        return None
+    return theme
+
+
+def _checked(pref: pb.Preference) -> pb.Preference:
+    """The server's Preference.IsValid, then its PreUpdate (theme colours)."""
+    if not is_valid_id(pref.user_id):
+        raise _invalid("id", f"user_id={pref.user_id}")
+    if not pref.category or len(pref.category.encode()) > CATEGORY_MAX:
+        raise _invalid("category", f"category={pref.category}")
+    if len(pref.name.encode()) > NAME_MAX:
+        raise _invalid("name", f"name={pref.name}")
+    if len(pref.value) > VALUE_MAX:
+        raise _invalid("value", f"value length {len(pref.value)}")
+    result = pb.Preference()
+    result.CopyFrom(pref)
+    if pref.category == "theme":
+        theme = _theme(pref.value)
+        if theme is None:
+            raise _invalid("theme", f"value={pref.value}")
+        for name, colour in theme.items():
+            if name not in _THEME_NON_COLOURS and not _COLOUR.match(colour):
+                theme[name] = "#ffffff"
+        result.value = json.dumps(theme, separators=(",", ":"), sort_keys=True)
+    if pref.category == "sidebar_settings" and pref.name == "limit_visible_dms_gms":
+        try:
+            limit = int(pref.value)
+        except ValueError:
+            limit = 0
+        if not 1 <= limit <= VISIBLE_DMS_GMS_MAX:
+            raise _invalid("limit_visible_dms_gms", f"value={pref.value}")
+    return result
+
+
+def _publish(ctx: ApiContext, event: str, user_id: str, prefs: Sequence[pb.Preference]) -> None:
+    broadcast = {"user_id": user_id}
+    capture(ctx, WEBSOCKET, {"event": "sidebar_category_updated", "data": {},
+                             "broadcast": broadcast})
+    listed = json.dumps([conv.to_dict(p) for p in prefs])
+    capture(ctx, WEBSOCKET, {"event": event, "data": {"preferences": listed},
+                             "broadcast": broadcast})
 
 
 @emulates("GetPreferenceForUser")
@@ -62,7 +127,7 @@ def get_preference_for_user(
         ).fetchone()
     if row is None:
         raise ApiFailure(
-            404,
+            400,
             "app.preference.get.app_error",
             "Unable to find the preference.",
             detailed_error=f"user_id={req.user_id} category={req.category!r} name={req.name!r}",
@@ -75,7 +140,6 @@ def get_preferences_for_user(
     ctx: ApiContext, req: pb.GetPreferencesForUserRequest
 ) -> pb.GetPreferencesForUserResponse:
     with ctx.store.read() as db:
-        get_user(db, req.user_id)
         rows = db.execute(
             "SELECT * FROM preferences WHERE user_id=? ORDER BY category, name", (req.user_id,)
         ).fetchall()
@@ -86,21 +150,21 @@ def get_preferences_for_user(
 def update_preferences_for_user(
     ctx: ApiContext, req: pb.UpdatePreferencesForUserRequest
 ) -> pb.UpdatePreferencesForUserResponse:
-    _check(req.user_id, req.preferences)
+    _owned(req.user_id, req.preferences, "update")
+    prefs = [_checked(pref) for pref in req.preferences]
     with ctx.store.tx() as db:
-        get_user(db, req.user_id)
-        for pref in req.preferences:
+        for pref in prefs:
             db.execute(
                 *conv.upsert_sql(
                     "preferences", conv.preference_to_row(pref), ["user_id", "category", "name"]
                 )
             )
-    _changed(ctx, "preferences_changed", req.user_id, req.preferences)
+    _publish(ctx, "preferences_changed", req.user_id, prefs)
     fire(
         ctx,
         "PreferencesHaveChanged",
         hooks.PreferencesHaveChangedRequest(
-            context=request_context(ctx, req.user_id), preferences=req.preferences
+            context=request_context(ctx, req.user_id), preferences=prefs
         ),
     )
     return pb.UpdatePreferencesForUserResponse()
@@ -110,13 +174,12 @@ def update_preferences_for_user(
 def delete_preferences_for_user(
     ctx: ApiContext, req: pb.DeletePreferencesForUserRequest
 ) -> pb.DeletePreferencesForUserResponse:
-    _check(req.user_id, req.preferences)
+    _owned(req.user_id, req.preferences, "delete")
     with ctx.store.tx() as db:
-        get_user(db, req.user_id)
         for pref in req.preferences:
             db.execute(
                 "DELETE FROM preferences WHERE user_id=? AND category=? AND name=?",
-                (pref.user_id, pref.category, pref.name),
+                (req.user_id, pref.category, pref.name),
             )
-    _changed(ctx, "preferences_deleted", req.user_id, req.preferences)
+    _publish(ctx, "preferences_deleted", req.user_id, req.preferences)
     return pb.DeletePreferencesForUserResponse()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from apiworld import World
 
@@ -23,12 +24,21 @@ def test_audit_record_is_captured_with_its_level(world: World) -> None:
         assert json.loads(row.fetchone()[0])["record"]["status"] == "success"
 
 
-def test_audit_record_needs_an_event_and_a_known_level(world: World) -> None:
-    assert world.api.LogAuditRec(rem.LogAuditRecRequest(record=rem.AuditRecord())).error.id
-    bad = world.api.LogAuditRecWithLevel(
-        rem.LogAuditRecWithLevelRequest(record=rem.AuditRecord(event="x"), level="loud")
-    )
-    assert bad.error.status_code == 400
+def test_odd_audit_records_are_recorded_with_a_warning(world: World) -> None:
+    # As the server: LogAuditRec returns nothing, so it cannot fail.
+    logs: list[tuple[str, str, dict[str, Any]]] = []
+    original = world.server.ctx.log
+    world.server.ctx.log = lambda level, msg, kv: logs.append((level, msg, kv))
+    try:
+        blank = world.api.LogAuditRec(rem.LogAuditRecRequest(record=rem.AuditRecord()))
+        odd = world.api.LogAuditRecWithLevel(
+            rem.LogAuditRecWithLevelRequest(record=rem.AuditRecord(event="x"), level="loud")
+        )
+    finally:
+        world.server.ctx.log = original
+    assert not blank.error.id and not odd.error.id
+    assert world.emitted[-1][1]["level"] == "loud"
+    assert any("unknown audit level" in message for _, message, _ in logs)
 
 
 def test_register_collection_and_topic_is_a_no_op(world: World) -> None:

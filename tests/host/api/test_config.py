@@ -11,6 +11,7 @@ import pytest
 from google.protobuf import json_format, struct_pb2
 from worldhost import PLUGIN_ID, Host, start_host
 
+from mmplug.host.api._secrets import FAKE_SETTING
 from mmplug.manifest import Manifest
 from mmplug.protocol import api_kv_config_pb2 as pb
 from mmplug.protocol import api_remaining_pb2 as rem
@@ -74,10 +75,10 @@ def test_get_config_returns_the_world_config(host: Host) -> None:
 
 def test_get_config_masks_secrets_like_the_server(host: Host) -> None:
     cfg = config(host)
-    assert cfg["SqlSettings"]["DataSource"] == "********"
-    assert cfg["SqlSettings"]["AtRestEncryptKey"] == "********"
-    assert cfg["FileSettings"]["PublicLinkSalt"] == "********"
-    assert cfg["ElasticsearchSettings"]["Password"] == "********"
+    assert cfg["SqlSettings"]["DataSource"] == FAKE_SETTING
+    assert cfg["SqlSettings"]["AtRestEncryptKey"] == FAKE_SETTING
+    assert cfg["FileSettings"]["PublicLinkSalt"] == FAKE_SETTING
+    assert cfg["ElasticsearchSettings"]["Password"] == FAKE_SETTING
     assert cfg["EmailSettings"]["SMTPPassword"] == ""  # empty secrets stay empty
 
 
@@ -127,13 +128,14 @@ def test_save_config_rejects_what_is_not_a_json_object(host: Host, payload: byte
     assert rsp.error.id == "api.config.update_config.invalid_json.app_error"
 
 
-def test_plugin_config_starts_with_the_manifest_defaults(host: Host) -> None:
-    assert plugin_config(host) == {"Greeting": "hello", "Enabled": True, "ApiSecret": ""}
+def test_plugin_config_of_a_never_configured_plugin_is_empty(host: Host) -> None:
+    # As the server: the persisted settings only; the defaults come with LoadPluginConfiguration.
+    assert plugin_config(host) == {}
 
 
-def test_saved_plugin_config_overlays_the_defaults(host: Host) -> None:
+def test_saved_plugin_config_is_answered_as_saved(host: Host) -> None:
     save_plugin_config(host, {"Greeting": "hi", "Extra": 3})
-    assert plugin_config(host) == {"Greeting": "hi", "Enabled": True, "ApiSecret": "", "Extra": 3}
+    assert plugin_config(host) == {"Greeting": "hi", "Extra": 3}
     assert host.hooks.named("OnConfigurationChange")
 
 
@@ -150,7 +152,7 @@ def test_load_plugin_configuration_lower_cases_keys_like_the_server(host: Host) 
 
 def test_plugin_config_masks_secret_settings(host: Host) -> None:
     save_plugin_config(host, {"ApiSecret": "s3cret"})
-    assert plugin_config(host)["ApiSecret"] == "********"
+    assert plugin_config(host)["ApiSecret"] == FAKE_SETTING
     rsp = host.api.LoadPluginConfiguration(pb.LoadPluginConfigurationRequest())
     assert json.loads(rsp.config_json)["apisecret"] == "s3cret"
 
@@ -167,7 +169,7 @@ def test_saving_a_masked_plugin_config_keeps_the_secret(host: Host) -> None:
 def test_saving_a_sanitized_config_keeps_the_secrets(host: Host) -> None:
     before = config(host, sanitized=False)["SqlSettings"]["DataSource"]
     cfg = config(host)
-    assert cfg["SqlSettings"]["DataSource"] == "********"
+    assert cfg["SqlSettings"]["DataSource"] == FAKE_SETTING
     host.api.SaveConfig(pb.SaveConfigRequest(config_json=json.dumps(cfg).encode()))
     assert config(host, sanitized=False)["SqlSettings"]["DataSource"] == before
 
@@ -177,12 +179,26 @@ def test_plugin_settings_appear_in_the_server_config(host: Host) -> None:
     mine = config(host, sanitized=False)["PluginSettings"]["Plugins"][PLUGIN_ID]
     assert mine == {"Greeting": "hey", "ApiSecret": "s3cret"}
     masked = config(host)["PluginSettings"]["Plugins"][PLUGIN_ID]
-    assert masked == {"Greeting": "hey", "ApiSecret": "********"}
+    assert masked == {"Greeting": "hey", "ApiSecret": FAKE_SETTING}
 
 
-def test_saved_keys_win_over_defaults_regardless_of_case(host: Host) -> None:
+def test_other_plugins_settings_are_masked_whole_and_survive_a_save(host: Host) -> None:
+    # The declared difference: mmplug knows no other plugin's manifest, so it masks every
+    # value (the server masks their secret settings only); a save restores them all.
+    from mmplug.host.api.config import save_plugin_settings
+
+    with host.store.tx() as db:
+        save_plugin_settings(db, "com.example.other", {"Url": "https://x", "Token": "t0k"})
+    other = config(host)["PluginSettings"]["Plugins"]["com.example.other"]
+    assert other == {"Url": FAKE_SETTING, "Token": FAKE_SETTING}
+    save_plugin_config(host, {"Greeting": "hi"})
+    stored = config(host, sanitized=False)["PluginSettings"]["Plugins"]["com.example.other"]
+    assert stored == {"Url": "https://x", "Token": "t0k"}
+
+
+def test_saved_keys_keep_their_case(host: Host) -> None:
     save_plugin_config(host, {"greeting": "lower"})
-    assert plugin_config(host) == {"greeting": "lower", "Enabled": True, "ApiSecret": ""}
+    assert plugin_config(host) == {"greeting": "lower"}
 
 
 def test_plugin_id_and_bundle_path(host: Host) -> None:

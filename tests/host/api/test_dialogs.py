@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from apiworld import World
 
 from mmplug.protocol import api_remaining_pb2 as rem
@@ -40,16 +42,24 @@ def test_dialog_opens_for_the_user_who_ran_the_command(world: World) -> None:
     assert event["dialog"]["dialog"]["title"] == "Feedback"
 
 
-def test_unknown_trigger_and_bad_dialogs_are_rejected(world: World) -> None:
+def test_unknown_trigger_is_rejected_but_bad_dialogs_open_with_a_warning(world: World) -> None:
     unknown = world.api.OpenInteractiveDialog(dialog("made-up"))
     assert unknown.error.status_code == 400
     trig = trigger_id(world)
-    no_title = world.api.OpenInteractiveDialog(dialog(trig, title=""))
-    assert no_title.error.id == "model.dialog.is_valid.title.app_error"
-    bad_type = world.api.OpenInteractiveDialog(
-        dialog(trig, elements=[rem.DialogElement(name="x", type="slider")])
-    )
-    assert bad_type.error.id == "model.dialog.is_valid.element_type.app_error"
+    logs: list[tuple[str, str, dict[str, Any]]] = []
+    original = world.server.ctx.log
+    world.server.ctx.log = lambda level, msg, kv: logs.append((level, msg, kv))
+    try:
+        bad = world.api.OpenInteractiveDialog(
+            dialog(trig, title="", elements=[rem.DialogElement(name="x", type="slider")])
+        )
+    finally:
+        world.server.ctx.log = original
+    assert not bad.HasField("error")  # as the server: IsValid is only logged
+    assert world.emitted[-1][0] == "open_dialog"
+    (level, message, values) = logs[-1]
+    assert (level, message) == ("warn", "Interactive dialog is invalid")
+    assert any("slider" in p for p in values["problems"])
 
 
 def test_expired_trigger_is_rejected(world: World) -> None:

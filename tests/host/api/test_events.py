@@ -56,7 +56,7 @@ def test_typing_and_mail_are_captured(world: World) -> None:
     )
     assert stored(world, "typing")[-1]["user_id"] == world.users["bob"]
     bad = world.api.SendMail(rem.SendMailRequest(to="", subject="s", html_body="b"))
-    assert bad.error.id == "api.plugin.send_mail.missing_to"
+    assert bad.error.id == "plugin_api.send_mail.missing_to"
     world.api.SendMail(rem.SendMailRequest(to="a@example.com", subject="Hi", html_body="<p>"))
     assert stored(world, "mail")[-1]["subject"] == "Hi"
 

@@ -26,7 +26,7 @@ def test_create_generates_id_and_secret_then_get(world: World) -> None:
 
 def test_invalid_apps_are_rejected(world: World) -> None:
     cases = {
-        "model.oauth.is_valid.app_name.app_error": app(world, name=""),
+        "model.oauth.is_valid.name.app_error": app(world, name=""),
         "model.oauth.is_valid.callback.app_error": app(world, callback_urls="not a url"),
         "model.oauth.is_valid.homepage.app_error": app(world, homepage=""),
         "model.oauth.is_valid.creator_id.app_error": app(world, creator_id=""),

@@ -1,0 +1,147 @@
+"""Server parity of PluginHTTP (one plugin calling another plugin's ServeHTTP).
+
+The destination plugin here is a recording stand-in for the session's ServeHTTP (the real
+two-plugin round trip is tests/devloop/test_dev_multi.py); what is checked is what the host
+does with the URL, the headers and a missing destination.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from worldhost import PLUGIN_ID, Host
+
+from mmplug.errors import UsageError
+from mmplug.protocol import api_remaining_pb2 as pb
+
+SOURCE = (
+    "server/channels/app/plugin_api.go: (*PluginAPI).PluginHTTP; "
+    "server/channels/app/plugin_requests.go: (*App).ServeInternalPluginRequest"
+)
+DESTINATION = "com.example.destination"
+
+
+@dataclass
+class _Answer:
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+
+    def read(self) -> bytes:
+        return self.body
+
+
+@dataclass
+class _Destination:
+    """A hook dispatcher whose only plugin besides the caller is DESTINATION."""
+
+    inner: Any
+    requests: list[tuple[str, str, str, list[tuple[str, str]], bytes]] = field(
+        default_factory=list
+    )
+
+    def fire(self, hook: str, request: Any, *, plugin_id: str | None = None) -> Any:
+        return self.inner.fire(hook, request, plugin_id=plugin_id)
+
+    def serve_http(
+        self, plugin_id: str, method: str, path: str, headers: Any, body: bytes
+    ) -> _Answer:
+        if plugin_id != DESTINATION:
+            raise UsageError(f"no plugin {plugin_id!r} in this session")
+        self.requests.append((plugin_id, method, path, list(headers), body))
+        return _Answer(201, [("X-Answer", "1"), ("X-Answer", "2")], b"created")
+
+
+@pytest.fixture
+def destination(host: Host) -> Iterator[_Destination]:
+    original = host.server.ctx.hooks
+    recorder = _Destination(original)
+    host.server.ctx.hooks = recorder
+    try:
+        yield recorder
+    finally:
+        host.server.ctx.hooks = original
+
+
+def _call(host: Host, url: str, **fields: Any) -> pb.PluginHTTPResponse:
+    rsp: pb.PluginHTTPResponse = host.api.PluginHTTP(pb.PluginHTTPRequest(url=url, **fields))
+    assert not rsp.error.id, rsp.error
+    return rsp
+
+
+@pytest.mark.parity("PluginHTTP", SOURCE)
+def test_plugin_http_strips_the_plugin_id_from_the_path(
+    host: Host, destination: _Destination
+) -> None:
+    """The destination's ServeHTTP sees the path after `/<plugin id>`, with the method and
+    body as sent; its status, body and headers come back."""
+    rsp = _call(host, f"/{DESTINATION}/api/v1/items", method="POST", body=b"{}")
+    assert destination.requests[-1][:3] == (DESTINATION, "POST", "/api/v1/items")
+    assert destination.requests[-1][4] == b"{}"
+    assert (rsp.status_code, rsp.body, rsp.headers["X-Answer"]) == (201, b"created", "1")
+
+
+@pytest.mark.parity("PluginHTTP", SOURCE)
+def test_plugin_http_reencodes_the_query_with_sorted_keys(
+    host: Host, destination: _Destination
+) -> None:
+    """The query string reaches the destination re-encoded: keys sorted, spaces as `+`."""
+    _call(host, f"/{DESTINATION}/search?z=1&a=x%20y&a=2")
+    assert destination.requests[-1][2] == "/search?a=x+y&a=2&z=1"
+
+
+@pytest.mark.parity("PluginHTTP", SOURCE)
+def test_plugin_http_sets_the_caller_id_and_empties_the_user_id(
+    host: Host, destination: _Destination
+) -> None:
+    """The destination sees `Mattermost-Plugin-ID` set to the calling plugin and an empty
+    `Mattermost-User-Id`, whatever the caller put in those headers."""
+    _call(
+        host,
+        f"/{DESTINATION}/x",
+        headers={"Mattermost-Plugin-Id": "forged", "Mattermost-User-Id": "someone", "A": "b"},
+    )
+    headers = destination.requests[-1][3]
+    assert ("Mattermost-Plugin-ID", PLUGIN_ID) in headers
+    assert ("Mattermost-User-Id", "") in headers
+    assert ("A", "b") in headers
+    values = [v for k, v in headers if k.lower() in ("mattermost-plugin-id", "mattermost-user-id")]
+    assert sorted(values) == sorted(["", PLUGIN_ID])
+
+
+@pytest.mark.parity("PluginHTTP", SOURCE)
+def test_plugin_http_to_a_missing_plugin_is_a_404_response(
+    host: Host, destination: _Destination
+) -> None:
+    """A destination that is not installed or not running answers an HTTP 404
+    `404 page not found`, not an AppError."""
+    rsp = _call(host, "/com.example.absent/x")
+    assert (rsp.status_code, rsp.body) == (404, b"404 page not found\n")
+
+
+@pytest.mark.parity("PluginHTTP", SOURCE)
+def test_plugin_http_without_a_path_after_the_plugin_id_is_a_400_response(
+    host: Host, destination: _Destination
+) -> None:
+    """A URL with nothing after the plugin id (`/<plugin id>`) is an HTTP 400 response saying
+    the form of the URL, not an AppError, and reaches no plugin."""
+    rsp = _call(host, f"/{DESTINATION}")
+    assert rsp.status_code == 400
+    assert rsp.body == b"Not enough URL. Form of URL should be /<pluginid>/*"
+    assert destination.requests == []
+
+
+@pytest.mark.parity("PluginHTTP", SOURCE)
+def test_plugin_http_with_an_empty_plugin_id_is_a_400_response(
+    host: Host, destination: _Destination
+) -> None:
+    """A URL whose path starts with `//` names no plugin: an HTTP 400 response saying so.
+    (A bare `//x` is a host name, not a path, for the server too.)"""
+    rsp = _call(host, "http://localhost:8065//x")
+    assert (rsp.status_code, rsp.body) == (
+        400,
+        b"No plugin specified. Form of URL should be /<pluginid>/*",
+    )
