@@ -18,9 +18,12 @@ SOURCE = (
 
 def _trigger_id(host: Host) -> str:
     host.api.RegisterCommand(rem.RegisterCommandRequest(command=rem.Command(trigger="ask")))
-    host.hooks.respond("ExecuteCommand", hc.ExecuteCommandResponse(), plugin_id=PLUGIN_ID)
-    args = rem.CommandArgs(
-        user_id=host.user("bob"), channel_id=host.info.channels["off-topic"], command="/ask"
+    # an answer without a response counts as no command on the server (404): answer something
+    answer = hc.ExecuteCommandResponse(response=rem.CommandResponse(text="opening"))
+    host.hooks.respond("ExecuteCommand", answer, plugin_id=PLUGIN_ID)
+    args = rem.CommandArgs(  # a team's command needs the team in the args, as on the server
+        user_id=host.user("bob"), channel_id=host.info.channels["off-topic"], command="/ask",
+        team_id=host.info.teams["acme"],
     )
     assert not host.api.ExecuteSlashCommand(
         rem.ExecuteSlashCommandRequest(command_args=args)
