@@ -132,6 +132,7 @@ class LocalTarget:
         *,
         world: str | None = None,
         python: str | None = None,
+        start_timeout: float = 10.0,
         hook_timeout: float = 30.0,
         record: str | Path | None = None,
         pool: Any = None,
@@ -146,8 +147,8 @@ class LocalTarget:
         self._capture = _Capture()
         try:
             self.session: Session = deterministic_session(
-                plugin_dir, world=world, python=python, hook_timeout=hook_timeout,
-                observers=(self._capture,))
+                plugin_dir, world=world, python=python, start_timeout=start_timeout,
+                hook_timeout=hook_timeout, observers=(self._capture,))
         except BaseException:
             if self._pool is not None:
                 self._pool.close()

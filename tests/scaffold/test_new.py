@@ -172,7 +172,7 @@ def test_prompts_on_a_terminal(mmplug, tmp_path, monkeypatch):
         "Weather Bot\nbad id!\n\nTells the weather\nJane\nbot\n"))
     result = mmplug("new", "-o", str(tmp_path))
     assert result.code == 0, result.err
-    assert "invalid plugin id 'bad id!'" in result.err  # asked again, same default
+    assert "invalid plugin id 'bad id!'" in result.out  # asked again, same default
     project = tmp_path / "com.example.weather-bot"
     record = json.loads((project / ".mmplug-answers.json").read_text())
     assert record["template"] == "bot"
