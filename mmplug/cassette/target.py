@@ -2,7 +2,7 @@
 
 A target knows the world (to synthesize payloads), the hooks the plugin implements, and fires
 one hook, answering with a :class:`FireOutcome`: the call as a cassette line (see
-``docs/cassettes.md``), which is also what ``--output json`` prints. :class:`LocalTarget` runs
+``docs/cassettes.md``), which is also what ``--format json`` prints. :class:`LocalTarget` runs
 its own short deterministic session; a target that forwards to a running ``mmplug dev``
 implements the same four members.
 """

@@ -45,7 +45,8 @@ def replay(
     any_cpu: Annotated[bool, typer.Option(
         "--any-cpu", hidden=True,
         help="Let the system place the fake host and the plugin while the calls replay "
-             "(replay keeps them together by itself; for comparisons, see docs/cli.md).")
+             "(replay keeps them on one CPU by itself; this is for comparisons, as "
+             "benchmarks/replay_cli.py makes).")
     ] = False,
 ) -> None:
     """Replay the calls of a cassette in order against a fresh deterministic session (same
