@@ -70,7 +70,7 @@ def test_the_scheme_holds_for_every_command() -> None:
         options = _options(commands[path])
         assert options["--start-timeout"].default == 10.0, path
         assert options["--hook-timeout"].default == 30.0, path
-        assert "--python" in options, path
+        assert "--python" in options and "--world" in options, path
 
 
 def test_minus_v_is_the_version() -> None:

@@ -1,7 +1,7 @@
 """The interactive ``mmplug fire``: pick a hook, edit its fields, fire, look, repeat.
 
-The picker is line based (rich prompts; readline, where Python has it, completes hook names
-and field paths with Tab), so it works the same on any terminal and through a pipe of a test:
+The picker is line based (click's prompts; readline, where Python has it, edits the line and
+completes hook names and field paths with Tab), so it works alike on any terminal:
 
 * the hooks the plugin implements are numbered first and shown again right above every hook
   prompt, so a long list never scrolls them away; typing part of a name filters the rest;
@@ -38,10 +38,15 @@ EDIT_PROMPT = "edit (path=value; Enter fires; ? fields; - drops edits; q back)"
 _EDIT = re.compile(r"^\s*[A-Za-z_]\w*(?:\.\w+|\[\d+\])*\s*=")
 
 
-def _rich_ask(prompt: str, default: str) -> str:
-    from rich.prompt import Prompt
+def _terminal_ask(prompt: str, default: str) -> str:
+    """click's prompt (through typer): it hands the prompt to ``input()``, so readline's
+    editing and Tab completion redraw it; Ctrl-D and Ctrl-C end the loop."""
+    import typer
 
-    return Prompt.ask(prompt, default=default, show_default=bool(default))
+    try:
+        return str(typer.prompt(prompt, default=default, show_default=bool(default)))
+    except typer.Abort:
+        raise EOFError from None
 
 
 def _complete_with(words: list[str]) -> None:
@@ -340,7 +345,7 @@ class Picker:
         return self.fired
 
 
-def loop(target: FireTarget, plan: FirePlan, ask: Ask = _rich_ask,
+def loop(target: FireTarget, plan: FirePlan, ask: Ask = _terminal_ask,
          console: Console | None = None) -> int:
     """Run the picker until the user quits; returns the number of hooks fired."""
     from mmplug.cli._console import output_console

@@ -17,6 +17,7 @@ from mmplug.cli._options import (
     START_TIMEOUT,
     START_TIMEOUT_S,
     STORE,
+    WORLD,
 )
 
 
@@ -29,6 +30,8 @@ def run(
         Optional[Path], typer.Argument(help=PROJECT_HELP, show_default=False)  # noqa: UP045
     ] = None,
     log_level: Annotated[str, LOG_LEVEL.typer()] = "info",
+    world: Annotated[Optional[str], WORLD.typer(  # noqa: UP045
+        help="World (seed state) for a new store: a name or a .json file.")] = None,
     fresh: Annotated[bool, FRESH.typer()] = False,
     store: Annotated[Optional[str], STORE.typer()] = None,  # noqa: UP045 (typer on 3.10)
     start_timeout: Annotated[float, START_TIMEOUT.typer()] = START_TIMEOUT_S,
@@ -41,11 +44,12 @@ def run(
 
     level = check_level(log_level)
     check_seconds(start_timeout=start_timeout, hook_timeout=hook_timeout)
-    _serve(Path(project_dir(path)), level, fresh, store, start_timeout, hook_timeout, python)
+    _serve(Path(project_dir(path)), level, world, fresh, store, start_timeout, hook_timeout,
+           python)
 
 
-def _serve(path: Path, level: str, fresh: bool, store: str | None, start_timeout: float,
-           hook_timeout: float, python: str | None) -> None:
+def _serve(path: Path, level: str, world: str | None, fresh: bool, store: str | None,
+           start_timeout: float, hook_timeout: float, python: str | None) -> None:
     import signal
     import threading
 
@@ -60,7 +64,7 @@ def _serve(path: Path, level: str, fresh: bool, store: str | None, start_timeout
             if level_at_least(record.level, level):
                 console.print(render_log(record))
 
-    session = Session([path], store=store, fresh=fresh, python=python,
+    session = Session([path], store=store, world=world, fresh=fresh, python=python,
                       start_timeout=start_timeout, hook_timeout=hook_timeout)
     session.add_observer(Printer())
     stop = threading.Event()

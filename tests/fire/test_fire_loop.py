@@ -67,7 +67,7 @@ def test_the_picker_on_a_terminal(parrot_plugin: Path) -> None:
                     r"post\.message")
         term.expect(r"rejected: Message blocked")
         term.expect(r"Hooks the plugin implements:\n.*1\. OnActivate")
-        term.expect(HOOK + r" \(2\)")  # Enter picks the last hook again
+        term.expect(HOOK + r" \[2\]")  # Enter picks the last hook again
         term.type("")
         again = term.expect(r"MessageWillBePosted: the payload it will send(?s:.*?)" + EDIT)
         assert re.search(r'post\.message \* +"badword in the text"', again.group(0))
