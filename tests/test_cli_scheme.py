@@ -177,3 +177,12 @@ def test_the_readme_lists_every_command() -> None:
     root = typer.main.get_command(build_app())
     for name in root.commands:  # type: ignore[attr-defined]
         assert f"`mmplug {name}" in table, name
+
+
+def test_a_format_that_is_not_text_or_json_is_a_usage_error(parrot_plugin: Path) -> None:
+    fired = _mmplug("fire", "OnActivate", "--format", "yaml", cwd=parrot_plugin)
+    assert fired.returncode == 2
+    assert "error: --format must be text or json, not 'yaml'" in fired.stderr
+    bundled = _mmplug("bundle", "--format", "yaml", cwd=parrot_plugin)
+    assert bundled.returncode == 2 and "use one of: text, json" in bundled.stderr
+    assert not (parrot_plugin / "dist").exists()

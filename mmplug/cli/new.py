@@ -107,11 +107,14 @@ def _check_template(text: str) -> str:
     return spec
 
 
-def _as_command(plugin_id: str, template: str, answers: dict[str, Any], parent: Path) -> str:
+def _as_command(plugin_id: str, template: str, answers: dict[str, Any], parent: Path,
+                checkout: str | None) -> str:
     """The ``mmplug new`` command line that gives these answers without prompts."""
     import shlex
 
     words = ["mmplug", "new", plugin_id, "--template", template, "--no-input"]
+    if checkout is not None:
+        words += ["--checkout", checkout]
     if parent != _HERE:
         words += ["-o", str(parent)]
     for key, value in answers.items():
@@ -163,7 +166,7 @@ def register(app: typer.Typer) -> None:
         except MmplugError as exc:
             if prompted:  # the answers are not lost: the same, without the prompts
                 command = _as_command(plugin_id, template or DEFAULT_TEMPLATE,
-                                      {**answers, **suggested}, output)
+                                      {**answers, **suggested}, output, checkout)
                 exc.hint = (exc.hint + "\n" if exc.hint else "") + f"your answers: {command}"
             raise
         for warning in project.warnings:
