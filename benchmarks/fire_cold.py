@@ -6,7 +6,7 @@ Both sides run the same small SDK plugin (written to a temporary directory; its 
 logs one line) with the same interpreter, in alternating runs, each as a fresh process timed
 from spawn to exit:
 
-* mmplug: ``mmplug fire OnActivate DIR --output json`` (the console script next to the
+* mmplug: ``mmplug fire OnActivate DIR --format json`` (the console script next to the
   interpreter, else ``python -m mmplug.cli.main``: CLI start, world, plugin launch and
   handshake, OnActivate, OnDeactivate and stop);
 * go-plugin v1.0.1 (../shared/conformance gohost): handshake, ping, one OnActivate call,
@@ -77,7 +77,7 @@ def main() -> None:
         (plugin / "plugin.json").write_text(json.dumps(MANIFEST), encoding="utf-8")
         script = Path(sys.executable).with_name("mmplug")  # the console script users run
         entry = [str(script)] if script.is_file() else [sys.executable, "-m", "mmplug.cli.main"]
-        fire = [*entry, "fire", "OnActivate", str(plugin), "--output", "json",
+        fire = [*entry, "fire", "OnActivate", str(plugin), "--format", "json",
                 "--python", sys.executable]
         go = [str(binary), "-method", "/mattermost.pluginapi.v1.PluginHooks/OnActivate",
               "-payload-hex", "", "--", sys.executable, "plugin.py"]

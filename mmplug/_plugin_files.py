@@ -23,6 +23,54 @@ def is_plugin_dir(folder: str) -> bool:
                                          for name in MANIFEST_NAMES)
 
 
+def find_project(start: str = ".") -> str | None:
+    """The nearest directory at or above ``start`` that holds a plugin manifest (absolute), or
+    None: how every command and the pytest plugin find the project they were not given."""
+    folder = os.path.abspath(start)
+    while True:
+        if is_plugin_dir(folder):
+            return folder
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            return None
+        folder = parent
+
+
+def project_dir(path: str | os.PathLike[str] | None = None) -> str:
+    """The project a command works on: ``path`` itself, which must hold a manifest, or without
+    ``path`` the nearest directory holding one from the current directory upward (see
+    docs/cli.md). Anything else is a :class:`~mmplug.errors.ManifestError` saying where it
+    looked and how to go on."""
+    from mmplug.errors import ManifestError
+
+    if path is None:
+        here = os.getcwd()
+        found = find_project(here)
+        if found is not None:
+            return found
+        above = "" if os.path.dirname(here) == here else " or in any directory above it"
+        raise ManifestError(
+            f"no plugin.json in {here}{above}",
+            hint="run mmplug inside a plugin project (a directory with plugin.json, or one "
+            "below it), give the project's directory, or create one with "
+            "`mmplug new <plugin-id>`")
+    folder = os.fspath(path)
+    if is_plugin_dir(folder):
+        return folder
+    if not os.path.isdir(folder):
+        raise ManifestError(
+            f"{folder} is not a directory" if os.path.exists(folder)
+            else f"there is no directory {folder}",
+            hint="give the directory of a plugin project (the one with plugin.json), "
+            "or create one with `mmplug new <plugin-id>`")
+    above = find_project(os.path.dirname(os.path.abspath(folder)))
+    hint = (f"the project above it is {above}: give that directory, or leave the path out"
+            if above is not None else
+            "give the directory of a plugin project (the one with plugin.json), "
+            "or create one with `mmplug new <plugin-id>`")
+    raise ManifestError(f"no plugin.json in {folder}", hint=hint)
+
+
 def system_and_machine() -> tuple[str, str]:
     """("linux", "x86_64") and the like; os.uname where there is one (the platform module
     costs a few milliseconds of every command's start)."""

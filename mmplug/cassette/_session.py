@@ -38,6 +38,7 @@ def deterministic_session(
     *,
     world: str | Path | None = None,
     python: str | None = None,
+    start_timeout: float = 10.0,
     hook_timeout: float = 30.0,
     observers: tuple[object, ...] = (),
 ) -> Session:
@@ -49,7 +50,8 @@ def deterministic_session(
     from mmplug.host.session import Session
 
     store = open_world_store(world)
-    session = Session([plugin_dir], store=store, python=python, hook_timeout=hook_timeout)
+    session = Session([plugin_dir], store=store, python=python, start_timeout=start_timeout,
+                      hook_timeout=hook_timeout)
     for observer in observers:
         session.add_observer(observer)
     return session

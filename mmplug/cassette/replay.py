@@ -109,6 +109,7 @@ def replay_cassette(
     hook_timeout: float = 30.0,
     world: str | Path | None = None,
     one_cpu: bool = False,
+    start_timeout: float = 10.0,
 ) -> ReplayReport:
     """Replay every call of the cassette at ``path`` against the plugin in ``plugin_dir``
     (``world``: a world name or file instead of the one the header names; ``one_cpu``: the
@@ -121,7 +122,7 @@ def replay_cassette(
     started = time.perf_counter()
     seed_world = world or cassette.world.get("name") or None
     replayer = _Replayer(folder, seed_world, python, hook_timeout, Ignore(ignore), report,
-                         one_cpu)
+                         one_cpu, start_timeout)
     runs = _runs(cassette.entries)
     replayer.start_spare()
     try:
@@ -188,10 +189,10 @@ class _Replayer:
 
     def __init__(self, folder: Path, world: str | Path | None, python: str | None,
                  hook_timeout: float, matcher: Ignore, report: ReplayReport,
-                 one_cpu: bool = False) -> None:
+                 one_cpu: bool = False, start_timeout: float = 10.0) -> None:
         self.folder, self.world, self.python = folder, world, python
         self.hook_timeout, self.matcher, self.report = hook_timeout, matcher, report
-        self.one_cpu = one_cpu
+        self.one_cpu, self.start_timeout = one_cpu, start_timeout
         self.pool: Any = None  # warm spares of the plugin's interpreter
 
     def start_spare(self) -> None:
@@ -226,6 +227,7 @@ class _Replayer:
         parser.start()
         activation = _Activation()
         session = deterministic_session(self.folder, world=self.world, python=self.python,
+                                        start_timeout=self.start_timeout,
                                         hook_timeout=self.hook_timeout,
                                         observers=(activation,))
         if self.pool is not None:

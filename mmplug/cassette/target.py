@@ -2,7 +2,7 @@
 
 A target knows the world (to synthesize payloads), the hooks the plugin implements, and fires
 one hook, answering with a :class:`FireOutcome`: the call as a cassette line (see
-``docs/cassettes.md``), which is also what ``--output json`` prints. :class:`LocalTarget` runs
+``docs/cassettes.md``), which is also what ``--format json`` prints. :class:`LocalTarget` runs
 its own short deterministic session; a target that forwards to a running ``mmplug dev``
 implements the same four members.
 """
@@ -132,6 +132,7 @@ class LocalTarget:
         *,
         world: str | None = None,
         python: str | None = None,
+        start_timeout: float = 10.0,
         hook_timeout: float = 30.0,
         record: str | Path | None = None,
         pool: Any = None,
@@ -146,8 +147,8 @@ class LocalTarget:
         self._capture = _Capture()
         try:
             self.session: Session = deterministic_session(
-                plugin_dir, world=world, python=python, hook_timeout=hook_timeout,
-                observers=(self._capture,))
+                plugin_dir, world=world, python=python, start_timeout=start_timeout,
+                hook_timeout=hook_timeout, observers=(self._capture,))
         except BaseException:
             if self._pool is not None:
                 self._pool.close()

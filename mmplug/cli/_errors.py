@@ -11,12 +11,17 @@ if TYPE_CHECKING:
 
 
 def run_app(app: typer.Typer, argv: list[str] | None = None) -> int:
-    """Run the typer app; mmplug errors become a clean message, never a traceback.
+    """Run the typer app on ``argv`` (default: the process's arguments) after rewriting old
+    option spellings (:func:`mmplug.cli._options.modernize`); mmplug errors become a clean
+    message, never a traceback.
 
     Usage errors and ``--help`` are handled by typer itself (standalone mode) and leave
     through ``SystemExit`` with their own code.
     """
-    return guard(lambda: app(args=argv, prog_name="mmplug"))
+    from mmplug.cli._options import modernize
+
+    words = modernize(sys.argv[1:] if argv is None else list(argv))
+    return guard(lambda: app(args=words, prog_name="mmplug"))
 
 
 def guard(command: Callable[[], object]) -> int:

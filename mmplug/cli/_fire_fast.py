@@ -6,38 +6,22 @@ runs. So ``mmplug fire`` with a hook and options this parser knows goes straight
 :func:`mmplug.cli._fire_run.execute`; anything else (``--help``, no hook: the interactive loop,
 an unknown option, a value that does not parse) returns None and typer handles the command line,
 with its usage errors. ``tests/fire/test_fire_fast.py`` keeps this table equal to the options of
-the typer command in :mod:`mmplug.cli.fire`.
+the typer command in :mod:`mmplug.cli.fire`: both read their names from
+:data:`mmplug.cli._options.FIRE_OPTIONS`, and old spellings are rewritten by the same
+:func:`mmplug.cli._options.modernize` before either parses.
 """
 
 from __future__ import annotations
+
+from mmplug.cli._options import FIRE_OPTIONS, modernize
 
 TYPE_CHECKING = False  # typing and pathlib are imported after the plugin has been started
 if TYPE_CHECKING:
     from typing import Any
 
-# option → (keyword of execute(), kind); kinds: str, path, float, list (repeatable), flag
+# option name → (keyword of execute(), kind), from the one table the typer command reads too
 OPTIONS: dict[str, tuple[str, str]] = {
-    "--json": ("json_text", "str"),
-    "--file": ("file", "path"),
-    "--set": ("sets", "list"),
-    "--as": ("as_user", "str"),
-    "--channel": ("channel", "str"),
-    "--message": ("message", "str"),
-    "-m": ("message", "str"),
-    "--data": ("data", "str"),
-    "-d": ("data", "str"),
-    "--header": ("headers", "list"),
-    "-H": ("headers", "list"),
-    "--output": ("output", "str"),
-    "-o": ("output", "str"),
-    "--record": ("record", "path"),
-    "--show-request": ("show_request", "flag"),
-    "--world": ("world", "str"),
-    "--python": ("python", "str"),
-    "--hook-timeout": ("hook_timeout", "float"),
-    "--local": ("local", "flag"),
-    "--list": ("list_hooks", "flag"),
-}
+    name: (opt.key, opt.kind) for opt in FIRE_OPTIONS for name in opt.names}
 
 
 def parse(argv: list[str]) -> dict[str, Any] | None:
@@ -90,9 +74,14 @@ def parse(argv: list[str]) -> dict[str, Any] | None:
 
 def run(argv: list[str]) -> int | None:
     """Run ``mmplug fire ARGV`` on the fast path: the exit code, or None when typer must."""
-    options = parse(argv)
+    notices: list[str] = []
+    options = parse(modernize(["fire", *argv], notices)[1:])
     if options is None:
-        return None
+        return None  # typer reads the command line again, notices and all
+    if notices:
+        import sys
+
+        sys.stderr.write("".join(f"note: {line}\n" for line in notices))
     from mmplug.cli import _fire_prefetch
 
     _fire_prefetch.start(options)  # first: the plugin starts while we import the rest

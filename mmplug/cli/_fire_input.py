@@ -33,6 +33,7 @@ class FirePlan:
     headers: list[tuple[str, str]] = field(default_factory=list)
     world: str | None = None
     python: str | None = None
+    start_timeout: float = 10.0
     hook_timeout: float = 30.0
     record: Path | None = None
     local: bool = False
@@ -77,17 +78,17 @@ def parse_headers(values: list[str]) -> list[tuple[str, str]]:
 
 
 def split_args(spec: HookSpec, args: list[str]) -> tuple[Path, list[str]]:
-    """The plugin directory and the shortcut arguments among the positional arguments."""
+    """The plugin directory and the shortcut arguments among the positional arguments; without
+    a plugin directory among them, the project around the current directory."""
     from mmplug._plugin_files import is_plugin_dir
 
     plugin_dirs = [a for a in args if is_plugin_dir(a)]
     rest = [a for a in args if a not in plugin_dirs]
     if len(plugin_dirs) > 1:
         raise UsageError("fire takes one plugin directory", hint=f"got {', '.join(plugin_dirs)}")
-    folder = Path(plugin_dirs[0]) if plugin_dirs else Path(".")
     if spec.go_name == "ExecuteCommand" and rest:
-        return folder, [" ".join(rest)]  # `fire ExecuteCommand /cmd some args`, unquoted
-    allowed = {"ServeHTTP": 2, "ServeMetrics": 2}.get(spec.go_name, 0)
+        rest = [" ".join(rest)]  # `fire ExecuteCommand /cmd some args`, unquoted
+    allowed = {"ServeHTTP": 2, "ServeMetrics": 2, "ExecuteCommand": 1}.get(spec.go_name, 0)
     if len(rest) > allowed:
         word = rest[allowed]
         if Path(word).exists() and not allowed:
@@ -98,7 +99,14 @@ def split_args(spec: HookSpec, args: list[str]) -> tuple[Path, list[str]]:
             if "/" in word.strip("/") or word.startswith("."):  # meant as a plugin directory
                 hint = f"there is no directory {word}; {hint}"
         raise UsageError(f"unexpected argument {word!r} for {spec.go_name}", hint=hint)
-    return folder, rest
+    return project_folder(plugin_dirs[0] if plugin_dirs else None), rest
+
+
+def project_folder(given: str | None) -> Path:
+    """The plugin directory fire works on: ``given``, else the project found upward."""
+    from mmplug._plugin_files import project_dir
+
+    return Path(project_dir(given))
 
 
 def _http_shortcut(rest: list[str]) -> tuple[str, str]:
@@ -168,11 +176,19 @@ def open_target(folder: Path, plan: FirePlan) -> Any:
                 pool.close()
             return DevTarget(client, folder, record=plan.record)
     return LocalTarget(folder, world=plan.world, python=plan.python,
-                       hook_timeout=plan.hook_timeout, record=plan.record, pool=pool)
+                       start_timeout=plan.start_timeout, hook_timeout=plan.hook_timeout,
+                       record=plan.record, pool=pool)
 
 
 def fire_on(target: FireTarget, spec: HookSpec, rest: list[str], plan: FirePlan
             ) -> FireOutcome:
+    return send(target, spec, build_request(target, spec, rest, plan))
+
+
+def build_request(target: FireTarget, spec: HookSpec, rest: list[str], plan: FirePlan) -> Any:
+    """The request of hook ``spec`` that fire sends: synthesized from the target's world, with
+    the shortcuts (``rest``), ``--message``, ``--json``/``--file`` and ``--set`` applied. For
+    ServeHTTP, the whole request: ``init`` and the body in ``body_chunk``."""
     from mmplug.host.payloads import build_payload, http_payload
 
     scene = target.scene(plan.as_user, plan.channel)
@@ -181,17 +197,24 @@ def fire_on(target: FireTarget, spec: HookSpec, rest: list[str], plan: FirePlan
         request = build_payload(spec, scene, document=plan.document, source=plan.source,
                                 sets=plan.sets)
         request.init.CopyFrom(http_payload(scene, method, path, plan.headers))  # type: ignore[attr-defined]
-        body = plan.data if plan.data is not None else bytes(request.body_chunk)  # type: ignore[attr-defined]
         _reapply(request, plan)
-        return target.fire_http(request.init, body)  # type: ignore[attr-defined]
+        if plan.data is not None:  # --data is the body, whatever --json or --set said
+            request.body_chunk = plan.data  # type: ignore[attr-defined]
+        return request
     command = rest[0] if rest else None
     if command is not None and not command.startswith("/"):
         command = "/" + command
     if command is None and spec.go_name == "ExecuteCommand":
         triggers = target.commands()  # default: the first command the plugin registered
         command = f"/{triggers[0]}" if triggers else None
-    request = build_payload(spec, scene, message=plan.message, command=command,
-                            document=plan.document, source=plan.source, sets=plan.sets)
+    return build_payload(spec, scene, message=plan.message, command=command,
+                         document=plan.document, source=plan.source, sets=plan.sets)
+
+
+def send(target: FireTarget, spec: HookSpec, request: Any) -> FireOutcome:
+    """Fire ``request`` (from :func:`build_request`) at the target."""
+    if spec.streaming:
+        return target.fire_http(request.init, bytes(request.body_chunk))
     return target.fire(spec, request)
 
 
@@ -220,6 +243,8 @@ def interactive(plan: FirePlan) -> None:
                          "or run on a terminal to pick one interactively")
     from mmplug.cli._fire_loop import loop
 
-    folder = Path(plan.args[0]) if plan.args else Path(".")
-    with open_target(folder, plan) as target:
+    if len(plan.args) > 1:
+        raise UsageError(f"unexpected argument {plan.args[1]!r}",
+                         hint="without a HOOK, fire takes at most the plugin directory")
+    with open_target(project_folder(plan.args[0] if plan.args else None), plan) as target:
         loop(target, plan)

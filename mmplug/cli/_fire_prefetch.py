@@ -27,10 +27,12 @@ def start(options: Mapping[str, Any]) -> None:
     try:
         import os
 
-        from mmplug._plugin_files import is_plugin_dir, quick_launch_target
+        from mmplug._plugin_files import find_project, is_plugin_dir, quick_launch_target
 
         folders = [a for a in options.get("args") or () if is_plugin_dir(a)]
-        folder = folders[0] if folders else "."
+        folder = folders[0] if folders else find_project(".")
+        if folder is None:
+            return  # no project here: the command says so
         if not options.get("local") and os.path.isfile(os.path.join(folder, ".mmplug",
                                                                     "dev.json")):
             return  # fire goes into the running dev session

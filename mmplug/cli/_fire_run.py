@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-OUTPUTS = ("pretty", "json")
+from mmplug.cli._options import HOOK_TIMEOUT_S, START_TIMEOUT_S
 
 
 def execute(
@@ -21,23 +21,21 @@ def execute(
     message: str | None = None,
     data: str | None = None,
     headers: list[str] | None = None,
-    output: str = "pretty",
+    output_format: str = "text",
     record: Path | None = None,
     show_request: bool = False,
     world: str | None = None,
     python: str | None = None,
-    hook_timeout: float = 30.0,
+    start_timeout: float = START_TIMEOUT_S,
+    hook_timeout: float = HOOK_TIMEOUT_S,
     local: bool = False,
     list_hooks: bool = False,
 ) -> int:
     """Run one ``mmplug fire``; the exit code (0 hook completed, 1 it failed)."""
-    from mmplug.errors import UsageError
+    from mmplug.cli._options import check_format, check_seconds
 
-    if output not in OUTPUTS:
-        raise UsageError(f"--output must be pretty or json, not {output!r}")
-    if hook_timeout <= 0:
-        raise UsageError(f"--hook-timeout must be a positive number of seconds, not "
-                         f"{hook_timeout:g}")
+    check_format(output_format)
+    check_seconds(start_timeout=start_timeout, hook_timeout=hook_timeout)
     from mmplug.cli import _fire_input as inputs
 
     if record is not None:
@@ -52,11 +50,11 @@ def execute(
         source="--file" if file is not None else "--json", sets=list(sets or []),
         as_user=as_user, channel=channel, message=message, data=inputs.read_body(data),
         headers=inputs.parse_headers(headers or []), world=world, python=python,
-        hook_timeout=hook_timeout, record=record, local=local)
+        start_timeout=start_timeout, hook_timeout=hook_timeout, record=record, local=local)
     if hook is None:
         inputs.interactive(plan)
         return 0
-    code = _fire_once(plan, output, show_request)
+    code = _fire_once(plan, output_format, show_request)
     _quick_exit()
     return code
 
@@ -70,18 +68,18 @@ def _quick_exit() -> None:
 
 
 def outcome_json(entry: dict[str, Any]) -> str:
-    """The ``--output json`` document of one fired hook."""
+    """The ``--format json`` document of one fired hook."""
     import json
 
     document = {"ok": entry.get("error") is None, **entry}
     return json.dumps(document, indent=2, ensure_ascii=False)
 
 
-def _fire_once(plan: Any, output: str, show_request: bool) -> int:
+def _fire_once(plan: Any, output_format: str, show_request: bool) -> int:
     from mmplug.cli._fire_input import run_plan
 
     def emit(outcome: Any) -> None:
-        if output == "json":
+        if output_format == "json":
             sys.stdout.write(outcome_json(outcome.entry) + "\n")
             sys.stdout.flush()
         else:

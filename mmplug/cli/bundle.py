@@ -9,41 +9,50 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from typer.core import TyperGroup
 
+from mmplug.cli._options import FORMAT, PROJECT_HELP
+
 if TYPE_CHECKING:
     from mmplug.bundle.inspect import Report
 
-_OUTPUTS = ("text", "json")
-
-
 class _DefaultBuild(TyperGroup):
-    """A group whose default sub-command is ``build``: ``bundle [PATH]`` means ``bundle build``."""
+    """A group whose default sub-command is ``build``: ``bundle [PATH]`` means ``bundle build``,
+    and ``bundle --help`` shows build's arguments and options with the sub-commands."""
 
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
         if not args or (args[0] not in self.commands and args[0] not in ("-h", "--help")):
             args = ["build", *args]
         return super().parse_args(ctx, args)
 
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        import copy
+
+        shown = copy.copy(self)
+        shown.params = [*self.commands["build"].params, *self.params]
+        shown.subcommand_metavar = "| inspect FILE [OPTIONS]"
+        TyperGroup.format_help(shown, ctx, formatter)
+
 
 bundle_app = typer.Typer(
     cls=_DefaultBuild,
-    help="Pack a plugin into a server-installable tarball (`bundle [PATH]`), or check one "
-    "(`bundle inspect FILE`).",
+    help="Pack a plugin into a server-installable tarball (`bundle [PATH]`, the same as "
+    "`bundle build [PATH]`), or check one (`bundle inspect FILE`).",
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
 
-def _check_output(output: str) -> str:
-    if output not in _OUTPUTS:
-        raise typer.BadParameter(f"use one of: {', '.join(_OUTPUTS)}")
-    return output
+def _check_format(value: str) -> str:
+    from mmplug.cli._options import FORMATS
+
+    if value not in FORMATS:
+        raise typer.BadParameter(f"use one of: {', '.join(FORMATS)}")
+    return value
 
 
 @bundle_app.command("build")
 def build(
-    path: Annotated[Path, typer.Argument(
-        help="The plugin project (with plugin.json).")] = Path("."),
-    out_dir: Annotated[Path | None, typer.Option(
-        "-o", "--out-dir", help="Where to write (default: PATH/dist).")] = None,
+    path: Annotated[Path | None, typer.Argument(help=PROJECT_HELP, show_default=False)] = None,
+    output: Annotated[Path | None, typer.Option(
+        "--output", "-o", help="Directory to write the bundle to (default: PATH/dist).")] = None,
     platform: Annotated[list[str] | None, typer.Option(
         "--platform", help="Target server platform, repeatable (linux-amd64, linux-arm64, "
         "darwin-amd64, darwin-arm64). Default: linux-amd64 and linux-arm64.")] = None,
@@ -54,15 +63,16 @@ def build(
         "--wheelhouse", help="Install wheels only from this directory (offline build).")] = None,
     force: Annotated[bool, typer.Option(
         "--force", help="Bundle files that look like secrets.")] = False,
-    output: Annotated[str, typer.Option(
-        "--output", callback=_check_output, help="text or json.")] = "text",
+    output_format: Annotated[str, FORMAT.typer(callback=_check_format)] = "text",
 ) -> None:
     """Build dist/<id>-<version>.tar.gz with vendored dependencies (the default command)."""
+    from mmplug._plugin_files import project_dir
     from mmplug.bundle import BundleOptions, build_bundle
 
-    options = BundleOptions(project=path, out_dir=out_dir, platforms=platform or None,
-                            pythons=python or None, wheelhouse=wheelhouse, force=force)
-    if output == "text":
+    options = BundleOptions(project=Path(project_dir(path)), out_dir=output,
+                            platforms=platform or None, pythons=python or None,
+                            wheelhouse=wheelhouse, force=force)
+    if output_format == "text":
         from mmplug.bundle.progress import RichReporter
 
         with RichReporter() as reporter:
@@ -70,7 +80,7 @@ def build(
             result = build_bundle(options)
     else:
         result = build_bundle(options)
-    if output == "json":
+    if output_format == "json":
         typer.echo(json.dumps(result.as_dict(), indent=2))
         return
     for warning in result.warnings:
@@ -86,8 +96,7 @@ def build(
 @bundle_app.command("inspect")
 def inspect(
     file: Annotated[Path, typer.Argument(help="A plugin bundle (.tar.gz).")],
-    output: Annotated[str, typer.Option(
-        "--output", callback=_check_output, help="text or json.")] = "text",
+    output_format: Annotated[str, FORMAT.typer(callback=_check_format)] = "text",
     max_member_size: Annotated[int, typer.Option(
         "--max-member-size", help="Refuse members larger than this (bytes).")] = 100 * 1024 * 1024,
 ) -> None:
@@ -95,7 +104,7 @@ def inspect(
     from mmplug.bundle import inspect_bundle
 
     report = inspect_bundle(file, max_member_size=max_member_size)
-    if output == "json":
+    if output_format == "json":
         typer.echo(json.dumps(report.as_dict(), indent=2))
     else:
         _render_report(report)

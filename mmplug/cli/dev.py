@@ -7,7 +7,17 @@ from typing import Annotated, Optional
 
 import typer
 
-LEVELS = ("trace", "debug", "info", "warn", "error")
+from mmplug.cli._options import (
+    FRESH,
+    HOOK_TIMEOUT,
+    HOOK_TIMEOUT_S,
+    LOG_LEVEL,
+    PYTHON,
+    START_TIMEOUT,
+    START_TIMEOUT_S,
+    STORE,
+    WORLD,
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -17,29 +27,25 @@ def register(app: typer.Typer) -> None:
 def dev(
     paths: Annotated[
         Optional[list[Path]],  # noqa: UP045 (typer needs Optional on Python 3.10)
-        typer.Argument(help="Plugin projects (directories with plugin.json). Default: ."),
+        typer.Argument(help="Plugin projects (directories with plugin.json). Default: the "
+                       "nearest one from the current directory upward.", show_default=False),
     ] = None,
-    port: Annotated[int, typer.Option("--port", "-p", help="Front door HTTP port.")] = 8065,
+    port: Annotated[int, typer.Option("--port", help="Front door HTTP port.")] = 8065,
     metrics_port: Annotated[
         Optional[int],  # noqa: UP045
         typer.Option("--metrics-port", help="Also serve /plugins/<id>/metrics on this port."),
     ] = None,
     world: Annotated[
         Optional[str],  # noqa: UP045
-        typer.Option("--world", help="World (seed state) name or .json file for a new store."),
+        WORLD.typer(help="World (seed state) for a new store: a name or a .json file."),
     ] = None,
-    fresh: Annotated[bool, typer.Option("--fresh", help="Reset the store first.")] = False,
-    store: Annotated[
-        Optional[str],  # noqa: UP045
-        typer.Option("--store", help="State database file or :memory:. Default .mmplug/state.db."),
-    ] = None,
+    fresh: Annotated[bool, FRESH.typer()] = False,
+    store: Annotated[Optional[str], STORE.typer()] = None,  # noqa: UP045
     record: Annotated[
         Optional[Path],  # noqa: UP045
         typer.Option("--record", help="Append every hook call to this cassette file."),
     ] = None,
-    log_level: Annotated[
-        str, typer.Option("--log-level", "-l", help="Show this level and up: " + "|".join(LEVELS))
-    ] = "info",
+    log_level: Annotated[str, LOG_LEVEL.typer()] = "info",
     attach: Annotated[
         Optional[str],  # noqa: UP045
         typer.Option("--attach", help="Attach to a plugin started with MMPLUG_DEBUG_LISTEN "
@@ -49,10 +55,9 @@ def dev(
         Optional[str],  # noqa: UP045
         typer.Option("--as", help="Front door requests are made as this user (username or id)."),
     ] = None,
-    python: Annotated[
-        Optional[str],  # noqa: UP045
-        typer.Option("--python", help="Interpreter for the plugin (default: its venv, python3)."),
-    ] = None,
+    python: Annotated[Optional[str], PYTHON.typer()] = None,  # noqa: UP045
+    start_timeout: Annotated[float, START_TIMEOUT.typer()] = START_TIMEOUT_S,
+    hook_timeout: Annotated[float, HOOK_TIMEOUT.typer()] = HOOK_TIMEOUT_S,
     no_warm: Annotated[
         bool, typer.Option("--no-warm", help="Cold-start every reload (no warm spare).")
     ] = False,
@@ -66,22 +71,19 @@ def dev(
     On a terminal the live status (plugins, hooks, URLs, last reload) stays on top and the newest
     log lines stream below it; every line also goes to .mmplug/dev.log.
     """
+    from mmplug._plugin_files import project_dir
+    from mmplug.cli._options import check_level, check_seconds
     from mmplug.errors import UsageError
-    from mmplug.host.logs import normalize_level
 
-    level = normalize_level(log_level)
-    if level is None:
-        raise UsageError(f"unknown log level {log_level!r}", hint="use one of " + ", ".join(LEVELS))
+    level = check_level(log_level)
+    check_seconds(start_timeout=start_timeout, hook_timeout=hook_timeout)
     for name, value in (("--port", port), ("--metrics-port", metrics_port)):
         if value is not None and not 0 <= value <= 65535:
             raise UsageError(f"{name} must be a port number (0-65535), not {value}")
-    dirs = paths or [Path(".")]
+    # a mistyped path fails here, before .mmplug/ is made in it
+    dirs = [Path(project_dir(folder)) for folder in paths] if paths else [Path(project_dir())]
     if attach is not None and len(dirs) != 1:
         raise UsageError("--attach works with exactly one plugin directory")
-    from mmplug.manifest import find_manifest
-
-    for folder in dirs:  # a mistyped path fails here, before .mmplug/ is made in it
-        find_manifest(folder.resolve())
     if record is not None:
         from mmplug.cassette.format import check_cassette_path
 
@@ -95,5 +97,6 @@ def dev(
     env = {"MMPLUG_LOG_LEVEL": "trace"} if level == "trace" else {}  # the SDK stops at debug
     loop = DevLoop(dirs, port=port, metrics_port=metrics_port, as_user=as_user, attach=attach,
                    warm=not no_warm, store=store, world=world, fresh=fresh, python=python,
-                   env=env, ignore=(record,) if record is not None else ())
+                   start_timeout=start_timeout, hook_timeout=hook_timeout, env=env,
+                   ignore=(record,) if record is not None else ())
     run_dev(loop, level, record, plain=plain)

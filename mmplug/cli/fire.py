@@ -1,4 +1,8 @@
-"""``mmplug fire``: fire one hook at a plugin with a realistic payload and show what it did."""
+"""``mmplug fire``: fire one hook at a plugin with a realistic payload and show what it did.
+
+The options' names, kinds and help come from :data:`mmplug.cli._options.FIRE_OPTIONS`, which
+the fast path (:mod:`mmplug.cli._fire_fast`) reads too; this module only gives them to typer.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,9 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+
+from mmplug.cli._options import FIRE as F
+from mmplug.cli._options import HOOK_TIMEOUT_S, START_TIMEOUT_S
 
 
 def register(app: typer.Typer) -> None:
@@ -18,39 +25,26 @@ def fire(
     hook: Annotated[Optional[str], typer.Argument(  # noqa: UP045 (typer on Python 3.10)
         help="The hook: Go or Python name, any case. Omit it on a terminal to pick one.")] = None,
     args: Annotated[Optional[list[str]], typer.Argument(  # noqa: UP045
-        help="The plugin directory (default .) and shortcuts: ExecuteCommand \"/cmd args\", "
-             "ServeHTTP GET /path.", show_default=False)] = None,
-    json_text: Annotated[Optional[str], typer.Option(  # noqa: UP045
-        "--json", help="Payload fields as JSON (merged over the synthesized payload).")] = None,
-    file: Annotated[Optional[Path], typer.Option(  # noqa: UP045
-        "--file", help="Read the payload fields from a JSON file.")] = None,
-    sets: Annotated[Optional[list[str]], typer.Option(  # noqa: UP045
-        "--set", help="Set one field: --set post.message=hi (repeatable).")] = None,
-    as_user: Annotated[Optional[str], typer.Option(  # noqa: UP045
-        "--as", help="Act as this user of the world (username).")] = None,
-    channel: Annotated[Optional[str], typer.Option(  # noqa: UP045
-        "--channel", help="Channel name (or team/name); default town-square.")] = None,
-    message: Annotated[Optional[str], typer.Option(  # noqa: UP045
-        "--message", "-m", help="The post text (post hooks).")] = None,
-    data: Annotated[Optional[str], typer.Option(  # noqa: UP045
-        "--data", "-d", help="ServeHTTP request body; @FILE reads it from FILE, @- from "
-                             "standard input.")] = None,
-    headers: Annotated[Optional[list[str]], typer.Option(  # noqa: UP045
-        "--header", "-H", help="ServeHTTP request header 'Name: value' (repeatable).")] = None,
-    output: Annotated[str, typer.Option("--output", "-o", help="pretty | json")] = "pretty",
-    record: Annotated[Optional[Path], typer.Option(  # noqa: UP045
-        "--record", help="Append the call to this cassette (JSON Lines).")] = None,
-    show_request: Annotated[bool, typer.Option(
-        "--show-request", help="Also print the request sent.")] = False,
-    world: Annotated[Optional[str], typer.Option(  # noqa: UP045
-        "--world", help="World to synthesize from (name or .json path).")] = None,
-    python: Annotated[Optional[str], typer.Option(  # noqa: UP045
-        "--python", help="Interpreter for the plugin (default: its venv, python3).")] = None,
-    hook_timeout: Annotated[float, typer.Option(
-        "--hook-timeout", help="Deadline in seconds for the hook call.")] = 30.0,
-    local: Annotated[bool, typer.Option(
-        "--local", help="Use a short session of its own even when `mmplug dev` runs.")] = False,
-    list_hooks: Annotated[bool, typer.Option("--list", help="List every hook and exit.")] = False,
+        help="The plugin directory (default: the nearest with plugin.json, from here upward) "
+             "and shortcuts: ExecuteCommand \"/cmd args\", ServeHTTP GET /path.",
+        show_default=False)] = None,
+    json_text: Annotated[Optional[str], F["json_text"].typer()] = None,  # noqa: UP045
+    file: Annotated[Optional[Path], F["file"].typer()] = None,  # noqa: UP045
+    sets: Annotated[Optional[list[str]], F["sets"].typer()] = None,  # noqa: UP045
+    as_user: Annotated[Optional[str], F["as_user"].typer()] = None,  # noqa: UP045
+    channel: Annotated[Optional[str], F["channel"].typer()] = None,  # noqa: UP045
+    message: Annotated[Optional[str], F["message"].typer()] = None,  # noqa: UP045
+    data: Annotated[Optional[str], F["data"].typer()] = None,  # noqa: UP045
+    headers: Annotated[Optional[list[str]], F["headers"].typer()] = None,  # noqa: UP045
+    output_format: Annotated[str, F["output_format"].typer()] = "text",
+    record: Annotated[Optional[Path], F["record"].typer()] = None,  # noqa: UP045
+    show_request: Annotated[bool, F["show_request"].typer()] = False,
+    world: Annotated[Optional[str], F["world"].typer()] = None,  # noqa: UP045
+    python: Annotated[Optional[str], F["python"].typer()] = None,  # noqa: UP045
+    start_timeout: Annotated[float, F["start_timeout"].typer()] = START_TIMEOUT_S,
+    hook_timeout: Annotated[float, F["hook_timeout"].typer()] = HOOK_TIMEOUT_S,
+    local: Annotated[bool, F["local"].typer()] = False,
+    list_hooks: Annotated[bool, F["list_hooks"].typer()] = False,
 ) -> None:
     """Fire a hook at the plugin with realistic data and show its response, the API calls
     it made, its logs and the duration. Goes into the running `mmplug dev` of the project if
@@ -59,8 +53,9 @@ def fire(
 
     code = execute(
         hook=hook, args=args, json_text=json_text, file=file, sets=sets, as_user=as_user,
-        channel=channel, message=message, data=data, headers=headers, output=output,
-        record=record, show_request=show_request, world=world, python=python,
-        hook_timeout=hook_timeout, local=local, list_hooks=list_hooks)
+        channel=channel, message=message, data=data, headers=headers,
+        output_format=output_format, record=record, show_request=show_request, world=world,
+        python=python, start_timeout=start_timeout, hook_timeout=hook_timeout, local=local,
+        list_hooks=list_hooks)
     if code:
         raise typer.Exit(code)

@@ -51,7 +51,7 @@ def build_app() -> typer.Typer:
     @app.callback()
     def _root(
         version: bool = typer.Option(
-            False, "--version", callback=version_callback, is_eager=True,
+            False, "--version", "-V", callback=version_callback, is_eager=True,
             help="Show the version."),
     ) -> None:
         """Develop Mattermost server plugins in Python without a Mattermost server."""
@@ -91,7 +91,7 @@ def _exit_now(code: int) -> None:
 def run() -> None:
     """Console-script entry point: run the app, turning mmplug errors into clean messages."""
     argv = sys.argv[1:]
-    if argv == ["--version"]:  # what bug reports ask for: without typer, rich and click
+    if argv in (["--version"], ["-V"]):  # what bug reports ask for: without typer and rich
         from mmplug import __version__
         from mmplug.cli._errors import guard
 
@@ -109,7 +109,7 @@ def run() -> None:
             _exit_now(code)
     from mmplug.cli._errors import run_app
 
-    sys.exit(run_app(build_app()))
+    sys.exit(run_app(build_app(), argv))
 
 
 if __name__ == "__main__":

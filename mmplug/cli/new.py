@@ -8,8 +8,6 @@ from typing import Annotated, Any
 
 import typer
 
-from mmplug.cli._errors import print_error
-
 _HERE = Path(".")
 
 
@@ -41,35 +39,87 @@ def _interactive() -> bool:
     return sys.stdin.isatty() and sys.stdout.isatty()
 
 
-def _prompt(plugin_id: str | None, template: str | None,
-            answers: dict[str, Any]) -> tuple[str, str, dict[str, Any]]:
-    """Ask for display name, id, description, author and template, with defaults."""
-    from mmplug.errors import UsageError
-    from mmplug.scaffold import DEFAULT_TEMPLATE, check_plugin_id, default_answers, list_templates
+def _prompt(plugin_id: str | None, template: str | None, answers: dict[str, Any],
+            parent: Path, force: bool) -> tuple[str, str, dict[str, Any]]:
+    """Ask for display name, id, description, author and template, with defaults. A bad id or
+    template is asked again at once (click's prompt re-asks when the check refuses), so no
+    answer given before it is lost."""
+    from mmplug.scaffold import DEFAULT_TEMPLATE, default_answers, list_templates
     from mmplug.scaffold._ids import display_name
 
     name_default = answers.get("plugin_name") or (display_name(plugin_id) if plugin_id
                                                   else "My Plugin")
     name = typer.prompt("Display name", default=name_default)
     slug = "-".join(name.lower().split()) or "myplugin"
-    suggested = plugin_id or f"com.example.{slug}"
-    while True:
-        plugin_id = typer.prompt("Plugin id", default=suggested)
-        try:
-            for warning in check_plugin_id(plugin_id):
-                typer.echo(f"warning: {warning}", err=True)
-            break
-        except UsageError as exc:  # ask again
-            print_error(exc.render())
+    plugin_id = typer.prompt("Plugin id", default=plugin_id or f"com.example.{slug}",
+                             value_proc=lambda text: _check_id(text, parent, force))
     defaults = default_answers(plugin_id)
     answers["plugin_name"] = name
     answers["description"] = typer.prompt(
-        "Description", default=answers.get("description") or defaults["description"])
+        "Description", default=answers.get("description")
+        or _described(defaults["description"], display_name(plugin_id), name))
     answers["author"] = typer.prompt("Author", default=answers.get("author")
                                      or defaults["author"] or "", show_default=True)
     names = ", ".join(t.name for t in list_templates())
-    template = typer.prompt(f"Template ({names})", default=template or DEFAULT_TEMPLATE)
+    template = typer.prompt(f"Template ({names}, a directory or a git URL)",
+                            default=template or DEFAULT_TEMPLATE, value_proc=_check_template)
     return plugin_id, template, answers
+
+
+def _described(sentence: str, generated_name: str, name: str) -> str:
+    """The default description for the display name the user typed: the one mmplug makes
+    for the id's own name, with that name replaced."""
+    if sentence.startswith(generated_name):
+        return name + sentence[len(generated_name):]
+    return sentence
+
+
+def _check_id(text: str, parent: Path, force: bool) -> str:
+    """``text`` as a plugin id, or ``typer.BadParameter`` (the prompt asks again)."""
+    from mmplug.errors import UsageError
+    from mmplug.scaffold import check_plugin_id
+    from mmplug.scaffold._create import check_target
+
+    plugin_id = text.strip()
+    try:
+        warnings = check_plugin_id(plugin_id)
+        check_target(parent.expanduser().resolve() / plugin_id, force)
+    except UsageError as exc:
+        raise typer.BadParameter(exc.render()) from None
+    for warning in warnings:
+        typer.echo(f"warning: {warning}", err=True)
+    return plugin_id
+
+
+def _check_template(text: str) -> str:
+    """``text`` if it names a template (built-in name, template directory, git URL: cloned
+    only later); else ``typer.BadParameter`` (the prompt asks again)."""
+    from mmplug.errors import UsageError
+    from mmplug.scaffold._find import find_template, is_git_url
+
+    spec = text.strip()
+    if is_git_url(spec):
+        return spec
+    try:
+        find_template(spec, Path("."))  # a name or a directory: nothing is written
+    except UsageError as exc:
+        raise typer.BadParameter(exc.render()) from None
+    return spec
+
+
+def _as_command(plugin_id: str, template: str, answers: dict[str, Any], parent: Path,
+                checkout: str | None) -> str:
+    """The ``mmplug new`` command line that gives these answers without prompts."""
+    import shlex
+
+    words = ["mmplug", "new", plugin_id, "--template", template, "--no-input"]
+    if checkout is not None:
+        words += ["--checkout", checkout]
+    if parent != _HERE:
+        words += ["-o", str(parent)]
+    for key, value in answers.items():
+        words += ["--set", f"{key}={value}"]
+    return shlex.join(words)
 
 
 def register(app: typer.Typer) -> None:
@@ -95,7 +145,7 @@ def register(app: typer.Typer) -> None:
             "--list", help="List the built-in templates and exit.")] = False,
     ) -> None:
         """Scaffold a plugin project from a template."""
-        from mmplug.errors import UsageError
+        from mmplug.errors import MmplugError, UsageError
         from mmplug.scaffold import DEFAULT_TEMPLATE, create_project
 
         if list_:
@@ -103,13 +153,22 @@ def register(app: typer.Typer) -> None:
             return
         answers: dict[str, Any] = _parse_sets(sets or [])
         suggested: dict[str, Any] = {}
-        if not no_input and _interactive():
-            plugin_id, template, suggested = _prompt(plugin_id, template, dict(answers))
+        prompted = not no_input and _interactive()
+        if prompted:
+            plugin_id, template, suggested = _prompt(plugin_id, template, dict(answers),
+                                                     output, force)
         if not plugin_id:
             raise UsageError("a plugin id is needed", hint="mmplug new com.example.hello")
-        project = create_project(plugin_id, template=template or DEFAULT_TEMPLATE,
-                                 parent=output, answers=answers, force=force, ref=checkout,
-                                 suggested=suggested)
+        try:
+            project = create_project(plugin_id, template=template or DEFAULT_TEMPLATE,
+                                     parent=output, answers=answers, force=force,
+                                     ref=checkout, suggested=suggested)
+        except MmplugError as exc:
+            if prompted:  # the answers are not lost: the same, without the prompts
+                command = _as_command(plugin_id, template or DEFAULT_TEMPLATE,
+                                      {**answers, **suggested}, output, checkout)
+                exc.hint = (exc.hint + "\n" if exc.hint else "") + f"your answers: {command}"
+            raise
         for warning in project.warnings:
             typer.echo(f"warning: {warning}", err=True)
         _report(project)

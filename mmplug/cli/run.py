@@ -7,7 +7,18 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-LEVELS = ("trace", "debug", "info", "warn", "error")
+from mmplug.cli._options import (
+    FRESH,
+    HOOK_TIMEOUT,
+    HOOK_TIMEOUT_S,
+    LOG_LEVEL,
+    PROJECT_HELP,
+    PYTHON,
+    START_TIMEOUT,
+    START_TIMEOUT_S,
+    STORE,
+    WORLD,
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -16,44 +27,29 @@ def register(app: typer.Typer) -> None:
 
 def run(
     path: Annotated[
-        Path, typer.Argument(help="The plugin project (directory with plugin.json).")
-    ] = Path("."),
-    log_level: Annotated[
-        str, typer.Option("--log-level", "-l", help="Show this level and up: " + "|".join(LEVELS))
-    ] = "info",
-    fresh: Annotated[
-        bool, typer.Option("--fresh", help="Start from a freshly seeded store.")
-    ] = False,
-    store: Annotated[
-        Optional[str],  # noqa: UP045 (typer needs Optional on Python 3.10)
-        typer.Option("--store", help="State database file, or :memory:. Default .mmplug/state.db."),
+        Optional[Path], typer.Argument(help=PROJECT_HELP, show_default=False)  # noqa: UP045
     ] = None,
-    start_timeout: Annotated[
-        float, typer.Option("--start-timeout", help="Seconds to wait for the handshake.")
-    ] = 10.0,
-    hook_timeout: Annotated[
-        float, typer.Option("--hook-timeout", help="Deadline in seconds per hook call.")
-    ] = 30.0,
-    python: Annotated[
-        Optional[str],  # noqa: UP045
-        typer.Option("--python", help="Interpreter for the plugin (default: its venv, python3)."),
-    ] = None,
+    log_level: Annotated[str, LOG_LEVEL.typer()] = "info",
+    world: Annotated[Optional[str], WORLD.typer(  # noqa: UP045
+        help="World (seed state) for a new store: a name or a .json file.")] = None,
+    fresh: Annotated[bool, FRESH.typer()] = False,
+    store: Annotated[Optional[str], STORE.typer()] = None,  # noqa: UP045 (typer on 3.10)
+    start_timeout: Annotated[float, START_TIMEOUT.typer()] = START_TIMEOUT_S,
+    hook_timeout: Annotated[float, HOOK_TIMEOUT.typer()] = HOOK_TIMEOUT_S,
+    python: Annotated[Optional[str], PYTHON.typer()] = None,  # noqa: UP045
 ) -> None:
     """Run a plugin under the fake host and stream its logs until Ctrl-C."""
-    from mmplug.errors import UsageError
-    from mmplug.host.logs import normalize_level
+    from mmplug._plugin_files import project_dir
+    from mmplug.cli._options import check_level, check_seconds
 
-    level = normalize_level(log_level)
-    if level is None:
-        raise UsageError(f"unknown log level {log_level!r}", hint="use one of " + ", ".join(LEVELS))
-    for name, value in (("--start-timeout", start_timeout), ("--hook-timeout", hook_timeout)):
-        if value <= 0:
-            raise UsageError(f"{name} must be a positive number of seconds, not {value:g}")
-    _serve(path, level, fresh, store, start_timeout, hook_timeout, python)
+    level = check_level(log_level)
+    check_seconds(start_timeout=start_timeout, hook_timeout=hook_timeout)
+    _serve(Path(project_dir(path)), level, world, fresh, store, start_timeout, hook_timeout,
+           python)
 
 
-def _serve(path: Path, level: str, fresh: bool, store: str | None, start_timeout: float,
-           hook_timeout: float, python: str | None) -> None:
+def _serve(path: Path, level: str, world: str | None, fresh: bool, store: str | None,
+           start_timeout: float, hook_timeout: float, python: str | None) -> None:
     import signal
     import threading
 
@@ -68,7 +64,7 @@ def _serve(path: Path, level: str, fresh: bool, store: str | None, start_timeout
             if level_at_least(record.level, level):
                 console.print(render_log(record))
 
-    session = Session([path], store=store, fresh=fresh, python=python,
+    session = Session([path], store=store, world=world, fresh=fresh, python=python,
                       start_timeout=start_timeout, hook_timeout=hook_timeout)
     session.add_observer(Printer())
     stop = threading.Event()

@@ -9,14 +9,13 @@ import typer
 
 ACTION_MARKS = {"added": "A", "updated": "U", "merged": "M", "deleted": "D", "conflict": "C"}
 
-_HERE = Path(".")
-
 
 def register(app: typer.Typer) -> None:
     @app.command("upgrade")
     def upgrade(
-        path: Annotated[Path, typer.Argument(
-            help="The project (made by `mmplug new`).")] = _HERE,
+        path: Annotated[Path | None, typer.Argument(
+            help="The project (made by `mmplug new`). Default: the nearest directory with "
+            "plugin.json from the current directory upward.", show_default=False)] = None,
         template_version: Annotated[str | None, typer.Option(
             "--template-version",
             help="Git ref of the template to apply (tag, branch or commit), for templates from "
@@ -28,10 +27,11 @@ def register(app: typer.Typer) -> None:
             "--allow-dirty", help="Upgrade even with uncommitted changes in git.")] = False,
     ) -> None:
         """Re-render a project from a newer template with a three-way merge."""
+        from mmplug._plugin_files import project_dir
         from mmplug.scaffold import upgrade_project
 
-        result = upgrade_project(path, template_version=template_version, dry_run=dry_run,
-                                 allow_dirty=allow_dirty)
+        result = upgrade_project(Path(project_dir(path)), template_version=template_version,
+                                 dry_run=dry_run, allow_dirty=allow_dirty)
         verb = "would be" if dry_run else "is"
         if result.up_to_date:
             typer.echo(f"{result.project.name} {verb} up to date with template "

@@ -308,3 +308,68 @@ def _set_nested(target: dict[str, Any], keys: list[str], value: Any) -> None:
             target[key] = child
         target = child
     target[keys[-1]] = value
+
+
+def field_values(message: Message, prefix: str = "") -> list[tuple[str, str]]:
+    """Every field set in ``message`` as ``(path, value)``: the path as ``--set`` takes it, the
+    value as text (strings quoted as JSON, bytes as text when they are UTF-8, free-form
+    ``Struct`` values as compact JSON)."""
+    rows: list[tuple[str, str]] = []
+    for fd, value in message.ListFields():
+        path = f"{prefix}.{fd.name}" if prefix else fd.name
+        if _is_map(fd):
+            value_fd = _msg(fd).fields_by_name["value"]
+            for key in sorted(value):
+                _field_rows(value_fd, value[key], f"{path}.{key}", rows)
+        elif fd.is_repeated:
+            if fd.type == _MESSAGE and _msg(fd).full_name not in _FREE_FORM:
+                for i, item in enumerate(value):
+                    rows.extend(field_values(item, f"{path}[{i}]"))
+            else:
+                rows.append((path, "[" + ", ".join(_value_text(fd, v) for v in value) + "]"))
+        else:
+            _field_rows(fd, value, path, rows)
+    return rows
+
+
+def _field_rows(fd: FieldDescriptor, value: Any, path: str, rows: list[tuple[str, str]]
+                ) -> None:
+    if fd.type == _MESSAGE and _msg(fd).full_name not in _FREE_FORM | _WRAPPERS:
+        inner = field_values(value, path)
+        rows.extend(inner if inner else [(path, "{}")])
+    else:
+        rows.append((path, _value_text(fd, value)))
+
+
+def _value_text(fd: FieldDescriptor, value: Any) -> str:
+    if fd.type == _MESSAGE:
+        from google.protobuf import json_format
+
+        return json.dumps(json_format.MessageToDict(value), ensure_ascii=False,
+                          separators=(", ", ": "))
+    if fd.type == _ENUM:
+        number = _enum(fd).values_by_number.get(value)
+        return number.name if number is not None else str(value)
+    if fd.type == _BOOL:
+        return "true" if value else "false"
+    if fd.type == _BYTES:
+        try:
+            return json.dumps(bytes(value).decode("utf-8"), ensure_ascii=False)
+        except UnicodeDecodeError:
+            return f"({len(value)} bytes)"
+    if fd.type == _STRING:
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def field_paths(descriptor: Descriptor, prefix: str = "", depth: int = 3) -> list[str]:
+    """The paths ``--set`` can reach in a message of type ``descriptor``, ``depth`` levels
+    deep (lists and maps stop there: their items are addressed by index or key)."""
+    paths: list[str] = []
+    for fd in descriptor.fields:
+        path = f"{prefix}.{fd.name}" if prefix else fd.name
+        paths.append(path)
+        if (depth > 1 and fd.type == _MESSAGE and not fd.is_repeated
+                and _msg(fd).full_name not in _FREE_FORM | _WRAPPERS):
+            paths.extend(field_paths(_msg(fd), path, depth - 1))
+    return paths

@@ -51,10 +51,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def _find_plugin_dir(start: Path) -> Path | None:
-    for folder in (start, *start.parents):
-        if (folder / "plugin.json").is_file():
-            return folder
-    return None
+    """The nearest plugin project at or above ``start``, as every mmplug command finds it."""
+    from mmplug._plugin_files import find_project
+
+    found = find_project(str(start))
+    return Path(found) if found is not None else None
 
 
 @pytest.fixture(scope="session")

@@ -40,14 +40,14 @@ def test_bundle_prints_path_size_and_sha256(
 def test_bundle_json_output_and_out_dir(wheelhouse: Wheelhouse, tmp_path: Path) -> None:
     project = copy_sample(tmp_path)
     out = tmp_path / "release"
-    result = _mmplug("bundle", str(project), "-o", str(out), "--output", "json",
+    result = _mmplug("bundle", str(project), "-o", str(out), "--format", "json",
                      *_target_args(wheelhouse))
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     assert data["path"] == str(out / "com.example.bundle-sample-1.2.3.tar.gz")
     assert data["size"] == Path(data["path"]).stat().st_size
     assert data["targets"] == [f"{wheelhouse.platform}-cp{wheelhouse.python.replace('.', '')}"]
-    inspected = _mmplug("bundle", "inspect", data["path"], "--output", "json")
+    inspected = _mmplug("bundle", "inspect", data["path"], "--format", "json")
     assert inspected.returncode == 0, inspected.stderr
     report = json.loads(inspected.stdout)
     assert report["ok"] and report["sha256"] == data["sha256"]

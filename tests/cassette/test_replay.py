@@ -89,7 +89,7 @@ def test_fire_record_then_replay(parrot: Path) -> None:
     for args in (["OnActivate"], ["ExecuteCommand", "/parrot hi"], ["ServeHTTP", "/status"]):
         result = subprocess.run(
             [sys.executable, "-m", "mmplug.cli.main", "fire", *args, "--record", str(cassette),
-             "--python", sys.executable, "--output", "json"],
+             "--python", sys.executable, "--format", "json"],
             cwd=parrot, capture_output=True, text=True, timeout=60)
         assert result.returncode == 0, result.stderr
     lines = cassette.read_text().splitlines()
@@ -191,7 +191,7 @@ def test_replay_runs_the_calls_on_one_cpu_unless_told_otherwise(parrot: Path) ->
     short_run = parrot / "short.jsonl"  # one call: not worth pinning, so it matches as recorded
     fired = subprocess.run(
         [sys.executable, "-m", "mmplug.cli.main", "fire", "ExecuteCommand", "/parrot hi",
-         "--record", str(short_run), "--python", sys.executable, "--output", "json"],
+         "--record", str(short_run), "--python", sys.executable, "--format", "json"],
         cwd=parrot, capture_output=True, text=True, timeout=60)
     assert fired.returncode == 0, fired.stderr
     assert replay_cli(str(short_run), "--check", cwd=parrot).returncode == 0

@@ -13,7 +13,7 @@ Cli = Callable[..., subprocess.CompletedProcess[str]]
 
 
 def fire_json(cli: Cli, plugin: Path, *args: str) -> tuple[int, dict]:
-    result = cli("fire", *args, "--output", "json", cwd=plugin)
+    result = cli("fire", *args, "--format", "json", cwd=plugin)
     assert result.stdout.strip(), result.stderr
     return result.returncode, json.loads(result.stdout)
 
@@ -182,7 +182,7 @@ def test_serve_http_data_from_a_file_or_stdin_arrives_byte_for_byte(
 
     piped = subprocess.run(
         [sys.executable, "-m", "mmplug.cli.main", "fire", "ServeHTTP", "POST", "/echo",
-         "--data", "@-", "--output", "json", "--python", sys.executable],
+         "--data", "@-", "--format", "json", "--python", sys.executable],
         cwd=echo_plugin, input=body, capture_output=True, timeout=60)
     assert piped.returncode == 0, piped.stderr
     assert json.loads(json.loads(piped.stdout)["http"]["body"])["sha256"] == seen["sha256"]

@@ -52,7 +52,7 @@ def test_fire_goes_into_the_running_dev_session(cli: Cli, dev_session: Path,
     cassette = tmp_path / "dev.jsonl"
     deadline = time.monotonic() + 30
     while True:  # the plugin may still be activating right after the pointer appears
-        result = cli("fire", "ExecuteCommand", "/parrot from dev", "--output", "json",
+        result = cli("fire", "ExecuteCommand", "/parrot from dev", "--format", "json",
                      "--record", str(cassette), cwd=dev_session)
         if result.returncode == 0 or time.monotonic() > deadline:
             break
@@ -61,10 +61,10 @@ def test_fire_goes_into_the_running_dev_session(cli: Cli, dev_session: Path,
     assert result.returncode == 0, doc.get("error") or result.stderr
     assert doc["response"]["response"]["text"] == "repeated 8 characters"
     # the dev session's state: the post counter its own MessageHasBeenPosted keeps
-    status = cli("fire", "ServeHTTP", "GET", "/status", "--output", "json", cwd=dev_session)
+    status = cli("fire", "ServeHTTP", "GET", "/status", "--format", "json", cwd=dev_session)
     assert status.returncode == 0, status.stderr
     assert json.loads(status.stdout)["http"]["status"] == 200
     lines = cassette.read_text().splitlines()
     assert json.loads(lines[1])["hook"] == "ExecuteCommand"
-    local = cli("fire", "OnActivate", "--local", "--output", "json", cwd=dev_session)
+    local = cli("fire", "OnActivate", "--local", "--format", "json", cwd=dev_session)
     assert local.returncode == 0 and json.loads(local.stdout)["hook"] == "OnActivate"

@@ -65,8 +65,9 @@ def test_fast_defaults_equal_the_typer_command() -> None:
 
 @pytest.mark.parametrize(("argv", "expected"), [
     (["OnActivate"], {"hook": "OnActivate", "args": None}),
-    (["ExecuteCommand", "/echo", "hi", "-mhello", "--output=json"],
-     {"hook": "ExecuteCommand", "args": ["/echo", "hi"], "message": "hello", "output": "json"}),
+    (["ExecuteCommand", "/echo", "hi", "-mhello", "--format=json"],
+     {"hook": "ExecuteCommand", "args": ["/echo", "hi"], "message": "hello",
+      "output_format": "json"}),
     (["--set", "a=1", "MessageWillBePosted", "--set", "b=2", "--local"],
      {"hook": "MessageWillBePosted", "args": None, "sets": ["a=1", "b=2"], "local": True}),
     (["ServeHTTP", "GET", "/x", "-H", "A: b", "--hook-timeout", "2.5", "--", "--odd"],
@@ -118,7 +119,7 @@ def test_a_cold_fire_does_not_import_typer(parrot_plugin: Path) -> None:
     done = _cold_fire(
         "import atexit, sys\n"
         "atexit.register(lambda: print('typer loaded:', 'typer' in sys.modules, file=sys.stderr))",
-        "OnActivate", str(parrot_plugin), "--output", "json")
+        "OnActivate", str(parrot_plugin), "--format", "json")
     assert done.returncode == 0, done.stderr
     assert '"ok": true' in done.stdout
     assert "typer loaded: False" in done.stderr
@@ -129,7 +130,7 @@ def test_a_cold_fire_adopts_the_plugin_process_it_started_first(parrot_plugin: P
         "import atexit\nearly = []\n" + _at_early_start("early.append(self)")
         + "atexit.register(lambda: print('early', len(early), 'hits', sum(p.hits for p in early),"
         " 'misses', sum(p.misses for p in early), file=sys.stderr))",
-        "OnActivate", str(parrot_plugin), "--output", "json", cwd=parrot_plugin.parent)
+        "OnActivate", str(parrot_plugin), "--format", "json", cwd=parrot_plugin.parent)
     assert done.returncode == 0, done.stderr
     assert "early 1 hits 1 misses 0" in done.stderr
     assert '"ok": true' in done.stdout
@@ -141,7 +142,7 @@ def test_a_relative_python_is_resolved_alike_for_the_early_start_and_the_launch(
     done = _cold_fire(
         "import atexit\nearly = []\n" + _at_early_start("early.append(self)")
         + "atexit.register(lambda: print('hits', sum(p.hits for p in early), file=sys.stderr))",
-        "OnActivate", str(parrot_plugin), "--output", "json", cwd=cwd,
+        "OnActivate", str(parrot_plugin), "--format", "json", cwd=cwd,
         python=os.path.relpath(sys.executable, cwd))  # the plugin runs in its own directory
     assert done.returncode == 0, done.stderr
     assert '"ok": true' in done.stdout
@@ -229,19 +230,19 @@ def test_a_cold_fire_starts_the_plugin_before_its_heavy_imports(parrot_plugin: P
             "heavy = [m for m in ('grpc', 'google.protobuf', 'typing', 'pathlib', 'dataclasses',"
             " 'sqlite3') if m in sys.modules]",
             "print('loaded at the early start:', heavy, file=sys.stderr)"),
-        "OnActivate", str(parrot_plugin), "--output", "json")
+        "OnActivate", str(parrot_plugin), "--format", "json")
     assert done.returncode == 0, done.stderr
     assert "loaded at the early start: []" in done.stderr
 
 
-@pytest.mark.parametrize("output", ["json", "pretty"])
+@pytest.mark.parametrize("output", ["json", "text"])
 def test_a_reader_that_stops_reading_ends_fire_quietly(parrot_plugin: Path, output: str) -> None:
     read_end, write_end = os.pipe()
     os.close(read_end)  # like `mmplug fire ... | head -0`: nobody reads what fire prints
     try:
         done = subprocess.run(
             [sys.executable, "-m", "mmplug.cli.main", "fire", "MessageWillBePosted",
-             str(parrot_plugin), "--output", output, "--python", sys.executable],
+             str(parrot_plugin), "--format", output, "--python", sys.executable],
             stdout=write_end, stderr=subprocess.PIPE, text=True, timeout=60)
     finally:
         os.close(write_end)

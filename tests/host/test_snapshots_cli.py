@@ -13,7 +13,7 @@ from mmplug.host.session import Session
 
 def _state(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "mmplug.cli.main", "state", *args, "--path", str(project)],
+        [sys.executable, "-m", "mmplug.cli.main", "state", *args, str(project)],
         capture_output=True, text=True, timeout=60, check=False,
     )
 
@@ -63,7 +63,14 @@ def test_bad_names_and_unknown_snapshots_are_clear_errors(project: Path) -> None
     assert again.returncode == 1 and "--force" in again.stderr
 
 
-def test_snapshot_without_any_state_says_how_to_create_it(tmp_path: Path) -> None:
-    result = _state(tmp_path, "snapshot", "x")
+def test_snapshot_without_any_state_says_how_to_create_it(parrot_plugin: Path) -> None:
+    result = _state(parrot_plugin, "snapshot", "x")
     assert result.returncode == 1
     assert "mmplug run" in result.stderr
+
+
+def test_a_directory_without_a_plugin_is_refused_and_left_alone(tmp_path: Path) -> None:
+    result = _state(tmp_path, "reset")
+    assert result.returncode == 1
+    assert f"error: no plugin.json in {tmp_path}" in result.stderr
+    assert not (tmp_path / ".mmplug").exists()

@@ -172,7 +172,7 @@ def test_prompts_on_a_terminal(mmplug, tmp_path, monkeypatch):
         "Weather Bot\nbad id!\n\nTells the weather\nJane\nbot\n"))
     result = mmplug("new", "-o", str(tmp_path))
     assert result.code == 0, result.err
-    assert "invalid plugin id 'bad id!'" in result.err  # asked again, same default
+    assert "invalid plugin id 'bad id!'" in result.out  # asked again, same default
     project = tmp_path / "com.example.weather-bot"
     record = json.loads((project / ".mmplug-answers.json").read_text())
     assert record["template"] == "bot"
@@ -258,3 +258,64 @@ def test_prompts_with_a_foreign_template_keep_only_its_variables(mmplug, tmp_pat
     record = json.loads((tmp_path / "com.example.demo" / ".mmplug-answers.json").read_text())
     assert "author" not in record["answers"]
     assert record["answers"]["description"] == "A demo"  # typed at the prompt: the last word
+
+
+def test_questions_on_a_real_terminal_ask_again_and_keep_the_answers(tmp_path):
+    """Through a pseudo-terminal, as a user types: a bad id and a mistyped template are asked
+    again at once, the other answers stay, and the description follows the display name."""
+    from pty_terminal import Terminal
+
+    with Terminal("new", "com.example.wx", cwd=tmp_path) as term:
+        term.expect(r"Display name \[Wx\]: ")
+        term.type("Weather Bot")
+        term.expect(r"Plugin id \[com\.example\.wx\]: ")
+        term.type("bad id!")
+        term.expect(r"invalid plugin id 'bad id!'")
+        term.expect(r"Plugin id \[com\.example\.wx\]: ")  # asked again, same default
+        term.type("")
+        term.expect(r"Description \[Weather Bot: a Mattermost plugin written in Python\.\]: ")
+        term.type("")
+        term.expect(r"Author \[.*\]: ")
+        term.type("Jane")
+        term.expect(r"Template \(bot, http, minimal, slash-command.*\) \[minimal\]: ")
+        term.type("bott")
+        term.expect(r"unknown template 'bott'")
+        term.expect(r"Template \(.*\) \[minimal\]: ")  # only the template is asked again
+        term.type("bot")
+        term.expect(r"Created com\.example\.wx from template 'bot'")
+        assert term.wait() == 0
+    record = json.loads((tmp_path / "com.example.wx" / ".mmplug-answers.json").read_text())
+    assert record["template"] == "bot"
+    assert record["answers"]["plugin_name"] == "Weather Bot"
+    assert record["answers"]["description"] == "Weather Bot: a Mattermost plugin written in " \
+                                               "Python."
+    assert record["answers"]["author"] == "Jane"
+
+
+def test_a_taken_project_directory_is_asked_again_at_the_id(mmplug, tmp_path, monkeypatch):
+    import io
+
+    (tmp_path / "com.example.taken").mkdir()
+    (tmp_path / "com.example.taken" / "notes.txt").write_text("mine")
+    monkeypatch.setattr("mmplug.cli.new._interactive", lambda: True)
+    monkeypatch.setattr("sys.stdin", io.StringIO(
+        "Taken\n\ncom.example.free\n\n\n\n"))  # the default id is taken: another one
+    result = mmplug("new", "-o", str(tmp_path))
+    assert result.code == 0, result.err
+    assert "com.example.taken already exists and is not empty" in result.out
+    assert (tmp_path / "com.example.free" / "plugin.json").is_file()
+    assert (tmp_path / "com.example.taken" / "notes.txt").read_text() == "mine"
+
+
+def test_answers_are_given_back_when_the_project_cannot_be_made(mmplug, tmp_path, monkeypatch):
+    import io
+
+    monkeypatch.setattr("mmplug.cli.new._interactive", lambda: True)
+    monkeypatch.setattr("sys.stdin", io.StringIO(
+        "Remote\n\nFrom afar\nJane\nfile:///nowhere/template.git\n"))
+    result = mmplug("new", "-o", str(tmp_path))
+    assert result.code != 0
+    assert "your answers: mmplug new com.example.remote --template " \
+           "file:///nowhere/template.git --no-input" in result.err
+    assert "--set 'description=From afar'" in result.err
+    assert listing(tmp_path) == []

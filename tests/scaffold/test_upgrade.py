@@ -94,8 +94,11 @@ def test_answers_edited_in_the_record_are_applied(mmplug, made):
 
 
 def test_not_a_generated_project(mmplug, tmp_path):
+    (tmp_path / "plugin.json").write_text('{"id": "com.example.by-hand"}')  # a plugin, not new's
     result = mmplug("upgrade", str(tmp_path))
     assert result.code == 2 and ".mmplug-answers.json" in result.err
+    nothing = mmplug("upgrade", str(tmp_path / "elsewhere"))
+    assert nothing.code == 1 and "there is no directory" in nothing.err
 
 
 def test_builtin_templates_have_no_versions(mmplug, tmp_path):
