@@ -7,6 +7,8 @@ from typing import Annotated, Optional
 
 import typer
 
+from mmplug.cli._options import FORMAT, PROJECT_HELP, PYTHON, START_TIMEOUT, START_TIMEOUT_S
+
 
 def register(app: typer.Typer) -> None:
     # short_help: typer keeps a docstring's line breaks in the command list
@@ -15,35 +17,35 @@ def register(app: typer.Typer) -> None:
 
 
 def check(
-    path: Annotated[Path, typer.Argument(help="The plugin directory (default .).")] = Path("."),
-    server_version: Annotated[Optional[str], typer.Option(  # noqa: UP045 (typer on 3.10)
+    path: Annotated[Optional[Path], typer.Argument(  # noqa: UP045 (typer on 3.10)
+        help=PROJECT_HELP, show_default=False)] = None,
+    server_version: Annotated[Optional[str], typer.Option(  # noqa: UP045
         "--server-version", help="Check against this Mattermost version instead of the "
                                  "manifest's min_server_version.")] = None,
-    output_format: Annotated[str, typer.Option(
-        "--format", help="text | json")] = "text",
-    python: Annotated[Optional[str], typer.Option(  # noqa: UP045
-        "--python", help="Interpreter for the plugin (default: its venv, python3).")] = None,
-    start_timeout: Annotated[float, typer.Option(
-        "--start-timeout", help="Seconds the plugin may take to start.")] = 10.0,
+    output_format: Annotated[str, FORMAT.typer()] = "text",
+    python: Annotated[Optional[str], PYTHON.typer()] = None,  # noqa: UP045
+    start_timeout: Annotated[float, START_TIMEOUT.typer()] = START_TIMEOUT_S,
 ) -> None:
     """Start the plugin (without activating it) to learn its hooks, read its code for the
     PluginAPI methods it calls, validate its manifest, and report everything that works under
     mmplug but not on a real server: hooks a Python plugin never receives, hooks and methods
     newer than the server versions it declares, answers the server ignores, manifest problems.
     Exit 0 when there are only notes, 1 on any warning or error, 2 for usage errors."""
+    from mmplug._plugin_files import project_dir
     from mmplug.check import check_project, parse_version
     from mmplug.cli._console import output_console
+    from mmplug.cli._options import check_format, check_seconds
     from mmplug.cli._render import print_check_report
     from mmplug.errors import UsageError
     from mmplug.host.session import Session
 
-    if output_format not in ("text", "json"):
-        raise UsageError(f"unknown format {output_format!r}", hint="use --format text or json")
+    check_format(output_format)
+    check_seconds(start_timeout=start_timeout)
     if server_version is not None and parse_version(server_version) is None:
         raise UsageError(f"--server-version {server_version!r} is not a version",
                          hint="write it like 9.11 or 10.5.1")
-    with Session([path], store=":memory:", python=python, start_timeout=start_timeout,
-                 activate=False) as session:
+    with Session([project_dir(path)], store=":memory:", python=python,
+                 start_timeout=start_timeout, activate=False) as session:
         handle = session.plugin()
         report = check_project(handle.manifest.plugin_dir, handle.implemented,
                                handle.manifest.raw, server_version)
