@@ -2,7 +2,7 @@
 
 Public surface::
 
-    validate_manifest(data: dict) -> list[Finding]          # mirrors the server's checks
+    validate_manifest(data: dict) -> list[Finding]          # mmplug.manifest: the server's checks
     build_bundle(BundleOptions(project=Path(...))) -> BundleResult
     inspect_bundle(path: Path) -> Report                      # never extracts anything
 
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from mmplug.bundle.build import BundleOptions, BundleResult, build_bundle
 from mmplug.bundle.inspect import Report, inspect_bundle
-from mmplug.bundle.validate import Finding, validate_manifest
+from mmplug.manifest import Finding, validate_manifest
 
 __all__ = [
     "BundleOptions",

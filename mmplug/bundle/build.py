@@ -23,11 +23,18 @@ from mmplug.bundle.inspect import UPLOAD_LIMIT
 from mmplug.bundle.requirements import Requirements, plugin_requirements, sdk_requirements
 from mmplug.bundle.shim import COMMON_DIR, SHIM_NAME, VENDOR_DIR, shim_source
 from mmplug.bundle.tarball import Entry, archive_mtime, write_tarball
-from mmplug.bundle.targets import Target, make_targets
-from mmplug.bundle.validate import Finding, errors_only, validate_manifest
+from mmplug.bundle.targets import Target, make_targets, plan_pythons
 from mmplug.bundle.vendor import Reporter, install_target
 from mmplug.errors import BundleError, ManifestError, UsageError
-from mmplug.manifest import MANIFEST_NAMES, find_manifest
+from mmplug.manifest import (
+    MANIFEST_NAMES,
+    Finding,
+    errors_only,
+    find_manifest,
+    manifest_error,
+    read_json,
+    validate_manifest,
+)
 
 
 @dataclass
@@ -66,14 +73,7 @@ def read_manifest(root: Path) -> tuple[Path, dict[str, Any]]:
     if path.name != "plugin.json":
         raise ManifestError(f"{path.name}: mmplug bundle reads plugin.json only",
                             hint="convert the manifest to plugin.json (the server reads either)")
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise ManifestError(
-            f"{path}: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}",
-            hint="fix the syntax; `python -m json.tool plugin.json` shows the spot",
-        ) from None
-    return path, data
+    return path, read_json(path)
 
 
 def check_manifest(path: Path, data: dict[str, Any]) -> list[Finding]:
@@ -84,11 +84,8 @@ def check_manifest(path: Path, data: dict[str, Any]) -> list[Finding]:
                                 'add "version": "0.1.0"'))
     errors = errors_only(findings)
     if errors:
-        raise ManifestError(
-            f"{path}: {len(errors)} problem(s) in the manifest",
-            details="\n".join(f"  {f}" for f in errors),
-            hint="fix every field listed above, then run mmplug bundle again",
-        )
+        raise manifest_error(path, errors,
+                             "fix every field listed above, then run mmplug bundle again")
     return findings
 
 
@@ -96,13 +93,16 @@ def build_bundle(options: BundleOptions) -> BundleResult:
     root = options.project.resolve()
     if not root.is_dir():
         raise UsageError(f"{options.project} is not a directory", hint="pass a plugin project")
-    targets = make_targets(options.platforms, options.pythons)
+    make_targets(options.platforms, options.pythons)  # a bad option fails before anything else
     mtime = archive_mtime()
     if options.wheelhouse is not None and not options.wheelhouse.is_dir():
         raise UsageError(f"--wheelhouse {options.wheelhouse} is not a directory",
                          hint="fill one with `pip download -d DIR ...` or drop the option")
     manifest_path, data = read_manifest(root)
     findings = check_manifest(manifest_path, data)
+    pythons, target_warnings, target_notes = plan_pythons(
+        options.pythons, data["server"].get("python_version"))
+    targets = make_targets(options.platforms, pythons)
     out_dir = (options.out_dir or root / "dist").resolve()
     try:  # before the long part: a bad -o fails at once
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -127,7 +127,7 @@ def build_bundle(options: BundleOptions) -> BundleResult:
         if options.reporter is not None:
             options.reporter.stage("writing the tarball")
         sha = write_tarball(entries, dest, mtime=mtime)
-    warnings = [str(f) for f in findings] + collection.warnings
+    warnings = [str(f) for f in findings] + target_warnings + collection.warnings
     if dest.stat().st_size > UPLOAD_LIMIT:
         warnings.append(f"{dest.name} is over 100 MiB, the server's default upload limit "
                         "(FileSettings.MaxFileSize): ship fewer targets or raise the limit")
@@ -135,7 +135,7 @@ def build_bundle(options: BundleOptions) -> BundleResult:
         path=dest, size=dest.stat().st_size, sha256=sha, plugin_id=plugin_id,
         version=str(data["version"]), targets=[t.tag for t in targets],
         files=len(entries), requirements=requirements.lines, warnings=warnings,
-        notes=list(requirements.dropped),
+        notes=target_notes + list(requirements.dropped),
     )
 
 

@@ -18,8 +18,8 @@ from typing import Any
 
 from mmplug.bundle.shim import COMMON_DIR, VENDOR_DIR
 from mmplug.bundle.tarball import sha256_file
-from mmplug.bundle.validate import Finding, errors_only, validate_manifest
 from mmplug.errors import BundleError
+from mmplug.manifest import Finding, errors_only, validate_manifest
 
 UPLOAD_LIMIT = 100 * 1024 * 1024  # the server's default FileSettings.MaxFileSize
 MAX_MEMBER_SIZE = 100 * 1024 * 1024

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 
-from mmplug.bundle.targets import OLDEST_PYTHON_MINOR
+from mmplug.manifest import OLDEST_PYTHON_MINOR
 
 SHIM_NAME = "mmplug_entry.py"
 VENDOR_DIR = "mmplug_vendor"

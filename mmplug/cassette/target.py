@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from google.protobuf.message import Message
 
     from mmplug.cassette.recorder import CassetteRecorder
+    from mmplug.host.logs import LogRecord
     from mmplug.host.payloads import Scene
     from mmplug.host.session import HookResult, Session
     from mmplug.protocol.catalog import HookSpec
@@ -31,11 +32,12 @@ class FireOutcome:
     """
 
     def __init__(self, entry: dict[str, Any] | None = None, *,
-                 result: HookResult | None = None) -> None:
+                 result: HookResult | None = None, warnings: list[str] | None = None) -> None:
         if (entry is None) == (result is None):
             raise TypeError("FireOutcome takes an entry or a result")
         self._entry = entry
         self._result = result
+        self.warnings = list(warnings or [])  # what the host said while loading the plugin
 
     @property
     def entry(self) -> dict[str, Any]:
@@ -44,6 +46,8 @@ class FireOutcome:
 
             assert self._result is not None
             self._entry = entry_dict(self._result, 1)
+        if self.warnings and "warnings" not in self._entry:
+            self._entry["warnings"] = self.warnings
         return self._entry
 
     @property
@@ -81,11 +85,18 @@ class _Capture:
     def __init__(self) -> None:
         self.results: dict[str, HookResult] = {}
         self.last: dict[str, HookResult] = {}
+        self.warnings: list[str] = []  # the host's warnings about loading the plugin
 
     def on_hook_call(self, result: HookResult) -> None:
         if result.hook in ("OnActivate", "OnDeactivate"):
             self.results.setdefault(result.hook, result)
         self.last[result.hook] = result
+
+    def on_log(self, record: LogRecord) -> None:
+        from mmplug.host.launcher import LOAD_NOTICE
+
+        if record.source == "host" and record.module == LOAD_NOTICE:
+            self.warnings.append(record.message)
 
 
 def registered_commands(store: Any, plugin_id: str) -> list[str]:
@@ -254,10 +265,10 @@ class LocalTarget:
                 entry["error"], entry["hint"] = exc.message, exc.hint
                 if exc.details:
                     entry["details"] = exc.details
-                return FireOutcome(entry)
+                return FireOutcome(entry, warnings=self._capture.warnings)
         if self.recorder is not None:
             self.recorder.record(result)
-        return FireOutcome(result=result)
+        return FireOutcome(result=result, warnings=self._capture.warnings)
 
     def fire_http(self, init: Message, body: bytes) -> FireOutcome:
         from mmplug.cassette.http import call_http
@@ -271,7 +282,7 @@ class LocalTarget:
         outcome = call_http(self.session, init, body)
         if self.recorder is not None:
             self.recorder.record(outcome.result, http=outcome.http)
-        return FireOutcome(outcome.entry)
+        return FireOutcome(outcome.entry, warnings=self._capture.warnings)
 
     def _check_implemented(self, hook: str) -> None:
         have = self.implemented()

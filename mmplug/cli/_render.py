@@ -132,6 +132,8 @@ def print_outcome(console: Console, entry: dict[str, Any], *, show_request: bool
     title = Text.assemble((entry.get("hook", "?"), "bold"), " → ",
                           (entry.get("plugin_id", ""), "magenta"), f"  ({took})")
     console.print(title)
+    for warning in entry.get("warnings") or []:  # the host's notes on loading the plugin
+        console.print(Text(f"warning: {warning}", style="yellow"))
     console.print(verdict(entry))
     if entry.get("details"):
         console.print(Text(str(entry["details"]), style="dim"))

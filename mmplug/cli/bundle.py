@@ -57,8 +57,9 @@ def build(
         "--platform", help="Target server platform, repeatable (linux-amd64, linux-arm64, "
         "darwin-amd64, darwin-arm64). Default: linux-amd64 and linux-arm64.")] = None,
     python: Annotated[list[str] | None, typer.Option(
-        "--python", help="Target CPython version, repeatable, e.g. 3.11. "
-        "Default: the Python running mmplug.")] = None,
+        "--python", help="Target CPython version, repeatable, e.g. 3.11. Default: the "
+        "versions server.python_version in plugin.json names, else the Python running "
+        "mmplug.")] = None,
     wheelhouse: Annotated[Path | None, typer.Option(
         "--wheelhouse", help="Install wheels only from this directory (offline build).")] = None,
     force: Annotated[bool, typer.Option(

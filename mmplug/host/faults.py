@@ -25,6 +25,11 @@ FAULTS: dict[str, tuple[str, str]] = {
         "on PATH)",
         "create a virtualenv in the plugin directory (`python3 -m venv venv`) or pass --python",
     ),
+    "no-sdk": (
+        "{python} cannot import {module}, which the mmplug SDK needs, so the plugin stopped "
+        "before its handshake. That interpreter was picked because {why}",
+        "install mmplug into that interpreter, or pass --python with one that has it",
+    ),
     "spawn-failed": (
         "could not start `{command}`: {error}",
         "check that the interpreter exists and is executable",

@@ -3,9 +3,10 @@
 ``launch()`` does what Mattermost's Python supervisor and go-plugin's client do together:
 
 1. pick the interpreter (``venv/bin/python`` ... in the plugin dir, then ``python3``/``python``
-   on PATH, unless one is given), run ``<python> <executable>`` in the plugin directory with
-   the host environment plus the magic cookie, ``PLUGIN_*`` variables and
-   ``MATTERMOST_PLUGIN_API_TARGET``;
+   on PATH, unless one is given; where that ``python3`` cannot import the SDK, the interpreter
+   running mmplug, said once: :func:`~mmplug.host._child_env.choose_python`), run
+   ``<python> <executable>`` in the plugin directory with the host environment plus the magic
+   cookie, ``PLUGIN_*`` variables and ``MATTERMOST_PLUGIN_API_TARGET``;
 2. read the first stdout line within the start timeout and parse it by go-plugin's rules;
 3. dial the announced address and check ``grpc.health.v1.Health`` for service ``"plugin"``.
 
@@ -36,8 +37,11 @@ from mmplug.host._child_env import (  # noqa: F401 (re-exported: the launcher's 
     MAX_PORT,
     MIN_PORT,
     VENV_PYTHONS,
+    Interpreter,
+    choose_python,
     find_python,
     plugin_env,
+    server_python,
 )
 from mmplug.host._process import LIVE, kill_group, spawn, wait_exit
 from mmplug.host.faults import fault
@@ -51,6 +55,11 @@ NOISE_WAIT = 0.5  # how long to look for a real handshake after a bad first line
 MAX_MESSAGE = 2**31 - 1
 KEPT_STDOUT_LINES = 4
 _ATOI = re.compile(r"[+-]?[0-9]+")
+# A plugin that dies importing what the SDK needs: the interpreter is the problem, not the code.
+_NO_SDK = re.compile(r"ModuleNotFoundError: No module named "
+                     r"'((?:mmplug|grpc|grpc_health|google\.protobuf)(?:\.[\w.]+)?|google)'")
+_NOTED_FALLBACKS: set[str] = set()  # "using mmplug's interpreter" is said once per process
+LOAD_NOTICE = "mmplug.host.load"
 
 
 @dataclass(frozen=True)
@@ -187,6 +196,7 @@ class PluginProcess:
         self.pump = pump
         self.stdout = StdoutReader(popen.stdout, manifest.id)
         self.handshake: Handshake | None = None
+        self.interpreter: Interpreter | None = None  # what launch() picked, and why
         self.channel: object | None = None  # grpc.Channel once connected
         self._closed = False
 
@@ -280,10 +290,13 @@ def launch(
     ``spawner`` replaces :func:`spawn` (same signature), e.g. the dev loop's warm spares.
     """
     deadline = time.monotonic() + start_timeout
-    interpreter = find_python(manifest.plugin_dir, python)
+    interpreter = choose_python(manifest.plugin_dir, python)
     if interpreter is None:
         raise fault("no-python", manifest.id, plugin_dir=manifest.plugin_dir)
-    command = [interpreter, manifest.executable]
+    if interpreter.rule == "mmplug" and interpreter.instead_of not in _NOTED_FALLBACKS:
+        _NOTED_FALLBACKS.add(interpreter.instead_of)
+        log_sink(load_notice(manifest.id, fallback_note(interpreter)))
+    command = [interpreter.path, manifest.executable]
     try:
         popen = (spawner or spawn)(
             command, cwd=manifest.plugin_dir, env=plugin_env(api_target, env)
@@ -292,6 +305,7 @@ def launch(
         raise fault("spawn-failed", manifest.id, command=" ".join(command), error=exc) from None
     assert popen.stderr is not None
     process = PluginProcess(manifest, popen, StderrPump(popen.stderr, manifest.id, log_sink))
+    process.interpreter = interpreter
     LIVE.add(process)
     try:
         process.handshake = _read_handshake(process, deadline, start_timeout)
@@ -301,6 +315,58 @@ def launch(
         process.kill()
         raise
     return process
+
+
+def load_notice(plugin_id: str, message: str) -> LogRecord:
+    """A warning of the host about loading a plugin (its manifest, its interpreter): ``fire``
+    shows these with its result (module :data:`LOAD_NOTICE`), the other commands log them."""
+    record = host_record(plugin_id, "warn", message)
+    record.module = LOAD_NOTICE
+    return record
+
+
+def fallback_note(interpreter: Interpreter) -> str:
+    """What the host says once when it runs a plugin with its own interpreter."""
+    return (f"{interpreter.why()}, {interpreter.path}. The server would use python3 from "
+            "PATH: give the plugin a venv/ with mmplug in it, or install mmplug for that "
+            "python3 (see docs/fake-host-semantics.md)")
+
+
+def _missing_sdk(process: PluginProcess, error: Exception) -> Exception:
+    """``no-sdk`` instead of ``exited-early`` when the plugin died because its interpreter
+    cannot import what the SDK needs: name the interpreter, why it was picked, and the fix."""
+    from mmplug.host.faults import fault_name
+
+    found = None
+    if fault_name(error) == "exited-early":
+        found = next((m for m in map(_NO_SDK.search, process.pump.tail()) if m), None)
+    interpreter = process.interpreter
+    if found is None or interpreter is None:
+        return error
+    problem = fault("no-sdk", process.plugin_id, process.pump.tail(), python=interpreter.path,
+                    module=found.group(1), why=interpreter.why())
+    problem.hint = sdk_fix(interpreter)
+    return problem
+
+
+def sdk_fix(interpreter: Interpreter) -> str:
+    """How to give the plugin an interpreter that has the SDK, for the rule that picked it."""
+    import shlex
+    import sys
+
+    from mmplug._self_install import pip_install_args
+
+    install = f"{shlex.quote(interpreter.path)} -m pip install {pip_install_args()}"
+    own = shlex.quote(sys.executable) if sys.executable else "/path/to/python"
+    if interpreter.rule == "venv":
+        return (f"install mmplug into the plugin's {interpreter.source.split('/')[0]}/: "
+                f"`{install}` (and the plugin's requirements), or run it with another "
+                f"interpreter for now: --python {own}")
+    if interpreter.rule == "--python":
+        return f"pass an interpreter that has mmplug (e.g. --python {own}), or `{install}`"
+    return (f"give the plugin a venv with mmplug (`python3 -m venv venv && venv/bin/pip "
+            f"install {pip_install_args()}`), install mmplug for it (`{install}`), or pass "
+            f"--python {own}")
 
 
 def _stdout_sink(plugin_id: str, log_sink: Callable[[LogRecord], None]) -> Callable[[str], None]:
@@ -327,7 +393,8 @@ def _read_handshake(process: PluginProcess, deadline: float, timeout: float) -> 
         raise process.fail("timeout", timeout=timeout) from None
     if line is None:
         code = process.exit_code(wait=1.0)
-        raise process.fail("exited-early", code="unknown" if code is None else code)
+        early = process.fail("exited-early", code="unknown" if code is None else code)
+        raise _missing_sdk(process, early)
     try:
         return parse_handshake(line)
     except HandshakeFault as bad:

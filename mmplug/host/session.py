@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mmplug.errors import MmplugError, UsageError
+from mmplug.errors import ManifestError, MmplugError, UsageError
 from mmplug.host import STATE_DB, STATE_DIR
 from mmplug.host.ids import random_id
 from mmplug.host.logs import LogRecord, host_record
@@ -69,6 +69,7 @@ class PluginHandle:
     shutdown_problem: MmplugError | None = None
     client: PluginClient | None = field(default=None, repr=False)
     api: Any = field(default=None, repr=False)
+    warned: tuple[Any, ...] = field(default=(), repr=False)  # manifest warnings already said
 
     @property
     def api_target(self) -> str | None:
@@ -198,6 +199,8 @@ class Session:
 
         handle.state = "starting"
         handle.shutdown_problem = None
+        self._warn_manifest(handle)
+        self._check_server_version(handle)
         handle.api = self._start_api(handle)
         process = launch(
             handle.manifest,
@@ -227,6 +230,39 @@ class Session:
         handle.state = "active"
         self._emit_log(host_record(handle.id, "info", "plugin activated",
                                    hooks=len(handle.implemented)))
+
+    def _warn_manifest(self, handle: PluginHandle) -> None:
+        """What the server accepts in plugin.json but bundling refuses (or frowns on), said
+        when the plugin loads, and again on a reload only if it changed."""
+        from mmplug.host.launcher import load_notice
+
+        warnings = handle.manifest.warnings
+        if warnings == handle.warned:
+            return
+        handle.warned = warnings
+        for finding in warnings:
+            refuses = " (mmplug bundle refuses this)" if finding.severity == "error" else ""
+            self._emit_log(load_notice(handle.id,
+                                       f"{handle.manifest.path.name}: {finding}{refuses}"))
+
+    def _check_server_version(self, handle: PluginHandle) -> None:
+        """The server's activation check: a plugin whose ``min_server_version`` is newer than
+        the server is not started ("plugin requires Mattermost X")."""
+        from mmplug.host.api.server_info import DEFAULT_SERVER_VERSION, SERVER_META
+        from mmplug.manifest import semver_core
+
+        wanted = handle.manifest.raw.get("min_server_version")
+        if not wanted:
+            return
+        version = str((self.store.get_meta(SERVER_META) or {}).get("version")
+                      or DEFAULT_SERVER_VERSION)
+        have = semver_core(version)
+        if have is not None and have < (semver_core(wanted) or have):
+            raise ManifestError(
+                f"plugin {handle.id} requires Mattermost {wanted} (min_server_version in "
+                f"{handle.manifest.path.name}); the fake host is Mattermost {version}",
+                hint="lower min_server_version, or seed a world whose server.version is newer "
+                "(--world, see docs/state.md)")
 
     def _known_hooks(self, plugin_id: str, names: list[str]) -> list[str]:
         """Like the server: hook names it does not know are dropped with a warning."""

@@ -17,7 +17,13 @@ from typing import Any
 from mmplug.errors import MmplugError, UsageError
 from mmplug.scaffold._answers import AnswersRecord, write_record
 from mmplug.scaffold._find import Template, find_template
-from mmplug.scaffold._ids import check_package_name, check_plugin_id, display_name, package_name
+from mmplug.scaffold._ids import (
+    check_package_name,
+    check_plugin_id,
+    derive_package_name,
+    display_name,
+    package_name,
+)
 from mmplug.scaffold._render import build_context, public_names, read_tree, render
 
 DEFAULT_TEMPLATE = "minimal"
@@ -100,6 +106,9 @@ def create_project(
         soft = {k: v for k, v in (suggested or {}).items() if k in names}
         given = {"plugin_id": plugin_id, **(answers or {}), **soft}
         final = _answers_for(found, plugin_id, given)
+        derived, note = derive_package_name(plugin_id)
+        if note and "package_name" not in given and final.get("package_name") == derived:
+            warnings.append(note)
         project = render(found, build_context(found, final), scratch / "out")
         base = read_tree(project)
         write_record(project, _record(found, final), base)

@@ -8,6 +8,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from mmplug._self_install import pip_install_args
 from mmplug.errors import MmplugError, UsageError
 from mmplug.scaffold._find import CONTEXT_FILE, Template
 
@@ -57,6 +58,8 @@ def build_context(template: Template, answers: dict[str, Any]) -> dict[str, Any]
         raise MmplugError(f"template {template.name!r}: cannot work out its variables: {exc}",
                           hint="check the template's cookiecutter.json") from None
     context["cookiecutter"]["_template"] = template.source
+    # how the README tells pip to install this mmplug (it may not be on the package index)
+    context["cookiecutter"]["_mmplug_install"] = pip_install_args()
     result: dict[str, Any] = context
     return result
 

@@ -110,12 +110,29 @@ def mmplug_session(
         pytest.fail(f"mmplug: the plugin in {mmplug_plugin_dir} did not start:\n{problem}",
                     pytrace=False)
     try:
+        _warn_about_loading(session)
         snapshot = tmp_path_factory.mktemp("mmplug") / "activated.db"
         session.store.snapshot(snapshot)
         session.__dict__["_mmplug_testing"] = (recorder, snapshot)
         yield session
     finally:
         session.close()
+
+
+class MmplugLoadWarning(UserWarning):
+    """What the fake host said about loading the plugin: a manifest the server accepts but
+    ``mmplug bundle`` refuses, or an interpreter other than the server's."""
+
+
+def _warn_about_loading(session: Session) -> None:
+    """The host's load warnings (plugin.json, interpreter) in pytest's warnings summary."""
+    import warnings
+
+    from mmplug.host.launcher import LOAD_NOTICE
+
+    for record in session.logs:
+        if record.source == "host" and record.module == LOAD_NOTICE:
+            warnings.warn(MmplugLoadWarning(record.message), stacklevel=2)
 
 
 def _load_world(name: str | None) -> Any:

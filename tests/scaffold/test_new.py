@@ -27,7 +27,7 @@ def test_creates_the_project_and_records_the_answers(mmplug, tmp_path):
     manifest = json.loads((project / "plugin.json").read_text())
     assert manifest["id"] == "com.example.hello"
     assert manifest["server"] == {"executable": "plugin.py", "runtime": "python",
-                                  "python_version": "3.10"}
+                                  "python_version": ">=3.10"}
     record = json.loads((project / ".mmplug-answers.json").read_text())
     assert record["template"] == "minimal" and record["template_kind"] == "builtin"
     assert record["answers"]["author"] == "Jane Doe"
@@ -39,8 +39,7 @@ def test_creates_the_project_and_records_the_answers(mmplug, tmp_path):
 
 @pytest.mark.parametrize("template", TEMPLATE_NAMES)
 def test_every_manifest_is_valid_for_the_server(mmplug, tmp_path, template):
-    from mmplug.bundle.validate import errors_only, validate_manifest
-    from mmplug.manifest import load_manifest
+    from mmplug.manifest import errors_only, load_manifest, validate_manifest
 
     assert mmplug("new", "com.example.demo", "--no-input", "-o", str(tmp_path),
                   "-t", template).code == 0
