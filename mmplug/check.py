@@ -3,7 +3,7 @@
 The fake host is built to behave like the server, but some things a plugin can do under mmplug
 silently do nothing in production. This module names them, from three sources:
 
-* the manifest, validated as the server validates it (``mmplug.bundle.validate``);
+* the manifest, validated as the server validates it (``mmplug.manifest``);
 * the hooks the plugin implements (it is started and asked ``Implemented``, as the server does):
   extension hooks that the wire contract of Python plugins lacks, so a real server never calls
   them; hooks newer than the server versions the plugin declares (``min_server_version``, or
@@ -47,6 +47,7 @@ class Finding:
     """One thing that works under mmplug but not (or not the same) on a real server."""
 
     # manifest | extension-hook | hook-version | ignored-answer | api-version | no-version
+    # | not-started
     kind: str
     subject: str  # the hook, rpc or manifest field it is about
     message: str
@@ -66,6 +67,11 @@ class Report:
     version_source: str  # "min_server_version", "--server-version" or ""
     implemented: list[str] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def refused(self) -> bool:
+        """Whether the server would refuse the plugin (then its hooks are not looked at)."""
+        return any(f.kind == "manifest" and f.severity == "error" for f in self.findings)
 
     @property
     def failed(self) -> bool:
@@ -219,22 +225,30 @@ def api_findings(
 
 def manifest_findings(raw: object) -> list[Finding]:
     """The manifest's problems, as the server (and bundle) would find them."""
-    from mmplug.bundle.validate import validate_manifest
+    from mmplug.manifest import validate_manifest
 
-    found = validate_manifest(raw)  # type: ignore[arg-type]  # it reports a non-object too
-    return [Finding("manifest", f.path, f.message, f.hint,
-                    "error" if f.severity == "error" else "warning", "plugin.json")
-            for f in found]
+    out = []
+    for found in validate_manifest(raw):
+        if found.load == "error":  # the server refuses the plugin
+            out.append(Finding("manifest", found.path, found.message, found.hint, "error",
+                               "plugin.json"))
+        else:  # the server runs it, but `mmplug bundle` and the Marketplace tooling refuse it
+            refused = " (mmplug bundle refuses this)" if found.severity == "error" else ""
+            out.append(Finding("manifest", found.path, found.message + refused, found.hint,
+                               "warning", "plugin.json"))
+    return out
 
 
 def check_project(
     plugin_dir: Path,
-    implemented: Iterable[str],
-    raw_manifest: dict[str, object],
+    implemented: Iterable[str] | None,
+    raw_manifest: object,
     server_version: str | None = None,
 ) -> Report:
-    """Every finding for a plugin whose hooks are known (``implemented``)."""
-    declared = str(raw_manifest.get("min_server_version") or "")
+    """Every finding for a plugin whose hooks are ``implemented`` (None: not known, because
+    the manifest is refused and the plugin was not started)."""
+    fields = raw_manifest if isinstance(raw_manifest, dict) else {}  # else a manifest finding
+    declared = str(fields.get("min_server_version") or "")
     shown, source = "", ""
     if server_version:
         shown, source = f"Mattermost {server_version}", "--server-version"
@@ -242,9 +256,14 @@ def check_project(
         shown = f"Mattermost {declared} (plugin.json's min_server_version)"
         source = "min_server_version"
     version = parse_version(server_version or declared)
-    report = Report(str(raw_manifest.get("id") or ""), server_version or declared, source,
-                    sorted(implemented))
+    report = Report(str(fields.get("id") or ""), server_version or declared, source,
+                    sorted(implemented or ()))
     report.findings += manifest_findings(raw_manifest)
+    if implemented is None:
+        report.findings.append(Finding(
+            "not-started", "plugin", "the plugin was not started, so its hooks were not "
+            "checked: the server would refuse its manifest", "fix the errors above first",
+            severity="note"))
     if version is None:
         report.findings.append(Finding(
             "no-version", "min_server_version",

@@ -167,13 +167,18 @@ def read_json(path: Path) -> Any:
             f"{path.name}: YAML manifests are not supported by mmplug yet",
             hint="convert it to plugin.json (the server reads either)",
         )
+    from mmplug._json import JSONDepthError, loads
+
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        return loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
         raise ManifestError(
             f"{path}: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}",
             hint="fix the syntax; `python -m json.tool plugin.json` shows the spot",
         ) from None
+    except JSONDepthError as exc:
+        raise ManifestError(f"{path}: the manifest is {exc}",
+                            hint="a manifest nests a few levels; remove the deep value") from None
     except UnicodeDecodeError:
         raise ManifestError(f"{path}: not UTF-8 text", hint="save plugin.json as UTF-8") from None
 

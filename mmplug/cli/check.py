@@ -38,17 +38,20 @@ def check(
     from mmplug.cli._render import print_check_report
     from mmplug.errors import UsageError
     from mmplug.host.session import Session
+    from mmplug.manifest import find_manifest, read_json
 
     check_format(output_format)
     check_seconds(start_timeout=start_timeout)
     if server_version is not None and parse_version(server_version) is None:
         raise UsageError(f"--server-version {server_version!r} is not a version",
                          hint="write it like 9.11 or 10.5.1")
-    with Session([project_dir(path)], store=":memory:", python=python,
-                 start_timeout=start_timeout, activate=False) as session:
-        handle = session.plugin()
-        report = check_project(handle.manifest.plugin_dir, handle.implemented,
-                               handle.manifest.raw, server_version)
+    folder = Path(project_dir(path)).resolve()
+    raw = read_json(find_manifest(folder))
+    report = check_project(folder, None, raw, server_version)
+    if not report.refused:  # the server would run it: learn its hooks as the server does
+        with Session([folder], store=":memory:", python=python, start_timeout=start_timeout,
+                     activate=False) as session:
+            report = check_project(folder, session.plugin().implemented, raw, server_version)
     print_check_report(output_console(), report, as_json=output_format == "json")
     if report.failed:
         raise typer.Exit(1)

@@ -161,11 +161,17 @@ def apply_json(message: Message, data: Any, source: str = "--json") -> None:
 
 
 def parse_json_text(text: str, source: str) -> Any:
+    from mmplug._json import JSONDepthError, loads
+
     try:
-        return json.loads(text)
+        return loads(text)
     except json.JSONDecodeError as exc:
         raise UsageError(f"{source}: not valid JSON (line {exc.lineno}, column {exc.colno}: "
                          f"{exc.msg})", hint="quote the whole document for the shell") from None
+    except JSONDepthError as exc:
+        raise UsageError(f"{source}: the document is {exc}",
+                         hint="a hook payload nests a few levels; give the fields you change"
+                         ) from None
 
 
 def _segments(path: str) -> list[str]:

@@ -184,8 +184,7 @@ def install_plugin(ctx: ApiContext, req: pb.InstallPluginRequest) -> pb.InstallP
 def _extract(data: bytes, into: Path) -> tuple[dict[str, Any], Path]:
     """Unpack a bundle as the server's extractPlugin does: its one top-level folder (if that
     is all there is) holds the plugin, with a valid manifest."""
-    from mmplug.bundle.validate import validate_manifest
-    from mmplug.manifest import ID_MAX, ID_MIN, ID_PATTERN
+    from mmplug.manifest import ID_MAX, ID_MIN, ID_PATTERN, validate_manifest
 
     root = into / "bundle"
     root.mkdir()
@@ -216,7 +215,8 @@ def _extract(data: bytes, into: Path) -> tuple[dict[str, Any], Path]:
         raise ApiFailure(400, "app.plugin.invalid_id.app_error",
                          f"Plugin Id must be at least {ID_MIN} characters, at most {ID_MAX} "
                          "characters and match ^[a-zA-Z0-9-_\\.]+$.", where="extractPlugin")
-    problems = [f for f in validate_manifest(manifest) if f.severity == "error"]
+    # the server does not run Manifest.IsValid() on install: only what it cannot decode
+    problems = [f for f in validate_manifest(manifest) if f.load == "error"]
     if problems:
         raise ApiFailure(400, "app.plugin.manifest.app_error",
                          "Unable to find manifest for extracted plugin.",
