@@ -117,7 +117,6 @@ class PluginClient:
             self._raise_if_broken(hook, exc, limit)
             return HookCall(None, _status_text(exc), duration)
         duration = time.perf_counter() - started
-        self.process.pump.drain(0.5)
         return HookCall(response, app_error_text(response), duration)
 
     def _raise_if_broken(self, hook: str, exc: grpc.RpcError, limit: float) -> None:
@@ -189,10 +188,18 @@ def _http_body(first: Any, rest: Iterator[Any]) -> Iterator[bytes]:
         return
 
 
+# How the SDKs word a handler's exception in the status details (ours and the upstream one).
+_RAISED_PREFIX = "Hook execution failed: "
+
+
 def _status_text(exc: grpc.RpcError) -> str:
-    if isinstance(exc, grpc.Call):
-        return f"{exc.code().name}: {exc.details()}"
-    return str(exc)
+    """What the plugin said first, the gRPC status after it: a status name alone misleads
+    (a hook's ``KeyError`` is no missing resource), the plugin's words do not."""
+    if not isinstance(exc, grpc.Call):
+        return str(exc)
+    details = (exc.details() or "").removeprefix(_RAISED_PREFIX)
+    status = f"gRPC status {exc.code().name}"
+    return f"{details} ({status})" if details else status
 
 
 def build_request(

@@ -27,11 +27,12 @@ from ._stream import BodyStream, ClientDisconnected, Connection, Outbox
 log = logging.getLogger("mmplug.sdk.hooks")
 STREAM_POLL_SECONDS = 0.5
 
+# The upstream SDK's mapping. A KeyError or IndexError is a bug in the hook, not a missing
+# resource: it stays INTERNAL, so that a status name never suggests the wrong cause.
 STATUS_FOR: tuple[tuple[type[BaseException], grpc.StatusCode], ...] = (
     (ValueError, grpc.StatusCode.INVALID_ARGUMENT),
     (PermissionError, grpc.StatusCode.PERMISSION_DENIED),
     (FileNotFoundError, grpc.StatusCode.NOT_FOUND),
-    (LookupError, grpc.StatusCode.NOT_FOUND),
     (NotImplementedError, grpc.StatusCode.UNIMPLEMENTED),
     (TimeoutError, grpc.StatusCode.DEADLINE_EXCEEDED),
 )
