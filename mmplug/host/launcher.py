@@ -41,7 +41,7 @@ from mmplug.host._child_env import (  # noqa: F401 (re-exported: the launcher's 
 )
 from mmplug.host._process import LIVE, kill_group, spawn, wait_exit
 from mmplug.host.faults import fault
-from mmplug.host.logs import LogRecord, StderrPump, host_record
+from mmplug.host.logs import LinePump, LogRecord, StderrPump, host_record
 from mmplug.manifest import Manifest
 
 CORE_PROTOCOL_VERSION = 1
@@ -127,32 +127,26 @@ def _check_address(line: str, network: str, address: str) -> None:
 class StdoutReader:
     """The plugin's stdout: the first lines go on a queue for the handshake; once the handshake
     is accepted, ``forward()`` hands every later line to a sink (the server discards them; we
-    show them, so a stray ``print`` is not a mystery)."""
+    show them, so a stray ``print`` is not a mystery). Read by a :class:`LinePump`, so that a
+    hook call's stdout lines can be drained into that call, as its stderr lines are."""
 
     def __init__(self, stream: IO[bytes], name: str) -> None:
         self.lines: queue.Queue[str | None] = queue.Queue()
-        self._stream = stream
         self._sink: Callable[[str], None] | None = None
         self._lock = threading.Lock()
-        self._thread = threading.Thread(target=self._run, name=f"{name}-stdout", daemon=True)
-        self._thread.start()
+        self._kept = 0
+        self.pump = LinePump(stream, f"{name}-stdout", self._line,
+                             on_eof=lambda: self.lines.put(None))
 
-    def _run(self) -> None:
-        kept = 0
-        try:
-            for raw in iter(self._stream.readline, b""):
-                line = raw.decode("utf-8", "replace").rstrip("\r\n")
-                with self._lock:
-                    sink = self._sink
-                    if sink is None and kept < KEPT_STDOUT_LINES:
-                        self.lines.put(line)
-                        kept += 1
-                if sink is not None:
-                    sink(line)
-        except (OSError, ValueError):
-            pass
-        finally:
-            self.lines.put(None)
+    def _line(self, line: str) -> None:
+        with self._lock:
+            sink = self._sink
+            if sink is None:
+                if self._kept < KEPT_STDOUT_LINES:
+                    self.lines.put(line)
+                    self._kept += 1
+                return
+        sink(line)
 
     def next_line(self, timeout: float) -> str | None:
         """The next kept line, None at EOF; raises ``queue.Empty`` on timeout."""
@@ -161,18 +155,20 @@ class StdoutReader:
     def forward(self, sink: Callable[[str], None]) -> None:
         """Send the lines after the handshake (those queued already, then new ones) to ``sink``."""
         with self._lock:
-            self._sink = sink
             pending = []
             while not self.lines.empty():
                 line = self.lines.get_nowait()
                 if line is not None:
                     pending.append(line)
-        for line in pending:
-            sink(line)
+            for line in pending:  # under the lock: a new line cannot overtake them
+                sink(line)
+            self._sink = sink
+
+    def drain(self, timeout: float) -> None:
+        self.pump.drain(timeout)
 
     def close(self) -> None:
-        self._thread.join(1.0)
-        self._stream.close()
+        self.pump.close()
 
 
 class PluginProcess:
@@ -207,6 +203,11 @@ class PluginProcess:
     def stderr_tail(self) -> list[str]:
         self.pump.drain(0.5)
         return self.pump.tail()
+
+    def drain_output(self, timeout: float = 0.5) -> None:
+        """Wait until what the plugin wrote on stdout and stderr so far has been logged."""
+        self.pump.drain(timeout)
+        self.stdout.drain(timeout)
 
     def fail(self, name: str, **info: object) -> Exception:
         """Kill the process, then build fault ``name`` with its last stderr lines."""

@@ -360,20 +360,29 @@ class Session:
         if client is None:
             raise MmplugError(f"plugin {handle.id} is not running")
         fill_context(request, handle.id, random_id())
+        process = client.process
+        # Logs belong to the call that produced them: what the plugin wrote before this call
+        # goes to no collector of it, what it wrote during the call is drained into it.
+        process.drain_output()
         started = time.perf_counter()
         observers = self._observers
         collector = observers.open(handle.id)
         try:
             call = client.call(hook, request, timeout)
         except MmplugError as exc:
-            if client.process.exit_code() is not None:
+            if process.exit_code() is not None:
                 handle.state = "crashed"
+            process.drain_output()
+            observers.close(handle.id, collector)
             self._notify("on_hook_call", HookResult(
                 hook, handle.id, request, None, exc.message, collector.api_calls,
                 collector.logs, time.perf_counter() - started))
             raise
-        finally:
+        except BaseException:
             observers.close(handle.id, collector)
+            raise
+        process.drain_output()
+        observers.close(handle.id, collector)
         result = HookResult(hook, handle.id, request, call.response, call.error,
                             collector.api_calls, collector.logs, call.duration_s)
         self._notify("on_hook_call", result)
@@ -415,6 +424,13 @@ class Session:
 
     def _on_log(self, record: LogRecord) -> None:
         self._emit_log(record)
+
+    def drain_output(self, plugin_id: str | None = None) -> None:
+        """Wait until what the plugin wrote on stdout and stderr so far has been logged (so it
+        goes to the observers and collectors attached now, not to later ones)."""
+        client = self.plugin(plugin_id).client
+        if client is not None:
+            client.process.drain_output()
 
     def _emit_log(self, record: LogRecord) -> None:
         self.logs.append(record)
