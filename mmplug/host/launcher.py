@@ -25,6 +25,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import IO
 
+from mmplug.errors import MmplugError
 from mmplug.host._child_env import (  # noqa: F401 (re-exported: the launcher's public names)
     APP_PROTOCOL_VERSIONS,
     COOKIE_KEY,
@@ -41,7 +42,14 @@ from mmplug.host._child_env import (  # noqa: F401 (re-exported: the launcher's 
 )
 from mmplug.host._process import LIVE, kill_group, spawn, wait_exit
 from mmplug.host.faults import fault
-from mmplug.host.logs import LinePump, LogRecord, StderrPump, host_record
+from mmplug.host.logs import (
+    TAIL_LINES,
+    LinePump,
+    LogRecord,
+    StderrPump,
+    display_lines,
+    host_record,
+)
 from mmplug.manifest import Manifest
 
 CORE_PROTOCOL_VERSION = 1
@@ -209,10 +217,39 @@ class PluginProcess:
         self.pump.drain(timeout)
         self.stdout.drain(timeout)
 
+    @property
+    def python(self) -> str:
+        """The interpreter that runs the plugin."""
+        return str(self.popen.args[0]) if isinstance(self.popen.args, list) else ""
+
+    def fault(self, name: str, **info: object) -> MmplugError:
+        """Fault ``name`` with what the plugin last wrote on stderr (the process is left as
+        it is)."""
+        self.pump.drain(0.5)
+        return fault(name, self.plugin_id, self.pump.tail_lines(),
+                     plugin_dir=self.manifest.plugin_dir, python=self.python, **info)
+
     def fail(self, name: str, **info: object) -> Exception:
-        """Kill the process, then build fault ``name`` with its last stderr lines."""
+        """Kill the process, then build fault ``name`` with its last stderr lines.
+
+        Before the plugin is up its stderr is held back (see :func:`launch`): the fault tells
+        it, so that a traceback is shown once; what the plugin wrote before the traceback (or
+        before the last lines shown) still goes to the log.
+        """
         self.kill()
-        return fault(name, self.plugin_id, self.pump.tail(), **info)
+        held = self.pump.take_held()
+        if not held:
+            return fault(name, self.plugin_id, self.pump.tail_lines(),
+                         plugin_dir=self.manifest.plugin_dir, python=self.python, **info)
+        from mmplug.host.tracebacks import find_error
+
+        lines = [record.raw or record.message for record in held]
+        error = find_error(lines)
+        start = error.span[0] if error is not None else max(0, len(held) - TAIL_LINES)
+        self.pump.emit(held[:start])
+        shown = [line for record in held[start:] for line in display_lines(record)]
+        return fault(name, self.plugin_id, shown, plugin_dir=self.manifest.plugin_dir,
+                     python=self.python, **info)
 
     def kill(self) -> None:
         """SIGKILL the whole process group, reap the child, close pipes and channel."""
@@ -292,7 +329,10 @@ def launch(
     except OSError as exc:
         raise fault("spawn-failed", manifest.id, command=" ".join(command), error=exc) from None
     assert popen.stderr is not None
-    process = PluginProcess(manifest, popen, StderrPump(popen.stderr, manifest.id, log_sink))
+    # stderr is held back until the plugin is up: a plugin that fails to start is told by its
+    # fault, traceback included, instead of by its stderr lines and then the fault again
+    pump = StderrPump(popen.stderr, manifest.id, log_sink, hold=True)
+    process = PluginProcess(manifest, popen, pump)
     LIVE.add(process)
     try:
         process.handshake = _read_handshake(process, deadline, start_timeout)
@@ -300,7 +340,9 @@ def launch(
         _connect(process, deadline)
     except BaseException:
         process.kill()
+        pump.release()
         raise
+    pump.release()
     return process
 
 

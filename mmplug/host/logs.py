@@ -165,6 +165,24 @@ def host_record(plugin_id: str, level: str, message: str, **fields: Any) -> LogR
     )
 
 
+def display_lines(record: LogRecord) -> list[str]:
+    """A stderr record as lines to read: a plain line as written; a JSON log line as its level
+    and message, short fields inline, multi-line fields (a logged traceback) on their own lines."""
+    if record.source != "stderr" or not record.raw.lstrip().startswith("{") \
+            or record.raw == record.message:
+        return [record.raw or record.message]
+    inline = []
+    blocks: list[str] = []
+    for key, value in record.fields.items():
+        if isinstance(value, str) and "\n" in value:
+            blocks.extend(value.rstrip("\n").splitlines())
+        else:
+            shown = value if isinstance(value, str) else json.dumps(value, default=str)
+            inline.append(f"{key}={shown}")
+    head = " ".join([record.level.upper(), record.message, *inline])
+    return [head, *blocks]
+
+
 def filter_logs(records: list[LogRecord], level: str) -> list[LogRecord]:
     """The records at ``level`` or above."""
     threshold = normalize_level(level) or "trace"
@@ -317,11 +335,21 @@ class StderrPump(LinePump):
         return held
 
     def tail(self, count: int = TAIL_LINES) -> list[str]:
+        """The last ``count`` stderr lines as written (raw)."""
         return list(self._tail)[-count:]
 
-    def tail_records(self, count: int = TAIL_LINES) -> list[LogRecord]:
-        """The records of the last stderr lines (JSON log lines parsed, with their fields)."""
-        return list(self._records)[-count:]
+    def tail_lines(self, count: int = TAIL_LINES) -> list[str]:
+        """The last ``count`` stderr records as lines to read (:func:`display_lines`)."""
+        return [line for record in list(self._records)[-count:]
+                for line in display_lines(record)]
+
+    def emit(self, records: list[LogRecord]) -> None:
+        """Hand ``records`` (taken with :meth:`take_held`) to the sink after all."""
+        for record in records:
+            try:
+                self._sink(record)
+            except Exception:  # a failing observer must not stop log collection
+                pass
 
 
 _STYLES = {

@@ -21,7 +21,6 @@ from google.protobuf.descriptor_pool import Default as default_pool
 from google.protobuf.message import Message
 
 from mmplug.errors import UsageError
-from mmplug.host.faults import fault
 from mmplug.host.launcher import PluginProcess
 from mmplug.protocol import hooks_pb2, hooks_pb2_grpc  # noqa: F401  (registers the messages)
 from mmplug.protocol.catalog import HOOKS, HOOKS_BY_GO_NAME, HookSpec
@@ -101,8 +100,7 @@ class PluginClient:
     def implemented(self) -> list[str]:
         call = self.call("Implemented", self.new_request("Implemented"))
         if call.error is not None or call.response is None:
-            raise fault("implemented-failed", self.process.plugin_id, self.process.stderr_tail(),
-                        error=call.error)
+            raise self.process.fault("implemented-failed", error=call.error)
         return list(call.response.hooks)  # type: ignore[attr-defined]
 
     def call(self, hook: str, request: Message, timeout: float | None = None) -> HookCall:
@@ -128,8 +126,7 @@ class PluginClient:
         if code == grpc.StatusCode.DEADLINE_EXCEEDED:
             if self.process.exit_code() is not None:
                 raise self.process.fail("crashed", code=self.process.exit_code(), hook=hook)
-            raise fault("hook-timeout", self.process.plugin_id, self.process.stderr_tail(),
-                        hook=hook, timeout=limit) from None
+            raise self.process.fault("hook-timeout", hook=hook, timeout=limit) from None
 
     def serve_http(
         self,

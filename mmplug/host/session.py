@@ -204,12 +204,10 @@ class Session:
         if "OnActivate" in handle.implemented:  # while it runs, the plugin is not yet active
             result = self._invoke(handle, "OnActivate", handle.client.new_request("OnActivate"))
             if result.error is not None:
-                from mmplug.host.faults import fault
-
                 handle.state = "stopped"
-                tail = process.stderr_tail()
+                failure = process.fault("activate-failed", error=result.error)
                 process.kill()
-                raise fault("activate-failed", handle.id, tail, error=result.error)
+                raise failure
         handle.state = "active"
         self._emit_log(host_record(handle.id, "info", "plugin activated",
                                    hooks=len(handle.implemented)))
@@ -287,8 +285,6 @@ class Session:
 
     def poll(self) -> None:
         """Raise ``PluginCrashError`` if a running plugin's process has exited on its own."""
-        from mmplug.host.faults import fault
-
         for handle in self.plugins.values():
             client = handle.client
             if handle.state != "active" or client is None:
@@ -296,9 +292,7 @@ class Session:
             code = client.process.exit_code()
             if code is not None:
                 handle.state = "crashed"
-                tail = client.process.stderr_tail()
-                client.process.kill()
-                raise fault("exited", handle.id, tail, code=code)
+                raise client.process.fail("exited", code=code)
 
     def plugin(self, plugin_id: str | None = None) -> PluginHandle:
         """The plugin ``plugin_id``; with None, the only plugin of the session."""
