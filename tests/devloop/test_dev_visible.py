@@ -188,3 +188,24 @@ def test_a_killed_plugin_is_reported_by_signal(running: Running) -> None:
     running.events.wait(lambda: any("restarting in" in p for p in running.events.problems))
     report = next(p for p in running.events.problems if "restarting in" in p)
     assert "exited with code 0" in report or "killed by SIGTERM" in report
+
+
+def test_the_dev_screen_shows_the_traceback_once(parrot_plugin: Path, tmp_path: Path) -> None:
+    source = parrot_plugin / "plugin.py"
+    source.write_text(source.read_text().replace("from mmplug.sdk import",
+                                                 "import pkg\nfrom mmplug.sdk import", 1))
+    (parrot_plugin / "pkg").mkdir()
+    (parrot_plugin / "pkg" / "__init__.py").write_text("def f(:\n")
+    loop = dev_loop(parrot_plugin, watch=False)
+    log = DevLog(tmp_path / "dev.log")
+    loop.add_observer(Printer(Console(file=io.StringIO()), loop, "info", log))
+    with loop:
+        loop.reload("com.example.parrot")  # a warm spare starts it this time
+    log.close()
+    text = (tmp_path / "dev.log").read_text()
+    assert text.count("Traceback (most recent call last):") == 2  # one per start
+    assert text.count("✗ com.example.parrot: SyntaxError: invalid syntax (pkg/__init__.py:1)") \
+        == 2
+    assert "<frozen runpy>" not in text and "<string>" not in text
+    assert loop.status["com.example.parrot"].problem == \
+        "SyntaxError: invalid syntax (pkg/__init__.py:1)"
