@@ -175,11 +175,18 @@ def _http(base: str, plugin_id: str, init: Any, body: bytes
     import urllib.error
     import urllib.request
 
+    from mmplug.devloop._http_map import ACTING_USER_HEADER, USER_ID_HEADER
+
     url = f"{base.rstrip('/')}/plugins/{plugin_id}{init.url or '/'}"
     request = urllib.request.Request(url, data=body or None, method=init.method or "GET")
+    user = ""
     for header in init.headers:
+        if header.key.lower() == USER_ID_HEADER.lower():
+            user = next(iter(header.values), "")
+            continue  # the front door drops it: it is told the user as a browser's session is
         for value in header.values:
             request.add_header(header.key, value)
+    request.add_header(ACTING_USER_HEADER, user or "anonymous")
     try:
         with urllib.request.urlopen(request, timeout=30) as reply:
             return reply.status, list(reply.headers.items()), reply.read()
