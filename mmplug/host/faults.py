@@ -156,6 +156,9 @@ _CLASSES: dict[str, type[MmplugError]] = {
 PYTHON_ERROR_FAULTS = frozenset({
     "exited-early", "exited-after-handshake", "crashed", "exited", "activate-failed",
 })
+# The fault whose traceback the plugin logged itself (the SDK logs a hook's exception): a screen
+# that shows the plugin's log as it happens has shown the traceback already.
+LOGGED_TRACEBACK = "activate-failed"
 
 
 def fault(
@@ -180,17 +183,23 @@ def fault(
         plugin_dir = info.get("plugin_dir")
         where = plugin_dir if isinstance(plugin_dir, (str, os.PathLike)) else None
         python = info.get("python")
-        start, end = error.span
-        other = [*stderr_tail[:start], *stderr_tail[end:]]
         lines = [text, *indented(error.lines(where))]
-        if other:
-            lines += ["other lines the plugin wrote on stderr:", *indented(other, "| ")]
+        if name == LOGGED_TRACEBACK:
+            # the SDK logged the exception with its traceback: the AppError's id is enough
+            text = cause.format(**{**info, "error": str(info.get("error")).split(":", 1)[0]})
+            lines = [text, *indented(error.lines(where))]
+        else:
+            start, end = error.span
+            other = [*stderr_tail[:start], *stderr_tail[end:]]
+            if other:
+                lines += ["other lines the plugin wrote on stderr:", *indented(other, "| ")]
         made = _CLASSES.get(name, PluginLaunchError)(
             f"plugin {plugin_id}: {error.headline(where)}",
             hint=error.hint(where, python if isinstance(python, str) else None),
             details="\n".join(lines))
         made.fault = name  # type: ignore[attr-defined]
         made.cause = text  # type: ignore[attr-defined]
+        made.logged = name == LOGGED_TRACEBACK  # type: ignore[attr-defined]
         return made
     message = f"plugin {plugin_id}: {text}"
     details = ""
@@ -203,9 +212,18 @@ def fault(
 
 
 def report(error: MmplugError, plugin_id: str) -> str:
-    """``error`` as a screen that already names the plugin shows it (``✗ <id>: ...``): the
-    whole render, without the leading ``plugin <id>: ``."""
-    return error.render().removeprefix(f"plugin {plugin_id}: ")
+    """``error`` as a screen that names the plugin and shows its log as it happens (``mmplug
+    dev``) shows it: without the leading ``plugin <id>: ``, and without a traceback the plugin
+    logged itself (it is on the screen already, just above)."""
+    if getattr(error, "logged", False):
+        cause = getattr(error, "cause", "")
+        parts = [error.message, f"{cause} (the traceback is in the plugin's log above)"]
+        if error.hint:
+            parts.append(f"hint: {error.hint}")
+        text = "\n".join(parts)
+    else:
+        text = error.render()
+    return text.removeprefix(f"plugin {plugin_id}: ")
 
 
 def indented(lines: Sequence[str], mark: str = "") -> list[str]:

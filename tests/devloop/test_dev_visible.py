@@ -209,3 +209,19 @@ def test_the_dev_screen_shows_the_traceback_once(parrot_plugin: Path, tmp_path: 
     assert "<frozen runpy>" not in text and "<string>" not in text
     assert loop.status["com.example.parrot"].problem == \
         "SyntaxError: invalid syntax (pkg/__init__.py:1)"
+
+
+def test_an_activation_error_is_told_once(parrot_plugin: Path, tmp_path: Path) -> None:
+    source = parrot_plugin / "plugin.py"
+    source.write_text(source.read_text().replace(
+        "    def on_activate(self):\n", "    def on_activate(self):\n        {}['missing']\n"))
+    loop = dev_loop(parrot_plugin, watch=False)
+    log = DevLog(tmp_path / "dev.log")
+    loop.add_observer(Printer(Console(file=io.StringIO()), loop, "info", log))
+    with loop:
+        pass
+    log.close()
+    text = (tmp_path / "dev.log").read_text()
+    assert text.count("Traceback (most recent call last):") == 1  # the plugin's own log line
+    assert "✗ com.example.parrot: KeyError: 'missing' (plugin.py:" in text
+    assert "the traceback is in the plugin's log above" in text
