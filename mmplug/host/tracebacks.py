@@ -5,7 +5,8 @@ When a plugin dies, what matters is its own error: ``SyntaxError: invalid syntax
 (plain stderr, or the ``exception`` field of a JSON log line), and :class:`PythonError` says it
 first, shows the traceback once with paths relative to the plugin directory and without the
 frames of whatever started the plugin (``<string>`` of a warm spare, ``<frozen runpy>``,
-``<frozen importlib._bootstrap>``), and picks a hint that fits the exception.
+``<frozen importlib._bootstrap>``, a bundle's entry shim), and picks a hint that fits the
+exception.
 """
 
 from __future__ import annotations
@@ -36,8 +37,11 @@ class Frame:
 
     @property
     def launcher(self) -> bool:
-        """A frame of what started the plugin, not of the plugin (``<string>``, ``<frozen …>``)."""
-        return self.file.startswith("<")
+        """A frame of what started the plugin, not of the plugin: ``<string>`` (a warm spare),
+        ``<frozen runpy>``, ``<frozen importlib._bootstrap>``, a bundle's entry shim."""
+        from mmplug.bundle.shim import SHIM_NAME
+
+        return self.file.startswith("<") or os.path.basename(self.file) == SHIM_NAME
 
 
 @dataclass
