@@ -2,6 +2,9 @@
 
 What is compared: the hook's response and error, and each API call the hook made (method,
 request, response, error), in order. Durations, log lines and the ``emulated`` flag are not.
+The API calls are aligned as sequences (``difflib.SequenceMatcher`` over the calls' methods and
+requests), so one call more or less is one difference (``+ call #3 KVSet``), not a mismatch of
+every call after it; calls of the same method that line up are compared field by field.
 Fields can be left out with ignore patterns: a dotted path (``response.post.update_at``, where
 ``*`` matches one segment and list indexes are segments) or a bare field name (``update_at``),
 which is ignored wherever it appears.
@@ -10,8 +13,10 @@ which is ignored wherever it appears.
 from __future__ import annotations
 
 import fnmatch
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
+from difflib import SequenceMatcher
 from typing import Any
 
 # Differ by construction between a recording and its replay.
@@ -21,11 +26,26 @@ _MISSING = object()
 
 @dataclass(frozen=True)
 class Difference:
-    """One field that differs: its path and the recorded and replayed values."""
+    """One field that differs: its path and the recorded and replayed values.
+
+    ``label`` names the API call a difference is about (``call #3 KVSet``); ``shown`` holds the
+    two values as people read them (bytes fields that hold text decoded, see
+    :mod:`mmplug.cassette.readable`), when that differs from the values themselves.
+    """
 
     path: str
     expected: Any
     actual: Any
+    label: str = ""
+    shown: tuple[Any, Any] | None = None
+    actual_path: str = ""  # where the replayed value is, when that is not ``path``
+
+    @property
+    def call(self) -> bool:
+        """The difference is a whole API call, made in only one of the two runs."""
+        whole = self.expected if self.actual is _MISSING else self.actual
+        return self.path.startswith("api_calls[") and self.path.endswith("]") \
+            and isinstance(whole, dict)
 
     @property
     def missing(self) -> bool:
@@ -124,4 +144,109 @@ def compare_entries(recorded: dict[str, Any], replayed: dict[str, Any], ignore: 
     if expected["http"] is None or actual["http"] is None:
         expected.pop("http")
         actual.pop("http")
-    return diff(expected, actual, ignore)
+    recorded_calls, replayed_calls = expected.pop("api_calls"), actual.pop("api_calls")
+    found = diff(expected, actual, ignore)
+    if not ignore(["api_calls"]):
+        found += diff_calls(recorded_calls, replayed_calls, ignore)
+    return _readable(found, {**expected, "hook": recorded.get("hook"),
+                             "api_calls": recorded_calls},
+                     {**actual, "hook": recorded.get("hook"), "api_calls": replayed_calls})
+
+
+def diff_calls(expected: list[Any], actual: list[Any], ignore: Ignore) -> list[Difference]:
+    """The differences between two sequences of API calls, aligned as sequences: calls made
+    in one run only are one difference each; calls that line up are compared field by field
+    (paths use the recorded call's index; an added call has the replay's)."""
+    signatures = ([_signature(c, ignore, i) for i, c in enumerate(expected)],
+                  [_signature(c, ignore, j) for j, c in enumerate(actual)])
+    out: list[Difference] = []
+    matcher = SequenceMatcher(None, signatures[0], signatures[1], autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            for k in range(i2 - i1):
+                out += _pair(expected, actual, i1 + k, j1 + k, ignore)
+            continue
+        # Within a changed stretch, calls of the same method in the same order are one call
+        # with other arguments or answers; the rest were made in one run only.
+        methods = SequenceMatcher(None, [_method(c) for c in expected[i1:i2]],
+                                  [_method(c) for c in actual[j1:j2]], autojunk=False)
+        for sub, a1, a2, b1, b2 in methods.get_opcodes():
+            if sub == "equal":
+                for k in range(a2 - a1):
+                    out += _pair(expected, actual, i1 + a1 + k, j1 + b1 + k, ignore)
+                continue
+            for i in range(i1 + a1, i1 + a2):
+                out.append(Difference(f"api_calls[{i}]", expected[i], _MISSING,
+                                      label=_label(expected[i], i)))
+            for j in range(j1 + b1, j1 + b2):
+                out.append(Difference(f"api_calls[{j}]", _MISSING, actual[j],
+                                      label=_label(actual[j], j)))
+    return out
+
+
+def _pair(expected: list[Any], actual: list[Any], i: int, j: int, ignore: Ignore
+          ) -> list[Difference]:
+    label = _label(expected[i], i) + (f" (#{j + 1} in the replay)" if i != j else "")
+    out = []
+    for d in diff(expected[i], actual[j], ignore, ["api_calls", str(i)]):
+        moved = f"api_calls[{j}]" + d.path[d.path.index("]") + 1:] if i != j else ""
+        out.append(Difference(d.path, d.expected, d.actual, label=label, actual_path=moved))
+    return out
+
+
+def _method(call: Any) -> str:
+    return str(call.get("method")) if isinstance(call, dict) else repr(call)
+
+
+def _label(call: Any, index: int) -> str:
+    return f"call #{index + 1} {_method(call)}"
+
+
+def _signature(call: Any, ignore: Ignore, index: int) -> str:
+    """A call's method and request, with the ignored fields left out."""
+    if not isinstance(call, dict):
+        return json.dumps(call, sort_keys=True, default=str)
+    request = _pruned(call.get("request"), ignore, ["api_calls", str(index), "request"])
+    return f"{_method(call)} {json.dumps(request, sort_keys=True, default=str)}"
+
+
+def _pruned(value: Any, ignore: Ignore, path: list[str]) -> Any:
+    if isinstance(value, dict):
+        return {k: _pruned(v, ignore, [*path, str(k)]) for k, v in value.items()
+                if not ignore([*path, str(k)])}
+    if isinstance(value, list):
+        return [_pruned(v, ignore, [*path, str(i)]) for i, v in enumerate(value)]
+    return value
+
+
+def _readable(found: list[Difference], expected: dict[str, Any], actual: dict[str, Any]
+              ) -> list[Difference]:
+    """``found`` with the values as people read them where that differs (bytes as text)."""
+    from mmplug.cassette.readable import readable_entry
+
+    if not found:
+        return found
+    views = (readable_entry(expected), readable_entry(actual))
+    out = []
+    for d in found:
+        shown = (_at(views[0], d.path) if not absent(d.expected) else d.expected,
+                 _at(views[1], d.actual_path or d.path) if not absent(d.actual) else d.actual)
+        changed = shown != (d.expected, d.actual)
+        out.append(Difference(d.path, d.expected, d.actual, d.label, shown if changed else None,
+                              d.actual_path))
+    return out
+
+
+def _at(document: Any, path: str) -> Any:
+    """The value at a rendered path (``api_calls[2].request.value``) of ``document``."""
+    value = document
+    for part in path.replace("[", ".").replace("]", "").split("."):
+        if not part:
+            continue
+        if isinstance(value, list) and part.isdigit() and int(part) < len(value):
+            value = value[int(part)]
+        elif isinstance(value, dict) and part in value:
+            value = value[part]
+        else:
+            return _MISSING
+    return value

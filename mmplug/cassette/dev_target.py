@@ -36,6 +36,19 @@ def connect_dev(folder: Path) -> ControlClient | None:
     return connect(folder)
 
 
+# Why the dev session cannot take a hook now, by the plugin's state: (what, what to do).
+_NOT_RUNNING: dict[str, tuple[str, str]] = {
+    "failed": ("failed to start", "fix the error shown by `mmplug dev` and save; it reloads"),
+    "crashed": ("crashed and is being restarted", "fire again in a moment"),
+    "given-up": ("crashed 3 times within a minute and is not restarted again",
+                 "fix it and save; `mmplug dev` then starts it again"),
+    "starting": ("is starting", "fire again in a moment"),
+    "waiting": ("is not attached yet", "start the plugin with MMPLUG_DEBUG_LISTEN as "
+                "`mmplug dev` shows"),
+    "stopped": ("is stopped", "save a file of the plugin, or restart `mmplug dev`"),
+}
+
+
 class DevTarget:
     """Hooks fired into the dev session that runs the plugin in ``folder``."""
 
@@ -102,10 +115,24 @@ class DevTarget:
     def implemented(self) -> list[str]:
         return sorted(self.plugin.get("implemented") or [])
 
+    def describe(self) -> dict[str, Any]:
+        """Which session the hook goes to (fire says it with the result)."""
+        pid = self.plugin.get("pid")
+        text = "into the running `mmplug dev`" + (f" (plugin pid {pid})" if pid else "") \
+            + "; its store and logs; --local for a throw-away session"
+        return {"kind": "dev", "text": text}
+
     def _check(self, hook: str) -> None:
-        if self.plugin.get("state") not in ("active", "attached"):
-            raise MmplugError(f"plugin {self.plugin_id} is {self.plugin.get('state')} in the "
-                              "dev session", hint=str(self.plugin.get("problem") or ""))
+        state = str(self.plugin.get("state") or "unknown")
+        if state not in ("active", "attached"):
+            what, todo = _NOT_RUNNING.get(state, (f"is {state}", "look at the `mmplug dev` "
+                                                  "screen"))
+            problem = str(self.plugin.get("problem") or "").strip()
+            first = problem.splitlines()[0] if problem else ""
+            raise MmplugError(
+                f"plugin {self.plugin_id} {what} in the running `mmplug dev`"
+                + (f": {first}" if first else ""),
+                hint=f"{todo}; or fire into a throw-away session of its own with --local")
         if hook not in self.implemented():
             raise UsageError(f"plugin {self.plugin_id} does not implement {hook}",
                              hint="it implements: " + (", ".join(self.implemented()) or "none"))
@@ -148,11 +175,18 @@ def _http(base: str, plugin_id: str, init: Any, body: bytes
     import urllib.error
     import urllib.request
 
+    from mmplug.devloop._http_map import ACTING_USER_HEADER, USER_ID_HEADER
+
     url = f"{base.rstrip('/')}/plugins/{plugin_id}{init.url or '/'}"
     request = urllib.request.Request(url, data=body or None, method=init.method or "GET")
+    user = ""
     for header in init.headers:
+        if header.key.lower() == USER_ID_HEADER.lower():
+            user = next(iter(header.values), "")
+            continue  # the front door drops it: it is told the user as a browser's session is
         for value in header.values:
             request.add_header(header.key, value)
+    request.add_header(ACTING_USER_HEADER, user or "anonymous")
     try:
         with urllib.request.urlopen(request, timeout=30) as reply:
             return reply.status, list(reply.headers.items()), reply.read()

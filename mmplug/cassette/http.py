@@ -63,12 +63,14 @@ def call_http(session: Session, init: Message, body: bytes = b"",
     handle = session.plugin(plugin_id)
     headers = [(h.key, v) for h in init.headers for v in h.values]  # type: ignore[attr-defined]
     gather = _Gather(handle.id)
+    session.drain_output(handle.id)  # earlier output is not this request's
     session.add_observer(gather)
     started = time.perf_counter()
     try:
         answer = session.serve_http(handle.id, init.method or "GET",  # type: ignore[attr-defined]
                                     init.url or "/", headers, iter([body]))  # type: ignore[attr-defined]
         payload = answer.read()
+        session.drain_output(handle.id)  # what it wrote while answering is
     finally:
         session.remove_observer(gather)
     duration = time.perf_counter() - started

@@ -65,7 +65,15 @@ class ReplayReport:
             if m.problem:
                 lines.append(f"    {m.problem}")
             for d in m.differences:
-                lines.append(f"    {d.path}: expected {_show(d.expected)}, got {_show(d.actual)}")
+                expected, actual = d.shown or (d.expected, d.actual)
+                if d.call:
+                    sign, call = ("-", expected) if absent(d.actual) else ("+", actual)
+                    made = "not made in the replay" if sign == "-" else "new in the replay"
+                    request = _show(call.get("request") if isinstance(call, dict) else call)
+                    lines.append(f"    {sign} {d.label} {request} ({made})")
+                    continue
+                where = f"{d.path} ({d.label})" if d.label else d.path
+                lines.append(f"    {where}: expected {_show(expected)}, got {_show(actual)}")
         return "\n".join(lines)
 
 

@@ -284,6 +284,11 @@ class LocalTarget:
             self.recorder.record(outcome.result, http=outcome.http)
         return FireOutcome(outcome.entry, warnings=self._capture.warnings)
 
+    def describe(self) -> dict[str, Any]:
+        """Which session the hook goes to (fire says it with the result)."""
+        return {"kind": "local", "text": "in a throw-away session of its own (a fresh world; "
+                "nothing is kept)"}
+
     def _check_implemented(self, hook: str) -> None:
         have = self.implemented()
         if hook not in have:

@@ -132,8 +132,16 @@ def run_plan(plan: FirePlan, emit: Callable[[FireOutcome], object] | None = None
     folder, rest = split_args(spec, plan.args)
     with open_target(folder, plan) as target:
         outcome = fire_on(target, spec, rest, plan)
-        if emit is not None:
-            while_closing(target, lambda: emit(outcome))
+        describe = getattr(target, "describe", None)
+        session = describe() if describe is not None else None
+
+        def show() -> None:
+            if session is not None:  # the output says which session the hook went to
+                outcome.entry["session"] = session
+            if emit is not None:
+                emit(outcome)
+
+        while_closing(target, show)
     return outcome
 
 

@@ -85,12 +85,14 @@ def _http_panel(http: dict[str, Any]) -> Panel:
 
 
 def _api_table(calls: list[dict[str, Any]]) -> Panel:
+    from mmplug.cassette.readable import readable_call
+
     table = Table(show_header=True, header_style="bold", expand=True, show_lines=True)
     table.add_column("#", justify="right", width=3)
     table.add_column("method", style="cyan", no_wrap=True)
     table.add_column("request")
     table.add_column("response / error")
-    for i, call in enumerate(calls, start=1):
+    for i, call in enumerate(map(readable_call, calls), start=1):
         answer: Any = (Text(json.dumps(call["error"]), style="red") if call.get("error")
                        else _compact(call.get("response")))
         table.add_row(str(i), str(call.get("method")), _compact(call.get("request")), answer)
@@ -134,17 +136,23 @@ def print_outcome(console: Console, entry: dict[str, Any], *, show_request: bool
     console.print(title)
     for warning in entry.get("warnings") or []:  # the host's notes on loading the plugin
         console.print(Text(f"warning: {warning}", style="yellow"))
+    session = entry.get("session")
+    if isinstance(session, dict) and session.get("text"):
+        console.print(Text(f"fired {session['text']}", style="dim"))
     console.print(verdict(entry))
     if entry.get("details"):
         console.print(Text(str(entry["details"]), style="dim"))
     if entry.get("hint"):
         console.print(Text(f"hint: {entry['hint']}", style="yellow"))
+    from mmplug.cassette.readable import readable_entry
+
+    shown = readable_entry({k: entry.get(k) for k in ("hook", "request", "response")})
     if show_request:
-        console.print(Panel(_json(entry.get("request")), title="request", title_align="left"))
+        console.print(Panel(_json(shown.get("request")), title="request", title_align="left"))
     if isinstance(entry.get("http"), dict):
         console.print(_http_panel(entry["http"]))
     elif not entry.get("error"):
-        console.print(Panel(_json(entry.get("response")), title="response", title_align="left"))
+        console.print(Panel(_json(shown.get("response")), title="response", title_align="left"))
     calls = entry.get("api_calls") or []
     if calls:
         console.print(_api_table(calls))
@@ -153,6 +161,13 @@ def print_outcome(console: Console, entry: dict[str, Any], *, show_request: bool
     logs = entry.get("logs") or []
     if logs:
         console.print(Panel(log_lines(logs), title=f"logs ({len(logs)})", title_align="left"))
+
+
+def _call_summary(call: Any) -> str:
+    """An API call's request in one short line."""
+    request = call.get("request") if isinstance(call, dict) else call
+    text = json.dumps(request or {}, ensure_ascii=False)
+    return text if len(text) <= 160 else text[:157] + "..."
 
 
 def print_hooks(console: Console, specs: Iterable[HookSpec], implemented: Iterable[str] = ()
@@ -185,13 +200,25 @@ def print_report(console: Console, report: ReplayReport) -> None:
         if m.problem:
             body.append(m.problem + "\n", style="red")
         for d in m.differences:
-            body.append(f"{d.path}\n", style="bold")
-            if not absent(d.expected):
-                body.append(f"  - {json.dumps(d.expected, ensure_ascii=False)}\n", style="red")
+            expected, actual = d.shown or (d.expected, d.actual)
+            if d.call:  # a whole API call, made in one run only
+                if absent(d.actual):
+                    body.append(f"- {d.label}", style="bold red")
+                    body.append(f" {_call_summary(expected)}  (not made in the replay)\n",
+                                style="red")
+                else:
+                    body.append(f"+ {d.label}", style="bold green")
+                    body.append(f" {_call_summary(actual)}  (new in the replay)\n",
+                                style="green")
+                continue
+            body.append(d.path, style="bold")
+            body.append(f"  ({d.label})\n" if d.label else "\n", style="dim")
+            if not absent(expected):
+                body.append(f"  - {json.dumps(expected, ensure_ascii=False)}\n", style="red")
             else:
                 body.append("  - (not recorded)\n", style="dim red")
-            if not absent(d.actual):
-                body.append(f"  + {json.dumps(d.actual, ensure_ascii=False)}\n", style="green")
+            if not absent(actual):
+                body.append(f"  + {json.dumps(actual, ensure_ascii=False)}\n", style="green")
             else:
                 body.append("  + (missing in the replay)\n", style="dim green")
         body.rstrip()

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING, Any
 
 from mmplug.devloop._http_map import (
+    ACTING_USER_HEADER,
     plugin_headers,
     response_headers,
     response_status,
@@ -20,7 +21,7 @@ from mmplug.sdk._http import chunk_parser, encode_body_chunk, serialize_response
 if TYPE_CHECKING:
     from aiohttp import web
 
-    from mmplug.devloop.frontdoor import Exchange, Resolver, Route
+    from mmplug.devloop.frontdoor import ActingUser, Exchange, Resolver, Route
 
 BODY_CHUNK = 64 * 1024
 MAX_MESSAGE = 2**31 - 1
@@ -34,16 +35,30 @@ class _Failed(Exception):
     """The plugin's stream broke after the response started: drop the client connection."""
 
 
+class _Trace:
+    """What one front door request did, for the access log: the init the plugin was sent,
+    the acting user, and the status the client was actually sent (once the response began)."""
+
+    __slots__ = ("init", "status", "user")
+
+    def __init__(self) -> None:
+        self.init: Any = None
+        self.status = 0
+        self.user = ""
+
+
 class Bridge:
     """Forwards requests to plugins; keeps one grpc.aio channel per plugin process."""
 
-    def __init__(self, resolve: Resolver, user_id: Callable[[], str | None],
+    def __init__(self, resolve: Resolver, acting_user: ActingUser,
                  on_exchange: Callable[[Exchange], None],
-                 waiting: Callable[[str], bool] = lambda plugin_id: False) -> None:
+                 waiting: Callable[[str], bool] = lambda plugin_id: False,
+                 pages: Callable[[str], tuple[str, str] | None] | None = None) -> None:
         self.resolve = resolve
         self.waiting = waiting
-        self.user_id = user_id
+        self.acting_user = acting_user
         self.on_exchange = on_exchange
+        self.pages = pages  # the front door's own pages: path -> (content type, text)
         self.active = 0
         self._channels: dict[str, Any] = {}  # plugin id -> ((target, generation), channel)
 
@@ -87,42 +102,63 @@ class Bridge:
         status, error = 0, None
         target = split_plugin_path(request.path, metrics=rpc == "ServeMetrics")
         plugin_id = target.plugin_id if target else ""
-        sent: list[Any] = []
+        trace = _Trace()
         self.active += 1
         try:
-            response = await self._forward(request, rpc, sent)
+            response = await self._forward(request, rpc, trace)
             status = response.status
             return response
         except _Failed as exc:
-            status, error = 502, str(exc)
+            error = f"the plugin's answer broke off: {exc}"
+            if not trace.status:  # nothing sent yet: the client gets the server's 502
+                status = 502
+                return _text(502, "Bad Gateway")
+            status = trace.status  # the status line went out: the log says what was sent
             _drop(request)
             raise asyncio.CancelledError from None
         except asyncio.CancelledError:
             status, error = 499, "client went away"
+            if trace.status:
+                error += f" (after a {trace.status} began)"
             raise
         finally:
             self.active -= 1
-            self._report(plugin_id, rpc, request, status, started, error, sent)
+            self._report(plugin_id, rpc, request, status, started, error, trace)
 
     def _report(self, plugin_id: str, rpc: str, request: web.BaseRequest, status: int,
-                started: float, error: str | None, sent: list[Any]) -> None:
+                started: float, error: str | None, trace: _Trace) -> None:
         from mmplug.devloop.frontdoor import Exchange
 
         with contextlib.suppress(Exception):
             self.on_exchange(Exchange(plugin_id, request.method, request.path_qs, status,
                                       time.perf_counter() - started, error, rpc,
-                                      sent[0] if sent else None))
+                                      trace.init, trace.user))
 
     async def _forward(self, request: web.BaseRequest, rpc: str,
-                       sent: list[Any]) -> web.StreamResponse:
+                       trace: _Trace) -> web.StreamResponse:
         """Open the stream and relay it. A request that meets a reload (the old process going,
         the new one starting) waits for the new process, and is retried on it if the old one
         went away before answering and no body byte was read yet."""
         from aiohttp import web
 
+        from mmplug.errors import MmplugError
+
         target = split_plugin_path(request.path, metrics=rpc == "ServeMetrics")
         if target is None:
-            return _text(404, "Not Found")
+            page = None
+            if rpc == "ServeHTTP" and self.pages is not None and request.method in ("GET",
+                                                                                  "HEAD"):
+                page = self.pages(request.path)
+            if page is None:
+                return _text(404, "Not Found")
+            return web.Response(status=200, text=page[1], content_type=page[0],
+                                charset="utf-8")
+        try:
+            user_id, trace.user = self.acting_user(request.headers.get(ACTING_USER_HEADER))
+        except MmplugError as exc:
+            trace.user = str(request.headers.get(ACTING_USER_HEADER))
+            return _text(400, f"{ACTING_USER_HEADER}: {exc.message}"
+                         + (f"\n{exc.hint}" if exc.hint else ""))
         deadline = time.monotonic() + RELOAD_WAIT
         body = _Body(request)
         stale: Route | None = None
@@ -136,13 +172,17 @@ class Bridge:
                     stale = route
                     continue
                 return _text(503, "Service Unavailable")
-            init = _init(request, target.path, self.user_id())
-            sent[:] = [init]  # what the plugin was sent, for the observers
+            init = _init(request, target.path, user_id)
+            trace.init = init  # what the plugin was sent, for the observers
             call = channel.stream_stream(
                 f"/mattermost.pluginapi.v1.PluginHooks/{rpc}",
                 request_serializer=serialize_response,
                 response_deserializer=chunk_parser(_response_class().FromString),
-            )(_requests(init, body))
+            )()
+            # The body is written by a task of its own, not handed to grpc as the request
+            # iterator: a plugin may answer (a 401 to an upload) without reading the body, and
+            # grpc.aio fails the whole call, answer included, when its iterator cannot write.
+            sending = asyncio.ensure_future(_send(call, init, body))
             try:
                 first = await _first(call)
                 if first is _RETRY:
@@ -152,9 +192,12 @@ class Bridge:
                     return _text(502, "Bad Gateway")
                 if isinstance(first, web.StreamResponse):
                     return first
-                return await _relay(request, call, first)
+                return await _relay(request, call, first, trace)
             finally:
                 call.cancel()  # no-op when done; stops the plugin's side when we leave early
+                sending.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await sending
 
     def _replaced(self, route: Route, deadline: float) -> bool:
         """Whether the process behind ``route`` is being replaced by a reload (not a crash)."""
@@ -222,7 +265,8 @@ async def _first(call: Any) -> Any:
     return first
 
 
-async def _relay(request: web.BaseRequest, call: Any, first: Any) -> web.StreamResponse:
+async def _relay(request: web.BaseRequest, call: Any, first: Any, trace: _Trace
+                 ) -> web.StreamResponse:
     from aiohttp import web
 
     response = web.StreamResponse(status=response_status(first.init.status_code))
@@ -243,6 +287,7 @@ async def _relay(request: web.BaseRequest, call: Any, first: Any) -> web.StreamR
             length = 0  # nothing was written: no body, no type
     if length is not None:
         response.content_length = length
+    trace.status = response.status
     await response.prepare(request)
     for message in pending:
         data = _chunk(message)
@@ -290,6 +335,24 @@ async def _next(call: Any) -> Any:
     except grpc.aio.AioRpcError as exc:
         raise _Failed(f"{exc.code().name}: {exc.details()}") from None
     return _END if message is grpc.aio.EOF else message
+
+
+async def _send(call: Any, init: Any, body: _Body) -> None:
+    """Write the request to the plugin's stream. When the plugin has finished its answer before
+    reading the whole body, the write fails and the rest of the body is not needed; when the
+    client's body fails (it went away), the plugin's stream is cancelled."""
+    import grpc
+
+    try:
+        async for message in _requests(init, body):
+            await call.write(message)
+        await call.done_writing()
+    except (grpc.aio.AioRpcError, asyncio.InvalidStateError):
+        return  # the call is over: the plugin answered already, or it went away
+    except asyncio.CancelledError:
+        raise
+    except Exception:  # the client's body broke off: the plugin must not wait for the rest
+        call.cancel()
 
 
 async def _requests(init: Any, body: _Body) -> AsyncIterator[Any]:

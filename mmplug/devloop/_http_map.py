@@ -3,7 +3,8 @@
 * ``/plugins/<id>/rest?q`` goes to plugin ``<id>`` as ``/rest?q`` (ServeMetrics on the metrics
   listener: ``/plugins/<id>/metrics/rest`` as ``/rest``);
 * incoming ``Mattermost-User-Id`` and ``Mattermost-Plugin-ID`` headers are always dropped; the
-  host then sets ``Mattermost-User-Id`` for the user the request is made as, if any;
+  host then sets ``Mattermost-User-Id`` for the user the request is made as, if any (the
+  ``--as`` user, or the one an ``X-Mmplug-User`` header names; that header is dropped too);
 * header keys are canonicalised as Go's ``net/http`` does, values keep their order;
 * the plugin's status: 0 means 200, anything outside 100..999 becomes 500.
 """
@@ -16,8 +17,12 @@ from dataclasses import dataclass
 
 USER_ID_HEADER = "Mattermost-User-Id"
 PLUGIN_ID_HEADER = "Mattermost-Plugin-Id"
+# mmplug's own: the user a front door request is made as (the server takes it from the
+# session cookie or token; see docs/http.md). Never passed on to the plugin.
+ACTING_USER_HEADER = "X-Mmplug-User"
 # identity headers only the server sets; Expect is answered by the server itself
-DROPPED = frozenset({USER_ID_HEADER.lower(), PLUGIN_ID_HEADER.lower(), "expect"})
+DROPPED = frozenset({USER_ID_HEADER.lower(), PLUGIN_ID_HEADER.lower(), "expect",
+                     ACTING_USER_HEADER.lower()})
 # hop-by-hop headers that belong to the front door's connection, not to the plugin's answer
 HOP_BY_HOP = frozenset({"connection", "keep-alive", "transfer-encoding", "upgrade",
                         "proxy-connection", "te", "trailer"})

@@ -133,18 +133,23 @@ class DevSession(Session):
                              f"{handle.id!r}", hint="change the id back, or restart `mmplug dev`")
         return super().reload(plugin_id)
 
-    def find_user(self, who: str) -> str:
+    def find_user(self, who: str, given: str = "--as") -> str:
         """The id of the user ``who`` (username, @username or id) in the store."""
-        name = who.lstrip("@")
+        return self.user_named(who, given)[0]
+
+    def user_named(self, who: str, given: str = "--as") -> tuple[str, str]:
+        """(id, username) of the user ``who`` (username, @username or id); ``given`` names
+        where ``who`` came from, for the error."""
+        name = who.strip().lstrip("@")
         with self.store.read() as db:
-            row = db.execute("SELECT id FROM users WHERE id = ? OR username = ?",
+            row = db.execute("SELECT id, username FROM users WHERE id = ? OR username = ?",
                              (name, name)).fetchone()
             known = [r[0] for r in
                      db.execute("SELECT username FROM users ORDER BY username LIMIT 8")]
         if row is None:
-            raise UsageError(f"--as {who}: no such user in the fake host's store",
+            raise UsageError(f"{given} {who}: no such user in the fake host's store",
                              hint="users: " + (", ".join(known) or "none") + " (or give a user id)")
-        return str(row[0])
+        return str(row[0]), str(row[1])
 
     def notify_http(self, exchange: Any) -> None:
         """Tell the observers about a front door request, as ``serve_http`` does for its own."""

@@ -8,6 +8,8 @@ Status mapping as the server does it: unknown or inactive plugin 404, status 0 -
 range -> 500, failure before the first response message -> 502, stream cannot open -> 503.
 Unlike the server, a request that arrives while a plugin is being reloaded waits (up to 10 s)
 for the new process instead of failing: saving and reloading the browser must just work.
+Each request is made as the ``--as`` user, or as the user its ``X-Mmplug-User`` header names
+(``anonymous`` for none); ``GET /`` answers a page linking every plugin's routes and the docs.
 ServeMetrics works the same way on the metrics listener (``/plugins/<id>/metrics``).
 """
 
@@ -50,9 +52,18 @@ class Exchange:
     error: str | None = None
     rpc: str = "ServeHTTP"
     request: Any = None  # the ServeHTTPRequestInit sent to the plugin (None: it got nothing)
+    user: str = ""  # who the request was made as: a username, or "anonymous"
 
 
 Resolver = Callable[[str], "Route | None"]
+# The user a request is made as, from its X-Mmplug-User header (None: the header is absent):
+# (user id or None for anonymous, the name the access log shows). Raises MmplugError for a
+# user the store does not know.
+ActingUser = Callable[[str | None], tuple[str | None, str]]
+
+
+def _anonymous(header: str | None) -> tuple[str | None, str]:
+    return None, "anonymous"
 
 
 class FrontDoor:
@@ -65,17 +76,19 @@ class FrontDoor:
         host: str = "127.0.0.1",
         port: int = DEFAULT_PORT,
         metrics_port: int | None = None,
-        user_id: Callable[[], str | None] = lambda: None,
+        acting_user: ActingUser = _anonymous,
         on_exchange: Callable[[Exchange], None] = lambda exchange: None,
         waiting: Callable[[str], bool] = lambda plugin_id: False,
+        pages: Callable[[str], tuple[str, str] | None] | None = None,
     ) -> None:
         self.resolve = resolve
         self.waiting = waiting
         self.host = host
         self.port = port
         self.metrics_port = metrics_port
-        self.user_id = user_id
+        self.acting_user = acting_user
         self.on_exchange = on_exchange
+        self.pages = pages  # the front door's own pages (``/``): path -> (type, text)
         self.loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._runners: list[Any] = []
@@ -141,7 +154,8 @@ class FrontDoor:
 
         from mmplug.devloop._http_bridge import Bridge
 
-        self._bridge = Bridge(self.resolve, self.user_id, self.on_exchange, self.waiting)
+        self._bridge = Bridge(self.resolve, self.acting_user, self.on_exchange, self.waiting,
+                              self.pages)
         listeners = [(self.port, False)]
         if self.metrics_port is not None:
             listeners.append((self.metrics_port, True))

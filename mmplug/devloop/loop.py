@@ -26,9 +26,9 @@ from mmplug.devloop.supervise import (
     POLL_EVERY_S,
     CrashPolicy,
     check_handle,
-    with_tail,
 )
 from mmplug.errors import MmplugError, UsageError
+from mmplug.host.faults import report
 
 if TYPE_CHECKING:
     from mmplug.devloop._session import DevSession
@@ -77,6 +77,8 @@ class DevLoop:
         self._threads: list[threading.Thread] = []
         self._closers: list[Any] = []
         self._user_id: str | None = None
+        self._user_name = "anonymous"
+        self._acting: dict[str, tuple[str | None, str]] = {}  # X-Mmplug-User values seen
         self.pool: Any = None
         self.reaper: Reaper | None = None
 
@@ -120,7 +122,7 @@ class DevLoop:
             self._finish(handle, Reload("start", duration_s=time.perf_counter() - started),
                          error)
         if self.as_user:
-            self._user_id = session.find_user(self.as_user)
+            self._user_id, self._user_name = session.user_named(self.as_user)
 
     def _start_services(self) -> None:
         assert self.session is not None
@@ -135,9 +137,10 @@ class DevLoop:
 
             self.front_door = FrontDoor(self._route, port=self.port,
                                         metrics_port=self.metrics_port,
-                                        user_id=lambda: self._user_id,
+                                        acting_user=self.acting_user,
                                         on_exchange=self._on_exchange,
-                                        waiting=self._restarting)
+                                        waiting=self._restarting,
+                                        pages=self._front_page)
             self.front_door.start()
             self._closers.append(self.front_door.stop)
         if self.options["control"]:
@@ -223,10 +226,12 @@ class DevLoop:
             self._wait_for_attach(handle.id, record)
             return
         if error is not None:
-            record.ok, record.error = False, error.render()
-            self._set(handle.id, state="failed", pid=0, problem=error.message,
+            text = report(error, handle.id)
+            record.ok, record.error = False, text
+            self._set(handle.id, state="failed", pid=0,
+                      problem=error.message.removeprefix(f"plugin {handle.id}: "),
                       last_reload=record)
-            self._notify("on_problem", handle.id, error.render())
+            self._notify("on_problem", handle.id, text)
         else:
             self._set(handle.id, state="attached" if self.attach else "active", pid=handle.pid,
                       implemented=list(handle.implemented), problem=None, last_reload=record,
@@ -309,30 +314,41 @@ class DevLoop:
         return True
 
     def _crashed(self, plugin_id: str, problem: str) -> None:
+        """Report a crash as ``fire`` does (the plugin's error, the exit code or signal, the
+        stderr tail on its own indented lines), then restart with backoff or give up."""
         session = self._session()
         handle = session.plugin(plugin_id)
+        headline, text = problem, problem
         if handle.client is not None:
             process = handle.client.process
-            if self.attach is None and process.exit_code() is None:
+            code = process.exit_code(wait=0.2)
+            if self.attach is None and code is None:
                 process.kill()  # alive but failing its health check: hung, no OnDeactivate
-            problem = with_tail(problem, process.stderr_tail())
+                error = process.fault("unhealthy", error=problem.removeprefix("health check "))
+            else:
+                error = process.fault("exited", code="unknown" if code is None else code)
+            headline = error.message.removeprefix(f"plugin {plugin_id}: ")
+            text = report(error, plugin_id)
         handle.state = "crashed"  # so the restart does not call OnDeactivate on it
         if self.attach is not None:
-            self._set(plugin_id, state="crashed", problem=problem)
+            self._set(plugin_id, state="crashed", problem=headline)
             self._wait_for_attach(plugin_id, Reload(REATTACH))
             return
         delay = self._policies[plugin_id].crashed()
         crashes = self._policies[plugin_id].count
+        limit = self._policies[plugin_id].limit
         if delay is None:
             with self._lock:
                 session.stop_plugin(handle)
-            text = (f"{problem}; it crashed {crashes} times within a minute, so it is not "
-                    "restarted again (the server deactivates such plugins). Fix it and save.")
-            self._set(plugin_id, state="given-up", pid=0, problem=text, crashes=crashes)
-            self._notify("on_problem", plugin_id, text)
+            after = (f"it crashed {crashes} times within a minute, so it is not restarted "
+                     "again (the server deactivates such plugins); fix it and save")
+            self._set(plugin_id, state="given-up", pid=0, problem=f"{headline}\n{after}",
+                      crashes=crashes)
+            self._notify("on_problem", plugin_id, f"{text}\n{after}")
             return
-        self._set(plugin_id, state="crashed", problem=problem, crashes=crashes)
-        self._notify("on_problem", plugin_id, f"{problem}; restarting in {delay:g} s")
+        after = f"restarting in {delay:g} s (crash {crashes} of {limit} within a minute)"
+        self._set(plugin_id, state="crashed", problem=f"{headline}\n{after}", crashes=crashes)
+        self._notify("on_problem", plugin_id, f"{text}\n{after}")
         if not self._stopping.wait(delay):
             self.request_reload(plugin_id, f"{CRASH_RESTART} {crashes}")
 
@@ -361,6 +377,38 @@ class DevLoop:
         key = plugin_id.lower()
         pending = self._pending.get(key)
         return key in self._reloading or (pending is not None and not _after_crash(pending))
+
+    def acting_user(self, header: str | None) -> tuple[str | None, str]:
+        """Who a front door request is made as: the user its ``X-Mmplug-User`` header names
+        (``anonymous`` for none), else the ``--as`` user, else nobody. (user id, name)."""
+        if header is None:
+            return self._user_id, self._user_name
+        name = header.strip()
+        if name.lower() in ("", "anonymous", "none"):
+            return None, "anonymous"
+        known = self._acting.get(name)
+        if known is None:
+            known = self._session().user_named(name, given="X-Mmplug-User")
+            self._acting[name] = known
+        return known
+
+    def _front_page(self, path: str) -> tuple[str, str] | None:
+        """The front door's own pages: ``/`` lists the plugins' routes; the docs."""
+        from mmplug.devloop import _index
+
+        if path in ("/", "/plugins", "/plugins/"):
+            session = self.session
+            plugins = [_index.PluginEntry(s.id, s.state, Path(s.directory),
+                                          "ServeHTTP" in s.implemented or s.state != "active")
+                       for s in self.status.values()]
+            if session is None:
+                plugins = []
+            return "text/html", _index.index_page(plugins, self._user_name,
+                                                  self._user_id is None)
+        if path.startswith(_index.DOCS_PREFIX):
+            text = _index.doc_text(path[len(_index.DOCS_PREFIX):])
+            return None if text is None else ("text/plain", text)
+        return None
 
     def _on_exchange(self, exchange: Exchange) -> None:
         self._notify("on_exchange", exchange)

@@ -72,9 +72,10 @@ def describe_reload(reload: Reload, now: datetime | None = None) -> str:
 def render_status(
     plugins: list[PluginStatus], url: str | None, metrics_url: str | None = None,
     now: datetime | None = None, log_path: str | None = None,
-    problem_lines: int | None = None,
+    problem_lines: int | None = None, acting: str | None = None,
 ) -> RenderableType:
-    """A compact table: one block per plugin, then where the full log is.
+    """A compact table: one block per plugin, then who front door requests are made as and
+    where the full log is.
 
     ``problem_lines`` crops a long problem (a crash with its stderr tail) to that many lines.
     """
@@ -101,6 +102,11 @@ def render_status(
             table.add_row("reload", describe_reload(status.last_reload, now))
         if status.problem:
             table.add_row("problem", Text(_crop(status.problem, problem_lines), style="red"))
+    if url and acting:
+        who = Text(acting, style="bold" if acting != "anonymous" else "yellow")
+        who.append("  (X-Mmplug-User: NAME picks a user per request; see "
+                   f"{url}/)", style="dim")
+        table.add_row("as", who)
     if log_path:
         table.add_row("log", Text(log_path, style="dim"))
     return table

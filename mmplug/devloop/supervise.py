@@ -53,16 +53,12 @@ def check_handle(handle: Any, check_health: bool) -> str | None:
         return "the plugin crashed"
     code = client.process.exit_code()
     if code is not None:
-        return f"the plugin process exited with code {code}"
+        from mmplug.host.faults import describe_exit
+
+        return f"the plugin process {describe_exit(code)}"
     if check_health:
         return health_check(client.process.channel)
     return None
-
-
-def with_tail(problem: str, tail: list[str]) -> str:
-    """``problem`` followed by the last non-empty stderr lines."""
-    lines = [line for line in tail if line.strip()][-12:]
-    return problem + ("\n" + "\n".join(lines) if lines else "")
 
 
 def health_check(channel: object, timeout: float = HEALTH_TIMEOUT_S) -> str | None:

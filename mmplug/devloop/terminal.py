@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from mmplug.devloop.screen import DevLog, LiveScreen
     from mmplug.devloop.status import Reload
     from mmplug.host.logs import LogRecord
+    from mmplug.host.session import HookResult
 
 LOG_NAME = "dev.log"
 FINAL_RESERVE = 4  # lines left free under the final frame for the "stopping" lines
@@ -48,6 +49,7 @@ class Printer:
         self.log_shown = log_shown  # how the status names the log file
         self.screen: LiveScreen | None = None
         self._lock = threading.Lock()
+        self._front_door_calls: set[int] = set()  # ServeHTTP calls told as requests already
 
     def emit(self, item: str | Text, style: str | None = None, stamp: bool = True) -> None:
         """Show one event or log entry (any number of lines) and append it to the log."""
@@ -79,15 +81,59 @@ class Printer:
         self.on_status()
 
     def on_problem(self, plugin_id: str, text: str) -> None:
-        self.emit(f"✗ {plugin_id}: {text}", style="red")
-        if plugin_id:
+        """The first line after the plugin's id, the rest (the cause, the traceback, the
+        stderr tail, the hint, what happens next) indented under it."""
+        first, *rest = text.splitlines() or [""]
+        lines = [f"✗ {plugin_id}: {first}" if plugin_id else f"✗ {first}"]
+        lines += [f"  {line}" for line in rest]
+        self.emit("\n".join(lines), style="red")
+        status = self.loop.status.get(plugin_id) if plugin_id else None
+        if status is not None and status.state in ("failed", "given-up"):
             self.emit("  waiting for the next save…", style="dim")
 
     def on_exchange(self, exchange: Exchange) -> None:
-        if self.level in ("trace", "debug") or exchange.status >= 500:
-            style = "red" if exchange.status >= 500 else "dim"
-            self.emit(f"{exchange.method} /plugins/{exchange.plugin_id}… {exchange.path} → "
-                      f"{exchange.status} ({exchange.duration_s * 1000:.0f} ms)", style=style)
+        """One line per front door request: method, path, user, the status the client got,
+        duration (and what went wrong, if anything)."""
+        from mmplug.host.logs import level_at_least
+
+        if exchange.request is not None:
+            with self._lock:
+                self._front_door_calls.add(id(exchange.request))
+        failed = exchange.status >= 500 or exchange.status == 499
+        if not level_at_least("warn" if failed else "info", self.level):
+            return
+        user = exchange.user or "anonymous"
+        text = (f"⇄ {exchange.method} {exchange.path} as {user} → {exchange.status} "
+                f"({exchange.duration_s * 1000:.0f} ms)")
+        if exchange.error:
+            text += f": {exchange.error}"
+        style = "red" if failed else ("yellow" if exchange.status >= 400 else "cyan")
+        self.emit(text, style=style)
+
+    def on_hook_call(self, result: HookResult) -> None:
+        """One line per hook call: hook, plugin, outcome, duration, API calls made."""
+        from mmplug.host.logs import level_at_least
+
+        if result.hook in ("ServeHTTP", "ServeMetrics"):
+            with self._lock:
+                if id(result.request) in self._front_door_calls:
+                    self._front_door_calls.discard(id(result.request))
+                    return  # its request line says it
+        failed = result.error is not None
+        if not level_at_least("warn" if failed else "info", self.level):
+            return
+        outcome = "ok"
+        if failed:
+            outcome = "failed: " + (str(result.error).splitlines() or [""])[0]
+        elif result.response is not None:
+            reason = getattr(result.response, "rejection_reason", "")
+            if reason:
+                outcome = f"rejected: {reason}"
+        calls = len(result.api_calls)
+        made = f", {calls} API call{'s' if calls != 1 else ''}" if calls else ""
+        self.emit(f"⚡ {result.hook} → {result.plugin_id}: {outcome} "
+                  f"({result.duration_s * 1000:.1f} ms{made})",
+                  style="red" if failed else "cyan")
 
     def on_status(self) -> None:
         if self.screen is not None:
@@ -106,7 +152,8 @@ class Printer:
         if plugins:
             body = render_status(plugins, door.url if door else None,
                                  door.metrics_url if door else None, log_path=self.log_shown,
-                                 problem_lines=3)
+                                 problem_lines=3,
+                                 acting=self.loop.acting_user(None)[1] if door else None)
         return Panel(body, title="[bold]mmplug dev[/]", title_align="left",
                      subtitle="watching for saves · Ctrl-C to stop", subtitle_align="right",
                      border_style="dim")
@@ -241,6 +288,10 @@ def _banner(printer: Printer, loop: DevLoop) -> None:
     if loop.front_door is not None:
         for status in loop.status.values():
             printer.emit(f"  {loop.front_door.url}/plugins/{status.id}/", style="cyan")
+        who = loop.acting_user(None)[1]
+        printer.emit(f"front door: {loop.front_door.url}/ lists the routes; requests are made "
+                     + ("anonymously" if who == "anonymous" else f"as {who}")
+                     + " (X-Mmplug-User: NAME picks a user per request)", style="dim")
     if printer.log_shown:
         printer.emit(f"log: {printer.log_shown}", style="dim")
     printer.emit("watching for saves; Ctrl-C to stop.", style="dim")

@@ -6,15 +6,26 @@ file). Editors that save atomically (write ``x.py.tmp`` or ``.x.py.swp``, then r
 ``x.py``) produce a burst of events; the temporary names are ignored and the rename shows up as
 a change of ``x.py`` itself. Bursts are debounced by watchfiles: events are gathered until the
 tree has been quiet for ``step_ms``.
+
+Files the project's ``.gitignore`` files (and ``.git/info/exclude``) ignore do not count, and
+neither do files mmplug itself writes: its standard output and error when they are redirected
+into the project (``mmplug dev > out.log``: each line written would otherwise be a save, and
+each reload writes lines), and the files it is told about (a ``--record`` cassette).
 """
 
 from __future__ import annotations
 
 import fnmatch
+import os
+import stat
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from mmplug.bundle.ignore import Rule
 
 IGNORED_DIRS = frozenset({
     "__pycache__", ".git", ".hg", ".svn", ".mmplug", "dist", "build", "venv", ".venv", "env",
@@ -62,6 +73,85 @@ def relevant(changes: Iterable[tuple[object, str]], root: Path) -> list[Path]:
     return sorted({Path(path) for _, path in changes if watched(path, root)})
 
 
+GITIGNORE = ".gitignore"
+
+
+class GitIgnored:
+    """Whether git ignores a path of one project: its ``.gitignore`` files (the root's and
+    those of the folders on the way to the path) and ``.git/info/exclude``, read again when
+    they change. The rule syntax is the bundle's (:mod:`mmplug.bundle.ignore`), which is
+    gitignore's: the last matching rule wins, and nothing inside an ignored folder comes back.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._files: dict[Path, tuple[float, list[Rule]]] = {}
+
+    def _read(self, path: Path) -> list[Rule]:
+        from mmplug.bundle.ignore import parse_rules
+
+        try:
+            mtime = path.stat().st_mtime
+        except OSError:
+            self._files.pop(path, None)
+            return []
+        known = self._files.get(path)
+        if known is not None and known[0] == mtime:
+            return known[1]
+        try:
+            rules = parse_rules(path.read_text(encoding="utf-8", errors="replace"))
+        except OSError:
+            rules = []
+        self._files[path] = (mtime, rules)
+        return rules
+
+    def _rules(self, folder: Path) -> list[Rule]:
+        rules = self._read(folder / GITIGNORE)
+        if folder == self.root:
+            rules = self._read(folder / ".git" / "info" / "exclude") + rules
+        return rules
+
+    def __call__(self, path: Path) -> bool:
+        try:
+            parts = path.relative_to(self.root).parts
+        except ValueError:
+            return False
+        for depth in range(1, len(parts) + 1):
+            is_dir = depth < len(parts) or path.is_dir()
+            verdict = False
+            for base in range(depth):  # the root's rules first, the nearest folder's last
+                folder = self.root.joinpath(*parts[:base])
+                relative = "/".join(parts[base:depth])
+                for rule in self._rules(folder):
+                    if rule.matches(relative, is_dir):
+                        verdict = not rule.negate
+            if verdict:
+                return True
+        return False
+
+
+def own_outputs() -> set[tuple[int, int]]:
+    """(device, inode) of our standard output and error when they are regular files: a
+    redirection that may point into a watched project."""
+    found = set()
+    for fd in (1, 2):
+        try:
+            info = os.fstat(fd)
+        except OSError:
+            continue
+        if stat.S_ISREG(info.st_mode):
+            found.add((info.st_dev, info.st_ino))
+    return found
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    return info.st_dev, info.st_ino
+
+
 @dataclass(frozen=True)
 class Save:
     """One debounced batch of changes: the files and the one named as the trigger."""
@@ -98,6 +188,8 @@ class Watcher:
     ) -> None:
         self.roots = [Path(r).resolve() for r in roots]
         self.ignore = {Path(p).resolve() for p in ignore}  # files we write ourselves
+        self.outputs = own_outputs()  # our stdout/stderr, when redirected into a file
+        self.git = {root: GitIgnored(root) for root in self.roots}
         self.on_save = on_save
         self.step_ms = step_ms
         self.debounce_ms = debounce_ms
@@ -129,6 +221,15 @@ class Watcher:
                 if isinstance(raw, str):  # "timeout" or "signal": nothing changed
                     continue
                 for root in self.roots:
-                    paths = [p for p in relevant(raw, root) if p not in self.ignore]
+                    paths = [p for p in relevant(raw, root) if self.counts(p, root)]
                     if paths:
                         self.on_save(Save(root, tuple(paths)))
+
+    def counts(self, path: Path, root: Path) -> bool:
+        """Whether a change of ``path`` (one :func:`watched` accepts) is a save: not a file
+        mmplug writes itself, not ignored by git, not a ``.gitignore``."""
+        if path in self.ignore or path.name == GITIGNORE:
+            return False
+        if self.outputs and _identity(path) in self.outputs:
+            return False
+        return not self.git[root](path)

@@ -7,6 +7,7 @@
     pipeline.py       observers, per-call collectors, the dispatcher the API server fires with
     logs.py           plugin stderr -> LogRecord, render_log
     faults.py         the named catalogue of launch/crash faults and their messages
+    tracebacks.py     a plugin's Python traceback read back from its stderr (failure screens)
     api/              the PluginAPI server and its emulation, by area
     store.py          the SQLite state store (the only owner of state)
     affinity.py       one_cpu(): a chain of round trips (a replay) on one CPU

@@ -82,11 +82,26 @@ class _Spawner:
 _SPAWNER = _Spawner()
 
 
+# Put in every plugin interpreter's command line so that `ps` finds a plugin by its project:
+# ``python -X mmplug_plugin_dir=/path/to/project plugin.py``. An -X option that Python does not
+# know is kept in ``sys._xoptions`` and nothing else: ``sys.argv`` stays what the server gives.
+PROJECT_OPTION = "mmplug_plugin_dir"
+
+
+def with_project(command: list[str], cwd: Path | str) -> list[str]:
+    """``command`` (``[python, ...]``) with the plugin directory shown in its arguments."""
+    if len(command) < 1:
+        return command
+    return [command[0], "-X", f"{PROJECT_OPTION}={os.path.abspath(cwd)}", *command[1:]]
+
+
 def spawn(command: list[str], *, cwd: Path | str, env: dict[str, str]
           ) -> subprocess.Popen[bytes]:
-    """Start ``command`` in its own process group; on Linux it is killed when we die."""
+    """Start ``command`` (a Python interpreter and its arguments, run in the plugin directory
+    ``cwd``) in its own process group; on Linux it is killed when we die."""
     prctl = _libc_prctl()
     parent = os.getpid()
+    argv = with_project(command, cwd)
 
     def child_setup() -> None:  # runs in the child between fork and exec
         if prctl is not None:
@@ -96,7 +111,7 @@ def spawn(command: list[str], *, cwd: Path | str, env: dict[str, str]
 
     def start() -> subprocess.Popen[bytes]:
         return subprocess.Popen(
-            command,
+            argv,
             cwd=cwd,
             env=env,
             stdin=subprocess.DEVNULL,

@@ -7,6 +7,7 @@ the plugin wrote on stderr, and what to fix. Tests refer to faults by name (``er
 
 from __future__ import annotations
 
+import os
 import signal
 from collections.abc import Sequence
 
@@ -36,7 +37,7 @@ FAULTS: dict[str, tuple[str, str]] = {
     ),
     "exited-early": (
         "the plugin {exit} before printing its handshake",
-        "fix the error in the plugin's stderr shown above; " + _SERVE_HINT,
+        "fix what the plugin's stderr above says; if it says nothing, " + _SERVE_HINT,
     ),
     "timeout": (
         "the plugin printed no handshake within {timeout:g} s",
@@ -140,31 +141,99 @@ FAULTS: dict[str, tuple[str, str]] = {
         "{hook} did not answer within {timeout:g} s (the server's deadline per hook call)",
         "make the hook return sooner (move slow work to a thread), or raise --hook-timeout",
     ),
+    "unhealthy": (
+        "the plugin stopped answering its health check ({error}), so the host killed it",
+        "something blocks the plugin's gRPC server (a hook that never returns, a stuck "
+        "thread); look at the plugin's stderr above",
+    ),
 }
 
 _CLASSES: dict[str, type[MmplugError]] = {
     "crashed": PluginCrashError,
     "exited": PluginCrashError,
+    "unhealthy": PluginCrashError,
     "no-controller": PluginCrashError,
     "hook-timeout": HookTimeoutError,
 }
+
+# Faults where the plugin's own Python error, when its stderr holds one, is the headline: the
+# process died of it (or OnActivate raised it), and that is what the author has to fix.
+PYTHON_ERROR_FAULTS = frozenset({
+    "exited-early", "exited-after-handshake", "crashed", "exited", "activate-failed",
+})
+# The fault whose traceback the plugin logged itself (the SDK logs a hook's exception): a screen
+# that shows the plugin's log as it happens has shown the traceback already.
+LOGGED_TRACEBACK = "activate-failed"
 
 
 def fault(
     name: str, plugin_id: str, stderr_tail: Sequence[str] = (), **info: object
 ) -> MmplugError:
-    """The exception for fault ``name`` of plugin ``plugin_id``: cause, stderr tail, hint."""
+    """The exception for fault ``name`` of plugin ``plugin_id``: cause, stderr tail, hint.
+
+    When the fault is one a plugin dies of and ``stderr_tail`` holds a Python traceback, the
+    plugin's error leads (``SyntaxError: invalid syntax (pkg/plugin.py:2)``), the fault's cause
+    follows, then the traceback once, with the plugin's frames only, and a hint that fits the
+    exception. ``info`` may name the ``plugin_dir`` (paths are shown relative to it) and the
+    ``python`` that ran the plugin (for import errors).
+    """
     cause, hint = FAULTS[name]
     if "code" in info:
         info["exit"] = describe_exit(info["code"])
-    message = f"plugin {plugin_id}: {cause.format(**info)}"
+    text = cause.format(**info)
+    from mmplug.host.tracebacks import find_error
+
+    error = find_error(stderr_tail) if name in PYTHON_ERROR_FAULTS else None
+    if error is not None:
+        plugin_dir = info.get("plugin_dir")
+        where = plugin_dir if isinstance(plugin_dir, (str, os.PathLike)) else None
+        python = info.get("python")
+        lines = [text, *indented(error.lines(where))]
+        if name == LOGGED_TRACEBACK:
+            # the SDK logged the exception with its traceback: the AppError's id is enough
+            text = cause.format(**{**info, "error": str(info.get("error")).split(":", 1)[0]})
+            lines = [text, *indented(error.lines(where))]
+        else:
+            start, end = error.span
+            other = [*stderr_tail[:start], *stderr_tail[end:]]
+            if other:
+                lines += ["other lines the plugin wrote on stderr:", *indented(other, "| ")]
+        made = _CLASSES.get(name, PluginLaunchError)(
+            f"plugin {plugin_id}: {error.headline(where)}",
+            hint=error.hint(where, python if isinstance(python, str) else None),
+            details="\n".join(lines))
+        made.fault = name  # type: ignore[attr-defined]
+        made.cause = text  # type: ignore[attr-defined]
+        made.logged = name == LOGGED_TRACEBACK  # type: ignore[attr-defined]
+        return made
+    message = f"plugin {plugin_id}: {text}"
     details = ""
     if stderr_tail:
-        shown = "\n".join(f"  | {line}" for line in stderr_tail)
-        details = f"last lines of the plugin's stderr:\n{shown}"
-    error = _CLASSES.get(name, PluginLaunchError)(message, hint=hint, details=details)
-    error.fault = name  # type: ignore[attr-defined]
-    return error
+        details = "last lines of the plugin's stderr:\n" + "\n".join(indented(stderr_tail, "| "))
+    made = _CLASSES.get(name, PluginLaunchError)(message, hint=hint, details=details)
+    made.fault = name  # type: ignore[attr-defined]
+    made.cause = text  # type: ignore[attr-defined]
+    return made
+
+
+def report(error: MmplugError, plugin_id: str) -> str:
+    """``error`` as a screen that names the plugin and shows its log as it happens (``mmplug
+    dev``) shows it: without the leading ``plugin <id>: ``, and without a traceback the plugin
+    logged itself (it is on the screen already, just above)."""
+    if getattr(error, "logged", False):
+        cause = getattr(error, "cause", "")
+        parts = [error.message, f"{cause} (the traceback is in the plugin's log above)"]
+        if error.hint:
+            parts.append(f"hint: {error.hint}")
+        text = "\n".join(parts)
+    else:
+        text = error.render()
+    return text.removeprefix(f"plugin {plugin_id}: ")
+
+
+def indented(lines: Sequence[str], mark: str = "") -> list[str]:
+    """``lines`` on their own indented lines (under the line that introduces them)."""
+    return [f"  {mark}{line}" for line in lines]
 
 
 def describe_exit(code: object) -> str:

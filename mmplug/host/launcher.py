@@ -26,6 +26,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import IO
 
+from mmplug.errors import MmplugError
 from mmplug.host._child_env import (  # noqa: F401 (re-exported: the launcher's public names)
     APP_PROTOCOL_VERSIONS,
     COOKIE_KEY,
@@ -45,7 +46,14 @@ from mmplug.host._child_env import (  # noqa: F401 (re-exported: the launcher's 
 )
 from mmplug.host._process import LIVE, kill_group, spawn, wait_exit
 from mmplug.host.faults import fault
-from mmplug.host.logs import LogRecord, StderrPump, host_record
+from mmplug.host.logs import (
+    TAIL_LINES,
+    LinePump,
+    LogRecord,
+    StderrPump,
+    display_lines,
+    host_record,
+)
 from mmplug.manifest import Manifest
 
 CORE_PROTOCOL_VERSION = 1
@@ -136,32 +144,26 @@ def _check_address(line: str, network: str, address: str) -> None:
 class StdoutReader:
     """The plugin's stdout: the first lines go on a queue for the handshake; once the handshake
     is accepted, ``forward()`` hands every later line to a sink (the server discards them; we
-    show them, so a stray ``print`` is not a mystery)."""
+    show them, so a stray ``print`` is not a mystery). Read by a :class:`LinePump`, so that a
+    hook call's stdout lines can be drained into that call, as its stderr lines are."""
 
     def __init__(self, stream: IO[bytes], name: str) -> None:
         self.lines: queue.Queue[str | None] = queue.Queue()
-        self._stream = stream
         self._sink: Callable[[str], None] | None = None
         self._lock = threading.Lock()
-        self._thread = threading.Thread(target=self._run, name=f"{name}-stdout", daemon=True)
-        self._thread.start()
+        self._kept = 0
+        self.pump = LinePump(stream, f"{name}-stdout", self._line,
+                             on_eof=lambda: self.lines.put(None))
 
-    def _run(self) -> None:
-        kept = 0
-        try:
-            for raw in iter(self._stream.readline, b""):
-                line = raw.decode("utf-8", "replace").rstrip("\r\n")
-                with self._lock:
-                    sink = self._sink
-                    if sink is None and kept < KEPT_STDOUT_LINES:
-                        self.lines.put(line)
-                        kept += 1
-                if sink is not None:
-                    sink(line)
-        except (OSError, ValueError):
-            pass
-        finally:
-            self.lines.put(None)
+    def _line(self, line: str) -> None:
+        with self._lock:
+            sink = self._sink
+            if sink is None:
+                if self._kept < KEPT_STDOUT_LINES:
+                    self.lines.put(line)
+                    self._kept += 1
+                return
+        sink(line)
 
     def next_line(self, timeout: float) -> str | None:
         """The next kept line, None at EOF; raises ``queue.Empty`` on timeout."""
@@ -170,18 +172,20 @@ class StdoutReader:
     def forward(self, sink: Callable[[str], None]) -> None:
         """Send the lines after the handshake (those queued already, then new ones) to ``sink``."""
         with self._lock:
-            self._sink = sink
             pending = []
             while not self.lines.empty():
                 line = self.lines.get_nowait()
                 if line is not None:
                     pending.append(line)
-        for line in pending:
-            sink(line)
+            for line in pending:  # under the lock: a new line cannot overtake them
+                sink(line)
+            self._sink = sink
+
+    def drain(self, timeout: float) -> None:
+        self.pump.drain(timeout)
 
     def close(self) -> None:
-        self._thread.join(1.0)
-        self._stream.close()
+        self.pump.close()
 
 
 class PluginProcess:
@@ -218,10 +222,44 @@ class PluginProcess:
         self.pump.drain(0.5)
         return self.pump.tail()
 
+    def drain_output(self, timeout: float = 0.5) -> None:
+        """Wait until what the plugin wrote on stdout and stderr so far has been logged."""
+        self.pump.drain(timeout)
+        self.stdout.drain(timeout)
+
+    @property
+    def python(self) -> str:
+        """The interpreter that runs the plugin."""
+        return str(self.popen.args[0]) if isinstance(self.popen.args, list) else ""
+
+    def fault(self, name: str, **info: object) -> MmplugError:
+        """Fault ``name`` with what the plugin last wrote on stderr (the process is left as
+        it is)."""
+        self.pump.drain(0.5)
+        return fault(name, self.plugin_id, self.pump.tail_lines(),
+                     plugin_dir=self.manifest.plugin_dir, python=self.python, **info)
+
     def fail(self, name: str, **info: object) -> Exception:
-        """Kill the process, then build fault ``name`` with its last stderr lines."""
+        """Kill the process, then build fault ``name`` with its last stderr lines.
+
+        Before the plugin is up its stderr is held back (see :func:`launch`): the fault tells
+        it, so that a traceback is shown once; what the plugin wrote before the traceback (or
+        before the last lines shown) still goes to the log.
+        """
         self.kill()
-        return fault(name, self.plugin_id, self.pump.tail(), **info)
+        held = self.pump.take_held()
+        if not held:
+            return fault(name, self.plugin_id, self.pump.tail_lines(),
+                         plugin_dir=self.manifest.plugin_dir, python=self.python, **info)
+        from mmplug.host.tracebacks import find_error
+
+        lines = [record.raw or record.message for record in held]
+        error = find_error(lines)
+        start = error.span[0] if error is not None else max(0, len(held) - TAIL_LINES)
+        self.pump.emit(held[:start])
+        shown = [line for record in held[start:] for line in display_lines(record)]
+        return fault(name, self.plugin_id, shown, plugin_dir=self.manifest.plugin_dir,
+                     python=self.python, **info)
 
     def kill(self) -> None:
         """SIGKILL the whole process group, reap the child, close pipes and channel."""
@@ -304,7 +342,10 @@ def launch(
     except OSError as exc:
         raise fault("spawn-failed", manifest.id, command=" ".join(command), error=exc) from None
     assert popen.stderr is not None
-    process = PluginProcess(manifest, popen, StderrPump(popen.stderr, manifest.id, log_sink))
+    # stderr is held back until the plugin is up: a plugin that fails to start is told by its
+    # fault, traceback included, instead of by its stderr lines and then the fault again
+    pump = StderrPump(popen.stderr, manifest.id, log_sink, hold=True)
+    process = PluginProcess(manifest, popen, pump)
     process.interpreter = interpreter
     LIVE.add(process)
     try:
@@ -313,7 +354,9 @@ def launch(
         _connect(process, deadline)
     except BaseException:
         process.kill()
+        pump.release()
         raise
+    pump.release()
     return process
 
 

@@ -165,28 +165,50 @@ def host_record(plugin_id: str, level: str, message: str, **fields: Any) -> LogR
     )
 
 
+def display_lines(record: LogRecord) -> list[str]:
+    """A stderr record as lines to read: a plain line as written; a JSON log line as its level
+    and message, short fields inline, multi-line fields (a logged traceback) on their own lines."""
+    if record.source != "stderr" or not record.raw.lstrip().startswith("{") \
+            or record.raw == record.message:
+        return [record.raw or record.message]
+    inline = []
+    blocks: list[str] = []
+    for key, value in record.fields.items():
+        if isinstance(value, str) and "\n" in value:
+            blocks.extend(value.rstrip("\n").splitlines())
+        else:
+            shown = value if isinstance(value, str) else json.dumps(value, default=str)
+            inline.append(f"{key}={shown}")
+    head = " ".join([record.level.upper(), record.message, *inline])
+    return [head, *blocks]
+
+
 def filter_logs(records: list[LogRecord], level: str) -> list[LogRecord]:
     """The records at ``level`` or above."""
     threshold = normalize_level(level) or "trace"
     return [r for r in records if level_at_least(r.level, threshold)]
 
 
-class StderrPump:
-    """Parses stderr lines into records for ``sink`` and keeps the last raw lines."""
+class LinePump:
+    """Reads one pipe of a plugin on a thread and hands every line to ``on_line``.
 
-    def __init__(
-        self, stream: IO[bytes], plugin_id: str, sink: Callable[[LogRecord], None]
-    ) -> None:
+    :meth:`drain` is what makes log attribution exact: after a hook call returns, whatever the
+    plugin wrote on this pipe during the call is already in the pipe (the write returned before
+    the plugin sent its answer); drain() returns once all of it has been handed on, so the
+    lines reach the call's collector before it closes, never the next call's.
+    """
+
+    def __init__(self, stream: IO[bytes], name: str, on_line: Callable[[str], None],
+                 on_eof: Callable[[], None] = lambda: None) -> None:
         self._fd = stream.fileno()
         self._stream = stream
-        self._sink = sink
-        self._parser = StderrParser(plugin_id)
-        self._tail: deque[str] = deque(maxlen=TAIL_LINES)
+        self._on_line = on_line
+        self._on_eof = on_eof
         self._partial = b""
         self._busy = False
         self._eof = False
         self._cond = threading.Condition()
-        self._thread = threading.Thread(target=self._run, name=f"{plugin_id}-stderr", daemon=True)
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._thread.start()
 
     def _run(self) -> None:
@@ -214,6 +236,10 @@ class StderrPump:
                     self._eof = not chunk
                     self._cond.notify_all()
             if not chunk:
+                try:
+                    self._on_eof()
+                except Exception:  # an observer must not break the pump
+                    pass
                 return
 
     def _feed(self, chunk: bytes) -> None:
@@ -224,11 +250,8 @@ class StderrPump:
             self._partial = b""
         for raw in lines:
             text = raw.decode("utf-8", "replace").rstrip("\r")
-            if not text.strip():
-                continue
-            self._tail.append(text)
             try:
-                self._sink(self._parser.parse(text))
+                self._on_line(text)
             except Exception:  # a failing observer must not stop log collection
                 pass
 
@@ -240,7 +263,7 @@ class StderrPump:
         return int(struct.unpack("i", buf)[0])
 
     def drain(self, timeout: float = 1.0) -> None:
-        """Wait until everything written to stderr so far has been parsed (or EOF)."""
+        """Wait until everything written to the pipe so far has been handed on (or EOF)."""
         # Fast path, the usual case after a hook call: nothing in the pipe and, checked after
         # that, the pump not busy (it marks itself busy before taking bytes out of the pipe).
         if self._eof or (not self._pending() and not self._busy):
@@ -249,15 +272,84 @@ class StderrPump:
             self._cond.wait_for(lambda: self._eof or (not self._busy and not self._pending()),
                                 timeout)
 
-    def tail(self, count: int = TAIL_LINES) -> list[str]:
-        return list(self._tail)[-count:]
-
     def join(self, timeout: float) -> None:
         self._thread.join(timeout)
 
     def close(self) -> None:
         self.join(1.0)
         self._stream.close()
+
+
+class StderrPump(LinePump):
+    """Parses stderr lines into records for ``sink`` and keeps the last raw lines.
+
+    With ``hold``, records are kept back instead of going to ``sink`` until :meth:`release`:
+    while a plugin starts, its stderr is either the prelude of a running plugin (released when
+    it is up) or the story of why it did not start, which the launch fault tells once, with the
+    traceback cut to the plugin's own frames (:meth:`take_held`).
+    """
+
+    def __init__(
+        self, stream: IO[bytes], plugin_id: str, sink: Callable[[LogRecord], None],
+        *, hold: bool = False,
+    ) -> None:
+        self._sink = sink
+        self._parser = StderrParser(plugin_id)
+        self._tail: deque[str] = deque(maxlen=TAIL_LINES)
+        self._records: deque[LogRecord] = deque(maxlen=TAIL_LINES)
+        self._held: list[LogRecord] | None = [] if hold else None
+        self._hold_lock = threading.Lock()
+        super().__init__(stream, f"{plugin_id}-stderr", self._line)
+
+    def _line(self, text: str) -> None:
+        if not text.strip():
+            return
+        self._tail.append(text)
+        record = self._parser.parse(text)
+        self._records.append(record)
+        with self._hold_lock:
+            if self._held is not None:
+                self._held.append(record)
+                return
+        self._sink(record)
+
+    def release(self) -> None:
+        """Stop holding: the held records go to the sink, in order, then every new one."""
+        while True:
+            with self._hold_lock:
+                held = self._held
+                if not held:
+                    self._held = None
+                    return
+                self._held = []
+            for record in held:
+                try:
+                    self._sink(record)
+                except Exception:  # a failing observer must not stop log collection
+                    pass
+
+    def take_held(self) -> list[LogRecord]:
+        """The records held back so far (the pump keeps holding what comes next)."""
+        with self._hold_lock:
+            held, self._held = (self._held or []), ([] if self._held is not None else None)
+        return held
+
+    def tail(self, count: int = TAIL_LINES) -> list[str]:
+        """The last ``count`` stderr lines as written (raw)."""
+        return list(self._tail)[-count:]
+
+    def tail_lines(self, count: int = TAIL_LINES) -> list[str]:
+        """The last ``count`` stderr records as lines to read (:func:`display_lines`)."""
+        return [line for record in list(self._records)[-count:]
+                for line in display_lines(record)]
+
+    def emit(self, records: list[LogRecord]) -> None:
+        """Hand ``records`` (taken with :meth:`take_held`) to the sink after all."""
+        for record in records:
+            try:
+                self._sink(record)
+            except Exception:  # a failing observer must not stop log collection
+                pass
 
 
 _STYLES = {

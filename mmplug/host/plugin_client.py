@@ -21,7 +21,6 @@ from google.protobuf.descriptor_pool import Default as default_pool
 from google.protobuf.message import Message
 
 from mmplug.errors import UsageError
-from mmplug.host.faults import fault
 from mmplug.host.launcher import PluginProcess
 from mmplug.protocol import hooks_pb2, hooks_pb2_grpc  # noqa: F401  (registers the messages)
 from mmplug.protocol.catalog import HOOKS, HOOKS_BY_GO_NAME, HookSpec
@@ -101,8 +100,7 @@ class PluginClient:
     def implemented(self) -> list[str]:
         call = self.call("Implemented", self.new_request("Implemented"))
         if call.error is not None or call.response is None:
-            raise fault("implemented-failed", self.process.plugin_id, self.process.stderr_tail(),
-                        error=call.error)
+            raise self.process.fault("implemented-failed", error=call.error)
         return list(call.response.hooks)  # type: ignore[attr-defined]
 
     def call(self, hook: str, request: Message, timeout: float | None = None) -> HookCall:
@@ -117,7 +115,6 @@ class PluginClient:
             self._raise_if_broken(hook, exc, limit)
             return HookCall(None, _status_text(exc), duration)
         duration = time.perf_counter() - started
-        self.process.pump.drain(0.5)
         return HookCall(response, app_error_text(response), duration)
 
     def _raise_if_broken(self, hook: str, exc: grpc.RpcError, limit: float) -> None:
@@ -129,8 +126,7 @@ class PluginClient:
         if code == grpc.StatusCode.DEADLINE_EXCEEDED:
             if self.process.exit_code() is not None:
                 raise self.process.fail("crashed", code=self.process.exit_code(), hook=hook)
-            raise fault("hook-timeout", self.process.plugin_id, self.process.stderr_tail(),
-                        hook=hook, timeout=limit) from None
+            raise self.process.fault("hook-timeout", hook=hook, timeout=limit) from None
 
     def serve_http(
         self,
@@ -189,10 +185,18 @@ def _http_body(first: Any, rest: Iterator[Any]) -> Iterator[bytes]:
         return
 
 
+# How the SDKs word a handler's exception in the status details (ours and the upstream one).
+_RAISED_PREFIX = "Hook execution failed: "
+
+
 def _status_text(exc: grpc.RpcError) -> str:
-    if isinstance(exc, grpc.Call):
-        return f"{exc.code().name}: {exc.details()}"
-    return str(exc)
+    """What the plugin said first, the gRPC status after it: a status name alone misleads
+    (a hook's ``KeyError`` is no missing resource), the plugin's words do not."""
+    if not isinstance(exc, grpc.Call):
+        return str(exc)
+    details = (exc.details() or "").removeprefix(_RAISED_PREFIX)
+    status = f"gRPC status {exc.code().name}"
+    return f"{details} ({status})" if details else status
 
 
 def build_request(

@@ -221,12 +221,10 @@ class Session:
         if "OnActivate" in handle.implemented:  # while it runs, the plugin is not yet active
             result = self._invoke(handle, "OnActivate", handle.client.new_request("OnActivate"))
             if result.error is not None:
-                from mmplug.host.faults import fault
-
                 handle.state = "stopped"
-                tail = process.stderr_tail()
+                failure = process.fault("activate-failed", error=result.error)
                 process.kill()
-                raise fault("activate-failed", handle.id, tail, error=result.error)
+                raise failure
         handle.state = "active"
         self._emit_log(host_record(handle.id, "info", "plugin activated",
                                    hooks=len(handle.implemented)))
@@ -395,8 +393,6 @@ class Session:
 
     def poll(self) -> None:
         """Raise ``PluginCrashError`` if a running plugin's process has exited on its own."""
-        from mmplug.host.faults import fault
-
         for handle in self.plugins.values():
             client = handle.client
             if handle.state != "active" or client is None:
@@ -404,9 +400,7 @@ class Session:
             code = client.process.exit_code()
             if code is not None:
                 handle.state = "crashed"
-                tail = client.process.stderr_tail()
-                client.process.kill()
-                raise fault("exited", handle.id, tail, code=code)
+                raise client.process.fail("exited", code=code)
 
     def plugin(self, plugin_id: str | None = None) -> PluginHandle:
         """The plugin ``plugin_id``; with None, the only plugin of the session."""
@@ -468,20 +462,29 @@ class Session:
         if client is None:
             raise MmplugError(f"plugin {handle.id} is not running")
         fill_context(request, handle.id, random_id())
+        process = client.process
+        # Logs belong to the call that produced them: what the plugin wrote before this call
+        # goes to no collector of it, what it wrote during the call is drained into it.
+        process.drain_output()
         started = time.perf_counter()
         observers = self._observers
         collector = observers.open(handle.id)
         try:
             call = client.call(hook, request, timeout)
         except MmplugError as exc:
-            if client.process.exit_code() is not None:
+            if process.exit_code() is not None:
                 handle.state = "crashed"
+            process.drain_output()
+            observers.close(handle.id, collector)
             self._notify("on_hook_call", HookResult(
                 hook, handle.id, request, None, exc.message, collector.api_calls,
                 collector.logs, time.perf_counter() - started))
             raise
-        finally:
+        except BaseException:
             observers.close(handle.id, collector)
+            raise
+        process.drain_output()
+        observers.close(handle.id, collector)
         result = HookResult(hook, handle.id, request, call.response, call.error,
                             collector.api_calls, collector.logs, call.duration_s)
         self._notify("on_hook_call", result)
@@ -523,6 +526,13 @@ class Session:
 
     def _on_log(self, record: LogRecord) -> None:
         self._emit_log(record)
+
+    def drain_output(self, plugin_id: str | None = None) -> None:
+        """Wait until what the plugin wrote on stdout and stderr so far has been logged (so it
+        goes to the observers and collectors attached now, not to later ones)."""
+        client = self.plugin(plugin_id).client
+        if client is not None:
+            client.process.drain_output()
 
     def _emit_log(self, record: LogRecord) -> None:
         self.logs.append(record)

@@ -27,11 +27,12 @@ from ._stream import BodyStream, ClientDisconnected, Connection, Outbox
 log = logging.getLogger("mmplug.sdk.hooks")
 STREAM_POLL_SECONDS = 0.5
 
+# The upstream SDK's mapping. A KeyError or IndexError is a bug in the hook, not a missing
+# resource: it stays INTERNAL, so that a status name never suggests the wrong cause.
 STATUS_FOR: tuple[tuple[type[BaseException], grpc.StatusCode], ...] = (
     (ValueError, grpc.StatusCode.INVALID_ARGUMENT),
     (PermissionError, grpc.StatusCode.PERMISSION_DENIED),
     (FileNotFoundError, grpc.StatusCode.NOT_FOUND),
-    (LookupError, grpc.StatusCode.NOT_FOUND),
     (NotImplementedError, grpc.StatusCode.UNIMPLEMENTED),
     (TimeoutError, grpc.StatusCode.DEADLINE_EXCEEDED),
 )
@@ -197,6 +198,7 @@ class HooksService:
                 connection.close()  # the server gave up: the handler's next write raises
                 return
             if message is None:
+                _drain(requests)
                 return
             yield message
 
@@ -229,6 +231,18 @@ class HooksService:
             _fail(writer)
         finally:
             outbox.end()
+
+
+def _drain(requests: Iterator[Message]) -> None:
+    """Read what the host still sends of the request body after the answer is complete, as
+    Go's net/http server reads the rest of a body after its handler: ending the stream while
+    the host is still sending makes grpc fail the call on the host's side, the answer (a 401
+    to an upload, say) included. A host that has the whole answer cancels the stream."""
+    try:
+        for _ in requests:
+            pass
+    except grpc.RpcError:
+        pass
 
 
 def _fail(writer: ResponseWriter) -> None:

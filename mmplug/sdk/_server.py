@@ -103,11 +103,42 @@ def _port(environ: Mapping[str, str], name: str) -> int:
 
 
 def _try_add(add: object, address: str) -> int:
+    """Add ``address`` to the server; 0 when it cannot be bound.
+
+    A TCP port is test-bound with a plain socket first: grpc core logs every port it fails to
+    add (``add_port.cc ... Address already in use``) straight to stderr, where it would land in
+    the host's log as noise for each taken port of the range."""
+    if not address.startswith("unix:") and not _bindable(address):
+        return 0
     try:
         port: int = add(address)  # type: ignore[operator]
     except RuntimeError:
         return 0
     return port
+
+
+def _bindable(address: str) -> bool:
+    """Whether ``HOST:PORT`` can be bound now, with the options grpc's listener uses
+    (SO_REUSEADDR, no SO_REUSEPORT: see ``grpc.so_reuseport`` in :func:`_build_server`)."""
+    import socket
+
+    host, _, port_text = address.rpartition(":")
+    host = host.strip("[]")
+    if not port_text.isdigit() or int(port_text) == 0:
+        return True  # any free port: nothing to probe
+    try:
+        infos = socket.getaddrinfo(host or None, int(port_text), type=socket.SOCK_STREAM,
+                                   flags=socket.AI_PASSIVE)
+    except (OSError, UnicodeError):
+        return True  # let grpc say what is wrong with the address
+    for family, kind, proto, _name, sockaddr in infos:
+        try:
+            with socket.socket(family, kind, proto) as probe:
+                probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                probe.bind(sockaddr)
+        except OSError:
+            return False
+    return True
 
 
 def serve(plugin_class: type[Plugin], *, environ: Mapping[str, str] | None = None) -> NoReturn:
@@ -120,7 +151,11 @@ def serve(plugin_class: type[Plugin], *, environ: Mapping[str, str] | None = Non
         raise SystemExit(1)
     if debug_listen and environ is None:
         default_debug_api_target(debug_listen)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # Under a host, Ctrl-C in the host's terminal is the host's to handle (it stops the plugin
+    # in order); started by hand for a debugger, the plugin is the terminal's and Ctrl-C stops
+    # it (see _run).
+    if not debug_listen:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
     from ._logging import configure
 
     configure()
@@ -159,6 +194,8 @@ def _run(plugin_class: type[Plugin], env: Mapping[str, str], debug_listen: str |
     server.start()
     _announce(listener, env, debug_listen, plugin_class.__name__)
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    if debug_listen:
+        signal.signal(signal.SIGINT, lambda *_: stopping.set())
     _wait(stopping, parent)
     not_serving()
     server.stop(grace=0.5).wait(2)

@@ -120,9 +120,11 @@ def test_a_long_problem_is_cropped_in_the_status_and_whole_in_the_log(tmp_path: 
     status_end = next(i for i, line in enumerate(lines) if line.startswith("╰"))
     assert "more lines in the log" in "\n".join(lines[:status_end])
     assert lines[status_end + 1] == "✗ com.x: the plugin exited with code 1"
-    assert "SyntaxError: invalid syntax" in lines  # the whole traceback is in the log area
+    # the whole traceback is in the log area, on its own lines indented under the first
+    assert "  SyntaxError: invalid syntax" in lines
     text = (tmp_path / ".mmplug" / "dev.log").read_text()
-    assert traceback in text and "waiting for the next save" in text
+    indented = traceback.replace("\n", "\n  ")
+    assert indented in text and "waiting for the next save" in text
 
 
 def test_the_log_file_gets_every_line_in_order_and_a_new_run_starts_it_fresh(

@@ -123,7 +123,7 @@ def test_async_handler_with_two_entities() -> None:
         ("boom", grpc.StatusCode.INTERNAL, "Hook execution failed: RuntimeError: boom"),
         ("value", grpc.StatusCode.INVALID_ARGUMENT, "bad post"),
         ("perm", grpc.StatusCode.PERMISSION_DENIED, "nope"),
-        ("lookup", grpc.StatusCode.NOT_FOUND, "missing"),
+        ("lookup", grpc.StatusCode.INTERNAL, "Hook execution failed: KeyError: 'missing'"),
         ("todo", grpc.StatusCode.UNIMPLEMENTED, "later"),
         ("weird", grpc.StatusCode.INTERNAL, "returned int"),
     ],
