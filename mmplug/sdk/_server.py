@@ -192,10 +192,11 @@ def _run(plugin_class: type[Plugin], env: Mapping[str, str], debug_listen: str |
         log.error("cannot serve: %s", exc)
         return 1
     server.start()
-    _announce(listener, env, debug_listen, plugin_class.__name__)
+    # before the handshake line: whoever reads it may signal the plugin at once
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     if debug_listen:
         signal.signal(signal.SIGINT, lambda *_: stopping.set())
+    _announce(listener, env, debug_listen, plugin_class.__name__)
     _wait(stopping, parent)
     not_serving()
     server.stop(grace=0.5).wait(2)
