@@ -119,7 +119,9 @@ def is_home(shared: rem.SharedChannel) -> bool:
     return shared.home == "true"
 
 
-def _validate(shared: rem.SharedChannel, channel_type: channel_pb2.ChannelType | None) -> None:
+def _validate(
+    shared: rem.SharedChannel, channel_type: channel_pb2.ChannelType.ValueType | None
+) -> None:
     """The server's ``SharedChannel.IsValid``, in its order. ``channel_type`` is the type the
     share carries (ShareChannel takes the channel's; an update carries none, the wire has
     no type): direct and group shares need no team."""
