@@ -511,13 +511,48 @@ def patch(
 
 
 @pytest.mark.parity("PatchChannelMembersNotifications", PATCH)
-def test_patch_skips_missing_memberships(host: Host) -> None:
-    """A pair that is not a membership is skipped; the others are updated, no error."""
+def test_patch_changes_nothing_if_a_pair_is_no_membership(quiet_host: Host) -> None:
+    """If one pair is not a membership (or a pair is given twice) nothing is changed, and
+    the call still answers no error."""
+    host = quiet_host
     made, user = channel(host), make_user(host)
     join(host, made.id, user)
+    host.emitted.clear()
     rsp = patch(host, [(made.id, user), (made.id, host.store.new_id())], push="none")
     assert not rsp.HasField("error")
-    assert member(host, made.id, user).channel_member.notify_props["push"] == "none"
+    twice = patch(host, [(made.id, user), (made.id, user)], push="none")
+    assert not twice.HasField("error")
+    assert member(host, made.id, user).channel_member.notify_props["push"] == "default"
+    assert host.events("channel_member_updated") == []
+
+
+@pytest.mark.parity("PatchChannelMembersNotifications", PATCH)
+def test_patch_merges_every_key_and_tells_each_member(quiet_host: Host) -> None:
+    """Every pair is updated: all given keys are merged in (unknown ones too, unlike
+    UpdateChannelMemberNotifications) and each member gets `channel_member_updated`."""
+    host = quiet_host
+    made, one, two = channel(host), make_user(host), make_user(host)
+    join(host, made.id, one)
+    join(host, made.id, two)
+    host.emitted.clear()
+    rsp = patch(host, [(made.id, one), (made.id, two)], push="none", my_key="kept")
+    assert not rsp.HasField("error")
+    props = member(host, made.id, two).channel_member.notify_props
+    assert (props["push"], props["my_key"]) == ("none", "kept")
+    events = host.events("channel_member_updated")
+    assert [e["broadcast"] for e in events] == [{"user_id": one}, {"user_id": two}]
+
+
+@pytest.mark.parity("PatchChannelMembersNotifications", PATCH)
+def test_patch_without_props_is_a_500(host: Host) -> None:
+    """An empty set of props is refused: a 500
+    `app.channel.patch_channel_members_notify_props.app_error`."""
+    made, user = channel(host), make_user(host)
+    join(host, made.id, user)
+    assert error(patch(host, [(made.id, user)])) == (
+        500,
+        "app.channel.patch_channel_members_notify_props.app_error",
+    )
 
 
 @pytest.mark.parity("PatchChannelMembersNotifications", PATCH)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
+from google.protobuf import struct_pb2
 from worldhost import Host
 
 from mmplug.protocol import api_remaining_pb2 as rem
@@ -60,3 +63,214 @@ def test_create_value_for_a_bad_target_is_invalid(host: Host) -> None:
     ).error
     assert (err.status_code, err.id) == (400, "model.property_value.is_valid.app_error")
     assert err.params["FieldName"] == "target_id"
+
+
+STORE_VALUE = "server/channels/store/sqlstore/property_value_store.go"
+PLAIN = (500, "mmplug.fake_host.plain_error")
+_n = itertools.count()
+
+
+def err(rsp: object) -> tuple[int, str]:
+    e = rsp.error  # type: ignore[attr-defined]
+    return e.status_code, e.id
+
+
+def fresh_field(host: Host) -> rem.PropertyField:
+    """A field of its own group (so searches and bulk deletes see only this test's values)."""
+    gid = host.api.RegisterPropertyGroup(
+        rem.RegisterPropertyGroupRequest(name=f"pv-own-{next(_n)}")
+    ).group.id
+    rsp = host.api.CreatePropertyField(
+        rem.CreatePropertyFieldRequest(
+            field=rem.PropertyField(group_id=gid, name="level", type="text")
+        )
+    )
+    assert not rsp.error.id, rsp.error
+    return rsp.field
+
+
+def upsert(host: Host, f: rem.PropertyField, target: str, text: str, **more: object) -> object:
+    value = rem.PropertyValue(
+        group_id=f.group_id,
+        field_id=f.id,
+        target_id=target,
+        target_type="user",
+        value=struct_pb2.Value(string_value=text),
+        **more,  # type: ignore[arg-type]
+    )
+    return host.api.UpsertPropertyValue(rem.UpsertPropertyValueRequest(value=value))
+
+
+def read(host: Host, group_id: str, value_id: str) -> rem.GetPropertyValueResponse:
+    return host.api.GetPropertyValue(
+        rem.GetPropertyValueRequest(group_id=group_id, value_id=value_id)
+    )
+
+
+def search(host: Host, group_id: str, **opts: object) -> rem.SearchPropertyValuesResponse:
+    return host.api.SearchPropertyValues(
+        rem.SearchPropertyValuesRequest(
+            group_id=group_id,
+            opts=rem.PropertyValueSearchOpts(**opts),  # type: ignore[arg-type]
+        )
+    )
+
+
+@pytest.mark.parity("UpdatePropertyValue", f"{STORE_VALUE}: (*SqlPropertyValueStore).Update")
+def test_update_value_needs_its_create_at(host: Host) -> None:
+    """An update validates the value as given: without its `create_at` it is 400
+    `model.property_value.is_valid.app_error` (FieldName ``create_at``)."""
+    f = fresh_field(host)
+    value = upsert(host, f, host.user("alice"), "a").value  # type: ignore[attr-defined]
+    value.create_at = 0
+    rsp = host.api.UpdatePropertyValue(
+        rem.UpdatePropertyValueRequest(group_id=f.group_id, value=value)
+    )
+    assert err(rsp) == (400, "model.property_value.is_valid.app_error")
+    assert rsp.error.params["FieldName"] == "create_at"
+
+
+@pytest.mark.parity("UpdatePropertyValue", f"{STORE_VALUE}: (*SqlPropertyValueStore).Update")
+def test_update_value_writes_value_and_delete_at_as_given(host: Host) -> None:
+    """An update takes the value and `delete_at` as given, so a deleted value can be
+    updated back to life; a missing value fails without an AppError (a 500)."""
+    f = fresh_field(host)
+    value = upsert(host, f, host.user("alice"), "a").value  # type: ignore[attr-defined]
+    host.api.DeletePropertyValue(
+        rem.DeletePropertyValueRequest(group_id=f.group_id, value_id=value.id)
+    )
+    value.value.string_value, value.delete_at = "b", 0
+    request = rem.UpdatePropertyValueRequest(group_id=f.group_id, value=value)
+    assert not host.api.UpdatePropertyValue(request).error.id
+    stored = read(host, f.group_id, value.id).value
+    assert (stored.value.string_value, stored.delete_at) == ("b", 0)
+    value.id = "q" * 26
+    missing = rem.UpdatePropertyValueRequest(group_id=f.group_id, value=value)
+    assert err(host.api.UpdatePropertyValue(missing)) == PLAIN
+
+
+@pytest.mark.parity("UpdatePropertyValues", f"{STORE_VALUE}: (*SqlPropertyValueStore).Update")
+def test_update_values_is_all_or_nothing(host: Host) -> None:
+    """If one value of the batch is missing, none is changed."""
+    f = fresh_field(host)
+    value = upsert(host, f, host.user("alice"), "a").value  # type: ignore[attr-defined]
+    ghost = rem.PropertyValue()
+    ghost.CopyFrom(value)
+    ghost.id = "q" * 26
+    value.value.string_value = "changed"
+    rsp = host.api.UpdatePropertyValues(
+        rem.UpdatePropertyValuesRequest(group_id=f.group_id, values=[value, ghost])
+    )
+    assert err(rsp) == PLAIN
+    assert read(host, f.group_id, value.id).value.value.string_value == "a"
+
+
+@pytest.mark.parity("UpsertPropertyValue", f"{STORE_VALUE}: (*SqlPropertyValueStore).Upsert")
+def test_upsert_answers_the_stored_value(host: Host) -> None:
+    """Upserting for a field and target that have a live value updates it and answers it
+    as stored: its first id and `create_at`, whatever id was given."""
+    f = fresh_field(host)
+    first = upsert(host, f, host.user("bob"), "one").value  # type: ignore[attr-defined]
+    again = upsert(host, f, host.user("bob"), "two", id="q" * 26).value  # type: ignore[attr-defined]
+    assert (again.id, again.create_at) == (first.id, first.create_at)
+    assert again.value.string_value == "two" and again.update_at >= first.update_at
+
+
+@pytest.mark.parity(
+    "UpsertPropertyValue",
+    f"{STORE_VALUE}: (*SqlPropertyValueStore).Upsert; "
+    "server/public/model/property_value.go: (*PropertyValue).IsValid",
+)
+def test_upsert_validates_in_the_servers_order(host: Host) -> None:
+    """The target id is checked before the group and field ids: a value wrong in all three
+    is refused for its ``target_id``."""
+    value = rem.PropertyValue(group_id="g", field_id="f", target_id="t", target_type="user")
+    rsp = host.api.UpsertPropertyValue(rem.UpsertPropertyValueRequest(value=value))
+    assert err(rsp) == (400, "model.property_value.is_valid.app_error")
+    assert rsp.error.params["FieldName"] == "target_id"
+
+
+@pytest.mark.parity("UpsertPropertyValues", f"{STORE_VALUE}: (*SqlPropertyValueStore).Upsert")
+def test_upsert_values_is_all_or_nothing(host: Host) -> None:
+    """If one value of the batch is invalid, none is written."""
+    f = fresh_field(host)
+    good = rem.PropertyValue(
+        group_id=f.group_id, field_id=f.id, target_id=host.user("alice"), target_type="user"
+    )
+    bad = rem.PropertyValue(group_id=f.group_id, field_id=f.id, target_id=host.user("bob"))
+    rsp = host.api.UpsertPropertyValues(rem.UpsertPropertyValuesRequest(values=[good, bad]))
+    assert err(rsp) == (400, "model.property_value.is_valid.app_error")
+    assert list(search(host, f.group_id, per_page=10).values) == []
+
+
+@pytest.mark.parity("DeletePropertyValue", f"{STORE_VALUE}: (*SqlPropertyValueStore).Delete")
+def test_delete_value_twice_is_fine_but_unknown_is_404(host: Host) -> None:
+    """Deleting a deleted value is no error (only `delete_at` changes); an unknown value, or
+    one of another group, is 404 `app.property.not_found.app_error`."""
+    f = fresh_field(host)
+    value = upsert(host, f, host.user("alice"), "a").value  # type: ignore[attr-defined]
+    request = rem.DeletePropertyValueRequest(group_id=f.group_id, value_id=value.id)
+    assert not host.api.DeletePropertyValue(request).error.id
+    assert not host.api.DeletePropertyValue(request).error.id
+    stored = read(host, f.group_id, value.id).value
+    assert stored.delete_at > 0 and stored.update_at == value.update_at
+    other = rem.DeletePropertyValueRequest(group_id=host.user("bob"), value_id=value.id)
+    assert err(host.api.DeletePropertyValue(other)) == (404, "app.property.not_found.app_error")
+
+
+@pytest.mark.parity(
+    "DeletePropertyValuesForTarget", f"{STORE_VALUE}: (*SqlPropertyValueStore).DeleteForTarget"
+)
+def test_delete_values_for_target_removes_them_for_good(host: Host) -> None:
+    """A target's values are removed, not soft-deleted (reading one is then a 404); an
+    empty target type or id is refused (a 500)."""
+    f = fresh_field(host)
+    value = upsert(host, f, host.user("alice"), "a").value  # type: ignore[attr-defined]
+    rsp = host.api.DeletePropertyValuesForTarget(
+        rem.DeletePropertyValuesForTargetRequest(
+            group_id=f.group_id, target_type="user", target_id=host.user("alice")
+        )
+    )
+    assert not rsp.error.id
+    assert err(read(host, f.group_id, value.id)) == (404, "app.property.not_found.app_error")
+    empty = rem.DeletePropertyValuesForTargetRequest(group_id=f.group_id, target_type="user")
+    assert err(host.api.DeletePropertyValuesForTarget(empty)) == PLAIN
+
+
+@pytest.mark.parity(
+    "DeletePropertyValuesForField", f"{STORE_VALUE}: (*SqlPropertyValueStore).DeleteForField"
+)
+def test_delete_values_for_field_without_a_group_reaches_every_group(host: Host) -> None:
+    """The field's values are soft-deleted; an empty group id means any group."""
+    f = fresh_field(host)
+    value = upsert(host, f, host.user("alice"), "a").value  # type: ignore[attr-defined]
+    rsp = host.api.DeletePropertyValuesForField(
+        rem.DeletePropertyValuesForFieldRequest(group_id="", field_id=f.id)
+    )
+    assert not rsp.error.id
+    assert read(host, f.group_id, value.id).value.delete_at > 0
+
+
+@pytest.mark.parity(
+    "SearchPropertyValues", f"{STORE_VALUE}: (*SqlPropertyValueStore).SearchPropertyValues"
+)
+def test_search_values_needs_a_page_size(host: Host) -> None:
+    """A `per_page` below 1 fails without an AppError (a 500): there is no default size."""
+    assert err(search(host, fresh_field(host).group_id)) == PLAIN
+
+
+@pytest.mark.parity(
+    "SearchPropertyValues", f"{STORE_VALUE}: (*SqlPropertyValueStore).SearchPropertyValues"
+)
+def test_search_values_oldest_first_with_filters(host: Host) -> None:
+    """Values come oldest first; target id and field id filter when given; deleted values
+    only with `include_deleted`."""
+    f = fresh_field(host)
+    a = upsert(host, f, host.user("alice"), "a").value  # type: ignore[attr-defined]
+    b = upsert(host, f, host.user("bob"), "b").value  # type: ignore[attr-defined]
+    host.api.DeletePropertyValue(rem.DeletePropertyValueRequest(group_id=f.group_id, value_id=a.id))
+    assert [v.id for v in search(host, f.group_id, per_page=10).values] == [b.id]
+    every = search(host, f.group_id, per_page=10, include_deleted=True, field_id=f.id)
+    assert [v.id for v in every.values] == [a.id, b.id]
+    mine = search(host, f.group_id, per_page=10, include_deleted=True, target_id=host.user("bob"))
+    assert [v.id for v in mine.values] == [b.id]

@@ -41,3 +41,14 @@ def test_install_date_is_the_worlds_and_stays(host: Host) -> None:
     first = host.api.GetSystemInstallDate(rem.GetSystemInstallDateRequest()).install_date
     assert first == host.info.epoch_ms
     assert host.api.GetSystemInstallDate(rem.GetSystemInstallDateRequest()).install_date == first
+
+
+@pytest.mark.parity("GetServerVersion", PLUGIN_API + ": (*PluginAPI).GetServerVersion")
+def test_server_version_is_a_plain_three_part_version(host: Host) -> None:
+    """GetServerVersion answers the server's version as major.minor.patch (no build or
+    edition suffix), never an error; it is the world's `server.version`."""
+    rsp = host.api.GetServerVersion(rem.GetServerVersionRequest())
+    assert not rsp.error.id
+    parts = rsp.version.split(".")
+    assert len(parts) == 3 and all(p.isdigit() for p in parts)
+    assert rsp.version == host.store.get_meta("server")["version"]

@@ -168,3 +168,110 @@ def test_uninvite_of_a_remote_not_invited_is_a_500(host: Host) -> None:
         rem.UninviteRemoteFromChannelRequest(channel_id=channel(host).id, remote_id=remote)
     )
     assert error(rsp) == (500, "api.command_share.channel_remote_id_not_exists")
+
+
+STORE = "server/channels/store/sqlstore/shared_channel_store.go"
+APP = "server/channels/app/shared_channel.go"
+PLAIN = (500, "mmplug.fake_host.plain_error")
+
+
+def shared(host: Host) -> rem.SharedChannel:
+    rsp = share(host, channel(host).id, home="true")
+    assert not rsp.HasField("error"), rsp.error
+    return rsp.shared_channel
+
+
+def update(host: Host, sc: rem.SharedChannel) -> rem.UpdateSharedChannelResponse:
+    return host.api.UpdateSharedChannel(rem.UpdateSharedChannelRequest(shared_channel=sc))
+
+
+@pytest.mark.parity(
+    "UpdateSharedChannel",
+    f"{STORE}: (SqlSharedChannelStore).Update; {MODEL}: (*SharedChannel).IsValid",
+)
+def test_update_share_is_checked_as_given(host: Host) -> None:
+    """An update is the whole share, checked as it is: without the team id it is a 400
+    `model.channel.is_valid.id.app_error`, without `create_at` a 400
+    `model.channel.is_valid.create_at.app_error`."""
+    sc = shared(host)
+    partial = rem.SharedChannel(channel_id=sc.channel_id, share_display_name="Partial")
+    assert error(update(host, partial)) == (400, "model.channel.is_valid.id.app_error")
+    no_time = rem.SharedChannel()
+    no_time.CopyFrom(sc)
+    no_time.create_at = 0
+    assert error(update(host, no_time)) == (400, "model.channel.is_valid.create_at.app_error")
+
+
+@pytest.mark.parity("UpdateSharedChannel", f"{STORE}: (SqlSharedChannelStore).Update")
+def test_update_share_is_stored_and_answered_as_given(host: Host) -> None:
+    """The share is stored and answered exactly as given: `update_at` is not set to now and
+    the display name is not cleaned."""
+    sc = shared(host)
+    sc.update_at, sc.share_display_name = sc.create_at + 10**6, "Bridged\ufeff"
+    assert update(host, sc).shared_channel == sc
+    assert share(host, sc.channel_id).shared_channel == sc
+
+
+@pytest.mark.parity(
+    "UpdateSharedChannel",
+    f"{SERVICE}: (*Service).UpdateSharedChannel; {STORE}: (SqlSharedChannelStore).Update",
+)
+def test_update_share_of_an_unshared_or_unknown_channel_is_a_plain_error(host: Host) -> None:
+    """Updating the share of a channel that is not shared, or does not exist, fails without
+    an AppError (a 500)."""
+    sc = shared(host)
+    sc.channel_id = channel(host).id
+    assert error(update(host, sc)) == PLAIN
+    sc.channel_id = "c" * 26
+    assert error(update(host, sc)) == PLAIN
+
+
+@pytest.mark.parity(
+    "UpdateSharedChannel", f"{SERVICE}: (*Service).notifyClientsForSharedChannelUpdate"
+)
+def test_update_share_tells_the_team(quiet_host: Host) -> None:
+    """After an update the channel's team gets `channel_updated` with the channel id."""
+    host = quiet_host
+    sc = shared(host)
+    host.emitted.clear()
+    sc.read_only = True
+    assert not update(host, sc).HasField("error")
+    (event,) = host.events("channel_updated")
+    assert event["broadcast"] == {"team_id": sc.team_id}
+    assert event["data"] == {"channel_id": sc.channel_id}
+
+
+def cursor(host: Host, channel_id: str, remote_id: str, **at: object) -> object:
+    return host.api.UpdateSharedChannelCursor(
+        rem.UpdateSharedChannelCursorRequest(
+            channel_id=channel_id,
+            remote_id=remote_id,
+            cursor=rem.GetPostsSinceForSyncCursor(**at),  # type: ignore[arg-type]
+        )
+    )
+
+
+@pytest.mark.parity(
+    "UpdateSharedChannelCursor",
+    f"{APP}: (*App).UpdateSharedChannelCursor; {STORE}: (SqlSharedChannelStore).UpdateRemoteCursor",
+)
+def test_cursor_needs_an_invited_remote_and_a_position(host: Host) -> None:
+    """Moving the cursor of a remote not invited to the channel, or to an empty position
+    (no time and no post id), fails without an AppError (a 500)."""
+    remote = register(host, "com.example.cursor")
+    ch = channel(host).id
+    assert error(cursor(host, ch, remote, last_post_update_at=5)) == PLAIN
+    assert not invite(host, ch, remote, share_it=True).HasField("error")
+    assert error(cursor(host, ch, remote)) == PLAIN
+    assert not cursor(host, ch, remote, last_post_update_at=1).HasField("error")
+
+
+@pytest.mark.parity("SyncSharedChannel", f"{APP}: (*App).SyncSharedChannel")
+def test_sync_of_an_unshared_or_unknown_channel_is_no_error(quiet_host: Host) -> None:
+    """SyncSharedChannel only schedules a sync: a channel that is not shared, or an id that
+    is no channel, is no error and sends nothing."""
+    host = quiet_host
+    for channel_id in (channel(host).id, "nope"):
+        rsp = host.api.SyncSharedChannel(rem.SyncSharedChannelRequest(channel_id=channel_id))
+        assert not rsp.HasField("error")
+    assert host.hooks.named("OnSharedChannelsSyncMsg") == []

@@ -48,6 +48,14 @@ def paging(page: int, per_page: int) -> tuple[int, int]:
     return limit, page * limit
 
 
+def like_contains(term: str) -> str:
+    """A ``LIKE ... ESCAPE '\\'`` pattern matching ``term`` anywhere, as the server's store
+    builds it (``sanitizeSearchTerm``): backslashes are dropped and ``%``/``_`` are plain
+    characters, not wildcards."""
+    term = term.replace("\\", "").replace("%", "\\%").replace("_", "\\_")
+    return f"%{term}%"
+
+
 def require_id(value: str, param: str, where: str = "") -> str:
     """Fail like the server's ``c.RequireXxxId()`` when ``value`` is not a 26-character id."""
     if not is_valid_id(value):

@@ -3,8 +3,8 @@
 
 As on the server's plugin API path: adding checks the user's team membership (a direct or
 group channel has no team, so nobody is added there), not whether the channel is archived
-or the user deactivated; listings page in the database as given; a missing membership in a
-batch notify-props patch is skipped.
+or the user deactivated; listings page in the database as given; a batch notify-props patch
+changes every pair or, if one pair is no membership, none (and answers no error).
 """
 
 from __future__ import annotations
@@ -361,17 +361,36 @@ def patch_channel_members_notifications(
             params={"Max": PATCH_NOTIFY_MAX},
         )
     props = dict(req.notify_props)
+    if not props:
+        raise ApiFailure(
+            500,
+            "app.channel.patch_channel_members_notify_props.app_error",
+            "No notify props to patch: give at least one.",
+            detailed_error="PatchMultipleMembersNotifyProps: No notifyProps specified",
+        )
     check_notify_props(props, allow_missing=True)
     updated: list[cp.ChannelMember] = []
-    with ctx.store.tx() as db:  # one statement on the server: all or nothing
+    with ctx.store.tx() as db:
         for ident in req.members:
             member = find_member(db, ident.channel_id, ident.user_id)
-            if member is None:  # the server's UPDATE simply matches no row
-                continue
+            if member is not None and member not in updated:
+                updated.append(member)
+        if len(updated) != len(req.members):
+            # One UPDATE on the server: when it changes fewer rows than pairs were given (a
+            # pair that is no membership, a pair given twice) the transaction is rolled back
+            # and the call still answers no error.
+            _log.warning(
+                "PatchChannelMembersNotifications: %d of %d pairs are memberships; nothing "
+                "was changed (as on the server)",
+                len(updated),
+                len(req.members),
+            )
+            return cp.PatchChannelMembersNotificationsResponse()
+        now = ctx.now()
+        for member in updated:  # all keys are merged in, unknown ones too
             member.notify_props.update(props)
-            member.last_update_at = ctx.now()
+            member.last_update_at = now
             save_member(db, member)
-            updated.append(member)
     for member in updated:
         _member_updated(ctx, member)
     return cp.PatchChannelMembersNotificationsResponse()

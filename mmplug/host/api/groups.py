@@ -1,6 +1,8 @@
 """User groups: create/get/update/delete/restore, lookups, members, as the plugin API and
 ``server/channels/app/group.go`` do them. Changing groups (and GetGroups, GetGroupByRemoteID)
-needs a license with LDAP groups, as on the server: the default world has none (403)."""
+needs a license with LDAP groups, as on the server: the default world has none (403).
+Deleting or restoring a group changes only its state (members and links stay); the group
+lists that take no state option show live groups only."""
 
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ from mmplug.host.api._groups import (
     save_group,
     validate_group,
 )
-from mmplug.host.api._pbjson import paging
+from mmplug.host.api._pbjson import like_contains
 from mmplug.host.api._registry import ApiContext, ApiFailure, emulates
 from mmplug.host.api.events import WEBSOCKET, capture
 from mmplug.host.api.users import public_profile, server_settings
@@ -133,26 +135,47 @@ def get_groups_for_user(
     return rem.GetGroupsForUserResponse(groups=found)
 
 
+def _group_page(page: int, per_page: int) -> str:
+    """The server's paging of GetGroups: ``per_page`` 0 is no limit at all (every group);
+    a negative value reaches the database as a huge unsigned number and fails there."""
+    if per_page == 0:
+        return ""
+    if page < 0 or per_page < 0:
+        raise ApiFailure(
+            500,
+            "app.select_error",
+            "We encountered an error finding the groups.",
+            detailed_error=f"page={page} per_page={per_page}: out of range for the database",
+        )
+    return f" LIMIT {per_page} OFFSET {page * per_page}"
+
+
 @emulates("GetGroups")
 def get_groups(ctx: ApiContext, req: rem.GetGroupsRequest) -> rem.GetGroupsResponse:
+    """Live groups by display name (the wire carries no ``filter_archived``). The term matches
+    name or display name anywhere, any case; ``filter_allow_reference`` filters only when
+    "true"; ``filter_has_member`` true reaches the server as the user id "true", so nothing
+    matches."""
     require_ldap_groups_license(ctx)
     opts = req.opts
-    limit, offset = paging(req.page, req.per_page)
-    sql = "SELECT data FROM user_groups WHERE " + (
-        "delete_at<>0" if opts.filter_archived else "delete_at=0"
-    )
+    limit = _group_page(req.page, req.per_page)
+    sql = "SELECT data FROM user_groups WHERE delete_at=0"
     args: list[object] = []
+    if opts.filter_has_member:
+        sql += " AND 0"
     if opts.q:
-        like = f"%{opts.q.lower()}%"
-        sql += " AND (name LIKE ? OR lower(json_extract(data, '$.display_name')) LIKE ?)"
+        like = like_contains(opts.q.lower())
+        sql += (
+            " AND (lower(name) LIKE ? ESCAPE '\\' OR "
+            "lower(json_extract(data, '$.display_name')) LIKE ? ESCAPE '\\')"
+        )
         args += [like, like]
     if opts.source:
         sql, args = sql + " AND source=?", [*args, opts.source]
-    if opts.filter_allow_reference in ("true", "false"):
-        sql += " AND coalesce(json_extract(data, '$.allow_reference'), 0)=?"
-        args.append(int(opts.filter_allow_reference == "true"))
+    if opts.filter_allow_reference == "true":
+        sql += " AND coalesce(json_extract(data, '$.allow_reference'), 0)=1"
     with ctx.store.read() as db:
-        found = groups_where(db, sql + _ORDER + " LIMIT ? OFFSET ?", (*args, limit, offset))
+        found = groups_where(db, sql + _ORDER + limit, tuple(args))
     return rem.GetGroupsResponse(groups=found)
 
 
@@ -205,7 +228,8 @@ def restore_group(ctx: ApiContext, req: rem.RestoreGroupRequest) -> rem.RestoreG
 
 def _upsert_members(ctx: ApiContext, group_id: str, user_ids: list[str]) -> list[rem.GroupMember]:
     """The server's ``buildUpsertMembersQuery``: the group must exist (else a 500), every user
-    must be an active user (else a 400); a member again gets a new `create_at`."""
+    must be an active user (else a 400); a member again gets a new `create_at`. One insert
+    writes them all, so an empty list or a user id given twice fails in the database (500)."""
     require_ldap_groups_license(ctx)
     with ctx.store.tx() as db:  # all or nothing
         if find_group(db, "id=?", (group_id,)) is None:
@@ -226,6 +250,13 @@ def _upsert_members(ctx: ApiContext, group_id: str, user_ids: list[str]) -> list
                     detailed_error=f"user_id={user_id} (missing or deactivated)",
                     params={"Username": user_id},
                 )
+        if not user_ids or len(set(user_ids)) < len(user_ids):
+            raise ApiFailure(
+                500,
+                "app.update_error",
+                "We encountered an error updating the group members.",
+                detailed_error="the insert needs at least one user id, each given once",
+            )
         now = ctx.now()
         members = []
         for user_id in user_ids:
@@ -253,7 +284,7 @@ def upsert_group_member(
 def upsert_group_members(
     ctx: ApiContext, req: rem.UpsertGroupMembersRequest
 ) -> rem.UpsertGroupMembersResponse:
-    members = _upsert_members(ctx, req.group_id, list(dict.fromkeys(req.user_ids)))
+    members = _upsert_members(ctx, req.group_id, list(req.user_ids))
     return rem.UpsertGroupMembersResponse(group_members=members)
 
 

@@ -1,12 +1,28 @@
 """Property groups and fields: register/get groups; create, read, update, delete (soft),
-search and count fields."""
+search and count fields.
+
+As the server's property service and store do it: an update writes the fields as given
+(their `create_at` must be set, a deleted field may be updated and its `delete_at` is taken
+as given) and answers them as given; deleting a field soft-deletes its values too and is no
+error for a field deleted before; searches need a positive `per_page`; an empty group id in
+a search or delete means any group. Errors the store returns without an id are 500s.
+"""
 
 from __future__ import annotations
 
 import sqlite3
 
-from mmplug.host.api._pbjson import paging
-from mmplug.host.api._properties import get_many, get_one, save_field, select, validate_field
+from mmplug.host.api._commands import plain_error
+from mmplug.host.api._pbjson import load
+from mmplug.host.api._properties import (
+    get_many,
+    get_one,
+    save_field,
+    search_filters,
+    search_page,
+    select,
+    validate_field,
+)
 from mmplug.host.api._registry import ApiContext, ApiFailure, differs, emulates
 from mmplug.protocol import api_remaining_pb2 as rem
 
@@ -18,17 +34,29 @@ differs(
     "and name conflicts across target levels, and publish property_field_* WebSocket events; "
     "mmplug checks the field's own rules and a unique name per group and target only.",
 )
-_ORDER = " ORDER BY json_extract(data, '$.create_at'), id"
+for _name in ("SearchPropertyFields", "SearchPropertyValues"):
+    differs(
+        _name,
+        "The server pages a search with a cursor (create_at, id) that the wire's page number "
+        "cannot carry; mmplug skips page x per_page results in the same order.",
+    )
+for _name in ("UpdatePropertyField", "UpdatePropertyFields", "SearchPropertyFields"):
+    differs(
+        _name,
+        "A missing field in an update, or a per_page below 1, is a plain Go error on the "
+        "server (the plugin sees an INTERNAL error without an id); mmplug answers AppError 500 "
+        "`mmplug.fake_host.plain_error`.",
+    )
+_ORDER = " ORDER BY CAST(json_extract(data, '$.create_at') AS INTEGER), id"
 
 
 @emulates("RegisterPropertyGroup")
 def register_property_group(
     ctx: ApiContext, req: rem.RegisterPropertyGroupRequest
 ) -> rem.RegisterPropertyGroupResponse:
+    """Registering a name again answers the group it already has."""
     if not req.name:
-        raise ApiFailure(
-            400, "app.property_group.register.name.app_error", "A property group needs a name."
-        )
+        raise plain_error("invalid input: PropertyGroup name is empty", "RegisterPropertyGroup")
     with ctx.store.tx() as db:
         row = db.execute("SELECT id FROM property_groups WHERE name=?", (req.name,)).fetchone()
         group_id = row["id"] if row is not None else ctx.new_id()
@@ -41,12 +69,13 @@ def register_property_group(
 def get_property_group(
     ctx: ApiContext, req: rem.GetPropertyGroupRequest
 ) -> rem.GetPropertyGroupResponse:
+    """A name never registered is 404 `app.property.not_found.app_error`."""
     with ctx.store.read() as db:
         row = db.execute("SELECT id FROM property_groups WHERE name=?", (req.name,)).fetchone()
     if row is None:
         raise ApiFailure(
             404,
-            "app.property_group.get.app_error",
+            "app.property.not_found.app_error",
             f"No property group named {req.name!r}; register it first.",
         )
     return rem.GetPropertyGroupResponse(group=rem.PropertyGroup(id=row["id"], name=req.name))
@@ -56,14 +85,19 @@ def get_property_group(
 def create_property_field(
     ctx: ApiContext, req: rem.CreatePropertyFieldRequest
 ) -> rem.CreatePropertyFieldResponse:
+    if req.field.id:
+        raise plain_error(
+            f"invalid input: PropertyField id={req.field.id!r} (a new field has no id)",
+            "CreatePropertyField",
+        )
     field = Field()
     field.CopyFrom(req.field)
     field.name = field.name.strip()  # the server trims the name for every caller
+    field.id = ctx.new_id()
+    field.create_at = field.update_at = ctx.now()
+    field.delete_at = 0
     validate_field(field)
     with ctx.store.tx() as db:
-        field.id = ctx.new_id()
-        field.create_at = field.update_at = ctx.now()
-        field.delete_at = 0
         save_field(db, field)
     return rem.CreatePropertyFieldResponse(field=field)
 
@@ -91,6 +125,8 @@ def get_property_fields(
 def get_property_field_by_name(
     ctx: ApiContext, req: rem.GetPropertyFieldByNameRequest
 ) -> rem.GetPropertyFieldByNameResponse:
+    """The live field of exactly that name (no trimming, any case counts) in the group with
+    exactly that target id ("" for fields of no target)."""
     with ctx.store.read() as db:
         found = select(
             db,
@@ -108,21 +144,28 @@ def get_property_field_by_name(
     return rem.GetPropertyFieldByNameResponse(field=found[0])
 
 
-def _update(ctx: ApiContext, db: sqlite3.Connection, group_id: str, new: Field) -> Field:
-    old = get_one(db, "field", group_id, new.id, Field)
-    if old.delete_at:
-        raise ApiFailure(
-            400,
-            "app.property_field.update.deleted.app_error",
-            "A deleted property field cannot be updated.",
-        )
+def _update(ctx: ApiContext, db: sqlite3.Connection, group_id: str, given: Field) -> Field:
+    """The store's update of one field: the answer is the field as given."""
     field = Field()
-    field.CopyFrom(new)
+    field.CopyFrom(given)
     field.name = field.name.strip()
-    field.group_id, field.create_at, field.delete_at = old.group_id, old.create_at, 0
-    validate_field(field)
     field.update_at = ctx.now()
-    save_field(db, field)
+    validate_field(field)
+    row = db.execute(
+        "SELECT data FROM property_fields WHERE id=?" + (" AND group_id=?" if group_id else ""),
+        (field.id, group_id) if group_id else (field.id,),
+    ).fetchone()
+    if row is None:
+        raise plain_error(
+            f"failed to update, property field {field.id} was not found"
+            + (f" in group {group_id}" if group_id else ""),
+            "UpdatePropertyFields",
+        )
+    stored = Field()
+    stored.CopyFrom(field)
+    old = load(Field, row["data"])
+    stored.group_id, stored.create_at = old.group_id, old.create_at  # the row keeps these
+    save_field(db, stored)
     return field
 
 
@@ -149,45 +192,47 @@ def update_property_fields(
     return rem.UpdatePropertyFieldsResponse(fields=fields)
 
 
+def _in_group(group_id: str) -> tuple[str, tuple[object, ...]]:
+    """An empty group id means any group (the store adds no condition)."""
+    return (" AND group_id=?", (group_id,)) if group_id else ("", ())
+
+
 @emulates("DeletePropertyField")
 def delete_property_field(
     ctx: ApiContext, req: rem.DeletePropertyFieldRequest
 ) -> rem.DeletePropertyFieldResponse:
+    """Soft-deletes the field and all its values (only their `delete_at` changes, also for
+    ones deleted before); an unknown field is 404 `app.property.not_found.app_error`."""
+    group_sql, group_args = _in_group(req.group_id)
     with ctx.store.tx() as db:
-        field = get_one(db, "field", req.group_id, req.field_id, Field)
+        if req.group_id:  # the field must be the group's
+            get_one(db, "field", req.group_id, req.field_id, Field)
         now = ctx.now()
-        if not field.delete_at:
-            field.delete_at = field.update_at = now
-            save_field(db, field)
-        # The field's values go with it.
         db.execute(
-            "UPDATE property_values SET delete_at=?, data=json_set(data, '$.delete_at', "
-            "?) WHERE field_id=? AND delete_at=0",
-            (now, str(now), field.id),
+            "UPDATE property_values SET delete_at=?, data=json_set(data, '$.delete_at', ?) "
+            "WHERE field_id=?" + group_sql,
+            (now, str(now), req.field_id, *group_args),
         )
+        deleted = db.execute(
+            "UPDATE property_fields SET delete_at=?, data=json_set(data, '$.delete_at', ?) "
+            "WHERE id=?" + group_sql,
+            (now, str(now), req.field_id, *group_args),
+        ).rowcount
+        if not deleted:
+            get_one(db, "field", req.group_id, req.field_id, Field)  # raises the 404
     return rem.DeletePropertyFieldResponse()
-
-
-def _filters(
-    group_id: str, include_deleted: bool, target_type: str, target_id: str
-) -> tuple[str, list[object]]:
-    where, args = "group_id=?", list[object]([group_id])
-    if not include_deleted:
-        where += " AND delete_at=0"
-    if target_type:
-        where, args = where + " AND json_extract(data, '$.target_type')=?", [*args, target_type]
-    if target_id:
-        where, args = where + " AND target_id=?", [*args, target_id]
-    return where, args
 
 
 @emulates("SearchPropertyFields")
 def search_property_fields(
     ctx: ApiContext, req: rem.SearchPropertyFieldsRequest
 ) -> rem.SearchPropertyFieldsResponse:
+    """Fields oldest first (then by id); an empty group, type or target id is no filter."""
     opts = req.opts
-    limit, offset = paging(opts.page, opts.per_page)
-    where, args = _filters(req.group_id, opts.include_deleted, opts.target_type, opts.target_id)
+    limit, offset = search_page(opts, "SearchPropertyFields")
+    where, args = search_filters(
+        req.group_id, opts.include_deleted, opts.target_type, opts.target_id
+    )
     with ctx.store.read() as db:
         found = select(
             db, "field", where + _ORDER + " LIMIT ? OFFSET ?", (*args, limit, offset), Field
@@ -195,24 +240,33 @@ def search_property_fields(
     return rem.SearchPropertyFieldsResponse(fields=found)
 
 
-def _count(ctx: ApiContext, where: str, args: list[object]) -> int:
+def _count(ctx: ApiContext, where: str, args: tuple[object, ...]) -> int:
     with ctx.store.read() as db:
         return int(
             db.execute(f"SELECT count(*) FROM property_fields WHERE {where}", args).fetchone()[0]
         )
 
 
+def _live(include_deleted: bool) -> str:
+    return "" if include_deleted else " AND delete_at=0"
+
+
 @emulates("CountPropertyFields")
 def count_property_fields(
     ctx: ApiContext, req: rem.CountPropertyFieldsRequest
 ) -> rem.CountPropertyFieldsResponse:
-    where, args = _filters(req.group_id, req.include_deleted, "", "")
-    return rem.CountPropertyFieldsResponse(count=_count(ctx, where, args))
+    where = "group_id=?" + _live(req.include_deleted)
+    return rem.CountPropertyFieldsResponse(count=_count(ctx, where, (req.group_id,)))
 
 
 @emulates("CountPropertyFieldsForTarget")
 def count_property_fields_for_target(
     ctx: ApiContext, req: rem.CountPropertyFieldsForTargetRequest
 ) -> rem.CountPropertyFieldsForTargetResponse:
-    where, args = _filters(req.group_id, req.include_deleted, req.target_type, req.target_id)
+    """Type and target id must match exactly: empty ones count the fields of no target."""
+    where = (
+        "group_id=? AND coalesce(json_extract(data, '$.target_type'), '')=? AND target_id=?"
+        + _live(req.include_deleted)
+    )
+    args = (req.group_id, req.target_type, req.target_id)
     return rem.CountPropertyFieldsForTargetResponse(count=_count(ctx, where, args))

@@ -1,17 +1,47 @@
-"""Property values: create, read, update, upsert (one per field and target), delete (soft),
-search, and bulk deletes for a target or a field."""
+"""Property values: create, read, update, upsert (one live value per field and target),
+delete (soft), search, and bulk deletes for a target (hard) or a field (soft).
+
+As the server's property store does it: an update writes the value and `delete_at` as given
+(its `create_at` must be set; a deleted value may be updated) and answers the value as
+given; an upsert answers the stored value (its first id and `create_at`) when the field and
+target already have a live one; deleting a value only sets its `delete_at` (again, for one
+deleted before); deleting a target's values removes them for good; an empty group id in a
+bulk delete or search means any group.
+"""
 
 from __future__ import annotations
 
 import sqlite3
 
-from mmplug.host.api._pbjson import paging
-from mmplug.host.api._properties import get_many, get_one, save_value, select, validate_value
-from mmplug.host.api._registry import ApiContext, ApiFailure, emulates
+from mmplug.host.api._commands import plain_error
+from mmplug.host.api._pbjson import load
+from mmplug.host.api._properties import (
+    get_many,
+    get_one,
+    save_value,
+    search_filters,
+    search_page,
+    select,
+    validate_value,
+)
+from mmplug.host.api._registry import ApiContext, ApiFailure, differs, emulates
 from mmplug.protocol import api_remaining_pb2 as rem
 
 Value = rem.PropertyValue
 Field = rem.PropertyField
+
+for _name in (
+    "UpdatePropertyValue",
+    "UpdatePropertyValues",
+    "SearchPropertyValues",
+    "DeletePropertyValuesForTarget",
+):
+    differs(
+        _name,
+        "A missing value in an update, a per_page below 1 or an empty target type or id is a "
+        "plain Go error on the server (the plugin sees an INTERNAL error without an id); mmplug "
+        "answers AppError 500 `mmplug.fake_host.plain_error`.",
+    )
 
 
 def _check_field(db: sqlite3.Connection, value: Value) -> None:
@@ -25,43 +55,81 @@ def _check_field(db: sqlite3.Connection, value: Value) -> None:
 
 
 def _create(ctx: ApiContext, db: sqlite3.Connection, given: Value) -> Value:
+    if given.id:
+        raise plain_error(
+            f"invalid input: PropertyValue id={given.id!r} (a new value has no id)",
+            "CreatePropertyValue",
+        )
     value = Value()
     value.CopyFrom(given)
-    validate_value(value)
-    _check_field(db, value)
     value.id = ctx.new_id()
     value.create_at = value.update_at = ctx.now()
     value.delete_at = 0
+    validate_value(value)
+    _check_field(db, value)
     save_value(db, value)
     return value
 
 
+def _in_group(group_id: str) -> tuple[str, tuple[object, ...]]:
+    """An empty group id means any group (the store adds no condition)."""
+    return (" AND group_id=?", (group_id,)) if group_id else ("", ())
+
+
 def _update(ctx: ApiContext, db: sqlite3.Connection, group_id: str, given: Value) -> Value:
-    old = get_one(db, "value", group_id, given.id, Value)
-    if old.delete_at:
-        raise ApiFailure(
-            400,
-            "app.property_value.update.deleted.app_error",
-            "A deleted property value cannot be updated.",
+    """The store's update of one value: the value and delete_at as given; the answer is the
+    value as given, with the new update_at."""
+    value = Value()
+    value.CopyFrom(given)
+    value.update_at = ctx.now()
+    validate_value(value)
+    group_sql, group_args = _in_group(group_id)
+    row = db.execute(
+        "SELECT data FROM property_values WHERE id=?" + group_sql, (value.id, *group_args)
+    ).fetchone()
+    if row is None:
+        raise plain_error(
+            f"failed to update, property value {value.id} was not found"
+            + (f" in group {group_id}" if group_id else ""),
+            "UpdatePropertyValues",
         )
-    old.value.CopyFrom(given.value)
-    old.update_at = ctx.now()
-    save_value(db, old)
-    return old
+    stored = load(Value, row["data"])
+    stored.value.CopyFrom(value.value)
+    stored.delete_at, stored.update_at = value.delete_at, value.update_at
+    save_value(db, stored)
+    return value
 
 
-def _upsert(ctx: ApiContext, db: sqlite3.Connection, given: Value) -> Value:
-    validate_value(given)
+def _upsert(ctx: ApiContext, db: sqlite3.Connection, given: Value, now: int) -> Value:
+    """The store's upsert: a new value unless the field and target have a live one, which
+    then takes the value (and is answered as stored)."""
+    value = Value()
+    value.CopyFrom(given)
+    value.id = value.id or ctx.new_id()
+    value.create_at = value.create_at or now
+    value.update_at = now
+    validate_value(value)
     found = select(
         db,
         "value",
         "group_id=? AND target_id=? AND field_id=? AND delete_at=0",
-        (given.group_id, given.target_id, given.field_id),
+        (value.group_id, value.target_id, value.field_id),
         Value,
     )
     if found:
-        return _update(ctx, db, given.group_id, Value(id=found[0].id, value=given.value))
-    return _create(ctx, db, given)
+        stored = found[0]
+        stored.value.CopyFrom(value.value)
+        stored.update_at, stored.delete_at = now, 0
+        save_value(db, stored)
+        return stored
+    _check_field(db, value)
+    if db.execute("SELECT 1 FROM property_values WHERE id=?", (value.id,)).fetchone():
+        raise plain_error(
+            f"failed to upsert property value with id: {value.id} (another value has it)",
+            "UpsertPropertyValues",
+        )
+    save_value(db, value)
+    return value
 
 
 @emulates("CreatePropertyValue")
@@ -113,25 +181,28 @@ def upsert_property_value(
     ctx: ApiContext, req: rem.UpsertPropertyValueRequest
 ) -> rem.UpsertPropertyValueResponse:
     with ctx.store.tx() as db:
-        return rem.UpsertPropertyValueResponse(value=_upsert(ctx, db, req.value))
+        return rem.UpsertPropertyValueResponse(value=_upsert(ctx, db, req.value, ctx.now()))
 
 
 @emulates("UpsertPropertyValues")
 def upsert_property_values(
     ctx: ApiContext, req: rem.UpsertPropertyValuesRequest
 ) -> rem.UpsertPropertyValuesResponse:
+    """All in one transaction with one update time: one bad value and nothing is written."""
+    now = ctx.now()
     with ctx.store.tx() as db:
-        values = [_upsert(ctx, db, v) for v in req.values]
+        values = [_upsert(ctx, db, v, now) for v in req.values]
     return rem.UpsertPropertyValuesResponse(values=values)
 
 
 def _soft_delete(ctx: ApiContext, where: str, args: tuple[object, ...]) -> int:
+    """Sets `delete_at` (only it, also of values deleted before) of the matching values."""
     now = ctx.now()
     with ctx.store.tx() as db:
         return db.execute(
-            "UPDATE property_values SET delete_at=?, data=json_set(data, '$.delete_at', ?, "
-            f"'$.update_at', ?) WHERE delete_at=0 AND {where}",
-            (now, str(now), str(now), *args),
+            "UPDATE property_values SET delete_at=?, data=json_set(data, '$.delete_at', ?) "
+            f"WHERE {where}",
+            (now, str(now), *args),
         ).rowcount
 
 
@@ -139,9 +210,12 @@ def _soft_delete(ctx: ApiContext, where: str, args: tuple[object, ...]) -> int:
 def delete_property_value(
     ctx: ApiContext, req: rem.DeletePropertyValueRequest
 ) -> rem.DeletePropertyValueResponse:
-    with ctx.store.read() as db:
-        get_one(db, "value", req.group_id, req.value_id, Value)
-    _soft_delete(ctx, "id=? AND group_id=?", (req.value_id, req.group_id))
+    """An unknown value (in that group) is 404 `app.property.not_found.app_error`; a value
+    deleted before is deleted again without an error."""
+    group_sql, group_args = _in_group(req.group_id)
+    if not _soft_delete(ctx, "id=?" + group_sql, (req.value_id, *group_args)):
+        with ctx.store.read() as db:
+            get_one(db, "value", req.group_id, req.value_id, Value)  # raises the 404
     return rem.DeletePropertyValueResponse()
 
 
@@ -149,11 +223,19 @@ def delete_property_value(
 def delete_values_for_target(
     ctx: ApiContext, req: rem.DeletePropertyValuesForTargetRequest
 ) -> rem.DeletePropertyValuesForTargetResponse:
-    _soft_delete(
-        ctx,
-        "group_id=? AND target_id=? AND json_extract(data, '$.target_type')=?",
-        (req.group_id, req.target_id, req.target_type),
-    )
+    """Removes the target's values for good (not a soft delete); both the target type and
+    id are needed."""
+    if not req.target_type or not req.target_id:
+        raise plain_error(
+            "invalid input: PropertyValue target type or id empty", "DeletePropertyValuesForTarget"
+        )
+    group_sql, group_args = _in_group(req.group_id)
+    with ctx.store.tx() as db:
+        db.execute(
+            "DELETE FROM property_values WHERE target_id=? AND "
+            "json_extract(data, '$.target_type')=?" + group_sql,
+            (req.target_id, req.target_type, *group_args),
+        )
     return rem.DeletePropertyValuesForTargetResponse()
 
 
@@ -161,7 +243,9 @@ def delete_values_for_target(
 def delete_values_for_field(
     ctx: ApiContext, req: rem.DeletePropertyValuesForFieldRequest
 ) -> rem.DeletePropertyValuesForFieldResponse:
-    _soft_delete(ctx, "group_id=? AND field_id=?", (req.group_id, req.field_id))
+    """Soft-deletes every value of the field; none is no error."""
+    group_sql, group_args = _in_group(req.group_id)
+    _soft_delete(ctx, "field_id=?" + group_sql, (req.field_id, *group_args))
     return rem.DeletePropertyValuesForFieldResponse()
 
 
@@ -169,23 +253,21 @@ def delete_values_for_field(
 def search_property_values(
     ctx: ApiContext, req: rem.SearchPropertyValuesRequest
 ) -> rem.SearchPropertyValuesResponse:
+    """Values oldest first (then by id); an empty group, type, target or field id is no
+    filter."""
     opts = req.opts
-    limit, offset = paging(opts.page, opts.per_page)
-    where, args = "group_id=?", [req.group_id]
-    if not opts.include_deleted:
-        where += " AND delete_at=0"
-    for column, wanted in (
-        ("json_extract(data, '$.target_type')", opts.target_type),
-        ("target_id", opts.target_id),
-        ("field_id", opts.field_id),
-    ):
-        if wanted:
-            where, args = f"{where} AND {column}=?", [*args, wanted]
+    limit, offset = search_page(opts, "SearchPropertyValues")
+    where, args = search_filters(
+        req.group_id, opts.include_deleted, opts.target_type, opts.target_id
+    )
+    if opts.field_id:
+        where, args = where + " AND field_id=?", [*args, opts.field_id]
     with ctx.store.read() as db:
         found = select(
             db,
             "value",
-            where + " ORDER BY json_extract(data, '$.create_at'), id LIMIT ? OFFSET ?",
+            where
+            + " ORDER BY CAST(json_extract(data, '$.create_at') AS INTEGER), id LIMIT ? OFFSET ?",
             (*args, limit, offset),
             Value,
         )

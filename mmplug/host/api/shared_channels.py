@@ -4,13 +4,15 @@ Syncing content to a plugin remote lives in ``shared_sync.py``.
 As on the server: registering again (even after unregistering) gives back the plugin's
 remote; unregistering removes its invitations and unshares the channels left without a
 remote; sharing an already shared channel answers the existing share; the share's name,
-display name, purpose, header, team and type default to the channel's.
+display name, purpose, header, team and type default to the channel's. An update replaces
+the share with the one given, unchanged and checked as it is.
 """
 
 from __future__ import annotations
 
 import sqlite3
 
+from mmplug.host.api._commands import plain_error
 from mmplug.host.api._entities import get_channel
 from mmplug.host.api._registry import ApiContext, ApiFailure, differs, emulates
 from mmplug.host.api._shared import (
@@ -18,7 +20,6 @@ from mmplug.host.api._shared import (
     find_remote,
     find_shared,
     get_remote,
-    get_shared,
     save_remote,
     save_shared,
     set_channel_shared,
@@ -30,6 +31,7 @@ from mmplug.host.api.channels import (
     is_channel_identifier,
     sanitize_unicode,
 )
+from mmplug.host.api.events import server_event
 from mmplug.host.ids import is_valid_id
 from mmplug.protocol import api_remaining_pb2 as rem
 from mmplug.protocol import channel_pb2
@@ -41,6 +43,12 @@ differs(
     "ShareChannel",
     "The server refuses to share a direct or group channel (unless its "
     "EnableSharedChannelsDMs feature flag is on); mmplug shares it.",
+)
+differs(
+    "UpdateSharedChannel",
+    "A channel that is missing or not shared is a plain Go error on the server (the plugin "
+    "sees an INTERNAL error without an id); mmplug answers AppError 500 "
+    "`mmplug.fake_host.plain_error`.",
 )
 
 
@@ -111,14 +119,25 @@ def is_home(shared: rem.SharedChannel) -> bool:
     return shared.home == "true"
 
 
-def _validate(shared: rem.SharedChannel, channel: channel_pb2.Channel) -> None:
-    """The server's ``SharedChannel.IsValid``."""
+def _validate(
+    shared: rem.SharedChannel, channel_type: channel_pb2.ChannelType.ValueType | None
+) -> None:
+    """The server's ``SharedChannel.IsValid``, in its order. ``channel_type`` is the type the
+    share carries (ShareChannel takes the channel's; an update carries none, the wire has
+    no type): direct and group shares need no team."""
 
     def bad(field: str, message: str) -> ApiFailure:
         return ApiFailure(400, _NAME_CHECK.format(field), message, where="SharedChannel.IsValid")
 
-    if channel.type != channel_pb2.CHANNEL_TYPE_DIRECT and not is_valid_id(shared.team_id):
+    dm_types = (channel_pb2.CHANNEL_TYPE_DIRECT, channel_pb2.CHANNEL_TYPE_GROUP)
+    if not is_valid_id(shared.channel_id):
+        raise bad("id", f"The share needs the channel's id, not {shared.channel_id!r}.")
+    if channel_type not in dm_types and not is_valid_id(shared.team_id):
         raise bad("id", f"The share needs the channel's team id, not {shared.team_id!r}.")
+    if not shared.create_at:
+        raise bad("create_at", "The share needs its create_at (as ShareChannel answered it).")
+    if not shared.update_at:
+        raise bad("update_at", "The share needs its update_at (as ShareChannel answered it).")
     if len(shared.share_display_name) > DISPLAY_NAME_MAX:
         raise bad("display_name", f"share_display_name: at most {DISPLAY_NAME_MAX} characters.")
     if not is_channel_identifier(shared.share_name):
@@ -153,7 +172,7 @@ def share(ctx: ApiContext, db: sqlite3.Connection, given: rem.SharedChannel) -> 
     shared.share_purpose = shared.share_purpose or channel.purpose
     shared.share_header = shared.share_header or channel.header
     shared.create_at = shared.update_at = ctx.now()
-    _validate(shared, channel)
+    _validate(shared, channel.type)
     save_shared(db, shared)
     set_channel_shared(db, channel.id, True, shared.create_at)
     return shared
@@ -169,23 +188,28 @@ def share_channel(ctx: ApiContext, req: rem.ShareChannelRequest) -> rem.ShareCha
 def update_shared_channel(
     ctx: ApiContext, req: rem.UpdateSharedChannelRequest
 ) -> rem.UpdateSharedChannelResponse:
-    new = req.shared_channel
+    """The share is replaced by the one given, checked as it is (no default, no trimming,
+    `create_at` and `update_at` as given) and answered as given; clients of the channel's
+    team get `channel_updated`."""
+    shared = rem.SharedChannel()
+    shared.CopyFrom(req.shared_channel)
+    shared.type = ""  # not on the wire: the server neither reads nor answers it
     with ctx.store.tx() as db:
-        channel = get_channel(db, new.channel_id)
-        shared = get_shared(db, new.channel_id)
-        for name in (
-            "share_name",
-            "share_display_name",
-            "share_purpose",
-            "share_header",
-            "read_only",
-        ):
-            setattr(shared, name, getattr(new, name))
-        shared.share_name = sanitize_unicode(shared.share_name)
-        shared.share_display_name = sanitize_unicode(shared.share_display_name)
-        _validate(shared, channel)
-        shared.update_at = ctx.now()
+        try:
+            channel = get_channel(db, shared.channel_id)
+        except ApiFailure:  # the store's not-found, not an AppError
+            raise plain_error(
+                f"channel {shared.channel_id!r} not found", "UpdateSharedChannel"
+            ) from None
+        _validate(shared, None)
+        if find_shared(db, shared.channel_id) is None:
+            raise plain_error(
+                "expected number of shared channels to be updated is 1 but was 0 (the channel "
+                "is not shared)",
+                "UpdateSharedChannel",
+            )
         save_shared(db, shared)
+    server_event(ctx, "channel_updated", {"channel_id": channel.id}, team_id=channel.team_id)
     return rem.UpdateSharedChannelResponse(shared_channel=shared)
 
 

@@ -15,14 +15,26 @@ from google.protobuf.message import Message
 
 from mmplug.host.api import _convert as conv
 from mmplug.host.api import _hooks
+from mmplug.host.api._commands import plain_error
 from mmplug.host.api._entities import post_from_row
-from mmplug.host.api._pbjson import load, require_id
-from mmplug.host.api._registry import ApiContext, ApiFailure, emulates
-from mmplug.host.api._shared import get_remote, get_shared
+from mmplug.host.api._pbjson import load
+from mmplug.host.api._registry import ApiContext, differs, emulates
+from mmplug.host.api._shared import find_remote, find_shared
 from mmplug.protocol import api_remaining_pb2 as rem
 from mmplug.protocol import hooks_command_pb2 as hc
 from mmplug.protocol import post_pb2
 
+differs(
+    "SyncSharedChannel",
+    "The server schedules the sync and answers at once (the remote plugin's "
+    "OnSharedChannelsSyncMsg runs later, in the background); mmplug runs it before answering.",
+)
+differs(
+    "UpdateSharedChannelCursor",
+    "A remote not invited to the channel or an empty cursor is a plain Go error on the server "
+    "(the plugin sees an INTERNAL error without an id); mmplug answers AppError 500 "
+    "`mmplug.fake_host.plain_error`.",
+)
 BATCH = 100
 MAX_BATCHES = 50
 _INT64 = (FieldDescriptor.TYPE_INT64, FieldDescriptor.TYPE_UINT64, FieldDescriptor.TYPE_SINT64)
@@ -59,23 +71,30 @@ def _single(field: FieldDescriptor, value: Any) -> Any:
 def update_cursor(
     ctx: ApiContext, req: rem.UpdateSharedChannelCursorRequest
 ) -> rem.UpdateSharedChannelCursorResponse:
+    """Sets where the next sync of the channel to the remote starts. The cursor needs a time
+    or a post id (an empty one is refused), and the remote must be invited to the channel;
+    both failures are the store's errors without an AppError (500)."""
+    cursor = req.cursor
     with ctx.store.tx() as db:
-        moved = db.execute(
+        invited = db.execute(
+            "SELECT 1 FROM shared_channel_remotes WHERE channel_id=? AND remote_id=?",
+            (req.channel_id, req.remote_id),
+        ).fetchone()
+        if invited is None:
+            raise plain_error(
+                "cursor update failed - cannot fetch shared channel remote: "
+                f"channel_id={req.channel_id} remote_id={req.remote_id} (not invited)",
+                "UpdateSharedChannelCursor",
+            )
+        if cursor.last_post_update_at <= 0 and not cursor.last_post_id:
+            raise plain_error(
+                "cursor empty: give last_post_update_at (1 re-syncs everything) or last_post_id",
+                "UpdateSharedChannelCursor",
+            )
+        db.execute(
             "UPDATE shared_channel_remotes SET last_post_update_at=?, last_post_id=? "
             "WHERE channel_id=? AND remote_id=?",
-            (
-                req.cursor.last_post_update_at,
-                req.cursor.last_post_id,
-                req.channel_id,
-                req.remote_id,
-            ),
-        ).rowcount
-    if not moved:
-        raise ApiFailure(
-            404,
-            "app.shared_channel.cursor.not_invited.app_error",
-            "That remote is not invited to this shared channel.",
-            detailed_error=f"channel_id={req.channel_id} remote_id={req.remote_id}",
+            (cursor.last_post_update_at, cursor.last_post_id, req.channel_id, req.remote_id),
         )
     return rem.UpdateSharedChannelCursorResponse()
 
@@ -153,9 +172,11 @@ def _sync_remote(ctx: ApiContext, channel_id: str, remote: hc.RemoteCluster) -> 
 def sync_shared_channel(
     ctx: ApiContext, req: rem.SyncSharedChannelRequest
 ) -> rem.SyncSharedChannelResponse:
-    require_id(req.channel_id, "channel_id")
+    """Never an error: a channel that is not shared (or does not exist) has nothing to
+    send, and a remote that unregistered is skipped."""
     with ctx.store.read() as db:
-        get_shared(db, req.channel_id)
+        if find_shared(db, req.channel_id) is None:
+            return rem.SyncSharedChannelResponse()
         ids = [
             r[0]
             for r in db.execute(
@@ -164,8 +185,8 @@ def sync_shared_channel(
                 (req.channel_id,),
             )
         ]
-        remotes = [get_remote(db, rid) for rid in ids]
+        remotes = [find_remote(db, "remote_id=?", (rid,)) for rid in ids]
     for remote in remotes:
-        if remote.plugin_id:
+        if remote is not None and remote.plugin_id and not remote.delete_at:
             _sync_remote(ctx, req.channel_id, remote)
     return rem.SyncSharedChannelResponse()

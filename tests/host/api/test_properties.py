@@ -71,7 +71,9 @@ def test_fields_crud_search_and_count(world: World, group_id: str) -> None:
         rem.DeletePropertyFieldRequest(group_id=group_id, field_id=made.id)
     )
     live = world.api.SearchPropertyFields(
-        rem.SearchPropertyFieldsRequest(group_id=group_id, opts=rem.PropertyFieldSearchOpts())
+        rem.SearchPropertyFieldsRequest(
+            group_id=group_id, opts=rem.PropertyFieldSearchOpts(per_page=10)
+        )
     )
     assert [f.name for f in live.fields] == ["other"]
     everything = world.api.CountPropertyFields(
@@ -110,7 +112,7 @@ def test_values_upsert_once_per_field_and_target(world: World, group_id: str) ->
     assert first.id == second.id and second.value.string_value == "blue"
     found = world.api.SearchPropertyValues(
         rem.SearchPropertyValuesRequest(
-            group_id=group_id, opts=rem.PropertyValueSearchOpts(target_id=alice)
+            group_id=group_id, opts=rem.PropertyValueSearchOpts(target_id=alice, per_page=10)
         )
     )
     assert [v.value.string_value for v in found.values] == ["blue"]
@@ -129,7 +131,9 @@ def test_values_are_deleted_for_target_field_or_one(world: World, group_id: str)
         )
     )
     left = world.api.SearchPropertyValues(
-        rem.SearchPropertyValuesRequest(group_id=group_id, opts=rem.PropertyValueSearchOpts())
+        rem.SearchPropertyValuesRequest(
+            group_id=group_id, opts=rem.PropertyValueSearchOpts(per_page=10)
+        )
     )
     assert list(left.values) == []
 

@@ -130,7 +130,9 @@ def test_cursor_can_be_moved_back(world: World) -> None:
     world.api.SyncSharedChannel(rem.SyncSharedChannelRequest(channel_id=cid))
     world.api.UpdateSharedChannelCursor(
         rem.UpdateSharedChannelCursorRequest(
-            channel_id=cid, remote_id=rid, cursor=rem.GetPostsSinceForSyncCursor()
+            channel_id=cid,
+            remote_id=rid,
+            cursor=rem.GetPostsSinceForSyncCursor(last_post_update_at=1),
         )
     )
     world.api.SyncSharedChannel(rem.SyncSharedChannelRequest(channel_id=cid))
@@ -138,4 +140,4 @@ def test_cursor_can_be_moved_back(world: World) -> None:
     missing = world.api.UpdateSharedChannelCursor(
         rem.UpdateSharedChannelCursorRequest(channel_id=cid, remote_id=world.users["bob"])
     )
-    assert missing.error.status_code == 404
+    assert missing.error.status_code == 500
