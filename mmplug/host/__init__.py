@@ -17,19 +17,12 @@ Importing this package is cheap; ``Session`` and friends load on first use.
 
 from __future__ import annotations
 
-import os
-
 TYPE_CHECKING = False  # typing is imported after a cold fire has started the plugin
 if TYPE_CHECKING:
     from typing import Any
 
-# Our children exec right after fork, so grpc's fork handlers have nothing to protect; with
-# them on, every spawn while grpc threads run prints "skipping fork() handlers" on stderr.
-# Set only if the user did not choose; the launcher keeps it out of the plugin's environment.
-FORK_SUPPORT_ENV = "GRPC_ENABLE_FORK_SUPPORT"
-FORK_SUPPORT_SET_BY_US = FORK_SUPPORT_ENV not in os.environ
-if FORK_SUPPORT_SET_BY_US:
-    os.environ[FORK_SUPPORT_ENV] = "false"
+# grpc's fork handlers off before grpc is imported (see mmplug/_grpc_fork.py)
+from mmplug._grpc_fork import FORK_SUPPORT_ENV, FORK_SUPPORT_SET_BY_US  # noqa: E402, F401
 
 # grpcio's older I/O (fewer thread wake-ups per call), chosen on import unless the user chose;
 # kept out of the plugins' environment when chosen here (see mmplug/protocol/grpc_env.py).

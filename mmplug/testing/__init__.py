@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+import mmplug._grpc_fork  # noqa: F401  (before any test module imports grpc)
 from mmplug.testing._harness import PluginHarness, PostRejected, Recorder, WorldView
 
 if TYPE_CHECKING:

@@ -80,3 +80,23 @@ def test_an_sdk_plugin_chooses_the_older_grpc_io_itself(tmp_path: Path) -> None:
 
 def test_an_sdk_plugin_keeps_the_users_grpc_experiments(tmp_path: Path) -> None:
     assert _plugin_sees(tmp_path, {"GRPC_EXPERIMENTS": "-some_experiment"}) == "-some_experiment"
+
+
+def test_the_pytest_plugin_turns_grpcs_fork_handlers_off_before_a_test_imports_grpc() -> None:
+    """A plugin author's test module may import grpc before anything of the host: the pytest
+    plugin (loaded first) has already turned grpc's fork handlers off, so spawning plugins
+    from that process does not run them (they abort a child under load)."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "GRPC_ENABLE_FORK_SUPPORT"}
+    code = ("import mmplug.testing, os, grpc; "
+            "print(os.environ.get('GRPC_ENABLE_FORK_SUPPORT'))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60, env=env)
+    assert done.stdout.strip() == "false", done.stderr
+    env["GRPC_ENABLE_FORK_SUPPORT"] = "true"  # the user's choice is kept
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60, env=env)
+    assert done.stdout.strip() == "true", done.stderr
