@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from mmplug.host.session import HookResult
 
 TRACE_DB = "trace.db"
-FLUSH_EVERY_S = 0.25
+FLUSH_EVERY_S = 0.5
 FLUSH_AT = 256
 KEEP_ROWS = 100_000
 CHUNK = 32  # entries encoded between two releases of the GIL (the hook path waits for it)
@@ -52,9 +52,10 @@ CREATE TABLE IF NOT EXISTS calls (
     nested INTEGER NOT NULL DEFAULT 0,
     api_count INTEGER NOT NULL DEFAULT 0,
     methods TEXT NOT NULL DEFAULT ',',
-    search TEXT NOT NULL DEFAULT '',
-    body BLOB NOT NULL
+    search BLOB NOT NULL DEFAULT x''
 );
+-- apart from the summaries: a filter scans the summaries and the search text, not the bodies
+CREATE TABLE IF NOT EXISTS bodies (seq INTEGER PRIMARY KEY, body BLOB NOT NULL);
 CREATE INDEX IF NOT EXISTS calls_by_name ON calls(name);
 CREATE INDEX IF NOT EXISTS calls_by_user ON calls(user_id);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -162,10 +163,13 @@ class TraceStore:
                 self._db.execute("BEGIN")
                 self._db.executemany(
                     "INSERT OR REPLACE INTO calls(seq, kind, start, end, name, plugin_id, "
-                    "user_id, error, outcome, nested, api_count, methods, search, body) "
-                    "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+                    "user_id, error, outcome, nested, api_count, methods, search) "
+                    "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)", [r[:-1] for r in rows])
+                self._db.executemany("INSERT OR REPLACE INTO bodies(seq, body) VALUES(?, ?)",
+                                     [(r[0], r[-1]) for r in rows])
                 last = rows[-1][0]
                 self._db.execute("DELETE FROM calls WHERE seq <= ?", (last - self.keep_rows,))
+                self._db.execute("DELETE FROM bodies WHERE seq <= ?", (last - self.keep_rows,))
                 self._db.execute("COMMIT")
             except sqlite3.Error:
                 self._db.execute("ROLLBACK")
@@ -213,7 +217,8 @@ class TraceStore:
              text: str | None = None, plugin_id: str | None = None, before: int | None = None,
              limit: int = LIST_LIMIT) -> dict[str, Any]:
         """Summaries of the newest calls that match every filter given (newest first), with
-        how many match and how many there are."""
+        how many match (None for a text filter with more matches than ``limit``: counting
+        them all would read every call's text) and how many there are."""
         self.flush()
         where, args = [], []
         if kind:
@@ -235,7 +240,7 @@ class TraceStore:
             args.append(plugin_id)
         if text:
             where.append("instr(search, ?) > 0")
-            args.append(text.lower())
+            args.append(text.lower().encode())
         clause = (" WHERE " + " AND ".join(where)) if where else ""
         page = clause + (" AND" if where else " WHERE") + " seq < ?" if before else clause
         limit = max(1, min(int(limit), 1000))
@@ -243,7 +248,11 @@ class TraceStore:
             rows = self._db.execute(
                 f"SELECT {_SUMMARY_COLUMNS} FROM calls{page} ORDER BY seq DESC LIMIT ?",
                 (*args, before, limit) if before else (*args, limit)).fetchall()
-            matched = self._db.execute(f"SELECT count(*) FROM calls{clause}", args).fetchone()[0]
+            if text and len(rows) == limit:
+                matched = None  # counting every match would scan every call's text
+            else:
+                matched = self._db.execute(f"SELECT count(*) FROM calls{clause}",
+                                           args).fetchone()[0]
             total = self._db.execute("SELECT count(*) FROM calls").fetchone()[0]
         return {"calls": [_summary(r) for r in rows], "matched": matched, "total": total}
 
@@ -265,7 +274,8 @@ class TraceStore:
         with self._lock:
             self._db.row_factory = sqlite3.Row
             try:
-                return self._db.execute("SELECT * FROM calls WHERE seq=?", (seq,)).fetchone()
+                return self._db.execute("SELECT calls.*, bodies.body FROM calls JOIN bodies "
+                                        "USING (seq) WHERE seq=?", (seq,)).fetchone()
             finally:
                 self._db.row_factory = None
 
@@ -413,11 +423,12 @@ def _row(entry: Entry) -> tuple[Any, ...]:
                      r.time.isoformat()) for r in logs]
     search.extend(r.message.encode() for r in logs)
     if entry.info:
-        body["info"] = json.loads(_jsonable(entry.info))
-        search.append(_jsonable(entry.info).encode())
+        info = _jsonable(entry.info)
+        body["info"] = json.loads(info)
+        search.append(info.encode())
     if entry.error:
         search.append(entry.error.encode())
-    text = b"\n".join(search).decode("utf-8", "replace").lower()
+    text = b"\n".join(search).lower()  # ASCII only: bytes.lower() is a C loop
     distinct = ",".join(dict.fromkeys(methods))
     return (entry.seq, entry.kind, entry.end - entry.duration_s, entry.end, entry.name,
             entry.plugin_id, entry.user_id, entry.error, outcome, int(entry.nested), len(api),

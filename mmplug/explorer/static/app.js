@@ -4,6 +4,7 @@
 
 const TOKEN = document.querySelector('meta[name="mmplug-token"]').content;
 const $ = (id) => document.getElementById(id);
+const PAGE = 50;  // trace rows drawn at a time (a screenful and more); "Older calls" draws more
 const S = { world: null, users: {}, me: "", channel: "", thread: "", status: null,
             trace: { rows: [], selected: new Set(), open: 0, oldest: 0 }, stateTab: "kv",
             commandsShown: [], commandIndex: -1 };
@@ -14,6 +15,7 @@ function h(tag, attrs, ...children) {
   for (const [k, v] of Object.entries(attrs || {})) {
     if (v === null || v === undefined || v === false) continue;
     if (k.startsWith("on")) el.addEventListener(k.slice(2), v);
+    else if (k === "style") for (const [name, value] of Object.entries(v)) el.style.setProperty(name, value);  // CSSOM: the CSP allows it
     else if (k === "text") el.textContent = v;
     else el.setAttribute(k, v === true ? "" : v);
   }
@@ -54,9 +56,10 @@ function failed(error) {
   notice(error.message + (error.hint ? " — " + error.hint : ""), true);
 }
 
-function clock(ms) {
-  const d = new Date(ms);
-  return d.toLocaleTimeString([], { hour12: false }) + "." + String(d.getMilliseconds()).padStart(3, "0");
+function clock(ms) {  // HH:MM:SS.mmm, local time (toLocaleTimeString is slow in long lists)
+  const d = new Date(Number(ms));
+  const two = (n) => (n < 10 ? "0" : "") + n;
+  return `${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}.${String(d.getMilliseconds()).padStart(3, "0")}`;
 }
 
 function debounce(fn, ms) {
@@ -138,9 +141,17 @@ function renderChannels() {
   $("channel-title").textContent = current ? channelLabel(current) : "No channel";
 }
 
+function channelKind(c) {  // the store keeps O/P/D/G or the enum's name
+  const t = String(c.type || "");
+  if (t === "D" || t.includes("DIRECT")) return "D";
+  if (t === "G" || t.includes("GROUP")) return "G";
+  return t === "P" || t.includes("PRIVATE") ? "P" : "O";
+}
+
 function channelLabel(c) {
-  if (c.type === "D" || c.type === "G") return c.members.filter((m) => m !== S.me).map(userName).join(", ") || "(yourself)";
-  return (c.type === "P" ? "🔒 " : "# ") + (c.display_name || c.name);
+  const kind = channelKind(c);
+  if (kind === "D" || kind === "G") return "@ " + (c.members.filter((m) => m !== S.me).map(userName).join(", ") || userName(S.me) + " (you)");
+  return (kind === "P" ? "🔒 " : "# ") + (c.display_name || c.name);
 }
 
 async function loadPosts() {
@@ -181,7 +192,7 @@ function groupReactions(reactions) {
 }
 
 function renderAttachment(a) {
-  return h("div", { class: "attachment", style: a.color ? `border-left-color:${a.color}` : null },
+  return h("div", { class: "attachment", style: a.color ? { "border-left-color": String(a.color) } : null },
     a.pretext ? h("div", {}, a.pretext) : null,
     a.title ? h("div", { class: "title" }, a.title) : null,
     a.text ? h("div", { class: "text" }, a.text) : null,
@@ -340,7 +351,7 @@ function traceQuery(before) {
   const pairs = [["hook", "f-hook"], ["method", "f-method"], ["user", "f-user"], ["kind", "f-kind"], ["text", "f-text"]];
   for (const [key, id] of pairs) if ($(id).value) q.set(key, $(id).value);
   if ($("f-errors").checked) q.set("errors", "1");
-  q.set("limit", "100");
+  q.set("limit", String(PAGE));
   if (before) q.set("before", before);
   return q.toString();
 }
@@ -350,11 +361,11 @@ async function loadTrace(more) {
   performance.mark(mark + "-start");
   const data = await api("GET", "/api/calls?" + traceQuery(more ? S.trace.oldest : 0));
   const rows = $("trace-rows");
-  const made = data.calls.map(traceRow);
-  if (more) rows.append(...made); else rows.replaceChildren(...made);
+  const made = data.calls.map(traceRow).join("");
+  if (more) rows.insertAdjacentHTML("beforeend", made); else rows.innerHTML = made;
   S.trace.oldest = data.calls.length ? data.calls[data.calls.length - 1].seq : S.trace.oldest;
-  $("trace-more").hidden = data.calls.length < 100;
-  $("trace-count").textContent = `${data.matched} of ${data.total}`;
+  $("trace-more").hidden = data.calls.length < PAGE;
+  $("trace-count").textContent = data.matched === null ? `${data.calls.length}+ of ${data.total}` : `${data.matched} of ${data.total}`;
   performance.mark(mark + "-end");
   performance.measure("trace-render", mark + "-start", mark + "-end");
   document.body.dataset.traceLoaded = String(loadTrace.n);
@@ -371,20 +382,29 @@ async function loadTraceNames() {
   }
 }
 
+const ESCAPES = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
+function esc(value) { return String(value ?? "").replace(/[&<>"']/g, (c) => ESCAPES[c]); }
+
+// One row of the trace as HTML text (escaped): long lists draw much faster than element by element.
 function traceRow(c) {
   const failed = Boolean(c.error) || c.outcome === "failed";
-  const tr = h("tr", { class: [c.kind, c.nested ? "nested" : "", failed ? "failed" : "", S.trace.open === c.seq ? "selected" : ""].join(" "), "data-seq": c.seq },
-    h("td", {}, c.kind === "hook" ? h("input", { type: "checkbox", "aria-label": `keep call ${c.seq}`, checked: S.trace.selected.has(c.seq),
-      onchange: (e) => { if (e.target.checked) S.trace.selected.add(c.seq); else S.trace.selected.delete(c.seq); } }) : null),
-    h("td", {}, c.seq),
-    h("td", {}, clock(c.start * 1000)),
-    h("td", { class: "what" }, h("button", { type: "button", class: "open", onclick: () => openCall(c.seq) },
-      (c.kind === "lifecycle" || c.kind === "action" ? "◆ " : "") + c.name)),
-    h("td", {}, c.plugin_id),
-    h("td", { class: "outcome", title: c.error || c.outcome }, failed ? "failed: " + (c.error || "").split("\n")[0] : c.outcome),
-    h("td", {}, c.duration_ms.toFixed(1)),
-    h("td", { title: c.methods.join(", ") }, c.api_count || ""));
-  return tr;
+  const cls = [c.kind, c.nested ? "nested" : "", failed ? "failed" : "", S.trace.open === c.seq ? "selected" : ""].join(" ");
+  const keep = c.kind === "hook" ? `<input type="checkbox" aria-label="keep call ${c.seq}"${S.trace.selected.has(c.seq) ? " checked" : ""}>` : "";
+  const mark = c.kind === "lifecycle" || c.kind === "action" ? "◆ " : "";
+  const outcome = failed ? "failed: " + (c.error || "").split("\n")[0] : c.outcome;
+  return `<tr class="${cls}" data-seq="${c.seq}"><td>${keep}</td><td>${c.seq}</td><td>${clock(c.start * 1000)}</td>` +
+    `<td class="what"><button type="button" class="open">${mark}${esc(c.name)}</button></td><td>${esc(c.plugin_id)}</td>` +
+    `<td class="outcome" title="${esc(c.error || c.outcome)}">${esc(outcome)}</td><td>${c.duration_ms.toFixed(1)}</td>` +
+    `<td title="${esc(c.methods.join(", "))}">${c.api_count || ""}</td></tr>`;
+}
+
+function traceClick(event) {
+  const row = event.target.closest("tr[data-seq]");
+  if (!row) return;
+  const seq = Number(row.dataset.seq);
+  if (event.target.matches("input[type=checkbox]")) {
+    if (event.target.checked) S.trace.selected.add(seq); else S.trace.selected.delete(seq);
+  } else if (event.target.closest("button.open")) openCall(seq);
 }
 
 async function openCall(seq) {
@@ -425,7 +445,7 @@ function waterfall(call) {
   return h("div", {}, h("h3", {}, "Timings"), h("div", { class: "waterfall", role: "img", "aria-label": "waterfall of the call's timings" },
     rows.map(([label, at, length, kind, bad]) => h("div", { class: "bar-row" }, h("span", { class: "label", title: label }, label),
       h("span", { class: "track" }, h("span", { class: "bar " + kind + (bad ? " bad" : ""),
-        style: `left:${Math.min(100, (at / total) * 100).toFixed(2)}%;width:${Math.max(0.5, Math.min(100, (length / total) * 100)).toFixed(2)}%`,
+        style: { left: Math.min(100, (at / total) * 100).toFixed(2) + "%", width: Math.max(0.5, Math.min(100, (length / total) * 100)).toFixed(2) + "%" },
         title: `${(length * 1000).toFixed(2)} ms at +${(at * 1000).toFixed(2)} ms` }))))));
 }
 
@@ -471,7 +491,8 @@ async function loadState() {
   const body = $("state-body");
   try {
     const view = { kv: kvView, settings: settingsView, snapshots: snapshotView }[S.stateTab];
-    body.replaceChildren(...(view ? await view() : await tableView(S.stateTab)));
+    const items = view ? await view() : await tableView(S.stateTab);
+    body.replaceChildren(...items.flat().filter((item) => item !== null && item !== undefined));
   } catch (error) { failed(error); }
 }
 
@@ -656,6 +677,7 @@ function wire() {
   $("f-text").addEventListener("input", refilter);
   $("trace-filter").addEventListener("submit", (e) => { e.preventDefault(); loadTrace(); });
   $("trace-more").addEventListener("click", () => loadTrace(true));
+  $("trace-rows").addEventListener("click", traceClick);
   $("keep-save").addEventListener("click", keepSelected);
   for (const b of document.querySelectorAll("[data-state]")) b.addEventListener("click", () => { S.stateTab = b.dataset.state; loadState(); });
   $("http-form").addEventListener("submit", sendHttp);
