@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,7 +38,8 @@ class Route:
 class Router:
     """Routes requests by method and path. Handlers take ``(plugin, request)`` and return
     ``str`` (text/plain), ``bytes``, a ``dict``/``list`` (JSON), a ``Response`` or ``None``
-    (empty 200); they may also write to ``request.response`` themselves."""
+    (empty 200); they may also write to ``request.response`` themselves. An ``async def``
+    handler runs on the SDK's event loop (where an ``AsyncPlugin``'s ``self.api`` is awaited)."""
 
     def __init__(self) -> None:
         self.routes: list[Route] = []
@@ -70,8 +72,11 @@ class Router:
     def delete(self, path: str) -> Callable[[RouteHandler], RouteHandler]:
         return self.route(path, ("DELETE",))
 
-    def dispatch(self, plugin: Any, context: Any, response: Any, request: Any) -> None:
-        """Serve one request: find the route, call it, write what it returns."""
+    def dispatch(
+        self, plugin: Any, context: Any, response: Any, request: Any
+    ) -> Awaitable[None] | None:
+        """Serve one request: find the route, call it, write what it returns (an awaitable
+        that does so for an ``async def`` handler)."""
         allowed: list[str] = []
         for route in self.routes:
             match = route.pattern.match(request.path)
@@ -84,14 +89,23 @@ class Router:
             request.context = context
             request.response = response
             result = route.handler(plugin, request)
+            if inspect.isawaitable(result):
+                return _write_awaited(response, result)
             if not response.started:
                 write_result(response, result)
-            return
+            return None
         if allowed:
             response.set_header("Allow", ", ".join(sorted(set(allowed))))
             write_result(response, Response("Method Not Allowed\n", 405))
         else:
             write_result(response, Response("Not Found\n", 404))
+        return None
+
+
+async def _write_awaited(response: Any, result: Awaitable[Any]) -> None:
+    value = await result
+    if not response.started:
+        write_result(response, value)
 
 
 def write_result(response: Any, result: Any) -> None:
