@@ -20,10 +20,11 @@ from ._core import (
     DEFAULT_TIMEOUT,
     NO_RETRY,
     Retry,
+    attempt_timeout,
     checked,
     method_path,
+    next_try,
     not_on_this_loop,
-    should_retry,
     transport_error,
 )
 from ._proto import message_class
@@ -111,25 +112,23 @@ class AsyncAPIClient(AsyncMethods):
 
     async def _invoke(self, rpc: str, request: Message) -> Any:
         method = self._conn.callable(rpc)
-        timeout = self.timeout
         loop = self._conn.loop
         assert loop is not None
-        deadline = None if timeout is None else loop.time() + timeout
-        attempt, ready = 1, None
+        deadline = None if self.timeout is None else loop.time() + self.timeout
+        attempt = 1
         while True:
+            left = None if deadline is None else deadline - loop.time()
             try:
-                response = await method(request, timeout=timeout, wait_for_ready=ready)
+                response = await method(request,
+                                        timeout=attempt_timeout(self.retry, attempt, left),
+                                        wait_for_ready=attempt > 1 or None)
             except Exception as exc:  # grpc.aio.AioRpcError and friends, translated here
-                if not should_retry(self.retry, rpc, exc, attempt):
+                left = None if deadline is None else deadline - loop.time()
+                pause = next_try(self.retry, rpc, exc, attempt, left)
+                if pause is None:
                     raise transport_error(exc, rpc, attempt) from None
-                pause = self.retry.delay(attempt)
-                if deadline is not None:
-                    left = deadline - loop.time()
-                    if left <= pause:
-                        raise transport_error(exc, rpc, attempt) from None
-                    timeout = left - pause
                 await asyncio.sleep(pause)
-                attempt, ready = attempt + 1, deadline is not None or None
+                attempt += 1
                 continue
             return checked(response, rpc)
 

@@ -18,7 +18,6 @@ from mmplug.protocol import api_user_team_pb2 as _api_user_team_pb2
 
 from . import _api_channels, _api_files, _api_kv, _api_misc, _api_users
 from . import _entity as _e
-from ._api_kv import Value
 from .model import (
     AuditRecord,
     Bot,
@@ -1336,7 +1335,7 @@ class AsyncMethods:
         request = _api_remaining_pb2.DeleteGroupConstrainedMembershipsRequest()
         await self._invoke("DeleteGroupConstrainedMemberships", request)
 
-    async def kv_set(self, key: str, value: Value) -> None:
+    async def kv_set(self, key: str, value: bytes | str) -> None:
         """Store ``value`` (bytes, or text as UTF-8) under ``key``. An empty value deletes.
 
         Go: KVSet stores a key-value pair, unique per plugin. Provided helper functions and
@@ -1360,7 +1359,12 @@ class AsyncMethods:
         c = _api_kv.kv_set_json(key=key, value=value)
         await self._invoke(c.rpc, c.request)
 
-    async def kv_compare_and_set(self, key: str, old: Value | None, new: Value | None) -> bool:
+    async def kv_compare_and_set(
+        self,
+        key: str,
+        old: bytes | str | None,
+        new: bytes | str | None,
+    ) -> bool:
         """Set ``key`` to ``new`` only if it currently holds ``old`` (None: does not exist).
 
         Go: KVCompareAndSet updates a key-value pair, unique per plugin, but only if the current
@@ -1375,7 +1379,7 @@ class AsyncMethods:
         c = _api_kv.kv_compare_and_set(key=key, old=old, new=new)
         return c.finish(await self._invoke(c.rpc, c.request))
 
-    async def kv_compare_and_delete(self, key: str, old: Value) -> bool:
+    async def kv_compare_and_delete(self, key: str, old: bytes | str) -> bool:
         """Delete ``key`` only if it currently holds ``old``.
 
         Go: KVCompareAndDelete deletes a key-value pair, unique per plugin, but only if the
@@ -1389,7 +1393,12 @@ class AsyncMethods:
         c = _api_kv.kv_compare_and_delete(key=key, old=old)
         return c.finish(await self._invoke(c.rpc, c.request))
 
-    async def kv_set_with_expiry(self, key: str, value: Value, expire_in_seconds: int) -> None:
+    async def kv_set_with_expiry(
+        self,
+        key: str,
+        value: bytes | str,
+        expire_in_seconds: int,
+    ) -> None:
         """Store ``value`` under ``key`` for ``expire_in_seconds``.
 
         Go: KVSet stores a key-value pair with an expiry time, unique per plugin.
@@ -1571,9 +1580,9 @@ class AsyncMethods:
     async def kv_set_with_options(
         self,
         key: str,
-        value: Value | None,
+        value: bytes | str | None,
         atomic: bool = False,
-        old_value: Value | None = None,
+        old_value: bytes | str | None = None,
         expire_in_seconds: int = 0,
     ) -> bool:
         """Set ``key`` with options: ``atomic`` (only if it holds ``old_value``), an expiry.

@@ -11,8 +11,6 @@ from typing import Any
 from ._core import Call, call, handwritten, nothing
 from ._entity import to_bytes
 
-Value = bytes | bytearray | str
-
 
 def _value_or_none(response: Any) -> bytes | None:
     value: bytes = response.value
@@ -36,7 +34,7 @@ def _keys(response: Any) -> list[str]:
 
 
 @handwritten("KVSet")
-def kv_set(key: str, value: Value) -> Call[None]:
+def kv_set(key: str, value: bytes | str) -> Call[None]:
     """Store ``value`` (bytes, or text as UTF-8) under ``key``. An empty value deletes."""
     return call("KVSet", nothing, key=key, value=to_bytes(value))
 
@@ -78,21 +76,21 @@ def kv_list(page: int = 0, per_page: int = 100) -> Call[list[str]]:
 
 
 @handwritten("KVSetWithExpiry")
-def kv_set_with_expiry(key: str, value: Value, expire_in_seconds: int) -> Call[None]:
+def kv_set_with_expiry(key: str, value: bytes | str, expire_in_seconds: int) -> Call[None]:
     """Store ``value`` under ``key`` for ``expire_in_seconds``."""
     return call("KVSetWithExpiry", nothing, key=key, value=to_bytes(value),
                 expire_in_seconds=expire_in_seconds)
 
 
 @handwritten("KVCompareAndSet")
-def kv_compare_and_set(key: str, old: Value | None, new: Value | None) -> Call[bool]:
+def kv_compare_and_set(key: str, old: bytes | str | None, new: bytes | str | None) -> Call[bool]:
     """Set ``key`` to ``new`` only if it currently holds ``old`` (None: does not exist)."""
     return call("KVCompareAndSet", _success, key=key, old_value=to_bytes(old or b""),
                 new_value=to_bytes(new or b""))
 
 
 @handwritten("KVCompareAndDelete")
-def kv_compare_and_delete(key: str, old: Value) -> Call[bool]:
+def kv_compare_and_delete(key: str, old: bytes | str) -> Call[bool]:
     """Delete ``key`` only if it currently holds ``old``."""
     return call("KVCompareAndDelete", _success, key=key, old_value=to_bytes(old))
 
@@ -100,9 +98,9 @@ def kv_compare_and_delete(key: str, old: Value) -> Call[bool]:
 @handwritten("KVSetWithOptions")
 def kv_set_with_options(
     key: str,
-    value: Value | None,
+    value: bytes | str | None,
     atomic: bool = False,
-    old_value: Value | None = None,
+    old_value: bytes | str | None = None,
     expire_in_seconds: int = 0,
 ) -> Call[bool]:
     """Set ``key`` with options: ``atomic`` (only if it holds ``old_value``), an expiry."""

@@ -18,7 +18,6 @@ from mmplug.protocol import api_user_team_pb2 as _api_user_team_pb2
 
 from . import _api_channels, _api_files, _api_kv, _api_misc, _api_users
 from . import _entity as _e
-from ._api_kv import Value
 from .model import (
     AuditRecord,
     Bot,
@@ -1265,7 +1264,7 @@ class SyncMethods:
         request = _api_remaining_pb2.DeleteGroupConstrainedMembershipsRequest()
         self._invoke("DeleteGroupConstrainedMemberships", request)
 
-    def kv_set(self, key: str, value: Value) -> None:
+    def kv_set(self, key: str, value: bytes | str) -> None:
         """Store ``value`` (bytes, or text as UTF-8) under ``key``. An empty value deletes.
 
         Go: KVSet stores a key-value pair, unique per plugin. Provided helper functions and
@@ -1289,7 +1288,12 @@ class SyncMethods:
         c = _api_kv.kv_set_json(key=key, value=value)
         self._invoke(c.rpc, c.request)
 
-    def kv_compare_and_set(self, key: str, old: Value | None, new: Value | None) -> bool:
+    def kv_compare_and_set(
+        self,
+        key: str,
+        old: bytes | str | None,
+        new: bytes | str | None,
+    ) -> bool:
         """Set ``key`` to ``new`` only if it currently holds ``old`` (None: does not exist).
 
         Go: KVCompareAndSet updates a key-value pair, unique per plugin, but only if the current
@@ -1304,7 +1308,7 @@ class SyncMethods:
         c = _api_kv.kv_compare_and_set(key=key, old=old, new=new)
         return c.finish(self._invoke(c.rpc, c.request))
 
-    def kv_compare_and_delete(self, key: str, old: Value) -> bool:
+    def kv_compare_and_delete(self, key: str, old: bytes | str) -> bool:
         """Delete ``key`` only if it currently holds ``old``.
 
         Go: KVCompareAndDelete deletes a key-value pair, unique per plugin, but only if the
@@ -1318,7 +1322,7 @@ class SyncMethods:
         c = _api_kv.kv_compare_and_delete(key=key, old=old)
         return c.finish(self._invoke(c.rpc, c.request))
 
-    def kv_set_with_expiry(self, key: str, value: Value, expire_in_seconds: int) -> None:
+    def kv_set_with_expiry(self, key: str, value: bytes | str, expire_in_seconds: int) -> None:
         """Store ``value`` under ``key`` for ``expire_in_seconds``.
 
         Go: KVSet stores a key-value pair with an expiry time, unique per plugin.
@@ -1498,9 +1502,9 @@ class SyncMethods:
     def kv_set_with_options(
         self,
         key: str,
-        value: Value | None,
+        value: bytes | str | None,
         atomic: bool = False,
-        old_value: Value | None = None,
+        old_value: bytes | str | None = None,
         expire_in_seconds: int = 0,
     ) -> bool:
         """Set ``key`` with options: ``atomic`` (only if it holds ``old_value``), an expiry.

@@ -20,9 +20,10 @@ from ._core import (
     DEFAULT_TIMEOUT,
     NO_RETRY,
     Retry,
+    attempt_timeout,
     checked,
     method_path,
-    should_retry,
+    next_try,
     transport_error,
 )
 from ._proto import load_api, message_class
@@ -135,24 +136,20 @@ class APIClient(SyncMethods):
 
     def _invoke(self, rpc: str, request: Message) -> Any:
         method = self._conn.callable(rpc)
-        timeout = self.timeout
-        deadline = None if timeout is None else time.monotonic() + timeout
-        attempt, ready = 1, None
+        deadline = None if self.timeout is None else time.monotonic() + self.timeout
+        attempt = 1
         while True:
+            left = None if deadline is None else deadline - time.monotonic()
             try:
-                response = method(request, timeout=timeout, wait_for_ready=ready)
+                response = method(request, timeout=attempt_timeout(self.retry, attempt, left),
+                                  wait_for_ready=attempt > 1 or None)
             except Exception as exc:  # grpc.RpcError and friends, translated exactly here
-                if not should_retry(self.retry, rpc, exc, attempt):
+                left = None if deadline is None else deadline - time.monotonic()
+                pause = next_try(self.retry, rpc, exc, attempt, left)
+                if pause is None:
                     raise transport_error(exc, rpc, attempt) from None
-                pause = self.retry.delay(attempt)
-                if deadline is not None:
-                    left = deadline - time.monotonic()
-                    if left <= pause:
-                        raise transport_error(exc, rpc, attempt) from None
-                    timeout = left - pause
                 time.sleep(pause)
-                # a retry waits for the connection to come back, within the deadline only
-                attempt, ready = attempt + 1, deadline is not None or None
+                attempt += 1
                 continue
             return checked(response, rpc)
 

@@ -90,20 +90,23 @@ class Retry:
     """How a client retries a call that failed with gRPC UNAVAILABLE (the server restarting, or
     not reachable yet). Only idempotent rpcs are retried (reads, plain overwrites and deletes:
     ``mmplug.sdk._api_index.IDEMPOTENT``): a create or a compare-and-set that may have been
-    applied is never sent twice. ``attempts`` counts the first try; waits grow from ``backoff``
-    by doubling, up to ``max_backoff``; a retry waits for the connection to come back, and
-    every attempt stays within the call's timeout."""
+    applied is never sent twice.
+
+    ``attempts`` counts the first try. Before retry ``n`` the client sleeps
+    ``backoff * 2 ** (n - 1)`` seconds (at most ``max_backoff``); a retry then waits up to
+    ``wait`` seconds for the connection to come back. No attempt outlives the call's timeout."""
 
     attempts: int = 3
     backoff: float = 0.25
     max_backoff: float = 2.0
+    wait: float = 5.0
 
     def __post_init__(self) -> None:
         if self.attempts < 1:
             raise ValueError(f"Retry(attempts={self.attempts}): at least 1 (the first try)")
 
     def delay(self, retry: int) -> float:
-        """Seconds to wait before retry number ``retry`` (1 for the first retry)."""
+        """Seconds to sleep before retry number ``retry`` (1 for the first retry)."""
         return float(min(self.max_backoff, self.backoff * 2 ** (retry - 1)))
 
 
@@ -112,11 +115,27 @@ DEFAULT_RETRY = Retry()
 DEFAULT_TIMEOUT = 30.0
 
 
-def should_retry(policy: Retry, rpc: str, exc: BaseException, attempt: int) -> bool:
-    """Whether failed attempt number ``attempt`` (1-based) of ``rpc`` is tried again."""
-    return (
-        attempt < policy.attempts and grpc_code_name(exc) == "UNAVAILABLE" and is_idempotent(rpc)
-    )
+def attempt_timeout(policy: Retry, attempt: int, left: float | None) -> float | None:
+    """The deadline of attempt ``attempt`` (1-based), ``left`` seconds before the call's."""
+    if attempt == 1:
+        return left
+    return policy.wait if left is None else min(left, policy.wait)
+
+
+def next_try(
+    policy: Retry, rpc: str, exc: BaseException, attempt: int, left: float | None
+) -> float | None:
+    """Seconds to sleep before trying ``rpc`` again after failed attempt ``attempt``, or None
+    to give up. A retry that timed out waiting for the server counts as unavailable."""
+    code = grpc_code_name(exc)
+    if not (code == "UNAVAILABLE" or (attempt > 1 and code == "DEADLINE_EXCEEDED")):
+        return None
+    if attempt >= policy.attempts or not is_idempotent(rpc):
+        return None
+    pause = policy.delay(attempt)
+    if left is not None and left <= pause:
+        return None
+    return pause
 
 
 # -- failures ------------------------------------------------------------------------------------

@@ -80,8 +80,16 @@ class Entity(Generic[M]):
             if name not in names:
                 known = ", ".join(names) or "none"
                 raise TypeError(f"{type(self).__name__} has no field {name!r} (fields: {known})")
-            if value is not None:
+            if value is None:
+                continue
+            try:
                 setattr(self, name, value)
+            except (TypeError, ValueError) as exc:
+                field = names[name]
+                raise type(exc)(
+                    f"{type(self).__name__}.{name} takes {_field_type(field)}, got "
+                    f"{type(value).__name__} {value!r:.60}: {exc}"
+                ) from None
 
     def _replaced(self: E, changes: Mapping[str, Any]) -> E:
         copy = object.__new__(type(self))
@@ -116,6 +124,20 @@ class Entity(Generic[M]):
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (_unpickle, (type(self), self._pb.SerializeToString()))
+
+
+_SCALAR_NAMES = {1: "float", 2: "float", 8: "bool", 9: "str", 12: "bytes", 14: "an enum"}
+
+
+def _field_type(field: Any) -> str:
+    """A field's type as a user would write it (for error messages)."""
+    if field.message_type is not None:
+        name = field.message_type.name
+        if field.message_type.GetOptions().map_entry:
+            return "a dict"
+        return f"a list of {name}" if field.is_repeated else f"a {name} or a dict"
+    name = _SCALAR_NAMES.get(field.type, "int")
+    return f"a list of {name}" if field.is_repeated else name
 
 
 def _unpickle(cls: type[E], data: bytes) -> E:
@@ -316,13 +338,13 @@ def get_struct(struct: struct_pb2.Struct) -> dict[str, Any]:
 
 
 def set_struct(pb: Message, name: str, value: Mapping[str, Any] | None) -> None:
-    if value is None:
+    """A dict; an empty one (or None) unsets the field, as ``to_dict()`` shows unset ones."""
+    if not value:
         pb.ClearField(name)
         return
     struct = getattr(pb, name)
     struct.Clear()
     struct.update(dict(value))
-    struct.SetInParent()  # an empty dict is set too, not unset
 
 
 def to_struct(value: Mapping[str, Any] | None) -> struct_pb2.Struct:
