@@ -10,12 +10,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from api_host import PLUGIN_ID, Host, fake_host, licensed_world
 
 from mmplug.protocol.catalog import API
 from mmplug.sdk import APIClient, InvalidArgumentError, NotFoundError, PluginAPIError
 from mmplug.sdk.model import Bot, Command, Group, Post, PropertyField, Team, User
-
-from api_host import PLUGIN_ID, Host, fake_host, licensed_world
 
 
 @pytest.fixture
@@ -204,9 +203,9 @@ def test_area_command(api: APIClient, host: Host) -> None:
 
 
 def test_area_upload(api: APIClient, host: Host) -> None:
-    session = api.create_upload_session({"id": "u" * 26, "type": "attachment", "user_id": host.user("alice"),
-                                         "channel_id": host.channel("town-square"),
-                                         "filename": "notes.txt", "file_size": 5})
+    session = api.create_upload_session({
+        "id": "u" * 26, "type": "attachment", "user_id": host.user("alice"),
+        "channel_id": host.channel("town-square"), "filename": "notes.txt", "file_size": 5})
     assert session.id and session.file_offset == 0
     assert api.get_upload_session(session.id).file_size == 5
     info = api.upload_data(session, b"hello")
@@ -307,8 +306,9 @@ def test_area_other(api: APIClient, host: Host) -> None:
     assert api.roles_grant_permission(["system_admin"], "manage_system") is True
     assert api.roles_grant_permission(["system_user"], "manage_system") is False
     api.publish_web_socket_event("refresh", {"n": 1}, {"user_id": host.user("alice")})
-    kind, payload = host.emitted[-1]
-    assert "refresh" in json.dumps(payload)
+    assert host.emitted[-1] == ("websocket_event", {
+        "event": f"custom_{PLUGIN_ID}_refresh", "data": {"n": 1.0},
+        "broadcast": {"user_id": host.user("alice")}})
     with pytest.raises(InvalidArgumentError):  # the server's 400 for an unknown session
         api.get_session("no-such-session")
     with pytest.raises(InvalidArgumentError):

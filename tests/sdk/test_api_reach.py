@@ -9,12 +9,11 @@ import inspect
 from collections.abc import Iterator
 
 import pytest
+from api_host import Host, fake_host, placeholder_arguments
 
 from mmplug.protocol.catalog import API, ApiSpec
 from mmplug.sdk import APIClient, AsyncAPIClient, PluginAPIError
 from mmplug.sdk._api_index import METHOD_RPCS
-
-from api_host import Host, fake_host, placeholder_arguments
 
 
 @pytest.fixture(scope="module")

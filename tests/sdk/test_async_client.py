@@ -13,6 +13,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from api_host import fake_host
+from sdk_support import hooks_server
 
 from mmplug.host.session import Session
 from mmplug.host.store import Store
@@ -24,9 +26,6 @@ from mmplug.sdk import (
     PluginError,
 )
 from mmplug.sdk.model import Post
-
-from api_host import fake_host
-from sdk_support import hooks_server
 
 PLUGIN = Path(__file__).resolve().parents[1] / "fixtures" / "sdk_plugins" / "async_plugin.py"
 PLUGIN_ID = "com.example.asyncapi"

@@ -14,13 +14,12 @@ from typing import Any
 
 import grpc
 import pytest
+from api_host import fake_host
 
 from mmplug.host.store import Store
 from mmplug.host.world import load_world, seed_store
 from mmplug.protocol import api_kv_config_pb2
 from mmplug.sdk import APIClient, AsyncAPIClient, Retry, UnavailableError
-
-from api_host import fake_host
 
 
 def free_port() -> int:

@@ -8,6 +8,7 @@ import pickle
 from typing import Any
 
 import pytest
+from sdk_support import hooks_server
 
 from mmplug.protocol import channel_pb2, post_pb2
 from mmplug.sdk import HookRegistrationError, Plugin
@@ -21,7 +22,6 @@ from mmplug.sdk.model import (
     PostMetadata,
     User,
 )
-from sdk_support import hooks_server
 
 
 def test_attributes_read_and_write_the_message_in_place() -> None:
@@ -41,7 +41,8 @@ def test_construct_equality_and_readable_repr() -> None:
     assert post != Post(message="hi")
     assert post != post.proto  # an entity equals entities of its class only
     assert repr(post) == "Post(channel_id='c1', message='hi', props={'from_bot': 'true'})"
-    assert repr(Channel(type="P", name="plans")) == "Channel(type=CHANNEL_TYPE_PRIVATE, name='plans')"
+    assert repr(Channel(type="P", name="plans")) == (
+        "Channel(type=CHANNEL_TYPE_PRIVATE, name='plans')")
     with pytest.raises(TypeError, match="unhashable"):
         hash(post)
 

@@ -6,10 +6,9 @@ from __future__ import annotations
 import itertools
 
 import pytest
+from api_host import fake_host
 
 from mmplug.sdk import APIClient
-
-from api_host import fake_host
 
 
 def test_iterators_fetch_pages_as_the_loop_asks() -> None:
