@@ -7,9 +7,10 @@ import json
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 RouteHandler = Callable[[Any, Any], Any]
+H = TypeVar("H", bound=Callable[..., Any])  # a decorated handler keeps its own type
 _PARAM = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
@@ -44,32 +45,31 @@ class Router:
     def __init__(self) -> None:
         self.routes: list[Route] = []
 
-    def route(self, path: str, methods: tuple[str, ...] = ("GET",)) -> Callable[[RouteHandler],
-                                                                               RouteHandler]:
+    def route(self, path: str, methods: tuple[str, ...] = ("GET",)) -> Callable[[H], H]:
         regex = "^" + _PARAM.sub(r"(?P<\1>[^/]+)", re.escape(path).replace(r"\{", "{")
                                  .replace(r"\}", "}")) + "$"
         pattern = re.compile(regex)
 
-        def register(handler: RouteHandler) -> RouteHandler:
+        def register(handler: H) -> H:
             for method in methods:
                 self.routes.append(Route(method.upper(), pattern, path, handler))
             return handler
 
         return register
 
-    def get(self, path: str) -> Callable[[RouteHandler], RouteHandler]:
+    def get(self, path: str) -> Callable[[H], H]:
         return self.route(path, ("GET", "HEAD"))
 
-    def post(self, path: str) -> Callable[[RouteHandler], RouteHandler]:
+    def post(self, path: str) -> Callable[[H], H]:
         return self.route(path, ("POST",))
 
-    def put(self, path: str) -> Callable[[RouteHandler], RouteHandler]:
+    def put(self, path: str) -> Callable[[H], H]:
         return self.route(path, ("PUT",))
 
-    def patch(self, path: str) -> Callable[[RouteHandler], RouteHandler]:
+    def patch(self, path: str) -> Callable[[H], H]:
         return self.route(path, ("PATCH",))
 
-    def delete(self, path: str) -> Callable[[RouteHandler], RouteHandler]:
+    def delete(self, path: str) -> Callable[[H], H]:
         return self.route(path, ("DELETE",))
 
     def dispatch(
