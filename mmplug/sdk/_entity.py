@@ -72,16 +72,16 @@ class Entity(Generic[M]):
 
     def to_dict(self) -> dict[str, Any]:
         """Every field as plain Python values (entities as dicts, unset ones as None)."""
-        return {f.name: _plain(getattr(self, f.name)) for f in self._pb.DESCRIPTOR.fields}
+        return {name: _plain(getattr(self, name)) for name in _field_names(type(self))}
 
     def _update(self, fields: Mapping[str, Any]) -> None:
         names = self._pb.DESCRIPTOR.fields_by_name
         for name, value in fields.items():
+            if value is None and name in names:
+                continue
             if name not in names:
                 known = ", ".join(names) or "none"
                 raise TypeError(f"{type(self).__name__} has no field {name!r} (fields: {known})")
-            if value is None:
-                continue
             try:
                 setattr(self, name, value)
             except (TypeError, ValueError) as exc:
@@ -148,18 +148,26 @@ def _is_repeated(field: Any) -> bool:
     return bool(field.is_repeated)
 
 
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+_SCALARS = (str, int, bool, float, bytes, type(None))
+
+
+def _field_names(cls: type[Entity[Any]]) -> tuple[str, ...]:
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = tuple(f.name for f in cls._proto_class.DESCRIPTOR.fields)
+    return names
+
+
 def _plain(value: Any) -> Any:
+    """``value`` (as an entity attribute reads) in plain Python types: dicts, lists, scalars."""
+    if type(value) in _SCALARS:
+        return value
     if isinstance(value, Entity):
         return value.to_dict()
-    if isinstance(value, Mapping):
+    if isinstance(value, dict | MappingProxyType) or hasattr(value, "items"):
         return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple) or _is_container(value):
-        return [_plain(v) for v in value]
-    return value
-
-
-def _is_container(value: Any) -> bool:
-    return hasattr(value, "extend") and hasattr(value, "__len__") and not isinstance(value, bytes)
+    return [_plain(v) for v in value]  # lists, tuples, repeated containers
 
 
 # -- conversions into messages (arguments, setters) ---------------------------------------------
