@@ -817,12 +817,24 @@ def render_reference(methods: list[Method], specs: Any, messages: list[Any]) -> 
         for m in by_area[area]:
             returns = f"Iterator[{m.returns}]" if m.is_iter else m.returns
             sig = signature(m.params).removeprefix("self").removeprefix(", ")
-            doc = " ".join(m.doc.split())
+            doc = " ".join(m.doc.split()).replace("``", "`")
             out.append(f"- `{m.name}({sig}) -> {returns}`  ")
             out.append(f"  {doc}")
+    out += ["", "### Hooks, typed", "",
+            "Each hook's handler with the types it receives (entities of `mmplug.sdk.model`) "
+            "and the Go return values its answer carries, with the first Mattermost version "
+            "that calls it.", ""]
+    from mmplug.sdk._registry import USER_HOOKS, hook_param_types, hook_params
+
+    for hook in USER_HOOKS:
+        params = ", ".join(["self", *(f"{n}: {t}" for n, t in zip(
+            hook_params(hook), hook_param_types(hook), strict=True))])
+        returns = ", ".join(r for r in hook.returns if r != "error") or "nothing"
+        since = f"since {hook.min_server_version}" if hook.min_server_version else "added by mmplug"
+        out.append(f"- `{hook.py_name}({params})`: {hook.go_name}, returns {returns}; {since}")
     out += [
         "",
-        "### Entities",
+        "### Entity fields",
         "",
         "`mmplug.sdk.model` (attribute: type as read):",
         "",

@@ -35,6 +35,7 @@ def app_error_to_exception(error: Any, method: str) -> PluginAPIError:
         error.message,
         error.where or method,
         detailed_error=error.detailed_error,
+        method=method,
     )
 
 

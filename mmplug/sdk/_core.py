@@ -170,7 +170,7 @@ def transport_error(exc: BaseException, rpc: str, attempts: int = 1) -> PluginAP
     elif name == "UNAVAILABLE" and not is_idempotent(rpc):
         details += f" (not retried: {rpc} is not idempotent)"
     cls, status_code = _BY_GRPC_CODE.get(name, (PluginAPIError, 500))
-    return cls(status_code, f"grpc.{name.lower()}", details, rpc, grpc_code=name)
+    return cls(status_code, f"grpc.{name.lower()}", details, rpc, grpc_code=name, method=rpc)
 
 
 def checked(response: Any, rpc: str) -> Any:

@@ -47,8 +47,10 @@ def test_area_user(api: APIClient, host: Host) -> None:
     assert api.get_user(carol.id).delete_at > 0
     statuses = api.get_user_statuses_by_ids([host.user("alice")])
     assert [s.user_id for s in statuses] == [host.user("alice")]
-    with pytest.raises(NotFoundError):
+    with pytest.raises(NotFoundError) as missing:
         api.get_user_by_email("nobody@example.com")
+    assert (missing.value.method, missing.value.status_code) == ("GetUserByEmail", 404)
+    assert missing.value.error_id
 
 
 def test_area_team(api: APIClient, host: Host) -> None:
