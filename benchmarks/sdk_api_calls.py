@@ -6,7 +6,8 @@ async client). Also 100 concurrent calls from one async hook, both ways.
     python benchmarks/sdk_api_calls.py [CALLS] [ROUNDS]
 
 The fake host's PluginAPI server runs in its own process, as the server does for a plugin.
-Sequential cases alternate call by call; medians per call after warm-up.
+Sequential cases alternate call by call, each taking each place in the order equally often;
+medians per call after warm-up.
 """
 
 from __future__ import annotations
@@ -60,8 +61,10 @@ def measure(cases: dict[str, Callable[[], Any]], calls: int) -> dict[str, float]
         for _ in range(min(200, calls)):
             call()
     samples: dict[str, list[float]] = {name: [] for name in cases}
-    for _ in range(calls):
-        for name, call in cases.items():
+    names = list(cases)
+    for i in range(calls):  # each case takes each place in the order equally often
+        for name in names[i % len(names):] + names[:i % len(names)]:
+            call = cases[name]
             begin = time.perf_counter()
             call()
             samples[name].append(time.perf_counter() - begin)
@@ -73,8 +76,10 @@ async def ameasure(cases: dict[str, Callable[[], Awaitable[Any]]], calls: int) -
         for _ in range(min(200, calls)):
             await call()
     samples: dict[str, list[float]] = {name: [] for name in cases}
-    for _ in range(calls):
-        for name, call in cases.items():
+    names = list(cases)
+    for i in range(calls):
+        for name in names[i % len(names):] + names[:i % len(names)]:
+            call = cases[name]
             begin = time.perf_counter()
             await call()
             samples[name].append(time.perf_counter() - begin)

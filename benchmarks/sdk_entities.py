@@ -6,7 +6,8 @@ grpcio server. Also the in-process cost of wrapping and reading.
 
     python benchmarks/sdk_entities.py [CALLS]
 
-Servers run in their own processes; cases alternate call by call; medians per call.
+Servers run in their own processes; cases alternate call by call, each taking each place in
+the order equally often (the call right after another process's tends to be slower); medians.
 """
 
 from __future__ import annotations
@@ -113,16 +114,23 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
     proc.wait(10)
 
 
-def measure(cases: dict[str, Callable[[], Any]], calls: int) -> dict[str, float]:
+def samples_of(cases: dict[str, Callable[[], Any]], calls: int) -> dict[str, list[float]]:
+    """Seconds per call of each case, after warm-up."""
     for call in cases.values():
         for _ in range(min(200, calls)):
             call()
     samples: dict[str, list[float]] = {name: [] for name in cases}
-    for _ in range(calls):
-        for name, call in cases.items():
+    names = list(cases)
+    for i in range(calls):  # each case takes each place in the order equally often
+        for name in names[i % len(names):] + names[:i % len(names)]:
+            call = cases[name]
             begin = time.perf_counter()
             call()
             samples[name].append(time.perf_counter() - begin)
+    return samples
+
+
+def medians(samples: dict[str, list[float]]) -> dict[str, float]:
     return {name: statistics.median(v) * 1e6 for name, v in samples.items()}
 
 
@@ -160,54 +168,76 @@ def in_process() -> dict[str, float]:
     }
 
 
-def main() -> None:
-    calls = int(sys.argv[1]) if len(sys.argv) > 1 else 2000
+def get_post_cases(address: str, calls: int) -> dict[str, float]:
     import grpc
 
-    from mmplug.protocol import api_channel_post_pb2, api_pb2_grpc, hooks_message_pb2
+    from mmplug.protocol import api_channel_post_pb2, api_pb2_grpc
     from mmplug.sdk import APIClient
 
+    api = APIClient(address)
+    town = api.get_channel_by_name(api.get_team_by_name("acme").id, "town-square")
+    author = api.get_user_by_username("alice")
+    post_id = api.create_post(channel_id=town.id, user_id=author.id, message="hi").id
+    with grpc.insecure_channel(address) as channel:
+        stub = api_pb2_grpc.PluginAPIStub(channel)
+        table = medians(samples_of({
+            "raw generated stub (baseline)": lambda: stub.GetPost(
+                api_channel_post_pb2.GetPostRequest(post_id=post_id), timeout=30).post,
+            "typed api.get_post -> Post entity": lambda: api.get_post(post_id),
+            "generic api.call('GetPost') -> message": lambda: api.call(
+                "GetPost", post_id=post_id).post,  # type: ignore[attr-defined]
+        }, calls))
+    api.close()
+    return table
+
+
+PLUGIN_CASES = {"SDK plugin, entities": "entities", "SDK plugin, bare messages": "bare"}
+
+
+def round_trip_cases(calls: int) -> dict[str, dict[str, float]]:
+    """Medians over two sessions that start the plugin processes in opposite orders (the first
+    process started tends to answer more slowly, whatever it runs)."""
+    import grpc
+
+    from mmplug.protocol import hooks_message_pb2
+
+    request = hooks_message_pb2.MessageWillBePostedRequest
+    post = {"id": "p" * 26, "channel_id": "c" * 26, "props": {"from_bot": "true"}}
+    bodies = {"allow unchanged": request(post={**post, "message": "hello"}),
+              "return a modified post": request(post={**post, "message": "!hello"})}
+    everything: dict[str, dict[str, list[float]]] = {label: {} for label in bodies}
+    for order in (list(PLUGIN_CASES), list(reversed(PLUGIN_CASES))):
+        started = [spawn(["-c", BARE_SERVER])]
+        started += [spawn(["-c", SDK_PLUGIN, PLUGIN_CASES[name]]) for name in order]
+        names = ["bare grpcio server (baseline)", *order]
+        channels = [grpc.insecure_channel(address) for _, address in started]
+        try:
+            calls_of = [c.unary_unary(HOOK, request_serializer=lambda b: b,
+                                      response_deserializer=lambda b: b) for c in channels]
+            for label, message in bodies.items():
+                body = message.SerializeToString()
+                cases = {name: (lambda c=c, body=body: c(body, timeout=30))
+                         for name, c in zip(names, calls_of, strict=True)}
+                for name, values in samples_of(cases, calls // 2).items():
+                    everything[label].setdefault(name, []).extend(values)
+        finally:
+            for channel in channels:
+                channel.close()
+            for proc, _ in started:
+                stop(proc)
+    baseline = "bare grpcio server (baseline)"
+    return {label: medians({name: table[name] for name in [baseline, *PLUGIN_CASES]})
+            for label, table in everything.items()}
+
+
+def main() -> None:
+    calls = int(sys.argv[1]) if len(sys.argv) > 1 else 2000
     host, address = spawn(["-c", HOST])
-    plugins = [spawn(["-c", SDK_PLUGIN, mode]) for mode in ("entities", "bare")]
-    bare, bare_address = spawn(["-c", BARE_SERVER])
     try:
-        api = APIClient(address)
-        town = api.get_channel_by_name(api.get_team_by_name("acme").id, "town-square")
-        author = api.get_user_by_username("alice")
-        post_id = api.create_post(channel_id=town.id, user_id=author.id, message="hi").id
-        with grpc.insecure_channel(address) as channel:
-            stub = api_pb2_grpc.PluginAPIStub(channel)
-            get_post = measure({
-                "raw generated stub (baseline)": lambda: stub.GetPost(
-                    api_channel_post_pb2.GetPostRequest(post_id=post_id), timeout=30).post,
-                "typed api.get_post -> Post entity": lambda: api.get_post(post_id),
-                "generic api.call('GetPost') -> message": lambda: api.call(
-                    "GetPost", post_id=post_id).post,  # type: ignore[attr-defined]
-            }, calls)
-        api.close()
-        request = hooks_message_pb2.MessageWillBePostedRequest
-        allow = request(post={"id": "p" * 26, "message": "hello", "channel_id": town.id,
-                              "props": {"from_bot": "true"}}).SerializeToString()
-        modify = request(post={"id": "p" * 26, "message": "!hello", "channel_id": town.id,
-                               "props": {"from_bot": "true"}}).SerializeToString()
-        channels = [grpc.insecure_channel(a) for _, a in plugins]
-        bare_channel = grpc.insecure_channel(bare_address)
-        calls_of = [c.unary_unary(HOOK, request_serializer=lambda b: b,
-                                  response_deserializer=lambda b: b)
-                    for c in [bare_channel, *channels]]
-        names = ["bare grpcio server (baseline)", "SDK plugin, entities",
-                 "SDK plugin, bare messages"]
-        round_trips = {}
-        for label, body in (("allow unchanged", allow), ("return a modified post", modify)):
-            round_trips[label] = measure(
-                {name: (lambda c=c, b=body: c(b, timeout=30)) for name, c in zip(names, calls_of,
-                                                                                  strict=True)},
-                calls)
-        for channel in [bare_channel, *channels]:
-            channel.close()
+        get_post = get_post_cases(address, calls)
     finally:
-        for proc, _ in [(host, ""), *plugins, (bare, "")]:
-            stop(proc)
+        stop(host)
+    round_trips = round_trip_cases(calls)
     print(f"{calls} calls per case, interleaved, median per call "
           f"(load average {os.getloadavg()[0]:.1f})")
     report("GetPost:", get_post)

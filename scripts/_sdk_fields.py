@@ -276,7 +276,7 @@ def render_entity(message: Any, names: set[str]) -> list[str]:
             *[f"        {p}," for p in params],
             "    ) -> None:",
             f"        self._pb = {mod}.{cls}()",
-            "        self._update({",
+            "        self._assign({",
             *[f"    {v}" for v in values],
             "        })",
             "",

@@ -75,17 +75,23 @@ class Entity(Generic[M]):
         return {name: _plain(getattr(self, name)) for name in _field_names(type(self))}
 
     def _update(self, fields: Mapping[str, Any]) -> None:
+        """Set ``fields`` given by a user (a dict): unknown names are an error."""
         names = self._pb.DESCRIPTOR.fields_by_name
-        for name, value in fields.items():
-            if value is None and name in names:
-                continue
+        for name in fields:
             if name not in names:
                 known = ", ".join(names) or "none"
                 raise TypeError(f"{type(self).__name__} has no field {name!r} (fields: {known})")
+        self._assign(fields)
+
+    def _assign(self, fields: Mapping[str, Any]) -> None:
+        """Set the fields that are not None (the generated constructors' keywords)."""
+        for name, value in fields.items():
+            if value is None:
+                continue
             try:
                 setattr(self, name, value)
             except (TypeError, ValueError) as exc:
-                field = names[name]
+                field = self._pb.DESCRIPTOR.fields_by_name[name]
                 raise type(exc)(
                     f"{type(self).__name__}.{name} takes {_field_type(field)}, got "
                     f"{type(value).__name__} {value!r:.60}: {exc}"
@@ -95,7 +101,7 @@ class Entity(Generic[M]):
         copy = object.__new__(type(self))
         copy._pb = type(self._pb)()
         copy._pb.CopyFrom(self._pb)
-        copy._update(changes)
+        copy._assign(changes)
         return copy
 
     def __eq__(self, other: object) -> bool:

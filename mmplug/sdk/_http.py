@@ -7,7 +7,6 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
-from ._entity import wrap
 from ._proto import message_factory
 from ._stream import BodyStream, Connection
 
@@ -140,6 +139,8 @@ class Request:
     def __init__(
         self, init: Any, body: Iterator[bytes], connection: Connection | None = None
     ) -> None:
+        from ._entity import wrap  # the entities load with the first request, not the SDK
+
         self.plugin_context: PluginContext = wrap(init.plugin_context)
         self.method: str = init.method or "GET"
         self.url: str = init.url

@@ -142,7 +142,7 @@ class AppError(Entity[_common_pb2.AppError]):
         params: Mapping[str, Any] | None = None,
     ) -> None:
         self._pb = _common_pb2.AppError()
-        self._update({
+        self._assign({
             'id': id,
             'message': message,
             'detailed_error': detailed_error,
@@ -254,7 +254,7 @@ class AuditRecord(Entity[_api_remaining_pb2.AuditRecord]):
         meta: Mapping[str, Any] | None = None,
     ) -> None:
         self._pb = _api_remaining_pb2.AuditRecord()
-        self._update({
+        self._assign({
             'id': id,
             'create_at': create_at,
             'level': level,
@@ -408,7 +408,7 @@ class Bot(Entity[_api_file_bot_pb2.Bot]):
         last_icon_update: int | None = None,
     ) -> None:
         self._pb = _api_file_bot_pb2.Bot()
-        self._update({
+        self._assign({
             'user_id': user_id,
             'username': username,
             'display_name': display_name,
@@ -536,7 +536,7 @@ class BotGetOptions(Entity[_api_file_bot_pb2.BotGetOptions]):
         per_page: int | None = None,
     ) -> None:
         self._pb = _api_file_bot_pb2.BotGetOptions()
-        self._update({
+        self._assign({
             'owner_id': owner_id,
             'include_deleted': include_deleted,
             'only_orphaned': only_orphaned,
@@ -618,7 +618,7 @@ class BotPatch(Entity[_api_file_bot_pb2.BotPatch]):
         description: str | None = None,
     ) -> None:
         self._pb = _api_file_bot_pb2.BotPatch()
-        self._update({
+        self._assign({
             'username': username,
             'display_name': display_name,
             'description': description,
@@ -701,7 +701,7 @@ class Channel(Entity[_channel_pb2.Channel]):
         default_category_name: str | None = None,
     ) -> None:
         self._pb = _channel_pb2.Channel()
-        self._update({
+        self._assign({
             'id': id,
             'create_at': create_at,
             'update_at': update_at,
@@ -1014,7 +1014,7 @@ class ChannelBannerInfo(Entity[_channel_pb2.ChannelBannerInfo]):
         background_color: str | None = None,
     ) -> None:
         self._pb = _channel_pb2.ChannelBannerInfo()
-        self._update({
+        self._assign({
             'enabled': enabled,
             'text': text,
             'background_color': background_color,
@@ -1085,7 +1085,7 @@ class ChannelMember(Entity[_api_channel_post_pb2.ChannelMember]):
         urgent_mention_count: int | None = None,
     ) -> None:
         self._pb = _api_channel_post_pb2.ChannelMember()
-        self._update({
+        self._assign({
             'channel_id': channel_id,
             'user_id': user_id,
             'roles': roles,
@@ -1267,7 +1267,7 @@ class ChannelMemberIdentifier(Entity[_api_channel_post_pb2.ChannelMemberIdentifi
         user_id: str | None = None,
     ) -> None:
         self._pb = _api_channel_post_pb2.ChannelMemberIdentifier()
-        self._update({
+        self._assign({
             'channel_id': channel_id,
             'user_id': user_id,
         })
@@ -1318,7 +1318,7 @@ class ChannelStats(Entity[_api_channel_post_pb2.ChannelStats]):
         files_count: int | None = None,
     ) -> None:
         self._pb = _api_channel_post_pb2.ChannelStats()
-        self._update({
+        self._assign({
             'channel_id': channel_id,
             'member_count': member_count,
             'guest_count': guest_count,
@@ -1415,7 +1415,7 @@ class Command(Entity[_api_remaining_pb2.Command]):
         plugin_id: str | None = None,
     ) -> None:
         self._pb = _api_remaining_pb2.Command()
-        self._update({
+        self._assign({
             'id': id,
             'token': token,
             'create_at': create_at,
@@ -1648,7 +1648,7 @@ class CommandArgs(Entity[_api_remaining_pb2.CommandArgs]):
         channel_mention: str | None = None,
     ) -> None:
         self._pb = _api_remaining_pb2.CommandArgs()
-        self._update({
+        self._assign({
             'user_id': user_id,
             'channel_id': channel_id,
             'team_id': team_id,
@@ -1804,7 +1804,7 @@ class CommandResponse(Entity[_api_remaining_pb2.CommandResponse]):
         attachments: Iterable[CommandResponse | Mapping[str, Any]] | None = None,
     ) -> None:
         self._pb = _api_remaining_pb2.CommandResponse()
-        self._update({
+        self._assign({
             'response_type': response_type,
             'text': text,
             'username': username,
@@ -1950,7 +1950,7 @@ class ConfigJson(Entity[_hooks_lifecycle_pb2.ConfigJson]):
         config_json: bytes | str | None = None,
     ) -> None:
         self._pb = _hooks_lifecycle_pb2.ConfigJson()
-        self._update({
+        self._assign({
             'config_json': config_json,
         })
 
@@ -1991,7 +1991,7 @@ class CreateDefaultMembershipParams(Entity[_api_remaining_pb2.CreateDefaultMembe
         re_add_removed_members: bool | None = None,
     ) -> None:
         self._pb = _api_remaining_pb2.CreateDefaultMembershipParams()
-        self._update({
+        self._assign({
             'since': since,
             'scope_teams': scope_teams,
             'scope_channels': scope_channels,
@@ -2063,7 +2063,7 @@ class CustomStatus(Entity[_api_user_team_pb2.CustomStatus]):
         expires_at: int | None = None,
     ) -> None:
         self._pb = _api_user_team_pb2.CustomStatus()
-        self._update({
+        self._assign({
             'emoji': emoji,
             'text': text,
             'duration': duration,
@@ -2139,7 +2139,7 @@ class Dialog(Entity[_api_remaining_pb2.Dialog]):
         icon_url: str | None = None,
     ) -> None:
         self._pb = _api_remaining_pb2.Dialog()
-        self._update({
+        self._assign({
             'callback_id': callback_id,
             'title': title,
             'introduction_text': introduction_text,
@@ -2263,7 +2263,7 @@ class DialogElement(Entity[_api_remaining_pb2.DialogElement]):
         options: Iterable[DialogElementOption | Mapping[str, Any]] | None = None,
     ) -> None:
         self._pb = _api_remaining_pb2.DialogElement()
-        self._update({
+        self._assign({
             'display_name': display_name,
             'name': name,
             'type': type,
@@ -2421,7 +2421,7 @@ class DialogElementOption(Entity[_api_remaining_pb2.DialogElementOption]):
         value: str | None = None,
     ) -> None:
         self._pb = _api_remaining_pb2.DialogElementOption()
-        self._update({
+        self._assign({
             'text': text,
             'value': value,
         })
@@ -2478,7 +2478,7 @@ class Draft(Entity[_hooks_extra_pb2.Draft]):
         type: str | None = None,
     ) -> None:
         self._pb = _hooks_extra_pb2.Draft()
-        self._update({
+        self._assign({
             'create_at': create_at,
             'update_at': update_at,
             'delete_at': delete_at,
@@ -2633,7 +2633,7 @@ class EmailNotificationContent(Entity[_hooks_message_pb2.EmailNotificationConten
         footer_text: str | None = None,
     ) -> None:
         self._pb = _hooks_message_pb2.EmailNotificationContent()
-        self._update({
+        self._assign({
             'subject': subject,
             'title': title,
             'sub_title': sub_title,
@@ -2748,7 +2748,7 @@ class EmailNotificationJson(Entity[_hooks_message_pb2.EmailNotificationJson]):
         notification_json: bytes | str | None = None,
     ) -> None:
         self._pb = _hooks_message_pb2.EmailNotificationJson()
-        self._update({
+        self._assign({
             'notification_json': notification_json,
         })
 
@@ -2789,7 +2789,7 @@ class Emoji(Entity[_api_channel_post_pb2.Emoji]):
         name: str | None = None,
     ) -> None:
         self._pb = _api_channel_post_pb2.Emoji()
-        self._update({
+        self._assign({
             'id': id,
             'create_at': create_at,
             'update_at': update_at,
@@ -2881,7 +2881,7 @@ class FileData(Entity[_file_pb2.FileData]):
         data: bytes | str | None = None,
     ) -> None:
         self._pb = _file_pb2.FileData()
-        self._update({
+        self._assign({
             'filename': filename,
             'data': data,
         })
@@ -2944,7 +2944,7 @@ class FileInfo(Entity[_file_pb2.FileInfo]):
         archived: bool | None = None,
     ) -> None:
         self._pb = _file_pb2.FileInfo()
-        self._update({
+        self._assign({
             'id': id,
             'creator_id': creator_id,
             'post_id': post_id,
@@ -3156,7 +3156,7 @@ class FilesLimits(Entity[_hooks_lifecycle_pb2.FilesLimits]):
         total_storage: int | None = None,
     ) -> None:
         self._pb = _hooks_lifecycle_pb2.FilesLimits()
-        self._update({
+        self._assign({
             'total_storage': total_storage,
         })
 
@@ -3197,7 +3197,7 @@ class GetFileInfosOptions(Entity[_api_file_bot_pb2.GetFileInfosOptions]):
         sort_order: str | None = None,
     ) -> None:
         self._pb = _api_file_bot_pb2.GetFileInfosOptions()
-        self._update({
+        self._assign({
             'user_id': user_id,
             'channel_id': channel_id,
             'include_deleted': include_deleted,
@@ -3280,7 +3280,7 @@ class GetPostsSinceForSyncCursor(Entity[_api_remaining_pb2.GetPostsSinceForSyncC
         last_post_id: str | None = None,
     ) -> None:
         self._pb = _api_remaining_pb2.GetPostsSinceForSyncCursor()
-        self._update({
+        self._assign({
             'last_post_update_at': last_post_update_at,
             'last_post_id': last_post_id,
         })
@@ -3336,7 +3336,7 @@ class Group(Entity[_api_remaining_pb2.Group]):
         allow_reference: bool | None = None,
     ) -> None:
         self._pb = _api_remaining_pb2.Group()
-        self._update({
+        self._assign({
             'id': id,
             'name': name,
             'display_name': display_name,
@@ -3474,7 +3474,7 @@ class GroupMember(Entity[_api_remaining_pb2.GroupMember]):
         delete_at: int | None = None,
     ) -> None:
         self._pb = _api_remaining_pb2.GroupMember()
-        self._update({
+        self._assign({
             'group_id': group_id,
             'user_id': user_id,
             'create_at': create_at,
@@ -3555,7 +3555,7 @@ class GroupSearchOpts(Entity[_api_remaining_pb2.GroupSearchOpts]):
         include_timezones: bool | None = None,
     ) -> None:
         self._pb = _api_remaining_pb2.GroupSearchOpts()
-        self._update({
+        self._assign({
             'q': q,
             'include_member_count': include_member_count,
             'include_total_member_count': include_total_member_count,
@@ -3730,7 +3730,7 @@ class GroupSyncable(Entity[_api_remaining_pb2.GroupSyncable]):
         update_at: int | None = None,
     ) -> None:
         self._pb = _api_remaining_pb2.GroupSyncable()
-        self._update({
+        self._assign({
             'group_id': group_id,
             'syncable_id': syncable_id,
             'syncable_type': syncable_type,
@@ -3844,7 +3844,7 @@ class KeyValuePair(Entity[_api_kv_config_pb2.KeyValuePair]):
         value: Any = None,
     ) -> None:
         self._pb = _api_kv_config_pb2.KeyValuePair()
-        self._update({
+        self._assign({
             'key': key,
             'value': value,
         })
@@ -3899,7 +3899,7 @@ class Manifest(Entity[_api_kv_config_pb2.Manifest]):
         min_server_version: str | None = None,
     ) -> None:
         self._pb = _api_kv_config_pb2.Manifest()
-        self._update({
+        self._assign({
             'id': id,
             'name': name,
             'description': description,
@@ -4023,7 +4023,7 @@ class MessagesLimits(Entity[_hooks_lifecycle_pb2.MessagesLimits]):
         history: int | None = None,
     ) -> None:
         self._pb = _hooks_lifecycle_pb2.MessagesLimits()
-        self._update({
+        self._assign({
             'history': history,
         })
 
@@ -4070,7 +4070,7 @@ class OAuthApp(Entity[_api_remaining_pb2.OAuthApp]):
         mattermostAppId: str | None = None,
     ) -> None:
         self._pb = _api_remaining_pb2.OAuthApp()
-        self._update({
+        self._assign({
             'id': id,
             'creator_id': creator_id,
             'create_at': create_at,
@@ -4227,7 +4227,7 @@ class OnInstallEvent(Entity[_hooks_lifecycle_pb2.OnInstallEvent]):
         user_id: str | None = None,
     ) -> None:
         self._pb = _hooks_lifecycle_pb2.OnInstallEvent()
-        self._update({
+        self._assign({
             'user_id': user_id,
         })
 
@@ -4265,7 +4265,7 @@ class OpenDialogRequest(Entity[_api_remaining_pb2.OpenDialogRequest]):
         dialog: Dialog | Mapping[str, Any] | None = None,
     ) -> None:
         self._pb = _api_remaining_pb2.OpenDialogRequest()
-        self._update({
+        self._assign({
             'trigger_id': trigger_id,
             'url': url,
             'dialog': dialog,
@@ -4326,7 +4326,7 @@ class OrderedSidebarCategories(Entity[_api_channel_post_pb2.OrderedSidebarCatego
         order: Iterable[str] | None = None,
     ) -> None:
         self._pb = _api_channel_post_pb2.OrderedSidebarCategories()
-        self._update({
+        self._assign({
             'categories': categories,
             'order': order,
         })
@@ -4374,7 +4374,7 @@ class PluginClusterEvent(Entity[_api_remaining_pb2.PluginClusterEvent]):
         data: bytes | str | None = None,
     ) -> None:
         self._pb = _api_remaining_pb2.PluginClusterEvent()
-        self._update({
+        self._assign({
             'id': id,
             'data': data,
         })
@@ -4424,7 +4424,7 @@ class PluginClusterEventSendOptions(Entity[_api_remaining_pb2.PluginClusterEvent
         target_id: str | None = None,
     ) -> None:
         self._pb = _api_remaining_pb2.PluginClusterEventSendOptions()
-        self._update({
+        self._assign({
             'send_type': send_type,
             'target_id': target_id,
         })
@@ -4475,7 +4475,7 @@ class PluginContext(Entity[_hooks_common_pb2.PluginContext]):
         user_agent: str | None = None,
     ) -> None:
         self._pb = _hooks_common_pb2.PluginContext()
-        self._update({
+        self._assign({
             'session_id': session_id,
             'request_id': request_id,
             'ip_address': ip_address,
@@ -4557,7 +4557,7 @@ class PluginKVSetOptions(Entity[_api_kv_config_pb2.PluginKVSetOptions]):
         expire_in_seconds: int | None = None,
     ) -> None:
         self._pb = _api_kv_config_pb2.PluginKVSetOptions()
-        self._update({
+        self._assign({
             'atomic': atomic,
             'old_value': old_value,
             'expire_in_seconds': expire_in_seconds,
@@ -4620,7 +4620,7 @@ class PluginStatus(Entity[_api_kv_config_pb2.PluginStatus]):
         version: str | None = None,
     ) -> None:
         self._pb = _api_kv_config_pb2.PluginStatus()
-        self._update({
+        self._assign({
             'plugin_id': plugin_id,
             'plugin_path': plugin_path,
             'state': state,
@@ -4734,7 +4734,7 @@ class Post(Entity[_post_pb2.Post]):
         metadata: PostMetadata | Mapping[str, Any] | None = None,
     ) -> None:
         self._pb = _post_pb2.Post()
-        self._update({
+        self._assign({
             'id': id,
             'create_at': create_at,
             'update_at': update_at,
@@ -5025,7 +5025,7 @@ class PostAcknowledgement(Entity[_post_pb2.PostAcknowledgement]):
         acknowledged_at: int | None = None,
     ) -> None:
         self._pb = _post_pb2.PostAcknowledgement()
-        self._update({
+        self._assign({
             'user_id': user_id,
             'post_id': post_id,
             'acknowledged_at': acknowledged_at,
@@ -5085,7 +5085,7 @@ class PostEmbed(Entity[_post_pb2.PostEmbed]):
         data: Mapping[str, Any] | None = None,
     ) -> None:
         self._pb = _post_pb2.PostEmbed()
-        self._update({
+        self._assign({
             'type': type,
             'url': url,
             'data': data,
@@ -5146,7 +5146,7 @@ class PostImage(Entity[_post_pb2.PostImage]):
         frame_count: int | None = None,
     ) -> None:
         self._pb = _post_pb2.PostImage()
-        self._update({
+        self._assign({
             'width': width,
             'height': height,
             'format': format,
@@ -5220,7 +5220,7 @@ class PostList(Entity[_post_pb2.PostList]):
         has_next: bool | None = None,
     ) -> None:
         self._pb = _post_pb2.PostList()
-        self._update({
+        self._assign({
             'order': order,
             'posts': posts,
             'next_post_id': next_post_id,
@@ -5316,7 +5316,7 @@ class PostMetadata(Entity[_post_pb2.PostMetadata]):
         acknowledgements: Iterable[PostAcknowledgement | Mapping[str, Any]] | None = None,
     ) -> None:
         self._pb = _post_pb2.PostMetadata()
-        self._update({
+        self._assign({
             'embeds': embeds,
             'reactions': reactions,
             'files': files,
@@ -5409,7 +5409,7 @@ class PostPriority(Entity[_post_pb2.PostPriority]):
         persistent_notifications: bool | None = None,
     ) -> None:
         self._pb = _post_pb2.PostPriority()
-        self._update({
+        self._assign({
             'priority': priority,
             'requested_ack': requested_ack,
             'persistent_notifications': persistent_notifications,
@@ -5471,7 +5471,7 @@ class PostSearchResults(Entity[_api_channel_post_pb2.PostSearchResults]):
         matches: Mapping[str, StringList | Mapping[str, Any]] | None = None,
     ) -> None:
         self._pb = _api_channel_post_pb2.PostSearchResults()
-        self._update({
+        self._assign({
             'order': order,
             'posts': posts,
             'matches': matches,
@@ -5532,7 +5532,7 @@ class Preference(Entity[_api_remaining_pb2.Preference]):
         value: str | None = None,
     ) -> None:
         self._pb = _api_remaining_pb2.Preference()
-        self._update({
+        self._assign({
             'user_id': user_id,
             'category': category,
             'name': name,
@@ -5603,7 +5603,7 @@ class ProductLimits(Entity[_hooks_lifecycle_pb2.ProductLimits]):
         teams: TeamsLimits | Mapping[str, Any] | None = None,
     ) -> None:
         self._pb = _hooks_lifecycle_pb2.ProductLimits()
-        self._update({
+        self._assign({
             'files': files,
             'messages': messages,
             'teams': teams,
@@ -5670,7 +5670,7 @@ class PropertyField(Entity[_api_remaining_pb2.PropertyField]):
         delete_at: int | None = None,
     ) -> None:
         self._pb = _api_remaining_pb2.PropertyField()
-        self._update({
+        self._assign({
             'id': id,
             'group_id': group_id,
             'name': name,
@@ -5811,7 +5811,7 @@ class PropertyFieldSearchOpts(Entity[_api_remaining_pb2.PropertyFieldSearchOpts]
         target_id: str | None = None,
     ) -> None:
         self._pb = _api_remaining_pb2.PropertyFieldSearchOpts()
-        self._update({
+        self._assign({
             'page': page,
             'per_page': per_page,
             'include_deleted': include_deleted,
@@ -5892,7 +5892,7 @@ class PropertyGroup(Entity[_api_remaining_pb2.PropertyGroup]):
         name: str | None = None,
     ) -> None:
         self._pb = _api_remaining_pb2.PropertyGroup()
-        self._update({
+        self._assign({
             'id': id,
             'name': name,
         })
@@ -5947,7 +5947,7 @@ class PropertyValue(Entity[_api_remaining_pb2.PropertyValue]):
         delete_at: int | None = None,
     ) -> None:
         self._pb = _api_remaining_pb2.PropertyValue()
-        self._update({
+        self._assign({
             'id': id,
             'group_id': group_id,
             'field_id': field_id,
@@ -6078,7 +6078,7 @@ class PropertyValueSearchOpts(Entity[_api_remaining_pb2.PropertyValueSearchOpts]
         field_id: str | None = None,
     ) -> None:
         self._pb = _api_remaining_pb2.PropertyValueSearchOpts()
-        self._update({
+        self._assign({
             'page': page,
             'per_page': per_page,
             'include_deleted': include_deleted,
@@ -6191,7 +6191,7 @@ class PushNotification(Entity[_api_remaining_pb2.PushNotification]):
         sub_type: str | None = None,
     ) -> None:
         self._pb = _api_remaining_pb2.PushNotification()
-        self._update({
+        self._assign({
             'ack_id': ack_id,
             'platform': platform,
             'server_id': server_id,
@@ -6476,7 +6476,7 @@ class Reaction(Entity[_post_pb2.Reaction]):
         channel_id: str | None = None,
     ) -> None:
         self._pb = _post_pb2.Reaction()
-        self._update({
+        self._assign({
             'user_id': user_id,
             'post_id': post_id,
             'emoji_name': emoji_name,
@@ -6591,7 +6591,7 @@ class RegisterPluginOpts(Entity[_api_remaining_pb2.RegisterPluginOpts]):
         description: str | None = None,
     ) -> None:
         self._pb = _api_remaining_pb2.RegisterPluginOpts()
-        self._update({
+        self._assign({
             'plugin_id': plugin_id,
             'display_name': display_name,
             'description': description,
@@ -6664,7 +6664,7 @@ class RemoteCluster(Entity[_hooks_command_pb2.RemoteCluster]):
         options: int | None = None,
     ) -> None:
         self._pb = _hooks_command_pb2.RemoteCluster()
-        self._update({
+        self._assign({
             'remote_id': remote_id,
             'remote_team_id': remote_team_id,
             'name': name,
@@ -6867,7 +6867,7 @@ class SamlAssertionInfoJson(Entity[_hooks_user_channel_pb2.SamlAssertionInfoJson
         assertion_json: bytes | str | None = None,
     ) -> None:
         self._pb = _hooks_user_channel_pb2.SamlAssertionInfoJson()
-        self._update({
+        self._assign({
             'assertion_json': assertion_json,
         })
 
@@ -6907,7 +6907,7 @@ class ScheduledPost(Entity[_hooks_extra_pb2.ScheduledPost]):
         error_code: str | None = None,
     ) -> None:
         self._pb = _hooks_extra_pb2.ScheduledPost()
-        self._update({
+        self._assign({
             'draft': draft,
             'id': id,
             'scheduled_at': scheduled_at,
@@ -6992,7 +6992,7 @@ class SearchParameter(Entity[_api_channel_post_pb2.SearchParameter]):
         include_deleted_channels: bool | None = None,
     ) -> None:
         self._pb = _api_channel_post_pb2.SearchParameter()
-        self._update({
+        self._assign({
             'terms': terms,
             'is_or_search': is_or_search,
             'time_zone_offset': time_zone_offset,
@@ -7096,7 +7096,7 @@ class SearchParams(Entity[_api_channel_post_pb2.SearchParams]):
         extensions: Iterable[str] | None = None,
     ) -> None:
         self._pb = _api_channel_post_pb2.SearchParams()
-        self._update({
+        self._assign({
             'terms': terms,
             'is_or_search': is_or_search,
             'time_zone_offset': time_zone_offset,
@@ -7287,7 +7287,7 @@ class Session(Entity[_api_user_team_pb2.Session]):
         local: bool | None = None,
     ) -> None:
         self._pb = _api_user_team_pb2.Session()
-        self._update({
+        self._assign({
             'id': id,
             'token': token,
             'create_at': create_at,
@@ -7467,7 +7467,7 @@ class SharedChannel(Entity[_api_remaining_pb2.SharedChannel]):
         type: str | None = None,
     ) -> None:
         self._pb = _api_remaining_pb2.SharedChannel()
-        self._update({
+        self._assign({
             'channel_id': channel_id,
             'team_id': team_id,
             'home': home,
@@ -7645,7 +7645,7 @@ class SidebarCategoryWithChannels(Entity[_api_channel_post_pb2.SidebarCategoryWi
         channel_ids: Iterable[str] | None = None,
     ) -> None:
         self._pb = _api_channel_post_pb2.SidebarCategoryWithChannels()
-        self._update({
+        self._assign({
             'id': id,
             'user_id': user_id,
             'team_id': team_id,
@@ -7773,7 +7773,7 @@ class Status(Entity[_api_user_team_pb2.Status]):
         dnd_end_time: int | None = None,
     ) -> None:
         self._pb = _api_user_team_pb2.Status()
-        self._update({
+        self._assign({
             'user_id': user_id,
             'status': status,
             'manual': manual,
@@ -7853,7 +7853,7 @@ class StringList(Entity[_api_channel_post_pb2.StringList]):
         values: Iterable[str] | None = None,
     ) -> None:
         self._pb = _api_channel_post_pb2.StringList()
-        self._update({
+        self._assign({
             'values': values,
         })
 
@@ -7889,7 +7889,7 @@ class SyncMsgJson(Entity[_hooks_command_pb2.SyncMsgJson]):
         sync_msg_json: bytes | str | None = None,
     ) -> None:
         self._pb = _hooks_command_pb2.SyncMsgJson()
-        self._update({
+        self._assign({
             'sync_msg_json': sync_msg_json,
         })
 
@@ -7934,7 +7934,7 @@ class SyncResponse(Entity[_hooks_command_pb2.SyncResponse]):
         status_errors: Iterable[str] | None = None,
     ) -> None:
         self._pb = _hooks_command_pb2.SyncResponse()
-        self._update({
+        self._assign({
             'users_last_update_at': users_last_update_at,
             'user_errors': user_errors,
             'users_syncd': users_syncd,
@@ -8086,7 +8086,7 @@ class Team(Entity[_team_pb2.Team]):
         cloud_limits_archived: bool | None = None,
     ) -> None:
         self._pb = _team_pb2.Team()
-        self._update({
+        self._assign({
             'id': id,
             'create_at': create_at,
             'update_at': update_at,
@@ -8316,7 +8316,7 @@ class TeamMember(Entity[_team_pb2.TeamMember]):
         create_at: int | None = None,
     ) -> None:
         self._pb = _team_pb2.TeamMember()
-        self._update({
+        self._assign({
             'team_id': team_id,
             'user_id': user_id,
             'roles': roles,
@@ -8432,7 +8432,7 @@ class TeamMemberWithError(Entity[_api_user_team_pb2.TeamMemberWithError]):
         error: AppError | Mapping[str, Any] | None = None,
     ) -> None:
         self._pb = _api_user_team_pb2.TeamMemberWithError()
-        self._update({
+        self._assign({
             'user_id': user_id,
             'member': member,
             'error': error,
@@ -8492,7 +8492,7 @@ class TeamStats(Entity[_api_user_team_pb2.TeamStats]):
         active_member_count: int | None = None,
     ) -> None:
         self._pb = _api_user_team_pb2.TeamStats()
-        self._update({
+        self._assign({
             'team_id': team_id,
             'total_member_count': total_member_count,
             'active_member_count': active_member_count,
@@ -8556,7 +8556,7 @@ class TeamUnread(Entity[_team_pb2.TeamUnread]):
         thread_mention_count: int | None = None,
     ) -> None:
         self._pb = _team_pb2.TeamUnread()
-        self._update({
+        self._assign({
             'team_id': team_id,
             'msg_count': msg_count,
             'mention_count': mention_count,
@@ -8658,7 +8658,7 @@ class TeamsLimits(Entity[_hooks_lifecycle_pb2.TeamsLimits]):
         active: int | None = None,
     ) -> None:
         self._pb = _hooks_lifecycle_pb2.TeamsLimits()
-        self._update({
+        self._assign({
             'active': active,
         })
 
@@ -8704,7 +8704,7 @@ class UploadSession(Entity[_api_file_bot_pb2.UploadSession]):
         req_file_id: str | None = None,
     ) -> None:
         self._pb = _api_file_bot_pb2.UploadSession()
-        self._update({
+        self._assign({
             'id': id,
             'type': type,
             'create_at': create_at,
@@ -8883,7 +8883,7 @@ class User(Entity[_user_pb2.User]):
         last_login: int | None = None,
     ) -> None:
         self._pb = _user_pb2.User()
-        self._update({
+        self._assign({
             'id': id,
             'create_at': create_at,
             'update_at': update_at,
@@ -9286,7 +9286,7 @@ class UserAccessToken(Entity[_api_user_team_pb2.UserAccessToken]):
         is_active: bool | None = None,
     ) -> None:
         self._pb = _api_user_team_pb2.UserAccessToken()
-        self._update({
+        self._assign({
             'id': id,
             'token': token,
             'user_id': user_id,
@@ -9367,7 +9367,7 @@ class UserAuth(Entity[_api_user_team_pb2.UserAuth]):
         auth_service: str | None = None,
     ) -> None:
         self._pb = _api_user_team_pb2.UserAuth()
-        self._update({
+        self._assign({
             'auth_data': auth_data,
             'auth_service': auth_service,
         })
@@ -9417,7 +9417,7 @@ class ViewUsersRestrictions(Entity[_common_pb2.ViewUsersRestrictions]):
         channels: Iterable[str] | None = None,
     ) -> None:
         self._pb = _common_pb2.ViewUsersRestrictions()
-        self._update({
+        self._assign({
             'teams': teams,
             'channels': channels,
         })
@@ -9466,7 +9466,7 @@ class WebSocketRequest(Entity[_hooks_command_pb2.WebSocketRequest]):
         data: Mapping[str, Any] | None = None,
     ) -> None:
         self._pb = _hooks_command_pb2.WebSocketRequest()
-        self._update({
+        self._assign({
             'seq': seq,
             'action': action,
             'data': data,
@@ -9531,7 +9531,7 @@ class WebsocketBroadcast(Entity[_api_kv_config_pb2.WebsocketBroadcast]):
         contention_free_broadcast: bool | None = None,
     ) -> None:
         self._pb = _api_kv_config_pb2.WebsocketBroadcast()
-        self._update({
+        self._assign({
             'omit_users': omit_users,
             'user_id': user_id,
             'channel_id': channel_id,
