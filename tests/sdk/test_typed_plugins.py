@@ -1,5 +1,6 @@
-"""A plugin written with the SDK passes ``mypy --strict``: the four templates as generated and
-a typed example that uses more than twenty API methods (which also runs, under the fake host)."""
+"""A plugin written with the SDK passes ``mypy --strict``: the four templates as generated, a
+typed example that uses more than twenty API methods (which also runs, under the fake host)
+and an AsyncPlugin that awaits the async client."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from mmplug.sdk._api_index import METHOD_RPCS
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "tests" / "fixtures" / "sdk_plugins" / "typed_plugin.py"
+ASYNC_EXAMPLE = REPO / "tests" / "fixtures" / "sdk_plugins" / "async_plugin.py"
 TEMPLATES = ("minimal", "http", "slash-command", "bot")
 
 
@@ -44,7 +46,8 @@ def test_the_templates_and_a_typed_example_pass_mypy_strict(tmp_path: Path) -> N
     env = {k: v for k, v in os.environ.items() if k != "MYPYPATH"}
     done = subprocess.run(
         [sys.executable, "-m", "mypy", "--strict", "--no-error-summary",
-         "--cache-dir", str(tmp_path / ".mypy_cache"), *targets, str(EXAMPLE)],
+         "--cache-dir", str(tmp_path / ".mypy_cache"), *targets, str(EXAMPLE),
+         str(ASYNC_EXAMPLE)],
         capture_output=True, text=True, timeout=600, cwd=tmp_path, env=env, check=False)
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
 
