@@ -115,10 +115,10 @@ def render_reference(methods: list[Method], specs: Any, messages: list[Any]) -> 
         "Mattermost version that has it (`mmplug check` warns when your `min_server_version` is "
         "older).",
         "",
-        "Areas: " + ", ".join(f"[{a}](#{a.lower()})" for a in sorted(by_area)) + ".",
+        "Areas: " + ", ".join(f"[{a}](#api-{a.lower()})" for a in sorted(by_area)) + ".",
     ]
     for area in sorted(by_area):
-        out += ["", f"### {area}", ""]
+        out += ["", f"### API: {area}", ""]
         for m in by_area[area]:
             returns = f"Iterator[{m.returns}]" if m.is_iter else m.returns
             sig = signature(m.params).removeprefix("self").removeprefix(", ")
