@@ -7,9 +7,10 @@
 
 Each call is written and flushed as it completes, so a cassette survives a crash of the tool
 with every finished call in it. Calls of other plugins are skipped when ``plugin_id`` is given.
-A hook the host ran because of an API call of another hook in flight (a CreatePost that runs
-MessageWillBePosted) is written with ``"nested": true``: a replay does not fire it again, it
-happens again as a consequence of its parent.
+A hook the host ran because of another call (a CreatePost of a hook in flight that runs
+MessageWillBePosted; the MessageHasBeenPosted that follows a fired MessageWillBePosted; the
+hooks after the first one of a user action) is written with ``"nested": true``: a replay does
+not fire it again, it happens again as a consequence of its parent.
 """
 
 from __future__ import annotations
@@ -93,7 +94,7 @@ class CassetteRecorder:
             if store is not None:
                 self.bind(store)
                 self._pending = (None, None)  # bound during this call: its start is unknown
-        nested = self._nested(result.plugin_id)
+        nested = bool(getattr(result, "nested", False)) or self._nested(result.plugin_id)
         with self._lock:
             out = self._open(result.plugin_id)
             self._seq += 1

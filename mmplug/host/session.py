@@ -31,7 +31,9 @@ from mmplug.host.pipeline import Dispatcher, Observers, Plugins
 if TYPE_CHECKING:
     from google.protobuf.message import Message
 
+    from mmplug.host.actions import Actor
     from mmplug.host.api import ApiCall
+    from mmplug.host.hookpath import HostNote
     from mmplug.host.plugin_client import HttpResponse, PluginClient
     from mmplug.host.store import Store
     from mmplug.manifest import Manifest
@@ -50,6 +52,11 @@ class HookResult:
     api_calls: list[ApiCall] = field(default_factory=list)
     logs: list[LogRecord] = field(default_factory=list)
     duration_s: float = 0.0
+    # a consequence of another call (run by the host because of it; a replay does not fire it)
+    nested: bool = False
+    # what the host did around a fired hook as the server does, and what differs from a real
+    # server (mmplug.host.hookpath)
+    host: list[HostNote] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -429,7 +436,13 @@ class Session:
         plugin_id: str | None = None,
         **fields: Any,
     ) -> HookResult:
-        """Call ``hook`` (Go or snake_case name, any case) on one plugin and report it all."""
+        """Call ``hook`` (Go or snake_case name, any case) on one plugin and report it all.
+
+        The host does around the call what the server does around it (the post of
+        MessageHasBeenPosted is saved first, an allowed MessageWillBePosted is saved and
+        MessageHasBeenPosted follows, ...): :mod:`mmplug.host.hookpath`, whose notes are in
+        the result's ``host``."""
+        from mmplug.host import hookpath
         from mmplug.host.plugin_client import build_request, find_hook
 
         spec = find_hook(hook)
@@ -440,7 +453,7 @@ class Session:
             raise UsageError(f"{spec.go_name} is a stream; use serve_http() for it")
         handle = self._pick(spec.go_name, plugin_id)
         message = build_request(spec, request, fields)
-        return self._invoke(handle, spec.go_name, message)
+        return hookpath.run(self, handle, spec.go_name, message)
 
     def _pick(self, hook: str, plugin_id: str | None) -> PluginHandle:
         if plugin_id is None and len(self.plugins) > 1:
@@ -470,6 +483,7 @@ class Session:
         fill_context(request, handle.id, random_id())
         started = time.perf_counter()
         observers = self._observers
+        nested = observers.begin_call(handle.id)
         collector = observers.open(handle.id)
         try:
             call = client.call(hook, request, timeout)
@@ -478,12 +492,12 @@ class Session:
                 handle.state = "crashed"
             self._notify("on_hook_call", HookResult(
                 hook, handle.id, request, None, exc.message, collector.api_calls,
-                collector.logs, time.perf_counter() - started))
+                collector.logs, time.perf_counter() - started, nested))
             raise
         finally:
             observers.close(handle.id, collector)
         result = HookResult(hook, handle.id, request, call.response, call.error,
-                            collector.api_calls, collector.logs, call.duration_s)
+                            collector.api_calls, collector.logs, call.duration_s, nested)
         self._notify("on_hook_call", result)
         return result
 
@@ -509,6 +523,23 @@ class Session:
         self._notify("on_hook_call", HookResult("ServeHTTP", handle.id, init, None, None,
                                                 duration_s=time.perf_counter() - started))
         return response
+
+    def as_user(self, who: str) -> Actor:
+        """A user of the world acting through the server's own paths (post, reply, slash
+        command, react, edit, delete): see :mod:`mmplug.host.actions`."""
+        from mmplug.host.actions import Actor
+
+        return Actor(self, who)
+
+    def host_context(self) -> Any:
+        """An :class:`~mmplug.host.api.ApiContext` for the host's own actions (a user posts,
+        the host saves what a fired hook allowed): the session's store, hooks and events, no
+        calling plugin."""
+        from mmplug.host.api._registry import ApiContext
+
+        return ApiContext(self.store, "", None, self.hooks, self.plugin_control,
+                          emit=self._on_event,
+                          log=lambda level, message, kv: self._on_api_log("", level, message, kv))
 
     # -- events from the plugin side -------------------------------------------------------------
     def add_observer(self, observer: object) -> None:
