@@ -132,6 +132,14 @@ _NOTE_LABEL = {"before": ("before", "cyan"), "after": ("after", "cyan"),
                "ignored": ("server", "magenta"), "differs": ("server", "magenta")}
 
 
+def finding_line(finding: dict[str, Any]) -> str:
+    """A `mmplug check` finding (as JSON) in the words the session logs it with."""
+    from mmplug.check import Finding
+
+    known = {k: str(finding.get(k, "")) for k in ("kind", "subject", "message", "hint", "where")}
+    return Finding(**known).line()
+
+
 def host_notes(notes: Iterable[dict[str, Any]]) -> Text:
     """The host's notes on a fired hook, one line each: ``after: saved the post ...``."""
     out = Text()
@@ -152,6 +160,8 @@ def print_outcome(console: Console, entry: dict[str, Any], *, show_request: bool
     console.print(title)
     for warning in entry.get("warnings") or []:  # the host's notes on loading the plugin
         console.print(Text(f"warning: {warning}", style="yellow"))
+    for finding in entry.get("findings") or []:  # what `mmplug check` fails on
+        console.print(Text(f"warning: {finding_line(finding)}", style="yellow"))
     console.print(verdict(entry))
     notes = host_notes(entry.get("host") or [])
     if notes.plain:

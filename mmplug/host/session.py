@@ -28,6 +28,10 @@ from mmplug.host.ids import random_id
 from mmplug.host.logs import LogRecord, host_record
 from mmplug.host.pipeline import Dispatcher, Observers, Plugins
 
+# The module of the host's log records that say a `mmplug check` finding (``fire`` shows them
+# above its result, the pytest plugin as warnings).
+FINDING_NOTICE = "mmplug.host.finding"
+
 if TYPE_CHECKING:
     from google.protobuf.message import Message
 
@@ -77,6 +81,8 @@ class PluginHandle:
     client: PluginClient | None = field(default=None, repr=False)
     api: Any = field(default=None, repr=False)
     warned: tuple[Any, ...] = field(default=(), repr=False)  # manifest warnings already said
+    # what `mmplug check` finds (works here, not on a real server), said once per change
+    findings: tuple[Any, ...] = field(default=(), repr=False)
 
     @property
     def api_target(self) -> str | None:
@@ -225,6 +231,7 @@ class Session:
         if not self.activate:
             handle.state = "loaded"
             return
+        self._warn_findings(handle)
         if "OnActivate" in handle.implemented:  # while it runs, the plugin is not yet active
             result = self._invoke(handle, "OnActivate", handle.client.new_request("OnActivate"))
             if result.error is not None:
@@ -251,6 +258,22 @@ class Session:
             refuses = " (mmplug bundle refuses this)" if finding.severity == "error" else ""
             self._emit_log(load_notice(handle.id,
                                        f"{handle.manifest.path.name}: {finding}{refuses}"))
+
+    def _warn_findings(self, handle: PluginHandle) -> None:
+        """What ``mmplug check`` would fail on (a hook a real server never calls, a method
+        newer than min_server_version, ...), said when the plugin loads, and again on a
+        reload only if it changed (``handle.findings`` holds them)."""
+        from mmplug.check import load_findings
+
+        findings = tuple(load_findings(handle.manifest.plugin_dir, handle.manifest.raw,
+                                       handle.implemented))
+        if findings == handle.findings:
+            return
+        handle.findings = findings
+        for finding in findings:
+            record = host_record(handle.id, "warn", finding.line())
+            record.module = FINDING_NOTICE
+            self._emit_log(record)
 
     def _check_server_version(self, handle: PluginHandle) -> None:
         """The server's activation check: a plugin whose ``min_server_version`` is newer than
@@ -508,20 +531,25 @@ class Session:
         path: str,
         headers: Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
         body_iter: Iterable[bytes] = (),
+        rpc: str = "ServeHTTP",
     ) -> HttpResponse:
-        """Send one HTTP request to the plugin's ServeHTTP (the front door uses this)."""
+        """Send one HTTP request to the plugin's ServeHTTP (the front door uses this), or with
+        ``rpc="ServeMetrics"`` to its ServeMetrics."""
+        from mmplug.host.hookpath import marks
         from mmplug.host.plugin_client import HttpResponse
         from mmplug.host.plugin_client import http_init as make_init
 
         handle = self.plugin(plugin_id)
-        if handle.client is None or "ServeHTTP" not in handle.implemented:
+        if handle.client is None or rpc not in handle.implemented:
+            what = "serve HTTP" if rpc == "ServeHTTP" else f"implement {rpc}"
             return HttpResponse(404, [("Content-Type", "text/plain")],
-                                iter([f"plugin {handle.id} does not serve HTTP".encode()]))
+                                iter([f"plugin {handle.id} does not {what}".encode()]))
         init = make_init(handle.id, method, path, headers)
         started = time.perf_counter()
-        response = handle.client.serve_http(init, body_iter)
-        self._notify("on_hook_call", HookResult("ServeHTTP", handle.id, init, None, None,
-                                                duration_s=time.perf_counter() - started))
+        response = handle.client.serve_http(init, body_iter, rpc=rpc)
+        self._notify("on_hook_call", HookResult(rpc, handle.id, init, None, None,
+                                                duration_s=time.perf_counter() - started,
+                                                host=marks(rpc)))
         return response
 
     def as_user(self, who: str) -> Actor:
