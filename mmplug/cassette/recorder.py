@@ -78,6 +78,12 @@ class CassetteRecorder:
         return bool(collectors(plugin_id)) if collectors is not None else False
 
     # -- observer interface --------------------------------------------------------------
+    def on_hook_start(self, plugin_id: str, hook: str) -> None:
+        """A call that is no consequence of another starts: its line records the clock and
+        ids from here (whatever ran since the last line, a user action's own steps included)."""
+        if self.plugin_id is None or plugin_id == self.plugin_id:
+            self.mark()
+
     def on_hook_call(self, result: HookResult) -> None:
         self.record(result)
 

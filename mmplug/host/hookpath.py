@@ -837,10 +837,11 @@ def _enterprise(hook: str) -> Conclude:
 _DOWNLOAD = "rejected: the user does not get the file (403)"
 
 PATHS: dict[str, Around] = {
-    "Implemented": Around("plugin.(*hooksGRPCClient).Implemented, once at start",
+    "Implemented": Around("plugin.(*hooksRPCClient).Implemented, once at start",
                           after="the hooks named are the only ones the server calls"),
     "OnActivate": Around(
-        "plugin.(*Environment).Activate", after="an error stops the plugin (FailedToStart)",
+        "plugin.(*Environment).startPluginServer",
+        after="an error stops the plugin (FailedToStart)",
         conclude=_lifecycle("OnActivate", "once, when it activates the plugin")),
     "OnDeactivate": Around(
         "plugin.(*Environment).Deactivate",
@@ -963,16 +964,17 @@ PATHS: dict[str, Around] = {
         "app.(*Server).clusterPluginEventHandler", before="another node published the event",
         after="nothing (no answer)"),
     "OnSharedChannelsSyncMsg": Around(
-        "app.(*App).OnSharedChannelsSyncMsg", after="the cursors move on with the answer",
+        "sharedchannel.(*Service).sendSyncMsgToPlugin",
+        after="the cursors move on with the answer",
         conclude=_note(DIFFERS, "the host syncs shared channels only through "
                                 "SyncSharedChannel; a fired call moves no cursor")),
     "OnSharedChannelsPing": Around(
         "remotecluster.(*Service).pingRemote", after="false marks the remote offline",
         conclude=_note(DIFFERS, "the host keeps no remote status")),
     "OnSharedChannelsAttachmentSyncMsg": Around(
-        "sharedchannel.(*Service).sendAttachmentForRemote", after="an error retries later"),
+        "sharedchannel.(*Service).sendAttachmentToPlugin", after="an error retries later"),
     "OnSharedChannelsProfileImageSyncMsg": Around(
-        "sharedchannel.(*Service).syncProfileImage", after="an error retries later"),
+        "sharedchannel.(*Service).sendProfileImageToPlugin", after="an error retries later"),
     "GenerateSupportData": Around(
         "app.(*App).GenerateSupportPacket",
         after="the files go into the support packet (an error is logged)"),

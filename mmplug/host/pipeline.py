@@ -38,7 +38,8 @@ class Collector:
 
 
 class Observers:
-    """Observers get ``on_hook_call``, ``on_api_call``, ``on_log``, ``on_event`` (optional).
+    """Observers get ``on_hook_start``, ``on_hook_call``, ``on_api_call``, ``on_log``,
+    ``on_event`` (each optional).
 
     The observer list and each plugin's collector list are tuples replaced (under the lock) on
     every change, so the per-call paths read them without locking or copying.

@@ -9,8 +9,9 @@ plugin processes or opens sockets. It is a context manager that always cleans up
         print(result.response, result.api_calls, result.logs)
 
 Observers (recorders, tracers, the CLI's log printer) attach with :meth:`Session.add_observer`
-and receive ``on_hook_call(HookResult)``, ``on_api_call(ApiCall)``, ``on_log(LogRecord)`` and
-``on_event(kind, payload)``; each method is optional. They are called from the thread that saw
+and receive ``on_hook_start(plugin_id, hook)`` (a call that is no consequence of another is
+about to start), ``on_hook_call(HookResult)``, ``on_api_call(ApiCall)``, ``on_log(LogRecord)``
+and ``on_event(kind, payload)``; each method is optional. They are called from the thread that saw
 the event (hook caller, API server worker, stderr reader) and must not block.
 """
 
@@ -507,6 +508,8 @@ class Session:
         started = time.perf_counter()
         observers = self._observers
         nested = observers.begin_call(handle.id)
+        if not nested:  # a recorder notes the clock and ids a replay of this call starts from
+            self._notify("on_hook_start", handle.id, hook)
         collector = observers.open(handle.id)
         try:
             call = client.call(hook, request, timeout)
