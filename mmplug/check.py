@@ -308,6 +308,18 @@ def manifest_findings(raw: object) -> list[Finding]:
     return out
 
 
+def _against(raw_manifest: object, server_version: str | None) -> tuple[str, str, str]:
+    """The version checked against: ``(version, as shown in messages, its source)``."""
+    fields = raw_manifest if isinstance(raw_manifest, dict) else {}  # else a manifest finding
+    declared = str(fields.get("min_server_version") or "")
+    if server_version:
+        return server_version, f"Mattermost {server_version}", "--server-version"
+    if declared:
+        return (declared, f"Mattermost {declared} (plugin.json's min_server_version)",
+                "min_server_version")
+    return "", "", ""
+
+
 def check_project(
     plugin_dir: Path,
     implemented: Iterable[str] | None,
@@ -316,17 +328,10 @@ def check_project(
 ) -> Report:
     """Every finding for a plugin whose hooks are ``implemented`` (None: not known, because
     the manifest is refused and the plugin was not started)."""
-    fields = raw_manifest if isinstance(raw_manifest, dict) else {}  # else a manifest finding
-    declared = str(fields.get("min_server_version") or "")
-    shown, source = "", ""
-    if server_version:
-        shown, source = f"Mattermost {server_version}", "--server-version"
-    elif declared:
-        shown = f"Mattermost {declared} (plugin.json's min_server_version)"
-        source = "min_server_version"
-    version = parse_version(server_version or declared)
-    report = Report(str(fields.get("id") or ""), server_version or declared, source,
-                    sorted(implemented or ()))
+    fields = raw_manifest if isinstance(raw_manifest, dict) else {}
+    against, shown, source = _against(raw_manifest, server_version)
+    version = parse_version(against)
+    report = Report(str(fields.get("id") or ""), against, source, sorted(implemented or ()))
     report.findings += manifest_findings(raw_manifest)
     if implemented is None:
         report.findings.append(Finding(
@@ -349,6 +354,9 @@ def load_findings(plugin_dir: Path, raw_manifest: object, implemented: Iterable[
                   ) -> list[Finding]:
     """What ``dev`` and ``fire`` say when they load a plugin: the findings that make ``mmplug
     check`` fail, except the manifest's (the host says those itself when it reads
-    plugin.json)."""
-    report = check_project(plugin_dir, list(implemented), raw_manifest)
-    return [f for f in report.findings if f.kind != "manifest" and f.severity != "note"]
+    plugin.json, in the same words)."""
+    against, shown, _ = _against(raw_manifest, None)
+    version = parse_version(against)
+    found = hook_findings(sorted(implemented), version, shown)
+    found += api_findings(cached_api_uses(plugin_dir), version, shown)
+    return [f for f in found if f.severity != "note"]

@@ -127,7 +127,9 @@ class Actor:
 
         edited = self._stored_post(post)
         edited.message = message
-        return self._run(lambda ctx: update_post(ctx, cp.UpdatePostRequest(post=edited)).post)
+        saved: post_pb2.Post = self._run(
+            lambda ctx: update_post(ctx, cp.UpdatePostRequest(post=edited)).post)
+        return saved
 
     def delete(self, post: Any) -> post_pb2.Post:
         """Delete a post (and its thread) as this user; MessageHasBeenDeleted runs. Returns

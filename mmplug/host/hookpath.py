@@ -222,7 +222,7 @@ def _conclude_will_be_posted(step: Step, request: Any, result: HookResult) -> No
     from mmplug.host.api.posts import Origin, prepare_post, save_created_post
     from mmplug.protocol import post_pb2
 
-    response = result.response
+    response: Any = result.response
     reason = "" if _failed(result) else str(getattr(response, "rejection_reason", ""))
     if reason:
         error_id = ("plugin.message_will_be_posted.dismiss_post"
@@ -270,7 +270,7 @@ def _conclude_will_be_updated(step: Step, request: Any, result: HookResult) -> N
         step.note(REFUSED, f"the post {request.old_post.id} is not stored (or deleted): the "
                            "server would not edit it")
         return
-    response = result.response
+    response: Any = result.response
     final = post_pb2.Post()
     if _fails_open(step, result, "the edit is saved as it was"):
         final.CopyFrom(request.new_post)
@@ -322,14 +322,16 @@ def _prepare_consumed(step: Step, request: Any) -> None:
 
 
 def _conclude_consumed(step: Step, request: Any, result: HookResult) -> None:
+    from mmplug.check import IGNORED_ANSWERS
+
     if _failed(result):
         step.note(AFTER, "the hook failed: the client gets the posts unchanged")
         return
-    returned = list(result.response.posts)
+    response: Any = result.response
+    returned = list(response.posts)
     if not returned:
-        step.note(IGNORED, "an empty list is ignored: the server keeps every post unchanged "
-                           "(its client replaces the posts only with a non-empty list); to hide "
-                           "a post, return it with its message replaced")
+        step.note(IGNORED, "an empty list is ignored: "
+                           + IGNORED_ANSWERS["MessagesWillBeConsumed"])
     else:
         step.note(AFTER, f"the client gets the {len(returned)} returned post(s) in place of "
                          "the posts with the same id; nothing stored changes")
@@ -386,7 +388,7 @@ def _conclude_command(step: Step, request: Any, result: HookResult) -> None:
     from mmplug.host.api.commands import deliver_response
     from mmplug.host.api.config import load_server_config
 
-    response = result.response
+    response: Any = result.response
     if response is None:
         step.note(AFTER, "the hook failed: the user gets an error and nothing is posted")
         return
@@ -547,7 +549,7 @@ def _conclude_channel_updated(step: Step, request: Any, result: HookResult) -> N
         step.note(AFTER, "rejected: the channel stays as it is and the caller gets 400 "
                          "app.channel.update_channel.rejected_by_plugin")
         return
-    response = result.response
+    response: Any = result.response
     given = (response.modified_channel if not _failed(result)
              and response.HasField("modified_channel") else request.new_channel)
     saved = save_updated_channel(step.ctx, request.old_channel.id, given)
@@ -569,7 +571,7 @@ def _conclude_member_added(step: Step, request: Any, result: HookResult) -> None
         if find_member(db, member.channel_id, member.user_id) is not None:
             step.note(AFTER, "the user is a member already: the server adds nobody")
             return
-    response = result.response
+    response: Any = result.response
     final = cp.ChannelMember()
     final.CopyFrom(response.modified_channel_member if not _failed(result)
                    and response.HasField("modified_channel_member") else member)
@@ -673,7 +675,7 @@ def _conclude_user_updated(step: Step, request: Any, result: HookResult) -> None
     if _rejection(result):
         step.note(AFTER, "rejected: the user stays as stored")
         return
-    response = result.response
+    response: Any = result.response
     given = (response.modified_user if not _failed(result) and response.HasField("modified_user")
              else request.new_user)
     with step.session.store.tx() as db:
@@ -704,7 +706,7 @@ def _conclude_upload(step: Step, request: Any, result: HookResult) -> None:
         step.note(AFTER, f"rejected: nothing stored; the uploader gets 400 "
                          f"{'File rejected by plugin. ' + reason!r}")
         return
-    response = result.response
+    response: Any = result.response
     info = file_pb2.FileInfo()
     content = bytes(request.file_content)
     info.CopyFrom(request.file_info)
@@ -733,7 +735,7 @@ def _conclude_push(step: Step, request: Any, result: HookResult) -> None:
     if _rejection(result):
         step.note(AFTER, "rejected: the server sends no push notification (not an error)")
         return
-    response = result.response
+    response: Any = result.response
     notification = (response.modified_notification if not _failed(result)
                     and response.HasField("modified_notification")
                     else request.push_notification)
@@ -756,7 +758,7 @@ def _conclude_email(step: Step, request: Any, result: HookResult) -> None:
     except (UnicodeDecodeError, ValueError):
         notification = {}
     content = dict(notification) if isinstance(notification, dict) else {}
-    response = result.response
+    response: Any = result.response
     if not _failed(result) and response.HasField("modified_content"):
         content.update(to_dict(response.modified_content))
     with step.session.store.read() as db:
@@ -771,7 +773,7 @@ def _conclude_email(step: Step, request: Any, result: HookResult) -> None:
 def _conclude_config(step: Step, request: Any, result: HookResult) -> None:
     from mmplug.host.api.config import commit_config, load_server_config, parse_config
 
-    response = result.response
+    response: Any = result.response
     if not _failed(result) and response.HasField("error") and response.error.id:
         step.note(AFTER, f"rejected: the configuration is not saved; the admin gets "
                          f"{response.error.status_code or 400} {response.error.id}")

@@ -123,7 +123,7 @@ class Observers:
 
     def begin_call(self, plugin_id: str) -> bool:
         """Whether a hook call of ``plugin_id`` starting now in this thread is nested."""
-        if self._collectors.get(plugin_id) or getattr(self._local, "depth", 0):
+        if self._collectors.get(plugin_id) or int(getattr(self._local, "depth", 0)) > 0:
             return True
         action = getattr(self._local, "action", None)
         if action is None:

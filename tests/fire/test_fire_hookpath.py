@@ -119,3 +119,24 @@ def test_a_fired_extension_hook_is_marked_as_such(cli: Cli, extended: Path) -> N
     assert mark == {"kind": "extension", "text": "ServeMetrics — mmplug extension: a real "
                     "server never calls this hook on a Python plugin (the wire contract of "
                     "Python plugins has no such rpc)"}
+
+
+def test_the_picker_says_the_findings_once(extended: Path) -> None:
+    import io
+    import sys
+
+    from rich.console import Console
+
+    from mmplug.cassette.target import LocalTarget
+    from mmplug.cli._fire_input import FirePlan
+    from mmplug.cli._fire_loop import loop
+
+    answers = iter(["MessagesWillBeConsumed", "", "MessagesWillBeConsumed", "", "q"])
+    out = io.StringIO()
+    with LocalTarget(extended, python=sys.executable) as target:
+        fired = loop(target, FirePlan(hook=None), lambda prompt, default: next(answers),
+                     Console(file=out, width=300))
+    text = out.getvalue()
+    assert fired == 2
+    assert text.count("never calls ServeMetrics on a Python plugin") == 1
+    assert text.count("server: an empty list is ignored") == 2  # about each answer

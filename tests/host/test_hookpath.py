@@ -284,3 +284,56 @@ def test_extension_hooks_are_marked_and_act_like_their_go_hooks(plugin: PluginHa
     joined = plugin.fire("ChannelMemberWillBeAdded", as_user="bob", channel_name="secret-plans")
     assert seen(plugin, "UserHasJoinedChannel") == {"member": True}
     assert "added @bob to ~secret-plans" in notes(joined, "after")[0]
+
+
+# -- configuration: platform.(*PlatformService).SaveConfig ------------------------------------
+def test_a_configuration_the_plugin_allows_is_saved_then_every_plugin_is_told(
+        plugin: PluginHarness) -> None:
+    config = {"TeamSettings": {"SiteName": "Renamed"}}
+    result = plugin.fire("ConfigurationWillBeSaved",
+                         new_config={"config_json": _b64(config)})
+    assert seen(plugin, "OnConfigurationChange") == {"site_name": "Renamed"}
+    assert "OnConfigurationChange ran on com.example.witness" in notes(result, "after")[0]
+    assert notes(result, "differs")  # the server fills the rest with defaults
+
+
+def _b64(value: Any) -> str:
+    import base64
+
+    return base64.b64encode(json.dumps(value).encode()).decode()
+
+
+# -- an email: app.(*App).sendNotificationEmail --------------------------------------------
+def test_an_allowed_email_notification_is_sent_to_its_recipient(plugin: PluginHarness) -> None:
+    result = plugin.fire("EmailNotificationWillBeSent")
+    notification = json.loads(result.request.email_notification.notification_json)
+    recipient = plugin.seed("GetUser", user_id=notification["recipient_id"]).user
+    [mail] = [e for kind, e in plugin.session.events if kind == "mail"]
+    assert mail["to"] == recipient.email and recipient.username != "alice"
+    assert mail["subject"].startswith("[Mattermost] New Mention")
+    assert "sent the email notification" in notes(result, "after")[0]
+
+
+# -- entities the server saved: CreateChannel, createUserOrGuest, JoinUserToTeam ---------------
+def test_created_entities_exist_when_their_hooks_come(plugin: PluginHarness) -> None:
+    channel = {"id": "c" * 26, "team_id": plugin.world.team("acme").id, "name": "fresh",
+               "display_name": "Fresh", "type": "CHANNEL_TYPE_OPEN", "create_at": 1}
+    created = plugin.fire("ChannelHasBeenCreated", channel=channel)
+    assert seen(plugin, "ChannelHasBeenCreated") == {"name": "fresh"}
+    assert "saved the channel ~fresh" in notes(created, "before")[0]
+    plugin.fire("UserHasBeenCreated")
+    assert seen(plugin, "UserHasBeenCreated") == {"username": "alice"}  # stored already
+    plugin.fire("UserHasLeftTeam", as_user="bob")
+    joined = plugin.fire("UserHasJoinedTeam", as_user="bob")
+    assert seen(plugin, "UserHasJoinedTeam") == {"active": True}
+    assert "added @bob to the team acme" in notes(joined, "before")[0]
+
+
+# -- lifecycle: plugin.(*Environment) ---------------------------------------------------------
+def test_a_lifecycle_hook_fired_on_a_running_plugin_is_said_to_be_one_more_call(
+        plugin: PluginHarness) -> None:
+    result = plugin.fire("OnActivate")
+    assert result.ok
+    assert "a server calls OnActivate only once, when it activates the plugin" in \
+        notes(result, "differs")[0]
+
