@@ -350,13 +350,13 @@ def check_project(
     return report
 
 
-def load_findings(plugin_dir: Path, raw_manifest: object, implemented: Iterable[str]
-                  ) -> list[Finding]:
+def load_findings(raw_manifest: object, implemented: Iterable[str],
+                  uses: list[tuple[str, str]]) -> list[Finding]:
     """What ``dev`` and ``fire`` say when they load a plugin: the findings that make ``mmplug
     check`` fail, except the manifest's (the host says those itself when it reads
-    plugin.json, in the same words)."""
+    plugin.json, in the same words). ``uses``: :func:`cached_api_uses` of the project."""
     against, shown, _ = _against(raw_manifest, None)
     version = parse_version(against)
     found = hook_findings(sorted(implemented), version, shown)
-    found += api_findings(cached_api_uses(plugin_dir), version, shown)
+    found += api_findings(uses, version, shown)
     return [f for f in found if f.severity != "note"]

@@ -123,7 +123,7 @@ class DevTarget:
     def findings(self) -> list[dict[str, str]]:
         """What `mmplug check` fails on for the plugin, as the dev session said it (read here
         again: cached by file times, see mmplug.check)."""
-        from mmplug.check import load_findings
+        from mmplug.check import cached_api_uses, load_findings
         from mmplug.manifest import find_manifest, read_json
 
         folder = Path(str(self.plugin.get("directory") or "."))
@@ -131,7 +131,8 @@ class DevTarget:
             raw = read_json(find_manifest(folder))
         except MmplugError:
             return []
-        return [f.as_dict() for f in load_findings(folder, raw, self.implemented())]
+        found = load_findings(raw, self.implemented(), cached_api_uses(folder))
+        return [f.as_dict() for f in found]
 
     def fire_http(self, init: Message, body: bytes, hook: str = "ServeHTTP") -> FireOutcome:
         """Through the front door, like a browser (API calls are not reported this way)."""

@@ -18,7 +18,7 @@ the event (hook caller, API server worker, stderr reader) and must not block.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -215,6 +215,7 @@ class Session:
         handle.shutdown_problem = None
         self._warn_manifest(handle)
         self._check_server_version(handle)
+        code_read = self._read_code(handle) if self.activate else None
         handle.api = self._start_api(handle)
         process = launch(
             handle.manifest,
@@ -229,10 +230,10 @@ class Session:
         handle.pid = process.pid
         self._emit_log(host_record(handle.id, "debug", "plugin started", pid=process.pid))
         handle.implemented = self._known_hooks(handle.id, handle.client.implemented())
-        if not self.activate:
+        if code_read is None:
             handle.state = "loaded"
             return
-        self._warn_findings(handle)
+        self._warn_findings(handle, code_read())
         if "OnActivate" in handle.implemented:  # while it runs, the plugin is not yet active
             result = self._invoke(handle, "OnActivate", handle.client.new_request("OnActivate"))
             if result.error is not None:
@@ -260,14 +261,43 @@ class Session:
             self._emit_log(load_notice(handle.id,
                                        f"{handle.manifest.path.name}: {finding}{refuses}"))
 
-    def _warn_findings(self, handle: PluginHandle) -> None:
+    @staticmethod
+    def _read_code(handle: PluginHandle) -> Callable[[], list[tuple[str, str]]]:
+        """Read the plugin's code for the PluginAPI methods it calls (``mmplug check``'s
+        reading, cached by file times) on a thread while the plugin starts; returns how to
+        wait for it."""
+        import threading
+
+        box: list[Any] = []
+
+        def read() -> None:
+            try:
+                from mmplug.check import cached_api_uses
+
+                box.append(cached_api_uses(handle.manifest.plugin_dir))
+            except BaseException as exc:  # handed to the caller of wait()
+                box.append(exc)
+
+        reader = threading.Thread(target=read, name="mmplug-read-code", daemon=True)
+        reader.start()
+
+        def wait() -> list[tuple[str, str]]:
+            reader.join()
+            if isinstance(box[0], BaseException):
+                raise box[0]
+            uses: list[tuple[str, str]] = box[0]
+            return uses
+
+        return wait
+
+    def _warn_findings(self, handle: PluginHandle, uses: list[tuple[str, str]]) -> None:
         """What ``mmplug check`` would fail on (a hook a real server never calls, a method
         newer than min_server_version, ...), said when the plugin loads, and again on a
-        reload only if it changed (``handle.findings`` holds them)."""
+        reload only if it changed (``handle.findings`` holds them). ``uses``: the PluginAPI
+        calls of the plugin's code (:meth:`_read_code`)."""
         from mmplug.check import load_findings
 
-        findings = tuple(load_findings(handle.manifest.plugin_dir, handle.manifest.raw,
-                                       handle.implemented))
+        findings = tuple(load_findings(handle.manifest.raw, handle.implemented, uses))
         if findings == handle.findings:
             return
         handle.findings = findings
