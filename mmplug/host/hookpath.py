@@ -105,7 +105,7 @@ class Step:
                            f"{failure.message}")
 
     def ran(self, hook: str) -> str:
-        """``" and ran HOOK on p1, p2"``: the plugins whose ``hook`` the host just ran."""
+        """``", then HOOK ran on p1, p2"``: the plugins whose ``hook`` the host just ran."""
         having = [h.id for h in self.session.plugins.values()
                   if h.state == "active" and hook in h.implemented]
         return f", then {hook} ran on {', '.join(having)}" if having else ""
@@ -748,11 +748,16 @@ def _conclude_push(step: Step, request: Any, result: HookResult) -> None:
 def _conclude_email(step: Step, request: Any, result: HookResult) -> None:
     from mmplug.host.api._entities import find_user
     from mmplug.host.api._pbjson import to_dict
-    from mmplug.host.api.events import MAIL, capture
+    from mmplug.host.api.events import MAIL, capture, email_notifications_on
 
     if _rejection(result):
         step.note(AFTER, "rejected: the server sends no email (not an error)")
         return
+    sent = email_notifications_on(step.ctx)
+    if not sent:
+        step.note(DIFFERS, "the server sends email notifications, and calls this hook, only "
+                           "with EmailSettings.SendEmailNotifications on; it is off here, so "
+                           "the mail event says sent: false")
     try:
         notification = json.loads(bytes(request.email_notification.notification_json) or b"{}")
     except (UnicodeDecodeError, ValueError):
@@ -765,7 +770,7 @@ def _conclude_email(step: Step, request: Any, result: HookResult) -> None:
         recipient = find_user(db, str(content.get("recipient_id", "")))
     email = recipient.email if recipient is not None else ""
     capture(step.ctx, MAIL, {"to": email, "subject": str(content.get("subject", "")),
-                             "html_body": str(content.get("message_html", "")), "sent": True})
+                             "html_body": str(content.get("message_html", "")), "sent": sent})
     step.note(AFTER, f"sent the email notification to {email or 'its recipient'} (captured as "
                      "a mail event)")
 
