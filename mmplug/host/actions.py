@@ -17,7 +17,8 @@ user go through them::
     alice.delete(post)
 
 Channels are named like the CLI names them (``town-square``, ``acme/town-square``,
-``~town-square``) or given by id; users by username (``alice``, ``@alice``) or id. What the
+``~town-square``, a seeded direct or group channel by its label ``alice__bob``) or given by
+id; users by username (``alice``, ``@alice``) or id. What the
 server refuses (a plugin rejects the post, the channel is archived, the command is unknown)
 raises :class:`ActionRefused` with the server's status code and error id.
 
@@ -221,10 +222,16 @@ def find_user_id(session: Session, who: str) -> str:
 
 
 def find_channel_id(session: Session, channel: str) -> str:
-    """The id of ``channel``: an id, a name (``town-square``, ``~town-square``) or
-    ``team/name``. A name in several teams is the first team's (by team name)."""
+    """The id of ``channel``: an id, a name (``town-square``, ``~town-square``),
+    ``team/name``, or a seeded direct or group channel's label (``alice__bob``). A name in
+    several teams is the first team's (by team name)."""
+    from mmplug.host.world import WORLD_META
+
     wanted = channel.lstrip("~")
     team, _, name = wanted.rpartition("/")
+    labels = (session.store.get_meta(WORLD_META) or {}).get("labels") or {}
+    if wanted in labels:
+        return str(labels[wanted])
     with session.store.read() as db:
         row = db.execute("SELECT id FROM channels WHERE id=?", (wanted,)).fetchone()
         if row is None:

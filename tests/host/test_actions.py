@@ -96,6 +96,11 @@ def test_reactions_edits_and_deletes(plugin: PluginHarness) -> None:
     assert stored.delete_at and stored.props["deleteBy"] == plugin.world.user("alice").id
 
 
+def test_direct_and_group_channels_go_by_their_labels(plugin: PluginHarness) -> None:
+    post = plugin.as_user("bob").post("alice__bob", "just us")
+    assert post.channel_id == plugin.world.channel("alice__bob").id
+
+
 def test_unknown_users_and_channels_are_clear_errors(plugin: PluginHarness) -> None:
     from mmplug.errors import UsageError
 
