@@ -145,9 +145,23 @@ class DevTarget:
         result = self.client.fire(spec.go_name, request, plugin_id=self.plugin_id)
         if self.recorder is not None:
             self.recorder.record(result)
-        return FireOutcome(entry_dict(result, 1))
+        return FireOutcome(entry_dict(result, 1), findings=self.findings())
 
-    def fire_http(self, init: Message, body: bytes) -> FireOutcome:
+    def findings(self) -> list[dict[str, str]]:
+        """What `mmplug check` fails on for the plugin, as the dev session said it (read here
+        again: cached by file times, see mmplug.check)."""
+        from mmplug.check import cached_api_uses, load_findings
+        from mmplug.manifest import find_manifest, read_json
+
+        folder = Path(str(self.plugin.get("directory") or "."))
+        try:
+            raw = read_json(find_manifest(folder))
+        except MmplugError:
+            return []
+        found = load_findings(raw, self.implemented(), cached_api_uses(folder))
+        return [f.as_dict() for f in found]
+
+    def fire_http(self, init: Message, body: bytes, hook: str = "ServeHTTP") -> FireOutcome:
         """Through the front door, like a browser (API calls are not reported this way)."""
         import time
 
@@ -155,6 +169,10 @@ class DevTarget:
         from mmplug.cassette.http import _wrap
         from mmplug.host.session import HookResult
 
+        if hook != "ServeHTTP":
+            raise UsageError(f"{hook} cannot be fired into a running mmplug dev",
+                             hint="its metrics listener serves it (the URL is on dev's "
+                                  "screen); or fire it in a session of its own: --local")
         self._check("ServeHTTP")
         if not self.front_door:
             raise MmplugError("the dev session has no front door to send HTTP requests to")
@@ -167,7 +185,7 @@ class DevTarget:
             self.recorder.record(result, http=http)
         entry = entry_dict(result, 1)
         entry["http"] = http
-        return FireOutcome(entry)
+        return FireOutcome(entry, findings=self.findings())
 
 
 def _http(base: str, plugin_id: str, init: Any, body: bytes

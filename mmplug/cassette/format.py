@@ -65,6 +65,7 @@ _ENTRY: dict[str, _Field] = {
     "details": ((str,), False),
     "nested": ((bool,), False),
     "session_start": ((bool,), False),
+    "host": ((list,), False),
 }
 _CALL: dict[str, _Field] = {
     "method": ((str,), True),
@@ -168,6 +169,9 @@ def entry_dict(result: HookResult, seq: int, at_ms: int | None = None,
     }
     if at_ms is not None:
         entry["at_ms"] = at_ms
+    notes = getattr(result, "host", None)
+    if notes:  # what the host did around the call, and what a server does differently
+        entry["host"] = [note.as_dict() for note in notes]
     http = getattr(result, "http", None)
     if http is not None:
         entry["http"] = http

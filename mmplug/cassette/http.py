@@ -56,8 +56,10 @@ class _Gather:
 
 
 def call_http(session: Session, init: Message, body: bytes = b"",
-              plugin_id: str | None = None) -> HttpOutcome:
-    """Send one request to the plugin's ServeHTTP and read the whole answer."""
+              plugin_id: str | None = None, rpc: str = "ServeHTTP") -> HttpOutcome:
+    """Send one request to the plugin's ServeHTTP (or ServeMetrics) and read the whole
+    answer."""
+    from mmplug.host.hookpath import marks
     from mmplug.host.session import HookResult
 
     handle = session.plugin(plugin_id)
@@ -68,14 +70,15 @@ def call_http(session: Session, init: Message, body: bytes = b"",
     started = time.perf_counter()
     try:
         answer = session.serve_http(handle.id, init.method or "GET",  # type: ignore[attr-defined]
-                                    init.url or "/", headers, iter([body]))  # type: ignore[attr-defined]
+                                    init.url or "/", headers, iter([body]),  # type: ignore[attr-defined]
+                                    rpc=rpc)
         payload = answer.read()
         session.drain_output(handle.id)  # what it wrote while answering is
     finally:
         session.remove_observer(gather)
     duration = time.perf_counter() - started
-    result = HookResult("ServeHTTP", handle.id, _wrap(init), None, None,
-                        list(gather.api_calls), list(gather.logs), duration)
+    result = HookResult(rpc, handle.id, _wrap(init), None, None,
+                        list(gather.api_calls), list(gather.logs), duration, host=marks(rpc))
     status = int(answer.status)
     return HttpOutcome(result, http_dict(status, list(answer.headers), payload, body), status,
                        list(answer.headers), payload)

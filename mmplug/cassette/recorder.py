@@ -7,9 +7,10 @@
 
 Each call is written and flushed as it completes, so a cassette survives a crash of the tool
 with every finished call in it. Calls of other plugins are skipped when ``plugin_id`` is given.
-A hook the host ran because of an API call of another hook in flight (a CreatePost that runs
-MessageWillBePosted) is written with ``"nested": true``: a replay does not fire it again, it
-happens again as a consequence of its parent.
+A hook the host ran because of another call (a CreatePost of a hook in flight that runs
+MessageWillBePosted; the MessageHasBeenPosted that follows a fired MessageWillBePosted; the
+hooks after the first one of a user action) is written with ``"nested": true``: a replay does
+not fire it again, it happens again as a consequence of its parent.
 """
 
 from __future__ import annotations
@@ -77,6 +78,12 @@ class CassetteRecorder:
         return bool(collectors(plugin_id)) if collectors is not None else False
 
     # -- observer interface --------------------------------------------------------------
+    def on_hook_start(self, plugin_id: str, hook: str) -> None:
+        """A call that is no consequence of another starts: its line records the clock and
+        ids from here (whatever ran since the last line, a user action's own steps included)."""
+        if self.plugin_id is None or plugin_id == self.plugin_id:
+            self.mark()
+
     def on_hook_call(self, result: HookResult) -> None:
         self.record(result)
 
@@ -93,7 +100,7 @@ class CassetteRecorder:
             if store is not None:
                 self.bind(store)
                 self._pending = (None, None)  # bound during this call: its start is unknown
-        nested = self._nested(result.plugin_id)
+        nested = bool(getattr(result, "nested", False)) or self._nested(result.plugin_id)
         with self._lock:
             out = self._open(result.plugin_id)
             self._seq += 1

@@ -296,7 +296,7 @@ class _Replayer:
         plugin_id = data.get("plugin_id") or None
         if HOOKS_BY_GO_NAME[entry.hook].streaming:
             body = http_body(data.get("http") or {}, "request_body")
-            return call_http(session, request, body, plugin_id=plugin_id).entry
+            return call_http(session, request, body, plugin_id=plugin_id, rpc=entry.hook).entry
         if entry.hook == "OnActivate" and activation.result is not None:
             result, activation.result = activation.result, None
             return entry_dict(result, 0, request=data["request"])

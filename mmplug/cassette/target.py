@@ -32,12 +32,15 @@ class FireOutcome:
     """
 
     def __init__(self, entry: dict[str, Any] | None = None, *,
-                 result: HookResult | None = None, warnings: list[str] | None = None) -> None:
+                 result: HookResult | None = None, warnings: list[str] | None = None,
+                 findings: list[dict[str, str]] | None = None) -> None:
         if (entry is None) == (result is None):
             raise TypeError("FireOutcome takes an entry or a result")
         self._entry = entry
         self._result = result
         self.warnings = list(warnings or [])  # what the host said while loading the plugin
+        # what `mmplug check` fails on: works under mmplug, not (so) on a real server
+        self.findings = list(findings or [])
 
     @property
     def entry(self) -> dict[str, Any]:
@@ -48,6 +51,8 @@ class FireOutcome:
             self._entry = entry_dict(self._result, 1)
         if self.warnings and "warnings" not in self._entry:
             self._entry["warnings"] = self.warnings
+        if self.findings and "findings" not in self._entry:
+            self._entry["findings"] = self.findings
         return self._entry
 
     @property
@@ -72,7 +77,8 @@ class FireTarget(Protocol):
 
     def fire(self, spec: HookSpec, request: Message) -> FireOutcome: ...
 
-    def fire_http(self, init: Message, body: bytes) -> FireOutcome: ...
+    def fire_http(self, init: Message, body: bytes, hook: str = "ServeHTTP") -> FireOutcome:
+        """ServeHTTP (or ServeMetrics: ``hook``) with the request ``init`` and ``body``."""
 
     def close(self) -> None:
         """Let go of the host; safe to call twice (also what leaving the ``with`` does)."""
@@ -265,24 +271,32 @@ class LocalTarget:
                 entry["error"], entry["hint"] = exc.message, exc.hint
                 if exc.details:
                     entry["details"] = exc.details
-                return FireOutcome(entry, warnings=self._capture.warnings)
+                return FireOutcome(entry, warnings=self._capture.warnings,
+                                   findings=self._findings())
         if self.recorder is not None:
             self.recorder.record(result)
-        return FireOutcome(result=result, warnings=self._capture.warnings)
+        return FireOutcome(result=result, warnings=self._capture.warnings,
+                           findings=self._findings())
 
-    def fire_http(self, init: Message, body: bytes) -> FireOutcome:
+    def fire_http(self, init: Message, body: bytes, hook: str = "ServeHTTP") -> FireOutcome:
         from mmplug.cassette.http import call_http
 
         self._start()
         if self._failed is not None:
             raise self._failed
-        self._check_implemented("ServeHTTP")
+        self._check_implemented(hook)
         if self.recorder is not None:
             self.recorder.mark()
-        outcome = call_http(self.session, init, body)
+        outcome = call_http(self.session, init, body, rpc=hook)
         if self.recorder is not None:
             self.recorder.record(outcome.result, http=outcome.http)
-        return FireOutcome(outcome.entry, warnings=self._capture.warnings)
+        return FireOutcome(outcome.entry, warnings=self._capture.warnings,
+                           findings=self._findings())
+
+    def _findings(self) -> list[dict[str, str]]:
+        """The session's `mmplug check` findings about the plugin (said when it loaded)."""
+        handle = self.session.plugins.get(self.plugin_id)
+        return [f.as_dict() for f in handle.findings] if handle is not None else []
 
     def describe(self) -> dict[str, Any]:
         """Which session the hook goes to (fire says it with the result)."""

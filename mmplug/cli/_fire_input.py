@@ -222,7 +222,7 @@ def build_request(target: FireTarget, spec: HookSpec, rest: list[str], plan: Fir
 def send(target: FireTarget, spec: HookSpec, request: Any) -> FireOutcome:
     """Fire ``request`` (from :func:`build_request`) at the target."""
     if spec.streaming:
-        return target.fire_http(request.init, bytes(request.body_chunk))
+        return target.fire_http(request.init, bytes(request.body_chunk), spec.go_name)
     return target.fire(spec, request)
 
 

@@ -311,7 +311,10 @@ class Picker:
         self.out.print(Text(f"→ firing {spec.go_name}"
                             + (f" with your edits: {edits}" if edits else ""), style="bold"))
         outcome = send(self.target, spec, request)
-        _render.print_outcome(self.out, outcome.entry)
+        entry = outcome.entry
+        if self.fired:  # what loading the plugin gave (warnings, findings) is said once
+            entry = {k: v for k, v in entry.items() if k not in ("warnings", "findings")}
+        _render.print_outcome(self.out, entry)
         self.fired += 1
         return True
 

@@ -93,10 +93,12 @@ def result_to_json(result: HookResult, raw: bool = False) -> dict[str, Any]:
         "error": result.error, "duration_s": result.duration_s,
         "api_calls": [api_call_to_json(c, raw) for c in result.api_calls],
         "logs": [log_to_json(r) for r in result.logs],
+        "host": [note.as_dict() for note in result.host],
     }
 
 
 def result_from_json(data: dict[str, Any]) -> HookResult:
+    from mmplug.host.hookpath import HostNote
     from mmplug.host.session import HookResult
 
     request = message_from_json(data["request"])
@@ -105,6 +107,8 @@ def result_from_json(data: dict[str, Any]) -> HookResult:
         data["hook"], data["plugin_id"], request, message_from_json(data["response"]),
         data["error"], [api_call_from_json(c) for c in data["api_calls"]],
         [log_from_json(r) for r in data["logs"]], data["duration_s"],
+        host=[HostNote(str(n.get("kind", "")), str(n.get("text", "")))
+              for n in data.get("host") or []],
     )
 
 

@@ -9,15 +9,16 @@ plugin processes or opens sockets. It is a context manager that always cleans up
         print(result.response, result.api_calls, result.logs)
 
 Observers (recorders, tracers, the CLI's log printer) attach with :meth:`Session.add_observer`
-and receive ``on_hook_call(HookResult)``, ``on_api_call(ApiCall)``, ``on_log(LogRecord)`` and
-``on_event(kind, payload)``; each method is optional. They are called from the thread that saw
+and receive ``on_hook_start(plugin_id, hook)`` (a call that is no consequence of another is
+about to start), ``on_hook_call(HookResult)``, ``on_api_call(ApiCall)``, ``on_log(LogRecord)``
+and ``on_event(kind, payload)``; each method is optional. They are called from the thread that saw
 the event (hook caller, API server worker, stderr reader) and must not block.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -28,10 +29,16 @@ from mmplug.host.ids import random_id
 from mmplug.host.logs import LogRecord, host_record
 from mmplug.host.pipeline import Dispatcher, Observers, Plugins
 
+# The module of the host's log records that say a `mmplug check` finding (``fire`` shows them
+# above its result, the pytest plugin as warnings).
+FINDING_NOTICE = "mmplug.host.finding"
+
 if TYPE_CHECKING:
     from google.protobuf.message import Message
 
+    from mmplug.host.actions import Actor
     from mmplug.host.api import ApiCall
+    from mmplug.host.hookpath import HostNote
     from mmplug.host.plugin_client import HttpResponse, PluginClient
     from mmplug.host.store import Store
     from mmplug.manifest import Manifest
@@ -50,6 +57,11 @@ class HookResult:
     api_calls: list[ApiCall] = field(default_factory=list)
     logs: list[LogRecord] = field(default_factory=list)
     duration_s: float = 0.0
+    # a consequence of another call (run by the host because of it; a replay does not fire it)
+    nested: bool = False
+    # what the host did around a fired hook as the server does, and what differs from a real
+    # server (mmplug.host.hookpath)
+    host: list[HostNote] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -70,6 +82,8 @@ class PluginHandle:
     client: PluginClient | None = field(default=None, repr=False)
     api: Any = field(default=None, repr=False)
     warned: tuple[Any, ...] = field(default=(), repr=False)  # manifest warnings already said
+    # what `mmplug check` finds (works here, not on a real server), said once per change
+    findings: tuple[Any, ...] = field(default=(), repr=False)
 
     @property
     def api_target(self) -> str | None:
@@ -201,6 +215,7 @@ class Session:
         handle.shutdown_problem = None
         self._warn_manifest(handle)
         self._check_server_version(handle)
+        code_read = self._read_code(handle) if self.activate else None
         handle.api = self._start_api(handle)
         process = launch(
             handle.manifest,
@@ -215,9 +230,10 @@ class Session:
         handle.pid = process.pid
         self._emit_log(host_record(handle.id, "debug", "plugin started", pid=process.pid))
         handle.implemented = self._known_hooks(handle.id, handle.client.implemented())
-        if not self.activate:
+        if code_read is None:
             handle.state = "loaded"
             return
+        self._warn_findings(handle, code_read())
         if "OnActivate" in handle.implemented:  # while it runs, the plugin is not yet active
             result = self._invoke(handle, "OnActivate", handle.client.new_request("OnActivate"))
             if result.error is not None:
@@ -242,6 +258,51 @@ class Session:
             refuses = " (mmplug bundle refuses this)" if finding.severity == "error" else ""
             self._emit_log(load_notice(handle.id,
                                        f"{handle.manifest.path.name}: {finding}{refuses}"))
+
+    @staticmethod
+    def _read_code(handle: PluginHandle) -> Callable[[], list[tuple[str, str]]]:
+        """Read the plugin's code for the PluginAPI methods it calls (``mmplug check``'s
+        reading, cached by file times) on a thread while the plugin starts; returns how to
+        wait for it."""
+        import threading
+
+        box: list[Any] = []
+
+        def read() -> None:
+            try:
+                from mmplug.check import cached_api_uses
+
+                box.append(cached_api_uses(handle.manifest.plugin_dir))
+            except BaseException as exc:  # handed to the caller of wait()
+                box.append(exc)
+
+        reader = threading.Thread(target=read, name="mmplug-read-code", daemon=True)
+        reader.start()
+
+        def wait() -> list[tuple[str, str]]:
+            reader.join()
+            if isinstance(box[0], BaseException):
+                raise box[0]
+            uses: list[tuple[str, str]] = box[0]
+            return uses
+
+        return wait
+
+    def _warn_findings(self, handle: PluginHandle, uses: list[tuple[str, str]]) -> None:
+        """What ``mmplug check`` would fail on (a hook a real server never calls, a method
+        newer than min_server_version, ...), said when the plugin loads, and again on a
+        reload only if it changed (``handle.findings`` holds them). ``uses``: the PluginAPI
+        calls of the plugin's code (:meth:`_read_code`)."""
+        from mmplug.check import load_findings
+
+        findings = tuple(load_findings(handle.manifest.raw, handle.implemented, uses))
+        if findings == handle.findings:
+            return
+        handle.findings = findings
+        for finding in findings:
+            record = host_record(handle.id, "warn", finding.line())
+            record.module = FINDING_NOTICE
+            self._emit_log(record)
 
     def _check_server_version(self, handle: PluginHandle) -> None:
         """The server's activation check: a plugin whose ``min_server_version`` is newer than
@@ -423,7 +484,13 @@ class Session:
         plugin_id: str | None = None,
         **fields: Any,
     ) -> HookResult:
-        """Call ``hook`` (Go or snake_case name, any case) on one plugin and report it all."""
+        """Call ``hook`` (Go or snake_case name, any case) on one plugin and report it all.
+
+        The host does around the call what the server does around it (the post of
+        MessageHasBeenPosted is saved first, an allowed MessageWillBePosted is saved and
+        MessageHasBeenPosted follows, ...): :mod:`mmplug.host.hookpath`, whose notes are in
+        the result's ``host``."""
+        from mmplug.host import hookpath
         from mmplug.host.plugin_client import build_request, find_hook
 
         spec = find_hook(hook)
@@ -434,7 +501,7 @@ class Session:
             raise UsageError(f"{spec.go_name} is a stream; use serve_http() for it")
         handle = self._pick(spec.go_name, plugin_id)
         message = build_request(spec, request, fields)
-        return self._invoke(handle, spec.go_name, message)
+        return hookpath.run(self, handle, spec.go_name, message)
 
     def _pick(self, hook: str, plugin_id: str | None) -> PluginHandle:
         if plugin_id is None and len(self.plugins) > 1:
@@ -468,6 +535,9 @@ class Session:
         process.drain_output()
         started = time.perf_counter()
         observers = self._observers
+        nested = observers.begin_call(handle.id)
+        if not nested:  # a recorder notes the clock and ids a replay of this call starts from
+            self._notify("on_hook_start", handle.id, hook)
         collector = observers.open(handle.id)
         try:
             call = client.call(hook, request, timeout)
@@ -478,7 +548,7 @@ class Session:
             observers.close(handle.id, collector)
             self._notify("on_hook_call", HookResult(
                 hook, handle.id, request, None, exc.message, collector.api_calls,
-                collector.logs, time.perf_counter() - started))
+                collector.logs, time.perf_counter() - started, nested))
             raise
         except BaseException:
             observers.close(handle.id, collector)
@@ -486,7 +556,7 @@ class Session:
         process.drain_output()
         observers.close(handle.id, collector)
         result = HookResult(hook, handle.id, request, call.response, call.error,
-                            collector.api_calls, collector.logs, call.duration_s)
+                            collector.api_calls, collector.logs, call.duration_s, nested)
         self._notify("on_hook_call", result)
         return result
 
@@ -497,21 +567,43 @@ class Session:
         path: str,
         headers: Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
         body_iter: Iterable[bytes] = (),
+        rpc: str = "ServeHTTP",
     ) -> HttpResponse:
-        """Send one HTTP request to the plugin's ServeHTTP (the front door uses this)."""
+        """Send one HTTP request to the plugin's ServeHTTP (the front door uses this), or with
+        ``rpc="ServeMetrics"`` to its ServeMetrics."""
+        from mmplug.host.hookpath import marks
         from mmplug.host.plugin_client import HttpResponse
         from mmplug.host.plugin_client import http_init as make_init
 
         handle = self.plugin(plugin_id)
-        if handle.client is None or "ServeHTTP" not in handle.implemented:
+        if handle.client is None or rpc not in handle.implemented:
+            what = "serve HTTP" if rpc == "ServeHTTP" else f"implement {rpc}"
             return HttpResponse(404, [("Content-Type", "text/plain")],
-                                iter([f"plugin {handle.id} does not serve HTTP".encode()]))
+                                iter([f"plugin {handle.id} does not {what}".encode()]))
         init = make_init(handle.id, method, path, headers)
         started = time.perf_counter()
-        response = handle.client.serve_http(init, body_iter)
-        self._notify("on_hook_call", HookResult("ServeHTTP", handle.id, init, None, None,
-                                                duration_s=time.perf_counter() - started))
+        response = handle.client.serve_http(init, body_iter, rpc=rpc)
+        self._notify("on_hook_call", HookResult(rpc, handle.id, init, None, None,
+                                                duration_s=time.perf_counter() - started,
+                                                host=marks(rpc)))
         return response
+
+    def as_user(self, who: str) -> Actor:
+        """A user of the world acting through the server's own paths (post, reply, slash
+        command, react, edit, delete): see :mod:`mmplug.host.actions`."""
+        from mmplug.host.actions import Actor
+
+        return Actor(self, who)
+
+    def host_context(self) -> Any:
+        """An :class:`~mmplug.host.api.ApiContext` for the host's own actions (a user posts,
+        the host saves what a fired hook allowed): the session's store, hooks and events, no
+        calling plugin."""
+        from mmplug.host.api._registry import ApiContext
+
+        return ApiContext(self.store, "", None, self.hooks, self.plugin_control,
+                          emit=self._on_event,
+                          log=lambda level, message, kv: self._on_api_log("", level, message, kv))
 
     # -- events from the plugin side -------------------------------------------------------------
     def add_observer(self, observer: object) -> None:
