@@ -36,7 +36,14 @@ def execute(
 
     check_format(output_format)
     check_seconds(start_timeout=start_timeout, hook_timeout=hook_timeout)
+    from mmplug._json import clean_text
     from mmplug.cli import _fire_input as inputs
+
+    # words that become text in the request (a word that was not UTF-8 keeps its bytes as
+    # surrogates, which no request can carry)
+    hook, message, as_user, channel = (None if word is None else clean_text(word)
+                                       for word in (hook, message, as_user, channel))
+    headers = [clean_text(header) for header in headers or []]
 
     if record is not None:
         from mmplug.cassette.format import check_cassette_path
