@@ -37,6 +37,8 @@ class FirePlan:
     hook_timeout: float = 30.0
     record: Path | None = None
     local: bool = False
+    transport: str = "unix"
+    private: bool = False
 
 
 def read_document(json_text: str | None, file: Path | None) -> Any:
@@ -193,7 +195,8 @@ def open_target(folder: Path, plan: FirePlan) -> Any:
             return DevTarget(client, folder, record=plan.record)
     return LocalTarget(folder, world=plan.world, python=plan.python,
                        start_timeout=plan.start_timeout, hook_timeout=plan.hook_timeout,
-                       record=plan.record, pool=pool)
+                       record=plan.record, pool=pool, transport=plan.transport,
+                       private=plan.private)
 
 
 def fire_on(target: FireTarget, spec: HookSpec, rest: list[str], plan: FirePlan

@@ -12,10 +12,12 @@ from mmplug.cli._options import (
     HOOK_TIMEOUT,
     HOOK_TIMEOUT_S,
     LOG_LEVEL,
+    PRIVATE,
     PYTHON,
     START_TIMEOUT,
     START_TIMEOUT_S,
     STORE,
+    TCP,
     WORLD,
 )
 
@@ -58,6 +60,8 @@ def dev(
     python: Annotated[Optional[str], PYTHON.typer()] = None,  # noqa: UP045
     start_timeout: Annotated[float, START_TIMEOUT.typer()] = START_TIMEOUT_S,
     hook_timeout: Annotated[float, HOOK_TIMEOUT.typer()] = HOOK_TIMEOUT_S,
+    tcp: Annotated[bool, TCP.typer()] = False,
+    private: Annotated[bool, PRIVATE.typer()] = False,
     no_warm: Annotated[
         bool, typer.Option("--no-warm", help="Cold-start every reload (no warm spare).")
     ] = False,
@@ -72,11 +76,12 @@ def dev(
     log lines stream below it; every line also goes to .mmplug/dev.log.
     """
     from mmplug._plugin_files import project_dir
-    from mmplug.cli._options import check_level, check_seconds
+    from mmplug.cli._options import check_level, check_seconds, check_transport
     from mmplug.errors import UsageError
 
     level = check_level(log_level)
     check_seconds(start_timeout=start_timeout, hook_timeout=hook_timeout)
+    transport = check_transport(tcp, private)
     for name, value in (("--port", port), ("--metrics-port", metrics_port)):
         if value is not None and not 0 <= value <= 65535:
             raise UsageError(f"{name} must be a port number (0-65535), not {value}")
@@ -84,6 +89,10 @@ def dev(
     dirs = [Path(project_dir(folder)) for folder in paths] if paths else [Path(project_dir())]
     if attach is not None and len(dirs) != 1:
         raise UsageError("--attach works with exactly one plugin directory")
+    if attach is not None and private:
+        raise UsageError("--private cannot be used with --attach: a plugin started by hand "
+                         "(MMPLUG_DEBUG_LISTEN) serves on TCP and finds the PluginAPI on TCP",
+                         hint="drop --private while you debug (docs/security.md)")
     if record is not None:
         from mmplug.cassette.format import check_cassette_path
 
@@ -98,5 +107,6 @@ def dev(
     loop = DevLoop(dirs, port=port, metrics_port=metrics_port, as_user=as_user, attach=attach,
                    warm=not no_warm, store=store, world=world, fresh=fresh, python=python,
                    start_timeout=start_timeout, hook_timeout=hook_timeout, env=env,
-                   ignore=(record,) if record is not None else ())
+                   ignore=(record,) if record is not None else (), transport=transport,
+                   private=private)
     run_dev(loop, level, record, plain=plain)

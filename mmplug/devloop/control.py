@@ -82,8 +82,9 @@ class ControlServer:
         self._closed = threading.Event()
 
     def start(self) -> Path:
-        state = self.project_dirs[0] / STATE_DIR
-        state.mkdir(parents=True, exist_ok=True)
+        from mmplug.host._private import private_dir
+
+        state = private_dir(self.project_dirs[0] / STATE_DIR)
         path = state / SOCKET_NAME
         if len(str(path)) > MAX_SOCKET_PATH:
             self._tmpdir = Path(tempfile.mkdtemp(prefix="mmplug-dev-"))
@@ -121,8 +122,9 @@ class ControlServer:
     def _write_pointers(self) -> None:
         data = dict(self.info, pid=os.getpid(), socket=str(self.path), frames=["binary"])
         for directory in self.project_dirs:
-            target = directory / STATE_DIR / POINTER_NAME
-            target.parent.mkdir(parents=True, exist_ok=True)
+            from mmplug.host._private import private_dir
+
+            target = private_dir(directory / STATE_DIR) / POINTER_NAME
             temp = target.with_name(f".{POINTER_NAME}.{os.getpid()}")
             fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             with os.fdopen(fd, "w") as handle:

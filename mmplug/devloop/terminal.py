@@ -202,6 +202,9 @@ def run_dev(loop: DevLoop, level: str, record: Path | None, plain: bool = False)
                 raise
             if screen is None:
                 _banner(printer, loop)
+            from mmplug.devloop.exposure import exposure_note
+
+            printer.emit(exposure_note(loop), style="dim")
             stop.wait()
             if screen is not None:
                 printer.screen = None

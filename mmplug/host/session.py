@@ -16,6 +16,7 @@ the event (hook caller, API server worker, stderr reader) and must not block.
 
 from __future__ import annotations
 
+import socket
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -92,10 +93,25 @@ class Session:
         env: Mapping[str, str] | None = None,
         deterministic_clock: bool = False,
         activate: bool = True,
+        transport: str = "unix",
+        private: bool = False,
     ) -> None:
+        """``transport``: how the plugins serve their hooks: ``"unix"``, a socket in a private
+        folder (go-plugin's ``PLUGIN_UNIX_SOCKET_DIR``; the default), or ``"tcp"``, loopback
+        TCP as under the server. ``private``: serve each plugin's PluginAPI on a unix socket
+        in that folder instead of loopback TCP (see docs/security.md)."""
         self.plugin_dirs = [Path(d).resolve() for d in plugin_dirs]
         if not self.plugin_dirs:
             raise UsageError("a session needs at least one plugin directory")
+        if transport not in TRANSPORTS:
+            raise UsageError(f"unknown plugin transport {transport!r}",
+                             hint=f"use one of {', '.join(TRANSPORTS)}")
+        if transport == "unix" and not _HAS_UNIX:  # pragma: no cover - not POSIX
+            transport = "tcp"
+        if private and not _HAS_UNIX:  # pragma: no cover - not POSIX
+            raise UsageError("--private needs unix sockets, which this system lacks")
+        self.transport = transport
+        self.private = private
         self.world = world
         self.fresh = fresh
         self.python = python
@@ -118,9 +134,14 @@ class Session:
         self._started = False
         # launcher.spawn replacement for plugin launches (the dev loop's warm spares)
         self.spawner: Any = None
-        # The loopback port of the next plugin's PluginAPI server (0: any free one); a plugin
-        # started early was told this address (see mmplug.host._prelaunch).
+        # The loopback port of the next plugin's PluginAPI server (0: any free one), or in
+        # private mode its socket (None: a new one); a plugin started early was told this
+        # address (see mmplug.host._prelaunch).
         self.api_port = 0
+        self.api_socket: str | None = None
+        # The private folder of the plugins' (and in private mode the API's) unix sockets:
+        # made on the first start, or adopted from a plugin started early; removed at close.
+        self.socket_dir: Path | None = None
 
     # -- lifecycle ----------------------------------------------------------------------------
     def __enter__(self) -> Session:
@@ -162,6 +183,11 @@ class Session:
 
             shutil.rmtree(self._install_tmp, ignore_errors=True)
             self._install_tmp = None
+        if self.socket_dir is not None:
+            import shutil
+
+            shutil.rmtree(self.socket_dir, ignore_errors=True)
+            self.socket_dir = None
         self._started = False
 
     @property
@@ -210,6 +236,7 @@ class Session:
             start_timeout=self.start_timeout,
             log_sink=self._on_log,
             spawner=self.spawner,
+            socket_dir=str(self._sockets()) if self.transport == "unix" else None,
         )
         handle.client = PluginClient(process, self.hook_timeout)
         handle.pid = process.pid
@@ -272,6 +299,29 @@ class Session:
                                            "which is not a Mattermost hook; it is ignored"))
         return [name for name in names if name in HOOKS_BY_GO_NAME]
 
+    def _sockets(self) -> Path:
+        """The session's private folder for unix sockets (0700, made on first use)."""
+        if self.socket_dir is None:
+            from mmplug.host._private import socket_dir
+
+            self.socket_dir = socket_dir()
+        return self.socket_dir
+
+    def _api_socket(self) -> str | None:
+        """In private mode, the unix socket of the next plugin's PluginAPI server."""
+        if not self.private:
+            return None
+        path, self.api_socket = self.api_socket, None
+        if path is None:
+            import itertools
+
+            for n in itertools.count(1):  # a reload's new server gets a new socket
+                candidate = self._sockets() / f"api-{n}.sock"
+                if not candidate.exists():
+                    path = str(candidate)
+                    break
+        return path
+
     def _start_api(self, handle: PluginHandle) -> Any:
         from mmplug.host.api.server import ApiServer
 
@@ -285,6 +335,7 @@ class Session:
             log_sink=lambda level, message, kv: self._on_api_log(handle.id, level, message, kv),
             emit=self._on_event,
             port=self.api_port,
+            unix_socket=self._api_socket(),
         )
         self.api_port = 0
         api.start()
@@ -559,6 +610,10 @@ class Session:
         from mmplug.host.logs import filter_logs
 
         return filter_logs([r for r in self.logs if r.plugin_id == plugin_id], level)
+
+
+TRANSPORTS = ("unix", "tcp")
+_HAS_UNIX = hasattr(socket, "AF_UNIX")
 
 
 def _is_store(value: object) -> bool:
