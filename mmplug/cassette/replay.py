@@ -50,6 +50,8 @@ class ReplayReport:
     duration_s: float = 0.0  # the whole replay, sessions started and stopped included
     calls_s: float = 0.0  # the time spent replaying calls alone
     entries: list[dict[str, Any]] = field(default_factory=list, repr=False)
+    # a plugin that did not stop as the server expects (no plugin.GRPCController)
+    stop_faults: list[MmplugError] = field(default_factory=list, repr=False)
 
     @property
     def ok(self) -> bool:
@@ -260,6 +262,7 @@ class _Replayer:
         finally:
             parser.join()
             session.store.close()
+        self.report.stop_faults.extend(session.stop_faults())
 
     def _one(self, session: Session, entry: Entry, request: Message | CassetteError | None,
              activation: _Activation) -> None:

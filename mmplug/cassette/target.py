@@ -206,10 +206,18 @@ class LocalTarget:
         self.plugin_id = self.session.plugin().id
 
     def __exit__(self, *exc: object) -> None:
-        self.close()
+        if exc[0] is None:
+            self.close()
+            return
+        try:  # an error is on its way out already: it is the one to tell
+            self.close()
+        except MmplugError:
+            pass
 
     def close(self) -> None:
-        """Stop the plugin (OnDeactivate, shutdown), the session and the store; idempotent."""
+        """Stop the plugin (OnDeactivate, shutdown), the session and the store; idempotent.
+        Raises the fault of a plugin that did not stop as the server expects (no
+        plugin.GRPCController): the fire's result is shown, and the command fails with it."""
         if self._closed:
             return
         self._closed = True
@@ -217,6 +225,7 @@ class LocalTarget:
             self.session.close()
         finally:
             self._close()
+        self.session.raise_stop_faults()
 
     def _close(self) -> None:
         self.store.close()

@@ -72,5 +72,7 @@ def replay(
                              hook_timeout=hook_timeout, world=world, one_cpu=not any_cpu,
                              transport=transport, private=private)
     print_report(output_console(), report)
+    if report.stop_faults:  # the calls replayed, but the plugin did not stop as it should
+        raise report.stop_faults[0]
     if check and not report.ok:
         raise typer.Exit(1)

@@ -61,12 +61,14 @@ def _serve(path: Path, level: str, world: str | None, fresh: bool, store: str | 
 
     from mmplug.cli._console import output_console
     from mmplug.host.logs import LogRecord, level_at_least, render_log
-    from mmplug.host.session import Session
+    from mmplug.host.session import STOP_FAULT, Session
 
     console = output_console(soft_wrap=True)
 
     class Printer:
         def on_log(self, record: LogRecord) -> None:
+            if record.module == STOP_FAULT:
+                return  # the command ends with it as its error
             if level_at_least(record.level, level):
                 console.print(render_log(record))
 
@@ -87,6 +89,7 @@ def _serve(path: Path, level: str, world: str | None, fresh: bool, store: str | 
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
             console.print("stopping...", style="dim")
+    session.raise_stop_faults()
     console.print("plugin deactivated and stopped.", style="dim")
 
 

@@ -307,10 +307,11 @@ class ControlClient:
         return answer.get("result")
 
     def fire(self, hook: str, request: Message | None = None, plugin_id: str | None = None,
-             **fields: Any) -> HookResult:
-        """Fire ``hook`` in the live session; same arguments and result as ``Session.fire``."""
+             hook_timeout: float | None = None, **fields: Any) -> HookResult:
+        """Fire ``hook`` in the live session; same arguments and result as ``Session.fire``
+        (``hook_timeout``: the caller's deadline; the session's own holds too)."""
         data = self.request("fire", hook=hook, request=message_to_json(request, self.binary),
-                            plugin_id=plugin_id, fields=fields)
+                            plugin_id=plugin_id, fields=fields, hook_timeout=hook_timeout)
         return result_from_json(data)
 
     def status(self) -> dict[str, Any]:

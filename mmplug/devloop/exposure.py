@@ -59,9 +59,12 @@ def openings(loop: DevLoop) -> list[Opening]:
         client = handle.client
         shake = client.process.handshake if client is not None else None
         if shake is not None and shake.network == "tcp":
+            close = ("--tcp, as under the server; without it the plugin serves on a private "
+                     "unix socket") if session.transport == "tcp" else (
+                     "the plugin chose TCP although the host offered a private unix socket "
+                     "(PLUGIN_UNIX_SOCKET_DIR); serve there to close it, as the mmplug SDK does")
             found.append(Opening(f"the hooks and Shutdown of {handle.id}", shake.address,
-                                 "--tcp, as under the server; without it the plugin serves "
-                                 "on a private unix socket"))
+                                 close))
     return found
 
 

@@ -224,6 +224,8 @@ def run_dev(loop: DevLoop, level: str, record: Path | None, plain: bool = False)
             log.write("stopped", stamp=True)
             log.close()
     console.print("stopped; nothing left running.", style="dim")
+    if loop.session is not None:
+        loop.session.raise_stop_faults()  # the last stop: the command ends with it
 
 
 def _open_log(loop: DevLoop) -> tuple[DevLog | None, str | None]:

@@ -358,8 +358,12 @@ class Session:
                 from mmplug.host.faults import fault
 
                 handle.shutdown_problem = fault(problem, handle.id)
-                self._emit_log(host_record(handle.id, "warn", handle.shutdown_problem.message,
-                                           hint=handle.shutdown_problem.hint))
+                # warn, as go-plugin logs "plugin failed to exit gracefully"; the commands
+                # that end with the stop end with this error too (raise_stop_faults)
+                record = host_record(handle.id, "warn", handle.shutdown_problem.message,
+                                     hint=handle.shutdown_problem.hint)
+                record.module = STOP_FAULT
+                self._emit_log(record)
             handle.client = None
             # The server forgets a plugin's slash commands when it deactivates (inline SQL:
             # the commands module's imports would add ~10 ms to every stop).
@@ -370,6 +374,19 @@ class Session:
             handle.api = None
         if handle.state != "crashed":
             handle.state = "stopped"
+
+    def stop_faults(self) -> list[MmplugError]:
+        """What went wrong when the plugins were last stopped: a plugin without
+        ``plugin.GRPCController`` (the server waits 2 s, then kills it)."""
+        return [h.shutdown_problem for h in self.plugins.values()
+                if h.shutdown_problem is not None]
+
+    def raise_stop_faults(self) -> None:
+        """Raise the first of :meth:`stop_faults`: a command that ends with the stop (fire,
+        run, replay, check, dev) ends with the fault, in its words, and a non-zero exit."""
+        faults = self.stop_faults()
+        if faults:
+            raise faults[0]
 
     def reload(self, plugin_id: str) -> PluginHandle:
         """Stop the plugin, re-read its manifest, relaunch and activate it (the dev loop)."""
@@ -472,9 +489,12 @@ class Session:
         hook: str,
         request: Message | None = None,
         plugin_id: str | None = None,
+        *,
+        hook_timeout: float | None = None,
         **fields: Any,
     ) -> HookResult:
-        """Call ``hook`` (Go or snake_case name, any case) on one plugin and report it all."""
+        """Call ``hook`` (Go or snake_case name, any case) on one plugin and report it all;
+        ``hook_timeout`` replaces the session's deadline for this call."""
         from mmplug.host.plugin_client import build_request, find_hook
 
         spec = find_hook(hook)
@@ -485,7 +505,7 @@ class Session:
             raise UsageError(f"{spec.go_name} is a stream; use serve_http() for it")
         handle = self._pick(spec.go_name, plugin_id)
         message = build_request(spec, request, fields)
-        return self._invoke(handle, spec.go_name, message)
+        return self._invoke(handle, spec.go_name, message, hook_timeout)
 
     def _pick(self, hook: str, plugin_id: str | None) -> PluginHandle:
         if plugin_id is None and len(self.plugins) > 1:
@@ -612,6 +632,9 @@ class Session:
         return filter_logs([r for r in self.logs if r.plugin_id == plugin_id], level)
 
 
+# The module of the log record a stop fault is said with (commands that end with the fault as
+# their error leave it out of their log stream).
+STOP_FAULT = "mmplug.host.stop"
 TRANSPORTS = ("unix", "tcp")
 _HAS_UNIX = hasattr(socket, "AF_UNIX")
 
