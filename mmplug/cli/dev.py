@@ -89,10 +89,6 @@ def dev(
     dirs = [Path(project_dir(folder)) for folder in paths] if paths else [Path(project_dir())]
     if attach is not None and len(dirs) != 1:
         raise UsageError("--attach works with exactly one plugin directory")
-    if attach is not None and private:
-        raise UsageError("--private cannot be used with --attach: a plugin started by hand "
-                         "(MMPLUG_DEBUG_LISTEN) serves on TCP and finds the PluginAPI on TCP",
-                         hint="drop --private while you debug (docs/security.md)")
     if record is not None:
         from mmplug.cassette.format import check_cassette_path
 
