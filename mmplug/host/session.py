@@ -315,7 +315,7 @@ class Session:
         if path is None:
             import itertools
 
-            for n in itertools.count(1):  # a reload's new server gets a new socket
+            for n in itertools.count(1):  # the first name no running server holds
                 candidate = self._sockets() / f"api-{n}.sock"
                 if not candidate.exists():
                     path = str(candidate)
