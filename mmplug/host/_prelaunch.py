@@ -56,14 +56,14 @@ class Prelaunch:
         self._placeholder: socket.socket | None = None
         self.api_port = 0
         self.api_socket: str | None = None
-        self.socket_dir: Path | None = None  # the session's, once adopted
+        self.socket_dir: str | None = None  # the session's, once adopted
         if transport == "unix" or private:
             from mmplug.host._private import socket_dir
 
             self.socket_dir = socket_dir()
         if private:
             assert self.socket_dir is not None
-            self.api_socket = str(self.socket_dir / "api-1.sock")
+            self.api_socket = os.path.join(self.socket_dir, "api-1.sock")
             api_target = f"unix:{self.api_socket}"
         else:
             self._placeholder = _placeholder()
@@ -71,8 +71,8 @@ class Prelaunch:
             api_target = f"127.0.0.1:{self.api_port}"
         self.command = list(command)
         self.cwd = os.fspath(cwd)
-        sockets = str(self.socket_dir) if transport == "unix" and self.socket_dir else None
-        self.env = plugin_env(api_target, socket_dir=sockets)
+        self.env = plugin_env(api_target,
+                              socket_dir=self.socket_dir if transport == "unix" else None)
         self._lock = threading.Lock()
         self._used = False
         self.hits = 0
@@ -91,7 +91,9 @@ class Prelaunch:
         session.api_port = self.api_port
         session.api_socket = self.api_socket
         if self.socket_dir is not None:
-            session.socket_dir, self.socket_dir = self.socket_dir, None
+            from pathlib import Path
+
+            session.socket_dir, self.socket_dir = Path(self.socket_dir), None
 
     def spawn(self, command: list[str], *, cwd: Path, env: dict[str, str]
               ) -> subprocess.Popen[bytes]:

@@ -11,7 +11,10 @@ docs/security.md.
 from __future__ import annotations
 
 import os
-from pathlib import Path
+
+TYPE_CHECKING = False  # pathlib: a cold fire makes the socket folder before it imports more
+if TYPE_CHECKING:
+    from pathlib import Path
 
 DIR_MODE = 0o700
 FILE_MODE = 0o600
@@ -23,6 +26,8 @@ def private_dir(path: str | os.PathLike[str], *, tighten: bool = True) -> Path:
     """``path`` as a folder only its owner can enter: made with its missing parents, all 0700;
     an existing one of ours is tightened unless ``tighten`` is False (a folder the user named,
     whose mode is the user's business)."""
+    from pathlib import Path
+
     folder = Path(path)
     missing = []
     here = folder
@@ -42,6 +47,8 @@ def private_dir(path: str | os.PathLike[str], *, tighten: bool = True) -> Path:
 def private_file(path: str | os.PathLike[str]) -> Path:
     """``path`` created empty (if missing) so that only its owner can read or write it, before
     anything is written to it; an existing one of ours is tightened."""
+    from pathlib import Path
+
     target = Path(path)
     try:
         fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
@@ -54,10 +61,10 @@ def private_file(path: str | os.PathLike[str]) -> Path:
 
 def tighten_file(path: str | os.PathLike[str]) -> None:
     """Make an existing file of ours 0600 (files another library created beside ours)."""
-    _tighten(Path(path), FILE_MODE)
+    _tighten(path, FILE_MODE)
 
 
-def socket_dir() -> Path:
+def socket_dir() -> str:
     """A new private temporary folder (0700) for unix sockets, in ``$TMPDIR`` when that is
     short, else ``/tmp``: a socket's path must fit the 104-108 bytes of its address. (Not
     tempfile: a cold ``mmplug fire`` makes this folder before it imports anything else.)"""
@@ -72,7 +79,7 @@ def socket_dir() -> Path:
             os.mkdir(path, DIR_MODE)
         except FileExistsError:
             continue
-        return Path(path)
+        return path
 
 
 def _sweep(base: str) -> None:
@@ -97,13 +104,13 @@ def _sweep(base: str) -> None:
             continue
 
 
-def _tighten(path: Path, mode: int) -> None:
+def _tighten(path: str | os.PathLike[str], mode: int) -> None:
     try:
-        info = path.stat()
+        info = os.stat(path)
     except OSError:
         return
     if info.st_uid == os.getuid() and info.st_mode & 0o777 != mode:
         try:
-            path.chmod(mode)
+            os.chmod(path, mode)
         except OSError:
             pass

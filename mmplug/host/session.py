@@ -304,7 +304,7 @@ class Session:
         if self.socket_dir is None:
             from mmplug.host._private import socket_dir
 
-            self.socket_dir = socket_dir()
+            self.socket_dir = Path(socket_dir())
         return self.socket_dir
 
     def _api_socket(self) -> str | None:

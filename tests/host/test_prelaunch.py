@@ -73,8 +73,9 @@ def test_a_session_adopts_what_the_early_process_was_told(parrot_plugin: Path) -
 def test_an_unused_early_process_leaves_no_socket_folder(tmp_path: Path) -> None:
     _script(tmp_path)
     early = Prelaunch([sys.executable, "plugin.py"], tmp_path, private=True)
-    folder = early.socket_dir
-    assert folder is not None and folder.is_dir()
+    assert early.socket_dir is not None
+    folder = Path(early.socket_dir)
+    assert folder.is_dir() and folder.stat().st_mode & 0o777 == 0o700
     assert early.env["MATTERMOST_PLUGIN_API_TARGET"] == f"unix:{folder}/api-1.sock"
     early.close()
     assert not folder.exists()
