@@ -37,6 +37,8 @@ class FirePlan:
     hook_timeout: float = 30.0
     record: Path | None = None
     local: bool = False
+    transport: str = "unix"
+    private: bool = False
 
 
 def read_document(json_text: str | None, file: Path | None) -> Any:
@@ -55,8 +57,15 @@ def read_document(json_text: str | None, file: Path | None) -> Any:
 def read_body(data: str | None) -> bytes | None:
     """``--data``: the body itself, or with ``@FILE`` the bytes of FILE (``@-``: standard
     input), as curl reads it."""
-    if data is None or not data.startswith("@"):
-        return None if data is None else data.encode()
+    if data is None:
+        return None
+    if not data.startswith("@"):
+        try:  # bytes of the command line that were not UTF-8 stay as they were given
+            return data.encode("utf-8", "surrogateescape")
+        except UnicodeEncodeError:
+            from mmplug._json import clean_text
+
+            return clean_text(data).encode()
     name = data[1:]
     if name == "-":
         return sys.stdin.buffer.read()
@@ -80,10 +89,11 @@ def parse_headers(values: list[str]) -> list[tuple[str, str]]:
 def split_args(spec: HookSpec, args: list[str]) -> tuple[Path, list[str]]:
     """The plugin directory and the shortcut arguments among the positional arguments; without
     a plugin directory among them, the project around the current directory."""
+    from mmplug._json import clean_text
     from mmplug._plugin_files import is_plugin_dir
 
     plugin_dirs = [a for a in args if is_plugin_dir(a)]
-    rest = [a for a in args if a not in plugin_dirs]
+    rest = [clean_text(a) for a in args if a not in plugin_dirs]
     if len(plugin_dirs) > 1:
         raise UsageError("fire takes one plugin directory", hint=f"got {', '.join(plugin_dirs)}")
     if spec.go_name == "ExecuteCommand" and rest:
@@ -182,10 +192,12 @@ def open_target(folder: Path, plan: FirePlan) -> Any:
         if client is not None:
             if pool is not None:
                 pool.close()
-            return DevTarget(client, folder, record=plan.record)
+            return DevTarget(client, folder, record=plan.record,
+                             hook_timeout=plan.hook_timeout)
     return LocalTarget(folder, world=plan.world, python=plan.python,
                        start_timeout=plan.start_timeout, hook_timeout=plan.hook_timeout,
-                       record=plan.record, pool=pool)
+                       record=plan.record, pool=pool, transport=plan.transport,
+                       private=plan.private)
 
 
 def fire_on(target: FireTarget, spec: HookSpec, rest: list[str], plan: FirePlan

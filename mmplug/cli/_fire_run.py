@@ -28,15 +28,25 @@ def execute(
     python: str | None = None,
     start_timeout: float = START_TIMEOUT_S,
     hook_timeout: float = HOOK_TIMEOUT_S,
+    tcp: bool = False,
+    private: bool = False,
     local: bool = False,
     list_hooks: bool = False,
 ) -> int:
     """Run one ``mmplug fire``; the exit code (0 hook completed, 1 it failed)."""
-    from mmplug.cli._options import check_format, check_seconds
+    from mmplug.cli._options import check_format, check_seconds, check_transport
 
     check_format(output_format)
     check_seconds(start_timeout=start_timeout, hook_timeout=hook_timeout)
+    transport = check_transport(tcp, private)
+    from mmplug._json import clean_text
     from mmplug.cli import _fire_input as inputs
+
+    # words that become text in the request (a word that was not UTF-8 keeps its bytes as
+    # surrogates, which no request can carry)
+    hook, message, as_user, channel = (None if word is None else clean_text(word)
+                                       for word in (hook, message, as_user, channel))
+    headers = [clean_text(header) for header in headers or []]
 
     if record is not None:
         from mmplug.cassette.format import check_cassette_path
@@ -50,7 +60,8 @@ def execute(
         source="--file" if file is not None else "--json", sets=list(sets or []),
         as_user=as_user, channel=channel, message=message, data=inputs.read_body(data),
         headers=inputs.parse_headers(headers or []), world=world, python=python,
-        start_timeout=start_timeout, hook_timeout=hook_timeout, record=record, local=local)
+        start_timeout=start_timeout, hook_timeout=hook_timeout, record=record, local=local,
+        transport=transport, private=private)
     if hook is None:
         inputs.interactive(plan)
         return 0

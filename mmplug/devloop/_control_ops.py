@@ -13,7 +13,9 @@ def handlers(loop: DevLoop) -> dict[str, Any]:
         from mmplug.devloop._wire import message_from_json, result_to_json
 
         message = message_from_json(request.get("request"))
+        limit = request.get("hook_timeout")
         result = loop.fire(str(request["hook"]), message, request.get("plugin_id"),
+                           hook_timeout=float(limit) if limit else None,
                            **dict(request.get("fields") or {}))
         return result_to_json(result, raw=bool(request.get("binary")))
 

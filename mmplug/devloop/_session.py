@@ -27,6 +27,10 @@ class DevSession(Session):
     def __init__(self, plugin_dirs: Iterable[str | Path], *, attach: str | None = None,
                  **kwargs: Any) -> None:
         super().__init__(plugin_dirs, **kwargs)
+        if attach is not None and self.private:
+            raise UsageError("--private cannot be used with --attach: a plugin started by hand "
+                             "(MMPLUG_DEBUG_LISTEN) serves on TCP and finds the PluginAPI on "
+                             "TCP", hint="drop --private while you debug (docs/security.md)")
         self.attach = attach
         self.start_errors: dict[str, MmplugError] = {}
         self.reaper: Reaper | None = None  # set: old processes exit in the background

@@ -36,7 +36,9 @@ class PluginStatus:
 
     id: str
     directory: str
-    state: str = "starting"  # starting | active | failed | crashed | given-up | attached | waiting
+    # starting | active | stuck (a hook ran past its deadline) | failed | crashed | given-up |
+    # attached | waiting
+    state: str = "starting"
     pid: int = 0
     implemented: list[str] = field(default_factory=list)
     last_reload: Reload | None = None
@@ -54,6 +56,7 @@ class PluginStatus:
 
 
 _STATE_STYLE = {"active": "bold green", "attached": "bold green", "starting": "yellow",
+                "stuck": "bold yellow",
                 "failed": "bold red", "crashed": "bold red", "given-up": "bold red",
                 "stopped": "dim", "waiting": "yellow"}
 

@@ -22,6 +22,7 @@ ENV_API_TARGET = "MATTERMOST_PLUGIN_API_TARGET"
 ENV_PROTOCOL_VERSIONS = "PLUGIN_PROTOCOL_VERSIONS"
 ENV_MIN_PORT = "PLUGIN_MIN_PORT"
 ENV_MAX_PORT = "PLUGIN_MAX_PORT"
+ENV_UNIX_SOCKET_DIR = "PLUGIN_UNIX_SOCKET_DIR"
 APP_PROTOCOL_VERSIONS = (1,)
 MIN_PORT, MAX_PORT = 10000, 25000
 VENV_PYTHONS = ("venv/bin/python", "venv/bin/python3", ".venv/bin/python", ".venv/bin/python3")
@@ -172,8 +173,13 @@ def _absolute(command: str) -> str:
     return os.path.abspath(command) if os.sep in command else command
 
 
-def plugin_env(api_target: str | None, extra: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The child's environment: ours, then ``extra``, then the go-plugin variables (last wins)."""
+def plugin_env(api_target: str | None, extra: Mapping[str, str] | None = None,
+               socket_dir: str | None = None) -> dict[str, str]:
+    """The child's environment: ours, then ``extra``, then the go-plugin variables (last wins).
+
+    ``socket_dir``: the private folder the plugin serves its unix socket in (go-plugin's
+    ``PLUGIN_UNIX_SOCKET_DIR``); None for loopback TCP, as under the server, whose go-plugin
+    client does not set it (nor does the plugin inherit one of ours then)."""
     from mmplug.host import FORK_SUPPORT_ENV, FORK_SUPPORT_SET_BY_US
     from mmplug.protocol.grpc_env import CHOSEN_HERE, EXPERIMENTS_ENV
 
@@ -189,4 +195,8 @@ def plugin_env(api_target: str | None, extra: Mapping[str, str] | None = None) -
     env[ENV_MAX_PORT] = str(MAX_PORT)
     if api_target:
         env[ENV_API_TARGET] = api_target
+    if socket_dir:
+        env[ENV_UNIX_SOCKET_DIR] = socket_dir
+    else:
+        env.pop(ENV_UNIX_SOCKET_DIR, None)
     return env

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from mmplug.errors import StoreError
+from mmplug.host._private import tighten_file
 from mmplug.host.clock import Clock, SystemClock
 from mmplug.host.ids import IdGenerator
 
@@ -51,6 +52,20 @@ def _connect(target: str, image: bytes | None = None) -> sqlite3.Connection:
     return conn
 
 
+def _private_store_file(path: Path) -> None:
+    """``path`` (a database file) readable by its owner only, before SQLite writes to it; the
+    project's ``.mmplug/`` around it 0700 (a folder the user named is made, not changed)."""
+    from mmplug.host import STATE_DIR
+    from mmplug.host._private import private_dir, private_file
+
+    parent = path.absolute().parent
+    state = next((p for p in (parent, *parent.parents) if p.name == STATE_DIR), None)
+    if state is not None:
+        private_dir(state)
+    private_dir(parent, tighten=parent == state)
+    private_file(path)
+
+
 class Store:
     """A SQLite database with the fake host's schema.
 
@@ -71,7 +86,13 @@ class Store:
         target = str(path)
         try:
             if target != MEMORY:
-                Path(target).parent.mkdir(parents=True, exist_ok=True)
+                _private_store_file(Path(target))
+        except OSError as exc:
+            raise StoreError(f"cannot create the state database {target}: "
+                             f"{exc.strerror or exc}",
+                             hint="check the folder's permissions, or pass --store with a "
+                             "path you can write to") from None
+        try:
             conn = _connect(target)
             if target != MEMORY:
                 conn.execute("PRAGMA journal_mode = WAL")
@@ -83,6 +104,9 @@ class Store:
                 f"cannot open the state database {target}: {exc}",
                 hint="start over with `--fresh`, or delete the file if it is not a database",
             ) from None
+        if target != MEMORY:  # SQLite gives them the database's mode; older ones are tightened
+            for suffix in ("-wal", "-shm", "-journal"):
+                tighten_file(f"{target}{suffix}")
         return store
 
     @classmethod
@@ -225,10 +249,11 @@ class Store:
             )
 
     def snapshot(self, dest: str | Path) -> Path:
-        """Copy the whole database to ``dest`` (online backup; consistent)."""
+        """Copy the whole database to ``dest`` (online backup; consistent; 0600 like the
+        store)."""
         dest = Path(dest)
-        dest.parent.mkdir(parents=True, exist_ok=True)
         tmp = dest.with_suffix(dest.suffix + ".tmp")
+        _private_store_file(tmp)
         with self._lock:
             target = sqlite3.connect(tmp)
             try:
