@@ -37,6 +37,10 @@ def openings(loop: DevLoop) -> list[Opening]:
         if door.metrics_url:
             found.append(Opening("the metrics listener", door.metrics_url,
                                  "leave out --metrics-port to close it"))
+    explorer = getattr(loop, "explorer", None)
+    if explorer is not None and getattr(explorer, "port", 0):
+        found.append(Opening("the Plugin Explorer", explorer.url,
+                             "every request needs its random token; --no-explorer closes it"))
     session = loop.session
     if session is None:
         return found

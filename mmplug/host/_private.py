@@ -64,6 +64,28 @@ def tighten_file(path: str | os.PathLike[str]) -> None:
     _tighten(path, FILE_MODE)
 
 
+def private_database(path: str | os.PathLike[str]) -> None:
+    """A database file (the state store, the explorer's trace) readable by its owner only,
+    before SQLite writes to it; the project's ``.mmplug/`` around it 0700 (a folder the user
+    named is made, not changed)."""
+    from pathlib import Path
+
+    from mmplug.host import STATE_DIR
+
+    parent = Path(path).absolute().parent
+    state = next((p for p in (parent, *parent.parents) if p.name == STATE_DIR), None)
+    if state is not None:
+        private_dir(state)
+    private_dir(parent, tighten=parent == state)
+    private_file(path)
+
+
+def tighten_database(path: str | os.PathLike[str]) -> None:
+    """SQLite gives a database's journal files the database's mode; older ones are tightened."""
+    for suffix in ("-wal", "-shm", "-journal"):
+        tighten_file(f"{os.fspath(path)}{suffix}")
+
+
 def socket_dir() -> str:
     """A new private temporary folder (0700) for unix sockets, in ``$TMPDIR`` when that is
     short, else ``/tmp``: a socket's path must fit the 104-108 bytes of its address. (Not

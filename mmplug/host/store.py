@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from mmplug.errors import StoreError
-from mmplug.host._private import tighten_file
+from mmplug.host._private import private_database, tighten_database
 from mmplug.host.clock import Clock, SystemClock
 from mmplug.host.ids import IdGenerator
 
@@ -52,20 +52,6 @@ def _connect(target: str, image: bytes | None = None) -> sqlite3.Connection:
     return conn
 
 
-def _private_store_file(path: Path) -> None:
-    """``path`` (a database file) readable by its owner only, before SQLite writes to it; the
-    project's ``.mmplug/`` around it 0700 (a folder the user named is made, not changed)."""
-    from mmplug.host import STATE_DIR
-    from mmplug.host._private import private_dir, private_file
-
-    parent = path.absolute().parent
-    state = next((p for p in (parent, *parent.parents) if p.name == STATE_DIR), None)
-    if state is not None:
-        private_dir(state)
-    private_dir(parent, tighten=parent == state)
-    private_file(path)
-
-
 class Store:
     """A SQLite database with the fake host's schema.
 
@@ -86,7 +72,7 @@ class Store:
         target = str(path)
         try:
             if target != MEMORY:
-                _private_store_file(Path(target))
+                private_database(Path(target))
         except OSError as exc:
             raise StoreError(f"cannot create the state database {target}: "
                              f"{exc.strerror or exc}",
@@ -104,9 +90,8 @@ class Store:
                 f"cannot open the state database {target}: {exc}",
                 hint="start over with `--fresh`, or delete the file if it is not a database",
             ) from None
-        if target != MEMORY:  # SQLite gives them the database's mode; older ones are tightened
-            for suffix in ("-wal", "-shm", "-journal"):
-                tighten_file(f"{target}{suffix}")
+        if target != MEMORY:
+            tighten_database(target)
         return store
 
     @classmethod
@@ -253,7 +238,7 @@ class Store:
         store)."""
         dest = Path(dest)
         tmp = dest.with_suffix(dest.suffix + ".tmp")
-        _private_store_file(tmp)
+        private_database(tmp)
         with self._lock:
             target = sqlite3.connect(tmp)
             try:
