@@ -81,8 +81,8 @@ class KeepingTarget:
     def fire(self, spec: Any, request: Any) -> Any:
         raise Sent(spec.go_name, request.SerializeToString(deterministic=True))
 
-    def fire_http(self, init: Any, body: bytes) -> Any:
-        raise Sent("ServeHTTP", init.SerializeToString(deterministic=True) + b"|" + body)
+    def fire_http(self, init: Any, body: bytes, hook: str = "ServeHTTP") -> Any:
+        raise Sent(hook, init.SerializeToString(deterministic=True) + b"|" + body)
 
 
 @pytest.fixture()
