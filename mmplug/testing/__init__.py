@@ -31,7 +31,14 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 import mmplug._grpc_fork  # noqa: F401  (before any test module imports grpc)
-from mmplug.testing._harness import PluginHarness, PostRejected, Recorder, WorldView
+from mmplug.testing._harness import (
+    Activated,
+    PluginHarness,
+    PostRejected,
+    Recorder,
+    SessionState,
+    WorldView,
+)
 
 if TYPE_CHECKING:
     from mmplug.host.session import Session
@@ -112,9 +119,8 @@ def mmplug_session(
                     pytrace=False)
     try:
         _warn_about_loading(session)
-        snapshot = tmp_path_factory.mktemp("mmplug") / "activated.db"
-        session.store.snapshot(snapshot)
-        session.__dict__["_mmplug_testing"] = (recorder, snapshot)
+        activated = Activated(session.store, lambda: tmp_path_factory.mktemp("mmplug"))
+        session.__dict__["_mmplug_testing"] = SessionState(recorder, activated)
         yield session
     finally:
         session.close()
