@@ -12,7 +12,10 @@ Fixtures (all lazy: nothing of the fake host is imported until a test asks for t
 - ``plugin`` -> :class:`PluginHarness`: the plugin under test, freshly reset for each test;
 - ``mmplug_session``: the module's :class:`~mmplug.host.session.Session` (one plugin process
   per test module, activated once; the store is restored to its state right after activation
-  before every test, and stubs are removed);
+  before every test, and stubs are removed). ``--mmplug-scope package`` or ``session`` (ini
+  ``mmplug_scope``) keeps one process for a directory of test modules or for the whole run:
+  the plugin's in-memory state then carries over between modules (``plugin.reload()`` for a
+  fresh process);
 - ``mmplug_plugin_dir``, ``mmplug_world``, ``mmplug_python``: override them (session or module
   scope) in a ``conftest.py``, or use ``--mmplug-plugin-dir``, ``--mmplug-world``,
   ``--mmplug-python`` or the ini keys ``mmplug_plugin_dir`` / ``mmplug_world``.
@@ -24,7 +27,7 @@ upwards. See docs/testing.md.
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -45,6 +48,9 @@ if TYPE_CHECKING:
 
 __all__ = ["PluginHarness", "PostRejected", "WorldView"]
 
+# How long one plugin process lives (--mmplug-scope, the ini key mmplug_scope).
+SCOPES = ("module", "package", "session")
+
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("mmplug", "mmplug fake host")
@@ -55,7 +61,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--mmplug-python", default=None,
                     help="interpreter for the plugin process (default: the one running pytest)")
     parser.addini("mmplug_plugin_dir", "plugin directory for the `plugin` fixture", default="")
+    group.addoption("--mmplug-scope", default=None, choices=SCOPES,
+                    help="how long one plugin process lives: a test module (default), a "
+                         "package (directory of test files) or the whole session")
     parser.addini("mmplug_world", "world seeded into each test store", default="")
+    parser.addini("mmplug_scope", "how long one plugin process lives: module (default), "
+                  "package or session", default="")
 
 
 def _find_plugin_dir(start: Path) -> Path | None:
@@ -95,39 +106,121 @@ def mmplug_python(pytestconfig: pytest.Config) -> str:
     return str(pytestconfig.getoption("mmplug_python") or sys.executable)
 
 
+def _scope(config: pytest.Config) -> str:
+    """How long one plugin process lives: ``--mmplug-scope``, else the ini key."""
+    return str(config.getoption("mmplug_scope") or config.getini("mmplug_scope") or "module")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    scope = _scope(config)
+    if scope not in SCOPES:
+        raise pytest.UsageError(f"mmplug_scope = {scope!r} is not a scope mmplug knows; "
+                                f"use one of {', '.join(SCOPES)} (the default is module)")
+
+
 @pytest.fixture(scope="module")
 def mmplug_session(
-    mmplug_plugin_dir: Path, mmplug_world: str | None, mmplug_python: str,
-    tmp_path_factory: pytest.TempPathFactory,
+    request: pytest.FixtureRequest, mmplug_plugin_dir: Path, mmplug_world: str | None,
+    mmplug_python: str, tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Session]:
-    """One fake-host session per test module, in memory; always closed, even on failures."""
+    """The fake-host session of this test module, in memory; always closed, even on failures.
+
+    One per module by default; with ``--mmplug-scope package`` or ``session`` the modules of
+    a directory, or of the whole run, share one (kept by ``_mmplug_kept``)."""
+    scope = _scope(request.config)
+
+    def start() -> Session | str:
+        return _start(mmplug_plugin_dir, mmplug_world, mmplug_python, tmp_path_factory)
+
+    if scope != "module":
+        kept: _Kept = request.getfixturevalue("_mmplug_kept")
+        where = request.path.parent if scope == "package" else None
+        started = kept.session((where, mmplug_plugin_dir, mmplug_world, mmplug_python), start)
+        if isinstance(started, str):
+            pytest.fail(started, pytrace=False)
+        yield started
+        return
+    started = start()
+    if isinstance(started, str):
+        pytest.fail(started, pytrace=False)
+    try:
+        yield started
+    finally:
+        started.close()
+    faults = _stop_faults(started, mmplug_plugin_dir)
+    if faults:
+        pytest.fail(faults, pytrace=False)
+
+
+def _start(plugin_dir: Path, world_name: str | None, python: str,
+           tmp_path_factory: pytest.TempPathFactory) -> Session | str:
+    """A started session with the pytest plugin's state, or why it did not start."""
     from mmplug.errors import MmplugError
     from mmplug.host.session import Session
 
-    problem: str | None = None
     try:
-        world = _load_world(mmplug_world)
-        session = Session([mmplug_plugin_dir], store=":memory:", world=world,
-                          python=mmplug_python)
+        world = _load_world(world_name)
+        session = Session([plugin_dir], store=":memory:", world=world, python=python)
         recorder = Recorder()
         session.add_observer(recorder)
         session.start()
     except MmplugError as exc:
-        problem = exc.render()
-    if problem is not None:  # outside the except block: no chained traceback in the report
-        pytest.fail(f"mmplug: the plugin in {mmplug_plugin_dir} did not start:\n{problem}",
-                    pytrace=False)
+        return f"mmplug: the plugin in {plugin_dir} did not start:\n{exc.render()}"
     try:
         _warn_about_loading(session)
         activated = Activated(session.store, lambda: tmp_path_factory.mktemp("mmplug"))
-        session.__dict__["_mmplug_testing"] = SessionState(recorder, activated)
-        yield session
-    finally:
+    except BaseException:
         session.close()
+        raise
+    session.__dict__["_mmplug_testing"] = SessionState(recorder, activated)
+    return session
+
+
+def _stop_faults(session: Session, plugin_dir: Path) -> str:
+    """What went wrong when the session stopped (e.g. no plugin.GRPCController: the server
+    would kill the plugin after 2 s), as a report; empty when nothing did."""
     faults = session.stop_faults()
-    if faults:  # e.g. no plugin.GRPCController: the server would kill the plugin after 2 s
-        pytest.fail(f"mmplug: the plugin in {mmplug_plugin_dir} did not stop as the server "
-                    f"expects:\n{faults[0].render()}", pytrace=False)
+    if not faults:
+        return ""
+    return (f"mmplug: the plugin in {plugin_dir} did not stop as the server expects:\n"
+            f"{faults[0].render()}")
+
+
+class _Kept:
+    """The session kept across test modules (``--mmplug-scope package`` or ``session``): one
+    at a time; modules asking for another plugin, world or interpreter (or, per package,
+    another directory) stop it and start theirs."""
+
+    def __init__(self) -> None:
+        self.key: object = None
+        self.started: Session | str | None = None
+        self.faults: list[str] = []
+
+    def session(self, key: object, start: Callable[[], Session | str]) -> Session | str:
+        if self.started is None or key != self.key:
+            self.close()
+            self.key, self.started = key, start()
+        return self.started
+
+    def close(self) -> None:
+        started, self.started = self.started, None
+        if started is not None and not isinstance(started, str):
+            started.close()
+            report = _stop_faults(started, started.plugin_dirs[0])
+            if report:
+                self.faults.append(report)
+
+
+@pytest.fixture(scope="session")
+def _mmplug_kept() -> Iterator[_Kept]:
+    """The session kept across modules, stopped at the end of the run."""
+    kept = _Kept()
+    try:
+        yield kept
+    finally:
+        kept.close()
+    if kept.faults:
+        pytest.fail("\n".join(kept.faults), pytrace=False)
 
 
 class MmplugLoadWarning(UserWarning):
