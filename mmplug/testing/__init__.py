@@ -29,7 +29,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -146,7 +146,7 @@ def mmplug_session(
     try:
         yield started
     finally:
-        started.close()
+        _close(started)
     faults = _stop_faults(started, mmplug_plugin_dir)
     if faults:
         pytest.fail(faults, pytrace=False)
@@ -156,24 +156,43 @@ def _start(plugin_dir: Path, world_name: str | None, python: str,
            tmp_path_factory: pytest.TempPathFactory) -> Session | str:
     """A started session with the pytest plugin's state, or why it did not start."""
     from mmplug.errors import MmplugError
+    from mmplug.host.clock import SystemClock
     from mmplug.host.session import Session
+    from mmplug.host.world_cache import seeded_memory_store
 
+    store = None
     try:
-        world = _load_world(world_name)
-        session = Session([plugin_dir], store=":memory:", world=world, python=python)
+        # the seeded world from the image cache (as for `mmplug fire`), on the real clock
+        store = seeded_memory_store(world_name or "default")
+        store.clock = SystemClock()
+        session = Session([plugin_dir], store=store, python=python)
         recorder = Recorder()
         session.add_observer(recorder)
         session.start()
     except MmplugError as exc:
+        if store is not None:
+            store.close()
         return f"mmplug: the plugin in {plugin_dir} did not start:\n{exc.render()}"
+    except BaseException:
+        if store is not None:
+            store.close()
+        raise
     try:
         _warn_about_loading(session)
         activated = Activated(session.store, lambda: tmp_path_factory.mktemp("mmplug"))
     except BaseException:
-        session.close()
+        _close(session)
         raise
     session.__dict__["_mmplug_testing"] = SessionState(recorder, activated)
     return session
+
+
+def _close(session: Session) -> None:
+    """Stop the session, then close its store (the pytest plugin's, not the session's)."""
+    try:
+        session.close()
+    finally:
+        session.store.close()
 
 
 def _stop_faults(session: Session, plugin_dir: Path) -> str:
@@ -205,7 +224,7 @@ class _Kept:
     def close(self) -> None:
         started, self.started = self.started, None
         if started is not None and not isinstance(started, str):
-            started.close()
+            _close(started)
             report = _stop_faults(started, started.plugin_dirs[0])
             if report:
                 self.faults.append(report)
@@ -240,14 +259,6 @@ def _warn_about_loading(session: Session) -> None:
     for record in session.logs:
         if record.source == "host" and record.module in (LOAD_NOTICE, FINDING_NOTICE):
             warnings.warn(MmplugLoadWarning(record.message), stacklevel=2)
-
-
-def _load_world(name: str | None) -> Any:
-    if name is None:
-        return None
-    from mmplug.host.world import load_world
-
-    return load_world(name)
 
 
 @pytest.fixture
