@@ -41,7 +41,9 @@ def test_{name}(plugin):
     result = plugin.fire("MessageWillBePosted", post={{"message": "hi"}})
     assert result.ok, result.error
     with open(os.environ["SCOPE_REPORT"], "a") as report:
-        report.write(f"{name} {{plugin.handle.pid}} {{result.response.modified_post.message}}\\n")
+        worker = os.environ.get("PYTEST_XDIST_WORKER", "-")
+        report.write(f"{name} {{plugin.handle.pid}} {{result.response.modified_post.message}} "
+                     f"{{worker}}\\n")
 '''
 
 
@@ -62,6 +64,13 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def run(project: Path, tmp_path: Path, *args: str) -> dict[str, tuple[str, str]]:
     """Run the project's tests; for each test module, the pid of the plugin process it saw
     and how many posts that process had counted."""
+    return {name: (pid, seen) for name, (pid, seen, _) in run_on_workers(
+        project, tmp_path, *args).items()}
+
+
+def run_on_workers(project: Path, tmp_path: Path, *args: str,
+                   ) -> dict[str, tuple[str, str, str]]:
+    """:func:`run`, with the pytest-xdist worker that ran each module ("-" for none)."""
     report = tmp_path / "report.txt"
     env = {k: v for k, v in os.environ.items() if k != "PYTEST_ADDOPTS"}
     env["SCOPE_REPORT"] = str(report)
@@ -70,7 +79,7 @@ def run(project: Path, tmp_path: Path, *args: str) -> dict[str, tuple[str, str]]
                           text=True, timeout=110, env=env)
     assert "3 passed" in done.stdout, done.stdout[-3000:] + done.stderr[-2000:]
     lines = [line.split() for line in report.read_text().splitlines()]
-    return {name: (pid, seen) for name, pid, seen in lines}
+    return {name: (pid, seen, worker) for name, pid, seen, worker in lines}
 
 
 def test_one_process_per_module_by_default(project: Path, tmp_path: Path) -> None:
@@ -128,3 +137,20 @@ def test_a_plugin_that_does_not_start_is_tried_once_for_the_run(tmp_path: Path) 
     assert "2 errors" in done.stdout, done.stdout[-3000:]
     assert done.stdout.count("did not start") >= 2 and "no database configured" in done.stdout
     assert (tmp_path / "starts").read_text().count("start") == 1
+
+
+@pytest.mark.parametrize("scope", ["module", "session"])
+def test_parallel_workers_each_run_their_own(project: Path, tmp_path: Path, scope: str) -> None:
+    """`pytest -n 2` (pytest-xdist): every worker starts its own plugin processes, each with
+    its own in-memory store, private socket folder and loopback port; nothing is shared."""
+    seen = run_on_workers(project, tmp_path, "-n", "2", "--dist", "loadfile",
+                          "--mmplug-scope", scope)
+    assert {worker for _, _, worker in seen.values()} <= {"gw0", "gw1"}
+    pids = {pid for pid, _, _ in seen.values()}
+    if scope == "module":
+        assert len(pids) == 3
+    else:  # one process per worker, whichever modules it ran
+        by_worker = {worker: {pid for pid, _, w in seen.values() if w == worker}
+                     for _, _, worker in seen.values()}
+        assert all(len(worker_pids) == 1 for worker_pids in by_worker.values())
+        assert len(pids) == len(by_worker)
