@@ -5,7 +5,8 @@ many pure-Python tests.
 
 A project made by ``mmplug new -t minimal``, its tests replaced by N generated ones (default
 sizes 10, 50, 100 and 200), run with ``python -m pytest -q`` in a fresh process as an author
-runs it, with mmplug's pytest plugin the only one loaded. The cases, interleaved run by run within each round so load hits them alike:
+runs it, with mmplug's pytest plugin the only one loaded. The cases, interleaved run by run
+within each round so load hits them alike:
 
 - pure: N tests that check the plugin's settings class (no plugin process; the baseline);
 - hook, one module: N tests in one module, each ``assert plugin.fire("OnDeactivate").ok``;
@@ -50,7 +51,8 @@ def write_suite(root: Path, template: str, count: int, per_module: int) -> None:
     tests.mkdir()
     header = "from triv.plugin import Settings\n" if "Settings" in template else ""
     for start in range(0, count, per_module):
-        body = "".join(template.format(i=i + 1) for i in range(start, min(count, start + per_module)))
+        end = min(count, start + per_module)
+        body = "".join(template.format(i=i + 1) for i in range(start, end))
         (tests / f"test_m{start // per_module:02d}.py").write_text(header + body)
 
 
