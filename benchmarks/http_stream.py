@@ -13,7 +13,8 @@ ServeHTTP counts the uploaded bytes / writes the download in 1 MiB pieces. Three
 
 Every server is warmed before it is measured, as `mmplug dev` is (a first upload and download
 of a quarter of the size), and every server process gets the malloc settings `mmplug dev`
-applies to itself (mmplug.devloop._memory): a plain aiohttp server under glibc's defaults runs
+applies to itself (mmplug.devloop._memory) and grpcio's I/O as mmplug chooses it for its own
+processes (mmplug.protocol.grpc_env): a plain aiohttp server under glibc's defaults runs
 several times slower before its first large download than after it, which made earlier
 baselines flatter the front door. The client streams from/to memory with a 1 MiB buffer.
 Prints throughput and the ratios, the peak RSS (VmHWM) of the host (`mmplug dev`) and of the
@@ -54,8 +55,11 @@ class Stream(Plugin):
 if __name__ == "__main__":
     serve(Stream)
 '''
-# Every server process of this benchmark starts with the malloc settings of `mmplug dev`.
-TUNE = "from mmplug.devloop._memory import tune_for_streaming; tune_for_streaming()\n"
+# Every server process of this benchmark starts with the malloc settings of `mmplug dev` and
+# grpcio's I/O as mmplug's host and SDK choose it for themselves (mmplug.protocol.grpc_env):
+# the relay's grpcio server and client with grpc's defaults would be a slower baseline.
+TUNE = ("from mmplug.devloop._memory import tune_for_streaming; tune_for_streaming()\n"
+        "import mmplug.protocol.grpc_env\n")
 
 BASELINE = TUNE + '''import sys
 from aiohttp import web
