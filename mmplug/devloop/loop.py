@@ -31,10 +31,10 @@ from mmplug.errors import MmplugError, UsageError
 from mmplug.host.faults import report
 
 if TYPE_CHECKING:
-    from mmplug.devloop._session import DevSession
+    from mmplug.devloop.attach import Attachment
     from mmplug.devloop.frontdoor import Exchange, FrontDoor, Route
     from mmplug.devloop.watch import Save
-    from mmplug.host.session import HookResult, PluginHandle
+    from mmplug.host.session import HookResult, PluginHandle, Session
 
 
 class DevLoop:
@@ -63,7 +63,7 @@ class DevLoop:
         self.attach = attach
         self.ignore = ignore  # files we write into the project (a cassette): not saves
         self.session_args = session_args
-        self.session: DevSession | None = None
+        self.session: Session | None = None
         self.front_door: FrontDoor | None = None
         self.status: dict[str, PluginStatus] = {}
         self.start_errors: dict[str, MmplugError] = {}
@@ -81,6 +81,7 @@ class DevLoop:
         self._acting: dict[str, tuple[str | None, str]] = {}  # X-Mmplug-User values seen
         self.pool: Any = None
         self.reaper: Reaper | None = None
+        self.attachment: Attachment | None = None
 
     # -- lifecycle ----------------------------------------------------------------------------
     def __enter__(self) -> DevLoop:
@@ -99,17 +100,28 @@ class DevLoop:
             raise
 
     def _start_session(self) -> None:
-        from mmplug.devloop._session import DevSession
+        """The session, composed for the dev loop: plugins that fail to start are shown and
+        reloaded on the next save (``keep_going``); old processes exit in the background (the
+        reaper); reloads start from warm spares; an attached plugin is reached through relays
+        and keeps its PluginAPI server for the whole run."""
+        from mmplug.host.session import Session
 
-        session = DevSession(self.plugin_dirs, attach=self.attach, **self.session_args)
-        self.session = session
         self.reaper = Reaper()
-        session.reaper = self.reaper
-        if self.options["warm"] and self.attach is None:
+        spawner: Any = None
+        stopper: Any = self.reaper.stop
+        if self.attach is not None:
+            from mmplug.devloop.attach import Attachment
+
+            self.attachment = Attachment(self.attach, on_problem=self._attach_problem)
+            spawner, stopper = self.attachment, self.attachment.stop
+        elif self.options["warm"]:
             from mmplug.devloop.warm import WarmPool
 
             self.pool = WarmPool()
-            session.spawner = self.pool.spawn
+            spawner = self.pool.spawn
+        session = Session(self.plugin_dirs, spawner=spawner, stopper=stopper, keep_going=True,
+                          lasting_api=self.attach is not None, **self.session_args)
+        self.session = session
         for observer in self._observers:
             session.add_observer(observer)
         self._notify("on_session", session)  # before start: recorders see OnActivate
@@ -168,15 +180,18 @@ class DevLoop:
             except Exception as exc:  # keep closing the rest
                 self._notify("on_problem", "", f"closing: {exc}")
         self._closers.clear()
-        spawner = getattr(self.session, "attach_spawner", None)
-        if spawner is not None:
-            spawner.cancel()  # a reattach waiting for the plugin gives up at once
+        if self.attachment is not None:
+            self.attachment.cancel()  # a reattach waiting for the plugin gives up at once
         for thread in self._threads:
             thread.join(10.0)
         self._threads.clear()
         with self._lock:
             if self.session is not None:
+                if self.attachment is None:
+                    self.session.stopper = None  # the last stop waits for the exit (go-plugin)
                 self.session.close()
+        if self.attachment is not None:
+            self.attachment.close()
         if self.reaper is not None:
             self.reaper.join()
         if self.pool is not None:
@@ -243,11 +258,9 @@ class DevLoop:
         """The attached plugin is not (or no longer) there: keep waiting for it."""
         from mmplug.devloop.attach import start_command
 
-        session = self._session()
         if self.status[plugin_id].state != "waiting":
-            api = getattr(session, "api_target", None)
             text = (f"waiting for the plugin at {self.attach}; start it with: "
-                    f"{start_command(str(self.attach), api)}")
+                    f"{start_command(str(self.attach), self.api_target)}")
             self._set(plugin_id, state="waiting", pid=0, problem=text)
             self._notify("on_problem", "", text)
         if not self._stopping.wait(ATTACH_RETRY_S):
@@ -413,7 +426,12 @@ class DevLoop:
     def _on_exchange(self, exchange: Exchange) -> None:
         self._notify("on_exchange", exchange)
         if exchange.request is not None and self.session is not None:
-            self.session.notify_http(exchange)  # recorders see front door requests too
+            from mmplug.host.session import HookResult
+
+            # recorders see front door requests too
+            self.session.report_call(HookResult(exchange.rpc, exchange.plugin_id,
+                                                exchange.request, None, exchange.error,
+                                                duration_s=exchange.duration_s))
 
     # -- control channel ----------------------------------------------------------------------
     def _control_handlers(self) -> dict[str, Any]:
@@ -425,13 +443,24 @@ class DevLoop:
         info: dict[str, Any] = {
             "plugins": list(self.status), "directories": [str(d) for d in self.plugin_dirs],
             "front_door": self.front_door.url if self.front_door else None}
-        api = getattr(self.session, "api_target", None)
+        api = self.api_target
         if self.attach is not None and api:  # where an attached plugin finds the PluginAPI
             info["api_targets"] = {plugin_id: api for plugin_id in self.status}
         return info
 
+    @property
+    def api_target(self) -> str | None:
+        """Where an attached plugin finds the PluginAPI (None when not attached)."""
+        return self.attachment.api_target if self.attachment is not None else None
+
+    def _attach_problem(self, error: MmplugError) -> None:
+        if self.session is not None:
+            from mmplug.host.logs import host_record
+
+            self.session.emit_log(host_record("", "warn", error.message, hint=error.hint))
+
     # -- helpers ------------------------------------------------------------------------------
-    def _session(self) -> DevSession:
+    def _session(self) -> Session:
         if self.session is None:
             raise MmplugError("the dev loop is not running")
         return self.session

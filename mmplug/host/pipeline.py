@@ -117,9 +117,9 @@ class Dispatcher:
             if handle.state != "active" or hook not in handle.implemented:
                 continue
             try:
-                result = session._invoke(handle, hook, request)
+                result = session.invoke(handle, hook, request)
             except MmplugError as exc:
-                session._emit_log(host_record(handle.id, "error", exc.message))
+                session.emit_log(host_record(handle.id, "error", exc.message))
                 continue
             if result.response is None:
                 continue

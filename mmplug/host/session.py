@@ -8,6 +8,14 @@ plugin processes or opens sockets. It is a context manager that always cleans up
         result = s.fire("MessageWillBePosted", post={"message": "hi"})
         print(result.response, result.api_calls, result.logs)
 
+What differs between the commands is given as options, not by subclassing: ``spawner``
+(how a plugin process is started: the dev loop's warm spares, a cold fire's early start, an
+attached plugin's relay), ``stopper`` (how one is stopped: the dev loop's reaper does not wait
+for the exit), ``keep_going`` (a plugin that fails to start is recorded in ``start_errors``
+instead of failing the session: ``mmplug dev`` shows it and reloads it on the next save) and
+``lasting_api`` (each plugin's PluginAPI server lives as long as the session, across restarts:
+an attached plugin keeps its API address).
+
 Observers (recorders, tracers, the CLI's log printer) attach with :meth:`Session.add_observer`
 and receive ``on_hook_call(HookResult)``, ``on_api_call(ApiCall)``, ``on_log(LogRecord)`` and
 ``on_event(kind, payload)``; each method is optional. They are called from the thread that saw
@@ -29,13 +37,22 @@ from mmplug.host.logs import LogRecord, host_record
 from mmplug.host.pipeline import Dispatcher, Observers, Plugins
 
 if TYPE_CHECKING:
+    import subprocess
+    from collections.abc import Callable
+
     from google.protobuf.message import Message
 
     from mmplug.host.api import ApiCall
+    from mmplug.host.launcher import PluginProcess
     from mmplug.host.plugin_client import HttpResponse, PluginClient
     from mmplug.host.store import Store
     from mmplug.manifest import Manifest
 
+    # How a plugin process is started: ``spawner(command, cwd=..., env=...)``, as
+    # :func:`mmplug.host._process.spawn`; how one is stopped: ``stopper(process)``, as
+    # :meth:`~mmplug.host.launcher.PluginProcess.stop` (the fault name of a problem, or None).
+    Spawner = Callable[..., subprocess.Popen[bytes]]
+    Stopper = Callable[[PluginProcess], "str | None"]
 
 
 @dataclass
@@ -92,6 +109,11 @@ class Session:
         env: Mapping[str, str] | None = None,
         deterministic_clock: bool = False,
         activate: bool = True,
+        spawner: Spawner | None = None,
+        stopper: Stopper | None = None,
+        keep_going: bool = False,
+        lasting_api: bool = False,
+        api_port: int = 0,
     ) -> None:
         self.plugin_dirs = [Path(d).resolve() for d in plugin_dirs]
         if not self.plugin_dirs:
@@ -116,11 +138,15 @@ class Session:
         self._store: Store | None = store if _is_store(store) else None  # type: ignore[assignment]
         self._observers = Observers()
         self._started = False
-        # launcher.spawn replacement for plugin launches (the dev loop's warm spares)
-        self.spawner: Any = None
+        self.spawner = spawner  # None: mmplug.host._process.spawn
+        self.stopper = stopper  # None: PluginProcess.stop (go-plugin's Kill)
+        self.keep_going = keep_going
+        self.lasting_api = lasting_api
+        # Why a plugin did not start (keep_going): shown by the dev loop, cleared on a start.
+        self.start_errors: dict[str, MmplugError] = {}
         # The loopback port of the next plugin's PluginAPI server (0: any free one); a plugin
         # started early was told this address (see mmplug.host._prelaunch).
-        self.api_port = 0
+        self.api_port = api_port
 
     # -- lifecycle ----------------------------------------------------------------------------
     def __enter__(self) -> Session:
@@ -131,7 +157,9 @@ class Session:
         self.close()
 
     def start(self) -> None:
-        """Open the store, then start and activate every plugin; on failure undo everything."""
+        """Open the store, then start and activate every plugin; on failure undo everything
+        (with ``keep_going``, a plugin that fails to start is left stopped instead and its
+        error kept in :attr:`start_errors`)."""
         from mmplug.manifest import load_manifest
 
         if self._started:
@@ -143,17 +171,28 @@ class Session:
             for manifest in manifests:
                 if manifest.id in self.plugins:
                     raise UsageError(f"plugin {manifest.id} is given twice")
-                handle = PluginHandle(manifest.id, manifest)
-                self.plugins[manifest.id] = handle
-                self._start_plugin(handle)
+                self.plugins[manifest.id] = PluginHandle(manifest.id, manifest)
+            for handle in self.plugins.values():
+                self._start_or_keep_going(handle)
         except BaseException:
             self.close()
             raise
 
+    def _start_or_keep_going(self, handle: PluginHandle) -> None:
+        if not self.keep_going:
+            self.start_plugin(handle)
+            return
+        try:
+            self.start_plugin(handle)
+        except MmplugError as exc:
+            self.stop_plugin(handle)
+            self.start_errors[handle.id] = exc
+
     def close(self) -> None:
         """Deactivate and stop every plugin, stop the API servers, close the store."""
         for handle in reversed(list(self.plugins.values())):
-            self._stop_plugin(handle)
+            self.stop_plugin(handle)
+            self._stop_api(handle)
         if self._store is not None and self._owns_store:
             self._store.close()
             self._store = None
@@ -193,12 +232,16 @@ class Session:
         seed_store(self.store, world, deterministic_clock=self.deterministic_clock)
 
     # -- one plugin ---------------------------------------------------------------------------
-    def _start_plugin(self, handle: PluginHandle) -> None:
+    def start_plugin(self, handle: PluginHandle) -> None:
+        """Start one plugin of the session (its API server, its process), ask ``Implemented``
+        and activate it; raises the fault when it cannot (what was started is left for
+        :meth:`stop_plugin`)."""
         from mmplug.host.launcher import launch
         from mmplug.host.plugin_client import PluginClient
 
         handle.state = "starting"
         handle.shutdown_problem = None
+        self.start_errors.pop(handle.id, None)
         self._warn_manifest(handle)
         self._check_server_version(handle)
         handle.api = self._start_api(handle)
@@ -208,25 +251,25 @@ class Session:
             api_target=handle.api_target,
             env=self.env,
             start_timeout=self.start_timeout,
-            log_sink=self._on_log,
+            log_sink=self.emit_log,
             spawner=self.spawner,
         )
         handle.client = PluginClient(process, self.hook_timeout)
         handle.pid = process.pid
-        self._emit_log(host_record(handle.id, "debug", "plugin started", pid=process.pid))
+        self.emit_log(host_record(handle.id, "debug", "plugin started", pid=process.pid))
         handle.implemented = self._known_hooks(handle.id, handle.client.implemented())
         if not self.activate:
             handle.state = "loaded"
             return
         if "OnActivate" in handle.implemented:  # while it runs, the plugin is not yet active
-            result = self._invoke(handle, "OnActivate", handle.client.new_request("OnActivate"))
+            result = self.invoke(handle, "OnActivate", handle.client.new_request("OnActivate"))
             if result.error is not None:
                 handle.state = "stopped"
                 failure = process.fault("activate-failed", error=result.error)
                 process.kill()
                 raise failure
         handle.state = "active"
-        self._emit_log(host_record(handle.id, "info", "plugin activated",
+        self.emit_log(host_record(handle.id, "info", "plugin activated",
                                    hooks=len(handle.implemented)))
 
     def _warn_manifest(self, handle: PluginHandle) -> None:
@@ -240,7 +283,7 @@ class Session:
         handle.warned = warnings
         for finding in warnings:
             refuses = " (mmplug bundle refuses this)" if finding.severity == "error" else ""
-            self._emit_log(load_notice(handle.id,
+            self.emit_log(load_notice(handle.id,
                                        f"{handle.manifest.path.name}: {finding}{refuses}"))
 
     def _check_server_version(self, handle: PluginHandle) -> None:
@@ -268,13 +311,15 @@ class Session:
 
         for name in names:
             if name not in HOOKS_BY_GO_NAME:
-                self._emit_log(host_record(plugin_id, "warn", f"Implemented lists {name!r}, "
+                self.emit_log(host_record(plugin_id, "warn", f"Implemented lists {name!r}, "
                                            "which is not a Mattermost hook; it is ignored"))
         return [name for name in names if name in HOOKS_BY_GO_NAME]
 
     def _start_api(self, handle: PluginHandle) -> Any:
         from mmplug.host.api.server import ApiServer
 
+        if handle.api is not None:  # lasting_api: the server of the previous process
+            return handle.api
         api = ApiServer(
             self.store,
             handle.id,
@@ -290,47 +335,59 @@ class Session:
         api.start()
         return api
 
-    def _stop_plugin(self, handle: PluginHandle) -> None:
+    def stop_plugin(self, handle: PluginHandle) -> None:
+        """Deactivate (if it runs) and stop one plugin; it stays in the session. Its PluginAPI
+        server stops too, unless the session keeps them (``lasting_api``)."""
+        from mmplug.host.api.queries import forget_slash_commands
+
         client = handle.client
         if client is not None:
             if handle.state == "active" and "OnDeactivate" in handle.implemented:
                 try:
-                    result = self._invoke(handle, "OnDeactivate",
-                                          client.new_request("OnDeactivate"))
+                    result = self.invoke(handle, "OnDeactivate",
+                                         client.new_request("OnDeactivate"))
                     if result.error:
-                        self._emit_log(host_record(handle.id, "warn",
-                                                   f"OnDeactivate failed: {result.error}"))
+                        self.emit_log(host_record(handle.id, "warn",
+                                                  f"OnDeactivate failed: {result.error}"))
                 except MmplugError as exc:
-                    self._emit_log(host_record(handle.id, "warn", exc.message))
-            problem = client.process.stop()
+                    self.emit_log(host_record(handle.id, "warn", exc.message))
+            stop = self.stopper or _stop
+            problem = stop(client.process)
             if problem is not None:
                 from mmplug.host.faults import fault
 
                 handle.shutdown_problem = fault(problem, handle.id)
-                self._emit_log(host_record(handle.id, "warn", handle.shutdown_problem.message,
-                                           hint=handle.shutdown_problem.hint))
+                self.emit_log(host_record(handle.id, "warn", handle.shutdown_problem.message,
+                                          hint=handle.shutdown_problem.hint))
             handle.client = None
-            # The server forgets a plugin's slash commands when it deactivates (inline SQL:
-            # the commands module's imports would add ~10 ms to every stop).
-            with self.store.tx() as db:
-                db.execute("DELETE FROM plugin_slash_commands WHERE plugin_id=?", (handle.id,))
-        if handle.api is not None:
-            handle.api.stop()
-            handle.api = None
+            forget_slash_commands(self.store, handle.id)
+        if not self.lasting_api:
+            self._stop_api(handle)
         if handle.state != "crashed":
             handle.state = "stopped"
 
+    @staticmethod
+    def _stop_api(handle: PluginHandle) -> None:
+        if handle.api is not None:
+            handle.api.stop()
+            handle.api = None
+
     def reload(self, plugin_id: str) -> PluginHandle:
-        """Stop the plugin, re-read its manifest, relaunch and activate it (the dev loop)."""
+        """Stop the plugin, re-read its manifest, relaunch and activate it (the dev loop, the
+        pytest harness). A plugin.json whose id changed is refused: the plugin has this slot."""
         from mmplug.manifest import load_manifest
 
         handle = self.plugin(plugin_id)
-        self._stop_plugin(handle)
-        handle.manifest = load_manifest(handle.manifest.plugin_dir)
+        manifest = load_manifest(handle.manifest.plugin_dir)
+        if manifest.id != handle.id:
+            raise UsageError(f"plugin.json now says id {manifest.id!r}; this session runs it as "
+                             f"{handle.id!r}", hint="change the id back, or start a new session")
+        self.stop_plugin(handle)
+        handle.manifest = manifest
         try:
-            self._start_plugin(handle)
+            self.start_plugin(handle)
         except BaseException:
-            self._stop_plugin(handle)
+            self.stop_plugin(handle)
             raise
         return handle
 
@@ -355,23 +412,24 @@ class Session:
         logs "Unable to activate plugin")."""
         handle = self.plugin(plugin_id)
         if not enabled:
-            self._stop_plugin(handle)
+            self.stop_plugin(handle)
             return
         if handle.state == "active":
             return
         try:
-            self._start_plugin(handle)
+            self.start_plugin(handle)
         except MmplugError as exc:
-            self._stop_plugin(handle)
+            self.stop_plugin(handle)
             handle.state = "failed"
-            self._emit_log(host_record(handle.id, "error", f"unable to activate the plugin: "
+            self.emit_log(host_record(handle.id, "error", f"unable to activate the plugin: "
                                        f"{exc.message}", hint=exc.hint))
 
     def remove_plugin(self, plugin_id: str) -> None:
         """Stop the plugin and forget it; a plugin InstallPlugin unpacked is deleted too (a
         project's own files never are)."""
         handle = self.plugin(plugin_id)
-        self._stop_plugin(handle)
+        self.stop_plugin(handle)
+        self._stop_api(handle)
         del self.plugins[handle.id]
         plugin_dir = handle.manifest.plugin_dir
         if plugin_dir.parent == self.install_root():
@@ -434,7 +492,7 @@ class Session:
             raise UsageError(f"{spec.go_name} is a stream; use serve_http() for it")
         handle = self._pick(spec.go_name, plugin_id)
         message = build_request(spec, request, fields)
-        return self._invoke(handle, spec.go_name, message)
+        return self.invoke(handle, spec.go_name, message)
 
     def _pick(self, hook: str, plugin_id: str | None) -> PluginHandle:
         if plugin_id is None and len(self.plugins) > 1:
@@ -452,10 +510,12 @@ class Session:
             )
         return handle
 
-    def _invoke(
+    def invoke(
         self, handle: PluginHandle, hook: str, request: Message, timeout: float | None = None
     ) -> HookResult:
-        """The hook-call pipeline: context, call, collect API calls and logs, notify."""
+        """Call ``hook`` (Go name) on a running plugin: the hook-call pipeline (context, call,
+        collect API calls and logs, notify). :meth:`fire` checks and builds the request first;
+        the dispatcher calls this for the hooks the API server runs."""
         from mmplug.host.plugin_client import fill_context
 
         client = handle.client
@@ -513,6 +573,23 @@ class Session:
                                                 duration_s=time.perf_counter() - started))
         return response
 
+    def report_call(self, result: HookResult) -> None:
+        """Tell the observers about a hook call made outside the session's own client (the dev
+        loop's front door streams ServeHTTP itself), as the session does for its own."""
+        self._notify("on_hook_call", result)
+
+    def user_named(self, who: str, given: str = "--as") -> tuple[str, str]:
+        """(id, username) of the user ``who`` (username, @username or id) in the store;
+        ``given`` names where ``who`` came from, for the error."""
+        from mmplug.host.api.queries import some_usernames, user_by_name
+
+        found = user_by_name(self.store, who.strip().lstrip("@"))
+        if found is None:
+            known = some_usernames(self.store)
+            raise UsageError(f"{given} {who}: no such user in the fake host's store",
+                             hint="users: " + (", ".join(known) or "none") + " (or give a user id)")
+        return found
+
     # -- events from the plugin side -------------------------------------------------------------
     def add_observer(self, observer: object) -> None:
         self._observers.add(observer)
@@ -524,9 +601,6 @@ class Session:
         for failure in self._observers.notify(method, *args):
             self.logs.append(host_record("", "error", failure))
 
-    def _on_log(self, record: LogRecord) -> None:
-        self._emit_log(record)
-
     def drain_output(self, plugin_id: str | None = None) -> None:
         """Wait until what the plugin wrote on stdout and stderr so far has been logged (so it
         goes to the observers and collectors attached now, not to later ones)."""
@@ -534,7 +608,8 @@ class Session:
         if client is not None:
             client.process.drain_output()
 
-    def _emit_log(self, record: LogRecord) -> None:
+    def emit_log(self, record: LogRecord) -> None:
+        """Log ``record``: the session's log, the collectors of calls in flight, the observers."""
         self.logs.append(record)
         for collector in self._observers.collectors_of(record.plugin_id):
             collector.logs.append(record)
@@ -543,7 +618,7 @@ class Session:
     def _on_api_log(self, plugin_id: str, level: str, message: str, kv: dict[str, Any]) -> None:
         from mmplug.host.logs import normalize_level
 
-        self._emit_log(LogRecord(level=normalize_level(level) or "info", message=message,
+        self.emit_log(LogRecord(level=normalize_level(level) or "info", message=message,
                                  plugin_id=plugin_id, fields=dict(kv), source="api"))
 
     def _on_api_call(self, call: ApiCall) -> None:
@@ -559,6 +634,10 @@ class Session:
         from mmplug.host.logs import filter_logs
 
         return filter_logs([r for r in self.logs if r.plugin_id == plugin_id], level)
+
+
+def _stop(process: PluginProcess) -> str | None:
+    return process.stop()
 
 
 def _is_store(value: object) -> bool:
