@@ -83,7 +83,7 @@ def call_http(session: Session, init: Message, body: bytes = b"",
 
 def _wrap(init: Message) -> Message:
     """The ServeHTTPRequest a cassette stores as the request (init only; the body is apart)."""
-    from mmplug.host.plugin_client import message_class
+    from mmplug.protocol.messages import message_class
 
     request = message_class("ServeHTTPRequest")()
     request.init.CopyFrom(init)  # type: ignore[attr-defined]

@@ -171,8 +171,8 @@ def _where(entry: Entry) -> str:
 def _parse_requests(run: list[Entry]) -> list[Message | CassetteError | None]:
     """Each entry's request message (None for nested lines, an error for a bad request)."""
     from mmplug.cassette.format import from_json
-    from mmplug.host.plugin_client import message_class
     from mmplug.protocol.catalog import HOOKS_BY_GO_NAME
+    from mmplug.protocol.messages import message_class
 
     parsed: list[Message | CassetteError | None] = []
     for entry in run:

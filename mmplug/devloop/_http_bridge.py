@@ -374,7 +374,7 @@ async def _requests(init: Any, body: _Body) -> AsyncIterator[Any]:
 
 def _init(request: web.BaseRequest, path: str, user_id: str | None) -> Any:
     from mmplug.host.ids import random_id
-    from mmplug.host.plugin_client import message_class
+    from mmplug.protocol.messages import message_class
 
     major, minor = request.version.major, request.version.minor
     url = path + (f"?{request.query_string}" if request.query_string else "")
@@ -416,12 +416,12 @@ def _drop(request: web.BaseRequest) -> None:
 
 
 def _request_class() -> Any:
-    from mmplug.host.plugin_client import message_class
+    from mmplug.protocol.messages import message_class
 
     return message_class("ServeHTTPRequest")
 
 
 def _response_class() -> Any:
-    from mmplug.host.plugin_client import message_class
+    from mmplug.protocol.messages import message_class
 
     return message_class("ServeHTTPResponse")

@@ -32,7 +32,7 @@ def message_to_json(message: Message | None, raw: bool = False) -> dict[str, Any
 
 
 def message_from_json(data: dict[str, Any] | None) -> Message | None:
-    from mmplug.host.plugin_client import message_class
+    from mmplug.protocol.messages import message_class
 
     if data is None:
         return None

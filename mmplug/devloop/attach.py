@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from mmplug.host.launcher import PluginProcess
 
 from mmplug.errors import MmplugError, PluginLaunchError, UsageError
-from mmplug.host._child_env import ENV_API_TARGET
+from mmplug.protocol.names import ENV_API_TARGET, ENV_DEBUG_LISTEN
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
@@ -61,7 +61,7 @@ def parse_address(address: str) -> tuple[str, int]:
     if not port.isdigit() or not 0 < int(port) < 65536:
         raise UsageError(f"--attach {address}: expected HOST:PORT, e.g. 127.0.0.1:5555",
                          hint="use the address the plugin was started with in "
-                         "MMPLUG_DEBUG_LISTEN")
+                         f"{ENV_DEBUG_LISTEN}")
     return host, int(port)
 
 
@@ -157,7 +157,5 @@ class Attachment:
 
 def start_command(address: str, api_target: str | None) -> str:
     """What to run to start the plugin so this session can attach to it."""
-    from mmplug.sdk._env import DEBUG_LISTEN
-
     api = f" {ENV_API_TARGET}={api_target}" if api_target else ""
-    return f"{DEBUG_LISTEN}={address}{api} python plugin.py"
+    return f"{ENV_DEBUG_LISTEN}={address}{api} python plugin.py"

@@ -11,17 +11,19 @@ from __future__ import annotations
 
 import os
 
+# the environment's names, each once (generated with the catalog; the SDK reads them)
+from mmplug.protocol.names import ENV_API_TARGET as ENV_API_TARGET
+from mmplug.protocol.names import ENV_MAGIC_COOKIE as COOKIE_KEY
+from mmplug.protocol.names import ENV_MAX_PORT as ENV_MAX_PORT
+from mmplug.protocol.names import ENV_MIN_PORT as ENV_MIN_PORT
+from mmplug.protocol.names import ENV_PROTOCOL_VERSIONS as ENV_PROTOCOL_VERSIONS
+from mmplug.protocol.names import MAGIC_COOKIE_VALUE as COOKIE_VALUE
+
 TYPE_CHECKING = False  # typing, pathlib: imported after a cold fire has started the plugin
 if TYPE_CHECKING:
     from collections.abc import Mapping
     from pathlib import Path
 
-COOKIE_KEY = "MATTERMOST_PLUGIN"
-COOKIE_VALUE = "Securely message teams, anywhere."
-ENV_API_TARGET = "MATTERMOST_PLUGIN_API_TARGET"
-ENV_PROTOCOL_VERSIONS = "PLUGIN_PROTOCOL_VERSIONS"
-ENV_MIN_PORT = "PLUGIN_MIN_PORT"
-ENV_MAX_PORT = "PLUGIN_MAX_PORT"
 APP_PROTOCOL_VERSIONS = (1,)
 MIN_PORT, MAX_PORT = 10000, 25000
 VENV_PYTHONS = ("venv/bin/python", "venv/bin/python3", ".venv/bin/python", ".venv/bin/python3")

@@ -199,7 +199,7 @@ def synthesize(
 ) -> Message:
     """A complete, realistic request for hook ``spec`` built from ``scene``."""
     from mmplug.host import _payload_entities as entities
-    from mmplug.host.plugin_client import message_class
+    from mmplug.protocol.messages import message_class
 
     hook = spec if isinstance(spec, HookSpec) else resolve_hook(spec)
     scene = replace(scene, message=message if message is not None else scene.message,
@@ -248,7 +248,7 @@ def http_payload(
     from google.protobuf import json_format
 
     from mmplug.host import _payload_entities as entities
-    from mmplug.host.plugin_client import message_class
+    from mmplug.protocol.messages import message_class
 
     verb = method.upper()
     if verb not in HTTP_METHODS:

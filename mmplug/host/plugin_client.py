@@ -9,33 +9,21 @@ raised, the hook is not served) comes back as data: ``HookCall.error``.
 
 from __future__ import annotations
 
-import functools
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import grpc  # type: ignore[import-untyped]
-from google.protobuf import message_factory
-from google.protobuf.descriptor_pool import Default as default_pool
 from google.protobuf.message import Message
 
 from mmplug.errors import UsageError
 from mmplug.host.launcher import PluginProcess
 from mmplug.protocol import hooks_pb2, hooks_pb2_grpc  # noqa: F401  (registers the messages)
 from mmplug.protocol.catalog import HOOKS, HOOKS_BY_GO_NAME, HookSpec
+from mmplug.protocol.messages import message_class
 
-PACKAGE = "mattermost.pluginapi.v1"
-SERVICE = f"{PACKAGE}.PluginHooks"
 BODY_CHUNK = 64 * 1024
-
-
-@functools.cache
-def message_class(name: str) -> type[Message]:
-    """The generated class of message ``name`` (short name, package implied); cached, as it is
-    looked up on every hook call and control-channel message."""
-    full = name if "." in name else f"{PACKAGE}.{name}"
-    return message_factory.GetMessageClass(default_pool().FindMessageTypeByName(full))
 
 
 def _key(name: str) -> str:

@@ -23,10 +23,11 @@ import sqlite3
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mmplug.protocol.names import ENV_CACHE_DIR as CACHE_ENV
+
 if TYPE_CHECKING:
     from mmplug.host.store import Store
 
-CACHE_ENV = "MMPLUG_CACHE_DIR"
 KEEP = 8  # images kept in the folder
 _FORMAT = 1
 

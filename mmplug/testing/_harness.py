@@ -224,8 +224,8 @@ class PluginHarness:
         from google.protobuf import json_format
 
         from mmplug.host.api._registry import ApiFailure, emulated
-        from mmplug.host.api.server import message_class
         from mmplug.protocol.catalog import API_BY_GO_NAME
+        from mmplug.protocol.messages import message_class
 
         spec = API_BY_GO_NAME.get(method)
         handler = emulated().get(method)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from mmplug.host.plugin_client import message_class
+from mmplug.protocol.messages import message_class
 from mmplug.sdk._http import BodyChunk, chunk_parser, encode_body_chunk, serialize_response
 
 # lengths on both sides of each varint width (1..4 bytes of length)

@@ -135,7 +135,7 @@ def test_dispatcher_skips_unimplemented_hooks_silently(session: Session) -> None
 
 
 def _request(name: str) -> object:
-    from mmplug.host.plugin_client import message_class
+    from mmplug.protocol.messages import message_class
 
     return message_class(name)()
 

@@ -17,7 +17,6 @@ from concurrent import futures
 from typing import TYPE_CHECKING, Any
 
 import grpc
-from google.protobuf import symbol_database
 
 from mmplug.host.api._registry import (
     ApiCall,
@@ -30,6 +29,8 @@ from mmplug.host.api._registry import (
 )
 from mmplug.host.api.stubs import Stubs, resolve
 from mmplug.protocol.catalog import API, ApiSpec
+from mmplug.protocol.messages import message_class
+from mmplug.protocol.names import API_SERVICE as SERVICE
 
 if TYPE_CHECKING:
     from google.protobuf.message import Message
@@ -38,20 +39,8 @@ if TYPE_CHECKING:
     from mmplug.manifest import Manifest
     from mmplug.protocol import common_pb2
 
-SERVICE = "mattermost.pluginapi.v1.PluginAPI"
-PACKAGE = "mattermost.pluginapi.v1"
 MAX_MESSAGE = 100 * 1024 * 1024
 _log = logging.getLogger("mmplug.host.api")
-
-
-def message_class(name: str) -> type[Message]:
-    """The generated class of ``mattermost.pluginapi.v1.<name>``; the contract's API messages
-    are imported with the first one asked for (a plugin's first API call), not at start."""
-    from mmplug.protocol import api_pb2
-
-    assert api_pb2.DESCRIPTOR  # the import registers every contract message
-    cls: type[Message] = symbol_database.Default().GetSymbol(f"{PACKAGE}.{name}")
-    return cls
 
 
 HEALTH_SERVICE = "grpc.health.v1.Health"
