@@ -25,7 +25,8 @@ from mmplug.errors import MmplugError
 if TYPE_CHECKING:
     from google.protobuf.message import Message
 
-    from mmplug.host.session import HookResult, Session
+    from mmplug.host.events import CallEvent
+    from mmplug.host.session import Session
 
 
 @dataclass
@@ -88,11 +89,11 @@ class _Activation:
     """Catches the OnActivate the session runs at start (an observer)."""
 
     def __init__(self) -> None:
-        self.result: HookResult | None = None
+        self.event: CallEvent | None = None
 
-    def on_hook_call(self, result: HookResult) -> None:
-        if result.hook == "OnActivate" and self.result is None:
-            self.result = result
+    def on_hook_call(self, event: CallEvent) -> None:
+        if event.hook == "OnActivate" and self.event is None:
+            self.event = event
 
 
 def _plugin_dir(plugin_dir: str | Path | None, plugin_id: str) -> Path:
@@ -206,9 +207,9 @@ class _Replayer:
     def start_spare(self) -> None:
         """Start the plugin's interpreter now (grpc and the SDK imported, waiting to be told
         to run the plugin), while the host sets up the first session."""
-        from mmplug.cassette.target import warm_spare
+        from mmplug.host.warm import spare_for
 
-        self.pool = warm_spare(self.folder, self.python)
+        self.pool = spare_for(self.folder, self.python)
 
     def close(self) -> None:
         if self.pool is not None:
@@ -226,20 +227,21 @@ class _Replayer:
         import threading
         import time
 
-        from mmplug.cassette._session import deterministic_session
         from mmplug.host.affinity import one_cpu
+        from mmplug.host.fresh import deterministic_session
 
         parsed: list[Message | CassetteError | None] = []
         parser = threading.Thread(target=lambda: parsed.extend(_parse_requests(run)),
                                   name="mmplug-replay-parse", daemon=True)
         parser.start()
         activation = _Activation()
+        spawner = None
+        if self.pool is not None:
+            spawner = self._spawn_and_prepare if another_follows else self.pool.spawn
         session = deterministic_session(self.folder, world=self.world, python=self.python,
                                         start_timeout=self.start_timeout,
                                         hook_timeout=self.hook_timeout,
-                                        observers=(activation,))
-        if self.pool is not None:
-            session.spawner = self._spawn_and_prepare if another_follows else self.pool.spawn
+                                        observers=(activation,), spawner=spawner)
         try:
             with session:
                 parser.join()
@@ -258,7 +260,7 @@ class _Replayer:
 
     def _one(self, session: Session, entry: Entry, request: Message | CassetteError | None,
              activation: _Activation) -> None:
-        from mmplug.cassette._session import rewind
+        from mmplug.host.fresh import rewind
 
         data, report = entry.data, self.report
         if data.get("nested"):
@@ -288,17 +290,16 @@ class _Replayer:
 
     def _fire(self, session: Session, entry: Entry, request: Message,
               activation: _Activation) -> dict[str, Any]:
-        from mmplug.cassette.format import entry_dict, http_body
-        from mmplug.cassette.http import call_http
+        from mmplug.host.events import http_body
         from mmplug.protocol.catalog import HOOKS_BY_GO_NAME
 
         data = entry.data
         plugin_id = data.get("plugin_id") or None
-        if HOOKS_BY_GO_NAME[entry.hook].streaming:
+        spec = HOOKS_BY_GO_NAME[entry.hook]
+        if spec.streaming:
             body = http_body(data.get("http") or {}, "request_body")
-            return call_http(session, request, body, plugin_id=plugin_id).entry
-        if entry.hook == "OnActivate" and activation.result is not None:
-            result, activation.result = activation.result, None
-            return entry_dict(result, 0, request=data["request"])
-        result = session.fire(entry.hook, request, plugin_id=plugin_id)
-        return entry_dict(result, 0, request=data["request"])
+            return session.call_http(request, body, plugin_id=plugin_id).to_dict()
+        if entry.hook == "OnActivate" and activation.event is not None:
+            event, activation.event = activation.event, None
+            return event.to_dict(request=data["request"])
+        return session.fire(spec, request, plugin_id=plugin_id).to_dict(request=data["request"])

@@ -68,7 +68,7 @@ def verdict(entry: dict[str, Any]) -> Text:
 
 
 def _http_panel(http: dict[str, Any]) -> Panel:
-    from mmplug.cassette.format import http_body
+    from mmplug.host.events import http_body
 
     body = http_body(http)
     headers = "\n".join(f"{k}: {v}" for k, v in http.get("headers", []))

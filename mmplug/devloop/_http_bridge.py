@@ -16,12 +16,13 @@ from mmplug.devloop._http_map import (
     sniff_content_type,
     split_plugin_path,
 )
+from mmplug.protocol.messages import message_class
 from mmplug.sdk._http import chunk_parser, encode_body_chunk, serialize_response
 
 if TYPE_CHECKING:
     from aiohttp import web
 
-    from mmplug.devloop.frontdoor import ActingUser, Exchange, Resolver, Route
+    from mmplug.devloop.frontdoor import ActingUser, OnExchange, Resolver, Route
 
 BODY_CHUNK = 64 * 1024
 MAX_MESSAGE = 2**31 - 1
@@ -51,7 +52,7 @@ class Bridge:
     """Forwards requests to plugins; keeps one grpc.aio channel per plugin process."""
 
     def __init__(self, resolve: Resolver, acting_user: ActingUser,
-                 on_exchange: Callable[[Exchange], None],
+                 on_exchange: OnExchange,
                  waiting: Callable[[str], bool] = lambda plugin_id: False,
                  pages: Callable[[str], tuple[str, str] | None] | None = None) -> None:
         self.resolve = resolve
@@ -98,6 +99,7 @@ class Bridge:
         return channel
 
     async def _handle(self, request: web.BaseRequest, rpc: str) -> web.StreamResponse:
+        began = time.time()
         started = time.perf_counter()
         status, error = 0, None
         target = split_plugin_path(request.path, metrics=rpc == "ServeMetrics")
@@ -123,16 +125,24 @@ class Bridge:
             raise
         finally:
             self.active -= 1
-            self._report(plugin_id, rpc, request, status, started, error, trace)
+            self._report(plugin_id, rpc, request, status, (began, started), error, trace)
 
     def _report(self, plugin_id: str, rpc: str, request: web.BaseRequest, status: int,
-                started: float, error: str | None, trace: _Trace) -> None:
-        from mmplug.devloop.frontdoor import Exchange
+                started: tuple[float, float], error: str | None, trace: _Trace) -> None:
+        """The request as one call event (what the plugin was sent, or a request line of the
+        method and path when it was sent nothing) for the access log and the recorders."""
+        from mmplug.host.events import FRONT_DOOR, CallEvent, http_request
 
         with contextlib.suppress(Exception):
-            self.on_exchange(Exchange(plugin_id, request.method, request.path_qs, status,
-                                      time.perf_counter() - started, error, rpc,
-                                      trace.init, trace.user))
+            init = trace.init
+            if init is None:
+                init = message_class("ServeHTTPRequestInit")(
+                    method=request.method, request_uri=request.path_qs)
+            event = CallEvent(rpc, plugin_id, http_request(init), error=error,
+                              duration_s=time.perf_counter() - started[1],
+                              started_at=started[0], origin=FRONT_DOOR, user=trace.user,
+                              status=status)
+            self.on_exchange(event, trace.init is not None)
 
     async def _forward(self, request: web.BaseRequest, rpc: str,
                        trace: _Trace) -> web.StreamResponse:
@@ -374,8 +384,6 @@ async def _requests(init: Any, body: _Body) -> AsyncIterator[Any]:
 
 def _init(request: web.BaseRequest, path: str, user_id: str | None) -> Any:
     from mmplug.host.ids import random_id
-    from mmplug.protocol.messages import message_class
-
     major, minor = request.version.major, request.version.minor
     url = path + (f"?{request.query_string}" if request.query_string else "")
     header_cls = message_class("HTTPHeader")
@@ -416,12 +424,8 @@ def _drop(request: web.BaseRequest) -> None:
 
 
 def _request_class() -> Any:
-    from mmplug.protocol.messages import message_class
-
     return message_class("ServeHTTPRequest")
 
 
 def _response_class() -> Any:
-    from mmplug.protocol.messages import message_class
-
     return message_class("ServeHTTPResponse")

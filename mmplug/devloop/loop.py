@@ -8,7 +8,8 @@ the front door and the control channel. Everything it starts it stops in :meth:`
 Observers get, on top of the session's ``on_log``/``on_hook_call``/...: ``on_session(session)``
 before it starts, ``on_status()`` when a plugin's status changes, ``on_reloading(plugin_id,
 why)``, ``on_reload(plugin_id, Reload)``, ``on_problem(plugin_id, text)`` and
-``on_exchange(Exchange)`` per front door request.
+``on_exchange(CallEvent)`` per front door request (the event of the request, origin
+``FRONT_DOOR``; the session's observers hear of those the plugin was sent as hook calls).
 """
 
 from __future__ import annotations
@@ -32,9 +33,10 @@ from mmplug.host.faults import report
 
 if TYPE_CHECKING:
     from mmplug.devloop.attach import Attachment
-    from mmplug.devloop.frontdoor import Exchange, FrontDoor, Route
+    from mmplug.devloop.frontdoor import FrontDoor, Route
     from mmplug.devloop.watch import Save
-    from mmplug.host.session import HookResult, PluginHandle, Session
+    from mmplug.host.events import CallEvent
+    from mmplug.host.session import PluginHandle, Session
 
 
 class DevLoop:
@@ -115,7 +117,7 @@ class DevLoop:
             self.attachment = Attachment(self.attach, on_problem=self._attach_problem)
             spawner, stopper = self.attachment, self.attachment.stop
         elif self.options["warm"]:
-            from mmplug.devloop.warm import WarmPool
+            from mmplug.host.warm import WarmPool
 
             self.pool = WarmPool()
             spawner = self.pool.spawn
@@ -269,7 +271,7 @@ class DevLoop:
     def _prepare_spare(self, handle: PluginHandle) -> None:
         if self.pool is None or self._stopping.is_set():
             return
-        from mmplug.host.launcher import find_python, plugin_env
+        from mmplug.host._child_env import find_python, plugin_env
 
         session = self._session()
         python = find_python(handle.manifest.plugin_dir, session.python)
@@ -367,7 +369,7 @@ class DevLoop:
 
     # -- hooks and HTTP -----------------------------------------------------------------------
     def fire(self, hook: str, request: Any = None, plugin_id: str | None = None,
-             **fields: Any) -> HookResult:
+             **fields: Any) -> CallEvent:
         session = self._session()
         with self._lock:
             return session.fire(hook, request, plugin_id, **fields)
@@ -423,15 +425,10 @@ class DevLoop:
             return None if text is None else ("text/plain", text)
         return None
 
-    def _on_exchange(self, exchange: Exchange) -> None:
-        self._notify("on_exchange", exchange)
-        if exchange.request is not None and self.session is not None:
-            from mmplug.host.session import HookResult
-
-            # recorders see front door requests too
-            self.session.report_call(HookResult(exchange.rpc, exchange.plugin_id,
-                                                exchange.request, None, exchange.error,
-                                                duration_s=exchange.duration_s))
+    def _on_exchange(self, event: CallEvent, delivered: bool) -> None:
+        self._notify("on_exchange", event)
+        if delivered and self.session is not None:
+            self.session.report_call(event)  # recorders see front door requests too
 
     # -- control channel ----------------------------------------------------------------------
     def _control_handlers(self) -> dict[str, Any]:

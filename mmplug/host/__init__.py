@@ -32,7 +32,7 @@ from mmplug.protocol import grpc_env  # noqa: E402, F401
 STATE_DIR = ".mmplug"
 STATE_DB = "state.db"
 
-__all__ = ["HookResult", "LogRecord", "PluginHandle", "Session"]
+__all__ = ["CallEvent", "HookResult", "LogRecord", "PluginHandle", "Session"]
 
 
 def __getattr__(name: str) -> Any:
@@ -40,6 +40,10 @@ def __getattr__(name: str) -> Any:
         from mmplug.host import session
 
         return getattr(session, name)
+    if name == "CallEvent":
+        from mmplug.host.events import CallEvent
+
+        return CallEvent
     if name == "LogRecord":
         from mmplug.host.logs import LogRecord
 

@@ -12,12 +12,19 @@ from __future__ import annotations
 import os
 
 # the environment's names, each once (generated with the catalog; the SDK reads them)
-from mmplug.protocol.names import ENV_API_TARGET as ENV_API_TARGET
-from mmplug.protocol.names import ENV_MAGIC_COOKIE as COOKIE_KEY
-from mmplug.protocol.names import ENV_MAX_PORT as ENV_MAX_PORT
-from mmplug.protocol.names import ENV_MIN_PORT as ENV_MIN_PORT
-from mmplug.protocol.names import ENV_PROTOCOL_VERSIONS as ENV_PROTOCOL_VERSIONS
-from mmplug.protocol.names import MAGIC_COOKIE_VALUE as COOKIE_VALUE
+from mmplug.protocol.names import (
+    ENV_API_TARGET,
+    ENV_MAGIC_COOKIE,
+    ENV_MAX_PORT,
+    ENV_MIN_PORT,
+    ENV_PROTOCOL_VERSIONS,
+    MAGIC_COOKIE_VALUE,
+)
+
+__all__ = ["APP_PROTOCOL_VERSIONS", "ENV_API_TARGET", "ENV_MAGIC_COOKIE", "ENV_MAX_PORT",
+           "ENV_MIN_PORT", "ENV_PROTOCOL_VERSIONS", "MAGIC_COOKIE_VALUE", "MAX_PORT", "MIN_PORT",
+           "VENV_PYTHONS", "Interpreter", "choose_python", "find_python", "plugin_env",
+           "server_python"]
 
 TYPE_CHECKING = False  # typing, pathlib: imported after a cold fire has started the plugin
 if TYPE_CHECKING:
@@ -185,7 +192,7 @@ def plugin_env(api_target: str | None, extra: Mapping[str, str] | None = None) -
     if CHOSEN_HERE:
         env.pop(EXPERIMENTS_ENV, None)
     env.update(extra or {})
-    env[COOKIE_KEY] = COOKIE_VALUE
+    env[ENV_MAGIC_COOKIE] = MAGIC_COOKIE_VALUE
     env[ENV_PROTOCOL_VERSIONS] = ",".join(str(v) for v in APP_PROTOCOL_VERSIONS)
     env[ENV_MIN_PORT] = str(MIN_PORT)
     env[ENV_MAX_PORT] = str(MAX_PORT)

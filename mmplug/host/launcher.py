@@ -27,23 +27,7 @@ from dataclasses import dataclass
 from typing import IO, NamedTuple
 
 from mmplug.errors import MmplugError
-from mmplug.host._child_env import (  # noqa: F401 (re-exported: the launcher's public names)
-    APP_PROTOCOL_VERSIONS,
-    COOKIE_KEY,
-    COOKIE_VALUE,
-    ENV_API_TARGET,
-    ENV_MAX_PORT,
-    ENV_MIN_PORT,
-    ENV_PROTOCOL_VERSIONS,
-    MAX_PORT,
-    MIN_PORT,
-    VENV_PYTHONS,
-    Interpreter,
-    choose_python,
-    find_python,
-    plugin_env,
-    server_python,
-)
+from mmplug.host._child_env import APP_PROTOCOL_VERSIONS, Interpreter, choose_python, plugin_env
 from mmplug.host._process import LIVE, kill_group, spawn, wait_exit
 from mmplug.host.faults import fault
 from mmplug.host.logs import (

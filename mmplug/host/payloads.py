@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from mmplug.errors import UsageError
 from mmplug.host.ids import encode_id
-from mmplug.protocol.catalog import HOOKS, HookSpec
+from mmplug.protocol.catalog import HOOKS, HOOKS_BY_GO_NAME, HookSpec
 
 if TYPE_CHECKING:
     from google.protobuf.message import Message
@@ -40,9 +40,15 @@ def _key(name: str) -> str:
 _BY_KEY: dict[str, HookSpec] = {_key(h.go_name): h for h in HOOKS}
 
 
+def find_hook(name: str) -> HookSpec | None:
+    """The hook called ``name``: Go name, snake_case name, any case (None if there is none)."""
+    return HOOKS_BY_GO_NAME.get(name) or _BY_KEY.get(_key(name))
+
+
 def resolve_hook(name: str) -> HookSpec:
-    """The hook called ``name`` (Go or snake_case name, any case); a typo lists the closest."""
-    spec = _BY_KEY.get(_key(name))
+    """The hook called ``name`` (Go or snake_case name, any case); a typo lists the closest.
+    The one place a hook's name is resolved: the session, ``mmplug fire`` and its picker."""
+    spec = find_hook(name)
     if spec is not None:
         return spec
     names = [h.go_name for h in HOOKS]

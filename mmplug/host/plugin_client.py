@@ -4,7 +4,7 @@ Names, request and response types come from the catalog (``mmplug.protocol.catal
 message classes are looked up by name in the protobuf descriptor pool. ``grpc.RpcError`` is
 translated here, at this one boundary: a deadline becomes ``HookTimeoutError``, a plugin that
 died during the call becomes ``PluginCrashError``, and any other status (the plugin's handler
-raised, the hook is not served) comes back as data: ``HookCall.error``.
+raised, the hook is not served) comes back as data: the call's ``CallEvent.error``.
 """
 
 from __future__ import annotations
@@ -18,33 +18,13 @@ import grpc  # type: ignore[import-untyped]
 from google.protobuf.message import Message
 
 from mmplug.errors import UsageError
+from mmplug.host.events import CallEvent
 from mmplug.host.launcher import PluginProcess
 from mmplug.protocol import hooks_pb2, hooks_pb2_grpc  # noqa: F401  (registers the messages)
-from mmplug.protocol.catalog import HOOKS, HOOKS_BY_GO_NAME, HookSpec
+from mmplug.protocol.catalog import HOOKS_BY_GO_NAME, HookSpec
 from mmplug.protocol.messages import message_class
 
 BODY_CHUNK = 64 * 1024
-
-
-def _key(name: str) -> str:
-    return name.replace("_", "").replace("-", "").lower()
-
-
-_BY_KEY: dict[str, HookSpec] = {_key(h.go_name): h for h in HOOKS}
-
-
-def find_hook(name: str) -> HookSpec | None:
-    """The hook called ``name``: Go name, snake_case name, any case."""
-    return HOOKS_BY_GO_NAME.get(name) or _BY_KEY.get(_key(name))
-
-
-@dataclass
-class HookCall:
-    """The raw outcome of one hook call."""
-
-    response: Message | None
-    error: str | None
-    duration_s: float
 
 
 @dataclass
@@ -91,19 +71,23 @@ class PluginClient:
             raise self.process.fault("implemented-failed", error=call.error)
         return list(call.response.hooks)  # type: ignore[attr-defined]
 
-    def call(self, hook: str, request: Message, timeout: float | None = None) -> HookCall:
-        """Call unary hook ``hook`` (Go name); raises on crash or deadline only."""
+    def call(self, hook: str, request: Message, timeout: float | None = None) -> CallEvent:
+        """Call unary hook ``hook`` (Go name): the call's event, its response or the error
+        as data (the session adds the API calls and logs). Raises on crash or deadline only."""
         method = getattr(self._stub, hook)
         limit = self.hook_timeout if timeout is None else timeout
+        plugin_id = self.process.plugin_id
         started = time.perf_counter()
         try:
             response = method(request, timeout=limit)
         except grpc.RpcError as exc:
             duration = time.perf_counter() - started
             self._raise_if_broken(hook, exc, limit)
-            return HookCall(None, _status_text(exc), duration)
+            return CallEvent(hook, plugin_id, request, None, _status_text(exc),
+                             duration_s=duration)
         duration = time.perf_counter() - started
-        return HookCall(response, app_error_text(response), duration)
+        return CallEvent(hook, plugin_id, request, response, app_error_text(response),
+                         duration_s=duration)
 
     def _raise_if_broken(self, hook: str, exc: grpc.RpcError, limit: float) -> None:
         code = exc.code() if isinstance(exc, grpc.Call) else None

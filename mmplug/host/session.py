@@ -17,8 +17,9 @@ instead of failing the session: ``mmplug dev`` shows it and reloads it on the ne
 an attached plugin keeps its API address).
 
 Observers (recorders, tracers, the CLI's log printer) attach with :meth:`Session.add_observer`
-and receive ``on_hook_call(HookResult)``, ``on_api_call(ApiCall)``, ``on_log(LogRecord)`` and
-``on_event(kind, payload)``; each method is optional. They are called from the thread that saw
+and receive ``on_hook_call(CallEvent)`` (:mod:`mmplug.host.events`: the one event of a call),
+``on_api_call(ApiCall)``, ``on_log(LogRecord)`` and ``on_event(kind, payload)``; each method
+is optional. They are called from the thread that saw
 the event (hook caller, API server worker, stderr reader) and must not block.
 """
 
@@ -32,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 from mmplug.errors import ManifestError, MmplugError, UsageError
 from mmplug.host import STATE_DB, STATE_DIR
+from mmplug.host.events import CallEvent, http_request
 from mmplug.host.ids import random_id
 from mmplug.host.logs import LogRecord, host_record
 from mmplug.host.pipeline import Dispatcher, Observers, Plugins
@@ -47,6 +49,7 @@ if TYPE_CHECKING:
     from mmplug.host.plugin_client import HttpResponse, PluginClient
     from mmplug.host.store import Store
     from mmplug.manifest import Manifest
+    from mmplug.protocol.catalog import HookSpec
 
     # How a plugin process is started: ``spawner(command, cwd=..., env=...)``, as
     # :func:`mmplug.host._process.spawn`; how one is stopped: ``stopper(process)``, as
@@ -55,22 +58,9 @@ if TYPE_CHECKING:
     Stopper = Callable[[PluginProcess], "str | None"]
 
 
-@dataclass
-class HookResult:
-    """One hook call: what went in, what came back, and what the plugin did meanwhile."""
-
-    hook: str
-    plugin_id: str
-    request: Message
-    response: Message | None
-    error: str | None
-    api_calls: list[ApiCall] = field(default_factory=list)
-    logs: list[LogRecord] = field(default_factory=list)
-    duration_s: float = 0.0
-
-    @property
-    def ok(self) -> bool:
-        return self.error is None
+# What a hook call gives: the one event of a call (HookResult is the name the pytest harness and
+# the first releases documented; the same class).
+HookResult = CallEvent
 
 
 @dataclass
@@ -202,6 +192,11 @@ class Session:
             shutil.rmtree(self._install_tmp, ignore_errors=True)
             self._install_tmp = None
         self._started = False
+
+    @property
+    def opened_store(self) -> Store | None:
+        """The store once the session has opened it (or was given it), else None."""
+        return self._store
 
     @property
     def store(self) -> Store:
@@ -476,18 +471,17 @@ class Session:
     # -- hooks ---------------------------------------------------------------------------------
     def fire(
         self,
-        hook: str,
+        hook: str | HookSpec,
         request: Message | None = None,
         plugin_id: str | None = None,
         **fields: Any,
-    ) -> HookResult:
-        """Call ``hook`` (Go or snake_case name, any case) on one plugin and report it all."""
-        from mmplug.host.plugin_client import build_request, find_hook
+    ) -> CallEvent:
+        """Call ``hook`` (Go or snake_case name, any case, or its catalog entry) on one plugin
+        and report it all."""
+        from mmplug.host.payloads import resolve_hook
+        from mmplug.host.plugin_client import build_request
 
-        spec = find_hook(hook)
-        if spec is None:
-            raise UsageError(f"{hook!r} is not a Mattermost plugin hook",
-                             hint="hook names are listed by `mmplug fire --list`")
+        spec = hook if not isinstance(hook, str) else resolve_hook(hook)
         if spec.streaming:
             raise UsageError(f"{spec.go_name} is a stream; use serve_http() for it")
         handle = self._pick(spec.go_name, plugin_id)
@@ -512,7 +506,7 @@ class Session:
 
     def invoke(
         self, handle: PluginHandle, hook: str, request: Message, timeout: float | None = None
-    ) -> HookResult:
+    ) -> CallEvent:
         """Call ``hook`` (Go name) on a running plugin: the hook-call pipeline (context, call,
         collect API calls and logs, notify). :meth:`fire` checks and builds the request first;
         the dispatcher calls this for the hooks the API server runs."""
@@ -526,29 +520,33 @@ class Session:
         # Logs belong to the call that produced them: what the plugin wrote before this call
         # goes to no collector of it, what it wrote during the call is drained into it.
         process.drain_output()
+        began = time.time()
         started = time.perf_counter()
         observers = self._observers
         collector = observers.open(handle.id)
         try:
-            call = client.call(hook, request, timeout)
+            event = client.call(hook, request, timeout)
         except MmplugError as exc:
             if process.exit_code() is not None:
                 handle.state = "crashed"
             process.drain_output()
             observers.close(handle.id, collector)
-            self._notify("on_hook_call", HookResult(
+            self._notify("on_hook_call", CallEvent(
                 hook, handle.id, request, None, exc.message, collector.api_calls,
-                collector.logs, time.perf_counter() - started))
+                collector.logs, time.perf_counter() - started, started_at=began,
+                state=handle.state))
             raise
         except BaseException:
             observers.close(handle.id, collector)
             raise
         process.drain_output()
         observers.close(handle.id, collector)
-        result = HookResult(hook, handle.id, request, call.response, call.error,
-                            collector.api_calls, collector.logs, call.duration_s)
-        self._notify("on_hook_call", result)
-        return result
+        event.api_calls = collector.api_calls
+        event.logs = collector.logs
+        event.started_at = began
+        event.state = handle.state
+        self._notify("on_hook_call", event)
+        return event
 
     def serve_http(
         self,
@@ -557,8 +555,12 @@ class Session:
         path: str,
         headers: Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
         body_iter: Iterable[bytes] = (),
+        *,
+        report: bool = True,
     ) -> HttpResponse:
-        """Send one HTTP request to the plugin's ServeHTTP (the front door uses this)."""
+        """Send one HTTP request to the plugin's ServeHTTP; the answer streams back (another
+        plugin's ``PluginHTTP``, the pytest harness). Observers hear of it when its headers
+        are in, unless ``report`` is False (:meth:`call_http` reports the whole call)."""
         from mmplug.host.plugin_client import HttpResponse
         from mmplug.host.plugin_client import http_init as make_init
 
@@ -567,16 +569,19 @@ class Session:
             return HttpResponse(404, [("Content-Type", "text/plain")],
                                 iter([f"plugin {handle.id} does not serve HTTP".encode()]))
         init = make_init(handle.id, method, path, headers)
+        began = time.time()
         started = time.perf_counter()
         response = handle.client.serve_http(init, body_iter)
-        self._notify("on_hook_call", HookResult("ServeHTTP", handle.id, init, None, None,
-                                                duration_s=time.perf_counter() - started))
+        if report:
+            self._notify("on_hook_call", CallEvent("ServeHTTP", handle.id, http_request(init),
+                                                   duration_s=time.perf_counter() - started,
+                                                   started_at=began, state=handle.state))
         return response
 
-    def report_call(self, result: HookResult) -> None:
+    def report_call(self, event: CallEvent) -> None:
         """Tell the observers about a hook call made outside the session's own client (the dev
         loop's front door streams ServeHTTP itself), as the session does for its own."""
-        self._notify("on_hook_call", result)
+        self._notify("on_hook_call", event)
 
     def user_named(self, who: str, given: str = "--as") -> tuple[str, str]:
         """(id, username) of the user ``who`` (username, @username or id) in the store;
@@ -589,6 +594,39 @@ class Session:
             raise UsageError(f"{given} {who}: no such user in the fake host's store",
                              hint="users: " + (", ".join(known) or "none") + " (or give a user id)")
         return found
+
+    def call_http(self, init: Message, body: bytes = b"", plugin_id: str | None = None
+                  ) -> CallEvent:
+        """One whole ServeHTTP call (``mmplug fire``, a replay): send the request, read the
+        whole answer, and report it as one event, with the API calls and logs of the plugin
+        meanwhile and the answer in ``http``."""
+        from mmplug.host.events import http_dict
+
+        handle = self.plugin(plugin_id)
+        headers = [(h.key, v) for h in init.headers for v in h.values]  # type: ignore[attr-defined]
+        self.drain_output(handle.id)  # earlier output is not this request's
+        collector = self._observers.open(handle.id)
+        began = time.time()
+        started = time.perf_counter()
+        try:
+            answer = self.serve_http(handle.id, init.method or "GET",  # type: ignore[attr-defined]
+                                     init.url or "/", headers, iter([body]),  # type: ignore[attr-defined]
+                                     report=False)
+            payload = answer.read()
+            self.drain_output(handle.id)  # what it wrote while answering is
+        finally:
+            self._observers.close(handle.id, collector)
+        event = CallEvent("ServeHTTP", handle.id, http_request(init), None, None,
+                          collector.api_calls, collector.logs, time.perf_counter() - started,
+                          http=http_dict(int(answer.status), list(answer.headers), payload, body),
+                          started_at=began, state=handle.state)
+        self._notify("on_hook_call", event)
+        return event
+
+    def in_flight(self, plugin_id: str) -> bool:
+        """Whether a hook call of ``plugin_id`` is in flight (a hook the host runs now is then
+        nested in it: CreatePost running MessageWillBePosted)."""
+        return bool(self._observers.collectors_of(plugin_id))
 
     # -- events from the plugin side -------------------------------------------------------------
     def add_observer(self, observer: object) -> None:

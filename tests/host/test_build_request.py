@@ -12,7 +12,8 @@ from google.protobuf.descriptor import FieldDescriptor
 
 from mmplug.errors import UsageError
 from mmplug.host import plugin_client
-from mmplug.host.plugin_client import build_request, find_hook
+from mmplug.host.payloads import find_hook
+from mmplug.host.plugin_client import build_request
 from mmplug.protocol.catalog import HOOKS
 from mmplug.protocol.messages import message_class
 

@@ -115,6 +115,9 @@ def _collect(register: Callable[[Any], None]) -> grpc.GenericRpcHandler:
 def _build_reflection() -> grpc.GenericRpcHandler:
     from grpc_reflection.v1alpha import reflection
 
+    from mmplug.protocol.messages import load_api
+
+    load_api()  # the service described is the PluginAPI, whether or not it was called yet
     names = (SERVICE, HEALTH_SERVICE, REFLECTION_SERVICE)
     return _collect(lambda server: reflection.enable_server_reflection(names, server))
 

@@ -1,9 +1,8 @@
-"""Firing into a running ``mmplug dev`` session through its control channel.
+"""The dev target: hooks fired into the running ``mmplug dev`` of the project.
 
-:class:`DevTarget` is the second implementation of :class:`~mmplug.cassette.target.FireTarget`:
-payloads are synthesized from the dev session's own store (so ids match its world), hooks go
-through the control channel, and ServeHTTP goes through the session's front door, as a browser
-request would.
+Payloads are synthesized from the dev session's own store (so ids match its world), hooks go
+through its control channel, and ServeHTTP goes through its front door, as a browser request
+would.
 """
 
 from __future__ import annotations
@@ -11,14 +10,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mmplug.cassette.target import FireOutcome
 from mmplug.errors import MmplugError, UsageError
+from mmplug.protocol.names import ENV_DEBUG_LISTEN
 
 if TYPE_CHECKING:
     from google.protobuf.message import Message
 
     from mmplug.cassette.recorder import CassetteRecorder
     from mmplug.devloop.control import ControlClient
+    from mmplug.host.events import CallEvent
     from mmplug.host.payloads import Scene
     from mmplug.protocol.catalog import HookSpec
 
@@ -43,7 +43,7 @@ _NOT_RUNNING: dict[str, tuple[str, str]] = {
     "given-up": ("crashed 3 times within a minute and is not restarted again",
                  "fix it and save; `mmplug dev` then starts it again"),
     "starting": ("is starting", "fire again in a moment"),
-    "waiting": ("is not attached yet", "start the plugin with MMPLUG_DEBUG_LISTEN as "
+    "waiting": ("is not attached yet", f"start the plugin with {ENV_DEBUG_LISTEN} as "
                 "`mmplug dev` shows"),
     "stopped": ("is stopped", "save a file of the plugin, or restart `mmplug dev`"),
 }
@@ -87,7 +87,7 @@ class DevTarget:
             self.recorder.close()
 
     def scene(self, as_user: str | None, channel: str | None) -> Scene:
-        from mmplug.cassette._session import open_world_store
+        from mmplug.host.fresh import open_world_store
         from mmplug.host.payloads import scene_from_store
         from mmplug.host.store import Store
 
@@ -101,7 +101,7 @@ class DevTarget:
             store.close()
 
     def commands(self) -> list[str]:
-        from mmplug.cassette.target import registered_commands
+        from mmplug.fire.local import registered_commands
         from mmplug.host.store import Store
 
         if not self.store_path or not Path(self.store_path).is_file():
@@ -115,7 +115,7 @@ class DevTarget:
     def implemented(self) -> list[str]:
         return sorted(self.plugin.get("implemented") or [])
 
-    def describe(self) -> dict[str, Any]:
+    def describe(self) -> dict[str, str]:
         """Which session the hook goes to (fire says it with the result)."""
         pid = self.plugin.get("pid")
         text = "into the running `mmplug dev`" + (f" (plugin pid {pid})" if pid else "") \
@@ -137,37 +137,31 @@ class DevTarget:
             raise UsageError(f"plugin {self.plugin_id} does not implement {hook}",
                              hint="it implements: " + (", ".join(self.implemented()) or "none"))
 
-    def fire(self, spec: HookSpec, request: Message) -> FireOutcome:
-        from mmplug.cassette.format import entry_dict
-        from mmplug.protocol import api_pb2  # noqa: F401  (the API calls' message types)
-
+    def fire(self, spec: HookSpec, request: Message) -> CallEvent:
         self._check(spec.go_name)
-        result = self.client.fire(spec.go_name, request, plugin_id=self.plugin_id)
+        event = self.client.fire(spec.go_name, request, plugin_id=self.plugin_id)
         if self.recorder is not None:
-            self.recorder.record(result)
-        return FireOutcome(entry_dict(result, 1))
+            self.recorder.record(event)
+        return event
 
-    def fire_http(self, init: Message, body: bytes) -> FireOutcome:
+    def fire_http(self, init: Message, body: bytes) -> CallEvent:
         """Through the front door, like a browser (API calls are not reported this way)."""
         import time
 
-        from mmplug.cassette.format import entry_dict, http_dict
-        from mmplug.cassette.http import _wrap
-        from mmplug.host.session import HookResult
+        from mmplug.host.events import CallEvent, http_dict, http_request
 
         self._check("ServeHTTP")
         if not self.front_door:
             raise MmplugError("the dev session has no front door to send HTTP requests to")
+        began = time.time()
         started = time.perf_counter()
         status, headers, answer = _http(self.front_door, self.plugin_id, init, body)
-        result = HookResult("ServeHTTP", self.plugin_id, _wrap(init), None, None,
-                            duration_s=time.perf_counter() - started)
-        http = http_dict(status, headers, answer, body)
+        event = CallEvent("ServeHTTP", self.plugin_id, http_request(init),
+                          duration_s=time.perf_counter() - started, started_at=began,
+                          http=http_dict(status, headers, answer, body))
         if self.recorder is not None:
-            self.recorder.record(result, http=http)
-        entry = entry_dict(result, 1)
-        entry["http"] = http
-        return FireOutcome(entry)
+            self.recorder.record(event)
+        return event
 
 
 def _http(base: str, plugin_id: str, init: Any, body: bytes
