@@ -66,11 +66,21 @@ def dev(
         bool, typer.Option("--plain", help="Print plain scrolling lines on a terminal too, "
                            "instead of the live status above the newest logs.")
     ] = False,
+    no_explorer: Annotated[
+        bool, typer.Option("--no-explorer", help="Do not serve the Plugin Explorer (the web "
+                           "console of chat, trace and state).")
+    ] = False,
+    explorer_port: Annotated[
+        Optional[int],  # noqa: UP045
+        typer.Option("--explorer-port", help="The explorer's port (default 8066, or any free "
+                     "port when that one is taken).", show_default=False),
+    ] = None,
 ) -> None:
     """Run plugins, reload them on save, serve /plugins/<id>/... until Ctrl-C.
 
     On a terminal the live status (plugins, hooks, URLs, last reload) stays on top and the newest
-    log lines stream below it; every line also goes to .mmplug/dev.log.
+    log lines stream below it; every line also goes to .mmplug/dev.log. The Plugin Explorer
+    (chat with the plugin, its trace, its state) is served on loopback at the printed URL.
     """
     from mmplug._plugin_files import project_dir
     from mmplug.cli._options import check_level, check_seconds
@@ -78,7 +88,8 @@ def dev(
 
     level = check_level(log_level)
     check_seconds(start_timeout=start_timeout, hook_timeout=hook_timeout)
-    for name, value in (("--port", port), ("--metrics-port", metrics_port)):
+    for name, value in (("--port", port), ("--metrics-port", metrics_port),
+                        ("--explorer-port", explorer_port)):
         if value is not None and not 0 <= value <= 65535:
             raise UsageError(f"{name} must be a port number (0-65535), not {value}")
     # a mistyped path fails here, before .mmplug/ is made in it
@@ -99,5 +110,6 @@ def dev(
     loop = DevLoop(dirs, port=port, metrics_port=metrics_port, as_user=as_user, attach=attach,
                    warm=not no_warm, store=store, world=world, fresh=fresh, python=python,
                    start_timeout=start_timeout, hook_timeout=hook_timeout, env=env,
-                   ignore=(record,) if record is not None else ())
+                   ignore=(record,) if record is not None else (),
+                   explorer=not no_explorer, explorer_port=explorer_port)
     run_dev(loop, level, record, plain=plain)

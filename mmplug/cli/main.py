@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 # Command modules, in the order ``mmplug --help`` lists them.
 COMMAND_MODULES: tuple[str, ...] = (
-    "new", "dev", "run", "fire", "replay", "check", "bundle", "state", "upgrade",
+    "new", "dev", "explore", "run", "fire", "replay", "check", "bundle", "state", "upgrade",
 )
 
 

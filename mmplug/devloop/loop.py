@@ -54,6 +54,8 @@ class DevLoop:
         control: bool = True,
         attach: str | None = None,
         ignore: tuple[Path, ...] = (),
+        explorer: bool = False,
+        explorer_port: int | None = None,
         **session_args: Any,
     ) -> None:
         self.plugin_dirs = [Path(d).resolve() for d in plugin_dirs]
@@ -61,7 +63,9 @@ class DevLoop:
             raise UsageError("mmplug dev needs at least one plugin directory")
         self.port, self.metrics_port = port, metrics_port
         self.as_user = as_user
-        self.options = {"watch": watch, "warm": warm, "control": control}
+        self.options = {"watch": watch, "warm": warm, "control": control, "explorer": explorer}
+        self.explorer_port = explorer_port  # None: 8066, or any free port when it is taken
+        self.explorer: Any = None  # mmplug.explorer.server.Explorer
         self.attach = attach
         self.ignore = ignore  # files we write into the project (a cassette): not saves
         self.session_args = session_args
@@ -107,6 +111,11 @@ class DevLoop:
         reaper); reloads start from warm spares; an attached plugin is reached through relays
         and keeps its PluginAPI server for the whole run."""
         from mmplug.host.session import Session
+
+        if self.options["explorer"] and self.explorer is None:  # its capture sees OnActivate
+            from mmplug.explorer.server import Explorer
+
+            self.explorer = Explorer.for_loop(self, self.explorer_port)
 
         self.reaper = Reaper()
         spawner: Any = None
@@ -163,6 +172,8 @@ class DevLoop:
             server = ControlServer(self.plugin_dirs, self._control_handlers(), self._info())
             server.start()
             self._closers.append(server.close)
+        if self.explorer is not None:
+            self.explorer.start()
         self._spawn_thread(self._reload_worker, "mmplug-reload")
         self._spawn_thread(self._supervise, "mmplug-supervise")
 
@@ -182,6 +193,12 @@ class DevLoop:
             except Exception as exc:  # keep closing the rest
                 self._notify("on_problem", "", f"closing: {exc}")
         self._closers.clear()
+        explorer, self.explorer = self.explorer, None
+        if explorer is not None:  # before the session: no request reaches a closed store
+            try:
+                explorer.stop()
+            except Exception as exc:
+                self._notify("on_problem", "", f"closing the explorer: {exc}")
         if self.attachment is not None:
             self.attachment.cancel()  # a reattach waiting for the plugin gives up at once
         for thread in self._threads:
@@ -194,6 +211,8 @@ class DevLoop:
                 self.session.close()
         if self.attachment is not None:
             self.attachment.close()
+        if explorer is not None:  # the trace keeps OnDeactivate too
+            explorer.close()
         if self.reaper is not None:
             self.reaper.join()
         if self.pool is not None:

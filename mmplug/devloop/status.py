@@ -72,7 +72,7 @@ def describe_reload(reload: Reload, now: datetime | None = None) -> str:
 def render_status(
     plugins: list[PluginStatus], url: str | None, metrics_url: str | None = None,
     now: datetime | None = None, log_path: str | None = None,
-    problem_lines: int | None = None, acting: str | None = None,
+    problem_lines: int | None = None, acting: str | None = None, explorer: str | None = None,
 ) -> RenderableType:
     """A compact table: one block per plugin, then who front door requests are made as and
     where the full log is.
@@ -107,6 +107,8 @@ def render_status(
         who.append("  (X-Mmplug-User: NAME picks a user per request; see "
                    f"{url}/)", style="dim")
         table.add_row("as", who)
+    if explorer:
+        table.add_row("explorer", Text(explorer, style="bold"))
     if log_path:
         table.add_row("log", Text(log_path, style="dim"))
     return table

@@ -147,7 +147,8 @@ class Printer:
             body = render_status(plugins, door.url if door else None,
                                  door.metrics_url if door else None, log_path=self.log_shown,
                                  problem_lines=3,
-                                 acting=self.loop.acting_user(None)[1] if door else None)
+                                 acting=self.loop.acting_user(None)[1] if door else None,
+                                 explorer=_explorer_url(self.loop))
         return Panel(body, title="[bold]mmplug dev[/]", title_align="left",
                      subtitle="watching for saves · Ctrl-C to stop", subtitle_align="right",
                      border_style="dim")
@@ -286,6 +287,18 @@ def _banner(printer: Printer, loop: DevLoop) -> None:
         printer.emit(f"front door: {loop.front_door.url}/ lists the routes; requests are made "
                      + ("anonymously" if who == "anonymous" else f"as {who}")
                      + " (X-Mmplug-User: NAME picks a user per request)", style="dim")
+    explorer = _explorer_url(loop)
+    if explorer:
+        printer.emit(f"explorer: {explorer}  (chat with the plugin, see its trace and state)",
+                     style="bold")
     if printer.log_shown:
         printer.emit(f"log: {printer.log_shown}", style="dim")
     printer.emit("watching for saves; Ctrl-C to stop.", style="dim")
+
+
+def _explorer_url(loop: DevLoop) -> str | None:
+    """The Plugin Explorer's URL with its token, once it serves."""
+    explorer = getattr(loop, "explorer", None)
+    if explorer is None or explorer.loop is None:
+        return None
+    return str(explorer.login_url)

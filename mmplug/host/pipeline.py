@@ -90,6 +90,10 @@ class Observers:
     def collectors_of(self, plugin_id: str) -> tuple[Collector, ...]:
         return self._collectors.get(plugin_id, ())
 
+    def in_flight(self, plugin_id: str | None = None) -> bool:
+        """Whether a hook call of ``plugin_id`` (None: any plugin) is being collected."""
+        return bool(self._collectors.get(plugin_id, ()) if plugin_id else self._collectors)
+
 
 class Dispatcher:
     """What the API server uses to run hooks for side effects (CreatePost, slash commands).

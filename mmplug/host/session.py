@@ -323,7 +323,7 @@ class Session:
             plugins=self.plugin_control,
             observer=self._on_api_call,
             log_sink=lambda level, message, kv: self._on_api_log(handle.id, level, message, kv),
-            emit=self._on_event,
+            emit=self.emit_event,
             port=self.api_port,
         )
         self.api_port = 0
@@ -623,10 +623,10 @@ class Session:
         self._notify("on_hook_call", event)
         return event
 
-    def in_flight(self, plugin_id: str) -> bool:
-        """Whether a hook call of ``plugin_id`` is in flight (a hook the host runs now is then
-        nested in it: CreatePost running MessageWillBePosted)."""
-        return bool(self._observers.collectors_of(plugin_id))
+    def in_flight(self, plugin_id: str | None = None) -> bool:
+        """Whether a hook call of ``plugin_id`` (None: of any plugin) is in flight (a hook the
+        host runs now is then nested in it: CreatePost running MessageWillBePosted)."""
+        return self._observers.in_flight(plugin_id)
 
     # -- events from the plugin side -------------------------------------------------------------
     def add_observer(self, observer: object) -> None:
@@ -664,7 +664,8 @@ class Session:
             collector.api_calls.append(call)
         self._notify("on_api_call", call)
 
-    def _on_event(self, kind: str, payload: dict[str, Any]) -> None:
+    def emit_event(self, kind: str, payload: dict[str, Any]) -> None:
+        """A side effect the API emulation reports (a post, a WebSocket event, a dialog)."""
         self.events.append((kind, payload))
         self._notify("on_event", kind, payload)
 
