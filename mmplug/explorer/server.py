@@ -379,7 +379,8 @@ class Explorer:
         """Fire recorded call ``seq`` again (with ``request`` instead of the recorded one)."""
         from google.protobuf import json_format
 
-        from mmplug.host.plugin_client import find_hook, message_class
+        from mmplug.host.payloads import find_hook
+        from mmplug.protocol.messages import message_class
 
         backend = self.backend
         original, _ = backend.trace.hook_result(seq)

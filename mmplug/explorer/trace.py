@@ -455,8 +455,8 @@ def _decode(pair: tuple[str, bytes] | None) -> Any:
 def _api_message(method: str, part: str, data: bytes | None) -> Any:
     if data is None:
         return None
-    from mmplug.host.plugin_client import message_class
     from mmplug.protocol.catalog import API_BY_GO_NAME
+    from mmplug.protocol.messages import message_class
 
     spec = API_BY_GO_NAME[method]
     message = message_class(spec.request if part == "request" else spec.response)()
