@@ -19,10 +19,10 @@ import contextlib
 import hashlib
 import json
 import os
-import sqlite3
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mmplug.errors import StoreError
 from mmplug.protocol.names import ENV_CACHE_DIR as CACHE_ENV
 
 if TYPE_CHECKING:
@@ -69,7 +69,9 @@ def seeded_memory_store(world: str | Path) -> Store:
     from mmplug.host.world import _read
 
     _, text = _read(world)
-    can_cache = hasattr(sqlite3.Connection, "serialize")
+    from mmplug.host.store import Store
+
+    can_cache = Store.can_image()
     key = cache_key(text) if can_cache else ""
     if can_cache:
         store = _load(cache_dir() / f"{key}.img")
@@ -106,7 +108,7 @@ def _load(path: Path) -> Store | None:
         head, _, image = raw.partition(b"\n")
         header = json.loads(head)
         store = Store.open_image(image)
-    except (ValueError, sqlite3.Error, KeyError, TypeError):
+    except (ValueError, StoreError, KeyError, TypeError):
         return None
     try:
         store.seed_ids(str(header["seed"]))
@@ -137,7 +139,7 @@ def _save(store: Store, folder: Path, key: str) -> None:
                 os.unlink(tmp)
             raise
         _prune(folder)
-    except (OSError, sqlite3.Error):
+    except (OSError, StoreError):
         return  # a read-only or full disk only costs the next run its seeding
 
 

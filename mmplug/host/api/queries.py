@@ -9,10 +9,68 @@ a cold ``mmplug fire`` runs some of these.
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from mmplug.host.store import Store
+
+
+def _entities(store: Store, sql: str, *args: Any) -> list[dict[str, Any]]:
+    """Rows as dicts: the entity JSON of a ``data`` column, else the columns themselves."""
+    with store.read() as db:
+        found = db.execute(sql, args).fetchall()
+    return [json.loads(r["data"]) if "data" in r.keys() else dict(r) for r in found]
+
+
+# -- the world, as ``mmplug fire`` picks a scene from it (entities in their JSON form) ---------
+def user_count(store: Store) -> int:
+    with store.read() as db:
+        return int(db.execute("SELECT count(*) FROM users").fetchone()[0])
+
+
+def live_users(store: Store, *, humans: bool = False) -> list[dict[str, Any]]:
+    """Users not deleted (``humans``: no bots), by username."""
+    bots = " AND is_bot = 0" if humans else ""
+    return _entities(store, f"SELECT data FROM users WHERE delete_at = 0{bots} ORDER BY username")
+
+
+def channels_named(store: Store, name: str, channel_id: str) -> list[dict[str, Any]]:
+    return _entities(store, "SELECT data FROM channels WHERE name = ? OR id = ? ORDER BY team_id",
+                     name, channel_id)
+
+
+def channels_of_type(store: Store, *types: str) -> list[dict[str, Any]]:
+    """Channels of the given types ("O" open, "P" private), by name."""
+    marks = ", ".join("?" for _ in types)
+    return _entities(store, f"SELECT data FROM channels WHERE type IN ({marks}) ORDER BY name",
+                     *types)
+
+
+def teams(store: Store, *, name: str | None = None, team_id: str | None = None
+          ) -> list[dict[str, Any]]:
+    """Teams by name; only the one named ``name`` or with id ``team_id`` when given."""
+    if name is not None:
+        return _entities(store, "SELECT data FROM teams WHERE name = ?", name)
+    if team_id is not None:
+        return _entities(store, "SELECT data FROM teams WHERE id = ?", team_id)
+    return _entities(store, "SELECT data FROM teams ORDER BY name")
+
+
+def preferences_of(store: Store, user_id: str) -> list[dict[str, Any]]:
+    return _entities(store, "SELECT user_id, category, name, value FROM preferences "
+                     "WHERE user_id = ? ORDER BY category, name", user_id)
+
+
+def world_ids(store: Store) -> tuple[dict[str, str], dict[str, str], list[tuple[str, str, str]]]:
+    """The ids of the world's entities: users by username, teams by name, and the open and
+    private channels as (id, team id, name)."""
+    with store.read() as db:
+        users = {r["username"]: r["id"] for r in db.execute("SELECT id, username FROM users")}
+        teams = {r["name"]: r["id"] for r in db.execute("SELECT id, name FROM teams")}
+        channels = [(r["id"], r["team_id"], r["name"]) for r in db.execute(
+            "SELECT id, team_id, name, type FROM channels WHERE type IN ('O','P')")]
+    return users, teams, channels
 
 
 # -- users ---------------------------------------------------------------------------------
@@ -68,12 +126,19 @@ def kv_keys(store: Store, plugin_id: str) -> list[str]:
                 db.execute("SELECT key FROM kv WHERE plugin_id=? ORDER BY key", (plugin_id,))]
 
 
-def plugin_config_text(store: Store, plugin_id: str) -> str | None:
-    """The plugin's saved settings as stored (JSON text), or None."""
-    with store.read() as db:
+def update_plugin_settings(store: Store, plugin_id: str, settings: dict[str, Any]
+                           ) -> dict[str, Any]:
+    """Merge ``settings`` into the plugin's saved settings (as an admin saving them in the
+    System Console); returns them all."""
+    from mmplug.host.api.config import save_plugin_settings
+
+    with store.tx() as db:
         row = db.execute("SELECT data FROM plugin_config WHERE plugin_id=?",
                          (plugin_id,)).fetchone()
-    return None if row is None else str(row[0])
+        current: dict[str, Any] = json.loads(row[0]) if row else {}
+        current.update(settings)
+        save_plugin_settings(db, plugin_id, current)
+    return current
 
 
 def stored_posts(store: Store, channel_id: str | None, *, ephemeral: bool) -> list[Any]:
