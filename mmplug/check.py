@@ -128,38 +128,18 @@ def hook_findings(
 
 @functools.cache
 def sdk_method_rpcs() -> dict[str, frozenset[str]]:
-    """Each method of the SDK's API client, with the PluginAPI rpcs it calls (read from the
-    SDK's source, following calls between its methods)."""
-    from mmplug.protocol.catalog import API_BY_GO_NAME
-
-    sdk = Path(__file__).resolve().parent / "sdk"
-    direct: dict[str, set[str]] = {}
-    calls: dict[str, set[str]] = {}
-    for path in [*sorted(sdk.glob("_api_*.py")), sdk / "_client.py"]:
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        for cls in (n for n in tree.body if isinstance(n, ast.ClassDef)):
-            for fn in (n for n in cls.body if isinstance(n, ast.FunctionDef)):
-                if fn.name.startswith("_"):
-                    continue
-                rpcs, methods = direct.setdefault(fn.name, set()), calls.setdefault(fn.name, set())
-                for node in ast.walk(fn):
-                    if isinstance(node, ast.Constant) and node.value in API_BY_GO_NAME:
-                        rpcs.add(str(node.value))
-                    elif (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
-                          and node.value.id == "self"):
-                        methods.add(node.attr)
-    resolved: dict[str, frozenset[str]] = {}
-
-    def resolve(name: str, seen: frozenset[str]) -> set[str]:
-        out = set(direct.get(name, ()))
-        for other in calls.get(name, ()):
-            if other in direct and other not in seen:
-                out |= resolve(other, seen | {other})
-        return out
-
-    for name in direct:
-        resolved[name] = frozenset(resolve(name, frozenset({name})))
-    return {name: rpcs for name, rpcs in resolved.items() if rpcs}
+    """Each method of the SDK's API clients, with the PluginAPI rpcs it calls: the table
+    ``METHOD_RPCS`` that scripts/gen_sdk.py writes into ``mmplug/sdk/_api_index.py`` (read as
+    data, so that checking a plugin does not import the SDK)."""
+    path = Path(__file__).resolve().parent / "sdk" / "_api_index.py"
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    for node in tree.body:
+        target = node.target if isinstance(node, ast.AnnAssign) else (
+            node.targets[0] if isinstance(node, ast.Assign) else None)
+        if isinstance(target, ast.Name) and target.id == "METHOD_RPCS" and node.value:
+            table: dict[str, tuple[str, ...]] = ast.literal_eval(node.value)
+            return {name: frozenset(rpcs) for name, rpcs in table.items()}
+    raise RuntimeError(f"{path} has no METHOD_RPCS table; run scripts/gen_sdk.py")
 
 
 def plugin_sources(plugin_dir: Path) -> Iterator[Path]:

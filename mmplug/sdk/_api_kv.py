@@ -1,75 +1,114 @@
-"""KV store methods of the API client."""
+"""Hand-written KV store methods (text values, JSON, None for a missing key).
+
+Each function returns a ``Call``; scripts/gen_sdk.py makes it a method of both API clients.
+"""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from ._api_base import APIBase
-from ._convert import to_bytes, to_json_bytes
-
-Value = bytes | bytearray | str
+from ._core import Call, call, handwritten, nothing
+from ._entity import to_bytes
 
 
-class KVMixin(APIBase):
-    def kv_set(self, key: str, value: Value) -> None:
-        """Store ``value`` (bytes, or text as UTF-8) under ``key``. An empty value deletes."""
-        self._call("KVSet", key=key, value=to_bytes(value))
+def _value_or_none(response: Any) -> bytes | None:
+    value: bytes = response.value
+    return value or None
 
-    def kv_get(self, key: str) -> bytes | None:
-        """The value under ``key``, or None if there is none."""
-        value: bytes = self._call("KVGet", key=key).value
-        return value or None
 
-    def kv_set_json(self, key: str, value: Any) -> None:
-        self.kv_set(key, to_json_bytes(value))
+def _success(response: Any) -> bool:
+    return bool(response.success)
 
-    def kv_get_json(self, key: str, default: Any = None) -> Any:
-        raw = self.kv_get(key)
-        return default if raw is None else json.loads(raw)
 
-    def kv_delete(self, key: str) -> None:
-        self._call("KVDelete", key=key)
+def _json_or(default: Any) -> Any:
+    def finish(response: Any) -> Any:
+        raw = response.value
+        return json.loads(raw) if raw else default
 
-    def kv_delete_all(self) -> None:
-        self._call("KVDeleteAll")
+    return finish
 
-    def kv_list(self, page: int = 0, per_page: int = 100) -> list[str]:
-        return list(self._call("KVList", page=page, per_page=per_page).keys)
 
-    def kv_set_with_expiry(self, key: str, value: Value, expire_in_seconds: int) -> None:
-        self._call(
-            "KVSetWithExpiry", key=key, value=to_bytes(value), expire_in_seconds=expire_in_seconds
-        )
+def _keys(response: Any) -> list[str]:
+    return list(response.keys)
 
-    def kv_compare_and_set(self, key: str, old: Value | None, new: Value | None) -> bool:
-        """Set ``key`` to ``new`` only if it currently holds ``old`` (None: does not exist)."""
-        response = self._call(
-            "KVCompareAndSet",
-            key=key,
-            old_value=to_bytes(old or b""),
-            new_value=to_bytes(new or b""),
-        )
-        return bool(response.success)
 
-    def kv_compare_and_delete(self, key: str, old: Value) -> bool:
-        response = self._call("KVCompareAndDelete", key=key, old_value=to_bytes(old))
-        return bool(response.success)
+@handwritten("KVSet")
+def kv_set(key: str, value: bytes | str) -> Call[None]:
+    """Store ``value`` (bytes, or text as UTF-8) under ``key``. An empty value deletes."""
+    return call("KVSet", nothing, key=key, value=to_bytes(value))
 
-    def kv_set_with_options(
-        self,
-        key: str,
-        value: Value | None,
-        atomic: bool = False,
-        old_value: Value | None = None,
-        expire_in_seconds: int = 0,
-    ) -> bool:
-        options = {
-            "atomic": atomic,
-            "old_value": to_bytes(old_value or b""),
-            "expire_in_seconds": expire_in_seconds,
-        }
-        response = self._call(
-            "KVSetWithOptions", key=key, value=to_bytes(value or b""), options=options
-        )
-        return bool(response.success)
+
+@handwritten("KVGet")
+def kv_get(key: str) -> Call[bytes | None]:
+    """The value under ``key``, or None if there is none."""
+    return call("KVGet", _value_or_none, key=key)
+
+
+@handwritten("KVSet")
+def kv_set_json(key: str, value: Any) -> Call[None]:
+    """Store ``value`` as compact JSON under ``key``."""
+    return call("KVSet", nothing, key=key, value=_json(value))
+
+
+@handwritten("KVGet")
+def kv_get_json(key: str, default: Any = None) -> Call[Any]:
+    """The JSON value under ``key``, or ``default`` if there is none."""
+    return call("KVGet", _json_or(default), key=key)
+
+
+@handwritten("KVDelete")
+def kv_delete(key: str) -> Call[None]:
+    """Delete ``key`` (nothing happens if it does not exist)."""
+    return call("KVDelete", nothing, key=key)
+
+
+@handwritten("KVDeleteAll")
+def kv_delete_all() -> Call[None]:
+    """Delete every key of this plugin."""
+    return call("KVDeleteAll", nothing)
+
+
+@handwritten("KVList")
+def kv_list(page: int = 0, per_page: int = 100) -> Call[list[str]]:
+    """A page of this plugin's keys."""
+    return call("KVList", _keys, page=page, per_page=per_page)
+
+
+@handwritten("KVSetWithExpiry")
+def kv_set_with_expiry(key: str, value: bytes | str, expire_in_seconds: int) -> Call[None]:
+    """Store ``value`` under ``key`` for ``expire_in_seconds``."""
+    return call("KVSetWithExpiry", nothing, key=key, value=to_bytes(value),
+                expire_in_seconds=expire_in_seconds)
+
+
+@handwritten("KVCompareAndSet")
+def kv_compare_and_set(key: str, old: bytes | str | None, new: bytes | str | None) -> Call[bool]:
+    """Set ``key`` to ``new`` only if it currently holds ``old`` (None: does not exist)."""
+    return call("KVCompareAndSet", _success, key=key, old_value=to_bytes(old or b""),
+                new_value=to_bytes(new or b""))
+
+
+@handwritten("KVCompareAndDelete")
+def kv_compare_and_delete(key: str, old: bytes | str) -> Call[bool]:
+    """Delete ``key`` only if it currently holds ``old``."""
+    return call("KVCompareAndDelete", _success, key=key, old_value=to_bytes(old))
+
+
+@handwritten("KVSetWithOptions")
+def kv_set_with_options(
+    key: str,
+    value: bytes | str | None,
+    atomic: bool = False,
+    old_value: bytes | str | None = None,
+    expire_in_seconds: int = 0,
+) -> Call[bool]:
+    """Set ``key`` with options: ``atomic`` (only if it holds ``old_value``), an expiry."""
+    options = {"atomic": atomic, "old_value": to_bytes(old_value or b""),
+               "expire_in_seconds": expire_in_seconds}
+    return call("KVSetWithOptions", _success, key=key, value=to_bytes(value or b""),
+                options=options)
+
+
+def _json(value: Any) -> bytes:
+    return json.dumps(value, separators=(",", ":")).encode("utf-8")

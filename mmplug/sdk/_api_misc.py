@@ -1,91 +1,133 @@
-"""Bots, slash commands, configuration, server logging and version."""
+"""Hand-written bot, slash command, configuration and server log methods (flattened entities,
+configuration as dicts, log fields as keywords).
+
+Each function returns a ``Call``; scripts/gen_sdk.py makes it a method of both API clients.
+"""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from ._api_base import APIBase
-from ._convert import dict_to_struct, entity, key_value_pairs, struct_to_dict
+from ._convert import dict_to_struct, entity, key_value_pairs
+from ._core import Call, call, handwritten, nothing
+from ._entity import get_struct
+from .model import Bot
 
-if TYPE_CHECKING:
-    from mmplug.protocol.api_file_bot_pb2 import Bot
+
+def _bot(response: Any) -> Bot:
+    return Bot.from_proto(response.bot)
 
 
-class MiscMixin(APIBase):
-    # -- bots ------------------------------------------------------------------------------
-    def ensure_bot_user(self, username: str, display_name: str = "", description: str = "") -> str:
-        """Create the bot if needed; returns its user id."""
-        bot = entity("Bot", None, username=username, display_name=display_name,
-                     description=description)
-        user_id: str = self._call("EnsureBotUser", bot=bot).bot_user_id
-        return user_id
+def _bot_user_id(response: Any) -> str:
+    return str(response.bot_user_id)
 
-    def create_bot(
-        self, username: str = "", display_name: str = "", description: str = "",
-        bot: Bot | Mapping[str, Any] | None = None,
-    ) -> Bot:
-        built = entity("Bot", bot, username=username or None, display_name=display_name or None,
-                       description=description or None)
-        created: Bot = self._call("CreateBot", bot=built).bot
-        return created
 
-    def get_bot(self, bot_user_id: str, include_deleted: bool = False) -> Bot:
-        bot: Bot = self._call("GetBot", bot_user_id=bot_user_id,
-                              include_deleted=include_deleted).bot
-        return bot
+def _config(response: Any) -> dict[str, Any]:
+    raw = response.config_json
+    result: dict[str, Any] = json.loads(raw) if raw else {}
+    return result
 
-    # -- slash commands --------------------------------------------------------------------
-    def register_command(
-        self,
-        trigger: str,
-        *,
-        auto_complete: bool = True,
-        auto_complete_desc: str = "",
-        auto_complete_hint: str = "",
-        display_name: str = "",
-        description: str = "",
-        team_id: str = "",
-    ) -> None:
-        command = entity(
-            "Command", None, trigger=trigger, auto_complete=auto_complete,
-            auto_complete_desc=auto_complete_desc, auto_complete_hint=auto_complete_hint,
-            display_name=display_name, description=description, team_id=team_id,
-        )
-        self._call("RegisterCommand", command=command)
 
-    def unregister_command(self, trigger: str, team_id: str = "") -> None:
-        self._call("UnregisterCommand", team_id=team_id, trigger=trigger)
+def _plugin_config(response: Any) -> dict[str, Any]:
+    return get_struct(response.config)
 
-    # -- configuration ---------------------------------------------------------------------
-    def get_config(self) -> dict[str, Any]:
-        """The server configuration as a dict."""
-        raw: bytes = self._call("GetConfig").config_json
-        result: dict[str, Any] = json.loads(raw) if raw else {}
-        return result
 
-    def get_plugin_config(self) -> dict[str, Any]:
-        """This plugin's settings (PluginSettings.Plugins[<id>])."""
-        return struct_to_dict(self._call("GetPluginConfig").config)
+# -- bots ------------------------------------------------------------------------------------
+@handwritten("EnsureBotUser")
+def ensure_bot_user(username: str, display_name: str = "", description: str = "") -> Call[str]:
+    """Create the bot if needed; returns its user id."""
+    bot = entity("Bot", None, username=username, display_name=display_name,
+                 description=description)
+    return call("EnsureBotUser", _bot_user_id, bot=bot)
 
-    def save_plugin_config(self, config: Mapping[str, Any]) -> None:
-        self._call("SavePluginConfig", config=dict_to_struct(config))
 
-    # -- server log ------------------------------------------------------------------------
-    def log_debug(self, msg: str, **kv: Any) -> None:
-        self._call("LogDebug", msg=msg, key_value_pairs=key_value_pairs(kv))
+@handwritten("CreateBot")
+def create_bot(
+    username: str = "",
+    display_name: str = "",
+    description: str = "",
+    bot: Bot | Mapping[str, Any] | None = None,
+) -> Call[Bot]:
+    """Create a bot from fields or a Bot/dict."""
+    built = entity("Bot", bot, username=username or None, display_name=display_name or None,
+                   description=description or None)
+    return call("CreateBot", _bot, bot=built)
 
-    def log_info(self, msg: str, **kv: Any) -> None:
-        self._call("LogInfo", msg=msg, key_value_pairs=key_value_pairs(kv))
 
-    def log_warn(self, msg: str, **kv: Any) -> None:
-        self._call("LogWarn", msg=msg, key_value_pairs=key_value_pairs(kv))
+@handwritten("GetBot")
+def get_bot(bot_user_id: str, include_deleted: bool = False) -> Call[Bot]:
+    """The bot with this user id."""
+    return call("GetBot", _bot, bot_user_id=bot_user_id, include_deleted=include_deleted)
 
-    def log_error(self, msg: str, **kv: Any) -> None:
-        self._call("LogError", msg=msg, key_value_pairs=key_value_pairs(kv))
 
-    # -- server ----------------------------------------------------------------------------
-    def get_server_version(self) -> str:
-        version: str = self._call("GetServerVersion").version
-        return version
+# -- slash commands --------------------------------------------------------------------------
+@handwritten("RegisterCommand")
+def register_command(
+    trigger: str,
+    *,
+    auto_complete: bool = True,
+    auto_complete_desc: str = "",
+    auto_complete_hint: str = "",
+    display_name: str = "",
+    description: str = "",
+    team_id: str = "",
+) -> Call[None]:
+    """Register ``/trigger``; ExecuteCommand receives it."""
+    command = entity(
+        "Command", None, trigger=trigger, auto_complete=auto_complete,
+        auto_complete_desc=auto_complete_desc, auto_complete_hint=auto_complete_hint,
+        display_name=display_name, description=description, team_id=team_id,
+    )
+    return call("RegisterCommand", nothing, command=command)
+
+
+@handwritten("UnregisterCommand")
+def unregister_command(trigger: str, team_id: str = "") -> Call[None]:
+    """Unregister ``/trigger``."""
+    return call("UnregisterCommand", nothing, team_id=team_id, trigger=trigger)
+
+
+# -- configuration ---------------------------------------------------------------------------
+@handwritten("GetConfig")
+def get_config() -> Call[dict[str, Any]]:
+    """The server configuration as a dict."""
+    return call("GetConfig", _config)
+
+
+@handwritten("GetPluginConfig")
+def get_plugin_config() -> Call[dict[str, Any]]:
+    """This plugin's settings (PluginSettings.Plugins[<id>])."""
+    return call("GetPluginConfig", _plugin_config)
+
+
+@handwritten("SavePluginConfig")
+def save_plugin_config(config: Mapping[str, Any]) -> Call[None]:
+    """Save this plugin's settings."""
+    return call("SavePluginConfig", nothing, config=dict_to_struct(config))
+
+
+# -- server log ------------------------------------------------------------------------------
+@handwritten("LogDebug")
+def log_debug(msg: str, **kv: Any) -> Call[None]:
+    """Write to the server log at debug level, with ``kv`` as fields."""
+    return call("LogDebug", nothing, msg=msg, key_value_pairs=key_value_pairs(kv))
+
+
+@handwritten("LogInfo")
+def log_info(msg: str, **kv: Any) -> Call[None]:
+    """Write to the server log at info level, with ``kv`` as fields."""
+    return call("LogInfo", nothing, msg=msg, key_value_pairs=key_value_pairs(kv))
+
+
+@handwritten("LogWarn")
+def log_warn(msg: str, **kv: Any) -> Call[None]:
+    """Write to the server log at warn level, with ``kv`` as fields."""
+    return call("LogWarn", nothing, msg=msg, key_value_pairs=key_value_pairs(kv))
+
+
+@handwritten("LogError")
+def log_error(msg: str, **kv: Any) -> Call[None]:
+    """Write to the server log at error level, with ``kv`` as fields."""
+    return call("LogError", nothing, msg=msg, key_value_pairs=key_value_pairs(kv))

@@ -1,113 +1,119 @@
-"""User and team methods of the API client."""
+"""Hand-written user, team and permission methods (entities from dicts or keyword fields,
+search options as keywords, permissions as ``bool``).
+
+Each function returns a ``Call``; scripts/gen_sdk.py makes it a method of both API clients.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from ._api_base import APIBase
 from ._convert import entity
-
-if TYPE_CHECKING:
-    from mmplug.protocol.api_user_team_pb2 import Status
-    from mmplug.protocol.team_pb2 import Team, TeamMember
-    from mmplug.protocol.user_pb2 import User
+from ._core import Call, call, handwritten
+from .model import Status, Team, TeamMember, User
 
 
-class UsersMixin(APIBase):
-    # -- users -----------------------------------------------------------------------------
-    def get_user(self, user_id: str) -> User:
-        user: User = self._call("GetUser", user_id=user_id).user
-        return user
+def _user(response: Any) -> User:
+    return User.from_proto(response.user)
 
-    def get_user_by_username(self, username: str) -> User:
-        user: User = self._call("GetUserByUsername", name=username).user
-        return user
 
-    def get_user_by_email(self, email: str) -> User:
-        user: User = self._call("GetUserByEmail", email=email).user
-        return user
+def _users(response: Any) -> list[User]:
+    return [User.from_proto(u) for u in response.users]
 
-    def create_user(self, user: User | Mapping[str, Any] | None = None, **fields: Any) -> User:
-        """Create a user from a User, a dict and/or fields (``username=..., email=...``)."""
-        created: User = self._call("CreateUser", user=entity("User", user, **fields)).user
-        return created
 
-    def update_user(self, user: User | Mapping[str, Any]) -> User:
-        updated: User = self._call("UpdateUser", user=entity("User", user)).user
-        return updated
+def _team(response: Any) -> Team:
+    return Team.from_proto(response.team)
 
-    def get_users(self, page: int = 0, per_page: int = 100, **options: Any) -> list[User]:
-        """Users matching GetUsers options (``in_team_id=``, ``in_channel_id=``, ...)."""
-        return list(self._call("GetUsers", page=page, per_page=per_page, **options).users)
 
-    def get_users_in_team(self, team_id: str, page: int = 0, per_page: int = 100) -> list[User]:
-        return self._list("GetUsersInTeam", "users", team_id=team_id, page=page,
-                          per_page=per_page)
+def _team_member(response: Any) -> TeamMember:
+    return TeamMember.from_proto(response.team_member)
 
-    def get_users_in_channel(
-        self, channel_id: str, sort_by: str = "username", page: int = 0, per_page: int = 100
-    ) -> list[User]:
-        """Members of a channel, sorted by ``"username"`` or ``"status"``."""
-        return self._list("GetUsersInChannel", "users", channel_id=channel_id, sort_by=sort_by,
-                          page=page, per_page=per_page)
 
-    def search_users(self, term: str, limit: int = 100, **options: Any) -> list[User]:
-        """Users matching ``term`` (username, names, nickname, email), with UserSearchOptions
-        filters as keywords (``team_id=``, ``in_channel_id=``, ``allow_inactive=``, ...)."""
-        return self._list("SearchUsers", "users", term=term, limit=limit, **options)
+def _status(response: Any) -> Status:
+    return Status.from_proto(response.status)
 
-    def get_user_status(self, user_id: str) -> Status:
-        status: Status = self._field("GetUserStatus", "status", user_id=user_id)
-        return status
 
-    def update_user_status(self, user_id: str, status: str) -> Status:
-        """Set ``"online"``, ``"away"``, ``"dnd"`` or ``"offline"``; returns the new status."""
-        updated: Status = self._field("UpdateUserStatus", "status", user_id=user_id,
-                                      status=status)
-        return updated
+def _allowed(response: Any) -> bool:
+    return bool(response.has_permission)
 
-    # -- permissions -----------------------------------------------------------------------
-    def has_permission_to(self, user_id: str, permission_id: str) -> bool:
-        """Whether the user has a system-wide permission (``"manage_system"``, ...)."""
-        return bool(self._field("HasPermissionTo", "has_permission", user_id=user_id,
-                                permission_id=permission_id))
 
-    def has_permission_to_team(self, user_id: str, team_id: str, permission_id: str) -> bool:
-        return bool(self._field("HasPermissionToTeam", "has_permission", user_id=user_id,
-                                team_id=team_id, permission_id=permission_id))
+# -- users -----------------------------------------------------------------------------------
+@handwritten("GetUserByUsername")
+def get_user_by_username(username: str) -> Call[User]:
+    """The user called ``username``."""
+    return call("GetUserByUsername", _user, name=username)
 
-    def has_permission_to_channel(
-        self, user_id: str, channel_id: str, permission_id: str
-    ) -> bool:
-        return bool(self._field("HasPermissionToChannel", "has_permission", user_id=user_id,
-                                channel_id=channel_id, permission_id=permission_id))
 
-    # -- teams -----------------------------------------------------------------------------
-    def get_team(self, team_id: str) -> Team:
-        team: Team = self._call("GetTeam", team_id=team_id).team
-        return team
+@handwritten("CreateUser")
+def create_user(user: User | Mapping[str, Any] | None = None, **fields: Any) -> Call[User]:
+    """Create a user from a User, a dict and/or fields (``username=..., email=...``)."""
+    return call("CreateUser", _user, user=entity("User", user, **fields))
 
-    def get_team_by_name(self, name: str) -> Team:
-        team: Team = self._call("GetTeamByName", name=name).team
-        return team
 
-    def get_teams(self) -> list[Team]:
-        return list(self._call("GetTeams").teams)
+@handwritten("GetUsers")
+def get_users(page: int = 0, per_page: int = 100, **options: Any) -> Call[list[User]]:
+    """Users matching GetUsers options (``in_team_id=``, ``in_channel_id=``, ...)."""
+    return call("GetUsers", _users, page=page, per_page=per_page, **options)
 
-    def get_teams_for_user(self, user_id: str) -> list[Team]:
-        return self._list("GetTeamsForUser", "teams", user_id=user_id)
 
-    def create_team(self, team: Team | Mapping[str, Any] | None = None, **fields: Any) -> Team:
-        created: Team = self._call("CreateTeam", team=entity("Team", team, **fields)).team
-        return created
+@handwritten("GetUsersInTeam")
+def get_users_in_team(team_id: str, page: int = 0, per_page: int = 100) -> Call[list[User]]:
+    """A page of the team's members, as users."""
+    return call("GetUsersInTeam", _users, team_id=team_id, page=page, per_page=per_page)
 
-    def get_team_member(self, team_id: str, user_id: str) -> TeamMember:
-        member: TeamMember = self._call("GetTeamMember", team_id=team_id, user_id=user_id)\
-            .team_member
-        return member
 
-    def create_team_member(self, team_id: str, user_id: str) -> TeamMember:
-        member: TeamMember = self._call("CreateTeamMember", team_id=team_id, user_id=user_id)\
-            .team_member
-        return member
+@handwritten("GetUsersInChannel")
+def get_users_in_channel(
+    channel_id: str, sort_by: str = "username", page: int = 0, per_page: int = 100
+) -> Call[list[User]]:
+    """Members of a channel, sorted by ``"username"`` or ``"status"``."""
+    return call("GetUsersInChannel", _users, channel_id=channel_id, sort_by=sort_by, page=page,
+                per_page=per_page)
+
+
+@handwritten("SearchUsers")
+def search_users(term: str, limit: int = 100, **options: Any) -> Call[list[User]]:
+    """Users matching ``term`` (username, names, nickname, email), with UserSearchOptions
+    filters as keywords (``team_id=``, ``in_channel_id=``, ``allow_inactive=``, ...)."""
+    return call("SearchUsers", _users, term=term, limit=limit, **options)
+
+
+@handwritten("UpdateUserStatus")
+def update_user_status(user_id: str, status: str) -> Call[Status]:
+    """Set ``"online"``, ``"away"``, ``"dnd"`` or ``"offline"``; returns the new status."""
+    return call("UpdateUserStatus", _status, user_id=user_id, status=status)
+
+
+# -- permissions -----------------------------------------------------------------------------
+@handwritten("HasPermissionTo")
+def has_permission_to(user_id: str, permission_id: str) -> Call[bool]:
+    """Whether the user has a system-wide permission (``"manage_system"``, ...)."""
+    return call("HasPermissionTo", _allowed, user_id=user_id, permission_id=permission_id)
+
+
+@handwritten("HasPermissionToTeam")
+def has_permission_to_team(user_id: str, team_id: str, permission_id: str) -> Call[bool]:
+    """Whether the user has a permission in the team."""
+    return call("HasPermissionToTeam", _allowed, user_id=user_id, team_id=team_id,
+                permission_id=permission_id)
+
+
+@handwritten("HasPermissionToChannel")
+def has_permission_to_channel(user_id: str, channel_id: str, permission_id: str) -> Call[bool]:
+    """Whether the user has a permission in the channel."""
+    return call("HasPermissionToChannel", _allowed, user_id=user_id, channel_id=channel_id,
+                permission_id=permission_id)
+
+
+# -- teams -----------------------------------------------------------------------------------
+@handwritten("CreateTeam")
+def create_team(team: Team | Mapping[str, Any] | None = None, **fields: Any) -> Call[Team]:
+    """Create a team from a Team, a dict and/or fields (``type="I"`` for invite-only)."""
+    return call("CreateTeam", _team, team=entity("Team", team, **fields))
+
+
+@handwritten("CreateTeamMember")
+def create_team_member(team_id: str, user_id: str) -> Call[TeamMember]:
+    """Add the user to the team."""
+    return call("CreateTeamMember", _team_member, team_id=team_id, user_id=user_id)

@@ -4,9 +4,30 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import logging
 import threading
-from collections.abc import Callable
+import weakref
+from collections.abc import Awaitable, Callable
 from typing import Any
+
+CLOSE_SECONDS = 2.0
+log = logging.getLogger("mmplug.sdk.async")
+# What must run on a loop before it stops (async API clients' channels), by loop.
+_CLOSERS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, list[Callable[[], Awaitable[None]]]]
+_CLOSERS = weakref.WeakKeyDictionary()
+
+
+def on_loop_close(loop: asyncio.AbstractEventLoop, closer: Callable[[], Awaitable[None]]) -> None:
+    """Have the LoopRunner of ``loop`` await ``closer()`` before it stops the loop."""
+    _CLOSERS.setdefault(loop, []).append(closer)
+
+
+async def _close_all(closers: list[Callable[[], Awaitable[None]]]) -> None:
+    for closer in closers:
+        try:
+            await closer()
+        except Exception as exc:  # one failing closer must not keep the others open
+            log.warning("closing %r failed: %s", closer, exc)
 
 
 class LoopRunner:
@@ -40,6 +61,13 @@ class LoopRunner:
             loop, thread = self._loop, self._thread
             self._loop = self._thread = None
         if loop is not None and thread is not None:
+            closers = _CLOSERS.pop(loop, [])
+            if closers and thread.is_alive():
+                done = asyncio.run_coroutine_threadsafe(_close_all(closers), loop)
+                try:
+                    done.result(CLOSE_SECONDS)
+                except Exception as exc:  # a stuck close must not keep the plugin alive
+                    log.warning("closing the async API client failed: %s", exc)
             loop.call_soon_threadsafe(loop.stop)
             thread.join(timeout=1)
             if not thread.is_alive():

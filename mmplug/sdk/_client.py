@@ -1,9 +1,11 @@
-"""The PluginAPI client: one channel, one generic typed call path, Pythonic methods on top."""
+"""The sync PluginAPI client: one channel, one call path (``_invoke``), every rpc a method."""
 
 from __future__ import annotations
 
+import copy
 import difflib
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -12,23 +14,20 @@ from google.protobuf.message import Message
 from mmplug.protocol.catalog import API_BY_GO_NAME, API_BY_PY_NAME, ApiSpec
 
 from . import _env
-from ._api_channels import ChannelsMixin
-from ._api_files import FilesMixin
-from ._api_kv import KVMixin
-from ._api_misc import MiscMixin
-from ._api_users import UsersMixin
-from ._convert import app_error_to_exception
-from ._proto import API_SERVICE, load_api, message_class
-from .errors import (
-    AlreadyExistsError,
-    InvalidArgumentError,
-    NotFoundError,
-    NotImplementedAPIError,
-    PermissionDeniedError,
-    PluginAPIError,
-    PluginError,
-    UnavailableError,
+from ._api_sync import SyncMethods
+from ._core import (
+    DEFAULT_RETRY,
+    DEFAULT_TIMEOUT,
+    NO_RETRY,
+    Retry,
+    attempt_timeout,
+    checked,
+    method_path,
+    next_try,
+    transport_error,
 )
+from ._proto import load_api, message_class
+from .errors import PluginError
 
 MAX_MESSAGE = 100 * 1024 * 1024
 CHANNEL_OPTIONS = (
@@ -37,89 +36,134 @@ CHANNEL_OPTIONS = (
     ("grpc.keepalive_permit_without_calls", 1),
     ("grpc.max_receive_message_length", MAX_MESSAGE),
     ("grpc.max_send_message_length", MAX_MESSAGE),
+    # a server that restarts is back within a second or two: reconnect soon after it
+    ("grpc.initial_reconnect_backoff_ms", 100),
+    ("grpc.min_reconnect_backoff_ms", 100),
+    ("grpc.max_reconnect_backoff_ms", 1_000),
 )
-_BY_GRPC_CODE = {
-    "INVALID_ARGUMENT": (InvalidArgumentError, 400),
-    "OUT_OF_RANGE": (InvalidArgumentError, 400),
-    "FAILED_PRECONDITION": (InvalidArgumentError, 400),
-    "UNAUTHENTICATED": (PermissionDeniedError, 401),
-    "PERMISSION_DENIED": (PermissionDeniedError, 403),
-    "NOT_FOUND": (NotFoundError, 404),
-    "ALREADY_EXISTS": (AlreadyExistsError, 409),
-    "RESOURCE_EXHAUSTED": (UnavailableError, 429),
-    "UNAVAILABLE": (UnavailableError, 503),
-    "DEADLINE_EXCEEDED": (UnavailableError, 504),
-    "UNIMPLEMENTED": (NotImplementedAPIError, 501),
-}
+_UNSET: Any = object()
 
 
-class APIClient(KVMixin, UsersMixin, ChannelsMixin, FilesMixin, MiscMixin):
-    """Calls the server's PluginAPI. Connects lazily to ``target`` (default:
-    ``MATTERMOST_PLUGIN_API_TARGET``). Failed calls raise ``PluginAPIError`` subclasses."""
+def resolve_target(target: str | None) -> str:
+    """The PluginAPI address: ``target``, else ``MATTERMOST_PLUGIN_API_TARGET``."""
+    found = _env.resolve(_env.API_TARGET, target)
+    if not found:
+        raise PluginError(
+            f"the plugin API is not available: {_env.API_TARGET} is not set. The server "
+            "(or mmplug's host) sets it when it starts the plugin; pass target=... to "
+            "connect elsewhere."
+        )
+    return found
 
-    def __init__(self, target: str | None = None, *, timeout: float | None = 30.0) -> None:
-        self._target = target
-        self.timeout = timeout
-        self._channel: Any = None
-        self._callables: dict[str, Callable[..., Any]] = {}
-        self._lock = threading.Lock()
 
-    @property
-    def target(self) -> str:
-        target = _env.resolve(_env.API_TARGET, self._target)
-        if not target:
-            raise PluginError(
-                f"the plugin API is not available: {_env.API_TARGET} is not set. The server "
-                "(or mmplug's host) sets it when it starts the plugin; pass APIClient(target=...) "
-                "to connect elsewhere."
-            )
-        return target
+class _Connection:
+    """The channel and its per-rpc callables, shared by a client and its ``with_options``
+    copies."""
 
-    def _callable(self, spec: ApiSpec) -> Callable[..., Any]:
-        found: Callable[..., Any] | None = self._callables.get(spec.go_name)
+    def __init__(self, target: str | None) -> None:
+        self.target = target
+        self.channel: Any = None
+        self.callables: dict[str, Callable[..., Any]] = {}
+        self.lock = threading.Lock()
+
+    def callable(self, rpc: str) -> Callable[..., Any]:
+        found = self.callables.get(rpc)
         if found is not None:
             return found
         import grpc  # type: ignore[import-untyped]
 
-        with self._lock:
-            if self._channel is None:
-                self._channel = grpc.insecure_channel(self.target, options=CHANNEL_OPTIONS)
-            response_cls = message_class(spec.response)
-            found = self._channel.unary_unary(  # grpc is untyped
-                f"/{API_SERVICE}/{spec.go_name}",
-                request_serializer=lambda m: m.SerializeToString(),
+        with self.lock:
+            if self.channel is None:
+                self.channel = grpc.insecure_channel(resolve_target(self.target),
+                                                     options=CHANNEL_OPTIONS)
+            response_cls = message_class(API_BY_GO_NAME[rpc].response)
+            method: Callable[..., Any] = self.channel.unary_unary(
+                method_path(rpc),
+                request_serializer=_serialize,
                 response_deserializer=response_cls.FromString,
             )
-            self._callables[spec.go_name] = found
-        assert found is not None
-        return found
+            self.callables[rpc] = method
+        return method
+
+    def close(self) -> None:
+        with self.lock:
+            channel, self.channel = self.channel, None
+            self.callables.clear()
+        if channel is not None:
+            channel.close()
+
+
+def _serialize(message: Message) -> bytes:
+    return message.SerializeToString()
+
+
+class APIClient(SyncMethods):
+    """Calls the server's PluginAPI: every rpc is a typed method (``get_user``, ``kv_get``, ...),
+    and ``call("GoName", ...)`` reaches any rpc by name. Connects on first use to ``target``
+    (default: ``MATTERMOST_PLUGIN_API_TARGET``).
+
+    ``timeout`` bounds each call in seconds (None: no limit); ``retry`` is the policy for
+    UNAVAILABLE (see ``Retry``; ``retry=None`` never retries). ``with_options(timeout=...)``
+    gives a client for one call or a few with other settings, on the same connection.
+    Failed calls raise ``PluginAPIError`` subclasses."""
+
+    def __init__(
+        self,
+        target: str | None = None,
+        *,
+        timeout: float | None = DEFAULT_TIMEOUT,
+        retry: Retry | None = DEFAULT_RETRY,
+    ) -> None:
+        self._conn = _Connection(target)
+        self.timeout = timeout
+        self.retry = retry or NO_RETRY
+
+    @property
+    def target(self) -> str:
+        return resolve_target(self._conn.target)
+
+    def with_options(
+        self, *, timeout: float | None = _UNSET, retry: Retry | None = _UNSET
+    ) -> APIClient:
+        """This client with another timeout and/or retry policy, sharing its connection:
+        ``self.api.with_options(timeout=2).get_user(user_id)``."""
+        other = copy.copy(self)
+        if timeout is not _UNSET:
+            other.timeout = timeout
+        if retry is not _UNSET:
+            other.retry = retry or NO_RETRY
+        return other
+
+    def _invoke(self, rpc: str, request: Message) -> Any:
+        method = self._conn.callable(rpc)
+        deadline = None if self.timeout is None else time.monotonic() + self.timeout
+        attempt = 1
+        while True:
+            left = None if deadline is None else deadline - time.monotonic()
+            try:
+                response = method(request, timeout=attempt_timeout(self.retry, attempt, left),
+                                  wait_for_ready=attempt > 1 or None)
+            except Exception as exc:  # grpc.RpcError and friends, translated exactly here
+                left = None if deadline is None else deadline - time.monotonic()
+                pause = next_try(self.retry, rpc, exc, attempt, left)
+                if pause is None:
+                    raise transport_error(exc, rpc, attempt) from None
+                time.sleep(pause)
+                attempt += 1
+                continue
+            return checked(response, rpc)
 
     def call(self, method: str, request: Message | None = None, /, **fields: Any) -> Message:
         """Call any PluginAPI rpc by Go or Python name (``"GetTeamStats"``/``"get_team_stats"``)
         with a request message or keyword fields. Returns the response with ``error`` removed."""
-        spec = _spec(method)
-        request = _request(spec, request, fields)
-        try:
-            response: Any = self._callable(spec)(request, timeout=self.timeout)
-        except PluginError:
-            raise
-        except Exception as exc:  # grpc.RpcError and friends, translated exactly here
-            raise _transport_error(exc, spec.go_name) from None
-        if response.HasField("error") and response.error.id:
-            raise app_error_to_exception(response.error, spec.go_name)
+        spec = spec_for(method)
+        response: Any = self._invoke(spec.go_name, build_request(spec, request, fields))
         response.ClearField("error")
         return response  # type: ignore[no-any-return]
 
-    def _call(self, method: str, **fields: Any) -> Any:
-        return self.call(method, **fields)
-
     def close(self) -> None:
         """Close the channel (reopened on next use)."""
-        with self._lock:
-            channel, self._channel = self._channel, None
-            self._callables.clear()
-        if channel is not None:
-            channel.close()
+        self._conn.close()
 
     def __enter__(self) -> APIClient:
         return self
@@ -128,7 +172,7 @@ class APIClient(KVMixin, UsersMixin, ChannelsMixin, FilesMixin, MiscMixin):
         self.close()
 
 
-def _spec(method: str) -> ApiSpec:
+def spec_for(method: str) -> ApiSpec:
     spec = API_BY_GO_NAME.get(method) or API_BY_PY_NAME.get(method)
     if spec is None:
         close = difflib.get_close_matches(method, list(API_BY_GO_NAME) + list(API_BY_PY_NAME), 1)
@@ -137,7 +181,8 @@ def _spec(method: str) -> ApiSpec:
     return spec
 
 
-def _request(spec: ApiSpec, request: Message | None, fields: dict[str, Any]) -> Message:
+def build_request(spec: ApiSpec, request: Message | None, fields: dict[str, Any]) -> Message:
+    """The request of ``spec`` from a message or keyword fields, with a clear error."""
     load_api()
     cls = message_class(spec.request)
     if request is not None:
@@ -153,13 +198,3 @@ def _request(spec: ApiSpec, request: Message | None, fields: dict[str, Any]) -> 
     except (TypeError, ValueError) as exc:
         names = ", ".join(f.name for f in cls.DESCRIPTOR.fields) or "none"
         raise PluginError(f"{spec.go_name}: {exc} (fields: {names})") from None
-
-
-def _transport_error(exc: Exception, method: str) -> PluginAPIError:
-    code = getattr(exc, "code", None)
-    status = code() if callable(code) else None
-    name = getattr(status, "name", "UNKNOWN")
-    details_fn = getattr(exc, "details", None)
-    details = (details_fn() if callable(details_fn) else None) or str(exc)
-    cls, status_code = _BY_GRPC_CODE.get(name, (PluginAPIError, 500))
-    return cls(status_code, f"grpc.{name.lower()}", details, method, grpc_code=name)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -11,6 +10,7 @@ from google.protobuf.message import Message
 
 from mmplug.protocol.catalog import HookSpec
 
+from ._entity import Entity
 from ._proto import message_class, message_factory
 from .errors import PluginAPIError, error_for_status
 
@@ -35,20 +35,8 @@ def app_error_to_exception(error: Any, method: str) -> PluginAPIError:
         error.message,
         error.where or method,
         detailed_error=error.detailed_error,
+        method=method,
     )
-
-
-def to_bytes(value: bytes | bytearray | str) -> bytes:
-    """KV values: bytes as they are, text as UTF-8."""
-    if isinstance(value, str):
-        return value.encode("utf-8")
-    if isinstance(value, bytes | bytearray | memoryview):
-        return bytes(value)
-    raise TypeError(f"expected bytes or str, got {type(value).__name__}")
-
-
-def to_json_bytes(value: Any) -> bytes:
-    return json.dumps(value, separators=(",", ":")).encode("utf-8")
 
 
 def dict_to_struct(data: Mapping[str, Any] | None) -> struct_pb2.Struct:
@@ -79,12 +67,16 @@ def key_value_pairs(values: Mapping[str, Any]) -> list[Message]:
     return [cls(key=str(k), value=to_value(v)) for k, v in values.items()]
 
 
-def entity(name: str, value: Message | Mapping[str, Any] | None, /, **fields: Any) -> Message:
-    """An entity message (Post, User, ...) from a message, a dict and/or keyword fields.
-    Enum fields also take Mattermost's letters (channel ``type="O"``, team ``type="I"``)."""
+def entity(
+    name: str, value: Entity[Any] | Message | Mapping[str, Any] | None, /, **fields: Any
+) -> Message:
+    """An entity message (Post, User, ...) from an entity, a message, a dict and/or keyword
+    fields. Enum fields also take Mattermost's letters (channel ``type="O"``, team ``type="I"``)."""
     cls = message_class(name)
     result = cls()
-    if isinstance(value, Message):
+    if isinstance(value, Entity):
+        result.CopyFrom(value.proto)
+    elif isinstance(value, Message):
         result.CopyFrom(value)
     elif value is not None:
         json_format.ParseDict(_enum_labels(result, dict(value)), result)
@@ -92,11 +84,15 @@ def entity(name: str, value: Message | Mapping[str, Any] | None, /, **fields: An
         if item is None:
             continue
         target = getattr(result, key)
+        if isinstance(item, Entity):
+            item = item.proto
         if isinstance(target, Message):
             if isinstance(item, Mapping):
                 json_format.ParseDict(dict(item), target)
             else:
                 target.CopyFrom(item)
+        elif result.DESCRIPTOR.fields_by_name[key].is_repeated:
+            getattr(result, key).extend(list(item))
         else:
             setattr(result, key, item)
     return result

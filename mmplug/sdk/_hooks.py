@@ -16,6 +16,7 @@ from mmplug.protocol.catalog import HOOKS, HOOKS_BY_GO_NAME, HookSpec
 
 from ._async import LoopRunner
 from ._convert import make_app_error
+from ._entity import wrap
 from ._http import Request, ResponseWriter, chunk_parser, serialize_response
 from ._logging import hook_exc_info
 from ._plugin import Plugin
@@ -264,15 +265,17 @@ def _unimplemented(context: grpc.ServicerContext, go_name: str) -> None:
 def hook_arguments(spec: HookSpec, request: Message) -> list[Any]:
     """The positional arguments of a handler of ``spec``: request fields in order, without
     ``context`` (RequestContext); ``plugin_context`` travels as the parameter ``context``.
-    Unset entity fields arrive as None."""
+    Entities arrive as ``mmplug.sdk.model`` views; unset entity fields as None."""
     args: list[Any] = []
     for name in hook_params(spec):
         field = "plugin_context" if name == "context" else name
         descriptor = request.DESCRIPTOR.fields_by_name[field]
         if field == "plugin_context":
-            args.append(getattr(request, field))
+            args.append(wrap(getattr(request, field)))
         elif descriptor.message_type is not None and not descriptor.is_repeated:
-            args.append(getattr(request, field) if request.HasField(field) else None)
+            args.append(wrap(getattr(request, field)) if request.HasField(field) else None)
+        elif descriptor.is_repeated and descriptor.message_type is not None:
+            args.append([wrap(item) for item in getattr(request, field)])
         elif descriptor.is_repeated:
             args.append(list(getattr(request, field)))
         else:

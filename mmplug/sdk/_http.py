@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
 from ._proto import message_factory
 from ._stream import BodyStream, Connection
+
+if TYPE_CHECKING:
+    from .model import PluginContext
 
 USER_ID_HEADER = "Mattermost-User-Id"
 CHUNK = 64 * 1024  # request bodies arrive in chunks of at most this size (the server's)
@@ -136,7 +139,9 @@ class Request:
     def __init__(
         self, init: Any, body: Iterator[bytes], connection: Connection | None = None
     ) -> None:
-        self.plugin_context = init.plugin_context
+        from ._entity import wrap  # the entities load with the first request, not the SDK
+
+        self.plugin_context: PluginContext = wrap(init.plugin_context)
         self.method: str = init.method or "GET"
         self.url: str = init.url
         parts = urlsplit(init.url)
@@ -150,7 +155,7 @@ class Request:
         self.request_uri: str = init.request_uri
         self.content_length: int = init.content_length
         self.path_params: dict[str, str] = {}
-        self.context = init.plugin_context  # same as plugin_context; set for router handlers
+        self.context = self.plugin_context  # the same; set for router handlers
         self.response: ResponseWriter | None = None  # set by the router for its handlers
         self._body = body
         self._consumed: bytes | None = None

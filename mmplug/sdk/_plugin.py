@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import inspect
 import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from mmplug.protocol.catalog import HOOKS_BY_GO_NAME
 
-from ._registry import Handler, collect
+from ._registry import Handler, collect, where
 from ._router import Router
+from .errors import HookRegistrationError
 
 if TYPE_CHECKING:
+    from ._aio import AsyncAPIClient
     from ._asgi import AsgiMount
     from ._client import APIClient
 
@@ -31,10 +34,13 @@ class Plugin:
     http: ClassVar[Router | AsgiMount | None] = None
     _mmplug_own: ClassVar[dict[str, Handler]] = {}
     _mmplug_handlers: ClassVar[dict[str, Handler]] = {}
+    _mmplug_async_only: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         cls._mmplug_own = collect(cls, dict(vars(cls)))
+        if cls._mmplug_async_only:
+            _require_async(cls)
         merged: dict[str, Handler] = {}
         for klass in reversed(cls.__mro__):
             merged.update(vars(klass).get("_mmplug_own", {}))
@@ -99,3 +105,47 @@ def _serves_http(http: object) -> bool:
     if isinstance(http, Router):
         return bool(http.routes)
     return bool(getattr(http, "_mmplug_mount", False))
+
+
+def _require_async(cls: type[Plugin]) -> None:
+    for handler in cls._mmplug_own.values():
+        if not inspect.iscoroutinefunction(handler.func):
+            file, line = where(handler.func)
+            raise HookRegistrationError(
+                f"{cls.__name__}.{handler.attr} handles {handler.spec.go_name} with a plain "
+                "def; an AsyncPlugin's hooks are async def (self.api is awaited there): make "
+                "it async def, or derive the class from Plugin for sync hooks",
+                file=file,
+                line=line,
+            )
+
+
+class AsyncPlugin(Plugin):
+    """A plugin whose hooks are all ``async def``: ``self.api`` is the ``AsyncAPIClient``, so
+    every API call is awaited on the SDK's event loop, without a thread per call::
+
+        class Greeter(AsyncPlugin):
+            async def message_has_been_posted(self, context: PluginContext, post: Post) -> None:
+                user = await self.api.get_user(post.user_id)
+
+    A plain ``def`` hook is a ``HookRegistrationError`` when the class is defined (it could
+    not await the client); route handlers of an ``http = Router()`` may be ``async def`` too.
+    """
+
+    _mmplug_async_only: ClassVar[bool] = True
+
+    # an AsyncPlugin is served like any Plugin, but its hooks get the async client
+    @property  # type: ignore[override]
+    def api(self) -> AsyncAPIClient:
+        """The async PluginAPI client (opens on first use on the hooks' event loop)."""
+        client: AsyncAPIClient | None = self.__dict__.get("_mmplug_async_api")
+        if client is None:
+            from ._aio import AsyncAPIClient
+
+            client = AsyncAPIClient()
+            self.__dict__["_mmplug_async_api"] = client
+        return client
+
+    @api.setter
+    def api(self, client: AsyncAPIClient) -> None:
+        self.__dict__["_mmplug_async_api"] = client

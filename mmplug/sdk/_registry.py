@@ -17,6 +17,7 @@ from __future__ import annotations
 import difflib
 import functools
 import inspect
+import re
 from collections.abc import Callable
 from typing import Any, NamedTuple, TypeVar
 
@@ -50,7 +51,7 @@ def hook(name: str) -> Callable[[F], F]:
 
     def mark(func: F) -> F:
         if spec is None:
-            file, line = _where(func)
+            file, line = where(func)
             raise HookRegistrationError(
                 f"@hook({name!r}): no such hook{_did_you_mean(name)}",
                 file=file,
@@ -81,6 +82,32 @@ def _hook_params(go_name: str) -> tuple[str, ...]:
     return tuple(names)
 
 
+def hook_param_types(spec: HookSpec) -> tuple[str, ...]:
+    """The types of the parameters (after ``self``) a handler of ``spec`` receives: entity
+    names of ``mmplug.sdk.model`` (``"Post"``, ``"list[Post]"``) or Python types."""
+    return _hook_param_types(spec.go_name)
+
+
+_SCALAR_TYPES = {1: "float", 2: "float", 8: "bool", 9: "str", 12: "bytes"}
+
+
+@functools.cache
+def _hook_param_types(go_name: str) -> tuple[str, ...]:
+    spec = HOOKS_BY_GO_NAME[go_name]
+    if spec.streaming:
+        return ("PluginContext", "ResponseWriter", "Request")
+    types = []
+    for field in message_class(spec.request).DESCRIPTOR.fields:
+        if field.name == "context":
+            continue
+        if field.message_type is not None:
+            name = field.message_type.name
+        else:
+            name = _SCALAR_TYPES.get(field.type, "int")
+        types.append(f"list[{name}]" if field.is_repeated else name)
+    return tuple(types)
+
+
 def collect(cls: type, namespace: dict[str, Any]) -> dict[str, Handler]:
     """Validate the methods defined in ``namespace`` (one class body) and return its handlers."""
     found: dict[str, Handler] = {}
@@ -98,7 +125,7 @@ def collect(cls: type, namespace: dict[str, Any]) -> dict[str, Handler]:
             continue
         if spec.go_name in found:
             other = found[spec.go_name].attr
-            file, line = _where(func)
+            file, line = where(func)
             raise HookRegistrationError(
                 f"{cls.__name__}.{attr} and {cls.__name__}.{other} both handle {spec.go_name}; "
                 "keep one",
@@ -121,7 +148,7 @@ def _unwrap(value: Any) -> Callable[..., Any] | None:
 def _reject_lookalike(cls: type, attr: str, func: Callable[..., Any]) -> None:
     if attr.startswith("_"):
         return
-    file, line = _where(func)
+    file, line = where(func)
     if attr in HOOKS_BY_GO_NAME and attr not in NOT_USER_HOOKS:
         py = HOOKS_BY_GO_NAME[attr].py_name
         raise HookRegistrationError(
@@ -159,8 +186,9 @@ def _check_signature(cls: type, attr: str, func: Callable[..., Any], spec: HookS
         and not kw_required
     )
     if ok:
+        _check_annotations(cls, attr, func, spec, positional)
         return
-    file, line = _where(func)
+    file, line = where(func)
     got = ", ".join(["self", *(str(p) for p in params)])
     want = ", ".join(["self", *expected])
     raise HookRegistrationError(
@@ -169,6 +197,40 @@ def _check_signature(cls: type, attr: str, func: Callable[..., Any], spec: HookS
         file=file,
         line=line,
     )
+
+
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _check_annotations(
+    cls: type, attr: str, func: Callable[..., Any], spec: HookSpec, params: list[Any]
+) -> None:
+    """A parameter annotated with an entity (``post: User``) must get that entity."""
+    from ._api_index import ENTITY_NAMES
+
+    for param, name, want in zip(params, hook_params(spec), hook_param_types(spec),
+                                 strict=False):
+        if param.annotation is param.empty:
+            continue
+        text = _annotation_text(param.annotation)
+        named = set(_IDENTIFIER.findall(text)) & ENTITY_NAMES
+        if not named or named & set(_IDENTIFIER.findall(want)):
+            continue
+        file, line = where(func)
+        raise HookRegistrationError(
+            f"{cls.__name__}.{attr}: parameter {param.name!r} is annotated {text}, but "
+            f"{spec.go_name} passes {want} as {name!r}; annotate it {want}",
+            file=file,
+            line=line,
+        )
+
+
+def _annotation_text(annotation: Any) -> str:
+    if isinstance(annotation, str):
+        return annotation
+    if isinstance(annotation, type):
+        return annotation.__qualname__
+    return repr(annotation).replace("mmplug.sdk.model.", "")
 
 
 def _lookup(name: str) -> HookSpec | None:
@@ -189,7 +251,7 @@ def _did_you_mean(name: str) -> str:
     return f"; did you mean {close!r}?" if close else ""
 
 
-def _where(func: Callable[..., Any]) -> tuple[str, int]:
+def where(func: Callable[..., Any]) -> tuple[str, int]:
     code = getattr(inspect.unwrap(func), "__code__", None)
     if code is None:
         return "", 0

@@ -10,6 +10,7 @@ from google.protobuf.message import Message
 from mmplug.protocol.catalog import HookSpec
 
 from ._convert import make_app_error
+from ._entity import Entity
 from ._proto import message_class
 from .errors import PluginError
 
@@ -32,6 +33,8 @@ def build_response(spec: HookSpec, result: Any, request: Message | None = None) 
     response: Any = cls()
     if result is None:
         return _unchanged(response, request)
+    if isinstance(result, Entity):
+        result = result.proto
     if isinstance(result, cls):
         return result
     fields = [f for f in cls.DESCRIPTOR.fields if f.name != "error"]
@@ -74,6 +77,8 @@ def _pick_field(spec: HookSpec, fields: list[Any], result: Any) -> Any:
 def _assign(response: Message, field: Any, value: Any, spec: HookSpec) -> None:
     if value is None:
         return
+    if isinstance(value, Entity):
+        value = value.proto
     name = field.name
     try:
         if field.message_type is not None and not field.is_repeated:
@@ -83,13 +88,17 @@ def _assign(response: Message, field: Any, value: Any, spec: HookSpec) -> None:
             elif isinstance(value, Message):
                 target.CopyFrom(value)
             else:
-                raise TypeError(f"expected {field.message_type.name} or dict")
+                raise TypeError(
+                    f"expected {field.message_type.name} or dict, got {type(value).__name__}"
+                )
         elif field.is_repeated:
             items = list(value)
             container = getattr(response, name)
             if field.message_type is not None:
                 for item in items:
                     entry = container.add()
+                    if isinstance(item, Entity):
+                        item = item.proto
                     if isinstance(item, dict):
                         json_format.ParseDict(item, entry)
                     else:

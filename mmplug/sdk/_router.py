@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 RouteHandler = Callable[[Any, Any], Any]
+H = TypeVar("H", bound=Callable[..., Any])  # a decorated handler keeps its own type
 _PARAM = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
@@ -37,41 +39,44 @@ class Route:
 class Router:
     """Routes requests by method and path. Handlers take ``(plugin, request)`` and return
     ``str`` (text/plain), ``bytes``, a ``dict``/``list`` (JSON), a ``Response`` or ``None``
-    (empty 200); they may also write to ``request.response`` themselves."""
+    (empty 200); they may also write to ``request.response`` themselves. An ``async def``
+    handler runs on the SDK's event loop (where an ``AsyncPlugin``'s ``self.api`` is awaited)."""
 
     def __init__(self) -> None:
         self.routes: list[Route] = []
 
-    def route(self, path: str, methods: tuple[str, ...] = ("GET",)) -> Callable[[RouteHandler],
-                                                                               RouteHandler]:
+    def route(self, path: str, methods: tuple[str, ...] = ("GET",)) -> Callable[[H], H]:
         regex = "^" + _PARAM.sub(r"(?P<\1>[^/]+)", re.escape(path).replace(r"\{", "{")
                                  .replace(r"\}", "}")) + "$"
         pattern = re.compile(regex)
 
-        def register(handler: RouteHandler) -> RouteHandler:
+        def register(handler: H) -> H:
             for method in methods:
                 self.routes.append(Route(method.upper(), pattern, path, handler))
             return handler
 
         return register
 
-    def get(self, path: str) -> Callable[[RouteHandler], RouteHandler]:
+    def get(self, path: str) -> Callable[[H], H]:
         return self.route(path, ("GET", "HEAD"))
 
-    def post(self, path: str) -> Callable[[RouteHandler], RouteHandler]:
+    def post(self, path: str) -> Callable[[H], H]:
         return self.route(path, ("POST",))
 
-    def put(self, path: str) -> Callable[[RouteHandler], RouteHandler]:
+    def put(self, path: str) -> Callable[[H], H]:
         return self.route(path, ("PUT",))
 
-    def patch(self, path: str) -> Callable[[RouteHandler], RouteHandler]:
+    def patch(self, path: str) -> Callable[[H], H]:
         return self.route(path, ("PATCH",))
 
-    def delete(self, path: str) -> Callable[[RouteHandler], RouteHandler]:
+    def delete(self, path: str) -> Callable[[H], H]:
         return self.route(path, ("DELETE",))
 
-    def dispatch(self, plugin: Any, context: Any, response: Any, request: Any) -> None:
-        """Serve one request: find the route, call it, write what it returns."""
+    def dispatch(
+        self, plugin: Any, context: Any, response: Any, request: Any
+    ) -> Awaitable[None] | None:
+        """Serve one request: find the route, call it, write what it returns (an awaitable
+        that does so for an ``async def`` handler)."""
         allowed: list[str] = []
         for route in self.routes:
             match = route.pattern.match(request.path)
@@ -84,14 +89,23 @@ class Router:
             request.context = context
             request.response = response
             result = route.handler(plugin, request)
+            if inspect.isawaitable(result):
+                return _write_awaited(response, result)
             if not response.started:
                 write_result(response, result)
-            return
+            return None
         if allowed:
             response.set_header("Allow", ", ".join(sorted(set(allowed))))
             write_result(response, Response("Method Not Allowed\n", 405))
         else:
             write_result(response, Response("Not Found\n", 404))
+        return None
+
+
+async def _write_awaited(response: Any, result: Awaitable[Any]) -> None:
+    value = await result
+    if not response.started:
+        write_result(response, value)
 
 
 def write_result(response: Any, result: Any) -> None:

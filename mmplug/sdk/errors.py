@@ -54,7 +54,8 @@ class HookRegistrationError(PluginError, TypeError):
 
 
 class PluginAPIError(PluginError):
-    """A PluginAPI call failed. Carries the server's AppError fields."""
+    """A PluginAPI call failed. Carries the server's AppError fields, and ``method``: the Go
+    name of the rpc that failed (``"GetUser"``)."""
 
     def __init__(
         self,
@@ -65,6 +66,7 @@ class PluginAPIError(PluginError):
         *,
         detailed_error: str = "",
         grpc_code: str = "",
+        method: str = "",
     ):
         self.status_code = status_code
         self.error_id = error_id
@@ -72,6 +74,7 @@ class PluginAPIError(PluginError):
         self.where = where
         self.detailed_error = detailed_error
         self.grpc_code = grpc_code
+        self.method = method or where
         super().__init__(self._describe())
 
     def _describe(self) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from mmplug.host.session import Session
@@ -58,6 +59,10 @@ def test_warm_started_plugins_show_it_too(tmp_path: Path) -> None:
     folder = plugin(tmp_path)
     with DevLoop([folder], port=0, store=":memory:", python=sys.executable,
                  watch=False) as loop:
+        assert loop.pool is not None
+        deadline = time.monotonic() + 30  # the spare is prepared in the background
+        while not loop.pool.pids() and time.monotonic() < deadline:
+            time.sleep(0.02)
         loop.reload("com.example.argv")
         status = loop.status["com.example.argv"]
         assert status.last_reload is not None and status.last_reload.warm

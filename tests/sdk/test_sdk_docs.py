@@ -1,4 +1,4 @@
-"""The Python examples in docs/sdk.md run."""
+"""The Python examples in docs/sdk.md and docs/async.md run."""
 
 from __future__ import annotations
 
@@ -7,12 +7,14 @@ from pathlib import Path
 
 import pytest
 
-DOC = Path(__file__).resolve().parents[2] / "docs" / "sdk.md"
-BLOCKS = re.findall(r"```python\n(.*?)```", DOC.read_text(), re.S) if DOC.is_file() else []
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+BLOCKS = [(doc, block) for doc in (DOCS / "sdk.md", DOCS / "async.md") if doc.is_file()
+          for block in re.findall(r"```python\n(.*?)```", doc.read_text(), re.S)]
 
 
-@pytest.mark.skipif(not BLOCKS, reason="docs/sdk.md has no python examples")
+@pytest.mark.skipif(not BLOCKS, reason="the SDK docs have no python examples")
 @pytest.mark.parametrize("index", range(len(BLOCKS)))
 def test_example_runs(index: int) -> None:
-    code = compile(BLOCKS[index], f"{DOC}:example{index + 1}", "exec")
+    doc, block = BLOCKS[index]
+    code = compile(block, f"{doc}:example{index + 1}", "exec")
     exec(code, {"__name__": f"docs_example_{index}"})

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from mmplug.sdk import Plugin
+from mmplug.sdk.model import PluginContext, Post
 
 BOT_USERNAME = "{{cookiecutter.__bot_username}}"
 SEEN, BLOCKED = "stats:seen", "stats:blocked"
@@ -31,7 +31,9 @@ class {{cookiecutter.__class_name}}(Plugin):
         self.logger.info("bot ready", extra={"bot_id": self.bot_id})
 
     # -- hooks ---------------------------------------------------------------------------------
-    def message_will_be_posted(self, context: Any, post: Any) -> Any:
+    def message_will_be_posted(
+        self, context: PluginContext, post: Post
+    ) -> tuple[Post | None, str] | None:
         """Reject messages with a blocked word; let everything else through unchanged."""
         if post.user_id == self.bot_id:
             return None
@@ -42,7 +44,7 @@ class {{cookiecutter.__class_name}}(Plugin):
         self.logger.info("message blocked", extra={"user_id": post.user_id, "word": word})
         return None, f"Message blocked: it contains the word '{word}'."
 
-    def message_has_been_posted(self, context: Any, post: Any) -> None:
+    def message_has_been_posted(self, context: PluginContext, post: Post) -> None:
         """Count messages; answer the ones that mention the bot, in their thread."""
         if post.user_id == self.bot_id:
             return

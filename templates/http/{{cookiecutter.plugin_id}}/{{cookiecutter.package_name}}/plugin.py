@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-from typing import Any
 
-from mmplug.sdk import Plugin, Response, Router
+from mmplug.sdk import Plugin, Request, Response, Router
 
 MB = 1024 * 1024
 MAX_NOTE_LENGTH = 1000
@@ -31,11 +30,11 @@ class {{cookiecutter.__class_name}}(Plugin):
         self.logger.info("serving HTTP", extra={"routes": routes})
 
     @http.get("/api/v1/status")
-    def status(self, request: Any) -> dict[str, Any]:
+    def status(self, request: Request) -> dict[str, object]:
         return {"ok": True, "plugin": "{{cookiecutter.plugin_id}}", "version": "{{cookiecutter.version}}"}
 
     @http.get("/api/v1/me")
-    def me(self, request: Any) -> Any:
+    def me(self, request: Request) -> Response | dict[str, str]:
         # The server sets Mattermost-User-Id for logged-in users only: always check it.
         if not request.user_id:
             return unauthorized()
@@ -43,13 +42,13 @@ class {{cookiecutter.__class_name}}(Plugin):
         return {"id": user.id, "username": user.username}
 
     @http.get("/api/v1/notes")
-    def list_notes(self, request: Any) -> Any:
+    def list_notes(self, request: Request) -> Response | dict[str, object]:
         if not request.user_id:
             return unauthorized()
         return {"notes": self.api.kv_get_json(f"notes:{request.user_id}", [])}
 
     @http.post("/api/v1/notes")
-    def add_note(self, request: Any) -> Any:
+    def add_note(self, request: Request) -> Response:
         if not request.user_id:
             return unauthorized()
         try:
@@ -66,7 +65,7 @@ class {{cookiecutter.__class_name}}(Plugin):
         return Response.json({"notes": notes}, status=201)
 
     @http.post("/api/v1/upload")
-    def upload(self, request: Any) -> Any:
+    def upload(self, request: Request) -> Response | dict[str, object]:
         if not request.user_id:
             return unauthorized()
         # Read the body as it streams in: memory stays flat whatever the upload size.

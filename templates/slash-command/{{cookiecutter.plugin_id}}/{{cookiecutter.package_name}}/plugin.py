@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from mmplug.sdk import NotFoundError, Plugin
+from mmplug.sdk.model import CommandArgs, CommandResponse, PluginContext
 
 TRIGGER = "{{cookiecutter.__trigger}}"
 HELP = "\n".join([
@@ -14,14 +13,14 @@ HELP = "\n".join([
 ])
 
 
-def ephemeral(text: str) -> dict[str, Any]:
+def ephemeral(text: str) -> CommandResponse:
     """A reply only the user who ran the command sees."""
-    return {"response_type": "ephemeral", "text": text}
+    return CommandResponse(response_type="ephemeral", text=text)
 
 
-def in_channel(text: str) -> dict[str, Any]:
+def in_channel(text: str) -> CommandResponse:
     """A reply posted to the channel for everyone."""
-    return {"response_type": "in_channel", "text": text}
+    return CommandResponse(response_type="in_channel", text=text)
 
 
 class {{cookiecutter.__class_name}}(Plugin):
@@ -38,7 +37,7 @@ class {{cookiecutter.__class_name}}(Plugin):
         )
         self.logger.info("command registered", extra={"trigger": TRIGGER})
 
-    def execute_command(self, context: Any, args: Any) -> dict[str, Any]:
+    def execute_command(self, context: PluginContext, args: CommandArgs) -> CommandResponse:
         # args.command is the whole line the user typed, e.g. "/{{cookiecutter.__trigger}} echo hi"
         words = args.command.split()
         action = words[1].lower() if len(words) > 1 else "help"
@@ -55,7 +54,7 @@ class {{cookiecutter.__class_name}}(Plugin):
             return ephemeral(f"Unknown action `{action}`.\n{HELP}")
         return ephemeral(HELP)
 
-    def whoami(self, user_id: str) -> dict[str, Any]:
+    def whoami(self, user_id: str) -> CommandResponse:
         try:
             user = self.api.get_user(user_id)
         except NotFoundError:
