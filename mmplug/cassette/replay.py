@@ -16,7 +16,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from mmplug.cassette.compare import Difference, Ignore, absent, compare_entries
 from mmplug.cassette.format import CassetteError, Entry, read_cassette, write_cassette
@@ -56,33 +56,71 @@ class ReplayReport:
     def ok(self) -> bool:
         return not self.mismatches
 
-    def render(self) -> str:
-        """A plain-text account of every mismatch (for assertion messages and logs)."""
-        head = (f"{self.cassette}: {self.calls} calls replayed, "
-                f"{len(self.mismatches)} mismatched")
-        lines = [head]
+    def describe(self) -> list[Line]:
+        """The report as lines of plain words, each with its kind (what it is); the one
+        wording of a replay's outcome: :meth:`render` joins them, the CLI styles them."""
+
+        summary = (f"{self.calls} calls replayed in {_ms(self.duration_s)}"
+                   + (f", {self.skipped} nested skipped" if self.skipped else ""))
+        if self.ok:
+            return [Line("ok", f"✔ {self.cassette}: {summary}, all match")]
+        lines = [Line("failed", f"✗ {self.cassette}: {summary}, "
+                                f"{len(self.mismatches)} mismatched")]
         for m in self.mismatches:
-            lines.append(f"  line {m.line} (#{m.seq} {m.hook}):")
+            lines.append(Line("mismatch", f"line {m.line}: #{m.seq} {m.hook}"))
             if m.problem:
-                lines.append(f"    {m.problem}")
+                lines.append(Line("problem", m.problem))
             for d in m.differences:
                 expected, actual = d.shown or (d.expected, d.actual)
-                if d.call:
-                    sign, call = ("-", expected) if absent(d.actual) else ("+", actual)
-                    made = "not made in the replay" if sign == "-" else "new in the replay"
-                    request = _show(call.get("request") if isinstance(call, dict) else call)
-                    lines.append(f"    {sign} {d.label} {request} ({made})")
+                if d.call:  # a whole API call, made in one run only
+                    if absent(d.actual):
+                        lines.append(Line("removed", f"- {d.label} {_call_summary(expected)}  "
+                                                     "(not made in the replay)"))
+                    else:
+                        lines.append(Line("added", f"+ {d.label} {_call_summary(actual)}  "
+                                                   "(new in the replay)"))
                     continue
-                where = f"{d.path} ({d.label})" if d.label else d.path
-                lines.append(f"    {where}: expected {_show(expected)}, got {_show(actual)}")
-        return "\n".join(lines)
+                lines.append(Line("path", d.path + (f"  ({d.label})" if d.label else "")))
+                lines.append(Line("expected", "  - " + ("(not recorded)" if absent(expected)
+                                                        else _dumps(expected))))
+                lines.append(Line("actual", "  + " + ("(missing in the replay)" if absent(actual)
+                                                      else _dumps(actual))))
+        if self.updated:
+            lines.append(Line("updated", f"cassette rewritten with the new results: "
+                                         f"{self.cassette}"))
+        return lines
+
+    def render(self) -> str:
+        """A plain-text account of the replay (for assertion messages and logs)."""
+        out = []
+        for line in self.describe():
+            indent = "    " if line.kind not in ("ok", "failed", "mismatch", "updated") else \
+                ("  " if line.kind == "mismatch" else "")
+            out.append(indent + line.text)
+        return "\n".join(out)
 
 
-def _show(value: Any) -> str:
-    if absent(value):
-        return "(nothing)"
-    text = json.dumps(value, sort_keys=True)
-    return text if len(text) <= 200 else text[:197] + "..."
+class Line(NamedTuple):
+    """One line of a report's account: ``kind`` (ok, failed, mismatch, problem, removed,
+    added, path, expected, actual, updated) says what it is, for the renderer."""
+
+    kind: str
+    text: str
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1000:.1f} ms"
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _call_summary(call: Any) -> str:
+    """An API call's request in one short line."""
+    request = call.get("request") if isinstance(call, dict) else call
+    text = json.dumps(request or {}, ensure_ascii=False)
+    return text if len(text) <= 160 else text[:157] + "..."
 
 
 class _Activation:

@@ -100,9 +100,9 @@ def dev(
         from mmplug.cassette.format import check_cassette_path
 
         check_cassette_path(record)
+    from mmplug.cli._dev_terminal import run_dev
     from mmplug.devloop._memory import tune_for_streaming
     from mmplug.devloop.loop import DevLoop
-    from mmplug.devloop.terminal import run_dev
 
     tune_for_streaming()  # before the fake host's threads start
 

@@ -1,6 +1,6 @@
 """The ``mmplug dev`` terminal: the live status on top, the plugin logs streaming below it.
 
-On a terminal, :class:`~mmplug.devloop.screen.LiveScreen` fills the screen: the status (plugin
+On a terminal, :class:`~mmplug.cli._dev_screen.LiveScreen` fills the screen: the status (plugin
 state, hooks, front door URL, last reload, where the log file is) on top and the newest log lines
 below it. Elsewhere (a pipe, CI) or with ``--plain``, logs, events and status changes are printed
 as plain lines. Either way every line also goes to ``.mmplug/dev.log``. Logs and events go
@@ -22,8 +22,8 @@ if TYPE_CHECKING:
     from rich.console import Console, RenderableType
     from rich.text import Text
 
+    from mmplug.cli._dev_screen import DevLog, LiveScreen
     from mmplug.devloop.loop import DevLoop
-    from mmplug.devloop.screen import DevLog, LiveScreen
     from mmplug.devloop.status import Reload
     from mmplug.host.events import CallEvent
     from mmplug.host.logs import LogRecord
@@ -63,7 +63,8 @@ class Printer:
                 self.console.print(text)
 
     def on_log(self, record: LogRecord) -> None:
-        from mmplug.host.logs import level_at_least, render_log
+        from mmplug.cli._render import render_log
+        from mmplug.host.logs import level_at_least
 
         if level_at_least(record.level, self.level):
             self.emit(render_log(record), stamp=False)  # it starts with its own time
@@ -138,7 +139,7 @@ class Printer:
         from rich.panel import Panel
         from rich.text import Text
 
-        from mmplug.devloop.status import render_status
+        from mmplug.cli._dev_screen import render_status
 
         door = self.loop.front_door
         plugins = list(self.loop.status.values())
@@ -161,7 +162,7 @@ def run_dev(loop: DevLoop, level: str, record: Path | None, plain: bool = False)
     """
     from rich.console import Console
 
-    from mmplug.devloop.screen import LiveScreen
+    from mmplug.cli._dev_screen import LiveScreen
     from mmplug.errors import MmplugError
 
     console = Console(highlight=False, soft_wrap=True)
@@ -220,7 +221,7 @@ def run_dev(loop: DevLoop, level: str, record: Path | None, plain: bool = False)
 
 def _open_log(loop: DevLoop) -> tuple[DevLog | None, str | None]:
     """The session's log file in the first project's ``.mmplug/``, or why there is none."""
-    from mmplug.devloop.screen import DevLog
+    from mmplug.cli._dev_screen import DevLog
     from mmplug.host import STATE_DIR
 
     path = loop.plugin_dirs[0] / STATE_DIR / LOG_NAME
