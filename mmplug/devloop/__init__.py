@@ -4,8 +4,7 @@
     loop.py        DevLoop: session + reloads + crash supervision + front door + control
     supervise.py   crash policy (backoff, give up after 3) and health checks
     frontdoor.py   the loopback HTTP server for /plugins/<id>/... (aiohttp)
-    _http_bridge   one HTTP request <-> one ServeHTTP stream (grpc.aio)
-    _http_map.py   the server's request/response mapping rules, as pure functions
+    _http_bridge   one HTTP request <-> one ServeHTTP stream (the host's HttpStreams, codec)
     control.py     the unix-socket control channel and its client: connect(project_dir)
     status.py      status data (the CLI renders it: mmplug/cli/_dev_screen.py, _dev_terminal.py)
     attach.py      attaching to a plugin started elsewhere (relays, the PluginAPI forwarder)

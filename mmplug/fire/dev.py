@@ -169,7 +169,7 @@ def _http(base: str, plugin_id: str, init: Any, body: bytes
     import urllib.error
     import urllib.request
 
-    from mmplug.devloop._http_map import ACTING_USER_HEADER, USER_ID_HEADER
+    from mmplug.host.http_codec import ACTING_USER_HEADER, USER_ID_HEADER
 
     url = f"{base.rstrip('/')}/plugins/{plugin_id}{init.url or '/'}"
     request = urllib.request.Request(url, data=body or None, method=init.method or "GET")

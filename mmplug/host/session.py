@@ -561,14 +561,15 @@ class Session:
         """Send one HTTP request to the plugin's ServeHTTP; the answer streams back (another
         plugin's ``PluginHTTP``, the pytest harness). Observers hear of it when its headers
         are in, unless ``report`` is False (:meth:`call_http` reports the whole call)."""
+        from mmplug.host.http_codec import request_init
         from mmplug.host.plugin_client import HttpResponse
-        from mmplug.host.plugin_client import http_init as make_init
 
         handle = self.plugin(plugin_id)
         if handle.client is None or "ServeHTTP" not in handle.implemented:
             return HttpResponse(404, [("Content-Type", "text/plain")],
                                 iter([f"plugin {handle.id} does not serve HTTP".encode()]))
-        init = make_init(handle.id, method, path, headers)
+        pairs = list(headers.items()) if isinstance(headers, Mapping) else list(headers or [])
+        init = request_init(method, path, pairs, context={"request_id": random_id()})
         began = time.time()
         started = time.perf_counter()
         response = handle.client.serve_http(init, body_iter)
