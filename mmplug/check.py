@@ -12,13 +12,17 @@ silently do nothing in production. This module names them, from three sources:
   methods newer than the declared server version.
 
 ``mmplug check`` reports them all with exit 1 for CI; ``mmplug dev`` and ``mmplug fire`` print
-the same findings once as warnings. docs/parity.md lists the hook-side facts too.
+the same findings once as warnings (:func:`load_findings`, which the session asks when it loads
+a plugin: what reading the code found is cached by the files' sizes and modification times, so
+a cold fire does not parse anything). docs/parity.md lists the
+hook-side facts too.
 """
 
 from __future__ import annotations
 
-import ast
 import functools
+import json
+import os
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -58,6 +62,13 @@ class Finding:
     def as_dict(self) -> dict[str, str]:
         return {"kind": self.kind, "subject": self.subject, "message": self.message,
                 "hint": self.hint, "severity": self.severity, "where": self.where}
+
+    def line(self) -> str:
+        """The finding as one warning sentence (what ``dev`` and ``fire`` print)."""
+        where = f" ({self.where})" if self.where else ""
+        hint = f" (fix: {self.hint})" if self.hint else ""
+        subject = "" if self.subject in self.message else f"{self.subject}: "
+        return f"mmplug check: {subject}{self.message}{where}{hint}"
 
 
 @dataclass
@@ -131,6 +142,8 @@ def sdk_method_rpcs() -> dict[str, frozenset[str]]:
     """Each method of the SDK's API clients, with the PluginAPI rpcs it calls: the table
     ``METHOD_RPCS`` that scripts/gen_sdk.py writes into ``mmplug/sdk/_api_index.py`` (read as
     data, so that checking a plugin does not import the SDK)."""
+    import ast
+
     path = Path(__file__).resolve().parent / "sdk" / "_api_index.py"
     tree = ast.parse(path.read_text(encoding="utf-8"))
     for node in tree.body:
@@ -142,17 +155,25 @@ def sdk_method_rpcs() -> dict[str, frozenset[str]]:
     raise RuntimeError(f"{path} has no METHOD_RPCS table; run scripts/gen_sdk.py")
 
 
+def _sdk_sources() -> list[Path]:
+    """The SDK file that maps its API client methods to PluginAPI rpcs (a cache key)."""
+    return [Path(__file__).resolve().parent / "sdk" / "_api_index.py"]
+
+
 def plugin_sources(plugin_dir: Path) -> Iterator[Path]:
-    """The plugin's own Python files (not its tests, venvs or build output)."""
-    for path in sorted(plugin_dir.rglob("*.py")):
-        parts = path.relative_to(plugin_dir).parts[:-1]
-        if not any(part in _SKIP_DIRS or part.startswith(".") for part in parts):
-            yield path
+    """The plugin's own Python files (not its tests, venvs or build output), in order."""
+    found: list[Path] = []
+    for folder, dirs, files in os.walk(plugin_dir):
+        dirs[:] = [d for d in dirs if d not in _SKIP_DIRS and not d.startswith(".")]
+        found += [Path(folder, name) for name in files if name.endswith(".py")]
+    yield from sorted(found)
 
 
 def api_uses(plugin_dir: Path) -> list[tuple[str, str]]:
     """``(rpc, "file:line")`` for every PluginAPI call the plugin's code makes through the SDK:
     ``<...>.api.<method>(...)`` or ``api.<method>(...)``, and ``api.call("Rpc", ...)``."""
+    import ast
+
     from mmplug.protocol.catalog import API_BY_GO_NAME
 
     methods = sdk_method_rpcs()
@@ -179,6 +200,54 @@ def api_uses(plugin_dir: Path) -> list[tuple[str, str]]:
             for rpc in sorted(methods.get(name, ())):
                 uses.append((rpc, f"{where}:{node.lineno}"))
     return uses
+
+
+CACHE_KEEP = 64  # projects whose code reading is kept
+
+
+def cached_api_uses(plugin_dir: Path) -> list[tuple[str, str]]:
+    """:func:`api_uses`, kept in ``checks/`` of mmplug's cache folder (the seeded worlds'
+    one, see :mod:`mmplug.host.world_cache`; a file per project) while no plugin source and no SDK
+    file changed: their sizes and modification times are the key. A cache that cannot be
+    read or written is no error: the code is read again."""
+    import hashlib
+
+    from mmplug import __version__
+    from mmplug.host.world_cache import cache_dir
+
+    def stamp(path: Path) -> list[object]:
+        try:
+            info = path.stat()
+        except OSError:
+            return [str(path), 0, -1]
+        return [str(path), info.st_mtime_ns, info.st_size]
+
+    key = [__version__, *(stamp(p) for p in [*plugin_sources(plugin_dir), *_sdk_sources()])]
+    folder = cache_dir() / "checks"
+    name = hashlib.sha256(str(plugin_dir.resolve()).encode()).hexdigest()[:24]
+    cache = folder / f"{name}.json"
+    try:
+        saved = json.loads(cache.read_text(encoding="utf-8"))
+        if saved.get("key") == key:
+            return [(str(rpc), str(where)) for rpc, where in saved["uses"]]
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        pass
+    uses = api_uses(plugin_dir)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        partial = folder / f".{name}.{os.getpid()}"
+        partial.write_text(json.dumps({"key": key, "uses": uses}), encoding="utf-8")
+        os.replace(partial, cache)
+        _prune(folder)
+    except OSError:
+        pass  # no cache folder: read the code again next time
+    return uses
+
+
+def _prune(folder: Path) -> None:
+    kept = sorted(folder.glob("*.json"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in kept[CACHE_KEEP:]:
+        old.unlink(missing_ok=True)
 
 
 def api_findings(
@@ -219,6 +288,18 @@ def manifest_findings(raw: object) -> list[Finding]:
     return out
 
 
+def _against(raw_manifest: object, server_version: str | None) -> tuple[str, str, str]:
+    """The version checked against: ``(version, as shown in messages, its source)``."""
+    fields = raw_manifest if isinstance(raw_manifest, dict) else {}  # else a manifest finding
+    declared = str(fields.get("min_server_version") or "")
+    if server_version:
+        return server_version, f"Mattermost {server_version}", "--server-version"
+    if declared:
+        return (declared, f"Mattermost {declared} (plugin.json's min_server_version)",
+                "min_server_version")
+    return "", "", ""
+
+
 def check_project(
     plugin_dir: Path,
     implemented: Iterable[str] | None,
@@ -227,17 +308,10 @@ def check_project(
 ) -> Report:
     """Every finding for a plugin whose hooks are ``implemented`` (None: not known, because
     the manifest is refused and the plugin was not started)."""
-    fields = raw_manifest if isinstance(raw_manifest, dict) else {}  # else a manifest finding
-    declared = str(fields.get("min_server_version") or "")
-    shown, source = "", ""
-    if server_version:
-        shown, source = f"Mattermost {server_version}", "--server-version"
-    elif declared:
-        shown = f"Mattermost {declared} (plugin.json's min_server_version)"
-        source = "min_server_version"
-    version = parse_version(server_version or declared)
-    report = Report(str(fields.get("id") or ""), server_version or declared, source,
-                    sorted(implemented or ()))
+    fields = raw_manifest if isinstance(raw_manifest, dict) else {}
+    against, shown, source = _against(raw_manifest, server_version)
+    version = parse_version(against)
+    report = Report(str(fields.get("id") or ""), against, source, sorted(implemented or ()))
     report.findings += manifest_findings(raw_manifest)
     if implemented is None:
         report.findings.append(Finding(
@@ -252,5 +326,17 @@ def check_project(
             'add "min_server_version": "X.Y.Z", or pass --server-version', severity="note",
             where="plugin.json"))
     report.findings += hook_findings(report.implemented, version, shown)
-    report.findings += api_findings(api_uses(plugin_dir), version, shown)
+    report.findings += api_findings(cached_api_uses(plugin_dir), version, shown)
     return report
+
+
+def load_findings(raw_manifest: object, implemented: Iterable[str],
+                  uses: list[tuple[str, str]]) -> list[Finding]:
+    """What ``dev`` and ``fire`` say when they load a plugin: the findings that make ``mmplug
+    check`` fail, except the manifest's (the host says those itself when it reads
+    plugin.json, in the same words). ``uses``: :func:`cached_api_uses` of the project."""
+    against, shown, _ = _against(raw_manifest, None)
+    version = parse_version(against)
+    found = hook_findings(sorted(implemented), version, shown)
+    found += api_findings(uses, version, shown)
+    return [f for f in found if f.severity != "note"]

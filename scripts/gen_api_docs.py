@@ -190,6 +190,7 @@ def render_parity() -> str:
               for h in HOOKS if not h.upstream]
     lines += ["", "Answers the server ignores:", ""]
     lines += [f"- `{hook}`: {text}" for hook, text in IGNORED_ANSWERS.items()]
+    lines += render_hook_paths()
     lines += [
         "",
         "## Summary",
@@ -217,6 +218,33 @@ def render_parity() -> str:
             for text in differs.get(name, []):
                 lines.append(f"- **Differs:** {text}")
     return "\n".join(lines) + "\n"
+
+
+def render_hook_paths() -> list[str]:
+    """The table of mmplug.host.hookpath.PATHS: around each hook, what the server does."""
+    from mmplug.host.hookpath import PATHS
+    from mmplug.protocol.catalog import HOOKS
+
+    lines = [
+        "",
+        "## Around each hook",
+        "",
+        "What the server has done when it calls each hook, and what it does with the answer. "
+        "The fake host does the same around a hook fired with `mmplug fire`, `mmplug replay`, "
+        "the pytest `plugin.fire()` or into `mmplug dev` (`mmplug/host/hookpath.py`, pinned by "
+        "`tests/host/test_hookpath.py`), and says what it did with the result "
+        "([fake-host-semantics.md](fake-host-semantics.md#firing-a-hook-what-the-host-does-"
+        "around-it)).",
+        "",
+        "| Hook | Called by (server code) | Before the call | With the answer |",
+        "|---|---|---|---|",
+    ]
+    for hook in HOOKS:
+        path = PATHS[hook.go_name]
+        cells = [path.server, path.before or "-", path.after or "-"]
+        lines.append(f"| `{hook.go_name}` | " + " | ".join(c.replace("|", "\\|") for c in cells)
+                     + " |")
+    return lines
 
 
 def render_index() -> str:

@@ -62,6 +62,7 @@ _ENTRY: dict[str, _Field] = {
     "details": ((str,), False),
     "nested": ((bool,), False),
     "session_start": ((bool,), False),
+    "host": ((list,), False),
 }
 _CALL: dict[str, _Field] = {
     "method": ((str,), True),

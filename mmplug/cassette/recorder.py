@@ -7,9 +7,10 @@
 
 Each call is written and flushed as it completes, so a cassette survives a crash of the tool
 with every finished call in it. Calls of other plugins are skipped when ``plugin_id`` is given.
-A hook the host ran because of an API call of another hook in flight (a CreatePost that runs
-MessageWillBePosted) is written with ``"nested": true``: a replay does not fire it again, it
-happens again as a consequence of its parent.
+A hook the host ran because of another call (a CreatePost of a hook in flight that runs
+MessageWillBePosted; the MessageHasBeenPosted that follows a fired MessageWillBePosted; the
+hooks after the first one of a user action) is written with ``"nested": true``: a replay does
+not fire it again, it happens again as a consequence of its parent.
 """
 
 from __future__ import annotations
@@ -71,6 +72,12 @@ class CassetteRecorder:
         self._pending = (peek_clock(store), id_counter(store))
 
     # -- observer interface --------------------------------------------------------------
+    def on_hook_start(self, plugin_id: str, hook: str) -> None:
+        """A call that is no consequence of another starts: its line records the clock and
+        ids from here (whatever ran since the last line, a user action's own steps included)."""
+        if self.plugin_id is None or plugin_id == self.plugin_id:
+            self.mark()
+
     def on_hook_call(self, event: CallEvent) -> None:
         self.record(event)
 
@@ -87,7 +94,8 @@ class CassetteRecorder:
         if self.store is None and session is not None and session.opened_store is not None:
             self.bind(session.opened_store)
             self._pending = (None, None)  # bound during this call: its start is unknown
-        # a hook the host ran inside another hook call of the plugin (its collector is open)
+        # a consequence of another call (the session says so), or a hook the host ran inside
+        # another hook call of the plugin (its collector is open)
         nested = event.nested or (session is not None and session.in_flight(event.plugin_id))
         with self._lock:
             out = self._open(event.plugin_id)

@@ -336,7 +336,8 @@ class _Replayer:
         spec = HOOKS_BY_GO_NAME[entry.hook]
         if spec.streaming:
             body = http_body(data.get("http") or {}, "request_body")
-            return session.call_http(request, body, plugin_id=plugin_id).to_dict()
+            return session.call_http(request, body, plugin_id=plugin_id,
+                                     rpc=entry.hook).to_dict()
         if entry.hook == "OnActivate" and activation.event is not None:
             event, activation.event = activation.event, None
             return event.to_dict(request=data["request"])

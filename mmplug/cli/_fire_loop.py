@@ -312,7 +312,10 @@ class Picker:
         self.out.print(Text(f"→ firing {spec.go_name}"
                             + (f" with your edits: {edits}" if edits else ""), style="bold"))
         event = send(self.target, spec, request)
-        _render.print_outcome(self.out, document(event))
+        shown = document(event)
+        if self.fired:  # what loading the plugin gave (warnings, findings) is said once
+            shown = {k: v for k, v in shown.items() if k not in ("warnings", "findings")}
+        _render.print_outcome(self.out, shown)
         self.fired += 1
         return True
 

@@ -128,6 +128,32 @@ def log_lines(logs: Iterable[dict[str, Any]]) -> Text:
     return out
 
 
+# How each kind of host note (mmplug.host.hookpath) is shown: what the host did around the
+# hook as the server does, and where a real server differs.
+_NOTE_LABEL = {"before": ("before", "cyan"), "after": ("after", "cyan"),
+               "refused": ("server", "yellow"), "extension": ("server", "magenta"),
+               "ignored": ("server", "magenta"), "differs": ("server", "magenta")}
+
+
+def finding_line(finding: dict[str, Any]) -> str:
+    """A `mmplug check` finding (as JSON) in the words the session logs it with."""
+    from mmplug.check import Finding
+
+    known = {k: str(finding.get(k, "")) for k in ("kind", "subject", "message", "hint", "where")}
+    return Finding(**known).line()
+
+
+def host_notes(notes: Iterable[dict[str, Any]]) -> Text:
+    """The host's notes on a fired hook, one line each: ``after: saved the post ...``."""
+    out = Text()
+    for note in notes:
+        label, style = _NOTE_LABEL.get(str(note.get("kind")), ("note", "dim"))
+        out.append(f"  {label}: ", style=style)
+        out.append(f"{note.get('text', '')}\n")
+    out.rstrip()
+    return out
+
+
 def print_outcome(console: Console, entry: dict[str, Any], *, show_request: bool = False
                   ) -> None:
     """The pretty form of one fired hook."""
@@ -137,10 +163,15 @@ def print_outcome(console: Console, entry: dict[str, Any], *, show_request: bool
     console.print(title)
     for warning in entry.get("warnings") or []:  # the host's notes on loading the plugin
         console.print(Text(f"warning: {warning}", style="yellow"))
+    for finding in entry.get("findings") or []:  # what `mmplug check` fails on
+        console.print(Text(f"warning: {finding_line(finding)}", style="yellow"))
     session = entry.get("session")
     if isinstance(session, dict) and session.get("text"):
         console.print(Text(f"fired {session['text']}", style="dim"))
     console.print(verdict(entry))
+    notes = host_notes(entry.get("host") or [])
+    if notes.plain:
+        console.print(notes)
     if entry.get("details"):
         console.print(Text(str(entry["details"]), style="dim"))
     if entry.get("hint"):

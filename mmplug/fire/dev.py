@@ -142,14 +142,33 @@ class DevTarget:
         event = self.client.fire(spec.go_name, request, plugin_id=self.plugin_id)
         if self.recorder is not None:
             self.recorder.record(event)
+        event.findings = self.findings()
         return event
 
-    def fire_http(self, init: Message, body: bytes) -> CallEvent:
+    def findings(self) -> list[dict[str, str]]:
+        """What `mmplug check` fails on for the plugin, as the dev session said it (read here
+        again: cached by file times, see mmplug.check)."""
+        from mmplug.check import cached_api_uses, load_findings
+        from mmplug.manifest import find_manifest, read_json
+
+        folder = Path(str(self.plugin.get("directory") or "."))
+        try:
+            raw = read_json(find_manifest(folder))
+        except MmplugError:
+            return []
+        found = load_findings(raw, self.implemented(), cached_api_uses(folder))
+        return [f.as_dict() for f in found]
+
+    def fire_http(self, init: Message, body: bytes, hook: str = "ServeHTTP") -> CallEvent:
         """Through the front door, like a browser (API calls are not reported this way)."""
         import time
 
         from mmplug.host.events import CallEvent, http_dict, http_request
 
+        if hook != "ServeHTTP":
+            raise UsageError(f"{hook} cannot be fired into a running mmplug dev",
+                             hint="its metrics listener serves it (the URL is on dev's "
+                                  "screen); or fire it in a session of its own: --local")
         self._check("ServeHTTP")
         if not self.front_door:
             raise MmplugError("the dev session has no front door to send HTTP requests to")
@@ -161,6 +180,7 @@ class DevTarget:
                           http=http_dict(status, headers, answer, body))
         if self.recorder is not None:
             self.recorder.record(event)
+        event.findings = self.findings()
         return event
 
 

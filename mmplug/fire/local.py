@@ -169,24 +169,29 @@ class LocalTarget:
                 if broken is None:
                     raise
                 broken.error, broken.hint, broken.details = exc.message, exc.hint, exc.details
-                broken.warnings = list(self._capture.warnings)
-                return broken
+                return self._annotated(broken)
         if self.recorder is not None:
             self.recorder.record(event)
-        event.warnings = list(self._capture.warnings)
-        return event
+        return self._annotated(event)
 
-    def fire_http(self, init: Message, body: bytes) -> CallEvent:
+    def fire_http(self, init: Message, body: bytes, hook: str = "ServeHTTP") -> CallEvent:
         self._start()
         if self._failed is not None:
             raise self._failed
-        self._check_implemented("ServeHTTP")
+        self._check_implemented(hook)
         if self.recorder is not None:
             self.recorder.mark()
-        event = self.session.call_http(init, body)
+        event = self.session.call_http(init, body, rpc=hook)
         if self.recorder is not None:
             self.recorder.record(event)
+        return self._annotated(event)
+
+    def _annotated(self, event: CallEvent) -> CallEvent:
+        """The event with what loading the plugin gave: the host's warnings and the session's
+        `mmplug check` findings about the plugin (said when it loaded)."""
         event.warnings = list(self._capture.warnings)
+        handle = self.session.plugins.get(self.plugin_id)
+        event.findings = [f.as_dict() for f in handle.findings] if handle is not None else []
         return event
 
     def describe(self) -> dict[str, str]:

@@ -43,7 +43,7 @@ def build_request(target: Target, spec: HookSpec, rest: list[str], plan: FirePla
 def send(target: Target, spec: HookSpec, request: Any) -> CallEvent:
     """Fire ``request`` (from :func:`build_request`) at the target."""
     if spec.streaming:
-        return target.fire_http(request.init, bytes(request.body_chunk))
+        return target.fire_http(request.init, bytes(request.body_chunk), spec.go_name)
     return target.fire(spec, request)
 
 

@@ -31,7 +31,8 @@ class Target(Protocol):
 
     def fire(self, spec: HookSpec, request: Message) -> CallEvent: ...
 
-    def fire_http(self, init: Message, body: bytes) -> CallEvent: ...
+    def fire_http(self, init: Message, body: bytes, hook: str = "ServeHTTP") -> CallEvent:
+        """ServeHTTP (or ServeMetrics: ``hook``) with the request ``init`` and ``body``."""
 
     def describe(self) -> dict[str, str]:
         """Which session the hook goes to: ``kind`` (local, dev) and ``text`` (fire says it)."""

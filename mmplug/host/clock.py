@@ -32,6 +32,11 @@ class SteppingClock:
             self._next += self._step
             return value
 
+    def peek_ms(self) -> int:
+        """The next reading, without taking it."""
+        with self._lock:
+            return self._next
+
     def set(self, value_ms: int) -> None:
         with self._lock:
             self._next = value_ms

@@ -34,6 +34,17 @@ FRONT_DOOR = "front door"  # CallEvent.origin of a request through the dev loop'
 HTTP_HOOKS = ("ServeHTTP", "ServeMetrics")
 
 
+@dataclass(frozen=True)
+class HostNote:
+    """One thing the host did (or could not do) around a fired hook, as a sentence."""
+
+    kind: str  # BEFORE, AFTER, REFUSED, EXTENSION, IGNORED or DIFFERS (mmplug.host.hookpath)
+    text: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"kind": self.kind, "text": self.text}
+
+
 @dataclass
 class CallEvent:
     """One hook call: what went in, what came back, what the plugin did meanwhile, and when.
@@ -58,11 +69,16 @@ class CallEvent:
     # A call that broke (crash, deadline): what to do about it, the plugin's own words.
     hint: str = ""
     details: str = ""
-    # A hook the host ran because of an API call of another hook in flight (CreatePost ->
-    # MessageWillBePosted): a replay does not fire it again.
+    # A consequence of another call (CreatePost of a hook in flight -> MessageWillBePosted;
+    # the MessageHasBeenPosted after a fired MessageWillBePosted): a replay does not fire it.
     nested: bool = False
-    # What the host said while loading the plugin (``mmplug fire`` shows it with the result).
+    # What the host did around a fired hook as the server does, and what a real server does
+    # differently (mmplug.host.hookpath).
+    host: list[HostNote] = field(default_factory=list)
+    # What the host said while loading the plugin, and what `mmplug check` fails on (its
+    # findings as JSON): ``mmplug fire`` shows them with the result.
     warnings: list[str] = field(default_factory=list)
+    findings: list[dict[str, str]] = field(default_factory=list)
     # In memory: when the call began (time.time()), the plugin's state after it, where it
     # came from ("" the session; FRONT_DOOR), and of a front door request: who it was made
     # as and the status the client was sent (499: the client went away).
@@ -110,10 +126,14 @@ class CallEvent:
             value = getattr(self, key)
             if value:
                 data[key] = value
+        if self.host:
+            data["host"] = [note.as_dict() for note in self.host]
         if self.http is not None:
             data["http"] = self.http
         if self.warnings:
             data["warnings"] = list(self.warnings)
+        if self.findings:
+            data["findings"] = list(self.findings)
         return data
 
     @classmethod
@@ -148,7 +168,11 @@ class CallEvent:
                    data.get("error"), calls, logs, float(data.get("duration_s") or 0.0),
                    node=str(data.get("node") or ""), http=data.get("http"),
                    hint=str(data.get("hint") or ""), details=str(data.get("details") or ""),
-                   nested=bool(data.get("nested")), warnings=list(data.get("warnings") or ()))
+                   nested=bool(data.get("nested")),
+                   host=[HostNote(str(n.get("kind", "")), str(n.get("text", "")))
+                         for n in data.get("host") or ()],
+                   warnings=list(data.get("warnings") or ()),
+                   findings=list(data.get("findings") or ()))
 
 
 def http_request(init: Message) -> Message:

@@ -11,7 +11,8 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from mmplug.errors import MmplugError
@@ -37,7 +38,8 @@ class Collector:
 
 
 class Observers:
-    """Observers get ``on_hook_call``, ``on_api_call``, ``on_log``, ``on_event`` (optional).
+    """Observers get ``on_hook_start``, ``on_hook_call``, ``on_api_call``, ``on_log``,
+    ``on_event`` (each optional).
 
     The observer list and each plugin's collector list are tuples replaced (under the lock) on
     every change, so the per-call paths read them without locking or copying.
@@ -47,6 +49,9 @@ class Observers:
         self._observers: tuple[object, ...] = ()
         self._collectors: dict[str, tuple[Collector, ...]] = {}
         self._lock = threading.Lock()
+        # Per thread: how deep in consequences of a call (see consequences()), and whether a
+        # user action (see action()) has made its first hook call yet.
+        self._local = threading.local()
 
     def add(self, observer: object) -> None:
         with self._lock:
@@ -93,6 +98,44 @@ class Observers:
     def in_flight(self, plugin_id: str | None = None) -> bool:
         """Whether a hook call of ``plugin_id`` (None: any plugin) is being collected."""
         return bool(self._collectors.get(plugin_id, ()) if plugin_id else self._collectors)
+
+    # -- which hook calls are consequences of another ------------------------------------------
+    # A hook the host runs because of another call (a CreatePost of a hook in flight runs
+    # MessageWillBePosted; the host saves the post a fired MessageWillBePosted allowed and runs
+    # MessageHasBeenPosted) is "nested": a cassette replay does not fire it, it happens again
+    # through the call it came from.
+    @contextmanager
+    def consequences(self) -> Iterator[None]:
+        """Hook calls made in this thread meanwhile are consequences (nested)."""
+        depth = getattr(self._local, "depth", 0)
+        self._local.depth = depth + 1
+        try:
+            yield
+        finally:
+            self._local.depth = depth
+
+    @contextmanager
+    def action(self) -> Iterator[None]:
+        """A user action (a post, a slash command, ...): its first hook call in this thread is
+        the one a cassette records; the calls after it are its consequences."""
+        previous = getattr(self._local, "action", None)
+        self._local.action = [False]
+        try:
+            yield
+        finally:
+            self._local.action = previous
+
+    def begin_call(self, plugin_id: str) -> bool:
+        """Whether a hook call of ``plugin_id`` starting now in this thread is nested."""
+        if self._collectors.get(plugin_id) or int(getattr(self._local, "depth", 0)) > 0:
+            return True
+        action = getattr(self._local, "action", None)
+        if action is None:
+            return False
+        if action[0]:
+            return True
+        action[0] = True
+        return False
 
 
 class Dispatcher:

@@ -107,17 +107,19 @@ class PluginClient:
         init: Message,
         body: Iterable[bytes],
         timeout: float | None = None,
+        rpc: str = "ServeHTTP",
     ) -> HttpResponse:
-        """Stream one HTTP request to ServeHTTP; the answer's body streams back lazily."""
+        """Stream one HTTP request to ServeHTTP (or ServeMetrics, the same stream on the
+        metrics listener); the answer's body streams back lazily."""
         request_cls = message_class("ServeHTTPRequest")
-        responses = self._stub.ServeHTTP(
+        responses = getattr(self._stub, rpc)(
             request_messages(request_cls, init, body),
             timeout=self.hook_timeout if timeout is None else timeout,
         )
         try:
             first = next(responses, None)
         except grpc.RpcError as exc:
-            self._raise_if_broken("ServeHTTP", exc, self.hook_timeout)
+            self._raise_if_broken(rpc, exc, self.hook_timeout)
             return HttpResponse(502, [], iter([_status_text(exc).encode()]))
         if first is None:
             return HttpResponse(502, [], iter([b"Bad Gateway"]))

@@ -17,16 +17,17 @@ instead of failing the session: ``mmplug dev`` shows it and reloads it on the ne
 an attached plugin keeps its API address).
 
 Observers (recorders, tracers, the CLI's log printer) attach with :meth:`Session.add_observer`
-and receive ``on_hook_call(CallEvent)`` (:mod:`mmplug.host.events`: the one event of a call),
-``on_api_call(ApiCall)``, ``on_log(LogRecord)`` and ``on_event(kind, payload)``; each method
-is optional. They are called from the thread that saw
+and receive ``on_hook_start(plugin_id, hook)`` (a call that is no consequence of another is
+about to start), ``on_hook_call(CallEvent)`` (:mod:`mmplug.host.events`: the one event of a
+call), ``on_api_call(ApiCall)``, ``on_log(LogRecord)`` and ``on_event(kind, payload)``; each
+method is optional. They are called from the thread that saw
 the event (hook caller, API server worker, stderr reader) and must not block.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -38,12 +39,17 @@ from mmplug.host.ids import random_id
 from mmplug.host.logs import LogRecord, host_record
 from mmplug.host.pipeline import Dispatcher, Observers, Plugins
 
+# The module of the host's log records that say a `mmplug check` finding (``fire`` shows them
+# above its result, the pytest plugin as warnings).
+FINDING_NOTICE = "mmplug.host.finding"
+
 if TYPE_CHECKING:
     import subprocess
     from collections.abc import Callable
 
     from google.protobuf.message import Message
 
+    from mmplug.host.actions import Actor
     from mmplug.host.api import ApiCall
     from mmplug.host.launcher import PluginProcess
     from mmplug.host.plugin_client import HttpResponse, PluginClient
@@ -77,6 +83,8 @@ class PluginHandle:
     client: PluginClient | None = field(default=None, repr=False)
     api: Any = field(default=None, repr=False)
     warned: tuple[Any, ...] = field(default=(), repr=False)  # manifest warnings already said
+    # what `mmplug check` finds (works here, not on a real server), said once per change
+    findings: tuple[Any, ...] = field(default=(), repr=False)
 
     @property
     def api_target(self) -> str | None:
@@ -239,6 +247,7 @@ class Session:
         self.start_errors.pop(handle.id, None)
         self._warn_manifest(handle)
         self._check_server_version(handle)
+        code_read = self._read_code(handle) if self.activate else None
         handle.api = self._start_api(handle)
         process = launch(
             handle.manifest,
@@ -253,9 +262,10 @@ class Session:
         handle.pid = process.pid
         self.emit_log(host_record(handle.id, "debug", "plugin started", pid=process.pid))
         handle.implemented = self._known_hooks(handle.id, handle.client.implemented())
-        if not self.activate:
+        if code_read is None:
             handle.state = "loaded"
             return
+        self._warn_findings(handle, code_read())
         if "OnActivate" in handle.implemented:  # while it runs, the plugin is not yet active
             result = self.invoke(handle, "OnActivate", handle.client.new_request("OnActivate"))
             if result.error is not None:
@@ -280,6 +290,51 @@ class Session:
             refuses = " (mmplug bundle refuses this)" if finding.severity == "error" else ""
             self.emit_log(load_notice(handle.id,
                                        f"{handle.manifest.path.name}: {finding}{refuses}"))
+
+    @staticmethod
+    def _read_code(handle: PluginHandle) -> Callable[[], list[tuple[str, str]]]:
+        """Read the plugin's code for the PluginAPI methods it calls (``mmplug check``'s
+        reading, cached by file times) on a thread while the plugin starts; returns how to
+        wait for it."""
+        import threading
+
+        box: list[Any] = []
+
+        def read() -> None:
+            try:
+                from mmplug.check import cached_api_uses
+
+                box.append(cached_api_uses(handle.manifest.plugin_dir))
+            except BaseException as exc:  # handed to the caller of wait()
+                box.append(exc)
+
+        reader = threading.Thread(target=read, name="mmplug-read-code", daemon=True)
+        reader.start()
+
+        def wait() -> list[tuple[str, str]]:
+            reader.join()
+            if isinstance(box[0], BaseException):
+                raise box[0]
+            uses: list[tuple[str, str]] = box[0]
+            return uses
+
+        return wait
+
+    def _warn_findings(self, handle: PluginHandle, uses: list[tuple[str, str]]) -> None:
+        """What ``mmplug check`` would fail on (a hook a real server never calls, a method
+        newer than min_server_version, ...), said when the plugin loads, and again on a
+        reload only if it changed (``handle.findings`` holds them). ``uses``: the PluginAPI
+        calls of the plugin's code (:meth:`_read_code`)."""
+        from mmplug.check import load_findings
+
+        findings = tuple(load_findings(handle.manifest.raw, handle.implemented, uses))
+        if findings == handle.findings:
+            return
+        handle.findings = findings
+        for finding in findings:
+            record = host_record(handle.id, "warn", finding.line())
+            record.module = FINDING_NOTICE
+            self.emit_log(record)
 
     def _check_server_version(self, handle: PluginHandle) -> None:
         """The server's activation check: a plugin whose ``min_server_version`` is newer than
@@ -477,7 +532,13 @@ class Session:
         **fields: Any,
     ) -> CallEvent:
         """Call ``hook`` (Go or snake_case name, any case, or its catalog entry) on one plugin
-        and report it all."""
+        and report it all.
+
+        The host does around the call what the server does around it (the post of
+        MessageHasBeenPosted is saved first, an allowed MessageWillBePosted is saved and
+        MessageHasBeenPosted follows, ...): :mod:`mmplug.host.hookpath`, whose notes are in
+        the event's ``host``."""
+        from mmplug.host import hookpath
         from mmplug.host.payloads import resolve_hook
         from mmplug.host.plugin_client import build_request
 
@@ -486,7 +547,7 @@ class Session:
             raise UsageError(f"{spec.go_name} is a stream; use serve_http() for it")
         handle = self._pick(spec.go_name, plugin_id)
         message = build_request(spec, request, fields)
-        return self.invoke(handle, spec.go_name, message)
+        return hookpath.run(self, handle, spec.go_name, message)
 
     def _pick(self, hook: str, plugin_id: str | None) -> PluginHandle:
         if plugin_id is None and len(self.plugins) > 1:
@@ -523,6 +584,9 @@ class Session:
         began = time.time()
         started = time.perf_counter()
         observers = self._observers
+        nested = observers.begin_call(handle.id)
+        if not nested:  # a recorder notes the clock and ids a replay of this call starts from
+            self._notify("on_hook_start", handle.id, hook)
         collector = observers.open(handle.id)
         try:
             event = client.call(hook, request, timeout)
@@ -533,7 +597,7 @@ class Session:
             observers.close(handle.id, collector)
             self._notify("on_hook_call", CallEvent(
                 hook, handle.id, request, None, exc.message, collector.api_calls,
-                collector.logs, time.perf_counter() - started, started_at=began,
+                collector.logs, time.perf_counter() - started, nested=nested, started_at=began,
                 state=handle.state))
             raise
         except BaseException:
@@ -543,6 +607,7 @@ class Session:
         observers.close(handle.id, collector)
         event.api_calls = collector.api_calls
         event.logs = collector.logs
+        event.nested = nested
         event.started_at = began
         event.state = handle.state
         self._notify("on_hook_call", event)
@@ -555,28 +620,33 @@ class Session:
         path: str,
         headers: Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
         body_iter: Iterable[bytes] = (),
+        rpc: str = "ServeHTTP",
         *,
         report: bool = True,
     ) -> HttpResponse:
-        """Send one HTTP request to the plugin's ServeHTTP; the answer streams back (another
-        plugin's ``PluginHTTP``, the pytest harness). Observers hear of it when its headers
-        are in, unless ``report`` is False (:meth:`call_http` reports the whole call)."""
+        """Send one HTTP request to the plugin's ServeHTTP (or with ``rpc="ServeMetrics"`` to
+        its ServeMetrics); the answer streams back (another plugin's ``PluginHTTP``, the pytest
+        harness). Observers hear of it when its headers are in, unless ``report`` is False
+        (:meth:`call_http` reports the whole call)."""
+        from mmplug.host.hookpath import marks
         from mmplug.host.http_codec import request_init
         from mmplug.host.plugin_client import HttpResponse
 
         handle = self.plugin(plugin_id)
-        if handle.client is None or "ServeHTTP" not in handle.implemented:
+        if handle.client is None or rpc not in handle.implemented:
+            what = "serve HTTP" if rpc == "ServeHTTP" else f"implement {rpc}"
             return HttpResponse(404, [("Content-Type", "text/plain")],
-                                iter([f"plugin {handle.id} does not serve HTTP".encode()]))
+                                iter([f"plugin {handle.id} does not {what}".encode()]))
         pairs = list(headers.items()) if isinstance(headers, Mapping) else list(headers or [])
         init = request_init(method, path, pairs, context={"request_id": random_id()})
         began = time.time()
         started = time.perf_counter()
-        response = handle.client.serve_http(init, body_iter)
+        response = handle.client.serve_http(init, body_iter, rpc=rpc)
         if report:
-            self._notify("on_hook_call", CallEvent("ServeHTTP", handle.id, http_request(init),
+            self._notify("on_hook_call", CallEvent(rpc, handle.id, http_request(init),
                                                    duration_s=time.perf_counter() - started,
-                                                   started_at=began, state=handle.state))
+                                                   host=marks(rpc), started_at=began,
+                                                   state=handle.state))
         return response
 
     def report_call(self, event: CallEvent) -> None:
@@ -596,12 +666,13 @@ class Session:
                              hint="users: " + (", ".join(known) or "none") + " (or give a user id)")
         return found
 
-    def call_http(self, init: Message, body: bytes = b"", plugin_id: str | None = None
-                  ) -> CallEvent:
-        """One whole ServeHTTP call (``mmplug fire``, a replay): send the request, read the
-        whole answer, and report it as one event, with the API calls and logs of the plugin
-        meanwhile and the answer in ``http``."""
+    def call_http(self, init: Message, body: bytes = b"", plugin_id: str | None = None,
+                  rpc: str = "ServeHTTP") -> CallEvent:
+        """One whole ServeHTTP (or ServeMetrics) call (``mmplug fire``, a replay): send the
+        request, read the whole answer, and report it as one event, with the API calls and
+        logs of the plugin meanwhile and the answer in ``http``."""
         from mmplug.host.events import http_dict
+        from mmplug.host.hookpath import marks
 
         handle = self.plugin(plugin_id)
         headers = [(h.key, v) for h in init.headers for v in h.values]  # type: ignore[attr-defined]
@@ -612,15 +683,15 @@ class Session:
         try:
             answer = self.serve_http(handle.id, init.method or "GET",  # type: ignore[attr-defined]
                                      init.url or "/", headers, iter([body]),  # type: ignore[attr-defined]
-                                     report=False)
+                                     rpc, report=False)
             payload = answer.read()
             self.drain_output(handle.id)  # what it wrote while answering is
         finally:
             self._observers.close(handle.id, collector)
-        event = CallEvent("ServeHTTP", handle.id, http_request(init), None, None,
+        event = CallEvent(rpc, handle.id, http_request(init), None, None,
                           collector.api_calls, collector.logs, time.perf_counter() - started,
                           http=http_dict(int(answer.status), list(answer.headers), payload, body),
-                          started_at=began, state=handle.state)
+                          host=marks(rpc), started_at=began, state=handle.state)
         self._notify("on_hook_call", event)
         return event
 
@@ -628,6 +699,33 @@ class Session:
         """Whether a hook call of ``plugin_id`` (None: of any plugin) is in flight (a hook the
         host runs now is then nested in it: CreatePost running MessageWillBePosted)."""
         return self._observers.in_flight(plugin_id)
+
+    def consequences(self) -> Any:
+        """While this runs (a context manager), hook calls of this thread are consequences of
+        the call before (nested: a replay does not fire them, see :mod:`mmplug.host.hookpath`)."""
+        return self._observers.consequences()
+
+    def action(self) -> Any:
+        """While this runs (a context manager), the first hook call of this thread is a user
+        action's (recorded); the rest are its consequences (see :mod:`mmplug.host.actions`)."""
+        return self._observers.action()
+
+    def as_user(self, who: str) -> Actor:
+        """A user of the world acting through the server's own paths (post, reply, slash
+        command, react, edit, delete): see :mod:`mmplug.host.actions`."""
+        from mmplug.host.actions import Actor
+
+        return Actor(self, who)
+
+    def host_context(self) -> Any:
+        """An :class:`~mmplug.host.api.ApiContext` for the host's own actions (a user posts,
+        the host saves what a fired hook allowed): the session's store, hooks and events, no
+        calling plugin."""
+        from mmplug.host.api._registry import ApiContext
+
+        return ApiContext(self.store, "", None, self.hooks, self.plugin_control,
+                          emit=self.emit_event,
+                          log=lambda level, message, kv: self._on_api_log("", level, message, kv))
 
     # -- events from the plugin side -------------------------------------------------------------
     def add_observer(self, observer: object) -> None:

@@ -167,6 +167,12 @@ class Store:
     def now_ms(self) -> int:
         return self.clock.now_ms()
 
+    def peek_ms(self) -> int:
+        """The time now, without advancing a stepping clock: for the host's bookkeeping,
+        which must not move the times a replayed call sees."""
+        peek = getattr(self.clock, "peek_ms", None)
+        return int(peek()) if peek is not None else self.clock.now_ms()
+
     # -- transactions ----------------------------------------------------------------------
     @contextlib.contextmanager
     def tx(self) -> Iterator[sqlite3.Connection]:

@@ -122,17 +122,20 @@ def mmplug_session(
 
 class MmplugLoadWarning(UserWarning):
     """What the fake host said about loading the plugin: a manifest the server accepts but
-    ``mmplug bundle`` refuses, or an interpreter other than the server's."""
+    ``mmplug bundle`` refuses, an interpreter other than the server's, or what ``mmplug
+    check`` fails on (a hook a real server never calls, ...)."""
 
 
 def _warn_about_loading(session: Session) -> None:
-    """The host's load warnings (plugin.json, interpreter) in pytest's warnings summary."""
+    """The host's load warnings (plugin.json, interpreter, `mmplug check` findings) in
+    pytest's warnings summary."""
     import warnings
 
     from mmplug.host.launcher import LOAD_NOTICE
+    from mmplug.host.session import FINDING_NOTICE
 
     for record in session.logs:
-        if record.source == "host" and record.module == LOAD_NOTICE:
+        if record.source == "host" and record.module in (LOAD_NOTICE, FINDING_NOTICE):
             warnings.warn(MmplugLoadWarning(record.message), stacklevel=2)
 
 

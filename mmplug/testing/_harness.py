@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from mmplug.errors import MmplugError, UsageError
 
 if TYPE_CHECKING:
+    from mmplug.host.actions import Actor
     from mmplug.host.session import HookResult, PluginHandle, Session
 
 
@@ -82,12 +83,36 @@ class PluginHarness:
         return list(self.handle.implemented)
 
     # -- hooks ---------------------------------------------------------------------------------
-    def fire(self, hook: str, request: Any = None, **fields: Any) -> HookResult:
-        """Fire ``hook`` (Go or snake_case name) with the request's fields as keywords."""
+    def fire(self, hook: str, request: Any = None, *, as_user: str | None = None,
+             channel_name: str | None = None, **fields: Any) -> HookResult:
+        """Fire ``hook`` (Go or snake_case name) as the server would call it.
+
+        The request is the complete, realistic one ``mmplug fire`` sends (a post by a user of
+        the world in town-square, with its id, times and channel; ``as_user`` and
+        ``channel_name`` pick others), with ``fields`` merged in: ``post={"message": "hi"}``
+        changes only the message. A ``request`` message is sent as given. The host does
+        around the call what the server does (the post of MessageHasBeenPosted is saved
+        first; an allowed MessageWillBePosted is saved and MessageHasBeenPosted follows):
+        ``result.host`` says what it did (see :mod:`mmplug.host.hookpath`)."""
+        if request is None:
+            request = self.payload(hook, as_user=as_user, channel_name=channel_name, **fields)
+        elif fields:
+            raise TypeError("give the request as a message or as fields, not both")
         mark = len(self._recorder.logs)
-        result = self.session.fire(hook, request, plugin_id=self.id, **fields)
+        result = self.session.fire(hook, request, plugin_id=self.id)
         self._settle_logs(result, mark)
         return result
+
+    def payload(self, hook: str, *, as_user: str | None = None,
+                channel_name: str | None = None, **fields: Any) -> Any:
+        """The request :meth:`fire` sends for ``hook`` (without firing it)."""
+        from mmplug.host.payloads import build_payload, resolve_hook, scene_from_store
+
+        spec = resolve_hook(hook)
+        scene = scene_from_store(self.session.store, as_user=as_user, channel=channel_name)
+        document = {name: _jsonable(value) for name, value in fields.items()}
+        return build_payload(spec, scene, document=document if fields else None,
+                             source="fields")
 
     def _settle_logs(self, result: HookResult, mark: int) -> None:
         """Add the plugin's stderr lines written during the call but parsed just after it.
@@ -195,22 +220,28 @@ class PluginHarness:
         self.session.__dict__["_mmplug_reconfigured"] = True
         return current
 
+    def as_user(self, username: str) -> Actor:
+        """A user of the world acting as through the web app: ``post``, ``reply``,
+        ``command``, ``react``, ``unreact``, ``edit``, ``delete``, with the hooks the server
+        runs (see :mod:`mmplug.host.actions`)::
+
+            alice = plugin.as_user("alice")
+            outcome = alice.command("/weather Paris")
+            assert outcome.post.message == "Sunny"
+        """
+        return self.session.as_user(username)
+
     def post_as(self, username: str, channel: str, message: str, *, root_id: str = "",
                 **fields: Any) -> Any:
         """A world user posts in a channel (by name), as through the web app: the plugins'
         MessageWillBePosted and MessageHasBeenPosted run. Returns the saved Post; raises
-        :class:`PostRejected` when a plugin rejects it."""
-        from mmplug.host.api._registry import ApiFailure
-        from mmplug.host.api.posts import Origin, create_post
-        from mmplug.protocol import post_pb2
+        :class:`PostRejected` when the server refuses it (a plugin rejects it)."""
+        from mmplug.host.actions import ActionRefused
 
-        world = self.world
-        post = post_pb2.Post(user_id=world.user(username).id, channel_id=world.channel(channel).id,
-                             message=message, root_id=root_id, **fields)
         try:
-            return create_post(self.handle.api.ctx, post, origin=Origin.USER)
-        except ApiFailure as exc:
-            raise PostRejected(exc.message) from None
+            return self.as_user(username).post(channel, message, root_id=root_id, **fields)
+        except ActionRefused as exc:
+            raise PostRejected(exc.message.removeprefix("the server refuses this: ")) from None
 
     def seed(self, method: str, request: Any = None, **fields: Any) -> Any:
         """Run a PluginAPI method on the fake host directly (not as a call of the plugin, so
@@ -324,6 +355,24 @@ class WorldView:
         channel_id = self._lookup("channel", self.info.channels, name)
         with self._session.store.read() as db:
             return get_channel(db, channel_id)
+
+
+def _jsonable(value: Any) -> Any:
+    """A keyword of :meth:`PluginHarness.fire` as protobuf JSON: messages as dicts, bytes as
+    base64, lists and dicts element by element."""
+    import base64
+
+    if hasattr(value, "DESCRIPTOR") and hasattr(value, "ListFields"):
+        from google.protobuf import json_format
+
+        return json_format.MessageToDict(value, preserving_proto_field_name=True)
+    if isinstance(value, (bytes, bytearray)):
+        return base64.b64encode(bytes(value)).decode()
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    return value
 
 
 def _unpack(response: Any) -> tuple[int, list[tuple[str, str]], Any]:

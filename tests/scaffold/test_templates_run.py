@@ -50,13 +50,14 @@ def test_generated_tests_pass(project: Path) -> None:
     assert " passed" in done.stdout and "failed" not in done.stdout
 
 
-def test_the_readme_fire_and_replay_commands_succeed(project: Path) -> None:
-    """Every `mmplug fire|replay ...` line of the generated README works."""
+def test_the_readme_fire_replay_and_check_commands_succeed(project: Path) -> None:
+    """Every `mmplug fire|replay|check ...` line of the generated README works (check: the
+    project has nothing that works only under mmplug)."""
     if importlib.util.find_spec("mmplug.cli.fire") is None:
         pytest.skip("mmplug fire is not available in this checkout")
     lines = [line.split("  #")[0].strip() for line in (project / "README.md").read_text()
-             .splitlines() if line.startswith(("mmplug fire ", "mmplug replay "))]
-    assert "mmplug fire OnActivate" in lines and len(lines) >= 3
+             .splitlines() if line.startswith(("mmplug fire ", "mmplug replay ", "mmplug check"))]
+    assert "mmplug fire OnActivate" in lines and "mmplug check" in lines and len(lines) >= 4
     for line in lines:
         args = shlex.split(line)[1:]
         done = subprocess.run(

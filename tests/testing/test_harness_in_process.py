@@ -62,7 +62,12 @@ def test_stubs_win_over_the_emulation(plugin: PluginHarness) -> None:
     plugin.stub("KVCompareAndSet", {"success": False})
     result = plugin.fire("MessageWillBePosted", post={"message": "badword"})
     assert "too much contention" in (result.error or "")
-    assert len(plugin.calls("KVCompareAndSet")) == 20
+    assert [c.method for c in result.api_calls].count("KVCompareAndSet") == 20
+    # A hook that fails counts as no answer (the server fails open: app.(*App).CreatePost
+    # goes on with the post), so the post is saved and MessageHasBeenPosted runs, and fails
+    # on the stub the same way.
+    assert [p.message for p in plugin.posts()] == ["badword"]
+    assert len(plugin.calls("KVCompareAndSet")) == 40
 
 
 def test_users_added_for_a_test(plugin: PluginHarness) -> None:

@@ -41,6 +41,11 @@ def save_channel(db: sqlite3.Connection, ch: channel_pb2.Channel) -> None:
     db.execute(*cv.upsert_sql("channels", cv.channel_to_row(ch), ("id",)))
 
 
+def find_channel(db: sqlite3.Connection, channel_id: str) -> channel_pb2.Channel | None:
+    row = db.execute("SELECT data FROM channels WHERE id=?", (channel_id,)).fetchone()
+    return None if row is None else channel_from_row(row)
+
+
 def get_channel(db: sqlite3.Connection, channel_id: str) -> channel_pb2.Channel:
     row = db.execute("SELECT data FROM channels WHERE id=?", (channel_id,)).fetchone()
     if row is None:

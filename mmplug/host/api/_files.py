@@ -28,6 +28,11 @@ def update_file(db: sqlite3.Connection, info: file_pb2.FileInfo) -> None:
     )
 
 
+def find_file(db: sqlite3.Connection, file_id: str) -> file_pb2.FileInfo | None:
+    row = db.execute("SELECT * FROM files WHERE id=?", (file_id,)).fetchone()
+    return None if row is None else file_from_row(row)
+
+
 def get_file(db: sqlite3.Connection, file_id: str) -> tuple[file_pb2.FileInfo, sqlite3.Row]:
     row = db.execute("SELECT * FROM files WHERE id=?", (file_id,)).fetchone()
     if row is None or file_from_row(row).delete_at:

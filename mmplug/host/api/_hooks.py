@@ -70,8 +70,9 @@ def chain(
     """Run a "Will" hook over every plugin; returns the final subject or the rejection.
 
     With ``nil_rejects`` (MessageWillBeUpdated) an answer without the modified object rejects,
-    whatever the reason (which may be empty). ``merge(subject, response)`` replaces the default
-    "take the modified field when set" step (e.g. FileWillBeUploaded: info and content)."""
+    whatever the reason (which may be empty), and one with it allows, whatever the reason.
+    ``merge(subject, response)`` replaces the default "take the modified field when set" step
+    (e.g. FileWillBeUploaded: info and content)."""
     result = ChainResult(subject)
     if ctx.hooks is None:
         return result
@@ -96,7 +97,8 @@ def _apply(
 ) -> ChainResult:
     for plugin_id, response in answers:
         reason = getattr(response, "rejection_reason", "")
-        if reason or (nil_rejects and not response.HasField(modified_field)):
+        # MessageWillBeUpdated: the post alone decides (a reason with a post is ignored)
+        if (not response.HasField(modified_field)) if nil_rejects else bool(reason):
             result.rejection, result.rejected_by, result.rejected = reason, plugin_id, True
             return result
         if merge is not None:

@@ -158,9 +158,17 @@ def store_upload(
         )
     final: file_pb2.FileInfo = outcome.subject[0]
     content: bytes = outcome.subject[1]
-    final.id, final.size = info.id, len(content)  # the server fixes the size itself
     if resolution_error and final.width and final.height:
         check_resolution(ctx, final, resolution_error)
+    return save_upload(ctx, info.id, final, content, path)
+
+
+def save_upload(
+    ctx: ApiContext, file_id: str, final: file_pb2.FileInfo, content: bytes, path: str
+) -> file_pb2.FileInfo:
+    """Store an upload FileWillBeUploaded allowed (``final``: the info as the plugins left
+    it) under its own id; the size is the content's (the server fixes it itself)."""
+    final.id, final.size = file_id, len(content)
     with ctx.store.tx() as db:
         insert_file(db, final, path, content)
     return final

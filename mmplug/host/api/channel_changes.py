@@ -77,10 +77,18 @@ def update_channel(ctx: ApiContext, req: cp.UpdateChannelRequest) -> cp.UpdateCh
     )
     if outcome.rejected:
         raise _rejected("update_channel", "update", outcome.rejected_by, outcome.rejection)
-    final = _prepared(ctx, outcome.subject)
-    final.id = old.id
+    return cp.UpdateChannelResponse(channel=save_updated_channel(ctx, old.id, outcome.subject))
+
+
+def save_updated_channel(
+    ctx: ApiContext, channel_id: str, given: channel_pb2.Channel
+) -> channel_pb2.Channel:
+    """What the server does once ChannelWillBeUpdated allowed the update of ``channel_id``
+    to ``given``: the store's checks, the save, ``channel_updated``. Returns the channel."""
+    final = _prepared(ctx, given)
+    final.id = channel_id
     with ctx.store.tx() as db:
-        get_channel(db, old.id)  # still there
+        get_channel(db, channel_id)  # still there
         check_fits(final, "app.channel.update_channel.internal_error", "UpdateChannel")
         if name_taken(db, final.team_id, final.name, except_id=final.id):
             raise _bad_update(
@@ -89,7 +97,7 @@ def update_channel(ctx: ApiContext, req: cp.UpdateChannelRequest) -> cp.UpdateCh
             )
         save_channel(db, final)
     server_event(ctx, "channel_updated", {"channel": to_dict(final)}, channel_id=final.id)
-    return cp.UpdateChannelResponse(channel=final)
+    return final
 
 
 def _check_archivable(ch: channel_pb2.Channel) -> None:
@@ -111,9 +119,7 @@ def _check_archivable(ch: channel_pb2.Channel) -> None:
 
 @emulates("DeleteChannel")
 def delete_channel(ctx: ApiContext, req: cp.DeleteChannelRequest) -> cp.DeleteChannelResponse:
-    with ctx.store.read() as db:
-        ch = get_channel(db, req.channel_id)
-    _check_archivable(ch)
+    ch = check_archivable(ctx, req.channel_id)
     request = hooks_extra_pb2.ChannelWillBeArchivedRequest(
         context=_hooks.request_context(ctx), channel=ch
     )
@@ -121,12 +127,27 @@ def delete_channel(ctx: ApiContext, req: cp.DeleteChannelRequest) -> cp.DeleteCh
         reason = getattr(answer, "rejection_reason", "")
         if reason:
             raise _rejected("delete_channel", "archive", plugin_id, reason)
+    archive_channel(ctx, req.channel_id)
+    return cp.DeleteChannelResponse()
+
+
+def check_archivable(ctx: ApiContext, channel_id: str) -> channel_pb2.Channel:
+    """The channel, if the server may archive it (else its AppError)."""
+    with ctx.store.read() as db:
+        ch = get_channel(db, channel_id)
+    _check_archivable(ch)
+    return ch
+
+
+def archive_channel(ctx: ApiContext, channel_id: str) -> channel_pb2.Channel:
+    """What the server does once ChannelWillBeArchived allowed it: archive the channel and
+    send ``channel_deleted``."""
     with ctx.store.tx() as db:
-        ch = get_channel(db, req.channel_id)
+        ch = get_channel(db, channel_id)
         _check_archivable(ch)
         ch.delete_at = ch.update_at = ctx.now()
         save_channel(db, ch)
     server_event(
         ctx, "channel_deleted", {"channel_id": ch.id, "delete_at": ch.delete_at}, team_id=ch.team_id
     )
-    return cp.DeleteChannelResponse()
+    return ch

@@ -137,7 +137,8 @@ def add_member(
         if existing is not None:
             return existing
         user = get_user(db, user_id)
-        actor = get_user(db, actor_id) if actor_id else None
+        if actor_id:
+            get_user(db, actor_id)  # an unknown actor is a 404 before anything happens
         row = db.execute(
             "SELECT delete_at FROM team_members WHERE team_id=? AND user_id=?",
             (ch.team_id, user_id),
@@ -160,7 +161,18 @@ def add_member(
             f"channel: {outcome.rejection}",
             params={"Reason": outcome.rejection},
         )
-    member: cp.ChannelMember = outcome.subject
+    return save_added_member(ctx, outcome.subject, channel_id, user_id, actor_id)
+
+
+def save_added_member(
+    ctx: ApiContext, member: cp.ChannelMember, channel_id: str, user_id: str, actor_id: str = ""
+) -> cp.ChannelMember:
+    """What the server does once ChannelMemberWillBeAdded allowed ``member``: save it, run
+    UserHasJoinedChannel, send ``user_added``, post the join (or added) message."""
+    with ctx.store.read() as db:
+        ch = get_channel(db, channel_id)
+        user = get_user(db, user_id)
+        actor = get_user(db, actor_id) if actor_id else None
     member.channel_id, member.user_id = channel_id, user_id
     with ctx.store.tx() as db:
         again = find_member(db, channel_id, user_id)

@@ -146,7 +146,7 @@ def list_commands(ctx: ApiContext, req: rem.ListCommandsRequest) -> rem.ListComm
 
 
 # -- ExecuteSlashCommand ------------------------------------------------------------------
-def _owner(ctx: ApiContext, args: rem.CommandArgs) -> str | None:
+def command_owner(ctx: ApiContext, args: rem.CommandArgs) -> str | None:
     """The plugin whose command the line names: the first registered for the args' team (as
     given: the server does not take it from the channel) or for every team."""
     trigger = plugin_trigger(args.command)
@@ -162,12 +162,20 @@ def _new_trigger_id(ctx: ApiContext, user_id: str) -> tuple[str, str]:
     OpenInteractiveDialog accepts it); the answer carries the first."""
     client_id = ctx.new_id()
     trigger_id = client_id + ":" + user_id
+    remember_trigger_id(ctx, trigger_id, user_id, ctx.now())
+    return client_id, trigger_id
+
+
+def remember_trigger_id(ctx: ApiContext, trigger_id: str, user_id: str, now: int) -> None:
+    """Keep ``trigger_id`` as one the server generated for ``user_id`` at ``now`` (so that
+    OpenInteractiveDialog accepts it for a while)."""
     with ctx.store.tx() as db:
         db.execute(
-            "INSERT INTO trigger_ids(id, user_id, created_at) VALUES(?,?,?)",
-            (trigger_id, user_id, ctx.now()),
+            "INSERT INTO trigger_ids(id, user_id, created_at) VALUES(?,?,?) "
+            "ON CONFLICT(id) DO UPDATE SET user_id=excluded.user_id, "
+            "created_at=excluded.created_at",
+            (trigger_id, user_id, now),
         )
-    return client_id, trigger_id
 
 
 def _run_plugin(
@@ -202,10 +210,12 @@ def _run_plugin(
 
 def deliver_response(
     ctx: ApiContext, args: rem.CommandArgs, rsp: rem.CommandResponse, config: dict[str, Any]
-) -> None:
+) -> post_pb2.Post | None:
     """Post one command answer as the server's HandleCommandResponsePost does for a plugin
     command: in the channel (``in_channel``), as an ephemeral post (no type or ``ephemeral``,
-    with text), or not at all (any other type). Raises the AppError that made it fail."""
+    with text), or not at all (any other type). Returns the post made (ephemeral ones have
+    type ``system_ephemeral``), None when nothing was posted; raises the AppError that made
+    it fail."""
     post = post_pb2.Post(
         channel_id=args.channel_id, user_id=args.user_id, root_id=args.root_id, type=rsp.type
     )
@@ -236,9 +246,10 @@ def deliver_response(
             params={"Name": "post.type"},
         )
     if rsp.response_type == "in_channel":
-        create_post(ctx, post)
-    elif rsp.response_type in ("", "ephemeral") and (rsp.text or rsp.attachments):
-        send_ephemeral(ctx, args.user_id, post)
+        return create_post(ctx, post)
+    if rsp.response_type in ("", "ephemeral") and (rsp.text or rsp.attachments):
+        return send_ephemeral(ctx, args.user_id, post)
+    return None
 
 
 def _not_a_plugin_command(ctx: ApiContext, args: rem.CommandArgs, trigger: str) -> ApiFailure:
@@ -279,8 +290,18 @@ def _not_a_plugin_command(ctx: ApiContext, args: rem.CommandArgs, trigger: str) 
 def execute_slash_command(
     ctx: ApiContext, req: rem.ExecuteSlashCommandRequest
 ) -> rem.ExecuteSlashCommandResponse:
+    response, _ = execute_command(ctx, req.command_args)
+    return rem.ExecuteSlashCommandResponse(response=response)
+
+
+def execute_command(
+    ctx: ApiContext, command_args: rem.CommandArgs
+) -> tuple[rem.CommandResponse, post_pb2.Post | None]:
+    """The server's ExecuteCommand (a plugin's ExecuteSlashCommand, a user's slash command):
+    the owning plugin's ExecuteCommand, then its answer posted. Returns the answer and the
+    post made of it (None when nothing was posted)."""
     args = rem.CommandArgs()
-    args.CopyFrom(req.command_args)
+    args.CopyFrom(command_args)
     with ctx.store.read() as db:
         get_user(db, args.user_id)
     word, _ = command_trigger(args.command)
@@ -295,13 +316,13 @@ def execute_slash_command(
         )
     trigger = word[1:]
     client_id, args.trigger_id = _new_trigger_id(ctx, args.user_id)
-    owner = _owner(ctx, args)
+    owner = command_owner(ctx, args)
     response = None if owner is None else _run_plugin(ctx, args, owner, trigger)
     if response is None:
         raise _not_a_plugin_command(ctx, args, trigger)
     response.trigger_id = client_id
     try:
-        deliver_response(ctx, args, response, _config(ctx))
+        posted = deliver_response(ctx, args, response, _config(ctx))
     except ApiFailure as failure:
         raise ApiFailure(
             500,
@@ -311,4 +332,4 @@ def execute_slash_command(
             detailed_error=f"{failure.error_id}: {failure.message}",
             params={"Trigger": plugin_trigger(args.command)},
         ) from None
-    return rem.ExecuteSlashCommandResponse(response=response)
+    return response, posted

@@ -137,7 +137,7 @@ def get_unsanitized_config(
     return pb.GetUnsanitizedConfigResponse(config_json=_dump(config))
 
 
-def _parse_config(raw: bytes) -> dict[str, Any]:
+def parse_config(raw: bytes) -> dict[str, Any]:
     try:
         config = json.loads(raw or b"null")
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -159,7 +159,7 @@ def _parse_config(raw: bytes) -> dict[str, Any]:
 
 @emulates("SaveConfig")
 def save_config(ctx: ApiContext, req: pb.SaveConfigRequest) -> pb.SaveConfigResponse:
-    save_whole_config(ctx, _parse_config(req.config_json))
+    save_whole_config(ctx, parse_config(req.config_json))
     return pb.SaveConfigResponse()
 
 
@@ -184,7 +184,13 @@ def save_whole_config(ctx: ApiContext, config: dict[str, Any]) -> None:
             )
         modified = getattr(response, "modified_config", None)
         if modified is not None and modified.config_json:
-            config = _parse_config(modified.config_json)
+            config = parse_config(modified.config_json)
+    commit_config(ctx, config)
+
+
+def commit_config(ctx: ApiContext, config: dict[str, Any]) -> None:
+    """What the server does once ConfigurationWillBeSaved allowed ``config``: masked secrets
+    are restored, the config is saved, every plugin gets OnConfigurationChange."""
     with ctx.store.tx() as db:
         config = desanitize(config, load_server_config(db))
         save_server_config(db, config)

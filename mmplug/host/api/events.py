@@ -139,11 +139,11 @@ def send_mail(ctx: ApiContext, req: rem.SendMailRequest) -> rem.SendMailResponse
                 where="SendMail",
             )
     payload = {"to": req.to, "subject": req.subject, "html_body": req.html_body}
-    capture(ctx, MAIL, {**payload, "sent": _email_notifications_on(ctx)})
+    capture(ctx, MAIL, {**payload, "sent": email_notifications_on(ctx)})
     return rem.SendMailResponse()
 
 
-def _email_notifications_on(ctx: ApiContext) -> bool:
+def email_notifications_on(ctx: ApiContext) -> bool:
     with ctx.store.read() as db:
         email = load_server_config(db).get("EmailSettings") or {}
     return bool(email.get("SendEmailNotifications"))

@@ -135,7 +135,7 @@ def create_post(
     harness posts as a user, join/leave messages come from the server)."""
     if origin is Origin.PLUGIN:
         post.props["from_plugin"] = "true"
-    _prepare_new_post(ctx, post, origin)
+    prepare_post(ctx, post, origin)
     outcome = _hooks.chain(
         ctx,
         "MessageWillBePosted",
@@ -147,7 +147,21 @@ def create_post(
     )
     if outcome.rejected:
         raise rejected(outcome.rejection, "CreatePost")
-    final: post_pb2.Post = outcome.subject
+    return save_created_post(ctx, post, outcome.subject)
+
+
+def prepare_post(ctx: ApiContext, post: post_pb2.Post, origin: Origin) -> None:
+    """The server's checks and fills of a new post before MessageWillBePosted (raises the
+    AppError that stops the post)."""
+    _prepare_new_post(ctx, post, origin)
+
+
+def save_created_post(
+    ctx: ApiContext, post: post_pb2.Post, final: post_pb2.Post
+) -> post_pb2.Post:
+    """What the server does once MessageWillBePosted allowed ``post`` (``final``: the
+    plugins' replacement, or ``post`` itself): save it, run MessageHasBeenPosted on every
+    plugin, send the ``posted`` event. Returns the saved post as plugins get it."""
     if final is not post:
         final.channel_id, final.user_id, final.root_id = post.channel_id, post.user_id, post.root_id
     final.create_at = final.create_at or ctx.now()
@@ -173,6 +187,27 @@ def create_post(
     )
     server_event(ctx, "posted", {"post": to_dict(final)}, channel_id=final.channel_id)
     return for_plugin(final)
+
+
+def record_post(ctx: ApiContext, post: post_pb2.Post) -> bool:
+    """Store ``post`` (it has its id) as the server has saved it, without hooks or events:
+    the thread's and the channel's counters move as on a save. False when it is stored
+    already. Raises the AppError of a post the server could not have saved (an unknown user
+    or channel, a root that is not a live root of the channel)."""
+    with ctx.store.read() as db:
+        if find_post(db, post.id, include_deleted=True) is not None:
+            return False
+    checked = post_pb2.Post()
+    checked.CopyFrom(post)
+    _prepare_new_post(ctx, checked, Origin.SERVER)
+    post.create_at = post.create_at or ctx.now()
+    post.update_at = post.update_at or post.create_at
+    validate_post(post)
+    with ctx.store.tx() as db:
+        if find_post(db, post.id, include_deleted=True) is not None:
+            return False
+        _save_new_post(db, post)
+    return True
 
 
 @emulates("CreatePost")
@@ -297,7 +332,15 @@ def update_post(ctx: ApiContext, req: cp.UpdatePostRequest) -> cp.UpdatePostResp
     )
     if outcome.rejected:
         raise rejected(outcome.rejection, "UpdatePost")
-    final: post_pb2.Post = outcome.subject
+    return cp.UpdatePostResponse(post=save_edited_post(ctx, old, outcome.subject))
+
+
+def save_edited_post(
+    ctx: ApiContext, old: post_pb2.Post, final: post_pb2.Post
+) -> post_pb2.Post:
+    """What the server does once MessageWillBeUpdated allowed an edit of ``old`` (``final``:
+    the edited post, as the plugins returned it): save it with the old version kept, run
+    MessageHasBeenUpdated on every plugin, send ``post_edited``. Returns the saved post."""
     final.id, final.channel_id, final.create_at = old.id, old.channel_id, old.create_at
     if old.HasField("metadata"):  # the server puts the last good metadata back
         final.metadata.CopyFrom(old.metadata)
@@ -316,39 +359,42 @@ def update_post(ctx: ApiContext, req: cp.UpdatePostRequest) -> cp.UpdatePostResp
         ),
     )
     server_event(ctx, "post_edited", {"post": to_dict(final)}, channel_id=final.channel_id)
-    return cp.UpdatePostResponse(post=for_plugin(final))
+    return for_plugin(final)
+
+
+def record_edit(ctx: ApiContext, old: post_pb2.Post, new: post_pb2.Post) -> bool:
+    """Store the edit of ``old`` into ``new`` as the server has saved it, without hooks or
+    events (``old`` is stored first if the store lacks it). False when the stored post is
+    already ``new``."""
+    record_post(ctx, old)
+    with ctx.store.read() as db:
+        stored = find_post(db, old.id)
+    if stored is None:
+        raise _no_post(old.id, "UpdatePost")
+    if stored.message == new.message and stored.update_at >= new.update_at:
+        return False
+    final = post_pb2.Post()
+    final.CopyFrom(new)
+    final.id, final.channel_id, final.create_at = stored.id, stored.channel_id, stored.create_at
+    validate_post(final)
+    with ctx.store.tx() as db:
+        _store_edit(ctx, db, final, stored)
+    return True
 
 
 @emulates("DeletePost")
 def delete_post(ctx: ApiContext, req: cp.DeletePostRequest) -> cp.DeletePostResponse:
+    delete_post_as(ctx, req.post_id, ctx.plugin_id)
+    return cp.DeletePostResponse()
+
+
+def delete_post_as(ctx: ApiContext, post_id: str, deleted_by: str) -> post_pb2.Post:
+    """The server's DeletePost by ``deleted_by`` (a plugin id, or the user who deletes):
+    the post and its thread are deleted, then MessageHasBeenDeleted runs on every plugin and
+    ``post_deleted`` goes out. Returns the post as it was read before the delete."""
     with ctx.store.tx() as db:
-        post = find_post(db, req.post_id)
-        if post is None:  # the server answers 400 here, not 404
-            raise _no_post(req.post_id, "DeletePost", 400)
-        if get_channel(db, post.channel_id).delete_at:
-            raise ApiFailure(
-                400,
-                "api.post.delete_post.can_not_delete_post_in_deleted.error",
-                "Can not delete a post in an archived channel.",
-                detailed_error=f"channel_id={post.channel_id}",
-            )
-        now = ctx.now()
-        # The post and every row of its thread (replies, deleted ones and old versions too).
-        for row in db.execute(
-            "SELECT data, delete_at, update_at FROM posts WHERE (id=? OR root_id=?) "
-            "AND ephemeral=0",
-            (post.id, post.id),
-        ).fetchall():
-            target = post_from_row(row)
-            target.delete_at = target.update_at = now
-            target.props["deleteBy"] = ctx.plugin_id
-            store_post(db, target)
-        _files.delete_for_post(db, post.id, now)
-        if post.root_id:
-            root = find_post(db, post.root_id)
-            if root is not None and root.reply_count > 0:
-                root.reply_count -= 1
-                store_post(db, root)
+        post = _deletable(db, post_id)
+        _delete_thread(ctx, db, post, deleted_by)
     # The hook and the event carry the post as it was read before the delete.
     _hooks.fire(
         ctx,
@@ -358,4 +404,53 @@ def delete_post(ctx: ApiContext, req: cp.DeletePostRequest) -> cp.DeletePostResp
         ),
     )
     server_event(ctx, "post_deleted", {"post": to_dict(post)}, channel_id=post.channel_id)
-    return cp.DeletePostResponse()
+    return post
+
+
+def record_delete(ctx: ApiContext, post: post_pb2.Post, deleted_by: str = "") -> bool:
+    """Delete ``post`` in the store as the server has done, without hooks or events (it is
+    stored first if the store lacks it). False when it is deleted already."""
+    record_post(ctx, post)
+    with ctx.store.tx() as db:
+        stored = find_post(db, post.id)
+        if stored is None:
+            return False
+        _deletable(db, post.id)
+        _delete_thread(ctx, db, stored, deleted_by)
+    return True
+
+
+def _deletable(db: sqlite3.Connection, post_id: str) -> post_pb2.Post:
+    post = find_post(db, post_id)
+    if post is None:  # the server answers 400 here, not 404
+        raise _no_post(post_id, "DeletePost", 400)
+    if get_channel(db, post.channel_id).delete_at:
+        raise ApiFailure(
+            400,
+            "api.post.delete_post.can_not_delete_post_in_deleted.error",
+            "Can not delete a post in an archived channel.",
+            detailed_error=f"channel_id={post.channel_id}",
+        )
+    return post
+
+
+def _delete_thread(
+    ctx: ApiContext, db: sqlite3.Connection, post: post_pb2.Post, deleted_by: str
+) -> None:
+    now = ctx.now()
+    # The post and every row of its thread (replies, deleted ones and old versions too).
+    for row in db.execute(
+        "SELECT data, delete_at, update_at FROM posts WHERE (id=? OR root_id=?) "
+        "AND ephemeral=0",
+        (post.id, post.id),
+    ).fetchall():
+        target = post_from_row(row)
+        target.delete_at = target.update_at = now
+        target.props["deleteBy"] = deleted_by
+        store_post(db, target)
+    _files.delete_for_post(db, post.id, now)
+    if post.root_id:
+        root = find_post(db, post.root_id)
+        if root is not None and root.reply_count > 0:
+            root.reply_count -= 1
+            store_post(db, root)

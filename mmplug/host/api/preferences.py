@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
 from collections.abc import Sequence
 
 from mmplug.host.api import _convert as conv
@@ -146,19 +147,30 @@ def get_preferences_for_user(
     return pb.GetPreferencesForUserResponse(preferences=[conv.preference_from_row(r) for r in rows])
 
 
+def store_preferences(db: sqlite3.Connection, prefs: Sequence[pb.Preference]) -> None:
+    """Save preferences (already checked) as the server's store does: one row per user,
+    category and name."""
+    for pref in prefs:
+        db.execute(
+            *conv.upsert_sql(
+                "preferences", conv.preference_to_row(pref), ["user_id", "category", "name"]
+            )
+        )
+
+
+def checked_preferences(prefs: Sequence[pb.Preference]) -> list[pb.Preference]:
+    """``Preference.IsValid`` of each (the AppError of the first invalid one)."""
+    return [_checked(pref) for pref in prefs]
+
+
 @emulates("UpdatePreferencesForUser")
 def update_preferences_for_user(
     ctx: ApiContext, req: pb.UpdatePreferencesForUserRequest
 ) -> pb.UpdatePreferencesForUserResponse:
     _owned(req.user_id, req.preferences, "update")
-    prefs = [_checked(pref) for pref in req.preferences]
+    prefs = checked_preferences(req.preferences)
     with ctx.store.tx() as db:
-        for pref in prefs:
-            db.execute(
-                *conv.upsert_sql(
-                    "preferences", conv.preference_to_row(pref), ["user_id", "category", "name"]
-                )
-            )
+        store_preferences(db, prefs)
     _publish(ctx, "preferences_changed", req.user_id, prefs)
     fire(
         ctx,

@@ -134,6 +134,56 @@ def _touch_post(db: sqlite3.Connection, post: post_pb2.Post, now: int) -> None:
     save_post(db, post)
 
 
+def _stored_reaction(
+    db: sqlite3.Connection, reaction: post_pb2.Reaction
+) -> post_pb2.Reaction | None:
+    row = db.execute(
+        "SELECT data FROM reactions WHERE user_id=? AND post_id=? AND emoji_name=?",
+        (reaction.user_id, reaction.post_id, reaction.emoji_name),
+    ).fetchone()
+    return None if row is None else load(post_pb2.Reaction, row["data"])
+
+
+def _store_reaction(db: sqlite3.Connection, reaction: post_pb2.Reaction) -> None:
+    stored = _stored_reaction(db, reaction)
+    row = post_pb2.Reaction()
+    row.CopyFrom(reaction)
+    if stored is not None:  # the same reaction again: its first create_at stays
+        row.create_at = stored.create_at
+    db.execute(
+        "INSERT INTO reactions(user_id, post_id, emoji_name, create_at, data) "
+        "VALUES(?,?,?,?,?) ON CONFLICT(user_id, post_id, emoji_name) DO UPDATE SET "
+        "data=excluded.data",
+        (row.user_id, row.post_id, row.emoji_name, row.create_at, dump(row)),
+    )
+
+
+def record_reaction(ctx: ApiContext, reaction: post_pb2.Reaction, added: bool = True) -> bool:
+    """Store (``added``) or remove the reaction as the server has done, without hooks or
+    events. False when the store holds it (or lacks it) already. Raises the AppError of a
+    reaction the server could not have saved (the post missing or deleted, an archived
+    channel, an invalid reaction)."""
+    with ctx.store.tx() as db:
+        post = _live_post(db, reaction.post_id)
+        _archived(db, post, "save" if added else "delete")
+        if (_stored_reaction(db, reaction) is not None) == added:
+            return False
+        now = ctx.now()
+        if added:
+            reaction.channel_id = reaction.channel_id or post.channel_id
+            reaction.create_at = reaction.create_at or now
+            reaction.update_at = reaction.update_at or now
+            _check_valid(reaction)
+            _store_reaction(db, reaction)
+        else:
+            db.execute(
+                "DELETE FROM reactions WHERE user_id=? AND post_id=? AND emoji_name=?",
+                (reaction.user_id, reaction.post_id, reaction.emoji_name),
+            )
+        _touch_post(db, post, now)
+    return True
+
+
 @emulates("AddReaction")
 def add_reaction(ctx: ApiContext, req: cp.AddReactionRequest) -> cp.AddReactionResponse:
     reaction = post_pb2.Reaction()
@@ -149,20 +199,7 @@ def add_reaction(ctx: ApiContext, req: cp.AddReactionRequest) -> cp.AddReactionR
         reaction.update_at, reaction.delete_at = now, 0
         reaction.remote_id = reaction.remote_id or ""
         _check_valid(reaction)
-        stored = db.execute(
-            "SELECT data FROM reactions WHERE user_id=? AND post_id=? AND emoji_name=?",
-            (reaction.user_id, reaction.post_id, reaction.emoji_name),
-        ).fetchone()
-        row = post_pb2.Reaction()
-        row.CopyFrom(reaction)
-        if stored is not None:  # the same reaction again: its first create_at stays
-            row.create_at = load(post_pb2.Reaction, stored["data"]).create_at
-        db.execute(
-            "INSERT INTO reactions(user_id, post_id, emoji_name, create_at, data) "
-            "VALUES(?,?,?,?,?) ON CONFLICT(user_id, post_id, emoji_name) DO UPDATE SET "
-            "data=excluded.data",
-            (row.user_id, row.post_id, row.emoji_name, row.create_at, dump(row)),
-        )
+        _store_reaction(db, reaction)
         _touch_post(db, post, now)
     _hooks.fire(
         ctx,

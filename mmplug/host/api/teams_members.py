@@ -69,7 +69,9 @@ def new_channel_member(
     )
 
 
-def _member_row(db: sqlite3.Connection, team_id: str, user_id: str) -> team_pb2.TeamMember | None:
+def team_member_row(
+    db: sqlite3.Connection, team_id: str, user_id: str
+) -> team_pb2.TeamMember | None:
     row = db.execute(
         "SELECT * FROM team_members WHERE team_id=? AND user_id=?", (team_id, user_id)
     ).fetchone()
@@ -79,7 +81,7 @@ def _member_row(db: sqlite3.Connection, team_id: str, user_id: str) -> team_pb2.
 def find_team_member(db: sqlite3.Connection, team_id: str, user_id: str) -> team_pb2.TeamMember:
     """The membership, also one the user left (its delete_at is set); 404 AppError if the user
     was never a member."""
-    member = _member_row(db, team_id, user_id)
+    member = team_member_row(db, team_id, user_id)
     if member is None:
         raise ApiFailure(
             404,
@@ -90,7 +92,7 @@ def find_team_member(db: sqlite3.Connection, team_id: str, user_id: str) -> team
     return member
 
 
-def _save_member(db: sqlite3.Connection, member: team_pb2.TeamMember) -> None:
+def save_team_member(db: sqlite3.Connection, member: team_pb2.TeamMember) -> None:
     db.execute(
         *conv.upsert_sql("team_members", conv.team_member_to_row(member), ["team_id", "user_id"])
     )
@@ -165,7 +167,7 @@ def _join(
     max_users = int(
         server_setting(db, "TeamSettings", "MaxUsersPerTeam", DEFAULT_MAX_USERS_PER_TEAM)
     )
-    existing = _member_row(db, team_id, user_id)
+    existing = team_member_row(db, team_id, user_id)
     if existing is not None and existing.delete_at == 0:
         return existing, False
     if existing is None and 0 <= max_users < _active_members(db, team_id) + 1:
@@ -184,7 +186,7 @@ def _join(
             "System Administrator to set a higher limit (TeamSettings.MaxUsersPerTeam).",
             detailed_error=f"teamId={team_id}",
         )
-    _save_member(db, member)
+    save_team_member(db, member)
     user.update_at = ctx.now()
     save_user(db, user)
     if not guest:
@@ -216,13 +218,14 @@ def _joined(ctx: ApiContext, member: team_pb2.TeamMember, actor_id: str = "") ->
 
 
 def add_member(
-    ctx: ApiContext, team_id: str, user_id: str, actor_id: str = ""
+    ctx: ApiContext, team_id: str, user_id: str, actor_id: str = "", *, hook: bool = True
 ) -> team_pb2.TeamMember:
     """The server's AddUserToTeam: one user, saved in its own transaction; the hook and the
-    event when the user was not already a member."""
+    event when the user was not already a member (neither with ``hook=False``: the host
+    doing what the server did before a fired UserHasJoinedTeam)."""
     with ctx.store.tx() as db:
         member, joined = _join(ctx, db, team_id, user_id)
-    if joined:
+    if joined and hook:
         _joined(ctx, member, actor_id)
     return member
 
@@ -289,8 +292,11 @@ def _removed_events(ctx: ApiContext, team_id: str, user_id: str) -> None:
     capture(ctx, WEBSOCKET, to_user)
 
 
-def remove_member(ctx: ApiContext, team_id: str, user_id: str, requestor_id: str = "") -> None:
-    """The server's RemoveUserFromTeam."""
+def remove_member(
+    ctx: ApiContext, team_id: str, user_id: str, requestor_id: str = "", *, hook: bool = True
+) -> None:
+    """The server's RemoveUserFromTeam (without UserHasLeftTeam with ``hook=False``: the
+    host doing what the server did before a fired UserHasLeftTeam)."""
     with ctx.store.tx() as db:
         if db.execute("SELECT 1 FROM teams WHERE id=?", (team_id,)).fetchone() is None:
             raise ApiFailure(
@@ -300,7 +306,7 @@ def remove_member(ctx: ApiContext, team_id: str, user_id: str, requestor_id: str
                 detailed_error=f"team_id={team_id}",
             )
         get_user(db, user_id)
-        member = _member_row(db, team_id, user_id)
+        member = team_member_row(db, team_id, user_id)
         if member is None:
             raise ApiFailure(
                 400,
@@ -314,7 +320,7 @@ def remove_member(ctx: ApiContext, team_id: str, user_id: str, requestor_id: str
             (user_id, team_id),
         )
         member.delete_at = ctx.now()
-        _save_member(db, member)
+        save_team_member(db, member)
         user = get_user(db, user_id)
         user.update_at = ctx.now()
         save_user(db, user)
@@ -332,7 +338,8 @@ def remove_member(ctx: ApiContext, team_id: str, user_id: str, requestor_id: str
     request = hooks.UserHasLeftTeamRequest(context=request_context(ctx), team_member=member)
     if actor_row is not None:
         request.actor.CopyFrom(conv.user_from_row(actor_row))
-    fire(ctx, "UserHasLeftTeam", request)
+    if hook:
+        fire(ctx, "UserHasLeftTeam", request)
 
 
 @emulates("DeleteTeamMember")
@@ -452,7 +459,7 @@ def update_team_member_roles(
         member = find_team_member(db, req.team_id, req.user_id)
         known = {r["name"] for r in db.execute("SELECT name FROM roles")}
         apply_team_roles(member, req.new_roles.split(), known)
-        _save_member(db, member)
+        save_team_member(db, member)
     capture(
         ctx,
         WEBSOCKET,

@@ -496,10 +496,13 @@ def update_user(ctx: ApiContext, req: pb.UpdateUserRequest) -> pb.UpdateUserResp
 
 
 # -- activation ------------------------------------------------------------------------
-def set_active(ctx: ApiContext, user: user_pb2.User, active: bool) -> user_pb2.User:
+def set_active(
+    ctx: ApiContext, user: user_pb2.User, active: bool, *, hook: bool = True
+) -> user_pb2.User:
     """The server's ``UpdateActive``: set or clear ``delete_at`` (even when unchanged); on
     deactivation revoke the sessions, set the status offline, deactivate the user's bots
-    (``ServiceSettings.DisableBotsWhenOwnerIsDeactivated``), fire ``UserHasBeenDeactivated``."""
+    (``ServiceSettings.DisableBotsWhenOwnerIsDeactivated``), fire ``UserHasBeenDeactivated``
+    (not with ``hook=False``: the host doing what the server did before a fired hook)."""
     now = ctx.now()
     user.update_at = now
     user.delete_at = 0 if active else now
@@ -537,7 +540,7 @@ def set_active(ctx: ApiContext, user: user_pb2.User, active: bool) -> user_pb2.U
         for bot_id in owned:
             set_bot_active(ctx, bot_id, False)
     user_updated_event(ctx, user)
-    if not active:
+    if not active and hook:
         fire(
             ctx,
             "UserHasBeenDeactivated",
