@@ -9,11 +9,13 @@
     ├── ManifestError            plugin.json missing or invalid
     ├── PluginLaunchError        the plugin could not be started or handshaken
     ├── PluginCrashError         the plugin died or a hook call broke
+    │   └── StreamBroken         a plugin's HTTP answer broke off (the front door drops it)
     ├── HookTimeoutError         a hook call exceeded its deadline
     ├── StoreError               the state database could not be used
     │   └── UniqueConflict       a write a unique constraint refused (the API emulation's)
     ├── BundleError              a bundle could not be built or is unsafe
     ├── PostRejected             a plugin rejected plugin.post_as's post (mmplug.testing)
+    ├── ActionRefused            the server refused a user action (session.as_user(...))
     └── the Plugin Explorer's (mmplug.explorer; each carries the HTTP status it answers with)
         ├── ApiError             a request of its JSON API that cannot be served
         ├── ActionError          an action the server refused (a rejected post, ...)
