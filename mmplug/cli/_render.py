@@ -37,7 +37,7 @@ def _json(value: Any) -> Text:
         text = "\n".join([*lines[:MAX_JSON_LINES], f"... {len(lines) - MAX_JSON_LINES} more "
                           "lines (use --format json for everything)"])
     # rich's JSON highlighter rather than a pygments lexer: the same colours for JSON, without
-    # ~25 ms of imports before a fired hook's result can be shown
+    # pygments' imports before a fired hook's result can be shown
     from rich.highlighter import JSONHighlighter
 
     shown = Text(text)

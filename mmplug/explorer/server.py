@@ -432,13 +432,11 @@ class Explorer:
     def submit_dialog(self, user_id: str, event_seq: int, channel_id: str,
                       submission: dict[str, Any], cancelled: bool) -> dict[str, Any]:
         from mmplug.explorer import actions
+        from mmplug.host.api.queries import event_payload
 
-        with self.backend.store.read() as db:
-            row = db.execute("SELECT payload FROM events WHERE seq=? AND kind='open_dialog'",
-                             (event_seq,)).fetchone()
-        if row is None:
+        payload = event_payload(self.backend.store, event_seq, "open_dialog")
+        if payload is None:
             raise ApiError(f"no dialog #{event_seq}", status=404)
-        payload = json.loads(row[0])
         if payload.get("user_id") != user_id:
             raise ApiError("the dialog was opened for another user", status=403,
                            hint="submit it as the user who triggered it")

@@ -444,11 +444,10 @@ def _prepare_joined_channel(step: Step, request: Any) -> None:
 
 
 def _prepare_left_channel(step: Step, request: Any) -> None:
+    from mmplug.host.api.queries import remove_channel_member
+
     member = request.channel_member
-    with step.session.store.tx() as db:
-        gone = db.execute("DELETE FROM channel_members WHERE channel_id=? AND user_id=?",
-                          (member.channel_id, member.user_id)).rowcount
-    if gone:
+    if remove_channel_member(step.session.store, member.channel_id, member.user_id):
         step.note(BEFORE, f"removed {_username(step, member.user_id)} from "
                           f"{_channel_name(step, member.channel_id)}, as the server does "
                           "before UserHasLeftChannel")

@@ -109,7 +109,8 @@ def _me() -> str:
 
 
 class _Spare:
-    """One waiting interpreter (a plain class: dataclasses cost a cold fire ~13 ms to import)."""
+    """One waiting interpreter (a plain class: a cold fire imports this module, and the
+    dataclasses module is not otherwise imported that early)."""
 
     __slots__ = ("fifo", "key", "popen", "started")
 

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 WORLD_META = "world"
 # The built-in worlds, beside this module (a plain path: importlib.resources would import
-# tempfile, shutil and the compression modules, ~5 ms of every cold fire).
+# tempfile, shutil and the compression modules on every cold fire).
 WORLDS_DIR = Path(__file__).parent / "worlds"
 _REQUIRED: dict[str, type] = {
     "seed": str,

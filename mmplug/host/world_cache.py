@@ -1,12 +1,13 @@
 """Seeded world stores, cached as SQLite images so that a fresh session starts without seeding.
 
 ``mmplug fire`` and ``mmplug replay`` start every run from a fresh in-memory store seeded from a
-world; validating and seeding the default world costs ~70 ms, about a third of a cold fire. The
-result is the same every time for the same world text and the same mmplug code, so the first run
-saves the seeded database (``sqlite3.Connection.serialize``) with the stepping clock's position,
-and later runs load that image instead (~1 ms). The cache key covers the world's text, the mmplug
-version and the size and modification time of every file of ``mmplug.host`` and
-``mmplug.protocol`` (an edited checkout never reads an image its old code wrote).
+world; validating and seeding the default world is a large part of a cold fire (the figures are
+in docs/benchmarks.md). The result is the same every time for the same world text and the same
+mmplug code, so the first run saves the seeded database (``sqlite3.Connection.serialize``) with
+the stepping clock's position, and later runs load that image instead. The cache key covers the
+world's text, the mmplug version and the size and modification time of every file of
+``mmplug.host`` and ``mmplug.protocol`` (an edited checkout never reads an image its old code
+wrote).
 
 Best effort throughout: no cache folder, a damaged file or a Python without ``serialize`` means
 seeding as before. The folder is ``$MMPLUG_CACHE_DIR``, else ``$XDG_CACHE_HOME/mmplug/worlds``,

@@ -89,6 +89,77 @@ def some_usernames(store: Store, limit: int = 8) -> list[str]:
                 db.execute("SELECT username FROM users ORDER BY username LIMIT ?", (limit,))]
 
 
+def user_id_named(store: Store, who: str) -> str | None:
+    """The id of the user whose id or username (any case) is ``who``."""
+    with store.read() as db:
+        row = db.execute("SELECT id FROM users WHERE id=? OR username=?",
+                         (who, who.lower())).fetchone()
+    return None if row is None else str(row[0])
+
+
+def usernames_alive(store: Store, limit: int = 12) -> list[str]:
+    """The usernames of users not deleted, in order (for "users: ..." hints)."""
+    with store.read() as db:
+        return [str(r[0]) for r in db.execute("SELECT username FROM users WHERE delete_at=0 "
+                                              "ORDER BY username LIMIT ?", (limit,))]
+
+
+# -- channels and teams ----------------------------------------------------------------------
+def channel_team(store: Store, channel_id: str) -> str | None:
+    """The team of channel ``channel_id`` ("" for a direct or group channel; None when there
+    is no such channel)."""
+    with store.read() as db:
+        row = db.execute("SELECT team_id FROM channels WHERE id=?", (channel_id,)).fetchone()
+    return None if row is None else str(row[0] or "")
+
+
+def first_team_of(store: Store, user_id: str) -> str:
+    """The first team (by id) ``user_id`` is a member of, "" for none."""
+    with store.read() as db:
+        row = db.execute("SELECT team_id FROM team_members WHERE user_id=? AND delete_at=0 "
+                         "ORDER BY team_id LIMIT 1", (user_id,)).fetchone()
+    return str(row[0]) if row is not None else ""
+
+
+def channel_id_named(store: Store, wanted: str, name: str, team: str) -> str | None:
+    """The channel whose id is ``wanted``, else the one named ``name`` (in team ``team`` when
+    given; in several teams, the first team's by team name)."""
+    with store.read() as db:
+        row = db.execute("SELECT id FROM channels WHERE id=?", (wanted,)).fetchone()
+        if row is None:
+            sql = ("SELECT c.id FROM channels c LEFT JOIN teams t ON t.id=c.team_id "
+                   "WHERE c.name=?")
+            args: list[str] = [name]
+            if team:
+                sql, args = sql + " AND t.name=?", [*args, team]
+            row = db.execute(sql + " ORDER BY t.name LIMIT 1", args).fetchone()
+    return None if row is None else str(row[0])
+
+
+def channel_names(store: Store, limit: int = 12) -> list[str]:
+    """The names of the open and private channels, in order (for "channels: ..." hints)."""
+    with store.read() as db:
+        return [str(r[0]) for r in db.execute("SELECT name FROM channels WHERE type IN "
+                                              "('O','P') ORDER BY name LIMIT ?", (limit,))]
+
+
+def remove_channel_member(store: Store, channel_id: str, user_id: str) -> bool:
+    """Take ``user_id`` out of the channel; whether they were in it."""
+    with store.tx() as db:
+        gone = db.execute("DELETE FROM channel_members WHERE channel_id=? AND user_id=?",
+                          (channel_id, user_id)).rowcount
+    return bool(gone)
+
+
+# -- events -------------------------------------------------------------------------------------
+def event_payload(store: Store, seq: int, kind: str) -> Any:
+    """The payload of event ``seq`` of kind ``kind`` (JSON), or None."""
+    with store.read() as db:
+        row = db.execute("SELECT payload FROM events WHERE seq=? AND kind=?",
+                         (seq, kind)).fetchone()
+    return None if row is None else json.loads(row[0])
+
+
 # -- slash commands --------------------------------------------------------------------------
 def slash_triggers(store: Store, plugin_id: str) -> list[str]:
     """The triggers of the slash commands ``plugin_id`` registered, in order."""

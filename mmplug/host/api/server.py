@@ -50,7 +50,7 @@ _BUILD_LOCK = threading.Lock()
 
 class _OnFirstCall(grpc.GenericRpcHandler):  # type: ignore[misc]
     """A service whose handlers are built on its first call: health and reflection are there
-    for tools (grpcurl, grpc_health_probe) and cost a short session ~15 ms of imports."""
+    for tools (grpcurl, grpc_health_probe), and their imports would slow every short session."""
 
     def __init__(self, service: str, build: Callable[[], grpc.GenericRpcHandler]) -> None:
         self._prefix = f"/{service}/"
@@ -67,8 +67,8 @@ class _OnFirstCall(grpc.GenericRpcHandler):  # type: ignore[misc]
 
 
 class _ApiService(grpc.GenericRpcHandler):  # type: ignore[misc]
-    """The PluginAPI service, each method's handler built on its first call (building all 261
-    up front costs a short session ~4 ms)."""
+    """The PluginAPI service, each method's handler built on its first call (a short session
+    calls a few of the catalog's methods; building them all up front would be wasted)."""
 
     def __init__(self, build: Callable[[ApiSpec], grpc.RpcMethodHandler]) -> None:
         self._specs = {f"/{SERVICE}/{spec.go_name}": spec for spec in API}
