@@ -71,7 +71,7 @@ def _check(tmp_path: Path, lines: list[str]) -> None:
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     try:
         cassette = read_cassette(path)
-        assert cassette.world.get("name") in (None, "default") or cassette.world["name"]
+        cassette.world.get("name")  # as replay reads it (any string; empty means the default)
         for run in _runs(cassette.entries):
             _parse_requests(run)
             [int(entry.data.get("seq", 0)) for entry in run]  # as the report does
