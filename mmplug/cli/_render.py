@@ -139,8 +139,11 @@ def finding_line(finding: dict[str, Any]) -> str:
     """A `mmplug check` finding (as JSON) in the words the session logs it with."""
     from mmplug.check import Finding
 
-    known = {k: str(finding.get(k, "")) for k in ("kind", "subject", "message", "hint", "where")}
-    return Finding(**known).line()
+    def field(key: str) -> str:
+        return str(finding.get(key, ""))
+
+    return Finding(field("kind"), field("subject"), field("message"), field("hint"),
+                   where=field("where")).line()
 
 
 def host_notes(notes: Iterable[dict[str, Any]]) -> Text:

@@ -109,8 +109,9 @@ class Bridge:
         with contextlib.suppress(Exception):
             init = trace.init
             if init is None:
-                init = message_class("ServeHTTPRequestInit")(
-                    method=request.method, request_uri=request.path_qs)
+                init = message_class("ServeHTTPRequestInit")()
+                init.method = request.method  # type: ignore[attr-defined]
+                init.request_uri = request.path_qs  # type: ignore[attr-defined]
             event = CallEvent(rpc, plugin_id, http_request(init), error=error,
                               duration_s=time.perf_counter() - started[1],
                               started_at=started[0], origin=FRONT_DOOR, user=trace.user,

@@ -28,7 +28,7 @@ class ActionError(MmplugError):
 
     def __init__(self, message: str, *, status: int = 400, hint: str | None = None,
                  error_id: str = "") -> None:
-        super().__init__(message, hint=hint)
+        super().__init__(message, hint=hint or "")
         self.status = status
         self.error_id = error_id
 

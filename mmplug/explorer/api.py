@@ -53,7 +53,7 @@ class Route:
 
 class ApiError(MmplugError):
     def __init__(self, message: str, *, status: int = 400, hint: str | None = None) -> None:
-        super().__init__(message, hint=hint)
+        super().__init__(message, hint=hint or "")
         self.status = status
 
 

@@ -29,7 +29,7 @@ VOLATILE = ("id", "create_at", "update_at", "edit_at", "delete_at", "request_id"
 
 class KeepError(MmplugError):
     def __init__(self, message: str, *, status: int = 400, hint: str | None = None) -> None:
-        super().__init__(message, hint=hint)
+        super().__init__(message, hint=hint or "")
         self.status = status
 
 

@@ -254,7 +254,8 @@ class Explorer:
         app.router.add_get("/static/{name}", self._asset)
         for route in ROUTES:
             async def handle(request: web.Request, _route: Any = route) -> web.StreamResponse:
-                return await _route.handler(self, request)
+                answer: web.StreamResponse = await _route.handler(self, request)
+                return answer
 
             app.router.add_route(route.method, route.path, handle)
         return app

@@ -14,6 +14,7 @@ UTF-8 as they are), its log lines and its error: any string value matches, field
 
 from __future__ import annotations
 
+import builtins
 import itertools
 import json
 import marshal
@@ -220,7 +221,8 @@ class TraceStore:
         how many match (None for a text filter with more matches than ``limit``: counting
         them all would read every call's text) and how many there are."""
         self.flush()
-        where, args = [], []
+        where: builtins.list[str] = []
+        args: builtins.list[object] = []
         if kind:
             where.append("kind = ?")
             args.append(kind)
@@ -256,7 +258,7 @@ class TraceStore:
             total = self._db.execute("SELECT count(*) FROM calls").fetchone()[0]
         return {"calls": [_summary(r) for r in rows], "matched": matched, "total": total}
 
-    def names(self) -> dict[str, list[str]]:
+    def names(self) -> dict[str, builtins.list[str]]:
         """The hook names, API methods and plugins seen so far (for the filter's choices)."""
         self.flush()
         with self._lock:
@@ -274,8 +276,10 @@ class TraceStore:
         with self._lock:
             self._db.row_factory = sqlite3.Row
             try:
-                return self._db.execute("SELECT calls.*, bodies.body FROM calls JOIN bodies "
-                                        "USING (seq) WHERE seq=?", (seq,)).fetchone()
+                row: sqlite3.Row | None = self._db.execute(
+                    "SELECT calls.*, bodies.body FROM calls JOIN bodies USING (seq) WHERE seq=?",
+                    (seq,)).fetchone()
+                return row
             finally:
                 self._db.row_factory = None
 

@@ -183,7 +183,7 @@ def _absolute(command: str) -> str:
 
 def plugin_env(api_target: str | None, extra: Mapping[str, str] | None = None) -> dict[str, str]:
     """The child's environment: ours, then ``extra``, then the go-plugin variables (last wins)."""
-    from mmplug.host import FORK_SUPPORT_ENV, FORK_SUPPORT_SET_BY_US
+    from mmplug._grpc_fork import FORK_SUPPORT_ENV, FORK_SUPPORT_SET_BY_US
     from mmplug.protocol.grpc_env import CHOSEN_HERE, EXPERIMENTS_ENV
 
     env = dict(os.environ)

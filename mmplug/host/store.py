@@ -40,8 +40,8 @@ def _connect(target: str, image: bytes | None = None) -> sqlite3.Connection:
     the settings every store uses: rows by name, foreign keys, waiting for locks."""
     conn = sqlite3.connect(target, check_same_thread=False, isolation_level=None, timeout=30.0)
     try:
-        if image is not None:
-            conn.deserialize(image)
+        if image is not None:  # Python 3.11 and later (see Store.can_image)
+            getattr(conn, "deserialize")(image)  # noqa: B009
         conn.row_factory = sqlite3.Row
         conn.execute("PRAGMA foreign_keys = ON")
         conn.execute("PRAGMA busy_timeout = 30000")
@@ -117,7 +117,7 @@ class Store:
         """The whole database as bytes (sqlite3 serialize format), see :meth:`open_image`."""
         with self._lock:
             try:
-                return bytes(self._conn.serialize())
+                return bytes(getattr(self._conn, "serialize")())  # noqa: B009 (3.11+)
             except sqlite3.Error as exc:
                 raise StoreError(f"cannot copy the state database: {exc}") from None
 

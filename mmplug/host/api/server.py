@@ -16,7 +16,7 @@ from collections.abc import Callable
 from concurrent import futures
 from typing import TYPE_CHECKING, Any
 
-import grpc
+import grpc  # type: ignore[import-untyped]
 
 from mmplug.host.api._registry import (
     ApiCall,
@@ -113,7 +113,7 @@ def _collect(register: Callable[[Any], None]) -> grpc.GenericRpcHandler:
 
 
 def _build_reflection() -> grpc.GenericRpcHandler:
-    from grpc_reflection.v1alpha import reflection
+    from grpc_reflection.v1alpha import reflection  # type: ignore[import-untyped]
 
     from mmplug.protocol.messages import load_api
 
@@ -217,7 +217,7 @@ class ApiServer:
         self._server.stop(grace).wait()
 
     def _build_health(self) -> grpc.GenericRpcHandler:
-        from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+        from grpc_health.v1 import health, health_pb2, health_pb2_grpc  # type: ignore[import-untyped]
 
         servicer = health.HealthServicer()
         status = health_pb2.HealthCheckResponse.SERVING
@@ -273,14 +273,14 @@ class ApiServer:
                 response = handler(self.ctx, request)
         except ApiFailure as failure:
             response = rsp_cls()
-            response.error.CopyFrom(app_error(failure, go_name))  # type: ignore[attr-defined]
+            response.error.CopyFrom(app_error(failure, go_name))
         except Exception as exc:  # a bug in the emulation must not look like the plugin's fault
             from mmplug.errors import MmplugError
 
             detail = exc.render() if isinstance(exc, MmplugError) else traceback.format_exc()
             _log.error("emulation of %s failed: %s", go_name, detail)
             response = rsp_cls()
-            response.error.CopyFrom(  # type: ignore[attr-defined]
+            response.error.CopyFrom(
                 app_error(
                     ApiFailure(
                         500,
