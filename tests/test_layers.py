@@ -3,7 +3,7 @@
 * the SDK (the plugin's side) imports nothing of the tool: only itself and mmplug.protocol;
 * the CLI is the only renderer: rich is imported in mmplug/cli/ only;
 * gRPC to a plugin goes through the host's client or launcher: grpc is imported (outside the
-  SDK and the generated protocol) by host/plugin_client.py, host/launcher.py and the PluginAPI
+  SDK and the generated protocol) by host/hooks_client.py, host/launcher.py and the PluginAPI
   server only;
 * the generated protocol modules are imported through the catalog and the conversion modules
   (listed below with what they convert); the rest finds messages by name
@@ -38,14 +38,14 @@ PROTOCOL_IMPORTERS = (
     "mmplug/protocol/",  # the catalog, the message lookup, the body chunks
     "mmplug/sdk/",  # the plugin's side: its servicers, API client and typed model
     "mmplug/host/api/",  # the PluginAPI emulation: rows of the store <-> messages
-    "mmplug/host/plugin_client.py",  # the PluginHooks stub
+    "mmplug/host/hooks_client.py",  # the PluginHooks stub
     "mmplug/host/worlds/",  # a world file's entities checked against their messages
     "mmplug/host/hookpath.py",  # what the server does around a hook: its own messages
     "mmplug/host/actions.py",  # a user acting through the server's paths
     "mmplug/explorer/actions.py",  # the web console acting as the web app
     "mmplug/explorer/state.py",  # the web console's state edits, as the API methods take them
 )
-GRPC_IMPORTERS = ("mmplug/protocol/", "mmplug/sdk/", "mmplug/host/plugin_client.py",
+GRPC_IMPORTERS = ("mmplug/protocol/", "mmplug/sdk/", "mmplug/host/hooks_client.py",
                   "mmplug/host/launcher.py", "mmplug/host/api/server.py")
 # SQL outside the store and the API emulation: the explorer's own trace database, and its
 # read-only views of the state (they landed with the explorer; see the report of issue 16).

@@ -2,7 +2,7 @@
 
 The HTTP side (aiohttp: waiting for a reloaded plugin, retrying, relaying the answer as it
 streams) is here; the gRPC side is the host's ServeHTTP client
-(:class:`mmplug.host.plugin_client.HttpStreams`) and the mapping rules are the codec's
+(:class:`mmplug.host.hooks_client.HttpStreams`) and the mapping rules are the codec's
 (:mod:`mmplug.host.http_codec`)."""
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from mmplug.host.hooks_client import END, FAILED, RETRY, HttpStreams, StreamBroken
 from mmplug.host.http_codec import (
     ACTING_USER_HEADER,
     plugin_headers,
@@ -22,7 +23,6 @@ from mmplug.host.http_codec import (
     sniff_content_type,
     split_plugin_path,
 )
-from mmplug.host.plugin_client import END, FAILED, RETRY, HttpStreams, StreamBroken
 from mmplug.protocol.messages import message_class
 
 if TYPE_CHECKING:

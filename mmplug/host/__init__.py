@@ -3,7 +3,7 @@
     session.py        Session: owns the store, API servers, plugin processes, hook pipeline
     launcher.py       the server's go-plugin client, emulated (spawn, handshake, health, stop)
     _process.py       child processes: own group, die with the host, exact exit waits
-    plugin_client.py  host side of PluginHooks (hook calls, ServeHTTP stream)
+    hooks_client.py  host side of PluginHooks (hook calls, ServeHTTP stream)
     pipeline.py       observers, per-call collectors, the dispatcher the API server fires with
     logs.py           plugin stderr -> LogRecord, render_log
     faults.py         the named catalogue of launch/crash faults and their messages

@@ -1,4 +1,5 @@
 """The server's go-plugin client, emulated: start a Python plugin, handshake, connect, stop.
+Across the wire it faces the SDK's server side, ``serve()`` (mmplug/sdk/_server.py).
 
 ``launch()`` does what Mattermost's Python supervisor and go-plugin's client do together:
 

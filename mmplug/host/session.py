@@ -51,8 +51,8 @@ if TYPE_CHECKING:
 
     from mmplug.host.actions import Actor
     from mmplug.host.api import ApiCall
+    from mmplug.host.hooks_client import HooksClient, HttpResponse
     from mmplug.host.launcher import PluginProcess
-    from mmplug.host.plugin_client import HttpResponse, PluginClient
     from mmplug.host.store import Store
     from mmplug.manifest import Manifest
     from mmplug.protocol.catalog import HookSpec
@@ -80,7 +80,7 @@ class PluginHandle:
     # starting | loaded (not activated) | active | failed (to start) | crashed | stopped
     state: str = "stopped"
     shutdown_problem: MmplugError | None = None
-    client: PluginClient | None = field(default=None, repr=False)
+    client: HooksClient | None = field(default=None, repr=False)
     api: Any = field(default=None, repr=False)
     warned: tuple[Any, ...] = field(default=(), repr=False)  # manifest warnings already said
     # what `mmplug check` finds (works here, not on a real server), said once per change
@@ -239,8 +239,8 @@ class Session:
         """Start one plugin of the session (its API server, its process), ask ``Implemented``
         and activate it; raises the fault when it cannot (what was started is left for
         :meth:`stop_plugin`)."""
+        from mmplug.host.hooks_client import HooksClient
         from mmplug.host.launcher import launch
-        from mmplug.host.plugin_client import PluginClient
 
         handle.state = "starting"
         handle.shutdown_problem = None
@@ -258,7 +258,7 @@ class Session:
             log_sink=self.emit_log,
             spawner=self.spawner,
         )
-        handle.client = PluginClient(process, self.hook_timeout)
+        handle.client = HooksClient(process, self.hook_timeout)
         handle.pid = process.pid
         self.emit_log(host_record(handle.id, "debug", "plugin started", pid=process.pid))
         handle.implemented = self._known_hooks(handle.id, handle.client.implemented())
@@ -539,8 +539,8 @@ class Session:
         MessageHasBeenPosted follows, ...): :mod:`mmplug.host.hookpath`, whose notes are in
         the event's ``host``."""
         from mmplug.host import hookpath
+        from mmplug.host.hooks_client import build_request
         from mmplug.host.payloads import resolve_hook
-        from mmplug.host.plugin_client import build_request
 
         spec = hook if not isinstance(hook, str) else resolve_hook(hook)
         if spec.streaming:
@@ -571,7 +571,7 @@ class Session:
         """Call ``hook`` (Go name) on a running plugin: the hook-call pipeline (context, call,
         collect API calls and logs, notify). :meth:`fire` checks and builds the request first;
         the dispatcher calls this for the hooks the API server runs."""
-        from mmplug.host.plugin_client import fill_context
+        from mmplug.host.hooks_client import fill_context
 
         client = handle.client
         if client is None:
@@ -629,8 +629,8 @@ class Session:
         harness). Observers hear of it when its headers are in, unless ``report`` is False
         (:meth:`call_http` reports the whole call)."""
         from mmplug.host.hookpath import marks
+        from mmplug.host.hooks_client import HttpResponse
         from mmplug.host.http_codec import request_init
-        from mmplug.host.plugin_client import HttpResponse
 
         handle = self.plugin(plugin_id)
         if handle.client is None or rpc not in handle.implemented:

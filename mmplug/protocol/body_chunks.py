@@ -5,7 +5,7 @@ A streamed body is mostly messages that hold nothing but ``body_chunk`` bytes. B
 serializing such a message copies the bytes twice, parsing one copies them again (and each read
 of the field once more); this module writes the wire form directly and reads the bytes as a
 view. Both sides of the wire use it: the SDK's ServeHTTP servicer (mmplug.sdk._http, _hooks)
-and the host's ServeHTTP client (mmplug.host.plugin_client, for the dev loop's front door).
+and the host's ServeHTTP client (mmplug.host.hooks_client, for the dev loop's front door).
 Everything else builds messages with protobuf. The measurements are in docs/benchmarks.md.
 """
 

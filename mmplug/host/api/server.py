@@ -3,7 +3,8 @@
 Every rpc of the contract is registered through one generic path: a stub if one is set,
 else the area module's emulation, else UNIMPLEMENTED with a message that names the method
 and how to stub it. Reflection and health are on. Each call is reported to the observer as
-an :class:`ApiCall`.
+an :class:`ApiCall`. Across the wire it faces the SDK's API client (mmplug/sdk/_client.py and
+_aio.py, over _core.py).
 """
 
 from __future__ import annotations

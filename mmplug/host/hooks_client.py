@@ -53,7 +53,7 @@ def app_error_text(response: Message | None) -> str | None:
     return f"{error.id}: {error.message}" if error.message else str(error.id)
 
 
-class PluginClient:
+class HooksClient:
     """Calls the hooks of one plugin process."""
 
     def __init__(self, process: PluginProcess, hook_timeout: float = 30.0) -> None:
