@@ -117,3 +117,18 @@ def test_cold_start_tricks_stay_behind_their_boundary() -> None:
                     if "0x7F" in path.read_text(encoding="utf-8")
                     and "varint" in path.read_text(encoding="utf-8")]
     assert hand_encoded == ["mmplug/protocol/body_chunks.py"]
+
+
+# What the fake host may not import (it is the bottom layer of the tool), and the two lazy edges
+# up the map names (docs/architecture.md).
+HOST_MAY_NOT = ("mmplug.cli", "mmplug.fire", "mmplug.cassette", "mmplug.explorer",
+                "mmplug.testing", "mmplug.devloop", "mmplug.bundle", "mmplug.scaffold")
+HOST_EDGES_UP = {("mmplug/host/snapshots.py", "mmplug.devloop.control"),
+                 ("mmplug/host/tracebacks.py", "mmplug.bundle.shim")}
+
+
+def test_the_host_is_the_bottom_layer_of_the_tool() -> None:
+    bad = {(rel, name.rsplit(".", 1)[0] if name.count(".") > 2 else name)
+           for rel, path in _sources() if rel.startswith("mmplug/host/")
+           for name in _imports(path) if name.startswith(HOST_MAY_NOT)}
+    assert {edge for edge in bad if edge not in HOST_EDGES_UP} == set()
