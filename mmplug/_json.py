@@ -10,6 +10,8 @@ JSON, before anything else touches it.
 from __future__ import annotations
 
 import json
+import math
+import re
 from typing import Any
 
 MAX_DEPTH = 64
@@ -23,17 +25,70 @@ class JSONDepthError(ValueError):
         self.limit = limit
 
 
-def loads(text: str | bytes, *, max_depth: int = MAX_DEPTH) -> Any:
-    """``json.loads`` that refuses input nested deeper than ``max_depth``.
+class _Constant(Exception):
+    def __init__(self, word: str) -> None:
+        super().__init__(word)
+        self.word = word
 
-    Raises ``json.JSONDecodeError`` for malformed text and :class:`JSONDepthError` for deep
-    text (the parser's own RecursionError included)."""
+
+def _refuse_constant(word: str) -> Any:
+    raise _Constant(word)
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if value in (math.inf, -math.inf):  # Go's decoder refuses a number float64 cannot hold
+        raise _Constant(text)
+    return value
+
+
+def loads(text: str | bytes, *, max_depth: int = MAX_DEPTH, constants: bool = True) -> Any:
+    """``json.loads`` that refuses input nested deeper than ``max_depth``, and with
+    ``constants=False`` the words ``NaN``, ``Infinity`` and ``-Infinity``.
+
+    Raises ``json.JSONDecodeError`` for malformed text (those words included) and
+    :class:`JSONDepthError` for deep text (the parser's own RecursionError included)."""
     try:
-        value = json.loads(text)
+        if constants:
+            value = json.loads(text)
+        else:
+            value = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite)
     except RecursionError:
         raise JSONDepthError(max_depth) from None
+    except _Constant as exc:
+        document = text.decode("utf-8", "replace") if isinstance(text, bytes) else text
+        what = "is not a JSON value" if exc.word[-1:].isalpha() else "is too large a number"
+        raise json.JSONDecodeError(
+            f"{exc.word} {what} (the server's JSON decoder refuses it); write a number that "
+            "fits a 64-bit float, or the text in quotes", document,
+            _constant_at(document, exc.word)) from None
     if depth_of(value, max_depth) > max_depth:
         raise JSONDepthError(max_depth)
+    document = text.decode("utf-8", "replace") if isinstance(text, bytes) else text
+    if _SURROGATE.search(document):
+        value = _replace_surrogates(value)
+    return value
+
+
+def clean_text(text: str) -> str:
+    """``text`` with every lone surrogate made U+FFFD: a command-line word that was not UTF-8
+    (Python keeps its bytes as surrogates) used as text, which must be valid Unicode to be
+    sent or stored."""
+    return _LONE.sub("\ufffd", text) if _LONE.search(text) else text
+
+
+_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]|[\ud800-\udfff]")
+_LONE = re.compile(r"[\ud800-\udfff]")
+
+
+def _replace_surrogates(value: Any) -> Any:
+    """``value`` with every lone surrogate in its strings (keys too) made U+FFFD."""
+    if isinstance(value, str):
+        return clean_text(value)
+    if isinstance(value, list):
+        return [_replace_surrogates(item) for item in value]
+    if isinstance(value, dict):
+        return {_replace_surrogates(k): _replace_surrogates(v) for k, v in value.items()}
     return value
 
 
@@ -55,3 +110,21 @@ def depth_of(value: Any, limit: int = MAX_DEPTH) -> int:
         stack.extend((child, depth + 1) for child in children
                      if isinstance(child, (dict, list)))
     return deepest
+
+
+def _constant_at(text: str, word: str) -> int:
+    """Where ``word`` (NaN, Infinity, -Infinity) first stands outside a string in ``text``."""
+    inside = escaped = False
+    for index, char in enumerate(text):
+        if inside:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                inside = False
+        elif char == '"':
+            inside = True
+        elif text.startswith(word, index):
+            return index
+    return 0

@@ -170,7 +170,7 @@ def read_json(path: Path) -> Any:
     from mmplug._json import JSONDepthError, loads
 
     try:
-        return loads(path.read_text(encoding="utf-8"))
+        return loads(path.read_text(encoding="utf-8"), constants=False)
     except json.JSONDecodeError as exc:
         raise ManifestError(
             f"{path}: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}",
@@ -440,7 +440,9 @@ def _check_relpath(where: str, value: Any, out: list[Finding], load: Severity) -
         out.append(_refused(where, f"must be a string path, not {_kind(value)}", hint))
         return
     clean = posixpath.normpath(value.replace("\\", "/"))
-    if value.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", value):
+    if "\0" in value:  # no file system takes it: the server could not start the plugin
+        out.append(Finding(where, f"{value!r} contains a NUL character", hint, "error", load))
+    elif value.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", value):
         out.append(Finding(where, f"{value!r} is an absolute path", hint, "error", load))
     elif clean == ".." or clean.startswith("../"):
         out.append(Finding(where, f"{value!r} points outside the plugin directory", hint,

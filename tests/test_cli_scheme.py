@@ -71,6 +71,8 @@ def test_the_scheme_holds_for_every_command() -> None:
         assert options["--start-timeout"].default == 10.0, path
         assert options["--hook-timeout"].default == 30.0, path
         assert "--python" in options and "--world" in options, path
+        for flag in ("--tcp", "--private"):  # the plugin's transport (docs/security.md)
+            assert options[flag].is_flag and options[flag].default is False, path
 
 
 def test_minus_v_is_the_version() -> None:

@@ -9,6 +9,7 @@ is never inflated). Only ``plugin.json`` is read, into memory and bounded, to be
 from __future__ import annotations
 
 import json
+import lzma
 import posixpath
 import tarfile
 import zlib
@@ -75,9 +76,9 @@ def inspect_bundle(path: Path, *, max_member_size: int = MAX_MEMBER_SIZE,
     report = Report(path=path, size=path.stat().st_size, sha256=sha256_file(path))
     manifests: dict[str, bytes] = {}
     try:
-        with tarfile.open(path, mode="r|*") as tar:
+        with _open_stream(path) as tar:
             _scan(tar, report, manifests, max_member_size, max_total_size)
-    except (tarfile.TarError, EOFError, OSError, zlib.error) as exc:
+    except (tarfile.TarError, EOFError, OSError, zlib.error, lzma.LZMAError) as exc:
         report.problems.append(f"the archive is damaged or not a tar.gz: {exc}")
         if not report.members:
             return report  # nothing was read: "empty" or "no plugin.json" would only repeat it
@@ -87,6 +88,13 @@ def inspect_bundle(path: Path, *, max_member_size: int = MAX_MEMBER_SIZE,
             "limit of 100 MiB (FileSettings.MaxFileSize); vendor fewer targets or raise the limit")
     _judge_layout(report, manifests)
     return report
+
+
+def _open_stream(path: Path) -> tarfile.TarFile:
+    try:
+        return tarfile.open(path, mode="r|*")
+    except TypeError:  # the standard library's stream reader on a gzip header cut short
+        raise tarfile.ReadError("the gzip header is cut short") from None
 
 
 def _scan(tar: tarfile.TarFile, report: Report, manifests: dict[str, bytes],
@@ -162,10 +170,15 @@ def _judge_layout(report: Report, manifests: dict[str, bytes]) -> None:
     if raw is None:
         report.problems.append(f"no {prefix}plugin.json in the bundle")
         return
+    from mmplug._json import JSONDepthError, loads
+
     try:
-        data = json.loads(raw.decode("utf-8"))
+        data = loads(raw.decode("utf-8"), constants=False)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         report.problems.append(f"{prefix}plugin.json is not valid JSON: {exc}")
+        return
+    except JSONDepthError as exc:
+        report.problems.append(f"{prefix}plugin.json is {exc}")
         return
     report.manifest = data if isinstance(data, dict) else None
     report.findings = validate_manifest(data)

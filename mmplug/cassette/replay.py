@@ -51,6 +51,8 @@ class ReplayReport:
     duration_s: float = 0.0  # the whole replay, sessions started and stopped included
     calls_s: float = 0.0  # the time spent replaying calls alone
     entries: list[dict[str, Any]] = field(default_factory=list, repr=False)
+    # a plugin that did not stop as the server expects (no plugin.GRPCController)
+    stop_faults: list[MmplugError] = field(default_factory=list, repr=False)
 
     @property
     def ok(self) -> bool:
@@ -157,10 +159,13 @@ def replay_cassette(
     world: str | Path | None = None,
     one_cpu: bool = False,
     start_timeout: float = 10.0,
+    transport: str = "unix",
+    private: bool = False,
 ) -> ReplayReport:
     """Replay every call of the cassette at ``path`` against the plugin in ``plugin_dir``
     (``world``: a world name or file instead of the one the header names; ``one_cpu``: the
-    calls with this process and the plugin on one CPU, see :mod:`mmplug.host.affinity`)."""
+    calls with this process and the plugin on one CPU, see :mod:`mmplug.host.affinity`;
+    ``transport``, ``private``: as :class:`~mmplug.host.session.Session`'s)."""
     import time
 
     cassette = read_cassette(path)
@@ -169,7 +174,7 @@ def replay_cassette(
     started = time.perf_counter()
     seed_world = world or cassette.world.get("name") or None
     replayer = _Replayer(folder, seed_world, python, hook_timeout, Ignore(ignore), report,
-                         one_cpu, start_timeout)
+                         one_cpu, start_timeout, {"transport": transport, "private": private})
     runs = _runs(cassette.entries)
     replayer.start_spare()
     try:
@@ -236,10 +241,12 @@ class _Replayer:
 
     def __init__(self, folder: Path, world: str | Path | None, python: str | None,
                  hook_timeout: float, matcher: Ignore, report: ReplayReport,
-                 one_cpu: bool = False, start_timeout: float = 10.0) -> None:
+                 one_cpu: bool = False, start_timeout: float = 10.0,
+                 sockets: dict[str, Any] | None = None) -> None:
         self.folder, self.world, self.python = folder, world, python
         self.hook_timeout, self.matcher, self.report = hook_timeout, matcher, report
         self.one_cpu, self.start_timeout = one_cpu, start_timeout
+        self.sockets = sockets or {}  # the sessions' transport and private mode
         self.pool: Any = None  # warm spares of the plugin's interpreter
 
     def start_spare(self) -> None:
@@ -279,7 +286,8 @@ class _Replayer:
         session = deterministic_session(self.folder, world=self.world, python=self.python,
                                         start_timeout=self.start_timeout,
                                         hook_timeout=self.hook_timeout,
-                                        observers=(activation,), spawner=spawner)
+                                        observers=(activation,), spawner=spawner,
+                                        **self.sockets)
         try:
             with session:
                 parser.join()
@@ -295,6 +303,7 @@ class _Replayer:
         finally:
             parser.join()
             session.store.close()
+        self.report.stop_faults.extend(session.stop_faults())
 
     def _one(self, session: Session, entry: Entry, request: Message | CassetteError | None,
              activation: _Activation) -> None:

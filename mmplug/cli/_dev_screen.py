@@ -185,10 +185,15 @@ class DevLog:
     """
 
     def __init__(self, path: Path) -> None:
+        from mmplug.host._private import private_dir, private_file, tighten_file
+
         self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(path.parent)  # .mmplug/: 0700, the log 0600 (docs/security.md)
         if path.exists():
-            path.replace(path.with_name(path.name + ".1"))
+            kept = path.with_name(path.name + ".1")
+            path.replace(kept)
+            tighten_file(kept)
+        private_file(path)
         self._file: TextIO | None = path.open("w", encoding="utf-8", buffering=1)
         self._lock = threading.Lock()
 
@@ -209,6 +214,7 @@ class DevLog:
 
 
 _STATE_STYLE = {"active": "bold green", "attached": "bold green", "starting": "yellow",
+                "stuck": "bold yellow",
                 "failed": "bold red", "crashed": "bold red", "given-up": "bold red",
                 "stopped": "dim", "waiting": "yellow"}
 

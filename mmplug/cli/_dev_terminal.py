@@ -198,6 +198,9 @@ def run_dev(loop: DevLoop, level: str, record: Path | None, plain: bool = False)
                 raise
             if screen is None:
                 _banner(printer, loop)
+            from mmplug.devloop.exposure import exposure_note
+
+            printer.emit(exposure_note(loop), style="dim")
             stop.wait()
             if screen is not None:
                 printer.screen = None
@@ -217,6 +220,8 @@ def run_dev(loop: DevLoop, level: str, record: Path | None, plain: bool = False)
             log.write("stopped", stamp=True)
             log.close()
     console.print("stopped; nothing left running.", style="dim")
+    if loop.session is not None:
+        loop.session.raise_stop_faults()  # the last stop: the command ends with it
 
 
 def _open_log(loop: DevLoop) -> tuple[DevLog | None, str | None]:

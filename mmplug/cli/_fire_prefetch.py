@@ -46,7 +46,11 @@ def start(options: Mapping[str, Any]) -> None:
         interpreter = find_python(plugin_dir, options.get("python"))
         if interpreter is None:
             return
-        pool = Prelaunch([interpreter, executable], plugin_dir)
+        if options.get("tcp") and options.get("private"):
+            return  # a usage error: the command says so
+        pool = Prelaunch([interpreter, executable], plugin_dir,
+                         transport="tcp" if options.get("tcp") else "unix",
+                         private=bool(options.get("private")))
         atexit.register(pool.close)
         _POOL = pool
     except Exception:  # a prefetch must never be the reason a command fails

@@ -35,14 +35,25 @@ def execute(
     python: str | None = None,
     start_timeout: float = START_TIMEOUT_S,
     hook_timeout: float = HOOK_TIMEOUT_S,
+    tcp: bool = False,
+    private: bool = False,
     local: bool = False,
     list_hooks: bool = False,
 ) -> int:
     """Run one ``mmplug fire``; the exit code (0 hook completed, 1 it failed)."""
-    from mmplug.cli._options import check_format, check_seconds
+    from mmplug.cli._options import check_format, check_seconds, check_transport
 
     check_format(output_format)
     check_seconds(start_timeout=start_timeout, hook_timeout=hook_timeout)
+    transport = check_transport(tcp, private)
+    from mmplug._json import clean_text
+
+    # words that become text in the request (a word that was not UTF-8 keeps its bytes as
+    # surrogates, which no request can carry)
+    hook, message, as_user, channel = (None if word is None else clean_text(word)
+                                       for word in (hook, message, as_user, channel))
+    headers = [clean_text(header) for header in headers or []]
+
     if record is not None:
         from mmplug.cassette.format import check_cassette_path
 
@@ -59,7 +70,7 @@ def execute(
         as_user=as_user, channel=channel, message=message, data=read_body(data),
         headers=parse_headers(headers or []), world=world, python=python,
         start_timeout=start_timeout, hook_timeout=hook_timeout, record=record, local=local,
-        early=take())
+        transport=transport, private=private, early=take())
     if hook is None:
         _interactive(plan)
         return 0
@@ -84,8 +95,15 @@ def read_document(json_text: str | None, file: Path | None) -> Any:
 def read_body(data: str | None) -> bytes | None:
     """``--data``: the body itself, or with ``@FILE`` the bytes of FILE (``@-``: standard
     input), as curl reads it."""
-    if data is None or not data.startswith("@"):
-        return None if data is None else data.encode()
+    if data is None:
+        return None
+    if not data.startswith("@"):
+        try:  # bytes of the command line that were not UTF-8 stay as they were given
+            return data.encode("utf-8", "surrogateescape")
+        except UnicodeEncodeError:
+            from mmplug._json import clean_text
+
+            return clean_text(data).encode()
     name = data[1:]
     if name == "-":
         return sys.stdin.buffer.read()

@@ -56,6 +56,12 @@ STORE = Opt("store", ("--store",), "str",
 LOG_LEVEL = Opt("log_level", ("--log-level", "-l"), "str",
                 "Show this level and up: trace|debug|info|warn|error.")
 FRESH = Opt("fresh", ("--fresh",), "flag", "Start from a freshly seeded store.")
+TCP = Opt("tcp", ("--tcp",), "flag",
+          "Let the plugin serve its hooks on loopback TCP, as under the server (default: a "
+          "unix socket in a private folder; docs/security.md).")
+PRIVATE = Opt("private", ("--private",), "flag",
+              "Serve the PluginAPI on a private unix socket instead of loopback TCP, so that "
+              "no other local user can reach it (docs/security.md).")
 PROJECT_HELP = ("The plugin project (the directory with plugin.json). Default: the nearest one "
                 "from the current directory upward.")
 
@@ -78,6 +84,8 @@ FIRE_OPTIONS: tuple[Opt, ...] = (
     PYTHON,
     START_TIMEOUT,
     HOOK_TIMEOUT,
+    TCP,
+    PRIVATE,
     Opt("local", ("--local",), "flag",
         "Use a short session of its own even when `mmplug dev` runs."),
     Opt("list_hooks", ("--list",), "flag", "List every hook and exit."),
@@ -104,6 +112,18 @@ def check_level(value: str) -> str:
 
         raise UsageError(f"unknown log level {value!r}", hint="use one of " + ", ".join(LEVELS))
     return level
+
+
+def check_transport(tcp: bool, private: bool) -> str:
+    """The plugin transport ``--tcp`` asks for (``"tcp"``, else ``"unix"``); with
+    ``--private`` as well, a usage error: private mode keeps the plugin's socket private."""
+    if tcp and private:
+        from mmplug.errors import UsageError
+
+        raise UsageError("--tcp and --private contradict each other: --private keeps the "
+                         "plugin's hooks on a private unix socket",
+                         hint="drop one of them (docs/security.md)")
+    return "tcp" if tcp else "unix"
 
 
 def check_seconds(**values: float) -> None:

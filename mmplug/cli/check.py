@@ -48,10 +48,13 @@ def check(
     folder = Path(project_dir(path)).resolve()
     raw = read_json(find_manifest(folder))
     report = check_project(folder, None, raw, server_version)
+    session = None
     if not report.refused:  # the server would run it: learn its hooks as the server does
         with Session([folder], store=":memory:", python=python, start_timeout=start_timeout,
                      activate=False) as session:
             report = check_project(folder, session.plugin().implemented, raw, server_version)
     print_check_report(output_console(), report, as_json=output_format == "json")
+    if session is not None:
+        session.raise_stop_faults()  # it did not stop as the server expects
     if report.failed:
         raise typer.Exit(1)

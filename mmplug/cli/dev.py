@@ -12,10 +12,12 @@ from mmplug.cli._options import (
     HOOK_TIMEOUT,
     HOOK_TIMEOUT_S,
     LOG_LEVEL,
+    PRIVATE,
     PYTHON,
     START_TIMEOUT,
     START_TIMEOUT_S,
     STORE,
+    TCP,
     WORLD,
 )
 from mmplug.protocol.names import ENV_DEBUG_LISTEN, ENV_LOG_LEVEL
@@ -59,6 +61,8 @@ def dev(
     python: Annotated[Optional[str], PYTHON.typer()] = None,  # noqa: UP045
     start_timeout: Annotated[float, START_TIMEOUT.typer()] = START_TIMEOUT_S,
     hook_timeout: Annotated[float, HOOK_TIMEOUT.typer()] = HOOK_TIMEOUT_S,
+    tcp: Annotated[bool, TCP.typer()] = False,
+    private: Annotated[bool, PRIVATE.typer()] = False,
     no_warm: Annotated[
         bool, typer.Option("--no-warm", help="Cold-start every reload (no warm spare).")
     ] = False,
@@ -83,11 +87,12 @@ def dev(
     (chat with the plugin, its trace, its state) is served on loopback at the printed URL.
     """
     from mmplug._plugin_files import project_dir
-    from mmplug.cli._options import check_level, check_seconds
+    from mmplug.cli._options import check_level, check_seconds, check_transport
     from mmplug.errors import UsageError
 
     level = check_level(log_level)
     check_seconds(start_timeout=start_timeout, hook_timeout=hook_timeout)
+    transport = check_transport(tcp, private)
     for name, value in (("--port", port), ("--metrics-port", metrics_port),
                         ("--explorer-port", explorer_port)):
         if value is not None and not 0 <= value <= 65535:
@@ -110,6 +115,6 @@ def dev(
     loop = DevLoop(dirs, port=port, metrics_port=metrics_port, as_user=as_user, attach=attach,
                    warm=not no_warm, store=store, world=world, fresh=fresh, python=python,
                    start_timeout=start_timeout, hook_timeout=hook_timeout, env=env,
-                   ignore=(record,) if record is not None else (),
-                   explorer=not no_explorer, explorer_port=explorer_port)
+                   ignore=(record,) if record is not None else (), transport=transport,
+                   private=private, explorer=not no_explorer, explorer_port=explorer_port)
     run_dev(loop, level, record, plain=plain)

@@ -43,6 +43,8 @@ def fire(
     python: Annotated[Optional[str], F["python"].typer()] = None,  # noqa: UP045
     start_timeout: Annotated[float, F["start_timeout"].typer()] = START_TIMEOUT_S,
     hook_timeout: Annotated[float, F["hook_timeout"].typer()] = HOOK_TIMEOUT_S,
+    tcp: Annotated[bool, F["tcp"].typer()] = False,
+    private: Annotated[bool, F["private"].typer()] = False,
     local: Annotated[bool, F["local"].typer()] = False,
     list_hooks: Annotated[bool, F["list_hooks"].typer()] = False,
 ) -> None:
@@ -55,7 +57,7 @@ def fire(
         hook=hook, args=args, json_text=json_text, file=file, sets=sets, as_user=as_user,
         channel=channel, message=message, data=data, headers=headers,
         output_format=output_format, record=record, show_request=show_request, world=world,
-        python=python, start_timeout=start_timeout, hook_timeout=hook_timeout, local=local,
-        list_hooks=list_hooks)
+        python=python, start_timeout=start_timeout, hook_timeout=hook_timeout, tcp=tcp,
+        private=private, local=local, list_hooks=list_hooks)
     if code:
         raise typer.Exit(code)

@@ -10,10 +10,12 @@ import typer
 from mmplug.cli._options import (
     HOOK_TIMEOUT,
     HOOK_TIMEOUT_S,
+    PRIVATE,
     PROJECT_HELP,
     PYTHON,
     START_TIMEOUT,
     START_TIMEOUT_S,
+    TCP,
     WORLD,
 )
 
@@ -42,6 +44,8 @@ def replay(
     python: Annotated[Optional[str], PYTHON.typer()] = None,  # noqa: UP045
     start_timeout: Annotated[float, START_TIMEOUT.typer()] = START_TIMEOUT_S,
     hook_timeout: Annotated[float, HOOK_TIMEOUT.typer()] = HOOK_TIMEOUT_S,
+    tcp: Annotated[bool, TCP.typer()] = False,
+    private: Annotated[bool, PRIVATE.typer()] = False,
     any_cpu: Annotated[bool, typer.Option(
         "--any-cpu", hidden=True,
         help="Let the system place the fake host and the plugin while the calls replay "
@@ -54,7 +58,7 @@ def replay(
     from mmplug._plugin_files import project_dir
     from mmplug.cassette import replay_cassette
     from mmplug.cli._console import output_console
-    from mmplug.cli._options import check_seconds
+    from mmplug.cli._options import check_seconds, check_transport
     from mmplug.cli._render import print_report
     from mmplug.errors import UsageError
 
@@ -62,9 +66,13 @@ def replay(
         raise UsageError("--check and --update exclude each other",
                          hint="--check reports differences; --update accepts them")
     check_seconds(start_timeout=start_timeout, hook_timeout=hook_timeout)
+    transport = check_transport(tcp, private)
     report = replay_cassette(cassette, project_dir(path), ignore=ignore or (), update=update,
                              python=python, start_timeout=start_timeout,
-                             hook_timeout=hook_timeout, world=world, one_cpu=not any_cpu)
+                             hook_timeout=hook_timeout, world=world, one_cpu=not any_cpu,
+                             transport=transport, private=private)
     print_report(output_console(), report)
+    if report.stop_faults:  # the calls replayed, but the plugin did not stop as it should
+        raise report.stop_faults[0]
     if check and not report.ok:
         raise typer.Exit(1)

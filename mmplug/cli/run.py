@@ -12,11 +12,13 @@ from mmplug.cli._options import (
     HOOK_TIMEOUT,
     HOOK_TIMEOUT_S,
     LOG_LEVEL,
+    PRIVATE,
     PROJECT_HELP,
     PYTHON,
     START_TIMEOUT,
     START_TIMEOUT_S,
     STORE,
+    TCP,
     WORLD,
 )
 
@@ -37,36 +39,42 @@ def run(
     start_timeout: Annotated[float, START_TIMEOUT.typer()] = START_TIMEOUT_S,
     hook_timeout: Annotated[float, HOOK_TIMEOUT.typer()] = HOOK_TIMEOUT_S,
     python: Annotated[Optional[str], PYTHON.typer()] = None,  # noqa: UP045
+    tcp: Annotated[bool, TCP.typer()] = False,
+    private: Annotated[bool, PRIVATE.typer()] = False,
 ) -> None:
     """Run a plugin under the fake host and stream its logs until Ctrl-C."""
     from mmplug._plugin_files import project_dir
-    from mmplug.cli._options import check_level, check_seconds
+    from mmplug.cli._options import check_level, check_seconds, check_transport
 
     level = check_level(log_level)
     check_seconds(start_timeout=start_timeout, hook_timeout=hook_timeout)
+    transport = check_transport(tcp, private)
     _serve(Path(project_dir(path)), level, world, fresh, store, start_timeout, hook_timeout,
-           python)
+           python, {"transport": transport, "private": private})
 
 
 def _serve(path: Path, level: str, world: str | None, fresh: bool, store: str | None,
-           start_timeout: float, hook_timeout: float, python: str | None) -> None:
+           start_timeout: float, hook_timeout: float, python: str | None,
+           sockets: dict[str, Any]) -> None:
     import signal
     import threading
 
     from mmplug.cli._console import output_console
     from mmplug.cli._render import render_log
     from mmplug.host.logs import LogRecord, level_at_least
-    from mmplug.host.session import Session
+    from mmplug.host.session import STOP_FAULT, Session
 
     console = output_console(soft_wrap=True)
 
     class Printer:
         def on_log(self, record: LogRecord) -> None:
+            if record.module == STOP_FAULT:
+                return  # the command ends with it as its error
             if level_at_least(record.level, level):
                 console.print(render_log(record))
 
     session = Session([path], store=store, world=world, fresh=fresh, python=python,
-                      start_timeout=start_timeout, hook_timeout=hook_timeout)
+                      start_timeout=start_timeout, hook_timeout=hook_timeout, **sockets)
     session.add_observer(Printer())
     stop = threading.Event()
     with session:
@@ -82,6 +90,7 @@ def _serve(path: Path, level: str, world: str | None, fresh: bool, store: str | 
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
             console.print("stopping...", style="dim")
+    session.raise_stop_faults()
     console.print("plugin deactivated and stopped.", style="dim")
 
 

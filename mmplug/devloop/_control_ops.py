@@ -13,7 +13,9 @@ def handlers(loop: DevLoop) -> dict[str, Any]:
         from mmplug.host.events import decode_message
 
         message = decode_message(request.get("request"), None)
+        limit = request.get("hook_timeout")
         event = loop.fire(str(request["hook"]), message, request.get("plugin_id"),
+                          hook_timeout=float(limit) if limit else None,
                           **dict(request.get("fields") or {}))
         return event.to_dict("bytes" if request.get("binary") else "b64")
 

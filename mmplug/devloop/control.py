@@ -78,8 +78,9 @@ class ControlServer:
         self._closed = threading.Event()
 
     def start(self) -> Path:
-        state = self.project_dirs[0] / STATE_DIR
-        state.mkdir(parents=True, exist_ok=True)
+        from mmplug.host._private import private_dir
+
+        state = private_dir(self.project_dirs[0] / STATE_DIR)
         path = state / SOCKET_NAME
         if len(str(path)) > MAX_SOCKET_PATH:
             self._tmpdir = Path(tempfile.mkdtemp(prefix="mmplug-dev-"))
@@ -117,8 +118,9 @@ class ControlServer:
     def _write_pointers(self) -> None:
         data = dict(self.info, pid=os.getpid(), socket=str(self.path), frames=["binary"])
         for directory in self.project_dirs:
-            target = directory / STATE_DIR / POINTER_NAME
-            target.parent.mkdir(parents=True, exist_ok=True)
+            from mmplug.host._private import private_dir
+
+            target = private_dir(directory / STATE_DIR) / POINTER_NAME
             temp = target.with_name(f".{POINTER_NAME}.{os.getpid()}")
             fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             with os.fdopen(fd, "w") as handle:
@@ -301,13 +303,14 @@ class ControlClient:
         return answer.get("result")
 
     def fire(self, hook: str, request: Message | None = None, plugin_id: str | None = None,
-             **fields: Any) -> CallEvent:
-        """Fire ``hook`` in the live session; same arguments and result as ``Session.fire``."""
+             hook_timeout: float | None = None, **fields: Any) -> CallEvent:
+        """Fire ``hook`` in the live session; same arguments and result as ``Session.fire``
+        (``hook_timeout``: the caller's deadline; the session's own holds too)."""
         from mmplug.host.events import CallEvent, encode_message
 
         data = self.request("fire", hook=hook,
                             request=encode_message(request, "bytes" if self.binary else "b64"),
-                            plugin_id=plugin_id, fields=fields)
+                            plugin_id=plugin_id, fields=fields, hook_timeout=hook_timeout)
         return CallEvent.from_dict(data)
 
     def status(self) -> dict[str, Any]:

@@ -117,6 +117,10 @@ class DevLoop:
 
             self.explorer = Explorer.for_loop(self, self.explorer_port)
 
+        if self.attach is not None and self.session_args.get("private"):
+            raise UsageError("--private cannot be used with --attach: a plugin started by hand "
+                             "(MMPLUG_DEBUG_LISTEN) serves on TCP and finds the PluginAPI on "
+                             "TCP", hint="drop --private while you debug (docs/security.md)")
         self.reaper = Reaper()
         spawner: Any = None
         stopper: Any = self.reaper.stop
@@ -337,7 +341,8 @@ class DevLoop:
 
     def _check(self, plugin_id: str, check_health: bool) -> str | None:
         handle = self._session().plugins.get(plugin_id)
-        if handle is None or self.status[plugin_id].state not in ("active", "attached"):
+        if handle is None or self.status[plugin_id].state not in ("active", "attached",
+                                                                   "stuck"):
             return None
         return check_handle(handle, check_health and not self._lock_busy())
 
@@ -388,10 +393,40 @@ class DevLoop:
 
     # -- hooks and HTTP -----------------------------------------------------------------------
     def fire(self, hook: str, request: Any = None, plugin_id: str | None = None,
-             **fields: Any) -> CallEvent:
+             hook_timeout: float | None = None, **fields: Any) -> CallEvent:
+        """Fire a hook into the session (``mmplug fire`` into dev). ``hook_timeout``, the
+        caller's deadline, holds as well as the session's: the shorter one applies. A hook
+        that does not answer in time leaves the plugin ``stuck``, said on the screen and in
+        the log: its handler may still be running in the plugin."""
+        from mmplug.errors import HookTimeoutError
+
         session = self._session()
+        limit = session.hook_timeout if hook_timeout is None else min(hook_timeout,
+                                                                      session.hook_timeout)
         with self._lock:
-            return session.fire(hook, request, plugin_id, **fields)
+            try:
+                return session.fire(hook, request, plugin_id, hook_timeout=limit, **fields)
+            except HookTimeoutError as exc:
+                self._stuck(exc)
+                raise
+
+    def _stuck(self, error: MmplugError) -> None:
+        """A hook call ran past its deadline: the plugin is stuck until it is reloaded."""
+        from datetime import datetime
+
+        stuck = next((pid for pid in self.status if error.message.startswith(f"plugin {pid}:")),
+                     None)
+        if stuck is None:
+            return
+        cause = error.message.removeprefix(f"plugin {stuck}: ")
+        problem = (f"{cause} at {datetime.now():%H:%M:%S}; it may still be running in the "
+                   "plugin, holding a thread of its gRPC server")
+        self._set(stuck, state="stuck", problem=f"{problem}\nsave a file to reload it")
+        lines = [f"stuck: {problem}"]
+        if error.hint:
+            lines.append(f"hint: {error.hint}")
+        lines.append("save a file to reload it")
+        self._notify("on_problem", stuck, "\n".join(lines))
 
     def _route(self, plugin_id: str) -> Route | None:
         from mmplug.devloop.frontdoor import Route

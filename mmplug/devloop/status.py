@@ -33,7 +33,9 @@ class PluginStatus:
 
     id: str
     directory: str
-    state: str = "starting"  # starting | active | failed | crashed | given-up | attached | waiting
+    # starting | active | stuck (a hook ran past its deadline) | failed | crashed | given-up |
+    # attached | waiting
+    state: str = "starting"
     pid: int = 0
     implemented: list[str] = field(default_factory=list)
     last_reload: Reload | None = None

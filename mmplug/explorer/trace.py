@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mmplug.errors import MmplugError
+from mmplug.host._private import private_database, tighten_database
 
 if TYPE_CHECKING:
     from mmplug.host.events import CallEvent
@@ -106,11 +107,13 @@ class TraceStore:
             for suffix in ("", "-wal", "-shm"):
                 Path(f"{self.path}{suffix}").unlink(missing_ok=True)
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            # the trace holds every request and answer: the developer's alone, as the store
+            private_database(self.path)
             self._db = sqlite3.connect(str(self.path), check_same_thread=False,
                                        isolation_level=None)
             self._db.executescript("PRAGMA journal_mode=WAL; PRAGMA synchronous=OFF;" + _SCHEMA)
             last = self._db.execute("SELECT max(seq) FROM calls").fetchone()[0]
+            tighten_database(self.path)
         except sqlite3.Error as exc:
             raise MmplugError(f"cannot open the explorer's trace {self.path}: {exc}",
                               hint="delete the file; it only holds the trace of a past "

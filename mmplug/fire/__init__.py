@@ -72,7 +72,9 @@ def open_target(folder: Path, plan: FirePlan) -> Target:
         if client is not None:
             if pool is not None:
                 pool.close()
-            return DevTarget(client, folder, record=plan.record)
+            return DevTarget(client, folder, record=plan.record,
+                             hook_timeout=plan.hook_timeout)
     return LocalTarget(folder, world=plan.world, python=plan.python,
                        start_timeout=plan.start_timeout, hook_timeout=plan.hook_timeout,
-                       record=plan.record, pool=pool)
+                       record=plan.record, pool=pool, transport=plan.transport,
+                       private=plan.private)

@@ -53,8 +53,11 @@ class DevTarget:
     """Hooks fired into the dev session that runs the plugin in ``folder``."""
 
     def __init__(self, client: ControlClient, folder: Path,
-                 record: str | Path | None = None) -> None:
+                 record: str | Path | None = None, hook_timeout: float | None = None) -> None:
+        """``hook_timeout``: fire's own deadline (``--hook-timeout``); the dev session's
+        holds too."""
         self.client = client
+        self.hook_timeout = hook_timeout
         status = client.status()
         plugins = list(status.get("plugins") or [])
         here = str(Path(folder).resolve())
@@ -122,12 +125,17 @@ class DevTarget:
             + "; its store and logs; --local for a throw-away session"
         return {"kind": "dev", "text": text}
 
-    def _check(self, hook: str) -> None:
+    def _check(self, hook: str) -> list[str]:
+        """Refuse a hook the plugin cannot take now; the warnings to show with one it can."""
         state = str(self.plugin.get("state") or "unknown")
+        problem = str(self.plugin.get("problem") or "").strip()
+        if state == "stuck":  # another hook may still answer: fire, and say so
+            first = problem.splitlines()[0] if problem else "a hook did not answer in time"
+            return [f"plugin {self.plugin_id} is stuck in the running `mmplug dev`: {first}; "
+                    "save a file to reload it"]
         if state not in ("active", "attached"):
             what, todo = _NOT_RUNNING.get(state, (f"is {state}", "look at the `mmplug dev` "
                                                   "screen"))
-            problem = str(self.plugin.get("problem") or "").strip()
             first = problem.splitlines()[0] if problem else ""
             raise MmplugError(
                 f"plugin {self.plugin_id} {what} in the running `mmplug dev`"
@@ -136,13 +144,15 @@ class DevTarget:
         if hook not in self.implemented():
             raise UsageError(f"plugin {self.plugin_id} does not implement {hook}",
                              hint="it implements: " + (", ".join(self.implemented()) or "none"))
+        return []
 
     def fire(self, spec: HookSpec, request: Message) -> CallEvent:
-        self._check(spec.go_name)
-        event = self.client.fire(spec.go_name, request, plugin_id=self.plugin_id)
+        warnings = self._check(spec.go_name)
+        event = self.client.fire(spec.go_name, request, plugin_id=self.plugin_id,
+                                 hook_timeout=self.hook_timeout)
         if self.recorder is not None:
             self.recorder.record(event)
-        event.findings = self.findings()
+        event.warnings, event.findings = warnings, self.findings()
         return event
 
     def findings(self) -> list[dict[str, str]]:
@@ -169,7 +179,7 @@ class DevTarget:
             raise UsageError(f"{hook} cannot be fired into a running mmplug dev",
                              hint="its metrics listener serves it (the URL is on dev's "
                                   "screen); or fire it in a session of its own: --local")
-        self._check("ServeHTTP")
+        warnings = self._check("ServeHTTP")
         if not self.front_door:
             raise MmplugError("the dev session has no front door to send HTTP requests to")
         began = time.time()
@@ -180,7 +190,7 @@ class DevTarget:
                           http=http_dict(status, headers, answer, body))
         if self.recorder is not None:
             self.recorder.record(event)
-        event.findings = self.findings()
+        event.warnings, event.findings = warnings, self.findings()
         return event
 
 

@@ -62,10 +62,12 @@ class LocalTarget:
         hook_timeout: float = 30.0,
         record: str | Path | None = None,
         pool: Any = None,
+        transport: str = "unix",
+        private: bool = False,
     ) -> None:
         """``pool``: a warm pool already preparing the plugin's interpreter, or a plugin process
         started early (:class:`~mmplug.host._prelaunch.Prelaunch`); else a warm pool is
-        started here."""
+        started here. ``transport``, ``private``: as :class:`~mmplug.host.session.Session`'s."""
         from mmplug.host.fresh import deterministic_session
         from mmplug.host.warm import spare_for
 
@@ -75,13 +77,17 @@ class LocalTarget:
         try:
             self.session: Session = deterministic_session(
                 plugin_dir, world=world, python=python, start_timeout=start_timeout,
-                hook_timeout=hook_timeout, observers=(self._capture,),
-                spawner=self._pool.spawn if self._pool is not None else None,
-                api_port=getattr(self._pool, "api_port", 0))
+                hook_timeout=hook_timeout, observers=(self._capture,), transport=transport,
+                private=private)
         except BaseException:
             if self._pool is not None:
                 self._pool.close()
             raise
+        adopt = getattr(self._pool, "adopt", None)
+        if adopt is not None:  # a plugin started early: the session takes what it was told
+            adopt(self.session)
+        elif self._pool is not None:
+            self.session.spawner = self._pool.spawn
         # Only the fired hook is recorded (not the start and stop around it), so that the
         # lines of several `fire --record` runs replay one after another in one session.
         self.recorder: CassetteRecorder | None = None
@@ -116,10 +122,18 @@ class LocalTarget:
         self.plugin_id = self.session.plugin().id
 
     def __exit__(self, *exc: object) -> None:
-        self.close()
+        if exc[0] is None:
+            self.close()
+            return
+        try:  # an error is on its way out already: it is the one to tell
+            self.close()
+        except MmplugError:
+            pass
 
     def close(self) -> None:
-        """Stop the plugin (OnDeactivate, shutdown), the session and the store; idempotent."""
+        """Stop the plugin (OnDeactivate, shutdown), the session and the store; idempotent.
+        Raises the fault of a plugin that did not stop as the server expects (no
+        plugin.GRPCController): the fire's result is shown, and the command fails with it."""
         if self._closed:
             return
         self._closed = True
@@ -131,6 +145,7 @@ class LocalTarget:
                 self._pool.close()
             if self.recorder is not None:
                 self.recorder.close()
+        self.session.raise_stop_faults()
 
     def scene(self, as_user: str | None, channel: str | None) -> Scene:
         from mmplug.host.payloads import scene_from_store

@@ -35,6 +35,8 @@ class FirePlan:
     hook_timeout: float = 30.0
     record: Path | None = None
     local: bool = False
+    transport: str = "unix"  # how a local session's plugin serves: "unix" or "tcp"
+    private: bool = False  # a local session's PluginAPI on a unix socket too
     # A plugin process the command line started before the host was ready (a
     # :class:`~mmplug.host._prelaunch.Prelaunch`): a local target adopts it, else it is killed.
     early: Any = field(default=None, repr=False)
@@ -43,10 +45,11 @@ class FirePlan:
 def split_args(spec: HookSpec, args: list[str]) -> tuple[Path, list[str]]:
     """The plugin directory and the shortcut arguments among the positional arguments; without
     a plugin directory among them, the project around the current directory."""
+    from mmplug._json import clean_text
     from mmplug._plugin_files import is_plugin_dir
 
     plugin_dirs = [a for a in args if is_plugin_dir(a)]
-    rest = [a for a in args if a not in plugin_dirs]
+    rest = [clean_text(a) for a in args if a not in plugin_dirs]
     if len(plugin_dirs) > 1:
         raise UsageError("fire takes one plugin directory", hint=f"got {', '.join(plugin_dirs)}")
     if spec.go_name == "ExecuteCommand" and rest:

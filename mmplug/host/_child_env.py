@@ -18,13 +18,14 @@ from mmplug.protocol.names import (
     ENV_MAX_PORT,
     ENV_MIN_PORT,
     ENV_PROTOCOL_VERSIONS,
+    ENV_UNIX_SOCKET_DIR,
     MAGIC_COOKIE_VALUE,
 )
 
 __all__ = ["APP_PROTOCOL_VERSIONS", "ENV_API_TARGET", "ENV_MAGIC_COOKIE", "ENV_MAX_PORT",
-           "ENV_MIN_PORT", "ENV_PROTOCOL_VERSIONS", "MAGIC_COOKIE_VALUE", "MAX_PORT", "MIN_PORT",
-           "VENV_PYTHONS", "Interpreter", "choose_python", "find_python", "plugin_env",
-           "server_python"]
+           "ENV_MIN_PORT", "ENV_PROTOCOL_VERSIONS", "ENV_UNIX_SOCKET_DIR", "MAGIC_COOKIE_VALUE",
+           "MAX_PORT", "MIN_PORT", "VENV_PYTHONS", "Interpreter", "choose_python", "find_python",
+           "plugin_env", "server_python"]
 
 TYPE_CHECKING = False  # typing, pathlib: imported after a cold fire has started the plugin
 if TYPE_CHECKING:
@@ -181,8 +182,13 @@ def _absolute(command: str) -> str:
     return os.path.abspath(command) if os.sep in command else command
 
 
-def plugin_env(api_target: str | None, extra: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The child's environment: ours, then ``extra``, then the go-plugin variables (last wins)."""
+def plugin_env(api_target: str | None, extra: Mapping[str, str] | None = None,
+               socket_dir: str | None = None) -> dict[str, str]:
+    """The child's environment: ours, then ``extra``, then the go-plugin variables (last wins).
+
+    ``socket_dir``: the private folder the plugin serves its unix socket in (go-plugin's
+    ``PLUGIN_UNIX_SOCKET_DIR``); None for loopback TCP, as under the server, whose go-plugin
+    client does not set it (nor does the plugin inherit one of ours then)."""
     from mmplug._grpc_fork import FORK_SUPPORT_ENV, FORK_SUPPORT_SET_BY_US
     from mmplug.protocol.grpc_env import CHOSEN_HERE, EXPERIMENTS_ENV
 
@@ -198,4 +204,8 @@ def plugin_env(api_target: str | None, extra: Mapping[str, str] | None = None) -
     env[ENV_MAX_PORT] = str(MAX_PORT)
     if api_target:
         env[ENV_API_TARGET] = api_target
+    if socket_dir:
+        env[ENV_UNIX_SOCKET_DIR] = socket_dir
+    else:
+        env.pop(ENV_UNIX_SOCKET_DIR, None)
     return env

@@ -27,6 +27,7 @@ from mmplug.host._child_env import plugin_env
 TYPE_CHECKING = False  # pathlib is imported after the plugin has been started
 if TYPE_CHECKING:
     from pathlib import Path
+    from typing import Any
 
 
 def _placeholder() -> socket.socket:
@@ -42,18 +43,36 @@ def _placeholder() -> socket.socket:
 
 
 class Prelaunch:
-    """One plugin process started early; pass :meth:`spawn` as the session's spawner and
-    :attr:`api_port` as the session's API port."""
+    """One plugin process started early; :meth:`adopt` hands the session what the plugin was
+    told (the API address, the socket folder) and makes :meth:`spawn` its spawner."""
 
-    def __init__(self, command: list[str], cwd: Path | str) -> None:
-        """Start ``command`` in ``cwd`` now (raises OSError when it cannot be started)."""
+    def __init__(self, command: list[str], cwd: Path | str, *, transport: str = "unix",
+                 private: bool = False) -> None:
+        """Start ``command`` in ``cwd`` now (raises OSError when it cannot be started), as a
+        session with this ``transport`` and ``private`` mode would (see
+        :class:`~mmplug.host.session.Session`)."""
         from mmplug.host._process import spawn
 
-        self._placeholder: socket.socket | None = _placeholder()
-        self.api_port = int(self._placeholder.getsockname()[1])
+        self._placeholder: socket.socket | None = None
+        self.api_port = 0
+        self.api_socket: str | None = None
+        self.socket_dir: str | None = None  # the session's, once adopted
+        if transport == "unix" or private:
+            from mmplug.host._private import socket_dir
+
+            self.socket_dir = socket_dir()
+        if private:
+            assert self.socket_dir is not None
+            self.api_socket = os.path.join(self.socket_dir, "api-1.sock")
+            api_target = f"unix:{self.api_socket}"
+        else:
+            self._placeholder = _placeholder()
+            self.api_port = int(self._placeholder.getsockname()[1])
+            api_target = f"127.0.0.1:{self.api_port}"
         self.command = list(command)
         self.cwd = os.fspath(cwd)
-        self.env = plugin_env(f"127.0.0.1:{self.api_port}")
+        self.env = plugin_env(api_target,
+                              socket_dir=self.socket_dir if transport == "unix" else None)
         self._lock = threading.Lock()
         self._used = False
         self.hits = 0
@@ -62,7 +81,19 @@ class Prelaunch:
             self.popen: subprocess.Popen[bytes] = spawn(self.command, cwd=self.cwd, env=self.env)
         except BaseException:
             self._release_port()
+            self._remove_sockets()
             raise
+
+    def adopt(self, session: Any) -> None:
+        """Let ``session`` (not started yet) take over: it launches through :meth:`spawn`,
+        listens where the plugin was told the API is, and owns the socket folder."""
+        session.spawner = self.spawn
+        session.api_port = self.api_port
+        session.api_socket = self.api_socket
+        if self.socket_dir is not None:
+            from pathlib import Path
+
+            session.socket_dir, self.socket_dir = Path(self.socket_dir), None
 
     def spawn(self, command: list[str], *, cwd: Path, env: dict[str, str]
               ) -> subprocess.Popen[bytes]:
@@ -84,13 +115,22 @@ class Prelaunch:
         return spawn(command, cwd=cwd, env=env)
 
     def close(self) -> None:
-        """Kill the early process unless the launcher took it; free the port."""
+        """Kill the early process unless the launcher took it; free the port; remove the
+        socket folder unless a session adopted it."""
         with self._lock:
             unused = not self._used
             self._used = True
         self._release_port()
         if unused:
             self._kill()
+        self._remove_sockets()
+
+    def _remove_sockets(self) -> None:
+        folder, self.socket_dir = self.socket_dir, None
+        if folder is not None:
+            import shutil
+
+            shutil.rmtree(folder, ignore_errors=True)
 
     def _kill(self) -> None:
         from mmplug.host._process import kill_group

@@ -41,6 +41,8 @@ def deterministic_session(
     start_timeout: float = 10.0,
     hook_timeout: float = 30.0,
     observers: tuple[object, ...] = (),
+    transport: str = "unix",
+    private: bool = False,
     **options: Any,
 ) -> Session:
     """A not-yet-started Session over a fresh world store (``session.store``; the caller
@@ -53,7 +55,8 @@ def deterministic_session(
 
     store = open_world_store(world)
     session = Session([plugin_dir], store=store, python=python, start_timeout=start_timeout,
-                      hook_timeout=hook_timeout, **options)
+                      hook_timeout=hook_timeout, transport=transport, private=private,
+                      **options)
     for observer in observers:
         session.add_observer(observer)
     return session

@@ -103,14 +103,16 @@ class Step:
         return f", then {hook} ran on {', '.join(having)}" if having else ""
 
 
-def run(session: Session, handle: PluginHandle, hook: str, request: Message) -> HookResult:
-    """Fire ``hook`` at ``handle`` with what the server does around it (see the module)."""
+def run(session: Session, handle: PluginHandle, hook: str, request: Message,
+        hook_timeout: float | None = None) -> HookResult:
+    """Fire ``hook`` at ``handle`` with what the server does around it (see the module);
+    ``hook_timeout`` replaces the session's deadline for the call itself."""
     around = PATHS.get(hook)
     step = Step(session, handle)
     if around is not None and around.prepare is not None:
         _guarded(step, "the host cannot set the store up as the server has it before this "
                        "hook (a server would not send this request)", around.prepare, request)
-    result = session.invoke(handle, hook, request)
+    result = session.invoke(handle, hook, request, hook_timeout)
     if around is not None and around.conclude is not None and not step.stop:
         with session.consequences():
             _guarded(step, "the server does not act on this answer", around.conclude,

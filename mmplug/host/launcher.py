@@ -364,10 +364,13 @@ def launch(
     start_timeout: float = DEFAULT_START_TIMEOUT,
     log_sink: Callable[[LogRecord], None] = lambda record: None,
     spawner: Callable[..., subprocess.Popen[bytes]] | None = None,
+    socket_dir: str | None = None,
 ) -> PluginProcess:
     """Start the plugin, read and check its handshake, connect and health-check it.
 
     ``spawner`` replaces :func:`spawn` (same signature), e.g. the dev loop's warm spares.
+    ``socket_dir``: a private folder for the plugin's unix socket (``PLUGIN_UNIX_SOCKET_DIR``);
+    None: the plugin serves on loopback TCP, as under the server.
     """
     deadline = time.monotonic() + start_timeout
     interpreter = choose_python(manifest.plugin_dir, python)
@@ -379,7 +382,7 @@ def launch(
     command = [interpreter.path, manifest.executable]
     try:
         popen = (spawner or spawn)(
-            command, cwd=manifest.plugin_dir, env=plugin_env(api_target, env)
+            command, cwd=manifest.plugin_dir, env=plugin_env(api_target, env, socket_dir)
         )
     except OSError as exc:
         raise fault("spawn-failed", manifest.id, command=" ".join(command), error=exc) from None

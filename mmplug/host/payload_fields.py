@@ -164,7 +164,7 @@ def parse_json_text(text: str, source: str) -> Any:
     from mmplug._json import JSONDepthError, loads
 
     try:
-        return loads(text)
+        return loads(text, constants=False)
     except json.JSONDecodeError as exc:
         raise UsageError(f"{source}: not valid JSON (line {exc.lineno}, column {exc.colno}: "
                          f"{exc.msg})", hint="quote the whole document for the shell") from None
@@ -187,7 +187,7 @@ def _coerce(fd: FieldDescriptor, text: str, path: str) -> Any:
     structured = fd.is_repeated or fd.type == _MESSAGE
     if structured:
         if fd.type == _MESSAGE and _msg(fd).full_name == "google.protobuf.Value":
-            return _loose(text)
+            return _loose(text, path)
         value = parse_json_text(text, f"--set {path}")
     elif fd.type == _BOOL:
         lowered = text.strip().lower()
@@ -204,16 +204,25 @@ def _coerce(fd: FieldDescriptor, text: str, path: str) -> Any:
     return value
 
 
-def _loose(text: str) -> Any:
+def _loose(text: str, path: str) -> Any:
+    """A free-form value: ``text`` as JSON where it is JSON, else the string itself."""
+    from mmplug._json import JSONDepthError, loads
+
     try:
-        return json.loads(text)
+        return loads(text, constants=False)
     except json.JSONDecodeError:
         return text
+    except JSONDepthError as exc:
+        raise UsageError(f"--set {path}: the value is {exc}",
+                         hint="a hook payload nests a few levels; give the fields you change"
+                         ) from None
 
 
 def set_field(message: Message, expr: str) -> None:
     """Apply one ``--set field.path=value`` to ``message``."""
-    path, sep, text = expr.partition("=")
+    from mmplug._json import clean_text
+
+    path, sep, text = clean_text(expr).partition("=")
     if not sep:
         raise UsageError(f"--set {expr!r}: missing '='", hint="write --set post.message=hello")
     document: dict[str, Any] = {}
@@ -241,7 +250,7 @@ def _build(descriptor: Descriptor, parts: list[str], text: str, out: dict[str, A
     is_map = _is_map(fd)
     if fd.type == _MESSAGE and _msg(fd).full_name in _FREE_FORM:
         existing = json_format.MessageToDict(sub) if sub is not None else {}
-        _set_nested(existing, rest, _loose(text))
+        _set_nested(existing, rest, _loose(text, path))
         out[fd.name] = existing
     elif fd.is_repeated and not is_map:
         out[fd.name] = _build_list(fd, rest, text, sub, path)

@@ -26,6 +26,7 @@ the event (hook caller, API server worker, stderr reader) and must not block.
 
 from __future__ import annotations
 
+import socket
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -112,10 +113,25 @@ class Session:
         keep_going: bool = False,
         lasting_api: bool = False,
         api_port: int = 0,
+        transport: str = "unix",
+        private: bool = False,
     ) -> None:
+        """``transport``: how the plugins serve their hooks: ``"unix"``, a socket in a private
+        folder (go-plugin's ``PLUGIN_UNIX_SOCKET_DIR``; the default), or ``"tcp"``, loopback
+        TCP as under the server. ``private``: serve each plugin's PluginAPI on a unix socket
+        in that folder instead of loopback TCP (see docs/security.md)."""
         self.plugin_dirs = [Path(d).resolve() for d in plugin_dirs]
         if not self.plugin_dirs:
             raise UsageError("a session needs at least one plugin directory")
+        if transport not in TRANSPORTS:
+            raise UsageError(f"unknown plugin transport {transport!r}",
+                             hint=f"use one of {', '.join(TRANSPORTS)}")
+        if transport == "unix" and not _HAS_UNIX:  # pragma: no cover - not POSIX
+            transport = "tcp"
+        if private and not _HAS_UNIX:  # pragma: no cover - not POSIX
+            raise UsageError("--private needs unix sockets, which this system lacks")
+        self.transport = transport
+        self.private = private
         self.world = world
         self.fresh = fresh
         self.python = python
@@ -142,9 +158,14 @@ class Session:
         self.lasting_api = lasting_api
         # Why a plugin did not start (keep_going): shown by the dev loop, cleared on a start.
         self.start_errors: dict[str, MmplugError] = {}
-        # The loopback port of the next plugin's PluginAPI server (0: any free one); a plugin
-        # started early was told this address (see mmplug.host._prelaunch).
+        # The loopback port of the next plugin's PluginAPI server (0: any free one), or in
+        # private mode its socket (None: a new one); a plugin started early was told this
+        # address (see mmplug.host._prelaunch).
         self.api_port = api_port
+        self.api_socket: str | None = None
+        # The private folder of the plugins' (and in private mode the API's) unix sockets:
+        # made on the first start, or adopted from a plugin started early; removed at close.
+        self.socket_dir: Path | None = None
 
     # -- lifecycle ----------------------------------------------------------------------------
     def __enter__(self) -> Session:
@@ -199,6 +220,11 @@ class Session:
 
             shutil.rmtree(self._install_tmp, ignore_errors=True)
             self._install_tmp = None
+        if self.socket_dir is not None:
+            import shutil
+
+            shutil.rmtree(self.socket_dir, ignore_errors=True)
+            self.socket_dir = None
         self._started = False
 
     @property
@@ -257,6 +283,7 @@ class Session:
             start_timeout=self.start_timeout,
             log_sink=self.emit_log,
             spawner=self.spawner,
+            socket_dir=str(self._sockets()) if self.transport == "unix" else None,
         )
         handle.client = HooksClient(process, self.hook_timeout)
         handle.pid = process.pid
@@ -365,6 +392,29 @@ class Session:
                                            "which is not a Mattermost hook; it is ignored"))
         return [name for name in names if name in HOOKS_BY_GO_NAME]
 
+    def _sockets(self) -> Path:
+        """The session's private folder for unix sockets (0700, made on first use)."""
+        if self.socket_dir is None:
+            from mmplug.host._private import socket_dir
+
+            self.socket_dir = Path(socket_dir())
+        return self.socket_dir
+
+    def _api_socket(self) -> str | None:
+        """In private mode, the unix socket of the next plugin's PluginAPI server."""
+        if not self.private:
+            return None
+        path, self.api_socket = self.api_socket, None
+        if path is None:
+            import itertools
+
+            for n in itertools.count(1):  # the first name no running server holds
+                candidate = self._sockets() / f"api-{n}.sock"
+                if not candidate.exists():
+                    path = str(candidate)
+                    break
+        return path
+
     def _start_api(self, handle: PluginHandle) -> Any:
         from mmplug.host.api.server import ApiServer
 
@@ -380,6 +430,7 @@ class Session:
             log_sink=lambda level, message, kv: self._on_api_log(handle.id, level, message, kv),
             emit=self.emit_event,
             port=self.api_port,
+            unix_socket=self._api_socket(),
         )
         self.api_port = 0
         api.start()
@@ -407,8 +458,12 @@ class Session:
                 from mmplug.host.faults import fault
 
                 handle.shutdown_problem = fault(problem, handle.id)
-                self.emit_log(host_record(handle.id, "warn", handle.shutdown_problem.message,
-                                          hint=handle.shutdown_problem.hint))
+                # warn, as go-plugin logs "plugin failed to exit gracefully"; the commands
+                # that end with the stop end with this error too (raise_stop_faults)
+                record = host_record(handle.id, "warn", handle.shutdown_problem.message,
+                                     hint=handle.shutdown_problem.hint)
+                record.module = STOP_FAULT
+                self.emit_log(record)
             handle.client = None
             forget_slash_commands(self.store, handle.id)
         if not self.lasting_api:
@@ -421,6 +476,19 @@ class Session:
         if handle.api is not None:
             handle.api.stop()
             handle.api = None
+
+    def stop_faults(self) -> list[MmplugError]:
+        """What went wrong when the plugins were last stopped: a plugin without
+        ``plugin.GRPCController`` (the server waits 2 s, then kills it)."""
+        return [h.shutdown_problem for h in self.plugins.values()
+                if h.shutdown_problem is not None]
+
+    def raise_stop_faults(self) -> None:
+        """Raise the first of :meth:`stop_faults`: a command that ends with the stop (fire,
+        run, replay, check, dev) ends with the fault, in its words, and a non-zero exit."""
+        faults = self.stop_faults()
+        if faults:
+            raise faults[0]
 
     def reload(self, plugin_id: str) -> PluginHandle:
         """Stop the plugin, re-read its manifest, relaunch and activate it (the dev loop, the
@@ -529,10 +597,12 @@ class Session:
         hook: str | HookSpec,
         request: Message | None = None,
         plugin_id: str | None = None,
+        *,
+        hook_timeout: float | None = None,
         **fields: Any,
     ) -> CallEvent:
         """Call ``hook`` (Go or snake_case name, any case, or its catalog entry) on one plugin
-        and report it all.
+        and report it all; ``hook_timeout`` replaces the session's deadline for this call.
 
         The host does around the call what the server does around it (the post of
         MessageHasBeenPosted is saved first, an allowed MessageWillBePosted is saved and
@@ -547,7 +617,7 @@ class Session:
             raise UsageError(f"{spec.go_name} is a stream; use serve_http() for it")
         handle = self._pick(spec.go_name, plugin_id)
         message = build_request(spec, request, fields)
-        return hookpath.run(self, handle, spec.go_name, message)
+        return hookpath.run(self, handle, spec.go_name, message, hook_timeout)
 
     def _pick(self, hook: str, plugin_id: str | None) -> PluginHandle:
         if plugin_id is None and len(self.plugins) > 1:
@@ -776,6 +846,13 @@ class Session:
 
 def _stop(process: PluginProcess) -> str | None:
     return process.stop()
+
+
+# The module of the log record a stop fault is said with (commands that end with the fault as
+# their error leave it out of their log stream).
+STOP_FAULT = "mmplug.host.stop"
+TRANSPORTS = ("unix", "tcp")
+_HAS_UNIX = hasattr(socket, "AF_UNIX")
 
 
 def _is_store(value: object) -> bool:

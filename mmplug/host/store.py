@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from mmplug.errors import StoreError
+from mmplug.host._private import private_database, tighten_database
 from mmplug.host.clock import Clock, SystemClock
 from mmplug.host.ids import IdGenerator
 
@@ -71,7 +72,13 @@ class Store:
         target = str(path)
         try:
             if target != MEMORY:
-                Path(target).parent.mkdir(parents=True, exist_ok=True)
+                private_database(Path(target))
+        except OSError as exc:
+            raise StoreError(f"cannot create the state database {target}: "
+                             f"{exc.strerror or exc}",
+                             hint="check the folder's permissions, or pass --store with a "
+                             "path you can write to") from None
+        try:
             conn = _connect(target)
             if target != MEMORY:
                 conn.execute("PRAGMA journal_mode = WAL")
@@ -83,6 +90,8 @@ class Store:
                 f"cannot open the state database {target}: {exc}",
                 hint="start over with `--fresh`, or delete the file if it is not a database",
             ) from None
+        if target != MEMORY:
+            tighten_database(target)
         return store
 
     @classmethod
@@ -246,10 +255,11 @@ class Store:
             )
 
     def snapshot(self, dest: str | Path) -> Path:
-        """Copy the whole database to ``dest`` (online backup; consistent)."""
+        """Copy the whole database to ``dest`` (online backup; consistent; 0600 like the
+        store)."""
         dest = Path(dest)
-        dest.parent.mkdir(parents=True, exist_ok=True)
         tmp = dest.with_suffix(dest.suffix + ".tmp")
+        private_database(tmp)
         with self._lock:
             target = sqlite3.connect(tmp)
             try:

@@ -67,6 +67,7 @@ def bind(server: object, environ: Mapping[str, str], debug_listen: str | None) -
     127.0.0.1 on the first free port in PLUGIN_MIN_PORT..PLUGIN_MAX_PORT (0 = any)."""
     add = server.add_insecure_port  # type: ignore[attr-defined]
     if debug_listen:
+        debug_listen = loopback_default(debug_listen)
         port = _try_add(add, debug_listen)
         if not port:
             raise ServeError(f"cannot listen on {_env.DEBUG_LISTEN}={debug_listen}")
@@ -79,6 +80,10 @@ def bind(server: object, environ: Mapping[str, str], debug_listen: str | None) -
         path = os.path.join(os.path.abspath(socket_dir), f"plugin{uuid.uuid4().hex[:12]}")
         if not _try_add(add, f"unix:{path}"):
             raise ServeError(f"cannot create a unix socket in {socket_dir}")
+        try:  # the host's folder is private already; the socket is the plugin's own to close
+            os.chmod(path, 0o600)
+        except OSError:
+            pass
         return Listener("unix", path, [path])
     low = _port(environ, _env.MIN_PORT)
     high = _port(environ, _env.MAX_PORT)
@@ -93,6 +98,16 @@ def bind(server: object, environ: Mapping[str, str], debug_listen: str | None) -
         if port:
             return Listener("tcp", f"127.0.0.1:{port}")
     raise ServeError(f"no free port in {low}..{high} ({_env.MIN_PORT}/{_env.MAX_PORT})")
+
+
+def loopback_default(address: str) -> str:
+    """``PORT`` and ``:PORT`` mean ``127.0.0.1:PORT``: the debug listener is for a host on
+    this machine, and grpc would read a bare ``:PORT`` as every interface."""
+    if address.isdigit():
+        return f"127.0.0.1:{address}"
+    if address.startswith(":") and address[1:].isdigit():
+        return f"127.0.0.1{address}"
+    return address
 
 
 def _port(environ: Mapping[str, str], name: str) -> int:
@@ -169,7 +184,7 @@ def default_debug_api_target(debug_listen: str) -> None:
     ``mmplug dev --attach HOST:PORT`` offers the fake host's PluginAPI."""
     if _env.resolve(_env.API_TARGET):
         return
-    host, _, port = debug_listen.rpartition(":")
+    host, _, port = loopback_default(debug_listen).rpartition(":")
     if port.isdigit():
         os.environ[_env.API_TARGET] = f"{host or '127.0.0.1'}:{int(port) + 1}"
 

@@ -118,6 +118,10 @@ def mmplug_session(
         yield session
     finally:
         session.close()
+    faults = session.stop_faults()
+    if faults:  # e.g. no plugin.GRPCController: the server would kill the plugin after 2 s
+        pytest.fail(f"mmplug: the plugin in {mmplug_plugin_dir} did not stop as the server "
+                    f"expects:\n{faults[0].render()}", pytrace=False)
 
 
 class MmplugLoadWarning(UserWarning):

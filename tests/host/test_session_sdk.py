@@ -62,6 +62,8 @@ def test_sdk_plugin_exits_gracefully(session: Session) -> None:
 
 
 def test_sdk_plugin_over_a_unix_socket(tmp_path: Path) -> None:
+    """The default transport: a unix socket in the session's private folder (the host's own
+    PLUGIN_UNIX_SOCKET_DIR wins over one in the environment, as go-plugin's variables do)."""
     sockets = tmp_path / "sockets"
     sockets.mkdir()
     store = Store.open(":memory:")
@@ -70,6 +72,7 @@ def test_sdk_plugin_over_a_unix_socket(tmp_path: Path) -> None:
         client = s.plugins["com.example.sample"].client
         assert client is not None and client.process.handshake is not None
         assert client.process.handshake.network == "unix"
-        assert client.process.handshake.address.startswith(str(sockets))
+        assert client.process.handshake.address.startswith(f"{s.socket_dir}/")
         assert s.fire("MessageWillBePosted", post={"message": "fine"}).ok
+    assert list(sockets.iterdir()) == []
     store.close()

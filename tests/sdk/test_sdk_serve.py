@@ -90,6 +90,7 @@ def test_unix_socket_in_plugin_unix_socket_dir(tmp_path: Path) -> None:
         _, _, network, address, _ = line.strip().split("|")
         assert network == "unix"
         assert Path(address).parent == tmp_path
+        assert Path(address).stat().st_mode & 0o777 == 0o600  # the plugin's own, beyond the dir
         with grpc.insecure_channel(target(line)) as channel:
             assert "OnActivate" in HookCaller(channel)("Implemented").hooks
             shutdown(channel)
@@ -196,6 +197,32 @@ def test_debug_listen_runs_without_cookie() -> None:
     proc, line = start_plugin(env=env)
     try:
         assert line.strip() == f"1|1|tcp|127.0.0.1:{port}|grpc"
+    finally:
+        stop(proc)
+
+
+@pytest.mark.parametrize("given", ["PORT", ":PORT"])
+def test_a_debug_port_without_a_host_binds_loopback(given: str) -> None:
+    """grpc would read a bare :PORT as every interface: the debug listener is for a host on
+    this machine."""
+    import socket
+
+    if not Path("/proc/net/tcp").exists():
+        pytest.skip("reads the listeners from /proc")
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = plugin_env(MMPLUG_DEBUG_LISTEN=given.replace("PORT", str(port)))
+    del env["MATTERMOST_PLUGIN"]
+    proc, line = start_plugin(env=env)
+    try:
+        assert line.strip() == f"1|1|tcp|127.0.0.1:{port}|grpc"
+        bound = [fields[1].rsplit(":", 1)[0]  # the local address of every listener on port
+                 for table in ("/proc/net/tcp", "/proc/net/tcp6") if Path(table).exists()
+                 for fields in (row.split() for row in Path(table).read_text().splitlines()[1:])
+                 if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port]
+        assert bound and all(address.strip("0") for address in bound), bound  # no 0.0.0.0/::
     finally:
         stop(proc)
 

@@ -27,6 +27,8 @@ from __future__ import annotations
 
 import io
 import json
+import lzma
+import shutil
 import tarfile
 import tempfile
 import zlib
@@ -48,7 +50,10 @@ from mmplug.protocol import hooks_lifecycle_pb2 as hooks
 
 differs("InstallPlugin", "the server keeps an installed bundle in its file store for every "
         "cluster node; the fake host unpacks it into .mmplug/plugins/ (or a temporary folder "
-        "for an in-memory state) and runs it from there")
+        "for an in-memory state) and runs it from there. A bundle the fake host could not run "
+        "(its Python executable missing or outside the bundle) is refused with a 400 "
+        "app.plugin.manifest.app_error naming the problem, where the server installs it and "
+        "then fails to activate it")
 differs("RemovePlugin", "a plugin the session runs from its project folder is stopped and "
         "forgotten for the session, and its files are kept; the server deletes them")
 differs("RequestTrialLicense", "the server asks Mattermost's customer portal for the licence; "
@@ -158,9 +163,13 @@ def install_plugin(ctx: ApiContext, req: pb.InstallPluginRequest) -> pb.InstallP
                          "Plugins and/or plugin uploads have been disabled.",
                          where="installPlugin")
     control = _control(ctx, "InstallPlugin")
-    with tempfile.TemporaryDirectory(prefix="mmplug-install-") as tmp:
+    root = control.install_root()
+    root.mkdir(parents=True, exist_ok=True)
+    # unpacked beside its final place, so that moving it there is a rename on one file system
+    with tempfile.TemporaryDirectory(prefix=".unpacking-", dir=root) as tmp:
         manifest, unpacked = _extract(req.file_data, Path(tmp))
         plugin_id = str(manifest["id"]).lower()
+        _check_runnable(unpacked)
         known = {info.id for info in control.plugin_infos()}
         if plugin_id in known:
             if not req.replace:
@@ -168,8 +177,9 @@ def install_plugin(ctx: ApiContext, req: pb.InstallPluginRequest) -> pb.InstallP
                                  "Unable to install plugin. A plugin with the same ID is "
                                  "already installed.", where="installExtractedPlugin")
             control.remove(plugin_id, caller="")
-        target = control.install_root() / plugin_id
-        target.parent.mkdir(parents=True, exist_ok=True)
+        target = root / plugin_id
+        if target.exists():  # unpacked by an earlier session, which is gone: replaced
+            shutil.rmtree(target)
         unpacked.rename(target)
     control.install(target)
     with ctx.store.read() as db:
@@ -196,16 +206,18 @@ def _extract(data: bytes, into: Path) -> tuple[dict[str, Any], Path]:
                 tar.extractall(root, filter="data")
             else:  # pragma: no cover - every member was checked above
                 tar.extractall(root)
-    except (tarfile.TarError, EOFError, OSError, zlib.error, ValueError) as exc:
+    except (tarfile.TarError, EOFError, OSError, zlib.error, lzma.LZMAError, ValueError) as exc:
         raise ApiFailure(400, "app.plugin.extract.app_error",
                          "Encountered error extracting plugin.", detailed_error=str(exc),
                          where="extractPlugin") from None
     entries = list(root.iterdir())
     if len(entries) == 1 and entries[0].is_dir():
         root = entries[0]
+    from mmplug._json import JSONDepthError, loads
+
     try:
-        manifest = json.loads((root / "plugin.json").read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        manifest = loads((root / "plugin.json").read_text(encoding="utf-8"), constants=False)
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, JSONDepthError) as exc:
         raise ApiFailure(400, "app.plugin.manifest.app_error",
                          "Unable to find manifest for extracted plugin.",
                          detailed_error=str(exc), where="extractPlugin") from None
@@ -223,6 +235,20 @@ def _extract(data: bytes, into: Path) -> tuple[dict[str, Any], Path]:
                          detailed_error="; ".join(str(f) for f in problems),
                          where="extractPlugin")
     return manifest, root
+
+
+def _check_runnable(plugin_dir: Path) -> None:
+    """What the fake host needs to run an installed plugin (see ``differs`` above)."""
+    from mmplug.errors import ManifestError
+    from mmplug.manifest import load_manifest
+
+    try:
+        load_manifest(plugin_dir)
+    except ManifestError as exc:
+        raise ApiFailure(400, "app.plugin.manifest.app_error",
+                         "Unable to find manifest for extracted plugin.",
+                         detailed_error=exc.render().replace(str(plugin_dir), "<bundle>"),
+                         where="extractPlugin") from None
 
 
 def _refuse_unsafe(member: tarfile.TarInfo) -> None:

@@ -164,11 +164,13 @@ class ApiServer:
         host: str = "127.0.0.1",
         max_workers: int = 32,
         port: int = 0,
+        unix_socket: str | None = None,
     ) -> None:
         """``log_sink(level, message, key_values)`` receives the Log* rpcs;
         ``emit(kind, payload)`` receives captured side effects (WebSocket/cluster events).
         ``port``: listen there (a port held for us with SO_REUSEPORT; if it cannot be bound,
-        any free port), else on any free port."""
+        any free port), else on any free port. ``unix_socket``: listen on this unix socket
+        instead, and on no TCP port (``--private``; the socket's folder must be private)."""
         self.ctx = ApiContext(store, plugin_id, manifest, hooks, plugins)
         if log_sink is not None:
             self.ctx.log = log_sink
@@ -186,6 +188,7 @@ class ApiServer:
             ],
         )
         self._wanted_port = port
+        self.unix_socket = unix_socket
         self._server.add_generic_rpc_handlers((_ApiService(self._method_handler),))
         self._stopping = False
         self._health: Any = None
@@ -197,10 +200,22 @@ class ApiServer:
 
     @property
     def address(self) -> str:
+        """Where the plugin finds the API, as ``MATTERMOST_PLUGIN_API_TARGET`` says it:
+        ``127.0.0.1:PORT``, or ``unix:/path`` in private mode (grpc clients take both)."""
+        if self.unix_socket is not None:
+            return f"unix:{self.unix_socket}"
         return f"{self._host}:{self.port}"
 
     def start(self) -> None:
         self.port = 0
+        if self.unix_socket is not None:
+            import os
+
+            if not self._server.add_insecure_port(f"unix:{self.unix_socket}"):
+                raise RuntimeError(f"cannot listen on the unix socket {self.unix_socket}")
+            os.chmod(self.unix_socket, 0o600)
+            self._server.start()
+            return
         if self._wanted_port:
             try:
                 self.port = self._server.add_insecure_port(f"{self._host}:{self._wanted_port}")

@@ -1,0 +1,106 @@
+"""A hook that hangs inside `mmplug dev`: `fire --hook-timeout` holds when firing into dev, the
+dev screen and .mmplug/dev.log say the plugin is stuck, its status says so to the control
+channel and to the next `fire`, and a save reloads it."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from devloop_support import PLUGIN_ID, processes_in, wait_for, write_plugin, write_source
+
+pytestmark = pytest.mark.slow
+
+SLOW_HOOK = '''
+    def message_will_be_posted(self, context, post):
+        import time
+        time.sleep(float(post.message))
+        return None
+'''
+
+
+def _fire(project: Path, seconds: str, *options: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "mmplug.cli.main", "fire", "MessageWillBePosted", "-m", seconds,
+         "--format", "json", *options], cwd=project, capture_output=True, text=True,
+        timeout=120)
+
+
+def _state(project: Path) -> dict[str, object]:
+    from mmplug.devloop.control import connect
+
+    client = connect(project)
+    assert client is not None
+    with client:
+        plugin: dict[str, object] = client.status()["plugins"][0]
+    return plugin
+
+
+def test_a_hung_hook_leaves_the_plugin_stuck_until_a_save(tmp_path: Path) -> None:
+    project = write_plugin(tmp_path / "p", extra=SLOW_HOOK)
+    proc = subprocess.Popen(  # the dev session's own deadline is the default 30 s
+        [sys.executable, "-m", "mmplug.cli.main", "dev", "--plain", "--port", "0", "--store",
+         ":memory:", "--python", sys.executable], cwd=project, stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, text=True)
+    try:
+        wait_for(lambda: (project / ".mmplug" / "dev.json").is_file(), timeout=60,
+                 what="the dev session")
+        wait_for(lambda: _state(project)["state"] == "active", what="the plugin")
+        started = time.monotonic()
+        slow = _fire(project, "25", "--hook-timeout", "1")
+        assert time.monotonic() - started < 20, "fire's own deadline did not hold in dev"
+        assert slow.returncode == 1
+        assert "MessageWillBePosted did not answer within 1 s" in slow.stderr
+        assert "--hook-timeout" in slow.stderr
+
+        state = _state(project)
+        assert state["state"] == "stuck"
+        assert "did not answer within 1 s" in str(state["problem"])
+        log = (project / ".mmplug" / "dev.log").read_text()
+        assert f"✗ {PLUGIN_ID}: stuck: MessageWillBePosted did not answer within 1 s" in log
+
+        quick = _fire(project, "0")  # another call may still answer: it does, with a warning
+        assert quick.returncode == 0, quick.stderr
+        entry = json.loads(quick.stdout)
+        assert entry["ok"] is True
+        assert any(f"plugin {PLUGIN_ID} is stuck in the running `mmplug dev`" in warning
+                   for warning in entry["warnings"])
+
+        write_source(project, "v2", extra=SLOW_HOOK, atomic=True)  # a save reloads it
+        wait_for(lambda: _state(project)["state"] == "active", what="the reload")
+        assert "warnings" not in json.loads(_fire(project, "0").stdout)
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGINT)
+        try:
+            out = proc.communicate(timeout=60)[0]
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            out = proc.communicate()[0]
+    assert proc.returncode == 0, out
+    assert f"✗ {PLUGIN_ID}: stuck: MessageWillBePosted did not answer within 1 s" in out
+    assert processes_in(tmp_path) == []
+
+
+def test_the_dev_sessions_own_deadline_holds_too(tmp_path: Path) -> None:
+    """fire's default deadline (30 s) does not lift a shorter one the dev session was given."""
+    project = write_plugin(tmp_path / "p", extra=SLOW_HOOK)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mmplug.cli.main", "dev", "--plain", "--port", "0", "--store",
+         ":memory:", "--python", sys.executable, "--hook-timeout", "1.5"], cwd=project,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        wait_for(lambda: (project / ".mmplug" / "dev.json").is_file(), timeout=60,
+                 what="the dev session")
+        slow = _fire(project, "20", "--hook-timeout", "30")
+        assert slow.returncode == 1
+        assert "did not answer within 1.5 s" in slow.stderr
+    finally:
+        proc.send_signal(signal.SIGINT)
+        out = proc.communicate(timeout=60)[0]
+    assert proc.returncode == 0, out
