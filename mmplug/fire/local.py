@@ -69,10 +69,12 @@ class LocalTarget:
         started early (:class:`~mmplug.host._prelaunch.Prelaunch`); else a warm pool is
         started here. ``transport``, ``private``: as :class:`~mmplug.host.session.Session`'s."""
         from mmplug.host.fresh import deterministic_session
-        from mmplug.host.warm import spare_for
 
-        # the plugin's interpreter imports grpc and the SDK while we set up the host
-        self._pool = pool if pool is not None else spare_for(Path(plugin_dir), python)
+        if pool is None:  # the plugin's interpreter imports grpc and the SDK while we set up
+            from mmplug.host.warm import spare_for
+
+            pool = spare_for(Path(plugin_dir), python)
+        self._pool = pool
         self._capture = _Capture()
         try:
             self.session: Session = deterministic_session(
