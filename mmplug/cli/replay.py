@@ -78,9 +78,10 @@ def replay(
         raise UsageError(f"--jobs {jobs}: give how many cassettes replay at once",
                          hint="1 or more, or 0 for one per CPU")
     transport = check_transport(tcp, private)
-    options = dict(ignore=ignore or (), update=update, python=python,
-                   start_timeout=start_timeout, hook_timeout=hook_timeout, world=world,
-                   one_cpu=not any_cpu, transport=transport, private=private)
+    options: dict[str, Any] = dict(
+        ignore=ignore or (), update=update, python=python, start_timeout=start_timeout,
+        hook_timeout=hook_timeout, world=world, one_cpu=not any_cpu, transport=transport,
+        private=private)
     if cassette.is_dir():
         _replay_folder(cassette, project_dir(path), jobs, check, options)
         return
@@ -92,7 +93,7 @@ def replay(
         raise typer.Exit(1)
 
 
-def _replay_folder(folder: Path, plugin_dir: Path, jobs: int, check: bool,
+def _replay_folder(folder: Path, plugin_dir: str, jobs: int, check: bool,
                    options: dict[str, Any]) -> None:
     """Every cassette of ``folder``, ``jobs`` at a time; each report as it is ready, in the
     cassettes' order, then a summary."""
