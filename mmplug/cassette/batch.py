@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     import multiprocessing.queues
 
     from mmplug.cassette.replay import ReplayReport
+    from mmplug.host.warm import WarmPool
 
 SUFFIX = ".jsonl"
 
@@ -70,8 +71,11 @@ def replay_folder(folder: Path, plugin_dir: str | Path | None = None, *, jobs: i
     options.update(one_cpu=one_cpu)
     workers = min(jobs or default_jobs(), len(cassettes))
     if workers <= 1:
-        for cassette in cassettes:
-            yield _outcome(_replay_one(str(cassette), plugin_dir, options))
+        try:
+            for cassette in cassettes:
+                yield _outcome(_replay_one(str(cassette), plugin_dir, options))
+        finally:
+            _close_spares()
         return
     yield from _in_workers(cassettes, plugin_dir, workers, one_cpu, options)
 
@@ -103,10 +107,32 @@ def _in_workers(cassettes: list[Path], plugin_dir: str | Path | None, workers: i
 
 
 def _take_cpu(cpus: multiprocessing.queues.Queue[int]) -> None:
-    """A worker's start: keep to the CPU it is given (-1: anywhere), with what it starts."""
+    """A worker's start: keep to the CPU it is given (-1: anywhere), with what it starts; its
+    warm spares are killed when it exits."""
+    from multiprocessing.util import Finalize
+
     cpu = cpus.get()
     if cpu >= 0:
         os.sched_setaffinity(0, {cpu})
+    Finalize(None, _close_spares, exitpriority=10)
+
+
+# The plugin interpreters kept warm across the cassettes this process replays: each replay
+# leaves a spare (grpc and the SDK imported) for the next one's first session.
+_SPARES: list[WarmPool] = []
+
+
+def _spares() -> WarmPool:
+    if not _SPARES:
+        from mmplug.host.warm import LEAN_PRELOAD, WarmPool
+
+        _SPARES.append(WarmPool(LEAN_PRELOAD))
+    return _SPARES[0]
+
+
+def _close_spares() -> None:
+    while _SPARES:
+        _SPARES.pop().close()
 
 
 def _replay_one(cassette: str, plugin_dir: str | Path | None,
@@ -115,7 +141,7 @@ def _replay_one(cassette: str, plugin_dir: str | Path | None,
     from mmplug.cassette.replay import replay_cassette
 
     try:
-        report = replay_cassette(cassette, plugin_dir, **options)
+        report = replay_cassette(cassette, plugin_dir, spares=_spares(), **options)
     except MmplugError as exc:
         return cassette, None, (exc.message, exc.hint, exc.details, exc.exit_code)
     report.entries = []  # written already when updating; not needed by the caller

@@ -6,10 +6,11 @@ from __future__ import annotations
 import json
 import shutil
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from test_replay import record_session, replay_cli
+from test_replay import _children, record_session, replay_cli
 
 from mmplug.cassette.batch import cassettes_in, replay_folder
 from mmplug.cassette.format import CassetteError
@@ -33,9 +34,11 @@ def reported(stdout: str) -> list[str]:
             if line.startswith(("✔", "✗"))]
 
 
-def test_a_folder_replays_in_parallel_in_order(parrot: Path, folder: Path) -> None:
+def test_a_folder_replays_in_parallel_in_order(parrot: Path, folder: Path,
+                                               left_in: Callable[[Path], set[int]]) -> None:
     done = replay_cli(str(folder), "--check", "--jobs", "2", cwd=parrot)
     assert done.returncode == 0, done.stdout + done.stderr
+    assert left_in(parrot) == set()  # no plugin, and no spare started ahead for the next one
     assert reported(done.stdout) == ["a.jsonl", "c.jsonl", "sub/b.jsonl"]
     assert "3 cassettes, 3 all match" in done.stdout
 
@@ -58,9 +61,20 @@ def test_a_folder_replays_in_parallel_in_order(parrot: Path, folder: Path) -> No
 
 
 def test_in_one_process_too(parrot: Path, folder: Path) -> None:
+    before = _children()
     outcomes = list(replay_folder(folder, parrot, jobs=1, python=sys.executable))
+    assert _children() == before  # the spare kept from cassette to cassette is gone too
     assert [o.cassette.name for o in outcomes] == ["a.jsonl", "c.jsonl", "b.jsonl"]
     assert all(o.ok for o in outcomes), [o.report.render() for o in outcomes if o.report]
+
+
+def test_a_folder_replay_stopped_between_cassettes_leaves_nothing(parrot: Path,
+                                                                  folder: Path) -> None:
+    before = _children()
+    outcomes = replay_folder(folder, parrot, jobs=1, python=sys.executable)
+    assert next(outcomes).ok
+    outcomes.close()  # what Ctrl-C between two cassettes does to the loop
+    assert _children() == before
 
 
 def test_a_folder_without_cassettes_is_a_clear_error(parrot: Path, tmp_path: Path) -> None:
