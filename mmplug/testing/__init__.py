@@ -29,7 +29,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -45,6 +45,7 @@ from mmplug.testing._harness import (
 
 if TYPE_CHECKING:
     from mmplug.host.session import Session
+    from mmplug.host.warm import WarmPool
 
 __all__ = ["PluginHarness", "PostRejected", "WorldView"]
 
@@ -116,6 +117,34 @@ def pytest_configure(config: pytest.Config) -> None:
     if scope not in SCOPES:
         raise pytest.UsageError(f"mmplug_scope = {scope!r} is not a scope mmplug knows; "
                                 f"use one of {', '.join(SCOPES)} (the default is module)")
+    _leave_mmplug_unrewritten(config)
+
+
+def _leave_mmplug_unrewritten(config: pytest.Config) -> None:
+    """Keep pytest from rewriting the asserts of mmplug's own modules as it imports them.
+
+    pytest marks every module of a distribution that provides a pytest plugin for assertion
+    rewriting, so the fake host's modules, imported while a plugin starts, were parsed by
+    pytest on the way in: work for nothing (they hold no test asserts), and on Python 3.11 a
+    crash ("AST constructor recursion depth mismatch") when that parse met the host's own
+    parse of the plugin's code on another thread (what ``mmplug check`` reads). pytest has no
+    public way to unmark a package; without the attribute this does nothing."""
+    marked = getattr(getattr(config.pluginmanager, "rewrite_hook", None), "_must_rewrite", None)
+    if isinstance(marked, set):
+        marked.discard("mmplug")
+
+
+_MODULES = pytest.StashKey[list[Path]]()
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Note the test modules that use the plugin, in order: while one runs, the next one's
+    plugin interpreter is started ahead (see :class:`_Run`)."""
+    modules: dict[Path, None] = {}
+    for item in session.items:
+        if "mmplug_session" in getattr(item, "fixturenames", ()):
+            modules.setdefault(item.path, None)
+    session.config.stash[_MODULES] = list(modules)
 
 
 @pytest.fixture(scope="module")
@@ -126,16 +155,21 @@ def mmplug_session(
     """The fake-host session of this test module, in memory; always closed, even on failures.
 
     One per module by default; with ``--mmplug-scope package`` or ``session`` the modules of
-    a directory, or of the whole run, share one (kept by ``_mmplug_kept``)."""
+    a directory, or of the whole run, share one (kept by ``_mmplug_run``)."""
     scope = _scope(request.config)
+    run: _Run = request.getfixturevalue("_mmplug_run")
+    modules = request.config.stash.get(_MODULES, [])
+    later = modules[modules.index(request.path) + 1:] if request.path in modules else []
+    if scope == "package":
+        later = [m for m in later if m.parent != request.path.parent]
 
     def start() -> Session | str:
-        return _start(mmplug_plugin_dir, mmplug_world, mmplug_python, tmp_path_factory)
+        return run.start(mmplug_plugin_dir, mmplug_world, mmplug_python, tmp_path_factory,
+                         another_follows=bool(later) and scope != "session")
 
     if scope != "module":
-        kept: _Kept = request.getfixturevalue("_mmplug_kept")
         where = request.path.parent if scope == "package" else None
-        started = kept.session((where, mmplug_plugin_dir, mmplug_world, mmplug_python), start)
+        started = run.kept((where, mmplug_plugin_dir, mmplug_world, mmplug_python), start)
         if isinstance(started, str):
             pytest.fail(started, pytrace=False)
         yield started
@@ -152,39 +186,113 @@ def mmplug_session(
         pytest.fail(faults, pytrace=False)
 
 
-def _start(plugin_dir: Path, world_name: str | None, python: str,
-           tmp_path_factory: pytest.TempPathFactory) -> Session | str:
-    """A started session with the pytest plugin's state, or why it did not start."""
-    from mmplug.errors import MmplugError
-    from mmplug.host.clock import SystemClock
-    from mmplug.host.session import Session
-    from mmplug.host.world_cache import seeded_memory_store
+class _Run:
+    """What the pytest plugin keeps for the whole run (the ``_mmplug_run`` fixture).
 
-    store = None
+    * Warm spares: the plugin's interpreter started ahead, with grpc and the SDK imported
+      (:mod:`mmplug.host.warm`, as ``mmplug dev`` reloads and ``mmplug replay`` do): the first
+      one while the host starts its first session, then, while a module runs, one for the next
+      module (or for a reload or a crashed plugin's restart).
+    * Stops that do not wait: a session's plugin is deactivated and told to shut down, and its
+      exit is waited for in the background (:mod:`mmplug.host.reaper`) while the next module
+      runs; the run's end waits for every exit.
+    * The session kept across modules with ``--mmplug-scope package`` or ``session``: one at a
+      time; modules asking for another plugin, world or interpreter (or, per package, another
+      directory) stop it and start theirs.
+    """
+
+    def __init__(self) -> None:
+        from mmplug.host.reaper import Reaper
+
+        self.reaper = Reaper()
+        self.pool: WarmPool | None = None
+        self.key: object = None
+        self.started: Session | str | None = None
+        self.faults: list[str] = []
+
+    def start(self, plugin_dir: Path, world_name: str | None, python: str,
+              tmp_path_factory: pytest.TempPathFactory, *, another_follows: bool,
+              ) -> Session | str:
+        """A started session with the pytest plugin's state, or why it did not start."""
+        from mmplug.errors import MmplugError
+        from mmplug.host.clock import SystemClock
+        from mmplug.host.fresh import open_world_store
+        from mmplug.host.session import Session
+        from mmplug.host.warm import LEAN_PRELOAD, WarmPool, prepare_for
+
+        if self.pool is None:
+            self.pool = WarmPool(LEAN_PRELOAD)
+        pool = self.pool
+        prepare_for(pool, plugin_dir, python)  # overlaps the host's start (none if waiting)
+
+        def spawn(command: list[str], *, cwd: Path, env: dict[str, str]) -> Any:
+            popen = pool.spawn(command, cwd=cwd, env=env)
+            if another_follows:  # the next module's start (or this one's reload)
+                pool.prepare_async(command, cwd=cwd, env=env)
+            return popen
+
+        store = None
+        try:
+            # the seeded world from the image cache (as for `mmplug fire`), on the real clock
+            store = open_world_store(world_name)
+            store.clock = SystemClock()
+            session = Session([plugin_dir], store=store, python=python, spawner=spawn,
+                              stopper=self.reaper.stop)
+            recorder = Recorder()
+            session.add_observer(recorder)
+            session.start()
+        except MmplugError as exc:
+            if store is not None:
+                store.close()
+            return f"mmplug: the plugin in {plugin_dir} did not start:\n{exc.render()}"
+        except BaseException:
+            if store is not None:
+                store.close()
+            raise
+        try:
+            _warn_about_loading(session)
+            activated = Activated(session.store, lambda: tmp_path_factory.mktemp("mmplug"))
+        except BaseException:
+            _close(session)
+            raise
+        session.__dict__["_mmplug_testing"] = SessionState(recorder, activated)
+        return session
+
+    def kept(self, key: object, start: Callable[[], Session | str]) -> Session | str:
+        """The kept session for ``key``, started (after stopping another's) when needed."""
+        if self.started is None or key != self.key:
+            self.close_kept()
+            self.key, self.started = key, start()
+        return self.started
+
+    def close_kept(self) -> None:
+        started, self.started = self.started, None
+        if started is not None and not isinstance(started, str):
+            _close(started)
+            report = _stop_faults(started, started.plugin_dirs[0])
+            if report:
+                self.faults.append(report)
+
+    def close(self) -> None:
+        """Stop the kept session, wait for every plugin's exit, kill the waiting spares."""
+        try:
+            self.close_kept()
+            self.reaper.join()
+        finally:
+            if self.pool is not None:
+                self.pool.close()
+
+
+@pytest.fixture(scope="session")
+def _mmplug_run() -> Iterator[_Run]:
+    """The run's warm spares, reaper and kept session; see :class:`_Run`."""
+    run = _Run()
     try:
-        # the seeded world from the image cache (as for `mmplug fire`), on the real clock
-        store = seeded_memory_store(world_name or "default")
-        store.clock = SystemClock()
-        session = Session([plugin_dir], store=store, python=python)
-        recorder = Recorder()
-        session.add_observer(recorder)
-        session.start()
-    except MmplugError as exc:
-        if store is not None:
-            store.close()
-        return f"mmplug: the plugin in {plugin_dir} did not start:\n{exc.render()}"
-    except BaseException:
-        if store is not None:
-            store.close()
-        raise
-    try:
-        _warn_about_loading(session)
-        activated = Activated(session.store, lambda: tmp_path_factory.mktemp("mmplug"))
-    except BaseException:
-        _close(session)
-        raise
-    session.__dict__["_mmplug_testing"] = SessionState(recorder, activated)
-    return session
+        yield run
+    finally:
+        run.close()
+    if run.faults:
+        pytest.fail("\n".join(run.faults), pytrace=False)
 
 
 def _close(session: Session) -> None:
@@ -203,43 +311,6 @@ def _stop_faults(session: Session, plugin_dir: Path) -> str:
         return ""
     return (f"mmplug: the plugin in {plugin_dir} did not stop as the server expects:\n"
             f"{faults[0].render()}")
-
-
-class _Kept:
-    """The session kept across test modules (``--mmplug-scope package`` or ``session``): one
-    at a time; modules asking for another plugin, world or interpreter (or, per package,
-    another directory) stop it and start theirs."""
-
-    def __init__(self) -> None:
-        self.key: object = None
-        self.started: Session | str | None = None
-        self.faults: list[str] = []
-
-    def session(self, key: object, start: Callable[[], Session | str]) -> Session | str:
-        if self.started is None or key != self.key:
-            self.close()
-            self.key, self.started = key, start()
-        return self.started
-
-    def close(self) -> None:
-        started, self.started = self.started, None
-        if started is not None and not isinstance(started, str):
-            _close(started)
-            report = _stop_faults(started, started.plugin_dirs[0])
-            if report:
-                self.faults.append(report)
-
-
-@pytest.fixture(scope="session")
-def _mmplug_kept() -> Iterator[_Kept]:
-    """The session kept across modules, stopped at the end of the run."""
-    kept = _Kept()
-    try:
-        yield kept
-    finally:
-        kept.close()
-    if kept.faults:
-        pytest.fail("\n".join(kept.faults), pytrace=False)
 
 
 class MmplugLoadWarning(UserWarning):
