@@ -11,6 +11,9 @@
 - replay: a folder of 8 cassettes of the parrot sample plugin (4 of one session with
   OnActivate + 200 MessageWillBePosted calls, 4 of five `mmplug fire --record` sessions), run
   with ``mmplug replay FOLDER --check --jobs 1`` (the baseline) and ``--jobs 2``.
+- the physical limit: two Python processes each running the same CPU-bound loop (about one
+  second), one after the other (the baseline) and both at once: what two workers can gain on
+  this machine under the load of the moment.
 
 Each round runs every case once, in turn; prints the medians and the speed-up (baseline /
 parallel).
@@ -46,6 +49,17 @@ def timed(args: list[str], cwd: Path) -> float:
     return elapsed
 
 
+BUSY = "n = 0\nfor i in range(12_000_000):\n    n += i\n"
+
+
+def busy(at_once: int) -> list[str]:
+    """A shell line running ``at_once`` copies of the busy loop at once, twice in all."""
+    one = f"{sys.executable} -c '{BUSY}'"
+    if at_once == 1:
+        return ["sh", "-c", f"{one} && {one}"]
+    return ["sh", "-c", f"{one} & {one} & wait"]
+
+
 def main() -> None:
     rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 5
     work = Path(tempfile.mkdtemp(prefix="mmplug-bench-"))
@@ -74,6 +88,8 @@ def main() -> None:
                 project),
             "replay folder, --jobs 1 (baseline)": ([*replay, "--jobs", "1"], work),
             "replay folder, --jobs 2": ([*replay, "--jobs", "2"], work),
+            "CPU-bound loop x2, one after the other (baseline)": (busy(1), work),
+            "CPU-bound loop x2, at once": (busy(2), work),
         }
         for args, cwd in cases.values():  # bytecode, the world cache
             timed(args, cwd)
@@ -87,7 +103,7 @@ def main() -> None:
         for name, values in samples.items():
             median = statistics.median(values)
             base = median if "baseline" in name else base
-            print(f"  {name:<40} {median:6.2f} s  speed-up {base / median:4.2f}  "
+            print(f"  {name:<50} {median:6.2f} s  speed-up {base / median:4.2f}  "
                   f"({' '.join(f'{v:.2f}' for v in values)})")
     finally:
         shutil.rmtree(work, ignore_errors=True)
