@@ -15,6 +15,9 @@ within each round so load hits them alike:
 
 Prints the median wall time of each case and size, ms per test, the marginal ms per test
 between the smallest and each larger size, and the ratio to the pure suite of the same size.
+With MMPLUG_BENCH_BEFORE set to a copy of another version of mmplug's package (its parent
+folder, put first on PYTHONPATH), the per-module case runs with that code as well, in the same
+rounds: a before/after comparison.
 """
 
 from __future__ import annotations
@@ -66,11 +69,15 @@ def main() -> None:
                         "-o", str(work)], check=True, capture_output=True, env=ENV)
         template = work / "com.example.triv"
         # (name, test template, tests per module, extra pytest arguments)
+        before = os.environ.get("MMPLUG_BENCH_BEFORE")
         cases = [("pure (baseline)", PURE, 10**6, []),
                  ("hook, one module", HOOK, 10**6, []),
                  (f"hook, modules of {PER_MODULE}, per module", HOOK, PER_MODULE, []),
                  (f"hook, modules of {PER_MODULE}, suite-wide", HOOK, PER_MODULE,
                   ["--mmplug-scope", "session"])]
+        if before:
+            cases.append((f"hook, modules of {PER_MODULE}, per module, BEFORE", HOOK,
+                          PER_MODULE, []))
         projects: dict[tuple[str, int], Path] = {}
         for name, test, per_module, _ in cases:
             for size in sizes:
@@ -80,15 +87,17 @@ def main() -> None:
                 projects[name, size] = root
         args = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
                 "-p", "mmplug.testing"]
-        for root in projects.values():  # bytecode and the seeded-world cache, once
-            subprocess.run(args, cwd=root, capture_output=True, env=ENV)
+        envs = {name: dict(ENV, PYTHONPATH=before) if "BEFORE" in name and before else ENV
+                for name, *_ in cases}
+        for (name, _size), root in projects.items():  # bytecode, the world cache, once
+            subprocess.run(args, cwd=root, capture_output=True, env=envs[name])
         samples: dict[tuple[str, int], list[float]] = {key: [] for key in projects}
         for _ in range(rounds):
             for name, _test, _per, extra in cases:
                 for size in sizes:
                     started = time.perf_counter()
                     done = subprocess.run([*args, *extra], cwd=projects[name, size],
-                                          capture_output=True, text=True, env=ENV)
+                                          capture_output=True, text=True, env=envs[name])
                     samples[name, size].append(time.perf_counter() - started)
                     if done.returncode != 0 or f"{size} passed" not in done.stdout:
                         raise SystemExit(f"{name}, {size}: {done.stdout[-2000:]}"
