@@ -97,7 +97,9 @@ class PluginHarness:
         if request is None:
             request = self.payload(hook, as_user=as_user, channel_name=channel_name, **fields)
         elif fields:
-            raise TypeError("give the request as a message or as fields, not both")
+            raise UsageError(f"plugin.fire({hook!r}, ...) got a request and fields "
+                             f"({', '.join(fields)})",
+                             hint="give the request as a message or as fields, not both")
         mark = len(self._recorder.logs)
         result = self.session.fire(hook, request, plugin_id=self.id)
         self._settle_logs(result, mark)

@@ -197,6 +197,10 @@ def test_a_recorded_call_is_fired_again_edited(client: Client) -> None:
     status, data, _ = client.call("POST", f"/api/calls/{original['seq']}/fire",
                                   {"request": {"post": {"mesage": "typo"}}})
     assert status == 400 and "mesage" in data["error"]
+    status, data, _ = client.call("POST", f"/api/calls/{original['seq']}/fire",
+                                  {"request": "notadict"})
+    assert status == 400 and "request must be a JSON object" in data["error"]
+    assert isinstance(data["hint"], str) and data["hint"]
 
 
 # -- state -------------------------------------------------------------------------------------

@@ -212,7 +212,11 @@ class ApiServer:
             import os
 
             if not self._server.add_insecure_port(f"unix:{self.unix_socket}"):
-                raise RuntimeError(f"cannot listen on the unix socket {self.unix_socket}")
+                from mmplug.errors import PluginLaunchError
+
+                raise PluginLaunchError(
+                    f"the fake host's PluginAPI server cannot listen on {self.unix_socket}",
+                    hint="check that its folder exists and is writable, or pass --tcp")
             os.chmod(self.unix_socket, 0o600)
             self._server.start()
             return
