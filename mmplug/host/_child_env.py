@@ -23,6 +23,9 @@ ENV_PROTOCOL_VERSIONS = "PLUGIN_PROTOCOL_VERSIONS"
 ENV_MIN_PORT = "PLUGIN_MIN_PORT"
 ENV_MAX_PORT = "PLUGIN_MAX_PORT"
 ENV_UNIX_SOCKET_DIR = "PLUGIN_UNIX_SOCKET_DIR"
+# mmplug's own: the host serves mmplug.ext.v1.HostClock next to the PluginAPI, so the SDK's
+# scheduled jobs go by the host's clock (mmplug.host.timekeeper); a real server never sets it
+ENV_HOST_CLOCK = "MMPLUG_HOST_CLOCK"
 APP_PROTOCOL_VERSIONS = (1,)
 MIN_PORT, MAX_PORT = 10000, 25000
 VENV_PYTHONS = ("venv/bin/python", "venv/bin/python3", ".venv/bin/python", ".venv/bin/python3")
@@ -195,6 +198,7 @@ def plugin_env(api_target: str | None, extra: Mapping[str, str] | None = None,
     env[ENV_MAX_PORT] = str(MAX_PORT)
     if api_target:
         env[ENV_API_TARGET] = api_target
+        env[ENV_HOST_CLOCK] = "1"
     if socket_dir:
         env[ENV_UNIX_SOCKET_DIR] = socket_dir
     else:

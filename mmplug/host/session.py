@@ -29,6 +29,7 @@ from mmplug.host import STATE_DB, STATE_DIR
 from mmplug.host.ids import random_id
 from mmplug.host.logs import LogRecord, host_record
 from mmplug.host.pipeline import Dispatcher, Observers, Plugins
+from mmplug.host.timekeeper import TickTarget, Timekeeper, parse_time
 
 # The module of the host's log records that say a `mmplug check` finding (``fire`` shows them
 # above its result, the pytest plugin as warnings).
@@ -109,11 +110,14 @@ class Session:
         activate: bool = True,
         transport: str = "unix",
         private: bool = False,
+        start_time: Any = None,
     ) -> None:
         """``transport``: how the plugins serve their hooks: ``"unix"``, a socket in a private
         folder (go-plugin's ``PLUGIN_UNIX_SOCKET_DIR``; the default), or ``"tcp"``, loopback
         TCP as under the server. ``private``: serve each plugin's PluginAPI on a unix socket
-        in that folder instead of loopback TCP (see docs/security.md)."""
+        in that folder instead of loopback TCP (see docs/security.md). ``start_time``: put
+        the host's clock there before the plugins start (a datetime, milliseconds or ISO 8601
+        text; ``session.clock`` moves it later, see :mod:`mmplug.host.timekeeper`)."""
         self.plugin_dirs = [Path(d).resolve() for d in plugin_dirs]
         if not self.plugin_dirs:
             raise UsageError("a session needs at least one plugin directory")
@@ -133,6 +137,10 @@ class Session:
         self.hook_timeout = hook_timeout
         self.env = dict(env or {})
         self.deterministic_clock = deterministic_clock
+        self.start_time = None if start_time is None else parse_time(start_time)
+        # the host's clock, moved on purpose (advance(days=30)): it wakes the SDK's jobs
+        self.clock = Timekeeper(lambda: self.store, self._tick_targets, log=self._emit_log,
+                                run_data_retention=self._run_data_retention)
         # False: start each plugin and ask Implemented, but never activate it (mmplug check)
         self.activate = activate
         self.plugins: dict[str, PluginHandle] = {}
@@ -181,12 +189,15 @@ class Session:
                 handle = PluginHandle(manifest.id, manifest)
                 self.plugins[manifest.id] = handle
                 self._start_plugin(handle)
+            if self.clock.due():  # jobs scheduled at activation run now, as on a server
+                self.clock.settle()
         except BaseException:
             self.close()
             raise
 
     def close(self) -> None:
         """Deactivate and stop every plugin, stop the API servers, close the store."""
+        self.clock.close()
         for handle in reversed(list(self.plugins.values())):
             self._stop_plugin(handle)
         if self._store is not None and self._owns_store:
@@ -231,6 +242,8 @@ class Session:
 
         world = self.world if isinstance(self.world, World) else load_world(self.world or "default")
         seed_store(self.store, world, deterministic_clock=self.deterministic_clock)
+        if self.start_time is not None:
+            self.store.clock.set(self.start_time)  # type: ignore[attr-defined]
 
     # -- one plugin ---------------------------------------------------------------------------
     def _start_plugin(self, handle: PluginHandle) -> None:
@@ -269,6 +282,7 @@ class Session:
                 process.kill()
                 raise failure
         handle.state = "active"
+        self.clock.poke()  # jobs it scheduled while activating may run now
         self._emit_log(host_record(handle.id, "info", "plugin activated",
                                    hooks=len(handle.implemented)))
 
@@ -397,12 +411,43 @@ class Session:
             emit=self._on_event,
             port=self.api_port,
             unix_socket=self._api_socket(),
+            clock=_NodeClock(self.clock, handle.id),
         )
         self.api_port = 0
         api.start()
         return api
 
+    def _tick_targets(self) -> list[TickTarget]:
+        """The running plugins, as the clock ticks them (see :mod:`mmplug.host.timekeeper`)."""
+        targets = []
+        for handle in list(self.plugins.values()):
+            client = handle.client
+            if handle.state != "active" or client is None:
+                continue
+
+            def crashed(exc: BaseException, handle: PluginHandle = handle) -> None:
+                client = handle.client
+                if client is not None and client.process.exit_code(wait=1.0) is not None:
+                    handle.state = "crashed"
+                    self._emit_log(host_record(handle.id, "error", "the plugin died while "
+                                               "its scheduled jobs ran (clock tick)"))
+                else:
+                    self._emit_log(host_record(handle.id, "error", f"clock tick failed: {exc}"))
+
+            targets.append(TickTarget(handle.id, handle.id, client.process.channel,
+                                      self.hook_timeout, crashed=crashed))
+        return targets
+
+    def _run_data_retention(self, now_ms: int, batch_size: int) -> None:
+        """The server's data retention job, at one of its daily start times: RunDataRetention
+        on every plugin that implements it."""
+        for handle in list(self.plugins.values()):
+            if handle.state == "active" and "RunDataRetention" in handle.implemented:
+                self.fire("RunDataRetention", plugin_id=handle.id, now_time=now_ms,
+                          batch_size=batch_size)
+
     def _stop_plugin(self, handle: PluginHandle) -> None:
+        self.clock.forget(handle.id)
         client = handle.client
         if client is not None:
             if handle.state == "active" and "OnDeactivate" in handle.implemented:
@@ -733,3 +778,18 @@ _HAS_UNIX = hasattr(socket, "AF_UNIX")
 
 def _is_store(value: object) -> bool:
     return value is not None and not isinstance(value, (str, Path))
+
+
+class _NodeClock:
+    """The host's clock as one plugin's API server serves it (HostClock): its wake-ups are
+    that plugin's."""
+
+    def __init__(self, clock: Timekeeper, key: str) -> None:
+        self._clock = clock
+        self._key = key
+
+    def now_ms(self) -> int:
+        return self._clock.now_ms()
+
+    def wake_at(self, at_ms: int) -> None:
+        self._clock.wake_at(self._key, at_ms)

@@ -20,6 +20,8 @@ API_TARGET = "MATTERMOST_PLUGIN_API_TARGET"
 # mmplug's own
 LOG_LEVEL = "MMPLUG_LOG_LEVEL"
 DEBUG_LISTEN = "MMPLUG_DEBUG_LISTEN"
+# set to "1" by mmplug's fake host: it serves mmplug.ext.v1.HostClock (see _clock.py)
+HOST_CLOCK = "MMPLUG_HOST_CLOCK"
 
 CORE_PROTOCOL_VERSION = 1
 APP_PROTOCOL_VERSIONS = (1,)

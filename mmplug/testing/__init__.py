@@ -115,6 +115,9 @@ def mmplug_session(
         snapshot = tmp_path_factory.mktemp("mmplug") / "activated.db"
         session.store.snapshot(snapshot)
         session.__dict__["_mmplug_testing"] = (recorder, snapshot)
+        # where each test's clock starts (a test that moves it is put back: PluginHarness)
+        session.__dict__["_mmplug_clock_offset"] = getattr(session.store.clock, "offset_ms",
+                                                           None)
         yield session
     finally:
         session.close()

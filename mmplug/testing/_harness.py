@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from mmplug.host.actions import Actor
     from mmplug.host.session import HookResult, PluginHandle, Session
+    from mmplug.host.timekeeper import Timekeeper
 
 
 class Recorder:
@@ -54,6 +55,7 @@ class PluginHarness:
         seed = getattr(getattr(store, "_ids", None), "seed", None)
         if seed:
             store.seed_ids(seed)
+        self._put_clock_back()
         state = self.session.__dict__
         if self.handle.state != "active":
             self.reload()
@@ -71,9 +73,29 @@ class PluginHarness:
         self.session.store.snapshot(self._snapshot)
         return handle
 
+    def _put_clock_back(self) -> None:
+        """A test that moved the clock leaves it moved: put it back where it was after
+        activation, and have the plugin's scheduled jobs re-read their (restored) metadata."""
+        clock = self.session.store.clock
+        baseline = self.session.__dict__.get("_mmplug_clock_offset")
+        offset = getattr(clock, "offset_ms", None)
+        if baseline is None or offset is None or offset == baseline:
+            return
+        clock.offset_ms = baseline  # type: ignore[attr-defined]
+        self.session.clock.rewind(self.session.clock.now_ms())
+
     @property
     def handle(self) -> PluginHandle:
         return self.session.plugin(self.id)
+
+    @property
+    def clock(self) -> Timekeeper:
+        """The host's clock: ``plugin.clock.advance(days=30)`` makes 30 days pass, running
+        the plugin's scheduled jobs (``mmplug.sdk.cluster.schedule``) as they fall due, and
+        expiring KV entries; ``plugin.clock.now()``; ``plugin.clock.set("2026-03-01")``.
+        Each test starts with the clock where it was after activation (see
+        :mod:`mmplug.host.timekeeper`)."""
+        return self.session.clock
 
     @property
     def implemented(self) -> list[str]:
@@ -187,9 +209,11 @@ class PluginHarness:
     # -- the store -----------------------------------------------------------------------------
     def kv_get(self, key: str) -> bytes | None:
         """The plugin's KV value under ``key`` (None when missing)."""
+        now = self.session.clock.now_ms()  # an expired entry is gone, as for the plugin
         with self.session.store.read() as db:
-            row = db.execute("SELECT value FROM kv WHERE plugin_id=? AND key=?",
-                             (self.id, key)).fetchone()
+            row = db.execute("SELECT value FROM kv WHERE plugin_id=? AND key=? "
+                             "AND (expire_at = 0 OR expire_at > ?)",
+                             (self.id, key, now)).fetchone()
         return None if row is None else bytes(row[0])
 
     def kv_get_json(self, key: str, default: Any = None) -> Any:
@@ -206,8 +230,10 @@ class PluginHarness:
                        "expire_at=0", (self.id, key, data))
 
     def kv_keys(self) -> list[str]:
+        now = self.session.clock.now_ms()
         with self.session.store.read() as db:
-            rows = db.execute("SELECT key FROM kv WHERE plugin_id=? ORDER BY key", (self.id,))
+            rows = db.execute("SELECT key FROM kv WHERE plugin_id=? AND (expire_at = 0 OR "
+                              "expire_at > ?) ORDER BY key", (self.id, now))
             return [r[0] for r in rows]
 
     def configure(self, **settings: Any) -> dict[str, Any]:

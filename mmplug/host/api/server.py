@@ -14,7 +14,7 @@ import time
 import traceback
 from collections.abc import Callable
 from concurrent import futures
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import grpc
 from google.protobuf import symbol_database
@@ -55,6 +55,7 @@ def message_class(name: str) -> type[Message]:
 
 
 HEALTH_SERVICE = "grpc.health.v1.Health"
+HOST_CLOCK_SERVICE = "mmplug.ext.v1.HostClock"
 REFLECTION_SERVICE = "grpc.reflection.v1alpha.ServerReflection"
 _BUILD_LOCK = threading.Lock()
 
@@ -130,6 +131,35 @@ def _build_reflection() -> grpc.GenericRpcHandler:
     return _collect(lambda server: reflection.enable_server_reflection(names, server))
 
 
+class HostClock(Protocol):
+    """The host's clock as one plugin's API server offers it (mmplug's ``HostClock``
+    extension, which a real server does not have)."""
+
+    def now_ms(self) -> int: ...
+
+    def wake_at(self, at_ms: int) -> None: ...
+
+
+def _host_clock_handler(clock: HostClock) -> grpc.GenericRpcHandler:
+    from mmplug.protocol import mmplug_ext_pb2 as ext
+
+    def now(_request: Any, _context: grpc.ServicerContext) -> Any:
+        return ext.NowResponse(now_ms=clock.now_ms())
+
+    def wake_at(request: Any, _context: grpc.ServicerContext) -> Any:
+        clock.wake_at(int(request.at_ms))
+        return ext.WakeAtResponse(now_ms=clock.now_ms())
+
+    def method(func: Callable[..., Any], request_cls: Any, response_cls: Any) -> Any:
+        return grpc.unary_unary_rpc_method_handler(
+            func, request_cls.FromString, response_cls.SerializeToString)
+
+    return grpc.method_handlers_generic_handler(HOST_CLOCK_SERVICE, {
+        "Now": method(now, ext.NowRequest, ext.NowResponse),
+        "WakeAt": method(wake_at, ext.WakeAtRequest, ext.WakeAtResponse),
+    })
+
+
 def not_emulated_message(go_name: str) -> str:
     return (
         f"PluginAPI.{go_name} is not emulated by mmplug's fake host. Stub it: "
@@ -172,12 +202,15 @@ class ApiServer:
         max_workers: int = 32,
         port: int = 0,
         unix_socket: str | None = None,
+        clock: HostClock | None = None,
     ) -> None:
         """``log_sink(level, message, key_values)`` receives the Log* rpcs;
         ``emit(kind, payload)`` receives captured side effects (WebSocket/cluster events).
         ``port``: listen there (a port held for us with SO_REUSEPORT; if it cannot be bound,
         any free port), else on any free port. ``unix_socket``: listen on this unix socket
-        instead, and on no TCP port (``--private``; the socket's folder must be private)."""
+        instead, and on no TCP port (``--private``; the socket's folder must be private).
+        ``clock``: serve mmplug's ``HostClock`` extension with it (the host's time and the
+        wake-ups of the plugin's scheduled jobs: :mod:`mmplug.host.timekeeper`)."""
         self.ctx = ApiContext(store, plugin_id, manifest, hooks, plugins)
         if log_sink is not None:
             self.ctx.log = log_sink
@@ -203,6 +236,9 @@ class ApiServer:
             _OnFirstCall(HEALTH_SERVICE, self._build_health),
             _OnFirstCall(REFLECTION_SERVICE, _build_reflection),
         ))
+        if clock is not None:
+            self._server.add_generic_rpc_handlers(
+                (_OnFirstCall(HOST_CLOCK_SERVICE, lambda: _host_clock_handler(clock)),))
         self.port = 0
 
     @property
