@@ -62,6 +62,9 @@ TCP = Opt("tcp", ("--tcp",), "flag",
 PRIVATE = Opt("private", ("--private",), "flag",
               "Serve the PluginAPI on a private unix socket instead of loopback TCP, so that "
               "no other local user can reach it (docs/security.md).")
+START_TIME = Opt("start_time", ("--start-time",), "str",
+                 "Start the fake host's clock at this time (ISO 8601, UTC unless it has an "
+                 "offset: 2026-03-01T09:00); it runs on from there.")
 PROJECT_HELP = ("The plugin project (the directory with plugin.json). Default: the nearest one "
                 "from the current directory upward.")
 
@@ -124,6 +127,19 @@ def check_transport(tcp: bool, private: bool) -> str:
                          "plugin's hooks on a private unix socket",
                          hint="drop one of them (docs/security.md)")
     return "tcp" if tcp else "unix"
+
+
+def check_time(value: str | None, name: str = "--start-time") -> str | None:
+    """``value`` if it is a time the clock can be set to (None passes); else a usage error."""
+    if value is not None:
+        from mmplug.errors import UsageError
+        from mmplug.host.timekeeper import parse_time
+
+        try:
+            parse_time(value)
+        except UsageError as exc:
+            raise UsageError(f"{name}: {exc.message}", hint=exc.hint) from None
+    return value
 
 
 def check_seconds(**values: float) -> None:

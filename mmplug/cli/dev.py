@@ -14,6 +14,7 @@ from mmplug.cli._options import (
     LOG_LEVEL,
     PRIVATE,
     PYTHON,
+    START_TIME,
     START_TIMEOUT,
     START_TIMEOUT_S,
     STORE,
@@ -62,6 +63,7 @@ def dev(
     hook_timeout: Annotated[float, HOOK_TIMEOUT.typer()] = HOOK_TIMEOUT_S,
     tcp: Annotated[bool, TCP.typer()] = False,
     private: Annotated[bool, PRIVATE.typer()] = False,
+    start_time: Annotated[Optional[str], START_TIME.typer()] = None,  # noqa: UP045
     no_warm: Annotated[
         bool, typer.Option("--no-warm", help="Cold-start every reload (no warm spare).")
     ] = False,
@@ -86,12 +88,13 @@ def dev(
     (chat with the plugin, its trace, its state) is served on loopback at the printed URL.
     """
     from mmplug._plugin_files import project_dir
-    from mmplug.cli._options import check_level, check_seconds, check_transport
+    from mmplug.cli._options import check_level, check_seconds, check_time, check_transport
     from mmplug.errors import UsageError
 
     level = check_level(log_level)
     check_seconds(start_timeout=start_timeout, hook_timeout=hook_timeout)
     transport = check_transport(tcp, private)
+    check_time(start_time)
     for name, value in (("--port", port), ("--metrics-port", metrics_port),
                         ("--explorer-port", explorer_port)):
         if value is not None and not 0 <= value <= 65535:
@@ -115,5 +118,6 @@ def dev(
                    warm=not no_warm, store=store, world=world, fresh=fresh, python=python,
                    start_timeout=start_timeout, hook_timeout=hook_timeout, env=env,
                    ignore=(record,) if record is not None else (), transport=transport,
-                   private=private, explorer=not no_explorer, explorer_port=explorer_port)
+                   private=private, explorer=not no_explorer, explorer_port=explorer_port,
+                   start_time=start_time)
     run_dev(loop, level, record, plain=plain)

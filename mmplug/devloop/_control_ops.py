@@ -34,4 +34,13 @@ def handlers(loop: DevLoop) -> dict[str, Any]:
     def ping(_request: dict[str, Any]) -> Any:
         return "pong"
 
-    return {"fire": fire, "status": status, "reload": reload, "ping": ping}
+    def clock(request: dict[str, Any]) -> Any:
+        session = loop._session()
+        advance, to = request.get("advance"), request.get("to")
+        with loop._lock:  # no reload starts while the clock moves the plugins' jobs
+            return session.clock.command(
+                advance=None if advance is None else str(advance),
+                to=None if to is None else str(to),
+                data_retention=bool(request.get("data_retention")))
+
+    return {"fire": fire, "status": status, "reload": reload, "ping": ping, "clock": clock}

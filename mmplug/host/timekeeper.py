@@ -135,6 +135,33 @@ class Timekeeper:
         with self._changed:
             return dict(self._due)
 
+    def command(self, *, advance: str | None = None, to: str | None = None,
+                data_retention: bool = False) -> dict[str, Any]:
+        """What ``mmplug clock``, ``mmplug dev``'s control channel and the explorer ask: move
+        the clock by ``advance`` (``30d``, ``12h``, ...) or to ``to`` (ISO 8601), or only
+        look; a JSON-ready answer: the time before and after, the jobs that ran (by node) and
+        what is due next."""
+        if advance is not None and to is not None:
+            raise UsageError("give the clock either a duration to advance by or a time to be "
+                             "set to, not both")
+        before = self.now_ms()
+        ticks: list[Tick] = []
+        if advance is not None:
+            ticks = self.advance(parse_duration(advance), data_retention=data_retention)
+        elif to is not None:
+            ticks = self.set(to, data_retention=data_retention)
+        return {
+            "before": _iso(before),
+            "now": _iso(self.now_ms()),
+            "running": self.running,
+            "ran": [{"node": t.key, "at": _iso(t.at_ms), "job": job}
+                    for t in ticks for job in t.ran],
+            "failed": [{"node": t.key, "at": _iso(t.at_ms), "error": t.error}
+                       for t in ticks if t.error],
+            "ticks": len(ticks),
+            "due": {key: _iso(at) for key, at in sorted(self.due().items())},
+        }
+
     # -- moving the clock -----------------------------------------------------------------------
     def advance(self, delta: _dt.timedelta | None = None, *, days: float = 0, hours: float = 0,
                 minutes: float = 0, seconds: float = 0,

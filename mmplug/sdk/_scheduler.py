@@ -25,7 +25,7 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from . import _calltag, _clock, _kvsteps
 from ._kvsteps import CompareAndSet, Get, Now, Run, Steps
@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from ._async import LoopRunner
     from ._plugin import Plugin
 
+T = TypeVar("T")
 log = logging.getLogger("mmplug.sdk.cluster")
 CRON_PREFIX = "cron_"
 LOCK_TTL_MS = 15_000
@@ -130,10 +131,8 @@ class Job:
     def metadata(self) -> JobMetadata:
         """The job's metadata as the KV store holds it now (a blocking call, also in an
         ``AsyncPlugin``: use it from a thread or a test, not on the plugin's loop)."""
-        from ._client import APIClient
-
-        with APIClient() as api:
-            return JobMetadata.decode(api.kv_get(self.metadata_key))
+        return JobMetadata.decode(_sync_call(self._plugin, lambda api: api.kv_get(
+            self.metadata_key)))
 
     # -- one evaluation ----------------------------------------------------------------------
     def evaluate(self, runner: LoopRunner) -> tuple[int, bool]:
@@ -240,15 +239,23 @@ class _Refresher:
 
 
 def _refresh_sync(job: Job, held: bytes) -> bytes | None:
-    """One refresh, with a sync client of the plugin's API target (an async plugin's client
-    belongs to its loop, which may be busy running the very job)."""
+    """One refresh, with a sync client (an async plugin's client belongs to its loop, which
+    may be busy running the very job)."""
+    return _sync_call(job._plugin, lambda api: _kvsteps.drive(
+        api, _kvsteps.refresh(job.mutex_key, held, LOCK_TTL_MS)))
+
+
+def _sync_call(plugin: Plugin, call: Callable[[Any], T]) -> T:
+    """``call(api)`` with the plugin's sync client, or, for an ``AsyncPlugin``, a sync client
+    of the same PluginAPI."""
+    from ._aio import AsyncAPIClient
     from ._client import APIClient
 
-    api = APIClient()
-    try:
-        return _kvsteps.drive(api, _kvsteps.refresh(job.mutex_key, held, LOCK_TTL_MS))
-    finally:
-        api.close()
+    api = plugin.api
+    if not isinstance(api, AsyncAPIClient):
+        return call(api)
+    with APIClient(api.target) as client:
+        return call(client)
 
 
 class Scheduler:
