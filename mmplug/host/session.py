@@ -189,8 +189,8 @@ class Session:
                 handle = PluginHandle(manifest.id, manifest)
                 self.plugins[manifest.id] = handle
                 self._start_plugin(handle)
-            if self.clock.due():  # jobs scheduled at activation run now, as on a server
-                self.clock.settle()
+            if self.clock.running and self.clock.due():
+                self.clock.settle()  # jobs scheduled at activation run now, as on a server
         except BaseException:
             self.close()
             raise

@@ -11,8 +11,9 @@ A session's :class:`Timekeeper` (``session.clock``) moves the store's clock
   node due there (at once, each on its own thread, as the nodes of a cluster run at once) and
   waits for the answers, which carry each node's next due time: moving 30 days runs a daily
   job 30 times, in order, before ``advance`` returns. A running clock (``mmplug dev``, the
-  pytest fixture) also ticks by itself when the wall clock gets to a due time; a stepping one
-  (``fire``, ``replay``) only when moved (and once when the session has started).
+  pytest fixture, ``Session`` by default) also ticks by itself when the wall clock gets to a
+  due time, and the session's start runs what is due then; a standing one (``fire``,
+  ``replay``: each call must find the time the recording did) only when moved.
 * **expires KV entries:** every call already hides an entry whose expiry has passed, as the
   server does; after a move the entries that expired are deleted, so what the harness and the
   explorer show matches.
