@@ -159,9 +159,10 @@ def redraw_cost(repeat: int = 200) -> tuple[float, float]:
     from rich.console import Console
     from rich.live import Live
 
-    from mmplug.devloop.screen import DevScreen, LogTail
-    from mmplug.devloop.status import PluginStatus, Reload, render_status
-    from mmplug.host.logs import LogRecord, render_log
+    from mmplug.cli._dev_screen import DevScreen, LogTail, render_status
+    from mmplug.cli._render import render_log
+    from mmplug.devloop.status import PluginStatus, Reload
+    from mmplug.host.logs import LogRecord
 
     status = PluginStatus("com.bench.flood", "/p", state="active", pid=4242,
                           implemented=["OnActivate", "ServeHTTP"], last_reload=Reload("start"))

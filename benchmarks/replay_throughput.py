@@ -35,7 +35,7 @@ PLUGIN = REPO / "tests" / "fixtures" / "parrot_plugin"
 
 def record(cassette: Path, n: int) -> None:
     from mmplug.cassette import CassetteRecorder
-    from mmplug.cassette._session import deterministic_session
+    from mmplug.host.fresh import deterministic_session
     from mmplug.host.payloads import build_payload, resolve_hook, scene_from_store
 
     session = deterministic_session(PLUGIN, python=sys.executable)
@@ -54,7 +54,7 @@ def record(cassette: Path, n: int) -> None:
 
 def bare_loop(n: int) -> float:
     """Calls per second of a plain grpcio stub calling the plugin, sequentially."""
-    from mmplug.cassette._session import deterministic_session
+    from mmplug.host.fresh import deterministic_session
     from mmplug.host.payloads import build_payload, resolve_hook, scene_from_store
     from mmplug.protocol import hooks_pb2_grpc
 

@@ -63,9 +63,9 @@ def project_dir(path: str | os.PathLike[str] | None = None) -> str:
             else f"there is no directory {folder}",
             hint="give the directory of a plugin project (the one with plugin.json), "
             "or create one with `mmplug new <plugin-id>`")
-    above = find_project(os.path.dirname(os.path.abspath(folder)))
-    hint = (f"the project above it is {above}: give that directory, or leave the path out"
-            if above is not None else
+    outer = find_project(os.path.dirname(os.path.abspath(folder)))
+    hint = (f"the project above it is {outer}: give that directory, or leave the path out"
+            if outer is not None else
             "give the directory of a plugin project (the one with plugin.json), "
             "or create one with `mmplug new <plugin-id>`")
     raise ManifestError(f"no plugin.json in {folder}", hint=hint)

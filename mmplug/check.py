@@ -147,9 +147,10 @@ def sdk_method_rpcs() -> dict[str, frozenset[str]]:
     path = Path(__file__).resolve().parent / "sdk" / "_api_index.py"
     tree = ast.parse(path.read_text(encoding="utf-8"))
     for node in tree.body:
-        target = node.target if isinstance(node, ast.AnnAssign) else (
-            node.targets[0] if isinstance(node, ast.Assign) else None)
-        if isinstance(target, ast.Name) and target.id == "METHOD_RPCS" and node.value:
+        if not isinstance(node, (ast.AnnAssign, ast.Assign)) or node.value is None:
+            continue
+        target = node.target if isinstance(node, ast.AnnAssign) else node.targets[0]
+        if isinstance(target, ast.Name) and target.id == "METHOD_RPCS":
             table: dict[str, tuple[str, ...]] = ast.literal_eval(node.value)
             return {name: frozenset(rpcs) for name, rpcs in table.items()}
     raise RuntimeError(f"{path} has no METHOD_RPCS table; run scripts/gen_sdk.py")

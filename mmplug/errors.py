@@ -2,15 +2,31 @@
 
     MmplugError                  base: carries a message, a hint and an exit code
     ├── UsageError               bad command-line input (exit 2)
+    │   ├── CassetteError        a cassette that cannot be read (mmplug.cassette.format)
+    │   ├── WorldError           a world that cannot be loaded (mmplug.host.world)
+    │   ├── SeedError            plugin.seed could not run a method (mmplug.testing)
+    │   └── WorldLookupError     plugin.world has no such entity (mmplug.testing)
     ├── ManifestError            plugin.json missing or invalid
     ├── PluginLaunchError        the plugin could not be started or handshaken
     ├── PluginCrashError         the plugin died or a hook call broke
+    │   └── StreamBroken         a plugin's HTTP answer broke off (the front door drops it)
     ├── HookTimeoutError         a hook call exceeded its deadline
     ├── StoreError               the state database could not be used
-    └── BundleError              a bundle could not be built or is unsafe
+    │   └── UniqueConflict       a write a unique constraint refused (the API emulation's)
+    ├── BundleError              a bundle could not be built or is unsafe
+    ├── PostRejected             a plugin rejected plugin.post_as's post (mmplug.testing)
+    ├── ActionRefused            the server refused a user action (session.as_user(...))
+    └── the Plugin Explorer's (mmplug.explorer; each carries the HTTP status it answers with)
+        ├── ApiError             a request of its JSON API that cannot be served
+        ├── ActionError          an action the server refused (a rejected post, ...)
+        ├── StateError           a state edit that cannot be made
+        ├── KeepError            calls that cannot be kept as a cassette
+        └── NotLive              an operation that needs the running dev session
 
 The CLI catches ``MmplugError`` in one place and prints ``render()``; nothing the tool
-raises on purpose reaches the user as a traceback.
+raises on purpose reaches the user as a traceback. The SDK's exceptions (the plugin's side)
+have their own base, ``mmplug.sdk.errors.PluginError``. ``tests/test_errors.py`` keeps every
+exception class a user can see under one of the two bases.
 """
 
 from __future__ import annotations

@@ -504,8 +504,8 @@ def _check_schema(schema: Any, out: list[Finding]) -> None:
         for key in _SECTION_STRINGS:
             _check_string(f"{where}.{key}", section.get(key), out)
         _check_settings(f"{where}.settings", section.get("settings"), seen, out)
-        key = section.get("key")
-        if _check_string(f"{where}.key", key, out) and not key:
+        section_key = section.get("key")
+        if _check_string(f"{where}.key", section_key, out) and not section_key:
             out.append(Finding(f"{where}.key", "a section needs a key",
                                'add "key": "a-unique-section-key"'))
 

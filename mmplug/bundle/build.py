@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mmplug._plugin_files import MANIFEST_NAMES
 from mmplug.bundle import files as _files
 from mmplug.bundle.inspect import UPLOAD_LIMIT
 from mmplug.bundle.requirements import Requirements, plugin_requirements, sdk_requirements
@@ -27,7 +28,6 @@ from mmplug.bundle.targets import Target, make_targets, plan_pythons
 from mmplug.bundle.vendor import Reporter, install_target
 from mmplug.errors import BundleError, ManifestError, UsageError
 from mmplug.manifest import (
-    MANIFEST_NAMES,
     Finding,
     errors_only,
     find_manifest,

@@ -19,8 +19,8 @@ if TYPE_CHECKING:
     from mmplug.cassette.recorder import CassetteRecorder
     from mmplug.cassette.replay import Mismatch, ReplayReport, replay_cassette
 
-# Each public name and its module, imported on first use: `mmplug fire` imports the
-# submodules it needs (mmplug.cassette.target) without the replay machinery.
+# Each public name and its module, imported on first use: `mmplug fire --record` imports the
+# recorder without the replay machinery.
 _HOMES = {
     "Cassette": "format",
     "CassetteError": "format",

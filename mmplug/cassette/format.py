@@ -6,7 +6,8 @@
      "response": {...}, "error": null, "api_calls": [...], "logs": [...],
      "duration_s": 0.0011, "at_ms": 1767225600042}
 
-Messages use protobuf's JSON mapping with the proto field names. The full description is in
+A call line is the JSON form of the call's event (:meth:`mmplug.host.events.CallEvent.to_dict`);
+messages use protobuf's JSON mapping with the proto field names. The full description is in
 ``docs/cassettes.md``. Reading checks every line and reports the first problem with its line
 number; writing a whole cassette is atomic (temporary file, then rename).
 """
@@ -25,10 +26,6 @@ from mmplug.errors import UsageError
 
 if TYPE_CHECKING:
     from google.protobuf.message import Message
-
-    from mmplug.host.api import ApiCall
-    from mmplug.host.logs import LogRecord
-    from mmplug.host.session import HookResult
 
 FORMAT = "mmplug-cassette"
 VERSION = 1
@@ -96,15 +93,6 @@ class CassetteError(UsageError):
     """A cassette that cannot be read (names the file and line)."""
 
 
-def to_json(message: Message | None) -> dict[str, Any] | None:
-    """A message in protobuf's JSON mapping (proto field names), or None."""
-    from google.protobuf import json_format
-
-    if message is None:
-        return None
-    return json_format.MessageToDict(message, preserving_proto_field_name=True)
-
-
 def from_json(cls: type[Message], data: dict[str, Any], where: str) -> Message:
     """Parse ``data`` as a ``cls``; a bad document is a CassetteError naming ``where``."""
     from google.protobuf import json_format
@@ -118,91 +106,6 @@ def from_json(cls: type[Message], data: dict[str, Any], where: str) -> Message:
     except (json_format.ParseError, TypeError, ValueError, RecursionError) as exc:
         raise CassetteError(f"{where}: not a valid {cls.DESCRIPTOR.name}: {exc}") from None
     return message
-
-
-def api_call_dict(call: ApiCall) -> dict[str, Any]:
-    return {
-        "method": call.method,
-        "request": to_json(call.request) or {},
-        "response": to_json(call.response),
-        "error": call.error,
-        "duration_s": round(call.duration_s, 6),
-        "emulated": call.emulated,
-    }
-
-
-def log_dict(record: LogRecord) -> dict[str, Any]:
-    return {
-        "level": record.level,
-        "message": record.message,
-        "fields": _jsonable(record.fields),
-        "module": record.module,
-        "source": record.source,
-    }
-
-
-def _jsonable(value: Any) -> Any:
-    try:
-        json.dumps(value)
-    except (TypeError, ValueError):
-        return json.loads(json.dumps(value, default=str))
-    return value
-
-
-def entry_dict(result: HookResult, seq: int, at_ms: int | None = None,
-               request: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The cassette line of one hook call (``request``: its JSON, when already known)."""
-    if request is None:
-        request = to_json(result.request) or {}
-        if result.request.DESCRIPTOR.name == "ServeHTTPRequestInit":
-            request = {"init": request}  # the session reports ServeHTTP by its init alone
-    entry: dict[str, Any] = {
-        "seq": seq,
-        "hook": result.hook,
-        "plugin_id": result.plugin_id,
-        "request": request,
-        "response": to_json(result.response),
-        "error": result.error,
-        "api_calls": [api_call_dict(c) for c in result.api_calls],
-        "logs": [log_dict(r) for r in result.logs],
-        "duration_s": round(result.duration_s, 6),
-    }
-    if at_ms is not None:
-        entry["at_ms"] = at_ms
-    notes = getattr(result, "host", None)
-    if notes:  # what the host did around the call, and what a server does differently
-        entry["host"] = [note.as_dict() for note in notes]
-    http = getattr(result, "http", None)
-    if http is not None:
-        entry["http"] = http
-    return entry
-
-
-def http_dict(status: int, headers: list[tuple[str, str]], body: bytes,
-              request_body: bytes = b"") -> dict[str, Any]:
-    """The ``http`` part of a ServeHTTP line: the request body and the whole answer.
-
-    A body that is UTF-8 text is kept as text (``body``), anything else as base64
-    (``body_b64``); the same for the request body (``request_body``/``request_body_b64``).
-    """
-    data: dict[str, Any] = {"status": status, "headers": [[k, v] for k, v in headers]}
-    data.update(_body("request_body", request_body))
-    data.update(_body("body", body))
-    return data
-
-
-def _body(key: str, raw: bytes) -> dict[str, str]:
-    try:
-        return {key: raw.decode("utf-8")}
-    except UnicodeDecodeError:
-        return {f"{key}_b64": base64.b64encode(raw).decode()}
-
-
-def http_body(http: dict[str, Any], key: str = "body") -> bytes:
-    """The bytes of ``body`` or ``request_body`` of an ``http`` part."""
-    if isinstance(http.get(key), str):
-        return str(http[key]).encode("utf-8")
-    return base64.b64decode(str(http.get(f"{key}_b64", "")))
 
 
 def header_dict(plugin_id: str, world: dict[str, Any] | None) -> dict[str, Any]:

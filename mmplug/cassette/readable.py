@@ -36,8 +36,7 @@ def readable_message(type_name: str | None, data: Any) -> Any:
     if type_name is None or not isinstance(data, dict):
         return data
     try:
-        from mmplug.host.plugin_client import message_class
-        from mmplug.protocol import api_pb2  # noqa: F401  (registers the API messages)
+        from mmplug.protocol.messages import message_class
 
         descriptor = message_class(type_name).DESCRIPTOR
     except (KeyError, ImportError):

@@ -20,10 +20,11 @@ from collections import deque
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from mmplug.cassette.format import dump_line, entry_dict, header_dict, open_for_append
+from mmplug.cassette.format import dump_line, header_dict, open_for_append
 
 if TYPE_CHECKING:
-    from mmplug.host.session import HookResult, Session
+    from mmplug.host.events import CallEvent
+    from mmplug.host.session import Session
     from mmplug.host.store import Store
 
 
@@ -48,7 +49,7 @@ class CassetteRecorder:
         self._lock = threading.Lock()
         self._pending: tuple[int | None, int | None] = (None, None)
         self.session: Session | None = None
-        self._recent: deque[HookResult] = deque(maxlen=32)
+        self._recent: deque[CallEvent] = deque(maxlen=32)
 
     def attach(self, session: Session, *, observe: bool = True) -> CassetteRecorder:
         """Bind to ``session`` (its store, its in-flight calls) and, with ``observe``, add the
@@ -56,26 +57,19 @@ class CassetteRecorder:
         self.session = session
         if observe:
             session.add_observer(self)
-        store = getattr(session, "_store", None)
+        store = session.opened_store
         if store is not None:
             self.bind(store)
         return self
 
     def bind(self, store: Store) -> None:
         """Read the clock and id sequence from ``store`` (a session's store)."""
-        from mmplug.cassette._session import id_counter, peek_clock, world_summary
+        from mmplug.host.fresh import id_counter, peek_clock, world_summary
 
         self.store = store
         if self.world is None:
             self.world = world_summary(store)
         self._pending = (peek_clock(store), id_counter(store))
-
-    def _nested(self, plugin_id: str) -> bool:
-        """True while another hook call of the plugin is in flight (its collector is open)."""
-        hub = getattr(self.session, "_observers", None)
-        collectors = getattr(hub, "collectors_of", None) or getattr(
-            self.session, "_collectors_of", None)
-        return bool(collectors(plugin_id)) if collectors is not None else False
 
     # -- observer interface --------------------------------------------------------------
     def on_hook_start(self, plugin_id: str, hook: str) -> None:
@@ -84,36 +78,33 @@ class CassetteRecorder:
         if self.plugin_id is None or plugin_id == self.plugin_id:
             self.mark()
 
-    def on_hook_call(self, result: HookResult) -> None:
-        self.record(result)
+    def on_hook_call(self, event: CallEvent) -> None:
+        self.record(event)
 
-    def record(self, result: HookResult, *, http: dict[str, Any] | None = None) -> None:
-        """Write ``result`` as the next line (``http``: the body and answer of a ServeHTTP)."""
-        if self.plugin_id is not None and result.plugin_id != self.plugin_id:
+    def record(self, event: CallEvent) -> None:
+        """Write ``event`` as the next line (its JSON form, with the recording's sequence
+        number, clock and id counter)."""
+        if self.plugin_id is not None and event.plugin_id != self.plugin_id:
             return
         with self._lock:  # the same call delivered twice (two observer paths): once
-            if any(seen is result for seen in self._recent):
+            if any(seen is event for seen in self._recent):
                 return
-            self._recent.append(result)
-        if self.store is None and self.session is not None:
-            store = getattr(self.session, "_store", None)
-            if store is not None:
-                self.bind(store)
-                self._pending = (None, None)  # bound during this call: its start is unknown
-        nested = bool(getattr(result, "nested", False)) or self._nested(result.plugin_id)
+            self._recent.append(event)
+        session = self.session
+        if self.store is None and session is not None and session.opened_store is not None:
+            self.bind(session.opened_store)
+            self._pending = (None, None)  # bound during this call: its start is unknown
+        # a consequence of another call (the session says so), or a hook the host ran inside
+        # another hook call of the plugin (its collector is open)
+        nested = event.nested or (session is not None and session.in_flight(event.plugin_id))
         with self._lock:
-            out = self._open(result.plugin_id)
+            out = self._open(event.plugin_id)
             self._seq += 1
             at_ms, ids = self._pending if not nested else (None, None)
-            entry = entry_dict(result, self._seq, at_ms)
-            if ids is not None:
-                entry["ids"] = ids
+            entry = event.to_dict(seq=self._seq, at_ms=at_ms, ids=ids,
+                                  session_start=True if self.count == 0 else None)
             if nested:
                 entry["nested"] = True
-            if self.count == 0:
-                entry["session_start"] = True
-            if http is not None:
-                entry["http"] = http
             out.write(dump_line(entry))
             out.flush()
             self.count += 1
@@ -127,7 +118,7 @@ class CassetteRecorder:
 
     def _mark(self) -> None:
         if self.store is not None:
-            from mmplug.cassette._session import id_counter, peek_clock
+            from mmplug.host.fresh import id_counter, peek_clock
 
             self._pending = (peek_clock(self.store), id_counter(self.store))
 

@@ -16,7 +16,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from mmplug.cassette.compare import Difference, Ignore, absent, compare_entries
 from mmplug.cassette.format import CassetteError, Entry, read_cassette, write_cassette
@@ -25,7 +25,8 @@ from mmplug.errors import MmplugError
 if TYPE_CHECKING:
     from google.protobuf.message import Message
 
-    from mmplug.host.session import HookResult, Session
+    from mmplug.host.events import CallEvent
+    from mmplug.host.session import Session
 
 
 @dataclass
@@ -57,44 +58,82 @@ class ReplayReport:
     def ok(self) -> bool:
         return not self.mismatches
 
-    def render(self) -> str:
-        """A plain-text account of every mismatch (for assertion messages and logs)."""
-        head = (f"{self.cassette}: {self.calls} calls replayed, "
-                f"{len(self.mismatches)} mismatched")
-        lines = [head]
+    def describe(self) -> list[Line]:
+        """The report as lines of plain words, each with its kind (what it is); the one
+        wording of a replay's outcome: :meth:`render` joins them, the CLI styles them."""
+
+        summary = (f"{self.calls} calls replayed in {_ms(self.duration_s)}"
+                   + (f", {self.skipped} nested skipped" if self.skipped else ""))
+        if self.ok:
+            return [Line("ok", f"✔ {self.cassette}: {summary}, all match")]
+        lines = [Line("failed", f"✗ {self.cassette}: {summary}, "
+                                f"{len(self.mismatches)} mismatched")]
         for m in self.mismatches:
-            lines.append(f"  line {m.line} (#{m.seq} {m.hook}):")
+            lines.append(Line("mismatch", f"line {m.line}: #{m.seq} {m.hook}"))
             if m.problem:
-                lines.append(f"    {m.problem}")
+                lines.append(Line("problem", m.problem))
             for d in m.differences:
                 expected, actual = d.shown or (d.expected, d.actual)
-                if d.call:
-                    sign, call = ("-", expected) if absent(d.actual) else ("+", actual)
-                    made = "not made in the replay" if sign == "-" else "new in the replay"
-                    request = _show(call.get("request") if isinstance(call, dict) else call)
-                    lines.append(f"    {sign} {d.label} {request} ({made})")
+                if d.call:  # a whole API call, made in one run only
+                    if absent(d.actual):
+                        lines.append(Line("removed", f"- {d.label} {_call_summary(expected)}  "
+                                                     "(not made in the replay)"))
+                    else:
+                        lines.append(Line("added", f"+ {d.label} {_call_summary(actual)}  "
+                                                   "(new in the replay)"))
                     continue
-                where = f"{d.path} ({d.label})" if d.label else d.path
-                lines.append(f"    {where}: expected {_show(expected)}, got {_show(actual)}")
-        return "\n".join(lines)
+                lines.append(Line("path", d.path + (f"  ({d.label})" if d.label else "")))
+                lines.append(Line("expected", "  - " + ("(not recorded)" if absent(expected)
+                                                        else _dumps(expected))))
+                lines.append(Line("actual", "  + " + ("(missing in the replay)" if absent(actual)
+                                                      else _dumps(actual))))
+        if self.updated:
+            lines.append(Line("updated", f"cassette rewritten with the new results: "
+                                         f"{self.cassette}"))
+        return lines
+
+    def render(self) -> str:
+        """A plain-text account of the replay (for assertion messages and logs)."""
+        out = []
+        for line in self.describe():
+            indent = "    " if line.kind not in ("ok", "failed", "mismatch", "updated") else \
+                ("  " if line.kind == "mismatch" else "")
+            out.append(indent + line.text)
+        return "\n".join(out)
 
 
-def _show(value: Any) -> str:
-    if absent(value):
-        return "(nothing)"
-    text = json.dumps(value, sort_keys=True)
-    return text if len(text) <= 200 else text[:197] + "..."
+class Line(NamedTuple):
+    """One line of a report's account: ``kind`` (ok, failed, mismatch, problem, removed,
+    added, path, expected, actual, updated) says what it is, for the renderer."""
+
+    kind: str
+    text: str
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1000:.1f} ms"
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _call_summary(call: Any) -> str:
+    """An API call's request in one short line."""
+    request = call.get("request") if isinstance(call, dict) else call
+    text = json.dumps(request or {}, ensure_ascii=False)
+    return text if len(text) <= 160 else text[:157] + "..."
 
 
 class _Activation:
     """Catches the OnActivate the session runs at start (an observer)."""
 
     def __init__(self) -> None:
-        self.result: HookResult | None = None
+        self.event: CallEvent | None = None
 
-    def on_hook_call(self, result: HookResult) -> None:
-        if result.hook == "OnActivate" and self.result is None:
-            self.result = result
+    def on_hook_call(self, event: CallEvent) -> None:
+        if event.hook == "OnActivate" and self.event is None:
+            self.event = event
 
 
 def _plugin_dir(plugin_dir: str | Path | None, plugin_id: str) -> Path:
@@ -176,8 +215,8 @@ def _where(entry: Entry) -> str:
 def _parse_requests(run: list[Entry]) -> list[Message | CassetteError | None]:
     """Each entry's request message (None for nested lines, an error for a bad request)."""
     from mmplug.cassette.format import from_json
-    from mmplug.host.plugin_client import message_class
     from mmplug.protocol.catalog import HOOKS_BY_GO_NAME
+    from mmplug.protocol.messages import message_class
 
     parsed: list[Message | CassetteError | None] = []
     for entry in run:
@@ -213,9 +252,9 @@ class _Replayer:
     def start_spare(self) -> None:
         """Start the plugin's interpreter now (grpc and the SDK imported, waiting to be told
         to run the plugin), while the host sets up the first session."""
-        from mmplug.cassette.target import warm_spare
+        from mmplug.host.warm import spare_for
 
-        self.pool = warm_spare(self.folder, self.python)
+        self.pool = spare_for(self.folder, self.python)
 
     def close(self) -> None:
         if self.pool is not None:
@@ -233,20 +272,22 @@ class _Replayer:
         import threading
         import time
 
-        from mmplug.cassette._session import deterministic_session
         from mmplug.host.affinity import one_cpu
+        from mmplug.host.fresh import deterministic_session
 
         parsed: list[Message | CassetteError | None] = []
         parser = threading.Thread(target=lambda: parsed.extend(_parse_requests(run)),
                                   name="mmplug-replay-parse", daemon=True)
         parser.start()
         activation = _Activation()
+        spawner = None
+        if self.pool is not None:
+            spawner = self._spawn_and_prepare if another_follows else self.pool.spawn
         session = deterministic_session(self.folder, world=self.world, python=self.python,
                                         start_timeout=self.start_timeout,
                                         hook_timeout=self.hook_timeout,
-                                        observers=(activation,), **self.sockets)
-        if self.pool is not None:
-            session.spawner = self._spawn_and_prepare if another_follows else self.pool.spawn
+                                        observers=(activation,), spawner=spawner,
+                                        **self.sockets)
         try:
             with session:
                 parser.join()
@@ -266,7 +307,7 @@ class _Replayer:
 
     def _one(self, session: Session, entry: Entry, request: Message | CassetteError | None,
              activation: _Activation) -> None:
-        from mmplug.cassette._session import rewind
+        from mmplug.host.fresh import rewind
 
         data, report = entry.data, self.report
         if data.get("nested"):
@@ -296,17 +337,17 @@ class _Replayer:
 
     def _fire(self, session: Session, entry: Entry, request: Message,
               activation: _Activation) -> dict[str, Any]:
-        from mmplug.cassette.format import entry_dict, http_body
-        from mmplug.cassette.http import call_http
+        from mmplug.host.events import http_body
         from mmplug.protocol.catalog import HOOKS_BY_GO_NAME
 
         data = entry.data
         plugin_id = data.get("plugin_id") or None
-        if HOOKS_BY_GO_NAME[entry.hook].streaming:
+        spec = HOOKS_BY_GO_NAME[entry.hook]
+        if spec.streaming:
             body = http_body(data.get("http") or {}, "request_body")
-            return call_http(session, request, body, plugin_id=plugin_id, rpc=entry.hook).entry
-        if entry.hook == "OnActivate" and activation.result is not None:
-            result, activation.result = activation.result, None
-            return entry_dict(result, 0, request=data["request"])
-        result = session.fire(entry.hook, request, plugin_id=plugin_id)
-        return entry_dict(result, 0, request=data["request"])
+            return session.call_http(request, body, plugin_id=plugin_id,
+                                     rpc=entry.hook).to_dict()
+        if entry.hook == "OnActivate" and activation.event is not None:
+            event, activation.event = activation.event, None
+            return event.to_dict(request=data["request"])
+        return session.fire(spec, request, plugin_id=plugin_id).to_dict(request=data["request"])

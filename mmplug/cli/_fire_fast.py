@@ -1,8 +1,8 @@
 """A fast path for ``mmplug fire HOOK ...``: parse the command line without typer.
 
 A cold fire is timed against a compiled go-plugin client launching the same plugin, and typer
-(with the pydantic it imports to build a command) costs ~200 ms before the first line of fire
-runs. So ``mmplug fire`` with a hook and options this parser knows goes straight to
+(with what it imports to build a command) takes longer to start than the whole hook call
+(docs/benchmarks.md). So ``mmplug fire`` with a hook and options this parser knows goes straight to
 :func:`mmplug.cli._fire_run.execute`; anything else (``--help``, no hook: the interactive loop,
 an unknown option, a value that does not parse) returns None and typer handles the command line,
 with its usage errors. ``tests/fire/test_fire_fast.py`` keeps this table equal to the options of

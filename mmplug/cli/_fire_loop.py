@@ -26,8 +26,8 @@ from mmplug.errors import MmplugError, UsageError
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from mmplug.cassette.target import FireTarget
-    from mmplug.cli._fire_input import FirePlan
+    from mmplug.fire import FirePlan
+    from mmplug.fire import Target as FireTarget
     from mmplug.protocol.catalog import HookSpec
 
 Ask = Callable[[str, str], str]
@@ -174,7 +174,7 @@ class Picker:
         return self.drafts[spec.go_name]
 
     def build(self, spec: HookSpec, draft: _Draft) -> Any:
-        from mmplug.cli._fire_input import build_request
+        from mmplug.fire import build_request
 
         plan = replace(self.plan, sets=list(draft.edits.values()))
         return build_request(self.target, spec, draft.rest, plan)
@@ -305,16 +305,17 @@ class Picker:
         from rich.text import Text
 
         from mmplug.cli import _render
-        from mmplug.cli._fire_input import send
+        from mmplug.cli._fire_run import document
+        from mmplug.fire import send
 
         edits = ", ".join(draft.edits)
         self.out.print(Text(f"→ firing {spec.go_name}"
                             + (f" with your edits: {edits}" if edits else ""), style="bold"))
-        outcome = send(self.target, spec, request)
-        entry = outcome.entry
+        event = send(self.target, spec, request)
+        shown = document(event)
         if self.fired:  # what loading the plugin gave (warnings, findings) is said once
-            entry = {k: v for k, v in entry.items() if k not in ("warnings", "findings")}
-        _render.print_outcome(self.out, entry)
+            shown = {k: v for k, v in shown.items() if k not in ("warnings", "findings")}
+        _render.print_outcome(self.out, shown)
         self.fired += 1
         return True
 

@@ -1,5 +1,5 @@
 """Start the plugin the moment `mmplug fire` starts, before the host has imported grpc and
-started its API server (about 100 ms), as go-plugin's client starts a plugin at once.
+started its API server, as go-plugin's client starts a plugin at once.
 
 The fast path (:mod:`mmplug.cli._fire_fast`) calls :func:`start` with the options it parsed;
 when it could not parse them, typer handles the command line and nothing is started early.

@@ -1,13 +1,20 @@
 """What ``mmplug fire`` does once its command line is parsed (by typer, or by the fast path in
-:mod:`mmplug.cli._fire_fast`). Imports no typer, so a cold fire does not pay for it."""
+:mod:`mmplug.cli._fire_fast`): read the options into a :class:`~mmplug.fire.FirePlan`, hand it to
+:func:`mmplug.fire.fire`, render the event. Imports no typer, so a cold fire does not pay for it.
+"""
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mmplug.cli._options import HOOK_TIMEOUT_S, START_TIMEOUT_S
+from mmplug.errors import UsageError
+
+if TYPE_CHECKING:
+    from mmplug.fire import FirePlan
+    from mmplug.host.events import CallEvent
 
 
 def execute(
@@ -40,7 +47,6 @@ def execute(
     check_seconds(start_timeout=start_timeout, hook_timeout=hook_timeout)
     transport = check_transport(tcp, private)
     from mmplug._json import clean_text
-    from mmplug.cli import _fire_input as inputs
 
     # words that become text in the request (a word that was not UTF-8 keeps its bytes as
     # surrogates, which no request can carry)
@@ -53,52 +59,129 @@ def execute(
 
         check_cassette_path(record)
     if list_hooks:
-        inputs.list_hooks(Path(args[0]) if args else None)
+        _list_hooks()
         return 0
-    plan = inputs.FirePlan(
-        hook=hook, args=list(args or []), document=inputs.read_document(json_text, file),
+    from mmplug.cli._fire_prefetch import take
+    from mmplug.fire import FirePlan
+
+    plan = FirePlan(
+        hook=hook, args=list(args or []), document=read_document(json_text, file),
         source="--file" if file is not None else "--json", sets=list(sets or []),
-        as_user=as_user, channel=channel, message=message, data=inputs.read_body(data),
-        headers=inputs.parse_headers(headers or []), world=world, python=python,
+        as_user=as_user, channel=channel, message=message, data=read_body(data),
+        headers=parse_headers(headers or []), world=world, python=python,
         start_timeout=start_timeout, hook_timeout=hook_timeout, record=record, local=local,
-        transport=transport, private=private)
+        transport=transport, private=private, early=take())
     if hook is None:
-        inputs.interactive(plan)
+        _interactive(plan)
         return 0
     code = _fire_once(plan, output_format, show_request)
     _quick_exit()
     return code
 
 
+def read_document(json_text: str | None, file: Path | None) -> Any:
+    from mmplug.host.payload_fields import parse_json_text
+
+    if json_text is not None and file is not None:
+        raise UsageError("give the payload with --json or --file, not both")
+    if file is not None:
+        try:
+            return parse_json_text(file.read_text(encoding="utf-8"), f"--file {file}")
+        except OSError as exc:
+            raise UsageError(f"--file: cannot read {file}: {exc.strerror or exc}") from None
+    return None if json_text is None else parse_json_text(json_text, "--json")
+
+
+def read_body(data: str | None) -> bytes | None:
+    """``--data``: the body itself, or with ``@FILE`` the bytes of FILE (``@-``: standard
+    input), as curl reads it."""
+    if data is None:
+        return None
+    if not data.startswith("@"):
+        try:  # bytes of the command line that were not UTF-8 stay as they were given
+            return data.encode("utf-8", "surrogateescape")
+        except UnicodeEncodeError:
+            from mmplug._json import clean_text
+
+            return clean_text(data).encode()
+    name = data[1:]
+    if name == "-":
+        return sys.stdin.buffer.read()
+    try:
+        return Path(name).read_bytes()
+    except OSError as exc:
+        raise UsageError(f"--data: cannot read {name}: {exc.strerror or exc}",
+                         hint="give an existing file after @, or - for standard input") from None
+
+
+def parse_headers(values: list[str]) -> list[tuple[str, str]]:
+    pairs = []
+    for value in values:
+        name, sep, text = value.partition(":")
+        if not sep or not name.strip():
+            raise UsageError(f"--header {value!r}: write it as 'Name: value'")
+        pairs.append((name.strip(), text.strip()))
+    return pairs
+
+
 def _quick_exit() -> None:
     """The process ends next: spare it a last garbage collection of everything imported
-    (grpc, protobuf, the catalog), about 80 ms of a cold fire."""
+    (grpc, protobuf, the catalog), which frees nothing that matters."""
     import gc
 
     gc.freeze()
 
 
-def outcome_json(entry: dict[str, Any]) -> str:
-    """The ``--format json`` document of one fired hook."""
-    import json
+def document(event: CallEvent, where: dict[str, str] | None = None) -> dict[str, Any]:
+    """What ``mmplug fire`` shows of a fired hook: the event's JSON form (a cassette line),
+    ``ok`` first and where it went (``session``) last. ``--format json`` prints it."""
+    data: dict[str, Any] = {"ok": event.ok, **event.to_dict(seq=1)}
+    if where is not None:
+        data["session"] = where
+    return data
 
-    document = {"ok": entry.get("error") is None, **entry}
-    return json.dumps(document, indent=2, ensure_ascii=False)
 
+def _fire_once(plan: FirePlan, output_format: str, show_request: bool) -> int:
+    from mmplug.fire import fire
 
-def _fire_once(plan: Any, output_format: str, show_request: bool) -> int:
-    from mmplug.cli._fire_input import run_plan
-
-    def emit(outcome: Any) -> None:
+    def show(event: CallEvent, where: dict[str, str]) -> None:
+        shown = document(event, where)
         if output_format == "json":
-            sys.stdout.write(outcome_json(outcome.entry) + "\n")
+            import json
+
+            sys.stdout.write(json.dumps(shown, indent=2, ensure_ascii=False) + "\n")
             sys.stdout.flush()
         else:
             from mmplug.cli import _render
             from mmplug.cli._console import output_console
 
-            _render.print_outcome(output_console(), outcome.entry,
-                                  show_request=show_request)
+            _render.print_outcome(output_console(), shown, show_request=show_request)
 
-    outcome = run_plan(plan, emit=emit)
-    return outcome.exit_code
+    event = fire(plan, show)
+    return 0 if event.ok else 1
+
+
+def _list_hooks() -> None:
+    from mmplug.cli._console import output_console
+    from mmplug.cli._render import print_hooks
+    from mmplug.protocol.catalog import HOOKS
+
+    print_hooks(output_console(), [h for h in HOOKS if h.go_name != "Implemented"])
+
+
+def _interactive(plan: FirePlan) -> None:
+    """Pick a hook, edit its fields, fire, see the result; repeat until Ctrl-D or 'q'."""
+    from mmplug.fire import open_target, project_folder
+
+    if not sys.stdin.isatty():
+        if plan.early is not None:
+            plan.early.close()
+        raise UsageError("no HOOK given", hint="name a hook (`mmplug fire --list` lists them), "
+                         "or run on a terminal to pick one interactively")
+    from mmplug.cli._fire_loop import loop
+
+    if len(plan.args) > 1:
+        raise UsageError(f"unexpected argument {plan.args[1]!r}",
+                         hint="without a HOOK, fire takes at most the plugin directory")
+    with open_target(project_folder(plan.args[0] if plan.args else None), plan) as target:
+        loop(target, plan)

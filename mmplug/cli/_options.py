@@ -213,7 +213,8 @@ def modernize(argv: list[str], notices: list[str] | None = None) -> list[str]:
     olds = {old.name: old for old in OLD_SPELLINGS if old.command == command}
     if not olds:
         return argv
-    out, moved, said = list(argv[:start]), [], []
+    out, said = list(argv[:start]), []
+    moved: list[str] = []
     words = iter(argv[start:])
     for word in words:
         if word == "--":
@@ -240,8 +241,9 @@ def modernize(argv: list[str], notices: list[str] | None = None) -> list[str]:
         said.append(_notice(old, name, value))
         if old.new is None:
             continue
-        if old.new == "":
-            moved.append(value)
+        if old.new == "":  # the value moves to the positional arguments
+            if value is not None:
+                moved.append(value)
             continue
         out.append(old.new)
         if value is not None:

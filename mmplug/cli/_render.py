@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from mmplug.cassette.replay import ReplayReport
     from mmplug.check import Finding
     from mmplug.check import Report as CheckReport
+    from mmplug.host.logs import LogRecord
     from mmplug.protocol.catalog import HookSpec
 
 _LEVEL_STYLE = {"trace": "dim", "debug": "dim cyan", "info": "green", "warn": "yellow",
@@ -36,7 +37,7 @@ def _json(value: Any) -> Text:
         text = "\n".join([*lines[:MAX_JSON_LINES], f"... {len(lines) - MAX_JSON_LINES} more "
                           "lines (use --format json for everything)"])
     # rich's JSON highlighter rather than a pygments lexer: the same colours for JSON, without
-    # ~25 ms of imports before a fired hook's result can be shown
+    # pygments' imports before a fired hook's result can be shown
     from rich.highlighter import JSONHighlighter
 
     shown = Text(text)
@@ -68,7 +69,7 @@ def verdict(entry: dict[str, Any]) -> Text:
 
 
 def _http_panel(http: dict[str, Any]) -> Panel:
-    from mmplug.cassette.format import http_body
+    from mmplug.host.events import http_body
 
     body = http_body(http)
     headers = "\n".join(f"{k}: {v}" for k, v in http.get("headers", []))
@@ -138,8 +139,11 @@ def finding_line(finding: dict[str, Any]) -> str:
     """A `mmplug check` finding (as JSON) in the words the session logs it with."""
     from mmplug.check import Finding
 
-    known = {k: str(finding.get(k, "")) for k in ("kind", "subject", "message", "hint", "where")}
-    return Finding(**known).line()
+    def field(key: str) -> str:
+        return str(finding.get(key, ""))
+
+    return Finding(field("kind"), field("subject"), field("message"), field("hint"),
+                   where=field("where")).line()
 
 
 def host_notes(notes: Iterable[dict[str, Any]]) -> Text:
@@ -194,13 +198,6 @@ def print_outcome(console: Console, entry: dict[str, Any], *, show_request: bool
         console.print(Panel(log_lines(logs), title=f"logs ({len(logs)})", title_align="left"))
 
 
-def _call_summary(call: Any) -> str:
-    """An API call's request in one short line."""
-    request = call.get("request") if isinstance(call, dict) else call
-    text = json.dumps(request or {}, ensure_ascii=False)
-    return text if len(text) <= 160 else text[:157] + "..."
-
-
 def print_hooks(console: Console, specs: Iterable[HookSpec], implemented: Iterable[str] = ()
                 ) -> None:
     have = set(implemented)
@@ -215,49 +212,36 @@ def print_hooks(console: Console, specs: Iterable[HookSpec], implemented: Iterab
     console.print(table)
 
 
-def print_report(console: Console, report: ReplayReport) -> None:
-    """A replay report: one line when all matched, else a diff of every mismatch."""
-    from mmplug.cassette.compare import absent
+_REPORT_STYLE = {"ok": "bold green", "failed": "bold red", "problem": "red",
+                 "removed": "red", "added": "green", "path": "bold", "expected": "red",
+                 "actual": "green", "updated": "bold yellow"}
 
-    summary = (f"{report.calls} calls replayed in {_ms(report.duration_s)}"
-               + (f", {report.skipped} nested skipped" if report.skipped else ""))
-    if report.ok:
-        console.print(Text(f"✔ {report.cassette}: {summary}, all match", style="bold green"))
-        return
-    console.print(Text(f"✗ {report.cassette}: {summary}, {len(report.mismatches)} mismatched",
-                       style="bold red"))
-    for m in report.mismatches:
-        body = Text()
-        if m.problem:
-            body.append(m.problem + "\n", style="red")
-        for d in m.differences:
-            expected, actual = d.shown or (d.expected, d.actual)
-            if d.call:  # a whole API call, made in one run only
-                if absent(d.actual):
-                    body.append(f"- {d.label}", style="bold red")
-                    body.append(f" {_call_summary(expected)}  (not made in the replay)\n",
-                                style="red")
-                else:
-                    body.append(f"+ {d.label}", style="bold green")
-                    body.append(f" {_call_summary(actual)}  (new in the replay)\n",
-                                style="green")
-                continue
-            body.append(d.path, style="bold")
-            body.append(f"  ({d.label})\n" if d.label else "\n", style="dim")
-            if not absent(expected):
-                body.append(f"  - {json.dumps(expected, ensure_ascii=False)}\n", style="red")
-            else:
-                body.append("  - (not recorded)\n", style="dim red")
-            if not absent(actual):
-                body.append(f"  + {json.dumps(actual, ensure_ascii=False)}\n", style="green")
-            else:
-                body.append("  + (missing in the replay)\n", style="dim green")
-        body.rstrip()
-        console.print(Panel(body, title=f"line {m.line}: #{m.seq} {m.hook}", title_align="left",
-                            border_style="red"))
-    if report.updated:
-        console.print(Text(f"cassette rewritten with the new results: {report.cassette}",
-                           style="bold yellow"))
+
+def print_report(console: Console, report: ReplayReport) -> None:
+    """A replay report (its words: ``ReplayReport.describe``): one line when all matched, else
+    a panel per mismatched call."""
+    title: str | None = None
+    body = Text()
+
+    def flush() -> None:
+        if title is not None:
+            body.rstrip()
+            console.print(Panel(body, title=title, title_align="left", border_style="red"))
+
+    for line in report.describe():
+        if line.kind == "mismatch":
+            flush()
+            title, body = line.text, Text()
+        elif line.kind in ("ok", "failed", "updated"):
+            flush()
+            title = None
+            console.print(Text(line.text, style=_REPORT_STYLE[line.kind]))
+        else:
+            style = _REPORT_STYLE[line.kind]
+            if line.text.endswith(("(not recorded)", "(missing in the replay)")):
+                style = f"dim {style}"
+            body.append(line.text + "\n", style=style)
+    flush()
 
 
 _SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "note": "dim"}
@@ -296,3 +280,33 @@ def print_check_report(console: Console, report: CheckReport, *, as_json: bool =
     verdict_line = ("✗ works under mmplug but not as shown on a real server"
                     if report.failed else "✔ nothing that works only under mmplug")
     console.print(Text(verdict_line, style="bold red" if report.failed else "bold green"))
+
+
+# -- log records ------------------------------------------------------------------------------
+_LOG_STYLES = {
+    "trace": "dim",
+    "debug": "dim cyan",
+    "info": "green",
+    "warn": "bold yellow",
+    "error": "bold red",
+}
+
+
+def render_log(record: LogRecord) -> Text:
+    """The one place a log record is turned into terminal output (a rich ``Text``)."""
+    local = record.time.astimezone()
+    text = Text()
+    text.append(local.strftime("%H:%M:%S.") + f"{local.microsecond // 1000:03d} ", style="dim")
+    text.append(f"{record.level.upper():<5} ", style=_LOG_STYLES.get(record.level, ""))
+    origin = record.plugin_id or "host"
+    if record.source == "host":
+        origin = f"mmplug:{origin}"
+    elif record.source == "stdout":
+        origin = f"{origin} stdout"
+    text.append(f"[{origin}] ", style="magenta" if record.source != "host" else "blue")
+    text.append(record.message)
+    for key, value in record.fields.items():
+        shown = value if isinstance(value, str) else json.dumps(value, default=str)
+        text.append(f" {key}=", style="cyan")
+        text.append(shown)
+    return text

@@ -74,7 +74,7 @@ def build(
                             platforms=platform or None, pythons=python or None,
                             wheelhouse=wheelhouse, force=force)
     if output_format == "text":
-        from mmplug.bundle.progress import RichReporter
+        from mmplug.cli._bundle_progress import RichReporter
 
         with RichReporter() as reporter:
             options.reporter = reporter

@@ -21,6 +21,7 @@ from mmplug.cli._options import (
     TCP,
     WORLD,
 )
+from mmplug.protocol.names import ENV_DEBUG_LISTEN, ENV_LOG_LEVEL
 
 
 def register(app: typer.Typer) -> None:
@@ -51,7 +52,7 @@ def dev(
     log_level: Annotated[str, LOG_LEVEL.typer()] = "info",
     attach: Annotated[
         Optional[str],  # noqa: UP045
-        typer.Option("--attach", help="Attach to a plugin started with MMPLUG_DEBUG_LISTEN "
+        typer.Option("--attach", help=f"Attach to a plugin started with {ENV_DEBUG_LISTEN} "
                      "at this HOST:PORT instead of launching it."),
     ] = None,
     as_user: Annotated[
@@ -107,13 +108,13 @@ def dev(
         from mmplug.cassette.format import check_cassette_path
 
         check_cassette_path(record)
+    from mmplug.cli._dev_terminal import run_dev
     from mmplug.devloop._memory import tune_for_streaming
     from mmplug.devloop.loop import DevLoop
-    from mmplug.devloop.terminal import run_dev
 
     tune_for_streaming()  # before the fake host's threads start
 
-    env = {"MMPLUG_LOG_LEVEL": "trace"} if level == "trace" else {}  # the SDK stops at debug
+    env = {ENV_LOG_LEVEL: "trace"} if level == "trace" else {}  # the SDK stops at debug
     loop = DevLoop(dirs, port=port, metrics_port=metrics_port, as_user=as_user, attach=attach,
                    warm=not no_warm, store=store, world=world, fresh=fresh, python=python,
                    start_timeout=start_timeout, hook_timeout=hook_timeout, env=env,

@@ -75,8 +75,8 @@ def __getattr__(name: str) -> Any:
 
 def _exit_now(code: int) -> None:
     """End a finished ``mmplug fire`` at once: flush, run the exit handlers, and skip the
-    interpreter's teardown of grpc, protobuf and the catalog (~7 ms of a cold fire). The
-    command's threads are joined by then; grpc's are daemon threads."""
+    interpreter's teardown of grpc, protobuf and the catalog, which frees nothing the system
+    would not. The command's threads are joined by then; grpc's are daemon threads."""
     import atexit
     import os
 
@@ -100,8 +100,8 @@ def run() -> None:
     if argv[:1] == ["fire"]:
         import gc
 
-        # A fire is short and imports ~300 modules: the collector's passes over them cost
-        # ~10 ms and free nothing that matters before the process ends.
+        # A fire is short and imports hundreds of modules: the collector's passes over them
+        # free nothing that matters before the process ends (docs/benchmarks.md).
         gc.disable()
         from mmplug.cli import _fire_fast
 

@@ -63,7 +63,8 @@ def _serve(path: Path, level: str, world: str | None, fresh: bool, store: str | 
     import threading
 
     from mmplug.cli._console import output_console
-    from mmplug.host.logs import LogRecord, level_at_least, render_log
+    from mmplug.cli._render import render_log
+    from mmplug.host.logs import LogRecord, level_at_least
     from mmplug.host.session import STOP_FAULT, Session
 
     console = output_console(soft_wrap=True)

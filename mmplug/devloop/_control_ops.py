@@ -10,14 +10,14 @@ if TYPE_CHECKING:
 
 def handlers(loop: DevLoop) -> dict[str, Any]:
     def fire(request: dict[str, Any]) -> Any:
-        from mmplug.devloop._wire import message_from_json, result_to_json
+        from mmplug.host.events import decode_message
 
-        message = message_from_json(request.get("request"))
+        message = decode_message(request.get("request"), None)
         limit = request.get("hook_timeout")
-        result = loop.fire(str(request["hook"]), message, request.get("plugin_id"),
-                           hook_timeout=float(limit) if limit else None,
-                           **dict(request.get("fields") or {}))
-        return result_to_json(result, raw=bool(request.get("binary")))
+        event = loop.fire(str(request["hook"]), message, request.get("plugin_id"),
+                          hook_timeout=float(limit) if limit else None,
+                          **dict(request.get("fields") or {}))
+        return event.to_dict("bytes" if request.get("binary") else "b64")
 
     def status(_request: dict[str, Any]) -> Any:
         return {

@@ -1,38 +1,38 @@
-"""One HTTP request <-> one ServeHTTP (or ServeMetrics) gRPC stream, on the front door's loop."""
+"""One HTTP request <-> one ServeHTTP (or ServeMetrics) gRPC stream, on the front door's loop.
+
+The HTTP side (aiohttp: waiting for a reloaded plugin, retrying, relaying the answer as it
+streams) is here; the gRPC side is the host's ServeHTTP client
+(:class:`mmplug.host.hooks_client.HttpStreams`) and the mapping rules are the codec's
+(:mod:`mmplug.host.http_codec`)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from mmplug.devloop._http_map import (
+from mmplug.host.hooks_client import END, FAILED, RETRY, HttpStreams, StreamBroken
+from mmplug.host.http_codec import (
     ACTING_USER_HEADER,
     plugin_headers,
+    request_init,
     response_headers,
     response_status,
     sniff_content_type,
     split_plugin_path,
 )
-from mmplug.sdk._http import chunk_parser, encode_body_chunk, serialize_response
+from mmplug.protocol.messages import message_class
 
 if TYPE_CHECKING:
     from aiohttp import web
 
-    from mmplug.devloop.frontdoor import ActingUser, Exchange, Resolver, Route
+    from mmplug.devloop.frontdoor import ActingUser, OnExchange, Resolver, Route
 
-BODY_CHUNK = 64 * 1024
-MAX_MESSAGE = 2**31 - 1
-RECEIVE_WINDOW = 2 * 1024 * 1024
 RELOAD_WAIT = 10.0  # how long a request waits for a plugin that is being (re)started
 READY_SLICE_S = 0.1
 POLL_S = 0.005
-
-
-class _Failed(Exception):
-    """The plugin's stream broke after the response started: drop the client connection."""
 
 
 class _Trace:
@@ -51,7 +51,7 @@ class Bridge:
     """Forwards requests to plugins; keeps one grpc.aio channel per plugin process."""
 
     def __init__(self, resolve: Resolver, acting_user: ActingUser,
-                 on_exchange: Callable[[Exchange], None],
+                 on_exchange: OnExchange,
                  waiting: Callable[[str], bool] = lambda plugin_id: False,
                  pages: Callable[[str], tuple[str, str] | None] | None = None) -> None:
         self.resolve = resolve
@@ -60,13 +60,10 @@ class Bridge:
         self.on_exchange = on_exchange
         self.pages = pages  # the front door's own pages: path -> (content type, text)
         self.active = 0
-        self._channels: dict[str, Any] = {}  # plugin id -> ((target, generation), channel)
+        self.streams = HttpStreams()
 
     async def close(self) -> None:
-        channels = list(self._channels.values())
-        self._channels.clear()
-        for _target, channel in channels:
-            await channel.close(grace=None)
+        await self.streams.close()
 
     async def serve(self, request: web.BaseRequest) -> web.StreamResponse:
         return await self._handle(request, "ServeHTTP")
@@ -74,30 +71,8 @@ class Bridge:
     async def metrics(self, request: web.BaseRequest) -> web.StreamResponse:
         return await self._handle(request, "ServeMetrics")
 
-    async def _channel(self, route: Route) -> Any:
-        import grpc
-
-        key = (route.target, route.generation)
-        known = self._channels.get(route.plugin_id)
-        if known is not None and known[0] == key:
-            return known[1]
-        if known is not None:  # the plugin was reloaded: its old process is gone
-            await known[1].close(grace=None)
-        channel = grpc.aio.insecure_channel(route.target, options=[
-            # a reloaded plugin may reuse the old port: do not inherit the old connection's
-            # reconnect backoff from grpc's global subchannel pool
-            ("grpc.use_local_subchannel_pool", 1),
-            # a fixed 2 MiB receive window: full speed for 1 MiB response messages, while
-            # BDP probing would let a fast plugin park tens of MiB of a download in the host
-            ("grpc.http2.bdp_probe", 0),
-            ("grpc.http2.lookahead_bytes", RECEIVE_WINDOW),
-            ("grpc.max_send_message_length", MAX_MESSAGE),
-            ("grpc.max_receive_message_length", MAX_MESSAGE),
-        ])
-        self._channels[route.plugin_id] = (key, channel)
-        return channel
-
     async def _handle(self, request: web.BaseRequest, rpc: str) -> web.StreamResponse:
+        began = time.time()
         started = time.perf_counter()
         status, error = 0, None
         target = split_plugin_path(request.path, metrics=rpc == "ServeMetrics")
@@ -108,7 +83,7 @@ class Bridge:
             response = await self._forward(request, rpc, trace)
             status = response.status
             return response
-        except _Failed as exc:
+        except StreamBroken as exc:
             error = f"the plugin's answer broke off: {exc}"
             if not trace.status:  # nothing sent yet: the client gets the server's 502
                 status = 502
@@ -123,16 +98,25 @@ class Bridge:
             raise
         finally:
             self.active -= 1
-            self._report(plugin_id, rpc, request, status, started, error, trace)
+            self._report(plugin_id, rpc, request, status, (began, started), error, trace)
 
     def _report(self, plugin_id: str, rpc: str, request: web.BaseRequest, status: int,
-                started: float, error: str | None, trace: _Trace) -> None:
-        from mmplug.devloop.frontdoor import Exchange
+                started: tuple[float, float], error: str | None, trace: _Trace) -> None:
+        """The request as one call event (what the plugin was sent, or a request line of the
+        method and path when it was sent nothing) for the access log and the recorders."""
+        from mmplug.host.events import FRONT_DOOR, CallEvent, http_request
 
         with contextlib.suppress(Exception):
-            self.on_exchange(Exchange(plugin_id, request.method, request.path_qs, status,
-                                      time.perf_counter() - started, error, rpc,
-                                      trace.init, trace.user))
+            init = trace.init
+            if init is None:
+                init = message_class("ServeHTTPRequestInit")()
+                init.method = request.method  # type: ignore[attr-defined]
+                init.request_uri = request.path_qs  # type: ignore[attr-defined]
+            event = CallEvent(rpc, plugin_id, http_request(init), error=error,
+                              duration_s=time.perf_counter() - started[1],
+                              started_at=started[0], origin=FRONT_DOOR, user=trace.user,
+                              status=status)
+            self.on_exchange(event, trace.init is not None)
 
     async def _forward(self, request: web.BaseRequest, rpc: str,
                        trace: _Trace) -> web.StreamResponse:
@@ -166,7 +150,8 @@ class Bridge:
             route = await self._route(target.plugin_id, deadline, stale)
             if route is None or rpc not in route.implemented:
                 return _text(404, "Not Found")
-            channel = await self._channel(route)
+            channel = await self.streams.channel(route.plugin_id, route.target,
+                                                 route.generation)
             if not await self._ready(channel, route, deadline):
                 if time.monotonic() < deadline:
                     stale = route
@@ -174,25 +159,21 @@ class Bridge:
                 return _text(503, "Service Unavailable")
             init = _init(request, target.path, user_id)
             trace.init = init  # what the plugin was sent, for the observers
-            call = channel.stream_stream(
-                f"/mattermost.pluginapi.v1.PluginHooks/{rpc}",
-                request_serializer=serialize_response,
-                response_deserializer=chunk_parser(_response_class().FromString),
-            )()
+            call = self.streams.open(channel, rpc)
             # The body is written by a task of its own, not handed to grpc as the request
             # iterator: a plugin may answer (a 401 to an upload) without reading the body, and
             # grpc.aio fails the whole call, answer included, when its iterator cannot write.
-            sending = asyncio.ensure_future(_send(call, init, body))
+            sending = asyncio.ensure_future(self.streams.send(call, init, body.read))
             try:
-                first = await _first(call)
-                if first is _RETRY:
+                first = await self.streams.first(call)
+                if first is RETRY:
                     if not body.started and self._replaced(route, deadline):
                         stale = route
                         continue
                     return _text(502, "Bad Gateway")
-                if isinstance(first, web.StreamResponse):
-                    return first
-                return await _relay(request, call, first, trace)
+                if first is FAILED:
+                    return _text(502, "Bad Gateway")
+                return await _relay(request, self.streams, call, first, trace)
             finally:
                 call.cancel()  # no-op when done; stops the plugin's side when we leave early
                 sending.cancel()
@@ -219,12 +200,10 @@ class Bridge:
     async def _ready(self, channel: Any, route: Route, deadline: float) -> bool:
         """Whether the channel connects; gives up early when the plugin's route changes."""
         while time.monotonic() < deadline:
-            try:
-                await asyncio.wait_for(channel.channel_ready(), READY_SLICE_S)
+            if await self.streams.ready(channel, READY_SLICE_S):
                 return True
-            except asyncio.TimeoutError:
-                if self.resolve(route.plugin_id) != route:
-                    return False
+            if self.resolve(route.plugin_id) != route:
+                return False
         return False
 
 
@@ -247,26 +226,8 @@ class _Body:
         return chunk
 
 
-_RETRY = object()
-
-
-async def _first(call: Any) -> Any:
-    """The first response message, or the error response the server would send."""
-    import grpc
-
-    try:
-        first = await call.read()
-    except grpc.aio.AioRpcError as exc:
-        if exc.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED):
-            return _RETRY  # the process went away: a reload (retry) or a crash (502)
-        return _text(502, "Bad Gateway")
-    if first is grpc.aio.EOF:
-        return _text(502, "Bad Gateway")
-    return first
-
-
-async def _relay(request: web.BaseRequest, call: Any, first: Any, trace: _Trace
-                 ) -> web.StreamResponse:
+async def _relay(request: web.BaseRequest, streams: HttpStreams, call: Any, first: Any,
+                 trace: _Trace) -> web.StreamResponse:
     from aiohttp import web
 
     response = web.StreamResponse(status=response_status(first.init.status_code))
@@ -279,7 +240,7 @@ async def _relay(request: web.BaseRequest, call: Any, first: Any, trace: _Trace
     pending = [first]
     if "Content-Type" not in response.headers:
         # as Go's net/http: the headers go out with the first body bytes, typed by sniffing
-        pending += await _until_body(call, first)
+        pending += await _until_body(streams, call, first)
         data = next((chunk for chunk in map(_chunk, pending) if chunk), b"")
         if data:
             response.headers["Content-Type"] = sniff_content_type(bytes(data[:512]))
@@ -295,7 +256,7 @@ async def _relay(request: web.BaseRequest, call: Any, first: Any, trace: _Trace
             await response.write(data)
     message = pending[-1]
     while not _complete(message):
-        message = await _next(call)
+        message = await streams.next(call)
         data = _chunk(message)
         if data:
             await response.write(data)
@@ -303,96 +264,40 @@ async def _relay(request: web.BaseRequest, call: Any, first: Any, trace: _Trace
     return response
 
 
-async def _until_body(call: Any, message: Any) -> list[Any]:
+async def _until_body(streams: HttpStreams, call: Any, message: Any) -> list[Any]:
     """Messages up to the first with body bytes, a flush, or the end."""
     read = []
     while not (_complete(message) or message.body_chunk or message.flush):
-        message = await _next(call)
+        message = await streams.next(call)
         read.append(message)
     return read
 
 
-_END = object()
-
-
 def _complete(message: Any) -> bool:
-    return message is _END or bool(message.body_complete)
+    return message is END or bool(message.body_complete)
 
 
 def _chunk(message: Any) -> bytes | memoryview:
-    if message is _END:
+    if message is END:
         return b""
     chunk = message.body_chunk
     return chunk if isinstance(chunk, memoryview) else bytes(chunk)
 
 
-async def _next(call: Any) -> Any:
-    """The next response message (``_END`` at the stream's end); a broken stream raises."""
-    import grpc
-
-    try:
-        message = await call.read()
-    except grpc.aio.AioRpcError as exc:
-        raise _Failed(f"{exc.code().name}: {exc.details()}") from None
-    return _END if message is grpc.aio.EOF else message
-
-
-async def _send(call: Any, init: Any, body: _Body) -> None:
-    """Write the request to the plugin's stream. When the plugin has finished its answer before
-    reading the whole body, the write fails and the rest of the body is not needed; when the
-    client's body fails (it went away), the plugin's stream is cancelled."""
-    import grpc
-
-    try:
-        async for message in _requests(init, body):
-            await call.write(message)
-        await call.done_writing()
-    except (grpc.aio.AioRpcError, asyncio.InvalidStateError):
-        return  # the call is over: the plugin answered already, or it went away
-    except asyncio.CancelledError:
-        raise
-    except Exception:  # the client's body broke off: the plugin must not wait for the rest
-        call.cancel()
-
-
-async def _requests(init: Any, body: _Body) -> AsyncIterator[Any]:
-    """ServeHTTPRequest messages: init with the first chunk, then chunks (encoded here, see
-    ``encode_body_chunk``), then complete."""
-    cls = _request_class()
-    pending_init: Any = init
-    while True:
-        chunk = await body.read(BODY_CHUNK)
-        if not chunk:
-            break
-        if pending_init is None:
-            yield encode_body_chunk(chunk)
-            continue
-        yield cls(init=pending_init, body_chunk=chunk)
-        pending_init = None
-    yield cls(init=pending_init, body_complete=True)
-
-
 def _init(request: web.BaseRequest, path: str, user_id: str | None) -> Any:
+    """The request as the plugin sees it (the codec's one builder)."""
     from mmplug.host.ids import random_id
-    from mmplug.host.plugin_client import message_class
 
-    major, minor = request.version.major, request.version.minor
     url = path + (f"?{request.query_string}" if request.query_string else "")
-    header_cls = message_class("HTTPHeader")
-    headers = [header_cls(key=k, values=v)
-               for k, v in plugin_headers(request.headers.items(), user_id)]
-    init: Any = message_class("ServeHTTPRequestInit")(
-        method=request.method, url=url, proto=f"HTTP/{major}.{minor}",
-        proto_major=major, proto_minor=minor, headers=headers,
-        host=request.host, remote_addr=_remote(request), request_uri=request.path_qs,
+    pairs = [(key, value) for key, values in plugin_headers(request.headers.items(), user_id)
+             for value in values]
+    return request_init(
+        request.method, url, pairs, host=request.host, remote_addr=_remote(request),
+        proto=(request.version.major, request.version.minor), request_uri=request.path_qs,
         content_length=request.content_length if request.content_length is not None else -1,
-    )
-    context = init.plugin_context
-    context.request_id = random_id()
-    context.ip_address = request.remote or "127.0.0.1"
-    context.accept_language = request.headers.get("Accept-Language", "")
-    context.user_agent = request.headers.get("User-Agent", "")
-    return init
+        context={"request_id": random_id(), "ip_address": request.remote or "127.0.0.1",
+                 "accept_language": request.headers.get("Accept-Language", ""),
+                 "user_agent": request.headers.get("User-Agent", "")})
 
 
 def _remote(request: web.BaseRequest) -> str:
@@ -413,15 +318,3 @@ def _drop(request: web.BaseRequest) -> None:
     transport = request.transport
     if transport is not None:
         transport.abort()
-
-
-def _request_class() -> Any:
-    from mmplug.host.plugin_client import message_class
-
-    return message_class("ServeHTTPRequest")
-
-
-def _response_class() -> Any:
-    from mmplug.host.plugin_client import message_class
-
-    return message_class("ServeHTTPResponse")

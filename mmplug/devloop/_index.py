@@ -20,8 +20,9 @@ from pathlib import Path
 
 from mmplug.devloop.watch import IGNORED_DIRS, is_virtualenv
 
-ROUTE_METHODS = {"get": ("GET",), "post": ("POST",), "put": ("PUT",), "patch": ("PATCH",),
-                 "delete": ("DELETE",), "head": ("HEAD",), "options": ("OPTIONS",)}
+ROUTE_METHODS: dict[str, tuple[str, ...]] = {
+    "get": ("GET",), "post": ("POST",), "put": ("PUT",), "patch": ("PATCH",),
+    "delete": ("DELETE",), "head": ("HEAD",), "options": ("OPTIONS",)}
 ROUTE_ANY = ("route", "api_route", "api")
 MAX_FILES = 200
 MAX_BYTES = 512 * 1024

@@ -10,36 +10,32 @@ threads and is joined when the dev loop closes, so nothing outlives it.
 from __future__ import annotations
 
 import threading
-from typing import Any
+from typing import TYPE_CHECKING
 
-SHUTDOWN_RPC = "/plugin.GRPCController/Shutdown"
+if TYPE_CHECKING:
+    from mmplug.host.launcher import PluginProcess
+
 
 
 class Reaper:
-    """Stops plugin processes: Shutdown now, wait for the exit in the background."""
+    """Stops plugin processes: Shutdown now, wait for the exit in the background. Its
+    :meth:`stop` is the session's ``stopper`` (see :class:`~mmplug.host.session.Session`)."""
 
     def __init__(self, grace: float = 2.0) -> None:
         self.grace = grace
         self._threads: set[threading.Thread] = set()
         self._lock = threading.Lock()
 
-    def stop(self, process: Any, grace: float | None = None) -> str | None:
-        """A drop-in for ``PluginProcess.stop``: same answer, but returns before the exit."""
-        import grpc
-
+    def stop(self, process: PluginProcess, grace: float | None = None) -> str | None:
+        """As ``PluginProcess.stop`` (same answer), but returns before the exit."""
         limit = self.grace if grace is None else grace
-        channel = process.channel
-        if channel is None or process.exit_code() is not None:
+        if process.channel is None or process.exit_code() is not None:
             process.kill()
             return None
-        shutdown = channel.unary_unary(SHUTDOWN_RPC, request_serializer=lambda _: b"",
-                                       response_deserializer=lambda data: data)
-        try:
-            shutdown(None, timeout=limit)
-        except grpc.RpcError as exc:
-            if isinstance(exc, grpc.Call) and exc.code() == grpc.StatusCode.UNIMPLEMENTED:
-                process.kill()
-                return "no-controller"
+        problem = process.shutdown(limit)
+        if problem is not None:
+            process.kill()
+            return problem
         thread = threading.Thread(target=self._reap, args=(process, limit), daemon=True,
                                   name=f"mmplug-reap-{process.pid}")
         with self._lock:
@@ -47,7 +43,7 @@ class Reaper:
         thread.start()
         return None
 
-    def _reap(self, process: Any, grace: float) -> None:
+    def _reap(self, process: PluginProcess, grace: float) -> None:
         try:
             process.exit_code(wait=grace)
             process.kill()

@@ -19,7 +19,9 @@ Clients use :func:`connect`::
         with client:
             result = client.fire("MessageWillBePosted", post={"message": "hi"})
 
-``fire`` returns the same :class:`~mmplug.host.session.HookResult` a local Session would.
+``fire`` returns the call's :class:`~mmplug.host.events.CallEvent`, as a local Session does; it
+travels as the event's one serialization (:meth:`~mmplug.host.events.CallEvent.to_dict`, a
+cassette line) with the messages as their serialized bytes (base64 in JSON lines).
 """
 
 from __future__ import annotations
@@ -37,19 +39,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mmplug.devloop._wire import (
-    error_from_json,
-    error_to_json,
-    message_to_json,
-    result_from_json,
-)
 from mmplug.errors import MmplugError, UsageError
 from mmplug.host import STATE_DIR
 
 if TYPE_CHECKING:
     from google.protobuf.message import Message
 
-    from mmplug.host.session import HookResult
+    from mmplug.host.events import CallEvent
 
 SOCKET_NAME = "dev.sock"
 POINTER_NAME = "dev.json"
@@ -307,12 +303,15 @@ class ControlClient:
         return answer.get("result")
 
     def fire(self, hook: str, request: Message | None = None, plugin_id: str | None = None,
-             hook_timeout: float | None = None, **fields: Any) -> HookResult:
+             hook_timeout: float | None = None, **fields: Any) -> CallEvent:
         """Fire ``hook`` in the live session; same arguments and result as ``Session.fire``
         (``hook_timeout``: the caller's deadline; the session's own holds too)."""
-        data = self.request("fire", hook=hook, request=message_to_json(request, self.binary),
+        from mmplug.host.events import CallEvent, encode_message
+
+        data = self.request("fire", hook=hook,
+                            request=encode_message(request, "bytes" if self.binary else "b64"),
                             plugin_id=plugin_id, fields=fields, hook_timeout=hook_timeout)
-        return result_from_json(data)
+        return CallEvent.from_dict(data)
 
     def status(self) -> dict[str, Any]:
         return dict(self.request("status"))
@@ -344,3 +343,22 @@ def connect(project_dir: str | Path = ".", timeout: float = 5.0) -> ControlClien
         return None
     sock.settimeout(None)
     return ControlClient(sock, info)
+
+
+def error_to_json(error: MmplugError) -> dict[str, Any]:
+    return {"type": type(error).__name__, "message": error.message, "hint": error.hint,
+            "details": getattr(error, "details", "")}
+
+
+def error_from_json(data: dict[str, Any]) -> MmplugError:
+    from mmplug import errors
+
+    cls = getattr(errors, str(data.get("type", "")), None)
+    if not (isinstance(cls, type) and issubclass(cls, errors.MmplugError)):
+        cls = errors.MmplugError
+    message = str(data.get("message") or "error")
+    hint, details = str(data.get("hint") or ""), str(data.get("details") or "")
+    try:
+        return cls(message, hint=hint, details=details)
+    except TypeError:
+        return errors.MmplugError(message, hint=hint, details=details)

@@ -38,13 +38,13 @@ def openings(loop: DevLoop) -> list[Opening]:
             found.append(Opening("the metrics listener", door.metrics_url,
                                  "leave out --metrics-port to close it"))
     explorer = getattr(loop, "explorer", None)
-    if explorer is not None and getattr(explorer, "port", 0):
+    if explorer is not None and getattr(explorer, "port", None):
         found.append(Opening("the Plugin Explorer", explorer.url,
                              "every request needs its random token; --no-explorer closes it"))
     session = loop.session
     if session is None:
         return found
-    api_target = getattr(session, "api_target", None)
+    api_target = loop.api_target
     if loop.attach is not None:
         found.append(Opening("the attached plugin's debug listener", loop.attach,
                              "MMPLUG_DEBUG_LISTEN, started by you; it binds loopback"))

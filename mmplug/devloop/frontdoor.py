@@ -21,9 +21,12 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mmplug.errors import UsageError
+
+if TYPE_CHECKING:
+    from mmplug.host.events import CallEvent
 
 DEFAULT_PORT = 8065
 DEFAULT_METRICS_PORT = 8067
@@ -40,22 +43,10 @@ class Route:
     generation: int = 0  # changes with every plugin process (a reload may reuse the address)
 
 
-@dataclass(frozen=True)
-class Exchange:
-    """One request through the front door, for the status line and the log."""
-
-    plugin_id: str
-    method: str
-    path: str
-    status: int
-    duration_s: float
-    error: str | None = None
-    rpc: str = "ServeHTTP"
-    request: Any = None  # the ServeHTTPRequestInit sent to the plugin (None: it got nothing)
-    user: str = ""  # who the request was made as: a username, or "anonymous"
-
-
 Resolver = Callable[[str], "Route | None"]
+# Told of every request, as the call's event (origin FRONT_DOOR; the status the client was
+# sent, the acting user, the error) and whether the plugin was sent the request at all.
+OnExchange = Callable[["CallEvent", bool], None]
 # The user a request is made as, from its X-Mmplug-User header (None: the header is absent):
 # (user id or None for anonymous, the name the access log shows). Raises MmplugError for a
 # user the store does not know.
@@ -77,7 +68,7 @@ class FrontDoor:
         port: int = DEFAULT_PORT,
         metrics_port: int | None = None,
         acting_user: ActingUser = _anonymous,
-        on_exchange: Callable[[Exchange], None] = lambda exchange: None,
+        on_exchange: OnExchange = lambda event, delivered: None,
         waiting: Callable[[str], bool] = lambda plugin_id: False,
         pages: Callable[[str], tuple[str, str] | None] | None = None,
     ) -> None:

@@ -8,7 +8,8 @@ the front door and the control channel. Everything it starts it stops in :meth:`
 Observers get, on top of the session's ``on_log``/``on_hook_call``/...: ``on_session(session)``
 before it starts, ``on_status()`` when a plugin's status changes, ``on_reloading(plugin_id,
 why)``, ``on_reload(plugin_id, Reload)``, ``on_problem(plugin_id, text)`` and
-``on_exchange(Exchange)`` per front door request.
+``on_exchange(CallEvent)`` per front door request (the event of the request, origin
+``FRONT_DOOR``; the session's observers hear of those the plugin was sent as hook calls).
 """
 
 from __future__ import annotations
@@ -31,10 +32,11 @@ from mmplug.errors import MmplugError, UsageError
 from mmplug.host.faults import report
 
 if TYPE_CHECKING:
-    from mmplug.devloop._session import DevSession
-    from mmplug.devloop.frontdoor import Exchange, FrontDoor, Route
+    from mmplug.devloop.attach import Attachment
+    from mmplug.devloop.frontdoor import FrontDoor, Route
     from mmplug.devloop.watch import Save
-    from mmplug.host.session import HookResult, PluginHandle
+    from mmplug.host.events import CallEvent
+    from mmplug.host.session import PluginHandle, Session
 
 
 class DevLoop:
@@ -67,7 +69,7 @@ class DevLoop:
         self.attach = attach
         self.ignore = ignore  # files we write into the project (a cassette): not saves
         self.session_args = session_args
-        self.session: DevSession | None = None
+        self.session: Session | None = None
         self.front_door: FrontDoor | None = None
         self.status: dict[str, PluginStatus] = {}
         self.start_errors: dict[str, MmplugError] = {}
@@ -85,6 +87,7 @@ class DevLoop:
         self._acting: dict[str, tuple[str | None, str]] = {}  # X-Mmplug-User values seen
         self.pool: Any = None
         self.reaper: Reaper | None = None
+        self.attachment: Attachment | None = None
 
     # -- lifecycle ----------------------------------------------------------------------------
     def __enter__(self) -> DevLoop:
@@ -103,22 +106,37 @@ class DevLoop:
             raise
 
     def _start_session(self) -> None:
-        from mmplug.devloop._session import DevSession
+        """The session, composed for the dev loop: plugins that fail to start are shown and
+        reloaded on the next save (``keep_going``); old processes exit in the background (the
+        reaper); reloads start from warm spares; an attached plugin is reached through relays
+        and keeps its PluginAPI server for the whole run."""
+        from mmplug.host.session import Session
 
         if self.options["explorer"] and self.explorer is None:  # its capture sees OnActivate
             from mmplug.explorer.server import Explorer
 
             self.explorer = Explorer.for_loop(self, self.explorer_port)
 
-        session = DevSession(self.plugin_dirs, attach=self.attach, **self.session_args)
-        self.session = session
+        if self.attach is not None and self.session_args.get("private"):
+            raise UsageError("--private cannot be used with --attach: a plugin started by hand "
+                             "(MMPLUG_DEBUG_LISTEN) serves on TCP and finds the PluginAPI on "
+                             "TCP", hint="drop --private while you debug (docs/security.md)")
         self.reaper = Reaper()
-        session.reaper = self.reaper
-        if self.options["warm"] and self.attach is None:
-            from mmplug.devloop.warm import WarmPool
+        spawner: Any = None
+        stopper: Any = self.reaper.stop
+        if self.attach is not None:
+            from mmplug.devloop.attach import Attachment
+
+            self.attachment = Attachment(self.attach, on_problem=self._attach_problem)
+            spawner, stopper = self.attachment, self.attachment.stop
+        elif self.options["warm"]:
+            from mmplug.host.warm import WarmPool
 
             self.pool = WarmPool()
-            session.spawner = self.pool.spawn
+            spawner = self.pool.spawn
+        session = Session(self.plugin_dirs, spawner=spawner, stopper=stopper, keep_going=True,
+                          lasting_api=self.attach is not None, **self.session_args)
+        self.session = session
         for observer in self._observers:
             session.add_observer(observer)
         self._notify("on_session", session)  # before start: recorders see OnActivate
@@ -185,15 +203,18 @@ class DevLoop:
                 explorer.stop()
             except Exception as exc:
                 self._notify("on_problem", "", f"closing the explorer: {exc}")
-        spawner = getattr(self.session, "attach_spawner", None)
-        if spawner is not None:
-            spawner.cancel()  # a reattach waiting for the plugin gives up at once
+        if self.attachment is not None:
+            self.attachment.cancel()  # a reattach waiting for the plugin gives up at once
         for thread in self._threads:
             thread.join(10.0)
         self._threads.clear()
         with self._lock:
             if self.session is not None:
+                if self.attachment is None:
+                    self.session.stopper = None  # the last stop waits for the exit (go-plugin)
                 self.session.close()
+        if self.attachment is not None:
+            self.attachment.close()
         if explorer is not None:  # the trace keeps OnDeactivate too
             explorer.close()
         if self.reaper is not None:
@@ -262,11 +283,9 @@ class DevLoop:
         """The attached plugin is not (or no longer) there: keep waiting for it."""
         from mmplug.devloop.attach import start_command
 
-        session = self._session()
         if self.status[plugin_id].state != "waiting":
-            api = getattr(session, "api_target", None)
             text = (f"waiting for the plugin at {self.attach}; start it with: "
-                    f"{start_command(str(self.attach), api)}")
+                    f"{start_command(str(self.attach), self.api_target)}")
             self._set(plugin_id, state="waiting", pid=0, problem=text)
             self._notify("on_problem", "", text)
         if not self._stopping.wait(ATTACH_RETRY_S):
@@ -275,7 +294,7 @@ class DevLoop:
     def _prepare_spare(self, handle: PluginHandle) -> None:
         if self.pool is None or self._stopping.is_set():
             return
-        from mmplug.host.launcher import find_python, plugin_env
+        from mmplug.host._child_env import find_python, plugin_env
 
         session = self._session()
         python = find_python(handle.manifest.plugin_dir, session.python)
@@ -374,7 +393,7 @@ class DevLoop:
 
     # -- hooks and HTTP -----------------------------------------------------------------------
     def fire(self, hook: str, request: Any = None, plugin_id: str | None = None,
-             hook_timeout: float | None = None, **fields: Any) -> HookResult:
+             hook_timeout: float | None = None, **fields: Any) -> CallEvent:
         """Fire a hook into the session (``mmplug fire`` into dev). ``hook_timeout``, the
         caller's deadline, holds as well as the session's: the shorter one applies. A hook
         that does not answer in time leaves the plugin ``stuck``, said on the screen and in
@@ -460,10 +479,10 @@ class DevLoop:
             return None if text is None else ("text/plain", text)
         return None
 
-    def _on_exchange(self, exchange: Exchange) -> None:
-        self._notify("on_exchange", exchange)
-        if exchange.request is not None and self.session is not None:
-            self.session.notify_http(exchange)  # recorders see front door requests too
+    def _on_exchange(self, event: CallEvent, delivered: bool) -> None:
+        self._notify("on_exchange", event)
+        if delivered and self.session is not None:
+            self.session.report_call(event)  # recorders see front door requests too
 
     # -- control channel ----------------------------------------------------------------------
     def _control_handlers(self) -> dict[str, Any]:
@@ -475,13 +494,24 @@ class DevLoop:
         info: dict[str, Any] = {
             "plugins": list(self.status), "directories": [str(d) for d in self.plugin_dirs],
             "front_door": self.front_door.url if self.front_door else None}
-        api = getattr(self.session, "api_target", None)
+        api = self.api_target
         if self.attach is not None and api:  # where an attached plugin finds the PluginAPI
             info["api_targets"] = {plugin_id: api for plugin_id in self.status}
         return info
 
+    @property
+    def api_target(self) -> str | None:
+        """Where an attached plugin finds the PluginAPI (None when not attached)."""
+        return self.attachment.api_target if self.attachment is not None else None
+
+    def _attach_problem(self, error: MmplugError) -> None:
+        if self.session is not None:
+            from mmplug.host.logs import host_record
+
+            self.session.emit_log(host_record("", "warn", error.message, hint=error.hint))
+
     # -- helpers ------------------------------------------------------------------------------
-    def _session(self) -> DevSession:
+    def _session(self) -> Session:
         if self.session is None:
             raise MmplugError("the dev loop is not running")
         return self.session

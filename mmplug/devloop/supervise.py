@@ -9,7 +9,10 @@ from __future__ import annotations
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from mmplug.host.session import PluginHandle
 
 CRASH_LIMIT = 3
 CRASH_WINDOW_S = 60.0
@@ -46,8 +49,8 @@ class CrashPolicy:
         return len(self.crashes)
 
 
-def check_handle(handle: Any, check_health: bool) -> str | None:
-    """What is wrong with a running plugin (a PluginHandle), or None."""
+def check_handle(handle: PluginHandle, check_health: bool) -> str | None:
+    """What is wrong with a running plugin, or None."""
     client = handle.client
     if handle.state == "crashed" or client is None:
         return "the plugin crashed"
@@ -57,21 +60,6 @@ def check_handle(handle: Any, check_health: bool) -> str | None:
 
         return f"the plugin process {describe_exit(code)}"
     if check_health:
-        return health_check(client.process.channel)
-    return None
-
-
-def health_check(channel: object, timeout: float = HEALTH_TIMEOUT_S) -> str | None:
-    """go-plugin's health check on a plugin channel: None when serving, else the problem."""
-    import grpc
-    from grpc_health.v1 import health_pb2, health_pb2_grpc
-
-    stub = health_pb2_grpc.HealthStub(channel)
-    try:
-        answer = stub.Check(health_pb2.HealthCheckRequest(service="plugin"), timeout=timeout)
-    except grpc.RpcError as exc:
-        code = exc.code() if isinstance(exc, grpc.Call) else None
-        return f"health check failed: {code.name if code else exc}"
-    if answer.status != health_pb2.HealthCheckResponse.SERVING:
-        return f"health check: {health_pb2.HealthCheckResponse.ServingStatus.Name(answer.status)}"
+        problem = client.process.health(HEALTH_TIMEOUT_S)
+        return None if problem is None else problem.describe()
     return None

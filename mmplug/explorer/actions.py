@@ -28,7 +28,7 @@ class ActionError(MmplugError):
 
     def __init__(self, message: str, *, status: int = 400, hint: str | None = None,
                  error_id: str = "") -> None:
-        super().__init__(message, hint=hint)
+        super().__init__(message, hint=hint or "")
         self.status = status
         self.error_id = error_id
 
@@ -234,12 +234,9 @@ def submit_dialog(backend: Backend, user_id: str, dialog: dict[str, Any], channe
 def _team_of(backend: Backend, channel_id: str, user_id: str) -> str:
     """The channel's team; a direct or group channel has none: the user's first team (the web
     app sends the team the user is looking at)."""
-    with backend.store.read() as db:
-        row = db.execute("SELECT team_id FROM channels WHERE id=?", (channel_id,)).fetchone()
-        if row is None:
-            raise ActionError(f"no channel {channel_id!r}", status=404)
-        if row[0]:
-            return str(row[0])
-        team = db.execute("SELECT team_id FROM team_members WHERE user_id=? AND delete_at=0 "
-                          "ORDER BY team_id LIMIT 1", (user_id,)).fetchone()
-    return str(team[0]) if team else ""
+    from mmplug.host.api.queries import channel_team, first_team_of
+
+    team = channel_team(backend.store, channel_id)
+    if team is None:
+        raise ActionError(f"no channel {channel_id!r}", status=404)
+    return team if team else first_team_of(backend.store, user_id)

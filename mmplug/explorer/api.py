@@ -53,7 +53,7 @@ class Route:
 
 class ApiError(MmplugError):
     def __init__(self, message: str, *, status: int = 400, hint: str | None = None) -> None:
-        super().__init__(message, hint=hint)
+        super().__init__(message, hint=hint or "")
         self.status = status
 
 
@@ -99,13 +99,13 @@ def _int(value: str | None, name: str, default: int | None = None) -> int | None
 
 def _user_id(explorer: Explorer, who: str) -> str:
     """A user id from a username, @username or id."""
-    name = str(who or "").strip().lstrip("@")
-    with explorer.backend.store.read() as db:
-        row = db.execute("SELECT id FROM users WHERE id=? OR username=?", (name, name)).fetchone()
-    if row is None:
+    from mmplug.host.api.queries import user_by_name
+
+    found = user_by_name(explorer.backend.store, str(who or "").strip().lstrip("@"))
+    if found is None:
         raise ApiError(f"no user {who!r} in the store", status=404,
                        hint="GET /api/world lists the users")
-    return str(row[0])
+    return found[0]
 
 
 # -- status and stream -------------------------------------------------------------------------

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from mmplug.explorer.capture import TraceCapture
     from mmplug.explorer.trace import TraceStore
     from mmplug.host.api._registry import ApiContext
-    from mmplug.host.session import HookResult
+    from mmplug.host.events import CallEvent
     from mmplug.host.store import Store
     from mmplug.manifest import Manifest
 
@@ -58,7 +58,7 @@ class Backend:
     def status(self) -> dict[str, Any]:
         raise NotImplementedError
 
-    def fire(self, hook: str, request: Any, plugin_id: str | None) -> HookResult:
+    def fire(self, hook: str, request: Any, plugin_id: str | None) -> CallEvent:
         raise NotLive(f"firing {hook}")
 
     def front_door_url(self) -> str | None:
@@ -122,7 +122,7 @@ class LiveBackend(Backend):
                 "front_door": door.url if door else None,
                 "store": str(self.store.path), "acting_user": self.loop.acting_user(None)[1]}
 
-    def fire(self, hook: str, request: Any, plugin_id: str | None) -> HookResult:
+    def fire(self, hook: str, request: Any, plugin_id: str | None) -> CallEvent:
         return self.loop.fire(hook, request, plugin_id)
 
     def clock(self, advance: str | None = None, to: str | None = None,
@@ -141,7 +141,7 @@ class LiveBackend(Backend):
 
         session = self.session
         return ApiContext(session.store, plugin_id, self.manifests().get(plugin_id),
-                          session.hooks, session.plugin_control, emit=session._on_event,
+                          session.hooks, session.plugin_control, emit=session.emit_event,
                           log=lambda level, msg, kv: None)
 
     @contextlib.contextmanager

@@ -1,10 +1,11 @@
 """The one adapter between what the session and the dev loop report and the explorer's trace.
 
-Today the session reports a hook call as ``on_hook_call(HookResult)`` after ``on_api_call``
-for each API call it made, and the dev loop adds ``on_exchange`` (front door requests),
+The session reports a hook call as ``on_hook_call(CallEvent)`` (the one event of a call,
+:mod:`mmplug.host.events`) after ``on_api_call`` for each API call it made, and the dev loop
+adds ``on_exchange`` (front door requests, as the same event with origin ``FRONT_DOOR``),
 ``on_reloading``/``on_reload``/``on_problem`` (reloads, crashes, restarts). This module turns
 those into :class:`~mmplug.explorer.trace.Entry` records; nothing else in the explorer knows
-the observer protocol. When the session reports one event per call, only this module changes.
+the observer protocol.
 
 Everything here runs on the thread that saw the event (a hook call's caller, an API worker), so
 it only notes times and hands references over; the trace's writer thread does the encoding.
@@ -21,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from mmplug.explorer.trace import Entry, TraceStore, now
 
 if TYPE_CHECKING:
-    from mmplug.host.session import HookResult
+    from mmplug.host.events import CallEvent
 
 _API_ENDS_KEPT = 4096  # end times of API calls not yet claimed by their hook call
 
@@ -39,7 +40,6 @@ class TraceCapture:
         self.session: Any = None
         self.listeners: list[Callable[[str, dict[str, Any]], None]] = []
         self._api_ends: OrderedDict[int, float] = OrderedDict()
-        self._front_door: set[int] = set()  # requests told by on_exchange already
         self._seq_of: OrderedDict[int, int] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -60,11 +60,12 @@ class TraceCapture:
         self.trace.add(Entry("api", call.method, end, call.duration_s, call.plugin_id,
                              _api_error(call.error), api=[(call, end)]))
 
-    def on_hook_call(self, result: HookResult) -> None:
+    def on_hook_call(self, result: CallEvent) -> None:
+        from mmplug.host.events import FRONT_DOOR
+
         end = now()
-        if result.hook in ("ServeHTTP", "ServeMetrics") and id(result.request) in self._front_door:
-            self._front_door.discard(id(result.request))
-            return  # its front door request is in the trace already
+        if result.origin == FRONT_DOOR:
+            return  # its front door request is in the trace already (on_exchange)
         ends = self._api_ends
         api = [(call, ends.pop(id(call), 0.0)) for call in result.api_calls]
         entry = Entry("hook", result.hook, end, result.duration_s, result.plugin_id,
@@ -80,15 +81,14 @@ class TraceCapture:
         self._tell(kind, payload)
 
     # -- the dev loop's ----------------------------------------------------------------------
-    def on_exchange(self, exchange: Any) -> None:
-        if exchange.request is not None:
-            self._front_door.add(id(exchange.request))
+    def on_exchange(self, event: CallEvent) -> None:
         end = now()
+        init = event.request.init  # type: ignore[attr-defined]
         self.trace.add(Entry(
-            "http", f"{exchange.method} {exchange.path}", end, exchange.duration_s,
-            exchange.plugin_id, exchange.error, user_id=_user_in(exchange.request),
-            info={"status": exchange.status, "user": exchange.user, "rpc": exchange.rpc,
-                  "outcome": str(exchange.status)}))
+            "http", f"{init.method} {init.request_uri}", end, event.duration_s,
+            event.plugin_id, event.error, user_id=_user_in(init),
+            info={"status": event.status, "user": event.user, "rpc": event.hook,
+                  "outcome": str(event.status)}))
 
     def on_reloading(self, plugin_id: str, why: str) -> None:
         self.trace.add(Entry("lifecycle", "reloading", now(), 0.0, plugin_id,
@@ -128,19 +128,17 @@ class TraceCapture:
             self.trace.add(Entry("action", title, end, end - started, details.pop("plugin_id", ""),
                                  error, user_id=user_id, info=details))
 
-    def seq_of(self, result: HookResult) -> int | None:
+    def seq_of(self, result: CallEvent) -> int | None:
         """The trace's number for a hook call that was just made."""
         return self._seq_of.get(id(result))
 
     # -- helpers -----------------------------------------------------------------------------
     def _in_hook(self, plugin_id: str) -> bool:
-        hub = getattr(self.session, "_observers", None)
-        return bool(hub.collectors_of(plugin_id)) if hub is not None else False
+        return self.session is not None and bool(self.session.in_flight(plugin_id))
 
     def _any_in_flight(self) -> bool:
         """Another hook call is in flight: this one ran because of one of its API calls."""
-        hub = getattr(self.session, "_observers", None)
-        return bool(getattr(hub, "_collectors", None))
+        return self.session is not None and bool(self.session.in_flight())
 
     def _tell(self, kind: str, payload: dict[str, Any]) -> None:
         for listener in list(self.listeners):

@@ -29,7 +29,7 @@ VOLATILE = ("id", "create_at", "update_at", "edit_at", "delete_at", "request_id"
 
 class KeepError(MmplugError):
     def __init__(self, message: str, *, status: int = 400, hint: str | None = None) -> None:
-        super().__init__(message, hint=hint)
+        super().__init__(message, hint=hint or "")
         self.status = status
 
 
@@ -38,8 +38,8 @@ def save(backend: Backend, seqs: list[int], name: str, *, test: bool = False,
     """Write the hook calls ``seqs`` (in the order they happened) as ``<name>.jsonl``; with
     ``test``, also ``tests/test_<name>.py``. Returns the paths written (relative to the
     project) and the replay command."""
-    from mmplug.cassette._session import world_summary
-    from mmplug.cassette.format import entry_dict, header_dict, write_cassette
+    from mmplug.cassette.format import header_dict, write_cassette
+    from mmplug.host.fresh import world_summary
 
     if not _NAME.match(name or ""):
         raise KeepError(f"invalid name {name!r}", hint="use letters, digits, '-' and '_' "
@@ -50,11 +50,8 @@ def save(backend: Backend, seqs: list[int], name: str, *, test: bool = False,
     for position, seq in enumerate(sorted(set(seqs)), start=1):
         result, extra = backend.trace.hook_result(int(seq))
         plugins.add(result.plugin_id)
-        entry = entry_dict(result, position)
-        if extra.get("nested"):
-            entry["nested"] = True
-        if position == 1:
-            entry["session_start"] = True
+        result.nested = bool(extra.get("nested"))
+        entry = result.to_dict(seq=position, session_start=True if position == 1 else None)
         entries.append(entry)
     if len(plugins) > 1:
         raise KeepError("the calls are of several plugins: " + ", ".join(sorted(plugins)),

@@ -14,7 +14,8 @@ MAX_DEPTH = 4
 
 def hook_schema(hook: str) -> dict[str, Any] | None:
     """``{"hook", "request_type", "doc", "fields": [...]}`` of ``hook``'s request, or None."""
-    from mmplug.host.plugin_client import find_hook, message_class
+    from mmplug.host.payloads import find_hook
+    from mmplug.protocol.messages import message_class
 
     spec = find_hook(hook)
     if spec is None:

@@ -254,7 +254,8 @@ class Explorer:
         app.router.add_get("/static/{name}", self._asset)
         for route in ROUTES:
             async def handle(request: web.Request, _route: Any = route) -> web.StreamResponse:
-                return await _route.handler(self, request)
+                answer: web.StreamResponse = await _route.handler(self, request)
+                return answer
 
             app.router.add_route(route.method, route.path, handle)
         return app
@@ -379,7 +380,8 @@ class Explorer:
         """Fire recorded call ``seq`` again (with ``request`` instead of the recorded one)."""
         from google.protobuf import json_format
 
-        from mmplug.host.plugin_client import find_hook, message_class
+        from mmplug.host.payloads import find_hook
+        from mmplug.protocol.messages import message_class
 
         backend = self.backend
         original, _ = backend.trace.hook_result(seq)
@@ -431,13 +433,11 @@ class Explorer:
     def submit_dialog(self, user_id: str, event_seq: int, channel_id: str,
                       submission: dict[str, Any], cancelled: bool) -> dict[str, Any]:
         from mmplug.explorer import actions
+        from mmplug.host.api.queries import event_payload
 
-        with self.backend.store.read() as db:
-            row = db.execute("SELECT payload FROM events WHERE seq=? AND kind='open_dialog'",
-                             (event_seq,)).fetchone()
-        if row is None:
+        payload = event_payload(self.backend.store, event_seq, "open_dialog")
+        if payload is None:
             raise ApiError(f"no dialog #{event_seq}", status=404)
-        payload = json.loads(row[0])
         if payload.get("user_id") != user_id:
             raise ApiError("the dialog was opened for another user", status=403,
                            hint="submit it as the user who triggered it")

@@ -24,7 +24,7 @@ class StateError(MmplugError):
     """A state edit that cannot be made (an unknown key, a bad value...)."""
 
     def __init__(self, message: str, *, status: int = 400, hint: str | None = None) -> None:
-        super().__init__(message, hint=hint)
+        super().__init__(message, hint=hint or "")
         self.status = status
 
 

@@ -14,6 +14,7 @@ UTF-8 as they are), its log lines and its error: any string value matches, field
 
 from __future__ import annotations
 
+import builtins
 import itertools
 import json
 import marshal
@@ -29,7 +30,7 @@ from mmplug.errors import MmplugError
 from mmplug.host._private import private_database, tighten_database
 
 if TYPE_CHECKING:
-    from mmplug.host.session import HookResult
+    from mmplug.host.events import CallEvent
 
 TRACE_DB = "trace.db"
 FLUSH_EVERY_S = 0.5
@@ -80,7 +81,7 @@ class Entry:
     duration_s: float = 0.0
     plugin_id: str = ""
     error: str | None = None
-    result: HookResult | None = None  # a hook call: encoded by the writer
+    result: CallEvent | None = None  # a hook call: encoded by the writer
     api: list[tuple[Any, float]] = field(default_factory=list)  # (ApiCall, its end)
     nested: bool = False
     user_id: str = ""
@@ -223,7 +224,8 @@ class TraceStore:
         how many match (None for a text filter with more matches than ``limit``: counting
         them all would read every call's text) and how many there are."""
         self.flush()
-        where, args = [], []
+        where: builtins.list[str] = []
+        args: builtins.list[object] = []
         if kind:
             where.append("kind = ?")
             args.append(kind)
@@ -259,7 +261,7 @@ class TraceStore:
             total = self._db.execute("SELECT count(*) FROM calls").fetchone()[0]
         return {"calls": [_summary(r) for r in rows], "matched": matched, "total": total}
 
-    def names(self) -> dict[str, list[str]]:
+    def names(self) -> dict[str, builtins.list[str]]:
         """The hook names, API methods and plugins seen so far (for the filter's choices)."""
         self.flush()
         with self._lock:
@@ -277,8 +279,10 @@ class TraceStore:
         with self._lock:
             self._db.row_factory = sqlite3.Row
             try:
-                return self._db.execute("SELECT calls.*, bodies.body FROM calls JOIN bodies "
-                                        "USING (seq) WHERE seq=?", (seq,)).fetchone()
+                row: sqlite3.Row | None = self._db.execute(
+                    "SELECT calls.*, bodies.body FROM calls JOIN bodies USING (seq) WHERE seq=?",
+                    (seq,)).fetchone()
+                return row
             finally:
                 self._db.row_factory = None
 
@@ -315,12 +319,12 @@ class TraceStore:
                            for c in children]
         return out
 
-    def hook_result(self, seq: int) -> tuple[HookResult, dict[str, Any]]:
-        """The stored hook call as a HookResult (messages rebuilt from their bytes), and its
+    def hook_result(self, seq: int) -> tuple[CallEvent, dict[str, Any]]:
+        """The stored hook call as its event (messages rebuilt from their bytes), and its
         extra facts (``ids``, ``nested``), for a cassette."""
         from mmplug.host.api import ApiCall
+        from mmplug.host.events import CallEvent
         from mmplug.host.logs import LogRecord
-        from mmplug.host.session import HookResult
 
         row = self._row(seq)
         if row is None or row["kind"] != "hook":
@@ -335,8 +339,8 @@ class TraceStore:
         logs = [LogRecord(level=lv, message=msg, plugin_id=row["plugin_id"],
                           fields=json.loads(fields), module=mod or "", source=src or "")
                 for lv, msg, fields, mod, src, _when in body.get("logs", [])]
-        result = HookResult(row["name"], row["plugin_id"], request, response, row["error"],
-                            calls, logs, row["end"] - row["start"])
+        result = CallEvent(row["name"], row["plugin_id"], request, response, row["error"],
+                           calls, logs, row["end"] - row["start"])
         return result, {"nested": bool(row["nested"]), **(body.get("info") or {})}
 
 
@@ -440,13 +444,9 @@ def _row(entry: Entry) -> tuple[Any, ...]:
 
 # -- decoding (when a call is looked at) -----------------------------------------------------
 def _message(full_name: str, data: bytes) -> Any:
-    from google.protobuf import message_factory
-    from google.protobuf.descriptor_pool import Default
+    from mmplug.protocol.messages import message_class
 
-    import mmplug.protocol.hooks_pb2  # noqa: F401  (registers every message)
-
-    cls = message_factory.GetMessageClass(Default().FindMessageTypeByName(full_name))
-    message = cls()
+    message = message_class(full_name)()
     message.ParseFromString(data)
     return message
 
@@ -462,8 +462,8 @@ def _decode(pair: tuple[str, bytes] | None) -> Any:
 def _api_message(method: str, part: str, data: bytes | None) -> Any:
     if data is None:
         return None
-    from mmplug.host.plugin_client import message_class
     from mmplug.protocol.catalog import API_BY_GO_NAME
+    from mmplug.protocol.messages import message_class
 
     spec = API_BY_GO_NAME[method]
     message = message_class(spec.request if part == "request" else spec.response)()

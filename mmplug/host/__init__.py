@@ -1,18 +1,8 @@
 """The fake Mattermost host: everything on the server side of a plugin.
 
-    session.py        Session: owns the store, API servers, plugin processes, hook pipeline
-    launcher.py       the server's go-plugin client, emulated (spawn, handshake, health, stop)
-    _process.py       child processes: own group, die with the host, exact exit waits
-    plugin_client.py  host side of PluginHooks (hook calls, ServeHTTP stream)
-    pipeline.py       observers, per-call collectors, the dispatcher the API server fires with
-    logs.py           plugin stderr -> LogRecord, render_log
-    faults.py         the named catalogue of launch/crash faults and their messages
-    tracebacks.py     a plugin's Python traceback read back from its stderr (failure screens)
-    api/              the PluginAPI server and its emulation, by area
-    store.py          the SQLite state store (the only owner of state)
-    affinity.py       one_cpu(): a chain of round trips (a replay) on one CPU
-
-Importing this package is cheap; ``Session`` and friends load on first use.
+Its modules, what each owns and how a hook call goes through them are in the map at the top
+of docs/architecture.md. Importing this package is cheap; ``Session`` and friends load on
+first use.
 """
 
 from __future__ import annotations
@@ -32,7 +22,7 @@ from mmplug.protocol import grpc_env  # noqa: E402, F401
 STATE_DIR = ".mmplug"
 STATE_DB = "state.db"
 
-__all__ = ["HookResult", "LogRecord", "PluginHandle", "Session"]
+__all__ = ["CallEvent", "HookResult", "LogRecord", "PluginHandle", "Session"]
 
 
 def __getattr__(name: str) -> Any:
@@ -40,6 +30,10 @@ def __getattr__(name: str) -> Any:
         from mmplug.host import session
 
         return getattr(session, name)
+    if name == "CallEvent":
+        from mmplug.host.events import CallEvent
+
+        return CallEvent
     if name == "LogRecord":
         from mmplug.host.logs import LogRecord
 

@@ -11,21 +11,28 @@ from __future__ import annotations
 
 import os
 
+# the environment's names, each once (generated with the catalog; the SDK reads them)
+from mmplug.protocol.names import (
+    ENV_API_TARGET,
+    ENV_HOST_CLOCK,
+    ENV_MAGIC_COOKIE,
+    ENV_MAX_PORT,
+    ENV_MIN_PORT,
+    ENV_PROTOCOL_VERSIONS,
+    ENV_UNIX_SOCKET_DIR,
+    MAGIC_COOKIE_VALUE,
+)
+
+__all__ = ["APP_PROTOCOL_VERSIONS", "ENV_API_TARGET", "ENV_MAGIC_COOKIE", "ENV_MAX_PORT",
+           "ENV_MIN_PORT", "ENV_PROTOCOL_VERSIONS", "ENV_UNIX_SOCKET_DIR", "MAGIC_COOKIE_VALUE",
+           "MAX_PORT", "MIN_PORT", "VENV_PYTHONS", "Interpreter", "choose_python", "find_python",
+           "plugin_env", "server_python"]
+
 TYPE_CHECKING = False  # typing, pathlib: imported after a cold fire has started the plugin
 if TYPE_CHECKING:
     from collections.abc import Mapping
     from pathlib import Path
 
-COOKIE_KEY = "MATTERMOST_PLUGIN"
-COOKIE_VALUE = "Securely message teams, anywhere."
-ENV_API_TARGET = "MATTERMOST_PLUGIN_API_TARGET"
-ENV_PROTOCOL_VERSIONS = "PLUGIN_PROTOCOL_VERSIONS"
-ENV_MIN_PORT = "PLUGIN_MIN_PORT"
-ENV_MAX_PORT = "PLUGIN_MAX_PORT"
-ENV_UNIX_SOCKET_DIR = "PLUGIN_UNIX_SOCKET_DIR"
-# mmplug's own: the host serves mmplug.ext.v1.HostClock next to the PluginAPI, so the SDK's
-# scheduled jobs go by the host's clock (mmplug.host.timekeeper); a real server never sets it
-ENV_HOST_CLOCK = "MMPLUG_HOST_CLOCK"
 APP_PROTOCOL_VERSIONS = (1,)
 MIN_PORT, MAX_PORT = 10000, 25000
 VENV_PYTHONS = ("venv/bin/python", "venv/bin/python3", ".venv/bin/python", ".venv/bin/python3")
@@ -183,7 +190,7 @@ def plugin_env(api_target: str | None, extra: Mapping[str, str] | None = None,
     ``socket_dir``: the private folder the plugin serves its unix socket in (go-plugin's
     ``PLUGIN_UNIX_SOCKET_DIR``); None for loopback TCP, as under the server, whose go-plugin
     client does not set it (nor does the plugin inherit one of ours then)."""
-    from mmplug.host import FORK_SUPPORT_ENV, FORK_SUPPORT_SET_BY_US
+    from mmplug._grpc_fork import FORK_SUPPORT_ENV, FORK_SUPPORT_SET_BY_US
     from mmplug.protocol.grpc_env import CHOSEN_HERE, EXPERIMENTS_ENV
 
     env = dict(os.environ)
@@ -192,7 +199,7 @@ def plugin_env(api_target: str | None, extra: Mapping[str, str] | None = None,
     if CHOSEN_HERE:
         env.pop(EXPERIMENTS_ENV, None)
     env.update(extra or {})
-    env[COOKIE_KEY] = COOKIE_VALUE
+    env[ENV_MAGIC_COOKIE] = MAGIC_COOKIE_VALUE
     env[ENV_PROTOCOL_VERSIONS] = ",".join(str(v) for v in APP_PROTOCOL_VERSIONS)
     env[ENV_MIN_PORT] = str(MIN_PORT)
     env[ENV_MAX_PORT] = str(MAX_PORT)

@@ -175,11 +175,15 @@ def scheduled_post(scene: Scene, name: str) -> dict[str, Any]:
 
 
 def http_init(scene: Scene, name: str) -> dict[str, Any]:
-    return {"plugin_context": plugin_context(scene, name), "method": "GET", "url": "/",
-            "proto": "HTTP/1.1", "proto_major": 1, "proto_minor": 1, "host": "localhost:8065",
-            "remote_addr": "127.0.0.1:50000", "request_uri": "/", "headers": [
-                {"key": "Mattermost-User-Id", "values": [scene.user_id]},
-                {"key": "User-Agent", "values": ["mmplug-fire"]}]}
+    """A logged-in user's ``GET /`` (the request line is set by ``mmplug fire``'s shortcut)."""
+    from google.protobuf import json_format
+
+    from mmplug.host.http_codec import request_init
+
+    init = request_init("GET", "/", [("Mattermost-User-Id", scene.user_id),
+                                     ("User-Agent", "mmplug-fire")],
+                        context=plugin_context(scene, name))
+    return json_format.MessageToDict(init, preserving_proto_field_name=True)
 
 
 BY_TYPE: dict[str, Builder] = {

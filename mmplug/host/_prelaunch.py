@@ -1,13 +1,13 @@
 """A plugin process started before the host is ready, as go-plugin's client starts it at once.
 
-A cold ``mmplug fire`` spends ~100 ms importing grpc, protobuf and the API server before it could
-launch the plugin. So the command line's first step (see :mod:`mmplug.cli._fire_prefetch`)
-starts the plugin right away, with the go-plugin environment the launcher would give it and the
-address the PluginAPI server *will* listen on: a loopback port held by a placeholder socket
-(``SO_REUSEPORT``, never listening) until the API server binds the same port. The plugin
-imports, serves and prints its handshake while the host starts; the launcher then adopts the
-process through :meth:`Prelaunch.spawn` (the session's spawner) and reads the handshake that is
-waiting in its stdout.
+A cold ``mmplug fire`` imports grpc, protobuf and the API server before it could launch the
+plugin, and the plugin's own start is as long again. So the command line's first step (see
+:mod:`mmplug.cli._fire_prefetch`) starts the plugin right away, with the go-plugin environment
+the launcher would give it and the address the PluginAPI server *will* listen on: a loopback
+port held by a placeholder socket (``SO_REUSEPORT``, never listening) until the API server binds
+the same port. The plugin imports, serves and prints its handshake while the host starts; the
+launcher then adopts the process through :meth:`Prelaunch.spawn` (the session's spawner) and
+reads the handshake that is waiting in its stdout.
 
 The plugin only dials the API on its first API call, which comes after the API server is
 listening (the host calls no hook before). If the session ends up launching something else (a

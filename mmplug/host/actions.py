@@ -89,7 +89,7 @@ class Actor:
         from mmplug.host.api._registry import ApiFailure
 
         ctx = self.session.host_context()
-        with self.session._observers.action():
+        with self.session.action():
             try:
                 return action(ctx)
             except ApiFailure as failure:
@@ -193,13 +193,10 @@ class Actor:
 
     def _team_of(self, channel_id: str) -> str:
         """The team the web app would be in: the channel's, else the user's first team."""
-        with self.session.store.read() as db:
-            row = db.execute("SELECT team_id FROM channels WHERE id=?", (channel_id,)).fetchone()
-            if row is not None and row[0]:
-                return str(row[0])
-            row = db.execute("SELECT team_id FROM team_members WHERE user_id=? AND delete_at=0 "
-                             "ORDER BY team_id LIMIT 1", (self.user_id,)).fetchone()
-        return str(row[0]) if row is not None else ""
+        from mmplug.host.api.queries import channel_team, first_team_of
+
+        team = channel_team(self.session.store, channel_id)
+        return team if team else first_team_of(self.session.store, self.user_id)
 
 
 def _post_id(post: Any) -> str:
@@ -208,17 +205,14 @@ def _post_id(post: Any) -> str:
 
 def find_user_id(session: Session, who: str) -> str:
     """The id of the user ``who`` (username, ``@username`` or id) in the session's store."""
-    name = who.lstrip("@")
-    with session.store.read() as db:
-        row = db.execute("SELECT id FROM users WHERE id=? OR username=?", (name, name.lower())
-                         ).fetchone()
-        if row is None:
-            known = [r[0] for r in db.execute("SELECT username FROM users WHERE delete_at=0 "
-                                              "ORDER BY username LIMIT 12")]
-    if row is None:
+    from mmplug.host.api.queries import user_id_named, usernames_alive
+
+    found = user_id_named(session.store, who.lstrip("@"))
+    if found is None:
+        known = usernames_alive(session.store)
         raise UsageError(f"there is no user {who!r} in the fake host's world",
                          hint="users: " + (", ".join(known) or "none"))
-    return str(row[0])
+    return found
 
 
 def find_channel_id(session: Session, channel: str) -> str:
@@ -232,19 +226,11 @@ def find_channel_id(session: Session, channel: str) -> str:
     labels = (session.store.get_meta(WORLD_META) or {}).get("labels") or {}
     if wanted in labels:
         return str(labels[wanted])
-    with session.store.read() as db:
-        row = db.execute("SELECT id FROM channels WHERE id=?", (wanted,)).fetchone()
-        if row is None:
-            sql = ("SELECT c.id FROM channels c LEFT JOIN teams t ON t.id=c.team_id "
-                   "WHERE c.name=?")
-            args: list[str] = [name]
-            if team:
-                sql, args = sql + " AND t.name=?", [*args, team]
-            row = db.execute(sql + " ORDER BY t.name LIMIT 1", args).fetchone()
-        if row is None:
-            known = [r[0] for r in db.execute("SELECT name FROM channels WHERE type IN "
-                                              "('O','P') ORDER BY name LIMIT 12")]
-    if row is None:
+    from mmplug.host.api.queries import channel_id_named, channel_names
+
+    found = channel_id_named(session.store, wanted, name, team)
+    if found is None:
+        known = channel_names(session.store)
         raise UsageError(f"there is no channel {channel!r} in the fake host's world",
                          hint="channels: " + (", ".join(known) or "none"))
-    return str(row[0])
+    return found

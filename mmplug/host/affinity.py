@@ -3,9 +3,9 @@ plugin on one CPU.
 
 A replay is a strict sequence: the host sends a hook call, the plugin answers, the host
 compares and sends the next. Every step wakes a thread in the other process, and on a virtual
-machine waking one on another CPU is dear: on the two-core machine of docs/benchmarks.md a
-one-byte ping-pong between two processes takes 36-40 µs across the CPUs and 10-14 µs on one
-(benchmarks/grpc_io.py). The processes' starts are not pinned: they run in parallel (the next
+machine waking one on another CPU is dear: a one-byte ping-pong between two processes takes
+several times longer across the CPUs than on one (benchmarks/grpc_io.py; the figures are in
+docs/benchmarks.md). The processes' starts are not pinned: they run in parallel (the next
 run's plugin interpreter starts while this run replays). Linux only; elsewhere, or with a
 single allowed CPU, nothing changes.
 """

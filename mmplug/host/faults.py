@@ -12,6 +12,7 @@ import signal
 from collections.abc import Sequence
 
 from mmplug.errors import HookTimeoutError, MmplugError, PluginCrashError, PluginLaunchError
+from mmplug.protocol.names import HOOKS_SERVICE
 
 _HANDSHAKE = "1|1|tcp|127.0.0.1:PORT|grpc"
 _SERVE_HINT = (
@@ -117,7 +118,7 @@ FAULTS: dict[str, tuple[str, str]] = {
     ),
     "implemented-failed": (
         "the plugin's Implemented hook failed: {error}",
-        "serve mattermost.pluginapi.v1.PluginHooks and answer Implemented with the hook names",
+        f"serve {HOOKS_SERVICE} and answer Implemented with the hook names",
     ),
     "activate-failed": (
         "OnActivate failed, so the server would not activate the plugin: {error}",

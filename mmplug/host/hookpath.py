@@ -41,28 +41,20 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from mmplug.host.events import HostNote
+
 if TYPE_CHECKING:
     from google.protobuf.message import Message
 
     from mmplug.host.api._registry import ApiContext, ApiFailure
-    from mmplug.host.session import HookResult, PluginHandle, Session
+    from mmplug.host.events import CallEvent as HookResult
+    from mmplug.host.session import PluginHandle, Session
 
 # The kinds of note: what the host did before the call and after it, what the server would
 # not have done (it refuses the answer's effect, or would never have called the hook with
 # this request), and where a real server differs from the fake host.
 BEFORE, AFTER, REFUSED = "before", "after", "refused"
 EXTENSION, IGNORED, DIFFERS = "extension", "ignored", "differs"
-
-
-@dataclass(frozen=True)
-class HostNote:
-    """One thing the host did (or could not do) around a fired hook, as a sentence."""
-
-    kind: str  # BEFORE, AFTER, REFUSED, EXTENSION, IGNORED or DIFFERS
-    text: str
-
-    def as_dict(self) -> dict[str, str]:
-        return {"kind": self.kind, "text": self.text}
 
 
 Prepare = Callable[["Step", Any], None]
@@ -120,9 +112,9 @@ def run(session: Session, handle: PluginHandle, hook: str, request: Message,
     if around is not None and around.prepare is not None:
         _guarded(step, "the host cannot set the store up as the server has it before this "
                        "hook (a server would not send this request)", around.prepare, request)
-    result = session._invoke(handle, hook, request, hook_timeout)
+    result = session.invoke(handle, hook, request, hook_timeout)
     if around is not None and around.conclude is not None and not step.stop:
-        with session._observers.consequences():
+        with session.consequences():
             _guarded(step, "the server does not act on this answer", around.conclude,
                      request, result)
     result.host = [*marks(hook), *step.notes]
@@ -454,11 +446,10 @@ def _prepare_joined_channel(step: Step, request: Any) -> None:
 
 
 def _prepare_left_channel(step: Step, request: Any) -> None:
+    from mmplug.host.api.queries import remove_channel_member
+
     member = request.channel_member
-    with step.session.store.tx() as db:
-        gone = db.execute("DELETE FROM channel_members WHERE channel_id=? AND user_id=?",
-                          (member.channel_id, member.user_id)).rowcount
-    if gone:
+    if remove_channel_member(step.session.store, member.channel_id, member.user_id):
         step.note(BEFORE, f"removed {_username(step, member.user_id)} from "
                           f"{_channel_name(step, member.channel_id)}, as the server does "
                           "before UserHasLeftChannel")
@@ -655,7 +646,7 @@ def _conclude_will_log_in(step: Step, request: Any, result: HookResult) -> None:
                          f"{'Login rejected by plugin: ' + reason!r}")
         return
     session_id = _log_in(step, request.user.id)
-    with step.session._observers.consequences():
+    with step.session.consequences():
         from mmplug.protocol import hooks_user_channel_pb2 as huc
 
         step.session.hooks.fire("UserHasLoggedIn", huc.UserHasLoggedInRequest(

@@ -1,4 +1,5 @@
 """The server's go-plugin client, emulated: start a Python plugin, handshake, connect, stop.
+Across the wire it faces the SDK's server side, ``serve()`` (mmplug/sdk/_server.py).
 
 ``launch()`` does what Mattermost's Python supervisor and go-plugin's client do together:
 
@@ -24,27 +25,10 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import IO
+from typing import IO, NamedTuple
 
 from mmplug.errors import MmplugError
-from mmplug.host._child_env import (  # noqa: F401 (re-exported: the launcher's public names)
-    APP_PROTOCOL_VERSIONS,
-    COOKIE_KEY,
-    COOKIE_VALUE,
-    ENV_API_TARGET,
-    ENV_MAX_PORT,
-    ENV_MIN_PORT,
-    ENV_PROTOCOL_VERSIONS,
-    ENV_UNIX_SOCKET_DIR,
-    MAX_PORT,
-    MIN_PORT,
-    VENV_PYTHONS,
-    Interpreter,
-    choose_python,
-    find_python,
-    plugin_env,
-    server_python,
-)
+from mmplug.host._child_env import APP_PROTOCOL_VERSIONS, Interpreter, choose_python, plugin_env
 from mmplug.host._process import LIVE, kill_group, spawn, wait_exit
 from mmplug.host.faults import fault
 from mmplug.host.logs import (
@@ -279,6 +263,20 @@ class PluginProcess:
             close()
         self.channel = None
 
+    def shutdown(self, grace: float = KILL_GRACE) -> str | None:
+        """The first half of go-plugin's Kill(): the ``GRPCController/Shutdown`` rpc, then the
+        connection is closed. The process is left to exit on its own (:meth:`stop` waits for it;
+        the dev loop's reaper waits on a thread of its own).
+
+        Returns the fault name ``"no-controller"`` when the plugin has no GRPCController.
+        """
+        if self._closed or self.channel is None or self.exit_code() is not None:
+            return None
+        problem = send_shutdown(self.channel, grace)
+        if problem is None:
+            self._close_channel()  # as go-plugin does: Shutdown, close the conn, then wait
+        return problem
+
     def stop(self, grace: float = KILL_GRACE) -> str | None:
         """go-plugin's Kill(): Shutdown rpc, wait ``grace`` s, then SIGKILL.
 
@@ -287,30 +285,73 @@ class PluginProcess:
         """
         if self._closed:
             return None
-        problem = None
-        if self.channel is not None and self.exit_code() is None:
-            problem = _call_shutdown(self.channel, grace)
-            if problem is None:
-                self._close_channel()  # as go-plugin does: Shutdown, close the conn, then wait
-                self.exit_code(wait=grace)
+        problem = self.shutdown(grace)
+        if problem is None:
+            self.exit_code(wait=grace)
         self.kill()
         return problem
 
+    def health(self, timeout: float) -> HealthProblem | None:
+        """go-plugin's health check of the running plugin: None when it is serving."""
+        if self.channel is None:
+            return HealthProblem("UNAVAILABLE", "not connected")
+        return check_health(self.channel, timeout)
 
-def _call_shutdown(channel: object, timeout: float) -> str | None:
+
+SHUTDOWN_RPC = "/plugin.GRPCController/Shutdown"
+HEALTH_SERVICE = "plugin"  # the service name go-plugin's client asks grpc.health.v1 about
+
+
+class HealthProblem(NamedTuple):
+    """Why a health check did not answer SERVING: the gRPC status code's name of a failed
+    check (``UNIMPLEMENTED``, ``NOT_FOUND``, ...), or ``"ANSWERED"`` with the serving status
+    that was answered instead (``NOT_SERVING``) as ``details``."""
+
+    code: str
+    details: str
+
+    def describe(self) -> str:
+        if self.code == "ANSWERED":
+            return f"health check: {self.details}"
+        return f"health check failed: {self.code}"
+
+
+def send_shutdown(channel: object, timeout: float) -> str | None:
+    """go-plugin's ``GRPCController/Shutdown`` on a plugin's channel (the one place it is sent):
+    ``"no-controller"`` when the plugin does not serve it, else None (a plugin that dies while
+    answering has shut down too)."""
     import grpc  # type: ignore[import-untyped]
 
     assert isinstance(channel, grpc.Channel)
     shutdown = channel.unary_unary(
-        "/plugin.GRPCController/Shutdown",
+        SHUTDOWN_RPC,
         request_serializer=lambda _: b"",
         response_deserializer=lambda data: data,
     )
     try:
         shutdown(None, timeout=timeout)
     except grpc.RpcError as exc:
-        if exc.code() == grpc.StatusCode.UNIMPLEMENTED:
+        if isinstance(exc, grpc.Call) and exc.code() == grpc.StatusCode.UNIMPLEMENTED:
             return "no-controller"
+    return None
+
+
+def check_health(channel: object, timeout: float) -> HealthProblem | None:
+    """go-plugin's health check (``grpc.health.v1.Health/Check`` for service ``"plugin"``) on a
+    plugin's channel, the one place it is made: None when the plugin is serving."""
+    import grpc
+    from grpc_health.v1 import health_pb2, health_pb2_grpc  # type: ignore[import-untyped]
+
+    check = health_pb2_grpc.HealthStub(channel).Check
+    try:
+        answer = check(health_pb2.HealthCheckRequest(service=HEALTH_SERVICE), timeout=timeout)
+    except grpc.RpcError as exc:
+        code = exc.code() if isinstance(exc, grpc.Call) else None
+        details = exc.details() if isinstance(exc, grpc.Call) else str(exc)
+        return HealthProblem(code.name if code is not None else "ERROR", details or "")
+    if answer.status != health_pb2.HealthCheckResponse.SERVING:
+        name = health_pb2.HealthCheckResponse.ServingStatus.Name(answer.status)
+        return HealthProblem("ANSWERED", str(name))
     return None
 
 
@@ -467,7 +508,6 @@ def _check_noise(process: PluginProcess, line: str, deadline: float) -> None:
 
 def _connect(process: PluginProcess, deadline: float) -> None:
     import grpc
-    from grpc_health.v1 import health_pb2, health_pb2_grpc  # type: ignore[import-untyped]
 
     assert process.handshake is not None
     channel = grpc.insecure_channel(
@@ -478,26 +518,19 @@ def _connect(process: PluginProcess, deadline: float) -> None:
         ],
     )
     process.channel = channel
-    check = health_pb2_grpc.HealthStub(channel).Check
-    try:
-        check(
-            health_pb2.HealthCheckRequest(service="plugin"),
-            timeout=max(deadline - time.monotonic(), 0.5),
-        )
-    except grpc.RpcError as exc:
-        raise _health_fault(process, exc) from None
+    problem = check_health(channel, max(deadline - time.monotonic(), 0.5))
+    if problem is not None and problem.code != "ANSWERED":  # go-plugin only needs an answer
+        raise _health_fault(process, problem) from None
 
 
-def _health_fault(process: PluginProcess, exc: object) -> Exception:
-    import grpc
-
-    code = exc.code() if isinstance(exc, grpc.Call) else None
-    error = f"{code.name if code else 'ERROR'}: {getattr(exc, 'details', lambda: '')()}"
-    if code == grpc.StatusCode.UNIMPLEMENTED:
+def _health_fault(process: PluginProcess, problem: HealthProblem) -> Exception:
+    code = problem.code
+    error = f"{code}: {problem.details}"
+    if code == "UNIMPLEMENTED":
         return process.fail("no-health", error=error)
-    if code == grpc.StatusCode.NOT_FOUND:
+    if code == "NOT_FOUND":
         return process.fail("health-not-serving", error=error)
-    if code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
+    if code in ("UNAVAILABLE", "DEADLINE_EXCEEDED"):
         exited = process.exit_code(wait=0.5)
         if exited is not None:
             return process.fail("exited-after-handshake", code=exited)

@@ -10,7 +10,8 @@ Each stderr line becomes one :class:`LogRecord`:
   (go-plugin would log it at debug; a developer wants to see a stray ``print(file=stderr)``).
 
 Records from the host itself (module ``mmplug.host``) and from the plugin's ``Log*`` API calls
-(source ``api``) use the same type, so one renderer and one level filter serve them all.
+(source ``api``) use the same type, so one renderer (``render_log`` in :mod:`mmplug.cli._render`:
+the host produces records, the CLI renders them) and one level filter serve them all.
 """
 
 from __future__ import annotations
@@ -27,10 +28,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import IO, TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from rich.text import Text
+from typing import IO, Any
 
 LEVELS: tuple[str, ...] = ("trace", "debug", "info", "warn", "error")
 _ALIASES = {"warning": "warn", "critical": "error", "fatal": "error", "err": "error"}
@@ -350,34 +348,3 @@ class StderrPump(LinePump):
                 self._sink(record)
             except Exception:  # a failing observer must not stop log collection
                 pass
-
-
-_STYLES = {
-    "trace": "dim",
-    "debug": "dim cyan",
-    "info": "green",
-    "warn": "bold yellow",
-    "error": "bold red",
-}
-
-
-def render_log(record: LogRecord) -> Text:
-    """The one place a log record is turned into terminal output (a rich ``Text``)."""
-    from rich.text import Text
-
-    local = record.time.astimezone()
-    text = Text()
-    text.append(local.strftime("%H:%M:%S.") + f"{local.microsecond // 1000:03d} ", style="dim")
-    text.append(f"{record.level.upper():<5} ", style=_STYLES.get(record.level, ""))
-    origin = record.plugin_id or "host"
-    if record.source == "host":
-        origin = f"mmplug:{origin}"
-    elif record.source == "stdout":
-        origin = f"{origin} stdout"
-    text.append(f"[{origin}] ", style="magenta" if record.source != "host" else "blue")
-    text.append(record.message)
-    for key, value in record.fields.items():
-        shown = value if isinstance(value, str) else json.dumps(value, default=str)
-        text.append(f" {key}=", style="cyan")
-        text.append(shown)
-    return text

@@ -15,13 +15,12 @@ always gives the same payload.
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from mmplug.errors import UsageError
 from mmplug.host.ids import encode_id
-from mmplug.protocol.catalog import HOOKS, HookSpec
+from mmplug.protocol.catalog import HOOKS, HOOKS_BY_GO_NAME, HookSpec
 
 if TYPE_CHECKING:
     from google.protobuf.message import Message
@@ -40,9 +39,15 @@ def _key(name: str) -> str:
 _BY_KEY: dict[str, HookSpec] = {_key(h.go_name): h for h in HOOKS}
 
 
+def find_hook(name: str) -> HookSpec | None:
+    """The hook called ``name``: Go name, snake_case name, any case (None if there is none)."""
+    return HOOKS_BY_GO_NAME.get(name) or _BY_KEY.get(_key(name))
+
+
 def resolve_hook(name: str) -> HookSpec:
-    """The hook called ``name`` (Go or snake_case name, any case); a typo lists the closest."""
-    spec = _BY_KEY.get(_key(name))
+    """The hook called ``name`` (Go or snake_case name, any case); a typo lists the closest.
+    The one place a hook's name is resolved: the session, ``mmplug fire`` and its picker."""
+    spec = find_hook(name)
     if spec is not None:
         return spec
     names = [h.go_name for h in HOOKS]
@@ -112,22 +117,10 @@ def default_scene(now_ms: int = 1767225600000) -> Scene:
     return Scene(now_ms, user, channel, team, other, seed="mmplug-scene")
 
 
-def _rows(store: Store, sql: str, *args: Any) -> list[dict[str, Any]]:
-    """Rows as dicts: the entity JSON of a ``data`` column, else the columns themselves."""
-    import sqlite3
-
-    from mmplug.errors import StoreError
-
-    try:
-        with store.read() as db:
-            rows = db.execute(sql, args).fetchall()
-    except sqlite3.Error as exc:
-        raise StoreError(f"cannot read the world from the state database: {exc}") from None
-    return [json.loads(r["data"]) if "data" in r.keys() else dict(r) for r in rows]
-
-
 def _pick_user(store: Store, as_user: str | None) -> dict[str, Any]:
-    users = _rows(store, "SELECT data FROM users WHERE delete_at = 0 ORDER BY username")
+    from mmplug.host.api import queries
+
+    users = queries.live_users(store)
     if as_user:
         wanted = as_user.lstrip("@").lower()
         for user in users:
@@ -144,21 +137,21 @@ def _pick_user(store: Store, as_user: str | None) -> dict[str, Any]:
 
 
 def _pick_channel(store: Store, name: str | None) -> dict[str, Any]:
+    from mmplug.host.api import queries
+
     wanted = (name or DEFAULT_CHANNEL).lstrip("~")
     team_name, _, channel_name = wanted.rpartition("/")
-    rows = _rows(store, "SELECT data FROM channels WHERE name = ? OR id = ? ORDER BY team_id",
-                 channel_name, wanted)
+    rows = queries.channels_named(store, channel_name, wanted)
     if team_name:
-        team_ids = {t.get("id") for t in _rows(store, "SELECT data FROM teams WHERE name = ?",
-                                                 team_name)}
+        team_ids = {t.get("id") for t in queries.teams(store, name=team_name)}
         rows = [r for r in rows if r.get("team_id") in team_ids]
     if rows:
         return rows[0]
     if name is None:
-        rows = _rows(store, "SELECT data FROM channels WHERE type = 'O' ORDER BY name")
+        rows = queries.channels_of_type(store, "O")
         if rows:
             return rows[0]
-    known = _rows(store, "SELECT data FROM channels WHERE type IN ('O', 'P') ORDER BY name")
+    known = queries.channels_of_type(store, "O", "P")
     listed = ", ".join(c.get("name", "?") for c in known) or "(none)"
     raise UsageError(f"--channel: no channel {wanted!r} in the world", hint=f"channels: {listed}")
 
@@ -169,7 +162,9 @@ def scene_from_store(
     """The scene of a seeded store: ``as_user`` (default: the first plain user) posting in
     ``channel`` (default: town-square). Falls back to :func:`default_scene` for an empty store
     when neither is asked for."""
-    count = _rows(store, "SELECT json_object('n', count(*)) AS data FROM users")[0]["n"]
+    from mmplug.host.api import queries
+
+    count = queries.user_count(store)
     world = store.get_meta("world") or {}
     now = int(world.get("epoch_ms") or store.now_ms())
     if not count:
@@ -178,14 +173,11 @@ def scene_from_store(
         return default_scene(now)
     user = _pick_user(store, as_user)
     chan = _pick_channel(store, channel)
-    teams = _rows(store, "SELECT data FROM teams WHERE id = ?", chan.get("team_id", ""))
+    teams = queries.teams(store, team_id=chan.get("team_id", ""))
     if not teams:
-        teams = _rows(store, "SELECT data FROM teams ORDER BY name")
-    others = [u for u in _rows(store, "SELECT data FROM users WHERE delete_at = 0 "
-                                      "AND is_bot = 0 ORDER BY username")
-              if u.get("id") != user.get("id")]
-    prefs = _rows(store, "SELECT user_id, category, name, value FROM preferences "
-                         "WHERE user_id = ? ORDER BY category, name", user.get("id", ""))
+        teams = queries.teams(store)
+    others = [u for u in queries.live_users(store, humans=True) if u.get("id") != user.get("id")]
+    prefs = queries.preferences_of(store, user.get("id", ""))
     return Scene(now, user, chan, teams[0] if teams else {}, others[0] if others else user,
                  seed=str(world.get("seed") or "mmplug"), preferences=prefs)
 
@@ -199,7 +191,7 @@ def synthesize(
 ) -> Message:
     """A complete, realistic request for hook ``spec`` built from ``scene``."""
     from mmplug.host import _payload_entities as entities
-    from mmplug.host.plugin_client import message_class
+    from mmplug.protocol.messages import message_class
 
     hook = spec if isinstance(spec, HookSpec) else resolve_hook(spec)
     scene = replace(scene, message=message if message is not None else scene.message,
@@ -248,7 +240,7 @@ def http_payload(
     from google.protobuf import json_format
 
     from mmplug.host import _payload_entities as entities
-    from mmplug.host.plugin_client import message_class
+    from mmplug.protocol.messages import message_class
 
     verb = method.upper()
     if verb not in HTTP_METHODS:

@@ -95,6 +95,10 @@ class Observers:
     def collectors_of(self, plugin_id: str) -> tuple[Collector, ...]:
         return self._collectors.get(plugin_id, ())
 
+    def in_flight(self, plugin_id: str | None = None) -> bool:
+        """Whether a hook call of ``plugin_id`` (None: any plugin) is being collected."""
+        return bool(self._collectors.get(plugin_id, ()) if plugin_id else self._collectors)
+
     # -- which hook calls are consequences of another ------------------------------------------
     # A hook the host runs because of another call (a CreatePost of a hook in flight runs
     # MessageWillBePosted; the host saves the post a fired MessageWillBePosted allowed and runs
@@ -160,9 +164,9 @@ class Dispatcher:
             if handle.state != "active" or hook not in handle.implemented:
                 continue
             try:
-                result = session._invoke(handle, hook, request)
+                result = session.invoke(handle, hook, request)
             except MmplugError as exc:
-                session._emit_log(host_record(handle.id, "error", exc.message))
+                session.emit_log(host_record(handle.id, "error", exc.message))
                 continue
             if result.response is None:
                 continue

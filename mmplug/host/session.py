@@ -8,10 +8,19 @@ plugin processes or opens sockets. It is a context manager that always cleans up
         result = s.fire("MessageWillBePosted", post={"message": "hi"})
         print(result.response, result.api_calls, result.logs)
 
+What differs between the commands is given as options, not by subclassing: ``spawner``
+(how a plugin process is started: the dev loop's warm spares, a cold fire's early start, an
+attached plugin's relay), ``stopper`` (how one is stopped: the dev loop's reaper does not wait
+for the exit), ``keep_going`` (a plugin that fails to start is recorded in ``start_errors``
+instead of failing the session: ``mmplug dev`` shows it and reloads it on the next save) and
+``lasting_api`` (each plugin's PluginAPI server lives as long as the session, across restarts:
+an attached plugin keeps its API address).
+
 Observers (recorders, tracers, the CLI's log printer) attach with :meth:`Session.add_observer`
 and receive ``on_hook_start(plugin_id, hook)`` (a call that is no consequence of another is
-about to start), ``on_hook_call(HookResult)``, ``on_api_call(ApiCall)``, ``on_log(LogRecord)``
-and ``on_event(kind, payload)``; each method is optional. They are called from the thread that saw
+about to start), ``on_hook_call(CallEvent)`` (:mod:`mmplug.host.events`: the one event of a
+call), ``on_api_call(ApiCall)``, ``on_log(LogRecord)`` and ``on_event(kind, payload)``; each
+method is optional. They are called from the thread that saw
 the event (hook caller, API server worker, stderr reader) and must not block.
 """
 
@@ -26,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 from mmplug.errors import ManifestError, MmplugError, UsageError
 from mmplug.host import STATE_DB, STATE_DIR
+from mmplug.host.events import CallEvent, http_request
 from mmplug.host.ids import random_id
 from mmplug.host.logs import LogRecord, host_record
 from mmplug.host.pipeline import Dispatcher, Observers, Plugins
@@ -36,38 +46,29 @@ from mmplug.host.timekeeper import TickTarget, Timekeeper, parse_time
 FINDING_NOTICE = "mmplug.host.finding"
 
 if TYPE_CHECKING:
+    import subprocess
+    from collections.abc import Callable
+
     from google.protobuf.message import Message
 
     from mmplug.host.actions import Actor
     from mmplug.host.api import ApiCall
-    from mmplug.host.hookpath import HostNote
-    from mmplug.host.plugin_client import HttpResponse, PluginClient
+    from mmplug.host.hooks_client import HooksClient, HttpResponse
+    from mmplug.host.launcher import PluginProcess
     from mmplug.host.store import Store
     from mmplug.manifest import Manifest
+    from mmplug.protocol.catalog import HookSpec
+
+    # How a plugin process is started: ``spawner(command, cwd=..., env=...)``, as
+    # :func:`mmplug.host._process.spawn`; how one is stopped: ``stopper(process)``, as
+    # :meth:`~mmplug.host.launcher.PluginProcess.stop` (the fault name of a problem, or None).
+    Spawner = Callable[..., subprocess.Popen[bytes]]
+    Stopper = Callable[[PluginProcess], "str | None"]
 
 
-
-@dataclass
-class HookResult:
-    """One hook call: what went in, what came back, and what the plugin did meanwhile."""
-
-    hook: str
-    plugin_id: str
-    request: Message
-    response: Message | None
-    error: str | None
-    api_calls: list[ApiCall] = field(default_factory=list)
-    logs: list[LogRecord] = field(default_factory=list)
-    duration_s: float = 0.0
-    # a consequence of another call (run by the host because of it; a replay does not fire it)
-    nested: bool = False
-    # what the host did around a fired hook as the server does, and what differs from a real
-    # server (mmplug.host.hookpath)
-    host: list[HostNote] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return self.error is None
+# What a hook call gives: the one event of a call (HookResult is the name the pytest harness and
+# the first releases documented; the same class).
+HookResult = CallEvent
 
 
 @dataclass
@@ -81,7 +82,7 @@ class PluginHandle:
     # starting | loaded (not activated) | active | failed (to start) | crashed | stopped
     state: str = "stopped"
     shutdown_problem: MmplugError | None = None
-    client: PluginClient | None = field(default=None, repr=False)
+    client: HooksClient | None = field(default=None, repr=False)
     api: Any = field(default=None, repr=False)
     warned: tuple[Any, ...] = field(default=(), repr=False)  # manifest warnings already said
     # what `mmplug check` finds (works here, not on a real server), said once per change
@@ -108,6 +109,11 @@ class Session:
         env: Mapping[str, str] | None = None,
         deterministic_clock: bool = False,
         activate: bool = True,
+        spawner: Spawner | None = None,
+        stopper: Stopper | None = None,
+        keep_going: bool = False,
+        lasting_api: bool = False,
+        api_port: int = 0,
         transport: str = "unix",
         private: bool = False,
         start_time: Any = None,
@@ -139,7 +145,7 @@ class Session:
         self.deterministic_clock = deterministic_clock
         self.start_time = None if start_time is None else parse_time(start_time)
         # the host's clock, moved on purpose (advance(days=30)): it wakes the SDK's jobs
-        self.clock = Timekeeper(lambda: self.store, self._tick_targets, log=self._emit_log,
+        self.clock = Timekeeper(lambda: self.store, self._tick_targets, log=self.emit_log,
                                 run_data_retention=self._run_data_retention)
         # False: start each plugin and ask Implemented, but never activate it (mmplug check)
         self.activate = activate
@@ -154,12 +160,16 @@ class Session:
         self._store: Store | None = store if _is_store(store) else None  # type: ignore[assignment]
         self._observers = Observers()
         self._started = False
-        # launcher.spawn replacement for plugin launches (the dev loop's warm spares)
-        self.spawner: Any = None
+        self.spawner = spawner  # None: mmplug.host._process.spawn
+        self.stopper = stopper  # None: PluginProcess.stop (go-plugin's Kill)
+        self.keep_going = keep_going
+        self.lasting_api = lasting_api
+        # Why a plugin did not start (keep_going): shown by the dev loop, cleared on a start.
+        self.start_errors: dict[str, MmplugError] = {}
         # The loopback port of the next plugin's PluginAPI server (0: any free one), or in
         # private mode its socket (None: a new one); a plugin started early was told this
         # address (see mmplug.host._prelaunch).
-        self.api_port = 0
+        self.api_port = api_port
         self.api_socket: str | None = None
         # The private folder of the plugins' (and in private mode the API's) unix sockets:
         # made on the first start, or adopted from a plugin started early; removed at close.
@@ -174,7 +184,9 @@ class Session:
         self.close()
 
     def start(self) -> None:
-        """Open the store, then start and activate every plugin; on failure undo everything."""
+        """Open the store, then start and activate every plugin; on failure undo everything
+        (with ``keep_going``, a plugin that fails to start is left stopped instead and its
+        error kept in :attr:`start_errors`)."""
         from mmplug.manifest import load_manifest
 
         if self._started:
@@ -186,20 +198,31 @@ class Session:
             for manifest in manifests:
                 if manifest.id in self.plugins:
                     raise UsageError(f"plugin {manifest.id} is given twice")
-                handle = PluginHandle(manifest.id, manifest)
-                self.plugins[manifest.id] = handle
-                self._start_plugin(handle)
+                self.plugins[manifest.id] = PluginHandle(manifest.id, manifest)
+            for handle in self.plugins.values():
+                self._start_or_keep_going(handle)
             if self.clock.running and self.clock.due():
                 self.clock.settle()  # jobs scheduled at activation run now, as on a server
         except BaseException:
             self.close()
             raise
 
+    def _start_or_keep_going(self, handle: PluginHandle) -> None:
+        if not self.keep_going:
+            self.start_plugin(handle)
+            return
+        try:
+            self.start_plugin(handle)
+        except MmplugError as exc:
+            self.stop_plugin(handle)
+            self.start_errors[handle.id] = exc
+
     def close(self) -> None:
         """Deactivate and stop every plugin, stop the API servers, close the store."""
         self.clock.close()
         for handle in reversed(list(self.plugins.values())):
-            self._stop_plugin(handle)
+            self.stop_plugin(handle)
+            self._stop_api(handle)
         if self._store is not None and self._owns_store:
             self._store.close()
             self._store = None
@@ -214,6 +237,11 @@ class Session:
             shutil.rmtree(self.socket_dir, ignore_errors=True)
             self.socket_dir = None
         self._started = False
+
+    @property
+    def opened_store(self) -> Store | None:
+        """The store once the session has opened it (or was given it), else None."""
+        return self._store
 
     @property
     def store(self) -> Store:
@@ -246,12 +274,16 @@ class Session:
             self.store.clock.set(self.start_time)  # type: ignore[attr-defined]
 
     # -- one plugin ---------------------------------------------------------------------------
-    def _start_plugin(self, handle: PluginHandle) -> None:
+    def start_plugin(self, handle: PluginHandle) -> None:
+        """Start one plugin of the session (its API server, its process), ask ``Implemented``
+        and activate it; raises the fault when it cannot (what was started is left for
+        :meth:`stop_plugin`)."""
+        from mmplug.host.hooks_client import HooksClient
         from mmplug.host.launcher import launch
-        from mmplug.host.plugin_client import PluginClient
 
         handle.state = "starting"
         handle.shutdown_problem = None
+        self.start_errors.pop(handle.id, None)
         self._warn_manifest(handle)
         self._check_server_version(handle)
         code_read = self._read_code(handle) if self.activate else None
@@ -262,20 +294,20 @@ class Session:
             api_target=handle.api_target,
             env=self.env,
             start_timeout=self.start_timeout,
-            log_sink=self._on_log,
+            log_sink=self.emit_log,
             spawner=self.spawner,
             socket_dir=str(self._sockets()) if self.transport == "unix" else None,
         )
-        handle.client = PluginClient(process, self.hook_timeout)
+        handle.client = HooksClient(process, self.hook_timeout)
         handle.pid = process.pid
-        self._emit_log(host_record(handle.id, "debug", "plugin started", pid=process.pid))
+        self.emit_log(host_record(handle.id, "debug", "plugin started", pid=process.pid))
         handle.implemented = self._known_hooks(handle.id, handle.client.implemented())
         if code_read is None:
             handle.state = "loaded"
             return
         self._warn_findings(handle, code_read())
         if "OnActivate" in handle.implemented:  # while it runs, the plugin is not yet active
-            result = self._invoke(handle, "OnActivate", handle.client.new_request("OnActivate"))
+            result = self.invoke(handle, "OnActivate", handle.client.new_request("OnActivate"))
             if result.error is not None:
                 handle.state = "stopped"
                 failure = process.fault("activate-failed", error=result.error)
@@ -283,7 +315,7 @@ class Session:
                 raise failure
         handle.state = "active"
         self.clock.poke()  # jobs it scheduled while activating may run now
-        self._emit_log(host_record(handle.id, "info", "plugin activated",
+        self.emit_log(host_record(handle.id, "info", "plugin activated",
                                    hooks=len(handle.implemented)))
 
     def _warn_manifest(self, handle: PluginHandle) -> None:
@@ -297,7 +329,7 @@ class Session:
         handle.warned = warnings
         for finding in warnings:
             refuses = " (mmplug bundle refuses this)" if finding.severity == "error" else ""
-            self._emit_log(load_notice(handle.id,
+            self.emit_log(load_notice(handle.id,
                                        f"{handle.manifest.path.name}: {finding}{refuses}"))
 
     @staticmethod
@@ -343,7 +375,7 @@ class Session:
         for finding in findings:
             record = host_record(handle.id, "warn", finding.line())
             record.module = FINDING_NOTICE
-            self._emit_log(record)
+            self.emit_log(record)
 
     def _check_server_version(self, handle: PluginHandle) -> None:
         """The server's activation check: a plugin whose ``min_server_version`` is newer than
@@ -370,7 +402,7 @@ class Session:
 
         for name in names:
             if name not in HOOKS_BY_GO_NAME:
-                self._emit_log(host_record(plugin_id, "warn", f"Implemented lists {name!r}, "
+                self.emit_log(host_record(plugin_id, "warn", f"Implemented lists {name!r}, "
                                            "which is not a Mattermost hook; it is ignored"))
         return [name for name in names if name in HOOKS_BY_GO_NAME]
 
@@ -400,6 +432,8 @@ class Session:
     def _start_api(self, handle: PluginHandle) -> Any:
         from mmplug.host.api.server import ApiServer
 
+        if handle.api is not None:  # lasting_api: the server of the previous process
+            return handle.api
         api = ApiServer(
             self.store,
             handle.id,
@@ -408,7 +442,7 @@ class Session:
             plugins=self.plugin_control,
             observer=self._on_api_call,
             log_sink=lambda level, message, kv: self._on_api_log(handle.id, level, message, kv),
-            emit=self._on_event,
+            emit=self.emit_event,
             port=self.api_port,
             unix_socket=self._api_socket(),
             clock=_NodeClock(self.clock, handle.id),
@@ -429,13 +463,13 @@ class Session:
                 client = handle.client
                 if client is not None and client.process.exit_code(wait=1.0) is not None:
                     handle.state = "crashed"
-                    self._emit_log(host_record(handle.id, "error", "the plugin died while "
+                    self.emit_log(host_record(handle.id, "error", "the plugin died while "
                                                "its scheduled jobs ran (clock tick)"))
                 else:
-                    self._emit_log(host_record(handle.id, "error", f"clock tick failed: {exc}"))
+                    self.emit_log(host_record(handle.id, "error", f"clock tick failed: {exc}"))
 
-            targets.append(TickTarget(handle.id, handle.id, client.process.channel,
-                                      self.hook_timeout, crashed=crashed))
+            targets.append(TickTarget(handle.id, handle.id, client, self.hook_timeout,
+                                      crashed=crashed))
         return targets
 
     def _run_data_retention(self, now_ms: int, batch_size: int) -> None:
@@ -446,20 +480,25 @@ class Session:
                 self.fire("RunDataRetention", plugin_id=handle.id, now_time=now_ms,
                           batch_size=batch_size)
 
-    def _stop_plugin(self, handle: PluginHandle) -> None:
+    def stop_plugin(self, handle: PluginHandle) -> None:
+        """Deactivate (if it runs) and stop one plugin; it stays in the session. Its PluginAPI
+        server stops too, unless the session keeps them (``lasting_api``)."""
+        from mmplug.host.api.queries import forget_slash_commands
+
         self.clock.forget(handle.id)
         client = handle.client
         if client is not None:
             if handle.state == "active" and "OnDeactivate" in handle.implemented:
                 try:
-                    result = self._invoke(handle, "OnDeactivate",
-                                          client.new_request("OnDeactivate"))
+                    result = self.invoke(handle, "OnDeactivate",
+                                         client.new_request("OnDeactivate"))
                     if result.error:
-                        self._emit_log(host_record(handle.id, "warn",
-                                                   f"OnDeactivate failed: {result.error}"))
+                        self.emit_log(host_record(handle.id, "warn",
+                                                  f"OnDeactivate failed: {result.error}"))
                 except MmplugError as exc:
-                    self._emit_log(host_record(handle.id, "warn", exc.message))
-            problem = client.process.stop()
+                    self.emit_log(host_record(handle.id, "warn", exc.message))
+            stop = self.stopper or _stop
+            problem = stop(client.process)
             if problem is not None:
                 from mmplug.host.faults import fault
 
@@ -469,17 +508,19 @@ class Session:
                 record = host_record(handle.id, "warn", handle.shutdown_problem.message,
                                      hint=handle.shutdown_problem.hint)
                 record.module = STOP_FAULT
-                self._emit_log(record)
+                self.emit_log(record)
             handle.client = None
-            # The server forgets a plugin's slash commands when it deactivates (inline SQL:
-            # the commands module's imports would add ~10 ms to every stop).
-            with self.store.tx() as db:
-                db.execute("DELETE FROM plugin_slash_commands WHERE plugin_id=?", (handle.id,))
+            forget_slash_commands(self.store, handle.id)
+        if not self.lasting_api:
+            self._stop_api(handle)
+        if handle.state != "crashed":
+            handle.state = "stopped"
+
+    @staticmethod
+    def _stop_api(handle: PluginHandle) -> None:
         if handle.api is not None:
             handle.api.stop()
             handle.api = None
-        if handle.state != "crashed":
-            handle.state = "stopped"
 
     def stop_faults(self) -> list[MmplugError]:
         """What went wrong when the plugins were last stopped: a plugin without
@@ -495,16 +536,21 @@ class Session:
             raise faults[0]
 
     def reload(self, plugin_id: str) -> PluginHandle:
-        """Stop the plugin, re-read its manifest, relaunch and activate it (the dev loop)."""
+        """Stop the plugin, re-read its manifest, relaunch and activate it (the dev loop, the
+        pytest harness). A plugin.json whose id changed is refused: the plugin has this slot."""
         from mmplug.manifest import load_manifest
 
         handle = self.plugin(plugin_id)
-        self._stop_plugin(handle)
-        handle.manifest = load_manifest(handle.manifest.plugin_dir)
+        manifest = load_manifest(handle.manifest.plugin_dir)
+        if manifest.id != handle.id:
+            raise UsageError(f"plugin.json now says id {manifest.id!r}; this session runs it as "
+                             f"{handle.id!r}", hint="change the id back, or start a new session")
+        self.stop_plugin(handle)
+        handle.manifest = manifest
         try:
-            self._start_plugin(handle)
+            self.start_plugin(handle)
         except BaseException:
-            self._stop_plugin(handle)
+            self.stop_plugin(handle)
             raise
         return handle
 
@@ -529,23 +575,24 @@ class Session:
         logs "Unable to activate plugin")."""
         handle = self.plugin(plugin_id)
         if not enabled:
-            self._stop_plugin(handle)
+            self.stop_plugin(handle)
             return
         if handle.state == "active":
             return
         try:
-            self._start_plugin(handle)
+            self.start_plugin(handle)
         except MmplugError as exc:
-            self._stop_plugin(handle)
+            self.stop_plugin(handle)
             handle.state = "failed"
-            self._emit_log(host_record(handle.id, "error", f"unable to activate the plugin: "
+            self.emit_log(host_record(handle.id, "error", f"unable to activate the plugin: "
                                        f"{exc.message}", hint=exc.hint))
 
     def remove_plugin(self, plugin_id: str) -> None:
         """Stop the plugin and forget it; a plugin InstallPlugin unpacked is deleted too (a
         project's own files never are)."""
         handle = self.plugin(plugin_id)
-        self._stop_plugin(handle)
+        self.stop_plugin(handle)
+        self._stop_api(handle)
         del self.plugins[handle.id]
         plugin_dir = handle.manifest.plugin_dir
         if plugin_dir.parent == self.install_root():
@@ -592,27 +639,25 @@ class Session:
     # -- hooks ---------------------------------------------------------------------------------
     def fire(
         self,
-        hook: str,
+        hook: str | HookSpec,
         request: Message | None = None,
         plugin_id: str | None = None,
         *,
         hook_timeout: float | None = None,
         **fields: Any,
-    ) -> HookResult:
-        """Call ``hook`` (Go or snake_case name, any case) on one plugin and report it all;
-        ``hook_timeout`` replaces the session's deadline for this call.
+    ) -> CallEvent:
+        """Call ``hook`` (Go or snake_case name, any case, or its catalog entry) on one plugin
+        and report it all; ``hook_timeout`` replaces the session's deadline for this call.
 
         The host does around the call what the server does around it (the post of
         MessageHasBeenPosted is saved first, an allowed MessageWillBePosted is saved and
         MessageHasBeenPosted follows, ...): :mod:`mmplug.host.hookpath`, whose notes are in
-        the result's ``host``."""
+        the event's ``host``."""
         from mmplug.host import hookpath
-        from mmplug.host.plugin_client import build_request, find_hook
+        from mmplug.host.hooks_client import build_request
+        from mmplug.host.payloads import resolve_hook
 
-        spec = find_hook(hook)
-        if spec is None:
-            raise UsageError(f"{hook!r} is not a Mattermost plugin hook",
-                             hint="hook names are listed by `mmplug fire --list`")
+        spec = hook if not isinstance(hook, str) else resolve_hook(hook)
         if spec.streaming:
             raise UsageError(f"{spec.go_name} is a stream; use serve_http() for it")
         handle = self._pick(spec.go_name, plugin_id)
@@ -635,11 +680,13 @@ class Session:
             )
         return handle
 
-    def _invoke(
+    def invoke(
         self, handle: PluginHandle, hook: str, request: Message, timeout: float | None = None
-    ) -> HookResult:
-        """The hook-call pipeline: context, call, collect API calls and logs, notify."""
-        from mmplug.host.plugin_client import fill_context
+    ) -> CallEvent:
+        """Call ``hook`` (Go name) on a running plugin: the hook-call pipeline (context, call,
+        collect API calls and logs, notify). :meth:`fire` checks and builds the request first;
+        the dispatcher calls this for the hooks the API server runs."""
+        from mmplug.host.hooks_client import fill_context
 
         client = handle.client
         if client is None:
@@ -649,6 +696,7 @@ class Session:
         # Logs belong to the call that produced them: what the plugin wrote before this call
         # goes to no collector of it, what it wrote during the call is drained into it.
         process.drain_output()
+        began = time.time()
         started = time.perf_counter()
         observers = self._observers
         nested = observers.begin_call(handle.id)
@@ -656,25 +704,29 @@ class Session:
             self._notify("on_hook_start", handle.id, hook)
         collector = observers.open(handle.id)
         try:
-            call = client.call(hook, request, timeout)
+            event = client.call(hook, request, timeout)
         except MmplugError as exc:
             if process.exit_code() is not None:
                 handle.state = "crashed"
             process.drain_output()
             observers.close(handle.id, collector)
-            self._notify("on_hook_call", HookResult(
+            self._notify("on_hook_call", CallEvent(
                 hook, handle.id, request, None, exc.message, collector.api_calls,
-                collector.logs, time.perf_counter() - started, nested))
+                collector.logs, time.perf_counter() - started, nested=nested, started_at=began,
+                state=handle.state))
             raise
         except BaseException:
             observers.close(handle.id, collector)
             raise
         process.drain_output()
         observers.close(handle.id, collector)
-        result = HookResult(hook, handle.id, request, call.response, call.error,
-                            collector.api_calls, collector.logs, call.duration_s, nested)
-        self._notify("on_hook_call", result)
-        return result
+        event.api_calls = collector.api_calls
+        event.logs = collector.logs
+        event.nested = nested
+        event.started_at = began
+        event.state = handle.state
+        self._notify("on_hook_call", event)
+        return event
 
     def serve_http(
         self,
@@ -684,25 +736,94 @@ class Session:
         headers: Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
         body_iter: Iterable[bytes] = (),
         rpc: str = "ServeHTTP",
+        *,
+        report: bool = True,
     ) -> HttpResponse:
-        """Send one HTTP request to the plugin's ServeHTTP (the front door uses this), or with
-        ``rpc="ServeMetrics"`` to its ServeMetrics."""
+        """Send one HTTP request to the plugin's ServeHTTP (or with ``rpc="ServeMetrics"`` to
+        its ServeMetrics); the answer streams back (another plugin's ``PluginHTTP``, the pytest
+        harness). Observers hear of it when its headers are in, unless ``report`` is False
+        (:meth:`call_http` reports the whole call)."""
         from mmplug.host.hookpath import marks
-        from mmplug.host.plugin_client import HttpResponse
-        from mmplug.host.plugin_client import http_init as make_init
+        from mmplug.host.hooks_client import HttpResponse
+        from mmplug.host.http_codec import request_init
 
         handle = self.plugin(plugin_id)
         if handle.client is None or rpc not in handle.implemented:
             what = "serve HTTP" if rpc == "ServeHTTP" else f"implement {rpc}"
             return HttpResponse(404, [("Content-Type", "text/plain")],
                                 iter([f"plugin {handle.id} does not {what}".encode()]))
-        init = make_init(handle.id, method, path, headers)
+        pairs = list(headers.items()) if isinstance(headers, Mapping) else list(headers or [])
+        init = request_init(method, path, pairs, context={"request_id": random_id()})
+        began = time.time()
         started = time.perf_counter()
         response = handle.client.serve_http(init, body_iter, rpc=rpc)
-        self._notify("on_hook_call", HookResult(rpc, handle.id, init, None, None,
-                                                duration_s=time.perf_counter() - started,
-                                                host=marks(rpc)))
+        if report:
+            self._notify("on_hook_call", CallEvent(rpc, handle.id, http_request(init),
+                                                   duration_s=time.perf_counter() - started,
+                                                   host=marks(rpc), started_at=began,
+                                                   state=handle.state))
         return response
+
+    def report_call(self, event: CallEvent) -> None:
+        """Tell the observers about a hook call made outside the session's own client (the dev
+        loop's front door streams ServeHTTP itself), as the session does for its own."""
+        self._notify("on_hook_call", event)
+
+    def user_named(self, who: str, given: str = "--as") -> tuple[str, str]:
+        """(id, username) of the user ``who`` (username, @username or id) in the store;
+        ``given`` names where ``who`` came from, for the error."""
+        from mmplug.host.api.queries import some_usernames, user_by_name
+
+        found = user_by_name(self.store, who.strip().lstrip("@"))
+        if found is None:
+            known = some_usernames(self.store)
+            raise UsageError(f"{given} {who}: no such user in the fake host's store",
+                             hint="users: " + (", ".join(known) or "none") + " (or give a user id)")
+        return found
+
+    def call_http(self, init: Message, body: bytes = b"", plugin_id: str | None = None,
+                  rpc: str = "ServeHTTP") -> CallEvent:
+        """One whole ServeHTTP (or ServeMetrics) call (``mmplug fire``, a replay): send the
+        request, read the whole answer, and report it as one event, with the API calls and
+        logs of the plugin meanwhile and the answer in ``http``."""
+        from mmplug.host.events import http_dict
+        from mmplug.host.hookpath import marks
+
+        handle = self.plugin(plugin_id)
+        headers = [(h.key, v) for h in init.headers for v in h.values]  # type: ignore[attr-defined]
+        self.drain_output(handle.id)  # earlier output is not this request's
+        collector = self._observers.open(handle.id)
+        began = time.time()
+        started = time.perf_counter()
+        try:
+            answer = self.serve_http(handle.id, init.method or "GET",  # type: ignore[attr-defined]
+                                     init.url or "/", headers, iter([body]),  # type: ignore[attr-defined]
+                                     rpc, report=False)
+            payload = answer.read()
+            self.drain_output(handle.id)  # what it wrote while answering is
+        finally:
+            self._observers.close(handle.id, collector)
+        event = CallEvent(rpc, handle.id, http_request(init), None, None,
+                          collector.api_calls, collector.logs, time.perf_counter() - started,
+                          http=http_dict(int(answer.status), list(answer.headers), payload, body),
+                          host=marks(rpc), started_at=began, state=handle.state)
+        self._notify("on_hook_call", event)
+        return event
+
+    def in_flight(self, plugin_id: str | None = None) -> bool:
+        """Whether a hook call of ``plugin_id`` (None: of any plugin) is in flight (a hook the
+        host runs now is then nested in it: CreatePost running MessageWillBePosted)."""
+        return self._observers.in_flight(plugin_id)
+
+    def consequences(self) -> Any:
+        """While this runs (a context manager), hook calls of this thread are consequences of
+        the call before (nested: a replay does not fire them, see :mod:`mmplug.host.hookpath`)."""
+        return self._observers.consequences()
+
+    def action(self) -> Any:
+        """While this runs (a context manager), the first hook call of this thread is a user
+        action's (recorded); the rest are its consequences (see :mod:`mmplug.host.actions`)."""
+        return self._observers.action()
 
     def as_user(self, who: str) -> Actor:
         """A user of the world acting through the server's own paths (post, reply, slash
@@ -718,7 +839,7 @@ class Session:
         from mmplug.host.api._registry import ApiContext
 
         return ApiContext(self.store, "", None, self.hooks, self.plugin_control,
-                          emit=self._on_event,
+                          emit=self.emit_event,
                           log=lambda level, message, kv: self._on_api_log("", level, message, kv))
 
     # -- events from the plugin side -------------------------------------------------------------
@@ -732,9 +853,6 @@ class Session:
         for failure in self._observers.notify(method, *args):
             self.logs.append(host_record("", "error", failure))
 
-    def _on_log(self, record: LogRecord) -> None:
-        self._emit_log(record)
-
     def drain_output(self, plugin_id: str | None = None) -> None:
         """Wait until what the plugin wrote on stdout and stderr so far has been logged (so it
         goes to the observers and collectors attached now, not to later ones)."""
@@ -742,7 +860,8 @@ class Session:
         if client is not None:
             client.process.drain_output()
 
-    def _emit_log(self, record: LogRecord) -> None:
+    def emit_log(self, record: LogRecord) -> None:
+        """Log ``record``: the session's log, the collectors of calls in flight, the observers."""
         self.logs.append(record)
         for collector in self._observers.collectors_of(record.plugin_id):
             collector.logs.append(record)
@@ -751,7 +870,7 @@ class Session:
     def _on_api_log(self, plugin_id: str, level: str, message: str, kv: dict[str, Any]) -> None:
         from mmplug.host.logs import normalize_level
 
-        self._emit_log(LogRecord(level=normalize_level(level) or "info", message=message,
+        self.emit_log(LogRecord(level=normalize_level(level) or "info", message=message,
                                  plugin_id=plugin_id, fields=dict(kv), source="api"))
 
     def _on_api_call(self, call: ApiCall) -> None:
@@ -759,7 +878,8 @@ class Session:
             collector.api_calls.append(call)
         self._notify("on_api_call", call)
 
-    def _on_event(self, kind: str, payload: dict[str, Any]) -> None:
+    def emit_event(self, kind: str, payload: dict[str, Any]) -> None:
+        """A side effect the API emulation reports (a post, a WebSocket event, a dialog)."""
         self.events.append((kind, payload))
         self._notify("on_event", kind, payload)
 
@@ -767,6 +887,10 @@ class Session:
         from mmplug.host.logs import filter_logs
 
         return filter_logs([r for r in self.logs if r.plugin_id == plugin_id], level)
+
+
+def _stop(process: PluginProcess) -> str | None:
+    return process.stop()
 
 
 # The module of the log record a stop fault is said with (commands that end with the fault as

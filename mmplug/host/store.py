@@ -41,8 +41,8 @@ def _connect(target: str, image: bytes | None = None) -> sqlite3.Connection:
     the settings every store uses: rows by name, foreign keys, waiting for locks."""
     conn = sqlite3.connect(target, check_same_thread=False, isolation_level=None, timeout=30.0)
     try:
-        if image is not None:
-            conn.deserialize(image)
+        if image is not None:  # Python 3.11 and later (see Store.can_image)
+            getattr(conn, "deserialize")(image)  # noqa: B009
         conn.row_factory = sqlite3.Row
         conn.execute("PRAGMA foreign_keys = ON")
         conn.execute("PRAGMA busy_timeout = 30000")
@@ -98,22 +98,37 @@ class Store:
     def open_image(cls, image: bytes) -> Store:
         """An in-memory store holding a copy of :meth:`image` (sqlite3 serialize format).
 
-        Raises ``sqlite3.DatabaseError`` when ``image`` is not such a database of this schema.
+        Raises :class:`~mmplug.errors.StoreError` when ``image`` is not such a database of this
+        schema.
         """
-        conn = _connect(MEMORY, image)
+        try:
+            conn = _connect(MEMORY, image)
+        except sqlite3.Error as exc:
+            raise StoreError(f"not a state database image: {exc}") from None
         try:
             row = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
             if row is None or int(row[0]) != SCHEMA_VERSION:
-                raise sqlite3.DatabaseError("image of another schema version")
+                raise StoreError("a state database image of another schema version")
+        except sqlite3.Error as exc:
+            conn.close()
+            raise StoreError(f"not a state database image: {exc}") from None
         except BaseException:
             conn.close()
             raise
         return cls(conn, MEMORY)
 
+    @staticmethod
+    def can_image() -> bool:
+        """Whether this Python's sqlite3 can make and load images (3.11 and later)."""
+        return hasattr(sqlite3.Connection, "serialize")
+
     def image(self) -> bytes:
         """The whole database as bytes (sqlite3 serialize format), see :meth:`open_image`."""
         with self._lock:
-            return bytes(self._conn.serialize())
+            try:
+                return bytes(getattr(self._conn, "serialize")())  # noqa: B009 (3.11+)
+            except sqlite3.Error as exc:
+                raise StoreError(f"cannot copy the state database: {exc}") from None
 
     def close(self) -> None:
         with self._lock:
@@ -182,6 +197,9 @@ class Store:
                 raise StoreError(f"state database busy or unusable: {exc}") from None
             try:
                 yield self._conn
+            except sqlite3.Error as exc:
+                self._conn.execute("ROLLBACK")
+                raise StoreError(f"could not change the state database: {exc}") from None
             except BaseException:
                 self._conn.execute("ROLLBACK")
                 raise
@@ -196,7 +214,10 @@ class Store:
     def read(self) -> Iterator[sqlite3.Connection]:
         """Read access (serialised with writers; SQLite reads are cheap)."""
         with self._lock:
-            yield self._conn
+            try:
+                yield self._conn
+            except sqlite3.Error as exc:
+                raise StoreError(f"cannot read the state database {self.path}: {exc}") from None
 
     # -- meta values -------------------------------------------------------------------------
     def get_meta(self, key: str, default: Any = None) -> Any:
@@ -270,3 +291,17 @@ class Store:
                 hint="use letters, digits, '-', '_' and '.' (at most 64 characters)",
             )
         return name
+
+
+class UniqueConflict(StoreError):
+    """A write that a unique constraint refused (the API emulation answers with the server's
+    AppError for it)."""
+
+
+def execute_unique(db: sqlite3.Connection, sql: str, args: tuple[Any, ...]) -> None:
+    """Run a write inside :meth:`Store.tx`; a unique constraint that refuses it raises
+    :class:`UniqueConflict` (the transaction goes on)."""
+    try:
+        db.execute(sql, args)
+    except sqlite3.IntegrityError as exc:
+        raise UniqueConflict(str(exc)) from None

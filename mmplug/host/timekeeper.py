@@ -39,11 +39,10 @@ from typing import TYPE_CHECKING, Any
 from mmplug.errors import UsageError
 
 if TYPE_CHECKING:
+    from mmplug.host.hooks_client import HooksClient
     from mmplug.host.logs import LogRecord
     from mmplug.host.store import Store
 
-PLUGIN_CLOCK_TICK = "/mmplug.ext.v1.PluginClock/Tick"
-HOST_CLOCK_SERVICE = "mmplug.ext.v1.HostClock"
 DAY_MS = 86_400_000
 DEFAULT_RETENTION_START = "02:00"
 DEFAULT_RETENTION_BATCH = 3000
@@ -54,12 +53,12 @@ MAX_TICKS_AT_ONE_TIME = 100
 
 @dataclass
 class TickTarget:
-    """One node the timekeeper can tick: its name (``plugin`` or ``plugin@node2``), the grpc
-    channel of its plugin process and what to do when it died during a tick."""
+    """One node the timekeeper can tick: its name (``plugin`` or ``plugin@node2``), the hooks
+    client of its plugin process and what to do when it died during a tick."""
 
     key: str
     plugin_id: str
-    channel: Any
+    client: HooksClient
     timeout: float
     tag: Callable[[], tuple[tuple[str, str], ...] | None] = lambda: None
     crashed: Callable[[BaseException], None] = lambda exc: None
@@ -263,29 +262,24 @@ class Timekeeper:
         return results
 
     def _tick_one(self, target: TickTarget, at_ms: int, rewound: bool) -> Tick:
-        import grpc
-
-        from mmplug.protocol import mmplug_ext_pb2 as ext
+        from mmplug.errors import MmplugError
 
         tick = Tick(target.key, at_ms)
-        call = target.channel.unary_unary(
-            PLUGIN_CLOCK_TICK, request_serializer=lambda m: m.SerializeToString(),
-            response_deserializer=ext.TickResponse.FromString)
         try:
-            answer = call(ext.TickRequest(now_ms=at_ms, rewound=rewound, running=self.running),
-                          timeout=target.timeout, metadata=target.tag())
-        except grpc.RpcError as exc:
-            code = exc.code() if isinstance(exc, grpc.Call) else None
+            answer = target.client.tick(at_ms, rewound=rewound, running=self.running,
+                                        metadata=target.tag(), timeout=target.timeout)
+        except MmplugError as exc:  # the node died (or hung) while its jobs ran
             with self._changed:
                 self._due.pop(target.key, None)
-            if code == grpc.StatusCode.UNIMPLEMENTED:  # not mmplug's SDK: no scheduled jobs
-                self._unsupported.add(target.key)
-                return tick
-            tick.error = f"{code.name if code else 'error'}: {exc.details() or exc}"
+            tick.error = exc.message
             target.crashed(exc)
             return tick
-        tick.ran = list(answer.ran)
-        tick.next_due_ms = int(answer.next_due_ms)
+        if answer is None:  # not mmplug's SDK: it has no scheduled jobs
+            with self._changed:
+                self._due.pop(target.key, None)
+                self._unsupported.add(target.key)
+            return tick
+        tick.ran, tick.next_due_ms, tick.error = answer.ran, answer.next_due_ms, answer.error
         with self._changed:
             if tick.next_due_ms:
                 self._due[target.key] = tick.next_due_ms
@@ -306,15 +300,15 @@ class Timekeeper:
 
     # -- what the server does as time passes ---------------------------------------------------
     def _purge_expired_kv(self) -> None:
-        now = self.now_ms()
-        with self._store().tx() as db:
-            db.execute("DELETE FROM kv WHERE expire_at != 0 AND expire_at <= ?", (now,))
+        from mmplug.host.api.queries import purge_expired_kv
+
+        purge_expired_kv(self._store(), self.now_ms())
 
     def _retention_times(self, start: int, end: int) -> list[int]:
         """The data retention job's start times in ``(start, end]``."""
         hour, minute = _retention_start(self._store())
         day = _dt.datetime.fromtimestamp(start / 1000, tz=_dt.timezone.utc).date()
-        times = []
+        times: list[int] = []
         while True:
             at = int(_dt.datetime(day.year, day.month, day.day, hour, minute,
                                   tzinfo=_dt.timezone.utc).timestamp() * 1000)
@@ -415,12 +409,9 @@ def _iso(ms: int) -> str:
 
 
 def _retention_settings(store: Store) -> dict[str, Any]:
-    from mmplug.host.api.config import load_server_config
+    from mmplug.host.api.queries import server_config_section
 
-    with store.read() as db:
-        config = load_server_config(db)
-    settings = config.get("DataRetentionSettings")
-    return settings if isinstance(settings, dict) else {}
+    return server_config_section(store, "DataRetentionSettings")
 
 
 def _retention_start(store: Store) -> tuple[int, int]:

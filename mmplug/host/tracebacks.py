@@ -66,9 +66,10 @@ class PythonError:
             return f"{shown_path(self.syntax.file, plugin_dir)}:{self.syntax.line}"
         frames = [f for f in self.frames if not f.launcher]
         own = [f for f in frames if _inside(f.file, plugin_dir)]
-        chosen = (own or frames or [None])[-1]
-        if chosen is None:
+        candidates = own or frames
+        if not candidates:
             return None
+        chosen = candidates[-1]
         return f"{shown_path(chosen.file, plugin_dir)}:{chosen.line}"
 
     def headline(self, plugin_dir: str | os.PathLike[str] | None) -> str:

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 WORLD_META = "world"
 # The built-in worlds, beside this module (a plain path: importlib.resources would import
-# tempfile, shutil and the compression modules, ~5 ms of every cold fire).
+# tempfile, shutil and the compression modules on every cold fire).
 WORLDS_DIR = Path(__file__).parent / "worlds"
 _REQUIRED: dict[str, type] = {
     "seed": str,
@@ -149,8 +149,8 @@ def seed_store(store: Store, world: World, *, deterministic_clock: bool = False)
     """Fill an empty store from ``world``; returns False (and changes nothing) if the store
     already holds a world. Always switches the store to the world's id sequence, and with
     ``deterministic_clock`` to a SteppingClock starting at the world's ``epoch_ms``."""
+    from mmplug.host.api import seed as _seed
     from mmplug.host.clock import SteppingClock
-    from mmplug.host.worlds import _seed
 
     store.seed_ids(world.seed)
     if deterministic_clock:
@@ -169,14 +169,13 @@ def world_info(store: Store) -> WorldInfo:
             f"the state database {store.path} holds no world",
             hint="seed it first: seed_store(store, load_world('default'))",
         )
-    with store.read() as db:
-        users = {r["username"]: r["id"] for r in db.execute("SELECT id, username FROM users")}
-        teams = {r["name"]: r["id"] for r in db.execute("SELECT id, name FROM teams")}
-        team_names = {v: k for k, v in teams.items()}
-        channels: dict[str, str] = {}
-        rows = db.execute("SELECT id, team_id, name, type FROM channels WHERE type IN ('O','P')")
-        for r in rows:
-            channels.setdefault(r["name"], r["id"])
-            channels[f"{team_names.get(r['team_id'], r['team_id'])}/{r['name']}"] = r["id"]
+    from mmplug.host.api.queries import world_ids
+
+    users, teams, rows = world_ids(store)
+    team_names = {v: k for k, v in teams.items()}
+    channels: dict[str, str] = {}
+    for channel_id, team_id, name in rows:
+        channels.setdefault(name, channel_id)
+        channels[f"{team_names.get(team_id, team_id)}/{name}"] = channel_id
     channels.update(meta.get("labels", {}))
     return WorldInfo(meta["name"], meta["seed"], int(meta["epoch_ms"]), users, teams, channels)

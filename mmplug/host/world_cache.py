@@ -1,12 +1,13 @@
 """Seeded world stores, cached as SQLite images so that a fresh session starts without seeding.
 
 ``mmplug fire`` and ``mmplug replay`` start every run from a fresh in-memory store seeded from a
-world; validating and seeding the default world costs ~70 ms, about a third of a cold fire. The
-result is the same every time for the same world text and the same mmplug code, so the first run
-saves the seeded database (``sqlite3.Connection.serialize``) with the stepping clock's position,
-and later runs load that image instead (~1 ms). The cache key covers the world's text, the mmplug
-version and the size and modification time of every file of ``mmplug.host`` and
-``mmplug.protocol`` (an edited checkout never reads an image its old code wrote).
+world; validating and seeding the default world is a large part of a cold fire (the figures are
+in docs/benchmarks.md). The result is the same every time for the same world text and the same
+mmplug code, so the first run saves the seeded database (``sqlite3.Connection.serialize``) with
+the stepping clock's position, and later runs load that image instead. The cache key covers the
+world's text, the mmplug version and the size and modification time of every file of
+``mmplug.host`` and ``mmplug.protocol`` (an edited checkout never reads an image its old code
+wrote).
 
 Best effort throughout: no cache folder, a damaged file or a Python without ``serialize`` means
 seeding as before. The folder is ``$MMPLUG_CACHE_DIR``, else ``$XDG_CACHE_HOME/mmplug/worlds``,
@@ -19,14 +20,15 @@ import contextlib
 import hashlib
 import json
 import os
-import sqlite3
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from mmplug.errors import StoreError
+from mmplug.protocol.names import ENV_CACHE_DIR as CACHE_ENV
 
 if TYPE_CHECKING:
     from mmplug.host.store import Store
 
-CACHE_ENV = "MMPLUG_CACHE_DIR"
 KEEP = 8  # images kept in the folder
 _FORMAT = 1
 
@@ -68,7 +70,9 @@ def seeded_memory_store(world: str | Path) -> Store:
     from mmplug.host.world import _read
 
     _, text = _read(world)
-    can_cache = hasattr(sqlite3.Connection, "serialize")
+    from mmplug.host.store import Store
+
+    can_cache = Store.can_image()
     key = cache_key(text) if can_cache else ""
     if can_cache:
         store = _load(cache_dir() / f"{key}.img")
@@ -105,7 +109,7 @@ def _load(path: Path) -> Store | None:
         head, _, image = raw.partition(b"\n")
         header = json.loads(head)
         store = Store.open_image(image)
-    except (ValueError, sqlite3.Error, KeyError, TypeError):
+    except (ValueError, StoreError, KeyError, TypeError):
         return None
     try:
         store.seed_ids(str(header["seed"]))
@@ -136,7 +140,7 @@ def _save(store: Store, folder: Path, key: str) -> None:
                 os.unlink(tmp)
             raise
         _prune(folder)
-    except (OSError, sqlite3.Error):
+    except (OSError, StoreError):
         return  # a read-only or full disk only costs the next run its seeding
 
 

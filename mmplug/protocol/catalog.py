@@ -335,3 +335,7 @@ HOOKS_BY_GO_NAME: dict[str, HookSpec] = {h.go_name: h for h in HOOKS}
 HOOKS_BY_PY_NAME: dict[str, HookSpec] = {h.py_name: h for h in HOOKS}
 API_BY_GO_NAME: dict[str, ApiSpec] = {a.go_name: a for a in API}
 API_BY_PY_NAME: dict[str, ApiSpec] = {a.py_name: a for a in API}
+
+# The names of the contract, generated apart (mmplug.protocol.names: the early path of
+# a cold fire reads them without importing these tables).
+from mmplug.protocol.names import *  # noqa: E402, F403

@@ -31,8 +31,8 @@ TRIED_GRPCIO = ((1, 85),)
 
 def grpcio_version() -> tuple[int, ...]:
     """grpcio's version without importing grpc: from the first grpc package on sys.path, as an
-    import would find it (importlib.util's find_spec costs a cold fire ~2 ms of imports before
-    it can start the plugin)."""
+    import would find it (importlib.util's find_spec would import modules a cold fire does
+    not need before it can start the plugin)."""
     import re
 
     for folder in sys.path:

@@ -19,10 +19,11 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from mmplug.protocol.names import HOST_CLOCK_SERVICE, PLUGIN_CLOCK_SERVICE
+
 from . import _env
 
-HOST_CLOCK_SERVICE = "mmplug.ext.v1.HostClock"
-PLUGIN_CLOCK_SERVICE = "mmplug.ext.v1.PluginClock"
+__all__ = ["HOST_CLOCK_SERVICE", "PLUGIN_CLOCK_SERVICE", "host_clock_enabled", "now", "now_ms"]
 CALL_TIMEOUT = 10.0
 log = logging.getLogger("mmplug.sdk.clock")
 

@@ -1,27 +1,26 @@
-"""Every environment variable the SDK reads, named once, and the one resolver for them."""
+"""Every environment variable the SDK reads, and the one resolver for them."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
 
-# go-plugin handshake (set by the host)
-MAGIC_COOKIE_KEY = "MATTERMOST_PLUGIN"
-MAGIC_COOKIE_VALUE = "Securely message teams, anywhere."
-PROTOCOL_VERSIONS = "PLUGIN_PROTOCOL_VERSIONS"
-MIN_PORT = "PLUGIN_MIN_PORT"
-MAX_PORT = "PLUGIN_MAX_PORT"
-UNIX_SOCKET_DIR = "PLUGIN_UNIX_SOCKET_DIR"
-CLIENT_CERT = "PLUGIN_CLIENT_CERT"
+# Each name once, generated with the catalog (mmplug.protocol.names); the host sets them.
+from mmplug.protocol.names import ENV_API_TARGET as API_TARGET
+from mmplug.protocol.names import ENV_CLIENT_CERT as CLIENT_CERT
+from mmplug.protocol.names import ENV_DEBUG_LISTEN as DEBUG_LISTEN
+from mmplug.protocol.names import ENV_HOST_CLOCK as HOST_CLOCK
+from mmplug.protocol.names import ENV_LOG_LEVEL as LOG_LEVEL
+from mmplug.protocol.names import ENV_MAGIC_COOKIE as MAGIC_COOKIE_KEY
+from mmplug.protocol.names import ENV_MAX_PORT as MAX_PORT
+from mmplug.protocol.names import ENV_MIN_PORT as MIN_PORT
+from mmplug.protocol.names import ENV_PROTOCOL_VERSIONS as PROTOCOL_VERSIONS
+from mmplug.protocol.names import ENV_UNIX_SOCKET_DIR as UNIX_SOCKET_DIR
+from mmplug.protocol.names import MAGIC_COOKIE_VALUE as MAGIC_COOKIE_VALUE
 
-# Mattermost's Python-plugin supervisor
-API_TARGET = "MATTERMOST_PLUGIN_API_TARGET"
-
-# mmplug's own
-LOG_LEVEL = "MMPLUG_LOG_LEVEL"
-DEBUG_LISTEN = "MMPLUG_DEBUG_LISTEN"
-# set to "1" by mmplug's fake host: it serves mmplug.ext.v1.HostClock (see _clock.py)
-HOST_CLOCK = "MMPLUG_HOST_CLOCK"
+__all__ = ["API_TARGET", "APP_PROTOCOL_VERSIONS", "CLIENT_CERT", "CORE_PROTOCOL_VERSION",
+           "DEBUG_LISTEN", "HOST_CLOCK", "LOG_LEVEL", "MAGIC_COOKIE_KEY", "MAGIC_COOKIE_VALUE",
+           "MAX_PORT", "MIN_PORT", "PROTOCOL_VERSIONS", "UNIX_SOCKET_DIR", "resolve"]
 
 CORE_PROTOCOL_VERSION = 1
 APP_PROTOCOL_VERSIONS = (1,)

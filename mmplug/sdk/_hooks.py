@@ -12,13 +12,14 @@ from typing import Any
 import grpc  # type: ignore[import-untyped]
 from google.protobuf.message import Message
 
+from mmplug.protocol.body_chunks import chunk_parser, serialize_response
 from mmplug.protocol.catalog import HOOKS, HOOKS_BY_GO_NAME, HookSpec
 
 from . import _calltag
 from ._async import LoopRunner
 from ._convert import make_app_error
 from ._entity import wrap
-from ._http import Request, ResponseWriter, chunk_parser, serialize_response
+from ._http import Request, ResponseWriter
 from ._logging import hook_exc_info
 from ._plugin import Plugin
 from ._proto import HOOKS_SERVICE, load_hooks, message_class, message_factory

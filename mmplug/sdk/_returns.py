@@ -12,11 +12,12 @@ from mmplug.protocol.catalog import HookSpec
 from ._convert import make_app_error
 from ._entity import Entity
 from ._proto import message_class
+from .errors import PluginError
 
 LIFECYCLE = frozenset({"OnActivate", "OnDeactivate", "OnConfigurationChange"})
 
 
-class ReturnTypeError(TypeError):
+class ReturnTypeError(PluginError, TypeError):
     """A handler returned something its hook cannot carry."""
 
 

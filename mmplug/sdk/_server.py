@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from . import _env, _scheduler
+from .errors import PluginError
 
 if TYPE_CHECKING:
     from ._async import LoopRunner
@@ -33,7 +34,7 @@ NOT_A_PLUGIN = (
 log = logging.getLogger("mmplug.sdk.serve")
 
 
-class ServeError(Exception):
+class ServeError(PluginError):
     """The plugin cannot start serving (bad port range, unusable socket dir)."""
 
 

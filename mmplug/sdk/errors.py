@@ -4,6 +4,9 @@ The tree::
 
     PluginError                      base of everything the SDK raises
     ├── HookRegistrationError        a Plugin class is wrong (misspelled hook, bad signature)
+    ├── ReturnTypeError              a handler returned what its hook cannot carry (_returns)
+    ├── ServeError                   the plugin cannot start serving (_server)
+    ├── ClientDisconnected           the HTTP client went away mid-answer (_stream)
     └── PluginAPIError               a PluginAPI call failed (AppError or transport error)
         ├── InvalidArgumentError     400, 413, 422 / INVALID_ARGUMENT  (alias: ValidationError)
         ├── PermissionDeniedError    401, 403 / PERMISSION_DENIED, UNAUTHENTICATED

@@ -8,6 +8,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mmplug.errors import MmplugError, UsageError
+
 if TYPE_CHECKING:
     from mmplug.host.actions import Actor
     from mmplug.host.session import HookResult, PluginHandle, Session
@@ -209,12 +211,10 @@ class PluginHarness:
     # -- the store -----------------------------------------------------------------------------
     def kv_get(self, key: str) -> bytes | None:
         """The plugin's KV value under ``key`` (None when missing)."""
-        now = self.session.clock.now_ms()  # an expired entry is gone, as for the plugin
-        with self.session.store.read() as db:
-            row = db.execute("SELECT value FROM kv WHERE plugin_id=? AND key=? "
-                             "AND (expire_at = 0 OR expire_at > ?)",
-                             (self.id, key, now)).fetchone()
-        return None if row is None else bytes(row[0])
+        from mmplug.host.api.queries import kv_value
+
+        # an expired entry is gone, as for the plugin
+        return kv_value(self.session.store, self.id, key, now=self.session.clock.now_ms())
 
     def kv_get_json(self, key: str, default: Any = None) -> Any:
         raw = self.kv_get(key)
@@ -222,32 +222,24 @@ class PluginHarness:
 
     def kv_set(self, key: str, value: bytes | str | Any) -> None:
         """Seed the plugin's KV store (str/bytes as is, anything else as JSON)."""
+        from mmplug.host.api.queries import kv_set
+
         data = value if isinstance(value, bytes) else (
             value.encode() if isinstance(value, str) else json.dumps(value).encode())
-        with self.session.store.tx() as db:
-            db.execute("INSERT INTO kv(plugin_id, key, value, expire_at) VALUES(?, ?, ?, 0) "
-                       "ON CONFLICT(plugin_id, key) DO UPDATE SET value=excluded.value, "
-                       "expire_at=0", (self.id, key, data))
+        kv_set(self.session.store, self.id, key, data)
 
     def kv_keys(self) -> list[str]:
-        now = self.session.clock.now_ms()
-        with self.session.store.read() as db:
-            rows = db.execute("SELECT key FROM kv WHERE plugin_id=? AND (expire_at = 0 OR "
-                              "expire_at > ?) ORDER BY key", (self.id, now))
-            return [r[0] for r in rows]
+        from mmplug.host.api.queries import kv_keys
+
+        return kv_keys(self.session.store, self.id, now=self.session.clock.now_ms())
 
     def configure(self, **settings: Any) -> dict[str, Any]:
         """Save plugin settings (as an admin would in the System Console); returns them all.
 
         Fire ``OnConfigurationChange`` afterwards to let the plugin read them."""
-        from mmplug.host.api.config import save_plugin_settings
+        from mmplug.host.api.queries import update_plugin_settings
 
-        with self.session.store.tx() as db:
-            row = db.execute("SELECT data FROM plugin_config WHERE plugin_id=?",
-                             (self.id,)).fetchone()
-            current: dict[str, Any] = json.loads(row[0]) if row else {}
-            current.update(settings)
-            save_plugin_settings(db, self.id, current)
+        current = update_plugin_settings(self.session.store, self.id, settings)
         self.session.__dict__["_mmplug_reconfigured"] = True
         return current
 
@@ -281,19 +273,20 @@ class PluginHarness:
         from google.protobuf import json_format
 
         from mmplug.host.api._registry import ApiFailure, emulated
-        from mmplug.host.api.server import message_class
         from mmplug.protocol.catalog import API_BY_GO_NAME
+        from mmplug.protocol.messages import message_class
 
         spec = API_BY_GO_NAME.get(method)
         handler = emulated().get(method)
         if spec is None or handler is None:
-            raise ValueError(f"{method!r} is not an emulated PluginAPI method")
+            raise SeedError(f"{method!r} is not an emulated PluginAPI method",
+                            hint="see docs/api-coverage.md for the emulated methods")
         message = request if request is not None else json_format.ParseDict(
             fields, message_class(spec.request)())
         try:
             response = handler(self.handle.api.ctx, message)
         except ApiFailure as exc:
-            raise ValueError(f"{method} failed: {exc.message} ({exc.error_id})") from None
+            raise SeedError(f"{method} failed: {exc.message} ({exc.error_id})") from None
         return response
 
     def add_user(self, username: str, *, teams: Iterable[str] = (),
@@ -319,16 +312,9 @@ class PluginHarness:
         return self._posts(channel_id, ephemeral=True)
 
     def _posts(self, channel_id: str | None, ephemeral: bool) -> list[Any]:
-        from mmplug.host.api._convert import post_from_row
+        from mmplug.host.api.queries import stored_posts
 
-        sql = "SELECT * FROM posts WHERE ephemeral=?"
-        args: list[Any] = [int(ephemeral)]
-        if channel_id is not None:
-            sql += " AND channel_id=?"
-            args.append(channel_id)
-        with self.session.store.read() as db:
-            rows = db.execute(sql + " ORDER BY create_at, rowid", args).fetchall()
-        return [post_from_row(r) for r in rows]
+        return stored_posts(self.session.store, channel_id, ephemeral=ephemeral)
 
     @property
     def world(self) -> WorldView:
@@ -336,12 +322,23 @@ class PluginHarness:
         return WorldView(self.session)
 
 
-class PostRejected(Exception):
+class PostRejected(MmplugError):
     """A plugin rejected a post in MessageWillBePosted (``reason`` is its message)."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+class SeedError(UsageError, ValueError):
+    """``plugin.seed`` could not run the method (not emulated, or it failed)."""
+
+
+class WorldLookupError(UsageError, KeyError):
+    """``plugin.world`` has no entity of that name (the hint lists those it has)."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return self.message
 
 
 class WorldView:
@@ -357,8 +354,8 @@ class WorldView:
         try:
             return table[name]
         except KeyError:
-            raise KeyError(f"the world has no {kind} {name!r}; it has: "
-                           f"{', '.join(sorted(table))}") from None
+            raise WorldLookupError(f"the world has no {kind} {name!r}; it has: "
+                                   f"{', '.join(sorted(table))}") from None
 
     def user(self, username: str) -> Any:
         from mmplug.host.api._entities import get_user

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from mmplug.cassette import CassetteRecorder, read_cassette, replay_cassette
-from mmplug.cassette._session import deterministic_session
+from mmplug.host.fresh import deterministic_session
 from mmplug.host.payloads import build_payload, resolve_hook, scene_from_store
 
 SAMPLE_CALLS: list[tuple[str, dict[str, str]]] = [

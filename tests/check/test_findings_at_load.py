@@ -49,15 +49,14 @@ def _said(session: object) -> list[str]:
             if r.module == FINDING_NOTICE and r.level == "warn"]
 
 
-@pytest.mark.parametrize("session_class", ["Session", "DevSession"])
+@pytest.mark.parametrize("keep_going", [False, True], ids=["Session", "as-the-dev-loop"])
 def test_findings_are_said_once_and_again_when_they_change(tmp_path: Path,
-                                                           session_class: str) -> None:
-    from mmplug.devloop._session import DevSession
+                                                           keep_going: bool) -> None:
     from mmplug.host.session import Session
 
     project = _project(tmp_path)
-    cls = Session if session_class == "Session" else DevSession
-    with cls([project], store=":memory:", python=sys.executable) as session:
+    with Session([project], store=":memory:", python=sys.executable,
+                 keep_going=keep_going) as session:
         plugin_id = session.plugin().id
         session.reload(plugin_id)  # nothing changed: nothing said again
         assert [s.split(":")[1].strip() for s in _said(session)] == [

@@ -64,7 +64,7 @@ def test_attach_follows_the_plugin_through_restarts(tmp_path: Path) -> None:
     with loop:
         assert loop.status[PLUGIN_ID].state == "waiting"
         assert f"MMPLUG_DEBUG_LISTEN={address}" in (loop.status[PLUGIN_ID].problem or "")
-        api = loop.session.api_target
+        api = loop.api_target
         assert api == f"127.0.0.1:{int(address.rsplit(':', 1)[1]) + 1}"  # debug port + 1
         plugin = _start_plugin(project, address, None)  # no settings copied by hand
         try:
@@ -73,7 +73,7 @@ def test_attach_follows_the_plugin_through_restarts(tmp_path: Path) -> None:
             assert _command(loop) == "v1"
             _stop(plugin)
             wait_for(lambda: loop.status[PLUGIN_ID].state == "waiting", what="noticing the exit")
-            assert loop.session.api_target == api  # the same API address for the next process
+            assert loop.api_target == api  # the same API address for the next process
             plugin = _start_plugin(project, address, api)
             wait_for(lambda: loop.status[PLUGIN_ID].state == "attached", what="reattach")
             assert _command(loop) == "v1"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mmplug.devloop._http_map import (
+from mmplug.host.http_codec import (
     Target,
     canonical_key,
     plugin_headers,
@@ -69,6 +69,6 @@ def test_response_headers_keep_every_value_but_not_hop_by_hop() -> None:
     (bytes(range(256)), "application/octet-stream"),
 ])
 def test_content_type_is_sniffed_like_go(data: bytes, expected: str) -> None:
-    from mmplug.devloop._http_map import sniff_content_type
+    from mmplug.host.http_codec import sniff_content_type
 
     assert sniff_content_type(data) == expected

@@ -12,9 +12,9 @@ import pytest
 from rich.console import Console
 from rich.text import Text
 
-from mmplug.devloop.screen import MIN_LOG_LINES, DevLog, DevScreen, LiveScreen
+from mmplug.cli._dev_screen import MIN_LOG_LINES, DevLog, DevScreen, LiveScreen
+from mmplug.cli._dev_terminal import Printer
 from mmplug.devloop.status import PluginStatus, Reload
-from mmplug.devloop.terminal import Printer
 
 WIDTH, HEIGHT = 80, 20
 

@@ -6,7 +6,8 @@ from datetime import datetime, timedelta, timezone
 
 from rich.console import Console
 
-from mmplug.devloop.status import PluginStatus, Reload, describe_reload, render_status
+from mmplug.cli._dev_screen import render_status
+from mmplug.devloop.status import PluginStatus, Reload, describe_reload
 
 
 def _text(renderable: object) -> str:

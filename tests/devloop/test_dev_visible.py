@@ -17,8 +17,8 @@ import pytest
 from devloop_support import Events, dev_loop, processes_in, wait_for
 from rich.console import Console
 
-from mmplug.devloop.screen import DevLog
-from mmplug.devloop.terminal import Printer
+from mmplug.cli._dev_screen import DevLog
+from mmplug.cli._dev_terminal import Printer
 
 PLUGIN_ID = "com.example.visible"
 SOURCE = '''

@@ -6,8 +6,9 @@ import json
 import sys
 from pathlib import Path
 
-from mmplug.devloop.warm import WarmPool
-from mmplug.host.launcher import kill_group, plugin_env, spawn
+from mmplug.host._child_env import plugin_env
+from mmplug.host._process import kill_group, spawn
+from mmplug.host.warm import WarmPool
 from mmplug.protocol.grpc_env import OLDER_IO, TRIED_GRPCIO, grpcio_version
 
 PROBE = '''

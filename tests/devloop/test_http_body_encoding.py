@@ -10,8 +10,13 @@ from __future__ import annotations
 
 import pytest
 
-from mmplug.host.plugin_client import message_class
-from mmplug.sdk._http import BodyChunk, chunk_parser, encode_body_chunk, serialize_response
+from mmplug.protocol.body_chunks import (
+    BodyChunk,
+    chunk_parser,
+    encode_body_chunk,
+    serialize_response,
+)
+from mmplug.protocol.messages import message_class
 
 # lengths on both sides of each varint width (1..4 bytes of length)
 LENGTHS = [1, 127, 128, 16383, 16384, 65536, 1024 * 1024, 2**21 - 1, 2**21 + 5]

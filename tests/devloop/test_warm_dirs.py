@@ -7,7 +7,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from mmplug.devloop.warm import DIR_PREFIX, WarmPool
+from mmplug.host.warm import DIR_PREFIX, WarmPool
 
 
 def _dead_pid() -> int:

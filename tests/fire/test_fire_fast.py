@@ -184,7 +184,7 @@ class _SlowClose:
 
 
 def test_the_output_is_written_while_the_target_closes() -> None:
-    from mmplug.cli._fire_input import while_closing
+    from mmplug.fire import while_closing
 
     target = _SlowClose()
     seen: list[bool] = []
@@ -199,8 +199,8 @@ def test_the_output_is_written_while_the_target_closes() -> None:
 
 
 def test_a_failing_close_is_raised_after_the_output() -> None:
-    from mmplug.cli._fire_input import while_closing
     from mmplug.errors import MmplugError
+    from mmplug.fire import while_closing
 
     target = _SlowClose(MmplugError("the plugin did not stop"))
     written: list[str] = []

@@ -127,9 +127,9 @@ def test_the_picker_says_the_findings_once(extended: Path) -> None:
 
     from rich.console import Console
 
-    from mmplug.cassette.target import LocalTarget
-    from mmplug.cli._fire_input import FirePlan
     from mmplug.cli._fire_loop import loop
+    from mmplug.fire import FirePlan
+    from mmplug.fire.local import LocalTarget
 
     answers = iter(["MessagesWillBeConsumed", "", "MessagesWillBeConsumed", "", "q"])
     out = io.StringIO()

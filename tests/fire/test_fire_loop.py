@@ -11,9 +11,9 @@ from pathlib import Path
 from pty_terminal import Terminal
 from rich.console import Console
 
-from mmplug.cassette.target import LocalTarget
-from mmplug.cli._fire_input import FirePlan
 from mmplug.cli._fire_loop import EDIT_PROMPT, HOOK_PROMPT, loop, matching, ordered_hooks
+from mmplug.fire import FirePlan
+from mmplug.fire.local import LocalTarget
 
 HOOK = re.escape(HOOK_PROMPT)
 EDIT = re.escape(EDIT_PROMPT)

@@ -54,7 +54,7 @@ class KeepingTarget:
     plugin_id = "com.example.parrot"
 
     def __init__(self) -> None:
-        from mmplug.cassette._session import open_world_store
+        from mmplug.host.fresh import open_world_store
 
         self.store = open_world_store()
 
@@ -90,9 +90,10 @@ def fire_here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]
     project = tmp_path / "parrot"
     shutil.copytree(PARROT, project, ignore=shutil.ignore_patterns(".mmplug", "__pycache__"))
     monkeypatch.chdir(project)
-    from mmplug.cli import _fire_input, _fire_prefetch
+    import mmplug.fire
+    from mmplug.cli import _fire_prefetch
 
-    monkeypatch.setattr(_fire_input, "open_target", lambda folder, plan: KeepingTarget())
+    monkeypatch.setattr(mmplug.fire, "open_target", lambda folder, plan: KeepingTarget())
     monkeypatch.setattr(_fire_prefetch, "start", lambda options: None)  # starts no plugin
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"")))  # --data @-
     yield project
@@ -193,7 +194,7 @@ def test_the_fast_path_runs_the_command_it_parsed(
 
 # -- payload overrides -------------------------------------------------------------------------
 def _scene() -> Any:
-    from mmplug.cassette._session import open_world_store
+    from mmplug.host.fresh import open_world_store
     from mmplug.host.payloads import scene_from_store
 
     store = open_world_store()
@@ -215,7 +216,7 @@ set_values = st.one_of(
 
 @st.composite
 def set_expressions(draw: st.DrawFn, spec: Any) -> str:
-    from mmplug.host.plugin_client import message_class
+    from mmplug.protocol.messages import message_class
 
     paths = field_paths(message_class(spec.request).DESCRIPTOR) or ["context"]
     path = draw(st.sampled_from(paths))
@@ -247,7 +248,7 @@ json_values = st.recursive(
 @st.composite
 def documents(draw: st.DrawFn, spec: Any) -> Any:
     """A --json document: the request's own fields (nested), with values of any JSON type."""
-    from mmplug.host.plugin_client import message_class
+    from mmplug.protocol.messages import message_class
 
     def fields_of(descriptor: Any, depth: int) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -270,14 +271,13 @@ def _check_request(spec: Any, request: Any) -> None:
     """What fire does with a request it built: send it, show it, record it."""
     from google.protobuf import json_format
 
-    from mmplug.cassette.format import entry_dict
+    from mmplug.host.events import CallEvent
     from mmplug.host.payload_fields import field_values
-    from mmplug.host.session import HookResult
 
     request.SerializeToString()
     json_format.MessageToDict(request, preserving_proto_field_name=True)
     field_values(request)
-    json.dumps(entry_dict(HookResult(spec.go_name, "p", request, None, None), 1))
+    json.dumps(CallEvent(spec.go_name, "p", request).to_dict(seq=1))
 
 
 @settings(max_examples=200, deadline=None)
@@ -298,7 +298,7 @@ def test_any_set_and_json_override_is_applied_or_refused_clearly(
 
 
 def descriptor_name(spec: Any) -> str:
-    from mmplug.host.plugin_client import message_class
+    from mmplug.protocol.messages import message_class
 
     return str(message_class(spec.request).DESCRIPTOR.name)
 

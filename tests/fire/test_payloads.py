@@ -122,7 +122,7 @@ def test_bad_json_names_the_field_path(doc: object, says: str) -> None:
 
 
 def test_payload_fixtures_exist_for_every_hook_and_parse() -> None:
-    from mmplug.host.plugin_client import message_class
+    from mmplug.protocol.messages import message_class
 
     for spec in HOOKS:
         path = FIXTURES / f"{spec.go_name}.json"

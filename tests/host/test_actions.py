@@ -114,7 +114,7 @@ def test_a_recorded_action_replays_to_the_same_result(tmp_path: Path) -> None:
     """The first hook of an action is the recorded call; the hooks after it are nested, so
     a replay of that call does the rest again (and does not do it twice)."""
     from mmplug.cassette import CassetteRecorder, read_cassette, replay_cassette
-    from mmplug.cassette._session import deterministic_session
+    from mmplug.host.fresh import deterministic_session
 
     project = _witness(tmp_path / "witness")
     cassette = tmp_path / "actions.jsonl"

@@ -11,9 +11,11 @@ from google.protobuf import json_format
 from google.protobuf.descriptor import FieldDescriptor
 
 from mmplug.errors import UsageError
-from mmplug.host import plugin_client
-from mmplug.host.plugin_client import build_request, find_hook, message_class
+from mmplug.host import hooks_client
+from mmplug.host.hooks_client import build_request
+from mmplug.host.payloads import find_hook
 from mmplug.protocol.catalog import HOOKS
+from mmplug.protocol.messages import message_class
 
 F = FieldDescriptor
 
@@ -58,7 +60,7 @@ def test_plain_fields_mean_what_parse_dict_makes_of_them(spec: Any) -> None:
         fields = _sample(descriptor, 3, seed)
         if not fields:
             continue
-        assert plugin_client._plain(descriptor, fields), fields  # the fast path is taken
+        assert hooks_client._plain(descriptor, fields), fields  # the fast path is taken
         built = build_request(spec, None, fields)
         assert built.SerializeToString(deterministic=True) == _parsed(spec.request, fields)
 
@@ -80,7 +82,7 @@ def test_other_json_goes_through_parse_dict(fields: dict[str, Any]) -> None:
     spec = find_hook("MessageWillBePosted")
     assert spec is not None
     descriptor = message_class(spec.request).DESCRIPTOR
-    assert not plugin_client._plain(descriptor, fields)
+    assert not hooks_client._plain(descriptor, fields)
     expected = _parsed(spec.request, fields)
     assert build_request(spec, None, fields).SerializeToString(deterministic=True) == expected
 

@@ -18,7 +18,7 @@ TRIED = grpcio_version() in TRIED_GRPCIO
 SHOW = """
 import json, os
 import mmplug.host
-from mmplug.host.launcher import plugin_env
+from mmplug.host._child_env import plugin_env
 from mmplug.protocol import grpc_env
 child = plugin_env(None)
 print(json.dumps({"ours": os.environ.get("GRPC_EXPERIMENTS"), "set": grpc_env.CHOSEN_HERE,

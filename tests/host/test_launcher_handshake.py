@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from mmplug.host.launcher import HandshakeFault, parse_handshake, plugin_env
+from mmplug.host._child_env import plugin_env
+from mmplug.host.launcher import HandshakeFault, parse_handshake
 
 
 @pytest.mark.parametrize(
@@ -66,7 +67,7 @@ def test_environment_has_the_cookie_versions_ports_and_api_target(
 def test_interpreter_from_a_relative_path_entry_is_made_absolute(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from mmplug.host.launcher import find_python
+    from mmplug.host._child_env import find_python
 
     bin_dir = tmp_path / "tools" / "bin"
     bin_dir.mkdir(parents=True)

@@ -7,6 +7,7 @@ import os
 import threading
 from datetime import datetime, timezone
 
+from mmplug.cli._render import render_log
 from mmplug.host.logs import (
     LogRecord,
     StderrParser,
@@ -14,7 +15,6 @@ from mmplug.host.logs import (
     filter_logs,
     host_record,
     parse_stderr_line,
-    render_log,
 )
 
 

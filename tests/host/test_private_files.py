@@ -60,7 +60,7 @@ def test_a_store_in_a_folder_the_user_named_leaves_the_folder_as_it_is(tmp_path:
 
 
 def test_dev_log_and_the_previous_one_are_private(tmp_path: Path) -> None:
-    from mmplug.devloop.screen import DevLog
+    from mmplug.cli._dev_screen import DevLog
 
     path = tmp_path / ".mmplug" / "dev.log"
     path.parent.mkdir(mode=0o755)

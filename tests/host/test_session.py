@@ -135,7 +135,7 @@ def test_dispatcher_skips_unimplemented_hooks_silently(session: Session) -> None
 
 
 def _request(name: str) -> object:
-    from mmplug.host.plugin_client import message_class
+    from mmplug.protocol.messages import message_class
 
     return message_class(name)()
 
@@ -203,7 +203,7 @@ def test_bad_manifest_is_reported_before_anything_starts(tmp_path: Path) -> None
 
 
 def test_interpreter_comes_from_the_plugins_venv(tmp_path: Path) -> None:
-    from mmplug.host.launcher import find_python, server_python
+    from mmplug.host._child_env import find_python, server_python
 
     assert find_python(tmp_path, "/x/python") == "/x/python"
     on_path = server_python(tmp_path)  # the server's rule (mmplug may use its own instead)

@@ -7,6 +7,7 @@ import sqlite3
 
 from mmplug.host.api._pbjson import dump, load
 from mmplug.host.api._registry import ApiContext, ApiFailure
+from mmplug.host.store import UniqueConflict, execute_unique
 from mmplug.protocol import api_remaining_pb2 as rem
 
 NAME = re.compile(r"^[a-z0-9.\-_]+$")
@@ -86,14 +87,15 @@ def save_group(
     """Insert or update the group; a taken name or remote id is ``conflict`` (the status
     and id the calling server function reports)."""
     try:
-        db.execute(
+        execute_unique(
+            db,
             "INSERT INTO user_groups(id, name, source, remote_id, delete_at, data) "
             "VALUES(?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET name=excluded.name, "
             "source=excluded.source, remote_id=excluded.remote_id, "
             "delete_at=excluded.delete_at, data=excluded.data",
             (group.id, group.name, group.source, group.remote_id, group.delete_at, dump(group)),
         )
-    except sqlite3.IntegrityError as exc:
+    except UniqueConflict as exc:
         raise ApiFailure(
             conflict[0],
             conflict[1],

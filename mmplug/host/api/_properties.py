@@ -19,6 +19,7 @@ from mmplug.host.api._commands import plain_error
 from mmplug.host.api._pbjson import dump, load
 from mmplug.host.api._registry import ApiFailure
 from mmplug.host.ids import is_valid_id
+from mmplug.host.store import UniqueConflict, execute_unique
 from mmplug.protocol import api_remaining_pb2 as rem
 
 M = TypeVar("M", bound=Message)
@@ -76,7 +77,7 @@ def _check_times(kind: str, item: rem.PropertyField | rem.PropertyValue) -> None
             raise invalid(kind, name, "value cannot be zero")
 
 
-def unique_failure(kind: str, exc: sqlite3.IntegrityError) -> ApiFailure:
+def unique_failure(kind: str, exc: UniqueConflict) -> ApiFailure:
     what = "name for this target" if kind == "field" else "field and target"
     return ApiFailure(
         400,
@@ -88,20 +89,22 @@ def unique_failure(kind: str, exc: sqlite3.IntegrityError) -> ApiFailure:
 
 def save_field(db: sqlite3.Connection, field: rem.PropertyField) -> None:
     try:
-        db.execute(
+        execute_unique(
+            db,
             "INSERT INTO property_fields(id, group_id, target_id, name, delete_at, data) "
             "VALUES(?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET name=excluded.name, "
             "target_id=excluded.target_id, delete_at=excluded.delete_at, "
             "data=excluded.data",
             (field.id, field.group_id, field.target_id, field.name, field.delete_at, dump(field)),
         )
-    except sqlite3.IntegrityError as exc:
+    except UniqueConflict as exc:
         raise unique_failure("field", exc) from None
 
 
 def save_value(db: sqlite3.Connection, value: rem.PropertyValue) -> None:
     try:
-        db.execute(
+        execute_unique(
+            db,
             "INSERT INTO property_values(id, group_id, field_id, target_id, delete_at, "
             "data) VALUES(?,?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET "
             "delete_at=excluded.delete_at, data=excluded.data",
@@ -114,7 +117,7 @@ def save_value(db: sqlite3.Connection, value: rem.PropertyValue) -> None:
                 dump(value),
             ),
         )
-    except sqlite3.IntegrityError as exc:
+    except UniqueConflict as exc:
         raise unique_failure("value", exc) from None
 
 

@@ -3,7 +3,8 @@
 Every rpc of the contract is registered through one generic path: a stub if one is set,
 else the area module's emulation, else UNIMPLEMENTED with a message that names the method
 and how to stub it. Reflection and health are on. Each call is reported to the observer as
-an :class:`ApiCall`.
+an :class:`ApiCall`. Across the wire it faces the SDK's API client (mmplug/sdk/_client.py and
+_aio.py, over _core.py).
 """
 
 from __future__ import annotations
@@ -16,8 +17,7 @@ from collections.abc import Callable
 from concurrent import futures
 from typing import TYPE_CHECKING, Any, Protocol
 
-import grpc
-from google.protobuf import symbol_database
+import grpc  # type: ignore[import-untyped]
 
 from mmplug.host.api._registry import (
     ApiCall,
@@ -30,6 +30,9 @@ from mmplug.host.api._registry import (
 )
 from mmplug.host.api.stubs import Stubs, resolve
 from mmplug.protocol.catalog import API, ApiSpec
+from mmplug.protocol.messages import message_class
+from mmplug.protocol.names import API_SERVICE as SERVICE
+from mmplug.protocol.names import HOST_CLOCK_SERVICE
 
 if TYPE_CHECKING:
     from google.protobuf.message import Message
@@ -38,31 +41,18 @@ if TYPE_CHECKING:
     from mmplug.manifest import Manifest
     from mmplug.protocol import common_pb2
 
-SERVICE = "mattermost.pluginapi.v1.PluginAPI"
-PACKAGE = "mattermost.pluginapi.v1"
 MAX_MESSAGE = 100 * 1024 * 1024
 _log = logging.getLogger("mmplug.host.api")
 
 
-def message_class(name: str) -> type[Message]:
-    """The generated class of ``mattermost.pluginapi.v1.<name>``; the contract's API messages
-    are imported with the first one asked for (a plugin's first API call), not at start."""
-    from mmplug.protocol import api_pb2
-
-    assert api_pb2.DESCRIPTOR  # the import registers every contract message
-    cls: type[Message] = symbol_database.Default().GetSymbol(f"{PACKAGE}.{name}")
-    return cls
-
-
 HEALTH_SERVICE = "grpc.health.v1.Health"
-HOST_CLOCK_SERVICE = "mmplug.ext.v1.HostClock"
 REFLECTION_SERVICE = "grpc.reflection.v1alpha.ServerReflection"
 _BUILD_LOCK = threading.Lock()
 
 
 class _OnFirstCall(grpc.GenericRpcHandler):  # type: ignore[misc]
     """A service whose handlers are built on its first call: health and reflection are there
-    for tools (grpcurl, grpc_health_probe) and cost a short session ~15 ms of imports."""
+    for tools (grpcurl, grpc_health_probe), and their imports would slow every short session."""
 
     def __init__(self, service: str, build: Callable[[], grpc.GenericRpcHandler]) -> None:
         self._prefix = f"/{service}/"
@@ -79,8 +69,8 @@ class _OnFirstCall(grpc.GenericRpcHandler):  # type: ignore[misc]
 
 
 class _ApiService(grpc.GenericRpcHandler):  # type: ignore[misc]
-    """The PluginAPI service, each method's handler built on its first call (building all 261
-    up front costs a short session ~4 ms)."""
+    """The PluginAPI service, each method's handler built on its first call (a short session
+    calls a few of the catalog's methods; building them all up front would be wasted)."""
 
     def __init__(self, build: Callable[[ApiSpec], grpc.RpcMethodHandler]) -> None:
         self._specs = {f"/{SERVICE}/{spec.go_name}": spec for spec in API}
@@ -125,8 +115,11 @@ def _collect(register: Callable[[Any], None]) -> grpc.GenericRpcHandler:
 
 
 def _build_reflection() -> grpc.GenericRpcHandler:
-    from grpc_reflection.v1alpha import reflection
+    from grpc_reflection.v1alpha import reflection  # type: ignore[import-untyped]
 
+    from mmplug.protocol.messages import load_api
+
+    load_api()  # the service described is the PluginAPI, whether or not it was called yet
     names = (SERVICE, HEALTH_SERVICE, REFLECTION_SERVICE)
     return _collect(lambda server: reflection.enable_server_reflection(names, server))
 
@@ -276,7 +269,7 @@ class ApiServer:
         self._server.stop(grace).wait()
 
     def _build_health(self) -> grpc.GenericRpcHandler:
-        from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+        from grpc_health.v1 import health, health_pb2, health_pb2_grpc  # type: ignore[import-untyped]
 
         servicer = health.HealthServicer()
         status = health_pb2.HealthCheckResponse.SERVING
@@ -332,14 +325,14 @@ class ApiServer:
                 response = handler(self.ctx, request)
         except ApiFailure as failure:
             response = rsp_cls()
-            response.error.CopyFrom(app_error(failure, go_name))  # type: ignore[attr-defined]
+            response.error.CopyFrom(app_error(failure, go_name))
         except Exception as exc:  # a bug in the emulation must not look like the plugin's fault
             from mmplug.errors import MmplugError
 
             detail = exc.render() if isinstance(exc, MmplugError) else traceback.format_exc()
             _log.error("emulation of %s failed: %s", go_name, detail)
             response = rsp_cls()
-            response.error.CopyFrom(  # type: ignore[attr-defined]
+            response.error.CopyFrom(
                 app_error(
                     ApiFailure(
                         500,

@@ -1,62 +1,33 @@
-"""The host side of the PluginHooks service: call a plugin's hooks over its gRPC channel.
+"""The host side of the PluginHooks service: call a plugin's hooks over its gRPC channel, and
+ServeHTTP both ways (a whole call for the session; streams on an event loop for the dev loop's
+front door, :class:`HttpStreams`). It faces the SDK's hook servicer (mmplug/sdk/_hooks.py)
+across the wire.
 
 Names, request and response types come from the catalog (``mmplug.protocol.catalog``); the
 message classes are looked up by name in the protobuf descriptor pool. ``grpc.RpcError`` is
 translated here, at this one boundary: a deadline becomes ``HookTimeoutError``, a plugin that
 died during the call becomes ``PluginCrashError``, and any other status (the plugin's handler
-raised, the hook is not served) comes back as data: ``HookCall.error``.
+raised, the hook is not served) comes back as data: the call's ``CallEvent.error``.
 """
 
 from __future__ import annotations
 
-import functools
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import grpc  # type: ignore[import-untyped]
-from google.protobuf import message_factory
-from google.protobuf.descriptor_pool import Default as default_pool
 from google.protobuf.message import Message
 
-from mmplug.errors import UsageError
+from mmplug.errors import PluginCrashError, UsageError
+from mmplug.host.events import CallEvent
+from mmplug.host.http_codec import request_messages, request_messages_async, response_status
 from mmplug.host.launcher import PluginProcess
 from mmplug.protocol import hooks_pb2, hooks_pb2_grpc  # noqa: F401  (registers the messages)
-from mmplug.protocol.catalog import HOOKS, HOOKS_BY_GO_NAME, HookSpec
-
-PACKAGE = "mattermost.pluginapi.v1"
-SERVICE = f"{PACKAGE}.PluginHooks"
-BODY_CHUNK = 64 * 1024
-
-
-@functools.cache
-def message_class(name: str) -> type[Message]:
-    """The generated class of message ``name`` (short name, package implied); cached, as it is
-    looked up on every hook call and control-channel message."""
-    full = name if "." in name else f"{PACKAGE}.{name}"
-    return message_factory.GetMessageClass(default_pool().FindMessageTypeByName(full))
-
-
-def _key(name: str) -> str:
-    return name.replace("_", "").replace("-", "").lower()
-
-
-_BY_KEY: dict[str, HookSpec] = {_key(h.go_name): h for h in HOOKS}
-
-
-def find_hook(name: str) -> HookSpec | None:
-    """The hook called ``name``: Go name, snake_case name, any case."""
-    return HOOKS_BY_GO_NAME.get(name) or _BY_KEY.get(_key(name))
-
-
-@dataclass
-class HookCall:
-    """The raw outcome of one hook call."""
-
-    response: Message | None
-    error: str | None
-    duration_s: float
+from mmplug.protocol.catalog import HOOKS_BY_GO_NAME, HookSpec
+from mmplug.protocol.messages import message_class
+from mmplug.protocol.names import PLUGIN_CLOCK_SERVICE
 
 
 @dataclass
@@ -71,6 +42,16 @@ class HttpResponse:
         return b"".join(self.body)
 
 
+@dataclass
+class Tick:
+    """A plugin's answer to a clock tick: the jobs that ran, when the next one is due (0:
+    none), or what went wrong."""
+
+    ran: list[str] = field(default_factory=list)
+    next_due_ms: int = 0
+    error: str | None = None
+
+
 def app_error_text(response: Message | None) -> str | None:
     """``"<id>: <message>"`` when the response carries an AppError with an id."""
     if response is None or "error" not in response.DESCRIPTOR.fields_by_name:
@@ -83,7 +64,7 @@ def app_error_text(response: Message | None) -> str | None:
     return f"{error.id}: {error.message}" if error.message else str(error.id)
 
 
-class PluginClient:
+class HooksClient:
     """Calls the hooks of one plugin process."""
 
     def __init__(self, process: PluginProcess, hook_timeout: float = 30.0) -> None:
@@ -103,19 +84,45 @@ class PluginClient:
             raise self.process.fault("implemented-failed", error=call.error)
         return list(call.response.hooks)  # type: ignore[attr-defined]
 
-    def call(self, hook: str, request: Message, timeout: float | None = None) -> HookCall:
-        """Call unary hook ``hook`` (Go name); raises on crash or deadline only."""
+    def call(self, hook: str, request: Message, timeout: float | None = None) -> CallEvent:
+        """Call unary hook ``hook`` (Go name): the call's event, its response or the error
+        as data (the session adds the API calls and logs). Raises on crash or deadline only."""
         method = getattr(self._stub, hook)
         limit = self.hook_timeout if timeout is None else timeout
+        plugin_id = self.process.plugin_id
         started = time.perf_counter()
         try:
             response = method(request, timeout=limit)
         except grpc.RpcError as exc:
             duration = time.perf_counter() - started
             self._raise_if_broken(hook, exc, limit)
-            return HookCall(None, _status_text(exc), duration)
+            return CallEvent(hook, plugin_id, request, None, _status_text(exc),
+                             duration_s=duration)
         duration = time.perf_counter() - started
-        return HookCall(response, app_error_text(response), duration)
+        return CallEvent(hook, plugin_id, request, response, app_error_text(response),
+                         duration_s=duration)
+
+    def tick(self, now_ms: int, *, rewound: bool, running: bool,
+             metadata: tuple[tuple[str, str], ...] | None = None,
+             timeout: float | None = None) -> Tick | None:
+        """Call mmplug's ``PluginClock/Tick`` (the host's clock reached a due time; see
+        :mod:`mmplug.host.timekeeper`): the jobs that ran and the next due time; None when the
+        plugin does not serve it (not mmplug's SDK). Raises on crash or deadline only."""
+        from mmplug.protocol import mmplug_ext_pb2 as ext
+
+        limit = self.hook_timeout if timeout is None else timeout
+        method = self._channel.unary_unary(
+            f"/{PLUGIN_CLOCK_SERVICE}/Tick", request_serializer=ext.TickRequest.SerializeToString,
+            response_deserializer=ext.TickResponse.FromString)
+        request = ext.TickRequest(now_ms=now_ms, rewound=rewound, running=running)
+        try:
+            answer = method(request, timeout=limit, metadata=metadata)
+        except grpc.RpcError as exc:
+            if isinstance(exc, grpc.Call) and exc.code() == grpc.StatusCode.UNIMPLEMENTED:
+                return None
+            self._raise_if_broken("PluginClock.Tick", exc, limit)
+            return Tick(error=_status_text(exc))
+        return Tick(list(answer.ran), int(answer.next_due_ms))
 
     def _raise_if_broken(self, hook: str, exc: grpc.RpcError, limit: float) -> None:
         code = exc.code() if isinstance(exc, grpc.Call) else None
@@ -139,7 +146,7 @@ class PluginClient:
         metrics listener); the answer's body streams back lazily."""
         request_cls = message_class("ServeHTTPRequest")
         responses = getattr(self._stub, rpc)(
-            _http_requests(request_cls, init, body),
+            request_messages(request_cls, init, body),
             timeout=self.hook_timeout if timeout is None else timeout,
         )
         try:
@@ -149,27 +156,12 @@ class PluginClient:
             return HttpResponse(502, [], iter([_status_text(exc).encode()]))
         if first is None:
             return HttpResponse(502, [], iter([b"Bad Gateway"]))
-        status = int(first.init.status_code) or 200
-        if not 100 <= status <= 999:
+        code = int(first.init.status_code)
+        if code and not 100 <= code <= 999:  # the server answers in its place
             return HttpResponse(500, [], iter([b"Internal Server Error"]))
+        status = response_status(code)
         headers = [(h.key, v) for h in first.init.headers for v in h.values]
         return HttpResponse(status, headers, _http_body(first, responses))
-
-
-def _http_requests(cls: type[Message], init: Message, body: Iterable[bytes]) -> Iterator[Message]:
-    """Init with the first chunk, then 64 KiB chunks, then body_complete (as the server does)."""
-    pending = b""
-    sent_init = False
-    for piece in body:
-        data = pending + piece if pending else piece  # each byte is copied a bounded number
-        offset = 0  # of times, however large a piece (slicing off the front would not be)
-        while len(data) - offset >= BODY_CHUNK:
-            chunk = bytes(data[offset:offset + BODY_CHUNK])
-            yield cls(init=None if sent_init else init, body_chunk=chunk)
-            offset += BODY_CHUNK
-            sent_init = True
-        pending = bytes(data[offset:])
-    yield cls(init=None if sent_init else init, body_chunk=pending, body_complete=True)
 
 
 def _http_body(first: Any, rest: Iterator[Any]) -> Iterator[bytes]:
@@ -207,7 +199,7 @@ def build_request(
     """The request for ``spec``: ``request`` (copied) and/or ``fields`` parsed as proto JSON."""
     cls = message_class(spec.request)
     if request is None and fields and _plain(cls.DESCRIPTOR, fields):
-        try:  # the constructor gives plain fields the meaning ParseDict gives them, 30x faster
+        try:  # the constructor gives plain fields the meaning ParseDict gives them, faster
             return cls(**fields)
         except (TypeError, ValueError):
             pass  # ParseDict says what is wrong
@@ -328,41 +320,115 @@ def _context_fields(descriptor: Any) -> tuple[bool, bool]:
     return known
 
 
-def http_init(
-    plugin_id: str,
-    method: str,
-    path: str,
-    headers: Mapping[str, str] | Iterable[tuple[str, str]] | None = None,
-    *,
-    site_url: str = "http://localhost:8065",
-) -> Message:
-    """The ServeHTTPRequestInit the server sends for ``/plugins/<id><path>``."""
-    from mmplug.host.ids import random_id
-
-    pairs = list(headers.items()) if isinstance(headers, Mapping) else list(headers or [])
-    grouped: dict[str, list[str]] = {}
-    for key, value in pairs:
-        grouped.setdefault(key, []).append(value)
-    header_cls = message_class("HTTPHeader")
-    init = message_class("ServeHTTPRequestInit")(
-        method=method.upper(),
-        url=path,
-        proto="HTTP/1.1",
-        proto_major=1,
-        proto_minor=1,
-        headers=[header_cls(key=k, values=v) for k, v in grouped.items()],
-        host=site_url.split("://", 1)[-1],
-        remote_addr="127.0.0.1:0",
-        request_uri=path,
-        content_length=_content_length(grouped),
-    )
-    init.plugin_context.request_id = random_id()  # type: ignore[attr-defined]
-    init.plugin_context.ip_address = "127.0.0.1"  # type: ignore[attr-defined]
-    return init
+# -- ServeHTTP on an event loop (the dev loop's front door) ----------------------------------
+MAX_MESSAGE = 2**31 - 1
+RECEIVE_WINDOW = 2 * 1024 * 1024
+RETRY = object()  # HttpStreams.first: the process went away before answering
+END = object()  # HttpStreams.next: the answer is complete
+FAILED = object()  # HttpStreams.first: the stream failed before its first message
 
 
-def _content_length(headers: Mapping[str, list[str]]) -> int:
-    for key, values in headers.items():
-        if key.lower() == "content-length" and values and values[0].strip().isdigit():
-            return int(values[0])
-    return -1
+class StreamBroken(PluginCrashError):
+    """The plugin's answer broke off after it had begun (the client's connection is dropped)."""
+
+
+class HttpStreams:
+    """ServeHTTP and ServeMetrics streams to plugin processes on an asyncio loop: the async side
+    of this client, over the same codec (:mod:`mmplug.host.http_codec`). One grpc.aio channel
+    per plugin process; ``grpc.aio.AioRpcError`` is translated here (``RETRY``, ``FAILED``,
+    :class:`StreamBroken`)."""
+
+    def __init__(self) -> None:
+        self._channels: dict[str, Any] = {}  # plugin id -> ((target, generation), channel)
+
+    async def close(self) -> None:
+        channels = list(self._channels.values())
+        self._channels.clear()
+        for _key, channel in channels:
+            await channel.close(grace=None)
+
+    async def channel(self, plugin_id: str, target: str, generation: int) -> Any:
+        """The channel to ``plugin_id``'s process (a new one when the process changed)."""
+        key = (target, generation)
+        known = self._channels.get(plugin_id)
+        if known is not None and known[0] == key:
+            return known[1]
+        if known is not None:  # the plugin was reloaded: its old process is gone
+            await known[1].close(grace=None)
+        channel = grpc.aio.insecure_channel(target, options=[
+            # a reloaded plugin may reuse the old port: do not inherit the old connection's
+            # reconnect backoff from grpc's global subchannel pool
+            ("grpc.use_local_subchannel_pool", 1),
+            # a fixed 2 MiB receive window: full speed for 1 MiB response messages, while
+            # BDP probing would let a fast plugin park tens of MiB of a download in the host
+            ("grpc.http2.bdp_probe", 0),
+            ("grpc.http2.lookahead_bytes", RECEIVE_WINDOW),
+            ("grpc.max_send_message_length", MAX_MESSAGE),
+            ("grpc.max_receive_message_length", MAX_MESSAGE),
+        ])
+        self._channels[plugin_id] = (key, channel)
+        return channel
+
+    @staticmethod
+    async def ready(channel: Any, within_s: float) -> bool:
+        """Whether the channel connects within ``within_s`` seconds."""
+        import asyncio
+
+        try:
+            await asyncio.wait_for(channel.channel_ready(), within_s)
+        except asyncio.TimeoutError:
+            return False
+        return True
+
+    @staticmethod
+    def open(channel: Any, rpc: str) -> Any:
+        """A new ``rpc`` (ServeHTTP, ServeMetrics) stream; body-only answers are read as views."""
+        from mmplug.protocol.body_chunks import chunk_parser, serialize_response
+        from mmplug.protocol.names import HOOKS_SERVICE
+
+        return channel.stream_stream(
+            f"/{HOOKS_SERVICE}/{rpc}",
+            request_serializer=serialize_response,
+            response_deserializer=chunk_parser(message_class("ServeHTTPResponse").FromString),
+        )()
+
+    @staticmethod
+    async def first(call: Any) -> Any:
+        """The first answer message; ``RETRY`` when the process went away (a reload or a crash),
+        ``FAILED`` when the stream failed otherwise or ended without one."""
+        try:
+            first = await call.read()
+        except grpc.aio.AioRpcError as exc:
+            if exc.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED):
+                return RETRY
+            return FAILED
+        return FAILED if first is grpc.aio.EOF else first
+
+    @staticmethod
+    async def next(call: Any) -> Any:
+        """The next answer message (``END`` at the stream's end); a broken stream raises
+        :class:`StreamBroken`."""
+        try:
+            message = await call.read()
+        except grpc.aio.AioRpcError as exc:
+            raise StreamBroken(f"{exc.code().name}: {exc.details()}") from None
+        return END if message is grpc.aio.EOF else message
+
+    @staticmethod
+    async def send(call: Any, init: Message, read: Callable[[int], Awaitable[bytes]]) -> None:
+        """Write the request to the stream. When the plugin has finished its answer before
+        reading the whole body, the write fails and the rest of the body is not needed; when
+        the client's body fails (it went away), the plugin's stream is cancelled."""
+        import asyncio
+
+        try:
+            async for message in request_messages_async(message_class("ServeHTTPRequest"),
+                                                        init, read):
+                await call.write(message)
+            await call.done_writing()
+        except (grpc.aio.AioRpcError, asyncio.InvalidStateError):
+            return  # the call is over: the plugin answered already, or it went away
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # the client's body broke off: the plugin must not wait for the rest
+            call.cancel()

@@ -9,7 +9,9 @@ plugin sees the state of a cold start, minus the import time (one visible differ
 puts the script's absolute path in ``sys.argv[0]``, the path ``__file__`` holds anyway).
 
 The pool plugs into the launcher as its ``spawner``: it answers the launcher's spawn request
-with a matching spare when one is ready, and with an ordinary cold spawn otherwise.
+with a matching spare when one is ready, and with an ordinary cold spawn otherwise. The dev loop
+keeps one for its reloads; :func:`spare_for` starts one for a single launch (``mmplug fire``,
+each session of ``mmplug replay``), so that the plugin's imports overlap the host's start.
 """
 
 from __future__ import annotations
@@ -107,7 +109,8 @@ def _me() -> str:
 
 
 class _Spare:
-    """One waiting interpreter (a plain class: dataclasses cost a cold fire ~13 ms to import)."""
+    """One waiting interpreter (a plain class: a cold fire imports this module, and the
+    dataclasses module is not otherwise imported that early)."""
 
     __slots__ = ("fifo", "key", "popen", "started")
 
@@ -247,3 +250,25 @@ def _discard(spare: _Spare) -> None:
         if stream is not None:
             stream.close()
     spare.fifo.unlink(missing_ok=True)
+
+
+def spare_for(plugin_dir: Path, python: str | None) -> WarmPool | None:
+    """A pool already starting the plugin's interpreter (grpc and the SDK imported, waiting to
+    be told to run the plugin), so that its start overlaps the host's; None when that is not
+    possible (the launch then reports a bad manifest or interpreter properly)."""
+    from mmplug.errors import MmplugError
+
+    try:
+        from mmplug.host._child_env import find_python, plugin_env
+        from mmplug.manifest import load_manifest
+
+        manifest = load_manifest(plugin_dir)
+        interpreter = find_python(manifest.plugin_dir, python)
+    except (ImportError, MmplugError):
+        return None
+    if interpreter is None:
+        return None
+    pool = WarmPool(LEAN_PRELOAD)
+    pool.prepare([interpreter, manifest.executable], cwd=manifest.plugin_dir,
+                 env=plugin_env(None))
+    return pool

@@ -1,5 +1,8 @@
 """The ``mmplug dev`` screen on a terminal: the status on top, the newest log lines below it.
 
+The dev loop (:mod:`mmplug.devloop`) produces the data (plugin status, reloads, log records,
+call events); this module and :mod:`mmplug.cli._dev_terminal` render it.
+
 :class:`DevScreen` is a rich renderable that always fills the terminal: the status (cropped if
 the terminal is too short for it), then as many of the newest log entries as fit, wrapped to
 the terminal width. :class:`LiveScreen` shows it in a rich ``Live`` region and redraws it only
@@ -17,6 +20,8 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
+
+from mmplug.devloop.status import PluginStatus, describe_reload
 
 if TYPE_CHECKING:
     from rich.console import Console, ConsoleOptions, RenderableType
@@ -206,3 +211,61 @@ class DevLog:
             if self._file is not None:
                 self._file.close()
                 self._file = None
+
+
+_STATE_STYLE = {"active": "bold green", "attached": "bold green", "starting": "yellow",
+                "stuck": "bold yellow",
+                "failed": "bold red", "crashed": "bold red", "given-up": "bold red",
+                "stopped": "dim", "waiting": "yellow"}
+
+
+def render_status(
+    plugins: list[PluginStatus], url: str | None, metrics_url: str | None = None,
+    now: datetime | None = None, log_path: str | None = None,
+    problem_lines: int | None = None, acting: str | None = None, explorer: str | None = None,
+) -> RenderableType:
+    """A compact table: one block per plugin, then who front door requests are made as and
+    where the full log is.
+
+    ``problem_lines`` crops a long problem (a crash with its stderr tail) to that many lines.
+    """
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table.grid(padding=(0, 1))
+    table.add_column(style="bold", no_wrap=True)
+    table.add_column()
+    for status in plugins:
+        state = Text(status.state, style=_STATE_STYLE.get(status.state, ""))
+        if status.pid:
+            state.append(f"  pid {status.pid}", style="dim")
+        if status.attached_to:
+            state.append(f"  attached to {status.attached_to}", style="dim")
+        table.add_row(Text(status.id, style="cyan bold"), state)
+        hooks = ", ".join(status.implemented) or "none"
+        table.add_row("hooks", Text(hooks, style="dim"))
+        if url and "ServeHTTP" in status.implemented:
+            table.add_row("http", f"{url}/plugins/{status.id}/")
+        if metrics_url and "ServeMetrics" in status.implemented:
+            table.add_row("metrics", f"{metrics_url}/plugins/{status.id}/metrics")
+        if status.last_reload is not None:
+            table.add_row("reload", describe_reload(status.last_reload, now))
+        if status.problem:
+            table.add_row("problem", Text(_crop(status.problem, problem_lines), style="red"))
+    if url and acting:
+        who = Text(acting, style="bold" if acting != "anonymous" else "yellow")
+        who.append("  (X-Mmplug-User: NAME picks a user per request; see "
+                   f"{url}/)", style="dim")
+        table.add_row("as", who)
+    if explorer:
+        table.add_row("explorer", Text(explorer, style="bold"))
+    if log_path:
+        table.add_row("log", Text(log_path, style="dim"))
+    return table
+
+
+def _crop(text: str, lines: int | None) -> str:
+    parts = text.splitlines()
+    if lines is None or len(parts) <= lines:
+        return text
+    return "\n".join(parts[:lines]) + f"\n… {len(parts) - lines} more lines in the log"

@@ -1,4 +1,12 @@
-"""How the server maps an HTTP request to a plugin's ServeHTTP, as pure functions.
+"""The ServeHTTP codec: how the server maps an HTTP request to a plugin's ServeHTTP stream and
+the stream's answer back to HTTP, in one place for every caller (the session's ServeHTTP client,
+the dev loop's front door, ``mmplug fire``'s synthesized requests).
+
+* :func:`request_init` is the one builder of a ``ServeHTTPRequestInit`` (the request line,
+  headers, host, remote address, the plugin context);
+* :func:`request_messages` / :func:`request_messages_async` cut a body into the stream's
+  messages as the server does (the init with the first chunk, then chunks of at most 64 KiB,
+  then ``body_complete``);
 
 * ``/plugins/<id>/rest?q`` goes to plugin ``<id>`` as ``/rest?q`` (ServeMetrics on the metrics
   listener: ``/plugins/<id>/metrics/rest`` as ``/rest``);
@@ -12,8 +20,12 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from google.protobuf.message import Message
 
 USER_ID_HEADER = "Mattermost-User-Id"
 PLUGIN_ID_HEADER = "Mattermost-Plugin-Id"
@@ -120,3 +132,92 @@ def sniff_content_type(data: bytes) -> str:
     if not any(byte in _BINARY for byte in head):
         return "text/plain; charset=utf-8"
     return "application/octet-stream"
+
+
+# -- the request -------------------------------------------------------------------------------
+BODY_CHUNK = 64 * 1024  # the server sends request bodies in chunks of at most this size
+SITE_HOST = "localhost:8065"  # the Host of a request made by the fake host itself
+LOCAL_REMOTE = "127.0.0.1:50000"  # the peer of a request no real client made
+
+
+def content_length_of(headers: Iterable[tuple[str, str]]) -> int:
+    """The Content-Length header's value, -1 when there is none (Go's unknown length)."""
+    for key, value in headers:
+        if key.lower() == "content-length" and value.strip().isdigit():
+            return int(value)
+    return -1
+
+
+def request_init(
+    method: str,
+    url: str,
+    headers: Iterable[tuple[str, str]] = (),
+    *,
+    host: str = SITE_HOST,
+    remote_addr: str = LOCAL_REMOTE,
+    proto: tuple[int, int] = (1, 1),
+    request_uri: str | None = None,
+    content_length: int | None = None,
+    context: Mapping[str, Any] | None = None,
+) -> Message:
+    """The ``ServeHTTPRequestInit`` of one request: ``url`` is what follows
+    ``/plugins/<id>`` (with its query), ``headers`` the pairs the plugin sees (grouped by key
+    in first-seen order), ``request_uri`` the whole path the client asked for (default:
+    ``url``), ``content_length`` from the headers when not given, ``context`` the fields of
+    its ``plugin_context`` (the IP address defaults to the remote address's)."""
+    from mmplug.protocol.messages import message_factory_of
+
+    pairs = list(headers)
+    grouped: dict[str, list[str]] = {}
+    for key, value in pairs:
+        grouped.setdefault(key, []).append(value)
+    header = message_factory_of("HTTPHeader")
+    init: Any = message_factory_of("ServeHTTPRequestInit")(
+        method=method.upper(), url=url, proto=f"HTTP/{proto[0]}.{proto[1]}",
+        proto_major=proto[0], proto_minor=proto[1],
+        headers=[header(key=k, values=v) for k, v in grouped.items()],
+        host=host, remote_addr=remote_addr,
+        request_uri=url if request_uri is None else request_uri,
+        content_length=content_length_of(pairs) if content_length is None else content_length,
+    )
+    fields = {"ip_address": remote_addr.rpartition(":")[0] or "127.0.0.1", **(context or {})}
+    for key, value in fields.items():
+        setattr(init.plugin_context, key, value)
+    return init  # type: ignore[no-any-return]
+
+
+def request_messages(cls: Callable[..., Any], init: Message, body: Iterable[bytes]
+                     ) -> Iterator[Any]:
+    """The stream's messages for a body given in pieces of any size: the init with the first
+    chunk, then chunks of at most 64 KiB, then ``body_complete`` (as the server sends them)."""
+    pending = b""
+    sent_init = False
+    for piece in body:
+        data = pending + piece if pending else piece  # each byte is copied a bounded number
+        offset = 0  # of times, however large a piece (slicing off the front would not be)
+        while len(data) - offset >= BODY_CHUNK:
+            chunk = bytes(data[offset:offset + BODY_CHUNK])
+            yield cls(init=None if sent_init else init, body_chunk=chunk)
+            offset += BODY_CHUNK
+            sent_init = True
+        pending = bytes(data[offset:])
+    yield cls(init=None if sent_init else init, body_chunk=pending, body_complete=True)
+
+
+async def request_messages_async(cls: Callable[..., Any], init: Message,
+                                 read: Callable[[int], Awaitable[bytes]]) -> AsyncIterator[Any]:
+    """The same stream for a body read as it arrives (``read(n)``: at most n bytes, b"" at the
+    end): chunks after the first are written by hand (see mmplug.protocol.body_chunks)."""
+    from mmplug.protocol.body_chunks import encode_body_chunk
+
+    pending_init: Any = init
+    while True:
+        chunk = await read(BODY_CHUNK)
+        if not chunk:
+            break
+        if pending_init is None:
+            yield encode_body_chunk(chunk)
+            continue
+        yield cls(init=pending_init, body_chunk=chunk)
+        pending_init = None
+    yield cls(init=pending_init, body_complete=True)

@@ -1,9 +1,8 @@
-"""Firing into a running ``mmplug dev`` session through its control channel.
+"""The dev target: hooks fired into the running ``mmplug dev`` of the project.
 
-:class:`DevTarget` is the second implementation of :class:`~mmplug.cassette.target.FireTarget`:
-payloads are synthesized from the dev session's own store (so ids match its world), hooks go
-through the control channel, and ServeHTTP goes through the session's front door, as a browser
-request would.
+Payloads are synthesized from the dev session's own store (so ids match its world), hooks go
+through its control channel, and ServeHTTP goes through its front door, as a browser request
+would.
 """
 
 from __future__ import annotations
@@ -11,14 +10,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mmplug.cassette.target import FireOutcome
 from mmplug.errors import MmplugError, UsageError
+from mmplug.protocol.names import ENV_DEBUG_LISTEN
 
 if TYPE_CHECKING:
     from google.protobuf.message import Message
 
     from mmplug.cassette.recorder import CassetteRecorder
     from mmplug.devloop.control import ControlClient
+    from mmplug.host.events import CallEvent
     from mmplug.host.payloads import Scene
     from mmplug.protocol.catalog import HookSpec
 
@@ -43,7 +43,7 @@ _NOT_RUNNING: dict[str, tuple[str, str]] = {
     "given-up": ("crashed 3 times within a minute and is not restarted again",
                  "fix it and save; `mmplug dev` then starts it again"),
     "starting": ("is starting", "fire again in a moment"),
-    "waiting": ("is not attached yet", "start the plugin with MMPLUG_DEBUG_LISTEN as "
+    "waiting": ("is not attached yet", f"start the plugin with {ENV_DEBUG_LISTEN} as "
                 "`mmplug dev` shows"),
     "stopped": ("is stopped", "save a file of the plugin, or restart `mmplug dev`"),
 }
@@ -90,7 +90,7 @@ class DevTarget:
             self.recorder.close()
 
     def scene(self, as_user: str | None, channel: str | None) -> Scene:
-        from mmplug.cassette._session import open_world_store
+        from mmplug.host.fresh import open_world_store
         from mmplug.host.payloads import scene_from_store
         from mmplug.host.store import Store
 
@@ -104,7 +104,7 @@ class DevTarget:
             store.close()
 
     def commands(self) -> list[str]:
-        from mmplug.cassette.target import registered_commands
+        from mmplug.fire.local import registered_commands
         from mmplug.host.store import Store
 
         if not self.store_path or not Path(self.store_path).is_file():
@@ -118,7 +118,7 @@ class DevTarget:
     def implemented(self) -> list[str]:
         return sorted(self.plugin.get("implemented") or [])
 
-    def describe(self) -> dict[str, Any]:
+    def describe(self) -> dict[str, str]:
         """Which session the hook goes to (fire says it with the result)."""
         pid = self.plugin.get("pid")
         text = "into the running `mmplug dev`" + (f" (plugin pid {pid})" if pid else "") \
@@ -146,16 +146,14 @@ class DevTarget:
                              hint="it implements: " + (", ".join(self.implemented()) or "none"))
         return []
 
-    def fire(self, spec: HookSpec, request: Message) -> FireOutcome:
-        from mmplug.cassette.format import entry_dict
-        from mmplug.protocol import api_pb2  # noqa: F401  (the API calls' message types)
-
+    def fire(self, spec: HookSpec, request: Message) -> CallEvent:
         warnings = self._check(spec.go_name)
-        result = self.client.fire(spec.go_name, request, plugin_id=self.plugin_id,
-                                  hook_timeout=self.hook_timeout)
+        event = self.client.fire(spec.go_name, request, plugin_id=self.plugin_id,
+                                 hook_timeout=self.hook_timeout)
         if self.recorder is not None:
-            self.recorder.record(result)
-        return FireOutcome(entry_dict(result, 1), warnings=warnings, findings=self.findings())
+            self.recorder.record(event)
+        event.warnings, event.findings = warnings, self.findings()
+        return event
 
     def findings(self) -> list[dict[str, str]]:
         """What `mmplug check` fails on for the plugin, as the dev session said it (read here
@@ -171,13 +169,11 @@ class DevTarget:
         found = load_findings(raw, self.implemented(), cached_api_uses(folder))
         return [f.as_dict() for f in found]
 
-    def fire_http(self, init: Message, body: bytes, hook: str = "ServeHTTP") -> FireOutcome:
+    def fire_http(self, init: Message, body: bytes, hook: str = "ServeHTTP") -> CallEvent:
         """Through the front door, like a browser (API calls are not reported this way)."""
         import time
 
-        from mmplug.cassette.format import entry_dict, http_dict
-        from mmplug.cassette.http import _wrap
-        from mmplug.host.session import HookResult
+        from mmplug.host.events import CallEvent, http_dict, http_request
 
         if hook != "ServeHTTP":
             raise UsageError(f"{hook} cannot be fired into a running mmplug dev",
@@ -186,16 +182,16 @@ class DevTarget:
         warnings = self._check("ServeHTTP")
         if not self.front_door:
             raise MmplugError("the dev session has no front door to send HTTP requests to")
+        began = time.time()
         started = time.perf_counter()
         status, headers, answer = _http(self.front_door, self.plugin_id, init, body)
-        result = HookResult("ServeHTTP", self.plugin_id, _wrap(init), None, None,
-                            duration_s=time.perf_counter() - started)
-        http = http_dict(status, headers, answer, body)
+        event = CallEvent("ServeHTTP", self.plugin_id, http_request(init),
+                          duration_s=time.perf_counter() - started, started_at=began,
+                          http=http_dict(status, headers, answer, body))
         if self.recorder is not None:
-            self.recorder.record(result, http=http)
-        entry = entry_dict(result, 1)
-        entry["http"] = http
-        return FireOutcome(entry, warnings=warnings, findings=self.findings())
+            self.recorder.record(event)
+        event.warnings, event.findings = warnings, self.findings()
+        return event
 
 
 def _http(base: str, plugin_id: str, init: Any, body: bytes
@@ -203,7 +199,7 @@ def _http(base: str, plugin_id: str, init: Any, body: bytes
     import urllib.error
     import urllib.request
 
-    from mmplug.devloop._http_map import ACTING_USER_HEADER, USER_ID_HEADER
+    from mmplug.host.http_codec import ACTING_USER_HEADER, USER_ID_HEADER
 
     url = f"{base.rstrip('/')}/plugins/{plugin_id}{init.url or '/'}"
     request = urllib.request.Request(url, data=body or None, method=init.method or "GET")

@@ -1,4 +1,5 @@
-"""Writing a validated world into an empty store, in one transaction."""
+"""Writing a validated world into an empty store, in one transaction (the API emulation owns
+the tables: the world's users, teams and channels are written as its methods would make them)."""
 
 from __future__ import annotations
 

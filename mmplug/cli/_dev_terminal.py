@@ -1,6 +1,6 @@
 """The ``mmplug dev`` terminal: the live status on top, the plugin logs streaming below it.
 
-On a terminal, :class:`~mmplug.devloop.screen.LiveScreen` fills the screen: the status (plugin
+On a terminal, :class:`~mmplug.cli._dev_screen.LiveScreen` fills the screen: the status (plugin
 state, hooks, front door URL, last reload, where the log file is) on top and the newest log lines
 below it. Elsewhere (a pipe, CI) or with ``--plain``, logs, events and status changes are printed
 as plain lines. Either way every line also goes to ``.mmplug/dev.log``. Logs and events go
@@ -22,12 +22,11 @@ if TYPE_CHECKING:
     from rich.console import Console, RenderableType
     from rich.text import Text
 
-    from mmplug.devloop.frontdoor import Exchange
+    from mmplug.cli._dev_screen import DevLog, LiveScreen
     from mmplug.devloop.loop import DevLoop
-    from mmplug.devloop.screen import DevLog, LiveScreen
     from mmplug.devloop.status import Reload
+    from mmplug.host.events import CallEvent
     from mmplug.host.logs import LogRecord
-    from mmplug.host.session import HookResult
 
 LOG_NAME = "dev.log"
 FINAL_RESERVE = 4  # lines left free under the final frame for the "stopping" lines
@@ -49,7 +48,6 @@ class Printer:
         self.log_shown = log_shown  # how the status names the log file
         self.screen: LiveScreen | None = None
         self._lock = threading.Lock()
-        self._front_door_calls: set[int] = set()  # ServeHTTP calls told as requests already
 
     def emit(self, item: str | Text, style: str | None = None, stamp: bool = True) -> None:
         """Show one event or log entry (any number of lines) and append it to the log."""
@@ -65,7 +63,8 @@ class Printer:
                 self.console.print(text)
 
     def on_log(self, record: LogRecord) -> None:
-        from mmplug.host.logs import level_at_least, render_log
+        from mmplug.cli._render import render_log
+        from mmplug.host.logs import level_at_least
 
         if level_at_least(record.level, self.level):
             self.emit(render_log(record), stamp=False)  # it starts with its own time
@@ -91,34 +90,30 @@ class Printer:
         if status is not None and status.state in ("failed", "given-up"):
             self.emit("  waiting for the next save…", style="dim")
 
-    def on_exchange(self, exchange: Exchange) -> None:
+    def on_exchange(self, event: CallEvent) -> None:
         """One line per front door request: method, path, user, the status the client got,
         duration (and what went wrong, if anything)."""
         from mmplug.host.logs import level_at_least
 
-        if exchange.request is not None:
-            with self._lock:
-                self._front_door_calls.add(id(exchange.request))
-        failed = exchange.status >= 500 or exchange.status == 499
+        failed = event.status >= 500 or event.status == 499
         if not level_at_least("warn" if failed else "info", self.level):
             return
-        user = exchange.user or "anonymous"
-        text = (f"⇄ {exchange.method} {exchange.path} as {user} → {exchange.status} "
-                f"({exchange.duration_s * 1000:.0f} ms)")
-        if exchange.error:
-            text += f": {exchange.error}"
-        style = "red" if failed else ("yellow" if exchange.status >= 400 else "cyan")
+        init = event.request.init  # type: ignore[attr-defined]
+        user = event.user or "anonymous"
+        text = (f"⇄ {init.method} {init.request_uri} as {user} → {event.status} "
+                f"({event.duration_s * 1000:.0f} ms)")
+        if event.error:
+            text += f": {event.error}"
+        style = "red" if failed else ("yellow" if event.status >= 400 else "cyan")
         self.emit(text, style=style)
 
-    def on_hook_call(self, result: HookResult) -> None:
+    def on_hook_call(self, result: CallEvent) -> None:
         """One line per hook call: hook, plugin, outcome, duration, API calls made."""
+        from mmplug.host.events import FRONT_DOOR
         from mmplug.host.logs import level_at_least
 
-        if result.hook in ("ServeHTTP", "ServeMetrics"):
-            with self._lock:
-                if id(result.request) in self._front_door_calls:
-                    self._front_door_calls.discard(id(result.request))
-                    return  # its request line says it
+        if result.origin == FRONT_DOOR:
+            return  # its request line says it
         failed = result.error is not None
         if not level_at_least("warn" if failed else "info", self.level):
             return
@@ -144,7 +139,7 @@ class Printer:
         from rich.panel import Panel
         from rich.text import Text
 
-        from mmplug.devloop.status import render_status
+        from mmplug.cli._dev_screen import render_status
 
         door = self.loop.front_door
         plugins = list(self.loop.status.values())
@@ -167,7 +162,7 @@ def run_dev(loop: DevLoop, level: str, record: Path | None, plain: bool = False)
     """
     from rich.console import Console
 
-    from mmplug.devloop.screen import LiveScreen
+    from mmplug.cli._dev_screen import LiveScreen
     from mmplug.errors import MmplugError
 
     console = Console(highlight=False, soft_wrap=True)
@@ -231,7 +226,7 @@ def run_dev(loop: DevLoop, level: str, record: Path | None, plain: bool = False)
 
 def _open_log(loop: DevLoop) -> tuple[DevLog | None, str | None]:
     """The session's log file in the first project's ``.mmplug/``, or why there is none."""
-    from mmplug.devloop.screen import DevLog
+    from mmplug.cli._dev_screen import DevLog
     from mmplug.host import STATE_DIR
 
     path = loop.plugin_dirs[0] / STATE_DIR / LOG_NAME

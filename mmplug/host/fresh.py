@@ -43,17 +43,20 @@ def deterministic_session(
     observers: tuple[object, ...] = (),
     transport: str = "unix",
     private: bool = False,
+    **options: Any,
 ) -> Session:
     """A not-yet-started Session over a fresh world store (``session.store``; the caller
     closes it after the session, so that it outlives a failed start).
 
-    ``observers`` are attached before the start, so they also see OnActivate.
+    ``observers`` are attached before the start, so they also see OnActivate; ``options`` are
+    the session's (a ``spawner``, an ``api_port``).
     """
     from mmplug.host.session import Session
 
     store = open_world_store(world)
     session = Session([plugin_dir], store=store, python=python, start_timeout=start_timeout,
-                      hook_timeout=hook_timeout, transport=transport, private=private)
+                      hook_timeout=hook_timeout, transport=transport, private=private,
+                      **options)
     for observer in observers:
         session.add_observer(observer)
     return session

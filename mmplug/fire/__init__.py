@@ -1,0 +1,254 @@
+"""Firing a hook: one entry point, two targets.
+
+    from mmplug.fire import FirePlan, fire
+
+    event = fire(FirePlan("MessageWillBePosted", args=["path/to/plugin"], message="hi"))
+    print(event.ok, event.response, event.api_calls)
+
+:func:`fire` is what ``mmplug fire HOOK ...`` does once its command line is parsed: resolve the
+hook (once), find the plugin directory among the arguments, open the target, build the request
+from the target's world and the plan, fire it, and let go of the target. The target is the
+running ``mmplug dev`` of the project when there is one (:mod:`mmplug.fire.dev`, unless
+``local``), else a short deterministic session of its own (:mod:`mmplug.fire.local`); both
+answer with the call's :class:`~mmplug.host.events.CallEvent`. The CLI parses the options
+before and renders the event after; the interactive picker (``mmplug fire`` without a hook)
+drives the same target with :func:`open_target`, :func:`build_request` and :func:`send`.
+
+Importing this package is cheap: the host loads when a target opens.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from mmplug.errors import UsageError
+
+if TYPE_CHECKING:
+    from google.protobuf.message import Message
+
+    from mmplug.host.events import CallEvent
+    from mmplug.host.payloads import Scene
+    from mmplug.protocol.catalog import HookSpec
+
+# What fire hands the caller to show: the event and where it went (Target.describe()).
+Show = Callable[["CallEvent", dict[str, str]], object]
+
+__all__ = ["FirePlan", "Show", "Target", "build_request", "fire", "open_target",
+           "project_folder", "send", "split_args", "while_closing"]
+
+
+# -- the entry point ---------------------------------------------------------------------------
+def fire(plan: FirePlan, show: Show | None = None) -> CallEvent:
+    """Fire the hook of ``plan`` and return its event. ``show`` (the output, with its imports:
+    rich for the panels, protobuf's JSON mapping) runs while the target closes: a local
+    session's plugin takes tens of milliseconds to exit."""
+    from mmplug.host.payloads import resolve_hook
+
+    spec = resolve_hook(plan.hook or "")
+    folder, rest = split_args(spec, plan.args)
+    with open_target(folder, plan) as target:
+        event = send(target, spec, build_request(target, spec, rest, plan))
+        where = target.describe()
+
+        def output() -> None:
+            if show is not None:
+                show(event, where)
+
+        while_closing(target, output)
+    return event
+
+
+def open_target(folder: Path, plan: FirePlan) -> Target:
+    """Where the hook goes: into the running `mmplug dev` of the project when there is one
+    (unless ``plan.local``), else a short local session of its own. A plugin process the
+    command line started early (``plan.early``) is adopted by the local session, or killed."""
+    from mmplug.fire.local import LocalTarget
+
+    pool: Any = plan.early
+    plan.early = None  # taken: one target adopts it
+    if not plan.local:
+        from mmplug.fire.dev import DevTarget, connect_dev
+
+        client = connect_dev(folder)
+        if client is not None:
+            if pool is not None:
+                pool.close()
+            return DevTarget(client, folder, record=plan.record,
+                             hook_timeout=plan.hook_timeout)
+    return LocalTarget(folder, world=plan.world, python=plan.python,
+                       start_timeout=plan.start_timeout, hook_timeout=plan.hook_timeout,
+                       record=plan.record, pool=pool, transport=plan.transport,
+                       private=plan.private)
+
+
+# -- what fire is asked to do: the plan ----------------------------------------------------------
+# The CLI parses its options into a plan (reading --file and --data); the rest of the meaning
+# of the positional arguments (which one is the plugin directory, the shortcuts of
+# ExecuteCommand and ServeHTTP) depends on the hook, and is read here.
+@dataclass
+class FirePlan:
+    hook: str | None
+    args: list[str] = field(default_factory=list)
+    document: Any = None
+    source: str = "--json"
+    sets: list[str] = field(default_factory=list)
+    as_user: str | None = None
+    channel: str | None = None
+    message: str | None = None
+    data: bytes | None = None
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    world: str | None = None
+    python: str | None = None
+    start_timeout: float = 10.0
+    hook_timeout: float = 30.0
+    record: Path | None = None
+    local: bool = False
+    transport: str = "unix"  # how a local session's plugin serves: "unix" or "tcp"
+    private: bool = False  # a local session's PluginAPI on a unix socket too
+    # A plugin process the command line started before the host was ready (a
+    # :class:`~mmplug.host._prelaunch.Prelaunch`): a local target adopts it, else it is killed.
+    early: Any = field(default=None, repr=False)
+
+
+def split_args(spec: HookSpec, args: list[str]) -> tuple[Path, list[str]]:
+    """The plugin directory and the shortcut arguments among the positional arguments; without
+    a plugin directory among them, the project around the current directory."""
+    from mmplug._json import clean_text
+    from mmplug._plugin_files import is_plugin_dir
+
+    plugin_dirs = [a for a in args if is_plugin_dir(a)]
+    rest = [clean_text(a) for a in args if a not in plugin_dirs]
+    if len(plugin_dirs) > 1:
+        raise UsageError("fire takes one plugin directory", hint=f"got {', '.join(plugin_dirs)}")
+    if spec.go_name == "ExecuteCommand" and rest:
+        rest = [" ".join(rest)]  # `fire ExecuteCommand /cmd some args`, unquoted
+    allowed = {"ServeHTTP": 2, "ServeMetrics": 2, "ExecuteCommand": 1}.get(spec.go_name, 0)
+    if len(rest) > allowed:
+        word = rest[allowed]
+        if Path(word).exists() and not allowed:
+            hint = "that directory holds no plugin.json"
+        else:
+            hint = ('shortcuts: mmplug fire ExecuteCommand "/cmd args", '
+                    "mmplug fire ServeHTTP GET /path")
+            if "/" in word.strip("/") or word.startswith("."):  # meant as a plugin directory
+                hint = f"there is no directory {word}; {hint}"
+        raise UsageError(f"unexpected argument {word!r} for {spec.go_name}", hint=hint)
+    return project_folder(plugin_dirs[0] if plugin_dirs else None), rest
+
+
+def project_folder(given: str | None) -> Path:
+    """The plugin directory fire works on: ``given``, else the project found upward."""
+    from mmplug._plugin_files import project_dir
+
+    return Path(project_dir(given))
+
+
+def http_shortcut(rest: list[str]) -> tuple[str, str]:
+    """``METHOD /path`` of ``mmplug fire ServeHTTP [METHOD] [/path]``."""
+    from mmplug.host.payloads import HTTP_METHODS
+
+    if not rest:
+        return "GET", "/"
+    if len(rest) == 1:
+        if rest[0].upper() in HTTP_METHODS:
+            return rest[0], "/"
+        return "GET", rest[0]
+    return rest[0], rest[1]
+
+
+# -- the request ---------------------------------------------------------------------------------
+def build_request(target: Target, spec: HookSpec, rest: list[str], plan: FirePlan) -> Any:
+    """The request of hook ``spec``: synthesized from the target's world, with the shortcuts
+    (``rest``), ``--message``, ``--json``/``--file`` and ``--set`` applied. For ServeHTTP, the
+    whole request: ``init`` and the body in ``body_chunk``."""
+    from mmplug.host.payloads import build_payload, http_payload
+
+    scene = target.scene(plan.as_user, plan.channel)
+    if spec.streaming:
+        method, path = http_shortcut(rest)
+        request: Any = build_payload(spec, scene, document=plan.document, source=plan.source,
+                                     sets=plan.sets)
+        request.init.CopyFrom(http_payload(scene, method, path, plan.headers))
+        _reapply(request, plan)
+        if plan.data is not None:  # --data is the body, whatever --json or --set said
+            request.body_chunk = plan.data
+        return request
+    command = rest[0] if rest else None
+    if command is not None and not command.startswith("/"):
+        command = "/" + command
+    if command is None and spec.go_name == "ExecuteCommand":
+        triggers = target.commands()  # default: the first command the plugin registered
+        command = f"/{triggers[0]}" if triggers else None
+    return build_payload(spec, scene, message=plan.message, command=command,
+                         document=plan.document, source=plan.source, sets=plan.sets)
+
+
+def send(target: Target, spec: HookSpec, request: Any) -> CallEvent:
+    """Fire ``request`` (from :func:`build_request`) at the target."""
+    if spec.streaming:
+        return target.fire_http(request.init, bytes(request.body_chunk), spec.go_name)
+    return target.fire(spec, request)
+
+
+def _reapply(request: Any, plan: FirePlan) -> None:
+    """--json/--set win over the HTTP shortcut (applied again after it)."""
+    from mmplug.host.payload_fields import apply_json, set_field
+
+    if plan.document is not None:
+        apply_json(request, plan.document, plan.source)
+    for expr in plan.sets:
+        set_field(request, expr)
+
+
+# -- where it goes: the targets' one interface -----------------------------------------------
+# A target knows the world (to synthesize payloads), the hooks the plugin implements and the
+# slash commands it registered, and fires one hook, answering with the call's event.
+class Target(Protocol):
+    plugin_id: str
+
+    def scene(self, as_user: str | None, channel: str | None) -> Scene: ...
+
+    def implemented(self) -> list[str]: ...
+
+    def commands(self) -> list[str]: ...
+
+    def fire(self, spec: HookSpec, request: Message) -> CallEvent: ...
+
+    def fire_http(self, init: Message, body: bytes, hook: str = "ServeHTTP") -> CallEvent:
+        """ServeHTTP (or ServeMetrics: ``hook``) with the request ``init`` and ``body``."""
+
+    def describe(self) -> dict[str, str]:
+        """Which session the hook goes to: ``kind`` (local, dev) and ``text`` (fire says it)."""
+
+    def close(self) -> None:
+        """Let go of the host; safe to call twice (also what leaving the ``with`` does)."""
+
+    def __enter__(self) -> Target: ...
+
+    def __exit__(self, *exc: object) -> None: ...
+
+
+def while_closing(target: Target, work: Callable[[], object]) -> None:
+    """Run ``work`` while ``target.close()`` runs on a thread; then wait for the close and
+    raise what it raised, if ``work`` did not raise first."""
+    import threading
+
+    failure: list[BaseException] = []
+
+    def close() -> None:
+        try:
+            target.close()
+        except BaseException as exc:  # handed to the caller below
+            failure.append(exc)
+
+    closer = threading.Thread(target=close, name="mmplug-fire-close")
+    closer.start()
+    try:
+        work()
+    finally:
+        closer.join()
+    if failure:
+        raise failure[0]
