@@ -424,7 +424,7 @@ def render_names(gen: Path) -> str:
     for service in EXTENSION_SERVICES:  # mmplug's own, which a real server never has
         lines.append(f"{_snake_upper(service)}_SERVICE = {EXTENSION_PACKAGE + '.' + service!r}")
     lines.append("")
-    for name, value, doc in ENVIRONMENT:
+    for name, value, doc in ENVIRONMENT + METADATA:
         lines += [f"# {doc}", f"{name} = {value!r}"]
     lines.append("")
     return "\n".join(lines)
@@ -450,6 +450,17 @@ ENVIRONMENT = (
     ("ENV_CACHE_DIR", "MMPLUG_CACHE_DIR", "mmplug: where the host caches seeded worlds"),
     ("ENV_HOST_CLOCK", "MMPLUG_HOST_CLOCK",
      "mmplug: the host serves its clock (mmplug.ext.v1.HostClock) next to the PluginAPI"),
+    ("ENV_NODE", "MMPLUG_NODE",
+     "mmplug: the node of a cluster in one host the plugin runs on (a real server sets none)"),
+)
+
+
+# gRPC metadata keys of mmplug's own (a real server neither sends nor reads them).
+METADATA = (
+    ("CALL_HEADER", "mmplug-call",
+     "mmplug: metadata of a hook call (its tag), echoed by the SDK on the API calls it makes"),
+    ("SITE_HEADER", "mmplug-site",
+     "mmplug: metadata of an API call: the plugin's file:line that made it (when asked)"),
 )
 
 

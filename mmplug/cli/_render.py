@@ -299,6 +299,8 @@ def render_log(record: LogRecord) -> Text:
     text.append(local.strftime("%H:%M:%S.") + f"{local.microsecond // 1000:03d} ", style="dim")
     text.append(f"{record.level.upper():<5} ", style=_LOG_STYLES.get(record.level, ""))
     origin = record.plugin_id or "host"
+    if record.node:
+        origin = f"{origin}@{record.node}"
     if record.source == "host":
         origin = f"mmplug:{origin}"
     elif record.source == "stdout":

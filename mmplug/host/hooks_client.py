@@ -37,6 +37,8 @@ class HttpResponse:
     status: int
     headers: list[tuple[str, str]] = field(default_factory=list)
     body: Iterator[bytes] = field(default_factory=lambda: iter(()))
+    node: str = ""  # which node answered (several nodes)
+    tag: str = ""  # the call's tag (race tracking)
 
     def read(self) -> bytes:
         return b"".join(self.body)
@@ -84,15 +86,17 @@ class HooksClient:
             raise self.process.fault("implemented-failed", error=call.error)
         return list(call.response.hooks)  # type: ignore[attr-defined]
 
-    def call(self, hook: str, request: Message, timeout: float | None = None) -> CallEvent:
+    def call(self, hook: str, request: Message, timeout: float | None = None,
+             metadata: tuple[tuple[str, str], ...] | None = None) -> CallEvent:
         """Call unary hook ``hook`` (Go name): the call's event, its response or the error
-        as data (the session adds the API calls and logs). Raises on crash or deadline only."""
+        as data (the session adds the API calls and logs). Raises on crash or deadline only.
+        ``metadata``: the call's tag for mmplug's SDK (see :mod:`mmplug.sdk._calltag`)."""
         method = getattr(self._stub, hook)
         limit = self.hook_timeout if timeout is None else timeout
         plugin_id = self.process.plugin_id
         started = time.perf_counter()
         try:
-            response = method(request, timeout=limit)
+            response = method(request, timeout=limit, metadata=metadata)
         except grpc.RpcError as exc:
             duration = time.perf_counter() - started
             self._raise_if_broken(hook, exc, limit)
@@ -141,6 +145,7 @@ class HooksClient:
         body: Iterable[bytes],
         timeout: float | None = None,
         rpc: str = "ServeHTTP",
+        metadata: tuple[tuple[str, str], ...] | None = None,
     ) -> HttpResponse:
         """Stream one HTTP request to ServeHTTP (or ServeMetrics, the same stream on the
         metrics listener); the answer's body streams back lazily."""
@@ -148,6 +153,7 @@ class HooksClient:
         responses = getattr(self._stub, rpc)(
             request_messages(request_cls, init, body),
             timeout=self.hook_timeout if timeout is None else timeout,
+            metadata=metadata,
         )
         try:
             first = next(responses, None)

@@ -37,3 +37,9 @@ ENV_DEBUG_LISTEN = 'MMPLUG_DEBUG_LISTEN'
 ENV_CACHE_DIR = 'MMPLUG_CACHE_DIR'
 # mmplug: the host serves its clock (mmplug.ext.v1.HostClock) next to the PluginAPI
 ENV_HOST_CLOCK = 'MMPLUG_HOST_CLOCK'
+# mmplug: the node of a cluster in one host the plugin runs on (a real server sets none)
+ENV_NODE = 'MMPLUG_NODE'
+# mmplug: metadata of a hook call (its tag), echoed by the SDK on the API calls it makes
+CALL_HEADER = 'mmplug-call'
+# mmplug: metadata of an API call: the plugin's file:line that made it (when asked)
+SITE_HEADER = 'mmplug-site'

@@ -18,8 +18,9 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-CALL_HEADER = "mmplug-call"
-SITE_HEADER = "mmplug-site"
+from mmplug.protocol.names import CALL_HEADER, SITE_HEADER
+
+__all__ = ["CALL_HEADER", "SITE_HEADER", "current", "enter", "leave", "metadata"]
 _SDK_DIR = os.path.dirname(os.path.abspath(__file__))
 _ASYNCIO_DIR = os.path.dirname(os.path.abspath(str(__import__("asyncio").__file__)))
 # (tag, with call sites) of the hook call this code runs for, or None

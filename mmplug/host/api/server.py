@@ -23,6 +23,7 @@ from mmplug.host.api._registry import (
     ApiCall,
     ApiContext,
     ApiFailure,
+    ClusterBus,
     HookDispatcher,
     PluginControl,
     handler_for,
@@ -32,7 +33,7 @@ from mmplug.host.api.stubs import Stubs, resolve
 from mmplug.protocol.catalog import API, ApiSpec
 from mmplug.protocol.messages import message_class
 from mmplug.protocol.names import API_SERVICE as SERVICE
-from mmplug.protocol.names import HOST_CLOCK_SERVICE
+from mmplug.protocol.names import CALL_HEADER, HOST_CLOCK_SERVICE, SITE_HEADER
 
 if TYPE_CHECKING:
     from google.protobuf.message import Message
@@ -196,6 +197,8 @@ class ApiServer:
         port: int = 0,
         unix_socket: str | None = None,
         clock: HostClock | None = None,
+        node: str = "",
+        cluster: ClusterBus | None = None,
     ) -> None:
         """``log_sink(level, message, key_values)`` receives the Log* rpcs;
         ``emit(kind, payload)`` receives captured side effects (WebSocket/cluster events).
@@ -203,8 +206,12 @@ class ApiServer:
         any free port), else on any free port. ``unix_socket``: listen on this unix socket
         instead, and on no TCP port (``--private``; the socket's folder must be private).
         ``clock``: serve mmplug's ``HostClock`` extension with it (the host's time and the
-        wake-ups of the plugin's scheduled jobs: :mod:`mmplug.host.timekeeper`)."""
-        self.ctx = ApiContext(store, plugin_id, manifest, hooks, plugins)
+        wake-ups of the plugin's scheduled jobs: :mod:`mmplug.host.timekeeper`). ``node``:
+        the node of the host this server belongs to (several nodes: ``node2``, ...), named in
+        every call it reports; ``cluster``: what carries the plugin's cluster events to the
+        other nodes."""
+        self.ctx = ApiContext(store, plugin_id, manifest, hooks, plugins, node=node,
+                              cluster=cluster)
         if log_sink is not None:
             self.ctx.log = log_sink
         if emit is not None:
@@ -302,6 +309,12 @@ class ApiServer:
         self, go_name: str, request: Any, rsp_cls: type[Message], context: grpc.ServicerContext
     ) -> Any:
         started = time.perf_counter()
+        tag = site = ""
+        for key, value in context.invocation_metadata() or ():
+            if key == CALL_HEADER:  # which hook call of the plugin made it (mmplug's SDK)
+                tag = str(value).partition(";")[0]
+            elif key == SITE_HEADER:
+                site = str(value)
         stub = self.stubs.get(go_name)
         handler = handler_for(go_name)
         response: Any = None
@@ -315,6 +328,8 @@ class ApiServer:
                 {"grpc_code": "UNIMPLEMENTED", "message": message},
                 started,
                 False,
+                tag,
+                site,
             )
             context.abort(grpc.StatusCode.UNIMPLEMENTED, message)
         try:
@@ -347,7 +362,7 @@ class ApiServer:
             from google.protobuf import json_format
 
             error = json_format.MessageToDict(response.error, preserving_proto_field_name=True)
-        self._observe(go_name, request, response, error, started, stub is None)
+        self._observe(go_name, request, response, error, started, stub is None, tag, site)
         return response
 
     def _observe(
@@ -358,6 +373,8 @@ class ApiServer:
         error: dict[str, Any] | None,
         started: float,
         is_emulated: bool,
+        tag: str = "",
+        site: str = "",
     ) -> None:
         if self.observer is None:
             return
@@ -369,6 +386,10 @@ class ApiServer:
             error,
             time.perf_counter() - started,
             is_emulated,
+            node=self.ctx.node,
+            tag=tag,
+            site=site,
+            started=started,
         )
         try:
             self.observer(call)
