@@ -91,6 +91,7 @@ class HooksClient:
         """Call unary hook ``hook`` (Go name): the call's event, its response or the error
         as data (the session adds the API calls and logs). Raises on crash or deadline only.
         ``metadata``: the call's tag for mmplug's SDK (see :mod:`mmplug.sdk._calltag`)."""
+        self._check_alive(hook)
         method = getattr(self._stub, hook)
         limit = self.hook_timeout if timeout is None else timeout
         plugin_id = self.process.plugin_id
@@ -114,6 +115,7 @@ class HooksClient:
         plugin does not serve it (not mmplug's SDK). Raises on crash or deadline only."""
         from mmplug.protocol import mmplug_ext_pb2 as ext
 
+        self._check_alive("PluginClock.Tick")
         limit = self.hook_timeout if timeout is None else timeout
         method = self._channel.unary_unary(
             f"/{PLUGIN_CLOCK_SERVICE}/Tick", request_serializer=ext.TickRequest.SerializeToString,
@@ -125,8 +127,15 @@ class HooksClient:
             if isinstance(exc, grpc.Call) and exc.code() == grpc.StatusCode.UNIMPLEMENTED:
                 return None
             self._raise_if_broken("PluginClock.Tick", exc, limit)
+            self._check_alive("PluginClock.Tick")  # killed while it ticked (a test's kill)
             return Tick(error=_status_text(exc))
         return Tick(list(answer.ran), int(answer.next_due_ms))
+
+    def _check_alive(self, hook: str) -> None:
+        """A process killed already (its channel closed: a test killed the node) is a crash,
+        not a call on a closed channel."""
+        if self.process.channel is None:
+            raise self.process.fail("crashed", code=self.process.exit_code(wait=1.0), hook=hook)
 
     def _raise_if_broken(self, hook: str, exc: grpc.RpcError, limit: float) -> None:
         code = exc.code() if isinstance(exc, grpc.Call) else None

@@ -124,7 +124,9 @@ class Finding:
 def classify(call: ApiCall) -> tuple[str, str, bool, bool, bool, str] | None:
     """``(key, kind, ok, acquire, release, value)`` of a KV call; None for other calls (and
     for calls that failed, which changed nothing)."""
-    method, request, response = call.method, call.request, call.response
+    method = call.method
+    request: Any = call.request
+    response: Any = call.response
     if call.error or response is None:
         return None
     if method == "KVGet":

@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mmplug.errors import ManifestError, MmplugError, UsageError
+from mmplug.errors import ManifestError, MmplugError, PluginCrashError, UsageError
 from mmplug.host import STATE_DB, STATE_DIR
 from mmplug.host.cluster import (
     EVERY_NODE,
@@ -577,7 +577,8 @@ class Session:
 
             def crashed(exc: BaseException, handle: PluginHandle = handle) -> None:
                 client = handle.client
-                if client is not None and client.process.exit_code(wait=1.0) is not None:
+                if isinstance(exc, PluginCrashError) or (
+                        client is not None and client.process.exit_code(wait=1.0) is not None):
                     handle.state = "crashed"
                     message = "the plugin died while its scheduled jobs ran (clock tick)"
                 else:

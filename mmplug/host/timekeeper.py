@@ -280,6 +280,8 @@ class Timekeeper:
                 self._unsupported.add(target.key)
             return tick
         tick.ran, tick.next_due_ms, tick.error = answer.ran, answer.next_due_ms, answer.error
+        if tick.error:
+            self._say("error", target.key, f"the tick failed: {tick.error}")
         with self._changed:
             if tick.next_due_ms:
                 self._due[target.key] = tick.next_due_ms
@@ -361,8 +363,7 @@ class Timekeeper:
 
         plugin_id, _, node = key.partition("@")
         record = host_record(plugin_id, level, f"clock: {message}", **fields)
-        if node:
-            record.fields["node"] = node
+        record.node = node
         self._log(record)
 
 
