@@ -91,6 +91,15 @@ FIRE_OPTIONS: tuple[Opt, ...] = (
     PRIVATE,
     Opt("local", ("--local",), "flag",
         "Use a short session of its own even when `mmplug dev` runs."),
+    Opt("nodes", ("--nodes",), "int",
+        "Run the plugin on this many nodes sharing one store, as a high-availability cluster: "
+        "races in its KV access and nodes that answer differently are reported (exit 1)."),
+    Opt("node", ("--node",), "str", "Send the hook to this node (2 or node2; --nodes, or a "
+        "running `mmplug dev --nodes`)."),
+    Opt("count", ("--count",), "int", "Fire the hook this many times; a summary is shown."),
+    Opt("concurrency", ("--concurrency",), "int",
+        "With --count: this many calls at once (default 1)."),
+    START_TIME,
     Opt("list_hooks", ("--list",), "flag", "List every hook and exit."),
 )
 FIRE: dict[str, Opt] = {opt.key: opt for opt in FIRE_OPTIONS}
@@ -140,6 +149,15 @@ def check_time(value: str | None, name: str = "--start-time") -> str | None:
         except UsageError as exc:
             raise UsageError(f"{name}: {exc.message}", hint=exc.hint) from None
     return value
+
+
+def check_counts(**values: int | None) -> None:
+    """Each keyword (``count=200``) that is given must be a whole number of at least 1."""
+    for key, value in values.items():
+        if value is not None and value < 1:
+            from mmplug.errors import UsageError
+
+            raise UsageError(f"--{key.replace('_', '-')} must be 1 or more, not {value}")
 
 
 def check_seconds(**values: float) -> None:

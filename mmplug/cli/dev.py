@@ -65,6 +65,11 @@ def dev(
     tcp: Annotated[bool, TCP.typer()] = False,
     private: Annotated[bool, PRIVATE.typer()] = False,
     start_time: Annotated[Optional[str], START_TIME.typer()] = None,  # noqa: UP045
+    nodes: Annotated[
+        int, typer.Option("--nodes", help="Run each plugin on this many nodes sharing one "
+                          "store, as a high-availability cluster (the front door spreads "
+                          "requests over them; X-Mmplug-Node: 2 pins one).")
+    ] = 1,
     no_warm: Annotated[
         bool, typer.Option("--no-warm", help="Cold-start every reload (no warm spare).")
     ] = False,
@@ -104,6 +109,11 @@ def dev(
     dirs = [Path(project_dir(folder)) for folder in paths] if paths else [Path(project_dir())]
     if attach is not None and len(dirs) != 1:
         raise UsageError("--attach works with exactly one plugin directory")
+    if attach is not None and nodes != 1:
+        raise UsageError("--attach runs one process you started; it does not go with --nodes")
+    from mmplug.host.cluster import node_names
+
+    node_names(nodes)  # 1 to 16
     if record is not None:
         from mmplug.cassette.format import check_cassette_path
 
@@ -120,5 +130,5 @@ def dev(
                    start_timeout=start_timeout, hook_timeout=hook_timeout, env=env,
                    ignore=(record,) if record is not None else (), transport=transport,
                    private=private, explorer=not no_explorer, explorer_port=explorer_port,
-                   start_time=start_time)
+                   start_time=start_time, nodes=nodes)
     run_dev(loop, level, record, plain=plain)

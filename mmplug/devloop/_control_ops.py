@@ -24,6 +24,7 @@ def handlers(loop: DevLoop) -> dict[str, Any]:
             "plugins": [s.as_dict() for s in loop.status.values()],
             "front_door": loop.front_door.url if loop.front_door else None,
             "store": str(getattr(loop.session.store, "path", "")) if loop.session else None,
+            "nodes": list(loop.session.node_names) if loop.session else [""],
         }
 
     def reload(request: dict[str, Any]) -> Any:

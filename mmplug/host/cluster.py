@@ -27,6 +27,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from mmplug.errors import UsageError
+from mmplug.host.http_codec import NODE_HEADER as _NODE_HEADER
 
 if TYPE_CHECKING:
     from mmplug.host.session import Session
@@ -36,7 +37,7 @@ MAX_NODES = 16
 # configuration change reaches every node).
 EVERY_NODE = frozenset({"OnActivate", "OnDeactivate", "OnConfigurationChange"})
 # The header that pins a request from outside to one node (``X-Mmplug-Node: 2`` or ``node2``).
-NODE_HEADER = "X-Mmplug-Node"
+NODE_HEADER = _NODE_HEADER
 DELIVERY_TIMEOUT = 30.0
 
 

@@ -104,6 +104,7 @@ class Finding:
     key: str = ""
     observed: bool = False  # a lost update did happen in this run
     count: int = 1  # how many times the pattern was seen
+    other: str = ""  # who else writes the key: "another node", "another call on the same node"
 
     def describe(self) -> str:
         """The finding as text (the CLI prints it; the pytest fixture fails with it)."""
@@ -215,26 +216,29 @@ class RaceDetector:
         for access in accesses:
             if access.kind == WRITE or (access.kind == ATOMIC and access.ok):
                 writers.setdefault((access.plugin_id, access.key), []).append(access)
-        found: dict[tuple[str, str, str, str], Finding] = {}
+        found: dict[tuple[str, str, str, str], tuple[int, Finding]] = {}
         for tag, calls in by_tag.items():
             for read, write in _read_then_blind_write(calls):
                 others = [w for w in writers.get((write.plugin_id, write.key), [])
                           if w.tag != tag and not (read.guards & write.guards & w.guards)]
                 if not others:
                     continue
-                between = [w for w in others
-                           if w.finished >= read.started and w.started <= write.finished]
-                other = _pick_other(between or others, write.node)
+                rank, other, _ = _best(others, read, write)
+                between = any(w.finished >= read.started and w.started <= write.finished
+                              for w in others)
                 signature = (write.plugin_id, write.key, read.site, write.site)
-                finding = found.get(signature)
-                if finding is not None:
-                    finding.count += 1
-                    if between and not finding.observed:
-                        found[signature] = self._finding(read, write, other, by_tag, True,
-                                                         finding.count)
+                seen = found.get(signature)
+                count = 1 if seen is None else seen[1].count + 1
+                if seen is not None and seen[0] >= rank:
+                    seen[1].count = count
+                    seen[1].observed = seen[1].observed or between
                     continue
-                found[signature] = self._finding(read, write, other, by_tag, bool(between), 1)
-        return sorted(found.values(), key=lambda f: (f.plugin_id, f.key))
+                observed = between or (seen is not None and seen[1].observed)
+                found[signature] = (rank, self._finding(read, write, other, by_tag, observed,
+                                                        count))
+        for _, finding in found.values():  # a later pair may have seen the loss happen
+            finding.title = _title(finding)
+        return sorted((f for _, f in found.values()), key=lambda f: (f.plugin_id, f.key))
 
     def _finding(self, read: Access, write: Access, other: Access,
                  by_tag: dict[str, list[Access]], observed: bool, count: int) -> Finding:
@@ -242,25 +246,40 @@ class RaceDetector:
                 and read.seq <= a.seq <= write.seq]
         theirs = _around(by_tag[other.tag], other)
         where = "another node" if other.node != write.node else "another call on the same node"
-        if observed:
-            title = (f"lost update of KV key {write.key!r} ({write.plugin_id}): the call below "
-                     f"read it, {where} wrote it, then the call wrote it back over that write "
-                     "without a compare-and-set")
-        else:
-            title = (f"possible lost update of KV key {write.key!r} ({write.plugin_id}): the "
-                     f"call below reads it and writes it back without a compare-and-set, "
-                     f"while {where} writes it too (in this run the writes did not interleave; "
-                     "with other timing one update is lost)")
         return Finding(
-            "lost-update", write.plugin_id, title,
+            "lost-update", write.plugin_id, "",
             [Trace(write.node, self._name(read.tag), [a.line() for a in mine]),
              Trace(other.node, self._name(other.tag), [a.line() for a in theirs])],
-            FIX_LOST_UPDATE, key=write.key, observed=observed, count=count)
+            FIX_LOST_UPDATE, key=write.key, observed=observed, count=count, other=where)
 
     def _name(self, tag: str) -> str:
         if tag.startswith("untagged@"):
             return "a call of a plugin not built with mmplug's SDK (no call tag)"
         return self._calls.get(tag) or self._describe_tag(tag) or f"call {tag}"
+
+
+def _best(others: list[Access], read: Access, write: Access) -> tuple[int, Access, bool]:
+    """The other write to show, its rank and whether it came between the read and the write:
+    a write of another node first, then one that came in between."""
+    best: tuple[int, Access, bool] | None = None
+    for other in others:
+        between = other.finished >= read.started and other.started <= write.finished
+        rank = 2 * (other.node != write.node) + between
+        if best is None or rank > best[0]:
+            best = (rank, other, between)
+    assert best is not None
+    return best
+
+
+def _title(finding: Finding) -> str:
+    key, plugin = finding.key, finding.plugin_id
+    if finding.observed:
+        return (f"lost update of KV key {key!r} ({plugin}): a call read it, {finding.other} "
+                "wrote it, then the call wrote it back over that write without a "
+                "compare-and-set")
+    return (f"possible lost update of KV key {key!r} ({plugin}): a call reads it and writes it "
+            f"back without a compare-and-set, while {finding.other} writes it too (in this run "
+            "no write came in between; with other timing one update is lost)")
 
 
 def _guard(calls: list[Access]) -> None:
