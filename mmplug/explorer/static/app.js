@@ -393,7 +393,7 @@ function traceRow(c) {
   const mark = c.kind === "lifecycle" || c.kind === "action" ? "◆ " : "";
   const outcome = failed ? "failed: " + (c.error || "").split("\n")[0] : c.outcome;
   return `<tr class="${cls}" data-seq="${c.seq}"><td>${keep}</td><td>${c.seq}</td><td>${clock(c.start * 1000)}</td>` +
-    `<td class="what"><button type="button" class="open">${mark}${esc(c.name)}</button></td><td>${esc(c.plugin_id)}</td>` +
+    `<td class="what"><button type="button" class="open">${mark}${esc(c.name)}</button></td><td>${esc(c.plugin_id)}${c.node ? `<span class="muted">@${esc(c.node)}</span>` : ""}</td>` +
     `<td class="outcome" title="${esc(c.error || c.outcome)}">${esc(outcome)}</td><td>${c.duration_ms.toFixed(1)}</td>` +
     `<td title="${esc(c.methods.join(", "))}">${c.api_count || ""}</td></tr>`;
 }
@@ -417,7 +417,7 @@ async function openCall(seq) {
 }
 
 function callView(call, tools) {
-  const out = [h("h2", {}, `#${call.seq} ${call.name}`, call.plugin_id ? h("span", { class: "muted" }, " → " + call.plugin_id) : null)];
+  const out = [h("h2", {}, `#${call.seq} ${call.name}`, call.plugin_id ? h("span", { class: "muted" }, " → " + call.plugin_id + (call.node ? "@" + call.node : "")) : null)];
   out.push(h("p", { class: "outcome" }, call.outcome ? h("b", {}, call.outcome) : null, call.outcome ? " · " : "",
     `${call.kind} · ${call.duration_ms.toFixed(2)} ms · ${clock(call.start * 1000)}`,
     call.user_id ? ` · user ${userName(call.user_id)}` : "", call.nested ? " · caused by another call" : ""));
