@@ -47,7 +47,7 @@ def _annotation(param: object) -> object:
     if descriptor is not None:
         return descriptor.annotation
     name = getattr(getattr(param, "type", None), "name", "")
-    return {"float": float, "integer": int, "path": Path}.get(name, str)
+    return {"float": float, "integer": int, "int": int, "path": Path}.get(name, str)
 
 
 def test_fast_table_equals_the_typer_command() -> None:
