@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from . import _calltag, _clock, _kvsteps
 from ._kvsteps import CompareAndSet, Get, Now, Run, Steps
+from ._refresh import REFRESHER, Held
 
 if TYPE_CHECKING:
     import grpc  # type: ignore[import-untyped]
@@ -203,39 +204,19 @@ def _ms(delta: _dt.timedelta) -> int:
 
 
 class _Refresher:
-    """Keeps a job's lock from expiring while its callback runs (every half of the lock's
-    time to live, in wall time), as the Go mutex's refresh goroutine."""
+    """Keeps a job's lock from expiring while its callback runs (the process's one lock
+    refresher, every half of the lock's time to live, in wall time)."""
 
-    def __init__(self, job: Job, held: bytes) -> None:
-        self.job = job
-        self.held: bytes = held
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name=f"mmplug-lock-{job.key}",
-                                        daemon=True)
+    def __init__(self, held: Held) -> None:
+        self._held = held
 
     @classmethod
     def start(cls, job: Job, held: bytes) -> _Refresher:
-        refresher = cls(job, held)
-        refresher._thread.start()
-        return refresher
-
-    def _loop(self) -> None:
-        while not self._stop.wait(LOCK_TTL_MS / 2000):
-            try:
-                value = _refresh_sync(self.job, self.held)
-            except Exception as exc:
-                log.error("job %s: refreshing its lock failed: %s", self.job.key, exc)
-                return
-            if value is None:
-                log.error("job %s: its lock was lost while it ran", self.job.key)
-                return
-            self.held = value
+        return cls(REFRESHER.keep(job.mutex_key, held, LOCK_TTL_MS / 1000,
+                                  lambda value: _refresh_sync(job, value)))
 
     def stop(self) -> bytes:
-        self._stop.set()
-        if self._thread.ident != threading.get_ident():
-            self._thread.join()
-        return self.held
+        return self._held.stop()
 
 
 def _refresh_sync(job: Job, held: bytes) -> bytes | None:

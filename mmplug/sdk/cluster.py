@@ -37,6 +37,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, overload
 
 from . import _clock, _kvsteps
+from ._refresh import REFRESHER, Held
 from ._scheduler import Job, JobMetadata, NextWait, scheduler
 
 if TYPE_CHECKING:
@@ -78,19 +79,17 @@ class Mutex:
         self.name = name
         self.key = _lock_key(name)
         self.ttl = ttl
-        self._held: bytes | None = None
-        self._stop: threading.Event | None = None
-        self._refresher: threading.Thread | None = None
+        self._keeper: Held | None = None
         self._guard = threading.Lock()
 
     @property
     def locked(self) -> bool:
         """Whether this object holds the lock."""
-        return self._held is not None
+        return self._keeper is not None
 
     def try_lock(self) -> bool:
         """Take the lock if nobody holds it; whether it was taken."""
-        if self._held is not None:
+        if self._keeper is not None:
             return False
         held, _until = _kvsteps.drive(self.api, _kvsteps.try_lock(self.key, self._ttl_ms()))
         if held is None:
@@ -126,38 +125,19 @@ class Mutex:
         return int(self.ttl * 1000)
 
     def _hold(self, held: bytes) -> None:
-        stop = threading.Event()
+        def refresh(value: bytes) -> bytes | None:
+            return _kvsteps.drive(self.api, _kvsteps.refresh(self.key, value, self._ttl_ms()))
+
+        keeper = REFRESHER.keep(f"mutex_{self.name}", held, self.ttl, refresh)
         with self._guard:
-            self._held, self._stop = held, stop
-        self._refresher = threading.Thread(target=self._refresh_loop, args=(stop,),
-                                           name=f"mmplug-mutex-{self.name}", daemon=True)
-        self._refresher.start()
+            self._keeper = keeper
 
     def _release(self) -> bytes:
         with self._guard:
-            held, stop, self._held, self._stop = self._held, self._stop, None, None
-        if held is None or stop is None:
+            keeper, self._keeper = self._keeper, None
+        if keeper is None:
             raise RuntimeError(f"mutex {self.name!r} is not held")
-        stop.set()
-        if self._refresher is not None and self._refresher is not threading.current_thread():
-            self._refresher.join()
-        return held
-
-    def _refresh_loop(self, stop: threading.Event) -> None:
-        while not stop.wait(self.ttl / 2):
-            with self._guard:
-                held = self._held
-            if held is None:
-                return
-            value = _kvsteps.drive(self.api, _kvsteps.refresh(self.key, held, self._ttl_ms()))
-            with self._guard:
-                if self._stop is not stop:
-                    return
-                if value is None:
-                    _kvsteps.log.error("mutex %s: the lock expired before it was refreshed; "
-                                       "another node may hold it now", self.name)
-                    return
-                self._held = value
+        return keeper.stop()
 
 
 class AsyncMutex:
