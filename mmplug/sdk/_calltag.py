@@ -71,14 +71,26 @@ def call_site() -> str:
     frame = sys._getframe(1)
     while frame is not None:
         filename = frame.f_code.co_filename
-        folder = os.path.dirname(os.path.abspath(filename))
-        if not folder.startswith((_SDK_DIR, _ASYNCIO_DIR)) and not filename.startswith("<"):
-            try:
-                shown = os.path.relpath(filename)
-            except ValueError:  # another drive (Windows)
-                shown = filename
-            if shown.startswith(".."):
-                shown = filename
+        shown = _SHOWN.get(filename)
+        if shown is None:
+            shown = _SHOWN[filename] = _shown(filename)
+        if shown:
             return f"{shown}:{frame.f_lineno} ({frame.f_code.co_name})"
         frame = frame.f_back  # type: ignore[assignment]
     return "?"
+
+
+# file name -> how a call site shows it ("" for the SDK's and asyncio's own files): walking
+# the stack runs on every tracked API call, so each file is judged once per process
+_SHOWN: dict[str, str] = {}
+
+
+def _shown(filename: str) -> str:
+    folder = os.path.dirname(os.path.abspath(filename))
+    if folder.startswith((_SDK_DIR, _ASYNCIO_DIR)) or filename.startswith("<"):
+        return ""
+    try:
+        shown = os.path.relpath(filename)  # the plugin runs in its folder, as the server runs it
+    except ValueError:  # another drive (Windows)
+        return filename
+    return filename if shown.startswith("..") else shown
