@@ -5,9 +5,11 @@ caught, and a daily cluster job runs once a day, also when the node running it d
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -88,6 +90,43 @@ def test_a_read_then_write_is_reported_even_when_the_writes_never_interleave(
     [finding] = cluster.races()
     assert not finding.observed
     assert finding.title.startswith("possible lost update of KV key 'hits'")
+
+
+class HoldAfterRead:
+    """A test hook in the host: the first read of ``key`` by ``node`` is answered only once the
+    test says so (the observer runs before the answer goes back), so another node's update can
+    be made to fall between that read and the write that follows it."""
+
+    def __init__(self, node: str, key: str) -> None:
+        self.node, self.key = node, key
+        self.reading, self.go_on = threading.Event(), threading.Event()
+
+    def on_api_call(self, call: Any) -> None:
+        if (call.node == self.node and call.method == "KVGet" and call.request.key == self.key
+                and not self.reading.is_set()):
+            self.reading.set()
+            self.go_on.wait(30)
+
+
+def test_a_lost_update_made_to_happen_is_reported_as_seen(cluster: PluginHarness) -> None:
+    hold = HoldAfterRead("node1", "hits")
+    cluster.session.add_observer(hold)
+    try:
+        with ThreadPoolExecutor(1) as pool:
+            first = pool.submit(cluster.fire, "MessageHasBeenPosted",
+                                post={"message": "naive hits"}, node=1)
+            assert hold.reading.wait(30)  # node1 has read "hits" (nothing yet)
+            cluster.fire("MessageHasBeenPosted", post={"message": "naive hits"}, node=2)
+            assert cluster.kv_get("hits") == b"1"  # node2 read and wrote meanwhile
+            hold.go_on.set()
+            assert first.result(30).error is None
+    finally:
+        hold.go_on.set()
+        cluster.session.remove_observer(hold)
+    assert cluster.kv_get("hits") == b"1"  # node1 wrote 1 over it: two posts, one count
+    [finding] = cluster.races()
+    assert finding.observed and finding.title.startswith("lost update of KV key 'hits'")
+    assert {trace.node for trace in finding.traces} == {"node1", "node2"}
 
 
 def test_a_cluster_event_reaches_every_other_node_and_not_the_sender(
