@@ -69,8 +69,8 @@ class TraceCapture:
         ends = self._api_ends
         api = [(call, ends.pop(id(call), 0.0)) for call in result.api_calls]
         entry = Entry("hook", result.hook, end, result.duration_s, result.plugin_id,
-                      result.error, result, api, nested=self._any_in_flight(),
-                      node=result.node)
+                      result.error, result, api,
+                      nested=result.nested or self._any_in_flight(), node=result.node)
         seq = self.trace.add(entry)
         seqs = self._seq_of
         seqs[id(result)] = seq

@@ -121,6 +121,14 @@ def first_team_of(store: Store, user_id: str) -> str:
     return str(row[0]) if row is not None else ""
 
 
+def post_author(store: Store, post_id: str) -> str | None:
+    """The author of the post ``post_id``; None when there is no such post or it is deleted."""
+    with store.read() as db:
+        row = db.execute("SELECT user_id FROM posts WHERE id=? AND delete_at=0",
+                         (post_id,)).fetchone()
+    return None if row is None else str(row[0])
+
+
 def channel_id_named(store: Store, wanted: str, name: str, team: str) -> str | None:
     """The channel whose id is ``wanted``, else the one named ``name`` (in team ``team`` when
     given; in several teams, the first team's by team name)."""
