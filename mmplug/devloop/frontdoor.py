@@ -41,9 +41,12 @@ class Route:
     target: str
     implemented: frozenset[str]
     generation: int = 0  # changes with every plugin process (a reload may reuse the address)
+    node: str = ""  # which node's process (several nodes)
 
 
-Resolver = Callable[[str], "Route | None"]
+# plugin id, the node asked for (X-Mmplug-Node; None: the next one) -> its route; a node that
+# is not there raises a UsageError (the client gets a 400)
+Resolver = Callable[[str, "str | None"], "Route | None"]
 # Told of every request, as the call's event (origin FRONT_DOOR; the status the client was
 # sent, the acting user, the error) and whether the plugin was sent the request at all.
 OnExchange = Callable[["CallEvent", bool], None]

@@ -428,17 +428,26 @@ class DevLoop:
         lines.append("save a file to reload it")
         self._notify("on_problem", stuck, "\n".join(lines))
 
-    def _route(self, plugin_id: str) -> Route | None:
+    def _route(self, plugin_id: str, node: str | None = None) -> Route | None:
+        """Where a front door request for ``plugin_id`` goes: with several nodes, the node its
+        ``X-Mmplug-Node`` header names, else the next one round robin."""
         from mmplug.devloop.frontdoor import Route
 
         session = self.session
         handle = session.plugins.get(plugin_id.lower()) if session else None
-        if handle is None or handle.state != "active" or handle.client is None:
+        if handle is None or session is None:
+            return None
+        if len(session.node_names) > 1:
+            handle = session.plugin_on(handle.id, session.node(node))
+        elif node is not None:
+            session.node(node)  # there is one node: a usage error names it
+        if handle.state != "active" or handle.client is None:
             return None
         handshake = handle.client.process.handshake
         if handshake is None:
             return None
-        return Route(handle.id, handshake.target, frozenset(handle.implemented), handle.pid)
+        return Route(handle.id, handshake.target, frozenset(handle.implemented), handle.pid,
+                     handle.node)
 
     def _restarting(self, plugin_id: str) -> bool:
         """Whether ``plugin_id`` is being reloaded (after a save or on request, not after a
@@ -483,6 +492,18 @@ class DevLoop:
         self._notify("on_exchange", event)
         if delivered and self.session is not None:
             self.session.report_call(event)  # recorders see front door requests too
+
+    def ha_findings(self) -> list[str]:
+        """What the race detector found over the run (several nodes), as text."""
+        session = self.session
+        if session is None or session.races is None:
+            return []
+        try:
+            if session.cluster is not None:
+                session.cluster.settle(timeout=5.0)
+            return [finding.describe() for finding in session.races.findings()]
+        except Exception as exc:  # the report must never keep the dev loop from stopping
+            return [f"the race detector could not report: {exc}"]
 
     # -- control channel ----------------------------------------------------------------------
     def _control_handlers(self) -> dict[str, Any]:

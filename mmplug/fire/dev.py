@@ -70,6 +70,7 @@ class DevTarget:
         self.plugin = chosen[0]
         self.plugin_id = str(self.plugin["id"])
         self.store_path = status.get("store") or ""
+        self.node_names = [str(n) for n in status.get("nodes") or [""]]
         self.front_door = status.get("front_door") or ""
         self.recorder: CassetteRecorder | None = None
         if record is not None:
@@ -146,10 +147,11 @@ class DevTarget:
                              hint="it implements: " + (", ".join(self.implemented()) or "none"))
         return []
 
-    def fire(self, spec: HookSpec, request: Message) -> CallEvent:
+    def fire(self, spec: HookSpec, request: Message, node: str | None = None) -> CallEvent:
         warnings = self._check(spec.go_name)
+        extra = {"node": node} if node is not None else {}
         event = self.client.fire(spec.go_name, request, plugin_id=self.plugin_id,
-                                 hook_timeout=self.hook_timeout)
+                                 hook_timeout=self.hook_timeout, **extra)
         if self.recorder is not None:
             self.recorder.record(event)
         event.warnings, event.findings = warnings, self.findings()
@@ -169,8 +171,18 @@ class DevTarget:
         found = load_findings(raw, self.implemented(), cached_api_uses(folder))
         return [f.as_dict() for f in found]
 
-    def fire_http(self, init: Message, body: bytes, hook: str = "ServeHTTP") -> CallEvent:
-        """Through the front door, like a browser (API calls are not reported this way)."""
+    def nodes(self) -> list[str]:
+        return list(self.node_names)
+
+    def ha_findings(self, spec: HookSpec, request: Message) -> list[Any]:
+        """The dev session's race detector reports on its own screen and log."""
+        return []
+
+    def fire_http(self, init: Message, body: bytes, hook: str = "ServeHTTP",
+                  node: str | None = None) -> CallEvent:
+        """Through the front door, like a browser (API calls are not reported this way); with
+        ``node``, pinned to that node (``X-Mmplug-Node``)."""
+        import copy
         import time
 
         from mmplug.host.events import CallEvent, http_dict, http_request
@@ -182,6 +194,14 @@ class DevTarget:
         warnings = self._check("ServeHTTP")
         if not self.front_door:
             raise MmplugError("the dev session has no front door to send HTTP requests to")
+        if node is not None:
+            from mmplug.host.cluster import NODE_HEADER
+
+            pinned: Any = copy.deepcopy(init)
+            header = pinned.headers.add()
+            header.key = NODE_HEADER
+            header.values.append(str(node))
+            init = pinned
         began = time.time()
         started = time.perf_counter()
         status, headers, answer = _http(self.front_door, self.plugin_id, init, body)

@@ -75,9 +75,12 @@ class CommandOutcome:
 class Actor:
     """One user of the session's world doing things. Get one with ``session.as_user(who)``."""
 
-    def __init__(self, session: Session, who: str) -> None:
+    def __init__(self, session: Session, who: str, node: str | int | None = None) -> None:
+        """``node``: with several nodes, the node every action of this user goes to (as a
+        load balancer pinning the user's session); None: each action to the next node."""
         self.session = session
         self.user_id = find_user_id(session, who)
+        self.node = session.node(node) if node is not None else None
 
     @property
     def user(self) -> Any:
@@ -90,7 +93,7 @@ class Actor:
     def _run(self, action: Callable[[ApiContext], T]) -> T:
         from mmplug.host.api._registry import ApiFailure
 
-        ctx = self.session.host_context()
+        ctx = self.session.host_context(self.node)
         with self.session.action():
             try:
                 return action(ctx)

@@ -84,8 +84,8 @@ class Step:
 
     @property
     def ctx(self) -> ApiContext:
-        if self._ctx is None:
-            self._ctx = self.session.host_context()
+        if self._ctx is None:  # what the call causes happens on the node that served it
+            self._ctx = self.session.host_context(self.handle.node or None)
         return self._ctx
 
     def note(self, kind: str, text: str) -> None:

@@ -62,6 +62,7 @@ class LogRecord:
     module: str = ""
     source: str = "stderr"  # "stderr" | "stdout" | "api" | "host"
     raw: str = ""
+    node: str = ""  # which node of the host (several nodes: node1, node2, ...)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -72,6 +73,7 @@ class LogRecord:
             "time": self.time.isoformat(),
             "module": self.module,
             "source": self.source,
+            **({"node": self.node} if self.node else {}),
         }
 
 

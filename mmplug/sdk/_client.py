@@ -13,7 +13,7 @@ from google.protobuf.message import Message
 
 from mmplug.protocol.catalog import API_BY_GO_NAME, API_BY_PY_NAME, ApiSpec
 
-from . import _env
+from . import _calltag, _env
 from ._api_sync import SyncMethods
 from ._core import (
     DEFAULT_RETRY,
@@ -142,7 +142,8 @@ class APIClient(SyncMethods):
             left = None if deadline is None else deadline - time.monotonic()
             try:
                 response = method(request, timeout=attempt_timeout(self.retry, attempt, left),
-                                  wait_for_ready=attempt > 1 or None)
+                                  wait_for_ready=attempt > 1 or None,
+                                  metadata=_calltag.metadata())
             except Exception as exc:  # grpc.RpcError and friends, translated exactly here
                 left = None if deadline is None else deadline - time.monotonic()
                 pause = next_try(self.retry, rpc, exc, attempt, left)

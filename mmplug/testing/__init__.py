@@ -10,6 +10,8 @@
 Fixtures (all lazy: nothing of the fake host is imported until a test asks for them):
 
 - ``plugin`` -> :class:`PluginHarness`: the plugin under test, freshly reset for each test;
+- ``cluster`` -> :class:`PluginHarness` of the plugin on several nodes (``mmplug_nodes``,
+  default 3) over one store, with the race detector (``cluster.assert_no_races()``);
 - ``mmplug_session``: the module's :class:`~mmplug.host.session.Session` (one plugin process
   per test module, activated once; the store is restored to its state right after activation
   before every test, and stubs are removed);
@@ -47,7 +49,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="world (name or .json path) seeded into each test store")
     group.addoption("--mmplug-python", default=None,
                     help="interpreter for the plugin process (default: the one running pytest)")
+    group.addoption("--mmplug-nodes", default=None,
+                    help="how many nodes the `cluster` fixture runs (default 3)")
     parser.addini("mmplug_plugin_dir", "plugin directory for the `plugin` fixture", default="")
+    parser.addini("mmplug_nodes", "how many nodes the `cluster` fixture runs", default="")
     parser.addini("mmplug_world", "world seeded into each test store", default="")
 
 
@@ -88,39 +93,68 @@ def mmplug_python(pytestconfig: pytest.Config) -> str:
     return str(pytestconfig.getoption("mmplug_python") or sys.executable)
 
 
+@pytest.fixture(scope="session")
+def mmplug_nodes(pytestconfig: pytest.Config) -> int:
+    """How many nodes the ``cluster`` fixture runs (default 3)."""
+    value = pytestconfig.getoption("mmplug_nodes") or pytestconfig.getini("mmplug_nodes") or 3
+    try:
+        return int(value)
+    except ValueError:
+        pytest.fail(f"mmplug: --mmplug-nodes must be a number, not {value!r}", pytrace=False)
+
+
 @pytest.fixture(scope="module")
 def mmplug_session(
     mmplug_plugin_dir: Path, mmplug_world: str | None, mmplug_python: str,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Session]:
     """One fake-host session per test module, in memory; always closed, even on failures."""
+    yield from _session(mmplug_plugin_dir, mmplug_world, mmplug_python, tmp_path_factory, 1)
+
+
+@pytest.fixture(scope="module")
+def mmplug_cluster_session(
+    mmplug_plugin_dir: Path, mmplug_world: str | None, mmplug_python: str,
+    mmplug_nodes: int, tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Session]:
+    """One fake-host session per test module running the plugin on ``mmplug_nodes`` nodes
+    (a cluster in one host, with the race detector on); always closed."""
+    yield from _session(mmplug_plugin_dir, mmplug_world, mmplug_python, tmp_path_factory,
+                        mmplug_nodes)
+
+
+def _session(plugin_dir: Path, world_name: str | None, python: str,
+             tmp_path_factory: pytest.TempPathFactory, nodes: int) -> Iterator[Session]:
     from mmplug.errors import MmplugError
     from mmplug.host.session import Session
 
     problem: str | None = None
     try:
-        world = _load_world(mmplug_world)
-        session = Session([mmplug_plugin_dir], store=":memory:", world=world,
-                          python=mmplug_python)
+        world = _load_world(world_name)
+        session = Session([plugin_dir], store=":memory:", world=world, python=python,
+                          nodes=nodes)
         recorder = Recorder()
         session.add_observer(recorder)
         session.start()
     except MmplugError as exc:
         problem = exc.render()
     if problem is not None:  # outside the except block: no chained traceback in the report
-        pytest.fail(f"mmplug: the plugin in {mmplug_plugin_dir} did not start:\n{problem}",
+        pytest.fail(f"mmplug: the plugin in {plugin_dir} did not start:\n{problem}",
                     pytrace=False)
     try:
         _warn_about_loading(session)
         snapshot = tmp_path_factory.mktemp("mmplug") / "activated.db"
         session.store.snapshot(snapshot)
         session.__dict__["_mmplug_testing"] = (recorder, snapshot)
+        # where each test's clock starts (a test that moves it is put back: PluginHarness)
+        session.__dict__["_mmplug_clock_offset"] = getattr(session.store.clock, "offset_ms",
+                                                           None)
         yield session
     finally:
         session.close()
     faults = session.stop_faults()
     if faults:  # e.g. no plugin.GRPCController: the server would kill the plugin after 2 s
-        pytest.fail(f"mmplug: the plugin in {mmplug_plugin_dir} did not stop as the server "
+        pytest.fail(f"mmplug: the plugin in {plugin_dir} did not stop as the server "
                     f"expects:\n{faults[0].render()}", pytrace=False)
 
 
@@ -155,6 +189,21 @@ def _load_world(name: str | None) -> Any:
 def plugin(mmplug_session: Session) -> Iterator[PluginHarness]:
     """The plugin under test, with the store as it was right after activation."""
     harness = PluginHarness(mmplug_session)
+    harness.reset()
+    try:
+        yield harness
+    finally:
+        harness.remove_stubs()
+
+
+@pytest.fixture
+def cluster(mmplug_cluster_session: Session) -> Iterator[PluginHarness]:
+    """The plugin under test on several nodes (``mmplug_nodes``, default 3) sharing one store,
+    as a high-availability cluster runs it: a :class:`PluginHarness` whose requests spread
+    over the nodes, with the race detector (``cluster.assert_no_races()``), the comparison of
+    the nodes' answers (``cluster.assert_consistent(...)``) and ``cluster.kill(node, ...)``.
+    Each test starts from the store as it was after activation."""
+    harness = PluginHarness(mmplug_cluster_session)
     harness.reset()
     try:
         yield harness
