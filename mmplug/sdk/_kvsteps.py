@@ -198,11 +198,24 @@ def parse_count(value: bytes | None, key: str) -> int:
                          f"{value[:40]!r}") from None
 
 
+ADD_ATTEMPTS = 100  # compare-and-sets an addition tries before it gives up
+
+
 def add(key: str, delta: int) -> Steps[int]:
     """Add ``delta`` to the integer under ``key`` atomically (read, then compare-and-set,
-    again while another writer got there first); the new value."""
-    while True:
+    again while another writer got there first, with a growing random pause after the
+    first tries so that writers that keep colliding spread out); the new value. A
+    compare-and-set that fails ``ADD_ATTEMPTS`` times raises ``RuntimeError`` rather than
+    holding the hook until its deadline."""
+    pause = 0.001
+    for attempt in range(1, ADD_ATTEMPTS + 1):
         current: bytes | None = yield Get(key)
         new = parse_count(current, key) + delta
         if (yield CompareAndSet(key, current, str(new).encode())):
             return new
+        if attempt >= 3:
+            yield Sleep(random.uniform(0, pause))
+            pause = min(pause * 2, 0.05)
+    raise RuntimeError(f"counter {key!r}: the compare-and-set failed {ADD_ATTEMPTS} times in "
+                       "a row (another writer changes the key all the time, or the KV store "
+                       "refuses it)")

@@ -105,6 +105,26 @@ def test_a_counter_loses_no_update_under_concurrency(api: APIClient) -> None:
         Counter(api, "hits").add(1)
 
 
+def test_a_counter_whose_compare_and_set_always_fails_gives_up_with_an_error() -> None:
+    """The steps of Counter.add driven by hand: a KV store that refuses every compare-and-set
+    (a stub answering false, a writer that never stops) ends in RuntimeError after
+    ADD_ATTEMPTS tries with bounded pauses between them, not in a loop until the deadline."""
+    steps = _kvsteps.add("hits", 1)
+    step, tries, paused = next(steps), 0, []
+    with pytest.raises(RuntimeError, match="failed 100 times"):
+        while True:
+            if isinstance(step, _kvsteps.CompareAndSet):
+                tries += 1
+                step = steps.send(False)
+            elif isinstance(step, _kvsteps.Sleep):
+                paused.append(step.seconds)
+                step = steps.send(None)
+            else:
+                step = steps.send(b"7")
+    assert tries == _kvsteps.ADD_ATTEMPTS
+    assert paused and max(paused) <= 0.05
+
+
 def test_a_job_under_the_wall_clock_runs_on_its_own_thread(
         api: APIClient, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("MMPLUG_HOST_CLOCK", raising=False)
