@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from mmplug._json import loads
 from mmplug.errors import MmplugError
 
 if TYPE_CHECKING:
@@ -188,7 +189,7 @@ def submit_dialog(backend: Backend, user_id: str, dialog: dict[str, Any], channe
         if not data.strip():
             return {}
         try:
-            answer = json.loads(data)
+            answer = loads(data)
         except ValueError:
             raise ActionError("the plugin's answer to the dialog is not JSON",
                               status=500, hint=data.decode("utf-8", "replace")[:200]) from None
