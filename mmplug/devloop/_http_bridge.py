@@ -55,8 +55,13 @@ class Bridge:
     def __init__(self, resolve: Resolver, acting_user: ActingUser,
                  on_exchange: OnExchange,
                  waiting: Callable[[str], bool] = lambda plugin_id: False,
-                 pages: Callable[[str], tuple[str, str] | None] | None = None) -> None:
+                 pages: Callable[[str], tuple[str, str] | None] | None = None,
+                 slow_after: float = 30.0,
+                 on_slow: Callable[[str, str, float], None] = lambda p, what, limit: None,
+                 ) -> None:
         self.resolve = resolve
+        self.slow_after = slow_after
+        self.on_slow = on_slow
         self.waiting = waiting
         self.acting_user = acting_user
         self.on_exchange = on_exchange
@@ -175,7 +180,8 @@ class Bridge:
             # grpc.aio fails the whole call, answer included, when its iterator cannot write.
             sending = asyncio.ensure_future(self.streams.send(call, init, body.read))
             try:
-                first = await self.streams.first(call)
+                first = await self._first(call, route.plugin_id,
+                                          f"{rpc} {request.method} {request.path_qs}")
                 if first is RETRY:
                     if not body.started and self._replaced(route, deadline):
                         stale = route
@@ -189,6 +195,21 @@ class Bridge:
                 sending.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await sending
+
+    async def _first(self, call: Any, plugin_id: str, what: str) -> Any:
+        """The plugin's first answer message. The server waits for it as long as the client
+        does; one that has not come after ``slow_after`` (the session's hook timeout) is
+        reported, so a stuck handler shows on the dev screen, and the wait goes on."""
+        waiting = asyncio.ensure_future(self.streams.first(call))
+        try:
+            return await asyncio.wait_for(asyncio.shield(waiting), self.slow_after)
+        except asyncio.TimeoutError:
+            with contextlib.suppress(Exception):
+                self.on_slow(plugin_id, what, self.slow_after)
+            return await waiting
+        finally:
+            if not waiting.done():
+                waiting.cancel()
 
     def _replaced(self, route: Route, deadline: float) -> bool:
         """Whether the process behind ``route`` is being replaced by a reload (not a crash)."""

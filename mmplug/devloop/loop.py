@@ -167,7 +167,9 @@ class DevLoop:
                                         acting_user=self.acting_user,
                                         on_exchange=self._on_exchange,
                                         waiting=self._restarting,
-                                        pages=self._front_page)
+                                        pages=self._front_page,
+                                        slow_after=self.session.hook_timeout,
+                                        on_slow=self._http_slow)
             self.front_door.start()
             self._closers.append(self.front_door.stop)
         if self.options["control"]:
@@ -409,6 +411,15 @@ class DevLoop:
             except HookTimeoutError as exc:
                 self._stuck(exc)
                 raise
+
+    def _http_slow(self, plugin_id: str, what: str, limit: float) -> None:
+        """A front door request the plugin has not begun to answer within the hook timeout:
+        the plugin is stuck as with a hook (the request itself waits on, as on the server)."""
+        self._stuck(MmplugError(
+            f"plugin {plugin_id}: {what} has not answered after {limit:g} s (--hook-timeout; "
+            "the server, like the front door, waits for as long as the client does)",
+            hint="make the handler answer sooner (move slow work to a thread), or raise "
+                 "--hook-timeout"))
 
     def _stuck(self, error: MmplugError) -> None:
         """A hook call ran past its deadline: the plugin is stuck until it is reloaded."""

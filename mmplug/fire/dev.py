@@ -204,7 +204,8 @@ class DevTarget:
             init = pinned
         began = time.time()
         started = time.perf_counter()
-        status, headers, answer = _http(self.front_door, self.plugin_id, init, body)
+        limit = self.hook_timeout or DEV_HTTP_TIMEOUT
+        status, headers, answer = _http(self.front_door, self.plugin_id, init, body, limit)
         event = CallEvent("ServeHTTP", self.plugin_id, http_request(init),
                           duration_s=time.perf_counter() - started, started_at=began,
                           http=http_dict(status, headers, answer, body))
@@ -214,8 +215,15 @@ class DevTarget:
         return event
 
 
-def _http(base: str, plugin_id: str, init: Any, body: bytes
+# How long fire waits for the front door's answer without --hook-timeout (the dev session's
+# default hook timeout).
+DEV_HTTP_TIMEOUT = 30.0
+
+
+def _http(base: str, plugin_id: str, init: Any, body: bytes, timeout: float
           ) -> tuple[int, list[tuple[str, str]], bytes]:
+    """The request through the front door; ``timeout`` for the whole answer (on expiry the
+    connection closes, which cancels the plugin's stream as a browser going away does)."""
     import urllib.error
     import urllib.request
 
@@ -232,9 +240,24 @@ def _http(base: str, plugin_id: str, init: Any, body: bytes
             request.add_header(header.key, value)
     request.add_header(ACTING_USER_HEADER, user or "anonymous")
     try:
-        with urllib.request.urlopen(request, timeout=30) as reply:
+        with urllib.request.urlopen(request, timeout=timeout) as reply:
             return reply.status, list(reply.headers.items()), reply.read()
     except urllib.error.HTTPError as exc:
         return exc.code, list(exc.headers.items()), exc.read()
+    except TimeoutError:
+        raise _slow(plugin_id, init, timeout) from None
+    except urllib.error.URLError as exc:
+        if isinstance(exc.reason, TimeoutError):
+            raise _slow(plugin_id, init, timeout) from None
+        raise MmplugError(f"cannot reach the dev session's front door at {base}: {exc}"
+                          ) from None
     except OSError as exc:
         raise MmplugError(f"cannot reach the dev session's front door at {base}: {exc}") from None
+
+
+def _slow(plugin_id: str, init: Any, timeout: float) -> MmplugError:
+    """ServeHTTP that did not answer within fire's deadline, as the hook-timeout fault."""
+    from mmplug.host.faults import fault
+
+    return fault("hook-timeout", plugin_id,
+                 hook=f"ServeHTTP {init.method or 'GET'} {init.url or '/'}", timeout=timeout)
