@@ -33,7 +33,10 @@ MAX_MESSAGE = 100 * 1024 * 1024
 CHANNEL_OPTIONS = (
     ("grpc.keepalive_time_ms", 10_000),
     ("grpc.keepalive_timeout_ms", 5_000),
-    ("grpc.keepalive_permit_without_calls", 1),
+    # Pings only while a call is in flight: a gRPC server with the default ping policy (the
+    # fake host's, and Go's) answers pings on an idle connection with GOAWAY "too_many_pings",
+    # which grpc logs on the plugin's stderr and which drops the connection.
+    ("grpc.keepalive_permit_without_calls", 0),
     ("grpc.max_receive_message_length", MAX_MESSAGE),
     ("grpc.max_send_message_length", MAX_MESSAGE),
     # a server that restarts is back within a second or two: reconnect soon after it
