@@ -79,6 +79,8 @@ def execute(
     if list_hooks:
         _list_hooks()
         return 0
+    if hook is not None and not args and _names_a_project(hook):
+        hook, args = None, [hook]  # `mmplug fire PROJECT`: the picker, for that project
     from mmplug.cli._fire_prefetch import take
     from mmplug.fire import FirePlan
 
@@ -100,6 +102,14 @@ def execute(
     code = _fire_once(plan, output_format, show_request)
     _quick_exit()
     return code
+
+
+def _names_a_project(word: str) -> bool:
+    """Whether the first word is a plugin's folder rather than a hook (no hook has a name
+    like a path, and a folder with plugin.json is meant as the project)."""
+    from mmplug.host.payloads import find_hook
+
+    return find_hook(word) is None and (Path(word) / "plugin.json").is_file()
 
 
 def read_document(json_text: str | None, file: Path | None) -> Any:
