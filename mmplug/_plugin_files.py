@@ -110,7 +110,7 @@ def quick_launch_target(folder: str) -> tuple[str, str] | None:
     try:
         with open(path, encoding="utf-8") as handle:
             data = json.load(handle)
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):  # the slow path says what is wrong
         return None
     server = data.get("server") if isinstance(data, dict) else None
     executable = executable_for_platform(server) if isinstance(server, dict) else ""

@@ -11,13 +11,13 @@ that URL, a VCS install ``mmplug @ git+...@<commit>``; a copy from the package i
 
 from __future__ import annotations
 
-import json
 import shlex
 from importlib import metadata
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import mmplug
+from mmplug._json import loads
 
 _DIST = "mmplug"
 
@@ -62,7 +62,7 @@ def _direct_url(dist: metadata.Distribution) -> dict[str, object] | None:
     if not text:
         return None
     try:
-        data = json.loads(text)
+        data = loads(text)
     except ValueError:
         return None
     return data if isinstance(data, dict) else None

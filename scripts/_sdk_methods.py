@@ -291,6 +291,9 @@ def build_methods(specs: Any, entities: set[str], reference: dict[str, Any]) -> 
         for method in list(group):
             paged = iter_method(method)
             if paged is not None:
+                since = spec.min_server_version or "?"
+                paged.doc += (f"\n\nEach page is one ``{spec.go_name}`` call; Mattermost {since} "
+                              "or later.")
                 group.append(paged)
         methods += group
     names = [m.name for m in methods]

@@ -103,7 +103,7 @@ def _plain(value: Any) -> Any:
 
 
 def _sample(kind: str) -> str:
-    return {"float": "2.5", "path": "some/file.json", "list": "a=1"}.get(kind, "x")
+    return {"float": "2.5", "int": "3", "path": "some/file.json", "list": "a=1"}.get(kind, "x")
 
 
 @pytest.mark.parametrize("name", [n for opt in FIRE_OPTIONS for n in opt.names])

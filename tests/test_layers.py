@@ -43,14 +43,12 @@ PROTOCOL_IMPORTERS = (
     "mmplug/host/worlds/",  # a world file's entities checked against their messages
     "mmplug/host/hookpath.py",  # what the server does around a hook: its own messages
     "mmplug/host/actions.py",  # a user acting through the server's paths
-    "mmplug/explorer/actions.py",  # the web console acting as the web app
     "mmplug/explorer/state.py",  # the web console's state edits, as the API methods take them
 )
 GRPC_IMPORTERS = ("mmplug/protocol/", "mmplug/sdk/", "mmplug/host/hooks_client.py",
                   "mmplug/host/launcher.py", "mmplug/host/api/server.py")
-# SQL outside the store and the API emulation: the explorer's own trace database, and its
-# read-only views of the state (they landed with the explorer; see the report of issue 16).
-SQL_ELSEWHERE = {"mmplug/explorer/trace.py", "mmplug/explorer/state.py"}
+# SQL outside the store and the API emulation: the explorer's own trace database only.
+SQL_ELSEWHERE = {"mmplug/explorer/trace.py"}
 
 
 def _sources() -> Iterator[tuple[str, Path]]:

@@ -34,6 +34,7 @@ class Requirements:
 
 
 def canonical(name: str) -> str:
+    """A distribution's name as the index compares it (PEP 503: ``My_Pkg.x`` -> ``my-pkg-x``)."""
     return re.sub(r"[-_.]+", "-", name).lower()
 
 

@@ -1,7 +1,8 @@
 """The cassette file format: JSON Lines, a versioned header, then one line per hook call.
 
     {"format": "mmplug-cassette", "version": 1, "plugin_id": ..., "mmplug_version": ...,
-     "world": {"name": ..., "seed": ..., "epoch_ms": ...}, "created_at": ...}
+     "world": {"name": ..., "seed": ..., "epoch_ms": ...}, "created_at": ...,
+     "ignore": [...]}
     {"seq": 1, "hook": "MessageWillBePosted", "plugin_id": ..., "request": {...},
      "response": {...}, "error": null, "api_calls": [...], "logs": [...],
      "duration_s": 0.0011, "at_ms": 1767225600042}
@@ -39,6 +40,7 @@ _HEADER: dict[str, _Field] = {
     "mmplug_version": ((str,), False),
     "created_at": ((str,), False),
     "world": ((dict, type(None)), False),
+    "ignore": ((list,), False),
 }
 _WORLD: dict[str, _Field] = {
     "name": ((str,), False),
@@ -108,12 +110,15 @@ def from_json(cls: type[Message], data: dict[str, Any], where: str) -> Message:
     return message
 
 
-def header_dict(plugin_id: str, world: dict[str, Any] | None) -> dict[str, Any]:
+def header_dict(plugin_id: str, world: dict[str, Any] | None,
+                ignore: tuple[str, ...] | list[str] = ()) -> dict[str, Any]:
+    """A header; ``ignore``: the fields every replay of this cassette leaves out (what the
+    recording could not make reproducible, e.g. the real clock's times of a dev session)."""
     from datetime import datetime, timezone
 
     from mmplug import __version__
 
-    return {
+    header: dict[str, Any] = {
         "format": FORMAT,
         "version": VERSION,
         "plugin_id": plugin_id,
@@ -121,6 +126,9 @@ def header_dict(plugin_id: str, world: dict[str, Any] | None) -> dict[str, Any]:
         "world": world,
         "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
+    if ignore:
+        header["ignore"] = list(ignore)
+    return header
 
 
 @dataclass
@@ -166,6 +174,10 @@ def _check_header(header: Any, where: str) -> dict[str, Any]:
                             "were recorded from")
     if isinstance(header.get("world"), dict):
         _check_fields(header["world"], _WORLD, where, "world.")
+    bad = [p for p in header.get("ignore", []) if not isinstance(p, str) or not p]
+    if bad:
+        raise CassetteError(f"{where}: ignore holds {bad[0]!r}, not a field name or path",
+                            hint='list field names or dotted paths: "ignore": ["update_at"]')
     return header
 
 

@@ -22,6 +22,11 @@ from typing import IO, TYPE_CHECKING, Any
 
 from mmplug.cassette.format import dump_line, header_dict, open_for_append
 
+# The times a call recorded on the real clock (``mmplug dev``) stamped: a replay runs on the
+# world's stepping clock and cannot give them back, so such a cassette's header ignores them.
+REAL_CLOCK_FIELDS = ("create_at", "update_at", "edit_at", "last_post_at", "last_root_post_at",
+                     "last_reply_at")
+
 if TYPE_CHECKING:
     from mmplug.host.events import CallEvent
     from mmplug.host.session import Session
@@ -124,7 +129,13 @@ class CassetteRecorder:
 
     def _open(self, plugin_id: str) -> IO[str]:
         if self._file is None:
-            header = header_dict(self.plugin_id or plugin_id, self.world)
+            ignore: tuple[str, ...] = ()
+            if self.store is not None:
+                from mmplug.host.fresh import peek_clock
+
+                if peek_clock(self.store) is None:  # the real clock (a dev session)
+                    ignore = REAL_CLOCK_FIELDS
+            header = header_dict(self.plugin_id or plugin_id, self.world, ignore)
             self._file, self._seq = open_for_append(self.path, header)
         return self._file
 

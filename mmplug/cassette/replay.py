@@ -177,7 +177,8 @@ def replay_cassette(
     report = ReplayReport(cassette.path, cassette.plugin_id)
     started = time.perf_counter()
     seed_world = world or cassette.world.get("name") or None
-    replayer = _Replayer(folder, seed_world, python, hook_timeout, Ignore(ignore), report,
+    ignored = [*cassette.header.get("ignore", []), *ignore]  # the cassette's own, then ours
+    replayer = _Replayer(folder, seed_world, python, hook_timeout, Ignore(ignored), report,
                          one_cpu, start_timeout, {"transport": transport, "private": private})
     runs = _runs(cassette.entries)
     replayer.start_spare(spares)

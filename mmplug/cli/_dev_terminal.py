@@ -211,7 +211,14 @@ def run_dev(loop: DevLoop, level: str, record: Path | None, plain: bool = False)
         if screen is not None:  # start failed or an error: leave the terminal readable
             printer.screen = None
             screen.stop(FINAL_RESERVE)
+        findings = loop.ha_findings()  # before the session goes: what several nodes showed
         loop.close()
+        for text in findings:
+            head, _, rest = text.partition("\n")
+            console.print(head, style="bold red", markup=False)
+            console.print(rest, markup=False)
+            if log is not None:
+                log.write(text, stamp=True)
         if recorder is not None:
             recorder.close()
         for sig, handler in previous.items():

@@ -65,6 +65,10 @@ def parse(argv: list[str]) -> dict[str, Any] | None:
                 options[key] = float(value)
             except ValueError:
                 return None
+        elif kind == "int":
+            if not value.isdigit():
+                return None  # typer says what is wrong with it
+            options[key] = int(value)
         else:
             options[key] = value
     if not positional or options.get("list_hooks"):

@@ -78,14 +78,12 @@ def ordered_hooks(implemented: list[str]) -> list[HookSpec]:
     return sorted(specs, key=lambda h: (h.go_name not in implemented, specs.index(h)))
 
 
-def _key(name: str) -> str:
-    return name.replace("_", "").replace("-", "").lower()
-
-
 def matching(text: str, specs: list[HookSpec]) -> list[HookSpec]:
     """The hooks whose Go or Python name contains ``text`` (any case, ``_`` ignored)."""
-    wanted = _key(text)
-    return [s for s in specs if wanted in _key(s.go_name)]
+    from mmplug.host.payloads import hook_key
+
+    wanted = hook_key(text)
+    return [s for s in specs if wanted in hook_key(s.go_name)]
 
 
 @dataclass
@@ -145,14 +143,14 @@ class Picker:
 
     def choose(self, answer: str) -> HookSpec | None:
         """The hook ``answer`` names, or None after showing what it matched (a filter)."""
-        from mmplug.host.payloads import resolve_hook
+        from mmplug.host.payloads import hook_key, resolve_hook
 
         if answer.isdigit():
             if 1 <= int(answer) <= len(self.specs):
                 return self.specs[int(answer) - 1]
             raise UsageError(f"there is no hook number {answer}",
                              hint=f"numbers go from 1 to {len(self.specs)}")
-        exact = [s for s in self.specs if _key(s.go_name) == _key(answer)]
+        exact = [s for s in self.specs if hook_key(s.go_name) == hook_key(answer)]
         if exact:
             return exact[0]
         found = matching(answer, self.specs)

@@ -33,9 +33,11 @@ def start(options: Mapping[str, Any]) -> None:
         folder = folders[0] if folders else find_project(".")
         if folder is None:
             return  # no project here: the command says so
-        if not options.get("local") and os.path.isfile(os.path.join(folder, ".mmplug",
-                                                                    "dev.json")):
+        if not options.get("local") and not options.get("nodes") and os.path.isfile(
+                os.path.join(folder, ".mmplug", "dev.json")):
             return  # fire goes into the running dev session
+        if (options.get("nodes") or 1) > 1:
+            return  # each node's process is started with its node's environment
         target = quick_launch_target(folder)
         if target is None:
             return

@@ -38,14 +38,32 @@ def execute(
     tcp: bool = False,
     private: bool = False,
     local: bool = False,
+    nodes: int | None = None,
+    node: str | None = None,
+    count: int | None = None,
+    concurrency: int | None = None,
+    start_time: str | None = None,
     list_hooks: bool = False,
 ) -> int:
-    """Run one ``mmplug fire``; the exit code (0 hook completed, 1 it failed)."""
-    from mmplug.cli._options import check_format, check_seconds, check_transport
+    """Run one ``mmplug fire``; the exit code (0 hook completed, 1 it failed, or a run of
+    several calls or nodes failed a call or found something)."""
+    from mmplug.cli._options import (
+        check_counts,
+        check_format,
+        check_seconds,
+        check_time,
+        check_transport,
+    )
 
     check_format(output_format)
     check_seconds(start_timeout=start_timeout, hook_timeout=hook_timeout)
+    check_counts(nodes=nodes, count=count, concurrency=concurrency)
+    check_time(start_time)
     transport = check_transport(tcp, private)
+    if concurrency is not None and count is None:
+        raise UsageError("--concurrency goes with --count (how many of the calls run at once)")
+    if record is not None and ((count or 1) > 1 or (nodes or 1) > 1):
+        raise UsageError("--record keeps one call; it does not go with --count or --nodes")
     from mmplug._json import clean_text
 
     # words that become text in the request (a word that was not UTF-8 keeps its bytes as
@@ -61,6 +79,8 @@ def execute(
     if list_hooks:
         _list_hooks()
         return 0
+    if hook is not None and not args and _names_a_project(hook):
+        hook, args = None, [hook]  # `mmplug fire PROJECT`: the picker, for that project
     from mmplug.cli._fire_prefetch import take
     from mmplug.fire import FirePlan
 
@@ -70,13 +90,26 @@ def execute(
         as_user=as_user, channel=channel, message=message, data=read_body(data),
         headers=parse_headers(headers or []), world=world, python=python,
         start_timeout=start_timeout, hook_timeout=hook_timeout, record=record, local=local,
-        transport=transport, private=private, early=take())
+        transport=transport, private=private, early=take(), nodes=nodes or 1, node=node,
+        count=count or 1, concurrency=concurrency or 1, start_time=start_time)
     if hook is None:
         _interactive(plan)
         return 0
+    if plan.count > 1 or plan.nodes > 1:
+        code = _fire_run(plan, output_format)
+        _quick_exit()
+        return code
     code = _fire_once(plan, output_format, show_request)
     _quick_exit()
     return code
+
+
+def _names_a_project(word: str) -> bool:
+    """Whether the first word is a plugin's folder rather than a hook (no hook has a name
+    like a path, and a folder with plugin.json is meant as the project)."""
+    from mmplug.host.payloads import find_hook
+
+    return find_hook(word) is None and (Path(word) / "plugin.json").is_file()
 
 
 def read_document(json_text: str | None, file: Path | None) -> Any:
@@ -159,6 +192,25 @@ def _fire_once(plan: FirePlan, output_format: str, show_request: bool) -> int:
 
     event = fire(plan, show)
     return 0 if event.ok else 1
+
+
+def _fire_run(plan: FirePlan, output_format: str) -> int:
+    """``--count`` / ``--nodes``: the run's summary and findings; 1 when a call failed or
+    something was found."""
+    from mmplug.fire import fire_many
+
+    run = fire_many(plan)
+    shown = run.to_dict()
+    if output_format == "json":
+        import json
+
+        sys.stdout.write(json.dumps(shown, indent=2, ensure_ascii=False) + "\n")
+    else:
+        from mmplug.cli import _render
+        from mmplug.cli._console import output_console
+
+        _render.print_run(output_console(), shown, [f.describe() for f in run.findings])
+    return 0 if run.ok else 1
 
 
 def _list_hooks() -> None:

@@ -62,6 +62,9 @@ TCP = Opt("tcp", ("--tcp",), "flag",
 PRIVATE = Opt("private", ("--private",), "flag",
               "Serve the PluginAPI on a private unix socket instead of loopback TCP, so that "
               "no other local user can reach it (docs/security.md).")
+START_TIME = Opt("start_time", ("--start-time",), "str",
+                 "Start the fake host's clock at this time (ISO 8601, UTC unless it has an "
+                 "offset: 2026-03-01T09:00); it runs on from there.")
 PROJECT_HELP = ("The plugin project (the directory with plugin.json). Default: the nearest one "
                 "from the current directory upward.")
 
@@ -88,6 +91,15 @@ FIRE_OPTIONS: tuple[Opt, ...] = (
     PRIVATE,
     Opt("local", ("--local",), "flag",
         "Use a short session of its own even when `mmplug dev` runs."),
+    Opt("nodes", ("--nodes",), "int",
+        "Run the plugin on this many nodes sharing one store, as a high-availability cluster: "
+        "races in its KV access and nodes that answer differently are reported (exit 1)."),
+    Opt("node", ("--node",), "str", "Send the hook to this node (2 or node2; --nodes, or a "
+        "running `mmplug dev --nodes`)."),
+    Opt("count", ("--count",), "int", "Fire the hook this many times; a summary is shown."),
+    Opt("concurrency", ("--concurrency",), "int",
+        "With --count: this many calls at once (default 1)."),
+    START_TIME,
     Opt("list_hooks", ("--list",), "flag", "List every hook and exit."),
 )
 FIRE: dict[str, Opt] = {opt.key: opt for opt in FIRE_OPTIONS}
@@ -124,6 +136,28 @@ def check_transport(tcp: bool, private: bool) -> str:
                          "plugin's hooks on a private unix socket",
                          hint="drop one of them (docs/security.md)")
     return "tcp" if tcp else "unix"
+
+
+def check_time(value: str | None, name: str = "--start-time") -> str | None:
+    """``value`` if it is a time the clock can be set to (None passes); else a usage error."""
+    if value is not None:
+        from mmplug.errors import UsageError
+        from mmplug.host.timekeeper import parse_time
+
+        try:
+            parse_time(value)
+        except UsageError as exc:
+            raise UsageError(f"{name}: {exc.message}", hint=exc.hint) from None
+    return value
+
+
+def check_counts(**values: int | None) -> None:
+    """Each keyword (``count=200``) that is given must be a whole number of at least 1."""
+    for key, value in values.items():
+        if value is not None and value < 1:
+            from mmplug.errors import UsageError
+
+            raise UsageError(f"--{key.replace('_', '-')} must be 1 or more, not {value}")
 
 
 def check_seconds(**values: float) -> None:

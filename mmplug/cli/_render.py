@@ -165,8 +165,9 @@ def print_outcome(console: Console, entry: dict[str, Any], *, show_request: bool
                   ) -> None:
     """The pretty form of one fired hook."""
     took = _ms(entry.get("duration_s"))
+    where = f"@{entry['node']}" if entry.get("node") else ""
     title = Text.assemble((entry.get("hook", "?"), "bold"), " → ",
-                          (entry.get("plugin_id", ""), "magenta"), f"  ({took})")
+                          (entry.get("plugin_id", "") + where, "magenta"), f"  ({took})")
     console.print(title)
     for warning in entry.get("warnings") or []:  # the host's notes on loading the plugin
         console.print(Text(f"warning: {warning}", style="yellow"))
@@ -200,6 +201,38 @@ def print_outcome(console: Console, entry: dict[str, Any], *, show_request: bool
     logs = entry.get("logs") or []
     if logs:
         console.print(Panel(log_lines(logs), title=f"logs ({len(logs)})", title_align="left"))
+
+
+def print_run(console: Console, run: dict[str, Any], findings: list[str]) -> None:
+    """The pretty form of a ``fire --count``/``--nodes`` run: how the calls went, then each
+    finding of the race detector and of the comparison of the nodes' answers."""
+    nodes = [n for n in run.get("nodes") or [] if n]
+    shape = f" on {len(nodes)} nodes" if nodes else ""
+    console.print(Text.assemble((str(run.get("hook")), "bold"),
+                                f": {run['calls']} call(s){shape}, {run['concurrency']} at once"))
+    session = run.get("session")
+    if isinstance(session, dict) and session.get("text"):
+        console.print(Text(f"fired {session['text']}", style="dim"))
+    spread = ", ".join(f"{node} {n}" for node, n in sorted(run.get("by_node", {}).items())
+                       if node != "-")
+    failed = int(run.get("failed") or 0)
+    line = Text.assemble(("✔ " if not failed else "✘ ", "green" if not failed else "red"),
+                         f"{run['calls'] - failed} ok, {failed} failed; p50 "
+                         f"{_ms(run.get('p50_s'))}, p95 {_ms(run.get('p95_s'))}")
+    if spread:
+        line.append(f"; {spread}", style="dim")
+    console.print(line)
+    for error in run.get("errors") or []:
+        console.print(Text(f"  {error}", style="red"))
+    if nodes and not findings:
+        console.print(Text("no race found in the KV access, and the nodes answer alike",
+                           style="green"))
+    for text in findings:
+        console.print()
+        head, _, rest = text.partition("\n")
+        console.print(Text(head, style="bold red"))
+        if rest:
+            console.print(Text(rest))
 
 
 def print_hooks(console: Console, specs: Iterable[HookSpec], implemented: Iterable[str] = ()
@@ -321,6 +354,8 @@ def render_log(record: LogRecord) -> Text:
     text.append(local.strftime("%H:%M:%S.") + f"{local.microsecond // 1000:03d} ", style="dim")
     text.append(f"{record.level.upper():<5} ", style=_LOG_STYLES.get(record.level, ""))
     origin = record.plugin_id or "host"
+    if record.node:
+        origin = f"{origin}@{record.node}"
     if record.source == "host":
         origin = f"mmplug:{origin}"
     elif record.source == "stdout":

@@ -7,7 +7,17 @@ from typing import Annotated, Optional
 
 import typer
 
-from mmplug.cli._options import FORMAT, PROJECT_HELP, PYTHON, START_TIMEOUT, START_TIMEOUT_S
+from mmplug.cli._options import (
+    FORMAT,
+    HOOK_TIMEOUT,
+    HOOK_TIMEOUT_S,
+    PRIVATE,
+    PROJECT_HELP,
+    PYTHON,
+    START_TIMEOUT,
+    START_TIMEOUT_S,
+    TCP,
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -25,6 +35,9 @@ def check(
     output_format: Annotated[str, FORMAT.typer()] = "text",
     python: Annotated[Optional[str], PYTHON.typer()] = None,  # noqa: UP045
     start_timeout: Annotated[float, START_TIMEOUT.typer()] = START_TIMEOUT_S,
+    hook_timeout: Annotated[float, HOOK_TIMEOUT.typer()] = HOOK_TIMEOUT_S,
+    tcp: Annotated[bool, TCP.typer()] = False,
+    private: Annotated[bool, PRIVATE.typer()] = False,
 ) -> None:
     """Start the plugin (without activating it) to learn its hooks, read its code for the
     PluginAPI methods it calls, validate its manifest, and report everything that works under
@@ -34,14 +47,15 @@ def check(
     from mmplug._plugin_files import project_dir
     from mmplug.check import check_project, parse_version
     from mmplug.cli._console import output_console
-    from mmplug.cli._options import check_format, check_seconds
+    from mmplug.cli._options import check_format, check_seconds, check_transport
     from mmplug.cli._render import print_check_report
     from mmplug.errors import UsageError
     from mmplug.host.session import Session
     from mmplug.manifest import find_manifest, read_json
 
     check_format(output_format)
-    check_seconds(start_timeout=start_timeout)
+    check_seconds(start_timeout=start_timeout, hook_timeout=hook_timeout)
+    transport = check_transport(tcp, private)
     if server_version is not None and parse_version(server_version) is None:
         raise UsageError(f"--server-version {server_version!r} is not a version",
                          hint="write it like 9.11 or 10.5.1")
@@ -51,6 +65,7 @@ def check(
     session = None
     if not report.refused:  # the server would run it: learn its hooks as the server does
         with Session([folder], store=":memory:", python=python, start_timeout=start_timeout,
+                     hook_timeout=hook_timeout, transport=transport, private=private,
                      activate=False) as session:
             report = check_project(folder, session.plugin().implemented, raw, server_version)
     print_check_report(output_console(), report, as_json=output_format == "json")

@@ -14,6 +14,7 @@ from mmplug.cli._options import (
     LOG_LEVEL,
     PRIVATE,
     PYTHON,
+    START_TIME,
     START_TIMEOUT,
     START_TIMEOUT_S,
     STORE,
@@ -63,6 +64,12 @@ def dev(
     hook_timeout: Annotated[float, HOOK_TIMEOUT.typer()] = HOOK_TIMEOUT_S,
     tcp: Annotated[bool, TCP.typer()] = False,
     private: Annotated[bool, PRIVATE.typer()] = False,
+    start_time: Annotated[Optional[str], START_TIME.typer()] = None,  # noqa: UP045
+    nodes: Annotated[
+        int, typer.Option("--nodes", help="Run each plugin on this many nodes sharing one "
+                          "store, as a high-availability cluster (the front door spreads "
+                          "requests over them; X-Mmplug-Node: 2 pins one).")
+    ] = 1,
     no_warm: Annotated[
         bool, typer.Option("--no-warm", help="Cold-start every reload (no warm spare).")
     ] = False,
@@ -87,12 +94,13 @@ def dev(
     (chat with the plugin, its trace, its state) is served on loopback at the printed URL.
     """
     from mmplug._plugin_files import project_dir
-    from mmplug.cli._options import check_level, check_seconds, check_transport
+    from mmplug.cli._options import check_level, check_seconds, check_time, check_transport
     from mmplug.errors import UsageError
 
     level = check_level(log_level)
     check_seconds(start_timeout=start_timeout, hook_timeout=hook_timeout)
     transport = check_transport(tcp, private)
+    check_time(start_time)
     for name, value in (("--port", port), ("--metrics-port", metrics_port),
                         ("--explorer-port", explorer_port)):
         if value is not None and not 0 <= value <= 65535:
@@ -101,6 +109,11 @@ def dev(
     dirs = [Path(project_dir(folder)) for folder in paths] if paths else [Path(project_dir())]
     if attach is not None and len(dirs) != 1:
         raise UsageError("--attach works with exactly one plugin directory")
+    if attach is not None and nodes != 1:
+        raise UsageError("--attach runs one process you started; it does not go with --nodes")
+    from mmplug.host.cluster import node_names
+
+    node_names(nodes)  # 1 to 16
     if record is not None:
         from mmplug.cassette.format import check_cassette_path
 
@@ -116,5 +129,6 @@ def dev(
                    warm=not no_warm, store=store, world=world, fresh=fresh, python=python,
                    start_timeout=start_timeout, hook_timeout=hook_timeout, env=env,
                    ignore=(record,) if record is not None else (), transport=transport,
-                   private=private, explorer=not no_explorer, explorer_port=explorer_port)
+                   private=private, explorer=not no_explorer, explorer_port=explorer_port,
+                   start_time=start_time, nodes=nodes)
     run_dev(loop, level, record, plain=plain)

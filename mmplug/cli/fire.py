@@ -46,11 +46,19 @@ def fire(
     tcp: Annotated[bool, F["tcp"].typer()] = False,
     private: Annotated[bool, F["private"].typer()] = False,
     local: Annotated[bool, F["local"].typer()] = False,
+    nodes: Annotated[Optional[int], F["nodes"].typer()] = None,  # noqa: UP045
+    node: Annotated[Optional[str], F["node"].typer()] = None,  # noqa: UP045
+    count: Annotated[Optional[int], F["count"].typer()] = None,  # noqa: UP045
+    concurrency: Annotated[Optional[int], F["concurrency"].typer()] = None,  # noqa: UP045
+    start_time: Annotated[Optional[str], F["start_time"].typer()] = None,  # noqa: UP045
     list_hooks: Annotated[bool, F["list_hooks"].typer()] = False,
 ) -> None:
     """Fire a hook at the plugin with realistic data and show its response, the API calls
     it made, its logs and the duration. Goes into the running `mmplug dev` of the project if
-    there is one. Exit 0 when the hook completed, 1 when it failed, 2 for usage errors."""
+    there is one. With --count, many times (--concurrency at once); with --nodes, on a
+    cluster of that many nodes, reporting races and nodes that answer differently. Exit 0
+    when the hook completed, 1 when it failed (or something was reported), 2 for usage
+    errors."""
     from mmplug.cli._fire_run import execute
 
     code = execute(
@@ -58,6 +66,7 @@ def fire(
         channel=channel, message=message, data=data, headers=headers,
         output_format=output_format, record=record, show_request=show_request, world=world,
         python=python, start_timeout=start_timeout, hook_timeout=hook_timeout, tcp=tcp,
-        private=private, local=local, list_hooks=list_hooks)
+        private=private, local=local, nodes=nodes, node=node, count=count,
+        concurrency=concurrency, start_time=start_time, list_hooks=list_hooks)
     if code:
         raise typer.Exit(code)

@@ -21,7 +21,8 @@ if TYPE_CHECKING:
 
 # Command modules, in the order ``mmplug --help`` lists them.
 COMMAND_MODULES: tuple[str, ...] = (
-    "new", "dev", "explore", "run", "fire", "replay", "check", "bundle", "state", "upgrade",
+    "new", "dev", "explore", "run", "fire", "replay", "check", "bundle", "state", "clock",
+    "upgrade",
 )
 
 

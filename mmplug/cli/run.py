@@ -15,6 +15,7 @@ from mmplug.cli._options import (
     PRIVATE,
     PROJECT_HELP,
     PYTHON,
+    START_TIME,
     START_TIMEOUT,
     START_TIMEOUT_S,
     STORE,
@@ -41,16 +42,18 @@ def run(
     python: Annotated[Optional[str], PYTHON.typer()] = None,  # noqa: UP045
     tcp: Annotated[bool, TCP.typer()] = False,
     private: Annotated[bool, PRIVATE.typer()] = False,
+    start_time: Annotated[Optional[str], START_TIME.typer()] = None,  # noqa: UP045
 ) -> None:
     """Run a plugin under the fake host and stream its logs until Ctrl-C."""
     from mmplug._plugin_files import project_dir
-    from mmplug.cli._options import check_level, check_seconds, check_transport
+    from mmplug.cli._options import check_level, check_seconds, check_time, check_transport
 
     level = check_level(log_level)
     check_seconds(start_timeout=start_timeout, hook_timeout=hook_timeout)
     transport = check_transport(tcp, private)
     _serve(Path(project_dir(path)), level, world, fresh, store, start_timeout, hook_timeout,
-           python, {"transport": transport, "private": private})
+           python, {"transport": transport, "private": private,
+                    "start_time": check_time(start_time)})
 
 
 def _serve(path: Path, level: str, world: str | None, fresh: bool, store: str | None,

@@ -24,6 +24,7 @@ def handlers(loop: DevLoop) -> dict[str, Any]:
             "plugins": [s.as_dict() for s in loop.status.values()],
             "front_door": loop.front_door.url if loop.front_door else None,
             "store": str(getattr(loop.session.store, "path", "")) if loop.session else None,
+            "nodes": list(loop.session.node_names) if loop.session else [""],
         }
 
     def reload(request: dict[str, Any]) -> Any:
@@ -34,4 +35,13 @@ def handlers(loop: DevLoop) -> dict[str, Any]:
     def ping(_request: dict[str, Any]) -> Any:
         return "pong"
 
-    return {"fire": fire, "status": status, "reload": reload, "ping": ping}
+    def clock(request: dict[str, Any]) -> Any:
+        session = loop._session()
+        advance, to = request.get("advance"), request.get("to")
+        with loop._lock:  # no reload starts while the clock moves the plugins' jobs
+            return session.clock.command(
+                advance=None if advance is None else str(advance),
+                to=None if to is None else str(to),
+                data_retention=bool(request.get("data_retention")))
+
+    return {"fire": fire, "status": status, "reload": reload, "ping": ping, "clock": clock}

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from mmplug.host.hooks_client import END, FAILED, RETRY, HttpStreams, StreamBroken
 from mmplug.host.http_codec import (
     ACTING_USER_HEADER,
+    NODE_HEADER,
     plugin_headers,
     request_init,
     response_headers,
@@ -39,12 +40,13 @@ class _Trace:
     """What one front door request did, for the access log: the init the plugin was sent,
     the acting user, and the status the client was actually sent (once the response began)."""
 
-    __slots__ = ("init", "status", "user")
+    __slots__ = ("init", "node", "status", "user")
 
     def __init__(self) -> None:
         self.init: Any = None
         self.status = 0
         self.user = ""
+        self.node = ""
 
 
 class Bridge:
@@ -53,8 +55,13 @@ class Bridge:
     def __init__(self, resolve: Resolver, acting_user: ActingUser,
                  on_exchange: OnExchange,
                  waiting: Callable[[str], bool] = lambda plugin_id: False,
-                 pages: Callable[[str], tuple[str, str] | None] | None = None) -> None:
+                 pages: Callable[[str], tuple[str, str] | None] | None = None,
+                 slow_after: float = 30.0,
+                 on_slow: Callable[[str, str, float], None] = lambda p, what, limit: None,
+                 ) -> None:
         self.resolve = resolve
+        self.slow_after = slow_after
+        self.on_slow = on_slow
         self.waiting = waiting
         self.acting_user = acting_user
         self.on_exchange = on_exchange
@@ -115,7 +122,7 @@ class Bridge:
             event = CallEvent(rpc, plugin_id, http_request(init), error=error,
                               duration_s=time.perf_counter() - started[1],
                               started_at=started[0], origin=FRONT_DOOR, user=trace.user,
-                              status=status)
+                              status=status, node=trace.node)
             self.on_exchange(event, trace.init is not None)
 
     async def _forward(self, request: web.BaseRequest, rpc: str,
@@ -146,12 +153,20 @@ class Bridge:
         deadline = time.monotonic() + RELOAD_WAIT
         body = _Body(request)
         stale: Route | None = None
+        node = request.headers.get(NODE_HEADER)  # None: the next node, round robin
         while True:
-            route = await self._route(target.plugin_id, deadline, stale)
+            try:
+                route = await self._route(target.plugin_id, deadline, stale, node)
+            except MmplugError as exc:  # a node that is not there
+                return _text(400, f"{NODE_HEADER}: {exc.message}"
+                             + (f"\n{exc.hint}" if exc.hint else ""))
+            if route is not None and route.node:
+                node = trace.node = route.node  # this request stays on the node it got
             if route is None or rpc not in route.implemented:
                 return _text(404, "Not Found")
-            channel = await self.streams.channel(route.plugin_id, route.target,
-                                                 route.generation)
+            channel = await self.streams.channel(
+                f"{route.plugin_id}@{route.node}" if route.node else route.plugin_id,
+                route.target, route.generation)
             if not await self._ready(channel, route, deadline):
                 if time.monotonic() < deadline:
                     stale = route
@@ -165,7 +180,8 @@ class Bridge:
             # grpc.aio fails the whole call, answer included, when its iterator cannot write.
             sending = asyncio.ensure_future(self.streams.send(call, init, body.read))
             try:
-                first = await self.streams.first(call)
+                first = await self._first(call, route.plugin_id,
+                                          f"{rpc} {request.method} {request.path_qs}")
                 if first is RETRY:
                     if not body.started and self._replaced(route, deadline):
                         stale = route
@@ -180,16 +196,36 @@ class Bridge:
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await sending
 
+    async def _first(self, call: Any, plugin_id: str, what: str) -> Any:
+        """The plugin's first answer message. The server waits for it as long as the client
+        does; one that has not come after ``slow_after`` (the session's hook timeout) is
+        reported, so a stuck handler shows on the dev screen, and the wait goes on."""
+        waiting = asyncio.ensure_future(self.streams.first(call))
+        try:
+            return await asyncio.wait_for(asyncio.shield(waiting), self.slow_after)
+        except asyncio.TimeoutError:
+            with contextlib.suppress(Exception):
+                self.on_slow(plugin_id, what, self.slow_after)
+            return await waiting
+        finally:
+            if not waiting.done():
+                waiting.cancel()
+
     def _replaced(self, route: Route, deadline: float) -> bool:
         """Whether the process behind ``route`` is being replaced by a reload (not a crash)."""
         if time.monotonic() >= deadline:
             return False
-        return self.waiting(route.plugin_id) or self.resolve(route.plugin_id) != route
+        return self.waiting(route.plugin_id) or self._again(route) != route
 
-    async def _route(self, plugin_id: str, deadline: float, stale: Route | None) -> Route | None:
-        """The plugin's current route; while it is being (re)started, wait for it."""
+    def _again(self, route: Route) -> Route | None:
+        """The current route of the plugin (and node) of ``route``."""
+        return self.resolve(route.plugin_id, route.node or None)
+
+    async def _route(self, plugin_id: str, deadline: float, stale: Route | None,
+                     node: str | None = None) -> Route | None:
+        """The plugin's current route (on ``node``); while it is being (re)started, wait."""
         while True:
-            route = self.resolve(plugin_id)
+            route = self.resolve(plugin_id, node)
             fresh = route is not None and route != stale
             if fresh or time.monotonic() >= deadline:
                 return route
@@ -202,7 +238,7 @@ class Bridge:
         while time.monotonic() < deadline:
             if await self.streams.ready(channel, READY_SLICE_S):
                 return True
-            if self.resolve(route.plugin_id) != route:
+            if self._again(route) != route:
                 return False
         return False
 

@@ -3,7 +3,7 @@
 ``mmplug dev`` listens on a unix socket (``<project>/.mmplug/dev.sock``, mode 0600, peers must
 have our uid) and writes ``<project>/.mmplug/dev.json`` (mode 0600: pid, socket, front door,
 plugin ids) into every plugin directory it runs. The protocol is one JSON object per line
-each way: ``{"op": "fire" | "status" | "reload" | "ping", ...}`` answered by
+each way: ``{"op": "fire" | "status" | "reload" | "ping" | "clock", ...}`` answered by
 ``{"ok": true, "result": ...}`` or ``{"ok": false, "error": {type, message, hint}}``.
 
 The same objects may also travel as binary frames: a zero byte, the payload's length (4 bytes,
@@ -318,6 +318,12 @@ class ControlClient:
 
     def reload(self, plugin_id: str | None = None) -> dict[str, Any]:
         return dict(self.request("reload", plugin_id=plugin_id))
+
+    def clock(self, *, advance: str | None = None, to: str | None = None,
+              data_retention: bool = False) -> dict[str, Any]:
+        """Move the session's clock (or only read it): see ``Timekeeper.command``."""
+        return dict(self.request("clock", advance=advance, to=to,
+                                 data_retention=data_retention))
 
 
 def connect(project_dir: str | Path = ".", timeout: float = 5.0) -> ControlClient | None:

@@ -41,9 +41,12 @@ class Route:
     target: str
     implemented: frozenset[str]
     generation: int = 0  # changes with every plugin process (a reload may reuse the address)
+    node: str = ""  # which node's process (several nodes)
 
 
-Resolver = Callable[[str], "Route | None"]
+# plugin id, the node asked for (X-Mmplug-Node; None: the next one) -> its route; a node that
+# is not there raises a UsageError (the client gets a 400)
+Resolver = Callable[[str, "str | None"], "Route | None"]
 # Told of every request, as the call's event (origin FRONT_DOOR; the status the client was
 # sent, the acting user, the error) and whether the plugin was sent the request at all.
 OnExchange = Callable[["CallEvent", bool], None]
@@ -71,8 +74,15 @@ class FrontDoor:
         on_exchange: OnExchange = lambda event, delivered: None,
         waiting: Callable[[str], bool] = lambda plugin_id: False,
         pages: Callable[[str], tuple[str, str] | None] | None = None,
+        slow_after: float = 30.0,
+        on_slow: Callable[[str, str, float], None] = lambda plugin_id, what, limit: None,
     ) -> None:
         self.resolve = resolve
+        # a request the plugin has not begun to answer after ``slow_after`` seconds is
+        # reported (``on_slow``); it goes on waiting, as the server does, until the client
+        # gives up
+        self.slow_after = slow_after
+        self.on_slow = on_slow
         self.waiting = waiting
         self.host = host
         self.port = port
@@ -146,7 +156,7 @@ class FrontDoor:
         from mmplug.devloop._http_bridge import Bridge
 
         self._bridge = Bridge(self.resolve, self.acting_user, self.on_exchange, self.waiting,
-                              self.pages)
+                              self.pages, self.slow_after, self.on_slow)
         listeners = [(self.port, False)]
         if self.metrics_port is not None:
             listeners.append((self.metrics_port, True))

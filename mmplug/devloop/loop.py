@@ -167,7 +167,9 @@ class DevLoop:
                                         acting_user=self.acting_user,
                                         on_exchange=self._on_exchange,
                                         waiting=self._restarting,
-                                        pages=self._front_page)
+                                        pages=self._front_page,
+                                        slow_after=self.session.hook_timeout,
+                                        on_slow=self._http_slow)
             self.front_door.start()
             self._closers.append(self.front_door.stop)
         if self.options["control"]:
@@ -410,6 +412,15 @@ class DevLoop:
                 self._stuck(exc)
                 raise
 
+    def _http_slow(self, plugin_id: str, what: str, limit: float) -> None:
+        """A front door request the plugin has not begun to answer within the hook timeout:
+        the plugin is stuck as with a hook (the request itself waits on, as on the server)."""
+        self._stuck(MmplugError(
+            f"plugin {plugin_id}: {what} has not answered after {limit:g} s (--hook-timeout; "
+            "the server, like the front door, waits for as long as the client does)",
+            hint="make the handler answer sooner (move slow work to a thread), or raise "
+                 "--hook-timeout"))
+
     def _stuck(self, error: MmplugError) -> None:
         """A hook call ran past its deadline: the plugin is stuck until it is reloaded."""
         from datetime import datetime
@@ -428,17 +439,26 @@ class DevLoop:
         lines.append("save a file to reload it")
         self._notify("on_problem", stuck, "\n".join(lines))
 
-    def _route(self, plugin_id: str) -> Route | None:
+    def _route(self, plugin_id: str, node: str | None = None) -> Route | None:
+        """Where a front door request for ``plugin_id`` goes: with several nodes, the node its
+        ``X-Mmplug-Node`` header names, else the next one round robin."""
         from mmplug.devloop.frontdoor import Route
 
         session = self.session
         handle = session.plugins.get(plugin_id.lower()) if session else None
-        if handle is None or handle.state != "active" or handle.client is None:
+        if handle is None or session is None:
+            return None
+        if len(session.node_names) > 1:
+            handle = session.plugin_on(handle.id, session.node(node))
+        elif node is not None:
+            session.node(node)  # there is one node: a usage error names it
+        if handle.state != "active" or handle.client is None:
             return None
         handshake = handle.client.process.handshake
         if handshake is None:
             return None
-        return Route(handle.id, handshake.target, frozenset(handle.implemented), handle.pid)
+        return Route(handle.id, handshake.target, frozenset(handle.implemented), handle.pid,
+                     handle.node)
 
     def _restarting(self, plugin_id: str) -> bool:
         """Whether ``plugin_id`` is being reloaded (after a save or on request, not after a
@@ -483,6 +503,18 @@ class DevLoop:
         self._notify("on_exchange", event)
         if delivered and self.session is not None:
             self.session.report_call(event)  # recorders see front door requests too
+
+    def ha_findings(self) -> list[str]:
+        """What the race detector found over the run (several nodes), as text."""
+        session = self.session
+        if session is None or session.races is None:
+            return []
+        try:
+            if session.cluster is not None:
+                session.cluster.settle(timeout=5.0)
+            return [finding.describe() for finding in session.races.findings()]
+        except Exception as exc:  # the report must never keep the dev loop from stopping
+            return [f"the race detector could not report: {exc}"]
 
     # -- control channel ----------------------------------------------------------------------
     def _control_handlers(self) -> dict[str, Any]:

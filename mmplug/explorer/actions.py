@@ -15,12 +15,18 @@ trace action, so the trace shows the action with the hook calls it caused.
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
+from mmplug._json import loads
 from mmplug.errors import MmplugError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from mmplug.explorer.backend import Backend
+    from mmplug.host.actions import Actor
+
+T = TypeVar("T")
 
 
 class ActionError(MmplugError):
@@ -33,30 +39,35 @@ class ActionError(MmplugError):
         self.error_id = error_id
 
 
-def _failure(exc: Any) -> ActionError:
-    return ActionError(exc.message, status=exc.status_code, error_id=exc.error_id)
+def _run(backend: Backend, title: str, user_id: str, fn: Callable[[], T], **info: Any) -> T:
+    """Run ``fn`` under the backend's lock, inside a trace action; what the server refuses
+    (:class:`~mmplug.host.actions.ActionRefused`) becomes this API's :class:`ActionError`."""
+    from mmplug.host.actions import ActionRefused
 
-
-def _run(backend: Backend, title: str, user_id: str, fn: Any, **info: Any) -> Any:
-    from mmplug.host.api._registry import ApiFailure
-
-    def act() -> Any:
+    def act() -> T:
         capture = backend.capture
         if capture is None:
             return fn()
         with capture.action(title, user_id, **info) as details:
             try:
                 result = fn()
-            except ApiFailure as exc:
-                details["outcome"] = exc.message
-                raise _failure(exc) from None
+            except ActionRefused as exc:
+                details["outcome"] = exc.reason
+                raise
             details.setdefault("outcome", "ok")
             return result
 
     try:
         return backend.run(act)
-    except ApiFailure as exc:
-        raise _failure(exc) from None
+    except ActionRefused as exc:
+        raise ActionError(exc.reason, status=exc.status_code, error_id=exc.error_id) from None
+
+
+def _actor(backend: Backend, user_id: str, what: str) -> Actor:
+    """The user acting through the host's user actions (:mod:`mmplug.host.actions`): the
+    server's paths, with the first hook call the action's and the rest its consequences."""
+    _need_live(backend, what)
+    return backend.session.as_user(user_id)  # type: ignore[attr-defined, no-any-return]
 
 
 def _need_live(backend: Backend, what: str) -> None:
@@ -75,112 +86,69 @@ def _to_dict(message: Any) -> dict[str, Any]:
 def post(backend: Backend, user_id: str, channel_id: str, message: str,
          root_id: str = "") -> dict[str, Any]:
     """``user_id`` posts ``message`` in a channel (or a thread: ``root_id``)."""
-    from mmplug.host.api.posts import Origin, create_post
-    from mmplug.protocol import post_pb2
-
-    _need_live(backend, "posting")
+    actor = _actor(backend, user_id, "posting")
     if not message.strip():
         raise ActionError("the message is empty", hint="type something to post")
-
-    def run() -> Any:
-        new = post_pb2.Post(user_id=user_id, channel_id=channel_id, message=message,
-                            root_id=root_id)
-        return create_post(backend.host_context(), new, origin=Origin.USER)
-
-    saved = _run(backend, "post", user_id, run, channel_id=channel_id, message=message,
-                 root_id=root_id)
+    saved = _run(backend, "post", user_id, lambda: actor.post(channel_id, message,
+                                                              root_id=root_id),
+                 channel_id=channel_id, message=message, root_id=root_id)
     return _to_dict(saved)
 
 
 def command(backend: Backend, user_id: str, channel_id: str, line: str,
             root_id: str = "") -> dict[str, Any]:
     """``user_id`` runs the slash command ``line`` in a channel (the web app's path)."""
-    from mmplug.host.api._registry import handler_for
-    from mmplug.protocol import api_remaining_pb2 as rem
-
-    _need_live(backend, "running a slash command")
-    team_id = _team_of(backend, channel_id, user_id)
-
-    def run() -> Any:
-        args = rem.CommandArgs(user_id=user_id, channel_id=channel_id, team_id=team_id,
-                               root_id=root_id, parent_id=root_id, command=line)
-        handler = handler_for("ExecuteSlashCommand")
-        assert handler is not None
-        return handler(backend.host_context(),
-                       rem.ExecuteSlashCommandRequest(command_args=args))
-
-    answer = _run(backend, "command", user_id, run, channel_id=channel_id, command=line)
-    return _to_dict(answer.response) if answer.HasField("response") else {}
+    actor = _actor(backend, user_id, "running a slash command")
+    _team_of(backend, channel_id, user_id)  # an unknown channel is a 404, before any hook
+    outcome = _run(backend, "command", user_id,
+                   lambda: actor.command(line, channel=channel_id, root_id=root_id),
+                   channel_id=channel_id, command=line)
+    return _to_dict(outcome.response) if outcome.response is not None else {}
 
 
 def react(backend: Backend, user_id: str, post_id: str, emoji: str, *,
           remove: bool = False) -> None:
     """Add (or remove) ``user_id``'s reaction ``emoji`` to a post."""
-    from mmplug.host.api._registry import handler_for
-    from mmplug.protocol import api_channel_post_pb2 as cp
-    from mmplug.protocol import post_pb2
-
-    _need_live(backend, "reacting")
+    actor = _actor(backend, user_id, "reacting")
     name = emoji.strip().strip(":")
     if not name:
         raise ActionError("no emoji given", hint="give an emoji name, e.g. thumbsup")
-
-    def run() -> Any:
-        reaction = post_pb2.Reaction(user_id=user_id, post_id=post_id, emoji_name=name)
-        ctx = backend.host_context()
-        if remove:
-            handler = handler_for("RemoveReaction")
-            assert handler is not None
-            return handler(ctx, cp.RemoveReactionRequest(reaction=reaction))
-        handler = handler_for("AddReaction")
-        assert handler is not None
-        return handler(ctx, cp.AddReactionRequest(reaction=reaction))
-
-    _run(backend, "unreact" if remove else "react", user_id, run, post_id=post_id, emoji=name)
+    act = actor.unreact if remove else actor.react
+    _run(backend, "unreact" if remove else "react", user_id, lambda: act(post_id, name),
+         post_id=post_id, emoji=name)
 
 
 def _own_post(backend: Backend, user_id: str, post_id: str) -> Any:
-    from mmplug.host.api._entities import find_post
+    """The explorer's rule (not the server's: the fake host has no permissions): a post is
+    edited or deleted by its author, so the chat shows what a user's own client allows."""
+    from mmplug.host.api.queries import post_author
 
-    with backend.store.read() as db:
-        found = find_post(db, post_id)
-    if found is None or found.delete_at:
+    author = post_author(backend.store, post_id)
+    if author is None:
         raise ActionError(f"no post {post_id!r}", status=404, hint="it may have been deleted")
-    if found.user_id != user_id:
+    if author != user_id:
         raise ActionError("only the author edits or deletes a post here",
                           status=403, hint="pick the post's author as the user")
-    return found
 
 
 def edit(backend: Backend, user_id: str, post_id: str, message: str) -> dict[str, Any]:
     """The author edits a post (MessageWillBeUpdated, the save, MessageHasBeenUpdated)."""
-    from mmplug.host.api._registry import handler_for
-    from mmplug.protocol import api_channel_post_pb2 as cp
-
-    _need_live(backend, "editing")
+    actor = _actor(backend, user_id, "editing")
 
     def run() -> Any:
-        current = _own_post(backend, user_id, post_id)
-        current.message = message
-        handler = handler_for("UpdatePost")
-        assert handler is not None
-        return handler(backend.host_context(), cp.UpdatePostRequest(post=current)).post
+        _own_post(backend, user_id, post_id)
+        return actor.edit(post_id, message)
 
     return _to_dict(_run(backend, "edit", user_id, run, post_id=post_id, message=message))
 
 
 def delete(backend: Backend, user_id: str, post_id: str) -> None:
     """The author deletes a post (and its thread; MessageHasBeenDeleted)."""
-    from mmplug.host.api._registry import handler_for
-    from mmplug.protocol import api_channel_post_pb2 as cp
-
-    _need_live(backend, "deleting")
+    actor = _actor(backend, user_id, "deleting")
 
     def run() -> Any:
         _own_post(backend, user_id, post_id)
-        handler = handler_for("DeletePost")
-        assert handler is not None
-        return handler(backend.host_context(), cp.DeletePostRequest(post_id=post_id))
+        return actor.delete(post_id)
 
     _run(backend, "delete", user_id, run, post_id=post_id)
 
@@ -221,7 +189,7 @@ def submit_dialog(backend: Backend, user_id: str, dialog: dict[str, Any], channe
         if not data.strip():
             return {}
         try:
-            answer = json.loads(data)
+            answer = loads(data)
         except ValueError:
             raise ActionError("the plugin's answer to the dialog is not JSON",
                               status=500, hint=data.decode("utf-8", "replace")[:200]) from None

@@ -380,6 +380,21 @@ async def state_reset(explorer: Explorer, request: web.Request) -> web.StreamRes
     return _json({"ok": True})
 
 
+# -- the clock ---------------------------------------------------------------------------------
+async def clock_get(explorer: Explorer, request: web.Request) -> web.StreamResponse:
+    return _json(await _run(explorer, explorer.backend.clock))
+
+
+async def clock_move(explorer: Explorer, request: web.Request) -> web.StreamResponse:
+    data = await _body(request)
+    advance, to = data.get("advance"), data.get("to")
+    if not advance and not to:
+        raise ApiError("give advance (a duration: 1d, 12h) or to (an ISO 8601 time)")
+    return _json(await _run(explorer, explorer.backend.clock,
+                            str(advance) if advance else None, str(to) if to else None,
+                            bool(data.get("data_retention"))))
+
+
 # -- HTTP --------------------------------------------------------------------------------------
 async def http_routes(explorer: Explorer, request: web.Request) -> web.StreamResponse:
     return _json({"plugins": await _run(explorer, explorer.http_routes),
@@ -516,6 +531,14 @@ ROUTES: tuple[Route, ...] = (
           changes_state=True),
     Route("POST", "/api/state/reset", "Start over from the world (the plugins restart).",
           state_reset, tag="state", changes_state=True),
+    Route("GET", "/api/clock", "The host's clock: the time, and when each plugin's scheduled "
+          "jobs are due.", clock_get, tag="state"),
+    Route("POST", "/api/clock", "Move the host's clock (forward by a duration, or to a time): "
+          "the plugins' scheduled jobs run as they fall due, expired KV entries go.",
+          clock_move, body=_props([], advance="s a duration: 30d, 12h, 90m",
+                                  to="s an ISO 8601 time (UTC unless it has an offset)",
+                                  data_retention="b run the daily data retention job on the "
+                                                 "way"), tag="state", changes_state=True),
     Route("GET", "/api/http/routes", "Each plugin's HTTP routes (read from its source).",
           http_routes, tag="http"),
     Route("POST", "/api/http/request", "Send a request through the front door as a user.",

@@ -64,6 +64,13 @@ class Backend:
     def front_door_url(self) -> str | None:
         return None
 
+    def clock(self, advance: str | None = None, to: str | None = None,
+              data_retention: bool = False) -> dict[str, Any]:
+        """The host's clock (``Timekeeper.command``): move it, or only read it."""
+        if advance is not None or to is not None:
+            raise NotLive("moving the clock")
+        return {"live": False}
+
     def host_context(self, plugin_id: str = "") -> ApiContext:
         """The server's own context for an action (hooks go to every active plugin)."""
         from mmplug.host.api._registry import ApiContext
@@ -117,6 +124,13 @@ class LiveBackend(Backend):
 
     def fire(self, hook: str, request: Any, plugin_id: str | None) -> CallEvent:
         return self.loop.fire(hook, request, plugin_id)
+
+    def clock(self, advance: str | None = None, to: str | None = None,
+              data_retention: bool = False) -> dict[str, Any]:
+        with self.exclusive():  # no reload starts while the plugins' jobs run
+            answer = self.session.clock.command(advance=advance, to=to,
+                                                data_retention=data_retention)
+        return {"live": True, **answer}
 
     def front_door_url(self) -> str | None:
         door = self.loop.front_door

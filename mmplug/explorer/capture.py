@@ -58,7 +58,7 @@ class TraceCapture:
             return
         # made outside any hook call (a plugin's own thread, a ServeHTTP handler)
         self.trace.add(Entry("api", call.method, end, call.duration_s, call.plugin_id,
-                             _api_error(call.error), api=[(call, end)]))
+                             _api_error(call.error), api=[(call, end)], node=call.node))
 
     def on_hook_call(self, result: CallEvent) -> None:
         from mmplug.host.events import FRONT_DOOR
@@ -69,7 +69,8 @@ class TraceCapture:
         ends = self._api_ends
         api = [(call, ends.pop(id(call), 0.0)) for call in result.api_calls]
         entry = Entry("hook", result.hook, end, result.duration_s, result.plugin_id,
-                      result.error, result, api, nested=self._any_in_flight())
+                      result.error, result, api,
+                      nested=result.nested or self._any_in_flight(), node=result.node)
         seq = self.trace.add(entry)
         seqs = self._seq_of
         seqs[id(result)] = seq
@@ -88,7 +89,7 @@ class TraceCapture:
             "http", f"{init.method} {init.request_uri}", end, event.duration_s,
             event.plugin_id, event.error, user_id=_user_in(init),
             info={"status": event.status, "user": event.user, "rpc": event.hook,
-                  "outcome": str(event.status)}))
+                  "outcome": str(event.status)}, node=event.node))
 
     def on_reloading(self, plugin_id: str, why: str) -> None:
         self.trace.add(Entry("lifecycle", "reloading", now(), 0.0, plugin_id,

@@ -47,10 +47,15 @@ def save(backend: Backend, seqs: list[int], name: str, *, test: bool = False,
     if not seqs:
         raise KeepError("no calls selected", hint="tick the calls to keep in the trace")
     entries, plugins = [], set()
+    cause_kept = False
     for position, seq in enumerate(sorted(set(seqs)), start=1):
         result, extra = backend.trace.hook_result(int(seq))
         plugins.add(result.plugin_id)
-        result.nested = bool(extra.get("nested"))
+        # A call the host ran because of another is kept nested (its replay happens through
+        # that call) only when a call that can have caused it is kept before it; alone, it is
+        # replayed as a call of its own.
+        result.nested = bool(extra.get("nested")) and cause_kept
+        cause_kept = cause_kept or not result.nested
         entry = result.to_dict(seq=position, session_start=True if position == 1 else None)
         entries.append(entry)
     if len(plugins) > 1:
@@ -65,7 +70,10 @@ def save(backend: Backend, seqs: list[int], name: str, *, test: bool = False,
     if existing and not overwrite:
         raise KeepError(f"{existing[0].relative_to(project)} exists already", status=409,
                         hint="pick another name, or overwrite it")
-    write_cassette(cassette, header_dict(plugin_id, world_summary(backend.store)), entries)
+    # The calls ran on the dev session's store and real clock: the ids and times they made
+    # cannot come back in a fresh world, so every replay of this cassette leaves them out.
+    write_cassette(cassette, header_dict(plugin_id, world_summary(backend.store),
+                                         ignore=VOLATILE), entries)
     written = [str(cassette.relative_to(project))]
     if test:
         _write_text(test_file, test_source(name, len(entries)))

@@ -393,6 +393,10 @@ class Explorer:
         if request is None:
             message.CopyFrom(original.request)
         else:
+            if not isinstance(request, dict):
+                raise ApiError(f"request must be a JSON object (the fields of "
+                               f"{message.DESCRIPTOR.name}), not {type(request).__name__}",
+                               hint="send {\"request\": {...}}; the schema lists the fields")
             try:
                 json_format.ParseDict(request, message)
             except (json_format.ParseError, TypeError, ValueError) as exc:
@@ -491,7 +495,7 @@ class Explorer:
 def _problem(status: int, message: str, hint: str | None) -> web.Response:
     from aiohttp import web
 
-    return web.Response(text=json.dumps({"error": message, "hint": hint}), status=status,
+    return web.Response(text=json.dumps({"error": message, "hint": hint or ""}), status=status,
                         content_type="application/json")
 
 

@@ -13,6 +13,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from mmplug.errors import MmplugError, StoreError
+from mmplug.host.api import views
 
 if TYPE_CHECKING:
     from mmplug.explorer.backend import Backend
@@ -28,11 +29,6 @@ class StateError(MmplugError):
         self.status = status
 
 
-def _rows(backend: Backend, sql: str, *args: Any) -> list[Any]:
-    with backend.store.read() as db:
-        return list(db.execute(sql, args).fetchall())
-
-
 def _data(row: Any) -> dict[str, Any]:
     value: dict[str, Any] = json.loads(row["data"])
     return value
@@ -42,20 +38,19 @@ def _data(row: Any) -> dict[str, Any]:
 def world(backend: Backend) -> dict[str, Any]:
     """Users, teams, channels (with their members) and the registered slash commands."""
     users = []
-    for row in _rows(backend, "SELECT data, delete_at, is_bot FROM users ORDER BY username"):
+    for row in views.users(backend.store):
         user = _data(row)
         users.append({"id": user.get("id", ""), "username": user.get("username", ""),
                       "nickname": user.get("nickname", ""), "roles": user.get("roles", ""),
                       "is_bot": bool(row["is_bot"]), "deleted": bool(row["delete_at"])})
     teams = [{"id": d.get("id", ""), "name": d.get("name", ""),
               "display_name": d.get("display_name", "")}
-             for d in map(_data, _rows(backend, "SELECT data FROM teams WHERE delete_at=0 "
-                                                "ORDER BY name"))]
+             for d in map(_data, views.teams_alive(backend.store))]
     members: dict[str, list[str]] = {}
-    for channel_id, user_id in _rows(backend, "SELECT channel_id, user_id FROM channel_members"):
+    for channel_id, user_id in views.channel_members(backend.store):
         members.setdefault(channel_id, []).append(user_id)
     channels = []
-    for row in _rows(backend, "SELECT data, delete_at FROM channels ORDER BY type, name"):
+    for row in views.channels(backend.store):
         channel = _data(row)
         channels.append({"id": channel.get("id", ""), "team_id": channel.get("team_id", ""),
                          "name": channel.get("name", ""),
@@ -63,8 +58,7 @@ def world(backend: Backend) -> dict[str, Any]:
                          "type": channel.get("type", ""), "archived": bool(row["delete_at"]),
                          "members": members.get(channel.get("id", ""), [])})
     commands = []
-    for row in _rows(backend, "SELECT plugin_id, team_id, data FROM plugin_slash_commands "
-                              "ORDER BY rowid"):
+    for row in views.slash_commands(backend.store):
         cmd = _data(row)
         commands.append({"trigger": cmd.get("trigger", ""), "team_id": row["team_id"],
                          "plugin_id": row["plugin_id"],
@@ -78,9 +72,7 @@ def channel_posts(backend: Backend, channel_id: str, as_user: str = "",
                   limit: int = POSTS_SHOWN) -> dict[str, Any]:
     """The channel's newest posts (oldest first), their reactions, and the ephemeral posts
     ``as_user`` was sent in it (no one else sees those)."""
-    rows = _rows(backend, "SELECT data, delete_at, update_at FROM posts WHERE channel_id=? "
-                          "AND delete_at=0 AND ephemeral=0 ORDER BY create_at DESC, rowid DESC "
-                          "LIMIT ?", channel_id, max(1, min(limit, 1000)))
+    rows = views.posts(backend.store, channel_id, limit, deleted=False)
     posts = []
     for row in reversed(rows):
         post = _data(row)
@@ -88,13 +80,10 @@ def channel_posts(backend: Backend, channel_id: str, as_user: str = "",
         posts.append(post)
     ids = [p.get("id", "") for p in posts]
     reactions: dict[str, list[dict[str, Any]]] = {}
-    if ids:
-        marks = ",".join("?" * len(ids))
-        for row in _rows(backend, f"SELECT data FROM reactions WHERE post_id IN ({marks}) "
-                                  "ORDER BY create_at", *ids):
-            reaction = _data(row)
-            reactions.setdefault(reaction.get("post_id", ""), []).append(
-                {"user_id": reaction.get("user_id", ""), "emoji": reaction.get("emoji_name", "")})
+    for row in views.reactions_of(backend.store, ids):
+        reaction = _data(row)
+        reactions.setdefault(reaction.get("post_id", ""), []).append(
+            {"user_id": reaction.get("user_id", ""), "emoji": reaction.get("emoji_name", "")})
     for post in posts:
         post["reactions"] = reactions.get(post.get("id", ""), [])
     ephemeral = _ephemeral(backend, channel_id, as_user) if as_user else []
@@ -103,8 +92,7 @@ def channel_posts(backend: Backend, channel_id: str, as_user: str = "",
 
 def _ephemeral(backend: Backend, channel_id: str, user_id: str) -> list[dict[str, Any]]:
     shown: dict[str, dict[str, Any]] = {}
-    for row in _rows(backend, "SELECT seq, payload FROM events WHERE kind='ephemeral_post' "
-                              "ORDER BY seq"):
+    for row in views.events(backend.store, kinds=("ephemeral_post",), oldest_first=True):
         payload = json.loads(row["payload"])
         post = payload.get("post") or {}
         if payload.get("user_id") != user_id:
@@ -122,12 +110,7 @@ def _ephemeral(backend: Backend, channel_id: str, user_id: str) -> list[dict[str
 def events(backend: Backend, *, kinds: tuple[str, ...] = (), after: int = 0,
            limit: int = 200) -> list[dict[str, Any]]:
     """Captured side effects (WebSocket events, dialogs, mail...), newest first."""
-    sql = "SELECT seq, plugin_id, kind, payload, created_at FROM events WHERE seq > ?"
-    args: list[Any] = [after]
-    if kinds:
-        sql += f" AND kind IN ({','.join('?' * len(kinds))})"
-        args.extend(kinds)
-    rows = _rows(backend, sql + " ORDER BY seq DESC LIMIT ?", *args, max(1, min(limit, 1000)))
+    rows = views.events(backend.store, kinds=kinds, after=after, limit=limit)
     return [{"seq": r["seq"], "plugin_id": r["plugin_id"], "kind": r["kind"],
              "payload": json.loads(r["payload"]), "created_at": r["created_at"]} for r in rows]
 
@@ -150,8 +133,7 @@ def _shown(value: bytes) -> tuple[str, str]:
 def kv_list(backend: Backend, plugin_id: str) -> list[dict[str, Any]]:
     now = backend.store.now_ms()
     out = []
-    for row in _rows(backend, "SELECT key, value, expire_at FROM kv WHERE plugin_id=? "
-                              "AND (expire_at = 0 OR expire_at > ?) ORDER BY key", plugin_id, now):
+    for row in views.kv_alive(backend.store, plugin_id, now):
         encoding, text = _shown(bytes(row["value"]))
         out.append({"key": row["key"], "value": text, "encoding": encoding,
                     "size": len(row["value"]), "expire_at": row["expire_at"]})
@@ -215,7 +197,7 @@ def _known_plugin(backend: Backend, plugin_id: str) -> None:
 # -- tables ------------------------------------------------------------------------------------
 def users(backend: Backend) -> list[dict[str, Any]]:
     out = []
-    for row in _rows(backend, "SELECT data FROM users ORDER BY username"):
+    for row in views.users(backend.store):
         user = _data(row)
         for secret in ("password", "mfa_secret"):
             user.pop(secret, None)
@@ -224,24 +206,16 @@ def users(backend: Backend) -> list[dict[str, Any]]:
 
 
 def channels(backend: Backend) -> list[dict[str, Any]]:
-    return [_data(r) for r in _rows(backend, "SELECT data FROM channels ORDER BY team_id, name")]
+    return [_data(r) for r in views.channels(backend.store, by_team=True)]
 
 
 def posts(backend: Backend, channel_id: str = "", limit: int = POSTS_SHOWN) -> list[dict[str, Any]]:
-    sql = "SELECT data FROM posts WHERE ephemeral=0"
-    args: list[Any] = []
-    if channel_id:
-        sql += " AND channel_id=?"
-        args.append(channel_id)
-    rows = _rows(backend, sql + " ORDER BY create_at DESC, rowid DESC LIMIT ?", *args,
-                 max(1, min(limit, 1000)))
-    return [_data(r) for r in rows]
+    return [_data(r) for r in views.posts(backend.store, channel_id, limit)]
 
 
 def files(backend: Backend) -> list[dict[str, Any]]:
     out = []
-    for row in _rows(backend, "SELECT id, data, length(content) AS size FROM files "
-                              "ORDER BY rowid DESC LIMIT 500"):
+    for row in views.files(backend.store):
         info = _data(row)
         info["stored_size"] = row["size"]
         out.append(info)
@@ -249,13 +223,13 @@ def files(backend: Backend) -> list[dict[str, Any]]:
 
 
 def file_content(backend: Backend, file_id: str) -> tuple[str, str, bytes]:
-    rows = _rows(backend, "SELECT data, content FROM files WHERE id=?", file_id)
-    if not rows:
+    row = views.file(backend.store, file_id)
+    if row is None:
         raise StateError(f"no file {file_id!r}", status=404)
-    info = _data(rows[0])
+    info = _data(row)
     return (str(info.get("name") or file_id), str(info.get("mime_type") or
                                                    "application/octet-stream"),
-            bytes(rows[0]["content"]))
+            bytes(row["content"]))
 
 
 # -- plugin settings ---------------------------------------------------------------------------
@@ -266,8 +240,8 @@ def settings(backend: Backend, plugin_id: str) -> dict[str, Any]:
 
     _known_plugin(backend, plugin_id)
     manifest = backend.manifests()[plugin_id]
-    rows = _rows(backend, "SELECT data FROM plugin_config WHERE plugin_id=?", plugin_id)
-    saved: dict[str, Any] = json.loads(rows[0]["data"]) if rows else {}
+    row = views.plugin_config(backend.store, plugin_id)
+    saved: dict[str, Any] = json.loads(row["data"]) if row is not None else {}
     secrets = [str(s["key"]) for s in manifest.settings if s.get("secret") and "key" in s]
     schema = manifest.raw.get("settings_schema")
     return {"plugin_id": plugin_id, "settings": manifest.settings,

@@ -48,6 +48,7 @@ CREATE TABLE IF NOT EXISTS calls (
     end REAL NOT NULL,
     name TEXT NOT NULL,
     plugin_id TEXT NOT NULL DEFAULT '',
+    node TEXT NOT NULL DEFAULT '',
     user_id TEXT NOT NULL DEFAULT '',
     error TEXT,
     outcome TEXT NOT NULL DEFAULT '',
@@ -87,6 +88,7 @@ class Entry:
     user_id: str = ""
     info: dict[str, Any] = field(default_factory=dict)  # JSON-able details (http, reload, ...)
     seq: int = 0
+    node: str = ""  # which node (several nodes: node1, node2, ...)
 
 
 class TraceStore:
@@ -167,10 +169,10 @@ class TraceStore:
                 self._db.execute("BEGIN")
                 self._db.executemany(
                     "INSERT OR REPLACE INTO calls(seq, kind, start, end, name, plugin_id, "
-                    "user_id, error, outcome, nested, api_count, methods, search) "
-                    "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)", [r[:-1] for r in rows])
+                    "user_id, error, outcome, nested, api_count, methods, search, node) "
+                    "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)", [r[:-2] + r[-1:] for r in rows])
                 self._db.executemany("INSERT OR REPLACE INTO bodies(seq, body) VALUES(?, ?)",
-                                     [(r[0], r[-1]) for r in rows])
+                                     [(r[0], r[-2]) for r in rows])
                 last = rows[-1][0]
                 self._db.execute("DELETE FROM calls WHERE seq <= ?", (last - self.keep_rows,))
                 self._db.execute("DELETE FROM bodies WHERE seq <= ?", (last - self.keep_rows,))
@@ -340,25 +342,26 @@ class TraceStore:
                           fields=json.loads(fields), module=mod or "", source=src or "")
                 for lv, msg, fields, mod, src, _when in body.get("logs", [])]
         result = CallEvent(row["name"], row["plugin_id"], request, response, row["error"],
-                           calls, logs, row["end"] - row["start"])
+                           calls, logs, row["end"] - row["start"], node=row["node"])
         return result, {"nested": bool(row["nested"]), **(body.get("info") or {})}
 
 
 _SUMMARY_NAMES = ("seq", "kind", "start", "end", "name", "plugin_id", "user_id", "error",
-                  "outcome", "nested", "api_count", "methods")
+                  "outcome", "nested", "api_count", "methods", "node")
 _SUMMARY_COLUMNS = ", ".join(_SUMMARY_NAMES)
 
 
 def _summary(row: Iterable[Any]) -> dict[str, Any]:
-    seq, kind, start, end, name, plugin_id, user_id, error, outcome, nested, count, methods = row
+    (seq, kind, start, end, name, plugin_id, user_id, error, outcome, nested, count, methods,
+     node) = row
     return {"seq": seq, "kind": kind, "start": start, "duration_ms": round((end - start) * 1000, 3),
             "name": name, "plugin_id": plugin_id, "user_id": user_id, "error": error,
             "outcome": outcome, "nested": bool(nested), "api_count": count,
-            "methods": [m for m in methods.split(",") if m]}
+            "methods": [m for m in methods.split(",") if m], "node": node}
 
 
 def _summary_of_row(row: tuple[Any, ...]) -> dict[str, Any]:
-    return _summary(row[:12])
+    return _summary((*row[:12], row[-1]))  # the node comes last, after the search and body
 
 
 # -- encoding (writer thread) ----------------------------------------------------------------
@@ -439,7 +442,7 @@ def _row(entry: Entry) -> tuple[Any, ...]:
     distinct = ",".join(dict.fromkeys(methods))
     return (entry.seq, entry.kind, entry.end - entry.duration_s, entry.end, entry.name,
             entry.plugin_id, entry.user_id, entry.error, outcome, int(entry.nested), len(api),
-            f",{distinct}," if distinct else ",", text, marshal.dumps(body))
+            f",{distinct}," if distinct else ",", text, marshal.dumps(body), entry.node)
 
 
 # -- decoding (when a call is looked at) -----------------------------------------------------

@@ -36,8 +36,8 @@ if TYPE_CHECKING:
 # What fire hands the caller to show: the event and where it went (Target.describe()).
 Show = Callable[["CallEvent", dict[str, str]], object]
 
-__all__ = ["FirePlan", "Show", "Target", "build_request", "fire", "open_target",
-           "project_folder", "send", "split_args", "while_closing"]
+__all__ = ["FirePlan", "FireRun", "Show", "Target", "build_request", "fire", "fire_many",
+           "open_target", "project_folder", "send", "split_args", "while_closing"]
 
 
 # -- the entry point ---------------------------------------------------------------------------
@@ -50,7 +50,7 @@ def fire(plan: FirePlan, show: Show | None = None) -> CallEvent:
     spec = resolve_hook(plan.hook or "")
     folder, rest = split_args(spec, plan.args)
     with open_target(folder, plan) as target:
-        event = send(target, spec, build_request(target, spec, rest, plan))
+        event = send(target, spec, build_request(target, spec, rest, plan), plan.node)
         where = target.describe()
 
         def output() -> None:
@@ -69,7 +69,7 @@ def open_target(folder: Path, plan: FirePlan) -> Target:
 
     pool: Any = plan.early
     plan.early = None  # taken: one target adopts it
-    if not plan.local:
+    if not plan.local and plan.nodes == 1:  # --nodes shapes a host of its own
         from mmplug.fire.dev import DevTarget, connect_dev
 
         client = connect_dev(folder)
@@ -81,7 +81,7 @@ def open_target(folder: Path, plan: FirePlan) -> Target:
     return LocalTarget(folder, world=plan.world, python=plan.python,
                        start_timeout=plan.start_timeout, hook_timeout=plan.hook_timeout,
                        record=plan.record, pool=pool, transport=plan.transport,
-                       private=plan.private)
+                       private=plan.private, nodes=plan.nodes, start_time=plan.start_time)
 
 
 # -- what fire is asked to do: the plan ----------------------------------------------------------
@@ -111,6 +111,13 @@ class FirePlan:
     # A plugin process the command line started before the host was ready (a
     # :class:`~mmplug.host._prelaunch.Prelaunch`): a local target adopts it, else it is killed.
     early: Any = field(default=None, repr=False)
+    # A cluster in one host (a local session of that many nodes; see mmplug.host.cluster), the
+    # node to send to (None: round robin), how many calls and how many at once, the clock.
+    nodes: int = 1
+    node: str | None = None
+    count: int = 1
+    concurrency: int = 1
+    start_time: str | None = None
 
 
 def split_args(spec: HookSpec, args: list[str]) -> tuple[Path, list[str]]:
@@ -186,11 +193,88 @@ def build_request(target: Target, spec: HookSpec, rest: list[str], plan: FirePla
                          document=plan.document, source=plan.source, sets=plan.sets)
 
 
-def send(target: Target, spec: HookSpec, request: Any) -> CallEvent:
-    """Fire ``request`` (from :func:`build_request`) at the target."""
+def send(target: Target, spec: HookSpec, request: Any, node: str | None = None) -> CallEvent:
+    """Fire ``request`` (from :func:`build_request`) at the target (on ``node``, when the
+    target runs several)."""
     if spec.streaming:
-        return target.fire_http(request.init, bytes(request.body_chunk), spec.go_name)
-    return target.fire(spec, request)
+        return target.fire_http(request.init, bytes(request.body_chunk), spec.go_name, node)
+    return target.fire(spec, request, node)
+
+
+# -- many calls, several nodes: a load run and what it found ---------------------------------------
+@dataclass
+class FireRun:
+    """A ``fire --count N [--concurrency C] [--nodes M]`` run: how the calls went, and what
+    the race detector and the comparison of the nodes' answers found."""
+
+    hook: str
+    count: int
+    concurrency: int
+    nodes: list[str]
+    durations: list[float] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)  # one per failed call
+    by_node: dict[str, int] = field(default_factory=dict)
+    findings: list[Any] = field(default_factory=list)  # mmplug.host.races.Finding
+    where: dict[str, str] = field(default_factory=dict)
+    last: CallEvent | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors and not self.findings
+
+    def to_dict(self) -> dict[str, Any]:
+        ordered = sorted(self.durations)
+
+        def at(share: float) -> float:
+            return round(ordered[min(len(ordered) - 1, int(share * len(ordered)))], 6) \
+                if ordered else 0.0
+
+        return {"ok": self.ok, "hook": self.hook, "calls": self.count,
+                "concurrency": self.concurrency, "nodes": self.nodes,
+                "failed": len(self.errors), "errors": sorted(set(self.errors))[:10],
+                "by_node": dict(self.by_node), "p50_s": at(0.5), "p95_s": at(0.95),
+                "findings": [f.as_dict() for f in self.findings], "session": self.where}
+
+
+def fire_many(plan: FirePlan) -> FireRun:
+    """Fire the hook of ``plan`` ``plan.count`` times, ``plan.concurrency`` at once, then
+    collect the findings: with several nodes, the race detector's and a comparison of the
+    nodes' answers to the same request (from the same shared state)."""
+    import copy
+    from concurrent.futures import ThreadPoolExecutor
+
+    from mmplug.errors import MmplugError
+    from mmplug.host.payloads import resolve_hook
+
+    spec = resolve_hook(plan.hook or "")
+    folder, rest = split_args(spec, plan.args)
+    with open_target(folder, plan) as target:
+        request = build_request(target, spec, rest, plan)
+        target.implemented()  # starts the session, before the calls run at once
+        run = FireRun(spec.go_name, plan.count, plan.concurrency, target.nodes())
+        if plan.node is not None:
+            from mmplug.host.cluster import parse_node
+
+            parse_node(plan.node, run.nodes)  # a node that is not there: a usage error
+
+        def one(_: int) -> None:
+            try:
+                event = send(target, spec, copy.deepcopy(request), plan.node)
+            except MmplugError as exc:  # a crash or a deadline: counted, the run goes on
+                run.errors.append(exc.message)
+                return
+            run.durations.append(event.duration_s)
+            run.by_node[event.node or "-"] = run.by_node.get(event.node or "-", 0) + 1
+            if not event.ok:
+                run.errors.append(event.error or "failed")
+            run.last = event
+
+        with ThreadPoolExecutor(max_workers=plan.concurrency,
+                                thread_name_prefix="mmplug-fire") as pool:
+            list(pool.map(one, range(plan.count)))
+        run.findings = target.ha_findings(spec, request)
+        run.where = target.describe()
+    return run
 
 
 def _reapply(request: Any, plan: FirePlan) -> None:
@@ -215,10 +299,18 @@ class Target(Protocol):
 
     def commands(self) -> list[str]: ...
 
-    def fire(self, spec: HookSpec, request: Message) -> CallEvent: ...
+    def fire(self, spec: HookSpec, request: Message, node: str | None = None) -> CallEvent: ...
 
-    def fire_http(self, init: Message, body: bytes, hook: str = "ServeHTTP") -> CallEvent:
+    def fire_http(self, init: Message, body: bytes, hook: str = "ServeHTTP",
+                  node: str | None = None) -> CallEvent:
         """ServeHTTP (or ServeMetrics: ``hook``) with the request ``init`` and ``body``."""
+
+    def nodes(self) -> list[str]:
+        """The nodes the plugin runs on (``[""]`` for one)."""
+
+    def ha_findings(self, spec: HookSpec, request: Message) -> list[Any]:
+        """What the race detector found, and whether the nodes answer ``request``
+        differently (several nodes; else nothing)."""
 
     def describe(self) -> dict[str, str]:
         """Which session the hook goes to: ``kind`` (local, dev) and ``text`` (fire says it)."""

@@ -70,6 +70,7 @@ class DevTarget:
         self.plugin = chosen[0]
         self.plugin_id = str(self.plugin["id"])
         self.store_path = status.get("store") or ""
+        self.node_names = [str(n) for n in status.get("nodes") or [""]]
         self.front_door = status.get("front_door") or ""
         self.recorder: CassetteRecorder | None = None
         if record is not None:
@@ -146,10 +147,11 @@ class DevTarget:
                              hint="it implements: " + (", ".join(self.implemented()) or "none"))
         return []
 
-    def fire(self, spec: HookSpec, request: Message) -> CallEvent:
+    def fire(self, spec: HookSpec, request: Message, node: str | None = None) -> CallEvent:
         warnings = self._check(spec.go_name)
+        extra = {"node": node} if node is not None else {}
         event = self.client.fire(spec.go_name, request, plugin_id=self.plugin_id,
-                                 hook_timeout=self.hook_timeout)
+                                 hook_timeout=self.hook_timeout, **extra)
         if self.recorder is not None:
             self.recorder.record(event)
         event.warnings, event.findings = warnings, self.findings()
@@ -169,8 +171,18 @@ class DevTarget:
         found = load_findings(raw, self.implemented(), cached_api_uses(folder))
         return [f.as_dict() for f in found]
 
-    def fire_http(self, init: Message, body: bytes, hook: str = "ServeHTTP") -> CallEvent:
-        """Through the front door, like a browser (API calls are not reported this way)."""
+    def nodes(self) -> list[str]:
+        return list(self.node_names)
+
+    def ha_findings(self, spec: HookSpec, request: Message) -> list[Any]:
+        """The dev session's race detector reports on its own screen and log."""
+        return []
+
+    def fire_http(self, init: Message, body: bytes, hook: str = "ServeHTTP",
+                  node: str | None = None) -> CallEvent:
+        """Through the front door, like a browser (API calls are not reported this way); with
+        ``node``, pinned to that node (``X-Mmplug-Node``)."""
+        import copy
         import time
 
         from mmplug.host.events import CallEvent, http_dict, http_request
@@ -182,9 +194,18 @@ class DevTarget:
         warnings = self._check("ServeHTTP")
         if not self.front_door:
             raise MmplugError("the dev session has no front door to send HTTP requests to")
+        if node is not None:
+            from mmplug.host.cluster import NODE_HEADER
+
+            pinned: Any = copy.deepcopy(init)
+            header = pinned.headers.add()
+            header.key = NODE_HEADER
+            header.values.append(str(node))
+            init = pinned
         began = time.time()
         started = time.perf_counter()
-        status, headers, answer = _http(self.front_door, self.plugin_id, init, body)
+        limit = self.hook_timeout or DEV_HTTP_TIMEOUT
+        status, headers, answer = _http(self.front_door, self.plugin_id, init, body, limit)
         event = CallEvent("ServeHTTP", self.plugin_id, http_request(init),
                           duration_s=time.perf_counter() - started, started_at=began,
                           http=http_dict(status, headers, answer, body))
@@ -194,8 +215,15 @@ class DevTarget:
         return event
 
 
-def _http(base: str, plugin_id: str, init: Any, body: bytes
+# How long fire waits for the front door's answer without --hook-timeout (the dev session's
+# default hook timeout).
+DEV_HTTP_TIMEOUT = 30.0
+
+
+def _http(base: str, plugin_id: str, init: Any, body: bytes, timeout: float
           ) -> tuple[int, list[tuple[str, str]], bytes]:
+    """The request through the front door; ``timeout`` for the whole answer (on expiry the
+    connection closes, which cancels the plugin's stream as a browser going away does)."""
     import urllib.error
     import urllib.request
 
@@ -212,9 +240,24 @@ def _http(base: str, plugin_id: str, init: Any, body: bytes
             request.add_header(header.key, value)
     request.add_header(ACTING_USER_HEADER, user or "anonymous")
     try:
-        with urllib.request.urlopen(request, timeout=30) as reply:
+        with urllib.request.urlopen(request, timeout=timeout) as reply:
             return reply.status, list(reply.headers.items()), reply.read()
     except urllib.error.HTTPError as exc:
         return exc.code, list(exc.headers.items()), exc.read()
+    except TimeoutError:
+        raise _slow(plugin_id, init, timeout) from None
+    except urllib.error.URLError as exc:
+        if isinstance(exc.reason, TimeoutError):
+            raise _slow(plugin_id, init, timeout) from None
+        raise MmplugError(f"cannot reach the dev session's front door at {base}: {exc}"
+                          ) from None
     except OSError as exc:
         raise MmplugError(f"cannot reach the dev session's front door at {base}: {exc}") from None
+
+
+def _slow(plugin_id: str, init: Any, timeout: float) -> MmplugError:
+    """ServeHTTP that did not answer within fire's deadline, as the hook-timeout fault."""
+    from mmplug.host.faults import fault
+
+    return fault("hook-timeout", plugin_id,
+                 hook=f"ServeHTTP {init.method or 'GET'} {init.url or '/'}", timeout=timeout)

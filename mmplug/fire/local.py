@@ -64,13 +64,16 @@ class LocalTarget:
         pool: Any = None,
         transport: str = "unix",
         private: bool = False,
+        nodes: int = 1,
+        start_time: str | None = None,
     ) -> None:
         """``pool``: a warm pool already preparing the plugin's interpreter, or a plugin process
         started early (:class:`~mmplug.host._prelaunch.Prelaunch`); else a warm pool is
-        started here. ``transport``, ``private``: as :class:`~mmplug.host.session.Session`'s."""
+        started here. ``transport``, ``private``, ``nodes``, ``start_time``: as
+        :class:`~mmplug.host.session.Session`'s."""
         from mmplug.host.fresh import deterministic_session
 
-        if pool is None:  # the plugin's interpreter imports grpc and the SDK while we set up
+        if pool is None and nodes == 1:  # the interpreter imports grpc and the SDK meanwhile
             from mmplug.host.warm import spare_for
 
             pool = spare_for(Path(plugin_dir), python)
@@ -80,7 +83,7 @@ class LocalTarget:
             self.session: Session = deterministic_session(
                 plugin_dir, world=world, python=python, start_timeout=start_timeout,
                 hook_timeout=hook_timeout, observers=(self._capture,), transport=transport,
-                private=private)
+                private=private, nodes=nodes, start_time=start_time)
         except BaseException:
             if self._pool is not None:
                 self._pool.close()
@@ -165,7 +168,7 @@ class LocalTarget:
             return ["OnActivate"]
         return sorted(self.session.plugin().implemented)
 
-    def fire(self, spec: HookSpec, request: Message) -> CallEvent:
+    def fire(self, spec: HookSpec, request: Message, node: str | None = None) -> CallEvent:
         self._start()
         if self._failed is not None and spec.go_name != "OnActivate":
             raise self._failed
@@ -180,7 +183,7 @@ class LocalTarget:
                 self.recorder.mark()
             self._capture.last.pop(spec.go_name, None)
             try:
-                event = self.session.fire(spec, request)
+                event = self.session.fire(spec, request, node=node)
             except MmplugError as exc:  # crashed or timed out: show what it did until then
                 broken = self._capture.last.get(spec.go_name)
                 if broken is None:
@@ -191,14 +194,15 @@ class LocalTarget:
             self.recorder.record(event)
         return self._annotated(event)
 
-    def fire_http(self, init: Message, body: bytes, hook: str = "ServeHTTP") -> CallEvent:
+    def fire_http(self, init: Message, body: bytes, hook: str = "ServeHTTP",
+                  node: str | None = None) -> CallEvent:
         self._start()
         if self._failed is not None:
             raise self._failed
         self._check_implemented(hook)
         if self.recorder is not None:
             self.recorder.mark()
-        event = self.session.call_http(init, body, rpc=hook)
+        event = self.session.call_http(init, body, rpc=hook, node=node)
         if self.recorder is not None:
             self.recorder.record(event)
         return self._annotated(event)
@@ -213,8 +217,40 @@ class LocalTarget:
 
     def describe(self) -> dict[str, str]:
         """Which session the hook goes to (fire says it with the result)."""
-        return {"kind": "local", "text": "in a throw-away session of its own (a fresh world; "
-                "nothing is kept)"}
+        nodes = [n for n in self.session.node_names if n]
+        shape = f" of {len(nodes)} nodes" if nodes else ""
+        return {"kind": "local", "text": f"in a throw-away session{shape} of its own (a fresh "
+                "world; nothing is kept)"}
+
+    def nodes(self) -> list[str]:
+        return list(self.session.node_names)
+
+    def ha_findings(self, spec: HookSpec, request: Message) -> list[Any]:
+        """The race detector's findings and, with several nodes, whether they answer
+        ``request`` differently (from the same shared state)."""
+        from mmplug.host.races import compare_answers
+
+        session = self.session
+        if len(session.node_names) < 2 or self._failed is not None:
+            return []
+        if session.cluster is not None:
+            session.cluster.settle()
+        found: list[Any] = list(session.races.findings()) if session.races else []
+        if spec.go_name in ("OnActivate", "OnDeactivate"):
+            return found
+        if spec.streaming:
+            init: Any = request.init  # type: ignore[attr-defined]
+            headers = [(h.key, v) for h in init.headers for v in h.values]
+            different = compare_answers(session, plugin_id=self.plugin_id,
+                                        http=(init.method or "GET", init.url or "/"),
+                                        headers=headers,
+                                        body=bytes(request.body_chunk))  # type: ignore[attr-defined]
+        else:
+            different = compare_answers(session, spec.go_name, request,
+                                        plugin_id=self.plugin_id)
+        if different is not None:
+            found.append(different)
+        return found
 
     def _check_implemented(self, hook: str) -> None:
         have = self.implemented()

@@ -14,6 +14,7 @@ import os
 # the environment's names, each once (generated with the catalog; the SDK reads them)
 from mmplug.protocol.names import (
     ENV_API_TARGET,
+    ENV_HOST_CLOCK,
     ENV_MAGIC_COOKIE,
     ENV_MAX_PORT,
     ENV_MIN_PORT,
@@ -204,6 +205,7 @@ def plugin_env(api_target: str | None, extra: Mapping[str, str] | None = None,
     env[ENV_MAX_PORT] = str(MAX_PORT)
     if api_target:
         env[ENV_API_TARGET] = api_target
+        env[ENV_HOST_CLOCK] = "1"
     if socket_dir:
         env[ENV_UNIX_SOCKET_DIR] = socket_dir
     else:

@@ -48,13 +48,15 @@ T = TypeVar("T")
 
 class ActionRefused(MmplugError):
     """The server refused what the user did: ``status_code`` and ``error_id`` are the
-    AppError's (a rejected post: 400 ``"Post rejected by plugin. <reason>"``)."""
+    AppError's (a rejected post: 400 ``"Post rejected by plugin. <reason>"``), ``reason`` its
+    message as the server gives it."""
 
-    def __init__(self, message: str, *, status_code: int, error_id: str, hint: str = "",
-                 details: str = "") -> None:
+    def __init__(self, message: str, *, status_code: int, error_id: str, reason: str = "",
+                 hint: str = "", details: str = "") -> None:
         super().__init__(message, hint=hint, details=details)
         self.status_code = status_code
         self.error_id = error_id
+        self.reason = reason or message
 
 
 @dataclass
@@ -73,9 +75,12 @@ class CommandOutcome:
 class Actor:
     """One user of the session's world doing things. Get one with ``session.as_user(who)``."""
 
-    def __init__(self, session: Session, who: str) -> None:
+    def __init__(self, session: Session, who: str, node: str | int | None = None) -> None:
+        """``node``: with several nodes, the node every action of this user goes to (as a
+        load balancer pinning the user's session); None: each action to the next node."""
         self.session = session
         self.user_id = find_user_id(session, who)
+        self.node = session.node(node) if node is not None else None
 
     @property
     def user(self) -> Any:
@@ -88,7 +93,7 @@ class Actor:
     def _run(self, action: Callable[[ApiContext], T]) -> T:
         from mmplug.host.api._registry import ApiFailure
 
-        ctx = self.session.host_context()
+        ctx = self.session.host_context(self.node)
         with self.session.action():
             try:
                 return action(ctx)
@@ -96,7 +101,7 @@ class Actor:
                 raise ActionRefused(
                     f"the server refuses this: {failure.message}",
                     status_code=failure.status_code, error_id=failure.error_id,
-                    details=failure.detailed_error) from None
+                    reason=failure.message, details=failure.detailed_error) from None
 
     # -- posts ---------------------------------------------------------------------------------
     def post(self, channel: str, message: str, *, root_id: str = "",
@@ -175,7 +180,7 @@ class Actor:
         channel_id = find_channel_id(self.session, channel)
         args = rem.CommandArgs(user_id=self.user_id, channel_id=channel_id,
                                team_id=self._team_of(channel_id), root_id=root_id,
-                               command=line)
+                               parent_id=root_id, command=line)
         response, posted = self._run(lambda ctx: execute_command(ctx, args))
         return CommandOutcome(response, posted)
 

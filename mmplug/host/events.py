@@ -87,6 +87,9 @@ class CallEvent:
     origin: str = ""
     user: str = ""
     status: int = 0
+    # In memory: the call's tag, which mmplug's SDK echoes on the API calls it makes meanwhile
+    # (several nodes, race tracking: mmplug.host.races)
+    tag: str = ""
 
     @property
     def ok(self) -> bool:

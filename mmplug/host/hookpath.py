@@ -36,11 +36,11 @@ fire`` shows with the result.
 from __future__ import annotations
 
 import copy
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from mmplug._json import loads
 from mmplug.host.events import HostNote
 
 if TYPE_CHECKING:
@@ -84,8 +84,8 @@ class Step:
 
     @property
     def ctx(self) -> ApiContext:
-        if self._ctx is None:
-            self._ctx = self.session.host_context()
+        if self._ctx is None:  # what the call causes happens on the node that served it
+            self._ctx = self.session.host_context(self.handle.node or None)
         return self._ctx
 
     def note(self, kind: str, text: str) -> None:
@@ -752,7 +752,7 @@ def _conclude_email(step: Step, request: Any, result: HookResult) -> None:
                            "with EmailSettings.SendEmailNotifications on; it is off here, so "
                            "the mail event says sent: false")
     try:
-        notification = json.loads(bytes(request.email_notification.notification_json) or b"{}")
+        notification = loads(bytes(request.email_notification.notification_json) or b"{}")
     except (UnicodeDecodeError, ValueError):
         notification = {}
     content = dict(notification) if isinstance(notification, dict) else {}

@@ -27,6 +27,7 @@ from mmplug.host.launcher import PluginProcess
 from mmplug.protocol import hooks_pb2, hooks_pb2_grpc  # noqa: F401  (registers the messages)
 from mmplug.protocol.catalog import HOOKS_BY_GO_NAME, HookSpec
 from mmplug.protocol.messages import message_class
+from mmplug.protocol.names import PLUGIN_CLOCK_SERVICE
 
 
 @dataclass
@@ -36,9 +37,21 @@ class HttpResponse:
     status: int
     headers: list[tuple[str, str]] = field(default_factory=list)
     body: Iterator[bytes] = field(default_factory=lambda: iter(()))
+    node: str = ""  # which node answered (several nodes)
+    tag: str = ""  # the call's tag (race tracking)
 
     def read(self) -> bytes:
         return b"".join(self.body)
+
+
+@dataclass
+class Tick:
+    """A plugin's answer to a clock tick: the jobs that ran, when the next one is due (0:
+    none), or what went wrong."""
+
+    ran: list[str] = field(default_factory=list)
+    next_due_ms: int = 0
+    error: str | None = None
 
 
 def app_error_text(response: Message | None) -> str | None:
@@ -73,15 +86,18 @@ class HooksClient:
             raise self.process.fault("implemented-failed", error=call.error)
         return list(call.response.hooks)  # type: ignore[attr-defined]
 
-    def call(self, hook: str, request: Message, timeout: float | None = None) -> CallEvent:
+    def call(self, hook: str, request: Message, timeout: float | None = None,
+             metadata: tuple[tuple[str, str], ...] | None = None) -> CallEvent:
         """Call unary hook ``hook`` (Go name): the call's event, its response or the error
-        as data (the session adds the API calls and logs). Raises on crash or deadline only."""
+        as data (the session adds the API calls and logs). Raises on crash or deadline only.
+        ``metadata``: the call's tag for mmplug's SDK (see :mod:`mmplug.sdk._calltag`)."""
+        self._check_alive(hook)
         method = getattr(self._stub, hook)
         limit = self.hook_timeout if timeout is None else timeout
         plugin_id = self.process.plugin_id
         started = time.perf_counter()
         try:
-            response = method(request, timeout=limit)
+            response = method(request, timeout=limit, metadata=metadata)
         except grpc.RpcError as exc:
             duration = time.perf_counter() - started
             self._raise_if_broken(hook, exc, limit)
@@ -90,6 +106,36 @@ class HooksClient:
         duration = time.perf_counter() - started
         return CallEvent(hook, plugin_id, request, response, app_error_text(response),
                          duration_s=duration)
+
+    def tick(self, now_ms: int, *, rewound: bool, running: bool,
+             metadata: tuple[tuple[str, str], ...] | None = None,
+             timeout: float | None = None) -> Tick | None:
+        """Call mmplug's ``PluginClock/Tick`` (the host's clock reached a due time; see
+        :mod:`mmplug.host.timekeeper`): the jobs that ran and the next due time; None when the
+        plugin does not serve it (not mmplug's SDK). Raises on crash or deadline only."""
+        from mmplug.protocol import mmplug_ext_pb2 as ext
+
+        self._check_alive("PluginClock.Tick")
+        limit = self.hook_timeout if timeout is None else timeout
+        method = self._channel.unary_unary(
+            f"/{PLUGIN_CLOCK_SERVICE}/Tick", request_serializer=ext.TickRequest.SerializeToString,
+            response_deserializer=ext.TickResponse.FromString)
+        request = ext.TickRequest(now_ms=now_ms, rewound=rewound, running=running)
+        try:
+            answer = method(request, timeout=limit, metadata=metadata)
+        except grpc.RpcError as exc:
+            if isinstance(exc, grpc.Call) and exc.code() == grpc.StatusCode.UNIMPLEMENTED:
+                return None
+            self._raise_if_broken("PluginClock.Tick", exc, limit)
+            self._check_alive("PluginClock.Tick")  # killed while it ticked (a test's kill)
+            return Tick(error=_status_text(exc))
+        return Tick(list(answer.ran), int(answer.next_due_ms))
+
+    def _check_alive(self, hook: str) -> None:
+        """A process killed already (its channel closed: a test killed the node) is a crash,
+        not a call on a closed channel."""
+        if self.process.channel is None:
+            raise self.process.fail("crashed", code=self.process.exit_code(wait=1.0), hook=hook)
 
     def _raise_if_broken(self, hook: str, exc: grpc.RpcError, limit: float) -> None:
         code = exc.code() if isinstance(exc, grpc.Call) else None
@@ -108,6 +154,7 @@ class HooksClient:
         body: Iterable[bytes],
         timeout: float | None = None,
         rpc: str = "ServeHTTP",
+        metadata: tuple[tuple[str, str], ...] | None = None,
     ) -> HttpResponse:
         """Stream one HTTP request to ServeHTTP (or ServeMetrics, the same stream on the
         metrics listener); the answer's body streams back lazily."""
@@ -115,6 +162,7 @@ class HooksClient:
         responses = getattr(self._stub, rpc)(
             request_messages(request_cls, init, body),
             timeout=self.hook_timeout if timeout is None else timeout,
+            metadata=metadata,
         )
         try:
             first = next(responses, None)

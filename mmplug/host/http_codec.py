@@ -32,9 +32,12 @@ PLUGIN_ID_HEADER = "Mattermost-Plugin-Id"
 # mmplug's own: the user a front door request is made as (the server takes it from the
 # session cookie or token; see docs/http.md). Never passed on to the plugin.
 ACTING_USER_HEADER = "X-Mmplug-User"
+# mmplug's own: the node a request from outside goes to, with several nodes (``2`` or
+# ``node2``; see mmplug.host.cluster). Never passed on to the plugin.
+NODE_HEADER = "X-Mmplug-Node"
 # identity headers only the server sets; Expect is answered by the server itself
 DROPPED = frozenset({USER_ID_HEADER.lower(), PLUGIN_ID_HEADER.lower(), "expect",
-                     ACTING_USER_HEADER.lower()})
+                     ACTING_USER_HEADER.lower(), NODE_HEADER.lower()})
 # hop-by-hop headers that belong to the front door's connection, not to the plugin's answer
 HOP_BY_HOP = frozenset({"connection", "keep-alive", "transfer-encoding", "upgrade",
                         "proxy-connection", "te", "trailer"})

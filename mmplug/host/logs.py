@@ -30,6 +30,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import IO, Any
 
+from mmplug._json import loads
+
 LEVELS: tuple[str, ...] = ("trace", "debug", "info", "warn", "error")
 _ALIASES = {"warning": "warn", "critical": "error", "fatal": "error", "err": "error"}
 _BRACKET = re.compile(r"^\s*\[(TRACE|DEBUG|INFO|WARN|WARNING|ERROR)\]\s*", re.IGNORECASE)
@@ -62,6 +64,7 @@ class LogRecord:
     module: str = ""
     source: str = "stderr"  # "stderr" | "stdout" | "api" | "host"
     raw: str = ""
+    node: str = ""  # which node of the host (several nodes: node1, node2, ...)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -72,6 +75,7 @@ class LogRecord:
             "time": self.time.isoformat(),
             "module": self.module,
             "source": self.source,
+            **({"node": self.node} if self.node else {}),
         }
 
 
@@ -87,8 +91,8 @@ def _parse_time(value: Any) -> datetime | None:
 
 def _parse_json(line: str, plugin_id: str) -> LogRecord | None:
     try:
-        data = json.loads(line)
-    except ValueError:
+        data = loads(line)
+    except ValueError:  # not JSON (a plain line), or deeper than any log line is
         return None
     if not isinstance(data, dict):
         return None

@@ -32,16 +32,17 @@ DEFAULT_MESSAGE = "Hello from mmplug fire"
 DEFAULT_COMMAND = "/hello"
 
 
-def _key(name: str) -> str:
+def hook_key(name: str) -> str:
+    """A hook name as names are matched (any case, ``_`` and ``-`` ignored)."""
     return name.replace("_", "").replace("-", "").lower()
 
 
-_BY_KEY: dict[str, HookSpec] = {_key(h.go_name): h for h in HOOKS}
+_BY_KEY: dict[str, HookSpec] = {hook_key(h.go_name): h for h in HOOKS}
 
 
 def find_hook(name: str) -> HookSpec | None:
     """The hook called ``name``: Go name, snake_case name, any case (None if there is none)."""
-    return HOOKS_BY_GO_NAME.get(name) or _BY_KEY.get(_key(name))
+    return HOOKS_BY_GO_NAME.get(name) or _BY_KEY.get(hook_key(name))
 
 
 def resolve_hook(name: str) -> HookSpec:
@@ -50,10 +51,10 @@ def resolve_hook(name: str) -> HookSpec:
     spec = find_hook(name)
     if spec is not None:
         return spec
-    names = [h.go_name for h in HOOKS]
+    names = [h.go_name for h in HOOKS if h.go_name != "Implemented"]  # asked, never fired
     import difflib
 
-    close = difflib.get_close_matches(_key(name), list(_BY_KEY), n=3, cutoff=0.6)
+    close = difflib.get_close_matches(hook_key(name), list(_BY_KEY), n=3, cutoff=0.6)
     suggestions = [_BY_KEY[c].go_name for c in close]
     hint = (
         f"did you mean {' or '.join(suggestions)}?"

@@ -30,11 +30,20 @@ if TYPE_CHECKING:
 
 
 class Collector:
-    """The API calls and logs of one plugin while one hook call is in flight."""
+    """The API calls and logs of one plugin while one hook call is in flight. ``tag``: the
+    call's tag (see :mod:`mmplug.sdk._calltag`), when the host tags calls: an API call that
+    carries a tag goes to the collector of that tag only."""
 
-    def __init__(self) -> None:
+    def __init__(self, tag: str = "") -> None:
+        self.tag = tag
         self.api_calls: list[ApiCall] = []
         self.logs: list[LogRecord] = []
+
+
+def where(plugin_id: str, node: str = "") -> str:
+    """The key of a plugin on a node (its collectors, its clock): ``plugin`` with one node,
+    ``plugin@node2`` with several."""
+    return f"{plugin_id}@{node}" if node else plugin_id
 
 
 class Observers:
@@ -77,9 +86,10 @@ class Observers:
                 failures.append(f"observer {type(observer).__name__}.{method} failed: {exc}")
         return failures
 
-    def open(self, plugin_id: str) -> Collector:
-        """Start collecting for one hook call of ``plugin_id``; end with :meth:`close`."""
-        collector = Collector()
+    def open(self, plugin_id: str, tag: str = "") -> Collector:
+        """Start collecting for one hook call of ``plugin_id`` (a :func:`where` key); end
+        with :meth:`close`."""
+        collector = Collector(tag)
         with self._lock:
             self._collectors[plugin_id] = (*self._collectors.get(plugin_id, ()), collector)
         return collector
@@ -95,9 +105,21 @@ class Observers:
     def collectors_of(self, plugin_id: str) -> tuple[Collector, ...]:
         return self._collectors.get(plugin_id, ())
 
+    def collectors_for(self, key: str, tag: str) -> tuple[Collector, ...]:
+        """Where an API call of ``key`` goes: the collector of its tag when it has one, else
+        every collector of ``key``."""
+        found = self._collectors.get(key, ())
+        if tag and found:
+            return tuple(c for c in found if c.tag == tag)
+        return found
+
     def in_flight(self, plugin_id: str | None = None) -> bool:
-        """Whether a hook call of ``plugin_id`` (None: any plugin) is being collected."""
-        return bool(self._collectors.get(plugin_id, ()) if plugin_id else self._collectors)
+        """Whether a hook call of ``plugin_id`` (None: any plugin; on any node) is being
+        collected."""
+        if plugin_id is None:
+            return bool(self._collectors)
+        return any(key == plugin_id or key.startswith(plugin_id + "@")
+                   for key in self._collectors)
 
     # -- which hook calls are consequences of another ------------------------------------------
     # A hook the host runs because of another call (a CreatePost of a hook in flight runs
@@ -147,8 +169,11 @@ class Dispatcher:
     side, one plugin at a time over :meth:`plugin_ids` (``mmplug.host.api._hooks.chain``).
     """
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, node: str = "") -> None:
         self._session = session
+        # The node of the host whose plugins this dispatcher runs (with several nodes, an API
+        # call's hooks run on the node that handled the call, as on a server cluster).
+        self.node = node
 
     def plugin_ids(self) -> list[str]:
         """The active plugins, in the order the session loaded them."""
@@ -158,7 +183,8 @@ class Dispatcher:
         self, hook: str, request: Message, *, plugin_id: str | None = None
     ) -> list[tuple[str, Message]]:
         session = self._session
-        handles = [session.plugin(plugin_id)] if plugin_id else list(session.plugins.values())
+        ids = [plugin_id] if plugin_id else list(session.plugins)
+        handles = [session.plugin_on(pid, self.node) for pid in ids]
         answers: list[tuple[str, Message]] = []
         for handle in handles:
             if handle.state != "active" or hook not in handle.implemented:
@@ -175,8 +201,10 @@ class Dispatcher:
 
     def serve_http(self, plugin_id: str, method: str, path: str,
                    headers: list[tuple[str, str]], body: bytes) -> Any:
-        """One HTTP request to ``plugin_id``'s ServeHTTP (inter-plugin ``PluginHTTP``)."""
-        return self._session.serve_http(plugin_id, method, path, headers, iter([body]))
+        """One HTTP request to ``plugin_id``'s ServeHTTP (inter-plugin ``PluginHTTP``), on
+        this node."""
+        return self._session.serve_http(plugin_id, method, path, headers, iter([body]),
+                                        node=self.node or None)
 
 
 _STATE_OF = {"active": 2, "starting": 1, "failed": 3, "crashed": 4, "stopping": 5}

@@ -14,7 +14,8 @@ attached plugin's relay), ``stopper`` (how one is stopped: the dev loop's reaper
 for the exit), ``keep_going`` (a plugin that fails to start is recorded in ``start_errors``
 instead of failing the session: ``mmplug dev`` shows it and reloads it on the next save) and
 ``lasting_api`` (each plugin's PluginAPI server lives as long as the session, across restarts:
-an attached plugin keeps its API address).
+an attached plugin keeps its API address) and ``nodes`` (a cluster in one host: each plugin
+runs once per node, over the one store; see :mod:`mmplug.host.cluster`).
 
 Observers (recorders, tracers, the CLI's log printer) attach with :meth:`Session.add_observer`
 and receive ``on_hook_start(plugin_id, hook)`` (a call that is no consequence of another is
@@ -26,6 +27,8 @@ the event (hook caller, API server worker, stderr reader) and must not block.
 
 from __future__ import annotations
 
+import copy
+import itertools
 import socket
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -33,12 +36,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mmplug.errors import ManifestError, MmplugError, UsageError
+from mmplug.errors import ManifestError, MmplugError, PluginCrashError, UsageError
 from mmplug.host import STATE_DB, STATE_DIR
+from mmplug.host.cluster import (
+    EVERY_NODE,
+    Bus,
+    RoundRobin,
+    node_names,
+    parse_node,
+    pinned_node,
+)
 from mmplug.host.events import CallEvent, http_request
 from mmplug.host.ids import random_id
 from mmplug.host.logs import LogRecord, host_record
-from mmplug.host.pipeline import Dispatcher, Observers, Plugins
+from mmplug.host.pipeline import Dispatcher, Observers, Plugins, where
+from mmplug.host.timekeeper import TickTarget, Timekeeper, parse_time
+from mmplug.protocol.names import CALL_HEADER, ENV_NODE
 
 # The module of the host's log records that say a `mmplug check` finding (``fire`` shows them
 # above its result, the pytest plugin as warnings).
@@ -54,6 +67,7 @@ if TYPE_CHECKING:
     from mmplug.host.api import ApiCall
     from mmplug.host.hooks_client import HooksClient, HttpResponse
     from mmplug.host.launcher import PluginProcess
+    from mmplug.host.races import RaceDetector
     from mmplug.host.store import Store
     from mmplug.manifest import Manifest
     from mmplug.protocol.catalog import HookSpec
@@ -86,10 +100,19 @@ class PluginHandle:
     warned: tuple[Any, ...] = field(default=(), repr=False)  # manifest warnings already said
     # what `mmplug check` finds (works here, not on a real server), said once per change
     findings: tuple[Any, ...] = field(default=(), repr=False)
+    # With several nodes: the node this process runs on, and (on node1's handle, the one in
+    # ``session.plugins``) the handles of the same plugin on the other nodes.
+    node: str = ""
+    replicas: list[PluginHandle] = field(default_factory=list, repr=False)
 
     @property
     def api_target(self) -> str | None:
         return str(self.api.address) if self.api is not None else None
+
+    @property
+    def key(self) -> str:
+        """``plugin`` with one node, ``plugin@node2`` with several (collectors, the clock)."""
+        return where(self.id, self.node)
 
 
 class Session:
@@ -115,11 +138,20 @@ class Session:
         api_port: int = 0,
         transport: str = "unix",
         private: bool = False,
+        start_time: Any = None,
+        nodes: int = 1,
+        track_races: bool | None = None,
     ) -> None:
         """``transport``: how the plugins serve their hooks: ``"unix"``, a socket in a private
         folder (go-plugin's ``PLUGIN_UNIX_SOCKET_DIR``; the default), or ``"tcp"``, loopback
         TCP as under the server. ``private``: serve each plugin's PluginAPI on a unix socket
-        in that folder instead of loopback TCP (see docs/security.md)."""
+        in that folder instead of loopback TCP (see docs/security.md). ``start_time``: put
+        the host's clock there before the plugins start (a datetime, milliseconds or ISO 8601
+        text; ``session.clock`` moves it later, see :mod:`mmplug.host.timekeeper`).
+        ``nodes``: run each plugin once per node, as a high-availability cluster does
+        (:mod:`mmplug.host.cluster`). ``track_races``: tag each hook call so that the API
+        calls it makes are known as its own (on with several nodes), which the race
+        detector (:mod:`mmplug.host.races`) needs."""
         self.plugin_dirs = [Path(d).resolve() for d in plugin_dirs]
         if not self.plugin_dirs:
             raise UsageError("a session needs at least one plugin directory")
@@ -139,18 +171,37 @@ class Session:
         self.hook_timeout = hook_timeout
         self.env = dict(env or {})
         self.deterministic_clock = deterministic_clock
+        self.start_time = None if start_time is None else parse_time(start_time)
+        # the host's clock, moved on purpose (advance(days=30)): it wakes the SDK's jobs
+        self.clock = Timekeeper(lambda: self.store, self._tick_targets, log=self.emit_log,
+                                run_data_retention=self._run_data_retention)
         # False: start each plugin and ask Implemented, but never activate it (mmplug check)
         self.activate = activate
         self.plugins: dict[str, PluginHandle] = {}
         self.logs: list[LogRecord] = []
         self.events: list[tuple[str, dict[str, Any]]] = []
-        self.hooks = Dispatcher(self)
+        # the nodes: [""] for one; node1..nodeN for a cluster in one host
+        self.node_names = node_names(nodes)
+        self._dispatchers = {name: Dispatcher(self, name) for name in self.node_names}
+        self.hooks = self._dispatchers[self.node_names[0]]
+        self._round_robin = RoundRobin(self.node_names)
+        self.cluster: Bus | None = Bus(self, self.node_names) if nodes > 1 else None
+        self.track_races = nodes > 1 if track_races is None else track_races
+        self._tags = itertools.count(1)
+        self.tick_tags: dict[str, str] = {}  # the tag of a clock tick -> its node's key
         self.plugin_control = Plugins(self)
         self._install_tmp: Path | None = None  # InstallPlugin's folder for an in-memory store
         self._store_arg = store
         self._owns_store = not _is_store(store)
         self._store: Store | None = store if _is_store(store) else None  # type: ignore[assignment]
         self._observers = Observers()
+        # the race detector (mmplug.host.races), watching every node's KV calls
+        self.races: RaceDetector | None = None
+        if self.track_races:
+            from mmplug.host.races import RaceDetector
+
+            self.races = RaceDetector(self._describe_tag)
+            self._observers.add(self.races)
         self._started = False
         self.spawner = spawner  # None: mmplug.host._process.spawn
         self.stopper = stopper  # None: PluginProcess.stop (go-plugin's Kill)
@@ -190,9 +241,12 @@ class Session:
             for manifest in manifests:
                 if manifest.id in self.plugins:
                     raise UsageError(f"plugin {manifest.id} is given twice")
-                self.plugins[manifest.id] = PluginHandle(manifest.id, manifest)
+                self.plugins[manifest.id] = PluginHandle(manifest.id, manifest,
+                                                         node=self.node_names[0])
             for handle in self.plugins.values():
                 self._start_or_keep_going(handle)
+            if self.clock.running and self.clock.due():
+                self.clock.settle()  # jobs scheduled at activation run now, as on a server
         except BaseException:
             self.close()
             raise
@@ -209,9 +263,13 @@ class Session:
 
     def close(self) -> None:
         """Deactivate and stop every plugin, stop the API servers, close the store."""
+        self.clock.close()
+        if self.cluster is not None:
+            self.cluster.close()
         for handle in reversed(list(self.plugins.values())):
             self.stop_plugin(handle)
-            self._stop_api(handle)
+            for one in self.nodes_of(handle):
+                self._stop_api(one)
         if self._store is not None and self._owns_store:
             self._store.close()
             self._store = None
@@ -259,12 +317,19 @@ class Session:
 
         world = self.world if isinstance(self.world, World) else load_world(self.world or "default")
         seed_store(self.store, world, deterministic_clock=self.deterministic_clock)
+        if self.start_time is not None:
+            self.store.clock.set(self.start_time)  # type: ignore[attr-defined]
 
     # -- one plugin ---------------------------------------------------------------------------
     def start_plugin(self, handle: PluginHandle) -> None:
         """Start one plugin of the session (its API server, its process), ask ``Implemented``
-        and activate it; raises the fault when it cannot (what was started is left for
-        :meth:`stop_plugin`)."""
+        and activate it, on every node; raises the fault when it cannot (what was started is
+        left for :meth:`stop_plugin`)."""
+        for one in self.nodes_of(handle, create=True):
+            self._start_node(one)
+
+    def _start_node(self, handle: PluginHandle) -> None:
+        """Start the plugin of ``handle`` on its node (see :meth:`start_plugin`)."""
         from mmplug.host.hooks_client import HooksClient
         from mmplug.host.launcher import launch
 
@@ -279,15 +344,16 @@ class Session:
             handle.manifest,
             python=self.python,
             api_target=handle.api_target,
-            env=self.env,
+            env=self._node_env(handle),
             start_timeout=self.start_timeout,
-            log_sink=self.emit_log,
+            log_sink=self._log_sink(handle),
             spawner=self.spawner,
             socket_dir=str(self._sockets()) if self.transport == "unix" else None,
         )
         handle.client = HooksClient(process, self.hook_timeout)
         handle.pid = process.pid
-        self.emit_log(host_record(handle.id, "debug", "plugin started", pid=process.pid))
+        self.emit_log(self._on_node(host_record(handle.id, "debug", "plugin started",
+                                                pid=process.pid), handle))
         handle.implemented = self._known_hooks(handle.id, handle.client.implemented())
         if code_read is None:
             handle.state = "loaded"
@@ -301,8 +367,68 @@ class Session:
                 process.kill()
                 raise failure
         handle.state = "active"
-        self.emit_log(host_record(handle.id, "info", "plugin activated",
-                                   hooks=len(handle.implemented)))
+        self.clock.poke()  # jobs it scheduled while activating may run now
+        self.emit_log(self._on_node(host_record(handle.id, "info", "plugin activated",
+                                                hooks=len(handle.implemented)), handle))
+
+    # -- nodes ----------------------------------------------------------------------------------
+    def nodes_of(self, handle: PluginHandle | str, *, create: bool = False
+                 ) -> list[PluginHandle]:
+        """The handles of one plugin, one per node (node1's first); ``create``: make the
+        missing ones (and give them the manifest node1's handle has now)."""
+        first = self.plugin(handle) if isinstance(handle, str) else handle
+        if len(self.node_names) == 1:
+            return [first]
+        if create:
+            while len(first.replicas) < len(self.node_names) - 1:
+                name = self.node_names[len(first.replicas) + 1]
+                first.replicas.append(PluginHandle(first.id, first.manifest, node=name))
+            for replica in first.replicas:
+                replica.manifest = first.manifest
+        return [first, *first.replicas]
+
+    def plugin_on(self, plugin_id: str, node: str) -> PluginHandle:
+        """The handle of ``plugin_id`` on ``node`` (``""``: node1's, the only one with one
+        node)."""
+        first = self.plugin(plugin_id)
+        if not node or node == first.node:
+            return first
+        for replica in first.replicas:
+            if replica.node == node:
+                return replica
+        raise UsageError(f"plugin {first.id} does not run on {node!r}",
+                         hint="nodes: " + ", ".join(self.node_names))
+
+    def node(self, value: str | int | None = None) -> str:
+        """The node a request from outside goes to: ``value`` (``2``, ``"node2"``), else the
+        next one round robin (``""`` with one node)."""
+        if value is not None and value != "":
+            return parse_node(value, self.node_names)
+        return self._round_robin.next()
+
+    def _node_env(self, handle: PluginHandle) -> dict[str, str]:
+        if not handle.node:
+            return self.env
+        # for the plugin's own logs; a real server has no such variable (docs/ha.md)
+        return {**self.env, ENV_NODE: handle.node}
+
+    def _log_sink(self, handle: PluginHandle) -> Callable[[LogRecord], None]:
+        if not handle.node:
+            return self.emit_log
+        return lambda record: self.emit_log(self._on_node(record, handle))
+
+    @staticmethod
+    def _on_node(record: LogRecord, handle: PluginHandle) -> LogRecord:
+        record.node = handle.node
+        return record
+
+    def _tag(self) -> tuple[str, tuple[tuple[str, str], ...] | None]:
+        """A new hook call's tag and the metadata that carries it (none when calls are not
+        tracked): mmplug's SDK echoes it on the API calls the hook makes."""
+        if not self.track_races:
+            return "", None
+        tag = str(next(self._tags))
+        return tag, ((CALL_HEADER, f"{tag};site"),)
 
     def _warn_manifest(self, handle: PluginHandle) -> None:
         """What the server accepts in plugin.json but bundling refuses (or frowns on), said
@@ -424,23 +550,82 @@ class Session:
             self.store,
             handle.id,
             handle.manifest,
-            hooks=self.hooks,
+            hooks=self._dispatchers[handle.node or self.node_names[0]],
             plugins=self.plugin_control,
             observer=self._on_api_call,
-            log_sink=lambda level, message, kv: self._on_api_log(handle.id, level, message, kv),
+            log_sink=lambda level, message, kv: self._on_api_log(handle.id, level, message, kv,
+                                                                 handle.node),
             emit=self.emit_event,
             port=self.api_port,
             unix_socket=self._api_socket(),
+            clock=_NodeClock(self.clock, handle.key),
+            node=handle.node,
+            cluster=self.cluster,
         )
         self.api_port = 0
         api.start()
         return api
 
+    def _tick_targets(self) -> list[TickTarget]:
+        """The running plugins on every node, as the clock ticks them (see
+        :mod:`mmplug.host.timekeeper`)."""
+        targets = []
+        for handle in self.all_handles():
+            client = handle.client
+            if handle.state != "active" or client is None:
+                continue
+
+            def crashed(exc: BaseException, handle: PluginHandle = handle) -> None:
+                client = handle.client
+                if isinstance(exc, PluginCrashError) or (
+                        client is not None and client.process.exit_code(wait=1.0) is not None):
+                    handle.state = "crashed"
+                    message = "the plugin died while its scheduled jobs ran (clock tick)"
+                else:
+                    message = f"clock tick failed: {exc}"
+                self.emit_log(self._on_node(host_record(handle.id, "error", message), handle))
+
+            def tag(handle: PluginHandle = handle) -> tuple[tuple[str, str], ...] | None:
+                tag, metadata = self._tag()
+                if tag:
+                    self.tick_tags[tag] = handle.key
+                return metadata
+
+            targets.append(TickTarget(handle.key, handle.id, client, self.hook_timeout,
+                                      tag=tag, crashed=crashed))
+        return targets
+
+    def _describe_tag(self, tag: str) -> str | None:
+        key = self.tick_tags.get(tag)
+        return None if key is None else f"a clock tick: its scheduled jobs (call {tag})"
+
+    def all_handles(self) -> list[PluginHandle]:
+        """Every plugin on every node."""
+        return [one for first in list(self.plugins.values()) for one in self.nodes_of(first)]
+
+    def _run_data_retention(self, now_ms: int, batch_size: int) -> None:
+        """The server's data retention job, at one of its daily start times: RunDataRetention
+        on every plugin that implements it."""
+        for handle in list(self.plugins.values()):
+            if handle.state == "active" and "RunDataRetention" in handle.implemented:
+                self.fire("RunDataRetention", plugin_id=handle.id, now_time=now_ms,
+                          batch_size=batch_size)
+
     def stop_plugin(self, handle: PluginHandle) -> None:
-        """Deactivate (if it runs) and stop one plugin; it stays in the session. Its PluginAPI
-        server stops too, unless the session keeps them (``lasting_api``)."""
+        """Deactivate (if it runs) and stop one plugin, on every node (the handle of one node
+        other than node1: on that node only); it stays in the session. Its PluginAPI server
+        stops too, unless the session keeps them (``lasting_api``)."""
+        first = self.plugins.get(handle.id)
+        if first is not handle:
+            self._stop_node(handle)
+            return
+        for one in reversed(self.nodes_of(handle)):
+            self._stop_node(one)
+
+    def _stop_node(self, handle: PluginHandle) -> None:
         from mmplug.host.api.queries import forget_slash_commands
 
+        self.clock.forget(handle.key)
         client = handle.client
         if client is not None:
             if handle.state == "active" and "OnDeactivate" in handle.implemented:
@@ -448,10 +633,11 @@ class Session:
                     result = self.invoke(handle, "OnDeactivate",
                                          client.new_request("OnDeactivate"))
                     if result.error:
-                        self.emit_log(host_record(handle.id, "warn",
-                                                  f"OnDeactivate failed: {result.error}"))
+                        self.emit_log(self._on_node(host_record(
+                            handle.id, "warn", f"OnDeactivate failed: {result.error}"), handle))
                 except MmplugError as exc:
-                    self.emit_log(host_record(handle.id, "warn", exc.message))
+                    self.emit_log(self._on_node(host_record(handle.id, "warn", exc.message),
+                                                handle))
             stop = self.stopper or _stop
             problem = stop(client.process)
             if problem is not None:
@@ -463,9 +649,10 @@ class Session:
                 record = host_record(handle.id, "warn", handle.shutdown_problem.message,
                                      hint=handle.shutdown_problem.hint)
                 record.module = STOP_FAULT
-                self.emit_log(record)
+                self.emit_log(self._on_node(record, handle))
             handle.client = None
-            forget_slash_commands(self.store, handle.id)
+            if handle is self.plugins.get(handle.id):  # as the server forgets on deactivation
+                forget_slash_commands(self.store, handle.id)
         if not self.lasting_api:
             self._stop_api(handle)
         if handle.state != "crashed":
@@ -480,7 +667,7 @@ class Session:
     def stop_faults(self) -> list[MmplugError]:
         """What went wrong when the plugins were last stopped: a plugin without
         ``plugin.GRPCController`` (the server waits 2 s, then kills it)."""
-        return [h.shutdown_problem for h in self.plugins.values()
+        return [h.shutdown_problem for h in self.all_handles()
                 if h.shutdown_problem is not None]
 
     def raise_stop_faults(self) -> None:
@@ -547,7 +734,8 @@ class Session:
         project's own files never are)."""
         handle = self.plugin(plugin_id)
         self.stop_plugin(handle)
-        self._stop_api(handle)
+        for one in self.nodes_of(handle):
+            self._stop_api(one)
         del self.plugins[handle.id]
         plugin_dir = handle.manifest.plugin_dir
         if plugin_dir.parent == self.install_root():
@@ -569,7 +757,7 @@ class Session:
 
     def poll(self) -> None:
         """Raise ``PluginCrashError`` if a running plugin's process has exited on its own."""
-        for handle in self.plugins.values():
+        for handle in self.all_handles():
             client = handle.client
             if handle.state != "active" or client is None:
                 continue
@@ -599,10 +787,15 @@ class Session:
         plugin_id: str | None = None,
         *,
         hook_timeout: float | None = None,
+        node: str | int | None = None,
         **fields: Any,
     ) -> CallEvent:
         """Call ``hook`` (Go or snake_case name, any case, or its catalog entry) on one plugin
         and report it all; ``hook_timeout`` replaces the session's deadline for this call.
+
+        With several nodes the call goes to ``node`` (``2``, ``"node2"``), else to the next
+        node round robin; a lifecycle or configuration hook goes to every node, as the server
+        sends it (the event of node1's call is returned, the others reach the observers).
 
         The host does around the call what the server does around it (the post of
         MessageHasBeenPosted is saved first, an allowed MessageWillBePosted is saved and
@@ -617,7 +810,23 @@ class Session:
             raise UsageError(f"{spec.go_name} is a stream; use serve_http() for it")
         handle = self._pick(spec.go_name, plugin_id)
         message = build_request(spec, request, fields)
+        if len(self.node_names) > 1:
+            if node is None and spec.go_name in EVERY_NODE:
+                events = [hookpath.run(self, self._ready(one, spec.go_name), spec.go_name,
+                                       _copy(message), hook_timeout)
+                          for one in self.nodes_of(handle)]
+                return events[0]
+            handle = self._ready(self.plugin_on(handle.id, self.node(node)), spec.go_name)
+        elif node is not None:
+            self.node(node)  # names the nodes there are (one)
         return hookpath.run(self, handle, spec.go_name, message, hook_timeout)
+
+    def _ready(self, handle: PluginHandle, hook: str) -> PluginHandle:
+        """``handle`` (of one node), if it can take ``hook`` now."""
+        if handle.state != "active":
+            raise MmplugError(f"plugin {handle.id} is not running on {handle.node} (state: "
+                              f"{handle.state})", hint="reload it, or start a new session")
+        return handle
 
     def _pick(self, hook: str, plugin_id: str | None) -> PluginHandle:
         if plugin_id is None and len(self.plugins) > 1:
@@ -654,32 +863,36 @@ class Session:
         began = time.time()
         started = time.perf_counter()
         observers = self._observers
-        nested = observers.begin_call(handle.id)
+        key = handle.key
+        nested = observers.begin_call(key)
         if not nested:  # a recorder notes the clock and ids a replay of this call starts from
             self._notify("on_hook_start", handle.id, hook)
-        collector = observers.open(handle.id)
+        tag, metadata = self._tag()
+        collector = observers.open(key, tag)
         try:
-            event = client.call(hook, request, timeout)
+            event = client.call(hook, request, timeout, metadata)
         except MmplugError as exc:
             if process.exit_code() is not None:
                 handle.state = "crashed"
             process.drain_output()
-            observers.close(handle.id, collector)
+            observers.close(key, collector)
             self._notify("on_hook_call", CallEvent(
                 hook, handle.id, request, None, exc.message, collector.api_calls,
-                collector.logs, time.perf_counter() - started, nested=nested, started_at=began,
-                state=handle.state))
+                collector.logs, time.perf_counter() - started, node=handle.node, nested=nested,
+                started_at=began, state=handle.state, tag=tag))
             raise
         except BaseException:
-            observers.close(handle.id, collector)
+            observers.close(key, collector)
             raise
         process.drain_output()
-        observers.close(handle.id, collector)
+        observers.close(key, collector)
         event.api_calls = collector.api_calls
         event.logs = collector.logs
         event.nested = nested
         event.started_at = began
         event.state = handle.state
+        event.node = handle.node
+        event.tag = tag
         self._notify("on_hook_call", event)
         return event
 
@@ -693,30 +906,39 @@ class Session:
         rpc: str = "ServeHTTP",
         *,
         report: bool = True,
+        node: str | int | None = None,
     ) -> HttpResponse:
         """Send one HTTP request to the plugin's ServeHTTP (or with ``rpc="ServeMetrics"`` to
         its ServeMetrics); the answer streams back (another plugin's ``PluginHTTP``, the pytest
         harness). Observers hear of it when its headers are in, unless ``report`` is False
-        (:meth:`call_http` reports the whole call)."""
+        (:meth:`call_http` reports the whole call). With several nodes it goes to ``node``,
+        or to the node its ``X-Mmplug-Node`` header names, else round robin."""
         from mmplug.host.hookpath import marks
         from mmplug.host.hooks_client import HttpResponse
         from mmplug.host.http_codec import request_init
 
+        pairs = list(headers.items()) if isinstance(headers, Mapping) else list(headers or [])
         handle = self.plugin(plugin_id)
+        if len(self.node_names) > 1:
+            pinned, pairs = pinned_node(pairs)
+            handle = self.plugin_on(handle.id, self.node(node if node is not None else pinned))
         if handle.client is None or rpc not in handle.implemented:
             what = "serve HTTP" if rpc == "ServeHTTP" else f"implement {rpc}"
             return HttpResponse(404, [("Content-Type", "text/plain")],
                                 iter([f"plugin {handle.id} does not {what}".encode()]))
-        pairs = list(headers.items()) if isinstance(headers, Mapping) else list(headers or [])
         init = request_init(method, path, pairs, context={"request_id": random_id()})
         began = time.time()
         started = time.perf_counter()
-        response = handle.client.serve_http(init, body_iter, rpc=rpc)
+        tag, metadata = self._tag()
+        response = handle.client.serve_http(init, body_iter, rpc=rpc, metadata=metadata)
+        response.node = handle.node
+        response.tag = tag
         if report:
             self._notify("on_hook_call", CallEvent(rpc, handle.id, http_request(init),
                                                    duration_s=time.perf_counter() - started,
                                                    host=marks(rpc), started_at=began,
-                                                   state=handle.state))
+                                                   state=handle.state, node=handle.node,
+                                                   tag=tag))
         return response
 
     def report_call(self, event: CallEvent) -> None:
@@ -737,33 +959,54 @@ class Session:
         return found
 
     def call_http(self, init: Message, body: bytes = b"", plugin_id: str | None = None,
-                  rpc: str = "ServeHTTP") -> CallEvent:
+                  rpc: str = "ServeHTTP", node: str | int | None = None) -> CallEvent:
         """One whole ServeHTTP (or ServeMetrics) call (``mmplug fire``, a replay): send the
         request, read the whole answer, and report it as one event, with the API calls and
-        logs of the plugin meanwhile and the answer in ``http``."""
+        logs of the plugin meanwhile and the answer in ``http``. With several nodes: on
+        ``node``, the node of its ``X-Mmplug-Node`` header, else the next round robin."""
         from mmplug.host.events import http_dict
         from mmplug.host.hookpath import marks
 
-        handle = self.plugin(plugin_id)
+        first = self.plugin(plugin_id)
         headers = [(h.key, v) for h in init.headers for v in h.values]  # type: ignore[attr-defined]
-        self.drain_output(handle.id)  # earlier output is not this request's
-        collector = self._observers.open(handle.id)
+        handle = first
+        if len(self.node_names) > 1:
+            pinned, headers = pinned_node(headers)
+            handle = self.plugin_on(first.id, self.node(node if node is not None else pinned))
+        self.drain_output(handle.id, handle.node)  # earlier output is not this request's
+        tag = str(next(self._tags)) if self.track_races else ""
+        collector = self._observers.open(handle.key, tag)
         began = time.time()
         started = time.perf_counter()
         try:
-            answer = self.serve_http(handle.id, init.method or "GET",  # type: ignore[attr-defined]
-                                     init.url or "/", headers, iter([body]),  # type: ignore[attr-defined]
-                                     rpc, report=False)
+            answer = self._serve_tagged(handle, init, headers, body, rpc, tag)
             payload = answer.read()
-            self.drain_output(handle.id)  # what it wrote while answering is
+            self.drain_output(handle.id, handle.node)  # what it wrote while answering is
         finally:
-            self._observers.close(handle.id, collector)
+            self._observers.close(handle.key, collector)
         event = CallEvent(rpc, handle.id, http_request(init), None, None,
                           collector.api_calls, collector.logs, time.perf_counter() - started,
                           http=http_dict(int(answer.status), list(answer.headers), payload, body),
-                          host=marks(rpc), started_at=began, state=handle.state)
+                          host=marks(rpc), started_at=began, state=handle.state,
+                          node=handle.node, tag=tag)
         self._notify("on_hook_call", event)
         return event
+
+    def _serve_tagged(self, handle: PluginHandle, init: Message, headers: list[tuple[str, str]],
+                      body: bytes, rpc: str, tag: str) -> HttpResponse:
+        """:meth:`serve_http` on ``handle``'s node with the tag ``tag`` (made by the caller,
+        which collects what the call does under it)."""
+        from mmplug.host.hooks_client import HttpResponse
+        from mmplug.host.http_codec import request_init
+
+        if handle.client is None or rpc not in handle.implemented:
+            what = "serve HTTP" if rpc == "ServeHTTP" else f"implement {rpc}"
+            return HttpResponse(404, [("Content-Type", "text/plain")],
+                                iter([f"plugin {handle.id} does not {what}".encode()]))
+        request = request_init(init.method or "GET", init.url or "/",  # type: ignore[attr-defined]
+                               headers, context={"request_id": random_id()})
+        metadata = ((CALL_HEADER, f"{tag};site"),) if tag else None
+        return handle.client.serve_http(request, iter([body]), rpc=rpc, metadata=metadata)
 
     def in_flight(self, plugin_id: str | None = None) -> bool:
         """Whether a hook call of ``plugin_id`` (None: of any plugin) is in flight (a hook the
@@ -780,22 +1023,27 @@ class Session:
         action's (recorded); the rest are its consequences (see :mod:`mmplug.host.actions`)."""
         return self._observers.action()
 
-    def as_user(self, who: str) -> Actor:
+    def as_user(self, who: str, node: str | int | None = None) -> Actor:
         """A user of the world acting through the server's own paths (post, reply, slash
-        command, react, edit, delete): see :mod:`mmplug.host.actions`."""
+        command, react, edit, delete): see :mod:`mmplug.host.actions`. With several nodes,
+        ``node`` pins the user's actions to one (else each goes to the next node)."""
         from mmplug.host.actions import Actor
 
-        return Actor(self, who)
+        return Actor(self, who, node)
 
-    def host_context(self) -> Any:
+    def host_context(self, node: str | None = None) -> Any:
         """An :class:`~mmplug.host.api.ApiContext` for the host's own actions (a user posts,
         the host saves what a fired hook allowed): the session's store, hooks and events, no
-        calling plugin."""
+        calling plugin. With several nodes the hooks it causes run on ``node`` (default: the
+        next one round robin, as a user's request)."""
         from mmplug.host.api._registry import ApiContext
 
-        return ApiContext(self.store, "", None, self.hooks, self.plugin_control,
-                          emit=self.emit_event,
-                          log=lambda level, message, kv: self._on_api_log("", level, message, kv))
+        name = self.node(node) if len(self.node_names) > 1 else ""
+        return ApiContext(self.store, "", None, self._dispatchers[name or self.node_names[0]],
+                          self.plugin_control, emit=self.emit_event,
+                          log=lambda level, message, kv: self._on_api_log("", level, message, kv,
+                                                                          name),
+                          node=name, cluster=self.cluster)
 
     # -- events from the plugin side -------------------------------------------------------------
     def add_observer(self, observer: object) -> None:
@@ -808,28 +1056,32 @@ class Session:
         for failure in self._observers.notify(method, *args):
             self.logs.append(host_record("", "error", failure))
 
-    def drain_output(self, plugin_id: str | None = None) -> None:
-        """Wait until what the plugin wrote on stdout and stderr so far has been logged (so it
-        goes to the observers and collectors attached now, not to later ones)."""
-        client = self.plugin(plugin_id).client
+    def drain_output(self, plugin_id: str | None = None, node: str = "") -> None:
+        """Wait until what the plugin (on ``node``) wrote on stdout and stderr so far has been
+        logged (so it goes to the observers and collectors attached now, not to later
+        ones)."""
+        first = self.plugin(plugin_id)
+        client = self.plugin_on(first.id, node).client if node else first.client
         if client is not None:
             client.process.drain_output()
 
     def emit_log(self, record: LogRecord) -> None:
         """Log ``record``: the session's log, the collectors of calls in flight, the observers."""
         self.logs.append(record)
-        for collector in self._observers.collectors_of(record.plugin_id):
+        for collector in self._observers.collectors_of(where(record.plugin_id, record.node)):
             collector.logs.append(record)
         self._notify("on_log", record)
 
-    def _on_api_log(self, plugin_id: str, level: str, message: str, kv: dict[str, Any]) -> None:
+    def _on_api_log(self, plugin_id: str, level: str, message: str, kv: dict[str, Any],
+                    node: str = "") -> None:
         from mmplug.host.logs import normalize_level
 
         self.emit_log(LogRecord(level=normalize_level(level) or "info", message=message,
-                                 plugin_id=plugin_id, fields=dict(kv), source="api"))
+                                plugin_id=plugin_id, fields=dict(kv), source="api", node=node))
 
     def _on_api_call(self, call: ApiCall) -> None:
-        for collector in self._observers.collectors_of(call.plugin_id):
+        for collector in self._observers.collectors_for(where(call.plugin_id, call.node),
+                                                        call.tag):
             collector.api_calls.append(call)
         self._notify("on_api_call", call)
 
@@ -848,6 +1100,10 @@ def _stop(process: PluginProcess) -> str | None:
     return process.stop()
 
 
+def _copy(message: Message) -> Message:
+    return copy.deepcopy(message)
+
+
 # The module of the log record a stop fault is said with (commands that end with the fault as
 # their error leave it out of their log stream).
 STOP_FAULT = "mmplug.host.stop"
@@ -857,3 +1113,18 @@ _HAS_UNIX = hasattr(socket, "AF_UNIX")
 
 def _is_store(value: object) -> bool:
     return value is not None and not isinstance(value, (str, Path))
+
+
+class _NodeClock:
+    """The host's clock as one plugin's API server serves it (HostClock): its wake-ups are
+    that plugin's."""
+
+    def __init__(self, clock: Timekeeper, key: str) -> None:
+        self._clock = clock
+        self._key = key
+
+    def now_ms(self) -> int:
+        return self._clock.now_ms()
+
+    def wake_at(self, at_ms: int) -> None:
+        self._clock.wake_at(self._key, at_ms)

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mmplug._json import JSONDepthError, loads
 from mmplug.errors import UsageError
 
 if TYPE_CHECKING:
@@ -118,12 +119,15 @@ def load_world(name_or_path: str | Path = "default") -> World:
     """Load and validate a world by built-in name or path; a bad file raises WorldError."""
     source, text = _read(name_or_path)
     try:
-        doc = json.loads(text)
+        doc = loads(text)
     except json.JSONDecodeError as exc:
         raise WorldError(
             f"{source}: not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}",
             hint="fix the JSON syntax (a trailing comma or a missing quote is typical)",
         ) from None
+    except JSONDepthError as exc:
+        raise WorldError(f"{source}: the JSON is {exc}",
+                         hint="a world is a few levels deep: teams, channels, users") from None
     if not isinstance(doc, dict):
         raise WorldError(f"{source}: a world is a JSON object, got {type(doc).__name__}")
     from mmplug.host.worlds import _check

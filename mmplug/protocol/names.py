@@ -10,6 +10,9 @@ PACKAGE = 'mattermost.pluginapi.v1'
 HOOKS_SERVICE = 'mattermost.pluginapi.v1.PluginHooks'
 API_SERVICE = 'mattermost.pluginapi.v1.PluginAPI'
 
+HOST_CLOCK_SERVICE = 'mmplug.ext.v1.HostClock'
+PLUGIN_CLOCK_SERVICE = 'mmplug.ext.v1.PluginClock'
+
 # go-plugin handshake cookie key (Mattermost's)
 ENV_MAGIC_COOKIE = 'MATTERMOST_PLUGIN'
 # its value
@@ -32,3 +35,11 @@ ENV_LOG_LEVEL = 'MMPLUG_LOG_LEVEL'
 ENV_DEBUG_LISTEN = 'MMPLUG_DEBUG_LISTEN'
 # mmplug: where the host caches seeded worlds
 ENV_CACHE_DIR = 'MMPLUG_CACHE_DIR'
+# mmplug: the host serves its clock (mmplug.ext.v1.HostClock) next to the PluginAPI
+ENV_HOST_CLOCK = 'MMPLUG_HOST_CLOCK'
+# mmplug: the node of a cluster in one host the plugin runs on (a real server sets none)
+ENV_NODE = 'MMPLUG_NODE'
+# mmplug: metadata of a hook call (its tag), echoed by the SDK on the API calls it makes
+CALL_HEADER = 'mmplug-call'
+# mmplug: metadata of an API call: the plugin's file:line that made it (when asked)
+SITE_HEADER = 'mmplug-site'

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mmplug._json import JSONDepthError, loads
 from mmplug.errors import UsageError
 
 ANSWERS_FILE = ".mmplug-answers.json"
@@ -101,9 +102,12 @@ def read_record(project: Path) -> tuple[AnswersRecord, dict[str, bytes] | None]:
 
 def _load(path: Path) -> dict[str, Any]:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
         raise UsageError(f"{path}: invalid JSON at line {exc.lineno}: {exc.msg}",
+                         hint="fix the file or restore it from version control") from None
+    except JSONDepthError as exc:
+        raise UsageError(f"{path}: the JSON is {exc}",
                          hint="fix the file or restore it from version control") from None
     if not isinstance(data, dict):
         raise UsageError(f"{path}: expected a JSON object")

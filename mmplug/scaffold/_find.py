@@ -9,13 +9,13 @@ wheel as package data (see docs/templates.md).
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from mmplug._json import loads
 from mmplug.errors import MmplugError, UsageError
 
 CONTEXT_FILE = "cookiecutter.json"
@@ -65,8 +65,8 @@ def builtin_names() -> list[str]:
 
 def describe(path: Path) -> str:
     try:
-        data = json.loads((path / CONTEXT_FILE).read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError):
+        data = loads((path / CONTEXT_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
         return ""
     value = data.get("_description", "") if isinstance(data, dict) else ""
     return value if isinstance(value, str) else ""

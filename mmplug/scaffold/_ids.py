@@ -113,10 +113,12 @@ def dependency_modules() -> dict[str, str]:
     (recursively, extras left out), as installed here."""
     from importlib import metadata
 
+    from mmplug.bundle.requirements import canonical
+
     wanted: dict[str, None] = {}
     todo = list(_ROOTS)
     while todo:
-        name = _canonical(todo.pop())
+        name = canonical(todo.pop())
         if name in wanted:
             continue
         wanted[name] = None
@@ -133,13 +135,9 @@ def dependency_modules() -> dict[str, str]:
     modules = {"mmplug": "mmplug"}
     for module, owners in metadata.packages_distributions().items():
         for owner in owners:
-            if _canonical(owner) in wanted and module.isidentifier():
+            if canonical(owner) in wanted and module.isidentifier():
                 modules.setdefault(module, owner)
     return modules
-
-
-def _canonical(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 def display_name(plugin_id: str) -> str:

@@ -8,6 +8,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from mmplug._json import JSONDepthError, loads
 from mmplug._self_install import pip_install_args
 from mmplug.errors import MmplugError, UsageError
 from mmplug.scaffold._find import CONTEXT_FILE, Template
@@ -20,9 +21,12 @@ def template_variables(template: Template) -> dict[str, Any]:
     """The variables of ``cookiecutter.json`` in order (private ``_`` ones included)."""
     path = template.path / CONTEXT_FILE
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
         raise UsageError(f"{path}: invalid JSON at line {exc.lineno}: {exc.msg}",
+                         hint="fix the template's cookiecutter.json") from None
+    except JSONDepthError as exc:
+        raise UsageError(f"{path}: the JSON is {exc}",
                          hint="fix the template's cookiecutter.json") from None
     if not isinstance(data, dict):
         raise UsageError(f"{path}: expected a JSON object of template variables")

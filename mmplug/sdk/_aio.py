@@ -12,7 +12,7 @@ from google.protobuf.message import Message
 
 from mmplug.protocol.catalog import API_BY_GO_NAME
 
-from . import _async
+from . import _async, _calltag
 from ._api_async import AsyncMethods
 from ._client import CHANNEL_OPTIONS, _serialize, build_request, resolve_target, spec_for
 from ._core import (
@@ -121,7 +121,8 @@ class AsyncAPIClient(AsyncMethods):
             try:
                 response = await method(request,
                                         timeout=attempt_timeout(self.retry, attempt, left),
-                                        wait_for_ready=attempt > 1 or None)
+                                        wait_for_ready=attempt > 1 or None,
+                                        metadata=_calltag.metadata())
             except Exception as exc:  # grpc.aio.AioRpcError and friends, translated here
                 left = None if deadline is None else deadline - loop.time()
                 pause = next_try(self.retry, rpc, exc, attempt, left)

@@ -241,6 +241,8 @@ class AsyncMethods:
     ) -> AsyncIterator[Channel]:
         """Every item ``get_public_channels_for_team`` pages through, fetched ``per_page`` at a
         time as the loop asks for more (a page shorter than ``per_page`` is the last).
+
+        Each page is one ``GetPublicChannelsForTeam`` call; Mattermost 5.2 or later.
         """
         if per_page < 1:
             raise ValueError(f"per_page must be at least 1, got {per_page}")
@@ -466,6 +468,8 @@ class AsyncMethods:
     ) -> AsyncIterator[ChannelMember]:
         """Every item ``get_channel_members`` pages through, fetched ``per_page`` at a time as the
         loop asks for more (a page shorter than ``per_page`` is the last).
+
+        Each page is one ``GetChannelMembers`` call; Mattermost 5.6 or later.
         """
         if per_page < 1:
             raise ValueError(f"per_page must be at least 1, got {per_page}")
@@ -536,6 +540,8 @@ class AsyncMethods:
     ) -> AsyncIterator[ChannelMember]:
         """Every item ``get_channel_members_for_user`` pages through, fetched ``per_page`` at a
         time as the loop asks for more (a page shorter than ``per_page`` is the last).
+
+        Each page is one ``GetChannelMembersForUser`` call; Mattermost 5.10 or later.
         """
         if per_page < 1:
             raise ValueError(f"per_page must be at least 1, got {per_page}")
@@ -804,6 +810,8 @@ class AsyncMethods:
     async def iter_emojis(self, sort_by: str, *, per_page: int = 100) -> AsyncIterator[Emoji]:
         """Every item ``get_emoji_list`` pages through, fetched ``per_page`` at a time as the loop
         asks for more (a page shorter than ``per_page`` is the last).
+
+        Each page is one ``GetEmojiList`` call; Mattermost 5.6 or later.
         """
         if per_page < 1:
             raise ValueError(f"per_page must be at least 1, got {per_page}")
@@ -915,6 +923,8 @@ class AsyncMethods:
     ) -> AsyncIterator[FileInfo]:
         """Every item ``get_file_infos`` pages through, fetched ``per_page`` at a time as the loop
         asks for more (a page shorter than ``per_page`` is the last).
+
+        Each page is one ``GetFileInfos`` call; Mattermost 5.22 or later.
         """
         if per_page < 1:
             raise ValueError(f"per_page must be at least 1, got {per_page}")
@@ -1019,6 +1029,8 @@ class AsyncMethods:
     ) -> AsyncIterator[User]:
         """Every item ``get_group_member_users`` pages through, fetched ``per_page`` at a time as
         the loop asks for more (a page shorter than ``per_page`` is the last).
+
+        Each page is one ``GetGroupMemberUsers`` call; Mattermost 5.35 or later.
         """
         if per_page < 1:
             raise ValueError(f"per_page must be at least 1, got {per_page}")
@@ -1293,6 +1305,8 @@ class AsyncMethods:
     ) -> AsyncIterator[Group]:
         """Every item ``get_groups`` pages through, fetched ``per_page`` at a time as the loop asks
         for more (a page shorter than ``per_page`` is the last).
+
+        Each page is one ``GetGroups`` call; Mattermost 10.7 or later.
         """
         if per_page < 1:
             raise ValueError(f"per_page must be at least 1, got {per_page}")
@@ -1466,6 +1480,8 @@ class AsyncMethods:
     async def iter_kv_keys(self, *, per_page: int = 100) -> AsyncIterator[str]:
         """Every item ``kv_list`` pages through, fetched ``per_page`` at a time as the loop asks
         for more (a page shorter than ``per_page`` is the last).
+
+        Each page is one ``KVList`` call; Mattermost 5.6 or later.
         """
         if per_page < 1:
             raise ValueError(f"per_page must be at least 1, got {per_page}")
@@ -2123,6 +2139,8 @@ class AsyncMethods:
     ) -> AsyncIterator[Post]:
         """Every item ``get_posts_after`` pages through, fetched ``per_page`` at a time as the loop
         asks for more (a page shorter than ``per_page`` is the last).
+
+        Each page is one ``GetPostsAfter`` call; Mattermost 5.6 or later.
         """
         if per_page < 1:
             raise ValueError(f"per_page must be at least 1, got {per_page}")
@@ -2171,6 +2189,8 @@ class AsyncMethods:
     ) -> AsyncIterator[Post]:
         """Every item ``get_posts_before`` pages through, fetched ``per_page`` at a time as the
         loop asks for more (a page shorter than ``per_page`` is the last).
+
+        Each page is one ``GetPostsBefore`` call; Mattermost 5.6 or later.
         """
         if per_page < 1:
             raise ValueError(f"per_page must be at least 1, got {per_page}")
@@ -2212,6 +2232,8 @@ class AsyncMethods:
     ) -> AsyncIterator[Post]:
         """Every item ``get_posts_for_channel`` pages through, fetched ``per_page`` at a time as
         the loop asks for more (a page shorter than ``per_page`` is the last).
+
+        Each page is one ``GetPostsForChannel`` call; Mattermost 5.6 or later.
         """
         if per_page < 1:
             raise ValueError(f"per_page must be at least 1, got {per_page}")
@@ -3212,6 +3234,8 @@ class AsyncMethods:
     ) -> AsyncIterator[TeamMember]:
         """Every item ``get_team_members`` pages through, fetched ``per_page`` at a time as the
         loop asks for more (a page shorter than ``per_page`` is the last).
+
+        Each page is one ``GetTeamMembers`` call; Mattermost 5.2 or later.
         """
         if per_page < 1:
             raise ValueError(f"per_page must be at least 1, got {per_page}")
@@ -3264,6 +3288,8 @@ class AsyncMethods:
     ) -> AsyncIterator[TeamMember]:
         """Every item ``get_team_members_for_user`` pages through, fetched ``per_page`` at a time
         as the loop asks for more (a page shorter than ``per_page`` is the last).
+
+        Each page is one ``GetTeamMembersForUser`` call; Mattermost 5.10 or later.
         """
         if per_page < 1:
             raise ValueError(f"per_page must be at least 1, got {per_page}")
@@ -3426,6 +3452,8 @@ class AsyncMethods:
     async def iter_users(self, *, per_page: int = 100, **options: Any) -> AsyncIterator[User]:
         """Every item ``get_users`` pages through, fetched ``per_page`` at a time as the loop asks
         for more (a page shorter than ``per_page`` is the last).
+
+        Each page is one ``GetUsers`` call; Mattermost 5.10 or later.
         """
         if per_page < 1:
             raise ValueError(f"per_page must be at least 1, got {per_page}")
@@ -3511,6 +3539,8 @@ class AsyncMethods:
     async def iter_users_in_team(self, team_id: str, *, per_page: int = 100) -> AsyncIterator[User]:
         """Every item ``get_users_in_team`` pages through, fetched ``per_page`` at a time as the
         loop asks for more (a page shorter than ``per_page`` is the last).
+
+        Each page is one ``GetUsersInTeam`` call; Mattermost 5.6 or later.
         """
         if per_page < 1:
             raise ValueError(f"per_page must be at least 1, got {per_page}")
@@ -3655,6 +3685,8 @@ class AsyncMethods:
     ) -> AsyncIterator[User]:
         """Every item ``get_users_in_channel`` pages through, fetched ``per_page`` at a time as the
         loop asks for more (a page shorter than ``per_page`` is the last).
+
+        Each page is one ``GetUsersInChannel`` call; Mattermost 5.6 or later.
         """
         if per_page < 1:
             raise ValueError(f"per_page must be at least 1, got {per_page}")

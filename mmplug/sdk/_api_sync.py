@@ -234,6 +234,8 @@ class SyncMethods:
     ) -> Iterator[Channel]:
         """Every item ``get_public_channels_for_team`` pages through, fetched ``per_page`` at a
         time as the loop asks for more (a page shorter than ``per_page`` is the last).
+
+        Each page is one ``GetPublicChannelsForTeam`` call; Mattermost 5.2 or later.
         """
         if per_page < 1:
             raise ValueError(f"per_page must be at least 1, got {per_page}")
@@ -442,6 +444,8 @@ class SyncMethods:
     ) -> Iterator[ChannelMember]:
         """Every item ``get_channel_members`` pages through, fetched ``per_page`` at a time as the
         loop asks for more (a page shorter than ``per_page`` is the last).
+
+        Each page is one ``GetChannelMembers`` call; Mattermost 5.6 or later.
         """
         if per_page < 1:
             raise ValueError(f"per_page must be at least 1, got {per_page}")
@@ -507,6 +511,8 @@ class SyncMethods:
     ) -> Iterator[ChannelMember]:
         """Every item ``get_channel_members_for_user`` pages through, fetched ``per_page`` at a
         time as the loop asks for more (a page shorter than ``per_page`` is the last).
+
+        Each page is one ``GetChannelMembersForUser`` call; Mattermost 5.10 or later.
         """
         if per_page < 1:
             raise ValueError(f"per_page must be at least 1, got {per_page}")
@@ -774,6 +780,8 @@ class SyncMethods:
     def iter_emojis(self, sort_by: str, *, per_page: int = 100) -> Iterator[Emoji]:
         """Every item ``get_emoji_list`` pages through, fetched ``per_page`` at a time as the loop
         asks for more (a page shorter than ``per_page`` is the last).
+
+        Each page is one ``GetEmojiList`` call; Mattermost 5.6 or later.
         """
         if per_page < 1:
             raise ValueError(f"per_page must be at least 1, got {per_page}")
@@ -878,6 +886,8 @@ class SyncMethods:
     ) -> Iterator[FileInfo]:
         """Every item ``get_file_infos`` pages through, fetched ``per_page`` at a time as the loop
         asks for more (a page shorter than ``per_page`` is the last).
+
+        Each page is one ``GetFileInfos`` call; Mattermost 5.22 or later.
         """
         if per_page < 1:
             raise ValueError(f"per_page must be at least 1, got {per_page}")
@@ -976,6 +986,8 @@ class SyncMethods:
     def iter_group_member_users(self, group_id: str, *, per_page: int = 100) -> Iterator[User]:
         """Every item ``get_group_member_users`` pages through, fetched ``per_page`` at a time as
         the loop asks for more (a page shorter than ``per_page`` is the last).
+
+        Each page is one ``GetGroupMemberUsers`` call; Mattermost 5.35 or later.
         """
         if per_page < 1:
             raise ValueError(f"per_page must be at least 1, got {per_page}")
@@ -1223,6 +1235,8 @@ class SyncMethods:
     ) -> Iterator[Group]:
         """Every item ``get_groups`` pages through, fetched ``per_page`` at a time as the loop asks
         for more (a page shorter than ``per_page`` is the last).
+
+        Each page is one ``GetGroups`` call; Mattermost 10.7 or later.
         """
         if per_page < 1:
             raise ValueError(f"per_page must be at least 1, got {per_page}")
@@ -1390,6 +1404,8 @@ class SyncMethods:
     def iter_kv_keys(self, *, per_page: int = 100) -> Iterator[str]:
         """Every item ``kv_list`` pages through, fetched ``per_page`` at a time as the loop asks
         for more (a page shorter than ``per_page`` is the last).
+
+        Each page is one ``KVList`` call; Mattermost 5.6 or later.
         """
         if per_page < 1:
             raise ValueError(f"per_page must be at least 1, got {per_page}")
@@ -2034,6 +2050,8 @@ class SyncMethods:
     ) -> Iterator[Post]:
         """Every item ``get_posts_after`` pages through, fetched ``per_page`` at a time as the loop
         asks for more (a page shorter than ``per_page`` is the last).
+
+        Each page is one ``GetPostsAfter`` call; Mattermost 5.6 or later.
         """
         if per_page < 1:
             raise ValueError(f"per_page must be at least 1, got {per_page}")
@@ -2081,6 +2099,8 @@ class SyncMethods:
     ) -> Iterator[Post]:
         """Every item ``get_posts_before`` pages through, fetched ``per_page`` at a time as the
         loop asks for more (a page shorter than ``per_page`` is the last).
+
+        Each page is one ``GetPostsBefore`` call; Mattermost 5.6 or later.
         """
         if per_page < 1:
             raise ValueError(f"per_page must be at least 1, got {per_page}")
@@ -2116,6 +2136,8 @@ class SyncMethods:
     def iter_posts_for_channel(self, channel_id: str, *, per_page: int = 60) -> Iterator[Post]:
         """Every item ``get_posts_for_channel`` pages through, fetched ``per_page`` at a time as
         the loop asks for more (a page shorter than ``per_page`` is the last).
+
+        Each page is one ``GetPostsForChannel`` call; Mattermost 5.6 or later.
         """
         if per_page < 1:
             raise ValueError(f"per_page must be at least 1, got {per_page}")
@@ -3048,6 +3070,8 @@ class SyncMethods:
     def iter_team_members(self, team_id: str, *, per_page: int = 100) -> Iterator[TeamMember]:
         """Every item ``get_team_members`` pages through, fetched ``per_page`` at a time as the
         loop asks for more (a page shorter than ``per_page`` is the last).
+
+        Each page is one ``GetTeamMembers`` call; Mattermost 5.2 or later.
         """
         if per_page < 1:
             raise ValueError(f"per_page must be at least 1, got {per_page}")
@@ -3099,6 +3123,8 @@ class SyncMethods:
     ) -> Iterator[TeamMember]:
         """Every item ``get_team_members_for_user`` pages through, fetched ``per_page`` at a time
         as the loop asks for more (a page shorter than ``per_page`` is the last).
+
+        Each page is one ``GetTeamMembersForUser`` call; Mattermost 5.10 or later.
         """
         if per_page < 1:
             raise ValueError(f"per_page must be at least 1, got {per_page}")
@@ -3243,6 +3269,8 @@ class SyncMethods:
     def iter_users(self, *, per_page: int = 100, **options: Any) -> Iterator[User]:
         """Every item ``get_users`` pages through, fetched ``per_page`` at a time as the loop asks
         for more (a page shorter than ``per_page`` is the last).
+
+        Each page is one ``GetUsers`` call; Mattermost 5.10 or later.
         """
         if per_page < 1:
             raise ValueError(f"per_page must be at least 1, got {per_page}")
@@ -3322,6 +3350,8 @@ class SyncMethods:
     def iter_users_in_team(self, team_id: str, *, per_page: int = 100) -> Iterator[User]:
         """Every item ``get_users_in_team`` pages through, fetched ``per_page`` at a time as the
         loop asks for more (a page shorter than ``per_page`` is the last).
+
+        Each page is one ``GetUsersInTeam`` call; Mattermost 5.6 or later.
         """
         if per_page < 1:
             raise ValueError(f"per_page must be at least 1, got {per_page}")
@@ -3465,6 +3495,8 @@ class SyncMethods:
     ) -> Iterator[User]:
         """Every item ``get_users_in_channel`` pages through, fetched ``per_page`` at a time as the
         loop asks for more (a page shorter than ``per_page`` is the last).
+
+        Each page is one ``GetUsersInChannel`` call; Mattermost 5.6 or later.
         """
         if per_page < 1:
             raise ValueError(f"per_page must be at least 1, got {per_page}")

@@ -13,7 +13,7 @@ from google.protobuf.message import Message
 
 from mmplug.protocol.catalog import API_BY_GO_NAME, API_BY_PY_NAME, ApiSpec
 
-from . import _env
+from . import _calltag, _env
 from ._api_sync import SyncMethods
 from ._core import (
     DEFAULT_RETRY,
@@ -33,7 +33,10 @@ MAX_MESSAGE = 100 * 1024 * 1024
 CHANNEL_OPTIONS = (
     ("grpc.keepalive_time_ms", 10_000),
     ("grpc.keepalive_timeout_ms", 5_000),
-    ("grpc.keepalive_permit_without_calls", 1),
+    # Pings only while a call is in flight: a gRPC server with the default ping policy (the
+    # fake host's, and Go's) answers pings on an idle connection with GOAWAY "too_many_pings",
+    # which grpc logs on the plugin's stderr and which drops the connection.
+    ("grpc.keepalive_permit_without_calls", 0),
     ("grpc.max_receive_message_length", MAX_MESSAGE),
     ("grpc.max_send_message_length", MAX_MESSAGE),
     # a server that restarts is back within a second or two: reconnect soon after it
@@ -142,7 +145,8 @@ class APIClient(SyncMethods):
             left = None if deadline is None else deadline - time.monotonic()
             try:
                 response = method(request, timeout=attempt_timeout(self.retry, attempt, left),
-                                  wait_for_ready=attempt > 1 or None)
+                                  wait_for_ready=attempt > 1 or None,
+                                  metadata=_calltag.metadata())
             except Exception as exc:  # grpc.RpcError and friends, translated exactly here
                 left = None if deadline is None else deadline - time.monotonic()
                 pause = next_try(self.retry, rpc, exc, attempt, left)

@@ -12,7 +12,7 @@ from mmplug.protocol.catalog import HookSpec
 
 from ._entity import Entity
 from ._proto import message_class, message_factory
-from .errors import PluginAPIError, error_for_status
+from .errors import InvalidArgumentError, PluginAPIError, error_for_status
 
 
 def make_app_error(spec: HookSpec, problem: BaseException | str) -> Message:
@@ -74,12 +74,16 @@ def entity(
     fields. Enum fields also take Mattermost's letters (channel ``type="O"``, team ``type="I"``)."""
     cls = message_class(name)
     result = cls()
+    check_fields(name, result, fields)
     if isinstance(value, Entity):
         result.CopyFrom(value.proto)
     elif isinstance(value, Message):
         result.CopyFrom(value)
     elif value is not None:
-        json_format.ParseDict(_enum_labels(result, dict(value)), result)
+        try:
+            json_format.ParseDict(_enum_labels(result, dict(value)), result)
+        except json_format.ParseError as exc:
+            raise invalid_fields(name, result, str(exc)) from None
     for key, item in _enum_labels(result, fields).items():
         if item is None:
             continue
@@ -96,6 +100,20 @@ def entity(
         else:
             setattr(result, key, item)
     return result
+
+
+def invalid_fields(where: str, message: Message, problem: str) -> InvalidArgumentError:
+    """The error for fields a request or an entity cannot take: what, and the valid names."""
+    names = ", ".join(f.name for f in message.DESCRIPTOR.fields) or "none"
+    return InvalidArgumentError(0, "", f"{problem} (valid fields of {message.DESCRIPTOR.name}: "
+                                f"{names})", where, method=where)
+
+
+def check_fields(where: str, message: Message, fields: Mapping[str, Any]) -> None:
+    """Refuse keyword fields ``message`` does not have (a typo names the valid ones)."""
+    unknown = [key for key in fields if key not in message.DESCRIPTOR.fields_by_name]
+    if unknown:
+        raise invalid_fields(where, message, "unknown field " + ", ".join(map(repr, unknown)))
 
 
 # Mattermost's one-letter type codes, by the end of our enum labels.

@@ -16,7 +16,7 @@ from typing import Any, Generic, TypeVar
 
 from google.protobuf.message import Message
 
-from ._convert import app_error_to_exception
+from ._convert import app_error_to_exception, check_fields, invalid_fields
 from ._proto import API_SERVICE, load_api, message_class
 from .errors import (
     AlreadyExistsError,
@@ -47,7 +47,14 @@ class Call(Generic[T]):
 
 def call(rpc: str, finish: Callable[[Any], T], /, **fields: Any) -> Call[T]:
     """A :class:`Call` of ``rpc`` with a request built from ``fields``."""
-    return Call(rpc, request_class(rpc)(**fields), finish)
+    cls = request_class(rpc)
+    try:
+        request = cls(**fields)
+    except (TypeError, ValueError) as exc:
+        empty = cls()
+        check_fields(rpc, empty, fields)
+        raise invalid_fields(rpc, empty, str(exc)) from None
+    return Call(rpc, request, finish)
 
 
 def handwritten(rpc: str) -> Callable[[F], F]:

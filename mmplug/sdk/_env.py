@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from mmplug.protocol.names import ENV_API_TARGET as API_TARGET
 from mmplug.protocol.names import ENV_CLIENT_CERT as CLIENT_CERT
 from mmplug.protocol.names import ENV_DEBUG_LISTEN as DEBUG_LISTEN
+from mmplug.protocol.names import ENV_HOST_CLOCK as HOST_CLOCK
 from mmplug.protocol.names import ENV_LOG_LEVEL as LOG_LEVEL
 from mmplug.protocol.names import ENV_MAGIC_COOKIE as MAGIC_COOKIE_KEY
 from mmplug.protocol.names import ENV_MAX_PORT as MAX_PORT
@@ -18,8 +19,8 @@ from mmplug.protocol.names import ENV_UNIX_SOCKET_DIR as UNIX_SOCKET_DIR
 from mmplug.protocol.names import MAGIC_COOKIE_VALUE as MAGIC_COOKIE_VALUE
 
 __all__ = ["API_TARGET", "APP_PROTOCOL_VERSIONS", "CLIENT_CERT", "CORE_PROTOCOL_VERSION",
-           "DEBUG_LISTEN", "LOG_LEVEL", "MAGIC_COOKIE_KEY", "MAGIC_COOKIE_VALUE", "MAX_PORT",
-           "MIN_PORT", "PROTOCOL_VERSIONS", "UNIX_SOCKET_DIR", "resolve"]
+           "DEBUG_LISTEN", "HOST_CLOCK", "LOG_LEVEL", "MAGIC_COOKIE_KEY", "MAGIC_COOKIE_VALUE",
+           "MAX_PORT", "MIN_PORT", "PROTOCOL_VERSIONS", "UNIX_SOCKET_DIR", "resolve"]
 
 CORE_PROTOCOL_VERSION = 1
 APP_PROTOCOL_VERSIONS = (1,)

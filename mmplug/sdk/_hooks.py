@@ -15,6 +15,7 @@ from google.protobuf.message import Message
 from mmplug.protocol.body_chunks import chunk_parser, serialize_response
 from mmplug.protocol.catalog import HOOKS, HOOKS_BY_GO_NAME, HookSpec
 
+from . import _calltag
 from ._async import LoopRunner
 from ._convert import make_app_error
 from ._entity import wrap
@@ -79,6 +80,15 @@ class HooksService:
         return handle
 
     def call_unary(
+        self, spec: HookSpec, request: Message, context: grpc.ServicerContext
+    ) -> Any:
+        token = _calltag.enter(_calltag.from_metadata(context.invocation_metadata()))
+        try:
+            return self._call_unary(spec, request, context)
+        finally:
+            _calltag.leave(token)
+
+    def _call_unary(
         self, spec: HookSpec, request: Message, context: grpc.ServicerContext
     ) -> Any:
         if spec.go_name == "Implemented":
@@ -186,7 +196,8 @@ class HooksService:
         request = Request(init, body, connection)
         worker = threading.Thread(
             target=self._run_http,
-            args=(spec, handler, writer, request, outbox),
+            args=(spec, handler, writer, request, outbox,
+                  _calltag.from_metadata(context.invocation_metadata())),
             name=f"mmplug-{spec.go_name}",
             daemon=True,
         )
@@ -211,7 +222,9 @@ class HooksService:
         writer: ResponseWriter,
         request: Request,
         outbox: Outbox,
+        tag: tuple[str, bool] | None = None,
     ) -> None:
+        _calltag.enter(tag)  # this thread is the handler's own
         try:
             self.runner.call(handler, request.plugin_context, writer, request)
             writer.finish()

@@ -13,7 +13,7 @@ from concurrent import futures
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from . import _env
+from . import _env, _scheduler
 from .errors import PluginError
 
 if TYPE_CHECKING:
@@ -201,6 +201,7 @@ def _run(plugin_class: type[Plugin], env: Mapping[str, str], debug_listen: str |
         log.exception("creating %s failed", plugin_class.__name__)
         return 1
     runner = LoopRunner()
+    _scheduler.install(runner)
     server, not_serving = _build_server(plugin, runner, stopping)
     try:
         listener = bind(server, env, debug_listen)
@@ -216,6 +217,7 @@ def _run(plugin_class: type[Plugin], env: Mapping[str, str], debug_listen: str |
     _wait(stopping, parent)
     not_serving()
     server.stop(grace=0.5).wait(2)
+    _scheduler.shutdown()
     runner.close()
     _close_api(plugin)
     for path in listener.cleanup:
@@ -248,7 +250,8 @@ def _build_server(
     not_serving = add_health(server)
     hooks = HooksService(plugin, runner)
     server.add_generic_rpc_handlers(
-        (controller_handler(stopping.set), stdio_handler(stopping), hooks.generic_handler())
+        (controller_handler(stopping.set), stdio_handler(stopping), hooks.generic_handler(),
+         _scheduler.tick_handler())
     )
     return server, not_serving
 

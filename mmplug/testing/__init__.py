@@ -10,6 +10,8 @@
 Fixtures (all lazy: nothing of the fake host is imported until a test asks for them):
 
 - ``plugin`` -> :class:`PluginHarness`: the plugin under test, freshly reset for each test;
+- ``cluster`` -> :class:`PluginHarness` of the plugin on several nodes (``mmplug_nodes``,
+  default 3) over one store, with the race detector (``cluster.assert_no_races()``);
 - ``mmplug_session``: the module's :class:`~mmplug.host.session.Session` (one plugin process
   per test module, activated once; the store is restored to its state right after activation
   before every test, and stubs are removed). ``--mmplug-scope package`` or ``session`` (ini
@@ -61,10 +63,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="world (name or .json path) seeded into each test store")
     group.addoption("--mmplug-python", default=None,
                     help="interpreter for the plugin process (default: the one running pytest)")
+    group.addoption("--mmplug-nodes", default=None,
+                    help="how many nodes the `cluster` fixture runs (default 3)")
     parser.addini("mmplug_plugin_dir", "plugin directory for the `plugin` fixture", default="")
     group.addoption("--mmplug-scope", default=None, choices=SCOPES,
                     help="how long one plugin process lives: a test module (default), a "
                          "package (directory of test files) or the whole session")
+    parser.addini("mmplug_nodes", "how many nodes the `cluster` fixture runs", default="")
     parser.addini("mmplug_world", "world seeded into each test store", default="")
     parser.addini("mmplug_scope", "how long one plugin process lives: module (default), "
                   "package or session", default="")
@@ -147,6 +152,16 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     session.config.stash[_MODULES] = list(modules)
 
 
+@pytest.fixture(scope="session")
+def mmplug_nodes(pytestconfig: pytest.Config) -> int:
+    """How many nodes the ``cluster`` fixture runs (default 3)."""
+    value = pytestconfig.getoption("mmplug_nodes") or pytestconfig.getini("mmplug_nodes") or 3
+    try:
+        return int(value)
+    except ValueError:
+        pytest.fail(f"mmplug: --mmplug-nodes must be a number, not {value!r}", pytrace=False)
+
+
 @pytest.fixture(scope="module")
 def mmplug_session(
     request: pytest.FixtureRequest, mmplug_plugin_dir: Path, mmplug_world: str | None,
@@ -174,6 +189,27 @@ def mmplug_session(
             pytest.fail(started, pytrace=False)
         yield started
         return
+    yield from _for_the_module(start, mmplug_plugin_dir)
+
+
+@pytest.fixture(scope="module")
+def mmplug_cluster_session(
+    request: pytest.FixtureRequest, mmplug_plugin_dir: Path, mmplug_world: str | None,
+    mmplug_python: str, mmplug_nodes: int, tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Session]:
+    """One fake-host session per test module running the plugin on ``mmplug_nodes`` nodes
+    (a cluster in one host, with the race detector on); always closed."""
+    run: _Run = request.getfixturevalue("_mmplug_run")
+
+    def start() -> Session | str:
+        return run.start(mmplug_plugin_dir, mmplug_world, mmplug_python, tmp_path_factory,
+                         another_follows=False, nodes=mmplug_nodes)
+
+    yield from _for_the_module(start, mmplug_plugin_dir)
+
+
+def _for_the_module(start: Callable[[], Session | str], plugin_dir: Path) -> Iterator[Session]:
+    """A session started for one test module and closed after it, whatever happened."""
     started = start()
     if isinstance(started, str):
         pytest.fail(started, pytrace=False)
@@ -181,7 +217,7 @@ def mmplug_session(
         yield started
     finally:
         _close(started)
-    faults = _stop_faults(started, mmplug_plugin_dir)
+    faults = _stop_faults(started, plugin_dir)
     if faults:
         pytest.fail(faults, pytrace=False)
 
@@ -212,7 +248,7 @@ class _Run:
 
     def start(self, plugin_dir: Path, world_name: str | None, python: str,
               tmp_path_factory: pytest.TempPathFactory, *, another_follows: bool,
-              ) -> Session | str:
+              nodes: int = 1) -> Session | str:
         """A started session with the pytest plugin's state, or why it did not start."""
         from mmplug.errors import MmplugError
         from mmplug.host.clock import SystemClock
@@ -237,7 +273,7 @@ class _Run:
             store = open_world_store(world_name)
             store.clock = SystemClock()
             session = Session([plugin_dir], store=store, python=python, spawner=spawn,
-                              stopper=self.reaper.stop)
+                              stopper=self.reaper.stop, nodes=nodes)
             recorder = Recorder()
             session.add_observer(recorder)
             session.start()
@@ -256,6 +292,9 @@ class _Run:
             _close(session)
             raise
         session.__dict__["_mmplug_testing"] = SessionState(recorder, activated)
+        # where each test's clock starts (a test that moves it is put back: PluginHarness)
+        session.__dict__["_mmplug_clock_offset"] = getattr(session.store.clock, "offset_ms",
+                                                           None)
         return session
 
     def kept(self, key: object, start: Callable[[], Session | str]) -> Session | str:
@@ -336,6 +375,21 @@ def _warn_about_loading(session: Session) -> None:
 def plugin(mmplug_session: Session) -> Iterator[PluginHarness]:
     """The plugin under test, with the store as it was right after activation."""
     harness = PluginHarness(mmplug_session)
+    harness.reset()
+    try:
+        yield harness
+    finally:
+        harness.remove_stubs()
+
+
+@pytest.fixture
+def cluster(mmplug_cluster_session: Session) -> Iterator[PluginHarness]:
+    """The plugin under test on several nodes (``mmplug_nodes``, default 3) sharing one store,
+    as a high-availability cluster runs it: a :class:`PluginHarness` whose requests spread
+    over the nodes, with the race detector (``cluster.assert_no_races()``), the comparison of
+    the nodes' answers (``cluster.assert_consistent(...)``) and ``cluster.kill(node, ...)``.
+    Each test starts from the store as it was after activation."""
+    harness = PluginHarness(mmplug_cluster_session)
     harness.reset()
     try:
         yield harness

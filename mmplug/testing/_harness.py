@@ -10,9 +10,13 @@ from typing import TYPE_CHECKING, Any
 from mmplug.errors import MmplugError, UsageError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from mmplug.host.actions import Actor
+    from mmplug.host.races import Finding
     from mmplug.host.session import HookResult, PluginHandle, Session
     from mmplug.host.store import Store
+    from mmplug.host.timekeeper import Timekeeper
 
 
 class Recorder:
@@ -99,7 +103,14 @@ class PluginHarness:
             seed = getattr(getattr(store, "_ids", None), "seed", None)
             if seed:
                 store.seed_ids(seed)
-        if self.handle.state != "active":
+        self._put_clock_back()
+        if self.session.cluster is not None:
+            self.session.cluster.settle()  # an earlier test's cluster events are delivered
+        if self.session.races is not None:
+            self.session.races.reset()
+        for killer in self.session.__dict__.pop("_mmplug_killers", []):
+            self.session.remove_observer(killer)
+        if any(h.state != "active" for h in self.session.nodes_of(self.handle)):
             self.reload()
         elif self._state.reconfigured:
             self._state.reconfigured = False
@@ -117,18 +128,136 @@ class PluginHarness:
         activated.capture(self.session.store)
         return handle
 
+    def _put_clock_back(self) -> None:
+        """A test that moved the clock leaves it moved: put it back where it was after
+        activation, and have the plugin's scheduled jobs re-read their (restored) metadata."""
+        clock = self.session.store.clock
+        baseline = self.session.__dict__.get("_mmplug_clock_offset")
+        offset = getattr(clock, "offset_ms", None)
+        if baseline is None or offset is None or offset == baseline:
+            return
+        clock.offset_ms = baseline  # type: ignore[attr-defined]
+        self.session.clock.rewind(self.session.clock.now_ms())
+
     @property
     def handle(self) -> PluginHandle:
         return self.session.plugin(self.id)
+
+    @property
+    def clock(self) -> Timekeeper:
+        """The host's clock: ``plugin.clock.advance(days=30)`` makes 30 days pass, running
+        the plugin's scheduled jobs (``mmplug.sdk.cluster.schedule``) as they fall due, and
+        expiring KV entries; ``plugin.clock.now()``; ``plugin.clock.set("2026-03-01")``.
+        Each test starts with the clock where it was after activation (see
+        :mod:`mmplug.host.timekeeper`)."""
+        return self.session.clock
 
     @property
     def implemented(self) -> list[str]:
         """Go names of the hooks the plugin implements."""
         return list(self.handle.implemented)
 
+    # -- several nodes (the ``cluster`` fixture) -------------------------------------------------
+    @property
+    def nodes(self) -> list[str]:
+        """The nodes the plugin runs on: ``["node1", "node2", "node3"]`` in the ``cluster``
+        fixture, ``[""]`` with one node."""
+        return list(self.session.node_names)
+
+    def pid(self, node: str | int | None = None) -> int:
+        """The process id of the plugin on ``node`` (default: node1)."""
+        return self._on(node).pid
+
+    def _on(self, node: str | int | None) -> PluginHandle:
+        if node is None:
+            return self.handle
+        return self.session.plugin_on(self.id, self.session.node(node))
+
+    def settle(self) -> None:
+        """Wait until every cluster event published so far has reached its nodes
+        (``OnPluginClusterEvent`` runs asynchronously, as on a server)."""
+        if self.session.cluster is not None and not self.session.cluster.settle():
+            raise AssertionError("cluster events were still being delivered after 30 s")
+
+    def races(self) -> list[Finding]:
+        """What the race detector found in this test so far: the lost-update pattern in the
+        plugin's KV access across nodes (see :mod:`mmplug.host.races`)."""
+        if self.session.races is None:
+            raise UsageError("the race detector watches several nodes",
+                             hint="use the `cluster` fixture (or Session(..., nodes=N))")
+        self.settle()
+        return [f for f in self.session.races.findings() if f.plugin_id == self.id]
+
+    def assert_no_races(self) -> None:
+        """Fail the test with the detector's report when it found a lost-update pattern."""
+        found = self.races()
+        if found:
+            raise AssertionError("the race detector found:\n\n"
+                                 + "\n\n".join(f.describe() for f in found))
+
+    def compare(self, hook: str | None = None, request: Any = None, *,
+                http: tuple[str, str] | None = None, headers: dict[str, str] | None = None,
+                body: bytes = b"", **fields: Any) -> Finding | None:
+        """Send one request to every node from the same shared state and compare the answers
+        (ids and times normalised): a finding when they differ (state kept in memory)."""
+        from mmplug.host.races import compare_answers
+
+        if hook is not None and request is None:
+            request = self.payload(hook, **fields)
+        return compare_answers(self.session, hook, request, plugin_id=self.id, http=http,
+                               headers=list((headers or {}).items()), body=body)
+
+    def assert_consistent(self, hook: str | None = None, request: Any = None, *,
+                          http: tuple[str, str] | None = None, **kwargs: Any) -> None:
+        """Fail the test when the nodes answer the same request differently (see
+        :meth:`compare`)."""
+        found = self.compare(hook, request, http=http, **kwargs)
+        if found is not None:
+            raise AssertionError(found.describe())
+
+    def kill(self, node: str | int | None = None, *, on_call: str | None = None,
+             matching: Callable[[Any], bool] | None = None) -> None:
+        """Kill the plugin process of ``node`` (SIGKILL, as a node that dies): now, or, with
+        ``on_call="LogInfo"``, when that node (any node, without ``node``) makes that API call
+        and ``matching(call)`` says yes: a deterministic point, such as the middle of a
+        scheduled job, whichever node runs it. Once only; the killed node stays dead until
+        the next test, which restarts the plugin."""
+        if on_call is None:
+            if node is None:
+                raise UsageError("kill() needs the node to kill, or on_call=... to kill the "
+                                 "node that makes that call")
+            self._kill(self._on(node))
+            return
+        wanted = None if node is None else self._on(node).node
+        session, plugin_id = self.session, self.id
+
+        class Killer:
+            done = False
+
+            def on_api_call(self, call: Any) -> None:
+                if self.done or call.method != on_call or call.plugin_id != plugin_id:
+                    return
+                if wanted is not None and call.node != wanted:
+                    return
+                if matching is not None and not matching(call):
+                    return
+                self.done = True
+                PluginHarness._kill(session.plugin_on(call.plugin_id, call.node))
+
+        killer = Killer()
+        self.session.__dict__.setdefault("_mmplug_killers", []).append(killer)
+        self.session.add_observer(killer)
+
+    @staticmethod
+    def _kill(handle: PluginHandle) -> None:
+        client = handle.client
+        if client is not None:
+            client.process.kill()
+
     # -- hooks ---------------------------------------------------------------------------------
     def fire(self, hook: str, request: Any = None, *, as_user: str | None = None,
-             channel_name: str | None = None, **fields: Any) -> HookResult:
+             channel_name: str | None = None, node: str | int | None = None,
+             **fields: Any) -> HookResult:
         """Fire ``hook`` (Go or snake_case name) as the server would call it.
 
         The request is the complete, realistic one ``mmplug fire`` sends (a post by a user of
@@ -137,12 +266,16 @@ class PluginHarness:
         changes only the message. A ``request`` message is sent as given. The host does
         around the call what the server does (the post of MessageHasBeenPosted is saved
         first; an allowed MessageWillBePosted is saved and MessageHasBeenPosted follows):
-        ``result.host`` says what it did (see :mod:`mmplug.host.hookpath`)."""
+        ``result.host`` says what it did (see :mod:`mmplug.host.hookpath`). With several
+        nodes it goes to ``node`` (``2``, ``"node2"``), else to the next one round robin
+        (lifecycle hooks to every node)."""
         if request is None:
             request = self.payload(hook, as_user=as_user, channel_name=channel_name, **fields)
         elif fields:
-            raise TypeError("give the request as a message or as fields, not both")
-        return self.session.fire(hook, request, plugin_id=self.id)
+            raise UsageError(f"plugin.fire({hook!r}, ...) got a request and fields "
+                             f"({', '.join(fields)})",
+                             hint="give the request as a message or as fields, not both")
+        return self.session.fire(hook, request, plugin_id=self.id, node=node)
 
     def payload(self, hook: str, *, as_user: str | None = None,
                 channel_name: str | None = None, **fields: Any) -> Any:
@@ -157,9 +290,10 @@ class PluginHarness:
 
     def http(self, method: str, path: str, body: bytes | str | Iterable[bytes] = b"", *,
              headers: dict[str, str] | None = None, user_id: str | None = None,
-             ) -> tuple[int, dict[str, str], bytes]:
+             node: str | int | None = None) -> tuple[int, dict[str, str], bytes]:
         """Send one request to ServeHTTP (``path`` after ``/plugins/<id>``); ``body`` may be
-        an iterable of chunks, streamed as they come. Returns (status, headers, body)."""
+        an iterable of chunks, streamed as they come. Returns (status, headers, body). With
+        several nodes: to ``node``, else the next one round robin."""
         all_headers = dict(headers or {})
         if user_id is not None:
             all_headers["Mattermost-User-Id"] = user_id
@@ -171,7 +305,8 @@ class PluginHarness:
             chunks: Iterable[bytes] = [body] if body else []
         else:
             chunks = body
-        response = self.session.serve_http(self.id, method, path, all_headers, iter(chunks))
+        response = self.session.serve_http(self.id, method, path, all_headers, iter(chunks),
+                                           node=node)
         status, raw_headers, parts = _unpack(response)
         return status, dict(raw_headers), b"".join(parts)
 
@@ -215,7 +350,8 @@ class PluginHarness:
         """The plugin's KV value under ``key`` (None when missing)."""
         from mmplug.host.api.queries import kv_value
 
-        return kv_value(self.session.store, self.id, key)
+        # an expired entry is gone, as for the plugin
+        return kv_value(self.session.store, self.id, key, now=self.session.clock.now_ms())
 
     def kv_get_json(self, key: str, default: Any = None) -> Any:
         raw = self.kv_get(key)
@@ -232,7 +368,7 @@ class PluginHarness:
     def kv_keys(self) -> list[str]:
         from mmplug.host.api.queries import kv_keys
 
-        return kv_keys(self.session.store, self.id)
+        return kv_keys(self.session.store, self.id, now=self.session.clock.now_ms())
 
     def configure(self, **settings: Any) -> dict[str, Any]:
         """Save plugin settings (as an admin would in the System Console); returns them all.
@@ -244,7 +380,7 @@ class PluginHarness:
         self._state.reconfigured = True
         return current
 
-    def as_user(self, username: str) -> Actor:
+    def as_user(self, username: str, node: str | int | None = None) -> Actor:
         """A user of the world acting as through the web app: ``post``, ``reply``,
         ``command``, ``react``, ``unreact``, ``edit``, ``delete``, with the hooks the server
         runs (see :mod:`mmplug.host.actions`)::
@@ -252,8 +388,10 @@ class PluginHarness:
             alice = plugin.as_user("alice")
             outcome = alice.command("/weather Paris")
             assert outcome.post.message == "Sunny"
-        """
-        return self.session.as_user(username)
+
+        With several nodes, ``node`` pins the user's actions to one (else each action goes to
+        the next node, as a load balancer spreads requests)."""
+        return self.session.as_user(username, node)
 
     def post_as(self, username: str, channel: str, message: str, *, root_id: str = "",
                 **fields: Any) -> Any:

@@ -69,6 +69,15 @@ def test_bad_entries_name_the_line(tmp_path: Path, line: object, says: str) -> N
     assert f"{path}:2" in err.value.message and says in err.value.message
 
 
+@pytest.mark.parametrize("ignore", [[3], [""], "update_at"])
+def test_a_header_ignore_that_is_not_a_list_of_names_is_refused(tmp_path: Path,
+                                                                ignore: object) -> None:
+    path = cassette(tmp_path, {**header(), "ignore": ignore}, ENTRY)
+    with pytest.raises(CassetteError) as err:
+        read_cassette(path)
+    assert f"{path}:1" in err.value.message and "ignore" in err.value.message
+
+
 @pytest.mark.parametrize("first", [ENTRY, {"format": "other"}, "[]"])
 def test_a_file_without_a_header_is_refused(tmp_path: Path, first: object) -> None:
     with pytest.raises(CassetteError) as err:

@@ -75,6 +75,13 @@ def test_record_replay_change_update(parrot: Path) -> None:
 
     ignored = replay_cli(str(cassette), "--check", "--ignore", "message", cwd=parrot)
     assert ignored.returncode == 0, ignored.stdout
+    # the same ignore written in the cassette's header holds for every replay of it
+    own = parrot / "own-ignore.jsonl"
+    lines = cassette.read_text().splitlines()
+    head = json.loads(lines[0])
+    own.write_text("\n".join([json.dumps({**head, "ignore": [*head.get("ignore", []),
+                                                             "message"]}), *lines[1:]]) + "\n")
+    assert replay_cli(str(own), "--check", cwd=parrot).returncode == 0
 
     before = cassette.read_text()
     updated = replay_cli(str(cassette), "--update", cwd=parrot)

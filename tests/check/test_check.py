@@ -112,6 +112,19 @@ def test_a_plugin_that_only_does_what_the_server_does_passes(tmp_path: Path) -> 
     assert "nothing that works only under mmplug" in result.stdout
 
 
+@pytest.mark.parametrize("transport", [["--tcp"], ["--private"]])
+def test_it_runs_the_plugin_over_the_transport_asked_for(tmp_path: Path,
+                                                         transport: list[str]) -> None:
+    """check starts the plugin like run and fire do: --tcp as the server runs it, --private
+    with nothing on loopback; the same findings either way."""
+    project = _project(tmp_path, "9.0.0")
+    result = _check(project, "--format", "json", "--hook-timeout", "5", *transport)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert ("extension-hook", "ChannelWillBeArchived") in _findings(result)  # it ran
+    both = _check(project, "--tcp", "--private")
+    assert both.returncode == 2 and "contradict" in both.stderr
+
+
 def test_manifest_problems_are_findings(tmp_path: Path) -> None:
     project = _project(tmp_path, "ten")
     result = _check(project, "--format", "json")

@@ -104,3 +104,71 @@ def test_the_dev_sessions_own_deadline_holds_too(tmp_path: Path) -> None:
         proc.send_signal(signal.SIGINT)
         out = proc.communicate(timeout=60)[0]
     assert proc.returncode == 0, out
+
+
+SLOW_HTTP = '''
+from mmplug.sdk import Plugin, serve
+
+
+class SlowHttp(Plugin):
+    def serve_http(self, context, response, request):
+        import time
+        time.sleep(float(request.path.strip("/") or "0"))
+        response.write(b"done")
+
+
+if __name__ == "__main__":
+    serve(SlowHttp)
+'''
+
+
+def test_a_slow_servehttp_marks_the_plugin_stuck_and_fire_gives_up_in_time(
+        tmp_path: Path) -> None:
+    """The server waits for a ServeHTTP answer as long as the client does, and so does the
+    front door (the browser gets its late answer); past the dev session's hook timeout the
+    plugin is reported stuck as with any hook, and `fire ServeHTTP --hook-timeout` into dev
+    gives up at its own deadline with the hook-timeout fault."""
+    import urllib.request
+
+    project = write_plugin(tmp_path / "p")
+    (project / "plugin.py").write_text(SLOW_HTTP)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mmplug.cli.main", "dev", "--plain", "--port", "0", "--store",
+         ":memory:", "--python", sys.executable, "--hook-timeout", "1"], cwd=project,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        wait_for(lambda: (project / ".mmplug" / "dev.json").is_file(), timeout=60,
+                 what="the dev session")
+        wait_for(lambda: _state(project)["state"] == "active", what="the plugin")
+        from mmplug.devloop.control import connect
+
+        client = connect(project)
+        assert client is not None
+        with client:
+            door = str(client.status()["front_door"])
+        url = f"{door}/plugins/{PLUGIN_ID}/3"
+        with urllib.request.urlopen(url, timeout=30) as reply:  # waits past the timeout
+            assert reply.read() == b"done"
+        state = _state(project)
+        assert state["state"] == "stuck"
+        slow = f"ServeHTTP GET /plugins/{PLUGIN_ID}/3 has not answered after 1 s"
+        assert slow in str(state["problem"])
+
+        started = time.monotonic()
+        fired = subprocess.run(
+            [sys.executable, "-m", "mmplug.cli.main", "fire", "ServeHTTP", "GET", "/20",
+             "--hook-timeout", "2"], cwd=project, capture_output=True, text=True, timeout=120)
+        assert time.monotonic() - started < 15, "fire's deadline did not hold for ServeHTTP"
+        assert fired.returncode == 1, fired.stdout + fired.stderr
+        assert "ServeHTTP GET /20 did not answer within 2 s" in fired.stderr
+        assert "front door" not in fired.stderr  # not "cannot reach the front door"
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGINT)
+        try:
+            out = proc.communicate(timeout=60)[0]
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            out = proc.communicate()[0]
+    assert f"✗ {PLUGIN_ID}: stuck: ServeHTTP GET /plugins/{PLUGIN_ID}/3 has not answered" in out
+    assert processes_in(tmp_path) == []

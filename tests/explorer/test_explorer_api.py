@@ -197,6 +197,10 @@ def test_a_recorded_call_is_fired_again_edited(client: Client) -> None:
     status, data, _ = client.call("POST", f"/api/calls/{original['seq']}/fire",
                                   {"request": {"post": {"mesage": "typo"}}})
     assert status == 400 and "mesage" in data["error"]
+    status, data, _ = client.call("POST", f"/api/calls/{original['seq']}/fire",
+                                  {"request": "notadict"})
+    assert status == 400 and "request must be a JSON object" in data["error"]
+    assert isinstance(data["hint"], str) and data["hint"]
 
 
 # -- state -------------------------------------------------------------------------------------
@@ -286,3 +290,41 @@ def test_two_calls_kept_as_a_cassette_replay_and_as_a_test_pass(client: Client, 
                           text=True, timeout=120, env=env)
     assert test.returncode == 0, test.stdout + test.stderr
     assert "1 passed" in test.stdout
+
+
+def test_a_chat_post_and_the_bots_reply_kept_together_replay_clean(
+        client: Client, projects: dict[str, Path]) -> None:
+    """The calls of one chat action (MessageWillBePosted, then MessageHasBeenPosted, whose
+    handler replies through CreatePost) are kept with the second as nested: a replay fires the
+    first, which does the rest again (host/actions.py, hookpath.py) and sees one reply, not two."""
+    town = _town(client)
+    client.post("/api/chat/post", {"user": "alice", "channel_id": town,
+                                   "message": "kept together @bot-bot"})
+    seqs = []
+    for hook in ("MessageWillBePosted", "MessageHasBeenPosted"):
+        found = client.get(f"/api/calls?hook={hook}&plugin=com.example.bot&text=kept+together")
+        seqs.append(found["calls"][0]["seq"])
+    has_been = client.get(f"/api/calls/{seqs[1]}")
+    assert "CreatePost" in [a["method"] for a in has_been["api_calls"]]
+    client.post("/api/cassettes", {"calls": seqs, "name": "kept-action", "test": True})
+    project = projects["bot"]
+    lines = (project / "fixtures/cassettes/kept-action.jsonl").read_text().splitlines()
+    kept = [json.loads(line) for line in lines[-2:]]
+    assert [(c["hook"], c.get("nested", False)) for c in kept] == [
+        ("MessageWillBePosted", False), ("MessageHasBeenPosted", True)]
+    env = {**os.environ, "NO_COLOR": "1"}
+    replay = subprocess.run([sys.executable, "-m", "mmplug.cli.main", "replay",
+                             "fixtures/cassettes/kept-action.jsonl", str(project), "--check",
+                             "--python", sys.executable], cwd=project, capture_output=True,
+                            text=True, timeout=120, env=env)
+    assert replay.returncode == 0, replay.stdout + replay.stderr
+    test = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                           "tests/test_kept_action.py"], cwd=project, capture_output=True,
+                          text=True, timeout=120, env=env)
+    assert test.returncode == 0, test.stdout + test.stderr
+    alone = client.post("/api/cassettes", {"calls": seqs[1:], "name": "kept-reply"})
+    assert alone["calls"] == 1
+    entry = json.loads((project / "fixtures/cassettes/kept-reply.jsonl").read_text()
+                       .splitlines()[-1])
+    # kept alone, the reply is a call of its own (a nested line would be skipped by replay)
+    assert entry["hook"] == "MessageHasBeenPosted" and not entry.get("nested")

@@ -35,3 +35,34 @@ def test_a_deep_json_payload_is_a_usage_error(parrot_plugin: Path, tmp_path: Pat
     assert result.returncode == 2
     assert "the document is nested more than 64 levels deep" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_deep_world_file_is_refused_with_its_path(parrot_plugin: Path, tmp_path: Path,
+                                                    cli: Cli) -> None:
+    world = tmp_path / "deep-world.json"
+    world.write_text('{"teams": ' + DEEP + "}")
+    result = cli("fire", "OnActivate", str(parrot_plugin), "--world", str(world))
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert f"{world}: the JSON is nested more than 64 levels deep" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_deep_scaffold_files_are_refused_with_their_paths(tmp_path: Path, cli: Cli) -> None:
+    """A template's cookiecutter.json (mmplug new -t DIR) and a project's answers file (mmplug
+    upgrade) go through the same reader."""
+    template = tmp_path / "deep-template"
+    template.mkdir()
+    (template / "cookiecutter.json").write_text('{"plugin_id": ' + DEEP + "}")
+    result = cli("new", "com.example.deep", "-t", str(template), "-o", str(tmp_path / "out"),
+                 "--no-input")
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "cookiecutter.json: the JSON is nested more than 64 levels deep" in result.stderr
+    assert "Traceback" not in result.stderr
+    made = cli("new", "com.example.shallow", "-o", str(tmp_path), "--no-input")
+    assert made.returncode == 0, made.stdout + made.stderr
+    answers = tmp_path / "com.example.shallow" / ".mmplug-answers.json"
+    answers.write_text('{"plugin_id": ' + DEEP + "}")
+    result = cli("upgrade", str(tmp_path / "com.example.shallow"))
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert ".mmplug-answers.json: the JSON is nested more than 64 levels deep" in result.stderr
+    assert "Traceback" not in result.stderr

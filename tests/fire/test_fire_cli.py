@@ -109,6 +109,9 @@ def test_usage_errors_exit_2_with_a_clear_message(cli: Cli, parrot_plugin: Path)
 def test_no_hook_without_a_terminal_is_a_usage_error(cli: Cli, parrot_plugin: Path) -> None:
     result = cli("fire", cwd=parrot_plugin)
     assert result.returncode == 2 and "no HOOK given" in result.stderr
+    # the project's folder in the hook's place is the project (the picker's on a terminal)
+    named = cli("fire", parrot_plugin.name, cwd=parrot_plugin.parent)
+    assert named.returncode == 2 and "no HOOK given" in named.stderr
 
 
 @pytest.mark.parametrize(("code", "says"), [

@@ -29,6 +29,8 @@ def _typer_options() -> dict[str, tuple[str, str]]:
             kind = "list"
         elif _annotation(param) is float:
             kind = "float"
+        elif _annotation(param) is int:
+            kind = "int"
         elif _annotation(param) is Path:
             kind = "path"
         else:
@@ -45,7 +47,7 @@ def _annotation(param: object) -> object:
     if descriptor is not None:
         return descriptor.annotation
     name = getattr(getattr(param, "type", None), "name", "")
-    return {"float": float, "path": Path}.get(name, str)
+    return {"float": float, "integer": int, "int": int, "path": Path}.get(name, str)
 
 
 def test_fast_table_equals_the_typer_command() -> None:

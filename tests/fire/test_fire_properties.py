@@ -78,10 +78,11 @@ class KeepingTarget:
     def commands(self) -> list[str]:
         return ["parrot"]
 
-    def fire(self, spec: Any, request: Any) -> Any:
+    def fire(self, spec: Any, request: Any, node: str | None = None) -> Any:
         raise Sent(spec.go_name, request.SerializeToString(deterministic=True))
 
-    def fire_http(self, init: Any, body: bytes, hook: str = "ServeHTTP") -> Any:
+    def fire_http(self, init: Any, body: bytes, hook: str = "ServeHTTP",
+                  node: str | None = None) -> Any:
         raise Sent(hook, init.SerializeToString(deterministic=True) + b"|" + body)
 
 

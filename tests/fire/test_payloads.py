@@ -31,6 +31,9 @@ def test_a_typo_suggests_the_closest_hooks() -> None:
         resolve_hook("MessageWillBePostd")
     assert "is not a Mattermost plugin hook" in err.value.message
     assert "did you mean MessageWillBePosted" in err.value.hint
+    with pytest.raises(UsageError) as far:
+        resolve_hook("zzzz")
+    assert far.value.hint.startswith("hooks are: OnActivate, ")  # Implemented is not fired
 
 
 @pytest.mark.parametrize("spec", HOOKS, ids=[h.go_name for h in HOOKS])

@@ -51,6 +51,16 @@ def test_area_user(api: APIClient, host: Host) -> None:
         api.get_user_by_email("nobody@example.com")
     assert (missing.value.method, missing.value.status_code) == ("GetUserByEmail", 404)
     assert missing.value.error_id
+    # a misspelt option or field is refused before any call, naming the valid ones
+    with pytest.raises(InvalidArgumentError) as typo:
+        api.get_users(in_team_idd="x")
+    assert typo.value.method == "GetUsers" and "'in_team_idd'" in str(typo.value)
+    assert "in_team_id" in str(typo.value)
+    with pytest.raises(InvalidArgumentError) as field:
+        api.create_user(usernme="dave")
+    assert "'usernme'" in str(field.value) and "username" in str(field.value)
+    with pytest.raises(InvalidArgumentError, match="page"):
+        api.get_users(page="first")  # type: ignore[arg-type]
 
 
 def test_area_team(api: APIClient, host: Host) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 import mmplug.sdk as sdk
 
 SDK_DIR = Path(sdk.__file__).parent
-PUBLIC_MODULES = {"__init__.py", "errors.py", "model.py"}
+PUBLIC_MODULES = {"__init__.py", "cluster.py", "errors.py", "model.py"}
 
 
 def test_all_is_exactly_the_public_names() -> None:

@@ -22,7 +22,8 @@ BOT = "harness-bot"
 
 
 def test_each_test_starts_from_the_activated_store(plugin: PluginHarness) -> None:
-    assert plugin.kv_keys() == ["mmi_botid"]  # EnsureBotUser keeps the bot id there
+    # EnsureBotUser keeps the bot id there; the daily report ran once and keeps its last run
+    assert plugin.kv_keys() == ["cron_daily-report", "mmi_botid"]
     assert plugin.world.user(BOT).is_bot  # made by OnActivate, before any test
     plugin.kv_set("stats:seen", "41")
     plugin.post_as("alice", "town-square", "hello")
@@ -30,7 +31,7 @@ def test_each_test_starts_from_the_activated_store(plugin: PluginHarness) -> Non
 
 
 def test_the_previous_test_left_nothing(plugin: PluginHarness) -> None:
-    assert plugin.kv_keys() == ["mmi_botid"] and plugin.posts() == []
+    assert plugin.kv_keys() == ["cron_daily-report", "mmi_botid"] and plugin.posts() == []
     assert plugin.api_calls == [] and plugin.logs == []
 
 
@@ -59,15 +60,18 @@ def test_settings_of_an_earlier_test_are_undone(plugin: PluginHarness) -> None:
 
 
 def test_stubs_win_over_the_emulation(plugin: PluginHarness) -> None:
-    plugin.stub("KVCompareAndSet", {"success": False})
+    plugin.stub("KVSetWithOptions", {"error": {"id": "app.plugin_store.save.app_error",
+                                               "message": "the store is down",
+                                               "status_code": 500}})
     result = plugin.fire("MessageWillBePosted", post={"message": "badword"})
-    assert "too much contention" in (result.error or "")
-    assert [c.method for c in result.api_calls].count("KVCompareAndSet") == 20
+    assert "the store is down" in (result.error or "")
+    assert [c.method for c in result.api_calls] == ["KVGet", "KVSetWithOptions"]
     # A hook that fails counts as no answer (the server fails open: app.(*App).CreatePost
     # goes on with the post), so the post is saved and MessageHasBeenPosted runs, and fails
     # on the stub the same way.
     assert [p.message for p in plugin.posts()] == ["badword"]
-    assert len(plugin.calls("KVCompareAndSet")) == 40
+    assert len(plugin.calls("KVSetWithOptions")) == 2
+    assert plugin.kv_get("stats:blocked") is None  # the store never saw a write
 
 
 def test_users_added_for_a_test(plugin: PluginHarness) -> None:

@@ -393,7 +393,7 @@ function traceRow(c) {
   const mark = c.kind === "lifecycle" || c.kind === "action" ? "◆ " : "";
   const outcome = failed ? "failed: " + (c.error || "").split("\n")[0] : c.outcome;
   return `<tr class="${cls}" data-seq="${c.seq}"><td>${keep}</td><td>${c.seq}</td><td>${clock(c.start * 1000)}</td>` +
-    `<td class="what"><button type="button" class="open">${mark}${esc(c.name)}</button></td><td>${esc(c.plugin_id)}</td>` +
+    `<td class="what"><button type="button" class="open">${mark}${esc(c.name)}</button></td><td>${esc(c.plugin_id)}${c.node ? `<span class="muted">@${esc(c.node)}</span>` : ""}</td>` +
     `<td class="outcome" title="${esc(c.error || c.outcome)}">${esc(outcome)}</td><td>${c.duration_ms.toFixed(1)}</td>` +
     `<td title="${esc(c.methods.join(", "))}">${c.api_count || ""}</td></tr>`;
 }
@@ -417,7 +417,7 @@ async function openCall(seq) {
 }
 
 function callView(call, tools) {
-  const out = [h("h2", {}, `#${call.seq} ${call.name}`, call.plugin_id ? h("span", { class: "muted" }, " → " + call.plugin_id) : null)];
+  const out = [h("h2", {}, `#${call.seq} ${call.name}`, call.plugin_id ? h("span", { class: "muted" }, " → " + call.plugin_id + (call.node ? "@" + call.node : "")) : null)];
   out.push(h("p", { class: "outcome" }, call.outcome ? h("b", {}, call.outcome) : null, call.outcome ? " · " : "",
     `${call.kind} · ${call.duration_ms.toFixed(2)} ms · ${clock(call.start * 1000)}`,
     call.user_id ? ` · user ${userName(call.user_id)}` : "", call.nested ? " · caused by another call" : ""));
@@ -490,7 +490,7 @@ async function loadState() {
   for (const b of document.querySelectorAll("[data-state]")) b.setAttribute("aria-pressed", b.dataset.state === S.stateTab);
   const body = $("state-body");
   try {
-    const view = { kv: kvView, settings: settingsView, snapshots: snapshotView }[S.stateTab];
+    const view = { kv: kvView, settings: settingsView, snapshots: snapshotView, clock: clockView }[S.stateTab];
     const items = view ? await view() : await tableView(S.stateTab);
     body.replaceChildren(...items.flat().filter((item) => item !== null && item !== undefined));
   } catch (error) { failed(error); }
@@ -606,6 +606,30 @@ async function snapshotView() {
         h("td", { class: "row-tools" },
           h("button", { type: "button", onclick: () => run("POST", `/api/snapshots/${encodeURIComponent(s.name)}/restore`, undefined, `restored ${s.name}; the plugins restart`) }, "Restore"),
           h("button", { type: "button", onclick: () => run("DELETE", `/api/snapshots/${encodeURIComponent(s.name)}`, undefined, `deleted ${s.name}`) }, "Delete"))))))];
+}
+
+async function clockView() {
+  const data = await api("GET", "/api/clock");
+  if (!data.live) return [h("p", { class: "muted" }, "The clock moves while `mmplug dev` runs.")];
+  const by = h("input", { "aria-label": "advance by", placeholder: "1d", value: "1d", size: 8 });
+  const to = h("input", { "aria-label": "set to", placeholder: "2026-03-01T09:00", size: 18 });
+  const retention = h("input", { type: "checkbox", "aria-label": "run data retention" });
+  const move = async (body) => {
+    try {
+      const answer = await api("POST", "/api/clock", { ...body, data_retention: retention.checked });
+      const ran = answer.ran.length ? `; ${answer.ran.length} job run(s): ` + answer.ran.map((r) => `${r.job} on ${r.node}`).join(", ") : "; no job was due";
+      notice(`clock: ${answer.before} → ${answer.now}${ran}`);
+      loadState();
+    } catch (error) { failed(error); }
+  };
+  const due = Object.entries(data.due);
+  return [h("p", {}, "Host time: ", h("strong", { id: "clock-now" }, data.now), data.running ? " (running)" : " (standing)"),
+    h("p", {}, "Advance by ", by, " ", h("button", { type: "button", id: "clock-advance", onclick: () => move({ advance: by.value }) }, "Advance the clock"),
+      "  or set to ", to, " ", h("button", { type: "button", onclick: () => move({ to: to.value }) }, "Set"),
+      "  ", h("label", {}, retention, " run data retention on the way")),
+    h("p", { class: "muted" }, "Scheduled jobs (mmplug.sdk.cluster.schedule) run in order as they fall due; KV entries that expire on the way are gone."),
+    due.length ? h("table", { class: "grid" }, h("thead", {}, h("tr", {}, ["Node", "Next job due"].map((t) => h("th", {}, t)))),
+      h("tbody", {}, due.map(([node, at]) => h("tr", {}, h("td", {}, node), h("td", {}, at))))) : h("p", { class: "muted" }, "No scheduled job is due.")];
 }
 
 // -- HTTP -------------------------------------------------------------------------------------

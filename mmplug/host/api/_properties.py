@@ -121,6 +121,11 @@ def save_value(db: sqlite3.Connection, value: rem.PropertyValue) -> None:
         raise unique_failure("value", exc) from None
 
 
+def in_group(group_id: str) -> tuple[str, tuple[object, ...]]:
+    """The condition on the group of a query: an empty group id means any group (none)."""
+    return (" AND group_id=?", (group_id,)) if group_id else ("", ())
+
+
 def get_one(db: sqlite3.Connection, kind: str, group_id: str, item_id: str, cls: type[M]) -> M:
     table = "property_fields" if kind == "field" else "property_values"
     in_group = " AND group_id=?" if group_id else ""  # no group id: any group

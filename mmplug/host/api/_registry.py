@@ -55,6 +55,16 @@ class PluginInfo:
     state: int  # PLUGIN_* above
 
 
+class ClusterBus(Protocol):
+    """The cluster of the session's nodes, as PublishPluginClusterEvent uses it."""
+
+    def publish(self, plugin_id: str, from_node: str, event_id: str, data: bytes,
+                send_type: str, target_id: str) -> None:
+        """Send the event to ``plugin_id`` on the other nodes (or on ``target_id`` only);
+        raises ``ApiFailure`` for a node that does not exist."""
+        ...
+
+
 class PluginControl(Protocol):
     """The session's plugins, for GetPlugins, EnablePlugin, InstallPlugin, ... (provided by
     the Session; the server's plugins environment)."""
@@ -118,6 +128,10 @@ class ApiContext:
     # The Log* rpcs: (level, message, key/values).
     log: Callable[[str, str, dict[str, Any]], None] = lambda level, msg, kv: None
     extra: dict[str, Any] = field(default_factory=dict)
+    # With several nodes: the node serving the call, and the bus that carries cluster events
+    # to the same plugin on the other nodes (PublishPluginClusterEvent).
+    node: str = ""
+    cluster: ClusterBus | None = None
 
     def new_id(self) -> str:
         """A fresh 26-character Mattermost id (deterministic per world seed)."""
@@ -139,6 +153,12 @@ class ApiCall:
     error: dict[str, Any] | None  # AppError fields, or {"grpc_code": ..., "message": ...}
     duration_s: float
     emulated: bool = True
+    # Which node of the host served it ("" with one node), and, from mmplug's SDK, the tag of
+    # the hook call that made it and the plugin's line that did (mmplug.sdk._calltag).
+    node: str = ""
+    tag: str = ""
+    site: str = ""
+    started: float = 0.0  # time.perf_counter() when it arrived
 
 
 Handler = Callable[[ApiContext, Any], Any]

@@ -35,7 +35,9 @@ EPHEMERAL = "ephemeral_post"
 differs(
     "PublishPluginClusterEvent",
     "The server sends the event to the same plugin on the other cluster nodes (and does nothing "
-    "without a cluster); mmplug has one node, so it only records a cluster_event.",
+    "without a cluster). mmplug records a cluster_event; with several nodes (--nodes N) it "
+    "delivers it to OnPluginClusterEvent on the other nodes too, best_effort events as "
+    "reliably as reliable ones (a real cluster may drop them).",
 )
 differs(
     "SendMail",
@@ -93,16 +95,19 @@ def publish_cluster_event(
     ctx: ApiContext, req: rem.PublishPluginClusterEventRequest
 ) -> rem.PublishPluginClusterEventResponse:
     # The server sends it to the same plugin on the OTHER nodes; a one-node host has none.
-    capture(
-        ctx,
-        CLUSTER,
-        {
-            "id": req.event.id,
-            "data_base64": base64.b64encode(req.event.data).decode(),
-            "send_type": req.opts.send_type or "reliable",
-            "target_id": req.opts.target_id,
-        },
-    )
+    send_type = req.opts.send_type or "reliable"
+    if ctx.cluster is not None:
+        ctx.cluster.publish(ctx.plugin_id, ctx.node, req.event.id, bytes(req.event.data),
+                            send_type, req.opts.target_id)
+    payload = {
+        "id": req.event.id,
+        "data_base64": base64.b64encode(req.event.data).decode(),
+        "send_type": send_type,
+        "target_id": req.opts.target_id,
+    }
+    if ctx.node:
+        payload["from_node"] = ctx.node
+    capture(ctx, CLUSTER, payload)
     return rem.PublishPluginClusterEventResponse()
 
 

@@ -17,6 +17,7 @@ from mmplug.host.api._pbjson import load
 from mmplug.host.api._properties import (
     get_many,
     get_one,
+    in_group,
     save_field,
     search_filters,
     search_page,
@@ -192,18 +193,13 @@ def update_property_fields(
     return rem.UpdatePropertyFieldsResponse(fields=fields)
 
 
-def _in_group(group_id: str) -> tuple[str, tuple[object, ...]]:
-    """An empty group id means any group (the store adds no condition)."""
-    return (" AND group_id=?", (group_id,)) if group_id else ("", ())
-
-
 @emulates("DeletePropertyField")
 def delete_property_field(
     ctx: ApiContext, req: rem.DeletePropertyFieldRequest
 ) -> rem.DeletePropertyFieldResponse:
     """Soft-deletes the field and all its values (only their `delete_at` changes, also for
     ones deleted before); an unknown field is 404 `app.property.not_found.app_error`."""
-    group_sql, group_args = _in_group(req.group_id)
+    group_sql, group_args = in_group(req.group_id)
     with ctx.store.tx() as db:
         if req.group_id:  # the field must be the group's
             get_one(db, "field", req.group_id, req.field_id, Field)

@@ -18,6 +18,7 @@ from mmplug.host.api._pbjson import load
 from mmplug.host.api._properties import (
     get_many,
     get_one,
+    in_group,
     save_value,
     search_filters,
     search_page,
@@ -71,11 +72,6 @@ def _create(ctx: ApiContext, db: sqlite3.Connection, given: Value) -> Value:
     return value
 
 
-def _in_group(group_id: str) -> tuple[str, tuple[object, ...]]:
-    """An empty group id means any group (the store adds no condition)."""
-    return (" AND group_id=?", (group_id,)) if group_id else ("", ())
-
-
 def _update(ctx: ApiContext, db: sqlite3.Connection, group_id: str, given: Value) -> Value:
     """The store's update of one value: the value and delete_at as given; the answer is the
     value as given, with the new update_at."""
@@ -83,7 +79,7 @@ def _update(ctx: ApiContext, db: sqlite3.Connection, group_id: str, given: Value
     value.CopyFrom(given)
     value.update_at = ctx.now()
     validate_value(value)
-    group_sql, group_args = _in_group(group_id)
+    group_sql, group_args = in_group(group_id)
     row = db.execute(
         "SELECT data FROM property_values WHERE id=?" + group_sql, (value.id, *group_args)
     ).fetchone()
@@ -212,7 +208,7 @@ def delete_property_value(
 ) -> rem.DeletePropertyValueResponse:
     """An unknown value (in that group) is 404 `app.property.not_found.app_error`; a value
     deleted before is deleted again without an error."""
-    group_sql, group_args = _in_group(req.group_id)
+    group_sql, group_args = in_group(req.group_id)
     if not _soft_delete(ctx, "id=?" + group_sql, (req.value_id, *group_args)):
         with ctx.store.read() as db:
             get_one(db, "value", req.group_id, req.value_id, Value)  # raises the 404
@@ -229,7 +225,7 @@ def delete_values_for_target(
         raise plain_error(
             "invalid input: PropertyValue target type or id empty", "DeletePropertyValuesForTarget"
         )
-    group_sql, group_args = _in_group(req.group_id)
+    group_sql, group_args = in_group(req.group_id)
     with ctx.store.tx() as db:
         db.execute(
             "DELETE FROM property_values WHERE target_id=? AND "
@@ -244,7 +240,7 @@ def delete_values_for_field(
     ctx: ApiContext, req: rem.DeletePropertyValuesForFieldRequest
 ) -> rem.DeletePropertyValuesForFieldResponse:
     """Soft-deletes every value of the field; none is no error."""
-    group_sql, group_args = _in_group(req.group_id)
+    group_sql, group_args = in_group(req.group_id)
     _soft_delete(ctx, "field_id=?" + group_sql, (req.field_id, *group_args))
     return rem.DeletePropertyValuesForFieldResponse()
 

@@ -121,6 +121,14 @@ def first_team_of(store: Store, user_id: str) -> str:
     return str(row[0]) if row is not None else ""
 
 
+def post_author(store: Store, post_id: str) -> str | None:
+    """The author of the post ``post_id``; None when there is no such post or it is deleted."""
+    with store.read() as db:
+        row = db.execute("SELECT user_id FROM posts WHERE id=? AND delete_at=0",
+                         (post_id,)).fetchone()
+    return None if row is None else str(row[0])
+
+
 def channel_id_named(store: Store, wanted: str, name: str, team: str) -> str | None:
     """The channel whose id is ``wanted``, else the one named ``name`` (in team ``team`` when
     given; in several teams, the first team's by team name)."""
@@ -176,10 +184,14 @@ def forget_slash_commands(store: Store, plugin_id: str) -> None:
 
 
 # -- KV store and plugin settings (the pytest harness seeds and reads them) -------------------
-def kv_value(store: Store, plugin_id: str, key: str) -> bytes | None:
+def kv_value(store: Store, plugin_id: str, key: str, *, now: int | None = None
+             ) -> bytes | None:
+    """The value of ``key``; with ``now``, None for an entry expired by then (as the plugin
+    would see it)."""
     with store.read() as db:
-        row = db.execute("SELECT value FROM kv WHERE plugin_id=? AND key=?",
-                         (plugin_id, key)).fetchone()
+        row = db.execute("SELECT value FROM kv WHERE plugin_id=? AND key=? "
+                         "AND (expire_at = 0 OR expire_at > ?)",
+                         (plugin_id, key, -1 if now is None else now)).fetchone()
     return None if row is None else bytes(row[0])
 
 
@@ -191,10 +203,30 @@ def kv_set(store: Store, plugin_id: str, key: str, value: bytes) -> None:
                    "expire_at=0", (plugin_id, key, value))
 
 
-def kv_keys(store: Store, plugin_id: str) -> list[str]:
+def kv_keys(store: Store, plugin_id: str, *, now: int | None = None) -> list[str]:
+    """The plugin's keys, sorted; with ``now``, without the entries expired by then."""
     with store.read() as db:
         return [str(r[0]) for r in
-                db.execute("SELECT key FROM kv WHERE plugin_id=? ORDER BY key", (plugin_id,))]
+                db.execute("SELECT key FROM kv WHERE plugin_id=? AND (expire_at = 0 OR "
+                           "expire_at > ?) ORDER BY key",
+                           (plugin_id, -1 if now is None else now))]
+
+
+def purge_expired_kv(store: Store, now: int) -> int:
+    """Delete every plugin's KV entries that expired by ``now`` (what the clock does when it
+    moves past them); how many went."""
+    with store.tx() as db:
+        return int(db.execute("DELETE FROM kv WHERE expire_at != 0 AND expire_at <= ?",
+                              (now,)).rowcount)
+
+
+def server_config_section(store: Store, name: str) -> dict[str, Any]:
+    """One section of the server configuration (``DataRetentionSettings``), {} when absent."""
+    from mmplug.host.api.config import load_server_config
+
+    with store.read() as db:
+        section = load_server_config(db).get(name)
+    return section if isinstance(section, dict) else {}
 
 
 def update_plugin_settings(store: Store, plugin_id: str, settings: dict[str, Any]

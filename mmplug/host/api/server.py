@@ -15,7 +15,7 @@ import time
 import traceback
 from collections.abc import Callable
 from concurrent import futures
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import grpc  # type: ignore[import-untyped]
 
@@ -23,6 +23,7 @@ from mmplug.host.api._registry import (
     ApiCall,
     ApiContext,
     ApiFailure,
+    ClusterBus,
     HookDispatcher,
     PluginControl,
     handler_for,
@@ -32,6 +33,7 @@ from mmplug.host.api.stubs import Stubs, resolve
 from mmplug.protocol.catalog import API, ApiSpec
 from mmplug.protocol.messages import message_class
 from mmplug.protocol.names import API_SERVICE as SERVICE
+from mmplug.protocol.names import CALL_HEADER, HOST_CLOCK_SERVICE, SITE_HEADER
 
 if TYPE_CHECKING:
     from google.protobuf.message import Message
@@ -123,6 +125,35 @@ def _build_reflection() -> grpc.GenericRpcHandler:
     return _collect(lambda server: reflection.enable_server_reflection(names, server))
 
 
+class HostClock(Protocol):
+    """The host's clock as one plugin's API server offers it (mmplug's ``HostClock``
+    extension, which a real server does not have)."""
+
+    def now_ms(self) -> int: ...
+
+    def wake_at(self, at_ms: int) -> None: ...
+
+
+def _host_clock_handler(clock: HostClock) -> grpc.GenericRpcHandler:
+    from mmplug.protocol import mmplug_ext_pb2 as ext
+
+    def now(_request: Any, _context: grpc.ServicerContext) -> Any:
+        return ext.NowResponse(now_ms=clock.now_ms())
+
+    def wake_at(request: Any, _context: grpc.ServicerContext) -> Any:
+        clock.wake_at(int(request.at_ms))
+        return ext.WakeAtResponse(now_ms=clock.now_ms())
+
+    def method(func: Callable[..., Any], request_cls: Any, response_cls: Any) -> Any:
+        return grpc.unary_unary_rpc_method_handler(
+            func, request_cls.FromString, response_cls.SerializeToString)
+
+    return grpc.method_handlers_generic_handler(HOST_CLOCK_SERVICE, {
+        "Now": method(now, ext.NowRequest, ext.NowResponse),
+        "WakeAt": method(wake_at, ext.WakeAtRequest, ext.WakeAtResponse),
+    })
+
+
 def not_emulated_message(go_name: str) -> str:
     return (
         f"PluginAPI.{go_name} is not emulated by mmplug's fake host. Stub it: "
@@ -165,13 +196,22 @@ class ApiServer:
         max_workers: int = 32,
         port: int = 0,
         unix_socket: str | None = None,
+        clock: HostClock | None = None,
+        node: str = "",
+        cluster: ClusterBus | None = None,
     ) -> None:
         """``log_sink(level, message, key_values)`` receives the Log* rpcs;
         ``emit(kind, payload)`` receives captured side effects (WebSocket/cluster events).
         ``port``: listen there (a port held for us with SO_REUSEPORT; if it cannot be bound,
         any free port), else on any free port. ``unix_socket``: listen on this unix socket
-        instead, and on no TCP port (``--private``; the socket's folder must be private)."""
-        self.ctx = ApiContext(store, plugin_id, manifest, hooks, plugins)
+        instead, and on no TCP port (``--private``; the socket's folder must be private).
+        ``clock``: serve mmplug's ``HostClock`` extension with it (the host's time and the
+        wake-ups of the plugin's scheduled jobs: :mod:`mmplug.host.timekeeper`). ``node``:
+        the node of the host this server belongs to (several nodes: ``node2``, ...), named in
+        every call it reports; ``cluster``: what carries the plugin's cluster events to the
+        other nodes."""
+        self.ctx = ApiContext(store, plugin_id, manifest, hooks, plugins, node=node,
+                              cluster=cluster)
         if log_sink is not None:
             self.ctx.log = log_sink
         if emit is not None:
@@ -196,6 +236,9 @@ class ApiServer:
             _OnFirstCall(HEALTH_SERVICE, self._build_health),
             _OnFirstCall(REFLECTION_SERVICE, _build_reflection),
         ))
+        if clock is not None:
+            self._server.add_generic_rpc_handlers(
+                (_OnFirstCall(HOST_CLOCK_SERVICE, lambda: _host_clock_handler(clock)),))
         self.port = 0
 
     @property
@@ -212,7 +255,11 @@ class ApiServer:
             import os
 
             if not self._server.add_insecure_port(f"unix:{self.unix_socket}"):
-                raise RuntimeError(f"cannot listen on the unix socket {self.unix_socket}")
+                from mmplug.errors import PluginLaunchError
+
+                raise PluginLaunchError(
+                    f"the fake host's PluginAPI server cannot listen on {self.unix_socket}",
+                    hint="check that its folder exists and is writable, or pass --tcp")
             os.chmod(self.unix_socket, 0o600)
             self._server.start()
             return
@@ -266,6 +313,12 @@ class ApiServer:
         self, go_name: str, request: Any, rsp_cls: type[Message], context: grpc.ServicerContext
     ) -> Any:
         started = time.perf_counter()
+        tag = site = ""
+        for key, value in context.invocation_metadata() or ():
+            if key == CALL_HEADER:  # which hook call of the plugin made it (mmplug's SDK)
+                tag = str(value).partition(";")[0]
+            elif key == SITE_HEADER:
+                site = str(value)
         stub = self.stubs.get(go_name)
         handler = handler_for(go_name)
         response: Any = None
@@ -279,6 +332,8 @@ class ApiServer:
                 {"grpc_code": "UNIMPLEMENTED", "message": message},
                 started,
                 False,
+                tag,
+                site,
             )
             context.abort(grpc.StatusCode.UNIMPLEMENTED, message)
         try:
@@ -311,7 +366,7 @@ class ApiServer:
             from google.protobuf import json_format
 
             error = json_format.MessageToDict(response.error, preserving_proto_field_name=True)
-        self._observe(go_name, request, response, error, started, stub is None)
+        self._observe(go_name, request, response, error, started, stub is None, tag, site)
         return response
 
     def _observe(
@@ -322,6 +377,8 @@ class ApiServer:
         error: dict[str, Any] | None,
         started: float,
         is_emulated: bool,
+        tag: str = "",
+        site: str = "",
     ) -> None:
         if self.observer is None:
             return
@@ -333,6 +390,10 @@ class ApiServer:
             error,
             time.perf_counter() - started,
             is_emulated,
+            node=self.ctx.node,
+            tag=tag,
+            site=site,
+            started=started,
         )
         try:
             self.observer(call)

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from mmplug._json import JSONDepthError, loads
 from mmplug.errors import UsageError
 from mmplug.protocol.catalog import API_BY_GO_NAME
 
@@ -60,7 +61,10 @@ class Stubs:
         if not path.is_file():
             return
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            data = loads(path.read_text(encoding="utf-8"))
+        except JSONDepthError as exc:
+            raise UsageError(f"{path}: the JSON is {exc}", hint="fix the file or remove it"
+                             ) from None
         except json.JSONDecodeError as exc:
             raise UsageError(
                 f"{path}: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}",
