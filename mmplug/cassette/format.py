@@ -81,6 +81,10 @@ _LOG: dict[str, _Field] = {
     "module": ((str, type(None)), False),
     "source": ((str, type(None)), False),
 }
+_HOST_STEP: dict[str, _Field] = {  # what the host did around the call (informative)
+    "kind": ((str,), False),
+    "text": ((str,), False),
+}
 _HTTP: dict[str, _Field] = {
     "status": ((int,), True),
     "headers": ((list,), True),
@@ -197,6 +201,11 @@ def _check_entry(data: Any, where: str) -> dict[str, Any]:
                                 "PluginAPI method")
     for i, log in enumerate(data["logs"]):
         _check_object(log, _LOG, where, f"logs[{i}]")
+    for key in ("seq", "at_ms", "ids"):
+        if key in data and data[key] < 0:
+            raise CassetteError(f"{where}: {key} must not be negative, not {data[key]}")
+    for i, step in enumerate(data.get("host", [])):
+        _check_object(step, _HOST_STEP, where, f"host[{i}]")
     http = data.get("http")
     if http is not None:
         _check_fields(http, _HTTP, where, "http.")
