@@ -24,6 +24,10 @@ from typing import IO, TYPE_CHECKING, Any
 
 from mmplug._json import JSONDepthError, loads
 from mmplug.errors import UsageError
+from mmplug.host.payload_fields import (  # at import, not lazily: requests are parsed on a
+    check_document,  # thread, where an import can meet pytest's rewriting on CPython 3.11
+    descriptor_of,  # (see Session._read_code)
+)
 
 if TYPE_CHECKING:
     from google.protobuf.message import Message
@@ -108,9 +112,14 @@ def from_json(cls: type[Message], data: dict[str, Any], where: str) -> Message:
         raise CassetteError(f"{where}: not a valid {cls.DESCRIPTOR.name}: it must be a JSON "
                             "object")
     try:
+        check_document(descriptor_of(message), data)  # names the field, in the words fire uses
+    except UsageError as exc:
+        raise CassetteError(f"{where}: {exc.message}", hint=exc.hint) from None
+    try:
         json_format.ParseDict(data, message)
     except (json_format.ParseError, TypeError, ValueError, RecursionError) as exc:
-        raise CassetteError(f"{where}: not a valid {cls.DESCRIPTOR.name}: {exc}") from None
+        text = str(exc).rstrip(".")
+        raise CassetteError(f"{where}: not a valid {cls.DESCRIPTOR.name}: {text}") from None
     return message
 
 
