@@ -43,6 +43,11 @@ class MmplugError(Exception):
         self.hint = hint
         self.details = details
 
+    def __str__(self) -> str:
+        """The message and its details (what a traceback shows, in a user's test run); the
+        CLI prints :meth:`render`, the hint as well."""
+        return f"{self.message}\n{self.details}" if self.details else self.message
+
     def render(self) -> str:
         parts = [self.message]
         if self.details:

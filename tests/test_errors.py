@@ -13,6 +13,8 @@ import inspect
 import pkgutil
 from pathlib import Path
 
+import pytest
+
 import mmplug
 from mmplug.errors import MmplugError
 from mmplug.sdk.errors import PluginError
@@ -79,3 +81,17 @@ def test_the_drawn_trees_name_every_class_of_their_base() -> None:
                         and not cls.__name__.startswith("_"):
                     assert f" {cls.__name__} " in tree, f"{cls.__name__} is not in the tree of " \
                         f"{base.__name__} ({name})"
+
+
+def test_a_manifest_error_in_a_users_test_run_shows_its_problems(tmp_path: Path) -> None:
+    """What pytest prints for an error raised in a plugin's own tests (str(), not the CLI's
+    render) carries the details: the manifest's problems, not only how many there are."""
+    (tmp_path / "plugin.json").write_text('{"id": "com.example.x", "server": {}}')
+    from mmplug.errors import ManifestError
+    from mmplug.manifest import load_manifest
+
+    with pytest.raises(ManifestError) as err:
+        load_manifest(tmp_path)
+    shown = str(err.value)
+    assert "problem" in shown.splitlines()[0] and len(shown.splitlines()) > 1
+    assert "executable" in shown

@@ -24,6 +24,10 @@ from typing import IO, TYPE_CHECKING, Any
 
 from mmplug._json import JSONDepthError, loads
 from mmplug.errors import UsageError
+from mmplug.host.payload_fields import (  # at import, not lazily: requests are parsed on a
+    check_document,  # thread, where an import can meet pytest's rewriting on CPython 3.11
+    descriptor_of,  # (see Session._read_code)
+)
 
 if TYPE_CHECKING:
     from google.protobuf.message import Message
@@ -81,6 +85,10 @@ _LOG: dict[str, _Field] = {
     "module": ((str, type(None)), False),
     "source": ((str, type(None)), False),
 }
+_HOST_STEP: dict[str, _Field] = {  # what the host did around the call (informative)
+    "kind": ((str,), False),
+    "text": ((str,), False),
+}
 _HTTP: dict[str, _Field] = {
     "status": ((int,), True),
     "headers": ((list,), True),
@@ -104,9 +112,14 @@ def from_json(cls: type[Message], data: dict[str, Any], where: str) -> Message:
         raise CassetteError(f"{where}: not a valid {cls.DESCRIPTOR.name}: it must be a JSON "
                             "object")
     try:
+        check_document(descriptor_of(message), data)  # names the field, in the words fire uses
+    except UsageError as exc:
+        raise CassetteError(f"{where}: {exc.message}", hint=exc.hint) from None
+    try:
         json_format.ParseDict(data, message)
     except (json_format.ParseError, TypeError, ValueError, RecursionError) as exc:
-        raise CassetteError(f"{where}: not a valid {cls.DESCRIPTOR.name}: {exc}") from None
+        text = str(exc).rstrip(".")
+        raise CassetteError(f"{where}: not a valid {cls.DESCRIPTOR.name}: {text}") from None
     return message
 
 
@@ -197,6 +210,11 @@ def _check_entry(data: Any, where: str) -> dict[str, Any]:
                                 "PluginAPI method")
     for i, log in enumerate(data["logs"]):
         _check_object(log, _LOG, where, f"logs[{i}]")
+    for key in ("seq", "at_ms", "ids"):
+        if key in data and data[key] < 0:
+            raise CassetteError(f"{where}: {key} must not be negative, not {data[key]}")
+    for i, step in enumerate(data.get("host", [])):
+        _check_object(step, _HOST_STEP, where, f"host[{i}]")
     http = data.get("http")
     if http is not None:
         _check_fields(http, _HTTP, where, "http.")

@@ -213,11 +213,13 @@ def _runs(entries: list[Entry]) -> list[list[Entry]]:
     return [run for run in runs if run]
 
 
-def _where(entry: Entry) -> str:
-    return f"line {entry.line} ({entry.hook}) request"
+def _where(entry: Entry, path: Path | str = "") -> str:
+    return f"{path}:{entry.line}: ({entry.hook}) request" if path else \
+        f"line {entry.line} ({entry.hook}) request"
 
 
-def _parse_requests(run: list[Entry]) -> list[Message | CassetteError | None]:
+def _parse_requests(run: list[Entry], path: Path | str = ""
+                    ) -> list[Message | CassetteError | None]:
     """Each entry's request message (None for nested lines, an error for a bad request)."""
     from mmplug.cassette.format import from_json
     from mmplug.protocol.catalog import HOOKS_BY_GO_NAME
@@ -232,10 +234,11 @@ def _parse_requests(run: list[Entry]) -> list[Message | CassetteError | None]:
         try:
             if spec.streaming:
                 parsed.append(from_json(message_class("ServeHTTPRequestInit"),
-                                        entry.data["request"].get("init", {}), _where(entry)))
+                                        entry.data["request"].get("init", {}),
+                                        _where(entry, path)))
             else:
                 parsed.append(from_json(message_class(spec.request), entry.data["request"],
-                                        _where(entry)))
+                                        _where(entry, path)))
         except CassetteError as exc:
             parsed.append(exc)
     return parsed
@@ -295,8 +298,16 @@ class _Replayer:
         from mmplug.host.fresh import deterministic_session
 
         parsed: list[Message | CassetteError | None] = []
-        parser = threading.Thread(target=lambda: parsed.extend(_parse_requests(run)),
-                                  name="mmplug-replay-parse", daemon=True)
+        where = self.report.cassette
+
+        def parse() -> None:
+            try:
+                parsed.extend(_parse_requests(run, where))
+            except BaseException as exc:  # the requests could not be read: said after join
+                parsed[:] = [CassetteError(f"{where}: the requests could not be read: {exc!r}")
+                             ] * len(run)
+
+        parser = threading.Thread(target=parse, name="mmplug-replay-parse", daemon=True)
         parser.start()
         activation = _Activation()
         spawner = None

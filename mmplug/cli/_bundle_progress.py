@@ -25,15 +25,16 @@ class RichReporter:
         self.task: TaskID | None = None
 
     def __enter__(self) -> RichReporter:
-        self.progress.start()
-        return self
+        return self  # drawn from the first target on: an error before it comes alone
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
-        self.progress.stop()
+        if self.task is not None:
+            self.progress.stop()
 
     def target_started(self, target: Target, index: int, total: int) -> None:
         if self.task is None:
+            self.progress.start()
             self.task = self.progress.add_task("starting pip", total=total, tag=target.tag)
         self.progress.update(self.task, completed=index, tag=target.tag,
                              description="starting pip")

@@ -80,7 +80,8 @@ def execute(
         _list_hooks()
         return 0
     if hook is not None and not args and _names_a_project(hook):
-        args, hook = [hook], None  # `mmplug fire PROJECT`: the picker, for that project
+        args = [hook]  # `mmplug fire PROJECT`: the picker, for that project
+        hook = None
     from mmplug.cli._fire_prefetch import take
     from mmplug.fire import FirePlan
 

@@ -128,7 +128,9 @@ def _render_report(report: Report) -> None:
     typer.echo(f"{gap}{report.path}: {len(report.members)} members, {report.size} bytes, "
                f"sha256 {report.sha256}")
     if manifest:
-        typer.echo(_safe(f"plugin {manifest.get('id')} {manifest.get('version')}"))
+        version = manifest.get("version")
+        typer.echo(_safe(f"plugin {manifest.get('id')} "
+                         + (str(version) if version else "(no version)")))
     if report.targets:
         typer.echo(_safe(f"vendored targets {', '.join(report.targets)}"))
     for warning in report.warnings:

@@ -148,7 +148,7 @@ class Bridge:
             user_id, trace.user = self.acting_user(request.headers.get(ACTING_USER_HEADER))
         except MmplugError as exc:
             trace.user = str(request.headers.get(ACTING_USER_HEADER))
-            return _text(400, f"{ACTING_USER_HEADER}: {exc.message}"
+            return _text(400, exc.message  # it names the header and the value
                          + (f"\n{exc.hint}" if exc.hint else ""))
         deadline = time.monotonic() + RELOAD_WAIT
         body = _Body(request)

@@ -447,31 +447,15 @@ class Session:
     @staticmethod
     def _read_code(handle: PluginHandle) -> Callable[[], list[tuple[str, str]]]:
         """Read the plugin's code for the PluginAPI methods it calls (``mmplug check``'s
-        reading, cached by file times) on a thread while the plugin starts; returns how to
-        wait for it."""
-        import threading
+        reading, cached by file times); returns how to get the result. Read here, in the
+        caller's thread, not beside the plugin's start: CPython 3.11 before 3.11.8 keeps one
+        AST recursion counter per interpreter, so parsing on a thread while another thread
+        compiles (pytest rewriting a module mmplug imports lazily) fails with "AST
+        constructor recursion depth mismatch"."""
+        from mmplug.check import cached_api_uses
 
-        box: list[Any] = []
-
-        def read() -> None:
-            try:
-                from mmplug.check import cached_api_uses
-
-                box.append(cached_api_uses(handle.manifest.plugin_dir))
-            except BaseException as exc:  # handed to the caller of wait()
-                box.append(exc)
-
-        reader = threading.Thread(target=read, name="mmplug-read-code", daemon=True)
-        reader.start()
-
-        def wait() -> list[tuple[str, str]]:
-            reader.join()
-            if isinstance(box[0], BaseException):
-                raise box[0]
-            uses: list[tuple[str, str]] = box[0]
-            return uses
-
-        return wait
+        uses = cached_api_uses(handle.manifest.plugin_dir)
+        return lambda: uses
 
     def _warn_findings(self, handle: PluginHandle, uses: list[tuple[str, str]]) -> None:
         """What ``mmplug check`` would fail on (a hook a real server never calls, a method

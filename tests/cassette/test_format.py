@@ -60,6 +60,9 @@ def test_unknown_format_version(tmp_path: Path) -> None:
     ({k: v for k, v in ENTRY.items() if k != "request"}, ": missing request"),
     ({**ENTRY, "api_calls": [{"method": "KVGet"}]}, ": missing api_calls[0].request"),
     ({**ENTRY, "error": 3}, ": error must be a string or null, not an integer"),
+    ({**ENTRY, "ids": -5}, ": ids must not be negative, not -5"),
+    ({**ENTRY, "host": [5]}, ": host[0] must be a JSON object"),
+    ({**ENTRY, "host": [{"kind": 1}]}, ": host[0].kind must be a string"),
     ([1, 2], "must be a JSON object"),
 ])
 def test_bad_entries_name_the_line(tmp_path: Path, line: object, says: str) -> None:

@@ -155,8 +155,12 @@ def test_a_request_that_is_not_a_valid_message_names_the_line(parrot: Path) -> N
     cassette.write_text(json.dumps(header) + "\n" + json.dumps(line) + "\n")
     result = replay_cli(str(cassette), "--check", cwd=parrot)
     assert result.returncode == 2
-    assert "line 2 (MessageWillBePosted) request" in result.stderr
+    assert f"{cassette}:2: (MessageWillBePosted) request" in result.stderr
     assert "mesage" in result.stderr and "Traceback" not in result.stderr
+    line["request"] = {"post": {"message": 5}}
+    cassette.write_text(json.dumps(header) + "\n" + json.dumps(line) + "\n")
+    typed = replay_cli(str(cassette), "--check", cwd=parrot)
+    assert typed.returncode == 2 and "field 'post.message' wants a string" in typed.stderr
 
 
 def test_a_failed_replay_leaves_no_plugin_and_no_spare_behind(parrot: Path) -> None:
@@ -170,7 +174,7 @@ def test_a_failed_replay_leaves_no_plugin_and_no_spare_behind(parrot: Path) -> N
     good = dict(bad, seq=2, request={"post": {"message": "x"}})
     cassette.write_text("".join(json.dumps(x) + "\n" for x in (header, bad, good)))
     before = _children()
-    with pytest.raises(CassetteError, match="line 2"):  # after the second run's spare started
+    with pytest.raises(CassetteError, match=r"two\.jsonl:2:"):  # after the 2nd run's spare started
         replay_cassette(cassette, parrot, python=sys.executable)
     assert _children() == before
 

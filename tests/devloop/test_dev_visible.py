@@ -142,6 +142,7 @@ def test_the_acting_user_is_picked_per_request(running: Running) -> None:
     assert len(json.loads(alice)["user"]) == 26 and json.loads(by_id) == json.loads(alice)
     assert "X-Mmplug-User" not in json.loads(alice)["headers"]  # mmplug's, not the plugin's
     assert status == 400 and b"nobody" in unknown and b"alice" in unknown  # names the users
+    assert unknown.count(b"X-Mmplug-User") == 1, unknown  # the header named once
     wait_for(lambda: len([x for x in running.lines() if "⇄ " in x]) == 4)
     shown = [x.split("⇄ ", 1)[1].split(" →")[0] for x in running.lines() if "⇄ " in x]
     assert shown == [f"GET {path} as anonymous", f"GET {path} as alice",
