@@ -12,7 +12,11 @@ from spawn to exit:
 * go-plugin v1.0.1 (../shared/conformance gohost): handshake, ping, one OnActivate call,
   Kill().
 
-Prints medians and the ratio mmplug / go-plugin (target <= 1.3).
+* the floor of a CLI written in Python: ``python -c pass``, the interpreter start every run of
+  such a CLI pays before its first line (go-plugin's client is a compiled binary); go-plugin's
+  time plus this one is the best a Python CLI doing the same work in sequence can reach.
+
+Prints medians and the ratio mmplug / go-plugin (goal <= 1.2), and the floor's ratio.
 """
 
 from __future__ import annotations
@@ -83,18 +87,22 @@ def main() -> None:
               "-payload-hex", "", "--", sys.executable, "plugin.py"]
         timed(fire, plugin, env)  # warm both once (bytecode, page cache)
         timed(go, plugin, env)
-        ours, theirs = [], []
+        ours, theirs, bare = [], [], []
         for _ in range(runs):
+            bare.append(timed([sys.executable, "-c", "pass"], plugin, env)[0])
             elapsed, out = timed(fire, plugin, env)
             assert json.loads(out)["ok"] is True
             ours.append(elapsed)
             elapsed, out = timed(go, plugin, env)
             assert "RESULT PASS" in out
             theirs.append(elapsed)
-    a, b = statistics.median(ours), statistics.median(theirs)
-    print(f"median of {runs} runs, spawn to exit")
+    a, b, c = statistics.median(ours), statistics.median(theirs), statistics.median(bare)
+    print(f"median of {runs} runs, spawn to exit; load average {os.getloadavg()[0]:.2f}")
     print(f"go-plugin client: launch, OnActivate, Kill (baseline): {b:7.1f} ms  1.00")
     print(f"mmplug fire OnActivate (own session):                  {a:7.1f} ms  {a / b:.2f}")
+    print(f"python -c pass (a Python CLI's interpreter start):     {c:7.1f} ms")
+    print(f"floor: go-plugin + python -c pass:                     {b + c:7.1f} ms  "
+          f"{(b + c) / b:.2f}")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """A 1 GiB upload and a 1 GiB download through the front door, against honest baselines.
 
-    python benchmarks/http_stream.py [MiB]        (default 1024)
+    python benchmarks/http_stream.py [MiB] [ROUNDS]        (defaults 1024, 3)
 
 The front door runs in `mmplug dev` (a separate process) in front of an SDK plugin whose
 ServeHTTP counts the uploaded bytes / writes the download in 1 MiB pieces. Three baselines:
@@ -9,14 +9,17 @@ ServeHTTP counts the uploaded bytes / writes the download in 1 MiB pieces. Three
   door is built on) and the standard library's ThreadingHTTPServer;
 * the physical limit of the design: a minimal aiohttp server relaying each request to a bare
   grpcio server over the same ServeHTTP streams (64 KiB chunks up, as the server sends them;
-  1 MiB down, as the plugin writes them), with no code of mmplug in the path.
+  1 MiB down, as the plugin writes them), with no code of mmplug in the path and the least work
+  per chunk (framed in one copy, read as a view).
 
 Every server is warmed before it is measured, as `mmplug dev` is (a first upload and download
 of a quarter of the size), and every server process gets the malloc settings `mmplug dev`
-applies to itself (mmplug.devloop._memory): a plain aiohttp server under glibc's defaults runs
+applies to itself (mmplug.devloop._memory) and grpcio's I/O as mmplug chooses it for its own
+processes (mmplug.protocol.grpc_env): a plain aiohttp server under glibc's defaults runs
 several times slower before its first large download than after it, which made earlier
 baselines flatter the front door. The client streams from/to memory with a 1 MiB buffer.
-Prints throughput and the ratios, the peak RSS (VmHWM) of the host (`mmplug dev`) and of the
+The servers take turns within each of ROUNDS rounds. Prints the median throughputs and the
+ratios, the peak RSS (VmHWM) of the host (`mmplug dev`) and of the
 plugin process, and the CPU time (user + system, all threads) each spent per GiB through the
 front door: throughput on a shared machine swings with the load, CPU per GiB much less.
 """
@@ -28,6 +31,7 @@ import json
 import os
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -54,8 +58,11 @@ class Stream(Plugin):
 if __name__ == "__main__":
     serve(Stream)
 '''
-# Every server process of this benchmark starts with the malloc settings of `mmplug dev`.
-TUNE = "from mmplug.devloop._memory import tune_for_streaming; tune_for_streaming()\n"
+# Every server process of this benchmark starts with the malloc settings of `mmplug dev` and
+# grpcio's I/O as mmplug's host and SDK choose it for themselves (mmplug.protocol.grpc_env):
+# the relay's grpcio server and client with grpc's defaults would be a slower baseline.
+TUNE = ("from mmplug.devloop._memory import tune_for_streaming; tune_for_streaming()\n"
+        "import mmplug.protocol.grpc_env\n")
 
 BASELINE = TUNE + '''import sys
 from aiohttp import web
@@ -120,23 +127,52 @@ ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), Handler).serve_forever()
 '''
 
 
-# A bare grpcio server with ServeHTTP's streams: counts the uploaded chunks, or writes the
-# download in 1 MiB messages. Only the protocol's message classes come from mmplug.
-GRPC_PLAIN = TUNE + '''import sys
+# The physical limit of the design: a bare grpcio server with ServeHTTP's streams behind a
+# minimal aiohttp relay, moving each body chunk with the least work a relay can do: framed as
+# its protobuf message in one copy (tag, length, bytes) and read back as a view into the bytes
+# grpc received; messages that hold more than a body chunk go through protobuf. Only the
+# protocol's message classes come from mmplug; the framing is written out here (protobuf's own
+# API would copy every chunk twice each way, a slower baseline than mmplug's path).
+WIRE = """
+def frame(data):
+    length, varint = len(data), bytearray()
+    while length > 0x7F:
+        varint.append((length & 0x7F) | 0x80)
+        length >>= 7
+    varint.append(length)
+    return b"".join((b"\\x12", varint, data))
+
+def chunk(data):
+    # the body_chunk of a message holding only that field, as a view; None for any other
+    if len(data) < 2 or data[0] != 0x12:
+        return None
+    length, shift, at = 0, 0, 1
+    while True:
+        byte = data[at]
+        at += 1
+        length |= (byte & 0x7F) << shift
+        shift += 7
+        if not byte & 0x80:
+            break
+    return memoryview(data)[at:] if at + length == len(data) else None
+"""
+
+GRPC_PLAIN = TUNE + WIRE + '''import sys
 from concurrent import futures
 import grpc
 from mmplug.protocol import hooks_http_pb2 as pb
 
 BLOCK = bytes(range(256)) * 4096
-METHOD = "/mattermost.pluginapi.v1.PluginHooks/ServeHTTP"
 
 def serve_http(requests, context):
-    first = next(requests)
+    first = pb.ServeHTTPRequest.FromString(next(requests))
     url = first.init.url
     if url.startswith("/up"):
         total = 0
-        for message in requests:
-            total += len(message.body_chunk)
+        for data in requests:
+            view = chunk(data)
+            total += len(view) if view is not None else \\
+                len(pb.ServeHTTPRequest.FromString(data).body_chunk)
         yield pb.ServeHTTPResponse(init=pb.ServeHTTPResponseInit(status_code=200))
         yield pb.ServeHTTPResponse(body_chunk=str(total).encode(), body_complete=True)
         return
@@ -144,13 +180,13 @@ def serve_http(requests, context):
         pass
     yield pb.ServeHTTPResponse(init=pb.ServeHTTPResponseInit(status_code=200))
     for _ in range(int(url.split("mib=")[1])):
-        yield pb.ServeHTTPResponse(body_chunk=BLOCK)
+        yield frame(BLOCK)
     yield pb.ServeHTTPResponse(body_complete=True)
 
 handler = grpc.method_handlers_generic_handler("mattermost.pluginapi.v1.PluginHooks", {
     "ServeHTTP": grpc.stream_stream_rpc_method_handler(
-        serve_http, request_deserializer=pb.ServeHTTPRequest.FromString,
-        response_serializer=pb.ServeHTTPResponse.SerializeToString)})
+        serve_http, request_deserializer=None,
+        response_serializer=lambda m: m if isinstance(m, bytes) else m.SerializeToString())})
 options = [("grpc.max_receive_message_length", 64 << 20),
            ("grpc.max_send_message_length", 64 << 20)]
 server = grpc.server(futures.ThreadPoolExecutor(8), options=options)
@@ -161,7 +197,7 @@ server.wait_for_termination()
 '''
 
 # A minimal aiohttp server relaying each request to that grpcio server over one stream.
-RELAY = TUNE + '''import sys
+RELAY = TUNE + WIRE + '''import sys
 import grpc
 from aiohttp import web
 from mmplug.protocol import hooks_http_pb2 as pb
@@ -173,24 +209,27 @@ options = [("grpc.max_receive_message_length", 64 << 20),
 async def handle(request):
     channel = request.app["channel"]
     call = channel.stream_stream("/mattermost.pluginapi.v1.PluginHooks/ServeHTTP",
-                                 request_serializer=pb.ServeHTTPRequest.SerializeToString,
-                                 response_deserializer=pb.ServeHTTPResponse.FromString)()
+                                 request_serializer=None, response_deserializer=None)()
     await call.write(pb.ServeHTTPRequest(init=pb.ServeHTTPRequestInit(
-        method=request.method, url=request.path_qs)))
+        method=request.method, url=request.path_qs)).SerializeToString())
     while True:
-        chunk = await request.content.read(CHUNK)
-        if not chunk:
+        data = await request.content.read(CHUNK)
+        if not data:
             break
-        await call.write(pb.ServeHTTPRequest(body_chunk=chunk))
-    await call.write(pb.ServeHTTPRequest(body_complete=True))
+        await call.write(frame(data))
+    await call.write(pb.ServeHTTPRequest(body_complete=True).SerializeToString())
     await call.done_writing()
     response = None
-    async for message in call:
-        if message.HasField("init"):
-            response = web.StreamResponse(status=message.init.status_code)
-            await response.prepare(request)
-        if message.body_chunk:
-            await response.write(message.body_chunk)
+    async for data in call:
+        view = chunk(data)
+        if view is None:
+            message = pb.ServeHTTPResponse.FromString(data)
+            if message.HasField("init"):
+                response = web.StreamResponse(status=message.init.status_code)
+                await response.prepare(request)
+            view = message.body_chunk
+        if view:
+            await response.write(view)
     await response.write_eof()
     return response
 
@@ -275,7 +314,7 @@ def _plugin_pid(project: Path) -> int:
         return int(client.status()["plugins"][0]["pid"])
 
 
-def main(mib: int) -> None:
+def main(mib: int, rounds: int) -> None:
     root = Path(tempfile.mkdtemp(prefix="mmplug-bench-http-"))
     project = root / "plugin"
     project.mkdir()
@@ -313,15 +352,19 @@ def main(mib: int) -> None:
         rows = []
         for name, run in (("upload", upload), ("download", download)):
             path = "/up" if name == "upload" else "/down"
-            rates = {}
-            for label, (port, base) in targets.items():
-                if label == "front door":
-                    before = cpu_seconds(procs[0].pid), cpu_seconds(plugin_pid)
-                    rates[label] = mib / run(port, f"{base}{path}", mib)
-                    used = [(cpu_seconds(pid) - was) * 1024 / mib
-                            for pid, was in zip((procs[0].pid, plugin_pid), before, strict=True)]
-                else:
-                    rates[label] = mib / run(port, f"{base}{path}", mib)
+            samples: dict[str, list[float]] = {label: [] for label in targets}
+            cpu: list[list[float]] = []
+            for _ in range(rounds):  # the servers take turns, so load swings hit them alike
+                for label, (port, base) in targets.items():
+                    if label == "front door":
+                        before = cpu_seconds(procs[0].pid), cpu_seconds(plugin_pid)
+                        samples[label].append(mib / run(port, f"{base}{path}", mib))
+                        cpu.append([(cpu_seconds(pid) - was) * 1024 / mib for pid, was in
+                                    zip((procs[0].pid, plugin_pid), before, strict=True)])
+                    else:
+                        samples[label].append(mib / run(port, f"{base}{path}", mib))
+            rates = {label: statistics.median(values) for label, values in samples.items()}
+            used = [statistics.median(side) for side in zip(*cpu, strict=True)]
             rows.append((name, rates, used))
         host_rss, plugin_rss = peak_rss_mib(procs[0].pid), peak_rss_mib(plugin_pid)
         base_rss = peak_rss_mib(procs[1].pid)
@@ -336,7 +379,7 @@ def main(mib: int) -> None:
                 proc.kill()
                 proc.wait()
         shutil.rmtree(root, ignore_errors=True)
-    print(f"{mib} MiB through the front door vs warmed baselines "
+    print(f"{mib} MiB through the front door vs warmed baselines, medians of {rounds} rounds "
           f"({os.cpu_count()} cores, Python {sys.version.split()[0]}, load "
           f"{os.getloadavg()[0]:.1f})")
     for name, rates, (host_cpu, plugin_cpu) in rows:
@@ -350,4 +393,5 @@ def main(mib: int) -> None:
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 1024)
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 1024,
+         int(sys.argv[2]) if len(sys.argv) > 2 else 3)

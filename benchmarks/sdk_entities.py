@@ -71,6 +71,7 @@ serve(Moderator)
 BARE_SERVER = """
 import sys
 from concurrent import futures
+import mmplug.protocol.grpc_env  # grpcio's I/O as the SDK chooses it for the plugins
 import grpc
 from mmplug.protocol import hooks_message_pb2 as m, post_pb2
 def handle(request, context):

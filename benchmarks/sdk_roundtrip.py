@@ -1,5 +1,6 @@
 """Hook round trip: a grpcio client calling an SDK plugin process, against the same client
-calling a bare grpcio unary echo server process. Prints per-call medians and ratios.
+calling a bare grpcio unary echo server process (with the same grpcio I/O as the SDK chooses
+for the plugin, mmplug.protocol.grpc_env). Prints per-call medians and ratios.
 
     python benchmarks/sdk_roundtrip.py [CALLS]
 """
@@ -22,9 +23,12 @@ sys.path.insert(0, str(REPO))
 SAMPLE = REPO / "tests" / "fixtures" / "sdk_plugins" / "sample_plugin.py"
 HOOKS = "/mattermost.pluginapi.v1.PluginHooks"
 
+# The echo server with grpcio's I/O as the SDK chooses it for a plugin process (before grpc is
+# imported): with grpc's defaults it would be a slower baseline than the plugin it measures.
 ECHO_SERVER = """
 import sys
 from concurrent import futures
+import mmplug.protocol.grpc_env
 import grpc
 def echo(request, context):
     return request

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -57,3 +57,34 @@ def _private_world_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[N
         os.environ.pop("MMPLUG_CACHE_DIR", None)
     else:
         os.environ["MMPLUG_CACHE_DIR"] = before
+
+
+def _processes_in(folder: Path) -> set[int]:
+    """Live (not zombie) processes whose working directory is ``folder``."""
+    found: set[int] = set()
+    for entry in Path("/proc").iterdir():
+        try:
+            if not entry.name.isdigit() or Path(os.readlink(entry / "cwd")) != folder.resolve():
+                continue
+            if (entry / "stat").read_text().rsplit(")", 1)[1].split()[0] != "Z":
+                found.add(int(entry.name))
+        except OSError:  # gone meanwhile, or not ours
+            continue
+    return found
+
+
+def _left_in(folder: Path) -> set[int]:
+    import time
+
+    deadline = time.monotonic() + 5
+    while _processes_in(folder) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return _processes_in(folder)
+
+
+@pytest.fixture()
+def left_in() -> Callable[[Path], set[int]]:
+    """``left_in(folder)``: the processes still working in ``folder`` (a plugin's directory:
+    its processes and the warm spares waiting to become one) once a SIGKILL had time to land;
+    empty when a run left nothing behind."""
+    return _left_in

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
     from mmplug.host.events import CallEvent
     from mmplug.host.session import Session
+    from mmplug.host.warm import WarmPool
 
 
 @dataclass
@@ -161,11 +162,14 @@ def replay_cassette(
     start_timeout: float = 10.0,
     transport: str = "unix",
     private: bool = False,
+    spares: WarmPool | None = None,
 ) -> ReplayReport:
     """Replay every call of the cassette at ``path`` against the plugin in ``plugin_dir``
     (``world``: a world name or file instead of the one the header names; ``one_cpu``: the
     calls with this process and the plugin on one CPU, see :mod:`mmplug.host.affinity`;
-    ``transport``, ``private``: as :class:`~mmplug.host.session.Session`'s)."""
+    ``transport``, ``private``: as :class:`~mmplug.host.session.Session`'s; ``spares``: a
+    warm pool the caller keeps across replays, left holding a spare for the next one, instead
+    of one of this replay's own)."""
     import time
 
     cassette = read_cassette(path)
@@ -177,7 +181,7 @@ def replay_cassette(
     replayer = _Replayer(folder, seed_world, python, hook_timeout, Ignore(ignored), report,
                          one_cpu, start_timeout, {"transport": transport, "private": private})
     runs = _runs(cassette.entries)
-    replayer.start_spare()
+    replayer.start_spare(spares)
     try:
         for index, run in enumerate(runs):
             replayer.run(run, another_follows=index < len(runs) - 1)
@@ -252,17 +256,31 @@ class _Replayer:
         self.one_cpu, self.start_timeout = one_cpu, start_timeout
         self.sockets = sockets or {}  # the sessions' transport and private mode
         self.pool: Any = None  # warm spares of the plugin's interpreter
+        self.kept = False  # the pool is the caller's: it stays, with a spare for what follows
+        # Sessions stop without waiting for their plugin's exit, which nothing here depends
+        # on (the next session starts meanwhile); the replay waits for the exits at its end.
+        from mmplug.host.reaper import Reaper
 
-    def start_spare(self) -> None:
+        self.reaper = Reaper()
+
+    def start_spare(self, pool: WarmPool | None = None) -> None:
         """Start the plugin's interpreter now (grpc and the SDK imported, waiting to be told
-        to run the plugin), while the host sets up the first session."""
-        from mmplug.host.warm import spare_for
+        to run the plugin), while the host sets up the first session; in ``pool`` when given
+        (kept by the caller: none is started when one is waiting there already)."""
+        from mmplug.host.warm import prepare_for, spare_for
 
-        self.pool = spare_for(self.folder, self.python)
+        if pool is not None:
+            self.pool, self.kept = pool, True
+            prepare_for(pool, self.folder, self.python)
+        else:
+            self.pool = spare_for(self.folder, self.python)
 
     def close(self) -> None:
-        if self.pool is not None:
-            self.pool.close()
+        try:
+            self.reaper.join()
+        finally:
+            if self.pool is not None and not self.kept:
+                self.pool.close()
 
     def _spawn_and_prepare(self, command: list[str], *, cwd: Path, env: dict[str, str]
                            ) -> Any:
@@ -294,12 +312,13 @@ class _Replayer:
         activation = _Activation()
         spawner = None
         if self.pool is not None:
-            spawner = self._spawn_and_prepare if another_follows else self.pool.spawn
+            prepare = another_follows or self.kept  # a kept pool serves the next replay too
+            spawner = self._spawn_and_prepare if prepare else self.pool.spawn
         session = deterministic_session(self.folder, world=self.world, python=self.python,
                                         start_timeout=self.start_timeout,
                                         hook_timeout=self.hook_timeout,
                                         observers=(activation,), spawner=spawner,
-                                        **self.sockets)
+                                        stopper=self.reaper.stop, **self.sockets)
         try:
             with session:
                 parser.join()

@@ -17,9 +17,13 @@ from rich.table import Table
 from rich.text import Text
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
+    from mmplug.cassette.batch import Outcome
     from mmplug.cassette.replay import ReplayReport
     from mmplug.check import Finding
     from mmplug.check import Report as CheckReport
+    from mmplug.errors import MmplugError
     from mmplug.host.logs import LogRecord
     from mmplug.protocol.catalog import HookSpec
 
@@ -243,6 +247,24 @@ def print_hooks(console: Console, specs: Iterable[HookSpec], implemented: Iterab
         mark = Text("implemented", style="green") if spec.go_name in have else Text("")
         table.add_row(spec.go_name, spec.py_name, spec.min_server_version, mark)
     console.print(table)
+
+
+def print_replay_error(console: Console, cassette: Path, error: MmplugError) -> None:
+    """A cassette of a folder that could not be replayed, and why."""
+    console.print(Text(f"✗ {cassette}: not replayed", style="bold red"))
+    console.print(Text(error.render()), style="red")
+
+
+def print_folder_summary(console: Console, folder: Path, outcomes: list[Outcome]) -> None:
+    """The line after a folder's reports: how many cassettes matched, differ, failed."""
+    matched = sum(1 for o in outcomes if o.ok)
+    differ = sum(1 for o in outcomes if o.report is not None and not o.report.ok)
+    failed = sum(1 for o in outcomes if o.error is not None)
+    parts = [f"{matched} all match"] + ([f"{differ} differ"] if differ else []) + \
+        ([f"{failed} not replayed"] if failed else [])
+    style = "bold green" if matched == len(outcomes) else "bold red"
+    console.print(Text(f"{folder}: {len(outcomes)} cassettes, " + ", ".join(parts),
+                       style=style))
 
 
 _REPORT_STYLE = {"ok": "bold green", "failed": "bold red", "problem": "red",

@@ -20,7 +20,6 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mmplug.devloop._reaper import Reaper
 from mmplug.devloop.status import PluginStatus, Reload
 from mmplug.devloop.supervise import (
     HEALTH_EVERY_S,
@@ -30,6 +29,7 @@ from mmplug.devloop.supervise import (
 )
 from mmplug.errors import MmplugError, UsageError
 from mmplug.host.faults import report
+from mmplug.host.reaper import Reaper
 
 if TYPE_CHECKING:
     from mmplug.devloop.attach import Attachment

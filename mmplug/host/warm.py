@@ -256,6 +256,16 @@ def spare_for(plugin_dir: Path, python: str | None) -> WarmPool | None:
     """A pool already starting the plugin's interpreter (grpc and the SDK imported, waiting to
     be told to run the plugin), so that its start overlaps the host's; None when that is not
     possible (the launch then reports a bad manifest or interpreter properly)."""
+    pool = WarmPool(LEAN_PRELOAD)
+    if not prepare_for(pool, plugin_dir, python):
+        pool.close()
+        return None
+    return pool
+
+
+def prepare_for(pool: WarmPool, plugin_dir: Path, python: str | None) -> bool:
+    """Start a spare of the plugin in ``plugin_dir`` in ``pool`` (none when one is waiting);
+    False when the plugin's manifest or interpreter cannot be found (its launch says why)."""
     from mmplug.errors import MmplugError
 
     try:
@@ -265,10 +275,9 @@ def spare_for(plugin_dir: Path, python: str | None) -> WarmPool | None:
         manifest = load_manifest(plugin_dir)
         interpreter = find_python(manifest.plugin_dir, python)
     except (ImportError, MmplugError):
-        return None
+        return False
     if interpreter is None:
-        return None
-    pool = WarmPool(LEAN_PRELOAD)
+        return False
     pool.prepare([interpreter, manifest.executable], cwd=manifest.plugin_dir,
                  env=plugin_env(None))
-    return pool
+    return True

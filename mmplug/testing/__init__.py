@@ -14,7 +14,10 @@ Fixtures (all lazy: nothing of the fake host is imported until a test asks for t
   default 3) over one store, with the race detector (``cluster.assert_no_races()``);
 - ``mmplug_session``: the module's :class:`~mmplug.host.session.Session` (one plugin process
   per test module, activated once; the store is restored to its state right after activation
-  before every test, and stubs are removed);
+  before every test, and stubs are removed). ``--mmplug-scope package`` or ``session`` (ini
+  ``mmplug_scope``) keeps one process for a directory of test modules or for the whole run:
+  the plugin's in-memory state then carries over between modules (``plugin.reload()`` for a
+  fresh process);
 - ``mmplug_plugin_dir``, ``mmplug_world``, ``mmplug_python``: override them (session or module
   scope) in a ``conftest.py``, or use ``--mmplug-plugin-dir``, ``--mmplug-world``,
   ``--mmplug-python`` or the ini keys ``mmplug_plugin_dir`` / ``mmplug_world``.
@@ -26,19 +29,30 @@ upwards. See docs/testing.md.
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 import mmplug._grpc_fork  # noqa: F401  (before any test module imports grpc)
-from mmplug.testing._harness import PluginHarness, PostRejected, Recorder, WorldView
+from mmplug.testing._harness import (
+    Activated,
+    PluginHarness,
+    PostRejected,
+    Recorder,
+    SessionState,
+    WorldView,
+)
 
 if TYPE_CHECKING:
     from mmplug.host.session import Session
+    from mmplug.host.warm import WarmPool
 
 __all__ = ["PluginHarness", "PostRejected", "WorldView"]
+
+# How long one plugin process lives (--mmplug-scope, the ini key mmplug_scope).
+SCOPES = ("module", "package", "session")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -52,8 +66,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--mmplug-nodes", default=None,
                     help="how many nodes the `cluster` fixture runs (default 3)")
     parser.addini("mmplug_plugin_dir", "plugin directory for the `plugin` fixture", default="")
+    group.addoption("--mmplug-scope", default=None, choices=SCOPES,
+                    help="how long one plugin process lives: a test module (default), a "
+                         "package (directory of test files) or the whole session")
     parser.addini("mmplug_nodes", "how many nodes the `cluster` fixture runs", default="")
     parser.addini("mmplug_world", "world seeded into each test store", default="")
+    parser.addini("mmplug_scope", "how long one plugin process lives: module (default), "
+                  "package or session", default="")
 
 
 def _find_plugin_dir(start: Path) -> Path | None:
@@ -93,6 +112,46 @@ def mmplug_python(pytestconfig: pytest.Config) -> str:
     return str(pytestconfig.getoption("mmplug_python") or sys.executable)
 
 
+def _scope(config: pytest.Config) -> str:
+    """How long one plugin process lives: ``--mmplug-scope``, else the ini key."""
+    return str(config.getoption("mmplug_scope") or config.getini("mmplug_scope") or "module")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    scope = _scope(config)
+    if scope not in SCOPES:
+        raise pytest.UsageError(f"mmplug_scope = {scope!r} is not a scope mmplug knows; "
+                                f"use one of {', '.join(SCOPES)} (the default is module)")
+    _leave_mmplug_unrewritten(config)
+
+
+def _leave_mmplug_unrewritten(config: pytest.Config) -> None:
+    """Keep pytest from rewriting the asserts of mmplug's own modules as it imports them.
+
+    pytest marks every module of a distribution that provides a pytest plugin for assertion
+    rewriting, so the fake host's modules, imported while a plugin starts, were parsed by
+    pytest on the way in: work for nothing (they hold no test asserts), and on Python 3.11 a
+    crash ("AST constructor recursion depth mismatch") when that parse met the host's own
+    parse of the plugin's code on another thread (what ``mmplug check`` reads). pytest has no
+    public way to unmark a package; without the attribute this does nothing."""
+    marked = getattr(getattr(config.pluginmanager, "rewrite_hook", None), "_must_rewrite", None)
+    if isinstance(marked, set):
+        marked.discard("mmplug")
+
+
+_MODULES = pytest.StashKey[list[Path]]()
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Note the test modules that use the plugin, in order: while one runs, the next one's
+    plugin interpreter is started ahead (see :class:`_Run`)."""
+    modules: dict[Path, None] = {}
+    for item in session.items:
+        if "mmplug_session" in getattr(item, "fixturenames", ()):
+            modules.setdefault(item.path, None)
+    session.config.stash[_MODULES] = list(modules)
+
+
 @pytest.fixture(scope="session")
 def mmplug_nodes(pytestconfig: pytest.Config) -> int:
     """How many nodes the ``cluster`` fixture runs (default 3)."""
@@ -105,57 +164,192 @@ def mmplug_nodes(pytestconfig: pytest.Config) -> int:
 
 @pytest.fixture(scope="module")
 def mmplug_session(
-    mmplug_plugin_dir: Path, mmplug_world: str | None, mmplug_python: str,
-    tmp_path_factory: pytest.TempPathFactory,
+    request: pytest.FixtureRequest, mmplug_plugin_dir: Path, mmplug_world: str | None,
+    mmplug_python: str, tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Session]:
-    """One fake-host session per test module, in memory; always closed, even on failures."""
-    yield from _session(mmplug_plugin_dir, mmplug_world, mmplug_python, tmp_path_factory, 1)
+    """The fake-host session of this test module, in memory; always closed, even on failures.
+
+    One per module by default; with ``--mmplug-scope package`` or ``session`` the modules of
+    a directory, or of the whole run, share one (kept by ``_mmplug_run``)."""
+    scope = _scope(request.config)
+    run: _Run = request.getfixturevalue("_mmplug_run")
+    modules = request.config.stash.get(_MODULES, [])
+    later = modules[modules.index(request.path) + 1:] if request.path in modules else []
+    if scope == "package":
+        later = [m for m in later if m.parent != request.path.parent]
+
+    def start() -> Session | str:
+        return run.start(mmplug_plugin_dir, mmplug_world, mmplug_python, tmp_path_factory,
+                         another_follows=bool(later) and scope != "session")
+
+    if scope != "module":
+        where = request.path.parent if scope == "package" else None
+        started = run.kept((where, mmplug_plugin_dir, mmplug_world, mmplug_python), start)
+        if isinstance(started, str):
+            pytest.fail(started, pytrace=False)
+        yield started
+        return
+    yield from _for_the_module(start, mmplug_plugin_dir)
 
 
 @pytest.fixture(scope="module")
 def mmplug_cluster_session(
-    mmplug_plugin_dir: Path, mmplug_world: str | None, mmplug_python: str,
-    mmplug_nodes: int, tmp_path_factory: pytest.TempPathFactory,
+    request: pytest.FixtureRequest, mmplug_plugin_dir: Path, mmplug_world: str | None,
+    mmplug_python: str, mmplug_nodes: int, tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Session]:
     """One fake-host session per test module running the plugin on ``mmplug_nodes`` nodes
     (a cluster in one host, with the race detector on); always closed."""
-    yield from _session(mmplug_plugin_dir, mmplug_world, mmplug_python, tmp_path_factory,
-                        mmplug_nodes)
+    run: _Run = request.getfixturevalue("_mmplug_run")
+
+    def start() -> Session | str:
+        return run.start(mmplug_plugin_dir, mmplug_world, mmplug_python, tmp_path_factory,
+                         another_follows=False, nodes=mmplug_nodes)
+
+    yield from _for_the_module(start, mmplug_plugin_dir)
 
 
-def _session(plugin_dir: Path, world_name: str | None, python: str,
-             tmp_path_factory: pytest.TempPathFactory, nodes: int) -> Iterator[Session]:
-    from mmplug.errors import MmplugError
-    from mmplug.host.session import Session
-
-    problem: str | None = None
+def _for_the_module(start: Callable[[], Session | str], plugin_dir: Path) -> Iterator[Session]:
+    """A session started for one test module and closed after it, whatever happened."""
+    started = start()
+    if isinstance(started, str):
+        pytest.fail(started, pytrace=False)
     try:
-        world = _load_world(world_name)
-        session = Session([plugin_dir], store=":memory:", world=world, python=python,
-                          nodes=nodes)
-        recorder = Recorder()
-        session.add_observer(recorder)
-        session.start()
-    except MmplugError as exc:
-        problem = exc.render()
-    if problem is not None:  # outside the except block: no chained traceback in the report
-        pytest.fail(f"mmplug: the plugin in {plugin_dir} did not start:\n{problem}",
-                    pytrace=False)
-    try:
-        _warn_about_loading(session)
-        snapshot = tmp_path_factory.mktemp("mmplug") / "activated.db"
-        session.store.snapshot(snapshot)
-        session.__dict__["_mmplug_testing"] = (recorder, snapshot)
+        yield started
+    finally:
+        _close(started)
+    faults = _stop_faults(started, plugin_dir)
+    if faults:
+        pytest.fail(faults, pytrace=False)
+
+
+class _Run:
+    """What the pytest plugin keeps for the whole run (the ``_mmplug_run`` fixture).
+
+    * Warm spares: the plugin's interpreter started ahead, with grpc and the SDK imported
+      (:mod:`mmplug.host.warm`, as ``mmplug dev`` reloads and ``mmplug replay`` do): the first
+      one while the host starts its first session, then, while a module runs, one for the next
+      module (or for a reload or a crashed plugin's restart).
+    * Stops that do not wait: a session's plugin is deactivated and told to shut down, and its
+      exit is waited for in the background (:mod:`mmplug.host.reaper`) while the next module
+      runs; the run's end waits for every exit.
+    * The session kept across modules with ``--mmplug-scope package`` or ``session``: one at a
+      time; modules asking for another plugin, world or interpreter (or, per package, another
+      directory) stop it and start theirs.
+    """
+
+    def __init__(self) -> None:
+        from mmplug.host.reaper import Reaper
+
+        self.reaper = Reaper()
+        self.pool: WarmPool | None = None
+        self.key: object = None
+        self.started: Session | str | None = None
+        self.faults: list[str] = []
+
+    def start(self, plugin_dir: Path, world_name: str | None, python: str,
+              tmp_path_factory: pytest.TempPathFactory, *, another_follows: bool,
+              nodes: int = 1) -> Session | str:
+        """A started session with the pytest plugin's state, or why it did not start."""
+        from mmplug.errors import MmplugError
+        from mmplug.host.clock import SystemClock
+        from mmplug.host.fresh import open_world_store
+        from mmplug.host.session import Session
+        from mmplug.host.warm import LEAN_PRELOAD, WarmPool, prepare_for
+
+        if self.pool is None:
+            self.pool = WarmPool(LEAN_PRELOAD)
+        pool = self.pool
+        prepare_for(pool, plugin_dir, python)  # overlaps the host's start (none if waiting)
+
+        def spawn(command: list[str], *, cwd: Path, env: dict[str, str]) -> Any:
+            popen = pool.spawn(command, cwd=cwd, env=env)
+            if another_follows:  # the next module's start (or this one's reload)
+                pool.prepare_async(command, cwd=cwd, env=env)
+            return popen
+
+        store = None
+        try:
+            # the seeded world from the image cache (as for `mmplug fire`), on the real clock
+            store = open_world_store(world_name)
+            store.clock = SystemClock()
+            session = Session([plugin_dir], store=store, python=python, spawner=spawn,
+                              stopper=self.reaper.stop, nodes=nodes)
+            recorder = Recorder()
+            session.add_observer(recorder)
+            session.start()
+        except MmplugError as exc:
+            if store is not None:
+                store.close()
+            return f"mmplug: the plugin in {plugin_dir} did not start:\n{exc.render()}"
+        except BaseException:
+            if store is not None:
+                store.close()
+            raise
+        try:
+            _warn_about_loading(session)
+            activated = Activated(session.store, lambda: tmp_path_factory.mktemp("mmplug"))
+        except BaseException:
+            _close(session)
+            raise
+        session.__dict__["_mmplug_testing"] = SessionState(recorder, activated)
         # where each test's clock starts (a test that moves it is put back: PluginHarness)
         session.__dict__["_mmplug_clock_offset"] = getattr(session.store.clock, "offset_ms",
                                                            None)
-        yield session
+        return session
+
+    def kept(self, key: object, start: Callable[[], Session | str]) -> Session | str:
+        """The kept session for ``key``, started (after stopping another's) when needed."""
+        if self.started is None or key != self.key:
+            self.close_kept()
+            self.key, self.started = key, start()
+        return self.started
+
+    def close_kept(self) -> None:
+        started, self.started = self.started, None
+        if started is not None and not isinstance(started, str):
+            _close(started)
+            report = _stop_faults(started, started.plugin_dirs[0])
+            if report:
+                self.faults.append(report)
+
+    def close(self) -> None:
+        """Stop the kept session, wait for every plugin's exit, kill the waiting spares."""
+        try:
+            self.close_kept()
+            self.reaper.join()
+        finally:
+            if self.pool is not None:
+                self.pool.close()
+
+
+@pytest.fixture(scope="session")
+def _mmplug_run() -> Iterator[_Run]:
+    """The run's warm spares, reaper and kept session; see :class:`_Run`."""
+    run = _Run()
+    try:
+        yield run
     finally:
+        run.close()
+    if run.faults:
+        pytest.fail("\n".join(run.faults), pytrace=False)
+
+
+def _close(session: Session) -> None:
+    """Stop the session, then close its store (the pytest plugin's, not the session's)."""
+    try:
         session.close()
+    finally:
+        session.store.close()
+
+
+def _stop_faults(session: Session, plugin_dir: Path) -> str:
+    """What went wrong when the session stopped (e.g. no plugin.GRPCController: the server
+    would kill the plugin after 2 s), as a report; empty when nothing did."""
     faults = session.stop_faults()
-    if faults:  # e.g. no plugin.GRPCController: the server would kill the plugin after 2 s
-        pytest.fail(f"mmplug: the plugin in {plugin_dir} did not stop as the server "
-                    f"expects:\n{faults[0].render()}", pytrace=False)
+    if not faults:
+        return ""
+    return (f"mmplug: the plugin in {plugin_dir} did not stop as the server expects:\n"
+            f"{faults[0].render()}")
 
 
 class MmplugLoadWarning(UserWarning):
@@ -175,14 +369,6 @@ def _warn_about_loading(session: Session) -> None:
     for record in session.logs:
         if record.source == "host" and record.module in (LOAD_NOTICE, FINDING_NOTICE):
             warnings.warn(MmplugLoadWarning(record.message), stacklevel=2)
-
-
-def _load_world(name: str | None) -> Any:
-    if name is None:
-        return None
-    from mmplug.host.world import load_world
-
-    return load_world(name)
 
 
 @pytest.fixture

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +15,7 @@ if TYPE_CHECKING:
     from mmplug.host.actions import Actor
     from mmplug.host.races import Finding
     from mmplug.host.session import HookResult, PluginHandle, Session
+    from mmplug.host.store import Store
     from mmplug.host.timekeeper import Timekeeper
 
 
@@ -37,14 +37,57 @@ class Recorder:
         self.hook_calls.append(result)
 
 
+class Activated:
+    """The store as activation left it, put back before every test.
+
+    Kept as an image in memory (a file on Python 3.10, whose sqlite3 cannot make images) and
+    put back only when the store changed since it was last put back: a test that wrote
+    nothing costs nothing to undo."""
+
+    def __init__(self, store: Store, folder: Callable[[], Path]) -> None:
+        self._folder = folder
+        self._image: bytes | None = None
+        self._file: Path | None = None
+        self.capture(store)
+
+    def capture(self, store: Store) -> None:
+        """Keep the store as it is now."""
+        if store.can_image():
+            self._image = store.image()
+        else:
+            self._file = store.snapshot(self._folder() / "activated.db")
+        self._clean = store.mark()
+
+    def restore(self, store: Store) -> bool:
+        """Put the kept store back unless nothing was written since; whether it did."""
+        if store.mark() == self._clean:
+            return False
+        if self._image is not None:
+            store.load_image(self._image)
+        elif self._file is not None:
+            store.restore(self._file)
+        self._clean = store.mark()
+        return True
+
+
+class SessionState:
+    """What the pytest plugin keeps with a session: the recorder of everything the plugin did
+    and the activated store."""
+
+    def __init__(self, recorder: Recorder, activated: Activated) -> None:
+        self.recorder = recorder
+        self.activated = activated
+        self.reconfigured = False  # a test changed the settings: the next one re-reads them
+
+
 class PluginHarness:
     """What a test sees of the plugin under test. See the module docstring."""
 
     def __init__(self, session: Session, plugin_id: str | None = None) -> None:
         self.session = session
         self.id = session.plugin(plugin_id).id
-        self._recorder: Recorder = session.__dict__["_mmplug_testing"][0]
-        self._snapshot: Path = session.__dict__["_mmplug_testing"][1]
+        self._state: SessionState = session.__dict__["_mmplug_testing"]
+        self._recorder = self._state.recorder
         self._marks = (0, 0, 0)
         self._stubbed: list[str] = []
 
@@ -56,10 +99,10 @@ class PluginHarness:
         earlier test changed with :meth:`configure` gets ``OnConfigurationChange`` so its
         in-memory settings match the restored store again."""
         store = self.session.store
-        store.restore(self._snapshot)
-        seed = getattr(getattr(store, "_ids", None), "seed", None)
-        if seed:
-            store.seed_ids(seed)
+        if self._state.activated.restore(store):
+            seed = getattr(getattr(store, "_ids", None), "seed", None)
+            if seed:
+                store.seed_ids(seed)
         self._put_clock_back()
         if self.session.cluster is not None:
             self.session.cluster.settle()  # an earlier test's cluster events are delivered
@@ -67,21 +110,22 @@ class PluginHarness:
             self.session.races.reset()
         for killer in self.session.__dict__.pop("_mmplug_killers", []):
             self.session.remove_observer(killer)
-        state = self.session.__dict__
         if any(h.state != "active" for h in self.session.nodes_of(self.handle)):
             self.reload()
-        elif state.pop("_mmplug_reconfigured", False) and \
-                "OnConfigurationChange" in self.handle.implemented:
-            self.session.fire("OnConfigurationChange", plugin_id=self.id)
+        elif self._state.reconfigured:
+            self._state.reconfigured = False
+            if "OnConfigurationChange" in self.handle.implemented:
+                self.session.fire("OnConfigurationChange", plugin_id=self.id)
         self._marks = (len(self._recorder.api_calls), len(self._recorder.logs),
                        len(self._recorder.hook_calls))
 
     def reload(self) -> PluginHandle:
         """Stop the plugin process, start it again and activate it (fresh in-process state),
         on the store as it was after the first activation."""
-        self.session.store.restore(self._snapshot)
+        activated = self._state.activated
+        activated.restore(self.session.store)
         handle = self.session.reload(self.id)
-        self.session.store.snapshot(self._snapshot)
+        activated.capture(self.session.store)
         return handle
 
     def _put_clock_back(self) -> None:
@@ -231,10 +275,7 @@ class PluginHarness:
             raise UsageError(f"plugin.fire({hook!r}, ...) got a request and fields "
                              f"({', '.join(fields)})",
                              hint="give the request as a message or as fields, not both")
-        mark = len(self._recorder.logs)
-        result = self.session.fire(hook, request, plugin_id=self.id, node=node)
-        self._settle_logs(result, mark)
-        return result
+        return self.session.fire(hook, request, plugin_id=self.id, node=node)
 
     def payload(self, hook: str, *, as_user: str | None = None,
                 channel_name: str | None = None, **fields: Any) -> Any:
@@ -246,23 +287,6 @@ class PluginHarness:
         document = {name: _jsonable(value) for name, value in fields.items()}
         return build_payload(spec, scene, document=document if fields else None,
                              source="fields")
-
-    def _settle_logs(self, result: HookResult, mark: int) -> None:
-        """Add the plugin's stderr lines written during the call but parsed just after it.
-
-        The host drains the plugin's stderr when a hook returns; a line the reader thread has
-        read but not yet parsed can still slip past that drain, so drain again (the reader
-        has had its turn by then) and take late records from the recorder."""
-        client = self.handle.client
-        pump = getattr(getattr(client, "process", None), "pump", None)
-        if pump is not None:
-            time.sleep(0.001)  # let the reader thread take the GIL and mark itself busy
-            pump.drain(0.5)
-        known = {id(r) for r in result.logs}
-        late = [r for r in self._recorder.logs[mark:]
-                if id(r) not in known and getattr(r, "plugin_id", self.id) == self.id
-                and getattr(r, "source", "stderr") == "stderr"]
-        result.logs.extend(late)
 
     def http(self, method: str, path: str, body: bytes | str | Iterable[bytes] = b"", *,
              headers: dict[str, str] | None = None, user_id: str | None = None,
@@ -289,7 +313,7 @@ class PluginHarness:
     @property
     def api_calls(self) -> list[Any]:
         """Every PluginAPI call the plugin made during this test, in order."""
-        return self._recorder.api_calls[self._marks[0]:]
+        return list(self._recorder.api_calls[self._marks[0]:])
 
     def calls(self, method: str) -> list[Any]:
         """The API calls of one method (Go name), e.g. ``plugin.calls("CreatePost")``."""
@@ -303,7 +327,7 @@ class PluginHarness:
 
     @property
     def hook_calls(self) -> list[Any]:
-        return self._recorder.hook_calls[self._marks[2]:]
+        return list(self._recorder.hook_calls[self._marks[2]:])
 
     # -- stubs ---------------------------------------------------------------------------------
     def stub(self, method: str, value: Any) -> None:
@@ -353,7 +377,7 @@ class PluginHarness:
         from mmplug.host.api.queries import update_plugin_settings
 
         current = update_plugin_settings(self.session.store, self.id, settings)
-        self.session.__dict__["_mmplug_reconfigured"] = True
+        self._state.reconfigured = True
         return current
 
     def as_user(self, username: str, node: str | int | None = None) -> Actor:

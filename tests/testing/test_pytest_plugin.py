@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -117,6 +118,38 @@ def test_fixtures_end_to_end_and_cleanup_after_a_failure(tmp_path: Path) -> None
     assert not _alive(pid), "the plugin process outlived the pytest run"
 
 
+MODULE = """
+import os
+from pathlib import Path
+
+
+def test_{name}(plugin):
+    with Path(os.environ["PROBE_PID_FILE"]).open("a") as pids:
+        pids.write(f"{{plugin.handle.pid}}\\n")
+    assert plugin.fire("MessageHasBeenPosted", post={{"message": "{name}"}}).ok
+    assert plugin.kv_get("last") == b"{name}"
+    assert {name!r} != "b", "this module fails on purpose"
+"""
+
+
+def test_each_module_its_own_plugin_and_nothing_left_after_the_run(
+        tmp_path: Path, left_in: Callable[[Path], set[int]]) -> None:
+    """Modules follow one another without waiting for the previous plugin's exit, the next
+    one's interpreter started ahead; none of those processes outlives the run, also when a
+    module fails."""
+    project = tmp_path / "probe"
+    _write_plugin(project)
+    for name in "abc":
+        (project / f"test_{name}.py").write_text(MODULE.format(name=name))
+    pid_file = tmp_path / "pids"
+    done = _pytest(project, env={"PROBE_PID_FILE": str(pid_file)})
+    assert "1 failed, 2 passed" in done.stdout, done.stdout[-3000:] + done.stderr[-2000:]
+    assert "this module fails on purpose" in done.stdout
+    pids = [int(line) for line in pid_file.read_text().split()]
+    assert len(set(pids)) == 3, pids  # a plugin process per module, as before
+    assert left_in(project) == set(), "a plugin process or spare outlived the run"
+
+
 def test_plugin_dir_option_and_fixture_override(tmp_path: Path) -> None:
     _write_plugin(tmp_path / "somewhere" / "probe")
     tests = tmp_path / "suite"
@@ -193,12 +226,15 @@ def test_a_crash_in_one_test_does_not_break_the_next(tmp_path: Path) -> None:
     assert "2 passed" in done.stdout, done.stdout[-3000:]
 
 
-def test_ctrl_c_leaves_no_plugin_process(tmp_path: Path) -> None:
+def test_ctrl_c_leaves_no_plugin_process(tmp_path: Path,
+                                         left_in: Callable[[Path], set[int]]) -> None:
     import signal
     import time
 
     _write_plugin(tmp_path)
     pid_file = tmp_path / "pid"
+    # a module after this one: its interpreter is started ahead, and must go too
+    (tmp_path / "test_later.py").write_text("def test_later(plugin):\n    pass\n")
     (tmp_path / "test_it.py").write_text(textwrap.dedent(f"""
         import time
         from pathlib import Path
@@ -227,6 +263,24 @@ def test_ctrl_c_leaves_no_plugin_process(tmp_path: Path) -> None:
     while _alive(pid) and time.monotonic() < deadline:  # reaping may trail pytest's exit
         time.sleep(0.05)
     assert not _alive(pid), "the plugin outlived Ctrl-C"
+    assert left_in(tmp_path) == set(), "a plugin process or spare outlived Ctrl-C"
+
+
+def test_mmplug_itself_is_not_rewritten_by_pytest(tmp_path: Path) -> None:
+    """pytest rewrites the asserts of a plugin distribution's modules; mmplug's own hold none,
+    and rewriting them while the host parses a plugin's code on a thread crashed Python 3.11."""
+    _write_plugin(tmp_path)
+    (tmp_path / "test_it.py").write_text(textwrap.dedent("""
+        import sys
+
+        def test_it(plugin):
+            assert plugin.fire("MessageHasBeenPosted", post={"message": "hi"}).ok
+            loaders = {type(sys.modules[name].__loader__).__name__
+                       for name in ("mmplug.host.session", "mmplug.check")}
+            assert loaders == {"SourceFileLoader"}, loaders
+    """))
+    done = _pytest(tmp_path)
+    assert "1 passed" in done.stdout, done.stdout[-3000:]
 
 
 def test_importing_the_plugin_loads_nothing_heavy() -> None:

@@ -1,10 +1,12 @@
-"""Stopping old plugin processes without waiting for them to exit.
+"""Stopping plugin processes without waiting for them to exit.
 
 go-plugin's Kill() sends Shutdown, then waits up to 2 s for the process to exit before it
-SIGKILLs it. On a reload only the first part has to happen before the new process starts: the
-old one has been deactivated and told to shut down; it may take its time to exit while the new
-one is already starting. The reaper does the waiting (and the SIGKILL if needed) on its own
-threads and is joined when the dev loop closes, so nothing outlives it.
+SIGKILLs it. Where nothing depends on the exit, only the first part has to happen before the
+work goes on: on a reload (the dev loop) the new process starts at once; between the sessions of
+a replay the next one starts; after a test module the next module runs. The old process has
+been deactivated and told to shut down; it may take its time to exit meanwhile. The reaper does
+the waiting (and the SIGKILL if needed) on its own threads and is joined when its owner closes
+(the dev loop, a replay, the pytest run), so nothing outlives it.
 """
 
 from __future__ import annotations

@@ -1,0 +1,131 @@
+"""A plugin author's test suite: tests that fire a hook through the `plugin` fixture against as
+many pure-Python tests.
+
+    python benchmarks/plugin_tests.py [ROUNDS] [SIZES...]
+
+A project made by ``mmplug new -t minimal``, its tests replaced by N generated ones (default
+sizes 10, 50, 100 and 200), run with ``python -m pytest -q`` in a fresh process as an author
+runs it, with mmplug's pytest plugin the only one loaded. The cases, interleaved run by run
+within each round so load hits them alike:
+
+- pure: N tests that check the plugin's settings class (no plugin process; the baseline);
+- hook, one module: N tests in one module, each ``assert plugin.fire("OnDeactivate").ok``;
+- hook, modules of 20: the same tests in modules of 20, one plugin process per module (the
+  default scope), and with ``--mmplug-scope session`` (one process for the run).
+
+Prints the median wall time of each case and size, ms per test, the marginal ms per test
+between the smallest and each larger size, and the ratio to the pure suite of the same size;
+then the same from each case's fastest run (the one least disturbed on a shared machine).
+With MMPLUG_BENCH_BEFORE set to a copy of another version of mmplug's package (its parent
+folder, put first on PYTHONPATH), the per-module case runs with that code as well, in the same
+rounds: a before/after comparison.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+# Only mmplug's pytest plugin, in every case: this venv also holds pytest plugins of mmplug's
+# own test suite (hypothesis alone adds ~0.7 s to each start, a baseline heavier than an
+# author's that would flatter the ratios).
+ENV = {k: v for k, v in os.environ.items() if k != "PYTEST_ADDOPTS"}
+ENV["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+PER_MODULE = 20
+
+PURE = '''
+def test_pure_{i}():
+    assert Settings.from_config({{"max_length": "{i}", "greeting": "H"}}).max_length == {i}
+'''
+HOOK = '''
+def test_hook_{i}(plugin):
+    assert plugin.fire("OnDeactivate").ok
+'''
+
+
+def write_suite(root: Path, template: str, count: int, per_module: int) -> None:
+    tests = root / "tests"
+    shutil.rmtree(tests, ignore_errors=True)
+    tests.mkdir()
+    header = "from triv.plugin import Settings\n" if "Settings" in template else ""
+    for start in range(0, count, per_module):
+        end = min(count, start + per_module)
+        body = "".join(template.format(i=i + 1) for i in range(start, end))
+        (tests / f"test_m{start // per_module:02d}.py").write_text(header + body)
+
+
+def main() -> None:
+    rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 5
+    sizes = [int(a) for a in sys.argv[2:]] or [10, 50, 100, 200]
+    mmplug = str(Path(sys.executable).with_name("mmplug"))
+    work = Path(tempfile.mkdtemp(prefix="mmplug-bench-"))
+    try:
+        subprocess.run([mmplug, "new", "com.example.triv", "--no-input", "-t", "minimal",
+                        "-o", str(work)], check=True, capture_output=True, env=ENV)
+        template = work / "com.example.triv"
+        # (name, test template, tests per module, extra pytest arguments)
+        before = os.environ.get("MMPLUG_BENCH_BEFORE")
+        cases = [("pure (baseline)", PURE, 10**6, []),
+                 ("hook, one module", HOOK, 10**6, []),
+                 (f"hook, modules of {PER_MODULE}, per module", HOOK, PER_MODULE, []),
+                 (f"hook, modules of {PER_MODULE}, suite-wide", HOOK, PER_MODULE,
+                  ["--mmplug-scope", "session"])]
+        if before:
+            cases.append((f"hook, modules of {PER_MODULE}, per module, BEFORE", HOOK,
+                          PER_MODULE, []))
+        projects: dict[tuple[str, int], Path] = {}
+        for name, test, per_module, _ in cases:
+            for size in sizes:
+                root = work / f"p{len(projects)}"
+                shutil.copytree(template, root)
+                write_suite(root, test, size, per_module)
+                projects[name, size] = root
+        args = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                "-p", "mmplug.testing"]
+        envs = {name: dict(ENV, PYTHONPATH=before) if "BEFORE" in name and before else ENV
+                for name, *_ in cases}
+        for (name, _size), root in projects.items():  # bytecode, the world cache, once
+            subprocess.run(args, cwd=root, capture_output=True, env=envs[name])
+        samples: dict[tuple[str, int], list[float]] = {key: [] for key in projects}
+        for _ in range(rounds):
+            for name, _test, _per, extra in cases:
+                for size in sizes:
+                    started = time.perf_counter()
+                    done = subprocess.run([*args, *extra], cwd=projects[name, size],
+                                          capture_output=True, text=True, env=envs[name])
+                    samples[name, size].append(time.perf_counter() - started)
+                    if done.returncode != 0 or f"{size} passed" not in done.stdout:
+                        raise SystemExit(f"{name}, {size}: {done.stdout[-2000:]}"
+                                         f"{done.stderr[-2000:]}")
+        load = os.getloadavg()[0]
+        print(f"{rounds} rounds, load average {load:.2f} at the end; medians")
+        print(f"{'case':<40} {'tests':>5} {'wall':>9} {'ms/test':>8} {'marginal':>9} "
+              f"{'vs pure':>8} {'min':>8} {'min marg.':>9} {'vs pure':>8}")
+        first = sizes[0]
+        for name, *_ in cases:
+            for size in sizes:
+                wall = statistics.median(samples[name, size]) * 1000
+                pure = statistics.median(samples[cases[0][0], size]) * 1000
+                base = statistics.median(samples[name, first]) * 1000
+                marginal = f"{(wall - base) / (size - first):7.2f}ms" if size != first else ""
+                # the fastest run of each: on a shared machine, the least disturbed by load
+                low = min(samples[name, size]) * 1000
+                low_pure = min(samples[cases[0][0], size]) * 1000
+                low_base = min(samples[name, first]) * 1000
+                low_marginal = (f"{(low - low_base) / (size - first):7.2f}ms" if size != first
+                                else "")
+                print(f"{name:<40} {size:>5} {wall:>7.0f}ms {wall / size:>6.2f}ms "
+                      f"{marginal:>9} {wall / pure:>8.2f} {low:>6.0f}ms {low_marginal:>9} "
+                      f"{low / low_pure:>8.2f}")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
