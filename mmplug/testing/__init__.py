@@ -53,6 +53,7 @@ __all__ = ["PluginHarness", "PostRejected", "WorldView"]
 
 # How long one plugin process lives (--mmplug-scope, the ini key mmplug_scope).
 SCOPES = ("module", "package", "session")
+TRANSPORTS = ("unix", "tcp", "private")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -73,6 +74,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("mmplug_world", "world seeded into each test store", default="")
     parser.addini("mmplug_scope", "how long one plugin process lives: module (default), "
                   "package or session", default="")
+    group.addoption("--mmplug-hook-timeout", default=None,
+                    help="seconds a hook call may take (default 30, the server's deadline)")
+    group.addoption("--mmplug-start-timeout", default=None,
+                    help="seconds the plugin may take to start (default 10, as the server)")
+    group.addoption("--mmplug-transport", default=None, choices=TRANSPORTS,
+                    help="unix (default: the hooks on a private unix socket), tcp (loopback "
+                         "TCP, as under the server) or private (the PluginAPI on a private "
+                         "unix socket too); docs/security.md")
+    parser.addini("mmplug_hook_timeout", "seconds a hook call may take", default="")
+    parser.addini("mmplug_start_timeout", "seconds the plugin may take to start", default="")
+    parser.addini("mmplug_transport", "unix (default), tcp or private", default="")
 
 
 def _find_plugin_dir(start: Path) -> Path | None:
@@ -117,7 +129,32 @@ def _scope(config: pytest.Config) -> str:
     return str(config.getoption("mmplug_scope") or config.getini("mmplug_scope") or "module")
 
 
+def _session_options(config: pytest.Config) -> dict[str, Any]:
+    """The plugin session's timeouts and transport from the options or ini keys, as the
+    commands' ``--hook-timeout``, ``--start-timeout``, ``--tcp`` and ``--private`` give them."""
+    options: dict[str, Any] = {}
+    for name, default in (("hook_timeout", 30.0), ("start_timeout", 10.0)):
+        given = config.getoption(f"mmplug_{name}") or config.getini(f"mmplug_{name}")
+        try:
+            seconds = float(given) if given else default
+        except ValueError:
+            seconds = -1.0
+        if not seconds > 0:
+            raise pytest.UsageError(f"mmplug_{name} = {given!r} is not a positive number of "
+                                    "seconds")
+        options[name] = seconds
+    transport = str(config.getoption("mmplug_transport") or config.getini("mmplug_transport")
+                    or "unix")
+    if transport not in TRANSPORTS:
+        raise pytest.UsageError(f"mmplug_transport = {transport!r} is not one mmplug knows; "
+                                f"use one of {', '.join(TRANSPORTS)}")
+    options["transport"] = "tcp" if transport == "tcp" else "unix"
+    options["private"] = transport == "private"
+    return options
+
+
 def pytest_configure(config: pytest.Config) -> None:
+    _session_options(config)  # a bad value is a usage error before any test runs
     scope = _scope(config)
     if scope not in SCOPES:
         raise pytest.UsageError(f"mmplug_scope = {scope!r} is not a scope mmplug knows; "
@@ -245,6 +282,7 @@ class _Run:
         self.key: object = None
         self.started: Session | str | None = None
         self.faults: list[str] = []
+        self.session_options: dict[str, Any] = {}  # timeouts and transport (_session_options)
 
     def start(self, plugin_dir: Path, world_name: str | None, python: str,
               tmp_path_factory: pytest.TempPathFactory, *, another_follows: bool,
@@ -273,7 +311,7 @@ class _Run:
             store = open_world_store(world_name)
             store.clock = SystemClock()
             session = Session([plugin_dir], store=store, python=python, spawner=spawn,
-                              stopper=self.reaper.stop, nodes=nodes)
+                              stopper=self.reaper.stop, nodes=nodes, **self.session_options)
             recorder = Recorder()
             session.add_observer(recorder)
             session.start()
@@ -323,9 +361,10 @@ class _Run:
 
 
 @pytest.fixture(scope="session")
-def _mmplug_run() -> Iterator[_Run]:
+def _mmplug_run(pytestconfig: pytest.Config) -> Iterator[_Run]:
     """The run's warm spares, reaper and kept session; see :class:`_Run`."""
     run = _Run()
+    run.session_options = _session_options(pytestconfig)
     try:
         yield run
     finally:

@@ -295,3 +295,36 @@ def test_importing_the_plugin_loads_nothing_heavy() -> None:
                                   "mmplug_world", "mmplug_python"])
 def test_fixtures_are_registered(name: str, request: pytest.FixtureRequest) -> None:
     assert request.session._fixturemanager.getfixturedefs(name, request.node)
+
+
+def test_timeouts_and_transport_as_the_commands_take_them(tmp_path: Path) -> None:
+    """--mmplug-hook-timeout holds for plugin.fire; --mmplug-transport tcp puts the hooks on
+    loopback TCP as the server does (the handshake line says so), private puts the PluginAPI
+    on a unix socket too; bad values are usage errors before any test runs."""
+    _write_plugin(tmp_path)
+    (tmp_path / "plugin.py").write_text(PLUGIN.replace(
+        "    def message_has_been_posted(self, context, post):\n",
+        "    def message_has_been_posted(self, context, post):\n"
+        "        if post.message == 'slow':\n            import time; time.sleep(5)\n"))
+    (tmp_path / "test_it.py").write_text(textwrap.dedent("""
+        import os
+        import pytest
+        from mmplug.errors import HookTimeoutError
+
+        def test_slow(plugin):
+            with pytest.raises(HookTimeoutError, match="within 1 s"):
+                plugin.fire("MessageHasBeenPosted", post={"message": "slow"})
+
+        def test_where(plugin):
+            handle = plugin.session.plugin()
+            print("HOOKS", handle.client.process.handshake.target)
+            print("API", handle.api_target)
+    """))
+    done = _pytest(tmp_path, "-s", "--mmplug-hook-timeout", "1", "--mmplug-transport", "tcp")
+    assert "2 passed" in done.stdout, done.stdout[-3000:]
+    assert "HOOKS 127.0.0.1:" in done.stdout and "API 127.0.0.1:" in done.stdout
+    private = _pytest(tmp_path, "-s", "-k", "where", "--mmplug-transport", "private")
+    assert "1 passed" in private.stdout, private.stdout[-3000:]
+    assert "API unix:" in private.stdout
+    bad = _pytest(tmp_path, "-o", "mmplug_hook_timeout=soon")
+    assert bad.returncode == 4 and "is not a positive number of seconds" in bad.stderr
