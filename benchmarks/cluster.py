@@ -15,7 +15,9 @@ Three parts, each interleaving its cases so load spikes hit them alike:
 * **race tracking on a KV call:** a plugin on 3 nodes times ``KVGet`` and ``KVSet`` calls
   inside one hook (``perf_counter`` around each call, in the plugin: what the plugin waits
   for) in a session with race tracking (the default with several nodes) and in one with
-  ``Session(track_races=False)`` (the baseline); medians per call.
+  ``Session(track_races=False)`` (the baseline); medians per call. And its floor: a bare
+  grpcio ``KVGet`` to the fake host's PluginAPI server without metadata (the baseline) and with
+  the one metadata entry that carries a call's tag.
 """
 
 from __future__ import annotations
@@ -179,6 +181,52 @@ def main() -> None:
         pairs = zip(runs["on"], runs["off"], strict=True)
         paired = statistics.median(a[method] / b[method] for a, b in pairs)
         print(f"{method:10} {off_us:7.0f}us {on_us:7.0f}us {on_us / off_us:7.2f} {paired:7.2f}")
+
+    tag_floor(rounds * 4, kv_calls)
+
+
+def tag_floor(rounds: int, calls: int) -> None:
+    """What carrying a call's tag costs at the least: a bare grpcio KVGet to the fake host's
+    PluginAPI server without metadata and with the one entry the SDK sends (the same channel,
+    alternating blocks): the floor under race tracking's cost, with nothing of mmplug's."""
+    import grpc
+
+    from mmplug.host.api.server import ApiServer
+    from mmplug.host.fresh import open_world_store
+    from mmplug.protocol import api_kv_config_pb2 as pb
+    from mmplug.protocol.names import API_SERVICE, CALL_HEADER
+
+    store = open_world_store(None)
+    server = ApiServer(store, "com.example.kvbench")
+    server.start()
+    try:
+        channel = grpc.insecure_channel(server.address)
+        call = channel.unary_unary(f"/{API_SERVICE}/KVGet",
+                                   request_serializer=pb.KVGetRequest.SerializeToString,
+                                   response_deserializer=pb.KVGetResponse.FromString)
+        request = pb.KVGetRequest(key="k")
+        tagged = ((CALL_HEADER, "12;plugin.py:10 (message_has_been_posted)"),)
+        cases = {"no metadata": None, "the tag": tagged}
+        per_call: dict[str, list[float]] = {name: [] for name in cases}
+        for _ in range(200):
+            for metadata in cases.values():
+                call(request, metadata=metadata)
+        block = max(1, calls // 10)
+        for _ in range(rounds):
+            for name, metadata in cases.items():
+                began = time.perf_counter()
+                for _ in range(block):
+                    call(request, metadata=metadata)
+                per_call[name].append((time.perf_counter() - began) / block * 1e6)
+        channel.close()
+    finally:
+        server.stop()
+        store.close()
+    base = statistics.median(per_call["no metadata"])
+    tag = statistics.median(per_call["the tag"])
+    print(f"\nthe floor: a bare grpcio KVGet, without metadata / with the tag "
+          f"({rounds} blocks of {block} each)")
+    print(f"{'':10} {base:7.0f}us {tag:7.0f}us {tag / base:7.2f}")
 
 
 if __name__ == "__main__":

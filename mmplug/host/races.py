@@ -162,6 +162,9 @@ def _short(value: bytes) -> str:
     return repr(text + ("..." if len(value) > 40 else ""))
 
 
+PENDING_MAX = 4096  # API calls held before they are classified on the call path
+
+
 class RaceDetector:
     """A session observer that keeps the KV calls of every node and finds the lost-update
     pattern in them (:meth:`findings`). ``describe_tag(tag)`` names the call of a tag that no
@@ -170,22 +173,38 @@ class RaceDetector:
     def __init__(self, describe_tag: Callable[[str], str | None] | None = None) -> None:
         self._lock = threading.Lock()
         self._accesses: list[Access] = []
+        # the API calls seen and not yet looked at: noting one is a list append (atomic under
+        # the GIL) on the plugin's call path; classifying it waits until accesses are asked
+        # for, or until PENDING_MAX of them are held
+        self._pending: list[ApiCall] = []
         self._calls: dict[str, str] = {}  # tag -> "Hook (call N)"
         self._describe_tag = describe_tag or (lambda tag: None)
         self._seq = 0
 
     # -- observing -------------------------------------------------------------------------
     def on_api_call(self, call: ApiCall) -> None:
-        found = classify(call)
-        if found is None:
-            return
-        key, kind, ok, acquire, release, value = found
+        if call.method.startswith("KV"):
+            self._pending.append(call)
+            if len(self._pending) >= PENDING_MAX:
+                self._drain()
+
+    def _drain(self) -> None:
+        """Classify the calls noted since the last time, in the order they were noted."""
         with self._lock:
-            self._seq += 1
-            self._accesses.append(Access(
-                self._seq, call.node, call.tag or f"untagged@{call.node}", call.plugin_id,
-                call.method, key, kind, ok, acquire, release, value, call.site,
-                call.started, call.started + call.duration_s))
+            pending = self._pending  # appended to without the lock: take what is there now
+            count = len(pending)
+            batch = pending[:count]
+            del pending[:count]  # calls appended meanwhile stay for the next time
+            for call in batch:
+                found = classify(call)
+                if found is None:
+                    continue
+                key, kind, ok, acquire, release, value = found
+                self._seq += 1
+                self._accesses.append(Access(
+                    self._seq, call.node, call.tag or f"untagged@{call.node}", call.plugin_id,
+                    call.method, key, kind, ok, acquire, release, value, call.site,
+                    call.started, call.started + call.duration_s))
 
     def on_hook_call(self, event: CallEvent) -> None:
         if event.tag:
@@ -195,11 +214,13 @@ class RaceDetector:
     def reset(self) -> None:
         """Forget what was seen (a test starting afresh)."""
         with self._lock:
+            del self._pending[:]
             self._accesses.clear()
             self._calls.clear()
 
     @property
     def accesses(self) -> list[Access]:
+        self._drain()
         with self._lock:
             return list(self._accesses)
 
