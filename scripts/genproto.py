@@ -458,9 +458,7 @@ ENVIRONMENT = (
 # gRPC metadata keys of mmplug's own (a real server neither sends nor reads them).
 METADATA = (
     ("CALL_HEADER", "mmplug-call",
-     "mmplug: metadata of a hook call (its tag), echoed by the SDK on the API calls it makes"),
-    ("SITE_HEADER", "mmplug-site",
-     "mmplug: metadata of an API call: the plugin's file:line that made it (when asked)"),
+     "mmplug: a hook call's tag, echoed by the SDK on its API calls (';file:line' if asked)"),
 )
 
 

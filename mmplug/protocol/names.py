@@ -39,7 +39,5 @@ ENV_CACHE_DIR = 'MMPLUG_CACHE_DIR'
 ENV_HOST_CLOCK = 'MMPLUG_HOST_CLOCK'
 # mmplug: the node of a cluster in one host the plugin runs on (a real server sets none)
 ENV_NODE = 'MMPLUG_NODE'
-# mmplug: metadata of a hook call (its tag), echoed by the SDK on the API calls it makes
+# mmplug: a hook call's tag, echoed by the SDK on its API calls (';file:line' if asked)
 CALL_HEADER = 'mmplug-call'
-# mmplug: metadata of an API call: the plugin's file:line that made it (when asked)
-SITE_HEADER = 'mmplug-site'

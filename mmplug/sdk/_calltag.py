@@ -4,10 +4,10 @@ on the API calls the hook makes.
 mmplug's host sends gRPC metadata ``mmplug-call: <tag>`` with a hook call (and with a
 ``PluginClock/Tick``) when it tracks calls per node (``--nodes``): the SDK keeps the tag for the
 time the handler runs (a context variable, so it follows the handler into its ``async def`` on the
-SDK's loop) and sends it back with each PluginAPI call made meanwhile; with ``<tag>;site`` it also
-sends ``mmplug-site: file:line`` of the plugin's code that made the call. The race detector pairs
-a read and a write of a key by these tags. A real server sends no such metadata, so nothing is
-added to any call there; the messages on the wire never change.
+SDK's loop) and sends it back with each PluginAPI call made meanwhile; with ``<tag>;site`` it
+sends ``<tag>;file:line (function)``, the plugin's code that made the call, in the same entry.
+The race detector pairs a read and a write of a key by these tags. A real server sends no such
+metadata, so nothing is added to any call there; the messages on the wire never change.
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from mmplug.protocol.names import CALL_HEADER, SITE_HEADER
+from mmplug.protocol.names import CALL_HEADER
 
-__all__ = ["CALL_HEADER", "SITE_HEADER", "current", "enter", "leave", "metadata"]
+__all__ = ["CALL_HEADER", "current", "enter", "leave", "metadata"]
 _SDK_DIR = os.path.dirname(os.path.abspath(__file__))
 _ASYNCIO_DIR = os.path.dirname(os.path.abspath(str(__import__("asyncio").__file__)))
 # (tag, with call sites) of the hook call this code runs for, or None
@@ -60,8 +60,8 @@ def metadata() -> Metadata | None:
     tag = _CURRENT.get()
     if tag is None:
         return None
-    if tag[1]:
-        return ((CALL_HEADER, tag[0]), (SITE_HEADER, call_site()))
+    if tag[1]:  # one entry: gRPC's cost is per call with metadata, not per entry
+        return ((CALL_HEADER, f"{tag[0]};{call_site()}"),)
     return ((CALL_HEADER, tag[0]),)
 
 

@@ -33,7 +33,7 @@ from mmplug.host.api.stubs import Stubs, resolve
 from mmplug.protocol.catalog import API, ApiSpec
 from mmplug.protocol.messages import message_class
 from mmplug.protocol.names import API_SERVICE as SERVICE
-from mmplug.protocol.names import CALL_HEADER, HOST_CLOCK_SERVICE, SITE_HEADER
+from mmplug.protocol.names import CALL_HEADER, HOST_CLOCK_SERVICE
 
 if TYPE_CHECKING:
     from google.protobuf.message import Message
@@ -315,10 +315,8 @@ class ApiServer:
         started = time.perf_counter()
         tag = site = ""
         for key, value in context.invocation_metadata() or ():
-            if key == CALL_HEADER:  # which hook call of the plugin made it (mmplug's SDK)
-                tag = str(value).partition(";")[0]
-            elif key == SITE_HEADER:
-                site = str(value)
+            if key == CALL_HEADER:  # which hook call of the plugin made it, and its line
+                tag, _, site = str(value).partition(";")  # (mmplug's SDK: "<tag>;<site>")
         stub = self.stubs.get(go_name)
         handler = handler_for(go_name)
         response: Any = None
