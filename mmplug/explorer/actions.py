@@ -1,12 +1,12 @@
 """What a world user does in the explorer's chat, taking the server's path.
 
-This is the one module that reaches into the host for user actions: a post is the server's
-``CreatePostAsUser`` (MessageWillBePosted chained over the plugins, the save, then
-MessageHasBeenPosted), a slash command is ``ExecuteSlashCommand`` (the owning plugin's
-ExecuteCommand, then its answer posted in the channel or sent as an ephemeral post), reactions,
-edits and deletes run their hooks, and a dialog submission is POSTed to the plugin's URL as the
-server's ``SubmitInteractiveDialog`` does. When the host offers a public user-action API, only
-this module changes.
+Posts, slash commands, reactions, edits and deletes go through the host's user actions
+(:mod:`mmplug.host.actions`, what ``session.as_user`` and the pytest harness use): the
+server's order of hooks and effects, with the first hook call the action's and the rest its
+consequences, so that calls kept as a cassette replay as they happened. A dialog submission is
+POSTed to the plugin's URL as the server's ``SubmitInteractiveDialog`` does. The explorer adds
+its own rule that only a post's author edits or deletes it (the fake host checks no
+permissions).
 
 Every function runs under the backend's lock (no reload starts during an action) and inside a
 trace action, so the trace shows the action with the hook calls it caused.
