@@ -132,11 +132,13 @@ def _scope(config: pytest.Config) -> str:
 def _session_options(config: pytest.Config) -> dict[str, Any]:
     """The plugin session's timeouts and transport from the options or ini keys, as the
     commands' ``--hook-timeout``, ``--start-timeout``, ``--tcp`` and ``--private`` give them."""
-    options: dict[str, Any] = {}
-    for name, default in (("hook_timeout", 30.0), ("start_timeout", 10.0)):
+    options: dict[str, Any] = {}  # what is not given keeps the Session's default
+    for name in ("hook_timeout", "start_timeout"):
         given = config.getoption(f"mmplug_{name}") or config.getini(f"mmplug_{name}")
+        if not given:
+            continue
         try:
-            seconds = float(given) if given else default
+            seconds = float(given)
         except ValueError:
             seconds = -1.0
         if not seconds > 0:
