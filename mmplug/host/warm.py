@@ -58,6 +58,7 @@ def _go():
 _go()
 """
 READY_TIMEOUT = 10.0
+CLOSE_WAIT_S = 10.0  # the longest close() waits for a spare being started (a fork and exec)
 
 # What a spare imports before it waits: what the SDK's serve() imports for any plugin (grpc's
 # I/O chosen first, as the SDK does)...
@@ -132,6 +133,10 @@ class WarmPool:
         self._spares: dict[tuple[str, str, str], _Spare] = {}
         self._lock = threading.Lock()
         self._closed = False
+        # spares being started (prepare() on another thread): close() waits for them, so that
+        # none is left running after it returns
+        self._starting = 0
+        self._started = threading.Condition(self._lock)
         self.hits = 0
         self.misses = 0
 
@@ -153,12 +158,23 @@ class WarmPool:
 
     def prepare(self, command: list[str], *, cwd: Path, env: Mapping[str, str]) -> None:
         """Start a spare for the next launch of ``command`` (no-op if one is waiting)."""
-        from mmplug.host._process import spawn
 
         key = _key(command, cwd)
         with self._lock:
             if self._closed or key in self._spares:
                 return
+            self._starting += 1
+        try:
+            self._prepare(key, command, cwd, env)
+        finally:
+            with self._lock:
+                self._starting -= 1
+                self._started.notify_all()
+
+    def _prepare(self, key: tuple[str, str, str], command: list[str], cwd: Path,
+                 env: Mapping[str, str]) -> None:
+        from mmplug.host._process import spawn
+
         fifo = self._dir() / f"go-{os.getpid()}-{time.monotonic_ns()}"
         os.mkfifo(fifo, 0o600)
         boot = [command[0], "-c", BOOT, str(fifo), command[1], self._preload]
@@ -187,9 +203,11 @@ class WarmPool:
             return [s.popen.pid for s in self._spares.values()]
 
     def close(self) -> None:
-        """Kill every waiting spare and remove the FIFOs."""
+        """Kill every waiting spare (those still being started too) and remove the FIFOs."""
         with self._lock:
             self._closed = True
+            # a spare being started sees the pool closed and is discarded by its starter
+            self._started.wait_for(lambda: self._starting == 0, timeout=CLOSE_WAIT_S)
             spares = list(self._spares.values())
             self._spares.clear()
         for spare in spares:

@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from mmplug.host._child_env import plugin_env
 from mmplug.host._process import kill_group, spawn
@@ -75,3 +78,37 @@ def test_close_kills_waiting_spares(tmp_path: Path) -> None:
     (pid,) = pool.pids()
     pool.close()
     assert not Path(f"/proc/{pid}").exists() or "Z" in Path(f"/proc/{pid}/stat").read_text()
+
+
+def test_close_waits_for_a_spare_being_started(tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """A spare started on another thread (the next module's, the next reload's) while the
+    pool closes is killed before close() returns: nothing of it outlives the pool."""
+    import threading
+
+    from mmplug.host import _process
+
+    (tmp_path / "probe.py").write_text(PROBE)
+    real_spawn = _process.spawn
+    entered, gate = threading.Event(), threading.Event()
+    started: list[Any] = []
+
+    def held_spawn(*args: Any, **kwargs: Any) -> Any:  # the pool's spawn, held at a fixed point
+        entered.set()
+        gate.wait()
+        started.append(real_spawn(*args, **kwargs))
+        return started[-1]
+
+    monkeypatch.setattr(_process, "spawn", held_spawn)
+    pool = WarmPool()
+    pool.prepare_async([sys.executable, "probe.py"], cwd=tmp_path, env=plugin_env(None))
+    assert entered.wait(10)
+    closer = threading.Thread(target=pool.close)
+    closer.start()
+    closer.join(0.5)
+    assert closer.is_alive(), "close() returned while a spare was still being started"
+    gate.set()
+    closer.join(30)
+    assert not closer.is_alive()
+    (popen,) = started
+    assert popen.poll() is not None  # killed and reaped before close() returned
