@@ -15,6 +15,7 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from json_paths import paths, replaced
 
 from mmplug.cassette import CassetteError, read_cassette
 from mmplug.cassette.format import header_dict
@@ -41,31 +42,6 @@ json_values = st.recursive(
 )
 
 
-def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    found = [prefix]
-    if isinstance(value, dict):
-        for key, child in value.items():
-            found += _paths(child, (*prefix, key))
-    elif isinstance(value, list):
-        for index, child in enumerate(value):
-            found += _paths(child, (*prefix, index))
-    return found
-
-
-def _replace(document: Any, path: tuple[Any, ...], new: Any, remove: bool) -> Any:
-    if not path:
-        return new
-    copy = json.loads(json.dumps(document))
-    holder = copy
-    for step in path[:-1]:
-        holder = holder[step]
-    if remove:
-        del holder[path[-1]]
-    else:
-        holder[path[-1]] = new
-    return copy
-
-
 def _check(tmp_path: Path, lines: list[str]) -> None:
     path = tmp_path / "c.jsonl"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -89,8 +65,8 @@ def test_any_field_of_a_line_replaced_is_read_or_refused_clearly(
         tmp_path: Path, data: st.DataObject, new: Any, remove: bool) -> None:
     which = data.draw(st.sampled_from(["header", "entry"]))
     document = HEADER if which == "header" else ENTRY
-    path = data.draw(st.sampled_from(_paths(document)))
-    broken = _replace(document, path, new, remove and bool(path))
+    path = data.draw(st.sampled_from(paths(document)))
+    broken = replaced(document, path, new, remove and bool(path))
     lines = [json.dumps(broken), json.dumps(ENTRY)] if which == "header" else [
         json.dumps(HEADER), json.dumps(broken)]
     _check(tmp_path, lines)

@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from json_paths import paths, replaced
 
 from mmplug.errors import ManifestError, MmplugError
 
@@ -73,31 +74,6 @@ any_type = st.one_of(
     st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=20), hostile_strings,
     st.lists(json_values, max_size=3), st.dictionaries(st.text(max_size=8), json_values,
                                                         max_size=3))
-
-
-def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    found = [prefix]
-    if isinstance(value, dict):
-        for key, child in value.items():
-            found += _paths(child, (*prefix, key))
-    elif isinstance(value, list):
-        for index, child in enumerate(value):
-            found += _paths(child, (*prefix, index))
-    return found
-
-
-def _replace(document: Any, path: tuple[Any, ...], new: Any, remove: bool) -> Any:
-    if not path:
-        return new
-    copy = json.loads(json.dumps(document))
-    holder = copy
-    for step in path[:-1]:
-        holder = holder[step]
-    if remove:
-        del holder[path[-1]]
-    else:
-        holder[path[-1]] = new
-    return copy
 
 
 def _project(tmp_path: Path, text: str) -> Path:
@@ -211,19 +187,19 @@ FAST = settings(max_examples=200, deadline=None,
 @given(data=st.data(), new=any_type, remove=st.booleans())
 def test_any_field_replaced_is_loaded_or_refused_clearly(
         tmp_path: Path, data: st.DataObject, new: Any, remove: bool) -> None:
-    path = data.draw(st.sampled_from(_paths(MANIFEST)))
-    broken = _replace(MANIFEST, path, new, remove and bool(path))
+    path = data.draw(st.sampled_from(paths(MANIFEST)))
+    broken = replaced(MANIFEST, path, new, remove and bool(path))
     exercise(tmp_path, json.dumps(broken))
 
 
 @FAST
-@given(a=st.sampled_from(_paths(MANIFEST)[1:]), b=st.sampled_from(_paths(MANIFEST)[1:]),
+@given(a=st.sampled_from(paths(MANIFEST)[1:]), b=st.sampled_from(paths(MANIFEST)[1:]),
        new_a=any_type, new_b=any_type)
 def test_two_fields_replaced_are_loaded_or_refused_clearly(
         tmp_path: Path, a: tuple[Any, ...], b: tuple[Any, ...], new_a: Any, new_b: Any) -> None:
-    broken = _replace(MANIFEST, a, new_a, False)
+    broken = replaced(MANIFEST, a, new_a, False)
     try:
-        broken = _replace(broken, b, new_b, False)
+        broken = replaced(broken, b, new_b, False)
     except (KeyError, IndexError, TypeError):
         pass  # the first change removed the second's place
     exercise(tmp_path, json.dumps(broken))
@@ -257,7 +233,7 @@ def test_a_nul_character_in_the_executable_is_refused_at_load(
         tmp_path: Path, field: tuple[str, ...]) -> None:
     from mmplug.manifest import load_manifest
 
-    project = _project(tmp_path, json.dumps(_replace(MANIFEST, field, "plugin\0.py", False)))
+    project = _project(tmp_path, json.dumps(replaced(MANIFEST, field, "plugin\0.py", False)))
     with pytest.raises(ManifestError) as caught:
         load_manifest(project)
     assert f"{'.'.join(field)}: 'plugin\\x00.py' contains a NUL character" in \
