@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import signal
 import socket
@@ -22,12 +23,14 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture()
-def dev_session(parrot_plugin: Path, tmp_path: Path) -> Iterator[Path]:
-    pointer = parrot_plugin / ".mmplug" / "dev.json"
+@contextlib.contextmanager
+def running_dev(plugin_dir: Path, tmp_path: Path) -> Iterator[Path]:
+    """``mmplug dev`` of ``plugin_dir`` in its own process (its output in ``dev.log`` under
+    ``tmp_path``) until the block ends; stopped with Ctrl-C."""
+    pointer = plugin_dir / ".mmplug" / "dev.json"
     log = (tmp_path / "dev.log").open("w")
     process = subprocess.Popen(
-        [sys.executable, "-m", "mmplug.cli.main", "dev", str(parrot_plugin), "--port",
+        [sys.executable, "-m", "mmplug.cli.main", "dev", str(plugin_dir), "--port",
          str(free_port()), "--python", sys.executable, "--store", ":memory:"],
         stdout=log, stderr=subprocess.STDOUT, text=True)
     try:
@@ -36,7 +39,7 @@ def dev_session(parrot_plugin: Path, tmp_path: Path) -> Iterator[Path]:
             if process.poll() is not None or time.monotonic() > deadline:
                 pytest.fail(f"mmplug dev did not start:\n{(tmp_path / 'dev.log').read_text()}")
             time.sleep(0.05)
-        yield parrot_plugin
+        yield plugin_dir
     finally:
         process.send_signal(signal.SIGINT)
         try:
@@ -45,6 +48,12 @@ def dev_session(parrot_plugin: Path, tmp_path: Path) -> Iterator[Path]:
             process.kill()
             process.wait()
         log.close()
+
+
+@pytest.fixture()
+def dev_session(parrot_plugin: Path, tmp_path: Path) -> Iterator[Path]:
+    with running_dev(parrot_plugin, tmp_path) as plugin_dir:
+        yield plugin_dir
 
 
 def test_fire_goes_into_the_running_dev_session(cli: Cli, dev_session: Path,

@@ -4,15 +4,13 @@ take the hook in a running `mmplug dev`."""
 from __future__ import annotations
 
 import base64
-import signal
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from test_fire_dev import dev_session, free_port  # noqa: F401  (the dev session fixture)
+from test_fire_dev import dev_session, running_dev  # noqa: F401  (the dev session fixture)
 
 Cli = Callable[..., subprocess.CompletedProcess[str]]
 
@@ -42,27 +40,8 @@ def broken_dev(parrot_plugin: Path, tmp_path: Path) -> Iterator[Path]:
     source = parrot_plugin / "plugin.py"
     source.write_text(source.read_text().replace("class ParrotPlugin(Plugin):",
                                                  "class ParrotPlugin(Plugin)"))
-    pointer = parrot_plugin / ".mmplug" / "dev.json"
-    log = (tmp_path / "dev.log").open("w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "mmplug.cli.main", "dev", str(parrot_plugin), "--port",
-         str(free_port()), "--python", sys.executable, "--store", ":memory:"],
-        stdout=log, stderr=subprocess.STDOUT, text=True)
-    try:
-        deadline = time.monotonic() + 30
-        while not pointer.is_file():
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"mmplug dev did not start:\n{(tmp_path / 'dev.log').read_text()}")
-            time.sleep(0.05)
-        yield parrot_plugin
-    finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
+    with running_dev(parrot_plugin, tmp_path) as plugin_dir:
+        yield plugin_dir
 
 
 def test_a_plugin_that_failed_in_dev_is_named_with_its_error_and_what_to_do(
