@@ -15,14 +15,13 @@ ServeMetrics works the same way on the metrics listener (``/plugins/<id>/metrics
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from mmplug.devloop._loop_thread import LoopThread
 from mmplug.errors import UsageError
 
 if TYPE_CHECKING:
@@ -60,8 +59,12 @@ def _anonymous(header: str | None) -> tuple[str | None, str]:
     return None, "anonymous"
 
 
-class FrontDoor:
-    """Owns the HTTP listener(s), their event loop thread and the grpc.aio channels."""
+class FrontDoor(LoopThread):
+    """Owns the HTTP listener(s), their event loop thread and the grpc.aio channels.
+    ``start()`` binds and serves (a UsageError when a port is taken)."""
+
+    thread_name = "mmplug-frontdoor"
+    start_timeout = START_TIMEOUT
 
     def __init__(
         self,
@@ -77,6 +80,7 @@ class FrontDoor:
         slow_after: float = 30.0,
         on_slow: Callable[[str, str, float], None] = lambda plugin_id, what, limit: None,
     ) -> None:
+        super().__init__()
         self.resolve = resolve
         # a request the plugin has not begun to answer after ``slow_after`` seconds is
         # reported (``on_slow``); it goes on waiting, as the server does, until the client
@@ -90,12 +94,8 @@ class FrontDoor:
         self.acting_user = acting_user
         self.on_exchange = on_exchange
         self.pages = pages  # the front door's own pages (``/``): path -> (type, text)
-        self.loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
         self._runners: list[Any] = []
         self._bridge: Any = None
-        self._started = threading.Event()
-        self._error: BaseException | None = None
 
     @property
     def url(self) -> str:
@@ -105,51 +105,10 @@ class FrontDoor:
     def metrics_url(self) -> str | None:
         return None if self.metrics_port is None else f"http://{self.host}:{self.metrics_port}"
 
-    def start(self) -> None:
-        """Bind and serve; raises UsageError when a port is taken."""
-        self._thread = threading.Thread(target=self._run, name="mmplug-frontdoor", daemon=True)
-        self._thread.start()
-        self._started.wait(START_TIMEOUT)
-        if self._error is not None:
-            self._thread.join(5.0)
-            self._thread = None
-            raise self._error
-
-    def stop(self) -> None:
-        loop, thread = self.loop, self._thread
-        if loop is None or thread is None:
-            return
-        with contextlib.suppress(RuntimeError):
-            asyncio.run_coroutine_threadsafe(self._shutdown(), loop).result(10.0)
-        with contextlib.suppress(RuntimeError):
-            loop.call_soon_threadsafe(loop.stop)
-        thread.join(10.0)
-        self._thread = None
-
     def active_streams(self) -> int:
         return 0 if self._bridge is None else int(self._bridge.active)
 
-    # -- the loop thread ---------------------------------------------------------------------
-    def _run(self) -> None:
-        loop = asyncio.new_event_loop()
-        self.loop = loop
-        asyncio.set_event_loop(loop)
-        try:
-            loop.run_until_complete(self._startup())
-        except BaseException as exc:
-            self._error = exc
-            self._started.set()
-            loop.run_until_complete(self._shutdown())
-            loop.close()
-            return
-        self._started.set()
-        try:
-            loop.run_forever()
-        finally:
-            loop.run_until_complete(loop.shutdown_asyncgens())
-            loop.close()
-            self.loop = None
-
+    # -- on the loop thread (LoopThread.start and stop run these) ---------------------------
     async def _startup(self) -> None:
         from aiohttp import web
 

@@ -18,11 +18,11 @@ import contextlib
 import json
 import os
 import secrets
-import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mmplug.devloop._loop_thread import LoopThread
 from mmplug.errors import MmplugError, UsageError
 from mmplug.explorer.api import ROUTES, ApiError
 
@@ -99,22 +99,21 @@ class Hub:
         return response
 
 
-class Explorer:
+class Explorer(LoopThread):
     """The explorer of one backend: its server thread, token, stream and thread pool."""
+
+    thread_name = "mmplug-explorer"
 
     def __init__(self, backend: Backend, *, port: int | None = DEFAULT_PORT,
                  fallback: bool = True, token: str | None = None) -> None:
+        super().__init__()
         self.backend = backend
         self.port = DEFAULT_PORT if port is None else port
         self.fallback = fallback  # the default port taken: take any free one
         self.token = token or secrets.token_urlsafe(24)
         self.hub = Hub()
         self.pool = ThreadPoolExecutor(4, thread_name_prefix="mmplug-explorer")
-        self.loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
         self._runner: Any = None
-        self._started = threading.Event()
-        self._error: BaseException | None = None
         self._handled_dialogs: set[int] = set()
         self._info_path: Path | None = None
         backend.trace.listeners.append(lambda calls: self.hub.publish("calls", calls))
@@ -144,28 +143,17 @@ class Explorer:
         """The URL to open: with the token (printed by ``mmplug dev``)."""
         return f"{self.url}/?token={self.token}"
 
-    # -- lifecycle ---------------------------------------------------------------------------
+    # -- lifecycle (the loop thread: LoopThread) ------------------------------------------------
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="mmplug-explorer", daemon=True)
-        self._thread.start()
-        self._started.wait(10.0)
-        if self._error is not None:
-            self._thread.join(5.0)
-            self._thread = None
+        try:
+            super().start()
+        except BaseException:
             self.pool.shutdown(wait=False)
-            raise self._error
+            raise
         self._write_info()
 
     def stop(self) -> None:
-        loop, thread = self.loop, self._thread
-        if loop is not None and thread is not None:
-            with contextlib.suppress(RuntimeError):
-                loop.call_soon_threadsafe(self.hub.close)
-                asyncio.run_coroutine_threadsafe(self._shutdown(), loop).result(10.0)
-            with contextlib.suppress(RuntimeError):
-                loop.call_soon_threadsafe(loop.stop)
-            thread.join(10.0)
-            self._thread = None
+        super().stop()
         self.pool.shutdown(wait=True, cancel_futures=True)
         if self._info_path is not None:
             self._info_path.unlink(missing_ok=True)
@@ -177,27 +165,11 @@ class Explorer:
         self.backend.trace.close()
         self.backend.close()
 
-    def _run(self) -> None:
-        loop = asyncio.new_event_loop()
-        self.loop = loop
+    def _attach(self, loop: asyncio.AbstractEventLoop | None) -> None:
         self.hub.loop = loop
-        asyncio.set_event_loop(loop)
-        try:
-            loop.run_until_complete(self._startup())
-        except BaseException as exc:
-            self._error = exc
-            self._started.set()
-            loop.run_until_complete(self._shutdown())
-            loop.close()
-            return
-        self._started.set()
-        try:
-            loop.run_forever()
-        finally:
-            loop.run_until_complete(loop.shutdown_asyncgens())
-            loop.close()
-            self.loop = None
-            self.hub.loop = None
+
+    def _before_shutdown(self, loop: asyncio.AbstractEventLoop) -> None:
+        loop.call_soon_threadsafe(self.hub.close)
 
     async def _startup(self) -> None:
         from aiohttp import web
