@@ -41,6 +41,17 @@ def _state(project: Path) -> dict[str, object]:
     return plugin
 
 
+def _stop(proc: subprocess.Popen[str]) -> str:
+    """Ctrl-C the dev session (killed if it does not end in time); its output."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGINT)
+    try:
+        return proc.communicate(timeout=60)[0]
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        return proc.communicate()[0]
+
+
 def test_a_hung_hook_leaves_the_plugin_stuck_until_a_save(tmp_path: Path) -> None:
     project = write_plugin(tmp_path / "p", extra=SLOW_HOOK)
     proc = subprocess.Popen(  # the dev session's own deadline is the default 30 s
@@ -75,13 +86,7 @@ def test_a_hung_hook_leaves_the_plugin_stuck_until_a_save(tmp_path: Path) -> Non
         wait_for(lambda: _state(project)["state"] == "active", what="the reload")
         assert "warnings" not in json.loads(_fire(project, "0").stdout)
     finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGINT)
-        try:
-            out = proc.communicate(timeout=60)[0]
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            out = proc.communicate()[0]
+        out = _stop(proc)
     assert proc.returncode == 0, out
     assert f"✗ {PLUGIN_ID}: stuck: MessageWillBePosted did not answer within 1 s" in out
     assert processes_in(tmp_path) == []
@@ -163,12 +168,6 @@ def test_a_slow_servehttp_marks_the_plugin_stuck_and_fire_gives_up_in_time(
         assert "ServeHTTP GET /20 did not answer within 2 s" in fired.stderr
         assert "front door" not in fired.stderr  # not "cannot reach the front door"
     finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGINT)
-        try:
-            out = proc.communicate(timeout=60)[0]
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            out = proc.communicate()[0]
+        out = _stop(proc)
     assert f"✗ {PLUGIN_ID}: stuck: ServeHTTP GET /plugins/{PLUGIN_ID}/3 has not answered" in out
     assert processes_in(tmp_path) == []
