@@ -266,6 +266,22 @@ def test_http_requests_go_through_the_front_door_as_a_user(client: Client) -> No
 
 
 # -- keeping calls -----------------------------------------------------------------------------
+def _replay_and_test(project: Path, name: str) -> subprocess.CompletedProcess[str]:
+    """`mmplug replay --check` of the kept cassette ``name`` and a run of its generated test,
+    each asserted to pass; the test run."""
+    env = {**os.environ, "NO_COLOR": "1"}
+    replay = subprocess.run([sys.executable, "-m", "mmplug.cli.main", "replay",
+                             f"fixtures/cassettes/{name}.jsonl", str(project), "--check",
+                             "--python", sys.executable], cwd=project, capture_output=True,
+                            text=True, timeout=120, env=env)
+    assert replay.returncode == 0, replay.stdout + replay.stderr
+    test = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                           f"tests/test_{name.replace('-', '_')}.py"], cwd=project,
+                          capture_output=True, text=True, timeout=120, env=env)
+    assert test.returncode == 0, test.stdout + test.stderr
+    return test
+
+
 def test_two_calls_kept_as_a_cassette_replay_and_as_a_test_pass(client: Client, live: Any,
                                                                projects: dict[str, Path]) -> None:
     town = _town(client)
@@ -279,16 +295,7 @@ def test_two_calls_kept_as_a_cassette_replay_and_as_a_test_pass(client: Client, 
     assert saved["written"] == ["fixtures/cassettes/kept-two.jsonl", "tests/test_kept_two.py"]
     status, data, _ = client.call("POST", "/api/cassettes", {"calls": seqs, "name": "kept-two"})
     assert status == 409 and "exists" in data["error"]
-    env = {**os.environ, "NO_COLOR": "1"}
-    replay = subprocess.run([sys.executable, "-m", "mmplug.cli.main", "replay",
-                             "fixtures/cassettes/kept-two.jsonl", str(project), "--check",
-                             "--python", sys.executable], cwd=project, capture_output=True,
-                            text=True, timeout=120, env=env)
-    assert replay.returncode == 0, replay.stdout + replay.stderr
-    test = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                           "tests/test_kept_two.py"], cwd=project, capture_output=True,
-                          text=True, timeout=120, env=env)
-    assert test.returncode == 0, test.stdout + test.stderr
+    test = _replay_and_test(project, "kept-two")
     assert "1 passed" in test.stdout
 
 
@@ -312,16 +319,7 @@ def test_a_chat_post_and_the_bots_reply_kept_together_replay_clean(
     kept = [json.loads(line) for line in lines[-2:]]
     assert [(c["hook"], c.get("nested", False)) for c in kept] == [
         ("MessageWillBePosted", False), ("MessageHasBeenPosted", True)]
-    env = {**os.environ, "NO_COLOR": "1"}
-    replay = subprocess.run([sys.executable, "-m", "mmplug.cli.main", "replay",
-                             "fixtures/cassettes/kept-action.jsonl", str(project), "--check",
-                             "--python", sys.executable], cwd=project, capture_output=True,
-                            text=True, timeout=120, env=env)
-    assert replay.returncode == 0, replay.stdout + replay.stderr
-    test = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                           "tests/test_kept_action.py"], cwd=project, capture_output=True,
-                          text=True, timeout=120, env=env)
-    assert test.returncode == 0, test.stdout + test.stderr
+    _replay_and_test(project, "kept-action")
     alone = client.post("/api/cassettes", {"calls": seqs[1:], "name": "kept-reply"})
     assert alone["calls"] == 1
     entry = json.loads((project / "fixtures/cassettes/kept-reply.jsonl").read_text()
