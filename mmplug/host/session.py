@@ -338,7 +338,7 @@ class Session:
         self.start_errors.pop(handle.id, None)
         self._warn_manifest(handle)
         self._check_server_version(handle)
-        code_read = self._read_code(handle) if self.activate else None
+        uses = self._read_code(handle) if self.activate else None
         handle.api = self._start_api(handle)
         process = launch(
             handle.manifest,
@@ -355,10 +355,10 @@ class Session:
         self.emit_log(self._on_node(host_record(handle.id, "debug", "plugin started",
                                                 pid=process.pid), handle))
         handle.implemented = self._known_hooks(handle.id, handle.client.implemented())
-        if code_read is None:
+        if uses is None:
             handle.state = "loaded"
             return
-        self._warn_findings(handle, code_read())
+        self._warn_findings(handle, uses)
         if "OnActivate" in handle.implemented:  # while it runs, the plugin is not yet active
             result = self.invoke(handle, "OnActivate", handle.client.new_request("OnActivate"))
             if result.error is not None:
@@ -445,17 +445,16 @@ class Session:
                                        f"{handle.manifest.path.name}: {finding}{refuses}"))
 
     @staticmethod
-    def _read_code(handle: PluginHandle) -> Callable[[], list[tuple[str, str]]]:
-        """Read the plugin's code for the PluginAPI methods it calls (``mmplug check``'s
-        reading, cached by file times); returns how to get the result. Read here, in the
-        caller's thread, not beside the plugin's start: CPython 3.11 before 3.11.8 keeps one
-        AST recursion counter per interpreter, so parsing on a thread while another thread
-        compiles (pytest rewriting a module mmplug imports lazily) fails with "AST
-        constructor recursion depth mismatch"."""
+    def _read_code(handle: PluginHandle) -> list[tuple[str, str]]:
+        """The PluginAPI methods the plugin's code calls (``mmplug check``'s reading, cached
+        by file times). Read in the starting thread, before the plugin starts, not beside its
+        start on another thread: CPython 3.11 before 3.11.8 keeps one AST recursion counter
+        per interpreter, so parsing on a thread while another thread compiles (pytest
+        rewriting a module mmplug imports lazily) fails with "AST constructor recursion depth
+        mismatch"."""
         from mmplug.check import cached_api_uses
 
-        uses = cached_api_uses(handle.manifest.plugin_dir)
-        return lambda: uses
+        return cached_api_uses(handle.manifest.plugin_dir)
 
     def _warn_findings(self, handle: PluginHandle, uses: list[tuple[str, str]]) -> None:
         """What ``mmplug check`` would fail on (a hook a real server never calls, a method
