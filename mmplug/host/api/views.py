@@ -84,10 +84,9 @@ def events(store: Store, *, kinds: tuple[str, ...] = (), after: int = 0,
     if kinds:
         sql += f" AND kind IN ({','.join('?' * len(kinds))})"
         args.extend(kinds)
-    order = "ASC" if oldest_first else "DESC"
-    if oldest_first:
-        return _rows(store, sql + f" ORDER BY seq {order}", *args)
-    return _rows(store, sql + f" ORDER BY seq {order} LIMIT ?", *args, _limit(limit))
+    if oldest_first:  # all of them (the ephemeral posts a user was sent, replayed in order)
+        return _rows(store, sql + " ORDER BY seq ASC", *args)
+    return _rows(store, sql + " ORDER BY seq DESC LIMIT ?", *args, _limit(limit))
 
 
 def kv_alive(store: Store, plugin_id: str, now_ms: int) -> list[Any]:
