@@ -15,6 +15,7 @@ always gives the same payload.
 from __future__ import annotations
 
 import hashlib
+import weakref
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -157,21 +158,43 @@ def _pick_channel(store: Store, name: str | None) -> dict[str, Any]:
     raise UsageError(f"--channel: no channel {wanted!r} in the world", hint=f"channels: {listed}")
 
 
+# The scene read from each store, with the store's mark when it was read: a test fires
+# hundreds of hooks at a store nobody wrote to in between, and reading the scene (five queries,
+# every user's JSON) cost more than a third of what the host adds to a hook call. Read again
+# whenever the mark moved (any write, any image or snapshot loaded: Store.mark).
+_SCENES: weakref.WeakKeyDictionary[Store, tuple[object, dict[str, Any], Scene | None]] = (
+    weakref.WeakKeyDictionary())
+
+
 def scene_from_store(
     store: Store, *, as_user: str | None = None, channel: str | None = None
 ) -> Scene:
     """The scene of a seeded store: ``as_user`` (default: the first plain user) posting in
     ``channel`` (default: town-square). Falls back to :func:`default_scene` for an empty store
     when neither is asked for."""
+    key = (store.mark(), as_user, channel)
+    kept = _SCENES.get(store)
+    if kept is not None and kept[0] == key:
+        _, world, scene = kept
+    else:
+        world = store.get_meta("world") or {}
+        scene = _read_scene(store, as_user, channel, world)
+        _SCENES[store] = (key, world, scene)
+    now = int(world.get("epoch_ms") or store.now_ms())
+    if scene is None:
+        return default_scene(now)
+    return replace(scene, now_ms=now, _counter=[0])  # entities shared: readers copy them
+
+
+def _read_scene(store: Store, as_user: str | None, channel: str | None,
+                world: dict[str, Any]) -> Scene | None:
+    """The scene's entities as the store holds them now (None: the store holds no world)."""
     from mmplug.host.api import queries
 
-    count = queries.user_count(store)
-    world = store.get_meta("world") or {}
-    now = int(world.get("epoch_ms") or store.now_ms())
-    if not count:
+    if not queries.user_count(store):
         if as_user or channel:
             raise UsageError("the state database holds no world to pick users or channels from")
-        return default_scene(now)
+        return None
     user = _pick_user(store, as_user)
     chan = _pick_channel(store, channel)
     teams = queries.teams(store, team_id=chan.get("team_id", ""))
@@ -179,7 +202,7 @@ def scene_from_store(
         teams = queries.teams(store)
     others = [u for u in queries.live_users(store, humans=True) if u.get("id") != user.get("id")]
     prefs = queries.preferences_of(store, user.get("id", ""))
-    return Scene(now, user, chan, teams[0] if teams else {}, others[0] if others else user,
+    return Scene(0, user, chan, teams[0] if teams else {}, others[0] if others else user,
                  seed=str(world.get("seed") or "mmplug"), preferences=prefs)
 
 

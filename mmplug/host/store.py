@@ -65,6 +65,7 @@ class Store:
         self._lock = threading.RLock()
         self.clock: Clock = SystemClock()
         self._ids = IdGenerator("mmplug")
+        self._replaced = 0  # whole-database loads (images, snapshots): see mark()
 
     # -- opening and closing -------------------------------------------------------------
     @classmethod
@@ -138,14 +139,15 @@ class Store:
                 getattr(self._conn, "deserialize")(image)  # noqa: B009 (3.11+)
             except sqlite3.Error as exc:
                 raise StoreError(f"cannot restore the state database: {exc}") from None
+            self._replaced += 1
 
-    def mark(self) -> tuple[int, int]:
+    def mark(self) -> tuple[int, int, int]:
         """A mark of what was written through this store: equal marks at two moments mean no
-        row and no table changed in between (SQLite's ``total_changes`` and schema cookie;
-        loading an image or a snapshot counts as neither)."""
+        row and no table changed in between (SQLite's ``total_changes``, the schema cookie
+        and a count of whole-database loads: :meth:`load_image`, :meth:`restore`)."""
         with self._lock:
             schema = self._conn.execute("PRAGMA schema_version").fetchone()[0]
-            return self._conn.total_changes, int(schema)
+            return self._replaced, self._conn.total_changes, int(schema)
 
     def close(self) -> None:
         with self._lock:
@@ -299,6 +301,7 @@ class Store:
                 source.backup(self._conn)
             finally:
                 source.close()
+                self._replaced += 1
 
     @staticmethod
     def check_snapshot_name(name: str) -> str:

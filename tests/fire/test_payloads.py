@@ -144,3 +144,24 @@ def test_payload_fixtures_are_what_the_synthesizer_makes_today() -> None:
     for name, text in module.render_all().items():
         assert (FIXTURES / name).read_text(encoding="utf-8") == text, (
             f"fixtures/payloads/{name} is stale: run python fixtures/payloads/generate.py")
+
+
+def test_the_scene_follows_a_store_image_loaded_without_a_write() -> None:
+    """The scene is kept while the store is unchanged; loading a whole image (the per-test
+    restore of the pytest plugin) changes it without a single write, and it is read again."""
+    from mmplug.host.fresh import open_world_store
+    from mmplug.host.payloads import scene_from_store
+
+    store, other = open_world_store(), open_world_store()
+    try:
+        with other.tx() as db:
+            db.execute("UPDATE users SET username = 'aaa', "
+                       "data = json_set(data, '$.username', 'aaa') WHERE username = 'alice'")
+        renamed = other.image()
+        assert scene_from_store(store).user["username"] == "alice"
+        store.load_image(renamed)
+        assert scene_from_store(store).user["username"] == "aaa"
+        assert scene_from_store(other).user["username"] == "aaa"
+    finally:
+        store.close()
+        other.close()
