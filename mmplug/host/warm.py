@@ -133,9 +133,10 @@ class WarmPool:
         self._spares: dict[tuple[str, str, str], _Spare] = {}
         self._lock = threading.Lock()
         self._closed = False
-        # spares being started (prepare() on another thread): close() waits for them, so that
-        # none is left running after it returns
-        self._starting = 0
+        # spares being started (prepare() on another thread), by key: close() waits for them,
+        # so that none is left running after it returns, and a launch waits for the spare of
+        # its key rather than start a cold interpreter beside it
+        self._starting: dict[tuple[str, str, str], int] = {}
         self._started = threading.Condition(self._lock)
         self.hits = 0
         self.misses = 0
@@ -149,6 +150,7 @@ class WarmPool:
 
         key = _key(command, cwd)
         with self._lock:
+            self._started.wait_for(lambda: key not in self._starting, timeout=CLOSE_WAIT_S)
             spare = self._spares.pop(key, None)
         if spare is not None and self._go(spare, command, cwd, env):
             self.hits += 1
@@ -161,14 +163,14 @@ class WarmPool:
 
         key = _key(command, cwd)
         with self._lock:
-            if self._closed or key in self._spares:
+            if self._closed or key in self._spares or key in self._starting:
                 return
-            self._starting += 1
+            self._starting[key] = 1
         try:
             self._prepare(key, command, cwd, env)
         finally:
             with self._lock:
-                self._starting -= 1
+                del self._starting[key]
                 self._started.notify_all()
 
     def _prepare(self, key: tuple[str, str, str], command: list[str], cwd: Path,
@@ -207,7 +209,7 @@ class WarmPool:
         with self._lock:
             self._closed = True
             # a spare being started sees the pool closed and is discarded by its starter
-            self._started.wait_for(lambda: self._starting == 0, timeout=CLOSE_WAIT_S)
+            self._started.wait_for(lambda: not self._starting, timeout=CLOSE_WAIT_S)
             spares = list(self._spares.values())
             self._spares.clear()
         for spare in spares:

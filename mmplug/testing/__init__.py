@@ -29,6 +29,7 @@ upwards. See docs/testing.md.
 from __future__ import annotations
 
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -46,6 +47,7 @@ from mmplug.testing._harness import (
 )
 
 if TYPE_CHECKING:
+    from mmplug.host.reaper import Reaper
     from mmplug.host.session import Session
     from mmplug.host.warm import WarmPool
 
@@ -95,15 +97,21 @@ def _find_plugin_dir(start: Path) -> Path | None:
     return Path(found) if found is not None else None
 
 
+def _plugin_dir_of(config: pytest.Config) -> Path | None:
+    """The plugin directory the options give: option, ini key, else plugin.json from the
+    rootdir upwards (None: none found)."""
+    given = config.getoption("mmplug_plugin_dir") or config.getini("mmplug_plugin_dir")
+    if given:
+        path = Path(str(given))
+        path = path if path.is_absolute() else config.rootpath / path
+        return path.resolve()
+    return _find_plugin_dir(config.rootpath)
+
+
 @pytest.fixture(scope="session")
 def mmplug_plugin_dir(pytestconfig: pytest.Config) -> Path:
     """The plugin under test: option, ini key, else plugin.json from the rootdir upwards."""
-    given = pytestconfig.getoption("mmplug_plugin_dir") or pytestconfig.getini("mmplug_plugin_dir")
-    if given:
-        path = Path(str(given))
-        path = path if path.is_absolute() else pytestconfig.rootpath / path
-        return path.resolve()
-    found = _find_plugin_dir(pytestconfig.rootpath)
+    found = _plugin_dir_of(pytestconfig)
     if found is None:
         pytest.fail(f"mmplug: no plugin.json in {pytestconfig.rootpath} or above; pass "
                     "--mmplug-plugin-dir or override the mmplug_plugin_dir fixture",
@@ -155,13 +163,39 @@ def _session_options(config: pytest.Config) -> dict[str, Any]:
     return options
 
 
+_RUN = pytest.StashKey["_Run"]()
+
+
 def pytest_configure(config: pytest.Config) -> None:
-    _session_options(config)  # a bad value is a usage error before any test runs
+    options = _session_options(config)  # a bad value is a usage error before any test runs
     scope = _scope(config)
     if scope not in SCOPES:
         raise pytest.UsageError(f"mmplug_scope = {scope!r} is not a scope mmplug knows; "
                                 f"use one of {', '.join(SCOPES)} (the default is module)")
     _leave_mmplug_unrewritten(config)
+    config.stash[_RUN] = _Run(options)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Nothing is left behind when no test used the run (a spare started ahead for tests that
+    were then deselected, or a run stopped during collection)."""
+    run = config.stash.get(_RUN, None)
+    if run is not None:
+        run.close()
+
+
+def pytest_itemcollected(item: pytest.Item) -> None:
+    """The first collected test that needs the plugin starts its interpreter (a warm spare)
+    while collection goes on: the first module's start then finds it ready, or nearly."""
+    run = item.config.stash.get(_RUN, None)
+    if run is None or run.asked_ahead or item.config.option.collectonly:
+        return
+    names = getattr(item, "fixturenames", ())
+    if "mmplug_session" in names or "mmplug_cluster_session" in names:
+        run.asked_ahead = True
+        plugin_dir = _plugin_dir_of(item.config)
+        if plugin_dir is not None:  # (a conftest.py may name another: then it goes unused)
+            run.ahead(plugin_dir, str(item.config.getoption("mmplug_python") or sys.executable))
 
 
 def _leave_mmplug_unrewritten(config: pytest.Config) -> None:
@@ -201,17 +235,29 @@ def mmplug_nodes(pytestconfig: pytest.Config) -> int:
         pytest.fail(f"mmplug: --mmplug-nodes must be a number, not {value!r}", pytrace=False)
 
 
+def _started_with(request: pytest.FixtureRequest) -> tuple[_Run, Path, str | None, str,
+                                                         pytest.TempPathFactory]:
+    """What a session fixture starts from: the run, ``mmplug_plugin_dir``, ``mmplug_world``,
+    ``mmplug_python`` (overridable in a conftest.py) and pytest's tmp_path_factory.
+
+    Looked up when the session starts, not declared as the fixture's arguments: pytest
+    resolves every fixture a test depends on, through its whole chain, before each test,
+    even those whose value it has cached for the module; declared, these six cost each hook
+    test about a quarter of a millisecond (benchmarks/plugin_tests.py)."""
+    value = request.getfixturevalue
+    return (value("_mmplug_run"), value("mmplug_plugin_dir"), value("mmplug_world"),
+            value("mmplug_python"), value("tmp_path_factory"))
+
+
 @pytest.fixture(scope="module")
-def mmplug_session(
-    request: pytest.FixtureRequest, mmplug_plugin_dir: Path, mmplug_world: str | None,
-    mmplug_python: str, tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[Session]:
+def mmplug_session(request: pytest.FixtureRequest) -> Iterator[Session]:
     """The fake-host session of this test module, in memory; always closed, even on failures.
 
     One per module by default; with ``--mmplug-scope package`` or ``session`` the modules of
     a directory, or of the whole run, share one (kept by ``_mmplug_run``)."""
     scope = _scope(request.config)
-    run: _Run = request.getfixturevalue("_mmplug_run")
+    run, mmplug_plugin_dir, mmplug_world, mmplug_python, tmp_path_factory = (
+        _started_with(request))
     modules = request.config.stash.get(_MODULES, [])
     later = modules[modules.index(request.path) + 1:] if request.path in modules else []
     if scope == "package":
@@ -232,13 +278,12 @@ def mmplug_session(
 
 
 @pytest.fixture(scope="module")
-def mmplug_cluster_session(
-    request: pytest.FixtureRequest, mmplug_plugin_dir: Path, mmplug_world: str | None,
-    mmplug_python: str, mmplug_nodes: int, tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[Session]:
+def mmplug_cluster_session(request: pytest.FixtureRequest) -> Iterator[Session]:
     """One fake-host session per test module running the plugin on ``mmplug_nodes`` nodes
     (a cluster in one host, with the race detector on); always closed."""
-    run: _Run = request.getfixturevalue("_mmplug_run")
+    run, mmplug_plugin_dir, mmplug_world, mmplug_python, tmp_path_factory = (
+        _started_with(request))
+    mmplug_nodes: int = request.getfixturevalue("mmplug_nodes")
 
     def start() -> Session | str:
         return run.start(mmplug_plugin_dir, mmplug_world, mmplug_python, tmp_path_factory,
@@ -276,15 +321,29 @@ class _Run:
       directory) stop it and start theirs.
     """
 
-    def __init__(self) -> None:
-        from mmplug.host.reaper import Reaper
-
-        self.reaper = Reaper()
+    def __init__(self, session_options: dict[str, Any]) -> None:
+        self.reaper: Reaper | None = None
         self.pool: WarmPool | None = None
         self.key: object = None
         self.started: Session | str | None = None
         self.faults: list[str] = []
-        self.session_options: dict[str, Any] = {}  # timeouts and transport (_session_options)
+        self.session_options = session_options  # timeouts and transport (_session_options)
+        self.asked_ahead = False  # the first spare was asked for during collection
+
+    def _pool(self) -> WarmPool:
+        from mmplug.host.warm import LEAN_PRELOAD, WarmPool
+
+        if self.pool is None:
+            self.pool = WarmPool(LEAN_PRELOAD)
+        return self.pool
+
+    def ahead(self, plugin_dir: Path, python: str) -> None:
+        """Start the plugin's interpreter for the first session, on another thread."""
+        from mmplug.host.warm import prepare_for
+
+        pool = self._pool()
+        threading.Thread(target=prepare_for, args=(pool, plugin_dir, python),
+                         name="mmplug-warm", daemon=True).start()
 
     def start(self, plugin_dir: Path, world_name: str | None, python: str,
               tmp_path_factory: pytest.TempPathFactory, *, another_follows: bool,
@@ -293,13 +352,15 @@ class _Run:
         from mmplug.errors import MmplugError
         from mmplug.host.clock import SystemClock
         from mmplug.host.fresh import open_world_store
+        from mmplug.host.reaper import Reaper
         from mmplug.host.session import Session
-        from mmplug.host.warm import LEAN_PRELOAD, WarmPool, prepare_for
+        from mmplug.host.warm import prepare_for
 
-        if self.pool is None:
-            self.pool = WarmPool(LEAN_PRELOAD)
-        pool = self.pool
+        pool = self._pool()
         prepare_for(pool, plugin_dir, python)  # overlaps the host's start (none if waiting)
+        if self.reaper is None:
+            self.reaper = Reaper()
+        reaper = self.reaper
 
         def spawn(command: list[str], *, cwd: Path, env: dict[str, str]) -> Any:
             popen = pool.spawn(command, cwd=cwd, env=env)
@@ -313,7 +374,7 @@ class _Run:
             store = open_world_store(world_name)
             store.clock = SystemClock()
             session = Session([plugin_dir], store=store, python=python, spawner=spawn,
-                              stopper=self.reaper.stop, nodes=nodes, **self.session_options)
+                              stopper=reaper.stop, nodes=nodes, **self.session_options)
             recorder = Recorder()
             session.add_observer(recorder)
             session.start()
@@ -356,7 +417,8 @@ class _Run:
         """Stop the kept session, wait for every plugin's exit, kill the waiting spares."""
         try:
             self.close_kept()
-            self.reaper.join()
+            if self.reaper is not None:
+                self.reaper.join()
         finally:
             if self.pool is not None:
                 self.pool.close()
@@ -365,8 +427,7 @@ class _Run:
 @pytest.fixture(scope="session")
 def _mmplug_run(pytestconfig: pytest.Config) -> Iterator[_Run]:
     """The run's warm spares, reaper and kept session; see :class:`_Run`."""
-    run = _Run()
-    run.session_options = _session_options(pytestconfig)
+    run = pytestconfig.stash[_RUN]
     try:
         yield run
     finally:

@@ -226,6 +226,64 @@ def test_a_crash_in_one_test_does_not_break_the_next(tmp_path: Path) -> None:
     assert "2 passed" in done.stdout, done.stdout[-3000:]
 
 
+EARLY_CONFTEST = """
+import os
+import time
+from pathlib import Path
+
+
+def _children():
+    mine = str(os.getpid())
+    found = set()
+    for entry in Path("/proc").iterdir():
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if fields[1] == mine:
+            found.add(int(entry.name))
+    return found
+
+
+def pytest_collection_finish(session):
+    # the interpreters this run started while it collected (given a moment to appear)
+    deadline = time.monotonic() + 5
+    while not _children() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    Path(os.environ["PROBE_SPARES"]).write_text(" ".join(map(str, _children())))
+"""
+
+
+def test_the_first_plugin_starts_while_the_tests_are_collected(tmp_path: Path) -> None:
+    """The plugin's interpreter for the first module is started as soon as the first test
+    that needs it is collected (a warm spare), not after collection: the first module's
+    plugin is that process."""
+    project = tmp_path / "probe"
+    _write_plugin(project)
+    (project / "conftest.py").write_text(EARLY_CONFTEST)
+    for name in "ac":  # (MODULE's "b" fails on purpose)
+        (project / f"test_{name}.py").write_text(MODULE.format(name=name))
+    pid_file, spares = tmp_path / "pids", tmp_path / "spares"
+    done = _pytest(project, env={"PROBE_PID_FILE": str(pid_file),
+                                 "PROBE_SPARES": str(spares)})
+    assert "2 passed" in done.stdout, done.stdout[-3000:] + done.stderr[-2000:]
+    first = int(pid_file.read_text().split()[0])
+    assert first in {int(pid) for pid in spares.read_text().split()}
+
+
+@pytest.mark.parametrize("how", [["-k", "no_such_test"], ["--collect-only"]])
+def test_a_run_that_runs_no_plugin_test_leaves_no_process(
+        tmp_path: Path, how: list[str], left_in: Callable[[Path], set[int]]) -> None:
+    """Tests that need the plugin, all deselected (their interpreter was started during
+    collection), or only collected: nothing is left running after the run."""
+    _write_plugin(tmp_path)
+    (tmp_path / "test_it.py").write_text("def test_it(plugin):\n    pass\n")
+    done = _pytest(tmp_path, *how)
+    assert done.returncode in (0, 5), done.stdout[-3000:] + done.stderr[-2000:]
+    assert "Traceback" not in done.stdout + done.stderr
+    assert left_in(tmp_path) == set(), "a plugin interpreter outlived the run"
+
+
 def test_ctrl_c_leaves_no_plugin_process(tmp_path: Path,
                                          left_in: Callable[[Path], set[int]]) -> None:
     import signal
