@@ -11,10 +11,14 @@ within each round so load hits them alike:
 - pure: N tests that check the plugin's settings class (no plugin process; the baseline);
 - hook, one module: N tests in one module, each ``assert plugin.fire("OnDeactivate").ok``;
 - hook, modules of 20: the same tests in modules of 20, one plugin process per module (the
-  default scope), and with ``--mmplug-scope session`` (one process for the run).
+  default scope), and with ``--mmplug-scope session`` (one process for the run);
+- floor: the physical limit of a hook test here, with no mmplug code: modules of 20 tests
+  that each make one bare gRPC round trip to a plain grpcio server in another Python
+  process, started by a session fixture.
 
 Prints the median wall time of each case and size, ms per test, the marginal ms per test
-between the smallest and each larger size, and the ratio to the pure suite of the same size;
+between the smallest and each larger size, and the ratios to the pure suite and to the floor
+of the same size;
 then the same from each case's fastest run (the one least disturbed on a shared machine).
 With MMPLUG_BENCH_BEFORE set to a copy of another version of mmplug's package (its parent
 folder, put first on PYTHONPATH), the per-module case runs with that code as well, in the same
@@ -35,7 +39,12 @@ from pathlib import Path
 # Only mmplug's pytest plugin, in every case: this venv also holds pytest plugins of mmplug's
 # own test suite (hypothesis alone adds ~0.7 s to each start, a baseline heavier than an
 # author's that would flatter the ratios).
-ENV = {k: v for k, v in os.environ.items() if k != "PYTEST_ADDOPTS"}
+# Python's default for bytecode too: an environment that sets PYTHONDONTWRITEBYTECODE (this
+# machine's does) makes every run compile mmplug's modules again and pytest rewrite every test
+# module again, a cost an author's machine does not have (the first, unmeasured run of each
+# case fills the caches, for the pure suite too).
+ENV = {k: v for k, v in os.environ.items()
+       if k not in ("PYTEST_ADDOPTS", "PYTHONDONTWRITEBYTECODE")}
 ENV["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
 PER_MODULE = 20
 
@@ -47,6 +56,48 @@ HOOK = '''
 def test_hook_{i}(plugin):
     assert plugin.fire("OnDeactivate").ok
 '''
+# The physical limit, with nothing of mmplug in it: each test makes one gRPC round trip to
+# another Python process, a bare grpcio server started (and waited for) by a session fixture,
+# over a unix socket as the hooks travel; the same pytest, the same modules of 20.
+FLOOR = '''
+def test_floor_{i}(echo):
+    assert echo(b"") == b""
+'''
+FLOOR_CONFTEST = '''
+import subprocess, sys, tempfile
+from pathlib import Path
+
+import pytest
+
+SERVER = """
+import sys
+from concurrent import futures
+import grpc
+handler = grpc.method_handlers_generic_handler(
+    "floor.Echo", {"Call": grpc.unary_unary_rpc_method_handler(lambda request, context: request)})
+server = grpc.server(futures.ThreadPoolExecutor(max_workers=10))
+server.add_generic_rpc_handlers((handler,))
+server.add_insecure_port(sys.argv[1])
+server.start()
+print("ready", flush=True)
+sys.stdin.read()
+"""
+
+
+@pytest.fixture(scope="session")
+def echo():
+    import grpc
+
+    address = "unix:" + str(Path(tempfile.mkdtemp()) / "floor.sock")
+    process = subprocess.Popen([sys.executable, "-c", SERVER, address], stdin=subprocess.PIPE,
+                               stdout=subprocess.PIPE)
+    assert process.stdout.readline() == b"ready\\n"
+    channel = grpc.insecure_channel(address)
+    yield channel.unary_unary("/floor.Echo/Call")
+    channel.close()
+    process.stdin.close()
+    process.wait()
+'''
 
 
 def write_suite(root: Path, template: str, count: int, per_module: int) -> None:
@@ -54,6 +105,8 @@ def write_suite(root: Path, template: str, count: int, per_module: int) -> None:
     shutil.rmtree(tests, ignore_errors=True)
     tests.mkdir()
     header = "from triv.plugin import Settings\n" if "Settings" in template else ""
+    if template is FLOOR:
+        (tests / "conftest.py").write_text(FLOOR_CONFTEST)
     for start in range(0, count, per_module):
         end = min(count, start + per_module)
         body = "".join(template.format(i=i + 1) for i in range(start, end))
@@ -75,7 +128,8 @@ def main() -> None:
                  ("hook, one module", HOOK, 10**6, []),
                  (f"hook, modules of {PER_MODULE}, per module", HOOK, PER_MODULE, []),
                  (f"hook, modules of {PER_MODULE}, suite-wide", HOOK, PER_MODULE,
-                  ["--mmplug-scope", "session"])]
+                  ["--mmplug-scope", "session"]),
+                 (f"floor: bare gRPC call, modules of {PER_MODULE}", FLOOR, PER_MODULE, [])]
         if before:
             cases.append((f"hook, modules of {PER_MODULE}, per module, BEFORE", HOOK,
                           PER_MODULE, []))
@@ -106,12 +160,14 @@ def main() -> None:
         load = os.getloadavg()[0]
         print(f"{rounds} rounds, load average {load:.2f} at the end; medians")
         print(f"{'case':<40} {'tests':>5} {'wall':>9} {'ms/test':>8} {'marginal':>9} "
-              f"{'vs pure':>8} {'min':>8} {'min marg.':>9} {'vs pure':>8}")
+              f"{'vs pure':>8} {'vs floor':>8} {'min':>8} {'min marg.':>9} {'vs pure':>8}")
         first = sizes[0]
+        floor_case = next(name for name, test, *_ in cases if test is FLOOR)
         for name, *_ in cases:
             for size in sizes:
                 wall = statistics.median(samples[name, size]) * 1000
                 pure = statistics.median(samples[cases[0][0], size]) * 1000
+                floor = statistics.median(samples[floor_case, size]) * 1000
                 base = statistics.median(samples[name, first]) * 1000
                 marginal = f"{(wall - base) / (size - first):7.2f}ms" if size != first else ""
                 # the fastest run of each: on a shared machine, the least disturbed by load
@@ -121,7 +177,8 @@ def main() -> None:
                 low_marginal = (f"{(low - low_base) / (size - first):7.2f}ms" if size != first
                                 else "")
                 print(f"{name:<40} {size:>5} {wall:>7.0f}ms {wall / size:>6.2f}ms "
-                      f"{marginal:>9} {wall / pure:>8.2f} {low:>6.0f}ms {low_marginal:>9} "
+                      f"{marginal:>9} {wall / pure:>8.2f} {wall / floor:>8.2f} {low:>6.0f}ms "
+                      f"{low_marginal:>9} "
                       f"{low / low_pure:>8.2f}")
     finally:
         shutil.rmtree(work, ignore_errors=True)
