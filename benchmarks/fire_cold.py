@@ -14,9 +14,13 @@ from spawn to exit:
 
 * the floor of a CLI written in Python: ``python -c pass``, the interpreter start every run of
   such a CLI pays before its first line (go-plugin's client is a compiled binary); go-plugin's
-  time plus this one is the best a Python CLI doing the same work in sequence can reach.
+  time plus this one is the best a Python CLI doing the same work in sequence can reach;
+* the physical limit of a host written in Python, with nothing of mmplug's host in it: a bare
+  grpcio client in a fresh interpreter doing go-plugin's steps (start the plugin first, import
+  grpc while it starts, read the handshake, health check, OnActivate, the controller's
+  Shutdown, wait for the exit) with go-plugin's environment.
 
-Prints medians and the ratio mmplug / go-plugin (goal <= 1.2), and the floor's ratio.
+Prints medians and the ratio mmplug / go-plugin (goal <= 1.2), and the floors' ratios.
 """
 
 from __future__ import annotations
@@ -46,6 +50,26 @@ if __name__ == "__main__":
 '''
 MANIFEST = {"id": "com.example.cold", "name": "Cold", "version": "0.1.0",
             "server": {"executable": "plugin.py", "runtime": "python"}}
+
+
+# The bare Python host of the last case: go-plugin's client, by hand, in as few lines as grpcio
+# allows (the cookie and variables as go-plugin sets them for Mattermost's plugins).
+BARE_HOST = """
+import os, subprocess, sys
+env = dict(os.environ, MATTERMOST_PLUGIN="Securely message teams, anywhere.",
+           PLUGIN_PROTOCOL_VERSIONS="1", PLUGIN_MIN_PORT="10000", PLUGIN_MAX_PORT="25000")
+plugin = subprocess.Popen([sys.executable, "plugin.py"], env=env, stdout=subprocess.PIPE)
+import grpc
+fields = plugin.stdout.readline().decode().strip().split("|")
+network, address = fields[2], fields[3]
+channel = grpc.insecure_channel(f"unix:{address}" if network == "unix" else address)
+assert channel.unary_unary("/grpc.health.v1.Health/Check")(b"\\n\\x06plugin", timeout=10)
+channel.unary_unary("/mattermost.pluginapi.v1.PluginHooks/OnActivate")(b"", timeout=30)
+channel.unary_unary("/plugin.GRPCController/Shutdown")(b"", timeout=2)
+channel.close()
+plugin.wait(2)
+print("BARE PASS")
+"""
 
 
 def gohost_binary() -> Path | None:
@@ -87,9 +111,11 @@ def main() -> None:
               "-payload-hex", "", "--", sys.executable, "plugin.py"]
         timed(fire, plugin, env)  # warm both once (bytecode, page cache)
         timed(go, plugin, env)
-        ours, theirs, bare = [], [], []
+        assert "BARE PASS" in timed([sys.executable, "-c", BARE_HOST], plugin, env)[1]
+        ours, theirs, bare, python_host = [], [], [], []
         for _ in range(runs):
             bare.append(timed([sys.executable, "-c", "pass"], plugin, env)[0])
+            python_host.append(timed([sys.executable, "-c", BARE_HOST], plugin, env)[0])
             elapsed, out = timed(fire, plugin, env)
             assert json.loads(out)["ok"] is True
             ours.append(elapsed)
@@ -97,12 +123,15 @@ def main() -> None:
             assert "RESULT PASS" in out
             theirs.append(elapsed)
     a, b, c = statistics.median(ours), statistics.median(theirs), statistics.median(bare)
+    d = statistics.median(python_host)
     print(f"median of {runs} runs, spawn to exit; load average {os.getloadavg()[0]:.2f}")
     print(f"go-plugin client: launch, OnActivate, Kill (baseline): {b:7.1f} ms  1.00")
     print(f"mmplug fire OnActivate (own session):                  {a:7.1f} ms  {a / b:.2f}")
     print(f"python -c pass (a Python CLI's interpreter start):     {c:7.1f} ms")
     print(f"floor: go-plugin + python -c pass:                     {b + c:7.1f} ms  "
           f"{(b + c) / b:.2f}")
+    print(f"floor: the same steps by a bare grpcio client:         {d:7.1f} ms  {d / b:.2f}"
+          f"  (mmplug / it: {a / d:.2f})")
 
 
 if __name__ == "__main__":
