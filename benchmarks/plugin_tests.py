@@ -8,7 +8,8 @@ sizes 10, 50, 100 and 200), run with ``python -m pytest -q`` in a fresh process 
 runs it, with mmplug's pytest plugin the only one loaded. The cases, interleaved run by run
 within each round so load hits them alike:
 
-- pure: N tests that check the plugin's settings class (no plugin process; the baseline);
+- pure: N tests that check the plugin's settings class (no plugin process; the baseline), in
+  one module and in modules of 20: each case is compared with the pure suite of its layout;
 - hook, one module: N tests in one module, each ``assert plugin.fire("OnDeactivate").ok``;
 - hook, modules of 20: the same tests in modules of 20, one plugin process per module (the
   default scope), and with ``--mmplug-scope session`` (one process for the run);
@@ -124,7 +125,8 @@ def main() -> None:
         template = work / "com.example.triv"
         # (name, test template, tests per module, extra pytest arguments)
         before = os.environ.get("MMPLUG_BENCH_BEFORE")
-        cases = [("pure (baseline)", PURE, 10**6, []),
+        cases = [("pure, one module (baseline)", PURE, 10**6, []),
+                 (f"pure, modules of {PER_MODULE} (baseline)", PURE, PER_MODULE, []),
                  ("hook, one module", HOOK, 10**6, []),
                  (f"hook, modules of {PER_MODULE}, per module", HOOK, PER_MODULE, []),
                  (f"hook, modules of {PER_MODULE}, suite-wide", HOOK, PER_MODULE,
@@ -162,22 +164,27 @@ def main() -> None:
         print(f"{'case':<40} {'tests':>5} {'wall':>9} {'ms/test':>8} {'marginal':>9} "
               f"{'vs pure':>8} {'vs floor':>8} {'min':>8} {'min marg.':>9} {'vs pure':>8}")
         first = sizes[0]
-        floor_case = next(name for name, test, *_ in cases if test is FLOOR)
-        for name, *_ in cases:
+        # each case against the pure suite and the floor of its own layout (one module, or
+        # modules of 20: every module is collected, imported and set up)
+        pure_of = {per: name for name, test, per, _ in cases if test is PURE}
+        floor_of = {per: name for name, test, per, _ in cases if test is FLOOR}
+        for name, _test, per_module, _ in cases:
             for size in sizes:
                 wall = statistics.median(samples[name, size]) * 1000
-                pure = statistics.median(samples[cases[0][0], size]) * 1000
-                floor = statistics.median(samples[floor_case, size]) * 1000
+                pure = statistics.median(samples[pure_of[per_module], size]) * 1000
+                floor_case = floor_of.get(per_module)
+                vs_floor = (f"{wall / (statistics.median(samples[floor_case, size]) * 1000):8.2f}"
+                            if floor_case else f"{'':>8}")
                 base = statistics.median(samples[name, first]) * 1000
                 marginal = f"{(wall - base) / (size - first):7.2f}ms" if size != first else ""
                 # the fastest run of each: on a shared machine, the least disturbed by load
                 low = min(samples[name, size]) * 1000
-                low_pure = min(samples[cases[0][0], size]) * 1000
+                low_pure = min(samples[pure_of[per_module], size]) * 1000
                 low_base = min(samples[name, first]) * 1000
                 low_marginal = (f"{(low - low_base) / (size - first):7.2f}ms" if size != first
                                 else "")
                 print(f"{name:<40} {size:>5} {wall:>7.0f}ms {wall / size:>6.2f}ms "
-                      f"{marginal:>9} {wall / pure:>8.2f} {wall / floor:>8.2f} {low:>6.0f}ms "
+                      f"{marginal:>9} {wall / pure:>8.2f} {vs_floor} {low:>6.0f}ms "
                       f"{low_marginal:>9} "
                       f"{low / low_pure:>8.2f}")
     finally:
