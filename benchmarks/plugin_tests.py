@@ -22,7 +22,7 @@ between the smallest and each larger size, and the ratios to the pure suite and 
 of the same size;
 then the same from each case's fastest run (the one least disturbed on a shared machine).
 With MMPLUG_BENCH_BEFORE set to a copy of another version of mmplug's package (its parent
-folder, put first on PYTHONPATH), the per-module case runs with that code as well, in the same
+folder, put first on PYTHONPATH), the suite-wide case runs with that code as well, in the same
 rounds: a before/after comparison.
 """
 
@@ -133,8 +133,8 @@ def main() -> None:
                   ["--mmplug-scope", "session"]),
                  (f"floor: bare gRPC call, modules of {PER_MODULE}", FLOOR, PER_MODULE, [])]
         if before:
-            cases.append((f"hook, modules of {PER_MODULE}, per module, BEFORE", HOOK,
-                          PER_MODULE, []))
+            cases.append((f"hook, modules of {PER_MODULE}, suite-wide, BEFORE", HOOK,
+                          PER_MODULE, ["--mmplug-scope", "session"]))
         projects: dict[tuple[str, int], Path] = {}
         for name, test, per_module, _ in cases:
             for size in sizes:
