@@ -20,7 +20,9 @@ within each round so load hits them alike:
 Prints the median wall time of each case and size, ms per test, the marginal ms per test
 between the smallest and each larger size, and the ratios to the pure suite and to the floor
 of the same size;
-then the same from each case's fastest run (the one least disturbed on a shared machine).
+then the same from each case's fastest run (the one least disturbed on a shared machine);
+then, from one more run of each case at the largest size, the median setup, call and teardown
+of a test (pytest's own durations), where the time of a test goes.
 With MMPLUG_BENCH_BEFORE set to a copy of another version of mmplug's package (its parent
 folder, put first on PYTHONPATH), the suite-wide case runs with that code as well, in the same
 rounds: a before/after comparison.
@@ -28,6 +30,7 @@ rounds: a before/after comparison.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import statistics
@@ -98,6 +101,24 @@ def echo():
     channel.close()
     process.stdin.close()
     process.wait()
+'''
+
+# Where a test's time goes: one more, untimed run of each case at the largest size with this
+# pytest plugin, which writes the median setup, call and teardown of the tests to a file.
+PHASES = '''
+import json, os, statistics
+
+_durations = {"setup": [], "call": [], "teardown": []}
+
+
+def pytest_runtest_logreport(report):
+    _durations[report.when].append(report.duration)
+
+
+def pytest_unconfigure(config):
+    with open(os.environ["MMPLUG_BENCH_PHASES"], "w") as out:
+        json.dump({when: statistics.median(values[1:] or values)  # not the first: the start
+                   for when, values in _durations.items() if values}, out)
 '''
 
 
@@ -187,6 +208,19 @@ def main() -> None:
                       f"{marginal:>9} {wall / pure:>8.2f} {vs_floor} {low:>6.0f}ms "
                       f"{low_marginal:>9} "
                       f"{low / low_pure:>8.2f}")
+        print(f"\nwhere a test's time goes, {sizes[-1]} tests (medians of one more run; µs): "
+              f"setup, call, teardown")
+        for name, *_ in cases:
+            root = projects[name, sizes[-1]]
+            (root / "mmplug_bench_phases.py").write_text(PHASES)
+            report = root / "phases.json"
+            extra = next(e for n, _t, _p, e in cases if n == name)
+            subprocess.run([*args, *extra, "-p", "mmplug_bench_phases"], cwd=root,
+                           capture_output=True, env=dict(envs[name],
+                                                         MMPLUG_BENCH_PHASES=str(report)))
+            phases = json.loads(report.read_text())
+            print(f"{name:<40} " + "  ".join(f"{phases[w] * 1e6:6.0f}" for w in
+                                             ("setup", "call", "teardown")))
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
