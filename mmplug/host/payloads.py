@@ -158,10 +158,10 @@ def _pick_channel(store: Store, name: str | None) -> dict[str, Any]:
     raise UsageError(f"--channel: no channel {wanted!r} in the world", hint=f"channels: {listed}")
 
 
-# The scene read from each store, with the store's mark when it was read: a test fires
-# hundreds of hooks at a store nobody wrote to in between, and reading the scene (five queries,
-# every user's JSON) cost more than a third of what the host adds to a hook call. Read again
-# whenever the mark moved (any write, any image or snapshot loaded: Store.mark).
+# The scene read from each store, with the store's mark when it was read: a test suite fires
+# hundreds of hooks at a store nobody wrote to in between, and reading the scene is five
+# queries and every user's JSON. Read again whenever the mark moved (any write, any image or
+# snapshot loaded: Store.mark).
 _SCENES: weakref.WeakKeyDictionary[Store, tuple[object, dict[str, Any], Scene | None]] = (
     weakref.WeakKeyDictionary())
 

@@ -242,8 +242,8 @@ def _started_with(request: pytest.FixtureRequest) -> tuple[_Run, Path, str | Non
 
     Looked up when the session starts, not declared as the fixture's arguments: pytest
     resolves every fixture a test depends on, through its whole chain, before each test,
-    even those whose value it has cached for the module; declared, these six cost each hook
-    test about a quarter of a millisecond (benchmarks/plugin_tests.py)."""
+    even those whose value it has cached for the module (the cost per hook test is measured
+    by benchmarks/plugin_tests.py)."""
     value = request.getfixturevalue
     return (value("_mmplug_run"), value("mmplug_plugin_dir"), value("mmplug_world"),
             value("mmplug_python"), value("tmp_path_factory"))
