@@ -130,12 +130,12 @@ class WarmPool:
         self._preload = ",".join(preload)
         self._swept = False  # stale FIFO folders are swept after the first spare is started
         self._dir_path: Path | None = None  # made on the first spare: most pools never need one
-        self._spares: dict[tuple[str, str, str], _Spare] = {}
+        self._spares: dict[tuple[str, str, str], list[_Spare]] = {}  # oldest first
         self._lock = threading.Lock()
         self._closed = False
-        # spares being started (prepare() on another thread), by key: close() waits for them,
-        # so that none is left running after it returns, and a launch waits for the spare of
-        # its key rather than start a cold interpreter beside it
+        # how many spares are being started (prepare() on another thread), by key: close()
+        # waits for them, so that none is left running after it returns, and a launch waits
+        # for the spare of its key rather than start a cold interpreter beside it
         self._starting: dict[tuple[str, str, str], int] = {}
         self._started = threading.Condition(self._lock)
         self.hits = 0
@@ -150,31 +150,42 @@ class WarmPool:
 
         key = _key(command, cwd)
         with self._lock:
-            self._started.wait_for(lambda: key not in self._starting, timeout=CLOSE_WAIT_S)
-            spare = self._spares.pop(key, None)
+            self._started.wait_for(lambda: bool(self._spares.get(key))
+                                   or key not in self._starting, timeout=CLOSE_WAIT_S)
+            waiting = self._spares.get(key)
+            spare = waiting.pop(0) if waiting else None
         if spare is not None and self._go(spare, command, cwd, env):
             self.hits += 1
             return spare.popen
         self.misses += 1
         return spawn(command, cwd=cwd, env=env)
 
-    def prepare(self, command: list[str], *, cwd: Path, env: Mapping[str, str]) -> None:
-        """Start a spare for the next launch of ``command`` (no-op if one is waiting)."""
+    def prepare(self, command: list[str], *, cwd: Path, env: Mapping[str, str],
+                depth: int = 1) -> None:
+        """Start a spare for a later launch of ``command``, unless ``depth`` spares of it are
+        waiting or being started already (the launches after the next one each find theirs
+        started further ahead: a test run whose modules are shorter than a spare's start)."""
 
         key = _key(command, cwd)
         with self._lock:
-            if self._closed or key in self._spares or key in self._starting:
+            if self._closed or self._count(key) >= depth:
                 return
-            self._starting[key] = 1
+            self._starting[key] = self._starting.get(key, 0) + 1
         try:
-            self._prepare(key, command, cwd, env)
+            self._prepare(key, command, cwd, env, depth)
         finally:
             with self._lock:
-                del self._starting[key]
+                self._starting[key] -= 1
+                if not self._starting[key]:
+                    del self._starting[key]
                 self._started.notify_all()
 
+    def _count(self, key: tuple[str, str, str]) -> int:
+        """Spares of ``key`` waiting or being started (call with the lock held)."""
+        return len(self._spares.get(key, ())) + self._starting.get(key, 0)
+
     def _prepare(self, key: tuple[str, str, str], command: list[str], cwd: Path,
-                 env: Mapping[str, str]) -> None:
+                 env: Mapping[str, str], depth: int) -> None:
         from mmplug.host._process import spawn
 
         fifo = self._dir() / f"go-{os.getpid()}-{time.monotonic_ns()}"
@@ -188,21 +199,23 @@ class WarmPool:
         self._sweep_once()  # while the spare boots
         spare = _Spare(key, popen, fifo, time.monotonic())
         with self._lock:
-            if self._closed or key in self._spares:
+            if self._closed or len(self._spares.get(key, ())) >= depth:
                 stale: _Spare | None = spare
             else:
-                self._spares[key] = spare
+                self._spares.setdefault(key, []).append(spare)
                 stale = None
         if stale is not None:
             _discard(stale)
 
-    def prepare_async(self, command: list[str], *, cwd: Path, env: Mapping[str, str]) -> None:
-        threading.Thread(target=self.prepare, args=(command,), kwargs={"cwd": cwd, "env": env},
+    def prepare_async(self, command: list[str], *, cwd: Path, env: Mapping[str, str],
+                      depth: int = 1) -> None:
+        threading.Thread(target=self.prepare, args=(command,),
+                         kwargs={"cwd": cwd, "env": env, "depth": depth},
                          name="mmplug-warm", daemon=True).start()
 
     def pids(self) -> list[int]:
         with self._lock:
-            return [s.popen.pid for s in self._spares.values()]
+            return [s.popen.pid for waiting in self._spares.values() for s in waiting]
 
     def close(self) -> None:
         """Kill every waiting spare (those still being started too) and remove the FIFOs."""
@@ -210,7 +223,7 @@ class WarmPool:
             self._closed = True
             # a spare being started sees the pool closed and is discarded by its starter
             self._started.wait_for(lambda: not self._starting, timeout=CLOSE_WAIT_S)
-            spares = list(self._spares.values())
+            spares = [s for waiting in self._spares.values() for s in waiting]
             self._spares.clear()
         for spare in spares:
             _discard(spare)

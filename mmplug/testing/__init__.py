@@ -55,6 +55,9 @@ __all__ = ["PluginHarness", "PostRejected", "WorldView"]
 
 # How long one plugin process lives (--mmplug-scope, the ini key mmplug_scope).
 SCOPES = ("module", "package", "session")
+# How many sessions ahead a plugin interpreter is started: a spare needs longer to import grpc
+# and the SDK than a short test module takes, so the one after next starts early too.
+AHEAD = 2
 TRANSPORTS = ("unix", "tcp", "private")
 
 
@@ -263,9 +266,12 @@ def mmplug_session(request: pytest.FixtureRequest) -> Iterator[Session]:
     if scope == "package":
         later = [m for m in later if m.parent != request.path.parent]
 
+    # the sessions that follow this one (modules; directories with --mmplug-scope package)
+    following = len({m.parent for m in later} if scope == "package" else later)
+
     def start() -> Session | str:
         return run.start(mmplug_plugin_dir, mmplug_world, mmplug_python, tmp_path_factory,
-                         another_follows=bool(later) and scope != "session")
+                         ahead=0 if scope == "session" else min(following, AHEAD))
 
     if scope != "module":
         where = request.path.parent if scope == "package" else None
@@ -287,7 +293,7 @@ def mmplug_cluster_session(request: pytest.FixtureRequest) -> Iterator[Session]:
 
     def start() -> Session | str:
         return run.start(mmplug_plugin_dir, mmplug_world, mmplug_python, tmp_path_factory,
-                         another_follows=False, nodes=mmplug_nodes)
+                         ahead=0, nodes=mmplug_nodes)
 
     yield from _for_the_module(start, mmplug_plugin_dir)
 
@@ -311,8 +317,8 @@ class _Run:
 
     * Warm spares: the plugin's interpreter started ahead, with grpc and the SDK imported
       (:mod:`mmplug.host.warm`, as ``mmplug dev`` reloads and ``mmplug replay`` do): the first
-      one while the host starts its first session, then, while a module runs, one for the next
-      module (or for a reload or a crashed plugin's restart).
+      one while pytest collects the tests, then, while a module runs, those of the next
+      modules (``AHEAD``; one serves a reload or a crashed plugin's restart too).
     * Stops that do not wait: a session's plugin is deactivated and told to shut down, and its
       exit is waited for in the background (:mod:`mmplug.host.reaper`) while the next module
       runs; the run's end waits for every exit.
@@ -346,9 +352,10 @@ class _Run:
                          name="mmplug-warm", daemon=True).start()
 
     def start(self, plugin_dir: Path, world_name: str | None, python: str,
-              tmp_path_factory: pytest.TempPathFactory, *, another_follows: bool,
+              tmp_path_factory: pytest.TempPathFactory, *, ahead: int,
               nodes: int = 1) -> Session | str:
-        """A started session with the pytest plugin's state, or why it did not start."""
+        """A started session with the pytest plugin's state, or why it did not start; with
+        ``ahead``, as many interpreters for the sessions that follow are started (or kept)."""
         from mmplug.errors import MmplugError
         from mmplug.host.clock import SystemClock
         from mmplug.host.fresh import open_world_store
@@ -364,8 +371,8 @@ class _Run:
 
         def spawn(command: list[str], *, cwd: Path, env: dict[str, str]) -> Any:
             popen = pool.spawn(command, cwd=cwd, env=env)
-            if another_follows:  # the next module's start (or this one's reload)
-                pool.prepare_async(command, cwd=cwd, env=env)
+            for _ in range(ahead):  # the next modules' starts (or this one's reload)
+                pool.prepare_async(command, cwd=cwd, env=env, depth=ahead)
             return popen
 
         store = None

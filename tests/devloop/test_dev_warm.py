@@ -112,3 +112,60 @@ def test_close_waits_for_a_spare_being_started(tmp_path: Path,
     assert not closer.is_alive()
     (popen,) = started
     assert popen.poll() is not None  # killed and reaped before close() returned
+
+
+def test_spares_further_ahead_are_used_oldest_first(tmp_path: Path) -> None:
+    """With ``depth`` 2 (the pytest plugin's next two modules), two spares of one command wait;
+    asking again starts no third; each launch takes the oldest, and the next launch the other
+    one, warm as well."""
+    (tmp_path / "probe.py").write_text(PROBE)
+    (tmp_path / "helper.py").write_text("VALUE = 2\n")
+    command, env = [sys.executable, "probe.py"], plugin_env(None)
+    pool = WarmPool()
+    try:
+        for _ in range(3):
+            pool.prepare(command, cwd=tmp_path, env=env, depth=2)
+        first, second = pool.pids()
+        launched = pool.spawn(command, cwd=tmp_path, env=env)
+        assert launched.pid == first and pool.pids() == [second]
+        assert _run(launched)["helper"] == 2
+        again = pool.spawn(command, cwd=tmp_path, env=env)
+        assert again.pid == second and _run(again)["helper"] == 2
+        assert (pool.hits, pool.misses) == (2, 0)
+    finally:
+        pool.close()
+
+
+def test_a_launch_waits_for_the_spare_being_started(tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """A launch asked while its spare is still being started on another thread (the pytest
+    plugin asks for the first one during collection) takes that spare instead of starting a
+    cold interpreter beside it."""
+    import threading
+
+    from mmplug.host import _process
+
+    (tmp_path / "probe.py").write_text(PROBE)
+    (tmp_path / "helper.py").write_text("VALUE = 3\n")
+    real_spawn = _process.spawn
+    entered, gate = threading.Event(), threading.Event()
+
+    def held_spawn(*args: Any, **kwargs: Any) -> Any:  # the spare's start, held a moment
+        entered.set()
+        gate.wait()
+        return real_spawn(*args, **kwargs)
+
+    command, env = [sys.executable, "probe.py"], plugin_env(None)
+    pool = WarmPool()
+    try:
+        monkeypatch.setattr(_process, "spawn", held_spawn)
+        pool.prepare_async(command, cwd=tmp_path, env=env)
+        assert entered.wait(10)
+        monkeypatch.setattr(_process, "spawn", real_spawn)
+        threading.Timer(0.3, gate.set).start()
+        result = _run(pool.spawn(command, cwd=tmp_path, env=env))
+        assert (pool.hits, pool.misses) == (1, 0)
+        assert result["helper"] == 3
+    finally:
+        gate.set()
+        pool.close()
