@@ -24,8 +24,8 @@ then the same from each case's fastest run (the one least disturbed on a shared 
 then, from one more run of each case at the largest size, the median setup, call and teardown
 of a test (pytest's own durations), where the time of a test goes.
 With MMPLUG_BENCH_BEFORE set to a copy of another version of mmplug's package (its parent
-folder, put first on PYTHONPATH), the suite-wide case runs with that code as well, in the same
-rounds: a before/after comparison.
+folder, put first on PYTHONPATH), the per-module and suite-wide cases run with that code as
+well, in the same rounds: a before/after comparison.
 """
 
 from __future__ import annotations
@@ -154,6 +154,8 @@ def main() -> None:
                   ["--mmplug-scope", "session"]),
                  (f"floor: bare gRPC call, modules of {PER_MODULE}", FLOOR, PER_MODULE, [])]
         if before:
+            cases.append((f"hook, modules of {PER_MODULE}, per module, BEFORE", HOOK,
+                          PER_MODULE, []))
             cases.append((f"hook, modules of {PER_MODULE}, suite-wide, BEFORE", HOOK,
                           PER_MODULE, ["--mmplug-scope", "session"]))
         projects: dict[tuple[str, int], Path] = {}
