@@ -22,7 +22,7 @@ between the smallest and each larger size, and the ratios to the pure suite and 
 of the same size;
 then the same from each case's fastest run (the one least disturbed on a shared machine);
 then, from one more run of each case at the largest size, the median setup, call and teardown
-of a test (pytest's own durations), where the time of a test goes.
+of a test (pytest's own durations) and the time the run spent in Python's garbage collector.
 With MMPLUG_BENCH_BEFORE set to a copy of another version of mmplug's package (its parent
 folder, put first on PYTHONPATH), the per-module and suite-wide cases run with that code as
 well, in the same rounds: a before/after comparison.
@@ -106,9 +106,23 @@ def echo():
 # Where a test's time goes: one more, untimed run of each case at the largest size with this
 # pytest plugin, which writes the median setup, call and teardown of the tests to a file.
 PHASES = '''
-import json, os, statistics
+import gc, json, os, statistics, time
 
 _durations = {"setup": [], "call": [], "teardown": []}
+_gc = {"started": 0.0, "all": 0.0, "full": 0.0}
+
+
+def _collecting(phase, info):  # the time Python's garbage collector takes, full ones apart
+    if phase == "start":
+        _gc["started"] = time.perf_counter()
+        return
+    took = time.perf_counter() - _gc["started"]
+    _gc["all"] += took
+    if info["generation"] == 2:
+        _gc["full"] += took
+
+
+gc.callbacks.append(_collecting)
 
 
 def pytest_runtest_logreport(report):
@@ -117,8 +131,9 @@ def pytest_runtest_logreport(report):
 
 def pytest_unconfigure(config):
     with open(os.environ["MMPLUG_BENCH_PHASES"], "w") as out:
-        json.dump({when: statistics.median(values[1:] or values)  # not the first: the start
-                   for when, values in _durations.items() if values}, out)
+        json.dump({**{when: statistics.median(values[1:] or values)  # not the first: the start
+                      for when, values in _durations.items() if values},
+                   "gc": _gc["all"], "gc_full": _gc["full"]}, out)
 '''
 
 
@@ -211,7 +226,7 @@ def main() -> None:
                       f"{low_marginal:>9} "
                       f"{low / low_pure:>8.2f}")
         print(f"\nwhere a test's time goes, {sizes[-1]} tests (medians of one more run; µs): "
-              f"setup, call, teardown")
+              f"setup, call, teardown; the run's garbage collections in all, full ones (ms)")
         for name, *_ in cases:
             root = projects[name, sizes[-1]]
             (root / "mmplug_bench_phases.py").write_text(PHASES)
@@ -222,7 +237,8 @@ def main() -> None:
                                                          MMPLUG_BENCH_PHASES=str(report)))
             phases = json.loads(report.read_text())
             print(f"{name:<40} " + "  ".join(f"{phases[w] * 1e6:6.0f}" for w in
-                                             ("setup", "call", "teardown")))
+                                             ("setup", "call", "teardown"))
+                  + f"  {phases['gc'] * 1e3:6.1f}  {phases['gc_full'] * 1e3:6.1f}")
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
