@@ -484,7 +484,7 @@ def _warn_about_loading(session: Session) -> None:
 def plugin(mmplug_session: Session) -> Iterator[PluginHarness]:
     """The plugin under test, with the store as it was right after activation."""
     harness = PluginHarness(mmplug_session)
-    harness.reset()
+    harness._begin_test()
     try:
         yield harness
     finally:
@@ -499,7 +499,7 @@ def cluster(mmplug_cluster_session: Session) -> Iterator[PluginHarness]:
     the nodes' answers (``cluster.assert_consistent(...)``) and ``cluster.kill(node, ...)``.
     Each test starts from the store as it was after activation."""
     harness = PluginHarness(mmplug_cluster_session)
-    harness.reset()
+    harness._begin_test()
     try:
         yield harness
     finally:

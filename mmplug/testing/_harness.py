@@ -20,12 +20,39 @@ if TYPE_CHECKING:
 
 
 class Recorder:
-    """Session observer keeping every API call and log record in order."""
+    """Session observer keeping the API calls, log records and hook calls in order.
+
+    A test reads what came after its mark (:meth:`mark`, :meth:`since`); what earlier tests
+    recorded is dropped when the next test starts (:meth:`forget_before`), so that a session
+    kept for a whole suite does not hold every call it ever made."""
+
+    KINDS = ("api_calls", "logs", "hook_calls")
 
     def __init__(self) -> None:
         self.api_calls: list[Any] = []
         self.logs: list[Any] = []
         self.hook_calls: list[Any] = []
+        self._dropped = [0, 0, 0]  # records dropped from the front of each list
+
+    def mark(self) -> tuple[int, int, int]:
+        """How many records of each kind there have been (dropped ones included)."""
+        dropped = self._dropped
+        return (dropped[0] + len(self.api_calls), dropped[1] + len(self.logs),
+                dropped[2] + len(self.hook_calls))
+
+    def since(self, kind: int, mark: int) -> list[Any]:
+        """The records of ``KINDS[kind]`` after ``mark`` (a :meth:`mark` entry) that are kept."""
+        records: list[Any] = getattr(self, self.KINDS[kind])
+        return records[max(0, mark - self._dropped[kind]):]
+
+    def forget_before(self, marks: tuple[int, int, int]) -> None:
+        """Drop the records before ``marks`` (a :meth:`mark`)."""
+        for index, kind in enumerate(self.KINDS):
+            records: list[Any] = getattr(self, kind)
+            count = min(len(records), marks[index] - self._dropped[index])
+            if count > 0:
+                del records[:count]
+                self._dropped[index] += count
 
     def on_api_call(self, call: Any) -> None:
         self.api_calls.append(call)
@@ -88,7 +115,7 @@ class PluginHarness:
         self.id = session.plugin(plugin_id).id
         self._state: SessionState = session.__dict__["_mmplug_testing"]
         self._recorder = self._state.recorder
-        self._marks = (0, 0, 0)
+        self._marks: tuple[int, int, int] = (0, 0, 0)
         self._stubbed: list[str] = []
 
     # -- per-test state ------------------------------------------------------------------------
@@ -116,8 +143,13 @@ class PluginHarness:
             self._state.reconfigured = False
             if "OnConfigurationChange" in self.handle.implemented:
                 self.session.fire("OnConfigurationChange", plugin_id=self.id)
-        self._marks = (len(self._recorder.api_calls), len(self._recorder.logs),
-                       len(self._recorder.hook_calls))
+        self._marks = self._recorder.mark()
+
+    def _begin_test(self) -> None:
+        """:meth:`reset`, and what earlier tests recorded is dropped (the fixtures' start of a
+        test: a harness of an earlier test reads nothing of theirs any more)."""
+        self.reset()
+        self._recorder.forget_before(self._marks)
 
     def reload(self) -> PluginHandle:
         """Stop the plugin process, start it again and activate it (fresh in-process state),
@@ -313,7 +345,7 @@ class PluginHarness:
     @property
     def api_calls(self) -> list[Any]:
         """Every PluginAPI call the plugin made during this test, in order."""
-        return list(self._recorder.api_calls[self._marks[0]:])
+        return list(self._recorder.since(0, self._marks[0]))
 
     def calls(self, method: str) -> list[Any]:
         """The API calls of one method (Go name), e.g. ``plugin.calls("CreatePost")``."""
@@ -322,12 +354,12 @@ class PluginHarness:
     @property
     def logs(self) -> list[Any]:
         """Every log record (plugin stderr and Log* API calls) during this test."""
-        return [r for r in self._recorder.logs[self._marks[1]:]
+        return [r for r in self._recorder.since(1, self._marks[1])
                 if getattr(r, "plugin_id", self.id) in (self.id, "")]
 
     @property
     def hook_calls(self) -> list[Any]:
-        return list(self._recorder.hook_calls[self._marks[2]:])
+        return list(self._recorder.since(2, self._marks[2]))
 
     # -- stubs ---------------------------------------------------------------------------------
     def stub(self, method: str, value: Any) -> None:

@@ -55,3 +55,19 @@ def _fields(user: object) -> dict[str, object]:
     from google.protobuf import json_format
 
     return json_format.MessageToDict(user, preserving_proto_field_name=True)  # type: ignore[arg-type]
+
+
+def test_what_earlier_tests_recorded_is_not_kept(plugin: PluginHarness) -> None:
+    """The session lives on for the next test (and for the whole run with
+    ``--mmplug-scope session``); what earlier tests' hooks, API calls and logs were is not
+    kept in it, only this test's."""
+    recorder = plugin._recorder
+    assert recorder.hook_calls == [] and recorder.api_calls == [] and recorder.logs == []
+    for _ in range(3):
+        _poster(plugin)
+    assert len(plugin.hook_calls) == len(recorder.hook_calls) == 6  # MessageHasBeenPosted too
+    assert plugin.api_calls == recorder.api_calls
+
+
+def test_the_next_test_starts_with_nothing_recorded(plugin: PluginHarness) -> None:
+    assert plugin._recorder.hook_calls == [] and plugin.hook_calls == []
