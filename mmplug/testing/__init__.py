@@ -196,9 +196,13 @@ def pytest_itemcollected(item: pytest.Item) -> None:
     names = getattr(item, "fixturenames", ())
     if "mmplug_session" in names or "mmplug_cluster_session" in names:
         run.asked_ahead = True
-        plugin_dir = _plugin_dir_of(item.config)
-        if plugin_dir is not None:  # (a conftest.py may name another: then it goes unused)
-            run.ahead(plugin_dir, str(item.config.getoption("mmplug_python") or sys.executable))
+        try:  # best effort: what is wrong with the plugin, its session's start says
+            plugin_dir = _plugin_dir_of(item.config)
+            python = str(item.config.getoption("mmplug_python") or sys.executable)
+            if plugin_dir is not None:  # (a conftest.py may name another: it goes unused)
+                run.ahead(plugin_dir, python)
+        except Exception:
+            return
 
 
 def _leave_mmplug_unrewritten(config: pytest.Config) -> None:
