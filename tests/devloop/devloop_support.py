@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import subprocess
 import sys
 import threading
 import time
@@ -82,6 +84,27 @@ def wait_for(condition: Callable[[], Any], timeout: float = 20.0, what: str = ""
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what or condition}")
         time.sleep(0.01)
+
+
+def start_dev(project: Path, *options: str) -> subprocess.Popen[str]:
+    """`mmplug dev` in ``project`` as a user runs it (plain output, any port, a store in
+    memory, this interpreter for the plugin), with ``options``; its output in one pipe."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "mmplug.cli.main", "dev", "--plain", "--port", "0", "--store",
+         ":memory:", "--python", sys.executable, *options],
+        cwd=project, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def stop_dev(proc: subprocess.Popen[str], timeout: float = 60) -> str:
+    """Ctrl-C a :func:`start_dev` session (killed if it does not end in ``timeout`` s); its
+    output."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGINT)
+    try:
+        return proc.communicate(timeout=timeout)[0]
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        return proc.communicate()[0]
 
 
 def processes_in(directory: Path) -> list[int]:

@@ -5,14 +5,21 @@ channel and to the next `fire`, and a save reloads it."""
 from __future__ import annotations
 
 import json
-import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
-from devloop_support import PLUGIN_ID, processes_in, wait_for, write_plugin, write_source
+from devloop_support import (
+    PLUGIN_ID,
+    processes_in,
+    start_dev,
+    stop_dev,
+    wait_for,
+    write_plugin,
+    write_source,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -41,23 +48,9 @@ def _state(project: Path) -> dict[str, object]:
     return plugin
 
 
-def _stop(proc: subprocess.Popen[str]) -> str:
-    """Ctrl-C the dev session (killed if it does not end in time); its output."""
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGINT)
-    try:
-        return proc.communicate(timeout=60)[0]
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        return proc.communicate()[0]
-
-
 def test_a_hung_hook_leaves_the_plugin_stuck_until_a_save(tmp_path: Path) -> None:
     project = write_plugin(tmp_path / "p", extra=SLOW_HOOK)
-    proc = subprocess.Popen(  # the dev session's own deadline is the default 30 s
-        [sys.executable, "-m", "mmplug.cli.main", "dev", "--plain", "--port", "0", "--store",
-         ":memory:", "--python", sys.executable], cwd=project, stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT, text=True)
+    proc = start_dev(project)  # the dev session's own deadline is the default 30 s
     try:
         wait_for(lambda: (project / ".mmplug" / "dev.json").is_file(), timeout=60,
                  what="the dev session")
@@ -86,7 +79,7 @@ def test_a_hung_hook_leaves_the_plugin_stuck_until_a_save(tmp_path: Path) -> Non
         wait_for(lambda: _state(project)["state"] == "active", what="the reload")
         assert "warnings" not in json.loads(_fire(project, "0").stdout)
     finally:
-        out = _stop(proc)
+        out = stop_dev(proc)
     assert proc.returncode == 0, out
     assert f"✗ {PLUGIN_ID}: stuck: MessageWillBePosted did not answer within 1 s" in out
     assert processes_in(tmp_path) == []
@@ -95,10 +88,7 @@ def test_a_hung_hook_leaves_the_plugin_stuck_until_a_save(tmp_path: Path) -> Non
 def test_the_dev_sessions_own_deadline_holds_too(tmp_path: Path) -> None:
     """fire's default deadline (30 s) does not lift a shorter one the dev session was given."""
     project = write_plugin(tmp_path / "p", extra=SLOW_HOOK)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "mmplug.cli.main", "dev", "--plain", "--port", "0", "--store",
-         ":memory:", "--python", sys.executable, "--hook-timeout", "1.5"], cwd=project,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = start_dev(project, "--hook-timeout", "1.5")
     try:
         wait_for(lambda: (project / ".mmplug" / "dev.json").is_file(), timeout=60,
                  what="the dev session")
@@ -106,8 +96,7 @@ def test_the_dev_sessions_own_deadline_holds_too(tmp_path: Path) -> None:
         assert slow.returncode == 1
         assert "did not answer within 1.5 s" in slow.stderr
     finally:
-        proc.send_signal(signal.SIGINT)
-        out = proc.communicate(timeout=60)[0]
+        out = stop_dev(proc)
     assert proc.returncode == 0, out
 
 
@@ -137,10 +126,7 @@ def test_a_slow_servehttp_marks_the_plugin_stuck_and_fire_gives_up_in_time(
 
     project = write_plugin(tmp_path / "p")
     (project / "plugin.py").write_text(SLOW_HTTP)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "mmplug.cli.main", "dev", "--plain", "--port", "0", "--store",
-         ":memory:", "--python", sys.executable, "--hook-timeout", "1"], cwd=project,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = start_dev(project, "--hook-timeout", "1")
     try:
         wait_for(lambda: (project / ".mmplug" / "dev.json").is_file(), timeout=60,
                  what="the dev session")
@@ -168,6 +154,6 @@ def test_a_slow_servehttp_marks_the_plugin_stuck_and_fire_gives_up_in_time(
         assert "ServeHTTP GET /20 did not answer within 2 s" in fired.stderr
         assert "front door" not in fired.stderr  # not "cannot reach the front door"
     finally:
-        out = _stop(proc)
+        out = stop_dev(proc)
     assert f"✗ {PLUGIN_ID}: stuck: ServeHTTP GET /plugins/{PLUGIN_ID}/3 has not answered" in out
     assert processes_in(tmp_path) == []

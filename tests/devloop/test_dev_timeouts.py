@@ -4,13 +4,12 @@ of dev too, and dev applies them to the plugins it runs."""
 from __future__ import annotations
 
 import json
-import signal
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from devloop_support import processes_in, wait_for, write_plugin
+from devloop_support import processes_in, start_dev, stop_dev, wait_for, write_plugin
 
 pytestmark = pytest.mark.slow
 
@@ -22,23 +21,6 @@ SLOW_HOOK = '''
 '''
 
 
-def _dev(project: Path, *options: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "mmplug.cli.main", "dev", "--plain", "--port", "0", "--store",
-         ":memory:", "--python", sys.executable, *options],
-        cwd=project, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-
-
-def _stop(proc: subprocess.Popen[str]) -> str:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGINT)
-    try:
-        return proc.communicate(timeout=30)[0]
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        return proc.communicate()[0]
-
-
 def _fire(project: Path, seconds: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "mmplug.cli.main", "fire", "MessageWillBePosted", "-m", seconds,
@@ -47,7 +29,7 @@ def _fire(project: Path, seconds: str) -> subprocess.CompletedProcess[str]:
 
 def test_dev_applies_its_hook_timeout(tmp_path: Path) -> None:
     project = write_plugin(tmp_path / "p", extra=SLOW_HOOK)
-    proc = _dev(project, "--hook-timeout", "1.5")
+    proc = start_dev(project, "--hook-timeout", "1.5")
     try:
         wait_for(lambda: (project / ".mmplug" / "dev.json").is_file(), timeout=30,
                  what="the dev session")
@@ -58,7 +40,7 @@ def test_dev_applies_its_hook_timeout(tmp_path: Path) -> None:
         assert "MessageWillBePosted did not answer within 1.5 s" in slow.stderr
         assert "raise --hook-timeout" in slow.stderr
     finally:
-        out = _stop(proc)
+        out = stop_dev(proc, timeout=30)
     assert proc.returncode == 0, out
     assert processes_in(tmp_path) == []
 
@@ -67,13 +49,13 @@ def test_dev_applies_its_start_timeout(tmp_path: Path) -> None:
     project = write_plugin(tmp_path / "p")
     source = project / "plugin.py"
     source.write_text("import time\ntime.sleep(60)\n" + source.read_text())
-    proc = _dev(project, "--start-timeout", "2.5", "--no-warm")
+    proc = start_dev(project, "--start-timeout", "2.5", "--no-warm")
     try:
         wait_for(lambda: (project / ".mmplug" / "dev.log").is_file()
                  and "within 2.5 s" in (project / ".mmplug" / "dev.log").read_text(),
                  timeout=40, what="the start to time out")
     finally:
-        out = _stop(proc)
+        out = stop_dev(proc, timeout=30)
     assert "the plugin printed no handshake within 2.5 s" in out
     assert "raise --start-timeout" in out
     assert processes_in(tmp_path) == []
