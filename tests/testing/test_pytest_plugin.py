@@ -77,13 +77,18 @@ def test_fails_on_purpose(plugin):
 '''
 
 
-def _write_plugin(root: Path) -> None:
+POSTED = "    def message_has_been_posted(self, context, post):\n"
+
+
+def _write_plugin(root: Path, on_posted: str = "") -> None:
+    """The probe plugin in ``root``; ``on_posted``: lines its MessageHasBeenPosted runs first
+    (indented for the method's body)."""
     root.mkdir(parents=True, exist_ok=True)
     (root / "plugin.json").write_text(json.dumps({
         "id": "com.example.probe", "name": "Probe", "version": "0.1.0",
         "server": {"executable": "plugin.py", "runtime": "python"},
     }))
-    (root / "plugin.py").write_text(PLUGIN)
+    (root / "plugin.py").write_text(PLUGIN.replace(POSTED, POSTED + on_posted))
 
 
 def _pytest(cwd: Path, *args: str, env: dict[str, str] | None = None,
@@ -205,11 +210,8 @@ def test_a_custom_world(tmp_path: Path) -> None:
 
 
 def test_a_crash_in_one_test_does_not_break_the_next(tmp_path: Path) -> None:
-    _write_plugin(tmp_path)
-    (tmp_path / "plugin.py").write_text(PLUGIN.replace(
-        "    def message_has_been_posted(self, context, post):\n",
-        "    def message_has_been_posted(self, context, post):\n"
-        "        if post.message == 'die':\n            import os; os._exit(3)\n"))
+    _write_plugin(tmp_path, on_posted="        if post.message == 'die':\n"
+                                       "            import os; os._exit(3)\n")
     (tmp_path / "test_it.py").write_text(textwrap.dedent("""
         import pytest
         from mmplug.errors import MmplugError
@@ -359,11 +361,8 @@ def test_timeouts_and_transport_as_the_commands_take_them(tmp_path: Path) -> Non
     """--mmplug-hook-timeout holds for plugin.fire; --mmplug-transport tcp puts the hooks on
     loopback TCP as the server does (the handshake line says so), private puts the PluginAPI
     on a unix socket too; bad values are usage errors before any test runs."""
-    _write_plugin(tmp_path)
-    (tmp_path / "plugin.py").write_text(PLUGIN.replace(
-        "    def message_has_been_posted(self, context, post):\n",
-        "    def message_has_been_posted(self, context, post):\n"
-        "        if post.message == 'slow':\n            import time; time.sleep(5)\n"))
+    _write_plugin(tmp_path, on_posted="        if post.message == 'slow':\n"
+                                       "            import time; time.sleep(5)\n")
     (tmp_path / "test_it.py").write_text(textwrap.dedent("""
         import os
         import pytest
