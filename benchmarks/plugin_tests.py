@@ -227,11 +227,10 @@ def main() -> None:
                       f"{low / low_pure:>8.2f}")
         print(f"\nwhere a test's time goes, {sizes[-1]} tests (medians of one more run; µs): "
               f"setup, call, teardown; the run's garbage collections in all, full ones (ms)")
-        for name, *_ in cases:
+        for name, _test, _per, extra in cases:
             root = projects[name, sizes[-1]]
             (root / "mmplug_bench_phases.py").write_text(PHASES)
             report = root / "phases.json"
-            extra = next(e for n, _t, _p, e in cases if n == name)
             subprocess.run([*args, *extra, "-p", "mmplug_bench_phases"], cwd=root,
                            capture_output=True, env=dict(envs[name],
                                                          MMPLUG_BENCH_PHASES=str(report)))
