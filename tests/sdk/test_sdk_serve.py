@@ -247,3 +247,69 @@ def test_plugin_calls_the_server_back_through_the_api_target() -> None:
     assert fake.logs == [("info", "activated through the API", {"plugin": "api_plugin"})]
     assert replies == {"kv": "yes", "user": "not found: app.user.missing.app_error",
                        "teams": "teams not emulated", "version": "10.5.0"}
+
+
+EXIT_STEPS = '''
+import atexit, sys, threading, time
+from mmplug.sdk import Plugin, serve
+
+OUT = sys.argv[1]
+released = threading.Event()
+
+
+def note(step):
+    with open(OUT, "a") as out:
+        out.write(step + "\\n")
+
+
+atexit.register(note, "exit handler registered at import")
+
+
+def finish_late():
+    if released.wait(10):
+        time.sleep(0.2)
+        note("non-daemon thread")
+
+
+class P(Plugin):
+    def on_activate(self):
+        atexit.register(note, "exit handler registered in a hook")
+        threading.Thread(target=finish_late, daemon=False).start()
+        if "--stuck" in sys.argv:
+            threading.Thread(target=threading.Event().wait, daemon=False).start()
+
+
+try:
+    serve(P)
+finally:
+    note("finally around serve()")
+    released.set()
+'''
+
+
+@pytest.mark.parametrize("stuck", [False, True], ids=["orderly", "stuck-thread"])
+def test_the_exit_runs_the_plugins_own_steps_in_order(tmp_path: Path, stuck: bool) -> None:
+    """The SDK ends the process without the interpreter's teardown (_server._exit): what a
+    plugin's code may rely on at exit still happens as in any Python exit, in order; a thread
+    that never ends does not keep the process alive past the watchdog."""
+    script = tmp_path / "exiting.py"
+    script.write_text(EXIT_STEPS)
+    out = tmp_path / "steps.txt"
+    proc = subprocess.Popen([sys.executable, str(script), str(out), *(["--stuck"] * stuck)],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, env=plugin_env())
+    try:
+        line = read_line(proc, 15)
+        with grpc.insecure_channel(target(line)) as channel:
+            assert not HookCaller(channel)("OnActivate").HasField("error")
+            shutdown(channel)
+        assert proc.wait(10) == 0
+    finally:
+        stop(proc)
+    steps = out.read_text().splitlines()
+    if stuck:  # the watchdog ends the process while the interpreter waits for the thread
+        assert steps == ["finally around serve()", "non-daemon thread"]
+    else:
+        assert steps == ["finally around serve()", "non-daemon thread",
+                         "exit handler registered in a hook",
+                         "exit handler registered at import"]
