@@ -360,6 +360,7 @@ class _Run:
               nodes: int = 1) -> Session | str:
         """A started session with the pytest plugin's state, or why it did not start; with
         ``ahead``, as many interpreters for the sessions that follow are started (or kept)."""
+        _import_host()
         from mmplug.errors import MmplugError
         from mmplug.host.clock import SystemClock
         from mmplug.host.fresh import open_world_store
@@ -433,6 +434,25 @@ class _Run:
         finally:
             if self.pool is not None:
                 self.pool.close()
+
+
+def _import_host() -> None:
+    """Import the host (grpc, every hook and API message) with the garbage collector paused.
+
+    The imports create tens of thousands of objects and no garbage; on their way, the first
+    full collection of the run would fall due and walk the whole heap of the test process
+    (docs/benchmarks.md). No test code runs meanwhile; the collector is resumed as it was.
+    """
+    import gc
+
+    running = gc.isenabled()
+    gc.disable()
+    try:
+        import mmplug.host.hooks_client
+        import mmplug.host.session  # noqa: F401
+    finally:
+        if running:
+            gc.enable()
 
 
 @pytest.fixture(scope="session")

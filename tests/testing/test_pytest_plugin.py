@@ -326,6 +326,28 @@ def test_ctrl_c_leaves_no_plugin_process(tmp_path: Path,
     assert left_in(tmp_path) == set(), "a plugin process or spare outlived Ctrl-C"
 
 
+@pytest.mark.parametrize("collector", ["on", "off"])
+def test_the_host_is_imported_without_garbage_collections(collector: str) -> None:
+    """The host's imports (grpc, every message) create tens of thousands of objects and no
+    garbage: the collector's passes among them (the run's first full one with them, walking
+    the test process's whole heap) are skipped, and the collector is left as it was."""
+    code = textwrap.dedent(f"""
+        import gc, sys
+        from mmplug.testing import _import_host
+        passes = []
+        gc.callbacks.append(lambda phase, info: passes.append(info["generation"])
+                            if phase == "start" else None)
+        {"gc.disable()" if collector == "off" else ""}
+        _import_host()
+        during = list(passes)  # (one young pass may follow: the resumed collector's first)
+        print(len(during) <= 1 and 2 not in during, gc.isenabled(),
+              "mmplug.host.hooks_client" in sys.modules)
+    """)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60)
+    assert done.stdout.split() == ["True", str(collector == "on"), "True"], done.stderr
+
+
 def test_mmplug_itself_is_not_rewritten_by_pytest(tmp_path: Path) -> None:
     """pytest rewrites the asserts of a plugin distribution's modules; mmplug's own hold none,
     and rewriting them while the host parses a plugin's code on a thread crashed Python 3.11."""
