@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mmplug.errors import StoreError
-from mmplug.protocol.names import ENV_CACHE_DIR as CACHE_ENV
 
 if TYPE_CHECKING:
     from mmplug.host.store import Store
@@ -34,11 +33,9 @@ _FORMAT = 1
 
 
 def cache_dir() -> Path:
-    explicit = os.environ.get(CACHE_ENV)
-    if explicit:
-        return Path(explicit)
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "mmplug" / "worlds"
+    from mmplug.host import cache_root
+
+    return Path(cache_root())
 
 
 def _code_fingerprint(digest: Any) -> None:

@@ -9,12 +9,13 @@ import pytest
 
 from mmplug.host import world_cache
 from mmplug.host.store import Store
+from mmplug.protocol.names import ENV_CACHE_DIR
 
 
 @pytest.fixture()
 def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     folder = tmp_path / "cache"
-    monkeypatch.setenv(world_cache.CACHE_ENV, str(folder))
+    monkeypatch.setenv(ENV_CACHE_DIR, str(folder))
     return folder
 
 
@@ -71,7 +72,7 @@ def test_an_unwritable_cache_only_costs_the_seeding(tmp_path: Path,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
-    monkeypatch.setenv(world_cache.CACHE_ENV, str(blocker / "cache"))
+    monkeypatch.setenv(ENV_CACHE_DIR, str(blocker / "cache"))
     store = world_cache.seeded_memory_store("default")
     assert store.get_meta("world")["name"] == "default"
     store.close()
