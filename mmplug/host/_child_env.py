@@ -39,17 +39,37 @@ VENV_PYTHONS = ("venv/bin/python", "venv/bin/python3", ".venv/bin/python", ".ven
 
 
 # Run by a candidate interpreter in the plugin directory: can it import what the SDK needs?
+# It prints the folders it imports from but the plugin directory, and the user's own
+# site-packages even before it exists (`pip install --user` makes it): the answer is kept
+# against them (see _remembered).
 _SDK_PROBE = """
-import importlib.util, sys
+import importlib.util, os, site, sys
 def has(name):
     try:
         return importlib.util.find_spec(name) is not None
     except ImportError:
         return False
-sys.exit(0 if all(has(m) for m in ("mmplug.sdk", "grpc", "google.protobuf")) else 3)
+answer = all(has(m) for m in ("mmplug.sdk", "grpc", "google.protobuf"))
+here = os.getcwd()
+folders = [os.path.abspath(entry) for entry in sys.path if entry and os.path.isdir(entry)]
+if site.ENABLE_USER_SITE:
+    folders.append(site.getusersitepackages())
+for folder in dict.fromkeys(folders):
+    if folder != here:
+        print(folder)
+sys.exit(0 if answer else 3)
 """
+_SDK_MODULES = ("mmplug", "grpc", "google")  # what the plugin directory itself may hold
 _PROBE_TIMEOUT = 15.0
 _PROBED: dict[tuple[str, str], bool] = {}
+# What decides which interpreter a ``python3`` shim runs and what it imports, besides the
+# folders it imports from: the answer is asked again when any of these changes.
+_PROBE_ENV = ("PATH", "HOME", "PYENV_VERSION", "PYENV_ROOT", "PYENV_DIR", "ASDF_PYTHON_VERSION",
+              "VIRTUAL_ENV", "CONDA_PREFIX", "PYTHONPATH", "PYTHONHOME", "PYTHONUSERBASE",
+              "PYTHONNOUSERSITE", "PYTHONSAFEPATH")
+_VERSION_FILES = (".python-version", ".tool-versions")
+_PROBE_FORMAT = "mmplug-interpreter-probe 1"
+PROBE_KEPT_S = 3600.0  # an answer is asked again after an hour whatever else
 _BUNDLED_SDK = "mmplug_vendor"  # an unpacked `mmplug bundle` carries the SDK itself
 
 
@@ -149,20 +169,135 @@ def _has_sdk(python: str, plugin_dir: str) -> bool:
     own_bin = os.path.dirname(_joined_absolute(sys.executable)) if sys.executable else ""
     if os.path.dirname(python) == own_bin:  # mmplug's own environment has the SDK
         return True
+    plugin_dir = os.path.abspath(plugin_dir or os.curdir)
     key = (python, plugin_dir)
     known = _PROBED.get(key)
     if known is None:
-        import subprocess
-
-        try:
-            done = subprocess.run([python, "-c", _SDK_PROBE], cwd=plugin_dir or None,
-                                  stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                  stderr=subprocess.DEVNULL, timeout=_PROBE_TIMEOUT)
-            known = done.returncode != 3
-        except (OSError, subprocess.SubprocessError):
-            known = True  # not an interpreter we can ask: the launch reports what is wrong
-        _PROBED[key] = known
+        known = _remembered(python, plugin_dir)
+    if known is None:
+        known = _probe(python, plugin_dir)
+    _PROBED[key] = known
     return known
+
+
+def _probe(python: str, plugin_dir: str) -> bool:
+    """Ask ``python`` in ``plugin_dir`` (a process: through a pyenv shim, over 100 ms) and keep
+    the answer in mmplug's cache folder for the next commands."""
+    import subprocess
+
+    inputs = _probe_inputs(python, plugin_dir)
+    try:
+        done = subprocess.run([python, "-c", _SDK_PROBE], cwd=plugin_dir,
+                              stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                              stderr=subprocess.DEVNULL, timeout=_PROBE_TIMEOUT)
+    except (OSError, subprocess.SubprocessError):
+        return True  # not an interpreter we can ask: the launch reports what is wrong
+    if done.returncode not in (0, 3):
+        return True  # (the same)
+    known = done.returncode == 0
+    folders = done.stdout.decode(errors="replace").splitlines()
+    _remember(python, plugin_dir, known, inputs, folders)
+    return known
+
+
+# The answer of a probe is kept in a file per interpreter and plugin directory, in lines:
+# the format, the key, the answer and when it was given, what decided which interpreter runs
+# (_probe_inputs), then one line per folder it imports from with that folder's modification
+# time (installing or removing a package changes it). Any difference means asking again.
+
+
+def _probe_file(python: str, plugin_dir: str) -> str:
+    import zlib
+
+    from mmplug.host import cache_root
+
+    name = f"{zlib.crc32(repr((python, plugin_dir)).encode()):08x}.txt"
+    return os.path.join(cache_root(), "interpreters", name)
+
+
+def _probe_inputs(python: str, plugin_dir: str) -> str:
+    """What decides which interpreter ``python`` is and what it imports, in one line: the file
+    and its target, the environment, the version files a shim reads (from the plugin directory
+    up, and pyenv's global one), and what of the SDK the plugin directory holds itself."""
+    def stamp(path: str) -> tuple[str, int, int, int]:
+        try:
+            info = os.stat(path)
+        except OSError:
+            return (path, -1, 0, 0)
+        return (path, info.st_ino, info.st_size, info.st_mtime_ns)
+
+    files = [python, os.path.realpath(python)]
+    here = plugin_dir
+    while True:
+        files.extend(os.path.join(here, name) for name in _VERSION_FILES)
+        parent = os.path.dirname(here)
+        if parent == here:
+            break
+        here = parent
+    pyenv_root = os.environ.get("PYENV_ROOT") or os.path.join(os.path.expanduser("~"), ".pyenv")
+    files.append(os.path.join(pyenv_root, "version"))
+    files.append(os.path.join(os.path.expanduser("~"), ".tool-versions"))
+    files.extend(os.path.join(plugin_dir, name) for name in _SDK_MODULES)
+    return repr(([stamp(path) for path in files],
+                 [(name, os.environ.get(name)) for name in _PROBE_ENV]))
+
+
+def _folder_line(folder: str) -> str:
+    try:
+        return f"{os.stat(folder).st_mtime_ns} {folder}"
+    except OSError:
+        return f"-1 {folder}"
+
+
+def _remember(python: str, plugin_dir: str, known: bool, inputs: str,
+              folders: list[str]) -> None:
+    """Keep a probe's answer (best effort: a cache that cannot be written only costs the next
+    command the probe)."""
+    import time
+
+    lines = [_PROBE_FORMAT, repr((python, plugin_dir)), f"{int(known)} {time.time()}", inputs,
+             *(_folder_line(folder) for folder in folders)]
+    if any("\n" in line for line in lines):
+        return
+    path = _probe_file(python, plugin_dir)
+    partial = f"{path}.{os.getpid()}.tmp"
+    try:
+        os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+        with open(partial, "w", encoding="utf-8") as out:
+            out.write("\n".join(lines) + "\n")
+        os.replace(partial, path)
+    except OSError:
+        try:
+            os.unlink(partial)
+        except OSError:
+            pass
+
+
+def _remembered(python: str, plugin_dir: str) -> bool | None:
+    """A kept answer for ``python`` in ``plugin_dir`` while nothing it depends on changed, else
+    None (ask again)."""
+    import time
+
+    try:
+        with open(_probe_file(python, plugin_dir), encoding="utf-8") as kept:
+            lines = kept.read().splitlines()
+    except (OSError, ValueError):
+        return None
+    if len(lines) < 4 or lines[0] != _PROBE_FORMAT or lines[1] != repr((python, plugin_dir)):
+        return None
+    answer, _, when = lines[2].partition(" ")
+    try:
+        age = time.time() - float(when)
+    except ValueError:
+        return None
+    if answer not in ("0", "1") or not 0 <= age < PROBE_KEPT_S:
+        return None
+    if lines[3] != _probe_inputs(python, plugin_dir):
+        return None
+    for line in lines[4:]:
+        if line != _folder_line(line.partition(" ")[2]):
+            return None
+    return answer == "1"
 
 
 def _joined_absolute(path: str) -> str:

@@ -149,3 +149,63 @@ def test_an_unpacked_bundle_keeps_the_servers_choice(tmp_path: Path) -> None:
          " c = choose_python(sys.argv[1]); print(c.rule, c.path)", str(plugin)],
         env=_env(bare), capture_output=True, text=True, timeout=60)
     assert done.stdout.split() == ["PATH", str(bare / "python3")], done.stdout + done.stderr
+
+
+def _counting_python3(tmp_path: Path) -> tuple[Path, Path]:
+    """A ``python3`` on PATH that notes each run (a bare venv's, as through a pyenv shim):
+    its folder and the file of its runs."""
+    bare = _bare_venv(tmp_path / "bare")
+    shims, runs = tmp_path / "shims", tmp_path / "runs"
+    shims.mkdir()
+    shim = shims / "python3"
+    shim.write_text(f'#!/bin/sh\necho run >> "{runs}"\nexec "{bare / "python3"}" "$@"\n')
+    shim.chmod(0o755)
+    return shims, runs
+
+
+def _choice(plugin: Path, shims: Path, cache: Path) -> tuple[list[str], int]:
+    """What a new mmplug command chooses for ``plugin`` (a process of its own each time), and
+    how often ``python3`` has run so far."""
+    done = subprocess.run(
+        [sys.executable, "-c", "import sys; from mmplug.host._child_env import choose_python;"
+         " c = choose_python(sys.argv[1]); print(c.rule, c.path)", str(plugin)],
+        env={**_env(shims), "MMPLUG_CACHE_DIR": str(cache)}, capture_output=True, text=True,
+        timeout=60)
+    assert done.returncode == 0, done.stderr
+    runs = shims.parent / "runs"
+    return done.stdout.split(), len(runs.read_text().split()) if runs.exists() else 0
+
+
+def test_python3s_answer_is_kept_until_what_it_depends_on_changes(tmp_path: Path) -> None:
+    """Asking python3 whether it can import the SDK is a process (through a pyenv shim, over
+    100 ms of every command): the answer is kept in mmplug's cache folder and asked again when
+    the interpreter, its site-packages, a version file or the environment changes."""
+    plugin, cache = _plugin(tmp_path), tmp_path / "cache"
+    shims, _ = _counting_python3(tmp_path)
+    assert _choice(plugin, shims, cache) == (["mmplug", sys.executable], 1)
+    assert _choice(plugin, shims, cache) == (["mmplug", sys.executable], 1)  # kept
+    # `pyenv local` in the project: the shim may run another interpreter now
+    (plugin / ".python-version").write_text("3.11\n")
+    assert _choice(plugin, shims, cache)[1] == 2
+    assert _choice(plugin, shims, cache)[1] == 2
+    # the user installs mmplug for that python3 (here: a .pth naming this environment's
+    # folders): it is the server's choice again, from the next command on
+    site = next((tmp_path / "bare" / "lib").glob("python3*/site-packages"))
+    own = [entry for entry in sys.path if entry.endswith("site-packages")]
+    (site / "mmplug-test.pth").write_text("\n".join([str(Path(__file__).parents[2]), *own]))
+    assert _choice(plugin, shims, cache) == (["PATH", str(shims / "python3")], 3)
+    assert _choice(plugin, shims, cache) == (["PATH", str(shims / "python3")], 3)
+
+
+def test_a_damaged_or_unwritable_cache_only_costs_the_question(tmp_path: Path) -> None:
+    plugin = _plugin(tmp_path)
+    shims, _ = _counting_python3(tmp_path)
+    cache = tmp_path / "cache"
+    assert _choice(plugin, shims, cache)[1] == 1
+    for kept in (cache / "interpreters").iterdir():
+        kept.write_text("mmplug-interpreter-probe 1\n('x'\n")
+    assert _choice(plugin, shims, cache) == (["mmplug", sys.executable], 2)
+    blocker = tmp_path / "blocker"
+    blocker.write_text("")  # a file where the cache folder would be
+    assert _choice(plugin, shims, blocker / "cache") == (["mmplug", sys.executable], 3)
+    assert _choice(plugin, shims, blocker / "cache") == (["mmplug", sys.executable], 4)
