@@ -20,6 +20,13 @@ from spawn to exit:
   grpc while it starts, read the handshake, health check, OnActivate, the controller's
   Shutdown, wait for the exit) with go-plugin's environment.
 
+Two more cases time the same fire without ``--python``, as a user runs it from a virtualenv
+that is not activated, in a project without a ``venv/``: the host first asks ``python3`` on
+PATH (printed; through a pyenv shim that is several processes) whether it can import the SDK,
+and runs the plugin with its own interpreter when it cannot. Once with the answer kept in the
+cache folder (a temporary one here, as every later command finds it), once asked every time
+(the folder of kept answers deleted before each run: the code before answers were kept).
+
 Prints medians and the ratio mmplug / go-plugin (goal <= 1.2), and the floors' ratios.
 """
 
@@ -27,6 +34,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -112,8 +120,16 @@ def main() -> None:
         timed(fire, plugin, env)  # warm both once (bytecode, page cache)
         timed(go, plugin, env)
         assert "BARE PASS" in timed([sys.executable, "-c", BARE_HOST], plugin, env)[1]
+        unset = fire[:-2]  # without --python
+        cache = plugin / ".bench-cache"
+        asking = dict(env, MMPLUG_CACHE_DIR=str(cache))
+        timed(unset, plugin, asking)
         ours, theirs, bare, python_host = [], [], [], []
+        kept, asked = [], []
         for _ in range(runs):
+            kept.append(timed(unset, plugin, asking)[0])
+            shutil.rmtree(cache / "interpreters", ignore_errors=True)
+            asked.append(timed(unset, plugin, asking)[0])
             bare.append(timed([sys.executable, "-c", "pass"], plugin, env)[0])
             python_host.append(timed([sys.executable, "-c", BARE_HOST], plugin, env)[0])
             elapsed, out = timed(fire, plugin, env)
@@ -132,6 +148,10 @@ def main() -> None:
           f"{(b + c) / b:.2f}")
     print(f"floor: the same steps by a bare grpcio client:         {d:7.1f} ms  {d / b:.2f}"
           f"  (mmplug / it: {a / d:.2f})")
+    e, f = statistics.median(kept), statistics.median(asked)
+    print(f"without --python (python3 on PATH: {shutil.which('python3')}):")
+    print(f"  its answer about the SDK kept:                       {e:7.1f} ms  {e / b:.2f}")
+    print(f"  python3 asked every time (before answers were kept): {f:7.1f} ms  {f / b:.2f}")
 
 
 if __name__ == "__main__":
