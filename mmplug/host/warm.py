@@ -12,6 +12,14 @@ The pool plugs into the launcher as its ``spawner``: it answers the launcher's s
 with a matching spare when one is ready, and with an ordinary cold spawn otherwise. The dev loop
 keeps one for its reloads; :func:`spare_for` starts one for a single launch (``mmplug fire``,
 each session of ``mmplug replay``), so that the plugin's imports overlap the host's start.
+
+A pool made with ``fork`` (the pytest plugin's: a plugin process per test module) starts a
+command's first spare that way too, and with the second a *zygote*: a process that did the
+same imports and forks each further spare in a few milliseconds, where a fresh one spends an
+interpreter's start importing grpc (the cost of every module on two cores: docs/benchmarks.md).
+A forked spare is as fresh as the others (the zygote never runs plugin code; it has no thread
+when it forks), in a session of its own, killed when the zygote dies, which dies with the host;
+the launcher reads it through :class:`_Forked` as it reads a child process.
 """
 
 from __future__ import annotations
@@ -19,18 +27,22 @@ from __future__ import annotations
 import errno
 import json
 import os
+import queue
+import signal
+import socket
 import subprocess
 import tempfile
 import threading
 import time
 from collections.abc import Mapping
 from pathlib import Path
+from typing import cast
 
 # Runs in the spare: ``python -c BOOT <fifo> <script>``. Kept free of anything but the stdlib
 # until the warm imports, and it leaves no names behind in the plugin's ``__main__``. Taking
 # the launch's environment, it keeps GRPC_EXPERIMENTS as the SDK chose it when it imported grpc
 # here, as a cold start's environment has it. (No comments inside: `ps` shows the script.)
-BOOT = r"""
+_PRELOAD = r"""
 import os, sys
 sys.path[0] = os.path.dirname(os.path.abspath(sys.argv[2]))
 for _name in sys.argv[3].split(","):
@@ -38,6 +50,8 @@ for _name in sys.argv[3].split(","):
         __import__(_name)
     except Exception:
         pass
+"""
+_GO = r"""
 def _go():
     import json, runpy
     with open(sys.argv[1], "rb") as fifo:
@@ -55,10 +69,78 @@ def _go():
     sys.argv = [go["script"], *go["args"]]
     sys.path[0] = os.path.dirname(os.path.abspath(script))
     runpy.run_path(script, run_name="__main__")
-_go()
 """
+BOOT = _PRELOAD + _GO + "_go()\n"
+# Runs in a zygote: ``python -c ZYGOTE <socket> <script> <preload>``. After the same imports it
+# connects to the pool's socket and forks a spare for each request (the FIFO of its launch, and
+# the write ends of its stdout and stderr pipes passed along); each fork leaves the loop as a
+# spare in a session of its own, killed when the zygote dies, and goes on as BOOT's spare does.
+# The zygote reports each fork and, as it reaps them, each exit.
+_SERVE = r"""
+def _serve():
+    import ctypes, select, signal, socket
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        prctl = None
+    me = os.getpid()
+    control = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    control.connect(sys.argv[1])
+    wake_r, wake_w = os.pipe()
+    os.set_blocking(wake_r, False)
+    os.set_blocking(wake_w, False)
+    signal.set_wakeup_fd(wake_w)
+    signal.signal(signal.SIGCHLD, lambda *_: None)
+    while True:
+        try:
+            ready = select.select([control, wake_r], [], [])[0]
+        except InterruptedError:
+            continue
+        if wake_r in ready:
+            try:
+                os.read(wake_r, 512)
+            except BlockingIOError:
+                pass
+            while True:
+                try:
+                    pid, status = os.waitpid(-1, os.WNOHANG)
+                except ChildProcessError:
+                    break
+                if not pid:
+                    break
+                control.send(f"exited {pid} {os.waitstatus_to_exitcode(status)}".encode())
+        if control not in ready:
+            continue
+        data, fds, _, _ = socket.recv_fds(control, 4096, 2)
+        if not data or len(fds) != 2:
+            os._exit(0)
+        pid = os.fork()
+        if pid:
+            for fd in fds:
+                os.close(fd)
+            control.send(f"spawned {pid}".encode())
+            continue
+        signal.set_wakeup_fd(-1)
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        os.setsid()
+        if prctl is not None:
+            prctl(1, signal.SIGKILL, 0, 0, 0)
+            if os.getppid() != me:
+                os._exit(1)
+        control.close()
+        os.close(wake_r)
+        os.close(wake_w)
+        os.dup2(fds[0], 1)
+        os.dup2(fds[1], 2)
+        os.close(fds[0])
+        os.close(fds[1])
+        sys.argv[1] = data.decode()
+        return
+"""
+ZYGOTE = _PRELOAD + _GO + _SERVE + "_serve()\n_go()\n"
 READY_TIMEOUT = 10.0
 CLOSE_WAIT_S = 10.0  # the longest close() waits for a spare being started (a fork and exec)
+REPORT_WAIT_S = 1.0  # the longest a forked spare's exit waits for its zygote's report
 
 # What a spare imports before it waits: what the SDK's serve() imports for any plugin (grpc's
 # I/O chosen first, as the SDK does)...
@@ -115,8 +197,8 @@ class _Spare:
 
     __slots__ = ("fifo", "key", "popen", "started")
 
-    def __init__(self, key: tuple[str, str, str], popen: subprocess.Popen[bytes], fifo: Path,
-                 started: float) -> None:
+    def __init__(self, key: tuple[str, str, str], popen: subprocess.Popen[bytes] | _Forked,
+                 fifo: Path, started: float) -> None:
         self.key = key
         self.popen = popen
         self.fifo = fifo
@@ -126,8 +208,15 @@ class _Spare:
 class WarmPool:
     """Keeps one warm spare per (interpreter, directory, script); see the module docstring."""
 
-    def __init__(self, preload: tuple[str, ...] = DEV_PRELOAD) -> None:
+    def __init__(self, preload: tuple[str, ...] = DEV_PRELOAD, *, fork: bool = False) -> None:
         self._preload = ",".join(preload)
+        # with ``fork``, the spares of a key after its first are forked from a zygote of that
+        # key (started with the second): for runs that start many (the pytest plugin's modules)
+        self._fork = fork
+        self._zygotes: dict[tuple[str, str, str], _Zygote] = {}
+        self._seen: set[tuple[str, str, str]] = set()  # keys that had a spare
+        self._failed: set[tuple[str, str, str]] = set()  # keys whose zygote failed
+        self._zygote_lock = threading.Lock()
         self._swept = False  # stale FIFO folders are swept after the first spare is started
         self._dir_path: Path | None = None  # made on the first spare: most pools never need one
         self._spares: dict[tuple[str, str, str], list[_Spare]] = {}  # oldest first
@@ -156,7 +245,7 @@ class WarmPool:
             spare = waiting.pop(0) if waiting else None
         if spare is not None and self._go(spare, command, cwd, env):
             self.hits += 1
-            return spare.popen
+            return _as_popen(spare.popen)
         self.misses += 1
         return spawn(command, cwd=cwd, env=env)
 
@@ -190,12 +279,15 @@ class WarmPool:
 
         fifo = self._dir() / f"go-{os.getpid()}-{time.monotonic_ns()}"
         os.mkfifo(fifo, 0o600)
-        boot = [command[0], "-c", BOOT, str(fifo), command[1], self._preload]
-        try:
-            popen = spawn(boot, cwd=cwd, env=dict(env))
-        except OSError:
-            fifo.unlink(missing_ok=True)
-            return
+        popen: subprocess.Popen[bytes] | _Forked | None = (
+            self._forked(key, command, cwd, env, fifo) if self._fork else None)
+        if popen is None:
+            boot = [command[0], "-c", BOOT, str(fifo), command[1], self._preload]
+            try:
+                popen = spawn(boot, cwd=cwd, env=dict(env))
+            except OSError:
+                fifo.unlink(missing_ok=True)
+                return
         self._sweep_once()  # while the spare boots
         spare = _Spare(key, popen, fifo, time.monotonic())
         with self._lock:
@@ -206,6 +298,32 @@ class WarmPool:
                 stale = None
         if stale is not None:
             _discard(stale)
+
+    def _forked(self, key: tuple[str, str, str], command: list[str], cwd: Path,
+                env: Mapping[str, str], fifo: Path) -> _Forked | None:
+        """A spare forked from the zygote of ``key`` (started with the key's second spare), or
+        None for a fresh one: the key's first spare, or its zygote failed."""
+        with self._zygote_lock:
+            if key not in self._seen:
+                self._seen.add(key)
+                return None
+            if key in self._failed or self._closed:
+                return None
+            zygote = self._zygotes.get(key)
+            if zygote is None:
+                zygote = _Zygote.start(command, cwd, env, self._dir(), self._preload)
+                if zygote is None:
+                    self._failed.add(key)
+                    return None
+                self._zygotes[key] = zygote
+        forked = zygote.fork(fifo, [command[0], "-c", "(zygote)", str(fifo), command[1]])
+        if forked is None:
+            with self._zygote_lock:
+                self._failed.add(key)
+                if self._zygotes.get(key) is zygote:
+                    del self._zygotes[key]
+            zygote.close()
+        return forked
 
     def prepare_async(self, command: list[str], *, cwd: Path, env: Mapping[str, str],
                       depth: int = 1) -> None:
@@ -227,6 +345,11 @@ class WarmPool:
             self._spares.clear()
         for spare in spares:
             _discard(spare)
+        with self._zygote_lock:
+            zygotes = list(self._zygotes.values())
+            self._zygotes.clear()
+        for zygote in zygotes:
+            zygote.close()
         with self._lock:
             folder, self._dir_path = self._dir_path, None
         if folder is not None:
@@ -271,14 +394,221 @@ class WarmPool:
         return False
 
 
+class _Zygote:
+    """A process with the spares' imports done that forks a spare per request (ZYGOTE): a
+    spare in a few milliseconds instead of an interpreter's start. Talks to the pool over a
+    unix socket (SOCK_SEQPACKET) in the pool's private folder; a reader thread takes its
+    reports. Any trouble (it does not connect, a request fails, it dies) makes ``fork`` return
+    None and the pool start fresh spares again."""
+
+    def __init__(self, popen: subprocess.Popen[bytes], listener: socket.socket,
+                 path: Path) -> None:
+        self.popen = popen
+        self._listener = listener
+        self._path = path
+        self._conn: socket.socket | None = None
+        self._lock = threading.Lock()  # one request at a time
+        self._state = threading.Lock()
+        self._spawned: queue.Queue[int | None] = queue.Queue()
+        self._children: dict[int, _Forked] = {}
+        self._exits: dict[int, int] = {}  # exits reported before their fork was answered
+        self._dead = False
+
+    @classmethod
+    def start(cls, command: list[str], cwd: Path, env: Mapping[str, str], folder: Path,
+              preload: str) -> _Zygote | None:
+        from mmplug.host._process import spawn
+
+        path = folder / f"zygote-{time.monotonic_ns()}.sock"
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        try:
+            listener.bind(str(path))
+            listener.listen(1)
+            popen = spawn([command[0], "-c", ZYGOTE, str(path), command[1], preload], cwd=cwd,
+                          env=dict(env))
+        except OSError:
+            listener.close()
+            path.unlink(missing_ok=True)
+            return None
+        return cls(popen, listener, path)
+
+    def fork(self, fifo: Path, args: list[str]) -> _Forked | None:
+        """A new spare waiting on ``fifo``, or None if the zygote cannot make one."""
+        with self._lock:
+            if self._dead or (self._conn is None and not self._connect()):
+                return None
+            assert self._conn is not None
+            out_r, out_w = os.pipe()
+            err_r, err_w = os.pipe()
+            try:
+                socket.send_fds(self._conn, [str(fifo).encode()], [out_w, err_w])
+            except OSError:
+                for fd in (out_r, out_w, err_r, err_w):
+                    os.close(fd)
+                return None
+            os.close(out_w)
+            os.close(err_w)
+            try:
+                pid = self._spawned.get(timeout=READY_TIMEOUT)
+            except queue.Empty:
+                pid = None
+            if pid is None:
+                os.close(out_r)
+                os.close(err_r)
+                return None
+            child = _Forked(pid, out_r, err_r, args)
+            with self._state:
+                self._children[pid] = child
+                code = self._exits.pop(pid, None)
+            if code is not None:
+                child.exited(code)
+            return child
+
+    def _connect(self) -> bool:
+        self._listener.settimeout(0.05)
+        deadline = time.monotonic() + READY_TIMEOUT
+        while self.popen.poll() is None and time.monotonic() < deadline:
+            try:
+                self._conn, _ = self._listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return False
+            self._conn.settimeout(None)
+            threading.Thread(target=self._read, args=(self._conn,), daemon=True,
+                             name=f"mmplug-zygote-{self.popen.pid}").start()
+            return True
+        return False
+
+    def _read(self, conn: socket.socket) -> None:
+        """The zygote's reports: each fork's pid, each reaped child's exit code."""
+        while True:
+            try:
+                message = conn.recv(256)
+            except OSError:
+                message = b""
+            if not message:
+                break
+            word, _, rest = message.decode().partition(" ")
+            if word == "spawned":
+                self._spawned.put(int(rest))
+            elif word == "exited":
+                pid, code = (int(part) for part in rest.split())
+                with self._state:
+                    child = self._children.pop(pid, None)
+                    if child is None:
+                        self._exits[pid] = code
+                if child is not None:
+                    child.exited(code)
+        self._gone()
+
+    def _gone(self) -> None:
+        """The zygote is gone: its children die with it (their death signal); each is marked
+        exited once it has (its code unknown: reported as killed)."""
+        self._spawned.put(None)
+        with self._state:
+            self._dead = True
+            orphans = list(self._children.values())
+            self._children.clear()
+        for child in orphans:
+            deadline = time.monotonic() + CLOSE_WAIT_S
+            while _alive(child.pid) and time.monotonic() < deadline:
+                time.sleep(0.01)
+            child.exited(-signal.SIGKILL)
+
+    def close(self) -> None:
+        from mmplug.host._process import kill_group
+
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            try:
+                conn.shutdown(socket.SHUT_RDWR)  # wakes the reader thread
+            except OSError:
+                pass
+            conn.close()
+        kill_group(self.popen)
+        for stream in (self.popen.stdout, self.popen.stderr):
+            if stream is not None:
+                stream.close()
+        self._listener.close()
+        self._path.unlink(missing_ok=True)
+
+
+class _Forked:
+    """A spare forked by a zygote, as the launcher uses a ``subprocess.Popen``: its pid, its
+    stdout and stderr, ``poll``/``wait``/``kill``. It is the zygote's child: its exit code is
+    the one the zygote reports when it reaps it."""
+
+    def __init__(self, pid: int, out_fd: int, err_fd: int, args: list[str]) -> None:
+        self.pid = pid
+        self.args = args
+        self.stdout = open(out_fd, "rb")
+        self.stderr = open(err_fd, "rb")
+        self.stdin = None
+        self.returncode: int | None = None
+        self._done = threading.Event()
+
+    def exited(self, code: int) -> None:
+        self.returncode = code
+        self._done.set()
+
+    def poll(self) -> int | None:
+        if self.returncode is None and not _alive(self.pid):
+            self._settle()
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while not self._done.wait(0.05):
+            if not _alive(self.pid):
+                self._settle()
+            elif deadline is not None and time.monotonic() >= deadline:
+                raise subprocess.TimeoutExpired(self.args, timeout or 0)
+        assert self.returncode is not None
+        return self.returncode
+
+    def _settle(self) -> None:
+        """It has ended: its zygote reaps it and reports the code at once; a zygote that does
+        not (gone or stuck) leaves it reported as killed."""
+        if not self._done.wait(REPORT_WAIT_S):
+            self.exited(-signal.SIGKILL)
+
+    def kill(self) -> None:
+        if self.returncode is None:
+            try:
+                os.kill(self.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rpartition(")")[2].split()[0] != "Z"
+    except OSError:
+        return True
+
+
 def _key(command: list[str], cwd: Path) -> tuple[str, str, str]:
     return (command[0], str(Path(cwd).resolve()), command[1] if len(command) > 1 else "")
+
+
+def _as_popen(popen: subprocess.Popen[bytes] | _Forked) -> subprocess.Popen[bytes]:
+    """A spare's process as the launcher takes it: a forked one has what the launcher and
+    kill_group use of a Popen (pid, stdout, stderr, args, poll, wait, kill)."""
+    return cast("subprocess.Popen[bytes]", popen)
 
 
 def _discard(spare: _Spare) -> None:
     from mmplug.host._process import kill_group
 
-    kill_group(spare.popen)
+    kill_group(_as_popen(spare.popen))
     for stream in (spare.popen.stdout, spare.popen.stderr):
         if stream is not None:
             stream.close()

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -169,3 +172,93 @@ def test_a_launch_waits_for_the_spare_being_started(tmp_path: Path,
     finally:
         gate.set()
         pool.close()
+
+
+def _parent(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[1])
+
+
+def _gone(pid: int) -> bool:
+    stat = Path(f"/proc/{pid}/stat")
+    return not stat.exists() or stat.read_text().rpartition(")")[2].split()[0] == "Z"
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+def test_forked_spares_see_what_a_cold_start_sees(tmp_path: Path) -> None:
+    """With ``fork`` (the pytest plugin's pool), a command's first spare starts fresh and the
+    next ones are forked from one zygote that did the same imports: each a process of its own
+    that runs the plugin as a cold start would."""
+    (tmp_path / "probe.py").write_text(PROBE)
+    (tmp_path / "helper.py").write_text("VALUE = 'from the plugin dir'\n")
+    command = [sys.executable, "probe.py"]
+    env = plugin_env(None, {"PROBE_MARKER": "spare-time"})
+    cold = _run(spawn(command, cwd=tmp_path, env=dict(env, PROBE_MARKER="go")))
+    pool = WarmPool(fork=True)
+    try:
+        for _ in range(3):
+            pool.prepare(command, cwd=tmp_path, env=env, depth=3)
+        fresh, *forked = pool.pids()
+        zygotes = {_parent(pid) for pid in forked}
+        assert _parent(fresh) == os.getpid() and len(zygotes) == 1 and len(set(forked)) == 2
+        (zygote,) = zygotes
+        assert _parent(zygote) == os.getpid()
+        runs = [_run(pool.spawn(command, cwd=tmp_path, env=dict(env, PROBE_MARKER="go")))
+                for _ in range(3)]
+        assert (pool.hits, pool.misses) == (3, 0)
+    finally:
+        pool.close()
+    assert _gone(zygote), "the zygote outlived the pool"
+    for warm in runs:
+        assert Path(str(warm.pop("argv")[0])) == tmp_path / "probe.py"  # type: ignore[index]
+    cold.pop("argv")
+    assert runs == [cold, cold, cold]
+
+
+EXITING = "import sys\nprint('up', flush=True)\nsys.exit(3)\n"
+
+
+def test_a_forked_spare_tells_its_exit_code_and_a_dead_zygote_is_not_used(
+        tmp_path: Path) -> None:
+    """The launcher reads a forked spare as a child process of its own: its stdout, its exit
+    code (the zygote reaps it and reports the code). A zygote that dies takes its waiting
+    spares with it, and the pool starts fresh spares again."""
+    import signal
+
+    (tmp_path / "exiting.py").write_text(EXITING)
+    command, env = [sys.executable, "exiting.py"], plugin_env(None)
+    pool = WarmPool(fork=True)
+    try:
+        pool.prepare(command, cwd=tmp_path, env=env, depth=2)
+        pool.prepare(command, cwd=tmp_path, env=env, depth=2)
+        fresh, forked = pool.pids()
+        first = pool.spawn(command, cwd=tmp_path, env=env)
+        assert first.pid == fresh and first.wait(30) == 3
+        _close(first)
+        second = pool.spawn(command, cwd=tmp_path, env=env)
+        assert second.pid == forked and second.stdout is not None
+        assert second.stdout.readline() == b"up\n"
+        assert second.wait(30) == 3 and second.poll() == 3
+        _close(second)  # as the launcher stops a process: no error after the exit
+        # the next spare is forked again; then the zygote dies
+        pool.prepare(command, cwd=tmp_path, env=env, depth=2)
+        (waiting,) = pool.pids()
+        zygote = _parent(waiting)
+        os.kill(zygote, signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while not _gone(waiting) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert _gone(waiting), "a forked spare outlived its zygote"
+        third = pool.spawn(command, cwd=tmp_path, env=env)  # the dead spare: a cold start
+        assert isinstance(third, subprocess.Popen) and third.wait(30) == 3  # our own child
+        _close(third)
+        pool.prepare(command, cwd=tmp_path, env=env, depth=2)  # fresh from now on
+        (fresh_again,) = pool.pids()
+        assert _parent(fresh_again) == os.getpid()
+    finally:
+        pool.close()
+
+
+def _close(popen: Any) -> None:
+    kill_group(popen)
+    for stream in (popen.stdout, popen.stderr):
+        stream.close()
