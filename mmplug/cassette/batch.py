@@ -126,7 +126,7 @@ def _spares() -> WarmPool:
     if not _SPARES:
         from mmplug.host.warm import LEAN_PRELOAD, WarmPool
 
-        _SPARES.append(WarmPool(LEAN_PRELOAD))
+        _SPARES.append(WarmPool(LEAN_PRELOAD, fork=True))
     return _SPARES[0]
 
 
