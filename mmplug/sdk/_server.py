@@ -300,10 +300,11 @@ def _exit(code: int) -> NoReturn:
     if one is stuck) and runs the exit handlers. Its last step, tearing down grpc, protobuf and
     every module, frees nothing the system would not and takes longer than the whole shutdown
     before it (docs/benchmarks.md): the handler registered here runs first, runs the others in
-    their order, and ends the process.
+    their order, flushes the files the plugin left open (which the teardown would have done),
+    and ends the process.
     """
     _flush()
-    timer = threading.Timer(EXIT_WATCHDOG_SECONDS, os._exit, (code,))
+    timer = threading.Timer(EXIT_WATCHDOG_SECONDS, _abandon, (code,))
     timer.daemon = True
     timer.start()
     atexit.register(_end, code)
@@ -311,11 +312,33 @@ def _exit(code: int) -> NoReturn:
 
 
 def _end(code: int) -> None:
-    """The last exit handler to run: the others first, then the process ends with ``code``."""
+    """The last exit handler to run: the others first, then what the teardown would have
+    written (the buffers of files the plugin left open), then the process ends with ``code``."""
     atexit.unregister(_end)
     atexit._run_exitfuncs()
+    _flush_open_files()
     _flush()
     os._exit(code)
+
+
+def _abandon(code: int) -> None:
+    """The watchdog: a thread still runs after EXIT_WATCHDOG_SECONDS; end without waiting."""
+    _flush_open_files()
+    _flush()
+    os._exit(code)
+
+
+def _flush_open_files() -> None:
+    import gc
+    import io
+
+    for obj in gc.get_objects():
+        if isinstance(obj, (io.TextIOWrapper, io.BufferedWriter, io.BufferedRandom)):
+            try:
+                if not obj.closed:
+                    obj.flush()
+            except (OSError, ValueError):
+                pass
 
 
 def _flush() -> None:

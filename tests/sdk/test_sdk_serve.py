@@ -263,6 +263,7 @@ def note(step):
 
 
 atexit.register(note, "exit handler registered at import")
+left_open = open(OUT + ".open", "w")  # never closed: the teardown flushed such files
 
 
 def finish_late():
@@ -273,6 +274,7 @@ def finish_late():
 
 class P(Plugin):
     def on_activate(self):
+        left_open.write("written, never flushed")
         atexit.register(note, "exit handler registered in a hook")
         threading.Thread(target=finish_late, daemon=False).start()
         if "--stuck" in sys.argv:
@@ -307,6 +309,7 @@ def test_the_exit_runs_the_plugins_own_steps_in_order(tmp_path: Path, stuck: boo
     finally:
         stop(proc)
     steps = out.read_text().splitlines()
+    assert Path(f"{out}.open").read_text() == "written, never flushed"
     if stuck:  # the watchdog ends the process while the interpreter waits for the thread
         assert steps == ["finally around serve()", "non-daemon thread"]
     else:
