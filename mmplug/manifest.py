@@ -226,7 +226,12 @@ def _launch_findings(plugin_dir: Path, data: dict[str, Any]) -> list[Finding]:
     if not target.is_relative_to(plugin_dir):
         return [_refused(where, f"{executable!r} points outside the plugin directory",
                          "use a relative path inside the plugin directory, without '..'")]
-    if not target.is_file():
+    try:
+        exists = target.is_file()
+    except OSError as exc:  # a name too long for the file system, say
+        return [_refused(where, f"{executable!r} cannot be opened: {exc.strerror}",
+                         "point it at the plugin's .py file with a shorter path")]
+    if not exists:
         return [_refused(where, f"{executable!r} does not exist",
                          f"create {executable} or fix the path in plugin.json")]
     return []

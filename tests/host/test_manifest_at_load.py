@@ -237,3 +237,18 @@ def test_the_config_emulation_never_crashes_on_a_schema(
         assert not loaded.error.id
         assert json.loads(loaded.config_json) == {k.lower(): v for k, v in expected.items()}
         assert not host.api.GetConfig(pb.GetConfigRequest()).error.id
+
+
+def test_an_executable_name_too_long_for_the_file_system_is_refused_clearly(
+        tmp_path: Path, mmplug: Callable[..., CliResult]) -> None:
+    """The file system refuses the name itself (ENAMETOOLONG, not a missing file): the same
+    kind of finding, naming the field and the reason, instead of an OSError."""
+    name = "x" * 300 + ".py"
+    plugin = _plugin(tmp_path, {"server": {"executable": name, "runtime": "python"}})
+    with pytest.raises(ManifestError) as caught:
+        Session([plugin], store=":memory:").start()
+    assert "server.executable" in caught.value.render()
+    assert "cannot be opened: File name too long" in caught.value.render()
+    done = mmplug("fire", "OnActivate", str(plugin))
+    assert done.code != 0 and "cannot be opened: File name too long" in done.err
+    assert "Traceback" not in done.out + done.err
