@@ -420,7 +420,10 @@ class _Zygote:
         from mmplug.host._process import spawn
 
         path = folder / f"zygote-{time.monotonic_ns()}.sock"
-        listener = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        try:  # (no SOCK_SEQPACKET for unix sockets on macOS: fresh spares there)
+            listener = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        except (OSError, AttributeError):
+            return None
         try:
             listener.bind(str(path))
             listener.listen(1)
