@@ -8,6 +8,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
+
 from mmplug.bundle import BundleOptions, BundleResult, build_bundle
 from mmplug.bundle.requirements import plugin_requirements, sdk_requirements
 from mmplug.bundle.targets import Target
@@ -47,6 +49,16 @@ def build(project: Path, wheelhouse: Wheelhouse, out_dir: Path | None = None,
     return build_bundle(options)
 
 
+
+
+def wheel_dir(request: pytest.FixtureRequest, name: str) -> Path:
+    """A wheelhouse folder kept in pytest's cache across runs (downloaded once), or a fresh
+    temporary one when the run has no cache (``-p no:cacheprovider``)."""
+    cache = getattr(request.config, "cache", None)
+    if cache is not None:
+        return Path(cache.mkdir(name))
+    factory: pytest.TempPathFactory = request.getfixturevalue("tmp_path_factory")
+    return factory.mktemp(name)
 
 
 def ensure_wheels(dest: Path, target: Target) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from bundle_support import Wheelhouse, build, copy_sample, ensure_wheels
+from bundle_support import Wheelhouse, build, copy_sample, ensure_wheels, wheel_dir
 
 from mmplug.bundle import BundleResult
 from mmplug.bundle.targets import Target, current_platform, current_python
@@ -16,7 +16,7 @@ def wheelhouse(request: pytest.FixtureRequest) -> Wheelhouse:
     """Wheels for this machine's platform, downloaded once and kept in the pytest cache."""
     platform, python = current_platform(), current_python()
     target = Target(platform, python)
-    dest = Path(request.config.cache.mkdir(f"mmplug-bundle-wheelhouse-{target.tag}"))
+    dest = wheel_dir(request, f"mmplug-bundle-wheelhouse-{target.tag}")
     error = ensure_wheels(dest, target)
     if error:
         pytest.skip(f"cannot download wheels for {target.tag}: {error}")
@@ -37,7 +37,7 @@ def cross_wheelhouse(request: pytest.FixtureRequest) -> tuple[Path, list[Target]
     here = Target(current_platform(), current_python())
     other = "linux-arm64" if here.platform == "linux-amd64" else "linux-amd64"
     targets = [here, Target(other, here.python)]
-    dest = Path(request.config.cache.mkdir("mmplug-bundle-wheelhouse-cross"))
+    dest = wheel_dir(request, "mmplug-bundle-wheelhouse-cross")
     for target in targets:
         error = ensure_wheels(dest, target)
         if error:

@@ -10,7 +10,7 @@ import tarfile
 from pathlib import Path
 
 import pytest
-from bundle_support import copy_sample, ensure_wheels
+from bundle_support import copy_sample, ensure_wheels, wheel_dir
 
 from mmplug.bundle import BundleOptions, BundleResult, build_bundle
 from mmplug.bundle.targets import Target, current_platform, current_python, make_targets
@@ -46,7 +46,7 @@ def system_bundle(request: pytest.FixtureRequest, sample_bundle: BundleResult,
         make_targets([target.platform], [version])
     except UsageError:
         pytest.skip(f"system python3 is {version}, older than the SDK supports")
-    wheels = Path(request.config.cache.mkdir(f"mmplug-bundle-wheelhouse-{target.tag}"))
+    wheels = wheel_dir(request, f"mmplug-bundle-wheelhouse-{target.tag}")
     error = ensure_wheels(wheels, target)
     if error:
         pytest.skip(f"cannot download wheels for {target.tag}: {error}")
