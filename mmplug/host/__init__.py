@@ -24,8 +24,8 @@ STATE_DB = "state.db"
 
 
 def cache_root() -> str:
-    """mmplug's cache folder, for every user of the machine's projects: ``$MMPLUG_CACHE_DIR``,
-    else ``$XDG_CACHE_HOME/mmplug/worlds``, else ``~/.cache/mmplug/worlds``. The seeded worlds'
+    """mmplug's cache folder, shared by all of a user's projects: ``$MMPLUG_CACHE_DIR``, else
+    ``$XDG_CACHE_HOME/mmplug/worlds``, else ``~/.cache/mmplug/worlds``. The seeded worlds'
     images are kept in it (:mod:`mmplug.host.world_cache`), what ``mmplug check`` read of a
     project's code in ``checks/``, what a ``python3`` answered about the SDK in
     ``interpreters/`` (:mod:`mmplug.host._child_env`). Everything in it can be deleted."""
@@ -38,6 +38,7 @@ def cache_root() -> str:
         return explicit
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return os.path.join(base, "mmplug", "worlds")
+
 
 __all__ = ["CallEvent", "HookResult", "LogRecord", "PluginHandle", "Session"]
 
