@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from processes import alive
 
 from mmplug.cassette import CassetteRecorder, read_cassette, replay_cassette
 from mmplug.host.fresh import deterministic_session
@@ -116,15 +117,7 @@ def _children() -> set[int]:
     for task in os.listdir("/proc/self/task"):
         with open(f"/proc/self/task/{task}/children") as handle:
             found.update(int(pid) for pid in handle.read().split())
-    return {pid for pid in found if _alive(pid)}
-
-
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as handle:
-            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
+    return {pid for pid in found if alive(pid)}
 
 
 def test_replay_refuses_another_plugin_and_bad_cassettes(parrot: Path, tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from processes import alive, parent
 
 from mmplug.host._child_env import plugin_env
 from mmplug.host._process import kill_group, spawn
@@ -174,15 +175,6 @@ def test_a_launch_waits_for_the_spare_being_started(tmp_path: Path,
         pool.close()
 
 
-def _parent(pid: int) -> int:
-    return int(Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[1])
-
-
-def _gone(pid: int) -> bool:
-    stat = Path(f"/proc/{pid}/stat")
-    return not stat.exists() or stat.read_text().rpartition(")")[2].split()[0] == "Z"
-
-
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
 def test_forked_spares_see_what_a_cold_start_sees(tmp_path: Path) -> None:
     """With ``fork`` (the pytest plugin's pool), a command's first spare starts fresh and the
@@ -198,16 +190,16 @@ def test_forked_spares_see_what_a_cold_start_sees(tmp_path: Path) -> None:
         for _ in range(3):
             pool.prepare(command, cwd=tmp_path, env=env, depth=3)
         fresh, *forked = pool.pids()
-        zygotes = {_parent(pid) for pid in forked}
-        assert _parent(fresh) == os.getpid() and len(zygotes) == 1 and len(set(forked)) == 2
+        zygotes = {parent(pid) for pid in forked}
+        assert parent(fresh) == os.getpid() and len(zygotes) == 1 and len(set(forked)) == 2
         (zygote,) = zygotes
-        assert _parent(zygote) == os.getpid()
+        assert parent(zygote) == os.getpid()
         runs = [_run(pool.spawn(command, cwd=tmp_path, env=dict(env, PROBE_MARKER="go")))
                 for _ in range(3)]
         assert (pool.hits, pool.misses) == (3, 0)
     finally:
         pool.close()
-    assert _gone(zygote), "the zygote outlived the pool"
+    assert not alive(zygote), "the zygote outlived the pool"
     for warm in runs:
         assert Path(str(warm.pop("argv")[0])) == tmp_path / "probe.py"  # type: ignore[index]
     cold.pop("argv")
@@ -242,18 +234,18 @@ def test_a_forked_spare_tells_its_exit_code_and_a_dead_zygote_is_not_used(
         # the next spare is forked again; then the zygote dies
         pool.prepare(command, cwd=tmp_path, env=env, depth=2)
         (waiting,) = pool.pids()
-        zygote = _parent(waiting)
+        zygote = parent(waiting)
         os.kill(zygote, signal.SIGKILL)
         deadline = time.monotonic() + 10
-        while not _gone(waiting) and time.monotonic() < deadline:
+        while alive(waiting) and time.monotonic() < deadline:
             time.sleep(0.02)
-        assert _gone(waiting), "a forked spare outlived its zygote"
+        assert not alive(waiting), "a forked spare outlived its zygote"
         third = pool.spawn(command, cwd=tmp_path, env=env)  # the dead spare: a cold start
         assert isinstance(third, subprocess.Popen) and third.wait(30) == 3  # our own child
         _close(third)
         pool.prepare(command, cwd=tmp_path, env=env, depth=2)  # fresh from now on
         (fresh_again,) = pool.pids()
-        assert _parent(fresh_again) == os.getpid()
+        assert parent(fresh_again) == os.getpid()
     finally:
         pool.close()
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -13,6 +12,7 @@ from pathlib import Path
 import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
+from processes import alive
 from sdk_support import SAMPLE, HookCaller, plugin_env, read_line, start_plugin, stop
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX process semantics")
@@ -144,24 +144,11 @@ def test_exits_when_the_host_goes_away() -> None:
         host.wait(10)
         pid = int(pid_text)
         deadline = time.monotonic() + 5
-        while time.monotonic() < deadline and _alive(pid):
+        while time.monotonic() < deadline and alive(pid):
             time.sleep(0.05)
-        assert not _alive(pid), "plugin outlived its host"
+        assert not alive(pid), "plugin outlived its host"
     finally:
         stop(host)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    # a zombie reparented to init is gone for our purposes
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            return stat.read().split(") ")[1][0] != "Z"
-    except OSError:
-        return False
 
 
 def test_stray_print_after_handshake_goes_to_stderr(tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from processes import alive
 
 PLUGIN = '''
 from mmplug.sdk import Plugin, serve
@@ -101,15 +102,6 @@ def _pytest(cwd: Path, *args: str, env: dict[str, str] | None = None,
     )
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    stat = Path(f"/proc/{pid}/stat")
-    return not (stat.exists() and stat.read_text().split()[2] == "Z")
-
-
 def test_fixtures_end_to_end_and_cleanup_after_a_failure(tmp_path: Path) -> None:
     project = tmp_path / "probe"
     _write_plugin(project)
@@ -120,7 +112,7 @@ def test_fixtures_end_to_end_and_cleanup_after_a_failure(tmp_path: Path) -> None
     assert "1 failed, 4 passed" in done.stdout, done.stdout[-3000:] + done.stderr[-2000:]
     assert "this test fails on purpose" in done.stdout
     pid = int(pid_file.read_text())
-    assert not _alive(pid), "the plugin process outlived the pytest run"
+    assert not alive(pid), "the plugin process outlived the pytest run"
 
 
 MODULE = """
@@ -320,9 +312,9 @@ def test_ctrl_c_leaves_no_plugin_process(tmp_path: Path,
             proc.wait()
     assert "KeyboardInterrupt" in out
     pid, deadline = int(pid_file.read_text()), time.monotonic() + 5
-    while _alive(pid) and time.monotonic() < deadline:  # reaping may trail pytest's exit
+    while alive(pid) and time.monotonic() < deadline:  # reaping may trail pytest's exit
         time.sleep(0.05)
-    assert not _alive(pid), "the plugin outlived Ctrl-C"
+    assert not alive(pid), "the plugin outlived Ctrl-C"
     assert left_in(tmp_path) == set(), "a plugin process or spare outlived Ctrl-C"
 
 
