@@ -562,13 +562,12 @@ class _Forked:
 
     def wait(self, timeout: float | None = None) -> int:
         deadline = None if timeout is None else time.monotonic() + timeout
-        while not self._done.wait(0.05):
-            if not _alive(self.pid):
-                self._settle()
-            elif deadline is not None and time.monotonic() >= deadline:
+        while (code := self.poll()) is None:
+            left = 0.05 if deadline is None else min(0.05, deadline - time.monotonic())
+            if left <= 0:
                 raise subprocess.TimeoutExpired(self.args, timeout or 0)
-        assert self.returncode is not None
-        return self.returncode
+            self._done.wait(left)
+        return code
 
     def _settle(self) -> None:
         """It has ended: its zygote reaps it and reports the code at once; a zygote that does
