@@ -151,16 +151,16 @@ def test_an_unpacked_bundle_keeps_the_servers_choice(tmp_path: Path) -> None:
     assert done.stdout.split() == ["PATH", str(bare / "python3")], done.stdout + done.stderr
 
 
-def _counting_python3(tmp_path: Path) -> tuple[Path, Path]:
+def _counting_python3(tmp_path: Path) -> Path:
     """A ``python3`` on PATH that notes each run (a bare venv's, as through a pyenv shim):
-    its folder and the file of its runs."""
+    its folder; each run is a line in ``runs`` beside it."""
     bare = _bare_venv(tmp_path / "bare")
     shims, runs = tmp_path / "shims", tmp_path / "runs"
     shims.mkdir()
     shim = shims / "python3"
     shim.write_text(f'#!/bin/sh\necho run >> "{runs}"\nexec "{bare / "python3"}" "$@"\n')
     shim.chmod(0o755)
-    return shims, runs
+    return shims
 
 
 def _choice(plugin: Path, shims: Path, cache: Path) -> tuple[list[str], int]:
@@ -181,7 +181,7 @@ def test_python3s_answer_is_kept_until_what_it_depends_on_changes(tmp_path: Path
     100 ms of every command): the answer is kept in mmplug's cache folder and asked again when
     the interpreter, its site-packages, a version file or the environment changes."""
     plugin, cache = _plugin(tmp_path), tmp_path / "cache"
-    shims, _ = _counting_python3(tmp_path)
+    shims = _counting_python3(tmp_path)
     assert _choice(plugin, shims, cache) == (["mmplug", sys.executable], 1)
     assert _choice(plugin, shims, cache) == (["mmplug", sys.executable], 1)  # kept
     # `pyenv local` in the project: the shim may run another interpreter now
@@ -199,7 +199,7 @@ def test_python3s_answer_is_kept_until_what_it_depends_on_changes(tmp_path: Path
 
 def test_a_damaged_or_unwritable_cache_only_costs_the_question(tmp_path: Path) -> None:
     plugin = _plugin(tmp_path)
-    shims, _ = _counting_python3(tmp_path)
+    shims = _counting_python3(tmp_path)
     cache = tmp_path / "cache"
     assert _choice(plugin, shims, cache)[1] == 1
     for kept in (cache / "interpreters").iterdir():
