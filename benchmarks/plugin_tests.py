@@ -15,11 +15,15 @@ within each round so load hits them alike:
   default scope), and with ``--mmplug-scope session`` (one process for the run);
 - floor: the physical limit of a hook test here, with no mmplug code: modules of 20 tests
   that each make one bare gRPC round trip to a plain grpcio server in another Python
-  process, started by a session fixture.
+  process, started by a session fixture;
+- floor with a log line: the same, but the server also writes one JSON line to its stderr
+  per call, as the template's ``on_deactivate`` logs one, and the test waits until a reader
+  thread of the test process has taken that line in (what a host that gives each call its
+  own log lines has to do, with nothing of mmplug in it either).
 
 Prints the median wall time of each case and size, ms per test, the marginal ms per test
-between the smallest and each larger size, and the ratios to the pure suite and to the floor
-of the same size;
+between the smallest and each larger size, and the ratios to the pure suite and to the two
+floors (``+log``: the floor with a log line) of the same size;
 then the same from each case's fastest run (the one least disturbed on a shared machine);
 then, from one more run of each case at the largest size, the median setup, call and teardown
 of a test (pytest's own durations) and the time the run spent in Python's garbage collector.
@@ -67,6 +71,10 @@ FLOOR = '''
 def test_floor_{i}(echo):
     assert echo(b"") == b""
 '''
+FLOOR_LOG = '''
+def test_floor_{i}(echo_logged):
+    assert echo_logged(b"") == b""
+'''
 FLOOR_CONFTEST = '''
 import subprocess, sys, tempfile
 from pathlib import Path
@@ -77,8 +85,17 @@ SERVER = """
 import sys
 from concurrent import futures
 import grpc
+LINE = '{"@level": "info", "@message": "deactivated", "@module": "floor"}'
+
+
+def call(request, context):
+    if len(sys.argv) > 2:
+        print(LINE, file=sys.stderr, flush=True)
+    return request
+
+
 handler = grpc.method_handlers_generic_handler(
-    "floor.Echo", {"Call": grpc.unary_unary_rpc_method_handler(lambda request, context: request)})
+    "floor.Echo", {"Call": grpc.unary_unary_rpc_method_handler(call)})
 server = grpc.server(futures.ThreadPoolExecutor(max_workers=10))
 server.add_generic_rpc_handlers((handler,))
 server.add_insecure_port(sys.argv[1])
@@ -98,6 +115,44 @@ def echo():
     assert process.stdout.readline() == b"ready\\n"
     channel = grpc.insecure_channel(address)
     yield channel.unary_unary("/floor.Echo/Call")
+    channel.close()
+    process.stdin.close()
+    process.wait()
+
+
+@pytest.fixture(scope="session")
+def echo_logged():
+    import grpc
+    import json
+    import threading
+
+    address = "unix:" + str(Path(tempfile.mkdtemp()) / "floor.sock")
+    process = subprocess.Popen([sys.executable, "-c", SERVER, address, "log"],
+                               stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE)
+    assert process.stdout.readline() == b"ready\\n"
+    lines = []
+    arrived = threading.Condition()
+
+    def read():  # each line parsed and kept, as a host keeps a call's log records
+        for raw in process.stderr:
+            record = json.loads(raw)
+            with arrived:
+                lines.append(record)
+                arrived.notify_all()
+
+    threading.Thread(target=read, daemon=True).start()
+    channel = grpc.insecure_channel(address)
+    stub = channel.unary_unary("/floor.Echo/Call")
+
+    def call(payload):
+        seen = len(lines)
+        answer = stub(payload)
+        with arrived:  # the call's own line, before the next call
+            assert arrived.wait_for(lambda: len(lines) > seen, 5)
+        return answer
+
+    yield call
     channel.close()
     process.stdin.close()
     process.wait()
@@ -142,7 +197,7 @@ def write_suite(root: Path, template: str, count: int, per_module: int) -> None:
     shutil.rmtree(tests, ignore_errors=True)
     tests.mkdir()
     header = "from triv.plugin import Settings\n" if "Settings" in template else ""
-    if template is FLOOR:
+    if template is FLOOR or template is FLOOR_LOG:
         (tests / "conftest.py").write_text(FLOOR_CONFTEST)
     for start in range(0, count, per_module):
         end = min(count, start + per_module)
@@ -167,7 +222,8 @@ def main() -> None:
                  (f"hook, modules of {PER_MODULE}, per module", HOOK, PER_MODULE, []),
                  (f"hook, modules of {PER_MODULE}, suite-wide", HOOK, PER_MODULE,
                   ["--mmplug-scope", "session"]),
-                 (f"floor: bare gRPC call, modules of {PER_MODULE}", FLOOR, PER_MODULE, [])]
+                 (f"floor: bare gRPC call, modules of {PER_MODULE}", FLOOR, PER_MODULE, []),
+                 (f"floor + log line, modules of {PER_MODULE}", FLOOR_LOG, PER_MODULE, [])]
         if before:
             cases.append((f"hook, modules of {PER_MODULE}, per module, BEFORE", HOOK,
                           PER_MODULE, []))
@@ -200,12 +256,14 @@ def main() -> None:
         load = os.getloadavg()[0]
         print(f"{rounds} rounds, load average {load:.2f} at the end; medians")
         print(f"{'case':<40} {'tests':>5} {'wall':>9} {'ms/test':>8} {'marginal':>9} "
-              f"{'vs pure':>8} {'vs floor':>8} {'min':>8} {'min marg.':>9} {'vs pure':>8}")
+              f"{'vs pure':>8} {'vs floor':>8} {'+log':>6} {'min':>8} {'min marg.':>9} "
+              f"{'vs pure':>8}")
         first = sizes[0]
         # each case against the pure suite and the floor of its own layout (one module, or
         # modules of 20: every module is collected, imported and set up)
         pure_of = {per: name for name, test, per, _ in cases if test is PURE}
         floor_of = {per: name for name, test, per, _ in cases if test is FLOOR}
+        log_floor_of = {per: name for name, test, per, _ in cases if test is FLOOR_LOG}
         for name, _test, per_module, _ in cases:
             for size in sizes:
                 wall = statistics.median(samples[name, size]) * 1000
@@ -213,6 +271,9 @@ def main() -> None:
                 floor_case = floor_of.get(per_module)
                 vs_floor = (f"{wall / (statistics.median(samples[floor_case, size]) * 1000):8.2f}"
                             if floor_case else f"{'':>8}")
+                log_case = log_floor_of.get(per_module)
+                vs_log = (f"{wall / (statistics.median(samples[log_case, size]) * 1000):6.2f}"
+                          if log_case else f"{'':>6}")
                 base = statistics.median(samples[name, first]) * 1000
                 marginal = f"{(wall - base) / (size - first):7.2f}ms" if size != first else ""
                 # the fastest run of each: on a shared machine, the least disturbed by load
@@ -222,7 +283,7 @@ def main() -> None:
                 low_marginal = (f"{(low - low_base) / (size - first):7.2f}ms" if size != first
                                 else "")
                 print(f"{name:<40} {size:>5} {wall:>7.0f}ms {wall / size:>6.2f}ms "
-                      f"{marginal:>9} {wall / pure:>8.2f} {vs_floor} {low:>6.0f}ms "
+                      f"{marginal:>9} {wall / pure:>8.2f} {vs_floor} {vs_log} {low:>6.0f}ms "
                       f"{low_marginal:>9} "
                       f"{low / low_pure:>8.2f}")
         print(f"\nwhere a test's time goes, {sizes[-1]} tests (medians of one more run; µs): "
