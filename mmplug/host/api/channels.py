@@ -22,6 +22,7 @@ from mmplug.host.api._entities import (
     save_channel,
 )
 from mmplug.host.api._registry import ApiContext, ApiFailure, differs, emulates
+from mmplug.host.api._text import sanitize_unicode
 from mmplug.host.api.config import load_server_config
 from mmplug.host.ids import is_valid_id
 from mmplug.protocol import api_channel_post_pb2 as cp
@@ -37,25 +38,12 @@ _NAME = re.compile(r"^[a-z0-9]+([a-z0-9_-]+|(__)?)[a-z0-9]*$")
 _GROUP_NAME = re.compile(r"^[a-f0-9]{40}$")
 _HEX_COLOR = re.compile(r"^#([0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
 _ORDER = " ORDER BY json_extract(data, '$.display_name'), name"
-# Code points the server's SanitizeUnicode drops from channel names and display names.
-_DROPPED = (
-    frozenset(
-        (0x0340, 0x0341, 0x17A3, 0x17D3, 0x2028, 0x2029, 0xFFF9, 0xFFFA, 0xFFFB, 0xFEFF, 0xFFFC)
-    )
-    | frozenset((*range(0x202A, 0x202F), *range(0x206A, 0x2070)))
-    | frozenset((*range(0x1D173, 0x1D17B), *range(0xE0000, 0xE0080)))
-)
 
 differs(
     "SearchChannels",
     "The server also matches English word stems (database full-text search); mmplug matches "
     "substrings and word prefixes of the name, display name and purpose only.",
 )
-
-
-def sanitize_unicode(text: str) -> str:
-    """``text`` without the invisible and deprecated code points the server removes."""
-    return "".join(ch for ch in text if ord(ch) not in _DROPPED)
 
 
 def server_setting(db: sqlite3.Connection, path: str, default: Any) -> Any:

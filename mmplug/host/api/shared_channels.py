@@ -24,12 +24,12 @@ from mmplug.host.api._shared import (
     save_shared,
     set_channel_shared,
 )
+from mmplug.host.api._text import sanitize_unicode
 from mmplug.host.api.channels import (
     DISPLAY_NAME_MAX,
     HEADER_MAX,
     PURPOSE_MAX,
     is_channel_identifier,
-    sanitize_unicode,
 )
 from mmplug.host.api.events import server_event
 from mmplug.host.ids import is_valid_id

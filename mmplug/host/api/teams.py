@@ -18,6 +18,7 @@ from typing import Any
 
 from mmplug.host.api import _convert as conv
 from mmplug.host.api._registry import ApiContext, ApiFailure, differs, emulates
+from mmplug.host.api._text import sanitize_unicode
 from mmplug.host.api.events import WEBSOCKET, capture
 from mmplug.host.api.users_profile import check_image
 from mmplug.protocol import api_user_team_pb2 as pb
@@ -47,29 +48,12 @@ RESERVED_TEAM_NAMES = (
     "playbooks",
 )
 DEFAULT_CHANNEL_DISPLAY_NAMES = {"town-square": "Town Square", "off-topic": "Off-Topic"}
-# Characters the server's SanitizeUnicode drops from names and texts.
-_DROPPED = frozenset(
-    "\u0340\u0341\u17a3\u17d3\u2028\u2029\u202a\u202b\u202c\u202d\u202e"
-    "\u206a\u206b\u206c\u206d\u206e\u206f\ufff9\ufffa\ufffb\ufeff\ufffc"
-)
 
 differs(
     "SetTeamIcon",
     "The server decodes the image and stores it as a 128x128 PNG (GetTeamIcon returns that); "
     "mmplug checks that the bytes are an image and stores them as given.",
 )
-
-
-def sanitize_unicode(text: str) -> str:
-    """The server's SanitizeUnicode: drops bidi controls, deprecated and annotation
-    characters, the byte order mark, musical scoping and language tags."""
-    return "".join(
-        c
-        for c in text
-        if c not in _DROPPED
-        and not 0x1D173 <= ord(c) <= 0x1D17A
-        and not 0xE0000 <= ord(c) <= 0xE007F
-    )
 
 
 def is_valid_email(email: str) -> bool:
