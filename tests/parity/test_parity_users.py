@@ -19,6 +19,7 @@ _n = itertools.count()
 USER_GO = "server/channels/app/user.go"
 STORE_GO = "server/channels/store/sqlstore/user_store.go"
 MODEL_GO = "server/public/model/user.go"
+UTILS_GO = "server/public/model/utils.go"
 
 
 def create(host: Host, prefix: str = "par", **fields: object) -> user_pb2.User:
@@ -357,6 +358,26 @@ def test_create_user_without_a_username_gets_one(host: Host) -> None:
     assert user.username.startswith("a") and len(user.username) == 27
 
 
+@pytest.mark.parity("CreateUser", f"{MODEL_GO}: (*User).PreSave; {UTILS_GO}: SanitizeUnicode")
+def test_create_user_drops_invisible_characters_from_the_names(host: Host) -> None:
+    """Bidi controls, the byte order mark and the other characters the server's
+    SanitizeUnicode removes are dropped from the username, first and last name and nickname."""
+    name = f"rtl{next(_n)}"
+    user = create(
+        host,
+        username=f"{name}\u202e",
+        first_name="Al\u202eice",
+        last_name="\ufeffSmith",
+        nickname="Bob\u2028by",
+    )
+    assert (user.username, user.first_name, user.last_name, user.nickname) == (
+        name,
+        "Alice",
+        "Smith",
+        "Bobby",
+    )
+
+
 @pytest.mark.parity("CreateUser", "server/channels/app/users/users.go: (*UserService).CreateUser")
 def test_create_user_with_an_unsupported_locale_gets_the_default(host: Host) -> None:
     """A locale the server has no translation for becomes
@@ -469,6 +490,19 @@ def test_update_user_rename_drops_the_old_name_from_mention_keys(host: Host) -> 
     user.username = f"{old}x"
     updated = host.api.UpdateUser(pb.UpdateUserRequest(user=user)).user
     assert updated.notify_props["mention_keys"] == ",deploy"
+
+
+@pytest.mark.parity("UpdateUser", f"{MODEL_GO}: (*User).PreUpdate; {UTILS_GO}: SanitizeUnicode")
+def test_update_user_drops_invisible_characters_from_the_names(host: Host) -> None:
+    """UpdateUser drops the characters SanitizeUnicode removes from the username, names and
+    nickname, as CreateUser does."""
+    user = create(host)
+    name = user.username
+    user.username, user.nickname = f"{name}\u202e", "Ni\u202eck"
+    updated = host.api.UpdateUser(pb.UpdateUserRequest(user=user)).user
+    assert (updated.username, updated.nickname) == (name, "Nick")
+    stored = host.api.GetUser(pb.GetUserRequest(user_id=user.id)).user
+    assert (stored.username, stored.nickname) == (name, "Nick")
 
 
 @pytest.mark.parity("UpdateUser", f"{STORE_GO}: (SqlUserStore).Update")

@@ -18,6 +18,7 @@ from typing import Any
 from mmplug.host.api import _convert as conv
 from mmplug.host.api._hooks import fire, request_context
 from mmplug.host.api._registry import ApiContext, ApiFailure, differs, emulates
+from mmplug.host.api._text import sanitize_unicode
 from mmplug.host.api.config import load_server_config
 from mmplug.host.api.events import WEBSOCKET, capture
 from mmplug.protocol import api_user_team_pb2 as pb
@@ -160,8 +161,19 @@ def hash_password(password: str, salt: str) -> str:
     return f"pbkdf2-sha256${salt}${digest}"
 
 
+def _sanitize_names(user: user_pb2.User) -> None:
+    """The server's ``SanitizeUnicode`` of the username, the first and last name and the
+    nickname (``User.PreSave`` and ``User.PreUpdate``)."""
+    user.username = sanitize_unicode(user.username)
+    user.first_name = sanitize_unicode(user.first_name)
+    user.last_name = sanitize_unicode(user.last_name)
+    user.nickname = sanitize_unicode(user.nickname)
+
+
 def fill_new_user(user: user_pb2.User, now: int) -> None:
-    """What the server's ``User.PreSave`` fills in: normalised names, defaults, times."""
+    """What the server's ``User.PreSave`` fills in: sanitised and normalised names,
+    defaults, times."""
+    _sanitize_names(user)
     user.username = user.username.lower()
     user.email = user.email.lower()
     if user.HasField("auth_data") and not user.auth_data:
@@ -377,7 +389,9 @@ def create_user(ctx: ApiContext, req: pb.CreateUserRequest) -> pb.CreateUserResp
 
 
 def pre_update(user: user_pb2.User, now: int) -> None:
-    """The server's ``User.PreUpdate``: normalised names, update time, clean mention keys."""
+    """The server's ``User.PreUpdate``: sanitised and normalised names, update time, clean
+    mention keys."""
+    _sanitize_names(user)
     user.username, user.email = user.username.lower(), user.email.lower()
     user.update_at = now
     if user.HasField("auth_data") and not user.auth_data:
