@@ -134,6 +134,28 @@ def test_get_users_by_usernames_matches_names_exactly(host: Host) -> None:
     assert not rsp.error.id and [u.username for u in rsp.users] == ["alice"]
 
 
+@pytest.mark.parity(
+    "GetUsersByUsernames",
+    f"{USER_GO}: (*App).GetUsersByUsernames; {MODEL_GO}: (*User).SanitizeProfile",
+)
+def test_get_users_by_usernames_answers_admin_profiles(host: Host) -> None:
+    """GetUsersByUsernames answers profiles as an admin sees them: the email stays; the
+    password hash, `email_verified` and the failed sign-in count do not (unlike GetUser)."""
+    user = create(host, "aa-named", email_verified=True)
+    with host.store.tx() as db:
+        db.execute(
+            "UPDATE users SET data=json_set(data, '$.failed_attempts', 3) WHERE id=?",
+            (user.id,),
+        )
+    (found,) = host.api.GetUsersByUsernames(
+        pb.GetUsersByUsernamesRequest(usernames=[user.username])
+    ).users
+    assert (found.email, found.password, found.email_verified) == (user.email, "", False)
+    assert found.failed_attempts == 0
+    stored = host.api.GetUser(pb.GetUserRequest(user_id=user.id)).user
+    assert stored.password and stored.failed_attempts == 3
+
+
 @pytest.mark.parity("GetUsersInTeam", f"{STORE_GO}: (SqlUserStore).GetProfiles")
 def test_get_users_in_team_includes_deactivated_users(host: Host) -> None:
     """GetUsersInTeam lists every current member of the team, deactivated users too."""

@@ -127,10 +127,11 @@ def sanitized(user: user_pb2.User) -> user_pb2.User:
 
 
 def admin_profile(user: user_pb2.User) -> user_pb2.User:
-    """The server's ``SanitizeProfile`` for an admin (what ``SearchUsers`` answers)."""
+    """The server's ``SanitizeProfile`` for an admin (what ``SearchUsers`` and
+    ``GetUsersByUsernames`` answer)."""
     clean = sanitized(user)
     clean.email_verified = clean.allow_marketing = False
-    clean.last_password_update = 0
+    clean.last_password_update = clean.failed_attempts = 0
     return clean
 
 

@@ -2,10 +2,11 @@
 ``GetUsers`` and ``SearchUsers``, as the server's user store answers them
 (``server/channels/store/sqlstore/user_store.go``).
 
-The single-user getters and ``GetUsersByIds``/``GetUsersByUsernames`` return the stored user
-unsanitised (the server does too); the paged lists drop the password hash, MFA secret and
-last login; ``SearchUsers`` answers admin profiles. Lists include deactivated users unless
-the call filters them out. A page size of 0 gives an empty page, as the server's ``LIMIT 0``.
+The single-user getters and ``GetUsersByIds`` return the stored user unsanitised; the paged
+lists drop the password hash, MFA secret and last login; ``SearchUsers`` and
+``GetUsersByUsernames`` answer admin profiles (as the server does for each). Lists include
+deactivated users unless the call filters them out. A page size of 0 gives an empty page, as
+the server's ``LIMIT 0``.
 """
 
 from __future__ import annotations
@@ -154,11 +155,13 @@ def get_users_by_ids(ctx: ApiContext, req: pb.GetUsersByIdsRequest) -> pb.GetUse
 def get_users_by_usernames(
     ctx: ApiContext, req: pb.GetUsersByUsernamesRequest
 ) -> pb.GetUsersByUsernamesResponse:
-    """Unknown names are skipped; names are matched exactly (``Bob`` does not find ``bob``)."""
+    """Unknown names are skipped; names are matched exactly (``Bob`` does not find ``bob``);
+    the users come as an admin sees their profiles (the server's ``GetUsersByUsernames``
+    with ``asAdmin``)."""
     where, args = _in_list("username", list(req.usernames))
     with ctx.store.read() as db:
         users = _users(
-            db, f"SELECT * FROM users u WHERE {where} ORDER BY username", args, _unsanitized
+            db, f"SELECT * FROM users u WHERE {where} ORDER BY username", args, admin_profile
         )
     return pb.GetUsersByUsernamesResponse(users=users)
 
