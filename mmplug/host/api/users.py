@@ -364,7 +364,7 @@ def create_user(ctx: ApiContext, req: pb.CreateUserRequest) -> pb.CreateUserResp
                 detailed_error="leave id empty: the server assigns it",
             )
         user.id = user.id or ctx.new_id()
-        user.username = user.username or "a" + ctx.new_id()
+        user.username = user.username or ctx.new_id()
         fill_new_user(user, ctx.now())
         if user.password:
             user.password = hash_password(user.password, user.id)
