@@ -528,6 +528,31 @@ def test_update_user_drops_invisible_characters_from_the_names(host: Host) -> No
     assert (stored.username, stored.nickname) == (name, "Nick")
 
 
+@pytest.mark.parity(
+    "UpdateUser",
+    f"{USER_GO}: (*App).UpdateUser; {USER_GO}: (*App).UpdateDefaultProfileImage; "
+    f"{STORE_GO}: (SqlUserStore).ResetLastPictureUpdate",
+)
+def test_update_user_rename_regenerates_the_default_picture(host: Host) -> None:
+    """Renaming a user who has no picture of their own regenerates the default one: the
+    answer's `last_picture_update` is minus its `update_at`; a picture of their own stays."""
+    user = create(host)
+    user.username = f"{user.username}x"
+    updated = host.api.UpdateUser(pb.UpdateUserRequest(user=user)).user
+    assert updated.last_picture_update < 0
+    assert updated.last_picture_update == -updated.update_at
+    stored = host.api.GetUser(pb.GetUserRequest(user_id=user.id)).user
+    assert stored.last_picture_update == updated.last_picture_update
+
+    other = create(host)
+    png = host.api.GetProfileImage(pb.GetProfileImageRequest(user_id=host.user("bob"))).image
+    host.api.SetProfileImage(pb.SetProfileImageRequest(user_id=other.id, data=png))
+    own = host.api.GetUser(pb.GetUserRequest(user_id=other.id)).user
+    own.username = f"{own.username}x"
+    renamed = host.api.UpdateUser(pb.UpdateUserRequest(user=own)).user
+    assert renamed.last_picture_update == own.last_picture_update > 0
+
+
 @pytest.mark.parity("UpdateUser", f"{STORE_GO}: (SqlUserStore).Update")
 def test_update_user_new_email_is_unverified(host: Host) -> None:
     """Changing the email clears `email_verified`."""

@@ -506,6 +506,12 @@ def update_user(ctx: ApiContext, req: pb.UpdateUserRequest) -> pb.UpdateUserResp
                 if not user.is_bot:  # the new address waits for its verification
                     user.email = prev.email
         store_update(db, user, ctx.now(), trusted=False)
+        if user.username != prev.username and user.last_picture_update <= 0:
+            # The server regenerates the default picture (it shows the name's initials) and
+            # marks it so: ResetLastPictureUpdate stores minus the time it did so.
+            now = ctx.now()
+            user.last_picture_update, user.update_at = -now, now
+            save_user(db, user)
     user_updated_event(ctx, user)
     return pb.UpdateUserResponse(user=sanitized(user))
 
