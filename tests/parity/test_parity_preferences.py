@@ -112,21 +112,67 @@ def test_update_accepts_a_value_of_20000_characters(quiet_host: Host) -> None:
     assert not _update(quiet_host, bob, _pref(bob, "long", "v" * 20000)).id
 
 
-@pytest.mark.parity(
-    "UpdatePreferencesForUser",
-    IS_VALID + "; server/public/model/preference.go: (*Preference).PreUpdate",
-)
-def test_update_of_a_theme_needs_json_and_whitens_bad_colours(quiet_host: Host) -> None:
-    """A `theme` preference must be a JSON object of strings (else a 400
-    `model.preference.is_valid.theme.app_error`); colours that are not #rgb/#rrggbb become
-    #ffffff."""
+PRE_UPDATE = "server/public/model/preference.go: (*Preference).PreUpdate"
+SAVE = "server/channels/store/sqlstore/preference_store.go: (SqlPreferenceStore).saveTx"
+
+
+def _theme(host: Host, user_id: str, value: str) -> str:
+    assert not _update(host, user_id, _pref(user_id, "", value, "theme")).id
+    saved: str = _get(host, user_id, "", "theme").preference.value
+    return saved
+
+
+@pytest.mark.parity("UpdatePreferencesForUser", f"{PRE_UPDATE}; {SAVE}")
+def test_update_of_a_theme_whitens_bad_colours(quiet_host: Host) -> None:
+    """In a `theme` preference, colours that are not #rgb/#rrggbb become #ffffff (`image`,
+    `type` and `codeTheme` are kept); the value is saved as compact JSON with sorted keys."""
     bob = quiet_host.user("bob")
-    err = _update(quiet_host, bob, _pref(bob, "", "not json", "theme"))
-    assert (err.status_code, err.id) == (400, "model.preference.is_valid.theme.app_error")
     theme = json.dumps({"sidebarBg": "red", "buttonBg": "#123abc", "type": "Custom"})
-    assert not _update(quiet_host, bob, _pref(bob, "", theme, "theme")).id
-    saved = json.loads(_get(quiet_host, bob, "", "theme").preference.value)
-    assert saved == {"sidebarBg": "#ffffff", "buttonBg": "#123abc", "type": "Custom"}
+    saved = _theme(quiet_host, bob, theme)
+    assert saved == '{"buttonBg":"#123abc","sidebarBg":"#ffffff","type":"Custom"}'
+
+
+@pytest.mark.parametrize("value", ["not json", "[1, 2]", '"dark"', "", "null", '{"a": "#fff"'])
+@pytest.mark.parity("UpdatePreferencesForUser", f"{PRE_UPDATE}; {SAVE}")
+def test_update_of_a_theme_that_is_no_json_object_saves_null(
+    quiet_host: Host, value: str
+) -> None:
+    """A `theme` value that is not a JSON object is not refused: the server rewrites it
+    before checking it, and saves the text `null`."""
+    assert _theme(quiet_host, quiet_host.user("bob"), value) == "null"
+
+
+@pytest.mark.parity("UpdatePreferencesForUser", f"{PRE_UPDATE}; {SAVE}")
+def test_update_of_a_theme_blanks_values_that_are_not_strings(quiet_host: Host) -> None:
+    """In a `theme` object, a value that is not a string becomes #ffffff, or an empty string
+    for `image`, `type` and `codeTheme`; text after the object is ignored."""
+    bob = quiet_host.user("bob")
+    theme = '{"sidebarBg": 1, "image": null, "codeTheme": {"x": "y"}, "type": "Dark"} trailing'
+    saved = _theme(quiet_host, bob, theme)
+    assert saved == '{"codeTheme":"","image":"","sidebarBg":"#ffffff","type":"Dark"}'
+
+
+@pytest.mark.parity("UpdatePreferencesForUser", f"{PRE_UPDATE}; {SAVE}")
+def test_update_of_a_theme_saves_go_json_text(quiet_host: Host) -> None:
+    """The rewritten theme is Go's JSON: other letters are kept as they are, while <, > and
+    & are escaped; a colour followed by a newline is not a colour."""
+    bob = quiet_host.user("bob")
+    saved = _theme(quiet_host, bob, json.dumps({"type": "Día <&>", "centerBg": "#fff\n"}))
+    assert saved == '{"centerBg":"#ffffff","type":"Día \\u003c\\u0026\\u003e"}'
+
+
+@pytest.mark.parity("UpdatePreferencesForUser", APP + ": (*App).UpdatePreferences")
+def test_update_publishes_and_hooks_the_preferences_as_sent(quiet_host: Host) -> None:
+    """The `preferences_changed` event and PreferencesHaveChanged carry the preferences as
+    the plugin sent them, before the theme was rewritten for saving."""
+    bob = quiet_host.user("bob")
+    sent = '{"sidebarBg": "red"}'
+    assert not _update(quiet_host, bob, _pref(bob, "", sent, "theme")).id
+    events = [p for kind, p in quiet_host.emitted if kind == "websocket_event"]
+    listed = json.loads(events[-1]["data"]["preferences"])
+    assert [p["value"] for p in listed] == [sent]
+    fired = quiet_host.hooks.named("PreferencesHaveChanged")
+    assert [p.value for p in fired[-1].preferences] == [sent]  # type: ignore[attr-defined]
 
 
 @pytest.mark.parity("UpdatePreferencesForUser", IS_VALID)

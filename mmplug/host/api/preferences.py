@@ -3,14 +3,17 @@ DeletePreferencesForUser.
 
 As on the server: no call checks that the user exists (an unknown user simply has no
 preferences); every preference must belong to the user named (403, before anything else);
-an update checks each preference (``Preference.IsValid``: user id, category 1-32 bytes,
-name up to 32 bytes, value up to 20000 characters, a ``theme`` value a JSON object of
-strings whose invalid colours become ``#ffffff``, ``sidebar_settings``/
-``limit_visible_dms_gms`` a number 1-40) and saves all or none; a delete checks nothing
-else. Both publish ``sidebar_category_updated`` then ``preferences_changed`` /
-``preferences_deleted`` (data ``preferences``: the JSON text of the list) to the user; an
-update then runs every plugin's PreferencesHaveChanged. A missing single preference is a
-400 ``app.preference.get.app_error`` (the server wraps the store's not-found as a 400).
+an update first rewrites a ``theme`` value (``Preference.PreUpdate``: decoded as a JSON
+object of strings, where a value that is no string is blank, invalid colours become
+``#ffffff``, then encoded again; a value that is no JSON object becomes ``null``), then checks
+each preference (``Preference.IsValid``: user id, category 1-32 bytes, name up to 32 bytes,
+value up to 20000 characters, ``sidebar_settings``/``limit_visible_dms_gms`` a number 1-40)
+and saves all or none; a delete checks nothing else. Both publish
+``sidebar_category_updated`` then ``preferences_changed`` / ``preferences_deleted`` (data
+``preferences``: the JSON text of the list as the plugin sent it) to the user; an update then
+runs every plugin's PreferencesHaveChanged with the preferences as sent. A missing single
+preference is a 400 ``app.preference.get.app_error`` (the server wraps the store's not-found
+as a 400).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import json
 import re
 import sqlite3
 from collections.abc import Sequence
+from typing import Any
 
 from mmplug.host.api import _convert as conv
 from mmplug.host.api._hooks import fire, request_context
@@ -30,7 +34,7 @@ from mmplug.protocol import hooks_message_pb2 as hooks
 
 CATEGORY_MAX, NAME_MAX, VALUE_MAX = 32, 32, 20000
 VISIBLE_DMS_GMS_MAX = 40
-_COLOUR = re.compile(r"^#[0-9a-fA-F]{3}([0-9a-fA-F]{3})?$")
+_COLOUR = re.compile(r"#[0-9a-fA-F]{3}([0-9a-fA-F]{3})?")  # matched against the whole value
 _THEME_NON_COLOURS = ("image", "type", "codeTheme")
 
 for _method in ("UpdatePreferencesForUser", "DeletePreferencesForUser"):
@@ -68,43 +72,74 @@ def _invalid(field: str, detail: str) -> ApiFailure:
     )
 
 
-def _theme(value: str) -> dict[str, str] | None:
+_JSON_SPACE = " \t\r\n"
+# Go's encoder escapes these inside strings, and writes every other letter as it is.
+_GO_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026",
+               "\u2028": "\\u2028", "\u2029": "\\u2029"}
+
+
+def _refuse(word: str) -> Any:
+    raise ValueError(f"{word} is not JSON")
+
+
+_DECODER = json.JSONDecoder(parse_constant=_refuse)
+
+
+def _theme_map(value: str) -> dict[str, str] | None:
+    """Go's decoding of the first JSON value of ``value`` into a map of strings: None unless
+    it is an object; a member that is no string is decoded as an empty string."""
     try:
-        theme = json.loads(value)
-    except ValueError:
+        theme, _ = _DECODER.raw_decode(value.lstrip(_JSON_SPACE))
+    except (ValueError, RecursionError):
         return None
-    if not isinstance(theme, dict) or not all(isinstance(v, str) for v in theme.values()):
+    if not isinstance(theme, dict):
         return None
-    return theme
+    return {name: v if isinstance(v, str) else "" for name, v in theme.items()}
 
 
-def _checked(pref: pb.Preference) -> pb.Preference:
-    """The server's Preference.IsValid, then its PreUpdate (theme colours)."""
-    if not is_valid_id(pref.user_id):
-        raise _invalid("id", f"user_id={pref.user_id}")
-    if not pref.category or len(pref.category.encode()) > CATEGORY_MAX:
-        raise _invalid("category", f"category={pref.category}")
-    if len(pref.name.encode()) > NAME_MAX:
-        raise _invalid("name", f"name={pref.name}")
-    if len(pref.value) > VALUE_MAX:
-        raise _invalid("value", f"value length {len(pref.value)}")
+def _go_json(theme: dict[str, str] | None) -> str:
+    """Go's encoding of a map of strings (``null`` for none)."""
+    text = json.dumps(theme, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+    return "".join(_GO_ESCAPES.get(c, c) for c in text)
+
+
+def _pre_update(pref: pb.Preference) -> pb.Preference:
+    """The server's ``Preference.PreUpdate``, on a copy: a theme's invalid colours become
+    #ffffff; a theme that is no JSON object becomes ``null``."""
     result = pb.Preference()
     result.CopyFrom(pref)
     if pref.category == "theme":
-        theme = _theme(pref.value)
-        if theme is None:
-            raise _invalid("theme", f"value={pref.value}")
-        for name, colour in theme.items():
-            if name not in _THEME_NON_COLOURS and not _COLOUR.match(colour):
-                theme[name] = "#ffffff"
-        result.value = json.dumps(theme, separators=(",", ":"), sort_keys=True)
-    if pref.category == "sidebar_settings" and pref.name == "limit_visible_dms_gms":
+        theme = _theme_map(pref.value)
+        if theme is not None:
+            theme = {
+                name: colour
+                if name in _THEME_NON_COLOURS or _COLOUR.fullmatch(colour)
+                else "#ffffff"
+                for name, colour in theme.items()
+            }
+        result.value = _go_json(theme)
+    return result
+
+
+def _checked(pref: pb.Preference) -> pb.Preference:
+    """The server's Preference.PreUpdate, then its IsValid (on the rewritten value, so a
+    theme always passes: PreUpdate made it decodable)."""
+    result = _pre_update(pref)
+    if not is_valid_id(result.user_id):
+        raise _invalid("id", f"user_id={result.user_id}")
+    if not result.category or len(result.category.encode()) > CATEGORY_MAX:
+        raise _invalid("category", f"category={result.category}")
+    if len(result.name.encode()) > NAME_MAX:
+        raise _invalid("name", f"name={result.name}")
+    if len(result.value) > VALUE_MAX:
+        raise _invalid("value", f"value length {len(result.value)}")
+    if result.category == "sidebar_settings" and result.name == "limit_visible_dms_gms":
         try:
-            limit = int(pref.value)
+            limit = int(result.value)
         except ValueError:
             limit = 0
         if not 1 <= limit <= VISIBLE_DMS_GMS_MAX:
-            raise _invalid("limit_visible_dms_gms", f"value={pref.value}")
+            raise _invalid("limit_visible_dms_gms", f"value={result.value}")
     return result
 
 
@@ -168,15 +203,15 @@ def update_preferences_for_user(
     ctx: ApiContext, req: pb.UpdatePreferencesForUserRequest
 ) -> pb.UpdatePreferencesForUserResponse:
     _owned(req.user_id, req.preferences, "update")
-    prefs = checked_preferences(req.preferences)
     with ctx.store.tx() as db:
-        store_preferences(db, prefs)
-    _publish(ctx, "preferences_changed", req.user_id, prefs)
+        store_preferences(db, checked_preferences(req.preferences))
+    # The server saves rewritten copies; the event and the hook get the list as sent.
+    _publish(ctx, "preferences_changed", req.user_id, req.preferences)
     fire(
         ctx,
         "PreferencesHaveChanged",
         hooks.PreferencesHaveChangedRequest(
-            context=request_context(ctx, req.user_id), preferences=prefs
+            context=request_context(ctx, req.user_id), preferences=req.preferences
         ),
     )
     return pb.UpdatePreferencesForUserResponse()
