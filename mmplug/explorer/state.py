@@ -253,7 +253,8 @@ def settings(backend: Backend, plugin_id: str) -> dict[str, Any]:
 def save_settings(backend: Backend, plugin_id: str, values: dict[str, Any]) -> dict[str, Any]:
     """Save the plugin's settings as the System Console does: the whole (sanitised) config
     with this plugin's settings replaced, through SaveConfig's path (ConfigurationWillBeSaved
-    may change or refuse it; masked secrets are kept; OnConfigurationChange for every plugin)."""
+    may change or refuse it; masked secrets are kept; OnConfigurationChange for every plugin
+    when that changed the configuration)."""
     from mmplug.host.api._registry import ApiFailure
     from mmplug.host.api._secrets import sanitize
     from mmplug.host.api.config import load_server_config, save_whole_config, secret_keys

@@ -261,3 +261,22 @@ def test_load_plugin_configuration_answers_secrets_in_clear(host: Host) -> None:
 def test_get_plugin_id_is_the_manifest_id(host: Host) -> None:
     """GetPluginID answers the id of the calling plugin's manifest."""
     assert host.api.GetPluginID(pb.GetPluginIDRequest()).plugin_id == PLUGIN_ID
+
+
+STORE_SET = "server/config/store.go: (*Store).Set"
+
+
+@pytest.mark.parity(("SaveConfig", "SavePluginConfig"), STORE_SET)
+def test_saving_an_unchanged_config_runs_no_configuration_change(host: Host) -> None:
+    """OnConfigurationChange runs only when a save changes the configuration: saving it back
+    as read (masked secrets included), or the plugin's same settings again, runs only
+    ConfigurationWillBeSaved."""
+    _save_plugin_config(host, {"Greeting": "same", "ApiSecret": "s3cret"})
+    host.hooks.fired.clear()
+    assert not _save_config(host, _config(host, sanitized=False)).error.id
+    assert not _save_config(host, _config(host)).error.id
+    _save_plugin_config(host, _plugin_config(host))
+    assert len(host.hooks.named("ConfigurationWillBeSaved")) == 3
+    assert not host.hooks.named("OnConfigurationChange")
+    _save_plugin_config(host, {"Greeting": "other", "ApiSecret": "s3cret"})
+    assert len(host.hooks.named("OnConfigurationChange")) == 1

@@ -22,6 +22,9 @@ from mmplug.sdk import Plugin, PluginAPIError, serve
 
 
 class Manager(Plugin):
+    def on_configuration_change(self):
+        self.api.kv_set("changes", str(int(self.api.kv_get("changes") or 0) + 1))
+
     def execute_command(self, context, args):
         words = args.command.split()
         verb, rest = words[1], words[2:]
@@ -148,6 +151,32 @@ def test_enabling_an_unknown_plugin_is_404(session: Session) -> None:
     `app.plugin.not_installed.app_error`."""
     assert run(session, "enable nope") == "NotFoundError 404 app.plugin.not_installed.app_error"
     assert run(session, "disable nope") == "NotFoundError 404 app.plugin.not_installed.app_error"
+
+
+def _config_changes(session: Session) -> int:
+    with session.store.read() as db:
+        row = db.execute(
+            "SELECT value FROM kv WHERE plugin_id='manager' AND key='changes'"
+        ).fetchone()
+    return int(bytes(row[0]).decode()) if row else 0
+
+
+@pytest.mark.parity(("EnablePlugin", "DisablePlugin"),
+                    "server/channels/app/plugin.go: (*Channels).enablePlugin; "
+                    "server/config/store.go: (*Store).Set")
+def test_enabling_an_enabled_plugin_runs_no_configuration_change(session: Session) -> None:
+    """Enabling a plugin the configuration already has enabled (or disabling a disabled one)
+    changes nothing, so no plugin gets OnConfigurationChange; a real change runs it once."""
+    run(session, "enable other")
+    before = _config_changes(session)
+    assert run(session, "enable other") == "ok"
+    assert _config_changes(session) == before
+    assert run(session, "disable other") == "ok"
+    assert _config_changes(session) == before + 1
+    assert run(session, "disable other") == "ok"
+    assert _config_changes(session) == before + 1
+    assert run(session, "enable other") == "ok"
+    assert _config_changes(session) == before + 2
 
 
 def _bundle(tmp_path: Path, plugin_id: str, version: str = "1.0.0") -> Path:

@@ -190,11 +190,14 @@ def save_whole_config(ctx: ApiContext, config: dict[str, Any]) -> None:
 
 def commit_config(ctx: ApiContext, config: dict[str, Any]) -> None:
     """What the server does once ConfigurationWillBeSaved allowed ``config``: masked secrets
-    are restored, the config is saved, every plugin gets OnConfigurationChange."""
+    are restored, the config is saved, and if that changed it every plugin gets
+    OnConfigurationChange (the server's config listeners run only on a change)."""
     with ctx.store.tx() as db:
-        config = desanitize(config, load_server_config(db))
+        before = load_server_config(db)
+        config = desanitize(config, before)
         save_server_config(db, config)
-    _notify_change(ctx)
+    if config != before:
+        _notify_change(ctx)
 
 
 @emulates("GetPluginConfig")

@@ -10,7 +10,7 @@ The plugin rpcs act on the session's plugins, as the server's act on its plugins
 * EnablePlugin / DisablePlugin lower-case the id, refuse an unknown one with 404
   ``app.plugin.not_installed.app_error``, record ``PluginSettings.PluginStates[id]`` in the
   configuration, start or stop the plugin (a disabled plugin's slash commands are forgotten)
-  and, as every configuration save does, run OnConfigurationChange on the active plugins;
+  and, when that changed the configuration, run OnConfigurationChange on the active plugins;
 * RemovePlugin disables the plugin, then forgets it;
 * InstallPlugin needs ``PluginSettings.Enable`` and ``EnableUploads`` (else 501
   ``app.plugin.upload_disabled.app_error``), unpacks the bundle (400 ``app.plugin.extract``,
@@ -92,18 +92,23 @@ def _manifest_message(raw: dict[str, Any]) -> pb.Manifest:
     return pb.Manifest(**{f: str(raw.get(f) or "") for f in fields})
 
 
-def _save_plugin_state(ctx: ApiContext, plugin_id: str, enabled: bool) -> None:
+def _save_plugin_state(ctx: ApiContext, plugin_id: str, enabled: bool) -> bool:
+    """Record the plugin's state in the configuration; True if that changed it."""
     from mmplug.host.api.config import load_server_config, save_server_config
 
     with ctx.store.tx() as db:
         config = load_server_config(db)
         states = config.setdefault("PluginSettings", {}).setdefault("PluginStates", {})
+        if states.get(plugin_id) == {"Enable": enabled}:
+            return False
         states[plugin_id] = {"Enable": enabled}
         save_server_config(db, config)
+    return True
 
 
 def _config_saved(ctx: ApiContext) -> None:
-    """Every configuration save runs OnConfigurationChange on the active plugins."""
+    """A configuration save that changed it runs OnConfigurationChange on the active
+    plugins."""
     fire(ctx, "OnConfigurationChange",
          hooks.OnConfigurationChangeRequest(context=request_context(ctx)))
 
@@ -131,9 +136,10 @@ def _set_enabled(ctx: ApiContext, plugin_id: str, enabled: bool, where: str) -> 
     control = _control(ctx, where)
     plugin_id = plugin_id.lower()
     _find(control, plugin_id, where)
-    _save_plugin_state(ctx, plugin_id, enabled)
+    changed = _save_plugin_state(ctx, plugin_id, enabled)
     control.set_enabled(plugin_id, enabled, caller=ctx.plugin_id)
-    _config_saved(ctx)
+    if changed:
+        _config_saved(ctx)
 
 
 @emulates("EnablePlugin")
