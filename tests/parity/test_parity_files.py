@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from postsworld import configured, new_channel, post
 from worldhost import Host
@@ -140,6 +142,19 @@ def test_unknown_file_ids_are_404(host: Host) -> None:
             host.api.GetFile(fb.GetFileRequest(file_id=file_id)).error,
         ):
             assert (err.status_code, err.id) == (404, "app.file_info.get.app_error")
+
+
+@pytest.mark.parity(("UploadFile", "ReadFile"), DO_UPLOAD)
+def test_an_upload_is_stored_under_the_servers_path(host: Host) -> None:
+    """A plugin's upload is stored at ``YYYYMMDD/teams/noteam/channels/<channel>/users/nouser/
+    <file id>/<name>``, where no channel is the folder ``.``; ReadFile reads it there."""
+    channel = new_channel(host)
+    for channel_id, folder in ((channel, channel), ("", ".")):
+        info = upload(host, b"stored", "s.txt", channel_id).file_info
+        day = time.strftime("%Y%m%d", time.gmtime(info.create_at / 1000))
+        path = f"{day}/teams/noteam/channels/{folder}/users/nouser/{info.id}/s.txt"
+        rsp = host.api.ReadFile(fb.ReadFileRequest(path=path))
+        assert not rsp.HasField("error") and rsp.data == b"stored"
 
 
 @pytest.mark.parity("ReadFile", "server/channels/app/server.go: (*Server).ReadFile")

@@ -53,7 +53,8 @@ def upload_file(ctx: ApiContext, req: fb.UploadFileRequest) -> fb.UploadFileResp
     info = describe(ctx, name, req.data, "", "nouser")
     if info.has_preview_image:
         check_resolution(ctx, info, "api.file.upload_file.large_image.app_error")
-    path = storage_path(info, req.channel_id)
+    # The server takes the last path element of the channel id too: no channel is ".".
+    path = storage_path(info, base_name(req.channel_id))
     return fb.UploadFileResponse(file_info=store_upload(ctx, info, req.data, path))
 
 
@@ -144,7 +145,8 @@ def get_file_link(ctx: ApiContext, req: fb.GetFileLinkRequest) -> fb.GetFileLink
 @emulates("ReadFile")
 def read_file(ctx: ApiContext, req: fb.ReadFileRequest) -> fb.ReadFileResponse:
     """The bytes at a path of the file store (FileInfo paths are not sent to plugins; the
-    server's layout is ``YYYYMMDD/teams/noteam/channels/<channel>/users/<user>/<id>/<name>``).
+    server's layout is ``YYYYMMDD/teams/noteam/channels/<channel>/users/<user>/<id>/<name>``,
+    the channel ``.`` for an upload without one).
     A missing file is the server's 500, not a 404."""
     with ctx.store.read() as db:
         row = db.execute("SELECT content FROM files WHERE path=?", (req.path,)).fetchone()
