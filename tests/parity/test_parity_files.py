@@ -182,6 +182,34 @@ def test_copies_belong_to_no_post_and_no_channel(host: Host) -> None:
     assert (err.status_code, err.id) == (404, "app.file_info.get.app_error")
 
 
+@pytest.mark.parity("CopyFileInfos", "server/channels/app/file.go: (*App).CopyFileInfos")
+def test_copies_made_before_a_failing_id_are_kept(host: Host) -> None:
+    """Files are copied one at a time, all with the same time: when a later id is unknown
+    the call is a 404, but the copies made before it stay."""
+    user = new_channel(host)  # any fresh 26-character id: nobody has files under it yet
+    first, second = upload(host).file_info, upload(host).file_info
+    err = host.api.CopyFileInfos(
+        fb.CopyFileInfosRequest(user_id=user, file_ids=[first.id, second.id, user])
+    ).error
+    assert (err.status_code, err.id) == (404, "app.file_info.get.app_error")
+    options = fb.GetFileInfosOptions(user_id=user)
+    kept = host.api.GetFileInfos(fb.GetFileInfosRequest(page=0, per_page=10, options=options))
+    assert sorted(i.name for i in kept.file_infos) == [first.name, second.name]
+    assert len({i.create_at for i in kept.file_infos}) == 1
+
+
+@pytest.mark.parity("CopyFileInfos", "server/public/model/file_info.go: (*FileInfo).IsValid")
+def test_copies_may_belong_to_the_bookmark_owner(host: Host) -> None:
+    """Besides a user id, the copies' creator may be `nouser` or `bookmark` (the owner of
+    channel bookmark files); anything else is a 400."""
+    info = upload(host).file_info
+    for owner in ("nouser", "bookmark"):
+        rsp = host.api.CopyFileInfos(fb.CopyFileInfosRequest(user_id=owner, file_ids=[info.id]))
+        assert not rsp.HasField("error") and len(rsp.file_ids) == 1
+    err = host.api.CopyFileInfos(fb.CopyFileInfosRequest(user_id="x", file_ids=[info.id])).error
+    assert (err.status_code, err.id) == (400, "model.file_info.is_valid.user_id.app_error")
+
+
 @pytest.mark.parity(
     "SetFileSearchableContent", "server/channels/app/file.go: (*App).SetFileSearchableContent"
 )

@@ -160,13 +160,19 @@ def read_file(ctx: ApiContext, req: fb.ReadFileRequest) -> fb.ReadFileResponse:
     return fb.ReadFileResponse(data=bytes(row["content"]))
 
 
+# Creators a FileInfo may have besides a user id (the server's FileInfo.IsValid).
+_NON_USER_CREATORS = ("nouser", "bookmark")
+
+
 @emulates("CopyFileInfos")
 def copy_file_infos(ctx: ApiContext, req: fb.CopyFileInfosRequest) -> fb.CopyFileInfosResponse:
     """New FileInfos for the same stored bytes, created by ``user_id`` and attached to no
-    post and no channel (for a new post to attach)."""
+    post and no channel (for a new post to attach). As on the server they are saved one at
+    a time with one time: the copies made before a failing id stay."""
     new_ids: list[str] = []
-    with ctx.store.tx() as db:
-        for file_id in req.file_ids:
+    now = ctx.now()
+    for file_id in req.file_ids:
+        with ctx.store.tx() as db:
             info, row = get_file(db, file_id)
             copy = file_pb2.FileInfo()
             copy.CopyFrom(info)
@@ -176,8 +182,8 @@ def copy_file_infos(ctx: ApiContext, req: fb.CopyFileInfosRequest) -> fb.CopyFil
                 "",
                 "",
             )
-            copy.create_at = copy.update_at = ctx.now()
-            if not (is_valid_id(copy.creator_id) or copy.creator_id == "nouser"):
+            copy.create_at = copy.update_at = now
+            if not (is_valid_id(copy.creator_id) or copy.creator_id in _NON_USER_CREATORS):
                 raise ApiFailure(
                     400,
                     "model.file_info.is_valid.user_id.app_error",
@@ -186,7 +192,7 @@ def copy_file_infos(ctx: ApiContext, req: fb.CopyFileInfosRequest) -> fb.CopyFil
                     where="FileInfo.IsValid",
                 )
             insert_file(db, copy, row["path"], bytes(row["content"]))
-            new_ids.append(copy.id)
+        new_ids.append(copy.id)
     return fb.CopyFileInfosResponse(file_ids=new_ids)
 
 
