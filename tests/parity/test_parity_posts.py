@@ -216,6 +216,32 @@ def test_join_leave_posts_do_not_count_as_messages(host: Host) -> None:
     assert count() == before + 1
 
 
+PRE_COMMIT = "server/public/model/post.go: (*Post).PreCommit; (*Post).GenerateActionIds"
+
+
+def actions(p: post_pb2.Post) -> list[dict[str, object]]:
+    return props(p)["attachments"][0]["actions"]  # type: ignore[index, no-any-return]
+
+
+BUTTONS = [{"text": "Ship it?", "actions": [{"name": "Yes"}, {"id": "keepme", "name": "No"}]}]
+
+
+@pytest.mark.parity(("CreatePost", "UpdatePost"), PRE_COMMIT)
+def test_attachment_buttons_get_ids_when_saved(host: Host) -> None:
+    """Each button (action) of a message attachment that has no id gets a new 26-character id
+    when the post is created or edited; an id the plugin gave stays."""
+    made = post(host, "buttons", props={"attachments": BUTTONS}).post
+    first, kept = actions(made)
+    assert len(str(first["id"])) == 26 and kept["id"] == "keepme"
+    stored = host.api.GetPost(cp.GetPostRequest(post_id=made.id)).post
+    assert actions(stored)[0]["id"] == first["id"]
+    edited = post_pb2.Post()
+    edited.CopyFrom(stored)
+    edited.props.update({"attachments": [{"actions": [{"name": "Later"}]}]})
+    (later,) = actions(update(host, edited).post)
+    assert len(str(later["id"])) == 26 and later["id"] != first["id"]
+
+
 # -- GetPost ---------------------------------------------------------------------------------
 @pytest.mark.parity("GetPost", "server/channels/app/post.go: (*App).GetSinglePost")
 def test_get_post_of_a_deleted_or_malformed_id_is_404(host: Host) -> None:
@@ -408,6 +434,26 @@ def test_update_ephemeral_sets_update_at_only(host: Host) -> None:
     assert not rsp.HasField("error")
     assert (rsp.post.id, rsp.post.create_at, rsp.post.type) == ("", 0, "system_ephemeral")
     assert rsp.post.update_at > 0
+
+
+@pytest.mark.parity(
+    ("SendEphemeralPost", "UpdateEphemeralPost"),
+    f"{EPHEMERAL}; (*App).UpdateEphemeralPost; server/public/model/post.go: GenerateActionIds",
+)
+def test_ephemeral_buttons_get_ids(host: Host) -> None:
+    """Buttons of an ephemeral post's attachments get ids too, when it is sent and when it is
+    updated; an id the plugin gave stays."""
+    p = post_pb2.Post(channel_id=host.info.channels["off-topic"], message="pick")
+    p.props.update({"attachments": BUTTONS})
+    sent = host.api.SendEphemeralPost(
+        cp.SendEphemeralPostRequest(user_id=host.user("bob"), post=p)
+    ).post
+    first, kept = actions(sent)
+    assert len(str(first["id"])) == 26 and kept["id"] == "keepme"
+    again = host.api.UpdateEphemeralPost(
+        cp.UpdateEphemeralPostRequest(user_id=host.user("bob"), post=p)
+    ).post
+    assert len(str(actions(again)[0]["id"])) == 26
 
 
 @pytest.mark.parity(

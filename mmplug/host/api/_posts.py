@@ -135,6 +135,32 @@ def dedupe_file_ids(post: post_pb2.Post) -> None:
         post.file_ids.extend(unique)
 
 
+def generate_action_ids(ctx: ApiContext, post: post_pb2.Post) -> None:
+    """``Post.GenerateActionIds``: each button (an entry of an attachment's ``actions``) of
+    ``props.attachments`` that has no id gets a new one; ids already there stay."""
+    if not post.HasField("props") or "attachments" not in post.props:
+        return
+    attachments = json_format.MessageToDict(post.props).get("attachments")
+    if not isinstance(attachments, list):
+        return
+    changed = False
+    for attachment in attachments:
+        buttons = attachment.get("actions") if isinstance(attachment, dict) else None
+        for action in buttons if isinstance(buttons, list) else []:
+            if isinstance(action, dict) and not action.get("id"):
+                action["id"] = ctx.new_id()
+                changed = True
+    if changed:
+        post.props["attachments"] = attachments
+
+
+def pre_commit(ctx: ApiContext, post: post_pb2.Post) -> None:
+    """``Post.PreCommit``, run by the server's store on every post it saves (a new post, an
+    edit and the old version an edit keeps): file ids deduplicated, button ids generated."""
+    dedupe_file_ids(post)
+    generate_action_ids(ctx, post)
+
+
 def check_root(
     db: sqlite3.Connection, post: post_pb2.Post, *, as_user: bool = False
 ) -> post_pb2.Post | None:

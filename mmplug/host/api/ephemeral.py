@@ -8,11 +8,19 @@ message are not checked, and a post for a user who does not exist reaches nobody
 from __future__ import annotations
 
 from mmplug.host.api._pbjson import to_dict
-from mmplug.host.api._posts import EPHEMERAL_TYPE, for_plugin
-from mmplug.host.api._registry import ApiContext, emulates
+from mmplug.host.api._posts import EPHEMERAL_TYPE, for_plugin, generate_action_ids
+from mmplug.host.api._registry import ApiContext, differs, emulates
 from mmplug.host.api.events import EPHEMERAL, capture
 from mmplug.protocol import api_channel_post_pb2 as cp
 from mmplug.protocol import post_pb2
+
+for _sent in ("SendEphemeralPost", "UpdateEphemeralPost"):
+    differs(
+        _sent,
+        "The server re-encodes props.attachments as its MessageAttachment type and adds an "
+        "encrypted cookie to each button of the post it returns; mmplug keeps the "
+        "attachments as sent and only fills in the ids of their buttons.",
+    )
 
 
 def _capture(ctx: ApiContext, action: str, user_id: str, post: post_pb2.Post) -> None:
@@ -30,11 +38,13 @@ def _capture(ctx: ApiContext, action: str, user_id: str, post: post_pb2.Post) ->
 
 def send_ephemeral(ctx: ApiContext, user_id: str, post: post_pb2.Post) -> post_pb2.Post:
     """SendEphemeralPost as the server runs it (also used for slash command answers): the
-    type becomes ``system_ephemeral``; an empty id and create_at are filled in."""
+    type becomes ``system_ephemeral``; an empty id and create_at are filled in, and so are
+    the ids of attachment buttons."""
     ready = for_plugin(post)
     ready.type = EPHEMERAL_TYPE
     ready.id = ready.id or ctx.new_id()
     ready.create_at = ready.create_at or ctx.now()
+    generate_action_ids(ctx, ready)
     _capture(ctx, "posted", user_id, ready)
     return ready
 
@@ -51,10 +61,12 @@ def update_ephemeral_post(
     ctx: ApiContext, req: cp.UpdateEphemeralPostRequest
 ) -> cp.UpdateEphemeralPostResponse:
     """The type becomes ``system_ephemeral`` and update_at is now; the id and create_at are
-    the caller's (not filled in: pass the ones SendEphemeralPost returned)."""
+    the caller's (not filled in: pass the ones SendEphemeralPost returned). Attachment
+    buttons without an id get one."""
     post = for_plugin(req.post)
     post.type = EPHEMERAL_TYPE
     post.update_at = ctx.now()
+    generate_action_ids(ctx, post)
     _capture(ctx, "edited", req.user_id, post)
     return cp.UpdateEphemeralPostResponse(post=post)
 

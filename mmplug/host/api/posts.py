@@ -34,15 +34,25 @@ from mmplug.host.api._posts import (
     fill_in_post_props,
     for_plugin,
     parse_hashtags,
+    pre_commit,
     rejected,
     sanitize_props,
     validate_post,
 )
-from mmplug.host.api._registry import ApiContext, ApiFailure, emulates
+from mmplug.host.api._registry import ApiContext, ApiFailure, differs, emulates
 from mmplug.host.api.events import server_event
 from mmplug.protocol import api_channel_post_pb2 as cp
 from mmplug.protocol import channel_pb2, post_pb2
 from mmplug.protocol import hooks_message_pb2 as hm
+
+for _saved in ("CreatePost", "UpdatePost"):
+    differs(
+        _saved,
+        "The server re-encodes props.attachments as its MessageAttachment type when it saves "
+        "the post (keys it does not know are dropped, missing ones come back empty: fallback, "
+        "color, pretext, ...); mmplug keeps the attachments as sent and only fills in the "
+        "ids of their buttons.",
+    )
 
 
 class Origin(Enum):
@@ -174,7 +184,7 @@ def save_created_post(
             detailed_error=f"id={final.id}",
         )
     final.id, final.original_id, final.update_at = ctx.new_id(), "", final.create_at
-    dedupe_file_ids(final)
+    pre_commit(ctx, final)
     validate_post(final)
     with ctx.store.tx() as db:
         _save_new_post(db, final)
@@ -293,12 +303,14 @@ def _store_edit(
     a new id and ``original_id`` (the edit history GetPostsSince shows), and the channel's
     (and a reply's root's) last activity moves to now."""
     final.update_at = ctx.now()
+    pre_commit(ctx, final)
     store_post(db, final)
     _files.attach_to_post(db, final)
     history = post_pb2.Post()
     history.CopyFrom(old)
     history.id, history.original_id = ctx.new_id(), old.id
     history.delete_at = history.update_at = final.update_at
+    pre_commit(ctx, history)
     store_post(db, history)
     channel = get_channel(db, final.channel_id)
     channel.last_post_at = max(channel.last_post_at, final.update_at)
