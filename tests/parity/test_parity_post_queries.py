@@ -152,6 +152,26 @@ def test_paging_after_a_post_is_newest_first_with_threads(host: Host) -> None:
     assert list(none.post_list.order) == []
 
 
+@pytest.mark.parity(
+    ("GetPostsForChannel", "GetPostsSince", "GetPostsBefore", "GetPostsAfter"),
+    "server/channels/store/sqlstore/post_store.go: getRootPosts, GetPostsSince, getPostsAround",
+)
+def test_only_paging_around_a_post_counts_replies(host: Host) -> None:
+    """GetPostsForChannel and GetPostsSince leave reply_count at 0 (the server's store does
+    not count replies for them); GetPostsBefore/After give each post its thread's count."""
+    channel = new_channel(host)
+    root = post(host, "root", channel_id=channel).post
+    post(host, "reply", channel_id=channel, root_id=root.id)
+    last = post(host, "last", channel_id=channel).post
+    since = host.api.GetPostsSince(cp.GetPostsSinceRequest(channel_id=channel, time=0))
+    for listed in (page(host, channel).post_list, since.post_list):
+        assert {p.reply_count for p in listed.posts.values()} == {0}
+    before = host.api.GetPostsBefore(
+        cp.GetPostsBeforeRequest(channel_id=channel, post_id=last.id, per_page=10)
+    ).post_list
+    assert {p.reply_count for p in before.posts.values()} == {1}
+
+
 def search(host: Host, **params: object) -> list[str]:
     rsp = host.api.SearchPostsInTeam(
         cp.SearchPostsInTeamRequest(

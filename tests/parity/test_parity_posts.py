@@ -242,6 +242,19 @@ def test_attachment_buttons_get_ids_when_saved(host: Host) -> None:
     assert len(str(later["id"])) == 26 and later["id"] != first["id"]
 
 
+@pytest.mark.parity(
+    "CreatePost", "server/channels/store/sqlstore/post_store.go: SaveMultiple, populateReplyCount"
+)
+def test_a_new_reply_comes_back_with_the_threads_reply_count(host: Host) -> None:
+    """CreatePost of a reply returns reply_count = the live replies of its thread, this one
+    included (a reply_count the plugin sends is not stored)."""
+    channel = new_channel(host)
+    root = post(host, "root", channel_id=channel, reply_count=7).post
+    post(host, "r1", channel_id=channel, root_id=root.id)
+    second = post(host, "r2", channel_id=channel, root_id=root.id, reply_count=40).post
+    assert second.reply_count == 2
+
+
 # -- GetPost ---------------------------------------------------------------------------------
 @pytest.mark.parity("GetPost", "server/channels/app/post.go: (*App).GetSinglePost")
 def test_get_post_of_a_deleted_or_malformed_id_is_404(host: Host) -> None:
@@ -251,6 +264,24 @@ def test_get_post_of_a_deleted_or_malformed_id_is_404(host: Host) -> None:
     for post_id in (gone.id, "not-an-id"):
         err = host.api.GetPost(cp.GetPostRequest(post_id=post_id)).error
         assert (err.status_code, err.id) == (404, "app.post.get.app_error")
+
+
+@pytest.mark.parity(
+    ("GetPost", "GetPostThread"),
+    "server/channels/store/sqlstore/post_store.go: (*SqlPostStore).GetSingle, (*SqlPostStore).Get",
+)
+def test_reply_count_is_counted_when_read(host: Host) -> None:
+    """GetPost and GetPostThread give a root and each of its replies the same reply_count: the
+    number of live replies in the thread, counted when read."""
+    channel = new_channel(host)
+    root = post(host, "root", channel_id=channel, reply_count=7).post
+    gone = post(host, "r1", channel_id=channel, root_id=root.id).post
+    reply = post(host, "r2", channel_id=channel, root_id=root.id).post
+    host.api.DeletePost(cp.DeletePostRequest(post_id=gone.id))
+    for post_id in (root.id, reply.id):
+        assert host.api.GetPost(cp.GetPostRequest(post_id=post_id)).post.reply_count == 1
+    thread = host.api.GetPostThread(cp.GetPostThreadRequest(post_id=root.id)).post_list
+    assert {p.reply_count for p in thread.posts.values()} == {1}
 
 
 # -- UpdatePost ------------------------------------------------------------------------------

@@ -161,6 +161,18 @@ def pre_commit(ctx: ApiContext, post: post_pb2.Post) -> None:
     generate_action_ids(ctx, post)
 
 
+def count_replies(db: sqlite3.Connection, post: post_pb2.Post) -> post_pb2.Post:
+    """``post`` with ``reply_count`` as the server's store counts it when it reads a post (the
+    count is not stored): the live replies of its thread, the same for the root and for each
+    reply. Returns ``post``."""
+    row = db.execute(
+        "SELECT count(*) FROM posts WHERE root_id=? AND delete_at=0 AND ephemeral=0",
+        (post.root_id or post.id,),
+    ).fetchone()
+    post.reply_count = int(row[0])
+    return post
+
+
 def check_root(
     db: sqlite3.Connection, post: post_pb2.Post, *, as_user: bool = False
 ) -> post_pb2.Post | None:
@@ -238,7 +250,8 @@ def post_list(
     holding the roots of replies (deleted or not). With ``threads_of`` the server's channel
     pages instead add whole live threads (root and every reply, not in ``order``): of the
     listed replies (``"replies"``, GetPostsForChannel) or of every listed post (``"all"``,
-    GetPostsBefore/After)."""
+    GetPostsBefore/After). Only the ``"all"`` query counts replies: the others leave
+    ``reply_count`` at 0, as the server's store does on these paths."""
     result = post_pb2.PostList()
     for row in rows:
         post = for_plugin(post_from_row(row))
@@ -269,6 +282,11 @@ def post_list(
                 root = find_post(db, post.root_id, include_deleted=True)
                 if root is not None:
                     result.posts[root.id].CopyFrom(for_plugin(root))
+    for post in result.posts.values():
+        if threads_of == "all":
+            count_replies(db, post)
+        else:
+            post.reply_count = 0
     return result
 
 

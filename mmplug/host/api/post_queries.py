@@ -13,6 +13,7 @@ import sqlite3
 
 from mmplug.host.api._entities import find_post, post_from_row
 from mmplug.host.api._posts import (
+    count_replies,
     for_plugin,
     matches_terms,
     post_list,
@@ -61,7 +62,8 @@ def _channel_rows(
 
 @emulates("GetPostThread")
 def get_post_thread(ctx: ApiContext, req: cp.GetPostThreadRequest) -> cp.GetPostThreadResponse:
-    """The requested post first, then the rest of its live thread (root and replies)."""
+    """The requested post first, then the rest of its live thread (root and replies), each
+    with the thread's reply count."""
     with ctx.store.read() as db:
         post = find_post(db, req.post_id) if req.post_id else None
         if post is None:
@@ -78,11 +80,11 @@ def get_post_thread(ctx: ApiContext, req: cp.GetPostThreadRequest) -> cp.GetPost
             "ORDER BY create_at, id",
             (root_id, root_id, post.id),
         ).fetchall()
-    result = post_pb2.PostList(order=[post.id])
-    result.posts[post.id].CopyFrom(for_plugin(post))
-    for row in rows:
-        result.order.append(row["id"])
-        result.posts[row["id"]].CopyFrom(for_plugin(post_from_row(row)))
+        result = post_pb2.PostList(order=[post.id])
+        result.posts[post.id].CopyFrom(for_plugin(count_replies(db, post)))
+        for row in rows:
+            result.order.append(row["id"])
+            result.posts[row["id"]].CopyFrom(for_plugin(count_replies(db, post_from_row(row))))
     return cp.GetPostThreadResponse(post_list=result)
 
 
@@ -259,7 +261,7 @@ def search(
             continue
         post = post_from_row(row)
         if matches_terms(post.message, post.hashtags, words, params.is_or_search):
-            found.append(for_plugin(post))
+            found.append(for_plugin(count_replies(db, post)))
             if len(found) >= SEARCH_LIMIT:
                 break
     return found

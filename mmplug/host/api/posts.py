@@ -7,7 +7,9 @@ What a plugin may do differs from a user of the web app: a plugin's post gets th
 server checks neither on this path), while editing or deleting in an archived channel is
 refused for everyone. Validation that the server runs when it saves (message length, type,
 an id given by the caller) comes after the Will hooks, as on the server. Posts handed back
-have no ``metadata`` (the server's ``Post.ForPlugin``).
+have no ``metadata`` (the server's ``Post.ForPlugin``). A post's ``reply_count`` is not
+stored: the reads that show it count the live replies of the thread, as the server's store
+does.
 
 Hooks fire outside the store transaction: the plugins may call the API back.
 """
@@ -30,6 +32,7 @@ from mmplug.host.api._pbjson import to_dict
 from mmplug.host.api._posts import (
     JOIN_LEAVE_TYPES,
     check_root,
+    count_replies,
     dedupe_file_ids,
     fill_in_post_props,
     for_plugin,
@@ -125,9 +128,9 @@ def _save_new_post(db: sqlite3.Connection, post: post_pb2.Post) -> None:
         post.file_ids.extend(attached)
         store_post(db, post)
     if root is not None:
-        root.reply_count += 1
         root.last_reply_at = root.update_at = post.create_at
         store_post(db, root)
+        count_replies(db, post)  # a new reply comes back counted; a root keeps what it had
     channel = get_channel(db, post.channel_id)
     channel.last_post_at = max(channel.last_post_at, post.create_at)
     counted = 0 if post.type in JOIN_LEAVE_TYPES else 1
@@ -241,8 +244,9 @@ def _no_post(post_id: str, where: str, status: int = 404) -> ApiFailure:
 def get_post_rpc(ctx: ApiContext, req: cp.GetPostRequest) -> cp.GetPostResponse:
     with ctx.store.read() as db:
         post = find_post(db, req.post_id)
-    if post is None:
-        raise _no_post(req.post_id, "GetSinglePost")
+        if post is None:
+            raise _no_post(req.post_id, "GetSinglePost")
+        count_replies(db, post)
     return cp.GetPostResponse(post=for_plugin(post))
 
 
@@ -278,6 +282,7 @@ def _editable(ctx: ApiContext, post_id: str) -> tuple[post_pb2.Post, channel_pb2
         old = find_post(db, post_id)
         if old is None:
             raise _no_post(post_id, "UpdatePost")
+        count_replies(db, old)
         if old.type.startswith("system_"):
             raise ApiFailure(
                 400,
@@ -436,6 +441,7 @@ def _deletable(db: sqlite3.Connection, post_id: str) -> post_pb2.Post:
     post = find_post(db, post_id)
     if post is None:  # the server answers 400 here, not 404
         raise _no_post(post_id, "DeletePost", 400)
+    count_replies(db, post)
     if get_channel(db, post.channel_id).delete_at:
         raise ApiFailure(
             400,
@@ -461,8 +467,3 @@ def _delete_thread(
         target.props["deleteBy"] = deleted_by
         store_post(db, target)
     _files.delete_for_post(db, post.id, now)
-    if post.root_id:
-        root = find_post(db, post.root_id)
-        if root is not None and root.reply_count > 0:
-            root.reply_count -= 1
-            store_post(db, root)
