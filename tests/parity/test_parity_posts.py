@@ -374,6 +374,26 @@ def test_update_validates_after_message_will_be_updated(plugins: Host) -> None:
     assert plugins.hooks.named("MessageWillBeUpdated")
 
 
+@pytest.mark.parity(
+    "UpdatePost",
+    f"{UPDATE}; server/channels/store/sqlstore/post_store.go: (*SqlPostStore).Update",
+)
+def test_message_has_been_updated_gets_the_stored_old_version(quiet_host: Host) -> None:
+    """MessageHasBeenUpdated's old_post is the old version as the server keeps it: a new id,
+    original_id = the edited post's id, and delete_at = the edit's update_at (MessageWillBeUpdated
+    still gets the post as it was)."""
+    made = post(quiet_host, "v1").post
+    made.message = "v2"
+    edited = update(quiet_host, made).post
+    (before,) = quiet_host.hooks.named("MessageWillBeUpdated")
+    assert before.old_post.id == made.id and before.old_post.delete_at == 0
+    (after,) = quiet_host.hooks.named("MessageHasBeenUpdated")
+    old = after.old_post
+    assert (old.message, old.original_id) == ("v1", made.id) and old.id != made.id
+    assert old.delete_at == old.update_at == edited.update_at
+    assert after.new_post.id == made.id
+
+
 # -- DeletePost ------------------------------------------------------------------------------
 @pytest.mark.parity("DeletePost", DELETE)
 def test_delete_of_a_missing_post_is_400(host: Host) -> None:

@@ -303,10 +303,10 @@ def _editable(ctx: ApiContext, post_id: str) -> tuple[post_pb2.Post, channel_pb2
 
 def _store_edit(
     ctx: ApiContext, db: sqlite3.Connection, final: post_pb2.Post, old: post_pb2.Post
-) -> None:
+) -> post_pb2.Post:
     """Save the edit like the server's store: the old version is kept as a deleted copy with
     a new id and ``original_id`` (the edit history GetPostsSince shows), and the channel's
-    (and a reply's root's) last activity moves to now."""
+    (and a reply's root's) last activity moves to now. Returns that old version."""
     final.update_at = ctx.now()
     pre_commit(ctx, final)
     store_post(db, final)
@@ -324,6 +324,7 @@ def _store_edit(
     if root is not None and root.update_at < final.update_at:
         root.update_at = final.update_at
         store_post(db, root)
+    return history
 
 
 @emulates("UpdatePost")
@@ -357,7 +358,11 @@ def save_edited_post(
 ) -> post_pb2.Post:
     """What the server does once MessageWillBeUpdated allowed an edit of ``old`` (``final``:
     the edited post, as the plugins returned it): save it with the old version kept, run
-    MessageHasBeenUpdated on every plugin, send ``post_edited``. Returns the saved post."""
+    MessageHasBeenUpdated on every plugin, send ``post_edited``. Returns the saved post.
+
+    MessageHasBeenUpdated gets that kept old version as ``old_post`` (its own id,
+    ``original_id`` the post's, deleted at the edit): the server's store turns the old post
+    it was given into that copy before the hook runs."""
     final.id, final.channel_id, final.create_at = old.id, old.channel_id, old.create_at
     if old.HasField("metadata"):  # the server puts the last good metadata back
         final.metadata.CopyFrom(old.metadata)
@@ -365,14 +370,14 @@ def save_edited_post(
         final.ClearField("metadata")
     validate_post(final)
     with ctx.store.tx() as db:
-        _store_edit(ctx, db, final, old)
+        kept = _store_edit(ctx, db, final, old)
     _hooks.fire(
         ctx,
         "MessageHasBeenUpdated",
         hm.MessageHasBeenUpdatedRequest(
             context=_hooks.request_context(ctx, old.user_id),
             new_post=for_plugin(final),
-            old_post=for_plugin(old),
+            old_post=for_plugin(kept),
         ),
     )
     server_event(ctx, "post_edited", {"post": to_dict(final)}, channel_id=final.channel_id)
