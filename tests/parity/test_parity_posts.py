@@ -11,6 +11,7 @@ from worldhost import Host
 
 from mmplug.protocol import api_channel_post_pb2 as cp
 from mmplug.protocol import api_file_bot_pb2 as fb
+from mmplug.protocol import api_remaining_pb2 as rp
 from mmplug.protocol import hooks_message_pb2 as hm
 from mmplug.protocol import post_pb2
 
@@ -444,6 +445,28 @@ def test_message_has_been_deleted_gets_the_post_as_it_was(quiet_host: Host) -> N
     quiet_host.api.DeletePost(cp.DeletePostRequest(post_id=made.id))
     (fired,) = quiet_host.hooks.named("MessageHasBeenDeleted")
     assert fired.post.id == made.id and fired.post.delete_at == 0
+
+
+@pytest.mark.parity("DeletePost", "server/channels/app/post.go: (*App).deleteFlaggedPosts")
+def test_delete_unflags_the_post_for_every_user(host: Host) -> None:
+    """Deleting a post removes every user's ``flagged_post`` preference for it (it leaves
+    their saved messages); flags of other posts stay."""
+    gone, kept = post(host, "gone").post, post(host, "kept").post
+    users = [host.user(name) for name in ("alice", "bob")]
+    for user_id in users:
+        flags = [
+            rp.Preference(user_id=user_id, category="flagged_post", name=p.id, value="true")
+            for p in (gone, kept)
+        ]
+        host.api.UpdatePreferencesForUser(
+            rp.UpdatePreferencesForUserRequest(user_id=user_id, preferences=flags)
+        )
+    host.api.DeletePost(cp.DeletePostRequest(post_id=gone.id))
+    for user_id in users:
+        prefs = host.api.GetPreferencesForUser(
+            rp.GetPreferencesForUserRequest(user_id=user_id)
+        ).preferences
+        assert {p.name for p in prefs if p.category == "flagged_post"} == {kept.id}
 
 
 # -- ephemeral posts ---------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """Posts: create (MessageWillBePosted chain, MessageHasBeenPosted), update (MessageWillBe/
-HasBeenUpdated), delete (with replies; MessageHasBeenDeleted) and get, as the server's
-CreatePostMissingChannel, UpdatePost, DeletePost and GetSinglePost run them for a plugin.
+HasBeenUpdated), delete (with replies, unflagged for every user; MessageHasBeenDeleted) and
+get, as the server's CreatePostMissingChannel, UpdatePost, DeletePost and GetSinglePost run
+them for a plugin.
 
 What a plugin may do differs from a user of the web app: a plugin's post gets the
 ``from_plugin`` prop and may go to an archived channel or carry a ``system_`` type (the
@@ -56,6 +57,8 @@ for _saved in ("CreatePost", "UpdatePost"):
         "color, pretext, ...); mmplug keeps the attachments as sent and only fills in the "
         "ids of their buttons.",
     )
+
+FLAGGED_POST = "flagged_post"  # model.PreferenceCategoryFlaggedPost: a user's saved message
 
 
 class Origin(Enum):
@@ -472,3 +475,5 @@ def _delete_thread(
         target.props["deleteBy"] = deleted_by
         store_post(db, target)
     _files.delete_for_post(db, post.id, now)
+    # Every user's flag of the post goes (the server's deleteFlaggedPosts); replies keep theirs.
+    db.execute("DELETE FROM preferences WHERE category=? AND name=?", (FLAGGED_POST, post.id))
