@@ -232,6 +232,10 @@ def request_dict(hook: str, descriptor: Descriptor, scene: Scene) -> dict[str, A
     if hook in ("MessageWillBeUpdated", "MessageHasBeenUpdated"):
         data["new_post"]["id"] = data["old_post"]["id"]
         data["new_post"]["create_at"] = data["old_post"]["create_at"]
+    if hook == "MessageHasBeenUpdated":  # the old version as the server's store kept it
+        kept = data["old_post"]
+        kept["original_id"], kept["id"] = kept["id"], scene.new_id()
+        kept["delete_at"] = kept["update_at"] = data["new_post"]["update_at"]
     if hook == "ChannelWillBeArchived":
         data["channel"]["delete_at"] = 0
     if hook == "ChannelWillBeRestored":

@@ -289,12 +289,25 @@ def _conclude_will_be_updated(step: Step, request: Any, result: HookResult) -> N
 
 
 def _prepare_has_been_updated(step: Step, request: Any) -> None:
+    """The edit is saved before the hook. The server sends as ``old_post`` the old version its
+    store kept (its own id, ``original_id`` the edited post's, deleted at the edit); an
+    ``old_post`` without ``original_id`` is taken as the edited post itself, as it was."""
     from mmplug.host.api.posts import record_edit
+    from mmplug.protocol import post_pb2
 
-    _ensure_post(step, request.old_post, "MessageHasBeenUpdated")
-    request.new_post.id = request.old_post.id
-    if record_edit(step.ctx, request.old_post, request.new_post):
-        step.note(BEFORE, f"saved the edit of {request.old_post.id}, as the server does before "
+    kept = request.old_post
+    before = post_pb2.Post()
+    before.CopyFrom(kept)
+    before.delete_at = 0  # a deleted post is never edited
+    if kept.original_id:
+        before.id, before.original_id, before.update_at = kept.original_id, "", kept.create_at
+    _ensure_post(step, before, "MessageHasBeenUpdated")
+    if not kept.original_id:
+        kept.id = before.id
+    request.new_post.id = before.id
+    if record_edit(step.ctx, before, request.new_post,
+                   kept_id=kept.id if kept.original_id else None):
+        step.note(BEFORE, f"saved the edit of {before.id}, as the server does before "
                           "MessageHasBeenUpdated")
 
 

@@ -154,6 +154,32 @@ def test_the_edit_of_message_has_been_updated_is_stored_first(plugin: PluginHarn
     assert seen(plugin, "MessageHasBeenUpdated") == {"stored": "after"}
 
 
+def test_message_has_been_updated_carries_the_kept_old_version(plugin: PluginHarness) -> None:
+    # app.(*App).UpdatePost takes old_post for the hook after SqlPostStore.Update made it the
+    # kept copy: its own id, original_id the edited post's, deleted at the edit
+    request = plugin.payload("MessageHasBeenUpdated", new_post={"message": "after"},
+                             old_post={"message": "before"})
+    kept, edited = request.old_post, request.new_post
+    assert kept.original_id == edited.id != kept.id
+    assert kept.delete_at == kept.update_at == edited.update_at
+    plugin.fire("MessageHasBeenUpdated", request)
+    assert seen(plugin, "MessageHasBeenUpdated") == {"stored": "after"}
+    stored = {p.id: p for p in plugin.posts()}
+    assert (stored[edited.id].message, stored[edited.id].delete_at) == ("after", 0)
+    assert (stored[kept.id].message, stored[kept.id].original_id) == ("before", edited.id)
+    assert stored[kept.id].delete_at
+    assert live(plugin) == ["after"]
+
+
+def test_an_old_post_without_original_id_is_the_edited_post(plugin: PluginHarness) -> None:
+    request = plugin.payload("MessageHasBeenUpdated", new_post={"message": "after"},
+                             old_post={"message": "before", "original_id": ""})
+    plugin.fire("MessageHasBeenUpdated", request)
+    assert seen(plugin, "MessageHasBeenUpdated") == {"stored": "after"}
+    (edited,) = [p for p in plugin.posts() if not p.delete_at]
+    assert (edited.id, edited.message) == (request.old_post.id, "after")
+
+
 # -- MessageHasBeenDeleted: app.(*App).DeletePost deletes before CleanUpAfterPostDeletion ----
 def test_the_post_of_message_has_been_deleted_is_deleted_first(plugin: PluginHarness) -> None:
     result = plugin.fire("MessageHasBeenDeleted")

@@ -305,18 +305,20 @@ def _editable(ctx: ApiContext, post_id: str) -> tuple[post_pb2.Post, channel_pb2
 
 
 def _store_edit(
-    ctx: ApiContext, db: sqlite3.Connection, final: post_pb2.Post, old: post_pb2.Post
+    ctx: ApiContext, db: sqlite3.Connection, final: post_pb2.Post, old: post_pb2.Post,
+    kept_id: str | None = None,
 ) -> post_pb2.Post:
     """Save the edit like the server's store: the old version is kept as a deleted copy with
-    a new id and ``original_id`` (the edit history GetPostsSince shows), and the channel's
-    (and a reply's root's) last activity moves to now. Returns that old version."""
+    a new id (``kept_id`` when given) and ``original_id`` (the edit history GetPostsSince
+    shows), and the channel's (and a reply's root's) last activity moves to now. Returns that
+    old version."""
     final.update_at = ctx.now()
     pre_commit(ctx, final)
     store_post(db, final)
     _files.attach_to_post(db, final)
     history = post_pb2.Post()
     history.CopyFrom(old)
-    history.id, history.original_id = ctx.new_id(), old.id
+    history.id, history.original_id = kept_id or ctx.new_id(), old.id
     history.delete_at = history.update_at = final.update_at
     pre_commit(ctx, history)
     store_post(db, history)
@@ -387,10 +389,12 @@ def save_edited_post(
     return for_plugin(final)
 
 
-def record_edit(ctx: ApiContext, old: post_pb2.Post, new: post_pb2.Post) -> bool:
+def record_edit(ctx: ApiContext, old: post_pb2.Post, new: post_pb2.Post,
+                kept_id: str | None = None) -> bool:
     """Store the edit of ``old`` into ``new`` as the server has saved it, without hooks or
-    events (``old`` is stored first if the store lacks it). False when the stored post is
-    already ``new``."""
+    events (``old`` is stored first if the store lacks it; ``kept_id``: the id of the old
+    version's kept copy, when the request names it). False when the stored post is already
+    ``new``."""
     record_post(ctx, old)
     with ctx.store.read() as db:
         stored = find_post(db, old.id)
@@ -403,7 +407,7 @@ def record_edit(ctx: ApiContext, old: post_pb2.Post, new: post_pb2.Post) -> bool
     final.id, final.channel_id, final.create_at = stored.id, stored.channel_id, stored.create_at
     validate_post(final)
     with ctx.store.tx() as db:
-        _store_edit(ctx, db, final, stored)
+        _store_edit(ctx, db, final, stored, kept_id)
     return True
 
 
