@@ -36,6 +36,18 @@ def _schema_sql() -> list[str]:
     return [f.read_text(encoding="utf-8") for f in files]
 
 
+# Columns added to a table after its first release: a database written before gets them on
+# open (or on restoring such a snapshot), as ``CREATE TABLE IF NOT EXISTS`` leaves it alone.
+_ADDED_COLUMNS = (("reactions", "delete_at", "INTEGER NOT NULL DEFAULT 0"),)
+
+
+def _add_columns(conn: sqlite3.Connection) -> None:
+    for table, column, decl in _ADDED_COLUMNS:
+        have = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+        if have and column not in have:
+            conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {decl}")
+
+
 def _connect(target: str, image: bytes | None = None) -> sqlite3.Connection:
     """A connection to ``target`` (holding ``image`` when given, see :meth:`Store.image`) with
     the settings every store uses: rows by name, foreign keys, waiting for locks."""
@@ -164,6 +176,7 @@ class Store:
         with self._lock:
             for script in _schema_sql():
                 self._conn.executescript(script)
+            _add_columns(self._conn)
             row = self._conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
             if row is None:
                 self._conn.execute(
@@ -299,6 +312,7 @@ class Store:
             source = sqlite3.connect(src)
             try:
                 source.backup(self._conn)
+                _add_columns(self._conn)
             finally:
                 source.close()
                 self._replaced += 1

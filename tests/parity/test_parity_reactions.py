@@ -126,3 +126,21 @@ def test_reactions_of_an_unknown_post_are_an_empty_list(host: Host) -> None:
     for post_id in (host.user("alice"), "nope"):
         rsp = host.api.GetReactions(cp.GetReactionsRequest(post_id=post_id))
         assert not rsp.HasField("error") and list(rsp.reactions) == []
+
+
+@pytest.mark.parity(
+    ("AddReaction", "RemoveReaction"),
+    "server/channels/store/sqlstore/reaction_store.go: saveReactionAndUpdatePost, "
+    "deleteReactionAndUpdatePost",
+)
+def test_a_removed_reaction_added_again_keeps_its_first_create_at(host: Host) -> None:
+    """Removing a reaction only marks it deleted: adding it again revives it with its first
+    create_at and a new update_at."""
+    made = post(host).post
+    first = add(host, made.id).reaction
+    remove(host, made.id)
+    assert list(host.api.GetReactions(cp.GetReactionsRequest(post_id=made.id)).reactions) == []
+    add(host, made.id)
+    (stored,) = host.api.GetReactions(cp.GetReactionsRequest(post_id=made.id)).reactions
+    assert stored.create_at == first.create_at
+    assert stored.update_at > first.update_at and stored.delete_at == 0

@@ -5,6 +5,10 @@ GetReactionsForPost run them.
 The post must exist and not be deleted (404); an archived channel refuses both changes with
 a 403. The user is not looked up (any well-formed id is accepted). Removing a reaction that
 is not there is no error, and the hook and event still go out.
+
+As in the server's store, removing a reaction only marks its row deleted (``delete_at``),
+and adding it again revives that row with its first ``create_at``: every read of the live
+reactions skips rows with ``delete_at`` set.
 """
 
 from __future__ import annotations
@@ -107,12 +111,13 @@ def _check_valid(reaction: post_pb2.Reaction) -> None:
 def _check_limit(ctx: ApiContext, db: sqlite3.Connection, reaction: post_pb2.Reaction) -> None:
     """A new emoji on a post that already has the limit of distinct emoji is refused."""
     if db.execute(
-        "SELECT 1 FROM reactions WHERE post_id=? AND emoji_name=?",
+        "SELECT 1 FROM reactions WHERE post_id=? AND emoji_name=? AND delete_at=0",
         (reaction.post_id, reaction.emoji_name),
     ).fetchone():
         return
     distinct = db.execute(
-        "SELECT count(DISTINCT emoji_name) FROM reactions WHERE post_id=?", (reaction.post_id,)
+        "SELECT count(DISTINCT emoji_name) FROM reactions WHERE post_id=? AND delete_at=0",
+        (reaction.post_id,),
     ).fetchone()[0]
     limit = int(
         setting(ctx, "ServiceSettings", "UniqueEmojiReactionLimitPerPost", UNIQUE_REACTIONS_DEFAULT)
@@ -129,32 +134,54 @@ def _check_limit(ctx: ApiContext, db: sqlite3.Connection, reaction: post_pb2.Rea
 
 def _touch_post(db: sqlite3.Connection, post: post_pb2.Post, now: int) -> None:
     """Any reaction change moves the post's update_at and recomputes has_reactions."""
-    count = db.execute("SELECT count(*) FROM reactions WHERE post_id=?", (post.id,)).fetchone()[0]
+    count = db.execute(
+        "SELECT count(*) FROM reactions WHERE post_id=? AND delete_at=0", (post.id,)
+    ).fetchone()[0]
     post.has_reactions, post.update_at = bool(count), now
     save_post(db, post)
 
 
 def _stored_reaction(
-    db: sqlite3.Connection, reaction: post_pb2.Reaction
+    db: sqlite3.Connection, reaction: post_pb2.Reaction, *, live: bool = True
 ) -> post_pb2.Reaction | None:
+    """The stored row of ``reaction`` (the same user, post and emoji); a removed one only
+    when ``live`` is false."""
     row = db.execute(
-        "SELECT data FROM reactions WHERE user_id=? AND post_id=? AND emoji_name=?",
+        "SELECT data, delete_at FROM reactions WHERE user_id=? AND post_id=? AND emoji_name=?",
         (reaction.user_id, reaction.post_id, reaction.emoji_name),
     ).fetchone()
-    return None if row is None else load(post_pb2.Reaction, row["data"])
+    if row is None or (live and row["delete_at"]):
+        return None
+    return load(post_pb2.Reaction, row["data"])
 
 
 def _store_reaction(db: sqlite3.Connection, reaction: post_pb2.Reaction) -> None:
-    stored = _stored_reaction(db, reaction)
+    """Insert, or revive/refresh the stored row: its first create_at stays."""
+    stored = _stored_reaction(db, reaction, live=False)
     row = post_pb2.Reaction()
     row.CopyFrom(reaction)
-    if stored is not None:  # the same reaction again: its first create_at stays
+    row.delete_at = 0
+    if stored is not None:
         row.create_at = stored.create_at
     db.execute(
-        "INSERT INTO reactions(user_id, post_id, emoji_name, create_at, data) "
-        "VALUES(?,?,?,?,?) ON CONFLICT(user_id, post_id, emoji_name) DO UPDATE SET "
-        "data=excluded.data",
+        "INSERT INTO reactions(user_id, post_id, emoji_name, create_at, delete_at, data) "
+        "VALUES(?,?,?,?,0,?) ON CONFLICT(user_id, post_id, emoji_name) DO UPDATE SET "
+        "delete_at=0, data=excluded.data",
         (row.user_id, row.post_id, row.emoji_name, row.create_at, dump(row)),
+    )
+
+
+def _delete_reaction(db: sqlite3.Connection, reaction: post_pb2.Reaction, now: int) -> None:
+    """Mark the stored row deleted (update_at and delete_at ``now``, the given remote_id)."""
+    stored = _stored_reaction(db, reaction, live=False)
+    if stored is None:
+        return
+    stored.update_at = stored.delete_at = now
+    stored.remote_id = reaction.remote_id
+    db.execute(
+        "UPDATE reactions SET delete_at=?, data=? WHERE user_id=? AND post_id=? AND "
+        "emoji_name=?",
+        (now, dump(stored), reaction.user_id, reaction.post_id, reaction.emoji_name),
     )
 
 
@@ -176,10 +203,7 @@ def record_reaction(ctx: ApiContext, reaction: post_pb2.Reaction, added: bool = 
             _check_valid(reaction)
             _store_reaction(db, reaction)
         else:
-            db.execute(
-                "DELETE FROM reactions WHERE user_id=? AND post_id=? AND emoji_name=?",
-                (reaction.user_id, reaction.post_id, reaction.emoji_name),
-            )
+            _delete_reaction(db, reaction, reaction.update_at or now)
         _touch_post(db, post, now)
     return True
 
@@ -223,10 +247,7 @@ def remove_reaction(ctx: ApiContext, req: cp.RemoveReactionRequest) -> cp.Remove
         _archived(db, post, "delete")
         reaction.update_at = ctx.now()
         reaction.remote_id = reaction.remote_id or ""
-        db.execute(
-            "DELETE FROM reactions WHERE user_id=? AND post_id=? AND emoji_name=?",
-            (reaction.user_id, reaction.post_id, reaction.emoji_name),
-        )
+        _delete_reaction(db, reaction, reaction.update_at)
         _touch_post(db, post, reaction.update_at)
     _hooks.fire(
         ctx,
@@ -246,7 +267,8 @@ def get_reactions(ctx: ApiContext, req: cp.GetReactionsRequest) -> cp.GetReactio
     """The post's reactions, oldest first; an unknown post has none (no error)."""
     with ctx.store.read() as db:
         rows = db.execute(
-            "SELECT data FROM reactions WHERE post_id=? ORDER BY create_at, user_id, emoji_name",
+            "SELECT data FROM reactions WHERE post_id=? AND delete_at=0 "
+            "ORDER BY create_at, user_id, emoji_name",
             (req.post_id,),
         ).fetchall()
     return cp.GetReactionsResponse(reactions=[load(post_pb2.Reaction, r["data"]) for r in rows])

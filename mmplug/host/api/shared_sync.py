@@ -120,6 +120,7 @@ def _sync_msg(
         if row is not None:
             users[uid] = go_json(conv.sanitize_user(conv.user_from_row(row)))
     marks = ",".join("?" for _ in posts)
+    # removed reactions go too (with their delete_at), so the remote removes them as well
     reactions = [
         go_json(load(post_pb2.Reaction, r["data"]))
         for r in db.execute(

@@ -67,12 +67,12 @@ def posts(store: Store, channel_id: str = "", limit: int = 200, *,
 
 
 def reactions_of(store: Store, post_ids: list[str]) -> list[Any]:
-    """The reactions (``data``) to the posts ``post_ids``, oldest first."""
+    """The live reactions (``data``) to the posts ``post_ids``, oldest first."""
     if not post_ids:
         return []
     marks = ",".join("?" * len(post_ids))
     return _rows(store, f"SELECT data FROM reactions WHERE post_id IN ({marks}) "
-                        "ORDER BY create_at", *post_ids)
+                        "AND delete_at=0 ORDER BY create_at", *post_ids)
 
 
 def events(store: Store, *, kinds: tuple[str, ...] = (), after: int = 0,

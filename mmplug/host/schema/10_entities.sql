@@ -75,6 +75,7 @@ CREATE TABLE IF NOT EXISTS reactions (
     post_id    TEXT NOT NULL REFERENCES posts(id) ON DELETE CASCADE,
     emoji_name TEXT NOT NULL,
     create_at  INTEGER NOT NULL,
+    delete_at  INTEGER NOT NULL DEFAULT 0,  -- removed reactions stay, as on the server
     data       TEXT NOT NULL,
     PRIMARY KEY (user_id, post_id, emoji_name)
 );
