@@ -3,11 +3,14 @@ CreateChannelSidebarCategory, UpdateChannelSidebarCategories."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from parity_channel_world import channel, error, join, make_user, team
 from worldhost import Host
 
 from mmplug.protocol import api_channel_post_pb2 as cp
+from mmplug.protocol import api_remaining_pb2 as rem
 
 APP = "server/channels/app/channel_category.go"
 STORE = "server/channels/store/sqlstore/channel_store_categories.go"
@@ -211,3 +214,40 @@ def test_muting_a_category_mutes_its_channels(host: Host) -> None:
     work.muted = False
     update(host, user, work)
     assert mark_unread() == "all"
+
+
+def _favorites(host: Host, user_id: str) -> dict[str, str]:
+    prefs = host.api.GetPreferencesForUser(rem.GetPreferencesForUserRequest(user_id=user_id))
+    return {p.name: p.value for p in prefs.preferences if p.category == "favorite_channel"}
+
+
+@pytest.mark.parity("UpdateChannelSidebarCategories", UPDATE)
+def test_favorites_category_and_favorite_channel_preferences_agree(host: Host) -> None:
+    """A channel put in Favorites gets the user's `favorite_channel` preference ("true"), and
+    loses it when it moves to another category."""
+    user = make_user(host)
+    room = channel(host)
+    join(host, room.id, user)
+    fav = by_type(host, user)["favorites"]
+    fav.channel_ids.append(room.id)
+    update(host, user, fav)
+    assert _favorites(host, user) == {room.id: "true"}
+    work = create(host, user, display_name="Work").category
+    work.channel_ids.append(room.id)
+    update(host, user, work)
+    assert _favorites(host, user) == {}
+
+
+@pytest.mark.parity("UpdateChannelSidebarCategories", f"{APP}: (*App).UpdateSidebarCategories")
+def test_update_event_carries_the_updated_categories(quiet_host: Host) -> None:
+    """`sidebar_category_updated` carries the JSON text of the updated categories themselves
+    (with their channels), not only their ids."""
+    user = make_user(quiet_host)
+    room = channel(quiet_host)
+    join(quiet_host, room.id, user)
+    fav = by_type(quiet_host, user)["favorites"]
+    fav.channel_ids.append(room.id)
+    update(quiet_host, user, fav)
+    (event,) = quiet_host.events("sidebar_category_updated")
+    (sent,) = json.loads(event["data"]["updatedCategories"])
+    assert (sent["id"], sent["channel_ids"]) == (fav.id, [room.id])

@@ -4,18 +4,25 @@ team (created on first use), custom categories, and moving channels between them
 As on the server, a user has categories only on a team they are an active member of
 (elsewhere the answer is empty), the Channels and Direct Messages categories also list the
 user's channels no category holds (first, by display name), and a category is updated by
-its id alone.
+its id alone. An update keeps the user's ``favorite_channel`` preferences in step: a
+category sent as Favorites makes its channels favorites (and its former ones not), any
+other drops the favorite of the channels it is sent with.
 """
 
 from __future__ import annotations
 
+import json
 import sqlite3
+from collections.abc import Iterable
 
+from mmplug.host.api import _convert as conv
 from mmplug.host.api._entities import find_member, save_member
 from mmplug.host.api._pbjson import dump, load
 from mmplug.host.api._registry import ApiContext, ApiFailure, emulates
 from mmplug.host.api.events import server_event
+from mmplug.host.api.preferences import store_preferences
 from mmplug.protocol import api_channel_post_pb2 as cp
+from mmplug.protocol import api_remaining_pb2 as rem
 
 Category = cp.SidebarCategoryWithChannels
 DEFAULTS = (
@@ -24,6 +31,7 @@ DEFAULTS = (
     ("direct_messages", "Direct Messages"),
 )
 FILLED = {"channels": ("O", "P"), "direct_messages": ("D", "G")}
+FAVORITE = "favorite_channel"  # the preference category of a favorite channel
 
 
 def _failure(status: int, message: str, detail: str) -> ApiFailure:
@@ -186,6 +194,33 @@ def _mute(db: sqlite3.Connection, user_id: str, channel_ids: list[str], muted: b
             save_member(db, member)
 
 
+def _unfavorite(db: sqlite3.Connection, user_id: str, channel_ids: Iterable[str]) -> None:
+    for channel_id in channel_ids:
+        db.execute(
+            "DELETE FROM preferences WHERE user_id=? AND category=? AND name=?",
+            (user_id, FAVORITE, channel_id),
+        )
+
+
+def _sync_favorites(
+    db: sqlite3.Connection, user_id: str, update: Category, former: Iterable[str]
+) -> None:
+    """The server's store decides by the type the update is sent with: Favorites replaces
+    the favorites of its ``former`` channels with its new ones; any other type unfavorites
+    the channels it is sent with."""
+    if update.type == "favorites":
+        _unfavorite(db, user_id, former)
+        store_preferences(
+            db,
+            [
+                rem.Preference(user_id=user_id, category=FAVORITE, name=cid, value="true")
+                for cid in update.channel_ids
+            ],
+        )
+    else:
+        _unfavorite(db, user_id, update.channel_ids)
+
+
 @emulates("UpdateChannelSidebarCategories")
 def update_categories(
     ctx: ApiContext, req: cp.UpdateChannelSidebarCategoriesRequest
@@ -207,6 +242,7 @@ def update_categories(
                 _move(cats, cat)
             _write(db, cats)
             was_muted, had = before[cat.id]
+            _sync_favorites(db, cat.user_id, update, had)
             if cat.muted != was_muted:
                 _mute(db, cat.user_id, list(cat.channel_ids), cat.muted)
             else:
@@ -224,7 +260,7 @@ def update_categories(
     server_event(
         ctx,
         "sidebar_category_updated",
-        {"updatedCategories": [c.id for c in result]},
+        {"updatedCategories": json.dumps([conv.to_dict(c) for c in result])},
         team_id=req.team_id,
         user_id=req.user_id,
     )
