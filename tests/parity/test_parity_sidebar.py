@@ -251,3 +251,58 @@ def test_update_event_carries_the_updated_categories(quiet_host: Host) -> None:
     (event,) = quiet_host.events("sidebar_category_updated")
     (sent,) = json.loads(event["data"]["updatedCategories"])
     assert (sent["id"], sent["channel_ids"]) == (fav.id, [room.id])
+
+
+@pytest.mark.parity(
+    "UpdateChannelSidebarCategories",
+    f"{UPDATE}; {STORE}: (SqlChannelStore).completePopulatingCategoryChannelsT",
+)
+def test_updated_channels_category_answers_its_unplaced_channels_too(host: Host) -> None:
+    """The updated Channels category is answered as GetChannelSidebarCategories lists it: the
+    user's channels no category holds come first, then the ones it was sent with."""
+    user = make_user(host)
+    loose, kept = channel(host, display_name="Loose"), channel(host, display_name="Kept")
+    for ch in (loose, kept):
+        join(host, ch.id, user)
+    chans = by_type(host, user)["channels"]
+    del chans.channel_ids[:]
+    chans.channel_ids.append(kept.id)
+    (answered,) = update(host, user, chans).categories
+    assert loose.id in answered.channel_ids and answered.channel_ids[-1] == kept.id
+    assert list(answered.channel_ids) == list(by_type(host, user)["channels"].channel_ids)
+
+
+@pytest.mark.parity(
+    "UpdateChannelSidebarCategories", f"{APP}: (*App).muteChannelsForUpdatedCategories"
+)
+def test_muting_the_channels_category_mutes_its_unplaced_channels(host: Host) -> None:
+    """Muting the Channels category mutes every channel it lists, also those it holds only
+    because no category does."""
+    user = make_user(host)
+    room = channel(host)
+    join(host, room.id, user)
+    chans = by_type(host, user)["channels"]
+    del chans.channel_ids[:]
+    chans.muted = True
+    update(host, user, chans)
+    got = host.api.GetChannelMember(cp.GetChannelMemberRequest(channel_id=room.id, user_id=user))
+    assert got.channel_member.notify_props["mark_unread"] == "mention"
+
+
+@pytest.mark.parity(
+    "UpdateChannelSidebarCategories", f"{APP}: (*App).muteChannelsForUpdatedCategories"
+)
+def test_a_channel_moved_from_a_category_not_sent_keeps_its_muting(host: Host) -> None:
+    """A channel follows its new category's muting only when the category it left is in the
+    same update: taken from a muted category that is not sent, it stays muted."""
+    user = make_user(host)
+    room = channel(host)
+    join(host, room.id, user)
+    quiet = create(host, user, display_name="Quiet", channel_ids=[room.id]).category
+    quiet.muted = True
+    update(host, user, quiet)
+    fav = by_type(host, user)["favorites"]
+    fav.channel_ids.append(room.id)
+    update(host, user, fav)
+    got = host.api.GetChannelMember(cp.GetChannelMemberRequest(channel_id=room.id, user_id=user))
+    assert got.channel_member.notify_props["mark_unread"] == "mention"

@@ -221,17 +221,47 @@ def _sync_favorites(
         _unfavorite(db, user_id, update.channel_ids)
 
 
+def _listed(db: sqlite3.Connection, cat: Category) -> Category:
+    """The category as GetChannelSidebarCategories lists it (Channels and Direct Messages
+    lead with the channels no category holds)."""
+    cats = _filled(db, _rows(db, cat.user_id, cat.team_id))
+    return next(c for c in cats if c.id == cat.id)
+
+
+def _mute_for_update(
+    db: sqlite3.Connection, user_id: str, updated: list[Category], originals: list[Category]
+) -> None:
+    """The server's ``muteChannelsForUpdatedCategories``: a category muted (or unmuted) by the
+    update mutes (unmutes) all its channels; a channel moved between two of the updated
+    categories follows its new category's flag."""
+    mute: list[str] = []
+    unmute: list[str] = []
+    for new, old in zip(updated, originals, strict=True):
+        if new.muted != old.muted:
+            (mute if new.muted else unmute).extend(new.channel_ids)
+    was_in = {cid: old for old in originals for cid in old.channel_ids}
+    now_in = {cid: new for new in updated for cid in new.channel_ids}
+    for cid, old in was_in.items():
+        moved = now_in.get(cid)
+        if moved is not None and moved.id != old.id and moved.muted != old.muted:
+            (mute if moved.muted else unmute).append(cid)
+    _mute(db, user_id, mute, True)
+    _mute(db, user_id, unmute, False)
+
+
 @emulates("UpdateChannelSidebarCategories")
 def update_categories(
     ctx: ApiContext, req: cp.UpdateChannelSidebarCategoriesRequest
 ) -> cp.UpdateChannelSidebarCategoriesResponse:
     result: list[Category] = []
+    originals: list[Category] = []
     with ctx.store.tx() as db:
         for update in req.categories:
             found = _find(db, update.id)
+            originals.append(_listed(db, found))
             cats = _rows(db, found.user_id, found.team_id)
             (cat,) = [c for c in cats if c.id == found.id]
-            before = {c.id: (c.muted, set(c.channel_ids)) for c in cats}
+            had = list(cat.channel_ids)
             if cat.type == "custom":
                 cat.display_name = update.display_name
             cat.sorting, cat.collapsed = update.sorting, update.collapsed
@@ -241,22 +271,10 @@ def update_categories(
                 cat.channel_ids.extend(dict.fromkeys(update.channel_ids))
                 _move(cats, cat)
             _write(db, cats)
-            was_muted, had = before[cat.id]
             _sync_favorites(db, cat.user_id, update, had)
-            if cat.muted != was_muted:
-                _mute(db, cat.user_id, list(cat.channel_ids), cat.muted)
-            else:
-                moved_in = [c for c in cat.channel_ids if c not in had]
-                origin = {cid: before[o][0] for o in before for cid in before[o][1]}
-                _mute(
-                    db,
-                    cat.user_id,
-                    [c for c in moved_in if origin.get(c, cat.muted) != cat.muted],
-                    cat.muted,
-                )
-            if cat.type == "direct_messages":
-                (cat,) = [c for c in _filled(db, cats) if c.id == cat.id]
             result.append(cat)
+        result = [_listed(db, cat) for cat in result]  # once every category is updated
+        _mute_for_update(db, req.user_id, result, originals)
     server_event(
         ctx,
         "sidebar_category_updated",
