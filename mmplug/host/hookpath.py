@@ -264,21 +264,20 @@ def _conclude_will_be_updated(step: Step, request: Any, result: HookResult) -> N
         step.note(REFUSED, f"the post {request.old_post.id} is not stored (or deleted): the "
                            "server would not edit it")
         return
+    reason = _rejection(result)
+    if reason:
+        step.note(AFTER, "rejected (a reason rejects the edit, even with a post): the server "
+                         "keeps the old post and answers 400 "
+                         f"{'Post rejected by plugin. ' + reason!r}")
+        return
     response: Any = result.response
     final = post_pb2.Post()
     if _fails_open(step, result, "the edit is saved as it was"):
         final.CopyFrom(request.new_post)
     elif response.HasField("modified_post"):
         final.CopyFrom(response.modified_post)
-        if response.rejection_reason:
-            step.note(IGNORED, "a reason given with a post is ignored: the server saves the "
-                               "edit (only an answer without a post rejects it)")
     else:
-        reason = response.rejection_reason
-        step.note(AFTER, "rejected (an answer without a post rejects the edit, whatever the "
-                         f"reason): the server keeps the old post and answers 400 "
-                         f"{'Post rejected by plugin. ' + reason!r}")
-        return
+        final.CopyFrom(request.new_post)
     try:
         saved = save_edited_post(step.ctx, old, final)
     except ApiFailure as failure:
@@ -887,8 +886,8 @@ PATHS: dict[str, Around] = {
         prepare=_prepare_will_be_posted, conclude=_conclude_will_be_posted),
     "MessageWillBeUpdated": Around(
         "app.(*App).UpdatePost", before="the old post is stored",
-        after="an answer without a post rejects (400); else the edit is saved and "
-              "MessageHasBeenUpdated runs on every plugin",
+        after="a reason rejects (400), even with a post; else the edit (or the plugin's "
+              "post) is saved and MessageHasBeenUpdated runs on every plugin",
         prepare=_prepare_will_be_updated, conclude=_conclude_will_be_updated),
     "MessageHasBeenPosted": Around(
         "app.(*App).CreatePost", before="the post is saved", after="nothing (no answer)",

@@ -89,7 +89,7 @@ def test_reactions_edits_and_deletes(plugin: PluginHarness) -> None:
     assert edited.message == "hello again"
     assert seen(plugin, "MessageHasBeenUpdated") == {"stored": "hello again"}
     with pytest.raises(ActionRefused):
-        alice.edit(post, "veto")  # the plugin answers without a post: rejected
+        alice.edit(post, "veto")  # the plugin answers with a rejection reason
     alice.delete(post.id)
     assert seen(plugin, "MessageHasBeenDeleted") == {"gone": True, "delete_at": 0}
     [stored] = [p for p in plugin.posts() if p.id == post.id]

@@ -128,24 +128,33 @@ def test_an_allowed_edit_is_saved_and_message_has_been_updated_follows(
     result = plugin.fire("MessageWillBeUpdated", new_post={"message": "edited"},
                          old_post={"message": "original"})
     assert seen(plugin, "MessageWillBeUpdated") == {"stored": "original"}
-    assert seen(plugin, "MessageHasBeenUpdated") == {"stored": "edited"}
-    assert live(plugin) == ["edited"]
+    assert seen(plugin, "MessageHasBeenUpdated") == {"stored": "edited (checked)"}
+    assert live(plugin) == ["edited (checked)"]
     assert "saved the edit" in notes(result, "after")[0]
 
 
-def test_an_answer_without_a_post_rejects_the_edit(plugin: PluginHarness) -> None:
+# The server's gRPC hook client, (*hooksGRPCClient).MessageWillBeUpdated, reads the answer:
+# a reason rejects, even with a post; no post and no reason hands the new post back.
+def test_a_rejection_reason_rejects_the_edit(plugin: PluginHarness) -> None:
     result = plugin.fire("MessageWillBeUpdated", new_post={"message": "veto"},
                          old_post={"message": "original"})
     assert live(plugin) == ["original"]
-    assert "rejected" in notes(result, "after")[0]
+    assert "'Post rejected by plugin. no edits'" in notes(result, "after")[0]
 
 
-def test_a_reason_given_with_a_post_is_ignored(plugin: PluginHarness) -> None:
-    # UpdatePost's RunMultiHook goes on while the returned post is not nil
+def test_a_reason_given_with_a_post_rejects_the_edit(plugin: PluginHarness) -> None:
     result = plugin.fire("MessageWillBeUpdated", new_post={"message": "with a reason"},
                          old_post={"message": "original"})
-    assert live(plugin) == ["with a reason"]
-    assert "a reason given with a post is ignored" in notes(result, "ignored")[0]
+    assert live(plugin) == ["original"]
+    assert "'Post rejected by plugin. frozen'" in notes(result, "after")[0]
+
+
+def test_an_answer_without_a_post_saves_the_edit_as_it_was(plugin: PluginHarness) -> None:
+    result = plugin.fire("MessageWillBeUpdated", new_post={"message": "as it is"},
+                         old_post={"message": "original"})
+    assert live(plugin) == ["as it is"]
+    assert seen(plugin, "MessageHasBeenUpdated") == {"stored": "as it is"}
+    assert "saved the edit" in notes(result, "after")[0]
 
 
 def test_the_edit_of_message_has_been_updated_is_stored_first(plugin: PluginHarness) -> None:

@@ -20,6 +20,7 @@ PLUGIN_CREATE = "server/channels/app/plugin_api.go: (*PluginAPI).CreatePost"
 IS_VALID = "server/public/model/post.go: (*Post).IsValid"
 UPDATE = "server/channels/app/post.go: (*App).UpdatePost"
 DELETE = "server/channels/app/post.go: (*App).DeletePost"
+GRPC_HOOKS = "server/public/plugin/hooks_grpc_client.go: (*hooksGRPCClient)"
 
 
 @pytest.fixture
@@ -373,6 +374,38 @@ def test_update_validates_after_message_will_be_updated(plugins: Host) -> None:
     err = update(plugins, made).error
     assert err.id == "model.post.is_valid.message_length.app_error"
     assert plugins.hooks.named("MessageWillBeUpdated")
+
+
+@pytest.mark.parity("UpdatePost", f"{UPDATE}; {GRPC_HOOKS}.MessageWillBeUpdated")
+def test_an_answer_without_a_post_or_reason_allows_the_edit(plugins: Host) -> None:
+    """A MessageWillBeUpdated answer with neither a post nor a reason (a handler that returns
+    None) lets the edit through unchanged: the server's gRPC hook client hands back the new
+    post."""
+    plugins.hooks.respond("MessageWillBeUpdated", hm.MessageWillBeUpdatedResponse(),
+                          plugin_id=plugins.server.ctx.plugin_id)
+    made = post(plugins, "v1").post
+    made.message = "v2"
+    rsp = update(plugins, made)
+    assert not rsp.HasField("error") and rsp.post.message == "v2"
+    assert plugins.hooks.named("MessageHasBeenUpdated")
+
+
+@pytest.mark.parity("UpdatePost", f"{UPDATE}; {GRPC_HOOKS}.MessageWillBeUpdated")
+def test_a_reason_rejects_the_edit_even_with_a_post(plugins: Host) -> None:
+    """A MessageWillBeUpdated answer with a rejection reason rejects the edit even when it
+    also carries a post: 400 ``Post rejected by plugin. <reason>``, the old post kept."""
+    plugins.hooks.respond(
+        "MessageWillBeUpdated",
+        lambda req: hm.MessageWillBeUpdatedResponse(modified_post=req.new_post,
+                                                    rejection_reason="frozen"),
+        plugin_id=plugins.server.ctx.plugin_id,
+    )
+    made = post(plugins, "v1").post
+    made.message = "v2"
+    err = update(plugins, made).error
+    assert (err.status_code, err.id) == (400, "Post rejected by plugin. frozen")
+    kept = plugins.api.GetPost(cp.GetPostRequest(post_id=made.id)).post
+    assert kept.message == "v1" and not plugins.hooks.named("MessageHasBeenUpdated")
 
 
 @pytest.mark.parity(

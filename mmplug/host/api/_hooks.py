@@ -3,7 +3,9 @@
 Never call these while holding ``store.tx()``: the plugin may call the API back.
 
 "Will" hooks (MessageWillBePosted, ...) are chained: each plugin sees the previous plugin's
-modified object and a non-empty rejection reason stops the chain. True chaining needs the
+modified object and a non-empty rejection reason stops the chain. The server's gRPC hook client
+reads every answer the same way: a reason rejects (even with an object), else the modified
+object replaces the subject, else the subject goes on unchanged. True chaining needs the
 ordered plugin ids; a dispatcher that has a ``plugin_ids`` attribute (a list, or a callable
 returning one) gets one call per plugin. Otherwise all plugins are fired with the same
 request and their answers are applied in order.
@@ -64,13 +66,10 @@ def chain(
     make_request: Callable[[Any], Message],
     modified_field: str,
     *,
-    nil_rejects: bool = False,
     merge: Callable[[Any, Message], Any] | None = None,
 ) -> ChainResult:
     """Run a "Will" hook over every plugin; returns the final subject or the rejection.
 
-    With ``nil_rejects`` (MessageWillBeUpdated) an answer without the modified object rejects,
-    whatever the reason (which may be empty), and one with it allows, whatever the reason.
     ``merge(subject, response)`` replaces the default "take the modified field when set" step
     (e.g. FileWillBeUploaded: info and content)."""
     result = ChainResult(subject)
@@ -79,10 +78,10 @@ def chain(
     ids = _plugin_ids(ctx)
     if ids is None:
         answers = fire(ctx, hook, make_request(subject))
-        return _apply(result, answers, modified_field, nil_rejects, merge)
+        return _apply(result, answers, modified_field, merge)
     for plugin_id in ids:
         answers = fire(ctx, hook, make_request(result.subject), plugin_id=plugin_id)
-        _apply(result, answers, modified_field, nil_rejects, merge)
+        _apply(result, answers, modified_field, merge)
         if result.rejected:
             break
     return result
@@ -92,13 +91,11 @@ def _apply(
     result: ChainResult,
     answers: list[tuple[str, Message]],
     modified_field: str,
-    nil_rejects: bool = False,
     merge: Callable[[Any, Message], Any] | None = None,
 ) -> ChainResult:
     for plugin_id, response in answers:
         reason = getattr(response, "rejection_reason", "")
-        # MessageWillBeUpdated: the post alone decides (a reason with a post is ignored)
-        if (not response.HasField(modified_field)) if nil_rejects else bool(reason):
+        if reason:
             result.rejection, result.rejected_by, result.rejected = reason, plugin_id, True
             return result
         if merge is not None:

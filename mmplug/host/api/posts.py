@@ -351,7 +351,6 @@ def update_post(ctx: ApiContext, req: cp.UpdatePostRequest) -> cp.UpdatePostResp
             old_post=for_plugin(old),
         ),
         "modified_post",
-        nil_rejects=True,
     )
     if outcome.rejected:
         raise rejected(outcome.rejection, "UpdatePost")

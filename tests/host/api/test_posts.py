@@ -153,12 +153,13 @@ def test_update_post_sets_edit_at_and_runs_update_hooks(world: World) -> None:
     assert has.new_post.message == "second draft #edited"
 
 
-def test_update_hook_returning_no_post_rejects_the_edit(world: World) -> None:
-    world.hooks.respond("MessageWillBeUpdated", hm.MessageWillBeUpdatedResponse())
+def test_update_hook_giving_a_reason_rejects_the_edit(world: World) -> None:
+    world.hooks.respond("MessageWillBeUpdated",
+                        hm.MessageWillBeUpdatedResponse(rejection_reason="keep it"))
     made = post(world, "keep me").post
     made.message = "changed"
     rsp = world.api.UpdatePost(cp.UpdatePostRequest(post=made))
-    assert rsp.error.id == "Post rejected by plugin. "
+    assert rsp.error.id == "Post rejected by plugin. keep it"
     assert world.api.GetPost(cp.GetPostRequest(post_id=made.id)).post.message == "keep me"
 
 
