@@ -781,20 +781,35 @@ def _conclude_email(step: Step, request: Any, result: HookResult) -> None:
 
 
 def _conclude_config(step: Step, request: Any, result: HookResult) -> None:
+    from mmplug.host.api._registry import ApiFailure
     from mmplug.host.api.config import commit_config, load_server_config, parse_config
 
     response: Any = result.response
-    if not _failed(result) and response.HasField("error") and response.error.id:
+    if _failed(result):
+        step.note(AFTER, "the hook failed: the server does not save the configuration (it "
+                         "does not fail open here); the admin gets 400 "
+                         "app.save_config.plugin_hook_error")
+        return
+    if response.HasField("error"):
         step.note(AFTER, f"rejected: the configuration is not saved; the admin gets "
                          f"{response.error.status_code or 400} {response.error.id}")
         return
     raw = bytes(request.new_config.config_json)
-    modified = not _failed(result) and bool(response.modified_config.config_json)
+    modified = bool(response.modified_config.config_json)
     if modified:
         raw = bytes(response.modified_config.config_json)
+    try:
+        config = parse_config(raw)
+    except ApiFailure as failure:
+        if modified:
+            step.note(AFTER, f"the plugin's configuration is not a JSON object "
+                             f"({failure.detailed_error}): the server does not save it and "
+                             "the admin gets 400 app.save_config.plugin_hook_error")
+            return
+        raise
     with step.session.store.read() as db:
         stored = load_server_config(db)
-    commit_config(step.ctx, _merged(stored, parse_config(raw)))
+    commit_config(step.ctx, _merged(stored, config))
     step.note(AFTER, "saved the configuration" + (" with the plugin's changes" if modified
                                                    else "") + step.ran("OnConfigurationChange"))
     step.note(DIFFERS, "the server fills what the saved configuration lacks with its defaults; "
@@ -876,8 +891,8 @@ PATHS: dict[str, Around] = {
                                    conclude=_enterprise("OnCloudLimitsUpdated")),
     "ConfigurationWillBeSaved": Around(
         "platform.(*PlatformService).SaveConfig",
-        after="an error stops the save; else the new (or the plugin's) configuration is "
-              "saved and every plugin gets OnConfigurationChange",
+        after="an error, or a failed call, stops the save; else the new (or the plugin's) "
+              "configuration is saved and every plugin gets OnConfigurationChange",
         conclude=_conclude_config),
     "MessageWillBePosted": Around(
         "app.(*App).CreatePost", before="the post is checked (channel, user, thread root)",

@@ -180,7 +180,8 @@ class Dispatcher:
         return [h.id for h in self._session.plugins.values() if h.state == "active"]
 
     def fire(
-        self, hook: str, request: Message, *, plugin_id: str | None = None
+        self, hook: str, request: Message, *, plugin_id: str | None = None,
+        failed: list[str] | None = None,
     ) -> list[tuple[str, Message]]:
         session = self._session
         ids = [plugin_id] if plugin_id else list(session.plugins)
@@ -193,8 +194,12 @@ class Dispatcher:
                 result = session.invoke(handle, hook, request)
             except MmplugError as exc:
                 session.emit_log(host_record(handle.id, "error", exc.message))
+                if failed is not None:
+                    failed.append(handle.id)
                 continue
             if result.response is None:
+                if failed is not None:
+                    failed.append(handle.id)
                 continue
             answers.append((handle.id, result.response))
         return answers

@@ -332,6 +332,18 @@ def test_a_configuration_the_plugin_allows_is_saved_then_every_plugin_is_told(
     assert notes(result, "differs")  # the server fills the rest with defaults
 
 
+def test_a_failed_configuration_hook_stops_the_save(plugin: PluginHarness) -> None:
+    # platform.(*PlatformService).SaveConfig gets the gRPC client's error and saves nothing
+    result = plugin.fire("ConfigurationWillBeSaved",
+                         new_config={"config_json": _b64({"TeamSettings": {
+                             "SiteName": "Explode"}})})
+    assert not result.ok
+    assert "app.save_config.plugin_hook_error" in notes(result, "after")[0]
+    config = json.loads(plugin.seed("GetConfig").config_json)
+    assert config["TeamSettings"]["SiteName"] != "Explode"
+    assert seen(plugin, "OnConfigurationChange") != {"site_name": "Explode"}
+
+
 def _b64(value: Any) -> str:
     import base64
 

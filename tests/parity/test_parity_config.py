@@ -182,6 +182,60 @@ def test_save_config_rejected_by_a_plugin_answers_its_app_error(host: Host) -> N
     assert _config(host, sanitized=False) == before
 
 
+SAVE_CONFIG = "server/channels/app/platform/config.go: (*PlatformService).SaveConfig"
+GRPC_CONFIG_HOOK = (
+    "server/public/plugin/hooks_grpc_client.go: (*hooksGRPCClient).ConfigurationWillBeSaved"
+)
+
+
+@pytest.mark.parity("SaveConfig", f"{SAVE_CONFIG}; {GRPC_CONFIG_HOOK}")
+def test_save_config_fails_when_a_plugins_hook_fails(host: Host) -> None:
+    """A ConfigurationWillBeSaved handler that raises (or times out) stops the save: 400
+    ``app.save_config.plugin_hook_error``, nothing saved (the server does not fail open
+    here)."""
+
+    def broken(request: Any) -> Any:
+        raise RuntimeError("boom")
+
+    host.hooks.respond("ConfigurationWillBeSaved", broken, plugin_id=PLUGIN_ID)
+    before = _config(host, sanitized=False)
+    changed = json.loads(json.dumps(before))
+    changed["TeamSettings"]["SiteName"] = "Not saved"
+    err = _save_config(host, changed).error
+    assert (err.id, err.status_code) == ("app.save_config.plugin_hook_error", 400)
+    assert PLUGIN_ID in err.message
+    assert _config(host, sanitized=False) == before
+
+
+@pytest.mark.parity("SaveConfig", SAVE_CONFIG)
+def test_save_config_hooks_see_the_configuration_the_plugin_before_returned(
+        host: Host) -> None:
+    """ConfigurationWillBeSaved runs plugin after plugin: each gets the configuration the one
+    before it returned, and the last one's is saved."""
+    other = "com.example.second"
+
+    def rename(request: Any) -> Any:
+        config = json.loads(request.new_config.config_json)
+        config["TeamSettings"]["SiteName"] += " (first)"
+        answer = hooks.ConfigurationWillBeSavedResponse()
+        answer.modified_config.config_json = json.dumps(config).encode()
+        return answer
+
+    host.hooks.respond("ConfigurationWillBeSaved", rename, plugin_id=PLUGIN_ID)
+    host.hooks.respond("ConfigurationWillBeSaved", rename, plugin_id=other)
+    try:
+        changed = _config(host, sanitized=False)
+        changed["TeamSettings"]["SiteName"] = "Chained"
+        assert not _save_config(host, changed).error.id
+        first, second = [json.loads(r.new_config.config_json)["TeamSettings"]["SiteName"]
+                         for r in host.hooks.named("ConfigurationWillBeSaved")[-2:]]
+        assert (first, second) == ("Chained", "Chained (first)")
+        saved = _config(host, sanitized=False)["TeamSettings"]["SiteName"]
+        assert saved == "Chained (first) (first)"
+    finally:
+        host.hooks.plugin_ids.remove(other)
+
+
 # -- plugin configuration ----------------------------------------------------------------
 @pytest.mark.parity("GetPluginConfig", PLUGIN_API + ": (*PluginAPI).GetPluginConfig")
 def test_get_plugin_config_of_a_never_configured_plugin_is_empty(host: Host) -> None:

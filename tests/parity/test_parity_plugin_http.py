@@ -43,8 +43,9 @@ class _Destination:
         default_factory=list
     )
 
-    def fire(self, hook: str, request: Any, *, plugin_id: str | None = None) -> Any:
-        return self.inner.fire(hook, request, plugin_id=plugin_id)
+    def fire(self, hook: str, request: Any, *, plugin_id: str | None = None,
+             failed: list[str] | None = None) -> Any:
+        return self.inner.fire(hook, request, plugin_id=plugin_id, failed=failed)
 
     def serve_http(
         self, plugin_id: str, method: str, path: str, headers: Any, body: bytes

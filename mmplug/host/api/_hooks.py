@@ -32,13 +32,17 @@ def request_context(ctx: ApiContext, user_id: str = "") -> common_pb2.RequestCon
 
 
 def fire(
-    ctx: ApiContext, hook: str, request: Message, *, plugin_id: str | None = None
+    ctx: ApiContext, hook: str, request: Message, *, plugin_id: str | None = None,
+    failed: list[str] | None = None,
 ) -> list[tuple[str, Message]]:
-    """Fire ``hook`` (no-op without a dispatcher, e.g. in unit tests of the store only)."""
+    """Fire ``hook`` (no-op without a dispatcher, e.g. in unit tests of the store only);
+    ``failed`` collects the plugins whose call failed (see ``HookDispatcher.fire``)."""
     if ctx.hooks is None:
         return []
     try:
-        return ctx.hooks.fire(hook, request, plugin_id=plugin_id)
+        if failed is None:
+            return ctx.hooks.fire(hook, request, plugin_id=plugin_id)
+        return ctx.hooks.fire(hook, request, plugin_id=plugin_id, failed=failed)
     except MmplugError as exc:  # e.g. the plugin named is not part of this session
         _log.warning("could not run %s: %s", hook, exc.message)
         return []
@@ -52,7 +56,9 @@ class ChainResult:
     rejected: bool = False
 
 
-def _plugin_ids(ctx: ApiContext) -> list[str] | None:
+def plugin_ids(ctx: ApiContext) -> list[str] | None:
+    """The plugins in the order a chained hook runs over them; None when the dispatcher does
+    not say (then all are fired with the same request)."""
     ids = getattr(ctx.hooks, "plugin_ids", None)
     if callable(ids):
         ids = ids()
@@ -75,7 +81,7 @@ def chain(
     result = ChainResult(subject)
     if ctx.hooks is None:
         return result
-    ids = _plugin_ids(ctx)
+    ids = plugin_ids(ctx)
     if ids is None:
         answers = fire(ctx, hook, make_request(subject))
         return _apply(result, answers, modified_field, merge)

@@ -30,12 +30,15 @@ class HookDispatcher(Protocol):
     """Fires hooks at the session's plugins (provided by the Session)."""
 
     def fire(
-        self, hook: str, request: Message, *, plugin_id: str | None = None
+        self, hook: str, request: Message, *, plugin_id: str | None = None,
+        failed: list[str] | None = None,
     ) -> list[tuple[str, Message]]:
         """Run ``hook`` on every plugin that implements it (or just ``plugin_id``).
 
         Returns ``(plugin_id, response)`` pairs in order; plugins that do not implement the
-        hook are skipped silently, as the server does.
+        hook are skipped silently, as the server does. A plugin whose call failed (its
+        handler raised, it timed out or crashed) gives no pair; its id goes into ``failed``
+        when that is given (for the hooks whose failure the server does not ignore).
         """
         ...
 

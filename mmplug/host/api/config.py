@@ -21,7 +21,7 @@ from typing import Any
 
 from google.protobuf import json_format, struct_pb2
 
-from mmplug.host.api._hooks import fire, request_context
+from mmplug.host.api._hooks import fire, plugin_ids, request_context
 from mmplug.host.api._registry import ApiContext, ApiFailure, differs, emulates
 from mmplug.host.api._secrets import (
     desanitize,
@@ -166,26 +166,58 @@ def save_config(ctx: ApiContext, req: pb.SaveConfigRequest) -> pb.SaveConfigResp
 def save_whole_config(ctx: ApiContext, config: dict[str, Any]) -> None:
     """The server's SaveConfig: ConfigurationWillBeSaved may change or reject the config;
     masked secrets are restored; then every plugin gets OnConfigurationChange."""
-    results = fire(
-        ctx,
-        "ConfigurationWillBeSaved",
-        hooks.ConfigurationWillBeSavedRequest(
-            context=request_context(ctx), new_config=hooks.ConfigJson(config_json=_dump(config))
-        ),
+    commit_config(ctx, config_plugins_allow(ctx, config))
+
+
+def config_plugins_allow(ctx: ApiContext, config: dict[str, Any]) -> dict[str, Any]:
+    """ConfigurationWillBeSaved over the plugins one after another, as the server's SaveConfig
+    runs it: each gets the configuration the one before returned; an AppError in the answer
+    stops the save with that error, and so does a call that failed or a configuration that is
+    not JSON (400 ``app.save_config.plugin_hook_error``). Returns the configuration to save."""
+    order = plugin_ids(ctx)
+    for one in [None] if order is None else order:
+        failed: list[str] = []
+        answers = fire(
+            ctx,
+            "ConfigurationWillBeSaved",
+            hooks.ConfigurationWillBeSavedRequest(
+                context=request_context(ctx),
+                new_config=hooks.ConfigJson(config_json=_dump(config)),
+            ),
+            plugin_id=one,
+            failed=failed,
+        )
+        if failed:
+            raise _hook_failed(failed[0], "failed (its handler raised or timed out; see its "
+                                          "log)")
+        for plugin_id, answer in answers:
+            response: Any = answer
+            if response.HasField("error"):
+                error = response.error
+                raise ApiFailure(
+                    error.status_code or 400,
+                    error.id,
+                    error.message,
+                    detailed_error=f"rejected by plugin {plugin_id}: {error.detailed_error}",
+                )
+            modified = response.modified_config.config_json
+            if modified:
+                try:
+                    config = parse_config(modified)
+                except ApiFailure as failure:
+                    raise _hook_failed(plugin_id, "returned a configuration that is not a "
+                                       "JSON object", failure.detailed_error) from None
+    return config
+
+
+def _hook_failed(plugin_id: str, what: str, detail: str = "") -> ApiFailure:
+    return ApiFailure(
+        400,
+        "app.save_config.plugin_hook_error",
+        f"The configuration was not saved: plugin {plugin_id}'s ConfigurationWillBeSaved "
+        f"{what}.",
+        detailed_error=f"plugin_id={plugin_id}" + (f" {detail}" if detail else ""),
     )
-    for plugin_id, response in results:
-        error = getattr(response, "error", None)
-        if error is not None and error.id:
-            raise ApiFailure(
-                error.status_code or 400,
-                error.id,
-                error.message,
-                detailed_error=f"rejected by plugin {plugin_id}: {error.detailed_error}",
-            )
-        modified = getattr(response, "modified_config", None)
-        if modified is not None and modified.config_json:
-            config = parse_config(modified.config_json)
-    commit_config(ctx, config)
 
 
 def commit_config(ctx: ApiContext, config: dict[str, Any]) -> None:

@@ -23,7 +23,8 @@ Responder = Callable[[Message], Message | None]
 
 @dataclass
 class FakeHooks:
-    """A HookDispatcher: records every hook fired; plugins answer through responders."""
+    """A HookDispatcher: records every hook fired; plugins answer through responders (one
+    that raises is a plugin whose call failed)."""
 
     plugin_ids: list[str] = field(default_factory=lambda: [PLUGIN_ID])
     fired: list[tuple[str, Message, str | None]] = field(default_factory=list)
@@ -36,7 +37,8 @@ class FakeHooks:
         self.responders[(hook, plugin_id)] = fn
 
     def fire(
-        self, hook: str, request: Message, *, plugin_id: str | None = None
+        self, hook: str, request: Message, *, plugin_id: str | None = None,
+        failed: list[str] | None = None,
     ) -> list[tuple[str, Message]]:
         copy = type(request)()
         copy.CopyFrom(request)
@@ -45,7 +47,12 @@ class FakeHooks:
         for pid in [plugin_id] if plugin_id else list(self.plugin_ids):
             responder = self.responders.get((hook, pid))
             if responder is not None:
-                response = responder(copy)
+                try:
+                    response = responder(copy)
+                except Exception:
+                    if failed is not None:
+                        failed.append(pid)
+                    continue
                 if response is not None:
                     answers.append((pid, response))
         return answers
