@@ -396,7 +396,8 @@ def _conclude_command(step: Step, request: Any, result: HookResult) -> None:
 
     response: Any = result.response
     if response is None:
-        step.note(AFTER, "the hook failed: the user gets an error and nothing is posted")
+        step.note(AFTER, "the hook failed: the server answers the user 500 "
+                         "plugin.grpc.execute_command.error and posts nothing")
         return
     if response.HasField("error") and (response.error.id or response.error.message):
         step.note(AFTER, f"the server answers the user with the command's error "

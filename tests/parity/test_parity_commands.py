@@ -308,6 +308,27 @@ def test_a_plugin_error_with_an_unusable_status_becomes_500(quiet_host: Host) ->
     assert run(quiet_host, "/failing").error.status_code == 418
 
 
+@pytest.mark.parity(
+    "ExecuteSlashCommand",
+    f"{PLUGIN_COMMANDS}: (*App).tryExecutePluginCommand; server/public/plugin/"
+    "hooks_grpc_client.go: (*hooksGRPCClient).ExecuteCommand",
+)
+def test_a_handler_that_raises_is_500_plugin_grpc_error(quiet_host: Host) -> None:
+    """An ExecuteCommand handler that raises (or times out) makes the command fail with 500
+    ``plugin.grpc.execute_command.error``, the call's error in the details."""
+
+    def broken(request: object) -> None:
+        raise RuntimeError("handler raised")
+
+    register(quiet_host, "raising")
+    quiet_host.hooks.respond("ExecuteCommand", broken, plugin_id=PLUGIN_ID)
+    try:
+        err = run(quiet_host, "/raising").error
+    finally:
+        quiet_host.hooks.responders.clear()
+    assert (err.status_code, err.id) == (500, "plugin.grpc.execute_command.error")
+
+
 @pytest.mark.parity("ExecuteSlashCommand", f"{PLUGIN_COMMANDS}: (*App).tryExecutePluginCommand")
 def test_a_plugin_that_does_not_answer_is_500(quiet_host: Host) -> None:
     """A command whose plugin is not running is a 500

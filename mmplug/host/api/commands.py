@@ -182,7 +182,17 @@ def _run_plugin(
     ctx: ApiContext, args: rem.CommandArgs, owner: str, trigger: str
 ) -> rem.CommandResponse | None:
     request = hc.ExecuteCommandRequest(context=_hooks.request_context(ctx, args.user_id), args=args)
-    answers = _hooks.fire(ctx, "ExecuteCommand", request, plugin_id=owner)
+    failed: list[str] = []
+    answers = _hooks.fire(ctx, "ExecuteCommand", request, plugin_id=owner, failed=failed)
+    if failed:  # the server's gRPC hook client turns a failed call into this AppError
+        raise ApiFailure(
+            500,
+            "plugin.grpc.execute_command.error",
+            f"Unable to run /{trigger}: plugin {owner}'s ExecuteCommand failed (its handler "
+            "raised or timed out; see the plugin's log).",
+            detailed_error=f"plugin_id={owner}",
+            where="ExecuteCommand",
+        )
     if not answers:
         raise ApiFailure(
             500,

@@ -10,6 +10,7 @@ from typing import Any
 
 from google.protobuf.message import Message
 
+from mmplug.errors import UsageError
 from mmplug.host.api import _convert as cv
 from mmplug.host.api.server import ApiServer
 from mmplug.host.clock import SteppingClock
@@ -24,7 +25,7 @@ Responder = Callable[[Message], Message | None]
 @dataclass
 class FakeHooks:
     """A HookDispatcher: records every hook fired; plugins answer through responders (one
-    that raises is a plugin whose call failed)."""
+    that raises is a plugin whose call failed; a UsageError is a plugin the session lacks)."""
 
     plugin_ids: list[str] = field(default_factory=lambda: [PLUGIN_ID])
     fired: list[tuple[str, Message, str | None]] = field(default_factory=list)
@@ -49,6 +50,8 @@ class FakeHooks:
             if responder is not None:
                 try:
                     response = responder(copy)
+                except UsageError:
+                    raise
                 except Exception:
                     if failed is not None:
                         failed.append(pid)
