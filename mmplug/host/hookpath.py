@@ -391,7 +391,7 @@ def _prepare_command(step: Step, request: Any) -> None:
 
 def _conclude_command(step: Step, request: Any, result: HookResult) -> None:
     from mmplug.host.api._registry import ApiFailure
-    from mmplug.host.api.commands import deliver_response
+    from mmplug.host.api.commands import as_the_server_reads, deliver_response
     from mmplug.host.api.config import load_server_config
 
     response: Any = result.response
@@ -406,7 +406,10 @@ def _conclude_command(step: Step, request: Any, result: HookResult) -> None:
     if not response.HasField("response"):
         step.note(AFTER, "no answer: the server posts nothing")
         return
-    answer = response.response
+    answer = as_the_server_reads(response.response)
+    if answer != response.response:
+        step.note(IGNORED, "the answer's type and attachments are dropped: the server's gRPC "
+                           "hook client does not carry them")
     with step.session.store.read() as db:
         config = load_server_config(db)
     try:

@@ -387,17 +387,36 @@ def test_an_answer_to_a_channel_the_user_is_not_in_fails(quiet_host: Host) -> No
     assert quiet_host.hooks.named("MessageHasBeenPosted") == []
 
 
-@pytest.mark.parity("ExecuteSlashCommand", f"{COMMAND_GO}: (*App).CreateCommandPost")
-def test_an_answer_of_a_system_post_type_fails(quiet_host: Host) -> None:
-    """An answer whose post type starts with ``system_`` is refused: 500
-    `api.command.execute_command.create_post_failed.app_error`."""
-    register(quiet_host, "sysmsg")
-    answer(
-        quiet_host, rem.CommandResponse(response_type="in_channel", text="x", type="system_join")
-    )
-    assert run(quiet_host, "/sysmsg").error.id == (
-        "api.command.execute_command.create_post_failed.app_error"
-    )
+GRPC_COMMAND = (
+    "server/public/plugin/hooks_grpc_client.go: commandResponseFromProto; "
+    f"{COMMAND_GO}: (*App).CreateCommandPost"
+)
+
+
+@pytest.mark.parity("ExecuteSlashCommand", GRPC_COMMAND)
+def test_the_post_type_of_an_answer_does_not_reach_the_server(quiet_host: Host) -> None:
+    """The ``type`` of a Python plugin's answer is dropped on the way to the server: an
+    ``in_channel`` answer of type ``custom_poll`` (or even ``system_join``) is posted as a
+    plain post, and the caller gets the answer without it."""
+    register(quiet_host, "typed")
+    for kind in ("custom_poll", "system_join"):
+        quiet_host.hooks.fired.clear()
+        answer(quiet_host, rem.CommandResponse(response_type="in_channel", text="x", type=kind))
+        rsp = run(quiet_host, "/typed")
+        assert not rsp.error.id and rsp.response.type == ""
+        (posted,) = quiet_host.hooks.named("MessageHasBeenPosted")
+        assert posted.post.type == ""
+
+
+@pytest.mark.parity("ExecuteSlashCommand", GRPC_COMMAND)
+def test_attachments_of_an_answer_do_not_reach_the_server(quiet_host: Host) -> None:
+    """The ``attachments`` of a Python plugin's answer are dropped on the way to the server:
+    an ephemeral answer with attachments but no text sends nothing."""
+    register(quiet_host, "cards")
+    answer(quiet_host, rem.CommandResponse(attachments=[rem.CommandResponse(text="card")]))
+    rsp = run(quiet_host, "/cards")
+    assert not rsp.error.id and not rsp.response.attachments
+    assert [k for k, _ in quiet_host.emitted if k == "ephemeral_post"] == []
 
 
 @pytest.mark.parity("ExecuteSlashCommand", f"{COMMAND_GO}: (*App).ExecuteCommand")
