@@ -117,7 +117,7 @@ def run(session: Session, handle: PluginHandle, hook: str, request: Message,
         with session.consequences():
             _guarded(step, "the server does not act on this answer", around.conclude,
                      request, result)
-    result.host = [*marks(hook), *step.notes]
+    result.host = [*marks(hook), *result.host, *step.notes]
     return result
 
 
@@ -234,8 +234,6 @@ def _conclude_will_be_posted(step: Step, request: Any, result: HookResult) -> No
     elif response is not None and response.HasField("modified_post"):
         final = post_pb2.Post()
         final.CopyFrom(response.modified_post)
-        if post.HasField("metadata") and final.HasField("metadata"):
-            final.metadata.priority.CopyFrom(post.metadata.priority)
     try:
         saved = save_created_post(step.ctx, post, final)
     except ApiFailure as failure:
@@ -391,7 +389,7 @@ def _prepare_command(step: Step, request: Any) -> None:
 
 def _conclude_command(step: Step, request: Any, result: HookResult) -> None:
     from mmplug.host.api._registry import ApiFailure
-    from mmplug.host.api.commands import as_the_server_reads, deliver_response
+    from mmplug.host.api.commands import deliver_response
     from mmplug.host.api.config import load_server_config
 
     response: Any = result.response
@@ -406,10 +404,7 @@ def _conclude_command(step: Step, request: Any, result: HookResult) -> None:
     if not response.HasField("response"):
         step.note(AFTER, "no answer: the server posts nothing")
         return
-    answer = as_the_server_reads(response.response)
-    if answer != response.response:
-        step.note(IGNORED, "the answer's type and attachments are dropped: the server's gRPC "
-                           "hook client does not carry them")
+    answer = response.response  # as the server reads it: no type, no attachments
     with step.session.store.read() as db:
         config = load_server_config(db)
     try:

@@ -833,6 +833,7 @@ class Session:
         """Call ``hook`` (Go name) on a running plugin: the hook-call pipeline (context, call,
         collect API calls and logs, notify). :meth:`fire` checks and builds the request first;
         the dispatcher calls this for the hooks the API server runs."""
+        from mmplug.host.hook_wire import as_read, as_sent, dropped_note
         from mmplug.host.hooks_client import fill_context
 
         client = handle.client
@@ -853,7 +854,8 @@ class Session:
         tag, metadata = self._tag()
         collector = observers.open(key, tag)
         try:
-            event = client.call(hook, request, timeout, metadata)
+            # only what the server's gRPC hook client copies crosses, both ways
+            event = client.call(hook, as_sent(hook, request), timeout, metadata)
         except MmplugError as exc:
             if process.exit_code() is not None:
                 handle.state = "crashed"
@@ -869,6 +871,12 @@ class Session:
             raise
         process.drain_output()
         observers.close(key, collector)
+        event.request = request  # as the host made it (a replay fires it again)
+        note = dropped_note(hook, event.response)
+        if note is not None:
+            event.host.append(note)
+        if event.response is not None:
+            event.response = as_read(hook, event.response)
         event.api_calls = collector.api_calls
         event.logs = collector.logs
         event.nested = nested

@@ -49,7 +49,7 @@ def test_run_streams_logs_until_ctrl_c_then_deactivates() -> None:
     output = "".join(seen) + rest
     assert proc.returncode == 0, errors
     assert "com.example.plain 0.1.0 is active" in output
-    assert "activating" in output and "plugin_id=com.example.plain" in output
+    assert "activating" in output and "context_sent=false" in output
     assert "deactivating" in output
     assert "plugin deactivated and stopped" in output
     assert "Traceback" not in errors

@@ -215,18 +215,9 @@ def _run_plugin(
             detailed_error=err.detailed_error,
             where=err.where or "ExecuteCommand",
         )
-    return as_the_server_reads(response.response) if response.HasField("response") else None
-
-
-def as_the_server_reads(rsp: rem.CommandResponse) -> rem.CommandResponse:
-    """The command answer as the server's gRPC hook client converts it: ``type`` and
-    ``attachments`` do not cross (a post type or attachments of a Python plugin's answer never
-    reach the server)."""
-    read = rem.CommandResponse()
-    read.CopyFrom(rsp)
-    read.ClearField("type")
-    read.ClearField("attachments")
-    return read
+    # the session reads the answer as the server's gRPC hook client does (no type, no
+    # attachments: mmplug.host.hook_wire)
+    return response.response if response.HasField("response") else None
 
 
 def deliver_response(

@@ -180,6 +180,12 @@ def save_created_post(
     plugin, send the ``posted`` event. Returns the saved post as plugins get it."""
     if final is not post:
         final.channel_id, final.user_id, final.root_id = post.channel_id, post.user_id, post.root_id
+        # a replacement keeps the original's priority; without metadata (a Python plugin's
+        # never has any: it does not cross) it gets the original's metadata back
+        if final.HasField("metadata") and post.HasField("metadata"):
+            final.metadata.priority.CopyFrom(post.metadata.priority)
+        elif post.HasField("metadata"):
+            final.metadata.CopyFrom(post.metadata)
     final.create_at = final.create_at or ctx.now()
     if final.id:
         raise ApiFailure(

@@ -14,6 +14,7 @@ from mmplug.errors import UsageError
 from mmplug.host.api import _convert as cv
 from mmplug.host.api.server import ApiServer
 from mmplug.host.clock import SteppingClock
+from mmplug.host.hook_wire import as_read, as_sent
 from mmplug.host.store import Store
 from mmplug.protocol import api_channel_post_pb2, api_pb2_grpc, channel_pb2, team_pb2, user_pb2
 
@@ -24,8 +25,10 @@ Responder = Callable[[Message], Message | None]
 
 @dataclass
 class FakeHooks:
-    """A HookDispatcher: records every hook fired; plugins answer through responders (one
-    that raises is a plugin whose call failed; a UsageError is a plugin the session lacks)."""
+    """A HookDispatcher: records every hook fired (as the host made it); plugins answer through
+    responders (one that raises is a plugin whose call failed; a UsageError is a plugin the
+    session lacks). Like the session, it sends a responder only what the server's gRPC hook
+    client sends and reads back only what that client reads (``mmplug.host.hook_wire``)."""
 
     plugin_ids: list[str] = field(default_factory=lambda: [PLUGIN_ID])
     fired: list[tuple[str, Message, str | None]] = field(default_factory=list)
@@ -49,7 +52,7 @@ class FakeHooks:
             responder = self.responders.get((hook, pid))
             if responder is not None:
                 try:
-                    response = responder(copy)
+                    response = responder(as_sent(hook, copy))
                 except UsageError:
                     raise
                 except Exception:
@@ -57,7 +60,7 @@ class FakeHooks:
                         failed.append(pid)
                     continue
                 if response is not None:
-                    answers.append((pid, response))
+                    answers.append((pid, as_read(hook, response)))
         return answers
 
     def named(self, hook: str) -> list[Message]:
