@@ -27,9 +27,16 @@ The CLI catches ``MmplugError`` in one place and prints ``render()``; nothing th
 raises on purpose reaches the user as a traceback. The SDK's exceptions (the plugin's side)
 have their own base, ``mmplug.sdk.errors.PluginError``. ``tests/test_errors.py`` keeps every
 exception class a user can see under one of the two bases.
+
+A text file the user keeps or gives mmplug (plugin.json, a cassette, a world, a payload,
+requirements.txt, .mmplugignore, a template's cookiecutter.json) is read with :func:`read_text`,
+the one place where a file that is not UTF-8 becomes an error naming the file and the spot.
 """
 
 from __future__ import annotations
+
+import os
+from pathlib import Path
 
 
 class MmplugError(Exception):
@@ -83,3 +90,21 @@ class StoreError(MmplugError):
 
 class BundleError(MmplugError):
     pass
+
+
+def read_text(path: str | os.PathLike[str], *, error: type[MmplugError] = UsageError,
+              hint: str = "") -> str:
+    """The text of a user's file, decoded as UTF-8 with universal newlines (as
+    ``Path.read_text``). A file that is not UTF-8 raises ``error`` naming the file, the line
+    and the byte; ``OSError`` passes through (the CLI says what the system refused)."""
+    data = Path(path).read_bytes()
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - data.rfind(b"\n", 0, exc.start)
+        raise error(f"{path}: not UTF-8 text (byte 0x{data[exc.start]:02x} at line {line}, "
+                    f"column {column})",
+                    hint=hint or f"save {Path(path).name} as UTF-8 (your editor's encoding "
+                    "setting)") from None
+    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from mmplug._plugin_files import MANIFEST_NAMES, executable_for_platform
-from mmplug.errors import ManifestError
+from mmplug.errors import ManifestError, read_text
 
 ID_PATTERN = re.compile(r"^[a-zA-Z0-9-_.]+$")
 ID_MIN, ID_MAX = 3, 190
@@ -170,7 +170,7 @@ def read_json(path: Path) -> Any:
     from mmplug._json import JSONDepthError, loads
 
     try:
-        return loads(path.read_text(encoding="utf-8"), constants=False)
+        return loads(read_text(path, error=ManifestError), constants=False)
     except json.JSONDecodeError as exc:
         raise ManifestError(
             f"{path}: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}",
@@ -179,8 +179,6 @@ def read_json(path: Path) -> Any:
     except JSONDepthError as exc:
         raise ManifestError(f"{path}: the manifest is {exc}",
                             hint="a manifest nests a few levels; remove the deep value") from None
-    except UnicodeDecodeError:
-        raise ManifestError(f"{path}: not UTF-8 text", hint="save plugin.json as UTF-8") from None
 
 
 def load_manifest(plugin_dir: str | Path) -> Manifest:

@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from mmplug.cli.main import COMMAND_MODULES
 
 
-def _mmplug(*args: str) -> subprocess.CompletedProcess[str]:
+def _mmplug(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "mmplug.cli.main", *args],
         capture_output=True,
         text=True,
         timeout=60,
         check=False,
+        cwd=cwd,
     )
 
 
@@ -87,3 +89,53 @@ def test_an_error_of_the_system_is_a_message_not_a_traceback(
     errors = capsys.readouterr().err
     assert errors.startswith("error: Permission denied: /srv/plugins/out.tar.gz\nhint: ")
     assert "Traceback" not in errors
+
+
+LATIN1 = "café".encode("latin-1")  # what an editor set to Latin-1 saves
+
+
+@pytest.mark.parametrize(("command", "culprit"), [
+    (["fire", "MessageWillBePosted", "--file", "payload.json"], "payload.json"),
+    (["fire", "OnActivate", "--world", "world.json"], "world.json"),
+    (["replay", "calls.jsonl"], "calls.jsonl"),
+    (["fire", "OnActivate", "--record", "calls.jsonl"], "calls.jsonl"),
+    (["bundle"], "requirements.txt"),
+    (["bundle"], ".mmplugignore"),
+    (["upgrade", "--allow-dirty"], ".mmplug-answers.json"),
+    (["fire", "OnActivate"], "plugin.json"),
+    (["new", "com.example.latin", "--no-input", "-t", "template"], "template/cookiecutter.json"),
+])
+def test_a_file_that_is_not_utf8_is_named_with_the_spot(
+    parrot_plugin: Path, command: list[str], culprit: str,
+) -> None:
+    """Whichever command reads it, a Latin-1 file gets one clear error naming the file and
+    where the bad byte is, never a decoder's traceback."""
+    target = parrot_plugin / culprit
+    target.parent.mkdir(exist_ok=True)
+    if culprit == "plugin.json":
+        text = target.read_bytes().replace(b'"name": "', b'"name": "' + LATIN1, 1)
+        assert LATIN1 in text
+    else:
+        text = b'{"note": "' + LATIN1 + b'"}\n' if culprit.endswith("json") else b"# " + LATIN1
+    target.write_bytes(text)
+    result = _mmplug(*command, cwd=parrot_plugin)
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr, result.stderr
+    at = text.index(LATIN1) + 3  # the é
+    line, column = text.count(b"\n", 0, at) + 1, at - text.rfind(b"\n", 0, at)
+    error = next(x for x in result.stderr.splitlines() if x.startswith("error: "))
+    assert error.endswith(f"{culprit}: not UTF-8 text (byte 0xe9 at line {line}, column "
+                          f"{column})"), error
+    assert "\nhint: " in result.stderr
+
+
+def test_a_template_answer_that_is_not_utf8_is_refused_before_anything_is_written(
+    tmp_path: Path,
+) -> None:
+    """A `--set` answer typed in a terminal that is not UTF-8 is refused; no project is made."""
+    result = _mmplug("new", "com.example.latin", "--no-input", "--set", "author=caf\udce9",
+                     cwd=tmp_path)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr, result.stderr
+    assert "not UTF-8 text" in result.stderr
+    assert list(tmp_path.iterdir()) == []

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from mmplug.bundle.ignore import IGNORE_FILE, IgnoreRules, parse_rules
-from mmplug.errors import BundleError
+from mmplug.errors import BundleError, read_text
 
 SECRET_PATTERNS = (
     ".env", ".env.*", "*.pem", "*.key", "*.p12", "*.pfx", "*.keystore", "*.jks",
@@ -59,7 +59,7 @@ def collect_files(root: Path, *, force: bool = False, skip: tuple[str, ...] = ()
     """
     root = root.resolve()
     ignore_file = root / IGNORE_FILE
-    rules = IgnoreRules(ignore_file.read_text(encoding="utf-8") if ignore_file.is_file() else "")
+    rules = IgnoreRules(read_text(ignore_file) if ignore_file.is_file() else "")
     for directory in skip_dirs:
         if directory.resolve().is_relative_to(root) and directory.resolve() != root:
             rules.rules.extend(parse_rules("/" + directory.resolve().relative_to(root).as_posix()

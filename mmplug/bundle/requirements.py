@@ -14,7 +14,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from mmplug.errors import BundleError
+from mmplug.errors import BundleError, read_text
 
 SDK_RUNTIME_PACKAGES = ("grpcio", "grpcio-health-checking", "protobuf")
 _NAME = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
@@ -73,7 +73,7 @@ def _keep(req: Requirements, line: str, origin: str) -> None:
 
 def _from_requirements_txt(path: Path) -> Requirements:
     req = Requirements(source=path.name)
-    for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    for number, raw in enumerate(read_text(path).splitlines(), start=1):
         line = raw.split(" #", 1)[0].strip()
         if not line or line.startswith("#"):
             continue

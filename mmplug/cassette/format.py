@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from mmplug._json import JSONDepthError, loads
-from mmplug.errors import UsageError
+from mmplug.errors import UsageError, read_text
 from mmplug.host.payload_fields import (  # at import, not lazily: requests are parsed on a
     check_document,  # thread, where an import can meet pytest's rewriting on CPython 3.11
     descriptor_of,  # (see Session._read_code)
@@ -261,12 +261,12 @@ def read_cassette(path: str | Path) -> Cassette:
     """Read and check a whole cassette; the first bad line raises a CassetteError."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_text(path, error=CassetteError)
     except FileNotFoundError:
         raise CassetteError(f"no cassette at {path}",
                             hint="record one with `mmplug fire HOOK --record FILE`") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise CassetteError(f"cannot read cassette {path}: {exc}") from None
+    except OSError as exc:
+        raise CassetteError(f"cannot read cassette {path}: {exc.strerror or exc}") from None
     cassette: Cassette | None = None
     for number, raw in enumerate(text.splitlines(), start=1):
         if not raw.strip():

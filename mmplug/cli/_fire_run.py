@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mmplug.cli._options import HOOK_TIMEOUT_S, START_TIMEOUT_S
-from mmplug.errors import UsageError
+from mmplug.errors import UsageError, read_text
 
 if TYPE_CHECKING:
     from mmplug.fire import FirePlan
@@ -120,7 +120,7 @@ def read_document(json_text: str | None, file: Path | None) -> Any:
         raise UsageError("give the payload with --json or --file, not both")
     if file is not None:
         try:
-            return parse_json_text(file.read_text(encoding="utf-8"), f"--file {file}")
+            return parse_json_text(read_text(file), f"--file {file}")
         except OSError as exc:
             raise UsageError(f"--file: cannot read {file}: {exc.strerror or exc}") from None
     return None if json_text is None else parse_json_text(json_text, "--json")

@@ -12,6 +12,7 @@ _HERE = Path(".")
 
 
 def _parse_sets(values: list[str]) -> dict[str, str]:
+    from mmplug._json import clean_text
     from mmplug.errors import UsageError
 
     answers: dict[str, str] = {}
@@ -20,6 +21,10 @@ def _parse_sets(values: list[str]) -> dict[str, str]:
         if not sep or not key.strip():
             raise UsageError(f"--set {item!r}: expected key=value",
                              hint="e.g. --set author='Jane Doe' --set description='Moderates'")
+        if clean_text(item) != item:  # bytes that are not UTF-8, kept by Python as surrogates
+            raise UsageError(f"--set {clean_text(item)!r}: not UTF-8 text (the project's files "
+                             "are UTF-8)", hint="type the answer in a UTF-8 terminal (check "
+                             "`locale`), or pass it in plain ASCII")
         answers[key.strip()] = value
     return answers
 

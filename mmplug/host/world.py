@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mmplug._json import JSONDepthError, loads
-from mmplug.errors import UsageError
+from mmplug.errors import UsageError, read_text
 
 if TYPE_CHECKING:
     from mmplug.host.store import Store
@@ -102,7 +102,7 @@ def _read(name_or_path: str | Path) -> tuple[str, str]:
                 + ", ".join(available_worlds()),
             )
         try:
-            return str(candidate), candidate.read_text(encoding="utf-8")
+            return str(candidate), read_text(candidate, error=WorldError)
         except OSError as exc:
             raise WorldError(f"cannot read world file {candidate}: {exc}") from None
     if text_name not in available_worlds():

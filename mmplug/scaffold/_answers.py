@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from mmplug._json import JSONDepthError, loads
-from mmplug.errors import UsageError
+from mmplug.errors import UsageError, read_text
 
 ANSWERS_FILE = ".mmplug-answers.json"
 BASE_FILE = ".mmplug-base.json"
@@ -102,7 +102,7 @@ def read_record(project: Path) -> tuple[AnswersRecord, dict[str, bytes] | None]:
 
 def _load(path: Path) -> dict[str, Any]:
     try:
-        data = loads(path.read_text(encoding="utf-8"))
+        data = loads(read_text(path, hint="restore it from version control"))
     except json.JSONDecodeError as exc:
         raise UsageError(f"{path}: invalid JSON at line {exc.lineno}: {exc.msg}",
                          hint="fix the file or restore it from version control") from None

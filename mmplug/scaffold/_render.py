@@ -10,7 +10,7 @@ from typing import Any
 
 from mmplug._json import JSONDepthError, loads
 from mmplug._self_install import pip_install_args
-from mmplug.errors import MmplugError, UsageError
+from mmplug.errors import MmplugError, UsageError, read_text
 from mmplug.scaffold._find import CONTEXT_FILE, Template
 
 TREE_SKIP = frozenset({".mmplug-answers.json", ".mmplug-base.json"})
@@ -21,7 +21,7 @@ def template_variables(template: Template) -> dict[str, Any]:
     """The variables of ``cookiecutter.json`` in order (private ``_`` ones included)."""
     path = template.path / CONTEXT_FILE
     try:
-        data = loads(path.read_text(encoding="utf-8"))
+        data = loads(read_text(path, hint="save the template's cookiecutter.json as UTF-8"))
     except json.JSONDecodeError as exc:
         raise UsageError(f"{path}: invalid JSON at line {exc.lineno}: {exc.msg}",
                          hint="fix the template's cookiecutter.json") from None
