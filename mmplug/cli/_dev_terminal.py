@@ -170,9 +170,10 @@ def run_dev(loop: DevLoop, level: str, record: Path | None, plain: bool = False)
     log, log_problem = _open_log(loop)
     printer = Printer(console, loop, level, log, _shown(log.path) if log else log_problem)
     loop.add_observer(printer)
-    stop = threading.Event()
-    previous = {sig: signal.signal(sig, lambda *_: stop.set())
-                for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
+    from mmplug.cli._stop import StopSignals
+
+    stop = StopSignals().install()
+    previous: dict[int, Any] = {}
     recorder = None
     screen: LiveScreen | None = None
     try:
@@ -221,6 +222,7 @@ def run_dev(loop: DevLoop, level: str, record: Path | None, plain: bool = False)
                 log.write(text, stamp=True)
         if recorder is not None:
             recorder.close()
+        stop.restore()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
         if log is not None:

@@ -30,10 +30,9 @@ def explore(
     there you can also chat with the plugin and fire calls again.
     """
     import json
-    import signal
-    import threading
 
     from mmplug._plugin_files import project_dir
+    from mmplug.cli._stop import StopSignals
     from mmplug.errors import UsageError
 
     if port is not None and not 0 <= port <= 65535:
@@ -57,9 +56,7 @@ def explore(
     from mmplug.explorer.server import open_offline
 
     explorer = open_offline(project, port=port)
-    stop = threading.Event()
-    previous = {sig: signal.signal(sig, lambda *_: stop.set())
-                for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
+    stop = StopSignals().install()
     try:
         explorer.start()
         typer.echo(f"explorer: {explorer.login_url}")
@@ -68,6 +65,5 @@ def explore(
         stop.wait()
     finally:
         explorer.close()
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+        stop.restore()
     typer.echo("stopped.")

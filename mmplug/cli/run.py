@@ -59,11 +59,9 @@ def run(
 def _serve(path: Path, level: str, world: str | None, fresh: bool, store: str | None,
            start_timeout: float, hook_timeout: float, python: str | None,
            sockets: dict[str, Any]) -> None:
-    import signal
-    import threading
-
     from mmplug.cli._console import output_console
     from mmplug.cli._render import render_log
+    from mmplug.cli._stop import StopSignals
     from mmplug.host.logs import LogRecord, level_at_least
     from mmplug.host.session import STOP_FAULT, Session
 
@@ -79,19 +77,14 @@ def _serve(path: Path, level: str, world: str | None, fresh: bool, store: str | 
     session = Session([path], store=store, world=world, fresh=fresh, python=python,
                       start_timeout=start_timeout, hook_timeout=hook_timeout, **sockets)
     session.add_observer(Printer())
-    stop = threading.Event()
     with session:
-        previous = {sig: signal.signal(sig, lambda *_: stop.set())
-                    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
         try:
-            for handle in session.plugins.values():
-                console.print(_banner(handle, session), style="bold")
-            console.print("Press Ctrl-C to stop.", style="dim")
-            while not stop.wait(0.25):
-                session.poll()
+            with StopSignals() as stop:
+                for handle in session.plugins.values():
+                    console.print(_banner(handle, session), style="bold")
+                console.print("Press Ctrl-C to stop.", style="dim")
+                stop.wait(session.poll)
         finally:
-            for sig, handler in previous.items():
-                signal.signal(sig, handler)
             console.print("stopping...", style="dim")
     session.raise_stop_faults()
     console.print("plugin deactivated and stopped.", style="dim")

@@ -106,6 +106,44 @@ def test_a_mistyped_directory_is_a_clear_error_and_is_not_created(tmp_path: Path
     assert not (project / ".mmplug").exists()
 
 
+def _signal_a_side_thread(pid: int, sig: int) -> None:
+    """Deliver ``sig`` to one of ``pid``'s threads other than the main one, as the kernel may
+    do with a process's Ctrl-C when the main thread is not the one it picks."""
+    import ctypes
+
+    tids = sorted(int(t.name) for t in Path(f"/proc/{pid}/task").iterdir() if int(t.name) != pid)
+    assert tids, "the process has only its main thread"
+    libc = ctypes.CDLL(None, use_errno=True)
+    assert libc.syscall(234, pid, tids[-1], sig) == 0  # tgkill (x86-64)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux") or os.uname().machine != "x86_64",
+                    reason="sends a signal to one thread with the x86-64 Linux tgkill call")
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_a_stop_signal_that_lands_on_another_thread_still_stops_dev(
+    tmp_path: Path, sig: int,
+) -> None:
+    """Ctrl-C (or SIGTERM) stops `mmplug dev` whichever of its threads the signal lands on."""
+    project = write_plugin(tmp_path / "p")
+    port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mmplug.cli.main", "dev", str(project), "--port", str(port),
+         "--python", sys.executable, "--no-explorer"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        wait_for(lambda: _get(f"http://127.0.0.1:{port}/plugins/{PLUGIN_ID}/") == b"v1",
+                 what="the front door")
+        _signal_a_side_thread(proc.pid, sig)
+        out = proc.communicate(timeout=30)[0].decode()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 0, out
+    assert "stopped; nothing left running." in out
+    assert processes_in(tmp_path) == []
+
+
 def test_sigkill_of_mmplug_dev_takes_the_plugin_and_spare_along(tmp_path: Path) -> None:
     from mmplug.devloop.control import connect
 
