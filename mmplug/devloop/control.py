@@ -101,7 +101,8 @@ class ControlServer:
         return path
 
     def _take_over(self, path: Path) -> None:
-        """Refuse a live session on ``path``; remove a stale socket."""
+        """Refuse a live session of any of the projects; remove a stale socket."""
+        refuse_running(self.project_dirs)
         if not path.exists():
             return
         probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -112,8 +113,7 @@ class ControlServer:
             return
         finally:
             probe.close()
-        raise UsageError(f"another `mmplug dev` is already running for {self.project_dirs[0]}",
-                         hint="stop it (Ctrl-C in its terminal) or use `mmplug fire` against it")
+        raise _running(self.project_dirs[0])
 
     def _write_pointers(self) -> None:
         data = dict(self.info, pid=os.getpid(), socket=str(self.path), frames=["binary"])
@@ -343,6 +343,21 @@ def connect(project_dir: str | Path = ".", timeout: float = 5.0) -> ControlClien
         return None
     sock.settimeout(None)
     return ControlClient(sock, info)
+
+
+def refuse_running(project_dirs: list[Path]) -> None:
+    """Raise when a ``mmplug dev`` already runs one of these projects (found by its pointer,
+    wherever its socket lives): two sessions would share the state and each other's pointer."""
+    for project in project_dirs:
+        client = connect(project, timeout=2.0)
+        if client is not None:
+            client.close()
+            raise _running(Path(project).resolve())
+
+
+def _running(project: Path) -> UsageError:
+    return UsageError(f"another `mmplug dev` is already running for {project}",
+                      hint="stop it (Ctrl-C in its terminal) or use `mmplug fire` against it")
 
 
 def error_to_json(error: MmplugError) -> dict[str, Any]:

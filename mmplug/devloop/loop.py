@@ -98,6 +98,10 @@ class DevLoop:
         self.close()
 
     def start(self) -> None:
+        if self.options["control"]:  # before any plugin starts on the state the other one holds
+            from mmplug.devloop.control import refuse_running
+
+            refuse_running(self.plugin_dirs)
         try:
             self._start_session()
             self._start_services()

@@ -106,6 +106,54 @@ def test_a_mistyped_directory_is_a_clear_error_and_is_not_created(tmp_path: Path
     assert not (project / ".mmplug").exists()
 
 
+@pytest.mark.parametrize("depth", ["short", "long"])  # long: the socket lives elsewhere
+def test_a_second_dev_on_the_same_project_is_refused_before_its_plugin_starts(
+    tmp_path: Path, depth: str,
+) -> None:
+    """A second `mmplug dev` on a project that one already runs says so and stops at once: it
+    never activates the plugin on the state the first one holds, nor takes its place."""
+    from mmplug.devloop.control import connect
+
+    base = tmp_path / ("d" * 60) / ("e" * 60) if depth == "long" else tmp_path
+    project = write_plugin(base / "p")
+    port = _free_port()
+    first = subprocess.Popen(
+        [sys.executable, "-m", "mmplug.cli.main", "dev", str(project), "--port", str(port),
+         "--python", sys.executable, "--no-explorer"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    activations = f"http://127.0.0.1:{port}/plugins/{PLUGIN_ID}/activations"
+    try:
+        wait_for(lambda: _get(activations) == b"1", what="the first dev")
+        second = subprocess.Popen(
+            [sys.executable, "-m", "mmplug.cli.main", "dev", str(project), "--port",
+             str(_free_port()), "--python", sys.executable, "--no-explorer"],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        try:
+            out, _ = second.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            second.send_signal(signal.SIGINT)
+            out, _ = second.communicate(timeout=30)
+            raise AssertionError(f"the second dev kept running:\n{out}") from None
+        assert second.returncode == 2, out
+        assert f"error: another `mmplug dev` is already running for {project}" in out
+        assert "Traceback" not in out and "activated" not in out, out
+        assert _get(activations) == b"1"  # the shared state saw one activation only
+        client = connect(project)  # and the first session is still the one found
+        assert client is not None
+        with client:
+            assert client.info["pid"] == first.pid
+    finally:
+        first.send_signal(signal.SIGINT)
+        try:
+            first_out = first.communicate(timeout=30)[0].decode()
+        finally:
+            if first.poll() is None:
+                first.kill()
+                first.communicate()
+    assert "stopped; nothing left running." in first_out, first_out
+    assert processes_in(tmp_path) == []
+
+
 def _signal_a_side_thread(pid: int, sig: int) -> None:
     """Deliver ``sig`` to one of ``pid``'s threads other than the main one, as the kernel may
     do with a process's Ctrl-C when the main thread is not the one it picks."""
