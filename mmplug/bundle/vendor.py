@@ -26,6 +26,10 @@ _MISSING = (
     re.compile(r"Could not find a version that satisfies the requirement ([^\s;]+)"),
 )
 _DROP_FILES = frozenset({"direct_url.json"})
+# A pip that still runs when the bundle stops early: how long it has to end on the Ctrl-C it
+# got too, then to end once interrupted, before it is killed (seconds).
+PIP_GRACE_S = 2.0
+PIP_STOP_S = 10.0
 
 
 class Reporter(Protocol):
@@ -71,14 +75,34 @@ def install_target(
                 reporter.pip_line(target, line.rstrip())
         code = proc.wait()
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+        if proc.poll() is None:  # leaving early: Ctrl-C, or an error of ours
+            _stop_pip(proc)
         if proc.stdout is not None:
             proc.stdout.close()
     if code != 0:
         raise _pip_error(target, list(tail), wheelhouse)
     normalize_tree(dest)
+
+
+def _stop_pip(proc: subprocess.Popen[str]) -> None:
+    """End a pip that still runs so that it removes its temporary folders (a killed pip
+    leaves them in the temp directory, a partial install included): a terminal's Ctrl-C
+    reached it as well; otherwise it is interrupted. Killed only if it does not end."""
+    import signal
+
+    try:
+        for sig, grace in ((None, PIP_GRACE_S), (signal.SIGINT, PIP_STOP_S)):
+            if sig is not None:
+                proc.send_signal(sig)
+            try:
+                proc.communicate(timeout=grace)  # drained: it may still print as it ends
+                return
+            except subprocess.TimeoutExpired:
+                continue
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
 
 
 def _pip_error(target: Target, tail: list[str], wheelhouse: Path | None) -> BundleError:

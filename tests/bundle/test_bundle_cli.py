@@ -122,3 +122,36 @@ def test_inspect_never_prints_terminal_escapes_from_member_names(tmp_path: Path)
     result = _mmplug("bundle", "inspect", str(path))
     assert "\x1b" not in result.stdout + result.stderr
     assert "p/\\x1b]0;owned\\x07name" in result.stdout
+
+
+def test_ctrl_c_while_pip_runs_leaves_no_temporary_folders(
+    wheelhouse: Wheelhouse, tmp_path: Path,
+) -> None:
+    """Ctrl-C in the middle of vendoring stops pip cleanly: nothing of it is left in the
+    temporary directory and no bundle is written."""
+    import os
+    import signal
+    import time
+
+    project = copy_sample(tmp_path)
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    proc = subprocess.Popen(  # its own process group, as a terminal's foreground job
+        [sys.executable, "-m", "mmplug.cli.main", "bundle", *_target_args(wheelhouse)],
+        cwd=project, env={**os.environ, "TMPDIR": str(temp)}, start_new_session=True,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not any(p.name.startswith("pip-") for p in temp.iterdir()):  # pip is at work
+            assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()[0]
+            time.sleep(0.02)
+        os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C sends: to the whole job
+        out = proc.communicate(timeout=60)[0]
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
+    assert proc.returncode == 130, out
+    assert "Traceback" not in out
+    assert sorted(p.name for p in temp.iterdir()) == []
+    assert not any((project / "dist").glob("*.tar.gz"))
