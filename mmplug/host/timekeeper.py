@@ -49,6 +49,11 @@ DEFAULT_RETENTION_BATCH = 3000
 # A tick that keeps answering "due now" (a job whose wait strategy never waits) would hold a
 # move forever; after this many ticks at one time the node is left until the clock moves on.
 MAX_TICKS_AT_ONE_TIME = 100
+# The times the clock can be put at: ones it can show (Python's datetime ends with 9999), with
+# a year left for a running clock to run on.
+_EPOCH = _dt.datetime(1970, 1, 1)
+EARLIEST_MS = (_dt.datetime.min - _EPOCH) // _dt.timedelta(milliseconds=1)
+LATEST_MS = (_dt.datetime(9999, 1, 1) - _EPOCH) // _dt.timedelta(milliseconds=1) - 1
 
 
 @dataclass
@@ -174,13 +179,14 @@ class Timekeeper:
             raise UsageError(f"the clock only moves forward here ({step} is negative)",
                              hint="use set(...) to put it anywhere, earlier too")
         with self._moving:
-            return self._move_to(self.now_ms() + step_ms, data_retention)
+            return self._move_to(_reachable(self.now_ms() + step_ms, f"forward by {step}"),
+                                 data_retention)
 
     def set(self, when: _dt.datetime | int | str, *, data_retention: bool = False) -> list[Tick]:
         """Put the clock at ``when`` (a datetime, milliseconds, or an ISO 8601 text; UTC
         unless it says otherwise). Forward, it is :meth:`advance`; backward, every node
         re-reads its jobs (the KV store may hold newer runs than the time now)."""
-        target = parse_time(when)
+        target = _reachable(parse_time(when), f"to {when}")
         with self._moving:
             if target >= self.now_ms():
                 return self._move_to(target, data_retention)
@@ -401,12 +407,27 @@ def parse_duration(text: str) -> _dt.timedelta:
     if not parts or "".join(n + u for n, u in parts) != cleaned:
         raise UsageError(f"{text!r} is not a duration",
                          hint="write it like 30d, 12h, 90m, 45s, 1w or 1d12h")
-    return _dt.timedelta(seconds=sum(float(n) * _UNITS[u] for n, u in parts))
+    try:
+        return _dt.timedelta(seconds=sum(float(n) * _UNITS[u] for n, u in parts))
+    except OverflowError:
+        raise UsageError(f"{text!r} is too long a duration for the clock",
+                         hint=_REACH) from None
+
+
+_REACH = "move it by less, or to a time before 9999-01-01"
+
+
+def _reachable(target_ms: int, move: str) -> int:
+    """``target_ms``, when the clock can be put there; else a usage error (before it moves)."""
+    if not EARLIEST_MS <= target_ms <= LATEST_MS:
+        raise UsageError(f"the clock cannot move {move}: it keeps to the years 1 to 9998",
+                         hint=_REACH)
+    return target_ms
 
 
 def _iso(ms: int) -> str:
-    return _dt.datetime.fromtimestamp(ms / 1000, tz=_dt.timezone.utc).isoformat().replace(
-        "+00:00", "Z")
+    """In whole milliseconds (no float rounding past the last one of 9999)."""
+    return (_EPOCH + _dt.timedelta(milliseconds=ms)).isoformat() + "Z"
 
 
 def _retention_settings(store: Store) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -151,6 +152,51 @@ def test_a_second_dev_on_the_same_project_is_refused_before_its_plugin_starts(
                 first.kill()
                 first.communicate()
     assert "stopped; nothing left running." in first_out, first_out
+    assert processes_in(tmp_path) == []
+
+
+def test_the_clock_refuses_a_time_it_cannot_show_and_keeps_working(tmp_path: Path) -> None:
+    """`mmplug clock` refuses a move past the years it can show with a clear error and leaves
+    the clock where it was; its last millisecond works."""
+    project = write_plugin(tmp_path / "p")
+    port = _free_port()
+    dev = subprocess.Popen(
+        [sys.executable, "-m", "mmplug.cli.main", "dev", str(project), "--port", str(port),
+         "--python", sys.executable, "--no-explorer", "--start-time", "2026-03-01"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+
+    def clock(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "mmplug.cli.main", "clock", *args,
+                               str(project)], capture_output=True, text=True, timeout=60)
+
+    try:
+        wait_for(lambda: _get(f"http://127.0.0.1:{port}/plugins/{PLUGIN_ID}/") == b"v1",
+                 what="the front door")
+        for move in (["--advance", "3000000d"], ["--advance", "9" * 30 + "d"]):
+            refused = clock(*move)
+            assert refused.returncode == 2, refused.stderr
+            assert "Traceback" not in refused.stderr
+            assert refused.stderr.startswith("error: "), refused.stderr
+            assert "hint: move it by less, or to a time before 9999-01-01" in refused.stderr
+        shown = clock()
+        assert shown.returncode == 0 and shown.stdout.startswith("clock: 2026-03-01T"), shown
+        last = clock("--to", "9998-12-31T23:59:59.999")
+        assert last.returncode == 0, last.stderr
+        # the clock runs on: it shows the time it was put at, or a few milliseconds later
+        assert re.match(r"clock: 2026-03-01T\S+ -> (9998-12-31T23:59:59\.999|9999-01-01T00:00:00"
+                        r"\.0)", last.stdout), last.stdout
+        assert clock().returncode == 0
+        assert clock("--to", "9999-01-01").returncode == 2
+        back = clock("--to", "2026-03-02")
+        assert back.returncode == 0 and "-> 2026-03-02T00:00:00" in back.stdout, back
+    finally:
+        dev.send_signal(signal.SIGINT)
+        try:
+            dev.communicate(timeout=30)
+        finally:
+            if dev.poll() is None:
+                dev.kill()
+                dev.communicate()
     assert processes_in(tmp_path) == []
 
 
