@@ -214,6 +214,8 @@ class DevLoop:
         for thread in self._threads:
             thread.join(10.0)
         self._threads.clear()
+        if self.session is not None:  # a clock move (`mmplug clock`) holds the lock: end it
+            self.session.clock.close()
         with self._lock:
             if self.session is not None:
                 if self.attachment is None:

@@ -36,7 +36,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from mmplug.errors import UsageError
+from mmplug.errors import MmplugError, UsageError
 
 if TYPE_CHECKING:
     from mmplug.host.hooks_client import HooksClient
@@ -211,6 +211,9 @@ class Timekeeper:
         clock = self._store().clock
         retention = self._retention_times(self.now_ms(), target) if data_retention else []
         while True:
+            if self._closed:  # the session is closing: a long move ends at its next step
+                raise MmplugError(f"the clock stopped at {_iso(self.now_ms())} on its way to "
+                                  f"{_iso(target)}: the session is closing")
             pending = [at for at in self._due_live().values() if at <= target]
             pending += [at for at in retention if at <= target]
             if not pending:
@@ -268,8 +271,6 @@ class Timekeeper:
         return results
 
     def _tick_one(self, target: TickTarget, at_ms: int, rewound: bool) -> Tick:
-        from mmplug.errors import MmplugError
-
         tick = Tick(target.key, at_ms)
         try:
             answer = target.client.tick(at_ms, rewound=rewound, running=self.running,
@@ -354,6 +355,8 @@ class Timekeeper:
                 self._say("error", "", f"ticking the plugins failed: {exc}")
 
     def close(self) -> None:
+        """Stop the clock's thread and end a move under way at its next step (the session
+        closes the clock; so does a dev loop before it waits for a move's lock)."""
         with self._changed:
             self._closed = True
             self._changed.notify_all()

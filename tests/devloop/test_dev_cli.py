@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 import urllib.request
 from pathlib import Path
 
@@ -197,6 +198,42 @@ def test_the_clock_refuses_a_time_it_cannot_show_and_keeps_working(tmp_path: Pat
             if dev.poll() is None:
                 dev.kill()
                 dev.communicate()
+    assert processes_in(tmp_path) == []
+
+
+def test_ctrl_c_stops_dev_in_the_middle_of_a_long_clock_move(tmp_path: Path) -> None:
+    """Ctrl-C stops `mmplug dev` even while `mmplug clock` moves it through centuries of a
+    daily job; the clock command says the move stopped, without a traceback."""
+    import shutil
+
+    project = tmp_path / "cluster"
+    shutil.copytree(Path(__file__).resolve().parents[1] / "fixtures" / "cluster_plugin", project)
+    port = _free_port()
+    dev = subprocess.Popen(
+        [sys.executable, "-m", "mmplug.cli.main", "dev", str(project), "--port", str(port),
+         "--python", sys.executable, "--no-explorer", "--store", ":memory:"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    clock: subprocess.Popen[str] | None = None
+    try:
+        wait_for(lambda: _get(f"http://127.0.0.1:{port}/plugins/com.example.cluster/memory"),
+                 what="the front door")
+        clock = subprocess.Popen(
+            [sys.executable, "-m", "mmplug.cli.main", "clock", "--advance", "200000d",
+             str(project)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        time.sleep(2)  # the move is under way: a tick a day
+        assert clock.poll() is None, clock.communicate()
+        dev.send_signal(signal.SIGINT)
+        out = dev.communicate(timeout=30)[0].decode()
+        clock_err = clock.communicate(timeout=30)[1]
+    finally:
+        for proc in (dev, clock):
+            if proc is not None and proc.poll() is None:
+                proc.kill()
+                proc.communicate()
+    assert dev.returncode == 0, out
+    assert "stopped; nothing left running." in out and "Traceback" not in out
+    assert clock.returncode == 1 and clock_err.startswith("error: "), clock_err
+    assert "Traceback" not in clock_err
     assert processes_in(tmp_path) == []
 
 
