@@ -7,7 +7,6 @@ directory is removed, so a failed ``mmplug new`` leaves no half-written project 
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import tempfile
 from dataclasses import dataclass, field
@@ -24,10 +23,9 @@ from mmplug.scaffold._ids import (
     display_name,
     package_name,
 )
-from mmplug.scaffold._render import build_context, public_names, read_tree, render
+from mmplug.scaffold._render import build_context, check_answers, public_names, read_tree, render
 
 DEFAULT_TEMPLATE = "minimal"
-_VERSION = re.compile(r"^\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.+-]+)?$")
 
 
 @dataclass
@@ -132,11 +130,9 @@ def _answers_for(found: Template, plugin_id: str, given: dict[str, Any]) -> dict
         if key == "plugin_id" and key not in names:
             continue  # a foreign template without a plugin_id variable
         merged[key] = value
+    check_answers(found, merged)
     if "package_name" in merged:
         check_package_name(str(merged["package_name"]))
-    if "version" in merged and not _VERSION.match(str(merged["version"])):
-        raise UsageError(f"invalid version {merged['version']!r}",
-                         hint="plugin versions are semantic versions, e.g. 0.1.0")
     return merged
 
 

@@ -80,12 +80,20 @@ def derive_package_name(plugin_id: str) -> tuple[str, str]:
                      "choose another name)")
 
 
-def check_package_name(name: str) -> str:
+def check_package_identifier(name: str) -> str:
+    """A package name that can be a folder of the plugin and be imported: an identifier that
+    is not a keyword nor a name the project uses for something else."""
     if not name.isidentifier() or keyword.iskeyword(name) or name in RESERVED_PACKAGES:
         raise UsageError(
             f"invalid package_name {name!r}",
             hint="use a Python identifier that is not 'plugin', 'tests' or a keyword",
         )
+    return name
+
+
+def check_package_name(name: str) -> str:
+    """A new project's package name: an identifier that hides no module either."""
+    check_package_identifier(name)
     hidden = shadowed_module(name)
     if hidden is not None:
         raise UsageError(

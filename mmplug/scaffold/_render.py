@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -37,7 +38,15 @@ def public_names(template: Template) -> list[str]:
     return [k for k in template_variables(template) if not k.startswith("_")]
 
 
+VERSION = re.compile(r"^\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.+-]+)?$")
+
+
 def check_answers(template: Template, answers: dict[str, Any]) -> None:
+    """Answers a template can be rendered with, whether typed (`mmplug new`) or read back
+    (`mmplug upgrade`): variables it has, an id the server accepts and a package name that is
+    an identifier (both name folders of the project), a semantic version."""
+    from mmplug.scaffold._ids import check_package_identifier, check_plugin_id
+
     names = public_names(template)
     unknown = [k for k in answers if k not in names]
     if unknown:
@@ -45,6 +54,13 @@ def check_answers(template: Template, answers: dict[str, Any]) -> None:
             f"template {template.name!r} has no variable {unknown[0]!r}",
             hint=f"its variables: {', '.join(names) or '(none)'}",
         )
+    if "plugin_id" in answers:
+        check_plugin_id(str(answers["plugin_id"]))
+    if "package_name" in answers:
+        check_package_identifier(str(answers["package_name"]))
+    if "version" in answers and not VERSION.match(str(answers["version"])):
+        raise UsageError(f"invalid version {answers['version']!r}",
+                         hint="plugin versions are semantic versions, e.g. 0.1.0")
 
 
 def build_context(template: Template, answers: dict[str, Any]) -> dict[str, Any]:

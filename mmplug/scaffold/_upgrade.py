@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from mmplug.errors import UsageError
-from mmplug.scaffold._answers import AnswersRecord, read_record, write_record
+from mmplug.scaffold._answers import ANSWERS_FILE, AnswersRecord, read_record, write_record
 from mmplug.scaffold._find import Template, clone_template, find_template
 from mmplug.scaffold._merge import Labels, merge
-from mmplug.scaffold._render import public_names, read_tree, render_tree
+from mmplug.scaffold._render import check_answers, public_names, read_tree, render_tree
 
 SIDE_SUFFIX = ".mmplug-new"
 
@@ -49,6 +49,7 @@ def upgrade_project(path: Path | str = ".", *, template_version: str | None = No
     try:
         template = find_template(_spec(record), scratch / "new", template_version)
         answers = {k: v for k, v in record.answers.items() if k in public_names(template)}
+        _check_recorded(project, template, answers)
         theirs = render_tree(template, answers)
         notes: list[str] = []
         if base is None:
@@ -64,6 +65,16 @@ def upgrade_project(path: Path | str = ".", *, template_version: str | None = No
         _apply(project, writes)
         write_record(project, _new_record(record, template, answers), theirs)
     return result
+
+
+def _check_recorded(project: Path, template: Template, answers: dict[str, object]) -> None:
+    """The answers of the record (which users edit to change the next upgrade) are checked
+    as `mmplug new` checks typed ones: a bad one is named with the file it is in."""
+    try:
+        check_answers(template, answers)
+    except UsageError as exc:
+        raise UsageError(f"{project / ANSWERS_FILE}: {exc.message}",
+                         hint=f"fix it in {ANSWERS_FILE}: {exc.hint}") from None
 
 
 def _refuse_uncommitted(project: Path) -> None:

@@ -93,6 +93,35 @@ def test_answers_edited_in_the_record_are_applied(mmplug, made):
     assert json.loads((made / "plugin.json").read_text())["name"] == "Hello Renamed"
 
 
+@pytest.mark.parametrize(("key", "value", "says"), [
+    ("package_name", "../../escaped", "invalid package_name '../../escaped'"),
+    ("plugin_id", "com.example/../../escaped", "invalid plugin id"),
+    ("version", "v1", "invalid version 'v1'"),
+])
+@pytest.mark.parametrize("dry_run", [True, False])
+def test_an_answer_edited_into_something_invalid_is_refused_naming_the_file(
+    mmplug, made, tmp_path, monkeypatch, key, value, says, dry_run,
+):
+    """An answer edited in .mmplug-answers.json is checked as `mmplug new` checks it: a bad
+    one is named with the file, and nothing is written, in the project or outside it."""
+    import tempfile
+
+    scratch = tmp_path / "tmp"  # where the template is rendered before the merge
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    path = made / ".mmplug-answers.json"
+    record = json.loads(path.read_text())
+    record["answers"][key] = value
+    path.write_text(json.dumps(record))
+    before = {p: p.read_bytes() for p in made.rglob("*") if p.is_file()}
+    result = mmplug("upgrade", str(made), *(["--dry-run"] if dry_run else []))
+    assert result.code == 2
+    assert result.err.startswith(f"error: {path}: {says}"), result.err
+    assert "hint: fix it in .mmplug-answers.json: " in result.err
+    assert {p: p.read_bytes() for p in made.rglob("*") if p.is_file()} == before
+    assert list(scratch.iterdir()) == []
+
+
 def test_not_a_generated_project(mmplug, tmp_path):
     (tmp_path / "plugin.json").write_text('{"id": "com.example.by-hand"}')  # a plugin, not new's
     result = mmplug("upgrade", str(tmp_path))
