@@ -173,6 +173,11 @@ def build_request(target: Target, spec: HookSpec, rest: list[str], plan: FirePla
     whole request: ``init`` and the body in ``body_chunk``."""
     from mmplug.host.payloads import build_payload, http_payload
 
+    if not spec.streaming and (plan.data is not None or plan.headers):
+        option, part = ("--data", "body") if plan.data is not None else ("--header", "header")
+        raise UsageError(f"{option} is an HTTP request's {part}: {spec.go_name} has no HTTP "
+                         "request", hint=f"use it with ServeHTTP (mmplug fire ServeHTTP POST "
+                         f"/path {option} ...); {spec.go_name}'s fields go in --set or --json")
     scene = target.scene(plan.as_user, plan.channel)
     if spec.streaming:
         method, path = http_shortcut(rest)

@@ -197,3 +197,18 @@ def test_serve_http_data_from_a_file_or_stdin_arrives_byte_for_byte(
     missing = cli("fire", "ServeHTTP", "POST", "/echo", "--data", "@nope.bin", cwd=echo_plugin)
     assert missing.returncode == 2
     assert missing.stderr.startswith("error: --data: cannot read nope.bin: No such file")
+
+
+@pytest.mark.parametrize(("hook", "option", "says"), [
+    ("ExecuteCommand", ["--data", "hello"], "--data is an HTTP request's body"),
+    ("MessageWillBePosted", ["-H", "X-Token: 1"], "--header is an HTTP request's header"),
+])
+def test_http_options_on_a_hook_without_a_request_are_refused(
+    cli: Cli, parrot_plugin: Path, hook: str, option: list[str], says: str,
+) -> None:
+    """--data and --header with a hook that has no HTTP request are an error, not ignored."""
+    result = cli("fire", hook, *option, cwd=parrot_plugin)
+    assert result.returncode == 2, result.stdout
+    assert result.stderr.startswith(f"error: {says}: {hook} has no HTTP request\nhint: "), \
+        result.stderr
+    assert "Traceback" not in result.stderr
