@@ -185,7 +185,7 @@ def test_the_clock_refuses_a_time_it_cannot_show_and_keeps_working(tmp_path: Pat
         assert last.returncode == 0, last.stderr
         # the clock runs on: it shows the time it was put at, or a few milliseconds later
         assert re.match(r"clock: 2026-03-01T\S+ -> (9998-12-31T23:59:59\.999|9999-01-01T00:00:00"
-                        r"\.0)", last.stdout), last.stdout
+                        r"(\.\d+)?Z)", last.stdout), last.stdout
         assert clock().returncode == 0
         assert clock("--to", "9999-01-01").returncode == 2
         back = clock("--to", "2026-03-02")
