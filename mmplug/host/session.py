@@ -526,9 +526,12 @@ class Session:
 
     def _start_api(self, handle: PluginHandle) -> Any:
         from mmplug.host.api.server import ApiServer
+        from mmplug.host.api.stubs import Stubs
 
         if handle.api is not None:  # lasting_api: the server of the previous process
             return handle.api
+        stubs = Stubs()
+        stubs.load_file(handle.manifest.plugin_dir)  # the project's mmplug.stubs.json, if any
         api = ApiServer(
             self.store,
             handle.id,
@@ -539,6 +542,7 @@ class Session:
             log_sink=lambda level, message, kv: self._on_api_log(handle.id, level, message, kv,
                                                                  handle.node),
             emit=self.emit_event,
+            stubs=stubs,
             port=self.api_port,
             unix_socket=self._api_socket(),
             clock=_NodeClock(self.clock, handle.key),

@@ -212,3 +212,27 @@ def test_http_options_on_a_hook_without_a_request_are_refused(
     assert result.stderr.startswith(f"error: {says}: {hook} has no HTTP request\nhint: "), \
         result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_stubs_in_the_project_file_answer_the_plugin(cli: Cli, parrot_plugin: Path) -> None:
+    """A response in mmplug.stubs.json next to plugin.json wins over the emulation."""
+    (parrot_plugin / "mmplug.stubs.json").write_text(
+        json.dumps({"GetUser": {"user": {"id": "x" * 26, "username": "stubbed"}}}))
+    code, doc = fire_json(cli, parrot_plugin, "ExecuteCommand", "/parrot hi")
+    assert code == 0, doc
+    post = next(c for c in doc["api_calls"] if c["method"] == "CreatePost")
+    assert post["request"]["post"]["message"] == "Hello @stubbed: hi"
+
+
+@pytest.mark.parametrize(("content", "said"), [
+    ("{nope", "invalid JSON at line 1"),
+    ('{"GetUsr": {}}', "not a PluginAPI method"),
+    ('{"GetUser": {"user": {"username": 5, "nope": 1}}}', "GetUser: not a GetUserResponse"),
+])
+def test_a_bad_stubs_file_is_refused_naming_the_file(cli: Cli, parrot_plugin: Path,
+                                                     content: str, said: str) -> None:
+    (parrot_plugin / "mmplug.stubs.json").write_text(content)
+    result = cli("fire", "OnActivate", cwd=parrot_plugin)
+    assert result.returncode == 2, result.stdout + result.stderr
+    out = result.stdout + result.stderr
+    assert "mmplug.stubs.json" in out and said in out and "Traceback" not in out

@@ -32,6 +32,7 @@ class Stubs:
 
     def __init__(self) -> None:
         self._stubs: dict[str, StubValue] = {}
+        self._from_file: dict[str, StubValue] = {}  # what remove() goes back to
 
     def add(self, go_name: str, value: StubValue) -> None:
         if go_name not in API_BY_GO_NAME:
@@ -45,7 +46,11 @@ class Stubs:
         self._stubs[go_name] = value
 
     def remove(self, go_name: str) -> None:
-        self._stubs.pop(go_name, None)
+        """Drop the stub of ``go_name``; the project file's, if it has one, answers again."""
+        if go_name in self._from_file:
+            self._stubs[go_name] = self._from_file[go_name]
+        else:
+            self._stubs.pop(go_name, None)
 
     def get(self, go_name: str) -> StubValue | None:
         return self._stubs.get(go_name)
@@ -71,9 +76,32 @@ class Stubs:
                 hint="fix the file or remove it",
             ) from None
         if not isinstance(data, dict):
-            raise UsageError(f"{path}: expected an object mapping rpc names to responses")
+            raise UsageError(f"{path}: expected an object mapping rpc names to responses",
+                             hint='e.g. {"GetLicense": {"license": {"id": "dev"}}}')
         for name, value in data.items():
-            self.add(name, value)
+            try:
+                self.add(name, value)
+            except UsageError as exc:
+                raise UsageError(f"{path}: {exc.message}", hint=exc.hint) from None
+            _check_response(path, name, value)
+            self._from_file[name] = value
+
+
+def _check_response(path: Path, go_name: str, value: StubValue) -> None:
+    """Refuse, naming the file, a stub response that is not the rpc's response message."""
+    from google.protobuf import json_format
+
+    from mmplug.protocol.messages import message_class
+
+    response = API_BY_GO_NAME[go_name].response
+    try:
+        if value is not None:
+            json_format.ParseDict(value, message_class(response)(),
+                                  ignore_unknown_fields=False)
+    except (json_format.ParseError, TypeError, ValueError) as exc:
+        raise UsageError(f"{path}: {go_name}: not a {response} in protobuf's JSON mapping: "
+                         f"{str(exc).rstrip('.')}",
+                         hint="fix the value or remove the entry") from None
 
 
 def resolve(value: StubValue, request: Any, response_cls: type) -> Any:
