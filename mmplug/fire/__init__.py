@@ -171,8 +171,12 @@ def build_request(target: Target, spec: HookSpec, rest: list[str], plan: FirePla
     """The request of hook ``spec``: synthesized from the target's world, with the shortcuts
     (``rest``), ``--message``, ``--json``/``--file`` and ``--set`` applied. For ServeHTTP, the
     whole request: ``init`` and the body in ``body_chunk``."""
-    from mmplug.host.payloads import build_payload, http_payload
+    from mmplug.host.payloads import build_payload, http_payload, takes_message
 
+    if plan.message is not None and not takes_message(spec):
+        raise UsageError(f"--message is a post's text: {spec.go_name} has no post",
+                         hint="use it with a post hook (mmplug fire MessageWillBePosted -m "
+                         f"...); {spec.go_name}'s fields go in --set or --json")
     if not spec.streaming and (plan.data is not None or plan.headers):
         option, part = ("--data", "body") if plan.data is not None else ("--header", "header")
         raise UsageError(f"{option} is an HTTP request's {part}: {spec.go_name} has no HTTP "

@@ -199,6 +199,10 @@ BY_TYPE: dict[str, Builder] = {
     "OnInstallEvent": lambda scene, name: {"user_id": scene.user_id},
 }
 
+# The entities whose text is the scene's message (``mmplug fire --message``).
+WITH_MESSAGE = frozenset({"Post", "PushNotification", "EmailNotificationJson", "Draft",
+                          "ScheduledPost"})
+
 BY_NAME: dict[str, Builder] = {
     "user_id": lambda scene, name: scene.user_id,
     "web_conn_id": lambda scene, name: scene.new_id(),

@@ -232,6 +232,16 @@ def synthesize(
     return request
 
 
+def takes_message(spec: HookSpec) -> bool:
+    """Whether the request of ``spec`` carries a message text (a post, a draft, a
+    notification) that ``message=`` of :func:`synthesize` fills."""
+    from mmplug.host._payload_entities import WITH_MESSAGE
+    from mmplug.protocol.messages import message_class
+
+    return any(fd.message_type is not None and fd.message_type.name in WITH_MESSAGE
+               for fd in message_class(spec.request).DESCRIPTOR.fields)
+
+
 def build_payload(
     spec: HookSpec,
     scene: Scene,

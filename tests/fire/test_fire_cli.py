@@ -236,3 +236,15 @@ def test_a_bad_stubs_file_is_refused_naming_the_file(cli: Cli, parrot_plugin: Pa
     assert result.returncode == 2, result.stdout + result.stderr
     out = result.stdout + result.stderr
     assert "mmplug.stubs.json" in out and said in out and "Traceback" not in out
+
+
+@pytest.mark.parametrize("hook", ["OnActivate", "ExecuteCommand", "ServeHTTP"])
+def test_message_on_a_hook_without_a_post_is_refused(cli: Cli, parrot_plugin: Path,
+                                                     hook: str) -> None:
+    """--message with a hook whose request has no post is an error, not ignored."""
+    result = cli("fire", hook, "-m", "hi", cwd=parrot_plugin)
+    assert result.returncode == 2, result.stdout
+    assert result.stderr.startswith(f"error: --message is a post's text: {hook} has no post\n"
+                                    "hint: "), result.stderr
+    assert "Traceback" not in result.stderr
+
