@@ -151,6 +151,27 @@ def check_time(value: str | None, name: str = "--start-time") -> str | None:
     return value
 
 
+def check_python(value: str | None) -> str | None:
+    """``value`` if it names an interpreter that can run (None passes: the plugin's own);
+    else a usage error, before any plugin is started with it."""
+    if value is not None:
+        import os
+
+        from mmplug.host._child_env import server_python
+
+        chosen = server_python(".", value)
+        path = chosen.path if chosen is not None else value
+        if not os.path.isfile(path) or not os.access(path, os.X_OK):
+            from mmplug.errors import UsageError
+
+            what = "not an executable file" if os.path.exists(path) else "there is no such file"
+            raise UsageError(f"--python {value}: {what}",
+                             hint="give the path of a Python interpreter (.venv/bin/python) or "
+                             "a command on PATH (python3.12), or leave --python out to use the "
+                             "plugin's venv/, else python3")
+    return value
+
+
 def check_counts(**values: int | None) -> None:
     """Each keyword (``count=200``) that is given must be a whole number of at least 1."""
     for key, value in values.items():

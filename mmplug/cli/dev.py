@@ -94,13 +94,20 @@ def dev(
     (chat with the plugin, its trace, its state) is served on loopback at the printed URL.
     """
     from mmplug._plugin_files import project_dir
-    from mmplug.cli._options import check_level, check_seconds, check_time, check_transport
+    from mmplug.cli._options import (
+        check_level,
+        check_python,
+        check_seconds,
+        check_time,
+        check_transport,
+    )
     from mmplug.errors import UsageError
 
     level = check_level(log_level)
     check_seconds(start_timeout=start_timeout, hook_timeout=hook_timeout)
     transport = check_transport(tcp, private)
     check_time(start_time)
+    check_python(python)
     for name, value in (("--port", port), ("--metrics-port", metrics_port),
                         ("--explorer-port", explorer_port)):
         if value is not None and not 0 <= value <= 65535:

@@ -116,15 +116,21 @@ class DevLoop:
         and keeps its PluginAPI server for the whole run."""
         from mmplug.host.session import Session
 
+        if self.attach is not None and self.session_args.get("private"):
+            raise UsageError("--private cannot be used with --attach: a plugin started by hand "
+                             "(MMPLUG_DEBUG_LISTEN) serves on TCP and finds the PluginAPI on "
+                             "TCP", hint="drop --private while you debug (docs/security.md)")
+        session = Session(self.plugin_dirs, keep_going=True,
+                          lasting_api=self.attach is not None, **self.session_args)
+        self.session = session
+        if self.as_user:  # an unknown --as is refused before anything starts
+            session.open_store()
+            self._user_id, self._user_name = session.user_named(self.as_user)
         if self.options["explorer"] and self.explorer is None:  # its capture sees OnActivate
             from mmplug.explorer.server import Explorer
 
             self.explorer = Explorer.for_loop(self, self.explorer_port)
 
-        if self.attach is not None and self.session_args.get("private"):
-            raise UsageError("--private cannot be used with --attach: a plugin started by hand "
-                             "(MMPLUG_DEBUG_LISTEN) serves on TCP and finds the PluginAPI on "
-                             "TCP", hint="drop --private while you debug (docs/security.md)")
         self.reaper = Reaper()
         spawner: Any = None
         stopper: Any = self.reaper.stop
@@ -138,9 +144,7 @@ class DevLoop:
 
             self.pool = WarmPool()
             spawner = self.pool.spawn
-        session = Session(self.plugin_dirs, spawner=spawner, stopper=stopper, keep_going=True,
-                          lasting_api=self.attach is not None, **self.session_args)
-        self.session = session
+        session.spawner, session.stopper = spawner, stopper
         for observer in self._observers:
             session.add_observer(observer)
         self._notify("on_session", session)  # before start: recorders see OnActivate
@@ -152,8 +156,6 @@ class DevLoop:
             error = session.start_errors.get(handle.id)
             self._finish(handle, Reload("start", duration_s=time.perf_counter() - started),
                          error)
-        if self.as_user:
-            self._user_id, self._user_name = session.user_named(self.as_user)
 
     def _start_services(self) -> None:
         assert self.session is not None

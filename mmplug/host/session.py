@@ -237,7 +237,7 @@ class Session:
         self._started = True
         try:
             manifests = [load_manifest(d) for d in self.plugin_dirs]
-            self._open_store()
+            self.open_store()
             for manifest in manifests:
                 if manifest.id in self.plugins:
                     raise UsageError(f"plugin {manifest.id} is given twice")
@@ -296,7 +296,9 @@ class Session:
             raise MmplugError("the session is not started", hint="use `with Session(...) as s:`")
         return self._store
 
-    def _open_store(self) -> None:
+    def open_store(self) -> None:
+        """Open (and seed) the store, as :meth:`start` does first; a caller may do it earlier
+        to check something in it before any plugin starts."""
         if self._store is not None:
             return
         from mmplug.host.store import MEMORY, Store

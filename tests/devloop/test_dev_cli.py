@@ -387,3 +387,36 @@ def _border_widths(output: bytes | bytearray) -> list[int]:
     import re
 
     return [len(match) for match in re.findall(r"╰[─ A-Za-z·\-]*╯", _plain(output))] or [0]
+
+
+@pytest.mark.parametrize(("option", "says", "hint"), [
+    (["--as", "ghost"], "error: --as ghost: no such user in the fake host's store",
+     "hint: users: "),
+    (["--python", "nowhere/python3"], "error: --python nowhere/python3: there is no such file",
+     "hint: give the path of a Python interpreter"),
+])
+def test_a_wrong_user_or_interpreter_is_refused_before_any_plugin_starts(
+    tmp_path: Path, option: list[str], says: str, hint: str,
+) -> None:
+    """`mmplug dev --as <unknown user>` or `--python <missing file>` stops at once with the
+    error, without starting (or waiting on) the plugin."""
+    project = write_plugin(tmp_path / "p")
+    args = ["--python", sys.executable, *option] if option[0] == "--as" else option
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mmplug.cli.main", "dev", str(project), "--port", "0",
+         "--store", ":memory:", "--no-explorer", *args],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
+    try:
+        out, err = proc.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+        raise AssertionError(f"dev kept running:\n{out}{err}") from None
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 2, out + err
+    assert says in err and hint in err, err
+    assert "activated" not in out + err and "Traceback" not in out + err
+    assert processes_in(tmp_path) == []
