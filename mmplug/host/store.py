@@ -64,6 +64,19 @@ def _connect(target: str, image: bytes | None = None) -> sqlite3.Connection:
     return conn
 
 
+def _unreadable_hint(target: str) -> str:
+    """What to do about a state database that cannot be read: a project's own state can be
+    started over; another file was given with --store."""
+    from mmplug.host import STATE_DB, STATE_DIR
+
+    where = Path(target)
+    if (where.parent.name, where.name) == (STATE_DIR, STATE_DB):
+        return ("delete it to start over (the next run seeds it from the world), or start "
+                "`mmplug dev` or `mmplug run` with --fresh")
+    return ("if it is a damaged state database, delete it to start over; else pass --store with "
+            "the path of a state database (a new file is made), or :memory:")
+
+
 class Store:
     """A SQLite database with the fake host's schema.
 
@@ -83,6 +96,10 @@ class Store:
     @classmethod
     def open(cls, path: str | Path = MEMORY) -> Store:
         target = str(path)
+        if target != MEMORY and Path(target).is_dir():
+            raise StoreError(f"cannot open the state database {target}: it is a directory",
+                             hint=f"pass --store with a file path ({Path(target) / 'state.db'}"
+                             ", made if missing), or :memory:")
         try:
             if target != MEMORY:
                 private_database(Path(target))
@@ -99,10 +116,8 @@ class Store:
             store = cls(conn, target)
             store._migrate()
         except sqlite3.DatabaseError as exc:
-            raise StoreError(
-                f"cannot open the state database {target}: {exc}",
-                hint="start over with `--fresh`, or delete the file if it is not a database",
-            ) from None
+            raise StoreError(f"cannot open the state database {target}: {exc}",
+                             hint=_unreadable_hint(target)) from None
         if target != MEMORY:
             tighten_database(target)
         return store

@@ -89,3 +89,16 @@ def test_run_rejects_bad_options_and_missing_manifest(tmp_path: Path) -> None:
         _, errors = proc.communicate(timeout=30)
         assert proc.returncode == 1
         assert f"error: {says}\nhint: give the directory" in errors
+
+
+def test_run_with_a_directory_as_store_says_so(tmp_path: Path) -> None:
+    """--store naming a directory is refused as such, with a file path to give instead."""
+    folder = tmp_path / "states"
+    folder.mkdir()
+    proc = mmplug("run", str(PLAIN_DIR), "--store", str(folder), "--python", sys.executable)
+    _, errors = proc.communicate(timeout=30)
+    assert proc.returncode == 1
+    assert errors == (f"error: cannot open the state database {folder}: it is a directory\n"
+                      f"hint: pass --store with a file path ({folder / 'state.db'}, made if "
+                      "missing), or :memory:\n")
+    assert list(folder.iterdir()) == []

@@ -74,3 +74,15 @@ def test_a_directory_without_a_plugin_is_refused_and_left_alone(tmp_path: Path) 
     assert result.returncode == 1
     assert f"error: no plugin.json in {tmp_path}" in result.stderr
     assert not (tmp_path / ".mmplug").exists()
+
+
+def test_a_damaged_state_is_explained_with_what_works(project: Path) -> None:
+    """A state file that is not a database: the hint says to delete it (or to start dev or
+    run with --fresh), not to pass an option the state command lacks."""
+    (project / ".mmplug").mkdir()
+    (project / ".mmplug" / "state.db").write_bytes(b"this is not a database" * 100)
+    result = _state(project, "snapshot", "one")
+    assert result.returncode == 1
+    assert "file is not a database\nhint: delete it to start over" in result.stderr, \
+        result.stderr
+    assert "`mmplug dev` or `mmplug run` with --fresh" in result.stderr
