@@ -78,6 +78,7 @@ class Report:
     version_source: str  # "min_server_version", "--server-version" or ""
     implemented: list[str] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
+    manifest_file: str = ""  # the plugin.json checked: the heading when it has no id
 
     @property
     def refused(self) -> bool:

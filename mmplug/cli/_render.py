@@ -327,7 +327,7 @@ def print_check_report(console: Console, report: CheckReport, *, as_json: bool =
     summary = ", ".join(f"{n} {s}{'s' if n != 1 else ''}" for s, n in counts.items() if n)
     against = (f"against Mattermost {report.server_version} ({report.version_source})"
                if report.server_version else "without a server version")
-    head = Text.assemble((report.plugin_id, "bold"),
+    head = Text.assemble((report.plugin_id or report.manifest_file, "bold"),
                          f": {summary or 'nothing to report'}, checked {against}")
     console.print(head)
     if report.findings:

@@ -60,7 +60,8 @@ def check(
         raise UsageError(f"--server-version {server_version!r} is not a version",
                          hint="write it like 9.11 or 10.5.1")
     folder = Path(project_dir(path)).resolve()
-    raw = read_json(find_manifest(folder))
+    manifest = find_manifest(folder)
+    raw = read_json(manifest)
     report = check_project(folder, None, raw, server_version)
     session = None
     if not report.refused:  # the server would run it: learn its hooks as the server does
@@ -68,6 +69,7 @@ def check(
                      hook_timeout=hook_timeout, transport=transport, private=private,
                      activate=False) as session:
             report = check_project(folder, session.plugin().implemented, raw, server_version)
+    report.manifest_file = str(manifest)
     print_check_report(output_console(), report, as_json=output_format == "json")
     if session is not None:
         session.raise_stop_faults()  # it did not stop as the server expects

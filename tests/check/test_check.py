@@ -132,6 +132,16 @@ def test_manifest_problems_are_findings(tmp_path: Path) -> None:
     assert ("manifest", "min_server_version") in _findings(result)
 
 
+@pytest.mark.parametrize("manifest", ["[1, 2]", '{"name": "no id"}'])
+def test_a_manifest_without_an_id_is_headed_by_its_file(tmp_path: Path, manifest: str) -> None:
+    """The heading names the plugin.json checked when it has no plugin id to show."""
+    project = _project(tmp_path, None)
+    (project / "plugin.json").write_text(manifest)
+    result = _check(project)
+    assert result.returncode == 1
+    assert result.stdout.startswith(f"{project / 'plugin.json'}: "), result.stdout
+
+
 @pytest.mark.parametrize("version", ["", "latest"])
 def test_a_server_version_that_is_not_one_is_a_usage_error(tmp_path: Path, version: str) -> None:
     result = _check(_project(tmp_path, "9.0.0"), "--server-version", version)
