@@ -37,6 +37,8 @@ test/
 /.mmplugignore
 /.gitignore
 *.egg-info/
+/mmplug.stubs.json
+/.mmplug-answers.json
 """
 
 

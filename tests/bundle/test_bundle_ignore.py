@@ -20,6 +20,9 @@ from mmplug.bundle.ignore import IgnoreRules
     ("", "webapp/src", True, True),
     ("", "webapp/dist", True, False),
     ("!tests/", "tests", True, False),  # defaults can be undone
+    ("", "mmplug.stubs.json", False, True),  # what only mmplug reads
+    ("", ".mmplug-answers.json", False, True),
+    ("", "pkg/mmplug.stubs.json", False, False),  # only next to plugin.json
     ("*.md", "docs/guide.md", False, True),
     ("/NOTES.md", "docs/NOTES.md", False, False),
     ("/NOTES.md", "NOTES.md", False, True),
