@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, NoReturn
 
 from google.protobuf import json_format
@@ -14,6 +15,8 @@ USER_EXTRAS = {"status", "bot_owner"}
 TEAM_EXTRAS = {"members"}
 CHANNEL_EXTRAS = {"team", "members", "creator", "type"}
 CHANNEL_TYPES = {"O", "P", "D", "G"}
+# the default world, where mmplug is installed (a pip install has no fixtures/ folder)
+DEFAULT = Path(__file__).with_name("default.json")
 
 
 class _Checker:
@@ -23,7 +26,7 @@ class _Checker:
     def fail(self, path: str, problem: str, hint: str = "") -> NoReturn:
         raise UsageError(
             f"{self.source}: {path}: {problem}",
-            hint=hint or "fix the world file (see fixtures/worlds/default.json for the format)",
+            hint=hint or f"fix the world file (the default world shows the format: {DEFAULT})",
         )
 
     def typed(self, value: Any, kind: type, path: str) -> Any:

@@ -203,3 +203,16 @@ def test_bad_world_errors_name_the_json_path(tmp_path: Path, mutate: Any, where:
         load_world(write(tmp_path, doc))
     assert where in err.value.message
     assert str(tmp_path) in err.value.message
+
+
+def test_a_bad_world_points_to_a_default_world_that_exists(tmp_path: Path) -> None:
+    """The hint names the default world where mmplug is installed (a pip install has no
+    fixtures/ folder), and that file is there."""
+    doc = default_doc()
+    doc["users"][1]["usrname"] = "x"
+    with pytest.raises(UsageError) as err:
+        load_world(write(tmp_path, doc))
+    hint = err.value.hint or ""
+    named = Path(hint.rsplit(": ", 1)[-1].rstrip(")"))
+    assert named.is_file() and named.name == "default.json", hint
+    assert "fixtures/" not in hint
