@@ -13,6 +13,9 @@ answer to what the server reads back; the host applies both at the one place it 
 
 Hooks the server's gRPC hook client does not call (mmplug's extension hooks) are left as
 they are.
+
+:func:`hook_error` reads a hook answer's ``error`` as that client does (``appErrorFromProto``),
+for every place the host acts on one.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from typing import Any
 
 from google.protobuf.message import Message
 
+from mmplug.host.api._registry import ApiFailure
 from mmplug.host.events import HostNote
 
 # The fields each converter copies, per protobuf message (names as in mmplug/protocol, which
@@ -233,6 +237,41 @@ def as_read(hook: str, response: Message) -> Message:
 def entity_as_read(message: Message) -> Message:
     """One entity (a post, a command answer, ...) with only the fields its converter copies."""
     return _stripped(message, ENTITY_FIELDS.get(message.DESCRIPTOR.name))
+
+
+def hook_error(response: Message | None) -> ApiFailure | None:
+    """The AppError the server builds from a hook's answer, or None when the answer has no
+    ``error`` set.
+
+    As ``appErrorFromProto``: an ``error`` that is set counts, even with an empty id; its id,
+    where, params, detailed error and status code are kept as given (a status of 0 stays 0:
+    each caller decides what it makes of it); the plugin's ``message`` and ``request_id`` are
+    not read. The message is the server's translation of the id, which for an id the server
+    does not know (a plugin's own) is the id itself."""
+    if response is None or "error" not in response.DESCRIPTOR.fields_by_name:
+        return None
+    if not response.HasField("error"):
+        return None
+    error: Any = response.error  # type: ignore[attr-defined]
+    params: dict[str, Any] = {}
+    if error.HasField("params"):
+        from google.protobuf import json_format
+
+        params = json_format.MessageToDict(error.params)
+    return ApiFailure(int(error.status_code), error.id, error.id,
+                      detailed_error=error.detailed_error, where=error.where, params=params)
+
+
+def error_text(error: ApiFailure) -> str:
+    """What the server prints for ``error`` (``(*AppError).Error``: where, message, detailed
+    error), or, for an AppError with nothing in it, a sentence saying so."""
+    body = error.message
+    if error.detailed_error:
+        body += (", " if body else "") + error.detailed_error
+    if not body:
+        body = ("an AppError with an empty id (the server does not read its message, so it "
+                "shows nothing)")
+    return f"{error.where}: {body}" if error.where else body
 
 
 def dropped(hook: str, response: Message | None) -> list[str]:

@@ -42,6 +42,7 @@ from typing import TYPE_CHECKING, Any
 
 from mmplug._json import loads
 from mmplug.host.events import HostNote
+from mmplug.host.hook_wire import hook_error
 
 if TYPE_CHECKING:
     from google.protobuf.message import Message
@@ -397,9 +398,12 @@ def _conclude_command(step: Step, request: Any, result: HookResult) -> None:
         step.note(AFTER, "the hook failed: the server answers the user 500 "
                          "plugin.grpc.execute_command.error and posts nothing")
         return
-    if response.HasField("error") and (response.error.id or response.error.message):
-        step.note(AFTER, f"the server answers the user with the command's error "
-                         f"({response.error.id or 'no id'}) and posts nothing")
+    error = hook_error(response)
+    if error is not None:  # set counts, even without an id; its message is not read
+        status = error.status_code if 100 <= error.status_code <= 999 else 500
+        step.note(AFTER, f"the server answers the user {status} "
+                         f"{error.error_id or '(an AppError with an empty id)'} and posts "
+                         "nothing")
         return
     if not response.HasField("response"):
         step.note(AFTER, "no answer: the server posts nothing")
@@ -784,14 +788,16 @@ def _conclude_config(step: Step, request: Any, result: HookResult) -> None:
     from mmplug.host.api.config import commit_config, load_server_config, parse_config
 
     response: Any = result.response
-    if _failed(result):
+    if response is None:
         step.note(AFTER, "the hook failed: the server does not save the configuration (it "
                          "does not fail open here); the admin gets 400 "
                          "app.save_config.plugin_hook_error")
         return
-    if response.HasField("error"):
+    error = hook_error(response)
+    if error is not None:  # the server answers the plugin's AppError as it is
         step.note(AFTER, f"rejected: the configuration is not saved; the admin gets "
-                         f"{response.error.status_code or 400} {response.error.id}")
+                         f"{error.status_code} "
+                         f"{error.error_id or '(an AppError with an empty id)'}")
         return
     raw = bytes(request.new_config.config_json)
     modified = bool(response.modified_config.config_json)

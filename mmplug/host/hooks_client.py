@@ -22,6 +22,7 @@ from google.protobuf.message import Message
 
 from mmplug.errors import PluginCrashError, UsageError
 from mmplug.host.events import CallEvent
+from mmplug.host.hook_wire import error_text, hook_error
 from mmplug.host.http_codec import request_messages, request_messages_async, response_status
 from mmplug.host.launcher import PluginProcess
 from mmplug.protocol import hooks_pb2, hooks_pb2_grpc  # noqa: F401  (registers the messages)
@@ -55,15 +56,10 @@ class Tick:
 
 
 def app_error_text(response: Message | None) -> str | None:
-    """``"<id>: <message>"`` when the response carries an AppError with an id."""
-    if response is None or "error" not in response.DESCRIPTOR.fields_by_name:
-        return None
-    if not response.HasField("error"):
-        return None
-    error = response.error  # type: ignore[attr-defined]
-    if not error.id:
-        return None
-    return f"{error.id}: {error.message}" if error.message else str(error.id)
+    """What the server prints for the AppError the response carries (an ``error`` that is
+    set, even with an empty id: :func:`mmplug.host.hook_wire.hook_error`), None without one."""
+    error = hook_error(response)
+    return None if error is None else error_text(error)
 
 
 class HooksClient:

@@ -243,6 +243,13 @@ def test_other_answer_types_and_errors_post_nothing(plugin: PluginHarness) -> No
     assert plugin.posts() == []
 
 
+def test_a_command_error_is_named_by_its_id_and_status(plugin: PluginHarness) -> None:
+    # hooksGRPCClient.ExecuteCommand: appErrorFromProto (the plugin's message is not read)
+    failed = plugin.fire("ExecuteCommand", args={"command": "/witness fail"})
+    assert "answers the user 500 plugin.execute_command.error" in notes(failed, "after")[0]
+    assert "failing as asked" not in notes(failed, "after")[0]
+
+
 def test_a_trigger_no_plugin_registered_gets_no_answer_posted(plugin: PluginHarness) -> None:
     result = plugin.fire("ExecuteCommand", args={"command": "/unknown in_channel"})
     assert "no plugin registered /unknown" in notes(result, "refused")[0]
@@ -330,6 +337,19 @@ def test_a_configuration_the_plugin_allows_is_saved_then_every_plugin_is_told(
     assert seen(plugin, "OnConfigurationChange") == {"site_name": "Renamed"}
     assert "OnConfigurationChange ran on com.example.witness" in notes(result, "after")[0]
     assert notes(result, "differs")  # the server fills the rest with defaults
+
+
+def test_a_configuration_the_plugin_rejects_answers_its_app_error(
+        plugin: PluginHarness) -> None:
+    # platform.(*PlatformService).SaveConfig answers the plugin's AppError as it is
+    result = plugin.fire("ConfigurationWillBeSaved",
+                         new_config={"config_json": _b64({"TeamSettings": {
+                             "SiteName": "Refuse"}})})
+    [after] = notes(result, "after")
+    assert "rejected" in after and "500 plugin.configuration_will_be_saved.error" in after
+    assert "plugin_hook_error" not in after
+    config = json.loads(plugin.seed("GetConfig").config_json)
+    assert config["TeamSettings"]["SiteName"] != "Refuse"
 
 
 def test_a_failed_configuration_hook_stops_the_save(plugin: PluginHarness) -> None:

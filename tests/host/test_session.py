@@ -193,7 +193,22 @@ def test_failed_activation_is_a_launch_error(store: Store) -> None:
     with pytest.raises(PluginLaunchError) as caught:
         session.start()
     assert fault_name(caught.value) == "activate-failed"
-    assert "plain.activate: refusing to start" in caught.value.message
+    # what the server shows: the id (it does not read the plugin's message)
+    assert "would not activate the plugin: plain.activate" in caught.value.message
+    assert "refusing to start" not in caught.value.message
+    assert pid_gone(session.plugins[PLUGIN_ID].pid)
+
+
+def test_an_activation_error_without_an_id_still_fails_activation(store: Store) -> None:
+    """The server counts an OnActivate answer whose error is set as a failure, even with an
+    empty id; it does not read the message."""
+    session = Session([PLAIN_DIR], store=store, python=sys.executable,
+                      env={"PLAIN_FAIL_ACTIVATE": "no-id"})
+    with pytest.raises(PluginLaunchError) as caught:
+        session.start()
+    assert fault_name(caught.value) == "activate-failed"
+    assert "an AppError with an empty id" in caught.value.message
+    assert session.plugins[PLUGIN_ID].state == "stopped"
     assert pid_gone(session.plugins[PLUGIN_ID].pid)
 
 

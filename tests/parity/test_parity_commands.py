@@ -11,6 +11,7 @@ import pytest
 from parity_settings import server_setting
 from worldhost import PLUGIN_ID, Host
 
+from mmplug.protocol import api_channel_post_pb2 as cp
 from mmplug.protocol import api_remaining_pb2 as rem
 from mmplug.protocol import common_pb2
 from mmplug.protocol import hooks_command_pb2 as hc
@@ -306,6 +307,43 @@ def test_a_plugin_error_with_an_unusable_status_becomes_500(quiet_host: Host) ->
     assert (err.status_code, err.id) == (500, "my.plugin.failed")
     answer(quiet_host, id="my.plugin.teapot", message="nope", status_code=418)
     assert run(quiet_host, "/failing").error.status_code == 418
+
+
+GRPC_EXECUTE = "server/public/plugin/hooks_grpc_client.go: (*hooksGRPCClient).ExecuteCommand"
+
+
+@pytest.mark.parity("ExecuteSlashCommand", f"{PLUGIN_COMMANDS}: (*App).tryExecutePluginCommand; "
+                                           f"{GRPC_EXECUTE}")
+def test_a_plugin_error_with_only_a_message_fails_the_command(quiet_host: Host) -> None:
+    """An ExecuteCommand answer whose error is set fails the command even without an id, and
+    even next to a response: the server reads neither the plugin's message nor the response,
+    so the user gets a 500 with an empty id and an empty message, and nothing is posted."""
+    register(quiet_host, "quietfail")
+    reply = hc.ExecuteCommandResponse(
+        response=rem.CommandResponse(response_type="in_channel", text="posted anyway?"))
+    reply.error.message = "the plugin's own words"
+    quiet_host.hooks.respond("ExecuteCommand", reply, plugin_id=PLUGIN_ID)
+    err = run(quiet_host, "/quietfail").error
+    assert (err.status_code, err.id, err.message) == (500, "", "")
+    reply.error.Clear()  # set, but nothing in it: still an error
+    reply.error.SetInParent()
+    assert run(quiet_host, "/quietfail").error.status_code == 500
+    posted = quiet_host.api.GetPostsForChannel(cp.GetPostsForChannelRequest(
+        channel_id=quiet_host.info.channels["town-square"], per_page=50))
+    assert "posted anyway?" not in [p.message for p in posted.post_list.posts.values()]
+
+
+@pytest.mark.parity("ExecuteSlashCommand", f"{PLUGIN_COMMANDS}: (*App).tryExecutePluginCommand; "
+                                           f"{GRPC_EXECUTE}")
+def test_a_plugin_error_keeps_its_id_not_its_message(quiet_host: Host) -> None:
+    """The AppError the user gets carries the plugin's id, status and details; its message is
+    the id (the server translates the id and never reads the plugin's message)."""
+    register(quiet_host, "ided")
+    answer(quiet_host, id="my.plugin.nope", message="not shown", detailed_error="why",
+           status_code=403)
+    err = run(quiet_host, "/ided").error
+    assert (err.status_code, err.id, err.message, err.detailed_error) == (
+        403, "my.plugin.nope", "my.plugin.nope", "why")
 
 
 @pytest.mark.parity(

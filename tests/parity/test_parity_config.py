@@ -189,6 +189,24 @@ GRPC_CONFIG_HOOK = (
 
 
 @pytest.mark.parity("SaveConfig", f"{SAVE_CONFIG}; {GRPC_CONFIG_HOOK}")
+def test_save_config_rejected_by_a_plugin_answers_its_error_as_the_server_reads_it(
+    host: Host,
+) -> None:
+    """The rejection the caller gets is the plugin's AppError as the server builds it: the
+    plugin's id, status and details unchanged, the id as the message (the plugin's message is
+    not read)."""
+    answer = hooks.ConfigurationWillBeSavedResponse()
+    answer.error.id, answer.error.message = "my.plugin.no", "not shown"
+    answer.error.detailed_error, answer.error.status_code = "SiteName is reserved", 409
+    host.hooks.respond("ConfigurationWillBeSaved", answer, plugin_id=PLUGIN_ID)
+    changed = _config(host, sanitized=False)
+    changed["TeamSettings"]["SiteName"] = "Rejected"
+    err = _save_config(host, changed).error
+    assert (err.id, err.message, err.detailed_error, err.status_code) == (
+        "my.plugin.no", "my.plugin.no", "SiteName is reserved", 409)
+
+
+@pytest.mark.parity("SaveConfig", f"{SAVE_CONFIG}; {GRPC_CONFIG_HOOK}")
 def test_save_config_fails_when_a_plugins_hook_fails(host: Host) -> None:
     """A ConfigurationWillBeSaved handler that raises (or times out) stops the save: 400
     ``app.save_config.plugin_hook_error``, nothing saved (the server does not fail open

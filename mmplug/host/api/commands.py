@@ -31,6 +31,7 @@ from mmplug.host.api._registry import ApiContext, ApiFailure, differs, emulates
 from mmplug.host.api.config import load_server_config
 from mmplug.host.api.ephemeral import send_ephemeral
 from mmplug.host.api.posts import create_post
+from mmplug.host.hook_wire import hook_error
 from mmplug.protocol import api_remaining_pb2 as rem
 from mmplug.protocol import hooks_command_pb2 as hc
 from mmplug.protocol import post_pb2
@@ -204,17 +205,12 @@ def _run_plugin(
         )
     response = answers[0][1]
     assert isinstance(response, hc.ExecuteCommandResponse)
-    if response.HasField("error") and (response.error.id or response.error.message):
-        err = response.error
+    error = hook_error(response)
+    if error is not None:  # as the server builds it: an error set counts, even without an id
         # the server buckets a status code it cannot use under 500
-        status = err.status_code if 100 <= err.status_code <= 999 else 500
-        raise ApiFailure(
-            status,
-            err.id or "plugin.execute_command.app_error",
-            err.message,
-            detailed_error=err.detailed_error,
-            where=err.where or "ExecuteCommand",
-        )
+        if not 100 <= error.status_code <= 999:
+            error.status_code = 500
+        raise error
     # the session reads the answer as the server's gRPC hook client does (no type, no
     # attachments: mmplug.host.hook_wire)
     return response.response if response.HasField("response") else None

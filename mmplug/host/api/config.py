@@ -28,6 +28,7 @@ from mmplug.host.api._secrets import (
     mask_plugin_settings,
     sanitize,
 )
+from mmplug.host.hook_wire import hook_error
 from mmplug.protocol import api_kv_config_pb2 as pb
 from mmplug.protocol import hooks_lifecycle_pb2 as hooks
 
@@ -192,14 +193,9 @@ def config_plugins_allow(ctx: ApiContext, config: dict[str, Any]) -> dict[str, A
                                           "log)")
         for plugin_id, answer in answers:
             response: Any = answer
-            if response.HasField("error"):
-                error = response.error
-                raise ApiFailure(
-                    error.status_code or 400,
-                    error.id,
-                    error.message,
-                    detailed_error=f"rejected by plugin {plugin_id}: {error.detailed_error}",
-                )
+            error = hook_error(response)
+            if error is not None:  # the server answers the plugin's AppError as it is
+                raise error
             modified = response.modified_config.config_json
             if modified:
                 try:

@@ -20,6 +20,7 @@ from mmplug.host.api._entities import post_from_row
 from mmplug.host.api._pbjson import load
 from mmplug.host.api._registry import ApiContext, differs, emulates
 from mmplug.host.api._shared import find_remote, find_shared
+from mmplug.host.hook_wire import error_text, hook_error
 from mmplug.protocol import api_remaining_pb2 as rem
 from mmplug.protocol import hooks_command_pb2 as hc
 from mmplug.protocol import post_pb2
@@ -155,9 +156,11 @@ def _sync_remote(ctx: ApiContext, channel_id: str, remote: hc.RemoteCluster) -> 
             remote_cluster=remote,
         )
         answers = _hooks.fire(ctx, "OnSharedChannelsSyncMsg", request, plugin_id=remote.plugin_id)
-        if not answers or answers[0][1].HasField("error"):  # the server retries later
+        error = hook_error(answers[0][1]) if answers else None
+        if not answers or error is not None:  # the server retries later
             _log.warning(
-                "sync of channel %s to remote %s did not complete", channel_id, remote.remote_id
+                "sync of channel %s to remote %s did not complete%s", channel_id,
+                remote.remote_id, f": {error_text(error)}" if error is not None else "",
             )
             return
         last = posts[-1]
