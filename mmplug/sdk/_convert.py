@@ -16,13 +16,16 @@ from .errors import InvalidArgumentError, PluginAPIError, error_for_status
 
 
 def make_app_error(spec: HookSpec, problem: BaseException | str) -> Message:
-    """An AppError describing a failed hook (``plugin.<snake_hook>.error``, 500)."""
+    """An AppError describing a failed hook (``plugin.<snake_hook>.error``, 500). What went
+    wrong is in the detailed error too: the server's gRPC hook client does not read the
+    message (the server shows the id and the detailed error)."""
     if isinstance(problem, BaseException):
         text = f"Hook '{spec.go_name}' raised {type(problem).__name__}: {problem}"
     else:
         text = f"Hook '{spec.go_name}' failed: {problem}"
     return message_factory("AppError")(
-        id=f"plugin.{spec.py_name}.error", message=text, status_code=500, where=spec.go_name
+        id=f"plugin.{spec.py_name}.error", message=text, detailed_error=text, status_code=500,
+        where=spec.go_name,
     )
 
 

@@ -150,6 +150,8 @@ def test_lifecycle_exception_travels_as_app_error() -> None:
         assert error.status_code == 500
         assert error.where == "OnActivate"
         assert error.message == "Hook 'OnActivate' raised RuntimeError: boom"
+        # the server reads the detailed error, not the message
+        assert error.detailed_error == "Hook 'OnActivate' raised RuntimeError: boom"
         assert call("OnDeactivate").error.id == "plugin.on_deactivate.error"
 
 
