@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 import pytest
 from postsworld import configured, new_channel, post
 from worldhost import Host
@@ -144,3 +147,30 @@ def test_a_removed_reaction_added_again_keeps_its_first_create_at(host: Host) ->
     (stored,) = host.api.GetReactions(cp.GetReactionsRequest(post_id=made.id)).reactions
     assert stored.create_at == first.create_at
     assert stored.update_at > first.update_at and stored.delete_at == 0
+
+
+def ws_events(host: Host, name: str) -> list[dict[str, Any]]:
+    return [p for k, p in host.emitted if k == "websocket_event" and p["event"] == name]
+
+
+@pytest.mark.parity(
+    ("AddReaction", "RemoveReaction"), "server/channels/app/reaction.go: (*App).sendReactionEvent"
+)
+def test_reaction_events_carry_the_reaction_as_json_text(host: Host) -> None:
+    """``reaction_added`` and ``reaction_removed`` go to the post's channel with the reaction
+    as JSON text (every field, times as numbers), which a client decodes itself."""
+    made = post(host).post
+    added = add(host, made.id).reaction
+    remove(host, made.id)
+    for name in ("reaction_added", "reaction_removed"):
+        event = ws_events(host, name)[-1]
+        assert event["broadcast"] == {"channel_id": made.channel_id}
+        text = event["data"]["reaction"]
+        assert isinstance(text, str)
+        reaction = json.loads(text)
+        assert list(reaction) == ["user_id", "post_id", "emoji_name", "create_at", "update_at",
+                                  "delete_at", "remote_id", "channel_id"]
+        assert (reaction["post_id"], reaction["emoji_name"]) == (made.id, "thumbsup")
+        assert reaction["remote_id"] == "" and reaction["update_at"] >= added.update_at
+    assert json.loads(ws_events(host, "reaction_added")[-1]["data"]["reaction"])[
+        "create_at"] == added.create_at

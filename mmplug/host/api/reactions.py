@@ -13,12 +13,13 @@ reactions skips rows with ``delete_at`` set.
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 
 from mmplug.host.api import _hooks
 from mmplug.host.api._entities import find_post, get_channel, save_post
-from mmplug.host.api._pbjson import dump, load, to_dict
+from mmplug.host.api._pbjson import dump, load
 from mmplug.host.api._posts import setting
 from mmplug.host.api._registry import ApiContext, ApiFailure, differs, emulates
 from mmplug.host.api.events import server_event
@@ -208,6 +209,17 @@ def record_reaction(ctx: ApiContext, reaction: post_pb2.Reaction, added: bool = 
     return True
 
 
+def reaction_json(reaction: post_pb2.Reaction) -> str:
+    """The reaction as the server's ``sendReactionEvent`` puts it in the event: the JSON text
+    ``json.Marshal`` writes (every field of the model, numbers as numbers)."""
+    return json.dumps({
+        "user_id": reaction.user_id, "post_id": reaction.post_id,
+        "emoji_name": reaction.emoji_name, "create_at": reaction.create_at,
+        "update_at": reaction.update_at, "delete_at": reaction.delete_at,
+        "remote_id": reaction.remote_id, "channel_id": reaction.channel_id,
+    }, separators=(",", ":"))
+
+
 @emulates("AddReaction")
 def add_reaction(ctx: ApiContext, req: cp.AddReactionRequest) -> cp.AddReactionResponse:
     reaction = post_pb2.Reaction()
@@ -233,7 +245,7 @@ def add_reaction(ctx: ApiContext, req: cp.AddReactionRequest) -> cp.AddReactionR
         ),
     )
     server_event(
-        ctx, "reaction_added", {"reaction": to_dict(reaction)}, channel_id=reaction.channel_id
+        ctx, "reaction_added", {"reaction": reaction_json(reaction)}, channel_id=post.channel_id
     )
     return cp.AddReactionResponse(reaction=reaction)
 
@@ -257,7 +269,7 @@ def remove_reaction(ctx: ApiContext, req: cp.RemoveReactionRequest) -> cp.Remove
         ),
     )
     server_event(
-        ctx, "reaction_removed", {"reaction": to_dict(reaction)}, channel_id=post.channel_id
+        ctx, "reaction_removed", {"reaction": reaction_json(reaction)}, channel_id=post.channel_id
     )
     return cp.RemoveReactionResponse()
 
