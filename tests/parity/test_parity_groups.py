@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -464,6 +465,28 @@ def test_delete_group_keeps_members_and_tells_clients(quiet_host: Host) -> None:
     assert event["broadcast"] == {} and '"delete_at"' in event["data"]["group"]
     mine = host.api.GetGroupsForUser(rem.GetGroupsForUserRequest(user_id=user.id))
     assert [g.id for g in mine.groups] == [group.id]
+
+
+@pytest.mark.parity(
+    ("UpdateGroup", "DeleteGroup", "RestoreGroup"),
+    f"{GROUP_GO}: (*App).UpdateGroup, (*App).DeleteGroup, (*App).RestoreGroup",
+)
+def test_received_group_carries_the_member_count(quiet_host: Host) -> None:
+    """`received_group` (after an update, a delete or a restore) carries the group as JSON
+    text with its `member_count`, which clients show next to the group's name."""
+    host = quiet_host
+    group = make(host).group
+    add_members(host, group.id, create(host).id, create(host).id)
+    group.display_name = "Renamed"
+    with licensed(host):
+        host.api.UpdateGroup(rem.UpdateGroupRequest(group=group))
+        host.api.DeleteGroup(rem.DeleteGroupRequest(group_id=group.id))
+        host.api.RestoreGroup(rem.RestoreGroupRequest(group_id=group.id))
+    events = host.events("received_group")
+    assert len(events) == 3
+    for event in events:
+        sent = json.loads(event["data"]["group"])
+        assert (sent["id"], sent["member_count"]) == (group.id, 2)
 
 
 # -- group syncables ----------------------------------------------------------------------

@@ -6,6 +6,7 @@ lists that take no state option show live groups only."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 
 from mmplug.host.api import _convert as conv
@@ -41,11 +42,19 @@ def _check_username(db: sqlite3.Connection, group: rem.Group) -> None:
 
 
 def _group_event(ctx: ApiContext, group: rem.Group) -> None:
-    capture(
-        ctx,
-        WEBSOCKET,
-        {"event": "received_group", "data": {"group": conv.to_json(group)}, "broadcast": {}},
-    )
+    """``received_group`` as UpdateGroup, DeleteGroup and RestoreGroup send it: the group as
+    JSON text with its ``member_count`` (the live members who are live users, as the store's
+    GetMemberCount counts them)."""
+    with ctx.store.read() as db:
+        (count,) = db.execute(
+            "SELECT COUNT(*) FROM group_members m JOIN users u ON u.id=m.user_id "
+            "WHERE m.group_id=? AND m.delete_at=0 AND u.delete_at=0",
+            (group.id,),
+        ).fetchone()
+    data = json.loads(conv.to_json(group))
+    data["member_count"] = int(count)
+    text = json.dumps(data, sort_keys=True, separators=(",", ":"))
+    capture(ctx, WEBSOCKET, {"event": "received_group", "data": {"group": text}, "broadcast": {}})
 
 
 def _member_event(ctx: ApiContext, event: str, member: rem.GroupMember) -> None:
