@@ -122,7 +122,6 @@ class DevLoop:
                              "TCP", hint="drop --private while you debug (docs/security.md)")
         session = Session(self.plugin_dirs, keep_going=True,
                           lasting_api=self.attach is not None, **self.session_args)
-        self.session = session
         if self.as_user:  # an unknown --as is refused before anything starts
             session.open_store()
             self._user_id, self._user_name = session.user_named(self.as_user)
@@ -145,6 +144,7 @@ class DevLoop:
             self.pool = WarmPool()
             spawner = self.pool.spawn
         session.spawner, session.stopper = spawner, stopper
+        self.session = session  # (after the explorer: it meets the session in on_session)
         for observer in self._observers:
             session.add_observer(observer)
         self._notify("on_session", session)  # before start: recorders see OnActivate
