@@ -323,7 +323,7 @@ def test_update_team_allowed_domains_must_be_within_the_servers(host: Host) -> N
         400,
         "api.team.update_restricted_domains.mismatch.app_error",
     )
-    assert err.params["Domain"] == "evil.org"
+    assert "evil.org" in err.message
 
 
 @pytest.mark.parity("DeleteTeam", f"{TEAM_APP}: (*App).SoftDeleteTeam")

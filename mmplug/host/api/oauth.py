@@ -25,7 +25,6 @@ from mmplug.protocol import api_remaining_pb2 as rem
 
 NAME_MAX, DESCRIPTION_MAX, HOMEPAGE_MAX, ICON_URL_MAX = 64, 512, 256, 512
 CALLBACKS_MAX = 1024  # the length of the list as Go prints it: "[url1 url2]"
-APP_ID_MAX = 32
 
 
 def _invalid(field: str, message: str) -> ApiFailure:
@@ -56,8 +55,6 @@ def validate_app(app: rem.OAuthApp) -> None:
         raise _invalid("description", f"Invalid description: at most {DESCRIPTION_MAX} characters.")
     if app.icon_url and (len(app.icon_url.encode()) > ICON_URL_MAX or not _is_url(app.icon_url)):
         raise _invalid("icon_url", "Invalid icon URL.")
-    if len(app.mattermostAppId.encode()) > APP_ID_MAX:
-        raise _invalid("mattermost_app_id", f"Invalid Mattermost app id: at most {APP_ID_MAX}.")
 
 
 def _check_enabled(db: sqlite3.Connection, *, creating: bool = False) -> None:

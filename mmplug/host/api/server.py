@@ -2,7 +2,9 @@
 
 Every rpc of the contract is registered through one generic path: a stub if one is set,
 else the area module's emulation, else UNIMPLEMENTED with a message that names the method
-and how to stub it. Reflection and health are on. Each call is reported to the observer as
+and how to stub it. Each emulation gets the request as the server's app layer would (the
+fields the server's converters drop are cleared, and the same for every answer:
+mmplug.host.api._wire). Reflection and health are on. Each call is reported to the observer as
 an :class:`ApiCall`. Across the wire it faces the SDK's API client (mmplug/sdk/_client.py and
 _aio.py, over _core.py).
 """
@@ -29,6 +31,7 @@ from mmplug.host.api._registry import (
     handler_for,
     is_emulated,
 )
+from mmplug.host.api._wire import as_answered, as_received
 from mmplug.host.api.stubs import Stubs, resolve
 from mmplug.protocol.catalog import API, ApiSpec
 from mmplug.protocol.messages import message_class
@@ -339,7 +342,7 @@ class ApiServer:
                 response = resolve(stub, request, rsp_cls)
             else:
                 assert handler is not None
-                response = handler(self.ctx, request)
+                response = handler(self.ctx, as_received(request))
         except ApiFailure as failure:
             response = rsp_cls()
             response.error.CopyFrom(app_error(failure, go_name))
@@ -360,6 +363,7 @@ class ApiServer:
                     go_name,
                 )
             )
+        response = as_answered(response)
         if response.HasField("error") and response.error.id:
             from google.protobuf import json_format
 

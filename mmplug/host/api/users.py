@@ -308,7 +308,8 @@ def check_password(settings: dict[str, Any], password: str) -> None:
         raise ApiFailure(
             400,
             f"model.user.is_valid.pwd{suffix}.app_error",
-            f"The password does not meet the server's password policy ({suffix[1:]}).",
+            f"The password does not meet the server's password policy ({suffix[1:]}; "
+            f"minimum length {minimum}).",
             detailed_error=f"PasswordSettings: {json.dumps(settings, sort_keys=True)}",
             params={"Min": minimum},
         )

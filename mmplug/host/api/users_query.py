@@ -208,8 +208,9 @@ def get_users_in_channel(
 
 @emulates("GetUsers")
 def get_users(ctx: ApiContext, req: pb.GetUsersRequest) -> pb.GetUsersResponse:
-    """The server's ``GetAllProfiles``: role(s), active/inactive and ``updated_after``
-    filter; ``sort`` is ``update_at_asc`` or (anything else) by username."""
+    """The server's ``GetAllProfiles``: role(s) and active/inactive filter (``updated_after``
+    never reaches it: mmplug.host.api._wire); ``sort`` is ``update_at_asc`` or (anything
+    else) by username."""
     if req.HasField("view_restrictions"):
         raise ApiFailure(
             501,
@@ -222,9 +223,6 @@ def get_users(ctx: ApiContext, req: pb.GetUsersRequest) -> pb.GetUsersResponse:
         where.append("u.delete_at != 0")
     elif req.active:
         where.append("u.delete_at = 0")
-    if req.updated_after > 0:
-        where.append("CAST(json_extract(u.data, '$.update_at') AS INTEGER) > ?")
-        args.append(req.updated_after)
     order = (
         "CAST(json_extract(u.data, '$.update_at') AS INTEGER)"
         if req.sort == "update_at_asc"
