@@ -104,12 +104,41 @@ def as_answered(response: Message) -> Message:
 def _pruned(
     message: Message, table: dict[str, frozenset[str]], reshape: dict[str, Callable[[Any], None]]
 ) -> Message:
-    if not _reaches(message.DESCRIPTOR, table):
-        return message
+    if not _reaches(message.DESCRIPTOR, table) or not _dropping(message, table, reshape):
+        return message  # most answers: no copy of what may be a large message
     copy = type(message)()
     copy.CopyFrom(message)
     _prune(copy, table, reshape)
     return copy
+
+
+def _dropping(
+    message: Any, table: dict[str, frozenset[str]], reshape: dict[str, Callable[[Any], None]]
+) -> bool:
+    """Whether :func:`_prune` would change anything of ``message``."""
+    name = message.DESCRIPTOR.name
+    if name in reshape:
+        return True
+    keep = table.get(name)
+    for desc, value in message.ListFields():
+        if keep is not None and desc.name not in keep:
+            return True
+        if any(_dropping(item, table, reshape) for item in _held(desc, value, table)):
+            return True
+    return False
+
+
+def _held(desc: Any, value: Any, table: dict[str, frozenset[str]]) -> Any:
+    """The messages a set field holds that may hold something listed in ``table``."""
+    sub = desc.message_type
+    if sub is None:
+        return ()
+    if sub.GetOptions().map_entry:
+        target = sub.fields_by_name["value"].message_type
+        return value.values() if target is not None and _reaches(target, table) else ()
+    if not _reaches(sub, table):
+        return ()
+    return value if desc.is_repeated else (value,)
 
 
 def _prune(
@@ -121,19 +150,7 @@ def _prune(
         if keep is not None and desc.name not in keep:
             message.ClearField(desc.name)
             continue
-        sub = desc.message_type
-        if sub is None:
-            continue
-        if sub.GetOptions().map_entry:
-            target = sub.fields_by_name["value"].message_type
-            if target is None or not _reaches(target, table):
-                continue
-            items: Any = value.values()
-        else:
-            if not _reaches(sub, table):
-                continue
-            items = value if desc.is_repeated else (value,)
-        for item in items:
+        for item in _held(desc, value, table):
             _prune(item, table, reshape)
     if name in reshape:
         reshape[name](message)
