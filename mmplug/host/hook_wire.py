@@ -293,12 +293,36 @@ def dropped_note(hook: str, response: Message | None) -> HostNote | None:
                              "of the answer: dropped, as on the server")
 
 
-def _unread(message: Any, keep: frozenset[str], prefix: str) -> list[str]:
+def unsent(hook: str, request: Message | None) -> list[str]:
+    """The fields of ``request`` (dotted paths) holding something that the server's hook
+    client never sends: the plugin gets the request without them. ``context`` is left out
+    (the host fills it for its own bookkeeping; the server never sets it)."""
+    keep = REQUEST_FIELDS.get(hook)
+    if request is None or keep is None:
+        return []
+    return [path for path in _unread(request, keep | {"context"}, "", skip_empty=True)]
+
+
+def unsent_note(hook: str, request: Message | None) -> HostNote | None:
+    """A note naming what of the request never reaches the plugin, if anything."""
+    from mmplug.host.hookpath import IGNORED
+
+    paths = unsent(hook, request)
+    if not paths:
+        return None
+    return HostNote(IGNORED, f"the server's gRPC hook client does not send {', '.join(paths)}: "
+                             "the plugin got the request without them, as from a real server")
+
+
+def _unread(message: Any, keep: frozenset[str], prefix: str,
+            skip_empty: bool = False) -> list[str]:
     paths: list[str] = []
     for desc, value in message.ListFields():
         path = prefix + desc.name
         if desc.name not in keep:
-            paths.append(path)
+            if not (skip_empty and desc.message_type is not None and not desc.is_repeated
+                    and not value.ByteSize()):
+                paths.append(path)
             continue
         sub = desc.message_type
         fields = None if sub is None or sub.GetOptions().map_entry else ENTITY_FIELDS.get(
@@ -306,7 +330,7 @@ def _unread(message: Any, keep: frozenset[str], prefix: str) -> list[str]:
         if fields is None:
             continue
         for item in (value if desc.is_repeated else (value,)):
-            for found in _unread(item, fields, path + "."):
+            for found in _unread(item, fields, path + ".", skip_empty):
                 if found not in paths:
                     paths.append(found)
     return paths

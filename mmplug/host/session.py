@@ -839,7 +839,7 @@ class Session:
         """Call ``hook`` (Go name) on a running plugin: the hook-call pipeline (context, call,
         collect API calls and logs, notify). :meth:`fire` checks and builds the request first;
         the dispatcher calls this for the hooks the API server runs."""
-        from mmplug.host.hook_wire import as_read, as_sent, dropped_note
+        from mmplug.host.hook_wire import as_read, as_sent, dropped_note, unsent_note
         from mmplug.host.hooks_client import fill_context
 
         client = handle.client
@@ -878,9 +878,9 @@ class Session:
         process.drain_output()
         observers.close(key, collector)
         event.request = request  # as the host made it (a replay fires it again)
-        note = dropped_note(hook, event.response)
-        if note is not None:
-            event.host.append(note)
+        for note in (unsent_note(hook, request), dropped_note(hook, event.response)):
+            if note is not None:
+                event.host.append(note)
         if event.response is not None:
             event.response = as_read(hook, event.response)
         event.api_calls = collector.api_calls

@@ -115,3 +115,15 @@ def test_the_type_of_a_command_answer_is_not_read(plugin: PluginHarness) -> None
     response: Any = result.response
     assert response.response.text == "answered" and response.response.type == ""
     assert any("response.type" in n.text for n in result.host if n.kind == "ignored")
+
+
+def test_what_the_plugin_does_not_get_is_said_in_the_result(plugin: PluginHarness) -> None:
+    """A field the user set that the server's hook client never sends is named in the result
+    (postToProto: props); an empty one (the default payload's props) is not."""
+    quiet = plugin.fire("MessageWillBePosted", post={"message": "hi"})
+    assert not [n for n in quiet.host if "does not send" in n.text]
+    result = plugin.fire("MessageWillBePosted", post={"message": "hi", "props": {"k": "v"}})
+    (note,) = [n for n in result.host if "does not send" in n.text]
+    assert note.kind == "ignored" and "post.props" in note.text
+    created = plugin.fire("ChannelHasBeenCreated")  # channelToProto: no type
+    assert any("channel.type" in n.text for n in created.host if "does not send" in n.text)
