@@ -94,9 +94,8 @@ class Bus:
     As the server's cluster: the publisher does not wait (``WaitForAllToSend`` is false), each
     node receives the events in the order they were sent to it (one queue and one delivering
     thread per node), the hook gets an empty plugin context and the event's id and data.
-    ``best_effort`` events are delivered as ``reliable`` ones are (a real cluster may drop
-    them). :meth:`settle` waits until everything sent has been delivered (tests, the end of a
-    ``fire --nodes`` run)."""
+    Every event is delivered (the send type never reaches the server). :meth:`settle` waits
+    until everything sent has been delivered (tests, the end of a ``fire --nodes`` run)."""
 
     def __init__(self, session: Session, names: list[str]) -> None:
         self._session = session

@@ -1742,8 +1742,8 @@ class AsyncMethods:
         send_type: str = 'reliable',
         target_id: str = '',
     ) -> None:
-        """Send an event to this plugin on the other cluster nodes (``send_type`` ``"reliable"`` or
-        ``"best_effort"``; ``target_id`` one node, empty for all).
+        """Send an event to this plugin on the other cluster nodes (``target_id`` one node, empty
+        for all). ``send_type`` does not reach the server: its gRPC API drops it.
 
         Go: PublishPluginClusterEvent broadcasts a plugin event to all other running instances
         of the calling plugin that are present in the cluster. This method is used to allow

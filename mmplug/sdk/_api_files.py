@@ -54,8 +54,8 @@ def publish_plugin_cluster_event(
     send_type: str = "reliable",
     target_id: str = "",
 ) -> Call[None]:
-    """Send an event to this plugin on the other cluster nodes (``send_type``
-    ``"reliable"`` or ``"best_effort"``; ``target_id`` one node, empty for all)."""
+    """Send an event to this plugin on the other cluster nodes (``target_id`` one node, empty
+    for all). ``send_type`` does not reach the server: its gRPC API drops it."""
     return call("PublishPluginClusterEvent", nothing,
                 event={"id": event_id, "data": to_bytes(data)},
                 opts={"send_type": send_type, "target_id": target_id})

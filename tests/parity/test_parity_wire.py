@@ -110,3 +110,20 @@ def test_a_broadcasts_connection_id_only_omits_that_connection(quiet_host: Host)
         {"user_id": alice},
         {"user_id": alice, "connection_id": "conn1", "omit_connection_id": True},
     ]
+
+
+@pytest.mark.parity(
+    "PublishPluginClusterEvent",
+    f"{GRPC}/convert_remaining.go: pluginClusterEventSendOptionsFromProto",
+)
+def test_a_cluster_events_send_type_never_reaches_the_server(quiet_host: Host) -> None:
+    """Only the target node of the send options crosses: the server gets an empty send type
+    whether the plugin asked for `reliable` or `best_effort`."""
+    for send_type in ("best_effort", "reliable"):
+        rsp = quiet_host.api.PublishPluginClusterEvent(rem.PublishPluginClusterEventRequest(
+            event=rem.PluginClusterEvent(id="sync", data=b"x"),
+            opts=rem.PluginClusterEventSendOptions(send_type=send_type, target_id="node2"),
+        ))
+        assert not rsp.error.id
+    sent = [p for k, p in quiet_host.emitted if k == "cluster_event"]
+    assert [(p["send_type"], p["target_id"]) for p in sent] == [("", "node2"), ("", "node2")]

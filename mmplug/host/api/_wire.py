@@ -64,6 +64,9 @@ REQUEST_FIELDS: dict[str, frozenset[str]] = {
     "WebsocketBroadcast": frozenset({
         "omit_users", "user_id", "channel_id", "team_id", "connection_id",
         "omit_connection_id"}),
+    # pluginClusterEventSendOptionsFromProto (PublishPluginClusterEvent): send_type is not
+    # copied (the server always sees an empty send type)
+    "PluginClusterEventSendOptions": frozenset({"target_id"}),
 }
 
 # The fields each ...ToProto converter copies into an answer.

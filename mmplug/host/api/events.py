@@ -36,8 +36,8 @@ differs(
     "PublishPluginClusterEvent",
     "The server sends the event to the same plugin on the other cluster nodes (and does nothing "
     "without a cluster). mmplug records a cluster_event; with several nodes (--nodes N) it "
-    "delivers it to OnPluginClusterEvent on the other nodes too, best_effort events as "
-    "reliably as reliable ones (a real cluster may drop them).",
+    "delivers it to OnPluginClusterEvent on the other nodes too, reliably (the send type "
+    "never reaches the server: its cluster gets an empty one).",
 )
 differs(
     "SendMail",
@@ -95,7 +95,8 @@ def publish_cluster_event(
     ctx: ApiContext, req: rem.PublishPluginClusterEventRequest
 ) -> rem.PublishPluginClusterEventResponse:
     # The server sends it to the same plugin on the OTHER nodes; a one-node host has none.
-    send_type = req.opts.send_type or "reliable"
+    # send_type is always empty here: its converter does not copy it (see _wire).
+    send_type = req.opts.send_type
     if ctx.cluster is not None:
         ctx.cluster.publish(ctx.plugin_id, ctx.node, req.event.id, bytes(req.event.data),
                             send_type, req.opts.target_id)
