@@ -4,6 +4,8 @@ UpdateChannelMemberRoles, UpdateChannelMemberNotifications, PatchChannelMembersN
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from parity_channel_world import PRIVATE, channel, error, join, make_user
 from worldhost import Host
@@ -408,6 +410,23 @@ def test_roles_admin_flag_follows_channel_admin(host: Host) -> None:
         True,
         "channel_user channel_admin",
     )
+
+
+@pytest.mark.parity("UpdateChannelMemberRoles", ROLES)
+def test_roles_change_sends_the_member_as_json_text(quiet_host: Host) -> None:
+    """The member's `channel_member_updated` event carries it as JSON text (every field,
+    numbers as numbers), as the server's `json.Marshal` writes it, not as an object."""
+    host = quiet_host
+    made, user = channel(host), make_user(host)
+    join(host, made.id, user)
+    host.emitted.clear()
+    assert not set_roles(host, made.id, user, "channel_user channel_admin").HasField("error")
+    (event,) = host.events("channel_member_updated")
+    text = event["data"]["channelMember"]
+    assert isinstance(text, str)
+    sent = json.loads(text)
+    assert (sent["channel_id"], sent["user_id"], sent["scheme_admin"]) == (made.id, user, True)
+    assert sent["msg_count"] == 0 and isinstance(sent["last_update_at"], int)
 
 
 @pytest.mark.parity("UpdateChannelMemberRoles", ROLES)

@@ -11,6 +11,7 @@ import json
 from typing import Any, TypeVar
 
 from google.protobuf import json_format
+from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import Message
 
 from mmplug.host.api._registry import ApiFailure
@@ -72,3 +73,64 @@ def require_id(value: str, param: str, where: str = "") -> str:
 
 def to_dict(msg: Message) -> dict[str, Any]:
     return json_format.MessageToDict(msg, preserving_proto_field_name=True)
+
+
+_INT64 = (FieldDescriptor.TYPE_INT64, FieldDescriptor.TYPE_UINT64, FieldDescriptor.TYPE_SINT64)
+
+
+def go_json(msg: Message) -> dict[str, Any]:
+    """The set fields of the entity as the server's JSON (int64 as numbers, not protobuf's
+    strings)."""
+    return {field.name: _value(field, value) for field, value in msg.ListFields()}
+
+
+def model_json(msg: Message, omitempty: frozenset[str] = frozenset()) -> str:
+    """The JSON text the server's ``json.Marshal`` writes for the model ``msg`` stands for,
+    as it puts a model into a WebSocket event: every field, empty ones too, int64 as numbers;
+    an unset optional field (a nil pointer in Go) and an empty field of ``omitempty`` are
+    left out, and an unset message or an empty list is ``null``."""
+    out: dict[str, Any] = {}
+    for field in msg.DESCRIPTOR.fields:
+        value = getattr(msg, field.name)
+        if field.has_presence and not msg.HasField(field.name):
+            if field.containing_oneof is not None or field.message_type is None:
+                continue  # an optional scalar: a nil pointer
+            if field.name not in omitempty:
+                out[field.name] = None
+            continue
+        if field.name in omitempty and not value:
+            continue
+        is_map = field.message_type is not None and field.message_type.GetOptions().map_entry
+        out[field.name] = None if field.is_repeated and not is_map and not value else _value(
+            field, value)
+    return json.dumps(out, separators=(",", ":"))
+
+
+def _value(field: Any, value: Any) -> Any:
+    kind = field.message_type
+    if kind is not None and kind.GetOptions().map_entry:
+        inner = kind.fields_by_name["value"]
+        return {k: _single(inner, v) for k, v in value.items()}
+    if field.is_repeated:
+        return [_single(field, v) for v in value]
+    return _single(field, value)
+
+
+def _single(field: Any, value: Any) -> Any:
+    if field.message_type is None:
+        return int(value) if field.type in _INT64 else value
+    if field.message_type.full_name.startswith("google.protobuf."):
+        return _go_numbers(json_format.MessageToDict(value))
+    return go_json(value)
+
+
+def _go_numbers(value: Any) -> Any:
+    """A decoded ``Struct``'s numbers as Go writes its float64s: a whole number without
+    ``.0``."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _go_numbers(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_go_numbers(v) for v in value]
+    return value

@@ -29,7 +29,7 @@ from mmplug.host.api._members import (
     merge_notify_props,
     new_member,
 )
-from mmplug.host.api._pbjson import to_dict
+from mmplug.host.api._pbjson import model_json
 from mmplug.host.api._registry import ApiContext, ApiFailure, emulates
 from mmplug.host.api.channels import DEFAULT_CHANNEL, DM_TYPES, server_setting, window
 from mmplug.host.api.events import server_event
@@ -330,7 +330,8 @@ def get_channel_members_for_user(
 
 def _member_updated(ctx: ApiContext, member: cp.ChannelMember) -> None:
     server_event(
-        ctx, "channel_member_updated", {"channelMember": to_dict(member)}, user_id=member.user_id
+        ctx, "channel_member_updated", {"channelMember": model_json(member)},
+        user_id=member.user_id,
     )
 
 

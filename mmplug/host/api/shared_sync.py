@@ -9,15 +9,11 @@ import logging
 import sqlite3
 from typing import Any
 
-from google.protobuf import json_format
-from google.protobuf.descriptor import FieldDescriptor
-from google.protobuf.message import Message
-
 from mmplug.host.api import _convert as conv
 from mmplug.host.api import _hooks
 from mmplug.host.api._commands import plain_error
 from mmplug.host.api._entities import post_from_row
-from mmplug.host.api._pbjson import load
+from mmplug.host.api._pbjson import go_json, load
 from mmplug.host.api._registry import ApiContext, differs, emulates
 from mmplug.host.api._shared import find_remote, find_shared
 from mmplug.host.hook_wire import error_text, hook_error
@@ -38,34 +34,7 @@ differs(
 )
 BATCH = 100
 MAX_BATCHES = 50
-_INT64 = (FieldDescriptor.TYPE_INT64, FieldDescriptor.TYPE_UINT64, FieldDescriptor.TYPE_SINT64)
 _log = logging.getLogger("mmplug.host.api")
-
-
-def go_json(msg: Message) -> dict[str, Any]:
-    """The entity as the server's JSON (int64 as numbers, not protobuf's strings)."""
-    out: dict[str, Any] = {}
-    for field, value in msg.ListFields():
-        out[field.name] = _value(field, value)
-    return out
-
-
-def _value(field: FieldDescriptor, value: Any) -> Any:
-    kind = field.message_type
-    if kind is not None and kind.GetOptions().map_entry:
-        inner = kind.fields_by_name["value"]
-        return {k: _single(inner, v) for k, v in value.items()}
-    if field.is_repeated:
-        return [_single(field, v) for v in value]
-    return _single(field, value)
-
-
-def _single(field: FieldDescriptor, value: Any) -> Any:
-    if field.message_type is None:
-        return int(value) if field.type in _INT64 else value
-    if field.message_type.full_name.startswith("google.protobuf."):
-        return json_format.MessageToDict(value)
-    return go_json(value)
 
 
 @emulates("UpdateSharedChannelCursor")
