@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 import pytest
 from google.protobuf import json_format
-from postsworld import new_channel, post
+from postsworld import configured, new_channel, post
 from worldhost import Host
 
 from mmplug.protocol import api_channel_post_pb2 as cp
@@ -32,6 +33,83 @@ def plugins(quiet_host: Host) -> Iterator[Host]:
 
 def props(p: post_pb2.Post) -> dict[str, object]:
     return json_format.MessageToDict(p.props)
+
+
+# -- the server's events of posts ----------------------------------------------------------
+NOTIFY = "server/channels/app/notification.go: (*App).SendNotifications"
+
+
+@pytest.mark.parity("CreatePost", NOTIFY)
+def test_posted_event_carries_the_post_as_json_text_and_the_channel(quiet_host: Host) -> None:
+    """The `posted` event carries the post as JSON text (every field, props included) with
+    the channel's type, name and display name, `@` + the sender's username, the team and
+    `set_online`."""
+    host = quiet_host
+    channel = new_channel(host)
+    host.emitted.clear()
+    made = post(host, "hello", channel_id=channel, props={"k": "v"}).post
+    (event,) = host.events("posted")
+    data = event["data"]
+    assert isinstance(data["post"], str)
+    sent = json.loads(data["post"])
+    assert (sent["id"], sent["message"], sent["props"]["k"]) == (made.id, "hello", "v")
+    assert sent["create_at"] == made.create_at and sent["edit_at"] == 0
+    ch = host.api.GetChannel(cp.GetChannelRequest(channel_id=channel)).channel
+    assert {k: v for k, v in data.items() if k != "post"} == {
+        "channel_type": "O",
+        "channel_display_name": ch.display_name,
+        "channel_name": ch.name,
+        "sender_name": "@alice",
+        "team_id": ch.team_id,
+        "set_online": True,
+    }
+
+
+@pytest.mark.parity("CreatePost", NOTIFY)
+def test_posted_event_names_a_direct_channel_after_the_sender(quiet_host: Host) -> None:
+    """In a direct channel the display name is `@` + the sender's username; a webhook's
+    `override_username` never replaces the sender there."""
+    host = quiet_host
+    dm = host.api.GetDirectChannel(
+        cp.GetDirectChannelRequest(user_id_1=host.user("alice"), user_id_2=host.user("bob"))
+    ).channel
+    host.emitted.clear()
+    with configured(host, "ServiceSettings", "EnablePostUsernameOverride", True):
+        post(host, channel_id=dm.id,
+             props={"from_webhook": "true", "override_username": "hook"})
+        post(host, channel_id=new_channel(host),
+             props={"from_webhook": "true", "override_username": "hook"})
+    direct, other = (e["data"] for e in host.events("posted"))
+    assert (direct["channel_type"], direct["channel_display_name"]) == ("D", "@alice")
+    assert (direct["sender_name"], direct["team_id"]) == ("@alice", "")
+    assert other["sender_name"] == "hook"
+
+
+@pytest.mark.parity("UpdatePost", UPDATE)
+def test_post_edited_event_carries_the_post_as_json_text(quiet_host: Host) -> None:
+    """The `post_edited` event carries the edited post as JSON text."""
+    host = quiet_host
+    made = post(host, "before").post
+    made.message = "after"
+    assert not host.api.UpdatePost(cp.UpdatePostRequest(post=made)).HasField("error")
+    (event,) = host.events("post_edited")
+    sent = json.loads(event["data"]["post"])
+    assert (sent["id"], sent["message"]) == (made.id, "after") and sent["edit_at"] > 0
+
+
+@pytest.mark.parity("DeletePost", DELETE)
+def test_post_deleted_goes_out_twice_the_second_time_with_who_deleted_it(
+    quiet_host: Host,
+) -> None:
+    """`post_deleted` is published twice with the post as JSON text: once for everyone, once
+    (for those who may see it) with `delete_by`, the plugin's id."""
+    host = quiet_host
+    made = post(host).post
+    host.emitted.clear()
+    assert not host.api.DeletePost(cp.DeletePostRequest(post_id=made.id)).HasField("error")
+    first, second = (e["data"] for e in host.events("post_deleted"))
+    assert json.loads(first["post"])["id"] == made.id and "delete_by" not in first
+    assert second == {"post": first["post"], "delete_by": host.server.ctx.plugin_id}
 
 
 # -- CreatePost ------------------------------------------------------------------------------

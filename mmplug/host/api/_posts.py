@@ -10,6 +10,7 @@ from typing import Any
 from google.protobuf import json_format
 
 from mmplug.host.api._entities import channel_from_row, find_member, find_post, post_from_row
+from mmplug.host.api._pbjson import model_json
 from mmplug.host.api._registry import ApiContext, ApiFailure
 from mmplug.protocol import channel_pb2, post_pb2
 
@@ -73,6 +74,17 @@ def setting(ctx: ApiContext, section: str, key: str, default: Any) -> Any:
     config = json.loads(row["data"]) if row is not None else {}
     value = (config.get(section) or {}).get(key)
     return default if value is None else value
+
+
+# The fields of the server's Post that its JSON leaves out when they are empty (omitempty).
+_POST_OMITEMPTY = frozenset({"message_source", "has_reactions", "remote_id", "is_following",
+                             "metadata"})
+
+
+def post_json(post: post_pb2.Post) -> str:
+    """The post as the server puts it into its ``posted``, ``post_edited`` and
+    ``post_deleted`` events: the JSON text of the whole model (``Post.ToJSON``)."""
+    return model_json(post, _POST_OMITEMPTY)
 
 
 def for_plugin(post: post_pb2.Post) -> post_pb2.Post:

@@ -21,6 +21,7 @@ import sqlite3
 from enum import Enum
 
 from mmplug.host.api import _files, _hooks
+from mmplug.host.api._convert import CHANNEL_TYPE_LETTERS
 from mmplug.host.api._entities import (
     find_post,
     find_user,
@@ -38,9 +39,11 @@ from mmplug.host.api._posts import (
     fill_in_post_props,
     for_plugin,
     parse_hashtags,
+    post_json,
     pre_commit,
     rejected,
     sanitize_props,
+    setting,
     validate_post,
 )
 from mmplug.host.api._registry import ApiContext, ApiFailure, differs, emulates
@@ -207,8 +210,46 @@ def save_created_post(
             context=_hooks.request_context(ctx, final.user_id), post=for_plugin(final)
         ),
     )
-    server_event(ctx, "posted", {"post": to_dict(final)}, channel_id=final.channel_id)
+    server_event(ctx, "posted", _posted_data(ctx, final), channel_id=final.channel_id)
     return for_plugin(final)
+
+
+def _posted_data(ctx: ApiContext, post: post_pb2.Post) -> dict[str, object]:
+    """The data of the server's ``posted`` event: the post as JSON text and the names a
+    client shows with it (usernames, as the server's ShowUsername format)."""
+    with ctx.store.read() as db:
+        channel = get_channel(db, post.channel_id)
+        sender = find_user(db, post.user_id)
+        members = [
+            find_user(db, row[0]) for row in db.execute(
+                "SELECT user_id FROM channel_members WHERE channel_id=?", (channel.id,))
+        ] if channel.type == channel_pb2.CHANNEL_TYPE_GROUP else []
+    at_sender = f"@{sender.username}" if sender is not None else "@"
+    if channel.type == channel_pb2.CHANNEL_TYPE_DIRECT:
+        display_name = at_sender
+    elif channel.type == channel_pb2.CHANNEL_TYPE_GROUP:
+        display_name = ", ".join(sorted(u.username for u in members if u is not None))
+    else:
+        display_name = channel.display_name
+    props = dict(post.props.items())
+    override = props.get("override_username")
+    if post.type.startswith("system_"):
+        sender_name = "System"
+    elif (isinstance(override, str) and props.get("from_webhook") == "true"
+          and channel.type != channel_pb2.CHANNEL_TYPE_DIRECT
+          and setting(ctx, "ServiceSettings", "EnablePostUsernameOverride", False)):
+        sender_name = override
+    else:
+        sender_name = at_sender
+    return {
+        "post": post_json(post),
+        "channel_type": CHANNEL_TYPE_LETTERS.get(channel.type, ""),
+        "channel_display_name": display_name,
+        "channel_name": channel.name,
+        "sender_name": sender_name,
+        "team_id": channel.team_id,
+        "set_online": True,  # every way mmplug creates a post sets the poster online
+    }
 
 
 def record_post(ctx: ApiContext, post: post_pb2.Post) -> bool:
@@ -390,7 +431,7 @@ def save_edited_post(
             old_post=for_plugin(kept),
         ),
     )
-    server_event(ctx, "post_edited", {"post": to_dict(final)}, channel_id=final.channel_id)
+    server_event(ctx, "post_edited", {"post": post_json(final)}, channel_id=final.channel_id)
     return for_plugin(final)
 
 
@@ -437,7 +478,13 @@ def delete_post_as(ctx: ApiContext, post_id: str, deleted_by: str) -> post_pb2.P
             context=_hooks.request_context(ctx, post.user_id), post=for_plugin(post)
         ),
     )
-    server_event(ctx, "post_deleted", {"post": to_dict(post)}, channel_id=post.channel_id)
+    # The server publishes it twice: to everyone, then with who deleted it to those who may
+    # see that (its admin message).
+    sent = post_json(post)
+    server_event(ctx, "post_deleted", {"post": sent}, channel_id=post.channel_id)
+    server_event(
+        ctx, "post_deleted", {"post": sent, "delete_by": deleted_by}, channel_id=post.channel_id
+    )
     return post
 
 

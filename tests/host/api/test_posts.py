@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from apiworld import World
 
 from mmplug.protocol import api_channel_post_pb2 as cp
@@ -184,5 +186,5 @@ def test_server_websocket_events_are_captured(world: World) -> None:
     made = post(world, "broadcast me").post
     kind, payload = world.emitted[-1]
     assert kind == "websocket_event" and payload["event"] == "posted"
-    assert payload["data"]["post"]["id"] == made.id
+    assert json.loads(payload["data"]["post"])["id"] == made.id
     assert payload["broadcast"] == {"channel_id": made.channel_id}
