@@ -85,6 +85,23 @@ def test_posted_event_names_a_direct_channel_after_the_sender(quiet_host: Host) 
     assert other["sender_name"] == "hook"
 
 
+@pytest.mark.parity("CreatePost", NOTIFY)
+def test_posted_event_tells_of_files_and_images(quiet_host: Host) -> None:
+    """A post with files has `otherFile: "true"` in its `posted` event, and `image: "true"`
+    when one of them is an image; a post without files has neither."""
+    host = quiet_host
+    png = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + (4).to_bytes(4, "big") * 2 + b"\x08\x06"
+    text = host.api.UploadFile(fb.UploadFileRequest(data=b"x", filename="a.txt")).file_info
+    image = host.api.UploadFile(fb.UploadFileRequest(data=png, filename="a.png")).file_info
+    host.emitted.clear()
+    post(host, file_ids=[text.id])
+    post(host, file_ids=[image.id])
+    post(host)
+    sent = [e["data"] for e in host.events("posted")]
+    assert [(d.get("otherFile"), d.get("image")) for d in sent] == [
+        ("true", None), ("true", "true"), (None, None)]
+
+
 @pytest.mark.parity("UpdatePost", UPDATE)
 def test_post_edited_event_carries_the_post_as_json_text(quiet_host: Host) -> None:
     """The `post_edited` event carries the edited post as JSON text."""

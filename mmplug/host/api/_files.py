@@ -45,6 +45,12 @@ def get_file(db: sqlite3.Connection, file_id: str) -> tuple[file_pb2.FileInfo, s
     return file_from_row(row), row
 
 
+def for_post(db: sqlite3.Connection, post_id: str) -> list[file_pb2.FileInfo]:
+    """The live files attached to the post."""
+    rows = db.execute("SELECT * FROM files WHERE post_id=?", (post_id,)).fetchall()
+    return [info for info in map(file_from_row, rows) if not info.delete_at]
+
+
 def attach_to_post(db: sqlite3.Connection, post: post_pb2.Post) -> list[str]:
     """Attach the post's files as the server's store does: only a file not yet attached to a
     post and uploaded by the poster or by a plugin (creator ``nouser``). Returns the ids that

@@ -224,6 +224,7 @@ def _posted_data(ctx: ApiContext, post: post_pb2.Post) -> dict[str, object]:
             find_user(db, row[0]) for row in db.execute(
                 "SELECT user_id FROM channel_members WHERE channel_id=?", (channel.id,))
         ] if channel.type == channel_pb2.CHANNEL_TYPE_GROUP else []
+        files = _files.for_post(db, post.id) if post.file_ids else []
     at_sender = f"@{sender.username}" if sender is not None else "@"
     if channel.type == channel_pb2.CHANNEL_TYPE_DIRECT:
         display_name = at_sender
@@ -241,7 +242,7 @@ def _posted_data(ctx: ApiContext, post: post_pb2.Post) -> dict[str, object]:
         sender_name = override
     else:
         sender_name = at_sender
-    return {
+    data: dict[str, object] = {
         "post": post_json(post),
         "channel_type": CHANNEL_TYPE_LETTERS.get(channel.type, ""),
         "channel_display_name": display_name,
@@ -250,6 +251,11 @@ def _posted_data(ctx: ApiContext, post: post_pb2.Post) -> dict[str, object]:
         "team_id": channel.team_id,
         "set_online": True,  # every way mmplug creates a post sets the poster online
     }
+    if post.file_ids:
+        data["otherFile"] = "true"
+        if any(info.mime_type.startswith("image") for info in files):
+            data["image"] = "true"
+    return data
 
 
 def record_post(ctx: ApiContext, post: post_pb2.Post) -> bool:
