@@ -3,6 +3,8 @@ GetPublicChannelsForTeam, SearchChannels, GetChannelStats, UpdateChannel, Delete
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from parity_channel_world import (
     DIRECT,
@@ -570,12 +572,15 @@ def test_update_validates_like_create(host: Host) -> None:
 
 @pytest.mark.parity("UpdateChannel", f"{APP}: (*App).UpdateChannel")
 def test_update_publishes_channel_updated(quiet_host: Host) -> None:
-    """A `channel_updated` WebSocket event carries the updated channel."""
+    """A `channel_updated` WebSocket event carries the updated channel as JSON text (every
+    field, the type as its letter)."""
     made = channel(quiet_host)
     made.purpose = "now with purpose"
     update(quiet_host, made)
     (event,) = quiet_host.events("channel_updated")
-    assert event["data"]["channel"]["purpose"] == "now with purpose"
+    sent = json.loads(event["data"]["channel"])
+    assert (sent["id"], sent["purpose"], sent["type"]) == (made.id, "now with purpose", "O")
+    assert sent["header"] == "" and isinstance(sent["update_at"], int)
 
 
 # -- DeleteChannel ---------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 from google.protobuf import json_format
 from google.protobuf.message import Message
 
+from mmplug.host.api._pbjson import model_json
 from mmplug.protocol import (
     api_channel_post_pb2,
     api_remaining_pb2,
@@ -84,6 +85,13 @@ def _wire_of(cls: type[Message], text: str) -> bytes:
 
 def to_dict(msg: Message) -> dict[str, Any]:
     return json_format.MessageToDict(msg, preserving_proto_field_name=True)
+
+
+def channel_json(channel: channel_pb2.Channel) -> str:
+    """The channel as the server puts it into its ``channel_updated`` event: the JSON text of
+    the whole model (the type as its letter)."""
+    return model_json(channel, names={"auto_translation": "autotranslation"},
+                      type=CHANNEL_TYPE_LETTERS.get(channel.type, ""))
 
 
 def _get(row: Row, key: str, default: Any = None) -> Any:

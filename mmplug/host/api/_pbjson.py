@@ -8,6 +8,7 @@ Entities are stored as protobuf JSON (proto field names) in each row's ``data`` 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any, TypeVar
 
 from google.protobuf import json_format
@@ -84,32 +85,45 @@ def go_json(msg: Message) -> dict[str, Any]:
     return {field.name: _value(field, value) for field, value in msg.ListFields()}
 
 
-def model_json(msg: Message, omitempty: frozenset[str] = frozenset()) -> str:
+def model_json(
+    msg: Message,
+    omitempty: frozenset[str] = frozenset(),
+    names: Mapping[str, str] | None = None,
+    **replaced: Any,
+) -> str:
     """The JSON text the server's ``json.Marshal`` writes for the model ``msg`` stands for,
-    as it puts a model into a WebSocket event: every field, empty ones too, int64 as numbers;
-    an unset optional field (a nil pointer in Go) and an empty field of ``omitempty`` are
-    left out, and an unset message or an empty list is ``null``."""
+    as it puts a model into a WebSocket event: every field, empty ones too, int64 as numbers.
+    An unset optional field (a nil pointer in Go), an unset message and an empty list are
+    ``null``; an empty field named in ``omitempty`` is left out. ``names`` gives the model's
+    JSON names that differ from the protobuf ones, ``replaced`` the values the model writes
+    differently (a channel's type as its letter)."""
     out: dict[str, Any] = {}
     for field in msg.DESCRIPTOR.fields:
-        value = getattr(msg, field.name)
-        if field.has_presence and not msg.HasField(field.name):
-            if field.containing_oneof is not None or field.message_type is None:
-                continue  # an optional scalar: a nil pointer
-            if field.name not in omitempty:
-                out[field.name] = None
+        name = field.name
+        value = getattr(msg, name)
+        unset = not msg.HasField(name) if field.has_presence else not value
+        if name in omitempty and unset:
             continue
-        if field.name in omitempty and not value:
-            continue
-        is_map = field.message_type is not None and field.message_type.GetOptions().map_entry
-        out[field.name] = None if field.is_repeated and not is_map and not value else _value(
-            field, value)
+        if name in replaced:
+            out[name] = replaced[name]
+        elif field.has_presence and unset:
+            out[name] = None
+        elif field.is_repeated and not value and not _is_map(field):
+            out[name] = None
+        else:
+            out[name] = _value(field, value)
+    if names:
+        out = {names.get(key, key): value for key, value in out.items()}
     return json.dumps(out, separators=(",", ":"))
 
 
+def _is_map(field: Any) -> bool:
+    return field.message_type is not None and field.message_type.GetOptions().map_entry
+
+
 def _value(field: Any, value: Any) -> Any:
-    kind = field.message_type
-    if kind is not None and kind.GetOptions().map_entry:
-        inner = kind.fields_by_name["value"]
+    if _is_map(field):
+        inner = field.message_type.fields_by_name["value"]
         return {k: _single(inner, v) for k, v in value.items()}
     if field.is_repeated:
         return [_single(field, v) for v in value]

@@ -10,8 +10,8 @@ direct and group channels; a plugin may.
 from __future__ import annotations
 
 from mmplug.host.api import _hooks
+from mmplug.host.api._convert import channel_json
 from mmplug.host.api._entities import get_channel, save_channel
-from mmplug.host.api._pbjson import to_dict
 from mmplug.host.api._registry import ApiContext, ApiFailure, differs, emulates
 from mmplug.host.api.channels import (
     DEFAULT_CHANNEL,
@@ -96,7 +96,7 @@ def save_updated_channel(
                 f"team_id={final.team_id} name={final.name}",
             )
         save_channel(db, final)
-    server_event(ctx, "channel_updated", {"channel": to_dict(final)}, channel_id=final.id)
+    server_event(ctx, "channel_updated", {"channel": channel_json(final)}, channel_id=final.id)
     return final
 
 
