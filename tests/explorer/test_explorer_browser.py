@@ -99,10 +99,17 @@ def test_keep_two_calls_as_a_cassette_that_replays(page: Any, projects: dict[str
 def test_edit_a_kv_value_and_the_plugin_reads_it(page: Any) -> None:
     page.get_by_role("tab", name="State").click()
     page.locator("#state-body select").first.select_option("com.example.bot")
+    # typed into the bot's view once it shows (the key may be there already: an earlier test
+    # blocked a message, so the saved value is what tells that the edit took)
+    page.locator("#state-body[data-shows='kv:com.example.bot']").wait_for()
     page.get_by_label("new key", exact=True).fill("stats:blocked")
     page.get_by_label("new value", exact=True).fill("77")
     page.get_by_role("button", name="Add").click()
-    page.locator("#state-body tr[data-key='stats:blocked']").wait_for()
+    from playwright.sync_api import expect
+
+    saved = page.locator("#state-body[data-shows='kv:com.example.bot'] "
+                         "tr[data-key='stats:blocked'] textarea")
+    expect(saved).to_have_value("77", timeout=20_000)
     page.get_by_role("tab", name="Chat").click()
     _post(page, "how many @bot-bot")
     page.locator("#posts .post.reply", has_text="blocked 77.").wait_for()

@@ -7,7 +7,7 @@ const $ = (id) => document.getElementById(id);
 const PAGE = 50;  // trace rows drawn at a time (a screenful and more); "Older calls" draws more
 const S = { world: null, users: {}, me: "", channel: "", thread: "", status: null,
             trace: { rows: [], selected: new Set(), open: 0, oldest: 0 }, stateTab: "kv",
-            commandsShown: [], commandIndex: -1 };
+            commandsShown: [], commandIndex: -1, stateLoads: 0 };
 
 // -- helpers ----------------------------------------------------------------------------------
 function h(tag, attrs, ...children) {
@@ -489,11 +489,17 @@ function plugins() { return (S.status && S.status.plugins.map((p) => p.id)) || [
 async function loadState() {
   for (const b of document.querySelectorAll("[data-state]")) b.setAttribute("aria-pressed", b.dataset.state === S.stateTab);
   const body = $("state-body");
+  // only the latest load is shown: an earlier one that answers late (a tab, then a plugin
+  // picked at once) must not replace the view, nor what is being typed into it
+  const load = ++S.stateLoads;
+  delete body.dataset.shows;
   try {
     const view = { kv: kvView, settings: settingsView, snapshots: snapshotView, clock: clockView }[S.stateTab];
     const items = view ? await view() : await tableView(S.stateTab);
+    if (load !== S.stateLoads) return;
     body.replaceChildren(...items.flat().filter((item) => item !== null && item !== undefined));
-  } catch (error) { failed(error); }
+    body.dataset.shows = S.stateTab + ":" + (S.statePlugin || "");  // what the view holds now
+  } catch (error) { if (load === S.stateLoads) failed(error); }
 }
 
 function pluginPicker(onchange) {
