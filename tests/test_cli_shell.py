@@ -139,3 +139,17 @@ def test_a_template_answer_that_is_not_utf8_is_refused_before_anything_is_writte
     assert "Traceback" not in result.stderr, result.stderr
     assert "not UTF-8 text" in result.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("command", [["fire", "OnActivate"], ["run"], ["check"],
+                                     ["replay", "fixtures"]])
+def test_a_missing_python_is_refused_before_anything_starts(
+        command: list[str], tmp_path: Path) -> None:
+    """Every command that starts a plugin refuses a --python that names no interpreter as a
+    usage error (exit 2) naming the option, before it starts anything (it failed at launch)."""
+    project = Path(__file__).resolve().parent / "fixtures" / "plain_plugin"
+    missing = str(tmp_path / "nowhere" / "python")
+    done = _mmplug(*command, str(project), "--python", missing, cwd=tmp_path)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert done.stderr.startswith(f"error: --python {missing}: there is no such file")
+    assert "Traceback" not in done.stderr

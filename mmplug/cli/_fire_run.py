@@ -50,6 +50,7 @@ def execute(
     from mmplug.cli._options import (
         check_counts,
         check_format,
+        check_python,
         check_seconds,
         check_time,
         check_transport,
@@ -59,6 +60,7 @@ def execute(
     check_seconds(start_timeout=start_timeout, hook_timeout=hook_timeout)
     check_counts(nodes=nodes, count=count, concurrency=concurrency)
     check_time(start_time)
+    check_python(python)
     transport = check_transport(tcp, private)
     if concurrency is not None and count is None:
         raise UsageError("--concurrency goes with --count (how many of the calls run at once)")

@@ -47,7 +47,12 @@ def check(
     from mmplug._plugin_files import project_dir
     from mmplug.check import check_project, parse_version
     from mmplug.cli._console import output_console
-    from mmplug.cli._options import check_format, check_seconds, check_transport
+    from mmplug.cli._options import (
+        check_format,
+        check_python,
+        check_seconds,
+        check_transport,
+    )
     from mmplug.cli._render import print_check_report
     from mmplug.errors import UsageError
     from mmplug.host.session import Session
@@ -55,6 +60,7 @@ def check(
 
     check_format(output_format)
     check_seconds(start_timeout=start_timeout, hook_timeout=hook_timeout)
+    check_python(python)
     transport = check_transport(tcp, private)
     if server_version is not None and parse_version(server_version) is None:
         raise UsageError(f"--server-version {server_version!r} is not a version",

@@ -66,7 +66,7 @@ def replay(
     from mmplug._plugin_files import project_dir
     from mmplug.cassette import replay_cassette
     from mmplug.cli._console import output_console
-    from mmplug.cli._options import check_seconds, check_transport
+    from mmplug.cli._options import check_python, check_seconds, check_transport
     from mmplug.cli._render import print_report
     from mmplug.errors import UsageError
 
@@ -74,6 +74,7 @@ def replay(
         raise UsageError("--check and --update exclude each other",
                          hint="--check reports differences; --update accepts them")
     check_seconds(start_timeout=start_timeout, hook_timeout=hook_timeout)
+    check_python(python)
     if jobs < 0:
         raise UsageError(f"--jobs {jobs}: give how many cassettes replay at once",
                          hint="1 or more, or 0 for one per CPU")

@@ -46,10 +46,17 @@ def run(
 ) -> None:
     """Run a plugin under the fake host and stream its logs until Ctrl-C."""
     from mmplug._plugin_files import project_dir
-    from mmplug.cli._options import check_level, check_seconds, check_time, check_transport
+    from mmplug.cli._options import (
+        check_level,
+        check_python,
+        check_seconds,
+        check_time,
+        check_transport,
+    )
 
     level = check_level(log_level)
     check_seconds(start_timeout=start_timeout, hook_timeout=hook_timeout)
+    check_python(python)
     transport = check_transport(tcp, private)
     _serve(Path(project_dir(path)), level, world, fresh, store, start_timeout, hook_timeout,
            python, {"transport": transport, "private": private,
