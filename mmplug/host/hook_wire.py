@@ -20,6 +20,7 @@ for every place the host acts on one.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from google.protobuf.message import Message
@@ -225,18 +226,13 @@ def as_sent(hook: str, request: Message) -> Message:
     """``request`` as the server's gRPC hook client sends it for ``hook`` (Go name): a copy
     with only the fields its method sets, each entity with only the fields its converter
     copies. A hook the server's client does not call comes back as it is."""
-    return _stripped(request, REQUEST_FIELDS.get(hook))
+    return _stripped(hook, request, "request", REQUEST_FIELDS)
 
 
 def as_read(hook: str, response: Message) -> Message:
     """``response`` as the server's gRPC hook client reads it for ``hook``: a copy with only
     the fields its method reads, each entity with only the fields its converter copies."""
-    return _stripped(response, ANSWER_FIELDS.get(hook))
-
-
-def entity_as_read(message: Message) -> Message:
-    """One entity (a post, a command answer, ...) with only the fields its converter copies."""
-    return _stripped(message, ENTITY_FIELDS.get(message.DESCRIPTOR.name))
+    return _stripped(hook, response, "response", ANSWER_FIELDS)
 
 
 def hook_error(response: Message | None) -> ApiFailure | None:
@@ -300,7 +296,7 @@ def unsent(hook: str, request: Message | None) -> list[str]:
     keep = REQUEST_FIELDS.get(hook)
     if request is None or keep is None:
         return []
-    return [path for path in _unread(request, keep | {"context"}, "", skip_empty=True)]
+    return _unread(request, keep | {"context"}, "", skip_empty=True)
 
 
 def unsent_note(hook: str, request: Message | None) -> HostNote | None:
@@ -336,25 +332,30 @@ def _unread(message: Any, keep: frozenset[str], prefix: str,
     return paths
 
 
-def _stripped(message: Message, keep: frozenset[str] | None) -> Message:
-    if keep is None:
+def _stripped(hook: str, message: Message, side: str,
+              per_hook: dict[str, frozenset[str]]) -> Message:
+    """``message`` pruned by the API side's mechanism (:func:`mmplug.host.api._wire.pruned`)
+    with the table of ``side`` by message type; a hook the server's client does not call
+    keeps its message as it is."""
+    if hook not in per_hook:
         return message
-    copy = type(message)()
-    copy.CopyFrom(message)
-    _strip(copy, keep)
-    return copy
+    from mmplug.host.api._wire import pruned
+
+    # a request always loses its context (the host fills it); an answer is copied only when
+    # it holds something the server does not read
+    return pruned(message, _by_message(side), {}, look_first=side != "request")
 
 
-def _strip(message: Any, keep: frozenset[str]) -> None:
-    for desc, value in message.ListFields():
-        if desc.name not in keep:
-            message.ClearField(desc.name)
-            continue
-        sub = desc.message_type
-        if sub is None or sub.GetOptions().map_entry:
-            continue
-        fields = ENTITY_FIELDS.get(sub.name)
-        if fields is None:
-            continue
-        for item in (value if desc.is_repeated else (value,)):
-            _strip(item, fields)
+@functools.cache
+def _by_message(side: str) -> dict[str, frozenset[str]]:
+    """The fields kept per message type: each hook's ``side`` message (its request or its
+    response) with the fields its Go method sets or reads, and every entity's."""
+    from mmplug.protocol.catalog import HOOKS_BY_GO_NAME
+    from mmplug.protocol.messages import message_class
+
+    per_hook = REQUEST_FIELDS if side == "request" else ANSWER_FIELDS
+    table = dict(ENTITY_FIELDS)
+    for hook, fields in per_hook.items():
+        name = getattr(HOOKS_BY_GO_NAME[hook], side)
+        table[message_class(name).DESCRIPTOR.name] = fields
+    return table

@@ -95,19 +95,28 @@ RESHAPE: dict[str, Callable[[Any], None]] = {"WebsocketBroadcast": _omitted_conn
 def as_received(request: Message) -> Message:
     """``request`` as the server's app layer gets it: a copy, each message with only the
     fields its converter copies (``request`` itself when nothing of it is dropped)."""
-    return _pruned(request, REQUEST_FIELDS, RESHAPE)
+    return pruned(request, REQUEST_FIELDS, RESHAPE)
 
 
 def as_answered(response: Message) -> Message:
     """``response`` as the plugin gets it: a copy, each message with only the fields its
     converter copies (``response`` itself when nothing of it is dropped)."""
-    return _pruned(response, ANSWER_FIELDS, {})
+    return pruned(response, ANSWER_FIELDS, {})
 
 
-def _pruned(
-    message: Message, table: dict[str, frozenset[str]], reshape: dict[str, Callable[[Any], None]]
+def pruned(
+    message: Message, table: dict[str, frozenset[str]], reshape: dict[str, Callable[[Any], None]],
+    *, look_first: bool = True,
 ) -> Message:
-    if not _reaches(message.DESCRIPTOR, table) or not _dropping(message, table, reshape):
+    """``message`` with each message in it (itself included) holding only the fields
+    ``table`` lists for its type (types not listed keep theirs), then reshaped by
+    ``reshape``: a copy, or ``message`` itself when nothing would change. The one pruning
+    mechanism of both directions (:mod:`mmplug.host.hook_wire` uses it too). Without
+    ``look_first``, the copy is made without first looking whether anything would change
+    (for messages that nearly always lose something: a walk saved)."""
+    if not _reaches(message.DESCRIPTOR, table):
+        return message
+    if look_first and not _dropping(message, table, reshape):
         return message  # most answers: no copy of what may be a large message
     copy = type(message)()
     copy.CopyFrom(message)
