@@ -147,9 +147,13 @@ def test_a_missing_python_is_refused_before_anything_starts(
         command: list[str], tmp_path: Path) -> None:
     """Every command that starts a plugin refuses a --python that names no interpreter as a
     usage error (exit 2) naming the option, before it starts anything (it failed at launch)."""
-    project = Path(__file__).resolve().parent / "fixtures" / "plain_plugin"
+    import shutil
+
+    project = tmp_path / "plain"
+    shutil.copytree(Path(__file__).resolve().parent / "fixtures" / "plain_plugin", project)
     missing = str(tmp_path / "nowhere" / "python")
     done = _mmplug(*command, str(project), "--python", missing, cwd=tmp_path)
     assert done.returncode == 2, done.stdout + done.stderr
     assert done.stderr.startswith(f"error: --python {missing}: there is no such file")
     assert "Traceback" not in done.stderr
+    assert not (project / ".mmplug").exists()  # nothing was started in the project
