@@ -444,15 +444,23 @@ def _import_host() -> None:
     The imports create tens of thousands of objects and no garbage; on their way, the first
     full collection of the run would fall due and walk the whole heap of the test process
     (docs/benchmarks.md). No test code runs meanwhile; the collector is resumed as it was.
+    What exists then, the first time (modules, classes, message descriptors, the collected
+    tests), is moved out of the collector's sight (``gc.freeze``): it lives until the process
+    ends, and every full collection after it, pytest's own at the end of the run among them,
+    would walk it again for nothing. Reference counting still frees what is dropped. Only
+    once: the sessions started later are not frozen, so a closed one is collected.
     """
     import gc
 
+    if "mmplug.host.session" in sys.modules:
+        return
     running = gc.isenabled()
     gc.disable()
     try:
         import mmplug.host.hooks_client
         import mmplug.host.session  # noqa: F401
     finally:
+        gc.freeze()  # what the imports made lives as long as the process
         if running:
             gc.enable()
 
