@@ -102,6 +102,21 @@ def test_posted_event_tells_of_files_and_images(quiet_host: Host) -> None:
         ("true", None), ("true", "true"), (None, None)]
 
 
+@pytest.mark.parity(("CreatePost", "UpdatePost", "DeletePost"),
+                    "server/public/model/post.go: (*Post).PreCommit")
+def test_post_events_list_no_files_as_an_empty_list(quiet_host: Host) -> None:
+    """A post without files has `"file_ids": []` (not `null`) in its `posted`, `post_edited`
+    and `post_deleted` events, as the server saves every post with a list."""
+    host = quiet_host
+    made = post(host, "before").post
+    made.message = "after"
+    assert not host.api.UpdatePost(cp.UpdatePostRequest(post=made)).HasField("error")
+    assert not host.api.DeletePost(cp.DeletePostRequest(post_id=made.id)).HasField("error")
+    sent = {name: [json.loads(e["data"]["post"])["file_ids"] for e in host.events(name)]
+            for name in ("posted", "post_edited", "post_deleted")}
+    assert sent == {"posted": [[]], "post_edited": [[]], "post_deleted": [[], []]}
+
+
 @pytest.mark.parity("UpdatePost", UPDATE)
 def test_post_edited_event_carries_the_post_as_json_text(quiet_host: Host) -> None:
     """The `post_edited` event carries the edited post as JSON text."""

@@ -92,11 +92,21 @@ def model_json(
     **replaced: Any,
 ) -> str:
     """The JSON text the server's ``json.Marshal`` writes for the model ``msg`` stands for,
-    as it puts a model into a WebSocket event: every field, empty ones too, int64 as numbers.
-    An unset optional field (a nil pointer in Go), an unset message and an empty list are
-    ``null``; an empty field named in ``omitempty`` is left out. ``names`` gives the model's
-    JSON names that differ from the protobuf ones, ``replaced`` the values the model writes
-    differently (a channel's type as its letter)."""
+    as it puts a model into a WebSocket event as text: :func:`model_dict`, compact."""
+    return json.dumps(model_dict(msg, omitempty, names, **replaced), separators=(",", ":"))
+
+
+def model_dict(
+    msg: Message,
+    omitempty: frozenset[str] = frozenset(),
+    names: Mapping[str, str] | None = None,
+    **replaced: Any,
+) -> dict[str, Any]:
+    """The model ``msg`` stands for as the server's ``json.Marshal`` writes it: every field,
+    empty ones too, int64 as numbers. An unset optional field (a nil pointer in Go), an unset
+    message and an empty list are ``null``; an empty field named in ``omitempty`` is left out.
+    ``names`` gives the model's JSON names that differ from the protobuf ones, ``replaced`` the
+    values the model writes differently (a channel's type as its letter)."""
     out: dict[str, Any] = {}
     for field in msg.DESCRIPTOR.fields:
         name = field.name
@@ -114,7 +124,7 @@ def model_json(
             out[name] = _value(field, value)
     if names:
         out = {names.get(key, key): value for key, value in out.items()}
-    return json.dumps(out, separators=(",", ":"))
+    return out
 
 
 def _is_map(field: Any) -> bool:

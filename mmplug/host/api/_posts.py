@@ -83,8 +83,9 @@ _POST_OMITEMPTY = frozenset({"message_source", "has_reactions", "remote_id", "is
 
 def post_json(post: post_pb2.Post) -> str:
     """The post as the server puts it into its ``posted``, ``post_edited`` and
-    ``post_deleted`` events: the JSON text of the whole model (``Post.ToJSON``)."""
-    return model_json(post, _POST_OMITEMPTY)
+    ``post_deleted`` events: the JSON text of the whole model (``Post.ToJSON``). A saved post's
+    ``file_ids`` is a list, ``[]`` when it has none (``Post.PreCommit``)."""
+    return model_json(post, _POST_OMITEMPTY, file_ids=list(post.file_ids))
 
 
 def for_plugin(post: post_pb2.Post) -> post_pb2.Post:
