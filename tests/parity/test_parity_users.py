@@ -561,6 +561,47 @@ def test_update_user_new_email_is_unverified(host: Host) -> None:
     assert host.api.UpdateUser(pb.UpdateUserRequest(user=user)).user.email_verified is False
 
 
+@pytest.mark.parity("UpdateUser", f"{USER_GO}: (*App).sendUpdatedUserEvent")
+def test_update_user_sends_user_updated_to_admins_others_and_the_user(quiet_host: Host) -> None:
+    """UpdateUser sends `user_updated` three times: the admin profile to system admins and
+    the public profile (email as `PrivacySettings.ShowEmailAddress` shows it) to everyone
+    else, both leaving the user out, then the whole stored user to the user."""
+    host = quiet_host
+    user = create(host, nickname="before")
+    host.emitted.clear()
+    user.nickname = "after"
+    with setting(host, "PrivacySettings.ShowEmailAddress", False):
+        assert not host.api.UpdateUser(pb.UpdateUserRequest(user=user)).error.id
+    events = host.events("user_updated")
+    assert [e["broadcast"] for e in events] == [
+        {"omit_users": {user.id: True}, "contains_sensitive_data": True},
+        {"omit_users": {user.id: True}, "contains_sanitized_data": True},
+        {"user_id": user.id},
+    ]
+    admin, public, own = (e["data"]["user"] for e in events)
+    assert {u["nickname"] for u in (admin, public, own)} == {"after"}
+    assert (admin["email"], public["email"], own["email"]) == (user.email, "", user.email)
+    assert "notify_props" in admin and "notify_props" not in public
+    assert "password" not in admin and "password" not in public
+    stored = host.api.GetUser(pb.GetUserRequest(user_id=user.id)).user
+    assert (own["password"], own["notify_props"]) == (stored.password, dict(stored.notify_props))
+
+
+@pytest.mark.parity("UpdateUser", f"{MODEL_GO}: User (its JSON)")
+def test_user_updated_carries_the_user_as_the_servers_json(quiet_host: Host) -> None:
+    """The user in `user_updated` is the model itself, not JSON text: times are numbers, a
+    sanitised copy has `auth_data: ""`, and the empty fields the server's JSON omits (such
+    as `mfa_secret` or `last_login`) are left out while `delete_at` and `position` stay."""
+    host = quiet_host
+    user = create(host)
+    host.emitted.clear()
+    assert not host.api.UpdateUser(pb.UpdateUserRequest(user=user)).error.id
+    public = host.events("user_updated")[1]["data"]["user"]
+    assert isinstance(public["create_at"], int) and public["create_at"] == user.create_at
+    assert (public["auth_data"], public["delete_at"], public["position"]) == ("", 0, "")
+    assert not {"mfa_secret", "last_login", "is_bot", "email_verified"} & set(public)
+
+
 # -- activation --------------------------------------------------------------------------
 @pytest.mark.parity("DeleteUser", f"{USER_GO}: (*App).UpdateActive")
 def test_delete_user_deactivates_fires_the_hook_and_ends_sessions(quiet_host: Host) -> None:

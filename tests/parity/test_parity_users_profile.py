@@ -225,6 +225,25 @@ def test_the_same_profile_image_again_changes_nothing(host: Host) -> None:
     assert again == first
 
 
+@pytest.mark.parity(
+    "SetProfileImage", "server/channels/app/user.go: (*App).invalidateUserCacheAndPublish"
+)
+def test_a_new_profile_image_sends_the_public_profile_to_everyone(quiet_host: Host) -> None:
+    """A new picture sends one `user_updated` to everyone with the public profile (no
+    notification settings), its `last_picture_update` the new picture's time."""
+    host = quiet_host
+    user = create(host)
+    host.emitted.clear()
+    png = default_avatar(f"picture{next(_n)}")
+    req = pb.SetProfileImageRequest(user_id=user.id, data=png)
+    assert not host.api.SetProfileImage(req).error.id
+    (event,) = host.events("user_updated")
+    stored = host.api.GetUser(pb.GetUserRequest(user_id=user.id)).user
+    assert event["broadcast"] == {}
+    assert event["data"]["user"]["last_picture_update"] == stored.last_picture_update
+    assert "notify_props" not in event["data"]["user"]
+
+
 @pytest.mark.parity("GetProfileImage", "server/channels/app/plugin_api.go: GetProfileImage")
 def test_profile_image_of_a_missing_user_is_404(host: Host) -> None:
     """GetProfileImage of a missing user is a 404 `app.user.missing_account.const`."""

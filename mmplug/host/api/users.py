@@ -17,6 +17,7 @@ from typing import Any
 
 from mmplug.host.api import _convert as conv
 from mmplug.host.api._hooks import fire, request_context
+from mmplug.host.api._pbjson import model_dict
 from mmplug.host.api._registry import ApiContext, ApiFailure, differs, emulates
 from mmplug.host.api._text import sanitize_unicode
 from mmplug.host.api.config import load_server_config
@@ -36,6 +37,13 @@ ROLES_MAX = 256
 PASSWORD_MAX = 72  # bytes: what bcrypt can hash
 RESTRICTED_USERNAMES = {"all", "channel", "matterbot", "system"}
 OAUTH_SERVICES = {"gitlab", "google", "office365", "openid"}
+# The fields of the server's User that its JSON leaves out when they are empty (omitempty).
+_USER_OMITEMPTY = frozenset({
+    "create_at", "update_at", "password", "auth_data", "email_verified", "allow_marketing",
+    "props", "notify_props", "last_password_update", "last_picture_update", "failed_attempts",
+    "mfa_active", "mfa_secret", "remote_id", "last_activity_at", "is_bot", "bot_description",
+    "bot_last_icon_update", "terms_of_service_id", "terms_of_service_create_at", "last_login",
+})
 # The server's translation files: a new user's locale must be one of them.
 SUPPORTED_LOCALES = frozenset(
     "am ar ar_SA be bg br ca cs da de el en en-AU es et eu fa fi fr gl gu he hi hr hu id it "
@@ -130,6 +138,7 @@ def admin_profile(user: user_pb2.User) -> user_pb2.User:
     """The server's ``SanitizeProfile`` for an admin (what ``SearchUsers`` and
     ``GetUsersByUsernames`` answer)."""
     clean = sanitized(user)
+    clean.auth_data = ""
     clean.email_verified = clean.allow_marketing = False
     clean.last_password_update = clean.failed_attempts = 0
     return clean
@@ -315,16 +324,36 @@ def check_password(settings: dict[str, Any], password: str) -> None:
         )
 
 
+def user_model(user: user_pb2.User) -> dict[str, Any]:
+    """The user as the server's ``json.Marshal`` writes a ``model.User`` it adds to an event
+    (itself, not JSON text): int64 as numbers, the empty fields its JSON omits left out."""
+    return model_dict(user, _USER_OMITEMPTY)
+
+
 def user_updated_event(ctx: ApiContext, user: user_pb2.User) -> None:
-    capture(
-        ctx,
-        WEBSOCKET,
-        {
-            "event": "user_updated",
-            "data": {"user": conv.to_dict(sanitized(user))},
-            "broadcast": {},
-        },
-    )
+    """The server's ``sendUpdatedUserEvent`` of the stored ``user``: ``user_updated`` three
+    times, to the system admins (the admin profile) and to everyone else (the public one,
+    as ``PrivacySettings`` shows it) but the user, then the whole user to the user."""
+    with ctx.store.read() as db:
+        privacy = server_settings(db, "PrivacySettings")
+    omit = {user.id: True}
+    for shown, broadcast in (
+        (admin_profile(user), {"omit_users": omit, "contains_sensitive_data": True}),
+        (public_profile(user, privacy), {"omit_users": omit, "contains_sanitized_data": True}),
+        (user, {"user_id": user.id}),
+    ):
+        capture(ctx, WEBSOCKET, {"event": "user_updated", "data": {"user": user_model(shown)},
+                                 "broadcast": broadcast})
+
+
+def user_profile_event(ctx: ApiContext, user: user_pb2.User) -> None:
+    """The server's ``invalidateUserCacheAndPublish``: one ``user_updated`` to everyone with
+    the public profile."""
+    with ctx.store.read() as db:
+        privacy = server_settings(db, "PrivacySettings")
+    capture(ctx, WEBSOCKET, {"event": "user_updated",
+                             "data": {"user": user_model(public_profile(user, privacy))},
+                             "broadcast": {}})
 
 
 # -- create / update ---------------------------------------------------------------------

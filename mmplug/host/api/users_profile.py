@@ -21,6 +21,7 @@ from mmplug.host.api.users import (
     save_user,
     server_settings,
     store_update,
+    user_profile_event,
     user_updated_event,
 )
 from mmplug.protocol import api_remaining_pb2 as rpb
@@ -349,5 +350,5 @@ def set_profile_image(
         )
         user.last_picture_update = user.update_at = now
         save_user(db, user)
-    user_updated_event(ctx, user)
+    user_profile_event(ctx, user)
     return pb.SetProfileImageResponse()
