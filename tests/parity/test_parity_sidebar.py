@@ -253,6 +253,28 @@ def test_update_event_carries_the_updated_categories(quiet_host: Host) -> None:
     assert (sent["id"], sent["channel_ids"]) == (fav.id, [room.id])
 
 
+@pytest.mark.parity("UpdateChannelSidebarCategories", UPDATE)
+def test_update_event_writes_the_categories_as_the_servers_json(quiet_host: Host) -> None:
+    """Each category in `updatedCategories` has every field of the server's model: its
+    `sort_order` as a number (ten apart in the user's order), `sorting` by name (`"recent"`),
+    `channel_ids` a list (`[]` when empty; `null` for an empty Direct Messages category)."""
+    user = make_user(quiet_host)
+    cats = by_type(quiet_host, user)
+    fav, dms = cats["favorites"], cats["direct_messages"]
+    dms.sorting = 2
+    update(quiet_host, user, fav, dms)
+    (event,) = quiet_host.events("sidebar_category_updated")
+    sent = json.loads(event["data"]["updatedCategories"])
+    assert sent == [
+        {"id": fav.id, "user_id": user, "team_id": team(quiet_host), "sort_order": 0,
+         "sorting": "", "type": "favorites", "display_name": "Favorites", "muted": False,
+         "collapsed": False, "channel_ids": []},
+        {"id": dms.id, "user_id": user, "team_id": team(quiet_host), "sort_order": 20,
+         "sorting": "recent", "type": "direct_messages", "display_name": "Direct Messages",
+         "muted": False, "collapsed": False, "channel_ids": None},
+    ]
+
+
 @pytest.mark.parity(
     "UpdateChannelSidebarCategories",
     f"{UPDATE}; {STORE}: (SqlChannelStore).completePopulatingCategoryChannelsT",

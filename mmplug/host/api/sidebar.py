@@ -15,9 +15,8 @@ import json
 import sqlite3
 from collections.abc import Iterable
 
-from mmplug.host.api import _convert as conv
 from mmplug.host.api._entities import find_member, save_member
-from mmplug.host.api._pbjson import dump, load
+from mmplug.host.api._pbjson import dump, load, model_dict
 from mmplug.host.api._registry import ApiContext, ApiFailure, emulates
 from mmplug.host.api.events import server_event
 from mmplug.host.api.preferences import store_preferences
@@ -32,6 +31,9 @@ DEFAULTS = (
 )
 FILLED = {"channels": ("O", "P"), "direct_messages": ("D", "G")}
 FAVORITE = "favorite_channel"  # the preference category of a favorite channel
+# A category's sorting: the number the gRPC API carries is the index of the server's name.
+SORTINGS = ("", "manual", "recent", "alpha")
+SORT_DISTANCE = 10  # model.MinimalSidebarSortDistance: categories' sort orders are this apart
 
 
 def _failure(status: int, message: str, detail: str) -> ApiFailure:
@@ -185,6 +187,23 @@ def _find(db: sqlite3.Connection, category_id: str) -> Category:
     return load(Category, row["data"])
 
 
+def _category_model(db: sqlite3.Connection, cat: Category) -> dict[str, object]:
+    """The category as the server's ``json.Marshal`` writes it into ``sidebar_category_updated``:
+    its stored ``sort_order`` (a number, ten apart in the user's order), ``sorting`` as its
+    name, and ``channel_ids`` a list, except an empty Direct Messages category's ``null``
+    (the server's store copies the other categories' channels into a new list)."""
+    (position,) = db.execute(
+        "SELECT position FROM sidebar_categories WHERE id=?", (cat.id,)
+    ).fetchone()
+    empty_dms = cat.type == "direct_messages" and not cat.channel_ids
+    sorting = SORTINGS[cat.sorting] if 0 <= cat.sorting < len(SORTINGS) else ""
+    out = model_dict(cat, sorting=sorting,
+                     channel_ids=None if empty_dms else list(cat.channel_ids))
+    return {**{k: out[k] for k in ("id", "user_id", "team_id")},
+            "sort_order": position * SORT_DISTANCE,
+            **{k: v for k, v in out.items() if k not in ("id", "user_id", "team_id")}}
+
+
 def _mute(db: sqlite3.Connection, user_id: str, channel_ids: list[str], muted: bool) -> None:
     """Muting a category mutes its channels for the user (mark_unread), and the reverse."""
     for channel_id in channel_ids:
@@ -275,10 +294,11 @@ def update_categories(
             result.append(cat)
         result = [_listed(db, cat) for cat in result]  # once every category is updated
         _mute_for_update(db, req.user_id, result, originals)
+        sent = json.dumps([_category_model(db, c) for c in result], separators=(",", ":"))
     server_event(
         ctx,
         "sidebar_category_updated",
-        {"updatedCategories": json.dumps([conv.to_dict(c) for c in result])},
+        {"updatedCategories": sent},
         team_id=req.team_id,
         user_id=req.user_id,
     )
