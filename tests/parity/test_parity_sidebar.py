@@ -73,6 +73,17 @@ def test_defaults_are_favorites_channels_direct_messages(host: Host) -> None:
     ]
 
 
+@pytest.mark.parity(
+    "GetChannelSidebarCategories", f"{STORE}: (SqlChannelStore).createInitialSidebarCategoriesT"
+)
+def test_direct_messages_start_sorted_by_recency(host: Host) -> None:
+    """The Direct Messages category starts sorted by recency (`sorting` 2, the server's
+    `recent`); Favorites and Channels start with the default sorting (0)."""
+    cats = by_type(host, make_user(host))
+    assert {t: c.sorting for t, c in cats.items()} == {
+        "favorites": 0, "channels": 0, "direct_messages": 2}
+
+
 @pytest.mark.parity("GetChannelSidebarCategories", GET)
 def test_a_user_outside_the_team_has_no_categories(host: Host) -> None:
     """Off the team (or for an unknown user) the answer is empty, not an error."""

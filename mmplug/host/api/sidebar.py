@@ -83,6 +83,7 @@ def _ensure(db: sqlite3.Connection, user_id: str, team_id: str) -> list[Category
                 team_id=team_id,
                 type=kind,
                 display_name=name,
+                sorting=SORTINGS.index("recent") if kind == "direct_messages" else 0,
             )
             for kind, name in DEFAULTS
         ]
