@@ -249,6 +249,17 @@ def test_favorites_category_and_favorite_channel_preferences_agree(host: Host) -
     assert _favorites(host, user) == {}
 
 
+@pytest.mark.parity("CreateChannelSidebarCategory", f"{APP}: (*App).CreateSidebarCategory")
+def test_create_tells_the_user_of_the_new_category(quiet_host: Host) -> None:
+    """A new category sends `sidebar_category_created` with its `category_id` to the user,
+    on that team."""
+    user = make_user(quiet_host)
+    made = create(quiet_host, user, display_name="Work").category
+    (event,) = quiet_host.events("sidebar_category_created")
+    assert event["data"] == {"category_id": made.id}
+    assert event["broadcast"] == {"team_id": team(quiet_host), "user_id": user}
+
+
 @pytest.mark.parity("UpdateChannelSidebarCategories", f"{APP}: (*App).UpdateSidebarCategories")
 def test_update_event_carries_the_updated_categories(quiet_host: Host) -> None:
     """`sidebar_category_updated` carries the JSON text of the updated categories themselves

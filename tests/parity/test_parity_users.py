@@ -641,6 +641,20 @@ def test_deactivating_an_owner_deactivates_their_bots(host: Host) -> None:
 
 
 # -- roles, auth, LDAP -------------------------------------------------------------------
+@pytest.mark.parity("UpdateUserRoles", f"{USER_GO}: (*App).UpdateUserRolesWithUser")
+def test_update_user_roles_tells_the_user_of_the_new_roles(quiet_host: Host) -> None:
+    """New roles send `user_role_updated` with the `user_id` and the `roles` to that user
+    only."""
+    host = quiet_host
+    user = create(host)
+    host.emitted.clear()
+    req = pb.UpdateUserRolesRequest(user_id=user.id, new_roles="system_guest")
+    assert not host.api.UpdateUserRoles(req).error.id
+    (event,) = host.events("user_role_updated")
+    assert event["data"] == {"user_id": user.id, "roles": "system_guest"}
+    assert event["broadcast"] == {"user_id": user.id}
+
+
 @pytest.mark.parity("UpdateUserRoles", f"{USER_GO}: (*App).UpdateUserRoles")
 def test_update_user_roles_of_a_missing_user_is_400(host: Host) -> None:
     """A missing user is a 400 here (the server turns the 404 into a bad request), id

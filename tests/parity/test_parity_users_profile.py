@@ -68,6 +68,19 @@ def test_online_again_is_not_broadcast(quiet_host: Host) -> None:
     assert host.events("status_change") == []
 
 
+@pytest.mark.parity("UpdateUserStatus", f"{STATUS_GO}: (*PlatformService).BroadcastStatus")
+def test_a_status_change_is_sent_to_the_user_only(quiet_host: Host) -> None:
+    """A new status sends `status_change` with the `status` and `user_id` to that user's
+    own connections only."""
+    host = quiet_host
+    user = create(host)
+    host.emitted.clear()
+    set_status(host, user.id, "dnd")
+    (event,) = host.events("status_change")
+    assert event["data"] == {"status": "dnd", "user_id": user.id}
+    assert event["broadcast"] == {"user_id": user.id}
+
+
 @pytest.mark.parity("UpdateUserStatus", f"{STATUS_GO}: (*PlatformService).SetStatusAwayIfNeeded")
 def test_away_keeps_the_last_activity_time(host: Host) -> None:
     """`away` (and `dnd`) keep the last activity time; `offline` moves it to now."""
