@@ -222,6 +222,21 @@ def test_update_runs_preferences_have_changed(quiet_host: Host) -> None:
 
 
 @pytest.mark.parity("DeletePreferencesForUser", APP + ": (*App).DeletePreferences")
+def test_preferences_deleted_lists_every_field_of_each_preference(quiet_host: Host) -> None:
+    """`preferences_deleted` lists the preferences as sent, as JSON text with all four
+    fields, an empty `value` too."""
+    bob = quiet_host.user("bob")
+    _update(quiet_host, bob, _pref(bob, "emptied"))
+    quiet_host.emitted.clear()
+    sent = _pref(bob, "emptied", value="")
+    req = pb.DeletePreferencesForUserRequest(user_id=bob, preferences=[sent])
+    assert not quiet_host.api.DeletePreferencesForUser(req).error.id
+    (event,) = quiet_host.events("preferences_deleted")
+    assert json.loads(event["data"]["preferences"]) == [
+        {"user_id": bob, "category": "pp", "name": "emptied", "value": ""}]
+
+
+@pytest.mark.parity("DeletePreferencesForUser", APP + ": (*App).DeletePreferences")
 def test_delete_publishes_preferences_deleted_and_runs_no_hook(quiet_host: Host) -> None:
     """A delete publishes `sidebar_category_updated` then `preferences_deleted`; no plugin
     hook runs."""

@@ -26,6 +26,7 @@ from typing import Any
 
 from mmplug.host.api import _convert as conv
 from mmplug.host.api._hooks import fire, request_context
+from mmplug.host.api._pbjson import model_dict
 from mmplug.host.api._registry import ApiContext, ApiFailure, differs, emulates
 from mmplug.host.api.events import WEBSOCKET, capture
 from mmplug.host.ids import is_valid_id
@@ -147,7 +148,8 @@ def _publish(ctx: ApiContext, event: str, user_id: str, prefs: Sequence[pb.Prefe
     broadcast = {"user_id": user_id}
     capture(ctx, WEBSOCKET, {"event": "sidebar_category_updated", "data": {},
                              "broadcast": broadcast})
-    listed = json.dumps([conv.to_dict(p) for p in prefs])
+    # As the server's json.Marshal writes them: all four fields, an empty value too.
+    listed = json.dumps([model_dict(p) for p in prefs], separators=(",", ":"))
     capture(ctx, WEBSOCKET, {"event": event, "data": {"preferences": listed},
                              "broadcast": broadcast})
 
