@@ -18,7 +18,9 @@ from mmplug.host.http_codec import (
     ACTING_USER_HEADER,
     NODE_HEADER,
     plugin_headers,
+    plugin_url,
     request_init,
+    request_length,
     response_headers,
     response_status,
     sniff_content_type,
@@ -172,7 +174,7 @@ class Bridge:
                     stale = route
                     continue
                 return _text(503, "Service Unavailable")
-            init = _init(request, target.path, user_id)
+            init = _init(request, target.plugin_id, rpc, user_id)
             trace.init = init  # what the plugin was sent, for the observers
             call = self.streams.open(channel, rpc)
             # The body is written by a task of its own, not handed to grpc as the request
@@ -320,17 +322,18 @@ def _chunk(message: Any) -> bytes | memoryview:
     return chunk if isinstance(chunk, memoryview) else bytes(chunk)
 
 
-def _init(request: web.BaseRequest, path: str, user_id: str | None) -> Any:
+def _init(request: web.BaseRequest, plugin_id: str, rpc: str, user_id: str | None) -> Any:
     """The request as the plugin sees it (the codec's one builder)."""
     from mmplug.host.ids import random_id
 
-    url = path + (f"?{request.query_string}" if request.query_string else "")
-    pairs = [(key, value) for key, values in plugin_headers(request.headers.items(), user_id)
+    prefix = f"/plugins/{plugin_id}" + ("/metrics" if rpc == "ServeMetrics" else "")
+    received = list(request.headers.items())
+    pairs = [(key, value) for key, values in plugin_headers(received, user_id)
              for value in values]
     return request_init(
-        request.method, url, pairs, host=request.host, remote_addr=_remote(request),
-        proto=(request.version.major, request.version.minor), request_uri=request.path_qs,
-        content_length=request.content_length if request.content_length is not None else -1,
+        request.method, plugin_url(request.raw_path, prefix), pairs, host=request.host,
+        remote_addr=_remote(request), proto=(request.version.major, request.version.minor),
+        request_uri=request.raw_path, content_length=request_length(received),
         context={"request_id": random_id(), "ip_address": request.remote or "127.0.0.1",
                  "accept_language": request.headers.get("Accept-Language", ""),
                  "user_agent": request.headers.get("User-Agent", "")})

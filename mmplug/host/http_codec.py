@@ -9,12 +9,21 @@ the dev loop's front door, ``mmplug fire``'s synthesized requests).
   then ``body_complete``);
 
 * ``/plugins/<id>/rest?q`` goes to plugin ``<id>`` as ``/rest?q`` (ServeMetrics on the metrics
-  listener: ``/plugins/<id>/metrics/rest`` as ``/rest``);
+  listener: ``/plugins/<id>/metrics/rest`` as ``/rest``), the URL as the server's ``r.URL``
+  writes it after ``servePluginRequest``: the path decoded and escaped again as Go escapes a
+  path, the query without ``access_token`` and re-encoded (keys sorted) as ``url.Values``
+  does (:func:`plugin_url`);
 * incoming ``Mattermost-User-Id`` and ``Mattermost-Plugin-ID`` headers are always dropped; the
   host then sets ``Mattermost-User-Id`` for the user the request is made as, if any (the
   ``--as`` user, or the one an ``X-Mmplug-User`` header names; that header is dropped too);
+  ``Referer`` and the session cookie are dropped and the other cookies rewritten into one
+  ``Cookie`` header, as ``servePluginRequest`` does; ``Host`` (the request's ``host``) and a
+  chunked body's ``Transfer-Encoding`` are not headers of a request Go's ``net/http`` reads;
 * header keys are canonicalised as Go's ``net/http`` does, values keep their order;
-* the plugin's status: 0 means 200, anything outside 100..999 becomes 500.
+* ``content_length``: the Content-Length, -1 for a chunked body, 0 for a request without a
+  body (:func:`request_length`);
+* the plugin's status: 0 means 200, anything outside 100..999 is answered by the server itself
+  with a plain 500 (:func:`answer_head`).
 """
 
 from __future__ import annotations
@@ -35,8 +44,13 @@ ACTING_USER_HEADER = "X-Mmplug-User"
 # mmplug's own: the node a request from outside goes to, with several nodes (``2`` or
 # ``node2``; see mmplug.host.cluster). Never passed on to the plugin.
 NODE_HEADER = "X-Mmplug-Node"
-# identity headers only the server sets; Expect is answered by the server itself
-DROPPED = frozenset({USER_ID_HEADER.lower(), PLUGIN_ID_HEADER.lower(), "expect",
+# The server's session cookie and query parameter: servePluginRequest never passes them on.
+SESSION_COOKIE = "MMAUTHTOKEN"
+ACCESS_TOKEN_PARAM = "access_token"
+# Headers the plugin never sees: the identity headers only the server sets and mmplug's own
+# (servePluginRequest), Referer (servePluginRequest drops it), and Host, which Go's net/http
+# moves into the request's host (Cookie and Transfer-Encoding: see plugin_headers).
+DROPPED = frozenset({USER_ID_HEADER.lower(), PLUGIN_ID_HEADER.lower(), "referer", "host",
                      ACTING_USER_HEADER.lower(), NODE_HEADER.lower()})
 # hop-by-hop headers that belong to the front door's connection, not to the plugin's answer
 HOP_BY_HOP = frozenset({"connection", "keep-alive", "transfer-encoding", "upgrade",
@@ -76,16 +90,121 @@ def canonical_key(key: str) -> str:
 def plugin_headers(
     pairs: Iterable[tuple[str, str]], user_id: str | None
 ) -> list[tuple[str, list[str]]]:
-    """The request headers the plugin sees, grouped by canonical key in first-seen order."""
+    """The request headers the plugin sees, grouped by canonical key in first-seen order: a
+    chunked body's ``Transfer-Encoding`` (and a ``Content-Length`` beside it) is not a header
+    of the request Go reads; the cookies but the session's are rewritten into one ``Cookie``
+    header as ``servePluginRequest`` does (``r.Cookies()``, then ``r.AddCookie``)."""
+    pairs = list(pairs)
+    chunked = is_chunked(pairs)
     grouped: dict[str, list[str]] = {}
     for key, value in pairs:
         canonical = canonical_key(key)
-        if canonical.lower() in DROPPED:
+        lower = canonical.lower()
+        if lower in DROPPED or (chunked and lower in ("transfer-encoding", "content-length")):
+            continue
+        if lower == "cookie":
+            grouped.setdefault(canonical, [])  # its place among the headers
             continue
         grouped.setdefault(canonical, []).append(value)
+    if "Cookie" in grouped:
+        cookies = "; ".join(f"{name}={value}" for name, value in _cookies(pairs)
+                            if name != SESSION_COOKIE)
+        if cookies:
+            grouped["Cookie"] = [cookies]
+        else:
+            del grouped["Cookie"]
     if user_id:
         grouped[USER_ID_HEADER] = [user_id]
     return list(grouped.items())
+
+
+_COOKIE_NAME = _TOKEN
+
+
+def _cookies(pairs: Iterable[tuple[str, str]]) -> Iterator[tuple[str, str]]:
+    """The cookies of the ``Cookie`` headers as Go's ``readCookies`` reads them (a pair with a
+    name that is not a token or a value with a byte a cookie cannot hold is skipped) and
+    ``AddCookie`` writes them back (a value that was quoted, or has a space or a comma, in
+    quotes)."""
+    for key, line in pairs:
+        if key.lower() != "cookie":
+            continue
+        for part in line.strip().split(";"):
+            name, _, value = part.strip().partition("=")
+            if not name or not _COOKIE_NAME.match(name):
+                continue
+            quoted = len(value) > 1 and value[0] == value[-1] == '"'
+            if quoted:
+                value = value[1:-1]
+            if any(not 0x20 <= ord(ch) < 0x7F or ch in '";\\' for ch in value):
+                continue
+            if value and (quoted or " " in value or "," in value):
+                value = f'"{value}"'
+            yield name, value
+
+
+def is_chunked(pairs: Iterable[tuple[str, str]]) -> bool:
+    """Whether the request's body comes chunked (``Transfer-Encoding: chunked``)."""
+    return any(key.lower() == "transfer-encoding" and "chunked" in value.lower()
+               for key, value in pairs)
+
+
+def request_length(pairs: Iterable[tuple[str, str]]) -> int:
+    """The ``content_length`` the server sends for a request with these headers, as Go's
+    net/http reads it: -1 for a chunked body, else the Content-Length, else 0 (a request
+    that declares no body has none)."""
+    pairs = list(pairs)
+    if is_chunked(pairs):
+        return -1
+    length = content_length_of(pairs)
+    return 0 if length < 0 else length
+
+
+# bytes Go's url package leaves as they are in a path (``shouldEscape`` for encodePath)
+_PATH_SAFE = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+                       b"-_.~$&+,/:;=@")
+_BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
+
+
+def plugin_url(raw_target: str, prefix: str) -> str:
+    """The ``url`` the plugin gets for the request target ``raw_target`` (as the client sent
+    it) of a request to ``prefix`` (``/plugins/<id>``): ``r.URL.String()`` after
+    ``servePluginRequest`` has cut ``prefix`` off the decoded path (the rest is escaped as
+    Go's ``EscapedPath`` does: ``/a%20b`` stays so, ``/a(b)`` becomes ``/a%28b%29``) and
+    re-encoded the query without ``access_token`` (:func:`query_encode`). The target ``prefix``
+    itself is the empty URL, as on the server."""
+    from urllib.parse import unquote_to_bytes
+
+    raw_path, mark, raw_query = raw_target.partition("?")
+    path = unquote_to_bytes(raw_path)
+    head = prefix.encode("utf-8")
+    if path.startswith(head):
+        path = path[len(head):]
+    url = "".join(chr(b) if b in _PATH_SAFE else f"%{b:02X}" for b in path)
+    if mark:
+        query = query_encode(raw_query, drop=ACCESS_TOKEN_PARAM)
+        if query or not raw_query:
+            url += "?" + query  # Go keeps a lone "?" (ForceQuery), not an emptied query
+    return url
+
+
+def query_encode(raw_query: str, drop: str | None = None) -> str:
+    """``url.Values.Encode()`` of ``url.ParseQuery(raw_query)`` (without the key ``drop``):
+    pairs with a semicolon or a bad escape are left out, keys sorted, each key's values in
+    their order, spaces as ``+``, every byte but letters, digits and ``-_.~`` escaped."""
+    from urllib.parse import quote_plus, unquote_to_bytes
+
+    values: dict[bytes, list[bytes]] = {}
+    for part in raw_query.split("&"):
+        if not part or ";" in part or _BAD_ESCAPE.search(part):
+            continue
+        key, _, value = part.partition("=")
+        name = unquote_to_bytes(key.replace("+", " "))
+        values.setdefault(name, []).append(unquote_to_bytes(value.replace("+", " ")))
+    if drop is not None:
+        values.pop(drop.encode("utf-8"), None)
+    return "&".join(f"{quote_plus(key, safe='')}={quote_plus(value, safe='')}"
+                    for key in sorted(values) for value in values[key])
 
 
 def response_status(code: int) -> int:

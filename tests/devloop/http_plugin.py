@@ -18,7 +18,7 @@ def _busy() -> int:
 class HttpTest(Plugin):
     def serve_http(self, context, response, request):
         path = request.path
-        if path == "/echo":
+        if path == "/echo" or path.startswith("/echo/"):
             sizes, digest, total = [], hashlib.sha256(), 0
             for chunk in request.body:
                 sizes.append(len(chunk))
@@ -29,6 +29,8 @@ class HttpTest(Plugin):
                 "sizes": sizes, "total": total, "sha256": digest.hexdigest(),
                 "headers": dict(request.headers.items()), "url": request.url,
                 "method": request.method, "user": request.user_id,
+                "request_uri": request.request_uri, "content_length": request.content_length,
+                "host": request.host,
             }))
         elif path == "/raw":
             response.set_header("Content-Type", "application/octet-stream")

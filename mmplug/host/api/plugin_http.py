@@ -11,10 +11,11 @@ the answer's headers are flattened to one value per key.
 
 from __future__ import annotations
 
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from urllib.parse import urlsplit
 
 from mmplug.errors import MmplugError
 from mmplug.host.api._registry import ApiContext, ApiFailure, emulates
+from mmplug.host.http_codec import query_encode
 from mmplug.protocol import api_remaining_pb2 as pb
 
 PLUGIN_ID_HEADER = "Mattermost-Plugin-ID"
@@ -24,12 +25,6 @@ NOT_ENOUGH_URL = "Not enough URL. Form of URL should be /<pluginid>/*"
 NO_PLUGIN = "No plugin specified. Form of URL should be /<pluginid>/*"
 NOT_FOUND = b"404 page not found\n"  # Go's http.NotFound body
 _SET_BY_SERVER = {PLUGIN_ID_HEADER.lower(), USER_ID_HEADER.lower()}
-
-
-def _reencoded(query: str) -> str:
-    # Go's url.Values.Encode: keys sorted, each key's values in their order, '+' for spaces.
-    pairs = parse_qsl(query, keep_blank_values=True)
-    return urlencode(sorted(pairs, key=lambda pair: pair[0]))
 
 
 def _answer(status: int, body: bytes) -> pb.PluginHTTPResponse:
@@ -51,7 +46,7 @@ def plugin_http(ctx: ApiContext, req: pb.PluginHTTPRequest) -> pb.PluginHTTPResp
     destination, rest = parts[1], "/" + parts[2]
     if not destination:
         return _answer(400, NO_PLUGIN.encode())
-    query = _reencoded(url.query)
+    query = query_encode(url.query)
     headers = [(k, v) for k, v in req.headers.items() if k.lower() not in _SET_BY_SERVER]
     headers += [(USER_ID_HEADER, ""), (PLUGIN_ID_HEADER, ctx.plugin_id)]
     try:
