@@ -16,7 +16,12 @@ from typing import TYPE_CHECKING, Any
 from mmplug.host.hooks_client import END, FAILED, RETRY, HttpStreams, StreamBroken
 from mmplug.host.http_codec import (
     ACTING_USER_HEADER,
+    BAD_GATEWAY,
+    INVALID_STATUS,
     NODE_HEADER,
+    NOT_FOUND,
+    UNAVAILABLE,
+    PlainAnswer,
     plugin_headers,
     plugin_url,
     request_init,
@@ -25,6 +30,7 @@ from mmplug.host.http_codec import (
     response_status,
     sniff_content_type,
     split_plugin_path,
+    status_refused,
 )
 from mmplug.protocol.messages import message_class
 
@@ -96,7 +102,7 @@ class Bridge:
             error = f"the plugin's answer broke off: {exc}"
             if not trace.status:  # nothing sent yet: the client gets the server's 502
                 status = 502
-                return _text(502, "Bad Gateway")
+                return _plain(BAD_GATEWAY)
             status = trace.status  # the status line went out: the log says what was sent
             _drop(request)
             raise asyncio.CancelledError from None
@@ -165,7 +171,7 @@ class Bridge:
             if route is not None and route.node:
                 node = trace.node = route.node  # this request stays on the node it got
             if route is None or rpc not in route.implemented:
-                return _text(404, "Not Found")
+                return _plain(NOT_FOUND)
             channel = await self.streams.channel(
                 f"{route.plugin_id}@{route.node}" if route.node else route.plugin_id,
                 route.target, route.generation)
@@ -173,7 +179,7 @@ class Bridge:
                 if time.monotonic() < deadline:
                     stale = route
                     continue
-                return _text(503, "Service Unavailable")
+                return _plain(UNAVAILABLE)
             init = _init(request, target.plugin_id, rpc, user_id)
             trace.init = init  # what the plugin was sent, for the observers
             call = self.streams.open(channel, rpc)
@@ -188,9 +194,9 @@ class Bridge:
                     if not body.started and self._replaced(route, deadline):
                         stale = route
                         continue
-                    return _text(502, "Bad Gateway")
+                    return _plain(BAD_GATEWAY)
                 if first is FAILED:
-                    return _text(502, "Bad Gateway")
+                    return _plain(BAD_GATEWAY)
                 return await _relay(request, self.streams, call, first, trace)
             finally:
                 call.cancel()  # no-op when done; stops the plugin's side when we leave early
@@ -268,6 +274,8 @@ async def _relay(request: web.BaseRequest, streams: HttpStreams, call: Any, firs
                  trace: _Trace) -> web.StreamResponse:
     from aiohttp import web
 
+    if status_refused(first.init.status_code):
+        return _plain(INVALID_STATUS)  # the server's own answer; the plugin's is not read
     response = web.StreamResponse(status=response_status(first.init.status_code))
     length: int | None = None
     for key, value in response_headers((h.key, h.values) for h in first.init.headers):
@@ -350,6 +358,14 @@ def _text(status: int, text: str) -> web.StreamResponse:
     from aiohttp import web
 
     return web.Response(status=status, text=text + "\n", content_type="text/plain")
+
+
+def _plain(answer: PlainAnswer) -> web.StreamResponse:
+    """One of the server's own plain answers (the codec's, as Go's ``http.Error`` writes it)."""
+    from aiohttp import web
+
+    status, headers, body = answer
+    return web.Response(status=status, headers=headers, body=body)
 
 
 def _drop(request: web.BaseRequest) -> None:

@@ -23,7 +23,16 @@ from google.protobuf.message import Message
 from mmplug.errors import PluginCrashError, UsageError
 from mmplug.host.events import CallEvent
 from mmplug.host.hook_wire import error_text, hook_error
-from mmplug.host.http_codec import request_messages, request_messages_async, response_status
+from mmplug.host.http_codec import (
+    BAD_GATEWAY,
+    INVALID_STATUS,
+    PlainAnswer,
+    request_messages,
+    request_messages_async,
+    response_headers,
+    response_status,
+    status_refused,
+)
 from mmplug.host.launcher import PluginProcess
 from mmplug.protocol import hooks_pb2, hooks_pb2_grpc  # noqa: F401  (registers the messages)
 from mmplug.protocol.catalog import HOOKS_BY_GO_NAME, HookSpec
@@ -40,6 +49,13 @@ class HttpResponse:
     body: Iterator[bytes] = field(default_factory=lambda: iter(()))
     node: str = ""  # which node answered (several nodes)
     tag: str = ""  # the call's tag (race tracking)
+    error: str | None = None  # why the server answered in the plugin's place, if it did
+
+    @classmethod
+    def plain(cls, answer: PlainAnswer, error: str | None = None) -> HttpResponse:
+        """One of the server's own answers (:data:`mmplug.host.http_codec.BAD_GATEWAY`, ...)."""
+        status, headers, body = answer
+        return cls(status, list(headers), iter([body]), error=error)
 
     def read(self) -> bytes:
         return b"".join(self.body)
@@ -164,15 +180,18 @@ class HooksClient:
             first = next(responses, None)
         except grpc.RpcError as exc:
             self._raise_if_broken(rpc, exc, self.hook_timeout)
-            return HttpResponse(502, [], iter([_status_text(exc).encode()]))
+            return HttpResponse.plain(BAD_GATEWAY, _status_text(exc))
         if first is None:
-            return HttpResponse(502, [], iter([b"Bad Gateway"]))
+            return HttpResponse.plain(BAD_GATEWAY, f"the plugin ended its {rpc} stream without "
+                                                   "answering")
         code = int(first.init.status_code)
-        if code and not 100 <= code <= 999:  # the server answers in its place
-            return HttpResponse(500, [], iter([b"Internal Server Error"]))
-        status = response_status(code)
-        headers = [(h.key, v) for h in first.init.headers for v in h.values]
-        return HttpResponse(status, headers, _http_body(first, responses))
+        if status_refused(code):  # the server answers in its place
+            responses.cancel()
+            return HttpResponse.plain(INVALID_STATUS, f"the plugin answered the invalid HTTP "
+                                                      f"status {code}")
+        headers = response_headers(((h.key, h.values) for h in first.init.headers),
+                                   hop_by_hop=True)
+        return HttpResponse(response_status(code), headers, _http_body(first, responses))
 
 
 def _http_body(first: Any, rest: Iterator[Any]) -> Iterator[bytes]:

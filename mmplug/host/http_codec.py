@@ -23,7 +23,9 @@ the dev loop's front door, ``mmplug fire``'s synthesized requests).
 * ``content_length``: the Content-Length, -1 for a chunked body, 0 for a request without a
   body (:func:`request_length`);
 * the plugin's status: 0 means 200, anything outside 100..999 is answered by the server itself
-  with a plain 500 (:func:`answer_head`).
+  with a plain 500 (:func:`status_refused`); the answer's header keys are canonicalised too;
+* the server's own answers (no plugin, a failed stream, ...) are Go's ``http.Error`` ones
+  (:data:`NOT_FOUND`, :data:`BAD_GATEWAY`, ...).
 """
 
 from __future__ import annotations
@@ -216,10 +218,39 @@ def response_status(code: int) -> int:
     return code
 
 
-def response_headers(headers: Iterable[tuple[str, Iterable[str]]]) -> list[tuple[str, str]]:
-    """The plugin's response headers as (key, value) pairs, hop-by-hop ones left out."""
-    return [(key, value) for key, values in headers if key.lower() not in HOP_BY_HOP
-            for value in values]
+def status_refused(code: int) -> bool:
+    """Whether the server refuses the plugin's ``status_code`` (outside 100..999; 0 is 200):
+    it then answers :data:`INVALID_STATUS` itself, with none of the plugin's headers and body
+    (``writeHTTPResponseHeaders``)."""
+    return code != 0 and not 100 <= code <= 999
+
+
+def response_headers(headers: Iterable[tuple[str, Iterable[str]]], *, hop_by_hop: bool = False
+                     ) -> list[tuple[str, str]]:
+    """The plugin's response headers as (key, value) pairs with their keys canonical, as Go's
+    ``Header().Add`` makes them (``x-thing`` goes out as ``X-Thing``); hop-by-hop ones are
+    left out unless ``hop_by_hop`` (they belong to the front door's connection)."""
+    return [(canonical_key(key), value) for key, values in headers
+            if hop_by_hop or key.lower() not in HOP_BY_HOP for value in values]
+
+
+PlainAnswer = tuple[int, list[tuple[str, str]], bytes]
+
+
+def plain_answer(status: int, text: str) -> PlainAnswer:
+    """(status, headers, body) of what Go's ``http.Error`` writes: the text and a newline as
+    ``text/plain; charset=utf-8``, with ``X-Content-Type-Options: nosniff``."""
+    return (status, [("Content-Type", "text/plain; charset=utf-8"),
+                     ("X-Content-Type-Options", "nosniff")], f"{text}\n".encode())
+
+
+# The server's own answers around a plugin's ServeHTTP (hooksGRPCClient, ServePluginRequest):
+# no such plugin, or it does not implement the hook (http.NotFound); the stream could not be
+# opened; it failed or ended before the plugin's first answer; the plugin's status is refused.
+NOT_FOUND = plain_answer(404, "404 page not found")
+UNAVAILABLE = plain_answer(503, "Service Unavailable")
+BAD_GATEWAY = plain_answer(502, "Bad Gateway")
+INVALID_STATUS = plain_answer(500, "Internal Server Error")
 
 
 _HTML_TAGS = (b"<!DOCTYPE HTML", b"<HTML", b"<HEAD", b"<SCRIPT", b"<IFRAME", b"<H1", b"<DIV",

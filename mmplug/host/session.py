@@ -911,7 +911,6 @@ class Session:
         (:meth:`call_http` reports the whole call). With several nodes it goes to ``node``,
         or to the node its ``X-Mmplug-Node`` header names, else round robin."""
         from mmplug.host.hookpath import marks
-        from mmplug.host.hooks_client import HttpResponse
         from mmplug.host.http_codec import request_init
 
         pairs = list(headers.items()) if isinstance(headers, Mapping) else list(headers or [])
@@ -920,9 +919,7 @@ class Session:
             pinned, pairs = pinned_node(pairs)
             handle = self.plugin_on(handle.id, self.node(node if node is not None else pinned))
         if handle.client is None or rpc not in handle.implemented:
-            what = "serve HTTP" if rpc == "ServeHTTP" else f"implement {rpc}"
-            return HttpResponse(404, [("Content-Type", "text/plain")],
-                                iter([f"plugin {handle.id} does not {what}".encode()]))
+            return _not_served(handle, rpc)
         init = request_init(method, path, pairs, context={"request_id": random_id()})
         began = time.time()
         started = time.perf_counter()
@@ -932,6 +929,7 @@ class Session:
         response.tag = tag
         if report:
             self._notify("on_hook_call", CallEvent(rpc, handle.id, http_request(init),
+                                                   error=response.error,
                                                    duration_s=time.perf_counter() - started,
                                                    host=marks(rpc), started_at=began,
                                                    state=handle.state, node=handle.node,
@@ -981,7 +979,7 @@ class Session:
             self.drain_output(handle.id, handle.node)  # what it wrote while answering is
         finally:
             self._observers.close(handle.key, collector)
-        event = CallEvent(rpc, handle.id, http_request(init), None, None,
+        event = CallEvent(rpc, handle.id, http_request(init), None, answer.error,
                           collector.api_calls, collector.logs, time.perf_counter() - started,
                           http=http_dict(int(answer.status), list(answer.headers), payload, body),
                           host=marks(rpc), started_at=began, state=handle.state,
@@ -993,13 +991,10 @@ class Session:
                       body: bytes, rpc: str, tag: str) -> HttpResponse:
         """:meth:`serve_http` on ``handle``'s node with the tag ``tag`` (made by the caller,
         which collects what the call does under it)."""
-        from mmplug.host.hooks_client import HttpResponse
         from mmplug.host.http_codec import request_init
 
         if handle.client is None or rpc not in handle.implemented:
-            what = "serve HTTP" if rpc == "ServeHTTP" else f"implement {rpc}"
-            return HttpResponse(404, [("Content-Type", "text/plain")],
-                                iter([f"plugin {handle.id} does not {what}".encode()]))
+            return _not_served(handle, rpc)
         request = request_init(init.method or "GET", init.url or "/",  # type: ignore[attr-defined]
                                headers, context={"request_id": random_id()})
         metadata = ((CALL_HEADER, f"{tag};site"),) if tag else None
@@ -1091,6 +1086,16 @@ class Session:
         from mmplug.host.logs import filter_logs
 
         return filter_logs([r for r in self.logs if r.plugin_id == plugin_id], level)
+
+
+def _not_served(handle: PluginHandle, rpc: str) -> HttpResponse:
+    """The server's answer for a plugin that does not implement ``rpc`` (ServeHTTP or
+    ServeMetrics): ``http.NotFound`` (``(*hooksGRPCClient).ServeHTTP``)."""
+    from mmplug.host.hooks_client import HttpResponse
+    from mmplug.host.http_codec import NOT_FOUND
+
+    what = "serve HTTP" if rpc == "ServeHTTP" else f"implement {rpc}"
+    return HttpResponse.plain(NOT_FOUND, f"plugin {handle.id} does not {what}")
 
 
 def _stop(process: PluginProcess) -> str | None:

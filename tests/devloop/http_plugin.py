@@ -41,6 +41,7 @@ class HttpTest(Plugin):
             response.set_header("X-Utf8", "\u00e9t\u00e9 \u2603")
             response.write_header(201)
         elif path == "/status":
+            response.set_header("x-plugin-said", "so")
             response.write_header(int(request.query["code"][0]))
             response.write(b"odd")
         elif path == "/download":

@@ -129,8 +129,17 @@ def test_a_100_mb_upload_and_download(loop: Any) -> None:
 
 @pytest.mark.parametrize(("code", "expected"), [(0, 200), (418, 418), (1000, 500)])
 def test_status_mapping(loop: Any, code: int, expected: int) -> None:
-    status, _, _ = _request(loop, "GET", f"/status?code={code}")
+    """(*hooksGRPCClient).writeHTTPResponseHeaders: 0 is 200; the answer's header keys go out
+    canonical (Go's Header().Add); a status outside 100..999 is refused with the server's own
+    plain 500 (http.Error), and nothing of the plugin's answer is sent."""
+    status, headers, body = _request(loop, "GET", f"/status?code={code}")
     assert status == expected
+    if code == 1000:
+        assert body == b"Internal Server Error\n" and "X-Plugin-Said" not in headers
+        assert headers["Content-Type"] == "text/plain; charset=utf-8"
+        assert headers["X-Content-Type-Options"] == "nosniff"
+    else:
+        assert body == b"odd" and "X-Plugin-Said" in headers.keys()
 
 
 def test_an_untyped_answer_is_sniffed_like_go(loop: Any) -> None:
@@ -159,9 +168,12 @@ def test_expect_100_continue_is_answered_when_the_body_is_read(loop: Any) -> Non
 
 
 def test_unknown_plugin_is_404(loop: Any) -> None:
+    """ServePluginRequest: no such plugin is http.NotFound's plain `404 page not found`."""
     conn = _conn(loop)
     conn.request("GET", "/plugins/com.nobody/x")
-    assert conn.getresponse().status == 404
+    response = conn.getresponse()
+    assert (response.status, response.read()) == (404, b"404 page not found\n")
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
     conn.close()
 
 
@@ -218,8 +230,8 @@ def test_plugin_death_before_and_during_the_answer(loop: Any) -> None:
 
     events = Events()
     loop.add_observer(events)
-    status, _, _ = _request(loop, "GET", "/die-before")
-    assert status == 502
+    status, _, body = _request(loop, "GET", "/die-before")
+    assert (status, body) == (502, b"Bad Gateway\n")  # receiveHTTPResponse's http.Error
     events.wait(lambda: any(r.why.startswith("restart") for r in events.reloads))
     wait_for(lambda: loop.status[PLUGIN].state == "active", what="restart")
     conn = _conn(loop)

@@ -168,6 +168,19 @@ def test_serve_http_streams_request_and_response(session: Session) -> None:
     assert response.read() == b"/hooks/x?y=1 " + b"a" * 70000 + b"b" * 10
 
 
+def test_serve_http_answers_as_the_servers_hook_client_writes_them(session: Session) -> None:
+    """(*hooksGRPCClient).writeHTTPResponseHeaders (server/public/plugin/hooks_grpc_client.go):
+    the answer's header keys come out canonical (Go's Header().Add); a status outside 100..999
+    is refused with the server's own plain 500, none of the plugin's headers and body."""
+    response = session.serve_http(None, "GET", "/x", {"X-Status": "202"})
+    assert response.status == 202 and ("X-Echo-Lower", "1") in response.headers
+    refused = session.serve_http(None, "GET", "/x", {"X-Status": "1000"})
+    assert (refused.status, refused.read()) == (500, b"Internal Server Error\n")
+    assert refused.headers == [("Content-Type", "text/plain; charset=utf-8"),
+                               ("X-Content-Type-Options", "nosniff")]
+    assert refused.error is not None and "1000" in refused.error
+
+
 def test_reload_relaunches_and_reactivates(session: Session) -> None:
     old_pid = session.plugins[PLUGIN_ID].pid
     handle = session.reload(PLUGIN_ID)

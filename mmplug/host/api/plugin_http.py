@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 from mmplug.errors import MmplugError
 from mmplug.host.api._registry import ApiContext, ApiFailure, emulates
-from mmplug.host.http_codec import query_encode
+from mmplug.host.http_codec import NOT_FOUND, query_encode
 from mmplug.protocol import api_remaining_pb2 as pb
 
 PLUGIN_ID_HEADER = "Mattermost-Plugin-ID"
@@ -23,7 +23,6 @@ USER_ID_HEADER = "Mattermost-User-Id"
 # The server's answers for a URL not of the form /<plugin id>/<path> (HTTP 400 bodies).
 NOT_ENOUGH_URL = "Not enough URL. Form of URL should be /<pluginid>/*"
 NO_PLUGIN = "No plugin specified. Form of URL should be /<pluginid>/*"
-NOT_FOUND = b"404 page not found\n"  # Go's http.NotFound body
 _SET_BY_SERVER = {PLUGIN_ID_HEADER.lower(), USER_ID_HEADER.lower()}
 
 
@@ -58,7 +57,7 @@ def plugin_http(ctx: ApiContext, req: pb.PluginHTTPRequest) -> pb.PluginHTTPResp
             bytes(req.body),
         )
     except MmplugError:  # an unknown or inactive destination: the server's http.NotFound
-        return _answer(404, NOT_FOUND)
+        return _answer(404, NOT_FOUND[2])
     body = answer.read()
     flat: dict[str, str] = {}
     for key, value in answer.headers:
