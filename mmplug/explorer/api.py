@@ -445,7 +445,8 @@ ROUTES: tuple[Route, ...] = (
     ), tag="trace"),
     Route("GET", "/api/calls/names", "The hooks, API methods and plugins seen in the trace.",
           call_names, tag="trace"),
-    Route("GET", "/api/calls/{seq}", "One call in full: request, response, API calls, logs, "
+    Route("GET", "/api/calls/{seq}", "One call in full: request (as the plugin got it; "
+          "request_as_made when the host made more of it), response, API calls, logs, "
           "timings, the calls it caused.", call_detail, (_SEQ,), tag="trace"),
     Route("POST", "/api/calls/{seq}/fire", "Fire a recorded hook call again, its request as "
           "recorded or as given; answers the new call.", refire, (_SEQ,),

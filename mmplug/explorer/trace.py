@@ -297,7 +297,7 @@ class TraceStore:
         body = marshal.loads(row["body"])
         start = row["start"]
         out = _summary(tuple(row[c] for c in _SUMMARY_NAMES))
-        out["request"] = _decode(body.get("request"))
+        out.update(_requests(row["name"] if row["kind"] == "hook" else "", body.get("request")))
         out["request_type"] = (body.get("request") or ("", b""))[0]
         out["response"] = _decode(body.get("response"))
         out["api_calls"] = [
@@ -460,6 +460,26 @@ def _decode(pair: tuple[str, bytes] | None) -> Any:
     from google.protobuf import json_format
 
     return json_format.MessageToDict(_message(*pair), preserving_proto_field_name=True)
+
+
+def _requests(hook: str, pair: tuple[str, bytes] | None) -> dict[str, Any]:
+    """``request``: what the plugin got for a call of ``hook`` (what the server's gRPC hook
+    client sends of the request the host made: :func:`mmplug.host.hook_wire.as_sent`), and
+    ``request_as_made`` when the host made more of it (a re-fire sends that, as a replay
+    does)."""
+    if pair is None or not hook:
+        return {"request": _decode(pair)}
+    from google.protobuf import json_format
+
+    from mmplug.host.hook_wire import as_sent
+
+    made = _message(*pair)
+    sent = as_sent(hook, made)
+    out = {"request": json_format.MessageToDict(sent, preserving_proto_field_name=True)}
+    if sent != made:
+        out["request_as_made"] = json_format.MessageToDict(made,
+                                                           preserving_proto_field_name=True)
+    return out
 
 
 def _api_message(method: str, part: str, data: bytes | None) -> Any:

@@ -115,6 +115,10 @@ def test_a_post_takes_the_servers_path_and_the_trace_shows_it(client: Client) ->
     seq = has_been["calls"][0]["seq"]
     call = client.get(f"/api/calls/{seq}")
     assert call["request"]["post"]["message"] == "hi @bot-bot"
+    # what the plugin got (hooksGRPCClient.MessageHasBeenPosted sets plugin_context and post
+    # only), and apart, the request as the host made it, which a re-fire sends
+    assert "context" not in call["request"]
+    assert call["request_as_made"]["context"]["plugin_id"] == "com.example.bot"
     methods = [a["method"] for a in call["api_calls"]]
     assert "CreatePost" in methods and all(a["offset_s"] is not None for a in call["api_calls"])
     assert any(c["name"] == "MessageWillBePosted" and c["nested"] for c in call["children"])

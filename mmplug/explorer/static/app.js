@@ -425,7 +425,10 @@ function callView(call, tools) {
   if (tools && call.kind === "hook") out.push(h("p", {}, h("button", { type: "button", onclick: () => editCall(call) }, "Edit and fire again"),
     " ", h("button", { type: "button", onclick: () => refire(call, null) }, "Fire again as recorded")));
   if (call.info && Object.keys(call.info).length) out.push(h("h3", {}, "Details"), h("pre", {}, json(call.info)));
-  if (call.request) out.push(h("h3", {}, "Request ", call.request_type ? h("span", { class: "muted" }, call.request_type) : null), h("pre", {}, json(call.request)));
+  if (call.request) out.push(h("h3", {}, "Request ", call.request_type ? h("span", { class: "muted" }, call.request_type) : null),
+    call.request_as_made ? h("p", { class: "muted" }, "As the plugin got it: the server's hook client leaves out the rest of what the host made.") : null,
+    h("pre", {}, json(call.request)),
+    call.request_as_made ? h("details", {}, h("summary", {}, "As the host made it (a re-fire sends this)"), h("pre", {}, json(call.request_as_made))) : null);
   if (call.kind === "hook") out.push(h("h3", {}, "Response"), h("pre", {}, json(call.response)));
   out.push(waterfall(call));
   if (call.api_calls.length) out.push(h("h3", {}, `API calls (${call.api_calls.length})`),
@@ -451,7 +454,7 @@ function waterfall(call) {
 
 async function editCall(call) {
   const schema = await api("GET", `/api/hooks/${call.name}/schema`);
-  const area = h("textarea", { "aria-label": "The request, as JSON", spellcheck: "false" }, json(call.request));
+  const area = h("textarea", { "aria-label": "The request, as JSON", spellcheck: "false" }, json(call.request_as_made || call.request));
   const tree = (fields) => h("ul", {}, fields.map((f) => h("li", {}, h("code", {}, f.name), ` ${f.repeated ? "list of " : ""}${f.type}`, f.fields ? tree(f.fields) : null)));
   $("trace-detail").replaceChildren(
     h("h2", {}, `Edit #${call.seq} ${call.name}`),
