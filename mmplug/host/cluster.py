@@ -109,13 +109,13 @@ class Bus:
 
     def publish(self, plugin_id: str, from_node: str, event_id: str, data: bytes,
                 send_type: str, target_id: str) -> None:
-        from mmplug.host.api._registry import ApiFailure
+        from mmplug.host.api._commands import plain_error
 
         if target_id:
             if target_id not in self._names:  # the server's plain error, not an AppError
-                raise ApiFailure(500, "mmplug.fake_host.plain_error",
-                                 f"failed to send message to cluster node {target_id!r}: no "
-                                 f"such node (nodes: {', '.join(self._names)})")
+                raise plain_error(f"failed to send message to cluster node {target_id!r}: no "
+                                  f"such node (nodes: {', '.join(self._names)})",
+                                  "PublishPluginClusterEvent")
             targets = [target_id]
         else:
             targets = [name for name in self._names if name != from_node]

@@ -10,6 +10,7 @@ into both clients (``_api_sync.py``, ``_api_async.py``), next to the generated o
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -137,6 +138,8 @@ def next_try(
     code = grpc_code_name(exc)
     if not (code == "UNAVAILABLE" or (attempt > 1 and code == "DEADLINE_EXCEEDED")):
         return None
+    if app_error_of_status(exc) is not None:  # the server's answer (an AppError 503)
+        return None
     if attempt >= policy.attempts or not is_idempotent(rpc):
         return None
     pause = policy.delay(attempt)
@@ -161,22 +164,46 @@ _BY_GRPC_CODE = {
 }
 
 
+# Most of the server's API handlers answer an AppError as a gRPC status whose details are
+# "<error id>: <message>" (its code from the HTTP status); an error id has no spaces.
+_APP_ERROR_DETAILS = re.compile(r"([\w.-]*): (.*)", re.DOTALL)
+
+
 def grpc_code_name(exc: BaseException) -> str:
     code = getattr(exc, "code", None)
     status = code() if callable(code) else None
     return str(getattr(status, "name", "UNKNOWN"))
 
 
-def transport_error(exc: BaseException, rpc: str, attempts: int = 1) -> PluginAPIError:
-    """The SDK exception for a failed gRPC call (``grpc.RpcError`` and friends)."""
-    name = grpc_code_name(exc)
+def _details(exc: BaseException) -> str:
     details_fn = getattr(exc, "details", None)
-    details = (details_fn() if callable(details_fn) else None) or str(exc)
+    return (details_fn() if callable(details_fn) else None) or str(exc)
+
+
+def app_error_of_status(exc: BaseException) -> tuple[str, str] | None:
+    """``(error id, message)`` of a gRPC status the server made of an AppError, else None (a
+    transport failure, or a plain error: ``internal error: ...``)."""
+    if getattr(exc, "code", None) is None:
+        return None
+    found = _APP_ERROR_DETAILS.fullmatch(_details(exc))
+    return (found.group(1), found.group(2)) if found else None
+
+
+def transport_error(exc: BaseException, rpc: str, attempts: int = 1) -> PluginAPIError:
+    """The SDK exception for a failed gRPC call (``grpc.RpcError`` and friends). A status the
+    server made of an AppError raises what the same AppError in the response would: its id and
+    message, the status code the gRPC code stands for."""
+    name = grpc_code_name(exc)
+    cls, status_code = _BY_GRPC_CODE.get(name, (PluginAPIError, 500))
+    app_error = app_error_of_status(exc)
+    if app_error is not None:
+        error_id, message = app_error
+        return cls(status_code, error_id, message, rpc, grpc_code=name, method=rpc)
+    details = _details(exc)
     if attempts > 1:
         details += f" (after {attempts} attempts)"
     elif name == "UNAVAILABLE" and not is_idempotent(rpc):
         details += f" (not retried: {rpc} is not idempotent)"
-    cls, status_code = _BY_GRPC_CODE.get(name, (PluginAPIError, 500))
     return cls(status_code, f"grpc.{name.lower()}", details, rpc, grpc_code=name, method=rpc)
 
 

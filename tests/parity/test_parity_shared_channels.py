@@ -172,7 +172,7 @@ def test_uninvite_of_a_remote_not_invited_is_a_500(host: Host) -> None:
 
 STORE = "server/channels/store/sqlstore/shared_channel_store.go"
 APP = "server/channels/app/shared_channel.go"
-PLAIN = (500, "mmplug.fake_host.plain_error")
+PLAIN = (500, "grpc.internal")  # a plain Go error: an INTERNAL status, no AppError id
 
 
 def shared(host: Host) -> rem.SharedChannel:

@@ -9,6 +9,7 @@ from typing import Any
 
 from mmplug.host.api._pbjson import load
 from mmplug.host.api._registry import ApiFailure
+from mmplug.host.api._status import PLAIN_ERROR_ID
 from mmplug.protocol import api_remaining_pb2 as rem
 
 # The server's built-in commands under its default configuration: (trigger, hint, description).
@@ -52,12 +53,10 @@ BUILT_IN_TRIGGERS = frozenset(t for t, _, _ in BUILT_INS)
 # error.
 TRIGGER_ECHO_MAX = 512
 
-# A plain Go error (not an AppError) crosses the gRPC bridge as an INTERNAL status with no id;
-# the fake host answers with this id and status 500, which the SDK raises as PluginAPIError.
-PLAIN_ERROR_ID = "mmplug.fake_host.plain_error"
-
-
 def plain_error(text: str, where: str) -> ApiFailure:
+    """A plain Go error (not an AppError): where the server answers a gRPC status it is
+    INTERNAL ``internal error: <text>`` with no id (mmplug.host.api._status); where it fills
+    the response's error field, mmplug gives it the id PLAIN_ERROR_ID and status 500."""
     return ApiFailure(
         500,
         PLAIN_ERROR_ID,

@@ -2,8 +2,9 @@
 
 An emulation is a plain function ``(ctx: ApiContext, req: <Request>) -> <Response>`` decorated
 with ``@emulates("KVSet")``. It raises :class:`ApiFailure` for the errors the server would
-return as ``AppError`` (the server turns it into ``response.error``); the request/response
-classes come from the catalog, so a handler never names wire types it does not use.
+return as ``AppError`` (the API server puts it in ``response.error`` or answers a gRPC status,
+as the server does for that rpc); the request/response classes come from the catalog, so a
+handler never names wire types it does not use.
 """
 
 from __future__ import annotations
@@ -95,7 +96,8 @@ class PluginControl(Protocol):
 
 
 class ApiFailure(Exception):
-    """An error the server would report as ``AppError`` in the response's ``error`` field."""
+    """An error the server would report as an ``AppError``: in the response's ``error`` field,
+    or as a gRPC status, as the server's handler of the rpc does (mmplug.host.api._status)."""
 
     def __init__(
         self,
@@ -153,7 +155,9 @@ class ApiCall:
     method: str
     request: Message
     response: Message | None
-    error: dict[str, Any] | None  # AppError fields, or {"grpc_code": ..., "message": ...}
+    # AppError fields (with "grpc_code" and "details" when it reached the plugin as a gRPC
+    # status), or {"grpc_code": ..., "message": ...} for an rpc that is not there
+    error: dict[str, Any] | None
     duration_s: float
     emulated: bool = True
     # Which node of the host served it ("" with one node), and, from mmplug's SDK, the tag of

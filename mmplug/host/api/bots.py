@@ -8,6 +8,7 @@ from __future__ import annotations
 import sqlite3
 
 from mmplug.host.api import _convert as conv
+from mmplug.host.api._commands import plain_error
 from mmplug.host.api._pbjson import dump, load
 from mmplug.host.api._registry import ApiContext, ApiFailure, emulates
 from mmplug.host.api.users import (
@@ -289,13 +290,13 @@ def _remember(ctx: ApiContext, user_id: str) -> None:
 
 def _plain_error(message: str, cause: ApiFailure | None = None) -> ApiFailure:
     """EnsureBotUser returns a Go ``error``, not an AppError: over gRPC it is an internal
-    error (500) whose message is the text; an AppError inside keeps its id."""
-    return ApiFailure(
-        500,
-        cause.error_id if cause else "plugin.api.ensure_bot_user.app_error",
-        f"{message}: {cause.message}" if cause else message,
-        detailed_error=cause.detailed_error if cause else "",
-    )
+    error whose text is ``message``, then the text of the AppError it wraps (where: message,
+    detailed error), without an id."""
+    if cause is not None:
+        where = f"{cause.where}: " if cause.where else ""
+        detail = f", {cause.detailed_error}" if cause.detailed_error else ""
+        message = f"{message}: {where}{cause.message}{detail}"
+    return plain_error(message, "EnsureBotUser")
 
 
 @emulates("EnsureBotUser")

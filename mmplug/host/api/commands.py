@@ -46,11 +46,6 @@ _KEPT = (
 )
 
 differs(
-    "RegisterCommand",
-    "An empty trigger is a plain Go error on the server (the plugin sees an INTERNAL error "
-    "without an id); mmplug answers AppError 500 `mmplug.fake_host.plain_error`.",
-)
-differs(
     "ExecuteSlashCommand",
     "The server runs built-in commands (/join, /echo, ...) and calls the URL of custom "
     "commands (CreateCommand); mmplug runs only plugin commands and answers 501 "

@@ -21,25 +21,12 @@ from mmplug.host.api._commands import (
     plain_error,
 )
 from mmplug.host.api._pbjson import dump, load
-from mmplug.host.api._registry import ApiContext, ApiFailure, differs, emulates
+from mmplug.host.api._registry import ApiContext, ApiFailure, emulates
 from mmplug.host.ids import is_valid_id
 from mmplug.protocol import api_remaining_pb2 as rem
 
 TRIGGER_MIN, TRIGGER_MAX, URL_MAX, DISPLAY_NAME_MAX, DESCRIPTION_MAX = 1, 128, 1024, 64, 128
 _PLUGIN_ID = re.compile(r"^[a-zA-Z0-9._-]{3,190}$")
-
-for _method in ("GetCommand", "UpdateCommand"):
-    differs(
-        _method,
-        "A missing or deleted command id is a plain Go error from the server's command store "
-        "(the plugin sees an INTERNAL error without an id, not a 404); mmplug answers AppError "
-        "500 `mmplug.fake_host.plain_error`.",
-    )
-differs(
-    "CreateCommand",
-    "A command that already has an id is a plain Go error from the server's command store; "
-    "mmplug answers AppError 500 `mmplug.fake_host.plain_error`.",
-)
 
 
 def _invalid(field: str, message: str) -> ApiFailure:

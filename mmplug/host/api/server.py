@@ -4,9 +4,11 @@ Every rpc of the contract is registered through one generic path: a stub if one 
 else the area module's emulation, else UNIMPLEMENTED with a message that names the method
 and how to stub it. Each emulation gets the request as the server's app layer would (the
 fields the server's converters drop are cleared, and the same for every answer:
-mmplug.host.api._wire). Reflection and health are on. Each call is reported to the observer as
-an :class:`ApiCall`. Across the wire it faces the SDK's API client (mmplug/sdk/_client.py and
-_aio.py, over _core.py).
+mmplug.host.api._wire). A failure reaches the plugin as the server's handler of that rpc
+reports it: in the response's error field, or as a gRPC status (mmplug.host.api._status).
+Reflection and health are on. Each call is reported to the observer as an :class:`ApiCall`.
+Across the wire it faces the SDK's API client (mmplug/sdk/_client.py and _aio.py, over
+_core.py).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from mmplug.host.api._registry import (
     handler_for,
     is_emulated,
 )
+from mmplug.host.api._status import fails_with_status, status_of
 from mmplug.host.api._wire import as_answered, as_received
 from mmplug.host.api.stubs import Stubs, resolve
 from mmplug.protocol.catalog import API, ApiSpec
@@ -178,6 +181,13 @@ def app_error(failure: ApiFailure, where: str) -> common_pb2.AppError:
     if failure.params:
         err.params.update(failure.params)
     return err
+
+
+def _as_dict(error: common_pb2.AppError) -> dict[str, Any]:
+    from google.protobuf import json_format
+
+    found: dict[str, Any] = json_format.MessageToDict(error, preserving_proto_field_name=True)
+    return found
 
 
 class ApiServer:
@@ -364,10 +374,15 @@ class ApiServer:
                 )
             )
         response = as_answered(response)
+        if response.HasField("error") and fails_with_status(go_name):
+            # the server's handler answers a gRPC status and no response (even for an
+            # AppError without an id)
+            code, details = status_of(response.error)
+            error = {**_as_dict(response.error), "grpc_code": code, "details": details}
+            self._observe(go_name, request, None, error, started, stub is None, tag, site)
+            context.abort(grpc.StatusCode[code], details)
         if response.HasField("error") and response.error.id:
-            from google.protobuf import json_format
-
-            error = json_format.MessageToDict(response.error, preserving_proto_field_name=True)
+            error = _as_dict(response.error)
         self._observe(go_name, request, response, error, started, stub is None, tag, site)
         return response
 

@@ -44,12 +44,6 @@ differs(
     "The server refuses to share a direct or group channel (unless its "
     "EnableSharedChannelsDMs feature flag is on); mmplug shares it.",
 )
-differs(
-    "UpdateSharedChannel",
-    "A channel that is missing or not shared is a plain Go error on the server (the plugin "
-    "sees an INTERNAL error without an id); mmplug answers AppError 500 "
-    "`mmplug.fake_host.plain_error`.",
-)
 
 
 @emulates("RegisterPluginForSharedChannels")

@@ -26,12 +26,6 @@ differs(
     "The server schedules the sync and answers at once (the remote plugin's "
     "OnSharedChannelsSyncMsg runs later, in the background); mmplug runs it before answering.",
 )
-differs(
-    "UpdateSharedChannelCursor",
-    "A remote not invited to the channel or an empty cursor is a plain Go error on the server "
-    "(the plugin sees an INTERNAL error without an id); mmplug answers AppError 500 "
-    "`mmplug.fake_host.plain_error`.",
-)
 BATCH = 100
 MAX_BATCHES = 50
 _log = logging.getLogger("mmplug.host.api")

@@ -16,22 +16,13 @@ import time
 from mmplug.host.api._entities import get_channel
 from mmplug.host.api._pbjson import dump, load
 from mmplug.host.api._posts import setting
-from mmplug.host.api._registry import ApiContext, ApiFailure, differs, emulates
+from mmplug.host.api._registry import ApiContext, ApiFailure, emulates
 from mmplug.host.api._upload import base_name, describe, image_size, store_upload
 from mmplug.host.ids import is_valid_id
 from mmplug.protocol import api_file_bot_pb2 as fb
 
 TYPES = ("attachment", "import")
 MIN_FIRST_PART = 5 * 1024 * 1024  # the server's minFirstPartSize
-
-for _rpc in ("CreateUploadSession", "UploadData", "GetUploadSession"):
-    differs(
-        _rpc,
-        "The server's gRPC layer reports this method's failures as a gRPC status (the code "
-        "from the HTTP status, the message '<error id>: <message>'), not in the response's "
-        "error field; mmplug fills the error field. The SDK raises the same exception class "
-        "either way.",
-    )
 
 
 def _invalid(field: str, message: str, us: fb.UploadSession) -> ApiFailure:

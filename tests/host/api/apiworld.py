@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import grpc
 from google.protobuf.message import Message
 
 from mmplug.errors import UsageError
@@ -17,6 +18,9 @@ from mmplug.host.clock import SteppingClock
 from mmplug.host.hook_wire import as_read, as_sent
 from mmplug.host.store import Store
 from mmplug.protocol import api_channel_post_pb2, api_pb2_grpc, channel_pb2, team_pb2, user_pb2
+from mmplug.protocol.catalog import API_BY_GO_NAME
+from mmplug.protocol.messages import message_class
+from mmplug.sdk._core import app_error_of_status, transport_error
 
 PLUGIN_ID = "com.example.tester"
 EPOCH_MS = 1_767_225_600_000
@@ -72,11 +76,40 @@ class FakeHooks:
         self.plugin_ids[:] = [PLUGIN_ID]
 
 
+class PluginReads:
+    """A PluginAPI stub that answers a failure the way a plugin reads it, whichever way the
+    server sends it: a gRPC status the server made of an AppError comes back as the response's
+    ``error`` (id, message and the status code its gRPC code stands for, as mmplug's SDK reads
+    it; the detailed error and where do not cross that way). ``raw`` is the stub itself."""
+
+    def __init__(self, raw: api_pb2_grpc.PluginAPIStub) -> None:
+        self.raw = raw
+
+    def __getattr__(self, rpc: str) -> Callable[..., Any]:
+        call = getattr(self.raw, rpc)
+
+        def read(request: Message, **kwargs: Any) -> Any:
+            try:
+                return call(request, **kwargs)
+            except grpc.RpcError as exc:
+                if (exc.code() == grpc.StatusCode.UNIMPLEMENTED
+                        and app_error_of_status(exc) is None):  # an rpc that is not there
+                    raise
+                failure = transport_error(exc, rpc)
+                response = message_class(API_BY_GO_NAME[rpc].response)()
+                response.error.id = failure.error_id
+                response.error.message = failure.message
+                response.error.status_code = failure.status_code
+                return response
+
+        return read
+
+
 @dataclass
 class World:
     store: Store
     server: ApiServer
-    api: api_pb2_grpc.PluginAPIStub
+    api: PluginReads
     hooks: FakeHooks
     users: dict[str, str]
     team_id: str

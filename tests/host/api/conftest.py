@@ -8,7 +8,7 @@ from typing import Any
 
 import grpc
 import pytest
-from apiworld import PLUGIN_ID, FakeHooks, World, seed_small_world
+from apiworld import PLUGIN_ID, FakeHooks, PluginReads, World, seed_small_world
 from worldhost import Host, start_host
 
 from mmplug.host.api.server import ApiServer
@@ -31,7 +31,7 @@ def module_world() -> Iterator[World]:
         yield World(
             store,
             server,
-            api_pb2_grpc.PluginAPIStub(channel),
+            PluginReads(api_pb2_grpc.PluginAPIStub(channel)),
             hooks,
             users,
             team,

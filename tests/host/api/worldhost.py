@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import grpc
-from apiworld import FakeHooks
+from apiworld import FakeHooks, PluginReads
 
 from mmplug.host.api.server import ApiServer
 from mmplug.host.store import Store
@@ -25,7 +25,7 @@ PLUGIN_ID = "com.example.worldtest"
 class Host:
     store: Store
     server: ApiServer
-    api: api_pb2_grpc.PluginAPIStub
+    api: PluginReads
     info: WorldInfo
     hooks: FakeHooks
     logs: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
@@ -64,7 +64,7 @@ def start_host(
         yield Host(
             store,
             server,
-            api_pb2_grpc.PluginAPIStub(channel),
+            PluginReads(api_pb2_grpc.PluginAPIStub(channel)),
             world_info(store),
             hooks,
             logs,
