@@ -164,6 +164,22 @@ def test_kv_get_falls_back_to_a_legacy_hashed_key(host: Host) -> None:
 
 
 @pytest.mark.parity(
+    "KVGet",
+    "server/channels/app/platform: (*PlatformService).KVGet; "
+    "server/channels/store/sqlstore/plugin_store.go: SqlPluginStore.Get",
+)
+def test_kv_get_reads_the_plain_key_before_the_legacy_hashed_key(host: Host) -> None:
+    """When a key and its legacy hashed twin both exist, KVGet answers the plain key's value;
+    the hashed one only once the plain key has expired."""
+    host.api.KVSetWithExpiry(pb.KVSetWithExpiryRequest(key="twin", value=b"new",
+                                                       expire_in_seconds=1))
+    host.api.KVSet(pb.KVSetRequest(key=legacy_key("twin"), value=b"legacy"))
+    assert _get(host, "twin") == b"new"
+    host.store.clock.set(host.store.now_ms() + 2_000)  # type: ignore[attr-defined]
+    assert _get(host, "twin") == b"legacy"
+
+
+@pytest.mark.parity(
     "KVCompareAndDelete",
     "server/channels/app/plugin_key_value_store.go: (*App).CompareAndDeletePluginKey",
 )
