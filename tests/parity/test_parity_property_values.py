@@ -274,3 +274,39 @@ def test_search_values_oldest_first_with_filters(host: Host) -> None:
     assert [v.id for v in every.values] == [a.id, b.id]
     mine = search(host, f.group_id, per_page=10, include_deleted=True, target_id=host.user("bob"))
     assert [v.id for v in mine.values] == [b.id]
+
+
+APP_VALUE = "server/channels/app/property_value.go"
+SANITIZE = "server/public/model/property_value.go: SanitizePropertyValue"
+
+
+@pytest.mark.parity(
+    ("CreatePropertyValue", "UpsertPropertyValue", "UpdatePropertyValue"),
+    f"{APP_VALUE}: (*App).CreatePropertyValue, UpsertPropertyValue, UpdatePropertyValue; "
+    f"{SANITIZE}",
+)
+def test_values_are_trimmed_as_stored(host: Host) -> None:
+    """A text value is stored without its surrounding spaces, and a list of texts without
+    each element's spaces and without its blank elements; numbers are kept as given."""
+    f = fresh_field(host)
+    made = upsert(host, f, host.user("alice"), "  high  ").value  # type: ignore[attr-defined]
+    assert made.value.string_value == "high"
+    assert read(host, f.group_id, made.id).value.value.string_value == "high"
+    made.value.list_value.values.extend(
+        struct_pb2.Value(string_value=t) for t in (" a", "   ", "b ")
+    )
+    rsp = host.api.UpdatePropertyValue(
+        rem.UpdatePropertyValueRequest(group_id=f.group_id, value=made)
+    )
+    assert [v.string_value for v in rsp.value.value.list_value.values] == ["a", "b"]
+    stored = read(host, f.group_id, made.id).value.value
+    assert [v.string_value for v in stored.list_value.values] == ["a", "b"]
+    number = rem.PropertyValue(
+        group_id=f.group_id,
+        field_id=f.id,
+        target_id=host.user("bob"),
+        target_type="user",
+        value=struct_pb2.Value(number_value=7),
+    )
+    created = host.api.CreatePropertyValue(rem.CreatePropertyValueRequest(value=number))
+    assert created.value.value.number_value == 7

@@ -13,6 +13,7 @@ from __future__ import annotations
 import sqlite3
 from typing import TypeVar
 
+from google.protobuf import struct_pb2
 from google.protobuf.message import Message
 
 from mmplug.host.api._commands import plain_error
@@ -75,6 +76,22 @@ def _check_times(kind: str, item: rem.PropertyField | rem.PropertyValue) -> None
     for name in ("create_at", "update_at"):
         if not getattr(item, name):
             raise invalid(kind, name, "value cannot be zero")
+
+
+def sanitize_value(value: rem.PropertyValue) -> None:
+    """The server's SanitizePropertyValue, applied to every value a plugin creates, updates or
+    upserts: a text value loses its surrounding whitespace; a list of texts loses each
+    element's, and its empty elements (other shapes are kept as given)."""
+    given = value.value
+    kind = given.WhichOneof("kind")
+    if kind == "string_value":
+        given.string_value = given.string_value.strip()
+    elif kind == "list_value" and all(
+        v.WhichOneof("kind") in ("string_value", "null_value") for v in given.list_value.values
+    ):
+        texts = [v.string_value.strip() for v in given.list_value.values]
+        del given.list_value.values[:]
+        given.list_value.values.extend(struct_pb2.Value(string_value=t) for t in texts if t)
 
 
 def unique_failure(kind: str, exc: UniqueConflict) -> ApiFailure:

@@ -1,7 +1,8 @@
 """Property values: create, read, update, upsert (one live value per field and target),
 delete (soft), search, and bulk deletes for a target (hard) or a field (soft).
 
-As the server's property store does it: an update writes the value and `delete_at` as given
+As the server's App layer and property store do it: a text value (or each text of a list)
+is stored trimmed; an update writes the value and `delete_at` as given
 (its `create_at` must be set; a deleted value may be updated) and answers the value as
 given; an upsert answers the stored value (its first id and `create_at`) when the field and
 target already have a live one; deleting a value only sets its `delete_at` (again, for one
@@ -19,6 +20,7 @@ from mmplug.host.api._properties import (
     get_many,
     get_one,
     in_group,
+    sanitize_value,
     save_value,
     search_filters,
     search_page,
@@ -63,6 +65,7 @@ def _create(ctx: ApiContext, db: sqlite3.Connection, given: Value) -> Value:
         )
     value = Value()
     value.CopyFrom(given)
+    sanitize_value(value)
     value.id = ctx.new_id()
     value.create_at = value.update_at = ctx.now()
     value.delete_at = 0
@@ -77,6 +80,7 @@ def _update(ctx: ApiContext, db: sqlite3.Connection, group_id: str, given: Value
     value as given, with the new update_at."""
     value = Value()
     value.CopyFrom(given)
+    sanitize_value(value)
     value.update_at = ctx.now()
     validate_value(value)
     group_sql, group_args = in_group(group_id)
@@ -101,6 +105,7 @@ def _upsert(ctx: ApiContext, db: sqlite3.Connection, given: Value, now: int) -> 
     then takes the value (and is answered as stored)."""
     value = Value()
     value.CopyFrom(given)
+    sanitize_value(value)
     value.id = value.id or ctx.new_id()
     value.create_at = value.create_at or now
     value.update_at = now
