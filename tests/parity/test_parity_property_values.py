@@ -28,15 +28,18 @@ def field(host: Host) -> rem.PropertyField:
     return made.field
 
 
-@pytest.mark.parity("GetPropertyValue", MAPPING)
-def test_get_missing_value_is_404_property_not_found(host: Host) -> None:
-    """An unknown value id (or one that is not an id) is 404 `app.property.not_found.app_error`."""
+@pytest.mark.parity(
+    "GetPropertyValue", "server/channels/app/property_value.go: (*App).GetPropertyValue"
+)
+def test_get_missing_value_is_404_value_not_found(host: Host) -> None:
+    """An unknown value id (or one that is not an id) is 404
+    `app.property_value.not_found.app_error`."""
     gid = field(host).group_id
     for value_id in ("v" * 26, "nope"):
         err = host.api.GetPropertyValue(
             rem.GetPropertyValueRequest(group_id=gid, value_id=value_id)
         ).error
-        assert (err.status_code, err.id) == (404, "app.property.not_found.app_error")
+        assert (err.status_code, err.id) == (404, "app.property_value.not_found.app_error")
 
 
 @pytest.mark.parity("GetPropertyValues", MAPPING)
@@ -182,9 +185,10 @@ def test_upsert_answers_the_stored_value(host: Host) -> None:
     "server/public/model/property_value.go: (*PropertyValue).IsValid",
 )
 def test_upsert_validates_in_the_servers_order(host: Host) -> None:
-    """The target id is checked before the group and field ids: a value wrong in all three
-    is refused for its ``target_id``."""
-    value = rem.PropertyValue(group_id="g", field_id="f", target_id="t", target_type="user")
+    """The target id is checked before the group id: a value wrong in both is refused for
+    its ``target_id``."""
+    f = fresh_field(host)
+    value = rem.PropertyValue(group_id="g", field_id=f.id, target_id="t", target_type="user")
     rsp = host.api.UpsertPropertyValue(rem.UpsertPropertyValueRequest(value=value))
     assert err(rsp) == (400, "model.property_value.is_valid.app_error")
     assert "target_id" in rsp.error.message
@@ -203,10 +207,14 @@ def test_upsert_values_is_all_or_nothing(host: Host) -> None:
     assert list(search(host, f.group_id, per_page=10).values) == []
 
 
-@pytest.mark.parity("DeletePropertyValue", f"{STORE_VALUE}: (*SqlPropertyValueStore).Delete")
+@pytest.mark.parity(
+    "DeletePropertyValue",
+    f"{STORE_VALUE}: (*SqlPropertyValueStore).Delete; "
+    "server/channels/app/property_value.go: (*App).DeletePropertyValue",
+)
 def test_delete_value_twice_is_fine_but_unknown_is_404(host: Host) -> None:
     """Deleting a deleted value is no error (only `delete_at` changes); an unknown value, or
-    one of another group, is 404 `app.property.not_found.app_error`."""
+    one of another group, is 404 `app.property_value.not_found.app_error`."""
     f = fresh_field(host)
     value = upsert(host, f, host.user("alice"), "a").value  # type: ignore[attr-defined]
     request = rem.DeletePropertyValueRequest(group_id=f.group_id, value_id=value.id)
@@ -215,7 +223,10 @@ def test_delete_value_twice_is_fine_but_unknown_is_404(host: Host) -> None:
     stored = read(host, f.group_id, value.id).value
     assert stored.delete_at > 0 and stored.update_at == value.update_at
     other = rem.DeletePropertyValueRequest(group_id=host.user("bob"), value_id=value.id)
-    assert err(host.api.DeletePropertyValue(other)) == (404, "app.property.not_found.app_error")
+    assert err(host.api.DeletePropertyValue(other)) == (
+        404,
+        "app.property_value.not_found.app_error",
+    )
 
 
 @pytest.mark.parity(
@@ -232,7 +243,7 @@ def test_delete_values_for_target_removes_them_for_good(host: Host) -> None:
         )
     )
     assert not rsp.error.id
-    assert err(read(host, f.group_id, value.id)) == (404, "app.property.not_found.app_error")
+    assert err(read(host, f.group_id, value.id)) == (404, "app.property_value.not_found.app_error")
     empty = rem.DeletePropertyValuesForTargetRequest(group_id=f.group_id, target_type="user")
     assert err(host.api.DeletePropertyValuesForTarget(empty)) == PLAIN
 
@@ -310,3 +321,51 @@ def test_values_are_trimmed_as_stored(host: Host) -> None:
     )
     created = host.api.CreatePropertyValue(rem.CreatePropertyValueRequest(value=number))
     assert created.value.value.number_value == 7
+
+
+SERVICE_VALUE = "server/channels/app/properties/property_value.go"
+
+
+@pytest.mark.parity(
+    ("CreatePropertyValue", "UpsertPropertyValue"),
+    f"{SERVICE_VALUE}: (*PropertyService).rejectTemplateValues; "
+    f"{STORE_VALUE}: (*SqlPropertyValueStore).Create, Upsert",
+)
+def test_a_deleted_field_still_takes_values(host: Host) -> None:
+    """A value may be created or upserted for a deleted field (nothing refuses it), and for a
+    field of another group than the value's."""
+    f = fresh_field(host)
+    host.api.DeletePropertyField(rem.DeletePropertyFieldRequest(group_id=f.group_id, field_id=f.id))
+    rsp = upsert(host, f, host.user("alice"), "kept")
+    assert not rsp.error.id, rsp.error  # type: ignore[attr-defined]
+    other = fresh_field(host).group_id
+    value = rem.PropertyValue(
+        group_id=other, field_id=f.id, target_id=host.user("bob"), target_type="user"
+    )
+    created = host.api.CreatePropertyValue(rem.CreatePropertyValueRequest(value=value))
+    assert not created.error.id and created.value.group_id == other
+
+
+@pytest.mark.parity(
+    ("CreatePropertyValue", "UpsertPropertyValues", "UpdatePropertyValue"),
+    f"{SERVICE_VALUE}: (*PropertyService).rejectTemplateValues; {MAPPING}",
+)
+def test_a_value_of_an_unknown_field_is_404_before_validation(host: Host) -> None:
+    """A value whose field does not exist is 404 `app.property.not_found.app_error`, even when
+    the value is invalid too (the field is looked up first)."""
+    f = fresh_field(host)
+    ghost = rem.PropertyValue(group_id=f.group_id, field_id="f" * 26, target_id="not an id")
+    created = host.api.CreatePropertyValue(rem.CreatePropertyValueRequest(value=ghost))
+    assert err(created) == (404, "app.property.not_found.app_error")
+    good = rem.PropertyValue(
+        group_id=f.group_id, field_id=f.id, target_id=host.user("alice"), target_type="user"
+    )
+    batch = host.api.UpsertPropertyValues(rem.UpsertPropertyValuesRequest(values=[good, ghost]))
+    assert err(batch) == (404, "app.property.not_found.app_error")
+    assert list(search(host, f.group_id, per_page=10).values) == []
+    value = upsert(host, f, host.user("bob"), "b").value  # type: ignore[attr-defined]
+    value.field_id = "f" * 26
+    updated = host.api.UpdatePropertyValue(
+        rem.UpdatePropertyValueRequest(group_id=f.group_id, value=value)
+    )
+    assert err(updated) == (404, "app.property.not_found.app_error")

@@ -2,9 +2,11 @@
 property areas).
 
 Missing fields and values are the server's 404s as its App layer maps the property store's
-errors: one id not found is `app.property.not_found.app_error`; some of several field ids not
-found is `app.property_field.not_found.app_error`. Lookups by id find deleted items too, and
-an empty group id means any group. Errors the store returns without an AppError (a
+errors: one field not found is `app.property.not_found.app_error`, one value
+`app.property_value.not_found.app_error`; some of several field ids not found is
+`app.property_field.not_found.app_error`, of several value ids
+`app.property.not_found.app_error`. Lookups by id find deleted items too, and an empty group
+id means any group. Errors the store returns without an AppError (a
 non-positive search page size, an update of a missing item) are plain 500s.
 """
 
@@ -143,32 +145,72 @@ def in_group(group_id: str) -> tuple[str, tuple[object, ...]]:
     return (" AND group_id=?", (group_id,)) if group_id else ("", ())
 
 
+def _missing(kind: str, error_id: str, detail: str) -> ApiFailure:
+    return ApiFailure(
+        404, error_id, f"Unable to find the property {kind}.", detailed_error=detail
+    )
+
+
 def get_one(db: sqlite3.Connection, kind: str, group_id: str, item_id: str, cls: type[M]) -> M:
-    table = "property_fields" if kind == "field" else "property_values"
-    in_group = " AND group_id=?" if group_id else ""  # no group id: any group
-    row = db.execute(
-        f"SELECT data FROM {table} WHERE id=?{in_group}",
-        (item_id, group_id) if group_id else (item_id,),
-    ).fetchone()
-    if row is None:
-        raise ApiFailure(
-            404,
-            "app.property.not_found.app_error",
-            f"Unable to find the property {kind}.",
-            detailed_error=f"group_id={group_id} id={item_id}",
-        )
-    return load(cls, row["data"])
+    """One item by id (deleted ones too), or the App layer's 404: for a field the mapped
+    store error `app.property.not_found.app_error`, for a value its own
+    `app.property_value.not_found.app_error`."""
+    found = get_many(db, kind, group_id, [item_id], cls, one=True)
+    return found[0]
 
 
 def get_many(
-    db: sqlite3.Connection, kind: str, group_id: str, ids: list[str], cls: type[M]
+    db: sqlite3.Connection,
+    kind: str,
+    group_id: str,
+    ids: list[str],
+    cls: type[M],
+    *,
+    one: bool = False,
 ) -> list[M]:
-    """Every one of ``ids`` (each once), or a 404 when any is missing."""
+    """Every one of ``ids`` (each once; deleted ones too), or a 404 when any is missing:
+    `app.property_field.not_found.app_error` for fields, `app.property.not_found.app_error`
+    for values (the store's results mismatch as the App layer maps it)."""
+    table = "property_fields" if kind == "field" else "property_values"
+    group_sql, group_args = in_group(group_id)
+    wanted = list(dict.fromkeys(ids))
+    rows = {
+        r["id"]: r["data"]
+        for r in db.execute(
+            f"SELECT id, data FROM {table} WHERE id IN ({','.join('?' * len(wanted))})"
+            + group_sql,
+            (*wanted, *group_args),
+        )
+    } if wanted else {}
+    missing = [i for i in wanted if i not in rows]
+    if missing:
+        if one:
+            error_id = (
+                "app.property_value.not_found.app_error"
+                if kind == "value"
+                else "app.property.not_found.app_error"
+            )
+        else:
+            error_id = (
+                "app.property_field.not_found.app_error"
+                if kind == "field"
+                else "app.property.not_found.app_error"
+            )
+        detail = f"group_id={group_id} " if group_id else ""
+        raise _missing(kind, error_id, detail + "missing: " + ", ".join(missing))
+    return [load(cls, rows[i]) for i in wanted]
+
+
+def check_fields_exist(db: sqlite3.Connection, values: list[rem.PropertyValue]) -> None:
+    """The property service's look-up of the fields of values about to be written (before
+    any value is validated): each field must exist in some group, deleted or not; a missing
+    one is the mapped results mismatch, 404 `app.property.not_found.app_error`."""
+    field_ids = list(dict.fromkeys(v.field_id for v in values))
     try:
-        return [get_one(db, kind, group_id, item_id, cls) for item_id in dict.fromkeys(ids)]
+        get_many(db, "field", "", field_ids, rem.PropertyField)
     except ApiFailure as failure:
-        if kind == "field":
-            failure.error_id = "app.property_field.not_found.app_error"
+        failure.error_id = "app.property.not_found.app_error"
+        failure.message = "Unable to find the property field of a value."
         raise
 
 

@@ -4,7 +4,8 @@ delete (soft), search, and bulk deletes for a target (hard) or a field (soft).
 As the server's App layer and property store do it: a text value (or each text of a list)
 is stored trimmed; an update writes the value and `delete_at` as given
 (its `create_at` must be set; a deleted value may be updated) and answers the value as
-given; an upsert answers the stored value (its first id and `create_at`) when the field and
+given; the field of a value written must exist in some group (a deleted field takes values
+too); an upsert answers the stored value (its first id and `create_at`) when the field and
 target already have a live one; deleting a value only sets its `delete_at` (again, for one
 deleted before); deleting a target's values removes them for good; an empty group id in a
 bulk delete or search means any group.
@@ -17,6 +18,7 @@ import sqlite3
 from mmplug.host.api._commands import plain_error
 from mmplug.host.api._pbjson import load
 from mmplug.host.api._properties import (
+    check_fields_exist,
     get_many,
     get_one,
     in_group,
@@ -27,11 +29,10 @@ from mmplug.host.api._properties import (
     select,
     validate_value,
 )
-from mmplug.host.api._registry import ApiContext, ApiFailure, differs, emulates
+from mmplug.host.api._registry import ApiContext, differs, emulates
 from mmplug.protocol import api_remaining_pb2 as rem
 
 Value = rem.PropertyValue
-Field = rem.PropertyField
 
 for _name in (
     "UpdatePropertyValue",
@@ -47,17 +48,8 @@ for _name in (
     )
 
 
-def _check_field(db: sqlite3.Connection, value: Value) -> None:
-    field = get_one(db, "field", value.group_id, value.field_id, Field)
-    if field.delete_at:
-        raise ApiFailure(
-            400,
-            "app.property_value.field_deleted.app_error",
-            "The property field of this value has been deleted.",
-        )
-
-
 def _create(ctx: ApiContext, db: sqlite3.Connection, given: Value) -> Value:
+    check_fields_exist(db, [given])
     if given.id:
         raise plain_error(
             f"invalid input: PropertyValue id={given.id!r} (a new value has no id)",
@@ -70,7 +62,6 @@ def _create(ctx: ApiContext, db: sqlite3.Connection, given: Value) -> Value:
     value.create_at = value.update_at = ctx.now()
     value.delete_at = 0
     validate_value(value)
-    _check_field(db, value)
     save_value(db, value)
     return value
 
@@ -123,7 +114,6 @@ def _upsert(ctx: ApiContext, db: sqlite3.Connection, given: Value, now: int) -> 
         stored.update_at, stored.delete_at = now, 0
         save_value(db, stored)
         return stored
-    _check_field(db, value)
     if db.execute("SELECT 1 FROM property_values WHERE id=?", (value.id,)).fetchone():
         raise plain_error(
             f"failed to upsert property value with id: {value.id} (another value has it)",
@@ -165,6 +155,7 @@ def update_property_value(
     ctx: ApiContext, req: rem.UpdatePropertyValueRequest
 ) -> rem.UpdatePropertyValueResponse:
     with ctx.store.tx() as db:
+        check_fields_exist(db, [req.value])
         return rem.UpdatePropertyValueResponse(value=_update(ctx, db, req.group_id, req.value))
 
 
@@ -173,6 +164,7 @@ def update_property_values(
     ctx: ApiContext, req: rem.UpdatePropertyValuesRequest
 ) -> rem.UpdatePropertyValuesResponse:
     with ctx.store.tx() as db:  # all or nothing
+        check_fields_exist(db, list(req.values))
         values = [_update(ctx, db, req.group_id, v) for v in req.values]
     return rem.UpdatePropertyValuesResponse(values=values)
 
@@ -182,6 +174,7 @@ def upsert_property_value(
     ctx: ApiContext, req: rem.UpsertPropertyValueRequest
 ) -> rem.UpsertPropertyValueResponse:
     with ctx.store.tx() as db:
+        check_fields_exist(db, [req.value])
         return rem.UpsertPropertyValueResponse(value=_upsert(ctx, db, req.value, ctx.now()))
 
 
@@ -192,6 +185,7 @@ def upsert_property_values(
     """All in one transaction with one update time: one bad value and nothing is written."""
     now = ctx.now()
     with ctx.store.tx() as db:
+        check_fields_exist(db, list(req.values))
         values = [_upsert(ctx, db, v, now) for v in req.values]
     return rem.UpsertPropertyValuesResponse(values=values)
 
@@ -211,8 +205,8 @@ def _soft_delete(ctx: ApiContext, where: str, args: tuple[object, ...]) -> int:
 def delete_property_value(
     ctx: ApiContext, req: rem.DeletePropertyValueRequest
 ) -> rem.DeletePropertyValueResponse:
-    """An unknown value (in that group) is 404 `app.property.not_found.app_error`; a value
-    deleted before is deleted again without an error."""
+    """An unknown value (in that group) is 404 `app.property_value.not_found.app_error` (the
+    App layer reads it first); a value deleted before is deleted again without an error."""
     group_sql, group_args = in_group(req.group_id)
     if not _soft_delete(ctx, "id=?" + group_sql, (req.value_id, *group_args)):
         with ctx.store.read() as db:

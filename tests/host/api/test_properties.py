@@ -136,17 +136,3 @@ def test_values_are_deleted_for_target_field_or_one(world: World, group_id: str)
         )
     )
     assert list(left.values) == []
-
-
-def test_value_needs_a_live_field(world: World, group_id: str) -> None:
-    f = field(world, group_id)
-    world.api.DeletePropertyField(rem.DeletePropertyFieldRequest(group_id=group_id, field_id=f.id))
-    v = rem.PropertyValue(
-        group_id=group_id,
-        field_id=f.id,
-        target_id=world.users["alice"],
-        target_type="user",
-        value=struct_pb2.Value(string_value="x"),
-    )
-    rsp = world.api.CreatePropertyValue(rem.CreatePropertyValueRequest(value=v))
-    assert rsp.error.status_code == 400
