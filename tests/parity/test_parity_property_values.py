@@ -369,3 +369,33 @@ def test_a_value_of_an_unknown_field_is_404_before_validation(host: Host) -> Non
         rem.UpdatePropertyValueRequest(group_id=f.group_id, value=value)
     )
     assert err(updated) == (404, "app.property.not_found.app_error")
+
+
+@pytest.mark.parity(
+    ("UpdatePropertyValues", "UpsertPropertyValues"),
+    f"{APP_VALUE}: (*App).UpdatePropertyValues, UpsertPropertyValues; "
+    f"{SERVICE_VALUE}: (*PropertyService).UpdatePropertyValues, UpsertPropertyValues",
+)
+def test_value_batches_need_values_of_one_group(host: Host) -> None:
+    """An empty batch is 400 `app.property_value.invalid_input.app_error`; a batch with values
+    of two groups is refused whole, 500 `app.property_value.upsert_many.app_error` (or
+    `update_many`)."""
+    empty = host.api.UpsertPropertyValues(rem.UpsertPropertyValuesRequest())
+    assert err(empty) == (400, "app.property_value.invalid_input.app_error")
+    f = fresh_field(host)
+    none = host.api.UpdatePropertyValues(rem.UpdatePropertyValuesRequest(group_id=f.group_id))
+    assert err(none) == (400, "app.property_value.invalid_input.app_error")
+    g = fresh_field(host)
+    mine = rem.PropertyValue(
+        group_id=f.group_id, field_id=f.id, target_id=host.user("alice"), target_type="user"
+    )
+    theirs = rem.PropertyValue(
+        group_id=g.group_id, field_id=g.id, target_id=host.user("alice"), target_type="user"
+    )
+    mixed = host.api.UpsertPropertyValues(rem.UpsertPropertyValuesRequest(values=[mine, theirs]))
+    assert err(mixed) == (500, "app.property_value.upsert_many.app_error")
+    assert list(search(host, f.group_id, per_page=10).values) == []
+    one = upsert(host, f, host.user("bob"), "b").value  # type: ignore[attr-defined]
+    two = upsert(host, g, host.user("bob"), "b").value  # type: ignore[attr-defined]
+    both = host.api.UpdatePropertyValues(rem.UpdatePropertyValuesRequest(values=[one, two]))
+    assert err(both) == (500, "app.property_value.update_many.app_error")

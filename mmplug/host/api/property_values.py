@@ -29,7 +29,7 @@ from mmplug.host.api._properties import (
     select,
     validate_value,
 )
-from mmplug.host.api._registry import ApiContext, differs, emulates
+from mmplug.host.api._registry import ApiContext, ApiFailure, differs, emulates
 from mmplug.protocol import api_remaining_pb2 as rem
 
 Value = rem.PropertyValue
@@ -46,6 +46,28 @@ for _name in (
         "plain Go error on the server (the plugin sees an INTERNAL error without an id); mmplug "
         "answers AppError 500 `mmplug.fake_host.plain_error`.",
     )
+
+
+def _check_batch(values: list[Value], verb: str) -> None:
+    """The App layer's and the property service's checks of a batch to update or upsert
+    (``verb``): at least one value (400), and all of one group (a service error the App
+    layer answers as a 500)."""
+    what, error_id = f"{verb.title()}PropertyValues", f"app.property_value.{verb}_many.app_error"
+    if not values:
+        raise ApiFailure(
+            400,
+            "app.property_value.invalid_input.app_error",
+            f"{what} needs at least one property value.",
+            detailed_error="property values are required",
+        )
+    groups = list(dict.fromkeys(v.group_id for v in values))
+    if len(groups) > 1:
+        raise ApiFailure(
+            500,
+            error_id,
+            f"{what}: all values of one call must be of one group; send one call per group.",
+            detailed_error=f"{what}: mixed group IDs in batch ({', '.join(groups)})",
+        )
 
 
 def _create(ctx: ApiContext, db: sqlite3.Connection, given: Value) -> Value:
@@ -163,6 +185,7 @@ def update_property_value(
 def update_property_values(
     ctx: ApiContext, req: rem.UpdatePropertyValuesRequest
 ) -> rem.UpdatePropertyValuesResponse:
+    _check_batch(list(req.values), "update")
     with ctx.store.tx() as db:  # all or nothing
         check_fields_exist(db, list(req.values))
         values = [_update(ctx, db, req.group_id, v) for v in req.values]
@@ -182,7 +205,9 @@ def upsert_property_value(
 def upsert_property_values(
     ctx: ApiContext, req: rem.UpsertPropertyValuesRequest
 ) -> rem.UpsertPropertyValuesResponse:
-    """All in one transaction with one update time: one bad value and nothing is written."""
+    """All in one transaction with one update time: one bad value and nothing is written; an
+    empty list is 400 and values of several groups a 500 (one call per group)."""
+    _check_batch(list(req.values), "upsert")
     now = ctx.now()
     with ctx.store.tx() as db:
         check_fields_exist(db, list(req.values))
