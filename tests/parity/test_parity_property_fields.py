@@ -179,17 +179,29 @@ def test_update_can_bring_a_deleted_field_back(host: Host) -> None:
     assert fetch(host, field).delete_at == 0
 
 
-@pytest.mark.parity("UpdatePropertyField", f"{STORE_FIELD}: (*SqlPropertyFieldStore).Update")
-def test_update_of_a_missing_field_is_a_plain_error(host: Host) -> None:
-    """Updating a field that does not exist (or is another group's) fails without an
-    AppError: a 500."""
+@pytest.mark.parity(
+    ("UpdatePropertyField", "UpdatePropertyFields"),
+    f"{APP_FIELD}: (*App).UpdatePropertyFields; "
+    f"{SERVICE_FIELD}: (*PropertyService).getPropertyFields",
+)
+def test_update_of_a_missing_field_is_404_field_not_found(host: Host) -> None:
+    """Updating a field that does not exist (or is another group's) is 404
+    `app.property_field.not_found.app_error`, checked before the field itself; in a batch,
+    nothing is changed."""
     gid, other = group(host), group(host)
     field = made(host, gid)
     ghost = rem.PropertyField()
     ghost.CopyFrom(field)
-    ghost.id = "f" * 26
-    assert err(update(host, gid, ghost)) == PLAIN
-    assert err(update(host, other, field)) == PLAIN
+    ghost.id, ghost.type = "f" * 26, "colour"
+    not_found = (404, "app.property_field.not_found.app_error")
+    assert err(update(host, gid, ghost)) == not_found
+    assert err(update(host, other, field)) == not_found
+    field.name = "changed"
+    rsp = host.api.UpdatePropertyFields(
+        rem.UpdatePropertyFieldsRequest(group_id=gid, fields=[field, ghost])
+    )
+    assert err(rsp) == not_found
+    assert fetch(host, field).name != "changed"
 
 
 @pytest.mark.parity("UpdatePropertyFields", f"{STORE_FIELD}: (*SqlPropertyFieldStore).Update")

@@ -1,7 +1,8 @@
 """Property groups and fields: register/get groups; create, read, update, delete (soft),
 search and count fields.
 
-As the server's property service and store do it: an update writes the fields as given
+As the server's App layer, property service and store do it: an update loads the fields
+first (a missing one is 404 `app.property_field.not_found.app_error`), writes them as given
 (their `create_at` must be set, a deleted field may be updated and its `delete_at` is taken
 as given) and answers them as given; deleting a field soft-deletes its values too and is no
 error for a field deleted before; searches need a positive `per_page`; an empty group id in
@@ -13,7 +14,6 @@ from __future__ import annotations
 import sqlite3
 
 from mmplug.host.api._commands import plain_error
-from mmplug.host.api._pbjson import load
 from mmplug.host.api._properties import (
     get_many,
     get_one,
@@ -41,13 +41,11 @@ for _name in ("SearchPropertyFields", "SearchPropertyValues"):
         "The server pages a search with a cursor (create_at, id) that the wire's page number "
         "cannot carry; mmplug skips page x per_page results in the same order.",
     )
-for _name in ("UpdatePropertyField", "UpdatePropertyFields", "SearchPropertyFields"):
-    differs(
-        _name,
-        "A missing field in an update, or a per_page below 1, is a plain Go error on the "
-        "server (the plugin sees an INTERNAL error without an id); mmplug answers AppError 500 "
-        "`mmplug.fake_host.plain_error`.",
-    )
+differs(
+    "SearchPropertyFields",
+    "A per_page below 1 is a plain Go error on the server (the plugin sees an INTERNAL error "
+    "without an id); mmplug answers AppError 500 `mmplug.fake_host.plain_error`.",
+)
 _ORDER = " ORDER BY CAST(json_extract(data, '$.create_at') AS INTEGER), id"
 
 
@@ -145,29 +143,29 @@ def get_property_field_by_name(
     return rem.GetPropertyFieldByNameResponse(field=found[0])
 
 
-def _update(ctx: ApiContext, db: sqlite3.Connection, group_id: str, given: Field) -> Field:
-    """The store's update of one field: the answer is the field as given."""
-    field = Field()
-    field.CopyFrom(given)
-    field.name = field.name.strip()
-    field.update_at = ctx.now()
-    validate_field(field)
-    row = db.execute(
-        "SELECT data FROM property_fields WHERE id=?" + (" AND group_id=?" if group_id else ""),
-        (field.id, group_id) if group_id else (field.id,),
-    ).fetchone()
-    if row is None:
-        raise plain_error(
-            f"failed to update, property field {field.id} was not found"
-            + (f" in group {group_id}" if group_id else ""),
-            "UpdatePropertyFields",
-        )
-    stored = Field()
-    stored.CopyFrom(field)
-    old = load(Field, row["data"])
-    stored.group_id, stored.create_at = old.group_id, old.create_at  # the row keeps these
-    save_field(db, stored)
-    return field
+def _update(
+    ctx: ApiContext, db: sqlite3.Connection, group_id: str, given: list[Field]
+) -> list[Field]:
+    """The App layer's update of fields: names trimmed, every field loaded first (one missing,
+    or of another group, is 404 `app.property_field.not_found.app_error` before anything is
+    validated), then the store's update, whose answer is the fields as given."""
+    fields = []
+    for item in given:
+        field = Field()
+        field.CopyFrom(item)
+        field.name = field.name.strip()
+        fields.append(field)
+    existing = {f.id: f for f in get_many(db, "field", group_id, [f.id for f in fields], Field)}
+    now = ctx.now()
+    for field in fields:
+        field.update_at = now
+        validate_field(field)
+        stored = Field()
+        stored.CopyFrom(field)
+        old = existing[field.id]
+        stored.group_id, stored.create_at = old.group_id, old.create_at  # the row keeps these
+        save_field(db, stored)
+    return fields
 
 
 @emulates("UpdatePropertyField")
@@ -175,7 +173,8 @@ def update_property_field(
     ctx: ApiContext, req: rem.UpdatePropertyFieldRequest
 ) -> rem.UpdatePropertyFieldResponse:
     with ctx.store.tx() as db:
-        return rem.UpdatePropertyFieldResponse(field=_update(ctx, db, req.group_id, req.field))
+        (field,) = _update(ctx, db, req.group_id, [req.field])
+    return rem.UpdatePropertyFieldResponse(field=field)
 
 
 @emulates("UpdatePropertyFields")
@@ -189,7 +188,7 @@ def update_property_fields(
             "UpdatePropertyFields needs at least one field.",
         )
     with ctx.store.tx() as db:  # all or nothing
-        fields = [_update(ctx, db, req.group_id, f) for f in req.fields]
+        fields = _update(ctx, db, req.group_id, list(req.fields))
     return rem.UpdatePropertyFieldsResponse(fields=fields)
 
 
