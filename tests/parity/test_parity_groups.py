@@ -489,6 +489,57 @@ def test_received_group_carries_the_member_count(quiet_host: Host) -> None:
         assert (sent["id"], sent["member_count"]) == (group.id, 2)
 
 
+@pytest.mark.parity(
+    ("UpdateGroup", "DeleteGroup", "RestoreGroup"),
+    f"{GROUP_GO}: (*App).UpdateGroup, (*App).DeleteGroup; {MODEL_GROUP_GO}: Group",
+)
+def test_received_group_is_the_servers_json_of_the_group(quiet_host: Host) -> None:
+    """`received_group` carries the group as the server's JSON text: times as numbers, no
+    `name` for a group without one and a `remote_id` of null when it has none."""
+    host = quiet_host
+    group = make(host).group
+    nameless = make(host, name="").group
+    group.display_name = "Renamed"
+    with licensed(host):
+        updated = host.api.UpdateGroup(rem.UpdateGroupRequest(group=group)).group
+        deleted = host.api.DeleteGroup(rem.DeleteGroupRequest(group_id=nameless.id)).group
+    sent, gone = (json.loads(e["data"]["group"]) for e in host.events("received_group"))
+    assert sent == {
+        "id": group.id, "name": group.name, "display_name": "Renamed", "description": "",
+        "source": "custom", "remote_id": None, "create_at": updated.create_at,
+        "update_at": updated.update_at, "delete_at": 0, "has_syncables": False,
+        "member_count": 0, "allow_reference": False, "member_ids": None,
+    }
+    assert "name" not in gone and gone["delete_at"] == deleted.delete_at > 0
+
+
+@pytest.mark.parity(
+    ("UpsertGroupMember", "DeleteGroupMember"), f"{GROUP_GO}: (*App).publishGroupMemberEvent"
+)
+def test_group_member_events_are_the_servers_json_of_the_membership(quiet_host: Host) -> None:
+    """`group_member_add` and `group_member_deleted` go to the member with the membership as
+    the server's JSON text, its times as numbers."""
+    host = quiet_host
+    group, bob = make(host).group, host.user("bob")
+    with licensed(host):
+        added = host.api.UpsertGroupMember(
+            rem.UpsertGroupMemberRequest(group_id=group.id, user_id=bob)
+        ).group_member
+        removed = host.api.DeleteGroupMember(
+            rem.DeleteGroupMemberRequest(group_id=group.id, user_id=bob)
+        ).group_member
+    (add,) = host.events("group_member_add")
+    (gone,) = host.events("group_member_deleted")
+    assert json.loads(add["data"]["group_member"]) == {
+        "group_id": group.id, "user_id": bob, "create_at": added.create_at, "delete_at": 0,
+    }
+    assert json.loads(gone["data"]["group_member"]) == {
+        "group_id": group.id, "user_id": bob, "create_at": added.create_at,
+        "delete_at": removed.delete_at,
+    }
+    assert removed.delete_at > 0 and gone["broadcast"] == {"user_id": bob}
+
+
 # -- group syncables ----------------------------------------------------------------------
 
 

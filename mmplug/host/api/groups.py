@@ -19,7 +19,7 @@ from mmplug.host.api._groups import (
     save_group,
     validate_group,
 )
-from mmplug.host.api._pbjson import like_contains
+from mmplug.host.api._pbjson import like_contains, model_dict, model_json
 from mmplug.host.api._registry import ApiContext, ApiFailure, emulates
 from mmplug.host.api.events import WEBSOCKET, capture
 from mmplug.host.api.users import public_profile, server_settings
@@ -42,28 +42,38 @@ def _check_username(db: sqlite3.Connection, group: rem.Group) -> None:
 
 
 def _group_event(ctx: ApiContext, group: rem.Group) -> None:
-    """``received_group`` as UpdateGroup, DeleteGroup and RestoreGroup send it: the group as
-    JSON text with its ``member_count`` (the live members who are live users, as the store's
-    GetMemberCount counts them)."""
+    """``received_group`` as UpdateGroup, DeleteGroup and RestoreGroup send it to everyone:
+    the group as JSON text with its ``member_count`` (the live members who are live users,
+    as the store's GetMemberCount counts them)."""
     with ctx.store.read() as db:
         (count,) = db.execute(
             "SELECT COUNT(*) FROM group_members m JOIN users u ON u.id=m.user_id "
             "WHERE m.group_id=? AND m.delete_at=0 AND u.delete_at=0",
             (group.id,),
         ).fetchone()
-    data = json.loads(conv.to_json(group))
-    data["member_count"] = int(count)
-    text = json.dumps(data, sort_keys=True, separators=(",", ":"))
+    text = json.dumps(group_model(group, int(count)), separators=(",", ":"))
     capture(ctx, WEBSOCKET, {"event": "received_group", "data": {"group": text}, "broadcast": {}})
 
 
+def group_model(group: rem.Group, member_count: int) -> dict[str, object]:
+    """The group as the server's ``json.Marshal`` writes a ``model.Group`` it read back or
+    saved: no ``name`` when it has none (a nil pointer the JSON omits), ``remote_id`` null
+    when empty, int64 as numbers, ``has_syncables`` false and ``member_ids`` null (the store
+    fills neither), ``member_count`` as the server counted it."""
+    out = model_dict(group, frozenset({"name"}), remote_id=group.remote_id or None)
+    allow_reference = out.pop("allow_reference")
+    return {**out, "has_syncables": False, "member_count": member_count,
+            "allow_reference": allow_reference, "member_ids": None}
+
+
 def _member_event(ctx: ApiContext, event: str, member: rem.GroupMember) -> None:
+    """The server's ``publishGroupMemberEvent``: the member as JSON text, to that user."""
     capture(
         ctx,
         WEBSOCKET,
         {
             "event": event,
-            "data": {"group_member": conv.to_json(member)},
+            "data": {"group_member": model_json(member)},
             "broadcast": {"user_id": member.user_id},
         },
     )
