@@ -5,6 +5,7 @@ icon methods."""
 from __future__ import annotations
 
 import itertools
+import json
 from typing import Any
 
 import pytest
@@ -306,9 +307,32 @@ def test_team_events_hide_email_and_invite_id(quiet_host: Host) -> None:
     team.display_name = "Shown"
     quiet_host.api.UpdateTeam(pb.UpdateTeamRequest(team=team))
     (event,) = quiet_host.events("update_team")
-    shown = event["data"]["team"]
+    shown = json.loads(event["data"]["team"])
     assert shown["display_name"] == "Shown" and not shown.get("email")
     assert not shown.get("invite_id")
+
+
+@pytest.mark.parity(
+    ("UpdateTeam", "DeleteTeam"), f"{TEAM_APP}: (*App).sendTeamEvent; {TEAM_MODEL}: Team"
+)
+def test_team_events_are_the_servers_json_of_the_team_to_its_members(quiet_host: Host) -> None:
+    """`update_team` and `delete_team` go to the team's members with the team as the server's
+    JSON text: the type as its letter, times as numbers, unset scheme and policy as null."""
+    team = new_team(quiet_host, type=INVITE)
+    team.display_name = "Shown"
+    updated = quiet_host.api.UpdateTeam(pb.UpdateTeamRequest(team=team)).team
+    quiet_host.api.DeleteTeam(pb.DeleteTeamRequest(team_id=team.id))
+    (update,) = quiet_host.events("update_team")
+    (delete,) = quiet_host.events("delete_team")
+    assert update["broadcast"] == delete["broadcast"] == {"team_id": team.id}
+    assert json.loads(update["data"]["team"]) == {
+        "id": team.id, "create_at": team.create_at, "update_at": updated.update_at,
+        "delete_at": 0, "display_name": "Shown", "name": team.name, "description": "",
+        "email": "", "type": "I", "company_name": "", "allowed_domains": "", "invite_id": "",
+        "allow_open_invite": False, "scheme_id": None, "group_constrained": None,
+        "policy_id": None, "cloud_limits_archived": False,
+    }
+    assert json.loads(delete["data"]["team"])["delete_at"] > 0
 
 
 @pytest.mark.parity("UpdateTeam", "server/channels/app/teams/utils.go: checkValidDomains")

@@ -42,6 +42,7 @@ CHANNEL_TYPE_LETTERS: dict[int, str] = {
     channel_pb2.CHANNEL_TYPE_GROUP: "G",
 }
 LETTER_CHANNEL_TYPES: dict[str, int] = {v: k for k, v in CHANNEL_TYPE_LETTERS.items()}
+TEAM_TYPE_LETTERS: dict[int, str] = {team_pb2.TEAM_TYPE_OPEN: "O", team_pb2.TEAM_TYPE_INVITE: "I"}
 
 
 # -- generic helpers ---------------------------------------------------------------------
@@ -92,6 +93,14 @@ def channel_json(channel: channel_pb2.Channel) -> str:
     the whole model (the type as its letter)."""
     return model_json(channel, names={"auto_translation": "autotranslation"},
                       type=CHANNEL_TYPE_LETTERS.get(channel.type, ""))
+
+
+def team_json(team: team_pb2.Team) -> str:
+    """The team as the server puts it into its team events: the JSON text of the whole model
+    (the type as its letter, no ``last_team_icon_update`` while it is 0, a scheme, group
+    constraint or policy never set as null)."""
+    return model_json(team, frozenset({"last_team_icon_update"}),
+                      type=TEAM_TYPE_LETTERS.get(team.type, ""))
 
 
 def _get(row: Row, key: str, default: Any = None) -> Any:

@@ -202,15 +202,13 @@ def _teams(db: sqlite3.Connection, sql: str, args: tuple[object, ...] = ()) -> l
 
 
 def team_event(ctx: ApiContext, event: str, team: team_pb2.Team) -> None:
-    """The server's team events carry the team without its email and invite id."""
+    """The server's ``sendTeamEvent``: to the team's members, the team as JSON text without its
+    email and invite id (``Team.Sanitize``)."""
     shown = team_pb2.Team()
     shown.CopyFrom(team)
     shown.email = shown.invite_id = ""
-    capture(
-        ctx,
-        WEBSOCKET,
-        {"event": event, "data": {"team": conv.to_dict(shown)}, "broadcast": {"team_id": team.id}},
-    )
+    data = {"team": conv.team_json(shown)}
+    capture(ctx, WEBSOCKET, {"event": event, "data": data, "broadcast": {"team_id": team.id}})
 
 
 def _create_default_channels(ctx: ApiContext, db: sqlite3.Connection, team_id: str) -> None:
