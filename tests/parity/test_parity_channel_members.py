@@ -266,6 +266,19 @@ def test_leave_posts_at_name_left_the_channel(quiet_host: Host) -> None:
     assert left.actor.id == user
 
 
+@pytest.mark.parity(("AddChannelMember", "AddUserToChannel"), ADD_TO)
+def test_add_publishes_user_added_to_the_channel_and_to_the_user(quiet_host: Host) -> None:
+    """Two `user_added` events with the user and team ids: one to the channel's other members
+    (the new member is left out), then one to the new member."""
+    made, user = channel(quiet_host), make_user(quiet_host)
+    quiet_host.emitted.clear()
+    assert not add(quiet_host, made.id, user).error.id
+    to_channel, to_user = quiet_host.events("user_added")
+    assert to_channel["data"] == to_user["data"] == {"user_id": user, "team_id": made.team_id}
+    assert to_channel["broadcast"] == {"channel_id": made.id, "omit_users": {user: True}}
+    assert to_user["broadcast"] == {"channel_id": made.id, "user_id": user}
+
+
 @pytest.mark.parity("DeleteChannelMember", REMOVE)
 def test_leave_publishes_user_removed_to_the_channel_and_the_user(quiet_host: Host) -> None:
     """Two `user_removed` events: one to the channel, one to the user who left."""

@@ -86,6 +86,25 @@ def test_joining_makes_a_team_user_in_the_default_channels(quiet_host: Host) -> 
     assert len(quiet_host.events("added_to_team")) == 2
 
 
+@pytest.mark.parity(
+    "CreateTeamMember", "server/channels/app/channel.go: (*App).JoinDefaultChannels"
+)
+def test_joining_tells_each_default_channel(quiet_host: Host) -> None:
+    """Joining a team sends `user_added` with the user and team ids to town-square, then to
+    off-topic (the default channels the user joins)."""
+    team, user = new_team(quiet_host), new_user(quiet_host)
+    join(quiet_host, team.id, user)
+    with quiet_host.store.read() as db:
+        ids = dict(db.execute("SELECT name, id FROM channels WHERE team_id=?", (team.id,)))
+    events = quiet_host.events("user_added")
+    assert [e["broadcast"] for e in events] == [
+        {"channel_id": ids["town-square"]}, {"channel_id": ids["off-topic"]},
+    ]
+    assert all(e["data"] == {"user_id": user, "team_id": team.id} for e in events)
+    join(quiet_host, team.id, user)
+    assert len(quiet_host.events("user_added")) == 2
+
+
 @pytest.mark.parity("CreateTeamMember", f"{TEAMS_SVC}: (*TeamService).JoinUserToTeam")
 def test_joining_again_returns_the_member_without_the_hook(quiet_host: Host) -> None:
     """Adding a current member returns the membership; no hook fires, and only AddTeamMember's

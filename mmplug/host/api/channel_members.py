@@ -167,8 +167,9 @@ def add_member(
 def save_added_member(
     ctx: ApiContext, member: cp.ChannelMember, channel_id: str, user_id: str, actor_id: str = ""
 ) -> cp.ChannelMember:
-    """What the server does once ChannelMemberWillBeAdded allowed ``member``: save it, run
-    UserHasJoinedChannel, send ``user_added``, post the join (or added) message."""
+    """What the server does once ChannelMemberWillBeAdded allowed ``member``: save it, send
+    ``user_added`` (to the channel, then to the user), run UserHasJoinedChannel, post the
+    join (or added) message."""
     with ctx.store.read() as db:
         ch = get_channel(db, channel_id)
         user = get_user(db, user_id)
@@ -184,9 +185,10 @@ def save_added_member(
     )
     if actor is not None:
         joined.actor.CopyFrom(actor)
-    server_event(
-        ctx, "user_added", {"user_id": user_id, "team_id": ch.team_id}, channel_id=channel_id
-    )
+    # AddUserToChannel tells the channel (but the user) and then the user, separately.
+    data = {"user_id": user_id, "team_id": ch.team_id}
+    server_event(ctx, "user_added", data, channel_id=channel_id, omit_users={user_id: True})
+    server_event(ctx, "user_added", data, channel_id=channel_id, user_id=user_id)
     _hooks.fire(ctx, "UserHasJoinedChannel", joined)
     if actor is None or actor.id == user.id:
         _join_post(ctx, ch, user)

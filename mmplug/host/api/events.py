@@ -182,6 +182,6 @@ def send_push(
     return rem.SendPushNotificationResponse()
 
 
-def server_event(ctx: ApiContext, event: str, data: dict[str, Any], **broadcast: str) -> None:
+def server_event(ctx: ApiContext, event: str, data: dict[str, Any], **broadcast: Any) -> None:
     """A WebSocket event the server itself sends (``posted``, ``user_added``, ...)."""
     capture(ctx, WEBSOCKET, {"event": event, "data": data, "broadcast": broadcast})

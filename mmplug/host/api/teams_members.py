@@ -17,7 +17,7 @@ import sqlite3
 from mmplug.host.api import _convert as conv
 from mmplug.host.api._hooks import fire, request_context
 from mmplug.host.api._registry import ApiContext, ApiFailure, differs, emulates
-from mmplug.host.api.events import WEBSOCKET, capture
+from mmplug.host.api.events import WEBSOCKET, capture, server_event
 from mmplug.host.api.teams import (
     default_channel_names,
     get_team,
@@ -140,23 +140,28 @@ def _check_email_allowed(db: sqlite3.Connection, team: team_pb2.Team, user: user
 
 def _join_default_channels(
     ctx: ApiContext, db: sqlite3.Connection, team_id: str, user_id: str, admin: bool
-) -> None:
+) -> list[str]:
+    """Join the team's open default channels; the ones joined now, in the server's order."""
     names = default_channel_names(db)
     marks = ", ".join("?" for _ in names)
     now = ctx.now()
-    for ch in db.execute(
-        f"SELECT id FROM channels WHERE team_id=? AND name IN ({marks}) AND type='O'",
+    rows = db.execute(
+        f"SELECT id, name FROM channels WHERE team_id=? AND name IN ({marks}) AND type='O'",
         (team_id, *names),
-    ).fetchall():
+    ).fetchall()
+    joined = []
+    for ch in sorted(rows, key=lambda r: names.index(r["name"])):
         channel_member = new_channel_member(ch["id"], user_id, now, admin=admin)
         sql, params = conv.insert_sql("channel_members", conv.channel_member_to_row(channel_member))
-        db.execute(sql + " ON CONFLICT(channel_id, user_id) DO NOTHING", params)
+        if db.execute(sql + " ON CONFLICT(channel_id, user_id) DO NOTHING", params).rowcount:
+            joined.append(ch["id"])
+    return joined
 
 
 def _join(
     ctx: ApiContext, db: sqlite3.Connection, team_id: str, user_id: str
-) -> tuple[team_pb2.TeamMember, bool]:
-    """Add or re-add the user; returns (member, joined now)."""
+) -> tuple[team_pb2.TeamMember, bool, list[str]]:
+    """Add or re-add the user; returns (member, joined now, default channels joined now)."""
     team = get_team(db, team_id)
     user = get_user(db, user_id)
     _check_email_allowed(db, team, user)
@@ -169,7 +174,7 @@ def _join(
     )
     existing = team_member_row(db, team_id, user_id)
     if existing is not None and existing.delete_at == 0:
-        return existing, False
+        return existing, False, []
     if existing is None and 0 <= max_users < _active_members(db, team_id) + 1:
         raise ApiFailure(
             400,
@@ -189,9 +194,10 @@ def _join(
     save_team_member(db, member)
     user.update_at = ctx.now()
     save_user(db, user)
-    if not guest:
-        _join_default_channels(ctx, db, team_id, user_id, member.scheme_admin)
-    return member, True
+    channels = [] if guest else _join_default_channels(
+        ctx, db, team_id, user_id, member.scheme_admin
+    )
+    return member, True, channels
 
 
 def _added_event(ctx: ApiContext, team_id: str, user_id: str) -> None:
@@ -224,7 +230,10 @@ def add_member(
     event when the user was not already a member (neither with ``hook=False``: the host
     doing what the server did before a fired UserHasJoinedTeam)."""
     with ctx.store.tx() as db:
-        member, joined = _join(ctx, db, team_id, user_id)
+        member, joined, channels = _join(ctx, db, team_id, user_id)
+    for channel_id in channels:  # JoinDefaultChannels tells each channel of its new member
+        data = {"user_id": user_id, "team_id": team_id}
+        server_event(ctx, "user_added", data, channel_id=channel_id)
     if joined and hook:
         _joined(ctx, member, actor_id)
     return member
