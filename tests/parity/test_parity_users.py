@@ -705,3 +705,11 @@ def test_ldap_attributes_are_501_before_the_user_is_looked_up(host: Host) -> Non
     user."""
     req = pb.GetLDAPUserAttributesRequest(user_id="x" * 26, attributes=["uid"])
     assert error(host.api.GetLDAPUserAttributes(req)) == (501, "ent.ldap.disabled.app_error")
+
+
+@pytest.mark.parity("CreateUser", f"{USER_GO}: (*App).createUserOrGuest")
+def test_create_user_tells_everyone_of_the_new_user(quiet_host: Host) -> None:
+    """Creating a user sends `new_user` with only the new user's id, to everyone."""
+    user = create(quiet_host)
+    (event,) = quiet_host.events("new_user")
+    assert event["data"] == {"user_id": user.id} and event["broadcast"] == {}
