@@ -65,13 +65,23 @@ def test_cluster_event_without_an_id_is_not_an_error(quiet: Host) -> None:
 @pytest.mark.parity("PublishUserTyping", "server/channels/app/user.go: (*App).PublishUserTyping")
 def test_publish_user_typing_checks_nothing(quiet: Host) -> None:
     """PublishUserTyping never fails, even for an unknown user or channel: it only publishes a
-    `typing` event to the channel with the user id and parent id."""
+    `typing` WebSocket event to the channel with the user id and parent id."""
     rsp = quiet.api.PublishUserTyping(
         ut.PublishUserTypingRequest(user_id="nobody", channel_id=UNKNOWN_ID, parent_id="p")
     )
     assert not rsp.error.id
-    typing = _emitted(quiet, "typing")[-1]
-    assert (typing["user_id"], typing["parent_id"]) == ("nobody", "p")
+    (typing,) = quiet.events("typing")
+    assert typing["data"] == {"parent_id": "p", "user_id": "nobody"}
+
+
+@pytest.mark.parity("PublishUserTyping", "server/channels/app/user.go: (*App).PublishUserTyping")
+def test_typing_goes_to_the_channel_but_the_typing_user(quiet: Host) -> None:
+    """The `typing` event is a WebSocket event to the channel's members, the typing user left
+    out (clients show "... is typing" to the others only)."""
+    bob, channel_id = quiet.user("bob"), quiet.info.channels["town-square"]
+    quiet.api.PublishUserTyping(ut.PublishUserTypingRequest(user_id=bob, channel_id=channel_id))
+    (typing,) = [p for k, p in quiet.emitted if k == "websocket_event" and p["event"] == "typing"]
+    assert typing["broadcast"] == {"channel_id": channel_id, "omit_users": {bob: True}}
 
 
 # -- mail --------------------------------------------------------------------------------

@@ -290,8 +290,9 @@ function moveCommand(step) {
 
 async function loadSideEvents() {
   try {
-    const data = await api("GET", "/api/events?kind=websocket_event,mail,push_notification,typing&limit=40");
-    const custom = data.events.filter((e) => e.kind !== "websocket_event" || (e.payload.event || "").startsWith("custom_"));
+    const data = await api("GET", "/api/events?kind=websocket_event,mail,push_notification&limit=40");
+    const published = (name) => name.startsWith("custom_") || name === "typing";
+    const custom = data.events.filter((e) => e.kind !== "websocket_event" || published(e.payload.event || ""));
     $("side-events").replaceChildren(...custom.slice(0, 25).map((e) => h("li", {},
       h("b", {}, e.kind === "websocket_event" ? e.payload.event : e.kind), h("pre", {}, json(e.payload.data || e.payload)))));
   } catch (error) { /* shown elsewhere */ }

@@ -1,6 +1,7 @@
-"""Side effects a plugin asks the server to send: WebSocket events, cluster events, typing,
-mail, push notifications. The fake host delivers none of them; each is captured as an event
-(``ctx.emit`` for live observers, and a row of the ``events`` table for later inspection).
+"""Side effects a plugin asks the server to send: WebSocket events (``typing`` among them),
+cluster events, mail, push notifications. The fake host delivers none of them; each is
+captured as an event (``ctx.emit`` for live observers, and a row of the ``events`` table for
+later inspection).
 
 As on the server, none of these validates what the plugin sends (an empty event name or id,
 an unknown user or channel are not errors), except SendMail (a recipient, a subject and a
@@ -27,7 +28,6 @@ from mmplug.protocol import hooks_message_pb2 as hooks
 # Event kinds written by this package (the ``kind`` column of ``events``).
 WEBSOCKET = "websocket_event"
 CLUSTER = "cluster_event"
-TYPING = "typing"
 MAIL = "mail"
 PUSH = "push_notification"
 EPHEMERAL = "ephemeral_post"
@@ -116,17 +116,9 @@ def publish_cluster_event(
 def publish_user_typing(
     ctx: ApiContext, req: ut.PublishUserTypingRequest
 ) -> ut.PublishUserTypingResponse:
-    # The server publishes a "typing" WebSocket event to the channel (not to the typing user).
-    capture(
-        ctx,
-        TYPING,
-        {
-            "event": "typing",
-            "user_id": req.user_id,
-            "channel_id": req.channel_id,
-            "parent_id": req.parent_id,
-        },
-    )
+    """The server's ``typing`` WebSocket event: to the channel, but the typing user."""
+    data = {"parent_id": req.parent_id, "user_id": req.user_id}
+    server_event(ctx, "typing", data, channel_id=req.channel_id, omit_users={req.user_id: True})
     return ut.PublishUserTypingResponse()
 
 

@@ -54,7 +54,8 @@ def test_typing_and_mail_are_captured(world: World) -> None:
             user_id=world.users["bob"], channel_id=world.channels["off-topic"]
         )
     )
-    assert stored(world, "typing")[-1]["user_id"] == world.users["bob"]
+    typing = stored(world, "websocket_event")[-1]
+    assert (typing["event"], typing["data"]["user_id"]) == ("typing", world.users["bob"])
     bad = world.api.SendMail(rem.SendMailRequest(to="", subject="s", html_body="b"))
     assert bad.error.id == "plugin_api.send_mail.missing_to"
     world.api.SendMail(rem.SendMailRequest(to="a@example.com", subject="Hi", html_body="<p>"))
