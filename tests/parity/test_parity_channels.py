@@ -631,3 +631,17 @@ def test_delete_sets_delete_at_and_update_at_and_publishes(quiet_host: Host) -> 
     assert gone.delete_at == gone.update_at > made.update_at
     (event,) = quiet_host.events("channel_deleted")
     assert event["data"] == {"channel_id": made.id, "delete_at": gone.delete_at}
+
+
+@pytest.mark.parity("DeleteChannel", DELETE)
+def test_archiving_tells_the_team_of_a_public_channel_and_the_members_of_a_private_one(
+    quiet_host: Host,
+) -> None:
+    """`channel_deleted` goes to the whole team for a public channel but only to the channel's
+    members for a private one, whose existence the rest of the team must not learn."""
+    public, private = channel(quiet_host), channel(quiet_host, type=PRIVATE)
+    archive(quiet_host, public.id)
+    archive(quiet_host, private.id)
+    to_team, to_members = quiet_host.events("channel_deleted")
+    assert to_team["broadcast"] == {"team_id": public.team_id}
+    assert to_members["broadcast"] == {"channel_id": private.id}

@@ -141,13 +141,14 @@ def check_archivable(ctx: ApiContext, channel_id: str) -> channel_pb2.Channel:
 
 def archive_channel(ctx: ApiContext, channel_id: str) -> channel_pb2.Channel:
     """What the server does once ChannelWillBeArchived allowed it: archive the channel and
-    send ``channel_deleted``."""
+    send ``channel_deleted`` (to the team of a public channel, to the members of any other)."""
     with ctx.store.tx() as db:
         ch = get_channel(db, channel_id)
         _check_archivable(ch)
         ch.delete_at = ch.update_at = ctx.now()
         save_channel(db, ch)
-    server_event(
-        ctx, "channel_deleted", {"channel_id": ch.id, "delete_at": ch.delete_at}, team_id=ch.team_id
-    )
+    # A public channel's archiving goes to its team, any other's to the channel's members.
+    public = ch.type == channel_pb2.CHANNEL_TYPE_OPEN
+    scope = {"team_id": ch.team_id} if public else {"channel_id": ch.id}
+    server_event(ctx, "channel_deleted", {"channel_id": ch.id, "delete_at": ch.delete_at}, **scope)
     return ch
