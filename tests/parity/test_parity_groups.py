@@ -804,6 +804,23 @@ def test_unlinking_a_team_unlinks_the_groups_channels(quiet_host: Host) -> None:
     assert event["broadcast"] == {"team_id": team}
 
 
+@pytest.mark.parity("DeleteGroupSyncable", f"{GROUP_GO}: (*App).DeleteGroupSyncable")
+def test_unlinking_a_channel_tells_the_channel(quiet_host: Host) -> None:
+    """Deleting a group's channel link sends `received_group_not_associated_to_channel` with
+    the group id to the channel; the channel links a team unlink deletes send nothing."""
+    host = quiet_host
+    group, team = make(host).group, new_team(host)
+    first, second = team_channel(host, team), team_channel(host, team)
+    link(host, group.id, first, "Channel")
+    link(host, group.id, second, "Channel")
+    host.emitted.clear()
+    unlink(host, group.id, first, "Channel")
+    unlink(host, group.id, team, "Team")
+    (event,) = host.events("received_group_not_associated_to_channel")
+    assert event["broadcast"] == {"channel_id": first}
+    assert event["data"] == {"group_id": group.id}
+
+
 # -- memberships driven by syncables -------------------------------------------------------
 
 
