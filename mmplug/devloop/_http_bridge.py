@@ -22,10 +22,7 @@ from mmplug.host.http_codec import (
     NOT_FOUND,
     UNAVAILABLE,
     PlainAnswer,
-    plugin_headers,
-    plugin_url,
-    request_init,
-    request_length,
+    plugin_request,
     response_headers,
     response_status,
     sniff_content_type,
@@ -331,20 +328,15 @@ def _chunk(message: Any) -> bytes | memoryview:
 
 
 def _init(request: web.BaseRequest, plugin_id: str, rpc: str, user_id: str | None) -> Any:
-    """The request as the plugin sees it (the codec's one builder)."""
+    """The request as the plugin sees it (the codec's one cleaning)."""
     from mmplug.host.ids import random_id
 
     prefix = f"/plugins/{plugin_id}" + ("/metrics" if rpc == "ServeMetrics" else "")
-    received = list(request.headers.items())
-    pairs = [(key, value) for key, values in plugin_headers(received, user_id)
-             for value in values]
-    return request_init(
-        request.method, plugin_url(request.raw_path, prefix), pairs, host=request.host,
-        remote_addr=_remote(request), proto=(request.version.major, request.version.minor),
-        request_uri=request.raw_path, content_length=request_length(received),
-        context={"request_id": random_id(), "ip_address": request.remote or "127.0.0.1",
-                 "accept_language": request.headers.get("Accept-Language", ""),
-                 "user_agent": request.headers.get("User-Agent", "")})
+    return plugin_request(
+        request.method, request.raw_path, prefix, list(request.headers.items()),
+        user_id=user_id, host=request.host, remote_addr=_remote(request),
+        proto=(request.version.major, request.version.minor),
+        context={"request_id": random_id(), "ip_address": request.remote or "127.0.0.1"})
 
 
 def _remote(request: web.BaseRequest) -> str:

@@ -339,6 +339,79 @@ def request_init(
     return init  # type: ignore[no-any-return]
 
 
+def plugin_request(
+    method: str,
+    target: str,
+    prefix: str,
+    headers: Iterable[tuple[str, str]],
+    *,
+    user_id: str | None = None,
+    host: str = SITE_HOST,
+    remote_addr: str = LOCAL_REMOTE,
+    proto: tuple[int, int] = (1, 1),
+    context: Mapping[str, Any] | None = None,
+) -> Message:
+    """The ``ServeHTTPRequestInit`` of a request a client sent to ``target`` (the whole
+    request target, ``/plugins/<id>/rest?q``) with the header pairs ``headers`` as it sent
+    them, as ``servePluginRequest`` leaves it for the plugin of ``prefix`` (``/plugins/<id>``)
+    made as ``user_id``: the one cleaning of every request from outside (the front door, the
+    pytest harness, ``mmplug fire``). The context has the client's ``Accept-Language`` and
+    ``User-Agent`` unless ``context`` says otherwise."""
+    received = list(headers)
+    pairs = [(key, value) for key, values in plugin_headers(received, user_id)
+             for value in values]
+    fields = {"accept_language": header_value(received, "Accept-Language"),
+              "user_agent": header_value(received, "User-Agent"), **(context or {})}
+    return request_init(method, plugin_url(target, prefix), pairs, host=host,
+                        remote_addr=remote_addr, proto=proto, request_uri=target,
+                        content_length=request_length(received), context=fields)
+
+
+def inter_plugin_request(
+    method: str,
+    url: str,
+    headers: Iterable[tuple[str, str]],
+    body_length: int,
+    source_plugin_id: str,
+    *,
+    host: str = "",
+    context: Mapping[str, Any] | None = None,
+) -> Message:
+    """The ``ServeHTTPRequestInit`` of another plugin's ``PluginHTTP`` call (``url`` is
+    ``/rest?q`` at the destination): the request ``http.NewRequest`` makes (the body's length,
+    the host of the caller's URL, no remote address or request URI; header keys canonical,
+    one value each as ``Header.Set`` keeps them) with ``Mattermost-User-Id`` emptied and
+    ``Mattermost-Plugin-Id`` the calling plugin's, as ``ServeInternalPluginRequest`` sets
+    them."""
+    grouped: dict[str, str] = {}
+    for key, value in headers:
+        grouped[canonical_key(key)] = value
+    grouped[USER_ID_HEADER] = ""
+    grouped[PLUGIN_ID_HEADER] = source_plugin_id
+    fields = {"ip_address": "", "user_agent": grouped.get("User-Agent", ""), **(context or {})}
+    return request_init(method, url, list(grouped.items()), host=host, remote_addr="",
+                        request_uri="", content_length=body_length, context=fields)
+
+
+def header_value(pairs: Iterable[tuple[str, str]], name: str) -> str:
+    """The first value of the header ``name`` (any case) among ``pairs``, "" without one."""
+    lower = name.lower()
+    return next((value for key, value in pairs if key.lower() == lower), "")
+
+
+def client_headers(pairs: Iterable[tuple[str, str]], body_length: int | None
+                   ) -> list[tuple[str, str]]:
+    """The headers an HTTP client sends with a body of ``body_length`` bytes (None: streamed,
+    of unknown length): a ``Content-Length`` for a known non-empty body, ``Transfer-Encoding:
+    chunked`` for a streamed one, unless the headers already say how long the body is."""
+    pairs = list(pairs)
+    if any(key.lower() in ("content-length", "transfer-encoding") for key, _ in pairs):
+        return pairs
+    if body_length is None:
+        return [*pairs, ("Transfer-Encoding", "chunked")]
+    return [*pairs, ("Content-Length", str(body_length))] if body_length else pairs
+
+
 def request_messages(cls: Callable[..., Any], init: Message, body: Iterable[bytes]
                      ) -> Iterator[Any]:
     """The stream's messages for a body given in pieces of any size: the init with the first

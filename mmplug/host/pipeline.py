@@ -204,12 +204,11 @@ class Dispatcher:
             answers.append((handle.id, result.response))
         return answers
 
-    def serve_http(self, plugin_id: str, method: str, path: str,
-                   headers: list[tuple[str, str]], body: bytes) -> Any:
-        """One HTTP request to ``plugin_id``'s ServeHTTP (inter-plugin ``PluginHTTP``), on
-        this node."""
-        return self._session.serve_http(plugin_id, method, path, headers, iter([body]),
-                                        node=self.node or None)
+    def serve_http(self, plugin_id: str, init: Any, body: bytes) -> Any:
+        """One HTTP request (its ``init`` made) to ``plugin_id``'s ServeHTTP (inter-plugin
+        ``PluginHTTP``), on this node."""
+        return self._session.serve_http(plugin_id, init.method, init.url, (), iter([body]),
+                                        node=self.node or None, init=init)
 
 
 _STATE_OF = {"active": 2, "starting": 1, "failed": 3, "crashed": 4, "stopping": 5}

@@ -904,14 +904,19 @@ class Session:
         *,
         report: bool = True,
         node: str | int | None = None,
+        init: Message | None = None,
     ) -> HttpResponse:
         """Send one HTTP request to the plugin's ServeHTTP (or with ``rpc="ServeMetrics"`` to
         its ServeMetrics); the answer streams back (another plugin's ``PluginHTTP``, the pytest
-        harness). Observers hear of it when its headers are in, unless ``report`` is False
-        (:meth:`call_http` reports the whole call). With several nodes it goes to ``node``,
-        or to the node its ``X-Mmplug-Node`` header names, else round robin."""
+        harness). ``headers`` are the request's as a client sends them (its
+        ``Mattermost-User-Id`` names the user the request is made as, whom the server knows
+        from the session), ``path`` what follows ``/plugins/<id>``; the plugin gets the request
+        as the server's ``servePluginRequest`` leaves it, unless ``init`` is the request
+        already made (``PluginHTTP``'s). Observers hear of it when its headers are in, unless
+        ``report`` is False (:meth:`call_http` reports the whole call). With several nodes it
+        goes to ``node``, or to the node its ``X-Mmplug-Node`` header names, else round
+        robin."""
         from mmplug.host.hookpath import marks
-        from mmplug.host.http_codec import request_init
 
         pairs = list(headers.items()) if isinstance(headers, Mapping) else list(headers or [])
         handle = self.plugin(plugin_id)
@@ -920,7 +925,8 @@ class Session:
             handle = self.plugin_on(handle.id, self.node(node if node is not None else pinned))
         if handle.client is None or rpc not in handle.implemented:
             return _not_served(handle, rpc)
-        init = request_init(method, path, pairs, context={"request_id": random_id()})
+        if init is None:
+            init = _client_request(handle.id, method, path, pairs, rpc)
         began = time.time()
         started = time.perf_counter()
         tag, metadata = self._tag()
@@ -991,12 +997,13 @@ class Session:
                       body: bytes, rpc: str, tag: str) -> HttpResponse:
         """:meth:`serve_http` on ``handle``'s node with the tag ``tag`` (made by the caller,
         which collects what the call does under it)."""
-        from mmplug.host.http_codec import request_init
+        from mmplug.host.http_codec import client_headers
 
         if handle.client is None or rpc not in handle.implemented:
             return _not_served(handle, rpc)
-        request = request_init(init.method or "GET", init.url or "/",  # type: ignore[attr-defined]
-                               headers, context={"request_id": random_id()})
+        made: Any = init
+        request = _client_request(handle.id, made.method or "GET", made.url or "/",
+                                  client_headers(headers, len(body)), rpc)
         metadata = ((CALL_HEADER, f"{tag};site"),) if tag else None
         return handle.client.serve_http(request, iter([body]), rpc=rpc, metadata=metadata)
 
@@ -1086,6 +1093,20 @@ class Session:
         from mmplug.host.logs import filter_logs
 
         return filter_logs([r for r in self.logs if r.plugin_id == plugin_id], level)
+
+
+def _client_request(plugin_id: str, method: str, path: str, headers: list[tuple[str, str]],
+                    rpc: str) -> Message:
+    """The request a client sends to ``path`` of ``plugin_id`` (ServeMetrics: on the metrics
+    listener) with ``headers``, as the plugin gets it (the codec's one cleaning); the user it
+    is made as is the one its ``Mattermost-User-Id`` header names."""
+    from mmplug.host.http_codec import USER_ID_HEADER, header_value, plugin_request
+
+    prefix = f"/plugins/{plugin_id}" + ("/metrics" if rpc == "ServeMetrics" else "")
+    target = prefix + (path if path.startswith("/") else "/" + path)
+    return plugin_request(method, target, prefix, headers,
+                          user_id=header_value(headers, USER_ID_HEADER) or None,
+                          context={"request_id": random_id()})
 
 
 def _not_served(handle: PluginHandle, rpc: str) -> HttpResponse:

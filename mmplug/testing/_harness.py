@@ -323,21 +323,27 @@ class PluginHarness:
     def http(self, method: str, path: str, body: bytes | str | Iterable[bytes] = b"", *,
              headers: dict[str, str] | None = None, user_id: str | None = None,
              node: str | int | None = None) -> tuple[int, dict[str, str], bytes]:
-        """Send one request to ServeHTTP (``path`` after ``/plugins/<id>``); ``body`` may be
-        an iterable of chunks, streamed as they come. Returns (status, headers, body). With
-        several nodes: to ``node``, else the next one round robin."""
-        all_headers = dict(headers or {})
+        """Send one request to ServeHTTP (``path`` after ``/plugins/<id>``) as a client sends
+        it, made as ``user_id`` (or the user a ``Mattermost-User-Id`` header names); the plugin
+        gets it as the server passes it on (header keys canonical, the length of the body).
+        ``body`` may be an iterable of chunks, streamed as they come (sent chunked, unless a
+        ``Content-Length`` header is given). Returns (status, headers, body). With several
+        nodes: to ``node``, else the next one round robin."""
+        from mmplug.host.http_codec import USER_ID_HEADER, client_headers
+
+        pairs = [(k, v) for k, v in (headers or {}).items()
+                 if user_id is None or k.lower() != USER_ID_HEADER.lower()]
         if user_id is not None:
-            all_headers["Mattermost-User-Id"] = user_id
+            pairs.append((USER_ID_HEADER, user_id))
         if isinstance(body, str):
             body = body.encode()
         if isinstance(body, bytes):
-            if body and not any(k.lower() == "content-length" for k in all_headers):
-                all_headers["Content-Length"] = str(len(body))
+            pairs = client_headers(pairs, len(body))
             chunks: Iterable[bytes] = [body] if body else []
         else:
+            pairs = client_headers(pairs, None)
             chunks = body
-        response = self.session.serve_http(self.id, method, path, all_headers, iter(chunks),
+        response = self.session.serve_http(self.id, method, path, pairs, iter(chunks),
                                            node=node)
         status, raw_headers, parts = _unpack(response)
         return status, dict(raw_headers), b"".join(parts)

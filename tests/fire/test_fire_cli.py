@@ -248,3 +248,18 @@ def test_message_on_a_hook_without_a_post_is_refused(cli: Cli, parrot_plugin: Pa
                                     "hint: "), result.stderr
     assert "Traceback" not in result.stderr
 
+
+
+def test_serve_http_is_cleaned_as_the_server_cleans_it(cli: Cli, echo_plugin: Path) -> None:
+    """servePluginRequest (server/channels/app/plugin_requests.go) with Go's net/http: fire's
+    request arrives as the front door's would, header keys canonical and the length of the
+    --data body (0 without one)."""
+    literal = json.loads(fire_json(cli, echo_plugin, "ServeHTTP", "POST", "/echo?b=1&a=2",
+                                   "--data", "plain text", "--header", "x-thing: 1"
+                                   )[1]["http"]["body"])
+    assert literal["content_length"] == len("plain text")
+    assert literal["headers"]["X-Thing"] == ["1"]
+    assert literal["url"] == "/echo?a=2&b=1"
+    assert literal["request_uri"] == "/plugins/com.example.echo/echo?b=1&a=2"
+    empty = json.loads(fire_json(cli, echo_plugin, "ServeHTTP", "GET", "/echo")[1]["http"]["body"])
+    assert empty["content_length"] == 0 and empty["user"]

@@ -21,6 +21,7 @@ SOURCE = (
     "server/channels/app/plugin_api.go: (*PluginAPI).PluginHTTP; "
     "server/channels/app/plugin_requests.go: (*App).ServeInternalPluginRequest"
 )
+GRPC_SOURCE = "server/public/pluginapi/grpc/server/handlers_remaining.go: (*APIServer).PluginHTTP"
 DESTINATION = "com.example.destination"
 
 
@@ -42,17 +43,18 @@ class _Destination:
     requests: list[tuple[str, str, str, list[tuple[str, str]], bytes]] = field(
         default_factory=list
     )
+    inits: list[Any] = field(default_factory=list)
 
     def fire(self, hook: str, request: Any, *, plugin_id: str | None = None,
              failed: list[str] | None = None) -> Any:
         return self.inner.fire(hook, request, plugin_id=plugin_id, failed=failed)
 
-    def serve_http(
-        self, plugin_id: str, method: str, path: str, headers: Any, body: bytes
-    ) -> _Answer:
+    def serve_http(self, plugin_id: str, init: Any, body: bytes) -> _Answer:
         if plugin_id != DESTINATION:
             raise UsageError(f"no plugin {plugin_id!r} in this session")
-        self.requests.append((plugin_id, method, path, list(headers), body))
+        headers = [(h.key, v) for h in init.headers for v in h.values]
+        self.requests.append((plugin_id, init.method, init.url, headers, body))
+        self.inits.append(init)
         return _Answer(201, [("X-Answer", "1"), ("X-Answer", "2")], b"created")
 
 
@@ -78,11 +80,30 @@ def test_plugin_http_strips_the_plugin_id_from_the_path(
     host: Host, destination: _Destination
 ) -> None:
     """The destination's ServeHTTP sees the path after `/<plugin id>`, with the method and
-    body as sent; its status, body and headers come back."""
+    body as sent; its status and body come back."""
     rsp = _call(host, f"/{DESTINATION}/api/v1/items", method="POST", body=b"{}")
     assert destination.requests[-1][:3] == (DESTINATION, "POST", "/api/v1/items")
     assert destination.requests[-1][4] == b"{}"
-    assert (rsp.status_code, rsp.body, rsp.headers["X-Answer"]) == (201, b"created", "1")
+    assert (rsp.status_code, rsp.body) == (201, b"created")
+
+
+@pytest.mark.parity("PluginHTTP", GRPC_SOURCE)
+def test_plugin_http_sends_the_request_http_new_request_makes(
+    host: Host, destination: _Destination
+) -> None:
+    """The destination gets the length of the body (0 without one) and header keys written
+    as Go writes them, as a request made by `http.NewRequest`; an answer's header with
+    several values comes back as one, its values joined with ", "."""
+    rsp = _call(host, f"/{DESTINATION}/up", method="POST", body=b"12345",
+                headers={"x-custom-thing": "a", "user-agent": "caller/1"})
+    init = destination.inits[-1]
+    assert init.content_length == 5
+    assert ("X-Custom-Thing", "a") in destination.requests[-1][3]
+    assert init.plugin_context.user_agent == "caller/1"
+    assert (init.host, init.remote_addr, init.request_uri) == ("", "", "")
+    _call(host, f"/{DESTINATION}/get")
+    assert destination.inits[-1].content_length == 0
+    assert rsp.headers["X-Answer"] == "1, 2"
 
 
 @pytest.mark.parity("PluginHTTP", SOURCE)
@@ -98,7 +119,7 @@ def test_plugin_http_reencodes_the_query_with_sorted_keys(
 def test_plugin_http_sets_the_caller_id_and_empties_the_user_id(
     host: Host, destination: _Destination
 ) -> None:
-    """The destination sees `Mattermost-Plugin-ID` set to the calling plugin and an empty
+    """The destination sees `Mattermost-Plugin-Id` set to the calling plugin and an empty
     `Mattermost-User-Id`, whatever the caller put in those headers."""
     _call(
         host,
@@ -106,7 +127,7 @@ def test_plugin_http_sets_the_caller_id_and_empties_the_user_id(
         headers={"Mattermost-Plugin-Id": "forged", "Mattermost-User-Id": "someone", "A": "b"},
     )
     headers = destination.requests[-1][3]
-    assert ("Mattermost-Plugin-ID", PLUGIN_ID) in headers
+    assert ("Mattermost-Plugin-Id", PLUGIN_ID) in headers
     assert ("Mattermost-User-Id", "") in headers
     assert ("A", "b") in headers
     values = [v for k, v in headers if k.lower() in ("mattermost-plugin-id", "mattermost-user-id")]

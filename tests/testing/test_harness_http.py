@@ -1,0 +1,66 @@
+"""`plugin.http(...)` sends the request as a client does and the plugin gets it as the server
+passes it on: the same cleaning as `mmplug dev`'s front door."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mmplug.testing import PluginHarness
+
+PLUGIN = "com.example.echo"
+HTTP_PLUGIN = Path(__file__).resolve().parents[1] / "devloop" / "http_plugin.py"
+# the echo plugin also serves ServeMetrics, which mmplug check warns about
+pytestmark = pytest.mark.filterwarnings("ignore::mmplug.testing.MmplugLoadWarning")
+
+
+@pytest.fixture(scope="module")
+def mmplug_plugin_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    project = tmp_path_factory.mktemp("harness-http") / "echo"
+    project.mkdir()
+    shutil.copy(HTTP_PLUGIN, project / "plugin.py")
+    (project / "plugin.json").write_text(json.dumps({
+        "id": PLUGIN, "name": "Echo", "version": "0.1.0",
+        "server": {"executable": "plugin.py"}}))
+    return project
+
+
+def _echo(plugin: PluginHarness, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+    status, _, body = plugin.http(method, path, **kwargs)
+    assert status == 200, body
+    return dict(json.loads(body))
+
+
+def test_the_harness_cleans_the_request_as_the_server_does(plugin: PluginHarness) -> None:
+    """servePluginRequest (server/channels/app/plugin_requests.go) with Go's net/http: header
+    keys canonical, length 0 for a request without a body, the query re-encoded with its keys
+    sorted and without access_token, the whole path in request_uri, a client's own
+    Mattermost-User-Id replaced by the user the request is made as."""
+    seen = _echo(plugin, "GET", "/echo?b=2&a=1&access_token=t",
+                 headers={"content-type": "a", "x-custom-thing": "b"})
+    assert seen["headers"]["Content-Type"] == ["a"]
+    assert seen["headers"]["X-Custom-Thing"] == ["b"]
+    assert seen["content_length"] == 0
+    assert seen["url"] == "/echo?a=1&b=2"
+    assert seen["request_uri"] == f"/plugins/{PLUGIN}/echo?b=2&a=1&access_token=t"
+    seen = _echo(plugin, "GET", "/echo", user_id="someone",
+                 headers={"mattermost-user-id": "forged"})
+    assert seen["user"] == "someone"
+    assert seen["headers"]["Mattermost-User-Id"] == ["someone"]
+
+
+def test_the_harness_sends_the_length_of_the_body(plugin: PluginHarness) -> None:
+    """A body of known length arrives with its length (Content-Length), none with 0, one
+    streamed in chunks with -1 and no Transfer-Encoding header, as Go's net/http reads
+    them."""
+    assert _echo(plugin, "POST", "/echo")["content_length"] == 0
+    seen = _echo(plugin, "POST", "/echo", body=b"12345")
+    assert (seen["content_length"], seen["total"]) == (5, 5)
+    assert seen["headers"]["Content-Length"] == ["5"]
+    seen = _echo(plugin, "POST", "/echo", body=iter([b"ab", b"cd"]))
+    assert (seen["content_length"], seen["total"]) == (-1, 4)
+    assert "Transfer-Encoding" not in seen["headers"]
