@@ -21,11 +21,11 @@ from mmplug.host.http_codec import (
     NODE_HEADER,
     NOT_FOUND,
     UNAVAILABLE,
+    GoResponse,
     PlainAnswer,
     plugin_request,
     response_headers,
     response_status,
-    sniff_content_type,
     split_plugin_path,
     status_refused,
 )
@@ -45,10 +45,11 @@ class _Trace:
     """What one front door request did, for the access log: the init the plugin was sent,
     the acting user, and the status the client was actually sent (once the response began)."""
 
-    __slots__ = ("init", "node", "status", "user")
+    __slots__ = ("error", "init", "node", "status", "user")
 
     def __init__(self) -> None:
         self.init: Any = None
+        self.error: str | None = None  # what went wrong after the answer began
         self.status = 0
         self.user = ""
         self.node = ""
@@ -93,7 +94,7 @@ class Bridge:
         self.active += 1
         try:
             response = await self._forward(request, rpc, trace)
-            status = response.status
+            status, error = response.status, trace.error
             return response
         except StreamBroken as exc:
             error = f"the plugin's answer broke off: {exc}"
@@ -269,51 +270,58 @@ class _Body:
 
 async def _relay(request: web.BaseRequest, streams: HttpStreams, call: Any, first: Any,
                  trace: _Trace) -> web.StreamResponse:
-    from aiohttp import web
-
+    """The plugin's answer as the server's hook client writes it into Go's net/http response
+    (:class:`GoResponse`): held in Go's buffers until a flush, the end, or enough bytes; a body
+    the response refuses (204, 304, past the plugin's Content-Length) ends it, as
+    ``receiveHTTPResponse`` stops at a failed write; a stream that breaks off ends it too, with
+    what Go had written by then."""
     if status_refused(first.init.status_code):
         return _plain(INVALID_STATUS)  # the server's own answer; the plugin's is not read
-    response = web.StreamResponse(status=response_status(first.init.status_code))
-    length: int | None = None
-    for key, value in response_headers((h.key, h.values) for h in first.init.headers):
-        if key.lower() == "content-length" and value.isdigit():
-            length = int(value)
-            continue
-        response.headers.add(key, value)
-    pending = [first]
-    if "Content-Type" not in response.headers:
-        # as Go's net/http: the headers go out with the first body bytes, typed by sniffing
-        pending += await _until_body(streams, call, first)
-        data = next((chunk for chunk in map(_chunk, pending) if chunk), b"")
-        if data:
-            response.headers["Content-Type"] = sniff_content_type(bytes(data[:512]))
-        elif length is None and _complete(pending[-1]):
-            length = 0  # nothing was written: no body, no type
-    if length is not None:
-        response.content_length = length
-    trace.status = response.status
-    await response.prepare(request)
-    for message in pending:
+    go = GoResponse(request.method, response_status(first.init.status_code),
+                    response_headers((h.key, h.values) for h in first.init.headers))
+    response: web.StreamResponse | None = None
+    message = first
+    while True:
         data = _chunk(message)
-        if data:
-            await response.write(data)
-    message = pending[-1]
-    while not _complete(message):
-        message = await streams.next(call)
-        data = _chunk(message)
-        if data:
-            await response.write(data)
+        if data and not go.write(bytes(data)):
+            break  # the hook client's write failed: it stops reading the plugin's answer
+        if message is not END and message.flush:
+            go.flush()
+        response = await _send(request, go, response, trace)
+        if _complete(message):
+            break
+        try:
+            message = await streams.next(call)
+        except StreamBroken as exc:
+            trace.error = f"the plugin's answer broke off: {exc}"
+            break
+    go.finish()
+    response = await _send(request, go, response, trace)
+    assert response is not None
+    if go.short:  # Go closes a connection whose answer is shorter than its Content-Length
+        raise StreamBroken(f"{go.written} bytes of the {go.declared} its Content-Length says")
     await response.write_eof()
     return response
 
 
-async def _until_body(streams: HttpStreams, call: Any, message: Any) -> list[Any]:
-    """Messages up to the first with body bytes, a flush, or the end."""
-    read = []
-    while not (_complete(message) or message.body_chunk or message.flush):
-        message = await streams.next(call)
-        read.append(message)
-    return read
+async def _send(request: web.BaseRequest, go: GoResponse, response: web.StreamResponse | None,
+                trace: _Trace) -> web.StreamResponse | None:
+    """Send the client what reached it in Go (the headers, body bytes)."""
+    from aiohttp import web
+
+    for event in go.take():
+        if event[0] == "head":
+            _, status, headers, length = event
+            response = web.StreamResponse(status=status)
+            for key, value in headers:
+                response.headers.add(key, value)
+            if length is not None:
+                response.content_length = length
+            trace.status = status
+            await response.prepare(request)
+        elif response is not None:
+            await response.write(event[1])
+    return response
 
 
 def _complete(message: Any) -> bool:

@@ -447,3 +447,171 @@ async def request_messages_async(cls: Callable[..., Any], init: Message,
         yield cls(init=pending_init, body_chunk=chunk)
         pending_init = None
     yield cls(init=pending_init, body_complete=True)
+
+
+# -- the answer, as Go's net/http writes it ------------------------------------------------------
+BUFFER_BEFORE_CHUNKING = 2048  # net/http: the response's own buffer (bufferBeforeChunkingSize)
+CONN_BUFFER = 4096  # net/http: the connection's write buffer (conn.bufw)
+
+
+def body_allowed(status: int) -> bool:
+    """Go's ``bodyAllowedForStatus``: no body for 1xx, 204 and 304."""
+    return not (100 <= status <= 199 or status in (204, 304))
+
+
+def _reason(status: int) -> str:
+    """The reason phrase of Go's status line."""
+    from http import HTTPStatus
+
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return f"status code {status}"
+
+
+class GoResponse:
+    """What Go's ``net/http`` server does with the writes and flushes the server's hook client
+    (``receiveHTTPResponse``) makes on one HTTP/1.1 response, and so when the client sees what.
+
+    A write goes into the response's 2 KiB buffer; what overflows it goes (its headers decided
+    first: a sniffed ``Content-Type``, chunked unless the plugin set a ``Content-Length``) into
+    the connection's 4 KiB buffer, and only what overflows that reaches the client. A flush
+    sends both buffers on; so does the end of the answer, which, when the whole body is still
+    in the first buffer, also sets ``Content-Length``. A write the response refuses ends the
+    answer (``write`` returns False): any body for 1xx, 204 and 304 (``ErrBodyNotAllowed``),
+    more than the plugin's ``Content-Length`` (``ErrContentLength``). For HEAD the body is
+    counted and dropped. :meth:`take` hands out what reached the client: ``("head", status,
+    headers, content_length or None)`` once, then ``("body", bytes)`` pieces."""
+
+    def __init__(self, method: str, status: int, headers: list[tuple[str, str]]) -> None:
+        self.head_request = method.upper() == "HEAD"
+        self.status = status
+        self.headers = headers
+        declared = content_length_of(headers)
+        self.declared = declared
+        self.written = 0
+        self.chunking = False
+        self.done = False
+        self._buffer = bytearray()
+        self._conn: list[tuple[str, bytes]] = []
+        self._conn_size = 0
+        self._head: tuple[Any, ...] | None = None
+        self._out: list[tuple[Any, ...]] = []
+
+    @property
+    def short(self) -> bool:
+        """Whether the answer ended with fewer body bytes than its ``Content-Length`` (Go
+        then closes the connection: the client sees a short body)."""
+        return (not self.head_request and body_allowed(self.status)
+                and self.declared != -1 and self.written != self.declared)
+
+    def write(self, data: bytes) -> bool:
+        if not data:
+            return True
+        if not body_allowed(self.status):
+            return False
+        self.written += len(data)
+        if self.declared != -1 and self.written > self.declared:
+            return False
+        while len(data) > BUFFER_BEFORE_CHUNKING - len(self._buffer):
+            if not self._buffer:  # a large write into an empty buffer goes straight on
+                self._chunk(data)
+                return True
+            room = BUFFER_BEFORE_CHUNKING - len(self._buffer)
+            self._buffer += data[:room]
+            data = data[room:]
+            self._flush_buffer()
+        self._buffer += data
+        return True
+
+    def flush(self) -> None:
+        self._flush_buffer()
+        if self._head is None:
+            self._write_head(b"")
+        self._flush_conn()
+
+    def finish(self) -> None:
+        self.done = True
+        self._flush_buffer()
+        if self._head is None:
+            self._write_head(b"")
+        if self.chunking:
+            self._conn_write("frame", b"0\r\n\r\n")
+        self._flush_conn()
+
+    def take(self) -> list[tuple[Any, ...]]:
+        out, self._out = self._out, []
+        return out
+
+    def _flush_buffer(self) -> None:
+        if self._buffer:
+            data = bytes(self._buffer)
+            self._buffer.clear()
+            self._chunk(data)
+
+    def _chunk(self, data: bytes) -> None:
+        """Go's ``chunkWriter.Write``."""
+        if self._head is None:
+            self._write_head(data)
+        if self.head_request:
+            return
+        if self.chunking:
+            self._conn_write("frame", f"{len(data):x}\r\n".encode())
+        self._conn_write("body", data)
+        if self.chunking:
+            self._conn_write("frame", b"\r\n")
+
+    def _write_head(self, first: bytes) -> None:
+        """Go's ``chunkWriter.writeHeader``: the headers as they go out, before ``first``."""
+        headers = list(self.headers)
+        keys = {key.lower() for key, _ in headers}
+        length: int | None = self.declared if self.declared != -1 else None
+        allowed = body_allowed(self.status)
+        if (self.done and allowed and "content-length" not in keys
+                and (not self.head_request or first)):
+            length = len(first)
+        if allowed:
+            if "content-type" not in keys and "content-encoding" not in keys and first:
+                headers.append(("Content-Type", sniff_content_type(first[:512])))
+        else:
+            drop = {"content-length", "transfer-encoding"}
+            if self.status == 304:
+                drop.add("content-type")
+            headers = [(k, v) for k, v in headers if k.lower() not in drop]
+            length = None
+        if not self.head_request and allowed and length is None:
+            self.chunking = True
+        headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
+        self._head = ("head", self.status, headers, length)
+        size = len(f"HTTP/1.1 {self.status} {_reason(self.status)}\r\nDate: \r\n\r\n") + 29
+        size += sum(len(k) + len(v) + 4 for k, v in headers)
+        size += len(f"Content-Length: {length}\r\n") if length is not None else 0
+        size += len("Transfer-Encoding: chunked\r\n") if self.chunking else 0
+        self._conn_write("head", b" " * size)
+
+    def _conn_write(self, kind: str, data: bytes) -> None:
+        """Go's ``bufio.Writer.Write`` on the connection's buffer."""
+        while len(data) > CONN_BUFFER - self._conn_size:
+            if not self._conn_size:
+                self._emit(kind, data)
+                return
+            room = CONN_BUFFER - self._conn_size
+            self._conn.append((kind, data[:room]))
+            self._conn_size += room
+            data = data[room:]
+            self._flush_conn()
+        if data:
+            self._conn.append((kind, data))
+            self._conn_size += len(data)
+
+    def _flush_conn(self) -> None:
+        pending, self._conn, self._conn_size = self._conn, [], 0
+        for kind, data in pending:
+            self._emit(kind, data)
+
+    def _emit(self, kind: str, data: bytes) -> None:
+        if kind == "head" and self._head is not None and self._head[0] == "head":
+            self._out.append(self._head)
+            self._head = ("sent",)
+        elif kind == "body":
+            self._out.append(("body", data))

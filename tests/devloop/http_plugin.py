@@ -54,6 +54,21 @@ class HttpTest(Plugin):
                 response.write(f"part{index}\n")
                 response.flush()
                 time.sleep(0.3)
+        elif path == "/events":  # server-sent events, flushed or not
+            response.set_header("Content-Type", "text/event-stream")
+            for index in range(2):
+                response.write(f"data: {index}\n\n")
+                if "flush" in request.query:
+                    response.flush()
+                time.sleep(0.5)
+        elif path == "/small":
+            response.write(b"hel")
+            response.write(b"lo")
+        elif path == "/no-body":
+            response.set_header("X-Before", "1")
+            response.write_header(int(request.query["code"][0]))
+            response.write(b"refused")
+            response.set_header("X-After", "1")
         elif path == "/die-before":
             os._exit(7)
         elif path == "/die-during":

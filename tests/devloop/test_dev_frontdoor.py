@@ -158,9 +158,10 @@ def test_expect_100_continue_is_answered_when_the_body_is_read(loop: Any) -> Non
         assert reader.readline() == b"\r\n"
         sock.sendall(b"hello")
         assert reader.readline().startswith(b"HTTP/1.1 200")
-        while reader.readline() not in (b"\r\n", b""):
-            pass
-        size = int(reader.readline(), 16)
+        size = 0
+        while (line := reader.readline()) not in (b"\r\n", b""):
+            if line.lower().startswith(b"content-length:"):
+                size = int(line.split(b":")[1])  # a small finished answer, as Go sends it
         data = json.loads(reader.read(size))
     # Go's net/http answers the Expect itself and leaves the header in the request
     assert data["total"] == 5 and data["headers"]["Expect"] == ["100-continue"]
@@ -226,6 +227,8 @@ def test_metrics_port_maps_to_serve_metrics(loop: Any) -> None:
 
 
 def test_plugin_death_before_and_during_the_answer(loop: Any) -> None:
+    """(*hooksGRPCClient).receiveHTTPResponse: a stream that fails before its first message is
+    a plain 502; one that breaks off after the answer began ends that answer as written."""
     from devloop_support import Events
 
     events = Events()
@@ -238,7 +241,58 @@ def test_plugin_death_before_and_during_the_answer(loop: Any) -> None:
     conn.request("GET", f"/plugins/{PLUGIN}/die-during")
     response = conn.getresponse()
     assert response.status == 200
-    with pytest.raises(http.client.IncompleteRead):
-        response.read()
+    # receiveHTTPResponse returns at the broken stream and Go ends the answer it began
+    assert response.read() == b"partial"
     conn.close()
     events.wait(lambda: sum(r.why.startswith("restart") for r in events.reloads) >= 2)
+
+
+def test_an_answer_that_never_flushes_waits_in_gos_buffers(loop: Any) -> None:
+    """(*hooksGRPCClient).receiveHTTPResponse (server/public/plugin/hooks_grpc_client.go)
+    writes the plugin's chunks into Go's net/http response, which holds them (2 KiB, then the
+    connection's 4 KiB) until the plugin flushes: an event stream that never flushes reaches
+    the client only when the handler ends; one that flushes, at once."""
+    for query, within in (("?flush=1", 0.4), ("", None)):
+        conn = _conn(loop)
+        started = time.monotonic()
+        conn.request("GET", f"/plugins/{PLUGIN}/events{query}")
+        response = conn.getresponse()
+        first = response.fp.readline() + response.fp.readline()
+        waited = time.monotonic() - started
+        assert b"data: 0" in first
+        if within is not None:
+            assert waited < within
+        else:
+            assert waited >= 0.9  # the handler sleeps 1 s in all before it ends
+        conn.close()
+
+
+def test_a_small_finished_answer_gets_a_content_length(loop: Any) -> None:
+    """Go's chunkWriter.writeHeader: an answer whose body is still in the response's buffer
+    when the handler ends goes out with a Content-Length, not chunked."""
+    conn = _conn(loop)
+    conn.request("GET", f"/plugins/{PLUGIN}/small")
+    response = conn.getresponse()
+    assert response.read() == b"hello"
+    assert response.headers["Content-Length"] == "5"
+    assert "Transfer-Encoding" not in response.headers
+    conn.close()
+
+
+@pytest.mark.parametrize("code", [204, 304])
+def test_a_body_for_204_and_304_ends_the_answer(loop: Any, code: int) -> None:
+    """Go's response.Write refuses a body for 204 and 304 (ErrBodyNotAllowed) and
+    receiveHTTPResponse stops there: the client gets the status and the headers set before
+    it, no body, no Content-Length."""
+    status, headers, body = _request(loop, "GET", f"/no-body?code={code}")
+    assert (status, body) == (code, b"")
+    assert headers["X-Before"] == "1" and "X-After" not in headers
+    assert "Content-Length" not in headers and "Transfer-Encoding" not in headers
+
+
+def test_head_gets_the_length_of_what_the_plugin_wrote_and_no_body(loop: Any) -> None:
+    """Go's chunkWriter eats a HEAD answer's body and, when the handler ends with all of it in
+    the buffer, says its length."""
+    status, headers, body = _request(loop, "HEAD", "/small")
+    assert (status, body) == (200, b"")
+    assert headers["Content-Length"] == "5"
