@@ -283,7 +283,7 @@ async def _relay(request: web.BaseRequest, streams: HttpStreams, call: Any, firs
     message = first
     while True:
         data = _chunk(message)
-        if data and not go.write(bytes(data)):
+        if data and not go.write(data):
             break  # the hook client's write failed: it stops reading the plugin's answer
         if message is not END and message.flush:
             go.flush()

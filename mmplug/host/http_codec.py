@@ -493,7 +493,7 @@ class GoResponse:
         self.chunking = False
         self.done = False
         self._buffer = bytearray()
-        self._conn: list[tuple[str, bytes]] = []
+        self._conn: list[tuple[str, bytes | memoryview]] = []
         self._conn_size = 0
         self._head: tuple[Any, ...] | None = None
         self._out: list[tuple[Any, ...]] = []
@@ -505,7 +505,7 @@ class GoResponse:
         return (not self.head_request and body_allowed(self.status)
                 and self.declared != -1 and self.written != self.declared)
 
-    def write(self, data: bytes) -> bool:
+    def write(self, data: bytes | memoryview) -> bool:
         if not data:
             return True
         if not body_allowed(self.status):
@@ -513,6 +513,7 @@ class GoResponse:
         self.written += len(data)
         if self.declared != -1 and self.written > self.declared:
             return False
+        data = memoryview(data)  # the pieces below are views: a large write is not copied
         while len(data) > BUFFER_BEFORE_CHUNKING - len(self._buffer):
             if not self._buffer:  # a large write into an empty buffer goes straight on
                 self._chunk(data)
@@ -549,7 +550,7 @@ class GoResponse:
             self._buffer.clear()
             self._chunk(data)
 
-    def _chunk(self, data: bytes) -> None:
+    def _chunk(self, data: bytes | memoryview) -> None:
         """Go's ``chunkWriter.Write``."""
         if self._head is None:
             self._write_head(data)
@@ -561,7 +562,7 @@ class GoResponse:
         if self.chunking:
             self._conn_write("frame", b"\r\n")
 
-    def _write_head(self, first: bytes) -> None:
+    def _write_head(self, first: bytes | memoryview) -> None:
         """Go's ``chunkWriter.writeHeader``: the headers as they go out, before ``first``."""
         headers = list(self.headers)
         keys = {key.lower() for key, _ in headers}
@@ -572,7 +573,7 @@ class GoResponse:
             length = len(first)
         if allowed:
             if "content-type" not in keys and "content-encoding" not in keys and first:
-                headers.append(("Content-Type", sniff_content_type(first[:512])))
+                headers.append(("Content-Type", sniff_content_type(bytes(first[:512]))))
         else:
             drop = {"content-length", "transfer-encoding"}
             if self.status == 304:
@@ -589,8 +590,9 @@ class GoResponse:
         size += len("Transfer-Encoding: chunked\r\n") if self.chunking else 0
         self._conn_write("head", b" " * size)
 
-    def _conn_write(self, kind: str, data: bytes) -> None:
+    def _conn_write(self, kind: str, data: bytes | memoryview) -> None:
         """Go's ``bufio.Writer.Write`` on the connection's buffer."""
+        data = memoryview(data)
         while len(data) > CONN_BUFFER - self._conn_size:
             if not self._conn_size:
                 self._emit(kind, data)
@@ -609,7 +611,7 @@ class GoResponse:
         for kind, data in pending:
             self._emit(kind, data)
 
-    def _emit(self, kind: str, data: bytes) -> None:
+    def _emit(self, kind: str, data: bytes | memoryview) -> None:
         if kind == "head" and self._head is not None and self._head[0] == "head":
             self._out.append(self._head)
             self._head = ("sent",)
