@@ -130,15 +130,6 @@ def test_push_notification_to_an_unknown_user_is_not_an_error(quiet: Host) -> No
 
 
 @pytest.mark.parity("SendPushNotification", PUSH)
-def test_push_notification_without_a_notification_is_a_400(quiet: Host) -> None:
-    """Sending no notification at all is a 400 `api.push_notifications.message.parse.app_error`."""
-    err = quiet.api.SendPushNotification(
-        rem.SendPushNotificationRequest(user_id=quiet.user("alice"))
-    ).error
-    assert (err.status_code, err.id) == (400, "api.push_notifications.message.parse.app_error")
-
-
-@pytest.mark.parity("SendPushNotification", PUSH)
 def test_push_notification_runs_notification_will_be_pushed(quiet: Host) -> None:
     """Every plugin's NotificationWillBePushed sees the notification and the user first, and
     may replace it."""

@@ -21,6 +21,7 @@ from typing import Any
 
 from google.protobuf import json_format, struct_pb2
 
+from mmplug.host.api._handlers import HandlerStatus, unimplemented
 from mmplug.host.api._hooks import fire, plugin_ids, request_context
 from mmplug.host.api._registry import ApiContext, ApiFailure, differs, emulates
 from mmplug.host.api._secrets import (
@@ -44,6 +45,15 @@ differs(
     "SaveConfig",
     "The server checks the whole configuration (Config.IsValid) and refuses an invalid one "
     "with a 500 app.save_config.app_error; mmplug saves any JSON object.",
+)
+differs(
+    "SaveConfig",
+    "For config JSON it cannot read, the server answers INVALID_ARGUMENT `failed to unmarshal "
+    "config: ` and Go's encoding/json message; mmplug answers the same code and prefix, with "
+    "Go's message for a text that ends too early, a value that is not an object and NaN or "
+    "Infinity, and Python's JSON parser's message (with line and column) for other syntax "
+    "errors. Go also refuses a setting of the wrong JSON type (a string where a number "
+    "belongs); mmplug does not look at the settings' types.",
 )
 differs(
     "GetBundlePath",
@@ -158,9 +168,45 @@ def parse_config(raw: bytes) -> dict[str, Any]:
     return config
 
 
+# The JSON kinds as Go's json.Unmarshal names them in a type error.
+_GO_KINDS: tuple[tuple[type, str], ...] = (
+    (bool, "bool"), (int, "number"), (float, "number"), (str, "string"), (list, "array"))
+
+
+def _unmarshal_failed(reason: str) -> HandlerStatus:
+    return HandlerStatus("INVALID_ARGUMENT", f"failed to unmarshal config: {reason}")
+
+
+def _no_constant(name: str) -> Any:
+    # Go's JSON has no NaN or Infinity; its scanner stops at their first letter
+    where = "in numeric literal" if name.startswith("-") else "looking for beginning of value"
+    raise _unmarshal_failed(f"invalid character {name.lstrip('-')[0]!r} {where}")
+
+
+def unmarshal_config(raw: bytes) -> dict[str, Any]:
+    """SaveConfig's config JSON as the server's handler reads it (``json.Unmarshal`` into a
+    ``model.Config``): ``null`` is an empty configuration; JSON it cannot read is refused with
+    INVALID_ARGUMENT ``failed to unmarshal config: <why>`` before the app sees it."""
+    text = raw.decode("utf-8", errors="replace")  # Go's decoder reads bad UTF-8 as U+FFFD
+    try:
+        config = json.loads(text, parse_constant=_no_constant)
+    except json.JSONDecodeError as exc:
+        if exc.pos >= len(text.rstrip()) or exc.msg.startswith("Unterminated string"):
+            raise _unmarshal_failed("unexpected end of JSON input") from None
+        raise _unmarshal_failed(
+            f"{exc.msg} at line {exc.lineno} column {exc.colno}") from None
+    if config is None:
+        return {}
+    if not isinstance(config, dict):
+        kind = next(name for cls, name in _GO_KINDS if isinstance(config, cls))
+        raise _unmarshal_failed(f"json: cannot unmarshal {kind} into Go value of type "
+                                "model.Config")
+    return config
+
+
 @emulates("SaveConfig")
 def save_config(ctx: ApiContext, req: pb.SaveConfigRequest) -> pb.SaveConfigResponse:
-    save_whole_config(ctx, parse_config(req.config_json))
+    save_whole_config(ctx, unmarshal_config(req.config_json))
     return pb.SaveConfigResponse()
 
 
@@ -268,17 +314,17 @@ def load_plugin_configuration(
 
 @emulates("GetPluginID")
 def get_plugin_id(ctx: ApiContext, req: pb.GetPluginIDRequest) -> pb.GetPluginIDResponse:
-    return pb.GetPluginIDResponse(plugin_id=ctx.plugin_id)
+    """As the server: its handler does not implement GetPluginID and answers UNIMPLEMENTED."""
+    raise unimplemented("GetPluginID")
 
 
 @emulates("GetBundlePath")
 def get_bundle_path(ctx: ApiContext, req: pb.GetBundlePathRequest) -> pb.GetBundlePathResponse:
     """The plugin's directory (where plugin.json and its assets are)."""
-    if ctx.manifest is None:
-        raise ApiFailure(
-            500,
-            "app.plugin.get_bundle_path.app_error",
-            "Unable to find the plugin's bundle path.",
-            detailed_error="the fake host was started without the plugin's manifest",
+    if ctx.manifest is None:  # the server's handler: INTERNAL "failed to get bundle path: ..."
+        raise HandlerStatus(
+            "INTERNAL",
+            "failed to get bundle path: the fake host was started without the plugin's "
+            "manifest, so it knows no plugin folder",
         )
     return pb.GetBundlePathResponse(path=str(ctx.manifest.plugin_dir.resolve()))

@@ -6,7 +6,8 @@ later inspection).
 As on the server, none of these validates what the plugin sends (an empty event name or id,
 an unknown user or channel are not errors), except SendMail (a recipient, a subject and a
 body are required: AppError 400 ``plugin_api.send_mail.missing_*``) and SendPushNotification
-(a notification is required). SendPushNotification first runs every plugin's
+(the server's handler refuses a request without a notification: mmplug.host.api._handlers).
+SendPushNotification first runs every plugin's
 NotificationWillBePushed, which may replace or reject it (a rejection is not an error).
 """
 
@@ -151,13 +152,6 @@ def email_notifications_on(ctx: ApiContext) -> bool:
 def send_push(
     ctx: ApiContext, req: rem.SendPushNotificationRequest
 ) -> rem.SendPushNotificationResponse:
-    if not req.HasField("notification"):
-        raise ApiFailure(
-            400,
-            "api.push_notifications.message.parse.app_error",
-            "SendPushNotification needs a notification.",
-            where="pushNotification",
-        )
     outcome = chain(
         ctx,
         "NotificationWillBePushed",

@@ -5,7 +5,8 @@ else the area module's emulation, else UNIMPLEMENTED with a message that names t
 and how to stub it. Each emulation gets the request as the server's app layer would (the
 fields the server's converters drop are cleared, and the same for every answer:
 mmplug.host.api._wire). A failure reaches the plugin as the server's handler of that rpc
-reports it: in the response's error field, or as a gRPC status (mmplug.host.api._status).
+reports it: in the response's error field, or as a gRPC status (mmplug.host.api._status);
+what the handler refuses itself, before its app is asked, is mmplug.host.api._handlers.
 Reflection and health are on. Each call is reported to the observer as an :class:`ApiCall`.
 Across the wire it faces the SDK's API client (mmplug/sdk/_client.py and _aio.py, over
 _core.py).
@@ -23,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import grpc  # type: ignore[import-untyped]
 
+from mmplug.host.api._handlers import HandlerStatus, refusal
 from mmplug.host.api._registry import (
     ApiCall,
     ApiContext,
@@ -334,6 +336,9 @@ class ApiServer:
         handler = handler_for(go_name)
         response: Any = None
         error: dict[str, Any] | None = None
+        refused = refusal(go_name, request)  # the server's handler answers before any app
+        if refused is not None:
+            self._abort(go_name, request, refused, started, stub is None, tag, site, context)
         if stub is None and handler is None:
             message = not_emulated_message(go_name)
             self._observe(
@@ -353,6 +358,8 @@ class ApiServer:
             else:
                 assert handler is not None
                 response = handler(self.ctx, as_received(request))
+        except HandlerStatus as status:  # what the handler could not convert
+            self._abort(go_name, request, status, started, stub is None, tag, site, context)
         except ApiFailure as failure:
             response = rsp_cls()
             response.error.CopyFrom(app_error(failure, go_name))
@@ -385,6 +392,22 @@ class ApiServer:
             error = _as_dict(response.error)
         self._observe(go_name, request, response, error, started, stub is None, tag, site)
         return response
+
+    def _abort(
+        self,
+        go_name: str,
+        request: Any,
+        status: HandlerStatus,
+        started: float,
+        is_emulated: bool,
+        tag: str,
+        site: str,
+        context: grpc.ServicerContext,
+    ) -> None:
+        """Answer the status the server's handler answers itself (no AppError, no id)."""
+        error = {"grpc_code": status.code, "details": status.details, "message": status.details}
+        self._observe(go_name, request, None, error, started, is_emulated, tag, site)
+        context.abort(grpc.StatusCode[status.code], status.details)
 
     def _observe(
         self,

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import grpc
 import pytest
 from google.protobuf import json_format, struct_pb2
 from worldhost import PLUGIN_ID, Host, start_host
@@ -43,7 +44,7 @@ def host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Host]:
 def _clean(host: Host) -> None:
     host.hooks.fired.clear()
     host.hooks.responders.clear()
-    host.api.SavePluginConfig(pb.SavePluginConfigRequest())
+    host.api.SavePluginConfig(pb.SavePluginConfigRequest(config=struct_pb2.Struct()))
     host.hooks.fired.clear()
 
 
@@ -123,9 +124,11 @@ def test_configuration_will_be_saved_can_reject(host: Host) -> None:
 
 @pytest.mark.parametrize("payload", [b"{not json", b"[1, 2]"])
 def test_save_config_rejects_what_is_not_a_json_object(host: Host, payload: bytes) -> None:
+    before = config(host, sanitized=False)
     rsp = host.api.SaveConfig(pb.SaveConfigRequest(config_json=payload))
-    assert rsp.error.status_code == 400
-    assert rsp.error.id == "api.config.update_config.invalid_json.app_error"
+    assert (rsp.error.status_code, rsp.error.id) == (400, "grpc.invalid_argument")
+    assert rsp.error.message.startswith("failed to unmarshal config: ")
+    assert config(host, sanitized=False) == before
 
 
 def test_plugin_config_of_a_never_configured_plugin_is_empty(host: Host) -> None:
@@ -201,10 +204,18 @@ def test_saved_keys_keep_their_case(host: Host) -> None:
     assert plugin_config(host) == {"greeting": "lower"}
 
 
-def test_plugin_id_and_bundle_path(host: Host) -> None:
-    assert host.api.GetPluginID(pb.GetPluginIDRequest()).plugin_id == PLUGIN_ID
+def test_bundle_path_holds_the_manifest(host: Host) -> None:
     path = Path(host.api.GetBundlePath(pb.GetBundlePathRequest()).path)
     assert (path / "plugin.json").is_file()
+
+
+def test_bundle_path_of_a_host_without_the_manifest_fails_as_the_servers_handler() -> None:
+    # the server's handler answers INTERNAL "failed to get bundle path: <why>", with no id
+    with start_host() as bare, pytest.raises(grpc.RpcError) as failed:
+        bare.api.raw.GetBundlePath(pb.GetBundlePathRequest())
+    assert failed.value.code() == grpc.StatusCode.INTERNAL
+    assert failed.value.details().startswith("failed to get bundle path: ")
+    assert "manifest" in failed.value.details()
 
 
 def test_server_version_comes_from_the_world(host: Host) -> None:
