@@ -9,7 +9,8 @@ silently do nothing in production. This module names them, from three sources:
   them; hooks newer than the server versions the plugin declares (``min_server_version``, or
   ``--server-version``); answers the server ignores;
 * the PluginAPI methods the plugin's code calls through the SDK (read from its source, not run):
-  methods newer than the declared server version.
+  methods newer than the declared server version, and methods whose server handler is not
+  implemented, so the call always fails (``GetPluginID``; the fake host fails it the same way).
 
 ``mmplug check`` reports them all with exit 1 for CI; ``mmplug dev`` and ``mmplug fire`` print
 the same findings once as warnings (:func:`load_findings`, which the session asks when it loads
@@ -50,8 +51,8 @@ _SKIP_DIRS = {
 class Finding:
     """One thing that works under mmplug but not (or not the same) on a real server."""
 
-    # manifest | extension-hook | hook-version | ignored-answer | api-version | no-version
-    # | not-started
+    # manifest | extension-hook | hook-version | ignored-answer | api-version
+    # | api-unimplemented | no-version | not-started
     kind: str
     subject: str  # the hook, rpc or manifest field it is about
     message: str
@@ -256,6 +257,7 @@ def api_findings(
     uses: list[tuple[str, str]], server_version: tuple[int, ...] | None, shown_version: str
 ) -> list[Finding]:
     """Findings about the PluginAPI methods the plugin's code calls (one per method)."""
+    from mmplug.host.api._handlers import INSTEAD, UNIMPLEMENTED
     from mmplug.protocol.catalog import API_BY_GO_NAME
 
     out: list[Finding] = []
@@ -264,6 +266,13 @@ def api_findings(
         first.setdefault(rpc, where)
     for rpc, where in sorted(first.items()):
         spec = API_BY_GO_NAME[rpc]
+        if rpc in UNIMPLEMENTED:
+            out.append(Finding(
+                "api-unimplemented", rpc,
+                f"{rpc} always fails on a real server: its gRPC handler answers UNIMPLEMENTED "
+                f'"{UNIMPLEMENTED[rpc]}" (the SDK raises NotImplementedAPIError)',
+                INSTEAD.get(rpc, "do not call it"), where=where))
+            continue
         if server_version is not None and _newer(spec.min_server_version, server_version):
             out.append(Finding(
                 "api-version", rpc,

@@ -303,11 +303,19 @@ def build_methods(specs: Any, entities: set[str], reference: dict[str, Any]) -> 
 
 
 def method_doc(spec: Any, reference: dict[str, Any], own: str) -> str:
+    from mmplug.host.api._handlers import INSTEAD, UNIMPLEMENTED
+
     ref = reference.get(spec.go_name, {})
     go_doc = " ".join((ref.get("doc_full") or ref.get("doc") or spec.doc).split())
     signature = ref.get("signature", "")
     parts = [own.strip()] if own.strip() else []
     parts.append(f"Go: {go_doc}" if parts else go_doc)
+    if spec.go_name in UNIMPLEMENTED:  # the server's gRPC handler refuses every call
+        parts.append(
+            f"On a real server this call always fails: the server's gRPC handler answers "
+            f'UNIMPLEMENTED "{UNIMPLEMENTED[spec.go_name]}", so this raises '
+            f"``NotImplementedAPIError`` (mmplug's fake host does the same). Instead, "
+            f"{INSTEAD[spec.go_name]}.")
     tail = f"``{signature}``; " if signature else ""
     since = spec.min_server_version or "?"
     parts.append(f"{tail}rpc ``{spec.go_name}``, Mattermost {since} or later.")

@@ -1949,6 +1949,12 @@ class AsyncMethods:
     async def get_plugin_id(self) -> str:
         """GetPluginID returns the plugin ID.
 
+        On a real server this call always fails: the server's gRPC handler answers UNIMPLEMENTED
+        "GetPluginID not yet implemented", so this raises ``NotImplementedAPIError`` (mmplug's
+        fake host does the same). Instead, read the id from your plugin.json (the server starts
+        the plugin in its bundle folder, so json.load(open("plugin.json"))["id"] is it), or keep
+        it as a constant.
+
         ``GetPluginID() string``; rpc ``GetPluginID``, Mattermost 10.1 or later.
         """
         request = _api_kv_config_pb2.GetPluginIDRequest()

@@ -103,6 +103,22 @@ def test_without_min_server_version_it_says_so_and_checks_no_versions(tmp_path: 
     assert not any(kind.endswith("-version") for kind, _ in found if kind != "no-version")
 
 
+def test_a_method_the_servers_handler_does_not_implement_is_a_warning(tmp_path: Path) -> None:
+    """GetPluginID fails on every server version (its handler answers UNIMPLEMENTED): check
+    says so, whatever --server-version, and how to get the id instead."""
+    code = PLUGIN.split("    def channel_will_be_archived")[0] + (
+        "    def on_deactivate(self):\n        self.id = self.api.get_plugin_id()\n\n\n"
+        "if __name__ == '__main__':\n    serve(Risky)\n")
+    project = _project(tmp_path, "9.0.0", code)
+    result = _check(project, "--server-version", "11.0", "--format", "json")
+    assert result.returncode == 1, result.stdout + result.stderr
+    found = _findings(result)[("api-unimplemented", "GetPluginID")]
+    assert found["severity"] == "warning" and found["where"] == "plugin.py:10"
+    assert '"GetPluginID not yet implemented"' in found["message"]
+    assert "plugin.json" in found["hint"]
+    assert "fix: read the id from your plugin.json" in _check(project).stdout
+
+
 def test_a_plugin_that_only_does_what_the_server_does_passes(tmp_path: Path) -> None:
     code = PLUGIN.split("    def channel_will_be_archived")[0] + (
         "    def on_deactivate(self):\n        self.api.kv_set('k', b'v')\n\n\n"
