@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import grpc
 import pytest
 from worldhost import PLUGIN_ID, Host
 
@@ -23,6 +24,7 @@ SOURCE = (
 )
 GRPC_SOURCE = "server/public/pluginapi/grpc/server/handlers_remaining.go: (*APIServer).PluginHTTP"
 DESTINATION = "com.example.destination"
+GRPC = "server/public/pluginapi/grpc/server"
 
 
 @dataclass
@@ -92,10 +94,9 @@ def test_plugin_http_sends_the_request_http_new_request_makes(
     host: Host, destination: _Destination
 ) -> None:
     """The destination gets the length of the body (0 without one) and header keys written
-    as Go writes them, as a request made by `http.NewRequest`; an answer's header with
-    several values comes back as one, its values joined with ", "."""
-    rsp = _call(host, f"/{DESTINATION}/up", method="POST", body=b"12345",
-                headers={"x-custom-thing": "a", "user-agent": "caller/1"})
+    as Go writes them, as a request made by `http.NewRequest`."""
+    _call(host, f"/{DESTINATION}/up", method="POST", body=b"12345",
+          headers={"x-custom-thing": "a", "user-agent": "caller/1"})
     init = destination.inits[-1]
     assert init.content_length == 5
     assert ("X-Custom-Thing", "a") in destination.requests[-1][3]
@@ -103,7 +104,16 @@ def test_plugin_http_sends_the_request_http_new_request_makes(
     assert (init.host, init.remote_addr, init.request_uri) == ("", "", "")
     _call(host, f"/{DESTINATION}/get")
     assert destination.inits[-1].content_length == 0
-    assert rsp.headers["X-Answer"] == "1, 2"
+
+
+@pytest.mark.parity("PluginHTTP", f"{GRPC}/handlers_remaining.go: (*APIServer).PluginHTTP")
+def test_plugin_http_joins_the_values_of_an_answer_header(
+    host: Host, destination: _Destination
+) -> None:
+    """A header the destination answers twice comes back as one value, the values joined
+    with ", " in their order."""
+    rsp = _call(host, f"/{DESTINATION}/x")
+    assert dict(rsp.headers) == {"X-Answer": "1, 2"}
 
 
 @pytest.mark.parity("PluginHTTP", SOURCE)
@@ -124,7 +134,7 @@ def test_plugin_http_sets_the_caller_id_and_empties_the_user_id(
     _call(
         host,
         f"/{DESTINATION}/x",
-        headers={"Mattermost-Plugin-Id": "forged", "Mattermost-User-Id": "someone", "A": "b"},
+        headers={"Mattermost-Plugin-ID": "forged", "Mattermost-User-Id": "someone", "A": "b"},
     )
     headers = destination.requests[-1][3]
     assert ("Mattermost-Plugin-Id", PLUGIN_ID) in headers
@@ -142,6 +152,8 @@ def test_plugin_http_to_a_missing_plugin_is_a_404_response(
     `404 page not found`, not an AppError."""
     rsp = _call(host, "/com.example.absent/x")
     assert (rsp.status_code, rsp.body) == (404, b"404 page not found\n")
+    assert dict(rsp.headers) == {"Content-Type": "text/plain; charset=utf-8",
+                                 "X-Content-Type-Options": "nosniff"}
 
 
 @pytest.mark.parity("PluginHTTP", SOURCE)
@@ -151,7 +163,7 @@ def test_plugin_http_without_a_path_after_the_plugin_id_is_a_400_response(
     """A URL with nothing after the plugin id (`/<plugin id>`) is an HTTP 400 response saying
     the form of the URL, not an AppError, and reaches no plugin."""
     rsp = _call(host, f"/{DESTINATION}")
-    assert rsp.status_code == 400
+    assert (rsp.status_code, dict(rsp.headers)) == (400, {})
     assert rsp.body == b"Not enough URL. Form of URL should be /<pluginid>/*"
     assert destination.requests == []
 
@@ -167,3 +179,31 @@ def test_plugin_http_with_an_empty_plugin_id_is_a_400_response(
         400,
         b"No plugin specified. Form of URL should be /<pluginid>/*",
     )
+
+
+@pytest.mark.parity("PluginHTTP", f"{GRPC}/handlers_remaining.go: (*APIServer).PluginHTTP")
+def test_plugin_http_sends_header_keys_canonical(host: Host, destination: _Destination) -> None:
+    """The destination sees each request header under its canonical key (`x-trace-id` as
+    `X-Trace-Id`), as Go's Header.Set stores it."""
+    _call(host, f"/{DESTINATION}/x", headers={"x-trace-id": "7"})
+    assert ("X-Trace-Id", "7") in destination.requests[-1][3]
+
+
+@pytest.mark.parity("PluginHTTP", f"{GRPC}/handlers_remaining.go: (*APIServer).PluginHTTP")
+@pytest.mark.parametrize(("method", "url", "why"), [
+    ("GE T", "/d/x", 'net/http: invalid method "GE T"'),
+    ("GET", "/d/%zz", 'parse "/d/%zz": invalid URL escape "%zz"'),
+    ("GET", "/d/x\n", 'parse "/d/x\\n": net/url: invalid control character in URL'),
+    ("GET", ":/d/x", 'parse ":/d/x": missing protocol scheme'),
+    ("GET", "1d:x/y", 'parse "1d:x/y": first path segment in URL cannot contain colon'),
+], ids=["method", "escape", "control", "scheme", "colon"])
+def test_plugin_http_refuses_a_request_go_cannot_make(
+    host: Host, destination: _Destination, method: str, url: str, why: str,
+) -> None:
+    """A method that is not an HTTP token or a URL Go cannot parse fails with INVALID_ARGUMENT
+    "failed to create request: <why>", no error id, and reaches no plugin."""
+    with pytest.raises(grpc.RpcError) as failed:
+        host.api.raw.PluginHTTP(pb.PluginHTTPRequest(method=method, url=url))
+    assert (failed.value.code(), failed.value.details()) == (
+        grpc.StatusCode.INVALID_ARGUMENT, f"failed to create request: {why}")
+    assert destination.requests == []

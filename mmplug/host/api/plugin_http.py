@@ -10,14 +10,22 @@ calling plugin's id and ``Mattermost-User-Id`` emptied (whatever the caller sent
 headers); an unknown or inactive destination is a 404 response ``404 page not found``, not an
 error; the answer's headers are one value per key, its values joined with ", " as the
 server's ``PluginHTTP`` handler joins them.
+
+The server's gRPC handler makes the request with Go's ``http.NewRequest`` first: a method
+that is not an HTTP token or a URL Go cannot parse is INVALID_ARGUMENT ``failed to create
+request: <why>`` before anything is sent. The app's own 400 answers have no headers; a 404 for a
+missing destination has those of Go's ``http.NotFound``.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from urllib.parse import urlsplit
 
 from mmplug.errors import MmplugError
-from mmplug.host.api._registry import ApiContext, ApiFailure, emulates
+from mmplug.host.api._handlers import HandlerStatus
+from mmplug.host.api._registry import ApiContext, ApiFailure, differs, emulates
 from mmplug.host.http_codec import NOT_FOUND, inter_plugin_request, query_encode
 from mmplug.protocol import api_remaining_pb2 as pb
 
@@ -25,15 +33,77 @@ from mmplug.protocol import api_remaining_pb2 as pb
 NOT_ENOUGH_URL = "Not enough URL. Form of URL should be /<pluginid>/*"
 NO_PLUGIN = "No plugin specified. Form of URL should be /<pluginid>/*"
 
+differs(
+    "PluginHTTP",
+    "The server's handler refuses every URL Go's url.Parse refuses (INVALID_ARGUMENT `failed "
+    "to create request: parse ...`); mmplug refuses the same for a method that is not an HTTP "
+    "token, control characters, a missing scheme, a colon in the first path segment and a bad "
+    "%-escape, but does not check the host and port of an absolute URL.",
+)
+
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
+_BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
+_GO_ESCAPES = {"\a": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r",
+               "\t": "\\t", "\v": "\\v", "\\": "\\\\", '"': '\\"'}
+
+
+def _go_quote(text: str) -> str:
+    """Go's strconv.Quote of ``text`` (as %q writes it)."""
+    return '"' + "".join(_GO_ESCAPES.get(c, c if c.isprintable() else f"\\x{ord(c):02x}")
+                         for c in text) + '"'
+
+
+def _bad_escape(text: str) -> str | None:
+    found = _BAD_ESCAPE.search(text)
+    return None if found is None else f"invalid URL escape {_go_quote(text[found.start():][:3])}"
+
+
+def _request_error(method: str, url: str) -> str | None:
+    """Why Go's ``http.NewRequest(method, url, body)`` fails, or None (an empty method is
+    GET)."""
+    if method and not _TOKEN.fullmatch(method):
+        return f"net/http: invalid method {_go_quote(method)}"
+    rest, _, fragment = url.partition("#")
+    if _CONTROL.search(rest):
+        why: str | None = "net/url: invalid control character in URL"
+    elif rest.startswith(":"):
+        why = "missing protocol scheme"
+    else:
+        scheme = _SCHEME.match(rest)
+        path = rest.partition("?")[0]
+        if scheme is None and not path.startswith("/") and ":" in path.partition("/")[0]:
+            why = "first path segment in URL cannot contain colon"
+        else:
+            why = None if scheme is not None and not path[scheme.end():].startswith("/") \
+                else _bad_escape(path)
+        if why is None:
+            why = _bad_escape(fragment)
+            if why is not None:
+                rest = url
+    return None if why is None else f"parse {_go_quote(rest)}: {why}"
+
+
+def _joined(headers: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """The answer's headers as the server's handler sends them: the values of each key joined
+    with ", "."""
+    values: dict[str, list[str]] = {}
+    for key, value in headers:
+        values.setdefault(key, []).append(value)
+    return {key: ", ".join(each) for key, each in values.items()}
+
 
 def _answer(status: int, body: bytes) -> pb.PluginHTTPResponse:
-    return pb.PluginHTTPResponse(
-        status_code=status, headers={"Content-Type": "text/plain; charset=utf-8"}, body=body
-    )
+    # the app's own 400 answers: an http.Response without headers
+    return pb.PluginHTTPResponse(status_code=status, body=body)
 
 
 @emulates("PluginHTTP")
 def plugin_http(ctx: ApiContext, req: pb.PluginHTTPRequest) -> pb.PluginHTTPResponse:
+    why = _request_error(req.method, req.url)
+    if why is not None:  # the server's handler: http.NewRequest failed
+        raise HandlerStatus("INVALID_ARGUMENT", f"failed to create request: {why}")
     serve = getattr(ctx.hooks, "serve_http", None)
     if serve is None:
         raise ApiFailure(501, "api.plugin.http.not_available",
@@ -53,10 +123,9 @@ def plugin_http(ctx: ApiContext, req: pb.PluginHTTPRequest) -> pb.PluginHTTPResp
     try:
         answer = serve(destination, init, body)
     except MmplugError:  # an unknown or inactive destination: the server's http.NotFound
-        return _answer(404, NOT_FOUND[2])
+        status, found_headers, found_body = NOT_FOUND
+        return pb.PluginHTTPResponse(status_code=status, headers=_joined(found_headers),
+                                     body=found_body)
     body = answer.read()
-    joined: dict[str, list[str]] = {}
-    for key, value in answer.headers:
-        joined.setdefault(key, []).append(value)
-    flat = {key: ", ".join(values) for key, values in joined.items()}
-    return pb.PluginHTTPResponse(status_code=answer.status, headers=flat, body=body)
+    return pb.PluginHTTPResponse(status_code=answer.status, headers=_joined(answer.headers),
+                                 body=body)
