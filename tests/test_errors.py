@@ -26,6 +26,8 @@ INTERNAL = {
     "mmplug.host.launcher.HandshakeFault": "launcher.py turns it into a named fault",
     "mmplug.host.api._registry.ApiFailure": "the API server turns it into the AppError of the "
                                             "response",
+    "mmplug.host.api._handlers.HandlerStatus": "the API server answers it as the gRPC status "
+                                               "the server's handler answers",
     "mmplug.manifest.PythonVersionError": "manifest.py reports it as a finding of plugin.json",
 }
 SKIP = ("mmplug.scaffold._templates", "mmplug.protocol.")
