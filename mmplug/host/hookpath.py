@@ -572,8 +572,8 @@ def _conclude_member_added(step: Step, request: Any, result: HookResult) -> None
 
     member = request.channel_member
     if _rejection(result):
-        step.note(AFTER, "rejected: the user is not added and the caller gets 403 "
-                         "app.channel.add_member.rejected_by_plugin")
+        step.note(AFTER, "rejected: the user is not added and the caller gets 400 "
+                         "app.channel.add_user.to.channel.rejected_by_plugin")
         return
     with step.session.store.read() as db:
         if find_member(db, member.channel_id, member.user_id) is not None:
@@ -1031,7 +1031,7 @@ PATHS: dict[str, Around] = {
         conclude=_conclude_channel_updated),
     "ChannelMemberWillBeAdded": Around(
         "(extension) app.(*App).AddUserToChannel",
-        after="a rejection adds nobody (403); else the member is saved and "
+        after="a rejection adds nobody (400); else the member is saved and "
               "UserHasJoinedChannel runs on every plugin", conclude=_conclude_member_added),
     "TeamMemberWillBeAdded": Around(
         "(extension) app.(*App).JoinUserToTeam",

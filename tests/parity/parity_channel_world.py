@@ -112,3 +112,13 @@ def join(host: Host, channel_id: str, user_id: str) -> cp.ChannelMember:
 
 def error(rsp: Any) -> tuple[int, str]:
     return rsp.error.status_code, rsp.error.id
+
+
+def posts_of(host: Host, channel_id: str) -> list[tuple[str, str]]:
+    """(type, message) of the channel's posts, newest first."""
+    rsp = host.api.GetPostsForChannel(
+        cp.GetPostsForChannelRequest(channel_id=channel_id, per_page=50)
+    )
+    return [
+        (rsp.post_list.posts[i].type, rsp.post_list.posts[i].message) for i in rsp.post_list.order
+    ]

@@ -7,10 +7,11 @@ from __future__ import annotations
 import json
 
 import pytest
-from parity_channel_world import PRIVATE, channel, error, join, make_user
+from parity_channel_world import PRIVATE, channel, error, join, make_user, posts_of
 from worldhost import Host
 
 from mmplug.protocol import api_channel_post_pb2 as cp
+from mmplug.protocol import hooks_extra_pb2 as hx
 from mmplug.protocol import hooks_message_pb2 as hm
 
 APP = "server/channels/app/channel.go"
@@ -47,15 +48,6 @@ def member(host: Host, channel_id: str, user_id: str) -> cp.GetChannelMemberResp
 def _username(host: Host, user_id: str) -> str:
     with host.store.read() as db:
         return str(db.execute("SELECT username FROM users WHERE id=?", (user_id,)).fetchone()[0])
-
-
-def posts_of(host: Host, channel_id: str) -> list[tuple[str, str]]:
-    rsp = host.api.GetPostsForChannel(
-        cp.GetPostsForChannelRequest(channel_id=channel_id, per_page=50)
-    )
-    return [
-        (rsp.post_list.posts[i].type, rsp.post_list.posts[i].message) for i in rsp.post_list.order
-    ]
 
 
 # -- AddChannelMember / AddUserToChannel ------------------------------------------------------
@@ -108,11 +100,42 @@ def test_add_an_existing_member_returns_it_without_checks(quiet_host: Host) -> N
     assert quiet_host.hooks.named("UserHasJoinedChannel") == []
 
 
-@pytest.mark.parity("AddChannelMember", f"{ADD}; {ADD_TO}")
-def test_add_a_deactivated_user_is_allowed(host: Host) -> None:
-    """The plugin API does not check that the user is active: a deactivated user is added."""
+@pytest.mark.parity("AddChannelMember", ADD)
+def test_add_a_deactivated_user_is_refused(host: Host) -> None:
+    """Adding a deactivated user is a 403 `app.channel.add_member.deleted_user.app_error`;
+    the user is not added."""
     made, gone = channel(host), make_user(host, deactivated=True)
-    assert add(host, made.id, gone).channel_member.user_id == gone
+    assert error(add(host, made.id, gone)) == (
+        403,
+        "app.channel.add_member.deleted_user.app_error",
+    )
+    assert error(member(host, made.id, gone)) == (404, "app.channel.get_member.missing.app_error")
+
+
+@pytest.mark.parity(
+    ("AddChannelMember", "AddUserToChannel"), f"{APP}: (*App).addUserToChannel"
+)
+def test_a_plugin_rejecting_the_new_member_is_a_400(quiet_host: Host) -> None:
+    """A plugin whose ChannelMemberWillBeAdded rejects the member makes the add a 400
+    `app.channel.add_user.to.channel.rejected_by_plugin` naming the reason; nobody is added
+    and UserHasJoinedChannel does not run."""
+    made, user = channel(quiet_host), make_user(quiet_host)
+    quiet_host.hooks.respond(
+        "ChannelMemberWillBeAdded",
+        hx.ChannelMemberWillBeAddedResponse(rejection_reason="members only"),
+    )
+    try:
+        rsp = quiet_host.api.AddUserToChannel(
+            cp.AddUserToChannelRequest(
+                channel_id=made.id, user_id=user, as_user_id=quiet_host.user("alice")
+            )
+        )
+    finally:
+        quiet_host.hooks.responders.clear()
+    assert error(rsp) == (400, "app.channel.add_user.to.channel.rejected_by_plugin")
+    assert "members only" in rsp.error.message
+    assert error(member(quiet_host, made.id, user))[0] == 404
+    assert quiet_host.hooks.named("UserHasJoinedChannel") == []
 
 
 @pytest.mark.parity("AddChannelMember", f"{ADD}; {ADD_TO}")

@@ -2,8 +2,8 @@
 (UserHasLeftChannel), read, roles and notification preferences.
 
 As on the server's plugin API path: adding checks the user's team membership (a direct or
-group channel has no team, so nobody is added there), not whether the channel is archived
-or the user deactivated; listings page in the database as given; a batch notify-props patch
+group channel has no team, so nobody is added there) and refuses a deactivated user, but not
+an archived channel; listings page in the database as given; a batch notify-props patch
 changes every pair or, if one pair is no membership, none (and answers no error).
 """
 
@@ -90,31 +90,38 @@ def system_post(
     return None
 
 
-def _join_post(ctx: ApiContext, ch: channel_pb2.Channel, user: user_pb2.User) -> None:
+def leave_join_messages(db: sqlite3.Connection) -> bool:
+    """``ServiceSettings.ExperimentalEnableDefaultChannelLeaveJoinMessages`` (on unless set
+    off): the join and leave messages of the default channels and of teams."""
+    return bool(
+        server_setting(
+            db, "ServiceSettings.ExperimentalEnableDefaultChannelLeaveJoinMessages", True
+        )
+    )
+
+
+def join_message(
+    ctx: ApiContext, channel_id: str, user: user_pb2.User
+) -> ApiFailure | None:
+    """The server's postJoinChannelMessage; returns the failure of the post."""
     kind, text = "system_join_channel", "{} joined the channel."
     if is_guest(user):
         kind, text = "system_guest_join_channel", "{} joined the channel as a guest."
-    failure = system_post(
-        ctx, ch.id, user.id, kind, text.format(user.username), {"username": user.username}
+    return system_post(
+        ctx, channel_id, user.id, kind, text.format(user.username), {"username": user.username}
     )
-    if failure is not None:  # the server reports it, although the user has joined
-        raise ApiFailure(
-            500,
-            "api.channel.post_user_add_remove_message_and_forget.error",
-            f"The user joined, but the join message was not posted: {failure.message}",
-            detailed_error=failure.detailed_error,
-        )
 
 
-def _added_post(
-    ctx: ApiContext, ch: channel_pb2.Channel, actor: user_pb2.User, user: user_pb2.User
-) -> None:
+def added_message(
+    ctx: ApiContext, channel_id: str, actor: user_pb2.User, user: user_pb2.User
+) -> ApiFailure | None:
+    """The server's PostAddToChannelMessage, posted by ``actor``."""
     kind, text = "system_add_to_channel", "{} added to the channel by {}."
     if is_guest(user):
         kind, text = "system_add_guest_to_chan", "{} added to the channel as a guest by {}."
-    system_post(
+    return system_post(
         ctx,
-        ch.id,
+        channel_id,
         actor.id,
         kind,
         text.format(user.username, actor.username),
@@ -127,6 +134,17 @@ def _added_post(
     )
 
 
+def _join_post(ctx: ApiContext, ch: channel_pb2.Channel, user: user_pb2.User) -> None:
+    failure = join_message(ctx, ch.id, user)
+    if failure is not None:  # the server reports it, although the user has joined
+        raise ApiFailure(
+            500,
+            "api.channel.post_user_add_remove_message_and_forget.error",
+            f"The user joined, but the join message was not posted: {failure.message}",
+            detailed_error=failure.detailed_error,
+        )
+
+
 def add_member(
     ctx: ApiContext, channel_id: str, user_id: str, actor_id: str = ""
 ) -> cp.ChannelMember:
@@ -137,6 +155,15 @@ def add_member(
         if existing is not None:
             return existing
         user = get_user(db, user_id)
+        if user.delete_at:
+            raise ApiFailure(
+                403,
+                "app.channel.add_member.deleted_user.app_error",
+                "The user is deactivated: reactivate them (UpdateUserActive) before adding "
+                "them to a channel.",
+                detailed_error=f"user_id={user_id}",
+                where="AddChannelMember",
+            )
         if actor_id:
             get_user(db, actor_id)  # an unknown actor is a 404 before anything happens
         row = db.execute(
@@ -155,11 +182,12 @@ def add_member(
     )
     if outcome.rejected:
         raise ApiFailure(
-            403,
-            "app.channel.add_member.rejected_by_plugin",
+            400,
+            "app.channel.add_user.to.channel.rejected_by_plugin",
             f"Plugin {outcome.rejected_by} rejected adding the user to the "
             f"channel: {outcome.rejection}",
             params={"Reason": outcome.rejection},
+            where="AddUserToChannel",
         )
     return save_added_member(ctx, outcome.subject, channel_id, user_id, actor_id)
 
@@ -193,7 +221,7 @@ def save_added_member(
     if actor is None or actor.id == user.id:
         _join_post(ctx, ch, user)
     else:
-        _added_post(ctx, ch, actor, user)
+        added_message(ctx, ch.id, actor, user)
     return member
 
 
@@ -254,11 +282,7 @@ def delete_channel_member(
             "DELETE FROM channel_members WHERE channel_id=? AND user_id=?",
             (req.channel_id, req.user_id),
         )
-        leave_message = ch.name != DEFAULT_CHANNEL or bool(
-            server_setting(
-                db, "ServiceSettings.ExperimentalEnableDefaultChannelLeaveJoinMessages", True
-            )
-        )
+        leave_message = ch.name != DEFAULT_CHANNEL or leave_join_messages(db)
     left = huc.UserHasLeftChannelRequest(
         context=_hooks.request_context(ctx, user.id), channel_member=member, actor=user
     )

@@ -67,7 +67,7 @@ def test_plugin_can_reject_a_new_member(world: World) -> None:
     )
     cid = fresh_channel(world)
     rsp = add(world, cid, "carol")
-    assert rsp.error.status_code == 403 and "no" in rsp.error.message
+    assert rsp.error.status_code == 400 and "no" in rsp.error.message
     missing = world.api.GetChannelMember(
         cp.GetChannelMemberRequest(channel_id=cid, user_id=world.users["carol"])
     )
