@@ -594,14 +594,18 @@ def _conclude_team_member_added(step: Step, request: Any, result: HookResult) ->
 
     member = request.team_member
     if _rejection(result):
-        step.note(AFTER, "rejected: the user does not join the team")
+        step.note(AFTER, "rejected: the user does not join the team and the caller gets 400 "
+                         "app.team.join_user_to_team.rejected_by_plugin")
         return
     with step.session.store.read() as db:
         existing = team_member_row(db, member.team_id, member.user_id)
     if existing is not None and existing.delete_at == 0:
         step.note(AFTER, "the user is a team member already: the server adds nobody")
         return
-    add_member(step.ctx, member.team_id, member.user_id)
+    response: Any = result.response
+    allowed = (response.modified_team_member if not _failed(result)
+               and response.HasField("modified_team_member") else member)
+    add_member(step.ctx, member.team_id, member.user_id, allowed=allowed)
     step.note(AFTER, f"added {_username(step, member.user_id)} to the team "
                      f"{_team_name(step, member.team_id)}" + step.ran("UserHasJoinedTeam"))
 

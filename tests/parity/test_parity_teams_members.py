@@ -8,11 +8,13 @@ import itertools
 from typing import Any
 
 import pytest
+from parity_channel_world import posts_of
 from parity_settings import server_setting
 from worldhost import Host
 
 from mmplug.host.api.users import get_user, save_user
 from mmplug.protocol import api_user_team_pb2 as pb
+from mmplug.protocol import hooks_extra_pb2 as hx
 from mmplug.protocol import team_pb2, user_pb2
 
 TEAM_APP = "server/channels/app/team.go"
@@ -450,3 +452,159 @@ def test_update_roles_of_a_non_member_is_404_but_a_left_member_works(host: Host)
     join(host, team.id, user)
     leave(host, team.id, user)
     assert not set_roles(host, team.id, user, "team_user team_admin").error.id
+
+
+# -- join and leave messages -------------------------------------------------------------------
+JOIN_DEFAULTS = "server/channels/app/channel.go: (*App).JoinDefaultChannels"
+LEAVE_TEAM = f"{TEAM_APP}: (*App).LeaveTeam"
+LEAVE_JOIN = "ExperimentalEnableDefaultChannelLeaveJoinMessages"
+
+
+def team_posts(host: Host, team_id: str) -> dict[str, list[tuple[str, str]]]:
+    """channel name -> (type, message) of its posts, newest first, for the team's channels."""
+    with host.store.read() as db:
+        ids = dict(db.execute("SELECT name, id FROM channels WHERE team_id=?", (team_id,)))
+    return {name: posts_of(host, channel_id) for name, channel_id in ids.items()}
+
+
+def username(host: Host, user_id: str) -> str:
+    with host.store.read() as db:
+        return get_user(db, user_id).username
+
+
+@pytest.mark.parity("CreateTeamMember", f"{JOIN_DEFAULTS}, (*App).postJoinMessageForDefaultChannel")
+def test_joining_posts_the_join_messages_in_the_default_channels(quiet_host: Host) -> None:
+    """The new member posts 'NAME joined the team.' (`system_join_team`) in town-square and
+    'NAME joined the channel.' (`system_join_channel`) in off-topic; plugins get both."""
+    team, user = new_team(quiet_host), new_user(quiet_host)
+    join(quiet_host, team.id, user)
+    name = username(quiet_host, user)
+    assert team_posts(quiet_host, team.id) == {
+        "town-square": [("system_join_team", f"{name} joined the team.")],
+        "off-topic": [("system_join_channel", f"{name} joined the channel.")],
+    }
+    posted = quiet_host.hooks.named("MessageHasBeenPosted")
+    assert [(p.post.user_id, dict(p.post.props)) for p in posted] == [
+        (user, {"username": name}),
+        (user, {"username": name}),
+    ]
+    assert len(quiet_host.events("posted")) == 2
+
+
+@pytest.mark.parity(
+    ("CreateTeamMembers", "CreateTeamMembersGracefully"),
+    f"{JOIN_DEFAULTS}, (*App).postAddToTeamMessage, (*App).PostAddToChannelMessage",
+)
+def test_joining_by_a_requestor_posts_the_added_messages(quiet_host: Host) -> None:
+    """Added by a requestor, the requestor posts 'NAME added to the team by ADMIN.'
+    (`system_add_to_team`) in town-square and 'NAME added to the channel by ADMIN.'
+    (`system_add_to_channel`) in off-topic, naming both users in the props."""
+    team, user, admin = new_team(quiet_host), new_user(quiet_host), quiet_host.user("admin")
+    quiet_host.api.CreateTeamMembers(
+        pb.CreateTeamMembersRequest(team_id=team.id, user_ids=[user], requestor_id=admin)
+    )
+    name = username(quiet_host, user)
+    assert team_posts(quiet_host, team.id) == {
+        "town-square": [("system_add_to_team", f"{name} added to the team by admin.")],
+        "off-topic": [("system_add_to_channel", f"{name} added to the channel by admin.")],
+    }
+    props = {"userId": admin, "username": "admin", "addedUserId": user, "addedUsername": name}
+    posted = quiet_host.hooks.named("MessageHasBeenPosted")
+    assert [(p.post.user_id, dict(p.post.props)) for p in posted] == [(admin, props)] * 2
+
+
+@pytest.mark.parity("CreateTeamMembers", JOIN_DEFAULTS)
+def test_an_unknown_requestor_leaves_the_user_out_of_the_default_channels(host: Host) -> None:
+    """An unknown requestor does not stop the join, but the user joins no default channel
+    (and nothing is posted)."""
+    team, user = new_team(host), new_user(host)
+    rsp = host.api.CreateTeamMembers(
+        pb.CreateTeamMembersRequest(team_id=team.id, user_ids=[user], requestor_id="r" * 26)
+    )
+    assert [m.user_id for m in rsp.team_members] == [user]
+    assert channel_names(host, user, team.id) == {}
+    assert team_posts(host, team.id) == {"town-square": [], "off-topic": []}
+
+
+@pytest.mark.parity(
+    ("CreateTeamMember", "DeleteTeamMember"), f"{JOIN_DEFAULTS}; {LEAVE_TEAM}"
+)
+def test_the_leave_join_setting_turns_the_team_messages_off(quiet_host: Host) -> None:
+    """With ServiceSettings.ExperimentalEnableDefaultChannelLeaveJoinMessages off, joining and
+    leaving a team post nothing; the setting is on unless set off."""
+    team, user = new_team(quiet_host), new_user(quiet_host)
+    with server_setting(quiet_host, "ServiceSettings", LEAVE_JOIN, False):
+        join(quiet_host, team.id, user)
+        leave(quiet_host, team.id, user, user)
+    assert team_posts(quiet_host, team.id) == {"town-square": [], "off-topic": []}
+    assert quiet_host.hooks.named("MessageHasBeenPosted") == []
+    join(quiet_host, team.id, user)
+    assert [kind for kind, _ in team_posts(quiet_host, team.id)["town-square"]] == [
+        "system_join_team"
+    ]
+
+
+@pytest.mark.parity(
+    "DeleteTeamMember",
+    f"{LEAVE_TEAM}, (*App).postLeaveTeamMessage, (*App).postRemoveFromTeamMessage",
+)
+def test_leaving_posts_left_or_removed_in_town_square(host: Host) -> None:
+    """In town-square the user posts 'NAME left the team.' (`system_leave_team`) when they are
+    the requestor, else 'NAME removed from the team.' (`system_remove_from_team`)."""
+    team, quitter, removed = new_team(host), new_user(host), new_user(host)
+    for user in (quitter, removed):
+        join(host, team.id, user)
+    leave(host, team.id, quitter, quitter)
+    leave(host, team.id, removed, host.user("admin"))
+    gone, out = username(host, quitter), username(host, removed)
+    assert team_posts(host, team.id)["town-square"][:2] == [
+        ("system_remove_from_team", f"{out} removed from the team."),
+        ("system_leave_team", f"{gone} left the team."),
+    ]
+
+
+# -- TeamMemberWillBeAdded ---------------------------------------------------------------------
+@pytest.mark.parity(
+    ("CreateTeamMember", "CreateTeamMembers"),
+    f"{TEAM_APP}: (*App).JoinUserToTeam; {TEAMS_SVC}: (*TeamService).JoinUserToTeam",
+)
+def test_a_plugin_rejecting_the_team_member_is_a_400(quiet_host: Host) -> None:
+    """TeamMemberWillBeAdded runs before the membership is saved; a rejection is a 400
+    `app.team.join_user_to_team.rejected_by_plugin` naming the reason, and the user
+    joins neither the team nor its channels."""
+    team, user = new_team(quiet_host), new_user(quiet_host)
+    quiet_host.hooks.respond(
+        "TeamMemberWillBeAdded", hx.TeamMemberWillBeAddedResponse(rejection_reason="closed")
+    )
+    try:
+        rsp = join(quiet_host, team.id, user)
+    finally:
+        quiet_host.hooks.responders.clear()
+    assert error_of(rsp) == (400, "app.team.join_user_to_team.rejected_by_plugin")
+    assert "closed" in rsp.error.message
+    asked = quiet_host.hooks.named("TeamMemberWillBeAdded")
+    assert {(a.team_member.team_id, a.team_member.user_id) for a in asked} == {(team.id, user)}
+    assert error_of(quiet_host.api.GetTeamMember(
+        pb.GetTeamMemberRequest(team_id=team.id, user_id=user)
+    ))[0] == 404
+    assert channel_names(quiet_host, user, team.id) == {}
+    assert quiet_host.hooks.named("UserHasJoinedTeam") == []
+
+
+@pytest.mark.parity("CreateTeamMember", f"{TEAMS_SVC}: (*TeamService).JoinUserToTeam")
+def test_a_plugin_may_change_the_team_member_before_it_is_saved(quiet_host: Host) -> None:
+    """The member a plugin's TeamMemberWillBeAdded returns is the one saved: here a team admin."""
+    team, user = new_team(quiet_host), new_user(quiet_host)
+    promoted = team_pb2.TeamMember(
+        team_id=team.id, user_id=user, scheme_user=True, scheme_admin=True
+    )
+    quiet_host.hooks.respond(
+        "TeamMemberWillBeAdded", hx.TeamMemberWillBeAddedResponse(modified_team_member=promoted)
+    )
+    try:
+        member = join(quiet_host, team.id, user).team_member
+    finally:
+        quiet_host.hooks.responders.clear()
+    assert (member.roles, member.scheme_admin) == ("team_user team_admin", True)
+    stored = quiet_host.api.GetTeamMember(pb.GetTeamMemberRequest(team_id=team.id, user_id=user))
+    assert stored.team_member.roles == "team_user team_admin"

@@ -12,11 +12,20 @@ the change is saved.
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 
 from mmplug.host.api import _convert as conv
-from mmplug.host.api._hooks import fire, request_context
+from mmplug.host.api._entities import find_user
+from mmplug.host.api._hooks import chain, fire, request_context
 from mmplug.host.api._registry import ApiContext, ApiFailure, differs, emulates
+from mmplug.host.api.channel_members import (
+    added_message,
+    join_message,
+    leave_join_messages,
+    system_post,
+)
+from mmplug.host.api.channels import DEFAULT_CHANNEL
 from mmplug.host.api.events import WEBSOCKET, capture, server_event
 from mmplug.host.api.teams import (
     default_channel_names,
@@ -29,8 +38,8 @@ from mmplug.host.api.teams import (
 from mmplug.host.api.users import get_user, save_user
 from mmplug.protocol import api_channel_post_pb2 as cp
 from mmplug.protocol import api_user_team_pb2 as pb
+from mmplug.protocol import hooks_extra_pb2, team_pb2, user_pb2
 from mmplug.protocol import hooks_user_channel_pb2 as hooks
-from mmplug.protocol import team_pb2, user_pb2
 
 TEAM_SCHEME_ROLES = {
     "team_user": "scheme_user",
@@ -46,6 +55,7 @@ CHANNEL_NOTIFY_DEFAULTS = {
     "channel_auto_follow_threads": "off",
 }
 DEFAULT_MAX_USERS_PER_TEAM = 50
+_log = logging.getLogger("mmplug.host.api")
 
 differs(
     "CreateTeamMember",
@@ -158,32 +168,21 @@ def _join_default_channels(
     return joined
 
 
-def _join(
+def _check_join(
     ctx: ApiContext, db: sqlite3.Connection, team_id: str, user_id: str
-) -> tuple[team_pb2.TeamMember, bool, list[str]]:
-    """Add or re-add the user; returns (member, joined now, default channels joined now)."""
+) -> tuple[team_pb2.TeamMember | None, team_pb2.TeamMember]:
+    """The server's checks before a join: (the current membership if the user is a member
+    already, the fresh membership TeamMemberWillBeAdded is asked about)."""
     team = get_team(db, team_id)
     user = get_user(db, user_id)
     _check_email_allowed(db, team, user)
-    guest = _is_guest(user)
     member = new_team_member(
-        team_id, user_id, ctx.now(), admin=team.email == user.email, guest=guest
-    )
-    max_users = int(
-        server_setting(db, "TeamSettings", "MaxUsersPerTeam", DEFAULT_MAX_USERS_PER_TEAM)
+        team_id, user_id, ctx.now(), admin=team.email == user.email, guest=_is_guest(user)
     )
     existing = team_member_row(db, team_id, user_id)
     if existing is not None and existing.delete_at == 0:
-        return existing, False, []
-    if existing is None and 0 <= max_users < _active_members(db, team_id) + 1:
-        raise ApiFailure(
-            400,
-            "app.team.join_user_to_team.save_member.max_accounts.app_error",
-            "This team has reached the maximum number of allowed accounts. Contact your "
-            "System Administrator to set a higher limit (TeamSettings.MaxUsersPerTeam).",
-            detailed_error=f"team_id={team_id}",
-        )
-    if existing is not None and _active_members(db, team_id) >= max_users:
+        return existing, member
+    if existing is not None and _active_members(db, team_id) >= _max_users(db):
         raise ApiFailure(
             400,
             "app.team.join_user_to_team.max_accounts.app_error",
@@ -191,13 +190,145 @@ def _join(
             "System Administrator to set a higher limit (TeamSettings.MaxUsersPerTeam).",
             detailed_error=f"teamId={team_id}",
         )
+    return None, member
+
+
+def _max_users(db: sqlite3.Connection) -> int:
+    return int(
+        server_setting(db, "TeamSettings", "MaxUsersPerTeam", DEFAULT_MAX_USERS_PER_TEAM)
+    )
+
+
+def _will_be_added(ctx: ApiContext, member: team_pb2.TeamMember) -> team_pb2.TeamMember:
+    """TeamMemberWillBeAdded over every plugin, just before the membership is saved: the
+    member to save, or the server's 400 when a plugin rejects the join."""
+    outcome = chain(
+        ctx,
+        "TeamMemberWillBeAdded",
+        member,
+        lambda m: hooks_extra_pb2.TeamMemberWillBeAddedRequest(
+            context=request_context(ctx), team_member=m
+        ),
+        "modified_team_member",
+    )
+    if outcome.rejected:
+        raise ApiFailure(
+            400,
+            "app.team.join_user_to_team.rejected_by_plugin",
+            f"Plugin {outcome.rejected_by} rejected adding the user to the team: "
+            f"{outcome.rejection}",
+            params={"Reason": outcome.rejection},
+            where="JoinUserToTeam",
+        )
+    return allowed_member(outcome.subject, member.team_id, member.user_id)
+
+
+def allowed_member(
+    given: team_pb2.TeamMember, team_id: str, user_id: str
+) -> team_pb2.TeamMember:
+    """The membership saved for a TeamMemberWillBeAdded answer: the plugin's flags and
+    explicit roles for this team and user, its roles as the store derives them."""
+    member = team_pb2.TeamMember()
+    member.CopyFrom(given)
+    member.team_id, member.user_id, member.delete_at = team_id, user_id, 0
+    explicit = [r for r in member.roles.split() if r not in TEAM_SCHEME_ROLES]
+    member.roles = member_roles(member, explicit)
+    return member
+
+
+def _save_join(
+    ctx: ApiContext, db: sqlite3.Connection, member: team_pb2.TeamMember, requestor_id: str
+) -> tuple[team_pb2.TeamMember, bool, list[str]]:
+    """Save the allowed membership; returns (member, joined now, default channels joined)."""
+    team_id, user_id = member.team_id, member.user_id
+    existing = team_member_row(db, team_id, user_id)
+    if existing is not None and existing.delete_at == 0:
+        return existing, False, []
+    if existing is None and 0 <= _max_users(db) < _active_members(db, team_id) + 1:
+        raise ApiFailure(
+            400,
+            "app.team.join_user_to_team.save_member.max_accounts.app_error",
+            "This team has reached the maximum number of allowed accounts. Contact your "
+            "System Administrator to set a higher limit (TeamSettings.MaxUsersPerTeam).",
+            detailed_error=f"team_id={team_id}",
+        )
     save_team_member(db, member)
+    user = get_user(db, user_id)
     user.update_at = ctx.now()
     save_user(db, user)
-    channels = [] if guest else _join_default_channels(
+    if _is_guest(user):
+        return member, True, []
+    if requestor_id and find_user(db, requestor_id) is None:
+        # JoinDefaultChannels looks the requestor up first and gives up (the join stands)
+        _log.warning(
+            "the requestor %s does not exist: %s joins no default channel (as on the server)",
+            requestor_id,
+            user.username,
+        )
+        return member, True, []
+    return member, True, _join_default_channels(
         ctx, db, team_id, user_id, member.scheme_admin
     )
-    return member, True, channels
+
+
+def _join_messages(
+    ctx: ApiContext, team_id: str, channel_ids: list[str], user_id: str, requestor_id: str
+) -> None:
+    """What JoinDefaultChannels posts in each default channel it joined the user to (unless
+    ServiceSettings.ExperimentalEnableDefaultChannelLeaveJoinMessages is off), each followed
+    by the channel's user_added event. A failed post is only logged."""
+    if not channel_ids:
+        return
+    with ctx.store.read() as db:
+        post = leave_join_messages(db)
+        user = get_user(db, user_id)
+        requestor = find_user(db, requestor_id) if requestor_id else None
+        town_square = {
+            r["id"]
+            for r in db.execute(
+                "SELECT id FROM channels WHERE name=? AND id IN "
+                f"({', '.join('?' for _ in channel_ids)})",
+                (DEFAULT_CHANNEL, *channel_ids),
+            )
+        }
+    for channel_id in channel_ids:
+        if post and channel_id in town_square:
+            _team_message(ctx, channel_id, user, requestor)
+        elif post and requestor is not None:
+            added_message(ctx, channel_id, requestor, user)
+        elif post:
+            join_message(ctx, channel_id, user)
+        data = {"user_id": user_id, "team_id": team_id}
+        server_event(ctx, "user_added", data, channel_id=channel_id)
+
+
+def _team_message(
+    ctx: ApiContext, channel_id: str, user: user_pb2.User, requestor: user_pb2.User | None
+) -> None:
+    """The server's postJoinTeamMessage, or postAddToTeamMessage when someone added the user."""
+    if requestor is None:
+        system_post(
+            ctx,
+            channel_id,
+            user.id,
+            "system_join_team",
+            f"{user.username} joined the team.",
+            {"username": user.username},
+        )
+        return
+    system_post(
+        ctx,
+        channel_id,
+        requestor.id,
+        "system_add_to_team",
+        f"{user.username} added to the team by {requestor.username}.",
+        {
+            "userId": requestor.id,
+            "username": requestor.username,
+            "addedUserId": user.id,
+            "addedUsername": user.username,
+        },
+    )
 
 
 def _added_event(ctx: ApiContext, team_id: str, user_id: str) -> None:
@@ -216,24 +347,43 @@ def _joined(ctx: ApiContext, member: team_pb2.TeamMember, actor_id: str = "") ->
     request = hooks.UserHasJoinedTeamRequest(context=request_context(ctx), team_member=member)
     if actor_id:
         with ctx.store.read() as db:
-            row = db.execute("SELECT * FROM users WHERE id=?", (actor_id,)).fetchone()
-        if row is not None:  # an unknown requestor is no actor, not an error
-            request.actor.CopyFrom(conv.user_from_row(row))
+            actor = find_user(db, actor_id)
+        if actor is not None:  # an unknown requestor is no actor, not an error
+            request.actor.CopyFrom(actor)
     fire(ctx, "UserHasJoinedTeam", request)
     _added_event(ctx, member.team_id, member.user_id)
 
 
 def add_member(
-    ctx: ApiContext, team_id: str, user_id: str, actor_id: str = "", *, hook: bool = True
+    ctx: ApiContext,
+    team_id: str,
+    user_id: str,
+    actor_id: str = "",
+    *,
+    hook: bool = True,
+    allowed: team_pb2.TeamMember | None = None,
 ) -> team_pb2.TeamMember:
-    """The server's AddUserToTeam: one user, saved in its own transaction; the hook and the
-    event when the user was not already a member (neither with ``hook=False``: the host
-    doing what the server did before a fired UserHasJoinedTeam)."""
+    """The server's AddUserToTeam: one user; TeamMemberWillBeAdded, then the membership and
+    the default channels saved in one transaction, their join messages, UserHasJoinedTeam
+    and the event when the user was not already a member. ``allowed``: the membership a
+    TeamMemberWillBeAdded already answered for. ``hook=False``: the host doing what the
+    server did before a fired UserHasJoinedTeam (no hook, no message)."""
+    with ctx.store.read() as db:
+        existing, member = _check_join(ctx, db, team_id, user_id)
+    if existing is not None:
+        return existing
+    if allowed is not None:
+        member = allowed_member(allowed, team_id, user_id)
+    elif hook:
+        member = _will_be_added(ctx, member)
     with ctx.store.tx() as db:
-        member, joined, channels = _join(ctx, db, team_id, user_id)
-    for channel_id in channels:  # JoinDefaultChannels tells each channel of its new member
-        data = {"user_id": user_id, "team_id": team_id}
-        server_event(ctx, "user_added", data, channel_id=channel_id)
+        member, joined, channels = _save_join(ctx, db, member, actor_id)
+    if hook:
+        _join_messages(ctx, team_id, channels, user_id, actor_id)
+    else:
+        for channel_id in channels:
+            data = {"user_id": user_id, "team_id": team_id}
+            server_event(ctx, "user_added", data, channel_id=channel_id)
     if joined and hook:
         _joined(ctx, member, actor_id)
     return member
@@ -301,11 +451,27 @@ def _removed_events(ctx: ApiContext, team_id: str, user_id: str) -> None:
     capture(ctx, WEBSOCKET, to_user)
 
 
+def _leave_message(
+    ctx: ApiContext, channel_id: str, user: user_pb2.User, by_self: bool
+) -> None:
+    """The server's postLeaveTeamMessage (the user left) or postRemoveFromTeamMessage
+    (someone else, or nobody named, removed them); both are the user's post."""
+    kind, text = "system_leave_team", "{} left the team."
+    if not by_self:
+        kind, text = "system_remove_from_team", "{} removed from the team."
+    system_post(
+        ctx, channel_id, user.id, kind, text.format(user.username), {"username": user.username}
+    )
+
+
 def remove_member(
     ctx: ApiContext, team_id: str, user_id: str, requestor_id: str = "", *, hook: bool = True
 ) -> None:
-    """The server's RemoveUserFromTeam (without UserHasLeftTeam with ``hook=False``: the
-    host doing what the server did before a fired UserHasLeftTeam)."""
+    """The server's RemoveUserFromTeam: the user leaves the team's channels, the leave
+    message is posted in town-square (unless
+    ServiceSettings.ExperimentalEnableDefaultChannelLeaveJoinMessages is off), the membership
+    is left, UserHasLeftTeam runs. ``hook=False``: the host doing what the server did before a
+    fired UserHasLeftTeam (no hook, no message)."""
     with ctx.store.tx() as db:
         if db.execute("SELECT 1 FROM teams WHERE id=?", (team_id,)).fetchone() is None:
             raise ApiFailure(
@@ -342,6 +508,13 @@ def remove_member(
             if requestor_id
             else None
         )
+        town_square = db.execute(
+            "SELECT id FROM channels WHERE team_id=? AND name=? AND delete_at=0",
+            (team_id, DEFAULT_CHANNEL),
+        ).fetchone()
+        leave_message = hook and town_square is not None and leave_join_messages(db)
+    if leave_message:
+        _leave_message(ctx, town_square["id"], user, requestor_id == user_id)
     _removed_events(ctx, team_id, user_id)
     member.roles = ""  # the member the hook gets has its roles cleared
     request = hooks.UserHasLeftTeamRequest(context=request_context(ctx), team_member=member)
