@@ -131,7 +131,7 @@ def test_a_plugin_rejecting_the_new_member_is_a_400(quiet_host: Host) -> None:
             )
         )
     finally:
-        quiet_host.hooks.responders.clear()
+        quiet_host.hooks.forget_answers()
     assert error(rsp) == (400, "app.channel.add_user.to.channel.rejected_by_plugin")
     assert "members only" in rsp.error.message
     assert error(member(quiet_host, made.id, user))[0] == 404
@@ -184,7 +184,7 @@ def test_a_rejected_join_message_is_reported_but_the_user_joined(host: Host) -> 
         made, user = channel(host), make_user(host)
         rsp = add(host, made.id, user)
     finally:
-        host.hooks.responders.clear()
+        host.hooks.forget_answers()
     assert error(rsp) == (500, "api.channel.post_user_add_remove_message_and_forget.error")
     assert member(host, made.id, user).channel_member.user_id == user
 

@@ -362,7 +362,7 @@ def test_a_handler_that_raises_is_500_plugin_grpc_error(quiet_host: Host) -> Non
     try:
         err = run(quiet_host, "/raising").error
     finally:
-        quiet_host.hooks.responders.clear()
+        quiet_host.hooks.forget_answers()
     assert (err.status_code, err.id) == (500, "plugin.grpc.execute_command.error")
 
 

@@ -45,7 +45,7 @@ def host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Host]:
 
 @pytest.fixture(autouse=True)
 def _fresh(host: Host) -> None:
-    host.hooks.responders.clear()
+    host.hooks.forget_answers()
     host.api.SavePluginConfig(pb.SavePluginConfigRequest(config=struct_pb2.Struct()))
     host.hooks.fired.clear()
 

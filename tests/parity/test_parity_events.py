@@ -25,7 +25,7 @@ def _emitted(host: Host, kind: str) -> list[dict[str, Any]]:
 
 @pytest.fixture
 def quiet(quiet_host: Host) -> Host:
-    quiet_host.hooks.responders.clear()
+    quiet_host.hooks.forget_answers()
     return quiet_host
 
 

@@ -314,4 +314,4 @@ def test_a_plugin_rejection_of_an_upload_session(quiet_host: Host) -> None:
         err = upload(quiet_host).error
         assert err.id == "File rejected by plugin. virus"
     finally:
-        quiet_host.hooks.responders.clear()
+        quiet_host.hooks.forget_answers()

@@ -28,7 +28,7 @@ GRPC_HOOKS = "server/public/plugin/hooks_grpc_client.go: (*hooksGRPCClient)"
 def plugins(quiet_host: Host) -> Iterator[Host]:
     """The host, with the hook answers a test sets up removed afterwards."""
     yield quiet_host
-    quiet_host.hooks.responders.clear()
+    quiet_host.hooks.forget_answers()
 
 
 def props(p: post_pb2.Post) -> dict[str, object]:

@@ -579,7 +579,7 @@ def test_a_plugin_rejecting_the_team_member_is_a_400(quiet_host: Host) -> None:
     try:
         rsp = join(quiet_host, team.id, user)
     finally:
-        quiet_host.hooks.responders.clear()
+        quiet_host.hooks.forget_answers()
     assert error_of(rsp) == (400, "app.team.join_user_to_team.rejected_by_plugin")
     assert "closed" in rsp.error.message
     asked = quiet_host.hooks.named("TeamMemberWillBeAdded")
@@ -604,7 +604,7 @@ def test_a_plugin_may_change_the_team_member_before_it_is_saved(quiet_host: Host
     try:
         member = join(quiet_host, team.id, user).team_member
     finally:
-        quiet_host.hooks.responders.clear()
+        quiet_host.hooks.forget_answers()
     assert (member.roles, member.scheme_admin) == ("team_user team_admin", True)
     stored = quiet_host.api.GetTeamMember(pb.GetTeamMemberRequest(team_id=team.id, user_id=user))
     assert stored.team_member.roles == "team_user team_admin"

@@ -70,10 +70,14 @@ class FakeHooks:
     def named(self, hook: str) -> list[Message]:
         return [req for name, req, _ in self.fired if name == hook]
 
-    def reset(self) -> None:
-        self.fired.clear()
+    def forget_answers(self) -> None:
+        """No plugin answers any more, and the plugins :meth:`respond` added are gone."""
         self.responders.clear()
         self.plugin_ids[:] = [PLUGIN_ID]
+
+    def reset(self) -> None:
+        self.fired.clear()
+        self.forget_answers()
 
 
 class PluginReads:

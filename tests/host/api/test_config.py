@@ -43,7 +43,7 @@ def host(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Host]:
 @pytest.fixture(autouse=True)
 def _clean(host: Host) -> None:
     host.hooks.fired.clear()
-    host.hooks.responders.clear()
+    host.hooks.forget_answers()
     host.api.SavePluginConfig(pb.SavePluginConfigRequest(config=struct_pb2.Struct()))
     host.hooks.fired.clear()
 
