@@ -788,8 +788,9 @@ def _conclude_email(step: Step, request: Any, result: HookResult) -> None:
 
 
 def _conclude_config(step: Step, request: Any, result: HookResult) -> None:
+    from mmplug.host.api._handlers import HandlerStatus
     from mmplug.host.api._registry import ApiFailure
-    from mmplug.host.api.config import commit_config, load_server_config, parse_config
+    from mmplug.host.api.config import commit_config, load_server_config, unmarshal_config
 
     response: Any = result.response
     if response is None:
@@ -808,17 +809,25 @@ def _conclude_config(step: Step, request: Any, result: HookResult) -> None:
     if modified:
         raw = bytes(response.modified_config.config_json)
     try:
-        config = parse_config(raw)
-    except ApiFailure as failure:
+        config = unmarshal_config(raw)
+    except HandlerStatus as refused:
         if modified:
-            step.note(AFTER, f"the plugin's configuration is not a JSON object "
-                             f"({failure.detailed_error}): the server does not save it and "
-                             "the admin gets 400 app.save_config.plugin_hook_error")
+            step.note(AFTER, f"the server cannot read the plugin's configuration "
+                             f"({refused.details}): it does not save it and the admin gets "
+                             "400 app.save_config.plugin_hook_error")
             return
-        raise
+        raise ApiFailure(400, "api.config.update_config.invalid_json.app_error",
+                         "Unable to parse the configuration JSON.",
+                         detailed_error=refused.details) from None
     with step.session.store.read() as db:
         stored = load_server_config(db)
-    commit_config(step.ctx, _merged(stored, config))
+    try:
+        commit_config(step.ctx, _merged(stored, config))
+    except ApiFailure as failure:
+        step.note(AFTER, f"the server refuses the configuration: it is not saved and the "
+                         f"admin gets {failure.status_code} {failure.error_id} "
+                         f"({failure.message})")
+        return
     step.note(AFTER, "saved the configuration" + (" with the plugin's changes" if modified
                                                    else "") + step.ran("OnConfigurationChange"))
     step.note(DIFFERS, "the server fills what the saved configuration lacks with its defaults; "

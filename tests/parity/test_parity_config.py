@@ -346,3 +346,152 @@ def test_saving_an_unchanged_config_runs_no_configuration_change(host: Host) -> 
     assert not host.hooks.named("OnConfigurationChange")
     _save_plugin_config(host, {"Greeting": "other", "ApiSecret": "s3cret"})
     assert len(host.hooks.named("OnConfigurationChange")) == 1
+
+
+# -- SaveConfig: decoding, defaults, validation ---------------------------------------------
+SET_DEFAULTS = "server/public/model/config.go: (*Config).SetDefaults"
+IS_VALID = "server/public/model/config.go: (*Config).IsValid"
+HANDLER = "server/public/pluginapi/grpc/server/handlers_remaining.go: (*APIServer).SaveConfig"
+DEFAULT_DSN = ("postgres://mmuser:mostest@localhost/mattermost_test?sslmode=disable"
+               "&connect_timeout=10&binary_parameters=yes")
+
+
+@pytest.fixture
+def restore(host: Host) -> Iterator[dict[str, Any]]:
+    """The unsanitised configuration before the test, saved back after it."""
+    before = _config(host, sanitized=False)
+    yield before
+    assert not _save_config(host, before).error.id
+
+
+def _save_raw(host: Host, text: bytes) -> Any:
+    return host.api.SaveConfig(pb.SaveConfigRequest(config_json=text)).error
+
+
+@pytest.mark.parity("SaveConfig", f"{STORE_SET}; {SET_DEFAULTS}")
+def test_save_config_of_null_resets_every_setting_to_its_default(
+        host: Host, restore: dict[str, Any]) -> None:
+    """Saving the configuration null is not refused: every setting gets the server's default
+    (a blank configuration: no site URL, empty generated keys) and every plugin's settings are
+    gone."""
+    _save_plugin_config(host, {"Greeting": "hey"})
+    assert not _save_raw(host, b"null").id
+    cfg = _config(host, sanitized=False)
+    assert cfg["ServiceSettings"]["SiteURL"] == ""
+    assert cfg["ServiceSettings"]["EnableBotAccountCreation"] is False
+    assert cfg["LogSettings"]["EnableFile"] is True
+    assert cfg["PluginSettings"]["EnableUploads"] is False
+    assert cfg["SqlSettings"]["DataSource"] == DEFAULT_DSN
+    assert cfg["SqlSettings"]["AtRestEncryptKey"] == ""
+    assert cfg["FileSettings"]["PublicLinkSalt"] == ""
+    assert cfg["TeamSettings"]["SiteName"] == "Mattermost"
+    assert _plugin_config(host) == {}
+
+
+@pytest.mark.parity("SaveConfig", f"{STORE_SET}; {SET_DEFAULTS}")
+def test_save_config_of_some_sections_resets_the_others(
+        host: Host, restore: dict[str, Any]) -> None:
+    """A configuration that gives only some settings is not merged into the stored one: the
+    settings it leaves out get the server's defaults."""
+    partial = {"TeamSettings": {"SiteName": "Partial"},
+               "ServiceSettings": {"SiteURL": "https://chat.example.com/"}}
+    assert not _save_config(host, partial).error.id
+    cfg = _config(host, sanitized=False)
+    assert cfg["TeamSettings"]["SiteName"] == "Partial"
+    assert cfg["TeamSettings"]["MaxUsersPerTeam"] == 50
+    assert cfg["ServiceSettings"]["SiteURL"] == "https://chat.example.com"  # no trailing /
+    assert cfg["ServiceSettings"]["EnableBotAccountCreation"] is False
+    assert cfg["ServiceSettings"]["SessionLengthWebInHours"] == 180 * 24  # an update
+    assert cfg["PluginSettings"]["Plugins"] == {}
+    # an update without generated keys gets new ones
+    assert len(cfg["SqlSettings"]["AtRestEncryptKey"]) == 32
+    assert len(cfg["FileSettings"]["PublicLinkSalt"]) == 32
+
+
+@pytest.mark.parity("SaveConfig", HANDLER)
+def test_save_config_matches_setting_names_in_any_case(
+        host: Host, restore: dict[str, Any]) -> None:
+    """Section and setting names match whatever their case (as Go's JSON decoder matches
+    them), and are saved in the server's spelling."""
+    cfg = json.loads(json.dumps(restore))
+    cfg["teamsettings"] = cfg.pop("TeamSettings")
+    cfg["teamsettings"]["sitename"] = cfg["teamsettings"].pop("SiteName")
+    cfg["teamsettings"]["sitename"] = "Lower"
+    assert not _save_config(host, cfg).error.id
+    saved = _config(host, sanitized=False)
+    assert saved["TeamSettings"]["SiteName"] == "Lower"
+    assert "teamsettings" not in saved and "sitename" not in saved["TeamSettings"]
+
+
+@pytest.mark.parity("SaveConfig", HANDLER)
+def test_save_config_drops_sections_the_server_does_not_have(
+        host: Host, restore: dict[str, Any]) -> None:
+    """A top-level key that is not a section of the server's configuration is not saved."""
+    cfg = dict(restore, MyPluginSettings={"Anything": 1})
+    assert not _save_config(host, cfg).error.id
+    assert "MyPluginSettings" not in _config(host, sanitized=False)
+
+
+WRONG_TYPES = [
+    ({"ServiceSettings": 3},
+     "number into Go struct field Config.ServiceSettings of type model.ServiceSettings"),
+    ({"ServiceSettings": {"SiteURL": 3}},
+     "number into Go struct field ServiceSettings.ServiceSettings.SiteURL of type string"),
+    ({"TeamSettings": {"MaxUsersPerTeam": "50"}},
+     "string into Go struct field TeamSettings.TeamSettings.MaxUsersPerTeam of type int"),
+    ({"TeamSettings": {"MaxUsersPerTeam": 1.5}},
+     "number 1.5 into Go struct field TeamSettings.TeamSettings.MaxUsersPerTeam of type int"),
+    ({"GitLabSettings": {"Enable": "true"}},
+     "string into Go struct field SSOSettings.GitLabSettings.Enable of type bool"),
+    ({"PluginSettings": {"Plugins": {"x": []}}},
+     "array into Go struct field PluginSettings.PluginSettings.Plugins of type "
+     "map[string]interface {}"),
+]
+
+
+@pytest.mark.parity("SaveConfig", HANDLER)
+@pytest.mark.parametrize(("config", "reason"), WRONG_TYPES,
+                         ids=["section", "string", "int", "fraction", "sso", "plugin"])
+def test_save_config_refuses_a_setting_of_the_wrong_type(
+        host: Host, config: dict[str, Any], reason: str) -> None:
+    """A setting of the wrong JSON type (a number for a text setting, a text for a number
+    one) fails with INVALID_ARGUMENT "failed to unmarshal config: json: cannot unmarshal ..."
+    naming the setting, and nothing is saved."""
+    before = _config(host, sanitized=False)
+    err = _save_config(host, config).error
+    assert (err.status_code, err.message) == (
+        400, f"failed to unmarshal config: json: cannot unmarshal {reason}")
+    assert _config(host, sanitized=False) == before
+
+
+INVALID = [
+    ("TeamSettings", "MaxUsersPerTeam", 0, "max_users.app_error"),
+    ("TeamSettings", "SiteName", "x" * 31, "sitename_length.app_error"),
+    ("TeamSettings", "TeammateNameDisplay", "nickname", "teammate_name_display.app_error"),
+    ("SqlSettings", "DriverName", "sqlite", "sql_driver.app_error"),
+    ("FileSettings", "MaxFileSize", -1, "max_file_size.app_error"),
+    ("PasswordSettings", "MinimumLength", 4, "password_length.app_error"),
+    ("RateLimitSettings", "PerSec", 0, "rate_sec.app_error"),
+    ("ServiceSettings", "SiteURL", "chat.example.com", "site_url.app_error"),
+    ("ServiceSettings", "ListenAddress", "8065", "listen_address.app_error"),
+    ("ServiceSettings", "ThreadAutoFollow", False, "collapsed_threads.autofollow.app_error"),
+    ("LdapSettings", "Enable", True, "ldap_server"),
+]
+
+
+@pytest.mark.parity("SaveConfig", f"{STORE_SET}; {IS_VALID}")
+@pytest.mark.parametrize(("section", "setting", "value", "why"), INVALID,
+                         ids=[f"{i[1]}-{i[3]}" for i in INVALID])
+def test_save_config_refuses_an_invalid_configuration(
+        host: Host, section: str, setting: str, value: Any, why: str) -> None:
+    """A configuration the server's validation refuses (a limit of 0 or below, a site URL
+    that is not absolute, a too-long site name, LDAP on without a server, ...) fails with
+    500 app.save_config.app_error whose message names the setting, and nothing is saved."""
+    before = _config(host, sanitized=False)
+    changed = json.loads(json.dumps(before))
+    changed[section][setting] = value
+    err = _save_config(host, changed).error
+    assert (err.id, err.status_code) == ("app.save_config.app_error", 500)
+    assert f"{section}.{'LdapServer' if setting == 'Enable' else setting}" in err.message
+    assert f"model.config.is_valid.{why}" in err.message
+    assert _config(host, sanitized=False) == before

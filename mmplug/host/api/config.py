@@ -21,6 +21,7 @@ from typing import Any
 
 from google.protobuf import json_format, struct_pb2
 
+from mmplug.host.api import _config_model as model
 from mmplug.host.api._handlers import HandlerStatus, unimplemented
 from mmplug.host.api._hooks import fire, plugin_ids, request_context
 from mmplug.host.api._registry import ApiContext, ApiFailure, differs, emulates
@@ -43,8 +44,16 @@ differs(
 )
 differs(
     "SaveConfig",
-    "The server checks the whole configuration (Config.IsValid) and refuses an invalid one "
-    "with a 500 app.save_config.app_error; mmplug saves any JSON object.",
+    "The server gives every setting a save leaves out its default (Config.SetDefaults) and "
+    "checks the whole configuration (Config.IsValid); mmplug does both for the settings its "
+    "world configuration has, keeps any other setting as given and unchecked, and its 500 "
+    "app.save_config.app_error names the setting and the model.config.is_valid id where the "
+    "server's message is only its generic text.",
+)
+differs(
+    "SaveConfig",
+    "ConfigurationWillBeSaved gets the configuration as the save gave it; the server's has "
+    "every setting of its model, null where the save gave none.",
 )
 differs(
     "SaveConfig",
@@ -52,8 +61,9 @@ differs(
     "config: ` and Go's encoding/json message; mmplug answers the same code and prefix, with "
     "Go's message for a text that ends too early, a value that is not an object and NaN or "
     "Infinity, and Python's JSON parser's message (with line and column) for other syntax "
-    "errors. Go also refuses a setting of the wrong JSON type (a string where a number "
-    "belongs); mmplug does not look at the settings' types.",
+    "errors. Go also refuses a setting of the wrong JSON type, matches names in any case and "
+    "drops what the model does not have: mmplug does so for every section and for the settings "
+    "its world configuration has, and keeps any other setting of a section as given.",
 )
 differs(
     "GetBundlePath",
@@ -148,31 +158,6 @@ def get_unsanitized_config(
     return pb.GetUnsanitizedConfigResponse(config_json=_dump(config))
 
 
-def parse_config(raw: bytes) -> dict[str, Any]:
-    try:
-        config = json.loads(raw or b"null")
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ApiFailure(
-            400,
-            "api.config.update_config.invalid_json.app_error",
-            "Unable to parse the configuration JSON.",
-            detailed_error=str(exc),
-        ) from None
-    if not isinstance(config, dict):
-        raise ApiFailure(
-            400,
-            "api.config.update_config.invalid_json.app_error",
-            "The configuration must be a JSON object.",
-            detailed_error=f"got {type(config).__name__}",
-        )
-    return config
-
-
-# The JSON kinds as Go's json.Unmarshal names them in a type error.
-_GO_KINDS: tuple[tuple[type, str], ...] = (
-    (bool, "bool"), (int, "number"), (float, "number"), (str, "string"), (list, "array"))
-
-
 def _unmarshal_failed(reason: str) -> HandlerStatus:
     return HandlerStatus("INVALID_ARGUMENT", f"failed to unmarshal config: {reason}")
 
@@ -185,23 +170,21 @@ def _no_constant(name: str) -> Any:
 
 def unmarshal_config(raw: bytes) -> dict[str, Any]:
     """SaveConfig's config JSON as the server's handler reads it (``json.Unmarshal`` into a
-    ``model.Config``): ``null`` is an empty configuration; JSON it cannot read is refused with
+    ``model.Config``, see ``_config_model.decode``): ``null`` is an empty configuration; keys
+    match in any case; JSON it cannot read, or a setting of the wrong type, is refused with
     INVALID_ARGUMENT ``failed to unmarshal config: <why>`` before the app sees it."""
     text = raw.decode("utf-8", errors="replace")  # Go's decoder reads bad UTF-8 as U+FFFD
     try:
-        config = json.loads(text, parse_constant=_no_constant)
+        document = model.loads(text, parse_constant=_no_constant)
     except json.JSONDecodeError as exc:
         if exc.pos >= len(text.rstrip()) or exc.msg.startswith("Unterminated string"):
             raise _unmarshal_failed("unexpected end of JSON input") from None
         raise _unmarshal_failed(
             f"{exc.msg} at line {exc.lineno} column {exc.colno}") from None
-    if config is None:
-        return {}
-    if not isinstance(config, dict):
-        kind = next(name for cls, name in _GO_KINDS if isinstance(config, cls))
-        raise _unmarshal_failed(f"json: cannot unmarshal {kind} into Go value of type "
-                                "model.Config")
-    return config
+    try:
+        return model.decode(document)
+    except model.DecodeError as exc:
+        raise _unmarshal_failed(str(exc)) from None
 
 
 @emulates("SaveConfig")
@@ -243,12 +226,12 @@ def config_plugins_allow(ctx: ApiContext, config: dict[str, Any]) -> dict[str, A
             if error is not None:  # the server answers the plugin's AppError as it is
                 raise error
             modified = response.modified_config.config_json
-            if modified:
+            if modified:  # the server reads it as SaveConfig's handler reads the request
                 try:
-                    config = parse_config(modified)
-                except ApiFailure as failure:
-                    raise _hook_failed(plugin_id, "returned a configuration that is not a "
-                                       "JSON object", failure.detailed_error) from None
+                    config = unmarshal_config(modified)
+                except HandlerStatus as refused:
+                    raise _hook_failed(plugin_id, "returned a configuration the server cannot "
+                                       "read", refused.details) from None
     return config
 
 
@@ -263,15 +246,31 @@ def _hook_failed(plugin_id: str, what: str, detail: str = "") -> ApiFailure:
 
 
 def commit_config(ctx: ApiContext, config: dict[str, Any]) -> None:
-    """What the server does once ConfigurationWillBeSaved allowed ``config``: masked secrets
-    are restored, the config is saved, and if that changed it every plugin gets
-    OnConfigurationChange (the server's config listeners run only on a change)."""
+    """What the server's config store does once ConfigurationWillBeSaved allowed ``config``
+    (``Store.Set``): every setting not given gets its default, masked secrets are restored,
+    ``Config.IsValid`` may refuse it (500 ``app.save_config.app_error``), the config is saved,
+    and if that changed it every plugin gets OnConfigurationChange (the server's config
+    listeners run only on a change)."""
     with ctx.store.tx() as db:
         before = load_server_config(db)
-        config = desanitize(config, before)
+        config = desanitize(model.set_defaults(config, lambda: _random_key(ctx)), before)
+        model.fix(config)
+        problem = model.invalid(config)
+        if problem is not None:
+            raise ApiFailure(
+                500,
+                "app.save_config.app_error",
+                f"The configuration was not saved: {problem.fix} ({problem.error_id}).",
+                detailed_error=f"new configuration is invalid: {problem.error_id}",
+            )
         save_server_config(db, config)
     if config != before:
         _notify_change(ctx)
+
+
+def _random_key(ctx: ApiContext) -> str:
+    """A new 32-character key of the id alphabet, as the server's NewRandomString(32)."""
+    return (ctx.store.new_id() + ctx.store.new_id())[:32]
 
 
 @emulates("GetPluginConfig")
