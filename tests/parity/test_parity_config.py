@@ -495,3 +495,24 @@ def test_save_config_refuses_an_invalid_configuration(
     assert f"{section}.{'LdapServer' if setting == 'Enable' else setting}" in err.message
     assert f"model.config.is_valid.{why}" in err.message
     assert _config(host, sanitized=False) == before
+
+
+@pytest.mark.parity("SaveConfig", f"{SAVE_CONFIG}; {GRPC_CONFIG_HOOK}")
+def test_save_config_reads_a_hooks_configuration_as_the_handler_reads_a_save(
+        host: Host) -> None:
+    """The configuration a ConfigurationWillBeSaved hook returns is read as a save's is: a
+    setting of the wrong JSON type stops the save with 400 app.save_config.plugin_hook_error,
+    and nothing is saved."""
+
+    def wrong_type(request: Any) -> Any:
+        config = json.loads(request.new_config.config_json)
+        config["TeamSettings"]["MaxUsersPerTeam"] = "many"
+        answer = hooks.ConfigurationWillBeSavedResponse()
+        answer.modified_config.config_json = json.dumps(config).encode()
+        return answer
+
+    host.hooks.respond("ConfigurationWillBeSaved", wrong_type, plugin_id=PLUGIN_ID)
+    before = _config(host, sanitized=False)
+    err = _save_config(host, before).error
+    assert (err.id, err.status_code) == ("app.save_config.plugin_hook_error", 400)
+    assert _config(host, sanitized=False) == before
