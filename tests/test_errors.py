@@ -29,6 +29,7 @@ INTERNAL = {
     "mmplug.host.api._handlers.HandlerStatus": "the API server answers it as the gRPC status "
                                                "the server's handler answers",
     "mmplug.manifest.PythonVersionError": "manifest.py reports it as a finding of plugin.json",
+    "mmplug.cli._stop.Stopped": "cli/_errors.py's guard ends the stopped command with its line",
 }
 SKIP = ("mmplug.scaffold._templates", "mmplug.protocol.")
 

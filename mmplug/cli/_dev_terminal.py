@@ -199,6 +199,10 @@ def run_dev(loop: DevLoop, level: str, record: Path | None, plain: bool = False)
                 raise
             if screen is None:
                 _banner(printer, loop)
+            from mmplug.cli._stop import LEFT, state_kept
+
+            store = loop.session.store if loop.session is not None else None
+            left = f"{LEFT['dev']}; {state_kept(getattr(store, 'path', None))}"
             from mmplug.devloop.exposure import exposure_note
 
             printer.emit(exposure_note(loop), style="dim")
@@ -228,9 +232,9 @@ def run_dev(loop: DevLoop, level: str, record: Path | None, plain: bool = False)
         if log is not None:
             log.write("stopped", stamp=True)
             log.close()
-    console.print("stopped; nothing left running.", style="dim")
     if loop.session is not None:
         loop.session.raise_stop_faults()  # the last stop: the command ends with it
+    stop.end(left)
 
 
 def _open_log(loop: DevLoop) -> tuple[DevLog | None, str | None]:

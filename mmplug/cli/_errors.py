@@ -25,20 +25,25 @@ def run_app(app: typer.Typer, argv: list[str] | None = None) -> int:
 
 
 def guard(command: Callable[[], object]) -> int:
-    """Run ``command``; its exit code, or a clean message and the code for an mmplug error."""
+    """Run ``command``; its exit code, or a clean message and the code for an mmplug error
+    or a stop (:mod:`mmplug.cli._stop`)."""
+    from mmplug.cli._stop import Stopped, stopped
     from mmplug.errors import MmplugError
 
     try:
         result = command()
+    except Stopped as exc:
+        return stopped(exc.signum, exc.state)
     except SystemExit as exc:
+        if _from_ctrl_c(exc):  # typer ends a command Ctrl-C stopped with a bare exit 130
+            return stopped()
         code = exc.code
         return code if isinstance(code, int) else (0 if code is None else 1)
     except MmplugError as exc:
         print_error(exc.render())
         return exc.exit_code
     except KeyboardInterrupt:
-        print_error("interrupted")
-        return 130
+        return stopped()
     except BrokenPipeError:
         return _stdout_gone()
     except OSError as exc:  # the system refused something (permissions, disk full, ...)
@@ -47,6 +52,19 @@ def guard(command: Callable[[], object]) -> int:
                     "and the free space, then run the command again")
         return 1
     return result if isinstance(result, int) else 0
+
+
+def _from_ctrl_c(exc: BaseException) -> bool:
+    """Whether ``exc`` was raised while handling a KeyboardInterrupt (typer turns one into
+    an exit with code 130, raised from it)."""
+    seen: set[int] = set()
+    cause: BaseException | None = exc
+    while cause is not None and id(cause) not in seen:
+        if isinstance(cause, KeyboardInterrupt):
+            return True
+        seen.add(id(cause))
+        cause = cause.__cause__ or cause.__context__
+    return False
 
 
 # The exit code of a process that a closed pipe ended (128 + SIGPIPE), as for `yes | head -1`.

@@ -40,12 +40,17 @@ _EDIT = re.compile(r"^\s*[A-Za-z_]\w*(?:\.\w+|\[\d+\])*\s*=")
 
 def _terminal_ask(prompt: str, default: str) -> str:
     """click's prompt (through typer): it hands the prompt to ``input()``, so readline's
-    editing and Tab completion redraw it; Ctrl-D and Ctrl-C end the loop."""
+    editing and Tab completion redraw it. Ctrl-D ends the loop (EOFError); Ctrl-C stops the
+    command as it stops any other (click reports both as Abort, raised while handling the
+    one the user typed)."""
     import typer
 
     try:
         return str(typer.prompt(prompt, default=default, show_default=bool(default)))
-    except typer.Abort:
+    except typer.Abort as exc:
+        if isinstance(exc.__context__, KeyboardInterrupt):
+            typer.echo()  # what is said next starts on a line of its own, not after the prompt
+            raise KeyboardInterrupt from None
         raise EOFError from None
 
 
@@ -325,7 +330,7 @@ class Picker:
         while True:
             try:
                 answer = self.ask(HOOK_PROMPT, str(self.last)).strip()
-            except (EOFError, KeyboardInterrupt):
+            except EOFError:  # Ctrl-D (Ctrl-C stops the command)
                 break
             if answer.lower() in ("q", "quit", "exit"):
                 break
@@ -340,7 +345,7 @@ class Picker:
                 self.edit(spec)
             except MmplugError as exc:
                 self.out.print(f"[bold red]error:[/bold red] {exc.render()}")
-            except (EOFError, KeyboardInterrupt):
+            except EOFError:
                 break
             self.show_implemented()
             _complete_with([name for s in self.specs for name in (s.go_name, s.py_name)])

@@ -13,7 +13,7 @@ from mmplug.cli._options import HOOK_TIMEOUT_S, START_TIMEOUT_S
 from mmplug.errors import UsageError, read_text
 
 if TYPE_CHECKING:
-    from mmplug.fire import FirePlan
+    from mmplug.fire import FirePlan, Target
     from mmplug.host.events import CallEvent
 
 
@@ -193,8 +193,18 @@ def _fire_once(plan: FirePlan, output_format: str, show_request: bool) -> int:
 
             _render.print_outcome(output_console(), shown, show_request=show_request)
 
-    event = fire(plan, show)
+    event = fire(plan, show, opened=_say_what_a_stop_leaves)
     return 0 if event.ok else 1
+
+
+def _say_what_a_stop_leaves(target: Target) -> None:
+    """What Ctrl-C leaves of a fire into ``target``: a throw-away session is closed with
+    its plugin; a running `mmplug dev` goes on, and may still finish the call."""
+    if target.describe().get("kind") == "dev":
+        from mmplug.cli._stop import leaves
+
+        leaves("the call was left to the running `mmplug dev`, which goes on (it may still "
+               "finish the call)")
 
 
 def _fire_run(plan: FirePlan, output_format: str) -> int:
@@ -202,7 +212,7 @@ def _fire_run(plan: FirePlan, output_format: str) -> int:
     something was found."""
     from mmplug.fire import fire_many
 
-    run = fire_many(plan)
+    run = fire_many(plan, opened=_say_what_a_stop_leaves)
     shown = run.to_dict()
     if output_format == "json":
         import json
@@ -239,4 +249,5 @@ def _interactive(plan: FirePlan) -> None:
         raise UsageError(f"unexpected argument {plan.args[1]!r}",
                          hint="without a HOOK, fire takes at most the plugin directory")
     with open_target(project_folder(plan.args[0] if plan.args else None), plan) as target:
+        _say_what_a_stop_leaves(target)
         loop(target, plan)

@@ -1,21 +1,104 @@
-"""Commands that run until stopped (``dev``, ``run``, ``explore``): Ctrl-C, SIGTERM and SIGHUP
-end them, each once, through the command's own shutdown.
+"""How a command ends when it is stopped: the one line it says and its exit code.
 
-The main thread waits in short steps rather than on the event alone: a signal the kernel hands
-to another of the process's threads (gRPC's, the control channel's) does not wake a main
-thread that sleeps on a lock, and Python runs its handler only when the main thread wakes.
+Every command ends on Ctrl-C with one line on stderr that says it was stopped and what it
+left (``stopped by Ctrl-C; no bundle was written.``) and exit code 130, without a traceback;
+:func:`mmplug.cli._errors.guard` turns the ``KeyboardInterrupt`` into that line. What a
+command leaves is in :data:`LEFT` (by command) until the command says more with
+:func:`leaves` (where the state was kept, where a hook went).
+
+Commands that run until stopped (``dev``, ``run``, ``explore``) take Ctrl-C, SIGTERM and
+SIGHUP with :class:`StopSignals`, each once, shut down in order, then end with
+:meth:`StopSignals.end`: the same line, exit 130 for Ctrl-C and 0 for SIGTERM or SIGHUP (a stop
+another program asked for). The main thread waits in short steps rather than on the event
+alone: a signal the kernel hands to another of the process's threads (gRPC's, the control
+channel's) does not wake a main thread that sleeps on a lock, and Python runs its handler only
+when the main thread wakes.
 """
 
 from __future__ import annotations
 
 import signal
-import threading
-from collections.abc import Callable
-from types import TracebackType
-from typing import Any
+import sys
+
+# `mmplug fire` starts the plugin before it imports more than it needs for that (see
+# mmplug.cli._fire_prefetch), and this module is imported before: no typing at run time.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from types import TracebackType
+    from typing import Any
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 STEP_S = 0.25
+INTERRUPTED = 130  # the exit code of a command Ctrl-C stopped (128 + SIGINT)
+
+# What each command leaves when Ctrl-C stops it (its first word; `bundle inspect` by two).
+LEFT: dict[str, str] = {
+    "new": "no project was made",
+    "dev": "its plugins were stopped and nothing is left running",
+    "explore": "the explorer was closed; nothing was written",
+    "run": "the plugin was stopped and nothing is left running",
+    "fire": "its throw-away session was closed; nothing was kept",
+    "replay": "no cassette was changed",
+    "check": "the plugin was stopped; nothing was written",
+    "bundle": "no bundle was written",
+    "bundle inspect": "nothing was written",
+    "state": "SQLite rolls back an unfinished change: the state is as it was",
+    "clock": "`mmplug dev` may go on with the move (`mmplug clock` shows where it is)",
+    "upgrade": "a file the upgrade had written stays written (`git status` shows which)",
+}
+BEFORE_ANY_COMMAND = "nothing was done"
+
+_left: list[str] = []
+
+
+def begin(argv: list[str]) -> None:
+    """The command of ``argv`` (the words after ``mmplug``) starts: a stop from now on says
+    what :data:`LEFT` holds for it."""
+    state = LEFT.get(" ".join(argv[:2])) or LEFT.get(argv[0] if argv else "")
+    _left[:] = [state] if state else []
+
+
+def leaves(state: str) -> None:
+    """Say what the running command leaves when a stop ends it from now on."""
+    _left[:] = [state]
+
+
+def state_kept(store_path: object) -> str:
+    """Where a stopped session's state is (its store's path): kept in the file, or gone with
+    an in-memory store."""
+    text = str(store_path or "")
+    if not text or text == ":memory:":
+        return "its in-memory state is gone"
+    import os
+
+    try:
+        shown = os.path.relpath(text)
+    except ValueError:  # another drive
+        shown = text
+    return f"the state stays in {shown if not shown.startswith('..') else text}"
+
+
+def stopped(signum: int = signal.SIGINT, state: str | None = None) -> int:
+    """Print the line a stopped command ends with on stderr; return its exit code."""
+    by = "Ctrl-C" if signum == signal.SIGINT else signal.Signals(signum).name
+    said = state if state is not None else (_left[0] if _left else BEFORE_ANY_COMMAND)
+    try:
+        sys.stderr.write(f"stopped by {by}; {said}.\n")
+        sys.stderr.flush()
+    except (OSError, ValueError):  # nobody reads stderr any more
+        pass
+    return INTERRUPTED if signum == signal.SIGINT else 0
+
+
+class Stopped(Exception):
+    """A command that a stop signal ended has shut down in order; :func:`guard
+    <mmplug.cli._errors.guard>` ends it with :func:`stopped`."""
+
+    def __init__(self, signum: int, state: str) -> None:
+        super().__init__(state)
+        self.signum = signum
+        self.state = state
 
 
 class StopSignals:
@@ -24,13 +107,20 @@ class StopSignals:
     again after."""
 
     def __init__(self) -> None:
+        import threading
+
         self.event = threading.Event()
+        self.signum: int = signal.SIGINT
         self._previous: dict[int, Any] = {}
 
     def install(self) -> StopSignals:
-        self._previous = {sig: signal.signal(sig, lambda *_: self.event.set())
-                          for sig in STOP_SIGNALS}
+        self._previous = {sig: signal.signal(sig, self._received) for sig in STOP_SIGNALS}
         return self
+
+    def _received(self, signum: int, frame: object) -> None:
+        if not self.event.is_set():
+            self.signum = signum
+        self.event.set()
 
     def restore(self) -> None:
         previous, self._previous = self._previous, {}
@@ -49,3 +139,7 @@ class StopSignals:
         while not self.event.wait(STEP_S):
             if each_step is not None:
                 each_step()
+
+    def end(self, state: str) -> None:
+        """End the command that the signal stopped, saying it left ``state``."""
+        raise Stopped(self.signum, state)

@@ -66,4 +66,6 @@ def explore(
     finally:
         explorer.close()
         stop.restore()
-    typer.echo("stopped.")
+    from mmplug.cli._stop import LEFT
+
+    stop.end(LEFT["explore"])

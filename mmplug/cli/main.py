@@ -90,8 +90,20 @@ def _exit_now(code: int) -> None:
 
 
 def run() -> None:
-    """Console-script entry point: run the app, turning mmplug errors into clean messages."""
+    """Console-script entry point: run the app, turning mmplug errors into clean messages.
+    Ctrl-C ends every command with the line of :mod:`mmplug.cli._stop`, also while it starts
+    or exits outside the command itself."""
+    from mmplug.cli import _stop
+
     argv = sys.argv[1:]
+    _stop.begin(argv)
+    try:
+        _run(argv)
+    except KeyboardInterrupt:
+        sys.exit(_stop.stopped())
+
+
+def _run(argv: list[str]) -> None:
     if argv in (["--version"], ["-V"]):  # what bug reports ask for: without typer and rich
         from mmplug import __version__
         from mmplug.cli._errors import guard

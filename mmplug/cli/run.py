@@ -85,6 +85,9 @@ def _serve(path: Path, level: str, world: str | None, fresh: bool, store: str | 
                       start_timeout=start_timeout, hook_timeout=hook_timeout, **sockets)
     session.add_observer(Printer())
     with session:
+        from mmplug.cli._stop import LEFT, state_kept
+
+        left = f"{LEFT['run']}; {state_kept(getattr(session.store, 'path', None))}"
         try:
             with StopSignals() as stop:
                 for handle in session.plugins.values():
@@ -94,7 +97,7 @@ def _serve(path: Path, level: str, world: str | None, fresh: bool, store: str | 
         finally:
             console.print("stopping...", style="dim")
     session.raise_stop_faults()
-    console.print("plugin deactivated and stopped.", style="dim")
+    stop.end(left)
 
 
 def _banner(handle: Any, session: Any) -> str:

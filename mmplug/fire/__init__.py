@@ -41,15 +41,19 @@ __all__ = ["FirePlan", "FireRun", "Show", "Target", "build_request", "fire", "fi
 
 
 # -- the entry point ---------------------------------------------------------------------------
-def fire(plan: FirePlan, show: Show | None = None) -> CallEvent:
+def fire(plan: FirePlan, show: Show | None = None,
+         opened: Callable[[Target], object] | None = None) -> CallEvent:
     """Fire the hook of ``plan`` and return its event. ``show`` (the output, with its imports:
     rich for the panels, protobuf's JSON mapping) runs while the target closes: a local
-    session's plugin takes tens of milliseconds to exit."""
+    session's plugin takes tens of milliseconds to exit. ``opened`` is told the target as
+    soon as it is open."""
     from mmplug.host.payloads import resolve_hook
 
     spec = resolve_hook(plan.hook or "")
     folder, rest = split_args(spec, plan.args)
     with open_target(folder, plan) as target:
+        if opened is not None:
+            opened(target)
         event = send(target, spec, build_request(target, spec, rest, plan), plan.node)
         where = target.describe()
 
@@ -245,10 +249,11 @@ class FireRun:
                 "findings": [f.as_dict() for f in self.findings], "session": self.where}
 
 
-def fire_many(plan: FirePlan) -> FireRun:
+def fire_many(plan: FirePlan, opened: Callable[[Target], object] | None = None) -> FireRun:
     """Fire the hook of ``plan`` ``plan.count`` times, ``plan.concurrency`` at once, then
     collect the findings: with several nodes, the race detector's and a comparison of the
-    nodes' answers to the same request (from the same shared state)."""
+    nodes' answers to the same request (from the same shared state). ``opened``: as
+    :func:`fire`'s."""
     import copy
     from concurrent.futures import ThreadPoolExecutor
 
@@ -258,6 +263,8 @@ def fire_many(plan: FirePlan) -> FireRun:
     spec = resolve_hook(plan.hook or "")
     folder, rest = split_args(spec, plan.args)
     with open_target(folder, plan) as target:
+        if opened is not None:
+            opened(target)
         request = build_request(target, spec, rest, plan)
         target.implemented()  # starts the session, before the calls run at once
         run = FireRun(spec.go_name, plan.count, plan.concurrency, target.nodes())

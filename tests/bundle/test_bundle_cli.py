@@ -152,6 +152,7 @@ def test_ctrl_c_while_pip_runs_leaves_no_temporary_folders(
             os.killpg(proc.pid, signal.SIGKILL)
             proc.communicate()
     assert proc.returncode == 130, out
+    assert out.endswith("stopped by Ctrl-C; no bundle was written.\n"), out
     assert "Traceback" not in out
     assert sorted(p.name for p in temp.iterdir()) == []
     assert not any((project / "dist").glob("*.tar.gz"))

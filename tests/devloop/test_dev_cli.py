@@ -57,8 +57,8 @@ def test_ctrl_c_deactivates_and_leaves_nothing_behind(tmp_path: Path) -> None:
             proc.kill()
             proc.communicate()
     text = out.decode()
-    assert proc.returncode == 0, text
-    assert "plugin.py changed" in text and "stopped; nothing left running." in text
+    assert proc.returncode == 130, text
+    assert "plugin.py changed" in text and "nothing is left running" in text
     assert "deactivating version=v2" in text  # Ctrl-C ran OnDeactivate on the new code
     assert "Traceback" not in text
     assert processes_in(tmp_path) == []
@@ -152,7 +152,8 @@ def test_a_second_dev_on_the_same_project_is_refused_before_its_plugin_starts(
             if first.poll() is None:
                 first.kill()
                 first.communicate()
-    assert "stopped; nothing left running." in first_out, first_out
+    assert "stopped by Ctrl-C; its plugins were stopped and nothing is left running" \
+        in first_out, first_out
     assert processes_in(tmp_path) == []
 
 
@@ -230,8 +231,8 @@ def test_ctrl_c_stops_dev_in_the_middle_of_a_long_clock_move(tmp_path: Path) -> 
             if proc is not None and proc.poll() is None:
                 proc.kill()
                 proc.communicate()
-    assert dev.returncode == 0, out
-    assert "stopped; nothing left running." in out and "Traceback" not in out
+    assert dev.returncode == 130, out
+    assert "nothing is left running" in out and "Traceback" not in out
     assert clock.returncode == 1 and clock_err.startswith("error: "), clock_err
     assert "Traceback" not in clock_err
     assert processes_in(tmp_path) == []
@@ -270,8 +271,9 @@ def test_a_stop_signal_that_lands_on_another_thread_still_stops_dev(
         if proc.poll() is None:
             proc.kill()
             proc.communicate()
-    assert proc.returncode == 0, out
-    assert "stopped; nothing left running." in out
+    assert proc.returncode == (130 if sig == signal.SIGINT else 0), out
+    assert f"stopped by {'Ctrl-C' if sig == signal.SIGINT else 'SIGTERM'}; its plugins were " \
+        "stopped and nothing is left running" in out
     assert processes_in(tmp_path) == []
 
 
@@ -347,7 +349,7 @@ def test_on_a_terminal_the_status_is_on_top_and_ctrl_c_leaves_it_readable(
         proc.send_signal(signal.SIGWINCH)
         wait_for(lambda: _border_widths(output)[-1] == 70, what="a redraw at 70 columns")
         proc.send_signal(signal.SIGINT)
-        assert proc.wait(timeout=30) == 0
+        assert proc.wait(timeout=30) == 130
         echo_after = termios.tcgetattr(slave)[3] & termios.ECHO
     finally:
         if proc.poll() is None:
@@ -362,7 +364,7 @@ def test_on_a_terminal_the_status_is_on_top_and_ctrl_c_leaves_it_readable(
     top = next(i for i, line in enumerate(lines) if "mmplug dev" in line)
     state = next(i for i, line in enumerate(lines) if PLUGIN_ID in line and "active" in line)
     logged = next(i for i, line in enumerate(lines) if "activated version=v2" in line)
-    stopped = next(i for i, line in enumerate(lines) if "stopped; nothing left running." in line)
+    stopped = next(i for i, line in enumerate(lines) if "nothing is left running" in line)
     assert top < state < logged < stopped  # the status above the logs, still on the terminal
     assert "deactivating version=v2" in "\n".join(lines)  # printed after the final frame
     assert text.rfind("\x1b[?25h") > text.rfind("\x1b[?25l")  # the cursor is shown again
