@@ -37,7 +37,8 @@ if TYPE_CHECKING:
 Show = Callable[["CallEvent", dict[str, str]], object]
 
 __all__ = ["FirePlan", "FireRun", "Show", "Target", "build_request", "fire", "fire_many",
-           "open_target", "project_folder", "send", "split_args", "while_closing"]
+           "hook_options", "open_target", "project_folder", "refuse_unused", "send",
+           "split_args", "while_closing"]
 
 
 # -- the entry point ---------------------------------------------------------------------------
@@ -175,17 +176,9 @@ def build_request(target: Target, spec: HookSpec, rest: list[str], plan: FirePla
     """The request of hook ``spec``: synthesized from the target's world, with the shortcuts
     (``rest``), ``--message``, ``--json``/``--file`` and ``--set`` applied. For ServeHTTP, the
     whole request: ``init`` and the body in ``body_chunk``."""
-    from mmplug.host.payloads import build_payload, http_payload, takes_message
+    from mmplug.host.payloads import build_payload, http_payload
 
-    if plan.message is not None and not takes_message(spec):
-        raise UsageError(f"--message is a post's text: {spec.go_name} has no post",
-                         hint="use it with a post hook (mmplug fire MessageWillBePosted -m "
-                         f"...); {spec.go_name}'s fields go in --set or --json")
-    if not spec.streaming and (plan.data is not None or plan.headers):
-        option, part = ("--data", "body") if plan.data is not None else ("--header", "header")
-        raise UsageError(f"{option} is an HTTP request's {part}: {spec.go_name} has no HTTP "
-                         "request", hint=f"use it with ServeHTTP (mmplug fire ServeHTTP POST "
-                         f"/path {option} ...); {spec.go_name}'s fields go in --set or --json")
+    refuse_unused(spec, plan)
     scene = target.scene(plan.as_user, plan.channel)
     if spec.streaming:
         method, path = http_shortcut(rest)
@@ -204,6 +197,46 @@ def build_request(target: Target, spec: HookSpec, rest: list[str], plan: FirePla
         command = f"/{triggers[0]}" if triggers else None
     return build_payload(spec, scene, message=plan.message, command=command,
                          document=plan.document, source=plan.source, sets=plan.sets)
+
+
+def hook_options(spec: HookSpec) -> list[str]:
+    """The options of ``mmplug fire`` that shape part of the request of ``spec`` (beyond
+    --json, --file and --set, which any field takes)."""
+    from mmplug.host.payloads import scene_parts, takes_message
+
+    parts = scene_parts(spec)
+    return [option for option, used in (
+        ("--as", "user" in parts), ("--channel", "channel" in parts),
+        ("--message", takes_message(spec)), ("--data", spec.streaming),
+        ("--header", spec.streaming)) if used]
+
+
+def refuse_unused(spec: HookSpec, plan: FirePlan) -> None:
+    """Refuse an option the request of ``spec`` has nothing for (it would be ignored)."""
+    given = [(option, what, example) for option, value, what, example in (
+        ("--as", plan.as_user, "picks the user who acts: {hook}'s request has no user",
+         "ExecuteCommand --as USER"),
+        ("--channel", plan.channel, "picks the channel: {hook}'s request has no channel",
+         "MessageWillBePosted --channel NAME"),
+        ("--message", plan.message, "is a post's text: {hook} has no post",
+         "MessageWillBePosted -m ..."),
+        ("--data", plan.data, "is an HTTP request's body: {hook} has no HTTP request",
+         "ServeHTTP POST /path --data ..."),
+        ("--header", plan.headers or None,
+         "is an HTTP request's header: {hook} has no HTTP request",
+         "ServeHTTP POST /path --header ..."),
+    ) if value is not None]
+    if not given:
+        return
+    takes = hook_options(spec)
+    for option, what, example in given:
+        if option not in takes:
+            hook = spec.go_name
+            takes_text = (f"{hook} takes {', '.join(takes)}" if takes else
+                          f"{hook} takes none of --as, --channel, --message, --data, --header")
+            raise UsageError(f"{option} {what.format(hook=hook)}",
+                             hint=f"{takes_text}; its fields go in --set or --json (use "
+                             f"{option} with a hook that has one: mmplug fire {example})")
 
 
 def send(target: Target, spec: HookSpec, request: Any, node: str | None = None) -> CallEvent:

@@ -242,6 +242,33 @@ def takes_message(spec: HookSpec) -> bool:
                for fd in message_class(spec.request).DESCRIPTOR.fields)
 
 
+_PARTS: dict[str, frozenset[str]] = {}
+
+
+def scene_parts(spec: HookSpec) -> frozenset[str]:
+    """What the request of ``spec`` takes from the scene: ``"user"`` (the acting user that
+    ``mmplug fire --as`` picks) and ``"channel"`` (``--channel``). Found by making the
+    request again with another user, and with another channel: what changes is carried."""
+    known = _PARTS.get(spec.go_name)
+    if known is not None:
+        return known
+    scene = default_scene()
+
+    def sent(changed: Scene) -> bytes:
+        return synthesize(spec, changed).SerializeToString(deterministic=True)
+
+    base = sent(scene)
+    someone = {**scene.user, "id": _fixed_id("someone"), "username": "someone",
+               "email": "someone@example.com", "first_name": "Some", "last_name": "One"}
+    elsewhere = {**scene.channel, "id": _fixed_id("elsewhere"), "name": "elsewhere",
+                 "display_name": "Elsewhere"}
+    parts = frozenset(part for part, changed in (("user", replace(scene, user=someone)),
+                                                 ("channel", replace(scene, channel=elsewhere)))
+                      if sent(changed) != base)
+    _PARTS[spec.go_name] = parts
+    return parts
+
+
 def build_payload(
     spec: HookSpec,
     scene: Scene,

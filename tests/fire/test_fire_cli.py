@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -212,6 +213,67 @@ def test_http_options_on_a_hook_without_a_request_are_refused(
     assert result.stderr.startswith(f"error: {says}: {hook} has no HTTP request\nhint: "), \
         result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.fixture(scope="module")
+def world_target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """A local target on the parrot plugin's default world (its plugin is not started)."""
+    import shutil
+    import sys
+
+    from mmplug.fire.local import LocalTarget
+
+    folder = tmp_path_factory.mktemp("world") / "parrot"
+    shutil.copytree(Path(__file__).resolve().parents[1] / "fixtures" / "parrot_plugin", folder)
+    with LocalTarget(folder, python=sys.executable) as target:
+        yield target
+
+
+@pytest.mark.parametrize(("key", "option", "value"), [
+    ("as_user", "--as", "bob"), ("channel", "--channel", "off-topic")])
+def test_as_and_channel_go_only_with_hooks_whose_request_carries_them(
+    world_target: Any, key: str, option: str, value: str,
+) -> None:
+    """For every hook, --as (--channel) either changes the user (channel) of the request or
+    is refused, naming the hook and the options it takes; it is never silently ignored."""
+    from mmplug.errors import UsageError
+    from mmplug.fire import FirePlan, build_request
+    from mmplug.protocol.catalog import HOOKS
+
+    refused, taken = [], []
+    for spec in HOOKS:
+        if spec.go_name == "Implemented":
+            continue
+        rest = ["/parrot"] if spec.go_name == "ExecuteCommand" else []
+        plain = build_request(world_target, spec, rest, FirePlan(spec.go_name))
+        try:
+            given = build_request(world_target, spec, rest,
+                                  FirePlan(spec.go_name, **{key: value}))
+        except UsageError as exc:
+            assert exc.message.startswith(f"{option} picks the "), exc.message
+            assert f": {spec.go_name}'s request has no " in exc.message
+            assert exc.hint.startswith(f"{spec.go_name} takes "), exc.hint
+            refused.append(spec.go_name)
+            continue
+        assert given != plain, f"{option} {value} changed nothing in {spec.go_name}'s request"
+        taken.append(spec.go_name)
+    assert "OnActivate" in refused and "MessageWillBePosted" in taken
+    assert ("ServeHTTP" in taken) == (option == "--as")  # a logged-in user, no channel
+
+
+def test_as_on_a_hook_without_a_user_is_refused_naming_what_it_takes(
+        cli: Cli, parrot_plugin: Path) -> None:
+    """`mmplug fire OnActivate --as bob` says OnActivate has no user and takes none of the
+    request-shaping options, instead of firing as if --as had not been given."""
+    result = cli("fire", "OnActivate", "--as", "bob", cwd=parrot_plugin)
+    assert result.returncode == 2, result.stdout
+    assert result.stderr.startswith(
+        "error: --as picks the user who acts: OnActivate's request has no user\n"
+        "hint: OnActivate takes none of --as, --channel, --message, --data, --header; its "
+        "fields go in --set or --json"), result.stderr
+    channel = cli("fire", "ServeHTTP", "--channel", "off-topic", cwd=parrot_plugin)
+    assert channel.returncode == 2, channel.stdout
+    assert "hint: ServeHTTP takes --as, --data, --header;" in channel.stderr
 
 
 def test_stubs_in_the_project_file_answer_the_plugin(cli: Cli, parrot_plugin: Path) -> None:
