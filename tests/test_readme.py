@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import re
 import sys
 from pathlib import Path
+
+from plugin_projects import write_plugin_project
 
 from mmplug.host.session import Session
 
@@ -14,10 +15,8 @@ def test_readme_plugin_example_works(repo_root: Path, tmp_path: Path) -> None:
     readme = (repo_root / "README.md").read_text()
     code = re.search(r"```python\n(.*?)```", readme, re.S)
     assert code is not None
-    (tmp_path / "plugin.py").write_text(code.group(1))
-    (tmp_path / "plugin.json").write_text(json.dumps({
-        "id": "com.example.hello", "name": "Hello", "version": "0.1.0",
-        "server": {"executable": "plugin.py", "runtime": "python"}}))
+    write_plugin_project(tmp_path, "com.example.hello", code.group(1), name="Hello",
+                         runtime=True)
     with Session([tmp_path], store=":memory:", python=sys.executable) as session:
         assert session.plugin().implemented == sorted(
             ["ExecuteCommand", "MessageWillBePosted", "OnActivate"])

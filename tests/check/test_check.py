@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from plugin_projects import write_plugin_project
 
 PLUGIN = '''
 from mmplug.sdk import Plugin, serve
@@ -37,15 +38,9 @@ if __name__ == "__main__":
 
 
 def _project(tmp_path: Path, min_server_version: str | None, code: str = PLUGIN) -> Path:
-    project = tmp_path / "risky"
-    project.mkdir()
-    manifest = {"id": "com.example.risky", "name": "Risky", "version": "0.1.0",
-                "server": {"executable": "plugin.py", "runtime": "python"}}
-    if min_server_version:
-        manifest["min_server_version"] = min_server_version
-    (project / "plugin.json").write_text(json.dumps(manifest))
-    (project / "plugin.py").write_text(code)
-    return project
+    extra = {"min_server_version": min_server_version} if min_server_version else {}
+    return write_plugin_project(tmp_path / "risky", "com.example.risky", code, name="Risky",
+                                runtime=True, **extra)
 
 
 def _check(project: Path, *args: str) -> subprocess.CompletedProcess[str]:

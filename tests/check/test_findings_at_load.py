@@ -3,7 +3,6 @@ findings when they load a plugin: once, and again on a reload only when they cha
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -12,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+from plugin_projects import write_plugin_project
 
 PLUGIN = '''
 from mmplug.sdk import Plugin, serve
@@ -32,14 +32,9 @@ MORE = '''
 
 
 def _project(tmp_path: Path, more: str = "") -> Path:
-    project = tmp_path / "extended"
-    project.mkdir(exist_ok=True)
-    (project / "plugin.json").write_text(json.dumps({
-        "id": "com.example.extended", "name": "Extended", "version": "0.1.0",
-        "min_server_version": "10.5.0",
-        "server": {"executable": "plugin.py", "runtime": "python"}}))
-    (project / "plugin.py").write_text(PLUGIN.format(more=more))
-    return project
+    return write_plugin_project(tmp_path / "extended", "com.example.extended",
+                                PLUGIN.format(more=more), name="Extended",
+                                min_server_version="10.5.0", runtime=True)
 
 
 def _said(session: object) -> list[str]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import http.client
 import json
-import shutil
 import socket
 import time
 from collections.abc import Iterator
@@ -14,6 +13,7 @@ from typing import Any
 
 import pytest
 from devloop_support import dev_loop, processes_in, wait_for
+from plugin_projects import write_plugin_project
 
 PLUGIN = "com.example.http"
 HERE = Path(__file__).resolve().parent
@@ -22,12 +22,8 @@ MiB = 1024 * 1024
 
 @pytest.fixture(scope="module")
 def loop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    project = tmp_path_factory.mktemp("http") / "p"
-    project.mkdir()
-    shutil.copy(HERE / "http_plugin.py", project / "plugin.py")
-    (project / "plugin.json").write_text(json.dumps({
-        "id": PLUGIN, "name": "HTTP test", "version": "0.1.0",
-        "server": {"executable": "plugin.py"}}))
+    project = write_plugin_project(tmp_path_factory.mktemp("http") / "p", PLUGIN,
+                                   HERE / "http_plugin.py", name="HTTP test")
     with dev_loop(project, watch=False, as_user="alice", metrics_port=0) as running:
         yield running
     assert processes_in(project) == []

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import urllib.request
 from pathlib import Path
 from typing import Any
 
 import pytest
 from devloop_support import dev_loop, processes_in
+from plugin_projects import write_plugin_project
 
 pytestmark = pytest.mark.slow
 
@@ -42,12 +42,8 @@ if __name__ == "__main__":
 
 
 def _plugin(directory: Path, tag: str) -> Path:
-    directory.mkdir()
-    (directory / "plugin.json").write_text(json.dumps({
-        "id": f"com.example.{tag}", "name": tag, "version": "0.1.0",
-        "server": {"executable": "plugin.py"}}))
-    (directory / "plugin.py").write_text(SOURCE.format(tag=tag))
-    return directory
+    return write_plugin_project(directory, f"com.example.{tag}", SOURCE.format(tag=tag),
+                                name=tag)
 
 
 def _get(loop: Any, plugin_id: str, path: str) -> bytes:

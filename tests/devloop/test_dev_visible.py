@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from devloop_support import Events, dev_loop, processes_in, wait_for
+from plugin_projects import write_plugin_project
 from rich.console import Console
 
 from mmplug.cli._dev_screen import DevLog
@@ -65,13 +66,7 @@ MiB = 1024 * 1024
 
 @pytest.fixture()
 def project(tmp_path: Path) -> Path:
-    folder = tmp_path / "visible"
-    folder.mkdir()
-    (folder / "plugin.py").write_text(SOURCE, encoding="utf-8")
-    (folder / "plugin.json").write_text(json.dumps({
-        "id": PLUGIN_ID, "name": "Visible", "version": "0.1.0",
-        "server": {"executable": "plugin.py"}}), encoding="utf-8")
-    return folder
+    return write_plugin_project(tmp_path / "visible", PLUGIN_ID, SOURCE, name="Visible")
 
 
 class Running:

@@ -10,7 +10,6 @@ end with the stop (run, dev, replay, check) are checked to name that fault too.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import signal
@@ -21,6 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from plugin_projects import write_plugin_project
 
 REPO = Path(__file__).resolve().parents[2]
 NEGATIVE = (REPO.parent / "shared" / "conformance" / "pyplugin" / "negative_plugin.py").resolve()
@@ -54,15 +54,12 @@ pytestmark = pytest.mark.skipif(not NEGATIVE.is_file(),
 
 def conformance_plugin(folder: Path, mode: str) -> Path:
     """The conformance harness's broken plugin ``mode`` as a plugin project."""
-    folder.mkdir(parents=True)
-    (folder / "plugin.json").write_text(json.dumps({
-        "id": "com.example.negative", "name": "Negative", "version": "0.1.0",
-        "server": {"executable": "plugin.py", "runtime": "python"}}))
-    (folder / "plugin.py").write_text(
+    return write_plugin_project(
+        folder, "com.example.negative",
         "import runpy, sys\n"
         f"sys.argv = [{str(NEGATIVE)!r}, {mode!r}]\n"
-        f"runpy.run_path({str(NEGATIVE)!r}, run_name='__main__')\n")
-    return folder
+        f"runpy.run_path({str(NEGATIVE)!r}, run_name='__main__')\n",
+        name="Negative", runtime=True)
 
 
 def project_for(name: str, tmp_path: Path) -> tuple[Path, dict[str, str]]:

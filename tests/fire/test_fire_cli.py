@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from plugin_projects import write_plugin_project
 
 Cli = Callable[..., subprocess.CompletedProcess[str]]
 
@@ -162,12 +163,7 @@ HTTP_PLUGIN = Path(__file__).resolve().parents[1] / "devloop" / "http_plugin.py"
 @pytest.fixture()
 def echo_plugin(tmp_path: Path) -> Path:
     """The front door tests' HTTP plugin: POST /echo answers the sizes and digest of the body."""
-    project = tmp_path / "echo"
-    project.mkdir()
-    (project / "plugin.py").write_bytes(HTTP_PLUGIN.read_bytes())
-    (project / "plugin.json").write_text(json.dumps({
-        "id": "com.example.echo", "version": "0.1.0", "server": {"executable": "plugin.py"}}))
-    return project
+    return write_plugin_project(tmp_path / "echo", "com.example.echo", HTTP_PLUGIN)
 
 
 def test_serve_http_data_from_a_file_or_stdin_arrives_byte_for_byte(

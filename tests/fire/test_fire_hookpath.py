@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from plugin_projects import write_plugin_project
 
 Cli = Callable[..., subprocess.CompletedProcess[str]]
 
@@ -49,14 +50,8 @@ def slash(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture()
 def extended(tmp_path: Path) -> Path:
-    project = tmp_path / "extended"
-    project.mkdir()
-    (project / "plugin.json").write_text(json.dumps({
-        "id": "com.example.extended", "name": "Extended", "version": "0.1.0",
-        "min_server_version": "10.5.0",
-        "server": {"executable": "plugin.py", "runtime": "python"}}))
-    (project / "plugin.py").write_text(EXTENDED)
-    return project
+    return write_plugin_project(tmp_path / "extended", "com.example.extended", EXTENDED,
+                                name="Extended", min_server_version="10.5.0", runtime=True)
 
 
 def fired(cli: Cli, *args: str, cwd: Path) -> dict[str, object]:

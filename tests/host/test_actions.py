@@ -4,13 +4,12 @@ recorded action replays to the same result."""
 
 from __future__ import annotations
 
-import json
-import shutil
 import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+from plugin_projects import write_plugin_project
 
 from mmplug.host.actions import ActionRefused
 from mmplug.testing import PluginHarness
@@ -20,13 +19,8 @@ pytestmark = pytest.mark.filterwarnings("ignore::mmplug.testing.MmplugLoadWarnin
 
 
 def _witness(folder: Path) -> Path:
-    folder.mkdir(parents=True)
-    shutil.copy(WITNESS, folder / "plugin.py")
-    (folder / "plugin.json").write_text(json.dumps({
-        "id": "com.example.witness", "name": "Witness", "version": "0.1.0",
-        "min_server_version": "10.5.0",
-        "server": {"executable": "plugin.py", "runtime": "python"}}))
-    return folder
+    return write_plugin_project(folder, "com.example.witness", WITNESS, name="Witness",
+                                min_server_version="10.5.0", runtime=True)
 
 
 @pytest.fixture(scope="module")

@@ -10,6 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from plugin_projects import write_plugin_project
+
 from mmplug.host.session import Session
 from mmplug.host.store import Store
 from mmplug.protocol.grpc_env import OLDER_IO, TRIED_GRPCIO, grpcio_version
@@ -63,9 +65,7 @@ def test_a_users_grpc_experiments_are_kept_for_host_and_plugins() -> None:
 
 
 def _plugin_sees(tmp_path: Path, env: dict[str, str]) -> object:
-    (tmp_path / "plugin.py").write_text(REPORTER)
-    (tmp_path / "plugin.json").write_text(json.dumps(
-        {"id": "com.example.reporter", "version": "0.1.0", "server": {"executable": "plugin.py"}}))
+    write_plugin_project(tmp_path, "com.example.reporter", REPORTER)
     store = Store.open(tmp_path / "state.db")
     try:
         with Session([tmp_path], store=store, python=sys.executable, env=env) as session:

@@ -7,12 +7,11 @@ Each test names the Go converter whose behaviour it pins."""
 
 from __future__ import annotations
 
-import json
-import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
+from plugin_projects import write_plugin_project
 
 from mmplug.host.hook_wire import ANSWER_FIELDS, ENTITY_FIELDS, REQUEST_FIELDS, as_sent
 from mmplug.protocol.catalog import HOOKS
@@ -24,14 +23,9 @@ MIRROR = Path(__file__).resolve().parents[1] / "fixtures" / "sdk_plugins" / "mir
 
 @pytest.fixture(scope="module")
 def mmplug_plugin_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("mirror") / "mirror"
-    folder.mkdir()
-    shutil.copy(MIRROR, folder / "plugin.py")
-    manifest = {"id": "com.example.mirror", "name": "Mirror", "version": "0.1.0",
-                "min_server_version": "10.5.0",
-                "server": {"executable": "plugin.py", "runtime": "python"}}
-    (folder / "plugin.json").write_text(json.dumps(manifest))
-    return folder
+    return write_plugin_project(tmp_path_factory.mktemp("mirror") / "mirror",
+                                "com.example.mirror", MIRROR, name="Mirror",
+                                min_server_version="10.5.0", runtime=True)
 
 
 def got(plugin: PluginHarness, hook: str) -> Any:

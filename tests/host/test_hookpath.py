@@ -9,11 +9,11 @@ it pins."""
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
+from plugin_projects import write_plugin_project
 
 from mmplug.host.hookpath import PATHS
 from mmplug.protocol.catalog import HOOKS
@@ -26,14 +26,9 @@ WITNESS = Path(__file__).resolve().parents[1] / "fixtures" / "sdk_plugins" / "wi
 
 @pytest.fixture(scope="module")
 def mmplug_plugin_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("witness") / "witness"
-    folder.mkdir()
-    shutil.copy(WITNESS, folder / "plugin.py")
-    manifest = {"id": "com.example.witness", "name": "Witness", "version": "0.1.0",
-                "min_server_version": "10.5.0",
-                "server": {"executable": "plugin.py", "runtime": "python"}}
-    (folder / "plugin.json").write_text(json.dumps(manifest))
-    return folder
+    return write_plugin_project(tmp_path_factory.mktemp("witness") / "witness",
+                                "com.example.witness", WITNESS, name="Witness",
+                                min_server_version="10.5.0", runtime=True)
 
 
 def seen(plugin: PluginHarness, hook: str) -> Any:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
+
+from plugin_projects import write_plugin_project
 
 from mmplug.host.session import HookResult, Session
 
@@ -39,13 +40,8 @@ FIRES = 50
 
 
 def chatty_plugin(tmp_path: Path) -> Path:
-    folder = tmp_path / "chatty"
-    folder.mkdir()
-    (folder / "plugin.py").write_text(PLUGIN, encoding="utf-8")
-    (folder / "plugin.json").write_text(json.dumps({
-        "id": "com.example.chatty", "name": "Chatty", "version": "0.1.0",
-        "server": {"executable": "plugin.py", "runtime": "python"}}), encoding="utf-8")
-    return folder
+    return write_plugin_project(tmp_path / "chatty", "com.example.chatty", PLUGIN,
+                                name="Chatty", runtime=True)
 
 
 class Activations:

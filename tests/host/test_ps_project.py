@@ -3,11 +3,12 @@ server gives it."""
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+from plugin_projects import write_plugin_project
 
 from mmplug.host.session import Session
 
@@ -27,13 +28,7 @@ if __name__ == "__main__":
 
 
 def plugin(tmp_path: Path) -> Path:
-    folder = tmp_path / "my project"
-    folder.mkdir()
-    (folder / "plugin.py").write_text(SOURCE, encoding="utf-8")
-    (folder / "plugin.json").write_text(json.dumps({
-        "id": "com.example.argv", "name": "Argv", "version": "0.1.0",
-        "server": {"executable": "plugin.py"}}), encoding="utf-8")
-    return folder
+    return write_plugin_project(tmp_path / "my project", "com.example.argv", SOURCE, name="Argv")
 
 
 def ps_args(pid: int) -> str:

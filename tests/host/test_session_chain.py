@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
+
+from plugin_projects import write_plugin_project
 
 from mmplug.host.session import Session
 from mmplug.host.world import world_info
@@ -34,13 +35,8 @@ if __name__ == "__main__":
 
 
 def _plugin(root: Path, tag: str) -> Path:
-    folder = root / tag
-    folder.mkdir()
-    (folder / "plugin.json").write_text(json.dumps({
-        "id": f"com.example.tagger-{tag}", "name": f"Tagger {tag}", "version": "0.1.0",
-        "server": {"executable": "plugin.py", "runtime": "python"}}))
-    (folder / "plugin.py").write_text(PLUGIN.format(tag=tag))
-    return folder
+    return write_plugin_project(root / tag, f"com.example.tagger-{tag}", PLUGIN.format(tag=tag),
+                                name=f"Tagger {tag}", runtime=True)
 
 
 def _post(session: Session, text: str) -> tuple[str | None, str]:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import os
-import shutil
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from plugin_projects import write_plugin_project
 
 from mmplug.host.session import Session
 from mmplug.host.store import Store
@@ -20,13 +19,8 @@ SAMPLE = Path(__file__).resolve().parents[1] / "fixtures" / "sdk_plugins" / "sam
 def sample_dir(tmp_path: Path) -> Path:
     if not SAMPLE.exists():
         pytest.skip("the SDK sample plugin is not available")
-    plugin_dir = tmp_path / "sample"
-    plugin_dir.mkdir()
-    shutil.copy(SAMPLE, plugin_dir / "plugin.py")
-    manifest = {"id": "com.example.sample", "version": "1.0.0",
-                "server": {"executable": "plugin.py"}}
-    (plugin_dir / "plugin.json").write_text(json.dumps(manifest))
-    return plugin_dir
+    return write_plugin_project(tmp_path / "sample", "com.example.sample", SAMPLE,
+                                version="1.0.0")
 
 
 @pytest.fixture

@@ -3,12 +3,12 @@ a real plugin process, real gRPC both ways, the emulated PluginAPI on a real sto
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from plugin_projects import write_plugin_project
 
 from mmplug.host.session import Session
 from mmplug.host.store import Store
@@ -43,10 +43,8 @@ if __name__ == "__main__":
 
 @pytest.fixture(scope="module")
 def session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Session]:
-    plugin_dir = tmp_path_factory.mktemp("errors")
-    (plugin_dir / "plugin.py").write_text(SOURCE, encoding="utf-8")
-    manifest = {"id": PLUGIN_ID, "version": "1.0.0", "server": {"executable": "plugin.py"}}
-    (plugin_dir / "plugin.json").write_text(json.dumps(manifest), encoding="utf-8")
+    plugin_dir = write_plugin_project(tmp_path_factory.mktemp("errors"), PLUGIN_ID, SOURCE,
+                                      version="1.0.0")
     store = Store.open(":memory:")
     with Session([Path(plugin_dir)], store=store, python=sys.executable) as s:
         yield s

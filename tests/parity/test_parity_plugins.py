@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from plugin_projects import write_plugin_project
 
 from mmplug.host.api.config import load_server_config
 from mmplug.host.session import Session
@@ -78,14 +79,9 @@ if __name__ == "__main__":
 
 
 def _plugin(root: Path, plugin_id: str, code: str, version: str = "1.0.0") -> Path:
-    folder = root / plugin_id
-    folder.mkdir(parents=True)
-    (folder / "plugin.json").write_text(json.dumps({
-        "id": plugin_id, "name": plugin_id.title(), "version": version,
-        "description": f"{plugin_id} for the tests",
-        "server": {"executable": "plugin.py", "runtime": "python"}}))
-    (folder / "plugin.py").write_text(code)
-    return folder
+    return write_plugin_project(root / plugin_id, plugin_id, code, name=plugin_id.title(),
+                                version=version, description=f"{plugin_id} for the tests",
+                                runtime=True)
 
 
 @pytest.fixture(scope="module")

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from plugin_projects import write_plugin_project
 
 PLUGIN = "com.example.asgi"
 MIB = 1024 * 1024
@@ -75,12 +76,8 @@ APP = textwrap.dedent('''
 def port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
     from mmplug.devloop.loop import DevLoop
 
-    project = tmp_path_factory.mktemp("asgi") / "p"
-    project.mkdir()
-    (project / "plugin.py").write_text(APP)
-    (project / "plugin.json").write_text(json.dumps({
-        "id": PLUGIN, "name": "ASGI test", "version": "0.1.0",
-        "server": {"executable": "plugin.py"}}))
+    project = write_plugin_project(tmp_path_factory.mktemp("asgi") / "p", PLUGIN, APP,
+                                   name="ASGI test")
     loop = DevLoop([project], port=0, store=":memory:", python=sys.executable, watch=False,
                    as_user="alice")
     with loop as running:

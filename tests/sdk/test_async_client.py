@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import shutil
 import sys
 import threading
 from collections.abc import Iterator
@@ -14,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from api_host import fake_host
+from plugin_projects import write_plugin_project
 from sdk_support import hooks_server
 
 from mmplug.host.session import Session
@@ -33,11 +33,8 @@ PLUGIN_ID = "com.example.asyncapi"
 
 @pytest.fixture(scope="module")
 def session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Session]:
-    plugin_dir = tmp_path_factory.mktemp("async")
-    shutil.copy(PLUGIN, plugin_dir / "plugin.py")
-    manifest = {"id": PLUGIN_ID, "name": "Async API", "version": "1.0.0",
-                "server": {"executable": "plugin.py"}}
-    (plugin_dir / "plugin.json").write_text(json.dumps(manifest), encoding="utf-8")
+    plugin_dir = write_plugin_project(tmp_path_factory.mktemp("async"), PLUGIN_ID, PLUGIN,
+                                      name="Async API", version="1.0.0")
     store = Store.open(":memory:")
     with Session([plugin_dir], store=store, python=sys.executable) as s:
         yield s
@@ -82,12 +79,8 @@ def test_async_hooks_and_route_handlers_await_the_api(session: Session) -> None:
 
 
 def test_the_plugin_closes_its_async_client_and_exits_cleanly(tmp_path: Path) -> None:
-    plugin_dir = tmp_path / "async"
-    plugin_dir.mkdir()
-    shutil.copy(PLUGIN, plugin_dir / "plugin.py")
-    manifest = {"id": PLUGIN_ID, "name": "Async API", "version": "1.0.0",
-                "server": {"executable": "plugin.py"}}
-    (plugin_dir / "plugin.json").write_text(json.dumps(manifest), encoding="utf-8")
+    plugin_dir = write_plugin_project(tmp_path / "async", PLUGIN_ID, PLUGIN, name="Async API",
+                                      version="1.0.0")
     store = Store.open(":memory:")
     with Session([plugin_dir], store=store, python=sys.executable) as s:
         assert _command(s, "kv") == "yes"

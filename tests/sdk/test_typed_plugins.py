@@ -5,14 +5,13 @@ and an AsyncPlugin that awaits the async client."""
 from __future__ import annotations
 
 import ast
-import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from plugin_projects import write_plugin_project
 
 from mmplug.host.session import Session
 from mmplug.host.store import Store
@@ -53,12 +52,8 @@ def test_the_templates_and_a_typed_example_pass_mypy_strict(tmp_path: Path) -> N
 
 
 def test_the_typed_example_tours_the_api_under_the_fake_host(tmp_path: Path) -> None:
-    plugin_dir = tmp_path / "tour"
-    plugin_dir.mkdir()
-    shutil.copy(EXAMPLE, plugin_dir / "plugin.py")
-    manifest = {"id": "com.example.tour", "name": "Tour", "version": "1.0.0",
-                "server": {"executable": "plugin.py"}}
-    (plugin_dir / "plugin.json").write_text(json.dumps(manifest), encoding="utf-8")
+    plugin_dir = write_plugin_project(tmp_path / "tour", "com.example.tour", EXAMPLE,
+                                      name="Tour", version="1.0.0")
     store = Store.open(":memory:")
     seed_store(store, load_world("default"), deterministic_clock=True)
     world = world_info(store)

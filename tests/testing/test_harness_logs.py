@@ -4,7 +4,6 @@ test process competes for the interpreter."""
 
 from __future__ import annotations
 
-import json
 import sys
 import threading
 import time
@@ -12,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from plugin_projects import write_plugin_project
 
 from mmplug.testing import PluginHarness
 
@@ -46,12 +46,8 @@ FIRES = 300  # per test: 1,200 fires, 2,400 hook calls, 6,000 log lines
 
 @pytest.fixture(scope="module")
 def mmplug_plugin_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("chatty")
-    (folder / "plugin.py").write_text(PLUGIN, encoding="utf-8")
-    (folder / "plugin.json").write_text(json.dumps({
-        "id": "com.example.chatty", "name": "Chatty", "version": "0.1.0",
-        "server": {"executable": "plugin.py", "runtime": "python"}}), encoding="utf-8")
-    return folder
+    return write_plugin_project(tmp_path_factory.mktemp("chatty"), "com.example.chatty",
+                                PLUGIN, name="Chatty", runtime=True)
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ as a subprocess, as an author runs it."""
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -13,6 +12,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from plugin_projects import write_plugin_project
 
 PLUGIN = '''
 from mmplug.sdk import Plugin, serve
@@ -50,11 +50,8 @@ def test_{name}(plugin):
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A plugin project with test modules in two directories: a/ (two) and b/ (one)."""
-    root = tmp_path_factory.mktemp("scope")
-    (root / "plugin.json").write_text(json.dumps({
-        "id": "com.example.counter", "name": "Counter", "version": "0.1.0",
-        "server": {"executable": "plugin.py", "runtime": "python"}}))
-    (root / "plugin.py").write_text(PLUGIN)
+    root = write_plugin_project(tmp_path_factory.mktemp("scope"), "com.example.counter", PLUGIN,
+                                name="Counter", runtime=True)
     for folder, name in (("a", "one"), ("a", "two"), ("b", "three")):
         (root / "tests" / folder).mkdir(parents=True, exist_ok=True)
         (root / "tests" / folder / f"test_{name}.py").write_text(MODULE.format(name=name))
@@ -118,15 +115,12 @@ def test_an_unknown_scope_is_a_clear_error(project: Path) -> None:
 
 
 def test_a_plugin_that_does_not_start_is_tried_once_for_the_run(tmp_path: Path) -> None:
-    (tmp_path / "plugin.json").write_text(json.dumps({
-        "id": "com.example.broken", "name": "Broken", "version": "0.1.0",
-        "server": {"executable": "plugin.py", "runtime": "python"}}))
-    (tmp_path / "plugin.py").write_text(textwrap.dedent("""
+    write_plugin_project(tmp_path, "com.example.broken", textwrap.dedent("""
         import os, sys
         with open(os.environ["STARTS"], "a") as starts:
             starts.write("start\\n")
         sys.exit("no database configured")
-    """))
+    """), name="Broken", runtime=True)
     for name in ("one", "two"):
         (tmp_path / f"test_{name}.py").write_text("def test_it(plugin):\n    pass\n")
     env = {k: v for k, v in os.environ.items() if k != "PYTEST_ADDOPTS"}

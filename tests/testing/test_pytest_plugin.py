@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from plugin_projects import write_plugin_project
 from processes import alive
 
 PLUGIN = '''
@@ -84,12 +85,8 @@ POSTED = "    def message_has_been_posted(self, context, post):\n"
 def _write_plugin(root: Path, on_posted: str = "") -> None:
     """The probe plugin in ``root``; ``on_posted``: lines its MessageHasBeenPosted runs first
     (indented for the method's body)."""
-    root.mkdir(parents=True, exist_ok=True)
-    (root / "plugin.json").write_text(json.dumps({
-        "id": "com.example.probe", "name": "Probe", "version": "0.1.0",
-        "server": {"executable": "plugin.py", "runtime": "python"},
-    }))
-    (root / "plugin.py").write_text(PLUGIN.replace(POSTED, POSTED + on_posted))
+    write_plugin_project(root, "com.example.probe", PLUGIN.replace(POSTED, POSTED + on_posted),
+                         name="Probe", runtime=True)
 
 
 def _pytest(cwd: Path, *args: str, env: dict[str, str] | None = None,

@@ -3,7 +3,6 @@ back into the same plugin (nested calls, no deadlock), all over real gRPC and pr
 
 from __future__ import annotations
 
-import json
 import sys
 import textwrap
 from collections.abc import Iterator
@@ -12,6 +11,7 @@ from pathlib import Path
 import grpc
 import pytest
 from apiworld import seed_small_world
+from plugin_projects import write_plugin_project
 
 from mmplug.host.session import Session
 from mmplug.host.store import Store
@@ -48,18 +48,8 @@ PLUGIN = textwrap.dedent("""
 
 @pytest.fixture(scope="module")
 def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Session, Store, dict]]:
-    folder = tmp_path_factory.mktemp("moderator")
-    (folder / "plugin.json").write_text(
-        json.dumps(
-            {
-                "id": PLUGIN_ID,
-                "name": "Moderator",
-                "version": "0.1.0",
-                "server": {"executable": "plugin.py", "runtime": "python"},
-            }
-        )
-    )
-    (folder / "plugin.py").write_text(PLUGIN)
+    folder = write_plugin_project(tmp_path_factory.mktemp("moderator"), PLUGIN_ID, PLUGIN,
+                                  name="Moderator", runtime=True)
     store = Store.open(":memory:")
     users, team, channels = seed_small_world(store)
     ids = {"users": users, "team": team, "channels": channels}
