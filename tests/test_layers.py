@@ -30,7 +30,8 @@ GENERATED = re.compile(r"_pb2(_grpc)?\.pyi?$")
 # "The cold-start boundary"): the only ones that leave `typing` unimported.
 EARLY_PATH = {
     "mmplug/cli/main.py", "mmplug/cli/_fire_fast.py", "mmplug/cli/_fire_prefetch.py",
-    "mmplug/cli/_options.py", "mmplug/_plugin_files.py", "mmplug/host/__init__.py",
+    "mmplug/cli/_options.py", "mmplug/cli/_stop.py", "mmplug/_plugin_files.py",
+    "mmplug/host/__init__.py",
     "mmplug/host/_child_env.py", "mmplug/host/_prelaunch.py", "mmplug/host/_private.py",
     "mmplug/host/_process.py",
 }
