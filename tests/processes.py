@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 
 def _stat_fields(pid: int) -> list[str]:
@@ -29,3 +30,14 @@ def alive(pid: int) -> bool:
 def parent(pid: int) -> int:
     """The pid of the process that started ``pid`` (it must exist)."""
     return int(_stat_fields(pid)[1])
+
+
+def signal_a_side_thread(pid: int, sig: int) -> None:
+    """Deliver ``sig`` to one of ``pid``'s threads other than the main one, as the kernel may
+    do with a process's Ctrl-C when the main thread is not the one it picks (x86-64 Linux)."""
+    import ctypes
+
+    tids = sorted(int(t.name) for t in Path(f"/proc/{pid}/task").iterdir() if int(t.name) != pid)
+    assert tids, "the process has only its main thread"
+    libc = ctypes.CDLL(None, use_errno=True)
+    assert libc.syscall(234, pid, tids[-1], sig) == 0  # tgkill (x86-64)

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from processes import alive
+from processes import alive, signal_a_side_thread
 from pty_terminal import Terminal
 
 pytestmark = pytest.mark.slow
@@ -170,6 +170,22 @@ def test_ctrl_c_ends_the_interactive_picker_at_its_prompt_and_in_a_slow_hook(
         assert term.wait(30) == 130
         assert time.monotonic() - started < 15
         term.expect(r"stopped by Ctrl-C; its throw-away session was closed; nothing was kept\.")
+        assert "Traceback" not in term.seen
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux") or os.uname().machine != "x86_64",
+                    reason="sends a signal to one thread with the x86-64 Linux tgkill call")
+def test_ctrl_c_that_lands_on_another_thread_ends_the_picker_at_its_prompt(
+        plain: Path) -> None:
+    """Ctrl-C at the picker's prompt ends it at once whichever of its threads the signal
+    lands on (the prompt waited for the next key)."""
+    with Terminal("fire", "--python", sys.executable, cwd=plain) as term:
+        term.expect(HOOK_PROMPT)
+        time.sleep(0.5)  # the prompt waits for a key
+        signal_a_side_thread(term.process.pid, signal.SIGINT)
+        assert term.wait(15) == 130, term.seen[-3000:]
+        term.expect(r"\nstopped by Ctrl-C; its throw-away session was closed; nothing was "
+                    r"kept\.")
         assert "Traceback" not in term.seen
 
 

@@ -45,13 +45,18 @@ def _terminal_ask(prompt: str, default: str) -> str:
     one the user typed)."""
     import typer
 
+    from mmplug.cli._stop import CtrlCWakesThePrompt
+
     try:
-        return str(typer.prompt(prompt, default=default, show_default=bool(default)))
+        with CtrlCWakesThePrompt():
+            return str(typer.prompt(prompt, default=default, show_default=bool(default)))
     except typer.Abort as exc:
-        if isinstance(exc.__context__, KeyboardInterrupt):
-            typer.echo()  # what is said next starts on a line of its own, not after the prompt
-            raise KeyboardInterrupt from None
-        raise EOFError from None
+        if not isinstance(exc.__context__, KeyboardInterrupt):
+            raise EOFError from None
+    except KeyboardInterrupt:
+        pass
+    typer.echo()  # Ctrl-C: what is said next starts on a line of its own, not after the prompt
+    raise KeyboardInterrupt
 
 
 def _complete_with(words: list[str]) -> None:

@@ -143,3 +143,57 @@ class StopSignals:
     def end(self, state: str) -> None:
         """End the command that the signal stopped, saying it left ``state``."""
         raise Stopped(self.signum, state)
+
+
+class CtrlCWakesThePrompt:
+    """``with CtrlCWakesThePrompt(): input(...)``: a Ctrl-C ends the prompt at once, also one
+    the kernel handed to another of the process's threads (gRPC's, a log reader's). Python runs
+    its handler in the main thread only, and readline's wait for a key is not interrupted by a
+    signal that landed elsewhere: the wait went on until the next key. Meanwhile the signal
+    writes to a wakeup pipe, and a helper thread passes it on to the main thread. A copy that
+    reaches the main thread after the first one only raises the same KeyboardInterrupt again
+    within the prompt; what is left of it is handled before the prompt is left."""
+
+    def __enter__(self) -> CtrlCWakesThePrompt:
+        import os
+        import threading
+
+        self._active = (threading.current_thread() is threading.main_thread()
+                        and signal.getsignal(signal.SIGINT) is signal.default_int_handler)
+        if not self._active:  # ignored (a background job), or someone else's handler
+            return self
+        self._wake_r, self._wake_w = os.pipe()
+        self._done_r, self._done_w = os.pipe()
+        os.set_blocking(self._wake_w, False)
+        self._previous_fd = signal.set_wakeup_fd(self._wake_w, warn_on_full_buffer=False)
+        self._helper = threading.Thread(target=self._pass_on,
+                                        args=(threading.main_thread().ident or 0,),
+                                        daemon=True, name="mmplug-ctrl-c")
+        self._helper.start()
+        return self
+
+    def _pass_on(self, main: int) -> None:
+        import os
+        import select
+
+        while True:
+            ready = select.select([self._wake_r, self._done_r], [], [])[0]
+            if self._done_r in ready:
+                return
+            if signal.SIGINT in os.read(self._wake_r, 64):
+                signal.pthread_kill(main, signal.SIGINT)
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        import os
+
+        if not self._active:
+            return
+        try:
+            os.write(self._done_w, b"x")
+            self._helper.join()
+            signal.set_wakeup_fd(self._previous_fd)
+            signal.pthread_sigmask(signal.SIG_BLOCK, [])  # runs a copy passed on meanwhile
+        finally:
+            for fd in (self._wake_r, self._wake_w, self._done_r, self._done_w):
+                os.close(fd)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from devloop_support import PLUGIN_ID, processes_in, wait_for, write_plugin, write_source
+from processes import signal_a_side_thread
 
 pytestmark = pytest.mark.slow
 
@@ -238,17 +239,6 @@ def test_ctrl_c_stops_dev_in_the_middle_of_a_long_clock_move(tmp_path: Path) -> 
     assert processes_in(tmp_path) == []
 
 
-def _signal_a_side_thread(pid: int, sig: int) -> None:
-    """Deliver ``sig`` to one of ``pid``'s threads other than the main one, as the kernel may
-    do with a process's Ctrl-C when the main thread is not the one it picks."""
-    import ctypes
-
-    tids = sorted(int(t.name) for t in Path(f"/proc/{pid}/task").iterdir() if int(t.name) != pid)
-    assert tids, "the process has only its main thread"
-    libc = ctypes.CDLL(None, use_errno=True)
-    assert libc.syscall(234, pid, tids[-1], sig) == 0  # tgkill (x86-64)
-
-
 @pytest.mark.skipif(not sys.platform.startswith("linux") or os.uname().machine != "x86_64",
                     reason="sends a signal to one thread with the x86-64 Linux tgkill call")
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
@@ -265,7 +255,7 @@ def test_a_stop_signal_that_lands_on_another_thread_still_stops_dev(
     try:
         wait_for(lambda: _get(f"http://127.0.0.1:{port}/plugins/{PLUGIN_ID}/") == b"v1",
                  what="the front door")
-        _signal_a_side_thread(proc.pid, sig)
+        signal_a_side_thread(proc.pid, sig)
         out = proc.communicate(timeout=30)[0].decode()
     finally:
         if proc.poll() is None:
