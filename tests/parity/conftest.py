@@ -24,6 +24,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "host" / "api"))
 
 from worldhost import Host, start_host
 
+from mmplug.sdk import APIClient
+
 
 @pytest.fixture(scope="module")
 def host() -> Iterator[Host]:
@@ -38,3 +40,10 @@ def quiet_host(host: Host) -> Host:
     host.hooks.fired.clear()
     host.emitted.clear()
     return host
+
+
+@pytest.fixture
+def api(host: Host) -> Iterator[APIClient]:
+    """mmplug's SDK client, as a plugin has it, on the module's host."""
+    with APIClient(host.server.address) as client:
+        yield client

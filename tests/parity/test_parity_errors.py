@@ -4,11 +4,9 @@ of it (mmplug.host.api._status), and mmplug's SDK raises the same exception eith
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import grpc
 import pytest
-from worldhost import Host
+from worldhost import Host, status_of
 
 from mmplug.protocol import api_channel_post_pb2 as cp
 from mmplug.protocol import api_kv_config_pb2 as kvc
@@ -27,19 +25,6 @@ from mmplug.sdk import (
 GRPC = "server/public/pluginapi/grpc/server"
 TO_STATUS = f"{GRPC}/errors.go: AppErrorToStatus"
 MISSING_USER = ("app.user.missing_account.const", "Unable to find the user.")
-
-
-@pytest.fixture
-def api(host: Host) -> Iterator[APIClient]:
-    with APIClient(host.server.address) as client:
-        yield client
-
-
-def status_of(call: object) -> grpc.RpcError:
-    """The gRPC status a raw call failed with (it must fail)."""
-    with pytest.raises(grpc.RpcError) as failed:
-        call()  # type: ignore[operator]
-    return failed.value
 
 
 @pytest.mark.parity("GetUser", f"{GRPC}/handlers_user.go: (*APIServer).GetUser; {TO_STATUS}")

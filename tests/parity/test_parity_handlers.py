@@ -4,12 +4,11 @@ read, and an rpc the handler does not implement."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import grpc
 import pytest
-from worldhost import Host
+from worldhost import Host, status_of
 
 from mmplug.protocol import api_file_bot_pb2 as fb
 from mmplug.protocol import api_kv_config_pb2 as kvc
@@ -49,19 +48,6 @@ REFUSING = (
     "ShareChannel", "UpdateSharedChannel", "CreateUploadSession", "UploadData",
     "SendPushNotification",
 )
-
-
-@pytest.fixture
-def api(host: Host) -> Iterator[APIClient]:
-    with APIClient(host.server.address) as client:
-        yield client
-
-
-def status_of(call: object) -> grpc.RpcError:
-    """The gRPC status a raw call failed with (it must fail)."""
-    with pytest.raises(grpc.RpcError) as failed:
-        call()  # type: ignore[operator]
-    return failed.value
 
 
 def _unsanitized(host: Host) -> bytes:

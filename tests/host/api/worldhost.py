@@ -4,12 +4,13 @@ ApiServer over real gRPC on a store seeded from the default world."""
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import grpc
+import pytest
 from apiworld import FakeHooks, PluginReads
 
 from mmplug.host.api.server import ApiServer
@@ -74,3 +75,10 @@ def start_host(
         channel.close()
         server.stop(None)
         store.close()
+
+
+def status_of(call: Callable[[], object]) -> grpc.RpcError:
+    """The gRPC status a raw call failed with (it must fail)."""
+    with pytest.raises(grpc.RpcError) as failed:
+        call()
+    return failed.value
