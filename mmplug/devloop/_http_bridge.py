@@ -17,12 +17,14 @@ from mmplug.host.hooks_client import END, FAILED, RETRY, HttpStreams, StreamBrok
 from mmplug.host.http_codec import (
     ACTING_USER_HEADER,
     BAD_GATEWAY,
+    BODY_CHUNK,
     INVALID_STATUS,
     NODE_HEADER,
     NOT_FOUND,
     UNAVAILABLE,
     GoResponse,
     PlainAnswer,
+    SignIn,
     plugin_request,
     response_headers,
     response_status,
@@ -34,7 +36,8 @@ from mmplug.protocol.messages import message_class
 if TYPE_CHECKING:
     from aiohttp import web
 
-    from mmplug.devloop.frontdoor import ActingUser, OnExchange, Resolver, Route
+    from mmplug.devloop.frontdoor import Identify, OnExchange, Resolver, Route
+    from mmplug.host.http_codec import Identity
 
 RELOAD_WAIT = 10.0  # how long a request waits for a plugin that is being (re)started
 READY_SLICE_S = 0.1
@@ -58,7 +61,7 @@ class _Trace:
 class Bridge:
     """Forwards requests to plugins; keeps one grpc.aio channel per plugin process."""
 
-    def __init__(self, resolve: Resolver, acting_user: ActingUser,
+    def __init__(self, resolve: Resolver, identify: Identify,
                  on_exchange: OnExchange,
                  waiting: Callable[[str], bool] = lambda plugin_id: False,
                  pages: Callable[[str], tuple[str, str] | None] | None = None,
@@ -69,7 +72,7 @@ class Bridge:
         self.slow_after = slow_after
         self.on_slow = on_slow
         self.waiting = waiting
-        self.acting_user = acting_user
+        self.identify = identify
         self.on_exchange = on_exchange
         self.pages = pages  # the front door's own pages: path -> (content type, text)
         self.active = 0
@@ -150,14 +153,18 @@ class Bridge:
                 return _text(404, "Not Found")
             return web.Response(status=200, text=page[1], content_type=page[0],
                                 charset="utf-8")
+        body = _Body(request)
         try:
-            user_id, trace.user = self.acting_user(request.headers.get(ACTING_USER_HEADER))
+            who = self.identify(request.headers.get(ACTING_USER_HEADER), request.method,
+                                request.raw_path, list(request.headers.items()))
         except MmplugError as exc:
             trace.user = str(request.headers.get(ACTING_USER_HEADER))
             return _text(400, exc.message  # it names the header and the value
                          + (f"\n{exc.hint}" if exc.hint else ""))
+        if isinstance(who, SignIn):  # the server reads the body for a CSRF form field
+            who = who.identity(await body.buffer() if who.needs_body else b"")
+        trace.user = who.name + (f" ({who.why})" if who.why else "")
         deadline = time.monotonic() + RELOAD_WAIT
-        body = _Body(request)
         stale: Route | None = None
         node = request.headers.get(NODE_HEADER)  # None: the next node, round robin
         while True:
@@ -178,7 +185,7 @@ class Bridge:
                     stale = route
                     continue
                 return _plain(UNAVAILABLE)
-            init = _init(request, target.plugin_id, rpc, user_id)
+            init = _init(request, target.plugin_id, rpc, who)
             trace.init = init  # what the plugin was sent, for the observers
             call = self.streams.open(channel, rpc)
             # The body is written by a task of its own, not handed to grpc as the request
@@ -250,22 +257,38 @@ class Bridge:
 
 
 class _Body:
-    """The request body as read by the stream; remembers whether any byte was consumed."""
+    """The request body as read by the stream; remembers whether any byte was consumed. A body
+    the server reads whole before the plugin gets it (:meth:`buffer`) is then read from there."""
 
     def __init__(self, request: web.BaseRequest) -> None:
         self.request = request
         self.content = request.content
         self.started = False
         self._continue = request.headers.get("Expect", "").lower() == "100-continue"
+        self._held: list[bytes] | None = None
+
+    async def buffer(self) -> bytes:
+        """The whole body, read now (as ``io.ReadAll``) and kept for the plugin."""
+        pieces = []
+        while chunk := await self._read(BODY_CHUNK):
+            pieces.append(chunk)
+        self._held = pieces
+        return b"".join(pieces)
 
     async def read(self, size: int) -> bytes:
+        if self._held is not None:
+            chunk = self._held.pop(0) if self._held else b""
+        else:
+            chunk = await self._read(size)
+        self.started = self.started or bool(chunk)
+        return chunk
+
+    async def _read(self, size: int) -> bytes:
         if self._continue:  # as Go's server: "100 Continue" when the body is first read
             self._continue = False
             if self.request.version >= (1, 1):
                 await self.request.writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
-        chunk = await self.content.read(size)
-        self.started = self.started or bool(chunk)
-        return chunk
+        return await self.content.read(size)
 
 
 async def _relay(request: web.BaseRequest, streams: HttpStreams, call: Any, first: Any,
@@ -335,16 +358,17 @@ def _chunk(message: Any) -> bytes | memoryview:
     return chunk if isinstance(chunk, memoryview) else bytes(chunk)
 
 
-def _init(request: web.BaseRequest, plugin_id: str, rpc: str, user_id: str | None) -> Any:
-    """The request as the plugin sees it (the codec's one cleaning)."""
+def _init(request: web.BaseRequest, plugin_id: str, rpc: str, who: Identity) -> Any:
+    """The request as the plugin sees it (the codec's one cleaning), made as ``who``."""
     from mmplug.host.ids import random_id
 
     prefix = f"/plugins/{plugin_id}" + ("/metrics" if rpc == "ServeMetrics" else "")
     return plugin_request(
         request.method, request.raw_path, prefix, list(request.headers.items()),
-        user_id=user_id, host=request.host, remote_addr=_remote(request),
-        proto=(request.version.major, request.version.minor),
-        context={"request_id": random_id(), "ip_address": request.remote or "127.0.0.1"})
+        user_id=who.user_id, signed_in=who.signed_in, host=request.host,
+        remote_addr=_remote(request), proto=(request.version.major, request.version.minor),
+        context={"request_id": random_id(), "ip_address": request.remote or "127.0.0.1",
+                 "session_id": who.session_id})
 
 
 def _remote(request: web.BaseRequest) -> str:

@@ -8,8 +8,11 @@ Status mapping as the server does it: unknown or inactive plugin 404, status 0 -
 range -> 500, failure before the first response message -> 502, stream cannot open -> 503.
 Unlike the server, a request that arrives while a plugin is being reloaded waits (up to 10 s)
 for the new process instead of failing: saving and reloading the browser must just work.
-Each request is made as the ``--as`` user, or as the user its ``X-Mmplug-User`` header names
-(``anonymous`` for none); ``GET /`` answers a page linking every plugin's routes and the docs.
+Each request is made as the server makes it, as the user of the session its token (the
+``Authorization`` header, the ``MMAUTHTOKEN`` cookie, the ``access_token`` parameter) signs in;
+mmplug's own ways come on top: the user an ``X-Mmplug-User`` header names (``anonymous`` for
+none), else, for a request without a token, the ``--as`` user. ``GET /`` answers a page linking
+every plugin's routes and the docs.
 ServeMetrics works the same way on the metrics listener (``/plugins/<id>/metrics``).
 """
 
@@ -26,6 +29,7 @@ from mmplug.errors import UsageError
 
 if TYPE_CHECKING:
     from mmplug.host.events import CallEvent
+    from mmplug.host.http_codec import Identity, SignIn
 
 DEFAULT_PORT = 8065
 DEFAULT_METRICS_PORT = 8067
@@ -49,14 +53,18 @@ Resolver = Callable[[str, "str | None"], "Route | None"]
 # Told of every request, as the call's event (origin FRONT_DOOR; the status the client was
 # sent, the acting user, the error) and whether the plugin was sent the request at all.
 OnExchange = Callable[["CallEvent", bool], None]
-# The user a request is made as, from its X-Mmplug-User header (None: the header is absent):
-# (user id or None for anonymous, the name the access log shows). Raises MmplugError for a
-# user the store does not know.
-ActingUser = Callable[[str | None], tuple[str | None, str]]
+# Who a request is made as, from its X-Mmplug-User header (None: the header is absent), method,
+# target and header pairs: an Identity (mmplug's own choices: the header's user, else the --as
+# user), or the SignIn of the session token it carries (the server's way, which may need the
+# body). Raises MmplugError for an X-Mmplug-User the store does not know.
+Identify = Callable[[str | None, str, str, list[tuple[str, str]]], "Identity | SignIn"]
 
 
-def _anonymous(header: str | None) -> tuple[str | None, str]:
-    return None, "anonymous"
+def _anonymous(header: str | None, method: str, target: str,
+               pairs: list[tuple[str, str]]) -> Identity:
+    from mmplug.host.http_codec import Identity
+
+    return Identity()
 
 
 class FrontDoor(LoopThread):
@@ -73,7 +81,7 @@ class FrontDoor(LoopThread):
         host: str = "127.0.0.1",
         port: int = DEFAULT_PORT,
         metrics_port: int | None = None,
-        acting_user: ActingUser = _anonymous,
+        identify: Identify = _anonymous,
         on_exchange: OnExchange = lambda event, delivered: None,
         waiting: Callable[[str], bool] = lambda plugin_id: False,
         pages: Callable[[str], tuple[str, str] | None] | None = None,
@@ -91,7 +99,7 @@ class FrontDoor(LoopThread):
         self.host = host
         self.port = port
         self.metrics_port = metrics_port
-        self.acting_user = acting_user
+        self.identify = identify
         self.on_exchange = on_exchange
         self.pages = pages  # the front door's own pages (``/``): path -> (type, text)
         self._runners: list[Any] = []
@@ -114,7 +122,7 @@ class FrontDoor(LoopThread):
 
         from mmplug.devloop._http_bridge import Bridge
 
-        self._bridge = Bridge(self.resolve, self.acting_user, self.on_exchange, self.waiting,
+        self._bridge = Bridge(self.resolve, self.identify, self.on_exchange, self.waiting,
                               self.pages, self.slow_after, self.on_slow)
         listeners = [(self.port, False)]
         if self.metrics_port is not None:

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from mmplug.devloop.frontdoor import FrontDoor, Route
     from mmplug.devloop.watch import Save
     from mmplug.host.events import CallEvent
+    from mmplug.host.http_codec import Identity, SignIn
     from mmplug.host.session import PluginHandle, Session
 
 
@@ -170,7 +171,7 @@ class DevLoop:
 
             self.front_door = FrontDoor(self._route, port=self.port,
                                         metrics_port=self.metrics_port,
-                                        acting_user=self.acting_user,
+                                        identify=self.identify,
                                         on_exchange=self._on_exchange,
                                         waiting=self._restarting,
                                         pages=self._front_page,
@@ -488,6 +489,20 @@ class DevLoop:
             known = self._session().user_named(name, given="X-Mmplug-User")
             self._acting[name] = known
         return known
+
+    def identify(self, header: str | None, method: str, target: str,
+                 pairs: list[tuple[str, str]]) -> Identity | SignIn:
+        """Who a front door request is made as: the user its ``X-Mmplug-User`` header names
+        (mmplug's own), else the session its token signs in as the server does, else, without
+        a token, the ``--as`` user."""
+        from mmplug.host.http_codec import Identity
+
+        if header is None:
+            signing = self._session().sign_in(method, target, pairs)
+            if signing.credentials.token:
+                return signing
+        user_id, name = self.acting_user(header)
+        return Identity(user_id, name)
 
     def _front_page(self, path: str) -> tuple[str, str] | None:
         """The front door's own pages: ``/`` lists the plugins' routes; the docs."""

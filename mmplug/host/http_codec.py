@@ -14,8 +14,10 @@ the dev loop's front door, ``mmplug fire``'s synthesized requests).
   path, the query without ``access_token`` and re-encoded (keys sorted) as ``url.Values``
   does (:func:`plugin_url`);
 * incoming ``Mattermost-User-Id`` and ``Mattermost-Plugin-ID`` headers are always dropped; the
-  host then sets ``Mattermost-User-Id`` for the user the request is made as, if any (the
-  ``--as`` user, or the one an ``X-Mmplug-User`` header names; that header is dropped too);
+  host then sets ``Mattermost-User-Id`` for the user the request is made as, if any: the user
+  of the session its token signs in (:class:`SignIn`, which also drops ``Authorization``), or
+  mmplug's own choices (the ``--as`` user, or the one an ``X-Mmplug-User`` header names; that
+  header is dropped too);
   ``Referer`` and the session cookie are dropped and the other cookies rewritten into one
   ``Cookie`` header, as ``servePluginRequest`` does; ``Host`` (the request's ``host``) and a
   chunked body's ``Transfer-Encoding`` are not headers of a request Go's ``net/http`` reads;
@@ -90,12 +92,13 @@ def canonical_key(key: str) -> str:
 
 
 def plugin_headers(
-    pairs: Iterable[tuple[str, str]], user_id: str | None
+    pairs: Iterable[tuple[str, str]], user_id: str | None, *, signed_in: bool = False
 ) -> list[tuple[str, list[str]]]:
     """The request headers the plugin sees, grouped by canonical key in first-seen order: a
     chunked body's ``Transfer-Encoding`` (and a ``Content-Length`` beside it) is not a header
     of the request Go reads; the cookies but the session's are rewritten into one ``Cookie``
-    header as ``servePluginRequest`` does (``r.Cookies()``, then ``r.AddCookie``)."""
+    header as ``servePluginRequest`` does (``r.Cookies()``, then ``r.AddCookie``); a request
+    whose token ``signed_in`` (found a valid session) loses its ``Authorization``."""
     pairs = list(pairs)
     chunked = is_chunked(pairs)
     grouped: dict[str, list[str]] = {}
@@ -103,6 +106,8 @@ def plugin_headers(
         canonical = canonical_key(key)
         lower = canonical.lower()
         if lower in DROPPED or (chunked and lower in ("transfer-encoding", "content-length")):
+            continue
+        if signed_in and lower == "authorization":
             continue
         if lower == "cookie":
             grouped.setdefault(canonical, [])  # its place among the headers
@@ -123,11 +128,10 @@ def plugin_headers(
 _COOKIE_NAME = _TOKEN
 
 
-def _cookies(pairs: Iterable[tuple[str, str]]) -> Iterator[tuple[str, str]]:
-    """The cookies of the ``Cookie`` headers as Go's ``readCookies`` reads them (a pair with a
-    name that is not a token or a value with a byte a cookie cannot hold is skipped) and
-    ``AddCookie`` writes them back (a value that was quoted, or has a space or a comma, in
-    quotes)."""
+def _read_cookies(pairs: Iterable[tuple[str, str]]) -> Iterator[tuple[str, str, bool]]:
+    """The cookies of the ``Cookie`` headers as Go's ``readCookies`` reads them: (name, value
+    without its quotes, whether it was quoted); a pair with a name that is not a token or a
+    value with a byte a cookie cannot hold is skipped."""
     for key, line in pairs:
         if key.lower() != "cookie":
             continue
@@ -140,9 +144,16 @@ def _cookies(pairs: Iterable[tuple[str, str]]) -> Iterator[tuple[str, str]]:
                 value = value[1:-1]
             if any(not 0x20 <= ord(ch) < 0x7F or ch in '";\\' for ch in value):
                 continue
-            if value and (quoted or " " in value or "," in value):
-                value = f'"{value}"'
-            yield name, value
+            yield name, value, quoted
+
+
+def _cookies(pairs: Iterable[tuple[str, str]]) -> Iterator[tuple[str, str]]:
+    """The cookies as ``AddCookie`` writes them back (a value that was quoted, or has a space
+    or a comma, in quotes)."""
+    for name, value, quoted in _read_cookies(pairs):
+        if value and (quoted or " " in value or "," in value):
+            value = f'"{value}"'
+        yield name, value
 
 
 def is_chunked(pairs: Iterable[tuple[str, str]]) -> bool:
@@ -190,11 +201,10 @@ def plugin_url(raw_target: str, prefix: str) -> str:
     return url
 
 
-def query_encode(raw_query: str, drop: str | None = None) -> str:
-    """``url.Values.Encode()`` of ``url.ParseQuery(raw_query)`` (without the key ``drop``):
-    pairs with a semicolon or a bad escape are left out, keys sorted, each key's values in
-    their order, spaces as ``+``, every byte but letters, digits and ``-_.~`` escaped."""
-    from urllib.parse import quote_plus, unquote_to_bytes
+def parse_query(raw_query: str) -> dict[bytes, list[bytes]]:
+    """``url.ParseQuery(raw_query)``: pairs with a semicolon or a bad escape are left out,
+    ``+`` is a space, each key's values in their order."""
+    from urllib.parse import unquote_to_bytes
 
     values: dict[bytes, list[bytes]] = {}
     for part in raw_query.split("&"):
@@ -203,6 +213,16 @@ def query_encode(raw_query: str, drop: str | None = None) -> str:
         key, _, value = part.partition("=")
         name = unquote_to_bytes(key.replace("+", " "))
         values.setdefault(name, []).append(unquote_to_bytes(value.replace("+", " ")))
+    return values
+
+
+def query_encode(raw_query: str, drop: str | None = None) -> str:
+    """``url.Values.Encode()`` of ``url.ParseQuery(raw_query)`` (without the key ``drop``):
+    keys sorted, each key's values in their order, spaces as ``+``, every byte but letters,
+    digits and ``-_.~`` escaped."""
+    from urllib.parse import quote_plus
+
+    values = parse_query(raw_query)
     if drop is not None:
         values.pop(drop.encode("utf-8"), None)
     return "&".join(f"{quote_plus(key, safe='')}={quote_plus(value, safe='')}"
@@ -287,6 +307,114 @@ def sniff_content_type(data: bytes) -> str:
     return "application/octet-stream"
 
 
+# -- who the request is from (servePluginRequest) ----------------------------------------------
+AUTHORIZATION = "Authorization"
+CSRF_HEADER = "X-CSRF-Token"
+REQUESTED_WITH = "X-Requested-With"
+FORM_MAX = 10 << 20  # net/http: the most of a form body ParseForm reads (maxFormSize)
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """The session token a request carries, where ``servePluginRequest`` looks for it: an
+    ``Authorization: Bearer <token>`` (any case) or ``Token <token>`` header, else the
+    ``MMAUTHTOKEN`` cookie (``cookie``), else the ``access_token`` query parameter."""
+
+    token: str = ""
+    cookie: bool = False
+
+
+def request_credentials(pairs: Iterable[tuple[str, str]], target: str) -> Credentials:
+    """The :class:`Credentials` of a request with the header pairs ``pairs`` to ``target``."""
+    pairs = list(pairs)
+    auth = header_value(pairs, AUTHORIZATION)
+    if auth.upper().startswith("BEARER "):
+        return Credentials(auth[len("BEARER "):])
+    if auth.lower().startswith("token "):
+        return Credentials(auth[len("token "):])
+    for name, value, _quoted in _read_cookies(pairs):
+        if name == SESSION_COOKIE:
+            return Credentials(value, cookie=True)
+    values = parse_query(target.partition("?")[2]).get(ACCESS_TOKEN_PARAM.encode(), [b""])
+    return Credentials(values[0].decode("utf-8", "replace"))
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who a request is made as: the user (None: nobody), the session (its id goes in the
+    plugin's context), whether a session token signed it in (then ``Authorization`` is not
+    passed on), and why a token it carried did not make it the session's user."""
+
+    user_id: str | None = None
+    name: str = "anonymous"
+    session_id: str = ""
+    signed_in: bool = False
+    why: str = ""
+
+
+class SignIn:
+    """``servePluginRequest`` signing a request in with its token: ``lookup(token)`` is the
+    server's ``GetSession`` ((session, "") or (None, why not)). A cookie-signed request other
+    than GET must also pass the CSRF check (``validateCSRFForPluginRequest``): without an
+    ``X-CSRF-Token`` header the server reads the whole body for a ``csrf`` form field, so
+    :attr:`needs_body` says the caller must hand :meth:`identity` the body."""
+
+    def __init__(self, method: str, target: str, pairs: Iterable[tuple[str, str]],
+                 lookup: Callable[[str], tuple[Any, str]], *, strict_csrf: bool = False,
+                 name_of: Callable[[str], str] = str) -> None:
+        self.method = method.upper()
+        self.target = target
+        self.pairs = list(pairs)
+        self.credentials = request_credentials(self.pairs, target)
+        self.strict_csrf = strict_csrf
+        self.name_of = name_of  # a user id -> the name the access log shows
+        self.session: Any = None
+        self.why = ""
+        if self.credentials.token:
+            self.session, self.why = lookup(self.credentials.token)
+
+    @property
+    def needs_body(self) -> bool:
+        return (self.session is not None and self._csrf_checked
+                and not header_value(self.pairs, CSRF_HEADER))
+
+    @property
+    def _csrf_checked(self) -> bool:
+        return self.credentials.cookie and self.method != "GET"
+
+    def identity(self, body: bytes = b"") -> Identity:
+        """Who the request is made as (``body``: the whole body, when :attr:`needs_body`)."""
+        session = self.session
+        if session is None:
+            return Identity(why=self.why)
+        if self._csrf_checked and not self._csrf_passes(body, session.props.get("csrf", "")):
+            return Identity(signed_in=True, why="its session cookie came without the "
+                            "session's CSRF token (an X-CSRF-Token header or a csrf form "
+                            "field)")
+        return Identity(session.user_id, self.name_of(session.user_id), session.id,
+                        signed_in=True)
+
+    def _csrf_passes(self, body: bytes, expected: str) -> bool:
+        sent = header_value(self.pairs, CSRF_HEADER) or self._form_value(body, "csrf")
+        if sent == expected:
+            return True
+        # the deprecated XMLHttpRequest exemption, unless strict CSRF enforcement is on
+        return header_value(self.pairs, REQUESTED_WITH) == "XMLHttpRequest" \
+            and not self.strict_csrf
+
+    def _form_value(self, body: bytes, key: str) -> str:
+        """Go's ``FormValue(key)`` after ``ParseForm``: a urlencoded body's values (POST, PUT,
+        PATCH; none when it is larger than net/http reads) before the query's."""
+        values: list[bytes] = []
+        content_type = header_value(self.pairs, "Content-Type").split(";")[0].strip().lower()
+        if (self.method in ("POST", "PUT", "PATCH") and len(body) <= FORM_MAX
+                and content_type == "application/x-www-form-urlencoded"):
+            values += parse_query(body.decode("utf-8", "replace")).get(key.encode(), [])
+        query = query_encode(self.target.partition("?")[2], drop=ACCESS_TOKEN_PARAM)
+        values += parse_query(query).get(key.encode(), [])
+        return values[0].decode("utf-8", "replace") if values else ""
+
+
 # -- the request -------------------------------------------------------------------------------
 BODY_CHUNK = 64 * 1024  # the server sends request bodies in chunks of at most this size
 SITE_HOST = "localhost:8065"  # the Host of a request made by the fake host itself
@@ -346,6 +474,7 @@ def plugin_request(
     headers: Iterable[tuple[str, str]],
     *,
     user_id: str | None = None,
+    signed_in: bool = False,
     host: str = SITE_HOST,
     remote_addr: str = LOCAL_REMOTE,
     proto: tuple[int, int] = (1, 1),
@@ -354,11 +483,13 @@ def plugin_request(
     """The ``ServeHTTPRequestInit`` of a request a client sent to ``target`` (the whole
     request target, ``/plugins/<id>/rest?q``) with the header pairs ``headers`` as it sent
     them, as ``servePluginRequest`` leaves it for the plugin of ``prefix`` (``/plugins/<id>``)
-    made as ``user_id``: the one cleaning of every request from outside (the front door, the
-    pytest harness, ``mmplug fire``). The context has the client's ``Accept-Language`` and
-    ``User-Agent`` unless ``context`` says otherwise."""
+    made as ``user_id`` (``signed_in``: by a session its token found, see :class:`SignIn`):
+    the one cleaning of every request from outside (the front door, the pytest harness,
+    ``mmplug fire``). The context has the client's ``Accept-Language`` and ``User-Agent``
+    unless ``context`` says otherwise."""
     received = list(headers)
-    pairs = [(key, value) for key, values in plugin_headers(received, user_id)
+    pairs = [(key, value) for key, values in plugin_headers(received, user_id,
+                                                            signed_in=signed_in)
              for value in values]
     fields = {"accept_language": header_value(received, "Accept-Language"),
               "user_agent": header_value(received, "User-Agent"), **(context or {})}

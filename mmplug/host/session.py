@@ -66,6 +66,7 @@ if TYPE_CHECKING:
     from mmplug.host.actions import Actor
     from mmplug.host.api import ApiCall
     from mmplug.host.hooks_client import HooksClient, HttpResponse
+    from mmplug.host.http_codec import SignIn
     from mmplug.host.launcher import PluginProcess
     from mmplug.host.races import RaceDetector
     from mmplug.host.store import Store
@@ -926,7 +927,7 @@ class Session:
         if handle.client is None or rpc not in handle.implemented:
             return _not_served(handle, rpc)
         if init is None:
-            init = _client_request(handle.id, method, path, pairs, rpc)
+            init, body_iter = self._client_request(handle.id, method, path, pairs, rpc, body_iter)
         began = time.time()
         started = time.perf_counter()
         tag, metadata = self._tag()
@@ -958,6 +959,48 @@ class Session:
             raise UsageError(f"{given} {who}: no such user in the fake host's store",
                              hint="users: " + (", ".join(known) or "none") + " (or give a user id)")
         return found
+
+    def _client_request(self, plugin_id: str, method: str, path: str,
+                        headers: list[tuple[str, str]], rpc: str, body: Iterable[bytes]
+                        ) -> tuple[Message, Iterable[bytes]]:
+        """The request a client sends to ``path`` of ``plugin_id`` (ServeMetrics: on the
+        metrics listener) with ``headers``, as the plugin gets it (the codec's one cleaning),
+        and its body: made as the user its ``Mattermost-User-Id`` header names (mmplug's own
+        way), else as the session its token signs in (the server's; the body is read whole
+        first when the server reads it for the CSRF check)."""
+        from mmplug.host.http_codec import USER_ID_HEADER, Identity, header_value, plugin_request
+
+        prefix = f"/plugins/{plugin_id}" + ("/metrics" if rpc == "ServeMetrics" else "")
+        target = prefix + (path if path.startswith("/") else "/" + path)
+        who = Identity(header_value(headers, USER_ID_HEADER) or None)
+        if who.user_id is None:
+            signing = self.sign_in(method, target, headers)
+            if signing.credentials.token:
+                whole = b""
+                if signing.needs_body:
+                    whole = b"".join(body)
+                    body = [whole]
+                who = signing.identity(whole)
+        init = plugin_request(method, target, prefix, headers, user_id=who.user_id,
+                              signed_in=who.signed_in,
+                              context={"request_id": random_id(), "session_id": who.session_id})
+        return init, body
+
+    def sign_in(self, method: str, target: str, pairs: Iterable[tuple[str, str]]) -> SignIn:
+        """How ``servePluginRequest`` signs in a request to ``target`` with the header pairs
+        ``pairs``: by its session token, against the store's sessions and personal access
+        tokens (see :class:`~mmplug.host.http_codec.SignIn`)."""
+        from mmplug.host.api.users_sessions import session_of_token, strict_csrf
+        from mmplug.host.http_codec import SignIn
+
+        return SignIn(method, target, pairs, lambda token: session_of_token(self.store, token),
+                      strict_csrf=strict_csrf(self.store), name_of=self._username)
+
+    def _username(self, user_id: str) -> str:
+        try:
+            return self.user_named(user_id)[1]
+        except MmplugError:
+            return user_id
 
     def call_http(self, init: Message, body: bytes = b"", plugin_id: str | None = None,
                   rpc: str = "ServeHTTP", node: str | int | None = None) -> CallEvent:
@@ -1002,8 +1045,8 @@ class Session:
         if handle.client is None or rpc not in handle.implemented:
             return _not_served(handle, rpc)
         made: Any = init
-        request = _client_request(handle.id, made.method or "GET", made.url or "/",
-                                  client_headers(headers, len(body)), rpc)
+        request, _ = self._client_request(handle.id, made.method or "GET", made.url or "/",
+                                          client_headers(headers, len(body)), rpc, [body])
         metadata = ((CALL_HEADER, f"{tag};site"),) if tag else None
         return handle.client.serve_http(request, iter([body]), rpc=rpc, metadata=metadata)
 
@@ -1093,20 +1136,6 @@ class Session:
         from mmplug.host.logs import filter_logs
 
         return filter_logs([r for r in self.logs if r.plugin_id == plugin_id], level)
-
-
-def _client_request(plugin_id: str, method: str, path: str, headers: list[tuple[str, str]],
-                    rpc: str) -> Message:
-    """The request a client sends to ``path`` of ``plugin_id`` (ServeMetrics: on the metrics
-    listener) with ``headers``, as the plugin gets it (the codec's one cleaning); the user it
-    is made as is the one its ``Mattermost-User-Id`` header names."""
-    from mmplug.host.http_codec import USER_ID_HEADER, header_value, plugin_request
-
-    prefix = f"/plugins/{plugin_id}" + ("/metrics" if rpc == "ServeMetrics" else "")
-    target = prefix + (path if path.startswith("/") else "/" + path)
-    return plugin_request(method, target, prefix, headers,
-                          user_id=header_value(headers, USER_ID_HEADER) or None,
-                          context={"request_id": random_id()})
 
 
 def _not_served(handle: PluginHandle, rpc: str) -> HttpResponse:

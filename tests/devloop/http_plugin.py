@@ -30,7 +30,7 @@ class HttpTest(Plugin):
                 "headers": dict(request.headers.items()), "url": request.url,
                 "method": request.method, "user": request.user_id,
                 "request_uri": request.request_uri, "content_length": request.content_length,
-                "host": request.host,
+                "host": request.host, "session_id": context.session_id,
             }))
         elif path == "/raw":
             response.set_header("Content-Type", "application/octet-stream")

@@ -64,3 +64,20 @@ def test_the_harness_sends_the_length_of_the_body(plugin: PluginHarness) -> None
     seen = _echo(plugin, "POST", "/echo", body=iter([b"ab", b"cd"]))
     assert (seen["content_length"], seen["total"]) == (-1, 4)
     assert "Transfer-Encoding" not in seen["headers"]
+
+
+def test_the_harness_signs_a_request_in_with_its_session_token(plugin: PluginHarness) -> None:
+    """servePluginRequest (server/channels/app/plugin_requests.go): a request whose token
+    finds a valid session is made as the session's user, without its Authorization header; an
+    unknown token leaves it unauthenticated with the header."""
+    from mmplug.host.api.users_sessions import create_session
+    from mmplug.protocol import api_user_team_pb2 as pb
+
+    bob = plugin.world.user("bob").id
+    session = create_session(plugin.session.host_context(), pb.CreateSessionRequest(
+        session=pb.Session(user_id=bob))).session
+    seen = _echo(plugin, "GET", "/echo", headers={"Authorization": f"Bearer {session.token}"})
+    assert (seen["user"], seen["session_id"]) == (bob, session.id)
+    assert "Authorization" not in seen["headers"]
+    seen = _echo(plugin, "GET", "/echo", headers={"Authorization": "Bearer nosuchtoken"})
+    assert seen["user"] == "" and seen["headers"]["Authorization"] == ["Bearer nosuchtoken"]

@@ -3,7 +3,8 @@ RevokeSession, CreateUserAccessToken, RevokeUserAccessToken, as the server's ses
 does them (``server/channels/app/session.go``, ``app/platform/session.go``).
 
 A session is found by its id or by its token. A personal access token gets its session
-when it is first used to sign in; revoking the token revokes that session. Tokens need
+when it is first used to sign in (:func:`session_of_token`, the server's ``GetSession`` of a
+request's token); revoking the token revokes that session. Tokens need
 ``ServiceSettings.EnableUserAccessTokens`` unless the user is a bot.
 """
 
@@ -14,9 +15,16 @@ import sqlite3
 from mmplug.host.api import _convert as conv
 from mmplug.host.api._registry import ApiContext, ApiFailure, differs, emulates
 from mmplug.host.api.users import find_user, missing_user, server_settings
+from mmplug.host.store import Store
 from mmplug.protocol import api_user_team_pb2 as pb
 
 TOKEN_DESCRIPTION_MAX = 255  # bytes
+# the session a personal access token signs in with (model.SessionUserAccessTokenExpiryHours)
+TOKEN_SESSION_HOURS = 100 * 365 * 24
+SESSION_TYPE_PROP = "type"
+TOKEN_SESSION_TYPE = "UserAccessToken"
+# ServiceSettings defaults that decide whether an idle session is refused
+IDLE_TIMEOUT_MINUTES = 43200
 
 differs(
     "CreateSession",
@@ -190,3 +198,69 @@ def revoke_user_access_token(
         db.execute("DELETE FROM access_tokens WHERE id=?", (req.token_id,))
         db.execute("DELETE FROM sessions WHERE token=?", (row["token"],))
     return pb.RevokeUserAccessTokenResponse()
+
+
+def session_of_token(store: Store, token: str) -> tuple[pb.Session | None, str]:
+    """The server's ``GetSession(token)`` for a request's token: (the session, "") or (None,
+    why it does not sign in). A token that is a session's id, an expired session, one idle
+    past ``SessionIdleTimeoutInMinutes`` (only when ``ExtendSessionLengthWithActivity`` is
+    off; it is revoked), and a personal access token that is unknown, inactive, of a
+    deactivated user or not enabled do not; a personal access token's first use creates its
+    session (``createSessionForUserAccessToken``)."""
+    now = store.now_ms()
+    with store.tx() as db:
+        session = find_session(db, token)
+        if session is not None and session.token != token:
+            return None, "the token is a session's id, not its token"
+        if session is None:
+            session, why = _token_session(db, store, token, now)
+            if session is None:
+                return None, why
+        if 0 < session.expires_at < now:
+            return None, "its session has expired"
+        settings = server_settings(db, "ServiceSettings")
+        idle = int(settings.get("SessionIdleTimeoutInMinutes", IDLE_TIMEOUT_MINUTES) or 0)
+        if (idle > 0 and not session.is_oauth and not session.device_id
+                and session.props.get(SESSION_TYPE_PROP) != TOKEN_SESSION_TYPE
+                and not settings.get("ExtendSessionLengthWithActivity", True)
+                and now - session.last_activity_at > idle * 60_000):
+            db.execute("DELETE FROM sessions WHERE id=?", (session.id,))
+            return None, "its session was idle too long (it is revoked)"
+    return session, ""
+
+
+def _token_session(db: sqlite3.Connection, store: Store, token: str, now: int
+                   ) -> tuple[pb.Session | None, str]:
+    """``createSessionForUserAccessToken``: the session a personal access token signs in with."""
+    row = db.execute("SELECT data FROM access_tokens WHERE token=?", (token,)).fetchone()
+    if row is None:
+        return None, "no session or personal access token has it"
+    access = conv.from_json(pb.UserAccessToken, row["data"])
+    if not access.is_active:
+        return None, "its personal access token is disabled"
+    user = find_user(db, access.user_id)
+    if user is None:
+        return None, "its personal access token's user does not exist"
+    enabled = server_settings(db, "ServiceSettings").get("EnableUserAccessTokens", False)
+    if not enabled and not user.is_bot:
+        return None, ("personal access tokens are disabled "
+                      "(ServiceSettings.EnableUserAccessTokens)")
+    if user.delete_at:
+        return None, "its personal access token's user is deactivated"
+    session = pb.Session(id=store.new_id(), token=token, user_id=user.id, roles=user.roles,
+                         create_at=now, last_activity_at=now,
+                         expires_at=now + TOKEN_SESSION_HOURS * 3_600_000)
+    session.props["user_access_token_id"] = access.id
+    session.props[SESSION_TYPE_PROP] = TOKEN_SESSION_TYPE
+    if user.is_bot:
+        session.props["is_bot"] = "true"
+    session.props["is_guest"] = "true" if "system_guest" in user.roles.split() else "false"
+    _save_session(db, session)
+    return session, ""
+
+
+def strict_csrf(store: Store) -> bool:
+    """``ServiceSettings.ExperimentalStrictCSRFEnforcement`` (off by default)."""
+    with store.read() as db:
+        return bool(server_settings(db, "ServiceSettings").get(
+            "ExperimentalStrictCSRFEnforcement", False))
