@@ -12,6 +12,7 @@ raised, the hook is not served) comes back as data: the call's ``CallEvent.error
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ from mmplug.host.http_codec import (
     BAD_GATEWAY,
     INVALID_STATUS,
     PlainAnswer,
+    client_answer,
     request_messages,
     request_messages_async,
     response_headers,
@@ -42,7 +44,9 @@ from mmplug.protocol.names import PLUGIN_CLOCK_SERVICE
 
 @dataclass
 class HttpResponse:
-    """A plugin's answer to ServeHTTP: status, headers and the body as it streams."""
+    """A plugin's answer to ServeHTTP: status, headers and the body as it streams (an empty
+    piece marks where the plugin flushed). :meth:`as_client` is the answer a client of the
+    server gets."""
 
     status: int
     headers: list[tuple[str, str]] = field(default_factory=list)
@@ -59,6 +63,17 @@ class HttpResponse:
 
     def read(self) -> bytes:
         return b"".join(self.body)
+
+    def as_client(self, method: str) -> tuple[int, list[tuple[str, str]], bytes]:
+        """(status, headers, body) as a client of the server reads the whole answer to a
+        ``method`` request, once Go's net/http has written it (:func:`client_answer`)."""
+        try:
+            return client_answer(method, self.status, response_headers(
+                (key, [value]) for key, value in self.headers), self.body)
+        finally:
+            close = getattr(self.body, "close", None)
+            if close is not None:  # a refused write ended the answer: the stream is not read
+                close()
 
 
 @dataclass
@@ -194,19 +209,21 @@ class HooksClient:
         return HttpResponse(response_status(code), headers, _http_body(first, responses))
 
 
-def _http_body(first: Any, rest: Iterator[Any]) -> Iterator[bytes]:
-    if first.body_chunk:
-        yield bytes(first.body_chunk)
-    if first.body_complete:
-        return
+def _http_body(first: Any, rest: Any) -> Iterator[bytes]:
+    """The body pieces of the answer, an empty one after each flush; a reader that stops
+    early (the answer ended for Go) cancels the plugin's stream."""
     try:
-        for message in rest:
+        for message in itertools.chain([first], rest):
             if message.body_chunk:
                 yield bytes(message.body_chunk)
+            if message.flush:
+                yield b""
             if message.body_complete:
                 return
     except grpc.RpcError:
         return
+    finally:
+        rest.cancel()  # a no-op once the stream is over
 
 
 # How the SDKs word a handler's exception in the status details (ours and the upstream one).

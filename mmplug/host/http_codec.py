@@ -748,3 +748,33 @@ class GoResponse:
             self._head = ("sent",)
         elif kind == "body":
             self._out.append(("body", data))
+
+
+def client_answer(method: str, status: int, headers: list[tuple[str, str]],
+                  pieces: Iterable[bytes | memoryview]) -> tuple[int, list[tuple[str, str]], bytes]:
+    """(status, headers, body) of the whole answer as the client of a server reads it, when
+    the server's hook client writes ``pieces`` (an empty one: a flush) into Go's net/http
+    response (:class:`GoResponse`): a sniffed ``Content-Type``, a ``Content-Length`` for an
+    answer that ended in the first buffer, else ``Transfer-Encoding: chunked``; no body for
+    HEAD, 1xx, 204 and 304; a write the response refuses ends the answer (the rest is not
+    read)."""
+    go = GoResponse(method, status, headers)
+    for piece in pieces:
+        if not piece:
+            go.flush()
+        elif not go.write(piece):
+            break
+    go.finish()
+    out: list[tuple[str, str]] = []
+    body = bytearray()
+    for event in go.take():
+        if event[0] == "head":
+            _, status, out, length = event
+            out = list(out)
+            if length is not None:
+                out.append(("Content-Length", str(length)))
+            elif go.chunking:
+                out.append(("Transfer-Encoding", "chunked"))
+        else:
+            body += event[1]
+    return status, out, bytes(body)

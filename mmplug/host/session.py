@@ -1005,9 +1005,10 @@ class Session:
     def call_http(self, init: Message, body: bytes = b"", plugin_id: str | None = None,
                   rpc: str = "ServeHTTP", node: str | int | None = None) -> CallEvent:
         """One whole ServeHTTP (or ServeMetrics) call (``mmplug fire``, a replay): send the
-        request, read the whole answer, and report it as one event, with the API calls and
-        logs of the plugin meanwhile and the answer in ``http``. With several nodes: on
-        ``node``, the node of its ``X-Mmplug-Node`` header, else the next round robin."""
+        request, read the whole answer as a client of the server reads it, and report it as one
+        event, with the API calls and logs of the plugin meanwhile and the answer in ``http``.
+        With several nodes: on ``node``, the node of its ``X-Mmplug-Node`` header, else the
+        next round robin."""
         from mmplug.host.events import http_dict
         from mmplug.host.hookpath import marks
 
@@ -1024,13 +1025,14 @@ class Session:
         started = time.perf_counter()
         try:
             answer = self._serve_tagged(handle, init, headers, body, rpc, tag)
-            payload = answer.read()
+            status, answer_headers, payload = answer.as_client(
+                init.method or "GET")  # type: ignore[attr-defined]
             self.drain_output(handle.id, handle.node)  # what it wrote while answering is
         finally:
             self._observers.close(handle.key, collector)
         event = CallEvent(rpc, handle.id, http_request(init), None, answer.error,
                           collector.api_calls, collector.logs, time.perf_counter() - started,
-                          http=http_dict(int(answer.status), list(answer.headers), payload, body),
+                          http=http_dict(status, answer_headers, payload, body),
                           host=marks(rpc), started_at=began, state=handle.state,
                           node=handle.node, tag=tag)
         self._notify("on_hook_call", event)

@@ -345,8 +345,8 @@ class PluginHarness:
             chunks = body
         response = self.session.serve_http(self.id, method, path, pairs, iter(chunks),
                                            node=node)
-        status, raw_headers, parts = _unpack(response)
-        return status, dict(raw_headers), b"".join(parts)
+        status, raw_headers, answer = response.as_client(method)
+        return status, dict(raw_headers), answer
 
     @property
     def api_calls(self) -> list[Any]:
@@ -573,9 +573,3 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: _jsonable(v) for k, v in value.items()}
     return value
-
-
-def _unpack(response: Any) -> tuple[int, list[tuple[str, str]], Any]:
-    if isinstance(response, tuple):
-        return response[0], list(response[1]), response[2]
-    return response.status, list(response.headers), response.body

@@ -86,3 +86,16 @@ def run(plugin: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "mmplug.cli.main", *args, "--python",
                            sys.executable], cwd=plugin, capture_output=True, text=True,
                           timeout=60, env=env)
+
+
+def test_an_answers_framing_is_not_compared_its_body_is() -> None:
+    """A ServeHTTP answer recorded before answers were read as a client reads them has no
+    Content-Length; the replayed one has: that alone is no difference, another body is."""
+    recorded = {"hook": "ServeHTTP", "http": {"status": 200, "body": "hello",
+                                              "headers": [["Content-Type", "text/plain"]]}}
+    replayed = {"hook": "ServeHTTP", "http": {"status": 200, "body": "hello", "headers": [
+        ["Content-Type", "text/plain"], ["Content-Length", "5"]]}}
+    assert compare_entries(recorded, replayed, Ignore()) == []
+    replayed["http"]["body"] = "hullo"
+    [changed] = compare_entries(recorded, replayed, Ignore())
+    assert changed.path == "http.body"

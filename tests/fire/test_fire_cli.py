@@ -166,6 +166,18 @@ def echo_plugin(tmp_path: Path) -> Path:
     return write_plugin_project(tmp_path / "echo", "com.example.echo", HTTP_PLUGIN)
 
 
+def test_serve_http_answer_is_read_as_a_client_of_the_server(cli: Cli, echo_plugin: Path
+                                                             ) -> None:
+    """(*hooksGRPCClient).receiveHTTPResponse (server/public/plugin/hooks_grpc_client.go) into
+    Go's net/http: fire shows the answer a client gets, a small one with its Content-Length
+    and sniffed Content-Type, a 204's without the body the plugin wrote."""
+    http = fire_json(cli, echo_plugin, "ServeHTTP", "GET", "/small")[1]["http"]
+    assert ["Content-Length", "5"] in http["headers"]
+    assert ["Content-Type", "text/plain; charset=utf-8"] in http["headers"]
+    http = fire_json(cli, echo_plugin, "ServeHTTP", "GET", "/no-body?code=204")[1]["http"]
+    assert (http["status"], http["body"]) == (204, "")
+
+
 def test_serve_http_data_from_a_file_or_stdin_arrives_byte_for_byte(
     cli: Cli, echo_plugin: Path
 ) -> None:

@@ -81,3 +81,25 @@ def test_the_harness_signs_a_request_in_with_its_session_token(plugin: PluginHar
     assert "Authorization" not in seen["headers"]
     seen = _echo(plugin, "GET", "/echo", headers={"Authorization": "Bearer nosuchtoken"})
     assert seen["user"] == "" and seen["headers"]["Authorization"] == ["Bearer nosuchtoken"]
+
+
+def test_the_harness_reads_the_answer_as_a_client_of_the_server(plugin: PluginHarness) -> None:
+    """(*hooksGRPCClient).receiveHTTPResponse (server/public/plugin/hooks_grpc_client.go)
+    writes the plugin's answer into Go's net/http response: a small finished answer gets a
+    Content-Length and a sniffed Content-Type, one flushed before its end is chunked, HEAD
+    gets no body, and a body for 204 or 304 ends the answer with the headers set before it."""
+    status, headers, body = plugin.http("GET", "/small")
+    assert (status, body) == (200, b"hello")
+    assert headers["Content-Length"] == "5"
+    assert headers["Content-Type"] == "text/plain; charset=utf-8"
+    assert "Transfer-Encoding" not in headers
+    status, headers, body = plugin.http("HEAD", "/small")
+    assert (status, body, headers["Content-Length"]) == (200, b"", "5")
+    status, headers, body = plugin.http("GET", "/drip")
+    assert body == b"part0\npart1\npart2\n"
+    assert headers["Transfer-Encoding"] == "chunked" and "Content-Length" not in headers
+    for code in (204, 304):
+        status, headers, body = plugin.http("GET", f"/no-body?code={code}")
+        assert (status, body) == (code, b"")
+        assert headers["X-Before"] == "1" and "X-After" not in headers
+        assert "Content-Length" not in headers
