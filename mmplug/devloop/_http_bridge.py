@@ -13,6 +13,8 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from aiohttp import web
+
 from mmplug.host.hooks_client import END, FAILED, RETRY, HttpStreams, StreamBroken
 from mmplug.host.http_codec import (
     ACTING_USER_HEADER,
@@ -34,8 +36,6 @@ from mmplug.host.http_codec import (
 from mmplug.protocol.messages import message_class
 
 if TYPE_CHECKING:
-    from aiohttp import web
-
     from mmplug.devloop.frontdoor import Identify, OnExchange, Resolver, Route
     from mmplug.host.http_codec import Identity
 
@@ -139,8 +139,6 @@ class Bridge:
         """Open the stream and relay it. A request that meets a reload (the old process going,
         the new one starting) waits for the new process, and is retried on it if the old one
         went away before answering and no body byte was read yet."""
-        from aiohttp import web
-
         from mmplug.errors import MmplugError
 
         target = split_plugin_path(request.path, metrics=rpc == "ServeMetrics")
@@ -151,8 +149,7 @@ class Bridge:
                 page = self.pages(request.path)
             if page is None:
                 return _text(404, "Not Found")
-            return web.Response(status=200, text=page[1], content_type=page[0],
-                                charset="utf-8")
+            return _GoPlain(status=200, text=page[1], content_type=page[0], charset="utf-8")
         body = _Body(request)
         try:
             who = self.identify(request.headers.get(ACTING_USER_HEADER), request.method,
@@ -330,12 +327,11 @@ async def _relay(request: web.BaseRequest, streams: HttpStreams, call: Any, firs
 async def _send(request: web.BaseRequest, go: GoResponse, response: web.StreamResponse | None,
                 trace: _Trace) -> web.StreamResponse | None:
     """Send the client what reached it in Go (the headers, body bytes)."""
-    from aiohttp import web
-
     for event in go.take():
         if event[0] == "head":
             _, status, headers, length = event
-            response = web.StreamResponse(status=status)
+            response = _GoStream(status=status)
+            response.typed = any(key.lower() == "content-type" for key, _ in headers)
             for key, value in headers:
                 response.headers.add(key, value)
             if length is not None:
@@ -378,18 +374,37 @@ def _remote(request: web.BaseRequest) -> str:
     return "127.0.0.1:0"
 
 
-def _text(status: int, text: str) -> web.StreamResponse:
-    from aiohttp import web
+class _GoStream(web.StreamResponse):
+    """A response whose head goes out as Go's net/http writes it: no ``Server`` header (aiohttp
+    adds one, Go none), and no ``Content-Type`` Go did not decide on (aiohttp adds one to a
+    body of unknown length; Go sniffs one from the first bytes only, so an answer flushed
+    before its first byte has none)."""
 
-    return web.Response(status=status, text=text + "\n", content_type="text/plain")
+    typed = True
+
+    async def _write_headers(self) -> None:
+        self.headers.popall("Server", None)
+        if not self.typed:
+            self.headers.popall("Content-Type", None)
+        await super()._write_headers()
+
+
+class _GoPlain(web.Response):
+    """A whole answer of the front door's own, without aiohttp's ``Server`` header."""
+
+    async def _write_headers(self) -> None:
+        self.headers.popall("Server", None)
+        await super()._write_headers()
+
+
+def _text(status: int, text: str) -> web.StreamResponse:
+    return _GoPlain(status=status, text=text + "\n", content_type="text/plain")
 
 
 def _plain(answer: PlainAnswer) -> web.StreamResponse:
     """One of the server's own plain answers (the codec's, as Go's ``http.Error`` writes it)."""
-    from aiohttp import web
-
     status, headers, body = answer
-    return web.Response(status=status, headers=headers, body=body)
+    return _GoPlain(status=status, headers=headers, body=body)
 
 
 def _drop(request: web.BaseRequest) -> None:

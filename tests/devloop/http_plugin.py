@@ -61,6 +61,9 @@ class HttpTest(Plugin):
                 if "flush" in request.query:
                     response.flush()
                 time.sleep(0.5)
+        elif path == "/flush-first":  # the head goes out before any body byte
+            response.flush()
+            response.write(b"late")
         elif path == "/small":
             response.write(b"hel")
             response.write(b"lo")

@@ -292,3 +292,19 @@ def test_head_gets_the_length_of_what_the_plugin_wrote_and_no_body(loop: Any) ->
     status, headers, body = _request(loop, "HEAD", "/small")
     assert (status, body) == (200, b"")
     assert headers["Content-Length"] == "5"
+
+
+def test_the_head_is_written_as_go_writes_it(loop: Any) -> None:
+    """Go's net/http (chunkWriter.writeHeader) sends no Server header, on the plugin's answers
+    and the server's own (http.NotFound), and sniffs a Content-Type from the first body bytes
+    only: an answer flushed before its first byte has none."""
+    status, headers, body = _request(loop, "GET", "/small")
+    assert status == 200 and "Server" not in headers
+    status, headers, body = _request(loop, "GET", "/flush-first")
+    assert (status, body) == (200, b"late")
+    assert "Content-Type" not in headers and "Server" not in headers
+    conn = _conn(loop)
+    conn.request("GET", "/plugins/com.example.nosuch/x")
+    response = conn.getresponse()
+    assert response.status == 404 and response.getheader("Server") is None
+    conn.close()
