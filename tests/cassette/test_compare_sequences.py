@@ -99,3 +99,18 @@ def test_an_answers_framing_is_not_compared_its_body_is() -> None:
     replayed["http"]["body"] = "hullo"
     [changed] = compare_entries(recorded, replayed, Ignore())
     assert changed.path == "http.body"
+
+
+def test_the_content_type_go_sniffs_is_not_compared_another_one_is() -> None:
+    """A ServeHTTP answer recorded before answers were read as a client reads them has no
+    Content-Type where the plugin set none; the replayed one has the type Go sniffs from the
+    body: that alone is no difference; a type the plugin set differently is."""
+    recorded = {"hook": "ServeHTTP", "http": {"status": 200, "body": "<html>hi</html>",
+                                              "headers": []}}
+    replayed = {"hook": "ServeHTTP", "http": {"status": 200, "body": "<html>hi</html>",
+                                              "headers": [["Content-Type",
+                                                           "text/html; charset=utf-8"]]}}
+    assert compare_entries(recorded, replayed, Ignore()) == []
+    replayed["http"]["headers"] = [["Content-Type", "application/json"]]
+    [changed] = compare_entries(recorded, replayed, Ignore())
+    assert changed.path.startswith("http.headers")
