@@ -237,10 +237,9 @@ def cached_api_uses(plugin_dir: Path) -> list[tuple[str, str]]:
         pass
     uses = api_uses(plugin_dir)
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        partial = folder / f".{name}.{os.getpid()}"
-        partial.write_text(json.dumps({"key": key, "uses": uses}), encoding="utf-8")
-        os.replace(partial, cache)
+        from mmplug._atomic import write_file
+
+        write_file(cache, json.dumps({"key": key, "uses": uses}))
         _prune(folder)
     except OSError:
         pass  # no cache folder: read the code again next time

@@ -31,6 +31,7 @@ GENERATED = re.compile(r"_pb2(_grpc)?\.pyi?$")
 EARLY_PATH = {
     "mmplug/cli/main.py", "mmplug/cli/_fire_fast.py", "mmplug/cli/_fire_prefetch.py",
     "mmplug/cli/_options.py", "mmplug/cli/_stop.py", "mmplug/_plugin_files.py",
+    "mmplug/_atomic.py",
     "mmplug/host/__init__.py",
     "mmplug/host/_child_env.py", "mmplug/host/_prelaunch.py", "mmplug/host/_private.py",
     "mmplug/host/_process.py",

@@ -13,11 +13,11 @@ import hashlib
 import io
 import os
 import tarfile
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from mmplug._atomic import replacing
 from mmplug.errors import BundleError
 
 SOURCE_DATE_EPOCH = "SOURCE_DATE_EPOCH"
@@ -94,23 +94,12 @@ def write_tarball(entries: Iterable[Entry], dest: Path, *, mtime: int) -> str:
     clash = dirs & by_name.keys()
     if clash:
         raise BundleError(f"{sorted(clash)[0]} would be both a file and a directory")
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".partial", dir=dest.parent)
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "wb") as raw:
-            with gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0,
-                               compresslevel=COMPRESS_LEVEL) as gz:
-                with tarfile.open(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT) as tar:
-                    for name in sorted(dirs | by_name.keys(), key=_tree_key):
-                        _add(tar, name, by_name.get(name), mtime)
-            raw.flush()
-            os.fsync(raw.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, dest)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    with replacing(dest, mode=0o644) as raw:
+        with gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0,
+                           compresslevel=COMPRESS_LEVEL) as gz:
+            with tarfile.open(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT) as tar:
+                for name in sorted(dirs | by_name.keys(), key=_tree_key):
+                    _add(tar, name, by_name.get(name), mtime)
     return sha256_file(dest)
 
 

@@ -296,22 +296,12 @@ def dump_line(data: dict[str, Any]) -> str:
 def write_cassette(path: str | Path, header: dict[str, Any],
                    entries: list[dict[str, Any]]) -> None:
     """Write a whole cassette atomically (readers see the old file or the new one)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    import tempfile
+    from mmplug._atomic import replacing
 
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(dump_line(header))
-            for entry in entries:
-                out.write(dump_line(entry))
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with replacing(path, text=True) as out:
+        out.write(dump_line(header))
+        for entry in entries:
+            out.write(dump_line(entry))
 
 
 def check_cassette_path(path: Path, option: str = "--record") -> None:
@@ -348,8 +338,7 @@ def open_for_append(path: str | Path, header: dict[str, Any]) -> tuple[IO[str], 
                 hint="record into a new file")
         last = max((int(e.data.get("seq", 0)) for e in existing.entries), default=0)
         return path.open("a", encoding="utf-8"), last
-    path.parent.mkdir(parents=True, exist_ok=True)
-    out = path.open("w", encoding="utf-8")
-    out.write(dump_line(header))
-    out.flush()
-    return out, last
+    from mmplug._atomic import write_file
+
+    write_file(path, dump_line(header))  # a new cassette appears whole, with its header
+    return path.open("a", encoding="utf-8"), last

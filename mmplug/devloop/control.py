@@ -118,14 +118,11 @@ class ControlServer:
     def _write_pointers(self) -> None:
         data = dict(self.info, pid=os.getpid(), socket=str(self.path), frames=["binary"])
         for directory in self.project_dirs:
+            from mmplug._atomic import write_file
             from mmplug.host._private import private_dir
 
             target = private_dir(directory / STATE_DIR) / POINTER_NAME
-            temp = target.with_name(f".{POINTER_NAME}.{os.getpid()}")
-            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "w") as handle:
-                json.dump(data, handle)
-            os.replace(temp, target)
+            write_file(target, json.dumps(data), mode=0o600)
 
     def close(self) -> None:
         self._closed.set()

@@ -38,6 +38,7 @@ def save(backend: Backend, seqs: list[int], name: str, *, test: bool = False,
     """Write the hook calls ``seqs`` (in the order they happened) as ``<name>.jsonl``; with
     ``test``, also ``tests/test_<name>.py``. Returns the paths written (relative to the
     project) and the replay command."""
+    from mmplug._atomic import write_file
     from mmplug.cassette.format import header_dict, write_cassette
     from mmplug.host.fresh import world_summary
 
@@ -76,7 +77,7 @@ def save(backend: Backend, seqs: list[int], name: str, *, test: bool = False,
                                          ignore=VOLATILE), entries)
     written = [str(cassette.relative_to(project))]
     if test:
-        _write_text(test_file, test_source(name, len(entries)))
+        write_file(test_file, test_source(name, len(entries)))
         written.append(str(test_file.relative_to(project)))
     return {"written": written, "project": str(project), "calls": len(entries),
             "replay": f"mmplug replay {written[0]} --check"}
@@ -87,22 +88,6 @@ def _project_of(backend: Backend, plugin_id: str) -> Path:
     if manifest is None:
         raise KeepError(f"plugin {plugin_id} is not part of this session")
     return Path(manifest.plugin_dir)
-
-
-def _write_text(path: Path, text: str) -> None:
-    """Atomically: a temporary file renamed over the target."""
-    import os
-    import tempfile
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def test_source(name: str, count: int) -> str:

@@ -206,12 +206,10 @@ class Explorer(LoopThread):
         path = self.backend.project / ".mmplug" / INFO_FILE
         data = json.dumps({"url": self.url, "token": self.token, "pid": os.getpid(),
                            "live": self.backend.live}).encode()
+        from mmplug._atomic import write_file
+
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "wb") as out:
-                out.write(data)
-            os.chmod(path, 0o600)
+            write_file(path, data, mode=0o600)
         except OSError:
             return  # the URL is printed; the file is a convenience
         self._info_path = path

@@ -259,18 +259,14 @@ def _remember(python: str, plugin_dir: str, known: bool, inputs: str,
              *(_folder_line(folder) for folder in folders)]
     if any("\n" in line for line in lines):
         return
+    from mmplug._atomic import write_file
+
     path = _probe_file(python, plugin_dir)
-    partial = f"{path}.{os.getpid()}.tmp"
     try:
         os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
-        with open(partial, "w", encoding="utf-8") as out:
-            out.write("\n".join(lines) + "\n")
-        os.replace(partial, path)
+        write_file(path, "\n".join(lines) + "\n")
     except OSError:
-        try:
-            os.unlink(partial)
-        except OSError:
-            pass
+        pass
 
 
 def _remembered(python: str, plugin_dir: str) -> bool | None:

@@ -307,13 +307,17 @@ class Store:
         dest = Path(dest)
         tmp = dest.with_suffix(dest.suffix + ".tmp")
         private_database(tmp)
-        with self._lock:
-            target = sqlite3.connect(tmp)
-            try:
-                self._conn.backup(target)
-            finally:
-                target.close()
-        tmp.replace(dest)
+        try:
+            with self._lock:
+                target = sqlite3.connect(tmp)
+                try:
+                    self._conn.backup(target)  # SQLite flushes it to the disk
+                finally:
+                    target.close()
+            tmp.replace(dest)  # a stop leaves the old snapshot or the new one, whole
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
         return dest
 
     def restore(self, src: str | Path) -> None:

@@ -123,19 +123,11 @@ def _save(store: Store, folder: Path, key: str) -> None:
     if not isinstance(clock_next, int) or seed is None:
         return
     header = json.dumps({"format": _FORMAT, "seed": seed, "clock_next": clock_next})
-    import tempfile
+    from mmplug._atomic import replacing
 
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".img-", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as out:
-                out.write(header.encode() + b"\n" + store.image())
-            os.replace(tmp, folder / f"{key}.img")
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
+        with replacing(folder / f"{key}.img") as out:
+            out.write(header.encode() + b"\n" + store.image())
         _prune(folder)
     except (OSError, StoreError):
         return  # a read-only or full disk only costs the next run its seeding

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mmplug._atomic import write_file
 from mmplug._json import JSONDepthError, loads
 from mmplug.errors import UsageError, read_text
 
@@ -48,14 +49,17 @@ class AnswersRecord:
 
 
 def write_record(project: Path, record: AnswersRecord, base: dict[str, bytes]) -> None:
-    _write_json(project / ANSWERS_FILE, record.to_json())
-    _write_json(project / BASE_FILE, encode_base(base))
+    for name, data in record_files(record, base).items():
+        write_file(project / name, data)
 
 
-def _write_json(path: Path, data: dict[str, Any]) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, sort_keys=False) + "\n", encoding="utf-8")
-    tmp.replace(path)
+def record_files(record: AnswersRecord, base: dict[str, bytes]) -> dict[str, bytes]:
+    """The record's two files, by name: what :func:`write_record` writes."""
+    return {ANSWERS_FILE: _json_bytes(record.to_json()), BASE_FILE: _json_bytes(encode_base(base))}
+
+
+def _json_bytes(data: dict[str, Any]) -> bytes:
+    return (json.dumps(data, indent=2, sort_keys=False) + "\n").encode("utf-8")
 
 
 def encode_base(files: dict[str, bytes]) -> dict[str, Any]:

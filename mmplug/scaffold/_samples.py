@@ -17,6 +17,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from mmplug._atomic import write_file
 from mmplug.scaffold._create import create_project
 from mmplug.scaffold._find import builtin_names, builtin_root
 
@@ -55,8 +56,7 @@ def record(template: str) -> Path:
     finally:
         shutil.rmtree(work, ignore_errors=True)
     dest = builtin_root() / template / "{{cookiecutter.plugin_id}}" / SAMPLE
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    dest.write_text(text, encoding="utf-8")
+    write_file(dest, text)
     return dest
 
 

@@ -1,0 +1,270 @@
+"""Writing files so that a stop or a failure at any moment leaves each one whole: the old file
+or the new one, never half of it. Every file the tool writes for the user (cassettes, bundles,
+the answers of a template, snapshots, the dev session's pointers, caches) goes through here.
+
+* :func:`write_file`: one file from bytes or text;
+* :class:`replacing`: one file from a writer that streams (``with replacing(path) as out:``);
+* :func:`replace_files`: several files of a folder as one change (``mmplug upgrade``, ``mmplug
+  new --force``): all of them are written, or none;
+* :class:`HeldSignals`: Ctrl-C, SIGTERM and SIGHUP wait while a change is being put in place.
+
+A file is written under a temporary name in its own folder, flushed to the disk, then renamed
+over the target: a rename within a folder is atomic, so a reader (or the user after Ctrl-C)
+sees either file whole. A file that existed keeps its permissions; a new one gets the umask's,
+or ``mode`` when given. A symbolic link is written through (the file it points to is
+replaced, the link stays).
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import signal
+
+# `mmplug fire` reaches this module before its plugin has started (a cached probe of the
+# plugin's Python is written through it): no typing at run time.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Mapping
+    from types import TracebackType
+    from typing import IO, Any
+
+HELD = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+NEW_FILE_MODE = 0o666  # less the umask, as open() makes a file
+
+
+def write_file(path: str | os.PathLike[str], data: bytes | str, *,
+               mode: int | None = None) -> None:
+    """Replace ``path`` with ``data`` (text is written as UTF-8) in one step."""
+    with replacing(path, mode=mode) as out:
+        out.write(data.encode("utf-8") if isinstance(data, str) else data)
+
+
+class replacing:
+    """``with replacing(path) as out: out.write(...)``: the file (binary; ``text=True`` for a
+    UTF-8 text file) takes the place of ``path`` when the block ends without an exception;
+    after one, ``path`` is as it was and the temporary file is gone."""
+
+    def __init__(self, path: str | os.PathLike[str], *, mode: int | None = None,
+                 text: bool = False) -> None:
+        self.path = _through_links(os.fspath(path))
+        self.mode = mode
+        self.text = text
+        self.temp = ""
+        self._file: IO[Any] | None = None
+
+    def __enter__(self) -> IO[Any]:
+        folder = os.path.dirname(self.path) or "."
+        os.makedirs(folder, exist_ok=True)
+        fd, self.temp = _open_temp(self.path, "tmp", self.mode)
+        self._file = (os.fdopen(fd, "w", encoding="utf-8", newline="") if self.text
+                      else os.fdopen(fd, "wb"))
+        return self._file
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        out, self._file = self._file, None
+        try:
+            if out is not None:
+                try:
+                    if exc_type is None:
+                        out.flush()
+                        os.fsync(out.fileno())
+                finally:
+                    out.close()
+            if exc_type is None:
+                os.replace(self.temp, self.path)
+                _sync_folder(self.path)
+        except BaseException:
+            _unlink(self.temp)
+            raise
+        if exc_type is not None:
+            _unlink(self.temp)
+
+
+def replace_files(root: str | os.PathLike[str], writes: Mapping[str, bytes | None], *,
+                  modes: Mapping[str, int] | None = None,
+                  written: Callable[[], object] | None = None) -> None:
+    """Change the files under ``root`` as one: ``writes`` maps a relative path (``/``-separated)
+    to its new bytes, or to None to delete it; ``modes`` gives a file its permissions (else an
+    existing file keeps its own).
+
+    First every new file is written beside its target under a temporary name (a stop or an
+    error here removes them, and the folders made for them: nothing changed); then, with stop
+    signals held, each target is renamed aside and the new file renamed in. An error there
+    (disk, permissions) puts every old file back. When all are in place ``written`` is called,
+    still holding the signals (a command says what a stop leaves from now on); a signal that
+    came meanwhile is delivered after it."""
+    base = os.fspath(root)
+    modes = modes or {}
+    tag = f"mmplug-{os.getpid()}-{os.urandom(3).hex()}"
+    made: list[str] = []
+    staged: list[tuple[str, str | None]] = []  # (target, its new file or None to delete)
+    moved: list[tuple[str, str | None, str | None]] = []  # (target, new, the old one aside)
+    with HeldSignals() as held:
+        try:
+            for name, data in writes.items():
+                if held.received:
+                    raise _Stop
+                target = _through_links(os.path.join(base, *name.split("/")))
+                if os.path.isdir(target):
+                    raise IsADirectoryError(errno.EISDIR, "a folder is where the file goes",
+                                            target)
+                if data is None:
+                    staged.append((target, None))
+                    continue
+                _make_folders(os.path.dirname(target), made)
+                fd, temp = _open_temp(target, tag, modes.get(name))
+                staged.append((target, temp))
+                with os.fdopen(fd, "wb") as out:
+                    out.write(data)
+                    out.flush()
+                    os.fsync(out.fileno())
+            if held.received:
+                raise _Stop
+            for target, new in staged:  # from here on, a stop waits: renames only
+                aside = None
+                if os.path.lexists(target):
+                    aside = f"{_hidden(target)}.{tag}.old"
+                    os.rename(target, aside)
+                moved.append((target, new, aside))
+                if new is not None:
+                    os.replace(new, target)
+        except BaseException as exc:
+            _put_back(moved, staged, made)
+            if isinstance(exc, _Stop):
+                held.deliver()
+                raise KeyboardInterrupt from None  # the signal's handler did not end us
+            raise
+        for folder in {os.path.dirname(target) for target, _ in staged}:
+            _sync_folder(os.path.join(folder, "."))
+        if written is not None:
+            written()
+        for _, _, aside in moved:
+            if aside is not None:
+                _unlink(aside)
+
+
+class _Stop(Exception):
+    """A stop signal came before anything was renamed: undo, then deliver it."""
+
+
+def _put_back(moved: list[tuple[str, str | None, str | None]],
+              staged: list[tuple[str, str | None]], made: list[str]) -> None:
+    for target, temp, aside in reversed(moved):
+        if temp is not None and aside is None:
+            _unlink(target)
+        if aside is not None:
+            os.replace(aside, target)
+    for _, temp in staged:
+        if temp is not None:
+            _unlink(temp)
+    for folder in reversed(made):
+        try:
+            os.rmdir(folder)
+        except OSError:
+            pass
+
+
+class HeldSignals:
+    """``with HeldSignals() as held:``: SIGINT, SIGTERM and SIGHUP are noted rather than acted
+    on inside the block (``held.received``) and delivered when it ends, to the handlers that
+    were there before. Outside the main thread (where Python cannot change handlers), and for
+    a signal that is ignored, nothing changes."""
+
+    def __init__(self, signals: Iterable[int] = HELD) -> None:
+        self.signals = tuple(signals)
+        self.received: int | None = None
+        self._previous: dict[int, Any] = {}
+
+    def __enter__(self) -> HeldSignals:
+        import threading
+
+        if threading.current_thread() is not threading.main_thread():
+            return self
+        for sig in self.signals:
+            if signal.getsignal(sig) is not signal.SIG_IGN:
+                self._previous[sig] = signal.signal(sig, self._note)
+        return self
+
+    def _note(self, signum: int, frame: object) -> None:
+        if self.received is None:
+            self.received = signum
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.deliver()
+
+    def deliver(self) -> None:
+        """Give the handlers back and deliver a signal that came meanwhile."""
+        previous, self._previous = self._previous, {}
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        received, self.received = self.received, None
+        if received is not None and previous:
+            signal.raise_signal(received)
+
+
+def _open_temp(target: str, tag: str, mode: int | None) -> tuple[int, str]:
+    """A new file beside ``target`` (hidden, named after it) open for writing, with the
+    permissions ``target`` has (or ``mode``, or a new file's)."""
+    if mode is None:
+        try:
+            mode = os.stat(target).st_mode & 0o7777
+        except OSError:
+            mode = None
+    while True:
+        temp = f"{_hidden(target)}.{tag}-{os.urandom(3).hex()}"
+        try:
+            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL,
+                         NEW_FILE_MODE if mode is None else mode & 0o777)
+        except FileExistsError:
+            continue
+        break
+    if mode is not None:
+        try:
+            os.fchmod(fd, mode)  # as asked, whatever the umask
+        except OSError:
+            pass
+    return fd, temp
+
+
+def _hidden(target: str) -> str:
+    folder, name = os.path.split(target)
+    return os.path.join(folder, name if name.startswith(".") else "." + name)
+
+
+def _through_links(path: str) -> str:
+    return os.path.realpath(path) if os.path.islink(path) else path
+
+
+def _make_folders(folder: str, made: list[str]) -> None:
+    missing: list[str] = []
+    here = folder
+    while here and not os.path.isdir(here) and here != os.path.dirname(here):
+        missing.append(here)
+        here = os.path.dirname(here)
+    for path in reversed(missing):
+        os.mkdir(path)
+        made.append(path)
+
+
+def _sync_folder(path: str) -> None:
+    """Flush the rename in ``path``'s folder to the disk too (where the system allows it)."""
+    try:
+        fd = os.open(os.path.dirname(path) or ".", os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _unlink(path: str) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
