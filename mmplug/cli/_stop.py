@@ -35,6 +35,7 @@ INTERRUPTED = 130  # the exit code of a command Ctrl-C stopped (128 + SIGINT)
 # What each command leaves when Ctrl-C stops it (its first word; `bundle inspect` by two).
 LEFT: dict[str, str] = {
     "new": "no project was made",
+    "new --force": "the folder is as it was (a project is written whole or not at all)",
     "dev": "its plugins were stopped and nothing is left running",
     "explore": "the explorer was closed; nothing was written",
     "run": "the plugin was stopped and nothing is left running",
@@ -45,7 +46,12 @@ LEFT: dict[str, str] = {
     "bundle inspect": "nothing was written",
     "state": "SQLite rolls back an unfinished change: the state is as it was",
     "clock": "`mmplug dev` may go on with the move (`mmplug clock` shows where it is)",
-    "upgrade": "a file the upgrade had written stays written (`git status` shows which)",
+    "upgrade": "the project is as it was (an upgrade is written whole or not at all)",
+}
+# What they leave once their files are in place (a stop can come as they finish).
+DONE: dict[str, str] = {
+    "new": "the project was made whole",
+    "upgrade": "the project was upgraded whole (`git diff` shows how)",
 }
 BEFORE_ANY_COMMAND = "nothing was done"
 
@@ -62,6 +68,12 @@ def begin(argv: list[str]) -> None:
 def leaves(state: str) -> None:
     """Say what the running command leaves when a stop ends it from now on."""
     _left[:] = [state]
+
+
+def done(command: str) -> Callable[[], None]:
+    """What a command that changes files as one calls once they are in place: a stop from
+    then on says what :data:`DONE` holds for it."""
+    return lambda: leaves(DONE[command])
 
 
 def state_kept(store_path: object) -> str:

@@ -164,10 +164,15 @@ def register(app: typer.Typer) -> None:
                                                      output, force)
         if not plugin_id:
             raise UsageError("a plugin id is needed", hint="mmplug new com.example.hello")
+        from mmplug.cli._stop import LEFT, done, leaves
+
+        target = output.expanduser() / plugin_id
+        if force and target.is_dir() and any(target.iterdir()):
+            leaves(LEFT["new --force"])
         try:
             project = create_project(plugin_id, template=template or DEFAULT_TEMPLATE,
                                      parent=output, answers=answers, force=force,
-                                     ref=checkout, suggested=suggested)
+                                     ref=checkout, suggested=suggested, written=done("new"))
         except MmplugError as exc:
             if prompted:  # the answers are not lost: the same, without the prompts
                 command = _as_command(plugin_id, template or DEFAULT_TEMPLATE,

@@ -28,10 +28,12 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Re-render a project from a newer template with a three-way merge."""
         from mmplug._plugin_files import project_dir
+        from mmplug.cli._stop import done
         from mmplug.scaffold import upgrade_project
 
         result = upgrade_project(Path(project_dir(path)), template_version=template_version,
-                                 dry_run=dry_run, allow_dirty=allow_dirty)
+                                 dry_run=dry_run, allow_dirty=allow_dirty,
+                                 written=done("upgrade"))
         verb = "would be" if dry_run else "is"
         if result.up_to_date:
             typer.echo(f"{result.project.name} {verb} up to date with template "

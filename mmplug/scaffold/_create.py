@@ -1,7 +1,11 @@
 """``mmplug new``: validate, render into a scratch directory next to the target, move it in.
 
-Nothing is written at the target until the whole project rendered; on any error the scratch
-directory is removed, so a failed ``mmplug new`` leaves no half-written project behind.
+Nothing is written at the target until the whole project rendered; on any error or stop the
+scratch directory is removed, so a failed ``mmplug new`` leaves no half-written project
+behind. The rendered project takes the target's place with one rename; over an existing
+folder (``--force``) its files are put in place as one change
+(:func:`mmplug._atomic.replace_files`): the folder is as it was, or has every file of the
+template.
 """
 
 from __future__ import annotations
@@ -9,10 +13,12 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mmplug._atomic import HeldSignals, replace_files
 from mmplug.errors import MmplugError, UsageError
 from mmplug.scaffold._answers import AnswersRecord, write_record
 from mmplug.scaffold._find import Template, find_template
@@ -85,12 +91,14 @@ def create_project(
     force: bool = False,
     ref: str | None = None,
     suggested: dict[str, Any] | None = None,
+    written: Callable[[], object] | None = None,
 ) -> NewProject:
     """Render ``template`` for ``plugin_id`` into ``parent/<plugin_id>``.
 
     ``answers`` must name variables of the template (an unknown one is an error);
     ``suggested`` answers (what the prompts gathered, the user's last word) win over
-    ``answers`` and apply where the template has the variable."""
+    ``answers`` and apply where the template has the variable. ``written`` is called as the
+    project is in place (a stop after it leaves the whole project)."""
     warnings = check_plugin_id(plugin_id)
     parent = Path(parent).expanduser().resolve()
     target = parent / plugin_id
@@ -111,7 +119,7 @@ def create_project(
         base = read_tree(project)
         write_record(project, _record(found, final), base)
         files = sorted(read_tree(project))
-        _move_into_place(project, target)
+        _move_into_place(project, target, written)
     except BaseException:
         if scratch is not None:
             shutil.rmtree(scratch, ignore_errors=True)
@@ -168,19 +176,26 @@ def _remove_created(created: list[Path]) -> None:
             break
 
 
-def _move_into_place(project: Path, target: Path) -> None:
-    if not target.exists():
-        os.replace(project, target)
+def _move_into_place(project: Path, target: Path,
+                     written: Callable[[], object] | None) -> None:
+    if not target.exists() or not any(target.iterdir()):
+        with HeldSignals():  # the empty folder is not lost to a stop between the two steps
+            if target.exists():
+                target.rmdir()
+            os.replace(project, target)
+            if written is not None:
+                written()
         return
-    if not any(target.iterdir()):
-        target.rmdir()
-        os.replace(project, target)
-        return
-    for source in sorted(project.rglob("*")):  # --force: render over an existing project
-        dest = target / source.relative_to(project)
+    files: dict[str, bytes | None] = {}  # --force: render over an existing project
+    modes: dict[str, int] = {}
+    folders: list[Path] = []
+    for source in sorted(project.rglob("*")):
+        name = source.relative_to(project).as_posix()
         if source.is_dir():
-            dest.mkdir(parents=True, exist_ok=True)
+            folders.append(target / name)
         else:
-            tmp = dest.with_name(f".{dest.name}.mmplug-tmp")
-            shutil.copy2(source, tmp)
-            os.replace(tmp, dest)
+            files[name] = source.read_bytes()
+            modes[name] = source.stat().st_mode & 0o7777
+    replace_files(target, files, modes=modes, written=written)
+    for folder in folders:  # the template's empty folders
+        folder.mkdir(parents=True, exist_ok=True)

@@ -8,14 +8,15 @@ lines, the file gets conflict markers and is listed (like copier's ``update``).
 
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from mmplug._atomic import replace_files
 from mmplug.errors import UsageError
-from mmplug.scaffold._answers import ANSWERS_FILE, AnswersRecord, read_record, write_record
+from mmplug.scaffold._answers import ANSWERS_FILE, AnswersRecord, read_record, record_files
 from mmplug.scaffold._find import Template, clone_template, find_template
 from mmplug.scaffold._merge import Labels, merge
 from mmplug.scaffold._render import check_answers, public_names, read_tree, render_tree
@@ -38,9 +39,13 @@ class UpgradeResult:
 
 
 def upgrade_project(path: Path | str = ".", *, template_version: str | None = None,
-                    dry_run: bool = False, use_git: bool = True,
-                    allow_dirty: bool = False) -> UpgradeResult:
-    """Re-render the project's template (at ``template_version``) and merge it in."""
+                    dry_run: bool = False, use_git: bool = True, allow_dirty: bool = False,
+                    written: Callable[[], object] | None = None) -> UpgradeResult:
+    """Re-render the project's template (at ``template_version``) and merge it in.
+
+    The project's files change as one (:func:`mmplug._atomic.replace_files`): a stop or an
+    error at any point leaves the project as it was, or wholly upgraded; ``written`` is called
+    as the upgrade is in place."""
     project = Path(path).expanduser().resolve()
     record, base = read_record(project)
     if not dry_run and not allow_dirty:
@@ -62,8 +67,8 @@ def upgrade_project(path: Path | str = ".", *, template_version: str | None = No
                       f"template {result.new_version}")
     writes = _plan(read_tree(project), base, theirs, labels, use_git, result)
     if not dry_run:
-        _apply(project, writes)
-        write_record(project, _new_record(record, template, answers), theirs)
+        writes.update(record_files(_new_record(record, template, answers), theirs))
+        replace_files(project, writes, written=written)
     return result
 
 
@@ -184,16 +189,3 @@ def _merge_file(name: str, mine: bytes, old: bytes, new: bytes, labels: Labels,
     else:
         result.changes.append(("merged", name))
 
-
-def _apply(project: Path, writes: dict[str, bytes | None]) -> None:
-    for name, data in writes.items():
-        dest = project / name
-        if data is None:
-            dest.unlink(missing_ok=True)
-            continue
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        tmp = dest.with_name(f".{dest.name}.mmplug-tmp")
-        tmp.write_bytes(data)
-        if dest.exists():
-            shutil.copymode(dest, tmp)
-        os.replace(tmp, dest)
