@@ -217,3 +217,46 @@ def test_every_command_says_what_a_stop_leaves() -> None:
     from mmplug.cli.main import COMMAND_MODULES
 
     assert sorted(name for name in COMMAND_MODULES if name not in LEFT) == []
+
+
+def test_ctrl_c_again_while_dev_stops_kills_its_plugins_and_keeps_the_state(
+        plain: Path) -> None:
+    """A second Ctrl-C while `mmplug dev` waits for a plugin's slow OnDeactivate kills the
+    plugins at once; no process is left and the state file is whole."""
+    env = {k: v for k, v in os.environ.items() if k != "FORCE_COLOR"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mmplug.cli.main", "dev", str(plain), "--plain", "--port", "0",
+         "--no-explorer", "--python", sys.executable], cwd=plain, start_new_session=True,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**env, "NO_COLOR": "1", "PLAIN_DEACTIVATE_S": "60"})
+    try:
+        assert proc.stdout is not None
+        seen = ""
+        while "open to other users" not in seen and proc.poll() is None:
+            seen += proc.stdout.readline()
+        started = _descendants(proc.pid)
+        assert started
+        os.killpg(proc.pid, signal.SIGINT)
+        while "Ctrl-C again to kill them" not in seen and proc.poll() is None:
+            seen += proc.stdout.readline()
+        time.sleep(0.5)  # OnDeactivate has begun its 60 s
+        assert proc.poll() is None
+        sent = time.monotonic()
+        os.killpg(proc.pid, signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+        took = time.monotonic() - sent
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
+    assert took < 10, out + err
+    assert proc.returncode == 130, out + err
+    assert "stopping: killing the plugins" in out and "Traceback" not in out + err
+    assert _last_line(err) == ("stopped by Ctrl-C; its plugins were stopped and nothing is "
+                               "left running; the state stays in .mmplug/state.db.")
+    assert [pid for pid in started if alive(pid)] == []
+    import sqlite3
+
+    with sqlite3.connect(plain / ".mmplug" / "state.db") as db:
+        assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        assert db.execute("SELECT count(*) FROM users").fetchone()[0] > 0

@@ -211,13 +211,22 @@ def run_dev(loop: DevLoop, level: str, record: Path | None, plain: bool = False)
                 printer.screen = None
                 screen.stop(FINAL_RESERVE)
                 screen = None
-            printer.emit("stopping: deactivating plugins…", style="dim")
+            printer.emit("stopping: deactivating plugins… (Ctrl-C again to kill them)",
+                         style="dim")
     finally:
         if screen is not None:  # start failed or an error: leave the terminal readable
             printer.screen = None
             screen.stop(FINAL_RESERVE)
         findings = loop.ha_findings()  # before the session goes: what several nodes showed
-        loop.close()
+
+        def kill() -> None:
+            from mmplug.host._process import kill_now
+
+            printer.emit("stopping: killing the plugins", style="yellow")
+            kill_now()
+
+        with stop.again(kill):
+            loop.close()
         for text in findings:
             head, _, rest = text.partition("\n")
             console.print(head, style="bold red", markup=False)

@@ -156,6 +156,81 @@ class StopSignals:
         """End the command that the signal stopped, saying it left ``state``."""
         raise Stopped(self.signum, state)
 
+    def again(self, action: Callable[[], object]) -> Again:
+        """``with stop.again(action): <shut down in order>``: a stop signal that comes
+        meanwhile (Ctrl-C pressed again) calls ``action`` once, at once, from a thread of its
+        own (the main thread may be waiting on a plugin that does not answer)."""
+        return Again(action)
+
+
+class _SignalWatch:
+    """A thread that sees each signal Python has a handler for as it comes (through the
+    wakeup pipe), also one the kernel handed to another of the process's threads: Python runs
+    the handler in the main thread only, and only when that thread wakes. Main thread only."""
+
+    def __init__(self, seen: Callable[[bytes], object]) -> None:
+        self.seen = seen
+
+    def start(self) -> None:
+        import os
+        import threading
+
+        self._wake_r, self._wake_w = os.pipe()
+        self._done_r, self._done_w = os.pipe()
+        os.set_blocking(self._wake_w, False)
+        self._previous_fd = signal.set_wakeup_fd(self._wake_w, warn_on_full_buffer=False)
+        self._helper = threading.Thread(target=self._watch, daemon=True, name="mmplug-signals")
+        self._helper.start()
+
+    def _watch(self) -> None:
+        import os
+        import select
+
+        while True:
+            ready = select.select([self._wake_r, self._done_r], [], [])[0]
+            if self._done_r in ready:
+                return
+            self.seen(os.read(self._wake_r, 64))
+
+    def stop(self) -> None:
+        import os
+
+        try:
+            os.write(self._done_w, b"x")
+            self._helper.join()
+            signal.set_wakeup_fd(self._previous_fd)
+        finally:
+            for fd in (self._wake_r, self._wake_w, self._done_r, self._done_w):
+                os.close(fd)
+
+
+class Again:
+    """See :meth:`StopSignals.again`."""
+
+    def __init__(self, action: Callable[[], object]) -> None:
+        import threading
+
+        self._action: Callable[[], object] | None = action
+        self._watch: _SignalWatch | None = None
+        self._active = threading.current_thread() is threading.main_thread()
+
+    def _seen(self, data: bytes) -> None:
+        action = self._action
+        if action is not None and any(sig in data for sig in STOP_SIGNALS):
+            self._action = None
+            action()
+
+    def __enter__(self) -> Again:
+        if self._active:
+            self._watch = _SignalWatch(self._seen)
+            self._watch.start()
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        if self._watch is not None:
+            self._watch.stop()
+
 
 class CtrlCWakesThePrompt:
     """``with CtrlCWakesThePrompt(): input(...)``: a Ctrl-C ends the prompt at once, also one
@@ -167,45 +242,25 @@ class CtrlCWakesThePrompt:
     within the prompt; what is left of it is handled before the prompt is left."""
 
     def __enter__(self) -> CtrlCWakesThePrompt:
-        import os
         import threading
 
         self._active = (threading.current_thread() is threading.main_thread()
                         and signal.getsignal(signal.SIGINT) is signal.default_int_handler)
         if not self._active:  # ignored (a background job), or someone else's handler
             return self
-        self._wake_r, self._wake_w = os.pipe()
-        self._done_r, self._done_w = os.pipe()
-        os.set_blocking(self._wake_w, False)
-        self._previous_fd = signal.set_wakeup_fd(self._wake_w, warn_on_full_buffer=False)
-        self._helper = threading.Thread(target=self._pass_on,
-                                        args=(threading.main_thread().ident or 0,),
-                                        daemon=True, name="mmplug-ctrl-c")
-        self._helper.start()
-        return self
+        main = threading.main_thread().ident or 0
 
-    def _pass_on(self, main: int) -> None:
-        import os
-        import select
-
-        while True:
-            ready = select.select([self._wake_r, self._done_r], [], [])[0]
-            if self._done_r in ready:
-                return
-            if signal.SIGINT in os.read(self._wake_r, 64):
+        def pass_on(data: bytes) -> None:
+            if signal.SIGINT in data:
                 signal.pthread_kill(main, signal.SIGINT)
+
+        self._watch = _SignalWatch(pass_on)
+        self._watch.start()
+        return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
-        import os
-
         if not self._active:
             return
-        try:
-            os.write(self._done_w, b"x")
-            self._helper.join()
-            signal.set_wakeup_fd(self._previous_fd)
-            signal.pthread_sigmask(signal.SIG_BLOCK, [])  # runs a copy passed on meanwhile
-        finally:
-            for fd in (self._wake_r, self._wake_w, self._done_r, self._done_w):
-                os.close(fd)
+        self._watch.stop()
+        signal.pthread_sigmask(signal.SIG_BLOCK, [])  # runs a copy passed on meanwhile

@@ -144,6 +144,18 @@ def kill_group(popen: subprocess.Popen[bytes]) -> None:
     popen.wait()
 
 
+def kill_now() -> None:
+    """SIGKILL every plugin process group still running, at once, from any thread (a second
+    Ctrl-C while they are stopped in order); whoever stops them reaps them as before."""
+    with _SPAWNED_LOCK:
+        pids = [popen.pid for popen in _SPAWNED if popen.returncode is None]
+    for pid in pids:
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
 @atexit.register
 def _kill_leftovers() -> None:
     for process in list(LIVE):
