@@ -28,6 +28,9 @@ INTERNAL = {
                                             "response",
     "mmplug.host.api._handlers.HandlerStatus": "the API server answers it as the gRPC status "
                                                "the server's handler answers",
+    "mmplug.host.api._config_model.DecodeError": "config.py answers it as SaveConfig's "
+                                                 "INVALID_ARGUMENT (a hook's configuration: "
+                                                 "app.save_config.plugin_hook_error)",
     "mmplug.manifest.PythonVersionError": "manifest.py reports it as a finding of plugin.json",
     "mmplug.cli._stop.Stopped": "cli/_errors.py's guard ends the stopped command with its line",
 }

@@ -67,6 +67,9 @@ class KeepingTarget:
     def close(self) -> None:
         self.store.close()
 
+    def describe(self) -> dict[str, str]:
+        return {"kind": "local", "text": "a kept request"}
+
     def scene(self, as_user: str | None, channel: str | None) -> Any:
         from mmplug.host.payloads import scene_from_store
 
