@@ -33,7 +33,7 @@ def guard(command: Callable[[], object]) -> int:
     try:
         result = command()
     except Stopped as exc:
-        return stopped(exc.signum, exc.state)
+        return stopped(exc.signum, exc.state, until_stopped=True)
     except SystemExit as exc:
         if _from_ctrl_c(exc):  # typer ends a command Ctrl-C stopped with a bare exit 130
             return stopped()

@@ -8,8 +8,8 @@ command leaves is in :data:`LEFT` (by command) until the command says more with
 
 Commands that run until stopped (``dev``, ``run``, ``explore``) take Ctrl-C, SIGTERM and
 SIGHUP with :class:`StopSignals`, each once, shut down in order, then end with
-:meth:`StopSignals.end`: the same line, exit 130 for Ctrl-C and 0 for SIGTERM or SIGHUP (a stop
-another program asked for). The main thread waits in short steps rather than on the event
+:meth:`StopSignals.end`: the same line and exit 0, since a stop is how they are meant to end
+("Ctrl-C to stop"), whichever signal asked for it. The main thread waits in short steps rather than on the event
 alone: a signal the kernel hands to another of the process's threads (gRPC's, the control
 channel's) does not wake a main thread that sleeps on a lock, and Python runs its handler only
 when the main thread wakes.
@@ -91,8 +91,11 @@ def state_kept(store_path: object) -> str:
     return f"the state stays in {shown if not shown.startswith('..') else text}"
 
 
-def stopped(signum: int = signal.SIGINT, state: str | None = None) -> int:
-    """Print the line a stopped command ends with on stderr; return its exit code."""
+def stopped(signum: int = signal.SIGINT, state: str | None = None, *,
+            until_stopped: bool = False) -> int:
+    """Print the line a stopped command ends with on stderr; return its exit code: 0 for a
+    command that runs ``until_stopped`` (dev, run, explore) or a signal other than Ctrl-C,
+    else 130."""
     by = "Ctrl-C" if signum == signal.SIGINT else signal.Signals(signum).name
     said = state if state is not None else (_left[0] if _left else BEFORE_ANY_COMMAND)
     try:
@@ -100,7 +103,7 @@ def stopped(signum: int = signal.SIGINT, state: str | None = None) -> int:
         sys.stderr.flush()
     except (OSError, ValueError):  # nobody reads stderr any more
         pass
-    return INTERRUPTED if signum == signal.SIGINT else 0
+    return INTERRUPTED if signum == signal.SIGINT and not until_stopped else 0
 
 
 class Stopped(Exception):
