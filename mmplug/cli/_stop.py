@@ -9,10 +9,10 @@ command leaves is in :data:`LEFT` (by command) until the command says more with
 Commands that run until stopped (``dev``, ``run``, ``explore``) take Ctrl-C, SIGTERM and
 SIGHUP with :class:`StopSignals`, each once, shut down in order, then end with
 :meth:`StopSignals.end`: the same line and exit 0, since a stop is how they are meant to end
-("Ctrl-C to stop"), whichever signal asked for it. The main thread waits in short steps rather than on the event
-alone: a signal the kernel hands to another of the process's threads (gRPC's, the control
-channel's) does not wake a main thread that sleeps on a lock, and Python runs its handler only
-when the main thread wakes.
+("Ctrl-C to stop"), whichever signal asked for it. The main thread waits in short steps
+rather than on the event alone: a signal the kernel hands to another of the process's
+threads (gRPC's, the control channel's) does not wake a main thread that sleeps on a lock,
+and Python runs its handler only when the main thread wakes.
 """
 
 from __future__ import annotations
