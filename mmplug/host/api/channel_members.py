@@ -31,7 +31,8 @@ from mmplug.host.api._members import (
 )
 from mmplug.host.api._pbjson import model_json
 from mmplug.host.api._registry import ApiContext, ApiFailure, emulates
-from mmplug.host.api.channels import DEFAULT_CHANNEL, DM_TYPES, server_setting, window
+from mmplug.host.api.channels import DEFAULT_CHANNEL, DM_TYPES, window
+from mmplug.host.api.config import server_setting
 from mmplug.host.api.events import server_event
 from mmplug.protocol import api_channel_post_pb2 as cp
 from mmplug.protocol import channel_pb2, hooks_extra_pb2, post_pb2, user_pb2
@@ -95,7 +96,7 @@ def leave_join_messages(db: sqlite3.Connection) -> bool:
     off): the join and leave messages of the default channels and of teams."""
     return bool(
         server_setting(
-            db, "ServiceSettings.ExperimentalEnableDefaultChannelLeaveJoinMessages", True
+            db, "ServiceSettings", "ExperimentalEnableDefaultChannelLeaveJoinMessages", True
         )
     )
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from typing import Any
 
 from mmplug.host.api import _hooks
 from mmplug.host.api._entities import (
@@ -23,7 +22,7 @@ from mmplug.host.api._entities import (
 )
 from mmplug.host.api._registry import ApiContext, ApiFailure, differs, emulates
 from mmplug.host.api._text import sanitize_unicode
-from mmplug.host.api.config import load_server_config
+from mmplug.host.api.config import server_setting
 from mmplug.host.ids import is_valid_id
 from mmplug.protocol import api_channel_post_pb2 as cp
 from mmplug.protocol import channel_pb2, hooks_user_channel_pb2
@@ -44,14 +43,6 @@ differs(
     "The server also matches English word stems (database full-text search); mmplug matches "
     "substrings and word prefixes of the name, display name and purpose only.",
 )
-
-
-def server_setting(db: sqlite3.Connection, path: str, default: Any) -> Any:
-    """A value of the server configuration (``"TeamSettings.MaxChannelsPerTeam"``)."""
-    value: Any = load_server_config(db)
-    for part in path.split("."):
-        value = value.get(part) if isinstance(value, dict) else None
-    return default if value is None else value
 
 
 def window(page: int, per_page: int, error_id: str, where: str) -> tuple[int, int]:
@@ -203,7 +194,7 @@ def _store_refusal(error_id: str, message: str, detail: str = "") -> ApiFailure:
 
 
 def _check_limit(db: sqlite3.Connection, ch: channel_pb2.Channel) -> None:
-    limit = int(server_setting(db, "TeamSettings.MaxChannelsPerTeam", 2000))
+    limit = int(server_setting(db, "TeamSettings", "MaxChannelsPerTeam", 2000))
     if ch.type in DM_TYPES or limit < 0:
         return
     count = db.execute(
@@ -384,7 +375,9 @@ def _matches(ch: channel_pb2.Channel, like: str, words: list[str]) -> bool:
 def search_channels(ctx: ApiContext, req: cp.SearchChannelsRequest) -> cp.SearchChannelsResponse:
     like = req.term.strip().replace("*", "").lower()
     with ctx.store.read() as db:
-        archived = bool(server_setting(db, "TeamSettings.ExperimentalViewArchivedChannels", True))
+        archived = bool(
+            server_setting(db, "TeamSettings", "ExperimentalViewArchivedChannels", True)
+        )
         found = channels_where(
             db,
             "SELECT data FROM channels WHERE team_id=? AND type='O'"

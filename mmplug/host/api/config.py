@@ -107,6 +107,18 @@ def load_server_config(db: sqlite3.Connection) -> dict[str, Any]:
     return config
 
 
+def server_settings(db: sqlite3.Connection, section: str) -> dict[str, Any]:
+    """One section of the server configuration (``{}`` when the world does not set it)."""
+    value = load_server_config(db).get(section)
+    return value if isinstance(value, dict) else {}
+
+
+def server_setting(db: sqlite3.Connection, section: str, key: str, default: Any) -> Any:
+    """One setting of the server configuration (``default`` when it is not set)."""
+    value = server_settings(db, section).get(key)
+    return default if value is None else value
+
+
 def secret_keys(ctx: ApiContext) -> list[str]:
     """The calling plugin's settings marked ``"secret": true`` in its manifest."""
     if ctx.manifest is None:

@@ -15,7 +15,8 @@ from mmplug.host.api import _hooks
 from mmplug.host.api._entities import channels_where, find_user, save_channel, save_member
 from mmplug.host.api._members import new_member
 from mmplug.host.api._registry import ApiContext, ApiFailure, emulates
-from mmplug.host.api.channels import NAME_MAX, server_setting
+from mmplug.host.api.channels import NAME_MAX
+from mmplug.host.api.config import server_setting
 from mmplug.host.api.events import server_event
 from mmplug.protocol import api_channel_post_pb2 as cp
 from mmplug.protocol import channel_pb2, hooks_user_channel_pb2, user_pb2
@@ -65,7 +66,7 @@ def _insert(
 
 def _check_restriction(db: sqlite3.Connection, users: list[user_pb2.User]) -> None:
     """TeamSettings.RestrictDirectMessage "team": two people (no bot) need a common team."""
-    if server_setting(db, "TeamSettings.RestrictDirectMessage", "any") != "team":
+    if server_setting(db, "TeamSettings", "RestrictDirectMessage", "any") != "team":
         return
     if any(u.is_bot for u in users) or len(users) < 2:
         return

@@ -21,8 +21,9 @@ from mmplug.host.api._groups import (
 )
 from mmplug.host.api._pbjson import like_contains, model_dict, model_json
 from mmplug.host.api._registry import ApiContext, ApiFailure, emulates
+from mmplug.host.api.config import server_settings
 from mmplug.host.api.events import WEBSOCKET, capture
-from mmplug.host.api.users import public_profile, server_settings
+from mmplug.host.api.users import public_profile
 from mmplug.protocol import api_remaining_pb2 as rem
 
 _ORDER = " ORDER BY json_extract(data, '$.display_name'), id"

@@ -11,14 +11,13 @@ returns the last icon.
 
 from __future__ import annotations
 
-import json
 import re
 import sqlite3
-from typing import Any
 
 from mmplug.host.api import _convert as conv
 from mmplug.host.api._registry import ApiContext, ApiFailure, differs, emulates
 from mmplug.host.api._text import sanitize_unicode
+from mmplug.host.api.config import server_setting
 from mmplug.host.api.events import WEBSOCKET, capture
 from mmplug.host.api.users_profile import check_image
 from mmplug.protocol import api_user_team_pb2 as pb
@@ -115,19 +114,11 @@ def save_team(db: sqlite3.Connection, team: team_pb2.Team) -> None:
     db.execute(*conv.update_sql("teams", conv.team_to_row(team), ["id"]))
 
 
-def server_setting(db: sqlite3.Connection, section: str, key: str, default: Any) -> Any:
-    """One value of the server configuration (``default`` when it is not set)."""
-    row = db.execute(
-        f"SELECT json_extract(data, '$.{section}.{key}') AS v FROM config WHERE key='server'"
-    ).fetchone()
-    return default if row is None or row["v"] is None else row["v"]
-
-
 def default_channel_names(db: sqlite3.Connection) -> list[str]:
     """town-square, then off-topic, or instead of off-topic the channels of
     TeamSettings.ExperimentalDefaultChannels."""
-    raw = server_setting(db, "TeamSettings", "ExperimentalDefaultChannels", None)
-    extra = json.loads(raw) if isinstance(raw, str) and raw else []
+    raw = server_setting(db, "TeamSettings", "ExperimentalDefaultChannels", [])
+    extra = raw if isinstance(raw, list) else []
     if not extra:
         return ["town-square", "off-topic"]
     names = ["town-square"]

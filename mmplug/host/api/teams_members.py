@@ -26,6 +26,7 @@ from mmplug.host.api.channel_members import (
     system_post,
 )
 from mmplug.host.api.channels import DEFAULT_CHANNEL
+from mmplug.host.api.config import server_setting
 from mmplug.host.api.events import WEBSOCKET, capture, server_event
 from mmplug.host.api.teams import (
     default_channel_names,
@@ -33,7 +34,6 @@ from mmplug.host.api.teams import (
     member_roles,
     new_team_member,
     normalize_domains,
-    server_setting,
 )
 from mmplug.host.api.users import get_user, save_user
 from mmplug.protocol import api_channel_post_pb2 as cp

@@ -20,7 +20,7 @@ from mmplug.host.api._hooks import fire, request_context
 from mmplug.host.api._pbjson import model_dict
 from mmplug.host.api._registry import ApiContext, ApiFailure, differs, emulates
 from mmplug.host.api._text import sanitize_unicode
-from mmplug.host.api.config import load_server_config
+from mmplug.host.api.config import load_server_config, server_settings
 from mmplug.host.api.events import WEBSOCKET, capture
 from mmplug.protocol import api_user_team_pb2 as pb
 from mmplug.protocol import hooks_user_channel_pb2 as hooks
@@ -158,12 +158,6 @@ def public_profile(user: user_pb2.User, privacy: dict[str, Any]) -> user_pb2.Use
     if not privacy.get("ShowFullName", True):
         clean.first_name = clean.last_name = ""
     return clean
-
-
-def server_settings(db: sqlite3.Connection, section: str) -> dict[str, Any]:
-    """One section of the server configuration (``{}`` when the world does not set it)."""
-    value = load_server_config(db).get(section)
-    return value if isinstance(value, dict) else {}
 
 
 def hash_password(password: str, salt: str) -> str:

@@ -13,13 +13,13 @@ from datetime import datetime, timezone
 
 from mmplug.host.api import _convert as conv
 from mmplug.host.api._registry import ApiContext, ApiFailure, differs, emulates
+from mmplug.host.api.config import server_settings
 from mmplug.host.api.events import WEBSOCKET, capture
 from mmplug.host.api.preferences import update_preferences_for_user
 from mmplug.host.api.users import (
     find_user,
     get_user,
     save_user,
-    server_settings,
     store_update,
     user_profile_event,
     user_updated_event,

@@ -14,7 +14,8 @@ import sqlite3
 
 from mmplug.host.api import _convert as conv
 from mmplug.host.api._registry import ApiContext, ApiFailure, differs, emulates
-from mmplug.host.api.users import find_user, missing_user, server_settings
+from mmplug.host.api.config import server_settings
+from mmplug.host.api.users import find_user, missing_user
 from mmplug.host.store import Store
 from mmplug.protocol import api_user_team_pb2 as pb
 
