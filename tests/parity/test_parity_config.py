@@ -408,6 +408,33 @@ def test_save_config_of_some_sections_resets_the_others(
     assert len(cfg["FileSettings"]["PublicLinkSalt"]) == 32
 
 
+PLUGIN_DEFAULTS = "server/public/model/config.go: (*PluginSettings).SetDefaults"
+
+
+@pytest.mark.parity("SaveConfig", f"{STORE_SET}; {PLUGIN_DEFAULTS}")
+def test_save_config_gives_the_bundled_plugins_their_default_states(
+        host: Host, restore: dict[str, Any]) -> None:
+    """A saved configuration without a state for the NPS, Calls or Playbooks plugin gets the
+    server's default one, installed or not (enabled; NPS only while
+    LogSettings.EnableDiagnostics is on); a state the configuration gives is kept."""
+    assert not _save_raw(host, b"null").id
+    assert _config(host)["PluginSettings"]["PluginStates"] == {
+        "com.mattermost.calls": {"Enable": True},
+        "com.mattermost.nps": {"Enable": True},
+        "playbooks": {"Enable": True},
+    }
+    given = {"LogSettings": {"EnableDiagnostics": False},
+             "PluginSettings": {"PluginStates": {"playbooks": {"Enable": False},
+                                                 "com.example.mine": {"Enable": True}}}}
+    assert not _save_config(host, given).error.id
+    assert _config(host)["PluginSettings"]["PluginStates"] == {
+        "com.example.mine": {"Enable": True},
+        "com.mattermost.calls": {"Enable": True},
+        "com.mattermost.nps": {"Enable": False},
+        "playbooks": {"Enable": False},
+    }
+
+
 @pytest.mark.parity("SaveConfig", HANDLER)
 def test_save_config_matches_setting_names_in_any_case(
         host: Host, restore: dict[str, Any]) -> None:

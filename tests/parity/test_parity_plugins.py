@@ -149,6 +149,23 @@ def test_enabling_an_unknown_plugin_is_404(session: Session) -> None:
     assert run(session, "disable nope") == "NotFoundError 404 app.plugin.not_installed.app_error"
 
 
+@pytest.mark.parity(("GetPlugins", "GetPluginStatus", "EnablePlugin", "DisablePlugin"),
+                    "server/channels/app/plugin_statuses.go: (*Channels).GetPluginStatus; "
+                    "server/channels/app/plugin.go: (*Channels).enablePlugin")
+def test_a_plugin_enabled_in_the_configuration_but_not_installed_is_404(
+        session: Session) -> None:
+    """The configuration enables Playbooks, Calls and NPS by default, but a plugin that is not
+    installed is not listed, and its status, enabling or disabling it is a 404
+    `app.plugin.not_installed.app_error`."""
+    with session.store.read() as db:
+        states = load_server_config(db)["PluginSettings"]["PluginStates"]
+    assert states["playbooks"] == {"Enable": True}
+    assert "playbooks" not in json.loads(run(session, "list"))
+    for verb in ("status", "enable", "disable"):
+        assert run(session, f"{verb} playbooks") == (
+            "NotFoundError 404 app.plugin.not_installed.app_error")
+
+
 def _config_changes(session: Session) -> int:
     with session.store.read() as db:
         row = db.execute(

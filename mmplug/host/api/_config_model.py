@@ -156,6 +156,7 @@ SETTINGS: dict[str, dict[str, Setting]] = {
         "EnableConsole": Setting("bool", True),
         "ConsoleLevel": Setting("string", "DEBUG"),
         "EnableFile": Setting("bool", True),
+        "EnableDiagnostics": Setting("bool", True),
     },
     "PasswordSettings": {
         "MinimumLength": Setting("int", 8),
@@ -217,6 +218,20 @@ SETTINGS: dict[str, dict[str, Setting]] = {
         "PluginStates": Setting(_PLUGIN_STATES, {}),
     },
 }
+
+
+def _diagnostics_on(given: Given) -> bool:
+    return given.value("LogSettings", "EnableDiagnostics") is not False
+
+
+# The plugins PluginSettings.SetDefaults gives a state when the configuration has none for
+# them (installed or not): NPS follows LogSettings.EnableDiagnostics, the others are enabled.
+DEFAULT_PLUGIN_STATES: dict[str, Callable[[Given], bool]] = {
+    "com.mattermost.nps": _diagnostics_on,
+    "com.mattermost.calls": lambda given: True,
+    "playbooks": lambda given: True,
+}
+
 # Where SetDefaults forces a value whatever was given: a blank configuration (not an update)
 # gets empty keys, to be generated when the server starts.
 _BLANK_ON_CREATE = (("SqlSettings", "AtRestEncryptKey"), ("FileSettings", "PublicLinkSalt"))
@@ -387,7 +402,8 @@ def decode(document: Any) -> dict[str, Any]:
 # -- SetDefaults, fixConfig ------------------------------------------------------------------
 def set_defaults(config: dict[str, Any], random_key: Callable[[], str]) -> dict[str, Any]:
     """``Config.SetDefaults`` over the settings the fake host models: each one not given (None
-    or absent; an empty string for some) gets the server's default."""
+    or absent; an empty string for some) gets the server's default, and the plugins of
+    :data:`DEFAULT_PLUGIN_STATES` without a state get theirs."""
     is_update = config.get("ServiceSettings", {}).get("SiteURL") is not None
     given = Given(copy.deepcopy(config), is_update, random_key)
     out = copy.deepcopy(config)
@@ -397,6 +413,11 @@ def set_defaults(config: dict[str, Any], random_key: Callable[[], str]) -> dict[
             value = block.get(name)
             if value is None or (setting.empty_is_unset and value == ""):
                 block[name] = setting.default_for(given)
+    states = dict(out["PluginSettings"]["PluginStates"])
+    for plugin_id, enabled in DEFAULT_PLUGIN_STATES.items():
+        if states.get(plugin_id) is None:
+            states[plugin_id] = {"Enable": enabled(given)}
+    out["PluginSettings"]["PluginStates"] = states
     if not is_update:
         for section, name in _BLANK_ON_CREATE:
             out[section][name] = ""
