@@ -12,6 +12,7 @@ from parity_channel_world import posts_of
 from parity_settings import server_setting
 from worldhost import Host
 
+from mmplug.host.api._entities import get_channel, save_channel
 from mmplug.host.api.users import get_user, save_user
 from mmplug.protocol import api_user_team_pb2 as pb
 from mmplug.protocol import hooks_extra_pb2 as hx
@@ -561,6 +562,37 @@ def test_leaving_posts_left_or_removed_in_town_square(host: Host) -> None:
         ("system_remove_from_team", f"{out} removed from the team."),
         ("system_leave_team", f"{gone} left the team."),
     ]
+
+
+def archive_town_square(host: Host, team_id: str) -> None:
+    with host.store.tx() as db:
+        (channel_id,) = db.execute(
+            "SELECT id FROM channels WHERE team_id=? AND name='town-square'", (team_id,)
+        ).fetchone()
+        channel = get_channel(db, channel_id)
+        channel.delete_at = 1
+        save_channel(db, channel)
+
+
+@pytest.mark.parity("DeleteTeamMember", LEAVE_TEAM)
+def test_leaving_a_team_without_town_square_is_404_after_leaving_its_channels(
+        quiet_host: Host) -> None:
+    """With the leave and join messages on and town-square archived, leaving is a 404
+    `app.channel.get_by_name.missing.app_error`: the user has left the team's channels but is
+    still a member, and UserHasLeftTeam does not run; with the messages off the leave goes
+    through."""
+    team, user = new_team(quiet_host), new_user(quiet_host)
+    join(quiet_host, team.id, user)
+    archive_town_square(quiet_host, team.id)
+    assert error_of(leave(quiet_host, team.id, user, user)) == (
+        404, "app.channel.get_by_name.missing.app_error")
+    assert channel_names(quiet_host, user, team.id) == {}
+    member = quiet_host.api.GetTeamMember(pb.GetTeamMemberRequest(team_id=team.id, user_id=user))
+    assert member.team_member.delete_at == 0
+    assert quiet_host.hooks.named("UserHasLeftTeam") == []
+    with server_setting(quiet_host, "ServiceSettings", LEAVE_JOIN, False):
+        assert not leave(quiet_host, team.id, user, user).error.id
+    assert len(quiet_host.hooks.named("UserHasLeftTeam")) == 1
 
 
 # -- TeamMemberWillBeAdded ---------------------------------------------------------------------

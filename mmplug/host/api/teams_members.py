@@ -469,9 +469,10 @@ def remove_member(
 ) -> None:
     """The server's RemoveUserFromTeam: the user leaves the team's channels, the leave
     message is posted in town-square (unless
-    ServiceSettings.ExperimentalEnableDefaultChannelLeaveJoinMessages is off), the membership
-    is left, UserHasLeftTeam runs. ``hook=False``: the host doing what the server did before a
-    fired UserHasLeftTeam (no hook, no message)."""
+    ServiceSettings.ExperimentalEnableDefaultChannelLeaveJoinMessages is off; with it on, a
+    team without a town-square that is not archived stops the leave there, a 404), the
+    membership is left, UserHasLeftTeam runs. ``hook=False``: the host doing what the server
+    did before a fired UserHasLeftTeam (no hook, no message)."""
     with ctx.store.tx() as db:
         if db.execute("SELECT 1 FROM teams WHERE id=?", (team_id,)).fetchone() is None:
             raise ApiFailure(
@@ -494,25 +495,32 @@ def remove_member(
             "(SELECT id FROM channels WHERE team_id=?)",
             (user_id, team_id),
         )
-        member.delete_at = ctx.now()
-        save_team_member(db, member)
-        user = get_user(db, user_id)
-        user.update_at = ctx.now()
-        save_user(db, user)
-        db.execute(
-            "DELETE FROM sidebar_categories WHERE user_id=? AND team_id=?", (user_id, team_id)
+        town_square = db.execute(
+            "SELECT id FROM channels WHERE team_id=? AND name=? AND delete_at=0",
+            (team_id, DEFAULT_CHANNEL),
+        ).fetchone()
+        leave_message = hook and leave_join_messages(db)
+        stuck = leave_message and town_square is None
+        if not stuck:
+            _leave_team(ctx, db, member, team_id, user_id)
+    if stuck:  # the channels are left (saved above), the team is not
+        raise ApiFailure(
+            404,
+            "app.channel.get_by_name.missing.app_error",
+            f"Unable to find the existing channel: the team has no {DEFAULT_CHANNEL} channel "
+            "that is not archived, where leaving posts its message "
+            "(ServiceSettings.ExperimentalEnableDefaultChannelLeaveJoinMessages is on). The "
+            "user has left the team's channels but is still a member of the team.",
+            detailed_error=f"team_id={team_id} name={DEFAULT_CHANNEL}",
+            where="LeaveTeam",
         )
-        db.execute("DELETE FROM preferences WHERE user_id=? AND category=?", (user_id, team_id))
+    with ctx.store.read() as db:
+        user = get_user(db, user_id)
         actor_row = (
             db.execute("SELECT * FROM users WHERE id=?", (requestor_id,)).fetchone()
             if requestor_id
             else None
         )
-        town_square = db.execute(
-            "SELECT id FROM channels WHERE team_id=? AND name=? AND delete_at=0",
-            (team_id, DEFAULT_CHANNEL),
-        ).fetchone()
-        leave_message = hook and town_square is not None and leave_join_messages(db)
     if leave_message:
         _leave_message(ctx, town_square["id"], user, requestor_id == user_id)
     _removed_events(ctx, team_id, user_id)
@@ -522,6 +530,20 @@ def remove_member(
         request.actor.CopyFrom(conv.user_from_row(actor_row))
     if hook:
         fire(ctx, "UserHasLeftTeam", request)
+
+
+def _leave_team(
+    ctx: ApiContext, db: sqlite3.Connection, member: team_pb2.TeamMember, team_id: str,
+    user_id: str,
+) -> None:
+    """The membership left, and what the server's postProcessTeamMemberLeave clears."""
+    member.delete_at = ctx.now()
+    save_team_member(db, member)
+    user = get_user(db, user_id)
+    user.update_at = ctx.now()
+    save_user(db, user)
+    db.execute("DELETE FROM sidebar_categories WHERE user_id=? AND team_id=?", (user_id, team_id))
+    db.execute("DELETE FROM preferences WHERE user_id=? AND category=?", (user_id, team_id))
 
 
 @emulates("DeleteTeamMember")
