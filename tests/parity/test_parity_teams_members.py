@@ -12,7 +12,9 @@ from parity_channel_world import posts_of
 from parity_settings import server_setting
 from worldhost import Host
 
+from mmplug.host.api import _convert as conv
 from mmplug.host.api._entities import get_channel, save_channel
+from mmplug.host.api.teams_members import new_channel_member
 from mmplug.host.api.users import get_user, save_user
 from mmplug.protocol import api_user_team_pb2 as pb
 from mmplug.protocol import hooks_extra_pb2 as hx
@@ -490,6 +492,27 @@ def test_joining_posts_the_join_messages_in_the_default_channels(quiet_host: Hos
         (user, {"username": name}),
     ]
     assert len(quiet_host.events("posted")) == 2
+
+
+@pytest.mark.parity("CreateTeamMember", JOIN_DEFAULTS)
+def test_joining_posts_in_a_default_channel_the_user_was_already_in(quiet_host: Host) -> None:
+    """A user who was already a member of off-topic (but not of the team) keeps that
+    membership, and joining the team still posts 'NAME joined the channel.' there and sends
+    the channel `user_added`, as for a channel the user joins."""
+    team, user = new_team(quiet_host), new_user(quiet_host)
+    with quiet_host.store.tx() as db:
+        (off_topic,) = db.execute(
+            "SELECT id FROM channels WHERE team_id=? AND name='off-topic'", (team.id,)
+        ).fetchone()
+        seeded = new_channel_member(off_topic, user, 1, admin=True)
+        db.execute(*conv.insert_sql("channel_members", conv.channel_member_to_row(seeded)))
+    assert not join(quiet_host, team.id, user).error.id
+    name = username(quiet_host, user)
+    assert team_posts(quiet_host, team.id)["off-topic"] == [
+        ("system_join_channel", f"{name} joined the channel.")]
+    added = [e["broadcast"]["channel_id"] for e in quiet_host.events("user_added")]
+    assert added[-1] == off_topic
+    assert channel_names(quiet_host, user, team.id)["off-topic"] == "channel_user channel_admin"
 
 
 @pytest.mark.parity(

@@ -151,7 +151,9 @@ def _check_email_allowed(db: sqlite3.Connection, team: team_pb2.Team, user: user
 def _join_default_channels(
     ctx: ApiContext, db: sqlite3.Connection, team_id: str, user_id: str, admin: bool
 ) -> list[str]:
-    """Join the team's open default channels; the ones joined now, in the server's order."""
+    """Join the team's open default channels; all of them, in the server's order, the ones
+    the user was a member of already included (the server's JoinDefaultChannels ignores the
+    failed save and still posts the join message and tells the channel)."""
     names = default_channel_names(db)
     marks = ", ".join("?" for _ in names)
     now = ctx.now()
@@ -163,8 +165,8 @@ def _join_default_channels(
     for ch in sorted(rows, key=lambda r: names.index(r["name"])):
         channel_member = new_channel_member(ch["id"], user_id, now, admin=admin)
         sql, params = conv.insert_sql("channel_members", conv.channel_member_to_row(channel_member))
-        if db.execute(sql + " ON CONFLICT(channel_id, user_id) DO NOTHING", params).rowcount:
-            joined.append(ch["id"])
+        db.execute(sql + " ON CONFLICT(channel_id, user_id) DO NOTHING", params)
+        joined.append(ch["id"])
     return joined
 
 
@@ -239,7 +241,8 @@ def allowed_member(
 def _save_join(
     ctx: ApiContext, db: sqlite3.Connection, member: team_pb2.TeamMember, requestor_id: str
 ) -> tuple[team_pb2.TeamMember, bool, list[str]]:
-    """Save the allowed membership; returns (member, joined now, default channels joined)."""
+    """Save the allowed membership; returns (member, joined now, the default channels it
+    went through)."""
     team_id, user_id = member.team_id, member.user_id
     existing = team_member_row(db, team_id, user_id)
     if existing is not None and existing.delete_at == 0:
@@ -274,7 +277,7 @@ def _save_join(
 def _join_messages(
     ctx: ApiContext, team_id: str, channel_ids: list[str], user_id: str, requestor_id: str
 ) -> None:
-    """What JoinDefaultChannels posts in each default channel it joined the user to (unless
+    """What JoinDefaultChannels posts in each default channel it went through (unless
     ServiceSettings.ExperimentalEnableDefaultChannelLeaveJoinMessages is off), each followed
     by the channel's user_added event. A failed post is only logged."""
     if not channel_ids:
