@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -12,6 +11,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from plugin_projects import write_plugin_project
 
 PLUGIN_ID = "com.example.devtest"
 
@@ -55,16 +56,16 @@ if __name__ == "__main__":
 
 def write_plugin(directory: Path, version: str = "v1", extra: str = "",
                  plugin_id: str = PLUGIN_ID) -> Path:
-    directory.mkdir(parents=True, exist_ok=True)
-    manifest = {"id": plugin_id, "name": "Dev test", "version": "0.1.0",
-                "server": {"executable": "plugin.py"}}
-    (directory / "plugin.json").write_text(json.dumps(manifest))
-    write_source(directory, version, extra)
-    return directory
+    return write_plugin_project(directory, plugin_id, plugin_source(version, extra),
+                                name="Dev test")
+
+
+def plugin_source(version: str, extra: str = "") -> str:
+    return PLUGIN_SOURCE.format(version=version, extra=extra)
 
 
 def write_source(directory: Path, version: str, extra: str = "", atomic: bool = False) -> None:
-    text = PLUGIN_SOURCE.format(version=version, extra=extra)
+    text = plugin_source(version, extra)
     target = directory / "plugin.py"
     if atomic:  # what editors do: write a temporary file, then rename it over the original
         temp = directory / ".plugin.py.swp"

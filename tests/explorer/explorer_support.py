@@ -8,6 +8,8 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from plugin_projects import write_plugin_project
+
 DIALOG_PLUGIN = '''
 import json
 
@@ -43,12 +45,7 @@ if __name__ == "__main__":
 
 
 def make_dialog_plugin(directory: Path) -> Path:
-    directory.mkdir(parents=True, exist_ok=True)
-    (directory / "plugin.json").write_text(json.dumps({
-        "id": "com.example.dialog", "name": "Dialog", "version": "0.1.0",
-        "server": {"executable": "plugin.py"}}))
-    (directory / "plugin.py").write_text(DIALOG_PLUGIN)
-    return directory
+    return write_plugin_project(directory, "com.example.dialog", DIALOG_PLUGIN, name="Dialog")
 
 
 
