@@ -12,6 +12,8 @@ from mmplug.errors import MmplugError, UsageError
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from multidict import CIMultiDictProxy
+
     from mmplug.host.actions import Actor
     from mmplug.host.races import Finding
     from mmplug.host.session import HookResult, PluginHandle, Session
@@ -322,13 +324,17 @@ class PluginHarness:
 
     def http(self, method: str, path: str, body: bytes | str | Iterable[bytes] = b"", *,
              headers: dict[str, str] | None = None, user_id: str | None = None,
-             node: str | int | None = None) -> tuple[int, dict[str, str], bytes]:
+             node: str | int | None = None) -> tuple[int, CIMultiDictProxy[str], bytes]:
         """Send one request to ServeHTTP (``path`` after ``/plugins/<id>``) as a client sends
         it, made as ``user_id`` (or the user a ``Mattermost-User-Id`` header names); the plugin
         gets it as the server passes it on (header keys canonical, the length of the body).
         ``body`` may be an iterable of chunks, streamed as they come (sent chunked, unless a
-        ``Content-Length`` header is given). Returns (status, headers, body). With several
-        nodes: to ``node``, else the next one round robin."""
+        ``Content-Length`` header is given). Returns (status, headers, body): the headers
+        read-only and looked up in any case, every value of a repeated one kept
+        (``headers["Content-Type"]`` is the first value, ``headers.getall("Set-Cookie")``
+        all of them). With several nodes: to ``node``, else the next one round robin."""
+        from multidict import CIMultiDict, CIMultiDictProxy
+
         from mmplug.host.http_codec import USER_ID_HEADER, client_headers
 
         pairs = [(k, v) for k, v in (headers or {}).items()
@@ -346,7 +352,7 @@ class PluginHarness:
         response = self.session.serve_http(self.id, method, path, pairs, iter(chunks),
                                            node=node)
         status, raw_headers, answer = response.as_client(method)
-        return status, dict(raw_headers), answer
+        return status, CIMultiDictProxy(CIMultiDict(raw_headers)), answer
 
     @property
     def api_calls(self) -> list[Any]:

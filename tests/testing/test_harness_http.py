@@ -103,3 +103,14 @@ def test_the_harness_reads_the_answer_as_a_client_of_the_server(plugin: PluginHa
         assert (status, body) == (code, b"")
         assert headers["X-Before"] == "1" and "X-After" not in headers
         assert "Content-Length" not in headers
+
+
+def test_the_harness_keeps_every_value_of_a_repeated_header(plugin: PluginHarness) -> None:
+    """(*hooksGRPCClient).writeHTTPResponseHeaders (server/public/plugin/hooks_grpc_client.go)
+    adds every value of the plugin's headers (Header().Add): two cookies are two Set-Cookie
+    headers, and a header is found in any case."""
+    status, headers, body = plugin.http("GET", "/headers")
+    assert (status, body) == (201, b"")
+    assert headers.getall("Set-Cookie") == ["a=1", "b=2"]
+    assert headers["set-cookie"] == "a=1"
+    assert "x-utf8" in headers and "Content-Type" not in headers
