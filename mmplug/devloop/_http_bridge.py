@@ -13,7 +13,9 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from aiohttp import web
+from aiohttp import hdrs, web
+from aiohttp.helpers import rfc822_formatted_time
+from aiohttp.http_writer import StreamWriter
 
 from mmplug.host.hooks_client import END, FAILED, RETRY, HttpStreams, StreamBroken
 from mmplug.host.http_codec import (
@@ -28,6 +30,7 @@ from mmplug.host.http_codec import (
     PlainAnswer,
     SignIn,
     plugin_request,
+    reason_phrase,
     response_headers,
     response_status,
     split_plugin_path,
@@ -298,8 +301,10 @@ async def _relay(request: web.BaseRequest, streams: HttpStreams, call: Any, firs
     if status_refused(first.init.status_code):
         return _plain(INVALID_STATUS)  # the server's own answer; the plugin's is not read
     go = GoResponse(request.method, response_status(first.init.status_code),
-                    response_headers((h.key, h.values) for h in first.init.headers))
-    response: web.StreamResponse | None = None
+                    response_headers((h.key, h.values) for h in first.init.headers),
+                    proto=(request.version.major, request.version.minor),
+                    connection=request.headers.get("Connection", ""))
+    response: _GoStream | None = None
     message = first
     while True:
         data = _chunk(message)
@@ -320,22 +325,22 @@ async def _relay(request: web.BaseRequest, streams: HttpStreams, call: Any, firs
     assert response is not None
     if go.short:  # Go closes a connection whose answer is shorter than its Content-Length
         raise StreamBroken(f"{go.written} bytes of the {go.declared} its Content-Length says")
-    await response.write_eof()
+    await response.end(go.trailers)
     return response
 
 
-async def _send(request: web.BaseRequest, go: GoResponse, response: web.StreamResponse | None,
-                trace: _Trace) -> web.StreamResponse | None:
-    """Send the client what reached it in Go (the headers, body bytes)."""
+async def _send(request: web.BaseRequest, go: GoResponse, response: _GoStream | None,
+                trace: _Trace) -> _GoStream | None:
+    """Send the client what reached it in Go (an informational answer, the head, body
+    bytes)."""
     for event in go.take():
-        if event[0] == "head":
-            _, status, headers, length = event
-            response = _GoStream(status=status)
-            response.typed = any(key.lower() == "content-type" for key, _ in headers)
-            for key, value in headers:
-                response.headers.add(key, value)
-            if length is not None:
-                response.content_length = length
+        if event[0] == "info":  # written and flushed at once, before the real answer
+            _, status, headers = event
+            await request.writer.write(_status_line(request, status)
+                                       + _header_lines(headers) + b"\r\n")
+        elif event[0] == "head":
+            _, status, headers = event
+            response = _GoStream(go, status, headers)
             trace.status = status
             await response.prepare(request)
         elif response is not None:
@@ -375,18 +380,50 @@ def _remote(request: web.BaseRequest) -> str:
 
 
 class _GoStream(web.StreamResponse):
-    """A response whose head goes out as Go's net/http writes it: no ``Server`` header (aiohttp
-    adds one, Go none), and no ``Content-Type`` Go did not decide on (aiohttp adds one to a
-    body of unknown length; Go sniffs one from the first bytes only, so an answer flushed
-    before its first byte has none)."""
+    """A response whose head goes out as Go's net/http writes it (:class:`GoResponse`'s: the
+    plugin's headers, hop-by-hop ones included, less those Go drops, with those Go adds, and
+    no ``Server`` header; aiohttp adds none of its own but ``Date``) and whose body is framed
+    as Go frames it: by its ``Content-Length``, chunked (with the trailers at the end), or
+    ended by closing the connection; a connection Go closes after the answer is closed."""
 
-    typed = True
+    def __init__(self, go: GoResponse, status: int, headers: list[tuple[str, str]]) -> None:
+        super().__init__(status=status)
+        self.go = go
+        self.go_headers = headers
 
-    async def _write_headers(self) -> None:
-        self.headers.popall("Server", None)
-        if not self.typed:
-            self.headers.popall("Content-Type", None)
-        await super()._write_headers()
+    async def _prepare_headers(self) -> None:
+        request, writer = self._req, self._payload_writer
+        assert request is not None and writer is not None
+        headers = self._headers
+        headers.clear()
+        for key, value in self.go_headers:
+            headers.add(key, value)
+        if hdrs.DATE not in headers:
+            headers[hdrs.DATE] = rfc822_formatted_time()
+        length = headers.get(hdrs.CONTENT_LENGTH)
+        writer.length = int(length) if length and length.isdigit() and not self.go.chunking \
+            else None
+        if self.go.chunking:
+            writer.enable_chunking()
+        self._keep_alive = request.keep_alive and not self.go.close
+
+    async def end(self, trailers: list[tuple[str, str]]) -> None:
+        """The end of the answer: a chunked one's last chunk carries the trailers."""
+        writer = self._payload_writer
+        if trailers and isinstance(writer, StreamWriter) and writer.chunked:
+            writer.chunked = False  # the last chunk is written whole here
+            await self.write(b"0\r\n" + _header_lines(trailers) + b"\r\n")
+        await self.write_eof()
+
+
+def _status_line(request: web.BaseRequest, status: int) -> bytes:
+    """Go's ``writeStatusLine`` for ``status`` on this request's connection."""
+    version = "1.1" if request.version >= (1, 1) else "1.0"
+    return f"HTTP/{version} {status} {reason_phrase(status)}\r\n".encode()
+
+
+def _header_lines(headers: list[tuple[str, str]]) -> bytes:
+    return b"".join(f"{key}: {value}\r\n".encode() for key, value in headers)
 
 
 class _GoPlain(web.Response):

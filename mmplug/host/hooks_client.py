@@ -204,8 +204,7 @@ class HooksClient:
             responses.cancel()
             return HttpResponse.plain(INVALID_STATUS, f"the plugin answered the invalid HTTP "
                                                       f"status {code}")
-        headers = response_headers(((h.key, h.values) for h in first.init.headers),
-                                   hop_by_hop=True)
+        headers = response_headers((h.key, h.values) for h in first.init.headers)
         return HttpResponse(response_status(code), headers, _http_body(first, responses))
 
 

@@ -56,9 +56,6 @@ ACCESS_TOKEN_PARAM = "access_token"
 # moves into the request's host (Cookie and Transfer-Encoding: see plugin_headers).
 DROPPED = frozenset({USER_ID_HEADER.lower(), PLUGIN_ID_HEADER.lower(), "referer", "host",
                      ACTING_USER_HEADER.lower(), NODE_HEADER.lower()})
-# hop-by-hop headers that belong to the front door's connection, not to the plugin's answer
-HOP_BY_HOP = frozenset({"connection", "keep-alive", "transfer-encoding", "upgrade",
-                        "proxy-connection", "te", "trailer"})
 _PREFIX = re.compile(r"^/plugins/([^/]+)(/.*)?$")
 _TOKEN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
 
@@ -245,13 +242,11 @@ def status_refused(code: int) -> bool:
     return code != 0 and not 100 <= code <= 999
 
 
-def response_headers(headers: Iterable[tuple[str, Iterable[str]]], *, hop_by_hop: bool = False
-                     ) -> list[tuple[str, str]]:
+def response_headers(headers: Iterable[tuple[str, Iterable[str]]]) -> list[tuple[str, str]]:
     """The plugin's response headers as (key, value) pairs with their keys canonical, as Go's
-    ``Header().Add`` makes them (``x-thing`` goes out as ``X-Thing``); hop-by-hop ones are
-    left out unless ``hop_by_hop`` (they belong to the front door's connection)."""
-    return [(canonical_key(key), value) for key, values in headers
-            if hop_by_hop or key.lower() not in HOP_BY_HOP for value in values]
+    ``Header().Add`` makes them (``x-thing`` goes out as ``X-Thing``); every one is kept, the
+    hop-by-hop ones too (Go's net/http writes them, see :class:`GoResponse`)."""
+    return [(canonical_key(key), value) for key, values in headers for value in values]
 
 
 PlainAnswer = tuple[int, list[tuple[str, str]], bytes]
@@ -590,7 +585,7 @@ def body_allowed(status: int) -> bool:
     return not (100 <= status <= 199 or status in (204, 304))
 
 
-def _reason(status: int) -> str:
+def reason_phrase(status: int) -> str:
     """The reason phrase of Go's status line."""
     from http import HTTPStatus
 
@@ -600,34 +595,73 @@ def _reason(status: int) -> str:
         return f"status code {status}"
 
 
+# Keys Go's net/http never sends as trailers (httpguts.ValidTrailerHeader)
+_BAD_TRAILERS = frozenset({
+    "authorization", "cache-control", "connection", "content-encoding", "content-length",
+    "content-range", "content-type", "expect", "host", "keep-alive", "max-forwards", "pragma",
+    "proxy-authenticate", "proxy-authorization", "proxy-connection", "range", "realm", "te",
+    "trailer", "transfer-encoding", "www-authenticate"})
+TRAILER_PREFIX = "Trailer:"  # net/http: a header key so prefixed is a trailer (TrailerPrefix)
+
+
+def _has_token(value: str, token: str) -> bool:
+    """Go's ``hasToken``: whether the comma-separated ``value`` has ``token`` (any case)."""
+    return token in (part.strip().lower() for part in value.split(","))
+
+
+def _elements(values: Iterable[str]) -> Iterator[str]:
+    """Go's ``foreachHeaderElement`` over each value: its non-empty comma-separated parts."""
+    for value in values:
+        for part in value.split(","):
+            if part.strip(" \t"):
+                yield part.strip(" \t")
+
+
 class GoResponse:
     """What Go's ``net/http`` server does with the writes and flushes the server's hook client
-    (``receiveHTTPResponse``) makes on one HTTP/1.1 response, and so when the client sees what.
+    (``receiveHTTPResponse``) makes on one HTTP/1.x response, and so when the client sees what.
 
     A write goes into the response's 2 KiB buffer; what overflows it goes (its headers decided
-    first: a sniffed ``Content-Type``, chunked unless the plugin set a ``Content-Length``) into
-    the connection's 4 KiB buffer, and only what overflows that reaches the client. A flush
-    sends both buffers on; so does the end of the answer, which, when the whole body is still
-    in the first buffer, also sets ``Content-Length``. A write the response refuses ends the
-    answer (``write`` returns False): any body for 1xx, 204 and 304 (``ErrBodyNotAllowed``),
-    more than the plugin's ``Content-Length`` (``ErrContentLength``). For HEAD the body is
-    counted and dropped. :meth:`take` hands out what reached the client: ``("head", status,
-    headers, content_length or None)`` once, then ``("body", bytes)`` pieces."""
+    first, :meth:`_write_head`) into the connection's 4 KiB buffer, and only what overflows
+    that reaches the client. A flush sends both buffers on; so does the end of the answer,
+    which, when the whole body is still in the first buffer, also sets ``Content-Length``. A
+    write the response refuses ends the answer (``write`` returns False): any body for 1xx,
+    204 and 304 (``ErrBodyNotAllowed``), more than the plugin's ``Content-Length``
+    (``ErrContentLength``). For HEAD the body is counted and dropped. A 1xx status but 101 is
+    an informational answer that goes out at once (``WriteHeader``), the real one is then a
+    200 with the same headers. ``proto`` and ``connection`` are the request's version and its
+    ``Connection`` header. :meth:`take` hands out what reached the client: ``("info", status,
+    headers)`` for an informational answer, ``("head", status, headers)`` once (the headers as
+    Go writes them, ``Date`` aside), then ``("body", bytes)`` pieces; after :meth:`finish`,
+    :attr:`trailers` are the trailers of a chunked answer and :attr:`close` says whether Go
+    closes the connection after it."""
 
-    def __init__(self, method: str, status: int, headers: list[tuple[str, str]]) -> None:
+    def __init__(self, method: str, status: int, headers: list[tuple[str, str]], *,
+                 proto: tuple[int, int] = (1, 1), connection: str = "") -> None:
         self.head_request = method.upper() == "HEAD"
+        self.http11 = proto >= (1, 1)
+        self.wants_close = _has_token(connection, "close") or (
+            not self.http11 and not _has_token(connection, "keep-alive"))
+        self.wants10_keep_alive = proto == (1, 0) and _has_token(connection, "keep-alive")
+        self._out: list[tuple[Any, ...]] = []
+        if 100 <= status <= 199 and status != 101:
+            info = [(k, v) for k, v in headers if _TOKEN.match(k)
+                    and k.lower() not in ("content-length", "transfer-encoding")]
+            self._out.append(("info", status, info))
+            status = 200
         self.status = status
         self.headers = headers
         declared = content_length_of(headers)
         self.declared = declared
         self.written = 0
         self.chunking = False
+        self.close = False  # Go closes the connection after this answer (closeAfterReply)
+        self.trailers: list[tuple[str, str]] = []
         self.done = False
         self._buffer = bytearray()
         self._conn: list[tuple[str, bytes | memoryview]] = []
         self._conn_size = 0
         self._head: tuple[Any, ...] | None = None
-        self._out: list[tuple[Any, ...]] = []
 
     @property
     def short(self) -> bool:
@@ -668,7 +702,9 @@ class GoResponse:
         if self._head is None:
             self._write_head(b"")
         if self.chunking:
-            self._conn_write("frame", b"0\r\n\r\n")
+            self.trailers = self._final_trailers()
+            size = sum(len(k) + len(v) + 4 for k, v in self.trailers)
+            self._conn_write("frame", b" " * (len(b"0\r\n\r\n") + size))
         self._flush_conn()
 
     def take(self) -> list[tuple[Any, ...]]:
@@ -693,33 +729,80 @@ class GoResponse:
         if self.chunking:
             self._conn_write("frame", b"\r\n")
 
+    def _first(self, name: str) -> str:
+        """``header.get(name)``: the first value of the plugin's header ``name``, or ""."""
+        return header_value(self.headers, name)
+
     def _write_head(self, first: bytes | memoryview) -> None:
-        """Go's ``chunkWriter.writeHeader``: the headers as they go out, before ``first``."""
-        headers = list(self.headers)
+        """Go's ``chunkWriter.writeHeader``: the headers as they go out, before ``first``: the
+        plugin's (hop-by-hop ones included) less those Go drops, then those Go adds."""
+        headers = [(k, v) for k, v in self.headers if not k.startswith(TRAILER_PREFIX)]
         keys = {key.lower() for key, _ in headers}
-        length: int | None = self.declared if self.declared != -1 else None
+        dropped: set[str] = set()
+        extra: list[tuple[str, str]] = []
+        trailers = "trailer" in keys or len(headers) < len(self.headers)
+        te = self._first("Transfer-Encoding")
         allowed = body_allowed(self.status)
-        if (self.done and allowed and "content-length" not in keys
+        has_length = self.declared != -1
+        if (self.done and not trailers and not te and allowed and "content-length" not in keys
                 and (not self.head_request or first)):
-            length = len(first)
+            extra.append(("Content-Length", str(len(first))))
+            has_length = True
+        if self.wants10_keep_alive and (self.head_request or has_length or not allowed):
+            if "connection" not in keys:
+                extra.append(("Connection", "keep-alive"))
+        elif not self.http11 or self.wants_close:
+            self.close = True
+        if self._first("Connection") == "close":
+            self.close = True
         if allowed:
-            if "content-type" not in keys and "content-encoding" not in keys and first:
-                headers.append(("Content-Type", sniff_content_type(bytes(first[:512]))))
+            if ("content-type" not in keys and not self._first("Content-Encoding") and not te
+                    and first):
+                extra.append(("Content-Type", sniff_content_type(bytes(first[:512]))))
         else:
-            drop = {"content-length", "transfer-encoding"}
+            dropped |= {"content-length", "transfer-encoding"}
             if self.status == 304:
-                drop.add("content-type")
-            headers = [(k, v) for k, v in headers if k.lower() not in drop]
-            length = None
-        if not self.head_request and allowed and length is None:
+                dropped.add("content-type")
+        if has_length and te and te != "identity":
+            dropped.add("content-length")
+            has_length = False
+        if self.head_request or not allowed or self.status == 204 or has_length:
+            dropped.add("transfer-encoding")
+        elif not self.http11 or te == "identity":  # the end of the body is the connection's
+            self.close = True
+            dropped.add("transfer-encoding")
+        else:
             self.chunking = True
-        headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
-        self._head = ("head", self.status, headers, length)
-        size = len(f"HTTP/1.1 {self.status} {_reason(self.status)}\r\nDate: \r\n\r\n") + 29
+            extra.append(("Transfer-Encoding", "chunked"))
+            if te == "chunked":
+                dropped.add("transfer-encoding")
+        if self.chunking:
+            dropped.add("content-length")
+        switching = self.status == 101 and "upgrade" in keys
+        if self.close and not _has_token(self._first("Connection"), "close") and not switching:
+            dropped.add("connection")
+            extra = [(k, v) for k, v in extra if k != "Connection"]
+            if self.http11:
+                extra.append(("Connection", "close"))
+        headers = [(k, v) for k, v in headers if k.lower() not in dropped and _TOKEN.match(k)]
+        headers += extra
+        self._head = ("head", self.status, headers)
+        size = len(f"HTTP/1.1 {self.status} {reason_phrase(self.status)}\r\nDate: \r\n\r\n") + 29
         size += sum(len(k) + len(v) + 4 for k, v in headers)
-        size += len(f"Content-Length: {length}\r\n") if length is not None else 0
-        size += len("Transfer-Encoding: chunked\r\n") if self.chunking else 0
         self._conn_write("head", b" " * size)
+
+    def _final_trailers(self) -> list[tuple[str, str]]:
+        """Go's ``finalTrailers``: the values of the keys the ``Trailer`` header declares (as
+        the headers have them; the plugin sets them all before its first byte) and of the
+        ``Trailer:``-prefixed keys."""
+        out = [(k[len(TRAILER_PREFIX):], v) for k, v in self.headers
+               if k.startswith(TRAILER_PREFIX)]
+        declared = [canonical_key(k) for k in _elements(
+            v for k, v in self.headers if k.lower() == "trailer")]
+        for key in dict.fromkeys(k for k in declared
+                                 if _TOKEN.match(k) and k.lower() not in _BAD_TRAILERS):
+            out += [(key, v) for k, v in self.headers if k == key]
+        return out
 
     def _conn_write(self, kind: str, data: bytes | memoryview) -> None:
         """Go's ``bufio.Writer.Write`` on the connection's buffer."""
@@ -754,10 +837,11 @@ def client_answer(method: str, status: int, headers: list[tuple[str, str]],
                   pieces: Iterable[bytes | memoryview]) -> tuple[int, list[tuple[str, str]], bytes]:
     """(status, headers, body) of the whole answer as the client of a server reads it, when
     the server's hook client writes ``pieces`` (an empty one: a flush) into Go's net/http
-    response (:class:`GoResponse`): a sniffed ``Content-Type``, a ``Content-Length`` for an
-    answer that ended in the first buffer, else ``Transfer-Encoding: chunked``; no body for
-    HEAD, 1xx, 204 and 304; a write the response refuses ends the answer (the rest is not
-    read)."""
+    response (:class:`GoResponse`): the headers as Go writes them (a sniffed
+    ``Content-Type``, a ``Content-Length`` for an answer that ended in the first buffer, else
+    ``Transfer-Encoding: chunked``, the plugin's hop-by-hop ones); no body for HEAD, 1xx, 204
+    and 304; a write the response refuses ends the answer (the rest is not read). A client
+    passes over an informational (1xx) answer: the status is the final one's."""
     go = GoResponse(method, status, headers)
     for piece in pieces:
         if not piece:
@@ -769,12 +853,7 @@ def client_answer(method: str, status: int, headers: list[tuple[str, str]],
     body = bytearray()
     for event in go.take():
         if event[0] == "head":
-            _, status, out, length = event
-            out = list(out)
-            if length is not None:
-                out.append(("Content-Length", str(length)))
-            elif go.chunking:
-                out.append(("Transfer-Encoding", "chunked"))
-        else:
+            _, status, out = event
+        elif event[0] == "body":
             body += event[1]
-    return status, out, bytes(body)
+    return status, list(out), bytes(body)

@@ -64,6 +64,15 @@ class HttpTest(Plugin):
         elif path == "/flush-first":  # the head goes out before any body byte
             response.flush()
             response.write(b"late")
+        elif path == "/answer":  # the headers ("Key: value"), status and writes the query says
+            for item in request.query.get("h", []):
+                key, _, value = item.partition(":")
+                response.add_header(key, value.strip())
+            response.write_header(int(request.query.get("code", ["200"])[0]))
+            for piece in request.query.get("w", []):
+                response.write(piece)
+                if "flush" in request.query:
+                    response.flush()
         elif path == "/small":
             response.write(b"hel")
             response.write(b"lo")

@@ -308,3 +308,119 @@ def test_the_head_is_written_as_go_writes_it(loop: Any) -> None:
     response = conn.getresponse()
     assert response.status == 404 and response.getheader("Server") is None
     conn.close()
+
+
+class _Raw:
+    """One answer read off a socket as the bytes came (informational answers, the head, the
+    body by its framing, the trailers) and whether the front door then closed the
+    connection."""
+
+    def __init__(self, loop: Any, path: str, extra: str = "") -> None:
+        self.sock = socket.create_connection(("127.0.0.1", loop.front_door.port), timeout=10)
+        self.sock.sendall(f"GET /plugins/{PLUGIN}{path} HTTP/1.1\r\nHost: x\r\n{extra}\r\n"
+                          .encode())
+        self.reader = self.sock.makefile("rb")
+        self.informational: list[tuple[str, list[tuple[str, str]]]] = []
+        while True:
+            status, headers = self._head()
+            if not status.split()[1].startswith("1"):
+                break
+            self.informational.append((status, headers))
+        self.status, self.headers = status, headers
+        self.trailers: list[tuple[str, str]] = []
+        self.body = self._body()
+
+    def _head(self) -> tuple[str, list[tuple[str, str]]]:
+        status = self.reader.readline().decode().rstrip("\r\n")
+        return status, self._fields()
+
+    def _fields(self) -> list[tuple[str, str]]:
+        fields = []
+        while (line := self.reader.readline()) not in (b"\r\n", b""):
+            key, _, value = line.decode().partition(":")
+            fields.append((key, value.strip()))
+        return fields
+
+    def get_all(self, key: str) -> list[str]:
+        return [v for k, v in self.headers if k.lower() == key.lower()]
+
+    def _body(self) -> bytes:
+        if "chunked" in self.get_all("Transfer-Encoding"):
+            body = b""
+            while size := int(self.reader.readline().split(b";")[0], 16):
+                body += self.reader.read(size)
+                self.reader.readline()
+            self.trailers = self._fields()
+            return body
+        if self.get_all("Content-Length"):
+            return self.reader.read(int(self.get_all("Content-Length")[0]))
+        return self.reader.read()  # to the connection's end
+
+    def closed(self) -> bool:
+        """Whether the front door closed the connection after the answer."""
+        self.sock.settimeout(1.0)
+        try:
+            return self.sock.recv(1) == b""
+        except TimeoutError:
+            return False
+        finally:
+            self.reader.close()
+            self.sock.close()
+
+
+def test_the_plugins_connection_header_goes_out_and_close_closes(loop: Any) -> None:
+    """Go's chunkWriter.writeHeader writes the plugin's hop-by-hop headers (Connection,
+    Keep-Alive, Upgrade, Te) as they are, and `Connection: close` closes the connection after
+    the answer; without it the connection stays open for the next request."""
+    raw = _Raw(loop, "/answer?h=Connection:close&h=Keep-Alive:timeout=5&h=Te:trailers&w=hi")
+    assert (raw.status, raw.body) == ("HTTP/1.1 200 OK", b"hi")
+    assert raw.get_all("Connection") == ["close"]
+    assert raw.get_all("Keep-Alive") == ["timeout=5"] and raw.get_all("Te") == ["trailers"]
+    assert raw.get_all("Content-Length") == ["2"]
+    assert raw.closed()
+    raw = _Raw(loop, "/answer?h=Upgrade:h2c&w=hi")
+    assert raw.get_all("Upgrade") == ["h2c"] and not raw.get_all("Connection")
+    assert not raw.closed()
+
+
+def test_transfer_encoding_identity_ends_the_body_by_closing(loop: Any) -> None:
+    """Go's chunkWriter.writeHeader: `Transfer-Encoding: identity` means no chunking, no
+    Content-Length and no sniffed Content-Type: the body runs to the connection's close
+    (`Connection: close`); a `Transfer-Encoding: chunked` of the plugin's is Go's own
+    chunking, without the automatic Content-Length of a small answer."""
+    raw = _Raw(loop, "/answer?h=Transfer-Encoding:identity&w=data:1&w=data:2&flush=1")
+    assert (raw.status, raw.body) == ("HTTP/1.1 200 OK", b"data:1data:2")
+    assert raw.get_all("Connection") == ["close"]
+    assert not raw.get_all("Transfer-Encoding") and not raw.get_all("Content-Length")
+    assert not raw.get_all("Content-Type")
+    assert raw.closed()
+    raw = _Raw(loop, "/answer?h=Transfer-Encoding:chunked&w=hi")
+    assert raw.body == b"hi" and raw.get_all("Transfer-Encoding") == ["chunked"]
+    assert not raw.get_all("Content-Length") and not raw.get_all("Content-Type")
+    assert not raw.closed()
+
+
+def test_declared_trailers_end_a_chunked_answer(loop: Any) -> None:
+    """Go's chunkWriter: a `Trailer` header makes the answer chunked, and the last chunk
+    carries the values of the keys it declares (finalTrailers)."""
+    raw = _Raw(loop, "/answer?h=Trailer:X-Sum&h=X-Sum:abc&w=hi")
+    assert raw.body == b"hi" and raw.get_all("Trailer") == ["X-Sum"]
+    assert raw.get_all("Transfer-Encoding") == ["chunked"] and not raw.get_all("Content-Length")
+    assert raw.trailers == [("X-Sum", "abc")]
+    assert not raw.closed()
+
+
+def test_a_1xx_status_is_an_informational_answer_then_a_200(loop: Any) -> None:
+    """(*hooksGRPCClient).writeHTTPResponseHeaders calls WriteHeader(103): Go's net/http
+    writes the informational answer with the plugin's headers at once, and the body goes out
+    under an implicit 200 with the same headers (one without a body too)."""
+    raw = _Raw(loop, "/answer?code=103&h=Link:</a.css>&w=hello")
+    assert raw.informational == [("HTTP/1.1 103 Early Hints", [("Link", "</a.css>")])]
+    assert (raw.status, raw.body) == ("HTTP/1.1 200 OK", b"hello")
+    assert raw.get_all("Link") == ["</a.css>"] and raw.get_all("Content-Length") == ["5"]
+    assert not raw.closed()
+    raw = _Raw(loop, "/answer?code=103")
+    assert [status for status, _ in raw.informational] == ["HTTP/1.1 103 Early Hints"]
+    assert (raw.status, raw.body, raw.get_all("Content-Length")) == ("HTTP/1.1 200 OK", b"",
+                                                                     ["0"])
+    raw.closed()

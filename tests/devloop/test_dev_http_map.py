@@ -52,10 +52,11 @@ def test_status_mapping(code: int, status: int) -> None:
     assert response_status(code) == status
 
 
-def test_response_headers_keep_every_value_but_not_hop_by_hop() -> None:
-    headers = [("Set-Cookie", ["a=1", "b=2"]), ("Transfer-Encoding", ["chunked"]),
+def test_response_headers_keep_every_value_hop_by_hop_ones_too() -> None:
+    headers = [("Set-Cookie", ["a=1", "b=2"]), ("transfer-encoding", ["chunked"]),
                ("X-Bin", ["\u00e9\u00e8"])]
     assert response_headers(headers) == [("Set-Cookie", "a=1"), ("Set-Cookie", "b=2"),
+                                         ("Transfer-Encoding", "chunked"),
                                          ("X-Bin", "\u00e9\u00e8")]
 
 

@@ -114,3 +114,35 @@ def test_the_harness_keeps_every_value_of_a_repeated_header(plugin: PluginHarnes
     assert headers.getall("Set-Cookie") == ["a=1", "b=2"]
     assert headers["set-cookie"] == "a=1"
     assert "x-utf8" in headers and "Content-Type" not in headers
+
+
+def test_an_informational_status_is_followed_by_a_200(plugin: PluginHarness) -> None:
+    """(*hooksGRPCClient).writeHTTPResponseHeaders calls WriteHeader with the plugin's status:
+    Go's net/http sends a 1xx (but 101) as an informational answer and the body then goes
+    out under an implicit 200 with the same headers, which is what a client reads."""
+    status, headers, body = plugin.http("GET", "/answer?code=103&h=Link:</a.css>&w=hello")
+    assert (status, body) == (200, b"hello")
+    assert headers["Link"] == "</a.css>" and headers["Content-Length"] == "5"
+    status, headers, body = plugin.http("GET", "/answer?code=103")
+    assert (status, body, headers["Content-Length"]) == (200, b"", "0")
+
+
+def test_the_plugins_hop_by_hop_headers_go_out_as_go_writes_them(plugin: PluginHarness) -> None:
+    """Go's chunkWriter.writeHeader writes the handler's Connection, Keep-Alive, Upgrade, Te
+    and Trailer headers as they are; a Transfer-Encoding the plugin sets stops the automatic
+    Content-Length and the sniffed Content-Type (identity: no chunking, the connection closes
+    at the end)."""
+    status, headers, body = plugin.http(
+        "GET", "/answer?h=Connection:close&h=Keep-Alive:timeout=5&h=Upgrade:h2c&h=Te:trailers"
+               "&w=hi")
+    assert (status, body) == (200, b"hi")
+    assert (headers["Connection"], headers["Keep-Alive"]) == ("close", "timeout=5")
+    assert (headers["Upgrade"], headers["Te"]) == ("h2c", "trailers")
+    assert headers["Content-Length"] == "2"
+    status, headers, body = plugin.http("GET", "/answer?h=Transfer-Encoding:identity&w=hi")
+    assert body == b"hi" and headers["Connection"] == "close"
+    assert "Content-Length" not in headers and "Transfer-Encoding" not in headers
+    assert "Content-Type" not in headers
+    status, headers, body = plugin.http("GET", "/answer?h=Trailer:X-Sum&h=X-Sum:abc&w=hi")
+    assert headers["Trailer"] == "X-Sum" and headers["Transfer-Encoding"] == "chunked"
+    assert "Content-Length" not in headers
