@@ -184,7 +184,8 @@ def build_request(target: Target, spec: HookSpec, rest: list[str], plan: FirePla
         method, path = http_shortcut(rest)
         request: Any = build_payload(spec, scene, document=plan.document, source=plan.source,
                                      sets=plan.sets)
-        request.init.CopyFrom(http_payload(scene, method, path, plan.headers))
+        request.init.CopyFrom(http_payload(scene, method, path, plan.headers,
+                                           chosen=plan.as_user is not None))
         _reapply(request, plan)
         if plan.data is not None:  # --data is the body, whatever --json or --set said
             request.body_chunk = plan.data

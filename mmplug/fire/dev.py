@@ -227,18 +227,20 @@ def _http(base: str, plugin_id: str, init: Any, body: bytes, timeout: float
     import urllib.error
     import urllib.request
 
-    from mmplug.host.http_codec import ACTING_USER_HEADER, USER_ID_HEADER
+    from mmplug.host.http_codec import ACTING_USER_HEADER, USER_ID_HEADER, token_decides
 
     url = f"{base.rstrip('/')}/plugins/{plugin_id}{init.url or '/'}"
     request = urllib.request.Request(url, data=body or None, method=init.method or "GET")
-    user = ""
+    pairs = [(header.key, value) for header in init.headers for value in header.values]
+    user = None if token_decides(pairs, init.url or "/") else ""
     for header in init.headers:
         if header.key.lower() == USER_ID_HEADER.lower():
             user = next(iter(header.values), "")
             continue  # the front door drops it: it is told the user as a browser's session is
         for value in header.values:
             request.add_header(header.key, value)
-    request.add_header(ACTING_USER_HEADER, user or "anonymous")
+    if user is not None:  # else the front door signs the request in by its token
+        request.add_header(ACTING_USER_HEADER, user or "anonymous")
     try:
         with urllib.request.urlopen(request, timeout=timeout) as reply:
             return reply.status, list(reply.headers.items()), reply.read()

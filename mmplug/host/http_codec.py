@@ -334,6 +334,15 @@ def request_credentials(pairs: Iterable[tuple[str, str]], target: str) -> Creden
     return Credentials(values[0].decode("utf-8", "replace"))
 
 
+def token_decides(pairs: Iterable[tuple[str, str]], target: str) -> bool:
+    """Whether the session token a request to ``target`` with the header pairs ``pairs``
+    carries decides who it is made as (``servePluginRequest``): it carries one, and no
+    ``Mattermost-User-Id`` header names a user in mmplug's own way."""
+    pairs = list(pairs)
+    return (not any(key.lower() == USER_ID_HEADER.lower() for key, _ in pairs)
+            and bool(request_credentials(pairs, target).token))
+
+
 @dataclass(frozen=True)
 class Identity:
     """Who a request is made as: the user (None: nobody), the session (its id goes in the

@@ -295,12 +295,15 @@ HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
 def http_payload(
     scene: Scene, method: str = "GET", path: str = "/",
-    headers: list[tuple[str, str]] | tuple[()] = (),
+    headers: list[tuple[str, str]] | tuple[()] = (), *, chosen: bool = False,
 ) -> Message:
-    """A ServeHTTPRequestInit for ``method path`` as the scene's user, logged in."""
+    """A ServeHTTPRequestInit for ``method path`` as the scene's user, logged in: unless
+    the user was not ``chosen`` and ``headers`` (or the path's query) carry a session token,
+    which then decides who the request is made as, as on the server."""
     from google.protobuf import json_format
 
     from mmplug.host import _payload_entities as entities
+    from mmplug.host.http_codec import USER_ID_HEADER, token_decides
     from mmplug.protocol.messages import message_class
 
     verb = method.upper()
@@ -311,6 +314,8 @@ def http_payload(
     data = entities.http_init(replace(scene, _counter=[0]), "init")
     data.update(method=verb, url=path, request_uri=path)
     names = {k.lower() for k, _ in headers}
+    if not chosen and token_decides(headers, path):
+        names.add(USER_ID_HEADER.lower())
     data["headers"] = [h for h in data["headers"] if h["key"].lower() not in names]
     grouped: dict[str, list[str]] = {}
     for key, value in headers:

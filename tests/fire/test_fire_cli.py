@@ -333,3 +333,42 @@ def test_serve_http_is_cleaned_as_the_server_cleans_it(cli: Cli, echo_plugin: Pa
     assert literal["request_uri"] == "/plugins/com.example.echo/echo?b=1&a=2"
     empty = json.loads(fire_json(cli, echo_plugin, "ServeHTTP", "GET", "/echo")[1]["http"]["body"])
     assert empty["content_length"] == 0 and empty["user"]
+
+
+def test_serve_http_is_signed_in_by_the_token_it_carries(echo_plugin: Path) -> None:
+    """servePluginRequest (server/channels/app/plugin_requests.go): fire ServeHTTP with a
+    session token (--header 'Authorization: Bearer ...') is made as the session's user, one
+    with a token that finds no session anonymously with its Authorization; --as or a
+    Mattermost-User-Id header still names the user."""
+    import sys
+
+    from mmplug.fire import FirePlan, build_request, send
+    from mmplug.fire.local import LocalTarget
+    from mmplug.host.api.users_sessions import create_session
+    from mmplug.protocol import api_user_team_pb2 as pb
+    from mmplug.protocol.catalog import HOOKS_BY_GO_NAME
+
+    spec = HOOKS_BY_GO_NAME["ServeHTTP"]
+    with LocalTarget(echo_plugin, python=sys.executable) as target:
+        bob = target.session.user_named("bob")[0]
+        token = create_session(target.session.host_context(), pb.CreateSessionRequest(
+            session=pb.Session(user_id=bob))).session.token
+
+        def seen(*headers: str, as_user: str | None = None, path: str = "/echo") -> Any:
+            plan = FirePlan("ServeHTTP", headers=[(h.partition(":")[0], h.partition(":")[2]
+                                                   .strip()) for h in headers],
+                            as_user=as_user)
+            event = send(target, spec, build_request(target, spec, ["GET", path], plan))
+            return json.loads(event.http["body"])
+
+        signed = seen(f"Authorization: Bearer {token}")
+        assert signed["user"] == bob and "Authorization" not in signed["headers"]
+        assert seen(path=f"/echo?access_token={token}")["user"] == bob
+        unknown = seen("Authorization: Bearer nosuchtoken")
+        assert unknown["user"] == "" and unknown["headers"]["Authorization"] == [
+            "Bearer nosuchtoken"]
+        alice = target.session.user_named("alice")[0]
+        assert seen(f"Authorization: Bearer {token}", as_user="alice")["user"] == alice
+        assert seen(f"Authorization: Bearer {token}", f"Mattermost-User-Id: {alice}"
+                    )["user"] == alice
+        assert seen()["user"] == alice  # the current user, without a token
