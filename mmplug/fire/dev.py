@@ -242,7 +242,7 @@ def _http(base: str, plugin_id: str, init: Any, body: bytes, timeout: float
     if user is not None:  # else the front door signs the request in by its token
         request.add_header(ACTING_USER_HEADER, user or "anonymous")
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as reply:
+        with _opener().open(request, timeout=timeout) as reply:
             return reply.status, list(reply.headers.items()), reply.read()
     except urllib.error.HTTPError as exc:
         return exc.code, list(exc.headers.items()), exc.read()
@@ -263,3 +263,28 @@ def _slow(plugin_id: str, init: Any, timeout: float) -> MmplugError:
 
     return fault("hook-timeout", plugin_id,
                  hook=f"ServeHTTP {init.method or 'GET'} {init.url or '/'}", timeout=timeout)
+
+
+def _opener() -> Any:
+    """A urllib opener whose client reads the answer as Go's and curl's do: the
+    informational (1xx) answers before it are passed over (``http.client`` passes over
+    ``100 Continue`` only, and would take a ``103 Early Hints`` for the answer)."""
+    import http.client
+    import urllib.request
+
+    class FinalResponse(http.client.HTTPResponse):
+        def _read_status(self) -> tuple[str, int, str]:
+            while True:
+                version, status, reason = super()._read_status()  # type: ignore[misc]
+                if status in (100, 101) or not 100 <= status <= 199:
+                    return version, status, reason
+                http.client.parse_headers(self.fp)  # the informational answer's headers
+
+    class Connection(http.client.HTTPConnection):
+        response_class = FinalResponse
+
+    class Handler(urllib.request.HTTPHandler):
+        def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+            return self.do_open(Connection, req)
+
+    return urllib.request.build_opener(Handler)

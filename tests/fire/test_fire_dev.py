@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from plugin_projects import write_plugin_project
 
 Cli = Callable[..., subprocess.CompletedProcess[str]]
 
@@ -77,3 +78,25 @@ def test_fire_goes_into_the_running_dev_session(cli: Cli, dev_session: Path,
     assert json.loads(lines[1])["hook"] == "ExecuteCommand"
     local = cli("fire", "OnActivate", "--local", "--format", "json", cwd=dev_session)
     assert local.returncode == 0 and json.loads(local.stdout)["hook"] == "OnActivate"
+
+
+def test_fire_into_dev_reads_the_answer_after_an_informational_one(
+        cli: Cli, tmp_path: Path) -> None:
+    """(*hooksGRPCClient).writeHTTPResponseHeaders calls WriteHeader(103): Go's net/http
+    sends an informational answer, then a 200 with the body; fire into dev shows that 200, as
+    it does without dev and as Go's and curl's clients do."""
+    plugin = write_plugin_project(tmp_path / "http", "com.example.http",
+                                  Path(__file__).resolve().parents[1] / "devloop"
+                                  / "http_plugin.py")
+    with running_dev(plugin, tmp_path) as plugin_dir:
+        deadline = time.monotonic() + 30
+        while True:  # the plugin may still be activating right after the pointer appears
+            result = cli("fire", "ServeHTTP", "GET", "/answer?code=103&h=Link:</a.css>&w=hello",
+                         "--format", "json", cwd=plugin_dir)
+            if result.returncode == 0 or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        assert result.returncode == 0, result.stdout + result.stderr
+        http = json.loads(result.stdout)["http"]
+        assert (http["status"], http["body"]) == (200, "hello")
+        assert ["Link", "</a.css>"] in http["headers"]
