@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -235,7 +236,7 @@ class Plugins:
             with self._lock:
                 self._session.set_plugin_enabled(plugin_id, enabled)
 
-        self._run(change, wait=plugin_id != caller)
+        self._run(change, plugin_id, caller)
 
     def install(self, plugin_dir: Path) -> None:
         with self._lock:
@@ -246,16 +247,24 @@ class Plugins:
             with self._lock:
                 self._session.remove_plugin(plugin_id)
 
-        self._run(change, wait=plugin_id != caller)
+        self._run(change, plugin_id, caller)
 
     def install_root(self) -> Path:
         return self._session.install_root()
 
-    @staticmethod
-    def _run(change: Callable[[], None], *, wait: bool) -> None:
-        """Now, or (a plugin stopping itself) once the API call that asks has returned: the
-        host cannot wait for the plugin's OnDeactivate while the plugin waits for the host."""
-        if wait:
+    def _run(self, change: Callable[[], None], plugin_id: str, caller: str) -> None:
+        """Now, or (a plugin stopping itself) once the hook call during which it asked has
+        returned: the host cannot wait for the plugin's OnDeactivate while the plugin waits
+        for the host, and stopping it sooner would fail that hook call."""
+        if plugin_id != caller:
             change()
-        else:
-            threading.Thread(target=change, name="mmplug-plugin-change", daemon=True).start()
+            return
+        session = self._session
+
+        def later() -> None:
+            deadline = time.monotonic() + session.hook_timeout
+            while session.in_flight(caller) and time.monotonic() < deadline:
+                time.sleep(0.01)
+            change()
+
+        threading.Thread(target=later, name="mmplug-plugin-change", daemon=True).start()

@@ -244,6 +244,7 @@ class Session:
                     raise UsageError(f"plugin {manifest.id} is given twice")
                 self.plugins[manifest.id] = PluginHandle(manifest.id, manifest,
                                                          node=self.node_names[0])
+            self._record_enabled(list(self.plugins))
             for handle in self.plugins.values():
                 self._start_or_keep_going(handle)
             if self.clock.running and self.clock.due():
@@ -698,8 +699,19 @@ class Session:
         handle = PluginHandle(manifest.id, manifest)
         self.plugins[manifest.id] = handle
         if start:
+            self._record_enabled([manifest.id])
             self.set_plugin_enabled(manifest.id, True)
         return handle
+
+    def _record_enabled(self, plugin_ids: list[str]) -> None:
+        """The plugins the session runs are enabled in the configuration
+        (``PluginSettings.PluginStates``), as on a server where a running plugin always is: a
+        configuration save then keeps them running (see ``plugins.sync_active_state``)."""
+        if not self.activate:
+            return
+        from mmplug.host.api.plugins import save_plugin_states
+
+        save_plugin_states(self.store, dict.fromkeys(plugin_ids, True))
 
     def set_plugin_enabled(self, plugin_id: str, enabled: bool) -> None:
         """Start and activate a stopped plugin, or deactivate and stop a running one. A plugin

@@ -46,6 +46,17 @@ class Manager(Plugin):
                 replace = rest[1:] == ["replace"]
                 found = self.api.call("InstallPlugin", file_data=data, replace=replace)
                 return found.manifest.id
+            if verb == "save":  # save <section.setting|plugin id> <value>: SaveConfig
+                config = json.loads(self.api.call("GetConfig").config_json)
+                value = json.loads(rest[1])
+                if rest[0] == "PluginSettings.Enable":
+                    config["PluginSettings"]["Enable"] = value
+                elif value is None:
+                    config["PluginSettings"]["PluginStates"].pop(rest[0], None)
+                else:
+                    config["PluginSettings"]["PluginStates"][rest[0]] = {"Enable": value}
+                self.api.call("SaveConfig", config_json=json.dumps(config).encode())
+                return "ok"
             if verb == "limits":
                 return self.api.call("GetCloudLimits").limits_json.decode()
             if verb == "trial":
@@ -190,6 +201,85 @@ def test_enabling_an_enabled_plugin_runs_no_configuration_change(session: Sessio
     assert _config_changes(session) == before + 1
     assert run(session, "enable other") == "ok"
     assert _config_changes(session) == before + 2
+
+
+def _kv(session: Session, plugin_id: str, key: str) -> bytes | None:
+    with session.store.read() as db:
+        row = db.execute("SELECT value FROM kv WHERE plugin_id=? AND key=?",
+                         (plugin_id, key)).fetchone()
+    return None if row is None else bytes(row[0])
+
+
+def _wait_stopped(session: Session, plugin_id: str) -> None:
+    """A plugin stopping itself is stopped once its API call has returned."""
+    import time
+
+    deadline = time.monotonic() + 20
+    while session.plugins[plugin_id].state != "stopped" and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert session.plugins[plugin_id].state == "stopped"
+
+
+SYNC = "server/channels/app/plugin.go: (*Channels).syncPluginsActiveState"
+
+
+@pytest.mark.parity(("SaveConfig", "GetPluginStatus"),
+                    f"{SYNC}; server/channels/app/plugin.go: (*Channels).initPlugins")
+def test_saving_plugin_states_stops_and_starts_the_plugins(session: Session) -> None:
+    """A configuration save that disables a running plugin in PluginSettings.PluginStates (or
+    leaves it without a state) deactivates it, and one that enables it activates it again;
+    the plugins still running then get OnConfigurationChange."""
+    activations = int(_kv(session, "other", "activations") or b"0")
+    changes = _config_changes(session)
+    assert run(session, "save other false") == "ok"
+    assert session.plugins["other"].state == "stopped"
+    assert json.loads(run(session, "status other"))["state"] == 0
+    assert _kv(session, "other", "deactivated") == b"yes"
+    assert _config_changes(session) == changes + 1
+    assert run(session, "save other true") == "ok"
+    assert session.plugins["other"].state == "active"
+    assert _kv(session, "other", "activations") == str(activations + 1).encode()
+    assert run(session, "save other null") == "ok"
+    assert session.plugins["other"].state == "stopped"
+    assert run(session, "enable other") == "ok"
+    assert session.plugins["other"].state == "active"
+
+
+@pytest.fixture
+def own_session(tmp_path: Path) -> Iterator[Session]:
+    """A session of its own, for a test that leaves the manager stopped."""
+    import sys
+
+    dirs = [_plugin(tmp_path, "manager", MANAGER), _plugin(tmp_path, "other", OTHER)]
+    with Session(dirs, store=":memory:", python=sys.executable) as s:
+        yield s
+
+
+@pytest.mark.parity("SaveConfig", f"{SYNC}; server/config/store.go: (*Store).Set")
+def test_a_plugin_that_disables_itself_by_a_save_is_stopped_after_the_call(
+        own_session: Session) -> None:
+    """A plugin whose configuration save disables itself gets its answer (the save
+    succeeded), is then deactivated and gets no OnConfigurationChange; the others keep
+    running."""
+    changes = _config_changes(own_session)
+    assert run(own_session, "save manager false") == "ok"
+    _wait_stopped(own_session, "manager")
+    assert own_session.plugins["other"].state == "active"
+    assert _config_changes(own_session) == changes
+    with own_session.store.read() as db:
+        states = load_server_config(db)["PluginSettings"]["PluginStates"]
+    assert states["manager"] == {"Enable": False}
+
+
+@pytest.mark.parity("SaveConfig", "server/channels/app/channels.go: (*Channels).Start; "
+                    "server/channels/app/plugin.go: (*Channels).ShutDownPlugins")
+def test_turning_plugins_off_in_a_save_shuts_every_plugin_down(own_session: Session) -> None:
+    """Saving PluginSettings.Enable false shuts every plugin down, the saving plugin too once
+    its call has returned."""
+    assert run(own_session, "save PluginSettings.Enable false") == "ok"
+    _wait_stopped(own_session, "manager")
+    assert own_session.plugins["other"].state == "stopped"
+    assert _kv(own_session, "other", "deactivated") == b"yes"
 
 
 def _bundle(tmp_path: Path, plugin_id: str, version: str = "1.0.0") -> Path:

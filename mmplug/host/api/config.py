@@ -135,16 +135,23 @@ def _saved_settings(ctx: ApiContext) -> dict[str, Any]:
     return saved
 
 
-def _notify_change(ctx: ApiContext) -> None:
-    """The server runs OnConfigurationChange on every active plugin after a config save."""
-    try:
-        fire(
-            ctx,
-            "OnConfigurationChange",
-            hooks.OnConfigurationChangeRequest(context=request_context(ctx)),
-        )
-    except Exception as exc:  # the save stands; the server only logs a failing hook
-        _log.warning("OnConfigurationChange failed after a config save: %s", exc)
+def config_changed(ctx: ApiContext, after: dict[str, Any]) -> None:
+    """The server's config listeners, run after a save that changed the configuration: the
+    plugins environment starts and stops plugins to match ``PluginSettings`` (see
+    ``plugins.sync_active_state``), then every active plugin gets OnConfigurationChange (not
+    the plugins the save stopped)."""
+    from mmplug.host.api.plugins import sync_active_state
+
+    stopped = sync_active_state(ctx, after)
+    request = hooks.OnConfigurationChangeRequest(context=request_context(ctx))
+    order = plugin_ids(ctx)
+    targets: list[str | None] = (
+        [None] if order is None else [one for one in order if one not in stopped])
+    for one in targets:
+        try:
+            fire(ctx, "OnConfigurationChange", request, plugin_id=one)
+        except Exception as exc:  # the save stands; the server only logs a failing hook
+            _log.warning("OnConfigurationChange failed after a config save: %s", exc)
 
 
 # -- rpcs ------------------------------------------------------------------------------
@@ -277,7 +284,7 @@ def commit_config(ctx: ApiContext, config: dict[str, Any]) -> None:
             )
         save_server_config(db, config)
     if config != before:
-        _notify_change(ctx)
+        config_changed(ctx, config)
 
 
 def _random_key(ctx: ApiContext) -> str:

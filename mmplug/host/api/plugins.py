@@ -8,9 +8,11 @@ The plugin rpcs act on the session's plugins, as the server's act on its plugins
 * GetPluginStatus reports a plugin's state (``model.PluginState*``), 404
   ``app.plugin.not_installed.app_error`` for an unknown id;
 * EnablePlugin / DisablePlugin lower-case the id, refuse an unknown one with 404
-  ``app.plugin.not_installed.app_error``, record ``PluginSettings.PluginStates[id]`` in the
-  configuration, start or stop the plugin (a disabled plugin's slash commands are forgotten)
-  and, when that changed the configuration, run OnConfigurationChange on the active plugins;
+  ``app.plugin.not_installed.app_error`` and record ``PluginSettings.PluginStates[id]`` in the
+  configuration; when that changed it, the config listeners run as after any save
+  (``config.config_changed``): the plugins are started or stopped to match the configuration
+  (:func:`sync_active_state`; a disabled plugin's slash commands are forgotten), then the
+  active plugins get OnConfigurationChange;
 * RemovePlugin disables the plugin, then forgets it;
 * InstallPlugin needs ``PluginSettings.Enable`` and ``EnableUploads`` (else 501
   ``app.plugin.upload_disabled.app_error``), unpacks the bundle (400 ``app.plugin.extract``,
@@ -25,6 +27,7 @@ Mattermost's customer portal, the fake host installs a trial licence itself.
 
 from __future__ import annotations
 
+import copy
 import io
 import json
 import lzma
@@ -33,9 +36,8 @@ import tarfile
 import tempfile
 import zlib
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from mmplug.host.api._hooks import fire, request_context
 from mmplug.host.api._registry import (
     ApiContext,
     ApiFailure,
@@ -46,7 +48,9 @@ from mmplug.host.api._registry import (
 )
 from mmplug.protocol import api_kv_config_pb2 as pb
 from mmplug.protocol import api_remaining_pb2 as rem
-from mmplug.protocol import hooks_lifecycle_pb2 as hooks
+
+if TYPE_CHECKING:
+    from mmplug.host.store import Store
 
 differs("InstallPlugin", "the server keeps an installed bundle in its file store for every "
         "cluster node; the fake host unpacks it into .mmplug/plugins/ (or a temporary folder "
@@ -60,6 +64,7 @@ differs("RequestTrialLicense", "the server asks Mattermost's customer portal for
         "the fake host installs a 30-day enterprise trial licence itself, without network")
 
 _NOT_INSTALLED = "app.plugin.not_installed.app_error"
+_STARTING, _RUNNING = 1, 2  # model.PluginStateStarting, PluginStateRunning
 _TRIAL_DAYS = 30
 
 
@@ -92,31 +97,53 @@ def _manifest_message(raw: dict[str, Any]) -> pb.Manifest:
     return pb.Manifest(**{f: str(raw.get(f) or "") for f in fields})
 
 
-def _save_plugin_state(ctx: ApiContext, plugin_id: str, enabled: bool) -> bool:
-    """Record the plugin's state in the configuration; True if that changed it."""
+def save_plugin_states(
+    store: Store, states: dict[str, bool]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Record ``PluginSettings.PluginStates[id] = {"Enable": enabled}`` for each plugin in the
+    configuration; returns the configuration before and after (equal: nothing changed)."""
     from mmplug.host.api.config import load_server_config, save_server_config
 
-    with ctx.store.tx() as db:
-        config = load_server_config(db)
-        states = config.setdefault("PluginSettings", {}).setdefault("PluginStates", {})
-        if states.get(plugin_id) == {"Enable": enabled}:
-            return False
-        states[plugin_id] = {"Enable": enabled}
-        save_server_config(db, config)
-    return True
+    with store.tx() as db:
+        before = load_server_config(db)
+        after = copy.deepcopy(before)
+        recorded = after.setdefault("PluginSettings", {}).setdefault("PluginStates", {})
+        for plugin_id, enabled in states.items():
+            recorded[plugin_id] = {"Enable": enabled}
+        if after != before:
+            save_server_config(db, after)
+    return before, after
 
 
-def _config_saved(ctx: ApiContext) -> None:
-    """A configuration save that changed it runs OnConfigurationChange on the active
-    plugins."""
-    fire(ctx, "OnConfigurationChange",
-         hooks.OnConfigurationChangeRequest(context=request_context(ctx)))
+def sync_active_state(ctx: ApiContext, config: dict[str, Any]) -> set[str]:
+    """The server's plugins environment after a configuration change: with
+    ``PluginSettings.Enable`` on, every plugin the host knows is activated if
+    ``PluginStates[id].Enable`` (again, if it had failed) and deactivated otherwise (a plugin
+    without a state is disabled); with it off, every plugin is shut down. A plugin stopping
+    itself is stopped once its API call has returned. Returns the plugins it stops."""
+    control = ctx.plugins
+    if control is None:
+        return set()
+    settings = config.get("PluginSettings") or {}
+    plugins_on = settings.get("Enable") is not False
+    states = settings.get("PluginStates") or {}
+    stopped: set[str] = set()
+    for info in control.plugin_infos():
+        state = states.get(info.id)
+        wanted = plugins_on and isinstance(state, dict) and state.get("Enable") is True
+        if wanted and info.state != _RUNNING:
+            control.set_enabled(info.id, True, caller=ctx.plugin_id)
+        elif not wanted and info.state in (_STARTING, _RUNNING):
+            control.set_enabled(info.id, False, caller=ctx.plugin_id)
+            stopped.add(info.id)
+    return stopped
 
 
 @emulates("GetPlugins")
 def get_plugins(ctx: ApiContext, req: pb.GetPluginsRequest) -> pb.GetPluginsResponse:
     infos = _control(ctx, "GetPlugins").plugin_infos()
-    ordered = [i for i in infos if i.state == 2] + [i for i in infos if i.state != 2]
+    ordered = [i for i in infos if i.state == _RUNNING] + [
+        i for i in infos if i.state != _RUNNING]
     return pb.GetPluginsResponse(manifests=[_manifest_message(i.manifest) for i in ordered])
 
 
@@ -136,10 +163,11 @@ def _set_enabled(ctx: ApiContext, plugin_id: str, enabled: bool, where: str) -> 
     control = _control(ctx, where)
     plugin_id = plugin_id.lower()
     _find(control, plugin_id, where)
-    changed = _save_plugin_state(ctx, plugin_id, enabled)
-    control.set_enabled(plugin_id, enabled, caller=ctx.plugin_id)
-    if changed:
-        _config_saved(ctx)
+    before, after = save_plugin_states(ctx.store, {plugin_id: enabled})
+    if after != before:  # the server's config listeners run only on a change
+        from mmplug.host.api.config import config_changed
+
+        config_changed(ctx, after)
 
 
 @emulates("EnablePlugin")
