@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from mmplug.host.store import Store
 
 KEEP = 8  # images kept in the folder
-_FORMAT = 1
+_FORMAT = 2  # raised when seeding makes a different store (the configuration's defaults)
 
 
 def cache_dir() -> Path:

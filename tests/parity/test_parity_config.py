@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -433,6 +434,34 @@ def test_save_config_gives_the_bundled_plugins_their_default_states(
         "com.mattermost.nps": {"Enable": False},
         "playbooks": {"Enable": False},
     }
+
+
+@pytest.mark.parity(("GetConfig", "SaveConfig"),
+                    f"server/config/store.go: (*Store).Load; {SET_DEFAULTS}; {STORE_SET}")
+def test_a_world_configuration_gets_the_servers_defaults_when_loaded(tmp_path: Path) -> None:
+    """GetConfig of a fresh server shows every setting, with the server's defaults where its
+    configuration file gives none (the bundled plugins' states too), so saving it back as
+    read (unsanitised) changes nothing and runs no OnConfigurationChange."""
+    from mmplug.host.world import WORLDS_DIR
+
+    world = json.loads((WORLDS_DIR / "default.json").read_text(encoding="utf-8"))
+    del world["config"]["PluginSettings"]["PluginStates"]
+    del world["config"]["PluginSettings"]["EnableUploads"]
+    world["config"]["ServiceSettings"]["SiteURL"] = "https://chat.example.com/"
+    path = tmp_path / "sparse.json"
+    path.write_text(json.dumps(world), encoding="utf-8")
+    with start_host(world=path) as host:
+        cfg = _config(host)
+        assert cfg["PluginSettings"]["PluginStates"] == {
+            "com.mattermost.calls": {"Enable": True},
+            "com.mattermost.nps": {"Enable": True},
+            "playbooks": {"Enable": True},
+        }
+        assert cfg["PluginSettings"]["EnableUploads"] is False
+        assert cfg["ServiceSettings"]["SiteURL"] == "https://chat.example.com"
+        assert not _save_config(host, _config(host, sanitized=False)).error.id
+        assert host.hooks.named("ConfigurationWillBeSaved")
+        assert not host.hooks.named("OnConfigurationChange")
 
 
 @pytest.mark.parity("SaveConfig", HANDLER)

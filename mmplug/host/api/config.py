@@ -17,7 +17,7 @@ import copy
 import json
 import logging
 import sqlite3
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from google.protobuf import json_format, struct_pb2
 
@@ -33,6 +33,9 @@ from mmplug.host.api._secrets import (
 from mmplug.host.hook_wire import hook_error
 from mmplug.protocol import api_kv_config_pb2 as pb
 from mmplug.protocol import hooks_lifecycle_pb2 as hooks
+
+if TYPE_CHECKING:
+    from mmplug.host.store import Store
 
 _log = logging.getLogger("mmplug.host.api")
 
@@ -272,7 +275,7 @@ def commit_config(ctx: ApiContext, config: dict[str, Any]) -> None:
     listeners run only on a change)."""
     with ctx.store.tx() as db:
         before = load_server_config(db)
-        config = desanitize(model.set_defaults(config, lambda: _random_key(ctx)), before)
+        config = desanitize(model.set_defaults(config, lambda: random_key(ctx.store)), before)
         model.fix(config)
         problem = model.invalid(config)
         if problem is not None:
@@ -287,9 +290,22 @@ def commit_config(ctx: ApiContext, config: dict[str, Any]) -> None:
         config_changed(ctx, config)
 
 
-def _random_key(ctx: ApiContext) -> str:
+def random_key(store: Store) -> str:
     """A new 32-character key of the id alphabet, as the server's NewRandomString(32)."""
-    return (ctx.store.new_id() + ctx.store.new_id())[:32]
+    return (store.new_id() + store.new_id())[:32]
+
+
+def loaded_config(config: dict[str, Any], store: Store) -> dict[str, Any]:
+    """A configuration as the server's config store reads it when it loads it (``Store.Load``):
+    a missing site URL is read as empty (so it is an update: missing keys are generated), every
+    setting not given gets its default as a save gives it, then ``fixConfig``."""
+    given = copy.deepcopy(config)
+    service = given.setdefault("ServiceSettings", {})
+    if isinstance(service, dict) and service.get("SiteURL") is None:
+        service["SiteURL"] = ""
+    loaded = model.set_defaults(given, lambda: random_key(store))
+    model.fix(loaded)
+    return loaded
 
 
 @emulates("GetPluginConfig")

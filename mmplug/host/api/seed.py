@@ -49,7 +49,7 @@ def group_channel_name(user_ids: list[str]) -> str:
 
 
 def seed(store: Store, world: World) -> None:
-    from mmplug.host.api.config import save_server_config
+    from mmplug.host.api.config import loaded_config, save_server_config
     from mmplug.host.world import WORLD_META
 
     now = world.epoch_ms
@@ -68,7 +68,7 @@ def seed(store: Store, world: World) -> None:
                 "VALUES(?, ?, ?, ?)",
                 (users[pref["username"]], pref["category"], pref["name"], pref["value"]),
             )
-        save_server_config(db, world.config)
+        save_server_config(db, loaded_config(world.config, store))
         server = dict(world.server)
         server.setdefault("install_date", now)
         server.setdefault("diagnostic_id", store.new_id())

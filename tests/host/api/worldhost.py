@@ -45,9 +45,10 @@ def start_host(
     *,
     plugin_id: str = PLUGIN_ID,
     manifest: Manifest | None = None,
+    world: str | Path = "default",
 ) -> Iterator[Host]:
     store = Store.open(path)
-    seed_store(store, load_world("default"), deterministic_clock=True)
+    seed_store(store, load_world(world), deterministic_clock=True)
     hooks = FakeHooks(plugin_ids=[plugin_id])
     logs: list[tuple[str, str, dict[str, Any]]] = []
     emitted: list[tuple[str, dict[str, Any]]] = []
