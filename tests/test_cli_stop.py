@@ -51,10 +51,12 @@ def _descendants(pid: int) -> set[int]:
 
 
 def ctrl_c(args: list[str], cwd: Path, ready: Callable[[str], bool] | None = None,
-           after_s: float = 3.0) -> tuple[int, str, str, float]:
+           after_s: float = 3.0, sig: int = signal.SIGINT,
+           to_group: bool = True) -> tuple[int, str, str, float]:
     """Run ``mmplug ARGS`` as a terminal's foreground job, send the job SIGINT (what Ctrl-C
-    does) once its stdout shows ``ready`` (else after ``after_s``): the exit code, stdout,
-    stderr and how long it took to end. Checks that none of its processes is left."""
+    does; or ``sig``, to mmplug alone unless ``to_group``) once its stdout shows ``ready``
+    (else after ``after_s``): the exit code, stdout, stderr and how long it took to end.
+    Checks that none of its processes is left."""
     env = {k: v for k, v in os.environ.items() if k != "FORCE_COLOR"}
     proc = subprocess.Popen(
         [sys.executable, "-m", "mmplug.cli.main", *args], cwd=cwd, start_new_session=True,
@@ -76,7 +78,10 @@ def ctrl_c(args: list[str], cwd: Path, ready: Callable[[str], bool] | None = Non
         assert proc.poll() is None, proc.communicate()
         started = _descendants(proc.pid)
         sent = time.monotonic()
-        os.killpg(proc.pid, signal.SIGINT)
+        if to_group:
+            os.killpg(proc.pid, sig)
+        else:
+            proc.send_signal(sig)
         out, err = proc.communicate(timeout=30)
         took = time.monotonic() - sent
     finally:
@@ -127,9 +132,14 @@ def test_ctrl_c_during_a_slow_hook_ends_fire_at_once(plain: Path) -> None:
     assert err == "stopped by Ctrl-C; its throw-away session was closed; nothing was kept.\n"
 
 
-def test_ctrl_c_during_a_replay_leaves_the_cassette_as_it_was(plain: Path) -> None:
+@pytest.mark.parametrize(("sig", "to_group", "by"), [
+    (signal.SIGINT, True, "Ctrl-C"), (signal.SIGHUP, False, "SIGHUP"),
+    (signal.SIGTERM, False, "SIGTERM")])
+def test_a_stop_during_a_replay_leaves_the_cassette_as_it_was(
+        plain: Path, sig: int, to_group: bool, by: str) -> None:
     """Ctrl-C in the middle of `mmplug replay --update` leaves the cassette untouched and
-    says so."""
+    says so; SIGTERM or SIGHUP sent to mmplug alone does the same, with the exit code a shell
+    expects of that signal (143, 129)."""
     cassette = plain / "slow.jsonl"
     recorded = subprocess.run(
         [sys.executable, "-m", "mmplug.cli.main", "fire", "MessageWillBePosted", "-m", "hi",
@@ -139,11 +149,24 @@ def test_ctrl_c_during_a_replay_leaves_the_cassette_as_it_was(plain: Path) -> No
     cassette.write_text(cassette.read_text().replace('"message":"hi"', '"message":"slow"'))
     before = cassette.read_bytes()
     code, out, err, took = ctrl_c(
-        ["replay", str(cassette), "--update", "--python", sys.executable], plain)
-    assert code == 130, out + err
+        ["replay", str(cassette), "--update", "--python", sys.executable], plain, sig=sig,
+        to_group=to_group)
+    assert code == 128 + sig, out + err
     assert took < 15
-    assert _last_line(err) == "stopped by Ctrl-C; no cassette was changed."
+    assert _last_line(err) == f"stopped by {by}; no cassette was changed."
     assert cassette.read_bytes() == before
+    assert sorted(p.name for p in plain.iterdir() if p.name.startswith(".slow")) == []
+
+
+def test_sigterm_to_fire_alone_ends_it_during_a_slow_hook(plain: Path) -> None:
+    """SIGTERM sent to `mmplug fire` while a hook takes its time ends it as Ctrl-C does:
+    the plugin is stopped, one line naming the signal, exit 143."""
+    code, out, err, took = ctrl_c(
+        ["fire", "MessageWillBePosted", "-m", "slow", "--python", sys.executable], plain,
+        sig=signal.SIGTERM, to_group=False)
+    assert code == 143, out + err
+    assert took < 15
+    assert err == "stopped by SIGTERM; its throw-away session was closed; nothing was kept.\n"
 
 
 def test_ctrl_c_ends_the_interactive_picker_at_its_prompt_and_in_a_slow_hook(

@@ -6,6 +6,12 @@ left (``stopped by Ctrl-C; no bundle was written.``) and exit code 130, without 
 command leaves is in :data:`LEFT` (by command) until the command says more with
 :func:`leaves` (where the state was kept, where a hook went).
 
+One-shot commands (``new``, ``bundle``, ``fire``, ``replay``, ``check``, ...) take SIGTERM
+and SIGHUP as Ctrl-C (:func:`begin`): the same clean-up and line, naming the signal, and
+the exit code a shell expects of a process that signal ended (143, 129). The processes
+the command started in its own process group (pip, a template's hook) are stopped as a
+terminal's Ctrl-C stops them, so a signal sent to mmplug alone leaves none of them running.
+
 Commands that run until stopped (``dev``, ``run``, ``explore``) take Ctrl-C, SIGTERM and
 SIGHUP with :class:`StopSignals`, each once, shut down in order, then end with
 :meth:`StopSignals.end`: the same line and exit 0, since a stop is how they are meant to end
@@ -30,7 +36,9 @@ if TYPE_CHECKING:
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 STEP_S = 0.25
-INTERRUPTED = 130  # the exit code of a command Ctrl-C stopped (128 + SIGINT)
+SIGNALED = 128  # plus the signal: a stopped command's exit code as a shell has it (130: Ctrl-C)
+# The commands that run until stopped: they take every stop signal themselves (StopSignals).
+UNTIL_STOPPED = ("dev", "run", "explore")
 
 # What each command leaves when Ctrl-C stops it (its first word; `bundle inspect` by two).
 LEFT: dict[str, str] = {
@@ -56,13 +64,80 @@ DONE: dict[str, str] = {
 BEFORE_ANY_COMMAND = "nothing was done"
 
 _left: list[str] = []
+_stopped_by: list[int] = []  # the SIGTERM or SIGHUP that stopped a one-shot command
 
 
 def begin(argv: list[str]) -> None:
     """The command of ``argv`` (the words after ``mmplug``) starts: a stop from now on says
-    what :data:`LEFT` holds for it."""
+    what :data:`LEFT` holds for it, and a one-shot command takes SIGTERM and SIGHUP as
+    Ctrl-C."""
     state = LEFT.get(" ".join(argv[:2])) or LEFT.get(argv[0] if argv else "")
     _left[:] = [state] if state else []
+    _stopped_by.clear()
+    if (argv[0] if argv else "") not in UNTIL_STOPPED:
+        import threading
+
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGTERM, signal.SIGHUP):
+                if signal.getsignal(sig) is not signal.SIG_IGN:  # nohup's SIGHUP stays ignored
+                    signal.signal(sig, _stop_one_shot)
+
+
+def _stop_one_shot(signum: int, frame: object) -> None:
+    """SIGTERM or SIGHUP in a one-shot command: what Ctrl-C does (a KeyboardInterrupt the
+    command cleans up after), once. A second one (a closed terminal's SIGHUP comes from the
+    kernel and from the shell) lets the clean-up finish."""
+    if _stopped_by:
+        return
+    _stopped_by.append(signum)
+    _pass_on(signum)
+    raise KeyboardInterrupt
+
+
+def _pass_on(signum: int) -> None:
+    """Stop the processes this one started in its own process group (and theirs): those a
+    terminal's Ctrl-C reaches, which a signal sent to mmplug alone would leave running. Each
+    gets SIGINT, on which they stop as on Ctrl-C (pip removes its temporary folders); one
+    that ignores SIGINT (started in a background job) gets ``signum``. The plugins run in
+    sessions of their own: the command stops them in order."""
+    import os
+
+    me, group = os.getpid(), os.getpgrp()
+    children: dict[int, list[int]] = {}
+    try:
+        entries = os.listdir("/proc")
+    except OSError:  # no /proc: nothing we can see to pass it on to
+        return
+    for entry in entries:
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as stat:
+                fields = stat.read().rsplit(b")", 1)[1].split()
+            parent, its_group = int(fields[1]), int(fields[2])
+        except (OSError, IndexError, ValueError):
+            continue
+        if its_group == group:
+            children.setdefault(parent, []).append(int(entry))
+    todo = list(children.get(me, []))
+    while todo:
+        pid = todo.pop()
+        todo.extend(children.get(pid, []))
+        try:
+            os.kill(pid, signum if _ignores_ctrl_c(pid) else signal.SIGINT)
+        except OSError:
+            pass
+
+
+def _ignores_ctrl_c(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/status", "rb") as status:
+            for line in status:
+                if line.startswith(b"SigIgn:"):
+                    return bool(int(line.split()[1], 16) >> (signal.SIGINT - 1) & 1)
+    except (OSError, IndexError, ValueError):
+        pass
+    return False
 
 
 def leaves(state: str) -> None:
@@ -91,11 +166,14 @@ def state_kept(store_path: object) -> str:
     return f"the state stays in {shown if not shown.startswith('..') else text}"
 
 
-def stopped(signum: int = signal.SIGINT, state: str | None = None, *,
+def stopped(signum: int | None = None, state: str | None = None, *,
             until_stopped: bool = False) -> int:
     """Print the line a stopped command ends with on stderr; return its exit code: 0 for a
-    command that runs ``until_stopped`` (dev, run, explore) or a signal other than Ctrl-C,
-    else 130."""
+    command that runs ``until_stopped`` (dev, run, explore), else 128 plus the signal (130
+    for Ctrl-C). ``signum`` defaults to the SIGTERM or SIGHUP that stopped a one-shot
+    command, else Ctrl-C's."""
+    if signum is None:
+        signum = _stopped_by[0] if _stopped_by else signal.SIGINT
     by = "Ctrl-C" if signum == signal.SIGINT else signal.Signals(signum).name
     said = state if state is not None else (_left[0] if _left else BEFORE_ANY_COMMAND)
     try:
@@ -103,7 +181,7 @@ def stopped(signum: int = signal.SIGINT, state: str | None = None, *,
         sys.stderr.flush()
     except (OSError, ValueError):  # nobody reads stderr any more
         pass
-    return INTERRUPTED if signum == signal.SIGINT and not until_stopped else 0
+    return 0 if until_stopped else SIGNALED + signum
 
 
 class Stopped(Exception):
@@ -247,15 +325,19 @@ class CtrlCWakesThePrompt:
     def __enter__(self) -> CtrlCWakesThePrompt:
         import threading
 
-        self._active = (threading.current_thread() is threading.main_thread()
-                        and signal.getsignal(signal.SIGINT) is signal.default_int_handler)
+        ours = {signal.SIGINT: signal.default_int_handler, signal.SIGTERM: _stop_one_shot,
+                signal.SIGHUP: _stop_one_shot}  # SIGTERM, SIGHUP: as Ctrl-C (begin)
+        passed = [sig for sig, handler in ours.items() if signal.getsignal(sig) is handler]
+        self._active = threading.current_thread() is threading.main_thread() and bool(passed)
         if not self._active:  # ignored (a background job), or someone else's handler
             return self
         main = threading.main_thread().ident or 0
 
         def pass_on(data: bytes) -> None:
-            if signal.SIGINT in data:
-                signal.pthread_kill(main, signal.SIGINT)
+            for sig in passed:
+                if sig in data:
+                    signal.pthread_kill(main, sig)
+                    return
 
         self._watch = _SignalWatch(pass_on)
         self._watch.start()

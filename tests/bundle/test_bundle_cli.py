@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import io
 import json
+import signal
 import subprocess
 import sys
 import tarfile
 from pathlib import Path
 
+import pytest
 from bundle_support import Wheelhouse, copy_sample
 
 from mmplug.bundle import BundleResult
@@ -124,13 +126,15 @@ def test_inspect_never_prints_terminal_escapes_from_member_names(tmp_path: Path)
     assert "p/\\x1b]0;owned\\x07name" in result.stdout
 
 
-def test_ctrl_c_while_pip_runs_leaves_no_temporary_folders(
-    wheelhouse: Wheelhouse, tmp_path: Path,
+@pytest.mark.parametrize(("alone", "by"), [
+    (None, "Ctrl-C"), (signal.SIGTERM, "SIGTERM"), (signal.SIGHUP, "SIGHUP")])
+def test_a_stop_while_pip_runs_leaves_no_temporary_folders(
+    wheelhouse: Wheelhouse, tmp_path: Path, alone: int | None, by: str,
 ) -> None:
     """Ctrl-C in the middle of vendoring stops pip cleanly: nothing of it is left in the
-    temporary directory and no bundle is written."""
+    temporary directory and no bundle is written. SIGTERM or SIGHUP sent to mmplug alone
+    does the same, pip included, with the exit code a shell expects of that signal."""
     import os
-    import signal
     import time
 
     project = copy_sample(tmp_path)
@@ -145,14 +149,20 @@ def test_ctrl_c_while_pip_runs_leaves_no_temporary_folders(
         while not any(p.name.startswith("pip-") for p in temp.iterdir()):  # pip is at work
             assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()[0]
             time.sleep(0.02)
-        os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C sends: to the whole job
+        pips = [int(pid) for pid in Path(f"/proc/{proc.pid}/task/{proc.pid}/children")
+                .read_text().split()]
+        if alone is None:
+            os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C sends: to the whole job
+        else:
+            proc.send_signal(alone)
         out = proc.communicate(timeout=60)[0]
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.communicate()
-    assert proc.returncode == 130, out
-    assert out.endswith("stopped by Ctrl-C; no bundle was written.\n"), out
+    assert proc.returncode == 128 + (alone or signal.SIGINT), out
+    assert out.endswith(f"stopped by {by}; no bundle was written.\n"), out
+    assert pips and not any(Path(f"/proc/{pid}").exists() for pid in pips)
     assert "Traceback" not in out
     assert sorted(p.name for p in temp.iterdir()) == []
     assert not any((project / "dist").glob("*.tar.gz"))

@@ -45,10 +45,11 @@ def _grow(template: Path, marker: str) -> None:
 
 
 def _interrupt(args: list[str], cwd: Path, when: Callable[[str], bool],
-               sleep_s: float = 0.0, delay_s: float = 0.0) -> tuple[int, str]:
+               sleep_s: float = 0.0, delay_s: float = 0.0,
+               alone: int | None = None) -> tuple[int, str]:
     """Run ``mmplug ARGS`` as a terminal's foreground job; once ``when(stdout so far)`` holds,
-    wait ``delay_s`` and send the job SIGINT (Ctrl-C). The exit code and stderr; no process
-    of it is left."""
+    wait ``delay_s`` and send the job SIGINT (Ctrl-C), or the signal ``alone`` to mmplug
+    alone. The exit code and stderr; no process of it is left."""
     env = {**os.environ, "NO_COLOR": "1", "HOOK_SLEEP_S": str(sleep_s)}
     proc = subprocess.Popen([sys.executable, "-m", "mmplug.cli.main", *args], cwd=cwd,
                             start_new_session=True, stdout=subprocess.PIPE,
@@ -63,15 +64,28 @@ def _interrupt(args: list[str], cwd: Path, when: Callable[[str], bool],
                 time.sleep(0.0005)
         assert when(seen), seen
         time.sleep(delay_s)
-        os.killpg(proc.pid, signal.SIGINT)
+        started = _children(proc.pid)
+        if alone is None:
+            os.killpg(proc.pid, signal.SIGINT)
+        else:
+            proc.send_signal(alone)
         _, err = proc.communicate(timeout=60)
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.communicate()
     assert not alive(proc.pid)
+    deadline = time.monotonic() + 5
+    while any(alive(pid) for pid in started) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert [pid for pid in started if alive(pid)] == []  # the template's hook too
     assert "Traceback" not in err, err
     return proc.returncode, err
+
+
+def _children(pid: int) -> list[int]:
+    return [int(child) for task in Path(f"/proc/{pid}/task").iterdir()
+            for child in (task / "children").read_text().split()]
 
 
 @pytest.fixture
@@ -161,15 +175,19 @@ def test_ctrl_c_while_new_force_writes_leaves_the_folder_as_it_was_or_new(
 
 
 @pytest.mark.slow
-def test_ctrl_c_while_new_renders_leaves_no_folder(tmp_path: Path,
-                                                    local_template: Path) -> None:
-    """Ctrl-C while `mmplug new` renders leaves no project folder, not even a hidden one."""
+@pytest.mark.parametrize(("alone", "by"), [
+    (None, "Ctrl-C"), (signal.SIGTERM, "SIGTERM"), (signal.SIGHUP, "SIGHUP")])
+def test_a_stop_while_new_renders_leaves_no_folder(tmp_path: Path, local_template: Path,
+                                                   alone: int | None, by: str) -> None:
+    """Ctrl-C while `mmplug new` renders leaves no project folder, not even a hidden one;
+    SIGTERM or SIGHUP sent to mmplug alone does the same (the template's hook is stopped
+    too), with the exit code a shell expects of that signal."""
     _grow(local_template, "fresh")
     code, err = _interrupt(["new", "com.example.hello", "--no-input", "-t",
                             str(local_template)], tmp_path, lambda seen: "rendered" in seen,
-                           sleep_s=30)
-    assert code == 130, err
-    assert err.rstrip("\n").splitlines()[-1] == "stopped by Ctrl-C; no project was made."
+                           sleep_s=30, alone=alone)
+    assert code == 128 + (alone or signal.SIGINT), err
+    assert err.rstrip("\n").splitlines()[-1] == f"stopped by {by}; no project was made."
     assert sorted(p.name for p in tmp_path.iterdir()) == ["tpl"]
 
 
