@@ -233,16 +233,19 @@ def _http(base: str, plugin_id: str, init: Any, body: bytes, timeout: float
     request = urllib.request.Request(url, data=body or None, method=init.method or "GET")
     pairs = [(header.key, value) for header in init.headers for value in header.values]
     user = None if token_decides(pairs, init.url or "/") else ""
-    for header in init.headers:
-        if header.key.lower() == USER_ID_HEADER.lower():
-            user = next(iter(header.values), "")
+    repeated: list[tuple[str, str]] = []  # a name's values after its first, sent line by line
+    for key, value in pairs:
+        if key.lower() == USER_ID_HEADER.lower():
+            user = user or value
             continue  # the front door drops it: it is told the user as a browser's session is
-        for value in header.values:
-            request.add_header(header.key, value)
+        if request.has_header(key.capitalize()):  # urllib keeps one value a name
+            repeated.append((key, value))
+        else:
+            request.add_header(key, value)
     if user is not None:  # else the front door signs the request in by its token
         request.add_header(ACTING_USER_HEADER, user or "anonymous")
     try:
-        with _opener().open(request, timeout=timeout) as reply:
+        with _opener(repeated).open(request, timeout=timeout) as reply:
             return reply.status, list(reply.headers.items()), reply.read()
     except urllib.error.HTTPError as exc:
         return exc.code, list(exc.headers.items()), exc.read()
@@ -265,10 +268,12 @@ def _slow(plugin_id: str, init: Any, timeout: float) -> MmplugError:
                  hook=f"ServeHTTP {init.method or 'GET'} {init.url or '/'}", timeout=timeout)
 
 
-def _opener() -> Any:
+def _opener(repeated: list[tuple[str, str]]) -> Any:
     """A urllib opener whose client reads the answer as Go's and curl's do: the
     informational (1xx) answers before it are passed over (``http.client`` passes over
-    ``100 Continue`` only, and would take a ``103 Early Hints`` for the answer)."""
+    ``100 Continue`` only, and would take a ``103 Early Hints`` for the answer). Its request
+    carries the ``repeated`` headers too, each on a line of its own after the first value of
+    its name, as a browser sends them (urllib keeps one value a name)."""
     import http.client
     import urllib.request
 
@@ -282,6 +287,12 @@ def _opener() -> Any:
 
     class Connection(http.client.HTTPConnection):
         response_class = FinalResponse
+
+        def endheaders(self, message_body: Any = None, *, encode_chunked: bool = False
+                       ) -> None:
+            for key, value in repeated:
+                self.putheader(key, value)
+            super().endheaders(message_body, encode_chunked=encode_chunked)
 
     class Handler(urllib.request.HTTPHandler):
         def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:

@@ -100,3 +100,25 @@ def test_fire_into_dev_reads_the_answer_after_an_informational_one(
         http = json.loads(result.stdout)["http"]
         assert (http["status"], http["body"]) == (200, "hello")
         assert ["Link", "</a.css>"] in http["headers"]
+
+
+def test_fire_into_dev_sends_every_value_of_a_repeated_header(cli: Cli, tmp_path: Path
+                                                              ) -> None:
+    """`--header 'X-A: 1' --header 'X-A: 2'` reaches the plugin with both values, as a
+    browser's repeated header reaches it through the server (fire into dev kept the last)."""
+    plugin = write_plugin_project(tmp_path / "http", "com.example.http",
+                                  Path(__file__).resolve().parents[1] / "devloop"
+                                  / "http_plugin.py")
+    with running_dev(plugin, tmp_path) as plugin_dir:
+        deadline = time.monotonic() + 30
+        while True:  # the plugin may still be activating right after the pointer appears
+            result = cli("fire", "ServeHTTP", "POST", "/echo", "--header", "X-A: 1",
+                         "--header", "X-A: 2", "--header", "X-B: 1", "--header", "x-b: 2",
+                         "--data", "x", "--format", "json", cwd=plugin_dir)
+            if result.returncode == 0 or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        assert result.returncode == 0, result.stdout + result.stderr
+        seen = json.loads(json.loads(result.stdout)["http"]["body"])["headers"]
+        assert seen["X-A"] == ["1", "2"]
+        assert seen["X-B"] == ["1", "2"]
