@@ -6,6 +6,8 @@ the answers of a template, snapshots, the dev session's pointers, caches) goes t
 * :class:`replacing`: one file from a writer that streams (``with replacing(path) as out:``);
 * :func:`replace_files`: several files of a folder as one change (``mmplug upgrade``, ``mmplug
   new --force``): all of them are written, or none;
+* :func:`recover_changes`: a change of several files that a crash or SIGKILL cut short is
+  completed or rolled back the next time a command works on that folder;
 * :class:`HeldSignals`: Ctrl-C, SIGTERM and SIGHUP wait while a change is being put in place.
 
 A file is written under a temporary name in its own folder, flushed to the disk, then renamed
@@ -98,15 +100,17 @@ def replace_files(root: str | os.PathLike[str], writes: Mapping[str, bytes | Non
     base = os.fspath(root)
     modes = modes or {}
     tag = f"mmplug-{os.getpid()}-{os.urandom(3).hex()}"
+    journal = os.path.join(base, f".{tag}{JOURNAL}")
     made: list[str] = []
     staged: list[tuple[str, str | None]] = []  # (target, its new file or None to delete)
     moved: list[tuple[str, str | None, str | None]] = []  # (target, new, the old one aside)
     with HeldSignals() as held:
         try:
-            for name, data in writes.items():
+            targets = [_through_links(os.path.join(base, *name.split("/"))) for name in writes]
+            _write_journal(journal, base, tag, "staging", [(t, None) for t in targets], [])
+            for (name, data), target in zip(writes.items(), targets, strict=True):
                 if held.received:
                     raise _Stop
-                target = _through_links(os.path.join(base, *name.split("/")))
                 if os.path.isdir(target):
                     raise IsADirectoryError(errno.EISDIR, "a folder is where the file goes",
                                             target)
@@ -122,16 +126,19 @@ def replace_files(root: str | os.PathLike[str], writes: Mapping[str, bytes | Non
                     os.fsync(out.fileno())
             if held.received:
                 raise _Stop
+            _write_journal(journal, base, tag, "renaming", staged, made)
             for target, new in staged:  # from here on, a stop waits: renames only
                 aside = None
                 if os.path.lexists(target):
-                    aside = f"{_hidden(target)}.{tag}.old"
+                    aside = _aside(target, tag)
                     os.rename(target, aside)
                 moved.append((target, new, aside))
                 if new is not None:
                     os.replace(new, target)
+                _pause_for_tests(len(moved), len(staged))
         except BaseException as exc:
             _put_back(moved, staged, made)
+            _unlink(journal)
             if isinstance(exc, _Stop):
                 held.deliver()
                 raise KeyboardInterrupt from None  # the signal's handler did not end us
@@ -143,6 +150,123 @@ def replace_files(root: str | os.PathLike[str], writes: Mapping[str, bytes | Non
         for _, _, aside in moved:
             if aside is not None:
                 _unlink(aside)
+        _unlink(journal)
+
+
+JOURNAL = ".journal"  # `.mmplug-<pid>-<hex>.journal`: a change of several files under way
+# For the tests only: after this many renames of a change (or "all"), say so on stderr and
+# wait, so that a test can kill the process at that point.
+PAUSE_ENV = "MMPLUG_TEST_PAUSE_AFTER_RENAMES"
+
+
+def _aside(target: str, tag: str) -> str:
+    return f"{_hidden(target)}.{tag}.old"
+
+
+def _write_journal(journal: str, base: str, tag: str, phase: str,
+                   staged: list[tuple[str, str | None]], made: list[str]) -> None:
+    """What a change is about to do, for :func:`recover_changes` after a crash: in the
+    ``staging`` phase, the targets (their new files are being written); in ``renaming``, each
+    target with its new file (None: deleted), and the folders made for them."""
+    import json
+
+    def rel(path: str) -> str:
+        return os.path.relpath(path, base)
+
+    write_file(journal, json.dumps({
+        "tag": tag, "phase": phase,
+        "entries": [[rel(target), None if new is None else rel(new)] for target, new in staged],
+        "made": [rel(folder) for folder in made]}))
+
+
+def _pause_for_tests(renamed: int, total: int) -> None:
+    at = os.environ.get(PAUSE_ENV)
+    if at and (at == str(renamed) or (at == "all" and renamed == total)):
+        import sys
+        import time
+
+        sys.stderr.write(f"paused after {renamed} renames\n")
+        sys.stderr.flush()
+        time.sleep(600)
+
+
+def recover_changes(root: str | os.PathLike[str]) -> list[str]:
+    """Complete or roll back each change of :func:`replace_files` under ``root`` that its
+    process did not finish (a crash, SIGKILL, a power cut): what was done, one line each.
+
+    What is on disk decides: a change whose new files were all in place (it was removing the
+    old ones) is completed; one cut short as it renamed is rolled back, every old file put
+    back and every file it added removed; one cut short as it wrote its new files (nothing
+    renamed yet) leaves the folder as it was once they are removed. A change whose process
+    still runs is left to it."""
+    import glob
+    import json
+
+    base = os.fspath(root)
+    said: list[str] = []
+    for journal in sorted(glob.glob(os.path.join(glob.escape(base), f".mmplug-*{JOURNAL}"))):
+        try:
+            with open(journal, encoding="utf-8") as handle:
+                plan = json.load(handle)
+            tag = str(plan["tag"])
+            pid = int(tag.split("-")[1])
+            entries = [(os.path.join(base, target), None if new is None
+                        else os.path.join(base, new)) for target, new in plan["entries"]]
+            made = [os.path.join(base, folder) for folder in plan["made"]]
+            phase = plan["phase"]
+        except (OSError, ValueError, KeyError, IndexError, TypeError):
+            continue  # not one of ours, or being written this moment
+        if pid != os.getpid() and _runs(pid):
+            continue
+        if phase == "staging":
+            for target, _ in entries:
+                for temp in glob.glob(f"{glob.escape(_hidden(target))}.{tag}-*"):
+                    _unlink(temp)
+            said.append(f"a change of {base} that mmplug (process {pid}) did not finish was "
+                        "cleaned up: it had replaced no file yet, so every file is as it was")
+        elif all(not os.path.lexists(new if new is not None else target)
+                 for target, new in entries):
+            for target, _ in entries:
+                _unlink(_aside(target, tag))
+            said.append(f"a change of {base} that mmplug (process {pid}) did not finish was "
+                        "completed: its new files were all in place; the old ones it had set "
+                        "aside were removed")
+        else:
+            _roll_back(entries, made, tag)
+            said.append(f"a change of {base} that mmplug (process {pid}) did not finish was "
+                        "rolled back: every file is as it was before it (run the command "
+                        "again to make the change)")
+        _unlink(journal)
+        _sync_folder(journal)
+    return said
+
+
+def _roll_back(entries: list[tuple[str, str | None]], made: list[str], tag: str) -> None:
+    for target, new in reversed(entries):
+        aside = _aside(target, tag)
+        if os.path.lexists(aside):
+            os.replace(aside, target)  # the old file, back over its new one (or in the gap)
+        elif new is not None and not os.path.lexists(new):
+            _unlink(target)  # a file the change added
+        if new is not None:
+            _unlink(new)
+    for folder in reversed(made):
+        try:
+            os.rmdir(folder)
+        except OSError:
+            pass
+    for folder in {os.path.dirname(target) for target, _ in entries}:
+        _sync_folder(os.path.join(folder, "."))
+
+
+def _runs(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 class _Stop(Exception):

@@ -66,6 +66,10 @@ def check(
         raise UsageError(f"--server-version {server_version!r} is not a version",
                          hint="write it like 9.11 or 10.5.1")
     folder = Path(project_dir(path)).resolve()
+    from mmplug._atomic import recover_changes
+
+    for line in recover_changes(folder):  # an upgrade a crash cut short: done or undone
+        typer.echo(f"note: {line}", err=True)
     manifest = find_manifest(folder)
     raw = read_json(manifest)
     report = check_project(folder, None, raw, server_version)

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mmplug._atomic import HeldSignals, replace_files
+from mmplug._atomic import HeldSignals, recover_changes, replace_files
 from mmplug.errors import MmplugError, UsageError
 from mmplug.scaffold._answers import AnswersRecord, write_record
 from mmplug.scaffold._find import Template, find_template
@@ -102,6 +102,8 @@ def create_project(
     warnings = check_plugin_id(plugin_id)
     parent = Path(parent).expanduser().resolve()
     target = parent / plugin_id
+    if force and target.is_dir():  # a new --force a crash cut short: done or undone first
+        warnings.extend(recover_changes(target))
     check_target(target, force)
     created = _make_parent(parent)
     scratch: Path | None = None

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mmplug._atomic import replace_files
+from mmplug._atomic import recover_changes, replace_files
 from mmplug.errors import UsageError
 from mmplug.scaffold._answers import ANSWERS_FILE, AnswersRecord, read_record, record_files
 from mmplug.scaffold._find import Template, clone_template, find_template
@@ -47,6 +47,7 @@ def upgrade_project(path: Path | str = ".", *, template_version: str | None = No
     error at any point leaves the project as it was, or wholly upgraded; ``written`` is called
     as the upgrade is in place."""
     project = Path(path).expanduser().resolve()
+    recovered = recover_changes(project)  # an upgrade a crash cut short: done or undone first
     record, base = read_record(project)
     if not dry_run and not allow_dirty:
         _refuse_uncommitted(project)
@@ -56,7 +57,7 @@ def upgrade_project(path: Path | str = ".", *, template_version: str | None = No
         answers = {k: v for k, v in record.answers.items() if k in public_names(template)}
         _check_recorded(project, template, answers)
         theirs = render_tree(template, answers)
-        notes: list[str] = []
+        notes: list[str] = list(recovered)
         if base is None:
             base = _rebuild_base(record, scratch / "old", notes)
     finally:

@@ -203,3 +203,75 @@ def test_an_upgrade_that_fails_half_way_changes_nothing(mmplug, made: Path,
     assert f"f{MANY // 2:03d}.txt" in result.err and "Traceback" not in result.err
     assert _tree(made) == before
     assert sorted(p.name for p in (made / "many").iterdir()) == [f"f{MANY // 2:03d}.txt"]
+
+
+def _kill_at_rename(args: list[str], cwd: Path, after: str) -> None:
+    """Run ``mmplug ARGS`` and SIGKILL it once it has renamed ``after`` files of its change
+    into place ("all": every one, before the old ones it set aside are removed)."""
+    from mmplug._atomic import PAUSE_ENV
+
+    proc = subprocess.Popen([sys.executable, "-m", "mmplug.cli.main", *args], cwd=cwd,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "NO_COLOR": "1", PAUSE_ENV: after})
+    try:
+        assert proc.stderr is not None
+        line = proc.stderr.readline()
+        assert line.startswith("paused after"), line + proc.stderr.read()
+    finally:
+        proc.kill()
+        proc.communicate()
+
+
+def _leftovers(root: Path) -> list[str]:
+    return sorted(p.relative_to(root).as_posix() for p in root.rglob("*")
+                  if re.search(r"\.mmplug-\d+-", p.name))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("after", "state"), [("1", "old"), (str(MANY // 2), "old"),
+                                              ("all", "new")])
+def test_an_upgrade_killed_as_it_renames_is_completed_or_rolled_back_next_time(
+        mmplug, made: Path, local_template: Path, after: str, state: str) -> None:
+    """An upgrade killed (SIGKILL, a crash) as it puts its files in place leaves old files
+    set aside and a file briefly missing; the next `mmplug upgrade` finds them and rolls the
+    change back (or completes it, when every new file was in place), says so, then
+    upgrades as asked."""
+    before = _tree(made)
+    _grow(local_template, "version two")
+    _kill_at_rename(["upgrade", str(made), "--allow-dirty"], made, after)
+    assert _leftovers(made)  # what the kill left: the old files set aside, the journal
+    result = mmplug("upgrade", str(made), "--allow-dirty", "--dry-run")
+    assert result.code == 0, result.err
+    said = "rolled back: every file is as it was" if state == "old" else "completed"
+    assert said in result.err and "did not finish" in result.err
+    assert _leftovers(made) == []
+    assert _wholly(made, before, "version two") == state
+    result = mmplug("upgrade", str(made), "--allow-dirty")
+    assert result.code == 0, result.err
+    assert _wholly(made, before, "version two") == "new"
+    assert _leftovers(made) == []
+
+
+@pytest.mark.slow
+def test_new_force_killed_as_it_renames_is_rolled_back_by_mmplug_check(
+        mmplug, tmp_path: Path, local_template: Path) -> None:
+    """`mmplug new --force` killed half way through putting its files in place: `mmplug
+    check` on the folder puts every file back as it was, the user's included, and says so."""
+    _grow(local_template, "forced")
+    target = tmp_path / "com.example.hello"
+    made = mmplug("new", "com.example.hello", "--no-input", "-o", str(tmp_path),
+                  "-t", str(local_template))
+    assert made.code == 0, made.err
+    (target / "README.md").write_text("the user's own readme\n")
+    (target / "notes.txt").write_text("kept\n")
+    before = _tree(target)
+    _grow(local_template, "forced again")
+    _kill_at_rename(["new", "com.example.hello", "--no-input", "--force", "-t",
+                     str(local_template)], tmp_path, "3")
+    assert _leftovers(target)
+    checked = subprocess.run([sys.executable, "-m", "mmplug.cli.main", "check", str(target),
+                              "--python", sys.executable], capture_output=True, text=True,
+                             timeout=120)
+    assert "Traceback" not in checked.stderr
+    assert "rolled back: every file is as it was" in checked.stderr, checked.stderr
+    assert _tree(target) == before
