@@ -129,8 +129,8 @@ def test_ctrl_c_while_an_upgrade_writes_leaves_the_old_project_or_the_new(
     elif code == 130:
         assert last == ("stopped by Ctrl-C; the project was upgraded whole (`git diff` shows "
                         "how).")
-    else:  # the upgrade was done before Ctrl-C came
-        assert code == 0, err
+    else:  # the upgrade was done before Ctrl-C came (or came as the interpreter exited)
+        assert code in (0, -signal.SIGINT) and "Traceback" not in err, err
 
 
 @pytest.mark.slow
