@@ -434,6 +434,19 @@ def fix(config: dict[str, Any]) -> None:
         files["Directory"] += "/"
 
 
+def load(config: dict[str, Any], random_key: Callable[[], str]) -> dict[str, Any]:
+    """A configuration as the server's config store reads it when it loads it (``Store.Load``):
+    a missing site URL is read as empty (so it is an update: missing keys are generated), every
+    setting not given gets its default as a save gives it, then ``fixConfig``."""
+    given = copy.deepcopy(config)
+    service = given.setdefault("ServiceSettings", {})
+    if isinstance(service, dict) and service.get("SiteURL") is None:
+        service["SiteURL"] = ""
+    loaded = set_defaults(given, random_key)
+    fix(loaded)
+    return loaded
+
+
 # -- IsValid ---------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Invalid:
@@ -603,3 +616,21 @@ def invalid(config: dict[str, Any]) -> Invalid | None:
         if bad:
             return Invalid(_is_valid_id(name), why)
     return None
+
+
+def _no_constant(name: str) -> Any:
+    raise DecodeError(f"{name} is not a JSON value (Go's JSON has no NaN or Infinity)")
+
+
+def refusal(config: dict[str, Any]) -> tuple[str, str] | None:
+    """Why the server would refuse to start with ``config`` as its configuration file: a
+    setting of the wrong JSON type (Go's ``json.Unmarshal`` message), or the first setting
+    ``Config.IsValid`` refuses once the store loaded it (what to fix and the error id).
+    Returns ``(problem, error id or "")``, or None if the server starts with it."""
+    try:
+        decoded = decode(loads(json.dumps(config), parse_constant=_no_constant))
+    except DecodeError as exc:
+        return str(exc), ""
+    # the keys the store generates are valid whatever they are: a fixed one will do
+    problem = invalid(load(decoded, lambda: "k" * 32))
+    return None if problem is None else (problem.fix, problem.error_id)

@@ -296,16 +296,9 @@ def random_key(store: Store) -> str:
 
 
 def loaded_config(config: dict[str, Any], store: Store) -> dict[str, Any]:
-    """A configuration as the server's config store reads it when it loads it (``Store.Load``):
-    a missing site URL is read as empty (so it is an update: missing keys are generated), every
-    setting not given gets its default as a save gives it, then ``fixConfig``."""
-    given = copy.deepcopy(config)
-    service = given.setdefault("ServiceSettings", {})
-    if isinstance(service, dict) and service.get("SiteURL") is None:
-        service["SiteURL"] = ""
-    loaded = model.set_defaults(given, lambda: random_key(store))
-    model.fix(loaded)
-    return loaded
+    """A configuration as the server's config store reads it when it loads it (see
+    ``_config_model.load``), with the store's ids for the keys it generates."""
+    return model.load(config, lambda: random_key(store))
 
 
 @emulates("GetPluginConfig")

@@ -83,6 +83,7 @@ def check_document(
     users = _check_users(c, doc["users"])
     teams = _check_teams(c, doc["teams"], users)
     _check_channels(c, doc["channels"], users, teams)
+    _check_config(c, doc["config"])
     for i, pref in enumerate(doc.get("preferences") or []):
         path = f"preferences[{i}]"
         c.typed(pref, dict, path)
@@ -144,3 +145,18 @@ def _check_channels(c: _Checker, items: list[Any], users: set[str], teams: set[s
         if creator is not None and creator not in users:
             c.fail(f"{path}.creator", f"unknown user {creator!r}")
         c.entity(item, channel_pb2.Channel, CHANNEL_EXTRAS, path)
+
+
+def _check_config(c: _Checker, config: dict[str, Any]) -> None:
+    """The server refuses to start with a configuration it cannot read or that
+    ``Config.IsValid`` refuses: so does a world."""
+    from mmplug.host.api._config_model import refusal
+
+    refused = refusal(config)
+    if refused is None:
+        return
+    problem, error_id = refused
+    why = f" ({error_id})" if error_id else ""
+    c.fail("config", f"the server would refuse to start with this configuration: {problem}{why}",
+           hint="fix that setting under `config` in the world file, or leave it out for the "
+                "server's default")

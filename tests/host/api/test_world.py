@@ -216,3 +216,36 @@ def test_a_bad_world_points_to_a_default_world_that_exists(tmp_path: Path) -> No
     named = Path(hint.rsplit(": ", 1)[-1].rstrip(")"))
     assert named.is_file() and named.name == "default.json", hint
     assert "fixtures/" not in hint
+
+
+@pytest.mark.parametrize(
+    ("section", "settings", "named"),
+    [
+        ("TeamSettings", {"MaxUsersPerTeam": 0},
+         "TeamSettings.MaxUsersPerTeam must be greater than 0 "
+         "(model.config.is_valid.max_users.app_error)"),
+        ("ServiceSettings", {"SiteURL": "chat.example.com"},
+         "ServiceSettings.SiteURL must be empty or an absolute URL"),
+        ("PasswordSettings", {"MinimumLength": 3}, "PasswordSettings.MinimumLength"),
+        ("TeamSettings", {"SiteName": 30}, "cannot unmarshal number into Go struct field "
+                                           "TeamSettings.TeamSettings.SiteName of type string"),
+    ],
+)
+def test_a_world_config_the_server_would_refuse_is_refused(
+    tmp_path: Path, section: str, settings: dict[str, Any], named: str
+) -> None:
+    """A world whose configuration the server would refuse to start with (Config.IsValid, or
+    a setting of the wrong type) is refused, naming the world file and the setting."""
+    doc = default_doc()
+    doc["config"].setdefault(section, {}).update(settings)
+    with pytest.raises(UsageError) as err:
+        load_world(write(tmp_path, doc))
+    assert err.value.message.startswith(f"{tmp_path / 'w.json'}: config: the server would "
+                                        "refuse to start")
+    assert named in err.value.message
+    assert "world file" in (err.value.hint or "")
+
+
+def test_every_built_in_world_config_is_valid() -> None:
+    for name in available_worlds():
+        assert load_world(name).config
