@@ -706,12 +706,21 @@ class Session:
     def _record_enabled(self, plugin_ids: list[str]) -> None:
         """The plugins the session runs are enabled in the configuration
         (``PluginSettings.PluginStates``), as on a server where a running plugin always is: a
-        configuration save then keeps them running (see ``plugins.sync_active_state``)."""
+        configuration save then keeps them running (see ``plugins.sync_active_state``). A
+        configuration that has them off (plugins off, or their state false) would keep a
+        server from running them: that is said once, in a load warning."""
         if not self.activate:
             return
-        from mmplug.host.api.plugins import save_plugin_states
+        from mmplug.host.api.plugins import record_running
+        from mmplug.host.launcher import load_notice
 
-        save_plugin_states(self.store, dict.fromkeys(plugin_ids, True))
+        for plugin_id, settings in record_running(self.store, plugin_ids).items():
+            said = " and ".join(settings)
+            self.emit_log(load_notice(plugin_id, (
+                f"the configuration has {said} false: a server with it would not run this "
+                f"plugin. mmplug runs it as you asked and sets {said} true in the session's "
+                "configuration; to match, leave the false out of the world's config (or, if "
+                "an earlier DisablePlugin or SaveConfig saved it, start with --fresh)")))
 
     def set_plugin_enabled(self, plugin_id: str, enabled: bool) -> None:
         """Start and activate a stopped plugin, or deactivate and stop a running one. A plugin

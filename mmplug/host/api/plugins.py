@@ -115,6 +115,33 @@ def save_plugin_states(
     return before, after
 
 
+def record_running(store: Store, plugin_ids: list[str]) -> dict[str, list[str]]:
+    """Record in the configuration what a server needs to run these plugins:
+    ``PluginSettings.Enable`` and ``PluginStates[id].Enable`` true. Returns, for each plugin,
+    the settings that were false (a server with that configuration would not run it)."""
+    from mmplug.host.api.config import load_server_config, save_server_config
+
+    with store.tx() as db:
+        before = load_server_config(db)
+        after = copy.deepcopy(before)
+        settings = after.setdefault("PluginSettings", {})
+        were_off = ["PluginSettings.Enable"] if settings.get("Enable") is False else []
+        if were_off:
+            settings["Enable"] = True
+        states = settings.setdefault("PluginStates", {})
+        off: dict[str, list[str]] = {}
+        for plugin_id in plugin_ids:
+            state = states.get(plugin_id)
+            own = ([f"PluginSettings.PluginStates.{plugin_id}.Enable"]
+                   if isinstance(state, dict) and state.get("Enable") is False else [])
+            if were_off or own:
+                off[plugin_id] = were_off + own
+            states[plugin_id] = {"Enable": True}
+        if after != before:
+            save_server_config(db, after)
+    return off
+
+
 def sync_active_state(ctx: ApiContext, config: dict[str, Any]) -> set[str]:
     """The server's plugins environment after a configuration change: with
     ``PluginSettings.Enable`` on, every plugin the host knows is activated if
