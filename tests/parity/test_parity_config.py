@@ -464,6 +464,24 @@ def test_a_world_configuration_gets_the_servers_defaults_when_loaded(tmp_path: P
         assert not host.hooks.named("OnConfigurationChange")
 
 
+@pytest.mark.parity("GetConfig", f"server/config/store.go: (*Store).Load; {SET_DEFAULTS}")
+def test_a_world_configuration_is_read_as_the_servers_decoder_reads_it(tmp_path: Path) -> None:
+    """A configuration file's section named in another case is that section, as Go's JSON
+    decoder reads it when the server loads its configuration: GetConfig shows it once, in the
+    server's spelling."""
+    from mmplug.host.world import WORLDS_DIR
+
+    world = json.loads((WORLDS_DIR / "default.json").read_text(encoding="utf-8"))
+    world["config"]["teamsettings"] = world["config"].pop("TeamSettings")
+    world["config"]["teamsettings"]["MaxUsersPerTeam"] = 5
+    path = tmp_path / "lower.json"
+    path.write_text(json.dumps(world), encoding="utf-8")
+    with start_host(world=path) as host:
+        cfg = _config(host, sanitized=False)
+        assert cfg["TeamSettings"]["MaxUsersPerTeam"] == 5
+        assert "teamsettings" not in cfg
+
+
 @pytest.mark.parity("SaveConfig", HANDLER)
 def test_save_config_matches_setting_names_in_any_case(
         host: Host, restore: dict[str, Any]) -> None:

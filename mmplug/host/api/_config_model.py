@@ -622,15 +622,22 @@ def _no_constant(name: str) -> Any:
     raise DecodeError(f"{name} is not a JSON value (Go's JSON has no NaN or Infinity)")
 
 
+def decoded(config: dict[str, Any]) -> dict[str, Any]:
+    """``config`` (a configuration file's JSON, already parsed) as Go's ``json.Unmarshal`` into
+    ``model.Config`` reads it (:func:`decode`): names in the model's spelling, unknown sections
+    dropped; :class:`DecodeError` for a setting of the wrong type."""
+    return decode(loads(json.dumps(config), parse_constant=_no_constant))
+
+
 def refusal(config: dict[str, Any]) -> tuple[str, str] | None:
     """Why the server would refuse to start with ``config`` as its configuration file: a
     setting of the wrong JSON type (Go's ``json.Unmarshal`` message), or the first setting
     ``Config.IsValid`` refuses once the store loaded it (what to fix and the error id).
     Returns ``(problem, error id or "")``, or None if the server starts with it."""
     try:
-        decoded = decode(loads(json.dumps(config), parse_constant=_no_constant))
+        read = decoded(config)
     except DecodeError as exc:
         return str(exc), ""
     # the keys the store generates are valid whatever they are: a fixed one will do
-    problem = invalid(load(decoded, lambda: "k" * 32))
+    problem = invalid(load(read, lambda: "k" * 32))
     return None if problem is None else (problem.fix, problem.error_id)

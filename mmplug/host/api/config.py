@@ -296,9 +296,11 @@ def random_key(store: Store) -> str:
 
 
 def loaded_config(config: dict[str, Any], store: Store) -> dict[str, Any]:
-    """A configuration as the server's config store reads it when it loads it (see
-    ``_config_model.load``), with the store's ids for the keys it generates."""
-    return model.load(config, lambda: random_key(store))
+    """A configuration file as the server's config store reads it when it loads it: decoded
+    into the model as Go's ``json.Unmarshal`` does (a section named in another case is that
+    section), then ``_config_model.load``, with the store's ids for the keys it generates.
+    A world's configuration was checked before (``worlds/_check.py``)."""
+    return model.load(model.decoded(config), lambda: random_key(store))
 
 
 @emulates("GetPluginConfig")
