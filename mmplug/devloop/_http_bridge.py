@@ -394,12 +394,13 @@ class _GoStream(web.StreamResponse):
     async def _prepare_headers(self) -> None:
         request, writer = self._req, self._payload_writer
         assert request is not None and writer is not None
+        lines = list(self.go_headers)
+        if not any(key == hdrs.DATE for key, _ in lines):  # Go's own, after the plugin's
+            lines.insert(self.go.date_at, (hdrs.DATE, rfc822_formatted_time()))
         headers = self._headers
         headers.clear()
-        for key, value in self.go_headers:
+        for key, value in lines:
             headers.add(key, value)
-        if hdrs.DATE not in headers:
-            headers[hdrs.DATE] = rfc822_formatted_time()
         length = headers.get(hdrs.CONTENT_LENGTH)
         writer.length = int(length) if length and length.isdigit() and not self.go.chunking \
             else None

@@ -626,6 +626,30 @@ def _elements(values: Iterable[str]) -> Iterator[str]:
                 yield part.strip(" \t")
 
 
+_NEWLINES = str.maketrans("\r\n", "  ")
+
+
+def written_headers(headers: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The header lines as Go's ``Header.Write`` (``writeSubset``) puts them on the wire: keys
+    sorted (each key's values in their order), a key that is not a token left out, and a
+    newline or carriage return in a value turned into a space (``headerNewlineToSpace``), the
+    value then trimmed of surrounding white space (``textproto.TrimString``)."""
+    return [(key, value.translate(_NEWLINES).strip(" \t"))
+            for key, value in sorted(headers, key=lambda pair: pair[0]) if _TOKEN.match(key)]
+
+
+def _go_content_length(value: str) -> int | None:
+    """``strconv.ParseInt(value, 10, 64)`` when it is a length (at least 0), else None."""
+    if not re.fullmatch(r"[+-]?[0-9]+", value):
+        return None
+    length = int(value)
+    return length if 0 <= length < 1 << 63 else None
+
+
+# The order Go's net/http writes the headers it adds after the handler's (extraHeader.Write)
+_EXTRA_ORDER = ("Date", "Content-Length", "Content-Type", "Connection", "Transfer-Encoding")
+
+
 class GoResponse:
     """What Go's ``net/http`` server does with the writes and flushes the server's hook client
     (``receiveHTTPResponse``) makes on one HTTP/1.x response, and so when the client sees what.
@@ -636,14 +660,16 @@ class GoResponse:
     which, when the whole body is still in the first buffer, also sets ``Content-Length``. A
     write the response refuses ends the answer (``write`` returns False): any body for 1xx,
     204 and 304 (``ErrBodyNotAllowed``), more than the plugin's ``Content-Length``
-    (``ErrContentLength``). For HEAD the body is counted and dropped. A 1xx status but 101 is
+    (``ErrContentLength``); a ``Content-Length`` that is not a length is dropped
+    (``WriteHeader``). For HEAD the body is counted and dropped. A 1xx status but 101 is
     an informational answer that goes out at once (``WriteHeader``), the real one is then a
     200 with the same headers. ``proto`` and ``connection`` are the request's version and its
     ``Connection`` header. :meth:`take` hands out what reached the client: ``("info", status,
     headers)`` for an informational answer, ``("head", status, headers)`` once (the headers as
-    Go writes them, ``Date`` aside), then ``("body", bytes)`` pieces; after :meth:`finish`,
-    :attr:`trailers` are the trailers of a chunked answer and :attr:`close` says whether Go
-    closes the connection after it."""
+    Go writes them, :func:`written_headers` then Go's own, ``Date`` aside: it goes at
+    :attr:`date_at` when the plugin set none), then ``("body", bytes)`` pieces; after
+    :meth:`finish`, :attr:`trailers` are the trailers of a chunked answer and :attr:`close`
+    says whether Go closes the connection after it."""
 
     def __init__(self, method: str, status: int, headers: list[tuple[str, str]], *,
                  proto: tuple[int, int] = (1, 1), connection: str = "") -> None:
@@ -654,14 +680,20 @@ class GoResponse:
         self.wants10_keep_alive = proto == (1, 0) and _has_token(connection, "keep-alive")
         self._out: list[tuple[Any, ...]] = []
         if 100 <= status <= 199 and status != 101:
-            info = [(k, v) for k, v in headers if _TOKEN.match(k)
-                    and k.lower() not in ("content-length", "transfer-encoding")]
+            info = written_headers((k, v) for k, v in headers
+                                   if k.lower() not in ("content-length", "transfer-encoding"))
             self._out.append(("info", status, info))
             status = 200
         self.status = status
+        self.declared = -1
+        length = header_value(headers, "Content-Length")
+        if length:  # (*response).WriteHeader: a Content-Length that is not one is dropped
+            declared = _go_content_length(length)
+            if declared is None:
+                headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
+            else:
+                self.declared = declared
         self.headers = headers
-        declared = content_length_of(headers)
-        self.declared = declared
         self.written = 0
         self.chunking = False
         self.close = False  # Go closes the connection after this answer (closeAfterReply)
@@ -671,6 +703,7 @@ class GoResponse:
         self._conn: list[tuple[str, bytes | memoryview]] = []
         self._conn_size = 0
         self._head: tuple[Any, ...] | None = None
+        self.date_at = 0  # the place of Go's own Date among the head's headers
 
     @property
     def short(self) -> bool:
@@ -793,8 +826,9 @@ class GoResponse:
             extra = [(k, v) for k, v in extra if k != "Connection"]
             if self.http11:
                 extra.append(("Connection", "close"))
-        headers = [(k, v) for k, v in headers if k.lower() not in dropped and _TOKEN.match(k)]
-        headers += extra
+        headers = written_headers((k, v) for k, v in headers if k.lower() not in dropped)
+        self.date_at = len(headers)  # where Go's Date goes when the plugin set none
+        headers += sorted(extra, key=lambda pair: _EXTRA_ORDER.index(pair[0]))
         self._head = ("head", self.status, headers)
         size = len(f"HTTP/1.1 {self.status} {reason_phrase(self.status)}\r\nDate: \r\n\r\n") + 29
         size += sum(len(k) + len(v) + 4 for k, v in headers)
@@ -811,7 +845,7 @@ class GoResponse:
         for key in dict.fromkeys(k for k in declared
                                  if _TOKEN.match(k) and k.lower() not in _BAD_TRAILERS):
             out += [(key, v) for k, v in self.headers if k == key]
-        return out
+        return written_headers(out)
 
     def _conn_write(self, kind: str, data: bytes | memoryview) -> None:
         """Go's ``bufio.Writer.Write`` on the connection's buffer."""

@@ -424,3 +424,38 @@ def test_a_1xx_status_is_an_informational_answer_then_a_200(loop: Any) -> None:
     assert (raw.status, raw.body, raw.get_all("Content-Length")) == ("HTTP/1.1 200 OK", b"",
                                                                      ["0"])
     raw.closed()
+
+
+def test_the_answers_header_keys_go_out_sorted_then_gos_own(loop: Any) -> None:
+    """Go's chunkWriter.writeHeader writes the plugin's headers with Header.writeSubset, keys
+    sorted whatever order the plugin set them in (each key's values in their order), then its
+    own: Date, Content-Length, Content-Type."""
+    raw = _Raw(loop, "/answer?h=X-Zeta:1&h=Cache-Control:no-store&h=X-Alpha:2&h=X-Zeta:3"
+                     "&w=hello")
+    assert [k for k, _ in raw.headers] == ["Cache-Control", "X-Alpha", "X-Zeta", "X-Zeta",
+                                           "Date", "Content-Length", "Content-Type"]
+    assert raw.get_all("X-Zeta") == ["1", "3"] and raw.body == b"hello"
+    raw.closed()
+
+
+def test_a_content_length_that_is_not_a_number_is_dropped(loop: Any) -> None:
+    """Go's (*response).WriteHeader drops a Content-Length strconv.ParseInt does not read as a
+    length (logging `http: invalid Content-Length`): the answer is framed as if the plugin had
+    set none; one with a sign is a length."""
+    raw = _Raw(loop, "/answer?h=Content-Length:five&w=hello")
+    assert (raw.status, raw.body) == ("HTTP/1.1 200 OK", b"hello")
+    assert raw.get_all("Content-Length") == ["5"]
+    assert not raw.closed()
+    raw = _Raw(loop, "/answer?h=Content-Length:-5&w=hi&flush=1")
+    assert raw.body == b"hi" and raw.get_all("Transfer-Encoding") == ["chunked"]
+    assert not raw.get_all("Content-Length")
+    assert not raw.closed()
+
+
+def test_a_newline_in_a_header_value_goes_out_as_a_space(loop: Any) -> None:
+    """Go's Header.writeSubset (headerNewlineToSpace) writes a newline or carriage return in
+    a value as a space, so a plugin's value cannot split the answer's head."""
+    raw = _Raw(loop, "/answer?h=X-Note:one%0Atwo%0D%0Athree&w=ok")
+    assert (raw.status, raw.body) == ("HTTP/1.1 200 OK", b"ok")
+    assert raw.get_all("X-Note") == ["one two  three"]
+    assert not raw.closed()
