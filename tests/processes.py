@@ -27,6 +27,23 @@ def alive(pid: int) -> bool:
         return False
 
 
+def children(pid: int) -> set[int]:
+    """The live processes ``pid`` started itself (not theirs), whichever of its threads did;
+    a thread or process that ends while they are read is skipped."""
+    found: set[int] = set()
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return found
+    for task in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{task}/children") as handle:
+                found.update(int(child) for child in handle.read().split())
+        except OSError:  # the thread ended meanwhile
+            continue
+    return {child for child in found if alive(child)}
+
+
 def parent(pid: int) -> int:
     """The pid of the process that started ``pid`` (it must exist)."""
     return int(_stat_fields(pid)[1])

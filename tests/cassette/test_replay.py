@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from processes import alive
+from processes import children
 
 from mmplug.cassette import CassetteRecorder, read_cassette, replay_cassette
 from mmplug.host.fresh import deterministic_session
@@ -113,11 +113,7 @@ def test_fire_record_then_replay(parrot: Path) -> None:
 
 def _children() -> set[int]:
     """This process's live (not zombie) child processes."""
-    found: set[int] = set()
-    for task in os.listdir("/proc/self/task"):
-        with open(f"/proc/self/task/{task}/children") as handle:
-            found.update(int(pid) for pid in handle.read().split())
-    return {pid for pid in found if alive(pid)}
+    return children(os.getpid())
 
 
 def test_replay_refuses_another_plugin_and_bad_cassettes(parrot: Path, tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from processes import alive
+from processes import alive, children
 
 MANY = 600  # files the new template version adds: writing them takes a while
 HOOK = '''import os, sys, time
@@ -64,7 +64,7 @@ def _interrupt(args: list[str], cwd: Path, when: Callable[[str], bool],
                 time.sleep(0.0005)
         assert when(seen), seen
         time.sleep(delay_s)
-        started = _children(proc.pid)
+        started = children(proc.pid)
         if alone is None:
             os.killpg(proc.pid, signal.SIGINT)
         else:
@@ -81,11 +81,6 @@ def _interrupt(args: list[str], cwd: Path, when: Callable[[str], bool],
     assert [pid for pid in started if alive(pid)] == []  # the template's hook too
     assert "Traceback" not in err, err
     return proc.returncode, err
-
-
-def _children(pid: int) -> list[int]:
-    return [int(child) for task in Path(f"/proc/{pid}/task").iterdir()
-            for child in (task / "children").read_text().split()]
 
 
 @pytest.fixture
