@@ -202,6 +202,8 @@ def recover_changes(root: str | os.PathLike[str]) -> list[str]:
     import glob
     import json
 
+    from mmplug.host._process import alive
+
     base = os.fspath(root)
     said: list[str] = []
     for journal in sorted(glob.glob(os.path.join(glob.escape(base), f".mmplug-*{JOURNAL}"))):
@@ -216,7 +218,7 @@ def recover_changes(root: str | os.PathLike[str]) -> list[str]:
             phase = plan["phase"]
         except (OSError, ValueError, KeyError, IndexError, TypeError):
             continue  # not one of ours, or being written this moment
-        if pid != os.getpid() and _runs(pid):
+        if pid != os.getpid() and alive(pid):
             continue
         if phase == "staging":
             for target, _ in entries:
@@ -250,23 +252,9 @@ def _roll_back(entries: list[tuple[str, str | None]], made: list[str], tag: str)
             _unlink(target)  # a file the change added
         if new is not None:
             _unlink(new)
-    for folder in reversed(made):
-        try:
-            os.rmdir(folder)
-        except OSError:
-            pass
+    _remove_folders(made)
     for folder in {os.path.dirname(target) for target, _ in entries}:
         _sync_folder(os.path.join(folder, "."))
-
-
-def _runs(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 class _Stop(Exception):
@@ -283,6 +271,11 @@ def _put_back(moved: list[tuple[str, str | None, str | None]],
     for _, temp in staged:
         if temp is not None:
             _unlink(temp)
+    _remove_folders(made)
+
+
+def _remove_folders(made: list[str]) -> None:
+    """Remove the folders a change made (the deepest first), those left empty."""
     for folder in reversed(made):
         try:
             os.rmdir(folder)

@@ -129,6 +129,21 @@ def spawn(command: list[str], *, cwd: Path | str, env: dict[str, str]
     return popen
 
 
+def alive(pid: int) -> bool:
+    """Whether process ``pid`` runs: it exists (someone else's counts) and is not a zombie."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rpartition(")")[2].split()[0] != "Z"
+    except OSError:
+        return True
+
+
 def kill_group(popen: subprocess.Popen[bytes]) -> None:
     """SIGKILL the child's process group (it is the group leader) and reap the child."""
     with _SPAWNED_LOCK:

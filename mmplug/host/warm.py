@@ -513,9 +513,11 @@ class _Zygote:
             self._dead = True
             orphans = list(self._children.values())
             self._children.clear()
+        from mmplug.host._process import alive
+
         for child in orphans:
             deadline = time.monotonic() + CLOSE_WAIT_S
-            while _alive(child.pid) and time.monotonic() < deadline:
+            while alive(child.pid) and time.monotonic() < deadline:
                 time.sleep(0.01)
             child.exited(-signal.SIGKILL)
 
@@ -556,7 +558,9 @@ class _Forked:
         self._done.set()
 
     def poll(self) -> int | None:
-        if self.returncode is None and not _alive(self.pid):
+        from mmplug.host._process import alive
+
+        if self.returncode is None and not alive(self.pid):
             self._settle()
         return self.returncode
 
@@ -581,20 +585,6 @@ class _Forked:
                 os.kill(self.pid, signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
                 pass
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            return stat.read().rpartition(")")[2].split()[0] != "Z"
-    except OSError:
-        return True
 
 
 def _key(command: list[str], cwd: Path) -> tuple[str, str, str]:
