@@ -57,7 +57,8 @@ ACCESS_TOKEN_PARAM = "access_token"
 DROPPED = frozenset({USER_ID_HEADER.lower(), PLUGIN_ID_HEADER.lower(), "referer", "host",
                      ACTING_USER_HEADER.lower(), NODE_HEADER.lower()})
 _PREFIX = re.compile(r"^/plugins/([^/]+)(/.*)?$")
-_TOKEN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
+# An HTTP token (a header name, a method), as Go's net/http checks one.
+TOKEN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
 
 
 @dataclass(frozen=True)
@@ -83,7 +84,7 @@ def split_plugin_path(path: str, *, metrics: bool = False) -> Target | None:
 
 def canonical_key(key: str) -> str:
     """Go's CanonicalMIMEHeaderKey: ``content-type`` -> ``Content-Type``; odd keys unchanged."""
-    if not _TOKEN.match(key):
+    if not TOKEN.match(key):
         return key
     return "-".join(part[:1].upper() + part[1:].lower() for part in key.split("-"))
 
@@ -122,9 +123,6 @@ def plugin_headers(
     return list(grouped.items())
 
 
-_COOKIE_NAME = _TOKEN
-
-
 def _read_cookies(pairs: Iterable[tuple[str, str]]) -> Iterator[tuple[str, str, bool]]:
     """The cookies of the ``Cookie`` headers as Go's ``readCookies`` reads them: (name, value
     without its quotes, whether it was quoted); a pair with a name that is not a token or a
@@ -134,7 +132,7 @@ def _read_cookies(pairs: Iterable[tuple[str, str]]) -> Iterator[tuple[str, str, 
             continue
         for part in line.strip().split(";"):
             name, _, value = part.strip().partition("=")
-            if not name or not _COOKIE_NAME.match(name):
+            if not name or not TOKEN.match(name):
                 continue
             quoted = len(value) > 1 and value[0] == value[-1] == '"'
             if quoted:
@@ -173,7 +171,11 @@ def request_length(pairs: Iterable[tuple[str, str]]) -> int:
 # bytes Go's url package leaves as they are in a path (``shouldEscape`` for encodePath)
 _PATH_SAFE = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
                        b"-_.~$&+,/:;=@")
-_BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
+# What Go's url package refuses in a URL: a % not followed by two hex digits, a control
+# character; and how a URL with a scheme starts.
+BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
+URL_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+URL_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
 
 
 def plugin_url(raw_target: str, prefix: str) -> str:
@@ -205,7 +207,7 @@ def parse_query(raw_query: str) -> dict[bytes, list[bytes]]:
 
     values: dict[bytes, list[bytes]] = {}
     for part in raw_query.split("&"):
-        if not part or ";" in part or _BAD_ESCAPE.search(part):
+        if not part or ";" in part or BAD_ESCAPE.search(part):
             continue
         key, _, value = part.partition("=")
         name = unquote_to_bytes(key.replace("+", " "))
@@ -635,7 +637,7 @@ def written_headers(headers: Iterable[tuple[str, str]]) -> list[tuple[str, str]]
     newline or carriage return in a value turned into a space (``headerNewlineToSpace``), the
     value then trimmed of surrounding white space (``textproto.TrimString``)."""
     return [(key, value.translate(_NEWLINES).strip(" \t"))
-            for key, value in sorted(headers, key=lambda pair: pair[0]) if _TOKEN.match(key)]
+            for key, value in sorted(headers, key=lambda pair: pair[0]) if TOKEN.match(key)]
 
 
 def _go_content_length(value: str) -> int | None:
@@ -843,7 +845,7 @@ class GoResponse:
         declared = [canonical_key(k) for k in _elements(
             v for k, v in self.headers if k.lower() == "trailer")]
         for key in dict.fromkeys(k for k in declared
-                                 if _TOKEN.match(k) and k.lower() not in _BAD_TRAILERS):
+                                 if TOKEN.match(k) and k.lower() not in _BAD_TRAILERS):
             out += [(key, v) for k, v in self.headers if k == key]
         return written_headers(out)
 

@@ -27,6 +27,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from mmplug.host.http_codec import BAD_ESCAPE, URL_CONTROL, URL_SCHEME
+
 # model.Config's sections (fields) and their Go types.
 _SSO = ("GitLabSettings", "GoogleSettings", "OpenIdSettings")
 SECTIONS: dict[str, str] = {
@@ -460,18 +462,16 @@ def _is_valid_id(name: str) -> str:
     return f"model.config.is_valid.{name}.app_error"
 
 
-_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
-_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
 _HOST_CHARS = re.compile(r"[A-Za-z0-9\-._~!$&'()*+,;=:\[\]<>\"%\x80-\U0010ffff]*")
 
 
 def request_uri_error(text: str) -> str | None:
     """Why Go's ``url.ParseRequestURI`` refuses ``text`` (None: it accepts it)."""
-    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in text):
+    if URL_CONTROL.search(text):
         return "net/url: invalid control character in URL"
     if text.startswith(":"):
         return "missing protocol scheme"
-    scheme = _SCHEME.match(text)
+    scheme = URL_SCHEME.match(text)
     rest = text[scheme.end():] if scheme else text
     if not rest.startswith("/"):
         # with a scheme the rest is opaque (mailto:x); without one a path must be absolute
@@ -489,7 +489,7 @@ def request_uri_error(text: str) -> str | None:
             port = host[host.rindex(":"):] if ":" in host else ""
         if port and not (port.startswith(":") and (port == ":" or port[1:].isdigit())):
             return f"invalid port {port!r} after host"
-    if _ESCAPE.search(rest.split("?", 1)[0]):
+    if BAD_ESCAPE.search(rest.split("?", 1)[0]):
         return "invalid URL escape"
     return None
 

@@ -19,14 +19,21 @@ missing destination has those of Go's ``http.NotFound``.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
 from mmplug.errors import MmplugError
 from mmplug.host.api._handlers import HandlerStatus
 from mmplug.host.api._registry import ApiContext, ApiFailure, differs, emulates
-from mmplug.host.http_codec import NOT_FOUND, inter_plugin_request, query_encode
+from mmplug.host.http_codec import (
+    BAD_ESCAPE,
+    NOT_FOUND,
+    TOKEN,
+    URL_CONTROL,
+    URL_SCHEME,
+    inter_plugin_request,
+    query_encode,
+)
 from mmplug.protocol import api_remaining_pb2 as pb
 
 # The server's answers for a URL not of the form /<plugin id>/<path> (HTTP 400 bodies).
@@ -41,10 +48,6 @@ differs(
     "%-escape, but does not check the host and port of an absolute URL.",
 )
 
-_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
-_BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
 _GO_ESCAPES = {"\a": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r",
                "\t": "\\t", "\v": "\\v", "\\": "\\\\", '"': '\\"'}
 
@@ -56,22 +59,22 @@ def _go_quote(text: str) -> str:
 
 
 def _bad_escape(text: str) -> str | None:
-    found = _BAD_ESCAPE.search(text)
+    found = BAD_ESCAPE.search(text)
     return None if found is None else f"invalid URL escape {_go_quote(text[found.start():][:3])}"
 
 
 def _request_error(method: str, url: str) -> str | None:
     """Why Go's ``http.NewRequest(method, url, body)`` fails, or None (an empty method is
     GET)."""
-    if method and not _TOKEN.fullmatch(method):
+    if method and not TOKEN.fullmatch(method):
         return f"net/http: invalid method {_go_quote(method)}"
     rest, _, fragment = url.partition("#")
-    if _CONTROL.search(rest):
+    if URL_CONTROL.search(rest):
         why: str | None = "net/url: invalid control character in URL"
     elif rest.startswith(":"):
         why = "missing protocol scheme"
     else:
-        scheme = _SCHEME.match(rest)
+        scheme = URL_SCHEME.match(rest)
         path = rest.partition("?")[0]
         if scheme is None and not path.startswith("/") and ":" in path.partition("/")[0]:
             why = "first path segment in URL cannot contain colon"
