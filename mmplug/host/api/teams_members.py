@@ -275,15 +275,17 @@ def _save_join(
 
 
 def _join_messages(
-    ctx: ApiContext, team_id: str, channel_ids: list[str], user_id: str, requestor_id: str
+    ctx: ApiContext, team_id: str, channel_ids: list[str], user_id: str, requestor_id: str,
+    *, messages: bool = True,
 ) -> None:
     """What JoinDefaultChannels posts in each default channel it went through (unless
-    ServiceSettings.ExperimentalEnableDefaultChannelLeaveJoinMessages is off), each followed
-    by the channel's user_added event. A failed post is only logged."""
+    ServiceSettings.ExperimentalEnableDefaultChannelLeaveJoinMessages is off, or not
+    ``messages``: the host preparing a fired hook), each followed by the channel's
+    user_added event. A failed post is only logged."""
     if not channel_ids:
         return
     with ctx.store.read() as db:
-        post = leave_join_messages(db)
+        post = messages and leave_join_messages(db)
         user = get_user(db, user_id)
         requestor = find_user(db, requestor_id) if requestor_id else None
         town_square = {
@@ -381,12 +383,7 @@ def add_member(
         member = _will_be_added(ctx, member)
     with ctx.store.tx() as db:
         member, joined, channels = _save_join(ctx, db, member, actor_id)
-    if hook:
-        _join_messages(ctx, team_id, channels, user_id, actor_id)
-    else:
-        for channel_id in channels:
-            data = {"user_id": user_id, "team_id": team_id}
-            server_event(ctx, "user_added", data, channel_id=channel_id)
+    _join_messages(ctx, team_id, channels, user_id, actor_id, messages=hook)
     if joined and hook:
         _joined(ctx, member, actor_id)
     return member
