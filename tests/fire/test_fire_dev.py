@@ -85,17 +85,9 @@ def test_fire_into_dev_reads_the_answer_after_an_informational_one(
     """(*hooksGRPCClient).writeHTTPResponseHeaders calls WriteHeader(103): Go's net/http
     sends an informational answer, then a 200 with the body; fire into dev shows that 200, as
     it does without dev and as Go's and curl's clients do."""
-    plugin = write_plugin_project(tmp_path / "http", "com.example.http",
-                                  Path(__file__).resolve().parents[1] / "devloop"
-                                  / "http_plugin.py")
-    with running_dev(plugin, tmp_path) as plugin_dir:
-        deadline = time.monotonic() + 30
-        while True:  # the plugin may still be activating right after the pointer appears
-            result = cli("fire", "ServeHTTP", "GET", "/answer?code=103&h=Link:</a.css>&w=hello",
-                         "--format", "json", cwd=plugin_dir)
-            if result.returncode == 0 or time.monotonic() > deadline:
-                break
-            time.sleep(0.2)
+    with running_dev(_http_plugin(tmp_path), tmp_path) as plugin_dir:
+        result = _fire_once_up(cli, plugin_dir, "ServeHTTP", "GET",
+                               "/answer?code=103&h=Link:</a.css>&w=hello", "--format", "json")
         assert result.returncode == 0, result.stdout + result.stderr
         http = json.loads(result.stdout)["http"]
         assert (http["status"], http["body"]) == (200, "hello")
@@ -106,19 +98,29 @@ def test_fire_into_dev_sends_every_value_of_a_repeated_header(cli: Cli, tmp_path
                                                               ) -> None:
     """`--header 'X-A: 1' --header 'X-A: 2'` reaches the plugin with both values, as a
     browser's repeated header reaches it through the server (fire into dev kept the last)."""
-    plugin = write_plugin_project(tmp_path / "http", "com.example.http",
-                                  Path(__file__).resolve().parents[1] / "devloop"
-                                  / "http_plugin.py")
-    with running_dev(plugin, tmp_path) as plugin_dir:
-        deadline = time.monotonic() + 30
-        while True:  # the plugin may still be activating right after the pointer appears
-            result = cli("fire", "ServeHTTP", "POST", "/echo", "--header", "X-A: 1",
-                         "--header", "X-A: 2", "--header", "X-B: 1", "--header", "x-b: 2",
-                         "--data", "x", "--format", "json", cwd=plugin_dir)
-            if result.returncode == 0 or time.monotonic() > deadline:
-                break
-            time.sleep(0.2)
+    with running_dev(_http_plugin(tmp_path), tmp_path) as plugin_dir:
+        result = _fire_once_up(cli, plugin_dir, "ServeHTTP", "POST", "/echo", "--header",
+                               "X-A: 1", "--header", "X-A: 2", "--header", "X-B: 1",
+                               "--header", "x-b: 2", "--data", "x", "--format", "json")
         assert result.returncode == 0, result.stdout + result.stderr
         seen = json.loads(json.loads(result.stdout)["http"]["body"])["headers"]
         assert seen["X-A"] == ["1", "2"]
         assert seen["X-B"] == ["1", "2"]
+
+
+def _http_plugin(tmp_path: Path) -> Path:
+    """A project of the dev loop tests' HTTP plugin."""
+    return write_plugin_project(tmp_path / "http", "com.example.http",
+                                Path(__file__).resolve().parents[1] / "devloop"
+                                / "http_plugin.py")
+
+
+def _fire_once_up(cli: Cli, plugin_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """`mmplug fire ARGS` into the running dev, again until it answers (the plugin may still
+    be activating right after the pointer appears) or 30 s have passed."""
+    deadline = time.monotonic() + 30
+    while True:
+        result = cli("fire", *args, cwd=plugin_dir)
+        if result.returncode == 0 or time.monotonic() > deadline:
+            return result
+        time.sleep(0.2)
