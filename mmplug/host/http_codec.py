@@ -366,13 +366,14 @@ class SignIn:
     :attr:`needs_body` says the caller must hand :meth:`identity` the body."""
 
     def __init__(self, method: str, target: str, pairs: Iterable[tuple[str, str]],
-                 lookup: Callable[[str], tuple[Any, str]], *, strict_csrf: bool = False,
+                 lookup: Callable[[str], tuple[Any, str]], *,
+                 strict_csrf: Callable[[], bool] = lambda: False,
                  name_of: Callable[[str], str] = str) -> None:
         self.method = method.upper()
         self.target = target
         self.pairs = list(pairs)
         self.credentials = request_credentials(self.pairs, target)
-        self.strict_csrf = strict_csrf
+        self.strict_csrf = strict_csrf  # asked only when the CSRF check needs it
         self.name_of = name_of  # a user id -> the name the access log shows
         self.session: Any = None
         self.why = ""
@@ -406,7 +407,7 @@ class SignIn:
             return True
         # the deprecated XMLHttpRequest exemption, unless strict CSRF enforcement is on
         return header_value(self.pairs, REQUESTED_WITH) == "XMLHttpRequest" \
-            and not self.strict_csrf
+            and not self.strict_csrf()
 
     def _form_value(self, body: bytes, key: str) -> str:
         """Go's ``FormValue(key)`` after ``ParseForm``: a urlencoded body's values (POST, PUT,

@@ -1015,7 +1015,7 @@ class Session:
         from mmplug.host.http_codec import SignIn
 
         return SignIn(method, target, pairs, lambda token: session_of_token(self.store, token),
-                      strict_csrf=strict_csrf(self.store), name_of=self._username)
+                      strict_csrf=lambda: strict_csrf(self.store), name_of=self._username)
 
     def _username(self, user_id: str) -> str:
         try:
