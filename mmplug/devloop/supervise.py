@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from mmplug.host.launcher import PluginProcess
     from mmplug.host.session import PluginHandle
 
 CRASH_LIMIT = 3
@@ -19,7 +20,8 @@ CRASH_WINDOW_S = 60.0
 BACKOFF_START_S = 0.25
 BACKOFF_MAX_S = 4.0
 HEALTH_EVERY_S = 2.0
-HEALTH_TIMEOUT_S = 2.0
+HEALTH_TIMEOUT_S = 2.0  # each ping's
+HEALTH_PINGS = 3  # the server's HealthCheckPingFailLimit: pings in a row before a check fails
 POLL_EVERY_S = 0.1
 
 
@@ -60,6 +62,19 @@ def check_handle(handle: PluginHandle, check_health: bool) -> str | None:
 
         return f"the plugin process {describe_exit(code)}"
     if check_health:
-        problem = client.process.health(HEALTH_TIMEOUT_S)
-        return None if problem is None else problem.describe()
+        return health_check(client.process)
     return None
+
+
+def health_check(process: PluginProcess) -> str | None:
+    """The server's health check of a running plugin (``PerformHealthCheck``,
+    server/public/plugin/supervisor.go): up to three pings in a row, and the plugin is healthy
+    at the first one answered. go-plugin's ``Ping`` counts only a failed call: an answer of
+    any serving status (``NOT_SERVING`` too) is a live plugin. What is wrong, or None."""
+    problem = None
+    for _ in range(HEALTH_PINGS):
+        problem = process.health(HEALTH_TIMEOUT_S)
+        if problem is None or problem.code == "ANSWERED":
+            return None
+    assert problem is not None
+    return f"health check failed {HEALTH_PINGS} times in a row: {problem.code}"

@@ -310,11 +310,6 @@ class HealthProblem(NamedTuple):
     code: str
     details: str
 
-    def describe(self) -> str:
-        if self.code == "ANSWERED":
-            return f"health check: {self.details}"
-        return f"health check failed: {self.code}"
-
 
 def send_shutdown(channel: object, timeout: float) -> str | None:
     """go-plugin's ``GRPCController/Shutdown`` on a plugin's channel (the one place it is sent):

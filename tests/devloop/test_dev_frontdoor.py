@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import http.client
 import json
@@ -12,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from devloop_support import dev_loop, processes_in, wait_for
+from devloop_support import Events, dev_loop, processes_in, wait_for
 from plugin_projects import write_plugin_project
 
 PLUGIN = "com.example.http"
@@ -24,9 +25,24 @@ MiB = 1024 * 1024
 def loop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     project = write_plugin_project(tmp_path_factory.mktemp("http") / "p", PLUGIN,
                                    HERE / "http_plugin.py", name="HTTP test")
+    events = Events()
     with dev_loop(project, watch=False, as_user="alice", metrics_port=0) as running:
+        running.add_observer(events)
+        running.test_events = events
         yield running
     assert processes_in(project) == []
+
+
+@pytest.fixture(autouse=True)
+def _plugin_up(loop: Any) -> None:
+    """Each test starts with the plugin serving: a restart a test caused is over, and a crash
+    no test asked for is said with what the dev loop reported."""
+    try:
+        wait_for(lambda: loop.status[PLUGIN].state == "active", what="the plugin to be active")
+    except AssertionError:
+        status = loop.status[PLUGIN]
+        raise AssertionError(f"the plugin is {status.state}: {status.problem}; the dev loop "
+                             f"reported: {loop.test_events.problems}") from None
 
 
 def _conn(loop: Any) -> http.client.HTTPConnection:
@@ -166,24 +182,22 @@ def test_expect_100_continue_is_answered_when_the_body_is_read(loop: Any) -> Non
 
 def test_unknown_plugin_is_404(loop: Any) -> None:
     """ServePluginRequest: no such plugin is http.NotFound's plain `404 page not found`."""
-    conn = _conn(loop)
-    conn.request("GET", "/plugins/com.nobody/x")
-    response = conn.getresponse()
-    assert (response.status, response.read()) == (404, b"404 page not found\n")
-    assert response.headers["X-Content-Type-Options"] == "nosniff"
-    conn.close()
+    with contextlib.closing(_conn(loop)) as conn:
+        conn.request("GET", "/plugins/com.nobody/x")
+        response = conn.getresponse()
+        assert (response.status, response.read()) == (404, b"404 page not found\n")
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
 
 
 def test_flush_reaches_the_client_before_the_handler_ends(loop: Any) -> None:
-    conn = _conn(loop)
-    conn.request("GET", f"/plugins/{PLUGIN}/drip")
-    response = conn.getresponse()
-    started = time.monotonic()
-    first = response.fp.readline()  # chunk size line
-    first += response.fp.readline()
-    assert b"part0" in first
-    assert time.monotonic() - started < 0.5  # the rest takes 0.6 s more
-    conn.close()
+    with contextlib.closing(_conn(loop)) as conn:
+        conn.request("GET", f"/plugins/{PLUGIN}/drip")
+        response = conn.getresponse()
+        started = time.monotonic()
+        first = response.fp.readline()  # chunk size line
+        first += response.fp.readline()
+        assert b"part0" in first
+        assert time.monotonic() - started < 0.5  # the rest takes 0.6 s more
 
 
 def _busy(loop: Any) -> int:
@@ -225,21 +239,18 @@ def test_metrics_port_maps_to_serve_metrics(loop: Any) -> None:
 def test_plugin_death_before_and_during_the_answer(loop: Any) -> None:
     """(*hooksGRPCClient).receiveHTTPResponse: a stream that fails before its first message is
     a plain 502; one that breaks off after the answer began ends that answer as written."""
-    from devloop_support import Events
-
     events = Events()
     loop.add_observer(events)
     status, _, body = _request(loop, "GET", "/die-before")
     assert (status, body) == (502, b"Bad Gateway\n")  # receiveHTTPResponse's http.Error
     events.wait(lambda: any(r.why.startswith("restart") for r in events.reloads))
     wait_for(lambda: loop.status[PLUGIN].state == "active", what="restart")
-    conn = _conn(loop)
-    conn.request("GET", f"/plugins/{PLUGIN}/die-during")
-    response = conn.getresponse()
-    assert response.status == 200
-    # receiveHTTPResponse returns at the broken stream and Go ends the answer it began
-    assert response.read() == b"partial"
-    conn.close()
+    with contextlib.closing(_conn(loop)) as conn:
+        conn.request("GET", f"/plugins/{PLUGIN}/die-during")
+        response = conn.getresponse()
+        assert response.status == 200
+        # receiveHTTPResponse returns at the broken stream and Go ends the answer it began
+        assert response.read() == b"partial"
     events.wait(lambda: sum(r.why.startswith("restart") for r in events.reloads) >= 2)
 
 
@@ -249,30 +260,29 @@ def test_an_answer_that_never_flushes_waits_in_gos_buffers(loop: Any) -> None:
     connection's 4 KiB) until the plugin flushes: an event stream that never flushes reaches
     the client only when the handler ends; one that flushes, at once."""
     for query, within in (("?flush=1", 0.4), ("", None)):
-        conn = _conn(loop)
-        started = time.monotonic()
-        conn.request("GET", f"/plugins/{PLUGIN}/events{query}")
-        response = conn.getresponse()
-        first = response.fp.readline() + response.fp.readline()
-        waited = time.monotonic() - started
-        assert b"data: 0" in first
-        if within is not None:
-            assert waited < within
-        else:
-            assert waited >= 0.9  # the handler sleeps 1 s in all before it ends
-        conn.close()
+        with contextlib.closing(_conn(loop)) as conn:
+            started = time.monotonic()
+            conn.request("GET", f"/plugins/{PLUGIN}/events{query}")
+            response = conn.getresponse()
+            assert response.status == 200
+            first = response.fp.readline() + response.fp.readline()
+            waited = time.monotonic() - started
+            assert b"data: 0" in first
+            if within is not None:
+                assert waited < within
+            else:
+                assert waited >= 0.9  # the handler sleeps 1 s in all before it ends
 
 
 def test_a_small_finished_answer_gets_a_content_length(loop: Any) -> None:
     """Go's chunkWriter.writeHeader: an answer whose body is still in the response's buffer
     when the handler ends goes out with a Content-Length, not chunked."""
-    conn = _conn(loop)
-    conn.request("GET", f"/plugins/{PLUGIN}/small")
-    response = conn.getresponse()
-    assert response.read() == b"hello"
-    assert response.headers["Content-Length"] == "5"
-    assert "Transfer-Encoding" not in response.headers
-    conn.close()
+    with contextlib.closing(_conn(loop)) as conn:
+        conn.request("GET", f"/plugins/{PLUGIN}/small")
+        response = conn.getresponse()
+        assert response.read() == b"hello"
+        assert response.headers["Content-Length"] == "5"
+        assert "Transfer-Encoding" not in response.headers
 
 
 @pytest.mark.parametrize("code", [204, 304])
@@ -303,11 +313,10 @@ def test_the_head_is_written_as_go_writes_it(loop: Any) -> None:
     status, headers, body = _request(loop, "GET", "/flush-first")
     assert (status, body) == (200, b"late")
     assert "Content-Type" not in headers and "Server" not in headers
-    conn = _conn(loop)
-    conn.request("GET", "/plugins/com.example.nosuch/x")
-    response = conn.getresponse()
-    assert response.status == 404 and response.getheader("Server") is None
-    conn.close()
+    with contextlib.closing(_conn(loop)) as conn:
+        conn.request("GET", "/plugins/com.example.nosuch/x")
+        response = conn.getresponse()
+        assert response.status == 404 and response.getheader("Server") is None
 
 
 class _Raw:

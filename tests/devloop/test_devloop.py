@@ -15,6 +15,7 @@ from devloop_support import (
     write_plugin,
     write_source,
 )
+from plugin_projects import write_plugin_project
 
 pytestmark = pytest.mark.slow
 
@@ -195,6 +196,66 @@ def test_a_broken_or_renamed_manifest_waits_for_the_fix(tmp_path: Path) -> None:
         assert _get(loop, "/") == b"v1"
 
 
+FLAKY_HEALTH = '''
+import pathlib
+import threading
+
+import grpc
+from grpc_health.v1 import health, health_pb2
+
+from mmplug.sdk import Plugin, serve
+
+PINGS = pathlib.Path(__file__).with_name("pings")
+_count = [0]
+_lock = threading.Lock()
+
+
+def check(self, request, context):
+    """The launch's ping is answered; then, over and over, two pings fail and the third is
+    answered NOT_SERVING."""
+    with _lock:
+        _count[0] += 1
+        count = _count[0]
+    PINGS.write_text(str(count))
+    if count == 1:
+        return health_pb2.HealthCheckResponse(status=health_pb2.HealthCheckResponse.SERVING)
+    if count % 3 != 1:
+        context.abort(grpc.StatusCode.UNAVAILABLE, "busy")
+    return health_pb2.HealthCheckResponse(status=health_pb2.HealthCheckResponse.NOT_SERVING)
+
+
+health.HealthServicer.Check = check
+
+
+class Flaky(Plugin):
+    pass
+
+
+if __name__ == "__main__":
+    serve(Flaky)
+'''
+
+
+def test_a_health_check_is_three_pings_and_any_answer_is_alive(tmp_path: Path) -> None:
+    """PerformHealthCheck (server/public/plugin/supervisor.go) pings up to
+    HealthCheckPingFailLimit (3) times in a row and is satisfied by the first ping answered;
+    go-plugin's Ping (GRPCClient.Ping) counts only a failed call, not the status answered. A
+    plugin that fails two pings of three and answers NOT_SERVING is kept running."""
+    project = write_plugin_project(tmp_path / "p", PLUGIN_ID, FLAKY_HEALTH, name="Flaky")
+    events = Events()
+    loop = dev_loop(project, watch=False)
+    loop.add_observer(events)
+    with loop:
+        pid = loop.status[PLUGIN_ID].pid
+        pings = project / "pings"
+        wait_for(lambda: pings.is_file() and int(pings.read_text() or 0) >= 7,
+                 timeout=30, what="two health checks of three pings each")
+        assert loop.status[PLUGIN_ID].pid == pid and loop.status[PLUGIN_ID].state == "active"
+        assert events.problems == []
+        assert not any(r.why.startswith("restart") for r in events.reloads)
+    assert processes_in(tmp_path) == []
+
+
 def test_a_hung_plugin_fails_its_health_check_and_is_restarted(tmp_path: Path) -> None:
     import os
     import signal
@@ -207,7 +268,8 @@ def test_a_hung_plugin_fails_its_health_check_and_is_restarted(tmp_path: Path) -
         hung = loop.status[PLUGIN_ID].pid
         os.kill(hung, signal.SIGSTOP)  # alive, but answers nothing
         events.wait(lambda: any(r.why.startswith("restart") for r in events.reloads))
-        assert any("health check" in problem for problem in events.problems)
+        assert any("its health check (failed 3 times in a row" in problem
+                   for problem in events.problems), events.problems
         assert loop.status[PLUGIN_ID].pid != hung
         assert _get(loop, "/") == b"v1"
     assert processes_in(tmp_path) == []
