@@ -191,13 +191,13 @@ def test_unknown_plugin_is_404(loop: Any) -> None:
 
 def test_flush_reaches_the_client_before_the_handler_ends(loop: Any) -> None:
     with contextlib.closing(_conn(loop)) as conn:
+        started = time.monotonic()
         conn.request("GET", f"/plugins/{PLUGIN}/drip")
         response = conn.getresponse()
-        started = time.monotonic()
         first = response.fp.readline()  # chunk size line
         first += response.fp.readline()
         assert b"part0" in first
-        assert time.monotonic() - started < 0.5  # the rest takes 0.6 s more
+        assert time.monotonic() - started < 0.6  # the handler takes 0.9 s in all
 
 
 def _busy(loop: Any) -> int:
@@ -259,7 +259,7 @@ def test_an_answer_that_never_flushes_waits_in_gos_buffers(loop: Any) -> None:
     writes the plugin's chunks into Go's net/http response, which holds them (2 KiB, then the
     connection's 4 KiB) until the plugin flushes: an event stream that never flushes reaches
     the client only when the handler ends; one that flushes, at once."""
-    for query, within in (("?flush=1", 0.4), ("", None)):
+    for query, within in (("?flush=1", 0.6), ("", None)):
         with contextlib.closing(_conn(loop)) as conn:
             started = time.monotonic()
             conn.request("GET", f"/plugins/{PLUGIN}/events{query}")
