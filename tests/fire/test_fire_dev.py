@@ -11,6 +11,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from plugin_projects import write_plugin_project
@@ -106,6 +107,48 @@ def test_fire_into_dev_sends_every_value_of_a_repeated_header(cli: Cli, tmp_path
         seen = json.loads(json.loads(result.stdout)["http"]["body"])["headers"]
         assert seen["X-A"] == ["1", "2"]
         assert seen["X-B"] == ["1", "2"]
+
+
+TOKENS_PLUGIN = """
+import json
+
+from mmplug.sdk import Plugin, serve
+
+
+class Tokens(Plugin):
+    def serve_http(self, context, response, request):
+        if request.path == "/mint":  # a session of bob's, as a login would make
+            bob = self.api.get_user_by_username("bob")
+            session = self.api.create_session({"user_id": bob.id})
+            response.write(json.dumps({"token": session.token, "bob": bob.id}))
+            return
+        response.write(json.dumps({"user": request.user_id,
+                                   "authorization": request.headers.get("Authorization")}))
+
+
+if __name__ == "__main__":
+    serve(Tokens)
+"""
+
+
+def test_fire_into_dev_is_signed_in_by_the_token_it_carries(cli: Cli, tmp_path: Path) -> None:
+    """servePluginRequest (server/channels/app/plugin_requests.go): a request that carries a
+    session token of the running dev's store is made as that session's user and loses its
+    Authorization header; a token of no session leaves it anonymous, header kept."""
+    project = write_plugin_project(tmp_path / "tokens", "com.example.tokens", TOKENS_PLUGIN)
+    with running_dev(project, tmp_path) as plugin_dir:
+
+        def fire(*args: str) -> Any:
+            result = _fire_once_up(cli, plugin_dir, "ServeHTTP", "GET", *args,
+                                   "--format", "json")
+            assert result.returncode == 0, result.stdout + result.stderr
+            return json.loads(json.loads(result.stdout)["http"]["body"])
+
+        minted = fire("/mint")
+        signed = fire("/whoami", "--header", f"Authorization: Bearer {minted['token']}")
+        assert signed == {"user": minted["bob"], "authorization": None}
+        unknown = fire("/whoami", "--header", "Authorization: Bearer nosuchtoken")
+        assert unknown == {"user": "", "authorization": "Bearer nosuchtoken"}
 
 
 def _http_plugin(tmp_path: Path) -> Path:
