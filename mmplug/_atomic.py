@@ -107,7 +107,11 @@ def replace_files(root: str | os.PathLike[str], writes: Mapping[str, bytes | Non
     with HeldSignals() as held:
         try:
             targets = [_through_links(os.path.join(base, *name.split("/"))) for name in writes]
-            _write_journal(journal, base, tag, "staging", [(t, None) for t in targets], [])
+            folders: list[str] = []  # the folders the new files need that are not there yet
+            for data, target in zip(writes.values(), targets, strict=True):
+                if data is not None:
+                    _missing_folders(os.path.dirname(target), folders)
+            _write_journal(journal, base, tag, "staging", [(t, None) for t in targets], folders)
             for (name, data), target in zip(writes.items(), targets, strict=True):
                 if held.received:
                     raise _Stop
@@ -126,6 +130,7 @@ def replace_files(root: str | os.PathLike[str], writes: Mapping[str, bytes | Non
                     os.fsync(out.fileno())
             if held.received:
                 raise _Stop
+            _pause_for_tests("staged", len(staged))
             _write_journal(journal, base, tag, "renaming", staged, made)
             for target, new in staged:  # from here on, a stop waits: renames only
                 aside = None
@@ -135,7 +140,7 @@ def replace_files(root: str | os.PathLike[str], writes: Mapping[str, bytes | Non
                 moved.append((target, new, aside))
                 if new is not None:
                     os.replace(new, target)
-                _pause_for_tests(len(moved), len(staged))
+                _pause_for_tests(str(len(moved)), len(staged))
         except BaseException as exc:
             _put_back(moved, staged, made)
             _unlink(journal)
@@ -154,8 +159,9 @@ def replace_files(root: str | os.PathLike[str], writes: Mapping[str, bytes | Non
 
 
 JOURNAL = ".journal"  # `.mmplug-<pid>-<hex>.journal`: a change of several files under way
-# For the tests only: after this many renames of a change (or "all"), say so on stderr and
-# wait, so that a test can kill the process at that point.
+# For the tests only: after this many renames of a change (or "all"; or "staged", once its new
+# files are written, before any rename), say so on stderr and wait, so that a test can kill the
+# process at that point.
 PAUSE_ENV = "MMPLUG_TEST_PAUSE_AFTER_RENAMES"
 
 
@@ -166,8 +172,9 @@ def _aside(target: str, tag: str) -> str:
 def _write_journal(journal: str, base: str, tag: str, phase: str,
                    staged: list[tuple[str, str | None]], made: list[str]) -> None:
     """What a change is about to do, for :func:`recover_changes` after a crash: in the
-    ``staging`` phase, the targets (their new files are being written); in ``renaming``, each
-    target with its new file (None: deleted), and the folders made for them."""
+    ``staging`` phase, the targets (their new files are being written) and the folders that
+    are being made for them; in ``renaming``, each target with its new file (None: deleted),
+    and the folders made for them."""
     import json
 
     def rel(path: str) -> str:
@@ -179,13 +186,14 @@ def _write_journal(journal: str, base: str, tag: str, phase: str,
         "made": [rel(folder) for folder in made]}))
 
 
-def _pause_for_tests(renamed: int, total: int) -> None:
+def _pause_for_tests(point: str, total: int) -> None:
     at = os.environ.get(PAUSE_ENV)
-    if at and (at == str(renamed) or (at == "all" and renamed == total)):
+    if at and (at == point or (at == "all" and point == str(total))):
         import sys
         import time
 
-        sys.stderr.write(f"paused after {renamed} renames\n")
+        sys.stderr.write(f"paused after {point} renames\n" if point.isdigit()
+                         else f"paused: {point}\n")
         sys.stderr.flush()
         time.sleep(600)
 
@@ -224,6 +232,7 @@ def recover_changes(root: str | os.PathLike[str]) -> list[str]:
             for target, _ in entries:
                 for temp in glob.glob(f"{glob.escape(_hidden(target))}.{tag}-*"):
                     _unlink(temp)
+            _remove_folders(made)
             said.append(f"a change of {base} that mmplug (process {pid}) did not finish was "
                         "cleaned up: it had replaced no file yet, so every file is as it was")
         elif all(not os.path.lexists(new if new is not None else target)
@@ -353,6 +362,16 @@ def _hidden(target: str) -> str:
 
 def _through_links(path: str) -> str:
     return os.path.realpath(path) if os.path.islink(path) else path
+
+
+def _missing_folders(folder: str, missing: list[str]) -> None:
+    """Add to ``missing`` the folders down to ``folder`` that are not there, parents first."""
+    here, new = folder, []
+    while (here and here not in missing and not os.path.isdir(here)
+           and here != os.path.dirname(here)):
+        new.append(here)
+        here = os.path.dirname(here)
+    missing.extend(reversed(new))
 
 
 def _make_folders(folder: str, made: list[str]) -> None:

@@ -37,3 +37,34 @@ def test_a_replaced_file_keeps_its_permissions_and_its_link(tmp_path: Path) -> N
     assert (tmp_path / "real.json").read_text() == '{"a": 1}'
     write_file(tmp_path / "secret", b"token", mode=0o600)
     assert (tmp_path / "secret").stat().st_mode & 0o777 == 0o600
+
+
+def test_a_change_killed_while_it_writes_its_new_files_leaves_no_trace(tmp_path: Path) -> None:
+    """A change of several files (`mmplug upgrade`) killed before it renamed anything: the
+    next command removes its new files and the folders it made for them, and says so; the
+    files that were there are untouched."""
+    import signal
+    import subprocess
+    import sys
+
+    from mmplug._atomic import PAUSE_ENV, recover_changes
+
+    (tmp_path / "plugin.py").write_text("old\n")
+    code = ("from mmplug._atomic import replace_files; import sys; "
+            "replace_files(sys.argv[1], {'plugin.py': b'new', 'a/b/c/new.txt': b'x', "
+            "'a/b/other.txt': b'y'})")
+    proc = subprocess.Popen([sys.executable, "-c", code, str(tmp_path)],
+                            stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, PAUSE_ENV: "staged"})
+    try:
+        assert proc.stderr is not None
+        assert proc.stderr.readline() == "paused: staged\n"
+        assert (tmp_path / "a" / "b" / "c").is_dir()  # the new files are written by now
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        proc.stderr.close()  # type: ignore[union-attr]
+    said = recover_changes(tmp_path)
+    assert len(said) == 1 and "it had replaced no file yet" in said[0]
+    assert sorted(os.listdir(tmp_path)) == ["plugin.py"]
+    assert (tmp_path / "plugin.py").read_text() == "old\n"
