@@ -152,6 +152,7 @@ def parity_behaviours(folder: Path = PARITY_TESTS) -> list[Behaviour]:
 def render_parity() -> str:
     from mmplug.check import IGNORED_ANSWERS
     from mmplug.host.api._registry import differences
+    from mmplug.host.api._status import NOT_SERVED, not_served_details
     from mmplug.protocol.catalog import API, API_BY_GO_NAME, HOOKS
 
     behaviours = parity_behaviours()
@@ -188,6 +189,16 @@ def render_parity() -> str:
     ]
     lines += [f"- `{h.go_name}` (Go plugins since {h.min_server_version or '?'})"
               for h in HOOKS if not h.upstream]
+    lines += [
+        "",
+        "These PluginAPI methods are in the wire contract, but the server's gRPC API server has "
+        "no handler for them, so every call fails with UNIMPLEMENTED "
+        '`"method <Name> not implemented"` (the SDK raises NotImplementedAPIError). mmplug '
+        "emulates them as the Go plugin API behaves, so they can be tried, and answers their "
+        "failures as a gRPC status, as the server answers every call of them:",
+        "",
+        ", ".join(f"`{spec.go_name}`" for spec in API if spec.go_name in NOT_SERVED),
+    ]
     lines += ["", "Answers the server ignores:", ""]
     lines += [f"- `{hook}`: {text}" for hook, text in IGNORED_ANSWERS.items()]
     lines += render_hook_paths()
@@ -209,6 +220,12 @@ def render_parity() -> str:
         lines += ["", f"## {area}"]
         for name in areas[area]:
             lines += ["", f"### `{name}`", ""]
+            if name in NOT_SERVED:
+                lines.append(
+                    "**Not served by the server:** every call fails with UNIMPLEMENTED "
+                    f'`"{not_served_details(name)}"` (its gRPC API server has no handler for '
+                    "it); what follows is how mmplug emulates the Go plugin API's method.")
+                lines.append("")
             items = by_method.get(name, [])
             if not items and not differs.get(name):
                 lines.append("Not yet checked against the server's code.")

@@ -8,11 +8,14 @@ import grpc
 import pytest
 from worldhost import Host, status_of
 
+from mmplug.host.api._status import NOT_SERVED
 from mmplug.protocol import api_channel_post_pb2 as cp
 from mmplug.protocol import api_kv_config_pb2 as kvc
 from mmplug.protocol import api_remaining_pb2 as rem
 from mmplug.protocol import api_user_team_pb2 as pb
 from mmplug.protocol import user_pb2
+from mmplug.protocol.catalog import API_BY_GO_NAME
+from mmplug.protocol.messages import message_class
 from mmplug.sdk import (
     APIClient,
     InvalidArgumentError,
@@ -24,6 +27,21 @@ from mmplug.sdk import (
 
 GRPC = "server/public/pluginapi/grpc/server"
 TO_STATUS = f"{GRPC}/errors.go: AppErrorToStatus"
+# the rpcs of the wire contract the server's API server has no handler for
+UNSERVED_RPCS = (
+    "UpsertGroupMembers", "GetGroupByRemoteID", "UpdateGroup", "RestoreGroup", "GetGroupSyncables",
+    "GetGroups", "CreateDefaultSyncableMemberships", "DeleteGroupConstrainedMemberships",
+    "InviteRemoteToChannel", "UninviteRemoteFromChannel", "CreatePropertyField",
+    "GetPropertyField", "GetPropertyFields", "UpdatePropertyField", "DeletePropertyField",
+    "SearchPropertyFields", "CountPropertyFields", "CountPropertyFieldsForTarget",
+    "CreatePropertyValue", "GetPropertyValue", "GetPropertyValues", "UpdatePropertyValue",
+    "UpsertPropertyValue", "DeletePropertyValue", "SearchPropertyValues", "RegisterPropertyGroup",
+    "GetPropertyGroup", "GetPropertyFieldByName", "UpdatePropertyFields", "UpdatePropertyValues",
+    "UpsertPropertyValues", "DeletePropertyValuesForTarget", "DeletePropertyValuesForField",
+    "LogAuditRec", "LogAuditRecWithLevel",
+)
+UNSERVED = ("server/public/pluginapi/grpc/generated/go/pluginapiv1/api_grpc.pb.go: "
+            f"UnimplementedPluginAPIServer; {GRPC}/api_server.go: APIServer")
 MISSING_USER = ("app.user.missing_account.const", "Unable to find the user.")
 
 
@@ -139,3 +157,41 @@ def test_the_sdk_reads_each_status_as_the_same_app_error_in_a_response(
         api.register_command(trigger="")
     assert (plain.value.status_code, plain.value.grpc_code) == (500, "INTERNAL")
     assert plain.value.message.startswith("internal error: ")
+
+
+@pytest.mark.parity(UNSERVED_RPCS, UNSERVED)
+@pytest.mark.parametrize("rpc", UNSERVED_RPCS)
+def test_a_failure_of_an_rpc_the_server_does_not_serve_is_a_grpc_status(
+    host: Host, rpc: str,
+) -> None:
+    """The server answers every call of an rpc it has no handler for (the property fields and
+    values, GetGroups, LogAuditRec, ...) with a gRPC status and no response, so mmplug answers
+    a failure of its emulation as a status too, never in the response's error field."""
+    assert set(UNSERVED_RPCS) == NOT_SERVED
+    host.server.stubs.add(
+        rpc, {"error": {"id": "my.stub.gone", "message": "no such thing", "status_code": 404}})
+    try:
+        request = message_class(API_BY_GO_NAME[rpc].request)()
+        failed = status_of(lambda: getattr(host.api.raw, rpc)(request))
+    finally:
+        host.server.stubs.remove(rpc)
+    assert (failed.code(), failed.details()) == (
+        grpc.StatusCode.NOT_FOUND, "my.stub.gone: no such thing")
+
+
+@pytest.mark.parity("GetPropertyField", UNSERVED)
+def test_an_emulated_unserved_rpc_fails_as_a_status_the_sdk_reads(
+    host: Host, api: APIClient,
+) -> None:
+    """GetPropertyField of an unknown field answers a NOT_FOUND gRPC status whose details are
+    "<error id>: <message>", and the SDK raises NotFoundError with that id and message."""
+    group = host.api.raw.RegisterPropertyGroup(rem.RegisterPropertyGroupRequest(name="errs"))
+    group_id, missing = group.group.id, host.store.new_id()
+    failed = status_of(lambda: host.api.raw.GetPropertyField(
+        rem.GetPropertyFieldRequest(group_id=group_id, field_id=missing)))
+    assert failed.code() == grpc.StatusCode.NOT_FOUND
+    assert failed.details().startswith("app.property.not_found.app_error: ")
+    with pytest.raises(NotFoundError) as raised:
+        api.get_property_field(group_id, missing)
+    assert (raised.value.status_code, raised.value.error_id, raised.value.grpc_code) == (
+        404, "app.property.not_found.app_error", "NOT_FOUND")

@@ -88,7 +88,7 @@ def test_update_fields_needs_at_least_one_field(host: Host) -> None:
 
 STORE_FIELD = "server/channels/store/sqlstore/property_field_store.go"
 SERVICE_FIELD = "server/channels/app/properties/property_field.go"
-PLAIN = (500, "mmplug.fake_host.plain_error")
+PLAIN = (500, "grpc.internal")  # a plain Go error: an INTERNAL status, no AppError id
 
 
 def err(rsp: object) -> tuple[int, str]:

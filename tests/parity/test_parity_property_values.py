@@ -69,7 +69,7 @@ def test_create_value_for_a_bad_target_is_invalid(host: Host) -> None:
 
 
 STORE_VALUE = "server/channels/store/sqlstore/property_value_store.go"
-PLAIN = (500, "mmplug.fake_host.plain_error")
+PLAIN = (500, "grpc.internal")  # a plain Go error: an INTERNAL status, no AppError id
 _n = itertools.count()
 
 

@@ -11,8 +11,14 @@ details are ``"<error id>: <message>"``, and the AppError's detailed error, wher
 code do not cross. A plain Go error (not an AppError) becomes INTERNAL with the details
 ``"internal error: <text>"``.
 
-A few rpcs have no handler in the server code this follows; they keep the ``error`` field the
-wire contract gives every response (:data:`HANDLER_NOT_SEEN`).
+Some rpcs of the wire contract are not served at all (:data:`NOT_SERVED`): the server's
+generated service (``generated/go/pluginapiv1/api_grpc.pb.go``, built from the same protos as the
+wire contract) has them, but no handler file defines them, so the ``UnimplementedPluginAPIServer``
+the API server embeds answers every call with UNIMPLEMENTED ``"method <Name> not implemented"``
+(:func:`not_served_details`). That is the newest server code read; a newer branch may serve them.
+mmplug emulates them as the Go plugin API behaves, so a plugin can try them (docs/parity.md
+lists them), and their failures reach the plugin as a gRPC status, as the server answers every
+call of them.
 
 :func:`status_of` is the one rule; the API server applies it at the one place it serves every
 call (``ApiServer._call``), to emulations and stubs alike.
@@ -42,9 +48,9 @@ IN_RESPONSE: frozenset[str] = frozenset({
     "GetServerVersion", "IsEnterpriseReady",
 })
 
-# rpcs of the wire contract whose server handler is not in the server code this follows: they
-# answer in the response's error field, as the wire contract describes every response.
-HANDLER_NOT_SEEN: frozenset[str] = frozenset({
+# rpcs of the wire contract no handler of the server's API server implements (the handler files
+# handlers_*.go, api_*.go): the generated UnimplementedPluginAPIServer answers every call.
+NOT_SERVED: frozenset[str] = frozenset({
     "UpsertGroupMembers", "GetGroupByRemoteID", "UpdateGroup", "RestoreGroup",
     "GetGroupSyncables", "GetGroups", "CreateDefaultSyncableMemberships",
     "DeleteGroupConstrainedMemberships", "InviteRemoteToChannel", "UninviteRemoteFromChannel",
@@ -78,7 +84,13 @@ PLAIN_ERROR_ID = "mmplug.fake_host.plain_error"
 def fails_with_status(go_name: str) -> bool:
     """Whether the server reports a failure of ``go_name`` as a gRPC status (else: in the
     response's ``error`` field)."""
-    return go_name not in IN_RESPONSE and go_name not in HANDLER_NOT_SEEN
+    return go_name not in IN_RESPONSE
+
+
+def not_served_details(go_name: str) -> str:
+    """The details of the UNIMPLEMENTED status the server answers every call of a
+    :data:`NOT_SERVED` rpc with (grpc-go's generated ``Unimplemented<Service>Server``)."""
+    return f"method {go_name} not implemented"
 
 
 def status_of(error: common_pb2.AppError) -> tuple[str, str]:

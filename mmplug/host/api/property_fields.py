@@ -41,11 +41,6 @@ for _name in ("SearchPropertyFields", "SearchPropertyValues"):
         "The server pages a search with a cursor (create_at, id) that the wire's page number "
         "cannot carry; mmplug skips page x per_page results in the same order.",
     )
-differs(
-    "SearchPropertyFields",
-    "A per_page below 1 is a plain Go error on the server (the plugin sees an INTERNAL error "
-    "without an id); mmplug answers AppError 500 `mmplug.fake_host.plain_error`.",
-)
 _ORDER = " ORDER BY CAST(json_extract(data, '$.create_at') AS INTEGER), id"
 
 

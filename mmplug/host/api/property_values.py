@@ -29,23 +29,10 @@ from mmplug.host.api._properties import (
     select,
     validate_value,
 )
-from mmplug.host.api._registry import ApiContext, ApiFailure, differs, emulates
+from mmplug.host.api._registry import ApiContext, ApiFailure, emulates
 from mmplug.protocol import api_remaining_pb2 as rem
 
 Value = rem.PropertyValue
-
-for _name in (
-    "UpdatePropertyValue",
-    "UpdatePropertyValues",
-    "SearchPropertyValues",
-    "DeletePropertyValuesForTarget",
-):
-    differs(
-        _name,
-        "A missing value in an update, a per_page below 1 or an empty target type or id is a "
-        "plain Go error on the server (the plugin sees an INTERNAL error without an id); mmplug "
-        "answers AppError 500 `mmplug.fake_host.plain_error`.",
-    )
 
 
 def _check_batch(values: list[Value], verb: str) -> None:
