@@ -9,8 +9,10 @@ silently do nothing in production. This module names them, from three sources:
   them; hooks newer than the server versions the plugin declares (``min_server_version``, or
   ``--server-version``); answers the server ignores;
 * the PluginAPI methods the plugin's code calls through the SDK (read from its source, not run):
-  methods newer than the declared server version, and methods whose server handler is not
-  implemented, so the call always fails (``GetPluginID``; the fake host fails it the same way).
+  methods newer than the declared server version, methods whose server handler is not
+  implemented, so the call always fails (``GetPluginID``; the fake host fails it the same way),
+  and methods the server's API server does not serve at all, so the call always fails there
+  (the property fields and values, ...; the fake host emulates them so they can be tried).
 
 ``mmplug check`` reports them all with exit 1 for CI; ``mmplug dev`` and ``mmplug fire`` print
 the same findings once as warnings (:func:`load_findings`, which the session asks when it loads
@@ -52,7 +54,7 @@ class Finding:
     """One thing that works under mmplug but not (or not the same) on a real server."""
 
     # manifest | extension-hook | hook-version | ignored-answer | api-version
-    # | api-unimplemented | no-version | not-started
+    # | api-unimplemented | api-not-served | no-version | not-started
     kind: str
     subject: str  # the hook, rpc or manifest field it is about
     message: str
@@ -257,6 +259,7 @@ def api_findings(
 ) -> list[Finding]:
     """Findings about the PluginAPI methods the plugin's code calls (one per method)."""
     from mmplug.host.api._handlers import INSTEAD, UNIMPLEMENTED
+    from mmplug.host.api._status import NOT_SERVED, not_served_details
     from mmplug.protocol.catalog import API_BY_GO_NAME
 
     out: list[Finding] = []
@@ -271,6 +274,16 @@ def api_findings(
                 f"{rpc} always fails on a real server: its gRPC handler answers UNIMPLEMENTED "
                 f'"{UNIMPLEMENTED[rpc]}" (the SDK raises NotImplementedAPIError)',
                 INSTEAD.get(rpc, "do not call it"), where=where))
+            continue
+        if rpc in NOT_SERVED:
+            out.append(Finding(
+                "api-not-served", rpc,
+                f"{rpc} always fails on a real server: its gRPC API server has no handler for "
+                f'it and answers UNIMPLEMENTED "{not_served_details(rpc)}" (the SDK raises '
+                "NotImplementedAPIError); mmplug emulates it as the Go plugin API behaves, so "
+                "it can be tried",
+                "keep it for experiments, or catch NotImplementedAPIError where you call it",
+                where=where))
             continue
         if server_version is not None and _newer(spec.min_server_version, server_version):
             out.append(Finding(

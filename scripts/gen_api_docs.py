@@ -195,7 +195,8 @@ def render_parity() -> str:
         "no handler for them, so every call fails with UNIMPLEMENTED "
         '`"method <Name> not implemented"` (the SDK raises NotImplementedAPIError). mmplug '
         "emulates them as the Go plugin API behaves, so they can be tried, and answers their "
-        "failures as a gRPC status, as the server answers every call of them:",
+        "failures as a gRPC status, as the server answers every call of them (`mmplug check` "
+        "warns when a plugin calls one):",
         "",
         ", ".join(f"`{spec.go_name}`" for spec in API if spec.go_name in NOT_SERVED),
     ]

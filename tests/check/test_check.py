@@ -114,6 +114,21 @@ def test_a_method_the_servers_handler_does_not_implement_is_a_warning(tmp_path: 
     assert "fix: read the id from your plugin.json" in _check(project).stdout
 
 
+def test_a_method_the_server_does_not_serve_is_a_warning(tmp_path: Path) -> None:
+    """A property field call works under mmplug but always fails on a real server (its gRPC API
+    server has no handler for it): check says so, whatever --server-version."""
+    code = PLUGIN.split("    def channel_will_be_archived")[0] + (
+        "    def on_deactivate(self):\n        self.api.get_property_field('g', 'f')\n\n\n"
+        "if __name__ == '__main__':\n    serve(Risky)\n")
+    project = _project(tmp_path, "9.0.0", code)
+    result = _check(project, "--server-version", "11.0", "--format", "json")
+    assert result.returncode == 1, result.stdout + result.stderr
+    found = _findings(result)[("api-not-served", "GetPropertyField")]
+    assert found["severity"] == "warning" and found["where"] == "plugin.py:10"
+    assert '"method GetPropertyField not implemented"' in found["message"]
+    assert "NotImplementedAPIError" in found["hint"]
+
+
 def test_a_plugin_that_only_does_what_the_server_does_passes(tmp_path: Path) -> None:
     code = PLUGIN.split("    def channel_will_be_archived")[0] + (
         "    def on_deactivate(self):\n        self.api.kv_set('k', b'v')\n\n\n"

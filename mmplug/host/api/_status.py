@@ -16,9 +16,9 @@ generated service (``generated/go/pluginapiv1/api_grpc.pb.go``, built from the s
 wire contract) has them, but no handler file defines them, so the ``UnimplementedPluginAPIServer``
 the API server embeds answers every call with UNIMPLEMENTED ``"method <Name> not implemented"``
 (:func:`not_served_details`). That is the newest server code read; a newer branch may serve them.
-mmplug emulates them as the Go plugin API behaves, so a plugin can try them (docs/parity.md
-lists them), and their failures reach the plugin as a gRPC status, as the server answers every
-call of them.
+mmplug emulates them as the Go plugin API behaves, so a plugin can try them (``mmplug check``
+warns when a plugin calls one; docs/parity.md lists them), and their failures reach the plugin
+as a gRPC status, as the server answers every call of them.
 
 :func:`status_of` is the one rule; the API server applies it at the one place it serves every
 call (``ApiServer._call``), to emulations and stubs alike.
