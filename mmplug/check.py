@@ -278,10 +278,10 @@ def api_findings(
         if rpc in NOT_SERVED:
             out.append(Finding(
                 "api-not-served", rpc,
-                f"{rpc} always fails on a real server: its gRPC API server has no handler for "
-                f'it and answers UNIMPLEMENTED "{not_served_details(rpc)}" (the SDK raises '
-                "NotImplementedAPIError); mmplug emulates it as the Go plugin API behaves, so "
-                "it can be tried",
+                f"{rpc} fails on the server whose code mmplug follows: its gRPC API server has "
+                f'no handler for it and answers every call UNIMPLEMENTED "{not_served_details(rpc)}'
+                '" (the SDK raises NotImplementedAPIError); mmplug emulates it as the Go plugin '
+                "API behaves, so it can be tried",
                 "keep it for experiments, or catch NotImplementedAPIError where you call it",
                 where=where))
             continue

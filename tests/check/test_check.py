@@ -115,8 +115,9 @@ def test_a_method_the_servers_handler_does_not_implement_is_a_warning(tmp_path: 
 
 
 def test_a_method_the_server_does_not_serve_is_a_warning(tmp_path: Path) -> None:
-    """A property field call works under mmplug but always fails on a real server (its gRPC API
-    server has no handler for it): check says so, whatever --server-version."""
+    """A property field call works under mmplug but fails on the server whose code mmplug
+    follows (its gRPC API server has no handler for it): check says so, whatever
+    --server-version."""
     code = PLUGIN.split("    def channel_will_be_archived")[0] + (
         "    def on_deactivate(self):\n        self.api.get_property_field('g', 'f')\n\n\n"
         "if __name__ == '__main__':\n    serve(Risky)\n")
