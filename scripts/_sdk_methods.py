@@ -304,6 +304,7 @@ def build_methods(specs: Any, entities: set[str], reference: dict[str, Any]) -> 
 
 def method_doc(spec: Any, reference: dict[str, Any], own: str) -> str:
     from mmplug.host.api._handlers import INSTEAD, UNIMPLEMENTED
+    from mmplug.host.api._status import NOT_SERVED, not_served_details
 
     ref = reference.get(spec.go_name, {})
     go_doc = " ".join((ref.get("doc_full") or ref.get("doc") or spec.doc).split())
@@ -316,6 +317,12 @@ def method_doc(spec: Any, reference: dict[str, Any], own: str) -> str:
             f'UNIMPLEMENTED "{UNIMPLEMENTED[spec.go_name]}", so this raises '
             f"``NotImplementedAPIError`` (mmplug's fake host does the same). Instead, "
             f"{INSTEAD[spec.go_name]}.")
+    elif spec.go_name in NOT_SERVED:  # the server's API server has no handler for it
+        parts.append(
+            f"The server whose code mmplug follows does not serve this call: its gRPC API "
+            f'server answers UNIMPLEMENTED "{not_served_details(spec.go_name)}", so there '
+            f"this raises ``NotImplementedAPIError``. mmplug's fake host emulates it as the "
+            f"Go plugin API behaves, and ``mmplug check`` warns where it is called.")
     tail = f"``{signature}``; " if signature else ""
     since = spec.min_server_version or "?"
     parts.append(f"{tail}rpc ``{spec.go_name}``, Mattermost {since} or later.")

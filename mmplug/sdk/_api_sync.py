@@ -88,6 +88,11 @@ class SyncMethods:
     def log_audit_rec(self, record: AuditRecord | Mapping[str, Any]) -> None:
         """LogAuditRec logs an audit record using the default audit logger.
 
+        The server whose code mmplug follows does not serve this call: its gRPC API server
+        answers UNIMPLEMENTED "method LogAuditRec not implemented", so there this raises
+        ``NotImplementedAPIError``. mmplug's fake host emulates it as the Go plugin API behaves,
+        and ``mmplug check`` warns where it is called.
+
         ``LogAuditRec(rec *model.AuditRecord)``; rpc ``LogAuditRec``, Mattermost 10.10 or later.
         """
         request = _api_remaining_pb2.LogAuditRecRequest(record=_e.to_proto(record, AuditRecord))
@@ -95,6 +100,11 @@ class SyncMethods:
 
     def log_audit_rec_with_level(self, record: AuditRecord | Mapping[str, Any], level: str) -> None:
         """LogAuditRecWithLevel logs an audit record with a specific log level.
+
+        The server whose code mmplug follows does not serve this call: its gRPC API server
+        answers UNIMPLEMENTED "method LogAuditRecWithLevel not implemented", so there this
+        raises ``NotImplementedAPIError``. mmplug's fake host emulates it as the Go plugin API
+        behaves, and ``mmplug check`` warns where it is called.
 
         ``LogAuditRecWithLevel(rec *model.AuditRecord, level mlog.Level)``; rpc
         ``LogAuditRecWithLevel``, Mattermost 10.10 or later.
@@ -1032,6 +1042,11 @@ class SyncMethods:
     def upsert_group_members(self, group_id: str, user_ids: Iterable[str]) -> list[GroupMember]:
         """UpsertGroupMembers adds multiple users to a group or updates their existing memberships.
 
+        The server whose code mmplug follows does not serve this call: its gRPC API server
+        answers UNIMPLEMENTED "method UpsertGroupMembers not implemented", so there this raises
+        ``NotImplementedAPIError``. mmplug's fake host emulates it as the Go plugin API behaves,
+        and ``mmplug check`` warns where it is called.
+
         ``UpsertGroupMembers(groupID string, userIDs []string) ([]*model.GroupMember,
         *model.AppError)``; rpc ``UpsertGroupMembers``, Mattermost 10.7 or later.
         """
@@ -1047,6 +1062,11 @@ class SyncMethods:
 
     def get_group_by_remote_id(self, remote_id: str, group_source: str) -> Group:
         """GetGroupByRemoteID gets a group by its remote ID.
+
+        The server whose code mmplug follows does not serve this call: its gRPC API server
+        answers UNIMPLEMENTED "method GetGroupByRemoteID not implemented", so there this raises
+        ``NotImplementedAPIError``. mmplug's fake host emulates it as the Go plugin API behaves,
+        and ``mmplug check`` warns where it is called.
 
         ``GetGroupByRemoteID(remoteID string, groupSource model.GroupSource) (*model.Group,
         *model.AppError)``; rpc ``GetGroupByRemoteID``, Mattermost 10.7 or later.
@@ -1074,6 +1094,11 @@ class SyncMethods:
     def update_group(self, group: Group | Mapping[str, Any]) -> Group:
         """UpdateGroup updates a group.
 
+        The server whose code mmplug follows does not serve this call: its gRPC API server
+        answers UNIMPLEMENTED "method UpdateGroup not implemented", so there this raises
+        ``NotImplementedAPIError``. mmplug's fake host emulates it as the Go plugin API behaves,
+        and ``mmplug check`` warns where it is called.
+
         ``UpdateGroup(group *model.Group) (*model.Group, *model.AppError)``; rpc
         ``UpdateGroup``, Mattermost 10.7 or later.
         """
@@ -1093,6 +1118,11 @@ class SyncMethods:
 
     def restore_group(self, group_id: str) -> Group:
         """RestoreGroup restores a soft deleted group.
+
+        The server whose code mmplug follows does not serve this call: its gRPC API server
+        answers UNIMPLEMENTED "method RestoreGroup not implemented", so there this raises
+        ``NotImplementedAPIError``. mmplug's fake host emulates it as the Go plugin API behaves,
+        and ``mmplug check`` warns where it is called.
 
         ``RestoreGroup(groupID string) (*model.Group, *model.AppError)``; rpc ``RestoreGroup``,
         Mattermost 10.7 or later.
@@ -1133,6 +1163,11 @@ class SyncMethods:
 
     def get_group_syncables(self, group_id: str, syncable_type: str) -> list[GroupSyncable]:
         """GetGroupSyncables gets all group syncables for the given group.
+
+        The server whose code mmplug follows does not serve this call: its gRPC API server
+        answers UNIMPLEMENTED "method GetGroupSyncables not implemented", so there this raises
+        ``NotImplementedAPIError``. mmplug's fake host emulates it as the Go plugin API behaves,
+        and ``mmplug check`` warns where it is called.
 
         ``GetGroupSyncables(groupID string, syncableType model.GroupSyncableType)
         ([]*model.GroupSyncable, *model.AppError)``; rpc ``GetGroupSyncables``, Mattermost 10.7
@@ -1213,6 +1248,11 @@ class SyncMethods:
     ) -> list[Group]:
         """GetGroups returns a list of all groups with the given options and restrictions.
 
+        The server whose code mmplug follows does not serve this call: its gRPC API server
+        answers UNIMPLEMENTED "method GetGroups not implemented", so there this raises
+        ``NotImplementedAPIError``. mmplug's fake host emulates it as the Go plugin API behaves,
+        and ``mmplug check`` warns where it is called.
+
         ``GetGroups(page, perPage int, opts model.GroupSearchOpts, viewRestrictions
         *model.ViewUsersRestrictions) ([]*model.Group, *model.AppError)``; rpc ``GetGroups``,
         Mattermost 10.7 or later.
@@ -1260,6 +1300,11 @@ class SyncMethods:
         """CreateDefaultSyncableMemberships creates default syncable memberships based off the
         provided parameters.
 
+        The server whose code mmplug follows does not serve this call: its gRPC API server
+        answers UNIMPLEMENTED "method CreateDefaultSyncableMemberships not implemented", so
+        there this raises ``NotImplementedAPIError``. mmplug's fake host emulates it as the Go
+        plugin API behaves, and ``mmplug check`` warns where it is called.
+
         ``CreateDefaultSyncableMemberships(params model.CreateDefaultMembershipParams)
         *model.AppError``; rpc ``CreateDefaultSyncableMemberships``, Mattermost 10.9 or later.
         """
@@ -1271,6 +1316,11 @@ class SyncMethods:
     def delete_group_constrained_memberships(self) -> None:
         """DeleteGroupConstrainedMemberships deletes team and channel memberships of users who
         aren't members of the allowed groups of all group-constrained teams and channels.
+
+        The server whose code mmplug follows does not serve this call: its gRPC API server
+        answers UNIMPLEMENTED "method DeleteGroupConstrainedMemberships not implemented", so
+        there this raises ``NotImplementedAPIError``. mmplug's fake host emulates it as the Go
+        plugin API behaves, and ``mmplug check`` warns where it is called.
 
         ``DeleteGroupConstrainedMemberships() *model.AppError``; rpc
         ``DeleteGroupConstrainedMemberships``, Mattermost 10.9 or later.
@@ -2216,6 +2266,11 @@ class SyncMethods:
         field. The source must be a template field in the same group, must not itself be linked,
         and must not be deleted.
 
+        The server whose code mmplug follows does not serve this call: its gRPC API server
+        answers UNIMPLEMENTED "method CreatePropertyField not implemented", so there this raises
+        ``NotImplementedAPIError``. mmplug's fake host emulates it as the Go plugin API behaves,
+        and ``mmplug check`` warns where it is called.
+
         ``CreatePropertyField(field *model.PropertyField) (*model.PropertyField, error)``; rpc
         ``CreatePropertyField``, Mattermost 10.10 or later.
         """
@@ -2231,6 +2286,11 @@ class SyncMethods:
     def get_property_field(self, group_id: str, field_id: str) -> PropertyField:
         """GetPropertyField gets a property field by groupID and fieldID.
 
+        The server whose code mmplug follows does not serve this call: its gRPC API server
+        answers UNIMPLEMENTED "method GetPropertyField not implemented", so there this raises
+        ``NotImplementedAPIError``. mmplug's fake host emulates it as the Go plugin API behaves,
+        and ``mmplug check`` warns where it is called.
+
         ``GetPropertyField(groupID, fieldID string) (*model.PropertyField, error)``; rpc
         ``GetPropertyField``, Mattermost 10.10 or later.
         """
@@ -2240,6 +2300,11 @@ class SyncMethods:
 
     def get_property_fields(self, group_id: str, ids: Iterable[str]) -> list[PropertyField]:
         """GetPropertyFields gets multiple property fields by groupID and a list of IDs.
+
+        The server whose code mmplug follows does not serve this call: its gRPC API server
+        answers UNIMPLEMENTED "method GetPropertyFields not implemented", so there this raises
+        ``NotImplementedAPIError``. mmplug's fake host emulates it as the Go plugin API behaves,
+        and ``mmplug check`` warns where it is called.
 
         ``GetPropertyFields(groupID string, ids []string) ([]*model.PropertyField, error)``; rpc
         ``GetPropertyFields``, Mattermost 10.10 or later.
@@ -2256,6 +2321,11 @@ class SyncMethods:
         """UpdatePropertyField updates an existing property field. Fields with a LinkedFieldID
         cannot have their type or options modified. Set LinkedFieldID to an empty string to
         unlink a field from its source.
+
+        The server whose code mmplug follows does not serve this call: its gRPC API server
+        answers UNIMPLEMENTED "method UpdatePropertyField not implemented", so there this raises
+        ``NotImplementedAPIError``. mmplug's fake host emulates it as the Go plugin API behaves,
+        and ``mmplug check`` warns where it is called.
 
         ``UpdatePropertyField(groupID string, field *model.PropertyField) (*model.PropertyField,
         error)``; rpc ``UpdatePropertyField``, Mattermost 10.10 or later.
@@ -2274,6 +2344,11 @@ class SyncMethods:
         """DeletePropertyField deletes a property field (soft delete). Returns an error if the
         field has active linked dependents. Unlink or delete dependent fields first.
 
+        The server whose code mmplug follows does not serve this call: its gRPC API server
+        answers UNIMPLEMENTED "method DeletePropertyField not implemented", so there this raises
+        ``NotImplementedAPIError``. mmplug's fake host emulates it as the Go plugin API behaves,
+        and ``mmplug check`` warns where it is called.
+
         ``DeletePropertyField(groupID, fieldID string) error``; rpc ``DeletePropertyField``,
         Mattermost 10.10 or later.
         """
@@ -2289,6 +2364,11 @@ class SyncMethods:
         opts: PropertyFieldSearchOpts | Mapping[str, Any],
     ) -> list[PropertyField]:
         """SearchPropertyFields searches for property fields with filtering options.
+
+        The server whose code mmplug follows does not serve this call: its gRPC API server
+        answers UNIMPLEMENTED "method SearchPropertyFields not implemented", so there this
+        raises ``NotImplementedAPIError``. mmplug's fake host emulates it as the Go plugin API
+        behaves, and ``mmplug check`` warns where it is called.
 
         ``SearchPropertyFields(groupID string, opts model.PropertyFieldSearchOpts)
         ([]*model.PropertyField, error)``; rpc ``SearchPropertyFields``, Mattermost 11.0 or
@@ -2306,6 +2386,11 @@ class SyncMethods:
 
     def count_property_fields(self, group_id: str, include_deleted: bool) -> int:
         """CountPropertyFields counts property fields for a group.
+
+        The server whose code mmplug follows does not serve this call: its gRPC API server
+        answers UNIMPLEMENTED "method CountPropertyFields not implemented", so there this raises
+        ``NotImplementedAPIError``. mmplug's fake host emulates it as the Go plugin API behaves,
+        and ``mmplug check`` warns where it is called.
 
         ``CountPropertyFields(groupID string, includeDeleted bool) (int64, error)``; rpc
         ``CountPropertyFields``, Mattermost 11.0 or later.
@@ -2329,6 +2414,11 @@ class SyncMethods:
     ) -> int:
         """CountPropertyFieldsForTarget counts property fields for a specific target.
 
+        The server whose code mmplug follows does not serve this call: its gRPC API server
+        answers UNIMPLEMENTED "method CountPropertyFieldsForTarget not implemented", so there
+        this raises ``NotImplementedAPIError``. mmplug's fake host emulates it as the Go plugin
+        API behaves, and ``mmplug check`` warns where it is called.
+
         ``CountPropertyFieldsForTarget(groupID, targetType, targetID string, includeDeleted
         bool) (int64, error)``; rpc ``CountPropertyFieldsForTarget``, Mattermost 11.0 or later.
         """
@@ -2346,6 +2436,11 @@ class SyncMethods:
 
     def get_property_field_by_name(self, group_id: str, target_id: str, name: str) -> PropertyField:
         """GetPropertyFieldByName gets a property field by groupID, targetID and name.
+
+        The server whose code mmplug follows does not serve this call: its gRPC API server
+        answers UNIMPLEMENTED "method GetPropertyFieldByName not implemented", so there this
+        raises ``NotImplementedAPIError``. mmplug's fake host emulates it as the Go plugin API
+        behaves, and ``mmplug check`` warns where it is called.
 
         ``GetPropertyFieldByName(groupID, targetID, name string) (*model.PropertyField,
         error)``; rpc ``GetPropertyFieldByName``, Mattermost 10.10 or later.
@@ -2368,6 +2463,11 @@ class SyncMethods:
     ) -> list[PropertyField]:
         """UpdatePropertyFields updates multiple property fields in a single operation.
 
+        The server whose code mmplug follows does not serve this call: its gRPC API server
+        answers UNIMPLEMENTED "method UpdatePropertyFields not implemented", so there this
+        raises ``NotImplementedAPIError``. mmplug's fake host emulates it as the Go plugin API
+        behaves, and ``mmplug check`` warns where it is called.
+
         ``UpdatePropertyFields(groupID string, fields []*model.PropertyField)
         ([]*model.PropertyField, error)``; rpc ``UpdatePropertyFields``, Mattermost 10.10 or
         later.
@@ -2385,6 +2485,11 @@ class SyncMethods:
     def register_property_group(self, name: str) -> PropertyGroup:
         """RegisterPropertyGroup registers a new property group.
 
+        The server whose code mmplug follows does not serve this call: its gRPC API server
+        answers UNIMPLEMENTED "method RegisterPropertyGroup not implemented", so there this
+        raises ``NotImplementedAPIError``. mmplug's fake host emulates it as the Go plugin API
+        behaves, and ``mmplug check`` warns where it is called.
+
         ``RegisterPropertyGroup(name string) (*model.PropertyGroup, error)``; rpc
         ``RegisterPropertyGroup``, Mattermost 10.10 or later.
         """
@@ -2398,6 +2503,11 @@ class SyncMethods:
     def get_property_group(self, name: str) -> PropertyGroup:
         """GetPropertyGroup gets a property group by name.
 
+        The server whose code mmplug follows does not serve this call: its gRPC API server
+        answers UNIMPLEMENTED "method GetPropertyGroup not implemented", so there this raises
+        ``NotImplementedAPIError``. mmplug's fake host emulates it as the Go plugin API behaves,
+        and ``mmplug check`` warns where it is called.
+
         ``GetPropertyGroup(name string) (*model.PropertyGroup, error)``; rpc
         ``GetPropertyGroup``, Mattermost 10.10 or later.
         """
@@ -2407,6 +2517,11 @@ class SyncMethods:
 
     def create_property_value(self, value: PropertyValue | Mapping[str, Any]) -> PropertyValue:
         """CreatePropertyValue creates a new property value.
+
+        The server whose code mmplug follows does not serve this call: its gRPC API server
+        answers UNIMPLEMENTED "method CreatePropertyValue not implemented", so there this raises
+        ``NotImplementedAPIError``. mmplug's fake host emulates it as the Go plugin API behaves,
+        and ``mmplug check`` warns where it is called.
 
         ``CreatePropertyValue(value *model.PropertyValue) (*model.PropertyValue, error)``; rpc
         ``CreatePropertyValue``, Mattermost 10.10 or later.
@@ -2423,6 +2538,11 @@ class SyncMethods:
     def get_property_value(self, group_id: str, value_id: str) -> PropertyValue:
         """GetPropertyValue gets a property value by groupID and valueID.
 
+        The server whose code mmplug follows does not serve this call: its gRPC API server
+        answers UNIMPLEMENTED "method GetPropertyValue not implemented", so there this raises
+        ``NotImplementedAPIError``. mmplug's fake host emulates it as the Go plugin API behaves,
+        and ``mmplug check`` warns where it is called.
+
         ``GetPropertyValue(groupID, valueID string) (*model.PropertyValue, error)``; rpc
         ``GetPropertyValue``, Mattermost 10.10 or later.
         """
@@ -2432,6 +2552,11 @@ class SyncMethods:
 
     def get_property_values(self, group_id: str, ids: Iterable[str]) -> list[PropertyValue]:
         """GetPropertyValues gets multiple property values by groupID and a list of IDs.
+
+        The server whose code mmplug follows does not serve this call: its gRPC API server
+        answers UNIMPLEMENTED "method GetPropertyValues not implemented", so there this raises
+        ``NotImplementedAPIError``. mmplug's fake host emulates it as the Go plugin API behaves,
+        and ``mmplug check`` warns where it is called.
 
         ``GetPropertyValues(groupID string, ids []string) ([]*model.PropertyValue, error)``; rpc
         ``GetPropertyValues``, Mattermost 10.10 or later.
@@ -2446,6 +2571,11 @@ class SyncMethods:
         value: PropertyValue | Mapping[str, Any],
     ) -> PropertyValue:
         """UpdatePropertyValue updates an existing property value.
+
+        The server whose code mmplug follows does not serve this call: its gRPC API server
+        answers UNIMPLEMENTED "method UpdatePropertyValue not implemented", so there this raises
+        ``NotImplementedAPIError``. mmplug's fake host emulates it as the Go plugin API behaves,
+        and ``mmplug check`` warns where it is called.
 
         ``UpdatePropertyValue(groupID string, value *model.PropertyValue) (*model.PropertyValue,
         error)``; rpc ``UpdatePropertyValue``, Mattermost 10.10 or later.
@@ -2463,6 +2593,11 @@ class SyncMethods:
     def upsert_property_value(self, value: PropertyValue | Mapping[str, Any]) -> PropertyValue:
         """UpsertPropertyValue creates a new property value or updates if it already exists.
 
+        The server whose code mmplug follows does not serve this call: its gRPC API server
+        answers UNIMPLEMENTED "method UpsertPropertyValue not implemented", so there this raises
+        ``NotImplementedAPIError``. mmplug's fake host emulates it as the Go plugin API behaves,
+        and ``mmplug check`` warns where it is called.
+
         ``UpsertPropertyValue(value *model.PropertyValue) (*model.PropertyValue, error)``; rpc
         ``UpsertPropertyValue``, Mattermost 10.10 or later.
         """
@@ -2477,6 +2612,11 @@ class SyncMethods:
 
     def delete_property_value(self, group_id: str, value_id: str) -> None:
         """DeletePropertyValue deletes a property value (soft delete).
+
+        The server whose code mmplug follows does not serve this call: its gRPC API server
+        answers UNIMPLEMENTED "method DeletePropertyValue not implemented", so there this raises
+        ``NotImplementedAPIError``. mmplug's fake host emulates it as the Go plugin API behaves,
+        and ``mmplug check`` warns where it is called.
 
         ``DeletePropertyValue(groupID, valueID string) error``; rpc ``DeletePropertyValue``,
         Mattermost 10.10 or later.
@@ -2493,6 +2633,11 @@ class SyncMethods:
         opts: PropertyValueSearchOpts | Mapping[str, Any],
     ) -> list[PropertyValue]:
         """SearchPropertyValues searches for property values with filtering options.
+
+        The server whose code mmplug follows does not serve this call: its gRPC API server
+        answers UNIMPLEMENTED "method SearchPropertyValues not implemented", so there this
+        raises ``NotImplementedAPIError``. mmplug's fake host emulates it as the Go plugin API
+        behaves, and ``mmplug check`` warns where it is called.
 
         ``SearchPropertyValues(groupID string, opts model.PropertyValueSearchOpts)
         ([]*model.PropertyValue, error)``; rpc ``SearchPropertyValues``, Mattermost 11.0 or
@@ -2515,6 +2660,11 @@ class SyncMethods:
     ) -> list[PropertyValue]:
         """UpdatePropertyValues updates multiple property values in a single operation.
 
+        The server whose code mmplug follows does not serve this call: its gRPC API server
+        answers UNIMPLEMENTED "method UpdatePropertyValues not implemented", so there this
+        raises ``NotImplementedAPIError``. mmplug's fake host emulates it as the Go plugin API
+        behaves, and ``mmplug check`` warns where it is called.
+
         ``UpdatePropertyValues(groupID string, values []*model.PropertyValue)
         ([]*model.PropertyValue, error)``; rpc ``UpdatePropertyValues``, Mattermost 10.10 or
         later.
@@ -2534,6 +2684,11 @@ class SyncMethods:
         values: Iterable[PropertyValue | Mapping[str, Any]],
     ) -> list[PropertyValue]:
         """UpsertPropertyValues creates or updates multiple property values in a single operation.
+
+        The server whose code mmplug follows does not serve this call: its gRPC API server
+        answers UNIMPLEMENTED "method UpsertPropertyValues not implemented", so there this
+        raises ``NotImplementedAPIError``. mmplug's fake host emulates it as the Go plugin API
+        behaves, and ``mmplug check`` warns where it is called.
 
         ``UpsertPropertyValues(values []*model.PropertyValue) ([]*model.PropertyValue, error)``;
         rpc ``UpsertPropertyValues``, Mattermost 10.10 or later.
@@ -2555,6 +2710,11 @@ class SyncMethods:
     ) -> None:
         """DeletePropertyValuesForTarget deletes all property values for a specific target.
 
+        The server whose code mmplug follows does not serve this call: its gRPC API server
+        answers UNIMPLEMENTED "method DeletePropertyValuesForTarget not implemented", so there
+        this raises ``NotImplementedAPIError``. mmplug's fake host emulates it as the Go plugin
+        API behaves, and ``mmplug check`` warns where it is called.
+
         ``DeletePropertyValuesForTarget(groupID, targetType, targetID string) error``; rpc
         ``DeletePropertyValuesForTarget``, Mattermost 10.10 or later.
         """
@@ -2567,6 +2727,11 @@ class SyncMethods:
 
     def delete_property_values_for_field(self, group_id: str, field_id: str) -> None:
         """DeletePropertyValuesForField deletes all property values for a specific field.
+
+        The server whose code mmplug follows does not serve this call: its gRPC API server
+        answers UNIMPLEMENTED "method DeletePropertyValuesForField not implemented", so there
+        this raises ``NotImplementedAPIError``. mmplug's fake host emulates it as the Go plugin
+        API behaves, and ``mmplug check`` warns where it is called.
 
         ``DeletePropertyValuesForField(groupID, fieldID string) error``; rpc
         ``DeletePropertyValuesForField``, Mattermost 10.10 or later.
@@ -2757,6 +2922,11 @@ class SyncMethods:
         content in the specified channel. If `shareIfNotShared` is true, the channel's shared
         flag will be set, if not already.
 
+        The server whose code mmplug follows does not serve this call: its gRPC API server
+        answers UNIMPLEMENTED "method InviteRemoteToChannel not implemented", so there this
+        raises ``NotImplementedAPIError``. mmplug's fake host emulates it as the Go plugin API
+        behaves, and ``mmplug check`` warns where it is called.
+
         ``InviteRemoteToChannel(channelID string, remoteID string, userID string,
         shareIfNotShared bool) error``; rpc ``InviteRemoteToChannel``, Mattermost 9.5 or later.
         """
@@ -2771,6 +2941,11 @@ class SyncMethods:
     def uninvite_remote_from_channel(self, channel_id: str, remote_id: str) -> None:
         """UninviteRemoteFromChannel uninvites a remote, or this plugin, such that it will stop
         receiving sychronization messages for the channel.
+
+        The server whose code mmplug follows does not serve this call: its gRPC API server
+        answers UNIMPLEMENTED "method UninviteRemoteFromChannel not implemented", so there this
+        raises ``NotImplementedAPIError``. mmplug's fake host emulates it as the Go plugin API
+        behaves, and ``mmplug check`` warns where it is called.
 
         ``UninviteRemoteFromChannel(channelID string, remoteID string) error``; rpc
         ``UninviteRemoteFromChannel``, Mattermost 9.5 or later.
