@@ -520,12 +520,41 @@ WRONG_TYPES = [
     ({"PluginSettings": {"Plugins": {"x": []}}},
      "array into Go struct field PluginSettings.PluginSettings.Plugins of type "
      "map[string]interface {}"),
+    ({"ServiceSettings": {"ReadTimeout": "not a number"}},
+     "string into Go struct field ServiceSettings.ServiceSettings.ReadTimeout of type int"),
+    ({"ServiceSettings": {"TimeBetweenUserTypingUpdatesMilliseconds": 1000.5}},
+     "number 1000.5 into Go struct field ServiceSettings.ServiceSettings."
+     "TimeBetweenUserTypingUpdatesMilliseconds of type int64"),
+    ({"ExperimentalSettings": {"DisableAppBar": "true"}},
+     "string into Go struct field ExperimentalSettings.ExperimentalSettings.DisableAppBar of "
+     "type bool"),
+    ({"EmailSettings": {"SMTPPort": 25}},
+     "number into Go struct field EmailSettings.EmailSettings.SMTPPort of type string"),
+    ({"ServiceSettings": {"TLSOverwriteCiphers": "TLS_RSA_WITH_AES_128_CBC_SHA"}},
+     "string into Go struct field ServiceSettings.ServiceSettings.TLSOverwriteCiphers of type "
+     "[]string"),
+    ({"ThemeSettings": {"AllowedThemes": ["denim", False]}},
+     "bool into Go struct field ThemeSettings.ThemeSettings.AllowedThemes of type string"),
+    ({"ClientRequirements": {"AndroidMinVersion": 2}},
+     "number into Go struct field ClientRequirements.ClientRequirements.AndroidMinVersion of "
+     "type string"),
+    ({"SqlSettings": {"ReplicaLagSettings": [{"QueryTimeLag": 5}]}},
+     "number into Go struct field ReplicaLagSettings.SqlSettings.ReplicaLagSettings."
+     "QueryTimeLag of type string"),
+    ({"MessageExportSettings": {"GlobalRelaySettings": "A9"}},
+     "string into Go struct field MessageExportSettings.MessageExportSettings."
+     "GlobalRelaySettings of type model.GlobalRelayMessageExportSettings"),
+    ({"PluginSettings": {"PluginStates": {"x": {"Enable": 1}}}},
+     "number into Go struct field PluginState.PluginSettings.PluginStates.Enable of type bool"),
 ]
 
 
 @pytest.mark.parity("SaveConfig", HANDLER)
 @pytest.mark.parametrize(("config", "reason"), WRONG_TYPES,
-                         ids=["section", "string", "int", "fraction", "sso", "plugin"])
+                         ids=["section", "string", "int", "fraction", "sso", "plugin",
+                              "unmodelled-int", "unmodelled-int64", "unmodelled-bool",
+                              "unmodelled-string", "list", "list-item", "plain-string",
+                              "list-of-structs", "nested-struct", "plugin-state"])
 def test_save_config_refuses_a_setting_of_the_wrong_type(
         host: Host, config: dict[str, Any], reason: str) -> None:
     """A setting of the wrong JSON type (a number for a text setting, a text for a number
@@ -536,6 +565,25 @@ def test_save_config_refuses_a_setting_of_the_wrong_type(
     assert (err.status_code, err.message) == (
         400, f"failed to unmarshal config: json: cannot unmarshal {reason}")
     assert _config(host, sanitized=False) == before
+
+
+@pytest.mark.parity("SaveConfig", HANDLER)
+def test_save_config_keeps_settings_outside_the_model_as_typed(
+        host: Host, restore: dict[str, Any]) -> None:
+    """Settings of every type are saved as given when their type is right: a list of structs
+    keeps each entry's fields in the server's spelling (a field the struct does not have is
+    dropped), a null entry stays null, and a plugin state without Enable is disabled."""
+    cfg = json.loads(json.dumps(restore))
+    cfg["ServiceSettings"]["ReadTimeout"] = 120
+    cfg["SqlSettings"]["ReplicaLagSettings"] = [
+        {"datasource": "replica", "QueryTimeLag": "5s", "Unknown": 1}, None]
+    cfg["PluginSettings"]["PluginStates"]["com.example.quiet"] = {}
+    assert not _save_config(host, cfg).error.id
+    saved = _config(host, sanitized=False)
+    assert saved["ServiceSettings"]["ReadTimeout"] == 120
+    assert saved["SqlSettings"]["ReplicaLagSettings"] == [
+        {"DataSource": "replica", "QueryTimeLag": "5s"}, None]
+    assert saved["PluginSettings"]["PluginStates"]["com.example.quiet"] == {"Enable": False}
 
 
 INVALID = [

@@ -65,8 +65,9 @@ differs(
     "Go's message for a text that ends too early, a value that is not an object and NaN or "
     "Infinity, and Python's JSON parser's message (with line and column) for other syntax "
     "errors. Go also refuses a setting of the wrong JSON type, matches names in any case and "
-    "drops what the model does not have: mmplug does so for every section and for the settings "
-    "its world configuration has, and keeps any other setting of a section as given.",
+    "drops what the model does not have: mmplug types every setting of the model as the "
+    "server's config.go does, but keeps a key of a section that is not in the model as given "
+    "(a newer server may have it) and keeps the FeatureFlags section's settings untyped.",
 )
 differs(
     "GetBundlePath",

@@ -229,6 +229,9 @@ def test_a_bad_world_points_to_a_default_world_that_exists(tmp_path: Path) -> No
         ("PasswordSettings", {"MinimumLength": 3}, "PasswordSettings.MinimumLength"),
         ("TeamSettings", {"SiteName": 30}, "cannot unmarshal number into Go struct field "
                                            "TeamSettings.TeamSettings.SiteName of type string"),
+        ("ServiceSettings", {"ReadTimeout": "slow"},
+         "cannot unmarshal string into Go struct field ServiceSettings.ServiceSettings."
+         "ReadTimeout of type int"),
     ],
 )
 def test_a_world_config_the_server_would_refuse_is_refused(
