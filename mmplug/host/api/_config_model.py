@@ -67,13 +67,15 @@ Default = Callable[[Given], Any]
 @dataclass(frozen=True)
 class Setting:
     """A setting's server default (its Go type is in :data:`STRUCTS`); ``empty_is_unset``:
-    SetDefaults also replaces an empty string."""
+    SetDefaults also replaces an empty string; ``replaces``: values SetDefaults replaces
+    (old value, new value)."""
 
     default: Any
     empty_is_unset: bool = False
+    replaces: tuple[tuple[Any, Any], ...] = ()
 
     def default_for(self, given: Given) -> Any:
-        return self.default(given) if callable(self.default) else self.default
+        return self.default(given) if callable(self.default) else copy.deepcopy(self.default)
 
 
 def _site_url(given: Given) -> str:
@@ -92,6 +94,11 @@ def _teammate_name_display(given: Given) -> str:
     directory = (given.value("SamlSettings", "Enable") is True
                  or given.value("LdapSettings", "Enable") is True)
     return "full_name" if directory else "username"
+
+
+def _ldap_login_id(given: Given) -> str:
+    # those upgrading keep logging in with the id attribute
+    return given.value("LdapSettings", "IdAttribute") or ""
 
 
 def _generated_key(given: Given) -> str:
@@ -123,6 +130,24 @@ SETTINGS: dict[str, dict[str, Setting]] = {
         "CollapsedThreads": Setting("always_on"),
         "ThreadAutoFollow": Setting(True),
         "PostEditTimeLimit": Setting(-1),
+        "WebsocketURL": Setting(""),
+        "ConnectionSecurity": Setting(""),
+        "TLSCertFile": Setting(""),
+        "TLSKeyFile": Setting(""),
+        "UseLetsEncrypt": Setting(False),
+        "TLSOverwriteCiphers": Setting([]),
+        "ReadTimeout": Setting(300),
+        "WriteTimeout": Setting(300),
+        "MaximumLoginAttempts": Setting(10),
+        "MaximumURLLength": Setting(2048),
+        "TimeBetweenUserTypingUpdatesMilliseconds": Setting(5000),
+        "OutgoingIntegrationRequestsTimeout": Setting(30),
+        "ExperimentalGroupUnreadChannels": Setting(
+            "disabled", replaces=(("0", "disabled"), ("1", "default_on"))),
+        "PersistentNotificationIntervalMinutes": Setting(5),
+        "PersistentNotificationMaxCount": Setting(6),
+        "PersistentNotificationMaxRecipients": Setting(5),
+        "AllowCookiesForSubdomains": Setting(False),
     },
     "TeamSettings": {
         "SiteName": Setting("Mattermost", empty_is_unset=True),
@@ -136,6 +161,8 @@ SETTINGS: dict[str, dict[str, Setting]] = {
         "EnableConfirmNotificationsToChannel": Setting(True),
         "ExperimentalViewArchivedChannels": Setting(True),
         "ExperimentalDefaultChannels": Setting([]),
+        "UserStatusAwayTimeout": Setting(300),
+        "RestrictDirectMessage": Setting("any"),
     },
     "SqlSettings": {
         "DriverName": Setting("postgres"),
@@ -144,6 +171,10 @@ SETTINGS: dict[str, dict[str, Setting]] = {
         "DataSourceReplicas": Setting([]),
         "AtRestEncryptKey": Setting(_generated_key, empty_is_unset=True),
         "MaxOpenConns": Setting(300),
+        "MaxIdleConns": Setting(20),
+        "ConnMaxLifetimeMilliseconds": Setting(3600000),
+        "ConnMaxIdleTimeMilliseconds": Setting(300000),
+        "QueryTimeout": Setting(30),
     },
     "LogSettings": {
         "EnableConsole": Setting(True),
@@ -167,6 +198,8 @@ SETTINGS: dict[str, dict[str, Setting]] = {
         "PublicLinkSalt": Setting(_generated_key, empty_is_unset=True),
         "AmazonS3AccessKeyId": Setting(""),
         "AmazonS3SecretAccessKey": Setting(""),
+        "MaxImageDecoderConcurrency": Setting(-1),
+        "AmazonS3RequestTimeoutMilliseconds": Setting(30000),
     },
     "EmailSettings": {
         "EnableSignUpWithEmail": Setting(True),
@@ -177,6 +210,11 @@ SETTINGS: dict[str, dict[str, Setting]] = {
         "SMTPPassword": Setting(""),
         "SMTPServer": Setting("localhost", empty_is_unset=True),
         "SMTPPort": Setting("10025", empty_is_unset=True),
+        "ConnectionSecurity": Setting("", replaces=(("PLAIN", ""),)),
+        "EnableEmailBatching": Setting(False),
+        "EmailBatchingBufferSize": Setting(256),
+        "EmailBatchingInterval": Setting(30),
+        "EmailNotificationContentsType": Setting("full"),
     },
     "PrivacySettings": {
         "ShowEmailAddress": Setting(True),
@@ -191,16 +229,83 @@ SETTINGS: dict[str, dict[str, Setting]] = {
         "Enable": Setting(False),
         "BindUsername": Setting(""),
         "BindPassword": Setting(""),
+        "ConnectionSecurity": Setting(""),
+        "SyncIntervalMinutes": Setting(60),
+        "MaxPageSize": Setting(0),
+        "LdapServer": Setting(""),
+        "BaseDN": Setting(""),
+        "EmailAttribute": Setting(""),
+        "UsernameAttribute": Setting(""),
+        "IdAttribute": Setting(""),
+        "LoginIdAttribute": Setting(_ldap_login_id),
     },
     "ElasticsearchSettings": {
         "EnableIndexing": Setting(False),
         "Username": Setting("elastic"),
         "Password": Setting("changeme"),
+        "ConnectionURL": Setting("http://localhost:9200"),
+        "Backend": Setting("elasticsearch"),
+        "EnableSearching": Setting(False),
+        "EnableAutocomplete": Setting(False),
+        "AggregatePostsAfterDays": Setting(365),
+        "PostsAggregatorJobStartTime": Setting("03:00"),
+        "LiveIndexingBatchSize": Setting(10),
+        "BatchSize": Setting(10000),
+        "RequestTimeoutSeconds": Setting(30),
+        "IgnoredPurgeIndexes": Setting(""),
     },
     "RateLimitSettings": {
         "Enable": Setting(False),
         "PerSec": Setting(10),
         "MaxBurst": Setting(100),
+        "MemoryStoreSize": Setting(10000),
+    },
+    "CacheSettings": {
+        "CacheType": Setting("lru"),
+        "RedisAddress": Setting(""),
+        "RedisPassword": Setting(""),
+        "RedisDB": Setting(-1),
+    },
+    "ClusterSettings": {
+        "Enable": Setting(False),
+    },
+    "ExperimentalSettings": {
+        "LinkMetadataTimeoutMilliseconds": Setting(5000),
+    },
+    "BleveSettings": {
+        "IndexDir": Setting(""),
+        "EnableIndexing": Setting(False),
+        "EnableSearching": Setting(False),
+        "EnableAutocomplete": Setting(False),
+        "BatchSize": Setting(10000),
+    },
+    "DataRetentionSettings": {
+        "MessageRetentionDays": Setting(365),
+        "MessageRetentionHours": Setting(0),
+        "FileRetentionDays": Setting(365),
+        "FileRetentionHours": Setting(0),
+        "DeletionJobStartTime": Setting("02:00"),
+    },
+    "LocalizationSettings": {
+        "DefaultServerLocale": Setting("en"),
+        "DefaultClientLocale": Setting("en"),
+        "AvailableLocales": Setting(""),
+    },
+    "DisplaySettings": {
+        "CustomURLSchemes": Setting([]),
+    },
+    "ImageProxySettings": {
+        "Enable": Setting(False),
+        "ImageProxyType": Setting("local"),
+        "RemoteImageProxyURL": Setting(""),
+        "RemoteImageProxyOptions": Setting(""),
+    },
+    "ImportSettings": {
+        "Directory": Setting("./import", empty_is_unset=True),
+        "RetentionDays": Setting(30),
+    },
+    "WranglerSettings": {
+        "AllowedEmailDomain": Setting([]),
     },
     "PluginSettings": {
         "Enable": Setting(True),
@@ -426,6 +531,9 @@ def set_defaults(config: dict[str, Any], random_key: Callable[[], str]) -> dict[
             value = block.get(name)
             if value is None or (setting.empty_is_unset and value == ""):
                 block[name] = setting.default_for(given)
+            for old, new in setting.replaces:
+                if block[name] == old:
+                    block[name] = new
     states = dict(out["PluginSettings"]["PluginStates"])
     for plugin_id, enabled in DEFAULT_PLUGIN_STATES.items():
         if states.get(plugin_id) is None:
@@ -559,73 +667,316 @@ def listen_address_ok(address: str) -> bool:
     return 0 <= int(port) <= 65535
 
 
+# Cipher suite names ServiceSettings.TLSOverwriteCiphers may list (model's
+# ServerTLSSupportedCiphers).
+TLS_CIPHERS = frozenset(f"TLS_{name}" for name in (
+    "RSA_WITH_RC4_128_SHA", "RSA_WITH_3DES_EDE_CBC_SHA", "RSA_WITH_AES_128_CBC_SHA",
+    "RSA_WITH_AES_256_CBC_SHA", "RSA_WITH_AES_128_CBC_SHA256", "RSA_WITH_AES_128_GCM_SHA256",
+    "RSA_WITH_AES_256_GCM_SHA384", "ECDHE_ECDSA_WITH_RC4_128_SHA",
+    "ECDHE_ECDSA_WITH_AES_128_CBC_SHA", "ECDHE_ECDSA_WITH_AES_256_CBC_SHA",
+    "ECDHE_RSA_WITH_RC4_128_SHA", "ECDHE_RSA_WITH_3DES_EDE_CBC_SHA",
+    "ECDHE_RSA_WITH_AES_128_CBC_SHA", "ECDHE_RSA_WITH_AES_256_CBC_SHA",
+    "ECDHE_ECDSA_WITH_AES_128_CBC_SHA256", "ECDHE_RSA_WITH_AES_128_CBC_SHA256",
+    "ECDHE_RSA_WITH_AES_128_GCM_SHA256", "ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
+    "ECDHE_RSA_WITH_AES_256_GCM_SHA384", "ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
+    "ECDHE_RSA_WITH_CHACHA20_POLY1305", "ECDHE_ECDSA_WITH_CHACHA20_POLY1305",
+))
+_CLOCK = re.compile(r"([0-9]{1,2}):([0-9]{2})")
+_URL_SCHEME_NAME = re.compile(r"[\t\n\f\r ]*[A-Za-z][A-Za-z0-9.+-]*[\t\n\f\r ]*")
+_EMAIL_DOMAIN = re.compile(
+    r"([a-zA-Z]|[a-zA-Z][a-zA-Z]|[a-zA-Z][0-9]|[0-9][a-zA-Z]"
+    r"|[a-zA-Z0-9][a-zA-Z0-9_-]{1,61}[a-zA-Z0-9])\.([a-zA-Z]{2,6}|[a-zA-Z0-9-]{2,30}\.[a-zA-Z]{2,3})")
+
+
+def _not_clock(text: str) -> bool:
+    """Whether Go's ``time.Parse("15:04", text)`` refuses ``text``."""
+    match = _CLOCK.fullmatch(text)
+    return match is None or int(match.group(1)) > 23 or int(match.group(2)) > 59
+
+
+def _tls_files_missing(service: dict[str, Any], name: str) -> bool:
+    # the server also refuses a file that does not exist on its disk: not checked here
+    return service["ConnectionSecurity"] == "TLS" and not service["UseLetsEncrypt"] \
+        and service[name] == ""
+
+
+Rule = tuple[str, str, Callable[[dict[str, Any]], bool]]
+
+
+def _rule(name: str, fix: str, bad: Callable[[dict[str, Any]], bool]) -> Rule:
+    return _is_valid_id(name), fix, bad
+
+
+def _ldap_on(name: str, setting: str) -> Rule:
+    # these ids have no .app_error suffix
+    return (f"model.config.is_valid.{name}",
+            f"LdapSettings.{setting} must be set when LDAP is enabled",
+            lambda c: c["LdapSettings"]["Enable"] and c["LdapSettings"][setting] == "")
+
+
+def _positive(path: str, name: str) -> Rule:
+    section, setting = path.split(".")
+    return _rule(name, f"{path} must be greater than 0", lambda c: c[section][setting] <= 0)
+
+
+def _not_negative(path: str, name: str) -> Rule:
+    section, setting = path.split(".")
+    return _rule(name, f"{path} must be 0 or more", lambda c: c[section][setting] < 0)
+
+
+def _retention(kind: str, problem: str, test: Callable[[int, int], bool], fix: str) -> Rule:
+    """A check of DataRetentionSettings.isValid on the days and hours of the message or file
+    retention."""
+    days, hours = f"{kind}RetentionDays", f"{kind}RetentionHours"
+    return _rule(f"data_retention.{kind.lower()}_retention_{problem}",
+                 fix.format(days=f"DataRetentionSettings.{days}", hours=hours),
+                 lambda c: test(c["DataRetentionSettings"][days],
+                                c["DataRetentionSettings"][hours]))
+
+
+# Config.IsValid's checks in the server's order (each section's isValid in turn), over the
+# settings the fake host models. Not checked: files the server looks for on its disk, LDAP
+# filters, SAML, advanced logging JSON and message export.
+RULES: tuple[Rule, ...] = (
+    _rule("site_url_email_batching",
+          "EmailSettings.EnableEmailBatching needs ServiceSettings.SiteURL to be set",
+          lambda c: c["ServiceSettings"]["SiteURL"] == ""
+          and c["EmailSettings"]["EnableEmailBatching"]),
+    _rule("cluster_email_batching",
+          "EmailSettings.EnableEmailBatching must be false when ClusterSettings.Enable is true",
+          lambda c: c["ClusterSettings"]["Enable"] and c["EmailSettings"]["EnableEmailBatching"]),
+    _rule("cache_type", "CacheSettings.CacheType must be lru or redis",
+          lambda c: c["CacheSettings"]["CacheType"] not in ("lru", "redis")),
+    _rule("empty_redis_address", "CacheSettings.RedisAddress must be set for the redis cache",
+          lambda c: c["CacheSettings"]["CacheType"] == "redis"
+          and c["CacheSettings"]["RedisAddress"] == ""),
+    _rule("invalid_redis_db", "CacheSettings.RedisDB must be 0 or more for the redis cache",
+          lambda c: c["CacheSettings"]["CacheType"] == "redis"
+          and c["CacheSettings"]["RedisDB"] < 0),
+    _rule("allow_cookies_for_subdomains",
+          "ServiceSettings.AllowCookiesForSubdomains needs ServiceSettings.SiteURL to be set",
+          lambda c: c["ServiceSettings"]["SiteURL"] == ""
+          and c["ServiceSettings"]["AllowCookiesForSubdomains"]),
+    # TeamSettings.isValid
+    _positive("TeamSettings.MaxUsersPerTeam", "max_users"),
+    _positive("TeamSettings.MaxChannelsPerTeam", "max_channels"),
+    _positive("TeamSettings.UserStatusAwayTimeout", "user_status_away_timeout"),
+    _positive("TeamSettings.MaxNotificationsPerChannel", "max_notify_per_channel"),
+    _rule("restrict_direct_message", "TeamSettings.RestrictDirectMessage must be any or team",
+          lambda c: c["TeamSettings"]["RestrictDirectMessage"] not in ("any", "team")),
+    _rule("teammate_name_display",
+          "TeamSettings.TeammateNameDisplay must be full_name, nickname_full_name or username",
+          lambda c: c["TeamSettings"]["TeammateNameDisplay"]
+          not in ("full_name", "nickname_full_name", "username")),
+    _rule("sitename_length", "TeamSettings.SiteName must be at most 30 bytes long",
+          lambda c: len(c["TeamSettings"]["SiteName"].encode()) > 30),
+    # ExperimentalSettings.isValid
+    _positive("ExperimentalSettings.LinkMetadataTimeoutMilliseconds", "link_metadata_timeout"),
+    # SqlSettings.isValid
+    _rule("encrypt_sql",
+          "SqlSettings.AtRestEncryptKey must be empty or at least 32 characters long",
+          lambda c: c["SqlSettings"]["AtRestEncryptKey"] != ""
+          and len(c["SqlSettings"]["AtRestEncryptKey"]) < 32),
+    _rule("sql_driver", "SqlSettings.DriverName must be postgres or mysql",
+          lambda c: c["SqlSettings"]["DriverName"] not in ("mysql", "postgres")),
+    _positive("SqlSettings.MaxIdleConns", "sql_idle"),
+    _not_negative("SqlSettings.ConnMaxLifetimeMilliseconds", "sql_conn_max_lifetime_milliseconds"),
+    _not_negative("SqlSettings.ConnMaxIdleTimeMilliseconds", "sql_conn_max_idle_time_milliseconds"),
+    _positive("SqlSettings.QueryTimeout", "sql_query_timeout"),
+    _rule("sql_data_src", "SqlSettings.DataSource must not be empty",
+          lambda c: c["SqlSettings"]["DataSource"] == ""),
+    _positive("SqlSettings.MaxOpenConns", "sql_max_conn"),
+    # FileSettings.isValid (Directory cannot be empty once SetDefaults ran)
+    _positive("FileSettings.MaxFileSize", "max_file_size"),
+    _rule("file_driver", "FileSettings.DriverName must be local or amazons3",
+          lambda c: c["FileSettings"]["DriverName"] not in ("local", "amazons3")),
+    _rule("file_salt", "FileSettings.PublicLinkSalt must be empty or at least 32 characters long",
+          lambda c: c["FileSettings"]["PublicLinkSalt"] != ""
+          and len(c["FileSettings"]["PublicLinkSalt"]) < 32),
+    _rule("image_decoder_concurrency",
+          "FileSettings.MaxImageDecoderConcurrency must be -1 (one per CPU) or greater than 0",
+          lambda c: c["FileSettings"]["MaxImageDecoderConcurrency"] < -1
+          or c["FileSettings"]["MaxImageDecoderConcurrency"] == 0),
+    _positive("FileSettings.AmazonS3RequestTimeoutMilliseconds", "amazons3_timeout"),
+    # EmailSettings.isValid
+    _rule("email_security", "EmailSettings.ConnectionSecurity must be empty, TLS or STARTTLS",
+          lambda c: c["EmailSettings"]["ConnectionSecurity"]
+          not in ("", "TLS", "STARTTLS", "PLAIN")),
+    _positive("EmailSettings.EmailBatchingBufferSize", "email_batching_buffer_size"),
+    _rule("email_batching_interval", "EmailSettings.EmailBatchingInterval must be 30 or more",
+          lambda c: c["EmailSettings"]["EmailBatchingInterval"] < 30),
+    _rule("email_notification_contents_type",
+          "EmailSettings.EmailNotificationContentsType must be full or generic",
+          lambda c: c["EmailSettings"]["EmailNotificationContentsType"]
+          not in ("full", "generic")),
+    # LdapSettings.isValid
+    _rule("ldap_security", "LdapSettings.ConnectionSecurity must be empty, TLS or STARTTLS",
+          lambda c: c["LdapSettings"]["ConnectionSecurity"] not in ("", "TLS", "STARTTLS")),
+    _positive("LdapSettings.SyncIntervalMinutes", "ldap_sync_interval"),
+    _not_negative("LdapSettings.MaxPageSize", "ldap_max_page_size"),
+    _ldap_on("ldap_server", "LdapServer"),
+    _ldap_on("ldap_basedn", "BaseDN"),
+    _ldap_on("ldap_email", "EmailAttribute"),
+    _ldap_on("ldap_username", "UsernameAttribute"),
+    _ldap_on("ldap_id", "IdAttribute"),
+    _ldap_on("ldap_login_id", "LoginIdAttribute"),
+    _rule("password_length", "PasswordSettings.MinimumLength must be between 5 and 72",
+          lambda c: not 5 <= c["PasswordSettings"]["MinimumLength"] <= 72),
+    # RateLimitSettings.isValid
+    _positive("RateLimitSettings.MemoryStoreSize", "rate_mem"),
+    _positive("RateLimitSettings.PerSec", "rate_sec"),
+    _positive("RateLimitSettings.MaxBurst", "max_burst"),
+    # ServiceSettings.isValid
+    _rule("webserver_security", "ServiceSettings.ConnectionSecurity must be empty or TLS",
+          lambda c: c["ServiceSettings"]["ConnectionSecurity"] not in ("", "TLS")),
+    _rule("tls_cert_file_missing",
+          "ServiceSettings.TLSCertFile must be set when ConnectionSecurity is TLS without "
+          "Let's Encrypt", lambda c: _tls_files_missing(c["ServiceSettings"], "TLSCertFile")),
+    _rule("tls_key_file_missing",
+          "ServiceSettings.TLSKeyFile must be set when ConnectionSecurity is TLS without "
+          "Let's Encrypt", lambda c: _tls_files_missing(c["ServiceSettings"], "TLSKeyFile")),
+    _rule("tls_overwrite_cipher",
+          "ServiceSettings.TLSOverwriteCiphers must list only cipher suites the server "
+          "supports, such as TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+          lambda c: not set(c["ServiceSettings"]["TLSOverwriteCiphers"]) <= TLS_CIPHERS),
+    _positive("ServiceSettings.MaximumPayloadSizeBytes", "max_payload_size"),
+    _positive("ServiceSettings.MaximumURLLength", "max_url_length"),
+    _positive("ServiceSettings.ReadTimeout", "read_timeout"),
+    _positive("ServiceSettings.WriteTimeout", "write_timeout"),
+    _rule("time_between_user_typing",
+          "ServiceSettings.TimeBetweenUserTypingUpdatesMilliseconds must be 1000 or more",
+          lambda c: c["ServiceSettings"]["TimeBetweenUserTypingUpdatesMilliseconds"] < 1000),
+    _positive("ServiceSettings.MaximumLoginAttempts", "login_attempts"),
+    _rule("site_url", "ServiceSettings.SiteURL must be empty or an absolute URL such as "
+                      "https://chat.example.com",
+          lambda c: c["ServiceSettings"]["SiteURL"] != ""
+          and request_uri_error(c["ServiceSettings"]["SiteURL"]) is not None),
+    _rule("websocket_url", "ServiceSettings.WebsocketURL must be empty or an absolute URL such "
+                           "as wss://chat.example.com",
+          lambda c: c["ServiceSettings"]["WebsocketURL"] != ""
+          and request_uri_error(c["ServiceSettings"]["WebsocketURL"]) is not None),
+    _rule("listen_address", "ServiceSettings.ListenAddress must be [host]:port, such as :8065",
+          lambda c: not listen_address_ok(c["ServiceSettings"]["ListenAddress"])),
+    _positive("ServiceSettings.OutgoingIntegrationRequestsTimeout",
+              "outgoing_integrations_request_timeout"),
+    _rule("group_unread_channels",
+          "ServiceSettings.ExperimentalGroupUnreadChannels must be disabled, default_on or "
+          "default_off",
+          lambda c: c["ServiceSettings"]["ExperimentalGroupUnreadChannels"]
+          not in ("disabled", "default_on", "default_off")),
+    _rule("collapsed_threads.autofollow",
+          "ServiceSettings.ThreadAutoFollow must be true unless CollapsedThreads is disabled",
+          lambda c: c["ServiceSettings"]["CollapsedThreads"] != "disabled"
+          and not c["ServiceSettings"]["ThreadAutoFollow"]),
+    _rule("collapsed_threads",
+          "ServiceSettings.CollapsedThreads must be disabled, default_on, default_off or "
+          "always_on",
+          lambda c: c["ServiceSettings"]["CollapsedThreads"]
+          not in ("disabled", "default_on", "default_off", "always_on")),
+    _rule("persistent_notifications_interval",
+          "ServiceSettings.PersistentNotificationIntervalMinutes must be 2 or more",
+          lambda c: c["ServiceSettings"]["PersistentNotificationIntervalMinutes"] < 2),
+    _positive("ServiceSettings.PersistentNotificationMaxCount",
+              "persistent_notifications_count"),
+    _positive("ServiceSettings.PersistentNotificationMaxRecipients",
+              "persistent_notifications_recipients"),
+    # ElasticsearchSettings.isValid
+    _rule("elastic_search.connection_url",
+          "ElasticsearchSettings.ConnectionURL must be set when EnableIndexing is true",
+          lambda c: c["ElasticsearchSettings"]["EnableIndexing"]
+          and c["ElasticsearchSettings"]["ConnectionURL"] == ""),
+    _rule("elastic_search.enable_searching",
+          "ElasticsearchSettings.EnableSearching needs EnableIndexing to be true",
+          lambda c: c["ElasticsearchSettings"]["EnableSearching"]
+          and not c["ElasticsearchSettings"]["EnableIndexing"]),
+    _rule("elastic_search.enable_autocomplete",
+          "ElasticsearchSettings.EnableAutocomplete needs EnableIndexing to be true",
+          lambda c: c["ElasticsearchSettings"]["EnableAutocomplete"]
+          and not c["ElasticsearchSettings"]["EnableIndexing"]),
+    _positive("ElasticsearchSettings.AggregatePostsAfterDays",
+              "elastic_search.aggregate_posts_after_days"),
+    _rule("elastic_search.posts_aggregator_job_start_time",
+          "ElasticsearchSettings.PostsAggregatorJobStartTime must be a time of day such as "
+          "03:00", lambda c: _not_clock(c["ElasticsearchSettings"]["PostsAggregatorJobStartTime"])),
+    _positive("ElasticsearchSettings.LiveIndexingBatchSize",
+              "elastic_search.live_indexing_batch_size"),
+    _positive("ElasticsearchSettings.BatchSize", "elastic_search.bulk_indexing_batch_size"),
+    _positive("ElasticsearchSettings.RequestTimeoutSeconds",
+              "elastic_search.request_timeout_seconds"),
+    _rule("elastic_search.ignored_indexes_dash_prefix",
+          "ElasticsearchSettings.IgnoredPurgeIndexes must not name an index starting with -",
+          lambda c: c["ElasticsearchSettings"]["IgnoredPurgeIndexes"] != "" and any(
+              index.startswith("-")
+              for index in c["ElasticsearchSettings"]["IgnoredPurgeIndexes"].split(","))),
+    _rule("elastic_search.invalid_backend",
+          "ElasticsearchSettings.Backend must be elasticsearch or opensearch",
+          lambda c: c["ElasticsearchSettings"]["Backend"] not in ("elasticsearch", "opensearch")),
+    # BleveSettings.isValid
+    _rule("bleve_search.filename", "BleveSettings.IndexDir must be set when EnableIndexing is true",
+          lambda c: c["BleveSettings"]["EnableIndexing"] and c["BleveSettings"]["IndexDir"] == ""),
+    _rule("bleve_search.enable_searching",
+          "BleveSettings.EnableSearching needs EnableIndexing to be true",
+          lambda c: not c["BleveSettings"]["EnableIndexing"]
+          and c["BleveSettings"]["EnableSearching"]),
+    _rule("bleve_search.enable_autocomplete",
+          "BleveSettings.EnableAutocomplete needs EnableIndexing to be true",
+          lambda c: not c["BleveSettings"]["EnableIndexing"]
+          and c["BleveSettings"]["EnableAutocomplete"]),
+    _positive("BleveSettings.BatchSize", "bleve_search.bulk_indexing_batch_size"),
+    # DataRetentionSettings.isValid
+    *(_not_negative(f"DataRetentionSettings.{kind}Retention{unit}",
+                    f"data_retention.{kind.lower()}_retention_{unit.lower()}_too_low")
+      for kind in ("Message", "File") for unit in ("Days", "Hours")),
+    *(_retention(kind, "misconfiguration", lambda days, hours: days > 0 and hours > 0,
+                 "{days} or {hours} must be 0: give the retention in one of them")
+      for kind in ("Message", "File")),
+    *(_retention(kind, "both_zero", lambda days, hours: days == 0 and hours == 0,
+                 "{days} or {hours} must be greater than 0")
+      for kind in ("Message", "File")),
+    _rule("data_retention.deletion_job_start_time",
+          "DataRetentionSettings.DeletionJobStartTime must be a time of day such as 02:00",
+          lambda c: _not_clock(c["DataRetentionSettings"]["DeletionJobStartTime"])),
+    # LocalizationSettings.isValid
+    _rule("localization.available_locales",
+          "LocalizationSettings.AvailableLocales must be empty or include DefaultClientLocale",
+          lambda c: c["LocalizationSettings"]["AvailableLocales"] != ""
+          and c["LocalizationSettings"]["DefaultClientLocale"]
+          not in c["LocalizationSettings"]["AvailableLocales"]),
+    # DisplaySettings.isValid
+    _rule("display.custom_url_schemes",
+          "DisplaySettings.CustomURLSchemes must list scheme names only, such as git",
+          lambda c: not all(_URL_SCHEME_NAME.fullmatch(scheme)
+                            for scheme in c["DisplaySettings"]["CustomURLSchemes"])),
+    # ImageProxySettings.isValid
+    _rule("image_proxy_type", "ImageProxySettings.ImageProxyType must be local or atmos/camo",
+          lambda c: c["ImageProxySettings"]["Enable"]
+          and c["ImageProxySettings"]["ImageProxyType"] not in ("local", "atmos/camo")),
+    _rule("atmos_camo_image_proxy_url",
+          "ImageProxySettings.RemoteImageProxyURL must be set for the atmos/camo proxy",
+          lambda c: c["ImageProxySettings"]["Enable"]
+          and c["ImageProxySettings"]["ImageProxyType"] == "atmos/camo"
+          and c["ImageProxySettings"]["RemoteImageProxyURL"] == ""),
+    _rule("atmos_camo_image_proxy_options",
+          "ImageProxySettings.RemoteImageProxyOptions must be set for the atmos/camo proxy",
+          lambda c: c["ImageProxySettings"]["Enable"]
+          and c["ImageProxySettings"]["ImageProxyType"] == "atmos/camo"
+          and c["ImageProxySettings"]["RemoteImageProxyOptions"] == ""),
+    # ImportSettings.isValid (Directory cannot be empty once SetDefaults ran)
+    _positive("ImportSettings.RetentionDays", "import.retention_days_too_low"),
+    # WranglerSettings.IsValid
+    _rule("move_thread.domain_invalid",
+          "WranglerSettings.AllowedEmailDomain must list domain names such as example.com",
+          lambda c: any(not _EMAIL_DOMAIN.fullmatch(domain) and domain != "localhost"
+                        for domain in c["WranglerSettings"]["AllowedEmailDomain"])),
+)
+
+
 def invalid(config: dict[str, Any]) -> Invalid | None:
     """The first reason ``Config.IsValid`` refuses ``config`` (after :func:`set_defaults`),
-    in the server's order, among the settings the fake host models; None if it passes."""
-    team, sql, files = config["TeamSettings"], config["SqlSettings"], config["FileSettings"]
-    service, ldap = config["ServiceSettings"], config["LdapSettings"]
-    password, rate = config["PasswordSettings"], config["RateLimitSettings"]
-    checks: list[tuple[bool, str, str]] = [
-        (team["MaxUsersPerTeam"] <= 0, "max_users",
-         "TeamSettings.MaxUsersPerTeam must be greater than 0"),
-        (team["MaxChannelsPerTeam"] <= 0, "max_channels",
-         "TeamSettings.MaxChannelsPerTeam must be greater than 0"),
-        (team["MaxNotificationsPerChannel"] <= 0, "max_notify_per_channel",
-         "TeamSettings.MaxNotificationsPerChannel must be greater than 0"),
-        (team["TeammateNameDisplay"] not in ("full_name", "nickname_full_name", "username"),
-         "teammate_name_display",
-         "TeamSettings.TeammateNameDisplay must be full_name, nickname_full_name or username"),
-        (len(team["SiteName"].encode()) > 30, "sitename_length",
-         "TeamSettings.SiteName must be at most 30 bytes long"),
-        (sql["AtRestEncryptKey"] != "" and len(sql["AtRestEncryptKey"]) < 32, "encrypt_sql",
-         "SqlSettings.AtRestEncryptKey must be empty or at least 32 characters long"),
-        (sql["DriverName"] not in ("mysql", "postgres"), "sql_driver",
-         "SqlSettings.DriverName must be postgres or mysql"),
-        (sql["DataSource"] == "", "sql_data_src", "SqlSettings.DataSource must not be empty"),
-        (sql["MaxOpenConns"] <= 0, "sql_max_conn",
-         "SqlSettings.MaxOpenConns must be greater than 0"),
-        (files["MaxFileSize"] <= 0, "max_file_size",
-         "FileSettings.MaxFileSize must be greater than 0"),
-        (files["DriverName"] not in ("local", "amazons3"), "file_driver",
-         "FileSettings.DriverName must be local or amazons3"),
-        (files["PublicLinkSalt"] != "" and len(files["PublicLinkSalt"]) < 32, "file_salt",
-         "FileSettings.PublicLinkSalt must be empty or at least 32 characters long"),
-    ]
-    for bad, name, why in checks:
-        if bad:
-            return Invalid(_is_valid_id(name), why)
-    if ldap["Enable"]:
-        for setting, name in (("LdapServer", "ldap_server"), ("BaseDN", "ldap_basedn"),
-                              ("EmailAttribute", "ldap_email"),
-                              ("UsernameAttribute", "ldap_username"),
-                              ("IdAttribute", "ldap_id")):
-            if not ldap.get(setting):  # these ids have no .app_error suffix
-                return Invalid(f"model.config.is_valid.{name}",
-                               f"LdapSettings.{setting} must be set when LDAP is enabled")
-    later: list[tuple[bool, str, str]] = [
-        (not 5 <= password["MinimumLength"] <= 72, "password_length",
-         "PasswordSettings.MinimumLength must be between 5 and 72"),
-        (rate["PerSec"] <= 0, "rate_sec", "RateLimitSettings.PerSec must be greater than 0"),
-        (rate["MaxBurst"] <= 0, "max_burst",
-         "RateLimitSettings.MaxBurst must be greater than 0"),
-        (service["MaximumPayloadSizeBytes"] <= 0, "max_payload_size",
-         "ServiceSettings.MaximumPayloadSizeBytes must be greater than 0"),
-        (service["SiteURL"] != "" and request_uri_error(service["SiteURL"]) is not None,
-         "site_url", "ServiceSettings.SiteURL must be empty or an absolute URL such as "
-                     "https://chat.example.com"),
-        (not listen_address_ok(service["ListenAddress"]), "listen_address",
-         "ServiceSettings.ListenAddress must be [host]:port, such as :8065"),
-        (service["CollapsedThreads"] != "disabled" and not service["ThreadAutoFollow"],
-         "collapsed_threads.autofollow",
-         "ServiceSettings.ThreadAutoFollow must be true unless CollapsedThreads is disabled"),
-        (service["CollapsedThreads"] not in ("disabled", "default_on", "default_off",
-                                             "always_on"), "collapsed_threads",
-         "ServiceSettings.CollapsedThreads must be disabled, default_on, default_off or "
-         "always_on"),
-    ]
-    for bad, name, why in later:
-        if bad:
-            return Invalid(_is_valid_id(name), why)
+    in the server's order (:data:`RULES`); None if it passes."""
+    for error_id, why, bad in RULES:
+        if bad(config):
+            return Invalid(error_id, why)
     return None
 
 
