@@ -210,8 +210,17 @@ def save_created_post(
             context=_hooks.request_context(ctx, final.user_id), post=for_plugin(final)
         ),
     )
-    server_event(ctx, "posted", _posted_data(ctx, final), channel_id=final.channel_id)
+    _send_posted(ctx, final)
     return for_plugin(final)
+
+
+def _send_posted(ctx: ApiContext, post: post_pb2.Post) -> None:
+    """The server's ``posted`` event of a new post (SendNotifications), to the channel. The
+    server notifies nobody of a post in an archived channel: no event at all."""
+    with ctx.store.read() as db:
+        if get_channel(db, post.channel_id).delete_at:
+            return
+    server_event(ctx, "posted", _posted_data(ctx, post), channel_id=post.channel_id)
 
 
 def _posted_data(ctx: ApiContext, post: post_pb2.Post) -> dict[str, object]:
