@@ -3,11 +3,18 @@ per-connection additions (mentions, thread followers) the server attaches to it.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from postsworld import new_channel, post
 from worldhost import Host
 
+from mmplug.protocol import api_channel_post_pb2 as cp
+
 NOTIFY = "server/channels/app/notification.go: (*App).SendNotifications"
+MENTIONS = (NOTIFY + "; server/channels/app/notification.go: (*App).getExplicitMentionsAndKeywords"
+            "; server/channels/app/mention_parser_standard.go: (*StandardMentionParser).ProcessText"
+            "; server/channels/app/web_broadcast_hooks.go: useAddMentionsHook")
 
 
 @pytest.mark.parity("CreatePost", NOTIFY)
@@ -21,3 +28,66 @@ def test_no_posted_event_for_a_post_in_an_archived_channel(quiet_host: Host) -> 
     assert not rsp.HasField("error")
     assert "MessageHasBeenPosted" in [name for name, _, _ in host.hooks.fired]
     assert host.events("posted") == []
+
+
+def _hooks(event: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The broadcast hooks of a published event, by name, with their arguments."""
+    broadcast = event["broadcast"]
+    return dict(zip(broadcast.get("broadcast_hooks", []),
+                    broadcast.get("broadcast_hook_args", []), strict=True))
+
+
+def _mentioned(host: Host, message: str, **fields: Any) -> list[str] | None:
+    """The users the `posted` event of a new post by alice mentions (None: no add_mentions)."""
+    host.emitted.clear()
+    rsp = post(host, message, **fields)
+    assert not rsp.HasField("error")
+    (event,) = host.events("posted")
+    assert "mentions" not in event["data"]  # added per connection, never to the event itself
+    added = _hooks(event).get("add_mentions")
+    return None if added is None else added["mentions"]
+
+
+def _ids(host: Host, *names: str) -> list[str]:
+    return sorted(host.user(name) for name in names)
+
+
+@pytest.mark.parity("CreatePost", MENTIONS)
+def test_posted_event_mentions_the_channel_members_named(quiet_host: Host) -> None:
+    """`@username` mentions a member of the channel (case-insensitively, before punctuation):
+    the `posted` event carries the `add_mentions` hook that gives each mentioned user's
+    connections `mentions`; a user outside the channel, the poster and text in code are not
+    mentioned, and a post that mentions nobody has no such hook."""
+    host = quiet_host
+    assert _mentioned(host, "plain words") is None
+    assert _mentioned(host, "@BOB: see @admin. and @helper-bot, thanks @alice") == _ids(
+        host, "admin", "bob")
+    assert _mentioned(host, "run `@bob` then\n```\n@admin\n```\n") is None
+
+
+@pytest.mark.parity("CreatePost", MENTIONS)
+def test_channel_wide_mentions_reach_members_and_here_only_online_ones(
+        quiet_host: Host) -> None:
+    """`@channel` and `@all` mention every other member of the channel; `@here` only those
+    who are online (bob is away)."""
+    host = quiet_host
+    assert _mentioned(host, "@channel hello") == _ids(host, "admin", "bob")
+    assert _mentioned(host, "hello @all") == _ids(host, "admin", "bob")
+    assert _mentioned(host, "@here hello") == _ids(host, "admin")
+
+
+@pytest.mark.parity("CreatePost", MENTIONS)
+def test_every_post_in_direct_and_group_channels_mentions_the_others(quiet_host: Host) -> None:
+    """In a direct channel the other user is mentioned by every post, in a group channel every
+    other member; the `posted_ack` hook names the users whose clients acknowledge it."""
+    host = quiet_host
+    dm = host.api.GetDirectChannel(
+        cp.GetDirectChannelRequest(user_id_1=host.user("alice"), user_id_2=host.user("bob"))
+    ).channel
+    gm = host.info.channels["admin__alice__bob"]
+    assert _mentioned(host, "psst", channel_id=dm.id) == _ids(host, "bob")
+    assert _mentioned(host, "all of us", channel_id=gm) == _ids(host, "admin", "bob")
+    (event,) = host.events("posted")
+    assert _hooks(event)["posted_ack"] == {
+        "posted_user_id": host.user("alice"), "channel_type": "G",
+        "users": _ids(host, "admin", "alice", "bob")}

@@ -30,6 +30,7 @@ from mmplug.host.api._entities import (
     save_channel,
 )
 from mmplug.host.api._entities import save_post as store_post
+from mmplug.host.api._mentions import notified, posted_hooks
 from mmplug.host.api._pbjson import to_dict
 from mmplug.host.api._posts import (
     JOIN_LEAVE_TYPES,
@@ -60,6 +61,22 @@ for _saved in ("CreatePost", "UpdatePost"):
         "color, pretext, ...); mmplug keeps the attachments as sent and only fills in the "
         "ids of their buttons.",
     )
+
+differs(
+    "CreatePost",
+    "The server runs the broadcast hooks of the posted event on each WebSocket connection "
+    "before sending it: a mentioned user's connections get mentions (the JSON text of a list "
+    "holding their own id), and a client that asked for acknowledgements gets should_ack "
+    "when it is notified. mmplug has no connections: it records the event once, as "
+    "published, with the hooks and their arguments (who is mentioned) in its broadcast "
+    "(broadcast_hooks, broadcast_hook_args).",
+)
+differs(
+    "CreatePost",
+    "The server looks for mentions in the text of the message's whole Markdown; mmplug leaves "
+    "out only code blocks and code spans. Mentions of custom user groups (a licensed server) "
+    "do not count in mmplug.",
+)
 
 FLAGGED_POST = "flagged_post"  # model.PreferenceCategoryFlaggedPost: a user's saved message
 
@@ -215,12 +232,15 @@ def save_created_post(
 
 
 def _send_posted(ctx: ApiContext, post: post_pb2.Post) -> None:
-    """The server's ``posted`` event of a new post (SendNotifications), to the channel. The
-    server notifies nobody of a post in an archived channel: no event at all."""
+    """The server's ``posted`` event of a new post (SendNotifications), to the channel, with
+    the broadcast hooks that add each recipient's mentions. The server notifies nobody of a
+    post in an archived channel: no event at all."""
     with ctx.store.read() as db:
-        if get_channel(db, post.channel_id).delete_at:
+        channel = get_channel(db, post.channel_id)
+        if channel.delete_at:
             return
-    server_event(ctx, "posted", _posted_data(ctx, post), channel_id=post.channel_id)
+        hooks = posted_hooks(post, channel, notified(db, post, channel))
+    server_event(ctx, "posted", _posted_data(ctx, post), channel_id=post.channel_id, **hooks)
 
 
 def _posted_data(ctx: ApiContext, post: post_pb2.Post) -> dict[str, object]:

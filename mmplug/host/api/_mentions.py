@@ -1,0 +1,302 @@
+"""Who a new post notifies, as the server's SendNotifications works it out, and the broadcast
+hooks its ``posted`` event carries for that.
+
+The server publishes one ``posted`` event to the channel and attaches broadcast hooks that it
+runs on each WebSocket connection before sending: ``add_mentions`` gives each mentioned user's
+connections ``mentions`` (the JSON text of a list holding their own id), ``posted_ack`` asks
+the connections of users who get a notification to acknowledge it. The hooks and their
+arguments are part of the published event (``broadcast_hooks``, ``broadcast_hook_args``).
+
+Mentions (getExplicitMentionsAndKeywords): in a direct channel the other user; elsewhere the
+active channel members whose keywords the text holds (``@username``, their mention keys,
+their first name when they asked for it, ``@channel``/``@all``, and ``@here`` when they are
+online, where channel mentions are allowed), every member of a group channel, the user a
+``system_add_to_channel`` post adds, and in a thread the earlier posters who asked for
+replies (users without collapsed threads). The poster is never mentioned, except by a
+webhook's post.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from dataclasses import dataclass, field
+from typing import Any
+
+from mmplug.host.api._convert import (
+    CHANNEL_TYPE_LETTERS,
+    channel_member_from_row,
+    post_from_row,
+    status_from_row,
+    user_from_row,
+)
+from mmplug.host.api._pbjson import to_dict
+from mmplug.host.api.config import server_setting
+from mmplug.host.api.permissions import channel_permission
+from mmplug.protocol import channel_pb2, post_pb2, user_pb2
+
+_SYSTEM_MENTIONS = frozenset({"@here", "@channel", "@all"})
+_WORD_CHARS = frozenset(":.-_@")
+_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+_CODE_SPAN = re.compile(r"(`+)(?!`).*?(?<!`)\1(?!`)", re.S)
+_NO_CHANNEL_MENTIONS = frozenset({"system_header_change", "system_purpose_change"})
+
+
+@dataclass
+class Notified:
+    """The users a new post notifies over the WebSocket."""
+
+    mentioned: list[str] = field(default_factory=list)  # sorted user ids
+    ack: list[str] = field(default_factory=list)  # users whose connections acknowledge it
+
+
+def crt_enabled(db: sqlite3.Connection, user_id: str) -> bool:
+    """``IsCRTEnabledForUser``: collapsed reply threads per ServiceSettings.CollapsedThreads,
+    the user's ``display_settings``/``collapsed_reply_threads`` preference deciding unless
+    the setting is ``always_on`` or ``disabled``."""
+    crt = server_setting(db, "ServiceSettings", "CollapsedThreads", "always_on")
+    if crt in ("disabled", "always_on"):
+        return bool(crt == "always_on")
+    row = db.execute(
+        "SELECT value FROM preferences WHERE user_id=? AND category='display_settings' "
+        "AND name='collapsed_reply_threads'",
+        (user_id,),
+    ).fetchone()
+    return crt == "default_on" if row is None else bool(row["value"] == "on")
+
+
+def notified(
+    db: sqlite3.Connection, post: post_pb2.Post, channel: channel_pb2.Channel
+) -> Notified:
+    """Who ``post`` (saved, in ``channel``) mentions, and who acknowledges its event."""
+    profiles = _profiles(db, channel.id)
+    member_props = _member_notify_props(db, channel.id)
+    props = to_dict(post.props) if post.HasField("props") else {}
+    from_webhook = props.get("from_webhook") == "true"
+    mentioned: set[str] = set()
+    if channel.type == channel_pb2.CHANNEL_TYPE_DIRECT:
+        for user_id in channel.name.split("__"):
+            if (post.user_id != user_id or from_webhook) and user_id in profiles:
+                mentioned.add(user_id)
+    else:
+        keywords = _keywords(db, profiles, member_props, _allow_channel_mentions(
+            db, post, len(profiles)))
+        mentioned |= _explicit_mentions(_mention_texts(post.message, props), keywords)
+        if channel.type == channel_pb2.CHANNEL_TYPE_GROUP:
+            mentioned |= {uid for uid in member_props if uid in profiles}
+        added = props.get("addedUserId")
+        if post.type == "system_add_to_channel" and isinstance(added, str) and added in profiles:
+            mentioned.add(added)
+        if post.root_id:
+            mentioned |= _comment_mentions(db, post, profiles)
+        if not from_webhook:
+            mentioned.discard(post.user_id)
+    letter = CHANNEL_TYPE_LETTERS.get(channel.type, "")
+    ack = sorted(uid for uid, user in profiles.items() if _should_ack(
+        letter, user.notify_props.get("desktop", ""), member_props.get(uid, {}).get("desktop", "")))
+    return Notified(sorted(mentioned), ack)
+
+
+def posted_hooks(post: post_pb2.Post, channel: channel_pb2.Channel,
+                 notified: Notified) -> dict[str, Any]:
+    """The broadcast hooks (and their arguments) SendNotifications attaches to ``posted``."""
+    hooks: list[str] = []
+    args: list[dict[str, Any]] = []
+    if notified.mentioned:
+        hooks.append("add_mentions")
+        args.append({"mentions": list(notified.mentioned)})
+    hooks.append("posted_ack")
+    args.append({"posted_user_id": post.user_id,
+                 "channel_type": CHANNEL_TYPE_LETTERS.get(channel.type, ""),
+                 "users": list(notified.ack)})
+    return {"broadcast_hooks": hooks, "broadcast_hook_args": args}
+
+
+# -- the channel's members ------------------------------------------------------------------
+def _profiles(db: sqlite3.Connection, channel_id: str) -> dict[str, user_pb2.User]:
+    """``GetAllProfilesInChannel``: the channel's members who are active users."""
+    rows = db.execute(
+        "SELECT u.data, u.delete_at FROM users u JOIN channel_members m ON m.user_id=u.id "
+        "WHERE m.channel_id=? AND u.delete_at=0",
+        (channel_id,),
+    )
+    return {user.id: user for user in map(user_from_row, rows)}
+
+
+def _member_notify_props(db: sqlite3.Connection, channel_id: str) -> dict[str, dict[str, str]]:
+    rows = db.execute("SELECT data FROM channel_members WHERE channel_id=?", (channel_id,))
+    return {m.user_id: dict(m.notify_props) for m in map(channel_member_from_row, rows)}
+
+
+def _online(db: sqlite3.Connection, user_id: str) -> bool:
+    row = db.execute("SELECT data FROM statuses WHERE user_id=?", (user_id,)).fetchone()
+    return row is not None and status_from_row(row).status == "online"
+
+
+def _allow_channel_mentions(db: sqlite3.Connection, post: post_pb2.Post, members: int) -> bool:
+    """``allowChannelMentions``: the poster may use them here, the post is no header or
+    purpose change, and the channel has fewer members than MaxNotificationsPerChannel."""
+    limit = server_setting(db, "TeamSettings", "MaxNotificationsPerChannel", 1000)
+    return (
+        channel_permission(db, post.user_id, post.channel_id, "use_channel_mentions")
+        and post.type not in _NO_CHANNEL_MENTIONS
+        and members < int(limit)
+    )
+
+
+def _should_ack(channel_type: str, user_level: str, channel_level: str) -> bool:
+    """``shouldAckWebsocketNotification``."""
+    if channel_level == "all" or (channel_level == "default" and user_level == "all"):
+        return True
+    return channel_type == "G" and (
+        (channel_level == "default" and user_level == "mention") or channel_level == "mention")
+
+
+# -- keywords and the text's words ------------------------------------------------------------
+def _keywords(
+    db: sqlite3.Connection,
+    profiles: dict[str, user_pb2.User],
+    member_props: dict[str, dict[str, str]],
+    allow_channel_mentions: bool,
+) -> dict[str, set[str]]:
+    """``getMentionKeywordsInChannel``: keyword -> the users it mentions (case-insensitive
+    keywords in lower case, a first name as it is written)."""
+    keywords: dict[str, set[str]] = {}
+
+    def add(keyword: str, user_id: str) -> None:
+        keywords.setdefault(keyword, set()).add(user_id)
+
+    for user in profiles.values():
+        notify = user.notify_props
+        add("@" + user.username.lower(), user.id)
+        for key in notify.get("mention_keys", "").split(","):
+            if key.strip():
+                add(key.strip().lower(), user.id)
+        if notify.get("first_name") == "true" and user.first_name:
+            add(user.first_name, user.id)
+        if not allow_channel_mentions or notify.get("channel") != "true":
+            continue
+        channel_props = member_props.get(user.id, {})
+        ignore = channel_props.get("ignore_channel_mentions") == "on" or (
+            channel_props.get("mark_unread") == "mention"
+            and channel_props.get("ignore_channel_mentions") == "default")
+        if not ignore:
+            add("@channel", user.id)
+            add("@all", user.id)
+            if _online(db, user.id):
+                add("@here", user.id)
+    return keywords
+
+
+def _mention_texts(message: str, props: dict[str, Any]) -> list[str]:
+    """``getMentionsEnabledFields``: the message, and the pretext, text and field values of
+    its message attachments; code (fenced blocks, code spans) mentions nobody."""
+    texts = [message]
+    attachments = props.get("attachments")
+    for attachment in attachments if isinstance(attachments, list) else ():
+        if not isinstance(attachment, dict):
+            continue
+        texts += [attachment[k] for k in ("pretext", "text")
+                  if isinstance(attachment.get(k), str) and attachment[k]]
+        fields = attachment.get("fields")
+        for f in fields if isinstance(fields, list) else ():
+            if isinstance(f, dict) and isinstance(f.get("value"), str) and f["value"]:
+                texts.append(f["value"])
+    return [_without_code(text) for text in texts]
+
+
+def _without_code(text: str) -> str:
+    kept: list[str] = []
+    fence = ""
+    for line in text.split("\n"):
+        opened = _FENCE.match(line)
+        if fence:
+            if opened and opened.group(1)[0] == fence[0] and len(opened.group(1)) >= len(fence):
+                fence = ""
+            kept.append("")
+        elif opened:
+            fence = opened.group(1)
+            kept.append("")
+        else:
+            kept.append(line)
+    return _CODE_SPAN.sub(" ", "\n".join(kept))
+
+
+def _words(text: str) -> list[str]:
+    """Go's ``FieldsFunc``: split at everything but letters, digits and ``:.-_@``."""
+    words: list[str] = []
+    current: list[str] = []
+    for char in text:
+        if char in _WORD_CHARS or char.isalpha() or char.isnumeric():
+            current.append(char)
+        elif current:
+            words.append("".join(current))
+            current = []
+    if current:
+        words.append("".join(current))
+    return words
+
+
+def _explicit_mentions(texts: list[str], keywords: dict[str, set[str]]) -> set[str]:
+    """The StandardMentionParser's ``ProcessText`` over ``texts``: the users mentioned."""
+    found: set[str] = set()
+
+    def check(word: str) -> bool:
+        ids = keywords.get(word.lower()) or keywords.get(word)
+        if ids:
+            found.update(ids)
+        return bool(ids)
+
+    multibyte = [k for k in keywords if not k.isascii()]
+    for text in texts:
+        for word in _words(text):
+            if word[0] == ":" and word[-1] == ":":  # an emoji
+                continue
+            word = word.lstrip(":.-_")
+            if check(word):
+                continue
+            trimmed, hit = word, False
+            while trimmed and trimmed[-1] in ".-:_" and not hit:
+                trimmed = trimmed[:-1]
+                hit = check(trimmed)
+            if hit:
+                continue
+            if word.startswith("@") and word not in _SYSTEM_MENTIONS:
+                pass  # a mention of someone outside the channel: nobody here
+            elif any(c in word for c in ".-:"):  # maybe the end of a sentence: split again
+                for part in re.split(r"[.\-:]+", word):
+                    if part:
+                        check(part)
+            if not word.isascii():
+                for key in multibyte:
+                    if key in word:
+                        found.update(keywords[key])
+    return found
+
+
+def _comment_mentions(
+    db: sqlite3.Connection, post: post_pb2.Post, profiles: dict[str, user_pb2.User]
+) -> set[str]:
+    """The earlier posters of the thread who get replies as mentions (``comments``: ``any``,
+    or ``root`` for the root's author), unless they use collapsed reply threads."""
+    rows = db.execute(
+        "SELECT data, delete_at, update_at FROM posts WHERE (id=? OR root_id=?) AND id<>? "
+        "AND delete_at=0 AND ephemeral=0",
+        (post.root_id, post.root_id, post.id),
+    )
+    found: set[str] = set()
+    for earlier in map(post_from_row, rows):
+        user = profiles.get(earlier.user_id)
+        is_root = earlier.id == post.root_id
+        if user is None or (is_root and _from_oauth_bot(earlier)) or crt_enabled(db, user.id):
+            continue
+        comments = user.notify_props.get("comments", "")
+        if comments == "any" or (comments == "root" and is_root):
+            found.add(user.id)
+    return found
+
+
+def _from_oauth_bot(post: post_pb2.Post) -> bool:
+    props = to_dict(post.props) if post.HasField("props") else {}
+    return props.get("from_webhook") == "true" and bool(props.get("override_username"))
+
