@@ -3,9 +3,11 @@ per-connection additions (mentions, thread followers) the server attaches to it.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
+from google.protobuf import json_format
 from postsworld import new_channel, post
 from worldhost import Host
 
@@ -91,3 +93,24 @@ def test_every_post_in_direct_and_group_channels_mentions_the_others(quiet_host:
     assert _hooks(event)["posted_ack"] == {
         "posted_user_id": host.user("alice"), "channel_type": "G",
         "users": _ids(host, "admin", "alice", "bob")}
+
+
+PUBLISH = "server/channels/app/post.go: (*App).publishWebsocketEventForPost"
+
+
+@pytest.mark.parity(("CreatePost", "UpdatePost"), PUBLISH)
+def test_channel_mentions_leave_the_event_post_for_a_broadcast_hook(quiet_host: Host) -> None:
+    """The post in `posted` and `post_edited` events has no `channel_mentions` prop (the
+    plugin's copy has it): a `channel_mentions` broadcast hook puts back, for each recipient,
+    the mentioned channels they may read."""
+    host = quiet_host
+    made = post(host, "see ~town-square").post
+    assert "town-square" in json_format.MessageToDict(made.props)["channel_mentions"]
+    made.message = "now ~off-topic"
+    assert not host.api.UpdatePost(cp.UpdatePostRequest(post=made)).HasField("error")
+    for name, channel in (("posted", "town-square"), ("post_edited", "off-topic")):
+        (event,) = host.events(name)
+        assert "channel_mentions" not in json.loads(event["data"]["post"]).get("props", {})
+        mentioned = _hooks(event)["channel_mentions"]["channel_mentions"]
+        assert list(mentioned) == [channel]
+        assert mentioned[channel]["id"] == host.info.channels[channel]

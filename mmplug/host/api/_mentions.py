@@ -98,7 +98,7 @@ def notified(
 
 
 def posted_hooks(post: post_pb2.Post, channel: channel_pb2.Channel,
-                 notified: Notified) -> dict[str, Any]:
+                 notified: Notified) -> dict[str, list[Any]]:
     """The broadcast hooks (and their arguments) SendNotifications attaches to ``posted``."""
     hooks: list[str] = []
     args: list[dict[str, Any]] = []

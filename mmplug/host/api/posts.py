@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import sqlite3
 from enum import Enum
+from typing import Any
 
 from mmplug.host.api import _files, _hooks
 from mmplug.host.api._convert import CHANNEL_TYPE_LETTERS
@@ -66,10 +67,18 @@ differs(
     "CreatePost",
     "The server runs the broadcast hooks of the posted event on each WebSocket connection "
     "before sending it: a mentioned user's connections get mentions (the JSON text of a list "
-    "holding their own id), and a client that asked for acknowledgements gets should_ack "
-    "when it is notified. mmplug has no connections: it records the event once, as "
-    "published, with the hooks and their arguments (who is mentioned) in its broadcast "
-    "(broadcast_hooks, broadcast_hook_args).",
+    "holding their own id), the post gets back the ~channel mentions its user may read, and "
+    "a client that asked for acknowledgements gets should_ack when it is notified. mmplug "
+    "has no connections: it records the event once, as published, with the hooks and their "
+    "arguments (who is mentioned, which channels) in its broadcast (broadcast_hooks, "
+    "broadcast_hook_args).",
+)
+differs(
+    "UpdatePost",
+    "The server runs the channel_mentions broadcast hook of the post_edited event on each "
+    "WebSocket connection: the post gets back the ~channel mentions its user may read. mmplug "
+    "has no connections: it records the event once, as published, with the hook in its "
+    "broadcast.",
 )
 differs(
     "CreatePost",
@@ -240,12 +249,30 @@ def _send_posted(ctx: ApiContext, post: post_pb2.Post) -> None:
         if channel.delete_at:
             return
         hooks = posted_hooks(post, channel, notified(db, post, channel))
-    server_event(ctx, "posted", _posted_data(ctx, post), channel_id=post.channel_id, **hooks)
+    _publish_for_post(ctx, "posted", post, _posted_data(ctx, post), hooks)
+
+
+def _publish_for_post(ctx: ApiContext, event: str, post: post_pb2.Post,
+                      data: dict[str, object], hooks: dict[str, list[Any]] | None = None) -> None:
+    """The server's publishWebsocketEventForPost: ``data`` with the post as JSON text, to the
+    post's channel. The ``channel_mentions`` prop leaves the post's JSON: a broadcast hook
+    puts back, on each connection, the mentioned channels its user may read."""
+    sent = post_pb2.Post()
+    sent.CopyFrom(post)
+    mentions = to_dict(sent.props).get("channel_mentions") if sent.HasField("props") else None
+    if "channel_mentions" in sent.props:
+        del sent.props["channel_mentions"]
+    broadcast: dict[str, list[Any]] = {k: list(v) for k, v in (hooks or {}).items()}
+    if isinstance(mentions, dict) and mentions:
+        broadcast.setdefault("broadcast_hooks", []).append("channel_mentions")
+        broadcast.setdefault("broadcast_hook_args", []).append({"channel_mentions": mentions})
+    server_event(ctx, event, {"post": post_json(sent), **data}, channel_id=post.channel_id,
+                 **broadcast)
 
 
 def _posted_data(ctx: ApiContext, post: post_pb2.Post) -> dict[str, object]:
-    """The data of the server's ``posted`` event: the post as JSON text and the names a
-    client shows with it (usernames, as the server's ShowUsername format)."""
+    """The data of the server's ``posted`` event besides the post: the names a client shows
+    with it (usernames, as the server's ShowUsername format)."""
     with ctx.store.read() as db:
         channel = get_channel(db, post.channel_id)
         sender = find_user(db, post.user_id)
@@ -272,7 +299,6 @@ def _posted_data(ctx: ApiContext, post: post_pb2.Post) -> dict[str, object]:
     else:
         sender_name = at_sender
     data: dict[str, object] = {
-        "post": post_json(post),
         "channel_type": CHANNEL_TYPE_LETTERS.get(channel.type, ""),
         "channel_display_name": display_name,
         "channel_name": channel.name,
@@ -466,7 +492,7 @@ def save_edited_post(
             old_post=for_plugin(kept),
         ),
     )
-    server_event(ctx, "post_edited", {"post": post_json(final)}, channel_id=final.channel_id)
+    _publish_for_post(ctx, "post_edited", final, {})
     return for_plugin(final)
 
 
