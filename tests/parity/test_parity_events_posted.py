@@ -114,3 +114,17 @@ def test_channel_mentions_leave_the_event_post_for_a_broadcast_hook(quiet_host: 
         mentioned = _hooks(event)["channel_mentions"]["channel_mentions"]
         assert list(mentioned) == [channel]
         assert mentioned[channel]["id"] == host.info.channels[channel]
+
+
+@pytest.mark.parity("DeletePost", "server/channels/app/post.go: (*App).DeletePost")
+def test_post_deleted_with_who_deleted_it_goes_to_system_admins_only(quiet_host: Host) -> None:
+    """Of the two `post_deleted` events, the one without `delete_by` is for the channel's
+    members who are not system admins (sanitized data), the one with it for the system admins
+    only (sensitive data)."""
+    host = quiet_host
+    made = post(host).post
+    host.emitted.clear()
+    assert not host.api.DeletePost(cp.DeletePostRequest(post_id=made.id)).HasField("error")
+    plain, with_deleter = (e["broadcast"] for e in host.events("post_deleted"))
+    assert plain == {"channel_id": made.channel_id, "contains_sanitized_data": True}
+    assert with_deleter == {"channel_id": made.channel_id, "contains_sensitive_data": True}

@@ -133,8 +133,8 @@ def test_post_edited_event_carries_the_post_as_json_text(quiet_host: Host) -> No
 def test_post_deleted_goes_out_twice_the_second_time_with_who_deleted_it(
     quiet_host: Host,
 ) -> None:
-    """`post_deleted` is published twice with the post as JSON text: once for everyone, once
-    (for those who may see it) with `delete_by`, the plugin's id."""
+    """`post_deleted` is published twice with the post as JSON text: once without, once with
+    `delete_by`, the plugin's id."""
     host = quiet_host
     made = post(host).post
     host.emitted.clear()

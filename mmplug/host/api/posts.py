@@ -539,13 +539,13 @@ def delete_post_as(ctx: ApiContext, post_id: str, deleted_by: str) -> post_pb2.P
             context=_hooks.request_context(ctx, post.user_id), post=for_plugin(post)
         ),
     )
-    # The server publishes it twice: to everyone, then with who deleted it to those who may
-    # see that (its admin message).
+    # The server publishes it twice: to the channel's members who are not system admins, then
+    # with who deleted it to the system admins (its sanitized and sensitive broadcasts).
     sent = post_json(post)
-    server_event(ctx, "post_deleted", {"post": sent}, channel_id=post.channel_id)
-    server_event(
-        ctx, "post_deleted", {"post": sent, "delete_by": deleted_by}, channel_id=post.channel_id
-    )
+    server_event(ctx, "post_deleted", {"post": sent}, channel_id=post.channel_id,
+                 contains_sanitized_data=True)
+    server_event(ctx, "post_deleted", {"post": sent, "delete_by": deleted_by},
+                 channel_id=post.channel_id, contains_sensitive_data=True)
     return post
 
 
