@@ -12,6 +12,7 @@ from postsworld import new_channel, post
 from worldhost import Host
 
 from mmplug.protocol import api_channel_post_pb2 as cp
+from mmplug.protocol import api_remaining_pb2 as rp
 
 NOTIFY = "server/channels/app/notification.go: (*App).SendNotifications"
 MENTIONS = (NOTIFY + "; server/channels/app/notification.go: (*App).getExplicitMentionsAndKeywords"
@@ -128,3 +129,49 @@ def test_post_deleted_with_who_deleted_it_goes_to_system_admins_only(quiet_host:
     plain, with_deleter = (e["broadcast"] for e in host.events("post_deleted"))
     assert plain == {"channel_id": made.channel_id, "contains_sanitized_data": True}
     assert with_deleter == {"channel_id": made.channel_id, "contains_sensitive_data": True}
+
+
+FOLLOWERS = (NOTIFY + "; server/channels/app/notification.go: (*CRTNotifiers).addFollowerToNotify"
+             "; server/channels/app/web_broadcast_hooks.go: useAddFollowersHook")
+
+
+def _followers(event: dict[str, Any]) -> list[str] | None:
+    added = _hooks(event).get("add_followers")
+    return None if added is None else added["followers"]
+
+
+@pytest.mark.parity("CreatePost", FOLLOWERS)
+def test_a_reply_notifies_the_threads_followers(quiet_host: Host) -> None:
+    """A reply's `posted` event carries the `add_followers` hook naming the thread's followers
+    it notifies (with collapsed reply threads): the root's poster, earlier repliers and users
+    mentioned in the thread, never the one replying; a root post has none."""
+    host = quiet_host
+    root = post(host, "a question for @admin").post
+    post(host, "an answer", user="bob", root_id=root.id)
+    post(host, "thanks", root_id=root.id)
+    root_event, bob_reply, alice_reply = host.events("posted")
+    assert _followers(root_event) is None
+    assert _followers(bob_reply) == _ids(host, "admin", "alice")
+    assert _followers(alice_reply) == _ids(host, "admin", "bob")
+
+
+@pytest.mark.parity("CreatePost", FOLLOWERS + "; server/channels/app/user.go: "
+                    "(*App).IsCRTEnabledForUser")
+def test_followers_without_collapsed_threads_are_not_notified_as_followers(
+        quiet_host: Host) -> None:
+    """A follower who turned collapsed reply threads off (display_settings
+    `collapsed_reply_threads` = `off`) is not among the `followers` of a reply; the others
+    are."""
+    host = quiet_host
+    bob = host.user("bob")
+    off = rp.Preference(user_id=bob, category="display_settings",
+                        name="collapsed_reply_threads", value="off")
+    assert not host.api.UpdatePreferencesForUser(
+        rp.UpdatePreferencesForUserRequest(user_id=bob, preferences=[off])).HasField("error")
+    try:
+        root = post(host, "over to you @admin", user="bob").post
+        post(host, "reply", root_id=root.id)
+        assert _followers(host.events("posted")[-1]) == _ids(host, "admin")
+    finally:
+        host.api.DeletePreferencesForUser(
+            rp.DeletePreferencesForUserRequest(user_id=bob, preferences=[off]))

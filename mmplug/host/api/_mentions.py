@@ -3,7 +3,8 @@ hooks its ``posted`` event carries for that.
 
 The server publishes one ``posted`` event to the channel and attaches broadcast hooks that it
 runs on each WebSocket connection before sending: ``add_mentions`` gives each mentioned user's
-connections ``mentions`` (the JSON text of a list holding their own id), ``posted_ack`` asks
+connections ``mentions`` (the JSON text of a list holding their own id), ``add_followers``
+does the same with ``followers`` for the thread's followers it notifies, ``posted_ack`` asks
 the connections of users who get a notification to acknowledge it. The hooks and their
 arguments are part of the published event (``broadcast_hooks``, ``broadcast_hook_args``).
 
@@ -14,6 +15,10 @@ online, where channel mentions are allowed), every member of a group channel, th
 ``system_add_to_channel`` post adds, and in a thread the earlier posters who asked for
 replies (users without collapsed threads). The poster is never mentioned, except by a
 webhook's post.
+
+Thread followers (users with collapsed reply threads): mmplug keeps no thread memberships, so
+it works them out from the thread's posts as the server's automatic following makes them;
+a user who unfollowed a thread (a client's action) still counts.
 """
 
 from __future__ import annotations
@@ -48,6 +53,7 @@ class Notified:
 
     mentioned: list[str] = field(default_factory=list)  # sorted user ids
     ack: list[str] = field(default_factory=list)  # users whose connections acknowledge it
+    followers: list[str] = field(default_factory=list)  # thread followers it notifies
 
 
 def crt_enabled(db: sqlite3.Connection, user_id: str) -> bool:
@@ -65,36 +71,60 @@ def crt_enabled(db: sqlite3.Connection, user_id: str) -> bool:
     return crt == "default_on" if row is None else bool(row["value"] == "on")
 
 
+@dataclass
+class _Members:
+    """The channel as SendNotifications reads it: its active members' profiles and every
+    member's channel notify props."""
+
+    channel: channel_pb2.Channel
+    profiles: dict[str, user_pb2.User]
+    notify_props: dict[str, dict[str, str]]
+
+
 def notified(
     db: sqlite3.Connection, post: post_pb2.Post, channel: channel_pb2.Channel
 ) -> Notified:
-    """Who ``post`` (saved, in ``channel``) mentions, and who acknowledges its event."""
-    profiles = _profiles(db, channel.id)
-    member_props = _member_notify_props(db, channel.id)
-    props = to_dict(post.props) if post.HasField("props") else {}
+    """Who ``post`` (saved, in ``channel``) mentions, which of its thread's followers get a
+    notification, and who acknowledges its event."""
+    members = _Members(channel, _profiles(db, channel.id), _member_notify_props(db, channel.id))
+    mentioned = _mentions(db, post, members)
+    letter = CHANNEL_TYPE_LETTERS.get(channel.type, "")
+    ack = sorted(uid for uid, user in members.profiles.items() if _should_ack(
+        letter, user.notify_props.get("desktop", ""),
+        members.notify_props.get(uid, {}).get("desktop", "")))
+    followers = _followers_to_notify(db, post, members, mentioned) if post.root_id else []
+    return Notified(sorted(mentioned), ack, followers)
+
+
+def _mentions(db: sqlite3.Connection, post: post_pb2.Post, members: _Members) -> set[str]:
+    """``getExplicitMentionsAndKeywords``: the users ``post`` mentions."""
+    props = _props(post)
     from_webhook = props.get("from_webhook") == "true"
+    profiles = members.profiles
     mentioned: set[str] = set()
-    if channel.type == channel_pb2.CHANNEL_TYPE_DIRECT:
-        for user_id in channel.name.split("__"):
+    if members.channel.type == channel_pb2.CHANNEL_TYPE_DIRECT:
+        for user_id in members.channel.name.split("__"):
             if (post.user_id != user_id or from_webhook) and user_id in profiles:
                 mentioned.add(user_id)
-    else:
-        keywords = _keywords(db, profiles, member_props, _allow_channel_mentions(
-            db, post, len(profiles)))
-        mentioned |= _explicit_mentions(_mention_texts(post.message, props), keywords)
-        if channel.type == channel_pb2.CHANNEL_TYPE_GROUP:
-            mentioned |= {uid for uid in member_props if uid in profiles}
-        added = props.get("addedUserId")
-        if post.type == "system_add_to_channel" and isinstance(added, str) and added in profiles:
-            mentioned.add(added)
-        if post.root_id:
-            mentioned |= _comment_mentions(db, post, profiles)
-        if not from_webhook:
-            mentioned.discard(post.user_id)
-    letter = CHANNEL_TYPE_LETTERS.get(channel.type, "")
-    ack = sorted(uid for uid, user in profiles.items() if _should_ack(
-        letter, user.notify_props.get("desktop", ""), member_props.get(uid, {}).get("desktop", "")))
-    return Notified(sorted(mentioned), ack)
+        return mentioned
+    mentioned |= _explicit_mentions(_mention_texts(post.message, props),
+                                    _post_keywords(db, post, members))
+    if members.channel.type == channel_pb2.CHANNEL_TYPE_GROUP:
+        mentioned |= {uid for uid in members.notify_props if uid in profiles}
+    added = props.get("addedUserId")
+    if post.type == "system_add_to_channel" and isinstance(added, str) and added in profiles:
+        mentioned.add(added)
+    if post.root_id:
+        mentioned |= _comment_mentions(db, post, profiles)
+    if not from_webhook:
+        mentioned.discard(post.user_id)
+    return mentioned
+
+
+def _post_keywords(db: sqlite3.Connection, post: post_pb2.Post,
+                   members: _Members) -> dict[str, set[str]]:
+    allowed = _allow_channel_mentions(db, post, len(members.profiles))
+    return _keywords(db, members.profiles, members.notify_props, allowed)
 
 
 def posted_hooks(post: post_pb2.Post, channel: channel_pb2.Channel,
@@ -105,11 +135,83 @@ def posted_hooks(post: post_pb2.Post, channel: channel_pb2.Channel,
     if notified.mentioned:
         hooks.append("add_mentions")
         args.append({"mentions": list(notified.mentioned)})
+    if notified.followers:
+        hooks.append("add_followers")
+        args.append({"followers": list(notified.followers)})
     hooks.append("posted_ack")
     args.append({"posted_user_id": post.user_id,
                  "channel_type": CHANNEL_TYPE_LETTERS.get(channel.type, ""),
                  "users": list(notified.ack)})
     return {"broadcast_hooks": hooks, "broadcast_hook_args": args}
+
+
+# -- thread followers --------------------------------------------------------------------------
+def _followers_to_notify(db: sqlite3.Connection, post: post_pb2.Post, members: _Members,
+                         mentioned: set[str]) -> list[str]:
+    """The followers of the reply's thread whose desktop is notified of it (CRTNotifiers'
+    Desktop): only users with collapsed reply threads, never the poster (but of a webhook's
+    post), and as their thread notify props say."""
+    if server_setting(db, "ServiceSettings", "CollapsedThreads", "always_on") == "disabled":
+        return []
+    from_webhook = _props(post).get("from_webhook") == "true"
+    notify: list[str] = []
+    for uid in sorted(_thread_followers(db, post, members)):
+        user = members.profiles.get(uid)
+        if user is None or not crt_enabled(db, uid) or (uid == post.user_id and not from_webhook):
+            continue
+        if _desktop_for_thread(user.notify_props, members.notify_props.get(uid, {}),
+                               uid in mentioned):
+            notify.append(uid)
+    return notify
+
+
+def _thread_followers(db: sqlite3.Connection, post: post_pb2.Post,
+                      members: _Members) -> set[str]:
+    """Who follows the thread once ``post`` (a reply) is in: for every reply so far, its
+    poster, the root's poster (a member, not a webhook), who the root and the reply mention,
+    and the members who follow every thread of the channel (ThreadAutoFollow). A deleted reply
+    counts: the server keeps the thread memberships it made."""
+    rows = db.execute(
+        "SELECT data, delete_at, update_at FROM posts WHERE (id=? OR root_id=?) "
+        "AND ephemeral=0 ORDER BY create_at, id",
+        (post.root_id, post.root_id),
+    )
+    thread = list(map(post_from_row, rows))
+    root = next((p for p in thread if p.id == post.root_id), None)
+    replies = [p for p in thread if p.id != post.root_id and p.id != post.id] + [post]
+    direct = members.channel.type == channel_pb2.CHANNEL_TYPE_DIRECT
+    followers: set[str] = set()
+    if not direct:
+        followers |= {uid for uid, props in members.notify_props.items()
+                      if props.get("channel_auto_follow_threads") == "on"}
+    if root is not None:
+        if _props(root).get("from_webhook") != "true" and root.user_id in members.profiles:
+            followers.add(root.user_id)
+        if not direct:
+            texts = _mention_texts(root.message, _props(root))
+            followers |= _explicit_mentions(texts, _post_keywords(db, post, members))
+    for reply in replies:
+        followers.add(reply.user_id)
+        followers |= _mentions(db, reply, members)
+    return followers
+
+
+def _desktop_for_thread(user_props: Any, channel_props: dict[str, str], mentioned: bool) -> bool:
+    """``addFollowerToNotify`` for the desktop: the user's thread settings unless the channel
+    has its own (``shouldUserNotifyCRT``, ``shouldChannelMemberNotifyCRT``)."""
+    desktop = user_props.get("desktop", "")
+    user_says = desktop != "none" and (
+        mentioned or user_props.get("desktop_threads", "") == "all" or desktop == "all")
+    channel_desktop = channel_props.get("desktop", "")
+    channel_says = channel_desktop not in ("default", "none") and (
+        mentioned or channel_desktop == "all" or (
+            channel_props.get("desktop_threads", "") == "all"
+            and user_props.get("desktop_threads", "") != "mention"))
+    return (channel_desktop == "default" and user_says) or channel_says
+
+
+def _props(post: post_pb2.Post) -> dict[str, Any]:
+    return to_dict(post.props) if post.HasField("props") else {}
 
 
 # -- the channel's members ------------------------------------------------------------------
@@ -297,6 +399,6 @@ def _comment_mentions(
 
 
 def _from_oauth_bot(post: post_pb2.Post) -> bool:
-    props = to_dict(post.props) if post.HasField("props") else {}
+    props = _props(post)
     return props.get("from_webhook") == "true" and bool(props.get("override_username"))
 

@@ -67,11 +67,20 @@ differs(
     "CreatePost",
     "The server runs the broadcast hooks of the posted event on each WebSocket connection "
     "before sending it: a mentioned user's connections get mentions (the JSON text of a list "
-    "holding their own id), the post gets back the ~channel mentions its user may read, and "
-    "a client that asked for acknowledgements gets should_ack when it is notified. mmplug "
-    "has no connections: it records the event once, as published, with the hooks and their "
-    "arguments (who is mentioned, which channels) in its broadcast (broadcast_hooks, "
+    "holding their own id), a notified thread follower's get followers the same way, the "
+    "post gets back the ~channel mentions its user may read, and a client that asked for "
+    "acknowledgements gets should_ack when it is notified. mmplug has no connections: it "
+    "records the event once, as published, with the hooks and their arguments (who is "
+    "mentioned, who follows, which channels) in its broadcast (broadcast_hooks, "
     "broadcast_hook_args).",
+)
+differs(
+    "CreatePost",
+    "The server keeps thread memberships: a reply makes its poster, the root's poster and "
+    "the users it mentions follow the thread (a user may unfollow it), and each follower "
+    "with collapsed reply threads gets a thread_updated event with the thread's unread "
+    "counts. mmplug keeps none: it works the followers of a reply's posted event out from "
+    "the thread's posts (an unfollow is not known) and sends no thread_updated event.",
 )
 differs(
     "UpdatePost",
