@@ -9,10 +9,12 @@ from typing import Any
 import pytest
 from google.protobuf import json_format
 from postsworld import new_channel, post
+from test_parity_users import create
 from worldhost import Host
 
 from mmplug.protocol import api_channel_post_pb2 as cp
 from mmplug.protocol import api_remaining_pb2 as rp
+from mmplug.protocol import api_user_team_pb2 as ut
 
 NOTIFY = "server/channels/app/notification.go: (*App).SendNotifications"
 MENTIONS = (NOTIFY + "; server/channels/app/notification.go: (*App).getExplicitMentionsAndKeywords"
@@ -175,3 +177,19 @@ def test_followers_without_collapsed_threads_are_not_notified_as_followers(
     finally:
         host.api.DeletePreferencesForUser(
             rp.DeletePreferencesForUserRequest(user_id=bob, preferences=[off]))
+
+
+@pytest.mark.parity("CreatePost", NOTIFY + "; server/channels/app/notification.go: "
+                    "(*PostNotification).GetChannelName")
+def test_group_channel_is_named_after_its_active_members(quiet_host: Host) -> None:
+    """A group channel's `channel_display_name` in the `posted` event lists the usernames of
+    its active members, sorted; a deactivated member is left out."""
+    host = quiet_host
+    gone = create(host, "gm-gone")
+    ids = [host.user("alice"), host.user("bob"), gone.id]
+    gm = host.api.GetGroupChannel(cp.GetGroupChannelRequest(user_ids=ids)).channel
+    host.api.UpdateUserActive(ut.UpdateUserActiveRequest(user_id=gone.id, active=False))
+    host.emitted.clear()
+    assert not post(host, "hi all", channel_id=gm.id).HasField("error")
+    (event,) = host.events("posted")
+    assert event["data"]["channel_display_name"] == "alice, bob"

@@ -86,7 +86,8 @@ def notified(
 ) -> Notified:
     """Who ``post`` (saved, in ``channel``) mentions, which of its thread's followers get a
     notification, and who acknowledges its event."""
-    members = _Members(channel, _profiles(db, channel.id), _member_notify_props(db, channel.id))
+    members = _Members(channel, channel_profiles(db, channel.id),
+                       _member_notify_props(db, channel.id))
     mentioned = _mentions(db, post, members)
     letter = CHANNEL_TYPE_LETTERS.get(channel.type, "")
     ack = sorted(uid for uid, user in members.profiles.items() if _should_ack(
@@ -215,7 +216,7 @@ def _props(post: post_pb2.Post) -> dict[str, Any]:
 
 
 # -- the channel's members ------------------------------------------------------------------
-def _profiles(db: sqlite3.Connection, channel_id: str) -> dict[str, user_pb2.User]:
+def channel_profiles(db: sqlite3.Connection, channel_id: str) -> dict[str, user_pb2.User]:
     """``GetAllProfilesInChannel``: the channel's members who are active users."""
     rows = db.execute(
         "SELECT u.data, u.delete_at FROM users u JOIN channel_members m ON m.user_id=u.id "

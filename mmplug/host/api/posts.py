@@ -31,7 +31,7 @@ from mmplug.host.api._entities import (
     save_channel,
 )
 from mmplug.host.api._entities import save_post as store_post
-from mmplug.host.api._mentions import notified, posted_hooks
+from mmplug.host.api._mentions import channel_profiles, notified, posted_hooks
 from mmplug.host.api._pbjson import to_dict
 from mmplug.host.api._posts import (
     JOIN_LEAVE_TYPES,
@@ -281,20 +281,19 @@ def _publish_for_post(ctx: ApiContext, event: str, post: post_pb2.Post,
 
 def _posted_data(ctx: ApiContext, post: post_pb2.Post) -> dict[str, object]:
     """The data of the server's ``posted`` event besides the post: the names a client shows
-    with it (usernames, as the server's ShowUsername format)."""
+    with it (usernames, as the server's ShowUsername format; a group channel is named after
+    its active members)."""
     with ctx.store.read() as db:
         channel = get_channel(db, post.channel_id)
         sender = find_user(db, post.user_id)
-        members = [
-            find_user(db, row[0]) for row in db.execute(
-                "SELECT user_id FROM channel_members WHERE channel_id=?", (channel.id,))
-        ] if channel.type == channel_pb2.CHANNEL_TYPE_GROUP else []
+        members = channel_profiles(db, channel.id).values() if (
+            channel.type == channel_pb2.CHANNEL_TYPE_GROUP) else ()
         files = _files.for_post(db, post.id) if post.file_ids else []
     at_sender = f"@{sender.username}" if sender is not None else "@"
     if channel.type == channel_pb2.CHANNEL_TYPE_DIRECT:
         display_name = at_sender
     elif channel.type == channel_pb2.CHANNEL_TYPE_GROUP:
-        display_name = ", ".join(sorted(u.username for u in members if u is not None))
+        display_name = ", ".join(sorted(u.username for u in members))
     else:
         display_name = channel.display_name
     props = dict(post.props.items())
