@@ -13,6 +13,7 @@ from test_parity_users import create
 from worldhost import Host
 
 from mmplug.protocol import api_channel_post_pb2 as cp
+from mmplug.protocol import api_file_bot_pb2 as fb
 from mmplug.protocol import api_remaining_pb2 as rp
 from mmplug.protocol import api_user_team_pb2 as ut
 
@@ -193,3 +194,26 @@ def test_group_channel_is_named_after_its_active_members(quiet_host: Host) -> No
     assert not post(host, "hi all", channel_id=gm.id).HasField("error")
     (event,) = host.events("posted")
     assert event["data"]["channel_display_name"] == "alice, bob"
+
+
+@pytest.mark.parity("CreatePost", "server/channels/app/post.go: (*App).CreatePost; "
+                    "server/channels/app/post_metadata.go: (*App).PreparePostForClient")
+def test_posted_event_post_carries_metadata_with_its_files(quiet_host: Host) -> None:
+    """The post in the `posted` event has the metadata the server prepares for clients: `{}`
+    for a plain post, and the attached files' FileInfo (`user_id` the uploader) under
+    `files`; the plugin's own copy of the post has no metadata."""
+    host = quiet_host
+    info = host.api.UploadFile(fb.UploadFileRequest(
+        data=b"notes", filename="notes.txt", channel_id=host.info.channels["off-topic"])).file_info
+    plain = post(host, "plain").post
+    with_file = post(host, "see file", file_ids=[info.id]).post
+    assert not plain.HasField("metadata") and not with_file.HasField("metadata")
+    first, second = (json.loads(e["data"]["post"]) for e in host.events("posted"))
+    assert first["metadata"] == {}
+    (sent,) = second["metadata"]["files"]
+    assert {k: sent[k] for k in ("id", "user_id", "post_id", "channel_id", "name",
+                                 "extension", "mime_type", "remote_id", "archived")} == {
+        "id": info.id, "user_id": info.creator_id, "post_id": with_file.id,
+        "channel_id": with_file.channel_id, "name": "notes.txt", "extension": "txt",
+        "mime_type": info.mime_type, "remote_id": "", "archived": False}
+    assert "creator_id" not in sent and "width" not in sent

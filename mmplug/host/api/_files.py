@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import base64
 import sqlite3
+from typing import Any
 
-from mmplug.host.api._pbjson import dump, load
+from mmplug.host.api._pbjson import dump, load, model_dict
 from mmplug.host.api._registry import ApiFailure
 from mmplug.protocol import file_pb2, post_pb2
 
@@ -46,9 +48,22 @@ def get_file(db: sqlite3.Connection, file_id: str) -> tuple[file_pb2.FileInfo, s
 
 
 def for_post(db: sqlite3.Connection, post_id: str) -> list[file_pb2.FileInfo]:
-    """The live files attached to the post."""
+    """The live files attached to the post, oldest first (the server's ``GetForPost``)."""
     rows = db.execute("SELECT * FROM files WHERE post_id=?", (post_id,)).fetchall()
-    return [info for info in map(file_from_row, rows) if not info.delete_at]
+    infos = [info for info in map(file_from_row, rows) if not info.delete_at]
+    return sorted(infos, key=lambda info: (info.create_at, info.id))
+
+
+_FILE_OMITEMPTY = frozenset({"post_id", "width", "height", "has_preview_image"})
+
+
+def file_model(info: file_pb2.FileInfo) -> dict[str, Any]:
+    """The file as the server's ``json.Marshal`` writes a ``model.FileInfo`` (in a post's
+    metadata): the creator as ``user_id``, the mini preview in base64 or null, the remote id
+    a saved file always has (``""`` for a local one), no paths."""
+    preview = base64.b64encode(info.mini_preview).decode() if info.mini_preview else None
+    return model_dict(info, _FILE_OMITEMPTY, {"creator_id": "user_id"}, mini_preview=preview,
+                      remote_id=info.remote_id)
 
 
 def attach_to_post(db: sqlite3.Connection, post: post_pb2.Post) -> list[str]:

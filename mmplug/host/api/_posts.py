@@ -10,7 +10,7 @@ from typing import Any
 from google.protobuf import json_format
 
 from mmplug.host.api._entities import channel_from_row, find_member, find_post, post_from_row
-from mmplug.host.api._pbjson import model_json
+from mmplug.host.api._pbjson import model_dict
 from mmplug.host.api._registry import ApiContext, ApiFailure
 from mmplug.protocol import channel_pb2, post_pb2
 
@@ -81,11 +81,15 @@ _POST_OMITEMPTY = frozenset({"message_source", "has_reactions", "remote_id", "is
                              "metadata"})
 
 
-def post_json(post: post_pb2.Post) -> str:
+def post_json(post: post_pb2.Post, metadata: dict[str, Any] | None = None) -> str:
     """The post as the server puts it into its ``posted``, ``post_edited`` and
     ``post_deleted`` events: the JSON text of the whole model (``Post.ToJSON``). A saved post's
-    ``file_ids`` is a list, ``[]`` when it has none (``Post.PreCommit``)."""
-    return model_json(post, _POST_OMITEMPTY, file_ids=list(post.file_ids))
+    ``file_ids`` is a list, ``[]`` when it has none (``Post.PreCommit``). ``metadata``: the
+    metadata the server prepared for clients, instead of the post's own."""
+    model = model_dict(post, _POST_OMITEMPTY, file_ids=list(post.file_ids))
+    if metadata is not None:
+        model["metadata"] = metadata
+    return json.dumps(model, separators=(",", ":"))
 
 
 def for_plugin(post: post_pb2.Post) -> post_pb2.Post:

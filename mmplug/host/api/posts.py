@@ -32,7 +32,7 @@ from mmplug.host.api._entities import (
 )
 from mmplug.host.api._entities import save_post as store_post
 from mmplug.host.api._mentions import channel_profiles, notified, posted_hooks
-from mmplug.host.api._pbjson import to_dict
+from mmplug.host.api._pbjson import go_json, to_dict
 from mmplug.host.api._posts import (
     JOIN_LEAVE_TYPES,
     check_root,
@@ -88,6 +88,13 @@ differs(
     "WebSocket connection: the post gets back the ~channel mentions its user may read. mmplug "
     "has no connections: it records the event once, as published, with the hook in its "
     "broadcast.",
+)
+differs(
+    "CreatePost",
+    "The post in the server's posted event has the metadata it prepares for clients: link "
+    "previews (embeds, images), the custom emojis the message uses, and a mini preview of each "
+    "attached image. mmplug's has the post's own metadata and its files only (mini_preview "
+    "null).",
 )
 differs(
     "CreatePost",
@@ -258,14 +265,27 @@ def _send_posted(ctx: ApiContext, post: post_pb2.Post) -> None:
         if channel.delete_at:
             return
         hooks = posted_hooks(post, channel, notified(db, post, channel))
-    _publish_for_post(ctx, "posted", post, _posted_data(ctx, post), hooks)
+        metadata = _client_metadata(db, post)
+    _publish_for_post(ctx, "posted", post, _posted_data(ctx, post), hooks, metadata)
+
+
+def _client_metadata(db: sqlite3.Connection, post: post_pb2.Post) -> dict[str, Any]:
+    """The metadata PreparePostForClient gives a new post, as far as mmplug makes it: the
+    post's own (its priority) and its files."""
+    metadata = go_json(post.metadata) if post.HasField("metadata") else {}
+    files = _files.for_post(db, post.id) if post.file_ids else []
+    if files:
+        metadata["files"] = [_files.file_model(info) for info in files]
+    return metadata
 
 
 def _publish_for_post(ctx: ApiContext, event: str, post: post_pb2.Post,
-                      data: dict[str, object], hooks: dict[str, list[Any]] | None = None) -> None:
-    """The server's publishWebsocketEventForPost: ``data`` with the post as JSON text, to the
-    post's channel. The ``channel_mentions`` prop leaves the post's JSON: a broadcast hook
-    puts back, on each connection, the mentioned channels its user may read."""
+                      data: dict[str, object], hooks: dict[str, list[Any]] | None = None,
+                      metadata: dict[str, Any] | None = None) -> None:
+    """The server's publishWebsocketEventForPost: ``data`` with the post as JSON text (with
+    ``metadata`` when given), to the post's channel. The ``channel_mentions`` prop leaves the
+    post's JSON: a broadcast hook puts back, on each connection, the mentioned channels its
+    user may read."""
     sent = post_pb2.Post()
     sent.CopyFrom(post)
     mentions = to_dict(sent.props).get("channel_mentions") if sent.HasField("props") else None
@@ -275,8 +295,8 @@ def _publish_for_post(ctx: ApiContext, event: str, post: post_pb2.Post,
     if isinstance(mentions, dict) and mentions:
         broadcast.setdefault("broadcast_hooks", []).append("channel_mentions")
         broadcast.setdefault("broadcast_hook_args", []).append({"channel_mentions": mentions})
-    server_event(ctx, event, {"post": post_json(sent), **data}, channel_id=post.channel_id,
-                 **broadcast)
+    server_event(ctx, event, {"post": post_json(sent, metadata), **data},
+                 channel_id=post.channel_id, **broadcast)
 
 
 def _posted_data(ctx: ApiContext, post: post_pb2.Post) -> dict[str, object]:
