@@ -100,6 +100,7 @@ def test_every_post_in_direct_and_group_channels_mentions_the_others(quiet_host:
 
 
 PUBLISH = "server/channels/app/post.go: (*App).publishWebsocketEventForPost"
+UPDATE = "server/channels/app/post.go: (*App).UpdatePost"
 
 
 @pytest.mark.parity(("CreatePost", "UpdatePost"), PUBLISH)
@@ -217,3 +218,21 @@ def test_posted_event_post_carries_metadata_with_its_files(quiet_host: Host) -> 
         "channel_id": with_file.channel_id, "name": "notes.txt", "extension": "txt",
         "mime_type": info.mime_type, "remote_id": "", "archived": False}
     assert "creator_id" not in sent and "width" not in sent
+
+
+@pytest.mark.parity("UpdatePost", UPDATE + "; server/channels/app/post_metadata.go: "
+                    "(*App).PreparePostForClientWithEmbedsAndImages")
+def test_post_edited_event_post_carries_metadata_with_its_files(quiet_host: Host) -> None:
+    """The post in the `post_edited` event has the metadata the server prepares for clients:
+    `{}` for a plain post, the attached files' FileInfo under `files` once a file is added."""
+    host = quiet_host
+    made = post(host, "v1").post
+    made.message = "v2"
+    assert not host.api.UpdatePost(cp.UpdatePostRequest(post=made)).HasField("error")
+    info = host.api.UploadFile(fb.UploadFileRequest(
+        data=b"notes", filename="notes.txt", channel_id=made.channel_id)).file_info
+    made.file_ids.append(info.id)
+    assert not host.api.UpdatePost(cp.UpdatePostRequest(post=made)).HasField("error")
+    first, second = (json.loads(e["data"]["post"]) for e in host.events("post_edited"))
+    assert first["metadata"] == {}
+    assert [f["id"] for f in second["metadata"]["files"]] == [info.id]

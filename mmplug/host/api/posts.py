@@ -84,6 +84,13 @@ differs(
 )
 differs(
     "UpdatePost",
+    "The post in the server's post_edited event has the metadata it prepares for clients: "
+    "link previews (embeds, images), the post's reactions, the custom emojis it uses, and a "
+    "mini preview of each attached image. mmplug's has the post's own metadata and its files "
+    "only (mini_preview null).",
+)
+differs(
+    "UpdatePost",
     "The server runs the channel_mentions broadcast hook of the post_edited event on each "
     "WebSocket connection: the post gets back the ~channel mentions its user may read. mmplug "
     "has no connections: it records the event once, as published, with the hook in its "
@@ -270,8 +277,8 @@ def _send_posted(ctx: ApiContext, post: post_pb2.Post) -> None:
 
 
 def _client_metadata(db: sqlite3.Connection, post: post_pb2.Post) -> dict[str, Any]:
-    """The metadata PreparePostForClient gives a new post, as far as mmplug makes it: the
-    post's own (its priority) and its files."""
+    """The metadata PreparePostForClient gives a new or edited post, as far as mmplug makes
+    it: the post's own (its priority) and its files."""
     metadata = go_json(post.metadata) if post.HasField("metadata") else {}
     files = _files.for_post(db, post.id) if post.file_ids else []
     if files:
@@ -520,7 +527,9 @@ def save_edited_post(
             old_post=for_plugin(kept),
         ),
     )
-    _publish_for_post(ctx, "post_edited", final, {})
+    with ctx.store.read() as db:
+        metadata = _client_metadata(db, final)
+    _publish_for_post(ctx, "post_edited", final, {}, metadata=metadata)
     return for_plugin(final)
 
 
