@@ -236,3 +236,26 @@ def test_post_edited_event_post_carries_metadata_with_its_files(quiet_host: Host
     first, second = (json.loads(e["data"]["post"]) for e in host.events("post_edited"))
     assert first["metadata"] == {}
     assert [f["id"] for f in second["metadata"]["files"]] == [info.id]
+
+
+@pytest.mark.parity("CreatePost", MENTIONS)
+def test_a_reply_mentions_earlier_posters_who_asked_for_replies(quiet_host: Host) -> None:
+    """A user without collapsed reply threads whose `comments` notify prop is `root` is
+    mentioned by every reply to a thread they started (`any`: to a thread they posted in)."""
+    host = quiet_host
+    user = create(host, "replies")
+    joined = host.api.CreateTeamMember(ut.CreateTeamMemberRequest(
+        team_id=host.info.teams["acme"], user_id=user.id))
+    assert not joined.HasField("error")
+    channel = new_channel(host)
+    for member in (user.id, host.user("alice")):
+        assert not host.api.AddChannelMember(cp.AddChannelMemberRequest(
+            channel_id=channel, user_id=member)).HasField("error")
+    user.notify_props["comments"] = "root"
+    assert not host.api.UpdateUser(ut.UpdateUserRequest(user=user)).HasField("error")
+    off = rp.Preference(user_id=user.id, category="display_settings",
+                        name="collapsed_reply_threads", value="off")
+    assert not host.api.UpdatePreferencesForUser(
+        rp.UpdatePreferencesForUserRequest(user_id=user.id, preferences=[off])).HasField("error")
+    root = post(host, "my question", user_id=user.id, channel_id=channel).post
+    assert _mentioned(host, "an answer", root_id=root.id, channel_id=channel) == [user.id]

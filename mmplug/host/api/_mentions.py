@@ -172,12 +172,7 @@ def _thread_followers(db: sqlite3.Connection, post: post_pb2.Post,
     poster, the root's poster (a member, not a webhook), who the root and the reply mention,
     and the members who follow every thread of the channel (ThreadAutoFollow). A deleted reply
     counts: the server keeps the thread memberships it made."""
-    rows = db.execute(
-        "SELECT data, delete_at, update_at FROM posts WHERE (id=? OR root_id=?) "
-        "AND ephemeral=0 ORDER BY create_at, id",
-        (post.root_id, post.root_id),
-    )
-    thread = list(map(post_from_row, rows))
+    thread = _thread_posts(db, post.root_id)
     root = next((p for p in thread if p.id == post.root_id), None)
     replies = [p for p in thread if p.id != post.root_id and p.id != post.id] + [post]
     direct = members.channel.type == channel_pb2.CHANNEL_TYPE_DIRECT
@@ -209,6 +204,16 @@ def _desktop_for_thread(user_props: Any, channel_props: dict[str, str], mentione
             channel_props.get("desktop_threads", "") == "all"
             and user_props.get("desktop_threads", "") != "mention"))
     return (channel_desktop == "default" and user_says) or channel_says
+
+
+def _thread_posts(db: sqlite3.Connection, root_id: str) -> list[post_pb2.Post]:
+    """The thread's root and replies, deleted ones too, oldest first."""
+    rows = db.execute(
+        "SELECT data, delete_at, update_at FROM posts WHERE (id=? OR root_id=?) "
+        "AND ephemeral=0 ORDER BY create_at, id",
+        (root_id, root_id),
+    )
+    return list(map(post_from_row, rows))
 
 
 def _props(post: post_pb2.Post) -> dict[str, Any]:
@@ -382,13 +387,10 @@ def _comment_mentions(
 ) -> set[str]:
     """The earlier posters of the thread who get replies as mentions (``comments``: ``any``,
     or ``root`` for the root's author), unless they use collapsed reply threads."""
-    rows = db.execute(
-        "SELECT data, delete_at, update_at FROM posts WHERE (id=? OR root_id=?) AND id<>? "
-        "AND delete_at=0 AND ephemeral=0",
-        (post.root_id, post.root_id, post.id),
-    )
     found: set[str] = set()
-    for earlier in map(post_from_row, rows):
+    for earlier in _thread_posts(db, post.root_id):
+        if earlier.delete_at or earlier.id == post.id:
+            continue
         user = profiles.get(earlier.user_id)
         is_root = earlier.id == post.root_id
         if user is None or (is_root and _from_oauth_bot(earlier)) or crt_enabled(db, user.id):
