@@ -12,7 +12,8 @@ Each request is made as the server makes it, as the user of the session its toke
 ``Authorization`` header, the ``MMAUTHTOKEN`` cookie, the ``access_token`` parameter) signs in;
 mmplug's own ways come on top: the user an ``X-Mmplug-User`` header names (``anonymous`` for
 none), else, for a request without a token, the ``--as`` user. ``GET /`` answers a page linking
-every plugin's routes and the docs.
+every plugin's routes and the docs. A request's head is read as Go's net/http server reads
+it: what Go passes (a repeated header) reaches the plugin, what Go refuses gets Go's answer.
 ServeMetrics works the same way on the metrics listener (``/plugins/<id>/metrics``).
 """
 
@@ -120,6 +121,7 @@ class FrontDoor(LoopThread):
     async def _startup(self) -> None:
         from aiohttp import web
 
+        from mmplug.devloop._go_reading import GoServer
         from mmplug.devloop._http_bridge import Bridge
 
         self._bridge = Bridge(self.resolve, self.identify, self.on_exchange, self.waiting,
@@ -129,7 +131,7 @@ class FrontDoor(LoopThread):
             listeners.append((self.metrics_port, True))
         for port, metrics in listeners:
             handler = self._bridge.metrics if metrics else self._bridge.serve
-            runner = web.ServerRunner(web.Server(handler, handler_cancellation=True),
+            runner = web.ServerRunner(GoServer(handler, handler_cancellation=True),
                                       handle_signals=False, shutdown_timeout=1.0)
             await runner.setup()
             self._runners.append(runner)

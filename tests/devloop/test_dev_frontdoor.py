@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hashlib
 import http.client
@@ -468,3 +469,99 @@ def test_a_newline_in_a_header_value_goes_out_as_a_space(loop: Any) -> None:
     assert (raw.status, raw.body) == ("HTTP/1.1 200 OK", b"ok")
     assert raw.get_all("X-Note") == ["one two  three"]
     assert not raw.closed()
+
+
+def _exchange(loop: Any, head: str, body: bytes = b"") -> tuple[bytes, bool]:
+    """What the front door answers to ``head`` (and ``body``) sent as they are on a socket,
+    and whether it then closed the connection."""
+    sock = socket.create_connection(("127.0.0.1", loop.front_door.port), timeout=10)
+    with sock:
+        sock.sendall(head.encode("latin-1") + body)
+        sock.settimeout(1.0)
+        answer = b""
+        try:
+            while chunk := sock.recv(65536):
+                answer += chunk
+        except TimeoutError:
+            return answer, False
+        return answer, True
+
+
+def _echoed(answer: bytes) -> Any:
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200 OK\r\n"), answer
+    return json.loads(body)
+
+
+def test_a_repeated_header_reaches_the_plugin_as_go_reads_it(loop: Any) -> None:
+    """Go's net/http readRequest keeps every line of a repeated header (two Content-Type lines
+    are two values), keeps one of several equal Content-Length lines (fixLength) and drops a
+    Content-Length beside a chunked body (readTransfer)."""
+    answer, closed = _exchange(loop, f"POST /plugins/{PLUGIN}/echo HTTP/1.1\r\nHost: x\r\n"
+                                     "Content-Type: a\r\ncontent-type: b\r\n"
+                                     "Content-Length: 2\r\nContent-Length: 2\r\n\r\n", b"hi")
+    data = _echoed(answer)
+    assert data["headers"]["Content-Type"] == ["a", "b"]
+    assert data["headers"]["Content-Length"] == ["2"] and data["total"] == 2
+    assert not closed
+    answer, _ = _exchange(loop, f"POST /plugins/{PLUGIN}/echo HTTP/1.1\r\nHost: x\r\n"
+                                "Transfer-Encoding: chunked\r\nContent-Length: 9\r\n\r\n",
+                          b"2\r\nhi\r\n0\r\n\r\n")
+    data = _echoed(answer)
+    assert data["total"] == 2 and data["content_length"] == -1
+    assert "Content-Length" not in data["headers"]
+
+
+GO_REFUSED = "\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n"
+
+
+@pytest.mark.parametrize(("head", "answer"), [
+    ("Host: x\r\nHost: y\r\n", "400 Bad Request" + GO_REFUSED + "400 Bad Request"),
+    ("Host: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n",
+     "400 Bad Request" + GO_REFUSED + "400 Bad Request"),
+    ("Host: x\r\nTransfer-Encoding: gzip, chunked\r\n",
+     "501 Not Implemented" + GO_REFUSED + "Unsupported transfer encoding"),
+    ("Host: x\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n",
+     "501 Not Implemented" + GO_REFUSED + "Unsupported transfer encoding"),
+    ("", "400 Bad Request: missing required Host header" + GO_REFUSED
+     + "400 Bad Request: missing required Host header"),
+    ("Host: a b\r\n", "400 Bad Request: malformed Host header" + GO_REFUSED
+     + "400 Bad Request: malformed Host header"),
+    ("Host: x\r\nX-Bad: a\x01b\r\n", "400 Bad Request" + GO_REFUSED + "400 Bad Request"),
+], ids=["two-hosts", "lengths-differ", "gzip", "two-codings", "no-host", "bad-host",
+        "control-byte"])
+def test_a_head_go_refuses_gets_gos_answer(loop: Any, head: str, answer: str) -> None:
+    """Go's (*conn).serve answers a request readRequest refuses with its own bytes and closes
+    the connection: two Host lines, differing Content-Lengths and a head it cannot read are a
+    plain 400, a Transfer-Encoding other than one `chunked` is 501 (readTransfer), an HTTP/1.1
+    request without a Host or with a bad one is a 400 that says so ((*conn).readRequest)."""
+    got, closed = _exchange(loop, f"POST /plugins/{PLUGIN}/echo HTTP/1.1\r\n{head}\r\n")
+    assert got.decode("latin-1") == "HTTP/1.1 " + answer
+    assert closed
+
+
+def test_the_aiohttp_internals_the_head_reading_needs_are_there() -> None:
+    """The front door reads heads through parts of the pinned aiohttp that are not its public
+    API (mmplug.devloop._go_reading); an aiohttp that changes them fails here, by name."""
+    import inspect
+
+    from aiohttp.http_parser import HttpRequestParserPy
+    from aiohttp.web_protocol import RequestHandler
+    from aiohttp.web_response import StreamResponse
+
+    from mmplug.devloop._go_reading import GoRequestHandler, GoRequestParser, GoServer
+
+    assert list(inspect.signature(HttpRequestParserPy.parse_message).parameters) == [
+        "self", "lines"]
+    assert list(inspect.signature(RequestHandler.handle_error).parameters) == [
+        "self", "request", "status", "exc", "message"]
+    assert inspect.iscoroutinefunction(StreamResponse._write_headers)
+
+    async def made() -> RequestHandler:
+        return GoServer(lambda request: None)()  # type: ignore[arg-type,return-value]
+
+    handler = asyncio.run(made())
+    assert isinstance(handler, GoRequestHandler)
+    assert isinstance(handler._parser, GoRequestParser)
+    assert isinstance(handler._read_bufsize, int)
+    assert isinstance(handler._max_msg_queue_size, int)
