@@ -29,8 +29,10 @@ from mmplug.host.http_codec import (
     GoResponse,
     PlainAnswer,
     SignIn,
+    has_token,
     plugin_request,
     reason_phrase,
+    request_length,
     response_headers,
     response_status,
     split_plugin_path,
@@ -144,6 +146,9 @@ class Bridge:
         went away before answering and no body byte was read yet."""
         from mmplug.errors import MmplugError
 
+        expect = request.headers.get("Expect", "")
+        if expect and not has_token(expect, "100-continue"):  # Go answers before any handler
+            return await _expectation_failed(request)
         target = split_plugin_path(request.path, metrics=rpc == "ServeMetrics")
         if target is None:
             page = None
@@ -264,7 +269,10 @@ class _Body:
         self.request = request
         self.content = request.content
         self.started = False
-        self._continue = request.headers.get("Expect", "").lower() == "100-continue"
+        # Go's server answers "100 Continue" to an HTTP/1.1 request that has a body
+        self._continue = (has_token(request.headers.get("Expect", ""), "100-continue")
+                          and request.version >= (1, 1)
+                          and request_length(list(request.headers.items())) != 0)
         self._held: list[bytes] | None = None
 
     async def buffer(self) -> bytes:
@@ -286,8 +294,7 @@ class _Body:
     async def _read(self, size: int) -> bytes:
         if self._continue:  # as Go's server: "100 Continue" when the body is first read
             self._continue = False
-            if self.request.version >= (1, 1):
-                await self.request.writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+            await self.request.writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
         return await self.content.read(size)
 
 
@@ -345,6 +352,21 @@ async def _send(request: web.BaseRequest, go: GoResponse, response: _GoStream | 
             await response.prepare(request)
         elif response is not None:
             await response.write(event[1])
+    return response
+
+
+async def _expectation_failed(request: web.BaseRequest) -> web.StreamResponse:
+    """Go's ``(*response).sendExpectationFailed``: an ``Expect`` other than ``100-continue`` is
+    answered with an empty 417 that closes the connection, and no handler sees the request."""
+    go = GoResponse(request.method, 417, [("Connection", "close")],
+                    proto=(request.version.major, request.version.minor),
+                    connection=request.headers.get("Connection", ""))
+    go.finish()
+    response = await _send(request, go, None, _Trace())
+    assert response is not None
+    await response.end(go.trailers)
+    if request.transport is not None:  # at once: the body it announced is not waited for
+        request.transport.close()
     return response
 
 

@@ -616,7 +616,7 @@ _BAD_TRAILERS = frozenset({
 TRAILER_PREFIX = "Trailer:"  # net/http: a header key so prefixed is a trailer (TrailerPrefix)
 
 
-def _has_token(value: str, token: str) -> bool:
+def has_token(value: str, token: str) -> bool:
     """Go's ``hasToken``: whether the comma-separated ``value`` has ``token`` (any case)."""
     return token in (part.strip().lower() for part in value.split(","))
 
@@ -678,9 +678,9 @@ class GoResponse:
                  proto: tuple[int, int] = (1, 1), connection: str = "") -> None:
         self.head_request = method.upper() == "HEAD"
         self.http11 = proto >= (1, 1)
-        self.wants_close = _has_token(connection, "close") or (
-            not self.http11 and not _has_token(connection, "keep-alive"))
-        self.wants10_keep_alive = proto == (1, 0) and _has_token(connection, "keep-alive")
+        self.wants_close = has_token(connection, "close") or (
+            not self.http11 and not has_token(connection, "keep-alive"))
+        self.wants10_keep_alive = proto == (1, 0) and has_token(connection, "keep-alive")
         self._out: list[tuple[Any, ...]] = []
         if 100 <= status <= 199 and status != 101:
             info = written_headers((k, v) for k, v in headers
@@ -824,7 +824,7 @@ class GoResponse:
         if self.chunking:
             dropped.add("content-length")
         switching = self.status == 101 and "upgrade" in keys
-        if self.close and not _has_token(self._first("Connection"), "close") and not switching:
+        if self.close and not has_token(self._first("Connection"), "close") and not switching:
             dropped.add("connection")
             extra = [(k, v) for k, v in extra if k != "Connection"]
             if self.http11:

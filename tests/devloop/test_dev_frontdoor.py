@@ -565,3 +565,24 @@ def test_the_aiohttp_internals_the_head_reading_needs_are_there() -> None:
     assert isinstance(handler._parser, GoRequestParser)
     assert isinstance(handler._read_bufsize, int)
     assert isinstance(handler._max_msg_queue_size, int)
+
+
+def test_an_expectation_other_than_100_continue_is_a_417(loop: Any) -> None:
+    """Go's (*conn).serve answers an `Expect` it does not know with sendExpectationFailed: an
+    empty 417 that closes the connection, before any handler (the plugin is not asked); a
+    `100-continue` among the values is known, but a request without a body gets no
+    `100 Continue`."""
+    answer, closed = _exchange(loop, f"POST /plugins/{PLUGIN}/echo HTTP/1.1\r\nHost: x\r\n"
+                                     "Expect: 101-checkpoint\r\nContent-Length: 2\r\n\r\n")
+    head, _, body = answer.decode("latin-1").partition("\r\n\r\n")
+    lines = head.split("\r\n")
+    assert lines[0] == "HTTP/1.1 417 Expectation Failed" and body == ""
+    assert [line.split(":")[0] for line in lines[1:]] == ["Connection", "Date",
+                                                          "Content-Length"]
+    assert "Connection: close" in lines and "Content-Length: 0" in lines
+    assert closed
+    answer, closed = _exchange(loop, f"POST /plugins/{PLUGIN}/echo HTTP/1.1\r\nHost: x\r\n"
+                                     "Expect: 100-Continue\r\nContent-Length: 0\r\n\r\n")
+    data = _echoed(answer)  # straight to the answer: nothing to continue
+    assert data["total"] == 0 and data["headers"]["Expect"] == ["100-Continue"]
+    assert not closed
