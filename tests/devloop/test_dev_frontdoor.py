@@ -490,6 +490,13 @@ def _exchange(loop: Any, head: str, body: bytes = b"") -> tuple[bytes, bool]:
 def _echoed(answer: bytes) -> Any:
     head, _, body = answer.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 200 OK\r\n"), answer
+    if b"Transfer-Encoding: chunked" in head:
+        pieces = []
+        while (size := int(body.partition(b"\r\n")[0], 16)):
+            start = body.index(b"\r\n") + 2
+            pieces.append(body[start:start + size])
+            body = body[start + size + 2:]
+        body = b"".join(pieces)
     return json.loads(body)
 
 
@@ -586,3 +593,19 @@ def test_an_expectation_other_than_100_continue_is_a_417(loop: Any) -> None:
     data = _echoed(answer)  # straight to the answer: nothing to continue
     assert data["total"] == 0 and data["headers"]["Expect"] == ["100-Continue"]
     assert not closed
+
+
+def test_a_head_is_read_up_to_gos_limit(loop: Any) -> None:
+    """Go's server reads a head of up to its MaxHeaderBytes (1 MiB, and the 4 KiB it allows on
+    top, (*conn).readRequest): a long query or header reaches the plugin; a longer head is
+    refused with Go's 431, the connection closed."""
+    query = "q=" + "a" * 20_000
+    answer, _ = _exchange(loop, f"GET /plugins/{PLUGIN}/echo?{query} HTTP/1.1\r\nHost: x\r\n"
+                                f"X-Long: {'b' * 20_000}\r\n\r\n")
+    data = _echoed(answer)
+    assert data["url"] == f"/echo?{query}" and data["headers"]["X-Long"] == ["b" * 20_000]
+    answer, closed = _exchange(loop, f"GET /plugins/{PLUGIN}/echo HTTP/1.1\r\nHost: x\r\n"
+                                     f"X-Long: {'b' * (MiB + 5000)}\r\n\r\n")
+    assert answer.decode() == ("HTTP/1.1 431 Request Header Fields Too Large" + GO_REFUSED
+                               + "431 Request Header Fields Too Large")
+    assert closed
