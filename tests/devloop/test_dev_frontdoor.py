@@ -609,3 +609,33 @@ def test_a_head_is_read_up_to_gos_limit(loop: Any) -> None:
     assert answer.decode() == ("HTTP/1.1 431 Request Header Fields Too Large" + GO_REFUSED
                                + "431 Request Header Fields Too Large")
     assert closed
+
+
+def test_an_http_1_0_client_is_answered_by_gos_rules(loop: Any) -> None:
+    """Go's net/http with an HTTP/1.0 client ((*response).shouldReuseConnection,
+    chunkWriter.writeHeader, readTransfer): an `HTTP/1.0` status line; the connection closes
+    after the answer unless the client asked `Connection: keep-alive` and the answer has a
+    length (it then says `Connection: keep-alive`); an answer of unknown length is not chunked
+    but ends with the connection; the request's `Transfer-Encoding` is ignored (no body) and
+    an `Expect: 100-continue` gets no `100 Continue`."""
+    answer, closed = _exchange(loop, f"GET /plugins/{PLUGIN}/small HTTP/1.0\r\n\r\n")
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.0 200 OK\r\n") and body == b"hello"
+    assert b"Content-Length: 5" in head and b"Connection" not in head and closed
+    answer, closed = _exchange(loop, f"GET /plugins/{PLUGIN}/small HTTP/1.0\r\n"
+                                     "Connection: keep-alive\r\n\r\n")
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert b"\r\nConnection: keep-alive" in head and body == b"hello" and not closed
+    answer, closed = _exchange(loop, f"GET /plugins/{PLUGIN}/drip HTTP/1.0\r\n"
+                                     "Connection: keep-alive\r\n\r\n")
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.0 200 OK\r\n") and body == b"part0\npart1\npart2\n"
+    assert b"Connection" not in head and b"Transfer-Encoding" not in head and closed
+    answer, closed = _exchange(loop, f"POST /plugins/{PLUGIN}/echo HTTP/1.0\r\n"
+                                     "Transfer-Encoding: chunked\r\n"
+                                     "Expect: 100-continue\r\n\r\n")
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.0 200 OK\r\n"), answer
+    data = json.loads(body)
+    assert data["total"] == 0 and data["content_length"] == 0
+    assert "Transfer-Encoding" not in data["headers"]
