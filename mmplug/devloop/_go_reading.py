@@ -122,7 +122,9 @@ class GoRequestParser(HttpRequestParserPy):
         headers = CIMultiDictProxy(CIMultiDict(go_fields))
         raw = tuple((k.encode("utf-8", "surrogateescape"), v.encode("utf-8", "surrogateescape"))
                     for k, v in go_fields)
-        return message._replace(headers=headers, raw_headers=raw)
+        # the method as sent: Go takes any token, in its case (aiohttp's upper-cases it)
+        method = parts[0].decode("utf-8", "surrogateescape")
+        return message._replace(method=method, headers=headers, raw_headers=raw)
 
 
 class GoRequestHandler(RequestHandler):

@@ -369,7 +369,7 @@ class SignIn:
                  lookup: Callable[[str], tuple[Any, str]], *,
                  strict_csrf: Callable[[], bool] = lambda: False,
                  name_of: Callable[[str], str] = str) -> None:
-        self.method = method.upper()
+        self.method = method  # compared as Go compares it: case and all
         self.target = target
         self.pairs = list(pairs)
         self.credentials = request_credentials(self.pairs, target)
@@ -448,11 +448,12 @@ def request_init(
     content_length: int | None = None,
     context: Mapping[str, Any] | None = None,
 ) -> Message:
-    """The ``ServeHTTPRequestInit`` of one request: ``url`` is what follows
-    ``/plugins/<id>`` (with its query), ``headers`` the pairs the plugin sees (grouped by key
-    in first-seen order), ``request_uri`` the whole path the client asked for (default:
-    ``url``), ``content_length`` from the headers when not given, ``context`` the fields of
-    its ``plugin_context`` (the IP address defaults to the remote address's)."""
+    """The ``ServeHTTPRequestInit`` of one request (``method`` as sent: Go keeps its case):
+    ``url`` is what follows ``/plugins/<id>`` (with its query), ``headers`` the pairs the
+    plugin sees (grouped by key in first-seen order), ``request_uri`` the whole path the
+    client asked for (default: ``url``), ``content_length`` from the headers when not given,
+    ``context`` the fields of its ``plugin_context`` (the IP address defaults to the remote
+    address's)."""
     from mmplug.protocol.messages import message_factory_of
 
     pairs = list(headers)
@@ -461,7 +462,7 @@ def request_init(
         grouped.setdefault(key, []).append(value)
     header = message_factory_of("HTTPHeader")
     init: Any = message_factory_of("ServeHTTPRequestInit")(
-        method=method.upper(), url=url, proto=f"HTTP/{proto[0]}.{proto[1]}",
+        method=method, url=url, proto=f"HTTP/{proto[0]}.{proto[1]}",
         proto_major=proto[0], proto_minor=proto[1],
         headers=[header(key=k, values=v) for k, v in grouped.items()],
         host=host, remote_addr=remote_addr,

@@ -426,7 +426,7 @@ def compare_answers(session: Session, hook: str | None = None, request: Message 
                 if http is not None:
                     from mmplug.host.http_codec import request_init
 
-                    init = request_init(http[0], http[1], list(headers))
+                    init = request_init(http[0].upper(), http[1], list(headers))
                     event = session.call_http(init, body, handle.id, node=node)
                     what = f"{http[0]} {http[1]}"
                 else:

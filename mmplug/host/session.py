@@ -993,6 +993,7 @@ class Session:
 
         prefix = f"/plugins/{plugin_id}" + ("/metrics" if rpc == "ServeMetrics" else "")
         target = prefix + (path if path.startswith("/") else "/" + path)
+        method = method.upper()  # as HTTP client libraries send it
         who = Identity(header_value(headers, USER_ID_HEADER) or None)
         if who.user_id is None:
             signing = self.sign_in(method, target, headers)

@@ -639,3 +639,11 @@ def test_an_http_1_0_client_is_answered_by_gos_rules(loop: Any) -> None:
     data = json.loads(body)
     assert data["total"] == 0 and data["content_length"] == 0
     assert "Transfer-Encoding" not in data["headers"]
+
+
+@pytest.mark.parametrize("method", ["get", "FOO", "Purge"])
+def test_the_method_reaches_the_plugin_as_sent(loop: Any, method: str) -> None:
+    """Go's readRequest takes any token as the method (validMethod) and keeps its case: the
+    plugin sees `get` as `get` and a method of its own making as it is."""
+    answer, _ = _exchange(loop, f"{method} /plugins/{PLUGIN}/echo HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert _echoed(answer)["method"] == method
