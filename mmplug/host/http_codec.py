@@ -96,7 +96,8 @@ def plugin_headers(
     chunked body's ``Transfer-Encoding`` (and a ``Content-Length`` beside it) is not a header
     of the request Go reads; the cookies but the session's are rewritten into one ``Cookie``
     header as ``servePluginRequest`` does (``r.Cookies()``, then ``r.AddCookie``); a request
-    whose token ``signed_in`` (found a valid session) loses its ``Authorization``."""
+    whose token ``signed_in`` (found a valid session) loses its ``Authorization``; a
+    ``Pragma: no-cache`` without a ``Cache-Control`` brings ``Cache-Control: no-cache``."""
     pairs = list(pairs)
     chunked = is_chunked(pairs)
     grouped: dict[str, list[str]] = {}
@@ -111,6 +112,8 @@ def plugin_headers(
             grouped.setdefault(canonical, [])  # its place among the headers
             continue
         grouped.setdefault(canonical, []).append(value)
+    if grouped.get("Pragma", [""])[0] == "no-cache":  # Go's readRequest: fixPragmaCacheControl
+        grouped.setdefault("Cache-Control", ["no-cache"])
     if "Cookie" in grouped:
         cookies = "; ".join(f"{name}={value}" for name, value in _cookies(pairs)
                             if name != SESSION_COOKIE)

@@ -647,3 +647,15 @@ def test_the_method_reaches_the_plugin_as_sent(loop: Any, method: str) -> None:
     plugin sees `get` as `get` and a method of its own making as it is."""
     answer, _ = _exchange(loop, f"{method} /plugins/{PLUGIN}/echo HTTP/1.1\r\nHost: x\r\n\r\n")
     assert _echoed(answer)["method"] == method
+
+
+def test_pragma_no_cache_brings_cache_control(loop: Any) -> None:
+    """Go's readRequest (fixPragmaCacheControl): a request whose first `Pragma` is `no-cache`
+    and that has no `Cache-Control` reaches the handler with `Cache-Control: no-cache`."""
+    _, _, body = _request(loop, "GET", "/echo", headers=[("Pragma", "no-cache")])
+    assert json.loads(body)["headers"]["Cache-Control"] == ["no-cache"]
+    _, _, body = _request(loop, "GET", "/echo", headers=[("Pragma", "no-cache"),
+                                                         ("Cache-Control", "max-age=5")])
+    assert json.loads(body)["headers"]["Cache-Control"] == ["max-age=5"]
+    _, _, body = _request(loop, "GET", "/echo", headers=[("Pragma", "x, no-cache")])
+    assert "Cache-Control" not in json.loads(body)["headers"]
