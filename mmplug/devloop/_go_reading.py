@@ -20,7 +20,9 @@ checks they are still there.
 
 from __future__ import annotations
 
+import contextlib
 import re
+from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
@@ -42,18 +44,28 @@ _HOST_BYTES = frozenset(b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQR
 
 class GoRefusal(BadHttpMessage):
     """A head Go's server refuses, with the answer it writes: ``status`` with ``reason`` (the
-    text Go's ``statusError`` adds to the status line and the body) or Go's fixed ``body``."""
+    text Go's ``statusError`` adds to the status line and the body) or Go's fixed ``body``;
+    ``why`` says what was wrong, for the plugin's author (the client gets Go's answer)."""
 
-    def __init__(self, status: int, reason: str = "", body: str = "") -> None:
-        super().__init__(f"{status} {reason or body}")
+    def __init__(self, status: int, why: str, *, reason: str = "", body: str = "") -> None:
+        super().__init__(why)
         self.go_status = status
+        self.why = why
         self.phrase = reason_phrase(status) + (f": {reason}" if reason else "")
         self.body = body or f"{status} {self.phrase}"
+        self.method = ""  # of the request line, when it could be read
+        self.target = ""
 
 
-# what Go answers a head it cannot read at all (a malformed line, a bad Content-Length)
-BAD_REQUEST = GoRefusal(400)
-TOO_LARGE = GoRefusal(431)
+def bad_request(why: str) -> GoRefusal:
+    """Go's answer to a head it cannot read (a malformed line, a bad Content-Length)."""
+    return GoRefusal(400, why)
+
+
+TOO_LARGE = "the request's head is longer than Go's net/http reads (1 MiB and 4 KiB)"
+# Told of each refused head: its method and target ("" when unread), the status the client
+# got and why.
+OnRefused = Callable[[str, str, int, str], None]
 
 
 def go_refusal(version: tuple[int, int], method: str,
@@ -65,20 +77,26 @@ def go_refusal(version: tuple[int, int], method: str,
 
     hosts = values("host")
     if len(hosts) > 1:  # readRequest: fmt.Errorf("too many Host headers")
-        return BAD_REQUEST
+        return bad_request(f"{len(hosts)} Host headers ({', '.join(hosts)}): send one")
     codings = values("transfer-encoding") if version >= (1, 1) else []  # 1.0: ignored
     if codings and (len(codings) != 1 or not codings[0].isascii()
-                    or codings[0].lower() != "chunked"):
-        return GoRefusal(501, body="Unsupported transfer encoding")  # an unsupportedTEError
+                    or codings[0].lower() != "chunked"):  # an unsupportedTEError
+        return GoRefusal(501, f"Transfer-Encoding {', '.join(codings)}: Go's net/http takes "
+                         "one Transfer-Encoding header, `chunked`", body="Unsupported transfer "
+                         "encoding")
     lengths = [] if codings else values("content-length")  # chunked: Content-Length dropped
-    if any(length != lengths[0] for length in lengths):
-        return BAD_REQUEST  # fixLength: "cannot contain multiple Content-Length headers"
+    if any(length != lengths[0] for length in lengths):  # fixLength
+        return bad_request(f"Content-Length headers that differ ({', '.join(lengths)}): "
+                           "send one")
     if version[0] != 1:  # http1ServerSupportsRequest
-        return GoRefusal(505, "unsupported protocol version")
+        return GoRefusal(505, f"HTTP/{version[0]}.{version[1]}: the server reads HTTP/1.x "
+                         "requests", reason="unsupported protocol version")
     if version >= (1, 1) and not hosts and method != "CONNECT":
-        return GoRefusal(400, "missing required Host header")
+        return GoRefusal(400, "an HTTP/1.1 request without a Host header: add one",
+                         reason="missing required Host header")
     if hosts and not set(hosts[0].encode("utf-8", "surrogateescape")) <= _HOST_BYTES:
-        return GoRefusal(400, "malformed Host header")
+        return GoRefusal(400, f"Host {hosts[0]!r} has a character a host cannot have",
+                         reason="malformed Host header")
     return None
 
 
@@ -92,9 +110,20 @@ class GoRequestParser(HttpRequestParserPy):
     """aiohttp's request parser behind Go's reading of the head (:func:`go_refusal`)."""
 
     def parse_message(self, lines: list[bytes]) -> RawRequestMessage:
-        if sum(len(line) + 2 for line in lines) > HEAD_LIMIT:
-            raise TOO_LARGE
         parts = lines[0].split(b" ")
+        try:
+            return self._parse(parts, lines)
+        except HttpProcessingError as exc:
+            refusal = exc if isinstance(exc, GoRefusal) else bad_request(
+                f"Go's net/http cannot read the request: {exc.message}")
+            if len(parts) == 3:  # the request line, for the report
+                refusal.method, refusal.target = (part.decode("utf-8", "replace")
+                                                  for part in parts[:2])
+            raise refusal from None
+
+    def _parse(self, parts: list[bytes], lines: list[bytes]) -> RawRequestMessage:
+        if sum(len(line) + 2 for line in lines) > HEAD_LIMIT:
+            raise GoRefusal(431, TOO_LARGE)
         version = _VERSION.fullmatch(parts[-1]) if len(parts) == 3 else None
         if version is None:
             return super().parse_message(lines)  # Go cannot read the line either
@@ -148,13 +177,26 @@ class GoRequestHandler(RequestHandler):
             return super().handle_error(request, status, exc, message)
         if isinstance(exc, GoRefusal):
             refusal = exc
+        elif isinstance(exc, LineTooLong):  # before the head was whole
+            refusal = GoRefusal(431, TOO_LARGE)
         else:  # aiohttp refused the head: Go cannot read it either
-            refusal = TOO_LARGE if isinstance(exc, LineTooLong) else BAD_REQUEST
+            refusal = bad_request(f"Go's net/http cannot read the request: {exc.message}")
+        manager = self._manager
+        if isinstance(manager, GoServer):
+            with contextlib.suppress(Exception):
+                manager.on_refused(refusal.method, refusal.target, refusal.go_status,
+                                   refusal.why)
         return _Refused(refusal)
 
 
 class GoServer(web.Server):
-    """aiohttp's low-level server, its connections handled by :class:`GoRequestHandler`."""
+    """aiohttp's low-level server, its connections handled by :class:`GoRequestHandler`;
+    ``on_refused`` is told of each head it refuses."""
+
+    def __init__(self, handler: Any, *, on_refused: OnRefused = lambda *refused: None,
+                 **kwargs: Any) -> None:
+        super().__init__(handler, **kwargs)
+        self.on_refused = on_refused
 
     def __call__(self) -> RequestHandler:
         return GoRequestHandler(self, loop=self._loop, **self._kwargs)

@@ -139,6 +139,20 @@ class Bridge:
                               status=status, node=trace.node)
             self.on_exchange(event, trace.init is not None)
 
+    def refused(self, rpc: str, method: str, target: str, status: int, why: str) -> None:
+        """A request whose head the front door refused as Go's server refuses it (the client
+        got Go's answer), told as a call event the plugin was not sent."""
+        from mmplug.host.events import FRONT_DOOR, CallEvent, http_request
+
+        found = split_plugin_path(target.partition("?")[0], metrics=rpc == "ServeMetrics")
+        init = message_class("ServeHTTPRequestInit")()
+        init.method = method or "?"  # type: ignore[attr-defined]
+        init.request_uri = target or "?"  # type: ignore[attr-defined]
+        with contextlib.suppress(Exception):
+            self.on_exchange(CallEvent(rpc, found.plugin_id if found else "",
+                                       http_request(init), error=why, started_at=time.time(),
+                                       origin=FRONT_DOOR, status=status), False)
+
     async def _forward(self, request: web.BaseRequest, rpc: str,
                        trace: _Trace) -> web.StreamResponse:
         """Open the stream and relay it. A request that meets a reload (the old process going,

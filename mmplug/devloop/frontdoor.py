@@ -20,6 +20,7 @@ ServeMetrics works the same way on the metrics listener (``/plugins/<id>/metrics
 from __future__ import annotations
 
 import contextlib
+import functools
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -131,8 +132,10 @@ class FrontDoor(LoopThread):
             listeners.append((self.metrics_port, True))
         for port, metrics in listeners:
             handler = self._bridge.metrics if metrics else self._bridge.serve
-            runner = web.ServerRunner(GoServer(handler, handler_cancellation=True),
-                                      handle_signals=False, shutdown_timeout=1.0)
+            refused = functools.partial(self._bridge.refused,
+                                        "ServeMetrics" if metrics else "ServeHTTP")
+            server = GoServer(handler, handler_cancellation=True, on_refused=refused)
+            runner = web.ServerRunner(server, handle_signals=False, shutdown_timeout=1.0)
             await runner.setup()
             self._runners.append(runner)
             site = web.TCPSite(runner, self.host, port, reuse_address=True)

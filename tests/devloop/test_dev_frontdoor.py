@@ -547,6 +547,28 @@ def test_a_head_go_refuses_gets_gos_answer(loop: Any, head: str, answer: str) ->
     assert closed
 
 
+class _Exchanges:
+    def __init__(self) -> None:
+        self.events: list[Any] = []
+
+    def on_exchange(self, event: Any) -> None:
+        self.events.append(event)
+
+
+def test_a_refused_head_is_reported_with_what_was_wrong(loop: Any) -> None:
+    """The client gets Go's terse answer; the dev session's request line says what Go found
+    wrong in the head, so the plugin's author can fix the client."""
+    seen = _Exchanges()
+    loop.add_observer(seen)
+    _exchange(loop, f"POST /plugins/{PLUGIN}/echo?a=1 HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n")
+    wait_for(lambda: seen.events, what="the refused request's report")
+    event = seen.events[0]
+    assert (event.plugin_id, event.status) == (PLUGIN, 400)
+    assert event.request.init.method == "POST"
+    assert event.request.init.request_uri == f"/plugins/{PLUGIN}/echo?a=1"
+    assert event.error == "2 Host headers (x, y): send one"
+
+
 def test_the_aiohttp_internals_the_head_reading_needs_are_there() -> None:
     """The front door reads heads through parts of the pinned aiohttp that are not its public
     API (mmplug.devloop._go_reading); an aiohttp that changes them fails here, by name."""
