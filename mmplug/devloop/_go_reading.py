@@ -161,13 +161,14 @@ class GoRequestHandler(RequestHandler):
     with Go's own answer."""
 
     def __init__(self, manager: web.Server, **kwargs: Any) -> None:
-        kwargs.update(max_line_size=HEAD_LIMIT, max_field_size=HEAD_LIMIT, max_headers=HEAD_LIMIT)
+        # Go hands the handler the body as it came: a gzip one stays gzip (no auto_decompress)
+        kwargs.update(max_line_size=HEAD_LIMIT, max_field_size=HEAD_LIMIT,
+                      max_headers=HEAD_LIMIT, auto_decompress=False)
         super().__init__(manager, **kwargs)
         self._parser = GoRequestParser(
             self, kwargs["loop"], self._read_bufsize, max_line_size=HEAD_LIMIT,
             max_field_size=HEAD_LIMIT, max_headers=HEAD_LIMIT,
-            payload_exception=RequestPayloadError,
-            auto_decompress=kwargs.get("auto_decompress", True),
+            payload_exception=RequestPayloadError, auto_decompress=False,
             max_msg_queue_size=self._max_msg_queue_size)
 
     def handle_error(self, request: BaseRequest, status: int = 500,

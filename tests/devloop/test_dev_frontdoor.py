@@ -681,3 +681,17 @@ def test_pragma_no_cache_brings_cache_control(loop: Any) -> None:
     assert json.loads(body)["headers"]["Cache-Control"] == ["max-age=5"]
     _, _, body = _request(loop, "GET", "/echo", headers=[("Pragma", "x, no-cache")])
     assert "Cache-Control" not in json.loads(body)["headers"]
+
+
+def test_a_compressed_body_reaches_the_plugin_as_sent(loop: Any) -> None:
+    """Go's net/http hands the handler the request body as it came: a gzip body with its
+    `Content-Encoding: gzip` is the gzip bytes, for the plugin to decompress."""
+    import gzip
+
+    blob = gzip.compress(b"hello world" * 100)
+    status, _, body = _request(loop, "POST", "/echo", body=blob,
+                               headers=[("Content-Encoding", "gzip")])
+    data = json.loads(body)
+    assert status == 200 and data["total"] == len(blob)
+    assert data["sha256"] == hashlib.sha256(blob).hexdigest()
+    assert data["headers"]["Content-Encoding"] == ["gzip"]
