@@ -143,11 +143,14 @@ CLOSE_WAIT_S = 10.0  # the longest close() waits for a spare being started (a fo
 REPORT_WAIT_S = 1.0  # the longest a forked spare's exit waits for its zygote's report
 
 # What a spare imports before it waits: what the SDK's serve() imports for any plugin (grpc's
-# I/O chosen first, as the SDK does)...
+# I/O chosen first, as the SDK does; grpc's server, which grpc imports only when one is made;
+# every hook's messages), and what its PluginAPI client imports on the first call, which most
+# plugins make while they activate (grpc's channel, the API's index)...
 LEAN_PRELOAD: tuple[str, ...] = (
     "mmplug.protocol.grpc_env", "grpc", "google.protobuf.message", "grpc_health.v1.health",
     "concurrent.futures", "mmplug.sdk", "mmplug.protocol.catalog", "mmplug.sdk._server",
     "mmplug.sdk._hooks", "mmplug.sdk._services", "mmplug.sdk._client", "mmplug.sdk._async",
+    "grpc._server", "mmplug.protocol.hooks_pb2", "grpc._channel", "mmplug.sdk._api_index",
 )
 # ...and, for the dev loop's reloads, the generated stubs a plugin may use directly as well.
 # A one-off launch (a cold `mmplug fire`) waits for its spare, so it takes the lean list.
