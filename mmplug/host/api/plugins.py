@@ -30,11 +30,8 @@ from __future__ import annotations
 import copy
 import io
 import json
-import lzma
 import shutil
-import tarfile
 import tempfile
-import zlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -50,6 +47,8 @@ from mmplug.protocol import api_kv_config_pb2 as pb
 from mmplug.protocol import api_remaining_pb2 as rem
 
 if TYPE_CHECKING:
+    import tarfile
+
     from mmplug.host.store import Store
 
 differs("InstallPlugin", "the server keeps an installed bundle in its file store for every "
@@ -255,6 +254,10 @@ def install_plugin(ctx: ApiContext, req: pb.InstallPluginRequest) -> pb.InstallP
 def _extract(data: bytes, into: Path) -> tuple[dict[str, Any], Path]:
     """Unpack a bundle as the server's extractPlugin does: its one top-level folder (if that
     is all there is) holds the plugin, with a valid manifest."""
+    import lzma  # here, not at the top: only an install reads a bundle
+    import tarfile
+    import zlib
+
     from mmplug.manifest import ID_MAX, ID_MIN, ID_PATTERN, validate_manifest
 
     root = into / "bundle"
@@ -315,6 +318,8 @@ def _check_runnable(plugin_dir: Path) -> None:
 def _refuse_unsafe(member: tarfile.TarInfo) -> None:
     """No member may leave the folder it is unpacked into (the server's extractTarGz refuses
     such paths too); links and devices are not plugin files."""
+    import tarfile
+
     name = member.name
     if name.startswith("/") or ".." in Path(name).parts:
         raise tarfile.TarError(f"{name}: the path leaves the bundle")
