@@ -67,6 +67,10 @@ def format_timestamp(created: float) -> str:
     return stamp.replace("+00:00", "Z")
 
 
+# json.dumps(entry, default=str, ensure_ascii=False), without making its encoder per record
+_encode = json.JSONEncoder(default=str, ensure_ascii=False).encode
+
+
 class HclogFormatter(logging.Formatter):
     """One JSON object per record: @level, @message, @timestamp, @module, plus ``extra`` keys."""
 
@@ -77,16 +81,18 @@ class HclogFormatter(logging.Formatter):
             "@timestamp": format_timestamp(record.created),
             "@module": record.name,
         }
-        for key, value in vars(record).items():
-            if key not in _STANDARD and not key.startswith(("@", "_")):
-                entry[key] = value
+        fields = vars(record)
+        if fields.keys() - _STANDARD:  # ``extra`` keys (most records have none): in order
+            for key, value in fields.items():
+                if key not in _STANDARD and not key.startswith(("@", "_")):
+                    entry[key] = value
         if record.exc_info and record.exc_info[0] is not None:
             entry["exception"] = "".join(traceback.format_exception(*record.exc_info)).rstrip()
         elif record.exc_text:
             entry["exception"] = record.exc_text
         if record.stack_info:
             entry["stack"] = record.stack_info
-        return json.dumps(entry, default=str, ensure_ascii=False)
+        return _encode(entry)
 
 
 def parse_level(text: str | None, default: int = logging.DEBUG) -> int:
