@@ -33,6 +33,8 @@ INTERNAL = {
                                                  "app.save_config.plugin_hook_error)",
     "mmplug.manifest.PythonVersionError": "manifest.py reports it as a finding of plugin.json",
     "mmplug.cli._stop.Stopped": "cli/_errors.py's guard ends the stopped command with its line",
+    "mmplug.devloop._go_reading.GoRefusal": "the front door's request handler answers it with "
+                                            "Go's bytes for the refused head (handle_error)",
 }
 SKIP = ("mmplug.scaffold._templates", "mmplug.protocol.")
 
