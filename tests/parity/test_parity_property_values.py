@@ -59,9 +59,7 @@ def test_create_value_for_a_bad_target_is_invalid(host: Host) -> None:
     f = field(host)
     err = host.api.CreatePropertyValue(
         rem.CreatePropertyValueRequest(
-            value=rem.PropertyValue(
-                group_id=f.group_id, field_id=f.id, target_id="me", target_type="user"
-            )
+            value=value_of(f, "me")
         )
     ).error
     assert (err.status_code, err.id) == (400, "model.property_value.is_valid.app_error")
@@ -92,15 +90,14 @@ def fresh_field(host: Host) -> rem.PropertyField:
     return rsp.field
 
 
+def value_of(f: rem.PropertyField, target: str, **more: object) -> rem.PropertyValue:
+    """A value of field ``f`` for the user ``target``."""
+    return rem.PropertyValue(group_id=f.group_id, field_id=f.id, target_id=target,
+                             target_type="user", **more)  # type: ignore[arg-type]
+
+
 def upsert(host: Host, f: rem.PropertyField, target: str, text: str, **more: object) -> object:
-    value = rem.PropertyValue(
-        group_id=f.group_id,
-        field_id=f.id,
-        target_id=target,
-        target_type="user",
-        value=struct_pb2.Value(string_value=text),
-        **more,  # type: ignore[arg-type]
-    )
+    value = value_of(f, target, value=struct_pb2.Value(string_value=text), **more)
     return host.api.UpsertPropertyValue(rem.UpsertPropertyValueRequest(value=value))
 
 
@@ -198,9 +195,7 @@ def test_upsert_validates_in_the_servers_order(host: Host) -> None:
 def test_upsert_values_is_all_or_nothing(host: Host) -> None:
     """If one value of the batch is invalid, none is written."""
     f = fresh_field(host)
-    good = rem.PropertyValue(
-        group_id=f.group_id, field_id=f.id, target_id=host.user("alice"), target_type="user"
-    )
+    good = value_of(f, host.user("alice"))
     bad = rem.PropertyValue(group_id=f.group_id, field_id=f.id, target_id=host.user("bob"))
     rsp = host.api.UpsertPropertyValues(rem.UpsertPropertyValuesRequest(values=[good, bad]))
     assert err(rsp) == (400, "model.property_value.is_valid.app_error")
@@ -312,13 +307,7 @@ def test_values_are_trimmed_as_stored(host: Host) -> None:
     assert [v.string_value for v in rsp.value.value.list_value.values] == ["a", "b"]
     stored = read(host, f.group_id, made.id).value.value
     assert [v.string_value for v in stored.list_value.values] == ["a", "b"]
-    number = rem.PropertyValue(
-        group_id=f.group_id,
-        field_id=f.id,
-        target_id=host.user("bob"),
-        target_type="user",
-        value=struct_pb2.Value(number_value=7),
-    )
+    number = value_of(f, host.user("bob"), value=struct_pb2.Value(number_value=7))
     created = host.api.CreatePropertyValue(rem.CreatePropertyValueRequest(value=number))
     assert created.value.value.number_value == 7
 
@@ -357,9 +346,7 @@ def test_a_value_of_an_unknown_field_is_404_before_validation(host: Host) -> Non
     ghost = rem.PropertyValue(group_id=f.group_id, field_id="f" * 26, target_id="not an id")
     created = host.api.CreatePropertyValue(rem.CreatePropertyValueRequest(value=ghost))
     assert err(created) == (404, "app.property.not_found.app_error")
-    good = rem.PropertyValue(
-        group_id=f.group_id, field_id=f.id, target_id=host.user("alice"), target_type="user"
-    )
+    good = value_of(f, host.user("alice"))
     batch = host.api.UpsertPropertyValues(rem.UpsertPropertyValuesRequest(values=[good, ghost]))
     assert err(batch) == (404, "app.property.not_found.app_error")
     assert list(search(host, f.group_id, per_page=10).values) == []
@@ -386,12 +373,8 @@ def test_value_batches_need_values_of_one_group(host: Host) -> None:
     none = host.api.UpdatePropertyValues(rem.UpdatePropertyValuesRequest(group_id=f.group_id))
     assert err(none) == (400, "app.property_value.invalid_input.app_error")
     g = fresh_field(host)
-    mine = rem.PropertyValue(
-        group_id=f.group_id, field_id=f.id, target_id=host.user("alice"), target_type="user"
-    )
-    theirs = rem.PropertyValue(
-        group_id=g.group_id, field_id=g.id, target_id=host.user("alice"), target_type="user"
-    )
+    mine = value_of(f, host.user("alice"))
+    theirs = value_of(g, host.user("alice"))
     mixed = host.api.UpsertPropertyValues(rem.UpsertPropertyValuesRequest(values=[mine, theirs]))
     assert err(mixed) == (500, "app.property_value.upsert_many.app_error")
     assert list(search(host, f.group_id, per_page=10).values) == []
