@@ -1,8 +1,12 @@
-"""Processes as the tests look at them (Linux ``/proc``): is one still running, who started it."""
+"""Processes as the tests look at them (Linux ``/proc``): is one still running, who started it,
+what it has said so far."""
 
 from __future__ import annotations
 
 import os
+import subprocess
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 
@@ -58,3 +62,19 @@ def signal_a_side_thread(pid: int, sig: int) -> None:
     assert tids, "the process has only its main thread"
     libc = ctypes.CDLL(None, use_errno=True)
     assert libc.syscall(234, pid, tids[-1], sig) == 0  # tgkill (x86-64)
+
+
+def read_until(proc: subprocess.Popen[str], ready: Callable[[str], bool],
+               timeout: float = 60.0) -> str:
+    """What ``proc`` wrote on its stdout, line by line, up to the line after which ``ready``
+    holds for it; fails with what it did write if its stdout ends or ``timeout`` passes first."""
+    assert proc.stdout is not None
+    seen = ""
+    deadline = time.monotonic() + timeout
+    while not ready(seen) and time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        seen += line
+    assert ready(seen), f"the awaited output was not shown:\n{seen}"
+    return seen

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from processes import alive, signal_a_side_thread
+from processes import alive, read_until, signal_a_side_thread
 from pty_terminal import Terminal
 
 pytestmark = pytest.mark.slow
@@ -64,15 +64,8 @@ def ctrl_c(args: list[str], cwd: Path, ready: Callable[[str], bool] | None = Non
         env={**env, "NO_COLOR": "1", "COLUMNS": "300"})
     seen = ""
     try:
-        assert proc.stdout is not None
         if ready is not None:
-            deadline = time.monotonic() + 60
-            while not ready(seen) and time.monotonic() < deadline:
-                line = proc.stdout.readline()
-                if not line:
-                    break
-                seen += line
-            assert ready(seen), seen
+            seen = read_until(proc, ready)
         else:
             time.sleep(after_s)
         assert proc.poll() is None, proc.communicate()
@@ -221,9 +214,7 @@ def test_sigterm_stops_dev_in_order_with_exit_0(plain: Path) -> None:
          "--no-explorer", "--store", ":memory:", "--python", sys.executable], cwd=plain,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        assert proc.stdout is not None
-        while "open to other users" not in (proc.stdout.readline() or "open to other users"):
-            pass
+        read_until(proc, lambda seen: "open to other users" in seen)
         proc.send_signal(signal.SIGTERM)
         _, err = proc.communicate(timeout=30)
     finally:
@@ -254,15 +245,11 @@ def test_ctrl_c_again_while_dev_stops_kills_its_plugins_and_keeps_the_state(
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         env={**env, "NO_COLOR": "1", "PLAIN_DEACTIVATE_S": "60"})
     try:
-        assert proc.stdout is not None
-        seen = ""
-        while "open to other users" not in seen and proc.poll() is None:
-            seen += proc.stdout.readline()
+        read_until(proc, lambda seen: "open to other users" in seen)
         started = _descendants(proc.pid)
         assert started
         os.killpg(proc.pid, signal.SIGINT)
-        while "Ctrl-C again to kill them" not in seen and proc.poll() is None:
-            seen += proc.stdout.readline()
+        read_until(proc, lambda seen: "Ctrl-C again to kill them" in seen)
         time.sleep(0.5)  # OnDeactivate has begun its 60 s
         assert proc.poll() is None
         sent = time.monotonic()

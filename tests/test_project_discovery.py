@@ -8,10 +8,10 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
+from processes import read_until
 
 from mmplug._plugin_files import find_project, project_dir
 from mmplug.errors import ManifestError
@@ -108,17 +108,7 @@ def test_upgrade_from_inside_the_project(tmp_path: Path) -> None:
 
 def _until_shown(proc: subprocess.Popen[str], text: str, timeout: float = 60) -> str:
     """The output of ``proc`` up to the line holding ``text``."""
-    assert proc.stdout is not None
-    seen = ""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        line = proc.stdout.readline()
-        if not line:
-            break
-        seen += line
-        if text in line:
-            return seen
-    raise AssertionError(f"{text!r} was not shown:\n{seen}")
+    return read_until(proc, lambda seen: text in seen, timeout)
 
 
 @pytest.mark.parametrize("command", [

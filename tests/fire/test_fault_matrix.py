@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 from plugin_projects import write_plugin_project
+from processes import read_until
 
 REPO = Path(__file__).resolve().parents[2]
 NEGATIVE = (REPO.parent / "shared" / "conformance" / "pyplugin" / "negative_plugin.py").resolve()
@@ -159,16 +160,8 @@ def _until_interrupted(command: list[str], ready: Callable[[str], bool], cwd: Pa
     proc = subprocess.Popen([sys.executable, "-m", "mmplug.cli.main", *command], cwd=cwd,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env={**base, "COLUMNS": "300", "NO_COLOR": "1", **env})
-    seen = ""
     try:
-        assert proc.stdout is not None
-        deadline = time.monotonic() + 60
-        while not ready(seen) and time.monotonic() < deadline:
-            line = proc.stdout.readline()
-            if not line:
-                break
-            seen += line
-        assert ready(seen), seen
+        seen = read_until(proc, ready)
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=30)
     finally:
