@@ -680,7 +680,7 @@ class GoResponse:
 
     def __init__(self, method: str, status: int, headers: list[tuple[str, str]], *,
                  proto: tuple[int, int] = (1, 1), connection: str = "") -> None:
-        self.head_request = method.upper() == "HEAD"
+        self.head_request = method == "HEAD"  # Go compares the method as sent: case and all
         self.http11 = proto >= (1, 1)
         self.wants_close = has_token(connection, "close") or (
             not self.http11 and not has_token(connection, "keep-alive"))

@@ -671,6 +671,17 @@ def test_the_method_reaches_the_plugin_as_sent(loop: Any, method: str) -> None:
     assert _echoed(answer)["method"] == method
 
 
+def test_only_head_in_capitals_is_answered_without_a_body(loop: Any) -> None:
+    """Go's response (``w.req.Method == "HEAD"``) leaves out the body of a HEAD answer only;
+    `head` is a method of its own, answered with its body."""
+    answer, _ = _exchange(loop, f"head /plugins/{PLUGIN}/small HTTP/1.1\r\nHost: x\r\n"
+                                "Connection: close\r\n\r\n")
+    assert answer.endswith(b"\r\n\r\nhello"), answer
+    answer, _ = _exchange(loop, f"HEAD /plugins/{PLUGIN}/small HTTP/1.1\r\nHost: x\r\n"
+                                "Connection: close\r\n\r\n")
+    assert answer.endswith(b"\r\n\r\n") and b"Content-Length: 5" in answer, answer
+
+
 def test_pragma_no_cache_brings_cache_control(loop: Any) -> None:
     """Go's readRequest (fixPragmaCacheControl): a request whose first `Pragma` is `no-cache`
     and that has no `Cache-Control` reaches the handler with `Cache-Control: no-cache`."""
