@@ -62,6 +62,11 @@ def bad_request(why: str) -> GoRefusal:
     return GoRefusal(400, why)
 
 
+def unreadable(exc: HttpProcessingError) -> GoRefusal:
+    """Go's answer to a head aiohttp's parser could not read: Go cannot read it either."""
+    return bad_request(f"Go's net/http cannot read the request: {exc.message}")
+
+
 TOO_LARGE = "the request's head is longer than Go's net/http reads (1 MiB and 4 KiB)"
 # Told of each refused head: its method and target ("" when unread), the status the client
 # got and why.
@@ -114,8 +119,7 @@ class GoRequestParser(HttpRequestParserPy):
         try:
             return self._parse(parts, lines)
         except HttpProcessingError as exc:
-            refusal = exc if isinstance(exc, GoRefusal) else bad_request(
-                f"Go's net/http cannot read the request: {exc.message}")
+            refusal = exc if isinstance(exc, GoRefusal) else unreadable(exc)
             if len(parts) == 3:  # the request line, for the report
                 refusal.method, refusal.target = (part.decode("utf-8", "replace")
                                                   for part in parts[:2])
@@ -181,7 +185,7 @@ class GoRequestHandler(RequestHandler):
         elif isinstance(exc, LineTooLong):  # before the head was whole
             refusal = GoRefusal(431, TOO_LARGE)
         else:  # aiohttp refused the head: Go cannot read it either
-            refusal = bad_request(f"Go's net/http cannot read the request: {exc.message}")
+            refusal = unreadable(exc)
         manager = self._manager
         if isinstance(manager, GoServer):
             with contextlib.suppress(Exception):
