@@ -26,16 +26,21 @@ MiB = 1024 * 1024
 def loop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     project = write_plugin_project(tmp_path_factory.mktemp("http") / "p", PLUGIN,
                                    HERE / "http_plugin.py", name="HTTP test")
-    events = Events()
     with dev_loop(project, watch=False, as_user="alice", metrics_port=0) as running:
-        running.add_observer(events)
-        running.test_events = events
         yield running
     assert processes_in(project) == []
 
 
+@pytest.fixture(scope="module")
+def reported(loop: Any) -> Events:
+    """What the module's dev loop reports."""
+    events = Events()
+    loop.add_observer(events)
+    return events
+
+
 @pytest.fixture(autouse=True)
-def _plugin_up(loop: Any) -> None:
+def _plugin_up(loop: Any, reported: Events) -> None:
     """Each test starts with the plugin serving: a restart a test caused is over, and a crash
     no test asked for is said with what the dev loop reported."""
     try:
@@ -43,7 +48,7 @@ def _plugin_up(loop: Any) -> None:
     except AssertionError:
         status = loop.status[PLUGIN]
         raise AssertionError(f"the plugin is {status.state}: {status.problem}; the dev loop "
-                             f"reported: {loop.test_events.problems}") from None
+                             f"reported: {reported.problems}") from None
 
 
 def _conn(loop: Any) -> http.client.HTTPConnection:
