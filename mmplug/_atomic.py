@@ -112,6 +112,10 @@ def replace_files(root: str | os.PathLike[str], writes: Mapping[str, bytes | Non
                 if data is not None:
                     _missing_folders(os.path.dirname(target), folders)
             _write_journal(journal, base, tag, "staging", [(t, None) for t in targets], folders)
+            for folder in folders:  # parents first
+                if not os.path.isdir(folder):
+                    os.mkdir(folder)
+                    made.append(folder)
             for (name, data), target in zip(writes.items(), targets, strict=True):
                 if held.received:
                     raise _Stop
@@ -121,7 +125,6 @@ def replace_files(root: str | os.PathLike[str], writes: Mapping[str, bytes | Non
                 if data is None:
                     staged.append((target, None))
                     continue
-                _make_folders(os.path.dirname(target), made)
                 fd, temp = _open_temp(target, tag, modes.get(name))
                 staged.append((target, temp))
                 with os.fdopen(fd, "wb") as out:
@@ -372,17 +375,6 @@ def _missing_folders(folder: str, missing: list[str]) -> None:
         new.append(here)
         here = os.path.dirname(here)
     missing.extend(reversed(new))
-
-
-def _make_folders(folder: str, made: list[str]) -> None:
-    missing: list[str] = []
-    here = folder
-    while here and not os.path.isdir(here) and here != os.path.dirname(here):
-        missing.append(here)
-        here = os.path.dirname(here)
-    for path in reversed(missing):
-        os.mkdir(path)
-        made.append(path)
 
 
 def _sync_folder(path: str) -> None:
