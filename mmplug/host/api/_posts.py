@@ -12,6 +12,7 @@ from google.protobuf import json_format
 from mmplug.host.api._entities import channel_from_row, find_member, find_post, post_from_row
 from mmplug.host.api._pbjson import model_dict
 from mmplug.host.api._registry import ApiContext, ApiFailure
+from mmplug.host.api.config import server_setting
 from mmplug.protocol import channel_pb2, post_pb2
 
 MESSAGE_MAX = 16383  # model.PostMessageMaxRunesV2, the limit of every current database
@@ -70,10 +71,7 @@ def parse_hashtags(message: str) -> str:
 def setting(ctx: ApiContext, section: str, key: str, default: Any) -> Any:
     """One server setting (``ServiceSettings.EnablePostSearch``), or the server's default."""
     with ctx.store.read() as db:
-        row = db.execute("SELECT data FROM config WHERE key='server'").fetchone()
-    config = json.loads(row["data"]) if row is not None else {}
-    value = (config.get(section) or {}).get(key)
-    return default if value is None else value
+        return server_setting(db, section, key, default)
 
 
 # The fields of the server's Post that its JSON leaves out when they are empty (omitempty).

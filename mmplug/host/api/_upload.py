@@ -7,7 +7,6 @@ A plugin's uploads (UploadFile, upload sessions) skip the checks of the REST API
 
 from __future__ import annotations
 
-import json
 import mimetypes
 import struct
 import time
@@ -16,6 +15,7 @@ from typing import Any
 from mmplug.host.api import _hooks
 from mmplug.host.api._files import insert_file
 from mmplug.host.api._registry import ApiContext, ApiFailure
+from mmplug.host.api.config import server_settings
 from mmplug.protocol import file_pb2
 from mmplug.protocol import hooks_message_pb2 as hm
 
@@ -25,9 +25,7 @@ _JPEG_SOF = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0
 
 def file_settings(ctx: ApiContext) -> dict[str, Any]:
     with ctx.store.read() as db:
-        row = db.execute("SELECT data FROM config WHERE key='server'").fetchone()
-    config = json.loads(row["data"]) if row is not None else {}
-    return dict(config.get("FileSettings") or {})
+        return dict(server_settings(db, "FileSettings"))
 
 
 def base_name(path: str) -> str:

@@ -102,10 +102,15 @@ def save_plugin_settings(db: sqlite3.Connection, plugin_id: str, settings: dict[
     )
 
 
+def _stored_server_config(db: sqlite3.Connection) -> dict[str, Any]:
+    """The server configuration as stored, without the plugins' settings."""
+    row = db.execute("SELECT data FROM config WHERE key='server'").fetchone()
+    return json.loads(row["data"]) if row else {}
+
+
 def load_server_config(db: sqlite3.Connection) -> dict[str, Any]:
     """The whole (unsanitised) server configuration, ``PluginSettings.Plugins`` included."""
-    row = db.execute("SELECT data FROM config WHERE key='server'").fetchone()
-    config: dict[str, Any] = json.loads(row["data"]) if row else {}
+    config = _stored_server_config(db)
     plugins = {
         r["plugin_id"]: json.loads(r["data"])
         for r in db.execute("SELECT plugin_id, data FROM plugin_config ORDER BY plugin_id")
@@ -116,7 +121,8 @@ def load_server_config(db: sqlite3.Connection) -> dict[str, Any]:
 
 def server_settings(db: sqlite3.Connection, section: str) -> dict[str, Any]:
     """One section of the server configuration (``{}`` when the world does not set it)."""
-    value = load_server_config(db).get(section)
+    config = load_server_config(db) if section == "PluginSettings" else _stored_server_config(db)
+    value = config.get(section)
     return value if isinstance(value, dict) else {}
 
 

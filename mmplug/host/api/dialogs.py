@@ -11,10 +11,9 @@ server only logs a warning, so mmplug logs that warning too.
 
 from __future__ import annotations
 
-import json
-
 from mmplug.host.api._pbjson import to_dict
 from mmplug.host.api._registry import ApiContext, ApiFailure, differs, emulates
+from mmplug.host.api.config import server_setting
 from mmplug.host.api.events import capture
 from mmplug.protocol import api_remaining_pb2 as rem
 
@@ -34,9 +33,8 @@ differs(
 
 def _timeout_ms(ctx: ApiContext) -> int:
     with ctx.store.read() as db:
-        row = db.execute("SELECT data FROM config WHERE key='server'").fetchone()
-    settings = (json.loads(row["data"]) if row else {}).get("ServiceSettings") or {}
-    return int(settings.get("OutgoingIntegrationRequestsTimeout") or DEFAULT_TIMEOUT_S) * 1000
+        timeout = server_setting(db, "ServiceSettings", "OutgoingIntegrationRequestsTimeout", 0)
+    return int(timeout or DEFAULT_TIMEOUT_S) * 1000
 
 
 def _trigger_user(ctx: ApiContext, trigger_id: str) -> str:

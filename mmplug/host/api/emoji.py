@@ -12,11 +12,11 @@ server's database does (500).
 
 from __future__ import annotations
 
-import json
 import re
 
 from mmplug.host.api._pbjson import dump, load
 from mmplug.host.api._registry import ApiContext, ApiFailure, emulates
+from mmplug.host.api.config import server_setting
 from mmplug.host.store import Store
 from mmplug.protocol import api_channel_post_pb2 as cp
 
@@ -40,15 +40,15 @@ def add_emoji(store: Store, name: str, creator_id: str, image: bytes) -> cp.Emoj
 
 def _check_enabled(ctx: ApiContext) -> None:
     with ctx.store.read() as db:
-        row = db.execute("SELECT data FROM config WHERE key='server'").fetchone()
-    config = json.loads(row["data"]) if row else {}
-    if (config.get("ServiceSettings") or {}).get("EnableCustomEmoji") is False:
+        enabled = server_setting(db, "ServiceSettings", "EnableCustomEmoji", None)
+        driver = server_setting(db, "FileSettings", "DriverName", None)
+    if enabled is False:
         raise ApiFailure(
             403,
             "api.emoji.disabled.app_error",
             "Custom emoji have been disabled (ServiceSettings.EnableCustomEmoji).",
         )
-    if (config.get("FileSettings") or {}).get("DriverName") == "":
+    if driver == "":
         raise ApiFailure(
             403,
             "api.emoji.storage.app_error",

@@ -13,13 +13,13 @@ deleting an app that does not exist is not an error; the app is checked as
 
 from __future__ import annotations
 
-import json
 import re
 import sqlite3
 from urllib.parse import urlparse
 
 from mmplug.host.api._pbjson import dump, load
 from mmplug.host.api._registry import ApiContext, ApiFailure, emulates
+from mmplug.host.api.config import server_setting
 from mmplug.host.ids import is_valid_id
 from mmplug.protocol import api_remaining_pb2 as rem
 
@@ -58,9 +58,7 @@ def validate_app(app: rem.OAuthApp) -> None:
 
 
 def _check_enabled(db: sqlite3.Connection, *, creating: bool = False) -> None:
-    row = db.execute("SELECT data FROM config WHERE key='server'").fetchone()
-    settings = (json.loads(row["data"]) if row else {}).get("ServiceSettings") or {}
-    if settings.get("EnableOAuthServiceProvider") is False:
+    if server_setting(db, "ServiceSettings", "EnableOAuthServiceProvider", None) is False:
         raise ApiFailure(
             501,
             "api.oauth.register_oauth_app.turn_off.app_error"
