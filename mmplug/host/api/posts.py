@@ -51,7 +51,7 @@ from mmplug.host.api._posts import (
 from mmplug.host.api._registry import ApiContext, ApiFailure, differs, emulates
 from mmplug.host.api.events import server_event
 from mmplug.protocol import api_channel_post_pb2 as cp
-from mmplug.protocol import channel_pb2, post_pb2
+from mmplug.protocol import channel_pb2, file_pb2, post_pb2
 from mmplug.protocol import hooks_message_pb2 as hm
 
 for _saved in ("CreatePost", "UpdatePost"):
@@ -272,15 +272,15 @@ def _send_posted(ctx: ApiContext, post: post_pb2.Post) -> None:
         if channel.delete_at:
             return
         hooks = posted_hooks(post, channel, notified(db, post, channel))
-        metadata = _client_metadata(db, post)
-    _publish_for_post(ctx, "posted", post, _posted_data(ctx, post), hooks, metadata)
+        files = _files.for_post(db, post.id) if post.file_ids else []
+    _publish_for_post(ctx, "posted", post, _posted_data(ctx, post, channel, files), hooks,
+                      _client_metadata(post, files))
 
 
-def _client_metadata(db: sqlite3.Connection, post: post_pb2.Post) -> dict[str, Any]:
+def _client_metadata(post: post_pb2.Post, files: list[file_pb2.FileInfo]) -> dict[str, Any]:
     """The metadata PreparePostForClient gives a new or edited post, as far as mmplug makes
-    it: the post's own (its priority) and its files."""
+    it: the post's own (its priority) and its ``files``."""
     metadata = go_json(post.metadata) if post.HasField("metadata") else {}
-    files = _files.for_post(db, post.id) if post.file_ids else []
     if files:
         metadata["files"] = [_files.file_model(info) for info in files]
     return metadata
@@ -306,16 +306,15 @@ def _publish_for_post(ctx: ApiContext, event: str, post: post_pb2.Post,
                  channel_id=post.channel_id, **broadcast)
 
 
-def _posted_data(ctx: ApiContext, post: post_pb2.Post) -> dict[str, object]:
+def _posted_data(ctx: ApiContext, post: post_pb2.Post, channel: channel_pb2.Channel,
+                 files: list[file_pb2.FileInfo]) -> dict[str, object]:
     """The data of the server's ``posted`` event besides the post: the names a client shows
     with it (usernames, as the server's ShowUsername format; a group channel is named after
     its active members)."""
     with ctx.store.read() as db:
-        channel = get_channel(db, post.channel_id)
         sender = find_user(db, post.user_id)
         members = channel_profiles(db, channel.id).values() if (
             channel.type == channel_pb2.CHANNEL_TYPE_GROUP) else ()
-        files = _files.for_post(db, post.id) if post.file_ids else []
     at_sender = f"@{sender.username}" if sender is not None else "@"
     if channel.type == channel_pb2.CHANNEL_TYPE_DIRECT:
         display_name = at_sender
@@ -528,8 +527,8 @@ def save_edited_post(
         ),
     )
     with ctx.store.read() as db:
-        metadata = _client_metadata(db, final)
-    _publish_for_post(ctx, "post_edited", final, {}, metadata=metadata)
+        files = _files.for_post(db, final.id) if final.file_ids else []
+    _publish_for_post(ctx, "post_edited", final, {}, metadata=_client_metadata(final, files))
     return for_plugin(final)
 
 
