@@ -79,6 +79,8 @@ class _Members:
     channel: channel_pb2.Channel
     profiles: dict[str, user_pb2.User]
     notify_props: dict[str, dict[str, str]]
+    # the mention keywords, with channel mentions allowed or not (read once per post)
+    keywords: dict[bool, dict[str, set[str]]] = field(default_factory=dict)
 
 
 def notified(
@@ -97,8 +99,10 @@ def notified(
     return Notified(sorted(mentioned), ack, followers)
 
 
-def _mentions(db: sqlite3.Connection, post: post_pb2.Post, members: _Members) -> set[str]:
-    """``getExplicitMentionsAndKeywords``: the users ``post`` mentions."""
+def _mentions(db: sqlite3.Connection, post: post_pb2.Post, members: _Members,
+              thread: list[post_pb2.Post] | None = None) -> set[str]:
+    """``getExplicitMentionsAndKeywords``: the users ``post`` mentions (``thread``: its
+    thread's posts, when they have been read)."""
     props = _props(post)
     from_webhook = props.get("from_webhook") == "true"
     profiles = members.profiles
@@ -116,7 +120,7 @@ def _mentions(db: sqlite3.Connection, post: post_pb2.Post, members: _Members) ->
     if post.type == "system_add_to_channel" and isinstance(added, str) and added in profiles:
         mentioned.add(added)
     if post.root_id:
-        mentioned |= _comment_mentions(db, post, profiles)
+        mentioned |= _comment_mentions(db, post, profiles, thread)
     if not from_webhook:
         mentioned.discard(post.user_id)
     return mentioned
@@ -125,7 +129,10 @@ def _mentions(db: sqlite3.Connection, post: post_pb2.Post, members: _Members) ->
 def _post_keywords(db: sqlite3.Connection, post: post_pb2.Post,
                    members: _Members) -> dict[str, set[str]]:
     allowed = _allow_channel_mentions(db, post, len(members.profiles))
-    return _keywords(db, members.profiles, members.notify_props, allowed)
+    if allowed not in members.keywords:
+        members.keywords[allowed] = _keywords(db, members.profiles, members.notify_props,
+                                              allowed)
+    return members.keywords[allowed]
 
 
 def posted_hooks(post: post_pb2.Post, channel: channel_pb2.Channel,
@@ -188,7 +195,7 @@ def _thread_followers(db: sqlite3.Connection, post: post_pb2.Post,
             followers |= _explicit_mentions(texts, _post_keywords(db, post, members))
     for reply in replies:
         followers.add(reply.user_id)
-        followers |= _mentions(db, reply, members)
+        followers |= _mentions(db, reply, members, thread)
     return followers
 
 
@@ -383,12 +390,13 @@ def _explicit_mentions(texts: list[str], keywords: dict[str, set[str]]) -> set[s
 
 
 def _comment_mentions(
-    db: sqlite3.Connection, post: post_pb2.Post, profiles: dict[str, user_pb2.User]
+    db: sqlite3.Connection, post: post_pb2.Post, profiles: dict[str, user_pb2.User],
+    thread: list[post_pb2.Post] | None = None,
 ) -> set[str]:
     """The earlier posters of the thread who get replies as mentions (``comments``: ``any``,
     or ``root`` for the root's author), unless they use collapsed reply threads."""
     found: set[str] = set()
-    for earlier in _thread_posts(db, post.root_id):
+    for earlier in _thread_posts(db, post.root_id) if thread is None else thread:
         if earlier.delete_at or earlier.id == post.id:
             continue
         user = profiles.get(earlier.user_id)
