@@ -23,6 +23,7 @@ from mmplug.host.api._upload import (
     storage_path,
     store_upload,
 )
+from mmplug.host.api.config import server_setting
 from mmplug.host.ids import is_valid_id
 from mmplug.protocol import api_file_bot_pb2 as fb
 from mmplug.protocol import file_pb2
@@ -126,9 +127,7 @@ def get_file_link(ctx: ApiContext, req: fb.GetFileLinkRequest) -> fb.GetFileLink
         )
     with ctx.store.read() as db:
         info = get_file(db, req.file_id)[0]
-        row = db.execute(
-            "SELECT json_extract(data, '$.ServiceSettings.SiteURL') FROM config WHERE key='server'"
-        ).fetchone()
+        site_url = server_setting(db, "ServiceSettings", "SiteURL", "")
     if not info.post_id:
         raise ApiFailure(
             400,
@@ -138,7 +137,7 @@ def get_file_link(ctx: ApiContext, req: fb.GetFileLinkRequest) -> fb.GetFileLink
     salt = str(settings.get("PublicLinkSalt") or "")
     digest = hashlib.sha256((salt + info.id).encode()).digest()
     token = base64.urlsafe_b64encode(digest).decode().rstrip("=")
-    site = (row[0] if row and row[0] else "").rstrip("/")
+    site = str(site_url or "").rstrip("/")
     return fb.GetFileLinkResponse(link=f"{site}/files/{info.id}/public?h={token}")
 
 
