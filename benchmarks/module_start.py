@@ -29,6 +29,10 @@ import sys
 import tempfile
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from plugin_tests import trivial_project
+
 PAUSE_S = 0.3  # what a short test module gives the next spare
 
 CHILD = r"""
@@ -72,10 +76,7 @@ def main() -> None:
         versions["BEFORE"] = dict(env, PYTHONPATH=before)
     work = Path(tempfile.mkdtemp(prefix="mmplug-bench-"))
     try:
-        mmplug = str(Path(sys.executable).with_name("mmplug"))
-        subprocess.run([mmplug, "new", "com.example.triv", "--no-input", "-t", "minimal",
-                        "-o", str(work)], check=True, capture_output=True, env=env)
-        plugin = work / "com.example.triv"
+        plugin = trivial_project(work, env)
         medians: dict[str, list[float]] = {name: [] for name in versions}
         for _ in range(rounds):
             for name, version_env in versions.items():

@@ -32,7 +32,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from plugin_tests import HOOK, write_suite
+from plugin_tests import HOOK, trivial_project, write_suite
 from replay_cli import fired
 from replay_throughput import PLUGIN, record
 
@@ -64,10 +64,7 @@ def main() -> None:
     rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 5
     work = Path(tempfile.mkdtemp(prefix="mmplug-bench-"))
     try:
-        mmplug = str(Path(sys.executable).with_name("mmplug"))
-        subprocess.run([mmplug, "new", "com.example.triv", "--no-input", "-t", "minimal",
-                        "-o", str(work)], check=True, capture_output=True, env=ENV)
-        project = work / "com.example.triv"
+        project = trivial_project(work, ENV)
         write_suite(project, HOOK, 160, 20)
         folder = work / "cassettes"
         folder.mkdir()

@@ -192,6 +192,14 @@ def pytest_unconfigure(config):
 '''
 
 
+def trivial_project(work: Path, env: dict[str, str]) -> Path:
+    """A project of mmplug's minimal template, made in ``work`` (what every case runs)."""
+    mmplug = str(Path(sys.executable).with_name("mmplug"))
+    subprocess.run([mmplug, "new", "com.example.triv", "--no-input", "-t", "minimal",
+                    "-o", str(work)], check=True, capture_output=True, env=env)
+    return work / "com.example.triv"
+
+
 def write_suite(root: Path, template: str, count: int, per_module: int) -> None:
     tests = root / "tests"
     shutil.rmtree(tests, ignore_errors=True)
@@ -208,12 +216,9 @@ def write_suite(root: Path, template: str, count: int, per_module: int) -> None:
 def main() -> None:
     rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 5
     sizes = [int(a) for a in sys.argv[2:]] or [10, 50, 100, 200]
-    mmplug = str(Path(sys.executable).with_name("mmplug"))
     work = Path(tempfile.mkdtemp(prefix="mmplug-bench-"))
     try:
-        subprocess.run([mmplug, "new", "com.example.triv", "--no-input", "-t", "minimal",
-                        "-o", str(work)], check=True, capture_output=True, env=ENV)
-        template = work / "com.example.triv"
+        template = trivial_project(work, ENV)
         # (name, test template, tests per module, extra pytest arguments)
         before = os.environ.get("MMPLUG_BENCH_BEFORE")
         cases = [("pure, one module (baseline)", PURE, 10**6, []),
