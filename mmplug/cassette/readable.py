@@ -13,6 +13,8 @@ import base64
 import binascii
 from typing import Any
 
+from mmplug.protocol.messages import is_map
+
 _CONTROL = {chr(c) for c in range(32)} - {"\n", "\r", "\t"}
 
 
@@ -54,7 +56,7 @@ def _walk(descriptor: Any, data: dict[str, Any]) -> dict[str, Any]:
             out[key] = value
         elif field.type == FieldDescriptor.TYPE_BYTES:
             out[key] = [text_of(v) for v in value] if isinstance(value, list) else text_of(value)
-        elif field.message_type is not None and not field.message_type.GetOptions().map_entry \
+        elif field.message_type is not None and not is_map(field) \
                 and not field.message_type.full_name.startswith("google.protobuf."):
             sub = field.message_type
             if isinstance(value, list):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from mmplug.protocol.messages import is_map
+
 _TYPES = {1: "number", 2: "number", 3: "integer", 4: "integer", 5: "integer", 6: "integer",
           7: "integer", 8: "boolean", 9: "string", 12: "bytes (base64)", 13: "integer",
           14: "enum", 15: "integer", 16: "integer", 17: "integer", 18: "integer"}
@@ -31,7 +33,7 @@ def _fields(descriptor: Any, depth: int) -> list[dict[str, Any]]:
         item: dict[str, Any] = {"name": fd.name, "repeated": fd.is_repeated}
         if fd.type == 11:  # a message
             full = fd.message_type.full_name
-            if fd.message_type.GetOptions().map_entry:
+            if is_map(fd):
                 item["type"] = "map"
             elif full in _FREE:
                 item["type"] = _FREE[full]

@@ -27,6 +27,7 @@ from google.protobuf.message import Message
 
 from mmplug.host.api._registry import ApiFailure
 from mmplug.host.events import HostNote
+from mmplug.protocol.messages import is_map
 
 # The fields each converter copies, per protobuf message (names as in mmplug/protocol, which
 # are wire-identical with the server's). A message type not listed here crosses whole.
@@ -321,7 +322,7 @@ def _unread(message: Any, keep: frozenset[str], prefix: str,
                 paths.append(path)
             continue
         sub = desc.message_type
-        fields = None if sub is None or sub.GetOptions().map_entry else ENTITY_FIELDS.get(
+        fields = None if sub is None or is_map(desc) else ENTITY_FIELDS.get(
             sub.name)
         if fields is None:
             continue

@@ -38,7 +38,7 @@ from mmplug.host.http_codec import (
 from mmplug.host.launcher import PluginProcess
 from mmplug.protocol import hooks_pb2, hooks_pb2_grpc  # noqa: F401  (registers the messages)
 from mmplug.protocol.catalog import HOOKS_BY_GO_NAME, HookSpec
-from mmplug.protocol.messages import message_class
+from mmplug.protocol.messages import is_map, message_class
 from mmplug.protocol.names import PLUGIN_CLOCK_SERVICE
 
 
@@ -294,7 +294,7 @@ def _plain_table(descriptor: Any) -> dict[str, tuple[Any, bool, str | None]]:
     for desc in descriptor.fields:
         kind: Any = _PLAIN_SCALARS.get(desc.type)
         sub = desc.message_type
-        if sub is not None and not sub.GetOptions().map_entry \
+        if sub is not None and not is_map(desc) \
                 and not sub.full_name.startswith("google.protobuf."):
             kind = sub
         if kind is None:

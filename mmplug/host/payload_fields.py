@@ -17,6 +17,7 @@ import re
 from typing import TYPE_CHECKING, Any, cast
 
 from mmplug.errors import UsageError
+from mmplug.protocol.messages import is_map
 
 if TYPE_CHECKING:
     from google.protobuf.descriptor import Descriptor, EnumDescriptor, FieldDescriptor
@@ -43,10 +44,6 @@ def _msg(fd: FieldDescriptor) -> Descriptor:
 def _enum(fd: FieldDescriptor) -> EnumDescriptor:
     assert fd.enum_type is not None
     return fd.enum_type
-
-
-def _is_map(fd: FieldDescriptor) -> bool:
-    return fd.type == _MESSAGE and bool(_msg(fd).GetOptions().map_entry)
 
 
 def descriptor_of(message: Message) -> Descriptor:
@@ -104,7 +101,7 @@ def _check_scalar(fd: FieldDescriptor, value: Any, path: str) -> None:
 
 def check_value(fd: FieldDescriptor, value: Any, path: str) -> None:
     """Raise a UsageError naming ``path`` when ``value`` does not fit field ``fd``."""
-    if fd.is_repeated and not _is_map(fd):
+    if fd.is_repeated and not is_map(fd):
         if not isinstance(value, list):
             raise UsageError(f"field {path!r} is a list; give a JSON array")
         for i, item in enumerate(value):
@@ -120,7 +117,7 @@ def _check_single(fd: FieldDescriptor, value: Any, path: str) -> None:
     full = _msg(fd).full_name
     if full in _FREE_FORM or full in _WRAPPERS or full.startswith("google.protobuf."):
         return
-    if _is_map(fd):
+    if is_map(fd):
         if not isinstance(value, dict):
             raise UsageError(f"field {path!r} is a map; give a JSON object")
         value_fd = _msg(fd).fields_by_name["value"]
@@ -247,14 +244,14 @@ def _build(descriptor: Descriptor, parts: list[str], text: str, out: dict[str, A
         out[fd.name] = _coerce(fd, text, path)
         return
     sub = getattr(current, fd.name) if current is not None else None
-    is_map = _is_map(fd)
+    a_map = is_map(fd)
     if fd.type == _MESSAGE and _msg(fd).full_name in _FREE_FORM:
         existing = json_format.MessageToDict(sub) if sub is not None else {}
         _set_nested(existing, rest, _loose(text, path))
         out[fd.name] = existing
-    elif fd.is_repeated and not is_map:
+    elif fd.is_repeated and not a_map:
         out[fd.name] = _build_list(fd, rest, text, sub, path)
-    elif is_map:
+    elif a_map:
         key = rest[0]
         value_fd = _msg(fd).fields_by_name["value"]
         if len(rest) > 1:
@@ -332,7 +329,7 @@ def field_values(message: Message, prefix: str = "") -> list[tuple[str, str]]:
     rows: list[tuple[str, str]] = []
     for fd, value in message.ListFields():
         path = f"{prefix}.{fd.name}" if prefix else fd.name
-        if _is_map(fd):
+        if is_map(fd):
             value_fd = _msg(fd).fields_by_name["value"]
             for key in sorted(value):
                 _field_rows(value_fd, value[key], f"{path}.{key}", rows)

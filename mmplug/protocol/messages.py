@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import cast
+from typing import Any, cast
 
 from google.protobuf import message_factory
 from google.protobuf.descriptor_pool import Default as default_pool
@@ -47,3 +47,12 @@ def message_factory_of(name: str) -> Callable[..., Message]:
     """The class of message ``name`` as a constructor taking its fields as keywords (protobuf's
     type stubs give the base class ``Message`` no fields to take)."""
     return cast("Callable[..., Message]", message_class(name))
+
+
+def is_map(field: Any) -> bool:
+    """Whether ``field`` (a field descriptor) is a map. Read from the map entry's options, which
+    only a message that has options gets built: the first ``GetOptions()`` of a message
+    imports protobuf's descriptor messages (a few ms), and no message of the contract has
+    options but the map entries."""
+    sub = field.message_type
+    return sub is not None and sub.has_options and bool(sub.GetOptions().map_entry)

@@ -29,6 +29,8 @@ from typing import Any, ClassVar, Generic, TypeVar, cast
 from google.protobuf import struct_pb2
 from google.protobuf.message import Message
 
+from mmplug.protocol.messages import is_map
+
 M = TypeVar("M", bound=Message)
 E = TypeVar("E", bound="Entity[Any]")
 
@@ -139,7 +141,7 @@ def _field_type(field: Any) -> str:
     """A field's type as a user would write it (for error messages)."""
     if field.message_type is not None:
         name = field.message_type.name
-        if field.message_type.GetOptions().map_entry:
+        if is_map(field):
             return "a dict"
         return f"a list of {name}" if field.is_repeated else f"a {name} or a dict"
     name = _SCALAR_NAMES.get(field.type, "int")

@@ -17,6 +17,7 @@ from google.protobuf.message import Message
 
 from mmplug.host.api._registry import ApiFailure
 from mmplug.host.ids import is_valid_id
+from mmplug.protocol.messages import is_map
 
 M = TypeVar("M", bound=Message)
 DEFAULT_PER_PAGE = 60
@@ -118,7 +119,7 @@ def model_dict(
             out[name] = replaced[name]
         elif field.has_presence and unset:
             out[name] = None
-        elif field.is_repeated and not value and not _is_map(field):
+        elif field.is_repeated and not value and not is_map(field):
             out[name] = None
         else:
             out[name] = _value(field, value)
@@ -127,12 +128,8 @@ def model_dict(
     return out
 
 
-def _is_map(field: Any) -> bool:
-    return field.message_type is not None and field.message_type.GetOptions().map_entry
-
-
 def _value(field: Any, value: Any) -> Any:
-    if _is_map(field):
+    if is_map(field):
         inner = field.message_type.fields_by_name["value"]
         return {k: _single(inner, v) for k, v in value.items()}
     if field.is_repeated:

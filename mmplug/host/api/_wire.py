@@ -23,6 +23,8 @@ from typing import Any
 
 from google.protobuf.message import Message
 
+from mmplug.protocol.messages import is_map
+
 # The fields each ...FromProto converter copies from a request, per protobuf message (names
 # as in mmplug/protocol, which are wire-identical with the server's).
 REQUEST_FIELDS: dict[str, frozenset[str]] = {
@@ -145,7 +147,7 @@ def _held(desc: Any, value: Any, table: dict[str, frozenset[str]]) -> Any:
     sub = desc.message_type
     if sub is None:
         return ()
-    if sub.GetOptions().map_entry:
+    if is_map(desc):
         target = sub.fields_by_name["value"].message_type
         return value.values() if target is not None and _reaches(target, table) else ()
     if not _reaches(sub, table):
