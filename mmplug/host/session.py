@@ -231,11 +231,13 @@ class Session:
         """Open the store, then start and activate every plugin; on failure undo everything
         (with ``keep_going``, a plugin that fails to start is left stopped instead and its
         error kept in :attr:`start_errors`)."""
+        from mmplug.host.warm import preload_host
         from mmplug.manifest import load_manifest
 
         if self._started:
             return
         self._started = True
+        preload_host()  # while the plugin's interpreter starts (a spare), if it is one
         try:
             manifests = [load_manifest(d) for d in self.plugin_dirs]
             self.open_store()

@@ -158,6 +158,28 @@ DEV_PRELOAD: tuple[str, ...] = (
     *LEAN_PRELOAD, "mmplug.protocol.hooks_pb2_grpc", "mmplug.protocol.api_pb2_grpc",
 )
 
+# The host's side: what a session imports on its way from its start to its first hook call and
+# back (grpc's channel and server, the PluginAPI server and the handlers of the calls nearly
+# every plugin makes while it activates, what a fire does around a hook), imported one by one
+# as they are first needed, some of them while the plugin waits for the host. A host that waits
+# for its plugin's interpreter anyway imports them first (:func:`preload_host`).
+HOST_PRELOAD: tuple[str, ...] = (
+    "grpc._channel", "grpc._server", "grpc_health.v1.health_pb2_grpc", "mmplug.check",
+    "mmplug.host.api.server", "mmplug.host.api.config", "mmplug.host.api.plugins",
+    "mmplug.host.api.server_info", "mmplug.host.api.stubs", "mmplug.host.api.queries",
+    "mmplug.host.hookpath", "mmplug.host.payloads",
+)
+
+
+def preload_host() -> None:
+    """Import :data:`HOST_PRELOAD` (at once when done before): called where a session starts,
+    while its plugin's interpreter boots (a spare), so that none of it is left for the calls
+    that follow the plugin's handshake."""
+    import importlib
+
+    for name in HOST_PRELOAD:
+        importlib.import_module(name)
+
 
 DIR_PREFIX = "mmplug-warm-"
 

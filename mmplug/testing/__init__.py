@@ -459,6 +459,9 @@ def _import_host() -> None:
     try:
         import mmplug.host.hooks_client
         import mmplug.host.session  # noqa: F401
+        from mmplug.host.warm import preload_host
+
+        preload_host()  # the rest of what the first session's start and first test import
     finally:
         gc.freeze()  # what the imports made lives as long as the process
         if running:
