@@ -176,7 +176,9 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(f"mmplug_scope = {scope!r} is not a scope mmplug knows; "
                                 f"use one of {', '.join(SCOPES)} (the default is module)")
     _leave_mmplug_unrewritten(config)
-    config.stash[_RUN] = _Run(options)
+    run = config.stash[_RUN] = _Run(options)
+    if _runs_tests(config) and _used_last_time(config):
+        _ask_ahead(config, run)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -191,18 +193,73 @@ def pytest_itemcollected(item: pytest.Item) -> None:
     """The first collected test that needs the plugin starts its interpreter (a warm spare)
     while collection goes on: the first module's start then finds it ready, or nearly."""
     run = item.config.stash.get(_RUN, None)
-    if run is None or run.asked_ahead or item.config.option.collectonly:
+    if run is None or run.asked_ahead or not _runs_tests(item.config):
         return
     names = getattr(item, "fixturenames", ())
     if "mmplug_session" in names or "mmplug_cluster_session" in names:
-        run.asked_ahead = True
-        try:  # best effort: what is wrong with the plugin, its session's start says
-            plugin_dir = _plugin_dir_of(item.config)
-            python = str(item.config.getoption("mmplug_python") or sys.executable)
-            if plugin_dir is not None:  # (a conftest.py may name another: it goes unused)
-                run.ahead(plugin_dir, python)
-        except Exception:
-            return
+        _ask_ahead(item.config, run)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Note whether this run started the plugin, for the next run of the same command."""
+    run = session.config.stash.get(_RUN, None)
+    if run is not None and _runs_tests(session.config):
+        _note_use(session.config, run.used)
+
+
+def _ask_ahead(config: pytest.Config, run: _Run) -> None:
+    """Start the plugin's interpreter for the run's first session (a warm spare)."""
+    run.asked_ahead = True
+    try:  # best effort: what is wrong with the plugin, its session's start says
+        plugin_dir = _plugin_dir_of(config)
+        python = str(config.getoption("mmplug_python") or sys.executable)
+        if plugin_dir is not None:  # (a conftest.py may name another: it goes unused)
+            run.ahead(plugin_dir, python)
+    except Exception:
+        return
+
+
+def _runs_tests(config: pytest.Config) -> bool:
+    """Whether this process runs tests: not ``--collect-only``, not pytest-xdist's controller
+    (its workers run them)."""
+    if config.option.collectonly:
+        return False
+    return not getattr(config.option, "numprocesses", None) or hasattr(config, "workerinput")
+
+
+# The last run of a command used the plugin: the next run of it starts the plugin's interpreter
+# when pytest is configured, before its tests are collected (the first collected test that
+# needs the plugin would start it some tens of ms later, which the first test then waits for).
+# A note per project, command line and xdist worker in mmplug's cache folder; a run that
+# started no plugin removes its note, so that runs of pure tests never start one.
+def _use_note(config: pytest.Config) -> Path:
+    import hashlib
+    import json
+
+    from mmplug.host import cache_root
+
+    worker = getattr(config, "workerinput", {}).get("workerid", "")
+    key = json.dumps([str(config.rootpath), list(config.invocation_params.args), worker])
+    return Path(cache_root()) / "pytest-runs" / hashlib.sha256(key.encode()).hexdigest()[:24]
+
+
+def _used_last_time(config: pytest.Config) -> bool:
+    try:
+        return _use_note(config).is_file()
+    except (OSError, ValueError):
+        return False
+
+
+def _note_use(config: pytest.Config, used: bool) -> None:
+    try:
+        note = _use_note(config)
+        if used:
+            note.parent.mkdir(parents=True, exist_ok=True)
+            note.touch()
+        else:
+            note.unlink(missing_ok=True)
+    except (OSError, ValueError):  # a read-only cache folder: the next run starts it later
+        pass
 
 
 def _leave_mmplug_unrewritten(config: pytest.Config) -> None:
@@ -340,7 +397,8 @@ class _Run:
         self.started: Session | str | None = None
         self.faults: list[str] = []
         self.session_options = session_options  # timeouts and transport (_session_options)
-        self.asked_ahead = False  # the first spare was asked for during collection
+        self.asked_ahead = False  # the first spare was asked for (configure, collection)
+        self.used = False  # a session was started
 
     def _pool(self) -> WarmPool:
         from mmplug.host.warm import LEAN_PRELOAD, WarmPool
@@ -363,6 +421,7 @@ class _Run:
         """A started session with the pytest plugin's state, or why it did not start; with
         ``ahead``, as many interpreters for the sessions that follow are started (or kept)."""
         _import_host()
+        self.used = True
         from mmplug.errors import MmplugError
         from mmplug.host.clock import SystemClock
         from mmplug.host.fresh import open_world_store

@@ -262,6 +262,50 @@ def test_the_first_plugin_starts_while_the_tests_are_collected(tmp_path: Path) -
     assert first in {int(pid) for pid in spares.read_text().split()}
 
 
+ASKED_CONFTEST = EARLY_CONFTEST + """
+
+def pytest_collection(session):
+    # whether the plugin's interpreter was asked for before a single test was collected
+    from mmplug.testing import _RUN
+
+    asked = session.config.stash[_RUN].asked_ahead
+    Path(os.environ["PROBE_ASKED"]).write_text("before collection" if asked else "no")
+"""
+
+
+def test_the_next_run_of_a_command_starts_the_plugin_before_collecting(
+        tmp_path: Path, left_in: Callable[[Path], set[int]]) -> None:
+    """A run that used the plugin is noted (per project and command line, in mmplug's cache
+    folder): the next run of the same command starts the plugin's interpreter as pytest is
+    configured, before collecting, and its first module's plugin is that process. A run of
+    the same command that used no plugin removes the note: the run after it starts none
+    before collecting, and none is left running."""
+    project = tmp_path / "probe"
+    _write_plugin(project)
+    (project / "conftest.py").write_text(ASKED_CONFTEST)
+    (project / "test_a.py").write_text(MODULE.format(name="a"))
+    pid_file, spares, asked = tmp_path / "pids", tmp_path / "spares", tmp_path / "asked"
+    env = {"PROBE_PID_FILE": str(pid_file), "PROBE_SPARES": str(spares),
+           "PROBE_ASKED": str(asked), "MMPLUG_CACHE_DIR": str(tmp_path / "cache")}
+
+    def run() -> str:
+        done = _pytest(project, "test_a.py", env=env)
+        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+        return asked.read_text()
+
+    assert run() == "no"  # the first run: started when its first test was collected
+    pid_file.unlink()
+    assert run() == "before collection"
+    first = int(pid_file.read_text().split()[0])
+    assert first in {int(pid) for pid in spares.read_text().split()}
+    other = _pytest(project, "test_a.py", "-k", "a", env=env)  # another command: its own note
+    assert other.returncode == 0 and asked.read_text() == "no"
+    (project / "test_a.py").write_text("def test_a():\n    pass\n")  # no plugin any more
+    assert run() == "before collection"  # started, unused, stopped
+    assert run() == "no"
+    assert left_in(project) == set()
+
+
 @pytest.mark.parametrize("how", [["-k", "no_such_test"], ["--collect-only"]])
 def test_a_run_that_runs_no_plugin_test_leaves_no_process(
         tmp_path: Path, how: list[str], left_in: Callable[[Path], set[int]]) -> None:
