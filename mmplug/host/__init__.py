@@ -28,7 +28,8 @@ def cache_root() -> str:
     ``$XDG_CACHE_HOME/mmplug/worlds``, else ``~/.cache/mmplug/worlds``. The seeded worlds'
     images are kept in it (:mod:`mmplug.host.world_cache`), what ``mmplug check`` read of a
     project's code in ``checks/``, what a ``python3`` answered about the SDK in
-    ``interpreters/`` (:mod:`mmplug.host._child_env`). Everything in it can be deleted."""
+    ``interpreters/`` (:mod:`mmplug.host._child_env`), which pytest commands used the plugin
+    last time in ``pytest-runs/`` (:mod:`mmplug.testing`). Everything in it can be deleted."""
     import os
 
     from mmplug.protocol.names import ENV_CACHE_DIR
