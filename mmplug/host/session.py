@@ -237,7 +237,8 @@ class Session:
         if self._started:
             return
         self._started = True
-        preload_host()  # while the plugin's interpreter starts (a spare), if it is one
+        if self.activate:  # (a session that only reads the hooks calls nothing of it)
+            preload_host()  # while the plugin's interpreter starts (a spare), if it is one
         try:
             manifests = [load_manifest(d) for d in self.plugin_dirs]
             self.open_store()
