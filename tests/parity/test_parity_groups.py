@@ -25,10 +25,14 @@ OPEN_TEAM = team_pb2.TEAM_TYPE_OPEN
 
 
 @contextmanager
-def licensed(host: Host) -> Iterator[None]:
-    """A license with LDAP groups for the duration of the block."""
+def licensed(host: Host, sku_short_name: str = "") -> Iterator[None]:
+    """A license with LDAP groups (of the SKU given: ``professional``, ...) for the
+    duration of the block."""
     server = dict(host.store.get_meta("server") or {})
-    host.store.set_meta("server", {**server, "license": {"features": {"ldap_groups": True}}})
+    license_doc: dict[str, object] = {"features": {"ldap_groups": True}}
+    if sku_short_name:
+        license_doc["sku_short_name"] = sku_short_name
+    host.store.set_meta("server", {**server, "license": license_doc})
     try:
         yield
     finally:

@@ -123,3 +123,16 @@ def get_group(db: sqlite3.Connection, group_id: str, *, include_deleted: bool = 
 
 def groups_where(db: sqlite3.Connection, sql: str, args: tuple[object, ...]) -> list[rem.Group]:
     return [load(rem.Group, r["data"]) for r in db.execute(sql, args).fetchall()]
+
+
+def channel_group_user_ids(db: sqlite3.Connection, channel_id: str) -> set[str]:
+    """The store's ``GetChannelGroupUsers``: the active users in a live group linked to the
+    channel."""
+    rows = db.execute(
+        "SELECT m.user_id FROM group_syncables s JOIN user_groups g ON g.id=s.group_id "
+        "JOIN group_members m ON m.group_id=s.group_id JOIN users u ON u.id=m.user_id "
+        "WHERE s.syncable_id=? AND s.syncable_type='Channel' AND s.delete_at=0 "
+        "AND g.delete_at=0 AND m.delete_at=0 AND u.delete_at=0",
+        (channel_id,),
+    )
+    return {row[0] for row in rows}

@@ -14,7 +14,11 @@ their first name when they asked for it, ``@channel``/``@all``, and ``@here`` wh
 online, where channel mentions are allowed), every member of a group channel, the user a
 ``system_add_to_channel`` post adds, and in a thread the earlier posters who asked for
 replies (users without collapsed threads). The poster is never mentioned, except by a
-webhook's post.
+webhook's post. ``@name`` of a group that allows references (a professional license or
+higher, and the poster may use group mentions here) mentions the group's members who are
+in the channel; its team members outside the channel, like any ``@name`` that mentions
+nobody here, are the post's other potential mentions, which the poster is told about
+(mmplug.host.api._mention_warnings).
 
 Thread followers (users with collapsed reply threads): mmplug keeps no thread memberships, so
 it works them out from the thread's posts as the server's automatic following makes them;
@@ -35,9 +39,12 @@ from mmplug.host.api._convert import (
     status_from_row,
     user_from_row,
 )
+from mmplug.host.api._groups import groups_where
 from mmplug.host.api._pbjson import to_dict
 from mmplug.host.api.config import server_setting
 from mmplug.host.api.permissions import channel_permission
+from mmplug.host.api.server_info import minimum_professional_license
+from mmplug.protocol import api_remaining_pb2 as rem
 from mmplug.protocol import channel_pb2, post_pb2, user_pb2
 
 _SYSTEM_MENTIONS = frozenset({"@here", "@channel", "@all"})
@@ -45,6 +52,22 @@ _WORD_CHARS = frozenset(":.-_@")
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 _CODE_SPAN = re.compile(r"(`+)(?!`).*?(?<!`)\1(?!`)", re.S)
 _NO_CHANNEL_MENTIONS = frozenset({"system_header_change", "system_purpose_change"})
+_GROUP = "group:"  # a keyword's group, as the server's MentionableID marks it
+
+
+@dataclass
+class Mentions:
+    """What a post mentions (the server's MentionResults)."""
+
+    users: set[str] = field(default_factory=set)
+    groups: set[str] = field(default_factory=set)  # ids of the groups it names
+    # OtherPotentialMentions: @names that mention nobody in the channel, in the order found
+    others: list[str] = field(default_factory=list)
+    here: bool = False  # the text says @here (@channel, @all), allowed or not
+    channel: bool = False
+    all: bool = False
+    # the groups it names that have no member in the channel's team
+    silent_groups: list[rem.Group] = field(default_factory=list)
 
 
 @dataclass
@@ -54,6 +77,8 @@ class Notified:
     mentioned: list[str] = field(default_factory=list)  # sorted user ids
     ack: list[str] = field(default_factory=list)  # users whose connections acknowledge it
     followers: list[str] = field(default_factory=list)  # thread followers it notifies
+    mentions: Mentions = field(default_factory=Mentions)  # what the post itself mentions
+    members: int = 0  # the channel's active members
 
 
 def crt_enabled(db: sqlite3.Connection, user_id: str) -> bool:
@@ -79,8 +104,9 @@ class _Members:
     channel: channel_pb2.Channel
     profiles: dict[str, user_pb2.User]
     notify_props: dict[str, dict[str, str]]
-    # the mention keywords, with channel mentions allowed or not (read once per post)
-    keywords: dict[bool, dict[str, set[str]]] = field(default_factory=dict)
+    # the mention keywords, with channel and group mentions allowed or not (read once)
+    keywords: dict[tuple[bool, bool], dict[str, set[str]]] = field(default_factory=dict)
+    groups: dict[str, rem.Group] | None = None  # the groups allowed for reference, by id
 
 
 def notified(
@@ -90,49 +116,115 @@ def notified(
     notification, and who acknowledges its event."""
     members = _Members(channel, channel_profiles(db, channel.id),
                        _member_notify_props(db, channel.id))
-    mentioned = _mentions(db, post, members)
+    found = _mentions(db, post, members)
+    mentioned = found.users
     letter = CHANNEL_TYPE_LETTERS.get(channel.type, "")
     ack = sorted(uid for uid, user in members.profiles.items() if _should_ack(
         letter, user.notify_props.get("desktop", ""),
         members.notify_props.get(uid, {}).get("desktop", "")))
     followers = _followers_to_notify(db, post, members, mentioned) if post.root_id else []
-    return Notified(sorted(mentioned), ack, followers)
+    return Notified(sorted(mentioned), ack, followers, found, len(members.profiles))
 
 
 def _mentions(db: sqlite3.Connection, post: post_pb2.Post, members: _Members,
-              thread: list[post_pb2.Post] | None = None) -> set[str]:
-    """``getExplicitMentionsAndKeywords``: the users ``post`` mentions (``thread``: its
-    thread's posts, when they have been read)."""
+              thread: list[post_pb2.Post] | None = None) -> Mentions:
+    """``getExplicitMentionsAndKeywords``, then ``insertGroupMentions`` for each group named:
+    what ``post`` mentions (``thread``: its thread's posts, when they have been read)."""
     props = _props(post)
     from_webhook = props.get("from_webhook") == "true"
     profiles = members.profiles
-    mentioned: set[str] = set()
     if members.channel.type == channel_pb2.CHANNEL_TYPE_DIRECT:
+        found = Mentions()
         for user_id in members.channel.name.split("__"):
             if (post.user_id != user_id or from_webhook) and user_id in profiles:
-                mentioned.add(user_id)
-        return mentioned
-    mentioned |= _explicit_mentions(_mention_texts(post.message, props),
-                                    _post_keywords(db, post, members))
+                found.users.add(user_id)
+        return found
+    found = _parse(_mention_texts(post.message, props), _post_keywords(db, post, members))
     if members.channel.type == channel_pb2.CHANNEL_TYPE_GROUP:
-        mentioned |= {uid for uid in members.notify_props if uid in profiles}
+        found.users |= {uid for uid in members.notify_props if uid in profiles}
     added = props.get("addedUserId")
     if post.type == "system_add_to_channel" and isinstance(added, str) and added in profiles:
-        mentioned.add(added)
+        found.users.add(added)
     if post.root_id:
-        mentioned |= _comment_mentions(db, post, profiles, thread)
+        found.users |= _comment_mentions(db, post, profiles, thread)
     if not from_webhook:
-        mentioned.discard(post.user_id)
-    return mentioned
+        found.users.discard(post.user_id)
+    groups = _reference_groups(db, members)
+    for group in sorted((groups[gid] for gid in found.groups), key=lambda g: g.name):
+        _insert_group_mentions(db, post, members, group, found)
+    return found
 
 
 def _post_keywords(db: sqlite3.Connection, post: post_pb2.Post,
                    members: _Members) -> dict[str, set[str]]:
-    allowed = _allow_channel_mentions(db, post, len(members.profiles))
+    allowed = (_allow_channel_mentions(db, post, len(members.profiles)),
+               _allow_group_mentions(db, post))
     if allowed not in members.keywords:
-        members.keywords[allowed] = _keywords(db, members.profiles, members.notify_props,
-                                              allowed)
+        keywords = _keywords(db, members.profiles, members.notify_props, allowed[0])
+        for group in _reference_groups(db, members).values() if allowed[1] else ():
+            keywords.setdefault("@" + group.name, set()).add(_GROUP + group.id)
+        members.keywords[allowed] = keywords
     return members.keywords[allowed]
+
+
+# -- group mentions --------------------------------------------------------------------------
+def _allow_group_mentions(db: sqlite3.Connection, post: post_pb2.Post) -> bool:
+    """``allowGroupMentions``: a professional license or higher, the poster may use group
+    mentions here, and the post is no header or purpose change."""
+    return (
+        minimum_professional_license(db)
+        and channel_permission(db, post.user_id, post.channel_id, "use_group_mentions")
+        and post.type not in _NO_CHANNEL_MENTIONS
+    )
+
+
+def _reference_groups(db: sqlite3.Connection, members: _Members) -> dict[str, rem.Group]:
+    """``getGroupsAllowedForReferenceInChannel``: the live groups with a name that allow
+    references; for a group-constrained channel (or team) only the groups linked to it,
+    and the custom groups. Read once per post."""
+    if members.groups is not None:
+        return members.groups
+    channel = members.channel
+    team = db.execute("SELECT json_extract(data, '$.group_constrained') FROM teams WHERE id=?",
+                      (channel.team_id,)).fetchone()
+    sql = ("SELECT g.data FROM user_groups g WHERE g.delete_at=0 AND g.name<>'' "
+           "AND json_extract(g.data, '$.allow_reference')=1")
+    args: tuple[str, ...] = ()
+    if channel.group_constrained or (team is not None and team[0] == 1):
+        args = ((channel.id, "Channel") if channel.group_constrained
+                else (channel.team_id, "Team"))
+        sql += (" AND (g.source='custom' OR EXISTS (SELECT 1 FROM group_syncables s WHERE "
+                "s.group_id=g.id AND s.syncable_id=? AND s.syncable_type=? AND s.delete_at=0))")
+    members.groups = {group.id: group for group in groups_where(db, sql + " ORDER BY g.id",
+                                                                   args)}
+    return members.groups
+
+
+def _insert_group_mentions(db: sqlite3.Connection, post: post_pb2.Post, members: _Members,
+                           group: rem.Group, found: Mentions) -> None:
+    """``insertGroupMentions``: the group's active members in the channel's team (in a group
+    or direct channel, all of them) but the poster are mentioned when in the channel, else
+    other potential mentions; a group with no such member is a silent group."""
+    channel = members.channel
+    group_or_direct = channel.type in (channel_pb2.CHANNEL_TYPE_GROUP,
+                                       channel_pb2.CHANNEL_TYPE_DIRECT)
+    sql = ("SELECT u.data, u.delete_at FROM group_members m JOIN users u ON u.id=m.user_id "
+           "WHERE m.group_id=? AND m.delete_at=0 AND u.delete_at=0")
+    args: tuple[str, ...] = (group.id,)
+    if not group_or_direct:
+        sql += (" AND m.user_id IN (SELECT user_id FROM team_members WHERE team_id=? "
+                "AND delete_at=0)")
+        args += (channel.team_id,)
+    users = [user_from_row(row) for row in db.execute(sql + " ORDER BY u.username", args)]
+    for user in users:
+        if user.id == post.user_id:
+            continue
+        if user.id in members.profiles:
+            found.users.add(user.id)
+        else:
+            found.others.append(user.username)
+    if not group_or_direct and not users:
+        found.silent_groups.append(group)
 
 
 def posted_hooks(post: post_pb2.Post, channel: channel_pb2.Channel,
@@ -192,10 +284,10 @@ def _thread_followers(db: sqlite3.Connection, post: post_pb2.Post,
             followers.add(root.user_id)
         if not direct:
             texts = _mention_texts(root.message, _props(root))
-            followers |= _explicit_mentions(texts, _post_keywords(db, post, members))
+            followers |= _parse(texts, _post_keywords(db, post, members)).users
     for reply in replies:
         followers.add(reply.user_id)
-        followers |= _mentions(db, reply, members, thread)
+        followers |= _mentions(db, reply, members, thread).users
     return followers
 
 
@@ -352,14 +444,27 @@ def _words(text: str) -> list[str]:
     return words
 
 
-def _explicit_mentions(texts: list[str], keywords: dict[str, set[str]]) -> set[str]:
-    """The StandardMentionParser's ``ProcessText`` over ``texts``: the users mentioned."""
-    found: set[str] = set()
+def _parse(texts: list[str], keywords: dict[str, set[str]]) -> Mentions:
+    """The StandardMentionParser's ``ProcessText`` over ``texts``: the users and groups
+    mentioned, the ``@names`` of nobody here, and whether ``@here``/``@channel``/``@all``
+    were written."""
+    found = Mentions()
+
+    def add(ids: set[str]) -> None:
+        for mentionable in ids:
+            if mentionable.startswith(_GROUP):
+                found.groups.add(mentionable[len(_GROUP):])
+            else:
+                found.users.add(mentionable)
 
     def check(word: str) -> bool:
-        ids = keywords.get(word.lower()) or keywords.get(word)
+        lower = word.lower()
+        found.here |= lower == "@here"
+        found.channel |= lower == "@channel"
+        found.all |= lower == "@all"
+        ids = keywords.get(lower) or keywords.get(word)
         if ids:
-            found.update(ids)
+            add(ids)
         return bool(ids)
 
     multibyte = [k for k in keywords if not k.isascii()]
@@ -377,15 +482,17 @@ def _explicit_mentions(texts: list[str], keywords: dict[str, set[str]]) -> set[s
             if hit:
                 continue
             if word.startswith("@") and word not in _SYSTEM_MENTIONS:
-                pass  # a mention of someone outside the channel: nobody here
+                # someone outside the channel; a last . - : may end the sentence
+                found.others.append(word[1:-1] if word[-1] in ".-:" else word[1:])
             elif any(c in word for c in ".-:"):  # maybe the end of a sentence: split again
                 for part in re.split(r"[.\-:]+", word):
-                    if part:
-                        check(part)
+                    if part and not check(part) and part.startswith("@") and (
+                            part not in _SYSTEM_MENTIONS):
+                        found.others.append(part[1:])
             if not word.isascii():
                 for key in multibyte:
                     if key in word:
-                        found.update(keywords[key])
+                        add(keywords[key])
     return found
 
 

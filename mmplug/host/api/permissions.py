@@ -93,6 +93,28 @@ def channel_permission(
     return system_permission(db, user_id, permission)
 
 
+def user_can_see(db: sqlite3.Connection, viewer_id: str, other_id: str) -> bool:
+    """The server's ``UserCanSeeOtherUser``: oneself, anyone with the system permission
+    ``view_members``; otherwise (``GetViewUsersRestrictions``) a member of a team where the
+    viewer has ``view_members``, or of a channel the viewer is in."""
+    if viewer_id == other_id or system_permission(db, viewer_id, "view_members"):
+        return True
+    teams = [row[0] for row in db.execute(
+        "SELECT team_id FROM team_members WHERE user_id=? AND delete_at=0", (viewer_id,))]
+    for team_id in teams:
+        if team_permission(db, viewer_id, team_id, "view_members") and db.execute(
+            "SELECT 1 FROM team_members WHERE team_id=? AND user_id=? AND delete_at=0",
+            (team_id, other_id),
+        ).fetchone():
+            return True
+    shared = db.execute(
+        "SELECT 1 FROM channel_members a JOIN channel_members b ON b.channel_id=a.channel_id "
+        "WHERE a.user_id=? AND b.user_id=?",
+        (viewer_id, other_id),
+    ).fetchone()
+    return shared is not None
+
+
 @emulates("HasPermissionTo")
 def has_permission_to(
     ctx: ApiContext, req: pb.HasPermissionToRequest

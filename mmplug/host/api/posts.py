@@ -31,6 +31,7 @@ from mmplug.host.api._entities import (
     save_channel,
 )
 from mmplug.host.api._entities import save_post as store_post
+from mmplug.host.api._mention_warnings import mention_warnings
 from mmplug.host.api._mentions import channel_profiles, notified, posted_hooks
 from mmplug.host.api._pbjson import go_json, to_dict
 from mmplug.host.api._posts import (
@@ -49,6 +50,7 @@ from mmplug.host.api._posts import (
     validate_post,
 )
 from mmplug.host.api._registry import ApiContext, ApiFailure, differs, emulates
+from mmplug.host.api.ephemeral import send_ephemeral
 from mmplug.host.api.events import server_event
 from mmplug.protocol import api_channel_post_pb2 as cp
 from mmplug.protocol import channel_pb2, file_pb2, post_pb2
@@ -106,8 +108,14 @@ differs(
 differs(
     "CreatePost",
     "The server looks for mentions in the text of the message's whole Markdown; mmplug leaves "
-    "out only code blocks and code spans. Mentions of custom user groups (a licensed server) "
-    "do not count in mmplug.",
+    "out only code blocks and code spans.",
+)
+differs(
+    "CreatePost",
+    "The server writes the ephemeral posts that tell the poster who a mention did not notify "
+    "in the poster's language, and sends the one about users outside the channel from a "
+    "goroutine (it may come after the posted event); mmplug writes them in English and "
+    "records them all before the posted event.",
 )
 
 FLAGGED_POST = "flagged_post"  # model.PreferenceCategoryFlaggedPost: a user's saved message
@@ -265,14 +273,19 @@ def save_created_post(
 
 def _send_posted(ctx: ApiContext, post: post_pb2.Post) -> None:
     """The server's ``posted`` event of a new post (SendNotifications), to the channel, with
-    the broadcast hooks that add each recipient's mentions. The server notifies nobody of a
+    the broadcast hooks that add each recipient's mentions, after the ephemeral posts that
+    tell the poster about mentions that notified nobody. The server notifies nobody of a
     post in an archived channel: no event at all."""
     with ctx.store.read() as db:
         channel = get_channel(db, post.channel_id)
         if channel.delete_at:
             return
-        hooks = posted_hooks(post, channel, notified(db, post, channel))
+        notifying = notified(db, post, channel)
+        hooks = posted_hooks(post, channel, notifying)
+        warnings = mention_warnings(ctx, db, post, channel, notifying)
         files = _files.for_post(db, post.id) if post.file_ids else []
+    for warning in warnings:
+        send_ephemeral(ctx, post.user_id, warning)
     _publish_for_post(ctx, "posted", post, _posted_data(ctx, post, channel, files), hooks,
                       _client_metadata(post, files))
 
