@@ -7,13 +7,14 @@ import json
 from typing import Any
 
 import pytest
+from parity_channel_world import make_user
 from postsworld import configured, new_channel, post
 from test_parity_events_posted import _hooks, _ids, _mentioned
 from test_parity_groups import add_members, licensed, make
-from test_parity_users import create
 from worldhost import Host
 
 from mmplug.protocol import api_channel_post_pb2 as cp
+from mmplug.protocol import api_remaining_pb2 as rem
 from mmplug.protocol import api_user_team_pb2 as ut
 from mmplug.protocol import user_pb2
 
@@ -27,13 +28,11 @@ GROUPS = (NOTIFY + "; server/channels/app/notification.go: (*App).allowGroupMent
 NOT_IN_CHANNEL = "did not get notified by this mention because they are not in the channel."
 
 
-def _in_team(host: Host, prefix: str, **fields: object) -> user_pb2.User:
-    """A new user who is a member of the acme team (and of none of its channels)."""
-    user = create(host, prefix, **fields)
-    joined = host.api.CreateTeamMember(ut.CreateTeamMemberRequest(
-        team_id=host.info.teams["acme"], user_id=user.id))
-    assert not joined.HasField("error")
-    return user
+def _user(host: Host, **fields: Any) -> user_pb2.User:
+    """A new user, by default a member of the acme team and of none of its channels
+    (``make_user``'s options: ``in_team``, ``deactivated``, ``bot``, ``roles``)."""
+    user_id = make_user(host, **fields)
+    return host.api.GetUser(ut.GetUserRequest(user_id=user_id)).user
 
 
 def _room(host: Host) -> str:
@@ -69,14 +68,13 @@ def test_mentions_of_team_members_outside_the_channel_warn_the_poster(
     offer adding them; bots and deactivated users are left out."""
     host = quiet_host
     room = _room(host)
-    carol, dave = _in_team(host, "carol"), _in_team(host, "dave")
-    gone = _in_team(host, "gone")
-    host.api.UpdateUserActive(ut.UpdateUserActiveRequest(user_id=gone.id, active=False))
+    carol, dave = _user(host), _user(host)
+    gone, bot = _user(host, deactivated=True), _user(host, bot=True)
     (one,) = _warned(host, f"ping @{carol.username}.", room)
     assert one["message"] == f"@{carol.username} {NOT_IN_CHANNEL}"
     names = sorted([carol.username, dave.username])
-    (many,) = _warned(host, f"@{dave.username} @{carol.username} @{gone.username} @helper-bot "
-                            "@bob and @nobody-at-all", room)
+    (many,) = _warned(host, f"@{dave.username} @{carol.username} @{gone.username} "
+                            f"@{bot.username} @bob and @nobody-at-all", room)
     assert many["message"] == f"@{names[0]} and @{names[1]} {NOT_IN_CHANNEL}"
     assert many["type"] == "system_ephemeral" and not many.get("user_id")
     made = json.loads(host.events("posted")[-1]["data"]["post"])
@@ -96,7 +94,7 @@ def test_mentions_of_users_outside_the_team_get_a_post_of_their_own(quiet_host: 
     root."""
     host = quiet_host
     room = _room(host)
-    inside, outside = _in_team(host, "inside"), create(host, "outside")
+    inside, outside = _user(host), _user(host, in_team=False)
     root = post(host, "a thread", channel_id=room).post
     to_channel, to_team = _warned(
         host, f"@{outside.username}: @{inside.username}", room, root_id=root.id)
@@ -113,7 +111,7 @@ def test_no_out_of_channel_warning_in_direct_or_group_channels_or_for_system_pos
     """A direct or group channel, and a system message, warn nobody about mentions of
     users outside the channel."""
     host = quiet_host
-    carol = _in_team(host, "carol")
+    carol = _user(host)
     dm = host.api.GetDirectChannel(
         cp.GetDirectChannelRequest(user_id_1=host.user("alice"), user_id_2=host.user("bob"))
     ).channel
@@ -134,7 +132,7 @@ def test_a_group_mention_mentions_its_members_in_the_channel(quiet_host: Host) -
     not allow references, it mentions nobody and warns of nothing."""
     host = quiet_host
     room = _room(host)
-    carol = _in_team(host, "carol")
+    carol = _user(host)
     crew = make(host, allow_reference=True).group
     quiet = make(host).group
     for group in (crew, quiet):
@@ -158,7 +156,7 @@ def test_a_group_with_no_member_in_the_team_is_reported_to_the_poster(
     host = quiet_host
     room = _room(host)
     ghosts = make(host, allow_reference=True).group
-    add_members(host, ghosts.id, create(host, "ghost").id)
+    add_members(host, ghosts.id, _user(host, in_team=False).id)
     root = post(host, "a thread", channel_id=room).post
     with licensed(host, "professional"):
         (warning,) = _warned(host, f"calling @{ghosts.name}", room, root_id=root.id)
@@ -183,3 +181,51 @@ def test_channel_wide_mentions_over_the_notification_limit_warn_the_poster(
         "your system administrator for more information." for name in ("here", "channel")]
     event = host.events("posted")[-1]
     assert "add_mentions" not in _hooks(event)
+
+
+@pytest.mark.parity("CreatePost", OUT_OF_CHANNEL + "; server/channels/app/channel.go: "
+                    "(*App).FilterNonGroupChannelMembers")
+def test_in_a_group_constrained_channel_users_outside_its_groups_are_named_apart(
+        quiet_host: Host) -> None:
+    """In a group-constrained channel the team members mentioned from outside it are named
+    in two sentences of one post: those in a group linked to the channel, who may be added,
+    and those in none, who cannot be added until they join a linked group."""
+    host = quiet_host
+    room = _room(host)
+    linked, outsider = _user(host), _user(host)
+    crew = make(host).group
+    add_members(host, crew.id, linked.id)
+    with licensed(host):
+        link = rem.GroupSyncable(group_id=crew.id, syncable_id=room, syncable_type="Channel")
+        assert not host.api.UpsertGroupSyncable(
+            rem.UpsertGroupSyncableRequest(group_syncable=link)).HasField("error")
+    channel = host.api.GetChannel(cp.GetChannelRequest(channel_id=room)).channel
+    channel.group_constrained = True
+    assert not host.api.UpdateChannel(cp.UpdateChannelRequest(channel=channel)).HasField("error")
+    (warning,) = _warned(host, f"@{outsider.username} @{linked.username}", room)
+    assert warning["message"] == (
+        f"@{linked.username} {NOT_IN_CHANNEL}\n@{outsider.username} {NOT_IN_CHANNEL} They "
+        "cannot be added to the channel because they are not a member of the linked groups. "
+        "To add them to this channel, they must be added to the linked groups.")
+    added = warning["props"]["add_channel_member"]
+    assert added["usernames"] == [linked.username, outsider.username]
+    assert (added["not_in_channel_user_ids"], added["not_in_groups_user_ids"]) == (
+        [linked.id], [outsider.id])
+
+
+@pytest.mark.parity("CreatePost", OUT_OF_CHANNEL + "; server/channels/app/user.go: "
+                    "(*App).UserCanSeeOtherUser, (*App).GetViewUsersRestrictions")
+def test_only_users_the_poster_may_see_are_named(quiet_host: Host) -> None:
+    """A poster without the `view_members` permission (a guest) is told only about the
+    users they share a channel with: a team member they cannot see is not named."""
+    host = quiet_host
+    room = _room(host)
+    carol = _user(host)
+    guest = _user(host, roles="system_guest")
+    assert not host.api.AddChannelMember(cp.AddChannelMemberRequest(
+        channel_id=room, user_id=guest.id)).HasField("error")
+    host.emitted.clear()
+    assert not post(host, f"hi @{carol.username}", channel_id=room,
+                    user_id=guest.id).HasField("error")
+    assert [k for k, _ in host.emitted if k == "ephemeral_post"] == []
+    assert len(_warned(host, f"hi @{carol.username}", room)) == 1
