@@ -16,7 +16,7 @@ from worldhost import Host
 from mmplug.protocol import api_channel_post_pb2 as cp
 from mmplug.protocol import api_remaining_pb2 as rem
 from mmplug.protocol import api_user_team_pb2 as ut
-from mmplug.protocol import user_pb2
+from mmplug.protocol import post_pb2, user_pb2
 
 NOTIFY = "server/channels/app/notification.go: (*App).SendNotifications"
 OUT_OF_CHANNEL = (NOTIFY + "; server/channels/app/notification.go: (*App).sendOutOfChannelMentions"
@@ -181,6 +181,31 @@ def test_channel_wide_mentions_over_the_notification_limit_warn_the_poster(
         "your system administrator for more information." for name in ("here", "channel")]
     event = host.events("posted")[-1]
     assert "add_mentions" not in _hooks(event)
+
+
+@pytest.mark.parity(("CreatePost", "GetChannelMember"), NOTIFY + "; server/channels/store/"
+                    "sqlstore/channel_store.go: (SqlChannelStore).IncrementMentionCount")
+def test_a_mention_counts_in_the_mentioned_users_channel_membership(quiet_host: Host) -> None:
+    """Each user a new post mentions gets one more `mention_count` in their channel
+    membership (`mention_count_root` only for a root post, `urgent_mention_count` for an
+    urgent one); the poster and the users not mentioned keep theirs."""
+    host = quiet_host
+    room = _room(host)
+
+    def counts(name: str) -> tuple[int, int, int]:
+        member = host.api.GetChannelMember(cp.GetChannelMemberRequest(
+            channel_id=room, user_id=host.user(name))).channel_member
+        return member.mention_count, member.mention_count_root, member.urgent_mention_count
+
+    root = post(host, "hi @bob", channel_id=room).post
+    assert counts("bob") == (1, 1, 0)
+    post(host, "and again @bob", channel_id=room, root_id=root.id)
+    assert counts("bob") == (2, 1, 0)
+    urgent = post_pb2.Post(channel_id=room, user_id=host.user("alice"), message="@bob now!")
+    urgent.metadata.priority.priority = "urgent"
+    assert not host.api.CreatePost(cp.CreatePostRequest(post=urgent)).HasField("error")
+    assert counts("bob") == (3, 2, 1)
+    assert counts("alice") == (0, 0, 0)
 
 
 @pytest.mark.parity("CreatePost", OUT_OF_CHANNEL + "; server/channels/app/channel.go: "

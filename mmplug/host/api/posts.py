@@ -24,11 +24,13 @@ from typing import Any
 from mmplug.host.api import _files, _hooks
 from mmplug.host.api._convert import CHANNEL_TYPE_LETTERS
 from mmplug.host.api._entities import (
+    find_member,
     find_post,
     find_user,
     get_channel,
     post_from_row,
     save_channel,
+    save_member,
 )
 from mmplug.host.api._entities import save_post as store_post
 from mmplug.host.api._mention_warnings import mention_warnings
@@ -273,9 +275,10 @@ def save_created_post(
 
 def _send_posted(ctx: ApiContext, post: post_pb2.Post) -> None:
     """The server's ``posted`` event of a new post (SendNotifications), to the channel, with
-    the broadcast hooks that add each recipient's mentions, after the ephemeral posts that
-    tell the poster about mentions that notified nobody. The server notifies nobody of a
-    post in an archived channel: no event at all."""
+    the broadcast hooks that add each recipient's mentions, after the mentioned users'
+    mention counts and the ephemeral posts that tell the poster about mentions that
+    notified nobody. The server notifies nobody of a post in an archived channel: no event,
+    no count."""
     with ctx.store.read() as db:
         channel = get_channel(db, post.channel_id)
         if channel.delete_at:
@@ -284,10 +287,31 @@ def _send_posted(ctx: ApiContext, post: post_pb2.Post) -> None:
         hooks = posted_hooks(post, channel, notifying)
         warnings = mention_warnings(ctx, db, post, channel, notifying)
         files = _files.for_post(db, post.id) if post.file_ids else []
+    if notifying.mentioned:
+        with ctx.store.tx() as db:
+            _count_mentions(db, post, notifying.mentioned, ctx.now())
     for warning in warnings:
         send_ephemeral(ctx, post.user_id, warning)
     _publish_for_post(ctx, "posted", post, _posted_data(ctx, post, channel, files), hooks,
                       _client_metadata(post, files))
+
+
+def _count_mentions(db: sqlite3.Connection, post: post_pb2.Post, user_ids: list[str],
+                    now: int) -> None:
+    """The store's IncrementMentionCount for the users a new post mentions: their channel
+    membership's ``mention_count`` goes up by one, ``mention_count_root`` too for a root
+    post, ``urgent_mention_count`` for an urgent one; ``last_update_at`` is now."""
+    root = not post.root_id
+    urgent = post.metadata.priority.priority == "urgent"
+    for user_id in user_ids:
+        member = find_member(db, post.channel_id, user_id)
+        if member is None:
+            continue
+        member.mention_count += 1
+        member.mention_count_root += root
+        member.urgent_mention_count += urgent
+        member.last_update_at = now
+        save_member(db, member)
 
 
 def _client_metadata(post: post_pb2.Post, files: list[file_pb2.FileInfo]) -> dict[str, Any]:
