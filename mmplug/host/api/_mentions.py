@@ -149,9 +149,10 @@ def _mentions(db: sqlite3.Connection, post: post_pb2.Post, members: _Members,
         found.users |= _comment_mentions(db, post, profiles, thread)
     if not from_webhook:
         found.users.discard(post.user_id)
-    groups = _reference_groups(db, members)
-    for group in sorted((groups[gid] for gid in found.groups), key=lambda g: g.name):
-        _insert_group_mentions(db, post, members, group, found)
+    if found.groups:  # named groups come from the groups already read
+        groups = _reference_groups(db, members)
+        for group in sorted((groups[gid] for gid in found.groups), key=lambda g: g.name):
+            _insert_group_mentions(db, post, members, group, found)
     return found
 
 
