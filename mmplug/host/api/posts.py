@@ -114,6 +114,16 @@ differs(
 )
 differs(
     "CreatePost",
+    "The server also notifies the users a new post mentions (and the thread followers it "
+    "notifies) by email, when EmailSettings.SendEmailNotifications is on (running every "
+    "plugin's EmailNotificationWillBeSent), and by push to their mobile sessions, when "
+    "EmailSettings.SendPushNotifications is on (running every plugin's "
+    "NotificationWillBePushed first), as their notify props and status allow. mmplug sends "
+    "neither for a post: no mail or push_notification event, and those hooks run only for "
+    "SendPushNotification or when fired.",
+)
+differs(
+    "CreatePost",
     "The server writes the ephemeral posts that tell the poster who a mention did not notify "
     "in the poster's language, and sends the one about users outside the channel from a "
     "goroutine (it may come after the posted event); mmplug writes them in English and "
