@@ -183,14 +183,23 @@ def test_channel_wide_mentions_over_the_notification_limit_warn_the_poster(
     assert "add_mentions" not in _hooks(event)
 
 
-@pytest.mark.parity(("CreatePost", "GetChannelMember"), NOTIFY + "; server/channels/store/"
-                    "sqlstore/channel_store.go: (SqlChannelStore).IncrementMentionCount")
+@pytest.mark.parity(("CreatePost", "GetChannelMember", "GetTeamsUnreadForUser"),
+                    NOTIFY + "; server/channels/store/sqlstore/channel_store.go: "
+                    "(SqlChannelStore).IncrementMentionCount")
 def test_a_mention_counts_in_the_mentioned_users_channel_membership(quiet_host: Host) -> None:
     """Each user a new post mentions gets one more `mention_count` in their channel
     membership (`mention_count_root` only for a root post, `urgent_mention_count` for an
-    urgent one); the poster and the users not mentioned keep theirs."""
+    urgent one), which their team's unread mentions add up; the poster and the users not
+    mentioned keep theirs."""
     host = quiet_host
     room = _room(host)
+
+    def team_mentions() -> int:
+        unread = host.api.GetTeamsUnreadForUser(ut.GetTeamsUnreadForUserRequest(
+            user_id=host.user("bob"))).team_unreads
+        return sum(u.mention_count for u in unread if u.team_id == host.info.teams["acme"])
+
+    before = team_mentions()
 
     def counts(name: str) -> tuple[int, int, int]:
         member = host.api.GetChannelMember(cp.GetChannelMemberRequest(
@@ -206,6 +215,7 @@ def test_a_mention_counts_in_the_mentioned_users_channel_membership(quiet_host: 
     assert not host.api.CreatePost(cp.CreatePostRequest(post=urgent)).HasField("error")
     assert counts("bob") == (3, 2, 1)
     assert counts("alice") == (0, 0, 0)
+    assert team_mentions() == before + 3
 
 
 @pytest.mark.parity("CreatePost", OUT_OF_CHANNEL + "; server/channels/app/channel.go: "
