@@ -227,6 +227,82 @@ def test_save_config_takes_the_ldap_id_attribute_as_the_login_id_attribute(
     assert _config(host)["LdapSettings"]["LoginIdAttribute"] == "uid"
 
 
+SAML = "SamlSettings"
+SAML_ON = {"Enable": True, "IdpURL": "https://idp.example.com/sso",
+           "IdpDescriptorURL": "https://idp.example.com/metadata",
+           "IdpCertificateFile": "saml-idp.crt", "EmailAttribute": "mail",
+           "UsernameAttribute": "uid", "ServiceProviderIdentifier": "mattermost",
+           "AssertionConsumerServiceURL": "https://chat.example.com/login/sso/saml",
+           "PrivateKeyFile": "saml-private.key", "PublicCertificateFile": "saml-public.crt"}
+SAML_CASES: list[Case] = [
+    ({SAML: {"Enable": True}}, "saml_idp_url.app_error", f"{SAML}.IdpURL"),
+    ({SAML: {**SAML_ON, "IdpURL": "idp.example.com/sso"}}, "saml_idp_url.app_error",
+     f"{SAML}.IdpURL"),
+    ({SAML: {**SAML_ON, "IdpURL": "https:///sso"}}, "saml_idp_url.app_error", f"{SAML}.IdpURL"),
+    ({SAML: {**SAML_ON, "IdpDescriptorURL": ""}}, "saml_idp_descriptor_url.app_error",
+     f"{SAML}.IdpDescriptorURL"),
+    ({SAML: {**SAML_ON, "IdpCertificateFile": ""}}, "saml_idp_cert.app_error",
+     f"{SAML}.IdpCertificateFile"),
+    ({SAML: {**SAML_ON, "EmailAttribute": ""}}, "saml_email_attribute.app_error",
+     f"{SAML}.EmailAttribute"),
+    ({SAML: {**SAML_ON, "UsernameAttribute": ""}}, "saml_username_attribute.app_error",
+     f"{SAML}.UsernameAttribute"),
+    ({SAML: {**SAML_ON, "ServiceProviderIdentifier": ""}},
+     "saml_spidentifier_attribute.app_error", f"{SAML}.ServiceProviderIdentifier"),
+    ({SAML: {**SAML_ON, "AssertionConsumerServiceURL": ""}},
+     "saml_assertion_consumer_service_url.app_error", f"{SAML}.AssertionConsumerServiceURL"),
+    ({SAML: {**SAML_ON, "PrivateKeyFile": ""}}, "saml_private_key.app_error",
+     f"{SAML}.PrivateKeyFile"),
+    ({SAML: {**SAML_ON, "PublicCertificateFile": ""}}, "saml_public_cert.app_error",
+     f"{SAML}.PublicCertificateFile"),
+    ({SAML: {**SAML_ON, "SignatureAlgorithm": "RSAwithSHA384"}},
+     "saml_signature_algorithm.app_error", f"{SAML}.SignatureAlgorithm"),
+    ({SAML: {**SAML_ON, "CanonicalAlgorithm": "Canonical2.0"}},
+     "saml_canonical_algorithm.app_error", f"{SAML}.CanonicalAlgorithm"),
+    ({SAML: {**SAML_ON, "GuestAttribute": "role"}}, "saml_guest_attribute.app_error",
+     f"{SAML}.GuestAttribute"),
+    ({SAML: {**SAML_ON, "AdminAttribute": "role=admin=yes"}}, "saml_admin_attribute.app_error",
+     f"{SAML}.AdminAttribute"),
+]
+
+
+@pytest.mark.parity("SaveConfig", f"{STORE_SET}; {MODEL}: (*SamlSettings).isValid")
+@pytest.mark.parametrize(("changes", "error_id", "named"), SAML_CASES,
+                         ids=["off-by-default-url", "url-no-scheme", "url-no-host",
+                              *_ids(SAML_CASES)[3:]])
+def test_save_config_refuses_incomplete_saml_settings(
+        host: Host, before: dict[str, Any], changes: dict[str, dict[str, Any]], error_id: str,
+        named: str) -> None:
+    """SAML on without an http(s) IdP URL with a host, an IdP descriptor URL, an IdP
+    certificate, email or username attributes or a service provider identifier; with Verify
+    (the default) and no assertion consumer URL; with Encrypt (the default) and no private key
+    or public certificate; with an unknown signature or canonical algorithm; or with a guest or
+    admin attribute that is not attribute=value fails with 500 app.save_config.app_error;
+    nothing is saved."""
+    _refused(host, before, changes, error_id, named)
+
+
+@pytest.mark.parity("SaveConfig", f"{STORE_SET}; {SET_DEFAULTS}; {MODEL}: (*SamlSettings).isValid")
+def test_save_config_accepts_complete_saml_settings(host: Host, before: dict[str, Any]) -> None:
+    """SAML on with every setting its checks need is saved; a save that leaves out its
+    service provider identifier gets the IdP descriptor URL, as the server's defaults give
+    it; with Verify and Encrypt off it needs no assertion consumer URL or keys; a query in
+    the IdP URL is no part of its host."""
+    changed = _changed(before, {SAML: {**SAML_ON, "GuestAttribute": "role=guest"}})
+    del changed[SAML]["ServiceProviderIdentifier"]
+    err = _save(host, changed).error
+    assert not err.id, err.message
+    saml = _config(host)[SAML]
+    assert saml["ServiceProviderIdentifier"] == SAML_ON["IdpDescriptorURL"]
+    assert (saml["SignatureAlgorithm"], saml["CanonicalAlgorithm"]) == ("RSAwithSHA1",
+                                                                        "Canonical1.0")
+    bare = {**SAML_ON, "Verify": False, "Encrypt": False, "AssertionConsumerServiceURL": "",
+            "PrivateKeyFile": "", "PublicCertificateFile": "",
+            "IdpURL": "https://idp.example.com?next=/sso"}
+    err = _save(host, _changed(before, {SAML: bare})).error
+    assert not err.id, err.message
+
+
 @pytest.mark.parity("SaveConfig", f"{STORE_SET}; {MODEL}: (*RateLimitSettings).isValid")
 def test_save_config_refuses_a_rate_limit_store_of_zero(
         host: Host, before: dict[str, Any]) -> None:

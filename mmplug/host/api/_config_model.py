@@ -101,6 +101,11 @@ def _ldap_login_id(given: Given) -> str:
     return given.value("LdapSettings", "IdAttribute") or ""
 
 
+def _saml_sp_identifier(given: Given) -> str:
+    # the service provider identifier defaults to the IdP descriptor URL
+    return given.value("SamlSettings", "IdpDescriptorURL") or ""
+
+
 def _generated_key(given: Given) -> str:
     # an update without a key gets a new random one; a blank configuration an empty one
     return given.random_key() if given.is_update else ""
@@ -238,6 +243,24 @@ SETTINGS: dict[str, dict[str, Setting]] = {
         "UsernameAttribute": Setting(""),
         "IdAttribute": Setting(""),
         "LoginIdAttribute": Setting(_ldap_login_id),
+    },
+    "SamlSettings": {
+        "Enable": Setting(False),
+        "Verify": Setting(True),
+        "Encrypt": Setting(True),
+        "IdpURL": Setting(""),
+        "IdpDescriptorURL": Setting(""),
+        "ServiceProviderIdentifier": Setting(_saml_sp_identifier),
+        "AssertionConsumerServiceURL": Setting(""),
+        "SignatureAlgorithm": Setting("RSAwithSHA1"),
+        "CanonicalAlgorithm": Setting("Canonical1.0"),
+        "IdpCertificateFile": Setting(""),
+        "PublicCertificateFile": Setting(""),
+        "PrivateKeyFile": Setting(""),
+        "GuestAttribute": Setting(""),
+        "AdminAttribute": Setting(""),
+        "EmailAttribute": Setting(""),
+        "UsernameAttribute": Setting(""),
     },
     "ElasticsearchSettings": {
         "EnableIndexing": Setting(False),
@@ -588,33 +611,51 @@ def _is_valid_id(name: str) -> str:
 _HOST_CHARS = re.compile(r"[^\x00-\x20#/?@\\^`{|}\x7f]*")
 
 
-def request_uri_error(text: str) -> str | None:
-    """Why Go's ``url.ParseRequestURI`` refuses ``text`` (None: it accepts it)."""
+def _parse_request_uri(text: str) -> tuple[str | None, str | None]:
+    """Go's ``url.ParseRequestURI`` of ``text``: (why it refuses it or None, the host it
+    reads, None when the URL has no authority)."""
     if URL_CONTROL.search(text):
-        return "net/url: invalid control character in URL"
+        return "net/url: invalid control character in URL", None
     if text.startswith(":"):
-        return "missing protocol scheme"
+        return "missing protocol scheme", None
     scheme = URL_SCHEME.match(text)
     rest = text[scheme.end():] if scheme else text
+    rest = rest.partition("?")[0]  # the query is cut off before the authority is read
     if not rest.startswith("/"):
         # with a scheme the rest is opaque (mailto:x); without one a path must be absolute
-        return None if scheme else "invalid URI for request"
+        return (None if scheme else "invalid URI for request"), None
+    host = None
     if scheme and rest.startswith("//"):
-        authority, _, rest = rest[2:].partition("/")
+        authority, slash, path = rest[2:].partition("/")
+        rest = slash + path
         host = authority.rsplit("@", 1)[-1]
         if not _HOST_CHARS.fullmatch(host):
-            return "invalid character in host name"
+            return "invalid character in host name", host
         if host.startswith("["):
             if "]" not in host:
-                return "missing ']' in host"
+                return "missing ']' in host", host
             port = host[host.index("]") + 1:]
         else:
             port = host[host.rindex(":"):] if ":" in host else ""
         if port and not (port.startswith(":") and (port == ":" or port[1:].isdigit())):
-            return f"invalid port {port!r} after host"
-    if BAD_ESCAPE.search(rest.split("?", 1)[0]):
-        return "invalid URL escape"
-    return None
+            return f"invalid port {port!r} after host", host
+    if BAD_ESCAPE.search(rest):
+        return "invalid URL escape", host
+    return None, host
+
+
+def request_uri_error(text: str) -> str | None:
+    """Why Go's ``url.ParseRequestURI`` refuses ``text`` (None: it accepts it)."""
+    return _parse_request_uri(text)[0]
+
+
+def is_http_url(text: str) -> bool:
+    """The server's ``IsValidHTTPURL``: an http:// or https:// URL that Go's
+    ``url.ParseRequestURI`` accepts, with a host."""
+    if not text.startswith(("http://", "https://")):
+        return False
+    error, host = _parse_request_uri(text)
+    return error is None and bool(host)
 
 
 def _is_domain_name(name: str) -> bool:
@@ -718,6 +759,16 @@ def _ldap_on(name: str, setting: str) -> Rule:
             lambda c: c["LdapSettings"]["Enable"] and c["LdapSettings"][setting] == "")
 
 
+def _saml_on(name: str, fix: str, bad: Callable[[dict[str, Any]], bool]) -> Rule:
+    """A check of SamlSettings.isValid, which looks at nothing while SAML is off."""
+    return _rule(name, fix, lambda c: c["SamlSettings"]["Enable"] and bad(c["SamlSettings"]))
+
+
+def _not_attribute_value(text: str) -> bool:
+    # set, but not one "=" between an attribute and its value (the server splits on "=")
+    return text != "" and text.count("=") != 1
+
+
 def _positive(path: str, name: str) -> Rule:
     section, setting = path.split(".")
     return _rule(name, f"{path} must be greater than 0", lambda c: c[section][setting] <= 0)
@@ -740,7 +791,7 @@ def _retention(kind: str, problem: str, test: Callable[[int, int], bool], fix: s
 
 # Config.IsValid's checks in the server's order (each section's isValid in turn), over the
 # settings the fake host models. Not checked: files the server looks for on its disk, LDAP
-# filters, SAML, advanced logging JSON and message export.
+# filters, advanced logging JSON and message export.
 RULES: tuple[Rule, ...] = (
     _rule("site_url_email_batching",
           "EmailSettings.EnableEmailBatching needs ServiceSettings.SiteURL to be set",
@@ -824,6 +875,49 @@ RULES: tuple[Rule, ...] = (
     _ldap_on("ldap_username", "UsernameAttribute"),
     _ldap_on("ldap_id", "IdAttribute"),
     _ldap_on("ldap_login_id", "LoginIdAttribute"),
+    # SamlSettings.isValid
+    _saml_on("saml_idp_url", "SamlSettings.IdpURL must be an http(s) URL with a host, such as "
+                             "https://idp.example.com/sso, when SAML is enabled",
+             lambda saml: not is_http_url(saml["IdpURL"])),
+    _saml_on("saml_idp_descriptor_url",
+             "SamlSettings.IdpDescriptorURL must be set when SAML is enabled",
+             lambda saml: saml["IdpDescriptorURL"] == ""),
+    _saml_on("saml_idp_cert", "SamlSettings.IdpCertificateFile must be set when SAML is enabled",
+             lambda saml: saml["IdpCertificateFile"] == ""),
+    _saml_on("saml_email_attribute",
+             "SamlSettings.EmailAttribute must be set when SAML is enabled",
+             lambda saml: saml["EmailAttribute"] == ""),
+    _saml_on("saml_username_attribute",
+             "SamlSettings.UsernameAttribute must be set when SAML is enabled",
+             lambda saml: saml["UsernameAttribute"] == ""),
+    _saml_on("saml_spidentifier_attribute",
+             "SamlSettings.ServiceProviderIdentifier must be set when SAML is enabled (left out, "
+             "it is IdpDescriptorURL)",
+             lambda saml: saml["ServiceProviderIdentifier"] == ""),
+    _saml_on("saml_assertion_consumer_service_url",
+             "SamlSettings.AssertionConsumerServiceURL must be an http(s) URL with a host, such "
+             "as https://chat.example.com/login/sso/saml, when SAML is enabled with Verify",
+             lambda saml: saml["Verify"] and not is_http_url(saml["AssertionConsumerServiceURL"])),
+    _saml_on("saml_private_key",
+             "SamlSettings.PrivateKeyFile must be set when SAML is enabled with Encrypt",
+             lambda saml: saml["Encrypt"] and saml["PrivateKeyFile"] == ""),
+    _saml_on("saml_public_cert",
+             "SamlSettings.PublicCertificateFile must be set when SAML is enabled with Encrypt",
+             lambda saml: saml["Encrypt"] and saml["PublicCertificateFile"] == ""),
+    # (the server checks EmailAttribute a second time here, which cannot fail again)
+    _saml_on("saml_signature_algorithm",
+             "SamlSettings.SignatureAlgorithm must be RSAwithSHA1, RSAwithSHA256 or RSAwithSHA512",
+             lambda saml: saml["SignatureAlgorithm"]
+             not in ("RSAwithSHA1", "RSAwithSHA256", "RSAwithSHA512")),
+    _saml_on("saml_canonical_algorithm",
+             "SamlSettings.CanonicalAlgorithm must be Canonical1.0 or Canonical1.1",
+             lambda saml: saml["CanonicalAlgorithm"] not in ("Canonical1.0", "Canonical1.1")),
+    _saml_on("saml_guest_attribute",
+             "SamlSettings.GuestAttribute must be empty or attribute=value, such as role=guest",
+             lambda saml: _not_attribute_value(saml["GuestAttribute"])),
+    _saml_on("saml_admin_attribute",
+             "SamlSettings.AdminAttribute must be empty or attribute=value, such as role=admin",
+             lambda saml: _not_attribute_value(saml["AdminAttribute"])),
     _rule("password_length", "PasswordSettings.MinimumLength must be between 5 and 72",
           lambda c: not 5 <= c["PasswordSettings"]["MinimumLength"] <= 72),
     # RateLimitSettings.isValid
