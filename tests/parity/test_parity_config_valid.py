@@ -46,10 +46,10 @@ def _changed(config: dict[str, Any], changes: dict[str, dict[str, Any]]) -> dict
 
 
 def _refused(host: Host, before: dict[str, Any], changes: dict[str, dict[str, Any]],
-             error_id: str, named: str) -> None:
+             error_id: str, named: str, id_prefix: str = "model.config.is_valid.") -> None:
     err = _save(host, _changed(before, changes)).error
     assert (err.id, err.status_code) == ("app.save_config.app_error", 500), err.message
-    assert f"(model.config.is_valid.{error_id})" in err.message
+    assert f"({id_prefix}{error_id})" in err.message
     assert named in err.message
     assert _config(host) == before
 
@@ -225,6 +225,91 @@ def test_save_config_takes_the_ldap_id_attribute_as_the_login_id_attribute(
     del changed["LdapSettings"]["LoginIdAttribute"]
     assert not _save(host, changed).error.id
     assert _config(host)["LdapSettings"]["LoginIdAttribute"] == "uid"
+
+
+LDAP_COMPLETE = {**LDAP_ON, "LoginIdAttribute": "uid"}
+LDAP_FILTER_CASES: list[tuple[str, str, str, str]] = [
+    ("UserFilter", "objectClass=person", "validate_filter",
+     "ldap: filter does not start with an '('"),
+    ("UserFilter", "(objectClass=person", "validate_filter", "ldap: unexpected end of filter"),
+    ("UserFilter", "(&(objectClass=person)(uid=*)", "validate_filter",
+     "ldap: unexpected end of filter"),
+    ("UserFilter", "(objectClass)", "validate_filter", "ldap: error parsing filter"),
+    ("UserFilter", "(cn=a\\zz)", "validate_filter",
+     "ldap: invalid characters for escape in filter"),
+    ("UserFilter", "(cn=a\\)", "validate_filter", "ldap: missing characters for escape in filter"),
+    ("GuestFilter", "(uid=a)(uid=b)", "validate_guest_filter",
+     "ldap: finished compiling filter with extra at end: (uid=b)"),
+    ("GuestFilter", "(&(", "validate_guest_filter", "ldap: error reading rune at position 3"),
+    # the library recovers from a panic on a missing child, or on an escape cut short, with
+    # no error at position 0: the whole filter is left over
+    ("AdminFilter", "(!", "validate_admin_filter",
+     "ldap: finished compiling filter with extra at end: (!"),
+    ("AdminFilter", "(cn=\\4)", "validate_admin_filter",
+     "ldap: finished compiling filter with extra at end: (cn=\\4)"),
+]
+
+
+@pytest.mark.parity("SaveConfig", f"{STORE_SET}; {MODEL}: (*LdapSettings).isValid; "
+                                  "github.com/mattermost/ldap filter.go: CompileFilter")
+@pytest.mark.parametrize(("setting", "text", "error_id", "why"), LDAP_FILTER_CASES,
+                         ids=[f"{case[0]}-{case[3][6:26]}" for case in LDAP_FILTER_CASES])
+def test_save_config_refuses_an_ldap_filter_the_ldap_library_cannot_compile(
+        host: Host, before: dict[str, Any], setting: str, text: str, error_id: str,
+        why: str) -> None:
+    """LDAP on with a user, guest or admin filter the LDAP library's CompileFilter refuses
+    fails with 500 app.save_config.app_error naming the filter, the ent.ldap id and the
+    library's reason; nothing is saved."""
+    _refused(host, before, {"LdapSettings": {**LDAP_COMPLETE, setting: text}},
+             f"ent.ldap.{error_id}.app_error", f"LdapSettings.{setting}", id_prefix="")
+    assert why in _save(host, _changed(before, {"LdapSettings": {**LDAP_COMPLETE, setting: text}})
+                        ).error.message
+
+
+# a filter the LDAP library compiles, and next to it one it does not
+LDAP_FILTER_EDGES = [
+    ("(&(objectClass=person)(|(uid=a*)(mail=*@example.com))(!(nsAccountLock=TRUE)))",
+     "(&(objectClass=person)(|(uid=a*)(mail=*@example.com))(!(nsAccountLock=TRUE))"),
+    ("(cn:dn:2.4.6.8.10:=Dino)", "(cn:dn:2.4.6.8.10:=Dino"),
+    ("(cn=caf\\c3\\a9)", "(cn=caf\\c3\\g9)"),
+    ("(uid>=m)", "(uid>m)"),
+    ("(&)", "(&"),
+    ("((uid=a))", "((uid=a)"),
+    # what the library does not check: the attribute, the ')' that ends a list, the
+    # parentheses after '!'
+    ("(=a)", "(a)"),
+    ("(&(uid=a)x", "(&(uid=a)"),
+    ("(!uid=a)", "(!uid=a"),
+]
+
+
+@pytest.mark.parity("SaveConfig", f"{STORE_SET}; {MODEL}: (*LdapSettings).isValid; "
+                                  "github.com/mattermost/ldap filter.go: CompileFilter")
+@pytest.mark.parametrize(("compiled", "refused"), LDAP_FILTER_EDGES,
+                         ids=[edge[0] for edge in LDAP_FILTER_EDGES])
+def test_save_config_takes_the_ldap_filters_the_ldap_library_compiles(
+        host: Host, before: dict[str, Any], compiled: str, refused: str) -> None:
+    """LDAP on with user, guest and admin filters the LDAP library compiles is saved, quirks
+    of its compiler included (the group filter is not compiled); a filter a character away
+    that it does not compile is refused."""
+    filters = {"UserFilter": compiled, "GuestFilter": compiled, "AdminFilter": compiled,
+               "GroupFilter": "(broken"}
+    err = _save(host, _changed(before, {"LdapSettings": {**LDAP_COMPLETE, **filters}})).error
+    assert not err.id, err.message
+    _refused(host, _config(host), {"LdapSettings": {"UserFilter": refused}},
+             "ent.ldap.validate_filter.app_error", "LdapSettings.UserFilter", id_prefix="")
+
+
+@pytest.mark.parity("SaveConfig", f"{STORE_SET}; {MODEL}: (*LdapSettings).isValid")
+def test_save_config_compiles_ldap_filters_only_when_ldap_is_on(
+        host: Host, before: dict[str, Any]) -> None:
+    """With LDAP off a user filter that does not compile is saved as it is; turning LDAP on
+    with it is refused."""
+    err = _save(host, _changed(before, {"LdapSettings": {"UserFilter": "(uid="}})).error
+    assert not err.id, err.message
+    assert _config(host)["LdapSettings"]["UserFilter"] == "(uid="
+    _refused(host, _config(host), {"LdapSettings": LDAP_COMPLETE},
+             "ent.ldap.validate_filter.app_error", "LdapSettings.UserFilter", id_prefix="")
 
 
 SAML = "SamlSettings"

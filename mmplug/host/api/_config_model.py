@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
+from mmplug.host.api._ldap_filter import filter_error
 from mmplug.host.http_codec import BAD_ESCAPE, URL_CONTROL, URL_SCHEME
 
 # The Go type of every field of model.Config and of its sections' structs, generated from the
@@ -243,6 +244,9 @@ SETTINGS: dict[str, dict[str, Setting]] = {
         "UsernameAttribute": Setting(""),
         "IdAttribute": Setting(""),
         "LoginIdAttribute": Setting(_ldap_login_id),
+        "UserFilter": Setting(""),
+        "GuestFilter": Setting(""),
+        "AdminFilter": Setting(""),
     },
     "SamlSettings": {
         "Enable": Setting(False),
@@ -745,7 +749,9 @@ def _tls_files_missing(service: dict[str, Any], name: str) -> bool:
         and service[name] == ""
 
 
-Rule = tuple[str, str, Callable[[dict[str, Any]], bool]]
+# A check: its error id, what to fix, and whether a configuration fails it (True, or the
+# reason as text, such as the LDAP library's message for a filter it cannot compile).
+Rule = tuple[str, str, Callable[[dict[str, Any]], bool | str]]
 
 
 def _rule(name: str, fix: str, bad: Callable[[dict[str, Any]], bool]) -> Rule:
@@ -757,6 +763,19 @@ def _ldap_on(name: str, setting: str) -> Rule:
     return (f"model.config.is_valid.{name}",
             f"LdapSettings.{setting} must be set when LDAP is enabled",
             lambda c: c["LdapSettings"]["Enable"] and c["LdapSettings"][setting] == "")
+
+
+def _ldap_filter(error_id: str, setting: str) -> Rule:
+    """A filter LdapSettings.isValid compiles with the LDAP library when LDAP is enabled."""
+
+    def bad(config: dict[str, Any]) -> bool | str:
+        ldap = config["LdapSettings"]
+        if not ldap["Enable"] or ldap[setting] == "":
+            return False
+        return filter_error(ldap[setting]) or False
+
+    return (error_id, f"LdapSettings.{setting} must be an LDAP filter such as "
+                      "(objectClass=person)", bad)
 
 
 def _saml_on(name: str, fix: str, bad: Callable[[dict[str, Any]], bool]) -> Rule:
@@ -790,8 +809,8 @@ def _retention(kind: str, problem: str, test: Callable[[int, int], bool], fix: s
 
 
 # Config.IsValid's checks in the server's order (each section's isValid in turn), over the
-# settings the fake host models. Not checked: files the server looks for on its disk, LDAP
-# filters, advanced logging JSON and message export.
+# settings the fake host models. Not checked: files the server looks for on its disk,
+# advanced logging JSON and message export.
 RULES: tuple[Rule, ...] = (
     _rule("site_url_email_batching",
           "EmailSettings.EnableEmailBatching needs ServiceSettings.SiteURL to be set",
@@ -875,6 +894,9 @@ RULES: tuple[Rule, ...] = (
     _ldap_on("ldap_username", "UsernameAttribute"),
     _ldap_on("ldap_id", "IdAttribute"),
     _ldap_on("ldap_login_id", "LoginIdAttribute"),
+    _ldap_filter("ent.ldap.validate_filter.app_error", "UserFilter"),
+    _ldap_filter("ent.ldap.validate_guest_filter.app_error", "GuestFilter"),
+    _ldap_filter("ent.ldap.validate_admin_filter.app_error", "AdminFilter"),
     # SamlSettings.isValid
     _saml_on("saml_idp_url", "SamlSettings.IdpURL must be an http(s) URL with a host, such as "
                              "https://idp.example.com/sso, when SAML is enabled",
@@ -1072,9 +1094,10 @@ RULES: tuple[Rule, ...] = (
 def invalid(config: dict[str, Any]) -> Invalid | None:
     """The first reason ``Config.IsValid`` refuses ``config`` (after :func:`set_defaults`),
     in the server's order (:data:`RULES`); None if it passes."""
-    for error_id, why, bad in RULES:
-        if bad(config):
-            return Invalid(error_id, why)
+    for error_id, fix, bad in RULES:
+        why = bad(config)
+        if why:
+            return Invalid(error_id, f"{fix}: {why}" if isinstance(why, str) else fix)
     return None
 
 
