@@ -106,3 +106,6 @@ def test_every_setting_given_a_default_is_a_field_config_go_declares() -> None:
     for section, settings in model.SETTINGS.items():
         fields = model.STRUCTS[model.SECTIONS[section]]
         assert set(settings) <= set(fields), (section, set(settings) - set(fields))
+    for (section, name), settings in model.NESTED_SETTINGS.items():
+        fields = model.STRUCTS[model.STRUCTS[model.SECTIONS[section]][name].lstrip("*")]
+        assert set(settings) <= set(fields), (section, name, set(settings) - set(fields))

@@ -539,6 +539,77 @@ def test_save_config_refuses_invalid_data_retention(
     _refused(host, before, changes, error_id, named)
 
 
+EXPORT = "MessageExportSettings"
+RELAY = {"CustomerType": "A9", "EmailAddress": "archive@example.com", "SMTPUsername": "relay",
+         "SMTPPassword": "secret"}
+EXPORT_CASES: list[Case] = [
+    ({EXPORT: {"EnableExport": True, "ExportFromTimestamp": -1}},
+     "message_export.export_from.app_error", f"{EXPORT}.ExportFromTimestamp"),
+    ({EXPORT: {"EnableExport": True, "ExportFromTimestamp": 4102444800000}},  # in 2100
+     "message_export.export_from.app_error", f"{EXPORT}.ExportFromTimestamp"),
+    ({EXPORT: {"EnableExport": True, "DailyRunTime": "1am"}},
+     "message_export.daily_runtime.app_error", f"{EXPORT}.DailyRunTime"),
+    ({EXPORT: {"EnableExport": True, "BatchSize": -1}}, "message_export.batch_size.app_error",
+     f"{EXPORT}.BatchSize"),
+    ({EXPORT: {"EnableExport": True, "ExportFormat": "pdf"}},
+     "message_export.export_type.app_error", f"{EXPORT}.ExportFormat"),
+    ({EXPORT: {"EnableExport": True, "ExportFormat": "globalrelay",
+               "GlobalRelaySettings": {**RELAY, "CustomerType": "A11"}}},
+     "message_export.global_relay.customer_type.app_error",
+     f"{EXPORT}.GlobalRelaySettings.CustomerType"),
+    ({EXPORT: {"EnableExport": True, "ExportFormat": "globalrelay",
+               "GlobalRelaySettings": {**RELAY, "CustomerType": "CUSTOM"}}},
+     "message_export.global_relay.customer_type_custom.app_error",
+     f"{EXPORT}.GlobalRelaySettings.CustomSMTPServerName"),
+    ({EXPORT: {"EnableExport": True, "ExportFormat": "globalrelay",
+               "GlobalRelaySettings": {**RELAY, "EmailAddress": "archive.example.com"}}},
+     "message_export.global_relay.email_address.app_error",
+     f"{EXPORT}.GlobalRelaySettings.EmailAddress"),
+    ({EXPORT: {"EnableExport": True, "ExportFormat": "globalrelay",
+               "GlobalRelaySettings": {**RELAY, "SMTPUsername": ""}}},
+     "message_export.global_relay.smtp_username.app_error",
+     f"{EXPORT}.GlobalRelaySettings.SMTPUsername"),
+    ({EXPORT: {"EnableExport": True, "ExportFormat": "globalrelay",
+               "GlobalRelaySettings": {**RELAY, "SMTPPassword": ""}}},
+     "message_export.global_relay.smtp_password.app_error",
+     f"{EXPORT}.GlobalRelaySettings.SMTPPassword"),
+]
+
+
+@pytest.mark.parity("SaveConfig", f"{STORE_SET}; {MODEL}: (*MessageExportSettings).isValid")
+@pytest.mark.parametrize(("changes", "error_id", "named"), EXPORT_CASES,
+                         ids=["export-from-negative", "export-from-future",
+                              *_ids(EXPORT_CASES)[2:]])
+def test_save_config_refuses_an_invalid_message_export(
+        host: Host, before: dict[str, Any], changes: dict[str, dict[str, Any]], error_id: str,
+        named: str) -> None:
+    """Message export on from a negative or future time, at a daily time that is not HH:MM,
+    with a negative batch size or an unknown format, or to Global Relay with an unknown
+    customer type, a custom one without its SMTP server, an address without @ or no SMTP
+    username or password fails with 500 app.save_config.app_error; nothing is saved."""
+    _refused(host, before, changes, error_id, named)
+
+
+@pytest.mark.parity("SaveConfig", f"{STORE_SET}; {SET_DEFAULTS}; "
+                                  f"{MODEL}: (*MessageExportSettings).isValid")
+def test_save_config_accepts_a_complete_message_export(
+        host: Host, before: dict[str, Any]) -> None:
+    """Message export on to a custom Global Relay server is saved, the Global Relay settings
+    it leaves out given the server's defaults; with export off its settings are not
+    checked."""
+    relay = {**RELAY, "CustomerType": "CUSTOM", "CustomSMTPServerName": "smtp.example.com"}
+    export = {"EnableExport": True, "ExportFormat": "globalrelay", "DailyRunTime": "23:59",
+              "BatchSize": 0, "GlobalRelaySettings": relay}
+    err = _save(host, _changed(before, {EXPORT: export})).error
+    assert not err.id, err.message
+    saved = _config(host)[EXPORT]["GlobalRelaySettings"]
+    assert (saved["CustomSMTPPort"], saved["SMTPServerTimeout"]) == ("25", 1800)
+    off = {"EnableExport": False, "ExportFormat": "pdf", "GlobalRelaySettings": None}
+    err = _save(host, _changed(before, {EXPORT: off})).error
+    assert not err.id, err.message
+    assert _config(host)[EXPORT]["GlobalRelaySettings"]["CustomerType"] == "A9"
+
+
 OTHER_CASES: list[Case] = [
     ({"LocalizationSettings": {"AvailableLocales": "de,fr"}},
      "localization.available_locales.app_error", "LocalizationSettings.AvailableLocales"),

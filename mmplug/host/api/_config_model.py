@@ -23,6 +23,7 @@ import copy
 import ipaddress
 import json
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
@@ -313,6 +314,13 @@ SETTINGS: dict[str, dict[str, Setting]] = {
         "FileRetentionHours": Setting(0),
         "DeletionJobStartTime": Setting("02:00"),
     },
+    "MessageExportSettings": {
+        "EnableExport": Setting(False),
+        "ExportFormat": Setting("actiance"),
+        "DailyRunTime": Setting("01:00"),
+        "ExportFromTimestamp": Setting(0),
+        "BatchSize": Setting(10000),
+    },
     "LocalizationSettings": {
         "DefaultServerLocale": Setting("en"),
         "DefaultClientLocale": Setting("en"),
@@ -341,6 +349,21 @@ SETTINGS: dict[str, dict[str, Setting]] = {
         "ClientDirectory": Setting("./client/plugins", empty_is_unset=True),
         "Plugins": Setting({}),
         "PluginStates": Setting({}),
+    },
+}
+
+
+# Settings of a section's struct-valued setting, filled in as the section's own are
+# (MessageExportSettings.SetDefaults calls GlobalRelaySettings.SetDefaults).
+NESTED_SETTINGS: dict[tuple[str, str], dict[str, Setting]] = {
+    ("MessageExportSettings", "GlobalRelaySettings"): {
+        "CustomerType": Setting("A9"),
+        "SMTPUsername": Setting(""),
+        "SMTPPassword": Setting(""),
+        "EmailAddress": Setting(""),
+        "SMTPServerTimeout": Setting(1800, replaces=((0, 1800),)),
+        "CustomSMTPServerName": Setting(""),
+        "CustomSMTPPort": Setting("25"),
     },
 }
 
@@ -545,22 +568,31 @@ def decode(document: Any) -> dict[str, Any]:
 
 
 # -- SetDefaults, fixConfig ------------------------------------------------------------------
+def _fill(block: dict[str, Any], settings: dict[str, Setting], given: Given) -> None:
+    """Each setting of ``block`` not given gets its default; replaced values are replaced."""
+    for name, setting in settings.items():
+        value = block.get(name)
+        if value is None or (setting.empty_is_unset and value == ""):
+            block[name] = setting.default_for(given)
+        for old, new in setting.replaces:
+            if block[name] == old:
+                block[name] = new
+
+
 def set_defaults(config: dict[str, Any], random_key: Callable[[], str]) -> dict[str, Any]:
-    """``Config.SetDefaults`` over the settings the fake host models: each one not given (None
-    or absent; an empty string for some) gets the server's default, and the plugins of
-    :data:`DEFAULT_PLUGIN_STATES` without a state get theirs."""
+    """``Config.SetDefaults`` over the settings the fake host models (:data:`SETTINGS`,
+    :data:`NESTED_SETTINGS`): each one not given (None or absent; an empty string for some)
+    gets the server's default, and the plugins of :data:`DEFAULT_PLUGIN_STATES` without a
+    state get theirs."""
     is_update = config.get("ServiceSettings", {}).get("SiteURL") is not None
     given = Given(copy.deepcopy(config), is_update, random_key)
     out = copy.deepcopy(config)
     for section, settings in SETTINGS.items():
-        block = out.setdefault(section, {})
-        for name, setting in settings.items():
-            value = block.get(name)
-            if value is None or (setting.empty_is_unset and value == ""):
-                block[name] = setting.default_for(given)
-            for old, new in setting.replaces:
-                if block[name] == old:
-                    block[name] = new
+        _fill(out.setdefault(section, {}), settings, given)
+    for (section, name), settings in NESTED_SETTINGS.items():
+        if out[section].get(name) is None:
+            out[section][name] = {}
+        _fill(out[section][name], settings, given)
     states = dict(out["PluginSettings"]["PluginStates"])
     for plugin_id, enabled in DEFAULT_PLUGIN_STATES.items():
         if states.get(plugin_id) is None:
@@ -788,6 +820,24 @@ def _not_attribute_value(text: str) -> bool:
     return text != "" and text.count("=") != 1
 
 
+def _export_on(name: str, fix: str, bad: Callable[[dict[str, Any]], bool]) -> Rule:
+    """A check of MessageExportSettings.isValid, which looks at nothing while export is off."""
+    return _rule(name, fix, lambda c: c["MessageExportSettings"]["EnableExport"]
+                 and bad(c["MessageExportSettings"]))
+
+
+def _global_relay(name: str, fix: str, bad: Callable[[dict[str, Any]], bool]) -> Rule:
+    """A check of the Global Relay settings, made when export is on in that format."""
+    return _export_on(f"message_export.global_relay.{name}",
+                      f"MessageExportSettings.GlobalRelaySettings.{fix}",
+                      lambda export: export["ExportFormat"] == "globalrelay"
+                      and bad(export["GlobalRelaySettings"]))
+
+
+def _now_millis() -> int:
+    return int(time.time() * 1000)
+
+
 def _positive(path: str, name: str) -> Rule:
     section, setting = path.split(".")
     return _rule(name, f"{path} must be greater than 0", lambda c: c[section][setting] <= 0)
@@ -809,8 +859,8 @@ def _retention(kind: str, problem: str, test: Callable[[int, int], bool], fix: s
 
 
 # Config.IsValid's checks in the server's order (each section's isValid in turn), over the
-# settings the fake host models. Not checked: files the server looks for on its disk,
-# advanced logging JSON and message export.
+# settings the fake host models. Not checked: files the server looks for on its disk and
+# advanced logging JSON.
 RULES: tuple[Rule, ...] = (
     _rule("site_url_email_batching",
           "EmailSettings.EnableEmailBatching needs ServiceSettings.SiteURL to be set",
@@ -1062,6 +1112,37 @@ RULES: tuple[Rule, ...] = (
           lambda c: c["LocalizationSettings"]["AvailableLocales"] != ""
           and c["LocalizationSettings"]["DefaultClientLocale"]
           not in c["LocalizationSettings"]["AvailableLocales"]),
+    # MessageExportSettings.isValid (EnableExport and GlobalRelaySettings are never missing
+    # once SetDefaults ran)
+    _export_on("message_export.export_from",
+               "MessageExportSettings.ExportFromTimestamp must be a time in milliseconds since "
+               "1970, 0 or more and not in the future, when EnableExport is true",
+               lambda export: not 0 <= export["ExportFromTimestamp"] <= _now_millis()),
+    _export_on("message_export.daily_runtime",
+               "MessageExportSettings.DailyRunTime must be a time of day such as 01:00 when "
+               "EnableExport is true", lambda export: _not_clock(export["DailyRunTime"])),
+    _export_on("message_export.batch_size",
+               "MessageExportSettings.BatchSize must be 0 or more when EnableExport is true",
+               lambda export: export["BatchSize"] < 0),
+    _export_on("message_export.export_type",
+               "MessageExportSettings.ExportFormat must be actiance, globalrelay or csv when "
+               "EnableExport is true",
+               lambda export: export["ExportFormat"] not in ("actiance", "globalrelay", "csv")),
+    _global_relay("customer_type", "CustomerType must be A9, A10 or CUSTOM for the globalrelay "
+                                   "export format",
+                  lambda relay: relay["CustomerType"] not in ("A9", "A10", "CUSTOM")),
+    _global_relay("customer_type_custom",
+                  "CustomSMTPServerName and CustomSMTPPort must be set for the CUSTOM "
+                  "customer type",
+                  lambda relay: relay["CustomerType"] == "CUSTOM"
+                  and (relay["CustomSMTPServerName"] == "" or relay["CustomSMTPPort"] == "")),
+    _global_relay("email_address", "EmailAddress must be an email address (with an @) for the "
+                                   "globalrelay export format",
+                  lambda relay: "@" not in relay["EmailAddress"]),
+    _global_relay("smtp_username", "SMTPUsername must be set for the globalrelay export format",
+                  lambda relay: relay["SMTPUsername"] == ""),
+    _global_relay("smtp_password", "SMTPPassword must be set for the globalrelay export format",
+                  lambda relay: relay["SMTPPassword"] == ""),
     # DisplaySettings.isValid
     _rule("display.custom_url_schemes",
           "DisplaySettings.CustomURLSchemes must list scheme names only, such as git",

@@ -52,7 +52,7 @@ differs(
     "its world configuration has and to those the checks read (any other setting a save "
     "leaves out stays out), and runs the checks in the server's order except that it does not "
     "look on disk for the TLS certificate and key files or the local-mode socket's folder, "
-    "and does not check advanced logging or message export settings. Its 500 "
+    "and does not check advanced logging settings. Its 500 "
     "app.save_config.app_error names the setting and the error id (and for an LDAP filter "
     "the LDAP library's reason) where the server's message is only its generic text.",
 )
