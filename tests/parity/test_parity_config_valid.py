@@ -610,6 +610,73 @@ def test_save_config_accepts_a_complete_message_export(
     assert _config(host)[EXPORT]["GlobalRelaySettings"]["CustomerType"] == "A9"
 
 
+LOGGING_CASES: list[tuple[Any, str, str]] = [
+    ("console", "json", "json: cannot unmarshal string into Go value of type "
+                        "mlog.LoggerConfiguration"),
+    ({"main": {"type": "console", "format": "plain", "levels": [{"id": "debug"}]}}, "json",
+     "json: cannot unmarshal string into Go struct field Level.levels.id of type logr.LevelID"),
+    ({"main": {"type": "udp", "format": "json"}}, "parse",
+     "error creating log target main: target type 'udp' is unrecognized"),
+    ({"main": {"type": "file", "format": "json"}}, "parse",
+     "error creating log target main: missing file target options"),
+    ({"main": {"type": "file", "format": "json", "options": {"max_size": 10}}}, "parse",
+     "error creating log target main: invalid file target options: filename cannot be empty"),
+    ({"main": {"type": "console", "format": "plain", "options": {"out": "tty"}}}, "parse",
+     "error creating log target main: invalid console target option 'tty'"),
+    ({"main": {"type": "tcp", "format": "gelf", "options": {"host": "logs.example.com"}}},
+     "parse", "error creating log target main: invalid TCP target options: missing port"),
+    ({"main": {"type": "console", "format": "xml"}}, "parse",
+     "error creating formatter for log target main: format 'xml' is unrecognized"),
+    ({"main": {"type": "console", "format": "plain", "format_options": {"min_msg_len": 2000}}},
+     "parse", "error creating formatter for log target main: invalid plain formatter options: "
+              "min_msg_len is invalid(2000)"),
+]
+
+
+@pytest.mark.parity("SaveConfig", f"{STORE_SET}; {MODEL}: (*LogSettings).isValid; "
+                                  "server/public/shared/mlog: LoggerConfiguration.IsValid")
+@pytest.mark.parametrize(("advanced", "step", "why"), LOGGING_CASES,
+                         ids=[f"{case[1]}-{case[2][-30:]}" for case in LOGGING_CASES])
+def test_save_config_refuses_advanced_logging_the_logging_library_cannot_set_up(
+        host: Host, before: dict[str, Any], advanced: Any, step: str, why: str) -> None:
+    """Advanced logging JSON that is not an object of log targets of the logging library's
+    shape, or a target of an unknown type, without the options its type needs or with an
+    unknown format or bad formatter options, fails with 500 app.save_config.app_error naming
+    LogSettings.AdvancedLoggingJSON and the library's reason; nothing is saved."""
+    changes = {"LogSettings": {"AdvancedLoggingJSON": advanced}}
+    _refused(host, before, changes, f"log.advanced_logging.{step}",
+             "LogSettings.AdvancedLoggingJSON")
+    assert why in _save(host, _changed(before, changes)).error.message
+
+
+LOGGING = {
+    "console": {"type": "console", "format": "plain", "options": {"out": "stderr"},
+                "format_options": {"delim": " | "}, "maxqueuesize": 1000,
+                "levels": [{"id": 5, "name": "debug"}, {"id": 4, "name": "info", "color": 36}]},
+    "file": {"type": "File", "format": "JSON", "levels": [{"id": 2, "name": "error",
+                                                           "stacktrace": True}],
+             "options": {"filename": "mattermost.log", "max_size": 100, "compress": True}},
+    "remote": {"type": "tcp", "format": "gelf", "options": {"host": "logs.example.com",
+                                                           "port": 12201}},
+    "off": {"type": "none"},
+}
+
+
+@pytest.mark.parity("SaveConfig", f"{STORE_SET}; {MODEL}: (*LogSettings).isValid; "
+                                  "server/public/shared/mlog: LoggerConfiguration.IsValid")
+def test_save_config_accepts_advanced_logging_the_logging_library_sets_up(
+        host: Host, before: dict[str, Any]) -> None:
+    """Console, file and TCP targets with their options, formats and levels (types and
+    formats in any case) and a target of type none are saved; without its file name the
+    file target is refused."""
+    err = _save(host, _changed(before, {"LogSettings": {"AdvancedLoggingJSON": LOGGING}})).error
+    assert not err.id, err.message
+    assert _config(host)["LogSettings"]["AdvancedLoggingJSON"] == LOGGING
+    no_name = {**LOGGING, "file": {**LOGGING["file"], "options": {"max_size": 100}}}
+    _refused(host, _config(host), {"LogSettings": {"AdvancedLoggingJSON": no_name}},
+             "log.advanced_logging.parse", "LogSettings.AdvancedLoggingJSON")
+
+
 OTHER_CASES: list[Case] = [
     ({"LocalizationSettings": {"AvailableLocales": "de,fr"}},
      "localization.available_locales.app_error", "LocalizationSettings.AvailableLocales"),

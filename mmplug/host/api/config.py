@@ -51,10 +51,12 @@ differs(
     "checks the whole configuration (Config.IsValid); mmplug gives defaults to the settings "
     "its world configuration has and to those the checks read (any other setting a save "
     "leaves out stays out), and runs the checks in the server's order except that it does not "
-    "look on disk for the TLS certificate and key files or the local-mode socket's folder, "
-    "and does not check advanced logging settings. Its 500 "
-    "app.save_config.app_error names the setting and the error id (and for an LDAP filter "
-    "the LDAP library's reason) where the server's message is only its generic text.",
+    "look on disk for the TLS certificate and key files or the local-mode socket's folder "
+    "and does not connect to the syslog server an advanced logging target names (the server's "
+    "logging library does, and refuses the configuration if it cannot). Its 500 "
+    "app.save_config.app_error names the setting and the error id (and for an LDAP filter or "
+    "advanced logging the library's reason) where the server's message is only its generic "
+    "text.",
 )
 differs(
     "SaveConfig",
