@@ -232,6 +232,15 @@ def test_a_bad_world_points_to_a_default_world_that_exists(tmp_path: Path) -> No
         ("ServiceSettings", {"ReadTimeout": "slow"},
          "cannot unmarshal string into Go struct field ServiceSettings.ServiceSettings."
          "ReadTimeout of type int"),
+        ("LdapSettings", {"Enable": True, "LdapServer": "ldap.example.com",
+                          "BaseDN": "dc=example,dc=com", "EmailAttribute": "mail",
+                          "UsernameAttribute": "uid", "IdAttribute": "uid", "UserFilter": "(uid="},
+         "LdapSettings.UserFilter must be an LDAP filter such as (objectClass=person): ldap: "
+         "unexpected end of filter (ent.ldap.validate_filter.app_error)"),
+        ("LogSettings", {"AdvancedLoggingJSON": {"main": {"type": "udp"}}},
+         "error creating log target main: target type 'udp' is unrecognized "
+         "(model.config.is_valid.log.advanced_logging.parse)"),
+        ("SamlSettings", {"Enable": True}, "SamlSettings.IdpURL"),
     ],
 )
 def test_a_world_config_the_server_would_refuse_is_refused(
