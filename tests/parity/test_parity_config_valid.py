@@ -280,13 +280,15 @@ LDAP_FILTER_EDGES = [
     ("(=a)", "(a)"),
     ("(&(uid=a)x", "(&(uid=a)"),
     ("(!uid=a)", "(!uid=a"),
+    ("(" * 2000 + "uid=a" + ")" * 2000, "(" * 2000 + "uid=a" + ")" * 1999),
 ]
 
 
 @pytest.mark.parity("SaveConfig", f"{STORE_SET}; {MODEL}: (*LdapSettings).isValid; "
                                   "github.com/mattermost/ldap filter.go: CompileFilter")
 @pytest.mark.parametrize(("compiled", "refused"), LDAP_FILTER_EDGES,
-                         ids=[edge[0] for edge in LDAP_FILTER_EDGES])
+                         ids=[edge[0] if len(edge[0]) < 100 else "nested-2000-deep"
+                              for edge in LDAP_FILTER_EDGES])
 def test_save_config_takes_the_ldap_filters_the_ldap_library_compiles(
         host: Host, before: dict[str, Any], compiled: str, refused: str) -> None:
     """LDAP on with user, guest and admin filters the LDAP library compiles is saved, quirks

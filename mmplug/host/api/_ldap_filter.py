@@ -65,9 +65,19 @@ _OPERATORS: tuple[tuple[bytes, str, int], ...] = (
 )
 
 
+# A compiled item: its kind (None where Go's packet is nil), the position after it, an error
+_Result = tuple[str | None, int, str | None]
+# Go's deferred recover after a panic leaves the unnamed results at their zero values
+_RECOVERED: _Result = (None, 0, None)
+# An item waiting for its child: "paren", "not" or "set", and a position (for a set, that
+# of the child's "(", where compileFilterSet answers a failed child)
+_Frame = tuple[str, int]
+# A step of the compiler: a result, or a frame to wait and where its child starts
+_Step = tuple[_Result | None, _Frame | None, int]
+
+
 class _Compiler:
-    """go-ldap's ``compileFilter`` and ``compileFilterSet`` over ``data`` (a compiled item is
-    its kind, or None where Go's packet is nil)."""
+    """go-ldap's ``compileFilter`` and ``compileFilterSet`` over ``data``."""
 
     def __init__(self, data: bytes) -> None:
         self.data = data
@@ -83,41 +93,61 @@ class _Compiler:
         except UnicodeDecodeError:
             return _RUNE_ERROR, 1
 
-    def compile(self, pos: int) -> tuple[str | None, int, str | None]:
-        """An item from ``pos`` (just after its ``(``): (kind, position after it, error). A
-        panic is recovered into no item, position 0 and no error, as Go's deferred recover
-        leaves the unnamed results."""
-        try:
-            return self._compile(pos)
-        except _Panic:
-            return None, 0, None
+    def compile(self, pos: int) -> _Result:
+        """``compileFilter`` from ``pos`` (just after an item's ``(``): (kind, position after
+        the item, error). Go recurses for each nested item; this keeps the items still waiting
+        for a child on a stack instead, so any depth compiles as it does in Go."""
+        waiting: list[_Frame] = []
+        result, frame, child = self._open(pos)
+        while True:
+            while frame is not None:
+                waiting.append(frame)
+                result, frame, child = self._open(child)
+            assert result is not None
+            if not waiting:
+                return result
+            result, frame, child = self._resume(waiting.pop(), result)
 
-    def _compile(self, pos: int) -> tuple[str | None, int, str | None]:
+    def _open(self, pos: int) -> _Step:
+        """The start of ``compileFilter`` at ``pos``: its result, or the frame that waits for
+        the child item it compiles first and where that child starts."""
         rune, width = self._rune(pos)
         if rune == _RUNE_ERROR:
-            return None, 0, f"ldap: error reading rune at position {pos}"
+            return (None, 0, f"ldap: error reading rune at position {pos}"), None, 0
         if rune == "(":
-            compiled, after, err = self.compile(pos + width)
-            return compiled, after + 1, err  # the closing ')' is skipped unchecked
+            return None, ("paren", pos), pos + width
         if rune in "&|":
-            after, err = self._compile_set(pos + width)
-            return "set", after, err
+            return self._next_in_set(pos + width)
         if rune == "!":
-            child, after, err = self.compile(pos + width)
-            _append(child)
-            return "not", after, err
-        return self._item(pos)
+            return None, ("not", pos), pos + width
+        try:
+            return self._item(pos), None, 0
+        except _Panic:
+            return _RECOVERED, None, 0
 
-    def _compile_set(self, pos: int) -> tuple[int, str | None]:
-        while pos < len(self.data) and self.data[pos] == ord("("):
-            child, after, err = self.compile(pos + 1)
-            if err is not None:
-                return pos, err
-            pos = after
-            _append(child)
+    def _resume(self, frame: _Frame, result: _Result) -> _Step:
+        """An item that waited for a child, given the child's result."""
+        waiting, at = frame
+        child, after, err = result
+        if waiting == "paren":
+            return (child, after + 1, err), None, 0  # the closing ')' is skipped unchecked
+        if waiting == "not":
+            # AppendChild(nil) panics, and the '!' item's recover answers for it
+            return (_RECOVERED if child is None else ("not", after, err)), None, 0
+        if err is not None:  # compileFilterSet answers where the failed child started
+            return ("set", at, err), None, 0
+        if child is None:
+            return _RECOVERED, None, 0
+        return self._next_in_set(after)
+
+    def _next_in_set(self, pos: int) -> _Step:
+        """``compileFilterSet`` at ``pos``: the next child of an ``&``/``|`` list, or its
+        end."""
+        if pos < len(self.data) and self.data[pos] == ord("("):
+            return None, ("set", pos), pos + 1
         if pos == len(self.data):
-            return pos, _UNEXPECTED_END
-        return pos + 1, None  # whatever ends the list is skipped unchecked
+            return ("set", pos, _UNEXPECTED_END), None, 0
+        return ("set", pos + 1, None), None, 0  # whatever ends the list is skipped unchecked
 
     def _item(self, pos: int) -> tuple[str | None, int, str | None]:
         kind: str | None = None
@@ -128,16 +158,16 @@ class _Compiler:
                 break
             if rune == _RUNE_ERROR:
                 return kind, at, f"ldap: error reading rune at position {at}"
-            rest = self.data[at:]
             if state == _ATTRIBUTE:
-                operator = next((op for op in _OPERATORS if rest.startswith(op[0])), None)
+                operator = next((op for op in _OPERATORS if self.data.startswith(op[0], at)),
+                                None)
                 if operator is None:
                     at += width  # still the attribute
                 else:
                     text, kind, state = operator
                     at += len(text)
             elif state == _MATCHING_RULE:
-                if rest.startswith(b":="):
+                if self.data.startswith(b":=", at):
                     state, at = _CONDITION, at + 2
                 else:
                     at += width
@@ -161,12 +191,6 @@ class _Compiler:
             if err is not None:
                 return kind, at, err
         return kind, at + 1, None
-
-
-def _append(child: str | None) -> None:
-    """``packet.AppendChild(child)``, which panics on a nil child."""
-    if child is None:
-        raise _Panic
 
 
 def _unescape_error(value: str) -> str | None:
