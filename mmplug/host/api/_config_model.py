@@ -890,6 +890,8 @@ def advanced_logging_error(raw: Any) -> tuple[str, str] | None:
     configuration holds it): ``("json", Go's message)`` when it does not read as a map of log
     targets, ``("parse", the logging library's message)`` when the library cannot set up one
     of them; None if it passes. Empty JSON is ``{}`` (SetDefaults), and null no targets."""
+    # The server compares the raw text with {}, [] and "": an empty array written with space
+    # inside ("[ ]") is not empty to it, and is refused; the configuration here keeps no text.
     if raw is None or raw in ({}, [], ""):
         return None
     document = loads(json.dumps(raw), parse_constant=_no_constant)
