@@ -1,21 +1,29 @@
-"""The front door reads a request's head as Go's net/http server does (``(*conn).readRequest``,
-``readRequest``, ``readTransfer``, ``fixLength``), in front of aiohttp's own reading.
+"""The front door reads requests as Go's net/http server does (``(*conn).serve``,
+``(*conn).readRequest``, ``readRequest``, ``readTransfer``, ``fixLength``, and the
+``textproto`` reader under them), in front of aiohttp's own reading.
 
 What Go passes, aiohttp's strict parser may refuse (a repeated ``Content-Type``, the same
-``Content-Length`` twice, ``Content-Length`` beside a chunked body), and what Go refuses, aiohttp
-may pass (two ``Host`` lines, a ``Transfer-Encoding`` other than ``chunked``, a missing ``Host``
-answered in its own words). So the head is checked here first with Go's rules, aiohttp is
-handed the lines it accepts (one of each header it allows once), and the request the handler
-gets carries every header line as the client sent it. A request Go refuses is answered with
-Go's own bytes (``conn.serve``): a status line, ``Content-Type: text/plain; charset=utf-8``,
-``Connection: close`` and a one-line body, then the connection is closed.
+``Content-Length`` twice, ``Content-Length`` beside a chunked body, lines ended by a bare LF,
+a folded header line, an absolute-form target, data after a request that closes the
+connection), and what Go refuses, aiohttp may pass (two ``Host`` lines, a
+``Transfer-Encoding`` other than ``chunked``, a bad ``%`` escape in the path, a missing
+``Host`` or a header name with a space, answered in its own words). So each head is framed and
+read here first with Go's rules, aiohttp is handed the lines it accepts (CRLF-ended, folded
+lines joined, one of each header it allows once, an absolute target's path), and the request
+the handler gets carries every header line as Go read it (``Host`` the request's host: an
+absolute target's). A request Go refuses is answered with Go's own bytes (``conn.serve``): a
+status line, ``Content-Type: text/plain; charset=utf-8``, ``Connection: close`` and a
+one-line body, then the connection is closed.
 
 aiohttp internals this relies on, all of the pinned version, kept here alone: the
 ``RequestHandler``'s ``_parser`` attribute (replaced by :class:`GoRequestParser`, built with the
 arguments ``RequestHandler.__init__`` passes its own), the pure-Python ``HttpRequestParser``'s
-``parse_message(lines)`` hook, ``RequestHandler.handle_error`` (which answers a head the
-parser refused) and ``StreamResponse._write_headers``. tests/devloop/test_dev_frontdoor.py
-checks they are still there.
+``parse_message(lines)`` hook and ``feed_data(data)`` with the state around it (``_tail``,
+``_payload_parser``, ``_payload_has_more_data``, ``_upgraded``, and ``_max_msg_queue_size`` /
+``_msg_in_flight``, whose "queue full" stop ends a body where the next head begins),
+``web_protocol._ErrInfo`` (a refused request queued behind others), ``RequestHandler.handle_error``
+(which answers a head the parser refused) and ``StreamResponse._write_headers``.
+tests/devloop/test_dev_frontdoor.py checks they are still there.
 """
 
 from __future__ import annotations
@@ -28,11 +36,12 @@ from typing import Any
 from aiohttp import web
 from aiohttp.http_exceptions import BadHttpMessage, HttpProcessingError, LineTooLong
 from aiohttp.http_parser import SINGLETON_HEADERS, HttpRequestParserPy, RawRequestMessage
-from aiohttp.web_protocol import RequestHandler, RequestPayloadError
+from aiohttp.streams import EMPTY_PAYLOAD
+from aiohttp.web_protocol import RequestHandler, RequestPayloadError, _ErrInfo
 from aiohttp.web_request import BaseRequest
 from multidict import CIMultiDict, CIMultiDictProxy
 
-from mmplug.host.http_codec import reason_phrase
+from mmplug.host.http_codec import TOKEN, reason_phrase, request_target
 
 # Go's DefaultMaxHeaderBytes and the slack its connection reader allows on top
 # (``initialReadLimitSize``): a longer head is refused with 431.
@@ -102,17 +111,168 @@ def go_refusal(version: tuple[int, int], method: str,
     if hosts and not set(hosts[0].encode("utf-8", "surrogateescape")) <= _HOST_BYTES:
         return GoRefusal(400, f"Host {hosts[0]!r} has a character a host cannot have",
                          reason="malformed Host header")
+    for key, _ in fields:  # httpguts.ValidHeaderFieldName: textproto let a space through
+        if not TOKEN.fullmatch(key):
+            return GoRefusal(400, f"the header name {key!r} has a space: write `Name: value`",
+                             reason="invalid header name")
     return None
 
 
-def _field(line: bytes) -> tuple[str, str]:
-    name, _, value = line.partition(b":")
-    return (name.decode("utf-8", "surrogateescape"),
-            value.strip(b" \t").decode("utf-8", "surrogateescape"))
+# What Go's textproto reader takes in a header line's name (a token; a space is let through
+# for net/http to refuse) and refuses in its value (a control byte but tab).
+_NAME_BYTES = frozenset(b"!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyz"
+                        b"ABCDEFGHIJKLMNOPQRSTUVWXYZ ")
+_BAD_VALUE_BYTES = frozenset([*range(0x09), *range(0x0A, 0x20), 0x7F])
+_SPACE = (b" ", b"\t")
+
+
+def read_mime_header(lines: list[bytes]) -> list[tuple[str, str]]:
+    """Go's ``textproto.Reader.ReadMIMEHeader`` over a head's header lines (as its reader
+    splits them, the blank one last): a line that starts with a space or tab continues the
+    one before it (``readContinuedLineSlice``: the parts trimmed, joined by one space), the
+    first one may not; a line needs a ``:``, a name of token bytes, a value without control
+    bytes but tab (bytes past ASCII pass). Each field is its name as sent and its value
+    without the spaces before it. Raises Go's plain 400 for a line it refuses."""
+    if lines[0][:1] in _SPACE:
+        raise bad_request(f"the first header line starts with a space ({_shown(lines[0])}): "
+                          "only a later line may continue the one before it")
+    fields: list[tuple[str, str]] = []
+    index = 0
+    while lines[index]:
+        if b":" not in lines[index]:
+            raise bad_request(f"the header line {_shown(lines[index])} has no `:`")
+        parts = [lines[index].strip(b" \t")]
+        index += 1
+        while lines[index][:1] in _SPACE:  # obsolete line folding: Go joins the lines
+            parts.append(lines[index].strip(b" \t"))
+            index += 1
+        name, _, value = b" ".join(parts).partition(b":")
+        if not name or not set(name) <= _NAME_BYTES:
+            raise bad_request(f"the header name {_shown(name)} has a byte a name cannot have"
+                              " (letters, digits and !#$%&'*+-.^_`|~ only)")
+        if not set(value).isdisjoint(_BAD_VALUE_BYTES):
+            raise bad_request(f"the value of {_shown(name)} has a control character")
+        fields.append((_text(name), _text(value.lstrip(b" \t"))))
+    return fields
+
+
+def _text(raw: bytes) -> str:
+    return raw.decode("utf-8", "surrogateescape")
+
+
+def _shown(raw: bytes) -> str:
+    return repr(raw.decode("utf-8", "backslashreplace"))
+
+
+def head_end(data: bytes) -> int:
+    """Where the head at the start of ``data`` ends (after its blank line), its lines read as
+    Go's textproto reads them (a line ends at ``\n``, a ``\r`` just before it is dropped),
+    or -1 while it is not whole."""
+    start = data.find(b"\n") + 1
+    while start:
+        end = data.find(b"\n", start)
+        if end < 0:
+            break
+        if data[start:end] in (b"", b"\r"):
+            return end + 1
+        start = end + 1
+    return -1
+
+
+def _crlf(head: bytes) -> bytes:
+    """``head`` with every line ended by CRLF, for aiohttp's parser (which splits at CRLF
+    only), the lines themselves as Go reads them."""
+    return b"".join((line[:-1] if line.endswith(b"\r") else line) + b"\r\n"
+                    for line in head.split(b"\n")[:-1])
 
 
 class GoRequestParser(HttpRequestParserPy):
-    """aiohttp's request parser behind Go's reading of the head (:func:`go_refusal`)."""
+    """aiohttp's request parser behind Go's reading of the head: the head framed as Go's
+    textproto frames it (:meth:`feed_data`), its lines read as Go reads them
+    (:meth:`parse_message`, :func:`read_mime_header`, :func:`go_refusal`)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._go_pending = b""  # the start of a head not yet whole
+        self._go_done = False  # a request that closes the connection was read: no more
+        self._go_after_post = False
+
+    def feed_data(self, data: bytes, *args: Any,
+                  **kwargs: Any) -> tuple[list[Any], bool, bytes]:
+        """Go's ``(*conn).serve`` reading requests off the connection: each head whole (its
+        lines ended by CRLF or a bare LF, as textproto reads them) is handed to aiohttp's
+        parser alone, a body to its body parser, stopped where the next head begins; after a
+        request that closes the connection (``Connection: close``, HTTP/1.0 without
+        keep-alive) nothing more is read. A head Go refuses after requests it read in the
+        same data is answered after them, as Go answers it in turn."""
+        messages: list[Any] = []
+        data, self._go_pending = self._go_pending + data, b""
+        while True:
+            if self._payload_parser is not None or self._payload_has_more_data:
+                found, upgraded, tail = self._feed_body(data, *args, **kwargs)
+                messages += found
+                if upgraded:
+                    return messages, True, tail
+                data, self._tail = self._tail, b""
+                if self._payload_parser is not None:
+                    break
+                continue
+            if self._upgraded:
+                return messages, True, data
+            if self._go_done or not data:
+                break
+            if self._max_msg_queue_size and self._msg_in_flight >= self._max_msg_queue_size:
+                self._go_pending = data  # the handler resumes with feed_data(b"")
+                break
+            try:
+                head, data = self._go_head(data)
+                if head is None:
+                    self._go_pending = data
+                    break
+                found, upgraded, _ = super().feed_data(head, *args, **kwargs)
+            except HttpProcessingError as exc:
+                if not messages:
+                    raise
+                refused = exc if isinstance(exc, GoRefusal) else unreadable(exc)
+                messages.append((_ErrInfo(status=refused.go_status, exc=refused,
+                                          message=refused.message), EMPTY_PAYLOAD))
+                self._go_done = True
+                break
+            messages += found
+            for message, _ in found:
+                self._go_done = self._go_done or message.should_close
+                self._go_after_post = message.method == "POST"
+            if upgraded:
+                return messages, True, data
+        return messages, self._upgraded, b""
+
+    def _go_head(self, data: bytes) -> tuple[bytes | None, bytes]:
+        """The next whole head of ``data`` with its lines ended by CRLF (None while it is not
+        whole) and what follows it."""
+        if self._go_after_post:  # (*conn).readRequest: old clients' CRLF after a POST body
+            if len(data) < 4:
+                return None, data
+            data = data[len(data[:4]) - len(data[:4].lstrip(b"\r\n")):]
+            self._go_after_post = False
+        if data[:1] == b"\n" or data[:2] == b"\r\n":
+            raise bad_request("an empty line where the request line belongs")
+        end = head_end(data)
+        if end > HEAD_LIMIT or (end < 0 and len(data) > HEAD_LIMIT):
+            raise GoRefusal(431, TOO_LARGE)
+        if end < 0:
+            return None, data
+        return _crlf(data[:end]), data[end:]
+
+    def _feed_body(self, data: bytes, *args: Any,
+                   **kwargs: Any) -> tuple[list[Any], bool, bytes]:
+        """aiohttp's parser on a body, stopped where the next head begins (as it stops when
+        its queue of requests is full, leaving the rest in ``_tail``)."""
+        limit, in_flight = self._max_msg_queue_size, self._msg_in_flight
+        self._max_msg_queue_size = self._msg_in_flight = 1
+        try:
+            return super().feed_data(data, *args, **kwargs)
+        finally:
+            self._max_msg_queue_size, self._msg_in_flight = limit, in_flight
 
     def parse_message(self, lines: list[bytes]) -> RawRequestMessage:
         parts = lines[0].split(b" ")
@@ -126,38 +286,54 @@ class GoRequestParser(HttpRequestParserPy):
             raise refusal from None
 
     def _parse(self, parts: list[bytes], lines: list[bytes]) -> RawRequestMessage:
-        if sum(len(line) + 2 for line in lines) > HEAD_LIMIT:
-            raise GoRefusal(431, TOO_LARGE)
         version = _VERSION.fullmatch(parts[-1]) if len(parts) == 3 else None
         if version is None:
             return super().parse_message(lines)  # Go cannot read the line either
         proto = (int(version[1]), int(version[2]))
-        fields = [_field(line) for line in lines[1:] if line]
-        refusal = go_refusal(proto, parts[0].decode("ascii", "replace"), fields)
+        method, target = _text(parts[0]), _text(parts[1])
+        request_line = lines[0]
+        host = ""
+        if method != "CONNECT" or target.startswith("/"):
+            try:  # readRequest: url.ParseRequestURI
+                where = request_target(target)
+            except ValueError as exc:
+                raise bad_request(f"the request target {target!r}: {exc}") from None
+            if where.origin:  # absolute-form: aiohttp reads the path, Go's host is the URL's
+                request_line = b" ".join([parts[0], where.rest.encode("utf-8",
+                                                                      "surrogateescape"),
+                                          parts[2]])
+                host = where.host
+        fields = read_mime_header(lines[1:])
+        refusal = go_refusal(proto, method, fields)
         if refusal is not None:
             raise refusal
         chunked = proto >= (1, 1) and any(k.lower() == "transfer-encoding" for k, _ in fields)
-        kept: list[bytes] = [lines[0]]
+        kept: list[bytes] = [request_line]
         go_fields: list[tuple[str, str]] = []
         seen: set[str] = set()
-        for line, (key, value) in zip(lines[1:], fields, strict=False):
+        for key, value in fields:
             lower = key.lower()
             if lower == "transfer-encoding" and proto < (1, 1):
                 continue  # parseTransferEncoding: ignored on HTTP/1.0 (Go issue 12785)
             if lower == "content-length" and (chunked or lower in seen):
                 continue  # fixLength: dropped beside chunked, one of several equal kept
-            go_fields.append((key, value))
             if lower not in seen or lower not in SINGLETON_HEADERS:
-                kept.append(line)  # aiohttp reads one of each header it allows once
+                # aiohttp reads one of each header it allows once
+                kept.append(f"{key}: {value}".encode("utf-8", "surrogateescape"))
+            if lower == "host" and host:
+                value = host  # readRequest: req.Host is the URL's host, the header ignored
+            go_fields.append((key, value))
             seen.add(lower)
+        if host and "host" not in seen:
+            go_fields.append(("Host", host))
         kept.append(b"")
         message = super().parse_message(kept)
         headers = CIMultiDictProxy(CIMultiDict(go_fields))
         raw = tuple((k.encode("utf-8", "surrogateescape"), v.encode("utf-8", "surrogateescape"))
                     for k, v in go_fields)
-        # the method as sent: Go takes any token, in its case (aiohttp's upper-cases it)
-        method = parts[0].decode("utf-8", "surrogateescape")
-        return message._replace(method=method, headers=headers, raw_headers=raw)
+        # the method as sent: Go takes any token, in its case (aiohttp's upper-cases it); the
+        # target as sent (an absolute one too: it is the request's RequestURI)
+        return message._replace(method=method, headers=headers, raw_headers=raw, path=target)
 
 
 class GoRequestHandler(RequestHandler):

@@ -181,15 +181,116 @@ URL_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 URL_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
 
 
+# bytes Go's url package takes in a host as they are (``shouldEscape`` for encodeHost), and in
+# the user information before an ``@`` (``validUserinfo``)
+_HOST_SAFE = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+                       b"-_.~!$&'()*+,;=:[]<>\"")
+_USERINFO_SAFE = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+                           b"-._:~!$&'()*+,;=%@")
+_HEX = b"0123456789abcdefABCDEF"
+
+
+@dataclass(frozen=True)
+class RequestTarget:
+    """A request target as Go's ``url.ParseRequestURI`` reads it: ``origin`` is what
+    ``URL.String()`` writes before the path (``http://example.com:8065`` for an absolute-form
+    target, "" for an origin-form one), ``host`` the host it names ("" for none: the request's
+    host is then its ``Host`` header's), ``rest`` the path and query as sent."""
+
+    origin: str
+    host: str
+    rest: str
+
+
+def request_target(target: str) -> RequestTarget:
+    """``url.ParseRequestURI`` of a request line's target (its bytes as the surrogate-escaped
+    str the front door reads them into). Raises ValueError saying why for a target Go refuses:
+    a control character, neither a scheme nor a leading ``/``, a bad host, port or user
+    information, a ``%`` in the path not followed by two hex digits. A target with a scheme
+    but no path (``http:x``, Go's opaque URL) is refused too: no route of the server takes it."""
+    raw = target.encode("utf-8", "surrogateescape")
+    if URL_CONTROL.search(target):
+        raise ValueError("it has a control character")
+    if raw == b"*":
+        return RequestTarget("", "", target)
+    scheme = URL_SCHEME.match(target)
+    if raw[:1] == b":":
+        raise ValueError("it has no scheme before its `:`")
+    rest = raw[scheme.end():] if scheme else raw
+    path = rest.partition(b"?")[0]
+    origin, host = b"", b""
+    if scheme and path.startswith(b"//"):
+        authority = path[2:].partition(b"/")[0]
+        rest = rest[2 + len(authority):]
+        userinfo, at, host = authority.rpartition(b"@")
+        if at and not set(userinfo) <= _USERINFO_SAFE:
+            raise ValueError(f"its user information {_text(userinfo)!r} has a character a URL "
+                             "cannot have there")
+        host = _parse_host(host)
+        written = "".join(chr(b) if b in _HOST_SAFE else f"%{b:02X}" for b in host).encode()
+        origin = b"//" + userinfo + at + written
+        path = rest.partition(b"?")[0]
+        if not path:
+            raise ValueError("it names no path")
+    elif scheme and not path.startswith(b"/"):
+        raise ValueError("it names no path")
+    if not path.startswith(b"/"):
+        raise ValueError("it is neither a path (`/...`) nor an absolute URL (`http://host/...`)")
+    if BAD_ESCAPE.search(_text(path)):
+        raise ValueError("a `%` in its path is not followed by two hex digits")
+    if scheme:
+        origin = scheme.group(0).lower().encode() + origin
+    return RequestTarget(_text(origin), _text(host), _text(rest))
+
+
+def _text(raw: bytes) -> str:
+    return raw.decode("utf-8", "surrogateescape")
+
+
+def _parse_host(host: bytes) -> bytes:
+    """Go's ``parseHost``: the port after the last ``:`` (after the ``]`` of an IPv6 literal)
+    is digits, every ASCII byte one a host may have, a ``%`` escapes a byte past ASCII (or is
+    ``%25``); the host unescaped. Raises ValueError."""
+    bracket = host.rfind(b"]") if host.startswith(b"[") else 0
+    if bracket < 0:
+        raise ValueError(f"its host {_text(host)!r} has no `]`")
+    colon = host.rfind(b":", bracket)
+    port = host[colon + 1:] if colon >= 0 else b""
+    bad_port = bool(port) and not port.isdigit()
+    if bad_port or (bracket and host[bracket + 1:] not in (b"", b":" + port)):
+        raise ValueError(f"its host {_text(host)!r} has a bad port")
+    out = bytearray()
+    index = 0
+    while index < len(host):
+        byte = host[index]
+        if byte == 0x25:  # %
+            pair = host[index + 1:index + 3]
+            if (len(pair) < 2 or not set(pair) <= set(_HEX)
+                    or (int(pair[:1], 16) < 8 and pair != b"25")):
+                raise ValueError(f"its host {_text(host)!r} has a bad `%` escape")
+            out.append(int(pair, 16))
+            index += 3
+            continue
+        if byte < 0x80 and byte not in _HOST_SAFE:
+            raise ValueError(f"its host {_text(host)!r} has a character a host cannot have")
+        out.append(byte)
+        index += 1
+    return bytes(out)
+
+
 def plugin_url(raw_target: str, prefix: str) -> str:
     """The ``url`` the plugin gets for the request target ``raw_target`` (as the client sent
     it) of a request to ``prefix`` (``/plugins/<id>``): ``r.URL.String()`` after
     ``servePluginRequest`` has cut ``prefix`` off the decoded path (the rest is escaped as
     Go's ``EscapedPath`` does: ``/a%20b`` stays so, ``/a(b)`` becomes ``/a%28b%29``) and
     re-encoded the query without ``access_token`` (:func:`query_encode`). The target ``prefix``
-    itself is the empty URL, as on the server."""
+    itself is the empty URL, as on the server. An absolute-form target keeps its scheme and
+    host in front (``http://example.com/rest``), as Go's URL does."""
     from urllib.parse import unquote_to_bytes
 
+    if not raw_target.startswith("/") and URL_SCHEME.match(raw_target):
+        absolute = request_target(raw_target)
+        return absolute.origin + plugin_url(absolute.rest, prefix)
     raw_path, mark, raw_query = raw_target.partition("?")
     path = unquote_to_bytes(raw_path)
     head = prefix.encode("utf-8")

@@ -540,13 +540,17 @@ GO_REFUSED = "\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r
     ("Host: a b\r\n", "400 Bad Request: malformed Host header" + GO_REFUSED
      + "400 Bad Request: malformed Host header"),
     ("Host: x\r\nX-Bad: a\x01b\r\n", "400 Bad Request" + GO_REFUSED + "400 Bad Request"),
+    ("Host: x\r\nX-Bad : a\r\n", "400 Bad Request: invalid header name" + GO_REFUSED
+     + "400 Bad Request: invalid header name"),
 ], ids=["two-hosts", "lengths-differ", "gzip", "two-codings", "no-host", "bad-host",
-        "control-byte"])
+        "control-byte", "space-in-name"])
 def test_a_head_go_refuses_gets_gos_answer(loop: Any, head: str, answer: str) -> None:
     """Go's (*conn).serve answers a request readRequest refuses with its own bytes and closes
     the connection: two Host lines, differing Content-Lengths and a head it cannot read are a
     plain 400, a Transfer-Encoding other than one `chunked` is 501 (readTransfer), an HTTP/1.1
-    request without a Host or with a bad one is a 400 that says so ((*conn).readRequest)."""
+    request without a Host or with a bad one, or with a header name textproto let through with
+    a space in it (httpguts.ValidHeaderFieldName), is a 400 that says so
+    ((*conn).readRequest, server.go)."""
     got, closed = _exchange(loop, f"POST /plugins/{PLUGIN}/echo HTTP/1.1\r\n{head}\r\n")
     assert got.decode("latin-1") == "HTTP/1.1 " + answer
     assert closed
@@ -580,7 +584,7 @@ def test_the_aiohttp_internals_the_head_reading_needs_are_there() -> None:
     import inspect
 
     from aiohttp.http_parser import HttpRequestParserPy
-    from aiohttp.web_protocol import RequestHandler
+    from aiohttp.web_protocol import RequestHandler, _ErrInfo
     from aiohttp.web_response import StreamResponse
 
     from mmplug.devloop._go_reading import GoRequestHandler, GoRequestParser, GoServer
@@ -599,6 +603,14 @@ def test_the_aiohttp_internals_the_head_reading_needs_are_there() -> None:
     assert isinstance(handler._parser, GoRequestParser)
     assert isinstance(handler._read_bufsize, int)
     assert isinstance(handler._max_msg_queue_size, int)
+    # the parser's state GoRequestParser.feed_data reads and sets around aiohttp's own
+    parser = handler._parser
+    assert list(inspect.signature(HttpRequestParserPy.feed_data).parameters)[:2] == [
+        "self", "data"]
+    assert (parser._tail, parser._payload_parser, parser._upgraded) == (b"", None, False)
+    assert parser._payload_has_more_data is False
+    assert isinstance(parser._max_msg_queue_size, int) and parser._msg_in_flight == 0
+    assert list(inspect.signature(_ErrInfo).parameters) == ["status", "exc", "message"]
 
 
 def test_an_expectation_other_than_100_continue_is_a_417(loop: Any) -> None:
@@ -711,3 +723,111 @@ def test_a_compressed_body_reaches_the_plugin_as_sent(loop: Any) -> None:
     assert status == 200 and data["total"] == len(blob)
     assert data["sha256"] == hashlib.sha256(blob).hexdigest()
     assert data["headers"]["Content-Encoding"] == ["gzip"]
+
+
+def _answers(loop: Any, raw: bytes, count: int) -> tuple[list[tuple[str, bytes, bytes]], bool]:
+    """The ``count`` answers (status line, head, body by its Content-Length, else to the
+    connection's end) the front door sends to ``raw`` on one connection, however long they
+    take, and whether it then closed the connection (at once, not after more bytes)."""
+    sock = socket.create_connection(("127.0.0.1", loop.front_door.port), timeout=30)
+    with sock, sock.makefile("rb") as reader:
+        sock.sendall(raw)
+        answers = []
+        for _ in range(count):
+            head = b""
+            while (line := reader.readline()) not in (b"\r\n", b""):
+                head += line
+            head = head.rstrip(b"\r\n")
+            size = next((int(line.split(b":")[1]) for line in head.split(b"\r\n")
+                         if line.lower().startswith(b"content-length:")), -1)
+            answers.append((head.split(b"\r\n")[0].decode(), head, reader.read(size)))
+        sock.settimeout(1.0)
+        try:
+            closed = reader.read(1) == b""
+        except TimeoutError:
+            closed = False
+    return answers, closed
+
+
+def test_a_line_may_end_with_a_bare_lf_as_go_reads_it(loop: Any) -> None:
+    """Go's textproto reader (textproto.(*Reader).readLineSlice, bufio.(*Reader).ReadLine,
+    net/textproto/reader.go) ends a line at `\\n`, with or without the `\\r` before it:
+    a head of bare LFs, or of both kinds, is read as one of CRLFs."""
+    answer, _ = _exchange(loop, f"GET /plugins/{PLUGIN}/echo?a=1 HTTP/1.1\nHost: x\n"
+                                "X-One: 1\n\n")
+    data = _echoed(answer)
+    assert data["url"] == "/echo?a=1" and data["headers"]["X-One"] == ["1"]
+    answer, closed = _exchange(loop, f"POST /plugins/{PLUGIN}/echo HTTP/1.1\r\nHost: x\n"
+                                     "Content-Length: 2\r\nX-Two: 2\n\r\n", b"hi")
+    data = _echoed(answer)
+    assert data["headers"]["X-Two"] == ["2"] and data["total"] == 2 and not closed
+
+
+def test_a_folded_header_line_is_joined_as_go_joins_it(loop: Any) -> None:
+    """Go's textproto.(*Reader).readContinuedLineSlice (ReadMIMEHeader) takes a line that starts
+    with a space or tab as the continuation of the header line before it: the parts trimmed
+    and joined by one space. ReadMIMEHeader refuses a first header line that starts with a
+    space (a plain 400 from (*conn).serve)."""
+    answer, _ = _exchange(loop, f"GET /plugins/{PLUGIN}/echo HTTP/1.1\r\nHost: x\r\n"
+                                "X-Fold: a \r\n   b\r\n\t c  \r\nX-Next: 1\r\n\r\n")
+    data = _echoed(answer)
+    assert data["headers"]["X-Fold"] == ["a b c"] and data["headers"]["X-Next"] == ["1"]
+    answer, closed = _exchange(loop, f"GET /plugins/{PLUGIN}/echo HTTP/1.1\r\n X-Lead: 1\r\n"
+                                     "Host: x\r\n\r\n")
+    assert answer.decode() == "HTTP/1.1 400 Bad Request" + GO_REFUSED + "400 Bad Request"
+    assert closed
+
+
+def test_an_absolute_form_target_gives_the_path_and_the_host(loop: Any) -> None:
+    """Go's readRequest (net/http/request.go) reads the target with url.ParseRequestURI and
+    takes the request's host from an absolute URL (`req.Host = req.URL.Host`), the Host header
+    ignored but still required; servePluginRequest (server/channels/app/plugin_requests.go)
+    cuts the prefix off the URL's path, so the plugin's url keeps the scheme and host
+    (`r.URL.String()`); a target ParseRequestURI refuses (a bad port, a bad `%` escape in
+    the path) is a plain 400."""
+    target = f"HTTP://Example.com:99/plugins/{PLUGIN}/echo?b=2&a=1"
+    answer, _ = _exchange(loop, f"GET {target} HTTP/1.1\r\nHost: x\r\n\r\n")
+    data = _echoed(answer)
+    assert data["url"] == "http://Example.com:99/echo?a=1&b=2"
+    assert data["host"] == "Example.com:99" and data["request_uri"] == target
+    assert "Host" not in data["headers"]
+    for bad in (f"http://example.com:x/plugins/{PLUGIN}/echo", f"/plugins/{PLUGIN}/e%zz"):
+        answer, closed = _exchange(loop, f"GET {bad} HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert answer.decode() == "HTTP/1.1 400 Bad Request" + GO_REFUSED + "400 Bad Request"
+        assert closed
+
+
+def test_nothing_after_a_request_that_closes_the_connection_is_read(loop: Any) -> None:
+    """Go's (*conn).serve reads the next request only on a connection it keeps
+    ((*response).shouldReuseConnection): after a request with `Connection: close` (or an
+    HTTP/1.0 one without keep-alive) it answers that one and closes, whatever followed it.
+    Requests sent together on a kept connection are answered in turn, a body between them,
+    and one readRequest refuses is answered with its 400 after those before it."""
+    second = f"GET /plugins/{PLUGIN}/small HTTP/1.1\r\nHost: x\r\n\r\n"
+    for first in (f"GET /plugins/{PLUGIN}/small HTTP/1.1\r\nHost: x\r\nConnection: close"
+                  "\r\n\r\n", f"GET /plugins/{PLUGIN}/small HTTP/1.0\r\n\r\n"):
+        [(status, _, body)], closed = _answers(loop, (first + second).encode(), 1)
+        assert (status[9:], body, closed) == ("200 OK", b"hello", True)
+    answers, closed = _answers(loop, (
+        f"POST /plugins/{PLUGIN}/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhi"
+        + second.replace("\r", "") + "GET /plugins/x HTTP/1.1\r\nHost: a b\r\n\r\n"
+        + second).encode(), 3)
+    assert [status for status, _, _ in answers] == [
+        "HTTP/1.1 200 OK", "HTTP/1.1 200 OK", "HTTP/1.1 400 Bad Request: malformed Host header"]
+    assert json.loads(answers[0][2])["total"] == 2 and answers[1][2] == b"hello" and closed
+
+
+def test_an_empty_line_before_a_request_is_skipped_only_after_a_post(loop: Any) -> None:
+    """Go's (*conn).readRequest skips up to 4 CR or LF bytes before a request that follows a
+    POST (old clients end a body with a stray CRLF); anywhere else an empty line is read as the
+    request line, and readRequest refuses it (a plain 400)."""
+    second = f"GET /plugins/{PLUGIN}/small HTTP/1.1\r\nHost: x\r\n\r\n"
+    answers, _ = _answers(loop, f"POST /plugins/{PLUGIN}/small HTTP/1.1\r\nHost: x\r\n"
+                                f"Content-Length: 0\r\n\r\n\r\n{second}".encode(), 2)
+    assert [status for status, _, _ in answers] == ["HTTP/1.1 200 OK"] * 2
+    answers, closed = _answers(loop, f"GET /plugins/{PLUGIN}/small HTTP/1.1\r\nHost: x\r\n"
+                                     f"\r\n\r\n{second}".encode(), 2)
+    assert answers[1] == ("HTTP/1.1 400 Bad Request", ("HTTP/1.1 400 Bad Request"
+                          + GO_REFUSED.rstrip()).encode(), b"400 Bad Request")
+    assert closed
+
