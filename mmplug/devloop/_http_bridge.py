@@ -204,7 +204,14 @@ class Bridge:
                     stale = route
                     continue
                 return _plain(UNAVAILABLE)
-            init = _init(request, target.plugin_id, rpc, who)
+            try:
+                init = _init(request, target.plugin_id, rpc, who)
+            except UnicodeEncodeError:
+                # (*hooksGRPCClient).sendHTTPRequest: protobuf strings are UTF-8, so the
+                # request cannot be sent; the stream fails and receiveHTTPResponse answers 502
+                trace.error = ("the request has a header value or target that is not UTF-8, "
+                               "which the server's gRPC client cannot send to the plugin")
+                return _plain(BAD_GATEWAY)
             trace.init = init  # what the plugin was sent, for the observers
             call = self.streams.open(channel, rpc)
             # The body is written by a task of its own, not handed to grpc as the request

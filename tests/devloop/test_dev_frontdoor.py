@@ -797,6 +797,25 @@ def test_an_absolute_form_target_gives_the_path_and_the_host(loop: Any) -> None:
         assert closed
 
 
+def test_a_header_value_that_is_not_utf8_is_the_servers_502(loop: Any) -> None:
+    """Go's textproto (validHeaderValueByte) and net/http (httpguts.ValidHeaderFieldValue)
+    take bytes past ASCII in a value, but the server's (*hooksGRPCClient).sendHTTPRequest
+    (server/public/plugin/hooks_grpc_client.go) cannot marshal a protobuf string that is not
+    UTF-8: the stream fails and receiveHTTPResponse answers http.Error's 502; the dev screen
+    says why. A UTF-8 value reaches the plugin as it is."""
+    seen = _Exchanges()
+    loop.add_observer(seen)
+    [(status, _, body)], closed = _answers(loop, f"GET /plugins/{PLUGIN}/echo HTTP/1.1\r\n"
+                                                 "Host: x\r\nX-Latin: caf\xe9\r\n\r\n"
+                                                 .encode("latin-1"), 1)
+    assert (status, body) == ("HTTP/1.1 502 Bad Gateway", b"Bad Gateway\n") and not closed
+    wait_for(lambda: seen.events, what="the request's report")
+    assert seen.events[0].status == 502 and "not UTF-8" in (seen.events[0].error or "")
+    answer, _ = _exchange(loop, f"GET /plugins/{PLUGIN}/echo HTTP/1.1\r\nHost: x\r\n"
+                                "X-Utf8: caf\xc3\xa9\r\n\r\n")
+    assert _echoed(answer)["headers"]["X-Utf8"] == ["caf\u00e9"]
+
+
 def test_nothing_after_a_request_that_closes_the_connection_is_read(loop: Any) -> None:
     """Go's (*conn).serve reads the next request only on a connection it keeps
     ((*response).shouldReuseConnection): after a request with `Connection: close` (or an
