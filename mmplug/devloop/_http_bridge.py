@@ -23,6 +23,7 @@ from mmplug.host.http_codec import (
     BAD_GATEWAY,
     BODY_CHUNK,
     INVALID_STATUS,
+    MAX_POST_HANDLER_READ,
     NODE_HEADER,
     NOT_FOUND,
     UNAVAILABLE,
@@ -45,6 +46,7 @@ if TYPE_CHECKING:
     from mmplug.host.http_codec import Identity
 
 RELOAD_WAIT = 10.0  # how long a request waits for a plugin that is being (re)started
+RST_AVOIDANCE_DELAY = 0.5  # net/http: rstAvoidanceDelay
 READY_SLICE_S = 0.1
 POLL_S = 0.005
 
@@ -228,7 +230,7 @@ class Bridge:
                     return _plain(BAD_GATEWAY)
                 if first is FAILED:
                     return _plain(BAD_GATEWAY)
-                return await _relay(request, self.streams, call, first, trace)
+                return await _relay(request, self.streams, call, first, trace, body)
             finally:
                 call.cancel()  # no-op when done; stops the plugin's side when we leave early
                 sending.cancel()
@@ -291,10 +293,17 @@ class _Body:
         self.content = request.content
         self.started = False
         # Go's server answers "100 Continue" to an HTTP/1.1 request that has a body
+        self.length = request_length(list(request.headers.items()))
+        self.consumed = 0  # bytes of the body read off the connection
         self._continue = (has_token(request.headers.get("Expect", ""), "100-continue")
-                          and request.version >= (1, 1)
-                          and request_length(list(request.headers.items())) != 0)
+                          and request.version >= (1, 1) and self.length != 0)
         self._held: list[bytes] | None = None
+
+    def left_unread(self) -> bool:
+        """Whether more of a body of known length is unread than Go's server reads on for a
+        handler that left it (``maxPostHandlerReadBytes``): Go then closes the connection. (A
+        chunked body's rest is not known: Go reads up to that much of it to find out.)"""
+        return self.length > 0 and self.length - self.consumed >= MAX_POST_HANDLER_READ
 
     async def buffer(self) -> bytes:
         """The whole body, read now (as ``io.ReadAll``) and kept for the plugin."""
@@ -316,22 +325,26 @@ class _Body:
         if self._continue:  # as Go's server: "100 Continue" when the body is first read
             self._continue = False
             await self.request.writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
-        return await self.content.read(size)
+        chunk = await self.content.read(size)
+        self.consumed += len(chunk)
+        return chunk
 
 
 async def _relay(request: web.BaseRequest, streams: HttpStreams, call: Any, first: Any,
-                 trace: _Trace) -> web.StreamResponse:
+                 trace: _Trace, body: _Body) -> web.StreamResponse:
     """The plugin's answer as the server's hook client writes it into Go's net/http response
     (:class:`GoResponse`): held in Go's buffers until a flush, the end, or enough bytes; a body
     the response refuses (204, 304, past the plugin's Content-Length) ends it, as
     ``receiveHTTPResponse`` stops at a failed write; a stream that breaks off ends it too, with
-    what Go had written by then."""
+    what Go had written by then. A connection Go closes after the answer while the request's
+    body is still coming is closed at once: Go does not read the rest of it."""
     if status_refused(first.init.status_code):
         return _plain(INVALID_STATUS)  # the server's own answer; the plugin's is not read
     go = GoResponse(request.method, response_status(first.init.status_code),
                     response_headers((h.key, h.values) for h in first.init.headers),
                     proto=(request.version.major, request.version.minor),
-                    connection=request.headers.get("Connection", ""))
+                    connection=request.headers.get("Connection", ""),
+                    unread_body=body.left_unread)
     response: _GoStream | None = None
     message = first
     while True:
@@ -354,7 +367,24 @@ async def _relay(request: web.BaseRequest, streams: HttpStreams, call: Any, firs
     if go.short:  # Go closes a connection whose answer is shorter than its Content-Length
         raise StreamBroken(f"{go.written} bytes of the {go.declared} its Content-Length says")
     await response.end(go.trailers)
+    # (*conn).serve: a connection that is not reused (closeAfterReply, or a body of which
+    # more is left than Go reads on: closedRequestBodyEarly) is closed after the answer
+    if (go.close or body.left_unread()) and not request.content.is_eof():
+        _close_write_and_wait(request)
     return response
+
+
+def _close_write_and_wait(request: web.BaseRequest) -> None:
+    """Go's ``(*conn).closeWriteAndWait``: the answer sent, the writing side is closed (the
+    client sees the end of the connection) and the connection a moment later
+    (``rstAvoidanceDelay``), so the client reads the answer before the reset that closing
+    with request bytes still unread brings."""
+    transport = request.transport
+    if transport is None:
+        return
+    if transport.can_write_eof():
+        transport.write_eof()
+    asyncio.get_running_loop().call_later(RST_AVOIDANCE_DELAY, transport.close)
 
 
 async def _send(request: web.BaseRequest, go: GoResponse, response: _GoStream | None,

@@ -695,6 +695,9 @@ async def request_messages_async(cls: Callable[..., Any], init: Message,
 # -- the answer, as Go's net/http writes it ------------------------------------------------------
 BUFFER_BEFORE_CHUNKING = 2048  # net/http: the response's own buffer (bufferBeforeChunkingSize)
 CONN_BUFFER = 4096  # net/http: the connection's write buffer (conn.bufw)
+# net/http: the most of a request body the handler left unread that the server reads on to
+# keep the connection (maxPostHandlerReadBytes); with more left it closes the connection
+MAX_POST_HANDLER_READ = 256 << 10
 
 
 def body_allowed(status: int) -> bool:
@@ -772,7 +775,10 @@ class GoResponse:
     (``WriteHeader``). For HEAD the body is counted and dropped. A 1xx status but 101 is
     an informational answer that goes out at once (``WriteHeader``), the real one is then a
     200 with the same headers. ``proto`` and ``connection`` are the request's version and its
-    ``Connection`` header. :meth:`take` hands out what reached the client: ``("info", status,
+    ``Connection`` header; ``unread_body`` says, when the head is written, whether the handler
+    left more of the request's body unread than Go reads on for it
+    (:data:`MAX_POST_HANDLER_READ`): Go then closes the connection, saying
+    ``Connection: close``. :meth:`take` hands out what reached the client: ``("info", status,
     headers)`` for an informational answer, ``("head", status, headers)`` once (the headers as
     Go writes them, :func:`written_headers` then Go's own, ``Date`` aside: it goes at
     :attr:`date_at` when the plugin set none), then ``("body", bytes)`` pieces; after
@@ -780,8 +786,10 @@ class GoResponse:
     says whether Go closes the connection after it."""
 
     def __init__(self, method: str, status: int, headers: list[tuple[str, str]], *,
-                 proto: tuple[int, int] = (1, 1), connection: str = "") -> None:
+                 proto: tuple[int, int] = (1, 1), connection: str = "",
+                 unread_body: Callable[[], bool] = lambda: False) -> None:
         self.head_request = method == "HEAD"  # Go compares the method as sent: case and all
+        self.unread_body = unread_body
         self.http11 = proto >= (1, 1)
         self.wants_close = has_token(connection, "close") or (
             not self.http11 and not has_token(connection, "keep-alive"))
@@ -905,6 +913,8 @@ class GoResponse:
             self.close = True
         if self._first("Connection") == "close":
             self.close = True
+        too_big = not self.close and self.unread_body()  # requestTooLarge
+        self.close = self.close or too_big
         if allowed:
             if ("content-type" not in keys and not self._first("Content-Encoding") and not te
                     and first):
@@ -929,10 +939,11 @@ class GoResponse:
         if self.chunking:
             dropped.add("content-length")
         switching = self.status == 101 and "upgrade" in keys
-        if self.close and not has_token(self._first("Connection"), "close") and not switching:
+        closing = too_big or not has_token(self._first("Connection"), "close")
+        if self.close and closing and not switching:
             dropped.add("connection")
             extra = [(k, v) for k, v in extra if k != "Connection"]
-            if self.http11:
+            if self.http11 or too_big:
                 extra.append(("Connection", "close"))
         headers = written_headers((k, v) for k, v in headers if k.lower() not in dropped)
         self.date_at = len(headers)  # where Go's Date goes when the plugin set none

@@ -850,3 +850,18 @@ def test_an_empty_line_before_a_request_is_skipped_only_after_a_post(loop: Any) 
                           + GO_REFUSED.rstrip()).encode(), b"400 Bad Request")
     assert closed
 
+
+def test_a_body_left_unread_past_256k_closes_the_connection(loop: Any) -> None:
+    """Go's chunkWriter.writeHeader (net/http/server.go): when the handler answers with more of
+    the request body unread than maxPostHandlerReadBytes (256 KiB), the server does not read on
+    (requestTooLarge): the answer says `Connection: close` and the connection closes; a
+    smaller rest is read and the connection kept."""
+    [(status, head, body)], closed = _answers(
+        loop, f"POST /plugins/{PLUGIN}/small HTTP/1.1\r\nHost: x\r\nContent-Length: "
+              f"{100 * MiB}\r\n\r\n".encode() + b"x" * MiB, 1)
+    assert (status, body) == ("HTTP/1.1 200 OK", b"hello")
+    assert head.endswith(b"\r\nConnection: close") and closed
+    [(status, head, body)], closed = _answers(
+        loop, f"POST /plugins/{PLUGIN}/small HTTP/1.1\r\nHost: x\r\nContent-Length: 1000"
+              "\r\n\r\n".encode() + b"x" * 1000, 1)
+    assert body == b"hello" and b"Connection" not in head and not closed
