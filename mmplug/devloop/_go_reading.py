@@ -41,7 +41,7 @@ from aiohttp.web_protocol import RequestHandler, RequestPayloadError, _ErrInfo
 from aiohttp.web_request import BaseRequest
 from multidict import CIMultiDict, CIMultiDictProxy
 
-from mmplug.host.http_codec import TOKEN, reason_phrase, request_target
+from mmplug.host.http_codec import TOKEN, reason_phrase, request_target, wire_text
 
 # Go's DefaultMaxHeaderBytes and the slack its connection reader allows on top
 # (``initialReadLimitSize``): a longer head is refused with 431.
@@ -152,12 +152,8 @@ def read_mime_header(lines: list[bytes]) -> list[tuple[str, str]]:
                               " (letters, digits and !#$%&'*+-.^_`|~ only)")
         if not set(value).isdisjoint(_BAD_VALUE_BYTES):
             raise bad_request(f"the value of {_shown(name)} has a control character")
-        fields.append((_text(name), _text(value.lstrip(b" \t"))))
+        fields.append((wire_text(name), wire_text(value.lstrip(b" \t"))))
     return fields
-
-
-def _text(raw: bytes) -> str:
-    return raw.decode("utf-8", "surrogateescape")
 
 
 def _shown(raw: bytes) -> str:
@@ -290,7 +286,7 @@ class GoRequestParser(HttpRequestParserPy):
         if version is None:
             return super().parse_message(lines)  # Go cannot read the line either
         proto = (int(version[1]), int(version[2]))
-        method, target = _text(parts[0]), _text(parts[1])
+        method, target = wire_text(parts[0]), wire_text(parts[1])
         request_line = lines[0]
         host = ""
         if method != "CONNECT" or target.startswith("/"):

@@ -292,9 +292,9 @@ class _Body:
         self.request = request
         self.content = request.content
         self.started = False
-        # Go's server answers "100 Continue" to an HTTP/1.1 request that has a body
         self.length = request_length(list(request.headers.items()))
         self.consumed = 0  # bytes of the body read off the connection
+        # Go's server answers "100 Continue" to an HTTP/1.1 request that has a body
         self._continue = (has_token(request.headers.get("Expect", ""), "100-continue")
                           and request.version >= (1, 1) and self.length != 0)
         self._held: list[bytes] | None = None
@@ -337,7 +337,8 @@ async def _relay(request: web.BaseRequest, streams: HttpStreams, call: Any, firs
     the response refuses (204, 304, past the plugin's Content-Length) ends it, as
     ``receiveHTTPResponse`` stops at a failed write; a stream that breaks off ends it too, with
     what Go had written by then. A connection Go closes after the answer while the request's
-    body is still coming is closed at once: Go does not read the rest of it."""
+    body is still coming is closed as Go closes it (:func:`_close_write_and_wait`), without
+    reading the rest of the body."""
     if status_refused(first.init.status_code):
         return _plain(INVALID_STATUS)  # the server's own answer; the plugin's is not read
     go = GoResponse(request.method, response_status(first.init.status_code),

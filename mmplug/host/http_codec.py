@@ -224,7 +224,7 @@ def request_target(target: str) -> RequestTarget:
         rest = rest[2 + len(authority):]
         userinfo, at, host = authority.rpartition(b"@")
         if at and not set(userinfo) <= _USERINFO_SAFE:
-            raise ValueError(f"its user information {_text(userinfo)!r} has a character a URL "
+            raise ValueError(f"its user information {wire_text(userinfo)!r} has a character a URL "
                              "cannot have there")
         host = _parse_host(host)
         written = "".join(chr(b) if b in _HOST_SAFE else f"%{b:02X}" for b in host).encode()
@@ -236,14 +236,15 @@ def request_target(target: str) -> RequestTarget:
         raise ValueError("it names no path")
     if not path.startswith(b"/"):
         raise ValueError("it is neither a path (`/...`) nor an absolute URL (`http://host/...`)")
-    if BAD_ESCAPE.search(_text(path)):
+    if BAD_ESCAPE.search(wire_text(path)):
         raise ValueError("a `%` in its path is not followed by two hex digits")
     if scheme:
         origin = scheme.group(0).lower().encode() + origin
-    return RequestTarget(_text(origin), _text(host), _text(rest))
+    return RequestTarget(wire_text(origin), wire_text(host), wire_text(rest))
 
 
-def _text(raw: bytes) -> str:
+def wire_text(raw: bytes) -> str:
+    """Bytes off the wire as the str they are read into (surrogate-escaped: any byte kept)."""
     return raw.decode("utf-8", "surrogateescape")
 
 
@@ -253,12 +254,12 @@ def _parse_host(host: bytes) -> bytes:
     ``%25``); the host unescaped. Raises ValueError."""
     bracket = host.rfind(b"]") if host.startswith(b"[") else 0
     if bracket < 0:
-        raise ValueError(f"its host {_text(host)!r} has no `]`")
+        raise ValueError(f"its host {wire_text(host)!r} has no `]`")
     colon = host.rfind(b":", bracket)
     port = host[colon + 1:] if colon >= 0 else b""
     bad_port = bool(port) and not port.isdigit()
     if bad_port or (bracket and host[bracket + 1:] not in (b"", b":" + port)):
-        raise ValueError(f"its host {_text(host)!r} has a bad port")
+        raise ValueError(f"its host {wire_text(host)!r} has a bad port")
     out = bytearray()
     index = 0
     while index < len(host):
@@ -267,12 +268,12 @@ def _parse_host(host: bytes) -> bytes:
             pair = host[index + 1:index + 3]
             if (len(pair) < 2 or not set(pair) <= set(_HEX)
                     or (int(pair[:1], 16) < 8 and pair != b"25")):
-                raise ValueError(f"its host {_text(host)!r} has a bad `%` escape")
+                raise ValueError(f"its host {wire_text(host)!r} has a bad `%` escape")
             out.append(int(pair, 16))
             index += 3
             continue
         if byte < 0x80 and byte not in _HOST_SAFE:
-            raise ValueError(f"its host {_text(host)!r} has a character a host cannot have")
+            raise ValueError(f"its host {wire_text(host)!r} has a character a host cannot have")
         out.append(byte)
         index += 1
     return bytes(out)
