@@ -858,7 +858,7 @@ def test_a_body_left_unread_past_256k_closes_the_connection(loop: Any) -> None:
     smaller rest is read and the connection kept."""
     [(status, head, body)], closed = _answers(
         loop, f"POST /plugins/{PLUGIN}/small HTTP/1.1\r\nHost: x\r\nContent-Length: "
-              f"{100 * MiB}\r\n\r\n".encode() + b"x" * MiB, 1)
+              f"{100 * MiB}\r\n\r\n".encode() + b"x" * 65536, 1)
     assert (status, body) == ("HTTP/1.1 200 OK", b"hello")
     assert head.endswith(b"\r\nConnection: close") and closed
     [(status, head, body)], closed = _answers(
