@@ -101,16 +101,18 @@ class Bridge:
         target = split_plugin_path(request.path, metrics=rpc == "ServeMetrics")
         plugin_id = target.plugin_id if target else ""
         trace = _Trace()
+        body = _Body(request)
         self.active += 1
         try:
-            response = await self._forward(request, rpc, trace)
+            response = await _settled(request, body,
+                                      await self._forward(request, rpc, trace, body))
             status, error = response.status, trace.error
             return response
         except StreamBroken as exc:
             error = f"the plugin's answer broke off: {exc}"
             if not trace.status:  # nothing sent yet: the client gets the server's 502
                 status = 502
-                return _plain(BAD_GATEWAY)
+                return await _settled(request, body, _plain(BAD_GATEWAY))
             status = trace.status  # the status line went out: the log says what was sent
             _drop(request)
             raise asyncio.CancelledError from None
@@ -155,8 +157,8 @@ class Bridge:
                                        http_request(init), error=why, started_at=time.time(),
                                        origin=FRONT_DOOR, status=status), False)
 
-    async def _forward(self, request: web.BaseRequest, rpc: str,
-                       trace: _Trace) -> web.StreamResponse:
+    async def _forward(self, request: web.BaseRequest, rpc: str, trace: _Trace,
+                       body: _Body) -> web.StreamResponse:
         """Open the stream and relay it. A request that meets a reload (the old process going,
         the new one starting) waits for the new process, and is retried on it if the old one
         went away before answering and no body byte was read yet."""
@@ -174,7 +176,6 @@ class Bridge:
             if page is None:
                 return _text(404, "Not Found")
             return _GoPlain(status=200, text=page[1], content_type=page[0], charset="utf-8")
-        body = _Body(request)
         try:
             who = self.identify(request.headers.get(ACTING_USER_HEADER), request.method,
                                 request.raw_path, list(request.headers.items()))
@@ -286,7 +287,8 @@ class Bridge:
 
 class _Body:
     """The request body as read by the stream; remembers whether any byte was consumed. A body
-    the server reads whole before the plugin gets it (:meth:`buffer`) is then read from there."""
+    the server reads whole before the plugin gets it (:meth:`buffer`) is then read from there.
+    :meth:`settle` is what Go's server does with the body when the answer's head goes out."""
 
     def __init__(self, request: web.BaseRequest) -> None:
         self.request = request
@@ -294,16 +296,42 @@ class _Body:
         self.started = False
         self.length = request_length(list(request.headers.items()))
         self.consumed = 0  # bytes of the body read off the connection
-        # Go's server answers "100 Continue" to an HTTP/1.1 request that has a body
-        self._continue = (has_token(request.headers.get("Expect", ""), "100-continue")
-                          and request.version >= (1, 1) and self.length != 0)
+        # Go's server wraps the body of an HTTP/1.1 request with Expect: 100-continue
+        # (expectContinueReader) and answers "100 Continue" when it is first read
+        self.expects = (has_token(request.headers.get("Expect", ""), "100-continue")
+                        and request.version >= (1, 1) and self.length != 0)
+        self._continue = self.expects
         self._held: list[bytes] | None = None
+        self._lock = asyncio.Lock()  # one reader at a time: the stream's, or settle's
+        self.unread = ""  # what settle found: "", "too large" or "expect"
 
-    def left_unread(self) -> bool:
-        """Whether more of a body of known length is unread than Go's server reads on for a
-        handler that left it (``maxPostHandlerReadBytes``): Go then closes the connection. (A
-        chunked body's rest is not known: Go reads up to that much of it to find out.)"""
-        return self.length > 0 and self.length - self.consumed >= MAX_POST_HANDLER_READ
+    async def settle(self, closing: bool) -> None:
+        """Go's ``(*chunkWriter).writeHeader`` on the request body as the answer's head goes
+        out: an ``Expect: 100-continue`` body not read to its end closes the connection
+        (``closeAfterReply``); else, unless the connection closes anyway (``closing``), more
+        than :data:`MAX_POST_HANDLER_READ` left of a body of known length closes it
+        (``requestTooLarge``), and a smaller or chunked rest is read on (discarded) up to one
+        byte past that much (``io.CopyN``): a body that goes on past it closes it too."""
+        if self.length == 0:
+            return
+        if self.expects and not self.content.at_eof():
+            self.unread = "expect"
+            return
+        if closing:
+            return
+        if self.length > 0 and self.length - self.consumed >= MAX_POST_HANDLER_READ:
+            self.unread = "too large"
+            return
+        end = self.consumed + MAX_POST_HANDLER_READ + 1  # what the stream reads counts too
+        while True:
+            async with self._lock:  # the raw body: no "100 Continue" for this
+                if self.consumed >= end:
+                    break
+                chunk = await self.content.read(min(BODY_CHUNK, end - self.consumed))
+            if not chunk:
+                return
+            self.consumed += len(chunk)
+        self.unread = "too large"
 
     async def buffer(self) -> bytes:
         """The whole body, read now (as ``io.ReadAll``) and kept for the plugin."""
@@ -322,10 +350,11 @@ class _Body:
         return chunk
 
     async def _read(self, size: int) -> bytes:
-        if self._continue:  # as Go's server: "100 Continue" when the body is first read
-            self._continue = False
-            await self.request.writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
-        chunk = await self.content.read(size)
+        async with self._lock:
+            if self._continue:  # as Go's server: "100 Continue" when the body is first read
+                self._continue = False
+                await self.request.writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+            chunk = await self.content.read(size)
         self.consumed += len(chunk)
         return chunk
 
@@ -345,14 +374,17 @@ async def _relay(request: web.BaseRequest, streams: HttpStreams, call: Any, firs
                     response_headers((h.key, h.values) for h in first.init.headers),
                     proto=(request.version.major, request.version.minor),
                     connection=request.headers.get("Connection", ""),
-                    unread_body=body.left_unread)
+                    unread_body=lambda: body.unread)
     response: _GoStream | None = None
     message = first
     while True:
         data = _chunk(message)
+        flush = message is not END and bool(message.flush)
+        if go.head_due(len(data), now=flush):  # Go settles the body before the head
+            await body.settle(go.closing)
         if data and not go.write(data):
             break  # the hook client's write failed: it stops reading the plugin's answer
-        if message is not END and message.flush:
+        if flush:
             go.flush()
         response = await _send(request, go, response, trace)
         if _complete(message):
@@ -362,16 +394,36 @@ async def _relay(request: web.BaseRequest, streams: HttpStreams, call: Any, firs
         except StreamBroken as exc:
             trace.error = f"the plugin's answer broke off: {exc}"
             break
+    if go.head_due(now=True):
+        await body.settle(go.closing)
     go.finish()
     response = await _send(request, go, response, trace)
     assert response is not None
     if go.short:  # Go closes a connection whose answer is shorter than its Content-Length
         raise StreamBroken(f"{go.written} bytes of the {go.declared} its Content-Length says")
     await response.end(go.trailers)
-    # (*conn).serve: a connection that is not reused (closeAfterReply, or a body of which
-    # more is left than Go reads on: closedRequestBodyEarly) is closed after the answer
-    if (go.close or body.left_unread()) and not request.content.is_eof():
+    # (*conn).serve: a connection that is not reused (closeAfterReply, requestTooLarge) is
+    # closed after the answer
+    if go.close and not request.content.is_eof():
         _close_write_and_wait(request)
+    return response
+
+
+async def _settled(request: web.BaseRequest, body: _Body,
+                   response: web.StreamResponse) -> web.StreamResponse:
+    """A whole answer not yet sent (the front door's own, or the server's plain ones) as Go
+    writes its head: the request body settled first (:meth:`_Body.settle`); when Go then
+    closes the connection the answer says ``Connection: close`` and the connection is closed
+    after it."""
+    if response.prepared:
+        return response
+    await body.settle(not request.keep_alive)
+    if not body.unread:
+        return response
+    response.force_close()  # aiohttp's own Connection: close
+    await response.prepare(request)
+    await response.write_eof()
+    _close_write_and_wait(request)
     return response
 
 

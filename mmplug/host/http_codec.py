@@ -776,19 +776,21 @@ class GoResponse:
     (``WriteHeader``). For HEAD the body is counted and dropped. A 1xx status but 101 is
     an informational answer that goes out at once (``WriteHeader``), the real one is then a
     200 with the same headers. ``proto`` and ``connection`` are the request's version and its
-    ``Connection`` header; ``unread_body`` says, when the head is written, whether the handler
-    left more of the request's body unread than Go reads on for it
-    (:data:`MAX_POST_HANDLER_READ`): Go then closes the connection, saying
-    ``Connection: close``. :meth:`take` hands out what reached the client: ``("info", status,
-    headers)`` for an informational answer, ``("head", status, headers)`` once (the headers as
-    Go writes them, :func:`written_headers` then Go's own, ``Date`` aside: it goes at
-    :attr:`date_at` when the plugin set none), then ``("body", bytes)`` pieces; after
-    :meth:`finish`, :attr:`trailers` are the trailers of a chunked answer and :attr:`close`
-    says whether Go closes the connection after it."""
+    ``Connection`` header; ``unread_body`` says, when the head is written, what Go found of
+    the request's body (``(*chunkWriter).writeHeader``): ``"too large"`` when the handler left
+    more of it unread than Go reads on for it (:data:`MAX_POST_HANDLER_READ`), ``"expect"``
+    for an ``Expect: 100-continue`` body not read to its end; Go then closes the connection,
+    saying ``Connection: close`` (:meth:`head_due` says when the head is about to be written,
+    :attr:`closing` whether Go closes the connection whatever the body). :meth:`take` hands
+    out what reached the client: ``("info", status, headers)`` for an informational answer,
+    ``("head", status, headers)`` once (the headers as Go writes them, :func:`written_headers`
+    then Go's own, ``Date`` aside: it goes at :attr:`date_at` when the plugin set none), then
+    ``("body", bytes)`` pieces; after :meth:`finish`, :attr:`trailers` are the trailers of a
+    chunked answer and :attr:`close` says whether Go closes the connection after it."""
 
     def __init__(self, method: str, status: int, headers: list[tuple[str, str]], *,
                  proto: tuple[int, int] = (1, 1), connection: str = "",
-                 unread_body: Callable[[], bool] = lambda: False) -> None:
+                 unread_body: Callable[[], str] = lambda: "") -> None:
         self.head_request = method == "HEAD"  # Go compares the method as sent: case and all
         self.unread_body = unread_body
         self.http11 = proto >= (1, 1)
@@ -828,6 +830,18 @@ class GoResponse:
         then closes the connection: the client sees a short body)."""
         return (not self.head_request and body_allowed(self.status)
                 and self.declared != -1 and self.written != self.declared)
+
+    def head_due(self, size: int = 0, *, now: bool = False) -> bool:
+        """Whether the head goes out at a write of ``size`` bytes (or, ``now``, at a flush or
+        the end): it has not gone out and the write overflows the response's buffer."""
+        return self._head is None and (now or len(self._buffer) + size > BUFFER_BEFORE_CHUNKING)
+
+    @property
+    def closing(self) -> bool:
+        """Whether Go closes the connection after this answer whatever the request's body
+        (the request asked it, or the plugin's ``Connection: close``)."""
+        return (self.close or (self.wants_close and not self.wants10_keep_alive)
+                or self._first("Connection") == "close")
 
     def write(self, data: bytes | memoryview) -> bool:
         if not data:
@@ -914,7 +928,9 @@ class GoResponse:
             self.close = True
         if self._first("Connection") == "close":
             self.close = True
-        too_big = not self.close and self.unread_body()  # requestTooLarge
+        unread = self.unread_body()
+        self.close = self.close or unread == "expect"  # an expectContinueReader short of EOF
+        too_big = not self.close and unread == "too large"  # requestTooLarge
         self.close = self.close or too_big
         if allowed:
             if ("content-type" not in keys and not self._first("Content-Encoding") and not te

@@ -8,6 +8,7 @@ import hashlib
 import http.client
 import json
 import socket
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -732,20 +733,27 @@ def _answers(loop: Any, raw: bytes, count: int) -> tuple[list[tuple[str, bytes, 
     sock = socket.create_connection(("127.0.0.1", loop.front_door.port), timeout=30)
     with sock, sock.makefile("rb") as reader:
         sock.sendall(raw)
-        answers = []
-        for _ in range(count):
-            head = b""
-            while (line := reader.readline()) not in (b"\r\n", b""):
-                head += line
-            head = head.rstrip(b"\r\n")
-            size = next((int(line.split(b":")[1]) for line in head.split(b"\r\n")
-                         if line.lower().startswith(b"content-length:")), -1)
-            answers.append((head.split(b"\r\n")[0].decode(), head, reader.read(size)))
-        sock.settimeout(1.0)
-        try:
-            closed = reader.read(1) == b""
-        except TimeoutError:
-            closed = False
+        return _read_answers(reader, sock, count)
+
+
+def _read_answers(reader: Any, sock: socket.socket,
+                  count: int) -> tuple[list[tuple[str, bytes, bytes]], bool]:
+    """``count`` answers read off ``reader`` (see :func:`_answers`), and whether the
+    connection then closed."""
+    answers = []
+    for _ in range(count):
+        head = b""
+        while (line := reader.readline()) not in (b"\r\n", b""):
+            head += line
+        head = head.rstrip(b"\r\n")
+        size = next((int(line.split(b":")[1]) for line in head.split(b"\r\n")
+                     if line.lower().startswith(b"content-length:")), -1)
+        answers.append((head.split(b"\r\n")[0].decode(), head, reader.read(size)))
+    sock.settimeout(1.0)
+    try:
+        closed = reader.read(1) == b""
+    except TimeoutError:
+        closed = False
     return answers, closed
 
 
@@ -865,3 +873,68 @@ def test_a_body_left_unread_past_256k_closes_the_connection(loop: Any) -> None:
         loop, f"POST /plugins/{PLUGIN}/small HTTP/1.1\r\nHost: x\r\nContent-Length: 1000"
               "\r\n\r\n".encode() + b"x" * 1000, 1)
     assert body == b"hello" and b"Connection" not in head and not closed
+
+
+def _answer_while_sending(loop: Any, head: str, body: bytes, *, endless: bool = False,
+                          expect: bool = False) -> tuple[bytes, bytes, bool]:
+    """The answer (its head and its body, by its Content-Length) the front door sends to
+    ``head`` and ``body`` (after a ``100 Continue`` when ``expect``; ``body`` sent again and
+    again, ``endless``, until the front door closes the connection), and whether it closed the
+    connection after the answer."""
+    sock = socket.create_connection(("127.0.0.1", loop.front_door.port), timeout=30)
+    stop = threading.Event()
+
+    def send() -> None:
+        with contextlib.suppress(OSError):
+            sock.sendall(body)
+            while endless and not stop.is_set():
+                sock.sendall(body)
+
+    sender = threading.Thread(target=send, daemon=True)
+    with sock, sock.makefile("rb") as reader:
+        sock.sendall(head.encode())
+        if expect:
+            assert reader.readline() == b"HTTP/1.1 100 Continue\r\n"
+            assert reader.readline() == b"\r\n"
+        sender.start()
+        [(_, lines, answer)], closed = _read_answers(reader, sock, 1)
+        stop.set()
+    sender.join(5)
+    return lines, answer, closed
+
+
+def test_a_chunked_body_left_unread_is_read_on_only_256k(loop: Any) -> None:
+    """Go's chunkWriter.writeHeader (net/http/server.go): a chunked body the handler left
+    unread has no length to judge by, so the server reads on (io.CopyN) at most
+    maxPostHandlerReadBytes and one byte of it; a body that goes on past that is too large
+    (requestTooLarge): the answer says `Connection: close` and the connection closes, the
+    rest of the body never read. A chunked rest that ends sooner is read and the connection
+    kept."""
+    piece = b"x" * 65536
+    chunk = f"{len(piece):x}\r\n".encode() + piece + b"\r\n"
+    head = f"POST /plugins/{PLUGIN}/small HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+    lines, body, closed = _answer_while_sending(loop, head, chunk, endless=True)
+    assert lines.startswith(b"HTTP/1.1 200 OK\r\n") and body == b"hello"
+    assert lines.endswith(b"\r\nConnection: close") and closed
+    lines, body, closed = _answer_while_sending(loop, head, chunk * 2 + b"0\r\n\r\n")
+    assert body == b"hello" and b"Connection" not in lines and not closed
+
+
+def test_an_expect_100_continue_body_left_unread_closes_the_connection(loop: Any) -> None:
+    """Go's chunkWriter.writeHeader (net/http/server.go): a body behind an
+    expectContinueReader that was not read to its end when the answer's head goes out leaves
+    the connection in a state Go cannot know (the client may send the rest yet), so the
+    server closes it (closeAfterReply: `Connection: close`), however little is left. The
+    server's hook client reads the first chunk before the plugin runs, so a plugin's answer
+    follows a `100 Continue`; a request the server answers without reading it (an unknown
+    plugin's 404) gets none."""
+    lines, body, closed = _answer_while_sending(
+        loop, f"POST /plugins/{PLUGIN}/small HTTP/1.1\r\nHost: x\r\nContent-Length: 200000"
+              "\r\nExpect: 100-continue\r\n\r\n", b"x" * 100000, expect=True)
+    assert lines.startswith(b"HTTP/1.1 200 OK\r\n") and body == b"hello"
+    assert lines.endswith(b"\r\nConnection: close") and closed
+    answer, closed = _exchange(loop, "POST /plugins/com.nobody/x HTTP/1.1\r\nHost: x\r\n"
+                                     "Content-Length: 5\r\nExpect: 100-continue\r\n\r\n")
+    lines, _, body = answer.partition(b"\r\n\r\n")
+    assert lines.startswith(b"HTTP/1.1 404 Not Found\r\n") and body == b"404 page not found\n"
+    assert b"\r\nConnection: close" in lines and closed
