@@ -40,6 +40,7 @@ from aiohttp.streams import EMPTY_PAYLOAD
 from aiohttp.web_protocol import RequestHandler, RequestPayloadError, _ErrInfo
 from aiohttp.web_request import BaseRequest
 from multidict import CIMultiDict, CIMultiDictProxy
+from yarl import URL
 
 from mmplug.host.http_codec import TOKEN, reason_phrase, request_target, wire_text
 
@@ -289,12 +290,16 @@ class GoRequestParser(HttpRequestParserPy):
         method, target = wire_text(parts[0]), wire_text(parts[1])
         request_line = lines[0]
         host = ""
+        opaque = False
         if method != "CONNECT" or target.startswith("/"):
             try:  # readRequest: url.ParseRequestURI
                 where = request_target(target)
             except ValueError as exc:
                 raise bad_request(f"the request target {target!r}: {exc}") from None
-            if where.origin:  # absolute-form: aiohttp reads the path, Go's host is the URL's
+            opaque = where.opaque
+            if opaque:  # aiohttp reads a path (none of it kept: the URL has none)
+                request_line = b" ".join([parts[0], b"/", parts[2]])
+            elif where.origin:  # absolute-form: aiohttp reads the path, Go's host is the URL's
                 request_line = b" ".join([parts[0], where.rest.encode("utf-8",
                                                                       "surrogateescape"),
                                           parts[2]])
@@ -328,8 +333,10 @@ class GoRequestParser(HttpRequestParserPy):
         raw = tuple((k.encode("utf-8", "surrogateescape"), v.encode("utf-8", "surrogateescape"))
                     for k, v in go_fields)
         # the method as sent: Go takes any token, in its case (aiohttp's upper-cases it); the
-        # target as sent (an absolute one too: it is the request's RequestURI)
-        return message._replace(method=method, headers=headers, raw_headers=raw, path=target)
+        # target as sent (an absolute one too: it is the request's RequestURI); an opaque
+        # target's URL has no path (no route takes it)
+        return message._replace(method=method, headers=headers, raw_headers=raw, path=target,
+                                url=URL("") if opaque else message.url)
 
 
 class GoRequestHandler(RequestHandler):

@@ -38,6 +38,7 @@ from mmplug.host.http_codec import (
     response_status,
     split_plugin_path,
     status_refused,
+    target_path,
 )
 from mmplug.protocol.messages import message_class
 
@@ -136,7 +137,8 @@ class Bridge:
             if init is None:
                 init = message_class("ServeHTTPRequestInit")()
                 init.method = request.method  # type: ignore[attr-defined]
-                init.request_uri = request.path_qs  # type: ignore[attr-defined]
+                # the path and query (as sent, for a target whose URL has no path)
+                init.request_uri = request.path_qs or request.raw_path  # type: ignore[attr-defined]
             event = CallEvent(rpc, plugin_id, http_request(init), error=error,
                               duration_s=time.perf_counter() - started[1],
                               started_at=started[0], origin=FRONT_DOOR, user=trace.user,
@@ -148,7 +150,7 @@ class Bridge:
         got Go's answer), told as a call event the plugin was not sent."""
         from mmplug.host.events import FRONT_DOOR, CallEvent, http_request
 
-        found = split_plugin_path(target.partition("?")[0], metrics=rpc == "ServeMetrics")
+        found = split_plugin_path(target_path(target), metrics=rpc == "ServeMetrics")
         init = message_class("ServeHTTPRequestInit")()
         init.method = method or "?"  # type: ignore[attr-defined]
         init.request_uri = target or "?"  # type: ignore[attr-defined]

@@ -187,6 +187,9 @@ _HOST_SAFE = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ012
                        b"-_.~!$&'()*+,;=:[]<>\"")
 _USERINFO_SAFE = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
                            b"-._:~!$&'()*+,;=%@")
+# what ``(*URL).String`` writes as it is in user information (``escape``, encodeUserPassword)
+_USERINFO_KEPT = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+                           b"-_.~$&+,;=")
 _HEX = b"0123456789abcdefABCDEF"
 
 
@@ -195,19 +198,21 @@ class RequestTarget:
     """A request target as Go's ``url.ParseRequestURI`` reads it: ``origin`` is what
     ``URL.String()`` writes before the path (``http://example.com:8065`` for an absolute-form
     target, "" for an origin-form one), ``host`` the host it names ("" for none: the request's
-    host is then its ``Host`` header's), ``rest`` the path and query as sent."""
+    host is then its ``Host`` header's), ``rest`` the path and query as sent. A target with a
+    scheme but no path (``http:x``, Go's opaque URL) has ``opaque`` set and ``rest`` empty: it
+    names no path, so no route takes it."""
 
     origin: str
     host: str
     rest: str
+    opaque: bool = False
 
 
 def request_target(target: str) -> RequestTarget:
     """``url.ParseRequestURI`` of a request line's target (its bytes as the surrogate-escaped
     str the front door reads them into). Raises ValueError saying why for a target Go refuses:
     a control character, neither a scheme nor a leading ``/``, a bad host, port or user
-    information, a ``%`` in the path not followed by two hex digits. A target with a scheme
-    but no path (``http:x``, Go's opaque URL) is refused too: no route of the server takes it."""
+    information, a ``%`` in the path not followed by two hex digits."""
     raw = target.encode("utf-8", "surrogateescape")
     if URL_CONTROL.search(target):
         raise ValueError("it has a control character")
@@ -223,17 +228,17 @@ def request_target(target: str) -> RequestTarget:
         authority = path[2:].partition(b"/")[0]
         rest = rest[2 + len(authority):]
         userinfo, at, host = authority.rpartition(b"@")
-        if at and not set(userinfo) <= _USERINFO_SAFE:
-            raise ValueError(f"its user information {wire_text(userinfo)!r} has a character a URL "
-                             "cannot have there")
         host = _parse_host(host)
-        written = "".join(chr(b) if b in _HOST_SAFE else f"%{b:02X}" for b in host).encode()
+        written = _escape(host, _HOST_SAFE)
+        if at:
+            userinfo = _parse_userinfo(userinfo)
         origin = b"//" + userinfo + at + written
         path = rest.partition(b"?")[0]
         if not path:
             raise ValueError("it names no path")
-    elif scheme and not path.startswith(b"/"):
-        raise ValueError("it names no path")
+    elif scheme and not path.startswith(b"/"):  # parse: a rootless path is opaque
+        return RequestTarget(wire_text(scheme.group(0).lower().encode() + rest), "", "",
+                             opaque=True)
     if not path.startswith(b"/"):
         raise ValueError("it is neither a path (`/...`) nor an absolute URL (`http://host/...`)")
     if BAD_ESCAPE.search(wire_text(path)):
@@ -243,15 +248,60 @@ def request_target(target: str) -> RequestTarget:
     return RequestTarget(wire_text(origin), wire_text(host), wire_text(rest))
 
 
+def target_path(target: str) -> str:
+    """The path of a request target as sent, origin-form or absolute-form (the scheme and
+    authority left out), without its query; read leniently, for a target Go refused too."""
+    scheme = URL_SCHEME.match(target)
+    rest = target[scheme.end():] if scheme and not target.startswith("/") else target
+    if scheme and rest.startswith("//"):
+        rest = rest[2:]
+        rest = rest[min((i for i in (rest.find("/"), rest.find("?")) if i >= 0),
+                        default=len(rest)):]
+    return rest.partition("?")[0]
+
+
 def wire_text(raw: bytes) -> str:
     """Bytes off the wire as the str they are read into (surrogate-escaped: any byte kept)."""
     return raw.decode("utf-8", "surrogateescape")
 
 
+def _escape(raw: bytes, kept: frozenset[int]) -> bytes:
+    """Go's ``escape``: each byte not in ``kept`` written as ``%XX``."""
+    return "".join(chr(b) if b in kept else f"%{b:02X}" for b in raw).encode()
+
+
+def _unescape(raw: bytes, what: str, *, host: bool = False, zone: bool = False) -> bytes:
+    """Go's ``unescape`` of ``what`` (``raw``, named so in errors): a ``%`` needs two hex
+    digits; in a host (``encodeHost``) it escapes only a byte past ASCII (or is ``%25``) and
+    an ASCII byte must be one a host may have; in an IPv6 zone (``encodeZone``) it may escape
+    any byte a host may have, a space too. Raises ValueError."""
+    out = bytearray()
+    index = 0
+    while index < len(raw):
+        byte = raw[index]
+        if byte == 0x25:  # %
+            pair = raw[index + 1:index + 3]
+            if len(pair) < 2 or not set(pair) <= set(_HEX):
+                raise ValueError(f"its {what} {wire_text(raw)!r} has a bad `%` escape")
+            value = int(pair, 16)
+            if pair != b"25" and ((host and value < 0x80) or (
+                    zone and value != 0x20 and value < 0x80 and value not in _HOST_SAFE)):
+                raise ValueError(f"its {what} {wire_text(raw)!r} has a bad `%` escape")
+            out.append(value)
+            index += 3
+            continue
+        if (host or zone) and byte < 0x80 and byte not in _HOST_SAFE:
+            raise ValueError(f"its {what} {wire_text(raw)!r} has a character a host cannot have")
+        out.append(byte)
+        index += 1
+    return bytes(out)
+
+
 def _parse_host(host: bytes) -> bytes:
     """Go's ``parseHost``: the port after the last ``:`` (after the ``]`` of an IPv6 literal)
     is digits, every ASCII byte one a host may have, a ``%`` escapes a byte past ASCII (or is
-    ``%25``); the host unescaped. Raises ValueError."""
+    ``%25``), but in an IPv6 literal's zone (after its ``%25``), where it may escape any byte a
+    host may have; the host unescaped. Raises ValueError."""
     bracket = host.rfind(b"]") if host.startswith(b"[") else 0
     if bracket < 0:
         raise ValueError(f"its host {wire_text(host)!r} has no `]`")
@@ -260,23 +310,26 @@ def _parse_host(host: bytes) -> bytes:
     bad_port = bool(port) and not port.isdigit()
     if bad_port or (bracket and host[bracket + 1:] not in (b"", b":" + port)):
         raise ValueError(f"its host {wire_text(host)!r} has a bad port")
-    out = bytearray()
-    index = 0
-    while index < len(host):
-        byte = host[index]
-        if byte == 0x25:  # %
-            pair = host[index + 1:index + 3]
-            if (len(pair) < 2 or not set(pair) <= set(_HEX)
-                    or (int(pair[:1], 16) < 8 and pair != b"25")):
-                raise ValueError(f"its host {wire_text(host)!r} has a bad `%` escape")
-            out.append(int(pair, 16))
-            index += 3
-            continue
-        if byte < 0x80 and byte not in _HOST_SAFE:
-            raise ValueError(f"its host {wire_text(host)!r} has a character a host cannot have")
-        out.append(byte)
-        index += 1
-    return bytes(out)
+    zone = host.find(b"%25", 0, bracket) if bracket else -1
+    if zone < 0:
+        return _unescape(host, "host", host=True)
+    return (_unescape(host[:zone], "host", host=True)
+            + _unescape(host[zone:bracket], "host", zone=True)
+            + _unescape(host[bracket:], "host", host=True))
+
+
+def _parse_userinfo(userinfo: bytes) -> bytes:
+    """``parseAuthority``'s user information (``validUserinfo``, then the name and the
+    password after the first ``:`` unescaped) as ``(*URL).String`` writes it again: each
+    part escaped as ``escape`` escapes user information (``%40`` stays, ``%41`` is ``A``,
+    ``!`` becomes ``%21``). Raises ValueError."""
+    if not set(userinfo) <= _USERINFO_SAFE:
+        raise ValueError(f"its user information {wire_text(userinfo)!r} has a character a URL "
+                         "cannot have there")
+    name, colon, password = userinfo.partition(b":")
+    parts = [_escape(_unescape(part, "user information"), _USERINFO_KEPT)
+             for part in (name, password)]
+    return parts[0] + (b":" + parts[1] if colon else b"")
 
 
 def plugin_url(raw_target: str, prefix: str) -> str:

@@ -938,3 +938,49 @@ def test_an_expect_100_continue_body_left_unread_closes_the_connection(loop: Any
     lines, _, body = answer.partition(b"\r\n\r\n")
     assert lines.startswith(b"HTTP/1.1 404 Not Found\r\n") and body == b"404 page not found\n"
     assert b"\r\nConnection: close" in lines and closed
+
+
+def test_a_target_with_a_scheme_and_no_path_routes_nowhere(loop: Any) -> None:
+    """Go's url.ParseRequestURI (net/url/url.go, parse) reads a scheme followed by a rootless
+    path (`http:x`) as an opaque URL, which readRequest accepts; it has no path, so no route of
+    the server takes it: the unknown route's 404, not the 400 of a target Go refuses."""
+    seen = _Exchanges()
+    loop.add_observer(seen)
+    answer, closed = _exchange(loop, "GET http:x HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert answer.startswith(b"HTTP/1.1 404 Not Found\r\n") and not closed
+    wait_for(lambda: [e for e in seen.events if e.request.init.request_uri == "http:x"],
+             what="the request's report")  # (a request of a test before may end meanwhile)
+    assert [e.status for e in seen.events if e.request.init.request_uri == "http:x"] == [404]
+
+
+def test_an_absolute_targets_user_and_host_are_read_as_go_reads_them(loop: Any) -> None:
+    """Go's url.parseAuthority (net/url/url.go) unescapes the user name and password, and
+    (*URL).String escapes them again as user information is escaped (`%41` is `A`, `!`
+    becomes `%21`, a `:` in the password `%3A`); parseHost unescapes the host, an IPv6
+    zone (after its `%25`) with escapes of any byte a host may have, and the request's host
+    is that (readRequest: `req.Host = req.URL.Host`). A bad `%` escape in the user
+    information is refused (unescape), a plain 400."""
+    target = f"http://u%41!:p%3a:@example.com/plugins/{PLUGIN}/echo"
+    data = _echoed(_exchange(loop, f"GET {target} HTTP/1.1\r\nHost: x\r\n\r\n")[0])
+    assert data["url"] == "http://uA%21:p%3A%3A@example.com/echo"
+    assert data["host"] == "example.com" and data["request_uri"] == target
+    target = f"http://[fe80::1%25en%30]:99/plugins/{PLUGIN}/echo"
+    data = _echoed(_exchange(loop, f"GET {target} HTTP/1.1\r\nHost: x\r\n\r\n")[0])
+    assert data["url"] == "http://[fe80::1%25en0]:99/echo"
+    assert data["host"] == "[fe80::1%en0]:99"
+    answer, closed = _exchange(loop, f"GET http://u%zz@x/plugins/{PLUGIN}/echo HTTP/1.1\r\n"
+                                     "Host: x\r\n\r\n")
+    assert answer.startswith(b"HTTP/1.1 400 Bad Request\r\n") and closed
+
+
+def test_a_refused_absolute_target_is_reported_with_its_plugin(loop: Any) -> None:
+    """A head Go refuses ((*conn).serve) whose target is absolute-form is reported with the
+    plugin its path names, as an origin-form one is."""
+    seen = _Exchanges()
+    loop.add_observer(seen)
+    target = f"http://example.com/plugins/{PLUGIN}/echo?a=1"
+    _exchange(loop, f"GET {target} HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n")
+    wait_for(lambda: [e for e in seen.events if e.request.init.request_uri == target],
+             what="the refused request's report")
+    assert [(e.plugin_id, e.status) for e in seen.events
+            if e.request.init.request_uri == target] == [(PLUGIN, 400)]
