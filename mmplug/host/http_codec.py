@@ -270,11 +270,14 @@ def _escape(raw: bytes, kept: frozenset[int]) -> bytes:
     return "".join(chr(b) if b in kept else f"%{b:02X}" for b in raw).encode()
 
 
-def _unescape(raw: bytes, what: str, *, host: bool = False, zone: bool = False) -> bytes:
-    """Go's ``unescape`` of ``what`` (``raw``, named so in errors): a ``%`` needs two hex
-    digits; in a host (``encodeHost``) it escapes only a byte past ASCII (or is ``%25``) and
-    an ASCII byte must be one a host may have; in an IPv6 zone (``encodeZone``) it may escape
-    any byte a host may have, a space too. Raises ValueError."""
+def _unescape(raw: bytes, what: str, *, host: bool = False, zone: bool = False,
+              part_of: bytes = b"") -> bytes:
+    """Go's ``unescape`` of ``raw``, the ``what`` of a target (or a part of ``part_of``, the
+    one errors name): a ``%`` needs two hex digits; in a host (``encodeHost``) it escapes only
+    a byte past ASCII (or is ``%25``) and an ASCII byte must be one a host may have; in an IPv6
+    zone (``encodeZone``) it may escape any byte a host may have, a space too. Raises
+    ValueError."""
+    shown = wire_text(part_of or raw)
     out = bytearray()
     index = 0
     while index < len(raw):
@@ -282,16 +285,16 @@ def _unescape(raw: bytes, what: str, *, host: bool = False, zone: bool = False) 
         if byte == 0x25:  # %
             pair = raw[index + 1:index + 3]
             if len(pair) < 2 or not set(pair) <= set(_HEX):
-                raise ValueError(f"its {what} {wire_text(raw)!r} has a bad `%` escape")
+                raise ValueError(f"its {what} {shown!r} has a bad `%` escape")
             value = int(pair, 16)
             if pair != b"25" and ((host and value < 0x80) or (
                     zone and value != 0x20 and value < 0x80 and value not in _HOST_SAFE)):
-                raise ValueError(f"its {what} {wire_text(raw)!r} has a bad `%` escape")
+                raise ValueError(f"its {what} {shown!r} has a bad `%` escape")
             out.append(value)
             index += 3
             continue
         if (host or zone) and byte < 0x80 and byte not in _HOST_SAFE:
-            raise ValueError(f"its {what} {wire_text(raw)!r} has a character a host cannot have")
+            raise ValueError(f"its {what} {shown!r} has a character a host cannot have")
         out.append(byte)
         index += 1
     return bytes(out)
@@ -313,9 +316,9 @@ def _parse_host(host: bytes) -> bytes:
     zone = host.find(b"%25", 0, bracket) if bracket else -1
     if zone < 0:
         return _unescape(host, "host", host=True)
-    return (_unescape(host[:zone], "host", host=True)
-            + _unescape(host[zone:bracket], "host", zone=True)
-            + _unescape(host[bracket:], "host", host=True))
+    return (_unescape(host[:zone], "host", host=True, part_of=host)
+            + _unescape(host[zone:bracket], "host", zone=True, part_of=host)
+            + _unescape(host[bracket:], "host", host=True, part_of=host))
 
 
 def _parse_userinfo(userinfo: bytes) -> bytes:
