@@ -290,19 +290,17 @@ class GoRequestParser(HttpRequestParserPy):
         method, target = wire_text(parts[0]), wire_text(parts[1])
         request_line = lines[0]
         host = ""
-        opaque = False
+        pathless = False
         if method != "CONNECT" or target.startswith("/"):
             try:  # readRequest: url.ParseRequestURI
                 where = request_target(target)
             except ValueError as exc:
                 raise bad_request(f"the request target {target!r}: {exc}") from None
-            opaque = where.opaque
-            if opaque:  # aiohttp reads a path (none of it kept: the URL has none)
-                request_line = b" ".join([parts[0], b"/", parts[2]])
-            elif where.origin:  # absolute-form: aiohttp reads the path, Go's host is the URL's
-                request_line = b" ".join([parts[0], where.rest.encode("utf-8",
-                                                                      "surrogateescape"),
-                                          parts[2]])
+            pathless = where.pathless
+            if where.origin:  # absolute-form: aiohttp reads the path, Go's host is the URL's
+                # (a target without a path: one aiohttp reads, none of it kept)
+                path = where.rest.encode("utf-8", "surrogateescape") if not pathless else b"/"
+                request_line = b" ".join([parts[0], path, parts[2]])
                 host = where.host
         fields = read_mime_header(lines[1:])
         refusal = go_refusal(proto, method, fields)
@@ -333,10 +331,10 @@ class GoRequestParser(HttpRequestParserPy):
         raw = tuple((k.encode("utf-8", "surrogateescape"), v.encode("utf-8", "surrogateescape"))
                     for k, v in go_fields)
         # the method as sent: Go takes any token, in its case (aiohttp's upper-cases it); the
-        # target as sent (an absolute one too: it is the request's RequestURI); an opaque
-        # target's URL has no path (no route takes it)
+        # target as sent (an absolute one too: it is the request's RequestURI); the URL of a
+        # target without a path has none (no route takes it)
         return message._replace(method=method, headers=headers, raw_headers=raw, path=target,
-                                url=URL("") if opaque else message.url)
+                                url=URL("") if pathless else message.url)
 
 
 class GoRequestHandler(RequestHandler):

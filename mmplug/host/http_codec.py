@@ -199,13 +199,13 @@ class RequestTarget:
     ``URL.String()`` writes before the path (``http://example.com:8065`` for an absolute-form
     target, "" for an origin-form one), ``host`` the host it names ("" for none: the request's
     host is then its ``Host`` header's), ``rest`` the path and query as sent. A target with a
-    scheme but no path (``http:x``, Go's opaque URL) has ``opaque`` set and ``rest`` empty: it
-    names no path, so no route takes it."""
+    scheme but no path (``http:x``, Go's opaque URL, or ``http://host``) has ``pathless`` set
+    and ``rest`` empty: no route takes it."""
 
     origin: str
     host: str
     rest: str
-    opaque: bool = False
+    pathless: bool = False
 
 
 def request_target(target: str) -> RequestTarget:
@@ -234,11 +234,12 @@ def request_target(target: str) -> RequestTarget:
             userinfo = _parse_userinfo(userinfo)
         origin = b"//" + userinfo + at + written
         path = rest.partition(b"?")[0]
-        if not path:
-            raise ValueError("it names no path")
+        if not path:  # an empty path
+            return RequestTarget(wire_text(scheme.group(0).lower().encode() + origin),
+                                 wire_text(host), "", pathless=True)
     elif scheme and not path.startswith(b"/"):  # parse: a rootless path is opaque
         return RequestTarget(wire_text(scheme.group(0).lower().encode() + rest), "", "",
-                             opaque=True)
+                             pathless=True)
     if not path.startswith(b"/"):
         raise ValueError("it is neither a path (`/...`) nor an absolute URL (`http://host/...`)")
     if BAD_ESCAPE.search(wire_text(path)):

@@ -942,12 +942,14 @@ def test_an_expect_100_continue_body_left_unread_closes_the_connection(loop: Any
 
 def test_a_target_with_a_scheme_and_no_path_routes_nowhere(loop: Any) -> None:
     """Go's url.ParseRequestURI (net/url/url.go, parse) reads a scheme followed by a rootless
-    path (`http:x`) as an opaque URL, which readRequest accepts; it has no path, so no route of
-    the server takes it: the unknown route's 404, not the 400 of a target Go refuses."""
+    path (`http:x`) as an opaque URL, and an authority without a path (`http://host`) as a URL
+    with an empty path, which readRequest accepts; neither has a path, so no route of the
+    server takes it: the unknown route's 404, not the 400 of a target Go refuses."""
     seen = _Exchanges()
     loop.add_observer(seen)
-    answer, closed = _exchange(loop, "GET http:x HTTP/1.1\r\nHost: x\r\n\r\n")
-    assert answer.startswith(b"HTTP/1.1 404 Not Found\r\n") and not closed
+    for target in ("http://example.com?a=1", "http:x"):
+        answer, closed = _exchange(loop, f"GET {target} HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert answer.startswith(b"HTTP/1.1 404 Not Found\r\n") and not closed
     wait_for(lambda: [e for e in seen.events if e.request.init.request_uri == "http:x"],
              what="the request's report")  # (a request of a test before may end meanwhile)
     assert [e.status for e in seen.events if e.request.init.request_uri == "http:x"] == [404]
