@@ -51,23 +51,27 @@ def _descendants(pid: int) -> set[int]:
 
 
 def ctrl_c(args: list[str], cwd: Path, ready: Callable[[str], bool] | None = None,
-           after_s: float = 3.0, sig: int = signal.SIGINT,
-           to_group: bool = True) -> tuple[int, str, str, float]:
+           sig: int = signal.SIGINT, to_group: bool = True) -> tuple[int, str, str, float]:
     """Run ``mmplug ARGS`` as a terminal's foreground job, send the job SIGINT (what Ctrl-C
-    does; or ``sig``, to mmplug alone unless ``to_group``) once its stdout shows ``ready``
-    (else after ``after_s``): the exit code, stdout, stderr and how long it took to end.
-    Checks that none of its processes is left."""
+    does; or ``sig``, to mmplug alone unless ``to_group``) once its stdout shows ``ready``,
+    else once the plain plugin is in its slow hook (however long a loaded machine takes to
+    get there): the exit code, stdout, stderr and how long it took to end. Checks that none
+    of its processes is left."""
     env = {k: v for k, v in os.environ.items() if k != "FORCE_COLOR"}
+    started = cwd.parent / "slow-hook-started"  # (outside the project: nothing of it changes)
     proc = subprocess.Popen(
         [sys.executable, "-m", "mmplug.cli.main", *args], cwd=cwd, start_new_session=True,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env={**env, "NO_COLOR": "1", "COLUMNS": "300"})
+        env={**env, "NO_COLOR": "1", "COLUMNS": "300", "PLAIN_SLOW_STARTED": str(started)})
     seen = ""
     try:
         if ready is not None:
             seen = read_until(proc, ready)
         else:
-            time.sleep(after_s)
+            deadline = time.monotonic() + 60
+            while not started.exists() and proc.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.02)
+            assert started.exists(), "the plugin never reached its slow hook"
         assert proc.poll() is None, proc.communicate()
         started = _descendants(proc.pid)
         sent = time.monotonic()
