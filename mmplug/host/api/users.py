@@ -128,9 +128,10 @@ def save_user(db: sqlite3.Connection, user: user_pb2.User) -> None:
 
 def sanitized(user: user_pb2.User) -> user_pb2.User:
     """The server's ``User.Sanitize`` with no options: no password hash, MFA secret or last
-    login (what lists and write results carry)."""
+    login, and an empty (not absent) ``auth_data`` (what lists and write results carry)."""
     clean = conv.sanitize_user(user)
     clean.last_login = 0
+    clean.auth_data = ""
     return clean
 
 
@@ -505,17 +506,21 @@ def update_user(ctx: ApiContext, req: pb.UpdateUserRequest) -> pb.UpdateUserResp
         user.create_at = prev.create_at
         if user.username != prev.username:
             check_not_a_group_name(db, user.username)
-        if user.email != prev.email:
-            team = server_settings(db, "TeamSettings")
-            sso = prev.auth_service in ("ldap", "saml")
-            if not sso and not email_domain_allowed(
-                user.email, str(team.get("RestrictCreationToDomains") or "")
-            ):
+        if user.email != prev.email and prev.auth_service not in ("ldap", "saml"):
+            # A guest's new address is checked against the guest accounts' domains only.
+            guest = "system_guest" in prev.roles.split()
+            section, kind = (
+                ("GuestAccountsSettings", "accepted_guest_domain")
+                if guest
+                else ("TeamSettings", "accepted_domain")
+            )
+            domains = server_settings(db, section).get("RestrictCreationToDomains") or ""
+            if not email_domain_allowed(user.email, str(domains)):
                 raise ApiFailure(
                     400,
-                    "api.user.update_user.accepted_domain.app_error",
+                    f"api.user.update_user.{kind}.app_error",
                     "The email you provided does not belong to an accepted domain.",
-                    detailed_error="see TeamSettings.RestrictCreationToDomains",
+                    detailed_error=f"see {section}.RestrictCreationToDomains",
                 )
             if server_settings(db, "EmailSettings").get("RequireEmailVerification"):
                 if db.execute(
@@ -530,13 +535,17 @@ def update_user(ctx: ApiContext, req: pb.UpdateUserRequest) -> pb.UpdateUserResp
                 if not user.is_bot:  # the new address waits for its verification
                     user.email = prev.email
         store_update(db, user, ctx.now(), trusted=False)
+        # The server's store answers the updated user sanitised; only when it regenerates
+        # the default picture does it read the stored user again, secrets and all.
+        shown = sanitized(user)
         if user.username != prev.username and user.last_picture_update <= 0:
             # The server regenerates the default picture (it shows the name's initials) and
             # marks it so: ResetLastPictureUpdate stores minus the time it did so.
             now = ctx.now()
             user.last_picture_update, user.update_at = -now, now
             save_user(db, user)
-    user_updated_event(ctx, user)
+            shown = user
+    user_updated_event(ctx, shown)
     return pb.UpdateUserResponse(user=sanitized(user))
 
 
