@@ -78,3 +78,25 @@ def test_a_guest_email_is_checked_against_the_guest_domains(host: Host) -> None:
     with setting(host, "GuestAccountsSettings.RestrictCreationToDomains", "example.com"):
         rsp = host.api.UpdateUser(pb.UpdateUserRequest(user=guest))
     assert error(rsp) == (400, "api.user.update_user.accepted_guest_domain.app_error")
+
+
+@pytest.mark.parity(
+    "GetUsersInChannel", f"{STORE_GO}: (SqlUserStore).GetProfilesInChannel (uint64 paging)"
+)
+def test_a_negative_page_of_no_rows_is_empty(host: Host) -> None:
+    """The server turns `page * per_page` and `per_page` into unsigned numbers: a negative
+    page of 0 rows is an empty list, while a negative offset or page size is a 500
+    `app.user.get_profiles.app_error`."""
+    channel = host.info.channels["town-square"]
+
+    def page(number: int, size: int) -> pb.GetUsersInChannelResponse:
+        return host.api.GetUsersInChannel(  # type: ignore[no-any-return]
+            pb.GetUsersInChannelRequest(
+                channel_id=channel, sort_by="username", page=number, per_page=size
+            )
+        )
+
+    rsp = page(-1, 0)
+    assert not rsp.error.id and list(rsp.users) == []
+    assert error(page(-1, 5)) == (500, "app.user.get_profiles.app_error")
+    assert error(page(0, -1)) == (500, "app.user.get_profiles.app_error")

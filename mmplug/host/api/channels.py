@@ -45,17 +45,25 @@ differs(
 )
 
 
-def window(page: int, per_page: int, error_id: str, where: str) -> tuple[int, int]:
-    """``(limit, offset)`` of a page as the server hands it to the database: no default page
-    size, and a negative LIMIT or OFFSET is the database's error (the server's 500)."""
+def window(
+    page: int,
+    per_page: int,
+    error_id: str,
+    where: str,
+    message: str = "page and per_page must not be negative (the database refuses a negative "
+    "LIMIT or OFFSET).",
+) -> tuple[int, int]:
+    """``(limit, offset)`` of a page as the server hands it to the database: ``per_page``
+    rows (none for 0, no cap) from ``page * per_page``. The server converts both to unsigned
+    numbers, so a negative LIMIT or OFFSET is the database's error (the server's 500) while
+    a negative page of 0 rows is just empty."""
     offset = page * per_page
     if per_page < 0 or offset < 0:
         raise ApiFailure(
             500,
             error_id,
-            "page and per_page must not be negative (the database refuses a negative "
-            "LIMIT or OFFSET).",
-            detailed_error=f"page={page} per_page={per_page}",
+            message,
+            detailed_error=f"page={page} per_page={per_page}: negative LIMIT/OFFSET",
             where=where,
         )
     return per_page, offset

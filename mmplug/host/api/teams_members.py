@@ -25,7 +25,7 @@ from mmplug.host.api.channel_members import (
     leave_join_messages,
     system_post,
 )
-from mmplug.host.api.channels import DEFAULT_CHANNEL
+from mmplug.host.api.channels import DEFAULT_CHANNEL, window
 from mmplug.host.api.config import server_setting
 from mmplug.host.api.events import WEBSOCKET, capture, server_event
 from mmplug.host.api.teams import (
@@ -561,18 +561,10 @@ def get_team_member(ctx: ApiContext, req: pb.GetTeamMemberRequest) -> pb.GetTeam
 
 
 def _page(page: int, per_page: int, where: str) -> tuple[int, int]:
-    """``(limit, offset)`` exactly as the server's store takes them: ``per_page`` rows (none for
-    0, no cap) from ``page * per_page``; a negative value is a database error (500)."""
-    if page < 0 or per_page < 0:
-        raise ApiFailure(
-            500,
-            "app.team.get_members.app_error",
-            "We couldn't get the team members.",
-            detailed_error=f"page={page} per_page={per_page}: the server's query fails on "
-            "a negative LIMIT/OFFSET",
-            where=where,
-        )
-    return per_page, page * per_page
+    return window(
+        page, per_page, "app.team.get_members.app_error", where,
+        "We couldn't get the team members.",
+    )
 
 
 @emulates("GetTeamMembers")

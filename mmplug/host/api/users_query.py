@@ -17,6 +17,7 @@ from typing import Any
 
 from mmplug.host.api import _convert as conv
 from mmplug.host.api._registry import ApiContext, ApiFailure, differs, emulates
+from mmplug.host.api.channels import window
 from mmplug.host.api.users import admin_profile, get_user, missing_user, sanitized
 from mmplug.protocol import api_user_team_pb2 as pb
 from mmplug.protocol import user_pb2
@@ -61,17 +62,14 @@ def _unsanitized(user: user_pb2.User) -> user_pb2.User:
     return user
 
 
-def _page(page: int, per_page: int, error_id: str) -> tuple[int, int]:
-    """``(limit, offset)`` as the server's SQL gets them: no default and no cap, and a
-    negative value fails in the database (a 500)."""
-    if page < 0 or per_page < 0:
-        raise ApiFailure(
-            500,
-            error_id,
-            "We encountered an error while finding user profiles.",
-            detailed_error=f"page={page} per_page={per_page}: negative LIMIT/OFFSET",
-        )
-    return per_page, page * per_page
+def _page(page: int, per_page: int, where: str) -> tuple[int, int]:
+    return window(
+        page,
+        per_page,
+        "app.user.get_profiles.app_error",
+        where,
+        "We encountered an error while finding user profiles.",
+    )
 
 
 def _role_filters(role: str, roles: list[str]) -> tuple[list[str], list[Any]]:
@@ -169,7 +167,7 @@ def get_users_by_usernames(
 @emulates("GetUsersInTeam")
 def get_users_in_team(ctx: ApiContext, req: pb.GetUsersInTeamRequest) -> pb.GetUsersInTeamResponse:
     """Current team members by username, deactivated users included."""
-    limit, offset = _page(req.page, req.per_page, "app.user.get_profiles.app_error")
+    limit, offset = _page(req.page, req.per_page, "GetUsersInTeam")
     with ctx.store.read() as db:
         users = _users(
             db,
@@ -193,7 +191,7 @@ def get_users_in_channel(
             "Unable to get the users, invalid sorting criteria.",
             detailed_error=f"sort_by={req.sort_by!r}: use 'username' or 'status'",
         )
-    limit, offset = _page(req.page, req.per_page, "app.user.get_profiles.app_error")
+    limit, offset = _page(req.page, req.per_page, "GetUsersInChannel")
     order = _BY_STATUS if req.sort_by == "status" else "u.username"
     with ctx.store.read() as db:
         users = _users(
@@ -228,7 +226,7 @@ def get_users(ctx: ApiContext, req: pb.GetUsersRequest) -> pb.GetUsersResponse:
         if req.sort == "update_at_asc"
         else "u.username"
     )
-    limit, offset = _page(req.page, req.per_page, "app.user.get_profiles.app_error")
+    limit, offset = _page(req.page, req.per_page, "GetUsers")
     cond = " AND ".join(where) or "1"
     with ctx.store.read() as db:
         users = _users(
