@@ -100,3 +100,12 @@ def test_a_negative_page_of_no_rows_is_empty(host: Host) -> None:
     assert not rsp.error.id and list(rsp.users) == []
     assert error(page(-1, 5)) == (500, "app.user.get_profiles.app_error")
     assert error(page(0, -1)) == (500, "app.user.get_profiles.app_error")
+
+
+@pytest.mark.parity("CreateUser", f"{MODEL_GO}: (*User).SetDefaultNotifications")
+def test_default_notify_props_push_status_is_away(host: Host) -> None:
+    """A new user without notification settings gets the server's defaults, where push
+    notifications wait until the user is `away` (`push_status`)."""
+    user = create(host, "pushdef")
+    assert user.notify_props["push_status"] == "away"
+    assert (user.notify_props["push"], user.notify_props["desktop"]) == ("mention", "mention")

@@ -64,7 +64,7 @@ DEFAULT_NOTIFY_PROPS = {
     "mention_keys": "",
     "channel": "true",
     "first_name": "false",
-    "push_status": "online",
+    "push_status": "away",
     "comments": "never",
     "desktop_threads": "all",
     "email_threads": "all",
