@@ -109,3 +109,16 @@ def test_default_notify_props_push_status_is_away(host: Host) -> None:
     user = create(host, "pushdef")
     assert user.notify_props["push_status"] == "away"
     assert (user.notify_props["push"], user.notify_props["desktop"]) == ("mention", "mention")
+
+
+@pytest.mark.parity("UpdateUser", f"{STORE_GO}: (SqlUserStore).Update")
+def test_update_user_keeps_an_sso_users_email_verified(host: Host) -> None:
+    """UpdateUser keeps the stored `email_verified`, for SSO users too: an unverified
+    GitLab user stays unverified."""
+    sso = create(host, "ssoverif", password="", auth_service="gitlab", auth_data="gl-ver")
+    stored = host.api.GetUser(pb.GetUserRequest(user_id=sso.id)).user
+    assert stored.email_verified is False
+    stored.nickname = "changed"
+    updated = host.api.UpdateUser(pb.UpdateUserRequest(user=stored)).user
+    assert updated.email_verified is False
+    assert host.api.GetUser(pb.GetUserRequest(user_id=sso.id)).user.email_verified is False

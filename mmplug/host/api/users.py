@@ -481,8 +481,6 @@ def store_update(
             )
         if user.email != old.email:
             user.email_verified = False
-    if user.auth_service and user.auth_service != "email":
-        user.email_verified = True
     if user.username != old.username:
         keys = [
             k.strip()
