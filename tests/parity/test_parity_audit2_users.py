@@ -122,3 +122,27 @@ def test_update_user_keeps_an_sso_users_email_verified(host: Host) -> None:
     updated = host.api.UpdateUser(pb.UpdateUserRequest(user=stored)).user
     assert updated.email_verified is False
     assert host.api.GetUser(pb.GetUserRequest(user_id=sso.id)).user.email_verified is False
+
+
+@pytest.mark.parity(
+    ("CreateUser", "GetUser"),
+    f"{STORE_GO}: (SqlUserStore).Save, (SqlUserStore).Get",
+)
+def test_fields_that_are_no_columns_are_not_stored(host: Host) -> None:
+    """`terms_of_service_id`, `terms_of_service_create_at` and `disable_welcome_email` are
+    no columns of the server's Users table: CreateUser answers them as given, GetUser never
+    has them."""
+    created = create(
+        host,
+        "nocol",
+        terms_of_service_id="t" * 26,
+        terms_of_service_create_at=5,
+        disable_welcome_email=True,
+    )
+    assert (created.terms_of_service_id, created.disable_welcome_email) == ("t" * 26, True)
+    stored = host.api.GetUser(pb.GetUserRequest(user_id=created.id)).user
+    assert (
+        stored.terms_of_service_id,
+        stored.terms_of_service_create_at,
+        stored.disable_welcome_email,
+    ) == ("", 0, False)

@@ -122,8 +122,22 @@ def get_user(db: sqlite3.Connection, user_id: str) -> user_pb2.User:
     return user
 
 
+# Fields of the server's User that are no columns of its Users table: a write keeps them
+# out, so a read never has them (the call's own answer still echoes what was given).
+_NOT_STORED = ("terms_of_service_id", "terms_of_service_create_at", "disable_welcome_email")
+
+
+def user_row(user: user_pb2.User) -> dict[str, Any]:
+    """The row the server's store writes for ``user``: its columns only."""
+    stored = user_pb2.User()
+    stored.CopyFrom(user)
+    for name in _NOT_STORED:
+        stored.ClearField(name)  # type: ignore[arg-type]
+    return conv.user_to_row(stored)
+
+
 def save_user(db: sqlite3.Connection, user: user_pb2.User) -> None:
-    db.execute(*conv.update_sql("users", conv.user_to_row(user), ["id"]))
+    db.execute(*conv.update_sql("users", user_row(user), ["id"]))
 
 
 def sanitized(user: user_pb2.User) -> user_pb2.User:
@@ -395,7 +409,7 @@ def create_user(ctx: ApiContext, req: pb.CreateUserRequest) -> pb.CreateUserResp
             user.password = hash_password(user.password, user.id)
         validate_user(user)
         check_unique(db, user)
-        db.execute(*conv.insert_sql("users", conv.user_to_row(user)))
+        db.execute(*conv.insert_sql("users", user_row(user)))
         for category, name, value in NEW_USER_PREFERENCES:
             db.execute(
                 "INSERT OR REPLACE INTO preferences(user_id, category, name, value) "
