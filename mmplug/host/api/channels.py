@@ -223,6 +223,7 @@ def create_channel(ctx: ApiContext, req: cp.CreateChannelRequest) -> cp.CreateCh
     ch = channel_pb2.Channel()
     ch.CopyFrom(req.channel)
     ch.display_name = ch.display_name.strip()
+    ch.default_category_name = ch.default_category_name.strip()
     if ch.delete_at:
         raise _store_refusal(
             "store.sql_channel.save.archived_channel.app_error",

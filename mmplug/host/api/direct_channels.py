@@ -65,15 +65,19 @@ def _insert(
 
 
 def _check_restriction(db: sqlite3.Connection, users: list[user_pb2.User]) -> None:
-    """TeamSettings.RestrictDirectMessage "team": two people (no bot) need a common team."""
+    """TeamSettings.RestrictDirectMessage "team": the two people (no bot) need a common team
+    that is not archived (the server's ``GetCommonTeamIDsForTwoUsers``); a direct channel
+    with oneself needs a team of one's own."""
     if server_setting(db, "TeamSettings", "RestrictDirectMessage", "any") != "team":
         return
-    if any(u.is_bot for u in users) or len(users) < 2:
+    if any(u.is_bot for u in users):
         return
     common = db.execute(
         "SELECT 1 FROM team_members a JOIN team_members b ON a.team_id=b.team_id "
-        "WHERE a.user_id=? AND b.user_id=? AND a.delete_at=0 AND b.delete_at=0",
-        (users[0].id, users[1].id),
+        "JOIN teams t ON t.id=a.team_id "
+        "WHERE a.user_id=? AND b.user_id=? AND a.delete_at=0 AND b.delete_at=0 "
+        "AND t.delete_at=0",
+        (users[0].id, users[-1].id),
     ).fetchone()
     if common is None:
         raise ApiFailure(
