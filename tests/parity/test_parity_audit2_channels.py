@@ -1,14 +1,17 @@
 """Server parity of the channel rpcs, second audit: direct channels under
-TeamSettings.RestrictDirectMessage, CreateChannel's trimmed fields."""
+TeamSettings.RestrictDirectMessage, CreateChannel's trimmed fields, AddChannelMember and
+the groups linked to a channel."""
 
 from __future__ import annotations
 
 import pytest
 from parity_channel_world import DIRECT, channel, error, make_user, setting
 from test_parity_direct_channels import dm
+from test_parity_groups import add_members, licensed, make
 from worldhost import Host
 
 from mmplug.protocol import api_channel_post_pb2 as cp
+from mmplug.protocol import api_remaining_pb2 as rem
 from mmplug.protocol import api_user_team_pb2 as pb
 from mmplug.protocol import team_pb2
 
@@ -67,3 +70,63 @@ def test_create_channel_trims_the_default_category_name(host: Host) -> None:
     assert made.default_category_name == "Projects"
     got = host.api.GetChannel(cp.GetChannelRequest(channel_id=made.id)).channel
     assert got.default_category_name == "Projects"
+
+
+def _link(host: Host, group_id: str, channel_id: str, *, admin: bool = False) -> None:
+    link = rem.GroupSyncable(
+        group_id=group_id, syncable_id=channel_id, syncable_type="Channel", scheme_admin=admin
+    )
+    with licensed(host):
+        rsp = host.api.UpsertGroupSyncable(rem.UpsertGroupSyncableRequest(group_syncable=link))
+    assert not rsp.HasField("error"), rsp.error
+
+
+def _add(host: Host, channel_id: str, user_id: str) -> cp.AddChannelMemberResponse:
+    return host.api.AddChannelMember(  # type: ignore[no-any-return]
+        cp.AddChannelMemberRequest(channel_id=channel_id, user_id=user_id)
+    )
+
+
+@pytest.mark.parity(
+    "AddChannelMember",
+    f"{APP}: (*App).addUserToChannel; server/channels/app/group.go: "
+    "(*App).FilterNonGroupChannelMembers",
+)
+def test_a_group_constrained_channel_takes_only_its_groups_members(host: Host) -> None:
+    """Adding a user who is in none of a group-constrained channel's linked groups is a 400
+    `api.channel.add_members.user_denied` (nobody is added); group members and bots are
+    added."""
+    room = channel(host)
+    insider, outsider = make_user(host), make_user(host)
+    bot = make_user(host, bot=True)
+    crew = make(host).group
+    add_members(host, crew.id, insider)
+    _link(host, crew.id, room.id)
+    room.group_constrained = True
+    assert not host.api.UpdateChannel(cp.UpdateChannelRequest(channel=room)).HasField("error")
+    assert error(_add(host, room.id, outsider)) == (400, "api.channel.add_members.user_denied")
+    missing = host.api.GetChannelMember(
+        cp.GetChannelMemberRequest(channel_id=room.id, user_id=outsider)
+    )
+    assert missing.error.status_code == 404
+    assert _add(host, room.id, insider).channel_member.user_id == insider
+    assert _add(host, room.id, bot).channel_member.user_id == bot
+
+
+@pytest.mark.parity(
+    "AddChannelMember",
+    f"{APP}: (*App).addUserToChannel; server/channels/app/group.go: "
+    "(*App).UserIsInAdminRoleGroup",
+)
+def test_a_member_of_an_admin_group_joins_as_channel_admin(host: Host) -> None:
+    """A user in a group linked to the channel with `scheme_admin` becomes a channel admin
+    on joining; other users join as plain members."""
+    room = channel(host)
+    boss, other = make_user(host), make_user(host)
+    admins = make(host).group
+    add_members(host, admins.id, boss)
+    _link(host, admins.id, room.id, admin=True)
+    joined = _add(host, room.id, boss).channel_member
+    assert joined.scheme_admin and "channel_admin" in joined.roles.split()
+    plain = _add(host, room.id, other).channel_member
+    assert not plain.scheme_admin and "channel_admin" not in plain.roles.split()

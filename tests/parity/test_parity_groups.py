@@ -898,11 +898,15 @@ def test_constrained_channel_removal_is_by_nobody(quiet_host: Host) -> None:
     UserHasLeftChannel has no actor and `user_removed` names remover "" (bots stay)."""
     host = quiet_host
     group = make(host).group
-    ch = team_channel(host, host.info.teams["acme"], group_constrained=True)
+    ch = team_channel(host, host.info.teams["acme"])
     host.api.AddChannelMember(cp.AddChannelMemberRequest(channel_id=ch, user_id=host.user("bob")))
     host.api.AddChannelMember(
         cp.AddChannelMemberRequest(channel_id=ch, user_id=host.user("helper-bot"))
     )
+    # members from before the constraint (a constrained channel takes only group members)
+    constrained = host.api.GetChannel(cp.GetChannelRequest(channel_id=ch)).channel
+    constrained.group_constrained = True
+    assert not host.api.UpdateChannel(cp.UpdateChannelRequest(channel=constrained)).error.id
     link(host, group.id, ch, "Channel")
     host.hooks.fired.clear()
     host.emitted.clear()

@@ -136,3 +136,15 @@ def channel_group_user_ids(db: sqlite3.Connection, channel_id: str) -> set[str]:
         (channel_id,),
     )
     return {row[0] for row in rows}
+
+
+def in_admin_role_group(db: sqlite3.Connection, user_id: str, syncable_id: str, kind: str) -> bool:
+    """The server's ``UserIsInAdminRoleGroup``: the user is a member of a group linked to the
+    team or channel (``kind`` ``Team``/``Channel``) with ``scheme_admin`` set."""
+    row = db.execute(
+        "SELECT 1 FROM group_syncables s JOIN group_members m ON m.group_id=s.group_id "
+        "WHERE m.user_id=? AND m.delete_at=0 AND s.syncable_id=? AND s.syncable_type=? "
+        "AND s.delete_at=0 AND json_extract(s.data, '$.scheme_admin')=1",
+        (user_id, syncable_id, kind),
+    ).fetchone()
+    return row is not None

@@ -21,6 +21,7 @@ from mmplug.host.api._entities import (
     member_from_row,
     save_member,
 )
+from mmplug.host.api._groups import channel_group_user_ids, in_admin_role_group
 from mmplug.host.api._members import (
     UPDATABLE_NOTIFY_PROPS,
     apply_roles,
@@ -28,6 +29,7 @@ from mmplug.host.api._members import (
     is_guest,
     merge_notify_props,
     new_member,
+    scheme_roles,
 )
 from mmplug.host.api._pbjson import model_json
 from mmplug.host.api._registry import ApiContext, ApiFailure, emulates
@@ -172,10 +174,28 @@ def add_member(
             (ch.team_id, user_id),
         ).fetchone()
         _check_can_join(ch, None if row is None else int(row["delete_at"]))
+        if (
+            ch.group_constrained
+            and not user.is_bot
+            and user_id not in channel_group_user_ids(db, channel_id)
+        ):
+            raise ApiFailure(
+                400,
+                "api.channel.add_members.user_denied",
+                "The channel is group-constrained: add the user to one of its linked groups "
+                "first.",
+                detailed_error=f"user_id={user_id}",
+                params={"UserIDs": [user_id]},
+                where="addUserToChannel",
+            )
+        member = new_member(ctx, channel_id, user)
+        if not is_guest(user) and in_admin_role_group(db, user_id, channel_id, "Channel"):
+            member.scheme_admin = True
+            member.roles = scheme_roles(member, [])
     outcome = _hooks.chain(
         ctx,
         "ChannelMemberWillBeAdded",
-        new_member(ctx, channel_id, user),
+        member,
         lambda m: hooks_extra_pb2.ChannelMemberWillBeAddedRequest(
             context=_hooks.request_context(ctx, actor_id), channel_member=m
         ),

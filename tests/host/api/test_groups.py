@@ -190,7 +190,6 @@ def test_constrained_channel_loses_members_outside_its_groups(world: World) -> N
                 name=world.unique("constrained-"),
                 display_name="C",
                 type=channel_pb2.CHANNEL_TYPE_PRIVATE,
-                group_constrained=True,
             )
         )
     ).channel
@@ -198,6 +197,9 @@ def test_constrained_channel_loses_members_outside_its_groups(world: World) -> N
         world.api.AddChannelMember(
             cp.AddChannelMemberRequest(channel_id=ch.id, user_id=world.users[name])
         )
+    # constrained after they joined: a constrained channel takes only its groups' members
+    ch.group_constrained = True
+    ch = world.api.UpdateChannel(cp.UpdateChannelRequest(channel=ch)).channel
     group = make(world).group
     world.api.UpsertGroupMember(
         rem.UpsertGroupMemberRequest(group_id=group.id, user_id=world.users["alice"])
