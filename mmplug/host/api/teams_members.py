@@ -17,8 +17,9 @@ import sqlite3
 
 from mmplug.host.api import _convert as conv
 from mmplug.host.api._entities import find_user
+from mmplug.host.api._groups import in_admin_role_group
 from mmplug.host.api._hooks import chain, fire, request_context
-from mmplug.host.api._registry import ApiContext, ApiFailure, differs, emulates
+from mmplug.host.api._registry import ApiContext, ApiFailure, emulates
 from mmplug.host.api.channel_members import (
     added_message,
     join_message,
@@ -56,13 +57,6 @@ CHANNEL_NOTIFY_DEFAULTS = {
 }
 DEFAULT_MAX_USERS_PER_TEAM = 50
 _log = logging.getLogger("mmplug.host.api")
-
-differs(
-    "CreateTeamMember",
-    "The server also makes a user a team admin when an LDAP/SAML group synced to the team "
-    "says so; mmplug only does it when the team's email is the user's.",
-)
-
 
 def new_channel_member(
     channel_id: str, user_id: str, now: int, *, admin: bool = False
@@ -178,9 +172,12 @@ def _check_join(
     team = get_team(db, team_id)
     user = get_user(db, user_id)
     _check_email_allowed(db, team, user)
-    member = new_team_member(
-        team_id, user_id, ctx.now(), admin=team.email == user.email, guest=_is_guest(user)
+    guest = _is_guest(user)
+    # A team admin by the team's email, or (not a guest) by a linked admin group.
+    admin = team.email == user.email or (
+        not guest and in_admin_role_group(db, user_id, team_id, "Team")
     )
+    member = new_team_member(team_id, user_id, ctx.now(), admin=admin, guest=guest)
     existing = team_member_row(db, team_id, user_id)
     if existing is not None and existing.delete_at == 0:
         return existing, member
@@ -269,9 +266,9 @@ def _save_join(
             user.username,
         )
         return member, True, []
-    return member, True, _join_default_channels(
-        ctx, db, team_id, user_id, member.scheme_admin
-    )
+    # The default channels are administered only by the user whose email is the team's.
+    channel_admin = get_team(db, team_id).email == user.email
+    return member, True, _join_default_channels(ctx, db, team_id, user_id, channel_admin)
 
 
 def _join_messages(
