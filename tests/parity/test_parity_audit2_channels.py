@@ -5,7 +5,7 @@ the groups linked to a channel."""
 from __future__ import annotations
 
 import pytest
-from parity_channel_world import DIRECT, channel, error, make_user, setting
+from parity_channel_world import DIRECT, channel, error, join, make_user, setting, team
 from test_parity_direct_channels import dm
 from test_parity_groups import add_members, licensed, make
 from worldhost import Host
@@ -130,3 +130,33 @@ def test_a_member_of_an_admin_group_joins_as_channel_admin(host: Host) -> None:
     assert joined.scheme_admin and "channel_admin" in joined.roles.split()
     plain = _add(host, room.id, other).channel_member
     assert not plain.scheme_admin and "channel_admin" not in plain.roles.split()
+
+
+def _team_member(host: Host, user_id: str) -> pb.GetTeamMemberResponse:
+    return host.api.GetTeamMember(  # type: ignore[no-any-return]
+        pb.GetTeamMemberRequest(team_id=team(host), user_id=user_id)
+    )
+
+
+@pytest.mark.parity("DeleteChannelMember", f"{APP}: (*App).removeUserFromChannel")
+def test_a_guest_leaving_their_last_channel_leaves_the_team(quiet_host: Host) -> None:
+    """A guest who leaves their last channel of the team (direct and group channels count as
+    channels left) is removed from the team too (UserHasLeftTeam runs); with another channel
+    left, the guest stays in the team."""
+    host = quiet_host
+    first, second = channel(host), channel(host)
+    stays, goes = (make_user(host, roles="system_guest") for _ in range(2))
+    for guest in (stays, goes):
+        join(host, first.id, guest)
+    join(host, second.id, stays)
+    host.hooks.fired.clear()
+    assert not host.api.DeleteChannelMember(
+        cp.DeleteChannelMemberRequest(channel_id=first.id, user_id=stays)
+    ).HasField("error")
+    assert _team_member(host, stays).team_member.delete_at == 0
+    assert not host.api.DeleteChannelMember(
+        cp.DeleteChannelMemberRequest(channel_id=first.id, user_id=goes)
+    ).HasField("error")
+    assert _team_member(host, goes).team_member.delete_at > 0
+    (left_team,) = host.hooks.named("UserHasLeftTeam")
+    assert left_team.team_member.user_id == goes

@@ -304,6 +304,17 @@ def delete_channel_member(
             (req.channel_id, req.user_id),
         )
         leave_message = ch.name != DEFAULT_CHANNEL or leave_join_messages(db)
+        # A guest who has no channel of the team left (direct and group channels count)
+        # leaves the team too.
+        leaves_team = is_guest(user) and not db.execute(
+            "SELECT 1 FROM channel_members m JOIN channels c ON c.id=m.channel_id "
+            "WHERE m.user_id=? AND (c.team_id=? OR c.team_id='')",
+            (user.id, ch.team_id),
+        ).fetchone()
+    if leaves_team:
+        from mmplug.host.api.teams_members import remove_member  # teams build on channels
+
+        remove_member(ctx, ch.team_id, user.id, user.id)
     left = huc.UserHasLeftChannelRequest(
         context=_hooks.request_context(ctx, user.id), channel_member=member, actor=user
     )
