@@ -231,6 +231,25 @@ def test_kv_set_with_options_negative_expiry_succeeds_but_is_already_expired(hos
     assert _get(host, "gone") == b""
 
 
+@pytest.mark.parity(("KVSetWithExpiry", "KVSetWithOptions"), EXPIRY)
+def test_kv_expiry_wraps_around_in_64_bits(host: Host) -> None:
+    """The expiry is computed in 64-bit milliseconds and wraps around: the largest count of
+    seconds (2**63 - 1) is no error and lands one second in the past, so the value is already
+    expired; a count that overflows only when added to now is expired too."""
+    biggest = 2**63 - 1
+    req = pb.KVSetWithExpiryRequest(key="wrap", value=b"v", expire_in_seconds=biggest)
+    assert not host.api.KVSetWithExpiry(req).error.id
+    assert _get(host, "wrap") == b""
+    opts = pb.PluginKVSetOptions(expire_in_seconds=biggest // 1000)
+    rsp = host.api.KVSetWithOptions(pb.KVSetWithOptionsRequest(key="wrap", value=b"v",
+                                                               options=opts))
+    assert rsp.success and not rsp.error.id
+    assert _get(host, "wrap") == b""
+    with host.store.read() as db:
+        expire_at = db.execute("SELECT expire_at FROM kv WHERE key='wrap'").fetchone()[0]
+    assert expire_at < 0
+
+
 @pytest.mark.parity("KVSetWithExpiry", EXPIRY)
 def test_kv_set_with_expiry_of_zero_never_expires(host: Host) -> None:
     """An expiry of 0 seconds means the value never expires."""

@@ -11,8 +11,9 @@ Semantics follow the server:
 * a nil value deletes (on the wire an empty ``bytes`` field is nil: proto3 cannot tell them
   apart, so an empty value is never stored);
 * ``expire_at`` is milliseconds: any non-zero ``expire_in_seconds`` counts from now, so a
-  negative one stores a value that has already expired; 0 never expires; expired keys are
-  invisible to every call and are deleted lazily when touched or listed;
+  negative one stores a value that has already expired; 0 never expires; the sum wraps
+  around in 64 bits as the server's does (``2**63 - 1`` seconds lands 1 s in the past); expired
+  keys are invisible to every call and are deleted lazily when touched or listed;
 * KVList pages with offset ``page * per_page``; a ``per_page`` of 0 or less means 10 and a
   negative offset means 0 (never an error); keys come sorted;
 * compare-and-set runs inside one serialised write transaction, so it is atomic against every
@@ -38,6 +39,7 @@ MAX_PLUGIN_ID = 190
 # The server's store answers this many keys when KVList asks for 0 or fewer per page.
 DEFAULT_LIST_LIMIT = 10
 _LIVE = "(expire_at = 0 OR expire_at > ?)"
+_INT64_SPAN = 2**64
 
 differs(
     "KVList",
@@ -74,8 +76,13 @@ def _check_key(ctx: ApiContext, key: str) -> None:
 
 
 def _expire_at(ctx: ApiContext, seconds: int) -> int:
-    # As the server: any non-zero count is relative to now, a negative one lies in the past.
-    return ctx.now() + seconds * 1000 if seconds != 0 else 0
+    # As the server: any non-zero count is relative to now, a negative one lies in the past;
+    # the server computes it in int64 milliseconds, so a huge count wraps around (usually
+    # into the past) instead of failing.
+    if seconds == 0:
+        return 0
+    half = _INT64_SPAN // 2
+    return (ctx.now() + seconds * 1000 + half) % _INT64_SPAN - half
 
 
 def _drop_expired(db: sqlite3.Connection, plugin_id: str, key: str, now: int) -> None:
