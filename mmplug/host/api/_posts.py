@@ -9,8 +9,14 @@ from typing import Any
 
 from google.protobuf import json_format
 
-from mmplug.host.api._entities import channel_from_row, find_member, find_post, post_from_row
-from mmplug.host.api._pbjson import model_dict
+from mmplug.host.api._entities import (
+    channel_from_row,
+    find_member,
+    find_post,
+    find_user,
+    post_from_row,
+)
+from mmplug.host.api._pbjson import model_dict, to_dict
 from mmplug.host.api._registry import ApiContext, ApiFailure
 from mmplug.host.api.config import server_setting
 from mmplug.protocol import channel_pb2, post_pb2
@@ -50,6 +56,9 @@ JOIN_LEAVE_TYPES = frozenset(
 )  # fmt: skip
 # Props only the server may set: dropped from what a caller sends (Post.SanitizeProps).
 _SANITIZED_PROPS = ("add_channel_member", "force_notification")
+CURRENT_TEAM_PROP = "current_team_id"  # model.PostPropsCurrentTeamId
+AI_GENERATED_BY_PROP = "ai_generated_by"  # model.PostPropsAIGeneratedByUserID
+AI_GENERATED_BY_NAME_PROP = "ai_generated_by_username"  # model.PostPropsAIGeneratedByUsername
 
 
 def parse_hashtags(message: str) -> str:
@@ -220,15 +229,26 @@ def fill_in_post_props(
 ) -> None:
     """``FillInPostProps``: ``channel_mentions`` for the ``~channel`` mentions the poster may
     resolve (public channels of the team, private ones they belong to); a caller's own
-    ``channel_mentions`` prop is replaced (or dropped when nothing resolves)."""
+    ``channel_mentions`` prop is replaced (or dropped when nothing resolves). In a channel
+    without a team (direct, group) a ``current_team_id`` prop names the team to look in; it
+    is dropped once the message has mentions. An ``ai_generated_by`` prop naming the poster
+    or a bot gets ``ai_generated_by_username``, one naming an unknown user is dropped, and
+    one naming any other user is refused (400)."""
     names = list(dict.fromkeys(m.lower() for m in _CHANNEL_MENTION.findall(post.message)))
+    props = to_dict(post.props) if post.HasField("props") else {}
+    team_id = channel.team_id
+    current_team = props.get(CURRENT_TEAM_PROP)
+    if not team_id and isinstance(current_team, str):
+        team_id = current_team
+    if names and CURRENT_TEAM_PROP in post.props:
+        del post.props[CURRENT_TEAM_PROP]
     mentions: dict[str, Any] = {}
     for name in names:
         sql = "SELECT c.data, t.name AS team_name FROM channels c JOIN teams t ON t.id=c.team_id "
         sql += "WHERE c.name=? AND c.delete_at=0"
         args: list[object] = [name]
-        if channel.team_id:
-            sql, args = sql + " AND c.team_id=?", [*args, channel.team_id]
+        if team_id:
+            sql, args = sql + " AND c.team_id=?", [*args, team_id]
         for row in db.execute(sql + " ORDER BY c.id", args):
             mentioned = channel_from_row(row)
             if (
@@ -246,6 +266,25 @@ def fill_in_post_props(
         post.props["channel_mentions"] = mentions
     elif "channel_mentions" in post.props:
         del post.props["channel_mentions"]
+    _fill_in_ai_generated_by(db, post, props.get(AI_GENERATED_BY_PROP))
+
+
+def _fill_in_ai_generated_by(db: sqlite3.Connection, post: post_pb2.Post, user_id: Any) -> None:
+    if not isinstance(user_id, str) or not user_id:
+        return
+    user = find_user(db, user_id)
+    if user is None:
+        del post.props[AI_GENERATED_BY_PROP]
+    elif user.id == post.user_id or user.is_bot:
+        post.props[AI_GENERATED_BY_NAME_PROP] = user.username
+    else:
+        raise ApiFailure(
+            400,
+            "api.post.fill_in_post_props.invalid_ai_generated_user.app_error",
+            f"The ai_generated_by prop names the user {user_id!r}, who is neither the poster "
+            "nor a bot: name the poster or a bot (or leave the prop out).",
+            where="FillInPostProps",
+        )
 
 
 def rejected(reason: str, where: str) -> ApiFailure:

@@ -1,0 +1,82 @@
+"""Server parity of the props the server fills in on a new or edited post (FillInPostProps):
+``current_team_id`` and ``ai_generated_by``."""
+
+from __future__ import annotations
+
+import pytest
+from google.protobuf import json_format
+from postsworld import post
+from worldhost import Host
+
+from mmplug.protocol import api_channel_post_pb2 as cp
+from mmplug.protocol import post_pb2
+
+FILL_IN = "server/channels/app/post.go: (*App).FillInPostProps"
+AI_USER_ERROR = (400, "api.post.fill_in_post_props.invalid_ai_generated_user.app_error")
+
+
+def _props(p: post_pb2.Post) -> dict[str, object]:
+    return json_format.MessageToDict(p.props)
+
+
+def _direct(host: Host) -> str:
+    return host.api.GetDirectChannel(
+        cp.GetDirectChannelRequest(user_id_1=host.user("alice"), user_id_2=host.user("bob"))
+    ).channel.id
+
+
+@pytest.mark.parity("CreatePost", FILL_IN)
+def test_current_team_id_picks_the_team_of_channel_mentions_in_a_direct_channel(
+    host: Host,
+) -> None:
+    """In a channel without a team, a `current_team_id` prop names the team `~channel`
+    mentions are looked up in, and is dropped from a post that has mentions; a post without
+    mentions keeps it."""
+    dm, acme = _direct(host), host.info.teams["acme"]
+    made = post(host, "see ~town-square", channel_id=dm, props={"current_team_id": acme}).post
+    assert list(_props(made)["channel_mentions"]) == ["town-square"]  # type: ignore[call-overload]
+    assert "current_team_id" not in _props(made)
+    elsewhere = post(host, "see ~town-square", channel_id=dm,
+                     props={"current_team_id": host.user("bob")}).post
+    assert "channel_mentions" not in _props(elsewhere)
+    assert "current_team_id" not in _props(elsewhere)
+    quiet = post(host, "no mention", channel_id=dm, props={"current_team_id": acme}).post
+    assert _props(quiet)["current_team_id"] == acme
+
+
+@pytest.mark.parity(("CreatePost", "UpdatePost"), FILL_IN)
+def test_ai_generated_by_the_poster_or_a_bot_gets_the_username(host: Host) -> None:
+    """An `ai_generated_by` prop naming the poster or a bot gets an
+    `ai_generated_by_username` prop with that user's username, on a new post and on an
+    edit."""
+    mine = post(host, props={"ai_generated_by": host.user("alice")}).post
+    assert _props(mine)["ai_generated_by_username"] == "alice"
+    mine.props["ai_generated_by"] = host.user("helper-bot")
+    del mine.props["ai_generated_by_username"]
+    edited = host.api.UpdatePost(cp.UpdatePostRequest(post=mine))
+    assert not edited.HasField("error")
+    assert _props(edited.post)["ai_generated_by_username"] == "helper-bot"
+
+
+@pytest.mark.parity(("CreatePost", "UpdatePost"), FILL_IN)
+def test_ai_generated_by_another_user_is_refused(host: Host) -> None:
+    """An `ai_generated_by` prop naming a user who is neither the poster nor a bot is a 400
+    `api.post.fill_in_post_props.invalid_ai_generated_user.app_error`, on a new post and on
+    an edit (which is not saved)."""
+    rsp = post(host, props={"ai_generated_by": host.user("bob")})
+    assert (rsp.error.status_code, rsp.error.id) == AI_USER_ERROR
+    made = post(host, "v1").post
+    made.message = "v2"
+    made.props["ai_generated_by"] = host.user("bob")
+    rsp_edit = host.api.UpdatePost(cp.UpdatePostRequest(post=made))
+    assert (rsp_edit.error.status_code, rsp_edit.error.id) == AI_USER_ERROR
+    assert host.api.GetPost(cp.GetPostRequest(post_id=made.id)).post.message == "v1"
+
+
+@pytest.mark.parity("CreatePost", FILL_IN)
+def test_ai_generated_by_an_unknown_user_is_dropped(host: Host) -> None:
+    """An `ai_generated_by` prop naming no user is dropped; the post is created."""
+    rsp = post(host, props={"ai_generated_by": "x" * 26})
+    assert not rsp.HasField("error")
+    assert "ai_generated_by" not in _props(rsp.post)
+    assert "ai_generated_by_username" not in _props(rsp.post)
