@@ -1,11 +1,12 @@
-"""Server parity of the props the server fills in on a new or edited post (FillInPostProps):
-``current_team_id`` and ``ai_generated_by``."""
+"""Server parity of what the server's FillInPostProps does to a new or edited post: the
+``current_team_id`` and ``ai_generated_by`` props, and the gate of burn-on-read posts."""
 
 from __future__ import annotations
 
 import pytest
 from google.protobuf import json_format
-from postsworld import post
+from postsworld import configured, post
+from test_parity_groups import licensed
 from worldhost import Host
 
 from mmplug.protocol import api_channel_post_pb2 as cp
@@ -80,3 +81,47 @@ def test_ai_generated_by_an_unknown_user_is_dropped(host: Host) -> None:
     assert not rsp.HasField("error")
     assert "ai_generated_by" not in _props(rsp.post)
     assert "ai_generated_by_username" not in _props(rsp.post)
+
+
+# -- burn-on-read posts ----------------------------------------------------------------------
+@pytest.mark.parity("CreatePost", FILL_IN)
+def test_burn_on_read_post_needs_an_enterprise_advanced_license(host: Host) -> None:
+    """A `burn_on_read` post is a 501
+    `api.post.fill_in_post_props.burn_on_read.license.app_error` without an Enterprise
+    Advanced license (the default world has none, a professional one is not enough)."""
+    for sku in ("", "professional"):
+        with licensed(host, sku):
+            rsp = post(host, type="burn_on_read")
+        assert (rsp.error.status_code, rsp.error.id) == (
+            501, "api.post.fill_in_post_props.burn_on_read.license.app_error")
+
+
+@pytest.mark.parity("CreatePost", FILL_IN)
+def test_burn_on_read_post_needs_the_feature_turned_on(host: Host) -> None:
+    """With the license, a `burn_on_read` post is a 501
+    `api.post.fill_in_post_props.burn_on_read.config.app_error` when
+    `ServiceSettings.EnableBurnOnRead` is off."""
+    with licensed(host, "advanced"), configured(host, "ServiceSettings", "EnableBurnOnRead",
+                                                False):
+        rsp = post(host, type="burn_on_read")
+    assert (rsp.error.status_code, rsp.error.id) == (
+        501, "api.post.fill_in_post_props.burn_on_read.config.app_error")
+
+
+@pytest.mark.parity(
+    ("CreatePost", "UpdatePost"),
+    "server/channels/app/post.go: (*App).CreatePost, (*App).UpdatePost",
+)
+def test_burn_on_read_post_takes_no_reply_and_no_edit(host: Host) -> None:
+    """A reply to a `burn_on_read` post is a 400 `api.post.create_post.burn_on_read.app_error`;
+    editing one is a 400 `api.post.update_post.burn_on_read.app_error`."""
+    with licensed(host, "advanced"):
+        made = post(host, "gone soon", type="burn_on_read")
+    assert not made.HasField("error")
+    reply = post(host, "re", root_id=made.post.id)
+    assert (reply.error.status_code, reply.error.id) == (
+        400, "api.post.create_post.burn_on_read.app_error")
+    made.post.message = "edited"
+    edit = host.api.UpdatePost(cp.UpdatePostRequest(post=made.post))
+    assert (edit.error.status_code, edit.error.id) == (
+        400, "api.post.update_post.burn_on_read.app_error")

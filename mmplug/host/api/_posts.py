@@ -19,6 +19,7 @@ from mmplug.host.api._entities import (
 from mmplug.host.api._pbjson import model_dict, to_dict
 from mmplug.host.api._registry import ApiContext, ApiFailure
 from mmplug.host.api.config import server_setting
+from mmplug.host.api.server_info import minimum_enterprise_advanced_license
 from mmplug.protocol import channel_pb2, post_pb2
 
 MESSAGE_MAX = 16383  # model.PostMessageMaxRunesV2, the limit of every current database
@@ -26,6 +27,7 @@ HASHTAGS_MAX = 1000
 FILE_IDS_JSON_MAX = 300  # model.PostFileidsMaxRunes: the JSON array of ids, so 10 files
 PROPS_JSON_MAX = 800000
 EPHEMERAL_TYPE = "system_ephemeral"
+BURN_ON_READ_TYPE = "burn_on_read"  # model.PostTypeBurnOnRead
 _HASHTAG = re.compile(r"^#[^\W\d_][\w.-]*[^\W_]$")
 _WORD = re.compile(r"[\w#@.-]+")
 _CHANNEL_MENTION = re.compile(r"\B~([a-zA-Z0-9_-]+)")
@@ -221,6 +223,13 @@ def check_root(
             "Invalid ChannelId for RootId parameter: the root post is in another channel.",
             detailed_error=f"root_id={post.root_id} channel_id={post.channel_id}",
         )
+    if root.type == BURN_ON_READ_TYPE:
+        raise ApiFailure(
+            400,
+            "api.post.create_post.burn_on_read.app_error",
+            "Cannot reply to a burn-on-read post.",
+            detailed_error=f"root_id={post.root_id}",
+        )
     return root
 
 
@@ -267,6 +276,8 @@ def fill_in_post_props(
     elif "channel_mentions" in post.props:
         del post.props["channel_mentions"]
     _fill_in_ai_generated_by(db, post, props.get(AI_GENERATED_BY_PROP))
+    if post.type == BURN_ON_READ_TYPE:
+        _check_burn_on_read_allowed(db)
 
 
 def _fill_in_ai_generated_by(db: sqlite3.Connection, post: post_pb2.Post, user_id: Any) -> None:
@@ -283,6 +294,28 @@ def _fill_in_ai_generated_by(db: sqlite3.Connection, post: post_pb2.Post, user_i
             "api.post.fill_in_post_props.invalid_ai_generated_user.app_error",
             f"The ai_generated_by prop names the user {user_id!r}, who is neither the poster "
             "nor a bot: name the poster or a bot (or leave the prop out).",
+            where="FillInPostProps",
+        )
+
+
+def _check_burn_on_read_allowed(db: sqlite3.Connection) -> None:
+    if not minimum_enterprise_advanced_license(db):
+        raise ApiFailure(
+            501,
+            "api.post.fill_in_post_props.burn_on_read.license.app_error",
+            "Burn-on-read posts need an Enterprise Advanced license: give the world one "
+            '("server": {"license": {"sku_short_name": "advanced"}}) or use another type.',
+            where="FillInPostProps",
+        )
+    enabled = server_setting(db, "FeatureFlags", "BurnOnRead", True) and server_setting(
+        db, "ServiceSettings", "EnableBurnOnRead", True
+    )
+    if not enabled:
+        raise ApiFailure(
+            501,
+            "api.post.fill_in_post_props.burn_on_read.config.app_error",
+            "Burn-on-read posts are turned off: FeatureFlags.BurnOnRead and "
+            "ServiceSettings.EnableBurnOnRead must both be true.",
             where="FillInPostProps",
         )
 

@@ -37,6 +37,7 @@ from mmplug.host.api._mention_warnings import mention_warnings
 from mmplug.host.api._mentions import channel_profiles, notified, posted_hooks
 from mmplug.host.api._pbjson import go_json, to_dict
 from mmplug.host.api._posts import (
+    BURN_ON_READ_TYPE,
     JOIN_LEAVE_TYPES,
     check_root,
     count_replies,
@@ -106,6 +107,14 @@ differs(
     "previews (embeds, images), the custom emojis the message uses, and a mini preview of each "
     "attached image. mmplug's has the post's own metadata and its files only (mini_preview "
     "null).",
+)
+differs(
+    "CreatePost",
+    "With an Enterprise Advanced license the server makes a burn_on_read post special: it is "
+    "refused in a shared channel, a self-DM or a DM with a bot, gets expire_at and "
+    "read_duration props, runs no MessageWillBePosted or MessageHasBeenPosted, and its "
+    "events carry no message or files. mmplug refuses it without that license (501) as the "
+    "server does, but with one creates it like any other post.",
 )
 differs(
     "CreatePost",
@@ -475,6 +484,13 @@ def _editable(ctx: ApiContext, post_id: str) -> tuple[post_pb2.Post, channel_pb2
         if old is None:
             raise _no_post(post_id, "UpdatePost")
         count_replies(db, old)
+        if old.type == BURN_ON_READ_TYPE:
+            raise ApiFailure(
+                400,
+                "api.post.update_post.burn_on_read.app_error",
+                "Burn-on-read posts cannot be edited.",
+                detailed_error=f"id={post_id}",
+            )
         if old.type.startswith("system_"):
             raise ApiFailure(
                 400,

@@ -16,17 +16,28 @@ from mmplug.protocol import api_remaining_pb2 as pb
 SERVER_META = "server"
 DEFAULT_SERVER_VERSION = "10.5.0"
 # model.LicenseToLicenseTier: the license tiers by SKU short name
-_PROFESSIONAL_TIER = 10
+_PROFESSIONAL_TIER, _ENTERPRISE_ADVANCED_TIER = 10, 30
 _LICENSE_TIERS = {"professional": 10, "enterprise": 20, "advanced": 30, "entry": 30}
+
+
+def _license_tier(db: sqlite3.Connection) -> int:
+    """The tier of the world's license (0 without one), as its ``sku_short_name`` says."""
+    row = db.execute("SELECT value FROM meta WHERE key=?", (SERVER_META,)).fetchone()
+    license_doc = (json.loads(row[0]) if row else {}).get("license") or {}
+    sku = license_doc.get("sku_short_name") if isinstance(license_doc, dict) else None
+    return _LICENSE_TIERS.get(str(sku), 0)
 
 
 def minimum_professional_license(db: sqlite3.Connection) -> bool:
     """``model.MinimumProfessionalLicense``: the world's license (none by default) is of
-    the professional tier or higher, as its ``sku_short_name`` says."""
-    row = db.execute("SELECT value FROM meta WHERE key=?", (SERVER_META,)).fetchone()
-    license_doc = (json.loads(row[0]) if row else {}).get("license") or {}
-    sku = license_doc.get("sku_short_name") if isinstance(license_doc, dict) else None
-    return _LICENSE_TIERS.get(str(sku), 0) >= _PROFESSIONAL_TIER
+    the professional tier or higher."""
+    return _license_tier(db) >= _PROFESSIONAL_TIER
+
+
+def minimum_enterprise_advanced_license(db: sqlite3.Connection) -> bool:
+    """``model.MinimumEnterpriseAdvancedLicense``: the world's license is of the enterprise
+    advanced tier (``advanced``, ``entry``)."""
+    return _license_tier(db) >= _ENTERPRISE_ADVANCED_TIER
 
 
 def server_meta(ctx: ApiContext) -> dict[str, Any]:
