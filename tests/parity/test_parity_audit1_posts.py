@@ -10,6 +10,7 @@ from test_parity_groups import licensed
 from worldhost import Host
 
 from mmplug.protocol import api_channel_post_pb2 as cp
+from mmplug.protocol import api_remaining_pb2 as rem
 from mmplug.protocol import post_pb2
 
 FILL_IN = "server/channels/app/post.go: (*App).FillInPostProps"
@@ -125,3 +126,28 @@ def test_burn_on_read_post_takes_no_reply_and_no_edit(host: Host) -> None:
     edit = host.api.UpdatePost(cp.UpdatePostRequest(post=made.post))
     assert (edit.error.status_code, edit.error.id) == (
         400, "api.post.update_post.burn_on_read.app_error")
+
+
+# -- shared direct channels ------------------------------------------------------------------
+@pytest.mark.parity("CreatePost", "server/channels/app/post.go: (*App).CreatePost")
+def test_posting_in_a_shared_direct_channel_needs_the_feature_flag(host: Host) -> None:
+    """A post in a shared direct or group channel is a 400
+    `app.post.create_post.shared_dm_or_gm.app_error` while the `EnableSharedChannelsDMs`
+    feature flag is off (its default); with it on the post is created."""
+    group = _group(host)
+    shared = host.api.ShareChannel(rem.ShareChannelRequest(shared_channel=rem.SharedChannel(
+        channel_id=group, creator_id=host.user("alice"), home="true")))
+    assert not shared.HasField("error"), shared.error
+    try:
+        rsp = post(host, channel_id=group)
+        assert (rsp.error.status_code, rsp.error.id) == (
+            400, "app.post.create_post.shared_dm_or_gm.app_error")
+        with configured(host, "FeatureFlags", "EnableSharedChannelsDMs", True):
+            assert not post(host, channel_id=group).HasField("error")
+    finally:
+        host.api.UnshareChannel(rem.UnshareChannelRequest(channel_id=group))
+
+
+def _group(host: Host) -> str:
+    users = [host.user(name) for name in ("admin", "alice", "bob")]
+    return host.api.GetGroupChannel(cp.GetGroupChannelRequest(user_ids=users)).channel.id

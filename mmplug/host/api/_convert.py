@@ -42,6 +42,8 @@ CHANNEL_TYPE_LETTERS: dict[int, str] = {
     channel_pb2.CHANNEL_TYPE_GROUP: "G",
 }
 LETTER_CHANNEL_TYPES: dict[str, int] = {v: k for k, v in CHANNEL_TYPE_LETTERS.items()}
+# Channel.IsGroupOrDirect: the channel types that belong to no team.
+DIRECT_OR_GROUP = (channel_pb2.CHANNEL_TYPE_DIRECT, channel_pb2.CHANNEL_TYPE_GROUP)
 TEAM_TYPE_LETTERS: dict[int, str] = {team_pb2.TEAM_TYPE_OPEN: "O", team_pb2.TEAM_TYPE_INVITE: "I"}
 
 

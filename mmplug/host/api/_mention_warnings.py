@@ -22,7 +22,7 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-from mmplug.host.api._convert import user_from_row
+from mmplug.host.api._convert import DIRECT_OR_GROUP, user_from_row
 from mmplug.host.api._groups import channel_group_user_ids
 from mmplug.host.api._mentions import Mentions, Notified
 from mmplug.host.api._registry import ApiContext
@@ -38,7 +38,6 @@ _NOT_IN_GROUPS = (
 _NO_MEMBERS = "@{} has no members on this team"
 _DISABLED = ("@{} notifications are disabled in channels with more than {} users. Contact your "
              "system administrator for more information.")
-_NO_TEAM_CHANNELS = (channel_pb2.CHANNEL_TYPE_DIRECT, channel_pb2.CHANNEL_TYPE_GROUP)
 
 
 def mention_warnings(ctx: ApiContext, db: sqlite3.Connection, post: post_pb2.Post,
@@ -69,7 +68,7 @@ def _out_of_channel(ctx: ApiContext, db: sqlite3.Connection, post: post_pb2.Post
     """``sendOutOfChannelMentions``: the posts naming the users mentioned outside the
     channel (in its team, then outside the team)."""
     if (post.type.startswith("system_") or not channel.team_id
-            or channel.type in _NO_TEAM_CHANNELS or not found.others):
+            or channel.type in DIRECT_OR_GROUP or not found.others):
         return []
     names = sorted(set(found.others))
     marks = ", ".join("?" for _ in names)

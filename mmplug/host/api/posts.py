@@ -22,7 +22,7 @@ from enum import Enum
 from typing import Any
 
 from mmplug.host.api import _files, _hooks
-from mmplug.host.api._convert import CHANNEL_TYPE_LETTERS
+from mmplug.host.api._convert import CHANNEL_TYPE_LETTERS, DIRECT_OR_GROUP
 from mmplug.host.api._entities import (
     find_member,
     find_post,
@@ -186,6 +186,15 @@ def _prepare_new_post(ctx: ApiContext, post: post_pb2.Post, origin: Origin) -> N
     """The server's checks and fills before MessageWillBePosted."""
     with ctx.store.read() as db:
         channel = _post_channel(db, post, origin)
+        if (channel.shared and channel.type in DIRECT_OR_GROUP
+                and not setting(ctx, "FeatureFlags", "EnableSharedChannelsDMs", False)):
+            raise ApiFailure(
+                400,
+                "app.post.create_post.shared_dm_or_gm.app_error",
+                "Cannot post in a shared direct or group channel while the "
+                "FeatureFlags.EnableSharedChannelsDMs feature flag is off.",
+                detailed_error=f"channel_id={channel.id}",
+            )
         sanitize_props(post)
         user = find_user(db, post.user_id)
         if user is None:
