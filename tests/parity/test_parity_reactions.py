@@ -55,14 +55,18 @@ def test_reactions_on_a_missing_or_deleted_post_are_404(host: Host) -> None:
 
 @pytest.mark.parity("AddReaction", f"{SAVE}; server/channels/app/emoji.go: (*App).GetEmojiByName")
 def test_an_emoji_name_with_colons_is_not_found(host: Host) -> None:
-    """``:thumbsup:`` is no emoji's name: a 404 ``app.emoji.get_by_name.no_result`` (a 501
-    ``api.emoji.disabled.app_error`` when custom emoji are off)."""
+    """``:thumbsup:`` is no emoji's name: a 404 ``app.emoji.get_by_name.no_result`` (a 403
+    ``api.emoji.disabled.app_error`` when custom emoji are off, a 403
+    ``api.emoji.storage.app_error`` without a file store)."""
     made = post(host).post
     err = add(host, made.id, ":thumbsup:").error
     assert (err.status_code, err.id) == (404, "app.emoji.get_by_name.no_result")
     with configured(host, "ServiceSettings", "EnableCustomEmoji", False):
         err = add(host, made.id, ":thumbsup:").error
-    assert (err.status_code, err.id) == (501, "api.emoji.disabled.app_error")
+    assert (err.status_code, err.id) == (403, "api.emoji.disabled.app_error")
+    with configured(host, "FileSettings", "DriverName", ""):
+        err = add(host, made.id, ":thumbsup:").error
+    assert (err.status_code, err.id) == (403, "api.emoji.storage.app_error")
 
 
 @pytest.mark.parity("AddReaction", "server/public/model/reaction.go: (*Reaction).IsValid")

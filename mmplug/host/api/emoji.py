@@ -38,7 +38,9 @@ def add_emoji(store: Store, name: str, creator_id: str, image: bytes) -> cp.Emoj
     return emoji
 
 
-def _check_enabled(ctx: ApiContext) -> None:
+def check_custom_emoji_enabled(ctx: ApiContext) -> None:
+    """The gate of every custom emoji read (GetEmoji, GetEmojiByName): custom emoji on and a
+    file store configured, else 403."""
     with ctx.store.read() as db:
         enabled = server_setting(db, "ServiceSettings", "EnableCustomEmoji", None)
         driver = server_setting(db, "FileSettings", "DriverName", None)
@@ -89,13 +91,13 @@ def get_emoji_list(ctx: ApiContext, req: cp.GetEmojiListRequest) -> cp.GetEmojiL
 
 @emulates("GetEmoji")
 def get_emoji(ctx: ApiContext, req: cp.GetEmojiRequest) -> cp.GetEmojiResponse:
-    _check_enabled(ctx)
+    check_custom_emoji_enabled(ctx)
     return cp.GetEmojiResponse(emoji=_one(ctx, "id", req.emoji_id, "app.emoji.get.no_result")[0])
 
 
 @emulates("GetEmojiByName")
 def get_emoji_by_name(ctx: ApiContext, req: cp.GetEmojiByNameRequest) -> cp.GetEmojiByNameResponse:
-    _check_enabled(ctx)
+    check_custom_emoji_enabled(ctx)
     emoji = _one(ctx, "name", req.name, "app.emoji.get_by_name.no_result")[0]
     return cp.GetEmojiByNameResponse(emoji=emoji)
 

@@ -22,6 +22,7 @@ from mmplug.host.api._entities import find_post, get_channel, save_post
 from mmplug.host.api._pbjson import dump, load
 from mmplug.host.api._posts import setting
 from mmplug.host.api._registry import ApiContext, ApiFailure, differs, emulates
+from mmplug.host.api.emoji import check_custom_emoji_enabled
 from mmplug.host.api.events import server_event
 from mmplug.host.ids import is_valid_id
 from mmplug.protocol import api_channel_post_pb2 as cp
@@ -63,20 +64,14 @@ def _archived(db: sqlite3.Connection, post: post_pb2.Post, action: str) -> None:
 
 
 def _check_emoji(ctx: ApiContext, db: sqlite3.Connection, name: str) -> None:
-    """A system emoji or an existing custom one. A name no emoji can have (``:thumbsup:``,
-    spaces) is looked up as a custom emoji and not found, as on the server."""
-    if db.execute("SELECT 1 FROM emoji WHERE name=? AND delete_at=0", (name,)).fetchone():
-        return
+    """A system emoji, else a custom one as GetEmojiByName finds it: custom emoji must be on
+    (and have a file store), else 403, and the name must exist, else 404. A name no emoji
+    can have (``:thumbsup:``, spaces) is looked up as a custom emoji and not found."""
     if EMOJI_NAME.match(name):
         return  # taken for a system emoji (see differs above)
-    if not setting(ctx, "ServiceSettings", "EnableCustomEmoji", True):
-        raise ApiFailure(
-            501,
-            "api.emoji.disabled.app_error",
-            f"{name!r} is not a system emoji, and custom emoji are disabled "
-            "(ServiceSettings.EnableCustomEmoji).",
-            where="GetEmojiByName",
-        )
+    check_custom_emoji_enabled(ctx)
+    if db.execute("SELECT 1 FROM emoji WHERE name=? AND delete_at=0", (name,)).fetchone():
+        return
     raise ApiFailure(
         404,
         "app.emoji.get_by_name.no_result",
