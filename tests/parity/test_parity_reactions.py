@@ -69,6 +69,17 @@ def test_an_emoji_name_with_colons_is_not_found(host: Host) -> None:
     assert (err.status_code, err.id) == (403, "api.emoji.storage.app_error")
 
 
+@pytest.mark.parity("AddReaction", f"{SAVE}; server/public/model/emoji.go: GetSystemEmojiId")
+def test_an_emoji_name_ending_in_a_newline_is_not_found(host: Host) -> None:
+    """``thumbsup`` followed by a newline is no emoji's name (the server's name checks are
+    anchored at the very end): a 404 ``app.emoji.get_by_name.no_result``, nothing saved."""
+    made = post(host).post
+    err = add(host, made.id, "thumbsup\n").error
+    assert (err.status_code, err.id) == (404, "app.emoji.get_by_name.no_result")
+    got = host.api.GetReactions(cp.GetReactionsRequest(post_id=made.id))
+    assert list(got.reactions) == []
+
+
 @pytest.mark.parity("AddReaction", "server/public/model/reaction.go: (*Reaction).IsValid")
 def test_reaction_user_is_checked_for_form_only(host: Host) -> None:
     """The user id must look like an id (400 ``model.reaction.is_valid.user_id.app_error``)

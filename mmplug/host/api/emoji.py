@@ -20,7 +20,8 @@ from mmplug.host.api.config import server_setting
 from mmplug.host.store import Store
 from mmplug.protocol import api_channel_post_pb2 as cp
 
-NAME = re.compile(r"^[a-zA-Z0-9_+-]{1,64}$")
+# Emoji.IsValid and Reaction.IsValid; \Z, not $: Go's $ does not match before a final "\n".
+NAME = re.compile(r"^[a-zA-Z0-9_+-]{1,64}\Z")
 _FORMATS = ((b"\x89PNG", "png"), (b"GIF8", "gif"), (b"\xff\xd8\xff", "jpeg"))
 
 

@@ -14,7 +14,6 @@ reactions skips rows with ``delete_at`` set.
 from __future__ import annotations
 
 import json
-import re
 import sqlite3
 
 from mmplug.host.api import _hooks
@@ -22,6 +21,7 @@ from mmplug.host.api._entities import find_post, get_channel, save_post
 from mmplug.host.api._pbjson import dump, load
 from mmplug.host.api._posts import setting
 from mmplug.host.api._registry import ApiContext, ApiFailure, differs, emulates
+from mmplug.host.api.emoji import NAME as EMOJI_NAME
 from mmplug.host.api.emoji import check_custom_emoji_enabled
 from mmplug.host.api.events import server_event
 from mmplug.host.ids import is_valid_id
@@ -29,7 +29,6 @@ from mmplug.protocol import api_channel_post_pb2 as cp
 from mmplug.protocol import hooks_message_pb2 as hm
 from mmplug.protocol import post_pb2
 
-EMOJI_NAME = re.compile(r"^[a-zA-Z0-9_+-]{1,64}$")
 UNIQUE_REACTIONS_DEFAULT = 50  # ServiceSettings.UniqueEmojiReactionLimitPerPost
 
 differs(
