@@ -1,5 +1,6 @@
-"""Server parity of what the server's FillInPostProps does to a new or edited post: the
-``current_team_id`` and ``ai_generated_by`` props, and the gate of burn-on-read posts."""
+"""Server parity found by the audit of the post rpcs: what FillInPostProps does to a new or
+edited post (the ``current_team_id`` and ``ai_generated_by`` props, the gate of burn-on-read
+posts), posts in shared direct channels, and the props of ephemeral posts."""
 
 from __future__ import annotations
 
@@ -151,3 +152,22 @@ def test_posting_in_a_shared_direct_channel_needs_the_feature_flag(host: Host) -
 def _group(host: Host) -> str:
     users = [host.user(name) for name in ("admin", "alice", "bob")]
     return host.api.GetGroupChannel(cp.GetGroupChannelRequest(user_ids=users)).channel.id
+
+
+# -- ephemeral posts -------------------------------------------------------------------------
+@pytest.mark.parity(
+    ("SendEphemeralPost", "UpdateEphemeralPost"),
+    "server/channels/app/post.go: (*App).SendEphemeralPost, (*App).UpdateEphemeralPost; "
+    "server/public/pluginapi/grpc/server: postToProto",
+)
+def test_ephemeral_post_without_props_comes_back_with_empty_props(host: Host) -> None:
+    """An ephemeral post sent or updated without props comes back with props set (an empty
+    map), as the server fills in nil props before answering."""
+    bare = post_pb2.Post(channel_id=host.info.channels["off-topic"], user_id=host.user("alice"),
+                         message="only you")
+    sent = host.api.SendEphemeralPost(
+        cp.SendEphemeralPostRequest(user_id=host.user("bob"), post=bare)).post
+    assert sent.HasField("props") and _props(sent) == {}
+    updated = host.api.UpdateEphemeralPost(
+        cp.UpdateEphemeralPostRequest(user_id=host.user("bob"), post=bare)).post
+    assert updated.HasField("props") and _props(updated) == {}

@@ -39,9 +39,10 @@ def _capture(ctx: ApiContext, action: str, user_id: str, post: post_pb2.Post) ->
 def send_ephemeral(ctx: ApiContext, user_id: str, post: post_pb2.Post) -> post_pb2.Post:
     """SendEphemeralPost as the server runs it (also used for slash command answers): the
     type becomes ``system_ephemeral``; an empty id and create_at are filled in, and so are
-    the ids of attachment buttons."""
+    the ids of attachment buttons; missing props become an empty map."""
     ready = for_plugin(post)
     ready.type = EPHEMERAL_TYPE
+    ready.props.SetInParent()  # nil props become {}: the answer always carries props
     ready.id = ready.id or ctx.new_id()
     ready.create_at = ready.create_at or ctx.now()
     generate_action_ids(ctx, ready)
@@ -62,9 +63,10 @@ def update_ephemeral_post(
 ) -> cp.UpdateEphemeralPostResponse:
     """The type becomes ``system_ephemeral`` and update_at is now; the id and create_at are
     the caller's (not filled in: pass the ones SendEphemeralPost returned). Attachment
-    buttons without an id get one."""
+    buttons without an id get one; missing props become an empty map."""
     post = for_plugin(req.post)
     post.type = EPHEMERAL_TYPE
+    post.props.SetInParent()
     post.update_at = ctx.now()
     generate_action_ids(ctx, post)
     _capture(ctx, "edited", req.user_id, post)
