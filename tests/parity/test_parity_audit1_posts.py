@@ -1,6 +1,7 @@
 """Server parity found by the audit of the post rpcs: what FillInPostProps does to a new or
 edited post (the ``current_team_id`` and ``ai_generated_by`` props, the gate of burn-on-read
-posts), posts in shared direct channels, and the props of ephemeral posts."""
+posts), posts in shared direct channels, the files of an edit and the props of ephemeral
+posts."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from test_parity_groups import licensed
 from worldhost import Host
 
 from mmplug.protocol import api_channel_post_pb2 as cp
+from mmplug.protocol import api_file_bot_pb2 as fb
 from mmplug.protocol import api_remaining_pb2 as rem
 from mmplug.protocol import post_pb2
 
@@ -171,3 +173,44 @@ def test_ephemeral_post_without_props_comes_back_with_empty_props(host: Host) ->
     updated = host.api.UpdateEphemeralPost(
         cp.UpdateEphemeralPostRequest(user_id=host.user("bob"), post=bare)).post
     assert updated.HasField("props") and _props(updated) == {}
+
+
+# -- the files of an edit --------------------------------------------------------------------
+FILE_CHANGES = "server/channels/app/post_file_change.go: (*App).processPostFileChanges"
+
+
+def _plugin_file(host: Host) -> str:
+    return host.api.UploadFile(fb.UploadFileRequest(data=b"x", filename="a.txt")).file_info.id
+
+
+@pytest.mark.parity("UpdatePost", FILE_CHANGES)
+def test_edit_attaches_only_files_a_plugin_uploaded(host: Host) -> None:
+    """An edit by a plugin attaches a new file only if a plugin uploaded it (the plugin's
+    calls have no session user): a file the poster uploaded is dropped from `file_ids` and
+    stays unattached, while the files the post kept stay."""
+    kept, added = _plugin_file(host), _plugin_file(host)
+    alices = host.api.CopyFileInfos(
+        fb.CopyFileInfosRequest(user_id=host.user("alice"), file_ids=[_plugin_file(host)])
+    ).file_ids[0]
+    made = post(host, "files", file_ids=[kept]).post
+    made.file_ids.extend([added, alices])
+    edited = host.api.UpdatePost(cp.UpdatePostRequest(post=made))
+    assert not edited.HasField("error"), edited.error
+    assert sorted(edited.post.file_ids) == sorted([kept, added])
+    info = host.api.GetFileInfo(fb.GetFileInfoRequest(file_id=alices)).file_info
+    assert info.post_id == ""
+    assert host.api.GetFileInfo(fb.GetFileInfoRequest(file_id=added)).file_info.post_id == made.id
+
+
+@pytest.mark.parity("UpdatePost", FILE_CHANGES)
+def test_edit_deletes_the_files_it_takes_off_the_post(host: Host) -> None:
+    """A file an edit takes off the post is deleted (GetFileInfo answers 404); the file the
+    post keeps is not."""
+    gone, kept = _plugin_file(host), _plugin_file(host)
+    made = post(host, "files", file_ids=[gone, kept]).post
+    del made.file_ids[:]
+    made.file_ids.append(kept)
+    assert not host.api.UpdatePost(cp.UpdatePostRequest(post=made)).HasField("error")
+    err = host.api.GetFileInfo(fb.GetFileInfoRequest(file_id=gone)).error
+    assert (err.status_code, err.id) == (404, "app.file_info.get.app_error")
+    assert host.api.GetFileInfo(fb.GetFileInfoRequest(file_id=kept)).file_info.post_id == made.id

@@ -66,12 +66,17 @@ def file_model(info: file_pb2.FileInfo) -> dict[str, Any]:
                       remote_id=info.remote_id)
 
 
-def attach_to_post(db: sqlite3.Connection, post: post_pb2.Post) -> list[str]:
-    """Attach the post's files as the server's store does: only a file not yet attached to a
-    post and uploaded by the poster or by a plugin (creator ``nouser``). Returns the ids that
-    are attached to the post now."""
+def attach_to_post(
+    db: sqlite3.Connection, post: post_pb2.Post, file_ids: list[str] | None = None,
+    creator_id: str | None = None,
+) -> list[str]:
+    """Attach files to the post as the server's store does (``AttachToPost``): only a file
+    not yet attached to a post and uploaded by ``creator_id`` (the poster by default) or by
+    a plugin (creator ``nouser``). ``file_ids``: the files to attach (the post's by default).
+    Returns those of them that are attached to the post now."""
+    creator = post.user_id if creator_id is None else creator_id
     attached: list[str] = []
-    for file_id in post.file_ids:
+    for file_id in post.file_ids if file_ids is None else file_ids:
         row = db.execute("SELECT * FROM files WHERE id=?", (file_id,)).fetchone()
         if row is None:
             continue
@@ -79,7 +84,7 @@ def attach_to_post(db: sqlite3.Connection, post: post_pb2.Post) -> list[str]:
         if info.post_id == post.id:
             attached.append(file_id)
             continue
-        if info.post_id or info.creator_id not in (post.user_id, "nouser"):
+        if info.post_id or info.creator_id not in (creator, "nouser"):
             continue
         info.post_id, info.channel_id = post.id, post.channel_id
         update_file(db, info)
@@ -87,9 +92,15 @@ def attach_to_post(db: sqlite3.Connection, post: post_pb2.Post) -> list[str]:
     return attached
 
 
-def delete_for_post(db: sqlite3.Connection, post_id: str, now: int) -> None:
+def delete_for_post(
+    db: sqlite3.Connection, post_id: str, now: int, file_ids: list[str] | None = None
+) -> None:
+    """Mark the post's files deleted (``DeleteForPost``), or only those of ``file_ids``
+    (``DeleteForPostByIds``, the files an edit took off the post)."""
     for row in db.execute("SELECT * FROM files WHERE post_id=?", (post_id,)).fetchall():
         info = file_from_row(row)
+        if file_ids is not None and info.id not in file_ids:
+            continue
         if not info.delete_at:
             info.delete_at = info.update_at = now
             update_file(db, info)

@@ -520,7 +520,7 @@ def _editable(ctx: ApiContext, post_id: str) -> tuple[post_pb2.Post, channel_pb2
 
 def _store_edit(
     ctx: ApiContext, db: sqlite3.Connection, final: post_pb2.Post, old: post_pb2.Post,
-    kept_id: str | None = None,
+    kept_id: str | None = None, *, attach: bool = True,
 ) -> post_pb2.Post:
     """Save the edit like the server's store: the old version is kept as a deleted copy with
     a new id (``kept_id`` when given) and ``original_id`` (the edit history GetPostsSince
@@ -529,7 +529,8 @@ def _store_edit(
     final.update_at = ctx.now()
     pre_commit(ctx, final)
     store_post(db, final)
-    _files.attach_to_post(db, final)
+    if attach:
+        _files.attach_to_post(db, final)
     history = post_pb2.Post()
     history.CopyFrom(old)
     history.id, history.original_id = kept_id or ctx.new_id(), old.id
@@ -552,6 +553,8 @@ def update_post(ctx: ApiContext, req: cp.UpdatePostRequest) -> cp.UpdatePostResp
     received.CopyFrom(req.post)
     sanitize_props(received)
     old, channel = _editable(ctx, received.id)
+    with ctx.store.tx() as db:
+        _apply_file_changes(ctx, db, received, old)
     new = _edited(old, received, ctx.now())
     with ctx.store.read() as db:
         fill_in_post_props(db, new, channel)
@@ -568,11 +571,35 @@ def update_post(ctx: ApiContext, req: cp.UpdatePostRequest) -> cp.UpdatePostResp
     )
     if outcome.rejected:
         raise rejected(outcome.rejection, "UpdatePost")
-    return cp.UpdatePostResponse(post=save_edited_post(ctx, old, outcome.subject))
+    return cp.UpdatePostResponse(
+        post=save_edited_post(ctx, old, outcome.subject, files_attached=True)
+    )
+
+
+def _apply_file_changes(ctx: ApiContext, db: sqlite3.Connection, received: post_pb2.Post,
+                        old: post_pb2.Post, session_user_id: str = "") -> None:
+    """The server's processPostFileChanges, run before MessageWillBeUpdated (its changes stay
+    even if the edit is then refused): files new to the post are attached, as uploaded by
+    the session's user (a plugin's API calls have none, so only files a plugin uploaded
+    attach), and when some cannot be, ``received.file_ids`` becomes the attached ones then
+    the ones the post kept; files taken off the post are marked deleted."""
+    new_ids = list(dict.fromkeys(received.file_ids))
+    old_ids = list(dict.fromkeys(old.file_ids))
+    added = [f for f in new_ids if f not in old_ids]
+    removed = [f for f in old_ids if f not in new_ids]
+    kept = [f for f in new_ids if f in old_ids]
+    if added:
+        target = post_pb2.Post(id=old.id, channel_id=old.channel_id, user_id=old.user_id)
+        attached = _files.attach_to_post(db, target, added, creator_id=session_user_id)
+        if len(attached) != len(added):
+            del received.file_ids[:]
+            received.file_ids.extend([*attached, *kept])
+    if removed:
+        _files.delete_for_post(db, old.id, ctx.now(), removed)
 
 
 def save_edited_post(
-    ctx: ApiContext, old: post_pb2.Post, final: post_pb2.Post
+    ctx: ApiContext, old: post_pb2.Post, final: post_pb2.Post, *, files_attached: bool = False
 ) -> post_pb2.Post:
     """What the server does once MessageWillBeUpdated allowed an edit of ``old`` (``final``:
     the edited post, as the plugins returned it): save it with the old version kept, run
@@ -580,7 +607,8 @@ def save_edited_post(
 
     MessageHasBeenUpdated gets that kept old version as ``old_post`` (its own id,
     ``original_id`` the post's, deleted at the edit): the server's store turns the old post
-    it was given into that copy before the hook runs."""
+    it was given into that copy before the hook runs. ``files_attached``: the edit's new files
+    were attached before the hook already (the UpdatePost rpc), so none is attached here."""
     final.id, final.channel_id, final.create_at = old.id, old.channel_id, old.create_at
     if old.HasField("metadata"):  # the server puts the last good metadata back
         final.metadata.CopyFrom(old.metadata)
@@ -588,7 +616,7 @@ def save_edited_post(
         final.ClearField("metadata")
     validate_post(final)
     with ctx.store.tx() as db:
-        kept = _store_edit(ctx, db, final, old)
+        kept = _store_edit(ctx, db, final, old, attach=not files_attached)
     _hooks.fire(
         ctx,
         "MessageHasBeenUpdated",
