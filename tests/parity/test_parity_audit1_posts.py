@@ -49,6 +49,22 @@ def test_current_team_id_picks_the_team_of_channel_mentions_in_a_direct_channel(
     assert _props(quiet)["current_team_id"] == acme
 
 
+@pytest.mark.parity(
+    "CreatePost",
+    FILL_IN + "; server/public/model/channel_mentions.go: ChannelMentionsFromAttachments",
+)
+def test_channel_mentions_come_from_attachments_too_and_match_names_exactly(host: Host) -> None:
+    """`~channel` mentions in an attachment's pretext, text or field values fill
+    `channel_mentions` like the message's; a mention is looked up as written, so
+    `~Town-Square` names no channel."""
+    attachments = [{"pretext": "see ~off-topic", "text": "and ~town-square",
+                    "fields": [{"title": "~secret-plans", "value": "~nowhere"}]}]
+    made = post(host, "nothing here", props={"attachments": attachments}).post
+    assert sorted(_props(made)["channel_mentions"]) == ["off-topic", "town-square"]  # type: ignore[call-overload]
+    upper = post(host, "see ~Town-Square").post
+    assert "channel_mentions" not in _props(upper)
+
+
 @pytest.mark.parity(("CreatePost", "UpdatePost"), FILL_IN)
 def test_ai_generated_by_the_poster_or_a_bot_gets_the_username(host: Host) -> None:
     """An `ai_generated_by` prop naming the poster or a bot gets an

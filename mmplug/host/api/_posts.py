@@ -30,7 +30,7 @@ EPHEMERAL_TYPE = "system_ephemeral"
 BURN_ON_READ_TYPE = "burn_on_read"  # model.PostTypeBurnOnRead
 _HASHTAG = re.compile(r"^#[^\W\d_][\w.-]*[^\W_]$")
 _WORD = re.compile(r"[\w#@.-]+")
-_CHANNEL_MENTION = re.compile(r"\B~([a-zA-Z0-9_-]+)")
+_CHANNEL_MENTION = re.compile(r"\B~([a-zA-Z0-9_-]+)", re.ASCII)  # Go's \B is ASCII-only
 # The types Post.IsValid accepts besides "" and the "custom_" prefix of plugin post types.
 KNOWN_TYPES = frozenset(
     {
@@ -236,15 +236,16 @@ def check_root(
 def fill_in_post_props(
     db: sqlite3.Connection, post: post_pb2.Post, channel: channel_pb2.Channel
 ) -> None:
-    """``FillInPostProps``: ``channel_mentions`` for the ``~channel`` mentions the poster may
-    resolve (public channels of the team, private ones they belong to); a caller's own
+    """``FillInPostProps``: ``channel_mentions`` for the ``~channel`` mentions (of the
+    message and its attachments) the poster may resolve (public channels of the team,
+    private ones they belong to); a caller's own
     ``channel_mentions`` prop is replaced (or dropped when nothing resolves). In a channel
     without a team (direct, group) a ``current_team_id`` prop names the team to look in; it
     is dropped once the message has mentions. An ``ai_generated_by`` prop naming the poster
     or a bot gets ``ai_generated_by_username``, one naming an unknown user is dropped, and
     one naming any other user is refused (400)."""
-    names = list(dict.fromkeys(m.lower() for m in _CHANNEL_MENTION.findall(post.message)))
     props = to_dict(post.props) if post.HasField("props") else {}
+    names = _channel_mentions(post.message, props.get("attachments"))
     team_id = channel.team_id
     current_team = props.get(CURRENT_TEAM_PROP)
     if not team_id and isinstance(current_team, str):
@@ -278,6 +279,24 @@ def fill_in_post_props(
     _fill_in_ai_generated_by(db, post, props.get(AI_GENERATED_BY_PROP))
     if post.type == BURN_ON_READ_TYPE:
         _check_burn_on_read_allowed(db)
+
+
+def _channel_mentions(message: str, attachments: Any) -> list[str]:
+    """``Post.ChannelMentionsAll``: the ``~names`` of the message, then those of the
+    attachments' pretext, text and text field values; each once, as written (the server
+    looks them up case-sensitively)."""
+    texts = [message]
+    for attachment in attachments if isinstance(attachments, list) else []:
+        if not isinstance(attachment, dict):
+            continue
+        texts += [v for v in (attachment.get("pretext"), attachment.get("text"))
+                  if isinstance(v, str)]
+        fields = attachment.get("fields")
+        for field in fields if isinstance(fields, list) else []:
+            value = field.get("value") if isinstance(field, dict) else None
+            if isinstance(value, str):
+                texts.append(value)
+    return list(dict.fromkeys(m for text in texts for m in _CHANNEL_MENTION.findall(text)))
 
 
 def _fill_in_ai_generated_by(db: sqlite3.Connection, post: post_pb2.Post, user_id: Any) -> None:
