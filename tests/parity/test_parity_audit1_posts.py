@@ -230,3 +230,30 @@ def test_edit_deletes_the_files_it_takes_off_the_post(host: Host) -> None:
     err = host.api.GetFileInfo(fb.GetFileInfoRequest(file_id=gone)).error
     assert (err.status_code, err.id) == (404, "app.file_info.get.app_error")
     assert host.api.GetFileInfo(fb.GetFileInfoRequest(file_id=kept)).file_info.post_id == made.id
+
+
+# -- channel-wide mentions a poster may not use --------------------------------------------------
+@pytest.mark.parity("CreatePost", "server/channels/app/post.go: (*App).CreatePost; "
+                    "server/public/model/post.go: (*Post).DisableMentionHighlights")
+def test_channel_mention_without_the_permission_is_disabled_and_reported(
+        quiet_host: Host) -> None:
+    """A plain post whose poster may not use channel mentions there (a bot outside the
+    channel) and that says `@here` gets the `mentionHighlightDisabled` prop, and after its
+    `posted` event the poster gets the ephemeral post "Channel notifications are disabled in
+    <channel name>. The @here did not trigger any notifications."; a member's post gets
+    neither."""
+    host = quiet_host
+    made = post(host, "Hello @HERE!", user="helper-bot").post
+    assert _props(made)["mentionHighlightDisabled"] is True
+    kinds = [kind for kind, payload in host.emitted
+             if kind == "ephemeral_post" or payload.get("event") == "posted"]
+    assert kinds == ["websocket_event", "ephemeral_post"]
+    (sent,) = [p for kind, p in host.emitted if kind == "ephemeral_post"]
+    assert sent["user_id"] == host.user("helper-bot")
+    assert sent["post"]["message"] == ("Channel notifications are disabled in off-topic. The "
+                                       "@here did not trigger any notifications.")
+    assert sent["post"]["props"]["mentionHighlightDisabled"] is True
+    host.emitted.clear()
+    member = post(host, "Hello @here").post
+    assert "mentionHighlightDisabled" not in _props(member)
+    assert not [kind for kind, _ in host.emitted if kind == "ephemeral_post"]

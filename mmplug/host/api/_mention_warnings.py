@@ -13,12 +13,19 @@ mentions, before the post's ``posted`` event goes out:
 * ``@here``, ``@channel``, ``@all`` in a channel with more active members than
   TeamSettings.MaxNotificationsPerChannel: one post each saying they are disabled there.
 
+Apart from these, CreatePost itself answers a poster without the ``use_channel_mentions``
+permission in the channel who writes ``@here``, ``@channel`` or ``@all`` in a plain post: the
+post gets the ``mentionHighlightDisabled`` prop before the Will hooks, and once the post's
+events are out the poster gets "Channel notifications are disabled in <channel>. The
+<mention> did not trigger any notifications." (``blocked_channel_mention``).
+
 The texts are the server's English ones (its translations, api.post.*, in the poster's
 locale).
 """
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from typing import Any
 
@@ -27,7 +34,7 @@ from mmplug.host.api._groups import channel_group_user_ids
 from mmplug.host.api._mentions import Mentions, Notified
 from mmplug.host.api._registry import ApiContext
 from mmplug.host.api.config import server_setting
-from mmplug.host.api.permissions import user_can_see
+from mmplug.host.api.permissions import channel_permission, user_can_see
 from mmplug.protocol import channel_pb2, post_pb2, user_pb2
 
 _NOT_IN_CHANNEL = "did not get notified by this mention because they are not in the channel."
@@ -36,6 +43,10 @@ _NOT_IN_GROUPS = (
     "the linked groups. To add them to this channel, they must be added to the linked groups."
 )
 _NO_MEMBERS = "@{} has no members on this team"
+_BLOCKED = "Channel notifications are disabled in {}. The {} did not trigger any notifications."
+# model.findAtChannelMention (Go's \b and \B are ASCII-only)
+_AT_CHANNEL = re.compile(r"\B@(channel|all|here)\b", re.IGNORECASE | re.ASCII)
+MENTION_HIGHLIGHT_DISABLED = "mentionHighlightDisabled"  # model.PostPropsMentionHighlightDisabled
 _DISABLED = ("@{} notifications are disabled in channels with more than {} users. Contact your "
              "system administrator for more information.")
 
@@ -61,6 +72,22 @@ def mention_warnings(ctx: ApiContext, db: sqlite3.Connection, post: post_pb2.Pos
                                               message=_DISABLED.format(name, limit),
                                               create_at=post.create_at + 1))
     return warnings
+
+
+def blocked_channel_mention(db: sqlite3.Connection, post: post_pb2.Post,
+                            channel: channel_pb2.Channel) -> post_pb2.Post | None:
+    """CreatePost's check of a plain post (no type) whose poster may not use channel
+    mentions in ``channel``: the ephemeral post telling them their first ``@here``,
+    ``@channel`` or ``@all`` notified nobody (None when there is none or they may)."""
+    if post.type:
+        return None
+    found = _AT_CHANNEL.search(post.message)
+    if found is None or channel_permission(db, post.user_id, channel.id, "use_channel_mentions"):
+        return None
+    warning = post_pb2.Post(user_id=post.user_id, root_id=post.root_id, channel_id=channel.id,
+                            message=_BLOCKED.format(channel.name, found.group(0).lower()))
+    warning.props[MENTION_HIGHLIGHT_DISABLED] = True
+    return warning
 
 
 def _out_of_channel(ctx: ApiContext, db: sqlite3.Connection, post: post_pb2.Post,

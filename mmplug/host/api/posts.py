@@ -33,7 +33,11 @@ from mmplug.host.api._entities import (
     save_member,
 )
 from mmplug.host.api._entities import save_post as store_post
-from mmplug.host.api._mention_warnings import mention_warnings
+from mmplug.host.api._mention_warnings import (
+    MENTION_HIGHLIGHT_DISABLED,
+    blocked_channel_mention,
+    mention_warnings,
+)
 from mmplug.host.api._mentions import channel_profiles, notified, posted_hooks
 from mmplug.host.api._pbjson import go_json, to_dict
 from mmplug.host.api._posts import (
@@ -207,6 +211,8 @@ def _prepare_new_post(ctx: ApiContext, post: post_pb2.Post, origin: Origin) -> N
             )
         if user.is_bot:
             post.props["from_bot"] = "true"
+        if blocked_channel_mention(db, post, channel) is not None:
+            post.props[MENTION_HIGHLIGHT_DISABLED] = True
         check_root(db, post, as_user=origin is Origin.USER)
         post.hashtags = parse_hashtags(post.message)
         fill_in_post_props(db, post, channel)
@@ -298,6 +304,10 @@ def save_created_post(
         ),
     )
     _send_posted(ctx, final)
+    with ctx.store.read() as db:  # decided on the post as given, whatever the hooks made of it
+        blocked = blocked_channel_mention(db, post, get_channel(db, post.channel_id))
+    if blocked is not None:
+        send_ephemeral(ctx, post.user_id, blocked)
     return for_plugin(final)
 
 
