@@ -257,3 +257,14 @@ def test_channel_mention_without_the_permission_is_disabled_and_reported(
     member = post(host, "Hello @here").post
     assert "mentionHighlightDisabled" not in _props(member)
     assert not [kind for kind, _ in host.emitted if kind == "ephemeral_post"]
+
+
+# -- the size of props ---------------------------------------------------------------------------
+@pytest.mark.parity("CreatePost", "server/public/model/post.go: (*Post).IsValid")
+def test_props_size_counts_the_runes_of_gos_json(host: Host) -> None:
+    """Props may take 800000 runes as Go writes their JSON: letters count once (300000 `é`
+    pass), while `<`, `>` and `&` are written `\\u003c`... and count six times (140000 `<` are
+    a 400 `model.post.is_valid.props.app_error`)."""
+    assert not post(host, props={"text": "é" * 300_000}).HasField("error")
+    err = post(host, props={"text": "<" * 140_000}).error
+    assert (err.status_code, err.id) == (400, "model.post.is_valid.props.app_error")

@@ -145,6 +145,20 @@ def _single(field: Any, value: Any) -> Any:
     return go_json(value)
 
 
+# Go's encoder escapes these inside strings, and writes every other letter as it is.
+_GO_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026",
+               "\u2028": "\\u2028", "\u2029": "\\u2029"}
+
+
+def go_json_text(value: Any, *, sort_keys: bool = False) -> str:
+    """The compact JSON text Go's ``json.Marshal`` writes for a decoded JSON value: letters
+    as they are (not ``\\u`` escapes), but ``<``, ``>``, ``&`` and the line and paragraph
+    separators escaped; whole float64s without ``.0``. Its length is the server's rune count."""
+    text = json.dumps(_go_numbers(value), ensure_ascii=False, separators=(",", ":"),
+                      sort_keys=sort_keys)
+    return "".join(_GO_ESCAPES.get(c, c) for c in text)
+
+
 def _go_numbers(value: Any) -> Any:
     """A decoded ``Struct``'s numbers as Go writes its float64s: a whole number without
     ``.0``."""

@@ -16,7 +16,7 @@ from mmplug.host.api._entities import (
     find_user,
     post_from_row,
 )
-from mmplug.host.api._pbjson import model_dict, to_dict
+from mmplug.host.api._pbjson import go_json_text, model_dict, to_dict
 from mmplug.host.api._registry import ApiContext, ApiFailure
 from mmplug.host.api.config import server_setting
 from mmplug.host.api.server_info import minimum_enterprise_advanced_license
@@ -148,7 +148,7 @@ def validate_post(post: post_pb2.Post) -> None:
         )
     if len(json.dumps(list(post.file_ids), separators=(",", ":"))) > FILE_IDS_JSON_MAX:
         raise _invalid("file_ids", "Too many file ids: a post holds at most 10 files.", post)
-    props = json.dumps(json_format.MessageToDict(post.props), separators=(",", ":"))
+    props = go_json_text(json_format.MessageToDict(post.props))  # the runes of Go's JSON
     if len(props) > PROPS_JSON_MAX:
         raise _invalid("props", f"Props are over {PROPS_JSON_MAX} characters as JSON.", post)
 

@@ -26,7 +26,7 @@ from typing import Any
 
 from mmplug.host.api import _convert as conv
 from mmplug.host.api._hooks import fire, request_context
-from mmplug.host.api._pbjson import model_dict
+from mmplug.host.api._pbjson import go_json_text, model_dict
 from mmplug.host.api._registry import ApiContext, ApiFailure, differs, emulates
 from mmplug.host.api.events import WEBSOCKET, capture
 from mmplug.host.ids import is_valid_id
@@ -74,9 +74,6 @@ def _invalid(field: str, detail: str) -> ApiFailure:
 
 
 _JSON_SPACE = " \t\r\n"
-# Go's encoder escapes these inside strings, and writes every other letter as it is.
-_GO_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026",
-               "\u2028": "\\u2028", "\u2029": "\\u2029"}
 
 
 def _refuse(word: str) -> Any:
@@ -100,8 +97,7 @@ def _theme_map(value: str) -> dict[str, str] | None:
 
 def _go_json(theme: dict[str, str] | None) -> str:
     """Go's encoding of a map of strings (``null`` for none)."""
-    text = json.dumps(theme, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
-    return "".join(_GO_ESCAPES.get(c, c) for c in text)
+    return go_json_text(theme, sort_keys=True)
 
 
 def _pre_update(pref: pb.Preference) -> pb.Preference:
