@@ -31,7 +31,7 @@ from typing import Any, Literal
 from mmplug._plugin_files import MANIFEST_NAMES, executable_for_platform
 from mmplug.errors import ManifestError, read_text
 
-ID_PATTERN = re.compile(r"^[a-zA-Z0-9-_.]+$")
+ID_PATTERN = re.compile(r"^[a-zA-Z0-9-_.]+\Z")
 ID_MIN, ID_MAX = 3, 190
 
 Severity = Literal["error", "warning"]
@@ -52,7 +52,7 @@ _IDENT = r"(?:0|[1-9]\d*|\d*[A-Za-z-][0-9A-Za-z-]*)"
 SEMVER = re.compile(
     r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
     rf"(?:-{_IDENT}(?:\.{_IDENT})*)?"
-    r"(?:\+[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?$"
+    r"(?:\+[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?\Z"
 )
 
 

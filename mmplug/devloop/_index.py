@@ -28,7 +28,7 @@ MAX_FILES = 200
 MAX_BYTES = 512 * 1024
 DOCS_PREFIX = "/_mmplug/docs/"
 DOCS_DIR = Path(__file__).resolve().parents[2] / "docs"
-_DOC_NAME = re.compile(r"^[a-z0-9][a-z0-9-]*\.md$")
+_DOC_NAME = re.compile(r"^[a-z0-9][a-z0-9-]*\.md\Z")
 SKIPPED_DIRS = IGNORED_DIRS | {"tests", "test"}
 
 

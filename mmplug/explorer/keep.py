@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 CASSETTE_DIR = Path("fixtures") / "cassettes"
 TEST_DIR = Path("tests")
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}\Z")
 # Fields the generated test does not compare: they differ between runs of the same call.
 VOLATILE = ("id", "create_at", "update_at", "edit_at", "delete_at", "request_id", "session_id",
             "trigger_id", "last_reply_at", "last_post_at", "last_root_post_at")

@@ -56,9 +56,9 @@ ACCESS_TOKEN_PARAM = "access_token"
 # moves into the request's host (Cookie and Transfer-Encoding: see plugin_headers).
 DROPPED = frozenset({USER_ID_HEADER.lower(), PLUGIN_ID_HEADER.lower(), "referer", "host",
                      ACTING_USER_HEADER.lower(), NODE_HEADER.lower()})
-_PREFIX = re.compile(r"^/plugins/([^/]+)(/.*)?$")
+_PREFIX = re.compile(r"^/plugins/([^/]+)(/.*)?\Z")
 # An HTTP token (a header name, a method), as Go's net/http checks one.
-TOKEN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
+TOKEN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+\Z")
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from mmplug.host.ids import IdGenerator
 
 SCHEMA_VERSION = 1
 MEMORY = ":memory:"
-_SNAPSHOT_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+_SNAPSHOT_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}\Z")
 
 
 def _schema_sql() -> list[str]:

@@ -38,7 +38,7 @@ def public_names(template: Template) -> list[str]:
     return [k for k in template_variables(template) if not k.startswith("_")]
 
 
-VERSION = re.compile(r"^\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.+-]+)?$")
+VERSION = re.compile(r"^\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.+-]+)?\Z")
 
 
 def check_answers(template: Template, answers: dict[str, Any]) -> None:

@@ -106,6 +106,15 @@ def test_create_refuses_a_name_reserved_for_direct_or_group_channels(host: Host)
     assert error(create(host, name="a" * 40)) == (400, "model.channel.is_valid.name.app_error")
 
 
+@pytest.mark.parity("CreateChannel", f"{IS_VALID}; server/public/model/utils.go: "
+                    "IsValidChannelIdentifier")
+def test_create_refuses_a_name_ending_in_a_newline(host: Host) -> None:
+    """The name's pattern is anchored at the very end of the text (Go's ``$`` does not match
+    before a final newline): ``town\\n`` is a 400 `model.channel.is_valid.1_or_more.app_error`."""
+    assert error(create(host, name="town\n")) == (400,
+                                                   "model.channel.is_valid.1_or_more.app_error")
+
+
 @pytest.mark.parity(
     "CreateChannel", f"{IS_VALID}; server/public/pluginapi/grpc/server: channelTypeFromProto"
 )

@@ -354,6 +354,16 @@ def test_create_user_password_policy_names_what_is_missing(host: Host) -> None:
     assert error(rsp) == (400, "model.user.is_valid.pwd_uppercase_number.app_error")
 
 
+@pytest.mark.parity("CreateUser", "server/public/model/user.go: IsValidUsername")
+def test_create_user_refuses_a_username_ending_in_a_newline(host: Host) -> None:
+    """The username's pattern is anchored at the very end of the text (Go's ``$`` does not
+    match before a final newline): a 400 `model.user.is_valid.username.app_error`."""
+    user = user_pb2.User(username="carol\n", email="carol.nl@example.com",
+                         password="Passw0rd!")
+    rsp = host.api.CreateUser(pb.CreateUserRequest(user=user))
+    assert error(rsp) == (400, "model.user.is_valid.username.app_error")
+
+
 @pytest.mark.parity("CreateUser", "server/channels/app/users/users.go: (*UserService).createUser")
 def test_create_user_checks_the_password_before_the_username(host: Host) -> None:
     """A bad username with a short password reports the password."""

@@ -10,7 +10,7 @@ from mmplug.host.api._registry import ApiContext, ApiFailure
 from mmplug.host.store import UniqueConflict, execute_unique
 from mmplug.protocol import api_remaining_pb2 as rem
 
-NAME = re.compile(r"^[a-z0-9.\-_]+$")
+NAME = re.compile(r"^[a-z0-9.\-_]+\Z")
 NAME_MAX, DISPLAY_NAME_MAX, DESCRIPTION_MAX, REMOTE_ID_MAX = 64, 128, 1024, 48
 RESERVED_NAMES = ("all", "channel", "here")
 SOURCES = ("ldap", "custom")

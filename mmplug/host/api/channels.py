@@ -33,9 +33,9 @@ NAME_MAX, DISPLAY_NAME_MAX, HEADER_MAX, PURPOSE_MAX = 64, 64, 1024, 250
 CREATOR_ID_MAX, BANNER_TEXT_MAX = 26, 1024
 DEFAULT_CHANNEL = "town-square"
 SEARCH_LIMIT = 100
-_NAME = re.compile(r"^[a-z0-9]+([a-z0-9_-]+|(__)?)[a-z0-9]*$")
-_GROUP_NAME = re.compile(r"^[a-f0-9]{40}$")
-_HEX_COLOR = re.compile(r"^#([0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
+_NAME = re.compile(r"^[a-z0-9]+([a-z0-9_-]+|(__)?)[a-z0-9]*\Z")
+_GROUP_NAME = re.compile(r"^[a-f0-9]{40}\Z")
+_HEX_COLOR = re.compile(r"^#([0-9a-fA-F]{3}|[0-9a-fA-F]{6})\Z")
 _ORDER = " ORDER BY json_extract(data, '$.display_name'), name"
 
 differs(

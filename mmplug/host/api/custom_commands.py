@@ -26,7 +26,7 @@ from mmplug.host.ids import is_valid_id
 from mmplug.protocol import api_remaining_pb2 as rem
 
 TRIGGER_MIN, TRIGGER_MAX, URL_MAX, DISPLAY_NAME_MAX, DESCRIPTION_MAX = 1, 128, 1024, 64, 128
-_PLUGIN_ID = re.compile(r"^[a-zA-Z0-9._-]{3,190}$")
+_PLUGIN_ID = re.compile(r"^[a-zA-Z0-9._-]{3,190}\Z")
 
 
 def _invalid(field: str, message: str) -> ApiFailure:

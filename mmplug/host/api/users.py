@@ -50,11 +50,11 @@ SUPPORTED_LOCALES = frozenset(
     "ja ka km ko lo lt mk ml mn nb-NO ne nl pl pt pt-BR ro ru si sl sq sr sv th tr uk vi "
     "zh-CN zh-TW".split()
 )
-_USERNAME = re.compile(r"^[a-z0-9.\-_]+$")
-_REMOTE_USERNAME = re.compile(r"^[a-z0-9.\-_:]*$")
+_USERNAME = re.compile(r"^[a-z0-9.\-_]+\Z")
+_REMOTE_USERNAME = re.compile(r"^[a-z0-9.\-_:]*\Z")
 _ATOM = r"[a-z0-9!#$%&'*+/=?^_`{|}~-]+"
-_EMAIL = re.compile(rf"^{_ATOM}(\.{_ATOM})*@{_ATOM}(\.{_ATOM})*$")
-_LOCALE = re.compile(r"^[a-zA-Z]{2,3}([-_][a-zA-Z0-9]{2,3})?$")
+_EMAIL = re.compile(rf"^{_ATOM}(\.{_ATOM})*@{_ATOM}(\.{_ATOM})*\Z")
+_LOCALE = re.compile(r"^[a-zA-Z]{2,3}([-_][a-zA-Z0-9]{2,3})?\Z")
 _SYMBOLS = " !\"\\#$%&'()*+,-./:;<=>?@[]^_`|~"
 DEFAULT_NOTIFY_PROPS = {
     "email": "true",

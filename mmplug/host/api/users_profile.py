@@ -30,7 +30,7 @@ from mmplug.protocol import api_user_team_pb2 as pb
 STATUSES = ("online", "away", "dnd", "offline")
 CUSTOM_STATUS_TEXT_MAX = 100
 RECENT_CUSTOM_STATUSES = 5
-_EMOJI_NAME = re.compile(r"^[a-zA-Z0-9\-+_]{1,64}$")
+_EMOJI_NAME = re.compile(r"^[a-zA-Z0-9\-+_]{1,64}\Z")
 MAX_IMAGE_BYTES = 50 * 1024 * 1024
 _MAGIC = (
     (b"\x89PNG\r\n\x1a\n", "png"),
