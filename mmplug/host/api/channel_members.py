@@ -13,6 +13,7 @@ import logging
 import sqlite3
 
 from mmplug.host.api import _hooks
+from mmplug.host.api._convert import DIRECT_OR_GROUP
 from mmplug.host.api._entities import (
     find_member,
     get_channel,
@@ -33,7 +34,7 @@ from mmplug.host.api._members import (
 )
 from mmplug.host.api._pbjson import model_json
 from mmplug.host.api._registry import ApiContext, ApiFailure, emulates
-from mmplug.host.api.channels import DEFAULT_CHANNEL, DM_TYPES, window
+from mmplug.host.api.channels import DEFAULT_CHANNEL, window
 from mmplug.host.api.config import server_setting
 from mmplug.host.api.events import server_event
 from mmplug.protocol import api_channel_post_pb2 as cp
@@ -278,7 +279,7 @@ def delete_channel_member(
     with ctx.store.tx() as db:
         ch = get_channel(db, req.channel_id)
         user = get_user(db, req.user_id)
-        if ch.type in DM_TYPES:
+        if ch.type in DIRECT_OR_GROUP:
             raise ApiFailure(
                 400,
                 "api.channel.leave.direct.app_error",

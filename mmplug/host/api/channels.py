@@ -13,6 +13,7 @@ import re
 import sqlite3
 
 from mmplug.host.api import _hooks
+from mmplug.host.api._convert import DIRECT_OR_GROUP
 from mmplug.host.api._entities import (
     Channel,
     channels_where,
@@ -28,7 +29,6 @@ from mmplug.protocol import api_channel_post_pb2 as cp
 from mmplug.protocol import channel_pb2, hooks_user_channel_pb2
 
 T = channel_pb2.ChannelType
-DM_TYPES = (T.CHANNEL_TYPE_DIRECT, T.CHANNEL_TYPE_GROUP)
 NAME_MAX, DISPLAY_NAME_MAX, HEADER_MAX, PURPOSE_MAX = 64, 64, 1024, 250
 CREATOR_ID_MAX, BANNER_TEXT_MAX = 26, 1024
 DEFAULT_CHANNEL = "town-square"
@@ -149,7 +149,7 @@ def validate_channel(ch: channel_pb2.Channel) -> None:
         raise _invalid("purpose", f"Invalid purpose: at most {PURPOSE_MAX} characters.")
     if len(ch.creator_id) > CREATOR_ID_MAX:
         raise _invalid("creator_id", "Invalid creator id.", f"creator_id={ch.creator_id!r}")
-    if ch.type not in DM_TYPES and _looks_direct_or_group(ch.name):
+    if ch.type not in DIRECT_OR_GROUP and _looks_direct_or_group(ch.name):
         raise _invalid(
             "name",
             "The name is reserved for direct and group message channels.",
@@ -203,7 +203,7 @@ def _store_refusal(error_id: str, message: str, detail: str = "") -> ApiFailure:
 
 def _check_limit(db: sqlite3.Connection, ch: channel_pb2.Channel) -> None:
     limit = int(server_setting(db, "TeamSettings", "MaxChannelsPerTeam", 2000))
-    if ch.type in DM_TYPES or limit < 0:
+    if ch.type in DIRECT_OR_GROUP or limit < 0:
         return
     count = db.execute(
         "SELECT count(*) FROM channels WHERE team_id=? AND delete_at=0 AND type IN ('O','P')",

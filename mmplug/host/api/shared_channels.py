@@ -13,6 +13,7 @@ from __future__ import annotations
 import sqlite3
 
 from mmplug.host.api._commands import plain_error
+from mmplug.host.api._convert import DIRECT_OR_GROUP
 from mmplug.host.api._entities import get_channel
 from mmplug.host.api._registry import ApiContext, ApiFailure, differs, emulates
 from mmplug.host.api._shared import (
@@ -123,10 +124,9 @@ def _validate(
     def bad(field: str, message: str) -> ApiFailure:
         return ApiFailure(400, _NAME_CHECK.format(field), message, where="SharedChannel.IsValid")
 
-    dm_types = (channel_pb2.CHANNEL_TYPE_DIRECT, channel_pb2.CHANNEL_TYPE_GROUP)
     if not is_valid_id(shared.channel_id):
         raise bad("id", f"The share needs the channel's id, not {shared.channel_id!r}.")
-    if channel_type not in dm_types and not is_valid_id(shared.team_id):
+    if channel_type not in DIRECT_OR_GROUP and not is_valid_id(shared.team_id):
         raise bad("id", f"The share needs the channel's team id, not {shared.team_id!r}.")
     if not shared.create_at:
         raise bad("create_at", "The share needs its create_at (as ShareChannel answered it).")
