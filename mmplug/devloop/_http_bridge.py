@@ -30,6 +30,7 @@ from mmplug.host.http_codec import (
     GoResponse,
     PlainAnswer,
     SignIn,
+    clean_redirect,
     has_token,
     plugin_request,
     reason_phrase,
@@ -169,6 +170,9 @@ class Bridge:
         expect = request.headers.get("Expect", "")
         if expect and not has_token(expect, "100-continue"):  # Go answers before any handler
             return await _expectation_failed(request)
+        moved = clean_redirect(request.raw_path)  # the server's router, before it routes
+        if moved is not None:
+            return _plain(moved)
         target = split_plugin_path(request.path, metrics=rpc == "ServeMetrics")
         if target is None:
             page = None

@@ -362,6 +362,48 @@ def plugin_url(raw_target: str, prefix: str) -> str:
     return url
 
 
+def clean_redirect(raw_target: str) -> PlainAnswer | None:
+    """The server's router's answer to a request target (as sent) whose path is not clean:
+    gorilla/mux cleans the decoded path of every request before it routes (``cleanPath``:
+    Go's ``path.Clean``, a trailing slash kept; ``//``, ``.`` and ``..`` segments go) and
+    answers one that cleaning changes with a 301 to the URL with the cleaned path, as
+    ``(*URL).String`` writes it (``(*Router).ServeHTTP``; the server's routers do not
+    ``SkipClean``). None for a clean path (or a target without one)."""
+    from urllib.parse import unquote_to_bytes
+
+    if not raw_target.startswith("/") and URL_SCHEME.match(raw_target):
+        try:
+            absolute = request_target(raw_target)
+        except ValueError:
+            return None
+        moved = None if absolute.pathless else clean_redirect(absolute.rest)
+        return None if moved is None else (moved[0], [("Location", absolute.origin
+                                                       + moved[1][0][1])], b"")
+    raw_path, mark, raw_query = raw_target.partition("?")
+    path = unquote_to_bytes(raw_path)
+    cleaned = _clean_path(path)
+    if cleaned == path:
+        return None
+    location = _escape(cleaned, _PATH_SAFE).decode() + (f"?{raw_query}" if mark else "")
+    return 301, [("Location", location)], b""
+
+
+def _clean_path(path: bytes) -> bytes:
+    """gorilla/mux's ``cleanPath``: rooted, Go's ``path.Clean`` (empty and ``.`` segments
+    dropped, ``..`` takes the one before it, none above the root), the trailing slash kept."""
+    kept: list[bytes] = []
+    for part in path.split(b"/"):
+        if part == b"..":
+            if kept:
+                kept.pop()
+        elif part not in (b"", b"."):
+            kept.append(part)
+    cleaned = b"/" + b"/".join(kept)
+    if path.endswith(b"/") and cleaned != b"/":
+        cleaned += b"/"
+    return cleaned
+
+
 def parse_query(raw_query: str) -> dict[bytes, list[bytes]]:
     """``url.ParseQuery(raw_query)``: pairs with a semicolon or a bad escape are left out,
     ``+`` is a space, each key's values in their order."""

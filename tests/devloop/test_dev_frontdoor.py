@@ -986,3 +986,26 @@ def test_a_refused_absolute_target_is_reported_with_its_plugin(loop: Any) -> Non
              what="the refused request's report")
     assert [(e.plugin_id, e.status) for e in seen.events
             if e.request.init.request_uri == target] == [(PLUGIN, 400)]
+
+
+def test_a_path_that_is_not_clean_is_redirected_to_the_clean_one(loop: Any) -> None:
+    """The server's router (gorilla/mux, without SkipClean: NewServer,
+    server/channels/app/server.go) cleans every request's decoded path before it routes it
+    ((*Router).ServeHTTP, cleanPath: path.Clean, the trailing slash kept) and answers a path
+    that cleaning changes with a 301 to the URL with the clean path (`(*URL).String`, the
+    query as sent); the plugin is sent nothing. A clean path reaches the plugin."""
+    cases = {
+        f"/plugins/{PLUGIN}//echo?b=2": f"/plugins/{PLUGIN}/echo?b=2",
+        f"/plugins/{PLUGIN}/x/../echo/": f"/plugins/{PLUGIN}/echo/",
+        f"/plugins//{PLUGIN}/./echo": f"/plugins/{PLUGIN}/echo",
+        f"/plugins/{PLUGIN}/a%2F%2Fb(c)": f"/plugins/{PLUGIN}/a/b%28c%29",
+        f"http://example.com/plugins/{PLUGIN}//echo": f"http://example.com/plugins/{PLUGIN}/echo",
+    }
+    for target, location in cases.items():
+        [(status, head, body)], _ = _answers(
+            loop, f"GET {target} HTTP/1.1\r\nHost: x\r\n\r\n".encode(), 1)
+        assert status == "HTTP/1.1 301 Moved Permanently", (target, status)
+        assert f"Location: {location}".encode() in head.split(b"\r\n"), (target, head)
+        assert body == b""  # (the plugin would have echoed the request)
+    assert _echoed(_exchange(loop, f"GET /plugins/{PLUGIN}/echo/ HTTP/1.1\r\n"
+                                   "Host: x\r\n\r\n")[0])["url"] == "/echo/"
