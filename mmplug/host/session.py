@@ -942,12 +942,18 @@ class Session:
         goes to ``node``, or to the node its ``X-Mmplug-Node`` header names, else round
         robin."""
         from mmplug.host.hookpath import marks
+        from mmplug.host.hooks_client import HttpResponse
+        from mmplug.host.http_codec import clean_redirect
 
         pairs = list(headers.items()) if isinstance(headers, Mapping) else list(headers or [])
         handle = self.plugin(plugin_id)
         if len(self.node_names) > 1:
             pinned, pairs = pinned_node(pairs)
             handle = self.plugin_on(handle.id, self.node(node if node is not None else pinned))
+        if init is None:  # the server's router cleans the path before it routes
+            moved = clean_redirect(_client_target(handle.id, path, rpc)[1])
+            if moved is not None:
+                return HttpResponse.plain(moved)
         if handle.client is None or rpc not in handle.implemented:
             return _not_served(handle, rpc)
         if init is None:
@@ -994,8 +1000,7 @@ class Session:
         first when the server reads it for the CSRF check)."""
         from mmplug.host.http_codec import USER_ID_HEADER, Identity, header_value, plugin_request
 
-        prefix = f"/plugins/{plugin_id}" + ("/metrics" if rpc == "ServeMetrics" else "")
-        target = prefix + (path if path.startswith("/") else "/" + path)
+        prefix, target = _client_target(plugin_id, path, rpc)
         method = method.upper()  # as HTTP client libraries send it
         who = Identity(header_value(headers, USER_ID_HEADER) or None)
         if who.user_id is None:
@@ -1163,6 +1168,13 @@ class Session:
         from mmplug.host.logs import filter_logs
 
         return filter_logs([r for r in self.logs if r.plugin_id == plugin_id], level)
+
+
+def _client_target(plugin_id: str, path: str, rpc: str) -> tuple[str, str]:
+    """(the prefix, the request target) a client sends for ``path`` of ``plugin_id``
+    (ServeMetrics: on the metrics listener)."""
+    prefix = f"/plugins/{plugin_id}" + ("/metrics" if rpc == "ServeMetrics" else "")
+    return prefix, prefix + (path if path.startswith("/") else "/" + path)
 
 
 def _not_served(handle: PluginHandle, rpc: str) -> HttpResponse:

@@ -53,6 +53,15 @@ def test_the_harness_cleans_the_request_as_the_server_does(plugin: PluginHarness
     assert seen["headers"]["Mattermost-User-Id"] == ["someone"]
 
 
+def test_a_path_that_is_not_clean_is_the_routers_redirect(plugin: PluginHarness) -> None:
+    """The server's router (gorilla/mux's (*Router).ServeHTTP, cleanPath) answers a path that
+    cleaning changes with a 301 to the clean path before any plugin is asked, as the dev
+    front door does; a clean one reaches the plugin."""
+    status, headers, body = plugin.http("GET", "/a//../echo?x=1")
+    assert (status, headers["Location"], body) == (301, f"/plugins/{PLUGIN}/echo?x=1", b"")
+    assert _echo(plugin, "GET", "/echo?x=1")["url"] == "/echo?x=1"
+
+
 def test_the_harness_sends_the_length_of_the_body(plugin: PluginHarness) -> None:
     """A body of known length arrives with its length (Content-Length), none with 0, one
     streamed in chunks with -1 and no Transfer-Encoding header, as Go's net/http reads
