@@ -22,6 +22,7 @@ from mmplug.host.http_codec import (
     ACTING_USER_HEADER,
     BAD_GATEWAY,
     BODY_CHUNK,
+    GLOBAL_OPTIONS,
     INVALID_STATUS,
     MAX_POST_HANDLER_READ,
     NODE_HEADER,
@@ -170,6 +171,8 @@ class Bridge:
         expect = request.headers.get("Expect", "")
         if expect and not has_token(expect, "100-continue"):  # Go answers before any handler
             return await _expectation_failed(request)
+        if request.method == "OPTIONS" and request.raw_path == "*":
+            return _plain(GLOBAL_OPTIONS)  # Go's server answers it itself
         moved = clean_redirect(request.raw_path)  # the server's router, before it routes
         if moved is not None:
             return _plain(moved)

@@ -371,6 +371,8 @@ def clean_redirect(raw_target: str) -> PlainAnswer | None:
     ``SkipClean``). None for a clean path (or a target without one)."""
     from urllib.parse import unquote_to_bytes
 
+    if raw_target == "*":  # OPTIONS *: Go's server answers it, no router sees it
+        return None
     if not raw_target.startswith("/") and URL_SCHEME.match(raw_target):
         try:
             absolute = request_target(raw_target)
@@ -464,6 +466,9 @@ def plain_answer(status: int, text: str) -> PlainAnswer:
     return (status, [("Content-Type", "text/plain; charset=utf-8"),
                      ("X-Content-Type-Options", "nosniff")], f"{text}\n".encode())
 
+
+# Go's answer to ``OPTIONS *`` (serverHandler.ServeHTTP: globalOptionsHandler), before any router
+GLOBAL_OPTIONS: PlainAnswer = (200, [("Content-Length", "0")], b"")
 
 # The server's own answers around a plugin's ServeHTTP (hooksGRPCClient, ServePluginRequest):
 # no such plugin, or it does not implement the hook (http.NotFound); the stream could not be

@@ -1009,3 +1009,13 @@ def test_a_path_that_is_not_clean_is_redirected_to_the_clean_one(loop: Any) -> N
         assert body == b""  # (the plugin would have echoed the request)
     assert _echoed(_exchange(loop, f"GET /plugins/{PLUGIN}/echo/ HTTP/1.1\r\n"
                                    "Host: x\r\n\r\n")[0])["url"] == "/echo/"
+
+
+def test_options_star_is_answered_by_the_server_itself(loop: Any) -> None:
+    """Go's serverHandler.ServeHTTP (net/http/server.go) answers `OPTIONS *` with its
+    globalOptionsHandler (200, `Content-Length: 0`) before any router or plugin sees it."""
+    [(status, head, body)], closed = _answers(loop, b"OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n",
+                                              1)
+    assert (status, body, closed) == ("HTTP/1.1 200 OK", b"", False)
+    assert b"Content-Length: 0" in head.split(b"\r\n")
+    assert not any(line.startswith(b"Location") for line in head.split(b"\r\n"))
