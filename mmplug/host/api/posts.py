@@ -304,10 +304,13 @@ def save_created_post(
         ),
     )
     _send_posted(ctx, final)
-    with ctx.store.read() as db:  # decided on the post as given, whatever the hooks made of it
-        blocked = blocked_channel_mention(db, post, get_channel(db, post.channel_id))
-    if blocked is not None:
-        send_ephemeral(ctx, post.user_id, blocked)
+    # decided on the post as given, whatever the hooks made of it; prepare_post marked it
+    # when its poster may not use channel mentions here (only then is the store read again)
+    if MENTION_HIGHLIGHT_DISABLED in post.props:
+        with ctx.store.read() as db:
+            blocked = blocked_channel_mention(db, post, get_channel(db, post.channel_id))
+        if blocked is not None:
+            send_ephemeral(ctx, post.user_id, blocked)
     return for_plugin(final)
 
 
