@@ -65,9 +65,10 @@ def validate_group(group: rem.Group) -> None:
 def require_ldap_groups_license(ctx: ApiContext) -> None:
     """The plugin API's ``checkLDAPLicense``: group changes need a license with LDAP groups
     (a Team Edition server, mmplug's default world, has none: 403)."""
-    from mmplug.host.api.server_info import SERVER_META
+    from mmplug.host.api.server_info import world_license
 
-    license_doc = (ctx.store.get_meta(SERVER_META) or {}).get("license") or {}
+    with ctx.store.read() as db:
+        license_doc = world_license(db) or {}
     features = license_doc.get("features") or {}
     if not license_doc or not features.get("ldap_groups", features.get("future_features", True)):
         raise ApiFailure(

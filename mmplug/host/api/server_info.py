@@ -16,14 +16,26 @@ from mmplug.protocol import api_remaining_pb2 as pb
 SERVER_META = "server"
 DEFAULT_SERVER_VERSION = "10.5.0"
 # model.LicenseToLicenseTier: the license tiers by SKU short name
-_PROFESSIONAL_TIER, _ENTERPRISE_ADVANCED_TIER = 10, 30
 _LICENSE_TIERS = {"professional": 10, "enterprise": 20, "advanced": 30, "entry": 30}
+_PROFESSIONAL_TIER = _LICENSE_TIERS["professional"]
+_ENTERPRISE_ADVANCED_TIER = _LICENSE_TIERS["advanced"]
+
+
+def _server_facts(db: sqlite3.Connection) -> dict[str, Any]:
+    """The world's server facts as the store keeps them (version, edition, license, ...)."""
+    row = db.execute("SELECT value FROM meta WHERE key=?", (SERVER_META,)).fetchone()
+    facts: dict[str, Any] = json.loads(row[0]) if row else {}
+    return facts
+
+
+def world_license(db: sqlite3.Connection) -> Any:
+    """The world's license document as given (None without one: a Team Edition server)."""
+    return _server_facts(db).get("license")
 
 
 def _license_tier(db: sqlite3.Connection) -> int:
     """The tier of the world's license (0 without one), as its ``sku_short_name`` says."""
-    row = db.execute("SELECT value FROM meta WHERE key=?", (SERVER_META,)).fetchone()
-    license_doc = (json.loads(row[0]) if row else {}).get("license") or {}
+    license_doc = world_license(db) or {}
     sku = license_doc.get("sku_short_name") if isinstance(license_doc, dict) else None
     return _LICENSE_TIERS.get(str(sku), 0)
 
@@ -46,8 +58,7 @@ def server_meta(ctx: ApiContext) -> dict[str, Any]:
     if "install_date" in info and "diagnostic_id" in info:
         return info
     with ctx.store.tx() as db:
-        row = db.execute("SELECT value FROM meta WHERE key=?", (SERVER_META,)).fetchone()
-        info = json.loads(row[0]) if row else {}
+        info = _server_facts(db)
         info.setdefault("version", DEFAULT_SERVER_VERSION)
         info.setdefault("install_date", ctx.now())
         info.setdefault("diagnostic_id", ctx.new_id())
@@ -86,7 +97,8 @@ def get_telemetry_id(ctx: ApiContext, req: pb.GetTelemetryIdRequest) -> pb.GetTe
 @emulates("GetLicense")
 def get_license(ctx: ApiContext, req: pb.GetLicenseRequest) -> pb.GetLicenseResponse:
     """No license (nil), like a Team Edition server, unless the world carries one."""
-    license_doc = (ctx.store.get_meta(SERVER_META) or {}).get("license")
+    with ctx.store.read() as db:
+        license_doc = world_license(db)
     if not license_doc:
         return pb.GetLicenseResponse()
     return pb.GetLicenseResponse(license_json=json.dumps(license_doc, sort_keys=True).encode())
