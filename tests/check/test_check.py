@@ -98,12 +98,18 @@ def test_without_min_server_version_it_says_so_and_checks_no_versions(tmp_path: 
     assert not any(kind.endswith("-version") for kind, _ in found if kind != "no-version")
 
 
+def _deactivating_with(line: str) -> str:
+    """The sample plugin's code with none of its risky hooks, whose OnDeactivate runs
+    ``line`` (at plugin.py line 10)."""
+    return PLUGIN.split("    def channel_will_be_archived")[0] + (
+        f"    def on_deactivate(self):\n        {line}\n\n\n"
+        "if __name__ == '__main__':\n    serve(Risky)\n")
+
+
 def test_a_method_the_servers_handler_does_not_implement_is_a_warning(tmp_path: Path) -> None:
     """GetPluginID fails on every server version (its handler answers UNIMPLEMENTED): check
     says so, whatever --server-version, and how to get the id instead."""
-    code = PLUGIN.split("    def channel_will_be_archived")[0] + (
-        "    def on_deactivate(self):\n        self.id = self.api.get_plugin_id()\n\n\n"
-        "if __name__ == '__main__':\n    serve(Risky)\n")
+    code = _deactivating_with("self.id = self.api.get_plugin_id()")
     project = _project(tmp_path, "9.0.0", code)
     result = _check(project, "--server-version", "11.0", "--format", "json")
     assert result.returncode == 1, result.stdout + result.stderr
@@ -118,9 +124,7 @@ def test_a_method_the_server_does_not_serve_is_a_warning(tmp_path: Path) -> None
     """A property field call works under mmplug but fails on the server whose code mmplug
     follows (its gRPC API server has no handler for it): check says so, whatever
     --server-version."""
-    code = PLUGIN.split("    def channel_will_be_archived")[0] + (
-        "    def on_deactivate(self):\n        self.api.get_property_field('g', 'f')\n\n\n"
-        "if __name__ == '__main__':\n    serve(Risky)\n")
+    code = _deactivating_with("self.api.get_property_field('g', 'f')")
     project = _project(tmp_path, "9.0.0", code)
     result = _check(project, "--server-version", "11.0", "--format", "json")
     assert result.returncode == 1, result.stdout + result.stderr
@@ -131,9 +135,7 @@ def test_a_method_the_server_does_not_serve_is_a_warning(tmp_path: Path) -> None
 
 
 def test_a_plugin_that_only_does_what_the_server_does_passes(tmp_path: Path) -> None:
-    code = PLUGIN.split("    def channel_will_be_archived")[0] + (
-        "    def on_deactivate(self):\n        self.api.kv_set('k', b'v')\n\n\n"
-        "if __name__ == '__main__':\n    serve(Risky)\n")
+    code = _deactivating_with("self.api.kv_set('k', b'v')")
     result = _check(_project(tmp_path, "9.0.0", code))
     assert result.returncode == 0, result.stdout + result.stderr
     assert "nothing that works only under mmplug" in result.stdout
